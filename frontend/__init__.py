@@ -1,0 +1,46 @@
+"""tenkai: a graph-compiling tensor DSL with PyTorch's API (``import tenkai as torch``).
+
+Tensors execute eagerly with the registry's numpy references and record what they do into
+the graph IR; ``backward()`` derives the backward graph symbolically.
+"""
+
+from __future__ import annotations
+
+import builtins as _builtins
+
+from . import _methods
+from . import autograd, cuda
+from ._creation import (LEGACY_TYPES, arange, as_tensor, empty, empty_like, eye, from_numpy,
+                        full, full_like, linspace, normal, ones, ones_like, rand, rand_like,
+                        randint, randint_like, randn, randn_like, randperm, tensor, zeros,
+                        zeros_like)
+from ._device import device
+from ._dtype import (bool_, dtype, float16, float32, float64, get_default_dtype, int8, int16,
+                     int32, int64, set_default_dtype, uint8)
+from ._ops import (abs, absolute, add, all, allclose, amax, amin, any, argmax, argmin, ceil,
+                   clamp, clip, clone, cos, div, divide, eq, equal, erf, exp, expm1, floor,
+                   floor_divide, ge, greater, greater_equal, gt, isclose, le, less, less_equal,
+                   log, log1p, logical_and, logical_not, logical_or, logsumexp, lt, masked_fill,
+                   max, maximum, mean, min, minimum, mul, multiply, ne, neg, negative, not_equal,
+                   pow, prod, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin,
+                   sqrt, square, std, sub, subtract, sum, tanh, true_divide, trunc, var, where)
+from ._printing import get_printoptions, set_printoptions
+from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
+                      manual_seed, seed, set_rng_state)
+from ._shape import (bmm, cat, chunk, concat, concatenate, dot, flatten, gather,
+                     ger, index_select, matmul, mm, outer, permute, reshape, scatter_add, split,
+                     squeeze, stack, swapaxes, swapdims, t, transpose, unbind, unflatten,
+                     unsqueeze)
+from ._tensor import Size, Tensor
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+
+_methods.attach()
+
+__version__ = "0.1.0"
+
+# PyTorch's dtype aliases; assigned through globals() so this module keeps the builtins.
+globals().update({"float": float32, "double": float64, "half": float16, "long": int64,
+                  "int": int32, "short": int16, "bool": bool_, "uint8": uint8})
+globals().update(LEGACY_TYPES)
+
+del _builtins

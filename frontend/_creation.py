@@ -1,0 +1,264 @@
+"""Tensor factories: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``linspace``,
+``eye``, ``rand``/``randn``/``randint``/``randperm``, the ``*_like`` forms, ``from_numpy``, and
+the legacy ``FloatTensor``-style constructors."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tenkai.ir.dtypes import from_numpy as ir_from_numpy
+
+from ._device import check_device
+from ._dtype import BY_NAME, as_dtype, get_default_dtype
+from ._random import Generator, draw
+from ._tensor import Tensor
+
+
+def _finish(data: np.ndarray, device: Any = None, requires_grad: bool = False) -> Tensor:
+    if device is not None:
+        check_device(device)
+    t = Tensor._make(np.ascontiguousarray(data) if data.ndim else np.asarray(data))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _np_dtype(dtype: Any, default: str) -> np.dtype:
+    return (as_dtype(dtype) if dtype is not None else BY_NAME[default]).to_numpy()
+
+
+def _infer_array(data: Any) -> np.ndarray:
+    """NumPy array with PyTorch's inferred dtype: floats -> default float, ints -> int64."""
+    if isinstance(data, Tensor):
+        return np.array(data._data, copy=True)
+    if isinstance(data, np.ndarray):
+        ir_from_numpy(data.dtype)  # rejects unsupported dtypes with PyTorch's message
+        return np.array(data, copy=True)
+    if isinstance(data, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    try:
+        arr = np.array(data)
+    except ValueError as err:
+        raise ValueError(f"expected a rectangular nested sequence of numbers: {err}") from None
+    if arr.dtype == object or arr.dtype.kind in "USV":
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    if arr.dtype.kind == "f" and not _holds_ndarray(data):
+        arr = arr.astype(get_default_dtype().to_numpy())
+    return arr
+
+
+def _holds_ndarray(data: Any) -> bool:
+    return isinstance(data, (np.ndarray, np.floating))
+
+
+def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor copied from ``data`` (``tenkai.tensor([[1., 2.]])``)."""
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+    arr = _infer_array(data)
+    if dtype is not None:
+        arr = arr.astype(as_dtype(dtype).to_numpy())
+    return _finish(arr, device, requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    if isinstance(data, Tensor) and (dtype is None or as_dtype(dtype) == data.dtype):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or as_dtype(dtype).to_numpy() == data.dtype):
+        return from_numpy(data)
+    return tensor(data.detach() if isinstance(data, Tensor) else data, dtype=dtype, device=device)
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray`` (writes show through both ways)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    ir_from_numpy(ndarray.dtype)  # rejects unsupported dtypes with PyTorch's message
+    return Tensor._make(ndarray)
+
+
+def _size(size: Sequence[Any]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = tuple(int(s) for s in size)
+    if any(s < 0 for s in out):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: "
+                           f"{list(out)}")
+    return out
+
+
+def _factory(fill: Any):
+    def make(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+             out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
+        shape = _size(size)
+        arr = np.full(shape, fill, dtype=_np_dtype(dtype, get_default_dtype().name))
+        return _finish(arr, device, requires_grad)
+    return make
+
+
+zeros = _factory(0)
+ones = _factory(1)
+empty = _factory(0)  # zero-filled: uninitialized memory would make runs irreproducible
+
+
+def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = BY_NAME[_scalar_name(fill_value)]
+    return _finish(np.full(_size((size,)), fill_value, dtype=_np_dtype(dtype, "float32")),
+                   device, requires_grad)
+
+
+def _scalar_name(value: Any) -> str:
+    from ._dtype import scalar_dtype
+
+    return scalar_dtype(value.item() if isinstance(value, Tensor) else value)
+
+
+def _like(fn_fill: Any):
+    def make(input: Tensor, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+        dt = as_dtype(dtype) if dtype is not None else input.dtype
+        return _finish(np.full(tuple(input.shape), fn_fill, dtype=dt.to_numpy()), device,
+                       requires_grad)
+    return make
+
+
+zeros_like, ones_like, empty_like = _like(0), _like(1), _like(0)
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    dt = as_dtype(dtype) if dtype is not None else input.dtype
+    return _finish(np.full(tuple(input.shape), fill_value, dtype=dt.to_numpy()), device,
+                   requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        dtype = get_default_dtype() if any(isinstance(v, float) for v in vals) else BY_NAME["int64"]
+    n = max(0, int(np.ceil((vals[1] - vals[0]) / vals[2])))
+    arr = (vals[0] + vals[2] * np.arange(n, dtype=np.float64)).astype(as_dtype(dtype).to_numpy())
+    return _finish(arr, device, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    arr = np.linspace(start, end, int(steps)).astype(_np_dtype(dtype, get_default_dtype().name))
+    return _finish(arr, device, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    arr = np.eye(n, n if m is None else m, dtype=_np_dtype(dtype, get_default_dtype().name))
+    return _finish(arr, device, requires_grad)
+
+
+def _random(op: str, shape: tuple[int, ...], dtype: Any, generator: Generator | None,
+            device: Any, requires_grad: bool, **attrs: Any) -> Tensor:
+    dt = as_dtype(dtype) if dtype is not None else get_default_dtype()
+    t = draw(op, shape, generator, dtype=dt.name, **attrs)
+    return _finish(t._data, device, requires_grad)
+
+
+def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform [0, 1) samples (``tenkai.rand(2, 3)``)."""
+    return _random("uniform", _size(size), dtype, generator, device, requires_grad)
+
+
+def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal samples (``tenkai.randn(2, 3)``)."""
+    return _random("normal", _size(size), dtype, generator, device, requires_grad)
+
+
+def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers in [low, high) (``tenkai.randint(0, 10, (100,))``)."""
+    if size is None:
+        low, high, size = 0, low, high
+    if high is None or size is None:
+        raise TypeError("randint() missing required arguments: high and size")
+    if int(high) <= int(low):
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
+                           f">= to={high}")
+    dt = as_dtype(dtype) if dtype is not None else BY_NAME["int64"]
+    t = draw("randint", _size((size,)), generator, dtype=dt.name, low=int(low), high=int(high))
+    return _finish(t._data, device, requires_grad)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
+             device: Any = None) -> Tensor:
+    keys = draw("uniform", (int(n),), generator, dtype="float64")._data
+    arr = np.argsort(keys, kind="stable").astype(_np_dtype(dtype, "int64"))
+    return _finish(arr, device)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, generator: Generator | None = None) -> Tensor:
+    return rand(tuple(input.shape), dtype=dtype or input.dtype, generator=generator)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, generator: Generator | None = None) -> Tensor:
+    return randn(tuple(input.shape), dtype=dtype or input.dtype, generator=generator)
+
+
+def randint_like(input: Tensor, low: int, high: Any = None, *, dtype: Any = None) -> Tensor:
+    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)
+
+
+def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Generator | None = None,
+           dtype: Any = None) -> Tensor:
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        z = randn(shape, generator=generator, dtype=dtype)._data
+        return Tensor._make(np.asarray(m + s * z, dtype=z.dtype))
+    return _random("normal", _size((size,)), dtype, generator, None, False, mean=float(mean),
+                   std=float(std))
+
+
+def legacy_construct(dtype: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
+    """``FloatTensor(2, 3)`` (zeros of a shape), ``FloatTensor([1, 2])`` or ``FloatTensor(t)``."""
+    np_dt = BY_NAME[dtype].to_numpy()
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return Tensor._make(args[0]._data.astype(np_dt))
+    if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
+        return Tensor._make(np.array(args[0], dtype=np_dt))
+    if all(isinstance(a, (int, np.integer)) for a in args):
+        return Tensor._make(np.zeros(_size(args), dtype=np_dt))
+    raise TypeError(f"new(): invalid arguments {args!r}")
+
+
+class LegacyTensorType:
+    """``tenkai.FloatTensor`` & co: callable constructors usable with ``isinstance``."""
+
+    def __init__(self, dtype: str, name: str) -> None:
+        self.dtype_name, self.__name__ = dtype, name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Tensor:
+        return legacy_construct(self.dtype_name, args, kwargs)
+
+    def __instancecheck__(self, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj._ir_dtype == self.dtype_name
+
+    def __repr__(self) -> str:
+        return f"<class 'torch.{self.__name__}'>"
+
+
+LEGACY_TYPES = {d._legacy: LegacyTensorType(d.name, d._legacy) for d in BY_NAME.values()}

@@ -1,0 +1,77 @@
+"""``tensor.grad_fn``: a read-only view of a recorded node with PyTorch's names
+(``<TanhBackward0 object at 0x...>``) and ``next_functions`` for graph walkers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._autograd import Node
+
+# Registry ops whose PyTorch backward-node name is not simply <Op>Backward0.
+_NAMES = {"reshape": "ViewBackward0", "cast": "ToCopyBackward0", "take": "IndexBackward0",
+          "matmul": "MmBackward0", "slice": "SliceBackward0", "clamp": "ClampBackward1",
+          "index_put": "IndexPutBackward0", "slice_assign": "CopySlices"}
+
+
+def display_name(node: Node) -> str:
+    if node.name:
+        return node.name
+    if node.op in _NAMES:
+        return _NAMES[node.op]
+    return "".join(part.title() for part in str(node.op).split("_")) + "Backward0"
+
+
+class GradFn:
+    """The backward function of a non-leaf tensor."""
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+
+    def name(self) -> str:
+        return display_name(self._node)
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        out: list[tuple[Any, int]] = []
+        for i in self._node.inputs:
+            if i.op is not None:
+                out.append((grad_fn_of(i), 0))
+            elif i.requires_grad:
+                out.append((AccumulateGrad(i), 0))
+            else:
+                out.append((None, 0))
+        return tuple(out)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class AccumulateGrad:
+    """The node that writes a leaf's gradient into ``.grad``; ``variable`` is the leaf."""
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+
+    @property
+    def variable(self) -> Any:
+        return self._node.leaf() if self._node.leaf is not None else None
+
+    @property
+    def next_functions(self) -> tuple:
+        return ()
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def grad_fn_of(node: Node) -> GradFn:
+    if node.fn is None:
+        node.fn = GradFn(node)
+    return node.fn

@@ -1,0 +1,262 @@
+"""``x[index]`` and ``x[index] = value``, lowered to registry ops.
+
+Reading: ints, slices, ``None`` and ``...`` become one ``slice`` plus one ``reshape``; index
+tensors (int or bool, also lists/ndarrays) become one ``take`` over the advanced dims merged
+into one (NumPy's rule for where the broadcast index dims go). Writing without autograd goes
+straight into the buffer; with autograd it is the functional ``slice_assign`` / ``index_put``
+/ ``where``, whose result replaces the tensor's value and history (see ``inplace_update``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from tenkai.ir.errors import IndexOutOfRange
+from tenkai.ir.dtypes import category
+
+from ._autograd import GRAD_MODE
+from ._ops import apply, cast, tensor_of, where
+from ._tensor import Tensor
+
+_FULL = slice(None)
+
+
+def _normalize(x: Tensor, index: Any) -> list[Any]:
+    items = list(index) if isinstance(index, tuple) else [index]
+    out: list[Any] = []
+    for it in items:
+        if isinstance(it, (list, np.ndarray)):
+            it = Tensor._make(np.asarray(it))
+        if isinstance(it, Tensor) and it._data.dtype.kind == "f":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        if isinstance(it, (bool, np.bool_)):
+            raise NotImplementedError("indexing with a Python bool is not supported")
+        out.append(it)
+    used = 0
+    for it in out:
+        if isinstance(it, Tensor) and it._data.dtype == np.bool_:
+            used += max(it.ndim, 1)
+        elif it is not None and it is not Ellipsis:
+            used += 1
+    if used > x.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
+    if out.count(Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    fill = [_FULL] * (x.ndim - used)
+    if Ellipsis in out:
+        at = out.index(Ellipsis)
+        return out[:at] + fill + out[at + 1:]
+    return out + fill
+
+
+def _basic(x: Tensor, items: list[Any]) -> tuple[Tensor, list[tuple[int, Tensor]]]:
+    """Apply ints/slices/None; return the result and the advanced indices with their dims."""
+    starts, stops, steps, shape, adv = [], [], [], [], []
+    d = 0
+    for it in items:
+        if it is None:
+            shape.append(1)
+            continue
+        if isinstance(it, Tensor) and it._data.dtype == np.bool_:
+            for k in range(it.ndim):
+                starts.append(0), stops.append(x.shape[d + k]), steps.append(1)
+            adv.append((len(shape), it))
+            shape.extend(x.shape[d:d + it.ndim])
+            d += it.ndim
+            continue
+        n = x.shape[d]
+        if isinstance(it, Tensor):
+            starts.append(0), stops.append(n), steps.append(1)
+            adv.append((len(shape), it))
+            shape.append(n)
+        elif isinstance(it, slice):
+            a, o, s = it.indices(n)
+            if s <= 0:
+                raise ValueError("step must be greater than zero")
+            o = max(o, a)
+            starts.append(a), stops.append(o), steps.append(s)
+            shape.append(len(range(a, o, s)))
+        else:
+            i = int(it)
+            if not -n <= i < n:
+                raise IndexOutOfRange(f"index {i} is out of bounds for dimension {d} with "
+                                      f"size {n}")
+            i %= n
+            starts.append(i), stops.append(i + 1), steps.append(1)
+        d += 1
+    y = x
+    if (tuple(starts), tuple(stops)) != ((0,) * x.ndim, tuple(x.shape)) or any(s != 1 for s in steps):
+        name = "SelectBackward0" if len(shape) < x.ndim else "SliceBackward0"
+        y = apply("slice", (x,), name=name, starts=tuple(starts), stops=tuple(stops),
+                  steps=tuple(steps))
+    if tuple(shape) != tuple(y.shape):
+        y = apply("reshape", (y,), name="SelectBackward0" if len(shape) < x.ndim else
+                  "UnsqueezeBackward0", shape=tuple(shape))
+    return y, adv
+
+
+def _int_indices(y: Tensor, adv: list[tuple[int, Tensor]]) -> tuple[list[int], list[np.ndarray]]:
+    """Expand bool masks into int index arrays (eager: mask values are known)."""
+    dims, arrays = [], []
+    for pos, idx in adv:
+        data = idx._data
+        if data.dtype == np.bool_:
+            size = tuple(y.shape[pos:pos + data.ndim])
+            if data.shape != size:
+                raise IndexError(f"The shape of the mask {list(data.shape)} at index {pos} does "
+                                 f"not match the shape of the indexed tensor {list(size)}")
+            nz = np.nonzero(data) if data.ndim else (np.zeros(int(data), dtype=np.int64),)
+            dims.extend(range(pos, pos + max(data.ndim, 1)))
+            arrays.extend(a.astype(np.int64) for a in nz)
+        else:
+            dims.append(pos)
+            arrays.append(data)
+    return dims, arrays
+
+
+def _merge_advanced(y: Tensor, adv: list[tuple[int, Tensor]]) -> tuple[Tensor, Tensor, int]:
+    """Move the advanced dims together, merge them, and build one linear int64 index."""
+    dims, arrays = _int_indices(y, adv)
+    for k, (d, a) in enumerate(zip(dims, arrays, strict=True)):
+        n = y.shape[d]
+        if np.any((a < -n) | (a >= n)):
+            bad = int(a[(a < -n) | (a >= n)].flat[0])
+            raise IndexOutOfRange(f"index {bad} is out of bounds for dimension {d} with size {n}")
+        arrays[k] = np.where(a < 0, a + n, a)
+    arrays = list(np.broadcast_arrays(*arrays))
+    adjacent = dims == list(range(dims[0], dims[0] + len(dims)))
+    at = dims[0] if adjacent else 0
+    rest = [i for i in range(y.ndim) if i not in dims]
+    order = rest[:at] + dims + rest[at:]
+    if order != list(range(y.ndim)):
+        y = apply("permute", (y,), dims=tuple(order))
+    sizes = [y.shape[at + k] for k in range(len(dims))]
+    merged = (*y.shape[:at], int(np.prod(sizes)), *y.shape[at + len(dims):])
+    if len(dims) > 1:
+        y = apply("reshape", (y,), shape=merged)
+    lin = np.zeros(arrays[0].shape, dtype=np.int64)
+    for a, n in zip(arrays, sizes, strict=True):
+        lin = lin * n + a
+    return y, Tensor._make(lin), at
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    if x.ndim == 0 and index not in (None, Ellipsis, ()) and not isinstance(index, (tuple, Tensor)):
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                         "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+    y, adv = _basic(x, _normalize(x, index))
+    if not adv:
+        return y
+    y, lin, at = _merge_advanced(y, adv)
+    return apply("take", (y, lin), name="IndexBackward0", axis=at)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _np_index(index: Any) -> Any:
+    items = index if isinstance(index, tuple) else (index,)
+    conv = tuple(it._data if isinstance(it, Tensor) else it for it in items)
+    return conv if isinstance(index, tuple) else conv[0]
+
+
+def check_inplace(x: Tensor, result_dtype: str) -> None:
+    if GRAD_MODE.enabled and x.requires_grad and x.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    if category(result_dtype) > category(x._ir_dtype):
+        from ._dtype import BY_NAME
+
+        raise RuntimeError(f"result type {_legacy_name(BY_NAME[result_dtype])} can't be cast to "
+                           f"the desired output type {_legacy_name(x.dtype)}")
+
+
+def _legacy_name(d: Any) -> str:
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}[d.name]
+
+
+def inplace_update(x: Tensor, result: Tensor) -> Tensor:
+    """Make ``x`` hold ``result``: in its buffer when no history is recorded, else by taking
+    over the result's value and node (the old value stays intact for saved uses)."""
+    check_inplace(x, result._ir_dtype)
+    if result._node is None:
+        try:
+            np.copyto(x._data, result._data, casting="unsafe")
+        except ValueError as err:
+            raise RuntimeError(f"unsupported operation: cannot write into this tensor in place "
+                               f"({err}); clone() it first") from None
+        x._vc[0] += 1
+        return x
+    if x._base is not None:
+        raise NotImplementedError("in-place modification of a view of another tensor while "
+                                  "recording autograd history is not supported; clone() first")
+    res = cast(result, x._ir_dtype)
+    x._data, x._node, x._vc = res._data, res._node, [0]
+    res._node.vc = x._vc
+    return x
+
+
+def setitem(x: Tensor, index: Any, value: Any) -> None:
+    needs_grad = isinstance(value, Tensor) and value.requires_grad
+    if not GRAD_MODE.enabled or not (x.requires_grad or needs_grad):
+        check_inplace(x, x._ir_dtype)
+        v = value._data if isinstance(value, Tensor) else value
+        try:
+            x._data[_np_index(index)] = v
+        except IndexError as err:
+            raise IndexOutOfRange(re.sub(r"\baxis\b", "dimension", str(err))) from None
+        except ValueError as err:
+            raise RuntimeError(f"setitem: {err}") from None
+        x._vc[0] += 1
+        return
+    inplace_update(x, _functional_setitem(x, index, value))
+
+
+def _functional_setitem(x: Tensor, index: Any, value: Any) -> Tensor:
+    v = value if isinstance(value, Tensor) else tensor_of(value, x._ir_dtype)
+    v = cast(v, x._ir_dtype)
+    items = _normalize(x, index)
+    if any(it is None for it in items):
+        raise NotImplementedError("index assignment with None while recording autograd history")
+    adv = [it for it in items if isinstance(it, Tensor)]
+    if not adv:
+        return _slice_assign(x, items, v)
+    if len(items) == 1 and adv[0]._data.dtype == np.bool_ and adv[0].shape == x.shape:
+        return where(adv[0], v, x)
+    full = [it for it in items if not isinstance(it, Tensor)]
+    if len(adv) == 1 and all(it == _FULL for it in full) and adv[0]._data.dtype != np.bool_:
+        axis = next(i for i, it in enumerate(items) if isinstance(it, Tensor))
+        return apply("index_put", (x, adv[0], v), name="IndexPutBackward0", axis=axis)
+    raise NotImplementedError("this mix of index tensors and slices in an assignment is not "
+                              "supported while recording autograd history; use where() or "
+                              "index_put on a reshaped view")
+
+
+def _slice_assign(x: Tensor, items: list[Any], v: Tensor) -> Tensor:
+    starts, stops, steps, keep = [], [], [], []
+    for d, it in enumerate(items):
+        n = x.shape[d]
+        if isinstance(it, slice):
+            a, o, s = it.indices(n)
+            starts.append(a), stops.append(max(o, a)), steps.append(s), keep.append(True)
+        else:
+            i = int(it)
+            if not -n <= i < n:
+                raise IndexOutOfRange(f"index {i} is out of bounds for dimension {d} with "
+                                      f"size {n}")
+            starts.append(i % n), stops.append(i % n + 1), steps.append(1), keep.append(False)
+    region = [len(range(a, o, s)) for a, o, s in zip(starts, stops, steps, strict=True)]
+    kept = tuple(r for r, k in zip(region, keep, strict=True) if k)
+    if tuple(v.shape) != kept and v.ndim:
+        from ._shape import expand
+
+        v = expand(v, kept)
+    if v.ndim:
+        v = apply("reshape", (v,), shape=tuple(region))
+    return apply("slice_assign", (x, v), name="CopySlices", starts=tuple(starts),
+                 stops=tuple(stops), steps=tuple(steps))

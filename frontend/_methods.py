@@ -1,0 +1,213 @@
+"""Attach the functional ops to :class:`Tensor` as methods, operators and in-place forms.
+
+Kept as one table so ``x.exp()``, ``tenkai.exp(x)`` and ``x.exp_()`` cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _ops, _random, _shape
+from ._creation import _finish, tensor
+from ._device import check_device
+from ._dtype import as_dtype
+from ._indexing import check_inplace, getitem, inplace_update, setitem
+from ._tensor import Tensor
+
+# Methods that are the same function as the tenkai.<name> function.
+_SAME = """add sub mul div pow neg abs sign exp log log1p expm1 sqrt rsqrt sin cos tanh sigmoid
+relu erf reciprocal floor ceil round trunc maximum minimum eq ne lt le gt ge logical_and
+logical_or logical_not where clamp clip masked_fill sum mean prod var std amax amin argmax
+argmin max min all any logsumexp isclose allclose equal clone square remainder floor_divide
+true_divide multiply subtract divide negative absolute greater less greater_equal less_equal
+not_equal""".split()
+_SAME_SHAPE = """reshape view view_as reshape_as permute transpose swapaxes swapdims t squeeze
+unsqueeze flatten unflatten expand expand_as repeat contiguous split chunk unbind index_select
+gather scatter_add matmul mm bmm dot outer""".split()
+
+
+def _attach_functions() -> None:
+    for name in _SAME:
+        setattr(Tensor, name, getattr(_ops, name))
+    for name in _SAME_SHAPE:
+        setattr(Tensor, name, getattr(_shape, name))
+    Tensor.T = property(_shape.T)
+    Tensor.mT = property(lambda self: _shape.transpose(self, -2, -1))
+    Tensor.where = lambda self, condition, other: _ops.where(condition, self, other)
+
+
+def _inplace_method(fn: Any) -> Any:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return inplace_update(self, fn(self, *args, **kwargs))
+    method.__name__ = fn.__name__ + "_"
+    return method
+
+
+_INPLACE = """add sub mul div pow neg abs sign exp log sqrt sin cos tanh sigmoid relu clamp clip
+masked_fill floor ceil round trunc reciprocal square remainder""".split()
+
+
+def _attach_inplace() -> None:
+    for name in _INPLACE:
+        setattr(Tensor, name + "_", _inplace_method(getattr(_ops, name)))
+    Tensor.scatter_add_ = _inplace_method(_shape.scatter_add)
+    Tensor.zero_ = lambda self: _fill(self, 0)
+    Tensor.fill_ = _fill
+    Tensor.copy_ = _copy
+    Tensor.uniform_ = lambda self, a=0.0, b=1.0, *, generator=None: _draw_into(
+        self, "uniform", generator, low=float(a), high=float(b))
+    Tensor.normal_ = lambda self, mean=0.0, std=1.0, *, generator=None: _draw_into(
+        self, "normal", generator, mean=float(mean), std=float(std))
+    Tensor.bernoulli_ = lambda self, p=0.5, *, generator=None: _inplace_fill_from(
+        self, _random.bernoulli(self, p, generator=generator))
+    Tensor.random_ = lambda self, low=0, high=None, *, generator=None: _draw_into(
+        self, "randint", generator, low=int(low if high is not None else 0),
+        high=int(high if high is not None else low))
+    Tensor.bernoulli = lambda self, p=None, *, generator=None: _random.bernoulli(
+        self, p, generator=generator)
+
+
+def _fill(self: Tensor, value: Any) -> Tensor:
+    v = value._data if isinstance(value, Tensor) else value
+    return _inplace_fill_from(self, Tensor._make(np.full(tuple(self.shape), v,
+                                                         dtype=self._data.dtype)))
+
+
+def _inplace_fill_from(self: Tensor, src: Tensor) -> Tensor:
+    check_inplace(self, self._ir_dtype)
+    if self.requires_grad or src.requires_grad:
+        return inplace_update(self, _ops.cast(src, self._ir_dtype))
+    np.copyto(self._data, src._data, casting="unsafe")
+    self._vc[0] += 1
+    return self
+
+
+def _copy(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
+    src = src if isinstance(src, Tensor) else tensor(src)
+    if self.requires_grad or src.requires_grad:
+        check_inplace(self, self._ir_dtype)
+        expanded = _shape.expand(_ops.cast(src, self._ir_dtype), tuple(self.shape))
+        return inplace_update(self, _ops.clone(expanded))
+    return _inplace_fill_from(self, Tensor._make(np.broadcast_to(src._data, self._data.shape)))
+
+
+def _draw_into(self: Tensor, op: str, generator: Any, **attrs: Any) -> Tensor:
+    drawn = _random.draw(op, tuple(self.shape), generator, dtype=self._ir_dtype, **attrs)
+    return _inplace_fill_from(self, drawn)
+
+
+# ---------------------------------------------------------------- conversion
+
+
+def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``x.to(dtype)``, ``x.to('cpu')``, ``x.to(other)``, ``x.to(device, dtype)``."""
+    dtype, copy = kwargs.pop("dtype", None), kwargs.pop("copy", False)
+    dev = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, str) or type(a).__name__ == "device":
+            dev = a
+        elif a is not None:
+            dtype = a
+    if dev is not None:
+        check_device(dev)
+    out = self if dtype is None else _ops.cast(self, as_dtype(dtype).name)
+    if copy and out is self:
+        out = _ops.clone(self)
+    return out
+
+
+def _convert(name: str) -> Any:
+    return lambda self, memory_format=None: _ops.cast(self, name)
+
+
+def _attach_conversions() -> None:
+    Tensor.to = _to
+    for method, name in [("float", "float32"), ("double", "float64"), ("half", "float16"),
+                         ("long", "int64"), ("int", "int32"), ("short", "int16"),
+                         ("char", "int8"), ("byte", "uint8"), ("bool", "bool")]:
+        setattr(Tensor, method, _convert(name))
+    Tensor.cpu = lambda self, memory_format=None: self
+    Tensor.cuda = lambda self, device=None, non_blocking=False: (
+        check_device("cuda" if device is None else device), self)[1]
+    Tensor.type_as = lambda self, other: _ops.cast(self, other._ir_dtype)
+    Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: tensor(
+        data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    for name, fill in [("new_ones", 1), ("new_zeros", 0), ("new_empty", 0)]:
+        setattr(Tensor, name, _new_factory(fill))
+    Tensor.new_full = lambda self, size, fill_value, dtype=None, requires_grad=False: _finish(
+        np.full(tuple(size), fill_value, dtype=as_dtype(dtype or self.dtype).to_numpy()),
+        None, requires_grad)
+
+
+def _new_factory(fill: Any) -> Any:
+    def make(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        dt = as_dtype(dtype) if dtype is not None else self.dtype
+        return _finish(np.full(tuple(int(s) for s in shape), fill, dtype=dt.to_numpy()), device,
+                       requires_grad)
+    return make
+
+
+# ---------------------------------------------------------------- operators
+
+
+def _reflected(fn: Any) -> Any:
+    return lambda self, other: fn(other, self)
+
+
+def _bitwise(op_bool: Any, name: str) -> Any:
+    def fn(self: Tensor, other: Any) -> Tensor:
+        other_t = other if isinstance(other, Tensor) else _ops.as_tensor_arg(other)
+        if self._ir_dtype != "bool" or other_t._ir_dtype != "bool":
+            raise NotImplementedError(f"bitwise {name} is only supported on bool tensors")
+        return op_bool(self, other_t)
+    return fn
+
+
+def _iter(self: Tensor) -> Any:
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    return (getitem(self, i) for i in range(self.shape[0]))
+
+
+def _attach_operators() -> None:
+    pairs = {"add": _ops.add, "sub": _ops.sub, "mul": _ops.mul, "truediv": _ops.div,
+             "floordiv": _ops.floor_divide, "mod": _ops.remainder, "pow": _ops.pow,
+             "matmul": _shape.matmul}
+    for name, fn in pairs.items():
+        setattr(Tensor, f"__{name}__", fn)
+        setattr(Tensor, f"__r{name}__", _reflected(fn))
+        setattr(Tensor, f"__i{name}__", _inplace_method(fn))
+    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        setattr(Tensor, f"__{name}__", getattr(_ops, name))
+    Tensor.__neg__ = _ops.neg
+    Tensor.__pos__ = lambda self: self
+    Tensor.__abs__ = _ops.abs
+    Tensor.__and__ = Tensor.__rand__ = _bitwise(_ops.logical_and, "and")
+    Tensor.__or__ = Tensor.__ror__ = _bitwise(_ops.logical_or, "or")
+    Tensor.__xor__ = _bitwise(_ops.ne, "xor")
+    Tensor.__invert__ = _bitwise_not
+    Tensor.__getitem__ = getitem
+    Tensor.__setitem__ = setitem
+    Tensor.__iter__ = _iter
+
+
+def _bitwise_not(self: Tensor) -> Tensor:
+    if self._ir_dtype != "bool":
+        raise NotImplementedError("bitwise not (~) is only supported on bool tensors")
+    return _ops.logical_not(self)
+
+
+def attach() -> None:
+    _attach_functions()
+    _attach_inplace()
+    _attach_conversions()
+    _attach_operators()
+    Tensor.__hash__ = lambda self: id(self)
+

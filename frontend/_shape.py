@@ -1,0 +1,340 @@
+"""Shape and data-movement functions (reshape/view/permute/cat/stack/split/gather...) and the
+contractions (matmul, mm, bmm, dot, outer), all lowered to registry ops."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tenkai.ir.errors import ShapeError
+from tenkai.ir.ops import fmt_shape, norm_axis
+
+from ._ops import apply, as_tensor_arg, cast, mul, promote
+from ._tensor import Tensor
+
+
+def _sizes(args: Sequence[Any]) -> tuple[int, ...]:
+    """Accept both ``f(2, 3)`` and ``f((2, 3))`` size arguments."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)
+
+
+def infer_shape(shape: Sequence[int], numel: int) -> tuple[int, ...]:
+    shape = tuple(int(d) for d in shape)
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    if -1 in shape:
+        known = int(np.prod([d for d in shape if d != -1]))
+        if known == 0 or numel % known:
+            raise ShapeError(f"shape '{fmt_shape(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if d == -1 else d for d in shape)
+    if int(np.prod(shape)) != numel or any(d < 0 for d in shape):
+        raise ShapeError(f"shape '{fmt_shape(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    new = infer_shape(_sizes(shape), input.numel())
+    if new == tuple(input.shape):
+        return input
+    name = "ViewBackward0" if input.is_contiguous() else "UnsafeViewBackward0"
+    return apply("reshape", (input,), name=name, shape=new)
+
+
+def view(input: Tensor, *shape: Any) -> Tensor:
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
+        from ._dtype import as_dtype
+
+        raise NotImplementedError(f"view(dtype) reinterpretation is not supported "
+                                  f"(asked for {as_dtype(shape[0])}); use .to(dtype)")
+    new = infer_shape(_sizes(shape), input.numel())
+    try:
+        np.reshape(input._data, new, copy=False)
+    except ValueError:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.") from None
+    return apply("reshape", (input,), name="ViewBackward0", shape=new)
+
+
+def view_as(input: Tensor, other: Tensor) -> Tensor:
+    return view(input, tuple(other.shape))
+
+
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:
+    return reshape(input, tuple(other.shape))
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    d = _sizes(dims)
+    if len(d) != input.ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {input.ndim} is not equal to len(dims) = {len(d)}")
+    d = tuple(norm_axis("permute", x, input.ndim) for x in d)
+    return apply("permute", (input,), name="PermuteBackward0", dims=d)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    n = input.ndim
+    a, b = norm_axis("transpose", dim0, n), norm_axis("transpose", dim1, n)
+    dims = list(range(n))
+    dims[a], dims[b] = dims[b], dims[a]
+    if n == 0:
+        return input
+    return apply("permute", (input,), name="TransposeBackward0", dims=tuple(dims))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    if input.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                           f"{input.ndim}D")
+    if input.ndim < 2:
+        return input
+    return apply("permute", (input,), name="TBackward0", dims=(1, 0))
+
+
+def T(input: Tensor) -> Tensor:
+    if input.ndim < 2:
+        return input
+    return apply("permute", (input,), name="PermuteBackward0",
+                 dims=tuple(range(input.ndim))[::-1])
+
+
+def squeeze_dims(input: Tensor, dims: Sequence[int]) -> Tensor:
+    new = tuple(d for i, d in enumerate(input.shape) if not (i in dims and d == 1))
+    if new == tuple(input.shape):
+        return input
+    return apply("reshape", (input,), name="SqueezeBackward1", shape=new)
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    if dim is None:
+        return squeeze_dims(input, range(input.ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return squeeze_dims(input, [norm_axis("squeeze", d, input.ndim) for d in dims])
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    d = norm_axis("unsqueeze", dim, input.ndim + 1)
+    new = (*input.shape[:d], 1, *input.shape[d:])
+    return apply("reshape", (input,), name="UnsqueezeBackward0", shape=new)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    if input.ndim == 0:
+        return reshape(input, (1,))
+    s, e = norm_axis("flatten", start_dim, input.ndim), norm_axis("flatten", end_dim, input.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = tuple(input.shape)
+    return reshape(input, (*shape[:s], int(np.prod(shape[s:e + 1])), *shape[e + 1:]))
+
+
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    d = norm_axis("unflatten", dim, input.ndim)
+    shape = tuple(input.shape)
+    inner = infer_shape(sizes, shape[d])
+    return reshape(input, (*shape[:d], *inner, *shape[d + 1:]))
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    new = list(_sizes(sizes))
+    lead = len(new) - input.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(new)}) must be greater "
+                           f"or equal to the number of dimensions in the tensor ({input.ndim})")
+    for i, d in enumerate(new):
+        if d == -1:
+            if i < lead:
+                raise RuntimeError("expand: -1 is not allowed in a leading, non-existing "
+                                   "dimension")
+            new[i] = input.shape[i - lead]
+    if tuple(new) == tuple(input.shape):
+        return input
+    return apply("expand", (input,), name="ExpandBackward0", shape=tuple(new))
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, tuple(other.shape))
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:
+    reps = _sizes(sizes)
+    if len(reps) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    shape = (1,) * (len(reps) - input.ndim) + tuple(input.shape)
+    x = reshape(input, tuple(v for d in shape for v in (1, d)))
+    x = expand(x, tuple(v for r, d in zip(reps, shape, strict=True) for v in (r, d)))
+    return reshape(x, tuple(r * d for r, d in zip(reps, shape, strict=True)))
+
+
+def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
+    if input.is_contiguous():
+        return input
+    return apply("cast", (input,), name="CloneBackward0", dtype=input._ir_dtype)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    tensors = [as_tensor_arg(x) for x in tensors]
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    tensors, _ = promote(*tensors)
+    if tensors[0].ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    axis = norm_axis("cat", dim, tensors[0].ndim)
+    return apply("cat", tensors, name="CatBackward0", axis=axis)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    tensors = [as_tensor_arg(x) for x in tensors]
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    first = tuple(tensors[0].shape)
+    for k, x in enumerate(tensors):
+        if tuple(x.shape) != first:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{fmt_shape(first)} at entry 0 and {fmt_shape(x.shape)} at "
+                               f"entry {k}")
+    d = norm_axis("stack", dim, len(first) + 1)
+    out = cat([unsqueeze(x, d) for x in tensors], d)
+    if out._node is not None:
+        out._node.name = "StackBackward0"
+    return out
+
+
+def _slice_along(input: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    starts = tuple(start if i == axis else 0 for i in range(input.ndim))
+    stops = tuple(stop if i == axis else d for i, d in enumerate(input.shape))
+    return apply("slice", (input,), name="SplitBackward0", starts=starts, stops=stops,
+                 steps=(1,) * input.ndim)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    axis = norm_axis("split", dim, tensor.ndim)
+    size = tensor.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise RuntimeError("split_size must be a positive integer")
+        bounds = [(a, min(a + step, size)) for a in range(0, max(size, 1), step)]
+    else:
+        sections = list(split_size_or_sections)
+        if np.sum(sections) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} "
+                               f"(input tensor's size at dimension {axis}), but got "
+                               f"split_sizes={sections}")
+        edges = np.cumsum([0, *sections])
+        bounds = list(zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True))
+    return tuple(_slice_along(tensor, axis, a, b) for a, b in bounds)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0")
+    size = input.shape[norm_axis("chunk", dim, input.ndim)]
+    return split(input, max(1, -(-size // chunks)), dim)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    axis = norm_axis("unbind", dim, input.ndim)
+    return tuple(squeeze_dims(p, [axis]) for p in split(input, 1, axis))
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    if index.ndim > 1:
+        raise RuntimeError("index_select(): Index is supposed to be a vector")
+    axis = norm_axis("index_select", dim, input.ndim)
+    return apply("take", (input, index), name="IndexSelectBackward0", axis=axis)
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    if index.ndim != input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                           "tensor")
+    axis = norm_axis("gather", dim, input.ndim)
+    return apply("gather", (input, index), name="GatherBackward0", axis=axis)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    axis = norm_axis("scatter_add", dim, input.ndim)
+    return apply("scatter_add", (input, index, cast(src, input._ir_dtype)),
+                 name="ScatterAddBackward0", axis=axis)
+
+
+# ---------------------------------------------------------------- contractions
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    (a, b), _ = promote(as_tensor_arg(input), as_tensor_arg(other))
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    lift_a, lift_b = a.ndim == 1, b.ndim == 1
+    if lift_a:
+        a = unsqueeze(a, 0)
+    if lift_b:
+        b = unsqueeze(b, 1)
+    if a.shape[-1] != b.shape[-2]:
+        raise ShapeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[-2]}x"
+                         f"{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]}); the inner dimensions "
+                         f"of {fmt_shape(input.shape)} @ {fmt_shape(other.shape)} must match; "
+                         "did you mean to transpose one operand (.T)?")
+    name = "MmBackward0" if a.ndim == 2 and b.ndim == 2 else "BmmBackward0"
+    out = apply("matmul", (a, b), name=name)
+    if lift_a and lift_b:
+        return reshape(out, ())
+    if lift_a:
+        return squeeze_dims(out, [out.ndim - 2])
+    if lift_b:
+        return squeeze_dims(out, [out.ndim - 1])
+    return out
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    if input.ndim != 2 or mat2.ndim != 2:
+        bad = input if input.ndim != 2 else mat2
+        name = "self" if bad is input else "mat2"
+        raise RuntimeError(f"{name} must be a matrix (got shapes {fmt_shape(input.shape)} and "
+                           f"{fmt_shape(mat2.shape)})")
+    return matmul(input, mat2)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"batch1 and batch2 must be 3D tensors (got shapes "
+                           f"{fmt_shape(input.shape)} and {fmt_shape(mat2.shape)})")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                           f"{input.shape[0]} and {mat2.shape[0]}")
+    return matmul(input, mat2)
+
+
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D "
+                           "tensors")
+    if input.shape[0] != tensor.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and "
+                           f"src [{tensor.shape[0]}] to have the same number of elements, but "
+                           "got different numbers of elements")
+    return matmul(input, tensor)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: expected 1D tensors, got {input.ndim}D and {vec2.ndim}D")
+    return mul(unsqueeze(input, 1), unsqueeze(vec2, 0))
+
+
+ger = outer

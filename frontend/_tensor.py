@@ -1,0 +1,314 @@
+"""The eager Tensor: a numpy buffer plus, when it needs a gradient, the recorded history.
+
+Operations live in :mod:`tenkai._ops` and are attached as methods at import (see
+``_methods.py``); this file holds the state, the autograd surface, conversion and printing.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from tenkai.ir.errors import AutogradError
+
+from . import _dtype
+from ._autograd import GRAD_MODE, Node, constant_node
+from ._printing import format_tensor
+
+
+class Size(tuple):
+    """``torch.Size``: a tuple of ints that prints as ``torch.Size([3, 224, 224])``."""
+
+    def __repr__(self) -> str:
+        return f"torch.Size([{', '.join(str(d) for d in self)}])"
+
+    def numel(self) -> int:
+        return int(np.prod(self))
+
+
+class Tensor:
+    """A multi-dimensional array that records differentiable ops (``tenkai.tensor([1., 2.])``)."""
+
+    __slots__ = ("_data", "_node", "_vc", "_base", "_grad", "_retains_grad", "__weakref__",
+                 "__dict__")
+    __array_priority__ = 1000  # numpy scalars defer to our reflected operators
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from ._creation import legacy_construct
+
+        t = legacy_construct("float32", args, kwargs)
+        Tensor._init(self, t._data, None)
+
+    def _init(self, data: np.ndarray, node: Node | None) -> None:
+        self._data, self._node, self._vc, self._base = data, node, [0], None
+        self._grad: Tensor | None = None
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, data: np.ndarray, node: Node | None = None) -> Tensor:
+        t = object.__new__(cls)
+        t._data, t._node, t._vc, t._base = data, node, [0], None
+        t._grad, t._retains_grad = None, False
+        if node is not None:
+            node.vc = t._vc
+        return t
+
+    # ------------------------------------------------------------ basic properties
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.BY_NAME[_dtype.irdt.from_numpy(self._data.dtype)]
+
+    @property
+    def _ir_dtype(self) -> str:
+        return _dtype.irdt.from_numpy(self._data.dtype)
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None) -> Size | int:
+        if dim is None:
+            return Size(self._data.shape)
+        from tenkai.ir.ops import norm_axis
+
+        return self._data.shape[norm_axis("size", dim, self._data.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    @property
+    def device(self) -> Any:
+        from ._device import CPU
+
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[dim]
+
+    def data_ptr(self) -> int:
+        return int(self._data.__array_interface__["data"][0])
+
+    # ------------------------------------------------------------ autograd surface
+    @property
+    def requires_grad(self) -> bool:
+        return self._node is not None and self._node.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            if requires_grad:
+                return self
+            raise AutogradError("you can only change requires_grad flags of leaf variables. If "
+                                "you want to use a computed variable in a subgraph that doesn't "
+                                "require differentiation use var_no_grad = var.detach().")
+        if requires_grad:
+            if self._data.dtype.kind != "f":
+                raise AutogradError("only Tensors of floating point dtype can require gradients")
+            self._node = _leaf_node(self)
+        else:
+            self._node = None
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None or self._node.op is None
+
+    @property
+    def grad_fn(self) -> Any:
+        if self._node is None or self._node.op is None:
+            return None
+        from ._gradfn import grad_fn_of
+
+        return grad_fn_of(self._node)
+
+    @property
+    def grad(self) -> Tensor | None:
+        if not self.is_leaf and not self._retains_grad and self._grad is None:
+            import warnings
+
+            warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being "
+                          "accessed. Its .grad attribute won't be populated during "
+                          "autograd.backward(). If you indeed want the .grad field to be "
+                          "populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
+                          "Tensor.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None and tuple(value.shape) != tuple(self.shape):
+            raise RuntimeError(f"assigned grad has data of a different size: "
+                               f"{list(value.shape)} vs {list(self.shape)}")
+        self._grad = value
+
+    def retain_grad(self) -> None:
+        if self._node is None:
+            raise AutogradError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._node.op is not None:
+            self._retains_grad = True
+            self._node.retain = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``loss.backward()``)."""
+        from .autograd import backward
+
+        backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
+                 inputs=inputs)
+
+    def detach(self) -> Tensor:
+        t = Tensor._make(self._data)
+        t._vc = self._vc  # PyTorch: a detached tensor shares the version counter
+        return t
+
+    def detach_(self) -> Tensor:
+        self._node = None
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._data = value._data
+        if self._node is not None and self._node.op is None:
+            self._node.value = self._data
+
+    def _grad_node(self) -> Node:
+        """The node an op records for this operand."""
+        node = self._node
+        if node is None:
+            return constant_node(self._data, self._vc)
+        return node
+
+    # ------------------------------------------------------------ conversion
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def item(self) -> Any:
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # ------------------------------------------------------------ printing
+    def __repr__(self, *, tensor_contents: Any = None) -> str:
+        node = self._node
+        grad_fn = None
+        if node is not None and node.op is not None:
+            from ._gradfn import display_name
+
+            grad_fn = display_name(node)
+        return format_tensor(self._data, self._ir_dtype, requires_grad=self.requires_grad,
+                             grad_fn_name=grad_fn)
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """``x.type()`` -> ``'torch.LongTensor'``; ``x.type(tenkai.float64)`` converts."""
+        if dtype is None:
+            return f"torch.{self.dtype._legacy}"
+        if isinstance(dtype, str):
+            name = dtype.rsplit(".", 1)[-1]
+            matches = [d for d in _dtype.BY_NAME.values() if d._legacy == name]
+            if not matches:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = matches[0]
+        return self.to(dtype)
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return (_rebuild, (self._data, self.requires_grad))
+
+
+def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._make(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _leaf_node(t: Tensor) -> Node:
+    node = Node(None, {}, (), t._data, t._vc, requires_grad=True)
+    node.leaf = weakref.ref(t)
+    return node
+
+
+def record(op: str, attrs: dict[str, Any], inputs: tuple[Tensor, ...], out: np.ndarray,
+           differentiable: bool) -> Tensor:
+    """Wrap an op's result; record a node when grad mode is on and an input requires grad."""
+    if differentiable and GRAD_MODE.enabled and out.dtype.kind == "f":
+        for t in inputs:
+            node = t._node
+            if node is not None and node.requires_grad:
+                return Tensor._make(out, Node(op, attrs, tuple(i._grad_node() for i in inputs),
+                                              out, [0]))
+    return Tensor._make(out)

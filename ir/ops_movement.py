@@ -1,0 +1,314 @@
+"""Data movement: reshape, permute, expand, slice, cat, pad, and the indexing family
+(take / index_add / index_put / slice_assign / gather / scatter_add).
+
+``view``, ``flatten``, ``squeeze``, ``unsqueeze`` lower to ``reshape``; ``transpose``, ``t`` and
+``T`` to ``permute``; ``stack`` to ``reshape`` + ``cat``; ``split``/``chunk`` to ``slice``;
+advanced indexing to ``take``; index assignment to the functional ``index_put`` /
+``slice_assign`` (the frontend writes the result back into the tensor).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import DTypeError, IndexOutOfRange, ShapeError
+from .ops import (INDEXING, MOVEMENT, REQUIRED, OpDef, broadcast_shapes, first_dtype, fmt_shape,
+                  register, unbroadcast)
+
+Shape = tuple[int, ...]
+
+
+def _zeros(b, like):
+    return b.full(shape=tuple(like.shape), value=0, dtype=like.dtype)
+
+
+# ---------------------------------------------------------------- reshape / permute / expand
+
+
+def _reshape_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    old, new = shapes[0], tuple(attrs["shape"])
+    if int(np.prod(old)) != int(np.prod(new)) or any(d < 0 for d in new):
+        raise ShapeError(f"reshape: shape '{fmt_shape(new)}' is invalid for input of size "
+                         f"{int(np.prod(old))} (input shape {fmt_shape(old)})")
+    return new
+
+
+register(OpDef("reshape", 1, MOVEMENT, _reshape_shape, first_dtype,
+               lambda x, shape: np.reshape(x, shape),
+               lambda b, g, out, x, shape: (b.reshape(g, shape=tuple(x.shape)),),
+               attrs={"shape": REQUIRED}))
+
+
+def _permute_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    shape, dims = shapes[0], tuple(attrs["dims"])
+    if sorted(dims) != list(range(len(shape))):
+        raise ShapeError(f"permute: number of dims don't match in permute: dims {dims} for a "
+                         f"tensor of shape {fmt_shape(shape)}")
+    return tuple(shape[d] for d in dims)
+
+
+def _permute_vjp(b, g, out, x, dims):
+    return (b.permute(g, dims=tuple(int(i) for i in np.argsort(dims))),)
+
+
+register(OpDef("permute", 1, MOVEMENT, _permute_shape, first_dtype,
+               lambda x, dims: np.transpose(x, dims), _permute_vjp, attrs={"dims": REQUIRED}))
+
+
+def _expand_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    old, new = shapes[0], tuple(attrs["shape"])
+    lead = len(new) - len(old)
+    if lead < 0 or any(o not in (1, n) for o, n in zip(old, new[lead:], strict=True)):
+        raise ShapeError(f"expand: the expanded size of the tensor must match the existing size "
+                         f"at non-singleton dimensions (shape {fmt_shape(old)} to "
+                         f"{fmt_shape(new)})")
+    return new
+
+
+register(OpDef("expand", 1, MOVEMENT, _expand_shape, first_dtype,
+               lambda x, shape: np.broadcast_to(x, shape),
+               lambda b, g, out, x, shape: (unbroadcast(b, g, tuple(x.shape)),),
+               attrs={"shape": REQUIRED}))
+
+# ---------------------------------------------------------------- slice / slice_assign / pad / cat
+
+
+def _slices(starts, stops, steps) -> tuple[slice, ...]:
+    return tuple(slice(a, o, s) for a, o, s in zip(starts, stops, steps, strict=True))
+
+
+def _slice_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    shape = shapes[0]
+    if not len(attrs["starts"]) == len(attrs["stops"]) == len(attrs["steps"]) == len(shape):
+        raise ShapeError(f"slice: expected one start/stop/step per dimension of {fmt_shape(shape)}")
+    out = []
+    for d, a, o, s in zip(shape, attrs["starts"], attrs["stops"], attrs["steps"], strict=True):
+        if s <= 0 or not 0 <= a <= d or not 0 <= o <= d:
+            raise ShapeError(f"slice: invalid slice {a}:{o}:{s} of a dimension of size {d}")
+        out.append(max(0, -(-(o - a) // s)))
+    return tuple(out)
+
+
+def _slice_vjp(b, g, out, x, starts, stops, steps):
+    return (b.slice_assign(_zeros(b, x), g, starts=starts, stops=stops, steps=steps),)
+
+
+register(OpDef("slice", 1, MOVEMENT, _slice_shape, first_dtype,
+               lambda x, starts, stops, steps: x[_slices(starts, stops, steps)], _slice_vjp,
+               attrs={"starts": REQUIRED, "stops": REQUIRED, "steps": REQUIRED}))
+
+
+def _slice_assign_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    region = _slice_shape(shapes[:1], attrs)
+    if broadcast_shapes("slice_assign", region, shapes[1]) != region:
+        raise ShapeError(f"slice_assign: shape mismatch: value tensor of shape "
+                         f"{fmt_shape(shapes[1])} cannot be broadcast to indexing result of "
+                         f"shape {fmt_shape(region)}")
+    return shapes[0]
+
+
+def _slice_assign_ref(x, src, starts, stops, steps):
+    out = np.array(x, copy=True)
+    out[_slices(starts, stops, steps)] = src
+    return out
+
+
+def _slice_assign_vjp(b, g, out, x, src, starts, stops, steps):
+    gx = b.slice_assign(g, b.scalar(0, g.dtype), starts=starts, stops=stops, steps=steps)
+    gsrc = b.slice(g, starts=starts, stops=stops, steps=steps)
+    return gx, unbroadcast(b, gsrc, tuple(src.shape))
+
+
+def _same_dtype2(op: str):
+    def rule(dts: list[str], attrs: dict[str, Any]) -> str:
+        if dts[0] != dts[-1]:
+            raise DTypeError(f"{op}: Index put requires the source and destination dtypes "
+                             f"match, got {dts[0]} for the destination and {dts[-1]} for the "
+                             "source.")
+        return dts[0]
+    return rule
+
+
+register(OpDef("slice_assign", 2, INDEXING, _slice_assign_shape, _same_dtype2("slice_assign"),
+               _slice_assign_ref, _slice_assign_vjp,
+               attrs={"starts": REQUIRED, "stops": REQUIRED, "steps": REQUIRED}))
+
+
+def _pad_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    shape, pads = shapes[0], attrs["pads"]
+    if len(pads) != len(shape) or any(lo < 0 or hi < 0 for lo, hi in pads):
+        raise ShapeError(f"pad: expected one non-negative (before, after) pair per dimension of "
+                         f"{fmt_shape(shape)}, got {pads}")
+    return tuple(d + lo + hi for d, (lo, hi) in zip(shape, pads, strict=True))
+
+
+def _pad_vjp(b, g, out, x, pads, value):
+    starts = tuple(lo for lo, _ in pads)
+    stops = tuple(lo + d for (lo, _), d in zip(pads, x.shape, strict=True))
+    return (b.slice(g, starts=starts, stops=stops, steps=(1,) * len(pads)),)
+
+
+register(OpDef("pad", 1, MOVEMENT, _pad_shape, first_dtype,
+               lambda x, pads, value: np.pad(x, pads, constant_values=value), _pad_vjp,
+               attrs={"pads": REQUIRED, "value": 0}))
+
+
+def _cat_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    axis, first = attrs["axis"], shapes[0]
+    if not shapes:
+        raise ShapeError("cat: expected a non-empty list of Tensors")
+    for k, s in enumerate(shapes):
+        if len(s) != len(first) or any(a != b for i, (a, b) in enumerate(zip(s, first))
+                                       if i != axis):
+            raise ShapeError(f"cat: Sizes of tensors must match except in dimension {axis}. "
+                             f"Expected {fmt_shape(first)} but got {fmt_shape(s)} for tensor "
+                             f"number {k} in the list.")
+    return tuple(sum(s[axis] for s in shapes) if i == axis else d for i, d in enumerate(first))
+
+
+def _cat_dtype(dts: list[str], attrs: dict[str, Any]) -> str:
+    if len(set(dts)) != 1:
+        raise DTypeError(f"cat: expected all tensors to have one dtype, got {sorted(set(dts))}")
+    return dts[0]
+
+
+def _cat_vjp(b, g, out, *xs, axis):
+    grads, start = [], 0
+    for x in xs:
+        starts = tuple(start if i == axis else 0 for i in range(len(g.shape)))
+        stops = tuple(start + x.shape[axis] if i == axis else d for i, d in enumerate(g.shape))
+        grads.append(b.slice(g, starts=starts, stops=stops, steps=(1,) * len(g.shape)))
+        start += x.shape[axis]
+    return tuple(grads)
+
+
+register(OpDef("cat", -1, MOVEMENT, _cat_shape, _cat_dtype,
+               lambda *xs, axis: np.concatenate(xs, axis=axis), _cat_vjp,
+               attrs={"axis": REQUIRED}))
+
+# ---------------------------------------------------------------- take / index_add / index_put
+
+
+def _index_dtype(op: str):
+    def rule(dts: list[str], attrs: dict[str, Any]) -> str:
+        if dts[1] not in ("int64", "int32"):
+            raise DTypeError(f"{op}: tensors used as indices must be long or int tensors, "
+                             f"got {dts[1]}")
+        if len(dts) == 3 and dts[0] != dts[2]:
+            return _same_dtype2(op)([dts[0], dts[2]], attrs)
+        return dts[0]
+    return rule
+
+
+def _take_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    x, idx, axis = shapes[0], shapes[1], attrs["axis"]
+    return (*x[:axis], *idx, *x[axis + 1:])
+
+
+def check_index_bounds(idx: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Wrap negative indices; raise PyTorch's IndexError for out-of-range ones."""
+    bad = (idx < -size) | (idx >= size)
+    if np.any(bad):
+        raise IndexOutOfRange(f"index {int(idx[bad].flat[0])} is out of bounds for dimension "
+                              f"{axis} with size {size}")
+    return np.where(idx < 0, idx + size, idx)
+
+
+def _take_ref(x, idx, axis):
+    return np.take(x, check_index_bounds(idx, x.shape[axis], axis), axis=axis)
+
+
+def _take_vjp(b, g, out, x, idx, axis):
+    return b.index_add(_zeros(b, x), idx, g, axis=axis), None
+
+
+register(OpDef("take", 2, INDEXING, _take_shape, _index_dtype("take"), _take_ref, _take_vjp,
+               attrs={"axis": REQUIRED}))
+
+
+def _index_write_shape(op: str):
+    def rule(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+        region = _take_shape(shapes[:2], attrs)
+        if broadcast_shapes(op, region, shapes[2]) != region:
+            raise ShapeError(f"{op}: shape mismatch: value tensor of shape {fmt_shape(shapes[2])} "
+                             f"cannot be broadcast to indexing result of shape {fmt_shape(region)}")
+        return shapes[0]
+    return rule
+
+
+def _index_write_ref(accumulate: bool):
+    def ref(x, idx, src, axis):
+        out = np.array(x, copy=True)
+        where = (slice(None),) * axis + (check_index_bounds(idx, x.shape[axis], axis),)
+        src = np.broadcast_to(src, out[where].shape)
+        if accumulate:
+            np.add.at(out, where, src)
+        else:
+            out[where] = src
+        return out
+    return ref
+
+
+def _index_add_vjp(b, g, out, x, idx, src, axis):
+    return g, None, unbroadcast(b, b.take(g, idx, axis=axis), tuple(src.shape))
+
+
+def _index_put_vjp(b, g, out, x, idx, src, axis):
+    gx = b.index_put(g, idx, b.scalar(0, g.dtype), axis=axis)
+    return gx, None, unbroadcast(b, b.take(g, idx, axis=axis), tuple(src.shape))
+
+
+register(OpDef("index_add", 3, INDEXING, _index_write_shape("index_add"),
+               _index_dtype("index_add"), _index_write_ref(True), _index_add_vjp,
+               attrs={"axis": REQUIRED}))
+register(OpDef("index_put", 3, INDEXING, _index_write_shape("index_put"),
+               _index_dtype("index_put"), _index_write_ref(False), _index_put_vjp,
+               attrs={"axis": REQUIRED}))
+
+# ---------------------------------------------------------------- gather / scatter_add
+
+
+def _gather_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    x, idx, axis = shapes[0], shapes[1], attrs["axis"]
+    if len(x) != len(idx) or any(i > d for k, (i, d) in enumerate(zip(idx, x)) if k != axis):
+        raise ShapeError(f"gather: Size does not match at dimension: index {fmt_shape(idx)} "
+                         f"vs input {fmt_shape(x)} (dim {axis}); the index may not be larger "
+                         "than the input outside dim")
+    return tuple(idx)
+
+
+def _along(x: np.ndarray, idx: np.ndarray, axis: int) -> tuple:
+    """Index tuple selecting x[..., idx[...], ...] elementwise along ``axis``."""
+    grids = list(np.indices(idx.shape, sparse=True))
+    grids[axis] = check_index_bounds(idx, x.shape[axis], axis)
+    return tuple(grids)
+
+
+def _gather_ref(x, idx, axis):
+    return np.asarray(x[_along(x, idx, axis)])
+
+
+def _scatter_add_ref(x, idx, src, axis):
+    out = np.array(x, copy=True)
+    np.add.at(out, _along(x, idx, axis), src[tuple(slice(0, d) for d in idx.shape)])
+    return out
+
+
+def _gather_vjp(b, g, out, x, idx, axis):
+    return b.scatter_add(_zeros(b, x), idx, g, axis=axis), None
+
+
+def _scatter_add_vjp(b, g, out, x, idx, src, axis):
+    gsrc = b.gather(g, idx, axis=axis)
+    if tuple(gsrc.shape) != tuple(src.shape):
+        pads = tuple((0, s - i) for s, i in zip(src.shape, idx.shape, strict=True))
+        gsrc = b.pad(gsrc, pads=pads, value=0)
+    return g, None, gsrc
+
+
+register(OpDef("gather", 2, INDEXING, _gather_shape, _index_dtype("gather"), _gather_ref,
+               _gather_vjp, attrs={"axis": REQUIRED}))
+register(OpDef("scatter_add", 3, INDEXING, lambda s, a: s[0], _index_dtype("scatter_add"),
+               _scatter_add_ref, _scatter_add_vjp, attrs={"axis": REQUIRED}))

@@ -1,0 +1,137 @@
+"""Graph boundary and source ops: input, param, const, full, arange, output, and the
+counter-based random ops.
+
+Random ops take ``seed`` and ``offset`` as int64 scalar operands, so a graph replays the same
+numbers for the same (seed, offset) and a compiled step can advance the offset at run time.
+Element ``i`` draws from Philox4x32-10 with key ``seed`` and counter ``offset + i``; the same
+function is cheap to generate inside CPU and GPU kernels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import dtypes
+from .errors import DTypeError
+from .ops import (RANDOM, REQUIRED, SOURCE, OpDef, attr_dtype, attr_shape, register, same_shape)
+
+Shape = tuple[int, ...]
+
+# ---------------------------------------------------------------- boundary ops
+
+
+def _io_ref(**attrs: Any) -> np.ndarray:
+    raise RuntimeError("input/param nodes get their value from the caller's feeds")
+
+
+register(OpDef("input", 0, SOURCE, attr_shape, attr_dtype, _io_ref,
+               attrs={"shape": REQUIRED, "dtype": REQUIRED}, doc="a value fed at each call"))
+register(OpDef("param", 0, SOURCE, attr_shape, attr_dtype, _io_ref,
+               attrs={"shape": REQUIRED, "dtype": REQUIRED},
+               doc="a persistent value (model parameter or optimizer state)"))
+register(OpDef("const", 0, SOURCE, lambda s, a: tuple(np.shape(a["value"])),
+               lambda d, a: dtypes.from_numpy(np.asarray(a["value"]).dtype),
+               lambda value: np.asarray(value), attrs={"value": REQUIRED}))
+register(OpDef("full", 0, SOURCE, attr_shape, attr_dtype,
+               lambda shape, value, dtype: np.full(shape, value, dtype=dtypes.to_numpy(dtype)),
+               attrs={"shape": REQUIRED, "value": REQUIRED, "dtype": REQUIRED}))
+
+
+def _arange_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    return (max(0, int(np.ceil((attrs["end"] - attrs["start"]) / attrs["step"]))),)
+
+
+register(OpDef("arange", 0, SOURCE, _arange_shape, attr_dtype,
+               lambda start, end, step, dtype: np.arange(start, end, step,
+                                                         dtype=dtypes.to_numpy(dtype)),
+               attrs={"start": 0, "end": REQUIRED, "step": 1, "dtype": "int64"}))
+register(OpDef("output", 1, SOURCE, same_shape, lambda d, a: d[0], lambda x, index: x,
+               lambda b, g, out, x, index: (g,), attrs={"index": REQUIRED}))
+
+# ---------------------------------------------------------------- Philox4x32-10
+
+_M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
+_W0, _W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)
+_MASK = np.uint64(0xFFFFFFFF)
+
+
+def philox4x32(counter: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
+    """Four uint32 words per 64-bit counter value (c2 = c3 = 0), key = the 64-bit seed."""
+    seed = int(seed) & 0xFFFFFFFFFFFFFFFF
+    c0 = counter.astype(np.uint64) & _MASK
+    c1 = (counter.astype(np.uint64) >> np.uint64(32)) & _MASK
+    c2 = np.zeros_like(c0)
+    c3 = np.zeros_like(c0)
+    k0, k1 = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
+    for _ in range(10):
+        p0, p1 = _M0 * c0, _M1 * c2  # 32x32 -> 64-bit products, exact in uint64
+        c0, c1, c2, c3 = ((p1 >> np.uint64(32)) ^ c1 ^ k0, p1 & _MASK,
+                          (p0 >> np.uint64(32)) ^ c3 ^ k1, p0 & _MASK)
+        k0, k1 = (k0 + _W0) & _MASK, (k1 + _W1) & _MASK
+    return c0, c1, c2, c3
+
+
+def _counters(shape: Shape, offset: Any) -> np.ndarray:
+    return np.arange(int(np.prod(shape)), dtype=np.uint64) + np.uint64(int(offset))
+
+
+def uniform01(shape: Shape, seed: Any, offset: Any, dtype: str) -> np.ndarray:
+    """Uniform [0, 1) numbers: 24 random bits for float32/16, 53 for float64."""
+    x0, x1, _, _ = philox4x32(_counters(shape, offset), int(seed))
+    if dtype == "float64":
+        u = ((x0 >> np.uint64(5)) * np.uint64(1 << 26) + (x1 >> np.uint64(6))) * 2.0 ** -53
+    else:
+        u = (x0 >> np.uint64(8)).astype(np.float64) * 2.0 ** -24
+    return u.reshape(shape)
+
+
+def _random_dtype(dts: list[str], attrs: dict[str, Any]) -> str:
+    if any(d != "int64" for d in dts[-2:]):
+        raise DTypeError("random ops take int64 scalar seed and offset operands")
+    return str(attrs["dtype"])
+
+
+def _uniform_ref(seed, offset, shape, dtype, low, high):
+    u = uniform01(tuple(shape), seed, offset, dtype)
+    return np.asarray(low + (high - low) * u, dtype=dtypes.to_numpy(dtype))
+
+
+def _normal_ref(seed, offset, shape, dtype, mean, std):
+    x0, x1, _, _ = philox4x32(_counters(tuple(shape), offset), int(seed))
+    u1 = (x0.astype(np.float64) + 1.0) * 2.0 ** -32  # (0, 1]: log is finite
+    u2 = x1.astype(np.float64) * 2.0 ** -32
+    z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    return np.asarray(mean + std * z.reshape(tuple(shape)), dtype=dtypes.to_numpy(dtype))
+
+
+def _randint_ref(seed, offset, shape, dtype, low, high):
+    u = uniform01(tuple(shape), seed, offset, "float64")
+    return np.asarray(low + np.floor(u * (high - low)), dtype=dtypes.to_numpy(dtype))
+
+
+def _bernoulli_ref(p, seed, offset):
+    u = uniform01(p.shape, seed, offset, "float32" if p.dtype != np.float64 else "float64")
+    return np.asarray(u < p, dtype=p.dtype)
+
+
+def _register_random(name: str, ref, extra: dict[str, Any]) -> None:
+    register(OpDef(name, 2, RANDOM, attr_shape, _random_dtype, ref,
+                   lambda b, g, out, seed, offset, **a: (None, None),
+                   attrs={"shape": REQUIRED, "dtype": "float32", **extra}))
+
+
+_register_random("uniform", _uniform_ref, {"low": 0.0, "high": 1.0})
+_register_random("normal", _normal_ref, {"mean": 0.0, "std": 1.0})
+_register_random("randint", _randint_ref, {"low": 0, "high": REQUIRED})
+
+
+def _bernoulli_dtype(dts: list[str], attrs: dict[str, Any]) -> str:
+    if not dtypes.is_float(dts[0]):
+        raise DTypeError(f"bernoulli: expected a floating point probability tensor, got {dts[0]}")
+    return _random_dtype(dts, {"dtype": dts[0]})
+
+
+register(OpDef("bernoulli", 3, RANDOM, same_shape, _bernoulli_dtype, _bernoulli_ref,
+               lambda b, g, out, p, seed, offset: (None, None, None)))

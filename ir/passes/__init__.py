@@ -1,0 +1,5 @@
+"""Graph -> Graph passes. Each is a pure function that returns a new graph."""
+
+from .autodiff import GradGraph, autodiff
+
+__all__ = ["GradGraph", "autodiff"]

@@ -1,0 +1,95 @@
+"""Text form of a graph: one node per line in topological order.
+
+    graph step(x: f32[64,784], fc1.weight: f32[128,784]) {
+      %0: f32[784,128] = permute(fc1.weight) {dims=(1, 0)}
+      %1: f32[64,128] = matmul(x, %0)
+      return %1
+    }
+
+Inputs and params are named in the header (params marked ``param``); other values are numbered
+``%0, %1, ...`` in print order, so the text has no ids or addresses and can be golden-tested.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .dtypes import SHORT
+
+if TYPE_CHECKING:
+    from .graph import Graph
+
+
+def type_str(shape: tuple[int, ...], dtype: str) -> str:
+    return f"{SHORT[dtype]}[{','.join(str(d) for d in shape)}]"
+
+
+def _attr_str(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        if value.size <= 8:
+            return repr(value.tolist())
+        return f"<{type_str(value.shape, str(value.dtype))}>"
+    if isinstance(value, float):
+        return repr(value)
+    return repr(value)
+
+
+def _attrs_str(attrs: dict[str, Any]) -> str:
+    if not attrs:
+        return ""
+    return " {" + ", ".join(f"{k}={_attr_str(v)}" for k, v in attrs.items()) + "}"
+
+
+def value_names(g: Graph) -> dict[int, str]:
+    """The printed name of every node: its own name for inputs/params, else %k."""
+    names: dict[int, str] = {}
+    counter = 0
+    for k, n in enumerate(g.topo_order()):
+        if g.op(n) in ("input", "param"):
+            names[n] = g.node_name(n) or f"arg{k}"
+        elif g.op(n) != "output":
+            names[n] = f"%{counter}"
+            counter += 1
+    return names
+
+
+def format_node(g: Graph, n: int, names: dict[int, str]) -> str:
+    args = ", ".join(names[i] for i in g.operands(n))
+    attrs = dict(g.attrs(n))
+    line = f"{names[n]}: {type_str(g.shape(n), g.dtype(n))} = {g.op(n)}({args}){_attrs_str(attrs)}"
+    if g.node_name(n):
+        line += f"  # {g.node_name(n)}"
+    return line
+
+
+def format_graph(g: Graph) -> str:
+    names = value_names(g)
+    order = g.topo_order()
+    header = []
+    for n in order:
+        if g.op(n) in ("input", "param"):
+            kind = "param " if g.op(n) == "param" else ""
+            header.append(f"{kind}{names[n]}: {type_str(g.shape(n), g.dtype(n))}")
+    lines = [f"graph {g.name}({', '.join(header)}) {{"]
+    for n in order:
+        if g.op(n) not in ("input", "param", "output"):
+            lines.append("  " + format_node(g, n, names))
+    outs = [names[g.operands(o)[0]] for o in g.outputs]
+    lines.append("  return " + ", ".join(outs))
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def format_window(g: Graph, bad: int, radius: int = 5) -> str:
+    """The lines around node ``bad``, marked with ``>>``: used in verifier and runtime errors."""
+    names = value_names(g)
+    order = [n for n in g.topo_order() if g.op(n) not in ("input", "param", "output")]
+    if bad not in order:
+        return f"  >> {g.op(bad)} node {names.get(bad, bad)}"
+    at = order.index(bad)
+    out = []
+    for n in order[max(0, at - radius): at + radius + 1]:
+        out.append(("  >> " if n == bad else "     ") + format_node(g, n, names))
+    return "\n".join(out)
