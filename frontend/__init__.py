@@ -10,6 +10,7 @@ import builtins as _builtins
 
 from . import _methods
 from . import autograd, cuda
+from ._composite import cumsum, exp2, flip, log_softmax, norm, softmax
 from ._creation import (LEGACY_TYPES, arange, as_tensor, empty, empty_like, eye, from_numpy,
                         full, full_like, linspace, normal, ones, ones_like, rand, rand_like,
                         randint, randint_like, randn, randn_like, randperm, tensor, zeros,
@@ -21,20 +22,23 @@ from ._ops import (abs, absolute, add, all, allclose, amax, amin, any, argmax, a
                    clamp, clip, clone, cos, div, divide, eq, equal, erf, exp, expm1, floor,
                    floor_divide, ge, greater, greater_equal, gt, isclose, le, less, less_equal,
                    log, log1p, logical_and, logical_not, logical_or, logsumexp, lt, masked_fill,
-                   max, maximum, mean, min, minimum, mul, multiply, ne, neg, negative, not_equal,
+                   max, maximum, mean, min, minimum, mul, multiply, ne, neg, negative, nonzero,
+                   not_equal,
                    pow, prod, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin,
                    sqrt, square, std, sub, subtract, sum, tanh, true_divide, trunc, var, where)
 from ._printing import get_printoptions, set_printoptions
 from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
                       manual_seed, seed, set_rng_state)
 from ._shape import (bmm, cat, chunk, concat, concatenate, dot, flatten, gather,
-                     ger, index_select, matmul, mm, outer, permute, reshape, scatter_add, split,
+                     ger, index_select, matmul, mm, mv, outer, permute, reshape, scatter_add, split,
                      squeeze, stack, swapaxes, swapdims, t, transpose, unbind, unflatten,
                      unsqueeze)
 from ._tensor import Size, Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 _methods.attach()
+
+from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
 
 __version__ = "0.1.0"
 

@@ -14,6 +14,7 @@ the gradients are recorded and can be differentiated again.
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections import OrderedDict
@@ -41,19 +42,35 @@ class Node:
     """One recorded value. ``op is None`` marks a graph input: a leaf (``leaf`` is a weakref to
     the tensor that accumulates ``.grad``) or a value that needs no grad."""
 
-    __slots__ = ("op", "attrs", "inputs", "in_versions", "value", "vc", "leaf", "name",
-                 "requires_grad", "retain", "freed", "fn", "__weakref__")
+    __slots__ = ("op", "attrs", "inputs", "in_versions", "value", "vc", "out_version", "owner",
+                 "leaf", "name", "requires_grad", "retain", "freed", "fn", "__weakref__")
 
     def __init__(self, op: str | None, attrs: dict[str, Any], inputs: tuple[Node, ...],
                  value: np.ndarray, vc: list[int], requires_grad: bool = True) -> None:
         self.op, self.attrs, self.inputs, self.value, self.vc = op, attrs, inputs, value, vc
-        self.in_versions = tuple(i.vc[0] for i in inputs)
+        self.in_versions = tuple(i.vc[0] for i in inputs)  # versions the backward expects
+        self.out_version = vc[0]
+        self.owner: weakref.ref | None = None  # the tensor holding ``value`` (see forward_value)
         self.requires_grad = requires_grad
         self.leaf: weakref.ref | None = None
         self.retain: weakref.ref | None = None
         self.name: str | None = None
         self.freed = False
         self.fn: Any = None
+
+
+def bind(node: Node, tensor: Any) -> None:
+    """Make ``tensor`` the holder of ``node``'s value and share its version counter."""
+    node.vc, node.out_version = tensor._vc, tensor._vc[0]
+    node.owner = weakref.ref(tensor)
+
+
+def forward_value(node: Node) -> np.ndarray | None:
+    """The node's forward value; after a graph is freed, from its tensor if that still lives."""
+    if node.value is not None:
+        return node.value
+    owner = node.owner() if node.owner is not None else None
+    return None if owner is None or owner._node is not node else owner._data
 
 
 def constant_node(value: np.ndarray, vc: list[int]) -> Node:
@@ -77,13 +94,6 @@ def _collect(roots: list[Node]) -> list[Node]:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if node.freed:
-            raise AutogradError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward.")
         stack.append((node, True))
         for i in reversed(node.inputs):
             if id(i) not in seen:
@@ -91,16 +101,45 @@ def _collect(roots: list[Node]) -> list[Node]:
     return order
 
 
-def _check_versions(order: list[Node]) -> None:
-    for node in order:
-        for i, version in zip(node.inputs, node.in_versions, strict=True):
-            if i.vc[0] != version:
-                shape = "[" + ", ".join(str(d) for d in i.value.shape) + "]"
-                raise AutogradError(
-                    "one of the variables needed for gradient computation has been modified by "
-                    f"an inplace operation: [tensor of shape {shape}] is at version {i.vc[0]}; "
-                    f"expected version {version} instead. Hint: clone() the tensor before "
-                    "modifying it in place, or modify it after backward()")
+_FREED = ("Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed). Saved intermediate values of the graph "
+          "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+          "you need to backward through the graph a second time or if you need to access saved "
+          "tensors after calling backward.")
+
+
+def check_saved(order: list[Node], saved: list[tuple[int, int]]) -> None:
+    """PyTorch's checks on the values a backward uses: each ``(k, j)`` says node k's VJP reads
+    node j's value, which must be neither freed nor modified in place since k recorded it."""
+    for k, j in saved:
+        node, dep = order[k], order[j]
+        if node.freed or forward_value(dep) is None:
+            raise AutogradError(_FREED)
+        if j == k:
+            expected = node.out_version
+        elif dep in node.inputs:
+            expected = node.in_versions[node.inputs.index(dep)]
+        else:
+            continue
+        if dep.vc[0] != expected:
+            raise AutogradError(_inplace_message(dep, expected))
+
+
+def _inplace_message(dep: Node, expected: int) -> str:
+    from ._dtype import BY_NAME
+
+    value = forward_value(dep)
+    legacy = BY_NAME[_dt(value)]._legacy
+    what = f"[torch.{legacy} [{', '.join(str(d) for d in value.shape)}]]"
+    if dep.op is not None:
+        from ._gradfn import display_name
+
+        what += f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', display_name(dep))},"
+    return ("one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: {what} is at version {dep.vc[0]}; expected version {expected} "
+            "instead. Hint: enable anomaly detection to find the operation that failed to "
+            "compute its gradient, with torch.autograd.set_detect_anomaly(True, "
+            "check_nan=False).")
 
 
 def _structure_key(order: list[Node], roots: list[Node], wrt: list[Node]) -> tuple:
@@ -126,22 +165,47 @@ class BackwardPlan:
     def __init__(self, order: list[Node], roots: list[Node], wrt: list[Node]) -> None:
         index = {id(n): k for k, n in enumerate(order)}
         g = Graph("backward")
-        for n in order:  # node k of the tape becomes IR node k
+        for k, n in enumerate(order):  # node k of the tape becomes IR node k
             if n.op is None:
                 g.add("input", shape=n.value.shape, dtype=_dt(n.value))
-            else:
-                g.add(n.op, [index[id(i)] for i in n.inputs], **n.attrs)
+            else:  # loc k marks the backward nodes built from node k's VJP (see _saved)
+                g.add(n.op, [index[id(i)] for i in n.inputs], loc=str(k), **n.attrs)
         result = autodiff(g, [index[id(r)] for r in roots], [index[id(w)] for w in wrt])
+        _check_and_report(result.graph)
         self.graph, self.seeds, self.n_forward = result.graph, result.seeds, len(order)
         self.grads = result.grads
         wanted = [gid for gid in self.grads if gid is not None]
         self.plan = Plan(self.graph, wanted, set(range(len(order))) | set(self.seeds))
+        self.saved = self._saved()
+
+    def _saved(self) -> list[tuple[int, int]]:
+        """``(k, j)`` pairs: the VJP of forward node k reads forward node j (a saved tensor)."""
+        pairs = set()
+        for nid, _ref, operands, _attrs in self.plan.steps:
+            loc = self.graph.loc(nid)
+            for j in operands:
+                if j < self.n_forward and loc is not None:
+                    pairs.add((int(loc), j))
+        return sorted(pairs)
 
     def run(self, order: list[Node], seeds: list[np.ndarray]) -> list[np.ndarray | None]:
-        env: dict[int, Any] = {k: n.value for k, n in enumerate(order)}
+        env: dict[int, Any] = {k: forward_value(n) for k, n in enumerate(order)}
         env.update(zip(self.seeds, seeds, strict=True))
         self.plan.run(env)
         return [None if gid is None else env[gid] for gid in self.grads]
+
+
+def _check_and_report(graph: Graph) -> None:
+    """Verifier and debug output for a newly derived backward graph (see tenkai.config)."""
+    from .config import debug_level, verify_enabled
+
+    if verify_enabled() and graph.outputs:  # no outputs: nothing was reachable
+        graph.verify()
+    level = debug_level()
+    if level >= 1:
+        print(f"[tenkai] derived backward graph: {graph.nx.number_of_nodes()} nodes")
+    if level >= 2:
+        print(graph.dump())
 
 
 def _dt(value: np.ndarray) -> str:
@@ -182,10 +246,10 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
     """
     STATS["backward_calls"] += 1
     order = _collect(roots)
-    _check_versions(order)
     reachable = {id(n) for n in order}
     present = [w for w in wrt if id(w) in reachable]
     plan = _plan_for(order, roots, present)
+    check_saved(order, plan.saved)
     if create_graph:
         from ._replay import replay_backward
 
@@ -196,7 +260,7 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
     by_node = {id(w): g for w, g in zip(present, found, strict=True)}
     grads = [by_node.get(id(w)) for w in wrt]
     if not retain_graph:
-        for node in order:
+        for node in order:  # free the saved values; the structure stays (like PyTorch)
             if node.op is not None:
-                node.freed, node.inputs, node.in_versions = True, (), ()
+                node.freed, node.value = True, None
     return grads

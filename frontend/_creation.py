@@ -4,12 +4,14 @@ the legacy ``FloatTensor``-style constructors."""
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from tenkai.ir import dtypes as irdt
 from tenkai.ir.dtypes import from_numpy as ir_from_numpy
 
 from ._device import check_device
@@ -46,13 +48,29 @@ def _infer_array(data: Any) -> np.ndarray:
         raise ValueError(f"expected a rectangular nested sequence of numbers: {err}") from None
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    if arr.dtype.kind == "f" and not _holds_ndarray(data):
-        arr = arr.astype(get_default_dtype().to_numpy())
-    return arr
+    found: set[str] = set()
+    _element_dtypes(data, found)
+    if found:
+        return arr.astype(BY_NAME[functools.reduce(irdt.promote, sorted(found))].to_numpy())
+    return arr.astype(get_default_dtype().to_numpy())  # an empty sequence
 
 
-def _holds_ndarray(data: Any) -> bool:
-    return isinstance(data, (np.ndarray, np.floating))
+def _element_dtypes(data: Any, found: set[str]) -> None:
+    """PyTorch infers a nested sequence's dtype from its elements: Python floats give the
+    default dtype, ints int64, numpy scalars/arrays and tensors their own dtype; then promotes."""
+    if isinstance(data, (list, tuple)):
+        for item in data:
+            _element_dtypes(item, found)
+    elif isinstance(data, (bool, np.bool_)):
+        found.add("bool")
+    elif isinstance(data, (np.ndarray, np.generic)):
+        found.add(ir_from_numpy(data.dtype))
+    elif isinstance(data, Tensor):
+        found.add(data._ir_dtype)
+    elif isinstance(data, int):
+        found.add("int64")
+    elif isinstance(data, float):
+        found.add(get_default_dtype().name)
 
 
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
@@ -151,19 +169,61 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
     if dtype is None:
         dtype = get_default_dtype() if any(isinstance(v, float) for v in vals) else BY_NAME["int64"]
-    n = max(0, int(np.ceil((vals[1] - vals[0]) / vals[2])))
-    arr = (vals[0] + vals[2] * np.arange(n, dtype=np.float64)).astype(as_dtype(dtype).to_numpy())
+    lo, hi, step = vals
+    if (hi - lo) * step < 0:
+        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+    n = max(0, int(np.ceil((hi - lo) / step)))
+    np_dt = as_dtype(dtype).to_numpy()
+    if np_dt.kind == "f":  # PyTorch accumulates float32 ranges in double
+        arr = (np.float64(lo) + np.float64(step) * np.arange(n, dtype=np.float64)).astype(np_dt)
+    else:  # integer ranges start from the truncated start and step
+        arr = (int(lo) + int(step) * np.arange(n, dtype=np.int64)).astype(np_dt)
     return _finish(arr, device, requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    arr = np.linspace(start, end, int(steps)).astype(_np_dtype(dtype, get_default_dtype().name))
+    if int(steps) < 0:
+        raise RuntimeError("number of steps must be non-negative")
+    arr = _linspace(start, end, int(steps), _np_dtype(dtype, get_default_dtype().name))
     return _finish(arr, device, requires_grad)
+
+
+def _linspace(start: Any, end: Any, steps: int, dt: np.dtype) -> np.ndarray:
+    """PyTorch's CPU formula: ``start + step*i`` for the first half, ``end - step*(steps-1-i)``
+    for the rest, with one rounding each (the kernel's FMA); bit-exact in float32."""
+    if dt == np.float16:  # c10::Half rounds after every operation
+        return _linspace_half(start, end, steps)
+    if dt.kind == "f":
+        s, e = dt.type(start), dt.type(end)
+    else:  # integer endpoints are truncated first, the steps taken in double
+        s, e = np.float64(int(start)), np.float64(int(end))
+    if steps <= 1:
+        return np.full(steps, s).astype(dt)
+    step = (e - s) / type(s)(steps - 1)
+    wide = np.float64 if type(s) == np.float32 else np.longdouble
+    idx = np.arange(steps)
+    low = wide(s) + wide(step) * idx.astype(wide)
+    high = wide(e) - wide(step) * (steps - 1 - idx).astype(wide)
+    return np.where(idx < steps // 2, low, high).astype(type(s)).astype(dt)
+
+
+def _linspace_half(start: Any, end: Any, steps: int) -> np.ndarray:
+    s, e = np.float16(start), np.float16(end)
+    if steps <= 1:
+        return np.full(steps, s)
+    step = (e - s) / np.float16(steps - 1)
+    idx = np.arange(steps)
+    low = s + step * idx.astype(np.float16)
+    high = e - step * (steps - 1 - idx).astype(np.float16)
+    return np.where(idx < steps // 2, low, high).astype(np.float16)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
+    for name, size in (("n", n), ("m", m)):
+        if size is not None and int(size) < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {size}")
     arr = np.eye(n, n if m is None else m, dtype=_np_dtype(dtype, get_default_dtype().name))
     return _finish(arr, device, requires_grad)
 
@@ -237,7 +297,11 @@ def legacy_construct(dtype: str, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     """``FloatTensor(2, 3)`` (zeros of a shape), ``FloatTensor([1, 2])`` or ``FloatTensor(t)``."""
     np_dt = BY_NAME[dtype].to_numpy()
     if len(args) == 1 and isinstance(args[0], Tensor):
-        return Tensor._make(args[0]._data.astype(np_dt))
+        src = args[0]
+        if src._data.dtype != np_dt:
+            raise TypeError(f"expected {BY_NAME[dtype]} (got {src.dtype}): legacy constructors "
+                            "do not convert; use .to(dtype)")
+        return src.detach()  # an alias of the same memory, like PyTorch
     if len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
         return Tensor._make(np.array(args[0], dtype=np_dt))
     if all(isinstance(a, (int, np.integer)) for a in args):

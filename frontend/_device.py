@@ -16,6 +16,8 @@ class device:
     def __init__(self, type: Any, index: int | None = None) -> None:
         if isinstance(type, device):
             type, index = type.type, type.index
+        if isinstance(type, int) and not isinstance(type, bool):  # device(0) is cuda:0
+            type, index = "cuda", type
         kind, _, num = str(type).partition(":")
         if kind not in ("cpu", "cuda", "meta"):
             raise RuntimeError(f"Expected one of cpu, cuda, meta device type at start of device "

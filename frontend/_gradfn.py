@@ -28,7 +28,9 @@ class GradFn:
         self._node = node
 
     def name(self) -> str:
-        return display_name(self._node)
+        name = display_name(self._node)
+        # PyTorch's C++-only nodes report a qualified name but print a short one
+        return f"torch::autograd::{name}" if name in ("CopySlices", "CopyBackwards") else name
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from tenkai.ir.errors import IndexOutOfRange
+from tenkai.ir.errors import IndexOutOfRange, ShapeError
 from tenkai.ir.dtypes import category
 
-from ._autograd import GRAD_MODE
+from ._autograd import GRAD_MODE, bind
 from ._ops import apply, cast, tensor_of, where
 from ._tensor import Tensor
 
@@ -43,22 +43,39 @@ def _normalize(x: Tensor, index: Any) -> list[Any]:
             used += 1
     if used > x.ndim:
         raise IndexError(f"too many indices for tensor of dimension {x.ndim}")
-    if out.count(Ellipsis) > 1:
+    dots = [k for k, it in enumerate(out) if it is Ellipsis]  # identity: never Tensor.__eq__
+    if len(dots) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
     fill = [_FULL] * (x.ndim - used)
-    if Ellipsis in out:
-        at = out.index(Ellipsis)
-        return out[:at] + fill + out[at + 1:]
+    if dots:
+        return out[:dots[0]] + fill + out[dots[0] + 1:]
     return out + fill
 
 
-def _basic(x: Tensor, items: list[Any]) -> tuple[Tensor, list[tuple[int, Tensor]]]:
-    """Apply ints/slices/None; return the result and the advanced indices with their dims."""
+def _is_full(it: Any) -> bool:
+    return isinstance(it, slice) and it == _FULL
+
+
+def _keeps_all(it: slice, n: int) -> bool:
+    """PyTorch skips a slice written as ``0:`` / ``:n`` / ``:`` (it does not wrap a negative
+    start first, so ``-n:`` still makes a SliceBackward0)."""
+    start = 0 if it.start is None else int(it.start)
+    stop = n if it.stop is None else int(it.stop)
+    return start == 0 and stop >= n and it.step in (None, 1)
+
+
+def _basic(x: Tensor, items: list[Any],
+           name: str = "AliasBackward0") -> tuple[Tensor, list[tuple[int, Tensor]]]:
+    """Apply ints/slices/None; return the result and the advanced indices with their dims.
+
+    The grad_fn is named after the last index item that changed something, since PyTorch
+    applies an index left to right (``x[0, None]`` is an UnsqueezeBackward0)."""
     starts, stops, steps, shape, adv = [], [], [], [], []
     d = 0
     for it in items:
         if it is None:
             shape.append(1)
+            name = "UnsqueezeBackward0"
             continue
         if isinstance(it, Tensor) and it._data.dtype == np.bool_:
             for k in range(it.ndim):
@@ -79,6 +96,8 @@ def _basic(x: Tensor, items: list[Any]) -> tuple[Tensor, list[tuple[int, Tensor]
             o = max(o, a)
             starts.append(a), stops.append(o), steps.append(s)
             shape.append(len(range(a, o, s)))
+            if not _keeps_all(it, n):
+                name = "SliceBackward0"
         else:
             i = int(it)
             if not -n <= i < n:
@@ -86,15 +105,18 @@ def _basic(x: Tensor, items: list[Any]) -> tuple[Tensor, list[tuple[int, Tensor]
                                       f"size {n}")
             i %= n
             starts.append(i), stops.append(i + 1), steps.append(1)
+            name = "SelectBackward0"
         d += 1
     y = x
     if (tuple(starts), tuple(stops)) != ((0,) * x.ndim, tuple(x.shape)) or any(s != 1 for s in steps):
-        name = "SelectBackward0" if len(shape) < x.ndim else "SliceBackward0"
         y = apply("slice", (x,), name=name, starts=tuple(starts), stops=tuple(stops),
                   steps=tuple(steps))
     if tuple(shape) != tuple(y.shape):
-        y = apply("reshape", (y,), name="SelectBackward0" if len(shape) < x.ndim else
-                  "UnsqueezeBackward0", shape=tuple(shape))
+        y = apply("reshape", (y,), name=name, shape=tuple(shape))
+    if y is x and not adv:
+        from ._shape import alias
+
+        y = alias(x, name)
     return y, adv
 
 
@@ -126,7 +148,12 @@ def _merge_advanced(y: Tensor, adv: list[tuple[int, Tensor]]) -> tuple[Tensor, T
             bad = int(a[(a < -n) | (a >= n)].flat[0])
             raise IndexOutOfRange(f"index {bad} is out of bounds for dimension {d} with size {n}")
         arrays[k] = np.where(a < 0, a + n, a)
-    arrays = list(np.broadcast_arrays(*arrays))
+    try:
+        arrays = list(np.broadcast_arrays(*arrays))
+    except ValueError:
+        shapes = ", ".join(str(list(a.shape)) for a in arrays)
+        raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together "
+                         f"with shapes {shapes}") from None
     adjacent = dims == list(range(dims[0], dims[0] + len(dims)))
     at = dims[0] if adjacent else 0
     rest = [i for i in range(y.ndim) if i not in dims]
@@ -144,10 +171,12 @@ def _merge_advanced(y: Tensor, adv: list[tuple[int, Tensor]]) -> tuple[Tensor, T
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
-    if x.ndim == 0 and index not in (None, Ellipsis, ()) and not isinstance(index, (tuple, Tensor)):
+    if x.ndim == 0 and isinstance(index, (int, np.integer, slice)) and not isinstance(index, bool):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                          "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
-    y, adv = _basic(x, _normalize(x, index))
+    # A lone slice (``x[:]``) is a SliceBackward0 even when it keeps everything.
+    y, adv = _basic(x, _normalize(x, index),
+                    "SliceBackward0" if isinstance(index, slice) else "AliasBackward0")
     if not adv:
         return y
     y, lin, at = _merge_advanced(y, adv)
@@ -184,6 +213,9 @@ def inplace_update(x: Tensor, result: Tensor) -> Tensor:
     """Make ``x`` hold ``result``: in its buffer when no history is recorded, else by taking
     over the result's value and node (the old value stays intact for saved uses)."""
     check_inplace(x, result._ir_dtype)
+    if tuple(result.shape) != tuple(x.shape):
+        raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape "
+                         f"{list(result.shape)}")
     if result._node is None:
         try:
             np.copyto(x._data, result._data, casting="unsafe")
@@ -196,8 +228,9 @@ def inplace_update(x: Tensor, result: Tensor) -> Tensor:
         raise NotImplementedError("in-place modification of a view of another tensor while "
                                   "recording autograd history is not supported; clone() first")
     res = cast(result, x._ir_dtype)
-    x._data, x._node, x._vc = res._data, res._node, [0]
-    res._node.vc = x._vc
+    x._vc[0] += 1  # the old value is now "modified": its saved uses fail at backward
+    x._data, x._node = res._data, res._node
+    bind(res._node, x)
     return x
 
 
@@ -209,7 +242,7 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
         try:
             x._data[_np_index(index)] = v
         except IndexError as err:
-            raise IndexOutOfRange(re.sub(r"\baxis\b", "dimension", str(err))) from None
+            raise IndexOutOfRange(_torch_words(str(err))) from None
         except ValueError as err:
             raise RuntimeError(f"setitem: {err}") from None
         x._vc[0] += 1
@@ -218,31 +251,77 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
 
 
 def _functional_setitem(x: Tensor, index: Any, value: Any) -> Tensor:
+    """``x[index] = value`` as a new value for ``x`` (recorded): ``slice_assign`` for ints and
+    slices, ``where`` for a full-shape mask, else ``index_put`` on the flattened tensor."""
     v = value if isinstance(value, Tensor) else tensor_of(value, x._ir_dtype)
     v = cast(v, x._ir_dtype)
     items = _normalize(x, index)
-    if any(it is None for it in items):
-        raise NotImplementedError("index assignment with None while recording autograd history")
     adv = [it for it in items if isinstance(it, Tensor)]
-    if not adv:
-        return _slice_assign(x, items, v)
+    if not adv and all(it is not None for it in items):
+        if all(isinstance(it, slice) and _keeps_all(it, n) for it, n in zip(items, x.shape)):
+            name = "FillBackward3" if v.ndim == 0 else "CopyBackwards"
+        else:
+            name = "CopySlices"
+        return _slice_assign(x, items, v, name)
     if len(items) == 1 and adv[0]._data.dtype == np.bool_ and adv[0].shape == x.shape:
-        return where(adv[0], v, x)
-    full = [it for it in items if not isinstance(it, Tensor)]
-    if len(adv) == 1 and all(it == _FULL for it in full) and adv[0]._data.dtype != np.bool_:
-        axis = next(i for i, it in enumerate(items) if isinstance(it, Tensor))
-        return apply("index_put", (x, adv[0], v), name="IndexPutBackward0", axis=axis)
-    raise NotImplementedError("this mix of index tensors and slices in an assignment is not "
-                              "supported while recording autograd history; use where() or "
-                              "index_put on a reshaped view")
+        out = where(adv[0], v, x)
+        out._node.name = "IndexPutBackward0"
+        return out
+    # PyTorch writes through a view when the index also has ints/slices/None: CopySlices
+    pure = all(isinstance(it, Tensor) or (isinstance(it, slice) and _keeps_all(it, n))
+               for it, n in zip(items, _dim_sizes(x, items)))
+    return _flat_setitem(x, index, v, "IndexPutBackward0" if adv and pure else "CopySlices")
 
 
-def _slice_assign(x: Tensor, items: list[Any], v: Tensor) -> Tensor:
+def _dim_sizes(x: Tensor, items: list[Any]) -> list[int]:
+    """The size of the dimension each normalized index item applies to (1 for None)."""
+    sizes, d = [], 0
+    for it in items:
+        if it is None:
+            sizes.append(1)
+            continue
+        sizes.append(x.shape[d] if d < x.ndim else 1)
+        d += it.ndim if isinstance(it, Tensor) and it._data.dtype == np.bool_ else 1
+    return sizes
+
+
+def _flat_setitem(x: Tensor, index: Any, v: Tensor, name: str) -> Tensor:
+    """Any index: find the flat positions it selects (NumPy's indexing rules, which PyTorch
+    shares) and ``index_put`` the broadcast value there."""
+    from ._shape import expand
+
+    try:
+        positions = np.arange(x.numel()).reshape(tuple(x.shape))[_np_index(index)]
+    except IndexError as err:
+        raise IndexOutOfRange(_torch_words(str(err))) from None
+    v = _strip_leading_ones(v, np.ndim(positions))
+    flat = apply("reshape", (x,), shape=(x.numel(),))
+    pos = Tensor._make(np.asarray(positions, dtype=np.int64).reshape(-1))
+    src = apply("reshape", (expand(v, np.shape(positions)),), shape=(pos.numel(),))
+    out = apply("index_put", (flat, pos, src), axis=0)
+    return apply("reshape", (out,), name=name, shape=tuple(x.shape))
+
+
+def _torch_words(numpy_message: str) -> str:
+    return re.sub(r"\baxis\b", "dimension", numpy_message).replace("indexing arrays",
+                                                                    "indexing tensors")
+
+
+def _strip_leading_ones(v: Tensor, ndim: int) -> Tensor:
+    """PyTorch (and NumPy) drop leading size-1 dims of a value wider than its target."""
+    while v.ndim > ndim and v.shape[0] == 1:
+        v = apply("reshape", (v,), shape=tuple(v.shape[1:]))
+    return v
+
+
+def _slice_assign(x: Tensor, items: list[Any], v: Tensor, name: str) -> Tensor:
     starts, stops, steps, keep = [], [], [], []
     for d, it in enumerate(items):
         n = x.shape[d]
         if isinstance(it, slice):
             a, o, s = it.indices(n)
+            if s <= 0:
+                raise ValueError("step must be greater than zero")
             starts.append(a), stops.append(max(o, a)), steps.append(s), keep.append(True)
         else:
             i = int(it)
@@ -252,11 +331,12 @@ def _slice_assign(x: Tensor, items: list[Any], v: Tensor) -> Tensor:
             starts.append(i % n), stops.append(i % n + 1), steps.append(1), keep.append(False)
     region = [len(range(a, o, s)) for a, o, s in zip(starts, stops, steps, strict=True)]
     kept = tuple(r for r, k in zip(region, keep, strict=True) if k)
+    v = _strip_leading_ones(v, len(kept))
     if tuple(v.shape) != kept and v.ndim:
         from ._shape import expand
 
         v = expand(v, kept)
     if v.ndim:
         v = apply("reshape", (v,), shape=tuple(region))
-    return apply("slice_assign", (x, v), name="CopySlices", starts=tuple(starts),
+    return apply("slice_assign", (x, v), name=name, starts=tuple(starts),
                  stops=tuple(stops), steps=tuple(steps))

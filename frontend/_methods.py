@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _ops, _random, _shape
+from . import _composite, _ops, _random, _shape
 from ._creation import _finish, tensor
 from ._device import check_device
 from ._dtype import as_dtype
@@ -20,12 +20,12 @@ from ._tensor import Tensor
 _SAME = """add sub mul div pow neg abs sign exp log log1p expm1 sqrt rsqrt sin cos tanh sigmoid
 relu erf reciprocal floor ceil round trunc maximum minimum eq ne lt le gt ge logical_and
 logical_or logical_not where clamp clip masked_fill sum mean prod var std amax amin argmax
-argmin max min all any logsumexp isclose allclose equal clone square remainder floor_divide
+argmin max min all any logsumexp nonzero isclose allclose equal clone square remainder floor_divide
 true_divide multiply subtract divide negative absolute greater less greater_equal less_equal
 not_equal""".split()
 _SAME_SHAPE = """reshape view view_as reshape_as permute transpose swapaxes swapdims t squeeze
 unsqueeze flatten unflatten expand expand_as repeat contiguous split chunk unbind index_select
-gather scatter_add matmul mm bmm dot outer""".split()
+gather scatter_add matmul mm mv bmm dot outer""".split()
 
 
 def _attach_functions() -> None:
@@ -33,6 +33,8 @@ def _attach_functions() -> None:
         setattr(Tensor, name, getattr(_ops, name))
     for name in _SAME_SHAPE:
         setattr(Tensor, name, getattr(_shape, name))
+    for name in ("softmax", "log_softmax", "norm", "exp2", "cumsum", "flip"):
+        setattr(Tensor, name, getattr(_composite, name))
     Tensor.T = property(_shape.T)
     Tensor.mT = property(lambda self: _shape.transpose(self, -2, -1))
     Tensor.where = lambda self, condition, other: _ops.where(condition, self, other)
@@ -147,18 +149,38 @@ def _attach_conversions() -> None:
 def _new_factory(fill: Any) -> Any:
     def make(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-        shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+        from ._creation import _size
+
         dt = as_dtype(dtype) if dtype is not None else self.dtype
-        return _finish(np.full(tuple(int(s) for s in shape), fill, dtype=dt.to_numpy()), device,
-                       requires_grad)
+        return _finish(np.full(_size(size), fill, dtype=dt.to_numpy()), device, requires_grad)
     return make
 
 
 # ---------------------------------------------------------------- operators
 
 
+_OPERAND_TYPES = (Tensor, bool, int, float, np.number, np.bool_, np.ndarray)
+
+
+def _operator(fn: Any) -> Any:
+    """``x + other``: operands of other types give NotImplemented (Python then raises
+    PyTorch's "unsupported operand type(s)" TypeError, or falls back to identity for ==)."""
+    def op(self: Tensor, other: Any) -> Any:
+        if not isinstance(other, _OPERAND_TYPES):
+            return NotImplemented
+        return fn(self, other)
+    op.__name__ = getattr(fn, "__name__", "op")
+    return op
+
+
 def _reflected(fn: Any) -> Any:
-    return lambda self, other: fn(other, self)
+    return _operator(lambda self, other: fn(other, self))
+
+
+def _rtruediv(self: Tensor, other: Any) -> Tensor:
+    """PyTorch computes ``other / x`` as ``x.reciprocal() * other`` (same rounding, and the
+    grad_fn is MulBackward0)."""
+    return _ops.mul(_ops.reciprocal(self), other)
 
 
 def _bitwise(op_bool: Any, name: str) -> Any:
@@ -181,11 +203,12 @@ def _attach_operators() -> None:
              "floordiv": _ops.floor_divide, "mod": _ops.remainder, "pow": _ops.pow,
              "matmul": _shape.matmul}
     for name, fn in pairs.items():
-        setattr(Tensor, f"__{name}__", fn)
+        setattr(Tensor, f"__{name}__", _operator(fn))
         setattr(Tensor, f"__r{name}__", _reflected(fn))
-        setattr(Tensor, f"__i{name}__", _inplace_method(fn))
+        setattr(Tensor, f"__i{name}__", _operator(_inplace_method(fn)))
+    Tensor.__rtruediv__ = _operator(_rtruediv)
     for name in ("eq", "ne", "lt", "le", "gt", "ge"):
-        setattr(Tensor, f"__{name}__", getattr(_ops, name))
+        setattr(Tensor, f"__{name}__", _operator(getattr(_ops, name)))
     Tensor.__neg__ = _ops.neg
     Tensor.__pos__ = lambda self: self
     Tensor.__abs__ = _ops.abs

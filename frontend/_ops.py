@@ -9,7 +9,6 @@ runs its numpy reference and records it for autograd.
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from tenkai.ir.dtypes import from_numpy, is_float, to_numpy
 from tenkai.ir.ops import norm_axis
 
 from ._dtype import get_default_dtype, result_type, scalar_dtype
+from ._autograd import bind
 from ._tensor import Tensor, record
 
 VIEW_OPS = frozenset({"reshape", "permute", "expand", "slice"})
@@ -41,9 +41,10 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
         t._node.name = name
     if op in VIEW_OPS and np.may_share_memory(out, datas[0]):
         base = inputs[0]
-        t._base, t._vc = base._base or base, base._vc
+        t._base = base._base if base._base is not None else base
+        t._vc = base._vc
         if t._node is not None:
-            t._node.vc = t._vc
+            bind(t._node, t)
     return t
 
 
@@ -60,6 +61,7 @@ def cast(t: Tensor, dtype: str) -> Tensor:
 
 def promote(*args: Any) -> tuple[list[Tensor], str]:
     """Apply PyTorch's result-type rule to tensors and Python scalars; cast them all to it."""
+    args = tuple(Tensor._make(a) if isinstance(a, np.ndarray) else a for a in args)
     if builtins.all(isinstance(a, Tensor) for a in args):
         first = args[0]._data.dtype
         if builtins.all(a._data.dtype == first for a in args):
@@ -143,13 +145,21 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return apply("add", (a, b), name="AddBackward0")
 
 
+def _is_bool(x: Any) -> bool:
+    return isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x._ir_dtype == "bool")
+
+
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    if _is_bool(input) and _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if _is_bool(input) or _is_bool(other):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     if alpha != 1:
         other = mul(other, alpha)
     (a, b), dt = promote(input, other)
-    if dt == "bool":
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
     name = "SubBackward0" if isinstance(input, Tensor) else "RsubBackward1"
     return apply("sub", (a, b), name=name)
 
@@ -166,9 +176,18 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode not in ("floor", "trunc"):
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
+    _check_integer_division(f"div_{rounding_mode}_cpu", dt, b)
     q = div(cast(a, "float64") if not is_float(dt) else a, b)
     q = floor(q) if rounding_mode == "floor" else trunc(q)
     return cast(q, dt)
+
+
+def _check_integer_division(kernel: str, dt: str, divisor: Tensor) -> None:
+    """PyTorch refuses bool operands and raises on an integer division by zero."""
+    if dt == "bool":
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+    if not is_float(dt) and not np.all(divisor._data):
+        raise RuntimeError("ZeroDivisionError")
 
 
 true_divide = divide = div
@@ -179,11 +198,20 @@ def floor_divide(input: Any, other: Any) -> Tensor:
 
 
 def remainder(input: Any, other: Any) -> Tensor:
-    return sub(input, mul(floor_divide(input, other), other))
+    (a, b), dt = promote(input, other)
+    _check_integer_division("remainder_cpu", dt, b)
+    out = sub(a, mul(floor_divide(a, b), b))
+    if out._node is not None:
+        out._node.name = "RemainderBackward0"
+    return out
 
 
 def pow(input: Any, exponent: Any) -> Tensor:
-    (a, b), _ = promote(input, exponent)
+    (a, b), dt = promote(input, exponent)
+    if dt == "bool":
+        if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+            return cast(pow(cast(input, "int64"), int(exponent)), "bool")  # pow(Tensor, Scalar)
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if not isinstance(input, Tensor):
         name = "PowBackward2"
     else:
@@ -195,7 +223,19 @@ def square(input: Tensor) -> Tensor:
     return pow(input, 2)
 
 
-def where(condition: Tensor, input: Any, other: Any) -> Tensor:
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """Indices of the non-zero elements: an (N, ndim) int64 tensor, or one tensor per dim."""
+    found = np.nonzero(np.atleast_1d(input._data))
+    if as_tuple:
+        return tuple(Tensor._make(a.astype(np.int64)) for a in found)
+    out = np.stack(found, axis=1) if found else np.zeros((0, 0))
+    return Tensor._make(out.astype(np.int64).reshape(-1, input.ndim))
+
+
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+    """``where(cond, x, y)`` picks elementwise; ``where(cond)`` is ``nonzero(cond, as_tuple=True)``."""
+    if input is None and other is None:
+        return nonzero(as_tensor_arg(condition), as_tuple=True)
     (a, b), _ = promote(input, other)
     cond = as_tensor_arg(condition)
     if cond._ir_dtype != "bool":
@@ -224,7 +264,11 @@ clip = clamp
 
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     v = value if isinstance(value, Tensor) else tensor_of(value, input._ir_dtype)
-    return where(mask, cast(v, input._ir_dtype), input)
+    out = where(mask, cast(v, input._ir_dtype), input)
+    if out._node is not None:
+        out._node.name = "MaskedFillBackward1" if isinstance(value, Tensor) else \
+            "MaskedFillBackward0"
+    return out
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8,
@@ -245,129 +289,6 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     return apply("cast", (input,), name="CloneBackward0", dtype=input._ir_dtype)
 
 
-# ---------------------------------------------------------------- reductions
-
-
-def dims_arg(op: str, dim: Any, ndim: int) -> tuple[int, ...]:
-    """Normalize a ``dim`` argument (None, int, or sequence) into sorted non-negative axes."""
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    if not dims:
-        return tuple(range(ndim))
-    axes = sorted(norm_axis(op, int(d), ndim) for d in dims)
-    if len(set(axes)) != len(axes):
-        raise RuntimeError(f"{op}: dim {axes[0]} appears multiple times in the list of dims")
-    return tuple(a for a in axes if ndim)
-
-
-def _reduce(op: str, input: Tensor, dim: Any, keepdim: bool, dtype: Any, full: str,
-            partial: str, **attrs: Any) -> Tensor:
-    x = as_tensor_arg(input)
-    if dtype is not None:
-        from ._dtype import as_dtype
-
-        x = cast(x, as_dtype(dtype).name)
-    axes = dims_arg(op, dim, x.ndim)
-    name = full if dim is None else partial
-    return apply(op, (x,), name=name, axes=axes, keepdim=keepdim, **attrs)
-
-
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    return _reduce("sum", input, dim, keepdim, dtype, "SumBackward0", "SumBackward1")
-
-
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
-    return _reduce("mean", input, dim, keepdim, dtype, "MeanBackward0", "MeanBackward1")
-
-
-def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
-         dtype: Any = None) -> Tensor:
-    return _reduce("prod", input, dim, keepdim, dtype, "ProdBackward0", "ProdBackward1")
-
-
-def _correction(unbiased: bool | None, correction: Any) -> int:
-    if correction is not None:
-        return int(correction)
-    return 0 if unbiased is False else 1
-
-
-def var(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction: Any = None) -> Tensor:
-    if isinstance(dim, bool):  # var(x, False): the legacy unbiased positional argument
-        dim, unbiased = None, dim
-    return _reduce("var", input, dim, keepdim, None, "VarBackward0", "VarBackward0",
-                   correction=_correction(unbiased, correction))
-
-
-def std(input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
-        correction: Any = None) -> Tensor:
-    out = sqrt(var(input, dim, unbiased, keepdim, correction=correction))
-    if out._node is not None:
-        out._node.name = "StdBackward0"
-    return out
-
-
-def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    return _reduce("max", input, dim, keepdim, None, "AmaxBackward0", "AmaxBackward0")
-
-
-def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
-    return _reduce("min", input, dim, keepdim, None, "AminBackward0", "AminBackward0")
-
-
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    if dim is None:
-        from ._shape import reshape
-
-        return apply("argmax", (reshape(input, (-1,)),), axis=0, keepdim=False)
-    return apply("argmax", (input,), axis=norm_axis("argmax", dim, input.ndim), keepdim=keepdim)
-
-
-def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    if dim is None:
-        from ._shape import reshape
-
-        return apply("argmin", (reshape(input, (-1,)),), axis=0, keepdim=False)
-    return apply("argmin", (input,), axis=norm_axis("argmin", dim, input.ndim), keepdim=keepdim)
-
-
-MinMax = namedtuple("MinMax", ["values", "indices"])
-
-
-def _extreme(op: str, arg: Any, input: Tensor, dim: Any, keepdim: bool, other_fn: Any) -> Any:
-    if isinstance(dim, Tensor):
-        return other_fn(input, dim)
-    if dim is None:
-        return apply(op, (input,), name=f"{op.title()}Backward1", axes=tuple(range(input.ndim)),
-                     keepdim=False)
-    values = apply(op, (input,), name=f"{op.title()}Backward0",
-                   axes=dims_arg(op, dim, input.ndim), keepdim=keepdim)
-    return MinMax(values, arg(input, dim, keepdim))
-
-
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-    return _extreme("max", argmax, input, dim, keepdim, maximum)
-
-
-def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
-    return _extreme("min", argmin, input, dim, keepdim, minimum)
-
-
-def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return eq(sum(cast(logical_not(cast(input, "bool")), "int64"), dim, keepdim), 0)
-
-
-def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return ne(sum(cast(cast(input, "bool"), "int64"), dim, keepdim), 0)
-
-
-def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
-    x = _floating(input)
-    m = amax(x, dim, keepdim=True).detach()
-    out = add(log(sum(exp(sub(x, m)), dim, keepdim=True)), m)
-    if not keepdim:
-        from ._shape import squeeze_dims
-
-        out = squeeze_dims(out, dims_arg("logsumexp", dim, x.ndim))
-    return out
+# Reductions live in _reduce.py; re-exported so ``_ops.mean`` keeps working.
+from ._reduce import (_extreme, _reduce, all, amax, amin, any, argmax, argmin,  # noqa: E402
+                      dims_arg, logsumexp, max, mean, min, prod, std, sum, var)

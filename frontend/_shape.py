@@ -22,6 +22,19 @@ def _sizes(args: Sequence[Any]) -> tuple[int, ...]:
     return tuple(int(a) for a in args)
 
 
+def named(t: Tensor, name: str) -> Tensor:
+    """Give ``t``'s recorded node PyTorch's grad_fn name (composite ops end in one node)."""
+    if t._node is not None and t._node.op is not None:
+        t._node.name = name
+    return t
+
+
+def alias(input: Tensor, name: str) -> Tensor:
+    """A new view with the same shape: PyTorch's no-op views still make a new tensor (and a
+    grad_fn), e.g. ``v.t()`` on a vector or ``x.reshape(x.shape)``."""
+    return apply("reshape", (input,), name=name, shape=tuple(input.shape))
+
+
 def infer_shape(shape: Sequence[int], numel: int) -> tuple[int, ...]:
     shape = tuple(int(d) for d in shape)
     if shape.count(-1) > 1:
@@ -39,7 +52,7 @@ def infer_shape(shape: Sequence[int], numel: int) -> tuple[int, ...]:
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     new = infer_shape(_sizes(shape), input.numel())
     if new == tuple(input.shape):
-        return input
+        return alias(input, "ViewBackward0")
     name = "ViewBackward0" if input.is_contiguous() else "UnsafeViewBackward0"
     return apply("reshape", (input,), name=name, shape=new)
 
@@ -96,15 +109,27 @@ def t(input: Tensor) -> Tensor:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input.ndim}D")
     if input.ndim < 2:
-        return input
+        return alias(input, "TBackward0")
     return apply("permute", (input,), name="TBackward0", dims=(1, 0))
 
 
 def T(input: Tensor) -> Tensor:
+    if input.ndim != 2:
+        import warnings
+
+        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
+                      "these cases." if input.ndim == 0 else _T_DEPRECATED, UserWarning,
+                      stacklevel=2)
     if input.ndim < 2:
-        return input
+        return alias(input, "PermuteBackward0")
     return apply("permute", (input,), name="PermuteBackward0",
                  dims=tuple(range(input.ndim))[::-1])
+
+
+_T_DEPRECATED = ("The use of `x.T` on tensors of dimension other than 2 to reverse their shape "
+                 "is deprecated and it will throw an error in a future release. Consider `x.mT` "
+                 "to transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, "
+                 "-1))` to reverse the dimensions of a tensor.")
 
 
 def squeeze_dims(input: Tensor, dims: Sequence[int]) -> Tensor:
@@ -116,9 +141,12 @@ def squeeze_dims(input: Tensor, dims: Sequence[int]) -> Tensor:
 
 def squeeze(input: Tensor, dim: Any = None) -> Tensor:
     if dim is None:
-        return squeeze_dims(input, range(input.ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    return squeeze_dims(input, [norm_axis("squeeze", d, input.ndim) for d in dims])
+        out, name = squeeze_dims(input, range(input.ndim)), "SqueezeBackward0"
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        out = squeeze_dims(input, [norm_axis("squeeze", d, input.ndim) for d in dims])
+        name = "SqueezeBackward1" if isinstance(dim, int) else "SqueezeBackward2"
+    return alias(input, name) if out is input else named(out, name)
 
 
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
@@ -133,6 +161,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     s, e = norm_axis("flatten", start_dim, input.ndim), norm_axis("flatten", end_dim, input.ndim)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input
     shape = tuple(input.shape)
     return reshape(input, (*shape[:s], int(np.prod(shape[s:e + 1])), *shape[e + 1:]))
 
@@ -157,7 +187,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
                                    "dimension")
             new[i] = input.shape[i - lead]
     if tuple(new) == tuple(input.shape):
-        return input
+        return alias(input, "ExpandBackward0")
     return apply("expand", (input,), name="ExpandBackward0", shape=tuple(new))
 
 
@@ -173,19 +203,24 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     shape = (1,) * (len(reps) - input.ndim) + tuple(input.shape)
     x = reshape(input, tuple(v for d in shape for v in (1, d)))
     x = expand(x, tuple(v for r, d in zip(reps, shape, strict=True) for v in (r, d)))
-    return reshape(x, tuple(r * d for r, d in zip(reps, shape, strict=True)))
+    return named(reshape(x, tuple(r * d for r, d in zip(reps, shape, strict=True))),
+                 "RepeatBackward0")
 
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     if input.is_contiguous():
         return input
-    return apply("cast", (input,), name="CloneBackward0", dtype=input._ir_dtype)
+    out = apply("cast", (input,), name="CloneBackward0", dtype=input._ir_dtype)
+    out._data = np.ascontiguousarray(out._data)  # the cast keeps the input's strides
+    if out._node is not None:
+        out._node.value = out._data
+    return out
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = [as_tensor_arg(x) for x in tensors]
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     tensors, _ = promote(*tensors)
     if tensors[0].ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -248,12 +283,13 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     axis = norm_axis("unbind", dim, input.ndim)
-    return tuple(squeeze_dims(p, [axis]) for p in split(input, 1, axis))
+    return tuple(named(squeeze_dims(p, [axis]), "UnbindBackward0")
+                 for p in split(input, 1, axis))
 
 
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if index.ndim > 1:
-        raise RuntimeError("index_select(): Index is supposed to be a vector")
+        raise IndexError("index_select(): Index is supposed to be a vector")
     axis = norm_axis("index_select", dim, input.ndim)
     return apply("take", (input, index), name="IndexSelectBackward0", axis=axis)
 
@@ -280,25 +316,47 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
+    _check_inner("matmul", a.shape, b.shape)
     lift_a, lift_b = a.ndim == 1, b.ndim == 1
     if lift_a:
         a = unsqueeze(a, 0)
     if lift_b:
         b = unsqueeze(b, 1)
-    if a.shape[-1] != b.shape[-2]:
-        raise ShapeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[-2]}x"
-                         f"{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]}); the inner dimensions "
-                         f"of {fmt_shape(input.shape)} @ {fmt_shape(other.shape)} must match; "
-                         "did you mean to transpose one operand (.T)?")
-    name = "MmBackward0" if a.ndim == 2 and b.ndim == 2 else "BmmBackward0"
-    out = apply("matmul", (a, b), name=name)
+    out = apply("matmul", (a, b), name="MmBackward0")
     if lift_a and lift_b:
-        return reshape(out, ())
-    if lift_a:
-        return squeeze_dims(out, [out.ndim - 2])
-    if lift_b:
-        return squeeze_dims(out, [out.ndim - 1])
-    return out
+        out = reshape(out, ())
+    elif lift_a:
+        out = squeeze_dims(out, [out.ndim - 2])
+    elif lift_b:
+        out = squeeze_dims(out, [out.ndim - 1])
+    return named(out, _matmul_name(input.ndim, other.ndim))
+
+
+def _matmul_name(da: int, db: int) -> str:
+    """The grad_fn PyTorch's matmul ends with for these operand ranks."""
+    if da <= 2 and db <= 2:
+        return {(1, 1): "DotBackward0", (2, 1): "MvBackward0",
+                (1, 2): "SqueezeBackward4"}.get((da, db), "MmBackward0")
+    return "CloneBackward0" if da == 2 else "UnsafeViewBackward0"
+
+
+def _check_inner(op: str, sa: Sequence[int], sb: Sequence[int]) -> None:
+    """PyTorch's messages for mismatched contraction dims, prefixed by the op name."""
+    ka, kb = sa[-1], sb[-2] if len(sb) > 1 else sb[-1]
+    if ka == kb:
+        return
+    hint = "; did you mean to transpose one operand (.T)?"
+    if len(sa) == 1 and len(sb) == 1:
+        raise ShapeError(f"{op}: inconsistent tensor size, expected tensor [{ka}] and src [{kb}] "
+                         f"to have the same number of elements, but got {ka} and {kb} elements "
+                         "respectively")
+    if len(sb) == 1 and len(sa) == 2:
+        raise ShapeError(f"{op}: size mismatch, got input ({sa[0]}), mat ({sa[0]}x{sa[1]}), "
+                         f"vec ({sb[0]}){hint}")
+    ra = f"{sa[-2]}x{sa[-1]}" if len(sa) > 1 else f"1x{sa[0]}"
+    rb = f"{sb[-2]}x{sb[-1]}" if len(sb) > 1 else f"{sb[0]}x1"
+    raise ShapeError(f"{op}: mat1 and mat2 shapes cannot be multiplied ({ra} and {rb}); the inner "
+                     f"dimensions of {fmt_shape(sa)} @ {fmt_shape(sb)} must match{hint}")
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
@@ -317,7 +375,14 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if input.shape[0] != mat2.shape[0]:
         raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
                            f"{input.shape[0]} and {mat2.shape[0]}")
-    return matmul(input, mat2)
+    return named(matmul(input, mat2), "BmmBackward0")
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {input.ndim}, "
+                           f"{vec.ndim}")
+    return matmul(input, vec)
 
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:

@@ -14,12 +14,14 @@ import numpy as np
 from tenkai.ir.errors import AutogradError
 
 from . import _dtype
-from ._autograd import GRAD_MODE, Node, constant_node
+from ._autograd import GRAD_MODE, Node, bind, constant_node
 from ._printing import format_tensor
 
 
 class Size(tuple):
     """``torch.Size``: a tuple of ints that prints as ``torch.Size([3, 224, 224])``."""
+
+    __module__ = "torch"  # ``type(x.shape)`` prints <class 'torch.Size'>, as in PyTorch
 
     def __repr__(self) -> str:
         return f"torch.Size([{', '.join(str(d) for d in self)}])"
@@ -27,9 +29,28 @@ class Size(tuple):
     def numel(self) -> int:
         return int(np.prod(self))
 
+    def __reduce__(self) -> Any:
+        return (_size, (tuple(self),))  # by function: pickle must not look in a module "torch"
+
+    def __getitem__(self, key: Any) -> Any:
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other: Any) -> Any:
+        return Size(tuple(self) + tuple(other)) if isinstance(other, tuple) else NotImplemented
+
+    def __radd__(self, other: Any) -> Any:
+        return Size(tuple(other) + tuple(self)) if isinstance(other, tuple) else NotImplemented
+
+
+def _size(dims: tuple[int, ...]) -> Size:
+    return Size(dims)
+
 
 class Tensor:
     """A multi-dimensional array that records differentiable ops (``tenkai.tensor([1., 2.])``)."""
+
+    __module__ = "torch"  # ``type(x)`` prints <class 'torch.Tensor'>; pickling goes by _rebuild
 
     __slots__ = ("_data", "_node", "_vc", "_base", "_grad", "_retains_grad", "__weakref__",
                  "__dict__")
@@ -52,7 +73,7 @@ class Tensor:
         t._data, t._node, t._vc, t._base = data, node, [0], None
         t._grad, t._retains_grad = None, False
         if node is not None:
-            node.vc = t._vc
+            bind(node, t)
         return t
 
     # ------------------------------------------------------------ basic properties
@@ -203,7 +224,9 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        return self.detach()
+        # Unlike detach(), ``.data`` does not share the version counter: PyTorch's
+        # ``w.data -= lr * g`` updates never trip the in-place checks of autograd.
+        return Tensor._make(self._data)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -269,9 +292,10 @@ class Tensor:
                              grad_fn_name=grad_fn)
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
-            return format(self.item(), spec)
-        return repr(self)
+        # PyTorch: a 0-d tensor formats as its number (f"{loss}" shows 0.25, not tensor(0.25))
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return format(self._data.item(), spec)
+        return object.__format__(self, spec)
 
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
         """``x.type()`` -> ``'torch.LongTensor'``; ``x.type(tenkai.float64)`` converts."""

@@ -7,6 +7,7 @@ tape-interpreting autograd.
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -120,10 +121,20 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     else:
         targets = _leaves(outputs)
     retain = create_graph if retain_graph is None else retain_graph
+    if create_graph and inputs is None:
+        warnings.warn(_CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
     grads = run_backward([o._node for o in outputs], seeds, targets, retain, create_graph)
     for node, g in zip(targets, grads, strict=True):
         if g is not None:
             _accumulate(node, g, create_graph)
+
+
+_CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using autograd.grad "
+    "when creating the graph to avoid this. If you have to use this function, make sure to "
+    "reset the .grad fields of your parameters to None after use to break the cycle and avoid "
+    "the leak.")
 
 
 def _accumulate(node: Any, g: Any, create_graph: bool) -> None:
@@ -132,10 +143,14 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> None:
     if owner is None:
         return
     if not isinstance(g, Tensor):
-        g = Tensor._make(np.array(g, dtype=node.value.dtype, copy=True))
+        g = Tensor._make(np.array(g, dtype=owner._data.dtype, copy=True))
     elif not create_graph:
         g = g.detach()
     if owner._grad is None:
+        if g.requires_grad:  # PyTorch's AccumulateGrad stores a copy of a recorded gradient
+            from ._ops import apply
+
+            g = apply("cast", (g,), name="CopyBackwards", dtype=g._ir_dtype)
         owner._grad = g
     elif create_graph or owner._grad.requires_grad:
         owner._grad = owner._grad + g

@@ -135,7 +135,7 @@ _unary("reciprocal", _typed(np.reciprocal),
        lambda b, g, out, x: (b.neg(b.mul(g, b.mul(out, out))),))
 
 register(OpDef("logical_not", 1, ELEMENTWISE, same_shape, lambda d, a: "bool",
-               lambda x: np.logical_not(x), None))
+               lambda x: np.asarray(np.logical_not(x)), None))
 
 # ---------------------------------------------------------------- binary
 
@@ -163,10 +163,12 @@ def _div_vjp(b, g, out, x, y):
 
 
 def _pow_vjp(b, g, out, x, y):
-    one = b.scalar(1, x.dtype)
-    gx = b.mul(g, b.mul(y, b.pow(x, b.sub(y, one))))
-    gy = b.mul(g, b.mul(out, b.log(x)))
-    return unbroadcast(b, gx, x.shape), unbroadcast(b, gy, y.shape)
+    # PyTorch's conventions where the formulas give nan: d/dx is 0 where y == 0 (even at
+    # x == 0), d/dy is 0 where x == 0 and y >= 0 (0 * log 0)
+    zero, one = b.scalar(0, x.dtype), b.scalar(1, x.dtype)
+    dx = b.where(b.eq(y, zero), zero, b.mul(y, b.pow(x, b.sub(y, one))))
+    dy = b.where(b.logical_and(b.eq(x, zero), b.ge(y, zero)), zero, b.mul(out, b.log(x)))
+    return unbroadcast(b, b.mul(g, dx), x.shape), unbroadcast(b, b.mul(g, dy), y.shape)
 
 
 def _minmax_vjp(pick: str):

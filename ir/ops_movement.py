@@ -24,6 +24,25 @@ def _zeros(b, like):
     return b.full(shape=tuple(like.shape), value=0, dtype=like.dtype)
 
 
+def _check_axis(op: str, axis: int, shape: Shape) -> None:
+    # IR axes are already non-negative; an axis past the rank would silently give a wrong shape
+    if not 0 <= axis < len(shape):
+        raise IndexOutOfRange(f"{op}: Dimension out of range (expected to be in range of "
+                              f"[0, {len(shape) - 1}], but got {axis}) for a tensor of shape "
+                              f"{fmt_shape(shape)}")
+
+
+def _check_fits(op: str, region: Shape, value: Shape) -> None:
+    """``value`` must broadcast to the indexed ``region`` (PyTorch's index_put_ rule)."""
+    try:
+        fits = broadcast_shapes(op, region, value) == tuple(region)
+    except ShapeError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"{op}: shape mismatch: value tensor of shape {fmt_shape(value)} "
+                         f"cannot be broadcast to indexing result of shape {fmt_shape(region)}")
+
+
 # ---------------------------------------------------------------- reshape / permute / expand
 
 
@@ -96,16 +115,13 @@ def _slice_vjp(b, g, out, x, starts, stops, steps):
 
 
 register(OpDef("slice", 1, MOVEMENT, _slice_shape, first_dtype,
-               lambda x, starts, stops, steps: x[_slices(starts, stops, steps)], _slice_vjp,
+               lambda x, starts, stops, steps: np.asarray(x[_slices(starts, stops, steps)]),
+               _slice_vjp,
                attrs={"starts": REQUIRED, "stops": REQUIRED, "steps": REQUIRED}))
 
 
 def _slice_assign_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
-    region = _slice_shape(shapes[:1], attrs)
-    if broadcast_shapes("slice_assign", region, shapes[1]) != region:
-        raise ShapeError(f"slice_assign: shape mismatch: value tensor of shape "
-                         f"{fmt_shape(shapes[1])} cannot be broadcast to indexing result of "
-                         f"shape {fmt_shape(region)}")
+    _check_fits("slice_assign", _slice_shape(shapes[:1], attrs), shapes[1])
     return shapes[0]
 
 
@@ -156,9 +172,10 @@ register(OpDef("pad", 1, MOVEMENT, _pad_shape, first_dtype,
 
 
 def _cat_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
-    axis, first = attrs["axis"], shapes[0]
     if not shapes:
         raise ShapeError("cat: expected a non-empty list of Tensors")
+    axis, first = attrs["axis"], shapes[0]
+    _check_axis("cat", axis, first)
     for k, s in enumerate(shapes):
         if len(s) != len(first) or any(a != b for i, (a, b) in enumerate(zip(s, first))
                                        if i != axis):
@@ -204,6 +221,7 @@ def _index_dtype(op: str):
 
 def _take_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
     x, idx, axis = shapes[0], shapes[1], attrs["axis"]
+    _check_axis("take", axis, x)
     return (*x[:axis], *idx, *x[axis + 1:])
 
 
@@ -217,7 +235,8 @@ def check_index_bounds(idx: np.ndarray, size: int, axis: int) -> np.ndarray:
 
 
 def _take_ref(x, idx, axis):
-    return np.take(x, check_index_bounds(idx, x.shape[axis], axis), axis=axis)
+    # np.take with a 0-d index returns a numpy scalar, not an array
+    return np.asarray(np.take(x, check_index_bounds(idx, x.shape[axis], axis), axis=axis))
 
 
 def _take_vjp(b, g, out, x, idx, axis):
@@ -230,10 +249,8 @@ register(OpDef("take", 2, INDEXING, _take_shape, _index_dtype("take"), _take_ref
 
 def _index_write_shape(op: str):
     def rule(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
-        region = _take_shape(shapes[:2], attrs)
-        if broadcast_shapes(op, region, shapes[2]) != region:
-            raise ShapeError(f"{op}: shape mismatch: value tensor of shape {fmt_shape(shapes[2])} "
-                             f"cannot be broadcast to indexing result of shape {fmt_shape(region)}")
+        _check_axis(op, attrs["axis"], shapes[0])
+        _check_fits(op, _take_shape(shapes[:2], attrs), shapes[2])
         return shapes[0]
     return rule
 
@@ -272,6 +289,7 @@ register(OpDef("index_put", 3, INDEXING, _index_write_shape("index_put"),
 
 def _gather_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
     x, idx, axis = shapes[0], shapes[1], attrs["axis"]
+    _check_axis("gather", axis, x)
     if len(x) != len(idx) or any(i > d for k, (i, d) in enumerate(zip(idx, x)) if k != axis):
         raise ShapeError(f"gather: Size does not match at dimension: index {fmt_shape(idx)} "
                          f"vs input {fmt_shape(x)} (dim {axis}); the index may not be larger "
@@ -310,5 +328,18 @@ def _scatter_add_vjp(b, g, out, x, idx, src, axis):
 
 register(OpDef("gather", 2, INDEXING, _gather_shape, _index_dtype("gather"), _gather_ref,
                _gather_vjp, attrs={"axis": REQUIRED}))
-register(OpDef("scatter_add", 3, INDEXING, lambda s, a: s[0], _index_dtype("scatter_add"),
+def _scatter_add_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    # PyTorch's scatter rule: one rank; index no larger than src anywhere, nor than x off dim
+    x, idx, src, axis = *shapes, attrs["axis"]
+    _check_axis("scatter_add", axis, x)
+    if (not len(x) == len(idx) == len(src)
+            or any(i > s for i, s in zip(idx, src, strict=True))
+            or any(i > d for k, (i, d) in enumerate(zip(idx, x, strict=True)) if k != axis)):
+        raise ShapeError(f"scatter_add: Expected index {fmt_shape(idx)} to be smaller than self "
+                         f"{fmt_shape(x)} apart from dimension {axis} and to be smaller size "
+                         f"than src {fmt_shape(src)}")
+    return x
+
+
+register(OpDef("scatter_add", 3, INDEXING, _scatter_add_shape, _index_dtype("scatter_add"),
                _scatter_add_ref, _scatter_add_vjp, attrs={"axis": REQUIRED}))

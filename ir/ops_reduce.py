@@ -6,6 +6,7 @@ non-negative axes (all axes for a full reduction).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,18 @@ def _sum_vjp(b, g, out, x, axes, keepdim):
     return (expand_back(b, g, x.shape, axes, keepdim),)
 
 
+def _quiet(fn):
+    """Run a numpy reduction without its RuntimeWarnings ("Mean of empty slice", "Degrees of
+    freedom <= 0"): the result is nan as in PyTorch, and numpy's warning would leak through
+    (or fail a warnings-as-errors run); the interpreter already silences floating point ones."""
+    def ref(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return fn(*args, **kwargs)
+    return ref
+
+
+@_quiet
 def _mean_ref(x: np.ndarray, axes, keepdim):
     return np.asarray(np.mean(x, axis=_keep(x, axes), keepdims=keepdim), dtype=x.dtype)
 
@@ -124,6 +137,7 @@ def _prod_vjp(b, g, out, x, axes, keepdim):
     return (b.mul(grad, expand_back(b, g, x.shape, axes, keepdim)),)
 
 
+@_quiet
 def _var_ref(x: np.ndarray, axes, keepdim, correction):
     return np.asarray(np.var(x, axis=_keep(x, axes), keepdims=keepdim, ddof=correction),
                       dtype=x.dtype)

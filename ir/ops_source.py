@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
-from .errors import DTypeError
-from .ops import (RANDOM, REQUIRED, SOURCE, OpDef, attr_dtype, attr_shape, register, same_shape)
+from .errors import DTypeError, ShapeError
+from .ops import (RANDOM, REQUIRED, SOURCE, OpDef, attr_dtype, attr_shape, fmt_shape, register,
+                  same_shape)
 
 Shape = tuple[int, ...]
 
@@ -87,10 +88,32 @@ def uniform01(shape: Shape, seed: Any, offset: Any, dtype: str) -> np.ndarray:
     return u.reshape(shape)
 
 
-def _random_dtype(dts: list[str], attrs: dict[str, Any]) -> str:
-    if any(d != "int64" for d in dts[-2:]):
-        raise DTypeError("random ops take int64 scalar seed and offset operands")
-    return str(attrs["dtype"])
+def _random_dtype(op: str):
+    def rule(dts: list[str], attrs: dict[str, Any]) -> str:
+        if any(d != "int64" for d in dts[-2:]):
+            raise DTypeError(f"{op}: seed and offset must be int64 scalars, got {dts[-2]} and "
+                             f"{dts[-1]}")
+        return str(attrs["dtype"])
+    return rule
+
+
+def _check_seed_shapes(op: str, shapes: list[Shape]) -> None:
+    # the reference reads them with int(): anything but a scalar fails only at run time
+    if any(s != () for s in shapes[-2:]):
+        raise ShapeError(f"{op}: seed and offset must be scalars (shape []), got shapes "
+                         f"{fmt_shape(shapes[-2])} and {fmt_shape(shapes[-1])}")
+
+
+def _random_shape(op: str):
+    def rule(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+        _check_seed_shapes(op, shapes)
+        return tuple(attrs["shape"])
+    return rule
+
+
+def _bernoulli_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
+    _check_seed_shapes("bernoulli", shapes)
+    return shapes[0]
 
 
 def _uniform_ref(seed, offset, shape, dtype, low, high):
@@ -117,7 +140,7 @@ def _bernoulli_ref(p, seed, offset):
 
 
 def _register_random(name: str, ref, extra: dict[str, Any]) -> None:
-    register(OpDef(name, 2, RANDOM, attr_shape, _random_dtype, ref,
+    register(OpDef(name, 2, RANDOM, _random_shape(name), _random_dtype(name), ref,
                    lambda b, g, out, seed, offset, **a: (None, None),
                    attrs={"shape": REQUIRED, "dtype": "float32", **extra}))
 
@@ -130,8 +153,8 @@ _register_random("randint", _randint_ref, {"low": 0, "high": REQUIRED})
 def _bernoulli_dtype(dts: list[str], attrs: dict[str, Any]) -> str:
     if not dtypes.is_float(dts[0]):
         raise DTypeError(f"bernoulli: expected a floating point probability tensor, got {dts[0]}")
-    return _random_dtype(dts, {"dtype": dts[0]})
+    return _random_dtype("bernoulli")(dts, {"dtype": dts[0]})
 
 
-register(OpDef("bernoulli", 3, RANDOM, same_shape, _bernoulli_dtype, _bernoulli_ref,
+register(OpDef("bernoulli", 3, RANDOM, _bernoulli_shape, _bernoulli_dtype, _bernoulli_ref,
                lambda b, g, out, p, seed, offset: (None, None, None)))

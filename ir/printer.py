@@ -31,8 +31,9 @@ def _attr_str(value: Any) -> str:
         if value.size <= 8:
             return repr(value.tolist())
         return f"<{type_str(value.shape, str(value.dtype))}>"
-    if isinstance(value, float):
-        return repr(value)
+    if isinstance(value, np.generic):
+        # a numpy scalar reprs as np.float32(0.5) under numpy 2: print the plain Python value
+        return repr(value.item())
     return repr(value)
 
 

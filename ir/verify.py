@@ -20,8 +20,21 @@ def _fail(g: Graph, n: int, what: str) -> None:
                       "fix the pass or builder that created this node")
 
 
+def _fail_cycle(g: Graph, cycle: list[tuple[int, ...]]) -> None:
+    # no topological order exists, so print the cycle's nodes by id instead of a %k window
+    nodes = [edge[0] for edge in cycle]
+    lines = "\n".join(f"  >> node {n}: {g.op(n)}({', '.join(f'node {i}' for i in g.operands(n))})"
+                      for n in nodes)
+    raise VerifyError(f"graph {g.name}: graph has a cycle through nodes {nodes}\n{lines}\n"
+                      "fix the pass or builder that created these edges")
+
+
 def _check_node(g: Graph, n: int) -> None:
-    opdef = lookup(g.op(n))
+    try:
+        opdef = lookup(g.op(n))
+    except VerifyError as err:
+        _fail(g, n, f"{err}; register it or fix the pass that created this node")
+        return
     keys = sorted(k for _, _, k in g.nx.in_edges(n, keys=True))
     if keys != list(range(len(keys))):
         _fail(g, n, f"operand positions {keys} are not 0..{len(keys) - 1}")
@@ -48,8 +61,7 @@ def _check_node(g: Graph, n: int) -> None:
 def verify(g: Graph) -> None:
     """Raise VerifyError at the first broken invariant; return None for a valid graph."""
     if not nx.is_directed_acyclic_graph(g.nx):
-        cycle = nx.find_cycle(g.nx)
-        _fail(g, cycle[0][0], f"graph has a cycle through nodes {[e[0] for e in cycle]}")
+        _fail_cycle(g, nx.find_cycle(g.nx))
     for n in g.topo_order():
         _check_node(g, n)
     outs = g.outputs

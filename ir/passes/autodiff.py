@@ -37,6 +37,17 @@ def _active(g: Graph, outputs: Sequence[int], wrt: Sequence[int]) -> set[int]:
     return down & g.ancestors(outputs)
 
 
+def _fresh_name(g: Graph, base: str) -> str:
+    """``base``, or ``base_1``, ``base_2``... when differentiating a graph that already has it
+    (a second autodiff): input names must stay unique for feeds and the text form."""
+    taken = {g.node_name(n) for n in g.nodes()}
+    name, k = base, 0
+    while name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    return name
+
+
 def _total(b: Builder, parts: list[Value]) -> Value:
     total = parts[0]
     for part in parts[1:]:
@@ -56,7 +67,8 @@ def autodiff(g: Graph, outputs: Sequence[int], wrt: Sequence[int],
     cts: dict[int, list[Value]] = {}
     seeds = []
     for k, out in enumerate(outputs):
-        seed = jg.add("input", shape=jg.shape(out), dtype=jg.dtype(out), name=f"grad_output{k}")
+        seed = jg.add("input", shape=jg.shape(out), dtype=jg.dtype(out),
+                      name=_fresh_name(jg, f"grad_output{k}"))
         seeds.append(seed)
         cts.setdefault(out, []).append(Value(jg, seed))
     for n in reversed(g.topo_order()):
@@ -68,8 +80,17 @@ def autodiff(g: Graph, outputs: Sequence[int], wrt: Sequence[int],
     for gid in grads:
         if gid is not None:
             jg.add_output(gid)
+    _drop_dead_backward(jg, first_new=g._next_id, keep=set(seeds))
     jg.meta.setdefault("passes", []).append(("autodiff", time.perf_counter() - start))
     return GradGraph(jg, seeds, grads)
+
+
+def _drop_dead_backward(jg: Graph, first_new: int, keep: set[int]) -> None:
+    """Remove nodes this pass created that no output needs (VJP terms of inputs that get no
+    gradient); the original graph's nodes and the cotangent inputs stay."""
+    live = jg.ancestors(jg.outputs)
+    dead = [n for n in jg.nodes() if n >= first_new and n not in live and n not in keep]
+    jg.nx.remove_nodes_from(dead)
 
 
 def _propagate(b: Builder, jg: Graph, n: int, ct: Value, active: set[int],

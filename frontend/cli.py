@@ -1,0 +1,39 @@
+"""The ``tenkai`` command line: ``tenkai bench`` runs the training-step benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import bench
+
+
+def _bench(args: argparse.Namespace) -> int:
+    workloads = args.workload or ["two_layer", "mlp"]
+    unknown = [w for w in workloads if w not in bench.WORKLOADS]
+    if unknown:
+        print(f"unknown workload(s) {unknown}; choose from {sorted(bench.WORKLOADS)}",
+              file=sys.stderr)
+        return 2
+    backends = ["tenkai"] if args.no_torch else ["tenkai", "torch"]
+    results = bench.run(workloads, backends, args.steps, args.repeats, args.threads)
+    print(bench.format_results(results))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tenkai", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("bench", help="time eager training steps, tenkai vs PyTorch eager")
+    p.add_argument("workload", nargs="*", help=f"workloads: {', '.join(bench.WORKLOADS)}")
+    p.add_argument("--steps", type=int, default=100, help="steps per timed repeat")
+    p.add_argument("--repeats", type=int, default=5, help="timed repeats (median reported)")
+    p.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
+    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    p.set_defaults(func=_bench)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

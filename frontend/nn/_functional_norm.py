@@ -1,0 +1,211 @@
+"""Normalization functions of ``tenkai.nn.functional``: batch / instance / layer / group norm,
+``normalize``, ``cosine_similarity`` and ``pairwise_distance``.
+
+Statistics are ``mean`` and ``var(correction=0)`` reductions, the normalization is
+``(x - mean) * rsqrt(var + eps)``: plain registry ops that fuse with their neighbours.
+Running statistics are updated in place under ``no_grad`` (``copy_``), as PyTorch does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from tenkai.ir.ops import fmt_shape
+
+from .. import _ops as ops
+from .._shape import reshape
+from .._tensor import Tensor
+from ..autograd import no_grad
+from ._functional_common import channel_view, named, size_str
+
+
+def _normalize_over(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """(x - mean) / sqrt(var + eps) over ``axes``; also returns mean and biased var (keepdim)."""
+    mean = ops.mean(x, axes, keepdim=True)
+    var = ops.var(x, axes, keepdim=True, correction=0)
+    return (x - mean) * ops.rsqrt(var + eps), mean, var
+
+
+def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, per_channel: bool) -> Tensor:
+    if weight is not None:
+        out = out * (channel_view(weight, out.ndim) if per_channel else weight)
+    if bias is not None:
+        out = out + (channel_view(bias, out.ndim) if per_channel else bias)
+    return out
+
+
+def _check_stat(name: str, stat: Tensor | None, channels: int) -> None:
+    if stat is not None and stat.numel() != channels:
+        raise RuntimeError(f"{name} should contain {channels} elements not {stat.numel()}")
+
+
+def _update_running(running: Tensor | None, batch_stat: Tensor, momentum: float) -> None:
+    """running = (1 - momentum) * running + momentum * batch_stat, in place, without grad."""
+    if running is None:
+        return
+    with no_grad():
+        stat = reshape(batch_stat.detach(), tuple(running.shape))
+        new = running * (1 - momentum) + stat * momentum
+        running.copy_(new)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (dim 1) by batch statistics (training) or running ones (eval).
+
+    In training the running stats move by ``momentum`` (running_var with the unbiased
+    variance). ``F.batch_norm(x, rm, rv, training=True)``
+    """
+    if input.ndim < 2:
+        raise ValueError(f"expected 2D or more input (got {input.ndim}D input)")
+    channels = input.shape[1]
+    _check_stat("running_mean", running_mean, channels)
+    _check_stat("running_var", running_var, channels)
+    axes = (0, *range(2, input.ndim))
+    count = input.numel() // max(channels, 1)
+    if training:
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {size_str(input.shape)}")
+        if momentum is None:
+            raise TypeError("batch_norm: momentum must be a float (nn.BatchNorm passes "
+                            "1 / num_batches_tracked for momentum=None)")
+        out, mean, var = _normalize_over(input, axes, eps)
+        _update_running(running_mean, mean, momentum)
+        _update_running(running_var, var * (count / (count - 1)), momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("batch_norm: running_mean and running_var must be given when not "
+                               "training")
+        mean = channel_view(running_mean.detach(), input.ndim)
+        var = channel_view(running_var.detach(), input.ndim)
+        out = (input - mean) * ops.rsqrt(var + eps)
+    return named(_affine(out, weight, bias, True), "NativeBatchNormBackward0")
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None,
+                  running_var: Tensor | None = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each (sample, channel) over its spatial dims: ``F.instance_norm(x)``."""
+    if input.ndim < 3:
+        raise ValueError(f"expected 3D or more input (got {input.ndim}D input)")
+    channels = input.shape[1]
+    _check_stat("running_mean", running_mean, channels)
+    _check_stat("running_var", running_var, channels)
+    axes = tuple(range(2, input.ndim))
+    if use_input_stats:
+        count = input.numel() // (input.shape[0] * max(channels, 1))
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 spatial element when training, got input "
+                             f"size {size_str(input.shape)}")
+        out, mean, var = _normalize_over(input, axes, eps)
+        _update_running(running_mean, ops.mean(mean, 0), momentum)
+        _update_running(running_var, ops.mean(var, 0) * (count / (count - 1)), momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        mean = channel_view(running_mean.detach(), input.ndim)
+        var = channel_view(running_var.detach(), input.ndim)
+        out = (input - mean) * ops.rsqrt(var + eps)
+    return named(_affine(out, weight, bias, True), "ViewBackward0")
+
+
+def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize over the trailing ``normalized_shape`` dims: ``F.layer_norm(x, (64,))``."""
+    shape = ((int(normalized_shape),) if isinstance(normalized_shape, int)
+             else tuple(int(d) for d in normalized_shape))
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={fmt_shape(shape)}, expected input with shape "
+                           f"[*, {', '.join(str(d) for d in shape)}], but got input of size"
+                           f"{fmt_shape(input.shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
+                               f"got {name} of shape {fmt_shape(p.shape)} and normalized_shape = "
+                               f"{fmt_shape(shape)}")
+    out, _, _ = _normalize_over(input, tuple(range(input.ndim - k, input.ndim)), eps)
+    return named(_affine(out, weight, bias, False), "NativeLayerNormBackward0")
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize channel groups of each sample: ``F.group_norm(x, num_groups=4)``."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim}")
+    n, c = input.shape[0], input.shape[1]
+    if num_groups <= 0 or c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {fmt_shape(input.shape)} and num_groups="
+                           f"{num_groups}")
+    grouped = reshape(input, (n, num_groups, -1))
+    out, _, _ = _normalize_over(grouped, (2,), eps)
+    out = reshape(out, tuple(input.shape))
+    return named(_affine(out, weight, bias, True), "NativeGroupNormBackward0")
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
+                        k: float = 1.0) -> Tensor:
+    """x / (k + alpha * mean of x^2 over ``size`` neighbouring channels)^beta."""
+    if input.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} "
+                         "dimensions)")
+    from ._functional_conv import avg_pool2d, pad
+
+    sq = reshape(input * input, (input.shape[0], 1, input.shape[1], -1))
+    sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(sq, (size, 1), stride=1)
+    div = reshape(div, tuple(input.shape))
+    return input / ops.pow(div * alpha + k, beta)
+
+
+# ---------------------------------------------------------------- distances
+
+
+def _vector_norm(x: Tensor, p: float, dim: Any) -> Tensor:
+    if p == 2:
+        return ops.sqrt(ops.sum(x * x, dim, keepdim=True))
+    if p == 1:
+        return ops.sum(ops.abs(x), dim, keepdim=True)
+    if p == float("inf"):
+        return ops.amax(ops.abs(x), dim, keepdim=True)
+    return ops.pow(ops.sum(ops.pow(ops.abs(x), p), dim, keepdim=True), 1.0 / p)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: Any = 1, eps: float = 1e-12,
+              out: Tensor | None = None) -> Tensor:
+    """x / max(||x||_p, eps) along ``dim``: ``F.normalize(torch.tensor([[3., 4.]]))`` -> [[.6, .8]].
+    """
+    if out is not None:
+        raise NotImplementedError("normalize(out=...) is not supported; use the return value")
+    return input / ops.maximum(_vector_norm(input, p, dim), eps)
+
+
+def _clamp_min_no_grad(norm: Tensor, eps: float) -> Tensor:
+    """PyTorch clamps the norms in place under no_grad: the value changes, the gradient not."""
+    return norm + (ops.maximum(norm.detach(), eps) - norm.detach())
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum(x1/|x1| * x2/|x2|) along ``dim``: ``F.cosine_similarity(a, b, dim=1)``."""
+    n1 = _clamp_min_no_grad(_vector_norm(x1, 2, dim), eps)
+    n2 = _clamp_min_no_grad(_vector_norm(x2, 2, dim), eps)
+    return ops.sum((x1 / n1) * (x2 / n2), dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """||x1 - x2 + eps||_p over the last dim: ``F.pairwise_distance(a, b)``."""
+    norm = _vector_norm(x1 - x2 + eps, p, -1)
+    if not keepdim:
+        from .._shape import squeeze_dims
+
+        norm = squeeze_dims(norm, [norm.ndim - 1])
+    return named(norm, "NormBackward1")

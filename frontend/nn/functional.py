@@ -1,0 +1,124 @@
+"""``tenkai.nn.functional``: PyTorch's functional API (``import tenkai.nn.functional as F``).
+
+Every function is a composite of registry ops, built through tenkai's tensor functions, so it
+records into the graph, differentiates through the registry's VJPs and fuses later. Outputs
+carry PyTorch's grad_fn names where natural (``F.mse_loss(x, y).grad_fn`` ->
+``<MseLossBackward0>``). The implementations live in topic files re-exported here:
+
+* ``_functional_activation``: relu ... softmax / log_softmax
+* ``_functional_conv``: linear, conv1d/2d, pooling, pad
+* ``_functional_norm``: batch / instance / layer / group norm, normalize, distances
+* ``_functional_misc``: dropout family, embedding, one_hot
+* ``_functional_loss``: regression, classification and margin losses
+* ``_functional_attention``: scaled_dot_product_attention, multi_head_attention_forward
+"""
+
+from __future__ import annotations
+
+from ._functional_activation import (
+    celu,
+    celu_,
+    elu,
+    elu_,
+    gelu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    leaky_relu,
+    leaky_relu_,
+    log_softmax,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    sigmoid,
+    silu,
+    softmax,
+    softmin,
+    softplus,
+    softshrink,
+    softsign,
+    tanh,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+from ._functional_attention import multi_head_attention_forward, scaled_dot_product_attention
+from ._functional_conv import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    bilinear,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    linear,
+    max_pool1d,
+    max_pool2d,
+    pad,
+)
+from ._functional_loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    gaussian_nll_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    margin_ranking_loss,
+    mse_loss,
+    nll_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+)
+from ._functional_misc import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    embedding,
+    feature_alpha_dropout,
+    one_hot,
+)
+from ._functional_norm import (
+    batch_norm,
+    cosine_similarity,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    normalize,
+    pairwise_distance,
+)
+
+__all__ = [
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "alpha_dropout", "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d",
+    "conv_transpose1d", "conv_transpose2d", "cosine_similarity",
+    "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "elu_", "embedding",
+    "feature_alpha_dropout", "gaussian_nll_loss", "gelu", "glu", "group_norm", "hardshrink",
+    "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "huber_loss", "instance_norm", "kl_div",
+    "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "local_response_norm",
+    "log_softmax", "logsigmoid", "margin_ranking_loss", "max_pool1d", "max_pool2d", "mish",
+    "mse_loss", "multi_head_attention_forward", "nll_loss", "normalize", "one_hot", "pad",
+    "pairwise_distance", "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "rrelu",
+    "rrelu_", "scaled_dot_product_attention", "selu", "selu_", "sigmoid", "silu",
+    "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink",
+    "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
+]
