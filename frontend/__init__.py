@@ -18,15 +18,16 @@ from ._creation import (LEGACY_TYPES, arange, as_tensor, empty, empty_like, eye,
 from ._device import device
 from ._dtype import (bool_, dtype, float16, float32, float64, get_default_dtype, int8, int16,
                      int32, int64, set_default_dtype, uint8)
-from ._ops import (abs, absolute, add, all, allclose, amax, amin, any, argmax, argmin, ceil,
-                   clamp, clip, clone, cos, div, divide, eq, equal, erf, exp, expm1, floor,
-                   floor_divide, ge, greater, greater_equal, gt, isclose, le, less, less_equal,
-                   log, log1p, logical_and, logical_not, logical_or, logsumexp, lt, masked_fill,
-                   max, maximum, mean, min, minimum, mul, multiply, ne, neg, negative, nonzero,
-                   not_equal,
-                   pow, prod, reciprocal, relu, remainder, round, rsqrt, sigmoid, sign, sin,
-                   sqrt, square, std, sub, subtract, sum, tanh, true_divide, trunc, var, where)
+from ._ops import (abs, absolute, add, allclose, ceil, clamp, clip, clone, cos, div, divide, eq,
+                   equal, erf, exp, expm1, floor, floor_divide, ge, greater, greater_equal, gt,
+                   isclose, le, less, less_equal, log, log1p, logical_and, logical_not,
+                   logical_or, lt, masked_fill, maximum, minimum, mul, multiply, ne, neg,
+                   negative, nonzero, not_equal, pow, reciprocal, relu, remainder, round, rsqrt,
+                   sigmoid, sign, sin, sqrt, square, sub, subtract, tanh, true_divide, trunc,
+                   where)
 from ._printing import get_printoptions, set_printoptions
+from ._reduce import (all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, prod, std,
+                      sum, var)
 from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
                       manual_seed, seed, set_rng_state)
 from ._shape import (bmm, cat, chunk, concat, concatenate, dot, flatten, gather,
@@ -39,6 +40,7 @@ from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set
 _methods.attach()
 
 from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
+from .compile import compile  # noqa: E402
 
 __version__ = "0.1.0"
 

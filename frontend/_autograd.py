@@ -38,12 +38,15 @@ def is_grad_enabled() -> bool:
     return GRAD_MODE.enabled
 
 
+NODE_SEQ = [0]
+
+
 class Node:
     """One recorded value. ``op is None`` marks a graph input: a leaf (``leaf`` is a weakref to
     the tensor that accumulates ``.grad``) or a value that needs no grad."""
 
     __slots__ = ("op", "attrs", "inputs", "in_versions", "value", "vc", "out_version", "owner",
-                 "leaf", "name", "requires_grad", "retain", "freed", "fn", "__weakref__")
+                 "leaf", "name", "requires_grad", "retain", "freed", "fn", "seq", "__weakref__")
 
     def __init__(self, op: str | None, attrs: dict[str, Any], inputs: tuple[Node, ...],
                  value: np.ndarray, vc: list[int], requires_grad: bool = True) -> None:
@@ -57,6 +60,8 @@ class Node:
         self.name: str | None = None
         self.freed = False
         self.fn: Any = None
+        self.seq = NODE_SEQ[0]  # creation order (in-place ops exempt their own nodes by it)
+        NODE_SEQ[0] += 1
 
 
 def bind(node: Node, tensor: Any) -> None:
@@ -250,10 +255,21 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
     present = [w for w in wrt if id(w) in reachable]
     plan = _plan_for(order, roots, present)
     check_saved(order, plan.saved)
-    if create_graph:
+    from . import _trace
+
+    if create_graph or _trace.ACTIVE is not None:
+        # replaying through the eager ops records the gradients (create_graph) and/or
+        # appends the backward graph to the trace of a compiled step
         from ._replay import replay_backward
 
-        found = replay_backward(plan, order, seeds)
+        prev = GRAD_MODE.enabled
+        GRAD_MODE.enabled = create_graph
+        try:
+            found = replay_backward(plan, order, seeds)
+        finally:
+            GRAD_MODE.enabled = prev
+        if not create_graph and _trace.ACTIVE is None:
+            found = [None if g is None else g._data for g in found]
     else:
         found = plan.run(order, [np.asarray(s._data if hasattr(s, "_data") else s)
                                  for s in seeds])

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from ._dtype import as_dtype
-from ._ops import (_floating, abs, amax, apply, cast, dims_arg, exp, log, mul, pow, sqrt, sub,
-                   sum, tensor_of)
+from ._ops import _floating, abs, apply, cast, exp, log, mul, pow, sqrt, sub, tensor_of
+from ._reduce import amax, dims_arg, sum
 from ._shape import matmul, named, transpose
 from ._tensor import Tensor
 

@@ -201,7 +201,7 @@ def _linspace(start: Any, end: Any, steps: int, dt: np.dtype) -> np.ndarray:
     if steps <= 1:
         return np.full(steps, s).astype(dt)
     step = (e - s) / type(s)(steps - 1)
-    wide = np.float64 if type(s) == np.float32 else np.longdouble
+    wide = np.float64 if isinstance(s, np.float32) else np.longdouble
     idx = np.arange(steps)
     low = wide(s) + wide(step) * idx.astype(wide)
     high = wide(e) - wide(step) * (steps - 1 - idx).astype(wide)

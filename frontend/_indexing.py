@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from tenkai.ir.errors import IndexOutOfRange, ShapeError
 from tenkai.ir.dtypes import category
+from tenkai.ir.errors import IndexOutOfRange, ShapeError
 
-from ._autograd import GRAD_MODE, bind
+from . import _trace
+from ._autograd import GRAD_MODE, NODE_SEQ, bind
 from ._ops import apply, cast, tensor_of, where
 from ._tensor import Tensor
 
@@ -108,7 +109,8 @@ def _basic(x: Tensor, items: list[Any],
             name = "SelectBackward0"
         d += 1
     y = x
-    if (tuple(starts), tuple(stops)) != ((0,) * x.ndim, tuple(x.shape)) or any(s != 1 for s in steps):
+    whole = (tuple(starts), tuple(stops)) == ((0,) * x.ndim, tuple(x.shape))
+    if not whole or any(s != 1 for s in steps):
         y = apply("slice", (x,), name=name, starts=tuple(starts), stops=tuple(stops),
                   steps=tuple(steps))
     if tuple(shape) != tuple(y.shape):
@@ -209,13 +211,20 @@ def _legacy_name(d: Any) -> str:
             "bool": "Bool"}[d.name]
 
 
-def inplace_update(x: Tensor, result: Tensor) -> Tensor:
+def inplace_update(x: Tensor, result: Tensor, since: int | None = None) -> Tensor:
     """Make ``x`` hold ``result``: in its buffer when no history is recorded, else by taking
-    over the result's value and node (the old value stays intact for saved uses)."""
+    over the result's value and node (the old value stays intact for saved uses).
+
+    ``since`` is the node counter before the in-place op computed ``result``: its own nodes
+    may read the old value (PyTorch saves the original where a formula needs it); older
+    readers see the version bump and fail at backward, as in PyTorch."""
     check_inplace(x, result._ir_dtype)
     if tuple(result.shape) != tuple(x.shape):
         raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape "
                          f"{list(result.shape)}")
+    tracer = _trace.ACTIVE
+    if tracer is not None:
+        tracer.before_inplace(x)
     if result._node is None:
         try:
             np.copyto(x._data, result._data, casting="unsafe")
@@ -223,19 +232,46 @@ def inplace_update(x: Tensor, result: Tensor) -> Tensor:
             raise RuntimeError(f"unsupported operation: cannot write into this tensor in place "
                                f"({err}); clone() it first") from None
         x._vc[0] += 1
+        if tracer is not None:
+            tracer.record_inplace(x, result)
         return x
     if x._base is not None:
         raise NotImplementedError("in-place modification of a view of another tensor while "
                                   "recording autograd history is not supported; clone() first")
     res = cast(result, x._ir_dtype)
+    old_node = x._node
     x._vc[0] += 1  # the old value is now "modified": its saved uses fail at backward
+    if since is None:  # caller did not say: the op's nodes are those newer than x's value
+        since = old_node.seq + 1 if old_node is not None else 0
+    _exempt_own_reads(res._node, x, old_node, since)
     x._data, x._node = res._data, res._node
     bind(res._node, x)
+    if tracer is not None:
+        tracer.record_inplace(x, res)
     return x
+
+
+def _exempt_own_reads(node: Any, x: Tensor, old_node: Any, since: int) -> None:
+    """Nodes of the in-place op itself may read ``x``'s pre-op value (it is intact, as the
+    original PyTorch saves); other aliases of the memory (``x.detach()``) are not exempt."""
+    def is_x(i: Any) -> bool:
+        return i is old_node or (i.op is None and i.owner is not None and i.owner() is x)
+    stack, seen = [node], set()
+    while stack:
+        n = stack.pop()
+        if id(n) in seen or n.op is None or n.seq < since:
+            continue
+        seen.add(id(n))
+        n.in_versions = tuple(x._vc[0] if is_x(i) else v
+                              for i, v in zip(n.inputs, n.in_versions, strict=True))
+        stack.extend(n.inputs)
 
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     needs_grad = isinstance(value, Tensor) and value.requires_grad
+    if _trace.ACTIVE is not None:  # traced: the write must be a recorded (functional) op
+        inplace_update(x, _functional_setitem(x, index, value), NODE_SEQ[0])
+        return
     if not GRAD_MODE.enabled or not (x.requires_grad or needs_grad):
         check_inplace(x, x._ir_dtype)
         v = value._data if isinstance(value, Tensor) else value
@@ -247,7 +283,8 @@ def setitem(x: Tensor, index: Any, value: Any) -> None:
             raise RuntimeError(f"setitem: {err}") from None
         x._vc[0] += 1
         return
-    inplace_update(x, _functional_setitem(x, index, value))
+    since = NODE_SEQ[0]
+    inplace_update(x, _functional_setitem(x, index, value), since)
 
 
 def _functional_setitem(x: Tensor, index: Any, value: Any) -> Tensor:
@@ -258,18 +295,20 @@ def _functional_setitem(x: Tensor, index: Any, value: Any) -> Tensor:
     items = _normalize(x, index)
     adv = [it for it in items if isinstance(it, Tensor)]
     if not adv and all(it is not None for it in items):
-        if all(isinstance(it, slice) and _keeps_all(it, n) for it, n in zip(items, x.shape)):
+        if all(isinstance(it, slice) and _keeps_all(it, n)
+               for it, n in zip(items, x.shape, strict=True)):
             name = "FillBackward3" if v.ndim == 0 else "CopyBackwards"
         else:
             name = "CopySlices"
         return _slice_assign(x, items, v, name)
     if len(items) == 1 and adv[0]._data.dtype == np.bool_ and adv[0].shape == x.shape:
         out = where(adv[0], v, x)
-        out._node.name = "IndexPutBackward0"
+        if out._node is not None:
+            out._node.name = "IndexPutBackward0"
         return out
     # PyTorch writes through a view when the index also has ints/slices/None: CopySlices
     pure = all(isinstance(it, Tensor) or (isinstance(it, slice) and _keeps_all(it, n))
-               for it, n in zip(items, _dim_sizes(x, items)))
+               for it, n in zip(items, _dim_sizes(x, items), strict=True))
     return _flat_setitem(x, index, v, "IndexPutBackward0" if adv and pure else "CopySlices")
 
 

@@ -9,11 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from . import _composite, _ops, _random, _shape
+from tenkai.ir.errors import ShapeError
+
+from . import _composite, _ops, _random, _shape, _trace
+from ._autograd import GRAD_MODE, NODE_SEQ
 from ._creation import _finish, tensor
 from ._device import check_device
 from ._dtype import as_dtype
-from ._indexing import check_inplace, getitem, inplace_update, setitem
+from ._indexing import _slice_assign, check_inplace, getitem, inplace_update, setitem
 from ._tensor import Tensor
 
 # Methods that are the same function as the tenkai.<name> function.
@@ -42,7 +45,8 @@ def _attach_functions() -> None:
 
 def _inplace_method(fn: Any) -> Any:
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return inplace_update(self, fn(self, *args, **kwargs))
+        since = NODE_SEQ[0]
+        return inplace_update(self, fn(self, *args, **kwargs), since)
     method.__name__ = fn.__name__ + "_"
     return method
 
@@ -55,15 +59,15 @@ def _attach_inplace() -> None:
     for name in _INPLACE:
         setattr(Tensor, name + "_", _inplace_method(getattr(_ops, name)))
     Tensor.scatter_add_ = _inplace_method(_shape.scatter_add)
-    Tensor.zero_ = lambda self: _fill(self, 0)
+    Tensor.zero_ = _zero
     Tensor.fill_ = _fill
     Tensor.copy_ = _copy
     Tensor.uniform_ = lambda self, a=0.0, b=1.0, *, generator=None: _draw_into(
         self, "uniform", generator, low=float(a), high=float(b))
     Tensor.normal_ = lambda self, mean=0.0, std=1.0, *, generator=None: _draw_into(
         self, "normal", generator, mean=float(mean), std=float(std))
-    Tensor.bernoulli_ = lambda self, p=0.5, *, generator=None: _inplace_fill_from(
-        self, _random.bernoulli(self, p, generator=generator))
+    Tensor.bernoulli_ = lambda self, p=0.5, *, generator=None: _overwrite(
+        self, _random.bernoulli(self, p, generator=generator), "BernoulliBackward0")
     Tensor.random_ = lambda self, low=0, high=None, *, generator=None: _draw_into(
         self, "randint", generator, low=int(low if high is not None else 0),
         high=int(high if high is not None else low))
@@ -72,32 +76,47 @@ def _attach_inplace() -> None:
 
 
 def _fill(self: Tensor, value: Any) -> Tensor:
-    v = value._data if isinstance(value, Tensor) else value
-    return _inplace_fill_from(self, Tensor._make(np.full(tuple(self.shape), v,
-                                                         dtype=self._data.dtype)))
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.ndim} dimensions.")
+    src = value if isinstance(value, Tensor) else _ops.tensor_of(value, self._ir_dtype)
+    return _overwrite(self, src, "FillBackward3" if isinstance(value, Tensor) else
+                      "FillBackward2")
 
 
-def _inplace_fill_from(self: Tensor, src: Tensor) -> Tensor:
+def _zero(self: Tensor) -> Tensor:
+    return _overwrite(self, _ops.tensor_of(0, self._ir_dtype), "ZeroBackward0")
+
+
+def _overwrite(self: Tensor, src: Tensor, name: str) -> Tensor:
+    """Replace every element of ``self`` by (broadcast) ``src``: in the buffer, or, when
+    autograd records, as a full ``slice_assign`` (``self``'s old value gets zero gradient)."""
     check_inplace(self, self._ir_dtype)
-    if self.requires_grad or src.requires_grad:
-        return inplace_update(self, _ops.cast(src, self._ir_dtype))
-    np.copyto(self._data, src._data, casting="unsafe")
+    if GRAD_MODE.enabled and (self.requires_grad or src.requires_grad):
+        since = NODE_SEQ[0]
+        res = _slice_assign(self, [slice(None)] * self.ndim, _ops.cast(src, self._ir_dtype),
+                            name)
+        return inplace_update(self, res, since)
+    if _trace.ACTIVE is not None:  # traced: the overwrite must be a recorded op
+        return inplace_update(self, _shape.expand(_ops.cast(src, self._ir_dtype),
+                                                  tuple(self.shape)))
+    try:
+        np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
+    except ValueError:
+        raise ShapeError(f"output with shape {list(self.shape)} doesn't match the broadcast "
+                         f"shape {list(src.shape)}") from None
     self._vc[0] += 1
     return self
 
 
 def _copy(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     src = src if isinstance(src, Tensor) else tensor(src)
-    if self.requires_grad or src.requires_grad:
-        check_inplace(self, self._ir_dtype)
-        expanded = _shape.expand(_ops.cast(src, self._ir_dtype), tuple(self.shape))
-        return inplace_update(self, _ops.clone(expanded))
-    return _inplace_fill_from(self, Tensor._make(np.broadcast_to(src._data, self._data.shape)))
+    return _overwrite(self, src, "CopyBackwards")
 
 
 def _draw_into(self: Tensor, op: str, generator: Any, **attrs: Any) -> Tensor:
     drawn = _random.draw(op, tuple(self.shape), generator, dtype=self._ir_dtype, **attrs)
-    return _inplace_fill_from(self, drawn)
+    return _overwrite(self, drawn, "FillBackward2")
 
 
 # ---------------------------------------------------------------- conversion

@@ -16,10 +16,10 @@ import numpy as np
 
 from tenkai.ir import REGISTRY
 from tenkai.ir.dtypes import from_numpy, is_float, to_numpy
-from tenkai.ir.ops import norm_axis
 
-from ._dtype import get_default_dtype, result_type, scalar_dtype
+from . import _trace
 from ._autograd import bind
+from ._dtype import get_default_dtype, result_type, scalar_dtype
 from ._tensor import Tensor, record
 
 VIEW_OPS = frozenset({"reshape", "permute", "expand", "slice"})
@@ -45,12 +45,20 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
         t._vc = base._vc
         if t._node is not None:
             bind(t._node, t)
+    if _trace.ACTIVE is not None:
+        _trace.ACTIVE.record_apply(op, inputs, attrs, t)
     return t
 
 
 def tensor_of(value: Any, dtype: str) -> Tensor:
     """A constant tensor (no grad) from a Python scalar or array."""
-    return Tensor._make(np.asarray(value, dtype=to_numpy(dtype)))
+    t = Tensor._make(np.asarray(value, dtype=to_numpy(dtype)))
+    if _trace.ACTIVE is not None:
+        if isinstance(value, _trace.TracedScalar):
+            _trace.ACTIVE.scalar(t, value, dtype)
+        else:
+            _trace.ACTIVE.const(t)
+    return t
 
 
 def cast(t: Tensor, dtype: str) -> Tensor:
@@ -233,7 +241,7 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 
 
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
-    """``where(cond, x, y)`` picks elementwise; ``where(cond)`` is ``nonzero(cond, as_tuple=True)``."""
+    """``where(cond, x, y)`` picks elementwise; ``where(cond)`` is ``nonzero(cond, as_tuple=1)``."""
     if input is None and other is None:
         return nonzero(as_tensor_arg(condition), as_tuple=True)
     (a, b), _ = promote(input, other)
@@ -289,6 +297,15 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     return apply("cast", (input,), name="CloneBackward0", dtype=input._ir_dtype)
 
 
-# Reductions live in _reduce.py; re-exported so ``_ops.mean`` keeps working.
-from ._reduce import (_extreme, _reduce, all, amax, amin, any, argmax, argmin,  # noqa: E402
-                      dims_arg, logsumexp, max, mean, min, prod, std, sum, var)
+_REDUCTIONS = frozenset({"all", "amax", "amin", "any", "argmax", "argmin", "dims_arg",
+                         "logsumexp", "max", "mean", "min", "prod", "std", "sum", "var"})
+
+
+def __getattr__(name: str) -> Any:
+    """Reductions moved to ``_reduce.py``; ``_ops.mean`` & co. still resolve (lazily, since
+    ``_reduce`` imports this module)."""
+    if name in _REDUCTIONS:
+        from . import _reduce
+
+        return getattr(_reduce, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

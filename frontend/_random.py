@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _trace
 from ._ops import apply, tensor_of
 from ._tensor import Tensor
 
@@ -45,7 +46,10 @@ class Generator:
         offset = self._offset
         self._offset += max(int(count), 1)
         seed = np.array(self._seed, dtype=np.uint64).view(np.int64)
-        return Tensor._make(np.asarray(seed)), tensor_of(offset, "int64")
+        seed_t, offset_t = Tensor._make(np.asarray(seed)), tensor_of(offset, "int64")
+        if _trace.ACTIVE is not None:  # traced: refilled from this generator at every replay
+            _trace.ACTIVE.rng_operands(self, count, seed_t, offset_t)
+        return seed_t, offset_t
 
 
 default_generator = Generator()

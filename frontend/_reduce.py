@@ -11,8 +11,22 @@ import numpy as np
 from tenkai.ir.errors import DTypeError
 from tenkai.ir.ops import norm_axis
 
-from ._ops import (_floating, add, apply, as_tensor_arg, cast, eq, exp, log, logical_not,
-                   maximum, minimum, ne, sqrt, sub)
+from ._ops import (
+    _floating,
+    add,
+    apply,
+    as_tensor_arg,
+    cast,
+    eq,
+    exp,
+    log,
+    logical_not,
+    maximum,
+    minimum,
+    ne,
+    sqrt,
+    sub,
+)
 from ._tensor import Tensor
 
 

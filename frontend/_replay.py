@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ._autograd import BackwardPlan, Node
+from . import _trace
+from ._autograd import BackwardPlan, Node, forward_value
 from ._ops import apply
 from ._tensor import Tensor
 
@@ -17,7 +18,7 @@ def _tensor_for(node: Node) -> Tensor:
         leaf = node.leaf()
         if leaf is not None:
             return leaf
-    t = Tensor._make(node.value)
+    t = Tensor._make(forward_value(node))
     t._node, t._vc = (node if node.requires_grad else None), node.vc
     return t
 
@@ -25,7 +26,11 @@ def _tensor_for(node: Node) -> Tensor:
 def replay_backward(plan: BackwardPlan, order: list[Node], seeds: list[Any]) -> list[Any]:
     env: dict[int, Tensor] = {k: _tensor_for(n) for k, n in enumerate(order)}
     for sid, seed in zip(plan.seeds, seeds, strict=True):
-        env[sid] = seed if isinstance(seed, Tensor) else Tensor._make(np.asarray(seed))
+        if not isinstance(seed, Tensor):
+            seed = Tensor._make(np.asarray(seed))
+            if _trace.ACTIVE is not None:
+                _trace.ACTIVE.const(seed)
+        env[sid] = seed
     graph = plan.graph
     for n, _ref, operands, attrs in plan.plan.steps:
         env[n] = apply(graph.op(n), [env[i] for i in operands], **attrs)

@@ -13,7 +13,7 @@ import numpy as np
 
 from tenkai.ir.errors import AutogradError
 
-from . import _dtype
+from . import _dtype, _trace
 from ._autograd import GRAD_MODE, Node, bind, constant_node
 from ._printing import format_tensor
 
@@ -238,7 +238,8 @@ class Tensor:
         """The node an op records for this operand."""
         node = self._node
         if node is None:
-            return constant_node(self._data, self._vc)
+            node = constant_node(self._data, self._vc)
+            node.owner = weakref.ref(self)
         return node
 
     # ------------------------------------------------------------ conversion
@@ -252,29 +253,41 @@ class Tensor:
         return self._data if dtype is None else self._data.astype(dtype)
 
     def item(self) -> Any:
+        if _trace.ACTIVE is not None:
+            _trace.ACTIVE.escape(self, ".item()")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
         return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
+        if _trace.ACTIVE is not None:
+            _trace.ACTIVE.escape(self, ".tolist()")
         return self._data.tolist()
 
     def __float__(self) -> float:
+        if _trace.ACTIVE is not None:
+            _trace.ACTIVE.escape(self, "float()")
         return float(self.item())
 
     def __int__(self) -> int:
+        if _trace.ACTIVE is not None:
+            _trace.ACTIVE.escape(self, "int()")
         return int(self.item())
 
     def __index__(self) -> int:
+        if _trace.ACTIVE is not None:
+            _trace.ACTIVE.escape(self, "use as an index")
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if _trace.ACTIVE is not None:
+            _trace.ACTIVE.escape(self, "bool()")
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())
 
     def __hash__(self) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 
 from tenkai.ir.errors import AutogradError
 
+from . import _trace
 from ._autograd import GRAD_MODE, STATS, is_grad_enabled, run_backward
 from ._tensor import Tensor
 
@@ -154,6 +155,11 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> None:
         owner._grad = g
     elif create_graph or owner._grad.requires_grad:
         owner._grad = owner._grad + g
+    elif _trace.ACTIVE is not None:  # traced: accumulate through a recorded op
+        from ._indexing import inplace_update
+        from ._ops import add
+
+        inplace_update(owner._grad, add(owner._grad, g))
     else:
         owner._grad._data += g._data
         owner._grad._vc[0] += 1

@@ -22,7 +22,6 @@ def _simple(name: str, fn_name: str, doc: str) -> type:
 
 
 LogSigmoid = _simple("LogSigmoid", "logsigmoid", "log(sigmoid(x))")
-SELU = _simple("SELU", "selu", "scale * elu(x, alpha) with the self-normalizing constants")
 Sigmoid = _simple("Sigmoid", "sigmoid", "1 / (1 + exp(-x)) (``nn.Sigmoid()``)")
 Softsign = _simple("Softsign", "softsign", "x / (1 + |x|)")
 Tanh = _simple("Tanh", "tanh", "tanh(x) (``nn.Tanh()``)")
@@ -43,6 +42,13 @@ class ReLU(_Inplace):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.relu(input, inplace=self.inplace)
+
+
+class SELU(_Inplace):
+    """scale * elu(x, alpha) with the self-normalizing constants (``nn.SELU()``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.selu(input, self.inplace)
 
 
 class ReLU6(_Inplace):

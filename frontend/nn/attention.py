@@ -42,8 +42,9 @@ class MultiheadAttention(Module):
         self.kdim = self.vdim = embed_dim
         self._qkv_same_embed_dim = True
         self.in_proj_weight = Parameter(_creation.empty(3 * embed_dim, embed_dim, dtype=dtype))
-        self.in_proj_bias = Parameter(_creation.empty(3 * embed_dim, dtype=dtype)) if bias else None
-        if not bias:
+        if bias:
+            self.in_proj_bias = Parameter(_creation.empty(3 * embed_dim, dtype=dtype))
+        else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
                                                         dtype=dtype)

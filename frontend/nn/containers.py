@@ -15,6 +15,17 @@ def _index(idx: int, size: int, what: str) -> int:
     return idx % size
 
 
+def _delete_and_renumber(container: Module, idx: int | slice) -> None:
+    """``del seq[idx]``: drop the entries, then number the rest 0..n-1 as PyTorch does."""
+    keys = list(container._modules)
+    doomed = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "")]]
+    for key in doomed:
+        del container._modules[key]
+    modules = list(container._modules.values())
+    container._modules.clear()
+    container._modules.update((str(k), m) for k, m in enumerate(modules))
+
+
 class Sequential(Module):
     """Modules applied in order (``nn.Sequential(nn.Linear(64, 32), nn.ReLU())``)."""
 
@@ -42,15 +53,24 @@ class Sequential(Module):
         self.add_module(key, module)
 
     def __delitem__(self, idx: int | slice) -> None:
-        keys = list(self._modules)
-        for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "")]]):
-            del self._modules[key]
+        _delete_and_renumber(self, idx)
 
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return Sequential(*self, *other)
+
+    def pop(self, key: int | slice) -> Any:
+        value = self[key]
+        del self[key]
+        return value
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
@@ -86,11 +106,25 @@ class ModuleList(Module):
     def __setitem__(self, idx: int, module: Module) -> None:
         self.add_module(str(_index(idx, len(self), "ModuleList")), module)
 
+    def __delitem__(self, idx: int | slice) -> None:
+        _delete_and_renumber(self, idx)
+
     def __len__(self) -> int:
         return len(self._modules)
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        return ModuleList([*self, *other])
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def pop(self, key: int | slice) -> Any:
+        value = self[key]
+        del self[key]
+        return value
 
     def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)
@@ -164,3 +198,6 @@ class ModuleDict(Module):
 
     def pop(self, key: str) -> Module:
         return self._modules.pop(key)
+
+    def clear(self) -> None:
+        self._modules.clear()

@@ -42,8 +42,9 @@ class Linear(Module):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(_empty(out_features, in_features, dtype=dtype))
-        self.bias = Parameter(_empty(out_features, dtype=dtype)) if bias else None
-        if not bias:
+        if bias:
+            self.bias = Parameter(_empty(out_features, dtype=dtype))
+        else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
@@ -85,8 +86,9 @@ class _ConvNd(Module):
         self.dilation, self.padding_mode = _pair(dilation, n), padding_mode
         self.weight = Parameter(_empty(out_channels, in_channels // groups, *self.kernel_size,
                                        dtype=dtype))
-        self.bias = Parameter(_empty(out_channels, dtype=dtype)) if bias else None
-        if not bias:
+        if bias:
+            self.bias = Parameter(_empty(out_channels, dtype=dtype))
+        else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
@@ -103,8 +105,7 @@ class _ConvNd(Module):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self.padding != (0,) * n:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else \
-                f", padding={self.padding}"
+            s += f", padding={self.padding}"  # a string prints bare: padding=same
         if self.dilation != (1,) * n:
             s += f", dilation={self.dilation}"
         if self.groups != 1:
@@ -220,6 +221,8 @@ class AdaptiveAvgPool2d(AdaptiveAvgPool1d):
 
 
 class _BatchNorm(Module):
+    _version = 2  # version 2 added num_batches_tracked
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
@@ -242,6 +245,12 @@ class _BatchNorm(Module):
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
+
+    def _optional_state_keys(self, version: int | None) -> set[str]:
+        # PyTorch keeps the current count when a pre-version-2 checkpoint (or a plain dict
+        # without ``_metadata``) lacks it
+        old = version is None or version < 2
+        return {"num_batches_tracked"} if old and self.track_running_stats else set()
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
@@ -290,21 +299,20 @@ class LayerNorm(Module):
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(_creation.ones(self.normalized_shape, dtype=dtype))
-            self.bias = Parameter(_creation.zeros(self.normalized_shape, dtype=dtype)) \
-                if bias else None
-            if not bias:
+            if bias:
+                self.bias = Parameter(_creation.zeros(self.normalized_shape, dtype=dtype))
+            else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
-        self._has_bias = bias
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}, bias={self._has_bias}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class Dropout(Module):

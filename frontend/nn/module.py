@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from .. import _trace
 from .._autograd import GRAD_MODE
 from .._tensor import Tensor
 from .parameter import Parameter
@@ -71,6 +72,8 @@ class Module:
                                   '"forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _trace.ACTIVE is not None:  # compiled steps guard on the modes of modules used
+            _trace.ACTIVE.saw_module(self)
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
@@ -84,31 +87,35 @@ class Module:
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
+        # plain attributes may be set before Module.__init__ (as in PyTorch); parameters and
+        # submodules may not
         d = self.__dict__
-        if "_parameters" not in d:
-            raise AttributeError("cannot assign attributes before Module.__init__() call")
-        params, modules, buffers = d["_parameters"], d["_modules"], d["_buffers"]
+        params = d.get("_parameters")
         if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
             self._drop(name)
             self.register_parameter(name, value)
-        elif name in params:
+        elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign '{value.type() if isinstance(value, Tensor) else type(value).__name__}' "
-                                f"as parameter '{name}' (torch.nn.Parameter or None expected)")
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(torch.nn.Parameter or None expected)")
             params[name] = None
         elif isinstance(value, Module):
+            if d.get("_modules") is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
             self._drop(name)
-            modules[name] = value
-        elif name in modules:
+            d["_modules"][name] = value
+        elif name in d.get("_modules", ()):
             if value is not None:
-                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
-                                f"'{name}' (torch.nn.Module or None expected)")
-            modules[name] = None
-        elif name in buffers:
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                "(torch.nn.Module or None expected)")
+            d["_modules"][name] = None
+        elif name in d.get("_buffers", ()):
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
                                 "(torch.Tensor or None expected)")
-            buffers[name] = value
+            d["_buffers"][name] = value
         else:
             object.__setattr__(self, name, value)
 
@@ -116,6 +123,7 @@ class Module:
         for table in ("_parameters", "_modules", "_buffers"):
             self.__dict__[table].pop(name, None)
         self.__dict__.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
@@ -132,17 +140,33 @@ class Module:
                 return
         object.__delattr__(self, name)
 
+    def _check_new_name(self, kind: str, name: Any, table: str) -> None:
+        """PyTorch's checks on a name given to register_parameter/register_buffer."""
+        if table not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and name not in self.__dict__[table]:
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        if "." in name or not name:
-            raise KeyError(f'parameter name can\'t contain "." or be empty, got "{name}"')
+        """Add ``param`` as parameter ``name`` (None keeps the slot, as ``bias=False`` does)."""
+        self._check_new_name("parameter", name, "_parameters")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
-                            f"'{name}' (torch.nn.Parameter or None required)")
+            raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                            "(torch.nn.Parameter or None required)")
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        if "." in name or not name:
-            raise KeyError(f'buffer name can\'t contain "." or be empty, got "{name}"')
+        """Add a tensor that is state but not a parameter (BatchNorm's running_mean)."""
+        self._check_new_name("buffer", name, "_buffers")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                            "(torch Tensor or None required)")
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -151,7 +175,15 @@ class Module:
 
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
         self._modules[name] = module
 
     register_module = add_module
@@ -219,38 +251,86 @@ class Module:
             yield b
 
     # ------------------------------------------------------------ state dict
+    # the version stored per module in ``state_dict()._metadata``, as PyTorch stores it
+    _version: int = 1
+
     def state_dict(self, *args: Any, destination: Any = None, prefix: str = "",
                    keep_vars: bool = False) -> OrderedDict:
         """Parameters and persistent buffers by dotted name (``'layer1.weight'``)."""
-        out = OrderedDict() if destination is None else destination
-        for name, p in self._parameters.items():
-            if p is not None:
-                out[prefix + name] = p if keep_vars else p.detach()
-        for name, b in self._buffers.items():
-            if b is not None and name not in self._non_persistent_buffers_set:
-                out[prefix + name] = b if keep_vars else b.detach()
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = {"version": self._version}
+        for name, value in self._local_state().items():
+            destination[prefix + name] = value if keep_vars else value.detach()
         for name, child in self._modules.items():
             if child is not None:
-                child.state_dict(destination=out, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
-        return out
+                child.state_dict(destination=destination, prefix=f"{prefix}{name}.",
+                                 keep_vars=keep_vars)
+        return destination
 
-    def load_state_dict(self, state_dict: Any, strict: bool = True,
-                        assign: bool = False) -> _IncompatibleKeys:
-        """Copy tensors from ``state_dict`` into this module's parameters and buffers."""
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        for key, target in own.items():
+    def _local_state(self) -> OrderedDict:
+        """This module's own parameters and persistent buffers (no submodules)."""
+        local = OrderedDict((n, p) for n, p in self._parameters.items() if p is not None)
+        local.update((n, b) for n, b in self._buffers.items()
+                     if b is not None and n not in self._non_persistent_buffers_set)
+        return local
+
+    def _optional_state_keys(self, version: int | None) -> set[str]:
+        """Local names a checkpoint written by an older ``_version`` may lack."""
+        return set()
+
+    def _check_local_state(self, state_dict: Any, prefix: str, version: int | None,
+                           report: dict[str, list]) -> None:
+        """PyTorch's per-module load check: missing, unexpected, mistyped and mis-sized keys."""
+        local = self._local_state()
+        optional = self._optional_state_keys(version)
+        for name, target in local.items():
+            key = prefix + name
             if key not in state_dict:
+                if name not in optional:
+                    report["missing"].append(key)
                 continue
             src = state_dict[key]
             if not isinstance(src, Tensor):
-                errors.append(f'While copying the parameter named "{key}", expected torch.Tensor '
-                              f"or Tensor-like object from checkpoint but received {type(src)}")
+                report["errors"].append(
+                    f'While copying the parameter named "{key}", expected torch.Tensor or '
+                    f"Tensor-like object from checkpoint but received {type(src)}")
             elif tuple(src.shape) != tuple(target.shape):
-                errors.append(f"size mismatch for {key}: copying a param with shape {src.shape} "
-                              f"from checkpoint, the shape in current model is {target.shape}.")
+                report["errors"].append(
+                    f"size mismatch for {key}: copying a param with shape {src.shape} from "
+                    f"checkpoint, the shape in current model is {target.shape}.")
+            else:
+                report["copies"].append((target, src))
+        for key in state_dict:
+            if not key.startswith(prefix):
+                continue
+            head, *rest = key[len(prefix):].split(".", 1)
+            if (head not in self._modules) if rest else (head not in local):
+                report["unexpected"].append(key)
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True,
+                        assign: bool = False) -> _IncompatibleKeys:
+        """Copy tensors from ``state_dict`` into this module's parameters and buffers.
+
+        Keys are checked module by module in PyTorch's order; nothing is copied unless the
+        whole state dict loads (PyTorch copies as it goes)."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        metadata = getattr(state_dict, "_metadata", None)
+        report: dict[str, list] = {"missing": [], "unexpected": [], "errors": [], "copies": []}
+
+        def check(module: Module, prefix: str) -> None:
+            version = None if metadata is None else \
+                metadata.get(prefix[:-1], {}).get("version")
+            module._check_local_state(state_dict, prefix, version, report)
+            for name, child in module._modules.items():
+                if child is not None:
+                    check(child, f"{prefix}{name}.")
+
+        check(self, "")
+        missing, unexpected, errors = report["missing"], report["unexpected"], report["errors"]
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: "
@@ -261,16 +341,15 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
-        self._copy_in(own, state_dict, assign)
+        self._copy_in(report["copies"])
         return _IncompatibleKeys(missing, unexpected)
 
-    def _copy_in(self, own: OrderedDict, state_dict: Any, assign: bool) -> None:
+    def _copy_in(self, copies: list[tuple[Tensor, Tensor]]) -> None:
         from ..autograd import no_grad
 
         with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    target.copy_(state_dict[key])
+            for target, src in copies:
+                target.copy_(src)
 
     # ------------------------------------------------------------ modes and conversion
     def train(self, mode: bool = True) -> Module:
@@ -362,16 +441,29 @@ class Module:
 
     def __repr__(self) -> str:
         extra = self.extra_repr()
-        lines = extra.split("\n") if extra else []
-        for name, child in self._modules.items():
-            lines.append(f"({name}): " + _addindent(repr(child), 2))
-        if not self._modules:
-            return f"{self._get_name()}({extra})"
-        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _addindent(repr(child), 2)
+                       for name, child in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{self._get_name()}({body})"
 
     def __dir__(self) -> list[str]:
         keys = set(super().__dir__()) | set(self._parameters) | set(self._modules)
         return sorted(keys | set(self._buffers))
+
+
+def _typename(obj: Any) -> str:
+    """``torch.typename``: 'torch.FloatTensor' for tensors, else the qualified class name."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = type(obj)
+    return cls.__qualname__ if cls.__module__ == "builtins" else \
+        f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _is_dtype(a: Any) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
 
+from .._state import register_optimizer
 from .. import _ops
 from .._dtype import float32, float64, get_default_dtype
 from .._tensor import Tensor
@@ -41,6 +42,7 @@ class Optimizer:
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
+        register_optimizer(self)  # so compiled steps can name its state and read its lr
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of "
                             f"Tensors or dicts, but got {_typename(params)}")

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 import tenkai
 
 torch = pytest.importorskip("torch")
@@ -103,9 +102,9 @@ def test_random_factories_shape_dtype_and_range(size: tuple[int, ...], dtype: st
     u, n = tenkai.rand(*size, **kw), tenkai.randn(*size, **kw)
     assert tuple(u.shape) == size == tuple(n.shape)
     assert str(u.dtype) == str(n.dtype) == f"torch.{dtype or 'float32'}"
-    assert 0 <= u.min().item() and u.max().item() < 1
+    assert u.min().item() >= 0 and u.max().item() < 1
     r = tenkai.randint(-3, 4, size)
-    assert r.dtype == tenkai.int64 and -3 <= r.min().item() and r.max().item() < 4
+    assert r.dtype == tenkai.int64 and r.min().item() >= -3 and r.max().item() < 4
 
 
 def test_manual_seed_reproduces_draws() -> None:
@@ -411,8 +410,9 @@ def test_random_getitem_matches_torch() -> None:
     slices with steps, None, Ellipsis, index lists and masks), errors by type."""
     bad = []
     for shape, index in _index_cases(600, seed=0):
-        ours = outcome(lambda m: _getitem(m, shape, index), tenkai)
-        theirs = outcome(lambda m: _getitem(m, shape, index), torch)
+        def run(m: Any, shape: tuple[int, ...] = shape, index: Any = index) -> Any:
+            return _getitem(m, shape, index)
+        ours, theirs = outcome(run, tenkai), outcome(run, torch)
         if ours != theirs:
             bad.append((shape, index, ours, theirs))
     assert not bad, bad[:3]
@@ -424,8 +424,9 @@ def test_random_setitem_matches_torch(grad: bool) -> None:
     for shape, index in _index_cases(400, seed=1 + grad):
         if grad and isinstance(index, tuple) and Ellipsis in index and None in index:
             continue  # PyTorch's autograd setitem miscounts None around an Ellipsis
-        ours = outcome(lambda m: _setitem(m, shape, index, grad), tenkai)
-        theirs = outcome(lambda m: _setitem(m, shape, index, grad), torch)
+        def run(m: Any, shape: tuple[int, ...] = shape, index: Any = index) -> Any:
+            return _setitem(m, shape, index, grad)
+        ours, theirs = outcome(run, tenkai), outcome(run, torch)
         if ours != theirs:
             bad.append((shape, index, ours, theirs))
     assert not bad, bad[:3]

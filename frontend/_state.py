@@ -1,0 +1,151 @@
+"""Naming and classifying the persistent state a traced step touches: module parameters and
+buffers, gradients, optimizer state, and the learning rates that stay runtime inputs."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import _trace
+
+LIVE_OPTIMIZERS: weakref.WeakSet = weakref.WeakSet()
+_SERIAL = itertools.count()
+_SCALAR_SOURCES: dict[str, tuple[weakref.ref, int, str]] = {}
+
+
+def register_optimizer(opt: Any) -> None:
+    """Called by ``Optimizer.__init__`` so compiled steps can find hyperparameters/state."""
+    opt.__dict__["_tenkai_serial"] = next(_SERIAL)
+    LIVE_OPTIMIZERS.add(opt)
+
+
+def _optimizers() -> list[Any]:
+    return sorted(LIVE_OPTIMIZERS, key=lambda o: o._tenkai_serial)
+
+
+@contextlib.contextmanager
+def traced_hyperparameters() -> Iterator[None]:
+    """Replace every optimizer group's ``lr`` by a TracedScalar for the duration of a trace."""
+    saved = []
+    for opt in _optimizers():
+        for gi, group in enumerate(opt.param_groups):
+            lr = group.get("lr")
+            if isinstance(lr, (int, float)) and not isinstance(lr, bool):
+                name = f"lr.opt{opt._tenkai_serial}.group{gi}"
+                _SCALAR_SOURCES[name] = (weakref.ref(opt), gi, "lr")
+                saved.append((group, lr))
+                group["lr"] = _trace.TracedScalar(float(lr), ("input", name))
+    try:
+        yield
+    finally:
+        for group, lr in saved:
+            group["lr"] = lr
+
+
+def scalar_values(names: list[str]) -> dict[str, np.ndarray]:
+    """Current values of runtime scalars (learning rates) for one replay."""
+    out = {}
+    for name in names:
+        ref, gi, key = _SCALAR_SOURCES[name]
+        opt = ref()
+        if opt is None:
+            raise RuntimeError(f"tenkai.compile: the optimizer behind '{name}' no longer exists")
+        out[name] = np.asarray(float(opt.param_groups[gi][key]), dtype=np.float64)
+    return out
+
+
+def fingerprint() -> tuple:
+    """Which optimizer state exists: a trace that changes this created state (first step)."""
+    sig = []
+    for opt in _optimizers():
+        for group in opt.param_groups:
+            for p in group["params"]:
+                sig.append((id(p), tuple(sorted(opt.state.get(p, {}).keys()))))
+    return tuple(sig)
+
+
+@dataclass
+class StateNames:
+    """What the trace touched, classified: updated state, new state, and problems."""
+
+    names: dict[int, str] = field(default_factory=dict)  # id(tensor) -> state name
+    updated: list[tuple[Any, str]] = field(default_factory=list)
+    new_state: list[tuple[Any, str, Any, str]] = field(default_factory=list)
+    untraceable: list[_trace.Site] = field(default_factory=list)
+    module_names: dict[int, str] = field(default_factory=dict)
+
+    def module_name(self, module: Any) -> str:
+        return self.module_names.get(id(module), type(module).__name__)
+
+
+def _roots(modules: list[Any]) -> list[Any]:
+    inner = {id(sub) for m in modules for sub in m.modules() if sub is not m}
+    return [m for m in modules if id(m) not in inner]
+
+
+def _name_modules(tracer: _trace.Tracer, names: StateNames) -> dict[int, Any]:
+    params: dict[int, Any] = {}
+    roots = _roots(list(tracer.modules.values()))
+    for k, root in enumerate(roots):
+        prefix = "" if len(roots) == 1 else f"{type(root).__name__}{k}."
+        for sub_name, sub in root.named_modules():
+            names.module_names[id(sub)] = prefix + (sub_name or type(root).__name__)
+        for name, p in root.named_parameters():
+            names.names[id(p)] = prefix + name
+            params[id(p)] = p
+        for name, b in root.named_buffers():
+            names.names[id(b)] = prefix + name
+    return params
+
+
+def _name_optimizers(names: StateNames, params: dict[int, Any]) -> None:
+    for opt in _optimizers():
+        tag = "optimizer" if len(LIVE_OPTIMIZERS) == 1 else f"optimizer{opt._tenkai_serial}"
+        index = 0
+        for group in opt.param_groups:
+            for p in group["params"]:
+                names.names.setdefault(id(p), f"{tag}.param.{index}")
+                params[id(p)] = p
+                for key, value in opt.state.get(p, {}).items():
+                    if hasattr(value, "_data"):
+                        names.names[id(value)] = f"{tag}.state.{index}.{key}"
+                index += 1
+
+
+def name_state(tracer: _trace.Tracer) -> StateNames:
+    """Name captured tensors by where they live and sort them into updated/new/untraceable."""
+    names = StateNames()
+    params = _name_modules(tracer, names)
+    _name_optimizers(names, params)
+    for p in params.values():
+        if p._grad is not None:
+            names.names[id(p._grad)] = names.names[id(p)] + ".grad"
+    captured_ids = {id(c.tensor) for c in tracer.captured.values()}
+    for c in tracer.captured.values():
+        name = names.names.get(id(c.tensor))
+        if name is not None:
+            tracer.graph.nx.nodes[c.node]["name"] = name
+        if tracer.node_of.get(id(c.tensor._data)) == c.node:
+            continue  # read only
+        if name is None:
+            names.untraceable.append(_trace.Site(
+                tracer.writes_at.get(c.node, "<unknown>"),
+                "in-place mutation of a captured tensor that is not a parameter, buffer, "
+                "gradient or optimizer state",
+                "the compiled step only writes back model and optimizer state",
+                "make the tensor a registered buffer (module.register_buffer) or pass it "
+                "as an argument and return the new value"))
+        else:
+            names.updated.append((c.tensor, name))
+    for p in params.values():
+        grad = p._grad
+        if grad is not None and id(grad) not in captured_ids and \
+                id(grad._data) in tracer.node_of:
+            names.new_state.append((p, "grad", grad, names.names[id(grad)]))
+    return names

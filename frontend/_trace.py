@@ -1,0 +1,235 @@
+"""Whole-step tracing: run a function eagerly while recording every op into one ``ir.Graph``.
+
+While a :class:`Tracer` is active, every eager op (``_ops.apply``), every in-place update and
+every backward pass is also appended to the tracer's graph. Values are identified by their
+numpy buffer (``id(tensor._data)``), so detached tensors, re-wrapped autograd values and
+in-place updates all resolve to the right graph node:
+
+* the traced function's tensor arguments become ``input`` nodes (``arg0``, ``arg1``, ...);
+* tensors that existed before tracing (parameters, buffers, gradients, optimizer state)
+  become ``param`` nodes bound to the live tensor;
+* scalar constants become ``const`` nodes; learning rates become ``input`` nodes
+  (:class:`TracedScalar`), random seeds/offsets become ``input`` nodes refilled per call;
+* an in-place update of captured state becomes a graph output written back to it.
+
+Escapes of traced values into Python (``.item()``, ``bool()``...), Python-side randomness
+and in-place writes to captured tensors that are not model/optimizer state are collected as
+:class:`Site` records for the untraceable report.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tenkai.ir import Graph
+from tenkai.ir.dtypes import from_numpy
+
+ACTIVE: Tracer | None = None  # the tracer recording right now, if any
+_FRONTEND_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass
+class Site:
+    """One construct the trace cannot replay: where it is, what it is, why, and the fix."""
+
+    where: str
+    what: str
+    why: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}\n    why: {self.why}\n    fix: {self.fix}"
+
+
+def user_frame() -> str:
+    """``file:line`` of the innermost frame outside the tenkai package, with its source."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+            os.path.dirname(_FRONTEND_DIR)):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} ({line})"
+
+
+@dataclass
+class RngUse:
+    """A random op's operands: refilled from ``generator`` with ``count`` counters per call."""
+
+    generator: Any
+    count: int
+    seed_node: int
+    offset_node: int
+
+
+@dataclass
+class Captured:
+    """A tensor that existed before tracing, read (and maybe updated) by the step."""
+
+    tensor: Any
+    node: int
+
+
+class TracedScalar(float):
+    """A Python float that also remembers how it was computed from named runtime scalars, so
+    ``lr`` read from an optimizer's param_groups stays a runtime input of the traced graph."""
+
+    expr: tuple
+
+    def __new__(cls, value: float, expr: tuple) -> TracedScalar:
+        obj = super().__new__(cls, value)
+        obj.expr = expr
+        return obj
+
+    def _bin(self, other: Any, op: str, swap: bool = False) -> Any:
+        if not isinstance(other, (int, float)) or isinstance(other, bool):
+            return NotImplemented
+        a, b = (float(other), float(self)) if swap else (float(self), float(other))
+        value = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b if b else float("inf"),
+                 "pow": a ** b}[op]
+        mine, theirs = self.expr, _expr_of(other)
+        return TracedScalar(value, (op, theirs, mine) if swap else (op, mine, theirs))
+
+    def __add__(self, o: Any) -> Any: return self._bin(o, "add")
+    def __radd__(self, o: Any) -> Any: return self._bin(o, "add", True)
+    def __sub__(self, o: Any) -> Any: return self._bin(o, "sub")
+    def __rsub__(self, o: Any) -> Any: return self._bin(o, "sub", True)
+    def __mul__(self, o: Any) -> Any: return self._bin(o, "mul")
+    def __rmul__(self, o: Any) -> Any: return self._bin(o, "mul", True)
+    def __truediv__(self, o: Any) -> Any: return self._bin(o, "div")
+    def __rtruediv__(self, o: Any) -> Any: return self._bin(o, "div", True)
+    def __pow__(self, o: Any) -> Any: return self._bin(o, "pow")
+    def __rpow__(self, o: Any) -> Any: return self._bin(o, "pow", True)
+
+    def __neg__(self) -> TracedScalar:
+        return TracedScalar(-float(self), ("neg", self.expr))
+
+    def __pos__(self) -> TracedScalar:
+        return self
+
+
+def _expr_of(x: Any) -> tuple:
+    return x.expr if isinstance(x, TracedScalar) else ("const", float(x))
+
+
+@dataclass
+class Tracer:
+    """Records one call of a function; see the module docstring."""
+
+    name: str
+    graph: Graph = field(init=False)
+    node_of: dict[int, int] = field(default_factory=dict)
+    alive: list[Any] = field(default_factory=list)
+    inputs: list[int] = field(default_factory=list)
+    captured: dict[int, Captured] = field(default_factory=dict)
+    scalars: dict[str, int] = field(default_factory=dict)
+    rng: list[RngUse] = field(default_factory=list)
+    sites: list[Site] = field(default_factory=list)
+    modules: dict[int, Any] = field(default_factory=dict)
+    writes_at: dict[int, str] = field(default_factory=dict)  # captured node -> first write site
+
+    def __post_init__(self) -> None:
+        self.graph = Graph(self.name)
+
+    # ------------------------------------------------------------ value <-> node
+    def bind(self, tensor: Any, nid: int) -> None:
+        self.node_of[id(tensor._data)] = nid
+        self.alive.append(tensor._data)
+
+    def add_input(self, tensor: Any, name: str) -> int:
+        nid = self.graph.add("input", shape=tensor._data.shape, dtype=from_numpy(
+            tensor._data.dtype), name=name)
+        self.inputs.append(nid)
+        self.bind(tensor, nid)
+        return nid
+
+    def node_for(self, tensor: Any) -> int:
+        nid = self.node_of.get(id(tensor._data))
+        if nid is not None:
+            return nid
+        data = tensor._data
+        nid = self.graph.add("param", shape=data.shape, dtype=from_numpy(data.dtype),
+                             name=f"captured{len(self.captured)}")
+        self.captured[nid] = Captured(tensor, nid)
+        self.bind(tensor, nid)
+        return nid
+
+    def const(self, tensor: Any) -> None:
+        """Record a scalar constant created during the trace (``x * 2`` makes one)."""
+        nid = self.graph.add("const", value=np.array(tensor._data, copy=True))
+        self.bind(tensor, nid)
+
+    def scalar(self, tensor: Any, value: TracedScalar, dtype: str) -> None:
+        """Record a runtime scalar (e.g. the learning rate) and the arithmetic on it."""
+        nid = self.cast(self._emit_expr(value.expr), dtype)
+        self.bind(tensor, nid)
+
+    def _emit_expr(self, expr: tuple) -> int:
+        kind = expr[0]
+        if kind == "input":
+            if expr[1] not in self.scalars:
+                self.scalars[expr[1]] = self.graph.add("input", shape=(), dtype="float64",
+                                                       name=expr[1])
+            return self.scalars[expr[1]]
+        if kind == "const":
+            return self.graph.add("full", shape=(), value=expr[1], dtype="float64")
+        if kind == "neg":
+            return self.graph.add("neg", [self._emit_expr(expr[1])])
+        ops = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "pow": "pow"}
+        return self.graph.add(ops[kind], [self._emit_expr(expr[1]), self._emit_expr(expr[2])])
+
+    def cast(self, nid: int, dtype: str) -> int:
+        if self.graph.dtype(nid) == dtype:
+            return nid
+        return self.graph.add("cast", [nid], dtype=dtype)
+
+    def rng_operands(self, generator: Any, count: int, seed: Any, offset: Any) -> None:
+        k = len(self.rng)
+        s = self.graph.add("input", shape=(), dtype="int64", name=f"rng.seed{k}")
+        o = self.graph.add("input", shape=(), dtype="int64", name=f"rng.offset{k}")
+        self.bind(seed, s)
+        self.bind(offset, o)
+        self.rng.append(RngUse(generator, count, s, o))
+
+    # ------------------------------------------------------------ events from the frontend
+    def record_apply(self, op: str, inputs: Any, attrs: dict[str, Any], out: Any) -> None:
+        nid = self.graph.add(op, [self.node_for(t) for t in inputs], loc=None, **attrs)
+        self.bind(out, nid)
+
+    def before_inplace(self, target: Any) -> None:
+        """Remember where captured state is first written (for the untraceable report)."""
+        old = self.node_of.get(id(target._data))
+        if old is not None and old in self.captured:
+            self.writes_at.setdefault(old, user_frame())
+
+    def record_inplace(self, target: Any, source: Any) -> None:
+        """``target`` now holds ``source``'s value (an in-place update)."""
+        nid = self.node_for(source)
+        if self.graph.dtype(nid) != from_numpy(target._data.dtype):
+            nid = self.cast(nid, from_numpy(target._data.dtype))
+        self.bind(target, nid)
+
+    def escape(self, tensor: Any, what: str) -> None:
+        """A traced value flows into Python (``.item()``, ``bool()``, ``.numpy()``...)."""
+        if id(tensor._data) not in self.node_of:
+            return  # a value the trace does not depend on: harmless
+        where = user_frame()
+        if any(site.where == where for site in self.sites):
+            return  # float(t) calls t.item(): one construct, one report
+        self.sites.append(Site(
+            where, f"{what} of a traced tensor",
+            "its value is read into Python while tracing, so the compiled step would replay "
+            "whatever Python did with this one value (e.g. the branch taken)",
+            "keep tensor values inside tensor ops (tenkai.where instead of if), return the "
+            "tensor and call .item() outside the compiled function, or use "
+            "tenkai.compile(fn, on_untraceable='eager')"))
+
+    def saw_module(self, module: Any) -> None:
+        self.modules.setdefault(id(module), module)
