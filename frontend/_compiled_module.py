@@ -16,6 +16,10 @@ class CompiledModule(Module):
         self._orig_mod = module
         self.__dict__["_compiled_forward"] = compiled_forward
 
+    @property
+    def training(self) -> bool:  # type: ignore[override]
+        return self._orig_mod.training
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self._compiled_forward(*args, **kwargs)
 

@@ -31,7 +31,9 @@ from tenkai.ir import Graph
 from tenkai.ir.dtypes import from_numpy
 
 ACTIVE: Tracer | None = None  # the tracer recording right now, if any
-_FRONTEND_DIR = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_PACKAGE_DIRS = tuple(os.path.join(_ROOT, d) + os.sep for d in ("frontend", "ir", "codegen",
+                                                                 "runtime"))
 
 
 @dataclass
@@ -51,7 +53,7 @@ def user_frame() -> str:
     """``file:line`` of the innermost frame outside the tenkai package, with its source."""
     frame = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-            os.path.dirname(_FRONTEND_DIR)):
+            _PACKAGE_DIRS):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
