@@ -7,8 +7,13 @@ the graph IR; ``backward()`` derives the backward graph symbolically.
 from __future__ import annotations
 
 import builtins as _builtins
+import warnings as _warnings
 
-from . import _methods
+# Floating-point overflow/invalid in the numpy references gives inf/nan silently, as in
+# PyTorch: the filter covers only warnings raised from tenkai's own modules.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tenkai(\.|$)")
+
+from . import _methods, _out
 from . import autograd, cuda
 from ._composite import cumsum, exp2, flip, log_softmax, norm, softmax
 from ._creation import (LEGACY_TYPES, arange, as_tensor, empty, empty_like, eye, from_numpy,
@@ -20,11 +25,11 @@ from ._dtype import (bool_, dtype, float16, float32, float64, get_default_dtype,
                      int32, int64, set_default_dtype, uint8)
 from ._ops import (abs, absolute, add, allclose, ceil, clamp, clip, clone, cos, div, divide, eq,
                    equal, erf, exp, expm1, floor, floor_divide, ge, greater, greater_equal, gt,
-                   isclose, le, less, less_equal, log, log1p, logical_and, logical_not,
-                   logical_or, lt, masked_fill, maximum, minimum, mul, multiply, ne, neg,
-                   negative, nonzero, not_equal, pow, reciprocal, relu, remainder, round, rsqrt,
-                   sigmoid, sign, sin, sqrt, square, sub, subtract, tanh, true_divide, trunc,
-                   where)
+                   is_tensor, isclose, le, less, less_equal, log, log1p, logical_and,
+                   logical_not, logical_or, lt, masked_fill, maximum, minimum, mul, multiply, ne,
+                   neg, negative, nonzero, not_equal, numel, pow, reciprocal, relu, remainder,
+                   round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, subtract, tanh,
+                   true_divide, trunc, where)
 from ._printing import get_printoptions, set_printoptions
 from ._reduce import (all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, prod, std,
                       sum, var)
@@ -38,6 +43,7 @@ from ._tensor import Size, Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 _methods.attach()
+globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_FUNCTIONS})
 
 from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
 from .compile import compile  # noqa: E402
@@ -49,4 +55,4 @@ globals().update({"float": float32, "double": float64, "half": float16, "long": 
                   "int": int32, "short": int16, "bool": bool_, "uint8": uint8})
 globals().update(LEGACY_TYPES)
 
-del _builtins
+del _builtins, _warnings

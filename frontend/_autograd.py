@@ -173,8 +173,8 @@ class BackwardPlan:
         for k, n in enumerate(order):  # node k of the tape becomes IR node k
             if n.op is None:
                 g.add("input", shape=n.value.shape, dtype=_dt(n.value))
-            else:  # loc k marks the backward nodes built from node k's VJP (see _saved)
-                g.add(n.op, [index[id(i)] for i in n.inputs], loc=str(k), **n.attrs)
+            else:  # loc "tape:k" marks the backward nodes built from node k's VJP (see _saved)
+                g.add(n.op, [index[id(i)] for i in n.inputs], loc=f"tape:{k}", **n.attrs)
         result = autodiff(g, [index[id(r)] for r in roots], [index[id(w)] for w in wrt])
         _check_and_report(result.graph)
         self.graph, self.seeds, self.n_forward = result.graph, result.seeds, len(order)
@@ -187,10 +187,10 @@ class BackwardPlan:
         """``(k, j)`` pairs: the VJP of forward node k reads forward node j (a saved tensor)."""
         pairs = set()
         for nid, _ref, operands, _attrs in self.plan.steps:
-            loc = self.graph.loc(nid)
+            loc = self.graph.loc(nid) or ""
             for j in operands:
-                if j < self.n_forward and loc is not None:
-                    pairs.add((int(loc), j))
+                if j < self.n_forward and loc.startswith("tape:"):
+                    pairs.add((int(loc[5:]), j))
         return sorted(pairs)
 
     def run(self, order: list[Node], seeds: list[np.ndarray]) -> list[np.ndarray | None]:

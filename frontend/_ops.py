@@ -25,15 +25,39 @@ from ._tensor import Tensor, record
 VIEW_OPS = frozenset({"reshape", "permute", "expand", "slice"})
 
 
-def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: Any) -> Tensor:
-    """Run registry op ``op`` eagerly on tensors; ``name`` is the grad_fn name to show."""
+_CHECKED: dict[tuple, tuple[Any, dict[str, Any]]] = {}
+
+
+def _check(op: str, datas: list[np.ndarray], attrs: dict[str, Any]) -> tuple[Any, dict]:
+    """Run the op's rules (they raise PyTorch-style errors); return (opdef, full attrs)."""
     opdef = REGISTRY[op]
-    attrs = opdef.normalize_attrs(attrs)
+    full = opdef.normalize_attrs(attrs)
+    opdef.shape_rule([d.shape for d in datas], full)
+    opdef.dtype_rule([from_numpy(d.dtype) for d in datas], full)
+    return opdef, full
+
+
+def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: Any) -> Tensor:
+    """Run registry op ``op`` eagerly on tensors; ``name`` is the grad_fn name to show.
+
+    The op's shape/dtype rules run once per signature (op, attrs, operand shapes and dtypes)
+    and are cached: a training loop pays for them on its first step only."""
     datas = [t._data for t in inputs]
-    opdef.shape_rule([d.shape for d in datas], attrs)
-    opdef.dtype_rule([from_numpy(d.dtype) for d in datas], attrs)
-    with np.errstate(all="ignore"):
-        out = opdef.reference(*datas, **attrs)
+    try:
+        key = (op, tuple(attrs.items()), *[(d.shape, d.dtype) for d in datas])
+        checked = _CHECKED.get(key)
+    except TypeError:  # an unhashable attr value: check every time
+        key, checked = None, None
+    if checked is None:
+        checked = _check(op, datas, attrs)
+        if key is not None:
+            if len(_CHECKED) > 65536:
+                _CHECKED.clear()
+            _CHECKED[key] = checked
+    opdef, attrs = checked
+    # numpy's floating-point warnings from the references are silenced by a filter scoped
+    # to tenkai.ir (see tenkai/__init__.py): overflow gives inf like PyTorch, no warning
+    out = opdef.reference(*datas, **attrs)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     t = record(op, attrs, tuple(inputs), out, opdef.vjp is not None)
@@ -69,6 +93,16 @@ def cast(t: Tensor, dtype: str) -> Tensor:
 
 def promote(*args: Any) -> tuple[list[Tensor], str]:
     """Apply PyTorch's result-type rule to tensors and Python scalars; cast them all to it."""
+    if len(args) == 2:  # the common cases, without building the general tables
+        a, b = args
+        if isinstance(a, Tensor):
+            dt = a._data.dtype
+            if isinstance(b, Tensor):
+                if b._data.dtype == dt:
+                    return [a, b], from_numpy(dt)
+            elif (type(b) is float and dt.kind == "f") or (type(b) is int and dt.kind in "fiu"):
+                name = from_numpy(dt)
+                return [a, tensor_of(b, name)], name
     args = tuple(Tensor._make(a) if isinstance(a, np.ndarray) else a for a in args)
     if builtins.all(isinstance(a, Tensor) for a in args):
         first = args[0]._data.dtype
@@ -229,6 +263,15 @@ def pow(input: Any, exponent: Any) -> Tensor:
 
 def square(input: Tensor) -> Tensor:
     return pow(input, 2)
+
+
+def is_tensor(obj: Any) -> bool:
+    """True for tenkai tensors (``tenkai.is_tensor(x)``)."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:

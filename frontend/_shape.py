@@ -35,22 +35,26 @@ def alias(input: Tensor, name: str) -> Tensor:
     return apply("reshape", (input,), name=name, shape=tuple(input.shape))
 
 
-def infer_shape(shape: Sequence[int], numel: int) -> tuple[int, ...]:
+def infer_shape(shape: Sequence[int], numel: int, op: str = "reshape",
+                old: Sequence[int] | None = None) -> tuple[int, ...]:
+    """Resolve one ``-1`` in ``shape``; PyTorch's message, prefixed with the op's name."""
     shape = tuple(int(d) for d in shape)
     if shape.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
+        raise RuntimeError(f"{op}: only one dimension can be inferred")
+    asked = shape
     if -1 in shape:
         known = int(np.prod([d for d in shape if d != -1]))
-        if known == 0 or numel % known:
-            raise ShapeError(f"shape '{fmt_shape(shape)}' is invalid for input of size {numel}")
-        shape = tuple(numel // known if d == -1 else d for d in shape)
-    if int(np.prod(shape)) != numel or any(d < 0 for d in shape):
-        raise ShapeError(f"shape '{fmt_shape(shape)}' is invalid for input of size {numel}")
+        if known and numel % known == 0:
+            shape = tuple(numel // known if d == -1 else d for d in shape)
+    if -1 in shape or int(np.prod(shape)) != numel or any(d < 0 for d in shape):
+        of = "" if old is None else f" (a tensor of shape {fmt_shape(old)})"
+        raise ShapeError(f"{op}: shape '{fmt_shape(asked)}' is invalid for input of size "
+                         f"{numel}{of}")
     return shape
 
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
-    new = infer_shape(_sizes(shape), input.numel())
+    new = infer_shape(_sizes(shape), input.numel(), "reshape", input.shape)
     if new == tuple(input.shape):
         return alias(input, "ViewBackward0")
     name = "ViewBackward0" if input.is_contiguous() else "UnsafeViewBackward0"
@@ -63,13 +67,16 @@ def view(input: Tensor, *shape: Any) -> Tensor:
 
         raise NotImplementedError(f"view(dtype) reinterpretation is not supported "
                                   f"(asked for {as_dtype(shape[0])}); use .to(dtype)")
-    new = infer_shape(_sizes(shape), input.numel())
+    new = infer_shape(_sizes(shape), input.numel(), "view", input.shape)
     try:
-        np.reshape(input._data, new, copy=False)
+        if not input._data.flags.c_contiguous:  # contiguous data always has the view
+            np.reshape(input._data, new, copy=False)
     except ValueError:
-        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
-                           "least one dimension spans across two contiguous subspaces). Use "
-                           ".reshape(...) instead.") from None
+        raise RuntimeError("view: view size is not compatible with input tensor's size and "
+                           "stride (at least one dimension spans across two contiguous "
+                           f"subspaces): {fmt_shape(input.shape)} with strides "
+                           f"{list(input.stride())} -> {fmt_shape(new)}. Use .reshape(...) "
+                           "instead.") from None
     return apply("reshape", (input,), name="ViewBackward0", shape=new)
 
 
@@ -170,7 +177,7 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     d = norm_axis("unflatten", dim, input.ndim)
     shape = tuple(input.shape)
-    inner = infer_shape(sizes, shape[d])
+    inner = infer_shape(sizes, shape[d], "unflatten")
     return reshape(input, (*shape[:d], *inner, *shape[d + 1:]))
 
 

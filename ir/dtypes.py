@@ -50,6 +50,9 @@ def to_numpy(dtype: str) -> type:
 
 def from_numpy(dtype: np.dtype) -> str:
     """The IR dtype of a numpy dtype; raises TypeError for ones tenkai cannot hold."""
+    name = _FROM_NUMPY.get(dtype)  # np.dtype instances hash like their canonical dtype
+    if name is not None:
+        return name
     try:
         return _FROM_NUMPY[np.dtype(dtype)]
     except KeyError:

@@ -388,7 +388,7 @@ class Module:
         GRAD_MODE.enabled = False
         try:
             for m in self.modules():
-                for name, p in m._parameters.items():
+                for p in m._parameters.values():
                     if p is not None:
                         new = fn(p)
                         if new is not p:

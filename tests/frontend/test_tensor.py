@@ -516,3 +516,63 @@ def test_cuda_is_unavailable_and_moving_to_it_raises_runtime_error() -> None:
                  lambda: tenkai.ones(2, device="cuda")):
         with pytest.raises(RuntimeError, match="CUDA is not available"):
             move()
+
+
+# ---------------------------------------------------------------- out=, misc namespace
+
+
+def test_out_argument_writes_in_place_like_torch() -> None:
+    def run(m: Any) -> Any:
+        a, b = m.tensor([[1., 2.], [3., 4.]]), m.ones(2, 2)
+        out = m.empty(2, 2)
+        same_object = m.mul(a, b, out=out) is out
+        m.matmul(a, a.T, out=out)
+        sums = m.zeros(2)
+        m.sum(a, 1, out=sums)
+        joined = m.empty(0)
+        m.cat([a, b], out=joined)
+        ints = m.zeros(2, dtype=m.long)
+        try:
+            m.add(a[0], 0.5, out=ints)
+        except RuntimeError:
+            ints = "refused"
+        return [same_object, out, sums, joined, ints, m.is_tensor(a), m.is_tensor(1),
+                m.numel(a)]
+    same(run)
+
+
+def test_quickstart_tensor_tutorial_prints_like_torch() -> None:
+    """The official "Tensors" quickstart (its deterministic parts), print for print."""
+    code = """
+data = [[1, 2], [3, 4]]
+x_data = m.tensor(data)
+x_np = m.from_numpy(np.array(data))
+print(f"Ones Tensor: \\n {m.ones_like(x_data)} \\n")
+print(f"Zeros Tensor: \\n {m.zeros((2, 3,))}")
+tensor = m.ones(4, 4)
+print(f"First row: {tensor[0]}", f"First column: {tensor[:, 0]}", tensor[..., -1])
+tensor[:, 1] = 0
+print(m.cat([tensor, tensor, tensor], dim=1))
+print(tensor @ tensor.T, tensor.matmul(tensor.T), tensor * tensor, tensor.mul(tensor))
+agg = tensor.sum()
+print(agg.item(), type(agg.item()), f"{tensor} \\n")
+tensor.add_(5)
+print(tensor)
+t = m.ones(5)
+n = t.numpy()
+t.add_(1)
+print(f"t: {t}", f"n: {n}")
+n = np.ones(5)
+t = m.from_numpy(n)
+np.add(n, 1, out=n)
+print(f"t: {t}", f"n: {n}")
+"""
+    def run(m: Any) -> str:
+        import contextlib
+        import io
+
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            exec(code, {"m": m, "np": np})
+        return buf.getvalue()
+    assert run(tenkai) == run(torch)

@@ -1,0 +1,403 @@
+"""Kernel IR: backend-neutral loop nests, one :class:`Kernel` per fused group.
+
+Built by :func:`tenkai.codegen.lower.lower_program`; consumed by the LLVM CPU generator (and
+the PTX generator). Shapes are static, so loop extents are plain ints.
+
+Expressions are immutable and hashable (frozen dataclasses with tuple fields), so lowering can
+memoize values by ``(node, coordinates)``:
+
+* ``Const(value, dtype)``, ``Var(name, dtype)`` (a loop variable, a ``Let`` or an ``Acc``),
+  ``Load(buf, index, dtype)``;
+* ``Scalar(op, args, dtype, attrs)``: ``op`` is a registry op with a scalar template, or one of
+  the index ops ``idiv`` / ``imod`` (int64, non-negative operands). ``dtype`` is the result dtype.
+  For the random ops the operands are ``(seed, counter)`` (``bernoulli``: ``(p, seed, counter)``)
+  where ``counter = offset + flat index`` of the element.
+
+Statements: ``Loop``, ``Store``, ``Let``, ``Acc`` / ``AccUpdate``, ``Gemm``, ``If`` (a guard) and
+``Check`` (a run-time assertion that sets the program's status word instead of trapping).
+:meth:`KernelProgram.as_text` prints everything deterministically (golden-testable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from tenkai.ir.dtypes import SHORT
+
+Shape = tuple[int, ...]
+
+STATUS_BUFFER = "tk_status"  # int64[2]: (error code, offending value); 0 means no error
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class Const:
+    """A literal of one dtype (bool values are Python bools, ints ints, floats floats)."""
+
+    value: Any
+    dtype: str
+
+    def as_text(self) -> str:
+        if self.dtype == "bool":
+            return "true" if self.value else "false"
+        if self.dtype == "int64":
+            return str(self.value)
+        return f"{self.value!r}:{SHORT[self.dtype]}"
+
+
+@dataclass(frozen=True)
+class Var:
+    """A named scalar: a loop variable (int64), a ``Let`` binding or an accumulator."""
+
+    name: str
+    dtype: str = "int64"
+
+    def as_text(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Load:
+    """``buf[index]`` (index in elements; buffers are flat and C-contiguous)."""
+
+    buf: str
+    index: Expr
+    dtype: str
+
+    def as_text(self) -> str:
+        return f"{self.buf}[{self.index.as_text()}]"
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """One scalar operation (see the module docstring); ``attrs`` is a sorted tuple of pairs."""
+
+    op: str
+    args: tuple[Expr, ...]
+    dtype: str
+    attrs: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def attr_dict(self) -> dict[str, Any]:
+        return dict(self.attrs)
+
+    def as_text(self) -> str:
+        infix = _INFIX.get(self.op)
+        if infix and len(self.args) == 2:
+            return f"({self.args[0].as_text()} {infix} {self.args[1].as_text()})"
+        args = ", ".join(a.as_text() for a in self.args)
+        attrs = "".join(f", {k}={v!r}" for k, v in self.attrs)
+        return f"{self.op}({args}{attrs})"
+
+
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "idiv": "//", "imod": "%", "lt": "<", "le": "<=",
+          "gt": ">", "ge": ">=", "eq": "==", "ne": "!=", "logical_and": "&&",
+          "logical_or": "||"}
+
+Expr = Union[Const, Var, Load, Scalar]
+
+
+def scalar(op: str, args: tuple[Expr, ...] | list[Expr], dtype: str,
+           attrs: dict[str, Any] | None = None) -> Scalar:
+    """Build a :class:`Scalar` with attrs given as a dict (stored sorted, hashable)."""
+    items = tuple(sorted((k, _freeze(v)) for k, v in (attrs or {}).items()))
+    return Scalar(op, tuple(args), dtype, items)
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass
+class Loop:
+    """``for var in range(extent): body``; ``parallel`` marks iterations that are independent."""
+
+    var: str
+    extent: int
+    body: list[Stmt]
+    parallel: bool = False
+
+
+@dataclass
+class Store:
+    buf: str
+    index: Expr
+    value: Expr
+
+
+@dataclass
+class Let:
+    """Bind ``name`` to ``value`` for the rest of the enclosing body."""
+
+    name: str
+    value: Expr
+
+
+@dataclass
+class Acc:
+    """Declare (or reset) the accumulator ``name`` to ``init``; read it with ``Var(name, dtype)``."""
+
+    name: str
+    dtype: str
+    init: Expr
+
+
+@dataclass
+class AccUpdate:
+    """``name = op(name, value)``; ``op`` is a binary template op, or ``set`` (``name = value``)."""
+
+    name: str
+    op: str
+    value: Expr
+
+
+@dataclass
+class Gemm:
+    """``C[b] (+)= A[b] @ B[b]`` for every batch index ``b``.
+
+    Strides are in elements: ``A[i, p] = a[a_offset + i*a_strides[0] + p*a_strides[1]]``,
+    likewise B; C is row-major with row stride ``c_stride``. ``batch`` lists one
+    ``(extent, a_stride, b_stride, c_stride)`` per batch dimension (stride 0 broadcasts).
+    """
+
+    a: str
+    b: str
+    c: str
+    m: int
+    n: int
+    k: int
+    a_strides: tuple[int, int]
+    b_strides: tuple[int, int]
+    c_stride: int
+    batch: tuple[tuple[int, int, int, int], ...] = ()
+    accumulate: bool = False
+    dtype: str = "float32"
+    a_offset: int = 0
+    b_offset: int = 0
+    c_offset: int = 0
+
+
+@dataclass
+class If:
+    """Run ``body`` only where ``cond`` (a bool expression) holds."""
+
+    cond: Expr
+    body: list[Stmt]
+
+
+@dataclass
+class Check:
+    """Run-time assertion: where ``cond`` is false, record ``code`` and ``value`` in the status
+    buffer (the runtime raises the program's error ``code`` after the step)."""
+
+    cond: Expr
+    code: int
+    value: Expr
+
+
+Stmt = Union[Loop, Store, Let, Acc, AccUpdate, Gemm, If, Check]
+
+# ---------------------------------------------------------------- kernels and programs
+
+
+@dataclass
+class Buffer:
+    """One buffer of a program.
+
+    ``role``: ``input`` (fed each call), ``param`` (bound once to the caller's array),
+    ``output`` (persistent, returned), ``scratch`` (in the arena at ``offset``), ``const``
+    (persistent, filled once from ``init``), ``status`` (the error word, int64[2]).
+    """
+
+    name: str
+    shape: Shape
+    dtype: str
+    role: str
+    offset: int | None = None
+    init: Any = None  # numpy array for role "const"
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def nbytes(self) -> int:
+        from tenkai.ir.dtypes import itemsize
+
+        return self.size * itemsize(self.dtype)
+
+    def as_text(self) -> str:
+        where = f" @{self.offset}" if self.offset is not None else ""
+        dims = ",".join(str(d) for d in self.shape)
+        return f"{self.role} {self.name}: {SHORT[self.dtype]}[{dims}]{where}"
+
+
+@dataclass
+class Kernel:
+    """One fused group as a loop nest; ``params`` are the buffers it touches (noalias)."""
+
+    name: str
+    params: list[str]
+    body: list[Stmt]
+    kind: str = "elementwise"
+    source_ops: list[str] = field(default_factory=list)
+
+    def as_text(self) -> str:
+        lines = [f"kernel {self.name}({', '.join(self.params)}) kind={self.kind} "
+                 f"ops=[{', '.join(self.source_ops)}] {{"]
+        lines += format_body(self.body, 1)
+        lines.append("}")
+        return "\n".join(lines)
+
+
+@dataclass
+class KernelProgram:
+    """Kernels in launch order plus the buffer table of one compiled step.
+
+    ``outputs``: the buffer of each graph output, in output order. ``writes``: output index ->
+    param buffer that receives it (state updates); ``copies``: ``(src, dst)`` buffer pairs copied
+    at the end of the step (writes that could not be done in place). ``errors``: status code ->
+    message template (``{value}`` is the offending value).
+    """
+
+    buffers: list[Buffer]
+    kernels: list[Kernel]
+    entry: str = "tk_step"
+    outputs: list[str] = field(default_factory=list)
+    writes: dict[int, str] = field(default_factory=dict)
+    copies: list[tuple[str, str]] = field(default_factory=list)
+    errors: dict[int, str] = field(default_factory=dict)
+    arena_size: int = 0
+
+    def buffer(self, name: str) -> Buffer:
+        for b in self.buffers:
+            if b.name == name:
+                return b
+        raise KeyError(f"kernel program: no buffer named {name!r}")
+
+    def buffer_table(self) -> dict[str, Any]:
+        """Plain data for the runtime (no ir objects): buffers, outputs, writes, errors."""
+        return {
+            "buffers": [{"name": b.name, "shape": tuple(b.shape), "dtype": b.dtype,
+                         "role": b.role, "offset": b.offset, "nbytes": b.nbytes,
+                         "init": b.init} for b in self.buffers],
+            "outputs": list(self.outputs),
+            "writes": dict(self.writes),
+            "errors": dict(self.errors),
+            "arena_size": self.arena_size,
+            "kernels": [k.name for k in self.kernels],
+        }
+
+    def as_text(self) -> str:
+        lines = [f"program {self.entry} {{"]
+        lines += ["  " + b.as_text() for b in self.buffers]
+        for k in self.kernels:
+            lines += ["  " + line for line in k.as_text().splitlines()]
+        for src, dst in self.copies:
+            lines.append(f"  copy {src} -> {dst}")
+        lines.append("  return " + ", ".join(self.outputs))
+        lines.append("}")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- printing
+
+
+def format_body(body: list[Stmt], depth: int) -> list[str]:
+    """Statements as indented text lines."""
+    pad = "  " * depth
+    out: list[str] = []
+    for s in body:
+        if isinstance(s, Loop):
+            par = " parallel" if s.parallel else ""
+            out.append(f"{pad}for {s.var} in 0..{s.extent}{par} {{")
+            out += format_body(s.body, depth + 1)
+            out.append(pad + "}")
+        elif isinstance(s, If):
+            out.append(f"{pad}if {s.cond.as_text()} {{")
+            out += format_body(s.body, depth + 1)
+            out.append(pad + "}")
+        else:
+            out.append(pad + format_stmt(s))
+    return out
+
+
+def format_stmt(s: Stmt) -> str:
+    """One non-block statement as text."""
+    if isinstance(s, Store):
+        return f"{s.buf}[{s.index.as_text()}] = {s.value.as_text()}"
+    if isinstance(s, Let):
+        return f"let {s.name} = {s.value.as_text()}"
+    if isinstance(s, Acc):
+        return f"acc {s.name}: {SHORT[s.dtype]} = {s.init.as_text()}"
+    if isinstance(s, AccUpdate):
+        return f"{s.name} <{s.op}>= {s.value.as_text()}"
+    if isinstance(s, Check):
+        return f"check {s.cond.as_text()} else error {s.code} ({s.value.as_text()})"
+    if isinstance(s, Gemm):
+        acc = " accumulate" if s.accumulate else ""
+        return (f"gemm {s.c}+{s.c_offset} = {s.a}+{s.a_offset}{list(s.a_strides)} @ "
+                f"{s.b}+{s.b_offset}{list(s.b_strides)} m={s.m} n={s.n} k={s.k} "
+                f"ldc={s.c_stride} batch={list(s.batch)} {SHORT[s.dtype]}{acc}")
+    raise TypeError(f"kernel IR: unknown statement {s!r}")
+
+
+def walk(body: list[Stmt]):
+    """Every statement of ``body``, nested ones included, in order."""
+    for s in body:
+        yield s
+        if isinstance(s, (Loop, If)):
+            yield from walk(s.body)
+
+
+def exprs_of(s: Stmt) -> list[Expr]:
+    """The expressions a (non-block) statement reads, loops' and guards' conditions included."""
+    if isinstance(s, Store):
+        return [s.index, s.value]
+    if isinstance(s, (Let, AccUpdate)):
+        return [s.value]
+    if isinstance(s, Acc):
+        return [s.init]
+    if isinstance(s, If):
+        return [s.cond]
+    if isinstance(s, Check):
+        return [s.cond, s.value]
+    return []
+
+
+def sub_exprs(e: Expr):
+    """``e`` and every expression inside it."""
+    yield e
+    if isinstance(e, Load):
+        yield from sub_exprs(e.index)
+    elif isinstance(e, Scalar):
+        for a in e.args:
+            yield from sub_exprs(a)
+
+
+def buffers_used(body: list[Stmt]) -> list[str]:
+    """Names of the buffers a body loads, stores or multiplies, in first-use order."""
+    seen: dict[str, None] = {}
+    for s in walk(body):
+        if isinstance(s, Store):
+            seen.setdefault(s.buf, None)
+        if isinstance(s, Gemm):
+            for name in (s.a, s.b, s.c):
+                seen.setdefault(name, None)
+        if isinstance(s, Check):
+            seen.setdefault(STATUS_BUFFER, None)
+        for e in exprs_of(s):
+            for sub in sub_exprs(e):
+                if isinstance(sub, Load):
+                    seen.setdefault(sub.buf, None)
+    return list(seen)

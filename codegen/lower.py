@@ -1,0 +1,310 @@
+"""Lowering: a (fused) ``ir.Graph`` -> :class:`KernelProgram` (docs/compiler.md §3).
+
+Input: a graph that verifies, optionally annotated by the fusion pass (``g.meta["groups"]``,
+``g.meta["group_order"]``); without annotations every non-boundary node is its own group.
+Output: one :class:`Kernel` per group in launch order, the buffer table (inputs and params by
+name, group outputs as ``n<id>_<op>``, kernel-local scratch ``t<id>_<op>``, large constants
+``c<id>``), the output list and the state updates (``g.meta["writes"]``), done in place when
+the producing loop nest reads the parameter only at the element it writes, else copied back at
+the end of the step.
+
+Sources (``full``, ``arange``, scalar ``const``) are never kernels: they are inlined where
+used. Every registry op either lowers or is listed in :data:`UNSUPPORTED` with a reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tenkai.ir import dtypes
+from tenkai.ir.graph import Graph
+from tenkai.ir.ops import REGISTRY
+from tenkai.ir.printer import value_names
+
+from .kernel_ir import (STATUS_BUFFER, Buffer, Check, Kernel, KernelProgram, Load, Store,
+                        buffers_used, walk)
+from .kernel_ir_utils import loads_of, rename_buffers, stores_of
+from .lower_inline import INLINE
+from .lower_kernel import KernelBuilder
+from .lower_stages import STAGES
+from .lower_window import WINDOW_STAGES
+
+BOUNDARY = ("input", "param", "output")
+ALL_STAGES = {**STAGES, **WINDOW_STAGES}
+ARENA_ALIGN = 64
+
+# op -> why it does not lower yet. Every registry op is in exactly one of LOWERED / UNSUPPORTED.
+UNSUPPORTED: dict[str, str] = {}
+LOWERED = frozenset(INLINE) | frozenset(ALL_STAGES) | frozenset(BOUNDARY)
+
+
+def lower_program(g: Graph, prefix: str = "") -> KernelProgram:
+    """Lower ``g`` to kernel IR; ``prefix`` is prepended to every kernel name and the entry
+    (so several programs can share one LLVM module)."""
+    return ProgramLowering(g, prefix).run()
+
+
+class ProgramLowering:
+    """State of one lowering: buffers, node -> buffer map, kernels, error codes."""
+
+    def __init__(self, g: Graph, prefix: str = "") -> None:
+        self.g, self.prefix = g, prefix
+        self.buffers: dict[str, Buffer] = {}
+        self.node_buf: dict[int, str] = {}
+        self.inline_sources: set[int] = set()
+        self.kernels: list[Kernel] = []
+        self.errors: dict[int, str] = {}
+        self.outputs: list[str] = []
+        self.copies: list[tuple[str, str]] = []
+        self._local: set[str] = set()
+        self._topo = {n: k for k, n in enumerate(g.topo_order())}
+
+    # ------------------------------------------------------------ driver
+    def run(self) -> KernelProgram:
+        self._check_supported()
+        self._boundary_buffers()
+        groups, order = self._groups()
+        for gid in order:
+            self._lower_group(gid, groups[gid])
+        self._outputs()
+        self._writes()
+        self._writeback_kernel()
+        if any(isinstance(s, Check) for k in self.kernels for s in walk(k.body)):
+            self._add(Buffer(STATUS_BUFFER, (2,), "int64", "status"))
+        arena = self._plan_arena()
+        return KernelProgram(list(self.buffers.values()), self.kernels, self.prefix + "tk_step",
+                             self.outputs, dict(self.g.meta.get("writes", {})), self.copies,
+                             self.errors, arena)
+
+    def _check_supported(self) -> None:
+        for n in self.g.nodes():
+            op = self.g.op(n)
+            if op in UNSUPPORTED:
+                raise NotImplementedError(f"lower: {op} not supported yet: {UNSUPPORTED[op]}")
+            if op not in LOWERED:
+                raise NotImplementedError(f"lower: {op} not supported yet: no lowering rule")
+
+    def _add(self, buf: Buffer) -> str:
+        if buf.name in self.buffers:
+            raise AssertionError(f"lower: buffer {buf.name!r} defined twice")
+        self.buffers[buf.name] = buf
+        return buf.name
+
+    def error_code(self, message: str) -> int:
+        """A status code for a run-time error message (``{value}``: the offending value)."""
+        for code, text in self.errors.items():
+            if text == message:
+                return code
+        code = len(self.errors) + 1
+        self.errors[code] = message
+        return code
+
+    # ------------------------------------------------------------ buffers
+    def _boundary_buffers(self) -> None:
+        g, names = self.g, value_names(self.g)
+        for n in g.topo_order():
+            op = g.op(n)
+            if op in ("input", "param"):
+                self.node_buf[n] = self._add(Buffer(names[n], g.shape(n), g.dtype(n), op))
+            elif op == "const" and int(np.prod(g.shape(n))) > 1:
+                data = np.ascontiguousarray(np.asarray(g.attrs(n)["value"]),
+                                            dtype=dtypes.to_numpy(g.dtype(n)))
+                self.node_buf[n] = self._add(Buffer(f"c{n}", g.shape(n), g.dtype(n), "const",
+                                                    init=data))
+            elif op in ("full", "arange", "const"):
+                self.inline_sources.add(n)
+
+    def node_buffer(self, n: int) -> str:
+        """A fresh program buffer for node ``n`` (scratch until it turns out to be an output)."""
+        return self._add(Buffer(f"n{n}_{self.g.op(n)}", self.g.shape(n), self.g.dtype(n),
+                                "scratch"))
+
+    def local_scratch(self, kb: KernelBuilder, n: int) -> str:
+        """Scratch for a value used only inside the kernel being built."""
+        base, k = f"t{n}_{self.g.op(n)}", 0
+        name = base
+        while name in self.buffers:
+            k += 1
+            name = f"{base}.{k}"
+        self._local.add(name)
+        return self._add(Buffer(name, self.g.shape(n), self.g.dtype(n), "scratch"))
+
+    # ------------------------------------------------------------ groups
+    def _groups(self) -> tuple[dict[Any, list[int]], list[Any]]:
+        g = self.g
+        skip = set(self.node_buf) | self.inline_sources
+        skip |= {n for n in g.nodes() if g.op(n) in BOUNDARY}
+        meta = g.meta.get("groups")
+        groups: dict[Any, list[int]] = {}
+        order: list[Any] = []
+        if meta:
+            for gid in g.meta.get("group_order", list(meta)):
+                nodes = [n for n in meta[gid]["nodes"] if n not in skip]
+                if nodes:
+                    groups[gid] = sorted(nodes, key=self._topo.__getitem__)
+                    order.append(gid)
+        covered = {n for nodes in groups.values() for n in nodes}
+        for n in g.topo_order():  # no fusion annotations (or gaps): one group per node
+            if n not in skip and n not in covered:
+                groups[n] = [n]
+                order.append(n)
+        return groups, order
+
+    def _lower_group(self, gid: Any, nodes: list[int]) -> None:
+        g = self.g
+        members = set(nodes)
+        ops = list(dict.fromkeys(g.op(n) for n in nodes))
+        kb = KernelBuilder(self, nodes, _kernel_name(self.prefix, gid, ops))
+        external = {n for n in nodes if any(u not in members for u in g.users(n))}
+        owned: dict[int, str] = {}
+        pending: list[int] = []
+        for n in nodes:
+            op = g.op(n)
+            if op in ALL_STAGES:
+                self._flush(kb, pending, owned)
+                buf = self.node_buffer(n) if n in external else self.local_scratch(kb, n)
+                ALL_STAGES[op](kb, n, buf)
+                kb.stored[n] = buf
+                if n in external:
+                    owned[n] = buf
+            elif n in external:
+                if pending and g.shape(pending[0]) != g.shape(n):
+                    self._flush(kb, pending, owned)
+                pending.append(n)
+        self._flush(kb, pending, owned)
+        self.node_buf.update(owned)
+        kind = _group_kind(g, gid, nodes)
+        self._finish_kernel(kb, kind, ops)
+
+    def _flush(self, kb: KernelBuilder, pending: list[int], owned: dict[int, str]) -> None:
+        if not pending:
+            return
+        bufs = {n: self.node_buffer(n) for n in pending}
+        kb.store_nodes(pending, bufs)
+        owned.update(bufs)
+        pending.clear()
+
+    def _finish_kernel(self, kb: KernelBuilder, kind: str, ops: list[str]) -> None:
+        if not kb.root:
+            return
+        self.kernels.append(Kernel(kb.name, buffers_used(kb.root), kb.root, kind, ops))
+
+    # ------------------------------------------------------------ outputs and writes
+    def _outputs(self) -> None:
+        g = self.g
+        kb = KernelBuilder(self, [], f"{self.prefix}k_outputs")
+        for o in g.outputs:
+            src = g.operands(o)[0]
+            buf = self.node_buf.get(src)
+            if buf is not None and self.buffers[buf].role == "scratch":
+                self.buffers[buf].role = "output"
+                self.outputs.append(buf)
+                continue
+            name = self._add(Buffer(f"out{g.attrs(o)['index']}", g.shape(src), g.dtype(src),
+                                    "output"))
+            kb.store_nodes([src], {src: name})
+            self.outputs.append(name)
+        self._finish_kernel(kb, "movement", ["copy"])
+
+    def _writes(self) -> None:
+        for index, param in sorted(self.g.meta.get("writes", {}).items()):
+            src = self.outputs[index]
+            if src == param:
+                continue
+            if self._inplace_ok(index, src, param):
+                self._rename(src, param)
+                self.outputs[index] = param
+                del self.buffers[src]
+            else:
+                self.copies.append((src, param))
+
+    def _inplace_ok(self, index: int, src: str, param: str) -> bool:
+        """Can the kernel producing ``src`` store straight into ``param``? Yes when nothing
+        after it reads ``param``, it reads ``param`` only in the loop nest that stores ``src``
+        and only at the element being stored, and ``src`` is used by no other output."""
+        sb, pb = self.buffers[src], self.buffers.get(param)
+        if pb is None or pb.role != "param" or sb.role != "output" or src in self._local:
+            return False
+        if (sb.shape, sb.dtype) != (pb.shape, pb.dtype) or self.outputs.count(src) != 1:
+            return False
+        writers = [k for k, kern in enumerate(self.kernels) if src in stores_of(kern.body)]
+        if len(writers) != 1 or any(param in stores_of(k.body) for k in self.kernels):
+            return False
+        kp = writers[0]
+        if any(param in k.params for k in self.kernels[kp + 1:]):
+            return False
+        tops = [s for s in self.kernels[kp].body if src in stores_of([s])]
+        if len(tops) != 1:
+            return False
+        reads = [s for s in self.kernels[kp].body if param in loads_of([s])]
+        if any(s is not tops[0] for s in reads):
+            return False
+        indices = set(stores_of([tops[0]])[src]) | set(loads_of([tops[0]]).get(param, []))
+        return len(indices) == 1
+
+    def _rename(self, old: str, new: str) -> None:
+        for kern in self.kernels:
+            if old in kern.params:
+                kern.body = rename_buffers(kern.body, {old: new})
+                kern.params = buffers_used(kern.body)
+
+    def _writeback_kernel(self) -> None:
+        """Copy the state updates that could not be done in place (after every kernel)."""
+        if not self.copies:
+            return
+        kb = KernelBuilder(self, [], f"{self.prefix}k_writeback")
+        for src, dst in self.copies:
+            b = self.buffers[src]
+            with kb.loops(b.shape, parallel=True) as coords:
+                index = kb.idx.flat(coords, b.shape)
+                kb.emit(Store(dst, index, Load(src, index, b.dtype)))
+        self._finish_kernel(kb, "movement", ["writeback"])
+
+    # ------------------------------------------------------------ arena
+    def _plan_arena(self) -> int:
+        """First-fit offsets for scratch buffers by kernel-level liveness."""
+        live: dict[str, list[int]] = {}
+        for k, kern in enumerate(self.kernels):
+            for name in kern.params:
+                if self.buffers[name].role == "scratch":
+                    live.setdefault(name, [k, k])[1] = k
+        placed: list[tuple[int, int, int, int]] = []  # (start, end, offset, size)
+        size = 0
+        for name in sorted(live, key=lambda b: (live[b][0], b)):
+            start, end = live[name]
+            nbytes = _align(max(self.buffers[name].nbytes, 1))
+            offset = 0
+            for s, e, off, sz in sorted(placed, key=lambda p: p[2]):
+                if s <= end and start <= e and offset < off + sz and off < offset + nbytes:
+                    offset = _align(off + sz)
+            placed.append((start, end, offset, nbytes))
+            self.buffers[name].offset = offset
+            size = max(size, offset + nbytes)
+        for b in self.buffers.values():  # scratch never touched by a kernel: no space
+            if b.role == "scratch" and b.offset is None:
+                b.offset = 0
+        return size
+
+
+def _align(n: int) -> int:
+    return -(-n // ARENA_ALIGN) * ARENA_ALIGN
+
+
+def _kernel_name(prefix: str, gid: Any, ops: list[str]) -> str:
+    return f"{prefix}k{gid}_" + "_".join(ops[:3])
+
+
+def _group_kind(g: Graph, gid: Any, nodes: list[int]) -> str:
+    meta = g.meta.get("groups") or {}
+    if gid in meta and "kind" in meta[gid]:
+        return str(meta[gid]["kind"])
+    kinds = [REGISTRY[g.op(n)].kind for n in nodes]
+    for kind in ("contraction", "window", "reduction", "indexing", "random"):
+        if kind in kinds:
+            return kind
+    return kinds[0] if kinds else "elementwise"
+
+
+__all__ = ["BOUNDARY", "LOWERED", "UNSUPPORTED", "ProgramLowering", "lower_program"]

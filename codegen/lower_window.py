@@ -1,0 +1,348 @@
+"""Window ops (ir/ops_nn.py) as direct loop nests: convolution forward and gradients, pooling.
+
+Correctness first: every op is a gather over its window with ``If`` guards for padding and
+strides (no loads outside a buffer), except ``max_pool2d_grad`` and
+``adaptive_avg_pool2d_grad``, which scatter into a zeroed output in window order. Operands are
+read through strided views (materialized into kernel scratch when they are not views), since
+windows read each element many times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from .index_expr import c64
+from .kernel_ir import Acc, AccUpdate, Const, Expr, Load, Store, Var, scalar
+from .lower_stages import better
+
+if TYPE_CHECKING:
+    from .lower_kernel import KernelBuilder
+
+Reader = Callable[[Sequence[Expr]], Expr]
+
+
+def _reader(kb: KernelBuilder, n: int) -> Reader:
+    view = kb.operand_view(n)
+    dt = kb.g.dtype(n)
+
+    def read(coords: Sequence[Expr]) -> Expr:
+        return Load(view.buf, kb.idx.dot(coords, view.strides, view.offset), dt)
+    return read
+
+
+def _and(kb: KernelBuilder, conds: list[Expr]) -> Expr:
+    """Conjunction, dropping conditions the index ranges already prove."""
+    out: Expr = Const(True, "bool")
+    for c in conds:
+        if _proven(kb, c):
+            continue
+        out = c if isinstance(out, Const) else scalar("logical_and", (out, c), "bool")
+    return out
+
+
+def _proven(kb: KernelBuilder, c: Expr) -> bool:
+    if c.op not in ("ge", "lt") or not isinstance(c.args[1], Const):  # type: ignore[union-attr]
+        return False
+    r = kb.idx.range_of(c.args[0])  # type: ignore[union-attr]
+    bound = int(c.args[1].value)  # type: ignore[union-attr]
+    if r is None:
+        return False
+    return r[0] >= bound if c.op == "ge" else r[1] < bound  # type: ignore[union-attr]
+
+
+def _in_range(kb: KernelBuilder, e: Expr, size: int) -> list[Expr]:
+    return [scalar("ge", (e, c64(0)), "bool"), scalar("lt", (e, c64(size)), "bool")]
+
+
+def _hits(kb: KernelBuilder, t: Expr, stride: int, size: int) -> tuple[list[Expr], Expr]:
+    """Conditions for ``t = o*stride`` with ``0 <= o < size``, and ``o``."""
+    conds = [scalar("ge", (t, c64(0)), "bool")]
+    if stride == 1:
+        return conds + [scalar("lt", (t, c64(size)), "bool")], t
+    conds.append(scalar("eq", (scalar("imod", (t, c64(stride)), "int64"), c64(0)), "bool"))
+    o = scalar("idiv", (t, c64(stride)), "int64")
+    return conds + [scalar("lt", (o, c64(size)), "bool")], o
+
+
+def _mac(kb: KernelBuilder, acc: str, dt: str, a: Expr, b: Expr) -> None:
+    kb.emit(AccUpdate(acc, "add", scalar("mul", (a, b), dt)))
+
+
+def _zero(dt: str) -> Const:
+    return Const(0.0, dt)
+
+
+# ---------------------------------------------------------------- convolution
+
+
+def _conv2d(kb: KernelBuilder, n: int, buf: str) -> None:
+    x, w = kb.g.operands(n)
+    a, dt = kb.g.attrs(n), kb.g.dtype(n)
+    (sh, sw), (ph, pw), (dh, dw), groups = a["stride"], a["padding"], a["dilation"], a["groups"]
+    _, _, H, W = kb.g.shape(x)
+    O, Cg, KH, KW = kb.g.shape(w)
+    out = kb.g.shape(n)
+    X, Wt = _reader(kb, x), _reader(kb, w)
+    with kb.loops(out, parallel=True) as (b, o, oh, ow):
+        acc = kb.fresh("acc")
+        kb.emit(Acc(acc, dt, _zero(dt)))
+        base = kb.idx.mul(kb.idx.idiv(o, O // groups), Cg)
+        with kb.loops([Cg, KH, KW]) as (c, kh, kw):
+            ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kb.idx.mul(kh, dh))
+            iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kb.idx.mul(kw, dw))
+            with kb.guard(_and(kb, _in_range(kb, ih, H) + _in_range(kb, iw, W))):
+                _mac(kb, acc, dt, X((b, kb.idx.add(base, c), ih, iw)), Wt((o, c, kh, kw)))
+        kb.emit(Store(buf, kb.idx.flat((b, o, oh, ow), out), Var(acc, dt)))
+
+
+def _conv2d_grad_input(kb: KernelBuilder, n: int, buf: str) -> None:
+    g, w = kb.g.operands(n)
+    a, dt = kb.g.attrs(n), kb.g.dtype(n)
+    (sh, sw), (ph, pw), (dh, dw), groups = a["stride"], a["padding"], a["dilation"], a["groups"]
+    _, _, OH, OW = kb.g.shape(g)
+    O, Cg, KH, KW = kb.g.shape(w)
+    out = kb.g.shape(n)
+    G, Wt = _reader(kb, g), _reader(kb, w)
+    og = O // groups
+    with kb.loops(out, parallel=True) as (b, c, h, wi):
+        acc = kb.fresh("acc")
+        kb.emit(Acc(acc, dt, _zero(dt)))
+        grp, cl = kb.idx.idiv(c, Cg), kb.idx.imod(c, Cg)
+        with kb.loops([og, KH, KW]) as (ol, kh, kw):
+            o = kb.idx.add(kb.idx.mul(grp, og), ol)
+            ch, oh = _hits(kb, kb.idx.add(h, ph, kb.idx.mul(kh, -dh)), sh, OH)
+            cw, ow = _hits(kb, kb.idx.add(wi, pw, kb.idx.mul(kw, -dw)), sw, OW)
+            with kb.guard(_and(kb, ch + cw)):
+                _mac(kb, acc, dt, G((b, o, oh, ow)), Wt((o, cl, kh, kw)))
+        kb.emit(Store(buf, kb.idx.flat((b, c, h, wi), out), Var(acc, dt)))
+
+
+def _conv2d_grad_weight(kb: KernelBuilder, n: int, buf: str) -> None:
+    x, g = kb.g.operands(n)
+    a, dt = kb.g.attrs(n), kb.g.dtype(n)
+    (sh, sw), (ph, pw), (dh, dw), groups = a["stride"], a["padding"], a["dilation"], a["groups"]
+    N, _, H, W = kb.g.shape(x)
+    _, _, OH, OW = kb.g.shape(g)
+    out = kb.g.shape(n)
+    O, Cg = out[0], out[1]
+    X, G = _reader(kb, x), _reader(kb, g)
+    with kb.loops(out, parallel=True) as (o, c, kh, kw):
+        acc = kb.fresh("acc")
+        kb.emit(Acc(acc, dt, _zero(dt)))
+        channel = kb.idx.add(kb.idx.mul(kb.idx.idiv(o, O // groups), Cg), c)
+        with kb.loops([N, OH, OW]) as (b, oh, ow):
+            ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kb.idx.mul(kh, dh))
+            iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kb.idx.mul(kw, dw))
+            with kb.guard(_and(kb, _in_range(kb, ih, H) + _in_range(kb, iw, W))):
+                _mac(kb, acc, dt, X((b, channel, ih, iw)), G((b, o, oh, ow)))
+        kb.emit(Store(buf, kb.idx.flat((o, c, kh, kw), out), Var(acc, dt)))
+
+
+# ---------------------------------------------------------------- max pooling
+
+
+def _pool_attrs(kb: KernelBuilder, n: int) -> tuple[tuple[int, int], ...]:
+    a = kb.g.attrs(n)
+    return (tuple(a["kernel_size"]), tuple(a["stride"]), tuple(a["padding"]),
+            tuple(a.get("dilation", (1, 1))))
+
+
+def _window_argmax(kb: KernelBuilder, n: int, X: Reader, lead: list[Expr], oh: Expr, ow: Expr,
+                   hw: tuple[int, int], dt: str) -> tuple[Var, Var]:
+    """Max and flat input index (h*W+w) of one window, with PyTorch's tie/NaN rules."""
+    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = _pool_attrs(kb, n)
+    H, W = hw
+    best, where = kb.fresh("best"), kb.fresh("arg")
+    kb.emit(Acc(best, dt, Const(float("-inf"), dt)))
+    kb.emit(Acc(where, "int64", c64(-1)))
+    with kb.loops([KH, KW]) as (kh, kw):
+        ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kb.idx.mul(kh, dh))
+        iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kb.idx.mul(kw, dw))
+        with kb.guard(_and(kb, _in_range(kb, ih, H) + _in_range(kb, iw, W))):
+            v = kb.let("v", X((*lead, ih, iw)))
+            first = scalar("lt", (Var(where), c64(0)), "bool")
+            take = kb.let("take", scalar("logical_or", (first, better(v, Var(best, dt), "gt")),
+                                         "bool"))
+            kb.emit(AccUpdate(best, "set", scalar("where", (take, v, Var(best, dt)), dt)))
+            flat = kb.idx.add(kb.idx.mul(ih, W), iw)
+            kb.emit(AccUpdate(where, "set", scalar("where", (take, flat, Var(where)), "int64")))
+    return Var(best, dt), Var(where)
+
+
+def _max_pool2d(kb: KernelBuilder, n: int, buf: str) -> None:
+    x = kb.g.operands(n)[0]
+    out, dt = kb.g.shape(n), kb.g.dtype(x)
+    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = _pool_attrs(kb, n)
+    H, W = kb.g.shape(x)[-2:]
+    X = _reader(kb, x)
+    with kb.loops(out, parallel=True) as coords:
+        lead, oh, ow = list(coords[:-2]), coords[-2], coords[-1]
+        acc = kb.fresh("best")
+        kb.emit(Acc(acc, dt, Const(float("-inf"), dt)))
+        with kb.loops([KH, KW]) as (kh, kw):
+            ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kb.idx.mul(kh, dh))
+            iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kb.idx.mul(kw, dw))
+            with kb.guard(_and(kb, _in_range(kb, ih, H) + _in_range(kb, iw, W))):
+                kb.emit(AccUpdate(acc, "maximum", X((*lead, ih, iw))))
+        kb.emit(Store(buf, kb.idx.flat(coords, out), Var(acc, dt)))
+
+
+def _max_pool2d_indices(kb: KernelBuilder, n: int, buf: str) -> None:
+    x = kb.g.operands(n)[0]
+    out, dt = kb.g.shape(n), kb.g.dtype(x)
+    hw = kb.g.shape(x)[-2:]
+    X = _reader(kb, x)
+    with kb.loops(out, parallel=True) as coords:
+        _, where = _window_argmax(kb, n, X, list(coords[:-2]), coords[-2], coords[-1], hw, dt)
+        kb.emit(Store(buf, kb.idx.flat(coords, out), where))
+
+
+def _zero_fill(kb: KernelBuilder, buf: str, shape: tuple[int, ...], dt: str) -> None:
+    with kb.loops(shape, parallel=True) as coords:
+        kb.emit(Store(buf, kb.idx.flat(coords, shape), _zero(dt)))
+
+
+def _max_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
+    g, x = kb.g.operands(n)
+    shape, dt = kb.g.shape(n), kb.g.dtype(n)
+    H, W = shape[-2:]
+    X, G = _reader(kb, x), _reader(kb, g)
+    _zero_fill(kb, buf, shape, dt)
+    with kb.loops(kb.g.shape(g)) as coords:
+        lead = list(coords[:-2])
+        _, where = _window_argmax(kb, n, X, lead, coords[-2], coords[-1], (H, W), dt)
+        plane = kb.idx.mul(kb.idx.flat(lead, shape[:-2]), H * W)
+        index = kb.let("at", kb.idx.add(plane, where))
+        kb.emit(Store(buf, index, scalar("add", (Load(buf, index, dt), G(coords)), dt)))
+
+
+# ---------------------------------------------------------------- average pooling
+
+
+def _avg_divisor(kb: KernelBuilder, n: int, oh: Expr, ow: Expr, hw: tuple[int, int],
+                 dt: str) -> Expr:
+    a = kb.g.attrs(n)
+    if a["divisor_override"] is not None:
+        return Const(float(a["divisor_override"]), dt)
+    (KH, KW), (sh, sw), (ph, pw), _ = _pool_attrs(kb, n)
+    sizes = []
+    for o, k, s, p, size in ((oh, KH, sh, ph, hw[0]), (ow, KW, sw, pw, hw[1])):
+        start = kb.idx.add(kb.idx.mul(o, s), -p)
+        end = scalar("minimum", (kb.idx.add(start, k), c64(size + p)), "int64")
+        if not a["count_include_pad"]:
+            start = scalar("maximum", (start, c64(0)), "int64")
+            end = scalar("minimum", (end, c64(size)), "int64")
+        sizes.append(scalar("sub", (end, start), "int64"))
+    count = scalar("mul", tuple(sizes), "int64")
+    return scalar("cast", (count,), dt, {"dtype": dt})
+
+
+def _avg_pool2d(kb: KernelBuilder, n: int, buf: str) -> None:
+    x = kb.g.operands(n)[0]
+    out, dt = kb.g.shape(n), kb.g.dtype(n)
+    (KH, KW), (sh, sw), (ph, pw), _ = _pool_attrs(kb, n)
+    H, W = kb.g.shape(x)[-2:]
+    X = _reader(kb, x)
+    with kb.loops(out, parallel=True) as coords:
+        lead, oh, ow = list(coords[:-2]), coords[-2], coords[-1]
+        acc = kb.fresh("acc")
+        kb.emit(Acc(acc, dt, _zero(dt)))
+        with kb.loops([KH, KW]) as (kh, kw):
+            ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kh)
+            iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kw)
+            with kb.guard(_and(kb, _in_range(kb, ih, H) + _in_range(kb, iw, W))):
+                kb.emit(AccUpdate(acc, "add", X((*lead, ih, iw))))
+        div = _avg_divisor(kb, n, oh, ow, (H, W), dt)
+        kb.emit(Store(buf, kb.idx.flat(coords, out), scalar("div", (Var(acc, dt), div), dt)))
+
+
+def _avg_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
+    g = kb.g.operands(n)[0]
+    shape, dt = kb.g.shape(n), kb.g.dtype(n)
+    (KH, KW), (sh, sw), (ph, pw), _ = _pool_attrs(kb, n)
+    H, W = shape[-2:]
+    OH, OW = kb.g.shape(g)[-2:]
+    G = _reader(kb, g)
+    with kb.loops(shape, parallel=True) as coords:
+        lead, h, w = list(coords[:-2]), coords[-2], coords[-1]
+        acc = kb.fresh("acc")
+        kb.emit(Acc(acc, dt, _zero(dt)))
+        with kb.loops([KH, KW]) as (kh, kw):
+            ch, oh = _hits(kb, kb.idx.add(h, ph, kb.idx.mul(kh, -1)), sh, OH)
+            cw, ow = _hits(kb, kb.idx.add(w, pw, kb.idx.mul(kw, -1)), sw, OW)
+            with kb.guard(_and(kb, ch + cw)):
+                div = _avg_divisor(kb, n, oh, ow, (H, W), dt)
+                kb.emit(AccUpdate(acc, "add", scalar("div", (G((*lead, oh, ow)), div), dt)))
+        kb.emit(Store(buf, kb.idx.flat(coords, shape), Var(acc, dt)))
+
+
+# ---------------------------------------------------------------- adaptive average pooling
+
+
+def _bounds(kb: KernelBuilder, o: Expr, size: int, n_out: int) -> tuple[Expr, Expr, int]:
+    """PyTorch's adaptive window [floor(o*L/n), ceil((o+1)*L/n)) and its largest extent."""
+    start = kb.idx.idiv(kb.idx.mul(o, size), n_out)
+    end = kb.idx.idiv(kb.idx.add(kb.idx.mul(o, size), size + n_out - 1), n_out)
+    widest = max(-(-((i + 1) * size) // n_out) - (i * size) // n_out for i in range(n_out))
+    return start, end, widest
+
+
+def _adaptive_cells(kb: KernelBuilder, coords: Sequence[Expr], hw: tuple[int, int],
+                    ohw: tuple[int, int], dt: str, visit: Callable[[Expr, Expr, Expr], None]
+                    ) -> None:
+    """Call ``visit(h, w, count)`` for every cell of the adaptive window at ``coords``."""
+    hs, he, kh_max = _bounds(kb, coords[-2], hw[0], ohw[0])
+    ws, we, kw_max = _bounds(kb, coords[-1], hw[1], ohw[1])
+    count = scalar("cast", (scalar("mul", (kb.idx.sub(he, hs), kb.idx.sub(we, ws)), "int64"),),
+                   dt, {"dtype": dt})
+    with kb.loops([kh_max, kw_max]) as (kh, kw):
+        h, w = kb.idx.add(hs, kh), kb.idx.add(ws, kw)
+        cond = scalar("logical_and", (scalar("lt", (h, he), "bool"),
+                                      scalar("lt", (w, we), "bool")), "bool")
+        with kb.guard(cond):
+            visit(h, w, count)
+
+
+def _adaptive_avg_pool2d(kb: KernelBuilder, n: int, buf: str) -> None:
+    x = kb.g.operands(n)[0]
+    out, dt = kb.g.shape(n), kb.g.dtype(n)
+    X = _reader(kb, x)
+    hw = kb.g.shape(x)[-2:]
+    with kb.loops(out, parallel=True) as coords:
+        acc = kb.fresh("acc")
+        kb.emit(Acc(acc, dt, _zero(dt)))
+        counts: list[Expr] = []
+
+        def visit(h: Expr, w: Expr, count: Expr) -> None:
+            kb.emit(AccUpdate(acc, "add", X((*coords[:-2], h, w))))
+            counts.append(count)
+
+        _adaptive_cells(kb, coords, hw, out[-2:], dt, visit)
+        kb.emit(Store(buf, kb.idx.flat(coords, out), scalar("div", (Var(acc, dt), counts[0]),
+                                                            dt)))
+
+
+def _adaptive_avg_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
+    g = kb.g.operands(n)[0]
+    shape, dt = kb.g.shape(n), kb.g.dtype(n)
+    G = _reader(kb, g)
+    _zero_fill(kb, buf, shape, dt)
+    with kb.loops(kb.g.shape(g)) as coords:
+
+        def visit(h: Expr, w: Expr, count: Expr) -> None:
+            index = kb.idx.flat((*coords[:-2], h, w), shape)
+            value = scalar("div", (G(coords), count), dt)
+            kb.emit(Store(buf, index, scalar("add", (Load(buf, index, dt), value), dt)))
+
+        _adaptive_cells(kb, coords, shape[-2:], kb.g.shape(g)[-2:], dt, visit)
+
+
+WINDOW_STAGES = {
+    "conv2d": _conv2d, "conv2d_grad_input": _conv2d_grad_input,
+    "conv2d_grad_weight": _conv2d_grad_weight, "max_pool2d": _max_pool2d,
+    "max_pool2d_indices": _max_pool2d_indices, "max_pool2d_grad": _max_pool2d_grad,
+    "avg_pool2d": _avg_pool2d, "avg_pool2d_grad": _avg_pool2d_grad,
+    "adaptive_avg_pool2d": _adaptive_avg_pool2d,
+    "adaptive_avg_pool2d_grad": _adaptive_avg_pool2d_grad,
+}

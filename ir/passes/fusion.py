@@ -1,0 +1,506 @@
+"""Fusion: decide which nodes run together as one kernel, by annotation (docs/compiler.md §2).
+
+Input: a graph that verifies. Output: a copy in which every non-boundary node (boundary:
+``input``, ``param``, ``const``, ``full``, ``output``) has a node attribute ``group``, plus
+``meta["groups"]`` (gid -> kind, nodes, outputs, inputs), ``meta["group_order"]`` (a valid
+execution order) and ``meta["recompute"]`` (see below). The graph itself is not restructured.
+
+Vocabulary. A *remap* is a movement op that only renames indices: reshape, permute, expand,
+slice. Inside a group, a remap is a *load* when its in-group operands are loads too and all
+its users are in the group: it is not computed, it only changes the index at which the group
+reads an outside buffer (any remap chain is an index expression; a load feeding a matmul must
+also be a strided view, since the GEMM takes strides). Every other member is *core*: a value
+the kernel computes (and stores when it is a group output).
+
+Rules (registry kernel classes; :func:`classify` decides, for any node set, whether it is one
+legal group and of which kind):
+
+1. elementwise / movement: core nodes all have the same number of elements, so there is one
+   iteration space; broadcasting operands, where/clamp/cast included, are read through their
+   broadcast index. Kind ``movement`` when every core node is a remap.
+2. reduction: one or more reductions with the same input shape and axes (sibling reductions,
+   e.g. ``sum(g)`` and ``sum(g * xhat)``, share the loop). Core nodes upstream of a reduction
+   are its *prologue* (input-space elements, computed once each inside the reduction loop, and
+   stored when needed outside: ``x - mean`` for layer norm); core nodes downstream of it are
+   its *epilogue* (output-space elements: ``log`` of a sum, ``rsqrt(var + eps)``); unrelated
+   core nodes join whichever space has their element count. Data flows prologue -> reduction
+   -> epilogue only, so a reduction never reads another's result in the same group (softmax
+   therefore is max | exp+sum | div: three groups).
+3. contraction (matmul) / window (conv, pool): exactly one anchor; its operands are outside
+   or loads (matmul: strided views, i.e. transposed/broadcast weights; window: none); every
+   other core node is an elementwise epilogue with the anchor's element count that does not
+   feed the anchor (bias add, relu, an optimizer update of a weight gradient).
+4. indexing (take/gather/scatter_add/index_add/index_put/slice_assign, and cat/pad), random
+   ops and anything unknown (arange: "opaque") are single-node groups.
+
+Groups are formed greedily: nodes in topological order, each tries to merge its operands'
+groups into its own; a merge happens when the union is legal (:func:`classify`) and merging
+does not create a cycle between groups (which is what keeps every group convex: no path leaves
+a group and comes back). Sweeps repeat until none merges.
+
+Recompute-vs-keep (recorded in ``meta["recompute"]``, not yet acted on by memory planning or
+codegen): an elementwise group output ``v`` that later groups read (e.g. a forward activation
+the backward needs) can be recomputed inside those *late* readers when all its operands are
+still alive there anyway. Cost model: recomputing costs ``elements * op_cost * readers``
+flops; keeping costs ``v``'s bytes for the rest of its lifetime. One flop is far cheaper than
+one byte of memory traffic, so ``v`` is marked when flops <= bytes (relu, add, mul, cast:
+yes; exp, log, pow: kept unless the value is narrow).
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..dtypes import itemsize
+from ..errors import VerifyError
+from ..graph import Graph
+from ..ops import CONTRACTION, ELEMENTWISE, INDEXING, RANDOM, REDUCTION, REGISTRY, WINDOW
+from .simplify import copy_for_pass, numel, stamp
+
+BOUNDARY = frozenset({"input", "param", "const", "full", "output"})
+REMAPS = frozenset({"reshape", "permute", "expand", "slice"})
+OWN_GROUP_OPS = {"cat": "indexing", "pad": "indexing", "arange": "opaque"}
+SINGLE_KINDS = frozenset({"indexing", "random", "opaque"})
+ANCHORS = frozenset({"reduction", "contraction", "window"})
+# reduction group phases: which phase may read which (core-to-core edges)
+PHASE_EDGES = frozenset({("pro", "pro"), ("pro", "red"), ("red", "epi"), ("epi", "epi")})
+OP_COST = {"exp": 8, "expm1": 8, "log": 8, "log1p": 8, "tanh": 8, "sigmoid": 8, "sin": 8,
+           "cos": 8, "erf": 16, "pow": 16, "sqrt": 4, "rsqrt": 4, "div": 4, "reciprocal": 4}
+MAX_SWEEPS = 4
+
+
+def fusion_class(g: Graph, n: int) -> str:
+    """What fusion treats ``n`` as: boundary, remap, elementwise, an anchor kind (reduction,
+    contraction, window) or a single-node kind (indexing, random, opaque)."""
+    op = g.op(n)
+    if op in BOUNDARY:
+        return "boundary"
+    if op in OWN_GROUP_OPS:
+        return OWN_GROUP_OPS[op]
+    if op in REMAPS:
+        return "remap"
+    kind = REGISTRY[op].kind
+    table = {ELEMENTWISE: "elementwise", REDUCTION: "reduction", CONTRACTION: "contraction",
+             WINDOW: "window", INDEXING: "indexing", RANDOM: "random"}
+    return table.get(kind, "opaque")
+
+
+@dataclass
+class FusionContext:
+    """Per-graph facts :func:`classify` needs: topological positions and fusion classes."""
+
+    g: Graph
+    pos: dict[int, int] = field(default_factory=dict)
+    cls: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, g: Graph) -> FusionContext:
+        order = g.topo_order()
+        return cls(g, {n: k for k, n in enumerate(order)}, {n: fusion_class(g, n) for n in order})
+
+    def size(self, n: int) -> int:
+        return numel(self.g.shape(n))
+
+
+# ---------------------------------------------------------------- legality of one group
+
+
+def free_nodes(ctx: FusionContext, members: set[int]) -> tuple[set[int], set[int]]:
+    """(loads, preludes) of a candidate group: members whose users are all in the group and
+    that the kernel does not compute per element. A *load* is a remap whose in-group operands
+    are loads (an index expression over an outside buffer); a *prelude* is a one-element
+    elementwise value, or a remap, computed from loads and preludes only (loop invariant)."""
+    g = ctx.g
+    loads: set[int] = set()
+    preludes: set[int] = set()
+    for n in sorted(members, key=ctx.pos.__getitem__):
+        users = g.users(n)
+        if not users or any(u not in members for u in users):
+            continue
+        ins = [i for i in g.operands(n) if i in members]
+        if ctx.cls[n] == "remap" and all(i in loads for i in ins):
+            loads.add(n)
+        elif (ctx.cls[n] == "remap" or (ctx.cls[n] == "elementwise" and ctx.size(n) == 1)) \
+                and all(i in loads or i in preludes for i in ins):
+            preludes.add(n)
+    return loads, preludes
+
+
+def _reach(g: Graph, starts: list[int], within: set[int], forward: bool) -> set[int]:
+    """Nodes of ``within`` reachable from ``starts`` (excluded) along in-group edges."""
+    seen: set[int] = set()
+    stack = list(starts)
+    while stack:
+        n = stack.pop()
+        for m in (g.users(n) if forward else g.operands(n)):
+            if m in within and m not in seen:
+                seen.add(m)
+                stack.append(m)
+    return seen
+
+
+def _contiguous(shape: tuple[int, ...]) -> tuple[int, ...]:
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.append(step)
+        step *= max(d, 1)
+    return tuple(reversed(strides))
+
+
+def _same_layout(shape: tuple[int, ...], a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+    return all(x == y for d, x, y in zip(shape, a, b, strict=True) if d != 1)
+
+
+def view_strides(g: Graph, n: int, members: set[int]) -> tuple[int, ...] | None:
+    """Element strides of ``n`` as a view of the outside buffer its load chain starts from;
+    None when the chain is not a strided view (a slice, or a reshape of a non-contiguous view)."""
+    if n not in members:
+        return _contiguous(g.shape(n))
+    if g.op(n) not in REMAPS:
+        return None
+    (x,) = g.operands(n)
+    base = view_strides(g, x, members)
+    if base is None:
+        return None
+    old, new, op = g.shape(x), g.shape(n), g.op(n)
+    if op == "permute":
+        return tuple(base[d] for d in g.attrs(n)["dims"])
+    if op == "expand":
+        lead = len(new) - len(old)
+        return (0,) * lead + tuple(0 if o == 1 and m != 1 else s
+                                   for o, m, s in zip(old, new[lead:], base, strict=True))
+    if op == "reshape" and _same_layout(old, base, _contiguous(old)):
+        return _contiguous(new)
+    return None
+
+
+def _reduction_signature(g: Graph, n: int) -> tuple[Any, ...]:
+    a = g.attrs(n)
+    axes = tuple(a["axes"]) if "axes" in a else (a["axis"],)
+    return (g.shape(g.operands(n)[0]), axes)
+
+
+def _classify_reduction(ctx: FusionContext, core: list[int], members: set[int]) -> str | None:
+    g = ctx.g
+    reds = [n for n in core if ctx.cls[n] == "reduction"]
+    if len({_reduction_signature(g, r) for r in reds}) != 1:
+        return None
+    space_in, space_out = ctx.size(g.operands(reds[0])[0]), ctx.size(reds[0])
+    core_set = set(core)
+    desc = _reach(g, reds, core_set, forward=True)
+    anc = _reach(g, reds, core_set, forward=False)
+    if desc & anc or desc & set(reds):
+        return None  # a reduction would read another reduction's result
+    phase: dict[int, str] = {}
+    for n in core:
+        if n in reds:
+            phase[n] = "red"
+            continue
+        if n in desc:
+            phase[n] = "epi"
+        elif n in anc:
+            phase[n] = "pro"
+        else:  # unrelated to the reductions: join the space with its element count
+            phase[n] = "epi" if ctx.size(n) == space_out else "pro"
+        if ctx.size(n) != (space_out if phase[n] == "epi" else space_in):
+            return None
+    for n in core:
+        for p in g.operands(n):
+            if p in core_set and (phase[p], phase[n]) not in PHASE_EDGES:
+                return None
+    return "reduction"
+
+
+def _classify_anchored(ctx: FusionContext, core: list[int], members: set[int],
+                       loads: set[int]) -> str | None:
+    g = ctx.g
+    anchors = [n for n in core if ctx.cls[n] in ANCHORS]
+    if len(anchors) != 1:
+        return None
+    anchor = anchors[0]
+    for p in g.operands(anchor):
+        if p in members and (ctx.cls[anchor] == "window" or p not in loads
+                             or view_strides(g, p, members) is None):
+            return None
+    core_set = set(core)
+    if _reach(g, [anchor], core_set, forward=False):
+        return None  # computed values feeding the anchor: that is another kernel
+    if any(ctx.size(n) != ctx.size(anchor) for n in core):
+        return None
+    return ctx.cls[anchor]
+
+
+def classify(ctx: FusionContext, members: set[int]) -> str | None:
+    """The kind of group ``members`` forms under the module's rules, or None when they may
+    not form one group. Convexity is not checked here (see :func:`check_groups`)."""
+    kinds = {ctx.cls[n] for n in members}
+    if "boundary" in kinds:
+        return None
+    single = kinds & SINGLE_KINDS
+    if single:
+        return next(iter(single)) if len(members) == 1 else None
+    loads, preludes = free_nodes(ctx, members)
+    core = [n for n in sorted(members, key=ctx.pos.__getitem__)
+            if n not in loads and n not in preludes]
+    anchor_kinds = {ctx.cls[n] for n in core} & ANCHORS
+    if not anchor_kinds:
+        if len({ctx.size(n) for n in core}) != 1:
+            return None
+        return "movement" if all(ctx.cls[n] == "remap" for n in core) else "elementwise"
+    if anchor_kinds == {"reduction"}:
+        return _classify_reduction(ctx, core, members)
+    return _classify_anchored(ctx, core, members, loads)
+
+
+# ---------------------------------------------------------------- greedy merging
+
+
+@dataclass
+class _Partition:
+    """Groups during merging: members, a node -> group map and the group-level DAG."""
+
+    group: dict[int, int]
+    members: dict[int, set[int]]
+    succ: dict[int, set[int]]
+    pred: dict[int, set[int]]
+    lo: dict[int, int]  # smallest topological position in the group
+    hi: dict[int, int]  # largest
+
+    @classmethod
+    def singletons(cls, ctx: FusionContext, nodes: list[int]) -> _Partition:
+        part = cls({n: n for n in nodes}, {n: {n} for n in nodes}, {n: set() for n in nodes},
+                   {n: set() for n in nodes}, {n: ctx.pos[n] for n in nodes},
+                   {n: ctx.pos[n] for n in nodes})
+        for n in nodes:
+            for p in ctx.g.operands(n):
+                if p in part.group:
+                    part.succ[p].add(n)
+                    part.pred[n].add(p)
+        return part
+
+    def reaches(self, src: int, dst: int, skip_direct: bool) -> bool:
+        """Whether a path of group edges leads from ``src`` to ``dst`` (ignoring the direct
+        edge when ``skip_direct``)."""
+        stack = [s for s in self.succ[src] if not (skip_direct and s == dst)]
+        seen = set(stack)
+        while stack:
+            x = stack.pop()
+            if x == dst:
+                return True
+            for s in self.succ[x]:
+                if s not in seen and self.lo[s] <= self.hi[dst]:
+                    seen.add(s)
+                    stack.append(s)
+        return False
+
+    def merge(self, a: int, b: int) -> None:
+        """Fold group ``b`` into group ``a``."""
+        for n in self.members[b]:
+            self.group[n] = a
+        self.members[a] |= self.members.pop(b)
+        self.lo[a], self.hi[a] = min(self.lo[a], self.lo.pop(b)), max(self.hi[a], self.hi.pop(b))
+        for s in self.succ.pop(b):
+            self.pred[s].discard(b)
+            if s != a:
+                self.pred[s].add(a)
+                self.succ[a].add(s)
+        for p in self.pred.pop(b):
+            self.succ[p].discard(b)
+            if p != a:
+                self.succ[p].add(a)
+                self.pred[a].add(p)
+        self.succ[a].discard(a)
+        self.pred[a].discard(a)
+
+
+def _try_merge(ctx: FusionContext, part: _Partition, a: int, b: int) -> bool:
+    union = part.members[a] | part.members[b]
+    if classify(ctx, union) is None:
+        return False
+    if part.reaches(a, b, skip_direct=True) or part.reaches(b, a, skip_direct=True):
+        return False  # another group sits between them: merging would make a cycle
+    part.merge(a, b)
+    return True
+
+
+def _vertical_sweep(ctx: FusionContext, part: _Partition, nodes: list[int],
+                    remaps_too: bool) -> bool:
+    """Each node tries to absorb its operands' groups. Without ``remaps_too`` remaps start no
+    merge, so a transpose is first offered to its consumer (as a load) than to its producer."""
+    merged = False
+    for n in nodes:
+        if not remaps_too and ctx.cls[n] == "remap":
+            continue
+        for p in ctx.g.operands(n):
+            if p in part.group and part.group[p] != part.group[n]:
+                merged |= _try_merge(ctx, part, part.group[p], part.group[n])
+    return merged
+
+
+def _sibling_sets(ctx: FusionContext, part: _Partition) -> list[list[int]]:
+    """Sets of groups that read a common boundary value or a common producer group."""
+    sets = [sorted({part.group[u] for u in ctx.g.users(v) if u in part.group})
+            for v in ctx.g.nodes() if ctx.cls[v] == "boundary"]
+    sets += [sorted(part.succ[gid]) for gid in sorted(part.members)]
+    return [s for s in sets if len(s) > 1]
+
+
+def _horizontal_sweep(ctx: FusionContext, part: _Partition, max_siblings: int = 8) -> bool:
+    """Siblings try to merge: reductions of one input over the same axes share a loop, as do
+    independent elementwise loops over one space."""
+    merged = False
+    for siblings in _sibling_sets(ctx, part):
+        live = sorted((s for s in siblings if s in part.members),
+                      key=part.lo.__getitem__)[:max_siblings]
+        for i, a in enumerate(live):
+            for b in live[i + 1:]:
+                if a in part.members and b in part.members:
+                    merged |= _try_merge(ctx, part, a, b)
+    return merged
+
+
+def _greedy_groups(ctx: FusionContext) -> list[set[int]]:
+    nodes = [n for n in ctx.g.topo_order() if ctx.cls[n] != "boundary"]
+    part = _Partition.singletons(ctx, nodes)
+    _vertical_sweep(ctx, part, nodes, remaps_too=False)
+    for _ in range(MAX_SWEEPS):
+        merged = _vertical_sweep(ctx, part, nodes, remaps_too=True)
+        merged |= _horizontal_sweep(ctx, part)
+        if not merged:
+            break
+    return list(part.members.values())
+
+
+def _execution_order(ctx: FusionContext, groups: list[set[int]]) -> list[set[int]]:
+    """Groups in a topological order of the group DAG, earliest first node first."""
+    g = ctx.g
+    owner = {n: k for k, members in enumerate(groups) for n in members}
+    preds: list[set[int]] = [set() for _ in groups]
+    for k, members in enumerate(groups):
+        for n in members:
+            preds[k] |= {owner[p] for p in g.operands(n) if p in owner and owner[p] != k}
+    succs: list[set[int]] = [set() for _ in groups]
+    for k, ps in enumerate(preds):
+        for p in ps:
+            succs[p].add(k)
+    waiting = [len(ps) for ps in preds]
+    heap = [(min(ctx.pos[n] for n in groups[k]), k) for k in range(len(groups)) if not waiting[k]]
+    heapq.heapify(heap)
+    order: list[set[int]] = []
+    while heap:
+        _, k = heapq.heappop(heap)
+        order.append(groups[k])
+        for s in succs[k]:
+            waiting[s] -= 1
+            if not waiting[s]:
+                heapq.heappush(heap, (min(ctx.pos[n] for n in groups[s]), s))
+    if len(order) != len(groups):
+        raise VerifyError(f"fuse: the groups of graph {g.name} form a cycle (a fusion bug)")
+    return order
+
+
+def _group_record(ctx: FusionContext, kind: str, members: set[int]) -> dict[str, Any]:
+    g = ctx.g
+    nodes = sorted(members, key=ctx.pos.__getitem__)
+    outputs = [n for n in nodes if any(u not in members for u in g.users(n))]
+    inputs = sorted({p for n in nodes for p in g.operands(n) if p not in members},
+                    key=ctx.pos.__getitem__)
+    return {"kind": kind, "nodes": nodes, "outputs": outputs, "inputs": inputs}
+
+
+# ---------------------------------------------------------------- recompute-vs-keep
+
+
+def _last_uses(g: Graph, groups: dict[int, dict[str, Any]], order: list[int]) -> dict[int, int]:
+    """Node -> position (in ``order``) of the last group reading it; graph outputs live to
+    ``len(order)``."""
+    last: dict[int, int] = {}
+    for t, gid in enumerate(order):
+        for v in groups[gid]["inputs"]:
+            last[v] = t
+    for o in g.outputs:
+        last[g.operands(o)[0]] = len(order)
+    return last
+
+
+def decide_recompute(g: Graph, groups: dict[int, dict[str, Any]],
+                     order: list[int]) -> dict[int, dict[str, Any]]:
+    """Elementwise group outputs worth recomputing in their late readers (module docstring);
+    node -> {op, bytes_kept, flops_recomputed, readers (gids), keep_until (position)}."""
+    where = {gid: t for t, gid in enumerate(order)}
+    last = _last_uses(g, groups, order)
+    decisions: dict[int, dict[str, Any]] = {}
+    for gid in order:
+        for v in groups[gid]["outputs"]:
+            if REGISTRY[g.op(v)].kind != ELEMENTWISE or last.get(v) == len(order):
+                continue
+            readers = sorted({g.nx.nodes[u]["group"] for u in g.users(v)
+                              if g.op(u) != "output"} - {gid}, key=where.__getitem__)
+            used_here = any(g.nx.nodes[u].get("group") == gid for u in g.users(v))
+            late = readers if used_here else readers[1:]
+            if not late or not all(_alive(g, a, where[r], last) for a in g.operands(v)
+                                   for r in late):
+                continue
+            flops = numel(g.shape(v)) * OP_COST.get(g.op(v), 1) * len(late)
+            nbytes = numel(g.shape(v)) * itemsize(g.dtype(v))
+            if flops <= nbytes:
+                keep_until = where[gid] if used_here else where[readers[0]]
+                decisions[v] = {"op": g.op(v), "bytes_kept": nbytes, "flops_recomputed": flops,
+                                "readers": late, "keep_until": keep_until}
+    return decisions
+
+
+def _alive(g: Graph, v: int, t: int, last: dict[int, int]) -> bool:
+    """Whether ``v`` is still readable at group position ``t`` without extra keeping."""
+    return g.op(v) in BOUNDARY or last.get(v, -1) >= t
+
+
+# ---------------------------------------------------------------- the pass
+
+
+def fuse(g: Graph) -> Graph:
+    """Annotate ``g``'s nodes with fusion groups; see the module docstring for the contract."""
+    start = time.perf_counter()
+    out = copy_for_pass(g)
+    ctx = FusionContext.of(out)
+    ordered = _execution_order(ctx, _greedy_groups(ctx))
+    groups: dict[int, dict[str, Any]] = {}
+    for gid, members in enumerate(ordered):
+        kind = classify(ctx, members)
+        assert kind is not None, f"fuse built an illegal group {sorted(members)}"
+        groups[gid] = _group_record(ctx, kind, members)
+        for n in members:
+            out.nx.nodes[n]["group"] = gid
+    out.meta["groups"] = groups
+    out.meta["group_order"] = list(groups)
+    out.meta["recompute"] = decide_recompute(out, groups, out.meta["group_order"])
+    stamp(out, "fuse", start)
+    return out
+
+
+def check_groups(g: Graph) -> None:
+    """Raise VerifyError unless ``g``'s fusion annotation keeps the §2 contract: every
+    non-boundary node in exactly one legal group, groups convex, ``group_order`` topological."""
+    groups, order = g.meta.get("groups"), g.meta.get("group_order")
+    if groups is None or order is None or sorted(order) != sorted(groups):
+        raise VerifyError(f"graph {g.name}: meta groups/group_order missing or inconsistent")
+    ctx = FusionContext.of(g)
+    owner = {n: gid for gid, rec in groups.items() for n in rec["nodes"]}
+    for n in g.nodes():
+        if (ctx.cls[n] == "boundary") != (n not in owner) or g.nx.nodes[n].get("group") != \
+                owner.get(n):
+            raise VerifyError(f"graph {g.name}: node {n} ({g.op(n)}) has group "
+                              f"{g.nx.nodes[n].get('group')}, the groups table says {owner.get(n)}")
+    where = {gid: t for t, gid in enumerate(order)}
+    for gid, rec in groups.items():
+        members = set(rec["nodes"])
+        if len(members) != len(rec["nodes"]) or classify(ctx, members) != rec["kind"]:
+            raise VerifyError(f"graph {g.name}: group {gid} is not a legal {rec['kind']} group")
+        for n in members:
+            for p in g.operands(n):
+                if p in owner and owner[p] != gid and where[owner[p]] >= where[gid]:
+                    raise VerifyError(f"graph {g.name}: group {gid} reads node {p} of group "
+                                      f"{owner[p]}, which group_order runs later")

@@ -1,0 +1,309 @@
+"""Memory planning: one buffer per materialized value, arena offsets by liveness, in-place
+state updates (docs/compiler.md §2).
+
+Input: a fused graph (``meta["groups"]``, ``meta["group_order"]``, see ``fusion.py``). Output:
+a copy with ``meta["memory"]``, a :class:`MemoryPlan`. Time is the position ``t`` of a group
+in ``group_order``; a buffer lives from the group that writes it to the last group that reads
+it, both ends included (a group never writes over a buffer it reads).
+
+* ``input``/``param`` slots: bound by the runtime, never in the arena.
+* group outputs: in the arena; graph outputs live to ``t = len(group_order)`` (the runtime
+  copies them out after the step). Offsets are chosen greedily, first fit by offset, in order
+  of first write; offsets and sizes are multiples of :data:`ALIGN`. No two buffers whose
+  lifetimes overlap share a byte.
+* state updates (``meta["writes"]``: output index -> param name): the new value is written
+  straight into the param's buffer (``inplace_of``) when that is safe (:func:`inplace_problem`),
+  else it gets an arena buffer and the runtime copies it over after the step (``copy_to``).
+* ``const``/``full`` values are not buffers (codegen bakes them in); the recompute marks of
+  ``fuse`` are not acted on yet.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..dtypes import itemsize
+from ..graph import Graph
+from ..printer import type_str, value_names
+from .fusion import FusionContext, free_nodes
+from .simplify import copy_for_pass, numel, stamp
+
+ALIGN = 64
+
+
+@dataclass
+class BufferSlot:
+    """One buffer: the value of ``node``. ``offset`` is in the arena (None outside it);
+    ``start``/``end`` are the group positions of its first write and last read."""
+
+    node: int
+    name: str
+    type: str
+    nbytes: int
+    role: str  # input | param | output | scratch
+    category: str  # parameter | gradient | optimizer | input | activation | scratch | output
+    start: int
+    end: int
+    offset: int | None = None
+    inplace_of: str | None = None
+    copy_to: str | None = None
+
+    @property
+    def size(self) -> int:
+        """Bytes the slot takes in the arena (rounded up to :data:`ALIGN`)."""
+        return -(-self.nbytes // ALIGN) * ALIGN
+
+    def overlaps_in_time(self, other: BufferSlot) -> bool:
+        return self.start <= other.end and other.start <= self.end
+
+
+@dataclass
+class MemoryPlan:
+    """Every buffer of one fused graph, the arena size and the peak of live arena bytes."""
+
+    graph: str
+    steps: int  # number of groups
+    slots: list[BufferSlot] = field(default_factory=list)
+    arena_bytes: int = 0
+    peak_bytes: int = 0
+    writes: list[dict[str, Any]] = field(default_factory=list)
+
+    def slot(self, node: int) -> BufferSlot:
+        for s in self.slots:
+            if s.node == node:
+                return s
+        raise KeyError(f"no buffer for node {node} in the memory plan of {self.graph}")
+
+    def arena_slots(self) -> list[BufferSlot]:
+        return [s for s in self.slots if s.offset is not None]
+
+    def live_bytes(self, t: int) -> int:
+        return sum(s.size for s in self.arena_slots() if s.start <= t <= s.end)
+
+    def as_text(self) -> str:
+        """The plan in readable form: totals per category, then one line per buffer."""
+        lines = [f"memory plan {self.graph}: {self.steps} groups"]
+        for label, cat in (("parameters", "parameter"), ("gradients", "gradient"),
+                           ("optimizer state", "optimizer"), ("inputs", "input"),
+                           ("activations", "activation"), ("scratch", "scratch"),
+                           ("outputs", "output")):
+            chosen = [s for s in self.slots if s.category == cat]
+            total = sum(s.nbytes for s in chosen)
+            lines.append(f"  {label:<16}{len(chosen):>5} buffers {_human(total)}")
+        no_reuse = sum(s.size for s in self.arena_slots())
+        lines.append(f"  arena {_human(self.arena_bytes)}, peak live {_human(self.peak_bytes)}, "
+                     f"without reuse {_human(no_reuse)}")
+        for w in self.writes:
+            lines.append(f"  write {w['param']} <- {w['name']}: {w['mode']}"
+                         + (f" ({w['reason']})" if w["reason"] else ""))
+        lines.append("  buffers:")
+        for s in sorted(self.slots, key=lambda s: (s.start, s.node)):
+            where = "-" if s.offset is None else f"@{s.offset}"
+            extra = f" inplace_of={s.inplace_of}" if s.inplace_of else ""
+            extra += f" copy_to={s.copy_to}" if s.copy_to else ""
+            lines.append(f"    {s.name:<12} {s.type:<16} {s.nbytes:>10} B {where:>10}  "
+                         f"t={s.start}..{s.end}  {s.role}/{s.category}{extra}")
+        return "\n".join(lines)
+
+
+def _human(nbytes: int) -> str:
+    value, unit = float(nbytes), "B"
+    for next_unit in ("KiB", "MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, next_unit
+    text = f"{nbytes:,} B" if unit == "B" else f"{nbytes:,} B ({value:.1f} {unit})"
+    return f"{text:>24}"
+
+
+# ---------------------------------------------------------------- liveness
+
+
+def _positions(g: Graph) -> tuple[dict[int, int], dict[int, int]]:
+    """(node -> position of the group writing it, node -> position of its last reader)."""
+    groups, order = g.meta["groups"], g.meta["group_order"]
+    writer = {n: t for t, gid in enumerate(order) for n in groups[gid]["nodes"]}
+    last: dict[int, int] = {}
+    for t, gid in enumerate(order):
+        for v in groups[gid]["inputs"]:
+            last[v] = max(last.get(v, -1), t)
+    return writer, last
+
+
+def forward_nodes(g: Graph) -> set[int]:
+    """The forward part of a training graph: nodes not downstream of a cotangent seed (inputs
+    named ``grad_output*`` or nodes listed in ``meta["grad_seeds"]``); without seeds, the
+    ancestors of the returned outputs when ``meta["writes"]`` names state outputs; else all."""
+    seeds = [n for n in g.inputs if (g.node_name(n) or "").startswith("grad_output")]
+    seeds += [n for n in g.meta.get("grad_seeds", ()) if n in g.nx]
+    if seeds:
+        return set(g.nodes()) - _descendants(g, seeds)
+    writes = g.meta.get("writes") or {}
+    returned = [g.operands(o)[0] for o in g.outputs if g.attrs(o)["index"] not in writes]
+    return g.ancestors(returned) if writes and returned else set(g.nodes())
+
+
+def _descendants(g: Graph, seeds: list[int]) -> set[int]:
+    out = set(seeds)
+    for t in g.topo_order():
+        if any(p in out for p in g.operands(t)):
+            out.add(t)
+    return out
+
+
+def _state_category(name: str) -> str:
+    if name.startswith("optimizer."):
+        return "optimizer"
+    return "gradient" if name.endswith(".grad") else "parameter"
+
+
+# ---------------------------------------------------------------- in-place updates
+
+
+def inplace_problem(g: Graph, v: int, param: int, writer: dict[int, int],
+                    last: dict[int, int]) -> str | None:
+    """Why writing ``v`` straight into ``param``'s buffer is unsafe, or None when it is safe:
+    no group after v's group reads the param, and inside v's group the param is read only by
+    elementwise ops at v's element index (no remap, reduction or contraction on the way)."""
+    if v not in writer:
+        return "the new value is not computed by a group"
+    t = writer[v]
+    if last.get(param, -1) > t:
+        return f"the old value is still read by a later group (t={last[param]})"
+    if any(g.op(u) == "output" for u in g.users(param)):
+        return "the old value is a graph output"
+    if numel(g.shape(v)) != numel(g.shape(param)) or g.dtype(v) != g.dtype(param):
+        return "the new value has another size or dtype"
+    gid = g.nx.nodes[v]["group"]
+    members = set(g.meta["groups"][gid]["nodes"])
+    ctx = FusionContext.of(g)
+    loads, _ = free_nodes(ctx, members)
+    stack = [u for u in g.users(param) if u in members]
+    seen = set(stack)
+    while stack:  # every in-group value downstream of a read of the param
+        u = stack.pop()
+        if ctx.cls[u] != "elementwise" or u in loads or numel(g.shape(u)) != numel(g.shape(v)):
+            return f"the group reads it through {g.op(u)}, not at the same index"
+        for w in g.users(u):
+            if w in members and w not in seen:
+                seen.add(w)
+                stack.append(w)
+    return None
+
+
+def _plan_writes(g: Graph, writer: dict[int, int], last: dict[int, int],
+                 names: dict[int, str]) -> list[dict[str, Any]]:
+    writes = g.meta.get("writes") or {}
+    by_index = {g.attrs(o)["index"]: g.operands(o)[0] for o in g.outputs}
+    decided: list[dict[str, Any]] = []
+    taken: set[int] = set()
+    for index in sorted(writes):
+        name, v = writes[index], by_index[index]
+        param = g.find(name)
+        if g.op(v) in ("const", "full", "input", "param"):
+            mode, reason = ("fill" if g.op(v) in ("const", "full") else "copy"), ""
+        else:
+            reason = "the value already goes to another buffer in place" if v in taken else \
+                inplace_problem(g, v, param, writer, last)
+            mode = "copy" if reason else "inplace"
+            if mode == "inplace":
+                taken.add(v)
+        decided.append({"index": index, "param": name, "node": v, "name": names.get(v, "?"),
+                        "mode": mode, "reason": reason or ""})
+    return decided
+
+
+# ---------------------------------------------------------------- arena placement
+
+
+def assign_offsets(slots: list[BufferSlot]) -> int:
+    """Give each slot the lowest :data:`ALIGN`-ed offset that no time-overlapping, already
+    placed slot uses (slots in order of first write, bigger first); returns the arena size."""
+    placed: list[BufferSlot] = []
+    for s in sorted(slots, key=lambda s: (s.start, -s.size, s.node)):
+        busy = sorted((p.offset or 0, (p.offset or 0) + p.size) for p in placed
+                      if p.overlaps_in_time(s) and p.size)
+        offset = 0
+        for lo, hi in busy:
+            if offset + s.size <= lo:
+                break
+            offset = max(offset, hi)
+        s.offset = offset
+        placed.append(s)
+    return max((s.offset + s.size for s in placed if s.offset is not None), default=0)
+
+
+def _slot(g: Graph, n: int, names: dict[int, str], role: str, category: str, start: int,
+          end: int) -> BufferSlot:
+    nbytes = numel(g.shape(n)) * itemsize(g.dtype(n))
+    return BufferSlot(n, names[n], type_str(g.shape(n), g.dtype(n)), nbytes, role, category,
+                      start, end)
+
+
+def plan_memory(g: Graph) -> Graph:
+    """Plan every buffer of fused graph ``g``; see the module docstring for the contract."""
+    start = time.perf_counter()
+    if "groups" not in g.meta or "group_order" not in g.meta:
+        raise ValueError(f"plan_memory: graph {g.name} is not fused; run fuse first")
+    out = copy_for_pass(g)
+    names = value_names(out)
+    steps = len(out.meta["group_order"])
+    writer, last = _positions(out)
+    graph_outputs = {out.operands(o)[0] for o in out.outputs}
+    forward = forward_nodes(out)
+    plan = MemoryPlan(out.name, steps, writes=_plan_writes(out, writer, last, names))
+    for n in out.inputs + out.params:
+        category = "input" if out.op(n) == "input" else _state_category(out.node_name(n) or "")
+        end = steps if n in graph_outputs else last.get(n, -1)
+        plan.slots.append(_slot(out, n, names, out.op(n), category, -1, end))
+    inplace = {w["node"]: w["param"] for w in plan.writes if w["mode"] == "inplace"}
+    copies = {w["node"]: w["param"] for w in plan.writes if w["mode"] == "copy"}
+    groups = out.meta["groups"]
+    for gid in out.meta["group_order"]:
+        for v in groups[gid]["outputs"]:
+            if v in graph_outputs:
+                role, category, end = "output", "output", steps
+            else:
+                role, end = "scratch", last.get(v, writer[v])
+                reader_forward = all(u in forward for u in out.users(v))
+                category = "activation" if v in forward and not reader_forward else "scratch"
+            slot = _slot(out, v, names, role, category, writer[v], end)
+            slot.inplace_of, slot.copy_to = inplace.get(v), copies.get(v)
+            plan.slots.append(slot)
+    arena = [s for s in plan.slots if s.role in ("output", "scratch") and not s.inplace_of]
+    plan.arena_bytes = assign_offsets(arena)
+    plan.peak_bytes = max((plan.live_bytes(t) for t in range(steps + 1)), default=0)
+    out.meta["memory"] = plan
+    stamp(out, "plan_memory", start)
+    return out
+
+
+def check_plan(g: Graph) -> None:
+    """Raise VerifyError unless ``meta["memory"]`` is consistent: aligned offsets inside the
+    arena, no two buffers live at the same time share a byte, peak <= arena, and every group
+    output that needs storage has a slot."""
+    from ..errors import VerifyError
+
+    plan: MemoryPlan = g.meta["memory"]
+    arena = plan.arena_slots()
+    for k, a in enumerate(arena):
+        assert a.offset is not None
+        if a.offset % ALIGN or a.offset + a.size > plan.arena_bytes:
+            raise VerifyError(f"memory plan {plan.graph}: {a.name} at {a.offset} is misaligned "
+                              f"or outside the {plan.arena_bytes}-byte arena")
+        for b in arena[k + 1:]:
+            assert b.offset is not None
+            if (a.size and b.size and a.overlaps_in_time(b)
+                    and a.offset < b.offset + b.size and b.offset < a.offset + a.size):
+                raise VerifyError(f"memory plan {plan.graph}: {a.name} and {b.name} are live "
+                                  f"together (t={a.start}..{a.end}, t={b.start}..{b.end}) but "
+                                  "share arena bytes")
+    if plan.peak_bytes > plan.arena_bytes:
+        raise VerifyError(f"memory plan {plan.graph}: peak {plan.peak_bytes} exceeds the arena")
+    needed = {v for rec in g.meta["groups"].values() for v in rec["outputs"]}
+    missing = needed - {s.node for s in plan.slots}
+    if missing:
+        raise VerifyError(f"memory plan {plan.graph}: no buffer for group outputs "
+                          f"{sorted(missing)}")
