@@ -243,14 +243,17 @@ def _plan_for(order: list[Node], roots: list[Node], wrt: list[Node]) -> Backward
 
 
 def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_graph: bool,
-                 create_graph: bool) -> list[Any]:
+                 create_graph: bool) -> tuple[list[Node], list[Any]]:
     """Gradients of ``roots`` (weighted by ``seeds``) with respect to ``wrt`` nodes.
 
-    Returns one entry per wrt node: an ndarray (or a recorded Tensor with ``create_graph``)
-    or None when the node does not influence the roots.
+    ``wrt`` may be a function choosing the nodes from the collected subgraph (all leaves).
+    Returns the wrt nodes and one gradient per node: an ndarray (or a recorded Tensor with
+    ``create_graph`` or while tracing) or None when the node does not influence the roots.
     """
     STATS["backward_calls"] += 1
     order = _collect(roots)
+    if callable(wrt):  # "every leaf of this subgraph": chosen from the same walk
+        wrt = wrt(order)
     reachable = {id(n) for n in order}
     present = [w for w in wrt if id(w) in reachable]
     plan = _plan_for(order, roots, present)
@@ -279,4 +282,4 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
         for node in order:  # free the saved values; the structure stays (like PyTorch)
             if node.op is not None:
                 node.freed, node.value = True, None
-    return grads
+    return wrt, grads

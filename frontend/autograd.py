@@ -101,11 +101,9 @@ def _check_outputs(outputs: Sequence[Tensor]) -> None:
                                 "have a grad_fn")
 
 
-def _leaves(outputs: Sequence[Tensor]) -> list[Any]:
+def _leaves(order: Sequence[Any]) -> list[Any]:
     """Every node that receives a gradient: leaves requiring grad and retain_grad tensors."""
-    from ._autograd import _collect
-
-    return [n for n in _collect([o._node for o in outputs])
+    return [n for n in order
             if (n.op is None and n.requires_grad and n.leaf is not None) or n.retain is not None]
 
 
@@ -120,11 +118,12 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     if inputs is not None:
         targets = [t._node for t in ([inputs] if isinstance(inputs, Tensor) else inputs)]
     else:
-        targets = _leaves(outputs)
+        targets = _leaves  # run_backward picks them from the subgraph it collects
     retain = create_graph if retain_graph is None else retain_graph
     if create_graph and inputs is None:
         warnings.warn(_CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
-    grads = run_backward([o._node for o in outputs], seeds, targets, retain, create_graph)
+    targets, grads = run_backward([o._node for o in outputs], seeds, targets, retain,
+                                  create_graph)
     for node, g in zip(targets, grads, strict=True):
         if g is not None:
             _accumulate(node, g, create_graph)
@@ -179,7 +178,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
             raise AutogradError(f"One of the differentiated Tensors (index {k}) does not require "
                                 "grad")
     retain = create_graph if retain_graph is None else retain_graph
-    grads = run_backward([o._node for o in outs], _seeds(outs, grad_outputs),
+    _, grads = run_backward([o._node for o in outs], _seeds(outs, grad_outputs),
                          [t._node for t in ins], retain, create_graph)
     result = []
     for k, (t, g) in enumerate(zip(ins, grads, strict=True)):

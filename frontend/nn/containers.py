@@ -26,6 +26,13 @@ def _delete_and_renumber(container: Module, idx: int | slice) -> None:
     container._modules.update((str(k), m) for k, m in enumerate(modules))
 
 
+def _check_factor(seq: Module, other: Any) -> None:
+    if not isinstance(other, int):
+        raise TypeError(f"unsupported operand type(s) for *: {type(seq)} and {type(other)}")
+    if other <= 0:
+        raise ValueError(f"Non-positive multiplication factor {other} for {type(seq)}")
+
+
 class Sequential(Module):
     """Modules applied in order (``nn.Sequential(nn.Linear(64, 32), nn.ReLU())``)."""
 
@@ -66,6 +73,23 @@ class Sequential(Module):
             raise ValueError("add operator supports only objects of Sequential class, but "
                              f"{type(other)} is given.")
         return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return self.extend(list(other))
+
+    def __mul__(self, other: int) -> Sequential:
+        """``nn.Sequential(block) * 3``: the same modules (shared, not copied) repeated."""
+        _check_factor(self, other)
+        return Sequential(*(list(self) * other))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other: int) -> Sequential:
+        _check_factor(self, other)
+        return self.extend(list(self) * (other - 1))
 
     def pop(self, key: int | slice) -> Any:
         value = self[key]
@@ -131,6 +155,9 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        if not isinstance(modules, Iterable):
+            raise TypeError("ModuleList.extend should be called with an iterable, but got "
+                            + type(modules).__name__)
         for m in modules:
             self.append(m)
         return self

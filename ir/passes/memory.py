@@ -133,15 +133,20 @@ def _positions(g: Graph) -> tuple[dict[int, int], dict[int, int]]:
 
 
 def forward_nodes(g: Graph) -> set[int]:
-    """The forward part of a training graph: nodes not downstream of a cotangent seed (inputs
-    named ``grad_output*`` or nodes listed in ``meta["grad_seeds"]``); without seeds, the
-    ancestors of the returned outputs when ``meta["writes"]`` names state outputs; else all."""
+    """The forward part of a training graph, used to tell activations from scratch. With
+    cotangent seeds (inputs named ``grad_output*`` or nodes in ``meta["grad_seeds"]``): the
+    ancestors of the outputs that do not depend on a seed (all seed-free nodes if every output
+    does). Else, with ``meta["writes"]``: the ancestors of the returned (non-state) outputs.
+    Else every node."""
     seeds = [n for n in g.inputs if (g.node_name(n) or "").startswith("grad_output")]
     seeds += [n for n in g.meta.get("grad_seeds", ()) if n in g.nx]
-    if seeds:
-        return set(g.nodes()) - _descendants(g, seeds)
     writes = g.meta.get("writes") or {}
-    returned = [g.operands(o)[0] for o in g.outputs if g.attrs(o)["index"] not in writes]
+    values = {g.attrs(o)["index"]: g.operands(o)[0] for o in g.outputs}
+    if seeds:
+        backward = _descendants(g, seeds)
+        free = [v for v in values.values() if v not in backward]
+        return g.ancestors(free) - backward if free else set(g.nodes()) - backward
+    returned = [v for k, v in values.items() if k not in writes]
     return g.ancestors(returned) if writes and returned else set(g.nodes())
 
 

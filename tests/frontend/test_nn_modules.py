@@ -13,6 +13,7 @@ errors users meet first.
 from __future__ import annotations
 
 import inspect
+import re
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -153,6 +154,13 @@ case("MultiheadAttention_nobias_per_head", lambda M: M.nn.MultiheadAttention(4, 
 case("MultiheadAttention_masks", lambda M: M.nn.MultiheadAttention(4, 1),
      pair(pair(pair(N(3, 2, 4), N(3, 2, 4)), N(3, 2, 4)),
           A([[False, False, True], [False, True, True]])), grad=(0, 1, 2))
+case("MultiheadAttention_kdim_vdim", lambda M: M.nn.MultiheadAttention(4, 2, kdim=3, vdim=5),
+     pair(pair(N(3, 2, 4), N(6, 2, 3)), N(6, 2, 5)), grad=(0, 1, 2))
+case("MultiheadAttention_bias_kv_zero_attn", lambda M: M.nn.MultiheadAttention(
+    4, 2, add_bias_kv=True, add_zero_attn=True), pair(pair(N(3, 2, 4), N(5, 2, 4)), N(5, 2, 4)),
+     grad=(0, 1, 2))
+case("MultiheadAttention_unbatched_batch_first", lambda M: M.nn.MultiheadAttention(
+    4, 2, batch_first=True), pair(pair(N(3, 4), N(5, 4)), N(5, 4)), grad=(0, 1, 2))
 case("MultiheadAttention_eval_no_weights", lambda M: M.nn.MultiheadAttention(4, 2, dropout=0.5),
      pair(pair(N(3, 2, 4), N(3, 2, 4)), N(3, 2, 4)), train=False, kwargs={"need_weights": False})
 case("AdaptiveLogSoftmaxWithLoss", lambda M: M.nn.AdaptiveLogSoftmaxWithLoss(
@@ -703,6 +711,12 @@ def _container_log(M: Any) -> list[str]:
     log += [repr(seq), repr(seq.pop(1)), repr(seq)]
     seq.extend([nn.Identity()])
     log.append(repr(seq))
+    pair = nn.Sequential(nn.Linear(1, 1), nn.ReLU())
+    doubled = pair * 2
+    log += [repr(doubled), str(doubled[2] is pair[0]), repr(2 * pair), repr(pair + seq)]
+    pair += nn.Sequential(nn.Tanh())
+    pair *= 2
+    log.append(repr(pair))
     named = nn.Sequential(OrderedDict([("conv", nn.Conv2d(1, 2, 3)), ("act", nn.ReLU())]))
     log += [repr(named), repr(named.conv), repr(named[1]), repr(list(named.state_dict()))]
     mods = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
@@ -720,11 +734,14 @@ def _container_log(M: Any) -> list[str]:
             str(len(table)), repr(table.pop("b")), repr([type(v).__name__ for v in
                                                           table.values()]),
             repr([k for k, _ in table.items()])]
-    for bad in (lambda: seq[10], lambda: mods[-10], lambda: table["zzz"]):
+    for bad in (lambda: seq[10], lambda: mods[-10], lambda: table["zzz"], lambda: seq * 0,
+                lambda: seq * 1.5, lambda: seq + mods, lambda: mods.extend(nn.ReLU())):
         try:
             bad()
-        except (IndexError, KeyError) as err:
-            log.append(f"{_builtin(err).__name__}: {err}")
+        except (IndexError, KeyError, TypeError, ValueError) as err:
+            # class paths differ (tenkai.nn.containers vs torch.nn.modules.container)
+            text = f"{_builtin(err).__name__}: {err}"
+            log.append(re.sub(r"<class '[\w.]*?(\w+)'>", r"<\1>", text))
     return log
 
 
