@@ -1,0 +1,23 @@
+"""tenkai.codegen: kernel IR, lowering from the graph, and the LLVM CPU generator.
+
+The pipeline, stage by stage (docs/compiler.md §3-4)::
+
+    program = lower_program(fused_graph)      # ir.Graph -> KernelProgram (kernel IR)
+    module = generate(program)                # -> GeneratedModule (LLVM IR, optimized)
+    # runtime: Executable(module.optimized_ir, module.entry, module.buffer_table)
+
+Imports ``tenkai.ir`` only; the runtime executes the plain data this package produces.
+"""
+
+from .kernel_ir import Buffer, Kernel, KernelProgram
+from .lower import UNSUPPORTED, lower_program
+
+
+def generate(program, opt_level: int = 3):  # type: ignore[no-untyped-def]
+    """Lazy alias of :func:`tenkai.codegen.llvm_cpu.generate` (imports llvmlite on use)."""
+    from .llvm_cpu import generate as _generate
+
+    return _generate(program, opt_level)
+
+
+__all__ = ["UNSUPPORTED", "Buffer", "Kernel", "KernelProgram", "generate", "lower_program"]

@@ -24,16 +24,22 @@ Blocking scheme (the five loops around the micro-kernel, BLIS order)::
 The micro-kernel keeps the whole MR x NR tile of C in vector registers: MR rows times
 ``NR / W`` vectors of W lanes (W = 16 floats / 8 doubles with AVX-512, 8 / 4 with AVX2). Every
 k step loads the ``NR / W`` B vectors once and, for each of the MR rows, broadcasts one A
-element and issues ``NR / W`` FMAs (``llvm.fma`` on ``<W x T>``). With AVX-512 that is
-12 x 2 = 24 zmm accumulators + 2 B vectors + 1 broadcast (27 of 32 registers), enough
-independent FMA chains (24) to cover Zen 5's 2 pipes x 4-cycle latency. Edge tiles (M or N not
-a multiple of MR / NR) are computed in full on zero-padded panels and stored through a small
-stack tile, so any M, N, K >= 1 works.
+element and issues ``NR / W`` FMAs (``llvm.fma`` on ``<W x T>``); the k loop is unrolled 4x.
+With AVX-512, MR = 8 and NR = 2 vectors: 16 zmm accumulators + 2 B vectors + broadcasts
+(about 22 of 32 registers, no spills), 16 independent FMA chains for Zen 5's 2 FMA pipes x
+4-cycle latency, and 10 loads per 16 FMAs. MR = 8 (not 12 or 14) also divides the usual batch
+sizes (no wasted rows at M = 64 or 256) and lets row-major A be packed with 8 x 8 register
+transposes. Edge tiles (M or N not a multiple of MR / NR) are computed in full on zero-padded
+panels and stored through a small stack tile, so any M, N, K >= 1 works.
 
 Default block sizes for f32 on Zen 5 (L1d 48 KiB, L2 1 MiB per core, L3 32 MiB):
-KC = 256 (B micro-panel 256 x 32 x 4 B = 32 KiB of L1, plus a 12 KiB A micro-panel),
-MC = 192 (A block 192 x 256 x 4 B = 192 KiB of L2), NC = 3072 (B panel 3 MiB of L3).
-f64 uses KC = 256, MC = 96, NC = 1536 (same bytes). See ``default_config``.
+KC = 256: the B micro-panel (256 x 32 x 4 B = 32 KiB) stays in L1 next to the 8 KiB A
+micro-panel streaming through it; MC = 192: the A block (192 x 256 x 4 B = 192 KiB) stays in
+L2 next to the B panel's working set; NC = 3072: the B panel (256 x 3072 x 4 B = 3 MiB) stays
+in L3. Each loop's step is balanced (K = 784 runs as 4 x 196, not 3 x 256 + 16). f64 keeps the
+same bytes: MR = 8, NR = 16, KC = 256, MC = 96, NC = 1536. Single-threaded 1024^3 f32 runs
+at ~240 GFLOP/s with any KC in 192..512 and MC in 96..384 (measured), so these are not
+knife-edge choices. See ``default_config``.
 
 Parallelism: ``tk_parallel_for`` over P = tk_get_num_threads() independent partitions of C
 (contiguous runs of NR-column panels, or of MR-row panels when N is too narrow or M much
@@ -59,6 +65,7 @@ from .parallel import I1, I32, I64, PTR, VOID, add_parallel_runtime, declare_fun
 MAX_PARTITIONS = 64
 PARALLEL_MIN_WORK = 64 * 64 * 64  # M*N*K below this runs single-threaded
 K_UNROLL = 4
+PACK_K_BLOCK = 16
 
 _ELEMENT_TYPES: dict[str, tuple[ir.Type, int]] = {
     "f32": (ir.FloatType(), 4),
@@ -109,9 +116,9 @@ class GemmConfig:
 def default_config(dtype: str, vector_bits: int | None = None) -> GemmConfig:
     """Blocking for ``dtype`` on a CPU with ``vector_bits``-wide registers (default: the host).
 
-    512-bit (AVX-512, 32 registers): MR=12, NR=2 vectors. 256-bit (AVX2, 16 registers): MR=6,
-    NR=2 vectors (12 ymm accumulators). Cache blocks target the Zen 5 sizes in the docstring
-    and are kept in bytes across dtypes.
+    512-bit (AVX-512, 32 registers): MR=8, NR=2 vectors (16 zmm accumulators). 256-bit (AVX2,
+    16 registers): MR=6, NR=2 vectors (12 ymm accumulators). Cache blocks target the Zen 5
+    sizes in the module docstring and are kept in bytes across dtypes.
     """
     if vector_bits is None:
         from .jit_support import host_vector_bits
@@ -121,7 +128,7 @@ def default_config(dtype: str, vector_bits: int | None = None) -> GemmConfig:
         raise ValueError(f"gemm: unsupported dtype {dtype!r}; expected f32 or f64")
     element_size = _ELEMENT_TYPES[dtype][1]
     lanes = max(vector_bits // (8 * element_size), 1)
-    mr = 12 if vector_bits >= 512 else 6
+    mr = 8 if vector_bits >= 512 else 6
     nr = 2 * lanes
     mc = (768 // element_size) // mr * mr  # A block: MC x KC = 192 KiB
     nc = (12288 // element_size) // nr * nr  # B panel: KC x NC = 3 MiB
@@ -361,8 +368,12 @@ def _define_pack(module: ir.Module, cfg: GemmConfig, name: str, width: int) -> i
     ``ceil(extent / width)`` panels, panel p holding ``dst[p*width*kc + k*width + i] =
     src[(p*width + i)*width_stride + k*k_stride]``, rows past ``extent`` zero-filled.
 
-    A is packed with width = MR (rows), B with width = NR (columns). Full panels whose width
-    stride is 1 copy whole ``<width x T>`` vectors; other panels copy elements.
+    A is packed with width = MR (rows), B with width = NR (columns). Full panels take the
+    fastest path their strides allow: ``width_stride == 1`` (column-major A, row-major B)
+    copies ``<width x T>`` vectors, walking k in the outer loop so the reads stream whole
+    source rows (a per-panel walk would hit one L1 set with power-of-two strides);
+    ``k_stride == 1`` (row-major A, transposed B) transposes square register blocks; any
+    other strides copy element by element.
     """
     params = [("extent", I64), ("kc", I64), ("src", PTR), ("width_stride", I64),
               ("k_stride", I64), ("dst", PTR)]
@@ -370,64 +381,161 @@ def _define_pack(module: ir.Module, cfg: GemmConfig, name: str, width: int) -> i
     extent, kc, src, width_stride, k_stride, dst = function.args
     element = cfg.element_type
     panel_size = builder.mul(kc, I64(width), name="panel_size")
-    with counted_loop(builder, I64(0), extent, I64(width), "panel_start") as start:
-        panel_src = _element_ptr(builder, src, builder.mul(start, width_stride), element, "p_src")
-        panel_dst = _element_ptr(
-            builder, dst, builder.mul(builder.sdiv(start, I64(width)), panel_size), element,
-            "p_dst")
-        valid = _min(builder, builder.sub(extent, start), I64(width), "valid")
-        contiguous = builder.icmp_signed("==", width_stride, I64(1))
-        full = builder.icmp_signed("==", valid, I64(width))
-        with builder.if_else(builder.and_(contiguous, full)) as (vector_copy, element_copy):
-            with vector_copy:
-                _emit_pack_vector_panel(builder, cfg, width, kc, panel_src, k_stride, panel_dst)
-            with element_copy:
-                _emit_pack_element_panel(builder, cfg, width, kc, panel_src, width_stride,
-                                         k_stride, panel_dst, valid)
+    full_panels = builder.sdiv(extent, I64(width), name="full_panels")
+
+    def panel_at(index: ir.Value) -> _Panel:
+        start = builder.mul(index, I64(width), name="panel_start")
+        source = _element_ptr(builder, src, builder.mul(start, width_stride), element, "p_src")
+        target = _element_ptr(builder, dst, builder.mul(index, panel_size), element, "p_dst")
+        return _Panel(cfg, width, kc, source, width_stride, k_stride, target)
+
+    contiguous = builder.icmp_signed("==", width_stride, I64(1), name="rows_contiguous")
+    with builder.if_else(contiguous) as (copy_rows, per_panel):
+        with copy_rows:
+            _emit_pack_vector_rows(builder, panel_at(I64(0)), full_panels, panel_size)
+        with per_panel, counted_loop(builder, I64(0), full_panels, I64(1), "panel") as index:
+            _emit_pack_strided_panel(builder, panel_at(index))
+    valid = builder.sub(extent, builder.mul(full_panels, I64(width)), name="edge_rows")
+    with builder.if_then(builder.icmp_signed(">", valid, I64(0))):
+        _emit_pack_edge_panel(builder, panel_at(full_panels), valid)
     builder.ret_void()
     return function
 
 
-def _emit_pack_vector_panel(
-    builder: ir.IRBuilder, cfg: GemmConfig, width: int, kc: ir.Value, src: ir.Value,
-    k_stride: ir.Value, dst: ir.Value,
-) -> None:
-    panel_vector = ir.VectorType(cfg.element_type, width)
-    with counted_loop(builder, I64(0), kc, I64(1), "k_vec") as k:
-        source = _element_ptr(builder, src, builder.mul(k, k_stride), cfg.element_type)
-        values = builder.load(source, typ=panel_vector, align=cfg.element_size, name="panel_row")
-        target = _element_ptr(builder, dst, builder.mul(k, I64(width)), cfg.element_type)
-        builder.store(values, target, align=cfg.element_size)
+@dataclass(frozen=True)
+class _Panel:
+    """One panel being packed: ``width`` rows (of A) or columns (of B) by ``kc``."""
+
+    cfg: GemmConfig
+    width: int
+    kc: ir.Value
+    src: ir.Value
+    width_stride: ir.Value
+    k_stride: ir.Value
+    dst: ir.Value
+
+    @property
+    def transpose_block(self) -> int:
+        """Side of the square register transposes: the largest power of two dividing
+        ``width`` that fits a vector register; below 4 they are not worth it."""
+        side = 1
+        while self.width % (2 * side) == 0 and 2 * side <= self.cfg.vector_width:
+            side *= 2
+        return side
 
 
-def _emit_pack_element_panel(
-    builder: ir.IRBuilder, cfg: GemmConfig, width: int, kc: ir.Value, src: ir.Value,
-    width_stride: ir.Value, k_stride: ir.Value, dst: ir.Value, valid: ir.Value,
+def _emit_pack_vector_rows(
+    builder: ir.IRBuilder, first: _Panel, panels: ir.Value, panel_size: ir.Value
 ) -> None:
-    """Element-wise copy of one panel with any strides; partial panels are zero-filled first."""
-    element = cfg.element_type
-    with builder.if_else(builder.icmp_signed("==", valid, I64(width))) as (full, partial):
-        with full:
-            row_sources = [_element_ptr(builder, src, builder.mul(width_stride, I64(i)), element,
-                                        f"src_row{i}") for i in range(width)]
-            with counted_loop(builder, I64(0), kc, I64(1), "k_elem") as k:
-                k_offset = builder.mul(k, k_stride, name="k_offset")
-                target = _element_ptr(builder, dst, builder.mul(k, I64(width)), element, "dst_k")
-                for i, row_source in enumerate(row_sources):
-                    source = _element_ptr(builder, row_source, k_offset, element)
-                    value = builder.load(source, typ=element, name=f"v{i}")
-                    builder.store(value, _element_ptr(builder, target, I64(i), element))
-        with partial:
-            memset = builder.module.declare_intrinsic("llvm.memset", [PTR, I64])
-            panel_bytes = builder.mul(kc, I64(width * cfg.element_size), name="panel_bytes")
-            builder.call(memset, [dst, ir.IntType(8)(0), panel_bytes, I1(0)])
-            with counted_loop(builder, I64(0), valid, I64(1), "edge_i") as i:
-                row_source = _element_ptr(builder, src, builder.mul(i, width_stride), element)
-                with counted_loop(builder, I64(0), kc, I64(1), "edge_k") as k:
-                    source = _element_ptr(builder, row_source, builder.mul(k, k_stride), element)
-                    value = builder.load(source, typ=element, name="v")
-                    target_index = builder.add(builder.mul(k, I64(width)), i)
-                    builder.store(value, _element_ptr(builder, dst, target_index, element))
+    """``width_stride == 1``: copy ``<width x T>`` pieces, PACK_K_BLOCK k steps of one panel at
+    a time, panel after panel, then the next k block. Each source row streams across the panels
+    while each panel receives one contiguous run."""
+    element, size = first.cfg.element_type, first.cfg.element_size
+    piece_type = ir.VectorType(element, first.width)
+    with counted_loop(builder, I64(0), first.kc, I64(PACK_K_BLOCK), "k_block") as k0:
+        k_end = _min(builder, builder.add(k0, I64(PACK_K_BLOCK)), first.kc, "k_block_end")
+        with counted_loop(builder, I64(0), panels, I64(1), "piece") as piece:
+            source = _element_ptr(builder, first.src, builder.mul(piece, I64(first.width)),
+                                  element, "piece_src")
+            target = _element_ptr(builder, first.dst, builder.mul(piece, panel_size), element,
+                                  "piece_dst")
+            with counted_loop(builder, k0, k_end, I64(1), "k") as k:
+                from_row = _element_ptr(builder, source, builder.mul(k, first.k_stride), element)
+                values = builder.load(from_row, typ=piece_type, align=size, name="piece")
+                to_row = _element_ptr(builder, target, builder.mul(k, I64(first.width)), element)
+                builder.store(values, to_row, align=size)
+
+
+def _emit_pack_strided_panel(builder: ir.IRBuilder, panel: _Panel) -> None:
+    """A full panel whose rows are not contiguous: transpose blocks when k is contiguous."""
+    if panel.transpose_block < 4:
+        _emit_pack_elements(builder, panel, I64(0))
+        return
+    unit_k = builder.icmp_signed("==", panel.k_stride, I64(1), name="k_contiguous")
+    with builder.if_else(unit_k) as (transpose, gather):
+        with transpose:
+            _emit_pack_transposed(builder, panel)
+        with gather:
+            _emit_pack_elements(builder, panel, I64(0))
+
+
+def _transpose_block(builder: ir.IRBuilder, rows: list[ir.Value]) -> list[ir.Value]:
+    """Transpose S vectors of S lanes (S a power of two) with S log2(S) two-input shuffles.
+
+    Level d swaps bit d of the row and column index: between rows i and i+d (bit d of i
+    clear) it exchanges lanes ``c`` (bit d set) of row i with lanes ``c - d`` of row i+d.
+    Doing every level swaps all bits, i.e. transposes.
+    """
+    side = len(rows)
+    distance = side // 2
+    while distance >= 1:
+        swapped = list(rows)
+        top_mask = [c if not c & distance else side + c - distance for c in range(side)]
+        bottom_mask = [c + distance if not c & distance else side + c for c in range(side)]
+        for i in range(side):
+            if i & distance:
+                continue
+            upper, lower = rows[i], rows[i + distance]
+            swapped[i] = builder.shuffle_vector(upper, lower, _mask(top_mask), name=f"t{i}")
+            swapped[i + distance] = builder.shuffle_vector(upper, lower, _mask(bottom_mask),
+                                                           name=f"t{i + distance}")
+        rows = swapped
+        distance //= 2
+    return rows
+
+
+def _mask(indices: list[int]) -> ir.Constant:
+    return ir.Constant(ir.VectorType(I32, len(indices)), indices)
+
+
+def _emit_pack_transposed(builder: ir.IRBuilder, panel: _Panel) -> None:
+    """``k_stride == 1``: load S consecutive k of S rows, transpose in registers, store S
+    packed k steps; the ``kc % S`` tail goes element by element."""
+    cfg, side, element = panel.cfg, panel.transpose_block, panel.cfg.element_type
+    block_type = ir.VectorType(element, side)
+    k_main = builder.and_(panel.kc, I64(-side), name="k_main")
+    sources = [_element_ptr(builder, panel.src, builder.mul(panel.width_stride, I64(i)), element,
+                            f"row{i}") for i in range(panel.width)]
+    with counted_loop(builder, I64(0), k_main, I64(side), "k_block") as k0:
+        for first in range(0, panel.width, side):
+            rows = [builder.load(_element_ptr(builder, sources[first + r], k0, element),
+                                 typ=block_type, align=cfg.element_size, name=f"r{r}")
+                    for r in range(side)]
+            for kk, column in enumerate(_transpose_block(builder, rows)):
+                index = builder.add(builder.mul(builder.add(k0, I64(kk)), I64(panel.width)),
+                                    I64(first))
+                builder.store(column, _element_ptr(builder, panel.dst, index, element),
+                              align=cfg.element_size)
+    _emit_pack_elements(builder, panel, k_main)
+
+
+def _emit_pack_elements(builder: ir.IRBuilder, panel: _Panel, k_begin: ir.Value) -> None:
+    """Full panel, any strides: copy k steps ``[k_begin, kc)`` element by element."""
+    element = panel.cfg.element_type
+    sources = [_element_ptr(builder, panel.src, builder.mul(panel.width_stride, I64(i)), element,
+                            f"src_row{i}") for i in range(panel.width)]
+    with counted_loop(builder, k_begin, panel.kc, I64(1), "k_elem") as k:
+        k_offset = builder.mul(k, panel.k_stride, name="k_offset")
+        target = _element_ptr(builder, panel.dst, builder.mul(k, I64(panel.width)), element)
+        for i, source in enumerate(sources):
+            value = builder.load(_element_ptr(builder, source, k_offset, element), typ=element,
+                                 name=f"v{i}")
+            builder.store(value, _element_ptr(builder, target, I64(i), element))
+
+
+def _emit_pack_edge_panel(builder: ir.IRBuilder, panel: _Panel, valid: ir.Value) -> None:
+    """The last, partial panel: zero it, then copy its ``valid`` rows."""
+    element = panel.cfg.element_type
+    memset = builder.module.declare_intrinsic("llvm.memset", [PTR, I64])
+    panel_bytes = builder.mul(panel.kc, I64(panel.width * panel.cfg.element_size))
+    builder.call(memset, [panel.dst, ir.IntType(8)(0), panel_bytes, I1(0)])
+    with counted_loop(builder, I64(0), valid, I64(1), "edge_i") as i:
+        source_row = _element_ptr(builder, panel.src, builder.mul(i, panel.width_stride), element)
+        with counted_loop(builder, I64(0), panel.kc, I64(1), "edge_k") as k:
+            source = _element_ptr(builder, source_row, builder.mul(k, panel.k_stride), element)
+            value = builder.load(source, typ=element, name="v")
+            target = builder.add(builder.mul(k, I64(panel.width)), i)
+            builder.store(value, _element_ptr(builder, panel.dst, target, element))
 
 
 # --------------------------------------------------------------------------- macro-kernel
@@ -487,6 +595,20 @@ def _emit_partition_range(
     return begin, end
 
 
+def _balanced_step(builder: ir.IRBuilder, extent: ir.Value, block: int, multiple: int, name: str
+                   ) -> ir.Value:
+    """Split ``extent`` into ``ceil(extent / block)`` near-equal steps, each rounded up to a
+    ``multiple`` (so still <= ``block``): K = 784 with KC = 256 runs 4 x 196, not 3 x 256 + 16."""
+    count = _ceil_div(builder, _max1(builder, extent), I64(block), f"{name}_count")
+    even = _ceil_div(builder, _max1(builder, extent), count, f"{name}_even")
+    return builder.mul(_ceil_div(builder, even, I64(multiple), f"{name}_units"), I64(multiple),
+                       name=name)
+
+
+def _max1(builder: ir.IRBuilder, value: ir.Value) -> ir.Value:
+    return builder.select(builder.icmp_signed("<", value, I64(1)), I64(1), value)
+
+
 def _emit_slot_buffer(builder: ir.IRBuilder, cfg: GemmConfig, buffers: ir.Value, part: ir.Value
                       ) -> ir.Value:
     """The packing buffer of partition slot ``part``, allocated on first use."""
@@ -521,17 +643,20 @@ def _define_partition(
         buffer = _emit_slot_buffer(builder, cfg, f["buffers"], part)
         a_block = buffer
         b_panel = _element_ptr(builder, buffer, I64(cfg.mc * cfg.kc), element, "b_panel")
-        with counted_loop(builder, n_begin, n_end, I64(cfg.nc), "jc") as jc:
-            nc = _min(builder, builder.sub(n_end, jc), I64(cfg.nc), "nc")
-            with counted_loop(builder, I64(0), f["K"], I64(cfg.kc), "pc") as pc:
-                kc = _min(builder, builder.sub(f["K"], pc), I64(cfg.kc), "kc")
+        nc_step = _balanced_step(builder, builder.sub(n_end, n_begin), cfg.nc, cfg.nr, "nc_step")
+        kc_step = _balanced_step(builder, f["K"], cfg.kc, K_UNROLL, "kc_step")
+        mc_step = _balanced_step(builder, builder.sub(m_end, m_begin), cfg.mc, cfg.mr, "mc_step")
+        with counted_loop(builder, n_begin, n_end, nc_step, "jc") as jc:
+            nc = _min(builder, builder.sub(n_end, jc), nc_step, "nc")
+            with counted_loop(builder, I64(0), f["K"], kc_step, "pc") as pc:
+                kc = _min(builder, builder.sub(f["K"], pc), kc_step, "kc")
                 b_offset = builder.add(builder.mul(pc, f["rsB"]), builder.mul(jc, f["csB"]))
                 b_source = _element_ptr(builder, f["B"], b_offset, element, "b_source")
                 builder.call(pack_b, [nc, kc, b_source, f["csB"], f["rsB"], b_panel])
                 not_first = builder.icmp_signed(">", pc, I64(0))
                 accumulate = builder.or_(f["accumulate"], not_first, name="beta")
-                with counted_loop(builder, m_begin, m_end, I64(cfg.mc), "ic") as ic:
-                    mc = _min(builder, builder.sub(m_end, ic), I64(cfg.mc), "mc")
+                with counted_loop(builder, m_begin, m_end, mc_step, "ic") as ic:
+                    mc = _min(builder, builder.sub(m_end, ic), mc_step, "mc")
                     a_offset = builder.add(builder.mul(ic, f["rsA"]), builder.mul(pc, f["csA"]))
                     a_source = _element_ptr(builder, f["A"], a_offset, element, "a_source")
                     builder.call(pack_a, [mc, kc, a_source, f["rsA"], f["csA"], a_block])

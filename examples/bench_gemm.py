@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import functools
 import re
 import statistics
 import time
@@ -101,10 +102,12 @@ def main() -> None:
         flops = 2.0 * m * n * k
         ours: list[list[float]] = []
         theirs: list[list[float]] = []
+        run_ours = functools.partial(gemm, a, b, c)
+        run_theirs = functools.partial(torch.matmul, ta, tb)
         for _ in range(options.rounds):
-            ours.append(time_block(lambda: gemm(a, b, c), flops, options.repeats))
+            ours.append(time_block(run_ours, flops, options.repeats))
             time.sleep(options.pause)
-            theirs.append(time_block(lambda: torch.matmul(ta, tb), flops, options.repeats))
+            theirs.append(time_block(run_theirs, flops, options.repeats))
             time.sleep(options.pause)
         median_ours = statistics.median(sum(ours, []))
         median_theirs = statistics.median(sum(theirs, []))

@@ -2,7 +2,8 @@
 least 95% test accuracy (eager tenkai: DataLoader, nn modules, Adam, cross_entropy, eval).
 
 The example seeds tenkai's generator, so the runs are deterministic; the epoch counts are the
-smallest that reach the target with a margin (MLP: 0.967 after 8 epochs, CNN: 0.981 after 5).
+smallest that reach the target with a margin (MLP: 0.950 after 6 epochs, 0.967 after 7; CNN:
+0.944 after 2, 0.972 after 3).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def digits() -> ModuleType:
         sys.modules.pop(spec.name, None)
 
 
-@pytest.mark.parametrize(("model", "epochs", "lr"), [("MLP", 8, 1e-3), ("CNN", 5, 2e-3)])
+@pytest.mark.parametrize(("model", "epochs", "lr"), [("MLP", 7, 1e-3), ("CNN", 3, 2e-3)])
 def test_digits_reaches_target_accuracy(digits: ModuleType, model: str, epochs: int, lr: float,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     digits.torch.manual_seed(0)  # as the example's main() does before building each model

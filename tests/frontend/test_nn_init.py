@@ -279,3 +279,77 @@ def test_reset_parameters_redraws() -> None:
     after = layer.weight.detach().numpy()
     assert not np.array_equal(before, after)
     assert np.abs(after).max() <= 1 / math.sqrt(30)
+
+
+# ---------------------------------------------------------------- trunc_normal_, orthogonal_, ...
+
+
+def _truncated_normal_moments(mean: float, std: float, a: float, b: float) -> tuple[float, float]:
+    def pdf(x: float) -> float:
+        return math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+
+    def cdf(x: float) -> float:
+        return (1 + math.erf(x / math.sqrt(2))) / 2
+
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    z = cdf(beta) - cdf(alpha)
+    shift = (pdf(alpha) - pdf(beta)) / z
+    var = 1 + (alpha * pdf(alpha) - beta * pdf(beta)) / z - shift**2
+    return mean + std * shift, std * math.sqrt(var)
+
+
+@pytest.mark.parametrize(("mean", "std", "a", "b"),
+                         [(0.0, 1.0, -2.0, 2.0), (0.0, 0.02, -0.04, 0.04), (0.3, 0.5, -0.6, 0.8)])
+def test_trunc_normal(mean: float, std: float, a: float, b: float) -> None:
+    want_mean, want_std = _truncated_normal_moments(mean, std, a, b)
+    check_both(SHAPE, lambda M, t: M.nn.init.trunc_normal_(t, mean, std, a, b), mean=want_mean,
+               std=want_std, low=a, high=b)
+
+
+def test_trunc_normal_warns_when_mean_is_far_from_the_interval() -> None:
+    for M in (tenkai, torch):
+        with pytest.warns(UserWarning, match="mean is more than 2 std from"):
+            M.nn.init.trunc_normal_(M.empty(10), mean=5.0, std=1.0, a=-1.0, b=1.0)
+
+
+@pytest.mark.parametrize(("shape", "gain"), [((5, 8), 1.0), ((8, 5), 2.0), ((6, 2, 3, 3), 0.5)])
+def test_orthogonal(shape: tuple[int, ...], gain: float) -> None:
+    for M in (tenkai, torch):
+        w = _sample(M, shape, lambda M, t: M.nn.init.orthogonal_(t, gain=gain))
+        flat = w.reshape(shape[0], -1)
+        gram = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
+        np.testing.assert_allclose(gram, gain**2 * np.eye(len(gram)), atol=1e-5)
+
+
+@pytest.mark.parametrize(("shape", "groups"), [((4, 4, 3), 1), ((4, 2, 3, 3), 2),
+                                               ((6, 3, 3, 3, 3), 1)])
+def test_dirac_matches_torch(shape: tuple[int, ...], groups: int) -> None:
+    def fn(M: Any, t: Any) -> Any:
+        return M.nn.init.dirac_(t, groups)
+
+    np.testing.assert_array_equal(_sample(tenkai, shape, fn), _sample(torch, shape, fn))
+
+
+def test_sparse() -> None:
+    for M in (tenkai, torch):
+        w = _sample(M, (200, 300), lambda M, t: M.nn.init.sparse_(t, 0.1, std=0.5))
+        assert ((w == 0).sum(axis=0) == 20).all()  # ceil(0.1 * 200) zeros per column
+        check_distribution(w[w != 0], mean=0.0, std=0.5)
+
+
+@pytest.mark.parametrize("case", ["orthogonal_1d", "dirac_2d", "dirac_groups", "sparse_3d"])
+def test_more_init_errors_match_torch(case: str) -> None:
+    def run(M: Any) -> tuple[type, str]:
+        init = M.nn.init
+        fn = {"orthogonal_1d": lambda: init.orthogonal_(M.empty(5)),
+              "dirac_2d": lambda: init.dirac_(M.empty(2, 2)),
+              "dirac_groups": lambda: init.dirac_(M.empty(3, 2, 3), groups=2),
+              "sparse_3d": lambda: init.sparse_(M.empty(2, 2, 2), 0.5)}[case]
+        return _errors(fn)
+
+    assert run(tenkai) == run(torch)
+
+
+def test_every_torch_initializer_exists() -> None:
+    names = [n for n in dir(torch.nn.init) if n.endswith("_") and not n.startswith("_")]
+    assert [n for n in names if not callable(getattr(tenkai.nn.init, n, None))] == []

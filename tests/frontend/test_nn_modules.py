@@ -798,3 +798,86 @@ def test_errors_match_torch(name: str, fn: Callable[[Any], Any]) -> None:
     want_type, want = _error(fn, torch)
     assert got_type is want_type
     assert want in got
+
+
+def _registration_log(M: Any) -> list[str]:
+    """Registration rules, attribute protocol and the reprs users print."""
+    nn, log = M.nn, []
+
+    def show(label: str, fn: Callable[[], Any]) -> None:
+        try:
+            log.append(f"{label}: {fn()!r}")
+        except Exception as err:  # noqa: BLE001 - the type and message are what we compare
+            log.append(f"{label}: !{_builtin(err).__name__}: {err}")
+
+    m = nn.Linear(2, 3)
+    show("buffer_not_tensor", lambda: m.register_buffer("b", 3))
+    show("parameter_dot", lambda: m.register_parameter("a.b", None))
+    show("parameter_empty", lambda: m.register_parameter("", None))
+    show("parameter_plain_tensor", lambda: m.register_parameter("q", M.ones(1)))
+    show("module_name_taken", lambda: m.add_module("weight", nn.ReLU()))
+    show("module_dot", lambda: m.add_module("a.b", nn.ReLU()))
+    show("module_not_module", lambda: m.add_module("c", 3))
+    show("buffer_name_taken", lambda: m.register_buffer("weight", M.ones(1)))
+    show("parameter_over_attribute",
+         lambda: (setattr(m, "plain", 1), m.register_parameter("plain", None)))
+    show("bias_to_none", lambda: (setattr(m, "bias", None), m.bias, [k for k, _ in
+                                                                    m.named_parameters()], m))
+    show("tensor_as_parameter", lambda: setattr(m, "weight", M.zeros(3, 2)))
+    show("del_parameter", lambda: (delattr(m, "weight"), [k for k, _ in m.named_parameters()]))
+    s = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    show("child_to_none", lambda: (setattr(s, "0", None), s, len(s)))
+    show("child_to_int", lambda: setattr(s, "1", 3))
+
+    def module_before_init() -> Any:
+        class Early(nn.Module):
+            def __init__(self) -> None:
+                self.size = 3  # plain attributes are fine before __init__
+                self.layer = nn.ReLU()
+
+        return Early()
+
+    show("module_before_init", module_before_init)
+
+    class Verbose(nn.Module):
+        def extra_repr(self) -> str:
+            return "a=1\nb=2"
+
+    show("multiline_extra_repr", lambda: Verbose())
+    show("unflatten_list", lambda: nn.Unflatten(1, [2, 3]))
+    show("embedding_max_norm", lambda: nn.Embedding(3, 2, max_norm=1.0, norm_type=1.0))
+    show("embedding_pretrained", lambda: (nn.Embedding.from_pretrained(M.ones(3, 2)),
+                                          nn.Embedding.from_pretrained(M.ones(3, 2))
+                                          .weight.requires_grad))
+    show("mha_parameters", lambda: [(k, tuple(v.shape)) for k, v in
+                                    nn.MultiheadAttention(4, 2, kdim=3).named_parameters()])
+    show("mha_repr", lambda: nn.MultiheadAttention(4, 2))
+    show("asm_parameters", lambda: [(k, tuple(v.shape)) for k, v in nn.AdaptiveLogSoftmaxWithLoss(
+        8, 10, [3, 6], div_value=2.0).named_parameters()])
+    show("loss_weight_is_buffer", lambda: list(nn.CrossEntropyLoss(weight=M.ones(3)).state_dict()))
+    show("pos_weight_is_buffer", lambda: list(nn.BCEWithLogitsLoss(pos_weight=M.ones(3))
+                                              .state_dict()))
+    show("reprs", lambda: [repr(x) for x in (
+        nn.MaxPool2d((2, 2), stride=(1, 1)), nn.AvgPool2d((2, 2)), nn.AvgPool1d(2, 1),
+        nn.Conv2d(1, 2, [3, 3], stride=[2, 2]), nn.Softmax(), nn.Dropout(0), nn.Threshold(1, 2),
+        nn.Hardtanh(-2, 2), nn.ELU(2), nn.Softplus(2, 10), nn.LeakyReLU(1),
+        nn.BatchNorm2d(3, momentum=None), nn.LayerNorm([3, 4]), nn.MSELoss(reduction="sum"),
+        nn.CrossEntropyLoss(label_smoothing=0.1), nn.MaxPool2d(2, return_indices=True))])
+    show("parameters_is_generator", lambda: type(nn.Linear(1, 1).parameters()).__name__)
+    return log
+
+
+def test_registration_rules_and_reprs_match_torch() -> None:
+    got = [line.replace("tenkai", "torch") for line in _registration_log(tenkai)]
+    assert got == _registration_log(torch)
+
+
+def test_sequential_and_module_dict_survive_pickle_and_deepcopy() -> None:
+    import pickle
+
+    ours, ref = synced_pair(lambda M: M.nn.Sequential(M.nn.Linear(3, 2), M.nn.BatchNorm1d(2)))
+    clone = pickle.loads(pickle.dumps(ours))
+    assert repr(clone) == repr(ref)
+    x = np.ones((4, 3), np.float32)
+    _close(_np(clone.eval()(tenkai.tensor(x))), _np(ref.eval()(torch.tensor(x))), np.float32,
+           "pickled model")

@@ -289,6 +289,31 @@ def test_seed000_train_eval_loop() -> None:
     nb.check_errors_and_warnings()
 
 
+SEED000_DEVICE_MODEL = """
+'''GPU(cuda) or CPUの確認'''
+device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+print(device)
+model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+'''モデルをGPU/CPUに移行'''
+model.to(device) is model
+model.cpu() is model
+next(model.parameters()).device
+"""
+
+
+def test_seed000_model_to_device() -> None:
+    nb = Pair()
+    assert nb.same(SEED000_DEVICE_MODEL).endswith("\nTrue\nTrue\ndevice(type='cpu')\n")
+    nb.check_errors_and_warnings()
+    if not tenkai.cuda.is_available():
+        # the tutorial's bare model.cuda() fails without CUDA in both; the types differ:
+        # PyTorch's CPU-only build asserts, tenkai reports the missing driver (RuntimeError,
+        # as a CUDA build of PyTorch on a machine without a GPU does)
+        nb.run("model.cuda()")
+        assert nb.ours.errors[-1][0] == "RuntimeError"
+        assert nb.ref.errors[-1][0] in ("AssertionError", "RuntimeError")
+
+
 SEED000_DROPOUT = """
 '''Dropoutで過学習を防ぐ'''
 class Net(nn.Module):

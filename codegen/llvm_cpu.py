@@ -1,0 +1,138 @@
+"""LLVM CPU generator: kernel programs -> one optimized LLVM module (docs/compiler.md §4).
+
+:func:`generate` builds, with llvmlite's IRBuilder, one function per kernel plus the entry
+``void tk_step(ptr %buffers)`` that loads each kernel's buffer pointers from the table and
+calls the kernels in order (one native call per step, no allocation). The module is optimized
+with the new pass manager at O3 for the host CPU (its name and feature string, so AVX-512 where
+the host has it). Several programs can share one module (``generate([p1, p2])``) when their
+kernel names and entries differ (``lower_program(g, prefix=...)``).
+
+GEMMs call ``tk_gemm_<dtype>``: the tuned one from ``codegen/gemm.py`` when that module exists
+(float32/float64), else the plain loop nest of :mod:`tenkai.codegen.llvm_gemm_ref`.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import llvmlite.binding as llvm
+from llvmlite import ir
+
+from .kernel_ir import KernelProgram
+from .llvm_emit import KernelEmitter, emit_step
+from .llvm_gemm_ref import GEMM_SUFFIX, add_reference_gemm, gemm_name
+
+
+@functools.cache
+def host_target_machine(opt: int = 3) -> llvm.TargetMachine:
+    """The target machine for this host (its CPU name and features), created once."""
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    target = llvm.Target.from_triple(llvm.get_process_triple())
+    return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
+                                        features=llvm.get_host_cpu_features().flatten(),
+                                        opt=opt, reloc="default", codemodel="jitdefault")
+
+
+def host_flags() -> dict[str, Any]:
+    """What the generated code targets: triple, CPU, whether AVX2/AVX-512 are on."""
+    features = llvm.get_host_cpu_features()
+    return {"triple": llvm.get_process_triple(), "cpu": llvm.get_host_cpu_name(),
+            "avx2": bool(features.get("avx2")), "avx512f": bool(features.get("avx512f")),
+            "features": features.flatten()}
+
+
+@functools.cache
+def _tuned_gemm() -> Any:
+    try:
+        return importlib.import_module("tenkai.codegen.gemm")
+    except ImportError:
+        return None
+
+
+def gemm_function(module: ir.Module, dtype: str) -> ir.Function:
+    """The ``tk_gemm_<dtype>`` function of ``module``, defining it on first use."""
+    name = gemm_name(dtype)
+    if name in module.globals:
+        return module.globals[name]
+    tuned = _tuned_gemm()
+    if tuned is not None and dtype in ("float32", "float64"):
+        return tuned.add_gemm(module, GEMM_SUFFIX[dtype])
+    return add_reference_gemm(module, dtype)
+
+
+@dataclass
+class GeneratedModule:
+    """The result of :func:`generate`: LLVM IR before and after optimization, the entries
+    (entry symbol -> buffer table for the runtime) and what it was built for."""
+
+    ir_text: str
+    optimized_ir: str
+    entries: dict[str, dict[str, Any]]
+    flags: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def entry(self) -> str:
+        """The entry symbol (for a module built from one program)."""
+        return next(iter(self.entries))
+
+    @property
+    def buffer_table(self) -> dict[str, Any]:
+        return self.entries[self.entry]
+
+    def asm(self) -> str:
+        """Host assembly of the optimized module."""
+        mod = llvm.parse_assembly(self.optimized_ir)
+        return host_target_machine(self.flags["opt_level"]).emit_assembly(mod)
+
+
+def build_module(programs: list[KernelProgram], name: str = "tenkai") -> ir.Module:
+    """The unoptimized llvmlite module for ``programs``."""
+    tm = host_target_machine()
+    module = ir.Module(name=name)
+    module.triple = tm.triple
+    module.data_layout = str(tm.target_data)
+    for program in programs:
+        buffers = {b.name: b for b in program.buffers}
+        slot = {b.name: k for k, b in enumerate(program.buffers)}
+        fns = [KernelEmitter(module, k, buffers, gemm_function).emit() for k in program.kernels]
+        emit_step(module, program.entry, fns,
+                  [[slot[p] for p in k.params] for k in program.kernels])
+    return module
+
+
+def optimize(ir_text: str, opt_level: int = 3) -> llvm.ModuleRef:
+    """Parse, verify and run the new pass manager's default pipeline for the host."""
+    tm = host_target_machine(opt_level)
+    mod = llvm.parse_assembly(ir_text)
+    mod.verify()
+    pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
+    pto.loop_vectorization = opt_level >= 2
+    pto.slp_vectorization = opt_level >= 2
+    pto.loop_unrolling = opt_level >= 2
+    pb = llvm.create_pass_builder(tm, pto)
+    pb.getModulePassManager().run(mod, pb)
+    return mod
+
+
+def generate(program: KernelProgram | list[KernelProgram], opt_level: int = 3) -> GeneratedModule:
+    """Kernel program(s) -> :class:`GeneratedModule` (see the module docstring)."""
+    programs = program if isinstance(program, list) else [program]
+    entries = [p.entry for p in programs]
+    if len(set(entries)) != len(entries):
+        raise ValueError(f"llvm_cpu: programs sharing a module need distinct entries, got "
+                         f"{entries}; lower them with distinct prefixes")
+    t0 = time.perf_counter()
+    text = str(build_module(programs))
+    t1 = time.perf_counter()
+    optimized = str(optimize(text, opt_level))
+    t2 = time.perf_counter()
+    flags = {**host_flags(), "opt_level": opt_level, "pass_manager": "new",
+             "tuned_gemm": _tuned_gemm() is not None}
+    return GeneratedModule(text, optimized, {p.entry: p.buffer_table() for p in programs},
+                           flags, {"build": t1 - t0, "optimize": t2 - t1})

@@ -1,0 +1,140 @@
+"""A compiled step on the CPU: one native call to the entry per ``__call__``.
+
+``Executable(ir_text, entry, buffer_table)`` JIT-compiles the module (shared through the JIT
+cache), allocates persistent buffers (outputs, constants, the status word) and the scratch
+arena, and keeps a pointer table ``void*[n]`` in buffer-table order. Params are bound by
+pointer to the caller's arrays (checked once per array object), inputs are bound every call;
+then one ctypes call runs every kernel. Returned outputs are views of persistent buffers
+(overwritten by the next call); state updates land in the param arrays themselves.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from . import jit
+from .buffers import Arena, BufferSpec, CPUAllocator, check_array, pointer
+
+_STEP = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
+
+class Executable:
+    """See the module docstring. ``stats``: calls, kernels per step, compile info."""
+
+    def __init__(self, ir_text: str, entry: str, buffer_table: Mapping[str, Any],
+                 allocator: CPUAllocator | None = None) -> None:
+        self.entry = entry
+        self.module = jit.compile_ir(ir_text)
+        try:
+            self._fn = _STEP(self.module.address(entry))
+        except KeyError as err:
+            raise KeyError(f"runtime: entry {entry!r} is missing from the compiled module "
+                           f"(the buffer table names kernels {buffer_table.get('kernels')})"
+                           ) from err
+        self.specs = [BufferSpec.from_row(r) for r in buffer_table["buffers"]]
+        self.slot = {s.name: k for k, s in enumerate(self.specs)}
+        self.output_names: list[str] = list(buffer_table["outputs"])
+        self.writes: dict[int, str] = {int(k): v for k, v in buffer_table["writes"].items()}
+        self.errors: dict[int, str] = {int(k): v for k, v in buffer_table["errors"].items()}
+        self.kernels: list[str] = list(buffer_table.get("kernels", []))
+        self._table = (ctypes.c_void_p * max(len(self.specs), 1))()
+        self._arrays: dict[str, np.ndarray] = {}
+        self._bound: dict[str, Any] = {}
+        self._allocate(allocator or CPUAllocator(), int(buffer_table.get("arena_size", 0)))
+        self.inputs = [s.name for s in self.specs if s.role == "input"]
+        self.params = [s.name for s in self.specs if s.role == "param"]
+        self.stats = {"calls": 0, "kernels_per_step": len(self.kernels),
+                      "native_calls_per_step": 1, "buffers": len(self.specs),
+                      "arena_bytes": self.arena.size}
+
+    def _allocate(self, allocator: CPUAllocator, arena_size: int) -> None:
+        self.arena = Arena(arena_size, allocator)
+        for spec in self.specs:
+            if spec.role in ("input", "param"):
+                continue
+            if spec.role == "scratch":
+                arr = self.arena.view(spec)
+            else:
+                arr = allocator.array(spec.shape, spec.dtype)
+                if spec.role == "const":
+                    allocator.copy_in(arr, np.asarray(spec.init, dtype=spec.dtype)
+                                      .reshape(spec.shape))
+                elif spec.role == "status":
+                    arr[...] = 0
+            self._arrays[spec.name] = arr
+            self._table[self.slot[spec.name]] = pointer(arr)
+        self._status = self._arrays.get("tk_status")
+
+    # ------------------------------------------------------------ binding
+    def _bind(self, name: str, arr: Any, role: str) -> None:
+        if role == "param" and self._bound.get(name) is arr:
+            return  # same array object as last call: already bound
+        try:
+            spec = self.specs[self.slot[name]]
+        except KeyError:
+            raise KeyError(f"runtime: {self.entry} has no {role} named {name!r}; expected one "
+                           f"of {self.inputs if role == 'input' else self.params}") from None
+        if spec.role != role:
+            raise KeyError(f"runtime: {name!r} is a {spec.role} of {self.entry}, not an {role}")
+        checked = check_array(spec, arr, role)
+        self._arrays[name] = checked
+        self._bound[name] = arr
+        self._table[self.slot[name]] = pointer(checked)
+
+    def bind_params(self, params: Mapping[str, np.ndarray]) -> None:
+        """Bind (or rebind) parameter arrays by pointer; they are updated in place."""
+        for name, arr in params.items():
+            self._bind(name, arr, "param")
+
+    def _bind_all(self, inputs: Mapping[str, Any], params: Mapping[str, Any] | None) -> None:
+        if params:
+            self.bind_params(params)
+        for name in self.params:
+            if name not in self._bound:
+                raise KeyError(f"runtime: param {name!r} of {self.entry} was never bound; pass "
+                               "it in params")
+        missing = [n for n in self.inputs if n not in inputs]
+        if missing:
+            raise KeyError(f"runtime: missing input(s) {missing} for {self.entry}; expected "
+                           f"{self.inputs}")
+        for name, arr in inputs.items():
+            self._bind(name, arr, "input")
+
+    # ------------------------------------------------------------ running
+    def run(self, inputs: Mapping[str, Any], params: Mapping[str, Any] | None = None
+            ) -> list[np.ndarray]:
+        """Run one step; returns every graph output in order (writes: the param array)."""
+        self._bind_all(inputs, params)
+        if self._status is not None:
+            self._status[:] = 0
+        self._fn(ctypes.addressof(self._table))
+        self.stats["calls"] += 1
+        if self._status is not None and self._status[0]:
+            self._raise_status()
+        outs = []
+        for k, name in enumerate(self.output_names):
+            target = self.writes.get(k, name)
+            outs.append(self._arrays[target])
+        return outs
+
+    def __call__(self, inputs: Mapping[str, Any], params: Mapping[str, Any] | None = None
+                 ) -> dict[str, np.ndarray]:
+        """Run one step; returns ``{"out<k>": array}`` for the outputs that are not writes."""
+        outs = self.run(inputs, params)
+        return {f"out{k}": v for k, v in enumerate(outs) if k not in self.writes}
+
+    def run_feeds(self, feeds: Mapping[str, Any]) -> list[np.ndarray]:
+        """Like :meth:`run` with inputs and params in one dict (the frontend's feed format)."""
+        inputs = {k: v for k, v in feeds.items() if k in self.slot
+                  and self.specs[self.slot[k]].role == "input"}
+        params = {k: v for k, v in feeds.items() if k not in inputs}
+        return self.run(inputs, params)
+
+    def _raise_status(self) -> None:
+        code, value = int(self._status[0]), int(self._status[1])
+        message = self.errors.get(code, f"unknown run-time error code {code}")
+        raise IndexError(f"{message.format(value=value)} (in compiled step {self.entry})")

@@ -1,0 +1,560 @@
+"""The ir passes: simplify, fuse, plan_memory and the pipeline driver.
+
+Every pass result is checked against contracts written out here, not against the passes' own
+checkers: the interpreter computes the same outputs after simplify; after fuse every compute
+node is in exactly one group, groups are convex, ``group_order`` is topological, and running
+the groups one by one from their declared inputs gives the interpreter's outputs; the memory
+plan, replayed on a real byte arena filled with garbage (in-place writes going to the param
+buffers), gives them too. Graphs come from the Builder, from eager tenkai code (a whole MLP
+training step with SGD momentum) and from a hypothesis strategy of small random DAGs.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pytest
+import tenkai as tk
+import tenkai.ir as ir
+import tenkai.nn.functional as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tenkai._autograd import _collect, _dt
+from tenkai.ir.dtypes import to_numpy
+from tenkai.ir.errors import TenkaiError, VerifyError
+from tenkai.ir.ops import REGISTRY
+from tenkai.ir.parser import parse
+from tenkai.ir.passes import autodiff, fuse, plan_memory, run_pipeline, simplify
+
+BOUNDARY = {"input", "param", "const", "full", "output"}
+CASES = int(os.environ.get("TENKAI_TEST_CASES", "40"))
+SETTINGS = settings(max_examples=CASES, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+# ---------------------------------------------------------------- graphs
+
+
+def _input(g: ir.Graph, name: str, shape: tuple[int, ...], dtype: str = "float32",
+           op: str = "input") -> ir.Value:
+    return g.value(g.add(op, shape=shape, dtype=dtype, name=name))
+
+
+def softmax_graph(n: int = 8, c: int = 10, nll: bool = False) -> ir.Graph:
+    """softmax(x) over dim 1, or (``nll``) mean NLL of log_softmax(x) at int64 targets."""
+    g = ir.Graph("softmax")
+    b, x = ir.Builder(g), _input(g, "x", (n, c))
+    s = b.sub(x, b.max(x, axes=(1,), keepdim=True))
+    e = b.exp(s)
+    z = b.sum(e, axes=(1,), keepdim=True)
+    if nll:
+        lsm = b.sub(s, b.log(z))
+        picked = b.reshape(b.gather(lsm, _input(g, "t", (n, 1), "int64"), axis=1), shape=(n,))
+        out = b.mean(b.neg(picked), axes=(0,), keepdim=False)
+    else:
+        out = b.div(e, z)
+    g.add_output(out.id)
+    return g
+
+
+def layer_norm_graph(n: int = 8, d: int = 16) -> ir.Graph:
+    g = ir.Graph("layer_norm")
+    b, x = ir.Builder(g), _input(g, "x", (n, d))
+    gamma, beta = _input(g, "ln.weight", (d,), op="param"), _input(g, "ln.bias", (d,), op="param")
+    xc = b.sub(x, b.mean(x, axes=(1,), keepdim=True))
+    var = b.mean(b.mul(xc, xc), axes=(1,), keepdim=True)
+    rstd = b.rsqrt(b.add(var, b.scalar(1e-5, "float32")))
+    g.add_output(b.add(b.mul(b.mul(xc, rstd), gamma), beta).id)
+    return g
+
+
+def eager_graph(loss: Any, params: dict[str, Any], name: str = "step") -> tuple[ir.Graph, list]:
+    """The recorded history of ``loss`` as a graph: leaves in ``params`` become ``param`` nodes
+    with their names, other leaves inputs ``arg<k>``; returns the graph and the param ids."""
+    order = _collect([loss._node])
+    index = {id(n): k for k, n in enumerate(order)}
+    named = {id(t): pname for pname, t in params.items()}
+    g, wrt = ir.Graph(name), []
+    for k, node in enumerate(order):
+        if node.op is None:
+            owner = node.leaf() if node.leaf is not None else None
+            pname = named.get(id(owner)) if owner is not None else None
+            g.add("param" if pname else "input", shape=node.value.shape, dtype=_dt(node.value),
+                  name=pname or f"arg{k}")
+            if pname:
+                wrt.append(k)
+        else:
+            g.add(node.op, [index[id(i)] for i in node.inputs], **node.attrs)
+    g.add_output(index[id(loss._node)])
+    return g, wrt
+
+
+def training_step(loss: Any, params: dict[str, Any]) -> ir.Graph:
+    """Forward + backward + SGD with momentum, as compile traces it (docs/compiler.md §1):
+    outputs are the loss, then state updates that ``meta["writes"]`` maps to params."""
+    g, wrt = eager_graph(loss, params)
+    result = autodiff(g, [g.operands(g.outputs[0])[0]], wrt)
+    jg, b = result.graph, ir.Builder(result.graph)
+    lr = _input(jg, "lr.0", ())
+    writes: dict[int, str] = {}
+    for k, (w, grad) in enumerate(zip(wrt, result.grads, strict=True)):
+        pname, shape = jg.node_name(w), jg.shape(w)
+        _input(jg, f"{pname}.grad", shape, op="param")
+        buf = _input(jg, f"optimizer.state.{k}.momentum_buffer", shape, op="param")
+        new_buf = b.add(b.mul(buf, b.scalar(0.9, "float32")), jg.value(grad))
+        new_p = b.sub(jg.value(w), b.mul(new_buf, lr))
+        for value, target in ((grad, f"{pname}.grad"), (new_buf.id, jg.node_name(buf.id)),
+                              (new_p.id, pname)):
+            writes[jg.attrs(jg.add_output(value))["index"]] = target
+    jg.meta["writes"] = writes
+    return jg
+
+
+def mlp_step() -> ir.Graph:
+    tk.manual_seed(0)
+    model = tk.nn.Sequential(tk.nn.Linear(16, 32), tk.nn.ReLU(), tk.nn.Linear(32, 4))
+    loss = F.cross_entropy(model(tk.randn(8, 16)), tk.randint(0, 4, (8,)))
+    return training_step(loss, dict(model.named_parameters()))
+
+
+def feeds_for(g: ir.Graph, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for n in g.inputs + g.params:
+        dt, shape = g.dtype(n), g.shape(n)
+        value = rng.standard_normal(shape) if dt.startswith("float") else rng.integers(0, 2, shape)
+        out[g.node_name(n)] = np.asarray(value, dtype=to_numpy(dt))
+    return out
+
+
+def assert_same(got: list, want: list) -> None:
+    assert len(got) == len(want)
+    for a, b in zip(got, want, strict=True):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
+# ---------------------------------------------------------------- random graphs
+
+
+def _random_node(draw: Any, g: ir.Graph, vals: list[int]) -> int:
+    kind = draw(st.sampled_from(["unary", "binary", "binary", "splat", "reduce", "matmul",
+                                 "reshape", "permute", "expand", "const", "cast", "negneg"]))
+    x = draw(st.sampled_from(vals))
+    sx = g.shape(x)
+    if kind in ("unary", "negneg"):
+        op = "neg" if kind == "negneg" else draw(st.sampled_from(["exp", "neg", "relu", "tanh"]))
+        y = g.add(op, [x])
+        return g.add("neg", [y]) if kind == "negneg" else y
+    if kind == "binary":
+        y = draw(st.sampled_from(vals))
+        return g.add(draw(st.sampled_from(["add", "mul", "sub", "maximum"])), [x, y])
+    if kind == "splat":
+        c = g.add("full", shape=draw(st.sampled_from([(), sx])),
+                  value=draw(st.sampled_from([0.0, 1.0, 2.0])), dtype="float32")
+        pair = [x, c] if draw(st.booleans()) else [c, x]
+        return g.add(draw(st.sampled_from(["add", "mul", "sub", "div"])), pair)
+    if kind == "reduce":  # few axis choices, so sibling reductions share a signature often
+        axes = draw(st.sampled_from([(0,), tuple(range(len(sx)))])) if sx else (0,)
+        return g.add(draw(st.sampled_from(["sum", "max"])), [x], axes=axes,
+                     keepdim=draw(st.booleans()))
+    if kind == "matmul":
+        if len(sx) != 2:
+            raise ValueError
+        ys = [v for v in vals if len(g.shape(v)) == 2 and g.shape(v)[0] == sx[1]]
+        y = draw(st.sampled_from(ys)) if ys else g.add("param", shape=(sx[1], 2),
+                                                       dtype="float32", name=f"w{len(vals)}")
+        return g.add("matmul", [x, y])
+    if kind == "reshape":
+        n = int(np.prod(sx))
+        return g.add("reshape", [x], shape=draw(st.sampled_from([(n,), sx[::-1], (1, *sx), sx])))
+    if kind == "permute":
+        return g.add("permute", [x], dims=tuple(draw(st.permutations(range(len(sx))))))
+    if kind == "expand":
+        shape = tuple(2 if d == 1 else d for d in sx) if 1 in sx else (2, *sx)
+        return g.add("expand", [x], shape=shape)
+    if kind == "cast":
+        return g.add("cast", [g.add("cast", [x], dtype="float64")], dtype="float32")
+    value = np.arange(int(np.prod(sx)), dtype=np.float32).reshape(sx) * draw(st.sampled_from([0, 1]))
+    return g.add("add", [x, g.add("const", value=value)])
+
+
+@st.composite
+def random_graphs(draw: Any) -> ir.Graph:
+    """Small random DAGs of elementwise, reduce, matmul and movement ops with valid shapes."""
+    g = ir.Graph("random")
+    vals = [g.add("input", shape=(2, 3), dtype="float32", name="a"),
+            g.add("param", shape=(3, 2), dtype="float32", name="w"),
+            g.add("input", shape=(1, 3), dtype="float32", name="c"),
+            g.add("input", shape=(), dtype="float32", name="s")]
+    for _ in range(draw(st.integers(2, 14))):
+        try:
+            vals.append(_random_node(draw, g, vals))
+        except (ValueError, TenkaiError):
+            continue  # shapes did not fit: draw another op
+    extra = draw(st.lists(st.sampled_from(vals), max_size=2))
+    for out in dict.fromkeys([vals[-1], *extra]):
+        g.add_output(out)
+    updates = [o for o in g.outputs if g.shape(g.operands(o)[0]) == (3, 2)]
+    if updates and draw(st.booleans()):  # a state update of param w, maybe done in place
+        g.meta["writes"] = {g.attrs(updates[0])["index"]: "w"}
+    return g
+
+
+# ---------------------------------------------------------------- contracts of fuse and plan
+
+
+def assert_fusion_contract(f: ir.Graph) -> None:
+    groups, order = f.meta["groups"], f.meta["group_order"]
+    assert sorted(order) == sorted(groups)
+    owner: dict[int, int] = {}
+    for gid, rec in groups.items():
+        members = set(rec["nodes"])
+        assert rec["nodes"] == [n for n in f.topo_order() if n in members]
+        for n in rec["nodes"]:
+            assert n not in owner, f"node {n} is in two groups"
+            owner[n] = gid
+            assert f.nx.nodes[n]["group"] == gid
+        assert set(rec["outputs"]) == {n for n in members
+                                       if any(u not in members for u in f.users(n))}
+        assert set(rec["inputs"]) == {p for n in members for p in f.operands(n)} - members
+        leaving = {s for n in members for s in f.nx.successors(n)} - members
+        reenter = set().union(*[nx.descendants(f.nx, s) for s in leaving]) & members
+        assert not reenter, f"group {gid} is not convex"
+        ops = [f.op(n) for n in members]
+        anchors = [o for o in ops if REGISTRY[o].kind in ("contraction", "window")]
+        assert len(anchors) <= 1 and (not anchors or rec["kind"] in ("contraction", "window"))
+        if any(REGISTRY[o].kind == "reduction" for o in ops):
+            assert rec["kind"] == "reduction"
+    assert set(owner) == {n for n in f.nodes() if f.op(n) not in BOUNDARY}
+    where = {gid: t for t, gid in enumerate(order)}
+    for u, v in f.nx.edges():
+        if u in owner and v in owner and owner[u] != owner[v]:
+            assert where[owner[u]] < where[owner[v]], "group_order is not topological"
+
+
+def execute_groups(f: ir.Graph, feeds: dict[str, np.ndarray], use_plan: bool = False) -> list:
+    """Run ``f`` one group at a time, each seeing only its declared inputs. With ``use_plan``
+    values live where the memory plan puts them: a garbage-filled byte arena, and the params'
+    own buffers for in-place updates (state copies happen after the step)."""
+    plan = f.meta["memory"] if use_plan else None
+    params = {f.node_name(n): feeds[f.node_name(n)].copy() for n in f.params}
+    arena = np.full(plan.arena_bytes if plan else 0, 0xFF, dtype=np.uint8)
+    slots = {s.node: s for s in plan.slots} if plan else {}
+    env: dict[int, np.ndarray] = {}
+
+    def home(n: int) -> np.ndarray:
+        s = slots[n]
+        if s.inplace_of:
+            return params[s.inplace_of]
+        raw = arena[s.offset:s.offset + s.nbytes]
+        return raw.view(to_numpy(f.dtype(n))).reshape(f.shape(n))
+
+    def read(n: int) -> np.ndarray:
+        op = f.op(n)
+        if op in ("input", "param"):
+            return (params if op == "param" else feeds)[f.node_name(n)].copy()
+        if op in ("const", "full"):
+            return REGISTRY[op].reference(**f.attrs(n))
+        return home(n).copy() if plan else env[n]
+
+    for gid in f.meta["group_order"]:
+        rec = f.meta["groups"][gid]
+        local = {i: read(i) for i in rec["inputs"]}
+        with np.errstate(all="ignore"):  # as the interpreter: inf and nan are values here
+            for n in rec["nodes"]:
+                local[n] = REGISTRY[f.op(n)].reference(*[local[i] for i in f.operands(n)],
+                                                       **f.attrs(n))
+        for n in rec["outputs"]:
+            if plan:
+                home(n)[...] = local[n]
+            else:
+                env[n] = local[n]
+    results = [read(f.operands(o)[0]) for o in f.outputs]
+    if plan:
+        for w in plan.writes:
+            if w["mode"] != "inplace":
+                params[w["param"]][...] = results[w["index"]]
+        for index, pname in f.meta.get("writes", {}).items():
+            np.testing.assert_allclose(params[pname], results[index], rtol=1e-6)
+    return results
+
+
+def assert_plan_contract(f: ir.Graph) -> None:
+    plan = f.meta["memory"]
+    arena = [s for s in plan.slots if s.offset is not None]
+    for t in range(-1, plan.steps + 1):  # replay liveness: no two live buffers share a byte
+        live = sorted((s.offset, s.offset + s.size, s.name) for s in arena
+                      if s.start <= t <= s.end and s.size)
+        for (_, hi, a), (lo, _, b) in zip(live, live[1:]):
+            assert hi <= lo, f"{a} and {b} overlap at t={t}"
+    assert all(s.offset % 64 == 0 for s in arena)
+    assert plan.peak_bytes <= plan.arena_bytes <= sum(s.size for s in arena)
+    assert all(s.role in ("input", "param") for s in plan.slots if s.offset is None
+               and not s.inplace_of)
+    where = {gid: t for t, gid in enumerate(f.meta["group_order"])}
+    for s in plan.slots:
+        if not s.inplace_of:
+            continue
+        param = f.find(s.inplace_of)
+        writer = f.nx.nodes[s.node]["group"]
+        later = [gid for gid, rec in f.meta["groups"].items()
+                 if param in rec["inputs"] and where[gid] > where[writer]]
+        assert not later, f"{s.inplace_of} is updated in place but read later by {later}"
+        for u in f.users(param):
+            if f.nx.nodes[u].get("group") == writer:
+                assert REGISTRY[f.op(u)].kind == "elementwise"
+                assert f.shape(u) == f.shape(param)
+
+
+def check_everything(g: ir.Graph) -> ir.Graph:
+    """Run the pipeline (driver checks off) and assert all contracts; returns the result."""
+    before = g.dump()
+    feeds = feeds_for(g)
+    want = ir.run(g, feeds)
+    s = simplify(g)
+    ir.verify(s)
+    assert_same(ir.run(s, feeds), want)
+    f = fuse(s)
+    ir.verify(f)
+    assert_fusion_contract(f)
+    assert_same(execute_groups(f, feeds), want)
+    p = plan_memory(f)
+    assert_plan_contract(p)
+    assert_same(execute_groups(p, feeds, use_plan=True), want)
+    assert g.dump() == before and "groups" not in g.meta, "a pass changed its input"
+    return p
+
+
+# ---------------------------------------------------------------- simplify
+
+
+def test_simplify_rewrites_each_pattern() -> None:
+    g = ir.Graph("t")
+    b, x = ir.Builder(g), _input(g, "x", (4, 3))
+    one, zero = b.scalar(1.0, "float32"), b.scalar(0.0, "float32")
+    three = b.add(one, b.scalar(2.0, "float32"))  # folds to a full
+    y = b.div(b.sub(b.add(b.mul(x, one), zero), zero), one)
+    y = b.neg(b.neg(b.cast(y, dtype="float32")))
+    y = b.add(b.mul(y, three), b.mul(three, y))  # CSE (commutative)
+    y = b.reshape(b.reshape(y, shape=(12,)), shape=(3, 4))
+    y = b.permute(b.permute(b.expand(y, shape=(3, 4)), dims=(1, 0)), dims=(1, 0))
+    folded = b.sum(g.value(g.add("const", value=np.arange(6, dtype=np.float32).reshape(2, 3))),
+                   axes=(0,), keepdim=False)
+    g.add_output(y.id)
+    g.add_output(folded.id)
+    s = check_everything(g)
+    assert sorted(s.op(n) for n in s.nodes()) == ["add", "const", "full", "input", "mul",
+                                                   "output", "output", "reshape"]
+    assert [p for p, _ in s.meta["passes"]] == ["simplify", "fuse", "plan_memory"]
+
+
+def test_simplify_keeps_what_it_must() -> None:
+    g = ir.Graph("t")
+    b = ir.Builder(g)
+    a, c = _input(g, "a", (2,)), _input(g, "c", (2,))  # equal types, never merged
+    seed, off1, off2 = (_input(g, n, (), "int64") for n in ("rng.seed", "rng.offset0", "rng.o1"))
+    r1, r2 = (b.uniform(seed, off, shape=(2,)) for off in (off1, off2))
+    r3 = b.uniform(seed, off1, shape=(2,))  # same seed and offset as r1: same numbers
+    big = b.mul(g.value(g.add("const", value=np.arange(5000, dtype=np.float32))),
+                b.scalar(2.0, "float32"))  # > 4096 elements, not a splat: stays unfolded
+    nan0 = b.mul(a, b.scalar(0.0, "float32"))  # x * 0 is not 0 for NaN and inf
+    for v in (b.add(a, c), r1, r2, r3, big, nan0):
+        g.add_output(v.id)
+    s = simplify(g)
+    ops = [s.op(n) for n in s.topo_order()]
+    assert ops.count("uniform") == 2 and ops.count("input") == 5 and ops.count("mul") == 2
+    assert s.operands(s.outputs[1])[0] == s.operands(s.outputs[3])[0]
+
+
+def test_simplify_removes_dead_code_but_not_inputs() -> None:
+    g = ir.Graph("t")
+    b = ir.Builder(g)
+    x, unused = _input(g, "x", (3,)), _input(g, "unused", (3,), op="param")
+    b.exp(b.tanh(x))  # nobody reads it
+    g.add_output(b.relu(x).id)
+    s = simplify(g)
+    assert sorted(s.op(n) for n in s.nodes()) == ["input", "output", "param", "relu"]
+    assert s.node_name(unused.id) == "unused"
+    assert parse(s.dump()).dump() == s.dump()
+
+
+@SETTINGS
+@given(random_graphs())
+def test_random_graphs_keep_every_contract(g: ir.Graph) -> None:
+    check_everything(g)
+    f = fuse(g)  # fusing an unsimplified graph must work as well
+    assert_fusion_contract(f)
+    assert_same(execute_groups(f, feeds_for(g)), ir.run(g, feeds_for(g)))
+
+
+# ---------------------------------------------------------------- fusion: group counts
+
+
+def kinds(f: ir.Graph) -> list[str]:
+    return [f.meta["groups"][gid]["kind"] for gid in f.meta["group_order"]]
+
+
+def test_softmax_is_three_groups() -> None:
+    # two grid-wide barriers (the max, then the sum) split softmax into three kernels
+    f = check_everything(softmax_graph())
+    assert kinds(f) == ["reduction", "reduction", "elementwise"]
+
+
+def test_log_softmax_nll_is_five_groups() -> None:
+    # max | sub,exp,sum,log | x - lse (gather reads it by data-dependent index) | gather | mean
+    f = check_everything(softmax_graph(nll=True))
+    assert kinds(f) == ["reduction", "reduction", "elementwise", "indexing", "reduction"]
+
+
+def test_layer_norm_is_three_groups() -> None:
+    # mean | (x - mean)^2 -> mean -> rsqrt(+eps), storing x - mean | normalize * gamma + beta
+    f = check_everything(layer_norm_graph())
+    assert kinds(f) == ["reduction", "reduction", "elementwise"]
+
+
+def test_frontend_norms_and_cross_entropy_stay_small() -> None:
+    tk.manual_seed(0)
+    x = tk.randn(8, 16, requires_grad=True)
+    ln = tk.nn.LayerNorm(16)
+    bn = tk.nn.BatchNorm2d(4)
+    xb = tk.randn(8, 4, 3, 3, requires_grad=True)
+    cases = {  # forward + backward of each, with the bound asserted
+        "layer_norm": (ln(x).sum(), {"x": x, **dict(ln.named_parameters())}, 5),
+        "batch_norm": (bn(xb).sum(), {"x": xb, **dict(bn.named_parameters())}, 6),
+        "cross_entropy": (F.cross_entropy(x, tk.randint(0, 16, (8,))), {"x": x}, 9),
+    }
+    for name, (loss, params, bound) in cases.items():
+        g, wrt = eager_graph(loss, params, name)
+        g = autodiff(g, [g.operands(g.outputs[0])[0]], wrt).graph
+        f = check_everything(g)
+        assert len(f.meta["groups"]) <= bound, (name, kinds(f))
+
+
+def test_mlp_training_step() -> None:
+    """2-layer MLP + cross-entropy + SGD momentum (forward, backward, 4 params x 3 state
+    writes; 94 nodes after simplify): 12 groups. At least 11 are needed: 5 matmuls (2 forward,
+    3 backward), the loss's gather and scatter_add, and 4 reductions over different spaces (the
+    log-softmax row sums, the loss mean, the column sums of 2 bias gradients). Every optimizer
+    update rides as an epilogue on the kernel computing its gradient."""
+    g = mlp_step()
+    f = check_everything(g)
+    assert len(f.meta["groups"]) <= 12, kinds(f)
+    assert kinds(f).count("contraction") == 5
+    plan = f.meta["memory"]
+    assert {w["mode"] for w in plan.writes} == {"inplace"} and len(plan.writes) == 12
+    assert "0.weight.grad" in plan.as_text() and "optimizer state" in plan.as_text()
+
+
+def test_matmul_takes_transposes_as_views_and_an_epilogue() -> None:
+    g = ir.Graph("linear")
+    b, x = ir.Builder(g), _input(g, "x", (4, 3))
+    w, bias = _input(g, "fc.weight", (2, 3), op="param"), _input(g, "fc.bias", (2,), op="param")
+    y = b.relu(b.add(b.matmul(x, b.permute(w, dims=(1, 0))), bias))
+    g.add_output(y.id)
+    f = check_everything(g)
+    assert kinds(f) == ["contraction"]
+    assert f.dump() == """\
+graph linear(x: f32[4,3], param fc.weight: f32[2,3], param fc.bias: f32[2]) {
+  %3 = group 0 contraction(x, fc.weight, fc.bias) {
+    %0: f32[3,2] = permute(fc.weight) {dims=(1, 0)}
+    %1: f32[4,2] = matmul(x, %0)
+    %2: f32[4,2] = add(%1, fc.bias)
+    %3: f32[4,2] = relu(%2)
+    yield %3
+  }
+  return %3
+}"""
+    assert parse(g.dump()).dump() == g.dump()  # unfused text still round-trips
+
+
+def test_opaque_ops_are_single_groups() -> None:
+    g = ir.Graph("t")
+    b, x = ir.Builder(g), _input(g, "x", (1, 2, 6, 6))
+    w = _input(g, "conv.weight", (3, 2, 3, 3), op="param")
+    seed, off = _input(g, "rng.seed", (), "int64"), _input(g, "rng.offset0", (), "int64")
+    y = b.relu(b.conv2d(x, w, stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1))
+    y = b.mul(b.max_pool2d(y, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0),
+                           dilation=(1, 1), ceil_mode=False), b.uniform(seed, off, shape=(3, 3)))
+    y = b.cat(y, y, axis=1)
+    g.add_output(b.sum(y, axes=(0, 1, 2, 3)).id)
+    f = check_everything(g)
+    assert kinds(f) == ["window", "random", "window", "indexing", "reduction"]
+    assert [len(f.meta["groups"][gid]["nodes"]) for gid in f.meta["group_order"]][:4] == \
+        [2, 1, 2, 1]
+
+
+def test_recompute_marks_a_cheap_saved_value() -> None:
+    # v = relu(a) is read early (sum) and late (after the sum); a stays alive until then
+    g = ir.Graph("t")
+    b, x, w = ir.Builder(g), _input(g, "x", (64, 64)), _input(g, "w", (64, 64), op="param")
+    a = b.matmul(x, w)
+    v = b.relu(a)
+    late = b.add(b.mul(v, b.sum(v, axes=(0, 1))), a)
+    g.add_output(late.id)
+    f = check_everything(g)
+    (record,) = f.meta["recompute"].values()
+    assert record["op"] == "relu" and record["flops_recomputed"] <= record["bytes_kept"]
+
+
+# ---------------------------------------------------------------- memory
+
+
+def test_memory_reuses_dead_buffers_and_refuses_unsafe_inplace() -> None:
+    g = ir.Graph("t")
+    b, x = ir.Builder(g), _input(g, "x", (16, 16))
+    p = _input(g, "p", (16, 16), op="param")
+    h = x
+    for _ in range(4):  # a chain of reductions: each buffer dies after the next group
+        h = b.add(h, b.sum(b.mul(h, h), axes=(1,), keepdim=True))
+    transposed = b.add(b.permute(p, dims=(1, 0)), b.scalar(1.0, "float32"))  # reads p remapped
+    later = b.mul(b.sum(p, axes=(0, 1)), b.sum(h, axes=(0, 1)))
+    g.add_output(later.id)
+    g.add_output(transposed.id)
+    g.meta["writes"] = {1: "p"}
+    f = check_everything(g)
+    plan = f.meta["memory"]
+    assert plan.arena_bytes < sum(s.size for s in plan.arena_slots())
+    (write,) = plan.writes
+    assert write["mode"] == "copy" and write["reason"]
+    assert plan.slot(write["node"]).copy_to == "p"
+
+
+def test_plan_memory_needs_a_fused_graph() -> None:
+    with pytest.raises(ValueError, match="run fuse first"):
+        plan_memory(softmax_graph())
+
+
+# ---------------------------------------------------------------- pipeline
+
+
+def test_pipeline_verifies_times_and_dumps() -> None:
+    dumps: list[str] = []
+    timings: dict[str, float] = {}
+    g = layer_norm_graph()
+    out = run_pipeline(g, dump_after=("fuse", "plan_memory"), dump=dumps.append, timings=timings)
+    assert list(timings) == ["simplify", "fuse", "plan_memory"]
+    assert [name for name, _ in out.meta["passes"]] == list(timings)
+    assert dumps[0].startswith("// IR after fuse\ngraph") and "= group 0 reduction(" in dumps[0]
+    assert "peak live" in dumps[1] and "passes" not in g.meta
+
+
+def test_pipeline_names_the_pass_that_broke_the_graph() -> None:
+    def break_shapes(g: ir.Graph) -> ir.Graph:
+        out = g.copy()
+        n = next(n for n in out.nodes() if out.op(n) == "exp")
+        out.nx.nodes[n]["shape"] = (99,)
+        return out
+
+    with pytest.raises(VerifyError, match=r"in pass `break_shapes` \(after `simplify`\)"):
+        run_pipeline(softmax_graph(), passes=(simplify, break_shapes, fuse))
+
+    def fail(g: ir.Graph) -> ir.Graph:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError) as info:
+        run_pipeline(softmax_graph(), passes=(fail,))
+    assert "in pass `fail` (the first pass)" in info.value.__notes__
