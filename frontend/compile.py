@@ -239,6 +239,17 @@ def _unflatten(spec: Any, values: list[Tensor]) -> Any:
 
 def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, result: Any,
                 sig: tuple, grad_mode: bool) -> CompiledStep:
+    step = finish_trace(tracer, names, result, sig, grad_mode)
+    start = time.perf_counter()
+    step.program = _compile_graph(step.graph, cf.backend)
+    step.compile_seconds["compile"] = time.perf_counter() - start
+    return step
+
+
+def finish_trace(tracer: _trace.Tracer, names: StateNames, result: Any, sig: tuple,
+                 grad_mode: bool) -> CompiledStep:
+    """Add the graph's outputs (results, then state updates) and collect what a replay needs;
+    the returned step has no program yet."""
     g = tracer.graph
     tensors: list[Tensor] = []
     spec = _flatten(result, tensors)
@@ -246,25 +257,25 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
         g.add_output(tracer.node_for(t))
     writes, rebinds, meta_writes = [], [], {}
     for tensor, name in names.updated:
-        index = len(g.outputs)
+        meta_writes[len(g.outputs)] = name
+        writes.append((len(g.outputs), tensor))
         g.add_output(tracer.node_for(tensor))
-        writes.append((index, tensor))
-        meta_writes[index] = name
+    captured = [(g.node_name(c.node), c.tensor) for c in tracer.captured.values()]
     for owner, attr, tensor, name in names.new_state:
-        index = len(g.outputs)
-        g.add_output(tracer.node_for(tensor))
-        writes.append((index, tensor))
+        # state born in this step (a gradient after zero_grad(set_to_none=True)): the tensor
+        # becomes a persistent buffer of its own, written by every replay
+        value = tracer.node_for(tensor)
+        g.add("param", shape=g.shape(value), dtype=g.dtype(value), name=name)
+        captured.append((name, tensor))
+        meta_writes[len(g.outputs)] = name
+        writes.append((len(g.outputs), tensor))
         rebinds.append((owner, attr, tensor))
-        meta_writes[index] = name
+        g.add_output(value)
     g.meta["writes"] = meta_writes
     guard = Guard(sig, grad_mode, tuple((names.module_name(m), m, m.training)
                                         for m in tracer.modules.values()))
-    start = time.perf_counter()
-    program = _compile_graph(g, cf.backend)
-    captured = [(g.node_name(c.node), c.tensor) for c in tracer.captured.values()]
-    return CompiledStep(guard, program, g, [g.node_name(n) for n in tracer.inputs], captured,
-                        list(tracer.scalars), tracer.rng, spec, len(tensors), writes, rebinds,
-                        {"compile": time.perf_counter() - start})
+    return CompiledStep(guard, None, g, [g.node_name(n) for n in tracer.inputs], captured,
+                        list(tracer.scalars), tracer.rng, spec, len(tensors), writes, rebinds)
 
 
 def _compile_graph(g: Any, backend: str) -> Any:

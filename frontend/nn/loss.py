@@ -6,6 +6,7 @@ from typing import Any
 
 from .._tensor import Tensor
 from . import functional as F
+from ._functional_common import legacy_reduction
 from .module import Module
 
 
@@ -13,12 +14,9 @@ class _Loss(Module):
     def __init__(self, size_average: Any = None, reduce: Any = None,
                  reduction: str = "mean") -> None:
         super().__init__()
-        if size_average is not None or reduce is not None:
-            raise NotImplementedError("the legacy size_average/reduce arguments are not "
-                                      "supported; use reduction='mean'|'sum'|'none'")
-        if reduction not in ("mean", "sum", "none", "batchmean"):
-            raise ValueError(f"{reduction} is not a valid value for reduction")
-        self.reduction = reduction
+        # the legacy flags map to a reduction with PyTorch's deprecation warning; a bad
+        # reduction string is reported by the functional loss at the first call, as in PyTorch
+        self.reduction = legacy_reduction(size_average, reduce, reduction)
 
 
 class _WeightedLoss(_Loss):
