@@ -318,8 +318,18 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
 # ---------------------------------------------------------------- contractions
 
 
+def _c_name(t: Tensor) -> str:
+    """PyTorch's C type name of a dtype in matmul messages (float, double, long int...)."""
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}[t._ir_dtype]
+
+
 def matmul(input: Tensor, other: Tensor) -> Tensor:
-    (a, b), _ = promote(as_tensor_arg(input), as_tensor_arg(other))
+    a, b = as_tensor_arg(input), as_tensor_arg(other)
+    if a._data.dtype != b._data.dtype:  # PyTorch does not promote in matmul
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_c_name(a)} != {_c_name(b)}")
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")

@@ -107,7 +107,9 @@ _unary("neg", _typed(np.negative), lambda b, g, out, x: (b.neg(g),), False)
 _unary("abs", _typed(np.abs), lambda b, g, out, x: (b.mul(g, b.sign(x)),), False)
 _unary("sign", _typed(np.sign), _zero_grad, False)
 _unary("relu", _typed(lambda x: np.maximum(x, 0)),
-       lambda b, g, out, x: (b.where(b.gt(x, b.scalar(0, x.dtype)), g, b.scalar(0, g.dtype)),),
+       # reads the output, not the input (as PyTorch's ReluBackward0 does), so in-place relu
+       # keeps a valid backward and the input need not be saved
+       lambda b, g, out, x: (b.where(b.gt(out, b.scalar(0, x.dtype)), g, b.scalar(0, g.dtype)),),
        False)
 _unary("floor", _typed(np.floor), _zero_grad, False)
 _unary("ceil", _typed(np.ceil), _zero_grad, False)

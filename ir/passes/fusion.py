@@ -90,19 +90,33 @@ def fusion_class(g: Graph, n: int) -> str:
 
 @dataclass
 class FusionContext:
-    """Per-graph facts :func:`classify` needs: topological positions and fusion classes."""
+    """Per-graph facts :func:`classify` needs, computed once (networkx lookups are slow):
+    topological positions, fusion classes, operands, users and element counts."""
 
     g: Graph
     pos: dict[int, int] = field(default_factory=dict)
     cls: dict[int, str] = field(default_factory=dict)
+    operands: dict[int, list[int]] = field(default_factory=dict)
+    users: dict[int, list[int]] = field(default_factory=dict)
+    sizes: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, g: Graph) -> FusionContext:
         order = g.topo_order()
-        return cls(g, {n: k for k, n in enumerate(order)}, {n: fusion_class(g, n) for n in order})
+        return cls(g, {n: k for k, n in enumerate(order)}, {n: fusion_class(g, n) for n in order},
+                   {n: g.operands(n) for n in order}, {n: g.users(n) for n in order},
+                   {n: numel(g.shape(n)) for n in order})
 
     def size(self, n: int) -> int:
-        return numel(self.g.shape(n))
+        return self.sizes[n]
+
+    def plain_size(self, members: set[int]) -> int | None:
+        """The element count when every member is an elementwise op of that one count (such
+        groups merge without a full :func:`classify`), else None."""
+        sizes = {self.sizes[n] for n in members}
+        if len(sizes) == 1 and all(self.cls[n] == "elementwise" for n in members):
+            return sizes.pop()
+        return None
 
 
 # ---------------------------------------------------------------- legality of one group
@@ -113,14 +127,13 @@ def free_nodes(ctx: FusionContext, members: set[int]) -> tuple[set[int], set[int
     that the kernel does not compute per element. A *load* is a remap whose in-group operands
     are loads (an index expression over an outside buffer); a *prelude* is a one-element
     elementwise value, or a remap, computed from loads and preludes only (loop invariant)."""
-    g = ctx.g
     loads: set[int] = set()
     preludes: set[int] = set()
     for n in sorted(members, key=ctx.pos.__getitem__):
-        users = g.users(n)
+        users = ctx.users[n]
         if not users or any(u not in members for u in users):
             continue
-        ins = [i for i in g.operands(n) if i in members]
+        ins = [i for i in ctx.operands[n] if i in members]
         if ctx.cls[n] == "remap" and all(i in loads for i in ins):
             loads.add(n)
         elif (ctx.cls[n] == "remap" or (ctx.cls[n] == "elementwise" and ctx.size(n) == 1)) \
@@ -129,13 +142,14 @@ def free_nodes(ctx: FusionContext, members: set[int]) -> tuple[set[int], set[int
     return loads, preludes
 
 
-def _reach(g: Graph, starts: list[int], within: set[int], forward: bool) -> set[int]:
+def _reach(ctx: FusionContext, starts: list[int], within: set[int], forward: bool) -> set[int]:
     """Nodes of ``within`` reachable from ``starts`` (excluded) along in-group edges."""
     seen: set[int] = set()
     stack = list(starts)
+    edges = ctx.users if forward else ctx.operands
     while stack:
         n = stack.pop()
-        for m in (g.users(n) if forward else g.operands(n)):
+        for m in edges[n]:
             if m in within and m not in seen:
                 seen.add(m)
                 stack.append(m)
@@ -188,10 +202,10 @@ def _classify_reduction(ctx: FusionContext, core: list[int], members: set[int]) 
     reds = [n for n in core if ctx.cls[n] == "reduction"]
     if len({_reduction_signature(g, r) for r in reds}) != 1:
         return None
-    space_in, space_out = ctx.size(g.operands(reds[0])[0]), ctx.size(reds[0])
+    space_in, space_out = ctx.size(ctx.operands[reds[0]][0]), ctx.size(reds[0])
     core_set = set(core)
-    desc = _reach(g, reds, core_set, forward=True)
-    anc = _reach(g, reds, core_set, forward=False)
+    desc = _reach(ctx, reds, core_set, forward=True)
+    anc = _reach(ctx, reds, core_set, forward=False)
     if desc & anc or desc & set(reds):
         return None  # a reduction would read another reduction's result
     phase: dict[int, str] = {}
@@ -208,7 +222,7 @@ def _classify_reduction(ctx: FusionContext, core: list[int], members: set[int]) 
         if ctx.size(n) != (space_out if phase[n] == "epi" else space_in):
             return None
     for n in core:
-        for p in g.operands(n):
+        for p in ctx.operands[n]:
             if p in core_set and (phase[p], phase[n]) not in PHASE_EDGES:
                 return None
     return "reduction"
@@ -221,12 +235,12 @@ def _classify_anchored(ctx: FusionContext, core: list[int], members: set[int],
     if len(anchors) != 1:
         return None
     anchor = anchors[0]
-    for p in g.operands(anchor):
+    for p in ctx.operands[anchor]:
         if p in members and (ctx.cls[anchor] == "window" or p not in loads
                              or view_strides(g, p, members) is None):
             return None
     core_set = set(core)
-    if _reach(g, [anchor], core_set, forward=False):
+    if _reach(ctx, [anchor], core_set, forward=False):
         return None  # computed values feeding the anchor: that is another kernel
     if any(ctx.size(n) != ctx.size(anchor) for n in core):
         return None
@@ -268,14 +282,15 @@ class _Partition:
     pred: dict[int, set[int]]
     lo: dict[int, int]  # smallest topological position in the group
     hi: dict[int, int]  # largest
+    plain: dict[int, int | None]  # FusionContext.plain_size of the group
 
     @classmethod
     def singletons(cls, ctx: FusionContext, nodes: list[int]) -> _Partition:
         part = cls({n: n for n in nodes}, {n: {n} for n in nodes}, {n: set() for n in nodes},
                    {n: set() for n in nodes}, {n: ctx.pos[n] for n in nodes},
-                   {n: ctx.pos[n] for n in nodes})
+                   {n: ctx.pos[n] for n in nodes}, {n: ctx.plain_size({n}) for n in nodes})
         for n in nodes:
-            for p in ctx.g.operands(n):
+            for p in ctx.operands[n]:
                 if p in part.group:
                     part.succ[p].add(n)
                     part.pred[n].add(p)
@@ -301,6 +316,8 @@ class _Partition:
         for n in self.members[b]:
             self.group[n] = a
         self.members[a] |= self.members.pop(b)
+        same = self.plain[a] is not None and self.plain[a] == self.plain.pop(b)
+        self.plain[a] = self.plain[a] if same else None
         self.lo[a], self.hi[a] = min(self.lo[a], self.lo.pop(b)), max(self.hi[a], self.hi.pop(b))
         for s in self.succ.pop(b):
             self.pred[s].discard(b)
@@ -318,7 +335,8 @@ class _Partition:
 
 def _try_merge(ctx: FusionContext, part: _Partition, a: int, b: int) -> bool:
     union = part.members[a] | part.members[b]
-    if classify(ctx, union) is None:
+    plain = part.plain[a] is not None and part.plain[a] == part.plain[b]
+    if not plain and classify(ctx, union) is None:
         return False
     if part.reaches(a, b, skip_direct=True) or part.reaches(b, a, skip_direct=True):
         return False  # another group sits between them: merging would make a cycle
@@ -334,7 +352,7 @@ def _vertical_sweep(ctx: FusionContext, part: _Partition, nodes: list[int],
     for n in nodes:
         if not remaps_too and ctx.cls[n] == "remap":
             continue
-        for p in ctx.g.operands(n):
+        for p in ctx.operands[n]:
             if p in part.group and part.group[p] != part.group[n]:
                 merged |= _try_merge(ctx, part, part.group[p], part.group[n])
     return merged
@@ -342,7 +360,7 @@ def _vertical_sweep(ctx: FusionContext, part: _Partition, nodes: list[int],
 
 def _sibling_sets(ctx: FusionContext, part: _Partition) -> list[list[int]]:
     """Sets of groups that read a common boundary value or a common producer group."""
-    sets = [sorted({part.group[u] for u in ctx.g.users(v) if u in part.group})
+    sets = [sorted({part.group[u] for u in ctx.users[v] if u in part.group})
             for v in ctx.g.nodes() if ctx.cls[v] == "boundary"]
     sets += [sorted(part.succ[gid]) for gid in sorted(part.members)]
     return [s for s in sets if len(s) > 1]

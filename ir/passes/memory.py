@@ -167,11 +167,12 @@ def _state_category(name: str) -> str:
 # ---------------------------------------------------------------- in-place updates
 
 
-def inplace_problem(g: Graph, v: int, param: int, writer: dict[int, int],
+def inplace_problem(ctx: FusionContext, v: int, param: int, writer: dict[int, int],
                     last: dict[int, int]) -> str | None:
     """Why writing ``v`` straight into ``param``'s buffer is unsafe, or None when it is safe:
     no group after v's group reads the param, and inside v's group the param is read only by
     elementwise ops at v's element index (no remap, reduction or contraction on the way)."""
+    g = ctx.g
     if v not in writer:
         return "the new value is not computed by a group"
     t = writer[v]
@@ -183,7 +184,6 @@ def inplace_problem(g: Graph, v: int, param: int, writer: dict[int, int],
         return "the new value has another size or dtype"
     gid = g.nx.nodes[v]["group"]
     members = set(g.meta["groups"][gid]["nodes"])
-    ctx = FusionContext.of(g)
     loads, _ = free_nodes(ctx, members)
     stack = [u for u in g.users(param) if u in members]
     seen = set(stack)
@@ -202,6 +202,7 @@ def _plan_writes(g: Graph, writer: dict[int, int], last: dict[int, int],
                  names: dict[int, str]) -> list[dict[str, Any]]:
     writes = g.meta.get("writes") or {}
     by_index = {g.attrs(o)["index"]: g.operands(o)[0] for o in g.outputs}
+    ctx = FusionContext.of(g) if writes else None
     decided: list[dict[str, Any]] = []
     taken: set[int] = set()
     for index in sorted(writes):
@@ -211,7 +212,7 @@ def _plan_writes(g: Graph, writer: dict[int, int], last: dict[int, int],
             mode, reason = ("fill" if g.op(v) in ("const", "full") else "copy"), ""
         else:
             reason = "the value already goes to another buffer in place" if v in taken else \
-                inplace_problem(g, v, param, writer, last)
+                inplace_problem(ctx, v, param, writer, last)  # type: ignore[arg-type]
             mode = "copy" if reason else "inplace"
             if mode == "inplace":
                 taken.add(v)

@@ -881,3 +881,20 @@ def test_sequential_and_module_dict_survive_pickle_and_deepcopy() -> None:
     x = np.ones((4, 3), np.float32)
     _close(_np(clone.eval()(tenkai.tensor(x))), _np(ref.eval()(torch.tensor(x))), np.float32,
            "pickled model")
+
+
+@pytest.mark.parametrize(("flags", "reduction"), [({"size_average": False}, "sum"),
+                                                  ({"reduce": False}, "none"),
+                                                  ({"size_average": True, "reduce": True}, "mean")])
+def test_legacy_loss_flags_map_to_reduction_with_warning(flags: dict, reduction: str) -> None:
+    for name in ("MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "KLDivLoss"):
+        with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+            ours = getattr(tenkai.nn, name)(**flags)
+        assert ours.reduction == reduction == getattr(torch.nn, name)(**flags).reduction
+
+
+def test_bad_reduction_fails_at_the_first_call_like_torch() -> None:
+    for M in (tenkai, torch):
+        loss = M.nn.MSELoss(reduction="avg")  # accepted here ...
+        with pytest.raises(ValueError, match="avg is not a valid value for reduction"):
+            loss(M.ones(1), M.ones(1))  # ... and reported by the functional loss
