@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from tenkai.ir import REGISTRY
+
 from tenkai.ir.errors import ShapeError
 
 from . import _composite, _ops, _random, _shape, _trace
@@ -44,11 +46,56 @@ def _attach_functions() -> None:
 
 
 def _inplace_method(fn: Any) -> Any:
+    ufunc = REGISTRY[fn.__name__].ufunc if fn.__name__ in ("add", "sub", "mul") else None
+
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if ufunc is not None and _write_through(self, ufunc, *args, **kwargs):
+            return self
         since = NODE_SEQ[0]
         return inplace_update(self, fn(self, *args, **kwargs), since)
     method.__name__ = fn.__name__ + "_"
     return method
+
+
+def _write_through(self: Tensor, ufunc: Any, other: Any = None, *, alpha: Any = 1) -> bool:
+    """``x.add_(y, alpha=a)`` computed straight into x's buffer with the op's registry ufunc,
+    when nothing is recorded and no promotion or broadcasting of x is involved; returns
+    False to take the general path (which also produces every error message)."""
+    if _trace.ACTIVE is not None or self._data.dtype.kind != "f":
+        return False
+    if isinstance(other, Tensor):
+        if other._data.dtype != self._data.dtype or (GRAD_MODE.enabled and (
+                self.requires_grad or other.requires_grad)):
+            return False
+        value = other._data
+        if value.shape != self._data.shape and not _broadcasts_to(value.shape,
+                                                                  self._data.shape):
+            return False
+    elif type(other) in (float, int):
+        if GRAD_MODE.enabled and self.requires_grad:
+            return False
+        value = other
+    else:
+        return False
+    if not self._data.flags.writeable or not _plain_scalar(alpha):
+        return False
+    check_inplace(self, self._ir_dtype)
+    if alpha != 1:
+        value = np.multiply(value, self._data.dtype.type(alpha))
+    ufunc(self._data, value, out=self._data)
+    self._vc[0] += 1
+    return True
+
+
+def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+def _plain_scalar(x: Any) -> bool:
+    return type(x) in (float, int)
 
 
 _INPLACE = """add sub mul div pow neg abs sign exp log sqrt sin cos tanh sigmoid relu clamp clip

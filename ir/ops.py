@@ -49,6 +49,7 @@ class OpDef:
     vjp: Callable[..., Sequence[Any]] | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
     doc: str = ""
+    ufunc: Any = None  # elementwise ops that are one numpy ufunc: lets callers write in place
 
     def normalize_attrs(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """Fill defaults and reject unknown or missing attributes."""

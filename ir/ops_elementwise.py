@@ -142,9 +142,17 @@ register(OpDef("logical_not", 1, ELEMENTWISE, same_shape, lambda d, a: "bool",
 # ---------------------------------------------------------------- binary
 
 
-def _binary(name: str, ref, vjp, result: str | None = None, float_only: bool = False) -> None:
+def _binary(name: str, ref, vjp, result: str | None = None, float_only: bool = False,
+            ufunc=None) -> None:
     register(OpDef(name, 2, ELEMENTWISE, _broadcast(name),
-                   _same_dtypes(name, result, float_only), ref, vjp))
+                   _same_dtypes(name, result, float_only), ref, vjp, ufunc=ufunc))
+
+
+def _ufunc_ref(ufunc):
+    """Reference of a same-dtype arithmetic op that is exactly one numpy ufunc."""
+    def ref(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.asarray(ufunc(x, y), dtype=x.dtype)
+    return ref
 
 
 def _add_vjp(b, g, out, x, y):
@@ -194,9 +202,9 @@ def _div_ref(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.asarray(np.divide(x, y), dtype=x.dtype)
 
 
-_binary("add", lambda x, y: np.asarray(x + y, dtype=x.dtype), _add_vjp)
-_binary("sub", lambda x, y: np.asarray(x - y, dtype=x.dtype), _sub_vjp)
-_binary("mul", lambda x, y: np.asarray(x * y, dtype=x.dtype), _mul_vjp)
+_binary("add", _ufunc_ref(np.add), _add_vjp, ufunc=np.add)
+_binary("sub", _ufunc_ref(np.subtract), _sub_vjp, ufunc=np.subtract)
+_binary("mul", _ufunc_ref(np.multiply), _mul_vjp, ufunc=np.multiply)
 _binary("div", _div_ref, _div_vjp, float_only=True)
 _binary("pow", _pow_ref, _pow_vjp)
 _binary("maximum", lambda x, y: np.asarray(np.maximum(x, y)), _minmax_vjp("gt"))

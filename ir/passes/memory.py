@@ -28,7 +28,7 @@ from ..dtypes import itemsize
 from ..graph import Graph
 from ..printer import type_str, value_names
 from .fusion import FusionContext, free_nodes
-from .simplify import copy_for_pass, numel, stamp
+from .simplify import copy_for_pass, numel, stamp, upstream
 
 ALIGN = 64
 
@@ -145,9 +145,9 @@ def forward_nodes(g: Graph) -> set[int]:
     if seeds:
         backward = _descendants(g, seeds)
         free = [v for v in values.values() if v not in backward]
-        return g.ancestors(free) - backward if free else set(g.nodes()) - backward
+        return upstream(g, free) - backward if free else set(g.nodes()) - backward
     returned = [v for k, v in values.items() if k not in writes]
-    return g.ancestors(returned) if writes and returned else set(g.nodes())
+    return upstream(g, returned) if writes and returned else set(g.nodes())
 
 
 def _descendants(g: Graph, seeds: list[int]) -> set[int]:
@@ -203,11 +203,12 @@ def _plan_writes(g: Graph, writer: dict[int, int], last: dict[int, int],
     writes = g.meta.get("writes") or {}
     by_index = {g.attrs(o)["index"]: g.operands(o)[0] for o in g.outputs}
     ctx = FusionContext.of(g) if writes else None
+    params = {g.node_name(n): n for n in g.params}
     decided: list[dict[str, Any]] = []
     taken: set[int] = set()
     for index in sorted(writes):
         name, v = writes[index], by_index[index]
-        param = g.find(name)
+        param = params[name]
         if g.op(v) in ("const", "full", "input", "param"):
             mode, reason = ("fill" if g.op(v) in ("const", "full") else "copy"), ""
         else:
@@ -227,18 +228,33 @@ def _plan_writes(g: Graph, writer: dict[int, int], last: dict[int, int],
 def assign_offsets(slots: list[BufferSlot]) -> int:
     """Give each slot the lowest :data:`ALIGN`-ed offset that no time-overlapping, already
     placed slot uses (slots in order of first write, bigger first); returns the arena size."""
-    placed: list[BufferSlot] = []
+    active: list[BufferSlot] = []  # placed slots still live at the current start time
+    arena = 0
     for s in sorted(slots, key=lambda s: (s.start, -s.size, s.node)):
-        busy = sorted((p.offset or 0, (p.offset or 0) + p.size) for p in placed
-                      if p.overlaps_in_time(s) and p.size)
+        active = [p for p in active if p.end >= s.start]
+        busy = sorted((p.offset or 0, (p.offset or 0) + p.size) for p in active if p.size)
         offset = 0
         for lo, hi in busy:
             if offset + s.size <= lo:
                 break
             offset = max(offset, hi)
         s.offset = offset
-        placed.append(s)
-    return max((s.offset + s.size for s in placed if s.offset is not None), default=0)
+        active.append(s)
+        arena = max(arena, offset + s.size)
+    return arena
+
+
+def _peak(slots: list[BufferSlot], steps: int) -> int:
+    """The largest sum of sizes of slots live at one time step (an event sweep)."""
+    delta = [0] * (steps + 3)
+    for s in slots:
+        delta[s.start + 1] += s.size  # times shift by one: inputs start at t = -1
+        delta[s.end + 2] -= s.size
+    peak = live = 0
+    for d in delta:
+        live += d
+        peak = max(peak, live)
+    return peak
 
 
 def _slot(g: Graph, n: int, names: dict[int, str], role: str, category: str, start: int,
@@ -280,7 +296,7 @@ def plan_memory(g: Graph) -> Graph:
             plan.slots.append(slot)
     arena = [s for s in plan.slots if s.role in ("output", "scratch") and not s.inplace_of]
     plan.arena_bytes = assign_offsets(arena)
-    plan.peak_bytes = max((plan.live_bytes(t) for t in range(steps + 1)), default=0)
+    plan.peak_bytes = _peak(plan.arena_slots(), steps)
     out.meta["memory"] = plan
     stamp(out, "plan_memory", start)
     return out

@@ -336,9 +336,22 @@ def _sweep(g: Graph) -> bool:
     return changed
 
 
+def upstream(g: Graph, roots: list[int]) -> set[int]:
+    """``roots`` and every node they depend on, in one traversal (``Graph.ancestors`` walks
+    again from each root, which is quadratic for graphs with many outputs)."""
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        for p in g.nx.predecessors(stack.pop()):
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
 def remove_dead(g: Graph) -> None:
     """Drop nodes no output depends on; inputs, params and outputs always stay."""
-    live = g.ancestors(g.outputs)
+    live = upstream(g, g.outputs)
     g.nx.remove_nodes_from([n for n in g.nodes() if n not in live and g.op(n) not in BOUNDARY])
 
 
