@@ -15,8 +15,11 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"unknown workload(s) {unknown}; choose from {sorted(bench.WORKLOADS)}",
               file=sys.stderr)
         return 2
-    backends = ["tenkai"] if args.no_torch else ["tenkai", "torch"]
-    results = bench.run(workloads, backends, args.steps, args.repeats, args.threads)
+    modes = args.mode or list(bench.MODES)
+    if args.no_torch:
+        modes = [m for m in modes if m != "torch"]
+    results = bench.run(workloads, modes, args.steps, args.repeats, args.threads,
+                        args.backend)
     print(bench.format_results(results))
     return 0
 
@@ -30,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=5, help="timed repeats (median reported)")
     p.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    p.add_argument("--mode", action="append", choices=bench.MODES,
+                   help="run only these modes (repeatable; default: all)")
+    p.add_argument("--backend", default="tenkai", choices=["tenkai", "interp"],
+                   help="backend of the compiled mode")
     p.set_defaults(func=_bench)
     args = parser.parse_args(argv)
     return args.func(args)
