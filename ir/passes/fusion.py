@@ -9,8 +9,10 @@ Vocabulary. A *remap* is a movement op that only renames indices: reshape, permu
 slice. Inside a group, a remap is a *load* when its in-group operands are loads too and all
 its users are in the group: it is not computed, it only changes the index at which the group
 reads an outside buffer (any remap chain is an index expression; a load feeding a matmul must
-also be a strided view, since the GEMM takes strides). Every other member is *core*: a value
-the kernel computes (and stores when it is a group output).
+also be a strided view, since the GEMM takes strides). A *prelude* is a one-element value (or a
+remap of one) computed from loads and preludes only, with all users in the group: loop
+invariant, e.g. ``grad / count`` broadcast into a loss gradient. Every other member is *core*:
+a value the kernel computes per element (and stores when it is a group output).
 
 Rules (registry kernel classes; :func:`classify` decides, for any node set, whether it is one
 legal group and of which kind):
@@ -33,10 +35,11 @@ legal group and of which kind):
 4. indexing (take/gather/scatter_add/index_add/index_put/slice_assign, and cat/pad), random
    ops and anything unknown (arange: "opaque") are single-node groups.
 
-Groups are formed greedily: nodes in topological order, each tries to merge its operands'
-groups into its own; a merge happens when the union is legal (:func:`classify`) and merging
-does not create a cycle between groups (which is what keeps every group convex: no path leaves
-a group and comes back). Sweeps repeat until none merges.
+Groups are formed greedily: nodes in topological order try to merge their operands' groups
+into their own (remaps wait one sweep, so a transpose becomes its matmul's view rather than a
+copy in its producer); then groups reading a common value try to merge (sibling reductions).
+A merge happens when the union is legal (:func:`classify`) and creates no cycle between groups
+(which keeps every group convex). Sweeps repeat until none merges.
 
 Recompute-vs-keep (recorded in ``meta["recompute"]``, not yet acted on by memory planning or
 codegen): an elementwise group output ``v`` that later groups read (e.g. a forward activation
@@ -70,6 +73,8 @@ PHASE_EDGES = frozenset({("pro", "pro"), ("pro", "red"), ("red", "epi"), ("epi",
 OP_COST = {"exp": 8, "expm1": 8, "log": 8, "log1p": 8, "tanh": 8, "sigmoid": 8, "sin": 8,
            "cos": 8, "erf": 16, "pow": 16, "sqrt": 4, "rsqrt": 4, "div": 4, "reciprocal": 4}
 MAX_SWEEPS = 4
+KIND_CLASS = {ELEMENTWISE: "elementwise", REDUCTION: "reduction", CONTRACTION: "contraction",
+              WINDOW: "window", INDEXING: "indexing", RANDOM: "random"}
 
 
 def fusion_class(g: Graph, n: int) -> str:
@@ -82,10 +87,7 @@ def fusion_class(g: Graph, n: int) -> str:
         return OWN_GROUP_OPS[op]
     if op in REMAPS:
         return "remap"
-    kind = REGISTRY[op].kind
-    table = {ELEMENTWISE: "elementwise", REDUCTION: "reduction", CONTRACTION: "contraction",
-             WINDOW: "window", INDEXING: "indexing", RANDOM: "random"}
-    return table.get(kind, "opaque")
+    return KIND_CLASS.get(REGISTRY[op].kind, "opaque")
 
 
 @dataclass
@@ -106,9 +108,6 @@ class FusionContext:
         return cls(g, {n: k for k, n in enumerate(order)}, {n: fusion_class(g, n) for n in order},
                    {n: g.operands(n) for n in order}, {n: g.users(n) for n in order},
                    {n: numel(g.shape(n)) for n in order})
-
-    def size(self, n: int) -> int:
-        return self.sizes[n]
 
     def plain_size(self, members: set[int]) -> int | None:
         """The element count when every member is an elementwise op of that one count (such
@@ -136,7 +135,7 @@ def free_nodes(ctx: FusionContext, members: set[int]) -> tuple[set[int], set[int
         ins = [i for i in ctx.operands[n] if i in members]
         if ctx.cls[n] == "remap" and all(i in loads for i in ins):
             loads.add(n)
-        elif (ctx.cls[n] == "remap" or (ctx.cls[n] == "elementwise" and ctx.size(n) == 1)) \
+        elif (ctx.cls[n] == "remap" or (ctx.cls[n] == "elementwise" and ctx.sizes[n] == 1)) \
                 and all(i in loads or i in preludes for i in ins):
             preludes.add(n)
     return loads, preludes
@@ -202,24 +201,17 @@ def _classify_reduction(ctx: FusionContext, core: list[int], members: set[int]) 
     reds = [n for n in core if ctx.cls[n] == "reduction"]
     if len({_reduction_signature(g, r) for r in reds}) != 1:
         return None
-    space_in, space_out = ctx.size(ctx.operands[reds[0]][0]), ctx.size(reds[0])
+    space_in, space_out = ctx.sizes[ctx.operands[reds[0]][0]], ctx.sizes[reds[0]]
     core_set = set(core)
     desc = _reach(ctx, reds, core_set, forward=True)
     anc = _reach(ctx, reds, core_set, forward=False)
     if desc & anc or desc & set(reds):
         return None  # a reduction would read another reduction's result
-    phase: dict[int, str] = {}
-    for n in core:
-        if n in reds:
-            phase[n] = "red"
-            continue
-        if n in desc:
-            phase[n] = "epi"
-        elif n in anc:
-            phase[n] = "pro"
-        else:  # unrelated to the reductions: join the space with its element count
-            phase[n] = "epi" if ctx.size(n) == space_out else "pro"
-        if ctx.size(n) != (space_out if phase[n] == "epi" else space_in):
+    phase = {r: "red" for r in reds}
+    for n in set(core) - set(reds):  # unrelated nodes join the space with their element count
+        related = "epi" if n in desc else "pro" if n in anc else None
+        phase[n] = related or ("epi" if ctx.sizes[n] == space_out else "pro")
+        if ctx.sizes[n] != (space_out if phase[n] == "epi" else space_in):
             return None
     for n in core:
         for p in ctx.operands[n]:
@@ -242,7 +234,7 @@ def _classify_anchored(ctx: FusionContext, core: list[int], members: set[int],
     core_set = set(core)
     if _reach(ctx, [anchor], core_set, forward=False):
         return None  # computed values feeding the anchor: that is another kernel
-    if any(ctx.size(n) != ctx.size(anchor) for n in core):
+    if any(ctx.sizes[n] != ctx.sizes[anchor] for n in core):
         return None
     return ctx.cls[anchor]
 
@@ -261,7 +253,7 @@ def classify(ctx: FusionContext, members: set[int]) -> str | None:
             if n not in loads and n not in preludes]
     anchor_kinds = {ctx.cls[n] for n in core} & ANCHORS
     if not anchor_kinds:
-        if len({ctx.size(n) for n in core}) != 1:
+        if len({ctx.sizes[n] for n in core}) != 1:
             return None
         return "movement" if all(ctx.cls[n] == "remap" for n in core) else "elementwise"
     if anchor_kinds == {"reduction"}:
@@ -319,18 +311,14 @@ class _Partition:
         same = self.plain[a] is not None and self.plain[a] == self.plain.pop(b)
         self.plain[a] = self.plain[a] if same else None
         self.lo[a], self.hi[a] = min(self.lo[a], self.lo.pop(b)), max(self.hi[a], self.hi.pop(b))
-        for s in self.succ.pop(b):
-            self.pred[s].discard(b)
-            if s != a:
-                self.pred[s].add(a)
-                self.succ[a].add(s)
-        for p in self.pred.pop(b):
-            self.succ[p].discard(b)
-            if p != a:
-                self.succ[p].add(a)
-                self.pred[a].add(p)
-        self.succ[a].discard(a)
-        self.pred[a].discard(a)
+        for s in self.succ.pop(b) - {a}:
+            self.pred[s] = (self.pred[s] - {b}) | {a}
+            self.succ[a].add(s)
+        for p in self.pred.pop(b) - {a}:
+            self.succ[p] = (self.succ[p] - {b}) | {a}
+            self.pred[a].add(p)
+        self.succ[a].discard(b)
+        self.pred[a].discard(b)
 
 
 def _try_merge(ctx: FusionContext, part: _Partition, a: int, b: int) -> bool:
@@ -380,7 +368,7 @@ def _horizontal_sweep(ctx: FusionContext, part: _Partition, max_siblings: int = 
     return merged
 
 
-def _greedy_groups(ctx: FusionContext) -> list[set[int]]:
+def _greedy_groups(ctx: FusionContext) -> _Partition:
     nodes = [n for n in ctx.g.topo_order() if ctx.cls[n] != "boundary"]
     part = _Partition.singletons(ctx, nodes)
     _vertical_sweep(ctx, part, nodes, remaps_too=False)
@@ -389,34 +377,24 @@ def _greedy_groups(ctx: FusionContext) -> list[set[int]]:
         merged |= _horizontal_sweep(ctx, part)
         if not merged:
             break
-    return list(part.members.values())
+    return part
 
 
-def _execution_order(ctx: FusionContext, groups: list[set[int]]) -> list[set[int]]:
-    """Groups in a topological order of the group DAG, earliest first node first."""
-    g = ctx.g
-    owner = {n: k for k, members in enumerate(groups) for n in members}
-    preds: list[set[int]] = [set() for _ in groups]
-    for k, members in enumerate(groups):
-        for n in members:
-            preds[k] |= {owner[p] for p in g.operands(n) if p in owner and owner[p] != k}
-    succs: list[set[int]] = [set() for _ in groups]
-    for k, ps in enumerate(preds):
-        for p in ps:
-            succs[p].add(k)
-    waiting = [len(ps) for ps in preds]
-    heap = [(min(ctx.pos[n] for n in groups[k]), k) for k in range(len(groups)) if not waiting[k]]
+def _execution_order(part: _Partition) -> list[set[int]]:
+    """Groups in a topological order of the group DAG (Kahn), earliest first node first."""
+    waiting = {gid: len(preds) for gid, preds in part.pred.items()}
+    heap = [(part.lo[gid], gid) for gid, n in waiting.items() if not n]
     heapq.heapify(heap)
     order: list[set[int]] = []
     while heap:
-        _, k = heapq.heappop(heap)
-        order.append(groups[k])
-        for s in succs[k]:
+        _, gid = heapq.heappop(heap)
+        order.append(part.members[gid])
+        for s in part.succ[gid]:
             waiting[s] -= 1
             if not waiting[s]:
-                heapq.heappush(heap, (min(ctx.pos[n] for n in groups[s]), s))
-    if len(order) != len(groups):
-        raise VerifyError(f"fuse: the groups of graph {g.name} form a cycle (a fusion bug)")
+                heapq.heappush(heap, (part.lo[s], s))
+    if len(order) != len(part.members):
+        raise VerifyError("fuse: the groups form a cycle (a bug in the merge checks)")
     return order
 
 
@@ -432,24 +410,13 @@ def _group_record(ctx: FusionContext, kind: str, members: set[int]) -> dict[str,
 # ---------------------------------------------------------------- recompute-vs-keep
 
 
-def _last_uses(g: Graph, groups: dict[int, dict[str, Any]], order: list[int]) -> dict[int, int]:
-    """Node -> position (in ``order``) of the last group reading it; graph outputs live to
-    ``len(order)``."""
-    last: dict[int, int] = {}
-    for t, gid in enumerate(order):
-        for v in groups[gid]["inputs"]:
-            last[v] = t
-    for o in g.outputs:
-        last[g.operands(o)[0]] = len(order)
-    return last
-
-
 def decide_recompute(g: Graph, groups: dict[int, dict[str, Any]],
                      order: list[int]) -> dict[int, dict[str, Any]]:
     """Elementwise group outputs worth recomputing in their late readers (module docstring);
     node -> {op, bytes_kept, flops_recomputed, readers (gids), keep_until (position)}."""
     where = {gid: t for t, gid in enumerate(order)}
-    last = _last_uses(g, groups, order)
+    last = {v: t for t, gid in enumerate(order) for v in groups[gid]["inputs"]}  # last reader
+    last.update({g.operands(o)[0]: len(order) for o in g.outputs})  # outputs live to the end
     decisions: dict[int, dict[str, Any]] = {}
     for gid in order:
         for v in groups[gid]["outputs"]:
@@ -484,7 +451,7 @@ def fuse(g: Graph) -> Graph:
     start = time.perf_counter()
     out = copy_for_pass(g)
     ctx = FusionContext.of(out)
-    ordered = _execution_order(ctx, _greedy_groups(ctx))
+    ordered = _execution_order(_greedy_groups(ctx))
     groups: dict[int, dict[str, Any]] = {}
     for gid, members in enumerate(ordered):
         kind = classify(ctx, members)
@@ -501,17 +468,20 @@ def fuse(g: Graph) -> Graph:
 
 def check_groups(g: Graph) -> None:
     """Raise VerifyError unless ``g``'s fusion annotation keeps the §2 contract: every
-    non-boundary node in exactly one legal group, groups convex, ``group_order`` topological."""
+    non-boundary node in exactly one legal group and ``group_order`` topological (which makes
+    every group convex: a path out of a group and back would need a later group first)."""
     groups, order = g.meta.get("groups"), g.meta.get("group_order")
     if groups is None or order is None or sorted(order) != sorted(groups):
         raise VerifyError(f"graph {g.name}: meta groups/group_order missing or inconsistent")
     ctx = FusionContext.of(g)
     owner = {n: gid for gid, rec in groups.items() for n in rec["nodes"]}
+    if len(owner) != sum(len(rec["nodes"]) for rec in groups.values()):
+        raise VerifyError(f"graph {g.name}: a node is listed in two groups")
     for n in g.nodes():
-        if (ctx.cls[n] == "boundary") != (n not in owner) or g.nx.nodes[n].get("group") != \
-                owner.get(n):
+        expected = None if ctx.cls[n] == "boundary" else owner.get(n, "none")
+        if g.nx.nodes[n].get("group") != expected:
             raise VerifyError(f"graph {g.name}: node {n} ({g.op(n)}) has group "
-                              f"{g.nx.nodes[n].get('group')}, the groups table says {owner.get(n)}")
+                              f"{g.nx.nodes[n].get('group')}, the groups table says {expected}")
     where = {gid: t for t, gid in enumerate(order)}
     for gid, rec in groups.items():
         members = set(rec["nodes"])

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..dtypes import itemsize
+from ..errors import VerifyError
 from ..graph import Graph
 from ..printer import type_str, value_names
 from .fusion import FusionContext, free_nodes
@@ -91,7 +92,7 @@ class MemoryPlan:
                            ("outputs", "output")):
             chosen = [s for s in self.slots if s.category == cat]
             total = sum(s.nbytes for s in chosen)
-            lines.append(f"  {label:<16}{len(chosen):>5} buffers {_human(total)}")
+            lines.append(f"  {label:<16}{len(chosen):>5} buffers {_human(total):>24}")
         no_reuse = sum(s.size for s in self.arena_slots())
         lines.append(f"  arena {_human(self.arena_bytes)}, peak live {_human(self.peak_bytes)}, "
                      f"without reuse {_human(no_reuse)}")
@@ -109,13 +110,13 @@ class MemoryPlan:
 
 
 def _human(nbytes: int) -> str:
+    """Bytes with thousands separators, plus KiB/MiB/GiB when that reads better."""
     value, unit = float(nbytes), "B"
     for next_unit in ("KiB", "MiB", "GiB"):
         if value < 1024:
             break
         value, unit = value / 1024, next_unit
-    text = f"{nbytes:,} B" if unit == "B" else f"{nbytes:,} B ({value:.1f} {unit})"
-    return f"{text:>24}"
+    return f"{nbytes:,} B" if unit == "B" else f"{nbytes:,} B ({value:.1f} {unit})"
 
 
 # ---------------------------------------------------------------- liveness
@@ -200,20 +201,25 @@ def inplace_problem(ctx: FusionContext, v: int, param: int, writer: dict[int, in
 
 def _plan_writes(g: Graph, writer: dict[int, int], last: dict[int, int],
                  names: dict[int, str]) -> list[dict[str, Any]]:
-    writes = g.meta.get("writes") or {}
+    """One decision per ``meta["writes"]`` entry: mode ``inplace`` (write the param's buffer
+    directly), ``copy`` (arena buffer, copied after the step; ``reason`` says why) or ``fill``
+    (the new value is a constant)."""
+    writes: dict[int, str] = g.meta.get("writes") or {}
+    if not writes:
+        return []
     by_index = {g.attrs(o)["index"]: g.operands(o)[0] for o in g.outputs}
-    ctx = FusionContext.of(g) if writes else None
+    ctx = FusionContext.of(g)
     params = {g.node_name(n): n for n in g.params}
     decided: list[dict[str, Any]] = []
-    taken: set[int] = set()
+    taken: set[int] = set()  # values already written in place somewhere
     for index in sorted(writes):
         name, v = writes[index], by_index[index]
-        param = params[name]
+        reason: str | None = ""
         if g.op(v) in ("const", "full", "input", "param"):
-            mode, reason = ("fill" if g.op(v) in ("const", "full") else "copy"), ""
+            mode = "fill" if g.op(v) in ("const", "full") else "copy"
         else:
             reason = "the value already goes to another buffer in place" if v in taken else \
-                inplace_problem(ctx, v, param, writer, last)  # type: ignore[arg-type]
+                inplace_problem(ctx, v, params[name], writer, last)
             mode = "copy" if reason else "inplace"
             if mode == "inplace":
                 taken.add(v)
@@ -306,8 +312,6 @@ def check_plan(g: Graph) -> None:
     """Raise VerifyError unless ``meta["memory"]`` is consistent: aligned offsets inside the
     arena, no two buffers live at the same time share a byte, peak <= arena, and every group
     output that needs storage has a slot."""
-    from ..errors import VerifyError
-
     plan: MemoryPlan = g.meta["memory"]
     arena = plan.arena_slots()
     for k, a in enumerate(arena):

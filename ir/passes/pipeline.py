@@ -47,7 +47,7 @@ def run_pipeline(g: Graph, passes: Sequence[Pass] = DEFAULT, verify: bool = True
     ``dump_after`` names passes whose output text goes to ``dump``; ``timings``, when given,
     receives ``pass name -> seconds``. A broken invariant raises VerifyError naming the pass.
     """
-    wanted, done = set(dump_after), []
+    wanted, done = set(dump_after), list[str]()
     for p in passes:
         name = getattr(p, "__name__", repr(p))
         start = time.perf_counter()

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import to_numpy
 from ..graph import Graph
-from ..ops import RANDOM, REGISTRY, SOURCE
+from ..ops import ELEMENTWISE, RANDOM, REGISTRY, SOURCE
 
 Rewrite = Callable[[Graph, int], int | None]
 
@@ -88,8 +89,6 @@ def _is_splat_of(g: Graph, n: int, value: float) -> bool:
 
 
 def _constant_array(g: Graph, n: int) -> np.ndarray:
-    from ..dtypes import to_numpy
-
     if g.op(n) == "full":
         a = g.attrs(n)
         return np.full(a["shape"], a["value"], dtype=to_numpy(a["dtype"]))
@@ -108,8 +107,6 @@ def _uniform(value: np.ndarray) -> bool:
 def _emit_constant(g: Graph, n: int, value: np.ndarray) -> int | None:
     """Add a ``full`` (uniform value) or ``const`` node equal to ``value``, typed like ``n``;
     None when the value is too big to bake into the graph."""
-    from ..dtypes import to_numpy
-
     value = np.asarray(value)
     if value.shape != g.shape(n):
         return None
@@ -133,22 +130,22 @@ def fold_constant(g: Graph, n: int) -> int | None:
         return None
     if any(g.op(i) not in ("const", "full") for i in operands):
         return None
-    from ..dtypes import to_numpy
-
     splats = [splat_value(g, i) for i in operands]
     try:
         with np.errstate(all="ignore"):
-            if operands and opdef.kind == "elementwise" and all(s is not None for s in splats):
-                args = [np.asarray(s, dtype=to_numpy(g.dtype(i))) for s, i in zip(splats, operands)]
+            if operands and opdef.kind == ELEMENTWISE and all(s is not None for s in splats):
+                args: list[Any] = [np.asarray(v, dtype=to_numpy(g.dtype(i)))
+                        for v, i in zip(splats, operands, strict=True)]
                 scalar = np.asarray(opdef.reference(*args, **g.attrs(n)))
-                return _emit_constant(g, n, np.broadcast_to(scalar, g.shape(n)))
+                item: Any = scalar.astype(to_numpy(g.dtype(n))).item()  # never the full array
+                return g.add("full", shape=g.shape(n), value=item, dtype=g.dtype(n))
             if numel(g.shape(n)) > FOLD_MAX_ELEMENTS or any(
                     numel(g.shape(i)) > FOLD_MAX_INPUT_ELEMENTS for i in operands):
                 return None
-            value = opdef.reference(*[_constant_array(g, i) for i in operands], **g.attrs(n))
+            folded = opdef.reference(*[_constant_array(g, i) for i in operands], **g.attrs(n))
     except Exception:  # e.g. an out-of-range constant index: leave the error to run time
         return None
-    return _emit_constant(g, n, np.asarray(value))
+    return _emit_constant(g, n, np.asarray(folded))
 
 
 # ---------------------------------------------------------------- algebraic identities
@@ -225,7 +222,7 @@ def slice_everything(g: Graph, n: int) -> int | None:
     (x,) = g.operands(n)
     a = g.attrs(n)
     whole = all(s == 0 and e == d and st == 1 for s, e, st, d in
-                zip(a["starts"], a["stops"], a["steps"], g.shape(x)))
+                zip(a["starts"], a["stops"], a["steps"], g.shape(x), strict=True))
     return x if whole else None
 
 
