@@ -5,6 +5,8 @@ The pipeline, stage by stage (docs/compiler.md §3-4)::
     program = lower_program(fused_graph)      # ir.Graph -> KernelProgram (kernel IR)
     module = generate(program)                # -> GeneratedModule (LLVM IR, optimized)
     # runtime: Executable(module.optimized_ir, module.entry, module.buffer_table)
+    #   (module.entries[entry] for a module built from several programs: the table carries
+    #    the shared GEMM/thread-pool library the module calls into)
 
 Imports ``tenkai.ir`` only; the runtime executes the plain data this package produces.
 """
@@ -13,11 +15,11 @@ from .kernel_ir import Buffer, Kernel, KernelProgram
 from .lower import UNSUPPORTED, lower_program
 
 
-def generate(program, opt_level: int = 3):  # type: ignore[no-untyped-def]
+def generate(program, opt_level: int = 3, parallel: bool = True):  # type: ignore[no-untyped-def]
     """Lazy alias of :func:`tenkai.codegen.llvm_cpu.generate` (imports llvmlite on use)."""
     from .llvm_cpu import generate as _generate
 
-    return _generate(program, opt_level)
+    return _generate(program, opt_level, parallel)
 
 
 __all__ = ["UNSUPPORTED", "Buffer", "Kernel", "KernelProgram", "generate", "lower_program"]

@@ -60,9 +60,10 @@ class IndexAlgebra:
             return ta, ca + sign * cb
         if isinstance(e, Scalar) and e.dtype == I64 and e.op == "mul":
             for k in (0, 1):
-                if isinstance(e.args[k], Const):
+                factor = e.args[k]
+                if isinstance(factor, Const):
                     terms, const = self.linear(e.args[1 - k])
-                    f = int(e.args[k].value)
+                    f = int(factor.value)
                     return {a: c * f for a, c in terms.items()}, const * f
         return {e: 1}, 0
 
@@ -177,7 +178,7 @@ class IndexAlgebra:
 
     def unflatten(self, flat: Expr, shape: Sequence[int]) -> tuple[Expr, ...]:
         """Coordinates of a row-major flat index (the inverse of :meth:`flat`)."""
-        coords = []
+        coords: list[Expr] = []
         for k, (d, s) in enumerate(zip(shape, contiguous_strides(shape), strict=True)):
             if d == 1:
                 coords.append(c64(0))

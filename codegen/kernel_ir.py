@@ -20,8 +20,9 @@ Statements: ``Loop``, ``Store``, ``Let``, ``Acc`` / ``AccUpdate``, ``Gemm``, ``I
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from tenkai.ir.dtypes import SHORT
 
@@ -96,7 +97,7 @@ _INFIX = {"add": "+", "sub": "-", "mul": "*", "idiv": "//", "imod": "%", "lt": "
           "gt": ">", "ge": ">=", "eq": "==", "ne": "!=", "logical_and": "&&",
           "logical_or": "||"}
 
-Expr = Union[Const, Var, Load, Scalar]
+Expr = Const | Var | Load | Scalar
 
 
 def scalar(op: str, args: tuple[Expr, ...] | list[Expr], dtype: str,
@@ -117,7 +118,7 @@ def _freeze(value: Any) -> Any:
 
 @dataclass
 class Loop:
-    """``for var in range(extent): body``; ``parallel`` marks iterations that are independent."""
+    """``for var in range(extent): body``; ``parallel``: its iterations are independent."""
 
     var: str
     extent: int
@@ -142,7 +143,7 @@ class Let:
 
 @dataclass
 class Acc:
-    """Declare (or reset) the accumulator ``name`` to ``init``; read it with ``Var(name, dtype)``."""
+    """Declare (or reset) accumulator ``name`` to ``init``; read it as ``Var(name, dtype)``."""
 
     name: str
     dtype: str
@@ -202,7 +203,7 @@ class Check:
     value: Expr
 
 
-Stmt = Union[Loop, Store, Let, Acc, AccUpdate, Gemm, If, Check]
+Stmt = Loop | Store | Let | Acc | AccUpdate | Gemm | If | Check
 
 # ---------------------------------------------------------------- kernels and programs
 
@@ -286,7 +287,9 @@ class KernelProgram:
         raise KeyError(f"kernel program: no buffer named {name!r}")
 
     def buffer_table(self) -> dict[str, Any]:
-        """Plain data for the runtime (no ir objects): buffers, outputs, writes, errors."""
+        """Plain data for the runtime (no ir objects): buffers, outputs, writes, errors, and each
+        kernel's buffer slots (for per-kernel timing)."""
+        slot = {b.name: k for k, b in enumerate(self.buffers)}
         return {
             "buffers": [{"name": b.name, "shape": tuple(b.shape), "dtype": b.dtype,
                          "role": b.role, "offset": b.offset, "nbytes": b.nbytes,
@@ -296,6 +299,7 @@ class KernelProgram:
             "errors": dict(self.errors),
             "arena_size": self.arena_size,
             "kernels": [k.name for k in self.kernels],
+            "kernel_args": {k.name: [slot[p] for p in k.params] for k in self.kernels},
         }
 
     def as_text(self) -> str:
@@ -352,7 +356,7 @@ def format_stmt(s: Stmt) -> str:
     raise TypeError(f"kernel IR: unknown statement {s!r}")
 
 
-def walk(body: list[Stmt]):
+def walk(body: list[Stmt]) -> Iterator[Stmt]:
     """Every statement of ``body``, nested ones included, in order."""
     for s in body:
         yield s
@@ -375,7 +379,7 @@ def exprs_of(s: Stmt) -> list[Expr]:
     return []
 
 
-def sub_exprs(e: Expr):
+def sub_exprs(e: Expr) -> Iterator[Expr]:
     """``e`` and every expression inside it."""
     yield e
     if isinstance(e, Load):

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 
-from .kernel_ir import (Expr, Gemm, If, Load, Loop, Scalar, Stmt, Store, exprs_of, sub_exprs,
-                        walk)
+from .kernel_ir import (
+    Acc,
+    AccUpdate,
+    Check,
+    Expr,
+    Gemm,
+    If,
+    Let,
+    Load,
+    Loop,
+    Scalar,
+    Stmt,
+    Store,
+    exprs_of,
+    sub_exprs,
+    walk,
+)
 
 
 def loads_of(body: list[Stmt]) -> dict[str, list[Expr]]:
@@ -56,11 +71,13 @@ def rename_buffers(body: list[Stmt], mapping: dict[str, str]) -> list[Stmt]:
         elif isinstance(s, Gemm):
             s = dataclasses.replace(s, a=mapping.get(s.a, s.a), b=mapping.get(s.b, s.b),
                                     c=mapping.get(s.c, s.c))
-        elif hasattr(s, "value") and not isinstance(s, Loop):
-            s = dataclasses.replace(s, value=rename_expr(s.value, mapping))
-            if hasattr(s, "cond"):
-                s = dataclasses.replace(s, cond=rename_expr(s.cond, mapping))
-        elif hasattr(s, "init"):
-            s = dataclasses.replace(s, init=rename_expr(s.init, mapping))
+        elif isinstance(s, Let):
+            s = Let(s.name, rename_expr(s.value, mapping))
+        elif isinstance(s, AccUpdate):
+            s = AccUpdate(s.name, s.op, rename_expr(s.value, mapping))
+        elif isinstance(s, Check):
+            s = Check(rename_expr(s.cond, mapping), s.code, rename_expr(s.value, mapping))
+        elif isinstance(s, Acc):
+            s = Acc(s.name, s.dtype, rename_expr(s.init, mapping))
         out.append(s)
     return out

@@ -7,14 +7,16 @@ with the new pass manager at O3 for the host CPU (its name and feature string, s
 the host has it). Several programs can share one module (``generate([p1, p2])``) when their
 kernel names and entries differ (``lower_program(g, prefix=...)``).
 
-GEMMs call ``tk_gemm_<dtype>``: the tuned one from ``codegen/gemm.py`` when that module exists
-(float32/float64), else the plain loop nest of :mod:`tenkai.codegen.llvm_gemm_ref`.
+GEMMs call ``tk_gemm_<dtype>``: the tuned one from ``codegen/gemm.py`` (float32/float64) and
+parallel loops ``tk_parallel_for`` (codegen/parallel.py), both *declared* only: they live in
+the shared library of :mod:`tenkai.codegen.llvm_library`, compiled once per process and
+carried to the runtime as ``buffer_table["library"]``. Integer GEMMs (or all of them, without
+gemm.py) use the plain loop nest of :mod:`tenkai.codegen.llvm_gemm_ref`, defined in-module.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +26,8 @@ from llvmlite import ir
 
 from .kernel_ir import KernelProgram
 from .llvm_emit import KernelEmitter, emit_step
-from .llvm_gemm_ref import GEMM_SUFFIX, add_reference_gemm, gemm_name
+from .llvm_gemm_ref import add_reference_gemm, gemm_name
+from .llvm_library import declare, library, uses_library
 
 
 @functools.cache
@@ -46,23 +49,20 @@ def host_flags() -> dict[str, Any]:
             "features": features.flatten()}
 
 
-@functools.cache
-def _tuned_gemm() -> Any:
-    try:
-        return importlib.import_module("tenkai.codegen.gemm")
-    except ImportError:
-        return None
-
-
 def gemm_function(module: ir.Module, dtype: str) -> ir.Function:
-    """The ``tk_gemm_<dtype>`` function of ``module``, defining it on first use."""
+    """``tk_gemm_<dtype>`` for ``module``: the shared library's tuned GEMM (declared), or the
+    plain loop nest defined in the module (integers, or no codegen/gemm.py)."""
     name = gemm_name(dtype)
     if name in module.globals:
         return module.globals[name]
-    tuned = _tuned_gemm()
-    if tuned is not None and dtype in ("float32", "float64"):
-        return tuned.add_gemm(module, GEMM_SUFFIX[dtype])
-    return add_reference_gemm(module, dtype)
+    return declare(module, name) or add_reference_gemm(module, dtype)
+
+
+def parallel_for_function(module: ir.Module) -> ir.Function:
+    """``tk_parallel_for`` of the shared library (the pool of codegen/parallel.py), declared."""
+    fn = declare(module, "tk_parallel_for")
+    assert fn is not None, "parallel loops need codegen/parallel.py"
+    return fn
 
 
 @dataclass
@@ -75,6 +75,7 @@ class GeneratedModule:
     entries: dict[str, dict[str, Any]]
     flags: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    library_ir: str | None = None  # the shared GEMM/thread-pool library it calls, if any
 
     @property
     def entry(self) -> str:
@@ -91,7 +92,8 @@ class GeneratedModule:
         return host_target_machine(self.flags["opt_level"]).emit_assembly(mod)
 
 
-def build_module(programs: list[KernelProgram], name: str = "tenkai") -> ir.Module:
+def build_module(programs: list[KernelProgram], name: str = "tenkai",
+                 parallel: bool = True) -> ir.Module:
     """The unoptimized llvmlite module for ``programs``."""
     tm = host_target_machine()
     module = ir.Module(name=name)
@@ -100,7 +102,11 @@ def build_module(programs: list[KernelProgram], name: str = "tenkai") -> ir.Modu
     for program in programs:
         buffers = {b.name: b for b in program.buffers}
         slot = {b.name: k for k, b in enumerate(program.buffers)}
-        fns = [KernelEmitter(module, k, buffers, gemm_function).emit() for k in program.kernels]
+        lib = library()
+        par = parallel_for_function if parallel and lib and "tk_parallel_for" in lib.functions \
+            else None
+        fns = [KernelEmitter(module, k, buffers, gemm_function, par).emit()
+               for k in program.kernels]
         emit_step(module, program.entry, fns,
                   [[slot[p] for p in k.params] for k in program.kernels])
     return module
@@ -120,7 +126,8 @@ def optimize(ir_text: str, opt_level: int = 3) -> llvm.ModuleRef:
     return mod
 
 
-def generate(program: KernelProgram | list[KernelProgram], opt_level: int = 3) -> GeneratedModule:
+def generate(program: KernelProgram | list[KernelProgram], opt_level: int = 3,
+             parallel: bool = True) -> GeneratedModule:
     """Kernel program(s) -> :class:`GeneratedModule` (see the module docstring)."""
     programs = program if isinstance(program, list) else [program]
     entries = [p.entry for p in programs]
@@ -128,11 +135,18 @@ def generate(program: KernelProgram | list[KernelProgram], opt_level: int = 3) -
         raise ValueError(f"llvm_cpu: programs sharing a module need distinct entries, got "
                          f"{entries}; lower them with distinct prefixes")
     t0 = time.perf_counter()
-    text = str(build_module(programs))
+    module = build_module(programs, parallel=parallel)
+    text = str(module)
     t1 = time.perf_counter()
     optimized = str(optimize(text, opt_level))
     t2 = time.perf_counter()
+    lib = library() if uses_library(module) else None
+    lib_text = lib.ir_text if lib is not None else None
     flags = {**host_flags(), "opt_level": opt_level, "pass_manager": "new",
-             "tuned_gemm": _tuned_gemm() is not None}
-    return GeneratedModule(text, optimized, {p.entry: p.buffer_table() for p in programs},
-                           flags, {"build": t1 - t0, "optimize": t2 - t1})
+             "tuned_gemm": lib is not None and "tk_gemm_f32" in lib.functions,
+             "parallel": lib is not None and "tk_parallel_for" in lib.functions}
+    tables = {}
+    for p in programs:
+        tables[p.entry] = {**p.buffer_table(), "library": lib_text}
+    return GeneratedModule(text, optimized, tables, flags,
+                           {"build": t1 - t0, "optimize": t2 - t1}, lib_text)

@@ -10,21 +10,41 @@ after the kernel-IR names, which are named after graph nodes (``%n3_exp``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from llvmlite import ir
 
 from tenkai.ir import dtypes
 
-from .kernel_ir import (STATUS_BUFFER, Acc, AccUpdate, Buffer, Check, Const, Expr, Gemm, If,
-                        Kernel, Let, Load, Loop, Scalar, Stmt, Store, Var)
-from .templates import (DATA_OPERAND, RANDOM_OPS, constant, llvm_type, storage_type,
-                        template_for)
+from .kernel_ir import (
+    STATUS_BUFFER,
+    Acc,
+    AccUpdate,
+    Buffer,
+    Check,
+    Const,
+    Expr,
+    Gemm,
+    If,
+    Kernel,
+    Let,
+    Load,
+    Loop,
+    Scalar,
+    Stmt,
+    Store,
+    Var,
+)
+from .llvm_parallel import outline_parallel
+from .templates import DATA_OPERAND, RANDOM_OPS, constant, llvm_type, storage_type, template_for
+from .templates_math import intrinsic
 
 I64 = ir.IntType(64)
 PTR = ir.PointerType()
 GemmLookup = Callable[[ir.Module, str], ir.Function]
+ParallelLookup = Callable[[ir.Module], ir.Function]
 
 
 def i64(value: int) -> ir.Constant:
@@ -35,25 +55,48 @@ class KernelEmitter:
     """Emits one kernel; ``gemm(module, dtype)`` returns the GEMM function to call."""
 
     def __init__(self, module: ir.Module, kernel: Kernel, buffers: dict[str, Buffer],
-                 gemm: GemmLookup) -> None:
+                 gemm: GemmLookup, parallel_for: ParallelLookup | None = None) -> None:
         self.module, self.kernel, self.buffers, self.gemm = module, kernel, buffers, gemm
         fnty = ir.FunctionType(ir.VoidType(), [PTR] * len(kernel.params))
+        self.parallel_for = parallel_for
+        self.depth = 0
+        self.outlined = 0
         self.fn = ir.Function(module, fnty, name=kernel.name)
-        self.fn.attributes.add("nounwind")
         self.fn.attributes.add("noinline")
+        self._begin(self.fn, kernel.params)
+
+    def _begin(self, fn: ir.Function, params: list[str]) -> None:
+        """Start emitting into ``fn`` whose first arguments are the buffer pointers."""
+        fn.attributes.add("nounwind")
+        self.fn = fn
         self.ptrs: dict[str, ir.Value] = {}
-        for arg, name in zip(self.fn.args, kernel.params, strict=True):
+        for arg, name in zip(fn.args, params, strict=False):  # outlined: + begin, end
             arg.name = name
             arg.add_attribute("noalias")
             self.ptrs[name] = arg
-        self.entry = self.fn.append_basic_block("entry")
-        self.b = ir.IRBuilder(self.fn.append_basic_block("body"))
+        self.entry = fn.append_basic_block("entry")
+        self.b = ir.IRBuilder(fn.append_basic_block("body"))
         self.env: dict[str, tuple[str, Any, str]] = {}
+
+    def _finish(self) -> None:
+        self.b.ret_void()
+        ir.IRBuilder(self.entry).branch(self.fn.blocks[1])
+
+    @contextmanager
+    def function(self, fn: ir.Function, params: list[str]) -> Iterator[None]:
+        """Emit into another function (an outlined loop), then come back."""
+        saved = (self.fn, self.ptrs, self.entry, self.b, self.env, self.depth)
+        self._begin(fn, params)
+        self.depth = 0
+        try:
+            yield
+            self._finish()
+        finally:
+            self.fn, self.ptrs, self.entry, self.b, self.env, self.depth = saved
 
     def emit(self) -> ir.Function:
         self.block(self.kernel.body)
-        self.b.ret_void()
-        ir.IRBuilder(self.entry).branch(self.fn.blocks[1])
+        self._finish()
         return self.fn
 
     # ------------------------------------------------------------ statements
@@ -74,19 +117,31 @@ class KernelEmitter:
             self.env[s.var] = ("val", i64(0), "int64")
             self.block(s.body)
             return
+        if s.parallel and self.depth == 0 and self.parallel_for is not None \
+                and outline_parallel(self, s):
+            return
+        self.range_loop(s.var, i64(0), i64(s.extent), s.body, guard=False)
+
+    def range_loop(self, var: str, start: ir.Value, end: ir.Value, body: list[Stmt],
+                   guard: bool) -> None:
+        """``for var in [start, end): body`` (``guard``: the range may be empty)."""
         pre = self.b.block
-        header = self.fn.append_basic_block(f"{s.var}.loop")
-        self.b.branch(header)
+        header = self.fn.append_basic_block(f"{var}.loop")
+        exit_ = self.fn.append_basic_block(f"{var}.exit")
+        if guard:
+            self.b.cbranch(self.b.icmp_signed("<", start, end), header, exit_)
+        else:
+            self.b.branch(header)
         self.b.position_at_end(header)
-        var = self.b.phi(I64, name=s.var)
-        var.add_incoming(i64(0), pre)
-        self.env[s.var] = ("val", var, "int64")
-        self.block(s.body)
-        nxt = self.b.add(var, i64(1), name=f"{s.var}.next", flags=("nuw", "nsw"))
-        done = self.b.icmp_signed("<", nxt, i64(s.extent))
-        exit_ = self.fn.append_basic_block(f"{s.var}.exit")
-        var.add_incoming(nxt, self.b.block)
-        self.b.cbranch(done, header, exit_)
+        phi = self.b.phi(I64, name=var)
+        phi.add_incoming(start, pre)
+        self.env[var] = ("val", phi, "int64")
+        self.depth += 1
+        self.block(body)
+        self.depth -= 1
+        nxt = self.b.add(phi, i64(1), name=f"{var}.next", flags=("nuw", "nsw"))
+        phi.add_incoming(nxt, self.b.block)
+        self.b.cbranch(self.b.icmp_signed("<", nxt, end), header, exit_)
         self.b.position_at_end(exit_)
 
     def _let(self, s: Let) -> None:
@@ -109,6 +164,9 @@ class KernelEmitter:
             if dtypes.is_float(dt) and s.op in ("add", "mul"):
                 op = self.b.fadd if s.op == "add" else self.b.fmul
                 value = op(current, value, flags=("reassoc",))
+            elif dtypes.is_float(dt) and s.op in ("maximum", "minimum"):
+                # IEEE maximum/minimum propagate NaN like numpy and vectorize as reductions
+                value = intrinsic(self.b, f"llvm.{s.op}", [current, value])
             else:
                 value = template_for(s.op, dt)(self.b, current, value, dtype=dt, out_dtype=dt)
         self.b.store(value, slot)
@@ -127,7 +185,9 @@ class KernelEmitter:
         merge = self.fn.append_basic_block("if.end")
         self.b.cbranch(cond, then, merge)
         self.b.position_at_end(then)
+        self.depth += 1
         self.block(s.body)
+        self.depth -= 1
         self.b.branch(merge)
         self.b.position_at_end(merge)
 
@@ -177,7 +237,7 @@ class KernelEmitter:
                     zip((s.a, s.b, s.c), offsets, strict=True))
         ints = [s.m, s.n, s.k, a, *s.a_strides, bb, *s.b_strides, c, s.c_stride,
                 int(s.accumulate)]
-        args = []
+        args: list[ir.Value] = []
         for value, ty in zip(ints, fn.function_type.args, strict=True):
             args.append(value if not isinstance(value, int) else ir.Constant(ty, value))
         self.b.call(fn, args)
@@ -209,10 +269,7 @@ class KernelEmitter:
 
     def _scalar(self, e: Scalar) -> ir.Value:
         values = [self.expr(a) for a in e.args]
-        if e.op in RANDOM_OPS:
-            dt = e.dtype
-        else:
-            dt = e.args[DATA_OPERAND.get(e.op, 0)].dtype
+        dt = e.dtype if e.op in RANDOM_OPS else e.args[DATA_OPERAND.get(e.op, 0)].dtype
         attrs = {k: v for k, v in e.attrs if k != "dtype"}  # the result dtype is out_dtype
         return template_for(e.op, dt)(self.b, *values, dtype=dt, out_dtype=e.dtype, **attrs)
 
@@ -225,7 +282,7 @@ def emit_step(module: ir.Module, entry: str, kernels: list[ir.Function],
     fn.attributes.add("nounwind")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     for kfn, slots in zip(kernels, params, strict=True):
-        args = []
+        args: list[ir.Value] = []
         for slot in slots:
             at = b.gep(fn.args[0], [i64(slot)], inbounds=True, source_etype=PTR)
             args.append(b.load(at, typ=PTR, name=f"{kfn.args[len(args)].name}.ptr"))

@@ -23,16 +23,27 @@ from tenkai.ir.graph import Graph
 from tenkai.ir.ops import REGISTRY
 from tenkai.ir.printer import value_names
 
-from .kernel_ir import (STATUS_BUFFER, Buffer, Check, Kernel, KernelProgram, Load, Store,
-                        buffers_used, walk)
+from .kernel_ir import (
+    STATUS_BUFFER,
+    Buffer,
+    Check,
+    Kernel,
+    KernelProgram,
+    Load,
+    Store,
+    buffers_used,
+    walk,
+)
 from .kernel_ir_utils import loads_of, rename_buffers, stores_of
+from .kernel_opt import collapse_loops
+from .lower_conv import CONV_STAGES
 from .lower_inline import INLINE
 from .lower_kernel import KernelBuilder
-from .lower_stages import STAGES
+from .lower_stages import CO_STORE_OPS, STAGES
 from .lower_window import WINDOW_STAGES
 
 BOUNDARY = ("input", "param", "output")
-ALL_STAGES = {**STAGES, **WINDOW_STAGES}
+ALL_STAGES = {**STAGES, **WINDOW_STAGES, **CONV_STAGES}
 ARENA_ALIGN = 64
 
 # op -> why it does not lower yet. Every registry op is in exactly one of LOWERED / UNSUPPORTED.
@@ -122,14 +133,17 @@ class ProgramLowering:
                                 "scratch"))
 
     def local_scratch(self, kb: KernelBuilder, n: int) -> str:
-        """Scratch for a value used only inside the kernel being built."""
-        base, k = f"t{n}_{self.g.op(n)}", 0
-        name = base
+        """Scratch for node ``n``'s value, used only inside the kernel being built."""
+        return self.scratch(f"t{n}_{self.g.op(n)}", self.g.shape(n), self.g.dtype(n))
+
+    def scratch(self, base: str, shape: tuple[int, ...], dtype: str) -> str:
+        """A kernel-local scratch buffer (im2col columns, materialized operands)."""
+        name, k = base, 0
         while name in self.buffers:
             k += 1
             name = f"{base}.{k}"
         self._local.add(name)
-        return self._add(Buffer(name, self.g.shape(n), self.g.dtype(n), "scratch"))
+        return self._add(Buffer(name, tuple(shape), dtype, "scratch"))
 
     # ------------------------------------------------------------ groups
     def _groups(self) -> tuple[dict[Any, list[int]], list[Any]]:
@@ -163,9 +177,14 @@ class ProgramLowering:
         for n in nodes:
             op = g.op(n)
             if op in ALL_STAGES:
-                self._flush(kb, pending, owned)
+                siblings = self._siblings(kb, n, pending, owned)
                 buf = self.node_buffer(n) if n in external else self.local_scratch(kb, n)
                 ALL_STAGES[op](kb, n, buf)
+                if kb.co_stores:  # the stage had no loop over their space (a 0-d input)
+                    kb.store_nodes([m for m, _ in kb.co_stores], dict(kb.co_stores))
+                    kb.co_stores = []
+                kb.stored.update(siblings)
+                owned.update(siblings)
                 kb.stored[n] = buf
                 if n in external:
                     owned[n] = buf
@@ -178,6 +197,19 @@ class ProgramLowering:
         kind = _group_kind(g, gid, nodes)
         self._finish_kernel(kb, kind, ops)
 
+    def _siblings(self, kb: KernelBuilder, n: int, pending: list[int],
+                  owned: dict[int, str]) -> dict[int, str]:
+        """Before stage ``n``: pending outputs with the shape of a reduction's input are handed
+        to it (``kb.co_stores``: stored from inside its loop, one pass over the data); the
+        others get their own loop nest now. Returns the handed-over nodes' buffers."""
+        space = self.g.shape(self.g.operands(n)[0]) if self.g.op(n) in CO_STORE_OPS else None
+        siblings = {m: "" for m in pending if self.g.shape(m) == space}
+        self._flush(kb, [m for m in pending if m not in siblings], owned)
+        pending.clear()
+        siblings = {m: self.node_buffer(m) for m in siblings}
+        kb.co_stores = list(siblings.items())
+        return siblings
+
     def _flush(self, kb: KernelBuilder, pending: list[int], owned: dict[int, str]) -> None:
         if not pending:
             return
@@ -189,7 +221,8 @@ class ProgramLowering:
     def _finish_kernel(self, kb: KernelBuilder, kind: str, ops: list[str]) -> None:
         if not kb.root:
             return
-        self.kernels.append(Kernel(kb.name, buffers_used(kb.root), kb.root, kind, ops))
+        body = collapse_loops(kb.root)
+        self.kernels.append(Kernel(kb.name, buffers_used(body), body, kind, ops))
 
     # ------------------------------------------------------------ outputs and writes
     def _outputs(self) -> None:
@@ -221,9 +254,10 @@ class ProgramLowering:
                 self.copies.append((src, param))
 
     def _inplace_ok(self, index: int, src: str, param: str) -> bool:
-        """Can the kernel producing ``src`` store straight into ``param``? Yes when nothing
-        after it reads ``param``, it reads ``param`` only in the loop nest that stores ``src``
-        and only at the element being stored, and ``src`` is used by no other output."""
+        """Can the kernel producing ``src`` store straight into ``param``? Yes when no later
+        kernel reads ``param``, the producing kernel reads it only before its first store of
+        ``src`` (or, inside that same loop nest, only at the element being stored: values are
+        computed before stores), and ``src`` is used by no other output."""
         sb, pb = self.buffers[src], self.buffers.get(param)
         if pb is None or pb.role != "param" or sb.role != "output" or src in self._local:
             return False
@@ -235,14 +269,15 @@ class ProgramLowering:
         kp = writers[0]
         if any(param in k.params for k in self.kernels[kp + 1:]):
             return False
-        tops = [s for s in self.kernels[kp].body if src in stores_of([s])]
-        if len(tops) != 1:
-            return False
-        reads = [s for s in self.kernels[kp].body if param in loads_of([s])]
-        if any(s is not tops[0] for s in reads):
-            return False
-        indices = set(stores_of([tops[0]])[src]) | set(loads_of([tops[0]]).get(param, []))
-        return len(indices) == 1
+        body = self.kernels[kp].body
+        first = next(i for i, s in enumerate(body) if src in stores_of([s]))
+        for i, s in enumerate(body[first:], start=first):
+            reads = loads_of([s]).get(param)
+            if not reads:
+                continue
+            if i > first or len(set(stores_of([s])[src]) | set(reads)) != 1:
+                return False
+        return True
 
     def _rename(self, old: str, new: str) -> None:
         for kern in self.kernels:

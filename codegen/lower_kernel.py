@@ -48,6 +48,7 @@ class KernelBuilder:
         self._memo: list[dict[Any, Expr]] = [{}]
         self._names: set[str] = set()
         self.stored: dict[int, str] = {}  # nodes this kernel has written to a buffer
+        self.co_stores: list[tuple[int, str]] = []  # see lower_stages.co_store
 
     # ------------------------------------------------------------ bodies and names
     def emit(self, stmt: Stmt) -> None:
@@ -84,7 +85,9 @@ class KernelBuilder:
     def loops(self, extents: Sequence[int], parallel: bool = False) -> Iterator[list[Expr]]:
         """Open a loop nest over ``extents``; yields the coordinates (Const 0 for size-1 dims).
 
-        With a zero extent the body is built but dropped: it never runs.
+        ``parallel``: every iteration of every loop of this nest is independent of the others
+        (only the outermost may actually run on several threads). With a zero extent the body
+        is built but dropped: it never runs.
         """
         coords: list[Expr] = []
         depth = 0
@@ -92,15 +95,13 @@ class KernelBuilder:
             self._bodies.append([])
             self._memo.append({})
             depth += 1
-        first = True
         for d in extents:
             if d == 1:
                 coords.append(c64(0))
                 continue
             var = self.fresh("i")
             coords.append(self.idx.declare(var, d))
-            loop = Loop(var, d, [], parallel=parallel and first)
-            first = False
+            loop = Loop(var, d, [], parallel=parallel)
             self.emit(loop)
             self._bodies.append(loop.body)
             self._memo.append({})
@@ -127,9 +128,6 @@ class KernelBuilder:
     def buffer_of(self, n: int) -> str | None:
         """The buffer holding node ``n``'s value, if it is materialized."""
         return self.stored.get(n) or self.lowering.node_buf.get(n)
-
-    def load(self, buf: str, index: Expr, dtype: str) -> Load:
-        return Load(buf, index, dtype)
 
     def value_at(self, n: int, coords: Sequence[Expr]) -> Expr:
         """Node ``n``'s value at ``coords`` (one coordinate per dimension of ``n``)."""
@@ -228,16 +226,16 @@ def _view_rule(op: str, base: View, in_shape: tuple[int, ...], out_shape: tuple[
         return View(base.buf, base.offset, tuple(base.strides[d] for d in attrs["dims"]))
     if op == "expand":
         lead = len(out_shape) - len(in_shape)
-        strides = [0] * lead + [0 if d == 1 and o != 1 else s for d, o, s in
-                                zip(in_shape, out_shape[lead:], base.strides, strict=True)]
-        return View(base.buf, base.offset, tuple(strides))
+        kept = [0 if d == 1 and o != 1 else s
+                for d, o, s in zip(in_shape, out_shape[lead:], base.strides, strict=True)]
+        return View(base.buf, base.offset, (0,) * lead + tuple(kept))
     if op == "slice":
         offset = base.offset + sum(a * s for a, s in zip(attrs["starts"], base.strides,
                                                          strict=True))
-        strides = tuple(s * st for s, st in zip(base.strides, attrs["steps"], strict=True))
-        return View(base.buf, offset, strides)
-    strides = reshape_strides(in_shape, base.strides, out_shape)
-    return None if strides is None else View(base.buf, base.offset, strides)
+        steps = tuple(s * st for s, st in zip(base.strides, attrs["steps"], strict=True))
+        return View(base.buf, offset, steps)
+    new = reshape_strides(in_shape, base.strides, out_shape)
+    return None if new is None else View(base.buf, base.offset, new)
 
 
 def reshape_strides(old: Sequence[int], strides: Sequence[int],

@@ -75,13 +75,26 @@ def _reduce(kb: KernelBuilder, n: int, buf: str) -> None:
     if op in ("max", "min") and any(shape[a] == 0 for a in axes if a < len(shape)):
         raise ShapeError(f"{op}(): Expected reduction dim to have non-zero size (input shape "
                          f"{list(shape)}, axes {axes}); use sum for empty inputs")
-    if op != "var" and len(shape) >= 2 and axes and (len(shape) - 1) not in axes:
+    into_output = op != "var" and kb.g.dtype(n) != "float16"
+    if into_output and len(shape) >= 2 and axes and (len(shape) - 1) not in axes:
         _reduce_into_output(kb, n, buf, x, shape, axes)
         return
     kept_dims = [d for i, d in enumerate(shape) if i not in axes]
     with kb.loops(kept_dims, parallel=True) as kept:
         result = _reduce_value(kb, n, x, shape, axes, kept)
         kb.emit(Store(buf, _out_index(kb, n, kept, axes, len(shape)), result))
+
+
+def co_store(kb: KernelBuilder, coords: list[Expr], shape: tuple[int, ...]) -> None:
+    """Store the group outputs that share the reduction's input space (``kb.co_stores``) from
+    inside its loop, so they are computed and written in the same pass over the data."""
+    pending, kb.co_stores = kb.co_stores, []
+    if not pending:
+        return
+    values = [kb.let(f"n{m}_out", kb.value_at(m, coords)) for m, _ in pending]
+    index = kb.idx.flat(coords, shape)
+    for (_, buf), v in zip(pending, values, strict=True):
+        kb.emit(Store(buf, index, v))
 
 
 def _accumulate(kb: KernelBuilder, x: int, shape: tuple[int, ...], axes: tuple[int, ...],
@@ -92,7 +105,9 @@ def _accumulate(kb: KernelBuilder, x: int, shape: tuple[int, ...], axes: tuple[i
     kb.emit(Acc(acc, dtype, identity({"add": "sum", "mul": "prod", "maximum": "max",
                                       "minimum": "min"}[combine], dtype)))
     with kb.loops([shape[a] for a in axes]) as red:
-        v = _cast(kb.value_at(x, _split_coords(kept, red, len(shape), axes)), dtype)
+        full = _split_coords(kept, red, len(shape), axes)
+        v = _cast(kb.value_at(x, full), dtype)
+        co_store(kb, full, shape)
         if shift is not None:
             d = kb.let("dev", scalar("sub", (v, shift), dtype))
             v = scalar("mul", (d, d), dtype)
@@ -102,18 +117,20 @@ def _accumulate(kb: KernelBuilder, x: int, shape: tuple[int, ...], axes: tuple[i
 
 def _reduce_value(kb: KernelBuilder, n: int, x: int, shape: tuple[int, ...],
                   axes: tuple[int, ...], kept: list[Expr]) -> Expr:
-    g, op, dt = kb.g, kb.g.op(n), kb.g.dtype(n)
+    g, op, out_dt = kb.g, kb.g.op(n), kb.g.dtype(n)
+    # numpy sums float16 in float32 (its pairwise sum for half accumulates in float)
+    dt = "float32" if out_dt == "float16" and op in ("sum", "mean", "var") else out_dt
     count = int(np.prod([shape[a] for a in axes])) if shape else 1
     if op == "var":
         total = _accumulate(kb, x, shape, axes, kept, "sum", dt, "add")
         mean = kb.let("mean", scalar("div", (total, Const(float(count), dt)), dt))
         sq = _accumulate(kb, x, shape, axes, kept, "sq", dt, "add", shift=mean)
         denom = float(max(count - g.attrs(n)["correction"], 0))
-        return scalar("div", (sq, Const(denom, dt)), dt)
-    value = _accumulate(kb, x, shape, axes, kept, op, dt, _COMBINE[op])
+        return _cast(scalar("div", (sq, Const(denom, dt)), dt), out_dt)
+    value: Expr = _accumulate(kb, x, shape, axes, kept, op, dt, _COMBINE[op])
     if op == "mean":
-        return scalar("div", (value, Const(float(count), dt)), dt)
-    return value
+        value = scalar("div", (value, Const(float(count), dt)), dt)
+    return _cast(value, out_dt)
 
 
 def _reduce_into_output(kb: KernelBuilder, n: int, buf: str, x: int, shape: tuple[int, ...],
@@ -127,6 +144,7 @@ def _reduce_into_output(kb: KernelBuilder, n: int, buf: str, x: int, shape: tupl
         kept = [c for i, c in enumerate(coords) if i not in axes]
         index = _out_index(kb, n, kept, axes, len(shape))
         v = _cast(kb.value_at(x, coords), dt)
+        co_store(kb, coords, shape)
         kb.emit(Store(buf, index, scalar(_COMBINE[op], (Load(buf, index, dt), v), dt)))
     if op == "mean":
         count = float(np.prod([shape[a] for a in axes]))
@@ -251,6 +269,9 @@ def _scatter_add(kb: KernelBuilder, n: int, buf: str) -> None:
         v = kb.value_at(src, c)
         kb.emit(Store(buf, index, scalar("add", (Load(buf, index, dt), v), dt)))
 
+
+# reductions whose loops visit every element of their input once (see co_store)
+CO_STORE_OPS = frozenset({"sum", "mean", "max", "min", "prod", "var"})
 
 STAGES: dict[str, Stage] = {
     "sum": _reduce, "mean": _reduce, "max": _reduce, "min": _reduce, "prod": _reduce,

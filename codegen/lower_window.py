@@ -1,10 +1,9 @@
-"""Window ops (ir/ops_nn.py) as direct loop nests: convolution forward and gradients, pooling.
+"""Pooling window ops (ir/ops_nn.py) as direct loop nests (convolutions: lower_conv.py).
 
-Correctness first: every op is a gather over its window with ``If`` guards for padding and
-strides (no loads outside a buffer), except ``max_pool2d_grad`` and
-``adaptive_avg_pool2d_grad``, which scatter into a zeroed output in window order. Operands are
-read through strided views (materialized into kernel scratch when they are not views), since
-windows read each element many times.
+Every op is a gather over its window with ``If`` guards for padding and strides (no load
+outside a buffer), except ``max_pool2d_grad`` and ``adaptive_avg_pool2d_grad``, which scatter
+into a zeroed output in window order. Operands are read through strided views (materialized
+into kernel scratch when they are not views), since windows read each element many times.
 """
 
 from __future__ import annotations
@@ -57,11 +56,11 @@ def _in_range(kb: KernelBuilder, e: Expr, size: int) -> list[Expr]:
 
 def _hits(kb: KernelBuilder, t: Expr, stride: int, size: int) -> tuple[list[Expr], Expr]:
     """Conditions for ``t = o*stride`` with ``0 <= o < size``, and ``o``."""
-    conds = [scalar("ge", (t, c64(0)), "bool")]
+    conds: list[Expr] = [scalar("ge", (t, c64(0)), "bool")]
     if stride == 1:
         return conds + [scalar("lt", (t, c64(size)), "bool")], t
     conds.append(scalar("eq", (scalar("imod", (t, c64(stride)), "int64"), c64(0)), "bool"))
-    o = scalar("idiv", (t, c64(stride)), "int64")
+    o: Expr = scalar("idiv", (t, c64(stride)), "int64")
     return conds + [scalar("lt", (o, c64(size)), "bool")], o
 
 
@@ -71,72 +70,6 @@ def _mac(kb: KernelBuilder, acc: str, dt: str, a: Expr, b: Expr) -> None:
 
 def _zero(dt: str) -> Const:
     return Const(0.0, dt)
-
-
-# ---------------------------------------------------------------- convolution
-
-
-def _conv2d(kb: KernelBuilder, n: int, buf: str) -> None:
-    x, w = kb.g.operands(n)
-    a, dt = kb.g.attrs(n), kb.g.dtype(n)
-    (sh, sw), (ph, pw), (dh, dw), groups = a["stride"], a["padding"], a["dilation"], a["groups"]
-    _, _, H, W = kb.g.shape(x)
-    O, Cg, KH, KW = kb.g.shape(w)
-    out = kb.g.shape(n)
-    X, Wt = _reader(kb, x), _reader(kb, w)
-    with kb.loops(out, parallel=True) as (b, o, oh, ow):
-        acc = kb.fresh("acc")
-        kb.emit(Acc(acc, dt, _zero(dt)))
-        base = kb.idx.mul(kb.idx.idiv(o, O // groups), Cg)
-        with kb.loops([Cg, KH, KW]) as (c, kh, kw):
-            ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kb.idx.mul(kh, dh))
-            iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kb.idx.mul(kw, dw))
-            with kb.guard(_and(kb, _in_range(kb, ih, H) + _in_range(kb, iw, W))):
-                _mac(kb, acc, dt, X((b, kb.idx.add(base, c), ih, iw)), Wt((o, c, kh, kw)))
-        kb.emit(Store(buf, kb.idx.flat((b, o, oh, ow), out), Var(acc, dt)))
-
-
-def _conv2d_grad_input(kb: KernelBuilder, n: int, buf: str) -> None:
-    g, w = kb.g.operands(n)
-    a, dt = kb.g.attrs(n), kb.g.dtype(n)
-    (sh, sw), (ph, pw), (dh, dw), groups = a["stride"], a["padding"], a["dilation"], a["groups"]
-    _, _, OH, OW = kb.g.shape(g)
-    O, Cg, KH, KW = kb.g.shape(w)
-    out = kb.g.shape(n)
-    G, Wt = _reader(kb, g), _reader(kb, w)
-    og = O // groups
-    with kb.loops(out, parallel=True) as (b, c, h, wi):
-        acc = kb.fresh("acc")
-        kb.emit(Acc(acc, dt, _zero(dt)))
-        grp, cl = kb.idx.idiv(c, Cg), kb.idx.imod(c, Cg)
-        with kb.loops([og, KH, KW]) as (ol, kh, kw):
-            o = kb.idx.add(kb.idx.mul(grp, og), ol)
-            ch, oh = _hits(kb, kb.idx.add(h, ph, kb.idx.mul(kh, -dh)), sh, OH)
-            cw, ow = _hits(kb, kb.idx.add(wi, pw, kb.idx.mul(kw, -dw)), sw, OW)
-            with kb.guard(_and(kb, ch + cw)):
-                _mac(kb, acc, dt, G((b, o, oh, ow)), Wt((o, cl, kh, kw)))
-        kb.emit(Store(buf, kb.idx.flat((b, c, h, wi), out), Var(acc, dt)))
-
-
-def _conv2d_grad_weight(kb: KernelBuilder, n: int, buf: str) -> None:
-    x, g = kb.g.operands(n)
-    a, dt = kb.g.attrs(n), kb.g.dtype(n)
-    (sh, sw), (ph, pw), (dh, dw), groups = a["stride"], a["padding"], a["dilation"], a["groups"]
-    N, _, H, W = kb.g.shape(x)
-    _, _, OH, OW = kb.g.shape(g)
-    out = kb.g.shape(n)
-    O, Cg = out[0], out[1]
-    X, G = _reader(kb, x), _reader(kb, g)
-    with kb.loops(out, parallel=True) as (o, c, kh, kw):
-        acc = kb.fresh("acc")
-        kb.emit(Acc(acc, dt, _zero(dt)))
-        channel = kb.idx.add(kb.idx.mul(kb.idx.idiv(o, O // groups), Cg), c)
-        with kb.loops([N, OH, OW]) as (b, oh, ow):
-            ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kb.idx.mul(kh, dh))
-            iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kb.idx.mul(kw, dw))
-            with kb.guard(_and(kb, _in_range(kb, ih, H) + _in_range(kb, iw, W))):
-                _mac(kb, acc, dt, X((b, channel, ih, iw)), G((b, o, oh, ow)))
-        kb.emit(Store(buf, kb.idx.flat((o, c, kh, kw), out), Var(acc, dt)))
 
 
 # ---------------------------------------------------------------- max pooling
@@ -339,8 +272,7 @@ def _adaptive_avg_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
 
 
 WINDOW_STAGES = {
-    "conv2d": _conv2d, "conv2d_grad_input": _conv2d_grad_input,
-    "conv2d_grad_weight": _conv2d_grad_weight, "max_pool2d": _max_pool2d,
+    "max_pool2d": _max_pool2d,
     "max_pool2d_indices": _max_pool2d_indices, "max_pool2d_grad": _max_pool2d_grad,
     "avg_pool2d": _avg_pool2d, "avg_pool2d_grad": _avg_pool2d_grad,
     "adaptive_avg_pool2d": _adaptive_avg_pool2d,

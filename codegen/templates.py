@@ -208,8 +208,11 @@ def convert(b: ir.IRBuilder, x: ir.Value, src: str, dst: str) -> ir.Value:
     if dst == "bool":
         return truthy(b, x, src)
     if _f(src) and _f(dst):
-        wider = _FLOAT_BITS[dst] > _FLOAT_BITS[src]
-        return b.fpext(x, to) if wider else b.fptrunc(x, to)
+        if _FLOAT_BITS[dst] > _FLOAT_BITS[src]:
+            return b.fpext(x, to)
+        if (src, dst) == ("float64", "float16"):
+            return b.fptrunc(tm.to_float_round_odd(b, x), to)
+        return b.fptrunc(x, to)
     if _f(src):  # truncate toward zero; narrow ints wrap like C's (int) conversion
         bits = _INT_BITS[dst]
         if bits >= 32:
@@ -250,8 +253,7 @@ TEMPLATES: dict[str, Template] = {
     "neg": _neg, "abs": _abs, "sign": _sign, "relu": _relu,
     "floor": _rounding("llvm.floor"), "ceil": _rounding("llvm.ceil"),
     "round": _rounding("llvm.roundeven"), "trunc": _rounding("llvm.trunc"),
-    "exp": _float_only("exp", _llvm_unary("llvm.exp")),
-    "log": _float_only("log", _llvm_unary("llvm.log")),
+    "exp": _float_only("exp", tm.exp), "log": _float_only("log", tm.log),
     "sin": _float_only("sin", _llvm_unary("llvm.sin")),
     "cos": _float_only("cos", _llvm_unary("llvm.cos")),
     "sqrt": _float_only("sqrt", _llvm_unary("llvm.sqrt")),

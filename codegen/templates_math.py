@@ -3,7 +3,7 @@ sigmoid, integer pow, and the Philox4x32-10 random ops (bit-identical to ir/ops_
 
 Formulas (all branch-free, so loops that use them still vectorize):
 
-* ``expm1(x) = (u-1) * x / log(u)`` with ``u = exp(x)`` (Kahan), ``x`` where ``u == 1``;
+* ``expm1``: the exp reduction of templates_vecmath, ``2^k expm1(r) + (2^k - 1)``;
 * ``log1p(x) = log(u) * x / (u-1)`` with ``u = 1+x`` (Kahan), ``x`` where ``u == 1``;
 * ``tanh(x) = sign(x) * -e / (e + 2)`` with ``e = expm1(-2|x|)`` (never overflows);
 * ``sigmoid`` exactly as the reference: ``e = exp(-|x|)``, ``1/(1+e)`` or ``e/(1+e)``;
@@ -55,17 +55,54 @@ def rsqrt(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     return b.fdiv(_c(x, 1.0), intrinsic(b, "llvm.sqrt", [x]))
 
 
+def exp(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    """``exp`` that vectorizes for float/double (templates_vecmath), the intrinsic for half."""
+    from .templates_vecmath import vexp
+
+    return vexp(b, x) if isinstance(x.type, (ir.FloatType, ir.DoubleType)) \
+        else intrinsic(b, "llvm.exp", [x])
+
+
+def log(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    """``log`` that vectorizes for float/double (templates_vecmath), the intrinsic for half."""
+    from .templates_vecmath import vlog
+
+    return vlog(b, x) if isinstance(x.type, (ir.FloatType, ir.DoubleType)) \
+        else intrinsic(b, "llvm.log", [x])
+
+
 def _is_inf(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     return b.fcmp_ordered("==", intrinsic(b, "llvm.fabs", [x]), _c(x, math.inf))
+
+
+def to_float_round_odd(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    """double -> float rounded to odd, so a following float -> half rounding is correct.
+
+    (A direct double -> half ``fptrunc`` becomes a call to compiler-rt's ``__truncdfhf2``,
+    which a JIT'd process does not have; float -> half is one F16C instruction.)
+    """
+    f32 = ir.FloatType()
+    t = b.fptrunc(x, f32)
+    back = b.fpext(t, x.type)
+    inexact = b.fcmp_ordered("!=", back, x)
+    away = b.fcmp_ordered(">", intrinsic(b, "llvm.fabs", [back]), intrinsic(b, "llvm.fabs", [x]))
+    bits = b.bitcast(t, I32)
+    bits = b.select(b.and_(inexact, away), b.sub(bits, ir.Constant(I32, 1)), bits)
+    bits = b.select(inexact, b.or_(bits, ir.Constant(I32, 1)), bits)
+    return b.bitcast(bits, f32)
 
 
 # ---------------------------------------------------------------- exp/log family
 
 
 def expm1(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    u = intrinsic(b, "llvm.exp", [x])
+    if isinstance(x.type, (ir.FloatType, ir.DoubleType)):
+        from .templates_vecmath import vexpm1
+
+        return vexpm1(b, x)
+    u = exp(b, x)  # half: Kahan's (u-1) * x / log(u)
     um1 = b.fsub(u, _c(x, 1.0))
-    ratio = b.fdiv(b.fmul(um1, x), intrinsic(b, "llvm.log", [u]))
+    ratio = b.fmul(um1, b.fdiv(x, log(b, u)))
     out = b.select(_is_inf(b, u), u, ratio)
     out = b.select(b.fcmp_ordered("==", um1, _c(x, -1.0)), um1, out)
     return b.select(b.fcmp_ordered("==", u, _c(x, 1.0)), x, out)
@@ -73,9 +110,9 @@ def expm1(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
 
 def log1p(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     u = b.fadd(x, _c(x, 1.0))
-    log_u = intrinsic(b, "llvm.log", [u])
-    ratio = b.fdiv(b.fmul(log_u, x), b.fsub(u, _c(x, 1.0)))
-    out = b.select(_is_inf(b, u), u, ratio)
+    log_u = log(b, u)
+    ratio = b.fmul(log_u, b.fdiv(x, b.fsub(u, _c(x, 1.0))))
+    out = b.select(b.fcmp_ordered("==", u, _c(x, math.inf)), u, ratio)  # log1p(-inf) is NaN
     return b.select(b.fcmp_ordered("==", u, _c(x, 1.0)), x, out)
 
 
@@ -87,7 +124,7 @@ def tanh(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
 
 
 def sigmoid(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    e = intrinsic(b, "llvm.exp", [b.fneg(intrinsic(b, "llvm.fabs", [x]))])
+    e = exp(b, b.fneg(intrinsic(b, "llvm.fabs", [x])))
     one = _c(x, 1.0)
     denom = b.fadd(one, e)
     return b.select(b.fcmp_ordered(">=", x, _c(x, 0.0)), b.fdiv(one, denom), b.fdiv(e, denom))
@@ -129,7 +166,7 @@ def erf(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     a2 = b.fmul(a, a)
     small = b.fmul(xd, clenshaw(b, ERF_A, b.fsub(b.fmul(a2, _c(xd, 2.0)), _c(xd, 1.0))))
     tb = b.fdiv(b.fsub(b.fmul(a, _c(xd, 2.0)), _c(xd, 7.0)), _c(xd, 5.0))
-    erfc = b.fmul(intrinsic(b, "llvm.exp", [b.fneg(a2)]), clenshaw(b, ERF_B, tb))
+    erfc = b.fmul(exp(b, b.fneg(a2)), clenshaw(b, ERF_B, tb))
     large = intrinsic(b, "llvm.copysign", [b.fsub(_c(xd, 1.0), erfc), xd])
     out = b.select(b.fcmp_ordered("<", a, _c(xd, 6.0)), large,
                    intrinsic(b, "llvm.copysign", [_c(xd, 1.0), xd]))
@@ -142,15 +179,41 @@ def erf(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
 
 
 def int_pow(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
-    """``x ** y`` by square-and-multiply over every bit of ``y`` (wrapping, like numpy)."""
-    one = ir.Constant(x.type, 1)
-    result, base = one, x
-    for bit in range(x.type.width):
-        mask = ir.Constant(y.type, 1 << bit)
-        on = b.icmp_unsigned("!=", b.and_(y, mask), ir.Constant(y.type, 0))
-        result = b.select(on, b.mul(result, base), result)
-        base = b.mul(base, base)
-    return result
+    """``x ** y`` (wrapping, like numpy) through a per-width helper ``tk_ipow_iN``."""
+    ty = x.type
+    name = f"tk_ipow_i{ty.width}"
+    module = b.module
+    fn = module.globals.get(name)
+    if fn is None:
+        fn = _define_int_pow(module, name, ty)
+    return b.call(fn, [x, y])
+
+
+def _define_int_pow(module: ir.Module, name: str, ty: ir.IntType) -> ir.Function:
+    """Square-and-multiply while the exponent has bits left (y < 0: numpy raises; not here)."""
+    fn = ir.Function(module, ir.FunctionType(ty, [ty, ty]), name=name)
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    x, y = fn.args
+    entry, loop, done = (fn.append_basic_block(n) for n in ("entry", "loop", "done"))
+    b = ir.IRBuilder(entry)
+    zero, one = ir.Constant(ty, 0), ir.Constant(ty, 1)
+    b.cbranch(b.icmp_signed(">", y, zero), loop, done)
+    b.position_at_end(loop)
+    result, base, exp = (b.phi(ty, name=n) for n in ("result", "base", "exp"))
+    odd = b.icmp_unsigned("!=", b.and_(exp, one), zero)
+    nresult = b.select(odd, b.mul(result, base), result)
+    nbase, nexp = b.mul(base, base), b.lshr(exp, one)
+    for phi, start, nxt in ((result, one, nresult), (base, x, nbase), (exp, y, nexp)):
+        phi.add_incoming(start, entry)
+        phi.add_incoming(nxt, loop)
+    b.cbranch(b.icmp_signed(">", nexp, zero), loop, done)
+    b.position_at_end(done)
+    out = b.phi(ty, name="pow")
+    out.add_incoming(one, entry)
+    out.add_incoming(nresult, loop)
+    b.ret(out)
+    return fn
 
 
 # ---------------------------------------------------------------- Philox4x32-10
@@ -160,8 +223,13 @@ _M0, _M1, _W0, _W1 = 0xD2511F53, 0xCD9E8D57, 0x9E3779B9, 0xBB67AE85
 
 def philox(b: ir.IRBuilder, seed: ir.Value, counter: ir.Value) -> tuple[ir.Value, ir.Value]:
     """The first two uint32 words (as i32) of Philox4x32-10 for (counter, 0, 0) and key seed."""
-    lo = lambda v: b.trunc(v, I32)  # noqa: E731
-    hi = lambda v: b.trunc(b.lshr(v, ir.Constant(I64, 32)), I32)  # noqa: E731
+
+    def lo(v: ir.Value) -> ir.Value:
+        return b.trunc(v, I32)
+
+    def hi(v: ir.Value) -> ir.Value:
+        return b.trunc(b.lshr(v, ir.Constant(I64, 32)), I32)
+
     c0, c1, c2, c3 = lo(counter), hi(counter), ir.Constant(I32, 0), ir.Constant(I32, 0)
     k0, k1 = lo(seed), hi(seed)
     for _ in range(10):

@@ -8,7 +8,9 @@ of ``repeats`` tenkai calls, pauses, then a block of torch calls, and pauses aga
 libraries' idle threads spin for a while after a call (torch's OpenMP pool for much longer than
 tenkai's), so interleaving single calls would make each one compete with the other's spinners.
 The table shows the median over all timings and the best round median; on a shared machine
-the best round is the better estimate of what the code can do. ``--asm`` prints the
+the best round is the better estimate of what the code can do. "other load" is the CPU time
+other processes used during the timed blocks, in CPUs (os.times vs /proc/stat): anything
+well above 0 means the numbers in that row were taken on a busy host. ``--asm`` prints the
 micro-kernel's inner loop so one can check it is FMAs on zmm registers without spills.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import functools
+import os
 import re
 import statistics
 import time
@@ -34,8 +37,8 @@ SHAPES = [(1024, 1024, 1024), (64, 784, 128), (256, 784, 128), (256, 784, 1024),
 I64, PTR = ctypes.c_int64, ctypes.c_void_p
 
 
-def build_gemm(threads: int) -> tuple[Callable[..., None], str]:
-    """JIT tk_gemm_f32; returns (call(a, b, c), assembly)."""
+def build_gemm(threads: int) -> tuple[Callable[..., Callable[[], None]], str]:
+    """JIT tk_gemm_f32; returns (bind(a, b, c) -> zero-argument call, assembly)."""
     module = ir.Module(name="bench_gemm")
     add_gemm(module, "f32")
     jit = compile_module(module)
@@ -43,11 +46,12 @@ def build_gemm(threads: int) -> tuple[Callable[..., None], str]:
     native = jit.ctypes_function("tk_gemm_f32", None, I64, I64, I64, PTR, I64, I64, PTR, I64,
                                  I64, PTR, I64, ctypes.c_int32)
 
-    def call(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
+    def bind(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> Callable[[], None]:
         (m, k), n = a.shape, b.shape[1]
-        native(m, n, k, a.ctypes.data, k, 1, b.ctypes.data, n, 1, c.ctypes.data, n, 0)
+        args = (m, n, k, a.ctypes.data, k, 1, b.ctypes.data, n, 1, c.ctypes.data, n, 0)
+        return functools.partial(native, *args)
 
-    return call, jit.assembly()
+    return bind, jit.assembly()
 
 
 def time_once(fn: Callable[[], object]) -> float:
@@ -71,6 +75,34 @@ def time_block(fn: Callable[[], object], flops: float, repeats: int) -> list[flo
     return [flops / time_once(fn) / 1e9 for _ in range(repeats)]
 
 
+class ForeignLoad:
+    """CPU time other processes used while we ran, in CPUs (0 = the host was ours alone)."""
+
+    def __init__(self) -> None:
+        self.busy_seconds = 0.0
+        self.wall_seconds = 0.0
+
+    @staticmethod
+    def _snapshot() -> tuple[float, float, float]:
+        with open("/proc/stat") as stat:
+            ticks = [int(field) for field in stat.readline().split()[1:]]
+        busy_host = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+        times = os.times()
+        return busy_host, times.user + times.system, time.perf_counter()
+
+    def measure(self, fn: Callable[..., list[float]], *args: object) -> list[float]:
+        host0, own0, wall0 = self._snapshot()
+        result = fn(*args)
+        host1, own1, wall1 = self._snapshot()
+        self.busy_seconds += max((host1 - host0) - (own1 - own0), 0.0)
+        self.wall_seconds += wall1 - wall0
+        return result
+
+    @property
+    def cpus(self) -> float:
+        return self.busy_seconds / max(self.wall_seconds, 1e-9)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
@@ -89,25 +121,26 @@ def main() -> None:
         print(loop)
         print(f"FMAs in the loop: {loop.count('vfmadd')}, stack accesses: {loop.count('rsp')}")
     header = f"{'M x K x N':>18} | {'tenkai GF/s':>11} {'best':>7} | {'torch GF/s':>10} {'best':>7}"
-    print(header + " | ratio (median, best)")
-    print("-" * (len(header) + 22))
+    print(header + " | ratio (median, best) | other load")
+    print("-" * (len(header) + 36))
     rng = np.random.default_rng(0)
     for m, k, n in SHAPES:
         a = rng.standard_normal((m, k), dtype=np.float32)
         b = rng.standard_normal((k, n), dtype=np.float32)
         c = np.empty((m, n), dtype=np.float32)
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-        gemm(a, b, c)
+        run_ours = gemm(a, b, c)
+        run_ours()
         np.testing.assert_allclose(c, (ta @ tb).numpy(), rtol=1e-3, atol=1e-3 * np.sqrt(k))
         flops = 2.0 * m * n * k
         ours: list[list[float]] = []
         theirs: list[list[float]] = []
-        run_ours = functools.partial(gemm, a, b, c)
         run_theirs = functools.partial(torch.matmul, ta, tb)
+        load = ForeignLoad()
         for _ in range(options.rounds):
-            ours.append(time_block(run_ours, flops, options.repeats))
+            ours.append(load.measure(time_block, run_ours, flops, options.repeats))
             time.sleep(options.pause)
-            theirs.append(time_block(run_theirs, flops, options.repeats))
+            theirs.append(load.measure(time_block, run_theirs, flops, options.repeats))
             time.sleep(options.pause)
         median_ours = statistics.median(sum(ours, []))
         median_theirs = statistics.median(sum(theirs, []))
@@ -115,7 +148,8 @@ def main() -> None:
         best_theirs = max(statistics.median(r) for r in theirs)
         print(f"{f'{m} x {k} x {n}':>18} | {median_ours:11.1f} {best_ours:7.1f} | "
               f"{median_theirs:10.1f} {best_theirs:7.1f} | "
-              f"{median_ours / median_theirs:5.2f}, {best_ours / best_theirs:5.2f}")
+              f"{f'{median_ours / median_theirs:.2f}, {best_ours / best_theirs:.2f}':>20} | "
+              f"{load.cpus:4.2f} CPUs")
 
 
 if __name__ == "__main__":

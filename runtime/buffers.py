@@ -80,11 +80,14 @@ def pointer(arr: np.ndarray) -> int:
     return int(arr.__array_interface__["data"][0])
 
 
-def check_array(spec: BufferSpec, arr: Any, what: str) -> np.ndarray:
-    """``arr`` as an array that can be bound to ``spec`` by pointer; raises naming the buffer.
+def check_array(spec: BufferSpec, arr: Any, what: str, written: bool = False
+                ) -> tuple[np.ndarray, bool]:
+    """``(array to bind by pointer, staged)`` for ``arr``; raises naming the buffer.
 
-    Inputs may be converted (a Python scalar, a non-contiguous array: copied); params must
-    already match exactly, since the step writes into them in place.
+    Inputs may be converted (a Python scalar, a non-contiguous array: copied). Params must
+    have the exact dtype and shape; a non-contiguous one is *staged*: bound through a
+    contiguous copy that the caller refreshes before each step (and copies back after it when
+    the step writes the param). A param the step writes must be writable.
     """
     if what == "input" and not isinstance(arr, np.ndarray):
         arr = np.asarray(arr, dtype=spec.dtype)
@@ -98,12 +101,9 @@ def check_array(spec: BufferSpec, arr: Any, what: str) -> np.ndarray:
     if tuple(arr.shape) != spec.shape:
         raise ValueError(f"runtime: {what} {spec.name!r}: expected shape {list(spec.shape)}, "
                          f"got {list(arr.shape)}")
+    if written and not arr.flags.writeable:
+        raise ValueError(f"runtime: param {spec.name!r} is read-only, but the step updates it "
+                         "in place; pass a writable array")
     if not arr.flags.c_contiguous:
-        if what != "input":
-            raise ValueError(f"runtime: {what} {spec.name!r} must be C-contiguous (it is "
-                             "updated in place); pass np.ascontiguousarray(...) once and keep it")
-        arr = np.ascontiguousarray(arr)
-    if what == "param" and not arr.flags.writeable:
-        raise ValueError(f"runtime: param {spec.name!r} is read-only; the step may update it "
-                         "in place")
-    return arr
+        return np.array(arr, order="C"), what == "param"
+    return arr, False

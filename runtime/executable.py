@@ -1,9 +1,11 @@
 """A compiled step on the CPU: one native call to the entry per ``__call__``.
 
 ``Executable(ir_text, entry, buffer_table)`` JIT-compiles the module (shared through the JIT
-cache), allocates persistent buffers (outputs, constants, the status word) and the scratch
-arena, and keeps a pointer table ``void*[n]`` in buffer-table order. Params are bound by
-pointer to the caller's arrays (checked once per array object), inputs are bound every call;
+cache; ``object_code=`` loads a cached object instead), allocates persistent buffers
+(outputs, constants, the status word) and the scratch arena, and keeps a pointer table
+``void*[n]`` in buffer-table order. Params are bound by
+pointer to the caller's arrays (checked once per array object; a non-contiguous one goes
+through a contiguous copy refreshed each call), inputs are bound every call;
 then one ctypes call runs every kernel. Returned outputs are views of persistent buffers
 (overwritten by the next call); state updates land in the param arrays themselves.
 """
@@ -11,6 +13,7 @@ then one ctypes call runs every kernel. Returned outputs are views of persistent
 from __future__ import annotations
 
 import ctypes
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,10 +28,18 @@ _STEP = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 class Executable:
     """See the module docstring. ``stats``: calls, kernels per step, compile info."""
 
-    def __init__(self, ir_text: str, entry: str, buffer_table: Mapping[str, Any],
-                 allocator: CPUAllocator | None = None) -> None:
+    def __init__(self, ir_text: str | None, entry: str, buffer_table: Mapping[str, Any],
+                 allocator: CPUAllocator | None = None, object_code: bytes | None = None
+                 ) -> None:
         self.entry = entry
-        self.module = jit.compile_ir(ir_text)
+        if buffer_table.get("library"):  # shared GEMM/thread pool, compiled once per process
+            jit.load_library(buffer_table["library"])
+        if object_code is not None:  # from an on-disk cache: no code generation at all
+            self.module = jit.load_object(object_code)
+        elif ir_text is not None:
+            self.module = jit.compile_ir(ir_text)
+        else:
+            raise ValueError("runtime: Executable needs LLVM IR text or object code")
         try:
             self._fn = _STEP(self.module.address(entry))
         except KeyError as err:
@@ -41,9 +52,12 @@ class Executable:
         self.writes: dict[int, str] = {int(k): v for k, v in buffer_table["writes"].items()}
         self.errors: dict[int, str] = {int(k): v for k, v in buffer_table["errors"].items()}
         self.kernels: list[str] = list(buffer_table.get("kernels", []))
+        self.kernel_args: dict[str, list[int]] = dict(buffer_table.get("kernel_args", {}))
         self._table = (ctypes.c_void_p * max(len(self.specs), 1))()
         self._arrays: dict[str, np.ndarray] = {}
         self._bound: dict[str, Any] = {}
+        self._written = set(self.writes.values())
+        self._staged: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (caller, copy)
         self._allocate(allocator or CPUAllocator(), int(buffer_table.get("arena_size", 0)))
         self.inputs = [s.name for s in self.specs if s.role == "input"]
         self.params = [s.name for s in self.specs if s.role == "param"]
@@ -80,10 +94,14 @@ class Executable:
                            f"of {self.inputs if role == 'input' else self.params}") from None
         if spec.role != role:
             raise KeyError(f"runtime: {name!r} is a {spec.role} of {self.entry}, not an {role}")
-        checked = check_array(spec, arr, role)
+        checked, staged = check_array(spec, arr, role, name in self._written)
         self._arrays[name] = checked
         self._bound[name] = arr
         self._table[self.slot[name]] = pointer(checked)
+        if staged:
+            self._staged[name] = (arr, checked)
+        else:
+            self._staged.pop(name, None)
 
     def bind_params(self, params: Mapping[str, np.ndarray]) -> None:
         """Bind (or rebind) parameter arrays by pointer; they are updated in place."""
@@ -111,14 +129,19 @@ class Executable:
         self._bind_all(inputs, params)
         if self._status is not None:
             self._status[:] = 0
+        for user, copy in self._staged.values():  # non-contiguous params: refresh the copy
+            np.copyto(copy, user)
         self._fn(ctypes.addressof(self._table))
         self.stats["calls"] += 1
+        for name in self._written & set(self._staged):
+            user, copy = self._staged[name]
+            np.copyto(user, copy)
         if self._status is not None and self._status[0]:
             self._raise_status()
         outs = []
         for k, name in enumerate(self.output_names):
-            target = self.writes.get(k, name)
-            outs.append(self._arrays[target])
+            target = self.writes.get(k)
+            outs.append(self._arrays[name] if target is None else self._bound[target])
         return outs
 
     def __call__(self, inputs: Mapping[str, Any], params: Mapping[str, Any] | None = None
@@ -134,7 +157,30 @@ class Executable:
         params = {k: v for k, v in feeds.items() if k not in inputs}
         return self.run(inputs, params)
 
+    def profile(self, inputs: Mapping[str, Any], params: Mapping[str, Any] | None = None,
+                repeats: int = 3) -> list[tuple[str, float]]:
+        """Seconds per kernel (best of ``repeats``), each called on its own in step order.
+
+        Runs the whole step first (so every buffer holds this step's values), then times the
+        kernels one by one; kernels that update state in place are timed on updated state.
+        """
+        self.run(inputs, params)
+        out = []
+        for name in self.kernels:
+            slots = self.kernel_args.get(name, [])
+            fn = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * len(slots))(
+                self.module.address(name))
+            args = [self._table[s] for s in slots]
+            best = float("inf")
+            for _ in range(repeats):
+                start = time.perf_counter()
+                fn(*args)
+                best = min(best, time.perf_counter() - start)
+            out.append((name, best))
+        return out
+
     def _raise_status(self) -> None:
+        assert self._status is not None
         code, value = int(self._status[0]), int(self._status[1])
         message = self.errors.get(code, f"unknown run-time error code {code}")
         raise IndexError(f"{message.format(value=value)} (in compiled step {self.entry})")

@@ -19,6 +19,7 @@ import llvmlite.binding as llvm
 
 _LOCK = threading.Lock()
 _MODULES: dict[str, CompiledModule] = {}
+_LIBRARIES: set[str] = set()
 STATS = {"compiles": 0, "cache_hits": 0, "compile_seconds": 0.0}
 
 
@@ -72,9 +73,23 @@ def _key(data: str | bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def _check_resolvable(mod: llvm.ModuleRef, key: str) -> None:
+    """Fail clearly on an external function nothing defines (MCJIT would leave its calls, and
+    silently others', pointing at address 0)."""
+    missing = [f.name for f in mod.functions if f.is_declaration
+               and not f.name.startswith("llvm.") and not llvm.address_of_symbol(f.name)]
+    if missing:
+        hint = (" (the shared GEMM/thread-pool library: pass the buffer table from "
+                "GeneratedModule.entries, whose 'library' entry loads it)"
+                if any(m.startswith("tk_") for m in missing) else "")
+        raise KeyError(f"runtime: module {key[:12]} calls undefined function(s) "
+                       f"{sorted(missing)}{hint}")
+
+
 def compile_ir(ir_text: str) -> CompiledModule:
     """JIT-compile LLVM IR text (already optimized) for this host; cached by content."""
     key = _key(ir_text)
+    initialize()  # libc symbols first: the resolvability check below looks them up
     with _LOCK:
         cached = _MODULES.get(key)
         if cached is not None:
@@ -86,6 +101,7 @@ def compile_ir(ir_text: str) -> CompiledModule:
             mod.verify()
         except RuntimeError as err:
             raise RuntimeError(f"runtime: invalid LLVM IR for module {key[:12]}: {err}") from None
+        _check_resolvable(mod, key)
         engine = llvm.create_mcjit_compiler(mod, target_machine())
         engine.finalize_object()
         compiled = CompiledModule(engine, key, mod)
@@ -93,6 +109,31 @@ def compile_ir(ir_text: str) -> CompiledModule:
         STATS["compiles"] += 1
         STATS["compile_seconds"] += time.perf_counter() - start
         return compiled
+
+
+@atexit.register
+def shutdown_pools() -> None:
+    """Join the worker threads of every module that has a thread pool (before its code is
+    freed at exit, so no worker is left spinning inside unmapped memory)."""
+    for compiled in list(_MODULES.values()):
+        addr = compiled.engine.get_function_address("tk_parallel_shutdown")
+        if addr:
+            ctypes.CFUNCTYPE(None)(addr)()
+
+
+def load_library(ir_text: str) -> CompiledModule:
+    """Compile a library module once and publish its external functions process-wide, so
+    modules that only declare them (``tk_gemm_f32``, ``tk_parallel_for``) link against it."""
+    key = _key(ir_text)
+    if key in _LIBRARIES:
+        return _MODULES[key]
+    compiled = compile_ir(ir_text)
+    mod = compiled._owner
+    for fn in mod.functions:
+        if not fn.is_declaration and fn.linkage == llvm.Linkage.external:
+            llvm.add_symbol(fn.name, compiled.engine.get_function_address(fn.name))
+    _LIBRARIES.add(key)
+    return compiled
 
 
 def emit_object(ir_text: str) -> bytes:

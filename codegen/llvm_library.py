@@ -1,0 +1,77 @@
+"""The shared runtime library: the tuned GEMMs (codegen/gemm.py) and the thread pool
+(codegen/parallel.py), built and optimized once per process.
+
+Program modules only *declare* ``tk_gemm_f32``/``tk_gemm_f64``/``tk_parallel_for``; the runtime
+JIT-compiles the library once (``GeneratedModule.library_ir``, also in every buffer table as
+``"library"``) and registers its symbols, so every program shares one GEMM and one pool: no
+per-program recompilation of the GEMM (the bulk of a small program's compile time) and no
+thread pool per compiled step.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from llvmlite import ir
+
+GEMM_DTYPES = ("f32", "f64")
+
+
+@dataclass(frozen=True)
+class Library:
+    """Optimized LLVM IR of the library and the type of each public function."""
+
+    ir_text: str
+    functions: dict[str, ir.FunctionType]
+
+
+def _optional(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+@functools.cache
+def library() -> Library | None:
+    """The library for this host, or None when neither gemm.py nor parallel.py exists."""
+    gemm = _optional("tenkai.codegen.gemm")
+    parallel = _optional("tenkai.codegen.parallel")
+    if gemm is None and parallel is None:
+        return None
+    from .llvm_cpu import host_target_machine, optimize
+
+    tm = host_target_machine()
+    module = ir.Module(name="tenkai_runtime")
+    module.triple = tm.triple
+    module.data_layout = str(tm.target_data)
+    public: dict[str, ir.Function] = {}
+    if parallel is not None:
+        public.update(parallel.add_parallel_runtime(module))
+    if gemm is not None:
+        for dt in GEMM_DTYPES:
+            public[f"tk_gemm_{dt}"] = gemm.add_gemm(module, dt)
+    text = str(optimize(str(module)))
+    return Library(text, {name: fn.function_type for name, fn in public.items()})
+
+
+def declare(module: ir.Module, name: str) -> ir.Function | None:
+    """A declaration of library function ``name`` in ``module`` (None if the library lacks it)."""
+    lib = library()
+    if lib is None or name not in lib.functions:
+        return None
+    existing = module.globals.get(name)
+    if existing is not None:
+        return existing
+    return ir.Function(module, lib.functions[name], name=name)
+
+
+def uses_library(module: ir.Module) -> bool:
+    """Does ``module`` call into the library?"""
+    lib = library()
+    return lib is not None and any(
+        name in module.globals and module.globals[name].is_declaration
+        for name in lib.functions)

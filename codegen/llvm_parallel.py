@@ -1,0 +1,103 @@
+"""Outlining of parallel loops onto ``tk_parallel_for`` (codegen/parallel.py).
+
+A top-level ``Loop(parallel=True)`` of kernel ``K`` becomes::
+
+    void K.par<k>(ptr noalias %buf..., i64 %begin, i64 %end)   ; the loop over [begin, end)
+    void K.par<k>.task(ptr %ctx, i64 %begin, i64 %end)          ; loads the pointers, calls it
+    ; in K: ctx = [ptr x n] of K's buffers; tk_parallel_for(K.par<k>.task, ctx, extent, grain)
+
+The range function keeps ``noalias`` on its buffers, so its inner loops vectorize as in the
+serial kernel. ``grain`` gives every chunk at least :data:`PARALLEL_MIN_WORK` innermost
+iterations; a loop smaller than two grains stays a plain serial loop (no pool round trip), as
+does a loop whose body reads values defined outside it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llvmlite import ir
+
+from .kernel_ir import Acc, Gemm, If, Let, Loop, Stmt, Var, exprs_of, sub_exprs, walk
+
+if TYPE_CHECKING:
+    from .llvm_emit import KernelEmitter
+
+I64, PTR = ir.IntType(64), ir.PointerType()
+BODY_TYPE = ir.FunctionType(ir.VoidType(), [PTR, I64, I64])
+PARALLEL_MIN_WORK = 1 << 16  # innermost iterations per chunk: below this, threads cost more
+
+
+def work(body: list[Stmt]) -> int:
+    """Rough count of innermost operations one execution of ``body`` performs."""
+    total = 0
+    for s in body:
+        if isinstance(s, Loop):
+            total += max(s.extent, 0) * max(work(s.body), 1)
+        elif isinstance(s, If):
+            total += max(work(s.body), 1)
+        elif isinstance(s, Gemm):
+            batch = 1
+            for extent, *_ in s.batch:
+                batch *= extent
+            total += s.m * s.n * s.k * batch
+        else:
+            total += 1
+    return total
+
+
+def self_contained(loop: Loop) -> bool:
+    """Does the loop body read only variables it defines (and its own loop variable)?"""
+    defined = {loop.var}
+    used: set[str] = set()
+    for s in walk(loop.body):
+        if isinstance(s, Loop):
+            defined.add(s.var)
+        elif isinstance(s, (Let, Acc)):
+            defined.add(s.name)
+        for e in exprs_of(s):
+            used |= {x.name for x in sub_exprs(e) if isinstance(x, Var)}
+    return used <= defined
+
+
+def outline_parallel(em: KernelEmitter, loop: Loop) -> bool:
+    """Emit ``loop`` through ``tk_parallel_for``; False (nothing emitted) if it cannot be."""
+    grain = max(1, -(-PARALLEL_MIN_WORK // max(work(loop.body), 1)))
+    if grain >= loop.extent or not self_contained(loop):
+        return False  # one chunk: the plain serial loop is best
+    params = list(em.kernel.params)
+    name = f"{em.kernel.name}.par{em.outlined}"
+    em.outlined += 1
+    range_fn = ir.Function(em.module, ir.FunctionType(ir.VoidType(), [PTR] * len(params)
+                                                      + [I64, I64]), name=name)
+    range_fn.linkage = "internal"
+    with em.function(range_fn, params):
+        begin, end = range_fn.args[-2], range_fn.args[-1]
+        begin.name, end.name = "begin", "end"
+        em.range_loop(loop.var, begin, end, loop.body, guard=True)
+    args = [em.ptrs[p] for p in params]
+    task = _task_function(em.module, name, range_fn, len(params))
+    ctx = ir.IRBuilder(em.entry).alloca(PTR, size=max(len(params), 1), name="ctx")
+    for k, arg in enumerate(args):
+        em.b.store(arg, em.b.gep(ctx, [ir.Constant(I64, k)], inbounds=True, source_etype=PTR))
+    assert em.parallel_for is not None
+    parallel_for = em.parallel_for(em.module)
+    em.b.call(parallel_for, [task, ctx, ir.Constant(I64, loop.extent), ir.Constant(I64, grain)])
+    return True
+
+
+def _task_function(module: ir.Module, name: str, range_fn: ir.Function,
+                   n_params: int) -> ir.Function:
+    """``void name.task(ptr ctx, i64 begin, i64 end)``: unpack ctx and call ``range_fn``."""
+    task = ir.Function(module, BODY_TYPE, name=f"{name}.task")
+    task.linkage = "internal"
+    task.attributes.add("nounwind")
+    ctx, begin, end = task.args
+    b = ir.IRBuilder(task.append_basic_block("entry"))
+    ptrs = []
+    for k in range(n_params):
+        slot = b.gep(ctx, [ir.Constant(I64, k)], inbounds=True, source_etype=PTR)
+        ptrs.append(b.load(slot, typ=PTR))
+    b.call(range_fn, [*ptrs, begin, end])
+    b.ret_void()
+    return task

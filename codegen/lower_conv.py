@@ -1,0 +1,147 @@
+"""Convolutions as im2col + GEMM (the tuned ``tk_gemm_*``), per group and image.
+
+With ``K = C/G * KH * KW`` rows per group, ``P = OH * OW`` pixels per image and the column
+matrix ``cols[(c, kh, kw), (n, oh, ow)]`` (zero where the window reads padding):
+
+* ``conv2d``:             ``y[n, g] (Og x P) = w[g] (Og x K) @ cols[g, n] (K x P)``
+* ``conv2d_grad_weight``: ``dw[g] (Og x K) += gy[n, g] (Og x P) @ cols[g, n]^T (P x K)``,
+  summed over images (the output is zeroed first);
+* ``conv2d_grad_input``:  ``dcols[g, n] (K x P) = w[g]^T (K x Og) @ gy[n, g] (Og x P)``, then
+  col2im adds every column entry back onto the input pixel it came from (parallel over
+  images and channels, whose planes are disjoint).
+
+Operands are read through strided views; one that cannot be seen as the matrix a GEMM needs
+is first copied into kernel scratch. ``cols``/``dcols`` live in kernel scratch (the arena).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .index_expr import contiguous_strides
+from .kernel_ir import Const, Expr, Gemm, Load, Store, scalar
+from .lower_kernel import View, reshape_strides
+from .lower_window import _and, _in_range
+
+if TYPE_CHECKING:
+    from .lower_kernel import KernelBuilder
+
+
+class _Geometry:
+    """Shapes and attributes of one convolution node."""
+
+    def __init__(self, kb: KernelBuilder, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
+                 y_shape: tuple[int, ...], n: int) -> None:
+        a = kb.g.attrs(n)
+        self.N, self.C, self.H, self.W = x_shape
+        self.O, self.Cg, self.KH, self.KW = w_shape
+        self.OH, self.OW = y_shape[2], y_shape[3]
+        self.G = a["groups"]
+        self.Og = self.O // self.G
+        self.K = self.Cg * self.KH * self.KW
+        self.P = self.OH * self.OW
+        self.NP = self.N * self.P
+        self.stride, self.pad, self.dil = a["stride"], a["padding"], a["dilation"]
+        self.dtype = kb.g.dtype(n)
+
+
+def _matrix(kb: KernelBuilder, n: int, shape: tuple[int, ...]) -> View:
+    """``n`` viewed with the given (merged) shape, copied to scratch when it cannot be."""
+    view = kb.operand_view(n)
+    strides = reshape_strides(kb.g.shape(n), view.strides, shape)
+    if strides is not None:
+        return View(view.buf, view.offset, strides)
+    buf = kb.lowering.local_scratch(kb, n)
+    kb.store_nodes([n], {n: buf})
+    return View(buf, 0, contiguous_strides(shape))
+
+
+def _im2col(kb: KernelBuilder, x: int, geo: _Geometry) -> str:
+    """Fill a ``(C*KH*KW, N*OH*OW)`` scratch matrix with the (zero padded) input windows."""
+    xv = kb.operand_view(x)
+    cols = kb.lowering.scratch(f"t{x}_cols", (geo.C * geo.KH * geo.KW, geo.NP), geo.dtype)
+    shape = (geo.C, geo.KH, geo.KW, geo.N, geo.OH, geo.OW)
+    with kb.loops(shape, parallel=True) as (c, kh, kw, b, oh, ow):
+        ih, iw = _window_pos(kb, geo, oh, ow, kh, kw)
+        inside = _and(kb, _in_range(kb, ih, geo.H) + _in_range(kb, iw, geo.W))
+        at = (b, c, kb.idx.clamp(ih, 0, geo.H - 1), kb.idx.clamp(iw, 0, geo.W - 1))
+        value: Expr = Load(xv.buf, kb.idx.dot(at, xv.strides, xv.offset), geo.dtype)
+        if not isinstance(inside, Const):
+            value = scalar("where", (inside, value, Const(0.0, geo.dtype)), geo.dtype)
+        kb.emit(Store(cols, kb.idx.flat((c, kh, kw, b, oh, ow), shape), value))
+    return cols
+
+
+def _window_pos(kb: KernelBuilder, geo: _Geometry, oh: Expr, ow: Expr, kh: Expr,
+                kw: Expr) -> tuple[Expr, Expr]:
+    (sh, sw), (ph, pw), (dh, dw) = geo.stride, geo.pad, geo.dil
+    ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kb.idx.mul(kh, dh))
+    iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kb.idx.mul(kw, dw))
+    return ih, iw
+
+
+def _batch(*dims: tuple[int, int, int, int]) -> tuple[tuple[int, int, int, int], ...]:
+    return tuple(d for d in dims if d[0] > 1)
+
+
+def _conv2d(kb: KernelBuilder, n: int, buf: str) -> None:
+    x, w = kb.g.operands(n)
+    geo = _Geometry(kb, kb.g.shape(x), kb.g.shape(w), kb.g.shape(n), n)
+    wv = _matrix(kb, w, (geo.O, geo.K))
+    cols = _im2col(kb, x, geo)
+    so, sk = wv.strides
+    kb.emit(Gemm(wv.buf, cols, buf, geo.Og, geo.P, geo.K, (so, sk), (geo.NP, 1), geo.P,
+                 _batch((geo.G, geo.Og * so, geo.K * geo.NP, geo.Og * geo.P),
+                        (geo.N, 0, geo.P, geo.O * geo.P)),
+                 False, geo.dtype, wv.offset, 0, 0))
+
+
+def _conv2d_grad_weight(kb: KernelBuilder, n: int, buf: str) -> None:
+    x, gy = kb.g.operands(n)
+    geo = _Geometry(kb, kb.g.shape(x), kb.g.shape(n), kb.g.shape(gy), n)
+    gv = _matrix(kb, gy, (geo.N, geo.O, geo.P))
+    cols = _im2col(kb, x, geo)
+    out = kb.g.shape(n)
+    with kb.loops(out, parallel=True) as coords:
+        kb.emit(Store(buf, kb.idx.flat(coords, out), Const(0.0, geo.dtype)))
+    sn, so, sp = gv.strides
+    kb.emit(Gemm(gv.buf, cols, buf, geo.Og, geo.K, geo.P, (so, sp), (1, geo.NP), geo.K,
+                 _batch((geo.G, geo.Og * so, geo.K * geo.NP, geo.Og * geo.K),
+                        (geo.N, sn, geo.P, 0)),
+                 True, geo.dtype, gv.offset, 0, 0))
+
+
+def _conv2d_grad_input(kb: KernelBuilder, n: int, buf: str) -> None:
+    gy, w = kb.g.operands(n)
+    geo = _Geometry(kb, kb.g.shape(n), kb.g.shape(w), kb.g.shape(gy), n)
+    wv = _matrix(kb, w, (geo.O, geo.K))
+    gv = _matrix(kb, gy, (geo.N, geo.O, geo.P))
+    dcols = kb.lowering.scratch(f"t{n}_dcols", (geo.C * geo.KH * geo.KW, geo.NP), geo.dtype)
+    so, sk = wv.strides
+    sn, sgo, sp = gv.strides
+    kb.emit(Gemm(wv.buf, gv.buf, dcols, geo.K, geo.P, geo.Og, (sk, so), (sgo, sp), geo.NP,
+                 _batch((geo.G, geo.Og * so, geo.Og * sgo, geo.K * geo.NP),
+                        (geo.N, 0, sn, geo.P)),
+                 False, geo.dtype, wv.offset, gv.offset, 0))
+    _col2im(kb, dcols, buf, geo)
+
+
+def _col2im(kb: KernelBuilder, dcols: str, buf: str, geo: _Geometry) -> None:
+    """``x[n, c, ih, iw] += dcols[(c, kh, kw), (n, oh, ow)]`` over every in-bounds window cell."""
+    shape = (geo.N, geo.C, geo.H, geo.W)
+    with kb.loops(shape, parallel=True) as coords:
+        kb.emit(Store(buf, kb.idx.flat(coords, shape), Const(0.0, geo.dtype)))
+    # parallel over (image, channel) only: their output planes are disjoint
+    with kb.loops([geo.N, geo.C], parallel=True) as (b, c), \
+            kb.loops([geo.KH, geo.KW, geo.OH, geo.OW]) as (kh, kw, oh, ow):
+        ih, iw = _window_pos(kb, geo, oh, ow, kh, kw)
+        src = kb.idx.flat((c, kh, kw, b, oh, ow), (geo.C, geo.KH, geo.KW, geo.N, geo.OH, geo.OW))
+        with kb.guard(_and(kb, _in_range(kb, ih, geo.H) + _in_range(kb, iw, geo.W))):
+            index = kb.let("at", kb.idx.flat((b, c, ih, iw), shape))
+            total = scalar("add", (Load(buf, index, geo.dtype), Load(dcols, src, geo.dtype)),
+                           geo.dtype)
+            kb.emit(Store(buf, index, total))
+
+
+CONV_STAGES = {"conv2d": _conv2d, "conv2d_grad_input": _conv2d_grad_input,
+               "conv2d_grad_weight": _conv2d_grad_weight}
