@@ -60,14 +60,20 @@ def scalar_values(names: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
-def fingerprint() -> tuple:
-    """Which optimizer state exists: a trace that changes this created state (first step)."""
-    sig = []
+def fingerprint() -> dict[int, tuple]:
+    """Which optimizer state exists, per optimizer: a trace that changes it created state."""
+    sig: dict[int, tuple] = {}
     for opt in _optimizers():
-        for group in opt.param_groups:
-            for p in group["params"]:
-                sig.append((id(p), tuple(sorted(opt.state.get(p, {}).keys()))))
-    return tuple(sig)
+        sig[opt._tenkai_serial] = tuple(
+            (id(p), tuple(sorted(opt.state.get(p, {}).keys())))
+            for group in opt.param_groups for p in group["params"])
+    return sig
+
+
+def state_created(before: dict[int, tuple], after: dict[int, tuple]) -> bool:
+    """True when an optimizer alive before and after gained or lost state entries (optimizers
+    collected or created meanwhile do not count)."""
+    return any(before[k] != after[k] for k in before.keys() & after.keys())
 
 
 @dataclass

@@ -31,7 +31,7 @@ from tenkai.ir.errors import TenkaiError
 
 from . import _trace
 from ._autograd import GRAD_MODE
-from ._state import StateNames, fingerprint, name_state
+from ._state import StateNames, fingerprint, name_state, state_created
 from ._tensor import Tensor
 
 MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
@@ -160,7 +160,7 @@ class CompiledFunction:
         if sites:
             self._untraceable(sites)
             return result
-        if fingerprint() != before:
+        if state_created(before, fingerprint()):
             self.stats["discarded_traces"] += 1  # state was created: trace the steady state
             return result
         step = _build_step(self, tracer, names, result, sig, grad_mode)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._autograd import GRAD_MODE
-from ._state import fingerprint, name_state
+from ._state import fingerprint, name_state, state_created
 
 from .compile import (CompiledStep, UntraceableError, _replay, _run_traced, _signature,
                       finish_trace)
@@ -31,7 +31,7 @@ def trace(fn: Any, *example_args: Any) -> TracedGraph:
     if sites:
         report = "\n".join(f"  {k + 1}. {s}" for k, s in enumerate(sites))
         raise UntraceableError(f"tenkai.trace: {fn.__name__} cannot be traced:\n{report}")
-    if fingerprint() != before:
+    if state_created(before, fingerprint()):
         raise RuntimeError("tenkai.trace: the traced call created optimizer state (a first "
                            "optimizer step); run the step once before tracing it, so the "
                            "trace records the steady state")
