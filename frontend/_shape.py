@@ -11,6 +11,7 @@ import numpy as np
 from tenkai.ir.errors import ShapeError
 from tenkai.ir.ops import fmt_shape, norm_axis
 
+from . import _trace
 from ._ops import apply, as_tensor_arg, cast, mul, promote
 from ._tensor import Tensor
 
@@ -217,11 +218,21 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     if input.is_contiguous():
         return input
-    out = apply("cast", (input,), name="CloneBackward0", dtype=input._ir_dtype)
-    out._data = np.ascontiguousarray(out._data)  # the cast keeps the input's strides
-    if out._node is not None:
-        out._node.value = out._data
-    return out
+    return densify(apply("cast", (input,), name="CloneBackward0", dtype=input._ir_dtype))
+
+
+def densify(t: Tensor) -> Tensor:
+    """Give a freshly computed tensor a C-ordered buffer (the cast keeps its input's strides);
+    its recorded node and its trace binding follow the new buffer."""
+    if t._data.flags.c_contiguous:
+        return t
+    old = t._data
+    t._data = np.ascontiguousarray(old)
+    if t._node is not None:
+        t._node.value = t._data
+    if _trace.ACTIVE is not None:
+        _trace.ACTIVE.bind(t, _trace.ACTIVE.node_of[id(old)])
+    return t
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

@@ -146,6 +146,14 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> None:
         g = Tensor._make(np.array(g, dtype=owner._data.dtype, copy=True))
     elif not create_graph:
         g = g.detach()
+    if owner._grad is None and not g._data.flags.c_contiguous \
+            and owner._data.flags.c_contiguous:
+        # PyTorch's gradient layout contract: .grad is laid out like the parameter (so
+        # optimizer state cloned from it is dense too)
+        from ._ops import apply
+        from ._shape import densify
+
+        g = densify(apply("cast", (g,), name="CopyBackwards", dtype=g._ir_dtype))
     if owner._grad is None:
         if g.requires_grad:  # PyTorch's AccumulateGrad stores a copy of a recorded gradient
             from ._ops import apply
