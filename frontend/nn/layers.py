@@ -24,6 +24,26 @@ def _empty(*shape: int, dtype: Any = None) -> Tensor:
     return _creation.empty(*shape, dtype=dtype)
 
 
+def _weight_and_bias(layer: Module, shape: tuple[int, ...], bias: bool, dtype: Any) -> None:
+    """Register ``weight`` (``shape``) and ``bias`` (``shape[0]`` or None), then initialize."""
+    layer.weight = Parameter(_empty(*shape, dtype=dtype))
+    if bias:
+        layer.bias = Parameter(_empty(shape[0], dtype=dtype))
+    else:
+        layer.register_parameter("bias", None)
+    layer.reset_parameters()
+
+
+def _default_init(layer: Module) -> None:
+    """PyTorch's Linear/Conv init: kaiming_uniform_(a=sqrt(5)), bias ~ U(+-1/sqrt(fan_in))."""
+    init.kaiming_uniform_(layer.weight, a=math.sqrt(5))
+    if layer.bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(layer.weight)
+        if fan_in:
+            bound = 1 / math.sqrt(fan_in)
+            init.uniform_(layer.bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input (``nn.Identity()``)."""
 
@@ -41,19 +61,10 @@ class Linear(Module):
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(_empty(out_features, in_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(_empty(out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _weight_and_bias(self, (out_features, in_features), bias, dtype)
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_features
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        _default_init(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
@@ -84,21 +95,11 @@ class _ConvNd(Module):
         self.kernel_size, self.stride = _pair(kernel_size, n), _pair(stride, n)
         self.padding = padding if isinstance(padding, str) else _pair(padding, n)
         self.dilation, self.padding_mode = _pair(dilation, n), padding_mode
-        self.weight = Parameter(_empty(out_channels, in_channels // groups, *self.kernel_size,
-                                       dtype=dtype))
-        if bias:
-            self.bias = Parameter(_empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _weight_and_bias(self, (out_channels, in_channels // groups, *self.kernel_size), bias,
+                         dtype)
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        _default_init(self)
 
     def extra_repr(self) -> str:
         n = self.dims
