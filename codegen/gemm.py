@@ -7,8 +7,9 @@ ABI (strides in elements, C row-major with row stride ``ldc``)::
     C[m, n] (+)= sum_k A[m*rsA + k*csA] * B[k*rsB + n*csB]
 
 Transposed operands are just other strides: packing reads any strides, so nothing is copied
-beforehand. ``accumulate != 0`` adds to C, otherwise C is overwritten (and never read, so it
-may hold garbage). Batched matmul is the caller's loop.
+beforehand. ``accumulate != 0`` adds to C, otherwise C is overwritten and its old values are
+ignored (garbage or NaN is fine). C must not overlap A or B. Batched matmul is the caller's
+loop (calling tk_gemm from inside a tk_parallel_for body is safe, see below).
 
 Blocking scheme (the five loops around the micro-kernel, BLIS order)::
 
@@ -148,7 +149,7 @@ def _ceil_div(builder: ir.IRBuilder, a: ir.Value, b: ir.Value, name: str) -> ir.
     return builder.sdiv(builder.add(a, builder.sub(b, I64(1))), b, name=name)
 
 
-def opaque(pointer: ir.NamedValue) -> ir.NamedValue:
+def _opaque(pointer: ir.NamedValue) -> ir.NamedValue:
     """Retype an alloca or global as an opaque ``ptr``.
 
     With llvmlite's default typed-pointer mode, allocas and globals carry ``T*`` types and
@@ -315,7 +316,7 @@ def _emit_store_edge_tile(
     """Spill the register tile to a stack tile and copy its ``rows x cols`` corner to C."""
     element = cfg.element_type
     with builder.goto_entry_block():
-        tile = opaque(builder.alloca(ir.ArrayType(element, cfg.mr * cfg.nr), name="edge_tile"))
+        tile = _opaque(builder.alloca(ir.ArrayType(element, cfg.mr * cfg.nr), name="edge_tile"))
     for i in range(cfg.mr):
         for v in range(cfg.nr_vectors):
             slot = _element_ptr(builder, tile, I64(i * cfg.nr + v * cfg.vector_width), element)
@@ -676,7 +677,7 @@ def _module_state(module: ir.Module, name: str, ty: ir.Type) -> ir.GlobalVariabl
     variable.linkage = "internal"
     variable.initializer = ir.Constant(ty, None)
     variable.align = 64
-    return opaque(variable)
+    return _opaque(variable)
 
 
 def _emit_zero_rows(builder: ir.IRBuilder, cfg: GemmConfig, c: ir.Value, rows: ir.Value,
@@ -731,8 +732,8 @@ def _define_entry(module: ir.Module, cfg: GemmConfig, name: str, partition: ir.F
             _emit_zero_rows(builder, cfg, a["C"], a["M"], a["N"], a["ldc"])
         builder.ret_void()
 
-    args = opaque(builder.alloca(ARGS_TYPE, name="args"))
-    private_slot = opaque(builder.alloca(ir.ArrayType(PTR, 1), name="private_slot"))
+    args = _opaque(builder.alloca(ARGS_TYPE, name="args"))
+    private_slot = _opaque(builder.alloca(ir.ArrayType(PTR, 1), name="private_slot"))
     builder.store(ir.Constant(PTR, None), private_slot)
     claim = builder.cmpxchg(busy, I32(0), I32(1), "acquire", "monotonic", name="claim")
     owns_slots = builder.extract_value(claim, 1, name="owns_slots")

@@ -51,17 +51,30 @@ UNSUPPORTED: dict[str, str] = {}
 LOWERED = frozenset(INLINE) | frozenset(ALL_STAGES) | frozenset(BOUNDARY)
 
 
-def lower_program(g: Graph, prefix: str = "") -> KernelProgram:
+def lower_program(g: Graph, prefix: str = "", reuse_arena: bool = True,
+                  info: dict[str, Any] | None = None) -> KernelProgram:
     """Lower ``g`` to kernel IR; ``prefix`` is prepended to every kernel name and the entry
-    (so several programs can share one LLVM module)."""
-    return ProgramLowering(g, prefix).run()
+    (so several programs can share one LLVM module).
+
+    ``reuse_arena=False`` gives every scratch buffer its own arena slot, so after a step each
+    group output still holds its value (for checking kernels one by one). ``info``, when
+    given, receives ``"group_outputs"`` (buffer name -> the graph node whose value it holds
+    after the step) and ``"kernel_nodes"`` (kernel name -> the graph nodes it computes).
+    """
+    lowering = ProgramLowering(g, prefix, reuse_arena)
+    program = lowering.run()
+    if info is not None:
+        info["group_outputs"] = lowering.group_outputs()
+        info["kernel_nodes"] = dict(lowering.kernel_nodes)
+    return program
 
 
 class ProgramLowering:
     """State of one lowering: buffers, node -> buffer map, kernels, error codes."""
 
-    def __init__(self, g: Graph, prefix: str = "") -> None:
-        self.g, self.prefix = g, prefix
+    def __init__(self, g: Graph, prefix: str = "", reuse_arena: bool = True) -> None:
+        self.g, self.prefix, self.reuse_arena = g, prefix, reuse_arena
+        self.kernel_nodes: dict[str, list[int]] = {}
         self.buffers: dict[str, Buffer] = {}
         self.node_buf: dict[int, str] = {}
         self.inline_sources: set[int] = set()
@@ -195,6 +208,8 @@ class ProgramLowering:
         self._flush(kb, pending, owned)
         self.node_buf.update(owned)
         kind = _group_kind(g, gid, nodes)
+        if kb.root:
+            self.kernel_nodes[kb.name] = list(nodes)
         self._finish_kernel(kb, kind, ops)
 
     def _siblings(self, kb: KernelBuilder, n: int, pending: list[int],
@@ -279,7 +294,14 @@ class ProgramLowering:
                 return False
         return True
 
+    def group_outputs(self) -> dict[str, int]:
+        """Buffer name -> the non-boundary node whose value it holds after the step."""
+        return {buf: n for n, buf in self.node_buf.items()
+                if buf in self.buffers and self.g.op(n) not in BOUNDARY
+                and self.buffers[buf].role in ("scratch", "output", "param")}
+
     def _rename(self, old: str, new: str) -> None:
+        self.node_buf.update({n: new for n, buf in self.node_buf.items() if buf == old})
         for kern in self.kernels:
             if old in kern.params:
                 kern.body = rename_buffers(kern.body, {old: new})
@@ -299,7 +321,8 @@ class ProgramLowering:
 
     # ------------------------------------------------------------ arena
     def _plan_arena(self) -> int:
-        """First-fit offsets for scratch buffers by kernel-level liveness."""
+        """First-fit offsets for scratch buffers by kernel-level liveness (without reuse:
+        every buffer is live for the whole step, so none shares bytes with another)."""
         live: dict[str, list[int]] = {}
         for k, kern in enumerate(self.kernels):
             for name in kern.params:
@@ -308,7 +331,7 @@ class ProgramLowering:
         placed: list[tuple[int, int, int, int]] = []  # (start, end, offset, size)
         size = 0
         for name in sorted(live, key=lambda b: (live[b][0], b)):
-            start, end = live[name]
+            start, end = live[name] if self.reuse_arena else (0, len(self.kernels))
             nbytes = _align(max(self.buffers[name].nbytes, 1))
             offset = 0
             for s, e, off, sz in sorted(placed, key=lambda p: p[2]):

@@ -24,9 +24,11 @@ Protocol (one caller thread at a time; a nested or concurrent call runs inline i
   joined), then bumps the generation (seq_cst). If any worker announced that it sleeps, the
   caller wakes them with ``futex(FUTEX_WAKE_PRIVATE)``.
 * A worker spins on the generation with ``pause`` for ``SPIN_ITERATIONS`` rounds (about
-  0.17 ms on Zen 5), then increments ``sleepers``, re-checks the generation and blocks in
-  ``futex(FUTEX_WAIT_PRIVATE)``. The seq_cst increment/load pairs on both sides (Dekker) make a
-  lost wake-up impossible, and an idle pool burns no CPU.
+  0.7 ms on Zen 5: long enough to stay awake across the gaps between a training step's
+  kernels, as waking a sleeping vCPU took 20-100+ us on the benchmark VM), then increments
+  ``sleepers``, re-checks the generation and blocks in ``futex(FUTEX_WAIT_PRIVATE)``. The
+  seq_cst increment/load pairs on both sides (Dekker) make a lost wake-up impossible, and an
+  idle pool burns no CPU.
 * A woken worker *joins* the task by a compare-and-swap that increments the joined count of an
   open ``task_state``; only then does it read the task slots and take chunks, and when it runs
   out of chunks it increments ``finished``.

@@ -4,9 +4,9 @@
 
 Shapes are M x K x N (C[M,N] = A[M,K] @ B[K,N]): a square 1024^3 product and the matmuls of an
 MLP training step (batch 64/256, 784 inputs, 128/1024 hidden units). Each round times a block
-of ``repeats`` tenkai calls, pauses, then a block of torch calls, and pauses again: both
-libraries' idle threads spin for a while after a call (torch's OpenMP pool for much longer than
-tenkai's), so interleaving single calls would make each one compete with the other's spinners.
+of back-to-back tenkai calls (warm-up, then >= ``repeats`` calls and >= 0.1 s), pauses, then a
+block of torch calls, and pauses again: both libraries' idle threads spin for a while after a
+call, so interleaving single calls would make each one compete with the other's spinners.
 The table shows the median over all timings and the best round median; on a shared machine
 the best round is the better estimate of what the code can do. "other load" is the CPU time
 other processes used during the timed blocks, in CPUs (os.times vs /proc/stat): anything
@@ -69,10 +69,22 @@ def micro_kernel_loop(assembly: str) -> str:
     return hottest.split(f"\t{label}", 1)[0].rsplit("\n", 1)[0] + f"\n\t(back edge to {label})"
 
 
+WARMUP_SECONDS = 0.02
+MIN_BLOCK_SECONDS = 0.1
+
+
 def time_block(fn: Callable[[], object], flops: float, repeats: int) -> list[float]:
-    """GFLOP/s of ``repeats`` back-to-back calls (after one warm-up call)."""
-    fn()
-    return [flops / time_once(fn) / 1e9 for _ in range(repeats)]
+    """GFLOP/s of back-to-back calls: after WARMUP_SECONDS of warm-up calls (threads of both
+    libraries go to sleep during the pauses and an idle vCPU wakes slowly), at least
+    ``repeats`` calls and at least MIN_BLOCK_SECONDS."""
+    start = time.perf_counter()
+    warmup_calls = 0
+    while warmup_calls < 2 or time.perf_counter() - start < WARMUP_SECONDS:
+        fn()
+        warmup_calls += 1
+    per_call = (time.perf_counter() - start) / warmup_calls
+    count = max(repeats, int(MIN_BLOCK_SECONDS / per_call))
+    return [flops / time_once(fn) / 1e9 for _ in range(count)]
 
 
 class ForeignLoad:

@@ -1,44 +1,236 @@
-"""The native CPU backend of ``tenkai.compile``: passes, kernel lowering, LLVM codegen and
-the runtime executable, glued together for one traced graph."""
+"""The native CPU backend of ``tenkai.compile``: passes, kernel lowering, LLVM codegen and the
+runtime executable, glued together for one traced graph.
+
+:func:`compile_cpu` is the whole path::
+
+    settings = Settings.from_env()                       # tenkai.config, read once per compile
+    hit?  key_components(graph) -> memory / disk cache   # frontend/_step_cache.py
+    miss: run_pipeline -> lower_program -> generate -> object code -> Executable (and store it)
+    -> NativeStep: run(feeds) -> outputs, plus stats, timings, kernel summaries
+
+Debugging aids hang off the same path: ``TENKAI_DEBUG`` / ``TENKAI_PRINT_AFTER`` /
+``TENKAI_DUMP_DIR`` (frontend/_compile_debug.py) and ``TENKAI_VALIDATE``
+(frontend/_validate.py); the ones that need every stage's output bypass the cache.
+"""
 
 from __future__ import annotations
 
+import os
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from tenkai.runtime.cache import CacheEntry, DiskCache
 
-def build_cpu(fused: Any, program: Any) -> tuple[Any, Any]:
-    """Generate and JIT a lowered program; returns ``(run(feeds) -> outputs, module)``."""
+from . import _step_cache, config
+from ._compile_debug import (
+    PASS_STAGES,
+    StageLog,
+    backward_text,
+    kernel_summaries,
+    report_compile,
+    say,
+    timing_line,
+)
+from ._validate import ValidationError, Validator
+
+OPT_LEVEL = 3
+
+__all__ = ["NativeStep", "Settings", "ValidationError", "build_cpu", "compile_cpu"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The environment's say in one compile (see tenkai.config)."""
+
+    debug: int
+    print_stages: frozenset[str]
+    dump_dir: str | None
+    validate: bool
+    cache: bool
+    cache_dir: str
+    profile_calls: int
+    verify: bool
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(config.debug_level(), frozenset(config.print_after()), config.dump_dir(),
+                   config.validate_enabled(), config.cache_enabled(), config.cache_dir(),
+                   config.profile_calls(), config.verify_enabled())
+
+    @property
+    def cacheable(self) -> bool:
+        """Whether the cache may serve this compile (not when every stage is wanted)."""
+        return self.cache and not (self.validate or self.print_stages or self.dump_dir)
+
+
+class NativeStep:
+    """A compiled step as the frontend calls it: ``step(feeds) -> list of outputs``.
+
+    ``executable``: the runtime Executable; ``module``: the GeneratedModule (None when loaded
+    from the cache); ``timings``: seconds per compile stage; ``stats``: cache counters
+    (``disk_cache_hits``, ``disk_cache_misses``, ``memory_cache_hits``) and ``calls``;
+    ``kernels``: one summary per kernel; ``last_profile``: ``(kernel, seconds)`` pairs.
+    """
+
+    def __init__(self, executable: Any, name: str, kernels: list[dict[str, Any]],
+                 timings: dict[str, float], stats: dict[str, int] | None = None,
+                 module: Any = None, validator: Validator | None = None,
+                 profile_calls: int = 0) -> None:
+        self.executable, self.name, self.kernels = executable, name, kernels
+        self.timings, self.module, self.validator = timings, module, validator
+        self.stats = {"disk_cache_hits": 0, "disk_cache_misses": 0, "memory_cache_hits": 0,
+                      **(stats or {}), "calls": 0}
+        self.profile_calls = profile_calls
+        self.last_profile: list[tuple[str, float]] = []
+
+    def __call__(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        self.stats["calls"] += 1
+        if self.validator is None:
+            outs = self.executable.run_feeds(feeds)
+        else:
+            outs = self._run_validated(feeds)
+        if self.stats["calls"] <= self.profile_calls:
+            self.profile()
+        return outs
+
+    def _run_validated(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        assert self.validator is not None
+        snapshot = {k: np.array(v, copy=True) for k, v in feeds.items()}
+        outs = self.executable.run_feeds(feeds)
+        try:
+            self.validator.check(self.executable, snapshot)
+        except ValidationError:
+            for name in self.executable.writes.values():  # undo the in-place state updates
+                np.copyto(feeds[name], snapshot[name])
+            raise
+        return outs
+
+    def profile(self) -> list[tuple[str, float]]:
+        """Time every kernel once on the buffers of the step just run and print a line per
+        kernel; the step's outputs and state updates are kept (restored afterwards)."""
+        exe = self.executable
+        keep = {name: np.array(exe.buffer(name), copy=True)
+                for name in {*exe.output_names, *exe.writes.values()}}
+        times = exe.kernel_times(1)
+        for name, value in keep.items():
+            np.copyto(exe.buffer(name), value)
+        self.last_profile = times
+        summary = {k["name"]: k for k in self.kernels}
+        for name, seconds in times:
+            k = summary.get(name, {"name": name, "ops": [], "outputs": [], "flops": 0,
+                                   "bytes": 0})
+            say(timing_line(k, seconds))
+        say(f"time {self.name} total {sum(t for _, t in times) * 1e6:.1f} us "
+            f"({len(times)} kernels, call {self.stats['calls']})")
+        return times
+
+
+def build_cpu(fused: Any, program: Any) -> tuple[NativeStep, Any]:
+    """Generate and JIT a lowered program (the staged API); returns ``(step, module)``."""
     from tenkai.codegen import generate
     from tenkai.runtime.executable import Executable
 
-    module = generate(program)
+    module = generate(program, opt_level=OPT_LEVEL)
     exe = Executable(module.optimized_ir, module.entry, module.buffer_table)
-
-    def run(feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        return exe.run_feeds(feeds)
-
-    run.executable = exe  # type: ignore[attr-defined]
-    run.module = module  # type: ignore[attr-defined]
-    return run, module
+    return NativeStep(exe, fused.name, [], dict(module.timings), module=module), module
 
 
-def compile_cpu(graph: Any) -> Any:
-    """Compile a traced graph for the host CPU; returns ``run(feeds) -> list of arrays``."""
-    from tenkai.codegen import lower_program
+def compile_cpu(graph: Any) -> NativeStep:
+    """Compile a traced graph for the host CPU (see the module docstring)."""
+    settings = Settings.from_env()
+    flags = {"opt_level": OPT_LEVEL, "parallel": True, "arena_reuse": not settings.validate}
+    cache = DiskCache(settings.cache_dir) if settings.cacheable else None
+    components = _step_cache.key_components(graph, flags) if cache is not None else {}
+    stats: dict[str, int] = {}
+    if cache is not None:
+        step = _from_cache(graph.name, cache, components, settings)
+        if step is not None:
+            return step
+        stats["disk_cache_misses"] = 1
+    return _compile(graph, settings, flags, cache, components, stats)
+
+
+def _from_cache(name: str, cache: DiskCache, components: dict[str, str],
+                settings: Settings) -> NativeStep | None:
+    """The step from the memory or disk cache, or None (a bad entry is dropped, warning)."""
+    start = time.perf_counter()
+    entry, where = _step_cache.lookup(cache, components)
+    if entry is None:
+        return None
+    lookup_s = time.perf_counter() - start
+    try:
+        exe, load_s = _step_cache.load_executable(cache, entry)
+    except LookupError as err:
+        _step_cache.forget(cache, entry, str(err))
+        return None
+    timings = {"cache_lookup": lookup_s, "load": load_s}
+    kernels = list(entry.meta.get("kernels", []))
+    if settings.debug >= 1:
+        report_compile(name, timings, kernels, f"{where} cache hit {entry.key[:12]}")
+    return NativeStep(exe, name, kernels, timings, {f"{where}_cache_hits": 1},
+                      profile_calls=settings.profile_calls)
+
+
+def _stage_log(graph: Any, settings: Settings) -> StageLog:
+    dump = settings.dump_dir
+    if dump is not None:
+        dump = os.path.join(dump, f"{graph.name}-{_step_cache.graph_hash(graph)[:12]}")
+    log = StageLog(graph.name, set(settings.print_stages), dump)
+    log.add("traced", graph.dump)
+    log.add("backward", lambda: backward_text(graph))
+    return log
+
+
+def _compile(graph: Any, settings: Settings, flags: dict[str, Any], cache: DiskCache | None,
+             components: dict[str, str], stats: dict[str, int]) -> NativeStep:
+    """Every stage, from the traced graph to a loaded executable (stored when caching)."""
+    from tenkai.codegen import generate, lower_program
     from tenkai.ir.passes.pipeline import run_pipeline
 
+    log = _stage_log(graph, settings)
     timings: dict[str, float] = {}
+    fused = run_pipeline(graph, verify=settings.verify,
+                         dump_after=[s for s in PASS_STAGES if log.wants(s)],
+                         dump=log.pass_dump, timings=timings)
     start = time.perf_counter()
-    fused = run_pipeline(graph, timings=timings)
-    timings["passes"] = time.perf_counter() - start
-    start = time.perf_counter()
-    program = lower_program(fused)
+    info: dict[str, Any] = {}
+    program = lower_program(fused, reuse_arena=flags["arena_reuse"], info=info)
     timings["lower"] = time.perf_counter() - start
+    log.add("lower", program.as_text)
+    module = generate(program, opt_level=flags["opt_level"], parallel=flags["parallel"])
+    timings.update({f"llvm_{k}": v for k, v in module.timings.items()})
+    module.buffer_table["group_outputs"] = dict(info["group_outputs"])
+    log.add("llvm", module.ir_text)
+    log.add("llvm_opt", module.optimized_ir)
+    log.add("asm", module.asm)
+    kernels = kernel_summaries(fused, program, info)
     start = time.perf_counter()
-    run, module = build_cpu(fused, program)
-    timings["codegen+jit"] = time.perf_counter() - start
-    run.timings = timings  # type: ignore[attr-defined]
-    return run
+    exe = _load(module, cache, components, kernels)
+    timings["jit"] = time.perf_counter() - start
+    if settings.debug >= 1:
+        report_compile(graph.name, timings, kernels)
+    validator = Validator(fused, program, info) if settings.validate else None
+    return NativeStep(exe, graph.name, kernels, timings, stats, module, validator,
+                      settings.profile_calls)
+
+
+def _load(module: Any, cache: DiskCache | None, components: dict[str, str],
+          kernels: list[dict[str, Any]]) -> Any:
+    """The Executable of a generated module: JIT'd from IR without a cache; with one, through
+    object code (one code generation, and the bytes stored are the code that runs)."""
+    from tenkai.runtime import jit
+    from tenkai.runtime.executable import Executable
+
+    if cache is None:
+        return Executable(module.optimized_ir, module.entry, module.buffer_table)
+    library = _step_cache.ensure_library(cache, module.library_ir)
+    obj = jit.emit_object(module.optimized_ir)
+    exe = Executable(None, module.entry, {**module.buffer_table, "library": None},
+                     object_code=obj)
+    entry: CacheEntry = _step_cache.make_entry(components, module, obj, kernels, library)
+    _step_cache.store(cache, entry)
+    _step_cache.remember(entry)
+    return exe

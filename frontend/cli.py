@@ -1,4 +1,5 @@
-"""The ``tenkai`` command line: ``tenkai bench`` runs the training-step benchmarks."""
+"""The ``tenkai`` command line: ``tenkai bench`` runs the training-step benchmarks;
+``tenkai cache info|explain|clear`` inspects the compiled-step cache."""
 
 from __future__ import annotations
 
@@ -24,6 +25,23 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cache(args: argparse.Namespace) -> int:
+    from tenkai.runtime.cache import DiskCache
+
+    from .config import cache_dir
+
+    cache = DiskCache(args.dir or cache_dir())
+    if args.action == "info":
+        info = cache.info()
+        print(f"dir: {info['dir']}\nentries: {info['entries']} (+{info['libraries']} "
+              f"library)\nsize: {info['bytes'] / 1e6:.2f} MB ({info['bytes']} bytes)")
+    elif args.action == "explain":
+        print(cache.explain())
+    else:
+        print(f"removed {cache.clear()} cached files from {cache.directory}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tenkai", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -38,6 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", default="tenkai", choices=["tenkai", "interp"],
                    help="backend of the compiled mode")
     p.set_defaults(func=_bench)
+    c = sub.add_parser("cache", help="the compiled-step cache: info, explain the last miss, "
+                       "clear")
+    c.add_argument("action", choices=["info", "explain", "clear"],
+                   help="info: dir, entries, size; explain: why the last lookup hit or "
+                   "missed; clear: delete every entry")
+    c.add_argument("--dir", help="cache directory (default: TENKAI_CACHE_DIR or "
+                   "~/.cache/tenkai)")
+    c.set_defaults(func=_cache)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -123,7 +123,8 @@ class CompiledFunction:
         self.steps: list[CompiledStep] = []
         self.eager_only = backend == "eager"
         self.stats = {"traces": 0, "retraces": 0, "replays": 0, "eager_calls": 0,
-                      "discarded_traces": 0}
+                      "discarded_traces": 0, "disk_cache_hits": 0, "disk_cache_misses": 0,
+                      "memory_cache_hits": 0}
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -243,6 +244,9 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
     start = time.perf_counter()
     step.program = _compile_graph(step.graph, cf.backend)
     step.compile_seconds["compile"] = time.perf_counter() - start
+    for name, count in getattr(step.program, "stats", {}).items():
+        if "_cache_" in name and name in cf.stats:
+            cf.stats[name] += count
     return step
 
 

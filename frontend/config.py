@@ -2,16 +2,55 @@
 
 | var | effect |
 |---|---|
-| `TENKAI_VERIFY=0/1` | run the IR verifier on every graph tenkai derives (default: on under pytest) |
-| `TENKAI_DEBUG=1..2` | 1: print one line per derived backward graph; 2: also print its IR |
+| `TENKAI_VERIFY=0/1` | IR verifier on derived graphs and after every pass (default: on in pytest) |
+| `TENKAI_DEBUG=1..4` | 1: pass timings, a line per kernel, first call's kernel times; 2+: IR |
+| `TENKAI_PRINT_AFTER=fuse,lower` | print the IR after the named stages only (`STAGES`, or `all`) |
+| `TENKAI_DUMP_DIR=path` | write each compile's stages to `path/<step>-<graph hash>/NN_<stage>` |
+| `TENKAI_PROFILE=n` | time every kernel of the first n calls of each step (default 1 with DEBUG) |
+| `TENKAI_VALIDATE=1` | check each call against the interpreter, group by group (ValidationError) |
+| `TENKAI_CACHE=0` | turn off the compiled-step cache (memory and disk) |
+| `TENKAI_CACHE_DIR=path` | the on-disk cache (default `~/.cache/tenkai`); see `tenkai cache` |
 
-Each is read when used, so tests can scope it with ``monkeypatch.setenv``.
+Details. ``TENKAI_DEBUG=1`` prints, per compile, each pass with its time, the lowering and LLVM
+times, and one stable line per kernel (name, source ops, output shapes, estimated flops and
+bytes); with ``TENKAI_PROFILE`` (default 1 under DEBUG) the first calls print each kernel's
+time, GFLOP/s and GB/s; it also prints one line per derived backward graph. Level 2 adds the
+IR after every pass and the kernel IR, 3 the LLVM IR (before and after optimization), 4 the
+host assembly. ``TENKAI_PRINT_AFTER`` stages are the passes ``simplify``, ``fuse``,
+``plan_memory``, then ``lower`` (kernel IR), ``llvm``, ``llvm_opt`` and ``asm``.
+``TENKAI_DUMP_DIR`` files: ``00_traced.txt``, ``01_backward.txt``, ``02_simplified.txt``,
+``03_fused.txt``, ``04_memory_plan.txt``, ``05_kernels.txt``, ``06_llvm.ll``,
+``07_llvm_opt.ll``, ``08_asm.s``. ``TENKAI_VALIDATE`` is read when a step is compiled: its
+every call then runs the numpy interpreter too and raises ``ValidationError`` at the first
+fused group whose outputs differ (or hold a NaN the interpreter does not).
+
+Each is read when used, so tests can scope it with ``monkeypatch.setenv``. Steps compiled with
+`TENKAI_VALIDATE`, `TENKAI_DUMP_DIR`, `TENKAI_PRINT_AFTER` or `TENKAI_DEBUG=2` run every stage
+and bypass the cache (they need what the stages produce).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+STAGES = ("simplify", "fuse", "plan_memory", "lower", "llvm", "llvm_opt", "asm")
+DEFAULT_CACHE_DIR = "~/.cache/tenkai"
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def _int(name: str, default: int = 0) -> int:
+    value = os.environ.get(name, "")
+    try:
+        return int(value) if value.strip() else default
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: expected an integer (e.g. {name}=1)") from None
 
 
 def verify_enabled() -> bool:
@@ -26,3 +65,42 @@ def debug_level() -> int:
         return int(os.environ.get("TENKAI_DEBUG", "0") or 0)
     except ValueError:
         return 0
+
+
+def print_after() -> set[str]:
+    """The stages whose IR ``TENKAI_PRINT_AFTER`` asks for (every stage at TENKAI_DEBUG=2)."""
+    raw = os.environ.get("TENKAI_PRINT_AFTER", "")
+    names = {n.strip() for n in raw.split(",") if n.strip()}
+    if "all" in names:
+        return set(STAGES)
+    unknown = sorted(names - set(STAGES))
+    if unknown:
+        raise ValueError(f"TENKAI_PRINT_AFTER: unknown stage(s) {unknown}; choose from "
+                         f"{', '.join(STAGES)} or all")
+    level = debug_level()
+    return names | set(STAGES[:4] if level >= 2 else ()) | set(
+        STAGES[4:6] if level >= 3 else ()) | set(STAGES[6:] if level >= 4 else ())
+
+
+def dump_dir() -> str | None:
+    """``TENKAI_DUMP_DIR``: where each compile writes its stages, or None."""
+    return os.environ.get("TENKAI_DUMP_DIR") or None
+
+
+def profile_calls() -> int:
+    """How many calls of each compiled step are profiled kernel by kernel."""
+    return _int("TENKAI_PROFILE", 1 if debug_level() >= 1 else 0)
+
+
+def validate_enabled() -> bool:
+    return _flag("TENKAI_VALIDATE")
+
+
+def cache_enabled() -> bool:
+    return _flag("TENKAI_CACHE", default=True)
+
+
+def cache_dir() -> str:
+    """``TENKAI_CACHE_DIR``, or ``~/.cache/tenkai``, with ``~`` expanded."""
+    return os.path.abspath(os.path.expanduser(os.environ.get("TENKAI_CACHE_DIR")
+                                              or DEFAULT_CACHE_DIR))

@@ -63,7 +63,8 @@ class Executable:
         self.params = [s.name for s in self.specs if s.role == "param"]
         self.stats = {"calls": 0, "kernels_per_step": len(self.kernels),
                       "native_calls_per_step": 1, "buffers": len(self.specs),
-                      "arena_bytes": self.arena.size}
+                      "arena_bytes": self.arena.size,
+                      "from_object_code": object_code is not None}
 
     def _allocate(self, allocator: CPUAllocator, arena_size: int) -> None:
         self.arena = Arena(arena_size, allocator)
@@ -165,6 +166,12 @@ class Executable:
         kernels one by one; kernels that update state in place are timed on updated state.
         """
         self.run(inputs, params)
+        return self.kernel_times(repeats)
+
+    def kernel_times(self, repeats: int = 1) -> list[tuple[str, float]]:
+        """Seconds per kernel (best of ``repeats``), each called on its own in step order on
+        the buffers as they are (the caller ran a step first; kernels that update state in
+        place update it again: snapshot and restore it around this call to keep it)."""
         out = []
         for name in self.kernels:
             slots = self.kernel_args.get(name, [])
@@ -178,6 +185,13 @@ class Executable:
                 best = min(best, time.perf_counter() - start)
             out.append((name, best))
         return out
+
+    def buffer(self, name: str) -> np.ndarray:
+        """The array bound to buffer ``name`` now (a view: the next step overwrites it)."""
+        if name not in self._arrays:
+            raise KeyError(f"runtime: {self.entry} has no bound buffer named {name!r}; "
+                           f"buffers: {[s.name for s in self.specs]}")
+        return self._arrays[name]
 
     def _raise_status(self) -> None:
         assert self._status is not None

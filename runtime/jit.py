@@ -19,8 +19,8 @@ import llvmlite.binding as llvm
 
 _LOCK = threading.Lock()
 _MODULES: dict[str, CompiledModule] = {}
-_LIBRARIES: set[str] = set()
-STATS = {"compiles": 0, "cache_hits": 0, "compile_seconds": 0.0}
+_LIBRARIES: dict[str, CompiledModule] = {}  # library IR hash -> its compiled module
+STATS = {"compiles": 0, "cache_hits": 0, "compile_seconds": 0.0, "object_loads": 0}
 
 
 # libc functions that generated code may call (the thread pool of codegen/parallel.py, the GEMM's
@@ -126,14 +126,57 @@ def load_library(ir_text: str) -> CompiledModule:
     modules that only declare them (``tk_gemm_f32``, ``tk_parallel_for``) link against it."""
     key = _key(ir_text)
     if key in _LIBRARIES:
-        return _MODULES[key]
+        return _LIBRARIES[key]
     compiled = compile_ir(ir_text)
     mod = compiled._owner
     for fn in mod.functions:
         if not fn.is_declaration and fn.linkage == llvm.Linkage.external:
             llvm.add_symbol(fn.name, compiled.engine.get_function_address(fn.name))
-    _LIBRARIES.add(key)
+    _LIBRARIES[key] = compiled
     return compiled
+
+
+def library_key(ir_text: str) -> str:
+    """The key a library is known by (its IR's hash), whether loaded from IR or object code."""
+    return _key(ir_text)
+
+
+def library_loaded(key: str) -> bool:
+    return key in _LIBRARIES
+
+
+def library_symbols(ir_text: str) -> list[str]:
+    """The functions a library module exports (what :func:`load_library` publishes)."""
+    mod = llvm.parse_assembly(ir_text)
+    return [fn.name for fn in mod.functions
+            if not fn.is_declaration and fn.linkage == llvm.Linkage.external]
+
+
+def load_library_object(obj: bytes, symbols: list[str], key: str) -> CompiledModule:
+    """Like :func:`load_library` from object code (an on-disk cache): loads it once per
+    ``key`` (the library IR's hash) and publishes ``symbols`` process-wide."""
+    if key in _LIBRARIES:
+        return _LIBRARIES[key]
+    compiled = load_object(obj)
+    for name in symbols:
+        llvm.add_symbol(name, compiled.address(name))
+    _LIBRARIES[key] = compiled
+    return compiled
+
+
+def imports(ir_text: str) -> list[str]:
+    """External functions the module calls (declared, not LLVM intrinsics): what must be
+    resolvable before its object code may be loaded."""
+    mod = llvm.parse_assembly(ir_text)
+    return sorted(f.name for f in mod.functions
+                  if f.is_declaration and not f.name.startswith("llvm."))
+
+
+def missing_symbols(names: list[str]) -> list[str]:
+    """The ``names`` no loaded module or registered symbol defines (MCJIT would abort the
+    process on an unresolved symbol in object code, so check first)."""
+    initialize()
+    return [n for n in names if not llvm.address_of_symbol(n)]
 
 
 def emit_object(ir_text: str) -> bytes:
@@ -155,4 +198,5 @@ def load_object(obj: bytes) -> CompiledModule:
         engine.finalize_object()
         compiled = CompiledModule(engine, key, (empty, obj_file))
         _MODULES[key] = compiled
+        STATS["object_loads"] += 1
         return compiled

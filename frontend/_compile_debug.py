@@ -1,0 +1,175 @@
+"""What a compile shows: per-kernel summaries, stage dumps and timing lines (see tenkai.config).
+
+* :func:`kernel_summaries` describes every kernel of a lowered program as plain data (name,
+  source ops, output shapes, estimated flops and bytes), stored with cached steps too.
+* :class:`StageLog` receives the text of every compile stage; it prints the stages
+  ``TENKAI_PRINT_AFTER`` / ``TENKAI_DEBUG=2`` ask for and writes the numbered files of
+  ``TENKAI_DUMP_DIR``.
+* :func:`kernel_line` / :func:`timing_line` are the one-line forms ``TENKAI_DEBUG`` prints.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+from tenkai.ir.graph import Graph
+from tenkai.ir.ops import REGISTRY
+from tenkai.ir.printer import format_node, type_str, value_names
+
+PREFIX = "[tenkai]"
+
+# stage -> file name under TENKAI_DUMP_DIR/<step>-<hash>/
+DUMP_FILES = {"traced": "00_traced.txt", "backward": "01_backward.txt",
+              "simplify": "02_simplified.txt", "fuse": "03_fused.txt",
+              "plan_memory": "04_memory_plan.txt", "lower": "05_kernels.txt",
+              "llvm": "06_llvm.ll", "llvm_opt": "07_llvm_opt.ll", "asm": "08_asm.s"}
+PASS_STAGES = ("simplify", "fuse", "plan_memory")  # the passes of ir.passes.pipeline.DEFAULT
+_CONV = ("conv2d", "conv2d_grad_input", "conv2d_grad_weight")
+
+
+def say(text: str) -> None:
+    """Print one debug line (or block) with the tenkai prefix."""
+    print(f"{PREFIX} {text}", flush=True)
+
+
+# ---------------------------------------------------------------- kernel summaries
+
+
+def node_flops(g: Graph, n: int) -> int:
+    """Estimated floating-point operations of node ``n``: 2*M*N*K for a matmul, 2 * output
+    * (weight elements per output channel) for a convolution, input elements for a
+    reduction, output elements for other arithmetic, 0 for data movement."""
+    op, out = g.op(n), math.prod(g.shape(n))
+    operands = g.operands(n)
+    if op == "matmul":
+        return 2 * out * (g.shape(operands[0])[-1] if g.shape(operands[0]) else 1)
+    if op in _CONV:  # each pays one multiply-add per (conv output, weight-per-channel) pair
+        conv_out, weight = {"conv2d": (out, g.shape(operands[1])),
+                            "conv2d_grad_input": (math.prod(g.shape(operands[0])),
+                                                  g.shape(operands[1])),
+                            "conv2d_grad_weight": (math.prod(g.shape(operands[1])),
+                                                   g.shape(n))}[op]
+        return 2 * conv_out * math.prod(weight[1:])
+    kind = REGISTRY[op].kind
+    if kind in ("movement", "indexing", "source"):
+        return 0
+    if kind in ("reduction", "window") and operands:
+        return math.prod(g.shape(operands[0]))
+    return out
+
+
+def kernel_summaries(fused: Graph, program: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """One JSON-able dict per kernel in launch order: ``name, kind, ops, outputs`` (type
+    strings of the graph values it leaves in buffers), ``flops`` and ``bytes`` (every buffer
+    it touches, read or written once)."""
+    by_name = {b.name: b for b in program.buffers}
+    node_of = info.get("group_outputs", {})
+    out = []
+    for k in program.kernels:
+        nodes = info.get("kernel_nodes", {}).get(k.name, [])
+        outputs = [type_str(fused.shape(node_of[p]), fused.dtype(node_of[p]))
+                   for p in k.params if p in node_of and node_of[p] in nodes]
+        if not nodes:  # output copies / write-back: what they store
+            outputs = [type_str(by_name[p].shape, by_name[p].dtype) for p in k.params
+                       if by_name[p].role in ("output", "param")]
+        out.append({"name": k.name, "kind": k.kind, "ops": list(k.source_ops),
+                    "outputs": outputs,
+                    "flops": sum(node_flops(fused, n) for n in nodes),
+                    "bytes": sum(by_name[p].nbytes for p in k.params)})
+    return out
+
+
+def _si(value: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.1f}{unit}"
+    return f"{value:.0f}"
+
+
+def kernel_line(k: dict[str, Any]) -> str:
+    """The stable compile-time line of one kernel (no timings, no addresses)."""
+    return (f"kernel {k['name']} {k['kind']} ops=[{','.join(k['ops'])}] "
+            f"out={','.join(k['outputs']) or '-'} flops={_si(k['flops'])} "
+            f"bytes={_si(k['bytes'])}")
+
+
+def timing_line(k: dict[str, Any], seconds: float) -> str:
+    """A per-call line: kernel, ops, outputs, time, GFLOP/s, GB/s."""
+    s = max(seconds, 1e-9)
+    return (f"time {k['name']} ops=[{','.join(k['ops'])}] out={','.join(k['outputs']) or '-'} "
+            f"{seconds * 1e6:.1f} us {k['flops'] / s / 1e9:.2f} GFLOP/s "
+            f"{k['bytes'] / s / 1e9:.2f} GB/s")
+
+
+def report_compile(name: str, timings: dict[str, float], kernels: list[dict[str, Any]],
+                   cached: str | None = None) -> None:
+    """TENKAI_DEBUG>=1: pass/stage timings and one line per kernel."""
+    if cached:
+        say(f"compile {name}: {cached}: passes, lowering and LLVM skipped "
+            f"(load {timings.get('load', 0.0) * 1e3:.1f} ms)")
+    for stage, seconds in timings.items():
+        if stage != "load":
+            kind = "pass" if stage in PASS_STAGES else "stage"
+            say(f"compile {name}: {kind} {stage} {seconds * 1e3:.2f} ms")
+    say(f"compile {name}: {len(kernels)} kernels")
+    for k in kernels:
+        say(kernel_line(k))
+
+
+# ---------------------------------------------------------------- stage text
+
+
+def backward_text(g: Graph) -> str:
+    """The traced nodes the returned values do not depend on (backward pass, optimizer and
+    other state updates), named as in the whole graph's text."""
+    results = [g.operands(o)[0] for o in g.outputs if g.attrs(o)["index"] not in
+               g.meta.get("writes", {})]
+    forward: set[int] = set()
+    stack = list(results)
+    while stack:
+        n = stack.pop()
+        if n not in forward:
+            forward.add(n)
+            stack.extend(g.operands(n))
+    names = value_names(g)
+    lines = [f"// {g.name}: the traced graph holds forward, backward and the state updates in "
+             "one graph.", "// Below: the nodes the returned values do not depend on (the "
+             "backward pass, the optimizer update,", "// other state updates), named as in "
+             "00_traced.txt."]
+    lines += ["  " + format_node(g, n, names) for n in g.topo_order()
+              if n not in forward and g.op(n) not in ("input", "param", "output")]
+    return "\n".join(lines)
+
+
+class StageLog:
+    """Collects stage text: prints the wanted stages, writes them all under ``dump_dir``."""
+
+    def __init__(self, name: str, print_stages: set[str], dump_dir: str | None) -> None:
+        self.name, self.print_stages, self.dump_dir = name, print_stages, dump_dir
+
+    @property
+    def active(self) -> bool:
+        return bool(self.print_stages or self.dump_dir)
+
+    def wants(self, stage: str) -> bool:
+        return stage in self.print_stages or self.dump_dir is not None
+
+    def add(self, stage: str, text: str | Callable[[], str]) -> None:
+        """Record ``stage``'s text (a callable is only called when the text is wanted)."""
+        if not self.wants(stage):
+            return
+        body = text() if callable(text) else text
+        if stage in self.print_stages:
+            say(f"IR after {stage} ({self.name}):\n{body}")
+        if self.dump_dir is not None:
+            os.makedirs(self.dump_dir, exist_ok=True)
+            with open(os.path.join(self.dump_dir, DUMP_FILES[stage]), "w") as f:
+                f.write(body if body.endswith("\n") else body + "\n")
+
+    def pass_dump(self, text: str) -> None:
+        """``run_pipeline``'s dump callback: ``"// IR after <pass>\\n<text>"``."""
+        header, _, body = text.partition("\n")
+        self.add(header.removeprefix("// IR after ").strip(), body)

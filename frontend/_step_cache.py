@@ -1,0 +1,244 @@
+"""The compiled-step cache of ``tenkai.compile``: keys, entries, and loading a cached step.
+
+A step is cached under the SHA-256 of its *key components* (:func:`key_components`): the
+canonical graph hash (the traced graph's text, which has no ids, plus the bytes of large
+constants, the input/param signature and ``meta["writes"]``), the target triple, host CPU name
+and features, the tenkai (version + source hash), llvmlite and LLVM versions, and every
+codegen flag. An entry holds what a later process needs to skip the passes, lowering, LLVM
+optimization and code generation: the object code, the buffer table (constants as blobs), the
+names it imports and the kernel summaries for ``TENKAI_DEBUG``. The GEMM/thread-pool library
+the step calls is cached once as its own object file (``lib-<key>.tkc``) and loaded on a hit.
+
+Entries live in memory (this process) and on disk (:mod:`tenkai.runtime.cache`).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import time
+import warnings
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from tenkai.ir.graph import Graph
+from tenkai.runtime import jit
+from tenkai.runtime.cache import CacheEntry, CacheWarning, DiskCache, key_digest
+
+_MEMORY: OrderedDict[str, CacheEntry] = OrderedDict()
+_MEMORY_SIZE = 64
+_LIBRARIES: dict[str, CacheEntry] = {}  # library IR hash -> its object code entry
+_WARNED_UNWRITABLE: set[str] = set()
+
+
+# ---------------------------------------------------------------- keys
+
+
+def graph_hash(g: Graph) -> str:
+    """Canonical hash of a traced graph (equal for equal traces in any process)."""
+    h = hashlib.sha256(g.dump().encode())
+    for position, n in enumerate(g.topo_order()):
+        for name, value in sorted(g.attrs(n).items()):
+            if isinstance(value, np.ndarray):  # the text abbreviates large arrays
+                h.update(f"\n{position}.{name}:{value.dtype.str}{value.shape}".encode())
+                h.update(np.ascontiguousarray(value).tobytes())
+        if g.op(n) in ("input", "param"):
+            h.update(f"\n{g.op(n)} {g.node_name(n)} {g.shape(n)} {g.dtype(n)}".encode())
+    writes = sorted((int(k), v) for k, v in g.meta.get("writes", {}).items())
+    h.update(("\nwrites " + json.dumps(writes)).encode())
+    return h.hexdigest()
+
+
+@functools.cache
+def tenkai_version() -> str:
+    """The package version plus a hash of the compiler's sources (ir, codegen, runtime and
+    the compile backend): an edited compiler never reuses stale code."""
+    import tenkai
+    import tenkai.codegen
+    import tenkai.runtime
+
+    h = hashlib.sha256()
+    here = os.path.dirname(os.path.abspath(__file__))
+    dirs = [os.path.dirname(m.__file__) for m in (tenkai.ir, tenkai.codegen, tenkai.runtime)]
+    files = [os.path.join(d, f) for d in dirs for f in sorted(os.listdir(d)) if f.endswith(".py")]
+    files += [os.path.join(here, f) for f in ("_backend.py", "_step_cache.py")]
+    for path in files:
+        with open(path, "rb") as f:
+            h.update(os.path.basename(path).encode() + b"\0" + f.read())
+    return f"{getattr(tenkai, '__version__', '0')}+src.{h.hexdigest()[:12]}"
+
+
+def host_components() -> dict[str, str]:
+    """Target, host CPU and toolchain versions: what object code depends on besides IR."""
+    import llvmlite
+    import llvmlite.binding as llvm
+
+    from tenkai.codegen.llvm_cpu import host_flags
+
+    flags = host_flags()
+    return {"triple": flags["triple"], "cpu": flags["cpu"], "cpu_features": flags["features"],
+            "llvmlite": llvmlite.__version__,
+            "llvm": ".".join(str(v) for v in llvm.llvm_version_info)}
+
+
+def key_components(g: Graph, flags: dict[str, Any]) -> dict[str, str]:
+    """Everything the compiled code of ``g`` depends on, as strings."""
+    return {"graph": graph_hash(g), **host_components(), "tenkai": tenkai_version(),
+            **{k: str(v) for k, v in sorted(flags.items())}}
+
+
+# ---------------------------------------------------------------- entries
+
+
+def make_entry(components: dict[str, str], module: Any, obj: bytes,
+               kernels: list[dict[str, Any]], library: dict[str, Any] | None) -> CacheEntry:
+    """The entry of a freshly compiled step (constants go to blobs, the rest to JSON)."""
+    table = module.buffer_table
+    rows, blobs = [], {"object": obj}
+    for row in table["buffers"]:
+        plain = {**row, "shape": list(row["shape"]), "init": None}
+        if row["init"] is not None:
+            init = np.ascontiguousarray(row["init"])
+            blobs["const:" + row["name"]] = init.tobytes()
+            plain["init"] = {"dtype": init.dtype.str, "shape": list(init.shape)}
+        rows.append(plain)
+    plain_table = {**{k: v for k, v in table.items() if k not in ("buffers", "library")},
+                   "buffers": rows,
+                   "writes": {str(k): v for k, v in table["writes"].items()},
+                   "errors": {str(k): v for k, v in table["errors"].items()}}
+    meta = {"entry": module.entry, "table": plain_table, "kernels": kernels,
+            "imports": jit.imports(module.optimized_ir), "library": library}
+    return CacheEntry(key_digest(components), components, meta, blobs)
+
+
+def restore_table(entry: CacheEntry) -> dict[str, Any]:
+    """The runtime buffer table of ``entry`` (constants rebuilt from their blobs)."""
+    table = dict(entry.meta["table"])
+    rows = []
+    for row in table["buffers"]:
+        row = dict(row)
+        if row.get("init") is not None:
+            spec = row["init"]
+            blob = entry.blobs["const:" + row["name"]]
+            row["init"] = np.frombuffer(blob, dtype=np.dtype(spec["dtype"])).reshape(
+                spec["shape"]).copy()
+        rows.append(row)
+    table["buffers"] = rows
+    table["library"] = None  # loaded from its own cached object before the step
+    return table
+
+
+def library_components(ir_key: str) -> dict[str, str]:
+    return {"library_ir": ir_key, **host_components()}
+
+
+def ensure_library(cache: DiskCache | None, library_ir: str | None,
+                   ir_key: str | None = None) -> dict[str, Any] | None:
+    """Load the shared library from object code and make sure ``cache`` holds it; returns
+    its reference for the step entry. The object comes from this process's memory, the disk
+    cache, or is emitted from ``library_ir``; with only ``ir_key`` (a cache hit whose library
+    file is gone) the library is rebuilt by the codegen and must hash to ``ir_key``."""
+    if library_ir is None and ir_key is None:
+        return None
+    ir_key = ir_key or jit.library_key(library_ir or "")
+    key = key_digest(library_components(ir_key))
+    on_disk = cache is None or os.path.exists(cache.path(key, library=True))
+    if jit.library_loaded(ir_key) and on_disk:
+        return {"ir_key": ir_key}
+    entry = _LIBRARIES.get(ir_key)
+    if entry is None and cache is not None and on_disk:
+        entry = cache.load(key, library=True)
+        on_disk = entry is not None  # a corrupt file was just deleted
+    if entry is None:
+        entry = _library_entry(key, ir_key, library_ir)
+    _LIBRARIES[ir_key] = entry
+    if cache is not None and not on_disk:
+        store(cache, entry, library=True)
+    jit.load_library_object(entry.blobs["object"], entry.meta["symbols"], ir_key)
+    return {"ir_key": ir_key}
+
+
+def _library_entry(key: str, ir_key: str, library_ir: str | None) -> CacheEntry:
+    """A fresh library entry: object code emitted from its IR (rebuilt when not given)."""
+    if library_ir is None:
+        from tenkai.codegen.llvm_library import library
+
+        lib = library()
+        library_ir = lib.ir_text if lib is not None else None
+        if library_ir is None or jit.library_key(library_ir) != ir_key:
+            raise LookupError("the shared GEMM library changed since this entry was made")
+    return CacheEntry(key, library_components(ir_key),
+                      {"symbols": jit.library_symbols(library_ir)},
+                      {"object": jit.emit_object(library_ir)})
+
+
+def store(cache: DiskCache, entry: CacheEntry, library: bool = False) -> None:
+    """Write ``entry``; an unwritable directory warns once and is otherwise ignored."""
+    try:
+        cache.store(entry, library=library)
+    except (OSError, TypeError) as err:  # TypeError: unencodable metadata (a tenkai bug)
+        if cache.directory not in _WARNED_UNWRITABLE:
+            _WARNED_UNWRITABLE.add(cache.directory)
+            warnings.warn(f"tenkai cache: cannot write {cache.directory} ({err}); set "
+                          "TENKAI_CACHE_DIR to a writable directory or TENKAI_CACHE=0",
+                          CacheWarning, stacklevel=3)
+
+
+def remember(entry: CacheEntry) -> None:
+    """Keep ``entry`` in this process's memory cache (least recently used evicted)."""
+    _MEMORY[entry.key] = entry
+    _MEMORY.move_to_end(entry.key)
+    while len(_MEMORY) > _MEMORY_SIZE:
+        _MEMORY.popitem(last=False)
+
+
+def clear_memory() -> None:
+    """Forget the in-memory entries (the disk cache is untouched)."""
+    _MEMORY.clear()
+
+
+def lookup(cache: DiskCache, components: dict[str, str]) -> tuple[CacheEntry | None, str]:
+    """``(entry, where)``: where is ``"memory"``, ``"disk"`` or ``"miss"``."""
+    key = key_digest(components)
+    if key in _MEMORY:
+        _MEMORY.move_to_end(key)
+        return _MEMORY[key], "memory"
+    entry = cache.lookup(components)
+    if entry is None:
+        return None, "miss"
+    remember(entry)
+    return entry, "disk"
+
+
+def load_executable(cache: DiskCache, entry: CacheEntry) -> tuple[Any, float]:
+    """``(Executable, seconds)`` of a cached entry; raises LookupError when it is unusable."""
+    from tenkai.runtime.executable import Executable
+
+    start = time.perf_counter()
+    lib = entry.meta.get("library")
+    if lib:
+        ensure_library(cache, None, lib["ir_key"])
+    missing = jit.missing_symbols(entry.meta.get("imports", []))
+    if missing:
+        raise LookupError(f"it calls functions nothing defines: {missing}")
+    try:
+        exe = Executable(None, entry.meta["entry"], restore_table(entry),
+                         object_code=entry.blobs["object"])
+    except (KeyError, ValueError, TypeError) as err:
+        raise LookupError(f"it does not load ({err})") from None
+    return exe, time.perf_counter() - start
+
+
+def forget(cache: DiskCache, entry: CacheEntry, why: str) -> None:
+    """Drop an entry that failed to load, from memory and disk, with a warning."""
+    _MEMORY.pop(entry.key, None)
+    path = cache.path(entry.key)
+    if os.path.exists(path):
+        cache.discard(path, why)
+    else:
+        warnings.warn(f"tenkai cache: entry {entry.key[:12]} unusable: {why}; rebuilding it",
+                      CacheWarning, stacklevel=3)

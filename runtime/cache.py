@@ -1,0 +1,312 @@
+"""The on-disk cache of compiled steps: object code plus the plain data a runtime needs.
+
+One entry is one file ``<key>.tkc`` in the cache directory (``lib-<key>.tkc`` for the shared
+GEMM/thread-pool library). ``key`` is the SHA-256 of the entry's *key components*, a flat
+``str -> str`` dict the caller builds (graph hash, target, host CPU, versions, codegen flags);
+this module adds the file format version. The file layout::
+
+    b"TENKAI\\0C"  u32 format version  u32 header length  header (JSON)  blobs  sha256 (32 bytes)
+
+The header holds the key, the key components, caller metadata (``meta``, JSON) and the offset
+and length of every blob (object code, constants). The trailing checksum covers everything
+before it, so a truncated file or a flipped byte is detected. A file that fails any check is
+deleted with a :class:`CacheWarning` and the caller rebuilds: an entry is never trusted.
+Files are written to a temporary name and ``os.replace``-d into place, so readers in other
+processes see a whole entry or none.
+
+Every step lookup records its key components in ``last_lookup.json`` (with, on a miss, how
+they differ from the closest existing entry), which ``tenkai cache explain`` prints.
+Imports no other part of tenkai.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import struct
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMAT_VERSION = 1
+MAGIC = b"TENKAI\x00C"
+SUFFIX = ".tkc"
+LIBRARY_PREFIX = "lib-"
+LAST_LOOKUP = "last_lookup.json"
+_PREFIX = struct.Struct("<8sII")  # magic, format version, header length
+_DIGEST = 32
+
+# component -> how ``explain`` names it
+LABELS = {"format": "cache format version", "graph": "graph hash",
+          "triple": "target triple", "cpu": "host CPU", "cpu_features": "host CPU features",
+          "tenkai": "tenkai version", "llvmlite": "llvmlite version", "llvm": "LLVM version",
+          "opt_level": "opt level", "parallel": "parallel loops", "arena_reuse": "arena reuse"}
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was unusable (corrupt, truncated, another format): it was discarded."""
+
+
+class CorruptEntry(Exception):
+    """Why the bytes of an entry cannot be trusted (turned into a CacheWarning)."""
+
+
+@dataclass
+class CacheEntry:
+    """One cached item: ``meta`` is JSON data, ``blobs`` raw bytes (object code, arrays)."""
+
+    key: str
+    components: dict[str, str]
+    meta: dict[str, Any] = field(default_factory=dict)
+    blobs: dict[str, bytes] = field(default_factory=dict)
+
+
+def key_digest(components: dict[str, str]) -> str:
+    """The entry key of ``components`` (the format version included)."""
+    full = {**components, "format": str(FORMAT_VERSION)}
+    text = json.dumps(full, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- the file format
+
+
+def encode(entry: CacheEntry) -> bytes:
+    """The file bytes of ``entry`` (see the module docstring)."""
+    offsets, pos = {}, 0
+    for name, blob in entry.blobs.items():
+        offsets[name] = [pos, len(blob)]
+        pos += len(blob)
+    header = json.dumps({"key": entry.key, "components": entry.components,
+                         "meta": entry.meta, "blobs": offsets}, sort_keys=True,
+                        default=_plain).encode()
+    body = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(header)) + header + b"".join(
+        entry.blobs.values())
+    return body + hashlib.sha256(body).digest()
+
+
+def _plain(value: Any) -> Any:
+    """JSON for the numpy scalars and tuples that plain-data tables may hold."""
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"tenkai cache: cannot store {type(value).__name__} in an entry header")
+
+
+def _read_header(data: bytes) -> tuple[dict[str, Any], int]:
+    """``(header, offset of the first blob)``; checks the magic, version and header length."""
+    if len(data) < _PREFIX.size:
+        raise CorruptEntry(f"truncated ({len(data)} bytes)")
+    magic, version, length = _PREFIX.unpack_from(data)
+    if magic != MAGIC:
+        raise CorruptEntry("not a tenkai cache file (bad magic)")
+    if version != FORMAT_VERSION:
+        raise CorruptEntry(f"format version {version}, this tenkai reads {FORMAT_VERSION}")
+    end = _PREFIX.size + length
+    if end > len(data):
+        raise CorruptEntry(f"truncated ({len(data)} bytes, header needs {end})")
+    try:
+        header = json.loads(data[_PREFIX.size:end])
+    except ValueError as err:
+        raise CorruptEntry(f"unreadable header ({err})") from None
+    if not isinstance(header, dict):
+        raise CorruptEntry("unreadable header (not a JSON object)")
+    return header, end
+
+
+def decode(data: bytes, key: str) -> CacheEntry:
+    """The entry in ``data``; raises :class:`CorruptEntry` saying what is wrong."""
+    header, start = _read_header(data)
+    if len(data) < start + _DIGEST or hashlib.sha256(data[:-_DIGEST]).digest() != \
+            data[-_DIGEST:]:
+        raise CorruptEntry("checksum mismatch (truncated or corrupted file)")
+    if header.get("key") != key:
+        raise CorruptEntry(f"key mismatch (file holds {str(header.get('key'))[:12]})")
+    blobs = {}
+    payload = data[start:-_DIGEST]
+    for name, (offset, length) in header["blobs"].items():
+        if offset < 0 or offset + length > len(payload):
+            raise CorruptEntry(f"blob {name!r} lies outside the file")
+        blobs[name] = payload[offset:offset + length]
+    return CacheEntry(key, dict(header["components"]), dict(header["meta"]), blobs)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# ---------------------------------------------------------------- the directory
+
+
+class DiskCache:
+    """The cache directory: load/store entries, record lookups, explain, info, clear."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = os.path.abspath(os.path.expanduser(directory))
+
+    def path(self, key: str, library: bool = False) -> str:
+        return os.path.join(self.directory,
+                            (LIBRARY_PREFIX if library else "") + key + SUFFIX)
+
+    def load(self, key: str, library: bool = False) -> CacheEntry | None:
+        """The entry stored under ``key``, or None; a bad file is deleted with a warning."""
+        path = self.path(key, library)
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except FileNotFoundError:
+            return None
+        try:
+            return decode(data, key)
+        except CorruptEntry as err:
+            self.discard(path, str(err))
+            return None
+
+    def discard(self, path: str, why: str) -> None:
+        """Delete a bad entry, warning with the reason (the caller rebuilds it)."""
+        warnings.warn(f"tenkai cache: discarded {path}: {why}; rebuilding it", CacheWarning,
+                      stacklevel=4)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+    def store(self, entry: CacheEntry, library: bool = False) -> str:
+        """Write ``entry`` atomically; returns its path."""
+        path = self.path(entry.key, library)
+        write_atomic(path, encode(entry))
+        return path
+
+    # ------------------------------------------------------------ lookups with a record
+    def lookup(self, components: dict[str, str]) -> CacheEntry | None:
+        """Load the step entry for ``components`` and record the lookup for ``explain``."""
+        key = key_digest(components)
+        existed = os.path.exists(self.path(key))
+        entry = self.load(key)
+        record: dict[str, Any] = {"time": time.time(), "key": key, "components": components,
+                                  "result": "hit" if entry is not None else "miss"}
+        if entry is None:
+            record["reasons"] = (["the entry with this key was unusable and was discarded "
+                                  "(see the CacheWarning)"] if existed
+                                 else self._miss_reasons(key, components))
+        with contextlib.suppress(OSError):
+            write_atomic(os.path.join(self.directory, LAST_LOOKUP),
+                         json.dumps(record, indent=1, sort_keys=True).encode())
+        return entry
+
+    def _miss_reasons(self, key: str, components: dict[str, str]) -> list[str]:
+        others = [c for k, c in self.entries() if k != key]
+        if not others:
+            return ["no entries"]
+        def distance(c: dict[str, str]) -> int:
+            return sum(c.get(k) != v for k, v in components.items()) + len(
+                set(c) - set(components))
+
+        closest = min(others, key=distance)
+        names = sorted(set(components) | set(closest), key=_component_order)
+        reasons = [describe_difference(k, components.get(k), closest.get(k))
+                   for k in names if components.get(k) != closest.get(k)]
+        return reasons or ["an entry with equal components has another key"]
+
+    def entries(self) -> list[tuple[str, dict[str, str]]]:
+        """``(key, components)`` of every readable step entry (headers only, unverified)."""
+        out = []
+        for name in sorted(self._files()):
+            if name.startswith(LIBRARY_PREFIX):
+                continue
+            try:
+                with open(os.path.join(self.directory, name), "rb") as f:
+                    head = f.read(_PREFIX.size)
+                    _, _, length = _PREFIX.unpack(head)
+                    header, _ = _read_header(head + f.read(length))
+                out.append((name[:-len(SUFFIX)], dict(header["components"])))
+            except (OSError, CorruptEntry, struct.error, KeyError, TypeError):
+                continue
+        return out
+
+    def _files(self) -> list[str]:
+        try:
+            return [n for n in os.listdir(self.directory)
+                    if n.endswith(SUFFIX) and not n.startswith(".tmp-")]
+        except FileNotFoundError:
+            return []
+
+    # ------------------------------------------------------------ the `tenkai cache` command
+    def explain(self) -> str:
+        """Why the last step lookup in this directory hit or missed."""
+        try:
+            with open(os.path.join(self.directory, LAST_LOOKUP)) as f:
+                record = json.load(f)
+        except (OSError, ValueError):
+            return (f"no lookup recorded in {self.directory} (compile a step with the cache "
+                    "on, then run this again)")
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.get("time", 0)))
+        graph = str(record.get("components", {}).get("graph", "?"))[:12]
+        head = f"last lookup {when}: key {record['key'][:12]} (graph {graph})"
+        if record.get("result") == "hit":
+            return f"{head}\nhit: {self.path(record['key'])}"
+        return "\n".join([head] + [f"miss: {r}" for r in record.get("reasons", ["unknown"])])
+
+    def info(self) -> dict[str, Any]:
+        """The directory, entry counts and total size in bytes."""
+        files = self._files()
+        size = 0
+        for name in files:
+            with contextlib.suppress(OSError):
+                size += os.path.getsize(os.path.join(self.directory, name))
+        libraries = sum(n.startswith(LIBRARY_PREFIX) for n in files)
+        return {"dir": self.directory, "entries": len(files) - libraries,
+                "libraries": libraries, "bytes": size}
+
+    def clear(self) -> int:
+        """Delete every entry (and the lookup record); returns the number of files removed."""
+        removed = 0
+        for name in [*self._files(), LAST_LOOKUP]:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.directory, name))
+                removed += name != LAST_LOOKUP
+        return removed
+
+
+def describe_difference(component: str, new: str | None, cached: str | None) -> str:
+    """``"graph hash differs (new 3fa2.. vs cached 91bc..)"``."""
+    label = LABELS.get(component, component)
+    if component == "cpu_features" and new is not None and cached is not None:
+        ours, theirs = set(new.split(",")), set(cached.split(","))
+        return (f"{label} differ (new {_few(ours - theirs)} vs cached "
+                f"{_few(theirs - ours)})")
+    return f"{label} differs (new {_short(new)} vs cached {_short(cached)})"
+
+
+def _few(features: set[str]) -> str:
+    shown = sorted(features)[:4]
+    return ",".join(shown) + (f",+{len(features) - 4} more" if len(features) > 4 else "")
+
+
+def _component_order(name: str) -> tuple[int, str]:
+    order = list(LABELS)
+    return (order.index(name) if name in order else len(order), name)
+
+
+def _short(value: str | None) -> str:
+    if value is None:
+        return "<absent>"
+    if len(value) <= 24:
+        return value
+    if all(c in "0123456789abcdef" for c in value):
+        return value[:4] + ".."
+    return value[:20] + f".. ({hashlib.sha256(value.encode()).hexdigest()[:4]})"
