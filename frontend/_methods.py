@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from tenkai.ir import REGISTRY
-
 from tenkai.ir.errors import ShapeError
 
 from . import _composite, _ops, _random, _shape, _trace

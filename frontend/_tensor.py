@@ -157,7 +157,8 @@ class Tensor:
                                 "require differentiation use var_no_grad = var.detach().")
         if requires_grad:
             if self._data.dtype.kind != "f":
-                raise AutogradError("only Tensors of floating point and complex dtype can require gradients")
+                raise AutogradError("only Tensors of floating point and complex dtype can "
+                                    "require gradients")
             self._node = _leaf_node(self)
         else:
             self._node = None

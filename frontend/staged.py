@@ -17,9 +17,7 @@ from typing import Any
 
 from ._autograd import GRAD_MODE
 from ._state import fingerprint, name_state, state_created
-
-from .compile import (CompiledStep, UntraceableError, _replay, _run_traced, _signature,
-                      finish_trace)
+from .compile import CompiledStep, UntraceableError, _replay, _run_traced, _signature, finish_trace
 
 
 def trace(fn: Any, *example_args: Any) -> TracedGraph:

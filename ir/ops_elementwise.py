@@ -124,7 +124,8 @@ _unary("expm1", _typed(np.expm1),
 _unary("sqrt", _typed(np.sqrt),
        lambda b, g, out, x: (b.div(g, b.mul(out, b.scalar(2, x.dtype))),))
 _unary("rsqrt", _typed(lambda x: 1 / np.sqrt(x)),
-       lambda b, g, out, x: (b.mul(b.mul(g, b.scalar(-0.5, x.dtype)), b.mul(out, b.mul(out, out))),))
+       lambda b, g, out, x: (b.mul(b.mul(g, b.scalar(-0.5, x.dtype)),
+                                   b.mul(out, b.mul(out, out))),))
 _unary("sin", _typed(np.sin), lambda b, g, out, x: (b.mul(g, b.cos(x)),))
 _unary("cos", _typed(np.cos), lambda b, g, out, x: (b.neg(b.mul(g, b.sin(x))),))
 _unary("tanh", _typed(np.tanh),

@@ -14,8 +14,17 @@ from typing import Any
 import numpy as np
 
 from .errors import DTypeError, IndexOutOfRange, ShapeError
-from .ops import (INDEXING, MOVEMENT, REQUIRED, OpDef, broadcast_shapes, first_dtype, fmt_shape,
-                  register, unbroadcast)
+from .ops import (
+    INDEXING,
+    MOVEMENT,
+    REQUIRED,
+    OpDef,
+    broadcast_shapes,
+    first_dtype,
+    fmt_shape,
+    register,
+    unbroadcast,
+)
 
 Shape = tuple[int, ...]
 
@@ -177,7 +186,7 @@ def _cat_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
     axis, first = attrs["axis"], shapes[0]
     _check_axis("cat", axis, first)
     for k, s in enumerate(shapes):
-        if len(s) != len(first) or any(a != b for i, (a, b) in enumerate(zip(s, first))
+        if len(s) != len(first) or any(a != b for i, (a, b) in enumerate(zip(s, first, strict=True))
                                        if i != axis):
             raise ShapeError(f"cat: Sizes of tensors must match except in dimension {axis}. "
                              f"Expected {fmt_shape(first)} but got {fmt_shape(s)} for tensor "
@@ -290,7 +299,9 @@ register(OpDef("index_put", 3, INDEXING, _index_write_shape("index_put"),
 def _gather_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
     x, idx, axis = shapes[0], shapes[1], attrs["axis"]
     _check_axis("gather", axis, x)
-    if len(x) != len(idx) or any(i > d for k, (i, d) in enumerate(zip(idx, x)) if k != axis):
+    too_big = len(x) == len(idx) and any(
+        i > d for k, (i, d) in enumerate(zip(idx, x, strict=True)) if k != axis)
+    if len(x) != len(idx) or too_big:
         raise ShapeError(f"gather: Size does not match at dimension: index {fmt_shape(idx)} "
                          f"vs input {fmt_shape(x)} (dim {axis}); the index may not be larger "
                          "than the input outside dim")

@@ -15,8 +15,17 @@ import numpy as np
 
 from . import dtypes
 from .errors import DTypeError, ShapeError
-from .ops import (RANDOM, REQUIRED, SOURCE, OpDef, attr_dtype, attr_shape, fmt_shape, register,
-                  same_shape)
+from .ops import (
+    RANDOM,
+    REQUIRED,
+    SOURCE,
+    OpDef,
+    attr_dtype,
+    attr_shape,
+    fmt_shape,
+    register,
+    same_shape,
+)
 
 Shape = tuple[int, ...]
 

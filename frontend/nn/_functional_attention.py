@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 import numpy as np
+
 from tenkai.ir.dtypes import to_numpy
 
 from .. import _ops as ops

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from tenkai.ir.ops import fmt_shape
 
 from .. import _ops as ops

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+
 from tenkai.ir.errors import IndexOutOfRange
 from tenkai.ir.ops import fmt_shape
 

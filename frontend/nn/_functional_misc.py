@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+
 from tenkai.ir.errors import IndexOutOfRange
 
 from .. import _ops as ops

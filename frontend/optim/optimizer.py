@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
 
-from .._state import register_optimizer
 from .. import _ops
 from .._dtype import float32, float64, get_default_dtype
+from .._state import register_optimizer
 from .._tensor import Tensor
 from ..autograd import enable_grad, no_grad
 

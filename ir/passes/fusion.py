@@ -298,7 +298,7 @@ class _Partition:
             if x == dst:
                 return True
             for s in self.succ[x]:
-                if s not in seen and self.lo[s] <= self.hi[dst]:
+                if s not in seen:
                     seen.add(s)
                     stack.append(s)
         return False
