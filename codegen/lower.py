@@ -25,6 +25,7 @@ from tenkai.ir.printer import value_names
 
 from .kernel_ir import (
     STATUS_BUFFER,
+    AccUpdate,
     Buffer,
     Check,
     Kernel,
@@ -292,6 +293,8 @@ class ProgramLowering:
                 continue
             if i > first or len(set(stores_of([s])[src]) | set(reads)) != 1:
                 return False
+            if _read_by_another_write(s, src, param):
+                return False  # that write may run after the element is overwritten
         return True
 
     def group_outputs(self) -> dict[str, int]:
@@ -344,6 +347,18 @@ class ProgramLowering:
             if b.role == "scratch" and b.offset is None:
                 b.offset = 0
         return size
+
+
+def _read_by_another_write(stmt: Any, src: str, param: str) -> bool:
+    """Whether ``param`` feeds an accumulator update or a store to a buffer other than
+    ``src`` inside ``stmt``: a reduction co-storing a sibling output (``acc += w[i]``, or
+    ``out[j] = out[j] + w[i, j]``) can run after ``w[i] = new`` in the same iteration."""
+    for s in walk([stmt]):
+        if isinstance(s, AccUpdate) and param in loads_of([s]):
+            return True
+        if isinstance(s, Store) and s.buf != src and param in loads_of([s]):
+            return True
+    return False
 
 
 def _align(n: int) -> int:

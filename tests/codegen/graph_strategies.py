@@ -10,8 +10,8 @@ shapes (rank 0-3, dims 1-4 mostly, some 5-33 around vector widths):
   step functions (floor, round, sign, ...) on inputs only;
 * reductions (sum, mean, max, min, prod, var) over a random axis subset, ``keepdim`` random;
 * movement: reshape, permute, expand, slice, pad, ``cat`` of same-shaped-but-one-axis values;
-* ``matmul`` with compatible shapes (vectors lifted, 2-D, batched with a broadcast batch), the second
-  operand a fitting value or a new ``param``; ``take`` / ``gather`` with constant indices;
+* ``matmul`` with compatible shapes (vectors lifted, 2-D, batched with a broadcast batch), the
+  second operand a fitting value or a new ``param``; ``take`` / ``gather`` with constant indices;
 * (forward graphs only) ``argmax`` / ``argmin`` sinks.
 
 Every value carries an interval that holds all its elements (interval arithmetic over the
@@ -86,14 +86,13 @@ class GraphCase:
 class _Drawer:
     """Builds one random graph; ``iv`` is the value interval of every float node."""
 
-    def __init__(self, draw: Any, differentiable: bool) -> None:
-        self.draw, self.diff = draw, differentiable
+    def __init__(self, draw: Any) -> None:
+        self.draw = draw
         self.g = ir.Graph("random")
         self.iv: dict[int, Interval] = {}
         self.domains: dict[str, Interval] = {}
         self.vals: list[int] = []  # float values usable as operands
         self.raw: list[int] = []  # input nodes (exact values: safe for step functions)
-        self.sinks_extra: list[int] = []  # non-float results (argmax): outputs
 
     # ------------------------------------------------------------ helpers
     def pick(self, choices: Any) -> Any:
@@ -230,10 +229,7 @@ class _Drawer:
         elif op in ("mul", "div", "pow"):
             if op == "div":
                 c, d = 1 / d, 1 / c
-            if op == "pow":
-                ends = [a**c, a**d, b**c, b**d]
-            else:
-                ends = [a * c, a * d, b * c, b * d]
+            ends = [a**c, a**d, b**c, b**d] if op == "pow" else [a * c, a * d, b * c, b * d]
             iv = (min(ends), max(ends))
         elif op == "maximum":
             iv = (max(a, c), max(b, d))
@@ -360,7 +356,8 @@ class _Drawer:
             sx = (1,)
         axis = self.draw(st.integers(0, len(sx) - 1))
         same = [v for v in self.vals if self.dtype(v) == dt and len(self.shape(v)) == len(sx)
-                and all(a == b for i, (a, b) in enumerate(zip(self.shape(v), sx)) if i != axis)]
+                and all(a == b for i, (a, b) in enumerate(zip(self.shape(v), sx, strict=True))
+                        if i != axis)]
         parts = [x]
         for _ in range(self.draw(st.integers(1, 2))):
             if same and self.draw(st.booleans()):
@@ -399,12 +396,11 @@ class _Drawer:
         x = self.pick(self.vals)
         sx = self.shape(x)
         axis = self.draw(st.integers(0, len(sx) - 1)) if sx else 0
-        self.sinks_extra.append(self.add(self.pick(["argmax", "argmin"]), [x], axis=axis,
-                                         keepdim=self.draw(st.booleans())))
+        self.add(self.pick(["argmax", "argmin"]), [x], axis=axis, keepdim=self.draw(st.booleans()))
 
 
 def _broadcastable(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-    return all(x == y or x == 1 or y == 1 for x, y in zip(a[::-1], b[::-1]))
+    return all(x == y or x == 1 or y == 1 for x, y in zip(a[::-1], b[::-1], strict=False))
 
 
 def _factor(draw: Any, n: int) -> tuple[int, ...]:
@@ -423,10 +419,11 @@ def _factor(draw: Any, n: int) -> tuple[int, ...]:
 
 @st.composite
 def random_graphs(draw: Any, min_steps: int = 3, max_steps: int = 25,
-                  differentiable: bool = False) -> GraphCase:
+                  differentiable: bool = False, writes: bool = False) -> GraphCase:
     """A random well-defined graph (see the module docstring). With ``differentiable``, no
-    argmax sinks (everything float is on a differentiable path)."""
-    d = _Drawer(draw, differentiable)
+    argmax sinks (everything float is on a differentiable path); with ``writes``, some
+    outputs update params in place (:func:`add_writes`)."""
+    d = _Drawer(draw)
     for _ in range(draw(st.integers(1, 2))):
         d.new_input(d.draw_shape(), d.pick(FLOATS), param=draw(st.booleans()))
     for _ in range(draw(st.integers(min_steps, max_steps))):
@@ -445,4 +442,27 @@ def random_graphs(draw: Any, min_steps: int = 3, max_steps: int = 25,
             floats.append(out)
     if not floats:  # only inputs: output the last value
         floats.append(g.add_output(d.vals[-1]))
+    if writes:
+        add_writes(draw, g)
     return GraphCase(g, d.domains, draw(st.integers(0, 2**31 - 1)), floats)
+
+
+def add_writes(draw: Any, g: ir.Graph) -> None:
+    """Make some outputs state updates (``meta["writes"]``): an output with a param's shape
+    and dtype becomes that param's new value, written in place when lowering finds it safe
+    (every read of the param in the step must still see the old value)."""
+    writes: dict[int, str] = dict(g.meta.get("writes", {}))
+    taken = set(writes.values())
+    for o in g.outputs:
+        src = g.operands(o)[0]
+        index = g.attrs(o)["index"]
+        if g.op(src) in ("input", "param") or index in writes:
+            continue
+        fits = [p for p in g.params if g.node_name(p) not in taken
+                and (g.shape(p), g.dtype(p)) == (g.shape(src), g.dtype(src))]
+        if fits and draw(st.booleans()):
+            name = g.node_name(draw(st.sampled_from(fits)))
+            writes[index] = name
+            taken.add(name)
+    if writes:
+        g.meta["writes"] = writes
