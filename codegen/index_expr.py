@@ -178,6 +178,8 @@ class IndexAlgebra:
 
     def unflatten(self, flat: Expr, shape: Sequence[int]) -> tuple[Expr, ...]:
         """Coordinates of a row-major flat index (the inverse of :meth:`flat`)."""
+        if 0 in shape:  # a zero-size space has no element, so no coordinate is ever used
+            return tuple(c64(0) for _ in shape)
         coords: list[Expr] = []
         for k, (d, s) in enumerate(zip(shape, contiguous_strides(shape), strict=True)):
             if d == 1:
