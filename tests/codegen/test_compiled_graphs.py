@@ -20,8 +20,10 @@ Compile time dominates, so graphs are compiled in batches (many programs per LLV
    an SGD update of every param (a training step). ``TENKAI_TEST_CASES`` examples each
    (default 30, derandomized so CI sees the same graphs; raise it to search further).
 
-Known bugs are pinned by ``xfail(strict=True)`` tests naming the function at fault (see
-``INPLACE_SIBLING``); fixed ones keep a minimal regression test. Marked ``slow`` (CI runs
+A bug found here gets a minimal ``xfail(strict=True)`` test naming the function at fault (and
+an entry in ``XFAIL_FUSED`` / ``XFAIL_CHAINS`` for generated cases it breaks) until it is
+fixed; fixed ones keep the minimal test as a regression test (fusion group cycles, in-place
+state writes read back by a reduction, zero-size reshapes in a group). Marked ``slow`` (CI runs
 them; ``-m "not slow"`` skips them, and their batches are then never compiled): the window
 ops (conv/pool compile the longest), the float32 half of section 1b (its float64 half has
 the same structure), the conv and large chains.
@@ -293,11 +295,6 @@ def test_every_differentiable_op_has_backward_cases() -> None:
 # are single-node groups by the fusion rules; sources are inlined into their readers)
 FUSIBLE = ("elementwise", "reduction", "contraction", "window", "movement")
 OWN_GROUP = {"cat", "pad"}
-ZERO_RESHAPE = ("lower: an elementwise group that computes a value with a zero-size trailing "
-                "dim and then reshapes it ((3, 0) -> (0, 3)) crashes lowering with "
-                "ZeroDivisionError: lower_inline._reshape -> IndexExprs.unflatten -> imod(e, 0) "
-                "(codegen/index_expr.py _split takes `c % k` with k = 0); a zero-size group "
-                "needs no index math (see test_reshape_of_a_zero_size_value_in_a_group)")
 # (op, sample, backward) -> reason, for cases a known bug breaks: xfail(strict=True)
 XFAIL_FUSED: dict[tuple[str, int, bool], str] = {}
 
@@ -399,8 +396,9 @@ def test_op_in_fused_group_compiled_matches_interpreter(op: str, k: int, dtype: 
 @pytest.mark.parametrize("src,dst", [((3, 0), (0, 3)), ((2, 0, 3), (3, 0, 2))])
 def test_reshape_of_a_zero_size_value_in_a_group(src: tuple[int, ...], dst: tuple[int, ...]
                                                  ) -> None:
-    """reshape(x * 3) of a zero-size x: what the VJP of ``3 * reshape(x)`` of an empty tensor
-    looks like after fusion."""
+    """Regression: reshape(x * 3) of a zero-size x (what the VJP of ``3 * reshape(x)`` of an
+    empty tensor looks like after fusion) crashed lowering with ZeroDivisionError: the
+    reshape's index math (IndexExprs.unflatten -> imod) divided by the zero dim."""
     g = ir.Graph("zero_reshape")
     b = ir.Builder(g)
     x = g.value(g.add("input", shape=src, dtype="float32", name="x"))
@@ -719,19 +717,12 @@ def test_fuse_finds_paths_through_groups_that_span_positions() -> None:
     check_compiled(_compile_one(g, "cyc"), g, feeds, "fuse cycle")
 
 
-INPLACE_SIBLING = ("lower: ProgramLowering._inplace_ok lets a state update be stored in place "
-                   "when its loop nest reads the param only at the stored element, assuming "
-                   "values are computed before stores; but a reduction that co-stores a "
-                   "sibling output (_siblings / kb.co_stores) emits `w[i] = new` before its "
-                   "own `acc += w[i]`, so a reduction of the param itself in the same group "
-                   "reads the updated values")
-
-
 @pytest.mark.parametrize("axes", [(1,), (0,), (0, 1)])
 def test_inplace_update_is_not_seen_by_a_reduction_of_the_old_param(axes: tuple[int, ...]
                                                                      ) -> None:
-    """An SGD step ``w <- w - 0.1 * grad`` (in place) that also returns ``sum(w)`` of the old
-    weights: fused as one reduction kernel, the sum reads ``w`` after the store."""
+    """Regression: an SGD step ``w <- w - 0.1 * grad`` (in place) that also returns ``sum(w)``
+    of the old weights. Fused as one reduction kernel that co-stores the update, the store
+    ``w[i] = new`` came before the sum's own ``acc += w[i]``, and ``_inplace_ok`` allowed it."""
     g = ir.Graph("inplace_sibling")
     b = ir.Builder(g)
     w = g.value(g.add("param", shape=(4, 3), dtype="float32", name="w"))
