@@ -169,6 +169,12 @@ def _pad_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
     return tuple(d + lo + hi for d, (lo, hi) in zip(shape, pads, strict=True))
 
 
+def _pad_ref(x: np.ndarray, pads: Any, value: Any) -> np.ndarray:
+    if x.ndim == 0:  # nothing to pad; np.pad rejects 0-d arrays
+        return np.array(x, copy=True)
+    return np.pad(x, pads, constant_values=value)
+
+
 def _pad_vjp(b, g, out, x, pads, value):
     starts = tuple(lo for lo, _ in pads)
     stops = tuple(lo + d for (lo, _), d in zip(pads, x.shape, strict=True))
@@ -176,7 +182,7 @@ def _pad_vjp(b, g, out, x, pads, value):
 
 
 register(OpDef("pad", 1, MOVEMENT, _pad_shape, first_dtype,
-               lambda x, pads, value: np.pad(x, pads, constant_values=value), _pad_vjp,
+               _pad_ref, _pad_vjp,
                attrs={"pads": REQUIRED, "value": 0}))
 
 
