@@ -49,16 +49,12 @@ def initialize() -> None:
             llvm.add_symbol(name, address)
 
 
-@functools.cache
 def host_target_machine() -> llvm.TargetMachine:
-    """A target machine for the host CPU (name and feature string from LLVM) at opt level 3."""
+    """The host target machine at opt level 3 (the one codegen.llvm_cpu builds modules for)."""
+    from .llvm_cpu import host_target_machine as shared
+
     initialize()
-    target = llvm.Target.from_default_triple()
-    return target.create_target_machine(
-        cpu=llvm.get_host_cpu_name(),
-        features=llvm.get_host_cpu_features().flatten(),
-        opt=3,
-    )
+    return shared(3)
 
 
 def host_vector_bits() -> int:
