@@ -85,6 +85,11 @@ class ProgramLowering:
         self.copies: list[tuple[str, str]] = []
         self._local: set[str] = set()
         self._topo = {n: k for k, n in enumerate(g.topo_order())}
+        self.plan = g.meta.get("memory")  # ir.passes.memory.MemoryPlan, when planned
+        order = g.meta.get("group_order") or []
+        self._position = {gid: t for t, gid in enumerate(order)}
+        self._kernel_time: dict[str, int] = {}  # kernel -> group position (plan time)
+        self._steps = len(order)
 
     # ------------------------------------------------------------ driver
     def run(self) -> KernelProgram:
@@ -92,7 +97,9 @@ class ProgramLowering:
         self._boundary_buffers()
         groups, order = self._groups()
         for gid in order:
+            self._time = self._position.get(gid, self._steps)
             self._lower_group(gid, groups[gid])
+        self._time = self._steps
         self._outputs()
         self._writes()
         self._writeback_kernel()
@@ -239,6 +246,8 @@ class ProgramLowering:
             return
         body = collapse_loops(kb.root)
         self.kernels.append(Kernel(kb.name, buffers_used(body), body, kind, ops))
+        # plan time (group position) when fused, else the kernel's own position
+        self._kernel_time[kb.name] = self._time if self._position else len(self.kernels) - 1
 
     # ------------------------------------------------------------ outputs and writes
     def _outputs(self) -> None:
@@ -258,11 +267,18 @@ class ProgramLowering:
         self._finish_kernel(kb, "movement", ["copy"])
 
     def _writes(self) -> None:
+        """State updates: in place where the memory plan says so (checked against the kernels
+        as built), else copied after the step. Without a plan, in place wherever safe."""
+        planned = {w["index"]: w["mode"] for w in self.plan.writes} if self.plan else {}
         for index, param in sorted(self.g.meta.get("writes", {}).items()):
             src = self.outputs[index]
             if src == param:
                 continue
-            if self._inplace_ok(index, src, param):
+            safe = self._inplace_ok(index, src, param)
+            if planned.get(index) == "inplace" and not safe:
+                raise AssertionError(f"lower: the memory plan writes {param} in place, but the "
+                                     f"kernels as built read it after storing {src}")
+            if safe and planned.get(index, "inplace") == "inplace":
                 self._rename(src, param)
                 self.outputs[index] = param
                 del self.buffers[src]
@@ -324,17 +340,26 @@ class ProgramLowering:
 
     # ------------------------------------------------------------ arena
     def _plan_arena(self) -> int:
-        """First-fit offsets for scratch buffers by kernel-level liveness (without reuse:
-        every buffer is live for the whole step, so none shares bytes with another)."""
+        """Arena offsets for scratch buffers. With a memory plan (and reuse), every group
+        output sits where the plan put it, and kernel-local scratch (im2col columns,
+        materialized operands) takes the lowest free offset at its kernel's time; without
+        one, first fit by kernel-level liveness (without reuse: each buffer its own bytes)."""
         live: dict[str, list[int]] = {}
-        for k, kern in enumerate(self.kernels):
+        for kern in self.kernels:
+            t = self._kernel_time[kern.name]
             for name in kern.params:
                 if self.buffers[name].role == "scratch":
-                    live.setdefault(name, [k, k])[1] = k
+                    span = live.setdefault(name, [t, t])
+                    span[0], span[1] = min(span[0], t), max(span[1], t)
         placed: list[tuple[int, int, int, int]] = []  # (start, end, offset, size)
-        size = 0
-        for name in sorted(live, key=lambda b: (live[b][0], b)):
-            start, end = live[name] if self.reuse_arena else (0, len(self.kernels))
+        fixed = self._planned_offsets(live) if self.plan and self.reuse_arena else {}
+        for name, (start, end, offset) in fixed.items():
+            nbytes = _align(max(self.buffers[name].nbytes, 1))
+            placed.append((start, end, offset, nbytes))
+            self.buffers[name].offset = offset
+        size = max([self.plan.arena_bytes if fixed else 0] + [p[2] + p[3] for p in placed])
+        for name in sorted(set(live) - set(fixed), key=lambda b: (live[b][0], b)):
+            start, end = live[name] if self.reuse_arena else (0, self._steps + 1)
             nbytes = _align(max(self.buffers[name].nbytes, 1))
             offset = 0
             for s, e, off, sz in sorted(placed, key=lambda p: p[2]):
@@ -347,6 +372,27 @@ class ProgramLowering:
             if b.role == "scratch" and b.offset is None:
                 b.offset = 0
         return size
+
+    def _planned_offsets(self, live: dict[str, list[int]]) -> dict[str, tuple[int, int, int]]:
+        """Buffer -> (start, end, offset) from the memory plan for every group output in the
+        arena; raises AssertionError where the kernels as built disagree with the plan (a
+        buffer the plan has no arena slot for, or one used outside the slot's lifetime)."""
+        assert self.plan is not None
+        slots = {s.node: s for s in self.plan.slots}
+        out: dict[str, tuple[int, int, int]] = {}
+        for n, name in self.node_buf.items():
+            if name not in live or name in self._local or self.g.op(n) in BOUNDARY:
+                continue
+            slot = slots.get(n)
+            if slot is None or slot.offset is None:
+                raise AssertionError(f"lower: scratch buffer {name} (node %{n}) has no arena "
+                                     f"slot in the memory plan of {self.plan.graph}")
+            start, end = live[name]
+            if start < slot.start or end > slot.end:
+                raise AssertionError(f"lower: buffer {name} is used at t={start}..{end}, "
+                                     f"outside its planned lifetime t={slot.start}..{slot.end}")
+            out[name] = (slot.start, slot.end, slot.offset)
+        return out
 
 
 def _read_by_another_write(stmt: Any, src: str, param: str) -> bool:

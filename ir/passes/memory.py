@@ -7,15 +7,18 @@ in ``group_order``; a buffer lives from the group that writes it to the last gro
 it, both ends included (a group never writes over a buffer it reads).
 
 * ``input``/``param`` slots: bound by the runtime, never in the arena.
-* group outputs: in the arena; graph outputs live to ``t = len(group_order)`` (the runtime
-  copies them out after the step). Offsets are chosen greedily, first fit by offset, in order
-  of first write; offsets and sizes are multiples of :data:`ALIGN`. No two buffers whose
-  lifetimes overlap share a byte.
+* group outputs: in the arena, except graph outputs, which get persistent buffers of their
+  own (the step returns them; they live to ``t = len(group_order)``). Offsets are chosen
+  greedily, first fit by offset, in order of first write; offsets and sizes are multiples of
+  :data:`ALIGN`. No two buffers whose lifetimes overlap share a byte. Codegen places every
+  arena buffer at the plan's offset (it adds only kernel-local scratch, such as im2col
+  columns, in bytes free at that kernel's time), so the printed plan is the allocation that
+  runs.
 * state updates (``meta["writes"]``: output index -> param name): the new value is written
   straight into the param's buffer (``inplace_of``) when that is safe (:func:`inplace_problem`),
   else it gets an arena buffer and the runtime copies it over after the step (``copy_to``).
-* ``const``/``full`` values are not buffers (codegen bakes them in); the recompute marks of
-  ``fuse`` are not acted on yet.
+* ``const``/``full`` values are not buffers (codegen bakes them in). Values ``fuse``
+  recomputes in their readers (``meta["recompute"]``) are no group outputs, so they get none.
 """
 
 from __future__ import annotations
@@ -300,7 +303,7 @@ def plan_memory(g: Graph) -> Graph:
             slot = _slot(out, v, names, role, category, writer[v], end)
             slot.inplace_of, slot.copy_to = inplace.get(v), copies.get(v)
             plan.slots.append(slot)
-    arena = [s for s in plan.slots if s.role in ("output", "scratch") and not s.inplace_of]
+    arena = [s for s in plan.slots if s.role == "scratch"]
     plan.arena_bytes = assign_offsets(arena)
     plan.peak_bytes = _peak(plan.arena_slots(), steps)
     out.meta["memory"] = plan

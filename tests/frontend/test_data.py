@@ -16,9 +16,20 @@ import numpy as np
 import pytest
 
 import tenkai
-from tenkai.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, IterableDataset,
-                               RandomSampler, SequentialSampler, Subset, TensorDataset,
-                               default_collate, get_worker_info, random_split)
+from tenkai.utils.data import (
+    BatchSampler,
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    RandomSampler,
+    SequentialSampler,
+    Subset,
+    TensorDataset,
+    default_collate,
+    get_worker_info,
+    random_split,
+)
 
 SEED_SNIPPET = """
 from {mod}.utils.data import DataLoader, TensorDataset
@@ -336,7 +347,8 @@ def test_custom_dataset_from_seed_001() -> None:
     assert f"Dataset size: {len(dataset)}" == "Dataset size: 100"
     sample, label = dataset[0]
     text = f"Sample shape: {sample.shape}, Label: {label}"
-    assert re.fullmatch(r"Sample shape: torch\.Size\(\[3, 32, 32\]\), Label: \d", text)  # f"{t}" of a 0-d tensor formats its item, as in torch
+    # f"{t}" of a 0-d tensor formats its item, as in torch
+    assert re.fullmatch(r"Sample shape: torch\.Size\(\[3, 32, 32\]\), Label: \d", text)
     batches = list(DataLoader(dataset, batch_size=16, shuffle=True))
     assert len(batches) == 7 and tuple(batches[0][0].shape) == (16, 3, 32, 32)
     assert tuple(batches[-1][1].shape) == (4,) and batches[0][1].dtype == tenkai.int64

@@ -11,6 +11,7 @@ import warnings
 from typing import Any
 
 import pytest
+
 import tenkai
 from tenkai.ir.errors import TenkaiError
 

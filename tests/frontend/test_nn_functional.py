@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 import tenkai
 import tenkai.nn.functional as TF
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 import tenkai
 
 torch = pytest.importorskip("torch")

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 import tenkai
 import tenkai.optim as optim
 from tenkai import nn

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 import tenkai
 
 torch = pytest.importorskip("torch")

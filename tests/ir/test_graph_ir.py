@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-import tenkai.ir as ir
 from registry_cases import CASES
+from test_registry import build, case_inputs, grad_params, samples_of
+
+import tenkai.ir as ir
 from tenkai.ir.parser import ParseError, parse
 from tenkai.ir.passes import autodiff
-from test_registry import build, case_inputs, grad_params, samples_of
 
 
 def small_step() -> ir.Graph:

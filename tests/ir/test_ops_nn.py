@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from tenkai.ir import Graph, ShapeError, nn_reference, run, verify
 from tenkai.ir.errors import DTypeError
 from tenkai.ir.ops import REGISTRY, WINDOW, ops_of_kind

@@ -209,11 +209,17 @@ def execute_groups(f: ir.Graph, feeds: dict[str, np.ndarray]) -> list:
     params = {f.node_name(n): feeds[f.node_name(n)].copy() for n in f.params}
     arena = np.full(plan.arena_bytes, 0xFF, dtype=np.uint8)
     slots = {s.node: s for s in plan.slots}
+    outputs = {s.node: np.full(f.shape(s.node), 0xFF, np.uint8)  # persistent, own buffers
+               .view(np.uint8).repeat(np.dtype(to_numpy(f.dtype(s.node))).itemsize)
+               .view(to_numpy(f.dtype(s.node))).reshape(f.shape(s.node))
+               for s in plan.slots if s.role == "output"}
 
     def home(n: int) -> np.ndarray:  # where the plan keeps value n
         s = slots[n]
         if s.inplace_of:
             return params[s.inplace_of]
+        if s.role == "output":
+            return outputs[n]
         return arena[s.offset:s.offset + s.nbytes].view(to_numpy(f.dtype(n))).reshape(f.shape(n))
 
     def read(n: int) -> np.ndarray:
@@ -250,8 +256,8 @@ def assert_plan_contract(f: ir.Graph) -> None:
             assert hi <= lo, f"{a} and {b} overlap at t={t}"
     assert all(s.offset % 64 == 0 for s in arena)
     assert plan.peak_bytes <= plan.arena_bytes <= sum(s.size for s in arena)
-    assert all(s.role in ("input", "param") for s in plan.slots if s.offset is None
-               and not s.inplace_of)
+    # the arena holds exactly the scratch values; graph outputs get buffers of their own
+    assert all((s.offset is not None) == (s.role == "scratch") for s in plan.slots)
     where = {gid: t for t, gid in enumerate(f.meta["group_order"])}
     for s in (s for s in plan.slots if s.inplace_of):
         param = f.find(s.inplace_of)
@@ -434,15 +440,56 @@ def test_opaque_ops_are_single_groups() -> None:
     assert kinds(f) == ["window", "random", "window", "indexing", "reduction"]
 
 
-def test_recompute_marks_a_cheap_saved_value() -> None:
-    # v = relu(a) is read early (sum) and late (after the sum); a stays alive until then
+def test_recompute_clones_a_cheap_value_into_its_late_reader() -> None:
+    # v = relu(a) is used in its own group (by e) and read late (after the sum of e); a stays
+    # alive until then, so the late group computes its own relu(a) and v is never stored
     g = ir.Graph("t")
     b, x, w = ir.Builder(g), _input(g, "x", (64, 64)), _input(g, "w", (64, 64), op="param")
     v = b.relu(a := b.matmul(x, w))
-    g.add_output(b.add(b.mul(v, b.sum(v, axes=(0, 1))), a).id)
+    e = b.mul(v, b.scalar(3.0, "float32"))
+    g.add_output(b.add(b.mul(v, b.sum(e, axes=(0, 1))), a).id)
+    g.add_output(e.id)
     f = check_everything(g)
-    (record,) = f.meta["recompute"].values()
-    assert record["op"] == "relu" and record["flops_recomputed"] <= record["bytes_kept"]
+    ((node, record),) = f.meta["recompute"].items()
+    assert record["op"] == "relu" and not record["dropped"]
+    assert record["recompute_cost"] <= record["keep_cost"]
+    (clone,) = record["clones"]
+    (late,) = record["readers"]
+    assert f.op(clone) == "relu" and f.operands(clone) == f.operands(node)
+    assert f.nx.nodes[clone]["group"] == late
+    assert node not in f.meta["groups"][late]["inputs"]  # the late group reads a, not v
+    assert node not in f.meta["groups"][f.nx.nodes[node]["group"]]["outputs"]
+    assert all(s.node != node for s in f.meta["memory"].slots)
+
+
+def test_recompute_moves_a_mask_only_the_backward_reads() -> None:
+    # relu's backward mask gt(r, 0) is computed in the forward group but read only by a late
+    # group that reads r anyway: the mask moves there and is never stored
+    g = ir.Graph("t")
+    b, x, w = ir.Builder(g), _input(g, "x", (32, 16)), _input(g, "w", (16, 16), op="param")
+    r = b.relu(b.matmul(x, w))
+    mask = b.gt(r, b.scalar(0.0, "float32"))
+    t = b.sum(b.exp(r), axes=(0, 1))  # a reduction between the forward and the mask's reader
+    g.add_output(b.mul(b.where(mask, b.mul(r, t), b.scalar(0.0, "float32")), r).id)
+    f = check_everything(g)
+    record = f.meta["recompute"][mask.id]
+    assert record["dropped"] and record["recompute_cost"] == 0
+    assert mask.id not in f.nx and f.op(record["clones"][0]) == "gt"
+    assert all(s.node != mask.id for s in f.meta["memory"].slots)
+
+
+def test_recompute_keeps_a_value_whose_operands_would_cost_more_to_read() -> None:
+    # the late reader does not read r: recomputing the 1-byte mask would load 4-byte r instead
+    g = ir.Graph("t")
+    b, x, w = ir.Builder(g), _input(g, "x", (32, 16)), _input(g, "w", (16, 16), op="param")
+    r = b.relu(b.matmul(x, w))
+    mask = b.gt(r, b.scalar(0.0, "float32"))
+    w2 = _input(g, "w2", (16, 16), op="param")
+    late = b.where(mask, b.matmul(b.matmul(r, w2), w2), b.scalar(0.0, "float32"))
+    g.add_output(b.mul(r, b.sum(late, axes=(0, 1))).id)  # r is read after the late group
+    f = check_everything(g)
+    assert mask.id not in f.meta["recompute"]
+    assert mask.id in f.nx
 
 
 def test_memory_reuses_dead_buffers_and_refuses_unsafe_inplace() -> None:

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-import tenkai.ir as ir
 from registry_cases import CASES, EXEMPT, OpCase, Sample, broadcast_samples, make_inputs
+
+import tenkai.ir as ir
 from tenkai.ir import REGISTRY, dtypes
 from tenkai.ir.passes import autodiff
 
