@@ -21,6 +21,7 @@ import numpy as np
 from tenkai.ir import dtypes
 from tenkai.ir.graph import Graph
 from tenkai.ir.ops import REGISTRY
+from tenkai.ir.passes.fusion import spaces
 from tenkai.ir.printer import value_names
 
 from .kernel_ir import (
@@ -178,7 +179,7 @@ class ProgramLowering:
             for gid in g.meta.get("group_order", list(meta)):
                 nodes = [n for n in meta[gid]["nodes"] if n not in skip]
                 if nodes:
-                    groups[gid] = sorted(nodes, key=self._topo.__getitem__)
+                    groups[gid] = self._group_nodes(meta[gid].get("kind"), nodes)
                     order.append(gid)
         covered = {n for nodes in groups.values() for n in nodes}
         for n in g.topo_order():  # no fusion annotations (or gaps): one group per node
@@ -186,6 +187,16 @@ class ProgramLowering:
                 groups[n] = [n]
                 order.append(n)
         return groups, order
+
+    def _group_nodes(self, kind: str | None, nodes: list[int]) -> list[int]:
+        """A group's nodes in topological order; a multi-tensor group (elementwise, several
+        sizes) space after space, so that each space is one loop nest."""
+        topo = sorted(nodes, key=self._topo.__getitem__)
+        if kind != "elementwise" or len({self.g.shape(n) for n in nodes}) == 1:
+            return topo
+        parts = spaces(set(nodes), self.g.operands)
+        return [n for part in sorted(parts, key=lambda c: min(self._topo[n] for n in c))
+                for n in sorted(part, key=self._topo.__getitem__)]
 
     def _lower_group(self, gid: Any, nodes: list[int]) -> None:
         g = self.g

@@ -21,6 +21,9 @@ legal group and of which kind):
 1. elementwise / movement: core nodes all have the same number of elements, so there is one
    iteration space; broadcasting operands, where/clamp/cast included, are read through their
    broadcast index. Kind ``movement`` when every core node is a remap.
+   Multi-tensor (rule 1b, formed only for optimizer updates, see below): several elementwise
+   spaces in one group, with no in-group edge between core nodes of different element counts
+   (each space is an independent loop nest of the one kernel).
 2. reduction: one or more reductions with the same input shape and axes (sibling reductions,
    e.g. ``sum(g)`` and ``sum(g * xhat)``, share the loop). Core nodes upstream of a reduction
    are its *prologue* (input-space elements, computed once each inside the reduction loop, and
@@ -40,7 +43,10 @@ Groups are formed greedily: nodes in topological order try to merge their operan
 into their own (remaps wait one sweep, so a transpose becomes its matmul's view rather than a
 copy in its producer); then groups reading a common value try to merge (sibling reductions).
 A merge happens when the union is legal (:func:`classify`) and creates no cycle between groups
-(which keeps every group convex). Sweeps repeat until none merges.
+(which keeps every group convex). Sweeps repeat until none merges. Last, the optimizer updates
+(``meta["writes"]`` values) that did not become the epilogue of their gradient's kernel, e.g.
+because gradient clipping puts a global norm between every gradient and its update, are merged
+into multi-tensor groups (rule 1b): one kernel updates all those parameters and their state.
 
 Recompute-vs-keep (:func:`rematerialize`, recorded in ``meta["recompute"]``): an elementwise
 group output ``v`` that later groups read (e.g. the ``relu(h) > 0`` mask the backward needs)
@@ -60,6 +66,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,9 +252,10 @@ def _classify_anchored(ctx: FusionContext, core: list[int], members: set[int],
     return ctx.cls[anchor]
 
 
-def classify(ctx: FusionContext, members: set[int]) -> str | None:
+def classify(ctx: FusionContext, members: set[int], multi_space: bool = True) -> str | None:
     """The kind of group ``members`` forms under the module's rules, or None when they may
-    not form one group. Convexity is not checked here (see :func:`check_groups`)."""
+    not form one group (``multi_space=False``: without rule 1b, as greedy merging asks).
+    Convexity is not checked here (see :func:`check_groups`)."""
     kinds = {ctx.cls[n] for n in members}
     if "boundary" in kinds:
         return None
@@ -260,11 +268,39 @@ def classify(ctx: FusionContext, members: set[int]) -> str | None:
     anchor_kinds = {ctx.cls[n] for n in core} & ANCHORS
     if not anchor_kinds:
         if len({ctx.sizes[n] for n in core}) != 1:
-            return None
+            return "elementwise" if multi_space and _independent_spaces(ctx, core) else None
         return "movement" if all(ctx.cls[n] == "remap" for n in core) else "elementwise"
     if anchor_kinds == {"reduction"}:
         return _classify_reduction(ctx, core, members)
     return _classify_anchored(ctx, core, members, loads)
+
+
+def _independent_spaces(ctx: FusionContext, core: list[int]) -> bool:
+    """Rule 1b: elementwise core nodes only, and no core-to-core edge between spaces."""
+    core_set = set(core)
+    return all(ctx.cls[n] == "elementwise" for n in core) and all(
+        ctx.sizes[p] == ctx.sizes[n] for n in core for p in ctx.operands[n] if p in core_set)
+
+
+def spaces(members: set[int], operands: Callable[[int], list[int]]) -> list[list[int]]:
+    """The independent loop spaces of a group (members connected by in-group edges), each
+    sorted by node id, earliest space first; ``operands(n)`` gives a node's operands."""
+    parent = {n: n for n in members}
+
+    def root(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for n in members:
+        for p in operands(n):
+            if p in members:
+                parent[root(p)] = root(n)
+    out: dict[int, list[int]] = {}
+    for n in sorted(members):
+        out.setdefault(root(n), []).append(n)
+    return sorted(out.values(), key=lambda c: c[0])
 
 
 # ---------------------------------------------------------------- greedy merging
@@ -330,7 +366,7 @@ class _Partition:
 def _try_merge(ctx: FusionContext, part: _Partition, a: int, b: int) -> bool:
     union = part.members[a] | part.members[b]
     plain = part.plain[a] is not None and part.plain[a] == part.plain[b]
-    if not plain and classify(ctx, union) is None:
+    if not plain and classify(ctx, union, multi_space=False) is None:
         return False
     if part.reaches(a, b, skip_direct=True) or part.reaches(b, a, skip_direct=True):
         return False  # another group sits between them: merging would make a cycle
@@ -383,7 +419,29 @@ def _greedy_groups(ctx: FusionContext) -> _Partition:
         merged |= _horizontal_sweep(ctx, part)
         if not merged:
             break
+    _merge_updates(ctx, part)
     return part
+
+
+def _merge_updates(ctx: FusionContext, part: _Partition) -> None:
+    """Merge the elementwise groups holding optimizer updates into multi-tensor groups
+    (rule 1b), earliest first, as long as no other group sits between two of them."""
+    g = ctx.g
+    writes = g.meta.get("writes") or {}
+    values = {g.operands(o)[0] for o in g.outputs if g.attrs(o)["index"] in writes}
+    updates = sorted({part.group[v] for v in values if v in part.group
+                      and classify(ctx, part.members[part.group[v]]) == "elementwise"},
+                     key=part.lo.__getitem__)
+    merged: list[int] = []
+    for gid in updates:
+        for target in merged:
+            union = part.members[target] | part.members[gid]
+            if classify(ctx, union) is not None and not part.reaches(target, gid, False) \
+                    and not part.reaches(gid, target, False):
+                part.merge(target, gid)
+                break
+        else:
+            merged.append(gid)
 
 
 def _execution_order(part: _Partition) -> list[set[int]]:

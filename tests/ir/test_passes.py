@@ -27,6 +27,7 @@ from tenkai.ir.errors import TenkaiError, VerifyError
 from tenkai.ir.ops import REGISTRY
 from tenkai.ir.parser import parse
 from tenkai.ir.passes import fuse, plan_memory, run_pipeline, simplify
+from tenkai.ir.passes.fusion import FusionContext, classify
 
 BOUNDARY = {"input", "param", "const", "full", "output"}
 CASES = int(os.environ.get("TENKAI_TEST_CASES", "100"))
@@ -490,6 +491,40 @@ def test_recompute_keeps_a_value_whose_operands_would_cost_more_to_read() -> Non
     f = check_everything(g)
     assert mask.id not in f.meta["recompute"]
     assert mask.id in f.nx
+
+
+def test_optimizer_updates_behind_a_global_norm_share_one_multi_tensor_kernel() -> None:
+    # clipping by the global gradient norm sits between every gradient and its update, so no
+    # update can be its gradient kernel's epilogue: they merge into one group of two spaces
+    g = ir.Graph("t")
+    b = ir.Builder(g)
+    w, bias = _input(g, "w", (4, 3), op="param"), _input(g, "b", (3,), op="param")
+    gw, gb = _input(g, "gw", (4, 3)), _input(g, "gb", (3,))
+    norm = b.sqrt(b.add(b.sum(b.mul(gw, gw), axes=(0, 1)), b.sum(b.mul(gb, gb), axes=(0,))))
+    coef = b.clamp(b.reciprocal(norm), max=1.0)
+    lr = b.scalar(0.1, "float32")
+    for p, grad in ((w, gw), (bias, gb)):
+        g.add_output(b.sub(p, b.mul(lr, b.mul(grad, coef))).id)
+    g.meta["writes"] = {0: "w", 1: "b"}
+    f = check_everything(g)
+    (gid,) = {f.nx.nodes[f.operands(o)[0]]["group"] for o in f.outputs}
+    record = f.meta["groups"][gid]
+    assert record["kind"] == "elementwise"
+    assert {f.shape(n) for n in record["nodes"]} == {(4, 3), (3,)}
+    assert [w["mode"] for w in f.meta["memory"].writes] == ["inplace", "inplace"]
+
+
+def test_multi_tensor_groups_keep_their_spaces_apart() -> None:
+    ctx_graph = ir.Graph("t")
+    b = ir.Builder(ctx_graph)
+    x, y = _input(ctx_graph, "x", (4, 3)), _input(ctx_graph, "y", (3,))
+    ex, ey = b.exp(x), b.exp(y)
+    both = b.add(ex, ey)  # an edge from the (3,) space into the (4, 3) space
+    ctx_graph.add_output(both.id)
+    ctx = FusionContext.of(ctx_graph)
+    assert classify(ctx, {ex.id, ey.id}) == "elementwise"  # two independent spaces
+    assert classify(ctx, {ex.id, ey.id}, multi_space=False) is None  # greedy never forms them
+    assert classify(ctx, {ex.id, ey.id, both.id}) is None  # ey feeds another space
 
 
 def test_memory_reuses_dead_buffers_and_refuses_unsafe_inplace() -> None:
