@@ -10,8 +10,25 @@ from typing import Any
 import numpy as np
 
 from ._dtype import as_dtype
-from ._ops import _floating, abs, apply, cast, exp, log, mul, pow, sqrt, sub, tensor_of
-from ._reduce import amax, dims_arg, sum
+from ._ops import (
+    _floating,
+    abs,
+    add,
+    apply,
+    cast,
+    eq,
+    exp,
+    log,
+    mul,
+    ne,
+    pow,
+    sign,
+    sqrt,
+    sub,
+    tensor_of,
+    where,
+)
+from ._reduce import amax, amin, dims_arg, sum
 from ._shape import matmul, named, transpose
 from ._tensor import Tensor
 
@@ -48,21 +65,70 @@ def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     return named(sub(z, log(sum(exp(z), dim, keepdim=True))), "LogSoftmaxBackward0")
 
 
+def _pow_masked(base: Tensor, exponent: float) -> Tensor:
+    """``base ** exponent`` for ``base >= 0``, with gradient 0 where ``base == 0``.
+
+    NOTE: PyTorch's norm backward masks those entries to 0 (``masked_fill_(norm == 0, 0)``);
+    the plain pow/sqrt gradient there is ``0 * inf = nan``. Feeding pow a 1 at the zeros and
+    selecting the exact value afterwards keeps both the value and the gradient finite."""
+    at_zero = eq(base, 0)
+    safe = where(at_zero, 1.0, base)
+    value = sqrt(safe) if exponent == 0.5 else pow(safe, exponent)
+    return where(at_zero, 0.0 if exponent > 0 else math.inf, value)
+
+
+def _count_nonzero(x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    """The p=0 "norm": how many entries are non-zero (nan counts), in ``x``'s dtype.
+
+    NOTE: PyTorch gives this no gradient but the result still requires grad. ``sign`` has a
+    zero gradient, so routing the zeros through it keeps ``x`` in the graph with a zero (never
+    nan) gradient; ``+ 0`` turns ``sign(-0.)`` into ``+0.`` so an all ``-0.`` slice counts 0."""
+    nonzero = where(ne(x, 0), 1.0, add(sign(x), 0.0))
+    return sum(nonzero, dim, keepdim)
+
+
+def _check_extreme_nonempty(x: Tensor, p: float, dim: Any) -> None:
+    """max/min have no identity: PyTorch refuses the +-inf norm over an empty reduction."""
+    name = "inf" if p > 0 else "-inf"
+    if x.numel() == 0 and dim is None:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    for axis in dims_arg("linalg.vector_norm", dim, x.ndim):
+        if x.shape[axis] == 0:  # PyTorch's message, its missing space after {axis} included
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the "
+                               f"dimension {axis}because this dimension is empty and the "
+                               "operation does not have an identity")
+
+
 def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
-    """Vector p-norm over ``dim`` (all elements by default): ``x.norm()``, ``x.norm(1, dim=0)``."""
-    x = input if dtype is None else cast(input, as_dtype(dtype).name)
-    if not x.is_floating_point():
+    """Vector p-norm over ``dim`` (all elements by default): ``x.norm()``, ``x.norm(1, dim=0)``.
+
+    As ``torch.linalg.vector_norm``: ``p=inf``/``-inf`` is the max/min of ``|x|`` (the gradient
+    is shared evenly between tied entries, as in PyTorch), ``p=0`` counts the non-zero entries,
+    ``"fro"`` (or None) is the 2-norm. Where a norm is 0 its gradient is 0, not nan, as in
+    PyTorch. One difference: for ``p=0`` PyTorch leaves ``x.grad`` None, tenkai gives zeros.
+    """
+    if not input.is_floating_point():
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
-                           f"input. Got {x.dtype._legacy.removesuffix('Tensor')}")
-    if p in ("fro", 2, 2.0):
-        out = sqrt(sum(mul(x, x), dim, keepdim))
-    elif p in (math.inf, float("inf")):
-        out = amax(abs(x), () if dim is None else dim, keepdim)
+                           f"input. Got {input.dtype._legacy.removesuffix('Tensor')}")
+    if isinstance(p, str) and p != "fro":
+        raise NotImplementedError(f"norm: p={p!r} is a matrix norm; tenkai has vector norms "
+                                  "only (p a number or 'fro')")
+    x = input if dtype is None else cast(input, as_dtype(dtype).name)
+    p = 2 if p in ("fro", None) else p
+    if p in (math.inf, -math.inf):
+        _check_extreme_nonempty(x, p, dim)
+        extreme = amax if p > 0 else amin
+        out = extreme(abs(x), () if dim is None else dim, keepdim)
+    elif p == 0:
+        out = _count_nonzero(x, dim, keepdim)
     elif p == 1:
         out = sum(abs(x), dim, keepdim)
+    elif p == 2:
+        out = _pow_masked(sum(mul(x, x), dim, keepdim), 0.5)
     else:
-        out = pow(sum(pow(abs(x), p), dim, keepdim), 1.0 / p)
+        out = _pow_masked(sum(_pow_masked(abs(x), p), dim, keepdim), 1.0 / p)
     return named(out, "LinalgVectorNormBackward0")
 
 

@@ -22,8 +22,6 @@ from typing import Any
 
 from .._composite import norm
 from .._creation import tensor
-from .._ops import abs, cast, ne
-from .._reduce import amin, sum
 from .._shape import cat, stack
 from .._tensor import Tensor
 from ..autograd import no_grad
@@ -44,11 +42,7 @@ def _grads(parameters: list[Tensor]) -> list[Tensor]:
 
 def _vector_norm(x: Tensor, p: float) -> Tensor:
     """``torch.linalg.vector_norm(x, p)`` over all elements, as a 0-d tensor of ``x``'s dtype."""
-    if p == -math.inf:
-        return amin(abs(x), ())
-    if p == 0:  # the number of non-zero elements
-        return cast(sum(ne(x, 0)), x._ir_dtype)
-    return norm(x, p)  # 2, 1, inf and any other float
+    return norm(x, p)
 
 
 def get_total_norm(tensors: TensorOrTensors, norm_type: float = 2.0,
