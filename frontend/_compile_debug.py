@@ -24,9 +24,11 @@ PREFIX = "[tenkai]"
 # stage -> file name under TENKAI_DUMP_DIR/<step>-<hash>/
 DUMP_FILES = {"traced": "00_traced.txt", "backward": "01_backward.txt",
               "simplify": "02_simplified.txt", "fuse": "03_fused.txt",
-              "plan_memory": "04_memory_plan.txt", "lower": "05_kernels.txt",
-              "llvm": "06_llvm.ll", "llvm_opt": "07_llvm_opt.ll", "asm": "08_asm.s"}
-PASS_STAGES = ("simplify", "fuse", "plan_memory")  # the passes of ir.passes.pipeline.DEFAULT
+              "recompute": "04_recomputed.txt", "plan_memory": "05_memory_plan.txt",
+              "lower": "06_kernels.txt", "llvm": "07_llvm.ll", "llvm_opt": "08_llvm_opt.ll",
+              "asm": "09_asm.s"}
+# the passes of ir.passes.pipeline.DEFAULT
+PASS_STAGES = ("simplify", "fuse", "recompute", "plan_memory")
 _CONV = ("conv2d", "conv2d_grad_input", "conv2d_grad_weight")
 
 

@@ -17,12 +17,12 @@ bytes); with ``TENKAI_PROFILE`` (default 1 under DEBUG) the first calls print ea
 time, GFLOP/s and GB/s; it also prints one line per derived backward graph. Level 2 adds the
 IR after every pass and the kernel IR, 3 the LLVM IR (before and after optimization), 4 the
 host assembly. ``TENKAI_PRINT_AFTER`` stages are the passes ``simplify``, ``fuse``,
-``plan_memory``, then ``lower`` (kernel IR), ``llvm``, ``llvm_opt`` and ``asm``.
+``recompute``, ``plan_memory``, then ``lower`` (kernel IR), ``llvm``, ``llvm_opt`` and ``asm``.
 ``TENKAI_DUMP_DIR`` files: ``00_traced.txt``, ``01_backward.txt``, ``02_simplified.txt``,
-``03_fused.txt``, ``04_memory_plan.txt``, ``05_kernels.txt``, ``06_llvm.ll``,
-``07_llvm_opt.ll``, ``08_asm.s``. ``TENKAI_VALIDATE`` is read when a step is compiled: its
-every call then runs the numpy interpreter too and raises ``ValidationError`` at the first
-fused group whose outputs differ (or hold a NaN the interpreter does not).
+``03_fused.txt``, ``04_recomputed.txt``, ``05_memory_plan.txt``, ``06_kernels.txt``,
+``07_llvm.ll``, ``08_llvm_opt.ll``, ``09_asm.s``. ``TENKAI_VALIDATE`` is read when a step is
+compiled: its every call then runs the numpy interpreter too and raises ``ValidationError`` at
+the first fused group whose outputs differ (or hold a NaN the interpreter does not).
 
 Each is read when used, so tests can scope it with ``monkeypatch.setenv``. Steps compiled with
 `TENKAI_VALIDATE`, `TENKAI_DUMP_DIR`, `TENKAI_PRINT_AFTER` or `TENKAI_DEBUG=2` run every stage
@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import sys
 
-STAGES = ("simplify", "fuse", "plan_memory", "lower", "llvm", "llvm_opt", "asm")
+STAGES = ("simplify", "fuse", "recompute", "plan_memory", "lower", "llvm", "llvm_opt", "asm")
 DEFAULT_CACHE_DIR = "~/.cache/tenkai"
 
 

@@ -56,7 +56,8 @@ class TracedGraph:
 
 
 class LoweredGraph:
-    """Stage 2: the graph after simplify → fuse → plan_memory, and its kernel program."""
+    """Stage 2: the graph after simplify → fuse → recompute → plan_memory, and its kernel
+    program."""
 
     def __init__(self, step: CompiledStep, fused: Any, program: Any) -> None:
         self.step, self.fused, self.program = step, fused, program

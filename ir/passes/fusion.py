@@ -2,9 +2,8 @@
 
 Input: a graph that verifies. Output: a copy in which every non-boundary node (boundary:
 ``input``, ``param``, ``const``, ``full``, ``output``) has a node attribute ``group``, plus
-``meta["groups"]`` (gid -> kind, nodes, outputs, inputs), ``meta["group_order"]`` (a valid
-execution order) and ``meta["recompute"]`` (see below). The graph is not restructured, except
-for the clones that recompute-vs-keep adds.
+``meta["groups"]`` (gid -> kind, nodes, outputs, inputs) and ``meta["group_order"]`` (a valid
+execution order). The graph itself is not restructured.
 
 Vocabulary. A *remap* is a movement op that only renames indices: reshape, permute, expand,
 slice. Inside a group, a remap is a *load* when its in-group operands are loads too and all
@@ -48,18 +47,7 @@ A merge happens when the union is legal (:func:`classify`) and creates no cycle 
 because gradient clipping puts a global norm between every gradient and its update, are merged
 into multi-tensor groups (rule 1b): one kernel updates all those parameters and their state.
 
-Recompute-vs-keep (:func:`rematerialize`, recorded in ``meta["recompute"]``): an elementwise
-group output ``v`` that later groups read (e.g. the ``relu(h) > 0`` mask the backward needs)
-is recomputed inside those *late* readers when all its operands are still alive there anyway:
-the pass clones ``v`` into each late reader (the clone reads ``v``'s operands) and, when
-``v``'s own group does not use it, drops ``v`` there, so ``v`` is never stored at all; else
-``v`` dies after its early readers. Cost model: recomputing costs ``elements * op_cost`` flops
-per extra evaluation (readers, minus the evaluation dropped from the producer); keeping costs
-``v``'s bytes, written once and read by every reader, for the rest of its lifetime. One flop is
-far cheaper than one byte of memory traffic, so ``v`` is recomputed when flops <= bytes (relu,
-compare, add, mul, cast: yes; exp, log, pow: kept unless the value is narrow) and every
-reader stays a legal group with the clone in it. This is the one place fusion restructures the
-graph: clones are ordinary nodes of the output graph.
+Recompute-vs-keep is the next pass, ``recompute.py``.
 """
 
 from __future__ import annotations
@@ -70,7 +58,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..dtypes import itemsize
 from ..errors import VerifyError
 from ..graph import Graph
 from ..ops import CONTRACTION, ELEMENTWISE, INDEXING, RANDOM, REDUCTION, REGISTRY, WINDOW
@@ -462,6 +449,20 @@ def _execution_order(part: _Partition) -> list[set[int]]:
     return order
 
 
+def annotate_groups(g: Graph, ctx: FusionContext, ordered: list[set[int]]) -> None:
+    """Write ``ordered`` (groups in execution order) into ``g``: node attribute ``group``,
+    ``meta["groups"]`` and ``meta["group_order"]`` (gids 0, 1, ... in that order)."""
+    groups: dict[int, dict[str, Any]] = {}
+    for gid, members in enumerate(ordered):
+        kind = classify(ctx, members)
+        assert kind is not None, f"{g.name}: an illegal group {sorted(members)}"
+        groups[gid] = _group_record(ctx, kind, members)
+        for n in members:
+            g.nx.nodes[n]["group"] = gid
+    g.meta["groups"] = groups
+    g.meta["group_order"] = list(groups)
+
+
 def _group_record(ctx: FusionContext, kind: str, members: set[int]) -> dict[str, Any]:
     g = ctx.g
     nodes = sorted(members, key=ctx.pos.__getitem__)
@@ -469,119 +470,6 @@ def _group_record(ctx: FusionContext, kind: str, members: set[int]) -> dict[str,
     inputs = sorted({p for n in nodes for p in g.operands(n) if p not in members},
                     key=ctx.pos.__getitem__)
     return {"kind": kind, "nodes": nodes, "outputs": outputs, "inputs": inputs}
-
-
-# ---------------------------------------------------------------- recompute-vs-keep
-
-
-def rematerialize(ctx: FusionContext, groups: dict[int, set[int]],
-                  order: list[int]) -> dict[int, dict[str, Any]]:
-    """Recompute cheap elementwise group outputs in their late readers (module docstring):
-    mutates ``ctx.g`` (clones, rewired users, dropped originals), ``ctx`` and ``groups``;
-    returns node -> {op, bytes_kept, flops_recomputed, readers (gids), clones, dropped}."""
-    g = ctx.g
-    where = {gid: t for t, gid in enumerate(order)}
-    owner = {n: gid for gid, members in groups.items() for n in members}
-    last: dict[int, int] = {}  # value -> position of its last reading group
-    for n, gid in owner.items():
-        for p in ctx.operands[n]:
-            if owner.get(p) != gid:
-                last[p] = max(last.get(p, -1), where[gid])
-    graph_outputs = {g.operands(o)[0] for o in g.outputs}
-    decisions: dict[int, dict[str, Any]] = {}
-    for gid in order:
-        for v in sorted(groups[gid], key=ctx.pos.__getitem__):
-            if ctx.cls[v] != "elementwise" or v in graph_outputs:
-                continue
-            readers = sorted({owner[u] for u in ctx.users[v]} - {gid}, key=where.__getitem__)
-            if not readers or any(p in decisions for p in ctx.operands[v]):
-                continue  # not a group output, or an operand is recomputed itself
-            used_here = any(owner[u] == gid for u in ctx.users[v])
-            if not all(g.op(a) in BOUNDARY or last.get(a, -1) >= where[r]
-                       for a in ctx.operands[v] for r in readers):
-                continue
-            keep = _keep_cost(ctx, v, readers)
-            cost = _recompute_cost(ctx, groups, v, readers, used_here)
-            op = g.op(v)
-            if cost <= keep:
-                clones = _clone_into(ctx, groups, owner, v, readers, drop=not used_here)
-                if clones is not None:
-                    decisions[v] = {"op": op, "keep_cost": keep, "recompute_cost": cost,
-                                    "readers": readers, "clones": clones,
-                                    "dropped": not used_here}
-    return decisions
-
-
-def _nbytes(ctx: FusionContext, v: int) -> int:
-    return ctx.sizes[v] * itemsize(ctx.g.dtype(v))
-
-
-def _keep_cost(ctx: FusionContext, v: int, readers: list[int]) -> int:
-    """Bytes of traffic keeping ``v`` costs: one store and one load per reader group."""
-    return _nbytes(ctx, v) * (1 + len(readers))
-
-
-def _recompute_cost(ctx: FusionContext, groups: dict[int, set[int]], v: int,
-                    readers: list[int], used_here: bool) -> int:
-    """Flops of the extra evaluations plus the bytes of operands a reader does not read yet."""
-    extra = len(readers) - (0 if used_here else 1)
-    cost = ctx.sizes[v] * OP_COST.get(ctx.g.op(v), 1) * extra
-    for r in readers:
-        members = groups[r]
-        already = {p for n in members for p in ctx.operands[n] if p not in members}
-        cost += sum(_nbytes(ctx, a) for a in set(ctx.operands[v]) - already
-                    if ctx.g.op(a) not in ("const", "full"))
-    return cost
-
-
-def _clone_into(ctx: FusionContext, groups: dict[int, set[int]], owner: dict[int, int], v: int,
-                readers: list[int], drop: bool) -> list[int] | None:
-    """Give each reader group its own copy of ``v`` (and drop ``v`` when ``drop``), if every
-    changed group stays legal; returns the clone ids, or None (nothing changed)."""
-    g = ctx.g
-    ids = list(range(g._next_id, g._next_id + len(readers)))
-    saved_users = {p: list(ctx.users[p]) for p in {v, *ctx.operands[v]}}
-    saved_ops: dict[int, list[int]] = {}
-    for c, r in zip(ids, readers, strict=True):
-        uses = [u for u in ctx.users[v] if owner[u] == r]
-        for u in uses:
-            saved_ops[u] = ctx.operands[u]
-            ctx.operands[u] = [c if p == v else p for p in ctx.operands[u]]
-        ctx.users[v] = [u for u in ctx.users[v] if u not in uses]
-        ctx.pos[c], ctx.cls[c], ctx.sizes[c] = ctx.pos[v], ctx.cls[v], ctx.sizes[v]
-        ctx.operands[c], ctx.users[c] = list(ctx.operands[v]), uses
-        for p in set(ctx.operands[v]):
-            ctx.users[p] = ctx.users[p] + [c]
-    if drop:
-        for p in set(ctx.operands[v]):
-            ctx.users[p] = [u for u in ctx.users[p] if u != v]
-    home = groups[owner[v]] - {v} if drop else groups[owner[v]]
-    legal = all(classify(ctx, groups[r] | {c}) is not None
-                for c, r in zip(ids, readers, strict=True))
-    if not legal or (drop and home and classify(ctx, home) is None):
-        ctx.users.update(saved_users)
-        ctx.operands.update(saved_ops)
-        for c in ids:
-            for table in (ctx.pos, ctx.cls, ctx.sizes, ctx.operands, ctx.users):
-                del table[c]
-        return None
-    node = g.nx.nodes[v]
-    for c, r in zip(ids, readers, strict=True):
-        got = g.add(node["op"], ctx.operands[v], loc=node.get("loc"), **node["attrs"])
-        assert got == c, "rematerialize: clone ids out of step with the graph"
-        for u in ctx.users[c]:
-            for src, _, key in [e for e in g.nx.in_edges(u, keys=True) if e[0] == v]:
-                g.nx.remove_edge(src, u, key=key)
-                g.nx.add_edge(c, u, key=key)
-        groups[r].add(c)
-        owner[c] = r
-    if drop:
-        groups[owner[v]].discard(v)
-        g.nx.remove_node(v)
-        for table in (ctx.pos, ctx.cls, ctx.sizes, ctx.operands, ctx.users):
-            del table[v]
-        del owner[v]
-    return ids
 
 
 # ---------------------------------------------------------------- the pass
@@ -592,25 +480,7 @@ def fuse(g: Graph) -> Graph:
     start = time.perf_counter()
     out = copy_for_pass(g)
     ctx = FusionContext.of(out)
-    ordered = dict(enumerate(_execution_order(_greedy_groups(ctx))))
-    recompute = rematerialize(ctx, ordered, list(ordered))
-    if recompute:
-        ctx = FusionContext.of(out)  # clones and dropped nodes: fresh positions and users
-    groups: dict[int, dict[str, Any]] = {}
-    for members in ordered.values():
-        if not members:
-            continue  # its only node moved into its readers
-        kind = classify(ctx, members)
-        assert kind is not None, f"fuse built an illegal group {sorted(members)}"
-        groups[len(groups)] = _group_record(ctx, kind, members)
-        for n in members:
-            out.nx.nodes[n]["group"] = len(groups) - 1
-    renumber = {old: k for k, old in enumerate(gid for gid, m in ordered.items() if m)}
-    for record in recompute.values():
-        record["readers"] = [renumber[r] for r in record["readers"]]
-    out.meta["groups"] = groups
-    out.meta["group_order"] = list(groups)
-    out.meta["recompute"] = recompute
+    annotate_groups(out, ctx, _execution_order(_greedy_groups(ctx)))
     stamp(out, "fuse", start)
     return out
 

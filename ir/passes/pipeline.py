@@ -1,6 +1,6 @@
 """The pass driver: the one place that lists the compile pipeline's stages.
 
-``run_pipeline(g)`` runs ``DEFAULT = (simplify, fuse, plan_memory)``; each pass is a pure
+``run_pipeline(g)`` runs ``DEFAULT = (simplify, fuse, recompute, plan_memory)``; each pass is a pure
 ``Graph -> Graph`` function. When ``verify`` is on, the driver checks the graph after every
 pass (the verifier, then the fusion annotation and the memory plan once they exist) and names
 the pass that broke it: "in pass `fuse` (after `simplify`)". It times every pass and can dump
@@ -18,11 +18,12 @@ from ..graph import Graph
 from ..verify import verify as verify_graph
 from .fusion import check_groups, fuse
 from .memory import check_plan, plan_memory
+from .recompute import recompute
 from .simplify import simplify
 
 Pass = Callable[[Graph], Graph]
 
-DEFAULT: tuple[Pass, ...] = (simplify, fuse, plan_memory)
+DEFAULT: tuple[Pass, ...] = (simplify, fuse, recompute, plan_memory)
 
 
 def _where(name: str, done: list[str]) -> str:

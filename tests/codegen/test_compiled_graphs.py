@@ -1,8 +1,9 @@
 """Whole graphs through the full compile path vs the interpreter, forward and backward.
 
 Every compiled graph goes the way ``tenkai.compile`` takes it (frontend/_backend.py):
-``run_pipeline`` (simplify -> fuse -> plan_memory) -> ``lower_program`` -> ``generate`` ->
-``Executable``; its outputs are compared with ``ir.run`` on the graph *before* the passes.
+``run_pipeline`` (simplify -> fuse -> recompute -> plan_memory) -> ``lower_program`` ->
+``generate`` -> ``Executable``; its outputs are compared with ``ir.run`` on the graph *before*
+the passes.
 Compile time dominates, so graphs are compiled in batches (many programs per LLVM module,
 ``cpu_harness.compile_batch``) and each batch once per session.
 

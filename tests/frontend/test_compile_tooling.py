@@ -250,7 +250,8 @@ def test_debug_prints_passes_kernels_and_timings(monkeypatch, capsys) -> None:
     monkeypatch.setenv("TENKAI_DEBUG", "1")
     _, step, _, _ = _run(steps=4)
     out = capsys.readouterr().out
-    for stage in ("pass simplify", "pass fuse", "pass plan_memory", "stage lower"):
+    for stage in ("pass simplify", "pass fuse", "pass recompute", "pass plan_memory",
+                  "stage lower"):
         assert f"compile train_step: {stage} " in out
     kernel_lines = [line for line in out.splitlines() if line.startswith("[tenkai] kernel ")]
     assert len(kernel_lines) == len(step.kernels) == step.executable.stats["kernels_per_step"]
@@ -309,14 +310,14 @@ def test_dump_dir_writes_every_stage(tmp_path, monkeypatch) -> None:
     assert where.name.startswith("train_step-")
     files = sorted(p.name for p in where.iterdir())
     assert files == ["00_traced.txt", "01_backward.txt", "02_simplified.txt", "03_fused.txt",
-                     "04_memory_plan.txt", "05_kernels.txt", "06_llvm.ll", "07_llvm_opt.ll",
-                     "08_asm.s"]
+                     "04_recomputed.txt", "05_memory_plan.txt", "06_kernels.txt", "07_llvm.ll",
+                     "08_llvm_opt.ll", "09_asm.s"]
     read = {name: (where / name).read_text() for name in files}
     assert read["00_traced.txt"].startswith("graph train_step(arg0: f32[8,20]")
     assert "backward pass" in read["01_backward.txt"] and "matmul(" in read["01_backward.txt"]
-    assert "memory plan" in read["04_memory_plan.txt"]
-    assert "define" in read["06_llvm.ll"] and "tk_step" in read["07_llvm_opt.ll"]
-    assert "tk_step:" in read["08_asm.s"]
+    assert "memory plan" in read["05_memory_plan.txt"]
+    assert "define" in read["07_llvm.ll"] and "tk_step" in read["08_llvm_opt.ll"]
+    assert "tk_step:" in read["09_asm.s"]
 
 
 # ---------------------------------------------------------------- lowering without reuse

@@ -26,7 +26,7 @@ from tenkai.ir.dtypes import to_numpy
 from tenkai.ir.errors import TenkaiError, VerifyError
 from tenkai.ir.ops import REGISTRY
 from tenkai.ir.parser import parse
-from tenkai.ir.passes import fuse, plan_memory, run_pipeline, simplify
+from tenkai.ir.passes import fuse, plan_memory, recompute, run_pipeline, simplify
 from tenkai.ir.passes.fusion import FusionContext, classify
 
 BOUNDARY = {"input", "param", "const", "full", "output"}
@@ -279,7 +279,7 @@ def check_everything(g: ir.Graph) -> ir.Graph:
     want = ir.run(g, feeds)
     s = simplify(g)
     assert_same(ir.run(s, feeds), want)
-    p = plan_memory(fuse(s))
+    p = plan_memory(recompute(fuse(s)))
     ir.verify(p)
     assert_fusion_contract(p)
     assert_plan_contract(p)
@@ -309,7 +309,7 @@ def test_simplify_rewrites_each_pattern() -> None:
     s = check_everything(g)
     assert sorted(s.op(n) for n in s.nodes()) == ["add", "const", "full", "input", "mul",
                                                    "output", "output", "reshape"]
-    assert [p for p, _ in s.meta["passes"]] == ["simplify", "fuse", "plan_memory"]
+    assert [p for p, _ in s.meta["passes"]] == ["simplify", "fuse", "recompute", "plan_memory"]
 
 
 def test_simplify_keeps_what_it_must() -> None:
@@ -338,7 +338,7 @@ def test_simplify_keeps_what_it_must() -> None:
 @given(random_graphs())
 def test_random_graphs_keep_every_contract(g: ir.Graph) -> None:
     check_everything(g)
-    p = plan_memory(fuse(g))  # fusing an unsimplified graph must work as well
+    p = plan_memory(recompute(fuse(g)))  # fusing an unsimplified graph must work as well
     assert_fusion_contract(p)
     assert_plan_contract(p)
     assert_same(execute_groups(p, feeds_for(g)), ir.run(g, feeds_for(g)))
@@ -551,7 +551,7 @@ def test_memory_reuses_dead_buffers_and_refuses_unsafe_inplace() -> None:
 def test_pipeline_verifies_times_and_dumps() -> None:
     dumps, timings, g = list[str](), dict[str, float](), layer_norm_graph()
     out = run_pipeline(g, dump_after=("fuse", "plan_memory"), dump=dumps.append, timings=timings)
-    assert list(timings) == ["simplify", "fuse", "plan_memory"]
+    assert list(timings) == ["simplify", "fuse", "recompute", "plan_memory"]
     assert [name for name, _ in out.meta["passes"]] == list(timings)
     assert dumps[0].startswith("// IR after fuse\ngraph") and "= group 0 reduction(" in dumps[0]
     assert "peak live" in dumps[1] and "passes" not in g.meta
