@@ -1,0 +1,208 @@
+"""The GEMM's register-level kernels: the MR x NR micro-kernel (vector FMAs on a register tile,
+full and edge-tile stores) and the macro-kernel (the jr / ir loops over one packed A block and
+one packed B panel).
+
+The design notes (ABI, blocking scheme, register budget) are in the docstring of
+:mod:`tenkai.codegen.gemm` (codegen/gemm.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llvmlite import ir
+
+from .gemm_ir import _element_ptr, _min, _new_function, _opaque, counted_loop
+from .parallel import I1, I32, I64, PTR, VOID, declare_function
+
+if TYPE_CHECKING:
+    from .gemm import GemmConfig
+
+K_UNROLL = 4
+
+
+# --------------------------------------------------------------------------- micro-kernel
+
+
+def _declare_vector_fma(module: ir.Module, vector: ir.VectorType) -> ir.Function:
+    """``llvm.fma.v<W>f<32|64>`` (llvmlite's declare_intrinsic only knows scalar overloads)."""
+    suffix = f"v{vector.count}{'f32' if vector.element == ir.FloatType() else 'f64'}"
+    return declare_function(module, f"llvm.fma.{suffix}",
+                            ir.FunctionType(vector, [vector, vector, vector]))
+
+
+def _splat(builder: ir.IRBuilder, scalar: ir.Value, vector_type: ir.VectorType) -> ir.Value:
+    lanes = vector_type.count
+    single = builder.insert_element(ir.Constant(vector_type, None), scalar, I32(0))
+    zeros = ir.Constant(ir.VectorType(I32, lanes), [0] * lanes)
+    return builder.shuffle_vector(single, ir.Constant(vector_type, None), zeros, name="a_bcast")
+
+
+def _emit_k_step(
+    builder: ir.IRBuilder, cfg: GemmConfig, fma: ir.Function, a_ptr: ir.Value, b_ptr: ir.Value,
+    step: int, acc: list[list[ir.Value]],
+) -> list[list[ir.Value]]:
+    """One rank-1 update of the register tile from k offset ``step`` of the two panels."""
+    element, vector = cfg.element_type, cfg.vector_type
+    b_vectors = []
+    for v in range(cfg.nr_vectors):
+        b_addr = _element_ptr(builder, b_ptr, I64(step * cfg.nr + v * cfg.vector_width), element)
+        b_vectors.append(builder.load(b_addr, typ=vector, align=cfg.element_size, name=f"b{v}"))
+    updated = []
+    for i in range(cfg.mr):
+        a_addr = _element_ptr(builder, a_ptr, I64(step * cfg.mr + i), element)
+        a_bcast = _splat(builder, builder.load(a_addr, typ=element, name=f"a{i}"), vector)
+        updated.append([builder.call(fma, [a_bcast, b_vectors[v], acc[i][v]], name=f"c{i}_{v}")
+                        for v in range(cfg.nr_vectors)])
+    return updated
+
+
+def _emit_k_loop(
+    builder: ir.IRBuilder, cfg: GemmConfig, fma: ir.Function, steps: ir.Value, unroll: int,
+    pointers: tuple[ir.Value, ir.Value], acc: list[list[ir.Value]], name: str,
+) -> tuple[tuple[ir.Value, ir.Value], list[list[ir.Value]]]:
+    """``steps`` iterations of ``unroll`` k steps; accumulators and panel pointers are phis."""
+    preheader = builder.block
+    loop = builder.append_basic_block(f"{name}.loop")
+    exit_block = builder.append_basic_block(f"{name}.exit")
+    builder.cbranch(builder.icmp_signed(">", steps, I64(0)), loop, exit_block)
+
+    builder.position_at_end(loop)
+    count = builder.phi(I64, name=f"{name}.i")
+    a_ptr = builder.phi(PTR, name=f"{name}.a_ptr")
+    b_ptr = builder.phi(PTR, name=f"{name}.b_ptr")
+    acc_phis = [[builder.phi(cfg.vector_type, name=f"acc{i}_{v}") for v in range(cfg.nr_vectors)]
+                for i in range(cfg.mr)]
+    current = acc_phis
+    for step in range(unroll):
+        current = _emit_k_step(builder, cfg, fma, a_ptr, b_ptr, step, current)
+    next_count = builder.add(count, I64(1), name=f"{name}.next")
+    next_a = _element_ptr(builder, a_ptr, I64(unroll * cfg.mr), cfg.element_type, "a_next")
+    next_b = _element_ptr(builder, b_ptr, I64(unroll * cfg.nr), cfg.element_type, "b_next")
+    builder.cbranch(builder.icmp_signed("<", next_count, steps), loop, exit_block)
+
+    count.add_incoming(I64(0), preheader)
+    count.add_incoming(next_count, loop)
+    for phi, start, nxt in ((a_ptr, pointers[0], next_a), (b_ptr, pointers[1], next_b)):
+        phi.add_incoming(start, preheader)
+        phi.add_incoming(nxt, loop)
+    builder.position_at_end(exit_block)
+    results = []
+    for i in range(cfg.mr):
+        row = []
+        for v in range(cfg.nr_vectors):
+            acc_phis[i][v].add_incoming(acc[i][v], preheader)
+            acc_phis[i][v].add_incoming(current[i][v], loop)
+            merged = builder.phi(cfg.vector_type, name=f"acc{i}_{v}.out")
+            merged.add_incoming(acc[i][v], preheader)
+            merged.add_incoming(current[i][v], loop)
+            row.append(merged)
+        results.append(row)
+    out_pointers = []
+    for start, nxt in ((pointers[0], next_a), (pointers[1], next_b)):
+        merged_ptr = builder.phi(PTR)
+        merged_ptr.add_incoming(start, preheader)
+        merged_ptr.add_incoming(nxt, loop)
+        out_pointers.append(merged_ptr)
+    return (out_pointers[0], out_pointers[1]), results
+
+
+def _emit_store_full_tile(
+    builder: ir.IRBuilder, cfg: GemmConfig, acc: list[list[ir.Value]], c: ir.Value,
+    ldc: ir.Value, accumulate: ir.Value,
+) -> None:
+    """C tile (+)= registers, MR rows of NR contiguous elements."""
+    element, vector = cfg.element_type, cfg.vector_type
+    addresses = []
+    for i in range(cfg.mr):
+        row = _element_ptr(builder, c, builder.mul(ldc, I64(i)), element, f"c_row{i}")
+        addresses.append([_element_ptr(builder, row, I64(v * cfg.vector_width), element)
+                          for v in range(cfg.nr_vectors)])
+    with builder.if_else(accumulate) as (then, otherwise):
+        with then:
+            for i in range(cfg.mr):
+                for v, address in enumerate(addresses[i]):
+                    old = builder.load(address, typ=vector, align=cfg.element_size)
+                    builder.store(builder.fadd(old, acc[i][v]), address, align=cfg.element_size)
+        with otherwise:
+            for i in range(cfg.mr):
+                for v, address in enumerate(addresses[i]):
+                    builder.store(acc[i][v], address, align=cfg.element_size)
+
+
+def _emit_store_edge_tile(
+    builder: ir.IRBuilder, cfg: GemmConfig, acc: list[list[ir.Value]], c: ir.Value,
+    ldc: ir.Value, accumulate: ir.Value, rows: ir.Value, cols: ir.Value,
+) -> None:
+    """Spill the register tile to a stack tile and copy its ``rows x cols`` corner to C."""
+    element = cfg.element_type
+    with builder.goto_entry_block():
+        tile = _opaque(builder.alloca(ir.ArrayType(element, cfg.mr * cfg.nr), name="edge_tile"))
+    for i in range(cfg.mr):
+        for v in range(cfg.nr_vectors):
+            slot = _element_ptr(builder, tile, I64(i * cfg.nr + v * cfg.vector_width), element)
+            builder.store(acc[i][v], slot, align=cfg.element_size)
+    with counted_loop(builder, I64(0), rows, I64(1), "edge_row") as row:
+        c_row = _element_ptr(builder, c, builder.mul(row, ldc), element, "c_row")
+        tile_row = _element_ptr(builder, tile, builder.mul(row, I64(cfg.nr)), element, "tile_row")
+        with counted_loop(builder, I64(0), cols, I64(1), "edge_col") as col:
+            value = builder.load(_element_ptr(builder, tile_row, col, element), typ=element)
+            c_address = _element_ptr(builder, c_row, col, element, "c_elem")
+            old = builder.load(c_address, typ=element, name="c_old")
+            new = builder.select(accumulate, builder.fadd(old, value), value, name="c_new")
+            builder.store(new, c_address)
+
+
+def _define_micro_kernel(module: ir.Module, cfg: GemmConfig, prefix: str) -> ir.Function:
+    """``ukernel(kc, a_panel, b_panel, c, ldc, accumulate, rows, cols)``: C tile (+)= A_p B_p."""
+    params = [("kc", I64), ("a_panel", PTR), ("b_panel", PTR), ("c", PTR), ("ldc", I64),
+              ("accumulate", I1), ("rows", I64), ("cols", I64)]
+    function, builder = _new_function(module, f"{prefix}_ukernel", VOID, params)
+    function.attributes.add("noinline")
+    for index in (1, 2, 3):
+        function.args[index].add_attribute("noalias")
+    kc, a_panel, b_panel, c, ldc, accumulate, rows, cols = function.args
+    fma = _declare_vector_fma(module, cfg.vector_type)
+    zero = ir.Constant(cfg.vector_type, None)
+    acc = [[zero] * cfg.nr_vectors for _ in range(cfg.mr)]
+    unrolled_steps = builder.sdiv(kc, I64(K_UNROLL), name="unrolled_steps")
+    pointers, acc = _emit_k_loop(builder, cfg, fma, unrolled_steps, K_UNROLL,
+                                 (a_panel, b_panel), acc, "k_main")
+    remainder = builder.srem(kc, I64(K_UNROLL), name="k_remainder")
+    _, acc = _emit_k_loop(builder, cfg, fma, remainder, 1, pointers, acc, "k_tail")
+
+    full_rows = builder.icmp_signed("==", rows, I64(cfg.mr))
+    full_cols = builder.icmp_signed("==", cols, I64(cfg.nr))
+    with builder.if_else(builder.and_(full_rows, full_cols, name="full_tile")) as (full, edge):
+        with full:
+            _emit_store_full_tile(builder, cfg, acc, c, ldc, accumulate)
+        with edge:
+            _emit_store_edge_tile(builder, cfg, acc, c, ldc, accumulate, rows, cols)
+    builder.ret_void()
+    return function
+
+
+# --------------------------------------------------------------------------- macro-kernel
+
+
+def _define_macro_kernel(
+    module: ir.Module, cfg: GemmConfig, prefix: str, ukernel: ir.Function
+) -> ir.Function:
+    """``macro(mc, nc, kc, a_block, b_panel, c, ldc, accumulate)``: the jr / ir loops over
+    micro-tiles of one packed A block and one packed B panel."""
+    params = [("mc", I64), ("nc", I64), ("kc", I64), ("a_block", PTR), ("b_panel", PTR),
+              ("c", PTR), ("ldc", I64), ("accumulate", I1)]
+    function, builder = _new_function(module, f"{prefix}_macro", VOID, params)
+    mc, nc, kc, a_block, b_panel, c, ldc, accumulate = function.args
+    element = cfg.element_type
+    with counted_loop(builder, I64(0), nc, I64(cfg.nr), "jr") as jr:
+        cols = _min(builder, builder.sub(nc, jr), I64(cfg.nr), "cols")
+        b_micro = _element_ptr(builder, b_panel, builder.mul(jr, kc), element, "b_micro")
+        c_col = _element_ptr(builder, c, jr, element, "c_col")
+        with counted_loop(builder, I64(0), mc, I64(cfg.mr), "ir") as ir_:
+            rows = _min(builder, builder.sub(mc, ir_), I64(cfg.mr), "rows")
+            a_micro = _element_ptr(builder, a_block, builder.mul(ir_, kc), element, "a_micro")
+            c_tile = _element_ptr(builder, c_col, builder.mul(ir_, ldc), element, "c_tile")
+            builder.call(ukernel, [kc, a_micro, b_micro, c_tile, ldc, accumulate, rows, cols])
+    builder.ret_void()
+    return function
