@@ -20,33 +20,14 @@ from __future__ import annotations
 
 import atexit
 import ctypes
-import functools
 from typing import Any
 
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-# libc symbols the generated runtime calls. MCJIT resolves undefined symbols through LLVM's
-# process-wide symbol table; registering them explicitly makes resolution independent of how
-# the Python binary was linked.
-_LIBC_SYMBOLS = (
-    "malloc", "free", "aligned_alloc", "memset", "memcpy", "memmove",
-    "pthread_create", "pthread_join", "pthread_self", "sysconf", "sched_yield", "syscall",
-)
+from tenkai.runtime.jit import initialize  # target setup and libc symbols: one copy
 
 _live_modules: list[JitModule] = []
-
-
-@functools.cache
-def initialize() -> None:
-    """Initialize the native target once and register the libc symbols generated code uses."""
-    llvm.initialize_native_target()
-    llvm.initialize_native_asmprinter()
-    libc = ctypes.CDLL(None)
-    for name in _LIBC_SYMBOLS:
-        address = ctypes.cast(getattr(libc, name), ctypes.c_void_p).value
-        if address is not None:
-            llvm.add_symbol(name, address)
 
 
 def host_target_machine() -> llvm.TargetMachine:

@@ -79,9 +79,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var must be given when not "
                                "training")
-        mean = channel_view(running_mean.detach(), input.ndim)
-        var = channel_view(running_var.detach(), input.ndim)
-        out = (input - mean) * ops.rsqrt(var + eps)
+        out = _normalize_running(input, running_mean, running_var, eps)
     return named(_affine(out, weight, bias, True), "NativeBatchNormBackward0")
 
 
@@ -108,10 +106,16 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         if running_mean is None or running_var is None:
             raise RuntimeError("Expected running_mean and running_var to be defined when "
                                "use_input_stats is false")
-        mean = channel_view(running_mean.detach(), input.ndim)
-        var = channel_view(running_var.detach(), input.ndim)
-        out = (input - mean) * ops.rsqrt(var + eps)
+        out = _normalize_running(input, running_mean, running_var, eps)
     return named(_affine(out, weight, bias, True), "ViewBackward0")
+
+
+def _normalize_running(input: Tensor, running_mean: Tensor, running_var: Tensor,
+                       eps: float) -> Tensor:
+    """``(x - running_mean) / sqrt(running_var + eps)`` per channel (dim 1), stats detached."""
+    mean = channel_view(running_mean.detach(), input.ndim)
+    var = channel_view(running_var.detach(), input.ndim)
+    return (input - mean) * ops.rsqrt(var + eps)
 
 
 def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,

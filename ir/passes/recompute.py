@@ -53,7 +53,7 @@ def rematerialize(ctx: FusionContext, groups: dict[int, set[int]],
                   order: list[int]) -> dict[int, dict[str, Any]]:
     """Recompute cheap elementwise group outputs in their late readers (module docstring):
     mutates ``ctx.g`` (clones, rewired users, dropped originals), ``ctx`` and ``groups``;
-    returns node -> {op, bytes_kept, flops_recomputed, readers (gids), clones, dropped}."""
+    returns node -> {op, keep_cost, recompute_cost, readers (gids), clones, dropped}."""
     g = ctx.g
     where = {gid: t for t, gid in enumerate(order)}
     owner = {n: gid for gid, members in groups.items() for n in members}
