@@ -116,6 +116,9 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
         raise NotImplementedError(f"norm: p={p!r} is a matrix norm; tenkai has vector norms "
                                   "only (p a number or 'fro')")
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
+    if p == "fro" and isinstance(dim, tuple | list) and len(dim) > 2:
+        raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
+                           + " ".join(str(d) for d in dim))
     p = 2 if p in ("fro", None) else p
     if p in (math.inf, -math.inf):
         _check_extreme_nonempty(x, p, dim)

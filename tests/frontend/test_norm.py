@@ -176,3 +176,10 @@ def test_compiled_norm_and_gradient_follow_eager(backend: str, p: float) -> None
         np.testing.assert_allclose(x.grad.numpy(), x_eager.grad.numpy(), rtol=1e-12,
                                    atol=1e-15)
     assert compiled.stats["replays"] >= 1 and compiled.stats["retraces"] == 0
+
+
+def test_fro_over_more_than_two_dims_fails_like_pytorch() -> None:
+    x = tenkai.randn(2, 3, 4)
+    with pytest.raises(RuntimeError, match=r"matrix_norm: dim must be a 2-tuple. Got 0 1 2"):
+        tenkai.norm(x, "fro", dim=(0, 1, 2))
+    assert tenkai.norm(x, "fro").shape == ()  # without dim: the 2-norm of all elements
