@@ -52,15 +52,20 @@ class TracedGraph:
         from tenkai.ir.passes.pipeline import run_pipeline
 
         fused = run_pipeline(self.graph)
-        return LoweredGraph(self.step, fused, lower_program(fused))
+        info: dict[str, Any] = {}
+        program = lower_program(fused, info=info)
+        return LoweredGraph(self.step, fused, program, info)
 
 
 class LoweredGraph:
     """Stage 2: the graph after simplify → fuse → recompute → plan_memory, and its kernel
     program."""
 
-    def __init__(self, step: CompiledStep, fused: Any, program: Any) -> None:
+    def __init__(self, step: CompiledStep, fused: Any, program: Any,
+                 info: dict[str, Any] | None = None) -> None:
         self.step, self.fused, self.program = step, fused, program
+        # ``kernel_nodes`` (kernel -> graph nodes) and ``group_outputs`` (see lower_program)
+        self.info = info or {}
 
     def as_text(self) -> str:
         plan = self.fused.meta.get("memory")
@@ -79,14 +84,15 @@ class LoweredGraph:
         program, module = build_cpu(self.fused, self.program)
         step = self.step
         step.program = program
-        return CompiledGraph(step, module)
+        return CompiledGraph(step, module, self)
 
 
 class CompiledGraph:
     """Stage 3: a native executable; calling it runs one replay of the traced step."""
 
-    def __init__(self, step: CompiledStep, module: Any) -> None:
-        self.step, self.module = step, module
+    def __init__(self, step: CompiledStep, module: Any, lowered: LoweredGraph | None = None
+                 ) -> None:
+        self.step, self.module, self.lowered = step, module, lowered
 
     def as_text(self) -> str:
         return self.module.ir_text
