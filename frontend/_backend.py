@@ -108,16 +108,22 @@ class NativeStep:
             raise
         return outs
 
-    def profile(self) -> list[tuple[str, float]]:
-        """Time every kernel once on the buffers of the step just run and print a line per
-        kernel; the step's outputs and state updates are kept (restored afterwards)."""
+    def measure_kernels(self, repeats: int = 1) -> list[tuple[str, float]]:
+        """``(kernel, seconds)`` per kernel (best of ``repeats``) on the buffers of the step
+        just run; the step's outputs and state updates are restored afterwards."""
         exe = self.executable
         keep = {name: np.array(exe.buffer(name), copy=True)
                 for name in {*exe.output_names, *exe.writes.values()}}
-        times = exe.kernel_times(1)
+        times = exe.kernel_times(repeats)
         for name, value in keep.items():
             np.copyto(exe.buffer(name), value)
         self.last_profile = times
+        return times
+
+    def profile(self) -> list[tuple[str, float]]:
+        """Time every kernel once on the buffers of the step just run and print a line per
+        kernel; the step's outputs and state updates are kept (restored afterwards)."""
+        times = self.measure_kernels(1)
         summary = {k["name"]: k for k in self.kernels}
         for name, seconds in times:
             k = summary.get(name, {"name": name, "ops": [], "outputs": [], "flops": 0,
