@@ -1,28 +1,24 @@
-"""The ``tenkai`` command line: ``tenkai bench`` runs the training-step benchmarks;
-``tenkai cache info|explain|clear`` inspects the compiled-step cache."""
+"""The ``tenkai`` command line (also ``python -m tenkai``).
+
+  tenkai demo                                    eager vs compiled, dumps and pictures
+  tenkai trace  TARGET [--input 64,784] [--train]   summary and the traced graph
+  tenkai dump   TARGET --stage fused | --all -o DIR  the IR of a compile stage
+  tenkai viz    TARGET -o graph.svg [--stage traced|fused|autograd]
+  tenkai report TARGET -o report.html             one self-contained HTML page
+  tenkai bench  [WORKLOAD... | FILE.py:NAME --input 64,784] [--compare torch,numpy]
+  tenkai cache  info|list|explain|clear
+
+TARGET is a built-in workload (two_layer, one_neuron, mlp, mlp_large, cnn, cnn_bn, digits,
+overhead) or FILE.py:NAME: an nn.Module class, factory or instance defined in FILE.py.
+Each command's --help has examples.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from . import bench
-
-
-def _bench(args: argparse.Namespace) -> int:
-    workloads = args.workload or ["two_layer", "mlp"]
-    unknown = [w for w in workloads if w not in bench.WORKLOADS]
-    if unknown:
-        print(f"unknown workload(s) {unknown}; choose from {sorted(bench.WORKLOADS)}",
-              file=sys.stderr)
-        return 2
-    modes = args.mode or list(bench.MODES)
-    if args.no_torch:
-        modes = [m for m in modes if m != "torch"]
-    results = bench.run(workloads, modes, args.steps, args.repeats, args.threads,
-                        args.backend)
-    print(bench.format_results(results))
-    return 0
+from . import _cli_bench, _cli_commands
 
 
 def _cache(args: argparse.Namespace) -> int:
@@ -35,6 +31,12 @@ def _cache(args: argparse.Namespace) -> int:
         info = cache.info()
         print(f"dir: {info['dir']}\nentries: {info['entries']} (+{info['libraries']} "
               f"library)\nsize: {info['bytes'] / 1e6:.2f} MB ({info['bytes']} bytes)")
+    elif args.action == "list":
+        entries = cache.entries()
+        for key, components in entries:
+            print(f"{key[:16]}  graph {str(components.get('graph', '?'))[:12]}  "
+                  f"{components.get('triple', '?')}  {cache.path(key)}")
+        print(f"{len(entries)} entries in {cache.directory}")
     elif args.action == "explain":
         print(cache.explain())
     else:
@@ -43,29 +45,22 @@ def _cache(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tenkai", description=__doc__)
+    parser = argparse.ArgumentParser(prog="tenkai", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("bench", help="time eager training steps, tenkai vs PyTorch eager")
-    p.add_argument("workload", nargs="*", help=f"workloads: {', '.join(bench.WORKLOADS)}")
-    p.add_argument("--steps", type=int, default=100, help="steps per timed repeat")
-    p.add_argument("--repeats", type=int, default=5, help="timed repeats (median reported)")
-    p.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
-    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
-    p.add_argument("--mode", action="append", choices=bench.MODES,
-                   help="run only these modes (repeatable; default: all)")
-    p.add_argument("--backend", default="tenkai", choices=["tenkai", "interp"],
-                   help="backend of the compiled mode")
-    p.set_defaults(func=_bench)
-    c = sub.add_parser("cache", help="the compiled-step cache: info, explain the last miss, "
-                       "clear")
-    c.add_argument("action", choices=["info", "explain", "clear"],
-                   help="info: dir, entries, size; explain: why the last lookup hit or "
-                   "missed; clear: delete every entry")
+    _cli_commands.register(sub)
+    _cli_bench.register(sub, _cli_commands._formatter, _cli_commands.EPILOG["bench"])
+    c = sub.add_parser("cache", help="the compiled-step cache: info, list, explain the last "
+                       "miss, clear", epilog=_cli_commands.EPILOG["cache"],
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("action", choices=["info", "list", "explain", "clear"],
+                   help="info: dir, entries, size; list: one line per entry; explain: why the "
+                   "last lookup hit or missed; clear: delete every entry")
     c.add_argument("--dir", help="cache directory (default: TENKAI_CACHE_DIR or "
                    "~/.cache/tenkai)")
     c.set_defaults(func=_cache)
     args = parser.parse_args(argv)
-    return args.func(args)
+    return _cli_commands.run_command(args.command, args.func, args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,137 @@
+"""``tenkai bench``: built-in workloads or ``FILE.py:NAME --input ...``, compared side by side
+(see ``bench.py``), with loss trajectories checked, per-kernel tables, JSON and plots."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from . import _bench_report, bench
+
+COMPARE = ("eager", "numpy", "torch", "torch-compile", "jax")
+
+
+def _modes(args: argparse.Namespace) -> list[str] | str:
+    """The modes to run (compiled always), or an error message."""
+    if args.compare:
+        asked = [m.strip() for m in args.compare.split(",") if m.strip()]
+        bad = [m for m in asked if m not in COMPARE]
+        if bad:
+            return f"--compare {','.join(bad)}: expected names from {','.join(COMPARE)}"
+        modes = ["compiled", *[m for m in asked if m != "compiled"]]
+    else:
+        modes = list(args.mode or bench.DEFAULT_MODES)
+    if args.no_torch:
+        modes = [m for m in modes if m not in ("torch", "torch-compile")]
+    return list(dict.fromkeys(modes))
+
+
+def _user_workload(args: argparse.Namespace) -> str:
+    """Register ``FILE.py:NAME`` as a workload (a training step); returns its name."""
+    from ._cli_target import build_model
+
+    if not args.input:
+        from ._cli_target import TargetError
+
+        raise TargetError(f"{args.workload[0]}: give the example input shape(s), e.g. "
+                          "--input 64,784")
+    target = build_model(args.workload[0], args.input, args.dtype, True, args.loss, args.optim,
+                   None, args.weights)
+    label = target.label
+
+    def make(torch: Any, batch: int | None = None) -> Any:
+        if torch.__name__ != "tenkai":
+            raise bench.Unavailable("a model file is written for tenkai; only eager and "
+                                    "compiled run it")
+        fresh = build_model(args.workload[0], args.input, args.dtype, True, args.loss, args.optim,
+                      batch, args.weights)
+        return fresh.step, fresh.args
+    bench.WORKLOADS[label] = make
+    bench.DESCRIPTIONS[label] = f"{label}, inputs {' '.join(args.input)}, {args.optim}"
+    return label
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    modes = _modes(args)
+    if isinstance(modes, str):
+        print(f"tenkai bench: error: {modes}", file=sys.stderr)
+        return 2
+    if args.device == "cuda":
+        raise NotImplementedError("tenkai bench --device cuda needs the GPU target, which is "
+                                  "not in this build yet; use --device cpu")
+    user = None
+    if args.workload and ":" in args.workload[0]:
+        workloads = [user := _user_workload(args)]
+    else:
+        workloads = args.workload or ["two_layer", "mlp"]
+        unknown = [w for w in workloads if w not in bench.WORKLOADS]
+        if unknown:
+            print(f"tenkai bench: error: unknown workload(s) {unknown}; choose from "
+                  f"{sorted(bench.WORKLOADS)} or give FILE.py:NAME --input SHAPE",
+                  file=sys.stderr)
+            return 2
+    plan = bench.Plan(args.steps, args.repeats, args.trajectory, args.threads, args.backend,
+                      args.batch)
+    progress = _bench_report.progress_factory(args.quiet, plan.steps, plan.repeats)
+    try:
+        results, skipped = bench.run_all(workloads, modes, plan, progress)
+    finally:
+        if user is not None:  # registered for this run only
+            bench.WORKLOADS.pop(user, None)
+            bench.DESCRIPTIONS.pop(user, None)
+    print(_bench_report.format_results(results))
+    for line in skipped:
+        print(f"skipped {line}")
+    checks = _bench_report.check_trajectories(results)
+    if checks:
+        print("\n".join(checks))
+    kernels = _bench_report.format_kernels(results)
+    if kernels and not args.quiet:
+        print(kernels)
+    if args.json:
+        peak = bench.machine_peak() if any(r.kernel_table for r in results) else None
+        _bench_report.write_json(args.json, results, skipped, checks,
+                                 {"machine_peak_gflops_gbs": peak, "modes": modes,
+                                  "steps": plan.steps, "repeats": plan.repeats})
+        print(f"wrote {args.json}")
+    if args.plot:
+        _bench_report.plot(args.plot, results)
+        print(f"wrote {args.plot}")
+    return 1 if any(c.startswith("FAIL") for c in checks) else 0
+
+
+def register(sub: Any, formatter: Any, epilog: str) -> None:
+    from ._cli_target import LOSSES, OPTIMIZERS
+
+    text = ("time training steps: tenkai compiled vs eager, numpy, PyTorch, torch.compile, "
+            "JAX; loss trajectories checked")
+    p = sub.add_parser("bench", help=text, description=text, epilog=epilog,
+                       formatter_class=formatter)
+    p.add_argument("workload", nargs="*", help="built-in workloads: " + "; ".join(
+        f"{k} ({v})" for k, v in bench.DESCRIPTIONS.items()) + "; or one FILE.py:NAME")
+    p.add_argument("--input", action="append", metavar="SHAPE",
+                   help="input shape for FILE.py:NAME, e.g. 64,784 (repeat per input)")
+    p.add_argument("--dtype", default="f32", help="input dtype for FILE.py:NAME")
+    p.add_argument("--loss", default="cross_entropy", choices=LOSSES)
+    p.add_argument("--optim", default="sgd", choices=sorted(OPTIMIZERS))
+    p.add_argument("--weights", help="initial weights (.pt/.safetensors; not in this build)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--steps", type=int, default=100, help="steps per timed repeat")
+    p.add_argument("--repeats", type=int, default=5, help="timed repeats")
+    p.add_argument("--trajectory", type=int, default=10,
+                   help="first steps whose losses are recorded and compared")
+    p.add_argument("--batch", type=int, help="batch size (default: the workload's)")
+    p.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
+    p.add_argument("--compare", help=f"comma-separated runs besides tenkai compiled: "
+                   f"{','.join(COMPARE)} (missing ones are reported, not fatal)")
+    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    p.add_argument("--mode", action="append", choices=bench.MODES,
+                   help="run only these modes (repeatable; default: eager, compiled, torch)")
+    p.add_argument("--backend", default="tenkai", choices=["tenkai", "interp"],
+                   help="backend of the compiled mode")
+    p.add_argument("--json", metavar="OUT.json", help="write every figure as JSON")
+    p.add_argument("--plot", metavar="LOSS.png", help="loss curves and step-time bars "
+                   "(needs matplotlib: pip install 'tenkai[plot]')")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or kernel tables")
+    p.set_defaults(func=run_bench)

@@ -1,0 +1,131 @@
+"""The text of every compile stage of a traced step, for ``tenkai dump`` (one stage, or all
+of them as numbered files plus a ``repro.py`` that rebuilds the graph and runs it with the
+reference interpreter)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ._compile_debug import DUMP_FILES, PASS_STAGES, backward_text
+
+# command-line stage name -> the pipeline's stage name (keys of DUMP_FILES)
+STAGES = {"traced": "traced", "backward": "backward", "simplified": "simplify",
+          "fused": "fuse", "recomputed": "recompute", "memory": "plan_memory",
+          "kernels": "lower", "llvm": "llvm", "llvm_opt": "llvm_opt", "asm": "asm",
+          "ptx": "ptx"}
+NATIVE = ("llvm", "llvm_opt", "asm")
+
+
+def stage_texts(traced: Any, upto: str = "asm") -> dict[str, str]:
+    """``{pipeline stage: text}`` for every stage up to ``upto`` (a pipeline stage name)."""
+    if upto == "ptx":
+        raise NotImplementedError("tenkai dump --stage ptx needs the GPU (NVPTX) target, "
+                                  "which is not in this build yet; the CPU stages are "
+                                  "traced ... kernels, llvm, asm")
+    from tenkai.codegen import lower_program
+    from tenkai.ir.passes.pipeline import run_pipeline
+
+    g = traced.graph
+    texts = {"traced": g.dump(), "backward": backward_text(g)}
+    order = list(DUMP_FILES)
+    if order.index(upto) <= order.index("backward"):
+        return texts
+
+    def collect(text: str) -> None:
+        header, _, body = text.partition("\n")
+        texts[header.removeprefix("// IR after ").strip()] = body
+
+    fused = run_pipeline(g, dump_after=list(PASS_STAGES), dump=collect)
+    if order.index(upto) <= order.index("plan_memory"):
+        return texts
+    program = lower_program(fused)
+    texts["lower"] = program.as_text()
+    if upto in NATIVE:
+        from tenkai.codegen import generate
+
+        module = generate(program, opt_level=3)
+        texts.update(llvm=module.ir_text, llvm_opt=module.optimized_ir, asm=module.asm())
+    return texts
+
+
+def feeds_of(traced: Any, args: tuple[Any, ...]) -> dict[str, np.ndarray]:
+    """The values one replay of the traced step reads, by input/param name."""
+    from ._state import scalar_values
+    from ._tensor import Tensor
+
+    step = traced.step
+    feeds = {name: np.array(a._data, copy=True) for name, a in
+             zip(step.input_nodes, [a for a in args if isinstance(a, Tensor)], strict=True)}
+    feeds.update({name: np.array(t._data, copy=True) for name, t in step.captured})
+    feeds.update({k: np.array(v, copy=True) for k, v in scalar_values(step.scalars).items()})
+    for use in step.rng:  # a fixed seed: the repro is deterministic
+        feeds[traced.graph.node_name(use.seed_node)] = np.zeros((), np.int64)
+        feeds[traced.graph.node_name(use.offset_node)] = np.zeros((), np.int64)
+    return feeds
+
+
+REPRO = '''"""Rebuild the traced graph of {label} and run it with tenkai's reference interpreter.
+
+    python repro.py
+
+Inputs and parameters come from repro_inputs.npz next to this file (written by
+`tenkai dump --all`); any missing one is filled with seeded random values.
+"""
+
+import os
+
+import numpy as np
+
+from tenkai.ir import Plan
+from tenkai.ir.dtypes import to_numpy
+from tenkai.ir.parser import parse
+
+GRAPH = {graph!r}
+
+
+def main():
+    g = parse(GRAPH)
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, "repro_inputs.npz")
+    saved = dict(np.load(path)) if os.path.exists(path) else {{}}
+    rng = np.random.default_rng(0)
+    feeds = {{}}
+    for n in g.inputs + g.params:
+        name = g.node_name(n)
+        if name in saved:
+            feeds[n] = saved[name]
+        else:
+            feeds[n] = rng.standard_normal(g.shape(n)).astype(to_numpy(g.dtype(n)))
+    outputs = Plan(g, g.outputs, set(feeds)).run(dict(feeds))
+    for k, value in enumerate(outputs):
+        value = np.asarray(value)
+        print(f"output {{k}}: {{value.dtype}}{{list(value.shape)}} "
+              f"sum={{float(value.astype(np.float64).sum()):.6g}}")
+    return outputs
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def dump_all(traced: Any, args: tuple[Any, ...], directory: str, label: str) -> list[str]:
+    """Write every CPU stage as its numbered file, ``repro.py`` and ``repro_inputs.npz``."""
+    texts = stage_texts(traced, "asm")
+    os.makedirs(directory, exist_ok=True)
+    written = []
+    for stage, name in DUMP_FILES.items():
+        if stage in texts:
+            path = os.path.join(directory, name)
+            with open(path, "w") as f:
+                body = texts[stage]
+                f.write(body if body.endswith("\n") else body + "\n")
+            written.append(path)
+    repro = os.path.join(directory, "repro.py")
+    with open(repro, "w") as f:
+        f.write(REPRO.format(label=label, graph=traced.graph.dump()))
+    np.savez(os.path.join(directory, "repro_inputs.npz"), **feeds_of(traced, args))
+    return [*written, repro, os.path.join(directory, "repro_inputs.npz")]
