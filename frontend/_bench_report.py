@@ -18,14 +18,15 @@ RTOL, ATOL = 1e-3, 1e-6
 
 
 def format_results(results: list[Any]) -> str:
-    lines = [f"{'workload':<10} {'mode':<13} {'step ms':>9} {'spread':>8} {'first ms':>10} "
+    w = max([10, *(len(r.workload) for r in results)])
+    lines = [f"{'workload':<{w}} {'mode':<13} {'step ms':>9} {'spread':>8} {'first ms':>10} "
              f"{'final loss':>12} {'vs compiled':>11} {'vs torch':>9} {'kernels':>7}"]
     compiled = {r.workload: r.step_ms for r in results if r.mode == "compiled"}
     torch_ms = {r.workload: r.step_ms for r in results if r.mode == "torch"}
     for r in results:
         vc = f"{r.step_ms / compiled[r.workload]:.2f}x" if r.workload in compiled else "-"
         vt = f"{r.step_ms / torch_ms[r.workload]:.2f}x" if r.workload in torch_ms else "-"
-        lines.append(f"{r.workload:<10} {r.mode:<13} {r.step_ms:>9.3f} {r.spread_ms:>8.3f} "
+        lines.append(f"{r.workload:<{w}} {r.mode:<13} {r.step_ms:>9.3f} {r.spread_ms:>8.3f} "
                      f"{r.first_ms:>10.1f} {r.final_loss:>12.5g} {vc:>11} {vt:>9} "
                      f"{'-' if r.kernels is None else r.kernels:>7}")
     return "\n".join(lines)
@@ -105,9 +106,9 @@ def plot(path: str, results: list[Any]) -> None:
         ax.set(title=f"{name}: loss", xlabel="step", ylabel="loss")
         ax.legend(fontsize=8)
         bars = axes[row][1]
-        bars.bar([r.mode for r in runs], [r.step_ms for r in runs],
-                 yerr=[r.spread_ms / 2 for r in runs], color="#6fa8dc")
-        bars.set(title=f"{name}: median step time", ylabel="ms")
+        bars.bar([r.mode for r in runs], [r.step_ms for r in runs], color="#6fa8dc",
+                 yerr=[[r.step_ms - r.p10_ms for r in runs], [r.p90_ms - r.step_ms for r in runs]])
+        bars.set(title=f"{name}: median step time (p10-p90)", ylabel="ms", yscale="log")
         bars.tick_params(axis="x", labelsize=8, rotation=20)
     fig.tight_layout()
     fig.savefig(path)

@@ -40,6 +40,8 @@ class Result:
     first_ms: float  # the first call(s) (for compiled: tracing + compilation)
     final_loss: float
     spread_ms: float = 0.0  # p90 - p10 of the timed steps
+    p10_ms: float = 0.0
+    p90_ms: float = 0.0
     losses: list[float] = field(default_factory=list)  # the first steps' trajectory
     kernels: int | None = None
     kernel_table: list[dict[str, Any]] = field(default_factory=list)
@@ -282,10 +284,10 @@ def _measure(name: str, mode: str, call: Callable[[], Any], plan: Plan, progress
         if progress is not None:
             progress(plan.steps, _loss(loss))
     times.sort()
-    spread = times[int(0.9 * (len(times) - 1))] - times[int(0.1 * (len(times) - 1))]
+    p10, p90 = times[int(0.1 * (len(times) - 1))], times[int(0.9 * (len(times) - 1))]
     return Result(name, mode, statistics.median(times) * 1e3, first_s * 1e3,
-                  _loss(loss) if loss is not None else losses[-1], spread * 1e3, losses,
-                  peak_rss_mb=_peak_rss_mb())
+                  _loss(loss) if loss is not None else losses[-1], (p90 - p10) * 1e3, p10 * 1e3,
+                  p90 * 1e3, losses, peak_rss_mb=_peak_rss_mb())
 
 
 def _loss(value: Any) -> float:
