@@ -37,6 +37,17 @@ from ._compile_debug import (
 from ._validate import ValidationError, Validator
 
 OPT_LEVEL = 3
+# callbacks told the name of each finished compile stage (``tenkai bench``'s progress bar)
+COMPILE_PROGRESS: list[Any] = []
+
+
+class _StageTimes(dict):
+    """Seconds per compile stage; each stage recorded is also reported to COMPILE_PROGRESS."""
+
+    def __setitem__(self, stage: str, seconds: float) -> None:
+        super().__setitem__(stage, seconds)
+        for callback in COMPILE_PROGRESS:
+            callback(stage)
 
 __all__ = ["NativeStep", "Settings", "ValidationError", "build_cpu", "compile_cpu"]
 
@@ -197,7 +208,7 @@ def _compile(graph: Any, settings: Settings, flags: dict[str, Any], cache: DiskC
     from tenkai.ir.passes.pipeline import run_pipeline
 
     log = _stage_log(graph, settings)
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = _StageTimes()
     fused = run_pipeline(graph, verify=settings.verify,
                          dump_after=[s for s in PASS_STAGES if log.wants(s)],
                          dump=log.pass_dump, timings=timings)

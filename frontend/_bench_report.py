@@ -4,15 +4,17 @@ plot, and tqdm progress bars (when tqdm is installed and stderr is a terminal)."
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
+COMPILE_STAGES = ("simplify", "fuse", "recompute", "plan_memory", "lower", "jit")
 # loss trajectories agree when |a - b| <= ATOL + RTOL * |b| at every recorded step
 RTOL, ATOL = 1e-3, 1e-6
 
@@ -113,6 +115,30 @@ def plot(path: str, results: list[Any]) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+@contextlib.contextmanager
+def compile_progress(label: str, enabled: bool) -> Iterator[None]:
+    """A tqdm bar over the compile stages (passes, lowering, JIT) of compiles inside."""
+    if not enabled:
+        yield
+        return
+    from tqdm import tqdm
+
+    from ._backend import COMPILE_PROGRESS
+
+    bar = tqdm(total=len(COMPILE_STAGES), desc=f"compile {label}", unit="stage", leave=False,
+               file=sys.stderr)
+
+    def tick(stage: str) -> None:
+        bar.set_postfix_str(stage)
+        bar.update(1 if bar.n < bar.total else 0)
+    COMPILE_PROGRESS.append(tick)
+    try:
+        yield
+    finally:
+        COMPILE_PROGRESS.remove(tick)
+        bar.close()
 
 
 def progress_factory(quiet: bool, steps: int, repeats: int) -> Callable[..., Any] | None:

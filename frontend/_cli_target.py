@@ -105,15 +105,19 @@ def _import_file(path: str) -> Any:
 
 
 def _candidates(module: Any) -> list[str]:
+    """Names in ``module`` a command can use: module instances, and the Module classes and
+    functions defined there (not imported)."""
+    import inspect
+
     from .nn import Module
 
     out = []
     for key, value in vars(module).items():
-        if key.startswith("_") or getattr(value, "__module__", module.__name__) != module.__name__:
-            if not isinstance(value, Module):
-                continue
-        if isinstance(value, Module) or (isinstance(value, type) and issubclass(value, Module)) \
-                or (callable(value) and not isinstance(value, type)):
+        if key.startswith("_"):
+            continue
+        local = getattr(value, "__module__", None) == module.__name__
+        is_class = inspect.isclass(value) and issubclass(value, Module)
+        if isinstance(value, Module) or (local and (is_class or inspect.isfunction(value))):
             out.append(key)
     return out
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _bench_others
+from . import _bench_others, _bench_report
 
 Step = tuple[Callable[..., Any], tuple[Any, ...]]
 
@@ -259,7 +259,8 @@ def run_one(name: str, mode: str, plan: Plan, reference: list[np.ndarray] | None
         fn = module.compile(fn, backend=plan.backend)
     elif mode == "torch-compile":
         fn = module.compile(fn)
-    result = _measure(name, mode, lambda: fn(*args), plan, progress)
+    with _bench_report.compile_progress(name, progress is not None and mode == "compiled"):
+        result = _measure(name, mode, lambda: fn(*args), plan, progress)
     if mode == "compiled":
         _compiled_facts(result, fn)
     return result

@@ -187,7 +187,8 @@ def _kernel_table(info: StepInfo) -> str:
             s = max(t, 1e-9)
             timing = (f"<td class=num>{t * 1e6:.1f}</td><td class=num>"
                       f"{100 * t / max(total, 1e-12):.1f}%</td><td class=num>"
-                      f"{k['flops'] / s / 1e9:.2f}</td><td class=num>{k['bytes'] / s / 1e9:.2f}</td>")
+                      f"{k['flops'] / s / 1e9:.2f}</td>"
+                      f"<td class=num>{k['bytes'] / s / 1e9:.2f}</td>")
         rows.append(f"<tr><td>{html.escape(k['name'])}</td><td>{k['kind']}</td>"
                     f"<td>{html.escape(', '.join(k['ops']))}</td>"
                     f"<td>{html.escape(', '.join(k['outputs']))}</td>{timing}</tr>")
