@@ -230,18 +230,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _demo_pictures(traced: Any, out: str) -> str:
-    try:
-        from . import viz
+    from . import viz
 
-        lowered = traced.lower()
+    lowered = traced.lower()
+    report = viz.report(lowered, os.path.join(out, "report.html"), time_kernels=False)
+    try:
         ext = "svg" if viz.have_dot() else "dot"
         viz.draw(traced, os.path.join(out, f"traced.{ext}"))
         viz.draw(lowered, os.path.join(out, f"fused.{ext}"))
-        viz.report(lowered, os.path.join(out, "report.html"), time_kernels=False)
     except ImportError as err:
-        return f"not drawn ({err})"
-    hint = "" if ext == "svg" else " (install Graphviz's dot for SVG: apt-get install graphviz)"
-    return (f"{out}/traced.{ext}, {out}/fused.{ext}, {out}/report.html{hint}")
+        return f"{report} (graph pictures: {err})"
+    hint = "" if ext == "svg" else " (for SVG install Graphviz's dot: apt-get install graphviz)"
+    return f"{out}/traced.{ext}, {out}/fused.{ext}, {report}{hint}"
 
 
 # ---------------------------------------------------------------- the parsers

@@ -108,7 +108,10 @@ def _esc(text: str) -> str:
 
 def graph_svg(obj: Any) -> str:
     """The picture as inline SVG, or the DOT source with the install hint."""
-    pic = to_dot(obj, memory=False)
+    try:
+        pic = to_dot(obj, memory=False)
+    except ImportError as err:  # no graphviz package: the rest of the report still works
+        return f"<p><b>No picture:</b> {html.escape(str(err))}.</p>"
     if not have_dot():
         return (f"<p><b>No picture:</b> {html.escape(INSTALL_DOT)}.</p>"
                 f"<pre>{_esc(pic.source)}</pre>")
