@@ -171,12 +171,7 @@ def _autograd_root(target: Any) -> Any:
     if target.model is None:
         raise TargetError("--stage autograd needs a model file (FILE.py:NAME); built-in "
                           "workloads close over their step: use --stage traced")
-    import tenkai
-
-    out = target.model(*target.args[:-1])
-    return tenkai.nn.functional.cross_entropy(out, target.args[-1]) if out.dim() == 2 and \
-        target.args[-1].dtype == tenkai.int64 else tenkai.nn.functional.mse_loss(
-            out, target.args[-1])
+    return target.loss_fn(target.model(*target.args[:-1]), target.args[-1])
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -47,6 +47,7 @@ class Target:
     model: Any = None
     train: bool = True
     params: dict[str, Any] = field(default_factory=dict)
+    loss_fn: Any = None  # with --train: loss_fn(model(*args[:-1]), args[-1])
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -179,7 +180,8 @@ def build_model(spec: str, inputs: list[str] | None = None, dtype: str = "f32",
     params = dict(model.named_parameters())
     if not train:
         return Target(label, _forward_step(model), xs, model, False, params)
-    return Target(label, *_train_step(model, xs, out, loss, optim), model, True, params)
+    step, args, loss_fn = _train_step(model, xs, out, loss, optim)
+    return Target(label, step, args, model, True, params, loss_fn)
 
 
 def _call_model(model: Any, xs: tuple[Any, ...], label: str) -> Any:
@@ -206,7 +208,7 @@ def _forward_step(model: Any) -> Callable[..., Any]:
 
 
 def _train_step(model: Any, xs: tuple[Any, ...], out: Any, loss: str,
-                optim: str) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+                optim: str) -> tuple[Callable[..., Any], tuple[Any, ...], Any]:
     import tenkai
 
     F = tenkai.nn.functional
@@ -237,4 +239,4 @@ def _train_step(model: Any, xs: tuple[Any, ...], out: Any, loss: str,
         value.backward()
         opt.step()
         return value
-    return train_step, (*xs, target)
+    return train_step, (*xs, target), loss_fn

@@ -107,6 +107,7 @@ def test_every_command_has_help_with_an_example(command, capsys) -> None:
     (["dump", "one_neuron", "--stage", "ptx"], 2, "needs the GPU (NVPTX) target"),
     (["dump", "one_neuron", "--all"], 2, "--all writes one file per stage"),
     (["viz", "one_neuron", "-o", "x.jpeg"], 2, "expected one of .svg, .png"),
+    (["viz", "one_neuron", "--stage", "autograd", "-o", "x.dot"], 2, "needs a model file"),
     (["bench", "two_layer", "--compare", "tf"], 2, "--compare tf: expected names"),
     (["bench", "nope"], 2, "unknown workload(s) ['nope']"),
     (["bench", "one_neuron", "--device", "cuda"], 2, "--device cuda needs the GPU target"),
@@ -158,6 +159,10 @@ def test_viz_writes_each_format(model_file, tmp_path, capsys) -> None:
     assert cli.main(["viz", f"{model_file}:tiny", "--input", "1,2", "--stage", "autograd",
                      "-o", str(tmp_path / "a.dot")]) == 0
     assert "TanhBackward0" in (tmp_path / "a.dot").read_text()
+    assert cli.main(["viz", f"{model_file}:Net", "--input", "3,8", "--train", "--stage",
+                     "autograd", "-o", str(tmp_path / "loss.dot")]) == 0
+    loss_graph = (tmp_path / "loss.dot").read_text()
+    assert "fc1.weight\n (16, 8)" in loss_graph and "AccumulateGrad" in loss_graph
     if shutil.which("dot"):
         assert cli.main(["viz", "one_neuron", "-o", str(tmp_path / "f.svg")]) == 0
         assert (tmp_path / "f.svg").read_text().lstrip().startswith("<?xml")
