@@ -171,7 +171,8 @@ def test_viz_writes_each_format(model_file, tmp_path, capsys) -> None:
 def test_bench_compares_runs_and_writes_json(tmp_path, capsys) -> None:
     out = tmp_path / "b.json"
     assert cli.main(["bench", "one_neuron", "--steps", "3", "--repeats", "1", "--trajectory",
-                     "4", "--compare", "eager,numpy,jax", "--json", str(out), "--quiet"]) == 0
+                     "4", "--compare", "eager,numpy,jax", "--json", str(out), "--quiet",
+                     "--batch", "6"]) == 0
     text = capsys.readouterr().out
     assert "ok   one_neuron eager: 4 losses match tenkai compiled" in text
     assert "skipped one_neuron numpy: no numpy version of one_neuron" in text

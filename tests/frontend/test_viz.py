@@ -231,3 +231,35 @@ def test_report_opens_in_a_headless_browser(traced, tmp_path) -> None:
     dom = run.stdout
     assert "tenkai report: step" in dom and 'class="memory-timeline"' in dom
     assert "<table>" in dom
+
+
+def _torch_graph(var, params):
+    """What torchviz draws for a PyTorch tensor: parameter labels, AccumulateGrad count."""
+    names = {id(v): k for k, v in params.items()}
+    labels, accumulate, seen, stack = set(), 0, set(), [var.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        if hasattr(fn, "variable"):
+            accumulate += 1
+            labels.add(f"{names[id(fn.variable)]}\n ({', '.join(map(str, fn.variable.shape))})")
+        stack.extend(f for f, _ in fn.next_functions)
+    return labels, accumulate
+
+
+def test_make_dot_matches_torchviz_on_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    ours = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    want_labels, want_acc = _torch_graph(theirs(torch.ones(5, 3)).sum(),
+                                         dict(theirs.named_parameters()))
+    src = viz.make_dot(ours(tenkai.ones(5, 3)).sum(),
+                       params=dict(ours.named_parameters())).source
+    nodes = dot_nodes(src)
+    got = {re.search(r'label="(.*?)"', v, re.S)[1] for v in nodes.values() if "lightblue" in v}
+    assert got == want_labels
+    assert sum('label=AccumulateGrad' in v for v in nodes.values()) == want_acc
+    out = next(v for v in nodes.values() if "darkolivegreen1" in v)
+    assert 'label="\n ()"' in out  # a 0-d output, unnamed, as torchviz labels it
