@@ -61,13 +61,18 @@ class Picture:
         return self.digraph.pipe(format=format)
 
     def render(self, path: str, format: str | None = None) -> str:
-        """Write the picture to ``path`` (format from the argument, else the path's suffix,
-        else svg) and return the path. ``format="dot"`` writes the DOT source (no ``dot``
-        program needed)."""
+        """Write the picture and return the file's path. The format comes from ``format``,
+        else the path's suffix, else svg; as with graphviz/torchviz, ``render("net",
+        format="png")`` writes ``net.png``. ``format="dot"`` (or a ``.dot``/``.gv`` path)
+        writes the DOT source and needs no ``dot`` program."""
         suffix = os.path.splitext(path)[1].lstrip(".").lower()
+        if suffix == "gv":
+            return self.save(path)
         fmt = format or (suffix if suffix in FORMATS else "svg")
         _check_format(fmt)
-        if fmt == "dot" or suffix in ("dot", "gv"):
+        if suffix != fmt:
+            path = f"{path}.{fmt}"
+        if fmt == "dot":
             return self.save(path)
         data = self.pipe(fmt)
         _write_bytes(path, data)

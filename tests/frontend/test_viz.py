@@ -98,6 +98,7 @@ def test_render_without_dot_names_the_program(tmp_path, monkeypatch) -> None:
     assert (tmp_path / "x.dot").read_text().startswith("digraph")
     with pytest.raises(ValueError, match="unknown picture format 'jpeg'"):
         pic.render(str(tmp_path / "x"), format="jpeg")
+    assert pic.render(str(tmp_path / "net"), format="dot") == str(tmp_path / "net.dot")
 
 
 @pytest.fixture(scope="module")
