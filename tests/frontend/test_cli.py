@@ -225,3 +225,27 @@ def test_demo_and_report(tmp_path, capsys) -> None:
         assert (tmp_path / "demo" / "report.html").exists()
     assert cli.main(["report", "one_neuron", "-o", str(tmp_path / "r.html")]) == 0
     assert "<h2 id=\"kernels\">" in (tmp_path / "r.html").read_text()
+
+
+def test_progress_bars_only_on_a_terminal(monkeypatch) -> None:
+    pytest.importorskip("tqdm")
+    import io
+
+    import tenkai
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert _bench_report.progress_factory(False, 2, 1) is None  # pytest's stderr: no TTY
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert _bench_report.progress_factory(True, 2, 1) is None  # --quiet
+    update = _bench_report.progress_factory(False, 2, 1)("w", "compiled")
+    monkeypatch.setenv("TENKAI_CACHE", "0")  # a real compile, so every stage reports
+    x = tenkai.ones(3, requires_grad=True)
+    with _bench_report.compile_progress("w", True):
+        tenkai.compile(lambda a: (a * 2).sum())(x)
+    update(2, 0.25)
+    shown = sys.stderr.getvalue()
+    assert "compile w" in shown and "plan_memory" in shown and "jit" in shown
+    assert "w compiled" in shown and "loss=0.25" in shown
