@@ -226,7 +226,11 @@ def to_graphml(obj: Any, path: str) -> str:
 def to_json(obj: Any, path: str | None = None) -> dict[str, Any]:
     """networkx node-link data (``networkx.node_link_graph(data, edges="edges")``); written
     to ``path`` when given."""
-    data = nx.node_link_data(to_networkx(obj), edges="edges")
+    graph = to_networkx(obj)
+    try:
+        data = nx.node_link_data(graph, edges="edges")
+    except TypeError:  # networkx < 3.4 names the keyword ``link``
+        data = nx.node_link_data(graph, link="edges")
     if path is not None:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "w") as f:
