@@ -263,6 +263,8 @@ class RNNBase(Module):
         packed = isinstance(input, PackedSequence)
         lengths = None
         if packed:
+            if input.data.dim() != 2:
+                raise RuntimeError(f"input must have 2 dimensions, got {input.data.dim()}")
             x, lengths = packed_to_padded(input)
             self._check_input(x, 3)
             batched = True
