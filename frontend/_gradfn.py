@@ -38,6 +38,8 @@ class GradFn:
         for i in self._node.inputs:
             if i.op is not None:
                 out.append((grad_fn_of(i), 0))
+            elif i.fn is not None:  # an output of an autograd.Function
+                out.append((i.fn, i.attrs.get("output_nr", 0)))
             elif i.requires_grad:
                 out.append((AccumulateGrad(i), 0))
             else:

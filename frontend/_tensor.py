@@ -166,12 +166,13 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self._node is None or self._node.op is None
+        # an autograd.Function output is an op-less node with a grad_fn (``node.fn``)
+        return self._node is None or (self._node.op is None and self._node.fn is None)
 
     @property
     def grad_fn(self) -> Any:
         if self._node is None or self._node.op is None:
-            return None
+            return None if self._node is None else self._node.fn
         from ._gradfn import grad_fn_of
 
         return grad_fn_of(self._node)
@@ -302,6 +303,8 @@ class Tensor:
             from ._gradfn import display_name
 
             grad_fn = display_name(node)
+        elif node is not None and node.fn is not None:  # an autograd.Function output
+            grad_fn = node.fn.name()
         return format_tensor(self._data, self._ir_dtype, requires_grad=self.requires_grad,
                              grad_fn_name=grad_fn)
 
