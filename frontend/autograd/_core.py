@@ -1,0 +1,208 @@
+"""The core of ``tenkai.autograd``: ``backward``, ``grad``, ``Variable``, and the grad-mode switches.
+
+Gradients come from the symbolic autodiff pass (see ``_autograd.py``): there is no second,
+tape-interpreting autograd.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tenkai.ir.errors import AutogradError
+
+from .. import _trace
+from .._autograd import GRAD_MODE, STATS, is_grad_enabled, run_backward
+from .._tensor import Tensor
+
+__all__ = ["Variable", "backward", "enable_grad", "grad", "is_grad_enabled", "no_grad",
+           "set_grad_enabled", "STATS"]
+
+
+class set_grad_enabled:
+    """Context manager / decorator switching gradient recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = GRAD_MODE.enabled
+        self.mode = bool(mode)
+        GRAD_MODE.enabled = self.mode
+
+    def __enter__(self) -> None:
+        GRAD_MODE.enabled = self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        GRAD_MODE.enabled = self.prev
+
+    def __call__(self, fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with type(self)(self.mode):
+                return fn(*args, **kwargs)
+        return wrapped
+
+
+class _GradSwitch:
+    mode = True
+
+    def __enter__(self) -> None:
+        self.prev = GRAD_MODE.enabled
+        GRAD_MODE.enabled = self.mode
+
+    def __exit__(self, *exc: Any) -> None:
+        GRAD_MODE.enabled = self.prev
+
+    def __call__(self, fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return fn(*args, **kwargs)
+        return wrapped
+
+
+class no_grad(_GradSwitch):
+    """``with tenkai.no_grad():`` records nothing (optimizer steps, evaluation)."""
+
+    mode = False
+
+
+class enable_grad(_GradSwitch):
+    mode = True
+
+
+inference_mode = no_grad
+
+
+def _seeds(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None) -> list[Any]:
+    seeds = []
+    for k, out in enumerate(outputs):
+        g = None if grad_outputs is None else grad_outputs[k]
+        if g is None:
+            if out.numel() != 1:
+                raise AutogradError("grad can be implicitly created only for scalar outputs")
+            seeds.append(np.ones(tuple(out.shape), dtype=out._data.dtype))
+        elif isinstance(g, Tensor):
+            if tuple(g.shape) != tuple(out.shape):
+                raise AutogradError(f"Mismatch in shape: grad_output[{k}] has a shape of "
+                                    f"{g.shape} and output[{k}] has a shape of {out.shape}.")
+            seeds.append(g if g.requires_grad else g._data.astype(out._data.dtype, copy=False))
+        else:
+            seeds.append(np.full(tuple(out.shape), g, dtype=out._data.dtype))
+    return seeds
+
+
+def _check_outputs(outputs: Sequence[Tensor]) -> None:
+    for k, out in enumerate(outputs):
+        if not out.requires_grad:
+            raise AutogradError(f"element {k} of tensors does not require grad and does not "
+                                "have a grad_fn")
+
+
+def _leaves(order: Sequence[Any]) -> list[Any]:
+    """Every node that receives a gradient: leaves requiring grad and retain_grad tensors."""
+    return [n for n in order
+            if (n.op is None and n.requires_grad and n.leaf is not None) or n.retain is not None]
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
+    outputs = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    _check_outputs(outputs)
+    seeds = _seeds(outputs, grad_tensors)
+    if inputs is not None:
+        targets = [t._node for t in ([inputs] if isinstance(inputs, Tensor) else inputs)]
+    else:
+        targets = _leaves  # run_backward picks them from the subgraph it collects
+    retain = create_graph if retain_graph is None else retain_graph
+    if create_graph and inputs is None:
+        warnings.warn(_CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
+    targets, grads = run_backward([o._node for o in outputs], seeds, targets, retain,
+                                  create_graph)
+    for node, g in zip(targets, grads, strict=True):
+        if g is not None:
+            _accumulate(node, g, create_graph)
+
+
+_CREATE_GRAPH_WARNING = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using autograd.grad "
+    "when creating the graph to avoid this. If you have to use this function, make sure to "
+    "reset the .grad fields of your parameters to None after use to break the cycle and avoid "
+    "the leak.")
+
+
+def _accumulate(node: Any, g: Any, create_graph: bool) -> None:
+    owner = node.leaf() if node.op is None and node.leaf is not None else (
+        node.retain() if node.retain is not None else None)
+    if owner is None:
+        return
+    if not isinstance(g, Tensor):
+        g = Tensor._make(np.array(g, dtype=owner._data.dtype, copy=True))
+    elif not create_graph:
+        g = g.detach()
+    if owner._grad is None and not g._data.flags.c_contiguous \
+            and owner._data.flags.c_contiguous:
+        # PyTorch's gradient layout contract: .grad is laid out like the parameter (so
+        # optimizer state cloned from it is dense too)
+        from .._ops import apply
+        from .._shape import densify
+
+        g = densify(apply("cast", (g,), name="CopyBackwards", dtype=g._ir_dtype))
+    if owner._grad is None:
+        if g.requires_grad:  # PyTorch's AccumulateGrad stores a copy of a recorded gradient
+            from .._ops import apply
+
+            g = apply("cast", (g,), name="CopyBackwards", dtype=g._ir_dtype)
+        owner._grad = g
+    elif create_graph or owner._grad.requires_grad:
+        owner._grad = owner._grad + g
+    elif _trace.ACTIVE is not None:  # traced: accumulate through a recorded op
+        from .._indexing import inplace_update
+        from .._ops import add
+
+        inplace_update(owner._grad, add(owner._grad, g))
+    else:
+        owner._grad._data += g._data
+        owner._grad._vc[0] += 1
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True,
+         allow_unused: bool | None = None, materialize_grads: bool = False) -> tuple[Any, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated."""
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    _check_outputs(outs)
+    for k, t in enumerate(ins):
+        if not t.requires_grad:
+            raise AutogradError(f"One of the differentiated Tensors (index {k}) does not require "
+                                "grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    _, grads = run_backward([o._node for o in outs], _seeds(outs, grad_outputs),
+                         [t._node for t in ins], retain, create_graph)
+    result = []
+    for k, (t, g) in enumerate(zip(ins, grads, strict=True)):
+        if g is None:
+            if materialize_grads:
+                g = np.zeros(tuple(t.shape), dtype=t._data.dtype)
+            elif not allow_unused:
+                raise AutogradError(f"One of the differentiated Tensors (index {k}) appears to "
+                                    "not have been used in the graph. Set allow_unused=True if "
+                                    "this is the desired behavior.")
+        result.append(g if g is None or isinstance(g, Tensor) else Tensor._make(g))
+    return tuple(result)
+
+
+def Variable(data: Tensor, requires_grad: bool = False, volatile: bool = False) -> Tensor:
+    """The pre-0.4 wrapper: now just the tensor itself (with requires_grad set if asked)."""
+    if requires_grad:
+        data.requires_grad_(True)
+    return data
