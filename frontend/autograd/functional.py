@@ -101,7 +101,7 @@ _STRICT = {
 def _check_v(v: Any, like: tuple[Tensor, ...], fn_name: str, of: str) -> tuple[Tensor, ...]:
     if v is None:
         if len(like) != 1 or like[0].numel() != 1:
-            raise RuntimeError(f"The vector v can only be None if the {of} is a single Tensor "
+            raise RuntimeError(f"The vector v can only be None if the {of} a single Tensor "
                                "with a single element.")
         return (tensor_of(np.ones(tuple(like[0].shape)), like[0]._ir_dtype),)
     _, vs = _as_tuple(v, "v", fn_name)
@@ -138,7 +138,7 @@ def jvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", "jvp")
         ins = _prepare(ins, create_graph)
-        vs = _check_v(v, ins, "jvp", "input to the user-provided function")
+        vs = _check_v(v, ins, "jvp", "input to the user-provided function is")
         out_tuple, outs = _outputs(func, ins, "jvp")
         dummies = tuple(zeros_like(o).requires_grad_(True) for o in outs)
         back = _grads(outs, ins, dummies, True, strict, "back")
@@ -219,7 +219,7 @@ def vhp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", "vhp")
         ins = _prepare(ins, create_graph)
-        vs = _check_v(v, ins, "vhp", "input to the user-provided function")
+        vs = _check_v(v, ins, "vhp", "input to the user-provided function is")
         out = _scalar_output(func, ins, "vhp")
         jac = _grads((out,), ins, None, True, strict, "back")
         result = _grads(jac, ins, vs, create_graph, strict, "double_back")
@@ -232,7 +232,7 @@ def hvp(func: Callable, inputs: Any, v: Any = None, create_graph: bool = False,
     with enable_grad():
         in_tuple, ins = _as_tuple(inputs, "inputs", "hvp")
         ins = _prepare(ins, create_graph)
-        vs = _check_v(v, ins, "hvp", "input to the user-provided function")
+        vs = _check_v(v, ins, "hvp", "input to the user-provided function is")
         out = _scalar_output(func, ins, "hvp")
         jac = _grads((out,), ins, None, True, strict, "back")
         dummies = tuple(zeros_like(t).requires_grad_(True) for t in ins)

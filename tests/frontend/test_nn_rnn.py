@@ -206,21 +206,22 @@ def test_pack_sequence_and_helpers_match_torch():
 
 
 class LSTMClassifier(nn.Module):
-    def __init__(self) -> None:
+    def __init__(self, layers: int) -> None:
         super().__init__()
-        self.lstm = nn.LSTM(3, 6, num_layers=2, batch_first=True, dropout=0.25)
-        self.head = nn.Linear(6, 2)
+        self.lstm = nn.LSTM(3, 5, num_layers=layers, batch_first=True,
+                            dropout=0.25 if layers > 1 else 0.0)
+        self.head = nn.Linear(5, 2)
 
     def forward(self, x):
         out, (h, _) = self.lstm(x)
         return self.head(h[-1] + out[:, 0])
 
 
-def _lstm_trajectory(backend, steps=4):
+def _lstm_trajectory(backend, layers, steps=3):
     tenkai.manual_seed(0)
-    model = LSTMClassifier()
+    model = LSTMClassifier(layers)
     opt = tenkai.optim.Adam(model.parameters(), lr=0.05)
-    x, y = tenkai.randn(4, 5, 3), tenkai.tensor([0, 1, 1, 0])
+    x, y = tenkai.randn(4, 3 if layers > 1 else 2, 3), tenkai.tensor([0, 1, 1, 0])
 
     def step(x, y):
         opt.zero_grad()
@@ -242,10 +243,12 @@ def _lstm_trajectory(backend, steps=4):
     return record, fn
 
 
-@pytest.mark.parametrize("backend", ["interp", "tenkai"])
-def test_compiled_lstm_classifier_follows_eager(backend):
-    eager, _ = _lstm_trajectory(None)
-    compiled, fn = _lstm_trajectory(backend)
+# the two-layer LSTM unrolls into ~90 kernels: LLVM needs ~15 s for them on a busy machine
+@pytest.mark.parametrize(("backend", "layers"), [
+    ("interp", 2), ("tenkai", 1), pytest.param("tenkai", 2, marks=pytest.mark.slow)])
+def test_compiled_lstm_classifier_follows_eager(backend, layers):
+    eager, _ = _lstm_trajectory(None, layers)
+    compiled, fn = _lstm_trajectory(backend, layers)
     for k, (a, b) in enumerate(zip(eager, compiled, strict=True)):
         np.testing.assert_allclose(b[0], a[0], rtol=1e-5, err_msg=f"loss {k}")
         for what, xs, ys in (("grad", a[1], b[1]), ("param", a[2], b[2]),
@@ -253,4 +256,4 @@ def test_compiled_lstm_classifier_follows_eager(backend):
             assert len(xs) == len(ys)
             for u, v in zip(xs, ys, strict=True):
                 np.testing.assert_allclose(v, u, rtol=1e-4, atol=1e-6, err_msg=f"{what} {k}")
-    assert fn.stats["replays"] >= 2
+    assert fn.stats["replays"] >= 1 and fn.stats["retraces"] == 0
