@@ -1,4 +1,4 @@
-"""The core of ``tenkai.autograd``: ``backward``, ``grad``, ``Variable``, and the grad-mode switches.
+"""The core of ``tenkai.autograd``: ``backward``, ``grad``, ``Variable``, grad-mode switches.
 
 Gradients come from the symbolic autodiff pass (see ``_autograd.py``): there is no second,
 tape-interpreting autograd.

@@ -29,10 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from tenkai.ir.errors import AutogradError
+
 from .._autograd import _FREED, GRAD_MODE, NODE_SEQ, Node
 from .._ops import cast, tensor_of
 from .._tensor import Tensor
-from tenkai.ir.errors import AutogradError
 
 __all__ = ["BackwardCFunction", "Function", "FunctionCtx", "InplaceFunction",
            "once_differentiable"]

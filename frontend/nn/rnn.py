@@ -112,6 +112,56 @@ def _step_masks(lengths: list[int] | None, steps: int, batch: int) -> list[Tenso
     return masks
 
 
+def run_layers(mode: str, x: Tensor, weights: list[dict[str, Tensor | None]], h0: list[Tensor],
+               c0: list[Tensor] | None, lengths: list[int] | None, num_layers: int,
+               directions: int, dropout: float,
+               training: bool) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+    """Stacked recurrent layers on time-major ``x`` (L, N, H_in).
+
+    ``weights``, ``h0`` and ``c0`` hold one entry per layer and direction (PyTorch's order);
+    returns the last layer's output and the final states in the same order."""
+    masks = _step_masks(lengths, x.shape[0], x.shape[1])
+    h_out: list[Tensor] = []
+    c_out: list[Tensor] = []
+    for layer in range(num_layers):
+        outputs = []
+        for direction in range(directions):
+            k = layer * directions + direction
+            seq, h, c = _run_direction(mode, x, weights[k], h0[k],
+                                       None if c0 is None else c0[k], masks, direction == 1)
+            outputs.append(seq)
+            h_out.append(h)
+            if c is not None:
+                c_out.append(c)
+        x = outputs[0] if directions == 1 else cat(outputs, -1)
+        if dropout and training and layer < num_layers - 1:
+            x = F.dropout(x, dropout, True)
+    return x, h_out, c_out
+
+
+def _run_direction(mode: str, x: Tensor, w: dict[str, Tensor | None], h: Tensor,
+                   c: Tensor | None, masks: list[Tensor | None],
+                   reverse: bool) -> tuple[Tensor, Tensor, Tensor | None]:
+    projected = F.linear(x, w["weight_ih"], w.get("bias_ih")).unbind(0)
+    order = range(len(projected) - 1, -1, -1) if reverse else range(len(projected))
+    outs: list[Tensor | None] = [None] * len(projected)
+    for t in order:
+        if mode == "LSTM":
+            h_new, c_new = _lstm_step(projected[t], h, c, w["weight_hh"], w.get("bias_hh"),
+                                      w.get("weight_hr"))
+        elif mode == "GRU":
+            h_new, c_new = _gru_step(projected[t], h, w["weight_hh"], w.get("bias_hh")), None
+        else:
+            h_new, c_new = _rnn_step(projected[t], h, w["weight_hh"], w.get("bias_hh"),
+                                     mode == "RNN_RELU"), None
+        if masks[t] is not None:  # finished sequences keep their state (packed input)
+            h_new = where(masks[t], h_new, h)
+            c_new = None if c_new is None else where(masks[t], c_new, c)
+        h, c = h_new, c_new
+        outs[t] = h
+    return stack(outs), h, c
+
+
 # ---------------------------------------------------------------- the layers
 
 
@@ -213,49 +263,11 @@ class RNNBase(Module):
 
     def _run(self, x: Tensor, h0: list[Tensor], c0: list[Tensor] | None,
              lengths: list[int] | None) -> tuple[Tensor, list[Tensor], list[Tensor]]:
-        """The stacked layers on time-major ``x`` (L, N, H_in); states per layer*direction."""
         directions = 2 if self.bidirectional else 1
-        steps, batch = x.shape[0], x.shape[1]
-        masks = _step_masks(lengths, steps, batch)
-        h_out: list[Tensor] = []
-        c_out: list[Tensor] = []
-        for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(directions):
-                k = layer * directions + direction
-                seq, h, c = self._run_direction(x, self._weights(layer, direction), h0[k],
-                                                None if c0 is None else c0[k], masks,
-                                                reverse=direction == 1)
-                outputs.append(seq)
-                h_out.append(h)
-                if c is not None:
-                    c_out.append(c)
-            x = outputs[0] if directions == 1 else _cat_last(outputs)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, True)
-        return x, h_out, c_out
-
-    def _run_direction(self, x: Tensor, w: dict[str, Tensor | None], h: Tensor,
-                       c: Tensor | None, masks: list[Tensor | None],
-                       reverse: bool) -> tuple[Tensor, Tensor, Tensor | None]:
-        projected = F.linear(x, w["weight_ih"], w["bias_ih"]).unbind(0)
-        order = range(len(projected) - 1, -1, -1) if reverse else range(len(projected))
-        outs: list[Tensor | None] = [None] * len(projected)
-        for t in order:
-            if self.mode == "LSTM":
-                h_new, c_new = _lstm_step(projected[t], h, c, w["weight_hh"], w["bias_hh"],
-                                          w["weight_hr"])
-            elif self.mode == "GRU":
-                h_new, c_new = _gru_step(projected[t], h, w["weight_hh"], w["bias_hh"]), None
-            else:
-                h_new, c_new = _rnn_step(projected[t], h, w["weight_hh"], w["bias_hh"],
-                                         self.mode == "RNN_RELU"), None
-            if masks[t] is not None:  # finished sequences keep their state (packed input)
-                h_new = where(masks[t], h_new, h)
-                c_new = None if c_new is None else where(masks[t], c_new, c)
-            h, c = h_new, c_new
-            outs[t] = h
-        return stack(outs), h, c
+        weights = [self._weights(layer, d) for layer in range(self.num_layers)
+                   for d in range(directions)]
+        return run_layers(self.mode, x, weights, h0, c0, lengths, self.num_layers,
+                          directions, self.dropout, self.training)
 
     def _forward(self, input: Any, hx: Any) -> tuple[Any, Tensor, Tensor | None]:
         """Shared forward: unpacks/transposes, checks, runs, and packs the result back."""
@@ -327,10 +339,6 @@ class RNNBase(Module):
         if h.dim() != want:
             raise RuntimeError(f"For {kind} input, hx should also be {want}-D but got "
                                f"{h.dim()}-D tensor")
-
-
-def _cat_last(tensors: list[Tensor]) -> Tensor:
-    return cat(tensors, -1)
 
 
 def _sort(h: Tensor, packed: PackedSequence) -> Tensor:

@@ -257,3 +257,38 @@ def test_compiled_lstm_classifier_follows_eager(backend, layers):
             for u, v in zip(xs, ys, strict=True):
                 np.testing.assert_allclose(v, u, rtol=1e-4, atol=1e-6, err_msg=f"{what} {k}")
     assert fn.stats["replays"] >= 1 and fn.stats["retraces"] == 0
+
+
+@pytest.mark.parametrize(("fn", "kind", "kwargs"), [
+    ("lstm", "LSTM", dict(num_layers=2, bidirectional=True)), ("gru", "GRU", {}),
+    ("rnn_tanh", "RNN", dict(bias=False)), ("rnn_relu", "RNN", dict(nonlinearity="relu"))])
+def test_torch_namespace_recurrent_ops_match_torch(fn, kind, kwargs):
+    ref, ours = _pair(kind, 3, 4, **kwargs)
+    layers = kwargs.get("num_layers", 1) * (2 if kwargs.get("bidirectional") else 1)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 5, 3))
+    h = [rng.standard_normal((layers, 2, 4)) for _ in range(2 if kind == "LSTM" else 1)]
+    results = []
+    for lib, mod in ((torch, ref), (tenkai, ours)):
+        hx = [lib.tensor(a) for a in h]
+        hx = hx if kind == "LSTM" else hx[0]
+        results.append(getattr(lib, fn)(lib.tensor(x), hx, list(mod.parameters()),
+                                        kwargs.get("bias", True), kwargs.get("num_layers", 1),
+                                        0.0, False, kwargs.get("bidirectional", False), True))
+    for a, b in zip(*results, strict=True):
+        _close(a, b)
+
+
+def test_torch_namespace_cells_match_torch():
+    rng = np.random.default_rng(5)
+    x, h, c = (rng.standard_normal(s) for s in ((2, 3), (2, 4), (2, 4)))
+    for fn, gates in (("lstm_cell", 4), ("gru_cell", 3), ("rnn_tanh_cell", 1),
+                      ("rnn_relu_cell", 1)):
+        w = [rng.standard_normal(s) for s in ((gates * 4, 3), (gates * 4, 4), (gates * 4,),
+                                              (gates * 4,))]
+        outs = []
+        for lib in (torch, tenkai):
+            state = (lib.tensor(h), lib.tensor(c)) if fn == "lstm_cell" else lib.tensor(h)
+            outs.append(getattr(lib, fn)(lib.tensor(x), state, *[lib.tensor(a) for a in w]))
+        for a, b in zip(_flat(outs[0]), _flat(outs[1]), strict=True):
+            _close(a, b, fn)
