@@ -57,8 +57,9 @@ _EXCLUDED_EXACT = {
 _C_CLASSES_KEPT = {"Generator", "Size", "device", "dtype", "finfo", "iinfo", "layout",
                    "memory_format", "OutOfMemoryError"}
 
-# Floors: the coverage (percent) measured when this test was added; raise them as it grows.
-FLOORS = {"torch": 25.8, "torch.Tensor": 35.9, "torch.nn": 33.7, "torch.nn.functional": 56.6,
+# Floors (percent): measured when this test was added (torch 25.8, Tensor 35.9, nn 33.7,
+# functional 56.6, linalg 0) and raised since; raise them again as coverage grows.
+FLOORS = {"torch": 27.1, "torch.Tensor": 35.9, "torch.nn": 38.6, "torch.nn.functional": 56.6,
           "torch.linalg": 0.0}
 
 
