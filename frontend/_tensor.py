@@ -199,7 +199,7 @@ class Tensor:
     def retain_grad(self) -> None:
         if self._node is None:
             raise AutogradError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._node.op is not None:
+        if not self.is_leaf:
             self._retains_grad = True
             self._node.retain = weakref.ref(self)
 

@@ -287,3 +287,24 @@ def test_compiled_step_traces_the_user_backward(backend):
                 np.testing.assert_allclose(v, u, rtol=1e-4, atol=1e-6, err_msg=f"{what} {k}")
     # the straight-through gradient reached fc1: round's own derivative would be zero
     assert np.abs(compiled[-1][1][0]).max() > 0
+
+
+def test_retain_graph_retain_grad_grad_wrt_outputs_and_inplace_check():
+    results = []
+    for lib, f in ((torch, T), (tenkai, K)):
+        x = _leaf(lib, X)
+        y = f["Exp"].apply(x)
+        z = (y * y).sum()
+        (gy,) = lib.autograd.grad(z, y, retain_graph=True)
+        y.retain_grad()
+        z.backward(retain_graph=True)
+        z.backward()
+        results.append((gy, y.grad, x.grad))
+        b = x * 1
+        out = f["MulAdd"].apply(b, 1.0, b)[0]
+        with lib.no_grad():
+            b.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-12)
