@@ -46,22 +46,25 @@ class PackedSequence(_PackedSequenceBase):
                              "sequences with pack_padded_sequence or pack_sequence)")
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
+    def _with_data(self, data: Tensor) -> PackedSequence:
+        if data is self.data:
+            return self
+        out = type(self)(data, self.batch_sizes, self.sorted_indices, self.unsorted_indices)
+        if "_host" in self.__dict__:
+            out._host = self._host
+        return out
+
     def to(self, *args: Any, **kwargs: Any) -> PackedSequence:
-        data = self.data.to(*args, **kwargs)
-        return self if data is self.data else type(self)(data, self.batch_sizes,
-                                                         self.sorted_indices,
-                                                         self.unsorted_indices)
+        return self._with_data(self.data.to(*args, **kwargs))
 
     def cpu(self) -> PackedSequence:
         return self
 
     def double(self) -> PackedSequence:
-        return type(self)(self.data.double(), self.batch_sizes, self.sorted_indices,
-                          self.unsorted_indices)
+        return self._with_data(self.data.double())
 
     def float(self) -> PackedSequence:
-        return type(self)(self.data.float(), self.batch_sizes, self.sorted_indices,
-                          self.unsorted_indices)
+        return self._with_data(self.data.float())
 
     @property
     def is_cuda(self) -> bool:
@@ -87,6 +90,17 @@ def _host_ints(values: Any) -> np.ndarray:
     return np.asarray(list(values), dtype=np.int64).reshape(-1)
 
 
+def _host_meta(sequence: PackedSequence) -> tuple[np.ndarray, np.ndarray | None]:
+    """``batch_sizes`` and ``unsorted_indices`` as host arrays. Packing keeps its own copy, so
+    a compiled step never reads these tensors back (they are constants of the trace); a
+    PackedSequence built by hand from traced tensors is read with ``.tolist()`` (reported)."""
+    host = sequence.__dict__.get("_host")
+    if host is not None:
+        return host
+    unsorted = sequence.unsorted_indices
+    return _host_ints(sequence.batch_sizes), None if unsorted is None else _host_ints(unsorted)
+
+
 def _batch_sizes(lengths: np.ndarray) -> np.ndarray:
     return np.array([(lengths > t).sum() for t in range(int(lengths.max()))], dtype=np.int64)
 
@@ -107,6 +121,7 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
     if lens.size != input.shape[batch_dim]:
         raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got "
                            f"{lens.size} (batch_size={input.shape[batch_dim]})")
+    order = None
     if enforce_sorted:
         if np.any(np.diff(lens) > 0):
             raise RuntimeError("`lengths` array must be sorted in decreasing order when "
@@ -128,13 +143,17 @@ def pack_padded_sequence(input: Tensor, lengths: Any, batch_first: bool = False,
     sizes = _batch_sizes(lens)
     flat = input.reshape(steps * batch, *input.shape[2:])
     data = flat.index_select(0, tensor_of(_packed_index(sizes, batch), "int64"))
-    return PackedSequence(data, tensor_of(sizes, "int64"), sorted_indices, None)
+    unsorted = None if order is None else np.argsort(order)
+    packed = PackedSequence(data, tensor_of(sizes, "int64"), sorted_indices,
+                            None if unsorted is None else tensor_of(unsorted, "int64"))
+    packed._host = (sizes, unsorted)
+    return packed
 
 
 def packed_to_padded(sequence: PackedSequence, padding_value: float = 0.0,
                      total_length: int | None = None) -> tuple[Tensor, list[int]]:
     """(T, B, *) padded batch in the packed (sorted) order, and the sorted lengths."""
-    sizes = _host_ints(sequence.batch_sizes)
+    sizes = _host_meta(sequence)[0]
     batch, steps = int(sizes[0]), int(sizes.size)
     lengths = [int((sizes > b).sum()) for b in range(batch)]
     total = steps if total_length is None else total_length
@@ -149,18 +168,21 @@ def packed_to_padded(sequence: PackedSequence, padding_value: float = 0.0,
 
 def padded_to_packed(padded: Tensor, like: PackedSequence) -> PackedSequence:
     """Pack a time-major batch that is already in ``like``'s sorted order."""
-    sizes = _host_ints(like.batch_sizes)
+    sizes = _host_meta(like)[0]
     steps, batch = padded.shape[0], padded.shape[1]
     flat = padded.reshape(steps * batch, *padded.shape[2:])
     data = flat.index_select(0, tensor_of(_packed_index(sizes, batch), "int64"))
-    return PackedSequence(data, like.batch_sizes, like.sorted_indices, like.unsorted_indices)
+    packed = PackedSequence(data, like.batch_sizes, like.sorted_indices, like.unsorted_indices)
+    packed._host = _host_meta(like)
+    return packed
 
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
                         padding_value: float = 0.0,
                         total_length: int | None = None) -> tuple[Tensor, Tensor]:
     """Inverse of :func:`pack_padded_sequence`: ``(padded, lengths)`` in the original order."""
-    steps = int(sequence.batch_sizes.shape[0])
+    sizes, unsorted = _host_meta(sequence)
+    steps = int(sizes.size)
     if total_length is not None and total_length < steps:
         raise ValueError("Expected total_length to be at least the length of the longest "
                          f"sequence in input, but got total_length={total_length} and max "
@@ -169,7 +191,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
     lens = np.asarray(lengths, dtype=np.int64)
     if sequence.unsorted_indices is not None:
         padded = padded.index_select(1, sequence.unsorted_indices)
-        lens = lens[_host_ints(sequence.unsorted_indices)]
+        lens = lens[unsorted]
     if batch_first:
         padded = padded.transpose(0, 1)
     return padded, tensor_of(lens, "int64")
