@@ -254,7 +254,7 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
     """
     STATS["backward_calls"] += 1
     order = _collect(roots)
-    if any(_is_function_output(n) for n in order):
+    if any(is_function_output(n) for n in order):
         return _run_with_functions(roots, seeds, wrt, retain_graph, create_graph)
     return run_segment(order, roots, seeds, wrt, retain_graph, create_graph)
 
@@ -298,9 +298,9 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
 # ---------------------------------------------------------------- autograd.Function boundaries
 
 
-def _is_function_output(node: Node) -> bool:
+def is_function_output(node: Node) -> bool:
     """An output of an ``autograd.Function``: op-less, its grad_fn (``fn``) runs user code."""
-    return node.op is None and node.fn is not None
+    return node.op is None and getattr(node.fn, "runs_user_backward", False)
 
 
 def _add(a: Any, b: Any) -> Any:
@@ -334,7 +334,7 @@ def _run_with_functions(roots: list[Node], seeds: list[Any], wrt: Any, retain_gr
             grad = grad._data
         if id(node) in targets:
             totals[id(node)] = _add(totals.get(id(node)), grad)
-        if _is_function_output(node):
+        if is_function_output(node):
             fn, grads = pending.setdefault(id(node.fn), (node.fn, {}))
             k = node.attrs.get("output_nr", 0)
             grads[k] = _add(grads.get(k), grad)
@@ -350,7 +350,7 @@ def _run_with_functions(roots: list[Node], seeds: list[Any], wrt: Any, retain_gr
             order = _collect([r for r, _ in recorded])
             if callable(wrt):
                 targets.update((id(n), n) for n in wrt(order))
-            outputs = [n for n in order if _is_function_output(n)]
+            outputs = [n for n in order if is_function_output(n)]
             asked = list(targets.values()) + [n for n in outputs if id(n) not in targets]
             visited.update((id(n), n) for n in order)
             asked_nodes, grads = run_segment(order, [r for r, _ in recorded],

@@ -31,7 +31,7 @@ import numpy as np
 
 from tenkai.ir.errors import AutogradError
 
-from .._autograd import _FREED, GRAD_MODE, NODE_SEQ, Node
+from .._autograd import _FREED, GRAD_MODE, NODE_SEQ, Node, is_function_output
 from .._ops import cast, tensor_of
 from .._tensor import Tensor
 
@@ -70,6 +70,7 @@ class BackwardCFunction(FunctionCtx):
     """The ``ctx`` of one ``apply`` and the grad_fn of its outputs (``<NameBackward>``)."""
 
     _forward_cls: Any = None
+    runs_user_backward = True  # how the engine tells these grad_fns from built-in ones
 
     def __init__(self) -> None:
         self.to_save: tuple = ()
@@ -96,7 +97,7 @@ class BackwardCFunction(FunctionCtx):
                 out.append((None, 0))
             elif node.op is not None:
                 out.append((grad_fn_of(node), 0))
-            elif node.fn is not None:
+            elif is_function_output(node):
                 out.append((node.fn, node.attrs.get("output_nr", 0)))
             else:
                 out.append((AccumulateGrad(node), 0))
