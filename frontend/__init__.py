@@ -47,6 +47,8 @@ globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_F
 
 from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
 from .compile import compile  # noqa: E402
+from .nn._rnn_functional import (gru, gru_cell, lstm, lstm_cell, rnn_relu,  # noqa: E402
+                                 rnn_relu_cell, rnn_tanh, rnn_tanh_cell)
 from .staged import trace  # noqa: E402
 
 __version__ = "0.1.0"

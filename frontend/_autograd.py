@@ -249,9 +249,19 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
     ``wrt`` may be a function choosing the nodes from the collected subgraph (all leaves).
     Returns the wrt nodes and one gradient per node: an ndarray (or a recorded Tensor with
     ``create_graph`` or while tracing) or None when the node does not influence the roots.
+    A subgraph that reaches ``autograd.Function`` outputs runs in segments around the user's
+    backward methods (:func:`_run_with_functions`).
     """
     STATS["backward_calls"] += 1
     order = _collect(roots)
+    if any(is_function_output(n) for n in order):
+        return _run_with_functions(roots, seeds, wrt, retain_graph, create_graph)
+    return run_segment(order, roots, seeds, wrt, retain_graph, create_graph)
+
+
+def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any,
+                retain_graph: bool, create_graph: bool) -> tuple[list[Node], list[Any]]:
+    """One symbolic backward pass over the recorded subgraph ``order`` (see run_backward)."""
     if callable(wrt):  # "every leaf of this subgraph": chosen from the same walk
         wrt = wrt(order)
     reachable = {id(n) for n in order}
@@ -283,3 +293,78 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
             if node.op is not None:
                 node.freed, node.value = True, None
     return wrt, grads
+
+
+# ---------------------------------------------------------------- autograd.Function boundaries
+
+
+def is_function_output(node: Node) -> bool:
+    """An output of an ``autograd.Function``: op-less, its grad_fn (``fn``) runs user code."""
+    return node.op is None and getattr(node.fn, "runs_user_backward", False)
+
+
+def _add(a: Any, b: Any) -> Any:
+    return b if a is None else (a if b is None else a + b)
+
+
+def _run_with_functions(roots: list[Node], seeds: list[Any], wrt: Any, retain_graph: bool,
+                        create_graph: bool) -> tuple[list[Node], list[Any]]:
+    """Backward through a graph that contains ``autograd.Function`` outputs.
+
+    Each segment is an ordinary symbolic backward pass from some roots down to the leaves
+    and to the Function outputs it reaches (they are graph inputs of the segment). The
+    gradients collected for a Function's outputs are handed to its ``backward`` (the user's
+    Python code, run through the eager ops, so it is recorded under ``create_graph`` and
+    while tracing a compiled step), whose results seed the next segment at the Function's
+    inputs. Functions run latest-created first, so every one of them has all of its output
+    gradients before it runs.
+    """
+    from . import _trace
+
+    plain = not create_graph and _trace.ACTIVE is None  # gradients are ndarrays
+    targets: dict[int, Node] = {} if callable(wrt) else {id(w): w for w in wrt}
+    totals: dict[int, Any] = {}
+    pending: dict[int, tuple[Any, dict[int, Any]]] = {}  # id(fn) -> (fn, output_nr -> grad)
+    visited: dict[int, Node] = {}  # segments may share nodes: free them only at the end
+
+    def receive(node: Node, grad: Any) -> None:
+        if grad is None:
+            return
+        if plain and hasattr(grad, "_data"):
+            grad = grad._data
+        if id(node) in targets:
+            totals[id(node)] = _add(totals.get(id(node)), grad)
+        if is_function_output(node):
+            fn, grads = pending.setdefault(id(node.fn), (node.fn, {}))
+            k = node.attrs.get("output_nr", 0)
+            grads[k] = _add(grads.get(k), grad)
+
+    while True:
+        recorded = [(r, s) for r, s in zip(roots, seeds, strict=True) if r.op is not None]
+        for r, s in zip(roots, seeds, strict=True):
+            if r.op is None:  # a leaf or a Function output fed straight into a Function
+                if callable(wrt) and r in wrt([r]):
+                    targets.setdefault(id(r), r)
+                receive(r, s)
+        if recorded:
+            order = _collect([r for r, _ in recorded])
+            if callable(wrt):
+                targets.update((id(n), n) for n in wrt(order))
+            outputs = [n for n in order if is_function_output(n)]
+            asked = list(targets.values()) + [n for n in outputs if id(n) not in targets]
+            visited.update((id(n), n) for n in order)
+            asked_nodes, grads = run_segment(order, [r for r, _ in recorded],
+                                             [s for _, s in recorded], asked, True,
+                                             create_graph)
+            for node, g in zip(asked_nodes, grads, strict=True):
+                receive(node, g)
+        if not pending:
+            break
+        fn, grads = pending.pop(max(pending, key=lambda k: pending[k][0]._seq))
+        roots, seeds = fn._run_backward(grads, retain_graph, create_graph)
+    if not retain_graph:
+        for node in visited.values():
+            if node.op is not None:
+                node.freed, node.value = True, None
+    nodes = list(targets.values())
+    return nodes, [totals.get(id(n)) for n in nodes]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._autograd import Node
+from ._autograd import Node, is_function_output
 
 # Registry ops whose PyTorch backward-node name is not simply <Op>Backward0.
 _NAMES = {"reshape": "ViewBackward0", "cast": "ToCopyBackward0", "take": "IndexBackward0",
@@ -38,6 +38,8 @@ class GradFn:
         for i in self._node.inputs:
             if i.op is not None:
                 out.append((grad_fn_of(i), 0))
+            elif is_function_output(i):
+                out.append((i.fn, i.attrs.get("output_nr", 0)))
             elif i.requires_grad:
                 out.append((AccumulateGrad(i), 0))
             else:

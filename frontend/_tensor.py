@@ -14,7 +14,7 @@ import numpy as np
 from tenkai.ir.errors import AutogradError
 
 from . import _dtype, _trace
-from ._autograd import GRAD_MODE, Node, bind, constant_node
+from ._autograd import GRAD_MODE, Node, bind, constant_node, is_function_output
 from ._printing import format_tensor
 
 
@@ -166,12 +166,15 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self._node is None or self._node.op is None
+        # an autograd.Function output is an op-less node with a grad_fn (``node.fn``)
+        return self._node is None or (self._node.op is None
+                                      and not is_function_output(self._node))
 
     @property
     def grad_fn(self) -> Any:
         if self._node is None or self._node.op is None:
-            return None
+            node = self._node
+            return node.fn if node is not None and is_function_output(node) else None
         from ._gradfn import grad_fn_of
 
         return grad_fn_of(self._node)
@@ -198,7 +201,7 @@ class Tensor:
     def retain_grad(self) -> None:
         if self._node is None:
             raise AutogradError("can't retain_grad on Tensor that has requires_grad=False")
-        if self._node.op is not None:
+        if not self.is_leaf:
             self._retains_grad = True
             self._node.retain = weakref.ref(self)
 
@@ -302,6 +305,8 @@ class Tensor:
             from ._gradfn import display_name
 
             grad_fn = display_name(node)
+        elif node is not None and is_function_output(node):
+            grad_fn = node.fn.name()
         return format_tensor(self._data, self._ir_dtype, requires_grad=self.requires_grad,
                              grad_fn_name=grad_fn)
 

@@ -249,8 +249,19 @@ case("KLDivLoss_batchmean", lambda M: M.nn.KLDivLoss(reduction="batchmean"),
 case("KLDivLoss_log_target", lambda M: M.nn.KLDivLoss(reduction="sum", log_target=True),
      pair(N(3, 4), N(3, 4)), grad=(0, 1))
 
-# Every class tenkai.nn exports, except the containers, the base class and Parameter, is covered.
-NOT_LAYERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "Parameter"}
+# ---------------------------------------------------------------- recurrent layers
+# (configurations, packed sequences and compiled training: tests/frontend/test_nn_rnn.py)
+case("RNN", lambda M: M.nn.RNN(3, 4, num_layers=2, nonlinearity="relu"), N(5, 2, 3))
+case("LSTM", lambda M: M.nn.LSTM(3, 4, batch_first=True, bidirectional=True), N(2, 5, 3))
+case("GRU", lambda M: M.nn.GRU(3, 4, bias=False), N(4, 3))
+case("RNNCell", lambda M: M.nn.RNNCell(3, 4), pair(N(2, 3), N(2, 4)), grad=(0, 1))
+case("LSTMCell", lambda M: M.nn.LSTMCell(3, 4), N(2, 3))
+case("GRUCell", lambda M: M.nn.GRUCell(3, 4), pair(N(3), N(4)), grad=(0, 1))
+
+# Every class tenkai.nn exports, except the containers, the base classes and Parameter, is
+# covered.
+NOT_LAYERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "Parameter", "RNNBase",
+              "RNNCellBase"}
 
 
 def _exported_classes() -> list[str]:
@@ -291,7 +302,10 @@ def build_pair(c: Case, dtype: type) -> tuple[Any, Any]:
 
 
 def _outputs(res: Any) -> list[Any]:
-    return [r for r in (res if isinstance(res, tuple) else (res,)) if r is not None]
+    """The tensors of a module's result, nested tuples flattened (LSTM's (out, (h, c)))."""
+    if isinstance(res, tuple):
+        return [t for r in res for t in _outputs(r)]
+    return [] if res is None else [res]
 
 
 def _as_input(a: np.ndarray, dtype: type) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""``tenkai.autograd``: ``backward``, ``grad``, ``Variable``, and the grad-mode switches.
+"""The core of ``tenkai.autograd``: ``backward``, ``grad``, ``Variable``, grad-mode switches.
 
 Gradients come from the symbolic autodiff pass (see ``_autograd.py``): there is no second,
 tape-interpreting autograd.
@@ -15,9 +15,9 @@ import numpy as np
 
 from tenkai.ir.errors import AutogradError
 
-from . import _trace
-from ._autograd import GRAD_MODE, STATS, is_grad_enabled, run_backward
-from ._tensor import Tensor
+from .. import _trace
+from .._autograd import GRAD_MODE, STATS, is_grad_enabled, run_backward
+from .._tensor import Tensor
 
 __all__ = ["Variable", "backward", "enable_grad", "grad", "is_grad_enabled", "no_grad",
            "set_grad_enabled", "STATS"]
@@ -150,21 +150,21 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> None:
             and owner._data.flags.c_contiguous:
         # PyTorch's gradient layout contract: .grad is laid out like the parameter (so
         # optimizer state cloned from it is dense too)
-        from ._ops import apply
-        from ._shape import densify
+        from .._ops import apply
+        from .._shape import densify
 
         g = densify(apply("cast", (g,), name="CopyBackwards", dtype=g._ir_dtype))
     if owner._grad is None:
         if g.requires_grad:  # PyTorch's AccumulateGrad stores a copy of a recorded gradient
-            from ._ops import apply
+            from .._ops import apply
 
             g = apply("cast", (g,), name="CopyBackwards", dtype=g._ir_dtype)
         owner._grad = g
     elif create_graph or owner._grad.requires_grad:
         owner._grad = owner._grad + g
     elif _trace.ACTIVE is not None:  # traced: accumulate through a recorded op
-        from ._indexing import inplace_update
-        from ._ops import add
+        from .._indexing import inplace_update
+        from .._ops import add
 
         inplace_update(owner._grad, add(owner._grad, g))
     else:

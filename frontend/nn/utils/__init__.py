@@ -20,11 +20,12 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from .._composite import norm
-from .._creation import tensor
-from .._shape import cat, stack
-from .._tensor import Tensor
-from ..autograd import no_grad
+from ..._composite import norm
+from ..._creation import tensor
+from ..._shape import cat, stack
+from ..._tensor import Tensor
+from ...autograd import no_grad
+from . import rnn
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
            "get_total_norm", "parameters_to_vector", "vector_to_parameters"]
