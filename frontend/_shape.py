@@ -309,7 +309,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     axis = norm_axis("index_select", dim, input.ndim)
-    return apply("take", (input, index), name="IndexSelectBackward0", axis=axis)
+    return apply("take", (input, index), name="IndexSelectBackward0", axis=axis,
+                 bounds="index_select")
 
 
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
