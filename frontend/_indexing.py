@@ -149,8 +149,10 @@ def _merge_advanced(y: Tensor, adv: list[tuple[int, Tensor]]) -> tuple[Tensor, T
                 _trace.ACTIVE.escape(idx, "a boolean mask index")
         dims, arrays = _int_indices(y, adv)
         tensors = [tensor_of(a, "int64") for a in arrays]
-    else:
-        dims, tensors = [d for d, _ in adv], [idx for _, idx in adv]
+    else:  # int32/int64 index the IR directly; other integer dtypes are cast
+        dims = [d for d, _ in adv]
+        tensors = [idx if idx._ir_dtype in ("int64", "int32") else cast(idx, "int64")
+                   for _, idx in adv]
     try:
         np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
     except ValueError:

@@ -250,25 +250,25 @@ def torch_pad(torch: Any, x: Any, pads: Any, value: Any) -> Any:
     return torch.nn.functional.pad(x, flat, value=value)
 
 
-def torch_take(torch: Any, x: Any, idx: Any, axis: int, bounds: str = 'index') -> Any:
+def torch_take(torch: Any, x: Any, idx: Any, axis: int, **_: Any) -> Any:
     return x[_along(axis, idx)]
 
 
-def torch_index_add(torch: Any, x: Any, idx: Any, src: Any, axis: int, bounds: str = 'index') -> Any:
+def torch_index_add(torch: Any, x: Any, idx: Any, src: Any, axis: int, **_: Any) -> Any:
     flat, src = _flat_index_src(torch, x, idx, src, axis)
     return torch.index_add(x, axis, flat, src)
 
 
-def torch_index_put(torch: Any, x: Any, idx: Any, src: Any, axis: int, bounds: str = 'index') -> Any:
+def torch_index_put(torch: Any, x: Any, idx: Any, src: Any, axis: int, **_: Any) -> Any:
     flat, src = _flat_index_src(torch, x, idx, src, axis)
     return torch.index_copy(x, axis, flat, src)
 
 
-def torch_gather(torch: Any, x: Any, idx: Any, axis: int, bounds: str = 'index') -> Any:
+def torch_gather(torch: Any, x: Any, idx: Any, axis: int, **_: Any) -> Any:
     return torch.gather(x, axis, _wrap(torch, idx, x.shape[axis]))
 
 
-def torch_scatter_add(torch: Any, x: Any, idx: Any, src: Any, axis: int, bounds: str = 'index') -> Any:
+def torch_scatter_add(torch: Any, x: Any, idx: Any, src: Any, axis: int, **_: Any) -> Any:
     return torch.scatter_add(x, axis, _wrap(torch, idx, x.shape[axis]), src)
 
 
