@@ -277,3 +277,19 @@ def test_traced_advanced_index_follows_the_input() -> None:
         for values in ([0, 1], [2, -1], [-3, 1]):
             idx = tenkai.tensor(values)
             np.testing.assert_array_equal(step(idx).numpy(), (x[idx] * 2).numpy())
+
+
+def test_value_dependent_indexing_is_reported_not_baked() -> None:
+    """Where the frontend must read index values in Python (one_hot's inferred class count,
+    positions of an indexed assignment), tracing reports it instead of baking the values."""
+    from tenkai.compile import UntraceableError
+
+    def assign(i):
+        y = tenkai.zeros(4)
+        y[i] = 1.0
+        return y
+
+    for fn, what in ((lambda i: F.one_hot(i), "one_hot(num_classes=-1)"),
+                     (assign, "a tensor index in an assignment")):
+        with pytest.raises(UntraceableError, match=what.replace("(", r"\(").replace(")", r"\)")):
+            tenkai.compile(fn, backend="interp")(tenkai.tensor([0, 2]))
