@@ -279,6 +279,8 @@ class KernelProgram:
     copies: list[tuple[str, str]] = field(default_factory=list)
     errors: dict[int, str] = field(default_factory=dict)
     arena_size: int = 0
+    error_types: dict[int, str] = field(default_factory=dict)  # code -> IndexError|RuntimeError
+    guarded: list[str] = field(default_factory=list)  # params restored when a check fails
 
     def buffer(self, name: str) -> Buffer:
         for b in self.buffers:
@@ -297,6 +299,10 @@ class KernelProgram:
             "outputs": list(self.outputs),
             "writes": dict(self.writes),
             "errors": dict(self.errors),
+            "error_types": dict(self.error_types),
+            "guarded_writes": list(self.guarded),
+            "checking_kernels": [k.name for k in self.kernels
+                                 if any(isinstance(s, Check) for s in walk(k.body))],
             "arena_size": self.arena_size,
             "kernels": [k.name for k in self.kernels],
             "kernel_args": {k.name: [slot[p] for p in k.params] for k in self.kernels},

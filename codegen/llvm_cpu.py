@@ -24,7 +24,7 @@ from typing import Any
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from .kernel_ir import KernelProgram
+from .kernel_ir import STATUS_BUFFER, Check, KernelProgram, walk
 from .llvm_emit import KernelEmitter, emit_step
 from .llvm_gemm_ref import add_reference_gemm, gemm_name
 from .llvm_library import declare, library, uses_library
@@ -107,8 +107,10 @@ def build_module(programs: list[KernelProgram], name: str = "tenkai",
             else None
         fns = [KernelEmitter(module, k, buffers, gemm_function, par).emit()
                for k in program.kernels]
+        checks = [any(isinstance(s, Check) for s in walk(k.body)) for k in program.kernels]
         emit_step(module, program.entry, fns,
-                  [[slot[p] for p in k.params] for k in program.kernels])
+                  [[slot[p] for p in k.params] for k in program.kernels],
+                  slot.get(STATUS_BUFFER), checks)
     return module
 
 

@@ -275,17 +275,32 @@ class KernelEmitter:
 
 
 def emit_step(module: ir.Module, entry: str, kernels: list[ir.Function],
-              params: list[list[int]]) -> ir.Function:
-    """``void @entry(ptr %buffers)``: call every kernel with pointers from the buffer table."""
+              params: list[list[int]], status_slot: int | None = None,
+              checks: list[bool] | None = None) -> ir.Function:
+    """``void @entry(ptr %buffers)``: call every kernel with pointers from the buffer table.
+
+    After each kernel with run-time checks (``checks[k]``) the entry reads the status word
+    (buffer ``status_slot``) and returns at once when a check failed, so no later kernel (no
+    state update) runs after a failed check."""
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR]), name=entry)
     fn.args[0].name = "buffers"
     fn.attributes.add("nounwind")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    for kfn, slots in zip(kernels, params, strict=True):
+    checks = checks or [False] * len(kernels)
+    for kfn, slots, checked in zip(kernels, params, checks, strict=True):
         args: list[ir.Value] = []
         for slot in slots:
             at = b.gep(fn.args[0], [i64(slot)], inbounds=True, source_etype=PTR)
             args.append(b.load(at, typ=PTR, name=f"{kfn.args[len(args)].name}.ptr"))
         b.call(kfn, args)
+        if checked and status_slot is not None:
+            at = b.gep(fn.args[0], [i64(status_slot)], inbounds=True, source_etype=PTR)
+            status = b.load(b.load(at, typ=PTR, name="status.ptr"), typ=I64, name="status")
+            failed = fn.append_basic_block(f"{kfn.name}.failed")
+            ok = fn.append_basic_block(f"{kfn.name}.ok")
+            b.cbranch(b.icmp_signed("!=", status, i64(0)), failed, ok)
+            b.position_at_end(failed)
+            b.ret_void()
+            b.position_at_end(ok)
     b.ret_void()
     return fn

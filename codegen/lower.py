@@ -82,6 +82,9 @@ class ProgramLowering:
         self.inline_sources: set[int] = set()
         self.kernels: list[Kernel] = []
         self.errors: dict[int, str] = {}
+        self.error_types: dict[int, str] = {}
+        self.checked: set[Any] = set()  # index checks done in full by an earlier kernel
+        self.checked_here: set[Any] = set()  # ... by the kernel being built
         self.outputs: list[str] = []
         self.copies: list[tuple[str, str]] = []
         self._local: set[str] = set()
@@ -100,6 +103,8 @@ class ProgramLowering:
         for gid in order:
             self._time = self._position.get(gid, self._steps)
             self._lower_group(gid, groups[gid])
+            self.checked |= self.checked_here
+            self.checked_here = set()
         self._time = self._steps
         self._outputs()
         self._writes()
@@ -109,7 +114,22 @@ class ProgramLowering:
         arena = self._plan_arena()
         return KernelProgram(list(self.buffers.values()), self.kernels, self.prefix + "tk_step",
                              self.outputs, dict(self.g.meta.get("writes", {})), self.copies,
-                             self.errors, arena)
+                             self.errors, arena, self.error_types, self._guarded_writes())
+
+    def _guarded_writes(self) -> list[str]:
+        """Params written in place by a kernel that runs before (or is) the last kernel with a
+        check: the runtime snapshots them and restores them when a check fails, so a failed
+        step never changes state. Empty when every check precedes every state write (the
+        usual case: the forward's checks make the backward's redundant, see check_index)."""
+        params = {b.name for b in self.buffers.values() if b.role == "param"}
+        checking = [k for k, kern in enumerate(self.kernels)
+                    if any(isinstance(s, Check) for s in walk(kern.body))]
+        if not checking:
+            return []
+        out: list[str] = []
+        for kern in self.kernels[:checking[-1] + 1]:
+            out += [b for b in stores_of(kern.body) if b in params and b not in out]
+        return out
 
     def _check_supported(self) -> None:
         for n in self.g.nodes():
@@ -125,13 +145,15 @@ class ProgramLowering:
         self.buffers[buf.name] = buf
         return buf.name
 
-    def error_code(self, message: str) -> int:
-        """A status code for a run-time error message (``{value}``: the offending value)."""
+    def error_code(self, message: str, kind: str = "IndexError") -> int:
+        """A status code for a run-time error message (``{value}``: the offending value) of
+        exception type ``kind`` (``IndexError`` or ``RuntimeError``, as PyTorch raises)."""
         for code, text in self.errors.items():
-            if text == message:
+            if text == message and self.error_types.get(code) == kind:
                 return code
         code = len(self.errors) + 1
         self.errors[code] = message
+        self.error_types[code] = kind
         return code
 
     # ------------------------------------------------------------ buffers

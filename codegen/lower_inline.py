@@ -163,14 +163,20 @@ def _take(kb: KernelBuilder, n: int, coords: Coords) -> Expr:
     axis = kb.g.attrs(n)["axis"]
     k = len(kb.g.shape(idx))
     raw = kb.value_at(idx, coords[axis:axis + k])
-    i = kb.check_index(raw, kb.g.shape(x)[axis], "take", axis)
+    i = kb.check_index(raw, kb.g.shape(x)[axis], n, axis, _stored(kb, n))
     return kb.value_at(x, (*coords[:axis], i, *coords[axis + k:]))
+
+
+def _stored(kb: KernelBuilder, n: int) -> bool:
+    """Whether this kernel computes every element of ``n`` (it is stored for a later reader),
+    so every element of its index operand is checked here."""
+    return any(u not in kb.nodes for u in kb.g.users(n))
 
 
 def _gather(kb: KernelBuilder, n: int, coords: Coords) -> Expr:
     x, idx = kb.g.operands(n)
     axis = kb.g.attrs(n)["axis"]
-    i = kb.check_index(kb.value_at(idx, coords), kb.g.shape(x)[axis], "gather", axis)
+    i = kb.check_index(kb.value_at(idx, coords), kb.g.shape(x)[axis], n, axis, _stored(kb, n))
     inner = list(coords)
     inner[axis] = i
     return kb.value_at(x, inner)

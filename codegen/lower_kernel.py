@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tenkai.ir import index_rules
 from tenkai.ir.graph import Graph
 
 from .index_expr import IndexAlgebra, c64, contiguous_strides
@@ -160,18 +161,42 @@ class KernelBuilder:
         lead = len(out_shape) - len(shape)
         return tuple(c64(0) if d == 1 else coords[lead + i] for i, d in enumerate(shape))
 
-    def check_index(self, raw: Expr, size: int, op: str, axis: int) -> Expr:
-        """Wrap a negative index, record an error when out of range, clamp for safety."""
+    def check_index(self, raw: Expr, size: int, n: int, axis: int, full: bool) -> Expr:
+        """Node ``n``'s index ``raw`` into a dimension of ``size``: checked under the rule of
+        its ``bounds`` attr (ir/index_rules.py: wrap negatives or reject them), clamped for
+        memory safety. ``full``: this kernel visits every element of the index operand, so a
+        later kernel reading the same index needs no check of its own (it runs only when
+        this one passed: the step returns at the first failed check)."""
+        bounds = self.g.attrs(n)["bounds"]
+        rule = index_rules.rule(bounds)
+        idx_node = self.g.operands(n)[1]
+        key = (idx_node, size, rule.wrap)
         i = raw if raw.dtype == "int64" else scalar("cast", (raw,), "int64", {"dtype": "int64"})
         i = self.let("idx", i)
-        neg = scalar("lt", (i, c64(0)), "bool")
-        wrapped = self.let("idx", scalar("where", (neg, self.idx.add(i, size), i), "int64"))
-        ok = scalar("logical_and", (scalar("ge", (wrapped, c64(0)), "bool"),
-                                    scalar("lt", (wrapped, c64(size)), "bool")), "bool")
-        code = self.lowering.error_code(
-            f"{op}: index {{value}} is out of bounds for dimension {axis} with size {size}")
-        self.emit(Check(ok, code, i))
-        return self.let("idx", self.idx.clamp(wrapped, 0, max(size - 1, 0)))
+        if rule.wrap:
+            neg = scalar("lt", (i, c64(0)), "bool")
+            i = self.let("idx", scalar("where", (neg, self.idx.add(i, size), i), "int64"))
+        if key not in self.lowering.checked:
+            self._emit_checks(raw, i, size, n, axis, bounds)
+            if full:
+                self.lowering.checked_here.add(key)
+        return self.let("idx", self.idx.clamp(i, 0, max(size - 1, 0)))
+
+    def _emit_checks(self, raw: Expr, i: Expr, size: int, n: int, axis: int,
+                     bounds: str) -> None:
+        """One Check per message (one_hot words negative values differently)."""
+        rule, loc = index_rules.rule(bounds), self.g.loc(n)
+        value = raw if raw.dtype == "int64" else scalar("cast", (raw,), "int64",
+                                                        {"dtype": "int64"})
+        low = scalar("ge", (i, c64(0)), "bool")
+        high = scalar("lt", (i, c64(size)), "bool")
+        kind = "IndexError" if issubclass(rule.error, IndexError) else "RuntimeError"
+        split = rule.negative_message is not None and not rule.wrap
+        tests = [(low, True), (high, False)] if split else [
+            (scalar("logical_and", (low, high), "bool"), False)]
+        for ok, negative in tests:
+            text = index_rules.template(bounds, size, axis, loc, negative)
+            self.emit(Check(ok, self.lowering.error_code(text, kind), value))
 
     # ------------------------------------------------------------ views
     def view_of(self, n: int) -> View | None:

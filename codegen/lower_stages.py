@@ -248,7 +248,8 @@ def _index_write(kb: KernelBuilder, n: int, buf: str) -> None:
     k = len(g.shape(idx))
     region = (*shape[:axis], *g.shape(idx), *shape[axis + 1:])
     with kb.loops(region) as rc:
-        i = kb.check_index(kb.value_at(idx, rc[axis:axis + k]), shape[axis], op, axis)
+        i = kb.check_index(kb.value_at(idx, rc[axis:axis + k]), shape[axis], n, axis,
+                           all(region))
         index = kb.idx.flat((*rc[:axis], i, *rc[axis + k:]), shape)
         v = kb.value_at(src, kb.operand_coords(rc, region, g.shape(src)))
         if op == "index_add":
@@ -262,7 +263,7 @@ def _scatter_add(kb: KernelBuilder, n: int, buf: str) -> None:
     axis, shape, dt = g.attrs(n)["axis"], g.shape(n), g.dtype(n)
     _copy_base(kb, n, buf)
     with kb.loops(g.shape(idx)) as c:
-        i = kb.check_index(kb.value_at(idx, c), shape[axis], "scatter_add", axis)
+        i = kb.check_index(kb.value_at(idx, c), shape[axis], n, axis, True)
         target = list(c)
         target[axis] = i
         index = kb.idx.flat(target, shape)

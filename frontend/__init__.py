@@ -35,10 +35,9 @@ from ._reduce import (all, amax, amin, any, argmax, argmin, logsumexp, max, mean
                       sum, var)
 from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
                       manual_seed, seed, set_rng_state)
-from ._shape import (bmm, cat, chunk, concat, concatenate, dot, flatten, gather,
-                     ger, index_select, matmul, mm, mv, outer, permute, reshape, scatter_add, split,
-                     squeeze, stack, swapaxes, swapdims, t, transpose, unbind, unflatten,
-                     unsqueeze)
+from ._shape import (bmm, cat, chunk, concat, concatenate, dot, flatten, gather, ger, index_add,
+                     index_select, matmul, mm, mv, outer, permute, reshape, scatter_add, split,
+                     squeeze, stack, swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze)
 from ._tensor import Size, Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 

@@ -143,33 +143,48 @@ def _int_indices(y: Tensor, adv: list[tuple[int, Tensor]]) -> tuple[list[int], l
 
 def _merge_advanced(y: Tensor, adv: list[tuple[int, Tensor]]) -> tuple[Tensor, Tensor, int]:
     """Move the advanced dims together, merge them, and build one linear int64 index."""
-    dims, arrays = _int_indices(y, adv)
-    for k, (d, a) in enumerate(zip(dims, arrays, strict=True)):
-        n = y.shape[d]
-        if np.any((a < -n) | (a >= n)):
-            bad = int(a[(a < -n) | (a >= n)].flat[0])
-            raise IndexOutOfRange(f"index {bad} is out of bounds for dimension {d} with size {n}")
-        arrays[k] = np.where(a < 0, a + n, a)
+    if any(idx._data.dtype == np.bool_ for _, idx in adv):
+        if _trace.ACTIVE is not None:  # the mask's values decide the shape: read at trace time
+            for _, idx in adv:
+                _trace.ACTIVE.escape(idx, "a boolean mask index")
+        dims, arrays = _int_indices(y, adv)
+        tensors = [tensor_of(a, "int64") for a in arrays]
+    else:  # int32/int64 index the IR directly; other integer dtypes are cast
+        dims = [d for d, _ in adv]
+        tensors = [idx if idx._ir_dtype in ("int64", "int32") else cast(idx, "int64")
+                   for _, idx in adv]
     try:
-        arrays = list(np.broadcast_arrays(*arrays))
+        np.broadcast_shapes(*[tuple(t.shape) for t in tensors])
     except ValueError:
-        shapes = ", ".join(str(list(a.shape)) for a in arrays)
+        shapes = ", ".join(str(list(t.shape)) for t in tensors)
         raise IndexError(f"shape mismatch: indexing tensors could not be broadcast together "
                          f"with shapes {shapes}") from None
     adjacent = dims == list(range(dims[0], dims[0] + len(dims)))
     at = dims[0] if adjacent else 0
+    if len(dims) == 1:  # take itself wraps negatives and checks the range (bounds="index")
+        return y, tensors[0], at
+    checked = [_checked_index(t, y.shape[d], d, y.ndim) for d, t in zip(dims, tensors,
+                                                                         strict=True)]
     rest = [i for i in range(y.ndim) if i not in dims]
     order = rest[:at] + dims + rest[at:]
     if order != list(range(y.ndim)):
         y = apply("permute", (y,), dims=tuple(order))
     sizes = [y.shape[at + k] for k in range(len(dims))]
     merged = (*y.shape[:at], int(np.prod(sizes)), *y.shape[at + len(dims):])
-    if len(dims) > 1:
-        y = apply("reshape", (y,), shape=merged)
-    lin = np.zeros(arrays[0].shape, dtype=np.int64)
-    for a, n in zip(arrays, sizes, strict=True):
+    y = apply("reshape", (y,), shape=merged)
+    lin = checked[0]
+    for a, n in zip(checked[1:], sizes[1:], strict=True):
         lin = lin * n + a
-    return y, Tensor._make(lin), at
+    return y, lin, at
+
+
+def _checked_index(index: Tensor, n: int, d: int, ndim: int) -> Tensor:
+    """``index`` (traced) wrapped into [0, n) and checked as dimension ``d`` of a tensor:
+    a take from ``arange(n)`` laid along ``d``, under advanced indexing's rule."""
+    positions = tensor_of(np.arange(n).reshape((1,) * d + (n,) + (1,) * (ndim - d - 1)),
+                          "int64")
+    out = apply("take", (positions, cast(index, "int64")), axis=d, bounds="index")
+    return apply("reshape", (out,), shape=tuple(index.shape))
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
@@ -329,6 +344,11 @@ def _flat_setitem(x: Tensor, index: Any, v: Tensor, name: str) -> Tensor:
     shares) and ``index_put`` the broadcast value there."""
     from ._shape import expand
 
+    if _trace.ACTIVE is not None:  # the positions are computed from the index values here
+        items = index if isinstance(index, tuple) else (index,)
+        for it in items:
+            if isinstance(it, Tensor):
+                _trace.ACTIVE.escape(it, "a tensor index in an assignment")
     try:
         positions = np.arange(x.numel()).reshape(tuple(x.shape))[_np_index(index)]
     except IndexError as err:

@@ -29,7 +29,7 @@ true_divide multiply subtract divide negative absolute greater less greater_equa
 not_equal""".split()
 _SAME_SHAPE = """reshape view view_as reshape_as permute transpose swapaxes swapdims t squeeze
 unsqueeze flatten unflatten expand expand_as repeat contiguous split chunk unbind index_select
-gather scatter_add matmul mm mv bmm dot outer""".split()
+gather scatter_add index_add matmul mm mv bmm dot outer""".split()
 
 
 def _attach_functions() -> None:
@@ -105,6 +105,7 @@ def _attach_inplace() -> None:
     for name in _INPLACE:
         setattr(Tensor, name + "_", _inplace_method(getattr(_ops, name)))
     Tensor.scatter_add_ = _inplace_method(_shape.scatter_add)
+    Tensor.index_add_ = _inplace_method(_shape.index_add)
     Tensor.zero_ = _zero
     Tensor.fill_ = _fill
     Tensor.copy_ = _copy

@@ -309,7 +309,8 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     axis = norm_axis("index_select", dim, input.ndim)
-    return apply("take", (input, index), name="IndexSelectBackward0", axis=axis)
+    return apply("take", (input, index), name="IndexSelectBackward0", axis=axis,
+                 bounds="index_select")
 
 
 def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -324,6 +325,21 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     axis = norm_axis("scatter_add", dim, input.ndim)
     return apply("scatter_add", (input, index, cast(src, input._ir_dtype)),
                  name="ScatterAddBackward0", axis=axis)
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *,
+              alpha: float = 1) -> Tensor:
+    """``input`` with ``alpha * source`` added at rows ``index`` along ``dim`` (a copy).
+
+    ``torch.index_add(torch.zeros(3, 2), 0, torch.tensor([0, 2]), torch.ones(2, 2))``
+    """
+    if index.ndim > 1:
+        raise IndexError("index_add_(): Index is supposed to be a vector")
+    axis = norm_axis("index_add", dim, input.ndim)
+    src = cast(source, input._ir_dtype)
+    if alpha != 1:
+        src = src * alpha
+    return apply("index_add", (input, index, src), name="IndexAddBackward0", axis=axis)
 
 
 # ---------------------------------------------------------------- contractions

@@ -88,7 +88,14 @@ def host_components() -> dict[str, str]:
 def key_components(g: Graph, flags: dict[str, Any]) -> dict[str, str]:
     """Everything the compiled code of ``g`` depends on, as strings."""
     return {"graph": graph_hash(g), **host_components(), "tenkai": tenkai_version(),
-            **{k: str(v) for k, v in sorted(flags.items())}}
+            "error_sites": error_sites(g), **{k: str(v) for k, v in sorted(flags.items())}}
+
+
+def error_sites(g: Graph) -> str:
+    """The user source lines the compiled index checks name in their errors (graph_hash
+    ignores ``loc``; a step traced from other lines must not reuse messages naming old ones)."""
+    locs = [g.loc(n) or "" for n in g.topo_order() if "bounds" in g.attrs(n)]
+    return hashlib.sha256("\n".join(locs).encode()).hexdigest()[:16] if locs else "none"
 
 
 # ---------------------------------------------------------------- entries

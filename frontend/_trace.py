@@ -202,7 +202,7 @@ class Tracer:
 
     # ------------------------------------------------------------ events from the frontend
     def record_apply(self, op: str, inputs: Any, attrs: dict[str, Any], out: Any) -> None:
-        nid = self.graph.add(op, [self.node_for(t) for t in inputs], loc=None, **attrs)
+        nid = self.graph.add(op, [self.node_for(t) for t in inputs], loc=user_frame(), **attrs)
         self.bind(out, nid)
 
     def before_inplace(self, target: Any) -> None:

@@ -26,3 +26,8 @@ class VerifyError(TenkaiError, AssertionError):
 
 class AutogradError(TenkaiError, RuntimeError):
     """Misuse of autograd: backward twice, no grad_fn, non-scalar without gradient."""
+
+
+class IndexBoundsError(TenkaiError, RuntimeError):
+    """An index is outside a dimension where PyTorch raises RuntimeError (gather, scatter_add,
+    index_add, one_hot)."""

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .graph import Graph
+from .index_rules import index_error
 from .ops import REGISTRY
 from .printer import format_window
 
@@ -41,6 +42,9 @@ class Plan:
                 try:
                     env[n] = ref(*[env[i] for i in ins], **attrs)
                 except Exception as err:
+                    facts, loc = getattr(err, "index_check", None), self.graph.loc(n)
+                    if facts is not None and loc and not loc.startswith("tape:"):
+                        raise index_error(*facts, loc=loc) from None  # name the user's line
                     err.add_note(f"While executing node {n} of graph {self.graph.name}:\n"
                                  f"{format_window(self.graph, n, radius=2)}")
                     raise

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from . import index_rules
 from .errors import DTypeError, IndexOutOfRange, ShapeError
 from .ops import (
     INDEXING,
@@ -237,43 +238,38 @@ def _index_dtype(op: str):
 def _take_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
     x, idx, axis = shapes[0], shapes[1], attrs["axis"]
     _check_axis("take", axis, x)
+    index_rules.rule(attrs["bounds"])
     return (*x[:axis], *idx, *x[axis + 1:])
 
 
-def check_index_bounds(idx: np.ndarray, size: int, axis: int) -> np.ndarray:
-    """Wrap negative indices; raise PyTorch's IndexError for out-of-range ones."""
-    bad = (idx < -size) | (idx >= size)
-    if np.any(bad):
-        raise IndexOutOfRange(f"index {int(idx[bad].flat[0])} is out of bounds for dimension "
-                              f"{axis} with size {size}")
-    return np.where(idx < 0, idx + size, idx)
-
-
-def _take_ref(x, idx, axis):
+def _take_ref(x, idx, axis, bounds):
     # np.take with a 0-d index returns a numpy scalar, not an array
-    return np.asarray(np.take(x, check_index_bounds(idx, x.shape[axis], axis), axis=axis))
+    return np.asarray(np.take(x, index_rules.check(idx, x.shape[axis], axis, bounds),
+                              axis=axis))
 
 
-def _take_vjp(b, g, out, x, idx, axis):
-    return b.index_add(_zeros(b, x), idx, g, axis=axis), None
+def _take_vjp(b, g, out, x, idx, axis, bounds):
+    return b.index_add(_zeros(b, x), idx, g, axis=axis, bounds=bounds), None
 
 
+# ``bounds``: the user-level op whose negative-index rule and error apply (ir/index_rules.py)
 register(OpDef("take", 2, INDEXING, _take_shape, _index_dtype("take"), _take_ref, _take_vjp,
-               attrs={"axis": REQUIRED}))
+               attrs={"axis": REQUIRED, "bounds": "index"}))
 
 
 def _index_write_shape(op: str):
     def rule(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
         _check_axis(op, attrs["axis"], shapes[0])
+        index_rules.rule(attrs["bounds"])
         _check_fits(op, _take_shape(shapes[:2], attrs), shapes[2])
         return shapes[0]
     return rule
 
 
 def _index_write_ref(accumulate: bool):
-    def ref(x, idx, src, axis):
+    def ref(x, idx, src, axis, bounds):
         out = np.array(x, copy=True)
-        where = (slice(None),) * axis + (check_index_bounds(idx, x.shape[axis], axis),)
+        where = (slice(None),) * axis + (index_rules.check(idx, x.shape[axis], axis, bounds),)
         src = np.broadcast_to(src, out[where].shape)
         if accumulate:
             np.add.at(out, where, src)
@@ -283,21 +279,22 @@ def _index_write_ref(accumulate: bool):
     return ref
 
 
-def _index_add_vjp(b, g, out, x, idx, src, axis):
-    return g, None, unbroadcast(b, b.take(g, idx, axis=axis), tuple(src.shape))
+def _index_add_vjp(b, g, out, x, idx, src, axis, bounds):
+    return g, None, unbroadcast(b, b.take(g, idx, axis=axis, bounds=bounds), tuple(src.shape))
 
 
-def _index_put_vjp(b, g, out, x, idx, src, axis):
-    gx = b.index_put(g, idx, b.scalar(0, g.dtype), axis=axis)
-    return gx, None, unbroadcast(b, b.take(g, idx, axis=axis), tuple(src.shape))
+def _index_put_vjp(b, g, out, x, idx, src, axis, bounds):
+    gx = b.index_put(g, idx, b.scalar(0, g.dtype), axis=axis, bounds=bounds)
+    return gx, None, unbroadcast(b, b.take(g, idx, axis=axis, bounds=bounds),
+                                 tuple(src.shape))
 
 
 register(OpDef("index_add", 3, INDEXING, _index_write_shape("index_add"),
                _index_dtype("index_add"), _index_write_ref(True), _index_add_vjp,
-               attrs={"axis": REQUIRED}))
+               attrs={"axis": REQUIRED, "bounds": "index_add"}))
 register(OpDef("index_put", 3, INDEXING, _index_write_shape("index_put"),
                _index_dtype("index_put"), _index_write_ref(False), _index_put_vjp,
-               attrs={"axis": REQUIRED}))
+               attrs={"axis": REQUIRED, "bounds": "index_put"}))
 
 # ---------------------------------------------------------------- gather / scatter_add
 
@@ -305,6 +302,7 @@ register(OpDef("index_put", 3, INDEXING, _index_write_shape("index_put"),
 def _gather_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
     x, idx, axis = shapes[0], shapes[1], attrs["axis"]
     _check_axis("gather", axis, x)
+    index_rules.rule(attrs["bounds"])
     too_big = len(x) == len(idx) and any(
         i > d for k, (i, d) in enumerate(zip(idx, x, strict=True)) if k != axis)
     if len(x) != len(idx) or too_big:
@@ -314,29 +312,29 @@ def _gather_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
     return tuple(idx)
 
 
-def _along(x: np.ndarray, idx: np.ndarray, axis: int) -> tuple:
+def _along(x: np.ndarray, idx: np.ndarray, axis: int, bounds: str) -> tuple:
     """Index tuple selecting x[..., idx[...], ...] elementwise along ``axis``."""
     grids = list(np.indices(idx.shape, sparse=True))
-    grids[axis] = check_index_bounds(idx, x.shape[axis], axis)
+    grids[axis] = index_rules.check(idx, x.shape[axis], axis, bounds)
     return tuple(grids)
 
 
-def _gather_ref(x, idx, axis):
-    return np.asarray(x[_along(x, idx, axis)])
+def _gather_ref(x, idx, axis, bounds):
+    return np.asarray(x[_along(x, idx, axis, bounds)])
 
 
-def _scatter_add_ref(x, idx, src, axis):
+def _scatter_add_ref(x, idx, src, axis, bounds):
     out = np.array(x, copy=True)
-    np.add.at(out, _along(x, idx, axis), src[tuple(slice(0, d) for d in idx.shape)])
+    np.add.at(out, _along(x, idx, axis, bounds), src[tuple(slice(0, d) for d in idx.shape)])
     return out
 
 
-def _gather_vjp(b, g, out, x, idx, axis):
-    return b.scatter_add(_zeros(b, x), idx, g, axis=axis), None
+def _gather_vjp(b, g, out, x, idx, axis, bounds):
+    return b.scatter_add(_zeros(b, x), idx, g, axis=axis, bounds=bounds), None
 
 
-def _scatter_add_vjp(b, g, out, x, idx, src, axis):
-    gsrc = b.gather(g, idx, axis=axis)
+def _scatter_add_vjp(b, g, out, x, idx, src, axis, bounds):
+    gsrc = b.gather(g, idx, axis=axis, bounds=bounds)
     if tuple(gsrc.shape) != tuple(src.shape):
         pads = tuple((0, s - i) for s, i in zip(src.shape, idx.shape, strict=True))
         gsrc = b.pad(gsrc, pads=pads, value=0)
@@ -344,11 +342,12 @@ def _scatter_add_vjp(b, g, out, x, idx, src, axis):
 
 
 register(OpDef("gather", 2, INDEXING, _gather_shape, _index_dtype("gather"), _gather_ref,
-               _gather_vjp, attrs={"axis": REQUIRED}))
+               _gather_vjp, attrs={"axis": REQUIRED, "bounds": "gather"}))
 def _scatter_add_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
     # PyTorch's scatter rule: one rank; index no larger than src anywhere, nor than x off dim
     x, idx, src, axis = *shapes, attrs["axis"]
     _check_axis("scatter_add", axis, x)
+    index_rules.rule(attrs["bounds"])
     if (not len(x) == len(idx) == len(src)
             or any(i > s for i, s in zip(idx, src, strict=True))
             or any(i > d for k, (i, d) in enumerate(zip(idx, x, strict=True)) if k != axis)):
@@ -359,4 +358,5 @@ def _scatter_add_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
 
 
 register(OpDef("scatter_add", 3, INDEXING, _scatter_add_shape, _index_dtype("scatter_add"),
-               _scatter_add_ref, _scatter_add_vjp, attrs={"axis": REQUIRED}))
+               _scatter_add_ref, _scatter_add_vjp, attrs={"axis": REQUIRED,
+                                                          "bounds": "scatter_add"}))

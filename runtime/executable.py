@@ -51,6 +51,10 @@ class Executable:
         self.output_names: list[str] = list(buffer_table["outputs"])
         self.writes: dict[int, str] = {int(k): v for k, v in buffer_table["writes"].items()}
         self.errors: dict[int, str] = {int(k): v for k, v in buffer_table["errors"].items()}
+        self.error_types: dict[int, str] = {
+            int(k): v for k, v in buffer_table.get("error_types", {}).items()}
+        # params written in place before the step's last check: snapshot, restore on failure
+        self.guarded: list[str] = list(buffer_table.get("guarded_writes", []))
         self.kernels: list[str] = list(buffer_table.get("kernels", []))
         self.kernel_args: dict[str, list[int]] = dict(buffer_table.get("kernel_args", {}))
         self._table = (ctypes.c_void_p * max(len(self.specs), 1))()
@@ -132,13 +136,16 @@ class Executable:
             self._status[:] = 0
         for user, copy in self._staged.values():  # non-contiguous params: refresh the copy
             np.copyto(copy, user)
+        saved = [(self._arrays[n], self._arrays[n].copy()) for n in self.guarded]
         self._fn(ctypes.addressof(self._table))
         self.stats["calls"] += 1
+        if self._status is not None and self._status[0]:
+            for arr, old in saved:  # a failed check leaves every state buffer as it was
+                np.copyto(arr, old)
+            self._raise_status()
         for name in self._written & set(self._staged):
             user, copy = self._staged[name]
             np.copyto(user, copy)
-        if self._status is not None and self._status[0]:
-            self._raise_status()
         outs = []
         for k, name in enumerate(self.output_names):
             target = self.writes.get(k)
@@ -197,4 +204,6 @@ class Executable:
         assert self._status is not None
         code, value = int(self._status[0]), int(self._status[1])
         message = self.errors.get(code, f"unknown run-time error code {code}")
-        raise IndexError(f"{message.format(value=value)} (in compiled step {self.entry})")
+        error = RuntimeError if self.error_types.get(code) == "RuntimeError" else IndexError
+        # replace, not str.format: the message quotes the user's source line (braces and all)
+        raise error(f"{message.replace('{value}', str(value))} (in compiled step {self.entry})")

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from tenkai.ir.errors import IndexOutOfRange
+from tenkai.ir import index_rules
 from tenkai.ir.ops import fmt_shape
 
 from .. import _ops as ops
-from .._shape import gather, squeeze_dims, unsqueeze
+from .._shape import squeeze_dims, unsqueeze
 from .._tensor import Tensor
 from ._functional_activation import log_softmax, logsigmoid
 from ._functional_common import (
@@ -133,31 +133,33 @@ def _check_class_weight(weight: Tensor | None, classes: int) -> None:
                            f"no classes but got weight tensor of shape: {fmt_shape(weight.shape)}")
 
 
-def _check_bounds(target: Tensor, classes: int, ignore_index: int) -> None:
+def _check_bounds(target: Tensor, classes: int, ignore_index: int, op: str, dim: int) -> None:
     t = target._data
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if np.any(bad):
-        raise IndexOutOfRange(f"Target {int(t[bad].flat[0])} is out of bounds.")
+        raise index_rules.index_error(op, int(t[bad].flat[0]), classes, dim)
 
 
 def _class_dim(input: Tensor) -> int:
     return 0 if input.ndim == 1 else 1
 
 
-def _picked(input: Tensor, safe_target: Tensor) -> Tensor:
-    """input[n, target[n, ...], ...]: the class dim gathered away."""
+def _picked(input: Tensor, safe_target: Tensor, op: str) -> Tensor:
+    """input[n, target[n, ...], ...]: the class dim gathered away. The gather checks the
+    target under ``op``'s rule (ignored targets were replaced by 0 before it)."""
     axis = _class_dim(input)
     idx = unsqueeze(safe_target, axis)
-    return squeeze_dims(gather(input, axis, idx), [axis])
+    picked = ops.apply("gather", (input, idx), name="GatherBackward0", axis=axis, bounds=op)
+    return squeeze_dims(picked, [axis])
 
 
 def _target_weights(target: Tensor, safe: Tensor, weight: Tensor | None, ignore_index: int,
-                    dtype: str) -> Tensor:
+                    dtype: str, op: str = "nll_loss") -> Tensor:
     """Per-element class weight, 0 where the target is ignored."""
     keep = ops.cast(target != ignore_index, dtype)
     if weight is None:
         return keep
-    w = ops.apply("take", (ops.cast(weight, dtype), safe), axis=0)
+    w = ops.apply("take", (ops.cast(weight, dtype), safe), axis=0, bounds=op)
     return w * keep
 
 
@@ -179,17 +181,23 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     ``F.nll_loss(F.log_softmax(logits, 1), torch.tensor([1, 0, 4]))``
     """
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
+    return _nll(input, target, weight, ignore_index, reduction, "nll_loss")
+
+
+def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
+         reduction: str, op: str) -> Tensor:
+    """nll_loss; ``op`` is the user-level op named in a bad target's error."""
     _check_class_target(input, target)
     classes = input.shape[_class_dim(input)]
     _check_class_weight(weight, classes)
-    _check_bounds(target, classes, ignore_index)
+    _check_bounds(target, classes, ignore_index, op, _class_dim(input))
     target = ops.cast(target, "int64")
     if _plain_nll(target, weight, ignore_index, reduction):
-        out = ops.neg(ops.mean(_picked(input, target)))
+        out = ops.neg(ops.mean(_picked(input, target, op)))
         return named(out, "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0")
     safe = ops.where(target == ignore_index, 0, target)
-    w = _target_weights(target, safe, weight, ignore_index, input._ir_dtype)
-    loss = -_picked(input, safe) * w
+    w = _target_weights(target, safe, weight, ignore_index, input._ir_dtype, op)
+    loss = -_picked(input, safe, op) * w
     out = ops.sum(loss) / ops.sum(w) if reduction == "mean" else reduce_loss(loss, reduction)
     return named(out, "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0")
 
@@ -206,7 +214,7 @@ def _smooth_term(logp: Tensor, target: Tensor, safe: Tensor, weight: Tensor | No
     if reduction == "sum":
         return ops.sum(smooth)
     return ops.sum(smooth) / ops.sum(_target_weights(target, safe, weight, ignore_index,
-                                                     logp._ir_dtype))
+                                                     logp._ir_dtype, "cross_entropy"))
 
 
 def _prob_target_loss(logp: Tensor, target: Tensor, weight: Tensor | None, reduction: str,
@@ -243,7 +251,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     _check_class_weight(weight, classes)
     if tuple(target.shape) == tuple(input.shape) and target.is_floating_point():
         return _prob_target_loss(logp, target, weight, reduction, label_smoothing)
-    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    nll = _nll(logp, target, weight, ignore_index, reduction, "cross_entropy")
     if label_smoothing == 0:
         return nll
     target = ops.cast(target, "int64")

@@ -10,9 +10,10 @@ import warnings
 
 import numpy as np
 
-from tenkai.ir.errors import IndexOutOfRange
+from tenkai.ir import index_rules
 
 from .. import _ops as ops
+from .. import _trace
 from .._random import bernoulli
 from .._shape import unsqueeze
 from .._tensor import Tensor
@@ -130,8 +131,9 @@ def _check_indices(input: Tensor, num: int, op: str) -> None:
                            f"following scalar types: Long, Int; but got {input.type()} instead "
                            f"(while checking arguments for {op})")
     data = input._data
-    if np.any((data < 0) | (data >= num)):
-        raise IndexOutOfRange("index out of range in self")
+    bad = (data < 0) | (data >= num)
+    if np.any(bad):
+        raise index_rules.index_error(op, int(data[bad].flat[0]), num, 0)
 
 
 def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:
@@ -164,7 +166,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
     _check_indices(input, num, "embedding")
     if max_norm is not None:
         _renorm_rows(weight, input, float(max_norm), float(norm_type))
-    out = ops.apply("take", (weight, input), axis=0)
+    out = ops.apply("take", (weight, input), axis=0, bounds="embedding")
     if padding_idx is not None and out._node is not None:
         keep = unsqueeze(input != padding_idx, -1)
         out = ops.where(keep, out, out.detach())
@@ -176,13 +178,16 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor._ir_dtype != "int64":
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     data = tensor._data
-    if data.size and data.min() < 0:
-        raise RuntimeError("Class values must be non-negative.")
     if num_classes == -1:
+        if data.size and data.min() < 0:
+            raise index_rules.index_error("one_hot", int(data.min()), int(data.max()) + 1, 0)
         if data.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        if _trace.ACTIVE is not None:  # the class count is read from the values
+            _trace.ACTIVE.escape(tensor, "one_hot(num_classes=-1)")
         num_classes = int(data.max()) + 1
-    elif data.size and data.max() >= num_classes:
-        raise RuntimeError("Class values must be smaller than num_classes.")
-    classes = Tensor._make(np.arange(num_classes, dtype=np.int64))
-    return ops.cast(unsqueeze(tensor, -1) == classes, "int64")
+    classes = ops.tensor_of(np.arange(num_classes), "int64")
+    # a take from arange(num_classes) is the identity on valid classes and checks them (in
+    # eager and in compiled code alike: negative and too-large classes are errors)
+    checked = ops.apply("take", (classes, tensor), axis=0, bounds="one_hot")
+    return ops.cast(unsqueeze(checked, -1) == classes, "int64")

@@ -389,7 +389,7 @@ class _Drawer:
             idx = self.draw(st.lists(st.integers(-size, size - 1), min_size=n, max_size=n))
             value = np.asarray(idx, dtype=np.int64).reshape(ishape)
             out = self.add("gather", [x, self.g.add("const", value=value)], self.iv[x],
-                           axis=axis)
+                           axis=axis, bounds="index")  # negatives wrap, as in x[idx]
         self.vals.append(out)
 
     def argmax_sink(self) -> None:

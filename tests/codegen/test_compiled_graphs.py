@@ -536,7 +536,8 @@ def chain_conv_block(dt: str) -> Chain:
 
 def chain_indexing(dt: str, put: bool = False) -> Chain:
     """take / gather / index_add / scatter_add (and with ``put``: index_put, slice_assign)
-    between elementwise ops (negative indices too)."""
+    between elementwise ops (negative indices too: every op here uses advanced indexing's
+    wrapping rule, ``bounds="index"``)."""
     g, b, feeds, rng = _new("indexing_put" if put else "indexing", dt)
     x = _in(g, feeds, rng, "x", (5, 4), dt)
     idx = _in(g, feeds, rng, "idx", (3,), "int64", -5, 5)
@@ -544,9 +545,9 @@ def chain_indexing(dt: str, put: bool = False) -> Chain:
     pos = np.asarray(rng.permutation(5)[:2] - 5 * (rng.random(2) < 0.5), dtype=np.int64)
     upos = g.value(g.add("const", value=pos))  # distinct rows: index_put is order-free
     rows = b.tanh(b.mul(b.take(b.exp(b.neg(x)), idx, axis=0), b.scalar(0.5, dt)))  # (3, 4)
-    acc = b.index_add(b.sigmoid(x), idx, b.mul(rows, rows), axis=0)  # (5, 4)
-    gat = b.gather(b.sin(acc), gi, axis=1)  # (5, 2)
-    sc = b.relu(b.scatter_add(b.mul(x, x), gi, b.erf(gat), axis=1))  # (5, 4)
+    acc = b.index_add(b.sigmoid(x), idx, b.mul(rows, rows), axis=0, bounds="index")  # (5, 4)
+    gat = b.gather(b.sin(acc), gi, axis=1, bounds="index")  # (5, 2)
+    sc = b.relu(b.scatter_add(b.mul(x, x), gi, b.erf(gat), axis=1, bounds="index"))
     if put:
         sc = b.index_put(sc, upos, b.cos(b.slice(acc, starts=(0, 0), stops=(2, 4),
                                                  steps=(1, 1))), axis=0)

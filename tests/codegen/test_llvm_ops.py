@@ -173,9 +173,10 @@ def _indexing() -> ir.Graph:
     idx = g.add("input", shape=(3,), dtype="int64", name="idx")
     gi = g.add("input", shape=(5, 2), dtype="int64", name="gi")
     rows = g.add("tanh", [g.add("take", [x, idx], axis=0)])  # (3, 4)
-    acc = g.add("index_add", [g.add("sigmoid", [x]), idx, rows], axis=0)
-    gat = g.add("gather", [acc, gi], axis=1)
-    g.add_output(g.add("scatter_add", [g.add("mul", [x, x]), gi, g.add("erf", [gat])], axis=1))
+    acc = g.add("index_add", [g.add("sigmoid", [x]), idx, rows], axis=0, bounds="index")
+    gat = g.add("gather", [acc, gi], axis=1, bounds="index")  # wraps, as x[i]
+    g.add_output(g.add("scatter_add", [g.add("mul", [x, x]), gi, g.add("erf", [gat])], axis=1,
+                       bounds="index"))
     g.add_output(g.add("argmax", [acc], axis=1, keepdim=False))
     return g
 
@@ -229,7 +230,7 @@ def _large() -> ir.Graph:
     g.add_output(y)
     g.add_output(g.add("sum", [y], axes=(1,), keepdim=False))
     g.add_output(g.add("max", [x], axes=(0,), keepdim=True))
-    g.add_output(g.add("gather", [y, idx], axis=1))
+    g.add_output(g.add("gather", [y, idx], axis=1, bounds="index"))
     g.add_output(g.add("var", [x], axes=(1,), keepdim=False))
     return g
 

@@ -31,6 +31,9 @@ from typing import Any
 
 import numpy as np
 
+from tenkai.ir import index_rules
+from tenkai.ir.ops import REGISTRY
+
 Shape = tuple[int, ...]
 
 F = ("float32", "float64")
@@ -156,7 +159,10 @@ def make_inputs(case: OpCase, sample: Sample, dtype: str, rng: np.random.Generat
             out.append(rng.random(shape) < 0.5)
         elif kind in ("index", "uindex"):
             size = sample.shapes[0][attrs["axis"]]
-            out.append(_indices(rng, shape, size, kind == "uindex"))
+            bounds = attrs.get("bounds", REGISTRY[case.op].attrs["bounds"])
+            idx = _indices(rng, shape, size, kind == "uindex")
+            # ops that reject negative indices (PyTorch's gather, index_add...) get them wrapped
+            out.append(idx if index_rules.rule(bounds).wrap else idx % max(size, 1))
         elif kind == "seed":
             out.append(np.asarray(rng.integers(0, 2**40), dtype=np.int64))
         else:
@@ -244,25 +250,25 @@ def torch_pad(torch: Any, x: Any, pads: Any, value: Any) -> Any:
     return torch.nn.functional.pad(x, flat, value=value)
 
 
-def torch_take(torch: Any, x: Any, idx: Any, axis: int) -> Any:
+def torch_take(torch: Any, x: Any, idx: Any, axis: int, **_: Any) -> Any:
     return x[_along(axis, idx)]
 
 
-def torch_index_add(torch: Any, x: Any, idx: Any, src: Any, axis: int) -> Any:
+def torch_index_add(torch: Any, x: Any, idx: Any, src: Any, axis: int, **_: Any) -> Any:
     flat, src = _flat_index_src(torch, x, idx, src, axis)
     return torch.index_add(x, axis, flat, src)
 
 
-def torch_index_put(torch: Any, x: Any, idx: Any, src: Any, axis: int) -> Any:
+def torch_index_put(torch: Any, x: Any, idx: Any, src: Any, axis: int, **_: Any) -> Any:
     flat, src = _flat_index_src(torch, x, idx, src, axis)
     return torch.index_copy(x, axis, flat, src)
 
 
-def torch_gather(torch: Any, x: Any, idx: Any, axis: int) -> Any:
+def torch_gather(torch: Any, x: Any, idx: Any, axis: int, **_: Any) -> Any:
     return torch.gather(x, axis, _wrap(torch, idx, x.shape[axis]))
 
 
-def torch_scatter_add(torch: Any, x: Any, idx: Any, src: Any, axis: int) -> Any:
+def torch_scatter_add(torch: Any, x: Any, idx: Any, src: Any, axis: int, **_: Any) -> Any:
     return torch.scatter_add(x, axis, _wrap(torch, idx, x.shape[axis]), src)
 
 

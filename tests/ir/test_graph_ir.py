@@ -205,7 +205,7 @@ def test_interpreter_error_names_the_node() -> None:
         ir.run(g, {"table": np.zeros((3, 2), np.float32), "idx": np.array([1, 5])})
     note = "\n".join(getattr(info.value, "__notes__", []))
     assert "While executing node" in note and "of graph lookup" in note, note
-    assert ">> %0: f32[2,2] = take(table, idx) {axis=0}" in note, note
+    assert ">> %0: f32[2,2] = take(table, idx) {axis=0, bounds='index'}" in note, note
 
 
 def test_interpreter_missing_feed_and_bad_shape() -> None:

@@ -212,7 +212,7 @@ def test_out_of_range_index_raises_index_error() -> None:
     x = np.arange(10, dtype=np.float32).reshape(5, 2)
     out = ex({"x": x, "idx": np.array([0, -1, 4])})["out0"]
     np.testing.assert_array_equal(out, x[[0, -1, 4]])
-    with pytest.raises(IndexError, match="take: index 7 is out of bounds for dimension 0 "
+    with pytest.raises(IndexError, match="index 7 is out of bounds for dimension 0 "
                                          "with size 5"):
         ex({"x": x, "idx": np.array([0, 7, 1])})
     np.testing.assert_array_equal(ex({"x": x, "idx": np.array([1, 1, 1])})["out0"], x[[1, 1, 1]])
