@@ -1,0 +1,351 @@
+"""``tenkai.save`` / ``tenkai.load``: PyTorch's checkpoint files, read and written without PyTorch.
+
+A checkpoint is a zip archive (stored, not compressed) holding ``archive/data.pkl`` (the object,
+pickled with protocol 2, see :mod:`tenkai._pickle_format`), one ``archive/data/<key>`` record per
+storage (raw little-endian bytes, 64-byte aligned as PyTorch aligns them), ``archive/version``,
+``archive/byteorder`` and PyTorch's bookkeeping records. ``torch.load`` reads what
+``tenkai.save`` writes and the other way round; views of one storage stay views of one storage.
+
+>>> import tenkai
+>>> tenkai.save({"w": tenkai.ones(2)}, "/tmp/w.pt")
+>>> tenkai.load("/tmp/w.pt")
+{'w': tensor([1., 1.])}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import pickle
+import random
+import struct
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from . import _pickle_format as fmt
+from ._device import device
+from ._tensor import Tensor
+
+__all__ = ["save", "load", "add_safe_globals", "safe_globals", "get_safe_globals",
+           "clear_safe_globals"]
+
+DEFAULT_PROTOCOL = 2
+ALIGNMENT = 64  # PyTorch aligns each record's data to 64 bytes (its mmap loading relies on it)
+CHUNK = 1 << 22  # storages are written in 4 MiB pieces
+LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
+LEGACY_PROTOCOL = 1001
+
+
+# ---------------------------------------------------------------- safe globals
+
+
+def _qualified(obj: Any) -> str:
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def add_safe_globals(safe_globals: list[Any]) -> None:
+    """Allow these classes/functions in ``weights_only=True`` loads (PyTorch's API)."""
+    for obj in safe_globals:
+        if isinstance(obj, tuple):
+            obj, name = obj
+            fmt.USER_SAFE_GLOBALS[name] = obj
+        else:
+            fmt.USER_SAFE_GLOBALS[_qualified(obj)] = obj
+
+
+def get_safe_globals() -> list[Any]:
+    return list(fmt.USER_SAFE_GLOBALS.values())
+
+
+def clear_safe_globals() -> None:
+    fmt.USER_SAFE_GLOBALS.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals: list[Any]) -> Iterator[None]:
+    """Context manager form of :func:`add_safe_globals`."""
+    saved = dict(fmt.USER_SAFE_GLOBALS)
+    add_safe_globals(safe_globals)
+    try:
+        yield
+    finally:
+        fmt.USER_SAFE_GLOBALS.clear()
+        fmt.USER_SAFE_GLOBALS.update(saved)
+
+
+# ---------------------------------------------------------------- saving
+
+
+def save(obj: Any, f: Any, pickle_module: Any = pickle, pickle_protocol: int = DEFAULT_PROTOCOL,
+         _use_new_zipfile_serialization: bool = True,
+         _disable_byteorder_record: bool = False) -> None:
+    """Write ``obj`` (tensors, state dicts, optimizer state, containers) in PyTorch's format.
+
+    ``f`` is a path (written atomically: a temporary file in the same folder is flushed,
+    fsynced and renamed over the target) or a binary file object.
+    ``tenkai.save(model.state_dict(), "model.pth")``
+    """
+    if not _use_new_zipfile_serialization:
+        raise NotImplementedError("save: the legacy (pre-1.6) checkpoint format is read but not "
+                                  "written by tenkai; drop _use_new_zipfile_serialization=False")
+    if pickle_module is not pickle:
+        raise NotImplementedError("save: only the standard pickle module is supported")
+    buffer = io.BytesIO()
+    pickler = fmt.CheckpointPickler(buffer, protocol=pickle_protocol)
+    pickler.dump(obj)  # every pickling error happens here, before any file is touched
+    records = _records(buffer.getvalue(), pickler.storages, not _disable_byteorder_record)
+    if isinstance(f, (str, os.PathLike)):
+        _atomic_write(os.fspath(f), records)
+    elif hasattr(f, "write"):
+        if _seekable(f):
+            _write_archive(f, records)
+        else:
+            staged = io.BytesIO()
+            _write_archive(staged, records)
+            f.write(staged.getvalue())
+    else:
+        raise TypeError(f"save: expected a path or a writable binary file object, got "
+                        f"{type(f).__name__}")
+
+
+def _seekable(f: Any) -> bool:
+    try:
+        return bool(f.seekable()) and isinstance(f.tell(), int)
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return False
+
+
+def _records(pickled: bytes, storages: dict[int, fmt.StorageRef],
+             byteorder: bool) -> list[tuple[str, Any]]:
+    records: list[tuple[str, Any]] = [("data.pkl", pickled), (".format_version", b"1"),
+                                      (".storage_alignment", str(ALIGNMENT).encode())]
+    if byteorder:
+        records.append(("byteorder", sys.byteorder.encode()))
+    for ref in sorted(storages.values(), key=lambda r: int(r.key)):
+        records.append((f"data/{ref.key}", ref.array))
+    serial = "".join(str(random.randrange(10)) for _ in range(40))
+    records += [("version", b"3\n"), (".data/serialization_id", serial.encode())]
+    return records
+
+
+def _atomic_write(path: str, records: list[tuple[str, Any]]) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    mode = _new_file_mode(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _write_archive(fh, records)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def _new_file_mode(path: str) -> int:
+    with contextlib.suppress(OSError):
+        return os.stat(path).st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _write_archive(fh: Any, records: list[tuple[str, Any]], prefix: str = "archive") -> None:
+    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as zf:
+        for name, payload in records:
+            data = memoryview(payload.reshape(-1)).cast("B") if isinstance(payload, np.ndarray) \
+                else memoryview(payload)
+            info = zipfile.ZipInfo(f"{prefix}/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_STORED
+            info.file_size = data.nbytes
+            zip64 = info.file_size * 1.05 > zipfile.ZIP64_LIMIT
+            header = 30 + len(info.filename.encode()) + (20 if zip64 else 0) + 4
+            pad = (-(zf.start_dir + header)) % ALIGNMENT
+            info.extra = struct.pack("<HH", 0x4246, pad) + b"Z" * pad  # PyTorch's "FB" padding
+            with zf.open(info, "w") as dest:
+                _write_chunks(dest, data)
+
+
+def _write_chunks(dest: Any, data: memoryview) -> None:
+    for start in range(0, data.nbytes, CHUNK):
+        dest.write(data[start:start + CHUNK])
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load(f: Any, map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None,
+         **pickle_load_args: Any) -> Any:
+    """Read a checkpoint written by ``tenkai.save`` or ``torch.save``.
+
+    ``weights_only=True`` (the default) accepts only tensors, parameters, dtypes, sizes,
+    ``OrderedDict`` and plain containers/scalars; any other global is refused by name.
+    ``model.load_state_dict(tenkai.load("model.pth"))``
+    """
+    if weights_only is None:
+        weights_only = True
+    if mmap:
+        raise NotImplementedError("load: mmap=True is not supported; tenkai reads the storages "
+                                  "into memory")
+    if pickle_module not in (None, pickle):
+        raise NotImplementedError("load: only the standard pickle module is supported")
+    name = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the file object"
+    if isinstance(f, (str, os.PathLike)):
+        with open(f, "rb") as fh:
+            blob = fh.read()
+    elif hasattr(f, "read"):
+        blob = f.read()
+    else:
+        raise TypeError(f"load: expected a path or a readable binary file object, got "
+                        f"{type(f).__name__}")
+    if isinstance(blob, str):
+        raise TypeError("load: the file object must be opened in binary mode ('rb')")
+    mapper = _location_mapper(map_location)
+    if blob[:4] == b"PK\x03\x04" or blob[-22:-18] == b"PK\x05\x06":
+        return _guarded(name, lambda: _load_zip(blob, mapper, weights_only))
+    if blob[:2] == b"\x80\x02" and len(blob) > 2:
+        return _guarded(name, lambda: _load_legacy(blob, mapper, weights_only))
+    if not blob:
+        raise RuntimeError(f"load: {name} is empty (0 bytes), not a checkpoint")
+    if blob[:5] == b"ustar" or blob[257:262] == b"ustar":
+        raise NotImplementedError("load: the tar-based checkpoint format of PyTorch < 0.4 is not "
+                                  "supported; re-save the file with a newer PyTorch")
+    raise RuntimeError(f"PytorchStreamReader failed reading zip archive: failed finding central "
+                       f"directory (load: {name} is not a PyTorch checkpoint, or is truncated)")
+
+
+def _guarded(name: str, read: Any) -> Any:
+    """Turn every way a damaged file can fail into one clear error; never a partial result."""
+    try:
+        return read()
+    except pickle.UnpicklingError as err:
+        if str(err).startswith("Weights only load failed"):
+            raise
+        raise RuntimeError(f"load: {name} is corrupt: {err}") from err
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, KeyError,
+            ValueError, IndexError, OverflowError, zlib_error()) as err:
+        raise RuntimeError(f"load: {name} is truncated or corrupt ({type(err).__name__}: "
+                           f"{err}); nothing was loaded") from err
+
+
+def zlib_error() -> type[Exception]:
+    import zlib
+
+    return zlib.error
+
+
+def _location_mapper(map_location: Any) -> Any:
+    """``map_location`` (None, str, device, dict or callable) -> location -> device string."""
+    def default(location: str) -> str:
+        if location.startswith("cuda"):
+            raise RuntimeError(
+                "Attempting to deserialize object on a CUDA device but tenkai tensors live on "
+                "the CPU. Please use tenkai.load with map_location=torch.device('cpu') to map "
+                "your storages to the CPU.")
+        if location != "cpu":
+            raise RuntimeError(f"don't know how to restore data location of {location}")
+        return "cpu"
+
+    if map_location is None:
+        return default
+    if isinstance(map_location, (str, device)):
+        target = str(device(map_location))
+        return lambda location: default(target)
+    if isinstance(map_location, dict):
+        return lambda location: default(str(map_location.get(location, location)))
+    if callable(map_location):
+        return lambda location: map_location  # applied to each storage in _place
+    raise TypeError(f"load: map_location should be a str, device, dict or callable, got "
+                    f"{type(map_location).__name__}")
+
+
+def _place(storage: np.ndarray, location: str, mapper: Any) -> np.ndarray:
+    where = mapper(location)
+    if callable(where):  # PyTorch's map_location(storage, location) form
+        moved = where(Tensor._make(storage), location)
+        if moved is None:
+            return storage
+        return moved._data if isinstance(moved, Tensor) else np.asarray(moved)
+    return storage
+
+
+def _load_zip(blob: bytes, mapper: Any, weights_only: bool) -> Any:
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        names = zf.namelist()
+        pkl = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
+        if not pkl:
+            raise KeyError("no data.pkl record")
+        prefix = pkl[0][: -len("data.pkl")]
+        byteorder = "little"
+        if f"{prefix}byteorder" in names:
+            byteorder = zf.read(f"{prefix}byteorder").decode().strip()
+        loaded: dict[str, np.ndarray] = {}
+
+        def load_storage(key: str, dtype: np.dtype, numel: int, location: str,
+                         rest: tuple) -> np.ndarray:
+            if key not in loaded:
+                raw = zf.read(f"{prefix}data/{key}")  # checks the record's CRC-32
+                loaded[key] = np.frombuffer(bytearray(raw), np.uint8)
+            raw_bytes = loaded[key]
+            if raw_bytes.size < numel * dtype.itemsize or raw_bytes.size % dtype.itemsize:
+                raise ValueError(f"storage data/{key} holds {raw_bytes.size} bytes, the pickle "
+                                 f"expects {numel} elements of {dtype}")
+            storage = raw_bytes[: numel * dtype.itemsize].view(dtype)
+            if byteorder != sys.byteorder and dtype.itemsize > 1:
+                storage = storage.byteswap()
+            return _place(storage, location, mapper)
+
+        unpickler = fmt.WeightsUnpickler(io.BytesIO(zf.read(pkl[0])), load_storage, weights_only)
+        return unpickler.load()
+
+
+def _load_legacy(blob: bytes, mapper: Any, weights_only: bool) -> Any:
+    """PyTorch's pre-1.6 format: magic, protocol, sys info, the object, keys, raw storages."""
+    stream = io.BytesIO(blob)
+    pending: dict[str, np.ndarray] = {}
+
+    def load_storage(key: str, dtype: np.dtype, numel: int, location: str,
+                     rest: tuple) -> np.ndarray:
+        if key not in pending:
+            pending[key] = np.zeros(numel, dtype)  # filled from the file after the pickle
+        storage = pending[key]
+        if rest and rest[0] is not None:
+            view_key, offset, size = rest[0]
+            raise NotImplementedError(f"load: legacy storage views ({view_key}) are not "
+                                      "supported; re-save the checkpoint with PyTorch >= 1.6")
+        return _place(storage, location, mapper) if storage.dtype == dtype \
+            else storage.view(dtype)
+
+    def read_pickle() -> Any:
+        return fmt.WeightsUnpickler(stream, load_storage, weights_only).load()
+
+    if read_pickle() != LEGACY_MAGIC:
+        raise ValueError("invalid magic number; corrupt file?")
+    if read_pickle() != LEGACY_PROTOCOL:
+        raise ValueError("invalid protocol version")
+    read_pickle()  # sys info: byte order and type sizes of the writer
+    result = read_pickle()
+    for key in read_pickle():
+        storage = pending[str(key)]
+        (count,) = struct.unpack("<q", stream.read(8))
+        data = stream.read(count * storage.itemsize)
+        if count != storage.size or len(data) != storage.nbytes:
+            raise ValueError(f"storage {key} is truncated")
+        storage[:] = np.frombuffer(data, storage.dtype)
+    return result
