@@ -48,7 +48,7 @@ globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_F
 from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
 from .compile import compile  # noqa: E402
 from .staged import trace  # noqa: E402
-from . import serialization  # noqa: E402
+from . import safetensors, serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"

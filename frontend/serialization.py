@@ -101,7 +101,7 @@ def save(obj: Any, f: Any, pickle_module: Any = pickle, pickle_protocol: int = D
     pickler.dump(obj)  # every pickling error happens here, before any file is touched
     records = _records(buffer.getvalue(), pickler.storages, not _disable_byteorder_record)
     if isinstance(f, (str, os.PathLike)):
-        _atomic_write(os.fspath(f), records)
+        atomic_write(os.fspath(f), lambda fh: _write_archive(fh, records))
     elif hasattr(f, "write"):
         if _seekable(f):
             _write_archive(f, records)
@@ -134,13 +134,16 @@ def _records(pickled: bytes, storages: dict[int, fmt.StorageRef],
     return records
 
 
-def _atomic_write(path: str, records: list[tuple[str, Any]]) -> None:
+def atomic_write(path: str, write: Any) -> None:
+    """Call ``write(fh)`` on a temporary file next to ``path``, fsync it, rename it over ``path``.
+
+    An exception (or a killed process) leaves whatever was at ``path`` untouched."""
     folder = os.path.dirname(os.path.abspath(path))
     mode = _new_file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            _write_archive(fh, records)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
