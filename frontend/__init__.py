@@ -50,6 +50,7 @@ from .compile import compile  # noqa: E402
 from .staged import trace  # noqa: E402
 from . import safetensors, serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402
+from .interop import from_torch, to_torch  # noqa: E402
 
 __version__ = "0.1.0"
 
