@@ -298,6 +298,10 @@ def refusal(full_path: str) -> str:
         "to allowlist this global if you trust this class/function.")
 
 
+class RefusedGlobal(pickle.UnpicklingError):
+    """A global the unpickler will not resolve (a policy decision, not file damage)."""
+
+
 class WeightsUnpickler(pickle.Unpickler):
     """Resolves only allowlisted globals; storages come from ``load_storage(key, type, n)``."""
 
@@ -313,11 +317,13 @@ class WeightsUnpickler(pickle.Unpickler):
         if full in table:
             return table[full]
         if self.weights_only:
-            raise pickle.UnpicklingError(refusal(full))
+            raise RefusedGlobal(refusal(full))
         if module == "torch" or module.startswith("torch."):
-            raise pickle.UnpicklingError(
+            raise RefusedGlobal(
                 f"load: {full} has no tenkai equivalent; only tensors, parameters, dtypes and "
-                "plain containers of them can be read from a PyTorch checkpoint")
+                "plain containers of them can be read from a PyTorch checkpoint. Save the "
+                "model's state_dict() instead, or load the model with torch and convert it "
+                "with tenkai.from_torch")
         return super().find_class(module, name)
 
     def persistent_load(self, pid: Any) -> Any:

@@ -237,9 +237,9 @@ def _guarded(name: str, read: Any) -> Any:
     """Turn every way a damaged file can fail into one clear error; never a partial result."""
     try:
         return read()
+    except fmt.RefusedGlobal:
+        raise
     except pickle.UnpicklingError as err:
-        if str(err).startswith("Weights only load failed"):
-            raise
         raise RuntimeError(f"load: {name} is corrupt: {err}") from err
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, KeyError,
             ValueError, IndexError, OverflowError, zlib_error()) as err:

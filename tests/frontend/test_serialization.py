@@ -372,3 +372,41 @@ def test_load_errors() -> None:
         tenkai.save({}, 3)
     with pytest.raises(NotImplementedError, match="legacy"):
         tenkai.save({}, io.BytesIO(), _use_new_zipfile_serialization=False)
+
+
+def _relocated(path, location: bytes) -> None:
+    """Rewrite a checkpoint as if its storages had been saved on ``location``."""
+    with zipfile.ZipFile(path) as zf:
+        records = {n: zf.read(n) for n in zf.namelist()}
+    pkl = records["archive/data.pkl"]
+    records["archive/data.pkl"] = pkl.replace(
+        b"X\x03\x00\x00\x00cpu", b"X" + len(location).to_bytes(4, "little") + location)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in records.items():
+            zf.writestr(name, data)
+
+
+def test_map_location(tmp_path) -> None:
+    path = tmp_path / "m.pt"
+    tenkai.save({"w": tenkai.ones(2)}, path)
+    _relocated(path, b"cuda:0")
+    with pytest.raises(RuntimeError, match="map_location=torch.device\\('cpu'\\)"):
+        tenkai.load(path)
+    for where in ("cpu", tenkai.device("cpu"), {"cuda:0": "cpu"}, lambda storage, loc: storage):
+        assert tenkai.load(path, map_location=where)["w"].tolist() == [1.0, 1.0]
+    with pytest.raises(TypeError, match="map_location should be"):
+        tenkai.load(path, map_location=3)
+
+
+def test_whole_modules(tmp_path) -> None:
+    model = nn.Sequential(nn.Linear(2, 3))
+    tenkai.save(model, tmp_path / "m.pt")
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL tenkai.nn.containers.Sequential"):
+        tenkai.load(tmp_path / "m.pt")
+    loaded = tenkai.load(tmp_path / "m.pt", weights_only=False)
+    np.testing.assert_array_equal(loaded[0].weight.detach().numpy(),
+                                  model[0].weight.detach().numpy())
+    torch = pytest.importorskip("torch")
+    torch.save(torch.nn.Linear(2, 2), tmp_path / "t.pt")
+    with pytest.raises(pickle.UnpicklingError, match="tenkai.from_torch"):
+        tenkai.load(tmp_path / "t.pt", weights_only=False)
