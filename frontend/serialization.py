@@ -18,7 +18,6 @@ import contextlib
 import io
 import os
 import pickle
-import random
 import struct
 import sys
 import tempfile
@@ -129,7 +128,7 @@ def _records(pickled: bytes, storages: dict[int, fmt.StorageRef],
         records.append(("byteorder", sys.byteorder.encode()))
     for ref in sorted(storages.values(), key=lambda r: int(r.key)):
         records.append((f"data/{ref.key}", ref.array))
-    serial = "".join(str(random.randrange(10)) for _ in range(40))
+    serial = "".join(str(b % 10) for b in os.urandom(40))  # leaves Python's `random` alone
     records += [("version", b"3\n"), (".data/serialization_id", serial.encode())]
     return records
 
@@ -304,15 +303,19 @@ def _load_zip(blob: bytes, mapper: Any, weights_only: bool) -> Any:
                          rest: tuple) -> np.ndarray:
             if key not in loaded:
                 raw = zf.read(f"{prefix}data/{key}")  # checks the record's CRC-32
-                loaded[key] = np.frombuffer(bytearray(raw), np.uint8)
-            raw_bytes = loaded[key]
-            if raw_bytes.size < numel * dtype.itemsize or raw_bytes.size % dtype.itemsize:
-                raise ValueError(f"storage data/{key} holds {raw_bytes.size} bytes, the pickle "
-                                 f"expects {numel} elements of {dtype}")
-            storage = raw_bytes[: numel * dtype.itemsize].view(dtype)
-            if byteorder != sys.byteorder and dtype.itemsize > 1:
-                storage = storage.byteswap()
-            return _place(storage, location, mapper)
+                if len(raw) < numel * dtype.itemsize:
+                    raise ValueError(f"storage data/{key} holds {len(raw)} bytes, the pickle "
+                                     f"expects {numel} elements of {dtype}")
+                # one array per storage, owning its bytes: tensors viewing it share it, and
+                # saving them again writes one storage
+                storage = np.frombuffer(bytearray(raw[: numel * dtype.itemsize]), dtype)
+                if byteorder != sys.byteorder and dtype.itemsize > 1:
+                    storage = storage.byteswap()
+                loaded[key] = _place(storage, location, mapper)
+            storage = loaded[key]
+            if storage.dtype != dtype:  # one storage read as two dtypes: reinterpret bytes
+                storage = storage.view(np.uint8)[: numel * dtype.itemsize].view(dtype)
+            return storage
 
         unpickler = fmt.WeightsUnpickler(io.BytesIO(zf.read(pkl[0])), load_storage, weights_only)
         return unpickler.load()

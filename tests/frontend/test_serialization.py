@@ -117,6 +117,12 @@ def test_tenkai_reads_what_torch_saved(tmp_path) -> None:
         assert got["size"] == (4,) and got["n"] == [1, 2.5, "s", None]
         got["x"].mul_(0)
         assert got["tail"].sum().item() == 0.0  # views share the storage
+        tenkai.save(got, tmp_path / "again.pt")  # and saving them again keeps one storage
+        with zipfile.ZipFile(tmp_path / "again.pt") as zf:
+            assert sum("/data/" in n for n in zf.namelist()) == 4  # x, i, h, p
+        again = torch.load(tmp_path / "again.pt")
+        assert again["tail"].untyped_storage().data_ptr() == \
+            again["x"].untyped_storage().data_ptr()
 
 
 def test_unsupported_dtype_is_named(tmp_path) -> None:
