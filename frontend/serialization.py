@@ -302,13 +302,13 @@ def _load_zip(blob: bytes, mapper: Any, weights_only: bool) -> Any:
         def load_storage(key: str, dtype: np.dtype, numel: int, location: str,
                          rest: tuple) -> np.ndarray:
             if key not in loaded:
-                raw = zf.read(f"{prefix}data/{key}")  # checks the record's CRC-32
+                raw = _read_record(zf, f"{prefix}data/{key}")
                 if len(raw) < numel * dtype.itemsize:
                     raise ValueError(f"storage data/{key} holds {len(raw)} bytes, the pickle "
                                      f"expects {numel} elements of {dtype}")
                 # one array per storage, owning its bytes: tensors viewing it share it, and
                 # saving them again writes one storage
-                storage = np.frombuffer(bytearray(raw[: numel * dtype.itemsize]), dtype)
+                storage = np.frombuffer(raw, dtype, count=numel)
                 if byteorder != sys.byteorder and dtype.itemsize > 1:
                     storage = storage.byteswap()
                 loaded[key] = _place(storage, location, mapper)
@@ -319,6 +319,24 @@ def _load_zip(blob: bytes, mapper: Any, weights_only: bool) -> Any:
 
         unpickler = fmt.WeightsUnpickler(io.BytesIO(zf.read(pkl[0])), load_storage, weights_only)
         return unpickler.load()
+
+
+def _read_record(zf: zipfile.ZipFile, name: str) -> bytearray:
+    """A record's bytes, read in chunks into one buffer; reading to the end checks its CRC-32."""
+    info = zf.getinfo(name)
+    out = bytearray(info.file_size)
+    view = memoryview(out)
+    with zf.open(info) as src:
+        pos = 0
+        while pos < len(out):
+            chunk = src.read(min(CHUNK, len(out) - pos))
+            if not chunk:
+                raise EOFError(f"record {name} ends after {pos} of {len(out)} bytes")
+            view[pos:pos + len(chunk)] = chunk
+            pos += len(chunk)
+        if src.read(1):
+            raise ValueError(f"record {name} is longer than its header says")
+    return out
 
 
 def _load_legacy(blob: bytes, mapper: Any, weights_only: bool) -> Any:

@@ -432,7 +432,8 @@ def _rewind(backend):
         opt.step()
         return loss
     fn = step if backend is None else tenkai.compile(step, backend=backend)
-    [fn(x, y) for _ in range(2)]
+    for _ in range(2):
+        fn(x, y)
     buf = io.BytesIO()
     tenkai.save({"model": model.state_dict(), "opt": opt.state_dict()}, buf)
     first = [fn(x, y).item() for _ in range(3)]
