@@ -112,6 +112,8 @@ class _TensorData:
 def _rebuild_args(pickler: CheckpointPickler, array: np.ndarray, requires_grad: bool) -> tuple:
     if array.dtype.name not in STORAGE_OF_DTYPE:
         raise TypeError(f"save: tensors of dtype {array.dtype} cannot be saved")
+    if not array.dtype.isnative:  # the archive's byteorder record speaks for every storage
+        array = array.astype(array.dtype.newbyteorder("="))
     ref, offset = _storage_of(array, pickler.storages)
     stride = tuple(s // array.itemsize for s in array.strides)
     return (ref, offset, Size(array.shape), stride, requires_grad, collections.OrderedDict())

@@ -454,3 +454,18 @@ def test_checkpoint_loaded_into_live_compiled_step(backend) -> None:
     np.testing.assert_allclose(again, e_again, rtol=1e-5)
     for a, b in zip(e_model.parameters(), model.parameters(), strict=True):
         np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_byte_order(tmp_path) -> None:
+    path = tmp_path / "m.pt"
+    big = tenkai.Tensor._make(np.arange(4, dtype=">f4"))  # e.g. from_numpy of a '>f4' array
+    tenkai.save({"w": big}, path)
+    np.testing.assert_array_equal(tenkai.load(path)["w"].numpy(), np.arange(4, dtype="<f4"))
+    with zipfile.ZipFile(path) as zf:  # the same file as a big-endian machine writes it
+        records = {n: zf.read(n) for n in zf.namelist()}
+    records["archive/byteorder"] = b"big"
+    records["archive/data/0"] = np.arange(4, dtype=">f4").tobytes()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in records.items():
+            zf.writestr(name, data)
+    np.testing.assert_array_equal(tenkai.load(path)["w"].numpy(), np.arange(4, dtype="<f4"))
