@@ -193,6 +193,18 @@ def rebuild_tensor_v2(storage: np.ndarray, storage_offset: int, size: Any, strid
     return t
 
 
+def rebuild_tensor_v3(storage: np.ndarray, storage_offset: int, size: Any, stride: Any,
+                      requires_grad: bool, backward_hooks: Any, dtype: Any,
+                      metadata: Any = None) -> Tensor:
+    """``torch._utils._rebuild_tensor_v3``: the element type comes as an argument."""
+    if not isinstance(dtype, _dtype.dtype):
+        raise NotImplementedError(f"load: tensors of dtype {dtype} are not supported by tenkai")
+    target = dtype.to_numpy()
+    if storage.dtype != target:
+        storage = storage.view(np.uint8).view(target)
+    return rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad)
+
+
 def rebuild_tensor(storage: np.ndarray, storage_offset: int, size: Any, stride: Any) -> Tensor:
     return rebuild_tensor_v2(storage, storage_offset, size, stride)
 
@@ -232,6 +244,7 @@ def _safe_globals() -> dict[str, Any]:
         "collections.Counter": collections.Counter,
         "torch._utils._rebuild_tensor_v2": rebuild_tensor_v2,
         "torch._utils._rebuild_tensor": rebuild_tensor,
+        "torch._utils._rebuild_tensor_v3": rebuild_tensor_v3,
         "torch._utils._rebuild_parameter": rebuild_parameter,
         "torch._utils._rebuild_parameter_with_state": rebuild_parameter,
         "torch._tensor._rebuild_from_type_v2": rebuild_from_type_v2,
