@@ -320,8 +320,9 @@ class RefusedGlobal(pickle.UnpicklingError):
 class WeightsUnpickler(pickle.Unpickler):
     """Resolves only allowlisted globals; storages come from ``load_storage(key, type, n)``."""
 
-    def __init__(self, file: Any, load_storage: Any, weights_only: bool = True) -> None:
-        super().__init__(file, encoding="utf-8")
+    def __init__(self, file: Any, load_storage: Any, weights_only: bool = True,
+                 encoding: str = "utf-8") -> None:
+        super().__init__(file, encoding=encoding)
         self.load_storage, self.weights_only = load_storage, weights_only
 
     def find_class(self, module: str, name: str) -> Any:

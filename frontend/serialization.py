@@ -22,6 +22,7 @@ import struct
 import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -207,6 +208,9 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *,
                                   "into memory")
     if pickle_module not in (None, pickle):
         raise NotImplementedError("load: only the standard pickle module is supported")
+    encoding = pickle_load_args.pop("encoding", "utf-8")  # 'latin1' for Python 2 pickles
+    if pickle_load_args:
+        raise TypeError(f"load() got unexpected keyword argument(s) {sorted(pickle_load_args)}")
     name = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the file object"
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:
@@ -220,9 +224,9 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *,
         raise TypeError("load: the file object must be opened in binary mode ('rb')")
     mapper = _location_mapper(map_location)
     if blob[:4] == b"PK\x03\x04" or blob[-22:-18] == b"PK\x05\x06":
-        return _guarded(name, lambda: _load_zip(blob, mapper, weights_only))
+        return _guarded(name, lambda: _load_zip(blob, mapper, weights_only, encoding))
     if blob[:2] == b"\x80\x02" and len(blob) > 2:
-        return _guarded(name, lambda: _load_legacy(blob, mapper, weights_only))
+        return _guarded(name, lambda: _load_legacy(blob, mapper, weights_only, encoding))
     if not blob:
         raise RuntimeError(f"load: {name} is empty (0 bytes), not a checkpoint")
     if blob[:5] == b"ustar" or blob[257:262] == b"ustar":
@@ -241,15 +245,9 @@ def _guarded(name: str, read: Any) -> Any:
     except pickle.UnpicklingError as err:
         raise RuntimeError(f"load: {name} is corrupt: {err}") from err
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, struct.error, KeyError,
-            ValueError, IndexError, OverflowError, zlib_error()) as err:
+            ValueError, IndexError, OverflowError, zlib.error) as err:
         raise RuntimeError(f"load: {name} is truncated or corrupt ({type(err).__name__}: "
                            f"{err}); nothing was loaded") from err
-
-
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error
 
 
 def _location_mapper(map_location: Any) -> Any:
@@ -287,7 +285,7 @@ def _place(storage: np.ndarray, location: str, mapper: Any) -> np.ndarray:
     return storage
 
 
-def _load_zip(blob: bytes, mapper: Any, weights_only: bool) -> Any:
+def _load_zip(blob: bytes, mapper: Any, weights_only: bool, encoding: str) -> Any:
     with zipfile.ZipFile(io.BytesIO(blob)) as zf:
         names = zf.namelist()
         pkl = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
@@ -317,7 +315,8 @@ def _load_zip(blob: bytes, mapper: Any, weights_only: bool) -> Any:
                 storage = storage.view(np.uint8)[: numel * dtype.itemsize].view(dtype)
             return storage
 
-        unpickler = fmt.WeightsUnpickler(io.BytesIO(zf.read(pkl[0])), load_storage, weights_only)
+        unpickler = fmt.WeightsUnpickler(io.BytesIO(zf.read(pkl[0])), load_storage, weights_only,
+                                         encoding)
         return unpickler.load()
 
 
@@ -339,7 +338,7 @@ def _read_record(zf: zipfile.ZipFile, name: str) -> bytearray:
     return out
 
 
-def _load_legacy(blob: bytes, mapper: Any, weights_only: bool) -> Any:
+def _load_legacy(blob: bytes, mapper: Any, weights_only: bool, encoding: str) -> Any:
     """PyTorch's pre-1.6 format: magic, protocol, sys info, the object, keys, raw storages."""
     stream = io.BytesIO(blob)
     pending: dict[str, np.ndarray] = {}
@@ -357,7 +356,7 @@ def _load_legacy(blob: bytes, mapper: Any, weights_only: bool) -> Any:
             else storage.view(dtype)
 
     def read_pickle() -> Any:
-        return fmt.WeightsUnpickler(stream, load_storage, weights_only).load()
+        return fmt.WeightsUnpickler(stream, load_storage, weights_only, encoding).load()
 
     if read_pickle() != LEGACY_MAGIC:
         raise ValueError("invalid magic number; corrupt file?")
