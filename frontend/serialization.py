@@ -203,33 +203,45 @@ def load(f: Any, map_location: Any = None, pickle_module: Any = None, *,
     """
     if weights_only is None:
         weights_only = True
-    if mmap:
-        raise NotImplementedError("load: mmap=True is not supported; tenkai reads the storages "
-                                  "into memory")
     if pickle_module not in (None, pickle):
         raise NotImplementedError("load: only the standard pickle module is supported")
     encoding = pickle_load_args.pop("encoding", "utf-8")  # 'latin1' for Python 2 pickles
     if pickle_load_args:
         raise TypeError(f"load() got unexpected keyword argument(s) {sorted(pickle_load_args)}")
-    name = repr(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else "the file object"
-    if isinstance(f, (str, os.PathLike)):
+    is_path = isinstance(f, (str, os.PathLike))
+    if mmap and not is_path:
+        raise ValueError("load: f must be a file path in order to use the mmap argument")
+    mapper = _location_mapper(map_location)
+    if is_path:
         with open(f, "rb") as fh:
-            blob = fh.read()
-    elif hasattr(f, "read"):
-        blob = f.read()
-    else:
+            return _load_stream(fh, repr(os.fspath(f)), mapper, weights_only, encoding,
+                                os.fspath(f) if mmap else None)
+    if not hasattr(f, "read"):
         raise TypeError(f"load: expected a path or a readable binary file object, got "
                         f"{type(f).__name__}")
-    if isinstance(blob, str):
+    if not _seekable(f):
+        f = io.BytesIO(f.read())
+    return _load_stream(f, "the file object", mapper, weights_only, encoding, None)
+
+
+def _load_stream(fh: Any, name: str, mapper: Any, weights_only: bool, encoding: str,
+                 mmap_path: str | None) -> Any:
+    start = fh.tell()
+    head = fh.read(262)
+    fh.seek(start)
+    if isinstance(head, str):
         raise TypeError("load: the file object must be opened in binary mode ('rb')")
-    mapper = _location_mapper(map_location)
-    if blob[:4] == b"PK\x03\x04" or blob[-22:-18] == b"PK\x05\x06":
-        return _guarded(name, lambda: _load_zip(blob, mapper, weights_only, encoding))
-    if blob[:2] == b"\x80\x02" and len(blob) > 2:
-        return _guarded(name, lambda: _load_legacy(blob, mapper, weights_only, encoding))
-    if not blob:
+    if head[:4] == b"PK\x03\x04":
+        return _guarded(name, lambda: _load_zip(fh, mapper, weights_only, encoding, mmap_path))
+    if head[:2] == b"\x80\x02" and len(head) > 2:
+        if mmap_path:
+            raise RuntimeError("load: mmap can only be used with files saved with "
+                               "`torch.save(_use_new_zipfile_serialization=True), please "
+                               "torch.save your checkpoint with this option in order to use mmap.")
+        return _guarded(name, lambda: _load_legacy(fh, mapper, weights_only, encoding))
+    if not head:
         raise RuntimeError(f"load: {name} is empty (0 bytes), not a checkpoint")
-    if blob[:5] == b"ustar" or blob[257:262] == b"ustar":
+    if head[257:262] == b"ustar":
         raise NotImplementedError("load: the tar-based checkpoint format of PyTorch < 0.4 is not "
                                   "supported; re-save the file with a newer PyTorch")
     raise RuntimeError(f"PytorchStreamReader failed reading zip archive: failed finding central "
@@ -285,8 +297,9 @@ def _place(storage: np.ndarray, location: str, mapper: Any) -> np.ndarray:
     return storage
 
 
-def _load_zip(blob: bytes, mapper: Any, weights_only: bool, encoding: str) -> Any:
-    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+def _load_zip(fh: Any, mapper: Any, weights_only: bool, encoding: str,
+              mmap_path: str | None) -> Any:
+    with zipfile.ZipFile(fh) as zf:
         names = zf.namelist()
         pkl = [n for n in names if n.endswith("data.pkl") and n.count("/") == 1]
         if not pkl:
@@ -300,13 +313,15 @@ def _load_zip(blob: bytes, mapper: Any, weights_only: bool, encoding: str) -> An
         def load_storage(key: str, dtype: np.dtype, numel: int, location: str,
                          rest: tuple) -> np.ndarray:
             if key not in loaded:
-                raw = _read_record(zf, f"{prefix}data/{key}")
-                if len(raw) < numel * dtype.itemsize:
-                    raise ValueError(f"storage data/{key} holds {len(raw)} bytes, the pickle "
+                record = f"{prefix}data/{key}"
+                size = zf.getinfo(record).file_size
+                if size < numel * dtype.itemsize:
+                    raise ValueError(f"storage data/{key} holds {size} bytes, the pickle "
                                      f"expects {numel} elements of {dtype}")
                 # one array per storage, owning its bytes: tensors viewing it share it, and
                 # saving them again writes one storage
-                storage = np.frombuffer(raw, dtype, count=numel)
+                storage = _mapped(zf, fh, record, mmap_path, dtype, numel) if mmap_path \
+                    else np.frombuffer(_read_record(zf, record), dtype, count=numel)
                 if byteorder != sys.byteorder and dtype.itemsize > 1:
                     storage = storage.byteswap()
                 loaded[key] = _place(storage, location, mapper)
@@ -318,6 +333,24 @@ def _load_zip(blob: bytes, mapper: Any, weights_only: bool, encoding: str) -> An
         unpickler = fmt.WeightsUnpickler(io.BytesIO(zf.read(pkl[0])), load_storage, weights_only,
                                          encoding)
         return unpickler.load()
+
+
+def _mapped(zf: zipfile.ZipFile, fh: Any, record: str, path: str, dtype: np.dtype,
+            numel: int) -> np.ndarray:
+    """A stored record mapped copy-on-write from the file (``mmap=True``): nothing is read."""
+    info = zf.getinfo(record)
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise ValueError(f"record {record} is compressed and cannot be memory-mapped")
+    fh.seek(info.header_offset)
+    local = fh.read(30)
+    if local[:4] != b"PK\x03\x04":
+        raise ValueError(f"record {record} has no local header")
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    offset = info.header_offset + 30 + name_len + extra_len
+    if numel == 0:
+        return np.zeros(0, dtype)
+    mapped = np.memmap(path, dtype=dtype, mode="c", offset=offset, shape=(numel,))
+    return np.ndarray((numel,), dtype, buffer=mapped)
 
 
 def _read_record(zf: zipfile.ZipFile, name: str) -> bytearray:
@@ -338,9 +371,8 @@ def _read_record(zf: zipfile.ZipFile, name: str) -> bytearray:
     return out
 
 
-def _load_legacy(blob: bytes, mapper: Any, weights_only: bool, encoding: str) -> Any:
+def _load_legacy(stream: Any, mapper: Any, weights_only: bool, encoding: str) -> Any:
     """PyTorch's pre-1.6 format: magic, protocol, sys info, the object, keys, raw storages."""
-    stream = io.BytesIO(blob)
     pending: dict[str, np.ndarray] = {}
 
     def load_storage(key: str, dtype: np.dtype, numel: int, location: str,

@@ -371,6 +371,27 @@ def test_killed_save_keeps_previous_file(tmp_path) -> None:
     np.testing.assert_array_equal(tenkai.load(path)["w"].numpy(), np.ones(4, np.float32))
 
 
+class _Pipe:
+    """A write-only / read-only stream with no seek (a socket or a pipe)."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        self.data = data
+
+    def write(self, chunk) -> int:
+        self.data += bytes(chunk)
+        return len(chunk)
+
+    def read(self, n: int = -1) -> bytes:
+        out, self.data = (self.data, b"") if n < 0 else (self.data[:n], self.data[n:])
+        return out
+
+
+def test_unseekable_streams() -> None:
+    pipe = _Pipe()
+    tenkai.save({"w": tenkai.arange(3.0)}, pipe)
+    assert tenkai.load(_Pipe(pipe.data))["w"].tolist() == [0.0, 1.0, 2.0]
+
+
 def test_load_errors() -> None:
     with pytest.raises(FileNotFoundError):
         tenkai.load("/nonexistent/dir/m.pt")
@@ -469,3 +490,21 @@ def test_byte_order(tmp_path) -> None:
         for name, data in records.items():
             zf.writestr(name, data)
     np.testing.assert_array_equal(tenkai.load(path)["w"].numpy(), np.arange(4, dtype="<f4"))
+
+
+def test_mmap_load_maps_storages_copy_on_write(tmp_path) -> None:
+    path = tmp_path / "m.pt"
+    sd = _mixed_state()
+    tenkai.save(sd, path)
+    before = path.read_bytes()
+    out = tenkai.load(path, mmap=True)
+    _check_same(out, sd)
+    out["x"].add_(100)  # views still share the mapped storage; the file stays as it was
+    assert out["xt"][0, 1].item() == 104.0
+    assert path.read_bytes() == before
+    torch = pytest.importorskip("torch")
+    torch.save({"w": torch.arange(6.0).reshape(2, 3).t()}, tmp_path / "t.pt")
+    got = tenkai.load(tmp_path / "t.pt", mmap=True)["w"]
+    assert got.stride() == (1, 3) and got.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+    with pytest.raises(ValueError, match="file path in order to use the mmap"):
+        tenkai.load(io.BytesIO(before), mmap=True)
