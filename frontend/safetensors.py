@@ -26,12 +26,13 @@ import numpy as np
 from ._tensor import Tensor
 from .serialization import atomic_write
 
-__all__ = ["SafetensorError", "save", "save_file", "load", "load_file"]
+__all__ = ["SafetensorError", "save", "save_file", "load", "load_file", "safe_open"]
 
 DTYPES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "I32": "int32",
           "I64": "int64", "F16": "float16", "F32": "float32", "F64": "float64"}
 CODES = {v: k for k, v in DTYPES.items()}
-UNSUPPORTED = ("BF16", "F8_E4M3", "F8_E5M2", "U16", "U32", "U64", "C64")
+ITEMSIZE = {**{k: np.dtype(v).itemsize for k, v in DTYPES.items()}, "BF16": 2, "F8_E4M3": 1,
+            "F8_E5M2": 1, "U16": 2, "U32": 4, "U64": 8, "C64": 8}  # the last ones: no tenkai dtype
 MAX_HEADER = 100_000_000  # the safetensors package refuses larger headers too
 
 
@@ -111,25 +112,43 @@ def load(data: bytes) -> dict[str, Tensor]:
     """Tensors from safetensors bytes (all checks done before any tensor is returned)."""
     header, _ = _parse(data)
     body = memoryview(data)[8 + struct.unpack("<Q", data[:8])[0]:]
-    out: dict[str, Tensor] = {}
+    index = _index(header, len(body))
+    return {name: _tensor(name, code, shape, body[begin:stop])
+            for name, (code, shape, begin, stop) in index.items()}
+
+
+def _index(header: dict[str, Any], body_len: int) -> dict[str, tuple[str, list, int, int]]:
+    """name -> (dtype code, shape, begin, end), after checking that the tensors tile the body."""
+    entries = {}
     end = 0
     for name, info in sorted(header.items(), key=lambda kv: _offsets(kv[0], kv[1])):
         begin, stop = _offsets(name, info)
         if begin != end:
             raise SafetensorError(f"Error while deserializing header: InvalidOffset for tensor "
                                   f"{name!r} (starts at {begin}, the previous ended at {end})")
-        dtype, shape = _dtype(name, info), [int(d) for d in info.get("shape", ())]
-        if stop - begin != int(np.prod(shape)) * dtype.itemsize or stop > len(body):
+        code, shape = info.get("dtype"), [int(d) for d in info.get("shape", ())]
+        if code not in ITEMSIZE:
+            raise SafetensorError(f"Error while deserializing header: unknown dtype {code!r} "
+                                  f"for {name!r}")
+        if stop - begin != int(np.prod(shape)) * ITEMSIZE[code] or stop > body_len:
             raise SafetensorError(f"Error while deserializing header: TensorInvalidInfo for "
-                                  f"{name!r}: shape {shape} of {dtype} does not fit bytes "
-                                  f"[{begin}, {stop}) of a {len(body)}-byte buffer")
-        array = np.frombuffer(bytearray(body[begin:stop]), dtype).reshape(shape)
-        out[name] = Tensor._make(array.astype(array.dtype.newbyteorder("="), copy=False))
+                                  f"{name!r}: shape {shape} of {code} does not fit bytes "
+                                  f"[{begin}, {stop}) of a {body_len}-byte buffer")
+        entries[name] = (code, shape, begin, stop)
         end = stop
-    if end != len(body):
+    if end != body_len:
         raise SafetensorError(f"Error while deserializing header: MetadataIncompleteBuffer "
-                              f"(tensors cover {end} of {len(body)} data bytes)")
-    return {name: out[name] for name in header}
+                              f"(tensors cover {end} of {body_len} data bytes)")
+    return {name: entries[name] for name in header}
+
+
+def _tensor(name: str, code: str, shape: list, raw: Any) -> Tensor:
+    if code not in DTYPES:
+        raise NotImplementedError(f"load_file: tensor {name!r} has safetensors dtype {code}, "
+                                  "which tenkai does not support")
+    dtype = np.dtype(DTYPES[code]).newbyteorder("<")
+    array = np.frombuffer(bytearray(raw), dtype).reshape(shape)
+    return Tensor._make(array.astype(array.dtype.newbyteorder("="), copy=False))
 
 
 def _offsets(name: str, info: Any) -> tuple[int, int]:
@@ -141,17 +160,6 @@ def _offsets(name: str, info: Any) -> tuple[int, int]:
     if not 0 <= begin <= stop:
         raise SafetensorError(f"Error while deserializing header: InvalidOffset for {name!r}")
     return begin, stop
-
-
-def _dtype(name: str, info: Any) -> np.dtype:
-    code = info.get("dtype")
-    if code in DTYPES:
-        return np.dtype(DTYPES[code]).newbyteorder("<")
-    if code in UNSUPPORTED:
-        raise NotImplementedError(f"load_file: tensor {name!r} has safetensors dtype {code}, "
-                                  "which tenkai does not support")
-    raise SafetensorError(f"Error while deserializing header: unknown dtype {code!r} for "
-                          f"{name!r}")
 
 
 def load_file(filename: str | os.PathLike, device: Any = "cpu") -> dict[str, Tensor]:
@@ -166,3 +174,52 @@ def load_metadata(filename: str | os.PathLike) -> dict[str, str]:
     """The ``__metadata__`` strings of a ``.safetensors`` file."""
     with open(filename, "rb") as fh:
         return _parse(fh.read())[1]
+
+
+class safe_open:  # noqa: N801  (the safetensors package's name)
+    """Read single tensors of a file without loading the rest (``safetensors.safe_open``).
+
+    >>> with safe_open("/tmp/w.safetensors", framework="pt") as f:
+    ...     w = f.get_tensor("w")
+    """
+
+    def __init__(self, filename: str | os.PathLike, framework: str = "pt",
+                 device: Any = "cpu") -> None:
+        if str(device) != "cpu":
+            raise RuntimeError(f"safe_open: tenkai tensors live on the CPU, got device={device!r}")
+        self._file = open(filename, "rb")  # noqa: SIM115  (closed by __exit__/close)
+        try:
+            total = os.fstat(self._file.fileno()).st_size
+            first = self._file.read(8)
+            size = struct.unpack("<Q", first)[0] if len(first) == 8 else 0
+            if len(first) == 8 and 8 + size > total:
+                raise SafetensorError(f"Error while deserializing header: HeaderTooLarge "
+                                      f"(header of {size} bytes in a file of {total})")
+            header, self._metadata = _parse(first + self._file.read(size))
+            self._start = 8 + size
+            self._index = _index(header, total - self._start)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def __enter__(self) -> safe_open:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def keys(self) -> list[str]:
+        return sorted(self._index)
+
+    def metadata(self) -> dict[str, str]:
+        return dict(self._metadata)
+
+    def get_tensor(self, name: str) -> Tensor:
+        if name not in self._index:
+            raise SafetensorError(f"File does not contain tensor {name}")
+        code, shape, begin, stop = self._index[name]
+        self._file.seek(self._start + begin)
+        return _tensor(name, code, shape, self._file.read(stop - begin))

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 import tenkai
-from tenkai.safetensors import SafetensorError, load, load_file, load_metadata, save, save_file
+from tenkai.safetensors import (
+    SafetensorError,
+    load,
+    load_file,
+    load_metadata,
+    safe_open,
+    save,
+    save_file,
+)
 
 
 def _tensors() -> dict:
@@ -104,3 +112,25 @@ def test_unsupported_dtype_and_input_errors(tmp_path) -> None:
     (tmp_path / "w.safetensors").write_bytes(truncated)
     with pytest.raises(SafetensorError):
         load_file(tmp_path / "w.safetensors")
+
+
+def test_safe_open_reads_single_tensors(tmp_path) -> None:
+    tensors = _tensors()
+    save_file(tensors, tmp_path / "m.safetensors", metadata={"k": "v"})
+    with safe_open(tmp_path / "m.safetensors", framework="pt") as f:
+        assert f.keys() == sorted(tensors) and f.metadata() == {"k": "v"}
+        np.testing.assert_array_equal(f.get_tensor("xt").numpy(), tensors["xt"].numpy())
+        assert f.get_tensor("s").shape == ()
+        with pytest.raises(SafetensorError, match="does not contain tensor nope"):
+            f.get_tensor("nope")
+    body = b"\0\0" + np.array([1.5], "<f4").tobytes()  # a bf16 tensor does not block the rest
+    blob = _header_blob({"b": {"dtype": "BF16", "shape": [1], "data_offsets": [0, 2]},
+                         "w": {"dtype": "F32", "shape": [1], "data_offsets": [2, 6]}}, body)
+    (tmp_path / "mixed.safetensors").write_bytes(blob)
+    with safe_open(tmp_path / "mixed.safetensors", framework="pt") as f:
+        assert f.get_tensor("w").tolist() == [1.5]
+        with pytest.raises(NotImplementedError, match="BF16"):
+            f.get_tensor("b")
+    (tmp_path / "bad.safetensors").write_bytes(blob[:-1])
+    with pytest.raises(SafetensorError, match="TensorInvalidInfo"):
+        safe_open(tmp_path / "bad.safetensors", framework="pt")
