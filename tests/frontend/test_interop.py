@@ -181,3 +181,24 @@ def test_converted_cnn_trains_compiled_like_eager(backend) -> None:
     compiled_model.eval()
     np.testing.assert_allclose(trained(torch.from_numpy(x)).detach().numpy(),
                                compiled_model(tx).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_to_torch_composite_layers() -> None:
+    tenkai.manual_seed(0)
+    for model in (tenkai.nn.MultiheadAttention(8, 2, kdim=6, vdim=5, bias=False,
+                                               add_bias_kv=True),
+                  tenkai.nn.Embedding(5, 3, padding_idx=1),
+                  tenkai.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 6], div_value=2.0),
+                  tenkai.nn.CrossEntropyLoss(weight=tenkai.tensor([1.0, 2.0, 3.0]))):
+        back = tenkai.to_torch(model)
+        assert repr(back) == repr(model)
+        theirs = back.state_dict()
+        for name, value in model.state_dict().items():
+            np.testing.assert_array_equal(theirs[name].numpy(), value.numpy(), err_msg=name)
+        assert repr(tenkai.from_torch(back)) == repr(model)
+    q = _x(3, 2, 8)
+    k, v = _x(3, 2, 6), _x(3, 2, 5)
+    mha = tenkai.nn.MultiheadAttention(8, 2, kdim=6, vdim=5).eval()
+    got = mha(*map(tenkai.from_numpy, (q, k, v)))[0].detach().numpy()
+    want = tenkai.to_torch(mha)(*map(torch.from_numpy, (q, k, v)))[0].detach().numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
