@@ -33,7 +33,7 @@ from ._device import device
 from ._tensor import Tensor
 
 __all__ = ["save", "load", "add_safe_globals", "safe_globals", "get_safe_globals",
-           "clear_safe_globals"]
+           "clear_safe_globals", "get_unsafe_globals_in_checkpoint"]
 
 DEFAULT_PROTOCOL = 2
 ALIGNMENT = 64  # PyTorch aligns each record's data to 64 bytes (its mmap loading relies on it)
@@ -77,6 +77,29 @@ def safe_globals(safe_globals: list[Any]) -> Iterator[None]:
     finally:
         fmt.USER_SAFE_GLOBALS.clear()
         fmt.USER_SAFE_GLOBALS.update(saved)
+
+
+def get_unsafe_globals_in_checkpoint(f: Any) -> list[str]:
+    """The globals in a zip checkpoint that ``weights_only=True`` would refuse (nothing is run).
+
+    ``tenkai.serialization.get_unsafe_globals_in_checkpoint("model.pt")`` -> ``['os.system']``
+    """
+    import pickletools
+
+    with zipfile.ZipFile(f) as zf:
+        pkl = next(n for n in zf.namelist() if n.endswith("data.pkl") and n.count("/") == 1)
+        data = zf.read(pkl)
+    found, strings = set(), []
+    for opcode, arg, _ in pickletools.genops(data):
+        if opcode.name in ("GLOBAL", "INST"):
+            module, name = str(arg).split(" ", 1)
+            found.add(f"{'builtins' if module == '__builtin__' else module}.{name}")
+        elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+            found.add(f"{strings[-2]}.{strings[-1]}")
+        elif isinstance(arg, str):
+            strings.append(arg)
+    allowed = fmt.allowed_globals()
+    return sorted(g for g in found if g not in allowed)
 
 
 # ---------------------------------------------------------------- saving

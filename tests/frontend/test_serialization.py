@@ -283,12 +283,21 @@ class _Evil:
 def test_malicious_pickle_is_refused(tmp_path) -> None:
     marker = tmp_path / "pwned"
     _zip_with_pickle(tmp_path / "evil.pt", pickle.dumps({"w": _Evil(str(marker))}, protocol=2))
-    with pytest.raises(pickle.UnpicklingError, match=r"GLOBAL posix.system was not an allowed"):
+    system = f"{os.system.__module__}.system"  # posix.system (nt.system on Windows)
+    with pytest.raises(pickle.UnpicklingError, match=rf"GLOBAL {system} was not an allowed"):
         tenkai.load(tmp_path / "evil.pt")
     assert not marker.exists()
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
         tenkai.load(tmp_path / "evil.pt", weights_only=None)  # None means the safe default
     assert not marker.exists()
+    assert serialization.get_unsafe_globals_in_checkpoint(tmp_path / "evil.pt") == [system]
+    _zip_with_pickle(tmp_path / "evil4.pt", pickle.dumps([_Evil(str(marker))], protocol=4))
+    assert serialization.get_unsafe_globals_in_checkpoint(tmp_path / "evil4.pt") == [system]
+    with pytest.raises(pickle.UnpicklingError, match=f"GLOBAL {system}"):
+        tenkai.load(tmp_path / "evil4.pt")  # protocol 4's STACK_GLOBAL is refused the same way
+    assert not marker.exists()
+    tenkai.save(_mixed_state(), tmp_path / "ok.pt")
+    assert serialization.get_unsafe_globals_in_checkpoint(tmp_path / "ok.pt") == []
 
 
 def test_unknown_class_needs_opt_in(tmp_path) -> None:
