@@ -49,6 +49,9 @@ from .compile import compile  # noqa: E402
 from .nn._rnn_functional import (gru, gru_cell, lstm, lstm_cell, rnn_relu,  # noqa: E402
                                  rnn_relu_cell, rnn_tanh, rnn_tanh_cell)
 from .staged import trace  # noqa: E402
+from . import safetensors, serialization  # noqa: E402
+from .serialization import load, save  # noqa: E402
+from .interop import from_torch, to_torch  # noqa: E402
 
 __version__ = "0.1.0"
 

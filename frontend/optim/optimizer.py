@@ -157,6 +157,7 @@ class Optimizer:
                 state[param] = {k: _cast_state(param, k, v) for k, v in value.items()}
             else:
                 state[key] = value
+        _reuse_live_state(self.state, state)
         for group, new_group in zip(groups, saved, strict=True):
             new_group["params"] = group["params"]
             if "param_names" in group and "param_names" not in new_group:
@@ -222,6 +223,24 @@ def _collect_params(param_group: dict[str, Any]) -> None:
         if not (p.is_leaf or p.retains_grad):
             raise ValueError("can't optimize a non-leaf Tensor")
     param_group["params"] = tensors
+
+
+def _reuse_live_state(live: Any, loaded: dict[Any, dict[str, Any]]) -> None:
+    """Load into the state tensors that already exist (same shape and dtype) in place.
+
+    A compiled training step reads and writes the live state buffers it captured; loading a
+    checkpoint into them (instead of swapping in new tensors) keeps such a step in sync."""
+    with no_grad():
+        for param, entry in loaded.items():
+            current = live.get(param) if isinstance(param, Tensor) else None
+            if not current:
+                continue
+            for key, value in entry.items():
+                old = current.get(key)
+                if isinstance(old, Tensor) and isinstance(value, Tensor) \
+                        and old.shape == value.shape and old.dtype == value.dtype:
+                    old.copy_(value)
+                    entry[key] = old
 
 
 def _cast_state(param: Tensor, key: str, value: Any) -> Any:
