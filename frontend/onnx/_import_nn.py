@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-
 from .. import _shape
 from ..nn import functional as F
 from ._ctx import Ctx, as_tensor

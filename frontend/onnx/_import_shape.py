@@ -82,9 +82,8 @@ def _slice(ctx: Ctx, inputs: list[Any]) -> list[Any]:
     positions = _slice_positions(ctx, inputs, tuple(x.shape))
     for axis, pos in enumerate(positions):
         n = x.shape[axis]
-        if len(pos) == n:
-            if np.array_equal(pos, np.arange(n)):
-                continue
+        if len(pos) == n and np.array_equal(pos, np.arange(n)):
+            continue
         steps = np.diff(pos)
         if len(pos) > 0 and (len(pos) == 1 or (steps[0] > 0 and np.all(steps == steps[0]))):
             step = 1 if len(pos) == 1 else int(steps[0])
