@@ -2,9 +2,10 @@
 
 The module's forward walks the ONNX graph in order and runs each node as tenkai ops (the
 handlers in ``_import_*``), so calling it records into tenkai's graph like any model: it
-traces, compiles and trains. Float initializers become ``nn.Parameter``s and integer ones
-buffers, named by their ONNX names split at dots (``fc1.weight`` -> submodule ``fc1``,
-parameter ``weight``), so ``state_dict()`` keys match the exporting PyTorch model's.
+traces, compiles and trains. Float initializers become ``nn.Parameter``s; integer ones and
+BatchNormalization's running statistics become buffers. All are named by their ONNX names
+split at dots (``fc1.weight`` -> submodule ``fc1``, parameter ``weight``), so
+``state_dict()`` keys match the exporting PyTorch model's.
 
 Nodes whose inputs are all static (constants, integer initializers, shapes) are folded with
 the onnx reference evaluator at trace time: the Shape -> Gather -> Concat -> Reshape chains
@@ -61,12 +62,15 @@ class OnnxModule(Module):
 
     def _register_initializers(self, graph: Any) -> None:
         onnx = require_onnx()
+        # BatchNormalization's running statistics are state, not trainable: buffers
+        stats = {name for node in graph.node if node.op_type == "BatchNormalization"
+                 for name in node.input[3:5]}
         for init in graph.initializer:
             array = np.array(onnx.numpy_helper.to_array(init))  # a writable copy
             numpy_dtype(init.data_type, f"initializer {init.name!r}")
             tensor = as_tensor(array)
             owner, attr = self._slot_for(init.name)
-            if tensor.dtype.is_floating_point:
+            if tensor.dtype.is_floating_point and init.name not in stats:
                 owner.register_parameter(attr, Parameter(tensor))
             else:
                 owner.register_buffer(attr, tensor)
@@ -108,7 +112,8 @@ class OnnxModule(Module):
         for owner_name, (owner, attr) in self._slots.items():
             value = getattr(owner, attr)
             # integer initializers (shapes, axes, indices) are static values
-            env[owner_name] = value if value.dtype.is_floating_point else np.array(value._data)
+            static = not value.dtype.is_floating_point
+            env[owner_name] = np.array(value._data) if static else value
         for index, node in enumerate(self._onnx_graph.node):
             values = [env[name] if name else None for name in node.input]
             outputs = self._run_node(index, node, values)
@@ -170,8 +175,9 @@ def _check_input(name: str, spec: Any, value: Tensor) -> None:
     dims = [d.dim_value if d.HasField("dim_value") else None for d in spec.shape.dim]
     if spec.HasField("shape") and (len(dims) != value.ndim or any(
             d is not None and d != s for d, s in zip(dims, value.shape, strict=False))):
-        want = [d if d is not None else "?" for d in dims]
-        raise RuntimeError(f"OnnxModule.forward: input {name!r} expects shape {want}, got "
+        want = ", ".join(str(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?")
+                         for d in spec.shape.dim)
+        raise RuntimeError(f"OnnxModule.forward: input {name!r} expects shape [{want}], got "
                            f"{list(value.shape)}")
     expected = np.dtype(numpy_dtype(spec.elem_type, f"input {name!r}"))
     if spec.elem_type and value._data.dtype != expected:

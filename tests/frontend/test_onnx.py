@@ -1,0 +1,239 @@
+"""tenkai.onnx: models exported by PyTorch import with PyTorch's outputs and train compiled like
+eager; tenkai's exports pass onnx.checker and the onnx reference evaluator reproduces them.
+Per-operator cases (with the reference evaluator as the oracle) are in test_onnx_ops.py."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+torch = pytest.importorskip("torch")
+
+from onnx.reference import ReferenceEvaluator  # noqa: E402
+
+import tenkai  # noqa: E402
+import tenkai.nn as tnn  # noqa: E402
+import tenkai.nn.functional as F  # noqa: E402
+
+pytestmark = pytest.mark.torch
+BACKENDS = ["interp", "tenkai"]
+
+
+class TorchCNN(torch.nn.Module):
+    """Conv, BatchNorm, ReLU, MaxPool, Flatten, Linear; ``view(size(0), -1)`` makes the
+    exporter emit Shape -> Gather -> Unsqueeze -> Concat -> Reshape."""
+
+    def __init__(self, flatten: str = "module") -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 4, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(4)
+        self.pool = torch.nn.MaxPool2d(2)
+        self.flat = torch.nn.Flatten()
+        self.fc = torch.nn.Linear(4 * 4 * 4, 3)
+        self.flatten = flatten
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn(self.conv(x))))
+        x = self.flat(x) if self.flatten == "module" else x.view(x.size(0), -1)
+        return self.fc(x)
+
+
+def _torch_mlp() -> torch.nn.Module:
+    return torch.nn.Sequential(torch.nn.Linear(20, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
+
+
+def _torch_model(kind: str) -> tuple[torch.nn.Module, torch.Tensor]:
+    torch.manual_seed(0)
+    if kind == "mlp":
+        return _torch_mlp().eval(), torch.randn(8, 20)
+    model = TorchCNN("module" if kind == "cnn" else "view")
+    with torch.no_grad():  # running stats unlike the affine parameters (the exporter would
+        model.bn.running_mean.uniform_(-0.5, 0.5)  # merge equal initializers)
+        model.bn.running_var.uniform_(0.5, 1.5)
+        model.bn.weight.uniform_(0.5, 1.5)
+        model.bn.bias.uniform_(-0.2, 0.2)
+    return model.eval(), torch.randn(6, 1, 8, 8)
+
+
+def _export_torch(model: torch.nn.Module, x: torch.Tensor) -> bytes:
+    """The legacy (TorchScript) exporter: it needs no package beyond torch and onnx. A dynamic
+    batch axis makes shape computations (``view(x.size(0), -1)``) stay in the graph."""
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
+        torch.onnx.export(model, (x,), buffer, dynamo=False, do_constant_folding=False,
+                          input_names=["x"], output_names=["logits"],
+                          dynamic_axes={"x": {0: "batch"}})
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn", "cnn_view"])
+def test_pytorch_export_imports_with_the_same_outputs(kind: str) -> None:
+    model, x = _torch_model(kind)
+    data = _export_torch(model, x)
+    ops = [n.op_type for n in onnx.load_from_string(data).graph.node]
+    if kind == "cnn_view":
+        assert {"Shape", "Gather", "Concat", "Reshape"} <= set(ops)
+    if kind != "mlp":
+        assert "BatchNormalization" in ops
+    imported = tenkai.onnx.load(io.BytesIO(data))
+    with torch.no_grad():
+        expected = model(x).numpy()
+    got = imported(tenkai.tensor(x.numpy()))
+    np.testing.assert_allclose(got.detach().numpy(), expected, rtol=1e-5, atol=1e-5)
+    # initializers are parameters/buffers under PyTorch's state_dict names
+    assert set(dict(imported.named_parameters())) == {k for k, v in model.named_parameters()}
+    for name, value in model.state_dict().items():
+        if name in imported.state_dict():
+            np.testing.assert_array_equal(imported.state_dict()[name].numpy(), value.numpy())
+
+
+def test_imported_model_traces_and_dumps() -> None:
+    model, x = _torch_model("cnn_view")
+    imported = tenkai.onnx.load(onnx.load_from_string(_export_torch(model, x)))
+    with tenkai.no_grad():
+        traced = tenkai.trace(lambda t: imported(t), tenkai.tensor(x.numpy()))
+    text = traced.as_text()
+    assert "conv2d(" in text and "max_pool2d(" in text and "param conv.weight" in text
+    # the shape subgraph was folded: the flatten is one reshape with a static shape
+    assert "reshape(%" in text and "shape=(6, 64)" in text
+
+
+def _train_setup(kind: str, data: bytes, optimizer: str):
+    model = tenkai.onnx.load(data)
+    if optimizer == "adam":
+        opt = tenkai.optim.Adam(model.parameters(), lr=1e-2)
+    else:
+        opt = tenkai.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def train_step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, train_step
+
+
+def _opt_state(opt) -> list[np.ndarray]:
+    return [np.asarray(v.numpy()) for state in opt.state_dict()["state"].values()
+            for v in state.values()]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("kind", "optimizer"), [("mlp", "sgd"), ("mlp", "adam"),
+                                                 ("cnn_view", "sgd")])
+def test_imported_model_trains_compiled_like_eager(kind: str, optimizer: str,
+                                                   backend: str) -> None:
+    model, x = _torch_model(kind)
+    data = _export_torch(model, x)
+    classes = 4 if kind == "mlp" else 3
+    xs = tenkai.tensor(x.numpy())
+    ys = tenkai.tensor(np.arange(len(x)) % classes)
+    m_eager, o_eager, eager = _train_setup(kind, data, optimizer)
+    m_comp, o_comp, step = _train_setup(kind, data, optimizer)
+    compiled = tenkai.compile(step, backend=backend)
+    losses = []
+    for k in range(6):
+        a, b = eager(xs, ys).item(), compiled(xs, ys).item()
+        losses.append(a)
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6, err_msg=f"loss, step {k}")
+        for (name, p), q in zip(m_eager.named_parameters(), m_comp.parameters(), strict=True):
+            np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-4,
+                                       atol=1e-6, err_msg=f"{name}, step {k}")
+            np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), rtol=1e-4, atol=1e-6,
+                                       err_msg=f"{name}.grad, step {k}")
+        for u, v in zip(_opt_state(o_eager), _opt_state(o_comp), strict=True):
+            np.testing.assert_allclose(v, u, rtol=1e-4, atol=1e-6, err_msg=f"state, step {k}")
+    assert losses[-1] < losses[0]
+    assert compiled.stats["retraces"] == 0
+
+
+def _tenkai_cnn() -> tnn.Module:
+    return tnn.Sequential(tnn.Conv2d(1, 4, 3, padding=1), tnn.BatchNorm2d(4), tnn.ReLU(),
+                          tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(4 * 4 * 4, 5),
+                          tnn.LogSoftmax(dim=1))
+
+
+def _tenkai_mlp() -> tnn.Module:
+    return tnn.Sequential(tnn.Linear(20, 16), tnn.Tanh(), tnn.Linear(16, 8), tnn.GELU(),
+                          tnn.Dropout(0.3), tnn.Linear(8, 3), tnn.Softmax(dim=-1))
+
+
+@pytest.mark.parametrize("opset", [13, 17, 18, None])
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_export_round_trip(kind: str, opset: int | None, tmp_path) -> None:
+    tenkai.manual_seed(0)
+    model = _tenkai_mlp() if kind == "mlp" else _tenkai_cnn()
+    x = tenkai.randn(4, 20) if kind == "mlp" else tenkai.randn(2, 1, 8, 8)
+    if kind == "cnn":  # train one step so the running statistics are not the defaults
+        model(x).sum().backward()
+    path = tmp_path / "model.onnx"
+    proto = tenkai.onnx.export(model, x, path, opset_version=opset)
+    assert model.training  # export evaluates in eval mode and restores the mode
+    onnx.checker.check_model(onnx.load(path), full_check=True)
+    model.eval()
+    with tenkai.no_grad():
+        expected = model(x).numpy()
+    (got,) = ReferenceEvaluator(proto).run(None, {"input": x.numpy()})
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    names = {i.name for i in proto.graph.initializer}
+    assert set(model.state_dict()) - {"1.num_batches_tracked"} <= names
+    back = tenkai.onnx.load(path)  # and back into tenkai
+    np.testing.assert_allclose(back(x).detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_export_to_file_object_with_names() -> None:
+    model = tnn.Linear(3, 2)
+    buffer = io.BytesIO()
+    tenkai.onnx.export(model, (tenkai.randn(1, 3),), buffer, input_names=["features"],
+                       output_names=["scores"])
+    proto = onnx.load_from_string(buffer.getvalue())
+    assert [i.name for i in proto.graph.input] == ["features"]
+    assert [o.name for o in proto.graph.output] == ["scores"]
+    assert {i.name for i in proto.graph.initializer} >= {"weight", "bias"}
+
+
+def test_export_names_an_op_without_mapping() -> None:
+    class Noisy(tnn.Module):
+        def forward(self, x):
+            return x + tenkai.rand_like(x)
+
+    with pytest.raises(NotImplementedError, match="'uniform'.*no ONNX mapping"):
+        tenkai.onnx.export(Noisy(), tenkai.randn(2, 3), io.BytesIO())
+
+
+def test_export_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="opset_version 7"):
+        tenkai.onnx.export(tnn.Linear(3, 2), tenkai.randn(1, 3), io.BytesIO(), opset_version=7)
+    with pytest.raises(TypeError, match="Tensor or a tuple of Tensors"):
+        tenkai.onnx.export(tnn.Linear(3, 2), [np.zeros((1, 3))], io.BytesIO())
+    with pytest.raises(ValueError, match="output_names has 2 name"):
+        tenkai.onnx.export(tnn.Linear(3, 2), tenkai.randn(1, 3), io.BytesIO(),
+                           output_names=["a", "b"])
+
+
+def test_load_checks_inputs_and_opset() -> None:
+    model, x = _torch_model("mlp")
+    imported = tenkai.onnx.load(_export_torch(model, x))
+    with pytest.raises(RuntimeError, match=r"input 'x' expects shape \[batch, 20\], got \[8, 21\]"):
+        imported(tenkai.randn(8, 21))
+    with pytest.raises(TypeError, match="takes 1 input"):
+        imported(tenkai.randn(8, 20), tenkai.randn(8, 20))
+    proto = onnx.load_from_string(_export_torch(model, x))
+    proto.opset_import[0].version = 9
+    with pytest.raises(NotImplementedError, match="opset 9 is not supported"):
+        tenkai.onnx.load(proto)
+    with pytest.raises(TypeError, match="expected a path"):
+        tenkai.onnx.load(42)
+
+
+def test_onnx_is_a_lazy_attribute_of_tenkai() -> None:
+    assert tenkai.onnx.load is tenkai.onnx._module.load
+    with pytest.raises(AttributeError, match="no attribute 'onnxx'"):
+        tenkai.onnxx  # noqa: B018
