@@ -100,7 +100,7 @@ def _conv_transpose(ctx: Ctx, inputs: list[Any]) -> list[Any]:
         totals = [f - t for f, t in zip(full, target, strict=True)]
         if any(t < 0 for t in totals):
             raise ctx.unsupported(f"output_shape {target} larger than the full output {full}")
-        upper = auto_pad != "SAME_LOWER"
+        upper = auto_pad == "SAME_UPPER"  # the ONNX formula: otherwise more pad at the start
         pads = [((t // 2, t - t // 2) if upper else (t - t // 2, t // 2)) for t in totals]
     elif auto_pad == "VALID":
         pads = [(0, 0)] * n

@@ -71,13 +71,8 @@ def _gelu(ctx: Ctx, inputs: list[Any]) -> list[Any]:
 
 def _softmax_like(fn: Callable[..., Tensor]) -> Callable[[Ctx, list[Any]], list[Any]]:
     def handler(ctx: Ctx, inputs: list[Any]) -> list[Any]:
-        x = as_tensor(inputs[0])
-        if ctx.opset >= 13:
-            return [fn(x, dim=int(ctx.attr("axis", -1)))]
-        # before opset 13 the input is seen as 2-D, split at ``axis`` (default 1)
-        axis = int(ctx.attr("axis", 1)) % max(x.ndim, 1)
-        rows = int(np.prod(x.shape[:axis], dtype=np.int64))
-        return [fn(x.reshape(rows, -1), dim=1).reshape(tuple(x.shape))]
+        # opset 13+ (the importer's range): along one axis, as in PyTorch
+        return [fn(as_tensor(inputs[0]), dim=int(ctx.attr("axis", -1)))]
 
     return handler
 
