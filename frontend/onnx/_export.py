@@ -3,7 +3,8 @@
 The forward runs once under ``tenkai.trace`` (in eval mode and without gradients, as
 ``torch.onnx.export`` does by default); each registry op of the traced graph becomes ONNX
 nodes (``_export_ops.EXPORTERS``), parameters and buffers become initializers named by
-their ``state_dict`` keys, and the model is checked with ``onnx.checker`` before writing.
+their ``state_dict`` keys, other constants Constant nodes, and the model is checked with
+``onnx.checker`` before writing.
 """
 
 from __future__ import annotations
@@ -37,8 +38,16 @@ class _Writer:
         self._count += 1
         return f"{hint}_{self._count}"
 
-    def const(self, array: np.ndarray, name: str | None = None) -> str:
-        name = name or self.fresh("const")
+    def const(self, array: np.ndarray) -> str:
+        """A Constant node: shapes, axes, scalars (a re-import keeps them constants)."""
+        name = self.fresh("const")
+        value = self.onnx.numpy_helper.from_array(np.asarray(array), name)
+        self.nodes.append(self.onnx.helper.make_node("Constant", [], [name], name=name,
+                                                     value=value))
+        return name
+
+    def initializer(self, array: np.ndarray, name: str) -> str:
+        """A parameter or buffer: an initializer named by its state_dict key."""
         self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(array), name))
         return name
 
@@ -65,7 +74,7 @@ def _source(w: _Writer, g: Any, nid: int, names: dict[str, str], values: dict[st
     op, attrs = g.op(nid), g.attrs(nid)
     if op == "param":
         node_name = g.node_name(nid)
-        return w.const(np.array(values[node_name]), names.get(node_name, node_name))
+        return w.initializer(np.array(values[node_name]), names.get(node_name, node_name))
     if op == "const":
         return w.const(np.asarray(attrs["value"], dtype=g.dtype(nid)))
     if op == "full":

@@ -1,7 +1,7 @@
 """tenkai registry ops -> ONNX nodes: one function per op, ``fn(w, g, nid, ins) -> name``.
 
 ``w`` is the writer (``_export._Writer``: ``w.node(op_type, inputs, **attrs)`` appends a node
-and returns its output name, ``w.const(array)`` adds an initializer), ``g`` the traced
+and returns its output name, ``w.const(array)`` adds a Constant node), ``g`` the traced
 graph, ``nid`` the node and ``ins`` its operands' ONNX names. Ops with no ONNX form (random
 sources, the backward-only ``*_grad`` ops, in-place index writes) are absent from
 ``EXPORTERS``; the exporter names them in a NotImplementedError.

@@ -146,6 +146,17 @@ def _reduce(method: str) -> Callable[[Ctx, list[Any]], list[Any]]:
     return handler
 
 
+def _arg(method: str) -> Callable[[Ctx, list[Any]], list[Any]]:
+    def handler(ctx: Ctx, inputs: list[Any]) -> list[Any]:
+        if ctx.attr("select_last_index", 0):
+            raise ctx.unsupported("select_last_index=1")
+        x = as_tensor(inputs[0])
+        return [getattr(x, method)(dim=int(ctx.attr("axis", 0)),
+                                   keepdim=bool(ctx.attr("keepdims", 1)))]
+
+    return handler
+
+
 HANDLERS: dict[str, Callable[[Ctx, list[Any]], list[Any]]] = {
     "Add": _binary(_ops.add), "Sub": _binary(_ops.sub), "Mul": _binary(_ops.mul),
     "Div": _div, "Pow": _pow, "Max": _variadic(_ops.maximum), "Min": _variadic(_ops.minimum),
@@ -165,4 +176,5 @@ HANDLERS: dict[str, Callable[[Ctx, list[Any]], list[Any]]] = {
     "Shape": _shape,
     "ReduceSum": _reduce("sum"), "ReduceMean": _reduce("mean"), "ReduceMax": _reduce("amax"),
     "ReduceMin": _reduce("amin"), "ReduceProd": _reduce("prod"),
+    "ArgMax": _arg("argmax"), "ArgMin": _arg("argmin"),
 }

@@ -1,6 +1,7 @@
 """ONNX movement and shape operators in tenkai ops (Reshape, Flatten, Transpose, Concat,
-Split, Slice, Gather, Unsqueeze, Squeeze, Expand) and the constant sources (Constant,
-ConstantOfShape). Shapes, axes, starts/ends and split sizes must be static (see ``_ctx``).
+Split, Slice, Gather, GatherElements, Unsqueeze, Squeeze, Expand, Pad) and the constant
+sources (Constant, ConstantOfShape). Shapes, axes, starts/ends and split sizes must be
+static (see ``_ctx``).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import _shape
+from .. import _creation, _shape
 from .._creation import as_tensor as _to_tensor
+from ..nn import functional as F
 from ._ctx import Ctx, as_tensor
 
 
@@ -111,6 +113,43 @@ def _gather(ctx: Ctx, inputs: list[Any]) -> list[Any]:
     return [out.reshape(tuple(shape))]
 
 
+def _gather_elements(ctx: Ctx, inputs: list[Any]) -> list[Any]:
+    x, indices = as_tensor(inputs[0]), as_tensor(inputs[1])
+    axis = int(ctx.attr("axis", 0)) % x.ndim
+    indices = indices + (indices < 0).to(indices.dtype) * x.shape[axis]
+    return [_shape.gather(x, axis, indices)]
+
+
+_PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate",
+              "wrap": "circular"}
+
+
+def _pad(ctx: Ctx, inputs: list[Any]) -> list[Any]:
+    x = as_tensor(inputs[0])
+    pads = [int(p) for p in ctx.static(inputs[1], "pads").reshape(-1)]
+    axes = ctx.axes(inputs, 3) or list(range(x.ndim))
+    axes = [a % x.ndim for a in axes]
+    mode = ctx.attr("mode", "constant")
+    if mode not in _PAD_MODES:
+        raise ctx.unsupported(f"mode {mode!r}")
+    value = inputs[2] if len(inputs) > 2 and inputs[2] is not None else np.zeros(())
+    pairs = dict.fromkeys(range(x.ndim), (0, 0))
+    for k, axis in enumerate(axes):
+        pairs[axis] = (pads[k], pads[k + len(axes)])
+    padded = [a for a, p in pairs.items() if p != (0, 0)]
+    if not padded:
+        return [x]
+    # F.pad lists the last axis first and covers the trailing axes only
+    flat = [p for axis in range(x.ndim - 1, min(padded) - 1, -1) for p in pairs[axis]]
+    if mode != "constant":
+        return [F.pad(x, flat, mode=_PAD_MODES[mode])]
+    if isinstance(value, np.ndarray):
+        return [F.pad(x, flat, value=float(value.reshape(-1)[0]))]
+    # a tensor fill value (a float initializer, so a parameter): pad with 0, add value * mask
+    border = F.pad(_creation.zeros(tuple(x.shape), dtype=x.dtype), flat, value=1.0)
+    return [F.pad(x, flat) + border * value.reshape(())]
+
+
 def _unsqueeze(ctx: Ctx, inputs: list[Any]) -> list[Any]:
     x = as_tensor(inputs[0])
     axes = ctx.axes(inputs, 1) or []
@@ -159,6 +198,7 @@ def _constant_of_shape(ctx: Ctx, inputs: list[Any]) -> list[Any]:
 SHAPE_HANDLERS: dict[str, Callable[[Ctx, list[Any]], list[Any]]] = {
     "Reshape": _reshape, "Flatten": _flatten, "Transpose": _transpose, "Concat": _concat,
     "Split": _split, "Slice": _slice, "Gather": _gather, "Unsqueeze": _unsqueeze,
-    "Squeeze": _squeeze, "Expand": _expand, "Constant": _constant,
+    "Squeeze": _squeeze, "Expand": _expand, "Constant": _constant, "Pad": _pad,
+    "GatherElements": _gather_elements,
     "ConstantOfShape": _constant_of_shape,
 }

@@ -77,24 +77,21 @@ class OnnxModule(Module):
             self._slots[init.name] = (owner, attr)
 
     def _slot_for(self, name: str) -> tuple[Module, str]:
-        """The module and attribute for an initializer: dotted names nest, others flatten."""
+        """The module and attribute for an initializer: dotted names nest in holder modules;
+        a name that clashes (with a holder, or a Module attribute) goes flat on the root."""
         parts = [_part(p) for p in name.split(".")]
         owner: Module = self
-        for k, part in enumerate(parts[:-1]):
+        for part in parts[:-1]:
             child = owner._modules.get(part)
-            if child is None and (hasattr(owner, part) or part in owner._parameters):
-                return self, self._free_name(_part(name))
             if child is None:
+                if hasattr(owner, part):
+                    return self, self._free_name(_part(name))
                 child = Initializers()
                 owner.add_module(part, child)
-            if not isinstance(child, Initializers):  # pragma: no cover - holders only
-                return self, self._free_name(_part(name))
             owner = child
-            del k
-        leaf = parts[-1]
-        if leaf in owner._modules or hasattr(owner, leaf):
+        if hasattr(owner, parts[-1]) or parts[-1] in owner._modules:
             return self, self._free_name(_part(name))
-        return owner, leaf
+        return owner, parts[-1]
 
     def _free_name(self, base: str) -> str:
         name, k = base, 1

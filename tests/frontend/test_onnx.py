@@ -237,3 +237,41 @@ def test_onnx_is_a_lazy_attribute_of_tenkai() -> None:
     assert tenkai.onnx.load is tenkai.onnx._module.load
     with pytest.raises(AttributeError, match="no attribute 'onnxx'"):
         tenkai.onnxx  # noqa: B018
+
+
+class KitchenSink(tnn.Module):
+    """Embedding (take), LayerNorm, clamp, conv_transpose, avg/adaptive pools, cat, expand,
+    pad, strided slicing, var, argmax, rsqrt: the exporter's less common mappings."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = tnn.Embedding(10, 4)
+        self.up = tnn.Parameter(tenkai.randn(2, 3, 3, 3) * 0.3)
+        self.ln = tnn.LayerNorm(4)
+
+    def forward(self, x, idx):
+        e = self.emb(idx)
+        h = self.ln(e).clamp(-1.0, 1.0)
+        y = F.conv_transpose2d(x, self.up, stride=2, padding=1, output_padding=1)
+        y = F.avg_pool2d(y, 2, count_include_pad=False, padding=1)
+        y = F.adaptive_avg_pool2d(y, 1).flatten(1)
+        z = tenkai.cat([h.mean(dim=1), y[:, :1].expand(-1, 4)], dim=1)
+        z = F.pad(z, (1, 2)) * tenkai.sigmoid(z.sum(dim=1, keepdim=True))
+        return z[:, ::2], tenkai.var(e, dim=(1, 2)), z.argmax(dim=1), tenkai.rsqrt(e.abs() + 1)
+
+
+@pytest.mark.parametrize("opset", [13, 18, None])
+def test_export_less_common_ops_round_trip(opset: int | None) -> None:
+    tenkai.manual_seed(0)
+    model = KitchenSink()
+    x, idx = tenkai.randn(2, 2, 4, 4), tenkai.tensor([[1, 2, 3], [4, 5, 9]])
+    proto = tenkai.onnx.export(model, (x, idx), io.BytesIO(), opset_version=opset)
+    with tenkai.no_grad():
+        expected = [t.numpy() for t in model(x, idx)]
+    got = ReferenceEvaluator(proto).run(None, {"input_0": x.numpy(), "input_1": idx.numpy()})
+    back = tenkai.onnx.load(proto)
+    assert [n for n, _ in back.named_parameters()] == [n for n, _ in model.named_parameters()]
+    for k, (g, b, e) in enumerate(zip(got, back(x, idx), expected, strict=True)):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6, err_msg=f"output {k}")
+        np.testing.assert_allclose(b.detach().numpy(), e, rtol=1e-5, atol=1e-6,
+                                   err_msg=f"re-imported output {k}")

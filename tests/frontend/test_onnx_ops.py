@@ -345,3 +345,16 @@ def test_initializers_become_parameters_and_buffers() -> None:
     out.sum().backward()
     np.testing.assert_allclose(module.fc.weight.grad.numpy(), data.T @ np.ones((2, 4)),
                                rtol=1e-6)
+
+
+def test_pad_argmax_gather_elements() -> None:
+    check("Pad", [x(2, 3), init([0, 1, 1, 2], np.int64), init(0.5, np.float32)],
+          opsets=(13,))  # a float initializer fill value: a parameter
+    check("Pad", [x(2, 3), init([0, 1, 1, 2], np.int64)])
+    check("Pad", [x(2, 3, 4), init([1, 2, 0, 1], np.int64), MISSING, init([2, 0], np.int64)],
+          opsets=(18, NEWEST))
+    check("Pad", [x(1, 2, 4, 4), init([0, 0, 1, 2, 0, 0, 2, 1], np.int64)], {"mode": "reflect"})
+    check("Pad", [x(1, 2, 4, 4), init([0, 0, 1, 2, 0, 0, 2, 1], np.int64)], {"mode": "edge"})
+    check("ArgMax", [x(3, 4)], {"axis": 1})
+    check("ArgMin", [x(3, 4)], {"axis": 0, "keepdims": 0})
+    check("GatherElements", [x(3, 4), init([[0, 1, -1, 2], [2, 0, 0, 1]], np.int64)])
