@@ -58,6 +58,7 @@ class OnnxModule(Module):
         self.output_names = [o.name for o in graph.output]
         self._input_specs = {i.name: i.type.tensor_type for i in graph.input}
         self._slots: dict[str, tuple[Module, str]] = {}
+        self._node_attrs = [node_attrs(node) for node in graph.node]  # decoded once
         self._register_initializers(graph)
 
     def _register_initializers(self, graph: Any) -> None:
@@ -145,7 +146,7 @@ class OnnxModule(Module):
             raise NotImplementedError(
                 f"tenkai.onnx: operator {describe(node, self.opset)} is not supported; "
                 f"supported: {', '.join(sorted(HANDLERS))}")
-        return handler(Ctx(node, self.opset, node_attrs(node)), values)
+        return handler(Ctx(node, self.opset, self._node_attrs[index]), values)
 
     def _fold(self, index: int, node: Any, values: list[Any]) -> list[Any]:
         """Evaluate an all-static node with the onnx reference evaluator (cached)."""
@@ -162,7 +163,13 @@ class OnnxModule(Module):
                 [node], "fold", [info(n) for n in dict.fromkeys(names)],
                 [info(n) for n in node.output if n])
             feeds = {n: v for n, v in zip(node.input, values, strict=True) if n}
-            result = ReferenceEvaluator(graph, opsets={"": self.opset}).run(None, feeds)
+            try:
+                result = ReferenceEvaluator(graph, opsets={"": self.opset}).run(None, feeds)
+            except Exception as err:  # the evaluator raises many types; name the node
+                shapes = [None if v is None else list(v.shape) for v in values]
+                raise RuntimeError(f"tenkai.onnx: folding the constant node "
+                                   f"{describe(node, self.opset)} (input shapes {shapes}) with "
+                                   f"onnx's reference evaluator failed: {err}") from err
             cached = [np.asarray(r) for r in result]
             self._fold_cache[key] = cached
         return [np.array(v) for v in cached]

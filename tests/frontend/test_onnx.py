@@ -101,6 +101,10 @@ def test_imported_model_traces_and_dumps() -> None:
     assert "conv2d(" in text and "max_pool2d(" in text and "param conv.weight" in text
     # the shape subgraph was folded: the flatten is one reshape with a static shape
     assert "reshape(%" in text and "shape=(6, 64)" in text
+    compiled = tenkai.compile(imported, backend="interp")  # inference compile of the module
+    with tenkai.no_grad():
+        np.testing.assert_allclose(compiled(tenkai.tensor(x.numpy())).numpy(),
+                                   imported(tenkai.tensor(x.numpy())).numpy(), rtol=1e-6)
 
 
 def _train_setup(kind: str, data: bytes, optimizer: str):
