@@ -10,6 +10,7 @@ their ``state_dict`` keys, other constants Constant nodes, and the model is chec
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Any
 
 import numpy as np
@@ -170,8 +171,28 @@ def export(model: Any, args: Any, f: Any, *, input_names: Any = None, output_nam
     proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)],
                                    producer_name="tenkai")
     onnx.checker.check_model(proto, full_check=True)
+    data = proto.SerializeToString()
     if isinstance(f, str | os.PathLike):
-        onnx.save(proto, os.fspath(f))
+        _write_atomic(os.fspath(f), data)
     else:
-        f.write(proto.SerializeToString())
+        f.write(data)
     return proto
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    """Write through a temporary file in the same folder: an interrupted export never leaves
+    a truncated model where a good one was."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tenkai-onnx-", dir=folder)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the model from other users
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -24,7 +24,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..nn.module import Module
 from ..nn.parameter import Parameter
-from ._common import MIN_OPSET, describe, node_attrs, numpy_dtype, require_onnx
+from ._common import MIN_OPSET, describe, node_attrs, numpy_dtype, require_onnx, tenkai_dtype
 from ._ctx import Ctx, as_tensor
 from ._import_nn import NN_HANDLERS
 from ._import_ops import HANDLERS as MATH_HANDLERS
@@ -37,6 +37,11 @@ _NEVER_FOLD = {"Constant", "Dropout", "RandomNormal", "RandomUniform", "RandomNo
 
 class Initializers(Module):
     """A holder for the initializers under one dotted prefix (``fc1.weight``: ``fc1``)."""
+
+    def extra_repr(self) -> str:
+        tensors = {**self._parameters, **self._buffers}
+        return ", ".join(f"{name}: {list(t.shape)}" for name, t in tensors.items()
+                         if t is not None)
 
 
 def _part(name: str) -> str:
@@ -183,8 +188,10 @@ def _check_input(name: str, spec: Any, value: Tensor) -> None:
                          for d in spec.shape.dim)
         raise RuntimeError(f"OnnxModule.forward: input {name!r} expects shape [{want}], got "
                            f"{list(value.shape)}")
-    expected = np.dtype(numpy_dtype(spec.elem_type, f"input {name!r}"))
-    if spec.elem_type and value._data.dtype != expected:
+    if not spec.elem_type:  # no declared type
+        return
+    expected = tenkai_dtype(spec.elem_type, f"input {name!r}")
+    if value.dtype != expected:
         raise RuntimeError(f"OnnxModule.forward: input {name!r} expects dtype {expected}, got "
                            f"{value.dtype}")
 

@@ -131,7 +131,7 @@ def _opt_state(opt) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize(("kind", "optimizer"), [("mlp", "sgd"), ("mlp", "adam"),
-                                                 ("cnn_view", "sgd")])
+                                                 ("cnn", "sgd"), ("cnn_view", "adam")])
 def test_imported_model_trains_compiled_like_eager(kind: str, optimizer: str,
                                                    backend: str) -> None:
     model, x = _torch_model(kind)
@@ -203,13 +203,18 @@ def test_export_to_file_object_with_names() -> None:
     assert {i.name for i in proto.graph.initializer} >= {"weight", "bias"}
 
 
-def test_export_names_an_op_without_mapping() -> None:
+def test_export_names_an_op_without_mapping(tmp_path) -> None:
     class Noisy(tnn.Module):
         def forward(self, x):
             return x + tenkai.rand_like(x)
 
+    path = tmp_path / "model.onnx"
+    tenkai.onnx.export(tnn.Linear(3, 2), tenkai.randn(2, 3), path)
+    before = path.read_bytes()
     with pytest.raises(NotImplementedError, match="'uniform'.*no ONNX mapping"):
-        tenkai.onnx.export(Noisy(), tenkai.randn(2, 3), io.BytesIO())
+        tenkai.onnx.export(Noisy(), tenkai.randn(2, 3), path)
+    assert path.read_bytes() == before  # a failed export leaves the previous file
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]  # and no temporary file
 
 
 def test_export_rejects_bad_arguments() -> None:
@@ -227,6 +232,8 @@ def test_load_checks_inputs_and_opset() -> None:
     imported = tenkai.onnx.load(_export_torch(model, x))
     with pytest.raises(RuntimeError, match=r"input 'x' expects shape \[batch, 20\], got \[8, 21\]"):
         imported(tenkai.randn(8, 21))
+    with pytest.raises(RuntimeError, match="expects dtype torch.float32, got torch.float64"):
+        imported(tenkai.randn(8, 20, dtype=tenkai.float64))
     with pytest.raises(TypeError, match="takes 1 input"):
         imported(tenkai.randn(8, 20), tenkai.randn(8, 20))
     proto = onnx.load_from_string(_export_torch(model, x))
