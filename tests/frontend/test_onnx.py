@@ -130,8 +130,10 @@ def _opt_state(opt) -> list[np.ndarray]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize(("kind", "optimizer"), [("mlp", "sgd"), ("mlp", "adam"),
-                                                 ("cnn", "sgd"), ("cnn_view", "adam")])
+@pytest.mark.parametrize(("kind", "optimizer"), [
+    ("mlp", "sgd"), ("cnn_view", "adam"),
+    pytest.param("mlp", "adam", marks=pytest.mark.slow),
+    pytest.param("cnn", "sgd", marks=pytest.mark.slow)])
 def test_imported_model_trains_compiled_like_eager(kind: str, optimizer: str,
                                                    backend: str) -> None:
     model, x = _torch_model(kind)
