@@ -90,6 +90,17 @@ def test_pytorch_export_imports_with_the_same_outputs(kind: str) -> None:
     for name, value in model.state_dict().items():
         if name in imported.state_dict():
             np.testing.assert_array_equal(imported.state_dict()[name].numpy(), value.numpy())
+    # gradients match PyTorch's (eval mode in both: BatchNorm uses its running statistics)
+    labels = np.arange(len(x)) % expected.shape[1]
+    torch.nn.functional.cross_entropy(model(x), torch.from_numpy(labels)).backward()
+    F.cross_entropy(got, tenkai.tensor(labels)).backward()
+    for name, p in imported.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), model.get_parameter(name).grad.numpy(),
+                                   rtol=1e-4, atol=1e-6, err_msg=name)
+    # and tenkai's export of the imported model still computes PyTorch's outputs
+    proto = tenkai.onnx.export(imported, tenkai.tensor(x.numpy()), io.BytesIO())
+    (again,) = ReferenceEvaluator(proto).run(None, {"input": x.numpy()})
+    np.testing.assert_allclose(again, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_imported_model_traces_and_dumps() -> None:
