@@ -77,6 +77,36 @@ def _softmax_like(fn: Callable[..., Tensor]) -> Callable[[Ctx, list[Any]], list[
     return handler
 
 
+def _elu_like(x: Tensor, alpha: float) -> Tensor:
+    return _ops.where(x > 0, x, (_ops.exp(x) - 1.0) * alpha)
+
+
+def _elu(ctx: Ctx, inputs: list[Any]) -> list[Any]:
+    return [_elu_like(as_tensor(inputs[0]), float(ctx.attr("alpha", 1.0)))]
+
+
+def _selu(ctx: Ctx, inputs: list[Any]) -> list[Any]:
+    alpha = float(ctx.attr("alpha", 1.67326319217681884765625))
+    gamma = float(ctx.attr("gamma", 1.05070102214813232421875))
+    return [_elu_like(as_tensor(inputs[0]), alpha) * gamma]
+
+
+def _hard_sigmoid(ctx: Ctx, inputs: list[Any]) -> list[Any]:
+    x = as_tensor(inputs[0])
+    alpha, beta = float(ctx.attr("alpha", 0.2)), float(ctx.attr("beta", 0.5))
+    return [_ops.clamp(x * alpha + beta, min=0.0, max=1.0)]
+
+
+def _hard_swish(ctx: Ctx, inputs: list[Any]) -> list[Any]:
+    x = as_tensor(inputs[0])
+    return [x * _ops.clamp(x * (1.0 / 6.0) + 0.5, min=0.0, max=1.0)]
+
+
+def _prelu(ctx: Ctx, inputs: list[Any]) -> list[Any]:
+    x, slope = as_tensor(inputs[0]), as_tensor(inputs[1])
+    return [_ops.where(x < 0, x * slope, x)]
+
+
 def _clip(ctx: Ctx, inputs: list[Any]) -> list[Any]:
     x = as_tensor(inputs[0])
     low = inputs[1] if len(inputs) > 1 else ctx.attr("min")
@@ -171,6 +201,8 @@ HANDLERS: dict[str, Callable[[Ctx, list[Any]], list[Any]]] = {
     "Sin": _unary(_ops.sin), "Cos": _unary(_ops.cos), "Erf": _unary(_ops.erf),
     "Relu": _unary(_ops.relu), "Sigmoid": _unary(_ops.sigmoid), "Tanh": _unary(_ops.tanh),
     "Softplus": _unary(F.softplus), "LeakyRelu": _leaky_relu, "Gelu": _gelu,
+    "Softsign": _unary(F.softsign), "Mish": _unary(F.mish), "Elu": _elu, "Selu": _selu,
+    "HardSigmoid": _hard_sigmoid, "HardSwish": _hard_swish, "PRelu": _prelu,
     "Softmax": _softmax_like(F.softmax), "LogSoftmax": _softmax_like(F.log_softmax),
     "Clip": _clip, "Where": _where, "Cast": _cast, "Identity": _identity, "Dropout": _dropout,
     "Shape": _shape,

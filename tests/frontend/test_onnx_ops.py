@@ -113,6 +113,14 @@ def test_activations() -> None:
     check("LogSoftmax", [x(2, 5)], {"axis": -1})
     check("Gelu", [x(3, 4)], opsets=(20, NEWEST))
     check("Gelu", [x(3, 4)], {"approximate": "tanh"}, opsets=(20, NEWEST))
+    check("Elu", [x(3, 4)], {"alpha": 0.7})
+    check("Selu", [x(3, 4)])
+    check("HardSigmoid", [("x", RNG.uniform(-4, 4, (3, 4)).astype(np.float32))])
+    check("HardSwish", [("x", RNG.uniform(-4, 4, (3, 4)).astype(np.float32))], opsets=(14, NEWEST))
+    check("PRelu", [x(2, 3, 4), w(3, 1)])
+    check("Softsign", [x(3, 4)])
+    check("Softplus", [x(3, 4)])
+    check("Mish", [x(3, 4)], opsets=(18, NEWEST))
 
 
 def test_gemm_and_matmul() -> None:
