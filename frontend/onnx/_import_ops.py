@@ -142,11 +142,14 @@ def _dropout(ctx: Ctx, inputs: list[Any]) -> list[Any]:
     if not training:  # inference: the identity, and an all-true mask
         mask = _creation.ones(tuple(x.shape), dtype=tenkai_dtype(9, "Dropout"))
         return [x, mask][:ctx.n_outputs]
-    if ctx.n_outputs > 1:
-        raise ctx.unsupported("the mask output of a training-mode Dropout")
     ratio = 0.5 if len(inputs) < 2 or inputs[1] is None else float(
         np.asarray(ctx.static(inputs[1], "ratio")).item())
-    return [F.dropout(x, ratio, training=True)]
+    if ctx.n_outputs == 1 or not ctx.node.output[1]:
+        return [F.dropout(x, ratio, training=True)]
+    # the mask is wanted too: draw it here (keep where uniform >= ratio), scale as F.dropout
+    mask = _creation.rand(tuple(x.shape), dtype=x.dtype) >= ratio
+    scale = 0.0 if ratio >= 1.0 else 1.0 / (1.0 - ratio)
+    return [x * mask.to(x.dtype) * scale, mask]
 
 
 def _shape(ctx: Ctx, inputs: list[Any]) -> list[Any]:

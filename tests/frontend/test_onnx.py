@@ -299,3 +299,25 @@ def test_export_less_common_ops_round_trip(opset: int | None) -> None:
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6, err_msg=f"output {k}")
         np.testing.assert_allclose(b.detach().numpy(), e, rtol=1e-5, atol=1e-6,
                                    err_msg=f"re-imported output {k}")
+
+
+def test_training_mode_export_imports_with_batch_statistics() -> None:
+    """TrainingMode.TRAINING: BatchNormalization normalizes with the batch's statistics and
+    Dropout (here p=0, so deterministic) carries its mask output."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4),
+                                torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(4 * 6 * 6, 3), torch.nn.Dropout(0.0)).train()
+    x = torch.randn(5, 1, 8, 8)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (x,), buffer, dynamo=False, do_constant_folding=False,
+                          training=torch.onnx.TrainingMode.TRAINING)
+    proto = onnx.load_from_string(buffer.getvalue())
+    modes = {n.op_type: n for n in proto.graph.node}
+    assert len(modes["Dropout"].output) == 2 and len(modes["BatchNormalization"].output) == 3
+    with torch.no_grad():
+        expected = model(x).numpy()
+    got = tenkai.onnx.load(proto)(tenkai.tensor(x.numpy()))
+    np.testing.assert_allclose(got.detach().numpy(), expected, rtol=1e-4, atol=1e-5)
