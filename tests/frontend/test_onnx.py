@@ -284,7 +284,7 @@ class KitchenSink(tnn.Module):
         return z[:, ::2], tenkai.var(e, dim=(1, 2)), z.argmax(dim=1), tenkai.rsqrt(e.abs() + 1)
 
 
-@pytest.mark.parametrize("opset", [13, 18, None])
+@pytest.mark.parametrize("opset", [13, 18, None, onnx.defs.onnx_opset_version()])
 def test_export_less_common_ops_round_trip(opset: int | None) -> None:
     tenkai.manual_seed(0)
     model = KitchenSink()
