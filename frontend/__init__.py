@@ -60,4 +60,15 @@ globals().update({"float": float32, "double": float64, "half": float16, "long": 
                   "int": int32, "short": int16, "bool": bool_, "uint8": uint8})
 globals().update(LEGACY_TYPES)
 
+
+
+def __getattr__(name: str) -> object:
+    # tenkai.onnx imports lazily: it needs the optional onnx package only when used
+    if name == "onnx":
+        import importlib
+
+        return importlib.import_module(".onnx", __name__)
+    raise AttributeError(f"module 'tenkai' has no attribute {name!r}")
+
+
 del _builtins, _warnings
