@@ -40,8 +40,10 @@ def _check_stat(name: str, stat: Tensor | None, channels: int) -> None:
         raise RuntimeError(f"{name} should contain {channels} elements not {stat.numel()}")
 
 
-def _update_running(running: Tensor | None, batch_stat: Tensor, momentum: float) -> None:
-    """running = (1 - momentum) * running + momentum * batch_stat, in place, without grad."""
+def _update_running(running: Tensor | None, batch_stat: Tensor, momentum: Any) -> None:
+    """running = (1 - momentum) * running + momentum * batch_stat, in place, without grad.
+
+    ``momentum`` is a float or a 0-d tensor (BatchNorm's cumulative average, 1 / count)."""
     if running is None:
         return
     with no_grad():
