@@ -60,6 +60,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     In training the running stats move by ``momentum`` (running_var with the unbiased
     variance). ``F.batch_norm(x, rm, rv, training=True)``
     """
+    ops.check_tensor(input, "batch_norm")
     if input.ndim < 2:
         raise ValueError(f"expected 2D or more input (got {input.ndim}D input)")
     channels = input.shape[1]
@@ -124,6 +125,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
                weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalize over the trailing ``normalized_shape`` dims: ``F.layer_norm(x, (64,))``."""
+    ops.check_tensor(input, "layer_norm")
     shape = ((int(normalized_shape),) if isinstance(normalized_shape, int)
              else tuple(int(d) for d in normalized_shape))
     k = len(shape)

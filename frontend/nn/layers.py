@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import _creation
+from .._ops import check_tensor
 from .._tensor import Tensor
 from . import functional as F
 from . import init
@@ -254,6 +255,7 @@ class _BatchNorm(Module):
         return {"num_batches_tracked"} if old and self.track_running_stats else set()
 
     def forward(self, input: Tensor) -> Tensor:
+        check_tensor(input, "batch_norm")
         self._check_input_dim(input)
         factor: Any = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
