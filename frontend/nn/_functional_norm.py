@@ -35,6 +35,12 @@ def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, per_channel
     return out
 
 
+def _first(t: Tensor | None) -> Tensor | None:
+    """``t[0]``, as PyTorch's empty-input batch_norm scales by ``weight[0]`` (keeps the chain
+    to the parameters, whose gradients are then zero)."""
+    return None if t is None else t[0]
+
+
 def _check_stat(name: str, stat: Tensor | None, channels: int) -> None:
     if stat is not None and stat.numel() != channels:
         raise RuntimeError(f"{name} should contain {channels} elements not {stat.numel()}")
@@ -68,8 +74,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     _check_stat("running_var", running_var, channels)
     axes = (0, *range(2, input.ndim))
     count = input.numel() // max(channels, 1)
+    if input.numel() == 0:  # PyTorch: an empty result, running stats untouched
+        return named(_affine(input * 1.0, _first(weight), _first(bias), False),
+                     "NativeBatchNormBackward0")
     if training:
-        if count <= 1:
+        if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {size_str(input.shape)}")
         if momentum is None:
