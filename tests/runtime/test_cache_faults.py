@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from tenkai.cli import main
-from tenkai.runtime.cache import LAST_LOOKUP, CacheWarning, DiskCache
+from tenkai.runtime.cache import LAST_LOOKUP, CacheWarning, DiskCache, key_digest
 
 CHILD = os.path.join(os.path.dirname(__file__), "cache_faults_child.py")
 
@@ -64,14 +64,13 @@ def _check(results: list[dict], cases: list[str]) -> None:
             assert not result["warnings"], (case, result["warnings"])
 
 
-QUICK = ["clean", "header_lacks_meta", "signed_unknown_import", "directory_as_entry",
-         "file_as_cache_dir", "clean", "clean"]
+QUICK = ["clean", "header_lacks_meta", "signed_unknown_import", "clean", "directory_as_entry"]
 
 
 def test_damaged_entries_are_refused_and_rebuilt(tmp_path) -> None:
     results = _run_child(tmp_path, QUICK)
     _check(results, QUICK)
-    assert results[-1]["hits"] == 1  # the rebuilt entry is whole again
+    assert results[3]["hits"] == 1  # the rebuilt entry is whole again
 
 
 @pytest.mark.slow
@@ -138,7 +137,8 @@ def test_disk_cache_on_a_file_or_a_directory_entry(tmp_path) -> None:
         assert cache.load("ab" * 32) is None
     assert cache.info()["entries"] == 0 and cache.clear() == 0 and cache.entries() == []
     cache = DiskCache(str(tmp_path / "dir"))
-    os.makedirs(cache.path("cd" * 32))
+    where = cache.path(key_digest({"graph": "x"}))
+    os.makedirs(where)
     with pytest.warns(CacheWarning, match="Is a directory"):
         assert cache.lookup({"graph": "x"}) is None
-    assert os.path.isdir(cache.path("cd" * 32))  # a user's directory is never deleted
+    assert os.path.isdir(where)  # a user's directory is never deleted
