@@ -10,7 +10,7 @@
 | `TENKAI_VALIDATE=1` | check each call against the interpreter, group by group (ValidationError) |
 | `TENKAI_CACHE=0` | turn off the compiled-step cache (memory and disk) |
 | `TENKAI_CACHE_DIR=path` | the on-disk cache (default `~/.cache/tenkai`); see `tenkai cache` |
-| `TENKAI_CACHE_KEY_FILE=path` | the key that signs cache entries (default `~/.config/tenkai/cache.key`) |
+| `TENKAI_CACHE_KEY_FILE=path` | key that signs cache entries (`~/.config/tenkai/cache.key`) |
 
 Details. ``TENKAI_DEBUG=1`` prints, per compile, each pass with its time, the lowering and LLVM
 times, and one stable line per kernel (name, source ops, output shapes, estimated flops and
