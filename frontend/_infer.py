@@ -102,6 +102,8 @@ def infer_array(data: Any, dtype: Any = None) -> np.ndarray:
         return np.array(data, copy=True, dtype=None if dtype is None else dtype.to_numpy())
     if isinstance(data, range):
         data = list(data)
+    elif hasattr(data, "__array__") and not isinstance(data, (list, tuple, np.generic)):
+        return infer_array(np.asarray(data), dtype)  # array-likes (a torch tensor, ...)
     scan = _Scan()
     scan.visit(data, 0)
     if dtype is None:
