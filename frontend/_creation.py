@@ -10,10 +10,9 @@ from typing import Any
 
 import numpy as np
 
-
 from ._device import check_device
-from ._infer import check_array, infer_array
 from ._dtype import BY_NAME, as_dtype, get_default_dtype
+from ._infer import check_array, infer_array
 from ._random import Generator, draw
 from ._tensor import Tensor
 
