@@ -42,7 +42,8 @@ def check_object(obj: bytes, resolvable: Callable[[str], bool]) -> list[str]:
     for this host whose undefined symbols all satisfy ``resolvable``; returns those symbols."""
     sections = _sections(obj)
     undefined: list[str] = []
-    for index, (kind, _flags, offset, size, link, info, entsize) in enumerate(sections):
+    for index, section in enumerate(sections):
+        kind = section[0]
         if kind == SHT_SYMTAB:
             undefined += _symbols(obj, sections, index)
         elif kind in (SHT_RELA, SHT_REL):
