@@ -78,6 +78,11 @@ def forward_value(node: Node) -> np.ndarray | None:
     return None if owner is None or owner._node is not node else owner._data
 
 
+# A node whose backward cannot run (the output of an inference-only compiled module): its
+# ``attrs["message"]`` is raised by any backward that reaches it.
+NO_BACKWARD = "no_backward"
+
+
 def constant_node(value: np.ndarray, vc: list[int]) -> Node:
     """A graph input that needs no gradient (data, targets, Python scalars)."""
     return Node(None, {}, (), value, vc, requires_grad=False)
@@ -262,6 +267,9 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
 def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any,
                 retain_graph: bool, create_graph: bool) -> tuple[list[Node], list[Any]]:
     """One symbolic backward pass over the recorded subgraph ``order`` (see run_backward)."""
+    for node in order:
+        if node.op == NO_BACKWARD:
+            raise AutogradError(node.attrs["message"])
     if callable(wrt):  # "every leaf of this subgraph": chosen from the same walk
         wrt = wrt(order)
     reachable = {id(n) for n in order}

@@ -159,7 +159,8 @@ def compile_cpu(graph: Any) -> NativeStep:
     """Compile a traced graph for the host CPU (see the module docstring)."""
     settings = Settings.from_env()
     flags = {"opt_level": OPT_LEVEL, "parallel": True, "arena_reuse": not settings.validate}
-    cache = DiskCache(settings.cache_dir) if settings.cacheable else None
+    cache = (_step_cache.open_cache(settings.cache_dir, config.cache_key_file())
+             if settings.cacheable else None)
     components = _step_cache.key_components(graph, flags) if cache is not None else {}
     stats: dict[str, int] = {}
     if cache is not None:

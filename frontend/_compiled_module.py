@@ -1,11 +1,36 @@
 """``tenkai.compile(model)``: a module whose forward runs compiled, everything else delegated
-to the original module (``_orig_mod``, as PyTorch's OptimizedModule)."""
+to the original module (``_orig_mod``, as PyTorch's OptimizedModule).
+
+A compiled module is inference-only: its replays compute the forward graph alone, with no
+gradient history. So that training through it fails loudly instead of silently leaving the
+parameters' ``.grad`` untouched, every output produced with grad mode on (and something that
+requires grad) carries a ``NO_BACKWARD`` node; ``backward()`` / ``autograd.grad`` through
+it raise :data:`TRAINING_HINT`, which shows how to compile a whole training step instead.
+Inside a compiled training step (``tenkai.compile(train_step)``) the module's original forward
+is traced inline, so such a step trains correctly.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from . import _trace
+from ._autograd import GRAD_MODE, NO_BACKWARD, Node
+from ._tensor import Tensor
 from .nn.module import Module
+
+TRAINING_HINT = (
+    "tenkai.compile(model) returns an inference-only module: its compiled forward keeps no "
+    "gradient history, so backward() cannot reach the model's parameters. To train compiled, "
+    "compile the whole training step (forward, loss, backward, optimizer step):\n\n"
+    "    @tenkai.compile\n"
+    "    def train_step(x, y):\n"
+    "        opt.zero_grad()\n"
+    "        loss = loss_fn(model(x), y)\n"
+    "        loss.backward()\n"
+    "        opt.step()\n"
+    "        return loss\n\n"
+    "or train the uncompiled module (compiled._orig_mod) and compile it for inference.")
 
 
 class CompiledModule(Module):
@@ -21,7 +46,16 @@ class CompiledModule(Module):
         return self._orig_mod.training
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        return self._compiled_forward(*args, **kwargs)
+        if _trace.ACTIVE is not None:  # part of a compiled step: trace the module inline
+            return self._orig_mod(*args, **kwargs)
+        result = self._compiled_forward(*args, **kwargs)
+        if GRAD_MODE.enabled and self._wants_grad(args):
+            return _mark_inference_only(result)
+        return result
+
+    def _wants_grad(self, args: tuple) -> bool:
+        return (any(p.requires_grad for p in self._orig_mod.parameters())
+                or any(isinstance(a, Tensor) and a.requires_grad for a in args))
 
     def __getattr__(self, name: str) -> Any:
         if name == "_orig_mod":
@@ -40,3 +74,19 @@ class CompiledModule(Module):
     @property
     def stats(self) -> dict[str, int]:
         return self._compiled_forward.stats
+
+
+def _mark_inference_only(result: Any) -> Any:
+    """``result`` with each floating tensor replaced by one whose history is the marker node
+    (PyTorch names the node of a compiled forward ``CompiledFunctionBackward``)."""
+    if isinstance(result, Tensor):
+        if result._data.dtype.kind != "f":
+            return result
+        node = Node(NO_BACKWARD, {"message": TRAINING_HINT}, (), result._data, [0])
+        node.name = "CompiledFunctionBackward"
+        return Tensor._make(result._data, node)
+    if isinstance(result, (tuple, list)):
+        return type(result)(_mark_inference_only(r) for r in result)
+    if isinstance(result, dict):
+        return {k: _mark_inference_only(v) for k, v in result.items()}
+    return result

@@ -4,18 +4,15 @@ the legacy ``FloatTensor``-style constructors."""
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from tenkai.ir import dtypes as irdt
-from tenkai.ir.dtypes import from_numpy as ir_from_numpy
-
 from ._device import check_device
 from ._dtype import BY_NAME, as_dtype, get_default_dtype
+from ._infer import check_array, infer_array
 from ._random import Generator, draw
 from ._tensor import Tensor
 
@@ -33,46 +30,6 @@ def _np_dtype(dtype: Any, default: str) -> np.dtype:
     return (as_dtype(dtype) if dtype is not None else BY_NAME[default]).to_numpy()
 
 
-def _infer_array(data: Any) -> np.ndarray:
-    """NumPy array with PyTorch's inferred dtype: floats -> default float, ints -> int64."""
-    if isinstance(data, Tensor):
-        return np.array(data._data, copy=True)
-    if isinstance(data, np.ndarray):
-        ir_from_numpy(data.dtype)  # rejects unsupported dtypes with PyTorch's message
-        return np.array(data, copy=True)
-    if isinstance(data, (str, bytes)):
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    try:
-        arr = np.array(data)
-    except ValueError as err:
-        raise ValueError(f"expected a rectangular nested sequence of numbers: {err}") from None
-    if arr.dtype == object or arr.dtype.kind in "USV":
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
-    found: set[str] = set()
-    _element_dtypes(data, found)
-    if found:
-        return arr.astype(BY_NAME[functools.reduce(irdt.promote, sorted(found))].to_numpy())
-    return arr.astype(get_default_dtype().to_numpy())  # an empty sequence
-
-
-def _element_dtypes(data: Any, found: set[str]) -> None:
-    """PyTorch infers a nested sequence's dtype from its elements: Python floats give the
-    default dtype, ints int64, numpy scalars/arrays and tensors their own dtype; then promotes."""
-    if isinstance(data, (list, tuple)):
-        for item in data:
-            _element_dtypes(item, found)
-    elif isinstance(data, (bool, np.bool_)):
-        found.add("bool")
-    elif isinstance(data, (np.ndarray, np.generic)):
-        found.add(ir_from_numpy(data.dtype))
-    elif isinstance(data, Tensor):
-        found.add(data._ir_dtype)
-    elif isinstance(data, int):
-        found.add("int64")
-    elif isinstance(data, float):
-        found.add(get_default_dtype().name)
-
-
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """A new tensor copied from ``data`` (``tenkai.tensor([[1., 2.]])``)."""
@@ -81,9 +38,7 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-    arr = _infer_array(data)
-    if dtype is not None:
-        arr = arr.astype(as_dtype(dtype).to_numpy())
+    arr = infer_array(data, None if dtype is None else as_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
 
@@ -99,7 +54,7 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``ndarray`` (writes show through both ways)."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    ir_from_numpy(ndarray.dtype)  # rejects unsupported dtypes with PyTorch's message
+    check_array(ndarray)  # PyTorch's errors for unsupported dtypes and byte orders
     return Tensor._make(ndarray)
 
 
@@ -264,6 +219,11 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
              device: Any = None) -> Tensor:
+    """A random permutation of ``0..n-1`` (``tenkai.randperm(4)``)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
+    _size((n,))  # PyTorch's error for a negative n
     keys = draw("uniform", (int(n),), generator, dtype="float64")._data
     arr = np.argsort(keys, kind="stable").astype(_np_dtype(dtype, "int64"))
     return _finish(arr, device)

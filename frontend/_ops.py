@@ -125,12 +125,32 @@ def _floating(t: Tensor) -> Tensor:
     return t if t._data.dtype.kind == "f" else cast(t, get_default_dtype().name)
 
 
-def as_tensor_arg(x: Any) -> Tensor:
+def type_name(x: Any) -> str:
+    """A value's type as PyTorch's argument parser spells it (``NoneType``, ``numpy.ndarray``)."""
+    kind = type(x)
+    return kind.__qualname__ if kind.__module__ == "builtins" else (
+        f"{kind.__module__}.{kind.__qualname__}")
+
+
+def check_tensor(x: Any, op: str, name: str = "input", position: int = 1) -> Tensor:
+    """``x`` if it is a Tensor, else PyTorch's TypeError for a non-tensor argument:
+    ``linear(): argument 'input' (position 1) must be Tensor, not NoneType``."""
+    if isinstance(x, Tensor):
+        return x
+    raise TypeError(f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
+                    f"{type_name(x)}")
+
+
+def as_tensor_arg(x: Any, op: str | None = None) -> Tensor:
+    """``x`` as a tensor (Python numbers become 0-d tensors); other values raise a TypeError
+    naming ``op`` when given."""
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (bool, int, float)):
         return tensor_of(x, scalar_dtype(x))
-    raise TypeError(f"expected a Tensor, got {type(x).__name__}")
+    if op is not None:
+        return check_tensor(x, op)
+    raise TypeError(f"expected a Tensor, got {type_name(x)}")
 
 
 # ---------------------------------------------------------------- elementwise
@@ -138,7 +158,7 @@ def as_tensor_arg(x: Any) -> Tensor:
 
 def _unary(op: str, float_only: bool):
     def fn(input: Tensor) -> Tensor:
-        x = as_tensor_arg(input)
+        x = as_tensor_arg(input, op)
         return apply(op, (_floating(x) if float_only else x,))
     fn.__name__ = op
     fn.__doc__ = f"Elementwise {op} (``tenkai.{op}(x)``)."

@@ -23,6 +23,11 @@ class Generator:
         self.device = device
 
     def manual_seed(self, seed: int) -> Generator:
+        """Seed this generator; ``seed`` is an int in [-2**63, 2**64) (negative ones wrap)."""
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise RuntimeError(f"manual_seed expected a long, but got {type(seed).__name__}")
+        if not -(2**63) <= int(seed) < 2**64:
+            raise ValueError("Overflow when unpacking long long")
         self._seed, self._offset = int(seed) & 0xFFFFFFFFFFFFFFFF, 0
         return self
 
@@ -56,8 +61,9 @@ default_generator = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generator (``tenkai.manual_seed(0)``)."""
-    return default_generator.manual_seed(seed)
+    """Seed the default generator (``tenkai.manual_seed(0)``); as PyTorch, ``int(seed)`` is
+    taken first, so ``1.5`` seeds with 1 and ``2**70`` raises ValueError."""
+    return default_generator.manual_seed(int(seed))
 
 
 def seed() -> int:

@@ -12,7 +12,7 @@ from tenkai.ir.errors import ShapeError
 from tenkai.ir.ops import fmt_shape, norm_axis
 
 from . import _trace
-from ._ops import apply, as_tensor_arg, cast, mul, promote
+from ._ops import apply, as_tensor_arg, cast, check_tensor, mul, promote
 from ._tensor import Tensor
 
 
@@ -96,6 +96,8 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
                            f"not match the length of the desired ordering of dimensions i.e. "
                            f"input.dim() = {input.ndim} is not equal to len(dims) = {len(d)}")
     d = tuple(norm_axis("permute", x, input.ndim) for x in d)
+    if len(set(d)) != len(d):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     return apply("permute", (input,), name="PermuteBackward0", dims=d)
 
 
@@ -164,6 +166,7 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    check_tensor(input, "flatten")
     if input.ndim == 0:
         return reshape(input, (1,))
     s, e = norm_axis("flatten", start_dim, input.ndim), norm_axis("flatten", end_dim, input.ndim)
@@ -209,6 +212,10 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
     shape = (1,) * (len(reps) - input.ndim) + tuple(input.shape)
+    out = [r * d for r, d in zip(reps, shape, strict=True)]
+    for size in out:
+        if size < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {size}: {out}")
     x = reshape(input, tuple(v for d in shape for v in (1, d)))
     x = expand(x, tuple(v for r, d in zip(reps, shape, strict=True) for v in (r, d)))
     return named(reshape(x, tuple(r * d for r, d in zip(reps, shape, strict=True))),

@@ -27,12 +27,41 @@ import numpy as np
 
 from tenkai.ir.graph import Graph
 from tenkai.runtime import jit
-from tenkai.runtime.cache import CacheEntry, CacheWarning, DiskCache, key_digest
+from tenkai.runtime.cache import CacheEntry, CacheWarning, DiskCache, key_digest, load_secret
 
 _MEMORY: OrderedDict[str, CacheEntry] = OrderedDict()
 _MEMORY_SIZE = 64
 _LIBRARIES: dict[str, CacheEntry] = {}  # library IR hash -> its object code entry
 _WARNED_UNWRITABLE: set[str] = set()
+
+
+# ---------------------------------------------------------------- the directory
+
+
+def open_cache(directory: str, key_file: str) -> DiskCache | None:
+    """The disk cache at ``directory`` signed with the key in ``key_file``; None (warning once)
+    when ``directory`` exists but is not a directory or the key can be neither read nor made:
+    steps then compile without the disk cache."""
+    problem = None
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        problem = (f"TENKAI_CACHE_DIR {directory} is not a directory; point it at a directory "
+                   "(or set TENKAI_CACHE=0)")
+    else:
+        try:
+            return DiskCache(directory, _secret(key_file))
+        except OSError as err:
+            problem = (f"no cache key ({err}); set TENKAI_CACHE_KEY_FILE to a writable path "
+                       "(or TENKAI_CACHE=0)")
+    if problem not in _WARNED_UNWRITABLE:
+        _WARNED_UNWRITABLE.add(problem)
+        warnings.warn(f"tenkai cache: {problem}; compiling without the disk cache",
+                      CacheWarning, stacklevel=3)
+    return None
+
+
+@functools.lru_cache(maxsize=8)
+def _secret(key_file: str) -> bytes:
+    return load_secret(key_file)
 
 
 # ---------------------------------------------------------------- keys
@@ -165,7 +194,16 @@ def ensure_library(cache: DiskCache | None, library_ir: str | None,
     _LIBRARIES[ir_key] = entry
     if cache is not None and not on_disk:
         store(cache, entry, library=True)
-    jit.load_library_object(entry.blobs["object"], entry.meta["symbols"], ir_key)
+    try:
+        jit.load_library_object(entry.blobs["object"], list(entry.meta["symbols"]), ir_key)
+    except (KeyError, ValueError, TypeError) as err:  # objcheck.ObjectRejected is a ValueError
+        _LIBRARIES.pop(ir_key, None)
+        if cache is not None and os.path.exists(cache.path(key, library=True)):
+            cache.discard(cache.path(key, library=True), f"it does not load ({err})")
+        entry = _LIBRARIES[ir_key] = _library_entry(key, ir_key, library_ir)
+        if cache is not None:
+            store(cache, entry, library=True)
+        jit.load_library_object(entry.blobs["object"], entry.meta["symbols"], ir_key)
     return {"ir_key": ir_key}
 
 
@@ -226,16 +264,14 @@ def load_executable(cache: DiskCache, entry: CacheEntry) -> tuple[Any, float]:
     from tenkai.runtime.executable import Executable
 
     start = time.perf_counter()
-    lib = entry.meta.get("library")
-    if lib:
-        ensure_library(cache, None, lib["ir_key"])
-    missing = jit.missing_symbols(entry.meta.get("imports", []))
-    if missing:
-        raise LookupError(f"it calls functions nothing defines: {missing}")
-    try:
-        exe = Executable(None, entry.meta["entry"], restore_table(entry),
+    try:  # the header's meta is checked as it is used: a damaged one is a miss, not a crash
+        lib = entry.meta.get("library")
+        if lib:
+            ensure_library(cache, None, str(lib["ir_key"]))
+        # the object's own imports are checked again by objcheck when it is loaded
+        exe = Executable(None, str(entry.meta["entry"]), restore_table(entry),
                          object_code=entry.blobs["object"])
-    except (KeyError, ValueError, TypeError) as err:
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as err:
         raise LookupError(f"it does not load ({err})") from None
     return exe, time.perf_counter() - start
 

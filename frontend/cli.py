@@ -16,6 +16,7 @@ Each command's --help has examples.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import _cli_bench, _cli_commands
@@ -27,6 +28,10 @@ def _cache(args: argparse.Namespace) -> int:
     from .config import cache_dir
 
     cache = DiskCache(args.dir or cache_dir())
+    if os.path.exists(cache.directory) and not os.path.isdir(cache.directory):
+        print(f"tenkai cache: {cache.directory} is not a directory (check TENKAI_CACHE_DIR or "
+              "--dir); compiled steps ignore it", file=sys.stderr)
+        return 2
     if args.action == "info":
         info = cache.info()
         print(f"dir: {info['dir']}\nentries: {info['entries']} (+{info['libraries']} "

@@ -10,6 +10,7 @@
 | `TENKAI_VALIDATE=1` | check each call against the interpreter, group by group (ValidationError) |
 | `TENKAI_CACHE=0` | turn off the compiled-step cache (memory and disk) |
 | `TENKAI_CACHE_DIR=path` | the on-disk cache (default `~/.cache/tenkai`); see `tenkai cache` |
+| `TENKAI_CACHE_KEY_FILE=path` | key that signs cache entries (`~/.config/tenkai/cache.key`) |
 
 Details. ``TENKAI_DEBUG=1`` prints, per compile, each pass with its time, the lowering and LLVM
 times, and one stable line per kernel (name, source ops, output shapes, estimated flops and
@@ -98,6 +99,16 @@ def validate_enabled() -> bool:
 
 def cache_enabled() -> bool:
     return _flag("TENKAI_CACHE", default=True)
+
+
+def cache_key_file() -> str:
+    """``TENKAI_CACHE_KEY_FILE``, or ``$XDG_CONFIG_HOME/tenkai/cache.key`` (``~/.config``): the
+    installation's secret that signs cache entries; outside the cache directory on purpose."""
+    path = os.environ.get("TENKAI_CACHE_KEY_FILE")
+    if not path:
+        config = os.environ.get("XDG_CONFIG_HOME") or os.path.join("~", ".config")
+        path = os.path.join(config, "tenkai", "cache.key")
+    return os.path.abspath(os.path.expanduser(path))
 
 
 def cache_dir() -> str:

@@ -113,14 +113,16 @@ def _im2col(
     n, c = x.shape[:2]
     cols = _windows(_pad(x, padding, padding, 0), kernel, stride, dilation, out)
     cols = cols.reshape(n, groups, c // groups, *out, *kernel)
-    return cols.transpose(1, 2, 5, 6, 0, 3, 4).reshape(groups, -1, n * out[0] * out[1])
+    # explicit sizes, no -1: a 0-size batch has nothing to infer -1 from
+    rows = c // groups * kernel[0] * kernel[1]
+    return cols.transpose(1, 2, 5, 6, 0, 3, 4).reshape(groups, rows, n * out[0] * out[1])
 
 
 def _grouped(a: np.ndarray, groups: int) -> np.ndarray:
     """(N, O, OH, OW) -> (G, O/G, N * OH * OW), the layout matching ``_im2col``."""
-    n, o = a.shape[:2]
-    a = a.reshape(n, groups, o // groups, -1).transpose(1, 2, 0, 3)
-    return a.reshape(groups, o // groups, -1)
+    n, o, oh, ow = a.shape
+    a = a.reshape(n, groups, o // groups, oh * ow).transpose(1, 2, 0, 3)
+    return a.reshape(groups, o // groups, n * oh * ow)
 
 
 def conv2d(
@@ -135,7 +137,7 @@ def conv2d(
     out = _conv_geometry(x.shape, w.shape, stride, padding, dilation, groups)
     n, o = x.shape[0], w.shape[0]
     cols = _im2col(x, w.shape[2:], stride, padding, dilation, groups, out)
-    y = w.reshape(groups, o // groups, -1) @ cols  # (G, O/G, N * OH * OW)
+    y = w.reshape(groups, o // groups, cols.shape[1]) @ cols  # (G, O/G, N * OH * OW)
     y = y.reshape(o, n, *out).transpose(1, 0, 2, 3)
     return np.ascontiguousarray(y, dtype=x.dtype)
 
@@ -154,7 +156,7 @@ def conv2d_grad_input(
     o, cg, kh, kw = w.shape
     if tuple(g.shape) != (n, o, *out):
         raise ValueError(f"conv2d_grad_input: grad shape {g.shape} != {(n, o, *out)}")
-    wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
+    wt = w.reshape(groups, o // groups, cg * kh * kw).transpose(0, 2, 1)
     cols = wt @ _grouped(g, groups)  # (G, C/G * KH * KW, N * OH * OW)
     cols = cols.reshape(c, kh, kw, n, *out).transpose(3, 0, 4, 5, 1, 2)
     ph, pw = padding
@@ -218,7 +220,7 @@ def _max_pool_argmax(
     """
     out, hi = _pool_geometry(x.shape[-2:], kernel, stride, padding, dilation, ceil_mode)
     win = _windows(_pad(x, padding, hi, -np.inf), kernel, stride, dilation, out)
-    flat = win.reshape(*win.shape[:-2], -1)
+    flat = win.reshape(*win.shape[:-2], win.shape[-2] * win.shape[-1])
     valid = _window_validity(x.shape[-2:], kernel, stride, padding, dilation, out)
     first_max = np.argmax((flat == flat.max(-1, keepdims=True)) & valid, axis=-1)
     nan = np.isnan(flat)
@@ -235,7 +237,7 @@ def _window_validity(
         pos = np.arange(n_out)[:, None] * s - p + np.arange(k)[None, :] * d
         ok.append((pos >= 0) & (pos < size))
     valid = ok[0][:, None, :, None] & ok[1][None, :, None, :]
-    return valid.reshape(out[0], out[1], -1)
+    return valid.reshape(out[0], out[1], kernel[0] * kernel[1])
 
 
 def max_pool2d(

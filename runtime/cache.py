@@ -5,12 +5,27 @@ GEMM/thread-pool library). ``key`` is the SHA-256 of the entry's *key components
 ``str -> str`` dict the caller builds (graph hash, target, host CPU, versions, codegen flags);
 this module adds the file format version. The file layout::
 
-    b"TENKAI\\0C"  u32 format version  u32 header length  header (JSON)  blobs  sha256 (32 bytes)
+    b"TENKAI\\0C"  u32 format version  u32 header length  header (JSON)  blobs  signature (32)
 
 The header holds the key, the key components, caller metadata (``meta``, JSON) and the offset
-and length of every blob (object code, constants). The trailing checksum covers everything
-before it, so a truncated file or a flipped byte is detected. A file that fails any check is
-deleted with a :class:`CacheWarning` and the caller rebuilds: an entry is never trusted.
+and length of every blob (object code, constants). The header's fields and types are checked
+before use (a missing or mistyped field is a corrupt entry, never a KeyError).
+
+What "validated" means for the object code an entry carries (it is linked into the process):
+
+1. *Signed by this installation.* The trailing 32 bytes are HMAC-SHA256 over everything before
+   them, keyed by a secret of this installation (:func:`load_secret`: 32 random bytes in a
+   0600 file *outside* the cache directory, so whoever can write the cache directory cannot
+   sign entries). A plain checksum would catch truncation and flipped bits but not a tampered
+   entry whose checksum was recomputed; the keyed signature catches both, so only bytes this
+   installation wrote are ever executed.
+2. *Well formed for this host.* Before LLVM sees the object, :mod:`tenkai.runtime.objcheck`
+   parses its ELF header, section table, symbols and relocations (bounds, machine, type) and
+   checks that every symbol it imports is defined, so even an entry signed by this installation
+   but damaged by a bug cannot crash or abort the process inside RuntimeDyld.
+
+A file that fails any check is deleted with a :class:`CacheWarning` and the caller rebuilds:
+an entry is never trusted.
 Files are written to a temporary name and ``os.replace``-d into place, so readers in other
 processes see a whole entry or none.
 
@@ -23,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import struct
@@ -32,7 +48,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: keyed signature (HMAC-SHA256) instead of a plain SHA-256
 MAGIC = b"TENKAI\x00C"
 SUFFIX = ".tkc"
 LIBRARY_PREFIX = "lib-"
@@ -75,8 +91,35 @@ def key_digest(components: dict[str, str]) -> str:
 # ---------------------------------------------------------------- the file format
 
 
-def encode(entry: CacheEntry) -> bytes:
-    """The file bytes of ``entry`` (see the module docstring)."""
+def load_secret(path: str) -> bytes:
+    """This installation's signing key: the 32 bytes in ``path``, created (mode 0600, atomically)
+    on first use. Raises OSError when it can be neither read nor created."""
+    with contextlib.suppress(FileNotFoundError):
+        with open(path, "rb") as f:
+            secret = f.read()
+        if len(secret) == _DIGEST:
+            return secret
+        raise OSError(f"{path} does not hold a {_DIGEST}-byte tenkai cache key; delete it to "
+                      "make a new one (the cached entries are then rebuilt)")
+    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=".tmp-key-")
+    try:
+        with os.fdopen(fd, "wb") as f:  # mkstemp creates it 0600
+            f.write(os.urandom(_DIGEST))
+        with contextlib.suppress(FileExistsError):  # another process may have won the race
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
+    return load_secret(path)
+
+
+def sign(body: bytes, secret: bytes) -> bytes:
+    """The keyed signature of an entry's bytes."""
+    return hmac.new(secret, body, hashlib.sha256).digest()
+
+
+def encode(entry: CacheEntry, secret: bytes = b"") -> bytes:
+    """The file bytes of ``entry`` signed with ``secret`` (see the module docstring)."""
     offsets, pos = {}, 0
     for name, blob in entry.blobs.items():
         offsets[name] = [pos, len(blob)]
@@ -86,7 +129,7 @@ def encode(entry: CacheEntry) -> bytes:
                         default=_plain).encode()
     body = _PREFIX.pack(MAGIC, FORMAT_VERSION, len(header)) + header + b"".join(
         entry.blobs.values())
-    return body + hashlib.sha256(body).digest()
+    return body + sign(body, secret)
 
 
 def _plain(value: Any) -> Any:
@@ -119,21 +162,43 @@ def _read_header(data: bytes) -> tuple[dict[str, Any], int]:
     return header, end
 
 
-def decode(data: bytes, key: str) -> CacheEntry:
+def decode(data: bytes, key: str, secret: bytes = b"") -> CacheEntry:
     """The entry in ``data``; raises :class:`CorruptEntry` saying what is wrong."""
     header, start = _read_header(data)
-    if len(data) < start + _DIGEST or hashlib.sha256(data[:-_DIGEST]).digest() != \
-            data[-_DIGEST:]:
-        raise CorruptEntry("checksum mismatch (truncated or corrupted file)")
-    if header.get("key") != key:
-        raise CorruptEntry(f"key mismatch (file holds {str(header.get('key'))[:12]})")
+    if len(data) < start + _DIGEST or not hmac.compare_digest(
+            sign(data[:-_DIGEST], secret), data[-_DIGEST:]):
+        raise CorruptEntry("checksum mismatch (truncated or corrupted file, or not signed with "
+                           "this installation's cache key)")
+    _check_header(header)
+    if header["key"] != key:
+        raise CorruptEntry(f"key mismatch (file holds {header['key'][:12]})")
     blobs = {}
     payload = data[start:-_DIGEST]
     for name, (offset, length) in header["blobs"].items():
-        if offset < 0 or offset + length > len(payload):
+        if offset + length > len(payload):
             raise CorruptEntry(f"blob {name!r} lies outside the file")
         blobs[name] = payload[offset:offset + length]
     return CacheEntry(key, dict(header["components"]), dict(header["meta"]), blobs)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_header(header: dict[str, Any]) -> None:
+    """Every field an entry needs, with its type (a damaged header is a corrupt entry)."""
+    for name, kind in (("key", str), ("components", dict), ("meta", dict), ("blobs", dict)):
+        if name not in header:
+            raise CorruptEntry(f"header lacks the field {name!r}")
+        if not isinstance(header[name], kind):
+            raise CorruptEntry(f"header field {name!r} is a {type(header[name]).__name__}, "
+                               f"not a {kind.__name__}")
+    if not all(isinstance(k, str) and isinstance(v, str)
+               for k, v in header["components"].items()):
+        raise CorruptEntry("header field 'components' holds non-string values")
+    for name, span in header["blobs"].items():
+        if not (isinstance(span, list) and len(span) == 2 and all(map(_is_int, span))):
+            raise CorruptEntry(f"blob {name!r} has no valid [offset, length] ({span!r:.40})")
 
 
 def write_atomic(path: str, data: bytes) -> None:
@@ -157,8 +222,9 @@ def write_atomic(path: str, data: bytes) -> None:
 class DiskCache:
     """The cache directory: load/store entries, record lookups, explain, info, clear."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, secret: bytes = b"") -> None:
         self.directory = os.path.abspath(os.path.expanduser(directory))
+        self.secret = secret  # signs and verifies entries (see load_secret)
 
     def path(self, key: str, library: bool = False) -> str:
         return os.path.join(self.directory,
@@ -172,8 +238,12 @@ class DiskCache:
                 data = f.read()
         except FileNotFoundError:
             return None
+        except OSError as err:  # a directory where the file should be, a file as the cache dir
+            warnings.warn(f"tenkai cache: ignored {path}: not a readable entry file ({err}); "
+                          "compiling without it", CacheWarning, stacklevel=3)
+            return None
         try:
-            return decode(data, key)
+            return decode(data, key, self.secret)
         except CorruptEntry as err:
             self.discard(path, str(err))
             return None
@@ -188,14 +258,16 @@ class DiskCache:
     def store(self, entry: CacheEntry, library: bool = False) -> str:
         """Write ``entry`` atomically; returns its path."""
         path = self.path(entry.key, library)
-        write_atomic(path, encode(entry))
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"{path} is a directory, not an entry file; remove it")
+        write_atomic(path, encode(entry, self.secret))
         return path
 
     # ------------------------------------------------------------ lookups with a record
     def lookup(self, components: dict[str, str]) -> CacheEntry | None:
         """Load the step entry for ``components`` and record the lookup for ``explain``."""
         key = key_digest(components)
-        existed = os.path.exists(self.path(key))
+        existed = os.path.isfile(self.path(key))
         entry = self.load(key)
         record: dict[str, Any] = {"time": time.time(), "key": key, "components": components,
                                   "result": "hit" if entry is not None else "miss"}
@@ -233,33 +305,47 @@ class DiskCache:
                     head = f.read(_PREFIX.size)
                     _, _, length = _PREFIX.unpack(head)
                     header, _ = _read_header(head + f.read(length))
-                out.append((name[:-len(SUFFIX)], dict(header["components"])))
-            except (OSError, CorruptEntry, struct.error, KeyError, TypeError):
+                components = header["components"]
+                if not all(isinstance(k, str) and isinstance(v, str)
+                           for k, v in components.items()):
+                    continue
+            except (OSError, CorruptEntry, struct.error, KeyError, TypeError, AttributeError):
                 continue
+            out.append((name[:-len(SUFFIX)], dict(components)))
         return out
 
     def _files(self) -> list[str]:
         try:
             return [n for n in os.listdir(self.directory)
                     if n.endswith(SUFFIX) and not n.startswith(".tmp-")]
-        except FileNotFoundError:
+        except OSError:  # absent, or not a directory
             return []
 
     # ------------------------------------------------------------ the `tenkai cache` command
     def explain(self) -> str:
-        """Why the last step lookup in this directory hit or missed."""
+        """Why the last step lookup in this directory hit or missed (one clear line when the
+        record is missing or damaged)."""
+        path = os.path.join(self.directory, LAST_LOOKUP)
         try:
-            with open(os.path.join(self.directory, LAST_LOOKUP)) as f:
-                record = json.load(f)
-        except (OSError, ValueError):
+            with open(path, "rb") as f:
+                raw = f.read()
+        except OSError:
             return (f"no lookup recorded in {self.directory} (compile a step with the cache "
                     "on, then run this again)")
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            record = None
+        problem = _record_problem(record)
+        if problem:
+            return (f"the lookup record {path} is damaged ({problem}); the next compile with "
+                    "the cache on rewrites it")
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.get("time", 0)))
-        graph = str(record.get("components", {}).get("graph", "?"))[:12]
+        graph = str(record["components"].get("graph", "?"))[:12]
         head = f"last lookup {when}: key {record['key'][:12]} (graph {graph})"
-        if record.get("result") == "hit":
+        if record["result"] == "hit":
             return f"{head}\nhit: {self.path(record['key'])}"
-        return "\n".join([head] + [f"miss: {r}" for r in record.get("reasons", ["unknown"])])
+        return "\n".join([head] + [f"miss: {r}" for r in record.get("reasons") or ["unknown"]])
 
     def info(self) -> dict[str, Any]:
         """The directory, entry counts and total size in bytes."""
@@ -276,10 +362,29 @@ class DiskCache:
         """Delete every entry (and the lookup record); returns the number of files removed."""
         removed = 0
         for name in [*self._files(), LAST_LOOKUP]:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
                 os.unlink(os.path.join(self.directory, name))
                 removed += name != LAST_LOOKUP
         return removed
+
+
+def _record_problem(record: Any) -> str | None:
+    """What is wrong with a lookup record read back from disk, or None."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    fields = (("key", str), ("result", str), ("components", dict))
+    for name, kind in fields:
+        if not isinstance(record.get(name), kind):
+            return f"field {name!r} is missing or not a {kind.__name__}"
+    if record["result"] not in ("hit", "miss"):
+        return f"result {record['result']!r:.20} is neither hit nor miss"
+    if not isinstance(record.get("time", 0), (int, float)) or isinstance(record.get("time"),
+                                                                          bool):
+        return "field 'time' is not a number"
+    reasons = record.get("reasons", [])
+    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+        return "field 'reasons' is not a list of strings"
+    return None
 
 
 def describe_difference(component: str, new: str | None, cached: str | None) -> str:

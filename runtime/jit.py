@@ -17,6 +17,8 @@ import time
 
 import llvmlite.binding as llvm
 
+from .objcheck import check_object
+
 _LOCK = threading.Lock()
 _MODULES: dict[str, CompiledModule] = {}
 _LIBRARIES: dict[str, CompiledModule] = {}  # library IR hash -> its compiled module
@@ -185,8 +187,18 @@ def emit_object(ir_text: str) -> bytes:
 
 
 def load_object(obj: bytes) -> CompiledModule:
-    """Load object code made by :func:`emit_object` into a fresh engine; cached by content."""
+    """Load object code made by :func:`emit_object` into a fresh engine; cached by content.
+
+    The bytes are checked first (:func:`tenkai.runtime.objcheck.check_object`: ELF structure
+    for this host, every undefined symbol resolvable); a bad object raises ObjectRejected (a
+    ValueError) instead of crashing or aborting the process inside LLVM."""
     key = _key(obj)
+    with _LOCK:
+        cached = _MODULES.get(key)
+        if cached is not None:
+            return cached
+    initialize()
+    check_object(obj, lambda name: bool(llvm.address_of_symbol(name)))
     with _LOCK:
         cached = _MODULES.get(key)
         if cached is not None:

@@ -158,7 +158,7 @@ def threshold_(input: Tensor, threshold_value: float, value: float) -> Tensor:
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (exact erf form) or its tanh approximation: ``F.gelu(x, approximate='tanh')``."""
-    x = float_input(input)
+    x = float_input(ops.check_tensor(input, "gelu"))
     if approximate == "none":
         out = x * 0.5 * (ops.erf(x * (1.0 / math.sqrt(2.0))) + 1.0)
     elif approximate == "tanh":
@@ -272,7 +272,7 @@ def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
 
 def _softmax_input(input: Tensor, dim: int | None, dtype: Any, name: str,
                    stacklevel: int) -> tuple[Tensor, int]:
-    x = ops.as_tensor_arg(input)
+    x = ops.check_tensor(input, name)
     if dtype is not None:
         from .._dtype import as_dtype
 

@@ -69,11 +69,12 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def float_input(x: Tensor) -> Tensor:
-    """Integer inputs of float-only functions are computed in the default float dtype."""
+def float_input(x: Tensor, op: str | None = None) -> Tensor:
+    """Integer inputs of float-only functions are computed in the default float dtype; a
+    non-tensor raises PyTorch's TypeError naming ``op``."""
     from .._dtype import get_default_dtype
 
-    x = ops.as_tensor_arg(x)
+    x = ops.as_tensor_arg(x, op)
     return x if x.is_floating_point() else ops.cast(x, get_default_dtype().name)
 
 

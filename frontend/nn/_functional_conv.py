@@ -23,6 +23,8 @@ from ._functional_common import named, tuple_arg
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias: ``F.linear(torch.randn(2, 3), torch.randn(4, 3))`` -> (2, 4)."""
+    ops.check_tensor(input, "linear")
+    ops.check_tensor(weight, "linear", "weight", 2)
     if input.ndim == 2:
         out = matmul(input, t(weight))
         if bias is None:
@@ -110,6 +112,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
     ``F.conv2d(torch.randn(1, 3, 8, 8), torch.randn(4, 3, 3, 3), padding='same')`` -> (1, 4, 8, 8)
     """
+    ops.check_tensor(input, "conv2d")
+    ops.check_tensor(weight, "conv2d", "weight", 2)
     if input.ndim not in (3, 4):
         raise RuntimeError(f"Expected 3D (unbatched) or 4D (batched) input to conv2d, but got "
                            f"input of size: {fmt_shape(input.shape)}")
@@ -138,6 +142,8 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 
     ``F.conv1d(torch.randn(2, 3, 10), torch.randn(4, 3, 3))`` -> (2, 4, 8)
     """
+    ops.check_tensor(input, "conv1d")
+    ops.check_tensor(weight, "conv1d", "weight", 2)
     if input.ndim not in (2, 3):
         raise RuntimeError(f"Expected 2D (unbatched) or 3D (batched) input to conv1d, but got "
                            f"input of size: {fmt_shape(input.shape)}")
@@ -239,6 +245,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     ``F.max_pool2d(torch.randn(1, 1, 4, 4), 2)`` -> (1, 1, 2, 2); with ``return_indices`` also
     the int64 flat index ``h * W + w`` of every max.
     """
+    ops.check_tensor(input, "max_pool2d")
     args = _pool_args(kernel_size, stride, padding, dilation, 2, "max_pool2d")
     return _max_pool(input, args, ceil_mode, return_indices, "MaxPool2DWithIndicesBackward0")
 

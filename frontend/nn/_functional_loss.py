@@ -56,6 +56,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
              reduce: bool | None = None, reduction: str = "mean",
              weight: Tensor | None = None) -> Tensor:
     """Mean squared error: ``F.mse_loss(torch.zeros(2), torch.ones(2))`` -> ``tensor(1.)``."""
+    ops.check_tensor(input, "mse_loss")
+    ops.check_tensor(target, "mse_loss", "target", 2)
     _warn_target_size(input, target)
     reduction = legacy_reduction(size_average, reduce, reduction)
     diff = input - target
@@ -180,6 +182,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
 
     ``F.nll_loss(F.log_softmax(logits, 1), torch.tensor([1, 0, 4]))``
     """
+    ops.check_tensor(input, "nll_loss_nd")
+    ops.check_tensor(target, "nll_loss_nd", "target", 2)
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     return _nll(input, target, weight, ignore_index, reduction, "nll_loss")
 
@@ -241,6 +245,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
 
     ``F.cross_entropy(torch.randn(3, 5), torch.tensor([1, 0, 4]), label_smoothing=0.1)``
     """
+    ops.check_tensor(input, "cross_entropy_loss")
+    ops.check_tensor(target, "cross_entropy_loss", "target", 2)
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")

@@ -58,6 +58,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 
     ``F.dropout(torch.ones(4), 0.5)`` -> e.g. ``tensor([2., 0., 2., 2.])``
     """
+    ops.check_tensor(input, "dropout")
     return _apply_dropout(input, p, training, inplace, tuple(input.shape))
 
 
@@ -155,6 +156,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
 
     ``F.embedding(torch.tensor([[0, 2]]), torch.randn(5, 3))`` -> (1, 2, 3)
     """
+    ops.check_tensor(input, "embedding", "indices", 2)  # PyTorch's order: (weight, indices)
+    ops.check_tensor(weight, "embedding", "weight", 1)
     num = weight.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:

@@ -35,13 +35,21 @@ def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, per_channel
     return out
 
 
+def _first(t: Tensor | None) -> Tensor | None:
+    """``t[0]``, as PyTorch's empty-input batch_norm scales by ``weight[0]`` (keeps the chain
+    to the parameters, whose gradients are then zero)."""
+    return None if t is None else t[0]
+
+
 def _check_stat(name: str, stat: Tensor | None, channels: int) -> None:
     if stat is not None and stat.numel() != channels:
         raise RuntimeError(f"{name} should contain {channels} elements not {stat.numel()}")
 
 
-def _update_running(running: Tensor | None, batch_stat: Tensor, momentum: float) -> None:
-    """running = (1 - momentum) * running + momentum * batch_stat, in place, without grad."""
+def _update_running(running: Tensor | None, batch_stat: Tensor, momentum: Any) -> None:
+    """running = (1 - momentum) * running + momentum * batch_stat, in place, without grad.
+
+    ``momentum`` is a float or a 0-d tensor (BatchNorm's cumulative average, 1 / count)."""
     if running is None:
         return
     with no_grad():
@@ -58,6 +66,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     In training the running stats move by ``momentum`` (running_var with the unbiased
     variance). ``F.batch_norm(x, rm, rv, training=True)``
     """
+    ops.check_tensor(input, "batch_norm")
     if input.ndim < 2:
         raise ValueError(f"expected 2D or more input (got {input.ndim}D input)")
     channels = input.shape[1]
@@ -65,8 +74,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     _check_stat("running_var", running_var, channels)
     axes = (0, *range(2, input.ndim))
     count = input.numel() // max(channels, 1)
+    if input.numel() == 0:  # PyTorch: an empty result, running stats untouched
+        return named(_affine(input * 1.0, _first(weight), _first(bias), False),
+                     "NativeBatchNormBackward0")
     if training:
-        if count <= 1:
+        if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
                              f"size {size_str(input.shape)}")
         if momentum is None:
@@ -122,6 +134,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
                weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
     """Normalize over the trailing ``normalized_shape`` dims: ``F.layer_norm(x, (64,))``."""
+    ops.check_tensor(input, "layer_norm")
     shape = ((int(normalized_shape),) if isinstance(normalized_shape, int)
              else tuple(int(d) for d in normalized_shape))
     k = len(shape)

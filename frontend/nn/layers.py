@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import _creation
+from .._ops import check_tensor
 from .._tensor import Tensor
 from . import functional as F
 from . import init
@@ -254,12 +255,14 @@ class _BatchNorm(Module):
         return {"num_batches_tracked"} if old and self.track_running_stats else set()
 
     def forward(self, input: Tensor) -> Tensor:
+        check_tensor(input, "batch_norm")
         self._check_input_dim(input)
-        factor = 0.0 if self.momentum is None else self.momentum
+        factor: Any = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.item())
+                # a tensor, not ``.item()``: a compiled step reads the live count each replay
+                factor = 1.0 / self.num_batches_tracked
         # eval mode normalizes with the running stats unless there are none to use
         batch_stats = self.training or (self.running_mean is None and self.running_var is None)
         keep = not self.training or self.track_running_stats

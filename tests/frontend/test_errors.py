@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 
 import tenkai
@@ -137,3 +138,94 @@ def test_cuda_without_gpu_is_a_runtime_error_with_a_fix() -> None:
         err = raised(expr, tenkai)
         assert isinstance(err, RuntimeError)
         assert "CUDA is not available" in str(err) and "torch.device('cuda' if" in str(err)
+
+
+def _raised_np(expr: str, module: Any) -> BaseException | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            eval(expr, {"torch": module, "F": module.nn.functional, "np": np})
+    except Exception as err:  # noqa: BLE001
+        return err
+    return None
+
+
+# each: PyTorch 2.13 raises exactly this type and first message line
+SAME_MESSAGE = [
+    "torch.nn.Linear(3, 2)(None)", "F.linear(torch.ones(2, 3), None)",
+    "torch.nn.Linear(3, 2)([1.0, 2.0, 3.0])", "F.relu(None)", "F.relu(np.ones(3))",
+    "torch.nn.ReLU()(None)", "torch.sigmoid(None)", "torch.tanh(None)", "F.gelu(None)",
+    "F.cross_entropy(None, torch.zeros(2, dtype=torch.long))",
+    "F.cross_entropy(torch.ones(2, 3), None)",
+    "F.nll_loss(None, torch.zeros(2, dtype=torch.long))", "F.nll_loss(torch.ones(2, 3), [0, 1])",
+    "F.max_pool2d(None, 2)", "F.dropout(None)", "torch.nn.Dropout()(None)",
+    "F.embedding(None, torch.ones(2, 3))", "F.layer_norm(None, (3,))", "torch.flatten(None)",
+    "torch.nn.Sequential(torch.nn.Linear(3, 2))(None)",
+    # tensor creation
+    "torch.tensor(2**70)", "torch.tensor(2**63)", "torch.tensor(-2**63 - 1)",
+    "torch.tensor([1, 2**70])", "torch.tensor([True, 2**70])", "torch.tensor([1, 'a'])",
+    "torch.tensor('a')", "torch.tensor([[1, 2], [3, 'a']])", "torch.tensor([1, None])",
+    "torch.tensor(None)", "torch.tensor(object())", "torch.tensor([[1, 2], [3]])",
+    "torch.tensor([[1], 2])", "torch.tensor([1, [2]])",
+    "torch.tensor(np.arange(3, dtype='>f4'))", "torch.tensor(np.arange(3, dtype='>i8'))",
+    "torch.from_numpy(np.arange(3, dtype='>f4'))", "torch.as_tensor(np.arange(3, dtype='>f4'))",
+    # shapes, random
+    "torch.ones(2, 3).permute(0, 0)", "torch.ones(2, 3).permute(0, -2)",
+    "torch.permute(torch.ones(2, 3), (1, 1))", "torch.ones(3).repeat(-1)",
+    "torch.ones(2, 3).repeat(-1, 2)", "torch.ones(2, 3).repeat(2, -2)", "torch.randperm(-1)",
+    "torch.randperm(1.5)", "torch.manual_seed(2**70)", "torch.manual_seed(-2**70)",
+    "torch.manual_seed(2**64)", "torch.Generator().manual_seed(1.5)",
+    "torch.Generator().manual_seed(None)", "torch.Generator().manual_seed(-2**63 - 1)",
+]
+
+
+@pytest.mark.parametrize("expr", SAME_MESSAGE)
+def test_type_and_message_match_torch(expr: str) -> None:
+    theirs, ours = _raised_np(expr, torch), _raised_np(expr, tenkai)
+    assert theirs is not None, "the case must be an error in PyTorch"
+    assert ours is not None, f"tenkai accepted {expr}"
+    assert isinstance(ours, type(theirs)), (type(ours), type(theirs), str(ours))
+    assert str(ours).splitlines()[0] == str(theirs).splitlines()[0]
+
+
+# PyTorch raises a bare AttributeError or an overload list here; tenkai the clearer TypeError
+@pytest.mark.parametrize("expr,op,arg", [
+    ("F.conv2d(None, torch.ones(2, 3, 3, 3))", "conv2d", "'input' (position 1)"),
+    ("torch.nn.Conv2d(3, 2, 3)(None)", "conv2d", "'input' (position 1)"),
+    ("F.conv1d(None, torch.ones(2, 3, 3))", "conv1d", "'input' (position 1)"),
+    ("F.softmax(None, 1)", "softmax", "'input' (position 1)"),
+    ("F.log_softmax(None, 1)", "log_softmax", "'input' (position 1)"),
+    ("F.mse_loss(torch.ones(2), None)", "mse_loss", "'target' (position 2)"),
+    ("torch.nn.BatchNorm1d(3)(None)", "batch_norm", "'input' (position 1)"),
+])
+def test_non_tensor_arguments_name_the_op(expr: str, op: str, arg: str) -> None:
+    err = _raised_np(expr, tenkai)
+    assert isinstance(err, TypeError)
+    assert isinstance(_raised_np(expr, torch), TypeError | AttributeError)
+    assert str(err) == f"{op}(): argument {arg} must be Tensor, not NoneType"
+
+
+@pytest.mark.parametrize("expr", [
+    "torch.tensor([1.5, 2**70])", "torch.tensor(2**70, dtype=torch.float32)",
+    "torch.tensor([np.arange(3, dtype='>f4')])", "torch.tensor(2**63 - 1)",
+    "torch.tensor(-2**63)", "torch.tensor([[], []])", "torch.tensor((1, 2))",
+    "torch.tensor(range(3))", "torch.tensor([np.float32(1), 2])",
+    "torch.tensor([torch.tensor(1.5), 2])", "torch.manual_seed(-1).initial_seed()",
+    "torch.manual_seed(2**64 - 1).initial_seed()", "torch.manual_seed(1.5).initial_seed()",
+    "torch.randperm(0)", "torch.ones(2, 3).repeat(0, 1)",
+])
+def test_accepted_like_torch(expr: str) -> None:
+    theirs = _eval(expr, torch)
+    ours = _eval(expr, tenkai)
+    if isinstance(theirs, int):
+        assert ours == theirs
+        return
+    assert ours.dtype == getattr(tenkai, str(theirs.dtype).split(".")[1])
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def _eval(expr: str, module: Any) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return eval(expr, {"torch": module, "np": np})
