@@ -260,7 +260,7 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
     check_saved(order, plan.saved)
     from . import _trace
 
-    if create_graph or _trace.ACTIVE is not None:
+    if create_graph or _trace.active() is not None:
         # replaying through the eager ops records the gradients (create_graph) and/or
         # appends the backward graph to the trace of a compiled step
         from ._replay import replay_backward
@@ -271,7 +271,7 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
             found = replay_backward(plan, order, seeds)
         finally:
             GRAD_MODE.enabled = prev
-        if not create_graph and _trace.ACTIVE is None:
+        if not create_graph and _trace.active() is None:
             found = [None if g is None else g._data for g in found]
     else:
         found = plan.run(order, [np.asarray(s._data if hasattr(s, "_data") else s)

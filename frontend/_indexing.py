@@ -222,7 +222,7 @@ def inplace_update(x: Tensor, result: Tensor, since: int | None = None) -> Tenso
     if tuple(result.shape) != tuple(x.shape):
         raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape "
                          f"{list(result.shape)}")
-    tracer = _trace.ACTIVE
+    tracer = _trace.active()
     if tracer is not None:
         tracer.before_inplace(x)
     if result._node is None:
@@ -269,7 +269,7 @@ def _exempt_own_reads(node: Any, x: Tensor, old_node: Any, since: int) -> None:
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     needs_grad = isinstance(value, Tensor) and value.requires_grad
-    if _trace.ACTIVE is not None:  # traced: the write must be a recorded (functional) op
+    if _trace.active() is not None:  # traced: the write must be a recorded (functional) op
         inplace_update(x, _functional_setitem(x, index, value), NODE_SEQ[0])
         return
     if not GRAD_MODE.enabled or not (x.requires_grad or needs_grad):

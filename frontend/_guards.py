@@ -1,0 +1,348 @@
+"""Guards of a compiled step: every Python-level fact a trace depended on.
+
+A trace is only valid while what it read stays the same. :func:`build_guard` records, at the
+end of a trace, one :class:`Fact` per such fact, and a call replays only when all hold
+(:meth:`Guard.matches`); otherwise the step retraces and :meth:`Guard.explain` says what
+changed, old vs new. What is guarded (docs/compiler.md lists the same):
+
+* the call: tensor arguments' shapes, dtypes, ``requires_grad`` and whether their ``.grad``
+  exists; parameters passed as arguments by identity; other arguments by value; grad mode;
+  the default dtype;
+* modules the step called: ``training``, the identity of every parameter, buffer and
+  submodule they hold (a replaced ``model[0].weight`` or ``model[0]``), their plain Python
+  attributes (numbers, strings, tuples...), ``requires_grad`` of every parameter;
+* every captured tensor's shape and dtype (its values are read live at each replay, so
+  in-place changes and ``.data`` rebinding with the same layout need no retrace);
+* whether each ``.grad`` the step read before writing it was ``None`` (gradient accumulation);
+* optimizers whose ``step()`` ran: the number of param groups, the parameters of each group
+  (``add_param_group``), their non-numeric options (``nesterov``, ``amsgrad``...), and the
+  identity of each parameter's state tensors (``load_state_dict`` replaces them). Numeric
+  options (``lr``, ``momentum``, ``betas``, ``eps``...) are runtime inputs instead; the outcome
+  of every comparison the step made on them (``if momentum != 0``) is a guard (a
+  :class:`~tenkai._trace.TracedScalar` records it), and so is the exact value of one used as a
+  plain number (``float(lr)``) or an op attribute;
+* globals and closure variables the traced function itself loads (``LOAD_GLOBAL`` /
+  ``LOAD_DEREF``, also in nested code objects, and in plain Python functions it calls by a
+  global name, two levels deep): numbers, strings and small containers of them by value,
+  anything else (tensors, modules, functions) by identity.
+"""
+
+from __future__ import annotations
+
+import dis
+import functools
+import os
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _trace
+from ._dtype import get_default_dtype
+
+_PLAIN = (int, float, complex, str, bytes, bool, type(None))
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+@dataclass
+class Fact:
+    """``read()`` must still give ``expected`` (``is`` when ``same``, else ``==``)."""
+
+    label: str
+    read: Callable[[], Any]
+    expected: Any
+    same: bool = False
+    text: str | None = None  # the disk-cache key text, when ``expected`` holds object ids
+
+    def holds(self) -> bool:
+        try:
+            value = self.read()
+        except Exception:  # noqa: BLE001 - a fact that cannot be read no longer holds
+            return False
+        return value is self.expected or (not self.same and value == self.expected)
+
+    def change(self) -> str:
+        try:
+            now = _show(self.read())
+        except Exception as err:  # noqa: BLE001
+            now = f"<{type(err).__name__}>"
+        if self.same:
+            return f"{self.label} was replaced ({_show(self.expected)} -> {now})"
+        return f"{self.label}: {_show(self.expected)} -> {now}"
+
+    def key(self) -> str:
+        """The fact as text without object ids (part of the disk-cache key)."""
+        if self.text is not None:
+            return f"{self.label}={self.text}"
+        return self.label if self.same else f"{self.label}={self.expected!r}"
+
+
+def _show(value: Any) -> str:
+    if hasattr(value, "_data") and hasattr(value, "shape"):
+        return f"<tensor {list(value.shape)} at {id(value):#x}>"
+    if isinstance(value, _PLAIN + (tuple, list)):
+        text = repr(value)
+        return text if len(text) < 80 else text[:77] + "..."
+    return f"<{type(value).__name__} at {id(value):#x}>"
+
+
+@dataclass
+class Guard:
+    """What a trace assumed: argument signature, grad mode, module modes, facts, and the
+    outcomes of comparisons on runtime scalars."""
+
+    args: tuple
+    grad_mode: bool
+    modules: tuple[tuple[str, Any, bool], ...] = ()
+    facts: list[Fact] = field(default_factory=list)
+    predicates: list[tuple] = field(default_factory=list)
+    scalars: Callable[[list[str]], dict[str, float]] | None = None
+    keep: list[Any] = field(default_factory=list)  # objects whose ids the signature holds
+
+    def matches(self, args: tuple, grad_mode: bool) -> bool:
+        if self.args != args or self.grad_mode != grad_mode:
+            return False
+        for _, m, flag in self.modules:
+            if m.training != flag:
+                return False
+        for fact in self.facts:
+            if not fact.holds():
+                return False
+        return not self.predicates or not self._failed_predicates()
+
+    def _failed_predicates(self) -> list[str]:
+        names = sorted(set().union(*(_trace.expr_inputs(p[0]) | _trace.expr_inputs(p[2])
+                                     for p in self.predicates)))
+        try:
+            values = self.scalars(names) if self.scalars else {}
+        except (RuntimeError, LookupError, TypeError, ValueError) as err:
+            return [f"runtime scalars unreadable ({err})"]
+        out = []
+        for left, op, right, result in self.predicates:
+            a, b = _trace.evaluate(left, values), _trace.evaluate(right, values)
+            if _trace._COMPARE[op](a, b) != result:
+                out.append(f"{_expr_text(left)} {op} {_expr_text(right)}: {result} -> "
+                           f"{not result} (now {a!r} vs {b!r})")
+        return out
+
+    def explain(self, args: tuple, grad_mode: bool) -> list[str]:
+        """Human-readable differences between this guard and a new call."""
+        out = []
+        for k, (old, new) in enumerate(zip(self.args, args, strict=False)):
+            if old != new:
+                out.append(f"argument {k}: {describe(old)} -> {describe(new)}")
+        if len(self.args) != len(args):
+            out.append(f"number of arguments: {len(self.args)} -> {len(args)}")
+        if self.grad_mode != grad_mode:
+            out.append(f"grad mode: {self.grad_mode} -> {grad_mode}")
+        for name, m, flag in self.modules:
+            if m.training != flag:
+                out.append(f"{name}.training: {flag} -> {m.training}")
+        out += [f.change() for f in self.facts if not f.holds()]
+        return out + (self._failed_predicates() if self.predicates else [])
+
+    def keys(self) -> list[str]:
+        """The guard set as text without ids (enters the disk-cache key)."""
+        return ([f.key() for f in self.facts] + [f"{n}.training={t}" for n, _, t in self.modules]
+                + [f"{_expr_text(a)} {op} {_expr_text(b)} is {r}"
+                   for a, op, b, r in self.predicates])
+
+
+def _expr_text(expr: tuple) -> str:
+    kind = expr[0]
+    if kind in ("input", "const"):
+        return str(expr[1])
+    if kind in ("neg", "abs"):
+        return f"{kind}({_expr_text(expr[1])})"
+    sym = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**"}[kind]
+    return f"({_expr_text(expr[1])} {sym} {_expr_text(expr[2])})"
+
+
+def describe(sig: Any) -> str:
+    """One argument's signature entry, for messages."""
+    if isinstance(sig, tuple) and sig and sig[0] == "tensor":
+        _, shape, dtype, rg, has_grad = sig
+        return (f"tensor {list(shape)} {dtype}" + (" requires_grad" if rg else "")
+                + (" with .grad" if has_grad else ""))
+    if isinstance(sig, tuple) and sig and sig[0] == "state":
+        return f"parameter/state tensor at {sig[1]:#x}"
+    return repr(sig)
+
+
+# ---------------------------------------------------------------- building the facts
+
+
+def _layout(t: Any) -> tuple:
+    return (t._data.shape, t._data.dtype)
+
+
+def _module_facts(name: str, m: Any, out: list[Fact]) -> None:
+    d = m.__dict__
+    for kind in ("_parameters", "_buffers", "_modules"):
+        for key, obj in d[kind].items():
+            out.append(Fact(f"{name}.{key}", functools.partial(d[kind].get, key), obj, True))
+    out.append(Fact(f"{name} attributes", functools.partial(plain_attrs, m), plain_attrs(m)))
+    for key, p in d["_parameters"].items():
+        if p is not None:
+            out.append(Fact(f"{name}.{key}.requires_grad",
+                            functools.partial(getattr, p, "requires_grad"), p.requires_grad))
+
+
+def plain_attrs(m: Any) -> tuple:
+    """A module's plain-valued attributes (``self.scale = 2.0``), as a comparable tuple."""
+    return tuple((k, v) for k, v in m.__dict__.items()
+                 if k != "training" and isinstance(v, _PLAIN))
+
+
+def _group_params(opt: Any, gi: int) -> tuple:
+    return tuple(map(id, opt.param_groups[gi]["params"]))
+
+
+def _group_options(opt: Any, gi: int) -> tuple:
+    return tuple((k, v) for k, v in opt.param_groups[gi].items()
+                 if k not in ("params", "param_names") and not _numeric(v))
+
+
+def _numeric(v: Any) -> bool:
+    if isinstance(v, tuple):
+        return bool(v) and all(_numeric(x) for x in v)
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _state_ids(opt: Any, p: Any) -> tuple:
+    return tuple((k, id(v)) for k, v in opt.state.get(p, {}).items())
+
+
+def _optimizer_facts(tag: str, opt: Any, out: list[Fact], keep: list[Any]) -> None:
+    out.append(Fact(f"{tag}: number of param_groups",
+                    lambda: len(opt.param_groups), len(opt.param_groups)))
+    for gi, group in enumerate(opt.param_groups):
+        keep += group["params"]
+        out.append(Fact(f"{tag}.param_groups[{gi}] parameters",
+                        functools.partial(_group_params, opt, gi), _group_params(opt, gi),
+                        text=f"{len(group['params'])} tensors"))
+        out.append(Fact(f"{tag}.param_groups[{gi}] options",
+                        functools.partial(_group_options, opt, gi), _group_options(opt, gi)))
+        for k, p in enumerate(group["params"]):
+            keep += list(opt.state.get(p, {}).values())
+            ids = _state_ids(opt, p)
+            out.append(Fact(f"{tag}.state of param_groups[{gi}] parameter {k}",
+                            functools.partial(_state_ids, opt, p), ids,
+                            text=str([key for key, _ in ids])))
+
+
+def snapshot(value: Any, depth: int = 0) -> Any:
+    """A comparable copy of a plain value or small container of plain values; ``None``-marker
+    ``_OPAQUE`` when it holds anything else (then it is guarded by identity)."""
+    if isinstance(value, _PLAIN):
+        return value
+    if depth < 3 and isinstance(value, (tuple, list, set, frozenset, dict)) and len(value) <= 32:
+        items = value.items() if isinstance(value, dict) else value
+        if isinstance(value, (set, frozenset)):
+            items = sorted(value, key=repr)
+        out = []
+        for item in items:
+            s = snapshot(item, depth + 1)
+            if s is _OPAQUE:
+                return _OPAQUE
+            out.append(s)
+        return (type(value).__name__, tuple(out))
+    return _OPAQUE
+
+
+_OPAQUE = object()
+
+
+def _read_global(namespace: dict, name: str) -> Any:
+    return namespace.get(name, _MISSING)
+
+
+def _read_cell(cell: Any) -> Any:
+    return cell.cell_contents
+
+
+_MISSING = object()
+
+
+def _variable_fact(label: str, read: Callable[[], Any]) -> Fact:
+    value = read()
+    snap = snapshot(value)
+    if snap is _OPAQUE:
+        return Fact(label, read, value, True)
+    if isinstance(value, _PLAIN):
+        return Fact(label, read, value)
+    return Fact(label, lambda: snapshot(read()), snap)
+
+
+def code_reads(fn: Any) -> list[tuple[str, Callable[[], Any]]]:
+    """``(label, reader)`` for each global/closure variable ``fn`` loads (see module doc)."""
+    out: list[tuple[str, Callable[[], Any]]] = []
+    seen: set[tuple[int, str]] = set()
+    _collect_reads(fn, out, seen, 0)
+    return out
+
+
+def _collect_reads(fn: Any, out: list, seen: set, depth: int) -> None:
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_filename.startswith(_PACKAGE):
+        return
+    namespace = fn.__globals__
+    cells = dict(zip(code.co_freevars, fn.__closure__ or (), strict=False))
+    for name, kind in _loaded_names(code):
+        if kind == "global" and name in namespace and (id(namespace), name) not in seen:
+            seen.add((id(namespace), name))
+            out.append((f"global '{name}'", functools.partial(_read_global, namespace, name)))
+            value = namespace[name]
+            if depth < 2 and isinstance(value, types.FunctionType):
+                _collect_reads(value, out, seen, depth + 1)
+        elif kind == "cell" and name in cells and (id(cells[name]), name) not in seen:
+            seen.add((id(cells[name]), name))
+            try:
+                cells[name].cell_contents
+            except ValueError:
+                continue  # not yet assigned
+            out.append((f"closure variable '{name}'", functools.partial(_read_cell,
+                                                                         cells[name])))
+
+
+def _loaded_names(code: Any) -> list[tuple[str, str]]:
+    names = []
+    for ins in dis.get_instructions(code):
+        if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            names.append((ins.argval, "global"))
+        elif ins.opname in ("LOAD_DEREF", "LOAD_CLASSDEREF"):
+            names.append((ins.argval, "cell"))
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names += _loaded_names(const)
+    return names
+
+
+def build_facts(fn: Any, tracer: _trace.Tracer, names: Any, keep: list[Any]) -> list[Fact]:
+    """Every fact the trace depended on (the call's own signature is checked separately)."""
+    from ._state import optimizer_tag, roots
+
+    facts = [Fact("default dtype", get_default_dtype, get_default_dtype())]
+    for root in roots(list(tracer.modules.values())):
+        for _, sub in root.named_modules():
+            _module_facts(names.module_name(sub), sub, facts)
+    for label, read in code_reads(fn):
+        facts.append(_variable_fact(label, read))
+    for c in tracer.captured.values():
+        name = names.names.get(id(c.tensor), "a captured tensor")
+        facts.append(Fact(f"{name} shape/dtype", functools.partial(_layout, c.tensor),
+                          _layout(c.tensor)))
+    args = {id(t) for t in tracer.arg_tensors}
+    for tensor, was_none in tracer.grad_touch.values():
+        if was_none is not None and id(tensor) not in args:  # arguments: in the signature
+            label = f"{names.names.get(id(tensor), 'a tensor')}.grad is None"
+            facts.append(Fact(label, functools.partial(_grad_is_none, tensor), was_none))
+            keep.append(tensor)
+    for opt in tracer.optimizers.values():
+        _optimizer_facts(optimizer_tag(opt), opt, facts, keep)
+    return facts
+
+
+def _grad_is_none(t: Any) -> bool:
+    return t._grad is None
