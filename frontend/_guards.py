@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dis
 import functools
-import os
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +40,6 @@ from . import _trace
 from ._dtype import get_default_dtype
 
 _PLAIN = (int, float, complex, str, bytes, bool, type(None))
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 @dataclass
@@ -285,7 +283,7 @@ def code_reads(fn: Any) -> list[tuple[str, Callable[[], Any]]]:
 def _collect_reads(fn: Any, out: list, seen: set, depth: int) -> None:
     fn = getattr(fn, "__func__", fn)
     code = getattr(fn, "__code__", None)
-    if code is None or code.co_filename.startswith(_PACKAGE):
+    if code is None or code.co_filename.startswith(_trace.PACKAGE_DIRS):
         return
     namespace = fn.__globals__
     cells = dict(zip(code.co_freevars, fn.__closure__ or (), strict=False))

@@ -19,7 +19,6 @@ import builtins
 import contextlib
 import dis
 import linecache
-import os
 import sys
 import types
 import warnings
@@ -32,7 +31,6 @@ from ._guards import code_reads, plain_attrs
 _MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "update",
                        "setdefault", "popitem", "add", "discard", "sort", "reverse",
                        "__setitem__", "__delitem__", "write"})
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class SideEffectWarning(UserWarning):
@@ -93,7 +91,7 @@ def watch_side_effects(fn: Any, tracer: _trace.Tracer) -> Iterator[None]:
     sites: dict[str, str] = {}
 
     def hook(frame: Any, event: str, arg: Any) -> None:
-        if event != "c_call" or frame.f_code.co_filename.startswith(_PACKAGE):
+        if event != "c_call" or frame.f_code.co_filename.startswith(_trace.PACKAGE_DIRS):
             return
         if arg is builtins.print:
             sites.setdefault(_where(frame), "print()")

@@ -157,6 +157,11 @@ def name_state(tracer: _trace.Tracer) -> StateNames:
     names = StateNames()
     params = _name_modules(tracer, names)
     _name_optimizers(names, params)
+    for k, c in enumerate(tracer.captured.values()):
+        t = c.tensor  # a leaf that requires grad (a global w): a parameter in all but name
+        if id(t) not in params and t.requires_grad and t.is_leaf and id(t) not in names.names:
+            names.names[id(t)] = f"captured{k}"
+            params[id(t)] = t
     for p in params.values():
         if p._grad is not None:
             names.names[id(p._grad)] = names.names[id(p)] + ".grad"

@@ -51,7 +51,7 @@ def set_active(tracer: Tracer | None) -> None:
     _LOCAL.tracer = tracer
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_PACKAGE_DIRS = tuple(os.path.join(_ROOT, d) + os.sep for d in ("frontend", "ir", "codegen",
+PACKAGE_DIRS = tuple(os.path.join(_ROOT, d) + os.sep for d in ("frontend", "ir", "codegen",
                                                                  "runtime"))
 
 
@@ -72,7 +72,7 @@ def user_frame() -> str:
     """``file:line`` of the innermost frame outside the tenkai package, with its source."""
     frame = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-            _PACKAGE_DIRS):
+            PACKAGE_DIRS):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
