@@ -13,7 +13,8 @@ changed, old vs new. What is guarded (docs/compiler.md lists the same):
   attributes (numbers, strings, tuples...), ``requires_grad`` of every parameter;
 * every captured tensor's shape and dtype (its values are read live at each replay, so
   in-place changes and ``.data`` rebinding with the same layout need no retrace);
-* whether each ``.grad`` the step read before writing it was ``None`` (gradient accumulation);
+* the ``.grad`` of each tensor whose ``.grad`` the step read before writing it: ``None``, or
+  which tensor (gradient accumulation reads and updates that one);
 * optimizers whose ``step()`` ran: the number of param groups, the parameters of each group
   (``add_param_group``), their non-numeric options (``nesterov``, ``amsgrad``...), and the
   identity of each parameter's state tensors (``load_state_dict`` replaces them). Numeric
@@ -332,15 +333,15 @@ def build_facts(fn: Any, tracer: _trace.Tracer, names: Any, keep: list[Any]) -> 
         facts.append(Fact(f"{name} shape/dtype", functools.partial(_layout, c.tensor),
                           _layout(c.tensor)))
     args = {id(t) for t in tracer.arg_tensors}
-    for tensor, was_none in tracer.grad_touch.values():
-        if was_none is not None and id(tensor) not in args:  # arguments: in the signature
-            label = f"{names.names.get(id(tensor), 'a tensor')}.grad is None"
-            facts.append(Fact(label, functools.partial(_grad_is_none, tensor), was_none))
+    for tensor, read, grad in tracer.grad_touch.values():
+        if read and id(tensor) not in args:  # arguments: in the signature
+            label = f"{names.names.get(id(tensor), 'a tensor')}.grad"
+            facts.append(Fact(label, functools.partial(_grad_of, tensor), grad, True))
             keep.append(tensor)
     for opt in tracer.optimizers.values():
         _optimizer_facts(optimizer_tag(opt), opt, facts, keep)
     return facts
 
 
-def _grad_is_none(t: Any) -> bool:
-    return t._grad is None
+def _grad_of(t: Any) -> Any:
+    return t._grad

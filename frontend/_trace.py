@@ -231,10 +231,10 @@ class Tracer:
     arg_grad_nodes: dict[int, int] = field(default_factory=dict)  # ... of its existing .grad
     arg_tensors: list[Any] = field(default_factory=list)
     writes_at: dict[int, str] = field(default_factory=dict)  # captured node -> first write site
-    # guards: comparisons on runtime scalars (and values baked in as constants), and whether
-    # each .grad read before being written was None (None: written first, no guard needed)
+    # guards: comparisons on runtime scalars (and values baked in as constants), and the
+    # .grad (None or which tensor) of each tensor whose .grad was read before being written
     predicates: list[tuple] = field(default_factory=list)
-    grad_touch: dict[int, tuple[Any, bool | None]] = field(default_factory=dict)
+    grad_touch: dict[int, tuple[Any, bool, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = Graph(self.name)
@@ -306,8 +306,8 @@ class Tracer:
 
     def touch_grad(self, tensor: Any, write: bool) -> None:
         """First access to ``tensor.grad`` in this trace: a read makes its existence a guard."""
-        if id(tensor) not in self.grad_touch:
-            self.grad_touch[id(tensor)] = (tensor, None if write else tensor._grad is None)
+        if id(tensor) not in self.grad_touch:  # (tensor, read first?, .grad it had then)
+            self.grad_touch[id(tensor)] = (tensor, not write, tensor._grad)
 
     def record_apply(self, op: str, inputs: Any, attrs: dict[str, Any], out: Any) -> None:
         for value in attrs.values():
