@@ -8,12 +8,15 @@
         opt.step()
         return loss
 
-The first call (per guard: argument shapes/dtypes/requires_grad, grad mode, training flags of
-the modules used) runs the function eagerly under a :class:`~tenkai._trace.Tracer`, so the
-step's effects happen exactly as in eager mode while forward, backward, optimizer update and
-state updates are recorded into one graph. Later calls replay the compiled graph, reading and
-writing the live parameter, gradient and optimizer-state buffers in place. A trace that
-created new state (an optimizer's first step) is only run, not kept: the next call retraces.
+The first call (per guard: every Python-level fact the trace read, see
+:mod:`tenkai._guards`) runs the function eagerly under a :class:`~tenkai._trace.Tracer`, so
+the step's effects happen exactly as in eager mode while forward, backward, optimizer update
+and state updates are recorded into one graph. Later calls replay the compiled graph, reading
+and writing the live parameter, gradient and optimizer-state buffers in place (and the
+arguments: see :mod:`tenkai._step`); numeric optimizer options are runtime inputs. A call
+whose facts differ retraces with a :class:`RecompileWarning` saying what changed. A trace
+that created new state (an optimizer's first step) is only run, not kept: the next call
+retraces. Calls are serialized by a per-function lock; tracing state is per thread.
 """
 
 from __future__ import annotations
@@ -167,6 +170,9 @@ def _run_traced(fn: Any, args: tuple, sig: tuple) -> tuple[Any, _trace.Tracer,
         raise RuntimeError("tenkai.compile: nested tracing is not supported")
     tracer = _trace.Tracer(getattr(fn, "__name__", "step"))
     tracer.arg_tensors = [a for a in args if isinstance(a, Tensor)]
+    owner = getattr(fn, "__self__", None)
+    if owner is not None and hasattr(owner, "_parameters"):  # a compiled module's forward
+        tracer.saw_module(owner)
     for k, (a, s) in enumerate(zip(args, sig, strict=True)):
         if s[0] == "tensor":
             tracer.arg_nodes[k] = tracer.add_input(a, f"arg{k}")
