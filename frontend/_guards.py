@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dis
 import functools
+import operator
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,22 +99,43 @@ class Guard:
     scalars: Callable[[list[str]], dict[str, float]] | None = None
     keep: list[Any] = field(default_factory=list)  # objects whose ids the signature holds
 
+    def __post_init__(self) -> None:
+        self._check = _compile_checks(self.facts)
+        self._scalar_names = sorted(set().union(*(
+            _trace.expr_inputs(p[0]) | _trace.expr_inputs(p[2]) for p in self.predicates)))
+        self._passed: tuple | None = None  # scalar values the predicates last held for
+
     def matches(self, args: tuple, grad_mode: bool) -> bool:
+        """True when the call satisfies every guard (the replay path: kept cheap, mostly
+        C-level readers and identity compares)."""
         if self.args != args or self.grad_mode != grad_mode:
             return False
         for _, m, flag in self.modules:
             if m.training != flag:
                 return False
-        for fact in self.facts:
-            if not fact.holds():
+        try:
+            if not self._check():
                 return False
-        return not self.predicates or not self._failed_predicates()
+        except Exception:  # noqa: BLE001 - a fact that cannot be read no longer holds
+            return False
+        return not self.predicates or self._predicates_hold()
+
+    def _predicates_hold(self) -> bool:
+        try:
+            values = self.scalars(self._scalar_names) if self.scalars else {}
+        except (RuntimeError, LookupError, TypeError, ValueError):
+            return False
+        key = tuple(values.values())
+        if key == self._passed:
+            return True
+        if self._failed_predicates():
+            return False
+        self._passed = key
+        return True
 
     def _failed_predicates(self) -> list[str]:
-        names = sorted(set().union(*(_trace.expr_inputs(p[0]) | _trace.expr_inputs(p[2])
-                                     for p in self.predicates)))
         try:
-            values = self.scalars(names) if self.scalars else {}
+            values = self.scalars(self._scalar_names) if self.scalars else {}
         except (RuntimeError, LookupError, TypeError, ValueError) as err:
             return [f"runtime scalars unreadable ({err})"]
         out = []
@@ -147,6 +169,20 @@ class Guard:
                    for a, op, b, r in self.predicates])
 
 
+def _compile_checks(facts: list[Fact]) -> Callable[[], bool]:
+    """One function testing every fact in a single expression (no per-fact loop or call
+    overhead beyond the reader itself); raises when a reader does."""
+    terms = []
+    for k, f in enumerate(facts):
+        terms.append(f"r{k}() is e{k}" if f.same else f"((v := r{k}()) is e{k} or v == e{k})")
+    params = ", ".join(f"r{k}=r{k}, e{k}=e{k}" for k in range(len(facts)))
+    source = (f"def check({params}):\n    return " + (" and ".join(terms) or "True") + "\n")
+    namespace = {f"r{k}": f.read for k, f in enumerate(facts)}
+    namespace.update({f"e{k}": f.expected for k, f in enumerate(facts)})
+    exec(compile(source, "<tenkai guards>", "exec"), namespace)  # noqa: S102 - our own text
+    return namespace["check"]
+
+
 def _expr_text(expr: tuple) -> str:
     kind = expr[0]
     if kind in ("input", "const"):
@@ -171,8 +207,9 @@ def describe(sig: Any) -> str:
 # ---------------------------------------------------------------- building the facts
 
 
-def _layout(t: Any) -> tuple:
-    return (t._data.shape, t._data.dtype)
+_layout = operator.attrgetter("_data.shape", "_data.dtype")
+_grad_of = operator.attrgetter("_grad")
+_requires_grad = operator.attrgetter("requires_grad")
 
 
 def _module_facts(name: str, m: Any, out: list[Fact]) -> None:
@@ -180,11 +217,22 @@ def _module_facts(name: str, m: Any, out: list[Fact]) -> None:
     for kind in ("_parameters", "_buffers", "_modules"):
         for key, obj in d[kind].items():
             out.append(Fact(f"{name}.{key}", functools.partial(d[kind].get, key), obj, True))
-    out.append(Fact(f"{name} attributes", functools.partial(plain_attrs, m), plain_attrs(m)))
+    keys = [k for k, _ in plain_attrs(m)]
+    if keys:
+        read = functools.partial(_attrs_reader(keys), d)
+        out.append(Fact(f"{name} attributes {keys}", read, read()))
     for key, p in d["_parameters"].items():
         if p is not None:
             out.append(Fact(f"{name}.{key}.requires_grad",
-                            functools.partial(getattr, p, "requires_grad"), p.requires_grad))
+                            functools.partial(_requires_grad, p), p.requires_grad))
+
+
+def _attrs_reader(keys: list[str]) -> Callable[[dict], Any]:
+    """A C-level reader of ``keys`` from a dict (always a tuple)."""
+    if len(keys) == 1:
+        get = operator.itemgetter(keys[0])
+        return lambda d: (get(d),)
+    return operator.itemgetter(*keys)
 
 
 def plain_attrs(m: Any) -> tuple:
@@ -197,9 +245,12 @@ def _group_params(opt: Any, gi: int) -> tuple:
     return tuple(map(id, opt.param_groups[gi]["params"]))
 
 
-def _group_options(opt: Any, gi: int) -> tuple:
-    return tuple((k, v) for k, v in opt.param_groups[gi].items()
-                 if k not in ("params", "param_names") and not _numeric(v))
+def _group_options(opt: Any, gi: int, keys: list[str] | None = None) -> tuple:
+    group = opt.param_groups[gi]
+    if keys is None:  # at trace time: which options are not runtime scalars
+        keys = [k for k, v in group.items()
+                if k not in ("params", "param_names") and not _numeric(v)]
+    return tuple(zip(keys, _attrs_reader(keys)(group), strict=True)) if keys else ()
 
 
 def _numeric(v: Any) -> bool:
@@ -208,8 +259,11 @@ def _numeric(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+_EMPTY: dict = {}
+
+
 def _state_ids(opt: Any, p: Any) -> tuple:
-    return tuple((k, id(v)) for k, v in opt.state.get(p, {}).items())
+    return tuple(map(id, opt.state.get(p, _EMPTY).values()))
 
 
 def _optimizer_facts(tag: str, opt: Any, out: list[Fact], keep: list[Any]) -> None:
@@ -220,14 +274,15 @@ def _optimizer_facts(tag: str, opt: Any, out: list[Fact], keep: list[Any]) -> No
         out.append(Fact(f"{tag}.param_groups[{gi}] parameters",
                         functools.partial(_group_params, opt, gi), _group_params(opt, gi),
                         text=f"{len(group['params'])} tensors"))
-        out.append(Fact(f"{tag}.param_groups[{gi}] options",
-                        functools.partial(_group_options, opt, gi), _group_options(opt, gi)))
+        options = _group_options(opt, gi)
+        read = functools.partial(_group_options, opt, gi, [k for k, _ in options])
+        out.append(Fact(f"{tag}.param_groups[{gi}] options", read, options))
         for k, p in enumerate(group["params"]):
-            keep += list(opt.state.get(p, {}).values())
-            ids = _state_ids(opt, p)
-            out.append(Fact(f"{tag}.state of param_groups[{gi}] parameter {k}",
-                            functools.partial(_state_ids, opt, p), ids,
-                            text=str([key for key, _ in ids])))
+            state = opt.state.get(p, {})
+            keep += list(state.values())
+            out.append(Fact(f"{tag}.state of param_groups[{gi}] parameter {k} ({list(state)})",
+                            functools.partial(_state_ids, opt, p), _state_ids(opt, p),
+                            text="same tensors"))
 
 
 def snapshot(value: Any, depth: int = 0) -> Any:
@@ -343,5 +398,3 @@ def build_facts(fn: Any, tracer: _trace.Tracer, names: Any, keep: list[Any]) -> 
     return facts
 
 
-def _grad_of(t: Any) -> Any:
-    return t._grad
