@@ -88,6 +88,7 @@ def _lines_in(code: Any, name: str, opnames: tuple[str, ...]) -> list[int]:
 def watch_side_effects(fn: Any, tracer: _trace.Tracer) -> Iterator[None]:
     """Run the traced call under a profile hook; warn about what will not replay."""
     watched, values = _reachable(fn)
+    objects = [(label, obj, plain_attrs(obj)) for label, _, obj in values if _plain_object(obj)]
     sites: dict[str, str] = {}
 
     def hook(frame: Any, event: str, arg: Any) -> None:
@@ -108,6 +109,7 @@ def watch_side_effects(fn: Any, tracer: _trace.Tracer) -> Iterator[None]:
         sys.setprofile(previous)
     _rebound(fn, values, sites)
     _module_attrs(tracer, sites)
+    _object_attrs(fn, objects, sites)
     name = getattr(fn, "__qualname__", "the function")
     for where, what in sites.items():
         warnings.warn(
@@ -148,3 +150,27 @@ def _module_attrs(tracer: _trace.Tracer, sites: dict[str, str]) -> None:
                          if lines else f"{type(m).__name__}.{attr}")
                 sites.setdefault(where, f"change of module attribute '{attr}' "
                                         f"({old!r} -> {after[attr]!r})")
+
+
+def _plain_object(obj: Any) -> bool:
+    """An object whose plain attributes are compared before/after the trace (a scheduler, a
+    config object); modules are handled by the tracer, tensors and functions are not."""
+    return (isinstance(getattr(obj, "__dict__", None), dict) and not hasattr(obj, "_data")
+            and not hasattr(obj, "_parameters")
+            and not isinstance(obj, (type, types.ModuleType, types.FunctionType,
+                                     types.MethodType, types.BuiltinFunctionType)))
+
+
+def _object_attrs(fn: Any, objects: list[tuple[str, Any, tuple]],
+                  sites: dict[str, str]) -> None:
+    code = getattr(getattr(fn, "__func__", fn), "__code__", None)
+    where = (f"{code.co_filename}:{code.co_firstlineno} ({fn.__qualname__})" if code
+             else repr(fn))
+    for label, obj, before in objects:
+        after = dict(plain_attrs(obj))
+        changed = [f"{k} ({old!r} -> {after[k]!r})" for k, old in before
+                   if k in after and after[k] is not old and after[k] != old]
+        if changed:
+            sites.setdefault(f"{where}, {label}",
+                             f"change of attribute(s) {', '.join(changed)} of "
+                             f"{type(obj).__name__}")

@@ -60,14 +60,18 @@ def traced_hyperparameters() -> Iterator[None]:
         yield
     finally:
         for group, key, value, traced in saved:
-            if group.get(key) is traced:  # unless the step itself assigned a new value
+            now = group.get(key)
+            if now is traced:
                 group[key] = value
+            elif isinstance(now, _trace.TracedScalar):  # the step assigned one (a scheduler)
+                group[key] = float.__float__(now)
 
 
 def _traced(opt: Any, gi: int, key: str, index: int | None, value: Any) -> Any:
     name = f"{key}{'' if index is None else index}.opt{opt._tenkai_serial}.group{gi}"
     _SCALAR_SOURCES[name] = (weakref.ref(opt), gi, key, index)
-    return _trace.TracedScalar(float(value), ("input", name))
+    plain = float.__float__(value) if isinstance(value, float) else float(value)
+    return _trace.TracedScalar(plain, ("input", name))
 
 
 def scalar_floats(names: list[str]) -> dict[str, float]:

@@ -114,8 +114,10 @@ class CompiledFunction:
                 self.stats["eager_calls"] += 1
                 return self.fn(*args)
             sig, grad_mode = _signature(args), GRAD_MODE.enabled
-            for step in self.steps:
+            for k, step in enumerate(self.steps):
                 if step.guard.matches(sig, grad_mode):
+                    if k:  # most recently used first: the common case checks one guard
+                        self.steps.insert(0, self.steps.pop(k))
                     self.stats["replays"] += 1
                     return replay(step, args)
             if self.steps:
@@ -124,7 +126,7 @@ class CompiledFunction:
 
     def _warn_retrace(self, sig: tuple, grad_mode: bool) -> None:
         self.stats["retraces"] += 1
-        changes = self.steps[-1].guard.explain(sig, grad_mode)
+        changes = self.steps[0].guard.explain(sig, grad_mode)  # vs the latest used
         warnings.warn(f"tenkai.compile: retracing {self.fn.__name__} "
                       f"(trace #{self.stats['traces'] + 1}) because "
                       + "; ".join(changes or ["the guards changed"]),
@@ -144,7 +146,7 @@ class CompiledFunction:
             self.stats["discarded_traces"] += 1  # state was created: trace the steady state
             return result
         step = _build_step(self, tracer, names, result, args, sig, grad_mode)
-        self.steps.append(step)
+        self.steps.insert(0, step)
         return result
 
     def _untraceable(self, sites: list[_trace.Site]) -> None:

@@ -89,13 +89,13 @@ def test_fuzz_adam_interp(plan: list) -> None:
     _check(plan, "interp", "adam")
 
 
-@hypothesis.settings(max_examples=3, **_SETTINGS)
+@hypothesis.settings(max_examples=2, **_SETTINGS)
 @hypothesis.given(plan=_plan(_SGD))
 def test_fuzz_sgd_tenkai(plan: list) -> None:
     _check(plan, "tenkai", "sgd")
 
 
-@hypothesis.settings(max_examples=3, **_SETTINGS)
+@hypothesis.settings(max_examples=2, **_SETTINGS)
 @hypothesis.given(plan=_plan(_ADAM))
 def test_fuzz_adam_tenkai(plan: list) -> None:
     _check(plan, "tenkai", "adam")
@@ -103,6 +103,13 @@ def test_fuzz_adam_tenkai(plan: list) -> None:
 
 @pytest.mark.slow
 @hypothesis.settings(max_examples=60, **_SETTINGS)
-@hypothesis.given(plan=_plan(st.one_of(_SGD)), backend=st.sampled_from(["interp", "tenkai"]))
+@hypothesis.given(plan=_plan(_SGD), backend=st.sampled_from(["interp", "tenkai"]))
 def test_fuzz_sgd_long(plan: list, backend: str) -> None:
     _check(plan, backend, "sgd")
+
+
+@pytest.mark.slow
+@hypothesis.settings(max_examples=40, **_SETTINGS)
+@hypothesis.given(plan=_plan(_ADAM), backend=st.sampled_from(["interp", "tenkai"]))
+def test_fuzz_adam_long(plan: list, backend: str) -> None:
+    _check(plan, backend, "adam")

@@ -127,8 +127,15 @@ CHANGES = {
 }
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("change", sorted(CHANGES))
+# every change on the interpreter; on LLVM the ones that exercise different machinery (the
+# rest run there too under -m slow)
+_LLVM_QUICK = {"replace parameter", "load_state_dict", "freeze layer", "add_param_group",
+               "betas"}
+
+
+@pytest.mark.parametrize("change, backend", [
+    (c, b) if b == "interp" or c in _LLVM_QUICK else pytest.param(c, b, marks=pytest.mark.slow)
+    for c in sorted(CHANGES) for b in BACKENDS])
 def test_change_between_calls_follows_eager(change: str, backend: str) -> None:
     action, kwargs = CHANGES[change]
     check(backend, _at(3, action), steps=5, **kwargs)

@@ -116,3 +116,22 @@ def test_module_attribute_change_warns() -> None:
     fn = tenkai.compile(lambda x: m(x).sum(), backend="interp")
     with pytest.warns(SideEffectWarning, match=r"self\.calls = self\.calls \+ 1"):
         fn(tenkai.ones(1, 2))
+
+
+def test_scheduler_stepped_inside_the_step_warns_and_leaves_plain_floats() -> None:
+    w = tenkai.nn.Parameter(tenkai.ones(2))
+    opt = tenkai.optim.SGD([w], lr=0.1)
+    sched = tenkai.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+        sched.step()
+        return w.sum()
+
+    fn = tenkai.compile(step, backend="interp")
+    with pytest.warns(SideEffectWarning,
+                      match=r"last_epoch \(0 -> 1\), _step_count \(1 -> 2\) of StepLR"):
+        fn(tenkai.ones(2))
+    assert type(opt.param_groups[0]["lr"]) is float and opt.param_groups[0]["lr"] == 0.05
