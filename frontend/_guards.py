@@ -98,6 +98,7 @@ class Guard:
     predicates: list[tuple] = field(default_factory=list)
     scalars: Callable[[list[str]], dict[str, float]] | None = None
     keep: list[Any] = field(default_factory=list)  # objects whose ids the signature holds
+    arg_grads: tuple[tuple[int, bool], ...] = ()  # (argument, had .grad) where it was read
 
     def __post_init__(self) -> None:
         self._check = _compile_checks(self.facts)
@@ -105,11 +106,14 @@ class Guard:
             _trace.expr_inputs(p[0]) | _trace.expr_inputs(p[2]) for p in self.predicates)))
         self._passed: tuple | None = None  # scalar values the predicates last held for
 
-    def matches(self, args: tuple, grad_mode: bool) -> bool:
+    def matches(self, sig: tuple, grad_mode: bool, args: tuple) -> bool:
         """True when the call satisfies every guard (the replay path: kept cheap, mostly
         C-level readers and identity compares)."""
-        if self.args != args or self.grad_mode != grad_mode:
+        if self.args != sig or self.grad_mode != grad_mode:
             return False
+        for k, had in self.arg_grads:
+            if (args[k]._grad is not None) != had:
+                return False
         for _, m, flag in self.modules:
             if m.training != flag:
                 return False
@@ -146,14 +150,18 @@ class Guard:
                            f"{not result} (now {a!r} vs {b!r})")
         return out
 
-    def explain(self, args: tuple, grad_mode: bool) -> list[str]:
+    def explain(self, sig: tuple, grad_mode: bool, args: tuple = ()) -> list[str]:
         """Human-readable differences between this guard and a new call."""
         out = []
-        for k, (old, new) in enumerate(zip(self.args, args, strict=False)):
+        for k, (old, new) in enumerate(zip(self.args, sig, strict=False)):
             if old != new:
                 out.append(f"argument {k}: {describe(old)} -> {describe(new)}")
-        if len(self.args) != len(args):
-            out.append(f"number of arguments: {len(self.args)} -> {len(args)}")
+        if len(self.args) != len(sig):
+            out.append(f"number of arguments: {len(self.args)} -> {len(sig)}")
+        for k, had in self.arg_grads:
+            if k < len(args) and (args[k]._grad is not None) != had:
+                out.append(f"argument {k}.grad: {'tensor' if had else 'None'} -> "
+                           f"{'None' if had else 'tensor'}")
         if self.grad_mode != grad_mode:
             out.append(f"grad mode: {self.grad_mode} -> {grad_mode}")
         for name, m, flag in self.modules:
@@ -165,6 +173,7 @@ class Guard:
     def keys(self) -> list[str]:
         """The guard set as text without ids (enters the disk-cache key)."""
         return ([f.key() for f in self.facts] + [f"{n}.training={t}" for n, _, t in self.modules]
+                + [f"argument {k}.grad exists={had}" for k, had in self.arg_grads]
                 + [f"{_expr_text(a)} {op} {_expr_text(b)} is {r}"
                    for a, op, b, r in self.predicates])
 
@@ -196,9 +205,8 @@ def _expr_text(expr: tuple) -> str:
 def describe(sig: Any) -> str:
     """One argument's signature entry, for messages."""
     if isinstance(sig, tuple) and sig and sig[0] == "tensor":
-        _, shape, dtype, rg, has_grad = sig
-        return (f"tensor {list(shape)} {dtype}" + (" requires_grad" if rg else "")
-                + (" with .grad" if has_grad else ""))
+        _, shape, dtype, rg = sig
+        return f"tensor {list(shape)} {dtype}" + (" requires_grad" if rg else "")
     if isinstance(sig, tuple) and sig and sig[0] == "state":
         return f"parameter/state tensor at {sig[1]:#x}"
     return repr(sig)
@@ -387,7 +395,7 @@ def build_facts(fn: Any, tracer: _trace.Tracer, names: Any, keep: list[Any]) -> 
         name = names.names.get(id(c.tensor), "a captured tensor")
         facts.append(Fact(f"{name} shape/dtype", functools.partial(_layout, c.tensor),
                           _layout(c.tensor)))
-    args = {id(t) for t in tracer.arg_tensors}
+    args = tracer.arg_index
     for tensor, read, grad in tracer.grad_touch.values():
         if read and id(tensor) not in args:  # arguments: in the signature
             label = f"{names.names.get(id(tensor), 'a tensor')}.grad"

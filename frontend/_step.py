@@ -28,7 +28,7 @@ class ArgIO:
     feeds: list[tuple[str, int]] = field(default_factory=list)  # input node name, arg index
     grad_feeds: list[tuple[str, int]] = field(default_factory=list)  # ... of args[k].grad
     writes: list[tuple[int, int]] = field(default_factory=list)  # out, arg (in-place mutation)
-    grad_writes: list[tuple[int, int]] = field(default_factory=list)  # out, arg (its .grad)
+    grad_writes: list[tuple[int, int, bool]] = field(default_factory=list)  # out, arg, new?
     grad_clears: list[int] = field(default_factory=list)  # args whose .grad the step cleared
 
 
@@ -86,16 +86,31 @@ def _arg_io(tracer: _trace.Tracer, args: tuple) -> ArgIO:
     for k, nid in tracer.arg_grad_nodes.items():
         io.grad_feeds.append((g.node_name(nid), k))
     for k in tracer.arg_nodes:
+        touch = tracer.grad_touch.get(id(args[k]))
+        if touch is None:
+            continue  # .grad untouched by the step
         grad, before = args[k]._grad, tracer.arg_grad_nodes.get(k)
         if grad is None:
-            if before is not None:
-                io.grad_clears.append(k)
+            io.grad_clears.append(k)
             continue
         nid = tracer.node_of.get(id(grad._data))
-        if nid is not None and nid != before:
-            io.grad_writes.append((len(g.outputs), k))
-            g.add_output(nid)
+        if nid is None or nid == before:
+            continue  # not computed by the step (or unchanged)
+        # accumulated into the .grad it had (read first): in place; otherwise a new tensor
+        fresh = not (before is not None and grad is touch[2])
+        io.grad_writes.append((len(g.outputs), k, fresh))
+        g.add_output(nid)
     return io
+
+
+def _arg_grads(tracer: _trace.Tracer) -> tuple[tuple[int, bool], ...]:
+    """(argument, had .grad) for each tensor argument whose .grad the step read first."""
+    out = []
+    for tensor, read, grad in tracer.grad_touch.values():
+        k = tracer.arg_index.get(id(tensor))
+        if read and k is not None:
+            out.append((k, grad is not None))
+    return tuple(sorted(out))
 
 
 def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
@@ -129,7 +144,8 @@ def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
     predicates = list(dict.fromkeys(tracer.predicates))
     guard = Guard(sig, grad_mode, tuple((names.module_name(m), m, m.training)
                                         for m in tracer.modules.values()),
-                  build_facts(fn, tracer, names, keep), predicates, scalar_floats, keep)
+                  build_facts(fn, tracer, names, keep), predicates, scalar_floats, keep,
+                  _arg_grads(tracer))
     g.meta["guards"] = guard.keys()
     return CompiledStep(guard, None, g, io, captured, list(tracer.scalars), tracer.rng, spec,
                         len(tensors), writes, rebinds)
@@ -159,9 +175,9 @@ def replay(step: CompiledStep, args: tuple) -> Any:
         setattr(owner, attr, tensor)
     for index, k in io.writes:
         _write(args[k], outputs[index])
-    for index, k in io.grad_writes:
+    for index, k, fresh in io.grad_writes:
         a = args[k]
-        if a._grad is None:
+        if fresh:
             a._grad = Tensor._make(np.array(outputs[index], copy=True))
         else:
             _write(a._grad, outputs[index])

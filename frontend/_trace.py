@@ -229,7 +229,7 @@ class Tracer:
     module_attrs: dict[int, tuple] = field(default_factory=dict)  # plain attrs at first call
     arg_nodes: dict[int, int] = field(default_factory=dict)  # argument index -> input node
     arg_grad_nodes: dict[int, int] = field(default_factory=dict)  # ... of its existing .grad
-    arg_tensors: list[Any] = field(default_factory=list)
+    arg_index: dict[int, int] = field(default_factory=dict)  # id(tensor argument) -> position
     writes_at: dict[int, str] = field(default_factory=dict)  # captured node -> first write site
     # guards: comparisons on runtime scalars (and values baked in as constants), and the
     # .grad (None or which tensor) of each tensor whose .grad was read before being written
@@ -308,6 +308,10 @@ class Tracer:
         """First access to ``tensor.grad`` in this trace: a read makes its existence a guard."""
         if id(tensor) not in self.grad_touch:  # (tensor, read first?, .grad it had then)
             self.grad_touch[id(tensor)] = (tensor, not write, tensor._grad)
+            k = self.arg_index.get(id(tensor))
+            if k is not None and not write and tensor._grad is not None:
+                # an argument's existing .grad is read (accumulated into): an input too
+                self.arg_grad_nodes[k] = self.add_input(tensor._grad, f"arg{k}.grad")
 
     def record_apply(self, op: str, inputs: Any, attrs: dict[str, Any], out: Any) -> None:
         for value in attrs.values():

@@ -53,8 +53,9 @@ class RecompileWarning(UserWarning):
 
 
 def _signature(args: tuple) -> tuple:
-    """The call's signature: tensors by shape, dtype, requires_grad and whether their .grad
-    exists; parameters and optimizer-managed tensors by identity; other values by value."""
+    """The call's signature: tensors by shape, dtype and requires_grad; parameters and
+    optimizer-managed tensors by identity; other values by value. (Whether an argument's
+    .grad exists is guarded only when the trace read it: ``Guard.arg_grads``.)"""
     sig = []
     state: set[int] | None = None
     for a in args:
@@ -65,7 +66,7 @@ def _signature(args: tuple) -> tuple:
                 if id(a) in state or isinstance(a, Parameter):
                     sig.append(("state", id(a)))
                     continue
-            sig.append(("tensor", tuple(a.shape), a._ir_dtype, rg, rg and a._grad is not None))
+            sig.append(("tensor", tuple(a.shape), a._ir_dtype, rg))
         else:
             try:
                 hash(a)
@@ -115,18 +116,18 @@ class CompiledFunction:
                 return self.fn(*args)
             sig, grad_mode = _signature(args), GRAD_MODE.enabled
             for k, step in enumerate(self.steps):
-                if step.guard.matches(sig, grad_mode):
+                if step.guard.matches(sig, grad_mode, args):
                     if k:  # most recently used first: the common case checks one guard
                         self.steps.insert(0, self.steps.pop(k))
                     self.stats["replays"] += 1
                     return replay(step, args)
             if self.steps:
-                self._warn_retrace(sig, grad_mode)
+                self._warn_retrace(sig, grad_mode, args)
             return self._trace_and_compile(args, sig, grad_mode)
 
-    def _warn_retrace(self, sig: tuple, grad_mode: bool) -> None:
+    def _warn_retrace(self, sig: tuple, grad_mode: bool, args: tuple) -> None:
         self.stats["retraces"] += 1
-        changes = self.steps[0].guard.explain(sig, grad_mode)  # vs the latest used
+        changes = self.steps[0].guard.explain(sig, grad_mode, args)  # vs the latest used
         warnings.warn(f"tenkai.compile: retracing {self.fn.__name__} "
                       f"(trace #{self.stats['traces'] + 1}) because "
                       + "; ".join(changes or ["the guards changed"]),
@@ -171,15 +172,13 @@ def _run_traced(fn: Any, args: tuple, sig: tuple) -> tuple[Any, _trace.Tracer,
     if _trace.active() is not None:
         raise RuntimeError("tenkai.compile: nested tracing is not supported")
     tracer = _trace.Tracer(getattr(fn, "__name__", "step"))
-    tracer.arg_tensors = [a for a in args if isinstance(a, Tensor)]
     owner = getattr(fn, "__self__", None)
     if owner is not None and hasattr(owner, "_parameters"):  # a compiled module's forward
         tracer.saw_module(owner)
     for k, (a, s) in enumerate(zip(args, sig, strict=True)):
         if s[0] == "tensor":
             tracer.arg_nodes[k] = tracer.add_input(a, f"arg{k}")
-            if a._grad is not None and s[3]:
-                tracer.arg_grad_nodes[k] = tracer.add_input(a._grad, f"arg{k}.grad")
+            tracer.arg_index.setdefault(id(a), k)
     state = (random.getstate(), np.random.get_state()[1].tobytes())
     from ._state import traced_hyperparameters
 

@@ -95,8 +95,8 @@ class CompiledGraph:
 
     def __call__(self, *args: Any) -> Any:
         sig = _signature(args)
-        if not self.step.guard.matches(sig, GRAD_MODE.enabled):
-            changes = self.step.guard.explain(sig, GRAD_MODE.enabled)
+        if not self.step.guard.matches(sig, GRAD_MODE.enabled, args):
+            changes = self.step.guard.explain(sig, GRAD_MODE.enabled, args)
             raise RuntimeError("tenkai: this executable was traced for different arguments: "
                                + "; ".join(changes) + " (trace again, or use tenkai.compile)")
         return replay(self.step, args)
