@@ -73,29 +73,40 @@ def _check(plan: list, backend: str, opt_kind: str) -> None:
     assert_same(compiled, eager)
 
 
+_RICH_SGD = [(True, [("momentum", 0.5)]), (False, [("replace", 0, 0.05)]),
+             (True, [("requires_grad", 2, False), ("weight_decay", 0.1)]),
+             (False, [("add_group",), ("requires_grad", 2, True)]), (True, [("lr", 0.2)])]
+_RICH_ADAM = [(True, [("betas", (0.8, 0.99))]), (False, [("eps", 1e-3)]),
+              (True, [("replace", 2, -0.1), ("add_group",)]),
+              (False, [("requires_grad", 0, False)]), (True, [("weight_decay", 0.01)])]
+
 _SETTINGS = {"deadline": None, "derandomize": True, "database": None,
              "suppress_health_check": list(hypothesis.HealthCheck)}
 
 
-@hypothesis.settings(max_examples=12, **_SETTINGS)
+@hypothesis.settings(max_examples=8, **_SETTINGS)
+@hypothesis.example(plan=_RICH_SGD)
 @hypothesis.given(plan=_plan(_SGD))
 def test_fuzz_sgd_interp(plan: list) -> None:
     _check(plan, "interp", "sgd")
 
 
-@hypothesis.settings(max_examples=8, **_SETTINGS)
+@hypothesis.settings(max_examples=5, **_SETTINGS)
+@hypothesis.example(plan=_RICH_ADAM)
 @hypothesis.given(plan=_plan(_ADAM))
 def test_fuzz_adam_interp(plan: list) -> None:
     _check(plan, "interp", "adam")
 
 
-@hypothesis.settings(max_examples=2, **_SETTINGS)
+@hypothesis.settings(max_examples=1, **_SETTINGS)
+@hypothesis.example(plan=_RICH_SGD)
 @hypothesis.given(plan=_plan(_SGD))
 def test_fuzz_sgd_tenkai(plan: list) -> None:
     _check(plan, "tenkai", "sgd")
 
 
-@hypothesis.settings(max_examples=2, **_SETTINGS)
+@hypothesis.settings(max_examples=1, **_SETTINGS)
+@hypothesis.example(plan=_RICH_ADAM)
 @hypothesis.given(plan=_plan(_ADAM))
 def test_fuzz_adam_tenkai(plan: list) -> None:
     _check(plan, "tenkai", "adam")

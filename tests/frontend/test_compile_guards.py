@@ -56,13 +56,16 @@ class _nothing:
         return False
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+SLOW_LLVM = ["interp", pytest.param("tenkai", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("backend", SLOW_LLVM)
 def test_training_loop_without_zero_grad_follows_eager(backend: str) -> None:
     check(backend, lambda k, m, o: None, steps=5, zero_grad=False)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_zero_grad_every_other_step(backend: str) -> None:
+def test_zero_grad_every_other_step(backend: str) -> None:  # the fast LLVM accumulation test
     def between(k, model, opt):
         if k % 2:
             opt.zero_grad()
