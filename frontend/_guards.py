@@ -361,7 +361,7 @@ def _collect_reads(fn: Any, out: list, seen: set, depth: int) -> None:
         elif kind == "cell" and name in cells and (id(cells[name]), name) not in seen:
             seen.add((id(cells[name]), name))
             try:
-                cells[name].cell_contents
+                _read_cell(cells[name])
             except ValueError:
                 continue  # not yet assigned
             out.append((f"closure variable '{name}'", functools.partial(_read_cell,

@@ -32,7 +32,6 @@ from tenkai.ir import Graph
 from tenkai.ir.dtypes import from_numpy
 
 
-
 class _Local(threading.local):
     tracer: Tracer | None = None  # the tracer recording on this thread right now, if any
 

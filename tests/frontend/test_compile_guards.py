@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from compile_harness import check, train
+from compile_harness import check, make
 
 import tenkai
 import tenkai.nn as nn
@@ -166,7 +166,7 @@ def test_adam_betas_and_eps_are_runtime_inputs() -> None:
 
 
 def test_change_retraces_with_old_and_new() -> None:
-    model, opt = __import__("compile_harness").make()
+    model, opt = make()
     fn = tenkai.compile(lambda x: model(x).sum(), backend="interp")
     fn(tenkai.ones(2, 5))
     old = model[0].weight
@@ -255,9 +255,9 @@ def test_guards_enter_the_graph_key() -> None:
 def test_parameter_passed_as_argument_stays_a_parameter(backend: str) -> None:
     results = {}
     for mode in ("eager", backend):
-        model, opt = __import__("compile_harness").make()
+        model, opt = make()
 
-        def step(x, w):
+        def step(x, w, model=model, opt=opt):
             opt.zero_grad()
             loss = (model(x) * w.sum()).pow(2).mean()
             loss.backward()
