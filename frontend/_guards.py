@@ -25,11 +25,15 @@ changed, old vs new. What is guarded (docs/compiler.md lists the same):
 * globals and closure variables the traced function itself loads (``LOAD_GLOBAL`` /
   ``LOAD_DEREF``, also in nested code objects, and in plain Python functions it calls by a
   global name, two levels deep): numbers, strings and small containers of them by value,
-  anything else (tensors, modules, functions) by identity.
+  anything else (tensors, modules, functions) by identity; the plain fields of config
+  objects among them (``SimpleNamespace``, ``argparse.Namespace``, dataclass instances) by
+  value.
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import dis
 import functools
 import operator
@@ -315,6 +319,13 @@ def snapshot(value: Any, depth: int = 0) -> Any:
 _OPAQUE = object()
 
 
+def _config_object(value: Any) -> bool:
+    """A namespace or dataclass instance: the usual holders of a step's Python settings."""
+    return (isinstance(value, (types.SimpleNamespace, argparse.Namespace))
+            or (dataclasses.is_dataclass(value) and not isinstance(value, type)
+                and isinstance(getattr(value, "__dict__", None), dict)))
+
+
 def _read_global(namespace: dict, name: str) -> Any:
     return namespace.get(name, _MISSING)
 
@@ -391,6 +402,11 @@ def build_facts(fn: Any, tracer: _trace.Tracer, names: Any, keep: list[Any]) -> 
             _module_facts(names.module_name(sub), sub, facts)
     for label, read in code_reads(fn):
         facts.append(_variable_fact(label, read))
+        value = read()
+        keys = [k for k, _ in plain_attrs(value)] if _config_object(value) else []
+        if keys:  # a config object (namespace, dataclass): its plain fields by value
+            attrs = functools.partial(_attrs_reader(keys), value.__dict__)
+            facts.append(Fact(f"{label} attributes {keys}", attrs, attrs()))
     for c in tracer.captured.values():
         name = names.names.get(id(c.tensor), "a captured tensor")
         facts.append(Fact(f"{name} shape/dtype", functools.partial(_layout, c.tensor),

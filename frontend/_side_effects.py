@@ -116,7 +116,7 @@ def watch_side_effects(fn: Any, tracer: _trace.Tracer) -> Iterator[None]:
             f"tenkai.compile: {where}: {what} in {name} ran while tracing and will NOT run "
             "when the compiled step is replayed (as with torch.compile, Python side effects "
             "are not part of the compiled graph); move it outside the compiled function, or "
-            "return the value and act on it outside", SideEffectWarning, stacklevel=5)
+            "return the value and act on it outside", SideEffectWarning, stacklevel=6)
 
 
 def _rebound(fn: Any, values: list[tuple[str, Any, Any]], sites: dict[str, str]) -> None:

@@ -131,7 +131,7 @@ class CompiledFunction:
         warnings.warn(f"tenkai.compile: retracing {self.fn.__name__} "
                       f"(trace #{self.stats['traces'] + 1}) because "
                       + "; ".join(changes or ["the guards changed"]),
-                      RecompileWarning, stacklevel=4)
+                      RecompileWarning, stacklevel=3)
 
     def _trace_and_compile(self, args: tuple, sig: tuple, grad_mode: bool) -> Any:
         self.stats["traces"] += 1
@@ -156,7 +156,7 @@ class CompiledFunction:
                    f"problem(s)):\n{report}")
         if self.on_untraceable == "eager":
             warnings.warn(message + "\nrunning it eagerly from now on", UserWarning,
-                          stacklevel=5)
+                          stacklevel=4)
             self.eager_only = True
             return
         raise UntraceableError(message)

@@ -4,6 +4,8 @@ changes and compares losses, parameters, gradients and optimizer state step by s
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from compile_harness import check, make
@@ -221,6 +223,20 @@ def test_closure_number_and_container_are_guarded() -> None:
     shift = 0.0  # noqa: F841 - read by step through its closure
     with pytest.warns(RecompileWarning, match=r"closure variable 'shift': 1\.0 -> 0\.0"):
         assert fn(tenkai.ones(2)).tolist() == [5.0, 5.0]
+
+
+CFG = SimpleNamespace(scale=2.0, name="run")
+
+
+def test_config_object_fields_are_guarded() -> None:
+    fn = tenkai.compile(lambda x: x * CFG.scale, backend="interp")
+    try:
+        assert fn(tenkai.ones(2)).tolist() == [2.0, 2.0]
+        CFG.scale = 0.5
+        with pytest.warns(RecompileWarning, match=r"global 'CFG' attributes \['scale', 'name'\]"):
+            assert fn(tenkai.ones(2)).tolist() == [0.5, 0.5]
+    finally:
+        CFG.scale = 2.0
 
 
 def test_default_dtype_and_grad_mode_are_guarded() -> None:
