@@ -278,7 +278,7 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
     check_saved(order, plan.saved)
     from . import _trace
 
-    if create_graph or _trace.ACTIVE is not None:
+    if create_graph or _trace.active() is not None:
         # replaying through the eager ops records the gradients (create_graph) and/or
         # appends the backward graph to the trace of a compiled step
         from ._replay import replay_backward
@@ -289,7 +289,7 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
             found = replay_backward(plan, order, seeds)
         finally:
             GRAD_MODE.enabled = prev
-        if not create_graph and _trace.ACTIVE is None:
+        if not create_graph and _trace.active() is None:
             found = [None if g is None else g._data for g in found]
     else:
         found = plan.run(order, [np.asarray(s._data if hasattr(s, "_data") else s)
@@ -329,7 +329,7 @@ def _run_with_functions(roots: list[Node], seeds: list[Any], wrt: Any, retain_gr
     """
     from . import _trace
 
-    plain = not create_graph and _trace.ACTIVE is None  # gradients are ndarrays
+    plain = not create_graph and _trace.active() is None  # gradients are ndarrays
     targets: dict[int, Node] = {} if callable(wrt) else {id(w): w for w in wrt}
     totals: dict[int, Any] = {}
     pending: dict[int, tuple[Any, dict[int, Any]]] = {}  # id(fn) -> (fn, output_nr -> grad)

@@ -46,7 +46,7 @@ class CompiledModule(Module):
         return self._orig_mod.training
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        if _trace.ACTIVE is not None:  # part of a compiled step: trace the module inline
+        if _trace.active() is not None:  # part of a compiled step: trace the module inline
             return self._orig_mod(*args, **kwargs)
         result = self._compiled_forward(*args, **kwargs)
         if GRAD_MODE.enabled and self._wants_grad(args):

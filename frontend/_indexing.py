@@ -144,9 +144,9 @@ def _int_indices(y: Tensor, adv: list[tuple[int, Tensor]]) -> tuple[list[int], l
 def _merge_advanced(y: Tensor, adv: list[tuple[int, Tensor]]) -> tuple[Tensor, Tensor, int]:
     """Move the advanced dims together, merge them, and build one linear int64 index."""
     if any(idx._data.dtype == np.bool_ for _, idx in adv):
-        if _trace.ACTIVE is not None:  # the mask's values decide the shape: read at trace time
+        if _trace.active() is not None:  # the mask's values decide the shape: read at trace time
             for _, idx in adv:
-                _trace.ACTIVE.escape(idx, "a boolean mask index")
+                _trace.active().escape(idx, "a boolean mask index")
         dims, arrays = _int_indices(y, adv)
         tensors = [tensor_of(a, "int64") for a in arrays]
     else:  # int32/int64 index the IR directly; other integer dtypes are cast
@@ -237,7 +237,7 @@ def inplace_update(x: Tensor, result: Tensor, since: int | None = None) -> Tenso
     if tuple(result.shape) != tuple(x.shape):
         raise ShapeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape "
                          f"{list(result.shape)}")
-    tracer = _trace.ACTIVE
+    tracer = _trace.active()
     if tracer is not None:
         tracer.before_inplace(x)
     if result._node is None:
@@ -284,7 +284,7 @@ def _exempt_own_reads(node: Any, x: Tensor, old_node: Any, since: int) -> None:
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     needs_grad = isinstance(value, Tensor) and value.requires_grad
-    if _trace.ACTIVE is not None:  # traced: the write must be a recorded (functional) op
+    if _trace.active() is not None:  # traced: the write must be a recorded (functional) op
         inplace_update(x, _functional_setitem(x, index, value), NODE_SEQ[0])
         return
     if not GRAD_MODE.enabled or not (x.requires_grad or needs_grad):
@@ -344,11 +344,11 @@ def _flat_setitem(x: Tensor, index: Any, v: Tensor, name: str) -> Tensor:
     shares) and ``index_put`` the broadcast value there."""
     from ._shape import expand
 
-    if _trace.ACTIVE is not None:  # the positions are computed from the index values here
+    if _trace.active() is not None:  # the positions are computed from the index values here
         items = index if isinstance(index, tuple) else (index,)
         for it in items:
             if isinstance(it, Tensor):
-                _trace.ACTIVE.escape(it, "a tensor index in an assignment")
+                _trace.active().escape(it, "a tensor index in an assignment")
     try:
         positions = np.arange(x.numel()).reshape(tuple(x.shape))[_np_index(index)]
     except IndexError as err:

@@ -60,7 +60,7 @@ def _write_through(self: Tensor, ufunc: Any, other: Any = None, *, alpha: Any = 
     """``x.add_(y, alpha=a)`` computed straight into x's buffer with the op's registry ufunc,
     when nothing is recorded and no promotion or broadcasting of x is involved; returns
     False to take the general path (which also produces every error message)."""
-    if _trace.ACTIVE is not None or self._data.dtype.kind != "f":
+    if _trace.active() is not None or self._data.dtype.kind != "f":
         return False
     if isinstance(other, Tensor):
         if other._data.dtype != self._data.dtype or (GRAD_MODE.enabled and (
@@ -144,7 +144,7 @@ def _overwrite(self: Tensor, src: Tensor, name: str) -> Tensor:
         res = _slice_assign(self, [slice(None)] * self.ndim, _ops.cast(src, self._ir_dtype),
                             name)
         return inplace_update(self, res, since)
-    if _trace.ACTIVE is not None:  # traced: the overwrite must be a recorded op
+    if _trace.active() is not None:  # traced: the overwrite must be a recorded op
         return inplace_update(self, _shape.expand(_ops.cast(src, self._ir_dtype),
                                                   tuple(self.shape)))
     try:

@@ -69,19 +69,24 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
         t._vc = base._vc
         if t._node is not None:
             bind(t._node, t)
-    if _trace.ACTIVE is not None:
-        _trace.ACTIVE.record_apply(op, inputs, attrs, t)
+    tracer = _trace.active()
+    if tracer is not None:
+        tracer.record_apply(op, inputs, attrs, t)
     return t
 
 
 def tensor_of(value: Any, dtype: str) -> Tensor:
     """A constant tensor (no grad) from a Python scalar or array."""
-    t = Tensor._make(np.asarray(value, dtype=to_numpy(dtype)))
-    if _trace.ACTIVE is not None:
+    if isinstance(value, _trace.TracedScalar):  # a runtime scalar: not baked in
+        t = Tensor._make(np.asarray(float.__float__(value), dtype=to_numpy(dtype)))
+    else:
+        t = Tensor._make(np.asarray(value, dtype=to_numpy(dtype)))
+    tracer = _trace.active()
+    if tracer is not None:
         if isinstance(value, _trace.TracedScalar):
-            _trace.ACTIVE.scalar(t, value, dtype)
+            tracer.scalar(t, value, dtype)
         else:
-            _trace.ACTIVE.const(t)
+            tracer.const(t)
     return t
 
 

@@ -52,8 +52,8 @@ class Generator:
         self._offset += max(int(count), 1)
         seed = np.array(self._seed, dtype=np.uint64).view(np.int64)
         seed_t, offset_t = Tensor._make(np.asarray(seed)), tensor_of(offset, "int64")
-        if _trace.ACTIVE is not None:  # traced: refilled from this generator at every replay
-            _trace.ACTIVE.rng_operands(self, count, seed_t, offset_t)
+        if _trace.active() is not None:  # traced: refilled from this generator at every replay
+            _trace.active().rng_operands(self, count, seed_t, offset_t)
         return seed_t, offset_t
 
 

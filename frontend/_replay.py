@@ -28,8 +28,8 @@ def replay_backward(plan: BackwardPlan, order: list[Node], seeds: list[Any]) -> 
     for sid, seed in zip(plan.seeds, seeds, strict=True):
         if not isinstance(seed, Tensor):
             seed = Tensor._make(np.asarray(seed))
-            if _trace.ACTIVE is not None:
-                _trace.ACTIVE.const(seed)
+            if _trace.active() is not None:
+                _trace.active().const(seed)
         env[sid] = seed
     graph = plan.graph
     for n, _ref, operands, attrs in plan.plan.steps:

@@ -237,8 +237,8 @@ def densify(t: Tensor) -> Tensor:
     t._data = np.ascontiguousarray(old)
     if t._node is not None:
         t._node.value = t._data
-    if _trace.ACTIVE is not None:
-        _trace.ACTIVE.bind(t, _trace.ACTIVE.node_of[id(old)])
+    if _trace.active() is not None:
+        _trace.active().bind(t, _trace.active().node_of[id(old)])
     return t
 
 

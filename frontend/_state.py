@@ -29,35 +29,67 @@ def _optimizers() -> list[Any]:
     return sorted(LIVE_OPTIMIZERS, key=lambda o: o._tenkai_serial)
 
 
+def optimizer_tag(opt: Any) -> str:
+    """How state names refer to an optimizer: ``optimizer``, or ``optimizer<serial>`` when
+    several are alive."""
+    return "optimizer" if len(LIVE_OPTIMIZERS) == 1 else f"optimizer{opt._tenkai_serial}"
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 @contextlib.contextmanager
 def traced_hyperparameters() -> Iterator[None]:
-    """Replace every optimizer group's ``lr`` by a TracedScalar for the duration of a trace."""
+    """Replace every numeric option of every optimizer group (``lr``, ``momentum``, ``betas``,
+    ``eps``, ``weight_decay``...) by a TracedScalar for the duration of a trace, so each stays
+    a runtime input of the compiled step (schedulers of any of them need no retrace)."""
     saved = []
     for opt in _optimizers():
         for gi, group in enumerate(opt.param_groups):
-            lr = group.get("lr")
-            if isinstance(lr, (int, float)) and not isinstance(lr, bool):
-                name = f"lr.opt{opt._tenkai_serial}.group{gi}"
-                _SCALAR_SOURCES[name] = (weakref.ref(opt), gi, "lr")
-                saved.append((group, lr))
-                group["lr"] = _trace.TracedScalar(float(lr), ("input", name))
+            for key, value in list(group.items()):
+                if _is_number(value):
+                    traced = _traced(opt, gi, key, None, value)
+                elif isinstance(value, tuple) and value and all(map(_is_number, value)):
+                    traced = tuple(_traced(opt, gi, key, i, v) for i, v in enumerate(value))
+                else:
+                    continue
+                saved.append((group, key, value, traced))
+                group[key] = traced
     try:
         yield
     finally:
-        for group, lr in saved:
-            group["lr"] = lr
+        for group, key, value, traced in saved:
+            now = group.get(key)
+            if now is traced:
+                group[key] = value
+            elif isinstance(now, _trace.TracedScalar):  # the step assigned one (a scheduler)
+                group[key] = float.__float__(now)
 
 
-def scalar_values(names: list[str]) -> dict[str, np.ndarray]:
-    """Current values of runtime scalars (learning rates) for one replay."""
+def _traced(opt: Any, gi: int, key: str, index: int | None, value: Any) -> Any:
+    name = f"{key}{'' if index is None else index}.opt{opt._tenkai_serial}.group{gi}"
+    _SCALAR_SOURCES[name] = (weakref.ref(opt), gi, key, index)
+    plain = float.__float__(value) if isinstance(value, float) else float(value)
+    return _trace.TracedScalar(plain, ("input", name))
+
+
+def scalar_floats(names: list[str]) -> dict[str, float]:
+    """Current values of runtime scalars (optimizer options), as Python floats."""
     out = {}
     for name in names:
-        ref, gi, key = _SCALAR_SOURCES[name]
+        ref, gi, key, index = _SCALAR_SOURCES[name]
         opt = ref()
         if opt is None:
             raise RuntimeError(f"tenkai.compile: the optimizer behind '{name}' no longer exists")
-        out[name] = np.asarray(float(opt.param_groups[gi][key]), dtype=np.float64)
+        value = opt.param_groups[gi][key]
+        out[name] = float(value if index is None else value[index])
     return out
+
+
+def scalar_values(names: list[str]) -> dict[str, np.ndarray]:
+    """Current values of runtime scalars for one replay (0-d float64 arrays)."""
+    return {k: np.asarray(v, dtype=np.float64) for k, v in scalar_floats(names).items()}
 
 
 def fingerprint() -> dict[int, tuple]:
@@ -90,16 +122,16 @@ class StateNames:
         return self.module_names.get(id(module), type(module).__name__)
 
 
-def _roots(modules: list[Any]) -> list[Any]:
+def roots(modules: list[Any]) -> list[Any]:
     inner = {id(sub) for m in modules for sub in m.modules() if sub is not m}
     return [m for m in modules if id(m) not in inner]
 
 
 def _name_modules(tracer: _trace.Tracer, names: StateNames) -> dict[int, Any]:
     params: dict[int, Any] = {}
-    roots = _roots(list(tracer.modules.values()))
-    for k, root in enumerate(roots):
-        prefix = "" if len(roots) == 1 else f"{type(root).__name__}{k}."
+    roots_ = roots(list(tracer.modules.values()))
+    for k, root in enumerate(roots_):
+        prefix = "" if len(roots_) == 1 else f"{type(root).__name__}{k}."
         for sub_name, sub in root.named_modules():
             names.module_names[id(sub)] = prefix + (sub_name or type(root).__name__)
         for name, p in root.named_parameters():
@@ -112,7 +144,7 @@ def _name_modules(tracer: _trace.Tracer, names: StateNames) -> dict[int, Any]:
 
 def _name_optimizers(names: StateNames, params: dict[int, Any]) -> None:
     for opt in _optimizers():
-        tag = "optimizer" if len(LIVE_OPTIMIZERS) == 1 else f"optimizer{opt._tenkai_serial}"
+        tag = optimizer_tag(opt)
         index = 0
         for group in opt.param_groups:
             for p in group["params"]:
@@ -129,6 +161,11 @@ def name_state(tracer: _trace.Tracer) -> StateNames:
     names = StateNames()
     params = _name_modules(tracer, names)
     _name_optimizers(names, params)
+    for k, c in enumerate(tracer.captured.values()):
+        t = c.tensor  # a leaf that requires grad (a global w): a parameter in all but name
+        if id(t) not in params and t.requires_grad and t.is_leaf and id(t) not in names.names:
+            names.names[id(t)] = f"captured{k}"
+            params[id(t)] = t
     for p in params.values():
         if p._grad is not None:
             names.names[id(p._grad)] = names.names[id(p)] + ".grad"

@@ -79,6 +79,8 @@ def graph_hash(g: Graph) -> str:
             h.update(f"\n{g.op(n)} {g.node_name(n)} {g.shape(n)} {g.dtype(n)}".encode())
     writes = sorted((int(k), v) for k, v in g.meta.get("writes", {}).items())
     h.update(("\nwrites " + json.dumps(writes)).encode())
+    # what the trace assumed (tenkai._guards, without object ids): part of the key
+    h.update(("\nguards " + json.dumps(sorted(g.meta.get("guards", [])))).encode())
     return h.hexdigest()
 
 

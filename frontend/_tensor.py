@@ -189,6 +189,9 @@ class Tensor:
                           "autograd.backward(). If you indeed want the .grad field to be "
                           "populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
                           "Tensor.", UserWarning, stacklevel=2)
+        tracer = _trace.active()
+        if tracer is not None:  # a compiled step guards on whether .grad existed
+            tracer.touch_grad(self, write=False)
         return self._grad
 
     @grad.setter
@@ -196,6 +199,9 @@ class Tensor:
         if value is not None and tuple(value.shape) != tuple(self.shape):
             raise RuntimeError(f"assigned grad has data of a different size: "
                                f"{list(value.shape)} vs {list(self.shape)}")
+        tracer = _trace.active()
+        if tracer is not None:
+            tracer.touch_grad(self, write=True)
         self._grad = value
 
     def retain_grad(self) -> None:
@@ -257,39 +263,39 @@ class Tensor:
         return self._data if dtype is None else self._data.astype(dtype)
 
     def item(self) -> Any:
-        if _trace.ACTIVE is not None:
-            _trace.ACTIVE.escape(self, ".item()")
+        if _trace.active() is not None:
+            _trace.active().escape(self, ".item()")
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
         return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
-        if _trace.ACTIVE is not None:
-            _trace.ACTIVE.escape(self, ".tolist()")
+        if _trace.active() is not None:
+            _trace.active().escape(self, ".tolist()")
         return self._data.tolist()
 
     def __float__(self) -> float:
-        if _trace.ACTIVE is not None:
-            _trace.ACTIVE.escape(self, "float()")
+        if _trace.active() is not None:
+            _trace.active().escape(self, "float()")
         return float(self.item())
 
     def __int__(self) -> int:
-        if _trace.ACTIVE is not None:
-            _trace.ACTIVE.escape(self, "int()")
+        if _trace.active() is not None:
+            _trace.active().escape(self, "int()")
         return int(self.item())
 
     def __index__(self) -> int:
-        if _trace.ACTIVE is not None:
-            _trace.ACTIVE.escape(self, "use as an index")
+        if _trace.active() is not None:
+            _trace.active().escape(self, "use as an index")
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an "
                             "index")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if _trace.ACTIVE is not None:
-            _trace.ACTIVE.escape(self, "bool()")
+        if _trace.active() is not None:
+            _trace.active().escape(self, "bool()")
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self.item())

@@ -22,6 +22,7 @@ from __future__ import annotations
 import linecache
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +31,26 @@ import numpy as np
 from tenkai.ir import Graph
 from tenkai.ir.dtypes import from_numpy
 
-ACTIVE: Tracer | None = None  # the tracer recording right now, if any
+
+class _Local(threading.local):
+    tracer: Tracer | None = None  # the tracer recording on this thread right now, if any
+
+
+_LOCAL = _Local()
+
+
+def active() -> Tracer | None:
+    """The tracer recording on the calling thread, if any (tracing is per thread: eager work
+    on other threads is never recorded into it)."""
+    return _LOCAL.tracer
+
+
+def set_active(tracer: Tracer | None) -> None:
+    """Start (a tracer) or stop (``None``) recording on the calling thread."""
+    _LOCAL.tracer = tracer
+
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_PACKAGE_DIRS = tuple(os.path.join(_ROOT, d) + os.sep for d in ("frontend", "ir", "codegen",
+PACKAGE_DIRS = tuple(os.path.join(_ROOT, d) + os.sep for d in ("frontend", "ir", "codegen",
                                                                  "runtime"))
 
 
@@ -53,7 +71,7 @@ def user_frame() -> str:
     """``file:line`` of the innermost frame outside the tenkai package, with its source."""
     frame = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-            _PACKAGE_DIRS):
+            PACKAGE_DIRS):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
@@ -93,7 +111,7 @@ class TracedScalar(float):
     def _bin(self, other: Any, op: str, swap: bool = False) -> Any:
         if not isinstance(other, (int, float)) or isinstance(other, bool):
             return NotImplemented
-        a, b = (float(other), float(self)) if swap else (float(self), float(other))
+        a, b = (_raw(other), _raw(self)) if swap else (_raw(self), _raw(other))
         value = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b if b else float("inf"),
                  "pow": a ** b}[op]
         mine, theirs = self.expr, _expr_of(other)
@@ -111,14 +129,85 @@ class TracedScalar(float):
     def __rpow__(self, o: Any) -> Any: return self._bin(o, "pow", True)
 
     def __neg__(self) -> TracedScalar:
-        return TracedScalar(-float(self), ("neg", self.expr))
+        return TracedScalar(-float.__float__(self), ("neg", self.expr))
 
     def __pos__(self) -> TracedScalar:
         return self
 
+    def __abs__(self) -> TracedScalar:
+        return TracedScalar(abs(float.__float__(self)), ("abs", self.expr))
+
+    # A comparison is Python control flow on a runtime scalar (``if momentum != 0``): its
+    # outcome is recorded and becomes a guard of the compiled step.
+    def _cmp(self, other: Any, op: str) -> Any:
+        if not isinstance(other, (int, float)) or isinstance(other, bool):
+            return NotImplemented
+        result = _COMPARE[op](_raw(self), _raw(other))
+        tracer = active()
+        if tracer is not None:
+            tracer.predicates.append((self.expr, op, _expr_of(other), result))
+        return result
+
+    def __eq__(self, o: Any) -> Any: return self._cmp(o, "==")  # type: ignore[override]
+    def __ne__(self, o: Any) -> Any: return self._cmp(o, "!=")  # type: ignore[override]
+    def __lt__(self, o: Any) -> Any: return self._cmp(o, "<")
+    def __le__(self, o: Any) -> Any: return self._cmp(o, "<=")
+    def __gt__(self, o: Any) -> Any: return self._cmp(o, ">")
+    def __ge__(self, o: Any) -> Any: return self._cmp(o, ">=")
+    def __bool__(self) -> bool: return self._cmp(0.0, "!=")
+    def __hash__(self) -> int: return float.__hash__(self)
+
+    def __float__(self) -> float:
+        """A plain float: the value is baked into the trace, so it becomes a guard."""
+        tracer = active()
+        if tracer is not None:
+            tracer.bake(self)
+        return float.__float__(self)
+
+    def __int__(self) -> int:
+        return int(self.__float__())
+
+    def __round__(self, ndigits: Any = None) -> Any:
+        return round(self.__float__(), ndigits)
+
+
+_COMPARE = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+def _raw(x: Any) -> float:
+    """The plain value of a number, without marking a TracedScalar as baked in."""
+    return float.__float__(x) if isinstance(x, float) else float(x)
+
 
 def _expr_of(x: Any) -> tuple:
-    return x.expr if isinstance(x, TracedScalar) else ("const", float(x))
+    return x.expr if isinstance(x, TracedScalar) else ("const", _raw(x))
+
+
+def expr_inputs(expr: tuple) -> set[str]:
+    """Names of the runtime scalars an expression reads."""
+    if expr[0] == "input":
+        return {expr[1]}
+    if expr[0] == "const":
+        return set()
+    return set().union(*(expr_inputs(e) for e in expr[1:]))
+
+
+def evaluate(expr: tuple, values: dict[str, float]) -> float:
+    """The value of a TracedScalar expression for the given runtime scalar values."""
+    kind = expr[0]
+    if kind == "input":
+        return values[expr[1]]
+    if kind == "const":
+        return expr[1]
+    if kind == "neg":
+        return -evaluate(expr[1], values)
+    if kind == "abs":
+        return abs(evaluate(expr[1], values))
+    a, b = evaluate(expr[1], values), evaluate(expr[2], values)
+    if kind == "div":
+        return a / b if b else float("inf")
+    return {"add": a + b, "sub": a - b, "mul": a * b, "pow": a ** b}[kind]
 
 
 @dataclass
@@ -135,7 +224,16 @@ class Tracer:
     rng: list[RngUse] = field(default_factory=list)
     sites: list[Site] = field(default_factory=list)
     modules: dict[int, Any] = field(default_factory=dict)
+    optimizers: dict[int, Any] = field(default_factory=dict)
+    module_attrs: dict[int, tuple] = field(default_factory=dict)  # plain attrs at first call
+    arg_nodes: dict[int, int] = field(default_factory=dict)  # argument index -> input node
+    arg_grad_nodes: dict[int, int] = field(default_factory=dict)  # ... of its existing .grad
+    arg_index: dict[int, int] = field(default_factory=dict)  # id(tensor argument) -> position
     writes_at: dict[int, str] = field(default_factory=dict)  # captured node -> first write site
+    # guards: comparisons on runtime scalars (and values baked in as constants), and the
+    # .grad (None or which tensor) of each tensor whose .grad was read before being written
+    predicates: list[tuple] = field(default_factory=list)
+    grad_touch: dict[int, tuple[Any, bool, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = Graph(self.name)
@@ -182,8 +280,8 @@ class Tracer:
             return self.scalars[expr[1]]
         if kind == "const":
             return self.graph.add("full", shape=(), value=expr[1], dtype="float64")
-        if kind == "neg":
-            return self.graph.add("neg", [self._emit_expr(expr[1])])
+        if kind in ("neg", "abs"):
+            return self.graph.add(kind, [self._emit_expr(expr[1])])
         ops = {"add": "add", "sub": "sub", "mul": "mul", "div": "div", "pow": "pow"}
         return self.graph.add(ops[kind], [self._emit_expr(expr[1]), self._emit_expr(expr[2])])
 
@@ -201,7 +299,23 @@ class Tracer:
         self.rng.append(RngUse(generator, count, s, o))
 
     # ------------------------------------------------------------ events from the frontend
+    def bake(self, value: TracedScalar) -> None:
+        """``value`` is used as a plain number: guard on the scalars it reads."""
+        self.predicates.append((value.expr, "==", ("const", float.__float__(value)), True))
+
+    def touch_grad(self, tensor: Any, write: bool) -> None:
+        """First access to ``tensor.grad`` in this trace: a read makes its existence a guard."""
+        if id(tensor) not in self.grad_touch:  # (tensor, read first?, .grad it had then)
+            self.grad_touch[id(tensor)] = (tensor, not write, tensor._grad)
+            k = self.arg_index.get(id(tensor))
+            if k is not None and not write and tensor._grad is not None:
+                # an argument's existing .grad is read (accumulated into): an input too
+                self.arg_grad_nodes[k] = self.add_input(tensor._grad, f"arg{k}.grad")
+
     def record_apply(self, op: str, inputs: Any, attrs: dict[str, Any], out: Any) -> None:
+        for value in attrs.values():
+            if isinstance(value, TracedScalar):  # an attribute is a constant of the graph
+                self.bake(value)
         nid = self.graph.add(op, [self.node_for(t) for t in inputs], loc=user_frame(), **attrs)
         self.bind(out, nid)
 
@@ -234,4 +348,11 @@ class Tracer:
             "tenkai.compile(fn, on_untraceable='eager')"))
 
     def saw_module(self, module: Any) -> None:
-        self.modules.setdefault(id(module), module)
+        if id(module) not in self.modules:
+            self.modules[id(module)] = module
+            self.module_attrs[id(module)] = tuple(
+                (k, v) for k, v in module.__dict__.items()
+                if k != "training" and isinstance(v, (int, float, str, bool, type(None))))
+
+    def saw_optimizer(self, optimizer: Any) -> None:
+        self.optimizers.setdefault(id(optimizer), optimizer)

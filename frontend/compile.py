@@ -8,21 +8,24 @@
         opt.step()
         return loss
 
-The first call (per guard: argument shapes/dtypes/requires_grad, grad mode, training flags of
-the modules used) runs the function eagerly under a :class:`~tenkai._trace.Tracer`, so the
-step's effects happen exactly as in eager mode while forward, backward, optimizer update and
-state updates are recorded into one graph. Later calls replay the compiled graph, reading and
-writing the live parameter, gradient and optimizer-state buffers in place. A trace that
-created new state (an optimizer's first step) is only run, not kept: the next call retraces.
+The first call (per guard: every Python-level fact the trace read, see
+:mod:`tenkai._guards`) runs the function eagerly under a :class:`~tenkai._trace.Tracer`, so
+the step's effects happen exactly as in eager mode while forward, backward, optimizer update
+and state updates are recorded into one graph. Later calls replay the compiled graph, reading
+and writing the live parameter, gradient and optimizer-state buffers in place (and the
+arguments: see :mod:`tenkai._step`); numeric optimizer options are runtime inputs. A call
+whose facts differ retraces with a :class:`RecompileWarning` saying what changed. A trace
+that created new state (an optimizer's first step) is only run, not kept: the next call
+retraces. Calls are serialized by a per-function lock; tracing state is per thread.
 """
 
 from __future__ import annotations
 
 import functools
 import random
+import threading
 import time
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -31,8 +34,11 @@ from tenkai.ir.errors import TenkaiError
 
 from . import _trace
 from ._autograd import GRAD_MODE
+from ._side_effects import watch_side_effects
 from ._state import StateNames, fingerprint, name_state, state_created
+from ._step import CompiledStep, finish_trace, replay
 from ._tensor import Tensor
+from .nn.parameter import Parameter
 
 MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 BACKENDS = ("tenkai", "inductor", "interp", "eager")
@@ -46,46 +52,21 @@ class RecompileWarning(UserWarning):
     """A compiled function was traced again; the message says what changed."""
 
 
-@dataclass
-class Guard:
-    """What a trace assumed about its call: argument signature, grad mode, module modes."""
-
-    args: tuple
-    grad_mode: bool
-    modules: tuple[tuple[str, Any, bool], ...] = ()
-
-    def matches(self, args: tuple, grad_mode: bool) -> bool:
-        return (self.args == args and self.grad_mode == grad_mode
-                and all(m.training == flag for _, m, flag in self.modules))
-
-    def explain(self, args: tuple, grad_mode: bool) -> list[str]:
-        """Human-readable differences between this guard and a new call."""
-        out = []
-        for k, (old, new) in enumerate(zip(self.args, args, strict=False)):
-            if old != new:
-                out.append(f"argument {k}: {_describe(old)} -> {_describe(new)}")
-        if len(self.args) != len(args):
-            out.append(f"number of arguments: {len(self.args)} -> {len(args)}")
-        if self.grad_mode != grad_mode:
-            out.append(f"grad mode: {self.grad_mode} -> {grad_mode}")
-        for name, m, flag in self.modules:
-            if m.training != flag:
-                out.append(f"{name}.training: {flag} -> {m.training}")
-        return out
-
-
-def _describe(sig: Any) -> str:
-    if isinstance(sig, tuple) and sig and sig[0] == "tensor":
-        _, shape, dtype, rg = sig
-        return f"tensor {list(shape)} {dtype}" + (" requires_grad" if rg else "")
-    return repr(sig)
-
-
 def _signature(args: tuple) -> tuple:
+    """The call's signature: tensors by shape, dtype and requires_grad; parameters and
+    optimizer-managed tensors by identity; other values by value. (Whether an argument's
+    .grad exists is guarded only when the trace read it: ``Guard.arg_grads``.)"""
     sig = []
+    state: set[int] | None = None
     for a in args:
         if isinstance(a, Tensor):
-            sig.append(("tensor", tuple(a.shape), a._ir_dtype, a.requires_grad))
+            rg = a.requires_grad
+            if rg and a.is_leaf:
+                state = _state_ids() if state is None else state
+                if id(a) in state or isinstance(a, Parameter):
+                    sig.append(("state", id(a)))
+                    continue
+            sig.append(("tensor", tuple(a.shape), a._ir_dtype, rg))
         else:
             try:
                 hash(a)
@@ -96,26 +77,23 @@ def _signature(args: tuple) -> tuple:
     return tuple(sig)
 
 
-@dataclass
-class CompiledStep:
-    """One traced-and-compiled specialization of the function."""
+def _state_ids() -> set[int]:
+    """ids of the tensors a compiled step treats as persistent state when passed as arguments:
+    parameters of live optimizers and every nn.Parameter."""
+    from ._state import LIVE_OPTIMIZERS
 
-    guard: Guard
-    program: Any  # backend callable: feeds dict -> list of arrays
-    graph: Any
-    input_nodes: list[str]
-    captured: list[tuple[str, Tensor]]
-    scalars: list[str]
-    rng: list[Any]
-    result_spec: Any
-    n_results: int
-    writes: list[tuple[int, Tensor]]
-    rebinds: list[tuple[Tensor, str, Tensor]]
-    compile_seconds: dict[str, float] = field(default_factory=dict)
+    return {id(p) for opt in list(LIVE_OPTIMIZERS) for group in opt.param_groups
+            for p in group["params"]}
 
 
 class CompiledFunction:
-    """The callable ``tenkai.compile(fn)`` returns; ``stats`` counts traces and replays."""
+    """The callable ``tenkai.compile(fn)`` returns; ``stats`` counts traces and replays.
+
+    Thread safety: calls are serialized by a lock held for the whole call (trace or replay),
+    so two threads may share one compiled step and get the same result as the same calls
+    made one after the other. Tracing state is per thread: eager work another thread does
+    while this one traces is never recorded into the trace.
+    """
 
     def __init__(self, fn: Any, backend: str, on_untraceable: str, fullgraph: bool) -> None:
         self.fn, self.backend = fn, backend
@@ -125,27 +103,31 @@ class CompiledFunction:
         self.stats = {"traces": 0, "retraces": 0, "replays": 0, "eager_calls": 0,
                       "discarded_traces": 0, "disk_cache_hits": 0, "disk_cache_misses": 0,
                       "memory_cache_hits": 0}
+        self._lock = threading.RLock()
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             raise NotImplementedError("tenkai.compile: keyword arguments to the compiled "
                                       "function are not supported yet; pass them positionally")
-        if self.eager_only:
-            self.stats["eager_calls"] += 1
-            return self.fn(*args)
-        sig, grad_mode = _signature(args), GRAD_MODE.enabled
-        for step in self.steps:
-            if step.guard.matches(sig, grad_mode):
-                self.stats["replays"] += 1
-                return _replay(step, args)
-        if self.steps:
-            self._warn_retrace(sig, grad_mode)
-        return self._trace_and_compile(args, sig, grad_mode)
+        with self._lock:
+            if self.eager_only:
+                self.stats["eager_calls"] += 1
+                return self.fn(*args)
+            sig, grad_mode = _signature(args), GRAD_MODE.enabled
+            for k, step in enumerate(self.steps):
+                if step.guard.matches(sig, grad_mode, args):
+                    if k:  # most recently used first: the common case checks one guard
+                        self.steps.insert(0, self.steps.pop(k))
+                    self.stats["replays"] += 1
+                    return replay(step, args)
+            if self.steps:
+                self._warn_retrace(sig, grad_mode, args)
+            return self._trace_and_compile(args, sig, grad_mode)
 
-    def _warn_retrace(self, sig: tuple, grad_mode: bool) -> None:
+    def _warn_retrace(self, sig: tuple, grad_mode: bool, args: tuple) -> None:
         self.stats["retraces"] += 1
-        changes = self.steps[-1].guard.explain(sig, grad_mode)
+        changes = self.steps[0].guard.explain(sig, grad_mode, args)  # vs the latest used
         warnings.warn(f"tenkai.compile: retracing {self.fn.__name__} "
                       f"(trace #{self.stats['traces'] + 1}) because "
                       + "; ".join(changes or ["the guards changed"]),
@@ -154,7 +136,7 @@ class CompiledFunction:
     def _trace_and_compile(self, args: tuple, sig: tuple, grad_mode: bool) -> Any:
         self.stats["traces"] += 1
         before = fingerprint()
-        result, tracer, py_random = _run_traced(self.fn, args)
+        result, tracer, py_random = _run_traced(self.fn, args, sig)
         sites = tracer.sites + py_random
         names = name_state(tracer)
         sites += names.untraceable
@@ -164,8 +146,8 @@ class CompiledFunction:
         if state_created(before, fingerprint()):
             self.stats["discarded_traces"] += 1  # state was created: trace the steady state
             return result
-        step = _build_step(self, tracer, names, result, sig, grad_mode)
-        self.steps.append(step)
+        step = _build_step(self, tracer, names, result, args, sig, grad_mode)
+        self.steps.insert(0, step)
         return result
 
     def _untraceable(self, sites: list[_trace.Site]) -> None:
@@ -180,67 +162,46 @@ class CompiledFunction:
         raise UntraceableError(message)
 
     def explain(self) -> str:
-        """The guards of every compiled specialization, one per line."""
-        return "\n".join(f"{k}: args={s.guard.args} grad_mode={s.guard.grad_mode}"
-                         for k, s in enumerate(self.steps))
+        """The guards of every compiled specialization, one block each."""
+        return "\n".join(f"{k}: args={s.guard.args} grad_mode={s.guard.grad_mode}\n    "
+                         + "\n    ".join(s.guard.keys()) for k, s in enumerate(self.steps))
 
 
-def _run_traced(fn: Any, args: tuple) -> tuple[Any, _trace.Tracer, list[_trace.Site]]:
-    if _trace.ACTIVE is not None:
+def _run_traced(fn: Any, args: tuple, sig: tuple) -> tuple[Any, _trace.Tracer,
+                                                             list[_trace.Site]]:
+    if _trace.active() is not None:
         raise RuntimeError("tenkai.compile: nested tracing is not supported")
     tracer = _trace.Tracer(getattr(fn, "__name__", "step"))
-    for k, a in enumerate(args):
-        if isinstance(a, Tensor):
-            tracer.add_input(a, f"arg{k}")
+    owner = getattr(fn, "__self__", None)
+    if owner is not None and hasattr(owner, "_parameters"):  # a compiled module's forward
+        tracer.saw_module(owner)
+    for k, (a, s) in enumerate(zip(args, sig, strict=True)):
+        if s[0] == "tensor":
+            tracer.arg_nodes[k] = tracer.add_input(a, f"arg{k}")
+            tracer.arg_index.setdefault(id(a), k)
     state = (random.getstate(), np.random.get_state()[1].tobytes())
     from ._state import traced_hyperparameters
 
-    _trace.ACTIVE = tracer
+    _trace.set_active(tracer)
     try:
-        with traced_hyperparameters():
+        with traced_hyperparameters(), watch_side_effects(fn, tracer):
             result = fn(*args)
     finally:
-        _trace.ACTIVE = None
+        _trace.set_active(None)
     sites = []
     if (random.getstate(), np.random.get_state()[1].tobytes()) != state:
+        code = getattr(fn, "__code__", None) or fn.__func__.__code__
         sites.append(_trace.Site(
-            f"{fn.__code__.co_filename}:{fn.__code__.co_firstlineno} ({fn.__qualname__})",
+            f"{code.co_filename}:{code.co_firstlineno} ({fn.__qualname__})",
             "Python-side randomness (random / numpy.random) inside the traced function",
             "a replay reuses the numbers drawn while tracing",
             "use tenkai.rand/randn/bernoulli (counter-based, replayable) instead"))
     return result, tracer, sites
 
 
-# ---------------------------------------------------------------- building a compiled step
-
-
-def _flatten(result: Any, out: list[Tensor]) -> Any:
-    """A spec of ``result``'s structure; the tensors it holds are appended to ``out``."""
-    if isinstance(result, Tensor):
-        out.append(result)
-        return ("tensor", len(out) - 1)
-    if isinstance(result, (tuple, list)):
-        return (type(result).__name__, [_flatten(r, out) for r in result])
-    if isinstance(result, dict):
-        return ("dict", {k: _flatten(v, out) for k, v in result.items()})
-    return ("value", result)
-
-
-def _unflatten(spec: Any, values: list[Tensor]) -> Any:
-    kind, payload = spec
-    if kind == "tensor":
-        return values[payload]
-    if kind in ("tuple", "list"):
-        items = [_unflatten(s, values) for s in payload]
-        return tuple(items) if kind == "tuple" else items
-    if kind == "dict":
-        return {k: _unflatten(s, values) for k, s in payload.items()}
-    return payload
-
-
 def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, result: Any,
-                sig: tuple, grad_mode: bool) -> CompiledStep:
-    step = finish_trace(tracer, names, result, sig, grad_mode)
+                args: tuple, sig: tuple, grad_mode: bool) -> CompiledStep:
+    step = finish_trace(cf.fn, tracer, names, result, args, sig, grad_mode)
     start = time.perf_counter()
     step.program = _compile_graph(step.graph, cf.backend)
     step.compile_seconds["compile"] = time.perf_counter() - start
@@ -248,38 +209,6 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
         if "_cache_" in name and name in cf.stats:
             cf.stats[name] += count
     return step
-
-
-def finish_trace(tracer: _trace.Tracer, names: StateNames, result: Any, sig: tuple,
-                 grad_mode: bool) -> CompiledStep:
-    """Add the graph's outputs (results, then state updates) and collect what a replay needs;
-    the returned step has no program yet."""
-    g = tracer.graph
-    tensors: list[Tensor] = []
-    spec = _flatten(result, tensors)
-    for t in tensors:
-        g.add_output(tracer.node_for(t))
-    writes, rebinds, meta_writes = [], [], {}
-    for tensor, name in names.updated:
-        meta_writes[len(g.outputs)] = name
-        writes.append((len(g.outputs), tensor))
-        g.add_output(tracer.node_for(tensor))
-    captured = [(g.node_name(c.node), c.tensor) for c in tracer.captured.values()]
-    for owner, attr, tensor, name in names.new_state:
-        # state born in this step (a gradient after zero_grad(set_to_none=True)): the tensor
-        # becomes a persistent buffer of its own, written by every replay
-        value = tracer.node_for(tensor)
-        g.add("param", shape=g.shape(value), dtype=g.dtype(value), name=name)
-        captured.append((name, tensor))
-        meta_writes[len(g.outputs)] = name
-        writes.append((len(g.outputs), tensor))
-        rebinds.append((owner, attr, tensor))
-        g.add_output(value)
-    g.meta["writes"] = meta_writes
-    guard = Guard(sig, grad_mode, tuple((names.module_name(m), m, m.training)
-                                        for m in tracer.modules.values()))
-    return CompiledStep(guard, None, g, [g.node_name(n) for n in tracer.inputs], captured,
-                        list(tracer.scalars), tracer.rng, spec, len(tensors), writes, rebinds)
 
 
 def _compile_graph(g: Any, backend: str) -> Any:
@@ -295,33 +224,6 @@ def _compile_graph(g: Any, backend: str) -> Any:
     from ._backend import compile_cpu
 
     return compile_cpu(g)
-
-
-def _replay(step: CompiledStep, args: tuple) -> Any:
-    g = step.graph
-    feeds: dict[Any, np.ndarray] = {}
-    for name, a in zip(step.input_nodes, [a for a in args if isinstance(a, Tensor)],
-                       strict=True):
-        feeds[name] = a._data
-    for name, tensor in step.captured:
-        feeds[name] = tensor._data
-    from ._state import scalar_values
-
-    feeds.update(scalar_values(step.scalars))
-    for use in step.rng:
-        seed, offset = use.generator.take(use.count)
-        feeds[g.node_name(use.seed_node)] = seed._data
-        feeds[g.node_name(use.offset_node)] = offset._data
-    outputs = step.program({g.find(k): v for k, v in feeds.items()}
-                           if getattr(step.program, "by_node", False) else feeds)
-    for index, tensor in step.writes:
-        if outputs[index] is not tensor._data:
-            np.copyto(tensor._data, outputs[index], casting="unsafe")
-        tensor._vc[0] += 1
-    for owner, attr, tensor in step.rebinds:
-        setattr(owner, attr, tensor)
-    values = [Tensor._make(np.array(outputs[k], copy=True)) for k in range(step.n_results)]
-    return _unflatten(step.result_spec, values)
 
 
 def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None,

@@ -17,13 +17,15 @@ from typing import Any
 
 from ._autograd import GRAD_MODE
 from ._state import fingerprint, name_state, state_created
-from .compile import CompiledStep, UntraceableError, _replay, _run_traced, _signature, finish_trace
+from ._step import CompiledStep, finish_trace, replay
+from .compile import UntraceableError, _run_traced, _signature
 
 
 def trace(fn: Any, *example_args: Any) -> TracedGraph:
     """Trace one call of ``fn`` (which runs, with its effects) into a graph."""
     before = fingerprint()
-    result, tracer, sites = _run_traced(fn, example_args)
+    sig = _signature(example_args)
+    result, tracer, sites = _run_traced(fn, example_args, sig)
     names = name_state(tracer)
     sites = tracer.sites + sites + names.untraceable
     if sites:
@@ -33,7 +35,7 @@ def trace(fn: Any, *example_args: Any) -> TracedGraph:
         raise RuntimeError("tenkai.trace: the traced call created optimizer state (a first "
                            "optimizer step); run the step once before tracing it, so the "
                            "trace records the steady state")
-    step = finish_trace(tracer, names, result, _signature(example_args), GRAD_MODE.enabled)
+    step = finish_trace(fn, tracer, names, result, example_args, sig, GRAD_MODE.enabled)
     return TracedGraph(step)
 
 
@@ -99,10 +101,10 @@ class CompiledGraph:
 
     def __call__(self, *args: Any) -> Any:
         sig = _signature(args)
-        if not self.step.guard.matches(sig, GRAD_MODE.enabled):
-            changes = self.step.guard.explain(sig, GRAD_MODE.enabled)
+        if not self.step.guard.matches(sig, GRAD_MODE.enabled, args):
+            changes = self.step.guard.explain(sig, GRAD_MODE.enabled, args)
             raise RuntimeError("tenkai: this executable was traced for different arguments: "
                                + "; ".join(changes) + " (trace again, or use tenkai.compile)")
-        return _replay(self.step, args)
+        return replay(self.step, args)
 
 

@@ -154,6 +154,9 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> None:
         from .._shape import densify
 
         g = densify(apply("cast", (g,), name="CopyBackwards", dtype=g._ir_dtype))
+    tracer = _trace.active()
+    if tracer is not None:  # a compiled step guards on whether .grad existed
+        tracer.touch_grad(owner, write=False)
     if owner._grad is None:
         if g.requires_grad:  # PyTorch's AccumulateGrad stores a copy of a recorded gradient
             from .._ops import apply
@@ -162,7 +165,7 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> None:
         owner._grad = g
     elif create_graph or owner._grad.requires_grad:
         owner._grad = owner._grad + g
-    elif _trace.ACTIVE is not None:  # traced: accumulate through a recorded op
+    elif tracer is not None:  # traced: accumulate through a recorded op
         from .._indexing import inplace_update
         from .._ops import add
 

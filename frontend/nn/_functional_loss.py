@@ -171,7 +171,7 @@ def _plain_nll(target: Tensor, weight: Tensor | None, ignore_index: int, reducti
     later replays are not known."""
     from .. import _trace
 
-    return (reduction == "mean" and weight is None and _trace.ACTIVE is None
+    return (reduction == "mean" and weight is None and _trace.active() is None
             and not bool((target._data == ignore_index).any()))
 
 

@@ -186,8 +186,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise index_rules.index_error("one_hot", int(data.min()), int(data.max()) + 1, 0)
         if data.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
-        if _trace.ACTIVE is not None:  # the class count is read from the values
-            _trace.ACTIVE.escape(tensor, "one_hot(num_classes=-1)")
+        if _trace.active() is not None:  # the class count is read from the values
+            _trace.active().escape(tensor, "one_hot(num_classes=-1)")
         num_classes = int(data.max()) + 1
     classes = ops.tensor_of(np.arange(num_classes), "int64")
     # a take from arange(num_classes) is the identity on valid classes and checks them (in

@@ -72,8 +72,8 @@ class Module:
                                   '"forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _trace.ACTIVE is not None:  # compiled steps guard on the modes of modules used
-            _trace.ACTIVE.saw_module(self)
+        if _trace.active() is not None:  # compiled steps guard on the modes of modules used
+            _trace.active().saw_module(self)
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
@@ -369,11 +369,9 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters():
-            if p.grad is None:
-                continue
             if set_to_none:
-                p.grad = None
-            else:
+                p.grad = None  # also when None: a compiled step need not guard on it
+            elif p.grad is not None:
                 p.grad.zero_()
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:

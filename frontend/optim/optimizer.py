@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
 
-from .. import _ops
+from .. import _ops, _trace
 from .._dtype import float32, float64, get_default_dtype
 from .._state import register_optimizer
 from .._tensor import Tensor
@@ -84,10 +84,10 @@ class Optimizer:
         """Reset every parameter's ``.grad``: to ``None`` (default), or to zeros in place."""
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
-                    continue
                 if set_to_none:
-                    p.grad = None
+                    p.grad = None  # also when None: a compiled step need not guard on it
+                    continue
+                if p.grad is None:
                     continue
                 if p.grad.grad_fn is not None:
                     p.grad.detach_()
@@ -99,6 +99,9 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a ``.grad``; returns ``closure()``'s loss if given."""
         loss = None
+        tracer = _trace.active()
+        if tracer is not None:  # a compiled step guards on this optimizer's structure
+            tracer.saw_optimizer(self)
         if closure is not None:
             with enable_grad():
                 loss = closure()

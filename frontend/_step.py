@@ -1,0 +1,193 @@
+"""One compiled specialization of a traced step: building it from a finished trace
+(:func:`finish_trace`) and replaying it (:func:`replay`).
+
+A replay reads and writes the live frontend tensors: arguments and captured state are fed by
+buffer, state updates (``graph.meta["writes"]``) are copied back into parameters, gradients,
+optimizer state and BatchNorm statistics, arguments mutated in place are written back, and
+arguments that require grad get their ``.grad`` (created, or accumulated into, as eager).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import _trace
+from ._guards import Guard, build_facts
+from ._state import StateNames, scalar_floats, scalar_values
+from ._tensor import Tensor
+
+
+@dataclass
+class ArgIO:
+    """How a replay feeds the arguments and writes them back (indices are positions in the
+    call's ``args``; ``out`` indices are graph outputs)."""
+
+    feeds: list[tuple[str, int]] = field(default_factory=list)  # input node name, arg index
+    grad_feeds: list[tuple[str, int]] = field(default_factory=list)  # ... of args[k].grad
+    writes: list[tuple[int, int]] = field(default_factory=list)  # out, arg (in-place mutation)
+    grad_writes: list[tuple[int, int, bool]] = field(default_factory=list)  # out, arg, new?
+    grad_clears: list[int] = field(default_factory=list)  # args whose .grad the step cleared
+
+
+@dataclass
+class CompiledStep:
+    """One traced-and-compiled specialization of the function."""
+
+    guard: Guard
+    program: Any  # backend callable: feeds dict -> list of arrays
+    graph: Any
+    io: ArgIO
+    captured: list[tuple[str, Tensor]]
+    scalars: list[str]
+    rng: list[Any]
+    result_spec: Any
+    n_results: int
+    writes: list[tuple[int, Tensor]]
+    rebinds: list[tuple[Tensor, str, Tensor]]
+    compile_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def flatten(result: Any, out: list[Tensor]) -> Any:
+    """A spec of ``result``'s structure; the tensors it holds are appended to ``out``."""
+    if isinstance(result, Tensor):
+        out.append(result)
+        return ("tensor", len(out) - 1)
+    if isinstance(result, (tuple, list)):
+        return (type(result).__name__, [flatten(r, out) for r in result])
+    if isinstance(result, dict):
+        return ("dict", {k: flatten(v, out) for k, v in result.items()})
+    return ("value", result)
+
+
+def unflatten(spec: Any, values: list[Tensor]) -> Any:
+    kind, payload = spec
+    if kind == "tensor":
+        return values[payload]
+    if kind in ("tuple", "list"):
+        items = [unflatten(s, values) for s in payload]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "dict":
+        return {k: unflatten(s, values) for k, s in payload.items()}
+    return payload
+
+
+def _arg_io(tracer: _trace.Tracer, args: tuple) -> ArgIO:
+    """Feeds and write-backs of the arguments; adds the write-back outputs to the graph."""
+    g, io = tracer.graph, ArgIO()
+    for k, nid in tracer.arg_nodes.items():
+        a = args[k]
+        io.feeds.append((g.node_name(nid), k))
+        if tracer.node_of.get(id(a._data)) != nid:  # mutated in place by the step
+            io.writes.append((len(g.outputs), k))
+            g.add_output(tracer.node_for(a))
+    for k, nid in tracer.arg_grad_nodes.items():
+        io.grad_feeds.append((g.node_name(nid), k))
+    for k in tracer.arg_nodes:
+        touch = tracer.grad_touch.get(id(args[k]))
+        if touch is None:
+            continue  # .grad untouched by the step
+        grad, before = args[k]._grad, tracer.arg_grad_nodes.get(k)
+        if grad is None:
+            io.grad_clears.append(k)
+            continue
+        nid = tracer.node_of.get(id(grad._data))
+        if nid is None or nid == before:
+            continue  # not computed by the step (or unchanged)
+        # accumulated into the .grad it had (read first): in place; otherwise a new tensor
+        fresh = not (before is not None and grad is touch[2])
+        io.grad_writes.append((len(g.outputs), k, fresh))
+        g.add_output(nid)
+    return io
+
+
+def _arg_grads(tracer: _trace.Tracer) -> tuple[tuple[int, bool], ...]:
+    """(argument, had .grad) for each tensor argument whose .grad the step read first."""
+    out = []
+    for tensor, read, grad in tracer.grad_touch.values():
+        k = tracer.arg_index.get(id(tensor))
+        if read and k is not None:
+            out.append((k, grad is not None))
+    return tuple(sorted(out))
+
+
+def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
+                 args: tuple, sig: tuple, grad_mode: bool) -> CompiledStep:
+    """Add the graph's outputs (results, then state updates, then argument write-backs),
+    collect what a replay needs and the guard; the returned step has no program yet."""
+    g = tracer.graph
+    tensors: list[Tensor] = []
+    spec = flatten(result, tensors)
+    for t in tensors:
+        g.add_output(tracer.node_for(t))
+    writes, rebinds, meta_writes = [], [], {}
+    for tensor, name in names.updated:
+        meta_writes[len(g.outputs)] = name
+        writes.append((len(g.outputs), tensor))
+        g.add_output(tracer.node_for(tensor))
+    captured = [(g.node_name(c.node), c.tensor) for c in tracer.captured.values()]
+    for owner, attr, tensor, name in names.new_state:
+        # state born in this step (a gradient after zero_grad(set_to_none=True)): the tensor
+        # becomes a persistent buffer of its own, written by every replay
+        value = tracer.node_for(tensor)
+        g.add("param", shape=g.shape(value), dtype=g.dtype(value), name=name)
+        captured.append((name, tensor))
+        meta_writes[len(g.outputs)] = name
+        writes.append((len(g.outputs), tensor))
+        rebinds.append((owner, attr, tensor))
+        g.add_output(value)
+    io = _arg_io(tracer, args)
+    g.meta["writes"] = meta_writes
+    keep = [a for a, s in zip(args, sig, strict=True) if s[0] == "state"]
+    predicates = list(dict.fromkeys(tracer.predicates))
+    guard = Guard(sig, grad_mode, tuple((names.module_name(m), m, m.training)
+                                        for m in tracer.modules.values()),
+                  build_facts(fn, tracer, names, keep), predicates, scalar_floats, keep,
+                  _arg_grads(tracer))
+    g.meta["guards"] = guard.keys()
+    return CompiledStep(guard, None, g, io, captured, list(tracer.scalars), tracer.rng, spec,
+                        len(tensors), writes, rebinds)
+
+
+def replay(step: CompiledStep, args: tuple) -> Any:
+    """Run the compiled step on ``args``; write every update back; return the results."""
+    g, io = step.graph, step.io
+    feeds: dict[Any, np.ndarray] = {}
+    for name, k in io.feeds:
+        feeds[name] = args[k]._data
+    for name, k in io.grad_feeds:
+        feeds[name] = args[k]._grad._data
+    for name, tensor in step.captured:
+        feeds[name] = tensor._data
+    if step.scalars:
+        feeds.update(scalar_values(step.scalars))
+    for use in step.rng:
+        seed, offset = use.generator.take(use.count)
+        feeds[g.node_name(use.seed_node)] = seed._data
+        feeds[g.node_name(use.offset_node)] = offset._data
+    outputs = step.program({g.find(k): v for k, v in feeds.items()}
+                           if getattr(step.program, "by_node", False) else feeds)
+    for index, tensor in step.writes:
+        _write(tensor, outputs[index])
+    for owner, attr, tensor in step.rebinds:
+        setattr(owner, attr, tensor)
+    for index, k in io.writes:
+        _write(args[k], outputs[index])
+    for index, k, fresh in io.grad_writes:
+        a = args[k]
+        if fresh:
+            a._grad = Tensor._make(np.array(outputs[index], copy=True))
+        else:
+            _write(a._grad, outputs[index])
+    for k in io.grad_clears:
+        args[k]._grad = None
+    values = [Tensor._make(np.array(outputs[k], copy=True)) for k in range(step.n_results)]
+    return unflatten(step.result_spec, values)
+
+
+def _write(tensor: Tensor, value: np.ndarray) -> None:
+    if value is not tensor._data:
+        np.copyto(tensor._data, value, casting="unsafe")
+    tensor._vc[0] += 1

@@ -1,0 +1,138 @@
+"""Thread safety of tenkai.compile and warnings about Python side effects inside a trace."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from compile_harness import data, make
+
+import tenkai
+import tenkai.nn.functional as F
+from tenkai import _trace
+from tenkai._side_effects import SideEffectWarning
+
+
+def _train_step(model, opt):
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+@pytest.mark.parametrize("backend", ["interp", "tenkai"])
+def test_two_threads_share_one_compiled_step(backend: str) -> None:
+    batches = data(1)
+    model2, opt2 = make()
+    fn = tenkai.compile(_train_step(model2, opt2), backend=backend)
+    errors: list[BaseException] = []
+
+    def worker(part: list) -> None:
+        try:
+            for x, y in part:
+                fn(x, y)
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    # the same gradient for every batch makes the result independent of the interleaving
+    same = [batches[0]] * 12
+    model, opt = make()
+    serial = _train_step(model, opt)
+    for x, y in same:
+        serial(x, y)
+    threads = [threading.Thread(target=worker, args=(same[k::2],)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert fn.stats["traces"] + fn.stats["replays"] == 12
+    for (name, a), b in zip(model.state_dict().items(), model2.state_dict().values(),
+                            strict=True):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_eager_work_on_another_thread_is_not_recorded() -> None:
+    started, release = threading.Event(), threading.Event()
+    seen: list = []
+
+    def other() -> None:
+        started.wait(5)
+        seen.append(_trace.active())
+        tenkai.ones(4).mul(3).sum()  # eager work while the main thread traces
+        release.set()
+
+    def step(x):
+        started.set()
+        release.wait(5)
+        return x * 2
+
+    fn = tenkai.compile(step, backend="interp")
+    t = threading.Thread(target=other)
+    t.start()
+    with pytest.warns(SideEffectWarning, match="Event"):  # started.set() will not replay
+        fn(tenkai.ones(2))
+    t.join()
+    assert seen == [None]
+    ops = [fn.steps[0].graph.op(n) for n in fn.steps[0].graph.topo_order()]
+    assert "sum" not in ops and ops.count("mul") == 1
+
+
+LOG: list = []
+COUNT = 0
+
+
+def test_side_effects_warn_with_their_line() -> None:
+    def step(x):
+        global COUNT
+        print("tracing")
+        LOG.append(1)
+        COUNT += 1
+        return x + 1
+
+    fn = tenkai.compile(step, backend="interp")
+    with pytest.warns(SideEffectWarning) as record:
+        fn(tenkai.ones(2))
+    messages = [str(w.message) for w in record]
+    assert any('print("tracing")' in m and "will NOT run" in m for m in messages)
+    assert any("LOG.append(1)" in m for m in messages)
+    assert any("COUNT += 1" in m for m in messages)
+    assert all("torch.compile" in m for m in messages)
+    fn(tenkai.ones(2))  # replay: no effect, no warning
+    assert LOG == [1] and COUNT == 1
+
+
+def test_module_attribute_change_warns() -> None:
+    class Counting(tenkai.nn.Linear):
+        def forward(self, x):
+            self.calls = self.calls + 1
+            return super().forward(x)
+
+    m = Counting(2, 2)
+    m.calls = 0
+    fn = tenkai.compile(lambda x: m(x).sum(), backend="interp")
+    with pytest.warns(SideEffectWarning, match=r"self\.calls = self\.calls \+ 1"):
+        fn(tenkai.ones(1, 2))
+
+
+def test_scheduler_stepped_inside_the_step_warns_and_leaves_plain_floats() -> None:
+    w = tenkai.nn.Parameter(tenkai.ones(2))
+    opt = tenkai.optim.SGD([w], lr=0.1)
+    sched = tenkai.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+
+    def step(x):
+        opt.zero_grad()
+        (w * x).sum().backward()
+        opt.step()
+        sched.step()
+        return w.sum()
+
+    fn = tenkai.compile(step, backend="interp")
+    with pytest.warns(SideEffectWarning,
+                      match=r"last_epoch \(0 -> 1\), _step_count \(1 -> 2\) of StepLR"):
+        fn(tenkai.ones(2))
+    assert type(opt.param_groups[0]["lr"]) is float and opt.param_groups[0]["lr"] == 0.05
