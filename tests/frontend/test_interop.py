@@ -202,3 +202,62 @@ def test_to_torch_composite_layers() -> None:
     got = mha(*map(tenkai.from_numpy, (q, k, v)))[0].detach().numpy()
     want = tenkai.to_torch(mha)(*map(torch.from_numpy, (q, k, v)))[0].detach().numpy()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+RNN_CASES = [
+    (lambda: tn.RNN(3, 4), (6, 2, 3)),
+    (lambda: tn.RNN(3, 4, 2, nonlinearity="relu", bidirectional=True, batch_first=True),
+     (2, 6, 3)),
+    (lambda: tn.LSTM(3, 5, 2, bidirectional=True, dropout=0.2), (6, 2, 3)),
+    (lambda: tn.LSTM(3, 5, proj_size=2, bias=False, batch_first=True), (2, 6, 3)),
+    (lambda: tn.GRU(3, 4, 3, batch_first=True, bidirectional=True), (2, 6, 3)),
+    (lambda: tn.RNNCell(3, 4, nonlinearity="relu"), (2, 3)),
+    (lambda: tn.LSTMCell(3, 4), (2, 3)), (lambda: tn.GRUCell(3, 4, bias=False), (2, 3)),
+]
+
+
+def _flat(out):
+    if isinstance(out, tuple):
+        return [t for part in out for t in _flat(part)]
+    return [out.detach().numpy()]
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("make, shape", RNN_CASES,
+                         ids=[f"{i}-{type(m()).__name__}" for i, (m, _) in enumerate(RNN_CASES)])
+def test_recurrent_layers_convert_both_ways(make, shape) -> None:
+    torch.manual_seed(0)
+    ref = make().eval()
+    for p in ref.parameters():
+        p.data.uniform_(-1, 1)
+    model = tenkai.from_torch(ref)
+    assert type(model).__name__ == type(ref).__name__ and repr(model) == repr(ref)
+    assert list(model.state_dict()) == list(ref.state_dict())  # _l1, _reverse, ... names
+    for attr in ("nonlinearity", "dropout", "bidirectional", "proj_size", "batch_first"):
+        assert getattr(model, attr, None) == getattr(ref, attr, None), attr
+    x = _x(*shape)
+    want = _flat(ref(torch.from_numpy(x)))
+    for got, w in zip(_flat(model(tenkai.from_numpy(x))), want, strict=True):
+        np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-6)
+    back = tenkai.to_torch(model)
+    assert type(back) is type(ref) and repr(back) == repr(ref)
+    for name, value in ref.state_dict().items():
+        np.testing.assert_array_equal(back.state_dict()[name].numpy(), value.numpy())
+    for got, w in zip(_flat(back(torch.from_numpy(x))), want, strict=True):
+        np.testing.assert_allclose(got, w, rtol=1e-6, atol=1e-7)
+
+
+def test_recurrent_layer_with_initial_state_and_gradients() -> None:
+    torch.manual_seed(0)
+    ref = tn.GRU(3, 4, 2, bidirectional=True)
+    model = tenkai.from_torch(ref)
+    x, h0 = _x(5, 2, 3), _x(4, 2, 4)
+    out, h = ref(torch.from_numpy(x), torch.from_numpy(h0))
+    (out.sum() + h.square().sum()).backward()
+    got, got_h = model(tenkai.from_numpy(x), tenkai.from_numpy(h0))
+    (got.sum() + got_h.square().sum()).backward()
+    np.testing.assert_allclose(got_h.detach().numpy(), h.detach().numpy(), rtol=1e-5, atol=1e-6)
+    ours = dict(model.named_parameters())
+    for name, p in ref.named_parameters():
+        np.testing.assert_allclose(ours[name].grad.numpy(), p.grad.numpy(), rtol=1e-4,
+                                   atol=1e-5, err_msg=name)
