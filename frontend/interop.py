@@ -5,8 +5,9 @@ PyTorch's names, constructor arguments and attribute names, so a layer is rebuil
 each constructor argument from the source module's attribute of the same name (plus the few
 overrides in :data:`OVERRIDES`) and then copying its state dict (recurrent layers included:
 ``weight_ih_l1_reverse`` and the other per-layer, per-direction names are the same on both
-sides). Adding a layer is one more name in :data:`LAYERS`. A module whose class is not in the table, e.g. a custom
-``nn.Module`` with its own ``forward``, is reported by its path in the module tree.
+sides). Adding a layer is one more name in :data:`LAYERS`. A module whose class is not in the
+table, e.g. a custom ``nn.Module`` with its own ``forward``, is reported by its path in the
+module tree.
 
 >>> import torch, tenkai
 >>> model = tenkai.from_torch(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU()))

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from tenkai import cli
+from tenkai._cli_target import build
 
 torch = pytest.importorskip("torch")
 
@@ -101,28 +102,45 @@ def _check_repro(out_dir, ref) -> None:
     np.testing.assert_allclose(np.asarray(outputs[0]), want, rtol=1e-5, atol=1e-6)
 
 
-def test_pytorch_exported_onnx_is_traced_and_dumped(files, tmp_path) -> None:
+def test_pytorch_exported_onnx_through_the_console_script(files, tmp_path) -> None:
     d, ref = files
     model = _need(d, "mlp.onnx")
     run = tenkai_cmd("trace", model)  # the input shape comes from the ONNX graph
     assert run.returncode == 0, run.stderr
     assert "graph forward(arg0: f32[4,8], param 0.weight: f32[16,8]" in run.stdout
     assert "parameters and buffers: 4 tensors, 212 elements" in run.stdout
-    run = tenkai_cmd("dump", model, "--all", "-o", str(tmp_path / "d"))
-    assert run.returncode == 0, run.stderr
-    _check_repro(tmp_path / "d", ref)
+    target = build(model)  # what the command traced, in-process: PyTorch's output
+    x = target.args[0].numpy()
+    np.testing.assert_allclose(target.step(*target.args).detach().numpy(),
+                               ref(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("weights", ["mlp.pt", "mlp.safetensors"])
-def test_weights_load_into_a_model_file(files, weights, tmp_path) -> None:
+def test_torch_saved_weights_through_the_console_script(files, tmp_path) -> None:
     d, ref = files
-    path = _need(d, weights)
-    run = tenkai_cmd("dump", f"{d / 'net.py'}:make", "--input", "3,8", "--weights", path,
-                     "--all", "-o", str(tmp_path / "d"))
+    run = tenkai_cmd("dump", f"{d / 'net.py'}:make", "--input", "3,8", "--weights",
+                     str(d / "mlp.pt"), "--all", "-o", str(tmp_path / "d"))
     assert run.returncode == 0, run.stderr
     _check_repro(tmp_path / "d", ref)
 
 
+def test_safetensors_weights_into_an_onnx_model(files) -> None:
+    d, ref = files
+    model, weights = _need(d, "dyn.onnx"), _need(d, "mlp.safetensors")
+    flipped = {k: -v for k, v in ref.state_dict().items()}  # must replace the exported ones
+    from safetensors.torch import save_file
+
+    save_file(flipped, str(d / "flipped.safetensors"))
+    target = build(model, ["2,8"], weights=str(d / "flipped.safetensors"))
+    for name, value in flipped.items():
+        np.testing.assert_array_equal(target.params[name].detach().numpy(), value.numpy())
+    target = build(model, ["2,8"], weights=weights, train=True, loss="mse")
+    x = target.args[0].numpy()
+    want = torch.nn.functional.mse_loss(ref(torch.from_numpy(x)), torch.from_numpy(
+        target.args[1].numpy()))
+    assert target.step(*target.args).item() == pytest.approx(want.item(), rel=1e-5)
+
+
+@pytest.mark.slow
 def test_onnx_with_weights_is_benchmarked(files, tmp_path) -> None:
     d, _ = files
     model, weights = _need(d, "mlp.onnx"), _need(d, "mlp.safetensors")
