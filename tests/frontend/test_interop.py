@@ -261,3 +261,40 @@ def test_recurrent_layer_with_initial_state_and_gradients() -> None:
     for name, p in ref.named_parameters():
         np.testing.assert_allclose(ours[name].grad.numpy(), p.grad.numpy(), rtol=1e-4,
                                    atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("backend", [
+    "interp", pytest.param("tenkai", marks=pytest.mark.slow)])  # LLVM: ~15 s on a busy box
+def test_converted_lstm_trains_compiled_like_eager(backend) -> None:
+    torch.manual_seed(0)
+    ref_rnn, ref_head = tn.LSTM(3, 4, batch_first=True, bidirectional=True), tn.Linear(8, 2)
+    x, y = _x(2, 2, 3), np.array([0, 1])
+    runs = []
+    for compiled in (False, True):
+        rnn, head = tenkai.from_torch(ref_rnn), tenkai.from_torch(ref_head)
+        params = [*rnn.parameters(), *head.parameters()]
+        opt = tenkai.optim.Adam(params, lr=0.05)
+
+        def step(x, y, rnn=rnn, head=head, opt=opt):
+            opt.zero_grad()
+            out, _ = rnn(x)
+            loss = F.cross_entropy(head(out[:, -1]), y)
+            loss.backward()
+            opt.step()
+            return loss
+        fn = tenkai.compile(step, backend=backend) if compiled else step
+        losses = [fn(tenkai.from_numpy(x), tenkai.from_numpy(y)).item() for _ in range(3)]
+        runs.append((losses, params, opt))
+    (eager, p_e, opt_e), (comp, p_c, opt_c) = runs
+    np.testing.assert_allclose(comp, eager, rtol=1e-5, atol=1e-6)
+    want = tn.functional.cross_entropy(ref_head(ref_rnn(torch.from_numpy(x))[0][:, -1]),
+                                       torch.from_numpy(y)).item()
+    assert eager[0] == pytest.approx(want, rel=1e-5)
+    for a, b in zip(p_e, p_c, strict=True):
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-4, atol=1e-6)
+    for sa, sb in zip(opt_e.state_dict()["state"].values(), opt_c.state_dict()["state"].values(),
+                      strict=True):
+        for k in sa:
+            np.testing.assert_allclose(np.asarray(sb[k]), np.asarray(sa[k]), rtol=1e-4,
+                                       atol=1e-6, err_msg=k)
