@@ -140,6 +140,17 @@ def test_safetensors_weights_into_an_onnx_model(files) -> None:
     assert target.step(*target.args).item() == pytest.approx(want.item(), rel=1e-5)
 
 
+def test_onnx_model_is_drawn(files, tmp_path) -> None:
+    pytest.importorskip("graphviz")
+    d, _ = files
+    model = _need(d, "mlp.onnx")
+    assert cli.main(["viz", model, "--stage", "traced", "-o", str(tmp_path / "t.dot")]) == 0
+    assert "f32[4,8]" in (tmp_path / "t.dot").read_text()
+    assert cli.main(["viz", model, "--train", "--weights", str(d / "mlp.pt"), "--stage",
+                     "autograd", "-o", str(tmp_path / "a.dot")]) == 0
+    assert "0.weight\n (16, 8)" in (tmp_path / "a.dot").read_text()
+
+
 @pytest.mark.slow
 def test_onnx_with_weights_is_benchmarked(files, tmp_path) -> None:
     d, _ = files
