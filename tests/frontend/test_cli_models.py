@@ -58,6 +58,7 @@ def files(tmp_path_factory):
     torch.save(ref.state_dict(), d / "mlp.pt")
     torch.save({"model_state_dict": ref.state_dict(), "epoch": 3}, d / "ckpt.pth")
     torch.save({"0.weight": torch.zeros(2), "x": Evil()}, d / "evil.pt")
+    torch.save({"epoch": 3, "lr": 0.1}, d / "meta.pt")
     (d / "trunc.pt").write_bytes((d / "mlp.pt").read_bytes()[:300])
     try:
         from safetensors.torch import save_file
@@ -195,6 +196,9 @@ BAD = [
      "--weights {d}/mlp.bin: expected a state dict file ending in .pt, .pth, .safetensors"),
     (["trace", "{d}/net.py:make", "--input", "4,8", "--weights", "{d}/nope.pt"], 2,
      "--weights {d}/nope.pt: no such file"),
+    (["trace", "{d}/net.py:make", "--input", "4,8", "--weights", "{d}/meta.pt"], 2,
+     "expected a state dict (names -> tensors); the file holds a dict with keys 'epoch', 'lr' "
+     "and no state_dict / model_state_dict / model entry holding one"),
     (["trace", "one_neuron", "--weights", "{d}/mlp.pt"], 2, "makes its own weights"),
     (["trace", "{d}/dyn.onnx"], 2, "input 'x' has shape [?,8], not fully static: give the "
      "example shape(s) with --input (one per input, in order: x) (or its batch size with "
