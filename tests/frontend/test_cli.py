@@ -297,3 +297,14 @@ def test_viz_renders_png_and_pdf(fmt, magic, model_file, tmp_path) -> None:
     out = tmp_path / f"fused.{fmt}"
     assert cli.main(["viz", "one_neuron", "-o", str(out)]) == 0
     assert out.read_bytes().startswith(magic)
+
+
+def test_bench_a_model_file(model_file, tmp_path, capsys) -> None:
+    out = tmp_path / "b.json"
+    assert cli.main(["bench", f"{model_file}:Net", "--input", "4,8", "--optim", "adam",
+                     "--mode", "eager", "--mode", "compiled", "--steps", "2", "--repeats", "1",
+                     "--trajectory", "3", "--quiet", "--json", str(out)]) == 0
+    assert "ok   model.py:Net eager: 3 losses match tenkai compiled" in capsys.readouterr().out
+    results = json.loads(out.read_text())["results"]
+    assert {r["workload"] for r in results} == {"model.py:Net"}
+    assert "model.py:Net" not in bench.WORKLOADS  # registered for that run only
