@@ -28,27 +28,25 @@ def _modes(args: argparse.Namespace) -> list[str] | str:
 
 
 def _user_workload(args: argparse.Namespace) -> str:
-    """Register ``FILE.py:NAME`` as a workload (a training step); returns its name."""
+    """Register ``FILE.py:NAME`` or ``MODEL.onnx`` as a workload (a training step); returns
+    its name."""
     from ._cli_target import build_model
 
-    if not args.input:
-        from ._cli_target import TargetError
-
-        raise TargetError(f"{args.workload[0]}: give the example input shape(s), e.g. "
-                          "--input 64,784")
     target = build_model(args.workload[0], args.input, args.dtype, True, args.loss, args.optim,
-                   None, args.weights)
+                         None, args.weights)
     label = target.label
+    shapes = " ".join(args.input) if args.input else " ".join(
+        ",".join(map(str, x.shape)) for x in target.args[:-1])
 
     def make(torch: Any, batch: int | None = None) -> Any:
         if torch.__name__ != "tenkai":
             raise bench.Unavailable("a model file is written for tenkai; only eager and "
                                     "compiled run it")
-        fresh = build_model(args.workload[0], args.input, args.dtype, True, args.loss, args.optim,
-                      batch, args.weights)
+        fresh = build_model(args.workload[0], args.input, args.dtype, True, args.loss,
+                            args.optim, batch, args.weights)
         return fresh.step, fresh.args
     bench.WORKLOADS[label] = make
-    bench.DESCRIPTIONS[label] = f"{label}, inputs {' '.join(args.input)}, {args.optim}"
+    bench.DESCRIPTIONS[label] = f"{label}, inputs {shapes}, {args.optim}"
     return label
 
 
@@ -61,14 +59,15 @@ def run_bench(args: argparse.Namespace) -> int:
         raise NotImplementedError("tenkai bench --device cuda needs the GPU target, which is "
                                   "not in this build yet; use --device cpu")
     user = None
-    if args.workload and ":" in args.workload[0]:
+    if args.workload and (":" in args.workload[0] or args.workload[0].endswith(".onnx")):
         workloads = [user := _user_workload(args)]
     else:
         workloads = args.workload or ["two_layer", "mlp"]
         unknown = [w for w in workloads if w not in bench.WORKLOADS]
         if unknown:
             print(f"tenkai bench: error: unknown workload(s) {unknown}; choose from "
-                  f"{sorted(bench.WORKLOADS)} or give FILE.py:NAME --input SHAPE",
+                  f"{sorted(bench.WORKLOADS)}, or give FILE.py:NAME --input SHAPE or "
+                  "MODEL.onnx",
                   file=sys.stderr)
             return 2
     plan = bench.Plan(args.steps, args.repeats, args.trajectory, args.threads, args.backend,
@@ -109,13 +108,17 @@ def register(sub: Any, formatter: Any, epilog: str) -> None:
     p = sub.add_parser("bench", help=text, description=text, epilog=epilog,
                        formatter_class=formatter)
     p.add_argument("workload", nargs="*", help="built-in workloads: " + "; ".join(
-        f"{k} ({v})" for k, v in bench.DESCRIPTIONS.items()) + "; or one FILE.py:NAME")
+        f"{k} ({v})" for k, v in bench.DESCRIPTIONS.items()) + "; or one FILE.py:NAME or "
+        "MODEL.onnx")
     p.add_argument("--input", action="append", metavar="SHAPE",
-                   help="input shape for FILE.py:NAME, e.g. 64,784 (repeat per input)")
-    p.add_argument("--dtype", default="f32", help="input dtype for FILE.py:NAME")
+                   help="input shape for FILE.py:NAME, e.g. 64,784 (repeat per input; for "
+                   "MODEL.onnx the graph's static input shapes by default)")
+    p.add_argument("--dtype", help="input dtype for a model file (default f32, or what "
+                   "MODEL.onnx declares)")
     p.add_argument("--loss", default="cross_entropy", choices=LOSSES)
     p.add_argument("--optim", default="sgd", choices=sorted(OPTIMIZERS))
-    p.add_argument("--weights", help="initial weights (.pt/.safetensors; not in this build)")
+    p.add_argument("--weights", metavar="FILE", help="a state dict (.pt/.pth via tenkai.load, "
+                   ".safetensors) loaded into the model with load_state_dict")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--steps", type=int, default=100, help="steps per timed repeat")
     p.add_argument("--repeats", type=int, default=5, help="timed repeats")

@@ -10,7 +10,8 @@ builds the parser; ``_cli_bench.py`` runs ``tenkai bench``).
   tenkai cache  info|list|explain|clear
 
 TARGET is a built-in workload (two_layer, one_neuron, mlp, mlp_large, cnn, cnn_bn, digits,
-overhead) or FILE.py:NAME, an nn.Module class, factory or instance in FILE.py.
+overhead), FILE.py:NAME (an nn.Module class, factory or instance in FILE.py) or MODEL.onnx;
+``--weights FILE.pt|.safetensors`` loads a state dict into a model file's module.
 """
 
 from __future__ import annotations
@@ -26,14 +27,20 @@ from ._cli_target import LOSSES, OPTIMIZERS, ModelCallError, TargetError
 EPILOG = {
     "demo": "example:\n  tenkai demo            # two_layer: eager vs compiled, ~10 s",
     "trace": "examples:\n  tenkai trace two_layer\n  tenkai trace model.py:Net --input 64,784 "
-             "--train --optim adam\n  tenkai trace model.py:Net --input 8,4 --untraceable",
+             "--train --optim adam\n  tenkai trace model.py:Net --input 64,784 --weights net.pt\n"
+             "  tenkai trace mlp.onnx --train          # input shapes from the ONNX graph\n"
+             "  tenkai trace model.py:Net --input 8,4 --untraceable",
     "dump": "examples:\n  tenkai dump mlp --stage fused\n  tenkai dump model.py:Net --input "
-            "64,784 --train --stage llvm -o step.ll\n  tenkai dump mlp --all -o dumps/mlp",
+            "64,784 --train --stage llvm -o step.ll\n  tenkai dump mlp --all -o dumps/mlp\n"
+            "  tenkai dump cnn.onnx --stage fused --weights cnn.safetensors",
     "viz": "examples:\n  tenkai viz mlp -o mlp.svg --stage fused\n  tenkai viz model.py:Net "
-           "--input 1,2 --stage autograd -o net.svg\n  tenkai viz mlp -o mlp.graphml",
-    "report": "example:\n  tenkai report mlp -o report.html",
+           "--input 1,2 --stage autograd -o net.svg\n  tenkai viz mlp -o mlp.graphml\n"
+           "  tenkai viz mlp.onnx --stage traced -o mlp.svg",
+    "report": "examples:\n  tenkai report mlp -o report.html\n  tenkai report mlp.onnx --train "
+              "-o mlp.html",
     "bench": "examples:\n  tenkai bench two_layer mlp --compare torch,numpy\n  tenkai bench "
              "model.py:Net --input 64,784 --steps 50 --json out.json --plot loss.png\n"
+             "  tenkai bench mlp.onnx --weights mlp.safetensors --steps 20\n"
              "  tenkai bench two_layer mlp mlp_large cnn overhead --mode compiled --threads 2",
     "cache": "examples:\n  tenkai cache info\n  tenkai cache list\n  tenkai cache explain",
 }
@@ -212,7 +219,7 @@ def _demo(args: argparse.Namespace) -> int:
                for a, b in zip(eager.losses, compiled.losses, strict=False))
     print(f"  losses    {' '.join(f'{v:.5g}' for v in compiled.losses[:5])} "
           f"({'match eager' if same else 'DIFFER from eager'})")
-    target = _target(argparse.Namespace(target=args.workload, input=None, dtype="f32",
+    target = _target(argparse.Namespace(target=args.workload, input=None, dtype=None,
                                         train=True, loss="cross_entropy", optim="sgd",
                                         batch=None, weights=None))
     traced = _traced(target)
@@ -248,17 +255,20 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 
 def add_target_args(p: argparse.ArgumentParser, target_help: str | None = None) -> None:
     p.add_argument("target", help=target_help or "a built-in workload "
-                   f"({', '.join(bench.WORKLOADS)}) or FILE.py:NAME (an nn.Module class, "
-                   "factory or instance)")
+                   f"({', '.join(bench.WORKLOADS)}), FILE.py:NAME (an nn.Module class, "
+                   "factory or instance) or MODEL.onnx")
     p.add_argument("--input", action="append", metavar="SHAPE",
-                   help="example input shape for FILE.py:NAME, e.g. 64,784 (repeat per input)")
-    p.add_argument("--dtype", default="f32", help="input dtype: f32 (default), f64, f16, i64")
+                   help="example input shape for a model file, e.g. 64,784 (repeat per input; "
+                   "for MODEL.onnx the graph's static input shapes by default)")
+    p.add_argument("--dtype", help="input dtype: f32 (default; for MODEL.onnx what the graph "
+                   "declares), f64, f16, i64")
     p.add_argument("--train", action="store_true",
                    help="trace a whole training step (loss, backward, optimizer), not forward")
     p.add_argument("--loss", default="cross_entropy", choices=LOSSES, help="with --train")
     p.add_argument("--optim", default="sgd", choices=sorted(OPTIMIZERS), help="with --train")
     p.add_argument("--batch", type=int, help="batch size (replaces the first input dim)")
-    p.add_argument("--weights", help="initial weights (.pt/.safetensors; not in this build)")
+    p.add_argument("--weights", metavar="FILE", help="a state dict (.pt/.pth via tenkai.load, "
+                   ".safetensors) loaded into the model with load_state_dict (strict)")
 
 
 def register(sub: Any) -> None:

@@ -3,9 +3,10 @@ user's model ``FILE.py:NAME`` with example inputs (``--input 64,784``), made int
 trace: the forward pass, or with ``--train`` a whole training step (loss, backward, optimizer).
 
 NAME is an ``nn.Module`` subclass (built with no arguments), a factory function returning a
-module, or a module instance defined in FILE. ``.onnx`` files and ``--weights`` files are
-recognised and refused with :class:`NotImplementedError` until ONNX import and checkpoint
-loading land (``load_model`` is where they plug in).
+module, or a module instance defined in FILE. ``MODEL.onnx`` is imported with
+``tenkai.onnx.load``; its graph's input shapes serve when ``--input`` is not given.
+``--weights`` (``.pt``/``.pth`` through ``tenkai.load``, ``.safetensors`` through
+``tenkai.safetensors.load_file``) is loaded into the model with ``load_state_dict`` (strict).
 """
 
 from __future__ import annotations
@@ -64,18 +65,22 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 
 def load_model(spec: str, weights: str | None = None) -> tuple[Any, str]:
-    """The module named by ``FILE.py:NAME`` (or ``.onnx``), and a label for it."""
-    if weights is not None:
-        raise NotImplementedError(f"--weights {weights}: loading checkpoints (.pt, "
-                                  ".safetensors) needs tenkai.load / tenkai.safetensors, which "
-                                  "are not in this build yet; initialise in FILE.py instead")
+    """The module named by ``FILE.py:NAME`` or ``MODEL.onnx``, with ``weights`` loaded into
+    it (``load_state_dict``, strict), and a label for it."""
     path, _, name = spec.partition(":")
     if path.endswith(".onnx"):
-        raise NotImplementedError(f"{spec}: importing ONNX models needs tenkai.onnx.load, which "
-                                  "is not in this build yet; use FILE.py:NAME")
+        model, label = _load_onnx(spec, path, name)
+    else:
+        model, label = _load_python(spec, path, name)
+    if weights is not None:
+        load_weights(model, weights, label)
+    return model, label
+
+
+def _load_python(spec: str, path: str, name: str) -> tuple[Any, str]:
     if not path.endswith(".py"):
         raise TargetError(f"{spec!r}: expected FILE.py:NAME (a Python file and a module class, "
-                          f"factory or instance in it) or a built-in workload: "
+                          f"factory or instance in it), MODEL.onnx or a built-in workload: "
                           f"{', '.join(bench.WORKLOADS)}")
     if not os.path.isfile(path):
         raise TargetError(f"{spec}: no such file {path!r}")
@@ -87,6 +92,95 @@ def load_model(spec: str, weights: str | None = None) -> tuple[Any, str]:
         raise TargetError(f"{spec}: {path} defines no {name!r}; candidates: "
                           f"{', '.join(_candidates(module)) or 'none'}")
     return _instantiate(getattr(module, name), spec), f"{os.path.basename(path)}:{name}"
+
+
+def _load_onnx(spec: str, path: str, name: str) -> tuple[Any, str]:
+    import tenkai.onnx
+
+    if name:
+        raise TargetError(f"{spec}: an ONNX file holds one model; give the path alone, "
+                          f"{path}")
+    if not os.path.isfile(path):
+        raise TargetError(f"{spec}: no such file {path!r}")
+    try:
+        return tenkai.onnx.load(path), os.path.basename(path)
+    except ImportError:
+        raise
+    except Exception as err:  # onnx's parser raises its own types for a damaged file
+        raise TargetError(f"{spec}: cannot import the ONNX model: {type(err).__name__}: "
+                          f"{err}") from err
+
+
+WEIGHT_SUFFIXES = (".pt", ".pth", ".safetensors")
+_NESTED_KEYS = ("state_dict", "model_state_dict", "model")
+
+
+def load_weights(model: Any, path: str, label: str) -> None:
+    """``model.load_state_dict(...)`` (strict) from a ``.pt``/``.pth`` checkpoint (through
+    ``tenkai.load``, weights only) or a ``.safetensors`` file."""
+    import tenkai
+    import tenkai.safetensors
+
+    if not path.endswith(WEIGHT_SUFFIXES):
+        raise TargetError(f"--weights {path}: expected a state dict file ending in "
+                          f"{', '.join(WEIGHT_SUFFIXES)}")
+    if not os.path.isfile(path):
+        raise TargetError(f"--weights {path}: no such file")
+    try:
+        if path.endswith(".safetensors"):
+            state = tenkai.safetensors.load_file(path)
+        else:
+            state = tenkai.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # corrupt, truncated or refused (unsafe pickle)
+        raise TargetError(f"--weights {path}: cannot read it: {type(err).__name__}: "
+                          f"{err}") from err
+    state = _state_dict_in(state, path)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:  # PyTorch's missing/unexpected/size-mismatch message
+        raise TargetError(f"--weights {path} does not fit {label}: {err}") from err
+
+
+def _state_dict_in(obj: Any, path: str) -> dict[str, Any]:
+    """The state dict in a loaded file: the file's dict itself, or the usual training
+    checkpoint layout ``{"model_state_dict": ..., "optimizer_state_dict": ...}``."""
+    from ._tensor import Tensor
+
+    def is_state(value: Any) -> bool:
+        return isinstance(value, dict) and all(isinstance(v, Tensor) for v in value.values())
+
+    if is_state(obj):
+        return obj
+    if isinstance(obj, dict):
+        for key in _NESTED_KEYS:
+            if is_state(obj.get(key)):
+                return obj[key]
+        keys = ", ".join(repr(k) for k in list(obj)[:8])
+        raise TargetError(f"--weights {path}: expected a state dict (names -> tensors); the "
+                          f"file holds a dict with keys {keys} and no "
+                          f"{' / '.join(_NESTED_KEYS)} entry holding one")
+    raise TargetError(f"--weights {path}: expected a state dict (names -> tensors); the file "
+                      f"holds a {type(obj).__name__}")
+
+
+def onnx_inputs(model: Any, batch: int | None) -> list[tuple[tuple[int, ...], Any]]:
+    """The shapes and dtypes an ONNX model's graph declares for its inputs, for when no
+    ``--input`` is given; a dynamic first (batch) dim takes ``--batch``."""
+    out = []
+    for name, dims, dtype in model.input_info():
+        if dims and dims[0] is None and batch:
+            dims[0] = batch
+        if dims is None or None in dims:
+            shown = "unknown" if dims is None else \
+                "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+            names = ", ".join(n for n, _, _ in model.input_info())
+            hint = " (or its batch size with --batch N)" if dims and None not in dims[1:] \
+                else ""
+            raise TargetError(f"the ONNX graph's input {name!r} has shape {shown}, not fully "
+                              f"static: give the example shape(s) with --input (one per input, "
+                              f"in order: {names}){hint}")
+        out.append((tuple(dims), dtype))
+    return out
 
 
 def _import_file(path: str) -> Any:
@@ -142,13 +236,17 @@ def _instantiate(obj: Any, spec: str) -> Any:
     return model
 
 
-def build(spec: str, inputs: list[str] | None = None, dtype: str = "f32", train: bool = False,
-          loss: str = "cross_entropy", optim: str = "sgd", batch: int | None = None,
-          weights: str | None = None) -> Target:
-    """The step for a command: a built-in workload, or FILE.py:NAME with ``inputs`` shapes."""
+def build(spec: str, inputs: list[str] | None = None, dtype: str | None = None,
+          train: bool = False, loss: str = "cross_entropy", optim: str = "sgd",
+          batch: int | None = None, weights: str | None = None) -> Target:
+    """The step for a command: a built-in workload, or FILE.py:NAME / MODEL.onnx with
+    ``inputs`` shapes and optional ``weights``."""
     import tenkai
 
     if spec in bench.WORKLOADS:
+        if weights is not None:
+            raise TargetError(f"--weights {weights}: the built-in workload {spec} makes its own "
+                              "weights; give a model file (FILE.py:NAME or MODEL.onnx)")
         try:
             fn, args = bench.WORKLOADS[spec](tenkai, batch) if batch else \
                 bench.WORKLOADS[spec](tenkai)
@@ -158,30 +256,40 @@ def build(spec: str, inputs: list[str] | None = None, dtype: str = "f32", train:
     return build_model(spec, inputs, dtype, train, loss, optim, batch, weights)
 
 
-def build_model(spec: str, inputs: list[str] | None = None, dtype: str = "f32",
+def build_model(spec: str, inputs: list[str] | None = None, dtype: str | None = None,
                 train: bool = False, loss: str = "cross_entropy", optim: str = "sgd",
                 batch: int | None = None, weights: str | None = None) -> Target:
-    """The step of a model file ``FILE.py:NAME`` (see :func:`build`)."""
-    import tenkai
-
+    """The step of a model file ``FILE.py:NAME`` or ``MODEL.onnx`` (see :func:`build`)."""
     model, label = load_model(spec, weights)
-    if not inputs:
-        raise TargetError(f"{spec}: give the example input shape(s), e.g. --input 64,784")
-    if dtype not in DTYPES:
-        raise TargetError(f"--dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
-    shapes = [parse_shape(s) for s in inputs]
-    if batch:
-        shapes = [(batch, *s[1:]) for s in shapes]
-    tenkai.manual_seed(0)
-    dt = getattr(tenkai, DTYPES[dtype])
-    xs = tuple(tenkai.randn(*s).to(dt) if dt.is_floating_point else
-               tenkai.randint(0, 10, s, dtype=dt) for s in shapes)
+    xs = _example_inputs(spec, model, inputs, dtype, batch)
     out = _call_model(model, xs, label)
     params = dict(model.named_parameters())
     if not train:
         return Target(label, _forward_step(model), xs, model, False, params)
     step, args, loss_fn = _train_step(model, xs, out, loss, optim)
     return Target(label, step, args, model, True, params, loss_fn)
+
+
+def _example_inputs(spec: str, model: Any, inputs: list[str] | None, dtype: str | None,
+                    batch: int | None) -> tuple[Any, ...]:
+    """Random example inputs: ``--input`` shapes in ``--dtype`` (f32 by default), or for an
+    ONNX model without ``--input`` the shapes and dtypes its graph declares."""
+    import tenkai
+
+    if dtype is not None and dtype not in DTYPES:
+        raise TargetError(f"--dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
+    if inputs:
+        default = getattr(tenkai, DTYPES[dtype or "f32"])
+        shapes = [parse_shape(s) for s in inputs]
+        specs = [((batch, *s[1:]) if batch else s, default) for s in shapes]
+    elif hasattr(model, "input_info"):  # an imported ONNX model
+        specs = [(s, getattr(tenkai, DTYPES[dtype]) if dtype else dt)
+                 for s, dt in onnx_inputs(model, batch)]
+    else:
+        raise TargetError(f"{spec}: give the example input shape(s), e.g. --input 64,784")
+    tenkai.manual_seed(0)
+    return tuple(tenkai.randn(*s).to(dt) if dt.is_floating_point else
+                 tenkai.randint(0, 10, s, dtype=dt) for s, dt in specs)
 
 
 def _call_model(model: Any, xs: tuple[Any, ...], label: str) -> Any:

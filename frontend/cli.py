@@ -9,7 +9,8 @@
   tenkai cache  info|list|explain|clear
 
 TARGET is a built-in workload (two_layer, one_neuron, mlp, mlp_large, cnn, cnn_bn, digits,
-overhead) or FILE.py:NAME: an nn.Module class, factory or instance defined in FILE.py.
+overhead), FILE.py:NAME (an nn.Module class, factory or instance defined in FILE.py) or
+MODEL.onnx; --weights FILE.pt|FILE.safetensors loads a state dict into the model.
 Each command's --help has examples.
 """
 

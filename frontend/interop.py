@@ -3,9 +3,11 @@
 Both directions work from one table of layer names (:data:`LAYERS`): tenkai's layers carry
 PyTorch's names, constructor arguments and attribute names, so a layer is rebuilt by reading
 each constructor argument from the source module's attribute of the same name (plus the few
-overrides in :data:`OVERRIDES`) and then copying its state dict. Adding a layer (an RNN, say)
-is one more name in :data:`LAYERS`. A module whose class is not in the table, e.g. a custom
-``nn.Module`` with its own ``forward``, is reported by its path in the module tree.
+overrides in :data:`OVERRIDES`) and then copying its state dict (recurrent layers included:
+``weight_ih_l1_reverse`` and the other per-layer, per-direction names are the same on both
+sides). Adding a layer is one more name in :data:`LAYERS`. A module whose class is not in the
+table, e.g. a custom ``nn.Module`` with its own ``forward``, is reported by its path in the
+module tree.
 
 >>> import torch, tenkai
 >>> model = tenkai.from_torch(torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.ReLU()))
@@ -32,6 +34,7 @@ LAYERS: set[str] = set("""
     CELU ELU GELU SELU Hardshrink Hardtanh LeakyReLU LogSigmoid LogSoftmax PReLU ReLU ReLU6
     RReLU Sigmoid Softmax Softmax2d Softmin Softplus Softshrink Softsign Tanh Tanhshrink
     Threshold MultiheadAttention AdaptiveLogSoftmaxWithLoss
+    RNN LSTM GRU RNNCell LSTMCell GRUCell
     BCELoss BCEWithLogitsLoss CrossEntropyLoss HuberLoss KLDivLoss L1Loss MSELoss NLLLoss
     SmoothL1Loss
 """.split())
@@ -125,7 +128,8 @@ def _constructor_args(module: Any, cls: Any, tensor: Callable[[Any, str], Any]) 
     name = type(module).__name__
     overrides = {**OVERRIDES["*"], **OVERRIDES.get(name, {})}
     kwargs: dict[str, Any] = {}
-    for arg, param in inspect.signature(cls.__init__).parameters.items():
+    signature = _signature(cls, module)
+    for arg, param in signature.parameters.items():
         if arg in SKIPPED_ARGS or arg.startswith("_") or param.kind in (
                 param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
@@ -134,11 +138,20 @@ def _constructor_args(module: Any, cls: Any, tensor: Callable[[Any, str], Any]) 
         elif hasattr(module, arg):
             value = getattr(module, arg)
             kwargs[arg] = tensor(value, arg) if _is_tensor(value) else value
-    if "dtype" in inspect.signature(cls.__init__).parameters:
+    if "dtype" in signature.parameters:
         floats = [p for p in module.parameters() if p.is_floating_point()]
         if floats:
             kwargs["dtype"] = _dtype_for(cls, floats[0].dtype)
     return kwargs
+
+
+def _signature(cls: Any, module: Any) -> inspect.Signature:
+    """The constructor arguments to fill in. PyTorch's ``RNN``/``LSTM``/``GRU`` take
+    ``(*args, **kwargs)``; their keywords are the tenkai layer's, so that signature is used."""
+    signature = inspect.signature(cls.__init__)
+    if any(p.kind == p.VAR_POSITIONAL for p in signature.parameters.values()):
+        return inspect.signature(type(module).__init__)
+    return signature
 
 
 def _bias_applies(module: Any) -> bool:

@@ -105,6 +105,21 @@ class OnnxModule(Module):
             name, k = f"{base}_{k}", k + 1
         return name
 
+    def input_info(self) -> list[tuple[str, list[int | None] | None, Any]]:
+        """Each graph input's name, declared shape (``None`` for a dynamic dim, or for no
+        declared shape at all) and tenkai dtype (float32 when undeclared).
+
+        ``[(name, shape, dtype)] = model.input_info()``"""
+        out: list[tuple[str, list[int | None] | None, Any]] = []
+        for name in self.input_names:
+            spec = self._input_specs[name]
+            dims = ([d.dim_value if d.HasField("dim_value") else None for d in spec.shape.dim]
+                    if spec.HasField("shape") else None)
+            dtype = (tenkai_dtype(spec.elem_type, f"input {name!r}") if spec.elem_type
+                     else tenkai_dtype(1, name))
+            out.append((name, dims, dtype))
+        return out
+
     def extra_repr(self) -> str:
         return (f"opset={self.opset}, nodes={len(self._onnx_graph.node)}, "
                 f"inputs={self.input_names}, outputs={self.output_names}")

@@ -101,8 +101,8 @@ def test_every_command_has_help_with_an_example(command, capsys) -> None:
     (["trace", "{m}:Net", "--input", "4,x"], 2, "--input '4,x': expected a shape"),
     (["trace", "{m}:Net", "--input", "4,7"], 1, "rejected the input(s) f32[4,7]: ShapeError"),
     (["trace", "{m}:Net", "--input", "4,7"], 1, "command: tenkai"),
-    (["trace", "model.onnx", "--input", "4,8"], 2, "needs tenkai.onnx.load"),
-    (["trace", "{m}:Net", "--input", "4,8", "--weights", "w.pt"], 2, "tenkai.safetensors"),
+    (["trace", "model.onnx", "--input", "4,8"], 2, "no such file 'model.onnx'"),
+    (["trace", "{m}:Net", "--input", "4,8", "--weights", "w.pt"], 2, "--weights w.pt: no such"),
     (["trace", "resnet"], 2, "built-in workload: two_layer"),
     (["dump", "one_neuron", "--stage", "ptx"], 2, "needs the GPU (NVPTX) target"),
     (["dump", "one_neuron", "--all"], 2, "--all writes one file per stage"),
@@ -249,3 +249,62 @@ def test_progress_bars_only_on_a_terminal(monkeypatch) -> None:
     shown = sys.stderr.getvalue()
     assert "compile w" in shown and "plan_memory" in shown and "jit" in shown
     assert "w compiled" in shown and "loss=0.25" in shown
+
+
+def test_cache_info_list_explain_clear(tmp_path, monkeypatch) -> None:
+    import tenkai
+
+    monkeypatch.setenv("TENKAI_CACHE_DIR", str(tmp_path / "c"))
+    monkeypatch.delenv("TENKAI_CACHE", raising=False)
+    tenkai.compile(lambda a: (a * 3 - 1).sum())(tenkai.ones(5, requires_grad=True))
+    runs = {action: tenkai_cmd("cache", action) for action in ("info", "list", "explain")}
+    assert all(run.returncode == 0 for run in runs.values()), runs
+    assert f"dir: {tmp_path / 'c'}\nentries: 1 " in runs["info"].stdout
+    assert f"1 entries in {tmp_path / 'c'}" in runs["list"].stdout
+    assert "x86_64" in runs["list"].stdout or "aarch64" in runs["list"].stdout
+    assert "last lookup" in runs["explain"].stdout  # recorded by this process, read by that one
+    assert cli.main(["cache", "clear"]) == 0
+    assert cli.main(["cache", "info", "--dir", str(tmp_path / "c")]) == 0
+    assert not list((tmp_path / "c").glob("*.tkc"))
+
+
+def test_digits_workload_needs_scikit_learn_or_runs(capsys) -> None:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        assert cli.main(["bench", "digits", "--mode", "compiled", "--steps", "1", "--repeats",
+                         "1", "--quiet"]) == 0  # a missing optional package is not fatal
+        assert "skipped digits: needs scikit-learn" in capsys.readouterr().out
+        assert cli.main(["trace", "digits"]) == 2
+        assert "pip install 'tenkai[digits]'" in capsys.readouterr().err
+    else:
+        assert cli.main(["bench", "digits", "--mode", "eager", "--mode", "compiled", "--steps",
+                         "2", "--repeats", "1", "--trajectory", "3", "--quiet"]) == 0
+        assert "ok   digits eager: 3 losses match tenkai compiled" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt, magic", [("png", b"\x89PNG"), ("pdf", b"%PDF")])
+def test_viz_renders_png_and_pdf(fmt, magic, model_file, tmp_path) -> None:
+    pytest.importorskip("graphviz")
+    if not shutil.which("dot"):
+        pytest.skip("Graphviz's dot program is not installed")
+    from tenkai import viz
+
+    target = build(f"{model_file}:tiny", ["1,2"])
+    picture = viz.make_dot(target.step(*target.args), params=target.params)
+    assert picture.render(str(tmp_path / "net"), format=fmt) == str(tmp_path / f"net.{fmt}")
+    assert (tmp_path / f"net.{fmt}").read_bytes().startswith(magic)
+    out = tmp_path / f"fused.{fmt}"
+    assert cli.main(["viz", "one_neuron", "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(magic)
+
+
+def test_bench_a_model_file(model_file, tmp_path, capsys) -> None:
+    out = tmp_path / "b.json"
+    assert cli.main(["bench", f"{model_file}:Net", "--input", "4,8", "--optim", "adam",
+                     "--mode", "eager", "--mode", "compiled", "--steps", "2", "--repeats", "1",
+                     "--trajectory", "3", "--quiet", "--json", str(out)]) == 0
+    assert "ok   model.py:Net eager: 3 losses match tenkai compiled" in capsys.readouterr().out
+    results = json.loads(out.read_text())["results"]
+    assert {r["workload"] for r in results} == {"model.py:Net"}
+    assert "model.py:Net" not in bench.WORKLOADS  # registered for that run only

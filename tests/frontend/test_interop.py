@@ -202,3 +202,99 @@ def test_to_torch_composite_layers() -> None:
     got = mha(*map(tenkai.from_numpy, (q, k, v)))[0].detach().numpy()
     want = tenkai.to_torch(mha)(*map(torch.from_numpy, (q, k, v)))[0].detach().numpy()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+RNN_CASES = [
+    (lambda: tn.RNN(3, 4), (6, 2, 3)),
+    (lambda: tn.RNN(3, 4, 2, nonlinearity="relu", bidirectional=True, batch_first=True),
+     (2, 6, 3)),
+    (lambda: tn.LSTM(3, 5, 2, bidirectional=True, dropout=0.2), (6, 2, 3)),
+    (lambda: tn.LSTM(3, 5, proj_size=2, bias=False, batch_first=True), (2, 6, 3)),
+    (lambda: tn.GRU(3, 4, 3, batch_first=True, bidirectional=True), (2, 6, 3)),
+    (lambda: tn.RNNCell(3, 4, nonlinearity="relu"), (2, 3)),
+    (lambda: tn.LSTMCell(3, 4), (2, 3)), (lambda: tn.GRUCell(3, 4, bias=False), (2, 3)),
+]
+
+
+def _flat(out):
+    if isinstance(out, tuple):
+        return [t for part in out for t in _flat(part)]
+    return [out.detach().numpy()]
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("make, shape", RNN_CASES,
+                         ids=[f"{i}-{type(m()).__name__}" for i, (m, _) in enumerate(RNN_CASES)])
+def test_recurrent_layers_convert_both_ways(make, shape) -> None:
+    torch.manual_seed(0)
+    ref = make().eval()
+    for p in ref.parameters():
+        p.data.uniform_(-1, 1)
+    model = tenkai.from_torch(ref)
+    assert type(model).__name__ == type(ref).__name__ and repr(model) == repr(ref)
+    assert list(model.state_dict()) == list(ref.state_dict())  # _l1, _reverse, ... names
+    for attr in ("nonlinearity", "dropout", "bidirectional", "proj_size", "batch_first"):
+        assert getattr(model, attr, None) == getattr(ref, attr, None), attr
+    x = _x(*shape)
+    want = _flat(ref(torch.from_numpy(x)))
+    for got, w in zip(_flat(model(tenkai.from_numpy(x))), want, strict=True):
+        np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-6)
+    back = tenkai.to_torch(model)
+    assert type(back) is type(ref) and repr(back) == repr(ref)
+    for name, value in ref.state_dict().items():
+        np.testing.assert_array_equal(back.state_dict()[name].numpy(), value.numpy())
+    for got, w in zip(_flat(back(torch.from_numpy(x))), want, strict=True):
+        np.testing.assert_allclose(got, w, rtol=1e-6, atol=1e-7)
+
+
+def test_recurrent_layer_with_initial_state_and_gradients() -> None:
+    torch.manual_seed(0)
+    ref = tn.GRU(3, 4, 2, bidirectional=True)
+    model = tenkai.from_torch(ref)
+    x, h0 = _x(5, 2, 3), _x(4, 2, 4)
+    out, h = ref(torch.from_numpy(x), torch.from_numpy(h0))
+    (out.sum() + h.square().sum()).backward()
+    got, got_h = model(tenkai.from_numpy(x), tenkai.from_numpy(h0))
+    (got.sum() + got_h.square().sum()).backward()
+    np.testing.assert_allclose(got_h.detach().numpy(), h.detach().numpy(), rtol=1e-5, atol=1e-6)
+    ours = dict(model.named_parameters())
+    for name, p in ref.named_parameters():
+        np.testing.assert_allclose(ours[name].grad.numpy(), p.grad.numpy(), rtol=1e-4,
+                                   atol=1e-5, err_msg=name)
+
+
+@pytest.mark.parametrize("backend", [
+    "interp", pytest.param("tenkai", marks=pytest.mark.slow)])  # LLVM: ~15 s on a busy box
+def test_converted_lstm_trains_compiled_like_eager(backend) -> None:
+    torch.manual_seed(0)
+    ref_rnn, ref_head = tn.LSTM(3, 4, batch_first=True, bidirectional=True), tn.Linear(8, 2)
+    x, y = _x(2, 2, 3), np.array([0, 1])
+    runs = []
+    for compiled in (False, True):
+        rnn, head = tenkai.from_torch(ref_rnn), tenkai.from_torch(ref_head)
+        params = [*rnn.parameters(), *head.parameters()]
+        opt = tenkai.optim.Adam(params, lr=0.05)
+
+        def step(x, y, rnn=rnn, head=head, opt=opt):
+            opt.zero_grad()
+            out, _ = rnn(x)
+            loss = F.cross_entropy(head(out[:, -1]), y)
+            loss.backward()
+            opt.step()
+            return loss
+        fn = tenkai.compile(step, backend=backend) if compiled else step
+        losses = [fn(tenkai.from_numpy(x), tenkai.from_numpy(y)).item() for _ in range(3)]
+        runs.append((losses, params, opt))
+    (eager, p_e, opt_e), (comp, p_c, opt_c) = runs
+    np.testing.assert_allclose(comp, eager, rtol=1e-5, atol=1e-6)
+    want = tn.functional.cross_entropy(ref_head(ref_rnn(torch.from_numpy(x))[0][:, -1]),
+                                       torch.from_numpy(y)).item()
+    assert eager[0] == pytest.approx(want, rel=1e-5)
+    for a, b in zip(p_e, p_c, strict=True):
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=1e-4, atol=1e-6)
+    for sa, sb in zip(opt_e.state_dict()["state"].values(), opt_c.state_dict()["state"].values(),
+                      strict=True):
+        for k in sa:
+            np.testing.assert_allclose(np.asarray(sb[k]), np.asarray(sa[k]), rtol=1e-4,
+                                       atol=1e-6, err_msg=k)
