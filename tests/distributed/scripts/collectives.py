@@ -1,5 +1,7 @@
 """Run under mpiexec: every collective against numpy; prints OK <rank> when all pass."""
 
+import sys
+
 import numpy as np
 
 import tenkai as torch
@@ -79,4 +81,4 @@ else:
     raise AssertionError("mismatched shapes were not detected")
 dist.destroy_process_group()
 assert not dist.is_initialized()
-print("OK", rank, flush=True)
+sys.stdout.write(f"OK {rank}\n")
