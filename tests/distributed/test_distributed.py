@@ -25,10 +25,11 @@ if MPIEXEC is None:
                 allow_module_level=True)
 
 
-def mpirun(script: str, n: int, timeout: float = 120) -> subprocess.CompletedProcess:
+def mpirun(script: str, n: int, timeout: float = 120,
+           args: tuple | list = ()) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", TENKAI_NUM_THREADS="1",
                PYTHONUNBUFFERED="1")
-    return subprocess.run([MPIEXEC, "-n", str(n), sys.executable, str(SCRIPTS / script)],
+    return subprocess.run([MPIEXEC, "-n", str(n), sys.executable, str(SCRIPTS / script), *args],
                           capture_output=True, text=True, timeout=timeout, env=env)
 
 
@@ -44,9 +45,12 @@ def test_collectives_match_numpy(n: int) -> None:
 
 
 def test_ddp_eager_training_equals_single_process_on_concatenated_batch() -> None:
-    result = mpirun("ddp_train.py", 2)
-    ok(result, 2)
-    ok(result, 2, "COMPILE-OK")
+    ok(mpirun("ddp_train.py", 2), 2)
+
+
+@pytest.mark.parametrize("backend", ["interp", "tenkai"])
+def test_ddp_compiled_training_equals_single_process(backend: str) -> None:
+    ok(mpirun("ddp_compiled.py", 2, args=[backend], timeout=240), 2)
 
 
 def test_ddp_rejects_different_models_naming_the_rank() -> None:

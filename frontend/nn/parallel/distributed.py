@@ -123,16 +123,15 @@ class DistributedDataParallel(Module):
 
     # ------------------------------------------------------------ forward
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
-        if _trace.ACTIVE is not None and self.training:
+        buffers = list(self.module.buffers())
+        if _trace.ACTIVE is not None and buffers and self.broadcast_buffers \
+                and self.process_group.size() > 1:
             raise NotImplementedError(
-                "DistributedDataParallel inside tenkai.compile: the gradient all-reduce is not "
-                "yet part of compiled steps (it needs the step cut at the reduction point); "
-                "train eagerly, or compile the module's forward without DDP and average the "
-                "gradients with tenkai.distributed.all_reduce outside the compiled function")
-        if self.broadcast_buffers and self.process_group.size() > 1:
-            buffers = list(self.module.buffers())
-            if buffers:
-                self._sync_from_rank0(buffers)
+                "DistributedDataParallel inside tenkai.compile: broadcasting buffers (e.g. "
+                "BatchNorm running stats) from rank 0 is not part of compiled steps yet; pass "
+                "broadcast_buffers=False or train eagerly")
+        if self.broadcast_buffers and self.process_group.size() > 1 and buffers:
+            self._sync_from_rank0(buffers)
         return self.module(*inputs, **kwargs)
 
     @contextlib.contextmanager
@@ -178,6 +177,11 @@ class DistributedDataParallel(Module):
     def _finish_reduction(self) -> None:
         self._pending = False
         world = self.process_group.size()
+        if _trace.ACTIVE is not None:  # a compiled step is cut here (docs/distributed.md)
+            from ...distributed._compiled import record_cut
+
+            record_cut([p._grad for b in self._buckets for p in b.params
+                        if p._grad is not None], self.process_group)
         for bucket in self._buckets[self._next_bucket:]:  # parameters that got no gradient
             self._launch(bucket)
         self._next_bucket = 0
