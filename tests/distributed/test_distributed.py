@@ -75,3 +75,19 @@ def test_stuck_peer_times_out_with_the_group_timeout() -> None:
 def test_dead_rank_ends_the_job() -> None:
     result = mpirun("dead_rank.py", 2, timeout=60)
     assert result.returncode != 0
+
+
+def test_tenkai_run_launches_ranks_and_reports_failure() -> None:
+    def tenkai_run(script: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "tenkai", "run", "-n", "2",
+                               str(SCRIPTS / script)], capture_output=True, text=True,
+                              timeout=60)
+
+    ok(tenkai_run("mismatch_model.py"), 2)
+    failed = tenkai_run("raising_rank.py")
+    assert failed.returncode != 0
+    assert "rank 1 raised ValueError" in failed.stderr
+    assert "tenkai run: the job ended with exit code" in failed.stderr
+    missing = subprocess.run([sys.executable, "-m", "tenkai", "run", "-n", "2", "nope.py"],
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "no script 'nope.py'" in missing.stderr
