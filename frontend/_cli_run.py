@@ -73,3 +73,39 @@ def register(sub: Any, formatter: Any) -> None:
     p.add_argument("script", help="the Python script every rank runs")
     p.add_argument("script_args", nargs=argparse.REMAINDER, help="its arguments")
     p.set_defaults(func=run)
+
+
+def bench_ranks(args: argparse.Namespace) -> int:
+    """``tenkai bench --ranks N WORKLOAD...``: compiled data-parallel step time on 1 and N
+    ranks of this machine (same global batch) and the scaling efficiency T1 / (N * TN)."""
+    import json
+
+    from . import bench
+
+    workloads = args.workload or ["mlp", "cnn"]
+    unknown = [w for w in workloads if w not in bench.WORKLOADS]
+    if unknown or args.ranks < 1:
+        raise TargetError(f"--ranks needs built-in workloads (not {unknown}) and N >= 1")
+    mpiexec = find_mpiexec(None)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
+    rows = []
+    for name in workloads:
+        times = {}
+        for n in sorted({1, args.ranks}):
+            command = [mpiexec, "-n", str(n), sys.executable, "-m", "tenkai.distributed._bench",
+                       name, str(args.steps), str(args.repeats)]
+            done = subprocess.run(command, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                print(done.stdout + done.stderr, file=sys.stderr)
+                return done.returncode
+            times[n] = json.loads(done.stdout.strip().splitlines()[-1])["step_s"]
+        t1, tn = times[1], times[args.ranks]
+        rows.append({"workload": name, "ranks": args.ranks, "step_ms_1": t1 * 1e3,
+                     "step_ms_n": tn * 1e3, "speedup": t1 / tn,
+                     "efficiency": t1 / (args.ranks * tn)})
+        print(f"{name:10s} 1 rank {t1 * 1e3:8.2f} ms/step   {args.ranks} ranks "
+              f"{tn * 1e3:8.2f} ms/step   speedup {t1 / tn:5.2f}x   scaling efficiency "
+              f"{100 * t1 / (args.ranks * tn):5.1f}%", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    return 0
