@@ -14,7 +14,8 @@ import json
 import sys
 
 import tenkai
-from tenkai import bench, distributed as dist, nn
+from tenkai import bench, nn
+from tenkai import distributed as dist
 
 
 def main(argv: list[str]) -> int:

@@ -107,8 +107,8 @@ def _run(requests: list[Any], group: ProcessGroup, what: str, finish: Any,
 
 
 def _check_tensor(t: Any, what: str) -> None:
-    from .._tensor import Tensor
     from .. import _trace
+    from .._tensor import Tensor
 
     if not isinstance(t, Tensor):
         raise TypeError(f"{what}: expected a Tensor, got {type(t).__name__}")

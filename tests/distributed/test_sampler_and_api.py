@@ -51,7 +51,8 @@ def test_sampler_set_epoch_reshuffles_the_same_on_every_rank() -> None:
 
 
 def test_sampler_bad_rank_and_loader() -> None:
-    with pytest.raises(ValueError, match=r"Invalid rank 2, rank should be in the interval \[0, 1\]"):
+    message = r"Invalid rank 2, rank should be in the interval \[0, 1\]"
+    with pytest.raises(ValueError, match=message):
         DistributedSampler(range(4), num_replicas=2, rank=2)
     data = TensorDataset(torch.arange(6))
     loader = DataLoader(data, batch_size=2, sampler=DistributedSampler(data, 2, 1, shuffle=False))

@@ -50,12 +50,12 @@ for step in range(steps):
     total = loss.detach().clone()
     dist.all_reduce(total, op=dist.ReduceOp.AVG)
     np.testing.assert_allclose(total.item(), ref_loss.item(), rtol=1e-5)
-    for (name, p), q in zip(model.module.named_parameters(), reference.parameters()):
+    for (name, p), q in zip(model.module.named_parameters(), reference.parameters(), strict=True):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-6,
                                    err_msg=f"step {step} grad {name}")
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-4,
                                    atol=1e-6, err_msg=f"step {step} param {name}")
-    for s, r in zip(opt.state.values(), ref_opt.state.values()):
+    for s, r in zip(opt.state.values(), ref_opt.state.values(), strict=True):
         for key in ("exp_avg", "exp_avg_sq"):
             np.testing.assert_allclose(s[key].numpy(), r[key].numpy(), rtol=1e-4, atol=1e-7)
 assert train_step.stats["replays"] >= steps - 2, train_step.stats

@@ -1,8 +1,7 @@
 """Run under mpiexec: DDP training on N ranks equals one process on the concatenated batch."""
 
-import sys
-
 import copy
+import sys
 
 import numpy as np
 
@@ -27,7 +26,7 @@ Y = data.integers(0, 3, (6, 4 * world))
 reference = net(0)  # rank 0's initial weights, which DDP broadcasts
 model = nn.parallel.DistributedDataParallel(net(rank), bucket_cap_mb=0.0005)  # several buckets
 assert len(model._buckets) > 1
-for p, q in zip(model.module.parameters(), reference.parameters()):
+for p, q in zip(model.module.parameters(), reference.parameters(), strict=True):
     np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
 assert list(model.state_dict())[0] == "module.0.weight"
 
@@ -47,12 +46,12 @@ for step in range(4):
     total = loss.detach().clone()
     dist.all_reduce(total, op=dist.ReduceOp.AVG)
     np.testing.assert_allclose(total.item(), ref_loss.item(), rtol=1e-5)
-    for (name, p), q in zip(model.module.named_parameters(), reference.parameters()):
+    for (name, p), q in zip(model.module.named_parameters(), reference.parameters(), strict=True):
         np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-6,
                                    err_msg=f"step {step} grad {name}")
         np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-4,
                                    atol=1e-6, err_msg=f"step {step} param {name}")
-    for s, r in zip(opt.state.values(), ref_opt.state.values()):
+    for s, r in zip(opt.state.values(), ref_opt.state.values(), strict=True):
         np.testing.assert_allclose(s["exp_avg"].numpy(), r["exp_avg"].numpy(), rtol=1e-4,
                                    atol=1e-7)
 
@@ -69,8 +68,9 @@ for step in (4, 5):
     else:
         F.cross_entropy(model(x[mine]), y[mine]).backward()
     F.cross_entropy(reference(x), y).backward()
-for p, q in zip(model.parameters(), reference.parameters()):
+for p, q in zip(model.parameters(), reference.parameters(), strict=True):
     np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-4, atol=1e-6)
-assert any(not np.allclose(a, p.grad.numpy()) for a, p in zip(local, model.parameters()))
+params = model.parameters()
+assert any(not np.allclose(a, p.grad.numpy()) for a, p in zip(local, params, strict=True))
 sys.stdout.write(f"OK {rank}\n")
 
