@@ -72,3 +72,24 @@ def test_not_initialized_errors_are_pytorchs() -> None:
         dist.init_process_group("nccl")
     assert dist.ReduceOp.SUM is dist.ReduceOp.RedOpType.SUM
     assert repr(dist.ReduceOp.AVG) == "<RedOpType.AVG: 1>"
+
+
+def test_post_accumulate_grad_hook_and_final_callback() -> None:
+    from tenkai.autograd._core import queue_callback
+
+    w = torch.ones(3, requires_grad=True)
+    seen: list = []
+
+    def hook(p: torch.Tensor) -> None:
+        seen.append(p.grad.tolist())
+        queue_callback(lambda: seen.append("end"))
+
+    handle = w.register_post_accumulate_grad_hook(hook)
+    (w * 2).sum().backward()
+    (w * 3).sum().backward()  # the hook sees the accumulated gradient
+    assert seen == [[2.0, 2.0, 2.0], "end", [5.0, 5.0, 5.0], "end"]
+    handle.remove()
+    (w * 2).sum().backward()
+    assert len(seen) == 4
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (w * 2).register_post_accumulate_grad_hook(hook)
