@@ -138,4 +138,6 @@ def register(sub: Any, formatter: Any, epilog: str) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bars or kernel tables")
     p.add_argument("--ranks", type=int, metavar="N", help="compiled data-parallel step time "
                    "on 1 and N MPI ranks and the scaling efficiency (distributed extra)")
+    p.add_argument("--rank-threads", type=int, default=1, help="native threads per rank "
+                   "with --ranks (default 1)")
     p.set_defaults(func=run_bench)

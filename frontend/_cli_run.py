@@ -93,7 +93,7 @@ def bench_ranks(args: argparse.Namespace) -> int:
         times = {}
         for n in sorted({1, args.ranks}):
             command = [mpiexec, "-n", str(n), sys.executable, "-m", "tenkai.distributed._bench",
-                       name, str(args.steps), str(args.repeats)]
+                       name, str(args.steps), str(args.repeats), str(args.rank_threads)]
             done = subprocess.run(command, env=env, capture_output=True, text=True)
             if done.returncode != 0:
                 print(done.stdout + done.stderr, file=sys.stderr)
@@ -103,7 +103,7 @@ def bench_ranks(args: argparse.Namespace) -> int:
         rows.append({"workload": name, "ranks": args.ranks, "step_ms_1": t1 * 1e3,
                      "step_ms_n": tn * 1e3, "speedup": t1 / tn,
                      "efficiency": t1 / (args.ranks * tn)})
-        print(f"{name:10s} 1 rank {t1 * 1e3:8.2f} ms/step   {args.ranks} ranks "
+        print(f"{name:10s} ({args.rank_threads} thread/rank) 1 rank {t1 * 1e3:8.2f} ms/step   {args.ranks} ranks "
               f"{tn * 1e3:8.2f} ms/step   speedup {t1 / tn:5.2f}x   scaling efficiency "
               f"{100 * t1 / (args.ranks * tn):5.1f}%", flush=True)
     if args.json:

@@ -1,6 +1,7 @@
 """One rank of ``tenkai bench --ranks N``: a built-in workload, data-parallel and compiled.
 
-Run under the MPI launcher (``python -m tenkai.distributed._bench WORKLOAD STEPS REPEATS``).
+Run under the MPI launcher (``python -m tenkai.distributed._bench WORKLOAD STEPS REPEATS
+THREADS``): THREADS is the size of each rank's native thread pool.
 The global batch is the workload's default; each rank trains on its 1/N share, with the
 workload's own step compiled by ``tenkai.compile`` and its parameters wrapped in
 DistributedDataParallel (the step closes over the model, so DDP wraps a module that holds
@@ -16,10 +17,11 @@ import sys
 import tenkai
 from tenkai import bench, nn
 from tenkai import distributed as dist
+from tenkai.runtime import jit
 
 
 def main(argv: list[str]) -> int:
-    name, steps, repeats = argv[0], int(argv[1]), int(argv[2])
+    name, steps, repeats, threads = argv[0], int(argv[1]), int(argv[2]), int(argv[3])
     dist.init_process_group(backend="mpi")
     world = dist.get_world_size()
     global_batch = tenkai.Size(bench.WORKLOADS[name](tenkai)[1][0].shape)[0]
@@ -36,8 +38,12 @@ def main(argv: list[str]) -> int:
     def one() -> object:
         return compiled(*args)
 
+    for _ in range(3):  # trace (state is created), trace again and compile, replay
+        one()
+    if jit.set_pool_threads(threads) == 0:
+        raise RuntimeError("tenkai bench --ranks: no native thread pool was loaded")
     dist.barrier()
-    seconds, loss = bench.time_steps(one, steps, repeats, warmup=3)
+    seconds, loss = bench.time_steps(one, steps, repeats, warmup=1)
     slowest = tenkai.tensor([seconds], dtype=tenkai.float64)
     dist.all_reduce(slowest, op=dist.ReduceOp.MAX)
     if dist.get_rank() == 0:

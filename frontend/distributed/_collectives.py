@@ -83,7 +83,7 @@ class Work:
                     "or called a different collective); raise init_process_group(timeout=...) "
                     "if the step is just slow")
             time.sleep(pause)  # poll gently: ranks share the cores
-            pause = min(pause + 1e-4, 2e-3)
+            pause = min(pause + 2e-5, 5e-4)
         self._complete()
         return True
 

@@ -94,28 +94,28 @@ class CutProgram:
 
     def __init__(self, parts: list[tuple[Any, Any]], n_grads: int, group: ProcessGroup) -> None:
         self.parts, self.n_grads, self.group = parts, n_grads, group
+        # each part's feeds: (name, node) of its inputs and parameters, found once
+        self.feeds = [[(g.node_name(n), n) for n in g.nodes() if g.op(n) in ("input", "param")]
+                      for g, _ in parts]
         self.stats: dict[str, int] = {}
         for _, program in parts:
             for name, count in getattr(program, "stats", {}).items():
                 self.stats[name] = self.stats.get(name, 0) + count
 
-    @staticmethod
-    def _call(graph: Any, program: Any, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        mine = {graph.node_name(n): n for n in graph.nodes()
-                if graph.op(n) in ("input", "param") and graph.node_name(n) in feeds}
+    def _call(self, k: int, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        program = self.parts[k][1]
         if getattr(program, "by_node", False):
-            return program({nid: feeds[name] for name, nid in mine.items()})
-        return program({name: feeds[name] for name in mine})
+            return program({n: feeds[name] for name, n in self.feeds[k] if name in feeds})
+        return program({name: feeds[name] for name, _ in self.feeds[k] if name in feeds})
 
     def __call__(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        (g1, p1), (g2, p2) = self.parts
-        first = self._call(g1, p1, feeds)
+        first = self._call(0, feeds)
         grads = [a if a.flags.c_contiguous and a.flags.writeable else np.array(a)
                  for a in first[:self.n_grads]]
         self.allreduce_mean(grads)
         fed = dict(feeds)
         fed.update((f"allreduce{j}", a) for j, a in enumerate(grads + list(first[self.n_grads:])))
-        return self._call(g2, p2, fed)
+        return self._call(1, fed)
 
     def allreduce_mean(self, grads: list[np.ndarray]) -> None:
         world = self.group.size()
