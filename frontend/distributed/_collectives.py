@@ -58,7 +58,7 @@ class Work:
         self.done = not requests and finish is None
 
     def is_completed(self) -> bool:
-        if not self.done and all(r.Test() for r in self.requests):
+        if not self.done and _mpi().Request.Testall(self.requests):
             self._complete()
         return self.done
 
@@ -70,20 +70,20 @@ class Work:
         if self.done:
             return True
         limit = (timeout or self.group.timeout).total_seconds()
-        deadline, pause = time.monotonic() + limit, 0.0
-        pending = list(self.requests)
-        while pending:
-            pending = [r for r in pending if not r.Test()]
-            if not pending:
-                break
-            if time.monotonic() > deadline:
+        start = time.monotonic()
+        MPI = _mpi()
+        # Testall drives MPI's progress engine: spin on it (yielding the core) for a short
+        # while, then poll with short sleeps until the group's timeout
+        while not MPI.Request.Testall(self.requests):
+            waited = time.monotonic() - start
+            if waited > limit:
                 raise DistBackendError(
                     f"tenkai.distributed: {self.what} on rank {self.group.rank()} timed out "
                     f"after {limit:g} s waiting for the other ranks (one of them died, raised "
                     "or called a different collective); raise init_process_group(timeout=...) "
                     "if the step is just slow")
-            time.sleep(pause)  # poll gently: ranks share the cores
-            pause = min(pause + 2e-5, 5e-4)
+            if waited > 0.05:
+                time.sleep(2e-4)
         self._complete()
         return True
 
