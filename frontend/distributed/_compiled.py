@@ -6,15 +6,17 @@ the graph nodes holding the gradients at that moment (:func:`record_cut`). When 
 compiled (:func:`compile_with_cut`) its graph is split there:
 
 * part 1 is everything the gradients depend on (forward, loss, backward, and whatever else
-  does not depend on the gradients); its outputs are the gradients, then every other value
-  part 2 needs from it;
+  does not depend on the gradients); its outputs are one flat buffer per DDP bucket (the
+  bucket's gradients reshaped and concatenated by the generated code), then every other
+  value part 2 needs from it;
 * part 2 is everything that depends on the gradients (the optimizer update, fused as
-  before), reading the reduced gradients and part 1's values as inputs; its outputs are the
-  step's outputs, so the replay writes parameters and state exactly as without the cut.
+  before), reading each gradient as a slice of its reduced bucket and part 1's values as
+  inputs; its outputs are the step's outputs, so the replay writes parameters and state
+  exactly as without the cut.
 
-Between the two native calls the runtime all-reduces part 1's gradient outputs in place
-(nonblocking MPI all-reduces, all in flight at once, then one divide by the world size):
-no copy of a gradient is made on the way.
+Between the two native calls the runtime all-reduces part 1's bucket outputs in place (one
+nonblocking MPI all-reduce per bucket, all in flight at once, then one divide by the world
+size): the runtime copies nothing.
 """
 
 from __future__ import annotations
@@ -32,21 +34,26 @@ from ._group import ProcessGroup, _mpi
 
 @dataclass
 class Cut:
-    nodes: list[int]  # graph nodes of the gradients at the reduction point
+    buckets: list[list[int]]  # graph nodes of the gradients at the reduction point, by bucket
     group: ProcessGroup
 
 
-def record_cut(grads: list[Any], group: ProcessGroup) -> None:
+def record_cut(buckets: list[list[Any]], group: ProcessGroup) -> None:
     """Called by DDP at the end of a traced backward: remember where the step reduces."""
     tracer = _trace.ACTIVE
-    nodes = []
-    for g in grads:
-        nid = tracer.node_of.get(id(g._data))
-        if nid is None:
-            raise NotImplementedError("DistributedDataParallel inside tenkai.compile: a "
-                                      "gradient was not produced by the traced backward")
-        if nid not in nodes:
-            nodes.append(nid)
+    seen: set[int] = set()
+    nodes: list[list[int]] = []
+    for bucket in buckets:
+        nodes.append([])
+        for g in bucket:
+            nid = tracer.node_of.get(id(g._data))
+            if nid is None:
+                raise NotImplementedError("DistributedDataParallel inside tenkai.compile: a "
+                                          "gradient was not produced by the traced backward")
+            if nid not in seen:
+                seen.add(nid)
+                nodes[-1].append(nid)
+    nodes = [b for b in nodes if b]
     cuts = tracer.__dict__.setdefault("reduction_cuts", [])
     if cuts:
         raise NotImplementedError(
@@ -56,8 +63,9 @@ def record_cut(grads: list[Any], group: ProcessGroup) -> None:
     cuts.append(Cut(nodes, group))
 
 
-def _split(g: Any, cut: list[int]) -> tuple[Any, Any, int]:
-    """Part 1, part 2 and how many of part 1's leading outputs are gradients."""
+def _split(g: Any, buckets: list[list[int]]) -> tuple[Any, Any, int]:
+    """Part 1, part 2 and how many of part 1's leading outputs are gradient buckets."""
+    cut = [n for b in buckets for n in b]
     after: set[int] = set()
     for c in cut:
         after |= nx.descendants(g.nx, c)
@@ -66,27 +74,47 @@ def _split(g: Any, cut: list[int]) -> tuple[Any, Any, int]:
     sources = {n for n in g.nodes() if not g.operands(n)}  # inputs, params, constants
     handed = [n for n in g.topo_order() if n not in later and n not in sources
               and n not in cut and any(u in later for u in g.users(n))]
-    boundary = list(cut) + handed
 
     first = g.copy(f"{g.name}_to_allreduce")
     first.nx.remove_nodes_from(later)
-    for n in boundary:
+    for bucket in buckets:  # one flat output per bucket: one all-reduce per bucket
+        flat = [first.add("reshape", [n], shape=(_numel(g, n),)) for n in bucket]
+        first.add_output(flat[0] if len(flat) == 1 else first.add("cat", flat, axis=0))
+    for n in handed:
         first.add_output(n)
     first.nx.remove_nodes_from(set(first.nodes()) - first.ancestors(first.outputs))
     first.meta["writes"] = {}
 
     second = g.copy(f"{g.name}_from_allreduce")
-    for j, n in enumerate(boundary):
+    for j, bucket in enumerate(buckets):
+        size = sum(_numel(g, n) for n in bucket)
+        fed = second.add("input", shape=(size,), dtype=g.dtype(bucket[0]), name=f"bucket{j}")
+        start = 0
+        for n in bucket:
+            piece = second.add("slice", [fed], starts=(start,), stops=(start + _numel(g, n),),
+                               steps=(1,))
+            _redirect(second, n, second.add("reshape", [piece], shape=g.shape(n)), later)
+            start += _numel(g, n)
+    for j, n in enumerate(handed):
         fed = second.add("input", shape=g.shape(n), dtype=g.dtype(n), name=f"allreduce{j}")
-        for _, user, key in list(second.nx.out_edges(n, keys=True)):
-            if user in later:
-                second.nx.remove_edge(n, user, key=key)
-                second.nx.add_edge(fed, user, key=key)
+        _redirect(second, n, fed, later)
     # sources stay: a parameter written by the step keeps its node even when part 1 now
     # computes everything that reads it
     dead = set(second.nodes()) - second.ancestors(second.outputs) - sources
     second.nx.remove_nodes_from(dead)
-    return first, second, len(cut)
+    return first, second, len(buckets)
+
+
+def _numel(g: Any, n: int) -> int:
+    return int(np.prod(g.shape(n), dtype=np.int64))
+
+
+def _redirect(g: Any, old: int, new: int, users: set[int]) -> None:
+    """The edges from ``old`` into ``users`` come from ``new`` instead (same operand slot)."""
+    for _, user, key in list(g.nx.out_edges(old, keys=True)):
+        if user in users:
+            g.nx.remove_edge(old, user, key=key)
+            g.nx.add_edge(new, user, key=key)
 
 
 class CutProgram:
@@ -110,11 +138,12 @@ class CutProgram:
 
     def __call__(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         first = self._call(0, feeds)
-        grads = [a if a.flags.c_contiguous and a.flags.writeable else np.array(a)
-                 for a in first[:self.n_grads]]
-        self.allreduce_mean(grads)
+        buckets = [a if a.flags.c_contiguous and a.flags.writeable else np.array(a)
+                   for a in first[:self.n_grads]]
+        self.allreduce_mean(buckets)
         fed = dict(feeds)
-        fed.update((f"allreduce{j}", a) for j, a in enumerate(grads + list(first[self.n_grads:])))
+        fed.update((f"bucket{j}", a) for j, a in enumerate(buckets))
+        fed.update((f"allreduce{j}", a) for j, a in enumerate(first[self.n_grads:]))
         return self._call(1, fed)
 
     def allreduce_mean(self, grads: list[np.ndarray]) -> None:
@@ -131,6 +160,6 @@ class CutProgram:
 def compile_with_cut(g: Any, cuts: list[Cut], backend: str, compile_graph: Any) -> CutProgram:
     """Compile the two parts of a traced step cut at its gradient reduction."""
     (cut,) = cuts
-    first, second, n_grads = _split(g, cut.nodes)
+    first, second, n_grads = _split(g, cut.buckets)
     parts = [(first, compile_graph(first, backend)), (second, compile_graph(second, backend))]
     return CutProgram(parts, n_grads, cut.group)

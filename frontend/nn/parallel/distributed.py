@@ -180,8 +180,8 @@ class DistributedDataParallel(Module):
         if _trace.ACTIVE is not None:  # a compiled step is cut here (docs/distributed.md)
             from ...distributed._compiled import record_cut
 
-            record_cut([p._grad for b in self._buckets for p in b.params
-                        if p._grad is not None], self.process_group)
+            record_cut([[p._grad for p in b.params if p._grad is not None]
+                        for b in self._buckets], self.process_group)
         for bucket in self._buckets[self._next_bucket:]:  # parameters that got no gradient
             self._launch(bucket)
         self._next_bucket = 0

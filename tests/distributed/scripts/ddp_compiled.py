@@ -60,4 +60,5 @@ for step in range(steps):
             np.testing.assert_allclose(s[key].numpy(), r[key].numpy(), rtol=1e-4, atol=1e-7)
 assert train_step.stats["replays"] >= steps - 2, train_step.stats
 assert type(train_step.steps[-1].program).__name__ == "CutProgram"  # reduced in the step
+assert train_step.steps[-1].program.n_grads == len(model._buckets) > 1  # one per bucket
 sys.stdout.write(f"OK {rank}\n")
