@@ -103,9 +103,9 @@ def bench_ranks(args: argparse.Namespace) -> int:
         rows.append({"workload": name, "ranks": args.ranks, "step_ms_1": t1 * 1e3,
                      "step_ms_n": tn * 1e3, "speedup": t1 / tn,
                      "efficiency": t1 / (args.ranks * tn)})
-        print(f"{name:10s} ({args.rank_threads} thread/rank) 1 rank {t1 * 1e3:8.2f} ms/step   {args.ranks} ranks "
-              f"{tn * 1e3:8.2f} ms/step   speedup {t1 / tn:5.2f}x   scaling efficiency "
-              f"{100 * t1 / (args.ranks * tn):5.1f}%", flush=True)
+        print(f"{name:10s} ({args.rank_threads} thread/rank) 1 rank {t1 * 1e3:8.2f} ms/step   "
+              f"{args.ranks} ranks {tn * 1e3:8.2f} ms/step   speedup {t1 / tn:5.2f}x   "
+              f"scaling efficiency {100 * t1 / (args.ranks * tn):5.1f}%", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

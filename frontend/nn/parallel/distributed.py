@@ -124,6 +124,11 @@ class DistributedDataParallel(Module):
     # ------------------------------------------------------------ forward
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         buffers = list(self.module.buffers())
+        if _trace.ACTIVE is not None and not self.require_backward_grad_sync:
+            # a replay could not tell whether it runs inside no_sync() or not
+            raise NotImplementedError(
+                "DistributedDataParallel.no_sync() inside tenkai.compile is not supported yet: "
+                "run the accumulating micro-batches eagerly and compile the reducing step")
         if _trace.ACTIVE is not None and buffers and self.broadcast_buffers \
                 and self.process_group.size() > 1:
             raise NotImplementedError(
