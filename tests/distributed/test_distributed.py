@@ -39,7 +39,7 @@ def ok(result: subprocess.CompletedProcess, n: int, word: str = "OK") -> None:
         == [f"{word} {r}" for r in range(n)], result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("n", [2, pytest.param(3, marks=pytest.mark.slow)])
 def test_collectives_match_numpy(n: int) -> None:
     ok(mpirun("collectives.py", n), n)
 
@@ -48,7 +48,7 @@ def test_ddp_eager_training_equals_single_process_on_concatenated_batch() -> Non
     ok(mpirun("ddp_train.py", 2), 2)
 
 
-@pytest.mark.parametrize("backend", ["interp", "tenkai"])
+@pytest.mark.parametrize("backend", ["interp", pytest.param("tenkai", marks=pytest.mark.slow)])
 def test_ddp_compiled_training_equals_single_process(backend: str) -> None:
     ok(mpirun("ddp_compiled.py", 2, args=[backend], timeout=240), 2)
 
@@ -77,6 +77,7 @@ def test_dead_rank_ends_the_job() -> None:
     assert result.returncode != 0
 
 
+@pytest.mark.slow
 def test_tenkai_run_launches_ranks_and_reports_failure() -> None:
     def tenkai_run(script: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "tenkai", "run", "-n", "2",
