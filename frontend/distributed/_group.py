@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime
 import importlib.util
-import os
 import sys
 from typing import Any
+
+from ..config import distributed_env
 
 # PyTorch's default collective timeout for CPU backends
 default_pg_timeout = datetime.timedelta(minutes=30)
@@ -97,12 +98,13 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     comm = MPI.COMM_WORLD
     size, me = comm.Get_size(), comm.Get_rank()
     # PyTorch's env:// variables, where set, must agree with what the launcher says
-    world_size = int(os.environ.get("WORLD_SIZE", world_size)) if world_size == -1 else world_size
-    rank = int(os.environ.get("RANK", rank)) if rank == -1 else rank
+    env_rank, env_world = distributed_env()
+    world_size = env_world if world_size == -1 else world_size
+    rank = env_rank if rank == -1 else rank
     if world_size not in (-1, size) or rank not in (-1, me):
         raise ValueError(f"init_process_group: world_size={world_size}, rank={rank} disagree "
                          f"with the MPI launcher (size {size}, rank {me}); with backend='mpi' "
-                         "leave them unset")
+                         "leave them (and RANK, WORLD_SIZE) unset")
     WORLD.group = ProcessGroup(comm, timeout or default_pg_timeout)
     _install_excepthook(comm)
 

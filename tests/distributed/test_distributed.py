@@ -44,8 +44,9 @@ def test_collectives_match_numpy(n: int) -> None:
     ok(mpirun("collectives.py", n), n)
 
 
-def test_ddp_eager_training_equals_single_process_on_concatenated_batch() -> None:
-    ok(mpirun("ddp_train.py", 2), 2)
+@pytest.mark.parametrize("n", [2, pytest.param(3, marks=pytest.mark.slow)])
+def test_ddp_eager_training_equals_single_process_on_concatenated_batch(n: int) -> None:
+    ok(mpirun("ddp_train.py", n), n)
 
 
 @pytest.mark.parametrize("backend", ["interp", pytest.param("tenkai", marks=pytest.mark.slow)])
