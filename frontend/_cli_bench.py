@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from . import _bench_report, bench
+from . import _bench_report, _cli_run, bench
 
 COMPARE = ("eager", "numpy", "torch", "torch-compile", "jax")
 
@@ -51,6 +51,8 @@ def _user_workload(args: argparse.Namespace) -> str:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    if args.ranks:  # data-parallel scaling over MPI ranks (_cli_run.bench_ranks)
+        return _cli_run.bench_ranks(args)
     modes = _modes(args)
     if isinstance(modes, str):
         print(f"tenkai bench: error: {modes}", file=sys.stderr)
@@ -137,4 +139,8 @@ def register(sub: Any, formatter: Any, epilog: str) -> None:
     p.add_argument("--plot", metavar="LOSS.png", help="loss curves and step-time bars "
                    "(needs matplotlib: pip install 'tenkai[plot]')")
     p.add_argument("--quiet", action="store_true", help="no progress bars or kernel tables")
+    p.add_argument("--ranks", type=int, metavar="N", help="compiled data-parallel step time "
+                   "on 1 and N MPI ranks and the scaling efficiency (distributed extra)")
+    p.add_argument("--rank-threads", type=int, default=1, help="native threads per rank "
+                   "with --ranks (default 1)")
     p.set_defaults(func=run_bench)

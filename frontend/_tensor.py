@@ -43,6 +43,20 @@ class Size(tuple):
         return Size(tuple(other) + tuple(self)) if isinstance(other, tuple) else NotImplemented
 
 
+class _HookHandle:
+    """Returned by ``register_post_accumulate_grad_hook``; ``remove()`` unregisters."""
+
+    _next = [0]
+
+    def __init__(self, hooks: dict[int, Any], hook: Any) -> None:
+        self.hooks, self.id = hooks, self._next[0]
+        self._next[0] += 1
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+
 def _size(dims: tuple[int, ...]) -> Size:
     return Size(dims)
 
@@ -210,6 +224,16 @@ class Tensor:
         if not self.is_leaf:
             self._retains_grad = True
             self._node.retain = weakref.ref(self)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> Any:
+        """``hook(tensor)`` runs each time backward() has accumulated into this leaf's .grad."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if not self.is_leaf:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        hooks = self.__dict__.setdefault("_post_acc_hooks", {})
+        return _HookHandle(hooks, hook)
 
     @property
     def retains_grad(self) -> bool:

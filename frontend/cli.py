@@ -7,6 +7,7 @@
   tenkai report TARGET -o report.html             one self-contained HTML page
   tenkai bench  [WORKLOAD... | FILE.py:NAME --input 64,784] [--compare torch,numpy]
   tenkai cache  info|list|explain|clear
+  tenkai run    -n 4 train.py [args...]          the script on 4 MPI ranks (distributed)
 
 TARGET is a built-in workload (two_layer, one_neuron, mlp, mlp_large, cnn, cnn_bn, digits,
 overhead), FILE.py:NAME (an nn.Module class, factory or instance defined in FILE.py) or
@@ -20,7 +21,7 @@ import argparse
 import os
 import sys
 
-from . import _cli_bench, _cli_commands
+from . import _cli_bench, _cli_commands, _cli_run
 
 
 def _cache(args: argparse.Namespace) -> int:
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     _cli_commands.register(sub)
     _cli_bench.register(sub, _cli_commands._formatter, _cli_commands.EPILOG["bench"])
+    _cli_run.register(sub, _cli_commands._formatter)
     c = sub.add_parser("cache", help="the compiled-step cache: info, list, explain the last "
                        "miss, clear", epilog=_cli_commands.EPILOG["cache"],
                        formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -203,7 +203,13 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
                 args: tuple, sig: tuple, grad_mode: bool) -> CompiledStep:
     step = finish_trace(cf.fn, tracer, names, result, args, sig, grad_mode)
     start = time.perf_counter()
-    step.program = _compile_graph(step.graph, cf.backend)
+    cuts = getattr(tracer, "reduction_cuts", None)  # DistributedDataParallel's all-reduce
+    if cuts:
+        from .distributed._compiled import compile_with_cut
+
+        step.program = compile_with_cut(step.graph, cuts, cf.backend, _compile_graph)
+    else:
+        step.program = _compile_graph(step.graph, cf.backend)
     step.compile_seconds["compile"] = time.perf_counter() - start
     for name, count in getattr(step.program, "stats", {}).items():
         if "_cache_" in name and name in cf.stats:

@@ -11,6 +11,7 @@
 | `TENKAI_CACHE=0` | turn off the compiled-step cache (memory and disk) |
 | `TENKAI_CACHE_DIR=path` | the on-disk cache (default `~/.cache/tenkai`); see `tenkai cache` |
 | `TENKAI_CACHE_KEY_FILE=path` | key that signs cache entries (`~/.config/tenkai/cache.key`) |
+| `RANK`, `WORLD_SIZE` | PyTorch's; if set, must match the MPI launcher (`tenkai.distributed`) |
 
 Details. ``TENKAI_DEBUG=1`` prints, per compile, each pass with its time, the lowering and LLVM
 times, and one stable line per kernel (name, source ops, output shapes, estimated flops and
@@ -115,3 +116,8 @@ def cache_dir() -> str:
     """``TENKAI_CACHE_DIR``, or ``~/.cache/tenkai``, with ``~`` expanded."""
     return os.path.abspath(os.path.expanduser(os.environ.get("TENKAI_CACHE_DIR")
                                               or DEFAULT_CACHE_DIR))
+
+
+def distributed_env() -> tuple[int, int]:
+    """PyTorch's ``RANK`` and ``WORLD_SIZE`` (-1 when unset), checked by init_process_group."""
+    return _int("RANK", -1), _int("WORLD_SIZE", -1)

@@ -212,3 +212,16 @@ def load_object(obj: bytes) -> CompiledModule:
         _MODULES[key] = compiled
         STATS["object_loads"] += 1
         return compiled
+
+
+def set_pool_threads(n: int) -> int:
+    """Size the shared thread pool of every loaded library (``tk_set_num_threads``: n < 1
+    restores one thread per online CPU; takes effect on the next call). Returns how many
+    libraries were set."""
+    count = 0
+    for compiled in _LIBRARIES.values():
+        addr = compiled.engine.get_function_address("tk_set_num_threads")
+        if addr:
+            ctypes.CFUNCTYPE(None, ctypes.c_int64)(addr)(int(n))
+            count += 1
+    return count

@@ -126,7 +126,29 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
                                   create_graph)
     for node, g in zip(targets, grads, strict=True):
         if g is not None:
-            _accumulate(node, g, create_graph)
+            owner = _accumulate(node, g, create_graph)
+            hooks = {} if owner is None else owner.__dict__.get("_post_acc_hooks", {})
+            for hook in list(hooks.values()):
+                hook(owner)
+    _run_final_callbacks()
+
+
+# Callbacks run once at the end of the current backward() (PyTorch's
+# ``Variable._execution_engine.queue_callback``): DistributedDataParallel waits for its
+# gradient all-reduces there.
+_FINAL_CALLBACKS: list[Any] = []
+
+
+def queue_callback(callback: Any) -> None:
+    """Run ``callback()`` when the backward() now running has accumulated every gradient."""
+    _FINAL_CALLBACKS.append(callback)
+
+
+def _run_final_callbacks() -> None:
+    callbacks = list(_FINAL_CALLBACKS)
+    _FINAL_CALLBACKS.clear()
+    for callback in callbacks:
+        callback()
 
 
 _CREATE_GRAPH_WARNING = (
@@ -137,11 +159,12 @@ _CREATE_GRAPH_WARNING = (
     "the leak.")
 
 
-def _accumulate(node: Any, g: Any, create_graph: bool) -> None:
+def _accumulate(node: Any, g: Any, create_graph: bool) -> Any:
+    """Add ``g`` into the owning tensor's ``.grad``; returns that tensor (None if gone)."""
     owner = node.leaf() if node.op is None and node.leaf is not None else (
         node.retain() if node.retain is not None else None)
     if owner is None:
-        return
+        return None
     if not isinstance(g, Tensor):
         g = Tensor._make(np.array(g, dtype=owner._data.dtype, copy=True))
     elif not create_graph:
@@ -173,6 +196,7 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> None:
     else:
         owner._grad._data += g._data
         owner._grad._vc[0] += 1
+    return owner
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,

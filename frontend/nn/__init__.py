@@ -1,6 +1,6 @@
 """tenkai.nn: modules, layers, losses and initialization with PyTorch's API."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import (CELU, ELU, GELU, SELU, AdaptiveLogSoftmaxWithLoss, Hardshrink, Hardtanh,
                          LeakyReLU, LogSigmoid, LogSoftmax, MultiheadAttention, PReLU, ReLU,
                          ReLU6, RReLU, Sigmoid, Softmax, Softmax2d, Softmin, Softplus,

@@ -1,0 +1,5 @@
+"""``tenkai.nn.parallel``: ``DistributedDataParallel`` over ``tenkai.distributed`` (MPI)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
