@@ -112,7 +112,7 @@ def _check_tensor(t: Any, what: str) -> None:
 
     if not isinstance(t, Tensor):
         raise TypeError(f"{what}: expected a Tensor, got {type(t).__name__}")
-    if _trace.ACTIVE is not None:
+    if _trace.active() is not None:
         raise NotImplementedError(
             f"{what} inside tenkai.compile: collectives are not traced into compiled steps "
             "yet; call them outside the compiled function")

@@ -40,7 +40,7 @@ class Cut:
 
 def record_cut(buckets: list[list[Any]], group: ProcessGroup) -> None:
     """Called by DDP at the end of a traced backward: remember where the step reduces."""
-    tracer = _trace.ACTIVE
+    tracer = _trace.active()
     seen: set[int] = set()
     nodes: list[list[int]] = []
     for bucket in buckets:

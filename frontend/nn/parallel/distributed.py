@@ -124,12 +124,12 @@ class DistributedDataParallel(Module):
     # ------------------------------------------------------------ forward
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         buffers = list(self.module.buffers())
-        if _trace.ACTIVE is not None and not self.require_backward_grad_sync:
+        if _trace.active() is not None and not self.require_backward_grad_sync:
             # a replay could not tell whether it runs inside no_sync() or not
             raise NotImplementedError(
                 "DistributedDataParallel.no_sync() inside tenkai.compile is not supported yet: "
                 "run the accumulating micro-batches eagerly and compile the reducing step")
-        if _trace.ACTIVE is not None and buffers and self.broadcast_buffers \
+        if _trace.active() is not None and buffers and self.broadcast_buffers \
                 and self.process_group.size() > 1:
             raise NotImplementedError(
                 "DistributedDataParallel inside tenkai.compile: broadcasting buffers (e.g. "
@@ -182,7 +182,7 @@ class DistributedDataParallel(Module):
     def _finish_reduction(self) -> None:
         self._pending = False
         world = self.process_group.size()
-        if _trace.ACTIVE is not None:  # a compiled step is cut here (docs/distributed.md)
+        if _trace.active() is not None:  # a compiled step is cut here (docs/distributed.md)
             from ...distributed._compiled import record_cut
 
             record_cut([[p._grad for p in b.params if p._grad is not None]
