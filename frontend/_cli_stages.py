@@ -52,19 +52,15 @@ def stage_texts(traced: Any, upto: str = "asm") -> dict[str, str]:
 
 
 def feeds_of(traced: Any, args: tuple[Any, ...]) -> dict[str, np.ndarray]:
-    """The values one replay of the traced step reads, by input/param name."""
-    from ._state import scalar_values
-    from ._tensor import Tensor
+    """The values one replay of the traced step reads, by input/param name (copies; random
+    operands get a fixed seed so the repro is deterministic)."""
+    from ._step import feeds_for
 
-    step = traced.step
-    feeds = {name: np.array(a._data, copy=True) for name, a in
-             zip(step.input_nodes, [a for a in args if isinstance(a, Tensor)], strict=True)}
-    feeds.update({name: np.array(t._data, copy=True) for name, t in step.captured})
-    feeds.update({k: np.array(v, copy=True) for k, v in scalar_values(step.scalars).items()})
-    for use in step.rng:  # a fixed seed: the repro is deterministic
-        feeds[traced.graph.node_name(use.seed_node)] = np.zeros((), np.int64)
-        feeds[traced.graph.node_name(use.offset_node)] = np.zeros((), np.int64)
-    return feeds
+    def fixed(use: Any) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros((), np.int64), np.zeros((), np.int64)
+
+    feeds = feeds_for(traced.step, args, rng=fixed)
+    return {name: np.array(value, copy=True) for name, value in feeds.items()}
 
 
 REPRO = '''"""Rebuild the traced graph of {label} and run it with tenkai's reference interpreter.

@@ -151,10 +151,12 @@ def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
                         len(tensors), writes, rebinds)
 
 
-def replay(step: CompiledStep, args: tuple) -> Any:
-    """Run the compiled step on ``args``; write every update back; return the results."""
+def feeds_for(step: CompiledStep, args: tuple, rng: Any = None) -> dict[str, np.ndarray]:
+    """The buffers one replay reads, by input/param name (the live arrays, not copies).
+    ``rng(use) -> (seed, offset)`` supplies random operands; by default the generators
+    advance as in a replay."""
     g, io = step.graph, step.io
-    feeds: dict[Any, np.ndarray] = {}
+    feeds: dict[str, np.ndarray] = {}
     for name, k in io.feeds:
         feeds[name] = args[k]._data
     for name, k in io.grad_feeds:
@@ -164,9 +166,16 @@ def replay(step: CompiledStep, args: tuple) -> Any:
     if step.scalars:
         feeds.update(scalar_values(step.scalars))
     for use in step.rng:
-        seed, offset = use.generator.take(use.count)
-        feeds[g.node_name(use.seed_node)] = seed._data
-        feeds[g.node_name(use.offset_node)] = offset._data
+        seed, offset = (use.generator.take(use.count) if rng is None else rng(use))
+        feeds[g.node_name(use.seed_node)] = getattr(seed, "_data", seed)
+        feeds[g.node_name(use.offset_node)] = getattr(offset, "_data", offset)
+    return feeds
+
+
+def replay(step: CompiledStep, args: tuple) -> Any:
+    """Run the compiled step on ``args``; write every update back; return the results."""
+    g, io = step.graph, step.io
+    feeds = feeds_for(step, args)
     outputs = step.program({g.find(k): v for k, v in feeds.items()}
                            if getattr(step.program, "by_node", False) else feeds)
     for index, tensor in step.writes:
