@@ -116,11 +116,18 @@ DOMAINS: dict[str, Callable[[np.random.Generator, Shape], np.ndarray]] = {
     "zeros": _with_zeros,
     "prob": lambda rng, s: rng.uniform(0.0, 1.0, s),
     "exp": lambda rng, s: rng.uniform(-2.0, 2.0, s),
+    "unit": lambda rng, s: _signed(rng, s, 0.05, 0.9),  # asin, atanh, erfinv: inside (-1, 1)
+    "above1": lambda rng, s: rng.uniform(1.2, 4.0, s),  # acosh
+    # lgamma/digamma: positive and negative non-integers, away from the poles
+    "gamma": lambda rng, s: np.where(rng.random(s) < 0.7, rng.uniform(0.3, 6.0, s),
+                                     -(rng.integers(0, 3, s) + rng.uniform(0.15, 0.85, s))),
+    "shift": lambda rng, s: rng.integers(0, 4, s).astype(float),
 }
 # integer domains: name -> inclusive range
 INT_DOMAINS: dict[str, tuple[int, int]] = {
     "real": (-5, 5), "pos": (1, 5), "nonzero": (1, 5), "exp": (0, 3), "zeros": (-2, 2),
-    "offint": (-5, 5), "halves": (-5, 5), "prob": (0, 1),
+    "offint": (-5, 5), "halves": (-5, 5), "prob": (0, 1), "unit": (0, 0), "above1": (2, 4),
+    "gamma": (1, 5), "shift": (0, 70),
 }
 
 
@@ -354,6 +361,14 @@ _CASE_LIST: list[OpCase] = [
     OpCase("round", (*UNARY, S((13,), domain="halves", grad=False)), _t("round"), FI,
            domain="offint", grad="zero"),  # halves: ties round to even, as in torch
     _unary("logical_not", dtypes=FIB),
+    # ir/ops_math.py: inverse trigonometric/hyperbolic, logs, special functions
+    _unary("asin", "unit"), _unary("acos", "unit"), _unary("atan"), _unary("sinh"),
+    _unary("cosh"), _unary("asinh"), _unary("acosh", "above1"), _unary("atanh", "unit"),
+    _unary("log2", "pos"), _unary("log10", "pos"), _unary("erfc"), _unary("erfinv", "unit"),
+    _unary("lgamma", "gamma"), _unary("digamma", "gamma"),
+    OpCase("trigamma", UNARY, lambda t, x: t.polygamma(1, x), domain="gamma",
+           tol={"float64": (1e-9, 1e-12)}),
+    _unary("bitwise_not", dtypes=INT + ("bool",)),
     # binary elementwise
     _binary("add", FIB), _binary("sub", FI), _binary("mul", FIB),
     _binary("div", F, domain=("real", "nonzero")),
@@ -362,6 +377,12 @@ _CASE_LIST: list[OpCase] = [
     _binary("eq", FIB), _binary("ne", FIB), _binary("lt", FIB), _binary("le", FIB),
     _binary("gt", FIB), _binary("ge", FIB),
     _binary("logical_and", FIB), _binary("logical_or", FIB),
+    _binary("atan2", F), _binary("hypot", F), _binary("copysign", F),
+    _binary("fmod", FI, domain=("real", "nonzero")),
+    _binary("bitwise_and", INT + ("bool",)), _binary("bitwise_or", INT + ("bool",)),
+    _binary("bitwise_xor", INT + ("bool",)),
+    _binary("bitwise_left_shift", INT, domain=("real", "shift")),
+    _binary("bitwise_right_shift", INT, domain=("real", "shift")),
     OpCase("where", (S((2, 3), (2, 3), (2, 3)), S((2, 3), (3,), ()), S((), (2, 2), (1, 2)),
                      S((2, 1), (1, 3), (2, 3)), S((), (), ())),
            _t("where"), FIB, args=("bool", "x", "x")),
