@@ -36,7 +36,7 @@ from . import templates_math as tm
 F32, F64 = ir.FloatType(), ir.DoubleType()
 UNSIGNED = ("bool", "uint8")
 
-LIBM_UNARY = ("asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "erfc",
+LIBM_UNARY = ("tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "erfc",
               "lgamma")
 LIBM_BINARY = ("atan2", "hypot")
 

@@ -118,6 +118,7 @@ def _one_minus_sq(b, x):
     return b.sub(_c(b, 1, x), b.mul(x, x))
 
 
+_unary("tan", _typed(np.tan), lambda b, g, out, x: (b.mul(g, b.add(_c(b, 1, x), b.mul(out, out))),))
 _unary("asin", _typed(np.arcsin), lambda b, g, out, x: (b.mul(g, b.rsqrt(_one_minus_sq(b, x))),))
 _unary("acos", _typed(np.arccos),
        lambda b, g, out, x: (b.neg(b.mul(g, b.rsqrt(_one_minus_sq(b, x)))),))
