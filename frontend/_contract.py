@@ -180,11 +180,13 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     a = reshape(input, [d for s in sa for d in (s, 1)])
     b = reshape(other, [d for s in sb for d in (1, s)])
     return named(reshape(mul(a, b), [x * y for x, y in zip(sa, sb, strict=True)]),
-                 "KronBackward0")
+                 "UnsafeViewBackward0")
 
 
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """3-vector cross product along ``dim`` (PyTorch's default: the first dim of size 3)."""
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     (a, b), _ = promote(input, other)
     shape = tuple(np.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
     if dim is None:
