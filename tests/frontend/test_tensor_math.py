@@ -113,7 +113,8 @@ def test_matches_torch(name, doms, dtype, kw):
     (out_th * torch.tensor(ct)).sum().backward()
     for a, b in zip(tk, th, strict=True):
         if b.requires_grad:
-            np.testing.assert_allclose(a.grad.numpy(), torch.zeros_like(b).add(b.grad).numpy(), rtol=1e-4, atol=1e-5,
+            want_grad = torch.zeros_like(b).add(b.grad).numpy()  # (sgn: a ZeroTensor)
+            np.testing.assert_allclose(a.grad.numpy(), want_grad, rtol=1e-4, atol=1e-5,
                                        equal_nan=True, err_msg=f"{name} gradient")
 
 

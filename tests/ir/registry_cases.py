@@ -362,8 +362,9 @@ _CASE_LIST: list[OpCase] = [
            domain="offint", grad="zero"),  # halves: ties round to even, as in torch
     _unary("logical_not", dtypes=FIB),
     # ir/ops_math.py: inverse trigonometric/hyperbolic, logs, special functions
-    _unary("tan", "unit"), _unary("asin", "unit"), _unary("acos", "unit"), _unary("atan"), _unary("sinh"),
-    _unary("cosh"), _unary("asinh"), _unary("acosh", "above1"), _unary("atanh", "unit"),
+    _unary("tan", "unit"), _unary("asin", "unit"), _unary("acos", "unit"), _unary("atan"),
+    _unary("sinh"), _unary("cosh"), _unary("asinh"), _unary("acosh", "above1"),
+    _unary("atanh", "unit"),
     _unary("log2", "pos"), _unary("log10", "pos"), _unary("erfc"), _unary("erfinv", "unit"),
     _unary("lgamma", "gamma"), _unary("digamma", "gamma"),
     OpCase("trigamma", UNARY, lambda t, x: t.polygamma(1, x), domain="gamma",
