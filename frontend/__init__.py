@@ -14,7 +14,7 @@ import warnings as _warnings
 # PyTorch: the filter covers only warnings raised from tenkai's own modules.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tenkai(\.|$)")
 
-from . import _contract, _math, _methods, _out, _scan
+from . import _contract, _math, _methods, _out, _scan, _sorting
 from . import autograd, cuda
 from ._composite import cumsum, exp2, flip, log_softmax, norm, softmax
 from ._creation import (LEGACY_TYPES, arange, as_tensor, empty, empty_like, eye, from_numpy,
@@ -44,7 +44,7 @@ from ._tensor import Size, Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 _methods.attach()
-globals().update({_name: getattr(_m, _name) for _m in (_math, _contract, _scan)
+globals().update({_name: getattr(_m, _name) for _m in (_math, _contract, _scan, _sorting)
                   for _name in _m.FUNCTIONS})
 globals().update({_name + "_": _methods.module_inplace(_name) for _name in _math.MODULE_INPLACE})
 globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_FUNCTIONS})

@@ -12,7 +12,7 @@ import numpy as np
 from tenkai.ir import REGISTRY
 from tenkai.ir.errors import ShapeError
 
-from . import _composite, _contract, _math, _ops, _random, _scan, _shape, _trace
+from . import _composite, _contract, _math, _ops, _random, _scan, _shape, _sorting, _trace
 from ._autograd import GRAD_MODE, NODE_SEQ
 from ._creation import _finish, tensor
 from ._device import check_device
@@ -280,7 +280,7 @@ def _attach_math() -> None:
         setattr(Tensor, name + "_", _inplace_method(getattr(_math, name)))
     Tensor.exp2_ = _inplace_method(_composite.exp2)
     Tensor.cumsum_ = _inplace_method(_composite.cumsum)
-    for module in (_contract, _scan):
+    for module in (_contract, _scan, _sorting):
         for name in module.METHODS:
             setattr(Tensor, name, getattr(module, name))
         for name in module.INPLACE:
