@@ -153,6 +153,16 @@ def test_operators_and_aliases():
     assert m.tolist() == tm.tolist() and e.tolist() == te.tolist() and e.dtype == tenkai.int32
 
 
+def test_out_argument():
+    x = tenkai.tensor([0.5, -0.25])
+    out = tenkai.empty(2)
+    assert tenkai.asin(x, out=out) is out
+    np.testing.assert_allclose(out.numpy(), np.arcsin([0.5, -0.25]), rtol=1e-6)
+    flags = tenkai.empty(2, dtype=tenkai.bool)
+    tenkai.isnan(tenkai.tensor([np.nan, 1.0]), out=flags)
+    assert flags.tolist() == [True, False]
+
+
 def test_errors_match_torch():
     f, i = tenkai.tensor([1.5]), tenkai.tensor([3])
     with pytest.raises(NotImplementedError, match="bitwise_and_cpu"):
