@@ -3,12 +3,13 @@
 ``atleast_Nd``, ``block_diag``, ``cartesian_prod``, ``meshgrid``, ``roll``, ``rot90``,
 ``fliplr``/``flipud``.
 
-The scans are chains along the scanned dim (one ``mul``/``where``/``logaddexp`` per position),
-so the graph grows with that dim's length: fine for the short dims scripts scan.
+The scans double their reach each step (Hillis-Steele): ``log2(n)`` whole-tensor steps of
+``mul``/``logaddexp``/``where``, so they trace and compile like any elementwise chain.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -28,17 +29,30 @@ from ._tensor import Tensor
 # ---------------------------------------------------------------- scans
 
 
-def _positions(input: Tensor, dim: int, op: str) -> tuple[int, list[Tensor]]:
+def _shifted(y: Tensor, axis: int, step: int, fill: Any) -> Tensor:
+    """``y`` moved ``step`` places forward along ``axis``, the first ``step`` filled."""
+    n = y.shape[axis]
+    head = _slice_along(y, axis, 0, n - step)
+    pads = tuple((step, 0) if i == axis else (0, 0) for i in range(y.ndim))
+    return apply("pad", (head,), pads=pads, value=fill)
+
+
+def _scan(input: Tensor, dim: int, op: str, combine: Any, fill: Any) -> tuple[int, Tensor]:
+    """Inclusive scan by doubling (Hillis-Steele): ``log2(n)`` steps of ``combine(earlier,
+    later)``, each over the whole tensor, so graphs and eager time stay small for long dims."""
     axis = norm_axis(op, dim, max(input.ndim, 1))
-    x = reshape(input, (1,)) if input.ndim == 0 else input
-    return axis, [_slice_along(x, axis, k, k + 1) for k in range(x.shape[axis])]
+    y = reshape(input, (1,)) if input.ndim == 0 else input
+    n, step = y.shape[axis], 1
+    while step < n:
+        y = combine(_shifted(y, axis, step, fill), y)
+        step *= 2
+    return axis, y
 
 
-def _finish(parts: list[Tensor], axis: int, input: Tensor, name: str) -> Tensor:
-    if not parts:
-        return named(apply("cast", (input,), dtype=input._ir_dtype), name)
-    out = cat(parts, axis)
-    return named(reshape(out, ()) if input.ndim == 0 else out, name)
+def _finish(y: Tensor, input: Tensor, name: str) -> Tensor:
+    if y is input or (input.ndim == 0 and y.ndim == 1):
+        y = apply("cast", (y,), dtype=y._ir_dtype) if y is input else reshape(y, ())
+    return named(y, name)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -46,18 +60,14 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if dtype is None and not x.is_floating_point():
         x = cast(x, "int64")
-    axis, parts = _positions(x, dim, "cumprod")
-    for k in range(1, len(parts)):
-        parts[k] = mul(parts[k - 1], parts[k])
-    return _finish(parts, axis, x, "CumprodBackward0")
+    _, y = _scan(x, dim, "cumprod", mul, 1)
+    return _finish(y, x, "CumprodBackward0")
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """``log(cumsum(exp(x)))`` computed stably."""
-    axis, parts = _positions(input, dim, "logcumsumexp")
-    for k in range(1, len(parts)):
-        parts[k] = logaddexp(parts[k - 1], parts[k])
-    return _finish(parts, axis, input, "LogcumsumexpBackward0")
+    _, y = _scan(input, dim, "logcumsumexp", logaddexp, -math.inf)
+    return _finish(y, input, "LogcumsumexpBackward0")
 
 
 CumResult = {name: _return_type(name) for name in ("cummax", "cummin")}
@@ -66,29 +76,36 @@ CumResult = {name: _return_type(name) for name in ("cummax", "cummin")}
 def _cum_extreme(input: Tensor, dim: int, name: str) -> Any:
     """Running max/min and where it was (the latest position on ties, nan wins as in PyTorch);
     values are gathered at the indices so the gradient goes to that position."""
-    axis, parts = _positions(input, dim, name)
     better = ge if name == "cummax" else le
-    if not parts:
-        idx = tensor_of(np.zeros(tuple(input.shape), np.int64), "int64")
-        return CumResult[name](apply("cast", (input,), dtype=input._ir_dtype), idx)
-    best, index = parts[0], tensor_of(np.zeros(tuple(parts[0].shape), np.int64), "int64")
-    indices = [index]
-    for k in range(1, len(parts)):
-        take = better(parts[k], best)
-        if input.is_floating_point():
-            take = apply("logical_or", (apply("logical_and", (take, logical_not(isnan(best)))),
-                                        isnan(parts[k])))
-        best = where(take, parts[k], best)
-        index = where(take, tensor_of(k, "int64"), index)
-        indices.append(index)
+    is_float = input.is_floating_point()
+    if is_float:
+        worst = -math.inf if name == "cummax" else math.inf
+    else:
+        info = np.iinfo(input._data.dtype) if input._ir_dtype != "bool" else None
+        worst = (0 if name == "cummax" else 1) if info is None else \
+            (int(info.min) if name == "cummax" else int(info.max))
+    axis = norm_axis(name, dim, max(input.ndim, 1))
     x = reshape(input, (1,)) if input.ndim == 0 else input
-    idx = cat(indices, axis)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    pos = np.arange(x.shape[axis]).reshape(shape)
+    index = tensor_of(np.broadcast_to(pos, tuple(x.shape)).copy(), "int64")
+    best = apply("cast", (x,), dtype=x._ir_dtype).detach()
+    step = 1
+    while step < x.shape[axis]:
+        early_v, early_i = _shifted(best, axis, step, worst), _shifted(index, axis, step, 0)
+        take = better(best, early_v)
+        if is_float:
+            take = apply("logical_or", (apply("logical_and", (take, logical_not(
+                isnan(early_v)))), isnan(best)))
+        best, index = where(take, best, early_v), where(take, index, early_i)
+        step *= 2
     from ._shape import gather
 
-    values = gather(x, axis, idx)
+    values = gather(x, axis, index)
     if input.ndim == 0:
-        values, idx = reshape(values, ()), reshape(idx, ())
-    return CumResult[name](named(values, name.capitalize() + "Backward0"), idx)
+        values, index = reshape(values, ()), reshape(index, ())
+    return CumResult[name](named(values, name.capitalize() + "Backward0"), index)
 
 
 def cummax(input: Tensor, dim: int) -> Any:
