@@ -21,6 +21,7 @@ from llvmlite import ir
 
 from tenkai.ir import dtypes
 
+from . import templates_libm
 from . import templates_math as tm
 
 Template = Callable[..., ir.Value]
@@ -264,6 +265,7 @@ TEMPLATES: dict[str, Template] = {
     "clamp": _clamp, "cast": _cast, "idiv": _idiv, "imod": _imod,
     "uniform": tm.uniform, "normal": tm.normal, "randint": tm.randint,
     "bernoulli": tm.bernoulli,
+    **templates_libm.TEMPLATES,
 }
 
 # which operand's dtype a template receives as ``dtype`` (default: the first)

@@ -7,13 +7,14 @@ the graph IR; ``backward()`` derives the backward graph symbolically.
 from __future__ import annotations
 
 import builtins as _builtins
+import typing as _typing
 import warnings as _warnings
 
 # Floating-point overflow/invalid in the numpy references gives inf/nan silently, as in
 # PyTorch: the filter covers only warnings raised from tenkai's own modules.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tenkai(\.|$)")
 
-from . import _methods, _out
+from . import _contract, _math, _methods, _out, _scan, _sorting
 from . import autograd, cuda
 from ._composite import cumsum, exp2, flip, log_softmax, norm, softmax
 from ._creation import (LEGACY_TYPES, arange, as_tensor, empty, empty_like, eye, from_numpy,
@@ -42,16 +43,28 @@ from ._tensor import Size, Tensor
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 
 _methods.attach()
+globals().update({_name: getattr(_m, _name) for _m in (_math, _contract, _scan, _sorting)
+                  for _name in _m.FUNCTIONS})
+globals().update({_name + "_": _methods.module_inplace(_name) for _name in _math.MODULE_INPLACE})
 globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_FUNCTIONS})
 
 from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
 from .compile import compile  # noqa: E402
 from .nn._rnn_functional import (gru, gru_cell, lstm, lstm_cell, rnn_relu,  # noqa: E402
                                  rnn_relu_cell, rnn_tanh, rnn_tanh_cell)
-from .staged import trace  # noqa: E402
 from . import safetensors, serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from .interop import from_torch, to_torch  # noqa: E402
+from .staged import trace as _staged_trace  # noqa: E402
+
+
+def trace(fn: _typing.Any, *example_args: _typing.Any) -> _typing.Any:
+    """``tenkai.trace(fn, *args)`` traces ``fn`` into a graph (see ``tenkai.staged``);
+    ``tenkai.trace(matrix)`` is PyTorch's sum of the diagonal."""
+    if isinstance(fn, Tensor):
+        return _contract.trace(fn, *example_args)
+    return _staged_trace(fn, *example_args)
+
 
 __version__ = "0.1.0"
 

@@ -12,7 +12,7 @@ import numpy as np
 from tenkai.ir import REGISTRY
 from tenkai.ir.errors import ShapeError
 
-from . import _composite, _ops, _random, _shape, _trace
+from . import _composite, _contract, _math, _ops, _random, _scan, _shape, _sorting, _trace
 from ._autograd import GRAD_MODE, NODE_SEQ
 from ._creation import _finish, tensor
 from ._device import check_device
@@ -249,15 +249,6 @@ def _rtruediv(self: Tensor, other: Any) -> Tensor:
     return _ops.mul(_ops.reciprocal(self), other)
 
 
-def _bitwise(op_bool: Any, name: str) -> Any:
-    def fn(self: Tensor, other: Any) -> Tensor:
-        other_t = other if isinstance(other, Tensor) else _ops.as_tensor_arg(other)
-        if self._ir_dtype != "bool" or other_t._ir_dtype != "bool":
-            raise NotImplementedError(f"bitwise {name} is only supported on bool tensors")
-        return op_bool(self, other_t)
-    return fn
-
-
 def _iter(self: Tensor) -> Any:
     if self.ndim == 0:
         raise TypeError("iteration over a 0-d tensor")
@@ -278,19 +269,38 @@ def _attach_operators() -> None:
     Tensor.__neg__ = _ops.neg
     Tensor.__pos__ = lambda self: self
     Tensor.__abs__ = _ops.abs
-    Tensor.__and__ = Tensor.__rand__ = _bitwise(_ops.logical_and, "and")
-    Tensor.__or__ = Tensor.__ror__ = _bitwise(_ops.logical_or, "or")
-    Tensor.__xor__ = _bitwise(_ops.ne, "xor")
-    Tensor.__invert__ = _bitwise_not
     Tensor.__getitem__ = getitem
     Tensor.__setitem__ = setitem
     Tensor.__iter__ = _iter
 
 
-def _bitwise_not(self: Tensor) -> Tensor:
-    if self._ir_dtype != "bool":
-        raise NotImplementedError("bitwise not (~) is only supported on bool tensors")
-    return _ops.logical_not(self)
+def _attach_math() -> None:
+    for name in _math.FUNCTIONS:
+        setattr(Tensor, name, getattr(_math, name))
+    for name in _math.INPLACE:
+        setattr(Tensor, name + "_", _inplace_method(getattr(_math, name)))
+    Tensor.exp2_ = _inplace_method(_composite.exp2)
+    Tensor.cumsum_ = _inplace_method(_composite.cumsum)
+    for module in (_contract, _scan, _sorting):
+        for name in module.METHODS:
+            setattr(Tensor, name, getattr(module, name))
+        for name in module.INPLACE:
+            setattr(Tensor, name + "_", _inplace_method(getattr(module, name)))
+    for name, fn in [("and", _math.bitwise_and), ("or", _math.bitwise_or),
+                     ("xor", _math.bitwise_xor), ("lshift", _math.bitwise_left_shift),
+                     ("rshift", _math.bitwise_right_shift)]:
+        setattr(Tensor, f"__{name}__", _operator(fn))
+        setattr(Tensor, f"__r{name}__", _reflected(fn))
+        setattr(Tensor, f"__i{name}__", _operator(_inplace_method(fn)))
+    Tensor.__invert__ = _math.bitwise_not
+
+
+def module_inplace(name: str) -> Any:
+    """``tenkai.sin_(x)``: the module-level form of ``x.sin_()``."""
+    def fn(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return getattr(input, name + "_")(*args, **kwargs)
+    fn.__name__ = name + "_"
+    return fn
 
 
 def attach() -> None:
@@ -298,5 +308,6 @@ def attach() -> None:
     _attach_inplace()
     _attach_conversions()
     _attach_operators()
+    _attach_math()
     Tensor.__hash__ = lambda self: id(self)
 

@@ -269,7 +269,8 @@ def remainder(input: Any, other: Any) -> Tensor:
     _check_integer_division("remainder_cpu", dt, b)
     out = sub(a, mul(floor_divide(a, b), b))
     if out._node is not None:
-        out._node.name = "RemainderBackward0"
+        out._node.name = "RemainderBackward1" if isinstance(other, Tensor) else \
+            "RemainderBackward0"
     return out
 
 

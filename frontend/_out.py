@@ -16,7 +16,13 @@ from ._tensor import Tensor
 OUT_FUNCTIONS = """abs absolute add bmm cat clamp clip concat concatenate cos cumsum div divide
 dot exp exp2 expm1 floor_divide log log1p logsumexp matmul maximum minimum mm mul multiply mv
 neg negative outer pow prod reciprocal remainder rsqrt sigmoid sign sin sqrt square stack sub
-subtract sum tanh true_divide where""".split()
+subtract sum tanh true_divide where tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos
+arctan arcsinh arccosh arctanh log2 log10 erfc erfinv lgamma digamma atan2 arctan2 hypot copysign
+fmod bitwise_and bitwise_or bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift
+logaddexp logaddexp2 xlogy sinc deg2rad rad2deg ldexp float_power logit isnan isinf isposinf
+isneginf isfinite signbit nan_to_num frac fix sgn logical_xor heaviside fmax fmin clamp_min
+clamp_max addmm addmv addbmm baddbmm addcmul addcdiv einsum tensordot kron cross diag tril triu
+cumprod logcumsumexp diff""".split()
 
 
 def with_out(fn: Any) -> Any:

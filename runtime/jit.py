@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import ctypes.util
 import functools
 import hashlib
 import threading
@@ -30,6 +31,10 @@ STATS = {"compiles": 0, "cache_hits": 0, "compile_seconds": 0.0, "object_loads":
 _LIBC_SYMBOLS = ("malloc", "free", "aligned_alloc", "memset", "memcpy", "memmove",
                  "pthread_create", "pthread_join", "pthread_self", "sysconf", "sched_yield",
                  "syscall")
+# C math functions the elementwise templates call (codegen/templates_libm.py), float and double
+LIBM_SYMBOLS = tuple(f"{name}{suffix}" for name in (
+    "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "erfc", "lgamma",
+    "atan2", "hypot", "tan", "sin") for suffix in ("", "f"))
 
 
 @functools.cache
@@ -42,6 +47,9 @@ def initialize() -> None:
         address = ctypes.cast(getattr(libc, name), ctypes.c_void_p).value
         if address is not None:
             llvm.add_symbol(name, address)
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    for name in LIBM_SYMBOLS:
+        llvm.add_symbol(name, ctypes.cast(getattr(libm, name), ctypes.c_void_p).value)
 
 
 @functools.cache

@@ -119,11 +119,18 @@ DOMAINS: dict[str, Callable[[np.random.Generator, Shape], np.ndarray]] = {
     "zeros": _with_zeros,
     "prob": lambda rng, s: rng.uniform(0.0, 1.0, s),
     "exp": lambda rng, s: rng.uniform(-2.0, 2.0, s),
+    "unit": lambda rng, s: _signed(rng, s, 0.05, 0.9),  # asin, atanh, erfinv: inside (-1, 1)
+    "above1": lambda rng, s: rng.uniform(1.2, 4.0, s),  # acosh
+    # lgamma/digamma: positive and negative non-integers, away from the poles
+    "gamma": lambda rng, s: np.where(rng.random(s) < 0.7, rng.uniform(0.3, 6.0, s),
+                                     -(rng.integers(0, 3, s) + rng.uniform(0.15, 0.85, s))),
+    "shift": lambda rng, s: rng.integers(0, 4, s).astype(float),
 }
 # integer domains: name -> inclusive range
 INT_DOMAINS: dict[str, tuple[int, int]] = {
     "real": (-5, 5), "pos": (1, 5), "nonzero": (1, 5), "exp": (0, 3), "zeros": (-2, 2),
-    "offint": (-5, 5), "halves": (-5, 5), "prob": (0, 1),
+    "offint": (-5, 5), "halves": (-5, 5), "prob": (0, 1), "unit": (0, 0), "above1": (2, 4),
+    "gamma": (1, 5), "shift": (0, 70),
 }
 
 
@@ -346,6 +353,20 @@ def _binary(op: str, dtypes: tuple[str, ...], **kw: Any) -> OpCase:
     return OpCase(op, BINARY, _t(op), dtypes, broadcast=True, **kw)
 
 
+# the ops_math ops share their kernels' shape handling with the ones above: fewer samples
+# (still a 0-d, an empty and a broadcasting one) keep the suite's time in bounds
+MATH_UNARY = (S((2, 3)), S(()), S((0, 2)))
+MATH_BINARY = (S((2, 3), (2, 3)), S((2, 1, 3), (4, 1)), S((), (2, 2)), S((0, 3), (1, 3)))
+
+
+def _math_unary(op: str, domain: str = "real", dtypes: tuple[str, ...] = F, **kw: Any) -> OpCase:
+    return OpCase(op, MATH_UNARY, _t(op), dtypes, domain=domain, **kw)
+
+
+def _math_binary(op: str, dtypes: tuple[str, ...], **kw: Any) -> OpCase:
+    return OpCase(op, MATH_BINARY, _t(op), dtypes, **kw)
+
+
 # ---------------------------------------------------------------- the table
 
 _CASE_LIST: list[OpCase] = [
@@ -360,6 +381,14 @@ _CASE_LIST: list[OpCase] = [
     OpCase("round", (*UNARY, S((13,), domain="halves", grad=False)), _t("round"), FI,
            domain="offint", grad="zero"),  # halves: ties round to even, as in torch
     _unary("logical_not", dtypes=FIB),
+    # ir/ops_math.py: inverse trigonometric/hyperbolic, logs, special functions
+    *(_math_unary(op, "unit") for op in ("tan", "asin", "acos", "atanh", "erfinv")),
+    *(_math_unary(op) for op in ("atan", "sinh", "cosh", "asinh", "erfc")),
+    _math_unary("acosh", "above1"), _math_unary("log2", "pos"), _math_unary("log10", "pos"),
+    _math_unary("lgamma", "gamma"), _math_unary("digamma", "gamma"),
+    OpCase("trigamma", MATH_UNARY, lambda t, x: t.polygamma(1, x), domain="gamma",
+           tol={"float64": (1e-9, 1e-12)}),
+    _math_unary("bitwise_not", dtypes=INT + ("bool",)),
     # binary elementwise
     _binary("add", FIB), _binary("sub", FI), _binary("mul", FIB),
     _binary("div", F, domain=("real", "nonzero")),
@@ -368,6 +397,12 @@ _CASE_LIST: list[OpCase] = [
     _binary("eq", FIB), _binary("ne", FIB), _binary("lt", FIB), _binary("le", FIB),
     _binary("gt", FIB), _binary("ge", FIB),
     _binary("logical_and", FIB), _binary("logical_or", FIB),
+    _math_binary("atan2", F), _math_binary("hypot", F), _math_binary("copysign", F),
+    _math_binary("fmod", FI, domain=("real", "nonzero")),
+    _math_binary("bitwise_and", INT + ("bool",)), _math_binary("bitwise_or", INT + ("bool",)),
+    _math_binary("bitwise_xor", INT + ("bool",)),
+    _math_binary("bitwise_left_shift", INT, domain=("real", "shift")),
+    _math_binary("bitwise_right_shift", INT, domain=("real", "shift")),
     OpCase("where", (S((2, 3), (2, 3), (2, 3)), S((2, 3), (3,), ()), S((), (2, 2), (1, 2)),
                      S((2, 1), (1, 3), (2, 3)), S((), (), ())),
            _t("where"), FIB, args=("bool", "x", "x")),

@@ -1,0 +1,313 @@
+"""Scans, differences and shape helpers as compositions of registry ops: ``cumprod``,
+``cummax``/``cummin``, ``logcumsumexp``, ``diff``, ``broadcast_to``/``broadcast_tensors``,
+``atleast_Nd``, ``block_diag``, ``cartesian_prod``, ``meshgrid``, ``roll``, ``rot90``,
+``fliplr``/``flipud``.
+
+The scans double their reach each step (Hillis-Steele): ``log2(n)`` whole-tensor steps of
+``mul``/``logaddexp``/``where``, so they trace and compile like any elementwise chain.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from tenkai.ir.ops import norm_axis
+
+from ._composite import flip
+from ._dtype import as_dtype
+from ._math import isnan, logaddexp
+from ._reduce import _return_type
+from ._ops import (apply, as_tensor_arg, cast, ge, le, logical_not, mul, promote, sub,
+                   tensor_of, where)
+from ._shape import _slice_along, cat, expand, named, reshape, stack, transpose
+from ._tensor import Tensor
+
+# ---------------------------------------------------------------- scans
+
+
+def _shifted(y: Tensor, axis: int, step: int, fill: Any) -> Tensor:
+    """``y`` moved ``step`` places forward along ``axis``, the first ``step`` filled."""
+    n = y.shape[axis]
+    head = _slice_along(y, axis, 0, n - step)
+    pads = tuple((step, 0) if i == axis else (0, 0) for i in range(y.ndim))
+    return apply("pad", (head,), pads=pads, value=fill)
+
+
+def _scan(input: Tensor, dim: int, op: str, combine: Any, fill: Any) -> tuple[int, Tensor]:
+    """Inclusive scan by doubling (Hillis-Steele): ``log2(n)`` steps of ``combine(earlier,
+    later)``, each over the whole tensor, so graphs and eager time stay small for long dims."""
+    axis = norm_axis(op, dim, max(input.ndim, 1))
+    y = reshape(input, (1,)) if input.ndim == 0 else input
+    n, step = y.shape[axis], 1
+    while step < n:
+        y = combine(_shifted(y, axis, step, fill), y)
+        step *= 2
+    return axis, y
+
+
+def _finish(y: Tensor, input: Tensor, name: str) -> Tensor:
+    if y is input or (input.ndim == 0 and y.ndim == 1):
+        y = apply("cast", (y,), dtype=y._ir_dtype) if y is input else reshape(y, ())
+    return named(y, name)
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running products along ``dim`` (gradients exact even with zeros)."""
+    x = input if dtype is None else cast(input, as_dtype(dtype).name)
+    if dtype is None and not x.is_floating_point():
+        x = cast(x, "int64")
+    _, y = _scan(x, dim, "cumprod", mul, 1)
+    return _finish(y, x, "CumprodBackward0")
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """``log(cumsum(exp(x)))`` computed stably."""
+    _, y = _scan(input, dim, "logcumsumexp", logaddexp, -math.inf)
+    return _finish(y, input, "LogcumsumexpBackward0")
+
+
+CumResult = {name: _return_type(name) for name in ("cummax", "cummin")}
+
+
+def _cum_extreme(input: Tensor, dim: int, name: str) -> Any:
+    """Running max/min and where it was (the latest position on ties, nan wins as in PyTorch);
+    values are gathered at the indices so the gradient goes to that position."""
+    better = ge if name == "cummax" else le
+    is_float = input.is_floating_point()
+    if is_float:
+        worst = -math.inf if name == "cummax" else math.inf
+    else:
+        info = np.iinfo(input._data.dtype) if input._ir_dtype != "bool" else None
+        worst = (0 if name == "cummax" else 1) if info is None else \
+            (int(info.min) if name == "cummax" else int(info.max))
+    axis = norm_axis(name, dim, max(input.ndim, 1))
+    x = reshape(input, (1,)) if input.ndim == 0 else input
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    pos = np.arange(x.shape[axis]).reshape(shape)
+    index = tensor_of(np.broadcast_to(pos, tuple(x.shape)).copy(), "int64")
+    best = apply("cast", (x,), dtype=x._ir_dtype).detach()
+    step = 1
+    while step < x.shape[axis]:
+        early_v, early_i = _shifted(best, axis, step, worst), _shifted(index, axis, step, 0)
+        take = better(best, early_v)
+        if is_float:
+            take = apply("logical_or", (apply("logical_and", (take, logical_not(
+                isnan(early_v)))), isnan(best)))
+        best, index = where(take, best, early_v), where(take, index, early_i)
+        step *= 2
+    from ._shape import gather
+
+    values = gather(x, axis, index)
+    if input.ndim == 0:
+        values, index = reshape(values, ()), reshape(index, ())
+    return CumResult[name](named(values, name.capitalize() + "Backward0"), index)
+
+
+def cummax(input: Tensor, dim: int) -> Any:
+    return _cum_extreme(input, dim, "cummax")
+
+
+def cummin(input: Tensor, dim: int) -> Any:
+    return _cum_extreme(input, dim, "cummin")
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
+         append: Any = None) -> Tensor:
+    """``n``-th forward difference along ``dim``, after adding ``prepend``/``append``."""
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    axis = norm_axis("diff", dim, input.ndim)
+    parts = [as_tensor_arg(p) for p in (prepend, input, append) if p is not None]
+    x = cat(parts, axis) if len(parts) > 1 else input
+    for _ in range(n):
+        length = x.shape[axis]
+        if length == 0:
+            break
+        hi, lo = _slice_along(x, axis, 1, length), _slice_along(x, axis, 0, length - 1)
+        x = apply("ne", (hi, lo)) if x._ir_dtype == "bool" else sub(hi, lo)
+    return x
+
+
+# ---------------------------------------------------------------- broadcasting and shapes
+
+
+def broadcast_to(input: Tensor, size: Any) -> Tensor:
+    return expand(input, tuple(size))
+
+
+def broadcast_shapes(*shapes: Any) -> tuple[int, ...]:
+    from ._tensor import Size
+
+    try:
+        return Size(np.broadcast_shapes(*[tuple(s) if not isinstance(s, int) else (s,)
+                                          for s in shapes]))
+    except ValueError as err:
+        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape "
+                           f"({err})") from None
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    shape = tuple(broadcast_shapes(*[tuple(t.shape) for t in tensors]))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def _atleast(n: int, tensors: tuple[Any, ...]) -> Any:
+    single = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    out = []
+    for t in tensors:
+        shape = tuple(t.shape)
+        if t.ndim >= n:
+            out.append(t)
+            continue
+        if t.ndim == 0:
+            new = (1,) * n
+        elif t.ndim == 1:
+            new = (1, shape[0]) if n == 2 else (1, shape[0], 1)
+        else:
+            new = (*shape, 1)
+        out.append(reshape(t, new))
+    return out[0] if single else tuple(out)
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    return _atleast(1, tensors)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    return _atleast(2, tensors)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    return _atleast(3, tensors)
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """A block-diagonal matrix of the (at most 2-D) inputs."""
+    mats, _ = promote(*[as_tensor_arg(t) for t in tensors]) if tensors else ([], None)
+    mats = [reshape(m, (1, -1) if m.ndim == 1 else (1, 1)) if m.ndim < 2 else m for m in mats]
+    for k, m in enumerate(mats):
+        if m.ndim > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer "
+                               f"dimensions. Input {k} has {m.ndim} dimensions")
+    width = sum_int(m.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        right = width - left - m.shape[1]
+        rows.append(apply("pad", (m,), pads=((0, 0), (left, right)), value=0))
+        left += m.shape[1]
+    return cat(rows, 0) if rows else Tensor._make(np.zeros((0, 0), np.float32))
+
+
+def sum_int(values: Any) -> int:
+    total = 0
+    for v in values:
+        total += int(v)
+    return total
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
+    """Coordinate grids of 1-D tensors (``indexing='ij'`` or ``'xy'``)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
+                      "indexing argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    ts = [reshape(t, (-1,)) if t.ndim == 0 else t for t in tensors]
+    for t in ts:
+        if t.ndim != 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list "
+                               f"but got: {t}")
+    swap = indexing == "xy" and len(ts) >= 2
+    order = [1, 0, *range(2, len(ts))] if swap else list(range(len(ts)))
+    shape = tuple(ts[i].shape[0] for i in order)
+    out = []
+    for k, t in enumerate(ts):
+        pos = order.index(k)
+        view = [1] * len(ts)
+        view[pos] = t.shape[0]
+        out.append(expand(reshape(t, view), shape))
+    return tuple(out)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """All combinations of the 1-D inputs' elements, one per row."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, (-1,)) for g in grids], 1)
+
+
+# ---------------------------------------------------------------- rolls and flips
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Rotate elements along ``dims`` by ``shifts`` (flattened when ``dims`` is None)."""
+    if dims is None:
+        flat = roll(reshape(input, (-1,)), shifts, 0)
+        return named(reshape(flat, tuple(input.shape)), "RollBackward0")
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
+                           f"{len(dims)}")
+    out = input
+    for s, d in zip(shifts, dims, strict=True):
+        axis = norm_axis("roll", d, input.ndim)
+        n = input.shape[axis]
+        if n:
+            index = tensor_of((np.arange(n) - s) % n, "int64")
+            out = apply("take", (out, index), axis=axis)
+    if out is input:
+        out = apply("cast", (input,), dtype=input._ir_dtype)
+    return named(out, "RollBackward0")
+
+
+def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the
+    second)."""
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = dims
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, [d1]), d0, d1)
+    if k == 2:
+        return flip(input, [d0, d1])
+    if k == 3:
+        return transpose(flip(input, [d0]), d0, d1)
+    return apply("cast", (input,), dtype=input._ir_dtype)
+
+
+def fliplr(input: Tensor) -> Tensor:
+    if input.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, [1])
+
+
+def flipud(input: Tensor) -> Tensor:
+    if input.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, [0])
+
+
+FUNCTIONS = """cumprod logcumsumexp cummax cummin diff broadcast_to broadcast_shapes
+broadcast_tensors atleast_1d atleast_2d atleast_3d block_diag meshgrid cartesian_prod roll rot90
+fliplr flipud""".split()
+METHODS = """cumprod logcumsumexp cummax cummin diff broadcast_to roll rot90 fliplr
+flipud""".split()
+INPLACE = ["cumprod"]

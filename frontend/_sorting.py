@@ -1,0 +1,216 @@
+"""Sorting, selection and counting: ``sort``/``argsort``/``topk``/``kthvalue``/``median``/
+``mode``, ``unique``/``unique_consecutive``, ``bincount``, ``searchsorted``/``bucketize``.
+
+The order is data-dependent, so these run eagerly with numpy: the indices are computed first
+and the values are ``gather``-ed at them (so gradients reach the chosen elements, as in
+PyTorch). There is no registry op for the ordering, so inside ``tenkai.compile`` they raise a
+clear NotImplementedError naming the op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tenkai.ir.ops import norm_axis
+
+from . import _trace
+from ._ops import apply, tensor_of
+from ._reduce import _return_type
+from ._shape import gather, named, reshape, squeeze
+from ._tensor import Tensor
+
+RETURN_TYPES = {name: _return_type(name) for name in ("sort", "topk", "kthvalue", "median",
+                                                      "mode")}
+
+
+def _eager_only(op: str) -> None:
+    if _trace.ACTIVE is not None:
+        raise NotImplementedError(f"{op}: not supported inside tenkai.compile (the order is "
+                                  "data-dependent and there is no registry op for it); compute "
+                                  "it outside the compiled function")
+
+
+def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """Stable argsort along ``axis``; nan sorts as the largest value, as in PyTorch."""
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable")
+    n = x.shape[axis]
+    flipped = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
+    return np.flip(n - 1 - flipped, axis)
+
+
+def _values(input: Tensor, axis: int, index: np.ndarray, name: str) -> tuple[Tensor, Tensor]:
+    idx = tensor_of(index.astype(np.int64), "int64")
+    x = reshape(input, (1,)) if input.ndim == 0 else input
+    values = gather(x, axis, idx)
+    if input.ndim == 0:
+        values, idx = reshape(values, ()), reshape(idx, ())
+    return named(values, name), idx
+
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    """Values sorted along ``dim`` and their original positions."""
+    _eager_only("sort")
+    axis = norm_axis("sort", dim, max(input.ndim, 1))
+    index = _order(np.atleast_1d(input._data), axis, descending)
+    name = "SortBackward1" if stable else "SortBackward0"  # PyTorch's stable= overload
+    return RETURN_TYPES["sort"](*_values(input, axis, index, name))
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    return sort(input, dim, descending, stable).indices
+
+
+def msort(input: Tensor) -> Tensor:
+    return sort(input, 0).values
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
+    """The ``k`` largest (or smallest) entries along ``dim``."""
+    _eager_only("topk")
+    axis = norm_axis("topk", dim, max(input.ndim, 1))
+    size = input.shape[axis] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    index = np.take(_order(np.atleast_1d(input._data), axis, largest), np.arange(k), axis=axis)
+    return RETURN_TYPES["topk"](*_values(input, axis, index, "TopkBackward0"))
+
+
+def _select(op: str, input: Tensor, position: Any, dim: int, keepdim: bool, name: str) -> Any:
+    axis = norm_axis(op, dim, max(input.ndim, 1))
+    data = np.atleast_1d(input._data)
+    index = np.take(_order(data, axis, False), [position(data.shape[axis])], axis=axis)
+    values, idx = _values(input, axis, index, name)
+    if not keepdim and input.ndim:
+        values, idx = squeeze(values, axis), squeeze(idx, axis)
+        named(values, name)
+    return RETURN_TYPES[op](values, idx)
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    """The ``k``-th smallest entry (1-based) along ``dim`` and its position."""
+    _eager_only("kthvalue")
+    size = input.shape[dim] if input.ndim else 1
+    if not 1 <= k <= size:
+        raise IndexError(f"kthvalue(): selected number k out of range for dimension {dim}")
+    return _select("kthvalue", input, lambda n: k - 1, dim, keepdim, "KthvalueBackward0")
+
+
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median (of all elements, or along ``dim`` with its position)."""
+    _eager_only("median")
+    if dim is None:
+        flat = reshape(input, (-1,))
+        if flat.shape[0] == 0:
+            return named(tensor_of(np.nan, input._ir_dtype), "MedianBackward0")
+        pos = int(_order(flat._data, 0, False)[(flat.shape[0] - 1) // 2])
+        out = apply("take", (flat, tensor_of(pos, "int64")), axis=0)
+        return named(out, "MedianBackward0")
+    return _select("median", input, lambda n: (n - 1) // 2, dim, keepdim, "MedianBackward1")
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+    """The most frequent value along ``dim`` (the smallest on ties) and its last position."""
+    _eager_only("mode")
+    axis = norm_axis("mode", dim, max(input.ndim, 1))
+    data = np.moveaxis(np.atleast_1d(input._data), axis, -1)
+    flat = data.reshape(-1, data.shape[-1])
+    picks = np.zeros(flat.shape[0], np.int64)
+    for r, row in enumerate(flat):
+        vals, counts = np.unique(row, return_counts=True)
+        best = vals[np.argmax(counts)]
+        picks[r] = np.nonzero(row == best)[0][-1]
+    index = np.moveaxis(picks.reshape(data.shape[:-1] + (1,)), -1, axis)
+    values, idx = _values(input, axis, index, "ModeBackward0")
+    if not keepdim and input.ndim:
+        values, idx = named(squeeze(values, axis), "ModeBackward0"), squeeze(idx, axis)
+    return RETURN_TYPES["mode"](values, idx)
+
+
+# ---------------------------------------------------------------- unique and counting
+
+
+def _int64(a: np.ndarray) -> Tensor:
+    return Tensor._make(np.asarray(a, dtype=np.int64))
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct values (sorted), optionally with inverse indices and counts."""
+    _eager_only("unique")
+    data = input._data
+    axis = None if dim is None else norm_axis("unique", dim, input.ndim)
+    vals, inverse, counts = np.unique(data, return_inverse=True, return_counts=True, axis=axis)
+    out = [Tensor._make(np.asarray(vals, dtype=data.dtype))]
+    if return_inverse:
+        out.append(_int64(inverse.reshape(data.shape if axis is None else -1)))
+    if return_counts:
+        out.append(_int64(counts))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique_consecutive(input: Tensor, return_inverse: bool = False, return_counts: bool = False,
+                       dim: int | None = None) -> Any:
+    """Collapse runs of equal consecutive values (of the flattened tensor)."""
+    _eager_only("unique_consecutive")
+    if dim is not None:
+        raise NotImplementedError("unique_consecutive: dim= is not supported by tenkai")
+    flat = input._data.reshape(-1)
+    starts = np.concatenate([[True], flat[1:] != flat[:-1]]) if flat.size else np.zeros(0, bool)
+    out = [Tensor._make(flat[starts].copy())]
+    if return_inverse:
+        out.append(_int64((np.cumsum(starts) - 1).reshape(input._data.shape)))
+    if return_counts:
+        out.append(_int64(np.diff(np.append(np.nonzero(starts)[0], flat.size))))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """Counts of each non-negative integer value (weighted sums with ``weights``)."""
+    _eager_only("bincount")
+    if input.ndim != 1 or input.is_floating_point():
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if input.numel() and input._data.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return _int64(np.bincount(input._data, minlength=minlength))
+    dt = np.float32 if weights._data.dtype == np.float32 else np.float64
+    return Tensor._make(np.bincount(input._data, weights._data, minlength).astype(dt))
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
+                 right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
+    """Insertion positions of ``input`` in the (last dim of) ``sorted_sequence``."""
+    _eager_only("searchsorted")
+    side = side or ("right" if right else "left")
+    seq = sorted_sequence._data
+    values = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if sorter is not None:
+        seq = np.take_along_axis(seq, sorter._data, -1)
+    if seq.ndim == 1:
+        out = np.searchsorted(seq, values, side=side)
+    else:
+        rows, vals = seq.reshape(-1, seq.shape[-1]), values.reshape(-1, values.shape[-1])
+        out = np.stack([np.searchsorted(r, v, side=side) for r, v in zip(rows, vals,
+                                                                          strict=True)])
+        out = out.reshape(values.shape)
+    return Tensor._make(np.asarray(out, dtype=np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
+              right: bool = False) -> Tensor:
+    """The bucket of each value: ``boundaries[i-1] < x <= boundaries[i]`` (``right=False``)."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim("
+                           f"{boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+FUNCTIONS = """sort argsort msort topk kthvalue median mode unique unique_consecutive bincount
+searchsorted bucketize""".split()
+METHODS = """sort argsort msort topk kthvalue median mode unique unique_consecutive
+bincount""".split()
+INPLACE: list[str] = []

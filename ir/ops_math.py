@@ -1,0 +1,240 @@
+"""More elementwise math: inverse trigonometric and hyperbolic functions, ``log2``/``log10``,
+``erfc``/``erfinv``, ``lgamma``/``digamma``/``trigamma``, the binary ``atan2``/``hypot``/
+``fmod``/``copysign`` and the integer bitwise and shift ops.
+
+As in ``ops_elementwise``: operands arrive with one dtype (the frontend promotes), float-only
+ops reject integer operands (the frontend casts them to the default float dtype first).
+Functions numpy lacks (``lgamma``, ``erfc``, ``erfinv``, ``digamma``, ``trigamma``) are
+evaluated in float64 here with the same algorithms the codegen templates use.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import dtypes
+from .errors import DTypeError
+from .ops import ELEMENTWISE, OpDef, register, same_shape, unbroadcast
+from .ops_elementwise import _broadcast, _float_input, _same_dtypes, _typed
+
+# ---------------------------------------------------------------- float64 special functions
+
+_lgamma_scalar = np.frompyfunc(lambda v: math.inf if v <= 0 and v == math.floor(v)
+                               else math.lgamma(v), 1, 1)
+_erfc_scalar = np.frompyfunc(math.erfc, 1, 1)
+_erf_scalar = np.frompyfunc(math.erf, 1, 1)
+
+
+def _f64(fn):
+    """A float64 evaluation of ``fn`` returned in the input's dtype (0-d stays an array)."""
+    def ref(x: np.ndarray) -> np.ndarray:
+        out = fn(np.asarray(x, dtype=np.float64))
+        return np.asarray(np.asarray(out, dtype=np.float64), dtype=x.dtype)
+    return ref
+
+
+# digamma / trigamma: shift the argument past SHIFT with the recurrence, then the asymptotic
+# series (terms to x^-12 / x^-13 leave < 1e-15 relative error there); negative arguments
+# use the reflection formulas. codegen/templates_libm.py evaluates the same steps.
+SHIFT = 10
+DIGAMMA_SERIES = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760)  # x^-2k
+TRIGAMMA_SERIES = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730)  # x^-(2k+1)
+
+
+def _digamma64(x: np.ndarray) -> np.ndarray:
+    neg = x < 0
+    xr = np.where(neg, 1 - x, x)
+    acc = np.zeros_like(xr)
+    for k in range(SHIFT):
+        acc -= 1 / (xr + k)
+    z = xr + SHIFT
+    inv2 = 1 / (z * z)
+    series = np.zeros_like(z)
+    for c in reversed(DIGAMMA_SERIES):
+        series = (series + c) * inv2
+    out = acc + np.log(z) - 0.5 / z - series
+    out = np.where(neg, out - np.pi / np.tan(np.pi * x), out)
+    return np.where((x <= 0) & (x == np.floor(x)), np.nan, out)
+
+
+def _trigamma64(x: np.ndarray) -> np.ndarray:
+    neg = x < 0
+    xr = np.where(neg, 1 - x, x)
+    acc = np.zeros_like(xr)
+    for k in range(SHIFT):
+        acc += 1 / ((xr + k) * (xr + k))
+    z = xr + SHIFT
+    inv2 = 1 / (z * z)
+    series = np.zeros_like(z)
+    for c in reversed(TRIGAMMA_SERIES):
+        series = (series + c) * inv2
+    out = acc + 1 / z + 0.5 * inv2 + series / z
+    out = np.where(neg, (np.pi / np.sin(np.pi * x)) ** 2 - out, out)
+    return np.where((x <= 0) & (x == np.floor(x)), np.inf, out)
+
+
+# erfinv: Giles' single-precision approximation ("Approximating the erfinv function", 2010)
+# refined by two Newton steps on erf(x) - y, which gives float64 accuracy.
+GILES_CENTRAL = (1.50140941, 0.246640727, -0.00417768164, -0.00125372503, 0.00021858087,
+                 -4.39150654e-06, -3.5233877e-06, 3.43273939e-07, 2.81022636e-08)
+GILES_TAIL = (2.83297682, 1.00167406, 0.00943887047, -0.0076224613, 0.00573950773,
+              -0.00367342844, 0.00134934322, 0.000100950558, -0.000200214257)
+
+
+def _poly(coeffs: tuple[float, ...], t: np.ndarray) -> np.ndarray:
+    out = np.full_like(t, coeffs[-1])
+    for c in reversed(coeffs[:-1]):
+        out = out * t + c
+    return out
+
+
+def _erfinv64(y: np.ndarray) -> np.ndarray:
+    w = -np.log((1 - y) * (1 + y))
+    central = _poly(GILES_CENTRAL, w - 2.5)
+    tail = _poly(GILES_TAIL, np.sqrt(np.maximum(w, 5.0)) - 3.0)
+    x = np.where(w < 5.0, central, tail) * y
+    for _ in range(2):
+        err = np.asarray(_erf_scalar(x), dtype=np.float64) - y
+        x = x - err / (2 / math.sqrt(math.pi) * np.exp(-x * x))
+    x = np.where(np.abs(y) == 1, np.copysign(np.inf, y), x)
+    return np.where(np.abs(y) > 1, np.nan, x)
+
+
+# ---------------------------------------------------------------- unary float ops
+
+
+def _unary(name: str, ref, vjp) -> None:
+    register(OpDef(name, 1, ELEMENTWISE, same_shape, _float_input(name), ref, vjp))
+
+
+def _c(b, value: float, like) -> Any:
+    return b.scalar(value, like.dtype)
+
+
+def _one_minus_sq(b, x):
+    return b.sub(_c(b, 1, x), b.mul(x, x))
+
+
+_unary("tan", _typed(np.tan), lambda b, g, out, x: (b.mul(g, b.add(_c(b, 1, x), b.mul(out, out))),))
+_unary("asin", _typed(np.arcsin), lambda b, g, out, x: (b.mul(g, b.rsqrt(_one_minus_sq(b, x))),))
+_unary("acos", _typed(np.arccos),
+       lambda b, g, out, x: (b.neg(b.mul(g, b.rsqrt(_one_minus_sq(b, x)))),))
+_unary("atan", _typed(np.arctan),
+       lambda b, g, out, x: (b.div(g, b.add(_c(b, 1, x), b.mul(x, x))),))
+_unary("sinh", _typed(np.sinh), lambda b, g, out, x: (b.mul(g, b.cosh(x)),))
+_unary("cosh", _typed(np.cosh), lambda b, g, out, x: (b.mul(g, b.sinh(x)),))
+_unary("asinh", _typed(np.arcsinh),
+       lambda b, g, out, x: (b.mul(g, b.rsqrt(b.add(b.mul(x, x), _c(b, 1, x)))),))
+_unary("acosh", _typed(np.arccosh),
+       lambda b, g, out, x: (b.mul(g, b.rsqrt(b.sub(b.mul(x, x), _c(b, 1, x)))),))
+_unary("atanh", _typed(np.arctanh), lambda b, g, out, x: (b.div(g, _one_minus_sq(b, x)),))
+_unary("log2", _typed(np.log2),
+       lambda b, g, out, x: (b.div(g, b.mul(x, _c(b, math.log(2), x))),))
+_unary("log10", _typed(np.log10),
+       lambda b, g, out, x: (b.div(g, b.mul(x, _c(b, math.log(10), x))),))
+_unary("erfc", _f64(_erfc_scalar), lambda b, g, out, x: (b.mul(
+    g, b.mul(_c(b, -2 / math.sqrt(math.pi), x), b.exp(b.neg(b.mul(x, x))))),))
+_unary("erfinv", _f64(_erfinv64), lambda b, g, out, x: (b.mul(
+    g, b.mul(_c(b, math.sqrt(math.pi) / 2, x), b.exp(b.mul(out, out)))),))
+_unary("lgamma", _f64(_lgamma_scalar), lambda b, g, out, x: (b.mul(g, b.digamma(x)),))
+_unary("digamma", _f64(_digamma64), lambda b, g, out, x: (b.mul(g, b.trigamma(x)),))
+# trigamma's own derivative (polygamma(2, x)) is not in the registry: it gives no gradient
+_unary("trigamma", _f64(_trigamma64), None)
+
+# ---------------------------------------------------------------- binary float ops
+
+
+def _binary(name: str, ref, vjp, float_only: bool = True) -> None:
+    register(OpDef(name, 2, ELEMENTWISE, _broadcast(name),
+                   _same_dtypes(name, float_only=float_only), ref, vjp))
+
+
+def _atan2_vjp(b, g, out, y, x):
+    r2 = b.add(b.mul(x, x), b.mul(y, y))
+    return (unbroadcast(b, b.div(b.mul(g, x), r2), y.shape),
+            unbroadcast(b, b.neg(b.div(b.mul(g, y), r2)), x.shape))
+
+
+def _hypot_vjp(b, g, out, x, y):
+    scale = b.div(g, out)
+    return unbroadcast(b, b.mul(scale, x), x.shape), unbroadcast(b, b.mul(scale, y), y.shape)
+
+
+def _fmod_vjp(b, g, out, x, y):
+    # x - trunc(x / y) * y: d/dy is -trunc(x / y), as PyTorch's FmodBackward1
+    return (unbroadcast(b, g, x.shape),
+            unbroadcast(b, b.neg(b.mul(g, b.trunc(b.div(x, y)))), y.shape))
+
+
+def _copysign_vjp(b, g, out, x, y):
+    # PyTorch: grad * out / x, 0 where x == 0; the sign operand gets a zero gradient
+    zero = _c(b, 0, x)
+    ratio = b.where(b.eq(x, zero), zero, b.div(out, x))
+    return (unbroadcast(b, b.mul(g, ratio), x.shape),
+            b.full(shape=tuple(y.shape), value=0.0, dtype=y.dtype))
+
+
+def _same(fn):
+    def ref(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.asarray(fn(x, y), dtype=x.dtype)
+    return ref
+
+
+def _fmod_ref(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if x.dtype.kind in "iu" and not np.all(y):
+        raise ZeroDivisionError("fmod: integer division by zero (ZeroDivisionError)")
+    return np.asarray(np.fmod(x, y), dtype=x.dtype)
+
+
+_binary("atan2", _same(np.arctan2), _atan2_vjp)
+_binary("hypot", _same(np.hypot), _hypot_vjp)
+_binary("fmod", _fmod_ref, _fmod_vjp, float_only=False)
+_binary("copysign", _same(np.copysign), _copysign_vjp)
+
+# ---------------------------------------------------------------- bitwise and shifts
+
+
+def _integral(op: str, allow_bool: bool = True):
+    def rule(dts: list[str], attrs: dict[str, Any]) -> str:
+        dt = _same_dtypes(op)(dts, attrs)
+        if dtypes.is_float(dt) or (dt == "bool" and not allow_bool):
+            raise DTypeError(f"{op}: \"{op}_cpu\" not implemented for '{dt}'; bitwise ops take "
+                             "integer" + (" or bool" if allow_bool else "") + " tensors")
+        return dt
+    return rule
+
+
+for _name, _fn in [("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or),
+                   ("bitwise_xor", np.bitwise_xor)]:
+    register(OpDef(_name, 2, ELEMENTWISE, _broadcast(_name), _integral(_name), _same(_fn), None))
+
+
+def _bitwise_not_rule(dts: list[str], attrs: dict[str, Any]) -> str:
+    return _integral("bitwise_not")(dts, attrs)
+
+
+register(OpDef("bitwise_not", 1, ELEMENTWISE, same_shape, _bitwise_not_rule,
+               lambda x: np.asarray(np.invert(x), dtype=x.dtype), None))
+
+
+def _shift_ref(left: bool):
+    """PyTorch's shifts: a shift by the bit width or more (or negative) gives 0 to the left,
+    the sign fill to the right."""
+    def ref(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        bits = x.dtype.itemsize * 8
+        ok = (y >= 0) & (y < bits)
+        safe = np.where(ok, y, 0).astype(x.dtype)
+        if left:
+            out = np.where(ok, np.left_shift(x, safe), 0)
+        else:
+            out = np.where(ok, np.right_shift(x, safe), np.right_shift(x, bits - 1))
+        return np.asarray(out, dtype=x.dtype)
+    return ref
+
+
+for _name, _left in [("bitwise_left_shift", True), ("bitwise_right_shift", False)]:
+    register(OpDef(_name, 2, ELEMENTWISE, _broadcast(_name), _integral(_name, False),
+                   _shift_ref(_left), None))
