@@ -1,18 +1,31 @@
 """tenkai.nn: modules, layers, losses and initialization with PyTorch's API."""
 
 from . import functional, init, utils
-from .activation import (CELU, ELU, GELU, SELU, AdaptiveLogSoftmaxWithLoss, Hardshrink, Hardtanh,
-                         LeakyReLU, LogSigmoid, LogSoftmax, MultiheadAttention, PReLU, ReLU,
-                         ReLU6, RReLU, Sigmoid, Softmax, Softmax2d, Softmin, Softplus,
-                         Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
+from .activation import (CELU, ELU, GELU, GLU, SELU, AdaptiveLogSoftmaxWithLoss, Hardshrink,
+                         Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax,
+                         Mish, MultiheadAttention, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU,
+                         Softmax, Softmax2d, Softmin, Softplus, Softshrink, Softsign, Tanh,
+                         Tanhshrink, Threshold)
 from .containers import ModuleDict, ModuleList, Sequential
 from .layers import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, BatchNorm1d,
                      BatchNorm2d, Conv1d, Conv2d, Dropout, Embedding, Flatten, Identity,
                      LayerNorm, Linear, MaxPool1d, MaxPool2d, Unflatten)
-from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
-                   MSELoss, NLLLoss, SmoothL1Loss)
+from .layers_extra import (AlphaDropout, Bilinear, ChannelShuffle, CircularPad1d, CircularPad2d,
+                           CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d,
+                           CosineSimilarity, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout,
+                           PairwiseDistance, PixelShuffle, PixelUnshuffle, ReflectionPad1d,
+                           ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+                           ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
+                   GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
+                   MarginRankingLoss, MSELoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
+                   MultiMarginLoss, NLLLoss, PoissonNLLLoss, SmoothL1Loss, SoftMarginLoss,
+                   TripletMarginLoss, TripletMarginWithDistanceLoss)
 from .module import Module
+from .normalization import (BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d,
+                            InstanceNorm3d, LocalResponseNorm, RMSNorm)
 from .parameter import Parameter
+from .parameter_containers import ParameterDict, ParameterList
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 
 __all__ = [name for name in dir() if not name.startswith("_")]
