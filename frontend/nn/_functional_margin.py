@@ -152,7 +152,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    return reduce_loss(ops.relu(margin + d_pos - d_neg), reduction)
+    return reduce_loss(named(ops.relu(margin + d_pos - d_neg), "ClampMinBackward0"), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
@@ -170,4 +170,4 @@ def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative
     d_neg = dist(anchor, negative)
     if swap:
         d_neg = ops.minimum(d_neg, dist(positive, negative))
-    return reduce_loss(ops.relu(margin + d_pos - d_neg), reduction)
+    return reduce_loss(named(ops.relu(margin + d_pos - d_neg), "ClampMinBackward0"), reduction)

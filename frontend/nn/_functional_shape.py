@@ -37,7 +37,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     nb = len(batch)
     x = reshape(input, batch + (c // (r * r), r, r, h, w))
     order = tuple(range(nb)) + (nb, nb + 3, nb + 1, nb + 4, nb + 2)
-    return reshape(permute(x, order), batch + (c // (r * r), h * r, w * r))
+    return named(reshape(permute(x, order), batch + (c // (r * r), h * r, w * r)),
+                 "PixelShuffleBackward0")
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -55,7 +56,8 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     nb = len(batch)
     x = reshape(input, batch + (c, h // r, r, w // r, r))
     order = tuple(range(nb)) + (nb, nb + 2, nb + 4, nb + 1, nb + 3)
-    return reshape(permute(x, order), batch + (c * r * r, h // r, w // r))
+    return named(reshape(permute(x, order), batch + (c * r * r, h // r, w // r)),
+                 "PixelUnshuffleBackward0")
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
@@ -74,7 +76,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     rest = tuple(input.shape[2:])
     x = reshape(input, (n, g, c // g) + rest)
     order = (0, 2, 1) + tuple(range(3, 3 + len(rest)))
-    return reshape(permute(x, order), tuple(input.shape))
+    return named(reshape(permute(x, order), tuple(input.shape)), "ChannelShuffleBackward0")
 
 
 def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
@@ -123,7 +125,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
         out = ops.sum(ops.cast(diff != 0, input._ir_dtype), 1)
     else:
         out = ops.pow(ops.sum(ops.pow(diff, p), 1), 1.0 / p)
-    return named(out, "PdistBackward0") if p not in (0, float("inf")) else out
+    return named(out, "PdistBackward0")
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,

@@ -241,6 +241,44 @@ case("poisson_nll_full", lambda f, T, x, t: f.poisson_nll_loss(x, t, False, True
      U(0.5, 2, 3, 4), K(0, 4, 3, 4))
 case("gaussian_nll", lambda f, T, x, t, v: f.gaussian_nll_loss(x, t, v, full=True), N(3, 4),
      K(-1, 1, 3, 4), U(0.5, 2, 3, 4))
+# issue 13 "nn": margin / triplet losses, shuffles, rms_norm, pdist
+_SIGNS = A([1.0, -1.0, 1.0, -1.0, -1.0])
+for _red in ("mean", "sum", "none"):
+    case(f"hinge_embedding_{_red}", (lambda r: lambda f, T, x, y: f.hinge_embedding_loss(
+        x, y, 0.7, reduction=r))(_red), N(5), _SIGNS)
+    case(f"cosine_embedding_{_red}", (lambda r: lambda f, T, a, b, y: f.cosine_embedding_loss(
+        a, b, y, 0.2, reduction=r))(_red), N(5, 3), N(5, 3), _SIGNS)
+    case(f"multi_margin_{_red}", (lambda r: lambda f, T, x, t: f.multi_margin_loss(
+        x, t, reduction=r))(_red), N(5, 4), A([0, 3, 1, 1, 2]))
+    case(f"multilabel_margin_{_red}", (lambda r: lambda f, T, x, t: f.multilabel_margin_loss(
+        x, t, reduction=r))(_red), N(3, 5), A([[4, 0, -1, 2, 2], [1, 2, 3, 0, 4], [-1, 0, 0, 0, 0]]))
+    case(f"multilabel_soft_margin_{_red}", (lambda r: lambda f, T, x, t, w:
+                                             f.multilabel_soft_margin_loss(x, t, w, reduction=r))(
+        _red), N(3, 4), K(0, 1, 3, 4), K(0.5, 2, 4))
+    case(f"triplet_margin_{_red}", (lambda r: lambda f, T, a, p, n: f.triplet_margin_loss(
+        a, p, n, reduction=r))(_red), N(4, 3), N(4, 3), N(4, 3))
+case("multi_margin_p2_weight", lambda f, T, x, t, w: f.multi_margin_loss(
+    x, t, p=2, margin=0.6, weight=w), N(5, 4), A([0, 3, 1, 1, 2]), K(0.5, 2, 4))
+case("multi_margin_1d", lambda f, T, x, t: f.multi_margin_loss(x, t), N(4), A(2))
+case("multilabel_margin_1d", lambda f, T, x, t: f.multilabel_margin_loss(x, t), N(4),
+     A([3, 0, -1, 1]))
+case("cosine_embedding_1d", lambda f, T, a, b, y: f.cosine_embedding_loss(a, b, y), N(4), N(4),
+     A(-1.0))
+case("triplet_margin_p3_swap", lambda f, T, a, p, n: f.triplet_margin_loss(
+    a, p, n, margin=1.5, p=3, swap=True), N(4, 3), N(4, 3), N(4, 3))
+case("triplet_distance_fn", lambda f, T, a, p, n: f.triplet_margin_with_distance_loss(
+    a, p, n, distance_function=lambda u, v: (u - v).abs().sum(-1), swap=True), N(4, 3),
+     N(4, 3), N(4, 3))
+case("triplet_distance_default", lambda f, T, a, p, n: f.triplet_margin_with_distance_loss(
+    a, p, n, margin=0.3, reduction="none"), N(4, 3), N(4, 3), N(4, 3))
+case("pixel_shuffle", lambda f, T, x: f.pixel_shuffle(x, 2), N(2, 8, 3, 2))
+case("pixel_shuffle_5d", lambda f, T, x: f.pixel_shuffle(x, 2), N(2, 2, 4, 2, 3))
+case("pixel_unshuffle", lambda f, T, x: f.pixel_unshuffle(x, 3), N(2, 2, 6, 3))
+case("channel_shuffle", lambda f, T, x: f.channel_shuffle(x, 3), N(2, 6, 2, 2))
+case("rms_norm", lambda f, T, x, w: f.rms_norm(x, (5,), w), N(3, 5), N(5))
+case("rms_norm_2d_eps", lambda f, T, x: f.rms_norm(x, [3, 5], eps=1e-3), N(2, 3, 5))
+for _p in (2.0, 1.0, 3.0, float("inf")):
+    case(f"pdist_{_p}", (lambda p: lambda f, T, x: f.pdist(x, p))(_p), N(5, 3))
 # attention
 case("sdpa", lambda f, T, q, k, v: f.scaled_dot_product_attention(q, k, v), N(2, 3, 4, 8),
      N(2, 3, 5, 8), N(2, 3, 5, 6))
