@@ -4,6 +4,7 @@ are wrapped in Parameter, as in PyTorch."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -140,8 +141,10 @@ class ParameterDict(Module):
             del self[key]
 
     def update(self, parameters: Any) -> None:
-        if isinstance(parameters, Mapping | ParameterDict):
+        if isinstance(parameters, OrderedDict | ParameterDict):
             items = parameters.items()
+        elif isinstance(parameters, Mapping):
+            items = sorted(parameters.items())  # PyTorch sorts the keys of a plain dict
         elif isinstance(parameters, Iterable):
             items = parameters
         else:
