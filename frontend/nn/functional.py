@@ -11,6 +11,7 @@ carry PyTorch's grad_fn names where natural (``F.mse_loss(x, y).grad_fn`` ->
 * ``_functional_misc``: dropout family, embedding, one_hot
 * ``_functional_loss``: regression, classification and margin losses
 * ``_functional_margin``: embedding, multi-class margin and triplet losses
+* ``_functional_resample``: interpolate / upsample, lp_pool1d/2d, unfold / fold
 * ``_functional_shape``: pixel/channel shuffles, rms_norm, pdist, gumbel_softmax
 * ``_functional_attention``: scaled_dot_product_attention, multi_head_attention_forward
 """
@@ -116,6 +117,16 @@ from ._functional_norm import (
     normalize,
     pairwise_distance,
 )
+from ._functional_resample import (
+    fold,
+    interpolate,
+    lp_pool1d,
+    lp_pool2d,
+    unfold,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from ._functional_shape import (
     channel_shuffle,
     gumbel_softmax,
@@ -126,6 +137,8 @@ from ._functional_shape import (
 )
 
 __all__ = [
+    "fold", "interpolate", "lp_pool1d", "lp_pool2d", "unfold", "upsample", "upsample_bilinear",
+    "upsample_nearest",
     "channel_shuffle", "cosine_embedding_loss", "gumbel_softmax", "hinge_embedding_loss",
     "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "pdist",
     "pixel_shuffle", "pixel_unshuffle", "rms_norm", "triplet_margin_loss",

@@ -279,6 +279,22 @@ case("rms_norm", lambda f, T, x, w: f.rms_norm(x, (5,), w), N(3, 5), N(5))
 case("rms_norm_2d_eps", lambda f, T, x: f.rms_norm(x, [3, 5], eps=1e-3), N(2, 3, 5))
 for _p in (2.0, 1.0, 3.0, float("inf")):
     case(f"pdist_{_p}", (lambda p: lambda f, T, x: f.pdist(x, p))(_p), N(5, 3))
+for _mode, _shape in [("nearest", (2, 3, 4, 5)), ("nearest-exact", (2, 3, 5)),
+                      ("linear", (2, 3, 5)), ("bilinear", (2, 3, 4, 5)),
+                      ("bicubic", (1, 2, 4, 5)), ("trilinear", (1, 2, 3, 2, 3)),
+                      ("area", (2, 3, 7, 5))]:
+    _corners = [None] if _mode in ("nearest", "nearest-exact", "area") else [False, True]
+    for _ac in _corners:
+        for _kw in [{"scale_factor": 1.7}, {"size": (3,) * (len(_shape) - 2)}]:
+            case(f"interpolate_{_mode}_{_ac}_{list(_kw)[0]}", (lambda m, a, kw: lambda f, T, x:
+                 f.interpolate(x, mode=m, align_corners=a, **kw))(_mode, _ac, _kw), N(*_shape))
+case("interpolate_recompute", lambda f, T, x: f.interpolate(
+    x, scale_factor=1.7, mode="bilinear", recompute_scale_factor=True), N(1, 2, 4, 5))
+case("upsample_bilinear", lambda f, T, x: f.upsample_bilinear(x, scale_factor=2), N(1, 2, 3, 3))
+case("lp_pool2d", lambda f, T, x: f.lp_pool2d(x, 2, 2, stride=1), N(2, 3, 4, 5))
+case("lp_pool1d_ceil", lambda f, T, x: f.lp_pool1d(x, 3, 2, ceil_mode=True), U(0.1, 2, 2, 3, 7))
+case("unfold", lambda f, T, x: f.unfold(x, 3, padding=1, stride=2), N(2, 3, 5, 6))
+case("fold", lambda f, T, x: f.fold(x, (5, 6), 3, padding=1, stride=2), N(2, 27, 9))
 # attention
 case("sdpa", lambda f, T, q, k, v: f.scaled_dot_product_attention(q, k, v), N(2, 3, 4, 8),
      N(2, 3, 5, 8), N(2, 3, 5, 6))
@@ -368,6 +384,7 @@ def _close(got: Any, want: Any, dtype: type, what: str, loose: bool = False) -> 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
+@pytest.mark.filterwarnings("ignore:`nn.functional.upsample_bilinear` is deprecated")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize(("name", "fn", "specs"), CASES, ids=[c[0] for c in CASES])
 def test_matches_torch(name: str, fn: Fn, specs: list[Spec], dtype: type) -> None:

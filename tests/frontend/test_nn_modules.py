@@ -355,6 +355,34 @@ case("TripletMarginWithDistanceLoss_cos", lambda M: M.nn.TripletMarginWithDistan
     swap=True), TRIPLET, grad=(0, 1, 2))
 
 
+case("ConvTranspose1d", lambda M: M.nn.ConvTranspose1d(2, 3, 3, stride=2, padding=1,
+                                                   output_padding=1), N(2, 2, 5))
+case("ConvTranspose2d", lambda M: M.nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, groups=2,
+                                                   bias=False), N(2, 4, 3, 4))
+case("ConvTranspose2d_output_size", lambda M: M.nn.ConvTranspose2d(2, 3, 3, stride=2),
+     N(1, 2, 3, 3), kwargs={"output_size": (8, 8)})
+case("ConvTranspose2d_unbatched_dilated", lambda M: M.nn.ConvTranspose2d(2, 2, 2, dilation=2),
+     N(2, 3, 3))
+case("AdaptiveMaxPool1d", lambda M: M.nn.AdaptiveMaxPool1d(3), ND(2, 3, 7))
+case("AdaptiveMaxPool2d", lambda M: M.nn.AdaptiveMaxPool2d((2, 3)), ND(2, 2, 4, 6))
+case("AdaptiveMaxPool2d_indices", lambda M: M.nn.AdaptiveMaxPool2d(2, return_indices=True),
+     ND(1, 2, 4, 4))
+case("LPPool1d", lambda M: M.nn.LPPool1d(2, 3, stride=2), N(2, 3, 9))
+case("LPPool2d", lambda M: M.nn.LPPool2d(1.5, (2, 3)), U(0.1, 2, 2, 2, 4, 6))
+case("Upsample", lambda M: M.nn.Upsample(scale_factor=2), N(2, 3, 3, 4))
+case("Upsample_linear", lambda M: M.nn.Upsample(size=7, mode="linear"), N(2, 3, 4))
+case("Upsample_bilinear_corners", lambda M: M.nn.Upsample(
+    scale_factor=(1.5, 2), mode="bilinear", align_corners=True), N(1, 2, 4, 3))
+case("Upsample_bicubic", lambda M: M.nn.Upsample(size=(5, 6), mode="bicubic"), N(1, 2, 3, 4))
+case("Upsample_trilinear", lambda M: M.nn.Upsample(scale_factor=2, mode="trilinear"),
+     N(1, 2, 2, 3, 2))
+case("UpsamplingNearest2d", lambda M: M.nn.UpsamplingNearest2d(size=(5, 7)), N(1, 2, 3, 4))
+case("UpsamplingBilinear2d", lambda M: M.nn.UpsamplingBilinear2d(scale_factor=2), N(1, 2, 3, 4))
+case("Unfold", lambda M: M.nn.Unfold((2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+     N(2, 3, 5, 6))
+case("Fold", lambda M: M.nn.Fold((4, 5), 2, padding=1), N(2, 12, 30))
+case("Fold_unbatched_strided", lambda M: M.nn.Fold((4, 5), (2, 2), stride=(2, 1)), N(8, 8))
+
 # Every class tenkai.nn exports, except the containers, the base classes and Parameter, is
 # covered.
 NOT_LAYERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "Parameter", "RNNBase",

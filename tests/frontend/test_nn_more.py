@@ -163,3 +163,9 @@ def test_errors_match_torch(call, exc) -> None:
     with pytest.raises(exc) as got:
         call(tenkai, F)
     assert str(got.value).split(",")[0] == str(want.value).split(",")[0]
+
+
+def test_upsample_functions_warn_as_deprecated() -> None:
+    with pytest.warns(UserWarning, match="upsample_nearest` is deprecated"):
+        out = F.upsample_nearest(tenkai.ones(1, 1, 2, 2), scale_factor=2)
+    assert tuple(out.shape) == (1, 1, 4, 4)
