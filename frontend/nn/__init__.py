@@ -30,5 +30,7 @@ from .normalization import (BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm
 from .parameter import Parameter
 from .parameter_containers import ParameterDict, ParameterList
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,
+                          TransformerEncoder, TransformerEncoderLayer)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

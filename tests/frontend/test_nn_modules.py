@@ -383,6 +383,24 @@ case("Unfold", lambda M: M.nn.Unfold((2, 3), dilation=(1, 2), padding=1, stride=
 case("Fold", lambda M: M.nn.Fold((4, 5), 2, padding=1), N(2, 12, 30))
 case("Fold_unbatched_strided", lambda M: M.nn.Fold((4, 5), (2, 2), stride=(2, 1)), N(8, 8))
 
+SEQ, MEM = N(5, 2, 8), N(4, 2, 8)
+CAUSAL5 = A(np.triu(np.full((5, 5), -np.inf), 1))
+case("TransformerEncoderLayer", lambda M: M.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0),
+     SEQ)
+case("TransformerEncoderLayer_norm_first_gelu_bf", lambda M: M.nn.TransformerEncoderLayer(
+    8, 2, 12, 0.0, "gelu", batch_first=True, norm_first=True), N(2, 5, 8))
+case("TransformerEncoderLayer_eval_masks", lambda M: M.nn.TransformerEncoderLayer(
+    8, 4, 16, dropout=0.3), pair(SEQ, A(np.triu(np.ones((5, 5), bool), 1))), train=False)
+case("TransformerEncoder", lambda M: M.nn.TransformerEncoder(M.nn.TransformerEncoderLayer(
+    8, 2, 16, 0.0), 2, norm=M.nn.LayerNorm(8), enable_nested_tensor=False), pair(SEQ, CAUSAL5))
+case("TransformerDecoderLayer_norm_first_bf", lambda M: M.nn.TransformerDecoderLayer(
+    8, 2, 16, 0.0, batch_first=True, norm_first=True, bias=False),
+     pair(N(2, 5, 8), N(2, 3, 8)), grad=(0, 1))
+case("TransformerDecoder", lambda M: M.nn.TransformerDecoder(M.nn.TransformerDecoderLayer(
+    8, 2, 16, 0.0), 2), pair(pair(SEQ, MEM), CAUSAL5), grad=(0, 1))
+case("Transformer", lambda M: M.nn.Transformer(8, 2, 1, 1, 16, dropout=0.0),
+     pair(MEM, SEQ), grad=(0, 1))
+
 # Every class tenkai.nn exports, except the containers, the base classes and Parameter, is
 # covered.
 NOT_LAYERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "Parameter", "RNNBase",

@@ -169,3 +169,27 @@ def test_upsample_functions_warn_as_deprecated() -> None:
     with pytest.warns(UserWarning, match="upsample_nearest` is deprecated"):
         out = F.upsample_nearest(tenkai.ones(1, 1, 2, 2), scale_factor=2)
     assert tuple(out.shape) == (1, 1, 4, 4)
+
+
+def test_transformer_padding_masks_and_causal_mask_match_torch() -> None:
+    torch.manual_seed(0)
+    ref = torch.nn.Transformer(8, 2, 1, 1, 12, dropout=0.0, batch_first=True)
+    ours = nn.Transformer(8, 2, 1, 1, 12, dropout=0.0, batch_first=True)
+    ours.load_state_dict({k: tenkai.tensor(v.detach().numpy()) for k, v in
+                          ref.state_dict().items()})
+    rng = np.random.default_rng(0)
+    src = rng.standard_normal((2, 4, 8)).astype(np.float32)
+    tgt = rng.standard_normal((2, 3, 8)).astype(np.float32)
+    src_pad = np.array([[False, False, True, True], [False, False, False, True]])
+    tgt_pad = np.array([[False, False, True], [False, False, False]])
+    outs = []
+    for lib, model in ((torch, ref), (tenkai, ours)):
+        causal = model.generate_square_subsequent_mask(3)
+        outs.append(model(lib.tensor(src), lib.tensor(tgt), tgt_mask=causal,
+                          src_key_padding_mask=lib.tensor(src_pad),
+                          tgt_key_padding_mask=lib.tensor(tgt_pad),
+                          memory_key_padding_mask=lib.tensor(src_pad)).detach().numpy())
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-4, atol=1e-5)
+    mask = nn.Transformer.generate_square_subsequent_mask(3).numpy()
+    np.testing.assert_array_equal(mask, torch.nn.Transformer.generate_square_subsequent_mask(
+        3).numpy())
