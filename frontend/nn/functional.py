@@ -18,6 +18,7 @@ carry PyTorch's grad_fn names where natural (``F.mse_loss(x, y).grad_fn`` ->
 
 from __future__ import annotations
 
+from .._tensor import Tensor
 from ._functional_activation import (
     celu,
     celu_,
@@ -118,10 +119,14 @@ from ._functional_norm import (
     pairwise_distance,
 )
 from ._functional_resample import (
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
     fold,
     interpolate,
     lp_pool1d,
     lp_pool2d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
     unfold,
     upsample,
     upsample_bilinear,
@@ -137,6 +142,8 @@ from ._functional_shape import (
 )
 
 __all__ = [
+    "Tensor", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "max_pool1d_with_indices", "max_pool2d_with_indices",
     "fold", "interpolate", "lp_pool1d", "lp_pool2d", "unfold", "upsample", "upsample_bilinear",
     "upsample_nearest",
     "channel_shuffle", "cosine_embedding_loss", "gumbel_softmax", "hinge_embedding_loss",

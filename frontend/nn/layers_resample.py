@@ -60,9 +60,10 @@ class _ConvTransposeNd(_ConvNd):
                     + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
             extra = want[i] - base
             if not 0 <= extra < max(self.stride[i], self.dilation[i]):
+                top = base + max(self.stride[i], self.dilation[i]) - 1
                 raise ValueError(f"requested an output size of {want}, but valid sizes range "
-                                 f"from {base} to {base + max(self.stride[i], self.dilation[i]) - 1}"
-                                 f" (for an input of {list(input.shape[2:])})")
+                                 f"from {base} to {top} (for an input of "
+                                 f"{list(input.shape[2:])})")
             pads.append(extra)
         return tuple(pads)
 

@@ -145,3 +145,35 @@ class RMSNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalization synchronized across processes; in a single process (tenkai has no
+    process groups) it is BatchNorm over any (N, C, *) input."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 process_group: Any = None, device: Any = None, dtype: Any = None) -> None:
+        if process_group is not None:
+            raise NotImplementedError("SyncBatchNorm(process_group=...) needs torch.distributed, "
+                                      "which tenkai does not have; pass process_group=None")
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self.process_group = None
+
+    def _check_input_dim(self, input: Tensor) -> None:
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """Replace every BatchNorm*d in ``module`` by a SyncBatchNorm holding the same state."""
+        if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm | cls):
+            out = cls(module.num_features, module.eps, module.momentum, module.affine,
+                      module.track_running_stats, process_group)
+            out.load_state_dict(module.state_dict())
+            out.train(module.training)
+            return out
+        for name, child in list(module._modules.items()):
+            if child is not None:
+                module._modules[name] = cls.convert_sync_batchnorm(child, process_group)
+        return module

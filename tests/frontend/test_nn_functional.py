@@ -251,7 +251,8 @@ for _red in ("mean", "sum", "none"):
     case(f"multi_margin_{_red}", (lambda r: lambda f, T, x, t: f.multi_margin_loss(
         x, t, reduction=r))(_red), N(5, 4), A([0, 3, 1, 1, 2]))
     case(f"multilabel_margin_{_red}", (lambda r: lambda f, T, x, t: f.multilabel_margin_loss(
-        x, t, reduction=r))(_red), N(3, 5), A([[4, 0, -1, 2, 2], [1, 2, 3, 0, 4], [-1, 0, 0, 0, 0]]))
+        x, t, reduction=r))(_red), N(3, 5),
+        A([[4, 0, -1, 2, 2], [1, 2, 3, 0, 4], [-1, 0, 0, 0, 0]]))
     case(f"multilabel_soft_margin_{_red}", (lambda r: lambda f, T, x, t, w:
                                              f.multilabel_soft_margin_loss(x, t, w, reduction=r))(
         _red), N(3, 4), K(0, 1, 3, 4), K(0.5, 2, 4))
@@ -295,6 +296,12 @@ case("lp_pool2d", lambda f, T, x: f.lp_pool2d(x, 2, 2, stride=1), N(2, 3, 4, 5))
 case("lp_pool1d_ceil", lambda f, T, x: f.lp_pool1d(x, 3, 2, ceil_mode=True), U(0.1, 2, 2, 3, 7))
 case("unfold", lambda f, T, x: f.unfold(x, 3, padding=1, stride=2), N(2, 3, 5, 6))
 case("fold", lambda f, T, x: f.fold(x, (5, 6), 3, padding=1, stride=2), N(2, 27, 9))
+case("max_pool2d_with_indices", lambda f, T, x: f.max_pool2d_with_indices(x, 2), D(1, 2, 4, 4))
+case("max_pool1d_with_indices", lambda f, T, x: f.max_pool1d_with_indices(x, 3, 2), D(2, 7))
+case("adaptive_max_pool2d_with_indices", lambda f, T, x: f.adaptive_max_pool2d_with_indices(
+    x, 2), D(1, 2, 4, 4))
+case("adaptive_max_pool1d_with_indices", lambda f, T, x: f.adaptive_max_pool1d_with_indices(
+    x, 3), D(1, 2, 6))
 # attention
 case("sdpa", lambda f, T, q, k, v: f.scaled_dot_product_attention(q, k, v), N(2, 3, 4, 8),
      N(2, 3, 5, 8), N(2, 3, 5, 6))

@@ -193,3 +193,15 @@ def test_transformer_padding_masks_and_causal_mask_match_torch() -> None:
     mask = nn.Transformer.generate_square_subsequent_mask(3).numpy()
     np.testing.assert_array_equal(mask, torch.nn.Transformer.generate_square_subsequent_mask(
         3).numpy())
+
+
+def test_nll_loss2d_is_deprecated_nll_loss() -> None:
+    rng = np.random.default_rng(1)
+    x, t = rng.standard_normal((2, 3, 2, 2)), rng.integers(0, 3, (2, 2, 2))
+    with pytest.warns(FutureWarning, match="NLLLoss2d` has been deprecated"):
+        ref = torch.nn.NLLLoss2d(ignore_index=1)
+    with pytest.warns(FutureWarning, match="NLLLoss2d` has been deprecated"):
+        ours = nn.NLLLoss2d(ignore_index=1)
+    assert repr(ours) == repr(ref)
+    np.testing.assert_allclose(ours(tenkai.tensor(x), tenkai.tensor(t)).item(),
+                               ref(torch.tensor(x), torch.tensor(t)).item(), rtol=1e-12)
