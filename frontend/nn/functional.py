@@ -11,6 +11,7 @@ carry PyTorch's grad_fn names where natural (``F.mse_loss(x, y).grad_fn`` ->
 * ``_functional_misc``: dropout family, embedding, one_hot
 * ``_functional_loss``: regression, classification and margin losses
 * ``_functional_margin``: embedding, multi-class margin and triplet losses
+* ``_functional_pool3d``: separable 3-D avg / max / adaptive / lp pooling
 * ``_functional_resample``: interpolate / upsample, lp_pool1d/2d, unfold / fold
 * ``_functional_shape``: pixel/channel shuffles, rms_norm, pdist, gumbel_softmax
 * ``_functional_attention``: scaled_dot_product_attention, multi_head_attention_forward
@@ -118,6 +119,13 @@ from ._functional_norm import (
     normalize,
     pairwise_distance,
 )
+from ._functional_pool3d import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    lp_pool3d,
+    max_pool3d,
+)
 from ._functional_resample import (
     adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d_with_indices,
@@ -142,6 +150,7 @@ from ._functional_shape import (
 )
 
 __all__ = [
+    "adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "lp_pool3d", "max_pool3d",
     "Tensor", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "max_pool1d_with_indices", "max_pool2d_with_indices",
     "fold", "interpolate", "lp_pool1d", "lp_pool2d", "unfold", "upsample", "upsample_bilinear",

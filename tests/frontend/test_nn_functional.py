@@ -302,6 +302,12 @@ case("adaptive_max_pool2d_with_indices", lambda f, T, x: f.adaptive_max_pool2d_w
     x, 2), D(1, 2, 4, 4))
 case("adaptive_max_pool1d_with_indices", lambda f, T, x: f.adaptive_max_pool1d_with_indices(
     x, 3), D(1, 2, 6))
+case("avg_pool3d", lambda f, T, x: f.avg_pool3d(x, 3, 2, 1, ceil_mode=True), N(2, 2, 5, 4, 6))
+case("max_pool3d", lambda f, T, x: f.max_pool3d(x, 2, dilation=(1, 2, 1)), D(2, 2, 4, 5, 4))
+case("adaptive_avg_pool3d", lambda f, T, x: f.adaptive_avg_pool3d(x, (3, 2, 2)), N(1, 2, 5, 4, 3))
+case("adaptive_avg_pool3d_1", lambda f, T, x: f.adaptive_avg_pool3d(x, 1), N(1, 2, 3, 4, 3))
+case("adaptive_max_pool3d", lambda f, T, x: f.adaptive_max_pool3d(x, (2, 3, 1)), D(2, 5, 4, 3))
+case("lp_pool3d", lambda f, T, x: f.lp_pool3d(x, 1.5, 2), U(0.1, 2, 1, 2, 4, 4, 4))
 # attention
 case("sdpa", lambda f, T, q, k, v: f.scaled_dot_product_attention(q, k, v), N(2, 3, 4, 8),
      N(2, 3, 5, 8), N(2, 3, 5, 6))

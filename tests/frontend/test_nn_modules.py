@@ -404,6 +404,16 @@ case("Transformer", lambda M: M.nn.Transformer(8, 2, 1, 1, 16, dropout=0.0),
 case("SyncBatchNorm", lambda M: M.nn.SyncBatchNorm(3), N(4, 3, 2, 2, 2, scale=2.0))
 case("SyncBatchNorm_eval", lambda M: M.nn.SyncBatchNorm(3, momentum=None), N(4, 3), train=False)
 
+case("MaxPool3d", lambda M: M.nn.MaxPool3d(2), ND(2, 2, 4, 4, 4))
+case("MaxPool3d_full", lambda M: M.nn.MaxPool3d((2, 3, 2), stride=(1, 2, 2), padding=1,
+                                                ceil_mode=True), ND(1, 2, 3, 5, 4))
+case("AvgPool3d", lambda M: M.nn.AvgPool3d(2), N(2, 2, 4, 4, 4))
+case("AvgPool3d_full", lambda M: M.nn.AvgPool3d(3, stride=2, padding=1, ceil_mode=True,
+                                                count_include_pad=False), N(3, 5, 4, 6))
+case("AdaptiveAvgPool3d", lambda M: M.nn.AdaptiveAvgPool3d((2, 3, None)), N(1, 2, 5, 4, 3))
+case("AdaptiveMaxPool3d", lambda M: M.nn.AdaptiveMaxPool3d(2), ND(1, 2, 5, 4, 3))
+case("LPPool3d", lambda M: M.nn.LPPool3d(2, 2), N(1, 2, 4, 4, 4))
+
 # Every class tenkai.nn exports, except the containers, the base classes and Parameter, is
 # covered.
 NOT_LAYERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "Parameter", "RNNBase",
