@@ -17,9 +17,9 @@ from .layers_extra import (AlphaDropout, Bilinear, ChannelShuffle, CircularPad1d
                            ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
                            ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .layers_resample import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool2d,
-                              AdaptiveMaxPool3d, AvgPool3d, ConvTranspose1d, ConvTranspose2d,
-                              Fold, LPPool1d, LPPool2d, LPPool3d, MaxPool3d, Unfold, Upsample,
-                              UpsamplingBilinear2d, UpsamplingNearest2d)
+                              AdaptiveMaxPool3d, AvgPool3d, Conv3d, ConvTranspose1d,
+                              ConvTranspose2d, Fold, LPPool1d, LPPool2d, LPPool3d, MaxPool3d,
+                              Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
                    GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
                    MarginRankingLoss, MSELoss, MultiLabelMarginLoss, MultiLabelSoftMarginLoss,

@@ -90,6 +90,7 @@ from ._functional_loss import (
     smooth_l1_loss,
     soft_margin_loss,
 )
+from ._functional_conv3d import conv3d
 from ._functional_margin import (
     cosine_embedding_loss,
     hinge_embedding_loss,
@@ -150,6 +151,7 @@ from ._functional_shape import (
 )
 
 __all__ = [
+    "conv3d",
     "adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "lp_pool3d", "max_pool3d",
     "Tensor", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "max_pool1d_with_indices", "max_pool2d_with_indices",

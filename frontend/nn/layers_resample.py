@@ -13,6 +13,16 @@ from .module import Module
 from .parameter import Parameter
 
 
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C, D, H, W) inputs (``nn.Conv3d(1, 8, kernel_size=3)``)."""
+
+    dims = 3
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.conv3d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
 class _ConvTransposeNd(_ConvNd):
     """Weight (C_in, C_out / groups, *k): the adjoint of the matching convolution."""
 

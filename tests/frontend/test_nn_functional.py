@@ -308,6 +308,8 @@ case("adaptive_avg_pool3d", lambda f, T, x: f.adaptive_avg_pool3d(x, (3, 2, 2)),
 case("adaptive_avg_pool3d_1", lambda f, T, x: f.adaptive_avg_pool3d(x, 1), N(1, 2, 3, 4, 3))
 case("adaptive_max_pool3d", lambda f, T, x: f.adaptive_max_pool3d(x, (2, 3, 1)), D(2, 5, 4, 3))
 case("lp_pool3d", lambda f, T, x: f.lp_pool3d(x, 1.5, 2), U(0.1, 2, 1, 2, 4, 4, 4))
+case("conv3d", lambda f, T, x, w, b: f.conv3d(x, w, b, stride=(1, 2, 1), padding=1, groups=2),
+     N(2, 4, 3, 5, 4), N(4, 2, 2, 3, 2), N(4))
 # attention
 case("sdpa", lambda f, T, q, k, v: f.scaled_dot_product_attention(q, k, v), N(2, 3, 4, 8),
      N(2, 3, 5, 8), N(2, 3, 5, 6))

@@ -414,6 +414,12 @@ case("AdaptiveAvgPool3d", lambda M: M.nn.AdaptiveAvgPool3d((2, 3, None)), N(1, 2
 case("AdaptiveMaxPool3d", lambda M: M.nn.AdaptiveMaxPool3d(2), ND(1, 2, 5, 4, 3))
 case("LPPool3d", lambda M: M.nn.LPPool3d(2, 2), N(1, 2, 4, 4, 4))
 
+case("Conv3d", lambda M: M.nn.Conv3d(2, 3, 2), N(2, 2, 3, 4, 3))
+case("Conv3d_full", lambda M: M.nn.Conv3d(4, 2, (2, 3, 1), stride=(2, 1, 1), padding=(1, 1, 0),
+                                          dilation=(1, 2, 1), groups=2, bias=False),
+     N(1, 4, 4, 5, 3))
+case("Conv3d_same_unbatched", lambda M: M.nn.Conv3d(2, 2, 3, padding="same"), N(2, 3, 3, 3))
+
 # Every class tenkai.nn exports, except the containers, the base classes and Parameter, is
 # covered.
 NOT_LAYERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "Parameter", "RNNBase",
