@@ -205,3 +205,45 @@ def test_nll_loss2d_is_deprecated_nll_loss() -> None:
     assert repr(ours) == repr(ref)
     np.testing.assert_allclose(ours(tenkai.tensor(x), tenkai.tensor(t)).item(),
                                ref(torch.tensor(x), torch.tensor(t)).item(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("name", "args", "shape"), [
+    ("LazyLinear", (4,), (2, 3)), ("LazyConv1d", (4, 3), (2, 5, 7)),
+    ("LazyConv2d", (4, 3, 1, 1, 1, 1, False), (2, 5, 6, 6)),
+    ("LazyConv3d", (2, 2), (1, 3, 3, 4, 3)), ("LazyConvTranspose1d", (3, 2, 2), (2, 5, 6)),
+    ("LazyConvTranspose2d", (4, 3, 2, 1, 1), (2, 6, 3, 3)), ("LazyBatchNorm1d", (), (4, 3)),
+    ("LazyBatchNorm2d", (), (4, 3, 2, 2)), ("LazyBatchNorm3d", (), (2, 3, 2, 2, 2)),
+    ("LazyInstanceNorm1d", (), (2, 3, 5)), ("LazyInstanceNorm2d", (), (2, 3, 4, 4)),
+    ("LazyInstanceNorm3d", (), (2, 3, 2, 3, 2)),
+])
+def test_lazy_modules_match_torch(name: str, args: tuple, shape: tuple) -> None:
+    ref, ours = getattr(torch.nn, name)(*args), getattr(nn, name)(*args)
+    assert repr(ours) == repr(ref)
+    assert type(ours.weight).__name__ == type(ref.weight).__name__ == "UninitializedParameter"
+    rng = np.random.default_rng(5)
+    first, second = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    ref(torch.tensor(first))
+    ours(tenkai.tensor(first))
+    assert type(ours).__name__ == type(ref).__name__ and repr(ours) == repr(ref)
+    assert type(ours.weight) is nn.Parameter
+    state = ref.state_dict()
+    assert list(ours.state_dict()) == list(state)
+    for k, v in ours.state_dict().items():
+        assert tuple(v.shape) == tuple(state[k].shape), k
+    ours.load_state_dict({k: tenkai.tensor(v.numpy()) for k, v in state.items()})
+    x_ref, x_ours = torch.tensor(second, requires_grad=True), tenkai.tensor(second,
+                                                                            requires_grad=True)
+    out_ref, out_ours = ref(x_ref), ours(x_ours)
+    np.testing.assert_allclose(out_ours.detach().numpy(), out_ref.detach().numpy(), rtol=2e-4,
+                               atol=2e-5)
+    out_ref.sum().backward()
+    out_ours.sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), ref.weight.grad.numpy(), rtol=2e-4,
+                               atol=2e-5)
+
+
+def test_uninitialized_buffer_materializes() -> None:
+    buf = nn.UninitializedBuffer()
+    assert repr(buf) == "<UninitializedBuffer>"
+    buf.materialize((2, 3))
+    assert type(buf) is tenkai.Tensor and tuple(buf.shape) == (2, 3)
