@@ -171,6 +171,7 @@ def test_upsample_functions_warn_as_deprecated() -> None:
     assert tuple(out.shape) == (1, 1, 4, 4)
 
 
+@pytest.mark.slow  # two attention stacks eagerly in both libraries: seconds on a busy machine
 def test_transformer_padding_masks_and_causal_mask_match_torch() -> None:
     torch.manual_seed(0)
     ref = torch.nn.Transformer(8, 2, 1, 1, 12, dropout=0.0, batch_first=True)
