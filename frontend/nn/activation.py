@@ -56,6 +56,48 @@ class ReLU6(_Inplace):
         return F.relu6(input, inplace=self.inplace)
 
 
+class SiLU(_Inplace):
+    """x * sigmoid(x) (``nn.SiLU()``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.silu(input, inplace=self.inplace)
+
+
+class Mish(_Inplace):
+    """x * tanh(softplus(x)) (``nn.Mish()``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.mish(input, inplace=self.inplace)
+
+
+class Hardswish(_Inplace):
+    """x * relu6(x + 3) / 6 (``nn.Hardswish()``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardswish(input, self.inplace)
+
+
+class Hardsigmoid(_Inplace):
+    """relu6(x + 3) / 6 (``nn.Hardsigmoid()``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardsigmoid(input, self.inplace)
+
+
+class GLU(Module):
+    """a * sigmoid(b) for the two halves of ``dim`` (``nn.GLU(dim=-1)``)."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
 class ELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()

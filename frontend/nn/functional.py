@@ -10,11 +10,16 @@ carry PyTorch's grad_fn names where natural (``F.mse_loss(x, y).grad_fn`` ->
 * ``_functional_norm``: batch / instance / layer / group norm, normalize, distances
 * ``_functional_misc``: dropout family, embedding, one_hot
 * ``_functional_loss``: regression, classification and margin losses
+* ``_functional_margin``: embedding, multi-class margin and triplet losses
+* ``_functional_pool3d``: separable 3-D avg / max / adaptive / lp pooling
+* ``_functional_resample``: interpolate / upsample, lp_pool1d/2d, unfold / fold
+* ``_functional_shape``: pixel/channel shuffles, rms_norm, pdist, gumbel_softmax
 * ``_functional_attention``: scaled_dot_product_attention, multi_head_attention_forward
 """
 
 from __future__ import annotations
 
+from .._tensor import Tensor
 from ._functional_activation import (
     celu,
     celu_,
@@ -85,6 +90,16 @@ from ._functional_loss import (
     smooth_l1_loss,
     soft_margin_loss,
 )
+from ._functional_conv3d import conv3d
+from ._functional_margin import (
+    cosine_embedding_loss,
+    hinge_embedding_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
 from ._functional_misc import (
     alpha_dropout,
     dropout,
@@ -105,8 +120,47 @@ from ._functional_norm import (
     normalize,
     pairwise_distance,
 )
+from ._functional_pool3d import (
+    adaptive_avg_pool3d,
+    adaptive_max_pool3d,
+    avg_pool3d,
+    lp_pool3d,
+    max_pool3d,
+)
+from ._functional_resample import (
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    fold,
+    interpolate,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    unfold,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
+from ._functional_shape import (
+    channel_shuffle,
+    gumbel_softmax,
+    pdist,
+    pixel_shuffle,
+    pixel_unshuffle,
+    rms_norm,
+)
 
 __all__ = [
+    "conv3d",
+    "adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "lp_pool3d", "max_pool3d",
+    "Tensor", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "max_pool1d_with_indices", "max_pool2d_with_indices",
+    "fold", "interpolate", "lp_pool1d", "lp_pool2d", "unfold", "upsample", "upsample_bilinear",
+    "upsample_nearest",
+    "channel_shuffle", "cosine_embedding_loss", "gumbel_softmax", "hinge_embedding_loss",
+    "multi_margin_loss", "multilabel_margin_loss", "multilabel_soft_margin_loss", "pdist",
+    "pixel_shuffle", "pixel_unshuffle", "rms_norm", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
     "alpha_dropout", "avg_pool1d", "avg_pool2d", "batch_norm", "bilinear", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d",

@@ -241,6 +241,75 @@ case("poisson_nll_full", lambda f, T, x, t: f.poisson_nll_loss(x, t, False, True
      U(0.5, 2, 3, 4), K(0, 4, 3, 4))
 case("gaussian_nll", lambda f, T, x, t, v: f.gaussian_nll_loss(x, t, v, full=True), N(3, 4),
      K(-1, 1, 3, 4), U(0.5, 2, 3, 4))
+# issue 13 "nn": margin / triplet losses, shuffles, rms_norm, pdist
+_SIGNS = A([1.0, -1.0, 1.0, -1.0, -1.0])
+for _red in ("mean", "sum", "none"):
+    case(f"hinge_embedding_{_red}", (lambda r: lambda f, T, x, y: f.hinge_embedding_loss(
+        x, y, 0.7, reduction=r))(_red), N(5), _SIGNS)
+    case(f"cosine_embedding_{_red}", (lambda r: lambda f, T, a, b, y: f.cosine_embedding_loss(
+        a, b, y, 0.2, reduction=r))(_red), N(5, 3), N(5, 3), _SIGNS)
+    case(f"multi_margin_{_red}", (lambda r: lambda f, T, x, t: f.multi_margin_loss(
+        x, t, reduction=r))(_red), N(5, 4), A([0, 3, 1, 1, 2]))
+    case(f"multilabel_margin_{_red}", (lambda r: lambda f, T, x, t: f.multilabel_margin_loss(
+        x, t, reduction=r))(_red), N(3, 5),
+        A([[4, 0, -1, 2, 2], [1, 2, 3, 0, 4], [-1, 0, 0, 0, 0]]))
+    case(f"multilabel_soft_margin_{_red}", (lambda r: lambda f, T, x, t, w:
+                                             f.multilabel_soft_margin_loss(x, t, w, reduction=r))(
+        _red), N(3, 4), K(0, 1, 3, 4), K(0.5, 2, 4))
+    case(f"triplet_margin_{_red}", (lambda r: lambda f, T, a, p, n: f.triplet_margin_loss(
+        a, p, n, reduction=r))(_red), N(4, 3), N(4, 3), N(4, 3))
+case("multi_margin_p2_weight", lambda f, T, x, t, w: f.multi_margin_loss(
+    x, t, p=2, margin=0.6, weight=w), N(5, 4), A([0, 3, 1, 1, 2]), K(0.5, 2, 4))
+case("multi_margin_1d", lambda f, T, x, t: f.multi_margin_loss(x, t), N(4), A(2))
+case("multilabel_margin_1d", lambda f, T, x, t: f.multilabel_margin_loss(x, t), N(4),
+     A([3, 0, -1, 1]))
+case("cosine_embedding_1d", lambda f, T, a, b, y: f.cosine_embedding_loss(a, b, y), N(4), N(4),
+     A(-1.0))
+case("triplet_margin_p3_swap", lambda f, T, a, p, n: f.triplet_margin_loss(
+    a, p, n, margin=1.5, p=3, swap=True), N(4, 3), N(4, 3), N(4, 3))
+case("triplet_distance_fn", lambda f, T, a, p, n: f.triplet_margin_with_distance_loss(
+    a, p, n, distance_function=lambda u, v: (u - v).abs().sum(-1), swap=True), N(4, 3),
+     N(4, 3), N(4, 3))
+case("triplet_distance_default", lambda f, T, a, p, n: f.triplet_margin_with_distance_loss(
+    a, p, n, margin=0.3, reduction="none"), N(4, 3), N(4, 3), N(4, 3))
+case("pixel_shuffle", lambda f, T, x: f.pixel_shuffle(x, 2), N(2, 8, 3, 2))
+case("pixel_shuffle_5d", lambda f, T, x: f.pixel_shuffle(x, 2), N(2, 2, 4, 2, 3))
+case("pixel_unshuffle", lambda f, T, x: f.pixel_unshuffle(x, 3), N(2, 2, 6, 3))
+case("channel_shuffle", lambda f, T, x: f.channel_shuffle(x, 3), N(2, 6, 2, 2))
+case("rms_norm", lambda f, T, x, w: f.rms_norm(x, (5,), w), N(3, 5), N(5))
+case("rms_norm_2d_eps", lambda f, T, x: f.rms_norm(x, [3, 5], eps=1e-3), N(2, 3, 5))
+for _p in (2.0, 1.0, 3.0, float("inf")):
+    case(f"pdist_{_p}", (lambda p: lambda f, T, x: f.pdist(x, p))(_p), N(5, 3))
+for _mode, _shape in [("nearest", (2, 3, 4, 5)), ("nearest-exact", (2, 3, 5)),
+                      ("linear", (2, 3, 5)), ("bilinear", (2, 3, 4, 5)),
+                      ("bicubic", (1, 2, 4, 5)), ("trilinear", (1, 2, 3, 2, 3)),
+                      ("area", (2, 3, 7, 5))]:
+    _corners = [None] if _mode in ("nearest", "nearest-exact", "area") else [False, True]
+    for _ac in _corners:
+        for _kw in [{"scale_factor": 1.7}, {"size": (3,) * (len(_shape) - 2)}]:
+            case(f"interpolate_{_mode}_{_ac}_{list(_kw)[0]}", (lambda m, a, kw: lambda f, T, x:
+                 f.interpolate(x, mode=m, align_corners=a, **kw))(_mode, _ac, _kw), N(*_shape))
+case("interpolate_recompute", lambda f, T, x: f.interpolate(
+    x, scale_factor=1.7, mode="bilinear", recompute_scale_factor=True), N(1, 2, 4, 5))
+case("upsample_bilinear", lambda f, T, x: f.upsample_bilinear(x, scale_factor=2), N(1, 2, 3, 3))
+case("lp_pool2d", lambda f, T, x: f.lp_pool2d(x, 2, 2, stride=1), N(2, 3, 4, 5))
+case("lp_pool1d_ceil", lambda f, T, x: f.lp_pool1d(x, 3, 2, ceil_mode=True), U(0.1, 2, 2, 3, 7))
+case("unfold", lambda f, T, x: f.unfold(x, 3, padding=1, stride=2), N(2, 3, 5, 6))
+case("fold", lambda f, T, x: f.fold(x, (5, 6), 3, padding=1, stride=2), N(2, 27, 9))
+case("max_pool2d_with_indices", lambda f, T, x: f.max_pool2d_with_indices(x, 2), D(1, 2, 4, 4))
+case("max_pool1d_with_indices", lambda f, T, x: f.max_pool1d_with_indices(x, 3, 2), D(2, 7))
+case("adaptive_max_pool2d_with_indices", lambda f, T, x: f.adaptive_max_pool2d_with_indices(
+    x, 2), D(1, 2, 4, 4))
+case("adaptive_max_pool1d_with_indices", lambda f, T, x: f.adaptive_max_pool1d_with_indices(
+    x, 3), D(1, 2, 6))
+case("avg_pool3d", lambda f, T, x: f.avg_pool3d(x, 3, 2, 1, ceil_mode=True), N(2, 2, 5, 4, 6))
+case("max_pool3d", lambda f, T, x: f.max_pool3d(x, 2, dilation=(1, 2, 1)), D(2, 2, 4, 5, 4))
+case("adaptive_avg_pool3d", lambda f, T, x: f.adaptive_avg_pool3d(x, (3, 2, 2)), N(1, 2, 5, 4, 3))
+case("adaptive_avg_pool3d_1", lambda f, T, x: f.adaptive_avg_pool3d(x, 1), N(1, 2, 3, 4, 3))
+case("adaptive_max_pool3d", lambda f, T, x: f.adaptive_max_pool3d(x, (2, 3, 1)), D(2, 5, 4, 3))
+case("lp_pool3d", lambda f, T, x: f.lp_pool3d(x, 1.5, 2), U(0.1, 2, 1, 2, 4, 4, 4))
+case("conv3d", lambda f, T, x, w, b: f.conv3d(x, w, b, stride=(1, 2, 1), padding=1, groups=2),
+     N(2, 4, 3, 5, 4), N(4, 2, 2, 3, 2), N(4))
 # attention
 case("sdpa", lambda f, T, q, k, v: f.scaled_dot_product_attention(q, k, v), N(2, 3, 4, 8),
      N(2, 3, 5, 8), N(2, 3, 5, 6))
@@ -330,6 +399,7 @@ def _close(got: Any, want: Any, dtype: type, what: str, loose: bool = False) -> 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
 @pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
+@pytest.mark.filterwarnings("ignore:`nn.functional.upsample_bilinear` is deprecated")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize(("name", "fn", "specs"), CASES, ids=[c[0] for c in CASES])
 def test_matches_torch(name: str, fn: Fn, specs: list[Spec], dtype: type) -> None:
