@@ -360,7 +360,7 @@ FrexpResult.__module__ = "torch.return_types"
 def frexp(input: Tensor) -> Any:
     """Mantissa in ``[0.5, 1)`` and int32 exponent with ``x = mantissa * 2**exponent``
     (eager only)."""
-    if _trace.ACTIVE is not None:
+    if _trace.active() is not None:
         raise NotImplementedError("frexp: not supported inside tenkai.compile (no registry op "
                                   "for it); call it outside the compiled function")
     if not input.is_floating_point():

@@ -26,7 +26,7 @@ RETURN_TYPES = {name: _return_type(name) for name in ("sort", "topk", "kthvalue"
 
 
 def _eager_only(op: str) -> None:
-    if _trace.ACTIVE is not None:
+    if _trace.active() is not None:
         raise NotImplementedError(f"{op}: not supported inside tenkai.compile (the order is "
                                   "data-dependent and there is no registry op for it); compute "
                                   "it outside the compiled function")
