@@ -45,6 +45,9 @@ _methods.attach()
 globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_FUNCTIONS})
 
 from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
+from . import linalg, return_types  # noqa: E402
+from ._linalg_top import (cholesky, cross, det, inverse, logdet, matrix_power,  # noqa: E402
+                          pinverse, qr, slogdet, svd)
 from .compile import compile  # noqa: E402
 from .nn._rnn_functional import (gru, gru_cell, lstm, lstm_cell, rnn_relu,  # noqa: E402
                                  rnn_relu_cell, rnn_tanh, rnn_tanh_cell)
