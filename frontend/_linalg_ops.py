@@ -35,7 +35,8 @@ def check_matrix(op: str, A: Any, square: bool = False) -> Tensor:
 
 
 def lower_symmetric(A: Tensor, uplo: str = "L") -> Tensor:
-    """The symmetric matrix PyTorch's ``UPLO`` triangle describes (the other one is ignored)."""
+    """The symmetric matrix PyTorch's ``UPLO`` triangle describes (the other one is ignored),
+    with the gradient of ``(A + A^T) / 2``: PyTorch's symmetric gradients of cholesky/eigh."""
     if uplo not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {uplo}")
     n = A.shape[-1]
@@ -43,7 +44,9 @@ def lower_symmetric(A: Tensor, uplo: str = "L") -> Tensor:
     dt = A._data.dtype
     tri = mul(A, Tensor._make(keep.astype(dt)))
     strict = mul(A, Tensor._make((keep - np.eye(n)).astype(dt)))
-    return apply("add", (tri, strict.transpose(-2, -1)))
+    from_triangle = apply("add", (tri, strict.transpose(-2, -1)))
+    sym = mul(apply("add", (A, A.transpose(-2, -1))), Tensor._make(np.asarray(0.5, dt)))
+    return apply("add", (sym, apply("sub", (from_triangle, sym)).detach()))
 
 
 def svdvals(A: Tensor) -> Tensor:
