@@ -17,7 +17,7 @@ from . import _methods, _out
 from . import autograd, cuda
 from ._composite import cumsum, exp2, flip, log_softmax, norm, softmax
 from ._creation import (LEGACY_TYPES, arange, as_tensor, empty, empty_like, eye, from_numpy,
-                        full, full_like, linspace, normal, ones, ones_like, rand, rand_like,
+                        full, full_like, linspace, ones, ones_like, rand, rand_like,
                         randint, randint_like, randn, randn_like, randperm, tensor, zeros,
                         zeros_like)
 from ._device import device
@@ -46,6 +46,7 @@ globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_F
 
 from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
 from . import linalg, return_types  # noqa: E402
+from ._random_dists import multinomial, normal, poisson  # noqa: E402
 from ._linalg_top import (cholesky, cross, det, inverse, logdet, matrix_power,  # noqa: E402
                           pinverse, qr, slogdet, svd)
 from .compile import compile  # noqa: E402
