@@ -45,7 +45,13 @@ _methods.attach()
 globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_FUNCTIONS})
 
 from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
-from . import linalg, return_types  # noqa: E402
+from . import backends, functional, linalg, return_types, testing  # noqa: E402
+from ._defaults import (are_deterministic_algorithms_enabled, get_default_device,  # noqa: E402
+                        get_deterministic_debug_mode, is_complex,
+                        is_deterministic_algorithms_warn_only_enabled, is_floating_point,
+                        is_nonzero, set_default_device, set_deterministic_debug_mode,
+                        use_deterministic_algorithms)
+from .functional import broadcast_shapes, chain_matmul  # noqa: E402
 from ._random_dists import multinomial, normal, poisson  # noqa: E402
 from ._linalg_top import (cholesky, cross, det, inverse, logdet, matrix_power,  # noqa: E402
                           pinverse, qr, slogdet, svd)
