@@ -83,6 +83,9 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
                       UserWarning, stacklevel=2)
     arr = _infer_array(data)
     if dtype is not None:
+        if not isinstance(data, (Tensor, np.ndarray)):  # Python floats: cast from full precision
+            exact = np.array(data)
+            arr = exact if exact.dtype.kind in "biuf" and exact.shape == arr.shape else arr
         arr = arr.astype(as_dtype(dtype).to_numpy())
     return _finish(arr, device, requires_grad)
 

@@ -60,7 +60,9 @@ def _compare_tensors(actual: Any, expected: Any, rtol: float | None, atol: float
         _attribute_mismatch("dtype", _torch_dtype(da), _torch_dtype(de), msg)
     if rtol is None:
         rtol, atol = _tolerances(da, de)
-    work = np.float64 if "float64" in (da, de) else np.float32
+    # PyTorch compares in the (promoted) float dtype itself, integers and bools in float32
+    floats = [d for d in (da, de) if d.startswith("float")]
+    work = np.dtype(max(floats, key=lambda d: int(d[5:]))) if floats else np.float32
     a, e = a_np.astype(work), e_np.astype(work)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         diff = np.abs(a - e)
@@ -129,20 +131,33 @@ def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True,
             raise AssertionError(f"The keys of the mappings do not match: {sorted(actual)} != "
                                  f"{sorted(expected)}")
         for key in actual:
-            assert_close(actual[key], expected[key], rtol=rtol, atol=atol, equal_nan=equal_nan,
-                         check_dtype=check_dtype, msg=msg)
+            _item(actual[key], expected[key], repr(key), rtol=rtol, atol=atol,
+                  equal_nan=equal_nan, check_dtype=check_dtype, msg=msg)
         return None
     seq = (Sequence,)
     if isinstance(actual, seq) and isinstance(expected, seq) and not isinstance(actual, str):
         if len(actual) != len(expected):
             raise AssertionError(f"The length of the sequences mismatch: {len(actual)} != "
                                  f"{len(expected)}")
-        for a, e in zip(actual, expected, strict=True):
-            assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan,
-                         check_dtype=check_dtype, msg=msg)
+        for k, (a, e) in enumerate(zip(actual, expected, strict=True)):
+            _item(a, e, str(k), rtol=rtol, atol=atol, equal_nan=equal_nan,
+                  check_dtype=check_dtype, msg=msg)
         return None
     raise TypeError(f"No comparison pair was able to handle inputs of type {type(actual)} and "
                     f"{type(expected)}.")
+
+
+def _item(actual: Any, expected: Any, key: str, **kwargs: Any) -> None:
+    """Compare one item of a container; a failure names the item path (``item [1]``)."""
+    try:
+        assert_close(actual, expected, **kwargs)
+    except AssertionError as err:
+        text = str(err)
+        marker = "\n\nThe failure occurred for item "
+        if marker in text:
+            head, path = text.split(marker)
+            raise AssertionError(f"{head}{marker}[{key}]{path}") from None
+        raise AssertionError(f"{text}{marker}[{key}]") from None
 
 
 def assert_allclose(actual: Any, expected: Any, rtol: float | None = None,
