@@ -74,9 +74,45 @@ def matrix_power(input: Tensor, n: int) -> Tensor:
     return linalg.matrix_power(input, n)
 
 
+def matrix_exp(input: Tensor) -> Tensor:
+    return linalg.matrix_exp(input)
+
+
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:
+    """``X`` with ``A X = B`` given ``A``'s Cholesky factor ``input2`` (``B`` is ``input``)."""
+    factor = input2.transpose(-2, -1) if upper else input2
+    y = linalg.solve_triangular(factor, input, upper=False)
+    return linalg.solve_triangular(factor.transpose(-2, -1), y, upper=True)
+
+
+def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
+    """``inv(A)`` from ``A``'s Cholesky factor."""
+    factor = input.transpose(-2, -1) if upper else input
+    l_inv = linalg.inv(factor)
+    return named(l_inv.transpose(-2, -1) @ l_inv, "CholeskyInverseBackward0")
+
+
+def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
+                     unitriangular: bool = False) -> Any:
+    """Deprecated ``torch.triangular_solve``: ``(solution, cloned_coefficient)``."""
+    coeff = A.transpose(-2, -1) if transpose else A
+    x = linalg.solve_triangular(coeff, b, upper=upper != transpose, unitriangular=unitriangular)
+    return return_types.triangular_solve(x, A.clone())
+
+
+def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+
+
+def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:
+    return linalg.matrix_norm(input, "fro", dim, keepdim)
+
+
 METHODS = {"det": det, "inverse": inverse, "logdet": logdet, "slogdet": slogdet,
            "cholesky": cholesky, "pinverse": pinverse, "svd": svd, "qr": qr, "cross": cross,
-           "matrix_power": matrix_power}
+           "matrix_power": matrix_power, "matrix_exp": matrix_exp,
+           "cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse,
+           "triangular_solve": triangular_solve}
 for _name, _fn in METHODS.items():
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)

@@ -13,6 +13,7 @@ raises ``NotImplementedError`` naming the op (it has no LAPACK-style kernels).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,14 +24,16 @@ from tenkai.ir.ops_linalg import LinAlgError
 from . import return_types
 from ._composite import norm as _vector_norm
 from ._linalg_ops import check_matrix, lower_symmetric, matrix_norm, svdvals
-from ._ops import abs, apply, log, mul, sign, sub, where
-from ._reduce import amax, sum
-from ._shape import index_select, matmul, named, permute
+from ._ops import abs, apply, div, log, mul, pow, sign, sub, where
+from ._reduce import amax, amin, sum
+from ._shape import index_select, matmul, named, permute, stack
 from ._tensor import Tensor
 
-__all__ = ["LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
-           "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm",
-           "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
+           "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
+           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
+           "vecdot", "vector_norm"]
 
 
 def _mT(x: Tensor) -> Tensor:
@@ -276,3 +279,98 @@ def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
                            f"1D or 2D. Got {A.ndim}D.")
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
 
+
+
+# ---------------------------------------------------------------- variants and compositions
+
+
+def _info(A: Tensor) -> Tensor:
+    return Tensor._make(np.zeros(A.shape[:-2], np.int32))
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
+    """``(inverse, info)``; tenkai raises on singular input, so ``info`` is all zeros."""
+    return return_types.linalg_inv_ex(inv(A), _info(A))
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
+    """``(L, info)``; tenkai raises on non-positive-definite input, so ``info`` is zeros."""
+    return return_types.linalg_cholesky_ex(cholesky(A, upper=upper), _info(A))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> Any:
+    """``(result, info)`` of :func:`solve`."""
+    return return_types.linalg_solve_ex(solve(A, B, left=left), _info(A))
+
+
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False) -> Tensor:
+    """``X`` with ``triangle(A) @ X = B`` (the other triangle of ``A`` is ignored)."""
+    check_matrix("solve_triangular", A, square=True)
+    n = A.shape[-1]
+    keep = np.triu(np.ones((n, n))) if upper else np.tril(np.ones((n, n)))
+    if unitriangular:
+        keep = keep - np.eye(n)
+    T = mul(A, Tensor._make(keep.astype(A._data.dtype)))
+    if unitriangular:
+        T = T + Tensor._make(np.eye(n, dtype=A._data.dtype))
+    T_inv = inv(T)
+    return named(matmul(T_inv, B) if left else matmul(B, T_inv), "LinalgSolveTriangularBackward0")
+
+
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """Condition number ``norm(A, p) * norm(inv(A), p)``; ``p=None``/2: ``s_max / s_min``."""
+    check_matrix("cond", A)
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        hi, lo = amax(s, -1), amin(s, -1)
+        return div(hi, lo) if p != -2 else div(lo, hi)
+    check_matrix("cond", A, square=True)
+    return mul(matrix_norm(A, p), matrix_norm(inv(A), p))
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """``exp(A)`` by scaling and squaring with a degree-12 Taylor polynomial (registry ops)."""
+    check_matrix("matrix_exp", A, square=True)
+    norm1 = float(np.max(np.abs(A._data).sum(axis=-2))) if A._data.size else 0.0
+    squarings = max(0, math.ceil(math.log2(norm1)) + 1) if norm1 > 0.5 else 0
+    X = mul(A, 2.0 ** -squarings)
+    eye = Tensor._make(np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype),
+                                       A.shape).copy())
+    result, term = eye, eye
+    for k in range(1, 13):
+        term = mul(matmul(term, X), 1.0 / k)
+        result = result + term
+    for _ in range(squarings):
+        result = matmul(result, result)
+    return named(result, "LinalgMatrixExpBackward0")
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """Inverse for ``tensordot``: ``A`` reshaped to a square matrix at dim ``ind``."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = A.shape[:ind], A.shape[ind:]
+    n = math.prod(rows)
+    if math.prod(cols) != n:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) "
+                           f"== prod(self.shape[:ind]), but got {math.prod(cols)} != {n}")
+    return inv(A.reshape(n, n)).reshape(*cols, *rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
+    """``X`` with ``tensordot(A, X, X.ndim) = B``."""
+    if dims is not None:
+        raise NotImplementedError("linalg.tensorsolve: dims=; move the dims with permute first")
+    rest = A.shape[B.ndim:]
+    n = math.prod(rest)
+    return solve(A.reshape(-1, n), B.reshape(-1)).reshape(*rest)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """Vandermonde matrix with increasing powers ``x**0, x**1, ...`` along the last dim."""
+    n = x.shape[-1] if N is None else int(N)
+    if n <= 1 and N is not None and n < 1:
+        raise RuntimeError("N must be greater than 1.")
+    cols = [pow(x, k) if k else x * 0 + 1 for k in range(n)]
+    return stack(cols, -1)
