@@ -46,11 +46,14 @@ globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_F
 
 from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
 from . import backends, functional, linalg, return_types, testing  # noqa: E402
-from ._defaults import (are_deterministic_algorithms_enabled, get_default_device,  # noqa: E402
-                        get_deterministic_debug_mode, is_complex,
+from ._defaults import (are_deterministic_algorithms_enabled, can_cast,  # noqa: E402
+                        get_default_device, get_deterministic_debug_mode,
+                        get_float32_matmul_precision, is_complex,
                         is_deterministic_algorithms_warn_only_enabled, is_floating_point,
-                        is_nonzero, set_default_device, set_deterministic_debug_mode,
-                        use_deterministic_algorithms)
+                        is_nonzero, is_same_size, is_signed, is_warn_always_enabled,
+                        promote_types, result_type, set_default_device,
+                        set_deterministic_debug_mode, set_float32_matmul_precision,
+                        set_warn_always, typename, use_deterministic_algorithms)
 from .functional import broadcast_shapes, chain_matmul  # noqa: E402
 from ._random_dists import multinomial, normal, poisson  # noqa: E402
 from ._linalg_top import (cholesky, cholesky_inverse, cholesky_solve, cross,  # noqa: E402

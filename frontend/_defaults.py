@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tenkai.ir import dtypes as irdt
+
 from ._device import CPU, check_device, device
+from ._dtype import BY_NAME, as_dtype, dtype, scalar_dtype
+from ._dtype import result_type as _result_type
 from ._tensor import Tensor
 
 _DEVICE = [CPU]
@@ -81,3 +85,76 @@ def is_nonzero(input: Tensor) -> bool:
     if t.numel() > 1:
         raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
     return bool(t._data.reshape(-1)[0])
+
+
+# ---------------------------------------------------------------- dtype queries
+
+
+def promote_types(type1: dtype, type2: dtype) -> dtype:
+    """The dtype two tensors of these dtypes promote to (``promote_types(int32, float32)``)."""
+    return BY_NAME[irdt.promote(as_dtype(type1).name, as_dtype(type2).name)]
+
+
+def result_type(tensor1: Any, tensor2: Any) -> dtype:
+    """The dtype an elementwise op on these two operands (tensors or numbers) returns."""
+    items = []
+    for x in (tensor1, tensor2):
+        if isinstance(x, Tensor):
+            items.append((x._ir_dtype, 2 if x.ndim else 1))
+        elif isinstance(x, bool | int | float):
+            items.append((scalar_dtype(x), 0))
+        else:
+            raise TypeError(f"result_type(): argument must be Tensor or Number, not "
+                            f"{type(x).__name__}")
+    return BY_NAME[_result_type(items)]
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """False where the cast would lose the kind: float to integer, anything but bool to bool."""
+    return irdt.category(as_dtype(from_).name) <= irdt.category(as_dtype(to).name)
+
+
+def typename(obj: Any) -> str:
+    """``'torch.FloatTensor'`` for a float32 tensor; the qualified type name otherwise."""
+    if isinstance(obj, Tensor):
+        return f"torch.{obj.dtype._legacy}"
+    cls = type(obj)
+    module = "" if cls.__module__ in ("builtins", "__builtin__") else cls.__module__ + "."
+    return module + cls.__qualname__
+
+
+def is_same_size(input: Tensor, other: Tensor) -> bool:
+    return tuple(input.shape) == tuple(other.shape)
+
+
+def is_signed(input: Tensor) -> bool:
+    return _tensor_arg("is_signed", input)._ir_dtype not in ("uint8", "bool")
+
+
+_FLAGS = {"warn_always": False, "float32_matmul_precision": "highest"}
+
+
+def set_warn_always(b: bool) -> None:
+    _FLAGS["warn_always"] = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    return _FLAGS["warn_always"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Accepted and remembered: tenkai's float32 matmuls always accumulate in float32
+    ("highest"); there are no TF32/bfloat16 fast paths to switch on."""
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"Invalid precision: {precision}; expected one of 'highest', 'high', "
+                           "'medium'")
+    _FLAGS["float32_matmul_precision"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _FLAGS["float32_matmul_precision"]
+
+
+for _name in ("is_same_size", "is_signed", "is_nonzero"):
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, globals()[_name])

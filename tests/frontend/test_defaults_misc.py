@@ -170,12 +170,34 @@ PREDICATES = [
     lambda L: L.functional.chain_matmul(L.eye(2), L.eye(2) * 2).tolist(),
     lambda L: L.functional.norm(L.ones(4)).item(),
     lambda L: [t.tolist() for t in L.functional.split(L.arange(5), 2)],
+    lambda L: str(L.promote_types(L.int32, L.float32)),
+    lambda L: str(L.promote_types(L.uint8, L.int8)),
+    lambda L: str(L.result_type(L.ones(2, dtype=L.int32), 1.5)),
+    lambda L: str(L.result_type(L.tensor(1.0), L.ones(2, dtype=L.float16))),
+    lambda L: str(L.result_type(2, L.ones(2, dtype=L.uint8))),
+    lambda L: [L.can_cast(a, b) for a in (L.float32, L.int32, L.bool) for b in
+               (L.float16, L.int64, L.bool)],
+    lambda L: (L.typename(L.ones(1)), L.typename(L.ones(1).long()), L.typename(1.0)),
+    lambda L: (L.ones(2).is_signed(), L.ones(2).byte().is_signed(), L.is_signed(L.ones(1).int())),
+    lambda L: (L.is_same_size(L.ones(2), L.ones(2)), L.ones(2).is_same_size(L.ones(3))),
+    lambda L: (L.get_float32_matmul_precision(), L.is_warn_always_enabled()),
 ]
 
 
 @pytest.mark.parametrize("k", range(len(PREDICATES)))
 def test_predicates_match_torch(k):
     assert PREDICATES[k](tenkai) == PREDICATES[k](torch)
+
+
+def test_settable_switches_round_trip():
+    for value in ("high", "medium", "highest"):
+        tenkai.set_float32_matmul_precision(value)
+        assert tenkai.get_float32_matmul_precision() == value
+    tenkai.set_warn_always(True)
+    assert tenkai.is_warn_always_enabled()
+    tenkai.set_warn_always(False)
+    with pytest.raises(RuntimeError, match="Invalid precision"):
+        tenkai.set_float32_matmul_precision("low")
 
 
 def test_predicate_errors():
