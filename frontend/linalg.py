@@ -21,7 +21,7 @@ import numpy as np
 
 from tenkai.ir.ops_linalg import LinAlgError
 
-from . import return_types
+from . import _trace, return_types
 from ._composite import norm as _vector_norm
 from ._linalg_ops import check_matrix, lower_symmetric, matrix_norm, svdvals
 from ._ops import abs, apply, div, log, mul, pow, sign, sub, where
@@ -333,6 +333,9 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
 def matrix_exp(A: Tensor) -> Tensor:
     """``exp(A)`` by scaling and squaring with a degree-12 Taylor polynomial (registry ops)."""
     check_matrix("matrix_exp", A, square=True)
+    if _trace.ACTIVE is not None:
+        raise NotImplementedError("linalg.matrix_exp inside tenkai.compile: the number of "
+                                  "squarings depends on the matrix's values; call it eagerly")
     norm1 = float(np.max(np.abs(A._data).sum(axis=-2))) if A._data.size else 0.0
     squarings = max(0, math.ceil(math.log2(norm1)) + 1) if norm1 > 0.5 else 0
     X = mul(A, 2.0 ** -squarings)
