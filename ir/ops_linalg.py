@@ -76,8 +76,13 @@ def _mT(b, x):
     return b.permute(x, dims=tuple(dims))
 
 
-def _const(b, value: np.ndarray, dtype: str):
-    return b.const(value=np.asarray(value, dtype=dtypes.to_numpy(dtype)))
+def _mask(b, n: int, relation: str, dtype: str = "bool"):
+    """(n, n) mask ``row <relation> col`` ("eq": identity, "ge": lower triangle, "gt": strictly
+    lower), built from ``arange`` so graphs stay small and printable (no (n, n) constants)."""
+    idx = b.arange(end=n, dtype="int64")
+    rows, cols = b.reshape(idx, shape=(n, 1)), b.reshape(idx, shape=(1, n))
+    mask = b.emit(relation, rows, cols)
+    return mask if dtype == "bool" else b.cast(mask, dtype=dtype)
 
 
 def _col(b, v):
@@ -92,7 +97,7 @@ def _row(b, v):
 
 def _diag_embed(b, v):
     n = v.shape[-1]
-    return b.mul(_col(b, v), _const(b, np.eye(n), v.dtype))
+    return b.mul(_col(b, v), _mask(b, n, "eq", v.dtype))
 
 
 def _sym(b, x):
@@ -105,7 +110,7 @@ def _inv_gap(b, values, squared: bool):
     n = values.shape[-1]
     v = b.mul(values, values) if squared else values
     diff = b.sub(_row(b, v), _col(b, v))
-    eye = _const(b, np.eye(n, dtype=bool), "bool")
+    eye = _mask(b, n, "eq")
     one, zero = b.scalar(1.0, v.dtype), b.scalar(0.0, v.dtype)
     safe = b.where(eye, b.expand(one, shape=diff.shape), diff)
     return b.where(eye, zero, b.div(b.expand(one, shape=diff.shape), safe))
@@ -164,9 +169,10 @@ def _cholesky_ref(x: np.ndarray) -> np.ndarray:
 def _cholesky_vjp(b, g, out, x):
     """gA = sym(L^-T Phi(L^T gL) L^-1), Phi = lower triangle with the diagonal halved."""
     n = x.shape[-1]
-    phi_mask = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
-    g_low = b.mul(g, _const(b, np.tril(np.ones((n, n))), g.dtype))
-    phi = b.mul(b.matmul(_mT(b, out), g_low), _const(b, phi_mask, g.dtype))
+    lower = _mask(b, n, "ge", g.dtype)
+    half_eye = b.mul(_mask(b, n, "eq", g.dtype), b.scalar(0.5, g.dtype))
+    g_low = b.mul(g, lower)
+    phi = b.mul(b.matmul(_mT(b, out), g_low), b.sub(lower, half_eye))
     l_inv = b.linalg_inv(out)
     return (_sym(b, b.matmul(b.matmul(_mT(b, l_inv), phi), l_inv)),)
 
@@ -296,8 +302,8 @@ def _qr_vjp(b, x, g_q, g_r):
     if g_q is not None:
         qt_gq = b.matmul(_mT(b, g_q), q)
         m_full = b.neg(qt_gq) if m_full is None else b.sub(m_full, qt_gq)
-    strict = b.mul(m_full, _const(b, np.tril(np.ones((n, n)), -1), x.dtype))
-    diag = b.mul(m_full, _const(b, np.eye(n), x.dtype))
+    strict = b.mul(m_full, _mask(b, n, "gt", x.dtype))
+    diag = b.mul(m_full, _mask(b, n, "eq", x.dtype))
     copyltu = b.add(b.add(strict, _mT(b, strict)), diag)
     left = b.matmul(q, copyltu)
     if g_q is not None:
