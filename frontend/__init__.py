@@ -58,7 +58,7 @@ from .functional import broadcast_shapes, chain_matmul  # noqa: E402
 from ._random_dists import multinomial, normal, poisson  # noqa: E402
 from ._linalg_top import (cholesky, cholesky_inverse, cholesky_solve, cross,  # noqa: E402
                           det, frobenius_norm, inverse, logdet, matrix_exp, matrix_power,
-                          nuclear_norm, pinverse, qr, slogdet, svd, triangular_solve)
+                          nuclear_norm, pinverse, qr, slogdet, svd, triangular_solve, vander)
 from .compile import compile  # noqa: E402
 from .nn._rnn_functional import (gru, gru_cell, lstm, lstm_cell, rnn_relu,  # noqa: E402
                                  rnn_relu_cell, rnn_tanh, rnn_tanh_cell)

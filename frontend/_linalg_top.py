@@ -9,7 +9,7 @@ import numpy as np
 
 from . import linalg, return_types
 from ._ops import log
-from ._shape import named
+from ._shape import named, stack
 from ._tensor import Tensor
 
 det = linalg.det
@@ -98,6 +98,19 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
     coeff = A.transpose(-2, -1) if transpose else A
     x = linalg.solve_triangular(coeff, b, upper=upper != transpose, unitriangular=unitriangular)
     return return_types.triangular_solve(x, A.clone())
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """Vandermonde matrix of a 1-D ``x``: columns ``x**(N-1), ..., x**0`` (or increasing)."""
+    if x.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    if N is not None and N < 0:
+        raise RuntimeError("N must be non-negative.")
+    n = x.shape[0] if N is None else int(N)
+    cols = [x.pow(k) if k else x * 0 + 1 for k in range(n)]
+    if not cols:
+        return Tensor._make(np.zeros((x.shape[0], 0), x._data.dtype))
+    return stack(cols if increasing else cols[::-1], 1)
 
 
 def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:

@@ -137,6 +137,10 @@ def test_reconstructions_and_return_types():
     lk = tenkai.linalg.lstsq(tenkai.tensor(_gen(5, 3)), tenkai.tensor(_gen(5, 2)))
     assert [tuple(t.shape) for t in lk] == [tuple(t.shape) for t in lt]
     assert tenkai.linalg.matrix_rank(tenkai.tensor([[1.0, 2.0], [2.0, 4.0]])).item() == 1
+    v = _gen(3)  # (torch's own backward of torch.vander fails: values only)
+    for kw in ({}, {"N": 2, "increasing": True}, {"N": 0}):
+        np.testing.assert_allclose(tenkai.vander(tenkai.tensor(v), **kw).numpy(),
+                                   torch.vander(torch.tensor(v), **kw).numpy())
     a = _wellcond(3, 3)  # (torch's own backward of cond(p="fro") fails: values only)
     for p in ("fro", "nuc", 1, -math.inf):
         np.testing.assert_allclose(tenkai.linalg.cond(tenkai.tensor(a), p).item(),
