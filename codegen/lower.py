@@ -21,6 +21,7 @@ import numpy as np
 from tenkai.ir import dtypes
 from tenkai.ir.graph import Graph
 from tenkai.ir.ops import REGISTRY
+from tenkai.ir.ops_linalg import LINALG_OPS
 from tenkai.ir.passes.fusion import spaces
 from tenkai.ir.printer import value_names
 
@@ -49,7 +50,9 @@ ALL_STAGES = {**STAGES, **WINDOW_STAGES, **CONV_STAGES}
 ARENA_ALIGN = 64
 
 # op -> why it does not lower yet. Every registry op is in exactly one of LOWERED / UNSUPPORTED.
-UNSUPPORTED: dict[str, str] = {}
+UNSUPPORTED: dict[str, str] = {
+    op: "llvm_cpu has no LAPACK-style factorization kernels; compile with backend='interp'"
+    for op in LINALG_OPS}
 LOWERED = frozenset(INLINE) | frozenset(ALL_STAGES) | frozenset(BOUNDARY)
 
 

@@ -18,7 +18,7 @@ from . import _contract, _math, _methods, _out, _scan, _sorting
 from . import autograd, cuda
 from ._composite import cumsum, exp2, flip, log_softmax, norm, softmax
 from ._creation import (LEGACY_TYPES, arange, as_tensor, empty, empty_like, eye, from_numpy,
-                        full, full_like, linspace, normal, ones, ones_like, rand, rand_like,
+                        full, full_like, linspace, ones, ones_like, rand, rand_like,
                         randint, randint_like, randn, randn_like, randperm, tensor, zeros,
                         zeros_like)
 from ._device import device
@@ -49,6 +49,20 @@ globals().update({_name + "_": _methods.module_inplace(_name) for _name in _math
 globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_FUNCTIONS})
 
 from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
+from . import backends, functional, linalg, return_types, testing  # noqa: E402
+from ._defaults import (are_deterministic_algorithms_enabled, can_cast,  # noqa: E402
+                        get_default_device, get_deterministic_debug_mode,
+                        get_float32_matmul_precision, is_complex,
+                        is_deterministic_algorithms_warn_only_enabled, is_floating_point,
+                        is_nonzero, is_same_size, is_signed, is_warn_always_enabled,
+                        promote_types, result_type, set_default_device,
+                        set_deterministic_debug_mode, set_float32_matmul_precision,
+                        set_warn_always, typename, use_deterministic_algorithms)
+from .functional import broadcast_shapes, chain_matmul  # noqa: E402
+from ._random_dists import multinomial, normal, poisson  # noqa: E402
+from ._linalg_top import (cholesky, cholesky_inverse, cholesky_solve, cross,  # noqa: E402
+                          det, frobenius_norm, inverse, logdet, matrix_exp, matrix_power,
+                          nuclear_norm, pinverse, qr, slogdet, svd, triangular_solve, vander)
 from .compile import compile  # noqa: E402
 from .nn._rnn_functional import (gru, gru_cell, lstm, lstm_cell, rnn_relu,  # noqa: E402
                                  rnn_relu_cell, rnn_tanh, rnn_tanh_cell)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ._dtype import as_dtype
+from ._linalg_ops import matrix_norm
 from ._ops import (
     _floating,
     abs,
@@ -112,9 +113,11 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
     if not input.is_floating_point():
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {input.dtype._legacy.removesuffix('Tensor')}")
+    if p == "nuc":  # torch.norm's matrix norm: over dim, or the last two dims
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim,
+                           dtype=dtype)
     if isinstance(p, str) and p != "fro":
-        raise NotImplementedError(f"norm: p={p!r} is a matrix norm; tenkai has vector norms "
-                                  "only (p a number or 'fro')")
+        raise RuntimeError(f"norm: p={p!r} is not a norm order; use a number, 'fro' or 'nuc'")
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if p == "fro" and isinstance(dim, tuple | list) and len(dim) > 2:
         raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "

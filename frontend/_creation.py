@@ -229,28 +229,27 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
     return _finish(arr, device)
 
 
-def rand_like(input: Tensor, *, dtype: Any = None, generator: Generator | None = None) -> Tensor:
-    return rand(tuple(input.shape), dtype=dtype or input.dtype, generator=generator)
+def rand_like(input: Tensor, *, generator: Generator | None = None, dtype: Any = None,
+              layout: Any = None, device: Any = None, requires_grad: bool = False,
+              memory_format: Any = None) -> Tensor:
+    return rand(tuple(input.shape), dtype=dtype or input.dtype, generator=generator,
+                device=device, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, *, dtype: Any = None, generator: Generator | None = None) -> Tensor:
-    return randn(tuple(input.shape), dtype=dtype or input.dtype, generator=generator)
+def randn_like(input: Tensor, *, generator: Generator | None = None, dtype: Any = None,
+               layout: Any = None, device: Any = None, requires_grad: bool = False,
+               memory_format: Any = None) -> Tensor:
+    return randn(tuple(input.shape), dtype=dtype or input.dtype, generator=generator,
+                 device=device, requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low: int, high: Any = None, *, dtype: Any = None) -> Tensor:
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)
-
-
-def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Generator | None = None,
-           dtype: Any = None) -> Tensor:
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        m = mean._data if isinstance(mean, Tensor) else mean
-        s = std._data if isinstance(std, Tensor) else std
-        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-        z = randn(shape, generator=generator, dtype=dtype)._data
-        return Tensor._make(np.asarray(m + s * z, dtype=z.dtype))
-    return _random("normal", _size((size,)), dtype, generator, None, False, mean=float(mean),
-                   std=float(std))
+def randint_like(input: Tensor, low: int, high: Any = None, *,
+                 generator: Generator | None = None, dtype: Any = None, layout: Any = None,
+                 device: Any = None, requires_grad: bool = False,
+                 memory_format: Any = None) -> Tensor:
+    low, high = (0, low) if high is None else (low, high)
+    return randint(low, high, tuple(input.shape), generator=generator,
+                   dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
 def legacy_construct(dtype: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:

@@ -126,6 +126,39 @@ DOMAINS: dict[str, Callable[[np.random.Generator, Shape], np.ndarray]] = {
                                      -(rng.integers(0, 3, s) + rng.uniform(0.15, 0.85, s))),
     "shift": lambda rng, s: rng.integers(0, 4, s).astype(float),
 }
+
+
+def _orthogonal(rng: np.random.Generator, shape: Shape, k: int) -> np.ndarray:
+    q, r = np.linalg.qr(rng.normal(size=(*shape[:-2], shape[-2] if k else shape[-1], k or
+                                          shape[-1])))
+    return q * np.sign(np.diagonal(r, axis1=-2, axis2=-1))[..., None, :]
+
+
+def _well_conditioned(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Square matrices with eigenvalues well away from 0 (inv, det, solve)."""
+    n = shape[-1]
+    return rng.uniform(-0.5, 0.5, shape) / max(n, 1) + np.eye(n) * rng.choice([-1.5, 1.5],
+                                                                             (*shape[:-1], 1))
+
+
+def _spd(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Symmetric positive-definite matrices with well separated eigenvalues (cholesky, eigh)."""
+    n = shape[-1]
+    q = _orthogonal(rng, shape, 0)
+    lam = np.arange(1, n + 1) + rng.uniform(0, 0.3, (*shape[:-2], n))
+    return (q * lam[..., None, :]) @ np.swapaxes(q, -1, -2)
+
+
+def _distinct_sv(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    """Matrices with well separated singular values (svd, qr)."""
+    m, n = shape[-2:]
+    k = min(m, n)
+    u, v = _orthogonal(rng, (*shape[:-2], m, k), k), _orthogonal(rng, (*shape[:-2], n, k), k)
+    s = np.arange(k, 0, -1) + 0.5 + rng.uniform(0, 0.3, (*shape[:-2], k))
+    return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
+
+
+DOMAINS.update({"wellcond": _well_conditioned, "spd": _spd, "distinct_sv": _distinct_sv})
 # integer domains: name -> inclusive range
 INT_DOMAINS: dict[str, tuple[int, int]] = {
     "real": (-5, 5), "pos": (1, 5), "nonzero": (1, 5), "exp": (0, 3), "zeros": (-2, 2),
@@ -200,6 +233,11 @@ def _t(name: str) -> Callable[..., Any]:
         return getattr(torch, name)(*xs, **attrs)
     call.__name__ = f"torch_{name}"
     return call
+
+
+LINALG_TOL = {"float32": (1e-4, 1e-4)}
+SIGN_NOTE = ("singular/eigen vectors are defined up to sign and LAPACK builds pick differently; "
+             "tests/frontend/test_linalg.py compares them with torch up to sign")
 
 
 def _along(axis: int, index: Any) -> tuple[Any, ...]:
@@ -542,6 +580,27 @@ _CASE_LIST: list[OpCase] = [
     OpCase("adaptive_avg_pool2d_grad", (S((2, 3, 3, 4), input_shape=(2, 3, 7, 6)),
                                         S((2, 1, 1), input_shape=(2, 5, 4))),
            torch_pool_grad("adaptive_avg_pool2d"), F),
+    # linear algebra (batched; np.linalg references)
+    OpCase("linalg_inv", (S((3, 3)), S((2, 4, 4)), S((0, 2, 2), grad=False)),
+           lambda t, x: t.linalg.inv(x), F, domain="wellcond", tol=LINALG_TOL),
+    OpCase("linalg_det", (S((3, 3)), S((2, 4, 4)), S((1, 1))),
+           lambda t, x: t.linalg.det(x), F, domain="wellcond", tol=LINALG_TOL),
+    OpCase("linalg_cholesky", (S((3, 3)), S((2, 4, 4))),
+           lambda t, x: t.linalg.cholesky(x), F, domain="spd", tol=LINALG_TOL),
+    OpCase("linalg_eigh_values", (S((3, 3)), S((2, 4, 4))),
+           lambda t, x: t.linalg.eigvalsh(x), F, domain="spd", tol=LINALG_TOL),
+    OpCase("linalg_eigh_vectors", (S((3, 3)), S((2, 4, 4))),
+           None, F, domain="spd", note=SIGN_NOTE),
+    OpCase("linalg_svd_u", (S((3, 3)), S((4, 2)), S((2, 2, 3))),
+           None, F, domain="distinct_sv", note=SIGN_NOTE),
+    OpCase("linalg_svdvals", (S((3, 3)), S((4, 2)), S((2, 2, 3))),
+           lambda t, x: t.linalg.svdvals(x), F, domain="distinct_sv", tol=LINALG_TOL),
+    OpCase("linalg_svd_vh", (S((3, 3)), S((4, 2)), S((2, 2, 3))),
+           None, F, domain="distinct_sv", note=SIGN_NOTE),
+    OpCase("linalg_qr_q", (S((3, 3)), S((4, 2)), S((2, 3, 3))),
+           lambda t, x: t.linalg.qr(x)[0], F, domain="distinct_sv", tol=LINALG_TOL),
+    OpCase("linalg_qr_r", (S((3, 3)), S((4, 2)), S((2, 3, 3))),
+           lambda t, x: t.linalg.qr(x)[1], F, domain="distinct_sv", tol=LINALG_TOL),
 ]
 
 CASES: dict[str, OpCase] = {}

@@ -7,7 +7,7 @@ for every registry case graph and for autodiff's joint graphs, first and second 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -223,12 +223,14 @@ def test_interpreter_missing_feed_and_bad_shape() -> None:
 # ---------------------------------------------------------------- parser round trip
 
 
-def assert_round_trip(g: ir.Graph) -> ir.Graph:
+def assert_round_trip(g: ir.Graph, arrays: Sequence[np.ndarray] = ()) -> ir.Graph:
+    """Print, parse, print again; both graphs compute the same on random feeds (the case's
+    own operands ``x0, x1, ...`` where given: cholesky needs positive-definite ones)."""
     text = g.dump()
     parsed = parse(text)
     assert parsed.dump() == text
     parsed.verify()
-    feeds = feeds_for(g)
+    feeds = {**feeds_for(g), **{f"x{i}": a for i, a in enumerate(arrays)}}
     for got, want in zip(ir.run(parsed, feeds), ir.run(g, feeds), strict=True):
         np.testing.assert_array_equal(got, want)
     return parsed
@@ -262,7 +264,7 @@ def test_round_trip_case_graphs(op: str, k: int, dtype: str) -> None:
         with pytest.raises(ParseError, match="elided as <"):
             parse(g.dump())
         return
-    assert_round_trip(g)
+    assert_round_trip(g, arrays)
 
 
 @pytest.mark.parametrize("op,k", grad_params(("fd", "zero")))
@@ -271,7 +273,7 @@ def test_round_trip_autodiff_graphs(op: str, k: int) -> None:
     g, ins, out = build(op, arrays, attrs)
     wrt = [n for n, a in zip(ins, arrays, strict=True) if a.dtype.kind == "f"]
     first = autodiff(g, [out], wrt=wrt)
-    assert_round_trip(first.graph)
+    assert_round_trip(first.graph, arrays)
 
 
 @pytest.mark.parametrize("op", ["tanh", "mul", "matmul", "div", "sum"])

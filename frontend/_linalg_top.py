@@ -1,0 +1,131 @@
+"""The top-level and ``Tensor`` spellings of linear algebra (``torch.svd``, ``torch.det``,
+``x.inverse()``, ``torch.cross``...), written over ``tenkai.linalg``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import linalg, return_types
+from ._ops import log
+from ._shape import named, stack
+from ._tensor import Tensor
+
+det = linalg.det
+inverse = linalg.inv
+
+
+def logdet(input: Tensor) -> Tensor:
+    """``log(det(A))``: nan for a negative determinant, as PyTorch."""
+    return named(log(linalg.det(input)), "LogdetBackward0")
+
+
+def slogdet(input: Tensor) -> Any:
+    """``torch.slogdet``: ``torch.return_types.slogdet(sign, logabsdet)``."""
+    return return_types.slogdet(*linalg.slogdet(input))
+
+
+def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+    return linalg.cholesky(input, upper=upper)
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    return linalg.pinv(input, rtol=rcond)
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
+    """``torch.svd``: ``U, S, V`` (V, not Vh), as ``torch.return_types.svd``.
+
+    ``compute_uv=False`` gives zero-filled U and V, as PyTorch."""
+    m, n = input.shape[-2:] if input.ndim >= 2 else (0, 0)
+    if not compute_uv:
+        S = linalg.svdvals(input)
+        dt = input._data.dtype
+        shape_u = (*input.shape[:-2], m, m if not some else min(m, n))
+        shape_v = (*input.shape[:-2], n, n if not some else min(m, n))
+        return return_types.svd(Tensor._make(np.zeros(shape_u, dt)), S,
+                                Tensor._make(np.zeros(shape_v, dt)))
+    if not some and m != n:
+        raise NotImplementedError(f"svd: some=False for non-square {m} by {n} matrices (the "
+                                  "extra orthonormal columns); pass some=True")
+    U, S, Vh = linalg.svd(input, full_matrices=False)
+    return return_types.svd(U, S, named(Vh.transpose(-2, -1), "LinalgSvdBackward0"))
+
+
+def qr(input: Tensor, some: bool = True) -> Any:
+    """``torch.qr`` (deprecated in PyTorch): ``torch.return_types.qr(Q, R)``."""
+    return return_types.qr(*linalg.qr(input, "reduced" if some else "complete"))
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """``torch.cross``: ``dim=None`` takes the first dimension of size 3."""
+    if dim is None:
+        shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+        sizes = [d for d, size in enumerate(shape) if size == 3]
+        if not sizes:
+            raise RuntimeError(f"no dimension of size 3 in input (shapes {list(input.shape)} "
+                               f"and {list(other.shape)})")
+        dim = sizes[0]
+    return linalg.cross(input, other, dim=dim)
+
+
+def matrix_power(input: Tensor, n: int) -> Tensor:
+    return linalg.matrix_power(input, n)
+
+
+def matrix_exp(input: Tensor) -> Tensor:
+    return linalg.matrix_exp(input)
+
+
+def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:
+    """``X`` with ``A X = B`` given ``A``'s Cholesky factor ``input2`` (``B`` is ``input``)."""
+    factor = input2.transpose(-2, -1) if upper else input2
+    y = linalg.solve_triangular(factor, input, upper=False)
+    return linalg.solve_triangular(factor.transpose(-2, -1), y, upper=True)
+
+
+def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
+    """``inv(A)`` from ``A``'s Cholesky factor."""
+    factor = input.transpose(-2, -1) if upper else input
+    l_inv = linalg.inv(factor)
+    return named(l_inv.transpose(-2, -1) @ l_inv, "CholeskyInverseBackward0")
+
+
+def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
+                     unitriangular: bool = False) -> Any:
+    """Deprecated ``torch.triangular_solve``: ``(solution, cloned_coefficient)``."""
+    coeff = A.transpose(-2, -1) if transpose else A
+    x = linalg.solve_triangular(coeff, b, upper=upper != transpose, unitriangular=unitriangular)
+    return return_types.triangular_solve(x, A.clone())
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """Vandermonde matrix of a 1-D ``x``: columns ``x**(N-1), ..., x**0`` (or increasing)."""
+    if x.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    if N is not None and N < 0:
+        raise RuntimeError("N must be non-negative.")
+    n = x.shape[0] if N is None else int(N)
+    cols = [x.pow(k) if k else x * 0 + 1 for k in range(n)]
+    if not cols:
+        return Tensor._make(np.zeros((x.shape[0], 0), x._data.dtype))
+    return stack(cols if increasing else cols[::-1], 1)
+
+
+def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+
+
+def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:
+    return linalg.matrix_norm(input, "fro", dim, keepdim)
+
+
+METHODS = {"det": det, "inverse": inverse, "logdet": logdet, "slogdet": slogdet,
+           "cholesky": cholesky, "pinverse": pinverse, "svd": svd, "qr": qr, "cross": cross,
+           "matrix_power": matrix_power, "matrix_exp": matrix_exp,
+           "cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse,
+           "triangular_solve": triangular_solve}
+for _name, _fn in METHODS.items():
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, _fn)

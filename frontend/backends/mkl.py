@@ -1,0 +1,7 @@
+"""``torch.backends.mkl``: tenkai does not link MKL."""
+
+from __future__ import annotations
+
+
+def is_available() -> bool:
+    return False

@@ -1,0 +1,380 @@
+"""``tenkai.linalg``: PyTorch's ``torch.linalg`` with gradients, batched over leading dims.
+
+Factorizations are registry ops (``tenkai.ir.ops_linalg``: np.linalg references, symbolic
+VJPs); the rest are compositions of registry ops. Example::
+
+    >>> import tenkai as torch
+    >>> torch.linalg.det(torch.tensor([[2.0, 0.0], [0.0, 3.0]]))
+    tensor(6.)
+
+Compiled steps that use the factorizations run with ``backend="interp"``; the LLVM backend
+raises ``NotImplementedError`` naming the op (it has no LAPACK-style kernels).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tenkai.ir.ops_linalg import LinAlgError
+
+from . import _trace, return_types
+from ._composite import norm as _vector_norm
+from ._linalg_ops import check_matrix, lower_symmetric, matrix_norm, svdvals
+from ._ops import abs, apply, div, log, mul, pow, sign, sub, where
+from ._reduce import amax, amin, sum
+from ._shape import index_select, matmul, named, permute, stack
+from ._tensor import Tensor
+
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
+           "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
+           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+           "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
+           "vecdot", "vector_norm"]
+
+
+def _mT(x: Tensor) -> Tensor:
+    return x.transpose(-2, -1)
+
+
+def inv(A: Tensor) -> Tensor:
+    """Inverse of each square matrix (``torch.linalg.inv(torch.eye(2) * 2)``)."""
+    check_matrix("inv", A, square=True)
+    return apply("linalg_inv", (A,), name="LinalgInvExBackward0")
+
+
+def det(A: Tensor) -> Tensor:
+    """Determinant of each square matrix (``torch.linalg.det(torch.eye(3))``)."""
+    check_matrix("det", A, square=True)
+    return apply("linalg_det", (A,), name="LinalgDetBackward0")
+
+
+def slogdet(A: Tensor) -> Any:
+    """``(sign, log|det|)`` of each square matrix, as ``torch.return_types.linalg_slogdet``."""
+    check_matrix("slogdet", A, square=True)
+    d = det(A)
+    return return_types.linalg_slogdet(named(sign(d).detach(), "LinalgSlogdetBackward0"),
+                                       named(log(abs(d)), "LinalgSlogdetBackward0"))
+
+
+def _is_vector_rhs(A: Tensor, B: Tensor) -> bool:
+    return B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+
+
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """``X`` with ``A @ X = B`` (``left=False``: ``X @ A = B``); ``B`` may be a vector."""
+    check_matrix("solve", A, square=True)
+    if not isinstance(B, Tensor):
+        raise TypeError(f"linalg.solve(): argument 'B' (position 2) must be Tensor, not "
+                        f"{type(B).__name__}")
+    if B.dtype != A.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found "
+                           f"A of type {A.dtype.name.title()} and B of type "
+                           f"{B.dtype.name.title()} instead")
+    vector = left and _is_vector_rhs(A, B)
+    rhs = B.unsqueeze(-1) if vector else B
+    n = A.shape[-1]
+    if rhs.shape[-2 if left else -1] != n:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and "
+                           f"{rhs.shape[-2]}x{rhs.shape[-1]})")
+    a_inv = inv(A)
+    out = matmul(a_inv, rhs) if left else matmul(rhs, a_inv)
+    out = out.squeeze(-1) if vector else out
+    return named(out, "LinalgSolveExBackward0")
+
+
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """Lower (or upper) Cholesky factor; reads the lower triangle, as PyTorch."""
+    check_matrix("cholesky", A, square=True)
+    L = apply("linalg_cholesky", (lower_symmetric(A),), name="LinalgCholeskyExBackward0")
+    return named(_mT(L), "LinalgCholeskyExBackward0") if upper else L
+
+
+def eigh(A: Tensor, UPLO: str = "L") -> Any:
+    """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices."""
+    check_matrix("eigh", A, square=True)
+    S = lower_symmetric(A, UPLO)
+    values = apply("linalg_eigh_values", (S,), name="LinalgEighBackward0")
+    vectors = apply("linalg_eigh_vectors", (S,), name="LinalgEighBackward0")
+    return return_types.linalg_eigh(values, vectors)
+
+
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """Eigenvalues (ascending) of symmetric matrices."""
+    check_matrix("eigvalsh", A, square=True)
+    return apply("linalg_eigh_values", (lower_symmetric(A, UPLO),), name="LinalgEighBackward0")
+
+
+def _reduced_svd(A: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    return (apply("linalg_svd_u", (A,), name="LinalgSvdBackward0"), svdvals(A),
+            apply("linalg_svd_vh", (A,), name="LinalgSvdBackward0"))
+
+
+def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
+    """``U, S, Vh`` with ``A = U diag(S) Vh``, as ``torch.return_types.linalg_svd``."""
+    check_matrix("svd", A)
+    if full_matrices and A.shape[-1] != A.shape[-2]:
+        raise NotImplementedError(
+            f"linalg.svd: full_matrices=True for non-square {A.shape[-2]} by {A.shape[-1]} "
+            "matrices (the extra orthonormal columns); pass full_matrices=False")
+    return return_types.linalg_svd(*_reduced_svd(A))
+
+
+def qr(A: Tensor, mode: str = "reduced") -> Any:
+    """``Q, R`` with ``A = Q R`` (``mode`` "reduced", "complete" or "r")."""
+    check_matrix("qr", A)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           "'reduced' (default), 'r', or 'complete'")
+    m, n = A.shape[-2:]
+    if mode == "complete" and m > n:
+        raise NotImplementedError(f"linalg.qr: mode='complete' for {m} by {n} matrices with "
+                                  "more rows than columns; use mode='reduced'")
+    R = apply("linalg_qr_r", (A,), name="LinalgQrBackward0")
+    if mode == "r":
+        return return_types.linalg_qr(Tensor._make(np.zeros((0,), A._data.dtype)), R)
+    return return_types.linalg_qr(apply("linalg_qr_q", (A,), name="LinalgQrBackward0"), R)
+
+
+def _rtol(A: Tensor, atol: Any, rtol: Any) -> tuple[float, float]:
+    if rtol is None:
+        rtol = float(np.finfo(A._data.dtype).eps) * max(A.shape[-2:]) if atol is None else 0.0
+    return (0.0 if atol is None else float(atol)), float(rtol)
+
+
+def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
+    """Moore-Penrose pseudo-inverse via the SVD; singular values below the tolerance drop."""
+    check_matrix("pinv", A)
+    if isinstance(atol, Tensor) or isinstance(rtol, Tensor):
+        raise NotImplementedError("linalg.pinv: tensor atol/rtol; pass Python floats")
+    atol, rtol = _rtol(A, atol, rtol)
+    U, S, Vh = _reduced_svd(A)
+    cutoff = amax(S, -1, keepdim=True).detach() * rtol if S.shape[-1] else S
+    cutoff = where(cutoff > atol, cutoff, atol) if S.shape[-1] else S
+    keep = S > cutoff
+    s_inv = where(keep, 1.0 / where(keep, S, 1.0), 0.0)
+    return named(matmul(mul(_mT(Vh), s_inv.unsqueeze(-2)), _mT(U)), "LinalgPinvBackward0")
+
+
+def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,
+                hermitian: bool = False) -> Tensor:
+    """Number of singular values above ``max(atol, rtol * largest)`` (int64)."""
+    check_matrix("matrix_rank", A)
+    atol, rtol = _rtol(A, atol, rtol)
+    S = svdvals(A).detach()
+    if S.shape[-1] == 0:
+        return Tensor._make(np.zeros(A.shape[:-2], np.int64))
+    tol = np.maximum(atol, rtol * S._data.max(axis=-1, keepdims=True))
+    return sum(S > Tensor._make(tol.astype(S._data.dtype)), -1)
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any:
+    """Least-squares solution of ``A X = B`` via the pseudo-inverse."""
+    check_matrix("lstsq", A)
+    vector = B.ndim == A.ndim - 1
+    rhs = B.unsqueeze(-1) if vector else B
+    if rhs.shape[-2] != A.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lstsq: input.size(-2) should match other.size(-2) "
+                           f"(got {A.shape[-2]} and {rhs.shape[-2]})")
+    X = matmul(pinv(A, rtol=rcond), rhs)
+    X = X.squeeze(-1) if vector else X
+    empty = Tensor._make(np.zeros((0,), A._data.dtype))
+    # PyTorch's CPU drivers: gels reports no rank, gelsd/gelss also the singular values
+    rank = Tensor._make(np.zeros((0,), np.int64)) if driver == "gels" else \
+        matrix_rank(A, rtol=rcond)
+    svals = svdvals(A).detach() if driver in ("gelsd", "gelss") else empty
+    return return_types.linalg_lstsq(X, empty, rank, svals)
+
+
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """``A @ A @ ... @ A`` (``n`` times); ``n = 0`` gives identities, ``n < 0`` powers of inv."""
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but "
+                           f"they are {A.shape[-2]} by {A.shape[-1]} matrices")
+    if n == 0:
+        eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A.shape)
+        return Tensor._make(np.ascontiguousarray(eye))
+    base, result = (inv(A) if n < 0 else A), None
+    k = -n if n < 0 else n
+    while k:
+        if k & 1:
+            result = base if result is None else matmul(result, base)
+        k >>= 1
+        if k:
+            base = matmul(base, base)
+    return result
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """Cross product of 3-vectors along ``dim`` (inputs broadcast)."""
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
+    a, b = input.expand(*shape), other.expand(*shape)
+    if a.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{input.shape[dim]} and {other.shape[dim]}")
+    i1, i2 = Tensor._make(np.array([1, 2, 0])), Tensor._make(np.array([2, 0, 1]))
+    out = sub(mul(index_select(a, dim, i1), index_select(b, dim, i2)),
+              mul(index_select(a, dim, i2), index_select(b, dim, i1)))
+    return named(out, "LinalgCrossBackward0")
+
+
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+    """``tensors[0] @ tensors[1] @ ...``; the first and last may be vectors."""
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    for k, t in enumerate(tensors):
+        ok = t.ndim == 2 or (t.ndim == 1 and k in (0, len(tensors) - 1))
+        if not ok:
+            raise RuntimeError(f"multi_dot(): tensor {k} must be 2D but got {t.ndim}D")
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = matmul(out, t)
+    return out
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """Dot product along ``dim`` with broadcasting (``torch.linalg.vecdot(a, b)``)."""
+    return sum(mul(x, y), dim)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The ``offset`` diagonal of the matrices in dims ``dim1``, ``dim2`` (moved last)."""
+    d1, d2 = dim1 % A.ndim, dim2 % A.ndim
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    rest = [d for d in range(A.ndim) if d not in (d1, d2)]
+    x = permute(A, *rest, d1, d2)
+    m, n = x.shape[-2:]
+    mask = Tensor._make(np.eye(m, n, offset, dtype=A._data.dtype))
+    along = sum(mul(x, mask), -1 if offset >= 0 else -2)
+    lo, size = (0, max(min(m, n - offset), 0)) if offset >= 0 else \
+        (-offset, max(min(m + offset, n), 0))
+    if offset < 0:
+        return named(along[..., :size], "DiagonalBackward0")
+    return named(along[..., lo:lo + size], "DiagonalBackward0")
+
+
+def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
+                dtype: Any = None) -> Tensor:
+    """Vector p-norm over ``dim`` (all elements by default)."""
+    return _vector_norm(x, ord, dim, keepdim, dtype)
+
+
+def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
+         dtype: Any = None) -> Tensor:
+    """Matrix norm when ``ord`` is a string or ``dim`` a 2-tuple, else a vector norm."""
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None and len(dim) == 2 or (dim is None and ord is not None and A.ndim == 2):
+        return matrix_norm(A, "fro" if ord is None else ord, tuple(dim or (-2, -1)), keepdim,
+                           dtype=dtype)
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be "
+                           f"1D or 2D. Got {A.ndim}D.")
+    if dim is None and ord is not None and A.ndim != 1:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be "
+                           f"1D or 2D. Got {A.ndim}D.")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+
+# ---------------------------------------------------------------- variants and compositions
+
+
+def _info(A: Tensor) -> Tensor:
+    return Tensor._make(np.zeros(A.shape[:-2], np.int32))
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
+    """``(inverse, info)``; tenkai raises on singular input, so ``info`` is all zeros."""
+    return return_types.linalg_inv_ex(inv(A), _info(A))
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
+    """``(L, info)``; tenkai raises on non-positive-definite input, so ``info`` is zeros."""
+    return return_types.linalg_cholesky_ex(cholesky(A, upper=upper), _info(A))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> Any:
+    """``(result, info)`` of :func:`solve`."""
+    return return_types.linalg_solve_ex(solve(A, B, left=left), _info(A))
+
+
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False) -> Tensor:
+    """``X`` with ``triangle(A) @ X = B`` (the other triangle of ``A`` is ignored)."""
+    check_matrix("solve_triangular", A, square=True)
+    n = A.shape[-1]
+    keep = np.triu(np.ones((n, n))) if upper else np.tril(np.ones((n, n)))
+    if unitriangular:
+        keep = keep - np.eye(n)
+    T = mul(A, Tensor._make(keep.astype(A._data.dtype)))
+    if unitriangular:
+        T = T + Tensor._make(np.eye(n, dtype=A._data.dtype))
+    T_inv = inv(T)
+    return named(matmul(T_inv, B) if left else matmul(B, T_inv), "LinalgSolveTriangularBackward0")
+
+
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """Condition number ``norm(A, p) * norm(inv(A), p)``; ``p=None``/2: ``s_max / s_min``."""
+    check_matrix("cond", A)
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        hi, lo = amax(s, -1), amin(s, -1)
+        return div(hi, lo) if p != -2 else div(lo, hi)
+    check_matrix("cond", A, square=True)
+    return mul(matrix_norm(A, p), matrix_norm(inv(A), p))
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """``exp(A)`` by scaling and squaring with a degree-12 Taylor polynomial (registry ops)."""
+    check_matrix("matrix_exp", A, square=True)
+    if _trace.ACTIVE is not None:
+        raise NotImplementedError("linalg.matrix_exp inside tenkai.compile: the number of "
+                                  "squarings depends on the matrix's values; call it eagerly")
+    norm1 = float(np.max(np.abs(A._data).sum(axis=-2))) if A._data.size else 0.0
+    squarings = max(0, math.ceil(math.log2(norm1)) + 1) if norm1 > 0.5 else 0
+    X = mul(A, 2.0 ** -squarings)
+    eye = Tensor._make(np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype),
+                                       A.shape).copy())
+    result, term = eye, eye
+    for k in range(1, 13):
+        term = mul(matmul(term, X), 1.0 / k)
+        result = result + term
+    for _ in range(squarings):
+        result = matmul(result, result)
+    return named(result, "LinalgMatrixExpBackward0")
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """Inverse for ``tensordot``: ``A`` reshaped to a square matrix at dim ``ind``."""
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    rows, cols = A.shape[:ind], A.shape[ind:]
+    n = math.prod(rows)
+    if math.prod(cols) != n:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) "
+                           f"== prod(self.shape[:ind]), but got {math.prod(cols)} != {n}")
+    return inv(A.reshape(n, n)).reshape(*cols, *rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
+    """``X`` with ``tensordot(A, X, X.ndim) = B``."""
+    if dims is not None:
+        raise NotImplementedError("linalg.tensorsolve: dims=; move the dims with permute first")
+    rest = A.shape[B.ndim:]
+    n = math.prod(rest)
+    return solve(A.reshape(-1, n), B.reshape(-1)).reshape(*rest)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """Vandermonde matrix with increasing powers ``x**0, x**1, ...`` along the last dim."""
+    n = x.shape[-1] if N is None else int(N)
+    if n <= 1 and N is not None and n < 1:
+        raise RuntimeError("N must be greater than 1.")
+    cols = [pow(x, k) if k else x * 0 + 1 for k in range(n)]
+    return stack(cols, -1)
