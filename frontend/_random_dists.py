@@ -87,7 +87,7 @@ def _check_probs(input: Tensor, num_samples: int, replacement: bool) -> None:
     if not replacement and num_samples > input.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
                            "replacement")
-    if _trace.ACTIVE is None:  # value checks need values (a traced step checks at trace time)
+    if _trace.active() is None:  # value checks need values (a traced step checks at trace time)
         p = input._data
         if not np.all(np.isfinite(p)) or np.any(p < 0):
             raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
@@ -135,7 +135,7 @@ def _cumsum_last(x: Tensor) -> Tensor:
 
 def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     """Poisson counts with rates ``input`` (eager only: the inverse CDF loops on values)."""
-    if _trace.ACTIVE is not None:
+    if _trace.active() is not None:
         raise NotImplementedError("poisson inside tenkai.compile: the sampler loops on values; "
                                   "draw the counts outside the compiled step")
     rates = input._data.astype(np.float64)

@@ -333,7 +333,7 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
 def matrix_exp(A: Tensor) -> Tensor:
     """``exp(A)`` by scaling and squaring with a degree-12 Taylor polynomial (registry ops)."""
     check_matrix("matrix_exp", A, square=True)
-    if _trace.ACTIVE is not None:
+    if _trace.active() is not None:
         raise NotImplementedError("linalg.matrix_exp inside tenkai.compile: the number of "
                                   "squarings depends on the matrix's values; call it eagerly")
     norm1 = float(np.max(np.abs(A._data).sum(axis=-2))) if A._data.size else 0.0
