@@ -15,7 +15,7 @@ from tenkai.ir.ops import norm_axis
 
 from ._ops import add, apply, as_tensor_arg, mul, promote, sub, tensor_of, where
 from ._reduce import sum
-from ._shape import bmm, cat, matmul, mm, mv, named, permute, reshape, transpose
+from ._shape import bmm, cat, matmul, mm, mv, named, permute, reshape
 from ._tensor import Tensor
 
 # ---------------------------------------------------------------- addmm family
@@ -88,8 +88,8 @@ def _einsum_parse(equation: str, operands: list[Tensor]) -> tuple[list[str], str
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(operands):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the "
-                           f"equation" if len(operands) > len(terms) else
+        raise RuntimeError("einsum(): more operands were provided than specified in the "
+                           "equation" if len(operands) > len(terms) else
                            "einsum(): fewer operands were provided than specified in the "
                            "equation")
     spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in eq]

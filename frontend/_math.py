@@ -34,7 +34,6 @@ from ._ops import (
     le,
     log,
     log1p,
-    logical_not,
     maximum,
     mul,
     ne,

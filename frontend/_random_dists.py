@@ -16,8 +16,7 @@ import numpy as np
 from . import _trace
 from ._creation import _size
 from ._dtype import as_dtype, get_default_dtype
-from ._ops import (add, apply, cast, ceil, cos, div, eq, exp, log, mul, sin, sub, tensor_of,
-                   where)
+from ._ops import add, apply, cast, ceil, cos, div, eq, exp, log, mul, sin, sub, tensor_of, where
 from ._random import Generator, draw
 from ._reduce import argmax, sum
 from ._shape import named

@@ -20,9 +20,20 @@ from tenkai.ir.ops import norm_axis
 from ._composite import flip
 from ._dtype import as_dtype
 from ._math import isnan, logaddexp
+from ._ops import (
+    apply,
+    as_tensor_arg,
+    cast,
+    ge,
+    le,
+    logical_not,
+    mul,
+    promote,
+    sub,
+    tensor_of,
+    where,
+)
 from ._reduce import _return_type
-from ._ops import (apply, as_tensor_arg, cast, ge, le, logical_not, mul, promote, sub,
-                   tensor_of, where)
 from ._shape import _slice_along, cat, expand, named, reshape, stack, transpose
 from ._tensor import Tensor
 

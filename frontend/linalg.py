@@ -155,7 +155,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     U, S, Vh = _reduced_svd(A)
     cutoff = amax(S, -1, keepdim=True).detach() * rtol if S.shape[-1] else S
     cutoff = where(cutoff > atol, cutoff, atol) if S.shape[-1] else S
-    keep = S > cutoff
+    keep = cutoff < S
     s_inv = where(keep, 1.0 / where(keep, S, 1.0), 0.0)
     return named(matmul(mul(_mT(Vh), s_inv.unsqueeze(-2)), _mT(U)), "LinalgPinvBackward0")
 
@@ -169,7 +169,7 @@ def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,
     if S.shape[-1] == 0:
         return Tensor._make(np.zeros(A.shape[:-2], np.int64))
     tol = np.maximum(atol, rtol * S._data.max(axis=-1, keepdims=True))
-    return sum(S > Tensor._make(tol.astype(S._data.dtype)), -1)
+    return sum(Tensor._make(tol.astype(S._data.dtype)) < S, -1)
 
 
 def lstsq(A: Tensor, B: Tensor, rcond: Any = None, *, driver: Any = None) -> Any:

@@ -75,6 +75,7 @@ from ._functional_conv import (
     max_pool2d,
     pad,
 )
+from ._functional_conv3d import conv3d
 from ._functional_loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -90,7 +91,6 @@ from ._functional_loss import (
     smooth_l1_loss,
     soft_margin_loss,
 )
-from ._functional_conv3d import conv3d
 from ._functional_margin import (
     cosine_embedding_loss,
     hinge_embedding_loss,
