@@ -60,7 +60,7 @@ from ._defaults import (are_deterministic_algorithms_enabled, can_cast,  # noqa:
                         set_warn_always, typename, use_deterministic_algorithms)
 from .functional import broadcast_shapes, chain_matmul  # noqa: E402
 from ._random_dists import multinomial, normal, poisson  # noqa: E402
-from ._linalg_top import (cholesky, cholesky_inverse, cholesky_solve, cross,  # noqa: E402
+from ._linalg_top import (cholesky, cholesky_inverse, cholesky_solve,  # noqa: E402
                           det, frobenius_norm, inverse, logdet, matrix_exp, matrix_power,
                           nuclear_norm, pinverse, qr, slogdet, svd, triangular_solve, vander)
 from .compile import compile  # noqa: E402

@@ -58,18 +58,6 @@ def qr(input: Tensor, some: bool = True) -> Any:
     return return_types.qr(*linalg.qr(input, "reduced" if some else "complete"))
 
 
-def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
-    """``torch.cross``: ``dim=None`` takes the first dimension of size 3."""
-    if dim is None:
-        shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
-        sizes = [d for d, size in enumerate(shape) if size == 3]
-        if not sizes:
-            raise RuntimeError(f"no dimension of size 3 in input (shapes {list(input.shape)} "
-                               f"and {list(other.shape)})")
-        dim = sizes[0]
-    return linalg.cross(input, other, dim=dim)
-
-
 def matrix_power(input: Tensor, n: int) -> Tensor:
     return linalg.matrix_power(input, n)
 
@@ -122,7 +110,7 @@ def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) ->
 
 
 METHODS = {"det": det, "inverse": inverse, "logdet": logdet, "slogdet": slogdet,
-           "cholesky": cholesky, "pinverse": pinverse, "svd": svd, "qr": qr, "cross": cross,
+           "cholesky": cholesky, "pinverse": pinverse, "svd": svd, "qr": qr,
            "matrix_power": matrix_power, "matrix_exp": matrix_exp,
            "cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse,
            "triangular_solve": triangular_solve}

@@ -21,12 +21,12 @@ import numpy as np
 
 from tenkai.ir.ops_linalg import LinAlgError
 
-from . import _trace, return_types
+from . import _contract, _trace, return_types
 from ._composite import norm as _vector_norm
 from ._linalg_ops import check_matrix, lower_symmetric, matrix_norm, svdvals
-from ._ops import abs, apply, div, log, mul, pow, sign, sub, where
+from ._ops import abs, apply, div, log, mul, pow, sign, where
 from ._reduce import amax, amin, sum
-from ._shape import index_select, matmul, named, permute, stack
+from ._shape import matmul, named, permute, stack
 from ._tensor import Tensor
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
@@ -210,16 +210,9 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
-    """Cross product of 3-vectors along ``dim`` (inputs broadcast)."""
-    shape = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
-    a, b = input.expand(*shape), other.expand(*shape)
-    if a.shape[dim] != 3:
-        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
-                           f"{input.shape[dim]} and {other.shape[dim]}")
-    i1, i2 = Tensor._make(np.array([1, 2, 0])), Tensor._make(np.array([2, 0, 1]))
-    out = sub(mul(index_select(a, dim, i1), index_select(b, dim, i2)),
-              mul(index_select(a, dim, i2), index_select(b, dim, i1)))
-    return named(out, "LinalgCrossBackward0")
+    """Cross product of 3-vectors along ``dim`` (inputs broadcast): ``torch.cross`` with
+    linalg's default ``dim=-1``."""
+    return _contract.cross(input, other, dim)
 
 
 def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
