@@ -8,7 +8,7 @@ from typing import Any
 from .. import _creation
 from .._tensor import Tensor
 from . import functional as F
-from .layers import _AvgPoolNd, _ConvNd, _MaxPoolNd, _pair
+from .layers import _AdaptiveAvgPoolNd, _AvgPoolNd, _ConvNd, _MaxPoolNd, _pair
 from .module import Module
 from .parameter import Parameter
 
@@ -143,18 +143,11 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     fn = "adaptive_max_pool3d"
 
 
-class AdaptiveAvgPool3d(Module):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Average-pool (N, C, D, H, W) to a fixed size (``nn.AdaptiveAvgPool3d((1, 1, 1))``)."""
-
-    def __init__(self, output_size: Any) -> None:
-        super().__init__()
-        self.output_size = output_size
 
     def forward(self, input: Tensor) -> Tensor:
         return F.adaptive_avg_pool3d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
 
 
 class MaxPool3d(_MaxPoolNd):
