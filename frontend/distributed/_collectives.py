@@ -201,21 +201,26 @@ def all_gather_into_tensor(output_tensor: Any, input_tensor: Any,
     return _run([req], g, what, lambda: _store(output_tensor, out), async_op)
 
 
+def _check_list(what: str, name: str, tensors: list[Any], ref: Any, g: ProcessGroup,
+                rule: str) -> None:
+    """One tensor per rank, each with ``ref``'s shape and dtype."""
+    if len(tensors) != g.size():
+        raise ValueError(f"{what}: {name} has {len(tensors)} tensors; it needs "
+                         f"world_size={g.size()}")
+    for t in tensors:
+        _check_tensor(t, what)
+        if tuple(t.shape) != tuple(ref.shape) or t.dtype != ref.dtype:
+            raise ValueError(f"{what}: {rule} {list(ref.shape)} {ref.dtype}, got "
+                             f"{list(t.shape)} {t.dtype}")
+
+
 def all_gather(tensor_list: list[Any], tensor: Any, group: ProcessGroup | None = None,
                async_op: bool = False) -> Work | None:
     """``tensor_list[r]`` becomes rank r's ``tensor`` (the list has world_size tensors)."""
     what = "all_gather"
     _check_tensor(tensor, what)
     g = default_group(group)
-    if len(tensor_list) != g.size():
-        raise ValueError(f"{what}: tensor_list has {len(tensor_list)} tensors; it needs "
-                         f"world_size={g.size()}")
-    for t in tensor_list:
-        _check_tensor(t, what)
-        if tuple(t.shape) != tuple(tensor.shape) or t.dtype != tensor.dtype:
-            raise ValueError(f"{what}: every output must match the input "
-                             f"{list(tensor.shape)} {tensor.dtype}, got {list(t.shape)} "
-                             f"{t.dtype}")
+    _check_list(what, "tensor_list", tensor_list, tensor, g, "every output must match the input")
     check_same(g, what, _sig(tensor))
     out = np.empty((g.size(), *tensor._data.shape), dtype=tensor._data.dtype)
     req = g.comm.Iallgather(np.ascontiguousarray(tensor._data), out)
@@ -249,15 +254,7 @@ def reduce_scatter(output: Any, input_list: list[Any], op: Any = RedOpType.SUM,
     what = "reduce_scatter"
     _check_tensor(output, what)
     g = default_group(group)
-    if len(input_list) != g.size():
-        raise ValueError(f"{what}: input_list has {len(input_list)} tensors; it needs "
-                         f"world_size={g.size()}")
-    for t in input_list:
-        _check_tensor(t, what)
-        if tuple(t.shape) != tuple(output.shape) or t.dtype != output.dtype:
-            raise ValueError(f"{what}: every input must match the output "
-                             f"{list(output.shape)} {output.dtype}, got {list(t.shape)} "
-                             f"{t.dtype}")
+    _check_list(what, "input_list", input_list, output, g, "every input must match the output")
     check_same(g, what, _sig(output))
     send = np.stack([t._data for t in input_list])  # MPI needs the blocks side by side
     return _reduce_scatter(output, send, op, g, what, async_op)
