@@ -1,0 +1,309 @@
+; ModuleID = "tenkai"
+target triple = "x86_64-unknown-linux-gnu"
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
+
+define void @g0(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+{
+v5:
+  br label %v6
+v7:
+  %v8 = getelementptr inbounds float, ptr %v0, i64 0
+  %v9 = getelementptr inbounds float, ptr %v1, i64 0
+  %v10 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 64, i64 100, i64 1000, ptr %v8, i64 1000, i64 1, ptr %v9, i64 100, i64 1, ptr %v10, i64 100, i32 0)
+  br label %v11
+v12:
+  %v13 = phi  i64 [0, %v6], [%v14, %v11]
+  %v15 = getelementptr inbounds float, ptr %v2, i64 %v13
+  %v16 = load float, ptr %v15, align 4
+  %v17 = fcmp ogt float %v16,              0x0
+  %v18 = fcmp uno float %v16, %v16
+  %v19 = or i1 %v17, %v18
+  %v20 = select  i1 %v19, float %v16, float              0x0
+  %v21 = getelementptr inbounds float, ptr %v2, i64 %v13
+  %v22 = load float, ptr %v21, align 4
+  %v23 = fcmp oge float %v22,              0x0
+  %v24 = getelementptr inbounds float, ptr %v3, i64 %v13
+  store float %v20, ptr %v24, align 4
+  %v25 = zext i1 %v23 to i8
+  %v26 = getelementptr inbounds i8, ptr %v4, i64 %v13
+  store i8 %v25, ptr %v26, align 1
+  %v14 = add nuw nsw i64 %v13, 1
+  %v27 = icmp slt i64 %v14, 6400
+  br i1 %v27, label %v11, label %v28
+v29:
+  ret void
+}
+
+declare void @g1(i64 %v30, i64 %v31, i64 %v32, ptr %v33, i64 %v34, i64 %v35, ptr %v8, i64 %v9, i64 %v10, ptr %v36, i64 %v37, i32 %v15)
+
+define void @g2(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+{
+v6:
+  br label %v7
+v8:
+  %v9 = getelementptr inbounds float, ptr %v0, i64 0
+  %v10 = getelementptr inbounds float, ptr %v1, i64 0
+  %v11 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 64, i64 10, i64 100, ptr %v9, i64 100, i64 1, ptr %v10, i64 10, i64 1, ptr %v11, i64 10, i32 0)
+  br label %v12
+v13:
+  %v14 = phi  i64 [0, %v7], [%v15, %v12]
+  %v16 = getelementptr inbounds float, ptr %v2, i64 %v14
+  %v17 = load float, ptr %v16, align 4
+  %v18 = getelementptr inbounds float, ptr %v3, i64 %v14
+  %v19 = load float, ptr %v18, align 4
+  %v20 = fsub float %v17, %v19
+  %v21 = call float @g3(float %v20, float 0x4000000000000000)
+  %v22 = call float @g3(float %v20, float 0x3ff0000000000000)
+  %v23 = fmul float 0x4000000000000000, %v22
+  %v24 = select  i1 0, float              0x0, float %v23
+  %v25 = getelementptr inbounds float, ptr %v4, i64 %v14
+  store float %v21, ptr %v25, align 4
+  %v26 = getelementptr inbounds float, ptr %v5, i64 %v14
+  store float %v24, ptr %v26, align 4
+  %v15 = add nuw nsw i64 %v14, 1
+  %v27 = icmp slt i64 %v15, 640
+  br i1 %v27, label %v12, label %v28
+v29:
+  ret void
+}
+
+declare float @g3(float %v30, float %v31)
+
+define void @g4(ptr noalias %v0, ptr noalias %v1) noinline nounwind
+{
+v2:
+  %v3 = alloca float
+  br label %v4
+v5:
+  store float              0x0, float* %v3
+  br label %v6
+v7:
+  %v8 = phi  i64 [0, %v4], [%v9, %v6]
+  %v10 = getelementptr inbounds float, ptr %v0, i64 %v8
+  %v11 = load float, ptr %v10, align 4
+  %v12 = load float, float* %v3
+  %v13 = fadd reassoc float %v12, %v11
+  store float %v13, float* %v3
+  %v9 = add nuw nsw i64 %v8, 1
+  %v14 = icmp slt i64 %v9, 640
+  br i1 %v14, label %v6, label %v15
+v16:
+  %v17 = load float, float* %v3
+  %v18 = getelementptr inbounds float, ptr %v1, i64 0
+  store float %v17, ptr %v18, align 4
+  ret void
+}
+
+define void @g5(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+{
+v5:
+  br label %v6
+v7:
+  %v8 = getelementptr inbounds float, ptr %v0, i64 0
+  %v9 = getelementptr inbounds float, ptr %v1, i64 0
+  %v10 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 64, i64 100, i64 10, ptr %v8, i64 10, i64 1, ptr %v9, i64 1, i64 10, ptr %v10, i64 100, i32 0)
+  br label %v11
+v12:
+  %v13 = phi  i64 [0, %v6], [%v14, %v11]
+  %v15 = getelementptr inbounds i8, ptr %v3, i64 %v13
+  %v16 = load i8, ptr %v15, align 1
+  %v17 = icmp ne i8 %v16, 0
+  %v18 = getelementptr inbounds float, ptr %v2, i64 %v13
+  %v19 = load float, ptr %v18, align 4
+  %v20 = select  i1 %v17, float %v19, float              0x0
+  %v21 = getelementptr inbounds float, ptr %v4, i64 %v13
+  store float %v20, ptr %v21, align 4
+  %v14 = add nuw nsw i64 %v13, 1
+  %v22 = icmp slt i64 %v14, 6400
+  br i1 %v22, label %v11, label %v23
+v24:
+  ret void
+}
+
+define void @g6(ptr noalias %v0, ptr noalias %v1) noinline nounwind
+{
+v2:
+  br label %v3
+v4:
+  %v5 = getelementptr inbounds double, ptr %v0, i64 0
+  %v6 = load double, ptr %v5, align 8
+  %v7 = fneg double %v6
+  %v8 = fptrunc double %v7 to float
+  %v9 = getelementptr inbounds float, ptr %v1, i64 0
+  store float %v8, ptr %v9, align 4
+  ret void
+}
+
+define void @g7(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+{
+v5:
+  br label %v6
+v7:
+  %v8 = getelementptr inbounds float, ptr %v0, i64 0
+  %v9 = getelementptr inbounds float, ptr %v1, i64 0
+  %v10 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 100, i64 10, i64 64, ptr %v8, i64 1, i64 100, ptr %v9, i64 10, i64 1, ptr %v10, i64 10, i32 0)
+  br label %v11
+v12:
+  %v13 = phi  i64 [0, %v6], [%v14, %v11]
+  %v15 = getelementptr inbounds float, ptr %v2, i64 %v13
+  %v16 = load float, ptr %v15, align 4
+  %v17 = getelementptr inbounds float, ptr %v3, i64 0
+  %v18 = load float, ptr %v17, align 4
+  %v19 = fmul float %v16, %v18
+  %v20 = getelementptr inbounds float, ptr %v4, i64 %v13
+  %v21 = load float, ptr %v20, align 4
+  %v22 = fadd float %v21, %v19
+  %v23 = getelementptr inbounds float, ptr %v4, i64 %v13
+  store float %v22, ptr %v23, align 4
+  %v14 = add nuw nsw i64 %v13, 1
+  %v24 = icmp slt i64 %v14, 1000
+  br i1 %v24, label %v11, label %v25
+v26:
+  ret void
+}
+
+define void @g8(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+{
+v5:
+  %v6 = alloca ptr, i32 5
+  br label %v7
+v8:
+  %v9 = getelementptr inbounds float, ptr %v0, i64 0
+  %v10 = getelementptr inbounds float, ptr %v1, i64 0
+  %v11 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 1000, i64 100, i64 64, ptr %v9, i64 1, i64 1000, ptr %v10, i64 100, i64 1, ptr %v11, i64 100, i32 0)
+  %v12 = getelementptr inbounds ptr, ptr %v6, i64 0
+  store ptr %v0, ptr %v12
+  %v13 = getelementptr inbounds ptr, ptr %v6, i64 1
+  store ptr %v1, ptr %v13
+  %v14 = getelementptr inbounds ptr, ptr %v6, i64 2
+  store ptr %v2, ptr %v14
+  %v15 = getelementptr inbounds ptr, ptr %v6, i64 3
+  store ptr %v3, ptr %v15
+  %v16 = getelementptr inbounds ptr, ptr %v6, i64 4
+  store ptr %v4, ptr %v16
+  call void @g9(void (ptr, i64, i64)* @g10, ptr %v6, i64 100000, i64 21846)
+  ret void
+}
+
+define internal void @g11(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
+{
+v7:
+  br label %v8
+v9:
+  %v10 = icmp slt i64 %v5, %v6
+  br i1 %v10, label %v11, label %v12
+v13:
+  %v14 = phi  i64 [%v5, %v8], [%v15, %v11]
+  %v16 = getelementptr inbounds float, ptr %v2, i64 %v14
+  %v17 = load float, ptr %v16, align 4
+  %v18 = getelementptr inbounds float, ptr %v3, i64 0
+  %v19 = load float, ptr %v18, align 4
+  %v20 = fmul float %v17, %v19
+  %v21 = getelementptr inbounds float, ptr %v4, i64 %v14
+  %v22 = load float, ptr %v21, align 4
+  %v23 = fadd float %v22, %v20
+  %v24 = getelementptr inbounds float, ptr %v4, i64 %v14
+  store float %v23, ptr %v24, align 4
+  %v15 = add nuw nsw i64 %v14, 1
+  %v25 = icmp slt i64 %v15, %v6
+  br i1 %v25, label %v11, label %v12
+v26:
+  ret void
+}
+
+define internal void @g10(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v13 = load ptr, ptr %v12
+  call void @g11(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
+  ret void
+}
+
+declare void @g9(void (ptr, i64, i64)* %v0, ptr %v1, i64 %v2, i64 %v14)
+
+define void @g12(ptr %v0) nounwind
+{
+v1:
+  %v2 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v3 = load ptr, ptr %v2
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 7
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 8
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v11 = load ptr, ptr %v10
+  call void @g0(ptr %v3, ptr %v5, ptr %v7, ptr %v9, ptr %v11)
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 8
+  %v13 = load ptr, ptr %v12
+  %v14 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v15 = load ptr, ptr %v14
+  %v16 = getelementptr inbounds ptr, ptr %v0, i64 10
+  %v17 = load ptr, ptr %v16
+  %v18 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v19 = load ptr, ptr %v18
+  %v20 = getelementptr inbounds ptr, ptr %v0, i64 11
+  %v21 = load ptr, ptr %v20
+  %v22 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v23 = load ptr, ptr %v22
+  call void @g2(ptr %v13, ptr %v15, ptr %v17, ptr %v19, ptr %v21, ptr %v23)
+  %v24 = getelementptr inbounds ptr, ptr %v0, i64 11
+  %v25 = load ptr, ptr %v24
+  %v26 = getelementptr inbounds ptr, ptr %v0, i64 13
+  %v27 = load ptr, ptr %v26
+  call void @g4(ptr %v25, ptr %v27)
+  %v28 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v29 = load ptr, ptr %v28
+  %v30 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v31 = load ptr, ptr %v30
+  %v32 = getelementptr inbounds ptr, ptr %v0, i64 14
+  %v33 = load ptr, ptr %v32
+  %v34 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v35 = load ptr, ptr %v34
+  %v36 = getelementptr inbounds ptr, ptr %v0, i64 15
+  %v37 = load ptr, ptr %v36
+  call void @g5(ptr %v29, ptr %v31, ptr %v33, ptr %v35, ptr %v37)
+  %v38 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v39 = load ptr, ptr %v38
+  %v40 = getelementptr inbounds ptr, ptr %v0, i64 16
+  %v41 = load ptr, ptr %v40
+  call void @g6(ptr %v39, ptr %v41)
+  %v42 = getelementptr inbounds ptr, ptr %v0, i64 8
+  %v43 = load ptr, ptr %v42
+  %v44 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v45 = load ptr, ptr %v44
+  %v46 = getelementptr inbounds ptr, ptr %v0, i64 6
+  %v47 = load ptr, ptr %v46
+  %v48 = getelementptr inbounds ptr, ptr %v0, i64 16
+  %v49 = load ptr, ptr %v48
+  %v50 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v51 = load ptr, ptr %v50
+  call void @g7(ptr %v43, ptr %v45, ptr %v47, ptr %v49, ptr %v51)
+  %v52 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v53 = load ptr, ptr %v52
+  %v54 = getelementptr inbounds ptr, ptr %v0, i64 15
+  %v55 = load ptr, ptr %v54
+  %v56 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v57 = load ptr, ptr %v56
+  %v58 = getelementptr inbounds ptr, ptr %v0, i64 16
+  %v59 = load ptr, ptr %v58
+  %v60 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v61 = load ptr, ptr %v60
+  call void @g8(ptr %v53, ptr %v55, ptr %v57, ptr %v59, ptr %v61)
+  ret void
+}
