@@ -11,13 +11,13 @@ The pipeline, stage by stage (docs/compiler.md §3-4)::
 Imports ``tenkai.ir`` only; the runtime executes the plain data this package produces.
 """
 
-from .kernel_ir import Buffer, Kernel, KernelProgram
-from .lower import UNSUPPORTED, lower_program
+from tenkai.codegen.kir.nodes import Buffer, Kernel, KernelProgram
+from tenkai.codegen.lower.program import UNSUPPORTED, lower_program
 
 
 def generate(program, opt_level: int = 3, parallel: bool = True):  # type: ignore[no-untyped-def]
-    """Lazy alias of :func:`tenkai.codegen.llvm_cpu.generate` (imports llvmlite on use)."""
-    from .llvm_cpu import generate as _generate
+    """Lazy alias of :func:`tenkai.codegen.cpu.codegen.generate` (imports llvmlite on use)."""
+    from tenkai.codegen.cpu.codegen import generate as _generate
 
     return _generate(program, opt_level, parallel)
 

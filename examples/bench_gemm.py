@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from llvmlite import ir
 
-from tenkai.codegen.gemm import add_gemm, default_config
-from tenkai.codegen.jit_support import compile_module, host_vector_bits
+from tenkai.codegen.cpu.gemm import add_gemm, default_config
+from tenkai.codegen.cpu.jit_support import compile_module, host_vector_bits
 
 SHAPES = [(1024, 1024, 1024), (64, 784, 128), (256, 784, 128), (256, 784, 1024),
           (256, 1024, 1024)]

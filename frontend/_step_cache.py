@@ -94,12 +94,17 @@ def tenkai_version() -> str:
 
     h = hashlib.sha256()
     here = os.path.dirname(os.path.abspath(__file__))
-    dirs = [os.path.dirname(m.__file__) for m in (tenkai.ir, tenkai.codegen, tenkai.runtime)]
-    files = [os.path.join(d, f) for d in dirs for f in sorted(os.listdir(d)) if f.endswith(".py")]
-    files += [os.path.join(here, f) for f in ("_backend.py", "_step_cache.py")]
-    for path in files:
+    files = []
+    for pkg in (tenkai.ir, tenkai.codegen, tenkai.runtime):  # every subpackage too (ir/passes,
+        top = os.path.dirname(pkg.__file__)  # codegen/<target>/...)
+        for root, subdirs, names in os.walk(top):
+            subdirs.sort()
+            files += [(os.path.relpath(os.path.join(root, f), os.path.dirname(top)),
+                       os.path.join(root, f)) for f in sorted(names) if f.endswith(".py")]
+    files += [(f, os.path.join(here, f)) for f in ("_backend.py", "_step_cache.py")]
+    for name, path in files:
         with open(path, "rb") as f:
-            h.update(os.path.basename(path).encode() + b"\0" + f.read())
+            h.update(name.encode() + b"\0" + f.read())
     return f"{getattr(tenkai, '__version__', '0')}+src.{h.hexdigest()[:12]}"
 
 
@@ -108,7 +113,7 @@ def host_components() -> dict[str, str]:
     import llvmlite
     import llvmlite.binding as llvm
 
-    from tenkai.codegen.llvm_cpu import host_flags
+    from tenkai.codegen.cpu.codegen import host_flags
 
     flags = host_flags()
     return {"triple": flags["triple"], "cpu": flags["cpu"], "cpu_features": flags["features"],
@@ -212,7 +217,7 @@ def ensure_library(cache: DiskCache | None, library_ir: str | None,
 def _library_entry(key: str, ir_key: str, library_ir: str | None) -> CacheEntry:
     """A fresh library entry: object code emitted from its IR (rebuilt when not given)."""
     if library_ir is None:
-        from tenkai.codegen.llvm_library import library
+        from tenkai.codegen.cpu.library import library
 
         lib = library()
         library_ir = lib.ir_text if lib is not None else None

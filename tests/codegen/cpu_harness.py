@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 import tenkai.ir as ir
-from tenkai.codegen.kernel_ir import KernelProgram
-from tenkai.codegen.llvm_cpu import generate
-from tenkai.codegen.lower import lower_program
+from tenkai.codegen.cpu.codegen import generate
+from tenkai.codegen.kir.nodes import KernelProgram
+from tenkai.codegen.lower.program import lower_program
 from tenkai.ir import dtypes
 from tenkai.ir.printer import value_names
 from tenkai.runtime import Executable

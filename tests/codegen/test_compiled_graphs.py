@@ -47,7 +47,7 @@ from graph_strategies import FLOATS, GraphCase, random_graphs
 from hypothesis import HealthCheck, given, settings
 
 import tenkai.ir as ir
-from tenkai.codegen.lower import UNSUPPORTED
+from tenkai.codegen.lower.program import UNSUPPORTED
 from tenkai.ir import REGISTRY, dtypes
 from tenkai.ir.passes import autodiff, run_pipeline
 

@@ -2,8 +2,9 @@
 
 The CPU target's code generation must not drift by accident: a refactor of codegen/ keeps the
 unoptimized LLVM IR of these three steps identical up to value and symbol names. A deliberate
-change regenerates the files with ``TENKAI_ACCEPT=1 python -m pytest tests/codegen/test_golden_ir.py``
-and shows up as a diff of ``tests/codegen/golden/*.ll`` in review.
+change regenerates the files with
+``TENKAI_ACCEPT=1 python -m pytest tests/codegen/test_golden_ir.py`` and shows up as a diff
+of ``tests/codegen/golden/*.ll`` in review.
 """
 
 from __future__ import annotations
@@ -29,21 +30,27 @@ _GLOBAL = re.compile(r'@("(?:[^"\\]|\\.)*"|[-\w.$]+)')
 _LABEL = re.compile(r'^("(?:[^"\\]|\\.)*"|[-\w.$]+):')
 
 
+class _Renamer:
+    """Names in order of first appearance: ``prefix0``, ``prefix1``, ..."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix, self.names = prefix, {}
+
+    def __call__(self, name: str) -> str:
+        return self.names.setdefault(name, f"{self.prefix}{len(self.names)}")
+
+
 def normalize(text: str) -> str:
     """LLVM IR with every symbol renamed by first appearance (``@g0``, ``@g1``, ...) and every
-    local value renamed per function (``%v0``, ...), so only names may differ."""
-    globals_: dict[str, str] = {}
+    local value and label renamed per function (``%v0``, ...), so only names may differ."""
+    symbols, values = _Renamer("g"), _Renamer("v")
     out = []
-    locals_: dict[str, str] = {}
     for line in text.splitlines():
         if line.startswith("define "):
-            locals_ = {}
-        line = _GLOBAL.sub(lambda m: "@" + globals_.setdefault(m.group(1), f"g{len(globals_)}"),
-                           line)
-        line = _LABEL.sub(lambda m: locals_.setdefault(m.group(1), f"v{len(locals_)}") + ":",
-                          line)
-        line = _LOCAL.sub(lambda m: "%" + locals_.setdefault(m.group(1), f"v{len(locals_)}"),
-                          line)
+            values = _Renamer("v")
+        line = _GLOBAL.sub(lambda m: "@" + symbols(m.group(1)), line)
+        line = _LABEL.sub(lambda m: values(m.group(1)) + ":", line)  # noqa: B023 (used at once)
+        line = _LOCAL.sub(lambda m: "%" + values(m.group(1)), line)  # noqa: B023
         out.append(line.rstrip())
     return "\n".join(out) + "\n"
 

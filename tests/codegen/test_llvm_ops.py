@@ -27,7 +27,7 @@ from cpu_harness import (
 )
 
 import tenkai.ir as ir
-from tenkai.codegen.lower import UNSUPPORTED
+from tenkai.codegen.lower.program import UNSUPPORTED
 from tenkai.ir import REGISTRY, dtypes
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ir"))

@@ -15,12 +15,12 @@ import pytest
 from cpu_harness import single_group
 
 import tenkai.ir as ir
-from tenkai.codegen import lower as lower_mod
-from tenkai.codegen.index_expr import IndexAlgebra, c64
-from tenkai.codegen.kernel_ir import Loop, Store, walk
-from tenkai.codegen.lower import LOWERED, UNSUPPORTED, lower_program
-from tenkai.codegen.lower_kernel import reshape_strides
-from tenkai.codegen.templates import template_for
+from tenkai.codegen.kir.index import IndexAlgebra, c64
+from tenkai.codegen.kir.nodes import Loop, Store, walk
+from tenkai.codegen.lower import program as lower_mod
+from tenkai.codegen.lower.kernel import reshape_strides
+from tenkai.codegen.lower.program import LOWERED, UNSUPPORTED, lower_program
+from tenkai.codegen.scalar.templates import template_for
 from tenkai.ir import REGISTRY
 from tenkai.ir.errors import ShapeError
 
@@ -56,7 +56,7 @@ def test_unfused_program_golden() -> None:
 
 
 def test_llvm_ir_golden_and_names() -> None:
-    from tenkai.codegen.llvm_cpu import build_module
+    from tenkai.codegen.cpu.codegen import build_module
 
     g = ir.Graph("t")
     x = g.add("input", shape=(16,), dtype="float32", name="x")

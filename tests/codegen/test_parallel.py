@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from llvmlite import ir
 
-from tenkai.codegen.jit_support import JitModule, compile_module
-from tenkai.codegen.parallel import I64, PTR, VOID, add_parallel_runtime
+from tenkai.codegen.cpu.jit_support import JitModule, compile_module
+from tenkai.codegen.cpu.pool import I64, PTR, VOID, add_parallel_runtime
 
 c_i64 = ctypes.c_int64
 c_ptr = ctypes.c_void_p

@@ -213,7 +213,7 @@ def _broken_relu(b, x, dtype, **_):
 
 
 def test_validate_names_a_broken_kernel(monkeypatch) -> None:
-    from tenkai.codegen import templates
+    from tenkai.codegen.scalar import templates
 
     monkeypatch.setitem(templates.TEMPLATES, "relu", _broken_relu)
     monkeypatch.setenv("TENKAI_VALIDATE", "1")
@@ -235,7 +235,7 @@ def _nan_exp(b, x, dtype, **_):
 
 
 def test_validate_localizes_the_first_nan(monkeypatch) -> None:
-    from tenkai.codegen import templates
+    from tenkai.codegen.scalar import templates
 
     monkeypatch.setitem(templates.TEMPLATES, "exp", _nan_exp)
     monkeypatch.setenv("TENKAI_VALIDATE", "1")

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import tenkai.ir as ir
-from tenkai.codegen.llvm_cpu import generate
-from tenkai.codegen.lower import lower_program
+from tenkai.codegen.cpu.codegen import generate
+from tenkai.codegen.lower.program import lower_program
 from tenkai.runtime import Executable, jit
 from tenkai.runtime.buffers import ALIGN, pointer
 

@@ -3,7 +3,7 @@ full and edge-tile stores) and the macro-kernel (the jr / ir loops over one pack
 one packed B panel).
 
 The design notes (ABI, blocking scheme, register budget) are in the docstring of
-:mod:`tenkai.codegen.gemm` (codegen/gemm.py).
+:mod:`tenkai.codegen.cpu.gemm` (codegen/gemm.py).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
-from .gemm_ir import _element_ptr, _min, _new_function, _opaque, counted_loop
-from .parallel import I1, I32, I64, PTR, VOID, declare_function
+from tenkai.codegen.cpu.gemm_ir import _element_ptr, _min, _new_function, _opaque, counted_loop
+from tenkai.codegen.cpu.pool import I1, I32, I64, PTR, VOID, declare_function
 
 if TYPE_CHECKING:
-    from .gemm import GemmConfig
+    from tenkai.codegen.cpu.gemm import GemmConfig
 
 K_UNROLL = 4
 

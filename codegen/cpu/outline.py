@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
-from .kernel_ir import Acc, Gemm, If, Let, Loop, Stmt, Var, exprs_of, sub_exprs, walk
+from tenkai.codegen.kir.nodes import Acc, Gemm, If, Let, Loop, Stmt, Var, exprs_of, sub_exprs, walk
 
 if TYPE_CHECKING:
-    from .llvm_emit import KernelEmitter
+    from tenkai.codegen.llvm.emit import KernelEmitter
 
 I64, PTR = ir.IntType(64), ir.PointerType()
 BODY_TYPE = ir.FunctionType(ir.VoidType(), [PTR, I64, I64])

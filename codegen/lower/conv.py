@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .index_expr import contiguous_strides
-from .kernel_ir import Const, Expr, Gemm, Load, Store, scalar
-from .lower_kernel import View, reshape_strides
-from .lower_window import _and, _in_range
+from tenkai.codegen.kir.index import contiguous_strides
+from tenkai.codegen.kir.nodes import Const, Expr, Gemm, Load, Store, scalar
+from tenkai.codegen.lower.kernel import View, reshape_strides
+from tenkai.codegen.lower.window import _and, _in_range
 
 if TYPE_CHECKING:
-    from .lower_kernel import KernelBuilder
+    from tenkai.codegen.lower.kernel import KernelBuilder
 
 
 class _Geometry:

@@ -18,14 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from tenkai.ir import dtypes
-from tenkai.ir.graph import Graph
-from tenkai.ir.ops import REGISTRY
-from tenkai.ir.ops_linalg import LINALG_OPS
-from tenkai.ir.passes.fusion import spaces
-from tenkai.ir.printer import value_names
-
-from .kernel_ir import (
+from tenkai.codegen.kir.nodes import (
     STATUS_BUFFER,
     AccUpdate,
     Buffer,
@@ -37,13 +30,19 @@ from .kernel_ir import (
     buffers_used,
     walk,
 )
-from .kernel_ir_utils import loads_of, rename_buffers, stores_of
-from .kernel_opt import collapse_loops
-from .lower_conv import CONV_STAGES
-from .lower_inline import INLINE
-from .lower_kernel import KernelBuilder
-from .lower_stages import CO_STORE_OPS, STAGES
-from .lower_window import WINDOW_STAGES
+from tenkai.codegen.kir.opt import collapse_loops
+from tenkai.codegen.kir.utils import loads_of, rename_buffers, stores_of
+from tenkai.codegen.lower.conv import CONV_STAGES
+from tenkai.codegen.lower.inline import INLINE
+from tenkai.codegen.lower.kernel import KernelBuilder
+from tenkai.codegen.lower.stages import CO_STORE_OPS, STAGES
+from tenkai.codegen.lower.window import WINDOW_STAGES
+from tenkai.ir import dtypes
+from tenkai.ir.graph import Graph
+from tenkai.ir.ops import REGISTRY
+from tenkai.ir.ops_linalg import LINALG_OPS
+from tenkai.ir.passes.fusion import spaces
+from tenkai.ir.printer import value_names
 
 BOUNDARY = ("input", "param", "output")
 ALL_STAGES = {**STAGES, **WINDOW_STAGES, **CONV_STAGES}

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from .index_expr import c64
-from .kernel_ir import Acc, AccUpdate, Const, Expr, Load, Store, Var, scalar
-from .lower_stages import better
+from tenkai.codegen.kir.index import c64
+from tenkai.codegen.kir.nodes import Acc, AccUpdate, Const, Expr, Load, Store, Var, scalar
+from tenkai.codegen.lower.stages import better
 
 if TYPE_CHECKING:
-    from .lower_kernel import KernelBuilder
+    from tenkai.codegen.lower.kernel import KernelBuilder
 
 Reader = Callable[[Sequence[Expr]], Expr]
 

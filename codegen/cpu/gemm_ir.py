@@ -2,7 +2,7 @@
 retyping, element GEPs, the counted loop and internal function definitions.
 
 The design notes (ABI, blocking scheme, parallelism, packing buffers) are in the docstring of
-:mod:`tenkai.codegen.gemm` (codegen/gemm.py).
+:mod:`tenkai.codegen.cpu.gemm` (codegen/gemm.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from llvmlite import ir
 
-from .parallel import I64, PTR
+from tenkai.codegen.cpu.pool import I64, PTR
 
 # --------------------------------------------------------------------------- IR helpers
 

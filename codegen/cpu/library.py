@@ -38,11 +38,11 @@ def _optional(name: str) -> Any:
 @functools.cache
 def library() -> Library | None:
     """The library for this host, or None when neither gemm.py nor parallel.py exists."""
-    gemm = _optional("tenkai.codegen.gemm")
-    parallel = _optional("tenkai.codegen.parallel")
+    gemm = _optional("tenkai.codegen.cpu.gemm")
+    parallel = _optional("tenkai.codegen.cpu.pool")
     if gemm is None and parallel is None:
         return None
-    from .llvm_cpu import host_target_machine, optimize
+    from tenkai.codegen.cpu.codegen import host_target_machine, optimize
 
     tm = host_target_machine()
     module = ir.Module(name="tenkai_runtime")

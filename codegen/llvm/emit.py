@@ -4,7 +4,7 @@
 phi from 0, increment, compare against the constant extent, latch at the bottom) so LLVM's
 loop vectorizer handles the innermost ones; ``Acc`` accumulators are entry-block allocas
 (promoted to registers by SROA), their float ``add``/``mul`` updates carry ``reassoc`` so
-reductions vectorize. Scalar ops go through :mod:`tenkai.codegen.templates`; values are named
+reductions vectorize. Scalar ops go through :mod:`tenkai.codegen.scalar.templates`; values are named
 after the kernel-IR names, which are named after graph nodes (``%n3_exp``).
 """
 
@@ -16,9 +16,8 @@ from typing import Any
 
 from llvmlite import ir
 
-from tenkai.ir import dtypes
-
-from .kernel_ir import (
+from tenkai.codegen.cpu.outline import outline_parallel
+from tenkai.codegen.kir.nodes import (
     STATUS_BUFFER,
     Acc,
     AccUpdate,
@@ -37,9 +36,16 @@ from .kernel_ir import (
     Store,
     Var,
 )
-from .llvm_parallel import outline_parallel
-from .templates import DATA_OPERAND, RANDOM_OPS, constant, llvm_type, storage_type, template_for
-from .templates_math import intrinsic
+from tenkai.codegen.scalar.mathlib import intrinsic
+from tenkai.codegen.scalar.templates import (
+    DATA_OPERAND,
+    RANDOM_OPS,
+    constant,
+    llvm_type,
+    storage_type,
+    template_for,
+)
+from tenkai.ir import dtypes
 
 I64 = ir.IntType(64)
 PTR = ir.PointerType()

@@ -14,9 +14,8 @@ from collections.abc import Callable
 
 from llvmlite import ir
 
+from tenkai.codegen.scalar.templates import constant, llvm_type
 from tenkai.ir import dtypes
-
-from .templates import constant, llvm_type
 
 I64, I32, PTR = ir.IntType(64), ir.IntType(32), ir.PointerType()
 GEMM_SUFFIX = {"float32": "f32", "float64": "f64", "int64": "i64", "int32": "i32",

@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tenkai.codegen.kir.index import c64
+from tenkai.codegen.kir.nodes import Const, Expr, Load, scalar
 from tenkai.ir import dtypes
 from tenkai.ir.ops import ELEMENTWISE, REGISTRY
 
-from .index_expr import c64
-from .kernel_ir import Const, Expr, Load, scalar
-
 if TYPE_CHECKING:
-    from .lower_kernel import KernelBuilder
+    from tenkai.codegen.lower.kernel import KernelBuilder
 
 Coords = tuple[Expr, ...]
 Rule = Callable[["KernelBuilder", int, Coords], Expr]

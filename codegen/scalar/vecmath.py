@@ -23,7 +23,7 @@ import struct
 
 from llvmlite import ir
 
-from .templates_math import intrinsic
+from tenkai.codegen.scalar.mathlib import intrinsic
 
 _F = {"float": (ir.IntType(32), 23, 127), "double": (ir.IntType(64), 52, 1023)}
 LN2_HI = {"float": 0.693145751953125, "double": 0.6931471803691238}

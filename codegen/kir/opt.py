@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from .index_expr import IndexAlgebra
-from .kernel_ir import Expr, If, Load, Loop, Scalar, Stmt, Var, exprs_of, walk
+from tenkai.codegen.kir.index import IndexAlgebra
+from tenkai.codegen.kir.nodes import Expr, If, Load, Loop, Scalar, Stmt, Var, exprs_of, walk
 
 _ALGEBRA = IndexAlgebra()
 

@@ -5,7 +5,7 @@ value at given coordinates is an expression, computed where it is used) or *mate
 (stored into a buffer by a *stage*: a group output, a reduction, a matmul, a window op, a
 scatter). :meth:`KernelBuilder.value_at` is the one entry point that turns "node ``n`` at
 coordinates ``coords``" into a kernel-IR expression: a ``Load`` for materialized nodes, the
-op's inline rule (see :mod:`tenkai.codegen.lower_inline`) otherwise, bound once per loop body
+op's inline rule (see :mod:`tenkai.codegen.lower.inline`) otherwise, bound once per loop body
 with a ``Let`` named after the node.
 """
 
@@ -16,14 +16,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tenkai.codegen.kir.index import IndexAlgebra, c64, contiguous_strides
+from tenkai.codegen.kir.nodes import (
+    Check,
+    Const,
+    Expr,
+    If,
+    Let,
+    Load,
+    Loop,
+    Stmt,
+    Store,
+    Var,
+    scalar,
+)
 from tenkai.ir import index_rules
 from tenkai.ir.graph import Graph
 
-from .index_expr import IndexAlgebra, c64, contiguous_strides
-from .kernel_ir import Check, Const, Expr, If, Let, Load, Loop, Stmt, Store, Var, scalar
-
 if TYPE_CHECKING:
-    from .lower import ProgramLowering
+    from tenkai.codegen.lower.program import ProgramLowering
 
 
 @dataclass(frozen=True)
@@ -143,7 +154,7 @@ class KernelBuilder:
         if n not in self.nodes and n not in self.lowering.inline_sources:
             raise AssertionError(f"lower: node {n} ({self.g.op(n)}) is read by kernel "
                                  f"{self.name} but is neither materialized nor in its group")
-        from .lower_inline import INLINE
+        from tenkai.codegen.lower.inline import INLINE
 
         rule = INLINE.get(self.g.op(n))
         if rule is None:  # a stage op read before it was stored: materialize it first

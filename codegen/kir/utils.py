@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .kernel_ir import (
+from tenkai.codegen.kir.nodes import (
     Acc,
     AccUpdate,
     Check,

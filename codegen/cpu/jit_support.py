@@ -32,7 +32,7 @@ _live_modules: list[JitModule] = []
 
 def host_target_machine() -> llvm.TargetMachine:
     """The host target machine at opt level 3 (the one codegen.llvm_cpu builds modules for)."""
-    from .llvm_cpu import host_target_machine as shared
+    from tenkai.codegen.cpu.codegen import host_target_machine as shared
 
     initialize()
     return shared(3)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .kernel_ir import Const, Expr, Scalar, Var
+from tenkai.codegen.kir.nodes import Const, Expr, Scalar, Var
 
 I64 = "int64"
 Range = tuple[int, int]

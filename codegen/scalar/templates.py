@@ -19,10 +19,9 @@ from typing import Any
 
 from llvmlite import ir
 
+from tenkai.codegen.scalar import libm as templates_libm
+from tenkai.codegen.scalar import mathlib as tm
 from tenkai.ir import dtypes
-
-from . import templates_libm
-from . import templates_math as tm
 
 Template = Callable[..., ir.Value]
 

@@ -59,10 +59,17 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
-from .gemm_ir import _ceil_div, _element_ptr, _min, _new_function, _opaque, counted_loop
-from .gemm_kernel import K_UNROLL, _define_macro_kernel, _define_micro_kernel
-from .gemm_pack import _define_pack
-from .parallel import I1, I32, I64, PTR, VOID, add_parallel_runtime, declare_function
+from tenkai.codegen.cpu.gemm_ir import (
+    _ceil_div,
+    _element_ptr,
+    _min,
+    _new_function,
+    _opaque,
+    counted_loop,
+)
+from tenkai.codegen.cpu.gemm_kernel import K_UNROLL, _define_macro_kernel, _define_micro_kernel
+from tenkai.codegen.cpu.gemm_pack import _define_pack
+from tenkai.codegen.cpu.pool import I1, I32, I64, PTR, VOID, add_parallel_runtime, declare_function
 
 MAX_PARTITIONS = 64
 PARALLEL_MIN_WORK = 64 * 64 * 64  # M*N*K below this runs single-threaded
@@ -121,7 +128,7 @@ def default_config(dtype: str, vector_bits: int | None = None) -> GemmConfig:
     sizes in the module docstring and are kept in bytes across dtypes.
     """
     if vector_bits is None:
-        from .jit_support import host_vector_bits
+        from tenkai.codegen.cpu.jit_support import host_vector_bits
 
         vector_bits = host_vector_bits()
     if dtype not in _ELEMENT_TYPES:

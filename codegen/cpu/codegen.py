@@ -9,9 +9,9 @@ kernel names and entries differ (``lower_program(g, prefix=...)``).
 
 GEMMs call ``tk_gemm_<dtype>``: the tuned one from ``codegen/gemm.py`` (float32/float64) and
 parallel loops ``tk_parallel_for`` (codegen/parallel.py), both *declared* only: they live in
-the shared library of :mod:`tenkai.codegen.llvm_library`, compiled once per process and
+the shared library of :mod:`tenkai.codegen.cpu.library`, compiled once per process and
 carried to the runtime as ``buffer_table["library"]``. Integer GEMMs (or all of them, without
-gemm.py) use the plain loop nest of :mod:`tenkai.codegen.llvm_gemm_ref`, defined in-module.
+gemm.py) use the plain loop nest of :mod:`tenkai.codegen.llvm.gemm_ref`, defined in-module.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from typing import Any
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from .kernel_ir import STATUS_BUFFER, Check, KernelProgram, walk
-from .llvm_emit import KernelEmitter, emit_step
-from .llvm_gemm_ref import add_reference_gemm, gemm_name
-from .llvm_library import declare, library, uses_library
+from tenkai.codegen.cpu.library import declare, library, uses_library
+from tenkai.codegen.kir.nodes import STATUS_BUFFER, Check, KernelProgram, walk
+from tenkai.codegen.llvm.emit import KernelEmitter, emit_step
+from tenkai.codegen.llvm.gemm_ref import add_reference_gemm, gemm_name
 
 
 @functools.cache

@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from tenkai.codegen.kir.index import c64
+from tenkai.codegen.kir.nodes import Acc, AccUpdate, Const, Expr, Gemm, Load, Store, Var, scalar
 from tenkai.ir import dtypes
 from tenkai.ir.errors import ShapeError
 
-from .index_expr import c64
-from .kernel_ir import Acc, AccUpdate, Const, Expr, Gemm, Load, Store, Var, scalar
-
 if TYPE_CHECKING:
-    from .lower_kernel import KernelBuilder
+    from tenkai.codegen.lower.kernel import KernelBuilder
 
 Stage = Callable[["KernelBuilder", int, str], None]
 
@@ -217,7 +216,7 @@ def _matmul(kb: KernelBuilder, n: int, buf: str) -> None:
 
 
 def _contiguous(shape: tuple[int, ...]) -> tuple[int, ...]:
-    from .index_expr import contiguous_strides
+    from tenkai.codegen.kir.index import contiguous_strides
 
     return contiguous_strides(shape)
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from llvmlite import ir
 
+from tenkai.codegen.scalar import mathlib as tm
 from tenkai.ir import dtypes
 from tenkai.ir.ops_math import (
     DIGAMMA_SERIES,
@@ -30,8 +31,6 @@ from tenkai.ir.ops_math import (
     SHIFT,
     TRIGAMMA_SERIES,
 )
-
-from . import templates_math as tm
 
 F32, F64 = ir.FloatType(), ir.DoubleType()
 UNSIGNED = ("bool", "uint8")

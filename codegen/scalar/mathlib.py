@@ -57,7 +57,7 @@ def rsqrt(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
 
 def exp(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     """``exp`` that vectorizes for float/double (templates_vecmath), the intrinsic for half."""
-    from .templates_vecmath import vexp
+    from tenkai.codegen.scalar.vecmath import vexp
 
     return vexp(b, x) if isinstance(x.type, (ir.FloatType, ir.DoubleType)) \
         else intrinsic(b, "llvm.exp", [x])
@@ -65,7 +65,7 @@ def exp(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
 
 def log(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     """``log`` that vectorizes for float/double (templates_vecmath), the intrinsic for half."""
-    from .templates_vecmath import vlog
+    from tenkai.codegen.scalar.vecmath import vlog
 
     return vlog(b, x) if isinstance(x.type, (ir.FloatType, ir.DoubleType)) \
         else intrinsic(b, "llvm.log", [x])
@@ -97,7 +97,7 @@ def to_float_round_odd(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
 
 def expm1(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     if isinstance(x.type, (ir.FloatType, ir.DoubleType)):
-        from .templates_vecmath import vexpm1
+        from tenkai.codegen.scalar.vecmath import vexpm1
 
         return vexpm1(b, x)
     u = exp(b, x)  # half: Kahan's (u-1) * x / log(u)
@@ -254,7 +254,7 @@ def uniform01(b: ir.IRBuilder, seed: ir.Value, counter: ir.Value, wide: bool) ->
 
 
 def _from_f64(b: ir.IRBuilder, v: ir.Value, dtype: str) -> ir.Value:
-    from .templates import convert
+    from tenkai.codegen.scalar.templates import convert
 
     return convert(b, v, "float64", dtype)
 

@@ -1,6 +1,6 @@
 """Kernel IR: backend-neutral loop nests, one :class:`Kernel` per fused group.
 
-Built by :func:`tenkai.codegen.lower.lower_program`; consumed by the LLVM CPU generator (and
+Built by :func:`tenkai.codegen.lower.program.lower_program`; consumed by the LLVM CPU generator (and
 the PTX generator). Shapes are static, so loop extents are plain ints.
 
 Expressions are immutable and hashable (frozen dataclasses with tuple fields), so lowering can

@@ -3,7 +3,7 @@ panels) into the k-major, zero-padded layout the micro-kernel reads, with vector
 transpose and element-by-element paths chosen by the source strides.
 
 The design notes (blocking scheme, packing buffers) are in the docstring of
-:mod:`tenkai.codegen.gemm` (codegen/gemm.py).
+:mod:`tenkai.codegen.cpu.gemm` (codegen/gemm.py).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
-from .gemm_ir import _element_ptr, _min, _new_function, counted_loop
-from .parallel import I1, I32, I64, PTR, VOID
+from tenkai.codegen.cpu.gemm_ir import _element_ptr, _min, _new_function, counted_loop
+from tenkai.codegen.cpu.pool import I1, I32, I64, PTR, VOID
 
 if TYPE_CHECKING:
-    from .gemm import GemmConfig
+    from tenkai.codegen.cpu.gemm import GemmConfig
 
 PACK_K_BLOCK = 16
 

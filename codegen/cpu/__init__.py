@@ -1,0 +1,1 @@
+"""tenkai.codegen.cpu."""
