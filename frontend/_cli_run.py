@@ -47,7 +47,9 @@ def launcher_command(args: argparse.Namespace) -> tuple[list[str], dict[str, str
             command += ["--hostfile", args.hostfile]
     elif args.hostfile:  # MPICH (Hydra) and Intel MPI
         command += ["-f", args.hostfile]
-    return command + [sys.executable, args.script, *args.script_args], env
+    # each rank runs under a watcher that names the rank if it dies without a Python error
+    return command + [sys.executable, "-m", "tenkai.distributed._rank", args.script,
+                      *args.script_args], env
 
 
 def run(args: argparse.Namespace) -> int:

@@ -73,6 +73,14 @@ def test_stuck_peer_times_out_with_the_group_timeout() -> None:
     assert "barrier on rank 0 timed out after 1 s" in result.stderr, result.stderr
 
 
+def test_rank_watcher_describes_how_a_rank_ended() -> None:
+    from tenkai.distributed._rank import describe, rank_of
+
+    assert describe(3) == "exited with code 3"
+    assert describe(-11) == "was killed by SIGSEGV"
+    assert rank_of({"PMI_RANK": "2"}) == "2" and rank_of({}) == "?"
+
+
 def test_dead_rank_ends_the_job() -> None:
     result = mpirun("dead_rank.py", 2, timeout=60)
     assert result.returncode != 0
@@ -90,6 +98,12 @@ def test_tenkai_run_launches_ranks_and_reports_failure() -> None:
     assert failed.returncode != 0
     assert "rank 1 raised ValueError" in failed.stderr
     assert "tenkai run: the job ended with exit code" in failed.stderr
+    dead = tenkai_run("dead_rank.py")  # os._exit(3): no Python error, the watcher names it
+    assert dead.returncode == 3
+    assert "tenkai run: rank 1 exited with code 3" in dead.stderr, dead.stderr
+    killed = tenkai_run("killed_rank.py")
+    assert killed.returncode != 0 and "should not happen" not in killed.stdout
+    assert "tenkai run: rank 1 was killed by SIGSEGV" in killed.stderr, killed.stderr
     missing = subprocess.run([sys.executable, "-m", "tenkai", "run", "-n", "2", "nope.py"],
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "no script 'nope.py'" in missing.stderr
