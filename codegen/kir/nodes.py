@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tenkai.ir.dtypes import SHORT
+from tenkai.ir.dtypes import SHORT, itemsize
 
 Shape = tuple[int, ...]
 
@@ -304,8 +304,6 @@ class Buffer:
 
     @property
     def nbytes(self) -> int:
-        from tenkai.ir.dtypes import itemsize
-
         return self.size * itemsize(self.dtype)
 
     def as_text(self) -> str:

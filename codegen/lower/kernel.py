@@ -123,8 +123,9 @@ class KernelBuilder:
         """Open a loop nest over ``extents``; yields the coordinates (Const 0 for size-1 dims).
 
         ``parallel``: every iteration of every loop of this nest is independent of the others
-        (only the outermost may actually run on several threads). With a zero extent the body
-        is built but dropped: it never runs.
+        (how many of them run concurrently is the target's choice: the CPU outlines the
+        outermost into thread-pool chunks). With a zero extent the body is built but dropped:
+        it never runs.
         """
         coords: list[Expr] = []
         depth = 0

@@ -139,7 +139,8 @@ def _reduce_value(kb: KernelBuilder, n: int, x: int, shape: tuple[int, ...],
 
 def _reduce_into_output(kb: KernelBuilder, n: int, buf: str, x: int, shape: tuple[int, ...],
                         axes: tuple[int, ...]) -> None:
-    """Accumulate in the output buffer, looping in the input's natural order."""
+    """Accumulate in the output buffer, looping in the input's natural order (the CPU's
+    cache-friendly order: lower/strategy.py ``cache_ordered_reductions``)."""
     op, dt = kb.g.op(n), kb.g.dtype(n)
     kept_dims = [d for i, d in enumerate(shape) if i not in axes]
     with kb.loops(kept_dims, parallel=True) as kept:

@@ -252,3 +252,22 @@ def test_window_position_is_stride_pad_dilation() -> None:
     # kh + oh in [0, 6]: only the upper bound of a 6-wide input needs a test
     assert inside(idx, (ih,), (6,)).as_text() == "((kh + oh) < 6)"
     assert inside(idx, (ih,), (7,)) == Const(True, "bool")
+
+
+def test_a_memory_plan_coarser_than_the_target_alignment_is_refused() -> None:
+    from tenkai.ir.passes.pipeline import run_pipeline
+
+    g = ir.Graph("t")
+    h = g.add("input", shape=(4, 12), dtype="float32", name="x")  # 192 bytes a value
+    w = g.add("param", shape=(12, 12), dtype="float32", name="w")
+    for _ in range(4):  # matmuls do not fuse with each other: three values in the arena
+        h = g.add("matmul", [h, w])
+    g.add_output(h)
+    fused = run_pipeline(g)
+    offsets = {s.offset for s in fused.meta["memory"].slots if s.offset is not None}
+    assert any(off % 128 for off in offsets)  # the plan aligns to 64 bytes
+    wide = Target(name="wide", triple="x", arch="y", alignment=128)
+    with pytest.raises(NotImplementedError, match="target 'wide' needs 128-byte alignment"):
+        lower_program(fused, target=wide)
+    program = lower_program(fused, reuse_arena=False, target=wide)
+    assert all(b.offset % 128 == 0 for b in program.buffers if b.role == "scratch")
