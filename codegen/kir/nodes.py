@@ -174,8 +174,13 @@ class Reduce:
     identity: Expr
     body: list[Stmt]
 
+    def __post_init__(self) -> None:
+        if self.op not in REDUCE_OPS:
+            raise ValueError(f"kernel IR: reduce {self.acc}: combine op {self.op!r} is not one "
+                             f"of {sorted(REDUCE_OPS)} (ordered updates use Acc/AccUpdate)")
 
-REDUCE_OPS = frozenset({"add", "mul", "maximum", "minimum"})
+
+REDUCE_OPS = frozenset({"add", "mul", "maximum", "minimum"})  # associative, with an identity
 
 
 @dataclass

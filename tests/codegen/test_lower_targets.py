@@ -211,6 +211,8 @@ def test_reduce_prints_visits_renames_and_collapses() -> None:
     loops = [s for s in walk(collapsed.body) if isinstance(s, Loop)]
     assert [lp.extent for lp in loops] == [32]  # the reduction nest collapsed inside the block
     assert work(body) == 1 + 32 + 1
+    with pytest.raises(ValueError, match="combine op 'set'"):
+        Reduce("s", "float32", "set", Const(0.0, "float32"), [])
 
 
 # ---------------------------------------------------------------- the CPU's GEMM mapping
