@@ -18,7 +18,19 @@ from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
-from tenkai.codegen.kir.nodes import Acc, Gemm, If, Let, Loop, Stmt, Var, exprs_of, sub_exprs, walk
+from tenkai.codegen.kir.nodes import (
+    Acc,
+    Contraction,
+    If,
+    Let,
+    Loop,
+    Reduce,
+    Stmt,
+    Var,
+    exprs_of,
+    sub_exprs,
+    walk,
+)
 
 if TYPE_CHECKING:
     from tenkai.codegen.llvm.emit import KernelEmitter
@@ -36,9 +48,11 @@ def work(body: list[Stmt]) -> int:
             total += max(s.extent, 0) * max(work(s.body), 1)
         elif isinstance(s, If):
             total += max(work(s.body), 1)
-        elif isinstance(s, Gemm):
+        elif isinstance(s, Reduce):  # its accumulator's reset, then its loops
+            total += 1 + work(s.body)
+        elif isinstance(s, Contraction):
             batch = 1
-            for extent, *_ in s.batch:
+            for extent in s.batch:
                 batch *= extent
             total += s.m * s.n * s.k * batch
         else:
@@ -55,6 +69,8 @@ def self_contained(loop: Loop) -> bool:
             defined.add(s.var)
         elif isinstance(s, (Let, Acc)):
             defined.add(s.name)
+        elif isinstance(s, Reduce):
+            defined.add(s.acc)
         for e in exprs_of(s):
             used |= {x.name for x in sub_exprs(e) if isinstance(x, Var)}
     return used <= defined

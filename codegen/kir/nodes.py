@@ -13,9 +13,19 @@ memoize values by ``(node, coordinates)``:
   For the random ops the operands are ``(seed, counter)`` (``bernoulli``: ``(p, seed, counter)``)
   where ``counter = offset + flat index`` of the element.
 
-Statements: ``Loop``, ``Store``, ``Let``, ``Acc`` / ``AccUpdate``, ``Gemm``, ``If`` (a guard) and
+Statements: ``Loop``, ``Store``, ``Let``, ``Reduce`` (a reduction a target may reorder),
+``Acc`` / ``AccUpdate`` (state carried in iteration order, or a ``Reduce``'s contributions),
+``Contraction`` (a batched matrix product over logical operand views), ``If`` (a guard) and
 ``Check`` (a run-time assertion that sets the program's status word instead of trapping).
 :meth:`KernelProgram.as_text` prints everything deterministically (golden-testable).
+
+Nothing here is a target's strategy: a ``Loop(parallel=True)`` says only that its iterations
+are independent, and each target maps them onto its own parallel hardware (CPU: the outermost
+such loop is outlined into chunks for the thread pool; GPU: a grid of blocks and threads). A
+``Reduce`` names its accumulator, combine op and identity, so a target may split its
+iterations and combine partial results in any order (GPU: a tree in shared memory). A
+``Contraction`` has no calling convention: the CPU target maps it onto its ``tk_gemm`` call
+(codegen/cpu/contraction.py), a GPU target onto a tiled kernel.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tenkai.ir.dtypes import SHORT
+from tenkai.ir.dtypes import SHORT, itemsize
 
 Shape = tuple[int, ...]
 
@@ -118,7 +128,12 @@ def _freeze(value: Any) -> Any:
 
 @dataclass
 class Loop:
-    """``for var in range(extent): body``; ``parallel``: its iterations are independent."""
+    """``for var in range(extent): body``.
+
+    ``parallel``: its iterations are independent of each other (no iteration reads what
+    another writes), so a target may run them concurrently: it maps them to threads (CPU:
+    outlined chunks of the outermost parallel loop) or to a grid of blocks (GPU).
+    """
 
     var: str
     extent: int
@@ -142,8 +157,39 @@ class Let:
 
 
 @dataclass
+class Reduce:
+    """``acc = identity``, then every iteration of ``body`` (a loop nest) combines its
+    contributions (``AccUpdate(acc, op, value)`` statements) into ``acc`` with ``op``
+    (``add``, ``mul``, ``maximum`` or ``minimum``: associative, ``identity`` its neutral
+    element). Read the result after it as ``Var(acc, dtype)``.
+
+    The iterations are independent apart from ``acc`` (they may also store elements of other
+    buffers, each its own), so a target may run them in any order and combine partial
+    accumulators (CPU: in order, one register; GPU: a tree reduction).
+    """
+
+    acc: str
+    dtype: str
+    op: str
+    identity: Expr
+    body: list[Stmt]
+
+    def __post_init__(self) -> None:
+        if self.op not in REDUCE_OPS:
+            raise ValueError(f"kernel IR: reduce {self.acc}: combine op {self.op!r} is not one "
+                             f"of {sorted(REDUCE_OPS)} (ordered updates use Acc/AccUpdate)")
+
+
+REDUCE_OPS = frozenset({"add", "mul", "maximum", "minimum"})  # associative, with an identity
+
+
+@dataclass
 class Acc:
-    """Declare (or reset) accumulator ``name`` to ``init``; read it as ``Var(name, dtype)``."""
+    """Declare (or reset) accumulator ``name`` to ``init``; read it as ``Var(name, dtype)``.
+
+    Its ``AccUpdate``s run in iteration order (``set`` updates: a running argmax), so a target
+    must not reorder them; reorderable reductions are ``Reduce`` statements.
+    """
 
     name: str
     dtype: str
@@ -159,30 +205,60 @@ class AccUpdate:
     value: Expr
 
 
-@dataclass
-class Gemm:
-    """``C[b] (+)= A[b] @ B[b]`` for every batch index ``b``.
+@dataclass(frozen=True)
+class TensorView:
+    """A logical tensor inside a flat buffer: element ``(i0, i1, ...)`` is
+    ``buf[offset + i0*strides[0] + i1*strides[1] + ...]`` (stride 0: broadcast)."""
 
-    Strides are in elements: ``A[i, p] = a[a_offset + i*a_strides[0] + p*a_strides[1]]``,
-    likewise B; C is row-major with row stride ``c_stride``. ``batch`` lists one
-    ``(extent, a_stride, b_stride, c_stride)`` per batch dimension (stride 0 broadcasts).
+    buf: str
+    offset: int
+    shape: Shape
+    strides: tuple[int, ...]
+
+    def as_text(self) -> str:
+        return (f"{self.buf}+{self.offset}[{','.join(map(str, self.shape))}]"
+                f"/[{','.join(map(str, self.strides))}]")
+
+
+@dataclass
+class Contraction:
+    """``out[b..., i, j] (+)= sum_p a[b..., i, p] * b[b..., p, j]`` for every batch index.
+
+    The views have the same batch dims (``a``: ``(*batch, M, K)``, ``b``: ``(*batch, K, N)``,
+    ``out``: ``(*batch, M, N)``; a stride 0 broadcasts an operand over a batch dim).
+    ``accumulate``: add to ``out`` instead of overwriting it. ``dtype``: of all three.
     """
 
-    a: str
-    b: str
-    c: str
-    m: int
-    n: int
-    k: int
-    a_strides: tuple[int, int]
-    b_strides: tuple[int, int]
-    c_stride: int
-    batch: tuple[tuple[int, int, int, int], ...] = ()
+    a: TensorView
+    b: TensorView
+    out: TensorView
     accumulate: bool = False
     dtype: str = "float32"
-    a_offset: int = 0
-    b_offset: int = 0
-    c_offset: int = 0
+
+    def __post_init__(self) -> None:
+        *batch, m, k = self.a.shape
+        nb = len(batch)
+        if (len(self.b.shape) != nb + 2 or len(self.out.shape) != nb + 2
+                or self.b.shape[nb] != k or self.out.shape[nb:] != (m, self.b.shape[-1])
+                or self.b.shape[:nb] != tuple(batch) or self.out.shape[:nb] != tuple(batch)):
+            raise ValueError(f"kernel IR: contraction shapes do not match: a {self.a.shape}, "
+                             f"b {self.b.shape}, out {self.out.shape}")
+
+    @property
+    def batch(self) -> Shape:
+        return self.out.shape[:-2]
+
+    @property
+    def m(self) -> int:
+        return self.out.shape[-2]
+
+    @property
+    def n(self) -> int:
+        return self.out.shape[-1]
+
+    @property
+    def k(self) -> int:
+        return self.a.shape[-1]
 
 
 @dataclass
@@ -203,7 +279,7 @@ class Check:
     value: Expr
 
 
-Stmt = Loop | Store | Let | Acc | AccUpdate | Gemm | If | Check
+Stmt = Loop | Store | Let | Reduce | Acc | AccUpdate | Contraction | If | Check
 
 # ---------------------------------------------------------------- kernels and programs
 
@@ -233,8 +309,6 @@ class Buffer:
 
     @property
     def nbytes(self) -> int:
-        from tenkai.ir.dtypes import itemsize
-
         return self.size * itemsize(self.dtype)
 
     def as_text(self) -> str:
@@ -333,6 +407,11 @@ def format_body(body: list[Stmt], depth: int) -> list[str]:
             out.append(f"{pad}for {s.var} in 0..{s.extent}{par} {{")
             out += format_body(s.body, depth + 1)
             out.append(pad + "}")
+        elif isinstance(s, Reduce):
+            out.append(f"{pad}reduce {s.acc}: {SHORT[s.dtype]} <{s.op}> from "
+                       f"{s.identity.as_text()} {{")
+            out += format_body(s.body, depth + 1)
+            out.append(pad + "}")
         elif isinstance(s, If):
             out.append(f"{pad}if {s.cond.as_text()} {{")
             out += format_body(s.body, depth + 1)
@@ -354,11 +433,10 @@ def format_stmt(s: Stmt) -> str:
         return f"{s.name} <{s.op}>= {s.value.as_text()}"
     if isinstance(s, Check):
         return f"check {s.cond.as_text()} else error {s.code} ({s.value.as_text()})"
-    if isinstance(s, Gemm):
-        acc = " accumulate" if s.accumulate else ""
-        return (f"gemm {s.c}+{s.c_offset} = {s.a}+{s.a_offset}{list(s.a_strides)} @ "
-                f"{s.b}+{s.b_offset}{list(s.b_strides)} m={s.m} n={s.n} k={s.k} "
-                f"ldc={s.c_stride} batch={list(s.batch)} {SHORT[s.dtype]}{acc}")
+    if isinstance(s, Contraction):
+        op = "+=" if s.accumulate else "="
+        return (f"contract {s.out.as_text()} {op} {s.a.as_text()} @ {s.b.as_text()} "
+                f"{SHORT[s.dtype]}")
     raise TypeError(f"kernel IR: unknown statement {s!r}")
 
 
@@ -366,7 +444,7 @@ def walk(body: list[Stmt]) -> Iterator[Stmt]:
     """Every statement of ``body``, nested ones included, in order."""
     for s in body:
         yield s
-        if isinstance(s, (Loop, If)):
+        if isinstance(s, (Loop, If, Reduce)):
             yield from walk(s.body)
 
 
@@ -378,6 +456,8 @@ def exprs_of(s: Stmt) -> list[Expr]:
         return [s.value]
     if isinstance(s, Acc):
         return [s.init]
+    if isinstance(s, Reduce):
+        return [s.identity]
     if isinstance(s, If):
         return [s.cond]
     if isinstance(s, Check):
@@ -396,14 +476,14 @@ def sub_exprs(e: Expr) -> Iterator[Expr]:
 
 
 def buffers_used(body: list[Stmt]) -> list[str]:
-    """Names of the buffers a body loads, stores or multiplies, in first-use order."""
+    """Names of the buffers a body loads, stores or contracts, in first-use order."""
     seen: dict[str, None] = {}
     for s in walk(body):
         if isinstance(s, Store):
             seen.setdefault(s.buf, None)
-        if isinstance(s, Gemm):
-            for name in (s.a, s.b, s.c):
-                seen.setdefault(name, None)
+        if isinstance(s, Contraction):
+            for view in (s.a, s.b, s.out):
+                seen.setdefault(view.buf, None)
         if isinstance(s, Check):
             seen.setdefault(STATUS_BUFFER, None)
         for e in exprs_of(s):

@@ -12,7 +12,18 @@ from __future__ import annotations
 import dataclasses
 
 from tenkai.codegen.kir.index import IndexAlgebra
-from tenkai.codegen.kir.nodes import Expr, If, Load, Loop, Scalar, Stmt, Var, exprs_of, walk
+from tenkai.codegen.kir.nodes import (
+    Expr,
+    If,
+    Load,
+    Loop,
+    Reduce,
+    Scalar,
+    Stmt,
+    Var,
+    exprs_of,
+    walk,
+)
 
 _ALGEBRA = IndexAlgebra()
 
@@ -70,6 +81,9 @@ def _rewrite_stmt(s: Stmt, a: str, b: str) -> Stmt:
         return dataclasses.replace(s, body=[_rewrite_stmt(x, a, b) for x in s.body])
     if isinstance(s, If):
         return If(_rewrite(s.cond, a, b), [_rewrite_stmt(x, a, b) for x in s.body])
+    if isinstance(s, Reduce):
+        return dataclasses.replace(s, identity=_rewrite(s.identity, a, b),
+                                   body=[_rewrite_stmt(x, a, b) for x in s.body])
     changes: dict[str, Expr] = {}
     for field in ("index", "value", "init", "cond"):
         if hasattr(s, field):
@@ -104,5 +118,7 @@ def collapse_loops(body: list[Stmt]) -> list[Stmt]:
                 merged = _try_collapse(s)
         elif isinstance(s, If):
             s = If(s.cond, collapse_loops(s.body))
+        elif isinstance(s, Reduce):
+            s = dataclasses.replace(s, body=collapse_loops(s.body))
         out.append(s)
     return out

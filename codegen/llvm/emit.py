@@ -16,6 +16,7 @@ from typing import Any
 
 from llvmlite import ir
 
+from tenkai.codegen.cpu.contraction import GemmCall, gemm_call
 from tenkai.codegen.cpu.outline import outline_parallel
 from tenkai.codegen.kir.nodes import (
     STATUS_BUFFER,
@@ -24,13 +25,14 @@ from tenkai.codegen.kir.nodes import (
     Buffer,
     Check,
     Const,
+    Contraction,
     Expr,
-    Gemm,
     If,
     Kernel,
     Let,
     Load,
     Loop,
+    Reduce,
     Scalar,
     Stmt,
     Store,
@@ -162,6 +164,11 @@ class KernelEmitter:
             self.env[s.name] = ("acc", slot, s.dtype)
         self.b.store(self.expr(s.init), self.env[s.name][1])
 
+    def _reduce(self, s: Reduce) -> None:
+        """In order, in one accumulator: the ``Acc`` it declares, then its loops."""
+        self._acc(Acc(s.acc, s.dtype, s.identity))
+        self.block(s.body)
+
     def _accupdate(self, s: AccUpdate) -> None:
         _, slot, dt = self.env[s.name]
         value = self.expr(s.value)
@@ -211,12 +218,13 @@ class KernelEmitter:
         self.b.branch(merge)
         self.b.position_at_end(merge)
 
-    def _gemm(self, s: Gemm) -> None:
+    def _contraction(self, stmt: Contraction) -> None:
+        s = gemm_call(stmt)  # the CPU's tk_gemm calling convention (codegen/cpu/contraction.py)
         fn = self.gemm(self.module, s.dtype)
         offsets = [i64(s.a_offset), i64(s.b_offset), i64(s.c_offset)]
         self._gemm_batch(s, fn, list(s.batch), offsets)
 
-    def _gemm_batch(self, s: Gemm, fn: ir.Function, batch: list[tuple[int, int, int, int]],
+    def _gemm_batch(self, s: GemmCall, fn: ir.Function, batch: list[tuple[int, int, int, int]],
                     offsets: list[ir.Value]) -> None:
         if not batch:
             self._gemm_call(s, fn, offsets)
@@ -238,7 +246,7 @@ class KernelEmitter:
         self.b.cbranch(self.b.icmp_signed("<", nxt, i64(extent)), header, exit_)
         self.b.position_at_end(exit_)
 
-    def _gemm_call(self, s: Gemm, fn: ir.Function, offsets: list[ir.Value]) -> None:
+    def _gemm_call(self, s: GemmCall, fn: ir.Function, offsets: list[ir.Value]) -> None:
         a, bb, c = (self._address(name, off, s.dtype) for name, off in
                     zip((s.a, s.b, s.c), offsets, strict=True))
         ints = [s.m, s.n, s.k, a, *s.a_strides, bb, *s.b_strides, c, s.c_stride,

@@ -1,4 +1,4 @@
-"""Convolutions as im2col + GEMM (the tuned ``tk_gemm_*``), per group and image.
+"""Convolutions as im2col + a batched contraction (target strategy ``convolution="im2col"``).
 
 With ``K = C/G * KH * KW`` rows per group, ``P = OH * OW`` pixels per image and the column
 matrix ``cols[(c, kh, kw), (n, oh, ow)]`` (zero where the window reads padding):
@@ -10,21 +10,19 @@ matrix ``cols[(c, kh, kw), (n, oh, ow)]`` (zero where the window reads padding):
   col2im adds every column entry back onto the input pixel it came from (parallel over
   images and channels, whose planes are disjoint).
 
-Operands are read through strided views; one that cannot be seen as the matrix a GEMM needs
-is first copied into kernel scratch. ``cols``/``dcols`` live in kernel scratch (the arena).
+Each product is one ``Contraction`` batched over (group, image); the CPU target maps it onto
+its tuned ``tk_gemm_*``. Operands are read through strided views; one that cannot be seen as
+the matrix a contraction needs is first copied into kernel scratch. ``cols``/``dcols`` live in
+kernel scratch (the arena).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tenkai.codegen.kir.index import contiguous_strides
-from tenkai.codegen.kir.nodes import Const, Expr, Gemm, Load, Store, scalar
-from tenkai.codegen.lower.kernel import View, reshape_strides
-from tenkai.codegen.lower.window import _and, _in_range
-
-if TYPE_CHECKING:
-    from tenkai.codegen.lower.kernel import KernelBuilder
+from tenkai.codegen.kir.nodes import Const, Expr, Load, Store, scalar
+from tenkai.codegen.lower.geometry import inside, window_inputs
+from tenkai.codegen.lower.kernel import KernelBuilder, View, reshape_strides
+from tenkai.codegen.lower.strategy import check_convolution, contraction
 
 
 class _Geometry:
@@ -63,41 +61,45 @@ def _im2col(kb: KernelBuilder, x: int, geo: _Geometry) -> str:
     shape = (geo.C, geo.KH, geo.KW, geo.N, geo.OH, geo.OW)
     with kb.loops(shape, parallel=True) as (c, kh, kw, b, oh, ow):
         ih, iw = _window_pos(kb, geo, oh, ow, kh, kw)
-        inside = _and(kb, _in_range(kb, ih, geo.H) + _in_range(kb, iw, geo.W))
+        valid = inside(kb.idx, (ih, iw), (geo.H, geo.W))
         at = (b, c, kb.idx.clamp(ih, 0, geo.H - 1), kb.idx.clamp(iw, 0, geo.W - 1))
         value: Expr = Load(xv.buf, kb.idx.dot(at, xv.strides, xv.offset), geo.dtype)
-        if not isinstance(inside, Const):
-            value = scalar("where", (inside, value, Const(0.0, geo.dtype)), geo.dtype)
+        if not isinstance(valid, Const):
+            value = scalar("where", (valid, value, Const(0.0, geo.dtype)), geo.dtype)
         kb.emit(Store(cols, kb.idx.flat((c, kh, kw, b, oh, ow), shape), value))
     return cols
 
 
 def _window_pos(kb: KernelBuilder, geo: _Geometry, oh: Expr, ow: Expr, kh: Expr,
-                kw: Expr) -> tuple[Expr, Expr]:
-    (sh, sw), (ph, pw), (dh, dw) = geo.stride, geo.pad, geo.dil
-    ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kb.idx.mul(kh, dh))
-    iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kb.idx.mul(kw, dw))
-    return ih, iw
+                kw: Expr) -> tuple[Expr, ...]:
+    return window_inputs(kb.idx, (oh, ow), (kh, kw), geo.stride, geo.pad, geo.dil)
 
 
-def _batch(*dims: tuple[int, int, int, int]) -> tuple[tuple[int, int, int, int], ...]:
-    return tuple(d for d in dims if d[0] > 1)
+def _contract(kb: KernelBuilder, a: tuple[str, int, tuple[int, int]],
+              b: tuple[str, int, tuple[int, int]], out: tuple[str, int, tuple[int, int]],
+              mnk: tuple[int, int, int], batch: list[tuple[int, int, int, int]],
+              accumulate: bool, dtype: str) -> None:
+    """One contraction batched over (group, image): ``(extent, a, b, out)`` strides each."""
+    stmt = contraction(a, b, out, mnk, batch, accumulate, dtype)
+    if stmt is not None:
+        kb.emit(stmt)
 
 
 def _conv2d(kb: KernelBuilder, n: int, buf: str) -> None:
     x, w = kb.g.operands(n)
+    check_convolution(kb.target, "conv2d")
     geo = _Geometry(kb, kb.g.shape(x), kb.g.shape(w), kb.g.shape(n), n)
     wv = _matrix(kb, w, (geo.O, geo.K))
     cols = _im2col(kb, x, geo)
     so, sk = wv.strides
-    kb.emit(Gemm(wv.buf, cols, buf, geo.Og, geo.P, geo.K, (so, sk), (geo.NP, 1), geo.P,
-                 _batch((geo.G, geo.Og * so, geo.K * geo.NP, geo.Og * geo.P),
-                        (geo.N, 0, geo.P, geo.O * geo.P)),
-                 False, geo.dtype, wv.offset, 0, 0))
+    _contract(kb, (wv.buf, wv.offset, (so, sk)), (cols, 0, (geo.NP, 1)), (buf, 0, (geo.P, 1)),
+              (geo.Og, geo.P, geo.K), [(geo.G, geo.Og * so, geo.K * geo.NP, geo.Og * geo.P),
+                                       (geo.N, 0, geo.P, geo.O * geo.P)], False, geo.dtype)
 
 
 def _conv2d_grad_weight(kb: KernelBuilder, n: int, buf: str) -> None:
     x, gy = kb.g.operands(n)
+    check_convolution(kb.target, "conv2d_grad_weight")
     geo = _Geometry(kb, kb.g.shape(x), kb.g.shape(n), kb.g.shape(gy), n)
     gv = _matrix(kb, gy, (geo.N, geo.O, geo.P))
     cols = _im2col(kb, x, geo)
@@ -105,24 +107,25 @@ def _conv2d_grad_weight(kb: KernelBuilder, n: int, buf: str) -> None:
     with kb.loops(out, parallel=True) as coords:
         kb.emit(Store(buf, kb.idx.flat(coords, out), Const(0.0, geo.dtype)))
     sn, so, sp = gv.strides
-    kb.emit(Gemm(gv.buf, cols, buf, geo.Og, geo.K, geo.P, (so, sp), (1, geo.NP), geo.K,
-                 _batch((geo.G, geo.Og * so, geo.K * geo.NP, geo.Og * geo.K),
-                        (geo.N, sn, geo.P, 0)),
-                 True, geo.dtype, gv.offset, 0, 0))
+    # out stride 0 over images: every image adds its product into the same dw[g]
+    _contract(kb, (gv.buf, gv.offset, (so, sp)), (cols, 0, (1, geo.NP)), (buf, 0, (geo.K, 1)),
+              (geo.Og, geo.K, geo.P), [(geo.G, geo.Og * so, geo.K * geo.NP, geo.Og * geo.K),
+                                       (geo.N, sn, geo.P, 0)], True, geo.dtype)
 
 
 def _conv2d_grad_input(kb: KernelBuilder, n: int, buf: str) -> None:
     gy, w = kb.g.operands(n)
+    check_convolution(kb.target, "conv2d_grad_input")
     geo = _Geometry(kb, kb.g.shape(n), kb.g.shape(w), kb.g.shape(gy), n)
     wv = _matrix(kb, w, (geo.O, geo.K))
     gv = _matrix(kb, gy, (geo.N, geo.O, geo.P))
     dcols = kb.lowering.scratch(f"t{n}_dcols", (geo.C * geo.KH * geo.KW, geo.NP), geo.dtype)
     so, sk = wv.strides
     sn, sgo, sp = gv.strides
-    kb.emit(Gemm(wv.buf, gv.buf, dcols, geo.K, geo.P, geo.Og, (sk, so), (sgo, sp), geo.NP,
-                 _batch((geo.G, geo.Og * so, geo.Og * sgo, geo.K * geo.NP),
-                        (geo.N, 0, sn, geo.P)),
-                 False, geo.dtype, wv.offset, gv.offset, 0))
+    _contract(kb, (wv.buf, wv.offset, (sk, so)), (gv.buf, gv.offset, (sgo, sp)),
+              (dcols, 0, (geo.NP, 1)), (geo.K, geo.P, geo.Og),
+              [(geo.G, geo.Og * so, geo.Og * sgo, geo.K * geo.NP), (geo.N, 0, sn, geo.P)],
+              False, geo.dtype)
     _col2im(kb, dcols, buf, geo)
 
 
@@ -136,7 +139,7 @@ def _col2im(kb: KernelBuilder, dcols: str, buf: str, geo: _Geometry) -> None:
             kb.loops([geo.KH, geo.KW, geo.OH, geo.OW]) as (kh, kw, oh, ow):
         ih, iw = _window_pos(kb, geo, oh, ow, kh, kw)
         src = kb.idx.flat((c, kh, kw, b, oh, ow), (geo.C, geo.KH, geo.KW, geo.N, geo.OH, geo.OW))
-        with kb.guard(_and(kb, _in_range(kb, ih, geo.H) + _in_range(kb, iw, geo.W))):
+        with kb.guard(inside(kb.idx, (ih, iw), (geo.H, geo.W))):
             index = kb.let("at", kb.idx.flat((b, c, ih, iw), shape))
             total = scalar("add", (Load(buf, index, geo.dtype), Load(dcols, src, geo.dtype)),
                            geo.dtype)

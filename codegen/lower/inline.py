@@ -9,21 +9,18 @@ select between clamped loads so no load ever leaves its buffer).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from tenkai.codegen.kir.index import c64
 from tenkai.codegen.kir.nodes import Const, Expr, Load, scalar
+from tenkai.codegen.lower.kernel import InlineRule, KernelBuilder
 from tenkai.ir import dtypes
 from tenkai.ir.ops import ELEMENTWISE, REGISTRY
 
-if TYPE_CHECKING:
-    from tenkai.codegen.lower.kernel import KernelBuilder
-
 Coords = tuple[Expr, ...]
-Rule = Callable[["KernelBuilder", int, Coords], Expr]
 
 
 def const_of(value: Any, dtype: str) -> Const:
@@ -214,7 +211,7 @@ def _arange(kb: KernelBuilder, n: int, coords: Coords) -> Expr:
     return scalar("add", (start, scalar("mul", (i, delta), dt)), dt)
 
 
-INLINE: dict[str, Rule] = {
+INLINE: dict[str, InlineRule] = {
     "reshape": _reshape, "permute": _permute, "expand": _expand, "slice": _slice,
     "pad": _pad, "cat": _cat, "slice_assign": _slice_assign, "take": _take,
     "gather": _gather, "uniform": _random, "normal": _random, "randint": _random,

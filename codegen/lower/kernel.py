@@ -7,14 +7,19 @@ scatter). :meth:`KernelBuilder.value_at` is the one entry point that turns "node
 coordinates ``coords``" into a kernel-IR expression: a ``Load`` for materialized nodes, the
 op's inline rule (see :mod:`tenkai.codegen.lower.inline`) otherwise, bound once per loop body
 with a ``Let`` named after the node.
+
+The builder knows the program being lowered only through the :class:`Lowering` interface
+(buffers, index checks, error codes, the inline rules and the target), which
+:class:`tenkai.codegen.lower.program.ProgramLowering` implements; the stage and inline
+modules import this one, never the program driver.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tenkai.codegen.kir.index import IndexAlgebra, c64, contiguous_strides
 from tenkai.codegen.kir.nodes import (
@@ -25,16 +30,35 @@ from tenkai.codegen.kir.nodes import (
     Let,
     Load,
     Loop,
+    Reduce,
     Stmt,
     Store,
     Var,
     scalar,
 )
+from tenkai.codegen.target import Target
 from tenkai.ir import index_rules
 from tenkai.ir.graph import Graph
 
-if TYPE_CHECKING:
-    from tenkai.codegen.lower.program import ProgramLowering
+InlineRule = Callable[["KernelBuilder", int, tuple[Expr, ...]], Expr]
+
+
+class Lowering(Protocol):
+    """What a kernel builder (and the stages it runs) needs from the program being lowered."""
+
+    g: Graph
+    target: Target
+    inline_rules: Mapping[str, InlineRule]  # op -> value at coordinates (lower/inline.py)
+    node_buf: dict[int, str]  # materialized nodes -> their program buffer
+    inline_sources: set[int]  # sources computed where used (full, arange, scalar const)
+    checked: set[Any]  # index checks done in full by an earlier kernel
+    checked_here: set[Any]  # ... by the kernel being built
+
+    def error_code(self, message: str, kind: str = "IndexError") -> int: ...
+
+    def local_scratch(self, kb: KernelBuilder, n: int) -> str: ...
+
+    def scratch(self, base: str, shape: tuple[int, ...], dtype: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -49,9 +73,10 @@ class View:
 class KernelBuilder:
     """Builds the body of one kernel; see the module docstring."""
 
-    def __init__(self, lowering: ProgramLowering, nodes: Sequence[int], name: str) -> None:
+    def __init__(self, lowering: Lowering, nodes: Sequence[int], name: str) -> None:
         self.lowering = lowering
         self.g: Graph = lowering.g
+        self.target: Target = lowering.target
         self.nodes = set(nodes)
         self.name = name
         self.idx = IndexAlgebra()
@@ -98,8 +123,9 @@ class KernelBuilder:
         """Open a loop nest over ``extents``; yields the coordinates (Const 0 for size-1 dims).
 
         ``parallel``: every iteration of every loop of this nest is independent of the others
-        (only the outermost may actually run on several threads). With a zero extent the body
-        is built but dropped: it never runs.
+        (how many of them run concurrently is the target's choice: the CPU outlines the
+        outermost into thread-pool chunks). With a zero extent the body is built but dropped:
+        it never runs.
         """
         coords: list[Expr] = []
         depth = 0
@@ -124,6 +150,17 @@ class KernelBuilder:
             for _ in range(depth):
                 self._bodies.pop()
                 self._memo.pop()
+
+    @contextmanager
+    def reduce(self, base: str, dtype: str, op: str, identity: Const) -> Iterator[Var]:
+        """A ``Reduce`` of accumulator ``base`` (a fresh name): statements emitted inside (the
+        loops over the reduced axes and their ``AccUpdate(acc, op, value)``) form its body;
+        the yielded variable reads the result after the block."""
+        acc = Var(self.fresh(base), dtype)
+        stmt = Reduce(acc.name, dtype, op, identity, [])
+        self.emit(stmt)
+        with self._scope(stmt.body):  # values bound inside stay inside (a GPU splits the body)
+            yield acc
 
     @contextmanager
     def guard(self, cond: Expr) -> Iterator[None]:
@@ -154,9 +191,7 @@ class KernelBuilder:
         if n not in self.nodes and n not in self.lowering.inline_sources:
             raise AssertionError(f"lower: node {n} ({self.g.op(n)}) is read by kernel "
                                  f"{self.name} but is neither materialized nor in its group")
-        from tenkai.codegen.lower.inline import INLINE
-
-        rule = INLINE.get(self.g.op(n))
+        rule = self.lowering.inline_rules.get(self.g.op(n))
         if rule is None:  # a stage op read before it was stored: materialize it first
             view = self.operand_view(n)
             return Load(view.buf, self.idx.dot(coords, view.strides, view.offset),

@@ -10,6 +10,13 @@ the end of the step.
 
 Sources (``full``, ``arange``, scalar ``const``) are never kernels: they are inlined where
 used. Every registry op either lowers or is listed in :data:`UNSUPPORTED` with a reason.
+
+Lowering is shared by every target and asks the :class:`Target` where they differ (arena
+alignment, contraction and convolution strategies, reduction loop order: lower/strategy.py).
+The stage tables of lower/stages.py, lower/window.py and lower/conv.py and the inline rules of
+lower/inline.py are put together here; the kernel builder sees them through its
+:class:`tenkai.codegen.lower.kernel.Lowering` interface, so no module of this folder imports
+the driver back.
 """
 
 from __future__ import annotations
@@ -36,7 +43,9 @@ from tenkai.codegen.lower.conv import CONV_STAGES
 from tenkai.codegen.lower.inline import INLINE
 from tenkai.codegen.lower.kernel import KernelBuilder
 from tenkai.codegen.lower.stages import CO_STORE_OPS, STAGES
+from tenkai.codegen.lower.strategy import DEFAULT_TARGET, align
 from tenkai.codegen.lower.window import WINDOW_STAGES
+from tenkai.codegen.target import Target
 from tenkai.ir import dtypes
 from tenkai.ir.graph import Graph
 from tenkai.ir.ops import REGISTRY
@@ -46,7 +55,6 @@ from tenkai.ir.printer import value_names
 
 BOUNDARY = ("input", "param", "output")
 ALL_STAGES = {**STAGES, **WINDOW_STAGES, **CONV_STAGES}
-ARENA_ALIGN = 64
 
 # op -> why it does not lower yet. Every registry op is in exactly one of LOWERED / UNSUPPORTED.
 UNSUPPORTED: dict[str, str] = {
@@ -56,16 +64,18 @@ LOWERED = frozenset(INLINE) | frozenset(ALL_STAGES) | frozenset(BOUNDARY)
 
 
 def lower_program(g: Graph, prefix: str = "", reuse_arena: bool = True,
-                  info: dict[str, Any] | None = None) -> KernelProgram:
+                  info: dict[str, Any] | None = None,
+                  target: Target | None = None) -> KernelProgram:
     """Lower ``g`` to kernel IR; ``prefix`` is prepended to every kernel name and the entry
-    (so several programs can share one LLVM module).
+    (so several programs can share one LLVM module). ``target`` makes the strategy choices
+    (None: the CPU target's, :data:`~tenkai.codegen.lower.strategy.DEFAULT_TARGET`).
 
     ``reuse_arena=False`` gives every scratch buffer its own arena slot, so after a step each
     group output still holds its value (for checking kernels one by one). ``info``, when
     given, receives ``"group_outputs"`` (buffer name -> the graph node whose value it holds
     after the step) and ``"kernel_nodes"`` (kernel name -> the graph nodes it computes).
     """
-    lowering = ProgramLowering(g, prefix, reuse_arena)
+    lowering = ProgramLowering(g, prefix, reuse_arena, target)
     program = lowering.run()
     if info is not None:
         info["group_outputs"] = lowering.group_outputs()
@@ -74,10 +84,14 @@ def lower_program(g: Graph, prefix: str = "", reuse_arena: bool = True,
 
 
 class ProgramLowering:
-    """State of one lowering: buffers, node -> buffer map, kernels, error codes."""
+    """State of one lowering: buffers, node -> buffer map, kernels, error codes (the
+    :class:`tenkai.codegen.lower.kernel.Lowering` its kernel builders work against)."""
 
-    def __init__(self, g: Graph, prefix: str = "", reuse_arena: bool = True) -> None:
+    def __init__(self, g: Graph, prefix: str = "", reuse_arena: bool = True,
+                 target: Target | None = None) -> None:
         self.g, self.prefix, self.reuse_arena = g, prefix, reuse_arena
+        self.target = target or DEFAULT_TARGET
+        self.inline_rules = INLINE
         self.kernel_nodes: dict[str, list[int]] = {}
         self.buffers: dict[str, Buffer] = {}
         self.node_buf: dict[int, str] = {}
@@ -389,17 +403,17 @@ class ProgramLowering:
         placed: list[tuple[int, int, int, int]] = []  # (start, end, offset, size)
         fixed = self._planned_offsets(live) if self.plan and self.reuse_arena else {}
         for name, (start, end, offset) in fixed.items():
-            nbytes = _align(max(self.buffers[name].nbytes, 1))
+            nbytes = align(max(self.buffers[name].nbytes, 1), self.target)
             placed.append((start, end, offset, nbytes))
             self.buffers[name].offset = offset
         size = max([self.plan.arena_bytes if fixed else 0] + [p[2] + p[3] for p in placed])
         for name in sorted(set(live) - set(fixed), key=lambda b: (live[b][0], b)):
             start, end = live[name] if self.reuse_arena else (0, self._steps + 1)
-            nbytes = _align(max(self.buffers[name].nbytes, 1))
+            nbytes = align(max(self.buffers[name].nbytes, 1), self.target)
             offset = 0
             for s, e, off, sz in sorted(placed, key=lambda p: p[2]):
                 if s <= end and start <= e and offset < off + sz and off < offset + nbytes:
-                    offset = _align(off + sz)
+                    offset = align(off + sz, self.target)
             placed.append((start, end, offset, nbytes))
             self.buffers[name].offset = offset
             size = max(size, offset + nbytes)
@@ -422,6 +436,12 @@ class ProgramLowering:
             if slot is None or slot.offset is None:
                 raise AssertionError(f"lower: scratch buffer {name} (node %{n}) has no arena "
                                      f"slot in the memory plan of {self.plan.graph}")
+            if slot.offset % self.target.alignment:
+                raise NotImplementedError(
+                    f"lower: the memory plan of {self.plan.graph} puts {name} at byte "
+                    f"{slot.offset}, but target {self.target.name!r} needs "
+                    f"{self.target.alignment}-byte alignment; plan memory with the target's "
+                    "alignment (ir/passes/memory.py ALIGN) or lower with reuse_arena=False")
             start, end = live[name]
             if start < slot.start or end > slot.end:
                 raise AssertionError(f"lower: buffer {name} is used at t={start}..{end}, "
@@ -440,10 +460,6 @@ def _read_by_another_write(stmt: Any, src: str, param: str) -> bool:
         if isinstance(s, Store) and s.buf != src and param in loads_of([s]):
             return True
     return False
-
-
-def _align(n: int) -> int:
-    return -(-n // ARENA_ALIGN) * ARENA_ALIGN
 
 
 def _kernel_name(prefix: str, gid: Any, ops: list[str]) -> str:

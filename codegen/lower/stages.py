@@ -1,28 +1,32 @@
 """Stages: ops whose value is stored into a buffer by its own loop nest inside the kernel.
 
 ``stage(kb, node, buf)`` writes the node's full value into ``buf`` (contiguous, the node's
-shape). Reductions use ``Acc``/``AccUpdate`` (or accumulate straight into the output when the
-innermost input dim is kept, so the inner loop stays contiguous); matmul becomes ``Gemm``
-statements over strided views; the scatter ops copy their base and then accumulate in the
-reference's order (row-major over the indexed region, like ``np.add.at``).
+shape). Reductions are ``Reduce`` blocks (on a CPU target, a reduction that keeps the innermost
+input dim accumulates straight into the output instead, so the inner loop stays contiguous:
+lower/strategy.py); arg-reductions carry their running best in ``Acc``/``AccUpdate`` (order
+matters for ties); matmul becomes a ``Contraction`` over strided views; the scatter ops copy
+their base and then accumulate in the reference's order (row-major over the indexed region,
+like ``np.add.at``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tenkai.codegen.kir.index import c64
-from tenkai.codegen.kir.nodes import Acc, AccUpdate, Const, Expr, Gemm, Load, Store, Var, scalar
+from tenkai.codegen.kir.index import c64, contiguous_strides
+from tenkai.codegen.kir.nodes import Acc, AccUpdate, Const, Expr, Load, Store, Var, scalar
+from tenkai.codegen.lower.kernel import KernelBuilder
+from tenkai.codegen.lower.strategy import (
+    cache_ordered_reductions,
+    check_contraction,
+    contraction,
+)
 from tenkai.ir import dtypes
 from tenkai.ir.errors import ShapeError
 
-if TYPE_CHECKING:
-    from tenkai.codegen.lower.kernel import KernelBuilder
-
-Stage = Callable[["KernelBuilder", int, str], None]
+Stage = Callable[[KernelBuilder, int, str], None]
 
 
 def identity(op: str, dtype: str) -> Const:
@@ -43,6 +47,7 @@ def identity(op: str, dtype: str) -> Const:
 
 
 _COMBINE = {"sum": "add", "mean": "add", "prod": "mul", "max": "maximum", "min": "minimum"}
+_REDUCTION_OF = {"add": "sum", "mul": "prod", "maximum": "max", "minimum": "min"}
 
 
 def _cast(value: Expr, dtype: str) -> Expr:
@@ -74,7 +79,8 @@ def _reduce(kb: KernelBuilder, n: int, buf: str) -> None:
     if op in ("max", "min") and any(shape[a] == 0 for a in axes if a < len(shape)):
         raise ShapeError(f"{op}(): Expected reduction dim to have non-zero size (input shape "
                          f"{list(shape)}, axes {axes}); use sum for empty inputs")
-    into_output = op != "var" and kb.g.dtype(n) != "float16"
+    into_output = (cache_ordered_reductions(kb.target) and op != "var"
+                   and kb.g.dtype(n) != "float16")
     if into_output and len(shape) >= 2 and axes and (len(shape) - 1) not in axes:
         _reduce_into_output(kb, n, buf, x, shape, axes)
         return
@@ -99,19 +105,18 @@ def co_store(kb: KernelBuilder, coords: list[Expr], shape: tuple[int, ...]) -> N
 def _accumulate(kb: KernelBuilder, x: int, shape: tuple[int, ...], axes: tuple[int, ...],
                 kept: list[Expr], name: str, dtype: str, combine: str,
                 shift: Expr | None = None) -> Var:
-    """``Acc name`` = combine over the reduced axes of x (minus ``shift``, squared, for var)."""
-    acc = kb.fresh(name)
-    kb.emit(Acc(acc, dtype, identity({"add": "sum", "mul": "prod", "maximum": "max",
-                                      "minimum": "min"}[combine], dtype)))
-    with kb.loops([shape[a] for a in axes]) as red:
+    """A ``Reduce`` named ``name``: combine over the reduced axes of x (minus ``shift``,
+    squared, for var)."""
+    with kb.reduce(name, dtype, combine, identity(_REDUCTION_OF[combine], dtype)) as acc, \
+            kb.loops([shape[a] for a in axes]) as red:
         full = _split_coords(kept, red, len(shape), axes)
         v = _cast(kb.value_at(x, full), dtype)
         co_store(kb, full, shape)
         if shift is not None:
             d = kb.let("dev", scalar("sub", (v, shift), dtype))
             v = scalar("mul", (d, d), dtype)
-        kb.emit(AccUpdate(acc, combine, v))
-    return Var(acc, dtype)
+        kb.emit(AccUpdate(acc.name, combine, v))
+    return acc
 
 
 def _reduce_value(kb: KernelBuilder, n: int, x: int, shape: tuple[int, ...],
@@ -134,7 +139,8 @@ def _reduce_value(kb: KernelBuilder, n: int, x: int, shape: tuple[int, ...],
 
 def _reduce_into_output(kb: KernelBuilder, n: int, buf: str, x: int, shape: tuple[int, ...],
                         axes: tuple[int, ...]) -> None:
-    """Accumulate in the output buffer, looping in the input's natural order."""
+    """Accumulate in the output buffer, looping in the input's natural order (the CPU's
+    cache-friendly order: lower/strategy.py ``cache_ordered_reductions``)."""
     op, dt = kb.g.op(n), kb.g.dtype(n)
     kept_dims = [d for i, d in enumerate(shape) if i not in axes]
     with kb.loops(kept_dims, parallel=True) as kept:
@@ -202,23 +208,17 @@ def _matmul(kb: KernelBuilder, n: int, buf: str) -> None:
         with kb.loops(out, parallel=True) as coords:
             kb.emit(Store(buf, kb.idx.flat(coords, out), identity("sum", dt)))
         return
+    check_contraction(kb.target, "matmul")
     va, vb = kb.operand_view(a), kb.operand_view(b)
-    batch = []
-    c_strides = _contiguous(out)
-    for j, extent in enumerate(out[:-2]):
-        if extent == 1:
-            continue
-        batch.append((extent, _batch_stride(g.shape(a), va.strides, j, len(out)),
-                      _batch_stride(g.shape(b), vb.strides, j, len(out)), c_strides[j]))
-    kb.emit(Gemm(va.buf, vb.buf, buf, m, nn, k, (va.strides[-2], va.strides[-1]),
-                 (vb.strides[-2], vb.strides[-1]), nn, tuple(batch), False, dt,
-                 va.offset, vb.offset, 0))
-
-
-def _contiguous(shape: tuple[int, ...]) -> tuple[int, ...]:
-    from tenkai.codegen.kir.index import contiguous_strides
-
-    return contiguous_strides(shape)
+    c_strides = contiguous_strides(out)
+    batch = [(extent, _batch_stride(g.shape(a), va.strides, j, len(out)),
+              _batch_stride(g.shape(b), vb.strides, j, len(out)), c_strides[j])
+             for j, extent in enumerate(out[:-2])]
+    stmt = contraction((va.buf, va.offset, (va.strides[-2], va.strides[-1])),
+                       (vb.buf, vb.offset, (vb.strides[-2], vb.strides[-1])),
+                       (buf, 0, (nn, 1)), (m, nn, k), batch, False, dt)
+    if stmt is not None:
+        kb.emit(stmt)
 
 
 def _batch_stride(shape: tuple[int, ...], strides: tuple[int, ...], j: int, out_ndim: int) -> int:

@@ -1,22 +1,22 @@
-"""Pooling window ops (ir/ops_nn.py) as direct loop nests (convolutions: lower_conv.py).
+"""Pooling window ops (ir/ops_nn.py) as direct loop nests (convolutions: lower/conv.py).
 
 Every op is a gather over its window with ``If`` guards for padding and strides (no load
 outside a buffer), except ``max_pool2d_grad`` and ``adaptive_avg_pool2d_grad``, which scatter
 into a zeroed output in window order. Operands are read through strided views (materialized
 into kernel scratch when they are not views), since windows read each element many times.
+Max and average pooling are ``Reduce`` blocks over the window; the arg-max keeps its running
+best (and the first index among ties) in ordered ``Acc`` state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from tenkai.codegen.kir.index import c64
 from tenkai.codegen.kir.nodes import Acc, AccUpdate, Const, Expr, Load, Store, Var, scalar
+from tenkai.codegen.lower.geometry import conjunction, inside, window_inputs, window_position
+from tenkai.codegen.lower.kernel import KernelBuilder
 from tenkai.codegen.lower.stages import better
-
-if TYPE_CHECKING:
-    from tenkai.codegen.lower.kernel import KernelBuilder
 
 Reader = Callable[[Sequence[Expr]], Expr]
 
@@ -30,30 +30,6 @@ def _reader(kb: KernelBuilder, n: int) -> Reader:
     return read
 
 
-def _and(kb: KernelBuilder, conds: list[Expr]) -> Expr:
-    """Conjunction, dropping conditions the index ranges already prove."""
-    out: Expr = Const(True, "bool")
-    for c in conds:
-        if _proven(kb, c):
-            continue
-        out = c if isinstance(out, Const) else scalar("logical_and", (out, c), "bool")
-    return out
-
-
-def _proven(kb: KernelBuilder, c: Expr) -> bool:
-    if c.op not in ("ge", "lt") or not isinstance(c.args[1], Const):  # type: ignore[union-attr]
-        return False
-    r = kb.idx.range_of(c.args[0])  # type: ignore[union-attr]
-    bound = int(c.args[1].value)  # type: ignore[union-attr]
-    if r is None:
-        return False
-    return r[0] >= bound if c.op == "ge" else r[1] < bound  # type: ignore[union-attr]
-
-
-def _in_range(kb: KernelBuilder, e: Expr, size: int) -> list[Expr]:
-    return [scalar("ge", (e, c64(0)), "bool"), scalar("lt", (e, c64(size)), "bool")]
-
-
 def _hits(kb: KernelBuilder, t: Expr, stride: int, size: int) -> tuple[list[Expr], Expr]:
     """Conditions for ``t = o*stride`` with ``0 <= o < size``, and ``o``."""
     conds: list[Expr] = [scalar("ge", (t, c64(0)), "bool")]
@@ -62,10 +38,6 @@ def _hits(kb: KernelBuilder, t: Expr, stride: int, size: int) -> tuple[list[Expr
     conds.append(scalar("eq", (scalar("imod", (t, c64(stride)), "int64"), c64(0)), "bool"))
     o: Expr = scalar("idiv", (t, c64(stride)), "int64")
     return conds + [scalar("lt", (o, c64(size)), "bool")], o
-
-
-def _mac(kb: KernelBuilder, acc: str, dt: str, a: Expr, b: Expr) -> None:
-    kb.emit(AccUpdate(acc, "add", scalar("mul", (a, b), dt)))
 
 
 def _zero(dt: str) -> Const:
@@ -90,9 +62,8 @@ def _window_argmax(kb: KernelBuilder, n: int, X: Reader, lead: list[Expr], oh: E
     kb.emit(Acc(best, dt, Const(float("-inf"), dt)))
     kb.emit(Acc(where, "int64", c64(-1)))
     with kb.loops([KH, KW]) as (kh, kw):
-        ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kb.idx.mul(kh, dh))
-        iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kb.idx.mul(kw, dw))
-        with kb.guard(_and(kb, _in_range(kb, ih, H) + _in_range(kb, iw, W))):
+        ih, iw = window_inputs(kb.idx, (oh, ow), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
+        with kb.guard(inside(kb.idx, (ih, iw), (H, W))):
             v = kb.let("v", X((*lead, ih, iw)))
             first = scalar("lt", (Var(where), c64(0)), "bool")
             take = kb.let("take", scalar("logical_or", (first, better(v, Var(best, dt), "gt")),
@@ -111,14 +82,12 @@ def _max_pool2d(kb: KernelBuilder, n: int, buf: str) -> None:
     X = _reader(kb, x)
     with kb.loops(out, parallel=True) as coords:
         lead, oh, ow = list(coords[:-2]), coords[-2], coords[-1]
-        acc = kb.fresh("best")
-        kb.emit(Acc(acc, dt, Const(float("-inf"), dt)))
-        with kb.loops([KH, KW]) as (kh, kw):
-            ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kb.idx.mul(kh, dh))
-            iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kb.idx.mul(kw, dw))
-            with kb.guard(_and(kb, _in_range(kb, ih, H) + _in_range(kb, iw, W))):
-                kb.emit(AccUpdate(acc, "maximum", X((*lead, ih, iw))))
-        kb.emit(Store(buf, kb.idx.flat(coords, out), Var(acc, dt)))
+        with kb.reduce("best", dt, "maximum", Const(float("-inf"), dt)) as acc, \
+                kb.loops([KH, KW]) as (kh, kw):
+            ih, iw = window_inputs(kb.idx, (oh, ow), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
+            with kb.guard(inside(kb.idx, (ih, iw), (H, W))):
+                kb.emit(AccUpdate(acc.name, "maximum", X((*lead, ih, iw))))
+        kb.emit(Store(buf, kb.idx.flat(coords, out), acc))
 
 
 def _max_pool2d_indices(kb: KernelBuilder, n: int, buf: str) -> None:
@@ -161,7 +130,7 @@ def _avg_divisor(kb: KernelBuilder, n: int, oh: Expr, ow: Expr, hw: tuple[int, i
     (KH, KW), (sh, sw), (ph, pw), _ = _pool_attrs(kb, n)
     sizes = []
     for o, k, s, p, size in ((oh, KH, sh, ph, hw[0]), (ow, KW, sw, pw, hw[1])):
-        start = kb.idx.add(kb.idx.mul(o, s), -p)
+        start = window_position(kb.idx, o, 0, s, p)
         end = scalar("minimum", (kb.idx.add(start, k), c64(size + p)), "int64")
         if not a["count_include_pad"]:
             start = scalar("maximum", (start, c64(0)), "int64")
@@ -179,15 +148,12 @@ def _avg_pool2d(kb: KernelBuilder, n: int, buf: str) -> None:
     X = _reader(kb, x)
     with kb.loops(out, parallel=True) as coords:
         lead, oh, ow = list(coords[:-2]), coords[-2], coords[-1]
-        acc = kb.fresh("acc")
-        kb.emit(Acc(acc, dt, _zero(dt)))
-        with kb.loops([KH, KW]) as (kh, kw):
-            ih = kb.idx.add(kb.idx.mul(oh, sh), -ph, kh)
-            iw = kb.idx.add(kb.idx.mul(ow, sw), -pw, kw)
-            with kb.guard(_and(kb, _in_range(kb, ih, H) + _in_range(kb, iw, W))):
-                kb.emit(AccUpdate(acc, "add", X((*lead, ih, iw))))
+        with kb.reduce("acc", dt, "add", _zero(dt)) as acc, kb.loops([KH, KW]) as (kh, kw):
+            ih, iw = window_inputs(kb.idx, (oh, ow), (kh, kw), (sh, sw), (ph, pw))
+            with kb.guard(inside(kb.idx, (ih, iw), (H, W))):
+                kb.emit(AccUpdate(acc.name, "add", X((*lead, ih, iw))))
         div = _avg_divisor(kb, n, oh, ow, (H, W), dt)
-        kb.emit(Store(buf, kb.idx.flat(coords, out), scalar("div", (Var(acc, dt), div), dt)))
+        kb.emit(Store(buf, kb.idx.flat(coords, out), scalar("div", (acc, div), dt)))
 
 
 def _avg_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
@@ -199,15 +165,13 @@ def _avg_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
     G = _reader(kb, g)
     with kb.loops(shape, parallel=True) as coords:
         lead, h, w = list(coords[:-2]), coords[-2], coords[-1]
-        acc = kb.fresh("acc")
-        kb.emit(Acc(acc, dt, _zero(dt)))
-        with kb.loops([KH, KW]) as (kh, kw):
+        with kb.reduce("acc", dt, "add", _zero(dt)) as acc, kb.loops([KH, KW]) as (kh, kw):
             ch, oh = _hits(kb, kb.idx.add(h, ph, kb.idx.mul(kh, -1)), sh, OH)
             cw, ow = _hits(kb, kb.idx.add(w, pw, kb.idx.mul(kw, -1)), sw, OW)
-            with kb.guard(_and(kb, ch + cw)):
+            with kb.guard(conjunction(kb.idx, ch + cw)):
                 div = _avg_divisor(kb, n, oh, ow, (H, W), dt)
-                kb.emit(AccUpdate(acc, "add", scalar("div", (G((*lead, oh, ow)), div), dt)))
-        kb.emit(Store(buf, kb.idx.flat(coords, shape), Var(acc, dt)))
+                kb.emit(AccUpdate(acc.name, "add", scalar("div", (G((*lead, oh, ow)), div), dt)))
+        kb.emit(Store(buf, kb.idx.flat(coords, shape), acc))
 
 
 # ---------------------------------------------------------------- adaptive average pooling
@@ -243,17 +207,15 @@ def _adaptive_avg_pool2d(kb: KernelBuilder, n: int, buf: str) -> None:
     X = _reader(kb, x)
     hw = kb.g.shape(x)[-2:]
     with kb.loops(out, parallel=True) as coords:
-        acc = kb.fresh("acc")
-        kb.emit(Acc(acc, dt, _zero(dt)))
         counts: list[Expr] = []
+        with kb.reduce("acc", dt, "add", _zero(dt)) as acc:
 
-        def visit(h: Expr, w: Expr, count: Expr) -> None:
-            kb.emit(AccUpdate(acc, "add", X((*coords[:-2], h, w))))
-            counts.append(count)
+            def visit(h: Expr, w: Expr, count: Expr) -> None:
+                kb.emit(AccUpdate(acc.name, "add", X((*coords[:-2], h, w))))
+                counts.append(count)
 
-        _adaptive_cells(kb, coords, hw, out[-2:], dt, visit)
-        kb.emit(Store(buf, kb.idx.flat(coords, out), scalar("div", (Var(acc, dt), counts[0]),
-                                                            dt)))
+            _adaptive_cells(kb, coords, hw, out[-2:], dt, visit)
+        kb.emit(Store(buf, kb.idx.flat(coords, out), scalar("div", (acc, counts[0]), dt)))
 
 
 def _adaptive_avg_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
