@@ -48,11 +48,10 @@ from collections.abc import Callable
 
 from llvmlite import ir
 
-I1 = ir.IntType(1)
-I32 = ir.IntType(32)
-I64 = ir.IntType(64)
-PTR = ir.PointerType()
-VOID = ir.VoidType()
+from tenkai.codegen.llvm.functions import declare_function
+from tenkai.codegen.llvm.loops import counted_loop
+from tenkai.codegen.llvm.types import I1, I32, I64, PTR, VOID
+
 BODY_TYPE = ir.FunctionType(VOID, [PTR, I64, I64])
 # A pointer that remembers its callee type: llvmlite needs it for indirect calls. Under opaque
 # pointers it is just `ptr` to LLVM (with llvmlite's typed printing it reads `void (...)*`,
@@ -80,14 +79,6 @@ PUBLIC_NAMES = (
 
 
 # --------------------------------------------------------------------------- declarations
-
-
-def declare_function(module: ir.Module, name: str, fnty: ir.FunctionType) -> ir.Function:
-    """Return ``name`` if the module already has it, else declare it (external)."""
-    existing = module.globals.get(name)
-    if existing is not None:
-        return existing
-    return ir.Function(module, fnty, name)
 
 
 class _LibC:
@@ -477,22 +468,10 @@ def _define_shutdown(module: ir.Module, pool: _PoolState, libc: _LibC) -> ir.Fun
     builder.call(libc.syscall, [I64(SYS_FUTEX), pool.generation, I64(FUTEX_WAKE_PRIVATE),
                                 I64(INT32_MAX)])
     started = _load(builder, pool.workers_started, "started")
-    entry = builder.block
-    join = builder.append_basic_block("join")
-    done = builder.append_basic_block("done")
-    builder.cbranch(builder.icmp_signed(">", started, I64(0)), join, done)
-
-    builder.position_at_end(join)
-    index = builder.phi(I64, name="worker_index")
-    index.add_incoming(I64(0), entry)
-    slot = builder.gep(pool.worker_handles, [I32(0), index], inbounds=True,
-                       source_etype=pool.worker_handles.value_type)
-    builder.call(libc.pthread_join, [builder.load(slot, typ=I64), ir.Constant(PTR, None)])
-    next_index = builder.add(index, I64(1), name="next_worker")
-    index.add_incoming(next_index, join)
-    builder.cbranch(builder.icmp_signed("<", next_index, started), join, done)
-
-    builder.position_at_end(done)
+    with counted_loop(builder, I64(0), started, "join", rotated=True, flags=()) as index:
+        slot = builder.gep(pool.worker_handles, [I32(0), index], inbounds=True,
+                           source_etype=pool.worker_handles.value_type)
+        builder.call(libc.pthread_join, [builder.load(slot, typ=I64), ir.Constant(PTR, None)])
     builder.store(I64(0), pool.workers_started)
     _atomic_store(builder, I32(0), pool.stop, "seq_cst")
     _atomic_store(builder, I32(0), pool.busy, "release")

@@ -6,17 +6,21 @@ loop vectorizer handles the innermost ones; ``Acc`` accumulators are entry-block
 (promoted to registers by SROA), their float ``add``/``mul`` updates carry ``reassoc`` so
 reductions vectorize. Scalar ops go through :mod:`tenkai.codegen.scalar.templates`; values are named
 after the kernel-IR names, which are named after graph nodes (``%n3_exp``).
+
+The target supplies what is not shared: ``gemm(module, dtype)``, the GEMM function a ``Gemm``
+statement calls, and a :class:`ParallelLoops` strategy that runs top-level parallel loops
+(the CPU target outlines them onto its thread pool, :mod:`tenkai.codegen.cpu.outline`).
+Without one, parallel loops are emitted as serial loops.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from llvmlite import ir
 
-from tenkai.codegen.cpu.outline import outline_parallel
 from tenkai.codegen.kir.nodes import (
     STATUS_BUFFER,
     Acc,
@@ -36,6 +40,8 @@ from tenkai.codegen.kir.nodes import (
     Store,
     Var,
 )
+from tenkai.codegen.llvm.loops import counted_loop
+from tenkai.codegen.llvm.types import I64, PTR, VOID, i64
 from tenkai.codegen.scalar.mathlib import intrinsic
 from tenkai.codegen.scalar.templates import (
     DATA_OPERAND,
@@ -47,26 +53,34 @@ from tenkai.codegen.scalar.templates import (
 )
 from tenkai.ir import dtypes
 
-I64 = ir.IntType(64)
-PTR = ir.PointerType()
 GemmLookup = Callable[[ir.Module, str], ir.Function]
-ParallelLookup = Callable[[ir.Module], ir.Function]
 
 
-def i64(value: int) -> ir.Constant:
-    return ir.Constant(I64, value)
+class ParallelLoops(Protocol):
+    """A target's way of running a parallel loop: the emitter's hook for ``Loop(parallel=True)``.
+
+    :meth:`emit` is called for each parallel loop at the top level of a kernel (not inside
+    another loop or an ``If``) with more than one iteration. It either emits the whole loop
+    through the emitter's public API (:attr:`KernelEmitter.module`, ``kernel``, ``builder``,
+    :meth:`~KernelEmitter.pointer`, :meth:`~KernelEmitter.entry_builder`,
+    :meth:`~KernelEmitter.new_symbol`, :meth:`~KernelEmitter.function`,
+    :meth:`~KernelEmitter.range_loop`) and returns True, or emits nothing and returns False,
+    and the emitter emits the plain serial loop."""
+
+    def emit(self, emitter: KernelEmitter, loop: Loop) -> bool: ...
 
 
 class KernelEmitter:
-    """Emits one kernel; ``gemm(module, dtype)`` returns the GEMM function to call."""
+    """Emits one kernel; ``gemm(module, dtype)`` returns the GEMM function to call and
+    ``parallel`` (optional) runs parallel loops (see :class:`ParallelLoops`)."""
 
     def __init__(self, module: ir.Module, kernel: Kernel, buffers: dict[str, Buffer],
-                 gemm: GemmLookup, parallel_for: ParallelLookup | None = None) -> None:
+                 gemm: GemmLookup, parallel: ParallelLoops | None = None) -> None:
         self.module, self.kernel, self.buffers, self.gemm = module, kernel, buffers, gemm
-        fnty = ir.FunctionType(ir.VoidType(), [PTR] * len(kernel.params))
-        self.parallel_for = parallel_for
+        fnty = ir.FunctionType(VOID, [PTR] * len(kernel.params))
+        self.parallel = parallel
         self.depth = 0
-        self.outlined = 0
+        self._symbols = 0
         self.fn = ir.Function(module, fnty, name=kernel.name)
         self.fn.attributes.add("noinline")
         self._begin(self.fn, kernel.params)
@@ -83,6 +97,26 @@ class KernelEmitter:
         self.entry = fn.append_basic_block("entry")
         self.b = ir.IRBuilder(fn.append_basic_block("body"))
         self.env: dict[str, tuple[str, Any, str]] = {}
+
+    @property
+    def builder(self) -> ir.IRBuilder:
+        """The builder at the current emission point."""
+        return self.b
+
+    def pointer(self, buf: str) -> ir.Value:
+        """The pointer argument of buffer ``buf`` in the function being emitted."""
+        return self.ptrs[buf]
+
+    def entry_builder(self) -> ir.IRBuilder:
+        """A builder at the end of the entry block (for allocas: hoisted, promotable)."""
+        return ir.IRBuilder(self.entry)
+
+    def new_symbol(self, tag: str) -> str:
+        """A fresh module-level name for a helper function of this kernel:
+        ``<kernel>.<tag><k>`` with k counting the helpers made so far."""
+        name = f"{self.kernel.name}.{tag}{self._symbols}"
+        self._symbols += 1
+        return name
 
     def _finish(self) -> None:
         self.b.ret_void()
@@ -113,7 +147,7 @@ class KernelEmitter:
     def stmt(self, s: Stmt) -> None:
         handler = getattr(self, "_" + type(s).__name__.lower(), None)
         if handler is None:
-            raise TypeError(f"llvm_cpu: unknown kernel-IR statement {s!r}")
+            raise TypeError(f"llvm emitter: unknown kernel-IR statement {s!r}")
         handler(s)
 
     def _loop(self, s: Loop) -> None:
@@ -123,32 +157,20 @@ class KernelEmitter:
             self.env[s.var] = ("val", i64(0), "int64")
             self.block(s.body)
             return
-        if s.parallel and self.depth == 0 and self.parallel_for is not None \
-                and outline_parallel(self, s):
+        if s.parallel and self.depth == 0 and self.parallel is not None \
+                and self.parallel.emit(self, s):
             return
         self.range_loop(s.var, i64(0), i64(s.extent), s.body, guard=False)
 
     def range_loop(self, var: str, start: ir.Value, end: ir.Value, body: list[Stmt],
                    guard: bool) -> None:
-        """``for var in [start, end): body`` (``guard``: the range may be empty)."""
-        pre = self.b.block
-        header = self.fn.append_basic_block(f"{var}.loop")
-        exit_ = self.fn.append_basic_block(f"{var}.exit")
-        if guard:
-            self.b.cbranch(self.b.icmp_signed("<", start, end), header, exit_)
-        else:
-            self.b.branch(header)
-        self.b.position_at_end(header)
-        phi = self.b.phi(I64, name=var)
-        phi.add_incoming(start, pre)
-        self.env[var] = ("val", phi, "int64")
-        self.depth += 1
-        self.block(body)
-        self.depth -= 1
-        nxt = self.b.add(phi, i64(1), name=f"{var}.next", flags=("nuw", "nsw"))
-        phi.add_incoming(nxt, self.b.block)
-        self.b.cbranch(self.b.icmp_signed("<", nxt, end), header, exit_)
-        self.b.position_at_end(exit_)
+        """``for var in [start, end): body`` (``guard``: the range may be empty), in the
+        canonical rotated form the loop vectorizer expects."""
+        with counted_loop(self.b, start, end, var, rotated=True, guard=guard) as index:
+            self.env[var] = ("val", index, "int64")
+            self.depth += 1
+            self.block(body)
+            self.depth -= 1
 
     def _let(self, s: Let) -> None:
         value = self.expr(s.value)
@@ -263,7 +285,7 @@ class KernelEmitter:
             return self._load(e)
         if isinstance(e, Scalar):
             return self._scalar(e)
-        raise TypeError(f"llvm_cpu: unknown kernel-IR expression {e!r}")
+        raise TypeError(f"llvm emitter: unknown kernel-IR expression {e!r}")
 
     def _load(self, e: Load) -> ir.Value:
         ld = self.b.load(self._address(e.buf, self.expr(e.index), e.dtype),
@@ -288,7 +310,7 @@ def emit_step(module: ir.Module, entry: str, kernels: list[ir.Function],
     After each kernel with run-time checks (``checks[k]``) the entry reads the status word
     (buffer ``status_slot``) and returns at once when a check failed, so no later kernel (no
     state update) runs after a failed check."""
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR]), name=entry)
+    fn = ir.Function(module, ir.FunctionType(VOID, [PTR]), name=entry)
     fn.args[0].name = "buffers"
     fn.attributes.add("nounwind")
     b = ir.IRBuilder(fn.append_basic_block("entry"))
