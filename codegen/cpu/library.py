@@ -17,7 +17,7 @@ from typing import Any
 
 from llvmlite import ir
 
-from tenkai.codegen.cpu.machine import optimize_ir, target_machine
+from tenkai.codegen.cpu.machine import emit_object, optimize_ir, target_machine
 from tenkai.codegen.llvm.functions import declare_function
 
 
@@ -27,6 +27,11 @@ class Library:
 
     ir_text: str
     functions: dict[str, ir.FunctionType]
+
+    def object_code(self) -> bytes:
+        """Host object code of the library, for the runtime's object loader (which publishes
+        the symbols in :attr:`functions`)."""
+        return emit_object(self.ir_text)
 
 
 def _optional(name: str) -> Any:

@@ -1,6 +1,7 @@
 """The shared LLVM layer (codegen/llvm) and the CPU target's use of it: the parallel-loop hook,
-the two counted-loop shapes, the one optimization pipeline, and the layering rules (llvm/
-never imports a target; only cpu/machine.py picks the host CPU)."""
+the two counted-loop shapes, the one optimization pipeline, the layering rules (llvm/ never
+imports a target; only cpu/machine.py picks the host CPU), and object code from codegen.cpu
+loaded by the runtime."""
 
 from __future__ import annotations
 
@@ -8,19 +9,25 @@ import ast
 import ctypes
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cpu_harness import single_group
 from jit_harness import compile_module
 from llvmlite import ir
 
 import tenkai.ir as tir
-from tenkai.codegen.cpu.codegen import gemm_function, parallel_for_function
+from tenkai.codegen.cpu.codegen import gemm_function, generate, parallel_for_function
+from tenkai.codegen.cpu.library import library
+from tenkai.codegen.cpu.machine import emit_object
 from tenkai.codegen.cpu.outline import OutlinedLoops
 from tenkai.codegen.kir.nodes import Loop, walk
 from tenkai.codegen.llvm.emit import KernelEmitter
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I64, PTR, VOID
 from tenkai.codegen.lower.program import lower_program
+from tenkai.ir.passes.pipeline import run_pipeline
+from tenkai.runtime import Executable, load_object
+from tenkai.runtime import jit as runtime_jit
 
 CODEGEN = Path(__file__).resolve().parents[2] / "codegen"
 
@@ -132,3 +139,39 @@ def test_one_optimization_pipeline() -> None:
     users = sorted(str(p.relative_to(CODEGEN)) for p in CODEGEN.rglob("*.py")
                    if "create_pass_builder" in p.read_text())
     assert users == ["llvm/pipeline.py"]
+
+
+def _matmul_relu() -> tir.Graph:
+    g = tir.Graph("mm")
+    x = g.add("input", shape=(64, 32), dtype="float32", name="x")
+    w = g.add("param", shape=(32, 16), dtype="float32", name="w")
+    g.add_output(g.add("relu", [g.add("matmul", [x, w])]))
+    return g
+
+
+def test_object_code_from_codegen_runs_in_the_runtime() -> None:
+    """The object path: codegen.cpu emits object code with its target machine, the runtime
+    loads and runs it (the tuned GEMM of the shared library included)."""
+    module = generate(lower_program(run_pipeline(_matmul_relu())))
+    assert "tk_gemm_f32" in module.optimized_ir
+    exe = Executable(None, module.entry, module.buffer_table, object_code=module.object_code())
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 32)).astype(np.float32)
+    w = rng.standard_normal((32, 16)).astype(np.float32)
+    assert exe.stats["from_object_code"]
+    (out,) = exe.run_feeds({"x": x, "w": w})
+    np.testing.assert_allclose(out, np.maximum(x @ w, 0), rtol=1e-5, atol=1e-5)
+
+
+def test_library_object_code_loads() -> None:
+    lib = library()
+    assert lib is not None
+    threads = load_object(lib.object_code()).address("tk_get_num_threads")
+    assert ctypes.CFUNCTYPE(ctypes.c_int64)(threads)() >= 1
+
+
+def test_runtime_object_code_matches_codegen_machine() -> None:
+    """Until the runtime only loads objects, it still has a host target machine of its own;
+    it must emit exactly what codegen's does (same CPU, features, options)."""
+    text = library().ir_text  # type: ignore[union-attr]
+    assert runtime_jit.emit_object(text) == emit_object(text)
