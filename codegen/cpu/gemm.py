@@ -62,7 +62,7 @@ from tenkai.codegen.cpu.gemm_ir import ceil_div, element_ptr, minimum, new_funct
 from tenkai.codegen.cpu.gemm_kernel import K_UNROLL, define_macro_kernel, define_micro_kernel
 from tenkai.codegen.cpu.gemm_pack import define_pack
 from tenkai.codegen.cpu.pool import add_parallel_runtime
-from tenkai.codegen.llvm.functions import declare_function
+from tenkai.codegen.llvm.functions import declare_function, internal_global
 from tenkai.codegen.llvm.gemm_ref import GEMM_PARAMS
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I1, I32, I64, PTR, VOID
@@ -180,14 +180,6 @@ def _define_partition(
 # --------------------------------------------------------------------------- entry point
 
 
-def _module_state(module: ir.Module, name: str, ty: ir.Type) -> ir.GlobalVariable:
-    variable = ir.GlobalVariable(module, ty, name)
-    variable.linkage = "internal"
-    variable.initializer = ir.Constant(ty, None)
-    variable.align = 64
-    return opaque(variable)
-
-
 def _emit_zero_rows(builder: ir.IRBuilder, cfg: GemmConfig, c: ir.Value, rows: ir.Value,
                     cols: ir.Value, ldc: ir.Value) -> None:
     """C[:rows, :cols] = 0 (the K == 0, accumulate == 0 case)."""
@@ -224,8 +216,9 @@ def _define_entry(module: ir.Module, cfg: GemmConfig, name: str, partition: ir.F
     params = list(GEMM_PARAMS)
     function, builder = new_function(module, name, VOID, params, internal=False)
     a = {p: arg for (p, _), arg in zip(params, function.args, strict=True)}
-    slot_table = _module_state(module, f"{name}_buffers", ir.ArrayType(PTR, MAX_PARTITIONS))
-    busy = _module_state(module, f"{name}_busy", I32)
+    slot_table = opaque(internal_global(module, f"{name}_buffers",
+                                        ir.ArrayType(PTR, MAX_PARTITIONS)))
+    busy = opaque(internal_global(module, f"{name}_busy", I32))
     free = declare_function(module, "free", ir.FunctionType(VOID, [PTR]))
 
     empty = builder.or_(builder.icmp_signed("<", a["M"], I64(1)),

@@ -48,7 +48,7 @@ from collections.abc import Callable
 
 from llvmlite import ir
 
-from tenkai.codegen.llvm.functions import declare_function
+from tenkai.codegen.llvm.functions import declare_function, internal_global
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I1, I32, I64, PTR, VOID
 
@@ -103,32 +103,24 @@ class _PoolState:
     """Internal globals of the pool. Hot atomics get their own 64-byte cache line."""
 
     def __init__(self, module: ir.Module) -> None:
-        self.requested_threads = _state(module, "tk_pool_requested_threads", I64)
-        self.default_threads = _state(module, "tk_pool_default_threads", I64)
-        self.workers_started = _state(module, "tk_pool_workers_started", I64)
+        self.requested_threads = internal_global(module, "tk_pool_requested_threads", I64)
+        self.default_threads = internal_global(module, "tk_pool_default_threads", I64)
+        self.workers_started = internal_global(module, "tk_pool_workers_started", I64)
         handles_type = ir.ArrayType(I64, MAX_THREADS)
-        self.worker_handles = _state(module, "tk_pool_worker_handles", handles_type)
-        self.generation = _state(module, "tk_pool_generation", I32)
-        self.sleepers = _state(module, "tk_pool_sleepers", I32)
-        self.task_state = _state(module, "tk_pool_task_state", I64)
-        self.finished = _state(module, "tk_pool_finished", I64)
-        self.next_chunk = _state(module, "tk_pool_next_chunk", I64)
-        self.busy = _state(module, "tk_pool_busy", I32)
-        self.stop = _state(module, "tk_pool_stop", I32)
-        self.task_body = _state(module, "tk_pool_task_body", BODY_PTR)
-        self.task_ctx = _state(module, "tk_pool_task_ctx", PTR)
-        self.task_n = _state(module, "tk_pool_task_n", I64)
-        self.task_chunk = _state(module, "tk_pool_task_chunk", I64)
-        self.task_nchunks = _state(module, "tk_pool_task_nchunks", I64)
-        self.task_active_workers = _state(module, "tk_pool_task_active_workers", I64)
-
-
-def _state(module: ir.Module, name: str, ty: ir.Type) -> ir.GlobalVariable:
-    variable = ir.GlobalVariable(module, ty, name)
-    variable.linkage = "internal"
-    variable.initializer = ir.Constant(ty, None)
-    variable.align = 64
-    return variable
+        self.worker_handles = internal_global(module, "tk_pool_worker_handles", handles_type)
+        self.generation = internal_global(module, "tk_pool_generation", I32)
+        self.sleepers = internal_global(module, "tk_pool_sleepers", I32)
+        self.task_state = internal_global(module, "tk_pool_task_state", I64)
+        self.finished = internal_global(module, "tk_pool_finished", I64)
+        self.next_chunk = internal_global(module, "tk_pool_next_chunk", I64)
+        self.busy = internal_global(module, "tk_pool_busy", I32)
+        self.stop = internal_global(module, "tk_pool_stop", I32)
+        self.task_body = internal_global(module, "tk_pool_task_body", BODY_PTR)
+        self.task_ctx = internal_global(module, "tk_pool_task_ctx", PTR)
+        self.task_n = internal_global(module, "tk_pool_task_n", I64)
+        self.task_chunk = internal_global(module, "tk_pool_task_chunk", I64)
+        self.task_nchunks = internal_global(module, "tk_pool_task_nchunks", I64)
+        self.task_active_workers = internal_global(module, "tk_pool_task_active_workers", I64)
 
 
 # --------------------------------------------------------------------------- small emitters

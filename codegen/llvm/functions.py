@@ -1,4 +1,5 @@
-"""Getting or declaring functions in an llvmlite module: one helper for every emitter."""
+"""Module-level symbols, one helper each for every emitter: get-or-declare a function, define
+an internal zero-initialized global."""
 
 from __future__ import annotations
 
@@ -12,3 +13,14 @@ def declare_function(module: ir.Module, name: str, fnty: ir.FunctionType) -> ir.
     if existing is not None:
         return existing
     return ir.Function(module, fnty, name)
+
+
+def internal_global(module: ir.Module, name: str, ty: ir.Type, align: int = 64
+                    ) -> ir.GlobalVariable:
+    """A zero-initialized internal global of type ``ty`` (64-byte aligned by default: hot
+    atomics get a cache line of their own)."""
+    variable = ir.GlobalVariable(module, ty, name)
+    variable.linkage = "internal"
+    variable.initializer = ir.Constant(ty, None)
+    variable.align = align
+    return variable
