@@ -1,5 +1,8 @@
 """GFLOP/s of tk_gemm_f32 (2 threads) vs torch.matmul (torch.set_num_threads(2)).
 
+The GEMM measured is the one compiled steps call: the shared library of
+:mod:`tenkai.codegen.cpu.library`, loaded by the runtime.
+
     python examples/bench_gemm.py [--repeats 15] [--rounds 3] [--threads 2] [--pause 0.3] [--asm]
 
 Shapes are M x K x N (C[M,N] = A[M,K] @ B[K,N]): a square 1024^3 product and the matmuls of an
@@ -27,10 +30,11 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from llvmlite import ir
 
-from tenkai.codegen.cpu.gemm import add_gemm, default_config
-from tenkai.codegen.cpu.jit_support import compile_module, host_vector_bits
+from tenkai.codegen.cpu.gemm import default_config
+from tenkai.codegen.cpu.library import library
+from tenkai.codegen.cpu.machine import emit_assembly, host_vector_bits
+from tenkai.runtime.jit import load_library
 
 SHAPES = [(1024, 1024, 1024), (64, 784, 128), (256, 784, 128), (256, 784, 1024),
           (256, 1024, 1024)]
@@ -38,20 +42,22 @@ I64, PTR = ctypes.c_int64, ctypes.c_void_p
 
 
 def build_gemm(threads: int) -> tuple[Callable[..., Callable[[], None]], str]:
-    """JIT tk_gemm_f32; returns (bind(a, b, c) -> zero-argument call, assembly)."""
-    module = ir.Module(name="bench_gemm")
-    add_gemm(module, "f32")
-    jit = compile_module(module)
-    jit.ctypes_function("tk_set_num_threads", None, I64)(threads)
-    native = jit.ctypes_function("tk_gemm_f32", None, I64, I64, I64, PTR, I64, I64, PTR, I64,
-                                 I64, PTR, I64, ctypes.c_int32)
+    """tk_gemm_f32 of the shared library compiled steps call (codegen.cpu.library, loaded by
+    the runtime); returns (bind(a, b, c) -> zero-argument call, assembly)."""
+    lib = library()
+    if lib is None or "tk_gemm_f32" not in lib.functions:
+        raise SystemExit("bench_gemm: this installation has no tuned GEMM (codegen/cpu/gemm.py)")
+    compiled = load_library(lib.ir_text)
+    ctypes.CFUNCTYPE(None, I64)(compiled.address("tk_set_num_threads"))(threads)
+    native = ctypes.CFUNCTYPE(None, I64, I64, I64, PTR, I64, I64, PTR, I64, I64, PTR, I64,
+                              ctypes.c_int32)(compiled.address("tk_gemm_f32"))
 
     def bind(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> Callable[[], None]:
         (m, k), n = a.shape, b.shape[1]
         args = (m, n, k, a.ctypes.data, k, 1, b.ctypes.data, n, 1, c.ctypes.data, n, 0)
         return functools.partial(native, *args)
 
-    return bind, jit.assembly()
+    return bind, emit_assembly(lib.ir_text)
 
 
 def time_once(fn: Callable[[], object]) -> float:

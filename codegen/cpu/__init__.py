@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import llvmlite.binding as llvm
-
+from tenkai.codegen.cpu.machine import host_cpu
 from tenkai.codegen.target import Target
 
 # math the LLVM x86 backend lowers (to an instruction or a libm call it resolves itself)
@@ -21,9 +20,9 @@ NATIVE_MATH = frozenset({"sqrt", "fabs", "floor", "ceil", "trunc", "roundeven", 
 
 def describe(**options: Any) -> Target:
     """The host CPU as a :class:`Target` (its name and LLVM feature string)."""
-    llvm.initialize_native_target()
-    return Target(name="cpu", triple=llvm.get_process_triple(), arch=llvm.get_host_cpu_name(),
-                  features=llvm.get_host_cpu_features().flatten(), kind="cpu", launch="call",
+    cpu = host_cpu()
+    return Target(name="cpu", triple=cpu.triple, arch=cpu.name,
+                  features=cpu.features, kind="cpu", launch="call",
                   alignment=64, contraction="gemm_call", convolution="im2col",
                   parallel="threads", math_library="tenkai+libm", native_math=NATIVE_MATH,
                   options=tuple(sorted(options.items())))

@@ -1,67 +1,60 @@
-"""LLVM CPU generator: kernel programs -> one optimized LLVM module (docs/compiler.md §4).
+"""The CPU target's generator: kernel programs -> one optimized LLVM module (docs/compiler.md §4).
 
 :func:`generate` builds, with llvmlite's IRBuilder, one function per kernel plus the entry
 ``void tk_step(ptr %buffers)`` that loads each kernel's buffer pointers from the table and
-calls the kernels in order (one native call per step, no allocation). The module is optimized
-with the new pass manager at O3 for the host CPU (its name and feature string, so AVX-512 where
-the host has it). Several programs can share one module (``generate([p1, p2])``) when their
-kernel names and entries differ (``lower_program(g, prefix=...)``).
+calls the kernels in order (one native call per step, no allocation). The kernels come from the
+shared LLVM emitter (:mod:`tenkai.codegen.llvm.emit`); the module is optimized by the one
+pipeline (:mod:`tenkai.codegen.llvm.pipeline`) at O3 for the host CPU of
+:mod:`tenkai.codegen.cpu.machine` (its name and feature string, so AVX-512 where the host has
+it). Several programs can share one module (``generate([p1, p2])``) when their kernel names and
+entries differ (``lower_program(g, prefix=...)``).
 
-GEMMs call ``tk_gemm_<dtype>``: the tuned one from ``codegen/gemm.py`` (float32/float64) and
-parallel loops ``tk_parallel_for`` (codegen/parallel.py), both *declared* only: they live in
-the shared library of :mod:`tenkai.codegen.cpu.library`, compiled once per process and
-carried to the runtime as ``buffer_table["library"]``. Integer GEMMs (or all of them, without
-gemm.py) use the plain loop nest of :mod:`tenkai.codegen.llvm.gemm_ref`, defined in-module.
+GEMMs call ``tk_gemm_<dtype>``: the tuned one of :mod:`tenkai.codegen.cpu.gemm` (float32/float64),
+and parallel loops are outlined (:mod:`tenkai.codegen.cpu.outline`) onto ``tk_parallel_for``
+(:mod:`tenkai.codegen.cpu.pool`); both are *declared* only: they live in the shared library of
+:mod:`tenkai.codegen.cpu.library`, compiled once per process and carried to the runtime as
+``buffer_table["library"]``. Integer GEMMs (or all of them, without gemm.py) use the plain loop
+nest of :mod:`tenkai.codegen.llvm.gemm_ref`, defined in-module. :meth:`GeneratedModule.object_code`
+is the module's host object code (:func:`tenkai.codegen.cpu.machine.emit_object`).
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import llvmlite.binding as llvm
 from llvmlite import ir
 
+from tenkai.codegen.cpu.contraction import GemmContractions
 from tenkai.codegen.cpu.library import declare, library, uses_library
+from tenkai.codegen.cpu.machine import (
+    emit_assembly,
+    emit_object,
+    host_flags,
+    optimize_ir,
+    target_machine,
+)
+from tenkai.codegen.cpu.outline import OutlinedLoops
 from tenkai.codegen.kir.nodes import STATUS_BUFFER, Check, KernelProgram, walk
 from tenkai.codegen.llvm.emit import KernelEmitter, emit_step
 from tenkai.codegen.llvm.gemm_ref import add_reference_gemm, gemm_name
 
-
-@functools.cache
-def host_target_machine(opt: int = 3) -> llvm.TargetMachine:
-    """The target machine for this host (its CPU name and features), created once."""
-    llvm.initialize_native_target()
-    llvm.initialize_native_asmprinter()
-    target = llvm.Target.from_triple(llvm.get_process_triple())
-    return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
-                                        features=llvm.get_host_cpu_features().flatten(),
-                                        opt=opt, reloc="default", codemodel="jitdefault")
-
-
-def host_flags() -> dict[str, Any]:
-    """What the generated code targets: triple, CPU, whether AVX2/AVX-512 are on."""
-    features = llvm.get_host_cpu_features()
-    return {"triple": llvm.get_process_triple(), "cpu": llvm.get_host_cpu_name(),
-            "avx2": bool(features.get("avx2")), "avx512f": bool(features.get("avx512f")),
-            "features": features.flatten()}
+__all__ = ["GeneratedModule", "build_module", "generate", "host_flags"]
 
 
 def gemm_function(module: ir.Module, dtype: str) -> ir.Function:
     """``tk_gemm_<dtype>`` for ``module``: the shared library's tuned GEMM (declared), or the
-    plain loop nest defined in the module (integers, or no codegen/gemm.py)."""
-    name = gemm_name(dtype)
-    if name in module.globals:
-        return module.globals[name]
-    return declare(module, name) or add_reference_gemm(module, dtype)
+    plain loop nest defined in the module (integers, or without cpu/gemm.py)."""
+    return declare(module, gemm_name(dtype)) or add_reference_gemm(module, dtype)
 
 
 def parallel_for_function(module: ir.Module) -> ir.Function:
-    """``tk_parallel_for`` of the shared library (the pool of codegen/parallel.py), declared."""
+    """``tk_parallel_for`` of the shared library (the pool of cpu/pool.py), declared."""
     fn = declare(module, "tk_parallel_for")
-    assert fn is not None, "parallel loops need codegen/parallel.py"
+    if fn is None:
+        raise NotImplementedError("codegen.cpu: parallel loops need the thread pool of "
+                                  "tenkai.codegen.cpu.pool; generate with parallel=False")
     return fn
 
 
@@ -88,24 +81,28 @@ class GeneratedModule:
 
     def asm(self) -> str:
         """Host assembly of the optimized module."""
-        mod = llvm.parse_assembly(self.optimized_ir)
-        return host_target_machine(self.flags["opt_level"]).emit_assembly(mod)
+        return emit_assembly(self.optimized_ir, self.flags["opt_level"])
+
+    def object_code(self) -> bytes:
+        """Host object code of the optimized module, for the runtime's object loader."""
+        return emit_object(self.optimized_ir)
 
 
 def build_module(programs: list[KernelProgram], name: str = "tenkai",
                  parallel: bool = True) -> ir.Module:
     """The unoptimized llvmlite module for ``programs``."""
-    tm = host_target_machine()
+    tm = target_machine()
     module = ir.Module(name=name)
     module.triple = tm.triple
     module.data_layout = str(tm.target_data)
+    lib = library()
+    par = OutlinedLoops(parallel_for_function) \
+        if parallel and lib and "tk_parallel_for" in lib.functions else None
     for program in programs:
         buffers = {b.name: b for b in program.buffers}
         slot = {b.name: k for k, b in enumerate(program.buffers)}
-        lib = library()
-        par = parallel_for_function if parallel and lib and "tk_parallel_for" in lib.functions \
-            else None
-        fns = [KernelEmitter(module, k, buffers, gemm_function, par).emit()
+        gemm = GemmContractions(gemm_function)
+        fns = [KernelEmitter(module, k, buffers, gemm, par).emit()
                for k in program.kernels]
         checks = [any(isinstance(s, Check) for s in walk(k.body)) for k in program.kernels]
         emit_step(module, program.entry, fns,
@@ -114,33 +111,19 @@ def build_module(programs: list[KernelProgram], name: str = "tenkai",
     return module
 
 
-def optimize(ir_text: str, opt_level: int = 3) -> llvm.ModuleRef:
-    """Parse, verify and run the new pass manager's default pipeline for the host."""
-    tm = host_target_machine(opt_level)
-    mod = llvm.parse_assembly(ir_text)
-    mod.verify()
-    pto = llvm.create_pipeline_tuning_options(speed_level=opt_level)
-    pto.loop_vectorization = opt_level >= 2
-    pto.slp_vectorization = opt_level >= 2
-    pto.loop_unrolling = opt_level >= 2
-    pb = llvm.create_pass_builder(tm, pto)
-    pb.getModulePassManager().run(mod, pb)
-    return mod
-
-
 def generate(program: KernelProgram | list[KernelProgram], opt_level: int = 3,
              parallel: bool = True) -> GeneratedModule:
     """Kernel program(s) -> :class:`GeneratedModule` (see the module docstring)."""
     programs = program if isinstance(program, list) else [program]
     entries = [p.entry for p in programs]
     if len(set(entries)) != len(entries):
-        raise ValueError(f"llvm_cpu: programs sharing a module need distinct entries, got "
+        raise ValueError(f"codegen.cpu: programs sharing a module need distinct entries, got "
                          f"{entries}; lower them with distinct prefixes")
     t0 = time.perf_counter()
     module = build_module(programs, parallel=parallel)
     text = str(module)
     t1 = time.perf_counter()
-    optimized = str(optimize(text, opt_level))
+    optimized = str(optimize_ir(text, opt_level))
     t2 = time.perf_counter()
     lib = library() if uses_library(module) else None
     lib_text = lib.ir_text if lib is not None else None

@@ -12,9 +12,14 @@ three base offsets (:class:`GemmCall.batch`: one ``(extent, a, b, c)`` stride tu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from llvmlite import ir
+
 from tenkai.codegen.kir.nodes import Contraction
+from tenkai.codegen.llvm.emit import KernelEmitter
+from tenkai.codegen.llvm.types import I64, i64
 
 
 @dataclass(frozen=True)
@@ -51,3 +56,56 @@ def gemm_call(s: Contraction) -> GemmCall:
     return GemmCall(a.buf, b.buf, out.buf, s.m, s.n, s.k, (a.strides[-2], a.strides[-1]),
                     (b.strides[-2], b.strides[-1]), out.strides[-2], batch, s.accumulate,
                     s.dtype, a.offset, b.offset, out.offset)
+
+
+GemmLookup = Callable[[ir.Module, str], ir.Function]
+
+
+class GemmContractions:
+    """The CPU's contraction strategy for the LLVM emitter (``KernelEmitter(contractions=)``):
+    each Contraction becomes loops over its batch dims around one ``tk_gemm_<dtype>`` call;
+    ``gemm(module, dtype)`` gives the function (the shared library's tuned GEMM or the plain
+    loop nest of :mod:`tenkai.codegen.llvm.gemm_ref`)."""
+
+    def __init__(self, gemm: GemmLookup) -> None:
+        self.gemm = gemm
+
+    def emit(self, emitter: KernelEmitter, stmt: Contraction) -> None:
+        s = gemm_call(stmt)
+        fn = self.gemm(emitter.module, s.dtype)
+        offsets = [i64(s.a_offset), i64(s.b_offset), i64(s.c_offset)]
+        self._batch(emitter, s, fn, list(s.batch), offsets)
+
+    def _batch(self, em: KernelEmitter, s: GemmCall, fn: ir.Function,
+               batch: list[tuple[int, int, int, int]], offsets: list[ir.Value]) -> None:
+        if not batch:
+            self._call(em, s, fn, offsets)
+            return
+        b = em.builder
+        (extent, *strides), rest = batch[0], batch[1:]
+        var = f"gemm.b{len(s.batch) - len(batch)}"
+        pre = b.block
+        header = em.fn.append_basic_block(f"{var}.loop")
+        b.branch(header)
+        b.position_at_end(header)
+        phi = b.phi(I64, name=var)
+        phi.add_incoming(i64(0), pre)
+        moved = [b.add(off, b.mul(phi, i64(st))) for off, st in
+                 zip(offsets, strides, strict=True)]
+        self._batch(em, s, fn, rest, moved)
+        nxt = b.add(phi, i64(1), flags=("nuw", "nsw"))
+        exit_ = em.fn.append_basic_block(f"{var}.exit")
+        phi.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_signed("<", nxt, i64(extent)), header, exit_)
+        b.position_at_end(exit_)
+
+    def _call(self, em: KernelEmitter, s: GemmCall, fn: ir.Function,
+              offsets: list[ir.Value]) -> None:
+        a, bb, c = (em.address(name, off, s.dtype) for name, off in
+                    zip((s.a, s.b, s.c), offsets, strict=True))
+        ints = [s.m, s.n, s.k, a, *s.a_strides, bb, *s.b_strides, c, s.c_stride,
+                int(s.accumulate)]
+        args: list[ir.Value] = []
+        for value, ty in zip(ints, fn.function_type.args, strict=True):
+            args.append(value if not isinstance(value, int) else ir.Constant(ty, value))
+        em.builder.call(fn, args)

@@ -45,7 +45,7 @@ knife-edge choices. See ``default_config``.
 Parallelism: ``tk_parallel_for`` over P = tk_get_num_threads() independent partitions of C
 (contiguous runs of NR-column panels, or of MR-row panels when N is too narrow or M much
 larger than N); each partition packs its own panels into its own buffers. Products with
-M*N*K < PARALLEL_MIN_WORK run on the calling thread.
+M*N*K < GEMM_THREADS_MIN_WORK run on the calling thread.
 
 Packing buffers: one 64-byte aligned buffer of (MC*KC + KC*NC) elements per partition slot,
 allocated with ``aligned_alloc`` the first time that slot is used and kept for the life of the
@@ -55,93 +55,22 @@ private buffer it frees before returning.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from llvmlite import ir
 
-from tenkai.codegen.cpu.gemm_ir import (
-    _ceil_div,
-    _element_ptr,
-    _min,
-    _new_function,
-    _opaque,
-    counted_loop,
-)
-from tenkai.codegen.cpu.gemm_kernel import K_UNROLL, _define_macro_kernel, _define_micro_kernel
-from tenkai.codegen.cpu.gemm_pack import _define_pack
-from tenkai.codegen.cpu.pool import I1, I32, I64, PTR, VOID, add_parallel_runtime, declare_function
+from tenkai.codegen.cpu.gemm_config import TUNED_DTYPES, GemmConfig, default_config
+from tenkai.codegen.cpu.gemm_ir import ceil_div, element_ptr, minimum, new_function, opaque
+from tenkai.codegen.cpu.gemm_kernel import K_UNROLL, define_macro_kernel, define_micro_kernel
+from tenkai.codegen.cpu.gemm_pack import define_pack
+from tenkai.codegen.cpu.pool import add_parallel_runtime
+from tenkai.codegen.llvm.functions import declare_function, internal_global
+from tenkai.codegen.llvm.gemm_ref import GEMM_PARAMS
+from tenkai.codegen.llvm.loops import counted_loop
+from tenkai.codegen.llvm.types import I1, I32, I64, PTR, VOID
+
+__all__ = ["TUNED_DTYPES", "GemmConfig", "add_gemm", "default_config"]
 
 MAX_PARTITIONS = 64
-PARALLEL_MIN_WORK = 64 * 64 * 64  # M*N*K below this runs single-threaded
-
-_ELEMENT_TYPES: dict[str, tuple[ir.Type, int]] = {
-    "f32": (ir.FloatType(), 4),
-    "f64": (ir.DoubleType(), 8),
-}
-
-
-@dataclass(frozen=True)
-class GemmConfig:
-    """Register and cache blocking for one dtype and vector width (see the module docstring)."""
-
-    dtype: str
-    vector_width: int  # lanes per SIMD register
-    mr: int  # micro-tile rows: broadcast A elements per k step
-    nr_vectors: int  # micro-tile columns, in vectors
-    kc: int  # k depth of a packed block
-    mc: int  # rows of a packed A block (multiple of mr)
-    nc: int  # columns of a packed B panel (multiple of nr)
-
-    @property
-    def nr(self) -> int:
-        return self.nr_vectors * self.vector_width
-
-    @property
-    def element_type(self) -> ir.Type:
-        return _ELEMENT_TYPES[self.dtype][0]
-
-    @property
-    def element_size(self) -> int:
-        return _ELEMENT_TYPES[self.dtype][1]
-
-    @property
-    def vector_type(self) -> ir.VectorType:
-        return ir.VectorType(self.element_type, self.vector_width)
-
-    @property
-    def buffer_elements(self) -> int:
-        """Elements of one partition's packing buffer: the A block then the B panel."""
-        return self.mc * self.kc + self.kc * self.nc
-
-    def validate(self) -> None:
-        if self.dtype not in _ELEMENT_TYPES:
-            raise ValueError(f"gemm: unsupported dtype {self.dtype!r}; expected f32 or f64")
-        if self.mc % self.mr or self.nc % self.nr or min(self.kc, self.mc, self.nc) < 1:
-            raise ValueError(f"gemm: MC must be a multiple of MR and NC of NR: {self}")
-
-
-def default_config(dtype: str, vector_bits: int | None = None) -> GemmConfig:
-    """Blocking for ``dtype`` on a CPU with ``vector_bits``-wide registers (default: the host).
-
-    512-bit (AVX-512, 32 registers): MR=8, NR=2 vectors (16 zmm accumulators). 256-bit (AVX2,
-    16 registers): MR=6, NR=2 vectors (12 ymm accumulators). Cache blocks target the Zen 5
-    sizes in the module docstring and are kept in bytes across dtypes.
-    """
-    if vector_bits is None:
-        from tenkai.codegen.cpu.jit_support import host_vector_bits
-
-        vector_bits = host_vector_bits()
-    if dtype not in _ELEMENT_TYPES:
-        raise ValueError(f"gemm: unsupported dtype {dtype!r}; expected f32 or f64")
-    element_size = _ELEMENT_TYPES[dtype][1]
-    lanes = max(vector_bits // (8 * element_size), 1)
-    mr = 8 if vector_bits >= 512 else 6
-    nr = 2 * lanes
-    mc = (768 // element_size) // mr * mr  # A block: MC x KC = 192 KiB
-    nc = (12288 // element_size) // nr * nr  # B panel: KC x NC = 3 MiB
-    config = GemmConfig(dtype, lanes, mr, 2, kc=256, mc=max(mc, mr), nc=max(nc, nr))
-    config.validate()
-    return config
+GEMM_THREADS_MIN_WORK = 64 * 64 * 64  # M*N*K multiply-adds below this run single-threaded
 
 
 # --------------------------------------------------------------------------- partitions
@@ -170,8 +99,8 @@ def _emit_partition_range(
 ) -> tuple[ir.Value, ir.Value]:
     """``[begin, end)`` of partition ``part`` along one dimension, in whole tiles."""
     span = builder.mul(tiles_per_part, I64(tile), name=f"{name}_span")
-    begin = _min(builder, builder.mul(part, span), extent, f"{name}_begin")
-    end = _min(builder, builder.add(begin, span), extent, f"{name}_end")
+    begin = minimum(builder, builder.mul(part, span), extent, f"{name}_begin")
+    end = minimum(builder, builder.add(begin, span), extent, f"{name}_end")
     return begin, end
 
 
@@ -179,9 +108,9 @@ def _balanced_step(builder: ir.IRBuilder, extent: ir.Value, block: int, multiple
                    ) -> ir.Value:
     """Split ``extent`` into ``ceil(extent / block)`` near-equal steps, each rounded up to a
     ``multiple`` (so still <= ``block``): K = 784 with KC = 256 runs 4 x 196, not 3 x 256 + 16."""
-    count = _ceil_div(builder, _max1(builder, extent), I64(block), f"{name}_count")
-    even = _ceil_div(builder, _max1(builder, extent), count, f"{name}_even")
-    return builder.mul(_ceil_div(builder, even, I64(multiple), f"{name}_units"), I64(multiple),
+    count = ceil_div(builder, _max1(builder, extent), I64(block), f"{name}_count")
+    even = ceil_div(builder, _max1(builder, extent), count, f"{name}_even")
+    return builder.mul(ceil_div(builder, even, I64(multiple), f"{name}_units"), I64(multiple),
                        name=name)
 
 
@@ -194,7 +123,7 @@ def _emit_slot_buffer(builder: ir.IRBuilder, cfg: GemmConfig, buffers: ir.Value,
     """The packing buffer of partition slot ``part``, allocated on first use."""
     aligned_alloc = declare_function(builder.module, "aligned_alloc",
                                      ir.FunctionType(PTR, [I64, I64]))
-    slot = _element_ptr(builder, buffers, part, PTR, "slot")
+    slot = element_ptr(builder, buffers, part, PTR, "slot")
     existing = builder.load(slot, typ=PTR, name="existing_buffer")
     with builder.if_then(builder.icmp_unsigned("==", existing, ir.Constant(PTR, None))):
         size = -(-cfg.buffer_elements * cfg.element_size // 64) * 64
@@ -209,11 +138,11 @@ def _define_partition(
 ) -> ir.Function:
     """The tk_parallel_for body: partitions ``[begin, end)`` of C, each with the jc/pc/ic loops."""
     params = [("ctx", PTR), ("begin", I64), ("end", I64)]
-    function, builder = _new_function(module, f"{prefix}_partition", VOID, params)
+    function, builder = new_function(module, f"{prefix}_partition", VOID, params)
     args, first, last = function.args
     element = cfg.element_type
     f = {field: _arg_field(builder, args, field) for field in _ARG_FIELDS}
-    with counted_loop(builder, first, last, I64(1), "part") as part:
+    with counted_loop(builder, first, last, "part", I64(1)) as part:
         part_m = builder.sdiv(part, f["parts_n"], name="part_m")
         part_n = builder.srem(part, f["parts_n"], name="part_n")
         m_begin, m_end = _emit_partition_range(builder, part_m, f["m_tiles_per_part"], cfg.mr,
@@ -222,26 +151,26 @@ def _define_partition(
                                                f["N"], "n")
         buffer = _emit_slot_buffer(builder, cfg, f["buffers"], part)
         a_block = buffer
-        b_panel = _element_ptr(builder, buffer, I64(cfg.mc * cfg.kc), element, "b_panel")
+        b_panel = element_ptr(builder, buffer, I64(cfg.mc * cfg.kc), element, "b_panel")
         nc_step = _balanced_step(builder, builder.sub(n_end, n_begin), cfg.nc, cfg.nr, "nc_step")
         kc_step = _balanced_step(builder, f["K"], cfg.kc, K_UNROLL, "kc_step")
         mc_step = _balanced_step(builder, builder.sub(m_end, m_begin), cfg.mc, cfg.mr, "mc_step")
-        with counted_loop(builder, n_begin, n_end, nc_step, "jc") as jc:
-            nc = _min(builder, builder.sub(n_end, jc), nc_step, "nc")
-            with counted_loop(builder, I64(0), f["K"], kc_step, "pc") as pc:
-                kc = _min(builder, builder.sub(f["K"], pc), kc_step, "kc")
+        with counted_loop(builder, n_begin, n_end, "jc", nc_step) as jc:
+            nc = minimum(builder, builder.sub(n_end, jc), nc_step, "nc")
+            with counted_loop(builder, I64(0), f["K"], "pc", kc_step) as pc:
+                kc = minimum(builder, builder.sub(f["K"], pc), kc_step, "kc")
                 b_offset = builder.add(builder.mul(pc, f["rsB"]), builder.mul(jc, f["csB"]))
-                b_source = _element_ptr(builder, f["B"], b_offset, element, "b_source")
+                b_source = element_ptr(builder, f["B"], b_offset, element, "b_source")
                 builder.call(pack_b, [nc, kc, b_source, f["csB"], f["rsB"], b_panel])
                 not_first = builder.icmp_signed(">", pc, I64(0))
                 accumulate = builder.or_(f["accumulate"], not_first, name="beta")
-                with counted_loop(builder, m_begin, m_end, mc_step, "ic") as ic:
-                    mc = _min(builder, builder.sub(m_end, ic), mc_step, "mc")
+                with counted_loop(builder, m_begin, m_end, "ic", mc_step) as ic:
+                    mc = minimum(builder, builder.sub(m_end, ic), mc_step, "mc")
                     a_offset = builder.add(builder.mul(ic, f["rsA"]), builder.mul(pc, f["csA"]))
-                    a_source = _element_ptr(builder, f["A"], a_offset, element, "a_source")
+                    a_source = element_ptr(builder, f["A"], a_offset, element, "a_source")
                     builder.call(pack_a, [mc, kc, a_source, f["rsA"], f["csA"], a_block])
                     c_offset = builder.add(builder.mul(ic, f["ldc"]), jc)
-                    c_block = _element_ptr(builder, f["C"], c_offset, element, "c_block")
+                    c_block = element_ptr(builder, f["C"], c_offset, element, "c_block")
                     builder.call(macro, [mc, nc, kc, a_block, b_panel, c_block, f["ldc"],
                                          accumulate])
     builder.ret_void()
@@ -251,21 +180,13 @@ def _define_partition(
 # --------------------------------------------------------------------------- entry point
 
 
-def _module_state(module: ir.Module, name: str, ty: ir.Type) -> ir.GlobalVariable:
-    variable = ir.GlobalVariable(module, ty, name)
-    variable.linkage = "internal"
-    variable.initializer = ir.Constant(ty, None)
-    variable.align = 64
-    return _opaque(variable)
-
-
 def _emit_zero_rows(builder: ir.IRBuilder, cfg: GemmConfig, c: ir.Value, rows: ir.Value,
                     cols: ir.Value, ldc: ir.Value) -> None:
     """C[:rows, :cols] = 0 (the K == 0, accumulate == 0 case)."""
     memset = builder.module.declare_intrinsic("llvm.memset", [PTR, I64])
     row_bytes = builder.mul(cols, I64(cfg.element_size), name="row_bytes")
-    with counted_loop(builder, I64(0), rows, I64(1), "zero_row") as row:
-        row_start = _element_ptr(builder, c, builder.mul(row, ldc), cfg.element_type)
+    with counted_loop(builder, I64(0), rows, "zero_row", I64(1)) as row:
+        row_start = element_ptr(builder, c, builder.mul(row, ldc), cfg.element_type)
         builder.call(memset, [row_start, ir.IntType(8)(0), row_bytes, I1(0)])
 
 
@@ -274,8 +195,8 @@ def _emit_split(builder: ir.IRBuilder, cfg: GemmConfig, m: ir.Value, n: ir.Value
     """Choose a 1-D split of C into ``parts``: along N (whole NR panels; each partition packs all
     of A) when M <= N, else along M, whichever has enough tiles. Returns (parts, parts_n,
     m_tiles_per_part, n_tiles_per_part)."""
-    m_tiles = _ceil_div(builder, m, I64(cfg.mr), "m_tiles")
-    n_tiles = _ceil_div(builder, n, I64(cfg.nr), "n_tiles")
+    m_tiles = ceil_div(builder, m, I64(cfg.mr), "m_tiles")
+    n_tiles = ceil_div(builder, n, I64(cfg.nr), "n_tiles")
     n_fits = builder.icmp_signed(">=", n_tiles, parts, name="n_fits")
     m_fits = builder.icmp_signed(">=", m_tiles, parts, name="m_fits")
     prefer_n = builder.icmp_signed("<=", m, n, name="prefer_n")
@@ -284,21 +205,20 @@ def _emit_split(builder: ir.IRBuilder, cfg: GemmConfig, m: ir.Value, n: ir.Value
     parts = builder.select(can_split, parts, I64(1), name="parts")
     parts_n = builder.select(split_n, parts, I64(1), name="parts_n")
     parts_m = builder.sdiv(parts, parts_n, name="parts_m")
-    m_per_part = _ceil_div(builder, m_tiles, parts_m, "m_tiles_per_part")
-    n_per_part = _ceil_div(builder, n_tiles, parts_n, "n_tiles_per_part")
+    m_per_part = ceil_div(builder, m_tiles, parts_m, "m_tiles_per_part")
+    n_per_part = ceil_div(builder, n_tiles, parts_n, "n_tiles_per_part")
     return parts, parts_n, m_per_part, n_per_part
 
 
 def _define_entry(module: ir.Module, cfg: GemmConfig, name: str, partition: ir.Function,
                   runtime: dict[str, ir.Function]) -> ir.Function:
     """``tk_gemm_<dtype>``: trivial cases, slot-table claim, split, tk_parallel_for."""
-    params = [("M", I64), ("N", I64), ("K", I64), ("A", PTR), ("rsA", I64), ("csA", I64),
-              ("B", PTR), ("rsB", I64), ("csB", I64), ("C", PTR), ("ldc", I64),
-              ("accumulate", I32)]
-    function, builder = _new_function(module, name, VOID, params, internal=False)
+    params = list(GEMM_PARAMS)
+    function, builder = new_function(module, name, VOID, params, internal=False)
     a = {p: arg for (p, _), arg in zip(params, function.args, strict=True)}
-    slot_table = _module_state(module, f"{name}_buffers", ir.ArrayType(PTR, MAX_PARTITIONS))
-    busy = _module_state(module, f"{name}_busy", I32)
+    slot_table = opaque(internal_global(module, f"{name}_buffers",
+                                        ir.ArrayType(PTR, MAX_PARTITIONS)))
+    busy = opaque(internal_global(module, f"{name}_busy", I32))
     free = declare_function(module, "free", ir.FunctionType(VOID, [PTR]))
 
     empty = builder.or_(builder.icmp_signed("<", a["M"], I64(1)),
@@ -311,15 +231,15 @@ def _define_entry(module: ir.Module, cfg: GemmConfig, name: str, partition: ir.F
             _emit_zero_rows(builder, cfg, a["C"], a["M"], a["N"], a["ldc"])
         builder.ret_void()
 
-    args = _opaque(builder.alloca(ARGS_TYPE, name="args"))
-    private_slot = _opaque(builder.alloca(ir.ArrayType(PTR, 1), name="private_slot"))
+    args = opaque(builder.alloca(ARGS_TYPE, name="args"))
+    private_slot = opaque(builder.alloca(ir.ArrayType(PTR, 1), name="private_slot"))
     builder.store(ir.Constant(PTR, None), private_slot)
     claim = builder.cmpxchg(busy, I32(0), I32(1), "acquire", "monotonic", name="claim")
     owns_slots = builder.extract_value(claim, 1, name="owns_slots")
     threads = builder.call(runtime["tk_get_num_threads"], [], name="threads")
-    threads = _min(builder, threads, I64(MAX_PARTITIONS), "threads_capped")
+    threads = minimum(builder, threads, I64(MAX_PARTITIONS), "threads_capped")
     work = builder.mul(builder.mul(a["M"], a["N"]), a["K"], name="work")
-    big = builder.icmp_signed(">=", work, I64(PARALLEL_MIN_WORK), name="worth_threads")
+    big = builder.icmp_signed(">=", work, I64(GEMM_THREADS_MIN_WORK), name="worth_threads")
     wanted = builder.select(builder.and_(owns_slots, big), threads, I64(1), name="wanted_parts")
     parts, parts_n, m_per_part, n_per_part = _emit_split(builder, cfg, a["M"], a["N"], wanted)
 
@@ -356,9 +276,9 @@ def add_gemm(module: ir.Module, dtype: str, config: GemmConfig | None = None) ->
     if cfg.dtype != dtype:
         raise ValueError(f"gemm: config is for {cfg.dtype}, not {dtype}")
     runtime = add_parallel_runtime(module)
-    ukernel = _define_micro_kernel(module, cfg, name)
-    pack_a = _define_pack(module, cfg, f"{name}_pack_a", cfg.mr)
-    pack_b = _define_pack(module, cfg, f"{name}_pack_b", cfg.nr)
-    macro = _define_macro_kernel(module, cfg, name, ukernel)
+    ukernel = define_micro_kernel(module, cfg, name)
+    pack_a = define_pack(module, cfg, f"{name}_pack_a", cfg.mr)
+    pack_b = define_pack(module, cfg, f"{name}_pack_b", cfg.nr)
+    macro = define_macro_kernel(module, cfg, name, ukernel)
     partition = _define_partition(module, cfg, name, pack_a, pack_b, macro)
     return _define_entry(module, cfg, name, partition, runtime)

@@ -1,31 +1,28 @@
 """Small llvmlite helpers shared by the GEMM generator's modules: min, ceil-div, opaque-pointer
-retyping, element GEPs, the counted loop and internal function definitions.
+retyping, element GEPs and internal function definitions (loops: :mod:`tenkai.codegen.llvm.loops`).
 
 The design notes (ABI, blocking scheme, parallelism, packing buffers) are in the docstring of
-:mod:`tenkai.codegen.cpu.gemm` (codegen/gemm.py).
+:mod:`tenkai.codegen.cpu.gemm`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from llvmlite import ir
 
-from tenkai.codegen.cpu.pool import I64, PTR
-
-# --------------------------------------------------------------------------- IR helpers
+from tenkai.codegen.llvm.types import I64, PTR
 
 
-def _min(builder: ir.IRBuilder, a: ir.Value, b: ir.Value, name: str) -> ir.Value:
+def minimum(builder: ir.IRBuilder, a: ir.Value, b: ir.Value, name: str) -> ir.Value:
+    """Signed ``min(a, b)``."""
     return builder.select(builder.icmp_signed("<", a, b), a, b, name=name)
 
 
-def _ceil_div(builder: ir.IRBuilder, a: ir.Value, b: ir.Value, name: str) -> ir.Value:
+def ceil_div(builder: ir.IRBuilder, a: ir.Value, b: ir.Value, name: str) -> ir.Value:
+    """``ceil(a / b)`` for positive ``b``."""
     return builder.sdiv(builder.add(a, builder.sub(b, I64(1))), b, name=name)
 
 
-def _opaque(pointer: ir.NamedValue) -> ir.NamedValue:
+def opaque(pointer: ir.NamedValue) -> ir.NamedValue:
     """Retype an alloca or global as an opaque ``ptr``.
 
     With llvmlite's default typed-pointer mode, allocas and globals carry ``T*`` types and
@@ -36,37 +33,19 @@ def _opaque(pointer: ir.NamedValue) -> ir.NamedValue:
     return pointer
 
 
-def _element_ptr(
+def element_ptr(
     builder: ir.IRBuilder, base: ir.Value, index: ir.Value, element: ir.Type, name: str = ""
 ) -> ir.Value:
+    """``&base[index]`` for elements of type ``element``."""
     return builder.gep(base, [index], inbounds=True, name=name, source_etype=element)
 
 
-@contextmanager
-def counted_loop(
-    builder: ir.IRBuilder, start: ir.Value, stop: ir.Value, step: ir.Value, name: str
-) -> Iterator[ir.Value]:
-    """``for (name = start; name < stop; name += step)``; the body must not terminate."""
-    preheader = builder.block
-    header = builder.append_basic_block(f"{name}.header")
-    body = builder.append_basic_block(f"{name}.body")
-    exit_block = builder.append_basic_block(f"{name}.exit")
-    builder.branch(header)
-    builder.position_at_end(header)
-    index = builder.phi(I64, name=name)
-    index.add_incoming(start, preheader)
-    builder.cbranch(builder.icmp_signed("<", index, stop), body, exit_block)
-    builder.position_at_end(body)
-    yield index
-    index.add_incoming(builder.add(index, step, name=f"{name}.next"), builder.block)
-    builder.branch(header)
-    builder.position_at_end(exit_block)
-
-
-def _new_function(
+def new_function(
     module: ir.Module, name: str, ret: ir.Type, params: list[tuple[str, ir.Type]],
     internal: bool = True,
 ) -> tuple[ir.Function, ir.IRBuilder]:
+    """Define ``name(params) -> ret`` (nounwind, internal unless told) and a builder at its
+    entry block."""
     function = ir.Function(module, ir.FunctionType(ret, [ty for _, ty in params]), name)
     for argument, (arg_name, _) in zip(function.args, params, strict=True):
         argument.name = arg_name

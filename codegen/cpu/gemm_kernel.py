@@ -3,20 +3,18 @@ full and edge-tile stores) and the macro-kernel (the jr / ir loops over one pack
 one packed B panel).
 
 The design notes (ABI, blocking scheme, register budget) are in the docstring of
-:mod:`tenkai.codegen.cpu.gemm` (codegen/gemm.py).
+:mod:`tenkai.codegen.cpu.gemm`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from llvmlite import ir
 
-from tenkai.codegen.cpu.gemm_ir import _element_ptr, _min, _new_function, _opaque, counted_loop
-from tenkai.codegen.cpu.pool import I1, I32, I64, PTR, VOID, declare_function
-
-if TYPE_CHECKING:
-    from tenkai.codegen.cpu.gemm import GemmConfig
+from tenkai.codegen.cpu.gemm_config import GemmConfig
+from tenkai.codegen.cpu.gemm_ir import element_ptr, minimum, new_function, opaque
+from tenkai.codegen.llvm.functions import declare_function
+from tenkai.codegen.llvm.loops import counted_loop
+from tenkai.codegen.llvm.types import I1, I32, I64, PTR, VOID
 
 K_UNROLL = 4
 
@@ -46,11 +44,11 @@ def _emit_k_step(
     element, vector = cfg.element_type, cfg.vector_type
     b_vectors = []
     for v in range(cfg.nr_vectors):
-        b_addr = _element_ptr(builder, b_ptr, I64(step * cfg.nr + v * cfg.vector_width), element)
+        b_addr = element_ptr(builder, b_ptr, I64(step * cfg.nr + v * cfg.vector_width), element)
         b_vectors.append(builder.load(b_addr, typ=vector, align=cfg.element_size, name=f"b{v}"))
     updated = []
     for i in range(cfg.mr):
-        a_addr = _element_ptr(builder, a_ptr, I64(step * cfg.mr + i), element)
+        a_addr = element_ptr(builder, a_ptr, I64(step * cfg.mr + i), element)
         a_bcast = _splat(builder, builder.load(a_addr, typ=element, name=f"a{i}"), vector)
         updated.append([builder.call(fma, [a_bcast, b_vectors[v], acc[i][v]], name=f"c{i}_{v}")
                         for v in range(cfg.nr_vectors)])
@@ -77,8 +75,8 @@ def _emit_k_loop(
     for step in range(unroll):
         current = _emit_k_step(builder, cfg, fma, a_ptr, b_ptr, step, current)
     next_count = builder.add(count, I64(1), name=f"{name}.next")
-    next_a = _element_ptr(builder, a_ptr, I64(unroll * cfg.mr), cfg.element_type, "a_next")
-    next_b = _element_ptr(builder, b_ptr, I64(unroll * cfg.nr), cfg.element_type, "b_next")
+    next_a = element_ptr(builder, a_ptr, I64(unroll * cfg.mr), cfg.element_type, "a_next")
+    next_b = element_ptr(builder, b_ptr, I64(unroll * cfg.nr), cfg.element_type, "b_next")
     builder.cbranch(builder.icmp_signed("<", next_count, steps), loop, exit_block)
 
     count.add_incoming(I64(0), preheader)
@@ -115,8 +113,8 @@ def _emit_store_full_tile(
     element, vector = cfg.element_type, cfg.vector_type
     addresses = []
     for i in range(cfg.mr):
-        row = _element_ptr(builder, c, builder.mul(ldc, I64(i)), element, f"c_row{i}")
-        addresses.append([_element_ptr(builder, row, I64(v * cfg.vector_width), element)
+        row = element_ptr(builder, c, builder.mul(ldc, I64(i)), element, f"c_row{i}")
+        addresses.append([element_ptr(builder, row, I64(v * cfg.vector_width), element)
                           for v in range(cfg.nr_vectors)])
     with builder.if_else(accumulate) as (then, otherwise):
         with then:
@@ -137,27 +135,27 @@ def _emit_store_edge_tile(
     """Spill the register tile to a stack tile and copy its ``rows x cols`` corner to C."""
     element = cfg.element_type
     with builder.goto_entry_block():
-        tile = _opaque(builder.alloca(ir.ArrayType(element, cfg.mr * cfg.nr), name="edge_tile"))
+        tile = opaque(builder.alloca(ir.ArrayType(element, cfg.mr * cfg.nr), name="edge_tile"))
     for i in range(cfg.mr):
         for v in range(cfg.nr_vectors):
-            slot = _element_ptr(builder, tile, I64(i * cfg.nr + v * cfg.vector_width), element)
+            slot = element_ptr(builder, tile, I64(i * cfg.nr + v * cfg.vector_width), element)
             builder.store(acc[i][v], slot, align=cfg.element_size)
-    with counted_loop(builder, I64(0), rows, I64(1), "edge_row") as row:
-        c_row = _element_ptr(builder, c, builder.mul(row, ldc), element, "c_row")
-        tile_row = _element_ptr(builder, tile, builder.mul(row, I64(cfg.nr)), element, "tile_row")
-        with counted_loop(builder, I64(0), cols, I64(1), "edge_col") as col:
-            value = builder.load(_element_ptr(builder, tile_row, col, element), typ=element)
-            c_address = _element_ptr(builder, c_row, col, element, "c_elem")
+    with counted_loop(builder, I64(0), rows, "edge_row", I64(1)) as row:
+        c_row = element_ptr(builder, c, builder.mul(row, ldc), element, "c_row")
+        tile_row = element_ptr(builder, tile, builder.mul(row, I64(cfg.nr)), element, "tile_row")
+        with counted_loop(builder, I64(0), cols, "edge_col", I64(1)) as col:
+            value = builder.load(element_ptr(builder, tile_row, col, element), typ=element)
+            c_address = element_ptr(builder, c_row, col, element, "c_elem")
             old = builder.load(c_address, typ=element, name="c_old")
             new = builder.select(accumulate, builder.fadd(old, value), value, name="c_new")
             builder.store(new, c_address)
 
 
-def _define_micro_kernel(module: ir.Module, cfg: GemmConfig, prefix: str) -> ir.Function:
+def define_micro_kernel(module: ir.Module, cfg: GemmConfig, prefix: str) -> ir.Function:
     """``ukernel(kc, a_panel, b_panel, c, ldc, accumulate, rows, cols)``: C tile (+)= A_p B_p."""
     params = [("kc", I64), ("a_panel", PTR), ("b_panel", PTR), ("c", PTR), ("ldc", I64),
               ("accumulate", I1), ("rows", I64), ("cols", I64)]
-    function, builder = _new_function(module, f"{prefix}_ukernel", VOID, params)
+    function, builder = new_function(module, f"{prefix}_ukernel", VOID, params)
     function.attributes.add("noinline")
     for index in (1, 2, 3):
         function.args[index].add_attribute("noalias")
@@ -185,24 +183,24 @@ def _define_micro_kernel(module: ir.Module, cfg: GemmConfig, prefix: str) -> ir.
 # --------------------------------------------------------------------------- macro-kernel
 
 
-def _define_macro_kernel(
+def define_macro_kernel(
     module: ir.Module, cfg: GemmConfig, prefix: str, ukernel: ir.Function
 ) -> ir.Function:
     """``macro(mc, nc, kc, a_block, b_panel, c, ldc, accumulate)``: the jr / ir loops over
     micro-tiles of one packed A block and one packed B panel."""
     params = [("mc", I64), ("nc", I64), ("kc", I64), ("a_block", PTR), ("b_panel", PTR),
               ("c", PTR), ("ldc", I64), ("accumulate", I1)]
-    function, builder = _new_function(module, f"{prefix}_macro", VOID, params)
+    function, builder = new_function(module, f"{prefix}_macro", VOID, params)
     mc, nc, kc, a_block, b_panel, c, ldc, accumulate = function.args
     element = cfg.element_type
-    with counted_loop(builder, I64(0), nc, I64(cfg.nr), "jr") as jr:
-        cols = _min(builder, builder.sub(nc, jr), I64(cfg.nr), "cols")
-        b_micro = _element_ptr(builder, b_panel, builder.mul(jr, kc), element, "b_micro")
-        c_col = _element_ptr(builder, c, jr, element, "c_col")
-        with counted_loop(builder, I64(0), mc, I64(cfg.mr), "ir") as ir_:
-            rows = _min(builder, builder.sub(mc, ir_), I64(cfg.mr), "rows")
-            a_micro = _element_ptr(builder, a_block, builder.mul(ir_, kc), element, "a_micro")
-            c_tile = _element_ptr(builder, c_col, builder.mul(ir_, ldc), element, "c_tile")
+    with counted_loop(builder, I64(0), nc, "jr", I64(cfg.nr)) as jr:
+        cols = minimum(builder, builder.sub(nc, jr), I64(cfg.nr), "cols")
+        b_micro = element_ptr(builder, b_panel, builder.mul(jr, kc), element, "b_micro")
+        c_col = element_ptr(builder, c, jr, element, "c_col")
+        with counted_loop(builder, I64(0), mc, "ir", I64(cfg.mr)) as ir_:
+            rows = minimum(builder, builder.sub(mc, ir_), I64(cfg.mr), "rows")
+            a_micro = element_ptr(builder, a_block, builder.mul(ir_, kc), element, "a_micro")
+            c_tile = element_ptr(builder, c_col, builder.mul(ir_, ldc), element, "c_tile")
             builder.call(ukernel, [kc, a_micro, b_micro, c_tile, ldc, accumulate, rows, cols])
     builder.ret_void()
     return function

@@ -3,21 +3,19 @@ panels) into the k-major, zero-padded layout the micro-kernel reads, with vector
 transpose and element-by-element paths chosen by the source strides.
 
 The design notes (blocking scheme, packing buffers) are in the docstring of
-:mod:`tenkai.codegen.cpu.gemm` (codegen/gemm.py).
+:mod:`tenkai.codegen.cpu.gemm`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
-from tenkai.codegen.cpu.gemm_ir import _element_ptr, _min, _new_function, counted_loop
-from tenkai.codegen.cpu.pool import I1, I32, I64, PTR, VOID
-
-if TYPE_CHECKING:
-    from tenkai.codegen.cpu.gemm import GemmConfig
+from tenkai.codegen.cpu.gemm_config import GemmConfig
+from tenkai.codegen.cpu.gemm_ir import element_ptr, minimum, new_function
+from tenkai.codegen.llvm.loops import counted_loop
+from tenkai.codegen.llvm.types import I1, I32, I64, PTR, VOID
 
 PACK_K_BLOCK = 16
 
@@ -25,7 +23,7 @@ PACK_K_BLOCK = 16
 # --------------------------------------------------------------------------- packing
 
 
-def _define_pack(module: ir.Module, cfg: GemmConfig, name: str, width: int) -> ir.Function:
+def define_pack(module: ir.Module, cfg: GemmConfig, name: str, width: int) -> ir.Function:
     """``pack(extent, kc, src, width_stride, k_stride, dst)``: copy an ``extent x kc`` block into
     ``ceil(extent / width)`` panels, panel p holding ``dst[p*width*kc + k*width + i] =
     src[(p*width + i)*width_stride + k*k_stride]``, rows past ``extent`` zero-filled.
@@ -39,7 +37,7 @@ def _define_pack(module: ir.Module, cfg: GemmConfig, name: str, width: int) -> i
     """
     params = [("extent", I64), ("kc", I64), ("src", PTR), ("width_stride", I64),
               ("k_stride", I64), ("dst", PTR)]
-    function, builder = _new_function(module, name, VOID, params)
+    function, builder = new_function(module, name, VOID, params)
     extent, kc, src, width_stride, k_stride, dst = function.args
     element = cfg.element_type
     panel_size = builder.mul(kc, I64(width), name="panel_size")
@@ -47,15 +45,15 @@ def _define_pack(module: ir.Module, cfg: GemmConfig, name: str, width: int) -> i
 
     def panel_at(index: ir.Value) -> _Panel:
         start = builder.mul(index, I64(width), name="panel_start")
-        source = _element_ptr(builder, src, builder.mul(start, width_stride), element, "p_src")
-        target = _element_ptr(builder, dst, builder.mul(index, panel_size), element, "p_dst")
+        source = element_ptr(builder, src, builder.mul(start, width_stride), element, "p_src")
+        target = element_ptr(builder, dst, builder.mul(index, panel_size), element, "p_dst")
         return _Panel(cfg, width, kc, source, width_stride, k_stride, target)
 
     contiguous = builder.icmp_signed("==", width_stride, I64(1), name="rows_contiguous")
     with builder.if_else(contiguous) as (copy_rows, per_panel):
         with copy_rows:
             _emit_pack_vector_rows(builder, panel_at(I64(0)), full_panels, panel_size)
-        with per_panel, counted_loop(builder, I64(0), full_panels, I64(1), "panel") as index:
+        with per_panel, counted_loop(builder, I64(0), full_panels, "panel", I64(1)) as index:
             _emit_pack_strided_panel(builder, panel_at(index))
     valid = builder.sub(extent, builder.mul(full_panels, I64(width)), name="edge_rows")
     with builder.if_then(builder.icmp_signed(">", valid, I64(0))):
@@ -94,17 +92,17 @@ def _emit_pack_vector_rows(
     while each panel receives one contiguous run."""
     element, size = first.cfg.element_type, first.cfg.element_size
     piece_type = ir.VectorType(element, first.width)
-    with counted_loop(builder, I64(0), first.kc, I64(PACK_K_BLOCK), "k_block") as k0:
-        k_end = _min(builder, builder.add(k0, I64(PACK_K_BLOCK)), first.kc, "k_block_end")
-        with counted_loop(builder, I64(0), panels, I64(1), "piece") as piece:
-            source = _element_ptr(builder, first.src, builder.mul(piece, I64(first.width)),
+    with counted_loop(builder, I64(0), first.kc, "k_block", I64(PACK_K_BLOCK)) as k0:
+        k_end = minimum(builder, builder.add(k0, I64(PACK_K_BLOCK)), first.kc, "k_block_end")
+        with counted_loop(builder, I64(0), panels, "piece", I64(1)) as piece:
+            source = element_ptr(builder, first.src, builder.mul(piece, I64(first.width)),
                                   element, "piece_src")
-            target = _element_ptr(builder, first.dst, builder.mul(piece, panel_size), element,
+            target = element_ptr(builder, first.dst, builder.mul(piece, panel_size), element,
                                   "piece_dst")
-            with counted_loop(builder, k0, k_end, I64(1), "k") as k:
-                from_row = _element_ptr(builder, source, builder.mul(k, first.k_stride), element)
+            with counted_loop(builder, k0, k_end, "k", I64(1)) as k:
+                from_row = element_ptr(builder, source, builder.mul(k, first.k_stride), element)
                 values = builder.load(from_row, typ=piece_type, align=size, name="piece")
-                to_row = _element_ptr(builder, target, builder.mul(k, I64(first.width)), element)
+                to_row = element_ptr(builder, target, builder.mul(k, I64(first.width)), element)
                 builder.store(values, to_row, align=size)
 
 
@@ -156,17 +154,17 @@ def _emit_pack_transposed(builder: ir.IRBuilder, panel: _Panel) -> None:
     cfg, side, element = panel.cfg, panel.transpose_block, panel.cfg.element_type
     block_type = ir.VectorType(element, side)
     k_main = builder.and_(panel.kc, I64(-side), name="k_main")
-    sources = [_element_ptr(builder, panel.src, builder.mul(panel.width_stride, I64(i)), element,
+    sources = [element_ptr(builder, panel.src, builder.mul(panel.width_stride, I64(i)), element,
                             f"row{i}") for i in range(panel.width)]
-    with counted_loop(builder, I64(0), k_main, I64(side), "k_block") as k0:
+    with counted_loop(builder, I64(0), k_main, "k_block", I64(side)) as k0:
         for first in range(0, panel.width, side):
-            rows = [builder.load(_element_ptr(builder, sources[first + r], k0, element),
+            rows = [builder.load(element_ptr(builder, sources[first + r], k0, element),
                                  typ=block_type, align=cfg.element_size, name=f"r{r}")
                     for r in range(side)]
             for kk, column in enumerate(_transpose_block(builder, rows)):
                 index = builder.add(builder.mul(builder.add(k0, I64(kk)), I64(panel.width)),
                                     I64(first))
-                builder.store(column, _element_ptr(builder, panel.dst, index, element),
+                builder.store(column, element_ptr(builder, panel.dst, index, element),
                               align=cfg.element_size)
     _emit_pack_elements(builder, panel, k_main)
 
@@ -174,15 +172,15 @@ def _emit_pack_transposed(builder: ir.IRBuilder, panel: _Panel) -> None:
 def _emit_pack_elements(builder: ir.IRBuilder, panel: _Panel, k_begin: ir.Value) -> None:
     """Full panel, any strides: copy k steps ``[k_begin, kc)`` element by element."""
     element = panel.cfg.element_type
-    sources = [_element_ptr(builder, panel.src, builder.mul(panel.width_stride, I64(i)), element,
+    sources = [element_ptr(builder, panel.src, builder.mul(panel.width_stride, I64(i)), element,
                             f"src_row{i}") for i in range(panel.width)]
-    with counted_loop(builder, k_begin, panel.kc, I64(1), "k_elem") as k:
+    with counted_loop(builder, k_begin, panel.kc, "k_elem", I64(1)) as k:
         k_offset = builder.mul(k, panel.k_stride, name="k_offset")
-        target = _element_ptr(builder, panel.dst, builder.mul(k, I64(panel.width)), element)
+        target = element_ptr(builder, panel.dst, builder.mul(k, I64(panel.width)), element)
         for i, source in enumerate(sources):
-            value = builder.load(_element_ptr(builder, source, k_offset, element), typ=element,
+            value = builder.load(element_ptr(builder, source, k_offset, element), typ=element,
                                  name=f"v{i}")
-            builder.store(value, _element_ptr(builder, target, I64(i), element))
+            builder.store(value, element_ptr(builder, target, I64(i), element))
 
 
 def _emit_pack_edge_panel(builder: ir.IRBuilder, panel: _Panel, valid: ir.Value) -> None:
@@ -191,10 +189,10 @@ def _emit_pack_edge_panel(builder: ir.IRBuilder, panel: _Panel, valid: ir.Value)
     memset = builder.module.declare_intrinsic("llvm.memset", [PTR, I64])
     panel_bytes = builder.mul(panel.kc, I64(panel.width * panel.cfg.element_size))
     builder.call(memset, [panel.dst, ir.IntType(8)(0), panel_bytes, I1(0)])
-    with counted_loop(builder, I64(0), valid, I64(1), "edge_i") as i:
-        source_row = _element_ptr(builder, panel.src, builder.mul(i, panel.width_stride), element)
-        with counted_loop(builder, I64(0), panel.kc, I64(1), "edge_k") as k:
-            source = _element_ptr(builder, source_row, builder.mul(k, panel.k_stride), element)
+    with counted_loop(builder, I64(0), valid, "edge_i", I64(1)) as i:
+        source_row = element_ptr(builder, panel.src, builder.mul(i, panel.width_stride), element)
+        with counted_loop(builder, I64(0), panel.kc, "edge_k", I64(1)) as k:
+            source = element_ptr(builder, source_row, builder.mul(k, panel.k_stride), element)
             value = builder.load(source, typ=element, name="v")
             target = builder.add(builder.mul(k, I64(panel.width)), i)
-            builder.store(value, _element_ptr(builder, panel.dst, target, element))
+            builder.store(value, element_ptr(builder, panel.dst, target, element))

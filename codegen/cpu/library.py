@@ -1,8 +1,8 @@
-"""The shared runtime library: the tuned GEMMs (codegen/gemm.py) and the thread pool
-(codegen/parallel.py), built and optimized once per process.
+"""The shared runtime library: the tuned GEMMs (:mod:`tenkai.codegen.cpu.gemm`) and the thread
+pool (:mod:`tenkai.codegen.cpu.pool`), built and optimized once per process.
 
 Program modules only *declare* ``tk_gemm_f32``/``tk_gemm_f64``/``tk_parallel_for``; the runtime
-JIT-compiles the library once (``GeneratedModule.library_ir``, also in every buffer table as
+loads the library once (``GeneratedModule.library_ir``, also in every buffer table as
 ``"library"``) and registers its symbols, so every program shares one GEMM and one pool: no
 per-program recompilation of the GEMM (the bulk of a small program's compile time) and no
 thread pool per compiled step.
@@ -17,7 +17,8 @@ from typing import Any
 
 from llvmlite import ir
 
-GEMM_DTYPES = ("f32", "f64")
+from tenkai.codegen.cpu.machine import emit_object, optimize_ir, target_machine
+from tenkai.codegen.llvm.functions import declare_function
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class Library:
 
     ir_text: str
     functions: dict[str, ir.FunctionType]
+
+    def object_code(self) -> bytes:
+        """Host object code of the library, for the runtime's object loader (which publishes
+        the symbols in :attr:`functions`)."""
+        return emit_object(self.ir_text)
 
 
 def _optional(name: str) -> Any:
@@ -37,14 +43,12 @@ def _optional(name: str) -> Any:
 
 @functools.cache
 def library() -> Library | None:
-    """The library for this host, or None when neither gemm.py nor parallel.py exists."""
+    """The library for this host, or None when neither gemm.py nor pool.py exists."""
     gemm = _optional("tenkai.codegen.cpu.gemm")
     parallel = _optional("tenkai.codegen.cpu.pool")
     if gemm is None and parallel is None:
         return None
-    from tenkai.codegen.cpu.codegen import host_target_machine, optimize
-
-    tm = host_target_machine()
+    tm = target_machine()
     module = ir.Module(name="tenkai_runtime")
     module.triple = tm.triple
     module.data_layout = str(tm.target_data)
@@ -52,9 +56,9 @@ def library() -> Library | None:
     if parallel is not None:
         public.update(parallel.add_parallel_runtime(module))
     if gemm is not None:
-        for dt in GEMM_DTYPES:
+        for dt in gemm.TUNED_DTYPES:
             public[f"tk_gemm_{dt}"] = gemm.add_gemm(module, dt)
-    text = str(optimize(str(module)))
+    text = str(optimize_ir(str(module), loop_interleaving=True))
     return Library(text, {name: fn.function_type for name, fn in public.items()})
 
 
@@ -63,10 +67,7 @@ def declare(module: ir.Module, name: str) -> ir.Function | None:
     lib = library()
     if lib is None or name not in lib.functions:
         return None
-    existing = module.globals.get(name)
-    if existing is not None:
-        return existing
-    return ir.Function(module, lib.functions[name], name=name)
+    return declare_function(module, name, lib.functions[name])
 
 
 def uses_library(module: ir.Module) -> bool:

@@ -1,4 +1,7 @@
-"""Outlining of parallel loops onto ``tk_parallel_for`` (codegen/parallel.py).
+"""The CPU target's parallel loops, outlined onto the pool's ``tk_parallel_for``.
+
+:class:`OutlinedLoops` is the :class:`~tenkai.codegen.llvm.emit.ParallelLoops` strategy the CPU
+target hands the shared LLVM emitter (the pool itself: :mod:`tenkai.codegen.cpu.pool`).
 
 A top-level ``Loop(parallel=True)`` of kernel ``K`` becomes::
 
@@ -7,17 +10,18 @@ A top-level ``Loop(parallel=True)`` of kernel ``K`` becomes::
     ; in K: ctx = [ptr x n] of K's buffers; tk_parallel_for(K.par<k>.task, ctx, extent, grain)
 
 The range function keeps ``noalias`` on its buffers, so its inner loops vectorize as in the
-serial kernel. ``grain`` gives every chunk at least :data:`PARALLEL_MIN_WORK` innermost
+serial kernel. ``grain`` gives every chunk at least :data:`CHUNK_MIN_WORK` innermost
 iterations; a loop smaller than two grains stays a plain serial loop (no pool round trip), as
 does a loop whose body reads values defined outside it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from llvmlite import ir
 
+from tenkai.codegen.cpu.pool import BODY_TYPE
 from tenkai.codegen.kir.nodes import (
     Acc,
     Contraction,
@@ -31,13 +35,10 @@ from tenkai.codegen.kir.nodes import (
     sub_exprs,
     walk,
 )
+from tenkai.codegen.llvm.emit import KernelEmitter
+from tenkai.codegen.llvm.types import I64, PTR, VOID
 
-if TYPE_CHECKING:
-    from tenkai.codegen.llvm.emit import KernelEmitter
-
-I64, PTR = ir.IntType(64), ir.PointerType()
-BODY_TYPE = ir.FunctionType(ir.VoidType(), [PTR, I64, I64])
-PARALLEL_MIN_WORK = 1 << 16  # innermost iterations per chunk: below this, threads cost more
+CHUNK_MIN_WORK = 1 << 16  # innermost iterations per chunk: below this, threads cost more
 
 
 def work(body: list[Stmt]) -> int:
@@ -76,30 +77,36 @@ def self_contained(loop: Loop) -> bool:
     return used <= defined
 
 
-def outline_parallel(em: KernelEmitter, loop: Loop) -> bool:
-    """Emit ``loop`` through ``tk_parallel_for``; False (nothing emitted) if it cannot be."""
-    grain = max(1, -(-PARALLEL_MIN_WORK // max(work(loop.body), 1)))
-    if grain >= loop.extent or not self_contained(loop):
-        return False  # one chunk: the plain serial loop is best
-    params = list(em.kernel.params)
-    name = f"{em.kernel.name}.par{em.outlined}"
-    em.outlined += 1
-    range_fn = ir.Function(em.module, ir.FunctionType(ir.VoidType(), [PTR] * len(params)
-                                                      + [I64, I64]), name=name)
-    range_fn.linkage = "internal"
-    with em.function(range_fn, params):
-        begin, end = range_fn.args[-2], range_fn.args[-1]
-        begin.name, end.name = "begin", "end"
-        em.range_loop(loop.var, begin, end, loop.body, guard=True)
-    args = [em.ptrs[p] for p in params]
-    task = _task_function(em.module, name, range_fn, len(params))
-    ctx = ir.IRBuilder(em.entry).alloca(PTR, size=max(len(params), 1), name="ctx")
-    for k, arg in enumerate(args):
-        em.b.store(arg, em.b.gep(ctx, [ir.Constant(I64, k)], inbounds=True, source_etype=PTR))
-    assert em.parallel_for is not None
-    parallel_for = em.parallel_for(em.module)
-    em.b.call(parallel_for, [task, ctx, ir.Constant(I64, loop.extent), ir.Constant(I64, grain)])
-    return True
+class OutlinedLoops:
+    """Parallel loops as ``tk_parallel_for`` calls (see the module docstring);
+    ``parallel_for(module)`` declares the pool's entry point in ``module``."""
+
+    def __init__(self, parallel_for: Callable[[ir.Module], ir.Function]) -> None:
+        self.parallel_for = parallel_for
+
+    def emit(self, em: KernelEmitter, loop: Loop) -> bool:
+        """Emit ``loop`` through ``tk_parallel_for``; False (nothing emitted) if it cannot be."""
+        grain = max(1, -(-CHUNK_MIN_WORK // max(work(loop.body), 1)))
+        if grain >= loop.extent or not self_contained(loop):
+            return False  # one chunk: the plain serial loop is best
+        params = list(em.kernel.params)
+        name = em.new_symbol("par")
+        range_fn = ir.Function(em.module, ir.FunctionType(VOID, [PTR] * len(params)
+                                                          + [I64, I64]), name=name)
+        range_fn.linkage = "internal"
+        with em.function(range_fn, params):
+            begin, end = range_fn.args[-2], range_fn.args[-1]
+            begin.name, end.name = "begin", "end"
+            em.range_loop(loop.var, begin, end, loop.body, guard=True)
+        args = [em.pointer(p) for p in params]
+        task = _task_function(em.module, name, range_fn, len(params))
+        ctx = em.entry_builder().alloca(PTR, size=max(len(params), 1), name="ctx")
+        b = em.builder
+        for k, arg in enumerate(args):
+            b.store(arg, b.gep(ctx, [ir.Constant(I64, k)], inbounds=True, source_etype=PTR))
+        b.call(self.parallel_for(em.module),
+               [task, ctx, ir.Constant(I64, loop.extent), ir.Constant(I64, grain)])
+        return True
 
 
 def _task_function(module: ir.Module, name: str, range_fn: ir.Function,

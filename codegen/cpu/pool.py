@@ -48,11 +48,10 @@ from collections.abc import Callable
 
 from llvmlite import ir
 
-I1 = ir.IntType(1)
-I32 = ir.IntType(32)
-I64 = ir.IntType(64)
-PTR = ir.PointerType()
-VOID = ir.VoidType()
+from tenkai.codegen.llvm.functions import declare_function, internal_global
+from tenkai.codegen.llvm.loops import counted_loop
+from tenkai.codegen.llvm.types import I1, I32, I64, PTR, VOID
+
 BODY_TYPE = ir.FunctionType(VOID, [PTR, I64, I64])
 # A pointer that remembers its callee type: llvmlite needs it for indirect calls. Under opaque
 # pointers it is just `ptr` to LLVM (with llvmlite's typed printing it reads `void (...)*`,
@@ -82,14 +81,6 @@ PUBLIC_NAMES = (
 # --------------------------------------------------------------------------- declarations
 
 
-def declare_function(module: ir.Module, name: str, fnty: ir.FunctionType) -> ir.Function:
-    """Return ``name`` if the module already has it, else declare it (external)."""
-    existing = module.globals.get(name)
-    if existing is not None:
-        return existing
-    return ir.Function(module, fnty, name)
-
-
 class _LibC:
     """External libc/pthread functions and the x86 pause hint."""
 
@@ -112,32 +103,24 @@ class _PoolState:
     """Internal globals of the pool. Hot atomics get their own 64-byte cache line."""
 
     def __init__(self, module: ir.Module) -> None:
-        self.requested_threads = _state(module, "tk_pool_requested_threads", I64)
-        self.default_threads = _state(module, "tk_pool_default_threads", I64)
-        self.workers_started = _state(module, "tk_pool_workers_started", I64)
+        self.requested_threads = internal_global(module, "tk_pool_requested_threads", I64)
+        self.default_threads = internal_global(module, "tk_pool_default_threads", I64)
+        self.workers_started = internal_global(module, "tk_pool_workers_started", I64)
         handles_type = ir.ArrayType(I64, MAX_THREADS)
-        self.worker_handles = _state(module, "tk_pool_worker_handles", handles_type)
-        self.generation = _state(module, "tk_pool_generation", I32)
-        self.sleepers = _state(module, "tk_pool_sleepers", I32)
-        self.task_state = _state(module, "tk_pool_task_state", I64)
-        self.finished = _state(module, "tk_pool_finished", I64)
-        self.next_chunk = _state(module, "tk_pool_next_chunk", I64)
-        self.busy = _state(module, "tk_pool_busy", I32)
-        self.stop = _state(module, "tk_pool_stop", I32)
-        self.task_body = _state(module, "tk_pool_task_body", BODY_PTR)
-        self.task_ctx = _state(module, "tk_pool_task_ctx", PTR)
-        self.task_n = _state(module, "tk_pool_task_n", I64)
-        self.task_chunk = _state(module, "tk_pool_task_chunk", I64)
-        self.task_nchunks = _state(module, "tk_pool_task_nchunks", I64)
-        self.task_active_workers = _state(module, "tk_pool_task_active_workers", I64)
-
-
-def _state(module: ir.Module, name: str, ty: ir.Type) -> ir.GlobalVariable:
-    variable = ir.GlobalVariable(module, ty, name)
-    variable.linkage = "internal"
-    variable.initializer = ir.Constant(ty, None)
-    variable.align = 64
-    return variable
+        self.worker_handles = internal_global(module, "tk_pool_worker_handles", handles_type)
+        self.generation = internal_global(module, "tk_pool_generation", I32)
+        self.sleepers = internal_global(module, "tk_pool_sleepers", I32)
+        self.task_state = internal_global(module, "tk_pool_task_state", I64)
+        self.finished = internal_global(module, "tk_pool_finished", I64)
+        self.next_chunk = internal_global(module, "tk_pool_next_chunk", I64)
+        self.busy = internal_global(module, "tk_pool_busy", I32)
+        self.stop = internal_global(module, "tk_pool_stop", I32)
+        self.task_body = internal_global(module, "tk_pool_task_body", BODY_PTR)
+        self.task_ctx = internal_global(module, "tk_pool_task_ctx", PTR)
+        self.task_n = internal_global(module, "tk_pool_task_n", I64)
+        self.task_chunk = internal_global(module, "tk_pool_task_chunk", I64)
+        self.task_nchunks = internal_global(module, "tk_pool_task_nchunks", I64)
+        self.task_active_workers = internal_global(module, "tk_pool_task_active_workers", I64)
 
 
 # --------------------------------------------------------------------------- small emitters
@@ -477,22 +460,10 @@ def _define_shutdown(module: ir.Module, pool: _PoolState, libc: _LibC) -> ir.Fun
     builder.call(libc.syscall, [I64(SYS_FUTEX), pool.generation, I64(FUTEX_WAKE_PRIVATE),
                                 I64(INT32_MAX)])
     started = _load(builder, pool.workers_started, "started")
-    entry = builder.block
-    join = builder.append_basic_block("join")
-    done = builder.append_basic_block("done")
-    builder.cbranch(builder.icmp_signed(">", started, I64(0)), join, done)
-
-    builder.position_at_end(join)
-    index = builder.phi(I64, name="worker_index")
-    index.add_incoming(I64(0), entry)
-    slot = builder.gep(pool.worker_handles, [I32(0), index], inbounds=True,
-                       source_etype=pool.worker_handles.value_type)
-    builder.call(libc.pthread_join, [builder.load(slot, typ=I64), ir.Constant(PTR, None)])
-    next_index = builder.add(index, I64(1), name="next_worker")
-    index.add_incoming(next_index, join)
-    builder.cbranch(builder.icmp_signed("<", next_index, started), join, done)
-
-    builder.position_at_end(done)
+    with counted_loop(builder, I64(0), started, "join", rotated=True, flags=()) as index:
+        slot = builder.gep(pool.worker_handles, [I32(0), index], inbounds=True,
+                           source_etype=pool.worker_handles.value_type)
+        builder.call(libc.pthread_join, [builder.load(slot, typ=I64), ir.Constant(PTR, None)])
     builder.store(I64(0), pool.workers_started)
     _atomic_store(builder, I32(0), pool.stop, "seq_cst")
     _atomic_store(builder, I32(0), pool.busy, "release")

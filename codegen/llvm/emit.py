@@ -6,18 +6,22 @@ loop vectorizer handles the innermost ones; ``Acc`` accumulators are entry-block
 (promoted to registers by SROA), their float ``add``/``mul`` updates carry ``reassoc`` so
 reductions vectorize. Scalar ops go through :mod:`tenkai.codegen.scalar.templates`; values are named
 after the kernel-IR names, which are named after graph nodes (``%n3_exp``).
+
+The target supplies what is not shared: a :class:`Contractions` strategy for ``Contraction``
+statements (the CPU calls its GEMM) and a :class:`ParallelLoops` strategy that runs
+top-level parallel loops (the CPU target outlines them onto its thread pool,
+:mod:`tenkai.codegen.cpu.outline`).
+Without one, parallel loops are emitted as serial loops.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from llvmlite import ir
 
-from tenkai.codegen.cpu.contraction import GemmCall, gemm_call
-from tenkai.codegen.cpu.outline import outline_parallel
 from tenkai.codegen.kir.nodes import (
     STATUS_BUFFER,
     Acc,
@@ -38,6 +42,8 @@ from tenkai.codegen.kir.nodes import (
     Store,
     Var,
 )
+from tenkai.codegen.llvm.loops import counted_loop
+from tenkai.codegen.llvm.types import I64, PTR, VOID, i64
 from tenkai.codegen.scalar.mathlib import intrinsic
 from tenkai.codegen.scalar.templates import (
     DATA_OPERAND,
@@ -49,26 +55,43 @@ from tenkai.codegen.scalar.templates import (
 )
 from tenkai.ir import dtypes
 
-I64 = ir.IntType(64)
-PTR = ir.PointerType()
-GemmLookup = Callable[[ir.Module, str], ir.Function]
-ParallelLookup = Callable[[ir.Module], ir.Function]
+
+class Contractions(Protocol):
+    """A target's way of computing a :class:`Contraction` statement (the CPU calls its tuned
+    GEMM, :mod:`tenkai.codegen.cpu.contraction`); it emits through the emitter's public API
+    (:attr:`KernelEmitter.builder`, :meth:`~KernelEmitter.address`, ``module``, ``fn``)."""
+
+    def emit(self, emitter: KernelEmitter, stmt: Contraction) -> None: ...
 
 
-def i64(value: int) -> ir.Constant:
-    return ir.Constant(I64, value)
+class ParallelLoops(Protocol):
+    """A target's way of running a parallel loop: the emitter's hook for ``Loop(parallel=True)``.
+
+    :meth:`emit` is called for each parallel loop at the top level of a kernel (not inside
+    another loop or an ``If``) with more than one iteration. It either emits the whole loop
+    through the emitter's public API (:attr:`KernelEmitter.module`, ``kernel``, ``builder``,
+    :meth:`~KernelEmitter.pointer`, :meth:`~KernelEmitter.entry_builder`,
+    :meth:`~KernelEmitter.new_symbol`, :meth:`~KernelEmitter.function`,
+    :meth:`~KernelEmitter.range_loop`) and returns True, or emits nothing and returns False,
+    and the emitter emits the plain serial loop."""
+
+    def emit(self, emitter: KernelEmitter, loop: Loop) -> bool: ...
 
 
 class KernelEmitter:
-    """Emits one kernel; ``gemm(module, dtype)`` returns the GEMM function to call."""
+    """Emits one kernel; ``contractions`` computes its Contraction statements (see
+    :class:`Contractions`) and ``parallel`` (optional) runs parallel loops (see
+    :class:`ParallelLoops`)."""
 
     def __init__(self, module: ir.Module, kernel: Kernel, buffers: dict[str, Buffer],
-                 gemm: GemmLookup, parallel_for: ParallelLookup | None = None) -> None:
-        self.module, self.kernel, self.buffers, self.gemm = module, kernel, buffers, gemm
-        fnty = ir.FunctionType(ir.VoidType(), [PTR] * len(kernel.params))
-        self.parallel_for = parallel_for
+                 contractions: Contractions | None,
+                 parallel: ParallelLoops | None = None) -> None:
+        self.module, self.kernel, self.buffers = module, kernel, buffers
+        self.contractions = contractions
+        fnty = ir.FunctionType(VOID, [PTR] * len(kernel.params))
+        self.parallel = parallel
         self.depth = 0
-        self.outlined = 0
+        self._symbols = 0
         self.fn = ir.Function(module, fnty, name=kernel.name)
         self.fn.attributes.add("noinline")
         self._begin(self.fn, kernel.params)
@@ -85,6 +108,26 @@ class KernelEmitter:
         self.entry = fn.append_basic_block("entry")
         self.b = ir.IRBuilder(fn.append_basic_block("body"))
         self.env: dict[str, tuple[str, Any, str]] = {}
+
+    @property
+    def builder(self) -> ir.IRBuilder:
+        """The builder at the current emission point."""
+        return self.b
+
+    def pointer(self, buf: str) -> ir.Value:
+        """The pointer argument of buffer ``buf`` in the function being emitted."""
+        return self.ptrs[buf]
+
+    def entry_builder(self) -> ir.IRBuilder:
+        """A builder at the end of the entry block (for allocas: hoisted, promotable)."""
+        return ir.IRBuilder(self.entry)
+
+    def new_symbol(self, tag: str) -> str:
+        """A fresh module-level name for a helper function of this kernel:
+        ``<kernel>.<tag><k>`` with k counting the helpers made so far."""
+        name = f"{self.kernel.name}.{tag}{self._symbols}"
+        self._symbols += 1
+        return name
 
     def _finish(self) -> None:
         self.b.ret_void()
@@ -115,7 +158,7 @@ class KernelEmitter:
     def stmt(self, s: Stmt) -> None:
         handler = getattr(self, "_" + type(s).__name__.lower(), None)
         if handler is None:
-            raise TypeError(f"llvm_cpu: unknown kernel-IR statement {s!r}")
+            raise TypeError(f"llvm emitter: unknown kernel-IR statement {s!r}")
         handler(s)
 
     def _loop(self, s: Loop) -> None:
@@ -125,32 +168,20 @@ class KernelEmitter:
             self.env[s.var] = ("val", i64(0), "int64")
             self.block(s.body)
             return
-        if s.parallel and self.depth == 0 and self.parallel_for is not None \
-                and outline_parallel(self, s):
+        if s.parallel and self.depth == 0 and self.parallel is not None \
+                and self.parallel.emit(self, s):
             return
         self.range_loop(s.var, i64(0), i64(s.extent), s.body, guard=False)
 
     def range_loop(self, var: str, start: ir.Value, end: ir.Value, body: list[Stmt],
                    guard: bool) -> None:
-        """``for var in [start, end): body`` (``guard``: the range may be empty)."""
-        pre = self.b.block
-        header = self.fn.append_basic_block(f"{var}.loop")
-        exit_ = self.fn.append_basic_block(f"{var}.exit")
-        if guard:
-            self.b.cbranch(self.b.icmp_signed("<", start, end), header, exit_)
-        else:
-            self.b.branch(header)
-        self.b.position_at_end(header)
-        phi = self.b.phi(I64, name=var)
-        phi.add_incoming(start, pre)
-        self.env[var] = ("val", phi, "int64")
-        self.depth += 1
-        self.block(body)
-        self.depth -= 1
-        nxt = self.b.add(phi, i64(1), name=f"{var}.next", flags=("nuw", "nsw"))
-        phi.add_incoming(nxt, self.b.block)
-        self.b.cbranch(self.b.icmp_signed("<", nxt, end), header, exit_)
-        self.b.position_at_end(exit_)
+        """``for var in [start, end): body`` (``guard``: the range may be empty), in the
+        canonical rotated form the loop vectorizer expects."""
+        with counted_loop(self.b, start, end, var, rotated=True, guard=guard) as index:
+            self.env[var] = ("val", index, "int64")
+            self.depth += 1
+            self.block(body)
+            self.depth -= 1
 
     def _let(self, s: Let) -> None:
         value = self.expr(s.value)
@@ -189,7 +220,7 @@ class KernelEmitter:
         value = self.expr(s.value)
         if dt == "bool":
             value = self.b.zext(value, storage_type(dt))
-        st = self.b.store(value, self._address(s.buf, self.expr(s.index), dt))
+        st = self.b.store(value, self.address(s.buf, self.expr(s.index), dt))
         st.align = dtypes.itemsize(dt)
 
     def _if(self, s: If) -> None:
@@ -210,54 +241,24 @@ class KernelEmitter:
         merge = self.fn.append_basic_block("check.ok")
         self.b.cbranch(ok, merge, fail)
         self.b.position_at_end(fail)
-        self.b.store(i64(s.code), self._address(STATUS_BUFFER, i64(0), "int64"))
+        self.b.store(i64(s.code), self.address(STATUS_BUFFER, i64(0), "int64"))
         value = self.expr(s.value)
         if value.type != I64:
             value = self.b.sext(value, I64)
-        self.b.store(value, self._address(STATUS_BUFFER, i64(1), "int64"))
+        self.b.store(value, self.address(STATUS_BUFFER, i64(1), "int64"))
         self.b.branch(merge)
         self.b.position_at_end(merge)
 
     def _contraction(self, stmt: Contraction) -> None:
-        s = gemm_call(stmt)  # the CPU's tk_gemm calling convention (codegen/cpu/contraction.py)
-        fn = self.gemm(self.module, s.dtype)
-        offsets = [i64(s.a_offset), i64(s.b_offset), i64(s.c_offset)]
-        self._gemm_batch(s, fn, list(s.batch), offsets)
-
-    def _gemm_batch(self, s: GemmCall, fn: ir.Function, batch: list[tuple[int, int, int, int]],
-                    offsets: list[ir.Value]) -> None:
-        if not batch:
-            self._gemm_call(s, fn, offsets)
-            return
-        (extent, *strides), rest = batch[0], batch[1:]
-        var = f"gemm.b{len(s.batch) - len(batch)}"
-        pre = self.b.block
-        header = self.fn.append_basic_block(f"{var}.loop")
-        self.b.branch(header)
-        self.b.position_at_end(header)
-        phi = self.b.phi(I64, name=var)
-        phi.add_incoming(i64(0), pre)
-        moved = [self.b.add(off, self.b.mul(phi, i64(st))) for off, st in
-                 zip(offsets, strides, strict=True)]
-        self._gemm_batch(s, fn, rest, moved)
-        nxt = self.b.add(phi, i64(1), flags=("nuw", "nsw"))
-        exit_ = self.fn.append_basic_block(f"{var}.exit")
-        phi.add_incoming(nxt, self.b.block)
-        self.b.cbranch(self.b.icmp_signed("<", nxt, i64(extent)), header, exit_)
-        self.b.position_at_end(exit_)
-
-    def _gemm_call(self, s: GemmCall, fn: ir.Function, offsets: list[ir.Value]) -> None:
-        a, bb, c = (self._address(name, off, s.dtype) for name, off in
-                    zip((s.a, s.b, s.c), offsets, strict=True))
-        ints = [s.m, s.n, s.k, a, *s.a_strides, bb, *s.b_strides, c, s.c_stride,
-                int(s.accumulate)]
-        args: list[ir.Value] = []
-        for value, ty in zip(ints, fn.function_type.args, strict=True):
-            args.append(value if not isinstance(value, int) else ir.Constant(ty, value))
-        self.b.call(fn, args)
+        if self.contractions is None:
+            raise NotImplementedError(
+                f"llvm emitter: kernel {self.kernel.name} has a contraction, but the target "
+                "gave no contraction strategy (KernelEmitter(contractions=...))")
+        self.contractions.emit(self, stmt)
 
     # ------------------------------------------------------------ expressions
-    def _address(self, buf: str, index: ir.Value, dtype: str) -> ir.Value:
+    def address(self, buf: str, index: ir.Value, dtype: str) -> ir.Value:
+        """The address of element ``index`` of buffer ``buf``."""
         return self.b.gep(self.ptrs[buf], [index], inbounds=True,
                           source_etype=storage_type(dtype))
 
@@ -271,10 +272,10 @@ class KernelEmitter:
             return self._load(e)
         if isinstance(e, Scalar):
             return self._scalar(e)
-        raise TypeError(f"llvm_cpu: unknown kernel-IR expression {e!r}")
+        raise TypeError(f"llvm emitter: unknown kernel-IR expression {e!r}")
 
     def _load(self, e: Load) -> ir.Value:
-        ld = self.b.load(self._address(e.buf, self.expr(e.index), e.dtype),
+        ld = self.b.load(self.address(e.buf, self.expr(e.index), e.dtype),
                          typ=storage_type(e.dtype))
         ld.align = dtypes.itemsize(e.dtype)
         if e.dtype == "bool":
@@ -296,7 +297,7 @@ def emit_step(module: ir.Module, entry: str, kernels: list[ir.Function],
     After each kernel with run-time checks (``checks[k]``) the entry reads the status word
     (buffer ``status_slot``) and returns at once when a check failed, so no later kernel (no
     state update) runs after a failed check."""
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR]), name=entry)
+    fn = ir.Function(module, ir.FunctionType(VOID, [PTR]), name=entry)
     fn.args[0].name = "buffers"
     fn.attributes.add("nounwind")
     b = ir.IRBuilder(fn.append_basic_block("entry"))

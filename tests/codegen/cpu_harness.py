@@ -1,4 +1,4 @@
-"""Compile graphs through lower -> llvm_cpu -> runtime and compare with the interpreter.
+"""Compile graphs through lower -> codegen.cpu -> runtime and compare with the interpreter.
 
 Compile time dominates these tests, so graphs are batched: many programs (distinct prefixes)
 share one LLVM module, compiled once; each keeps its own :class:`Executable`.

@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from jit_harness import JitModule, compile_module
 from llvmlite import ir
 
 from tenkai.codegen.cpu.gemm import add_gemm, default_config
-from tenkai.codegen.cpu.jit_support import JitModule, compile_module, host_vector_bits
-from tenkai.codegen.cpu.pool import I32, I64, PTR, VOID
+from tenkai.codegen.cpu.machine import host_vector_bits
+from tenkai.codegen.llvm.types import I32, I64, PTR, VOID
 
 c_i64, c_ptr = ctypes.c_int64, ctypes.c_void_p
 GEMM_ARGTYPES = (c_i64, c_i64, c_i64, c_ptr, c_i64, c_i64, c_ptr, c_i64, c_i64, c_ptr, c_i64,

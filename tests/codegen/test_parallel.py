@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from jit_harness import JitModule, compile_module
 from llvmlite import ir
 
-from tenkai.codegen.cpu.jit_support import JitModule, compile_module
-from tenkai.codegen.cpu.pool import I64, PTR, VOID, add_parallel_runtime
+from tenkai.codegen.cpu.pool import add_parallel_runtime
+from tenkai.codegen.llvm.types import I64, PTR, VOID
 
 c_i64 = ctypes.c_int64
 c_ptr = ctypes.c_void_p
@@ -90,8 +91,13 @@ class Pool:
     partial_sum: int
 
 
-def _build_pool() -> Pool:
+def _build_pool(tag: str = "") -> Pool:
+    """The pool and two loop bodies, loaded; a ``tag`` gives a module (and a pool state) of
+    its own (the loader shares identical modules)."""
     module = ir.Module(name="test_parallel")
+    if tag:
+        marker = ir.Function(module, ir.FunctionType(I64, []), f"pool_tag_{tag}")
+        ir.IRBuilder(marker.append_basic_block("entry")).ret(I64(0))
     runtime = add_parallel_runtime(module)
     assert add_parallel_runtime(module).keys() == runtime.keys()  # idempotent
     _body_fill(module)
@@ -122,7 +128,7 @@ def _run_fill(pool: Pool, n: int, grain: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_tiny_n_runs_inline_without_workers() -> None:
-    fresh = _build_pool()  # its own pool: no worker may have been started yet
+    fresh = _build_pool("fresh")  # its own pool: no worker may have been started yet
     out, owner = _run_fill(fresh, 5, 8)
     np.testing.assert_array_equal(out, 3 * np.arange(5) + 1)
     assert set(owner.tolist()) == {threading.get_ident()}

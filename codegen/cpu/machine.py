@@ -1,0 +1,88 @@
+"""The host CPU as LLVM sees it, chosen in one place: its triple, CPU name and features, the
+target machines built for them, and the object code and assembly they emit.
+
+Everything that generates or optimizes code for the CPU target asks this module (the target
+description :func:`tenkai.codegen.cpu.describe`, the optimization pipeline's cost model, the
+GEMM's vector width, object code for the runtime to load); nothing else calls
+``llvm.get_host_cpu_name`` or ``get_host_cpu_features``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+import llvmlite.binding as llvm
+
+from tenkai.codegen.llvm.pipeline import optimize
+
+
+@dataclass(frozen=True)
+class HostCPU:
+    """The LLVM triple, CPU name (``znver5``) and feature string (``+avx512f,...``)."""
+
+    triple: str
+    name: str
+    features: str
+
+    def has(self, feature: str) -> bool:
+        """Is ``+feature`` on (``has("avx512f")``)?"""
+        return f"+{feature}" in self.features.split(",")
+
+
+@functools.cache
+def host_cpu() -> HostCPU:
+    """The CPU this process runs on (the native target is initialized on first use)."""
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    return HostCPU(llvm.get_process_triple(), llvm.get_host_cpu_name(),
+                   llvm.get_host_cpu_features().flatten())
+
+
+@functools.cache
+def target_machine(opt_level: int = 3, jit: bool = False) -> llvm.TargetMachine:
+    """The target machine for the host CPU at ``opt_level``, created once per setting.
+
+    ``jit=True`` is the machine for code an MCJIT engine loads (its code model reaches
+    anywhere in the address space): :func:`emit_object` uses it."""
+    cpu = host_cpu()
+    target = llvm.Target.from_triple(cpu.triple)
+    return target.create_target_machine(cpu=cpu.name, features=cpu.features, opt=opt_level,
+                                        reloc="default", codemodel="jitdefault", jit=jit)
+
+
+def host_flags() -> dict[str, Any]:
+    """What the generated code targets: triple, CPU, whether AVX2/AVX-512 are on."""
+    cpu = host_cpu()
+    return {"triple": cpu.triple, "cpu": cpu.name, "avx2": cpu.has("avx2"),
+            "avx512f": cpu.has("avx512f"), "features": cpu.features}
+
+
+def host_vector_bits() -> int:
+    """Widest usable SIMD register in bits: 512 with AVX-512F, 256 with AVX2+FMA, else 128."""
+    cpu = host_cpu()
+    if cpu.has("avx512f"):
+        return 512
+    if cpu.has("avx2") and cpu.has("fma"):
+        return 256
+    return 128
+
+
+def emit_object(ir_text: str) -> bytes:
+    """Host object code (ELF on Linux) for LLVM IR text, ready for the runtime's loader."""
+    return target_machine(3, jit=True).emit_object(llvm.parse_assembly(ir_text))
+
+
+def emit_assembly(ir_text: str, opt_level: int = 3) -> str:
+    """Host assembly for LLVM IR text."""
+    return target_machine(opt_level).emit_assembly(llvm.parse_assembly(ir_text))
+
+
+def optimize_ir(ir_text: str, opt_level: int = 3,
+                loop_interleaving: bool | None = None) -> llvm.ModuleRef:
+    """Parse and verify LLVM IR text, then run the optimization pipeline
+    (:func:`tenkai.codegen.llvm.pipeline.optimize`) for the host at ``opt_level``."""
+    module = llvm.parse_assembly(ir_text)
+    module.verify()
+    return optimize(module, target_machine(opt_level), opt_level, loop_interleaving)
