@@ -25,7 +25,7 @@ from typing import Any
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from tenkai.runtime.jit import initialize  # target setup and libc symbols: one copy
+from tenkai.runtime.cpu.jit import initialize  # target setup and libc symbols: one copy
 
 _live_modules: list[JitModule] = []
 
