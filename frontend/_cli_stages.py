@@ -25,7 +25,7 @@ def stage_texts(traced: Any, upto: str = "asm", target: str | Target = "cpu"
     """``{pipeline stage: text}`` for every stage up to ``upto`` (a pipeline stage name), the
     kernels and code being those of ``target``."""
     if upto == "ptx":
-        raise NotImplementedError("tenkai dump --stage ptx needs a GPU (NVPTX) code generator, "
+        raise NotImplementedError("tenkai dump --stage ptx needs the GPU (NVPTX) target, "
                                   "which is not in this build yet; the CPU stages are "
                                   "traced ... kernels, llvm, asm")
     from tenkai.compiler.backend import generate, lower

@@ -59,8 +59,7 @@ _DIGEST = 32
 # component -> how ``explain`` names it
 LABELS = {"format": "cache format version", "graph": "graph hash", "target": "target",
           "triple": "target triple", "arch": "target CPU or architecture",
-          "target_features": "target features", "cpu": "host CPU",
-          "cpu_features": "host CPU features",
+          "target_features": "target features",
           "tenkai": "tenkai version", "llvmlite": "llvmlite version", "llvm": "LLVM version",
           "opt_level": "opt level", "parallel": "parallel loops", "arena_reuse": "arena reuse"}
 

@@ -4,9 +4,10 @@ A step is cached under the SHA-256 of its *key components* (:func:`key_component
 canonical graph hash (the traced graph's text, which has no ids, plus the bytes of large
 constants, the input/param signature and ``meta["writes"]``), the target (``Target.key()``:
 name, triple, CPU or architecture, features, options), the tenkai (version + source hash),
-llvmlite and LLVM versions, and every codegen flag. An entry holds what a later process needs to skip the passes, lowering, LLVM
-optimization and code generation: the object code, the buffer table (constants as blobs), the
-names it imports and the kernel summaries for ``TENKAI_DEBUG``. The target's support library
+llvmlite and LLVM versions, and every codegen flag. An entry holds what a later process needs
+to skip the passes, lowering, LLVM optimization and code generation: the object code, the
+buffer table (constants as blobs), the names it imports and the kernel summaries for
+``TENKAI_DEBUG``. The target's support library
 the step calls (CPU: the GEMM/thread pool) is cached once as its own object file
 (``lib-<key>.tkc``) and loaded on a hit. Code is made and loaded only through the target's
 modules (``tenkai.codegen.target``).
