@@ -90,14 +90,15 @@ class LoweredGraph:
     def compile(self, target: str | Target | None = None) -> CompiledGraph:
         """Generate and load the kernel program for the target it was lowered for
         (``target``, when given, must be that one)."""
-        if target is not None and describe(target) != self.target:
-            raise ValueError(f"tenkai: this program was lowered for target "
-                             f"{self.target.name!r}, not {target!r}; lower it again with "
-                             f".lower(target={target!r})")
         from tenkai.codegen.target import runtime_module
         from tenkai.compiler.backend import build
 
-        runtime_module(self.target.name)  # NotImplementedError for a target that cannot run
+        wanted = self.target if target is None else describe(target)
+        runtime_module(wanted.name)  # NotImplementedError for a target that cannot run
+        if wanted != self.target:
+            raise ValueError(f"tenkai: this program was lowered for target "
+                             f"{self.target.name!r}, not {wanted.name!r}; lower it again "
+                             f"with .lower(target={target!r})")
         program, module = build(self.fused, self.program, self.target)
         step = self.step
         step.program = program
