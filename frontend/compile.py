@@ -177,7 +177,9 @@ class CompiledFunction:
 
 
 def run_traced(fn: Any, args: tuple, sig: tuple) -> tuple[Any, _trace.Tracer,
-                                                             list[_trace.Site]]:
+                                                            list[_trace.Site]]:
+    """Run ``fn(*args)`` under a fresh tracer; returns ``(result, tracer, sites)`` where
+    ``sites`` are the untraceable things seen outside the tracer (Python randomness)."""
     if _trace.active() is not None:
         raise RuntimeError("tenkai.compile: nested tracing is not supported")
     tracer = _trace.Tracer(getattr(fn, "__name__", "step"))
