@@ -17,14 +17,18 @@ instead of assuming a CPU (docs/compiler.md, "Targets"):
 
 Adding a target is a folder under ``codegen/`` (and ``runtime/``) plus one :func:`register`
 call in :data:`BUILTIN`: the registry names modules by string, so nothing here imports a
-target's code (targets import this module, never the reverse).
+target's code (targets import this module, never the reverse). What the two modules provide is
+written down below as :class:`TargetCodegen` and :class:`TargetRuntime`, and what a target's
+``generate`` returns as :class:`GeneratedCode`; the frontend's compile path
+(``tenkai/compiler/``) uses nothing else of a target.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol, cast
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,93 @@ class Target:
         return replace(self, options=tuple(sorted({**dict(self.options), **options}.items())))
 
 
+class GeneratedCode(Protocol):
+    """What a target's ``generate`` returns: the code of one or more kernel programs.
+
+    ``entries`` maps each entry symbol to its buffer table (plain data for the runtime);
+    ``library_ir`` is the shared support library the code links against (CPU: the tuned GEMM
+    and the thread pool), or None; ``timings`` holds seconds per codegen stage.
+    """
+
+    target: Target | None
+    ir_text: str  # the module as built, before optimization
+    optimized_ir: str
+    entries: dict[str, dict[str, Any]]
+    timings: dict[str, float]
+    library_ir: str | None
+
+    @property
+    def entry(self) -> str:
+        """The entry symbol (of a module built from one program)."""
+        ...
+
+    @property
+    def buffer_table(self) -> dict[str, Any]:
+        """The buffer table of :attr:`entry`."""
+        ...
+
+    def as_text(self, kind: str) -> str:
+        """The code as text: ``"llvm"`` (as built), ``"llvm_opt"`` (optimized), ``"asm"``
+        (the target's assembly: x86 assembly, PTX); other kinds raise ValueError naming the
+        kinds this target has."""
+        ...
+
+
+class TargetCodegen(Protocol):
+    """What a target's codegen module (``Registration.codegen``) provides."""
+
+    def describe(self, **options: Any) -> Target:
+        """This target as plain data (options land in ``Target.options``, so in cache keys)."""
+        ...
+
+    def generate(self, programs: Any, target: Target | None = None, opt_level: int = 3,
+                 parallel: bool = True) -> GeneratedCode:
+        """Kernel program(s) (``tenkai.codegen.KernelProgram``, or a list sharing one module)
+        -> their code for ``target`` (None: :meth:`describe`'s default)."""
+        ...
+
+    def support_library(self, target: Target) -> str | None:
+        """The IR of the shared support library the generated code links against, or None
+        (a cache hit whose library file is gone rebuilds it from this)."""
+        ...
+
+
+class TargetRuntime(Protocol):
+    """What a target's runtime module (``Registration.runtime``) provides; ``code`` is a
+    :class:`GeneratedCode`, its optimized text, or the bytes :meth:`object_code` made."""
+
+    def load(self, code: Any, entry: str, buffer_table: Mapping[str, Any]) -> Any:
+        """An executable (``tenkai.runtime.Executable``) running ``entry`` of ``code``."""
+        ...
+
+    def object_code(self, code: Any) -> bytes:
+        """The loadable form of ``code`` an on-disk cache stores (host object code, ...)."""
+        ...
+
+    def imports(self, code: Any) -> list[str]:
+        """External symbols ``code`` needs defined before its object code may be loaded."""
+        ...
+
+    def library_key(self, ir_text: str) -> str:
+        """The key of the support library with IR ``ir_text`` (its hash)."""
+        ...
+
+    def library_loaded(self, key: str) -> bool: ...
+
+    def library_symbols(self, ir_text: str) -> list[str]:
+        """The functions the support library exports."""
+        ...
+
+    def load_library(self, code: str | bytes, key: str,
+                     symbols: Sequence[str] | None = None) -> None:
+        """Load the support library (IR text, or object code exporting ``symbols``) once."""
+        ...
+
+    def set_threads(self, n: int) -> int:
+        """Size the target's host thread pool, where it has one; returns how many were set."""
+        ...
+
+
 @dataclass(frozen=True)
 class Registration:
     """Where a target's pieces live: ``codegen`` and ``runtime`` are module paths, each
@@ -75,6 +166,13 @@ def register(reg: Registration) -> None:
         _REGISTRY[name] = reg
 
 
+def unregister(name: str) -> None:
+    """Remove the target ``name`` (and its aliases); unknown names raise ValueError."""
+    reg = registration(name)
+    for key in [k for k, v in _REGISTRY.items() if v is reg]:
+        del _REGISTRY[key]
+
+
 def registered() -> list[str]:
     """Canonical names of the registered targets."""
     return sorted({reg.name for reg in _REGISTRY.values()})
@@ -88,17 +186,24 @@ def registration(name: str) -> Registration:
                          f"{', '.join(registered())}") from None
 
 
-def codegen_module(name: str) -> Any:
+def codegen_module(name: str) -> TargetCodegen:
     """The codegen module of target ``name`` (imported on first use)."""
-    return importlib.import_module(registration(name).codegen)
+    return cast(TargetCodegen, importlib.import_module(registration(name).codegen))
 
 
-def runtime_module(name: str) -> Any:
+def runtime_module(name: str) -> TargetRuntime:
+    """The runtime module of target ``name``; NotImplementedError when it has none."""
     reg = registration(name)
     if reg.runtime is None:
         raise NotImplementedError(f"tenkai: target {reg.name!r} has no runtime on this "
-                                  "installation (it can generate code, not run it)")
-    return importlib.import_module(reg.runtime)
+                                  "installation (it can generate code, not run it); "
+                                  f"targets that run: {', '.join(runnable())}")
+    return cast(TargetRuntime, importlib.import_module(reg.runtime))
+
+
+def runnable() -> list[str]:
+    """Canonical names of the registered targets that have a runtime."""
+    return sorted({reg.name for reg in _REGISTRY.values() if reg.runtime is not None})
 
 
 def describe(target: str | Target = "cpu", **options: Any) -> Target:

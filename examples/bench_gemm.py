@@ -34,7 +34,7 @@ import torch
 from tenkai.codegen.cpu.gemm import default_config
 from tenkai.codegen.cpu.library import library
 from tenkai.codegen.cpu.machine import emit_assembly, host_vector_bits
-from tenkai.runtime.jit import load_library
+from tenkai.runtime.cpu.jit import load_library
 
 SHAPES = [(1024, 1024, 1024), (64, 784, 128), (256, 784, 128), (256, 784, 1024),
           (256, 1024, 1024)]

@@ -125,7 +125,7 @@ def compile_progress(label: str, enabled: bool) -> Iterator[None]:
         return
     from tqdm import tqdm
 
-    from ._backend import COMPILE_PROGRESS
+    from .compiler.backend import COMPILE_PROGRESS
 
     bar = tqdm(total=len(COMPILE_STAGES), desc=f"compile {label}", unit="stage", leave=False,
                file=sys.stderr)

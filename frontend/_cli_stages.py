@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ._compile_debug import DUMP_FILES, PASS_STAGES, backward_text
+from tenkai.codegen.target import Target, describe
+from tenkai.compiler.debug import DUMP_FILES, PASS_STAGES, backward_text
 
 # command-line stage name -> the pipeline's stage name (keys of DUMP_FILES)
 STAGES = {"traced": "traced", "backward": "backward", "simplified": "simplify",
@@ -19,14 +20,18 @@ STAGES = {"traced": "traced", "backward": "backward", "simplified": "simplify",
 NATIVE = ("llvm", "llvm_opt", "asm")
 
 
-def stage_texts(traced: Any, upto: str = "asm") -> dict[str, str]:
-    """``{pipeline stage: text}`` for every stage up to ``upto`` (a pipeline stage name)."""
+def stage_texts(traced: Any, upto: str = "asm", target: str | Target = "cpu"
+                ) -> dict[str, str]:
+    """``{pipeline stage: text}`` for every stage up to ``upto`` (a pipeline stage name), the
+    kernels and code being those of ``target``."""
     if upto == "ptx":
         raise NotImplementedError("tenkai dump --stage ptx needs the GPU (NVPTX) target, "
                                   "which is not in this build yet; the CPU stages are "
                                   "traced ... kernels, llvm, asm")
-    from tenkai.codegen import lower_program
+    from tenkai.compiler.backend import generate, lower
     from tenkai.ir.passes.pipeline import run_pipeline
+
+    resolved = describe(target)
 
     g = traced.graph
     texts = {"traced": g.dump(), "backward": backward_text(g)}
@@ -41,13 +46,11 @@ def stage_texts(traced: Any, upto: str = "asm") -> dict[str, str]:
     fused = run_pipeline(g, dump_after=list(PASS_STAGES), dump=collect)
     if order.index(upto) <= order.index("plan_memory"):
         return texts
-    program = lower_program(fused)
+    program = lower(fused, resolved)
     texts["lower"] = program.as_text()
     if upto in NATIVE:
-        from tenkai.codegen import generate
-
-        module = generate(program, opt_level=3)
-        texts.update(llvm=module.ir_text, llvm_opt=module.optimized_ir, asm=module.asm())
+        module = generate(program, resolved)
+        texts.update({kind: module.as_text(kind) for kind in NATIVE})
     return texts
 
 

@@ -17,6 +17,11 @@ arguments: see :mod:`tenkai._step`); numeric optimizer options are runtime input
 whose facts differ retraces with a :class:`RecompileWarning` saying what changed. A trace
 that created new state (an optimizer's first step) is only run, not kept: the next call
 retraces. Calls are serialized by a per-function lock; tracing state is per thread.
+
+``target=`` (or a target name as ``backend=``) picks the code generator: a registered name
+(``"cpu"``) or a :class:`tenkai.codegen.target.Target`; the graph is compiled by
+:func:`tenkai.compiler.backend.compile_graph`, which talks to targets only through
+``tenkai.codegen.target``.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from tenkai.codegen.target import Target, describe, registered, runtime_module
 from tenkai.ir.errors import TenkaiError
 
 from . import _trace
@@ -41,7 +47,9 @@ from ._tensor import Tensor
 from .nn.parameter import Parameter
 
 MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
-BACKENDS = ("tenkai", "inductor", "interp", "eager")
+BACKENDS = ("tenkai", "inductor", "interp", "eager")  # or a registered target's name
+NATIVE = ("tenkai", "inductor")  # the native compiler, for ``target`` (default "cpu")
+DEFAULT_TARGET = "cpu"
 
 
 class UntraceableError(TenkaiError, RuntimeError):
@@ -52,7 +60,7 @@ class RecompileWarning(UserWarning):
     """A compiled function was traced again; the message says what changed."""
 
 
-def _signature(args: tuple) -> tuple:
+def signature(args: tuple) -> tuple:
     """The call's signature: tensors by shape, dtype and requires_grad; parameters and
     optimizer-managed tensors by identity; other values by value. (Whether an argument's
     .grad exists is guarded only when the trace read it: ``Guard.arg_grads``.)"""
@@ -95,8 +103,9 @@ class CompiledFunction:
     while this one traces is never recorded into the trace.
     """
 
-    def __init__(self, fn: Any, backend: str, on_untraceable: str, fullgraph: bool) -> None:
-        self.fn, self.backend = fn, backend
+    def __init__(self, fn: Any, backend: str, on_untraceable: str, fullgraph: bool,
+                 target: Target | None = None) -> None:
+        self.fn, self.backend, self.target = fn, backend, target
         self.on_untraceable, self.fullgraph = on_untraceable, fullgraph
         self.steps: list[CompiledStep] = []
         self.eager_only = backend == "eager"
@@ -114,7 +123,7 @@ class CompiledFunction:
             if self.eager_only:
                 self.stats["eager_calls"] += 1
                 return self.fn(*args)
-            sig, grad_mode = _signature(args), GRAD_MODE.enabled
+            sig, grad_mode = signature(args), GRAD_MODE.enabled
             for k, step in enumerate(self.steps):
                 if step.guard.matches(sig, grad_mode, args):
                     if k:  # most recently used first: the common case checks one guard
@@ -136,7 +145,7 @@ class CompiledFunction:
     def _trace_and_compile(self, args: tuple, sig: tuple, grad_mode: bool) -> Any:
         self.stats["traces"] += 1
         before = fingerprint()
-        result, tracer, py_random = _run_traced(self.fn, args, sig)
+        result, tracer, py_random = run_traced(self.fn, args, sig)
         sites = tracer.sites + py_random
         names = name_state(tracer)
         sites += names.untraceable
@@ -167,8 +176,10 @@ class CompiledFunction:
                          + "\n    ".join(s.guard.keys()) for k, s in enumerate(self.steps))
 
 
-def _run_traced(fn: Any, args: tuple, sig: tuple) -> tuple[Any, _trace.Tracer,
-                                                             list[_trace.Site]]:
+def run_traced(fn: Any, args: tuple, sig: tuple) -> tuple[Any, _trace.Tracer,
+                                                            list[_trace.Site]]:
+    """Run ``fn(*args)`` under a fresh tracer; returns ``(result, tracer, sites)`` where
+    ``sites`` are the untraceable things seen outside the tracer (Python randomness)."""
     if _trace.active() is not None:
         raise RuntimeError("tenkai.compile: nested tracing is not supported")
     tracer = _trace.Tracer(getattr(fn, "__name__", "step"))
@@ -207,9 +218,12 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
     if cuts:
         from .distributed._compiled import compile_with_cut
 
-        step.program = compile_with_cut(step.graph, cuts, cf.backend, _compile_graph)
+        def compile_part(g: Any, backend: str) -> Any:
+            return _compile_graph(g, backend, cf.target)
+
+        step.program = compile_with_cut(step.graph, cuts, cf.backend, compile_part)
     else:
-        step.program = _compile_graph(step.graph, cf.backend)
+        step.program = _compile_graph(step.graph, cf.backend, cf.target)
     step.compile_seconds["compile"] = time.perf_counter() - start
     for name, count in getattr(step.program, "stats", {}).items():
         if "_cache_" in name and name in cf.stats:
@@ -217,7 +231,7 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
     return step
 
 
-def _compile_graph(g: Any, backend: str) -> Any:
+def _compile_graph(g: Any, backend: str, target: Target | None) -> Any:
     if backend == "interp":
         from tenkai.ir import Plan
 
@@ -227,25 +241,53 @@ def _compile_graph(g: Any, backend: str) -> Any:
             return plan.run(dict(feeds))
         run_interp.by_node = True  # type: ignore[attr-defined]
         return run_interp
-    from ._backend import compile_cpu
+    from .compiler.backend import compile_graph
 
-    return compile_cpu(g)
+    assert target is not None, f"backend {backend!r} resolved no target"
+    return compile_graph(g, target)
+
+
+def resolve_target(backend: Any, target: Any) -> Target | None:
+    """The :class:`Target` a ``tenkai.compile(backend=..., target=...)`` compiles for (None for
+    the interpreter and eager backends); raises ValueError for an unknown backend or target
+    and NotImplementedError for a registered target without a runtime."""
+    if not isinstance(backend, str) or backend not in BACKENDS and backend not in registered():
+        raise ValueError(f"tenkai.compile: unknown backend {backend!r}; expected one of "
+                         f"{list(BACKENDS)} or a registered target {registered()}")
+    if backend in ("interp", "eager"):
+        if target is not None:
+            raise ValueError(f"tenkai.compile: backend={backend!r} runs no generated code, so "
+                             f"it takes no target (got target={target!r}); drop one of them")
+        return None
+    if backend not in NATIVE:  # a target's name given as the backend
+        if target is not None and describe(target).name != describe(backend).name:
+            raise ValueError(f"tenkai.compile: backend={backend!r} and target={target!r} "
+                             "name different targets; pass one of them")
+        target = backend if target is None else target
+    if target is not None and not isinstance(target, (str, Target)):
+        raise TypeError(f"tenkai.compile: target must be a target name {registered()} or a "
+                        f"tenkai.codegen.target.Target, got {type(target).__name__}")
+    resolved = describe(DEFAULT_TARGET if target is None else target)
+    runtime_module(resolved.name)  # NotImplementedError now, not at the first call
+    return resolved
 
 
 def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None,
             backend: Any = "tenkai", mode: Any = None, options: dict | None = None,
-            disable: bool = False, on_untraceable: str = "error") -> Any:
+            disable: bool = False, on_untraceable: str = "error", target: Any = None) -> Any:
     """Compile a function (or a Module's forward) into native code; see the module docstring.
 
-    Accepts ``torch.compile``'s keywords; ``backend`` is ``'tenkai'`` (LLVM CPU, default;
-    ``'inductor'`` is an alias), ``'interp'`` (reference interpreter) or ``'eager'``.
+    Accepts ``torch.compile``'s keywords; ``backend`` is ``'tenkai'`` (native code for
+    ``target``, default; ``'inductor'`` is an alias), ``'interp'`` (reference interpreter),
+    ``'eager'``, or a registered target's name (``'cpu'``). ``target``: a registered name or a
+    :class:`tenkai.codegen.target.Target` (default ``'cpu'``).
+
+        step = tenkai.compile(train_step, target="cpu")
     """
     if mode not in MODES:
         raise ValueError(f"tenkai.compile: unknown mode {mode!r}; expected one of "
                          f"{[m for m in MODES if m]}")
-    if not isinstance(backend, str) or backend not in BACKENDS:
-        raise ValueError(f"tenkai.compile: unknown backend {backend!r}; expected one of "
-                         f"{list(BACKENDS)}")
+    resolved = resolve_target(backend, target)
     if dynamic not in (None, False):
         raise NotImplementedError("tenkai.compile: dynamic=True (symbolic shapes) is not "
                                   "supported; every new shape retraces")
@@ -263,7 +305,7 @@ def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None,
             from ._compiled_module import CompiledModule
 
             return CompiledModule(fn, CompiledFunction(fn.forward, backend, on_untraceable,
-                                                       fullgraph))
-        return CompiledFunction(fn, backend, on_untraceable, fullgraph)
+                                                       fullgraph, resolved))
+        return CompiledFunction(fn, backend, on_untraceable, fullgraph, resolved)
 
     return wrap if model is None else wrap(model)

@@ -1,5 +1,6 @@
-"""Host buffers: 64-byte aligned numpy allocations, the scratch arena, and the checks that
-bind caller arrays (inputs, params) to a program's buffer table by pointer.
+"""The buffer table (target-neutral): one :class:`BufferSpec` per row, and the checks that bind
+a caller's arrays (inputs, params) to it. A target's runtime allocates the buffers
+(``runtime/cpu/memory.py``: aligned host memory and the scratch arena).
 
 The buffer table is plain data made by codegen (``KernelProgram.buffer_table()``): one dict per
 buffer with ``name, shape, dtype, role, offset, nbytes, init``; see :class:`BufferSpec`.
@@ -11,8 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-ALIGN = 64
 
 
 @dataclass(frozen=True)
@@ -34,50 +33,6 @@ class BufferSpec:
 
     def describe(self) -> str:
         return f"{self.dtype.name}{list(self.shape)}"
-
-
-class CPUAllocator:
-    """Aligned host memory (the ``Allocator`` interface: alloc / free / copy_in / copy_out)."""
-
-    def alloc(self, nbytes: int) -> np.ndarray:
-        """``nbytes`` of uint8, the first one 64-byte aligned (at least one byte is reserved)."""
-        raw = np.empty(max(nbytes, 1) + ALIGN, dtype=np.uint8)
-        start = (-raw.ctypes.data) % ALIGN
-        return raw[start:start + nbytes]
-
-    def free(self, buf: np.ndarray) -> None:
-        """Memory is released when the last view of it is dropped."""
-
-    def copy_in(self, dst: np.ndarray, src: np.ndarray) -> None:
-        np.copyto(dst, src, casting="no")
-
-    def copy_out(self, src: np.ndarray) -> np.ndarray:
-        return np.array(src, copy=True)
-
-    def array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """An aligned, C-contiguous, uninitialized array."""
-        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-        return self.alloc(nbytes).view(dtype).reshape(shape)
-
-
-class Arena:
-    """One aligned block holding every scratch buffer at its planned offset."""
-
-    def __init__(self, size: int, allocator: CPUAllocator) -> None:
-        self.size = size
-        self.block = allocator.alloc(size)
-
-    def view(self, spec: BufferSpec) -> np.ndarray:
-        offset = spec.offset or 0
-        if offset + spec.nbytes > self.size:
-            raise ValueError(f"runtime: scratch buffer {spec.name!r} ({spec.nbytes} bytes at "
-                             f"offset {offset}) overruns the arena of {self.size} bytes")
-        return self.block[offset:offset + spec.nbytes].view(spec.dtype).reshape(spec.shape)
-
-
-def pointer(arr: np.ndarray) -> int:
-    """The address of an array's first element."""
-    return int(arr.__array_interface__["data"][0])
 
 
 def check_array(spec: BufferSpec, arr: Any, what: str, written: bool = False

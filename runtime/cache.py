@@ -2,8 +2,8 @@
 
 One entry is one file ``<key>.tkc`` in the cache directory (``lib-<key>.tkc`` for the shared
 GEMM/thread-pool library). ``key`` is the SHA-256 of the entry's *key components*, a flat
-``str -> str`` dict the caller builds (graph hash, target, host CPU, versions, codegen flags);
-this module adds the file format version. The file layout::
+``str -> str`` dict the caller builds (graph hash, target, its CPU or architecture, versions,
+codegen flags); this module adds the file format version. The file layout::
 
     b"TENKAI\\0C"  u32 format version  u32 header length  header (JSON)  blobs  signature (32)
 
@@ -57,8 +57,9 @@ _PREFIX = struct.Struct("<8sII")  # magic, format version, header length
 _DIGEST = 32
 
 # component -> how ``explain`` names it
-LABELS = {"format": "cache format version", "graph": "graph hash",
-          "triple": "target triple", "cpu": "host CPU", "cpu_features": "host CPU features",
+LABELS = {"format": "cache format version", "graph": "graph hash", "target": "target",
+          "triple": "target triple", "arch": "target CPU or architecture",
+          "target_features": "target features",
           "tenkai": "tenkai version", "llvmlite": "llvmlite version", "llvm": "LLVM version",
           "opt_level": "opt level", "parallel": "parallel loops", "arena_reuse": "arena reuse"}
 
@@ -390,7 +391,7 @@ def _record_problem(record: Any) -> str | None:
 def describe_difference(component: str, new: str | None, cached: str | None) -> str:
     """``"graph hash differs (new 3fa2.. vs cached 91bc..)"``."""
     label = LABELS.get(component, component)
-    if component == "cpu_features" and new is not None and cached is not None:
+    if component.endswith("features") and new is not None and cached is not None:
         ours, theirs = set(new.split(",")), set(cached.split(","))
         return (f"{label} differ (new {_few(ours - theirs)} vs cached "
                 f"{_few(theirs - ours)})")

@@ -1,6 +1,6 @@
-"""The soft line budget (STYLE.md §1): source files aim for under ~500 lines and functions for
-under ~50. This test holds the hard caps (600 lines a file, 100 a function) so that nothing
-grows into a monolith unnoticed; the report names every offender at once."""
+"""The soft line budget (CONTRIBUTING.md, "Size"): source files aim for under ~500 lines and
+functions for under ~50. This test holds the hard caps (600 lines a file, 100 a function) so
+that nothing grows into a monolith unnoticed; the report names every offender at once."""
 
 from __future__ import annotations
 

@@ -3,13 +3,22 @@
 Its strategies: one native call per step (``tk_step``), the packed and register-blocked GEMM
 of :mod:`tenkai.codegen.cpu.gemm` for contractions, im2col + GEMM for convolution, parallel
 loops outlined into chunks for the thread pool of :mod:`tenkai.codegen.cpu.pool`.
+
+This module is the CPU target's *codegen module* (``TargetCodegen`` in
+:mod:`tenkai.codegen.target`): :func:`describe`, :func:`generate`, :func:`support_library`.
+Its runtime is :mod:`tenkai.runtime.cpu`.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+from tenkai.codegen.cpu.codegen import GeneratedModule
+from tenkai.codegen.cpu.codegen import generate as _generate_module
+from tenkai.codegen.cpu.library import library
 from tenkai.codegen.cpu.machine import host_cpu
+from tenkai.codegen.kir.nodes import KernelProgram
 from tenkai.codegen.target import Target
 
 # math the LLVM x86 backend lowers (to an instruction or a libm call it resolves itself)
@@ -20,9 +29,29 @@ NATIVE_MATH = frozenset({"sqrt", "fabs", "floor", "ceil", "trunc", "roundeven", 
 
 def describe(**options: Any) -> Target:
     """The host CPU as a :class:`Target` (its name and LLVM feature string)."""
+    return _host().with_options(**options) if options else _host()
+
+
+@functools.cache
+def _host() -> Target:
     cpu = host_cpu()
-    return Target(name="cpu", triple=cpu.triple, arch=cpu.name,
-                  features=cpu.features, kind="cpu", launch="call",
+    return Target(name="cpu", triple=cpu.triple, arch=cpu.name, features=cpu.features,
+                  kind="cpu", launch="call",
                   alignment=64, contraction="gemm_call", convolution="im2col",
-                  parallel="threads", math_library="tenkai+libm", native_math=NATIVE_MATH,
-                  options=tuple(sorted(options.items())))
+                  parallel="threads", math_library="tenkai+libm", native_math=NATIVE_MATH)
+
+
+def generate(programs: KernelProgram | list[KernelProgram], target: Target | None = None,
+             opt_level: int = 3, parallel: bool = True) -> GeneratedModule:
+    """Kernel program(s) -> one optimized LLVM module for the host (see
+    :mod:`tenkai.codegen.cpu.codegen`)."""
+    return _generate_module(programs, target, opt_level, parallel)
+
+
+def support_library(target: Target) -> str | None:
+    """The IR of the shared GEMM/thread-pool library (None when it is not built)."""
+    lib = library()
+    return lib.ir_text if lib is not None else None
+
+
+__all__ = ["NATIVE_MATH", "GeneratedModule", "describe", "generate", "support_library"]

@@ -31,6 +31,7 @@ from tenkai.codegen.cpu.library import declare, library, uses_library
 from tenkai.codegen.cpu.machine import (
     emit_assembly,
     emit_object,
+    host_cpu,
     host_flags,
     optimize_ir,
     target_machine,
@@ -39,6 +40,7 @@ from tenkai.codegen.cpu.outline import OutlinedLoops
 from tenkai.codegen.kir.nodes import STATUS_BUFFER, Check, KernelProgram, walk
 from tenkai.codegen.llvm.emit import KernelEmitter, emit_step
 from tenkai.codegen.llvm.gemm_ref import add_reference_gemm, gemm_name
+from tenkai.codegen.target import Target
 
 __all__ = ["GeneratedModule", "build_module", "generate", "host_flags"]
 
@@ -69,6 +71,7 @@ class GeneratedModule:
     flags: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     library_ir: str | None = None  # the shared GEMM/thread-pool library it calls, if any
+    target: Target | None = None
 
     @property
     def entry(self) -> str:
@@ -86,6 +89,17 @@ class GeneratedModule:
     def object_code(self) -> bytes:
         """Host object code of the optimized module, for the runtime's object loader."""
         return emit_object(self.optimized_ir)
+
+    def as_text(self, kind: str = "llvm_opt") -> str:
+        """``"llvm"`` (as built), ``"llvm_opt"`` (optimized) or ``"asm"`` (host assembly)."""
+        if kind == "llvm":
+            return self.ir_text
+        if kind == "llvm_opt":
+            return self.optimized_ir
+        if kind == "asm":
+            return self.asm()
+        raise ValueError(f"cpu target: no {kind!r} text; its kinds are 'llvm', 'llvm_opt', "
+                         "'asm'")
 
 
 def build_module(programs: list[KernelProgram], name: str = "tenkai",
@@ -111,9 +125,16 @@ def build_module(programs: list[KernelProgram], name: str = "tenkai",
     return module
 
 
-def generate(program: KernelProgram | list[KernelProgram], opt_level: int = 3,
-             parallel: bool = True) -> GeneratedModule:
-    """Kernel program(s) -> :class:`GeneratedModule` (see the module docstring)."""
+def generate(program: KernelProgram | list[KernelProgram], target: Target | None = None,
+             opt_level: int = 3, parallel: bool = True) -> GeneratedModule:
+    """Kernel program(s) -> :class:`GeneratedModule` for the host (see the module docstring);
+    ``target``: the CPU target it was asked for (``tenkai.codegen.cpu.describe()``)."""
+    host = host_cpu()
+    if target is not None and (target.name, target.triple, target.arch, target.features) != (
+            "cpu", host.triple, host.name, host.features):
+        raise NotImplementedError(f"cpu target: code for {target.name} {target.triple} "
+                                  f"{target.arch} (another CPU than this host) is not "
+                                  "implemented; generate for tenkai.codegen.cpu.describe()")
     programs = program if isinstance(program, list) else [program]
     entries = [p.entry for p in programs]
     if len(set(entries)) != len(entries):
@@ -134,4 +155,4 @@ def generate(program: KernelProgram | list[KernelProgram], opt_level: int = 3,
     for p in programs:
         tables[p.entry] = {**p.buffer_table(), "library": lib_text}
     return GeneratedModule(text, optimized, tables, flags,
-                           {"build": t1 - t0, "optimize": t2 - t1}, lib_text)
+                           {"build": t1 - t0, "optimize": t2 - t1}, lib_text, target)

@@ -3,7 +3,7 @@ in float64, bitwise and shift ops.
 
 * inverse trigonometric / hyperbolic functions, ``erfc``, ``lgamma``, ``atan2``, ``hypot``
   call the C math library (``asinf``/``asin``; half is computed in float); the runtime
-  registers those symbols (``runtime.jit.LIBM_SYMBOLS``, which must list every
+  registers those symbols (``runtime.cpu.jit.LIBM_SYMBOLS``, which must list every
   function called here);
 * ``erfinv``: Giles' approximation plus two Newton steps on ``erf`` (templates_math), in double;
 * ``digamma``/``trigamma``: reflection, the recurrence up to ``x + SHIFT``, the asymptotic

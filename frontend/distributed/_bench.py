@@ -17,7 +17,7 @@ import sys
 import tenkai
 from tenkai import bench, nn
 from tenkai import distributed as dist
-from tenkai.runtime import jit
+from tenkai.codegen.target import runtime_module
 
 
 def main(argv: list[str]) -> int:
@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
 
     for _ in range(3):  # trace (state is created), trace again and compile, replay
         one()
-    if jit.set_pool_threads(threads) == 0:
+    if runtime_module(compiled.target.name).set_threads(threads) == 0:
         raise RuntimeError("tenkai bench --ranks: no native thread pool was loaded")
     dist.barrier()
     seconds, loss = bench.time_steps(one, steps, repeats, warmup=1)

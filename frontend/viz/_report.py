@@ -18,7 +18,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._compile_debug import backward_text, kernel_summaries
+from ..compiler.debug import backward_text, kernel_summaries
 from ._graph_dot import to_dot
 from ._render import INSTALL_DOT, have_dot
 from ._timeline import memory_timeline_svg

@@ -18,7 +18,7 @@ from tenkai.codegen.kir.nodes import KernelProgram
 from tenkai.codegen.lower.program import lower_program
 from tenkai.ir import dtypes
 from tenkai.ir.printer import value_names
-from tenkai.runtime import Executable
+from tenkai.runtime.cpu import CPUExecutable as Executable
 
 TOL = {"float16": (1e-3, 1e-3), "float32": (1e-5, 1e-6), "float64": (1e-10, 1e-12)}
 

@@ -4,7 +4,7 @@ through the same path compiled steps take.
 ``compile_module(module)`` optimizes the module with the one optimization pipeline
 (:func:`tenkai.codegen.llvm.pipeline.optimize`, host target machine, loop interleaving on, as
 for the GEMM library), emits host object code (:func:`tenkai.codegen.cpu.machine.emit_object`)
-and loads it with the runtime's public object loader (:func:`tenkai.runtime.load_object`).
+and loads it with the runtime's public object loader (:func:`tenkai.runtime.cpu.jit.load_object`).
 
 Example::
 
@@ -28,7 +28,7 @@ from llvmlite import ir
 
 from tenkai.codegen.cpu.machine import emit_assembly, emit_object, target_machine
 from tenkai.codegen.llvm.pipeline import optimize
-from tenkai.runtime import CompiledModule, load_object
+from tenkai.runtime.cpu.jit import CompiledModule, load_object
 
 
 class JitModule:

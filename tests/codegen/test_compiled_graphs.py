@@ -1,6 +1,6 @@
 """Whole graphs through the full compile path vs the interpreter, forward and backward.
 
-Every compiled graph goes the way ``tenkai.compile`` takes it (frontend/_backend.py):
+Every compiled graph goes the way ``tenkai.compile`` takes it (frontend/compiler/backend.py):
 ``run_pipeline`` (simplify -> fuse -> recompute -> plan_memory) -> ``lower_program`` ->
 ``generate`` -> ``Executable``; its outputs are compared with ``ir.run`` on the graph *before*
 the passes.

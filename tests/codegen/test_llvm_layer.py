@@ -27,8 +27,9 @@ from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I64, PTR, VOID
 from tenkai.codegen.lower.program import lower_program
 from tenkai.ir.passes.pipeline import run_pipeline
-from tenkai.runtime import Executable, load_object
-from tenkai.runtime import jit as runtime_jit
+from tenkai.runtime.cpu import CPUExecutable as Executable
+from tenkai.runtime.cpu import jit as runtime_jit
+from tenkai.runtime.cpu.jit import load_object
 
 CODEGEN = Path(__file__).resolve().parents[2] / "codegen"
 

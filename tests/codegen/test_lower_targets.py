@@ -136,7 +136,7 @@ def test_cpu_reduction_keeping_the_inner_dim_accumulates_into_the_output() -> No
 
 def test_grid_target_gets_reduce_blocks_that_compute_the_same_values() -> None:
     from tenkai.codegen.cpu.codegen import generate
-    from tenkai.runtime import Executable
+    from tenkai.runtime.cpu import CPUExecutable as Executable
 
     graphs = _reductions()
     programs = [lower_program(g, prefix=f"r{k}_", target=GRID) for k, g in enumerate(graphs)]

@@ -253,7 +253,7 @@ def test_default_dtype_and_grad_mode_are_guarded() -> None:
 
 
 def test_guards_enter_the_graph_key() -> None:
-    from tenkai._step_cache import graph_hash
+    from tenkai.compiler.step_cache import graph_hash
 
     fn = tenkai.compile(lambda x: x * 2, backend="interp")
     fn(tenkai.ones(2))

@@ -16,9 +16,10 @@ import pytest
 import tenkai
 import tenkai.nn as nn
 import tenkai.nn.functional as F
-from tenkai import _step_cache
-from tenkai._backend import ValidationError
 from tenkai.cli import main
+from tenkai.codegen.target import describe
+from tenkai.compiler import step_cache as _step_cache
+from tenkai.compiler.backend import ValidationError
 from tenkai.runtime.cache import CacheWarning
 
 ENV = ("TENKAI_CACHE", "TENKAI_VALIDATE", "TENKAI_DEBUG", "TENKAI_PRINT_AFTER",
@@ -89,7 +90,7 @@ def _cli(capsys, *args: str) -> str:
 SCRIPT = textwrap.dedent("""
     import json
     import tenkai, tenkai.nn as nn, tenkai.nn.functional as F
-    from tenkai.runtime import jit
+    from tenkai.runtime.cpu import jit
     tenkai.manual_seed(0)
     model = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 4))
     opt = tenkai.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -187,10 +188,11 @@ def test_key_depends_on_graph_and_flags() -> None:
     a, b = tenkai.trace(step, x, y).graph, tenkai.trace(step, x, y).graph
     assert _step_cache.graph_hash(a) == _step_cache.graph_hash(b)
     flags = {"opt_level": 3, "parallel": True, "arena_reuse": True}
-    key = _step_cache.key_components(a, flags)
-    assert set(key) >= {"graph", "triple", "cpu", "cpu_features", "tenkai", "llvmlite", "llvm",
-                        "opt_level", "parallel", "arena_reuse"}
-    assert _step_cache.key_components(a, {**flags, "opt_level": 2}) != key
+    cpu = describe("cpu")
+    key = _step_cache.key_components(a, flags, cpu)
+    assert set(key) >= {"graph", "target", "triple", "arch", "target_features", "tenkai",
+                        "llvmlite", "llvm", "opt_level", "parallel", "arena_reuse"}
+    assert _step_cache.key_components(a, {**flags, "opt_level": 2}, cpu) != key
     _, other, x, y = _setup(hidden=12)
     other(x, y)
     c = tenkai.trace(other, x, y).graph

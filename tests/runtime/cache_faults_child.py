@@ -16,7 +16,7 @@ import numpy as np
 import tenkai
 import tenkai.nn as nn
 import tenkai.nn.functional as F
-from tenkai import _step_cache
+from tenkai.compiler import step_cache as _step_cache
 from tenkai.runtime.cache import _PREFIX, CacheWarning, decode, encode, load_secret, sign
 
 CACHE = os.environ["TENKAI_CACHE_DIR"]

@@ -7,7 +7,6 @@ import struct
 
 import pytest
 
-from tenkai.runtime import jit
 from tenkai.runtime.cache import (
     FORMAT_VERSION,
     MAGIC,
@@ -19,9 +18,11 @@ from tenkai.runtime.cache import (
     encode,
     key_digest,
 )
+from tenkai.runtime.cpu import jit
 
-COMPONENTS = {"graph": "3fa2" + "0" * 60, "triple": "x86_64-unknown-linux-gnu",
-              "cpu": "znver4", "cpu_features": "+avx2,+avx512f,+fma", "tenkai": "0.1.0+src.1",
+COMPONENTS = {"graph": "3fa2" + "0" * 60, "target": "cpu", "triple": "x86_64-unknown-linux-gnu",
+              "arch": "znver4", "target_features": "+avx2,+avx512f,+fma",
+              "tenkai": "0.1.0+src.1",
               "llvmlite": "0.50.0", "llvm": "20.1.0", "opt_level": "3"}
 
 
@@ -97,8 +98,8 @@ def test_explain_no_entries_then_hit(tmp_path) -> None:
 @pytest.mark.parametrize("changes, reason", [
     ({"graph": "91bc" + "1" * 60}, "miss: graph hash differs (new 91bc.. vs cached 3fa2..)"),
     ({"llvmlite": "0.51.0"}, "miss: llvmlite version differs (new 0.51.0 vs cached 0.50.0)"),
-    ({"cpu_features": "+avx2,-avx512f,+fma"},
-     "miss: host CPU features differ (new -avx512f vs cached +avx512f)"),
+    ({"target_features": "+avx2,-avx512f,+fma"},
+     "miss: target features differ (new -avx512f vs cached +avx512f)"),
 ])
 def test_explain_names_what_differs_from_the_closest_entry(tmp_path, changes, reason) -> None:
     cache = DiskCache(str(tmp_path))

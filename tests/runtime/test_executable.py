@@ -16,8 +16,8 @@ import pytest
 import tenkai.ir as ir
 from tenkai.codegen.cpu.codegen import generate
 from tenkai.codegen.lower.program import lower_program
-from tenkai.runtime import Executable, jit
-from tenkai.runtime.buffers import ALIGN, pointer
+from tenkai.runtime.cpu import ALIGN, jit, pointer
+from tenkai.runtime.cpu import CPUExecutable as Executable
 
 
 def _affine() -> ir.Graph:

@@ -1,20 +1,23 @@
-"""The native CPU backend of ``tenkai.compile``: passes, kernel lowering, LLVM codegen and the
-runtime executable, glued together for one traced graph.
+"""The native backend of ``tenkai.compile``: passes, kernel lowering, the target's code
+generator and its runtime, glued together for one traced graph.
 
-:func:`compile_cpu` is the whole path::
+:func:`compile_graph` is the whole path for one :class:`~tenkai.codegen.target.Target`::
 
     settings = Settings.from_env()                       # tenkai.config, read once per compile
-    hit?  key_components(graph) -> memory / disk cache   # frontend/_step_cache.py
-    miss: run_pipeline -> lower_program -> generate -> object code -> Executable (and store it)
+    hit?  key_components(graph, flags, target) -> memory / disk cache   # compiler/step_cache.py
+    miss: run_pipeline -> lower -> codegen.generate -> object code -> runtime.load (and store)
     -> NativeStep: run(feeds) -> outputs, plus stats, timings, kernel summaries
 
+The target's code generator and runtime are the modules ``tenkai.codegen.target`` registers
+for it (``codegen_module`` / ``runtime_module``): nothing here names a target.
 Debugging aids hang off the same path: ``TENKAI_DEBUG`` / ``TENKAI_PRINT_AFTER`` /
-``TENKAI_DUMP_DIR`` (frontend/_compile_debug.py) and ``TENKAI_VALIDATE``
-(frontend/_validate.py); the ones that need every stage's output bypass the cache.
+``TENKAI_DUMP_DIR`` (compiler/debug.py) and ``TENKAI_VALIDATE`` (compiler/validate.py); the
+ones that need every stage's output bypass the cache.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass
@@ -22,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from tenkai.runtime.cache import CacheEntry, DiskCache
-
-from . import _step_cache, config
-from ._compile_debug import (
+from tenkai import config
+from tenkai.codegen.target import GeneratedCode, Target, codegen_module, runtime_module
+from tenkai.compiler import step_cache
+from tenkai.compiler.debug import (
     PASS_STAGES,
     StageLog,
     backward_text,
@@ -34,7 +37,8 @@ from ._compile_debug import (
     say,
     timing_line,
 )
-from ._validate import ValidationError, Validator
+from tenkai.compiler.validate import ValidationError, Validator
+from tenkai.runtime.cache import CacheEntry, DiskCache
 
 OPT_LEVEL = 3
 # callbacks told the name of each finished compile stage (``tenkai bench``'s progress bar)
@@ -49,7 +53,7 @@ class _StageTimes(dict):
         for callback in COMPILE_PROGRESS:
             callback(stage)
 
-__all__ = ["NativeStep", "Settings", "ValidationError", "build_cpu", "compile_cpu"]
+__all__ = ["NativeStep", "Settings", "ValidationError", "build", "compile_graph", "lower"]
 
 
 @dataclass(frozen=True)
@@ -89,8 +93,9 @@ class NativeStep:
     def __init__(self, executable: Any, name: str, kernels: list[dict[str, Any]],
                  timings: dict[str, float], stats: dict[str, int] | None = None,
                  module: Any = None, validator: Validator | None = None,
-                 profile_calls: int = 0) -> None:
+                 profile_calls: int = 0, target: Target | None = None) -> None:
         self.executable, self.name, self.kernels = executable, name, kernels
+        self.target = target
         self.timings, self.module, self.validator = timings, module, validator
         self.stats = {"disk_cache_hits": 0, "disk_cache_misses": 0, "memory_cache_hits": 0,
                       **(stats or {}), "calls": 0}
@@ -145,57 +150,74 @@ class NativeStep:
         return times
 
 
-def build_cpu(fused: Any, program: Any) -> tuple[NativeStep, Any]:
-    """Generate and JIT a lowered program (the staged API); returns ``(step, module)``."""
-    from tenkai.codegen import generate
-    from tenkai.runtime.executable import Executable
+def lower(fused: Any, target: Target, reuse_arena: bool = True,
+          info: dict[str, Any] | None = None) -> Any:
+    """The kernel program of a fused graph for ``target`` (``tenkai.codegen.lower_program``)."""
+    from tenkai.codegen import lower_program
 
-    module = generate(program, opt_level=OPT_LEVEL)
-    exe = Executable(module.optimized_ir, module.entry, module.buffer_table)
-    return NativeStep(exe, fused.name, [], dict(module.timings), module=module), module
+    # the lowering does not take the target yet (its strategies are the CPU's): once
+    # lower_program(..., target=) exists, pass ``target`` here, the one call site
+    return lower_program(fused, reuse_arena=reuse_arena, info=info)
 
 
-def compile_cpu(graph: Any) -> NativeStep:
-    """Compile a traced graph for the host CPU (see the module docstring)."""
+def generate(program: Any, target: Target, flags: dict[str, Any] | None = None
+             ) -> GeneratedCode:
+    """The target's code for a kernel program (``flags``: opt_level, parallel)."""
+    flags = flags or {"opt_level": OPT_LEVEL, "parallel": True}
+    return codegen_module(target.name).generate(program, target, int(flags["opt_level"]),
+                                                bool(flags["parallel"]))
+
+
+def build(fused: Any, program: Any, target: Target) -> tuple[NativeStep, GeneratedCode]:
+    """Generate and load a lowered program (the staged API); returns ``(step, module)``."""
+    module = generate(program, target)
+    exe = runtime_module(target.name).load(module, module.entry, module.buffer_table)
+    return NativeStep(exe, fused.name, [], dict(module.timings), module=module,
+                      target=target), module
+
+
+def compile_graph(graph: Any, target: Target) -> NativeStep:
+    """Compile a traced graph for ``target`` (see the module docstring)."""
+    runtime_module(target.name)  # a target that cannot run fails before any work
     settings = Settings.from_env()
     flags = {"opt_level": OPT_LEVEL, "parallel": True, "arena_reuse": not settings.validate}
-    cache = (_step_cache.open_cache(settings.cache_dir, config.cache_key_file())
+    cache = (step_cache.open_cache(settings.cache_dir, config.cache_key_file())
              if settings.cacheable else None)
-    components = _step_cache.key_components(graph, flags) if cache is not None else {}
+    components = step_cache.key_components(graph, flags, target) if cache is not None else {}
     stats: dict[str, int] = {}
     if cache is not None:
-        step = _from_cache(graph.name, cache, components, settings)
+        step = _from_cache(graph.name, cache, components, settings, target)
         if step is not None:
             return step
         stats["disk_cache_misses"] = 1
-    return _compile(graph, settings, flags, cache, components, stats)
+    return _compile(graph, settings, flags, cache, components, stats, target)
 
 
 def _from_cache(name: str, cache: DiskCache, components: dict[str, str],
-                settings: Settings) -> NativeStep | None:
+                settings: Settings, target: Target) -> NativeStep | None:
     """The step from the memory or disk cache, or None (a bad entry is dropped, warning)."""
     start = time.perf_counter()
-    entry, where = _step_cache.lookup(cache, components)
+    entry, where = step_cache.lookup(cache, components)
     if entry is None:
         return None
     lookup_s = time.perf_counter() - start
     try:
-        exe, load_s = _step_cache.load_executable(cache, entry)
+        exe, load_s = step_cache.load_executable(cache, entry, target)
     except LookupError as err:
-        _step_cache.forget(cache, entry, str(err))
+        step_cache.forget(cache, entry, str(err))
         return None
     timings = {"cache_lookup": lookup_s, "load": load_s}
     kernels = list(entry.meta.get("kernels", []))
     if settings.debug >= 1:
         report_compile(name, timings, kernels, f"{where} cache hit {entry.key[:12]}")
     return NativeStep(exe, name, kernels, timings, {f"{where}_cache_hits": 1},
-                      profile_calls=settings.profile_calls)
+                      profile_calls=settings.profile_calls, target=target)
 
 
 def _stage_log(graph: Any, settings: Settings) -> StageLog:
     dump = settings.dump_dir
     if dump is not None:
-        dump = os.path.join(dump, f"{graph.name}-{_step_cache.graph_hash(graph)[:12]}")
+        dump = os.path.join(dump, f"{graph.name}-{step_cache.graph_hash(graph)[:12]}")
     log = StageLog(graph.name, set(settings.print_stages), dump)
     log.add("traced", graph.dump)
     log.add("backward", lambda: backward_text(graph))
@@ -203,9 +225,8 @@ def _stage_log(graph: Any, settings: Settings) -> StageLog:
 
 
 def _compile(graph: Any, settings: Settings, flags: dict[str, Any], cache: DiskCache | None,
-             components: dict[str, str], stats: dict[str, int]) -> NativeStep:
+             components: dict[str, str], stats: dict[str, int], target: Target) -> NativeStep:
     """Every stage, from the traced graph to a loaded executable (stored when caching)."""
-    from tenkai.codegen import generate, lower_program
     from tenkai.ir.passes.pipeline import run_pipeline
 
     log = _stage_log(graph, settings)
@@ -215,40 +236,37 @@ def _compile(graph: Any, settings: Settings, flags: dict[str, Any], cache: DiskC
                          dump=log.pass_dump, timings=timings)
     start = time.perf_counter()
     info: dict[str, Any] = {}
-    program = lower_program(fused, reuse_arena=flags["arena_reuse"], info=info)
+    program = lower(fused, target, reuse_arena=flags["arena_reuse"], info=info)
     timings["lower"] = time.perf_counter() - start
     log.add("lower", program.as_text)
-    module = generate(program, opt_level=flags["opt_level"], parallel=flags["parallel"])
+    module = generate(program, target, flags)
     timings.update({f"llvm_{k}": v for k, v in module.timings.items()})
     module.buffer_table["group_outputs"] = dict(info["group_outputs"])
-    log.add("llvm", module.ir_text)
-    log.add("llvm_opt", module.optimized_ir)
-    log.add("asm", module.asm)
+    for kind in ("llvm", "llvm_opt", "asm"):
+        log.add(kind, functools.partial(module.as_text, kind))
     kernels = kernel_summaries(fused, program, info)
     start = time.perf_counter()
-    exe = _load(module, cache, components, kernels)
+    exe = _load(module, cache, components, kernels, target)
     timings["jit"] = time.perf_counter() - start
     if settings.debug >= 1:
         report_compile(graph.name, timings, kernels)
     validator = Validator(fused, program, info) if settings.validate else None
     return NativeStep(exe, graph.name, kernels, timings, stats, module, validator,
-                      settings.profile_calls)
+                      settings.profile_calls, target)
 
 
-def _load(module: Any, cache: DiskCache | None, components: dict[str, str],
-          kernels: list[dict[str, Any]]) -> Any:
-    """The Executable of a generated module: JIT'd from IR without a cache; with one, through
-    object code (one code generation, and the bytes stored are the code that runs)."""
-    from tenkai.runtime import jit
-    from tenkai.runtime.executable import Executable
-
+def _load(module: GeneratedCode, cache: DiskCache | None, components: dict[str, str],
+          kernels: list[dict[str, Any]], target: Target) -> Any:
+    """The executable of a generated module: loaded from its code without a cache; with one,
+    through object code (one code generation, and the bytes stored are the code that runs)."""
+    runtime = runtime_module(target.name)
     if cache is None:
-        return Executable(module.optimized_ir, module.entry, module.buffer_table)
-    library = _step_cache.ensure_library(cache, module.library_ir)
-    obj = jit.emit_object(module.optimized_ir)
-    exe = Executable(None, module.entry, {**module.buffer_table, "library": None},
-                     object_code=obj)
-    entry: CacheEntry = _step_cache.make_entry(components, module, obj, kernels, library)
-    _step_cache.store(cache, entry)
-    _step_cache.remember(entry)
+        return runtime.load(module, module.entry, module.buffer_table)
+    library = step_cache.ensure_library(cache, module.library_ir, target)
+    obj = runtime.object_code(module)
+    exe = runtime.load(obj, module.entry, {**module.buffer_table, "library": None})
+    entry: CacheEntry = step_cache.make_entry(components, module, obj, kernels, library,
+                                              runtime.imports(module))
+    step_cache.store(cache, entry)
+    step_cache.remember(entry)
     return exe

@@ -18,7 +18,7 @@ import time
 
 import llvmlite.binding as llvm
 
-from .objcheck import check_object
+from tenkai.runtime.objcheck import check_object
 
 _LOCK = threading.Lock()
 _MODULES: dict[str, CompiledModule] = {}

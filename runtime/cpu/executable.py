@@ -1,6 +1,6 @@
 """A compiled step on the CPU: one native call to the entry per ``__call__``.
 
-``Executable(ir_text, entry, buffer_table)`` JIT-compiles the module (shared through the JIT
+``CPUExecutable(ir_text, entry, buffer_table)`` JIT-compiles the module (shared through the JIT
 cache; ``object_code=`` loads a cached object instead), allocates persistent buffers
 (outputs, constants, the status word) and the scratch arena, and keeps a pointer table
 ``void*[n]`` in buffer-table order. Params are bound by
@@ -19,13 +19,31 @@ from typing import Any
 
 import numpy as np
 
-from . import jit
-from .buffers import Arena, BufferSpec, CPUAllocator, check_array, pointer
+from tenkai.runtime.buffers import BufferSpec, check_array
+from tenkai.runtime.cpu import jit
+from tenkai.runtime.cpu.memory import Arena, CPUAllocator, pointer
+from tenkai.runtime.device import Executable, Program
 
 _STEP = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 
 
-class Executable:
+class NativeFunction(Program):
+    """A function of a JIT-compiled module, called with buffer addresses (one native call; the
+    CPU has no grid: ``grid``/``block`` must be None)."""
+
+    def __init__(self, module: jit.CompiledModule, name: str, nargs: int) -> None:
+        self.name = name
+        self._fn = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * nargs)(module.address(name))
+
+    def __call__(self, *bufs: int, grid: tuple[int, ...] | None = None,
+                 block: tuple[int, ...] | None = None) -> None:
+        if grid is not None or block is not None:
+            raise ValueError(f"runtime: CPU function {self.name} runs as one call; it takes no "
+                             "grid or block")
+        self._fn(*bufs)
+
+
+class CPUExecutable(Executable):
     """See the module docstring. ``stats``: calls, kernels per step, compile info."""
 
     def __init__(self, ir_text: str | None, entry: str, buffer_table: Mapping[str, Any],
@@ -182,8 +200,7 @@ class Executable:
         out = []
         for name in self.kernels:
             slots = self.kernel_args.get(name, [])
-            fn = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * len(slots))(
-                self.module.address(name))
+            fn = NativeFunction(self.module, name, len(slots))
             args = [self._table[s] for s in slots]
             best = float("inf")
             for _ in range(repeats):

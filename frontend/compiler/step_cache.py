@@ -2,12 +2,15 @@
 
 A step is cached under the SHA-256 of its *key components* (:func:`key_components`): the
 canonical graph hash (the traced graph's text, which has no ids, plus the bytes of large
-constants, the input/param signature and ``meta["writes"]``), the target triple, host CPU name
-and features, the tenkai (version + source hash), llvmlite and LLVM versions, and every
-codegen flag. An entry holds what a later process needs to skip the passes, lowering, LLVM
-optimization and code generation: the object code, the buffer table (constants as blobs), the
-names it imports and the kernel summaries for ``TENKAI_DEBUG``. The GEMM/thread-pool library
-the step calls is cached once as its own object file (``lib-<key>.tkc``) and loaded on a hit.
+constants, the input/param signature and ``meta["writes"]``), the target (``Target.key()``:
+name, triple, CPU or architecture, features, options), the tenkai (version + source hash),
+llvmlite and LLVM versions, and every codegen flag. An entry holds what a later process needs
+to skip the passes, lowering, LLVM optimization and code generation: the object code, the
+buffer table (constants as blobs), the names it imports and the kernel summaries for
+``TENKAI_DEBUG``. The target's support library
+the step calls (CPU: the GEMM/thread pool) is cached once as its own object file
+(``lib-<key>.tkc``) and loaded on a hit. Code is made and loaded only through the target's
+modules (``tenkai.codegen.target``).
 
 Entries live in memory (this process) and on disk (:mod:`tenkai.runtime.cache`).
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import time
@@ -25,8 +29,11 @@ from typing import Any
 
 import numpy as np
 
+import tenkai.codegen
+import tenkai.ir
+import tenkai.runtime
+from tenkai.codegen.target import Target, codegen_module, runtime_module
 from tenkai.ir.graph import Graph
-from tenkai.runtime import jit
 from tenkai.runtime.cache import CacheEntry, CacheWarning, DiskCache, key_digest, load_secret
 
 _MEMORY: OrderedDict[str, CacheEntry] = OrderedDict()
@@ -87,43 +94,39 @@ def graph_hash(g: Graph) -> str:
 @functools.cache
 def tenkai_version() -> str:
     """The package version plus a hash of the compiler's sources (ir, codegen, runtime and
-    the compile backend): an edited compiler never reuses stale code."""
-    import tenkai
-    import tenkai.codegen
-    import tenkai.runtime
-
+    this compile path, every subpackage included): an edited compiler never reuses stale
+    code."""
     h = hashlib.sha256()
     here = os.path.dirname(os.path.abspath(__file__))
-    files = []
-    for pkg in (tenkai.ir, tenkai.codegen, tenkai.runtime):  # every subpackage too (ir/passes,
-        top = os.path.dirname(pkg.__file__)  # codegen/<target>/...)
+    tops = [os.path.dirname(os.path.abspath(pkg.__file__ or ""))
+            for pkg in (tenkai.ir, tenkai.codegen, tenkai.runtime)] + [here]
+    for top in tops:
         for root, subdirs, names in os.walk(top):
             subdirs.sort()
-            files += [(os.path.relpath(os.path.join(root, f), os.path.dirname(top)),
-                       os.path.join(root, f)) for f in sorted(names) if f.endswith(".py")]
-    files += [(f, os.path.join(here, f)) for f in ("_backend.py", "_step_cache.py")]
-    for name, path in files:
-        with open(path, "rb") as f:
-            h.update(name.encode() + b"\0" + f.read())
-    return f"{getattr(tenkai, '__version__', '0')}+src.{h.hexdigest()[:12]}"
+            for f in sorted(n for n in names if n.endswith(".py")):
+                path = os.path.join(root, f)
+                name = os.path.relpath(path, os.path.dirname(top))
+                with open(path, "rb") as source:
+                    h.update(name.encode() + b"\0" + source.read())
+    try:
+        version = importlib.metadata.version("tenkai")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        version = "0"
+    return f"{version}+src.{h.hexdigest()[:12]}"
 
 
-def host_components() -> dict[str, str]:
-    """Target, host CPU and toolchain versions: what object code depends on besides IR."""
+def target_components(target: Target) -> dict[str, str]:
+    """The target (``Target.key()``) and toolchain versions: what code depends on besides IR."""
     import llvmlite
     import llvmlite.binding as llvm
 
-    from tenkai.codegen.cpu.codegen import host_flags
-
-    flags = host_flags()
-    return {"triple": flags["triple"], "cpu": flags["cpu"], "cpu_features": flags["features"],
-            "llvmlite": llvmlite.__version__,
+    return {**target.key(), "llvmlite": llvmlite.__version__,
             "llvm": ".".join(str(v) for v in llvm.llvm_version_info)}
 
 
-def key_components(g: Graph, flags: dict[str, Any]) -> dict[str, str]:
-    """Everything the compiled code of ``g`` depends on, as strings."""
-    return {"graph": graph_hash(g), **host_components(), "tenkai": tenkai_version(),
+def key_components(g: Graph, flags: dict[str, Any], target: Target) -> dict[str, str]:
+    """Everything the compiled code of ``g`` for ``target`` depends on, as strings."""
+    return {"graph": graph_hash(g), **target_components(target), "tenkai": tenkai_version(),
             "error_sites": error_sites(g), **{k: str(v) for k, v in sorted(flags.items())}}
 
 
@@ -138,8 +141,10 @@ def error_sites(g: Graph) -> str:
 
 
 def make_entry(components: dict[str, str], module: Any, obj: bytes,
-               kernels: list[dict[str, Any]], library: dict[str, Any] | None) -> CacheEntry:
-    """The entry of a freshly compiled step (constants go to blobs, the rest to JSON)."""
+               kernels: list[dict[str, Any]], library: dict[str, Any] | None,
+               imports: list[str]) -> CacheEntry:
+    """The entry of a freshly compiled step (constants go to blobs, the rest to JSON);
+    ``imports``: the external symbols its object code needs."""
     table = module.buffer_table
     rows, blobs = [], {"object": obj}
     for row in table["buffers"]:
@@ -154,7 +159,7 @@ def make_entry(components: dict[str, str], module: Any, obj: bytes,
                    "writes": {str(k): v for k, v in table["writes"].items()},
                    "errors": {str(k): v for k, v in table["errors"].items()}}
     meta = {"entry": module.entry, "table": plain_table, "kernels": kernels,
-            "imports": jit.imports(module.optimized_ir), "library": library}
+            "imports": imports, "library": library}
     return CacheEntry(key_digest(components), components, meta, blobs)
 
 
@@ -175,57 +180,57 @@ def restore_table(entry: CacheEntry) -> dict[str, Any]:
     return table
 
 
-def library_components(ir_key: str) -> dict[str, str]:
-    return {"library_ir": ir_key, **host_components()}
+def library_components(ir_key: str, target: Target) -> dict[str, str]:
+    return {"library_ir": ir_key, **target_components(target)}
 
 
-def ensure_library(cache: DiskCache | None, library_ir: str | None,
+def ensure_library(cache: DiskCache | None, library_ir: str | None, target: Target,
                    ir_key: str | None = None) -> dict[str, Any] | None:
-    """Load the shared library from object code and make sure ``cache`` holds it; returns
-    its reference for the step entry. The object comes from this process's memory, the disk
-    cache, or is emitted from ``library_ir``; with only ``ir_key`` (a cache hit whose library
-    file is gone) the library is rebuilt by the codegen and must hash to ``ir_key``."""
+    """Load the target's support library from object code and make sure ``cache`` holds it;
+    returns its reference for the step entry. The object comes from this process's memory,
+    the disk cache, or is emitted from ``library_ir``; with only ``ir_key`` (a cache hit whose
+    library file is gone) the library is rebuilt by the codegen and must hash to ``ir_key``."""
     if library_ir is None and ir_key is None:
         return None
-    ir_key = ir_key or jit.library_key(library_ir or "")
-    key = key_digest(library_components(ir_key))
+    runtime = runtime_module(target.name)
+    ir_key = ir_key or runtime.library_key(library_ir or "")
+    key = key_digest(library_components(ir_key, target))
     on_disk = cache is None or os.path.exists(cache.path(key, library=True))
-    if jit.library_loaded(ir_key) and on_disk:
+    if runtime.library_loaded(ir_key) and on_disk:
         return {"ir_key": ir_key}
     entry = _LIBRARIES.get(ir_key)
     if entry is None and cache is not None and on_disk:
         entry = cache.load(key, library=True)
         on_disk = entry is not None  # a corrupt file was just deleted
     if entry is None:
-        entry = _library_entry(key, ir_key, library_ir)
+        entry = _library_entry(key, ir_key, library_ir, target)
     _LIBRARIES[ir_key] = entry
     if cache is not None and not on_disk:
         store(cache, entry, library=True)
     try:
-        jit.load_library_object(entry.blobs["object"], list(entry.meta["symbols"]), ir_key)
+        runtime.load_library(entry.blobs["object"], ir_key, list(entry.meta["symbols"]))
     except (KeyError, ValueError, TypeError) as err:  # objcheck.ObjectRejected is a ValueError
         _LIBRARIES.pop(ir_key, None)
         if cache is not None and os.path.exists(cache.path(key, library=True)):
             cache.discard(cache.path(key, library=True), f"it does not load ({err})")
-        entry = _LIBRARIES[ir_key] = _library_entry(key, ir_key, library_ir)
+        entry = _LIBRARIES[ir_key] = _library_entry(key, ir_key, library_ir, target)
         if cache is not None:
             store(cache, entry, library=True)
-        jit.load_library_object(entry.blobs["object"], entry.meta["symbols"], ir_key)
+        runtime.load_library(entry.blobs["object"], ir_key, entry.meta["symbols"])
     return {"ir_key": ir_key}
 
 
-def _library_entry(key: str, ir_key: str, library_ir: str | None) -> CacheEntry:
+def _library_entry(key: str, ir_key: str, library_ir: str | None, target: Target
+                   ) -> CacheEntry:
     """A fresh library entry: object code emitted from its IR (rebuilt when not given)."""
+    runtime = runtime_module(target.name)
     if library_ir is None:
-        from tenkai.codegen.cpu.library import library
-
-        lib = library()
-        library_ir = lib.ir_text if lib is not None else None
-        if library_ir is None or jit.library_key(library_ir) != ir_key:
+        library_ir = codegen_module(target.name).support_library(target)
+        if library_ir is None or runtime.library_key(library_ir) != ir_key:
             raise LookupError("the shared GEMM library changed since this entry was made")
-    return CacheEntry(key, library_components(ir_key),
-                      {"symbols": jit.library_symbols(library_ir)},
-                      {"object": jit.emit_object(library_ir)})
+    return CacheEntry(key, library_components(ir_key, target),
+                      {"symbols": runtime.library_symbols(library_ir)},
+                      {"object": runtime.object_code(library_ir)})
 
 
 def store(cache: DiskCache, entry: CacheEntry, library: bool = False) -> None:
@@ -266,18 +271,17 @@ def lookup(cache: DiskCache, components: dict[str, str]) -> tuple[CacheEntry | N
     return entry, "disk"
 
 
-def load_executable(cache: DiskCache, entry: CacheEntry) -> tuple[Any, float]:
+def load_executable(cache: DiskCache, entry: CacheEntry, target: Target
+                    ) -> tuple[Any, float]:
     """``(Executable, seconds)`` of a cached entry; raises LookupError when it is unusable."""
-    from tenkai.runtime.executable import Executable
-
     start = time.perf_counter()
     try:  # the header's meta is checked as it is used: a damaged one is a miss, not a crash
         lib = entry.meta.get("library")
         if lib:
-            ensure_library(cache, None, str(lib["ir_key"]))
+            ensure_library(cache, None, target, str(lib["ir_key"]))
         # the object's own imports are checked again by objcheck when it is loaded
-        exe = Executable(None, str(entry.meta["entry"]), restore_table(entry),
-                         object_code=entry.blobs["object"])
+        exe = runtime_module(target.name).load(entry.blobs["object"], str(entry.meta["entry"]),
+                                               restore_table(entry))
     except (KeyError, ValueError, TypeError, AttributeError, IndexError) as err:
         raise LookupError(f"it does not load ({err})") from None
     return exe, time.perf_counter() - start
