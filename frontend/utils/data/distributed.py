@@ -13,8 +13,7 @@ import math
 from collections.abc import Iterator, Sized
 from typing import Any
 
-import tenkai
-
+from ... import _creation, _random
 from .sampler import Sampler
 
 
@@ -50,9 +49,9 @@ class DistributedSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         n = len(self.dataset)
         if self.shuffle:  # every rank draws the same permutation: same seed and epoch
-            g = tenkai.Generator()
+            g = _random.Generator()
             g.manual_seed(self.seed + self.epoch)
-            indices: list[Any] = tenkai.randperm(n, generator=g).tolist()
+            indices: list[Any] = _creation.randperm(n, generator=g).tolist()
         else:
             indices = list(range(n))
         if not self.drop_last:
