@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 from .. import _ops as ops
+from .. import _reduce
 from .._random import Generator, draw
 from .._shape import chunk, reshape
 from .._tensor import Tensor
@@ -285,7 +286,7 @@ def _softmax_input(input: Tensor, dim: int | None, dtype: Any, name: str,
 
 def _shifted(x: Tensor, dim: int) -> Tensor:
     """x minus its (detached) max along ``dim``: exp of it never overflows."""
-    return x - ops.amax(x.detach(), dim, keepdim=True)
+    return x - _reduce.amax(x.detach(), dim, keepdim=True)
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -293,7 +294,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """exp(x) / sum(exp(x)) along ``dim``: ``F.softmax(torch.tensor([0., 0.]), dim=0)``."""
     x, dim = _softmax_input(input, dim, dtype, "softmax", _stacklevel)
     e = ops.exp(_shifted(x, dim))
-    return named(e / ops.sum(e, dim, keepdim=True), "SoftmaxBackward0")
+    return named(e / _reduce.sum(e, dim, keepdim=True), "SoftmaxBackward0")
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -308,5 +309,5 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """x - logsumexp(x) along ``dim``, numerically stable: ``F.log_softmax(logits, dim=1)``."""
     x, dim = _softmax_input(input, dim, dtype, "log_softmax", _stacklevel)
     z = _shifted(x, dim)
-    out = z - ops.log(ops.sum(ops.exp(z), dim, keepdim=True))
+    out = z - ops.log(_reduce.sum(ops.exp(z), dim, keepdim=True))
     return named(out, "LogSoftmaxBackward0")

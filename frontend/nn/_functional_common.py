@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _ops as ops
+from .. import _reduce
 from .._indexing import inplace_update
 from .._tensor import Tensor
 
@@ -63,9 +64,9 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
     """Apply ``reduction`` ('mean' | 'sum' | 'none') to an elementwise loss."""
     check_reduction(reduction)
     if reduction == "mean":
-        return ops.mean(loss)
+        return _reduce.mean(loss)
     if reduction == "sum":
-        return ops.sum(loss)
+        return _reduce.sum(loss)
     return loss
 
 
