@@ -12,8 +12,11 @@ import math
 import warnings
 from typing import Any
 
+from tenkai.ir.ops import norm_axis
+
 from .. import _ops as ops
 from .. import _reduce
+from .._dtype import as_dtype
 from .._random import Generator, draw
 from .._shape import chunk, reshape
 from .._tensor import Tensor
@@ -252,8 +255,6 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b) for the two halves of ``dim``: ``F.glu(torch.randn(4, 6))`` -> (4, 3)."""
-    from tenkai.ir.ops import norm_axis
-
     axis = norm_axis("glu", dim, input.ndim)
     if input.shape[axis] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {axis} is size "
@@ -275,8 +276,6 @@ def _softmax_input(input: Tensor, dim: int | None, dtype: Any, name: str,
                    stacklevel: int) -> tuple[Tensor, int]:
     x = ops.check_tensor(input, name)
     if dtype is not None:
-        from .._dtype import as_dtype
-
         x = ops.cast(x, as_dtype(dtype).name)
     x = float_input(x)
     if dim is None:

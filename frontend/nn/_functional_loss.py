@@ -16,7 +16,7 @@ from tenkai.ir import index_rules
 from tenkai.ir.ops import fmt_shape
 
 from .. import _ops as ops
-from .. import _reduce
+from .. import _reduce, _trace
 from .._shape import squeeze_dims, unsqueeze
 from .._tensor import Tensor
 from ._functional_activation import log_softmax, logsigmoid
@@ -170,8 +170,6 @@ def _plain_nll(target: Tensor, weight: Tensor | None, ignore_index: int, reducti
     """Eager shortcut: with no class weights and no ignored target, the weighted mean is a
     plain mean (4 ops instead of 12). Traced steps keep the general form: the targets of
     later replays are not known."""
-    from .. import _trace
-
     return (reduction == "mean" and weight is None and _trace.active() is None
             and not bool((target._data == ignore_index).any()))
 

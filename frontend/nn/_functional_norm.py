@@ -15,10 +15,11 @@ from tenkai.ir.ops import fmt_shape
 
 from .. import _ops as ops
 from .. import _reduce
-from .._shape import reshape
+from .._shape import reshape, squeeze_dims
 from .._tensor import Tensor
 from ..autograd import no_grad
 from ._functional_common import channel_view, named, size_str
+from ._functional_conv import avg_pool2d, pad
 
 
 def _normalize_over(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
@@ -175,8 +176,6 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     if input.ndim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} "
                          "dimensions)")
-    from ._functional_conv import avg_pool2d, pad
-
     sq = reshape(input * input, (input.shape[0], 1, input.shape[1], -1))
     sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
     div = avg_pool2d(sq, (size, 1), stride=1)
@@ -223,7 +222,5 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     """||x1 - x2 + eps||_p over the last dim: ``F.pairwise_distance(a, b)``."""
     norm = _vector_norm(x1 - x2 + eps, p, -1)
     if not keepdim:
-        from .._shape import squeeze_dims
-
         norm = squeeze_dims(norm, [norm.ndim - 1])
     return named(norm, "NormBackward1")

@@ -11,7 +11,8 @@ import numpy as np
 
 from .. import _ops as ops
 from .. import _reduce
-from .._shape import permute, reshape
+from .._creation import rand_like
+from .._shape import index_select, permute, reshape
 from .._tensor import Tensor
 from ._functional_activation import softmax
 from ._functional_common import named
@@ -111,8 +112,6 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if n < 2:
         return reshape(_reduce.sum(input, (0, 1)), (1,))[:0]
     rows, cols = np.triu_indices(n, 1)
-    from .._shape import index_select
-
     a = index_select(input, 0, Tensor._make(rows.astype(np.int64)))
     b = index_select(input, 0, Tensor._make(cols.astype(np.int64)))
     diff = ops.abs(a - b)
@@ -133,8 +132,6 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
                    dim: int = -1) -> Tensor:
     """softmax((logits + Gumbel noise) / tau); ``hard`` gives one-hot values with the soft
     gradient (straight-through): ``F.gumbel_softmax(logits, tau=0.5, hard=True)``."""
-    from .._creation import rand_like
-
     # -log(E) with E ~ Exp(1) is Gumbel(0, 1); E = -log(U) for U ~ U(0, 1)
     uniform = rand_like(logits.detach())
     gumbels = -ops.log(-ops.log(ops.clamp(uniform, min=eps)) + eps)

@@ -11,6 +11,7 @@ from typing import Any
 from .. import _trace
 from .._autograd import GRAD_MODE
 from .._tensor import Tensor
+from ..autograd import no_grad
 from .parameter import Parameter
 
 
@@ -345,8 +346,6 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     def _copy_in(self, copies: list[tuple[Tensor, Tensor]]) -> None:
-        from ..autograd import no_grad
-
         with no_grad():
             for target, src in copies:
                 target.copy_(src)

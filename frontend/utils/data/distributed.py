@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sized
 from typing import Any
 
 from ... import _creation, _random
+from ... import distributed as dist
 from .sampler import Sampler
 
 
@@ -28,8 +29,6 @@ class DistributedSampler(Sampler[int]):
     def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            from tenkai import distributed as dist
-
             if not dist.is_available():
                 raise RuntimeError("Requires distributed package to be available")
             num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
