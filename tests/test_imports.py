@@ -198,6 +198,34 @@ def test_private_names_stay_in_their_folder() -> None:
                                "or move them\n  " + "\n  ".join(_SCAN.private))
 
 
+def _patches_of_tensor(tree: ast.AST) -> list[int]:
+    """Lines that set an attribute of the class ``Tensor`` (``Tensor.x = ...``, setattr)."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            lines += [node.lineno for t in targets if isinstance(t, ast.Attribute)
+                      and isinstance(t.value, ast.Name) and t.value.id == "Tensor"]
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id == "setattr" and node.args
+              and isinstance(node.args[0], ast.Name) and node.args[0].id == "Tensor"):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_tensor_methods_are_attached_in_one_place() -> None:
+    """Tensor's op-built methods come from one table in ``_methods.py`` (issue #9: no
+    patching in import order); only the package ``__init__`` imports that module."""
+    importers = sorted({e.importer for e in _SCAN.edges if e.target == "tenkai._methods"})
+    assert importers == ["tenkai"], f"tenkai._methods is imported by {importers}"
+    patches = [f"{path.relative_to(ROOT)}:{line}"
+               for mod, path in find_modules(ROOT, {"frontend": "tenkai"}).items()
+               if mod != "tenkai._methods"
+               for line in _patches_of_tensor(ast.parse(path.read_text()))]
+    assert not patches, ("Tensor is patched outside _methods.py; list the method in the "
+                         "module's METHODS table instead:\n  " + "\n  ".join(patches))
+
+
 # ---------------------------------------------------------------- the checker itself
 
 
@@ -232,6 +260,11 @@ def test_checker_finds_private_names_across_folders(tmp_path: Path) -> None:
     assert len(private) == 2, private
     assert private[0].startswith("pkg/sub/far.py:2: from tk._impl import _helper")
     assert private[1].startswith("pkg/sub/far.py:4: _impl._helper")
+
+
+def test_checker_finds_patches_of_tensor() -> None:
+    tree = ast.parse("Tensor.exp = f\nsetattr(Tensor, 'log', g)\nt.Tensor = 1\nx.exp = f\n")
+    assert _patches_of_tensor(tree) == [1, 2]
 
 
 def test_checker_finds_upward_imports() -> None:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .. import _trace
-from .._autograd import GRAD_MODE
+from .._node import GRAD_MODE
 from .._tensor import Tensor
 from ..autograd import no_grad
 from .parameter import Parameter
