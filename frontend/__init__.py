@@ -52,6 +52,7 @@ from ._shape import (bmm, cat, chunk, concat, concatenate, dot, flatten, gather,
                      index_select, matmul, mm, mv, outer, permute, reshape, scatter_add, split,
                      squeeze, stack, swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze)
 from ._tensor import Size, Tensor
+from ._version import __version__
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .compile import compile
 from .functional import broadcast_shapes, chain_matmul
@@ -68,6 +69,7 @@ globals().update({_name: getattr(_m, _name) for _m in (_math, _contract, _scan, 
 globals().update({_name + "_": _methods.module_inplace(_name) for _name in _math.MODULE_INPLACE})
 globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_FUNCTIONS})
 
+
 def trace(fn: _typing.Any, *example_args: _typing.Any) -> _typing.Any:
     """``tenkai.trace(fn, *args)`` traces ``fn`` into a graph (see ``tenkai.staged``);
     ``tenkai.trace(matrix)`` is PyTorch's sum of the diagonal."""
@@ -76,13 +78,10 @@ def trace(fn: _typing.Any, *example_args: _typing.Any) -> _typing.Any:
     return _staged_trace(fn, *example_args)
 
 
-__version__ = "0.1.0"
-
 # PyTorch's dtype aliases; assigned through globals() so this module keeps the builtins.
 globals().update({"float": float32, "double": float64, "half": float16, "long": int64,
                   "int": int32, "short": int16, "bool": bool_, "uint8": uint8})
 globals().update(LEGACY_TYPES)
-
 
 
 def __getattr__(name: str) -> object:
