@@ -14,16 +14,27 @@ import warnings as _warnings
 # PyTorch: the filter covers only warnings raised from tenkai's own modules.
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tenkai(\.|$)")
 
-from . import _contract, _math, _methods, _out, _scan, _sorting
-from . import autograd, cuda
+from . import _contract, _math, _methods, _out, _scan, _sorting  # _methods: Tensor's methods
+from . import autograd, backends, cuda, datasets, functional, linalg, nn, optim, return_types
+from . import safetensors, serialization, testing, transforms, utils
 from ._composite import cumsum, exp2, flip, log_softmax, norm, softmax
 from ._creation import (LEGACY_TYPES, arange, as_tensor, empty, empty_like, eye, from_numpy,
                         full, full_like, linspace, ones, ones_like, rand, rand_like,
                         randint, randint_like, randn, randn_like, randperm, tensor, zeros,
                         zeros_like)
+from ._defaults import (are_deterministic_algorithms_enabled, can_cast, get_default_device,
+                        get_deterministic_debug_mode, get_float32_matmul_precision, is_complex,
+                        is_deterministic_algorithms_warn_only_enabled, is_floating_point,
+                        is_nonzero, is_same_size, is_signed, is_warn_always_enabled,
+                        promote_types, result_type, set_default_device,
+                        set_deterministic_debug_mode, set_float32_matmul_precision,
+                        set_warn_always, typename, use_deterministic_algorithms)
 from ._device import device
 from ._dtype import (bool_, dtype, float16, float32, float64, get_default_dtype, int8, int16,
                      int32, int64, set_default_dtype, uint8)
+from ._linalg_top import (cholesky, cholesky_inverse, cholesky_solve, det, frobenius_norm,
+                          inverse, logdet, matrix_exp, matrix_power, nuclear_norm, pinverse, qr,
+                          slogdet, svd, triangular_solve, vander)
 from ._ops import (abs, absolute, add, allclose, ceil, clamp, clip, clone, cos, div, divide, eq,
                    equal, erf, exp, expm1, floor, floor_divide, ge, greater, greater_equal, gt,
                    is_tensor, isclose, le, less, less_equal, log, log1p, logical_and,
@@ -32,44 +43,31 @@ from ._ops import (abs, absolute, add, allclose, ceil, clamp, clip, clone, cos, 
                    round, rsqrt, sigmoid, sign, sin, sqrt, square, sub, subtract, tanh,
                    true_divide, trunc, where)
 from ._printing import get_printoptions, set_printoptions
-from ._reduce import (all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, prod, std,
-                      sum, var)
 from ._random import (Generator, bernoulli, default_generator, get_rng_state, initial_seed,
                       manual_seed, seed, set_rng_state)
+from ._random_dists import multinomial, normal, poisson
+from ._reduce import (all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, prod, std,
+                      sum, var)
 from ._shape import (bmm, cat, chunk, concat, concatenate, dot, flatten, gather, ger, index_add,
                      index_select, matmul, mm, mv, outer, permute, reshape, scatter_add, split,
                      squeeze, stack, swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze)
 from ._tensor import Size, Tensor
+from ._version import __version__
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .compile import compile
+from .functional import broadcast_shapes, chain_matmul
+from .interop import from_torch, to_torch
+from .nn._rnn_functional import (gru, gru_cell, lstm, lstm_cell, rnn_relu, rnn_relu_cell,
+                                 rnn_tanh, rnn_tanh_cell)
+from .serialization import load, save
+from .staged import trace as _staged_trace
 
-_methods.attach()
+# The functions that _math, _contract, _scan and _sorting list (none of them is imported above),
+# tenkai.sin_ & co., then the ``out=`` forms over all of them.
 globals().update({_name: getattr(_m, _name) for _m in (_math, _contract, _scan, _sorting)
                   for _name in _m.FUNCTIONS})
 globals().update({_name + "_": _methods.module_inplace(_name) for _name in _math.MODULE_INPLACE})
 globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_FUNCTIONS})
-
-from . import datasets, nn, optim, transforms, utils  # noqa: E402  (need the Tensor methods)
-from . import backends, functional, linalg, return_types, testing  # noqa: E402
-from ._defaults import (are_deterministic_algorithms_enabled, can_cast,  # noqa: E402
-                        get_default_device, get_deterministic_debug_mode,
-                        get_float32_matmul_precision, is_complex,
-                        is_deterministic_algorithms_warn_only_enabled, is_floating_point,
-                        is_nonzero, is_same_size, is_signed, is_warn_always_enabled,
-                        promote_types, result_type, set_default_device,
-                        set_deterministic_debug_mode, set_float32_matmul_precision,
-                        set_warn_always, typename, use_deterministic_algorithms)
-from .functional import broadcast_shapes, chain_matmul  # noqa: E402
-from ._random_dists import multinomial, normal, poisson  # noqa: E402
-from ._linalg_top import (cholesky, cholesky_inverse, cholesky_solve,  # noqa: E402
-                          det, frobenius_norm, inverse, logdet, matrix_exp, matrix_power,
-                          nuclear_norm, pinverse, qr, slogdet, svd, triangular_solve, vander)
-from .compile import compile  # noqa: E402
-from .nn._rnn_functional import (gru, gru_cell, lstm, lstm_cell, rnn_relu,  # noqa: E402
-                                 rnn_relu_cell, rnn_tanh, rnn_tanh_cell)
-from . import safetensors, serialization  # noqa: E402
-from .serialization import load, save  # noqa: E402
-from .interop import from_torch, to_torch  # noqa: E402
-from .staged import trace as _staged_trace  # noqa: E402
 
 
 def trace(fn: _typing.Any, *example_args: _typing.Any) -> _typing.Any:
@@ -80,13 +78,10 @@ def trace(fn: _typing.Any, *example_args: _typing.Any) -> _typing.Any:
     return _staged_trace(fn, *example_args)
 
 
-__version__ = "0.1.0"
-
 # PyTorch's dtype aliases; assigned through globals() so this module keeps the builtins.
 globals().update({"float": float32, "double": float64, "half": float16, "long": int64,
                   "int": int32, "short": int16, "bool": bool_, "uint8": uint8})
 globals().update(LEGACY_TYPES)
-
 
 
 def __getattr__(name: str) -> object:

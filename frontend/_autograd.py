@@ -1,8 +1,4 @@
-"""Define-by-run recording and the eager autograd engine.
-
-Every differentiable op on a tensor that requires grad creates a :class:`Node` (op name, attrs,
-input nodes, its forward value). The history lives with the tensors that reference it, as in
-PyTorch, so dropping the loss frees the step's graph.
+"""The eager autograd engine, over the history that ops record (:mod:`tenkai._node`).
 
 ``backward()`` turns the recorded subgraph into an ``ir.Graph``, runs the symbolic autodiff
 pass on it, and executes the derived backward graph with the reference interpreter. The pass
@@ -15,107 +11,30 @@ the gradients are recorded and can be differentiated again.
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
-from tenkai.ir import Graph, Plan
 from tenkai.ir.errors import AutogradError
-from tenkai.ir.passes import autodiff
 
+from . import _trace
+from ._backward_plan import BackwardPlan, ir_dtype
+from ._dtype import BY_NAME
+from ._gradfn import display_name
+from ._node import (
+    FREED_MESSAGE,
+    GRAD_MODE,
+    NO_BACKWARD,
+    Node,
+    collect,
+    forward_value,
+    is_function_output,
+)
+from ._replay import replay_backward
 
-class _GradMode(threading.local):
-    enabled = True
-
-
-GRAD_MODE = _GradMode()
-
-
-def is_grad_enabled() -> bool:
-    return GRAD_MODE.enabled
-
-
-NODE_SEQ = [0]
-
-
-class Node:
-    """One recorded value. ``op is None`` marks a graph input: a leaf (``leaf`` is a weakref to
-    the tensor that accumulates ``.grad``) or a value that needs no grad."""
-
-    __slots__ = ("op", "attrs", "inputs", "in_versions", "value", "vc", "out_version", "owner",
-                 "leaf", "name", "requires_grad", "retain", "freed", "fn", "seq", "__weakref__")
-
-    def __init__(self, op: str | None, attrs: dict[str, Any], inputs: tuple[Node, ...],
-                 value: np.ndarray, vc: list[int], requires_grad: bool = True) -> None:
-        self.op, self.attrs, self.inputs, self.value, self.vc = op, attrs, inputs, value, vc
-        self.in_versions = tuple(i.vc[0] for i in inputs)  # versions the backward expects
-        self.out_version = vc[0]
-        self.owner: weakref.ref | None = None  # the tensor holding ``value`` (see forward_value)
-        self.requires_grad = requires_grad
-        self.leaf: weakref.ref | None = None
-        self.retain: weakref.ref | None = None
-        self.name: str | None = None
-        self.freed = False
-        self.fn: Any = None
-        self.seq = NODE_SEQ[0]  # creation order (in-place ops exempt their own nodes by it)
-        NODE_SEQ[0] += 1
-
-
-def bind(node: Node, tensor: Any) -> None:
-    """Make ``tensor`` the holder of ``node``'s value and share its version counter."""
-    node.vc, node.out_version = tensor._vc, tensor._vc[0]
-    node.owner = weakref.ref(tensor)
-
-
-def forward_value(node: Node) -> np.ndarray | None:
-    """The node's forward value; after a graph is freed, from its tensor if that still lives."""
-    if node.value is not None:
-        return node.value
-    owner = node.owner() if node.owner is not None else None
-    return None if owner is None or owner._node is not node else owner._data
-
-
-# A node whose backward cannot run (the output of an inference-only compiled module): its
-# ``attrs["message"]`` is raised by any backward that reaches it.
-NO_BACKWARD = "no_backward"
-
-
-def constant_node(value: np.ndarray, vc: list[int]) -> Node:
-    """A graph input that needs no gradient (data, targets, Python scalars)."""
-    return Node(None, {}, (), value, vc, requires_grad=False)
-
-
-# ---------------------------------------------------------------- subgraph collection
-
-
-def _collect(roots: list[Node]) -> list[Node]:
-    """Nodes reachable from ``roots`` through recorded ops, inputs first (iterative DFS)."""
-    order: list[Node] = []
-    seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for i in reversed(node.inputs):
-            if id(i) not in seen:
-                stack.append((i, False))
-    return order
-
-
-_FREED = ("Trying to backward through the graph a second time (or directly access saved "
-          "tensors after they have already been freed). Saved intermediate values of the graph "
-          "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
-          "you need to backward through the graph a second time or if you need to access saved "
-          "tensors after calling backward.")
+# GRAD_MODE is re-exported: the compile path reads it from here
+__all__ = ["GRAD_MODE", "STATS", "check_saved", "plan_for", "run_backward", "run_segment"]
 
 
 def check_saved(order: list[Node], saved: list[tuple[int, int]]) -> None:
@@ -124,7 +43,7 @@ def check_saved(order: list[Node], saved: list[tuple[int, int]]) -> None:
     for k, j in saved:
         node, dep = order[k], order[j]
         if node.freed or forward_value(dep) is None:
-            raise AutogradError(_FREED)
+            raise AutogradError(FREED_MESSAGE)
         if j == k:
             expected = node.out_version
         elif dep in node.inputs:
@@ -136,14 +55,10 @@ def check_saved(order: list[Node], saved: list[tuple[int, int]]) -> None:
 
 
 def _inplace_message(dep: Node, expected: int) -> str:
-    from ._dtype import BY_NAME
-
     value = forward_value(dep)
-    legacy = BY_NAME[_dt(value)]._legacy
+    legacy = BY_NAME[ir_dtype(value)]._legacy
     what = f"[torch.{legacy} [{', '.join(str(d) for d in value.shape)}]]"
     if dep.op is not None:
-        from ._gradfn import display_name
-
         what += f", which is output 0 of {re.sub(r'Backward[0-9]*$', '', display_name(dep))},"
     return ("one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: {what} is at version {dep.vc[0]}; expected version {expected} "
@@ -169,67 +84,12 @@ def _structure_key(order: list[Node], roots: list[Node], wrt: list[Node]) -> tup
 # ---------------------------------------------------------------- cached backward plans
 
 
-class BackwardPlan:
-    """The derived backward graph of one subgraph structure, ready to replay."""
-
-    def __init__(self, order: list[Node], roots: list[Node], wrt: list[Node]) -> None:
-        index = {id(n): k for k, n in enumerate(order)}
-        g = Graph("backward")
-        for k, n in enumerate(order):  # node k of the tape becomes IR node k
-            if n.op is None:
-                g.add("input", shape=n.value.shape, dtype=_dt(n.value))
-            else:  # loc "tape:k" marks the backward nodes built from node k's VJP (see _saved)
-                g.add(n.op, [index[id(i)] for i in n.inputs], loc=f"tape:{k}", **n.attrs)
-        result = autodiff(g, [index[id(r)] for r in roots], [index[id(w)] for w in wrt])
-        _check_and_report(result.graph)
-        self.graph, self.seeds, self.n_forward = result.graph, result.seeds, len(order)
-        self.grads = result.grads
-        wanted = [gid for gid in self.grads if gid is not None]
-        self.plan = Plan(self.graph, wanted, set(range(len(order))) | set(self.seeds))
-        self.saved = self._saved()
-
-    def _saved(self) -> list[tuple[int, int]]:
-        """``(k, j)`` pairs: the VJP of forward node k reads forward node j (a saved tensor)."""
-        pairs = set()
-        for nid, _ref, operands, _attrs in self.plan.steps:
-            loc = self.graph.loc(nid) or ""
-            for j in operands:
-                if j < self.n_forward and loc.startswith("tape:"):
-                    pairs.add((int(loc[5:]), j))
-        return sorted(pairs)
-
-    def run(self, order: list[Node], seeds: list[np.ndarray]) -> list[np.ndarray | None]:
-        env: dict[int, Any] = {k: forward_value(n) for k, n in enumerate(order)}
-        env.update(zip(self.seeds, seeds, strict=True))
-        self.plan.run(env)
-        return [None if gid is None else env[gid] for gid in self.grads]
-
-
-def _check_and_report(graph: Graph) -> None:
-    """Verifier and debug output for a newly derived backward graph (see tenkai.config)."""
-    from .config import debug_level, verify_enabled
-
-    if verify_enabled() and graph.outputs:  # no outputs: nothing was reachable
-        graph.verify()
-    level = debug_level()
-    if level >= 1:
-        print(f"[tenkai] derived backward graph: {graph.nx.number_of_nodes()} nodes")
-    if level >= 2:
-        print(graph.dump())
-
-
-def _dt(value: np.ndarray) -> str:
-    from tenkai.ir.dtypes import from_numpy
-
-    return from_numpy(value.dtype)
-
-
 _CACHE: OrderedDict[tuple, BackwardPlan] = OrderedDict()
 _CACHE_SIZE = 512
 STATS = {"backward_calls": 0, "plan_cache_hits": 0, "plan_cache_misses": 0}
 
 
-def _plan_for(order: list[Node], roots: list[Node], wrt: list[Node]) -> BackwardPlan:
+def plan_for(order: list[Node], roots: list[Node], wrt: list[Node]) -> BackwardPlan:
     key = _structure_key(order, roots, wrt)
     plan = _CACHE.get(key)
     if plan is None:
@@ -258,7 +118,7 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
     backward methods (:func:`_run_with_functions`).
     """
     STATS["backward_calls"] += 1
-    order = _collect(roots)
+    order = collect(roots)
     if any(is_function_output(n) for n in order):
         return _run_with_functions(roots, seeds, wrt, retain_graph, create_graph)
     return run_segment(order, roots, seeds, wrt, retain_graph, create_graph)
@@ -274,15 +134,11 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
         wrt = wrt(order)
     reachable = {id(n) for n in order}
     present = [w for w in wrt if id(w) in reachable]
-    plan = _plan_for(order, roots, present)
+    plan = plan_for(order, roots, present)
     check_saved(order, plan.saved)
-    from . import _trace
-
     if create_graph or _trace.active() is not None:
         # replaying through the eager ops records the gradients (create_graph) and/or
         # appends the backward graph to the trace of a compiled step
-        from ._replay import replay_backward
-
         prev = GRAD_MODE.enabled
         GRAD_MODE.enabled = create_graph
         try:
@@ -306,11 +162,6 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
 # ---------------------------------------------------------------- autograd.Function boundaries
 
 
-def is_function_output(node: Node) -> bool:
-    """An output of an ``autograd.Function``: op-less, its grad_fn (``fn``) runs user code."""
-    return node.op is None and getattr(node.fn, "runs_user_backward", False)
-
-
 def _add(a: Any, b: Any) -> Any:
     return b if a is None else (a if b is None else a + b)
 
@@ -327,8 +178,6 @@ def _run_with_functions(roots: list[Node], seeds: list[Any], wrt: Any, retain_gr
     inputs. Functions run latest-created first, so every one of them has all of its output
     gradients before it runs.
     """
-    from . import _trace
-
     plain = not create_graph and _trace.active() is None  # gradients are ndarrays
     targets: dict[int, Node] = {} if callable(wrt) else {id(w): w for w in wrt}
     totals: dict[int, Any] = {}
@@ -355,7 +204,7 @@ def _run_with_functions(roots: list[Node], seeds: list[Any], wrt: Any, retain_gr
                     targets.setdefault(id(r), r)
                 receive(r, s)
         if recorded:
-            order = _collect([r for r, _ in recorded])
+            order = collect([r for r, _ in recorded])
             if callable(wrt):
                 targets.update((id(n), n) for n in wrt(order))
             outputs = [n for n in order if is_function_output(n)]

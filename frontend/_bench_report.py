@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .compiler.backend import COMPILE_PROGRESS
+
 COMPILE_STAGES = ("simplify", "fuse", "recompute", "plan_memory", "lower", "jit")
 # loss trajectories agree when |a - b| <= ATOL + RTOL * |b| at every recorded step
 RTOL, ATOL = 1e-3, 1e-6
@@ -124,8 +126,6 @@ def compile_progress(label: str, enabled: bool) -> Iterator[None]:
         yield
         return
     from tqdm import tqdm
-
-    from .compiler.backend import COMPILE_PROGRESS
 
     bar = tqdm(total=len(COMPILE_STAGES), desc=f"compile {label}", unit="stage", leave=False,
                file=sys.stderr)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _trace
-from ._autograd import GRAD_MODE, NO_BACKWARD, Node
+from ._node import GRAD_MODE, NO_BACKWARD, Node
 from ._tensor import Tensor
 from .nn.module import Module
 

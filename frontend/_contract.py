@@ -13,7 +13,8 @@ import numpy as np
 
 from tenkai.ir.ops import norm_axis
 
-from ._ops import add, apply, as_tensor_arg, mul, promote, sub, tensor_of, where
+from ._dtype import as_dtype
+from ._ops import add, apply, as_tensor_arg, div, mul, promote, sub, tensor_of, where
 from ._reduce import sum
 from ._shape import bmm, cat, matmul, mm, mv, named, permute, reshape
 from ._tensor import Tensor
@@ -65,8 +66,6 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """``input + value * tensor1 / tensor2``."""
-    from ._ops import div
-
     (t1, t2), dt = promote(tensor1, tensor2)
     if not dt.startswith("float"):
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a "
@@ -286,8 +285,6 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 def _tri_indices(fn: Any, row: int, col: int, offset: int, dtype: Any) -> Tensor:
-    from ._dtype import as_dtype
-
     r, c = fn(row, offset, col)
     dt = as_dtype(dtype).name if dtype is not None else "int64"
     return Tensor._make(np.stack([r, c]).astype(dt).reshape(2, -1))

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ._device import check_device
-from ._dtype import BY_NAME, as_dtype, get_default_dtype
+from ._dtype import BY_NAME, as_dtype, get_default_dtype, scalar_dtype
 from ._infer import check_array, infer_array
 from ._random import Generator, draw
 from ._tensor import Tensor
@@ -91,8 +91,6 @@ def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any
 
 
 def _scalar_name(value: Any) -> str:
-    from ._dtype import scalar_dtype
-
     return scalar_dtype(value.item() if isinstance(value, Tensor) else value)
 
 
@@ -268,6 +266,16 @@ def legacy_construct(dtype: str, args: tuple[Any, ...], kwargs: dict[str, Any]) 
     raise TypeError(f"new(): invalid arguments {args!r}")
 
 
+def tensor_init(self: Tensor, *args: Any, **kwargs: Any) -> None:
+    """``Tensor(2, 3)`` (zeros of a shape), ``Tensor([1., 2.])``: PyTorch's legacy float32
+    constructor, attached as ``Tensor.__init__`` by ``_methods.py``."""
+    t = legacy_construct("float32", args, kwargs)
+    Tensor._init(self, t._data, None)
+
+
+tensor_init.__name__, tensor_init.__qualname__ = "__init__", "Tensor.__init__"
+
+
 class LegacyTensorType:
     """``tenkai.FloatTensor`` & co: callable constructors usable with ``isinstance``."""
 
@@ -285,3 +293,6 @@ class LegacyTensorType:
 
 
 LEGACY_TYPES = {d._legacy: LegacyTensorType(d.name, d._legacy) for d in BY_NAME.values()}
+
+# Tensor methods (attached by _methods.py)
+METHODS = {"__init__": tensor_init}

@@ -155,6 +155,5 @@ def get_float32_matmul_precision() -> str:
     return _FLAGS["float32_matmul_precision"]
 
 
-for _name in ("is_same_size", "is_signed", "is_nonzero"):
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, globals()[_name])
+# Tensor methods (attached by _methods.py)
+METHODS = {"is_same_size": is_same_size, "is_signed": is_signed, "is_nonzero": is_nonzero}

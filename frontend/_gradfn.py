@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._autograd import Node, is_function_output
+from ._node import Node, is_function_output
 
 # Registry ops whose PyTorch backward-node name is not simply <Op>Backward0.
 _NAMES = {"reshape": "ViewBackward0", "cast": "ToCopyBackward0", "take": "IndexBackward0",

@@ -44,6 +44,7 @@ from typing import Any
 
 from . import _trace
 from ._dtype import get_default_dtype
+from ._state import optimizer_tag, roots
 
 _PLAIN = (int, float, complex, str, bytes, bool, type(None))
 
@@ -394,8 +395,6 @@ def _loaded_names(code: Any) -> list[tuple[str, str]]:
 
 def build_facts(fn: Any, tracer: _trace.Tracer, names: Any, keep: list[Any]) -> list[Fact]:
     """Every fact the trace depended on (the call's own signature is checked separately)."""
-    from ._state import optimizer_tag, roots
-
     facts = [Fact("default dtype", get_default_dtype, get_default_dtype())]
     for root in roots(list(tracer.modules.values())):
         for _, sub in root.named_modules():

@@ -18,8 +18,10 @@ from tenkai.ir.dtypes import category
 from tenkai.ir.errors import IndexOutOfRange, ShapeError
 
 from . import _trace
-from ._autograd import GRAD_MODE, NODE_SEQ, bind
+from ._dtype import BY_NAME
+from ._node import GRAD_MODE, NODE_SEQ, bind
 from ._ops import apply, cast, tensor_of, where
+from ._shape import alias, expand
 from ._tensor import Tensor
 
 _FULL = slice(None)
@@ -116,8 +118,6 @@ def _basic(x: Tensor, items: list[Any],
     if tuple(shape) != tuple(y.shape):
         y = apply("reshape", (y,), name=name, shape=tuple(shape))
     if y is x and not adv:
-        from ._shape import alias
-
         y = alias(x, name)
     return y, adv
 
@@ -214,8 +214,6 @@ def check_inplace(x: Tensor, result_dtype: str) -> None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
                            "operation.")
     if category(result_dtype) > category(x._ir_dtype):
-        from ._dtype import BY_NAME
-
         raise RuntimeError(f"result type {_legacy_name(BY_NAME[result_dtype])} can't be cast to "
                            f"the desired output type {_legacy_name(x.dtype)}")
 
@@ -342,8 +340,6 @@ def _dim_sizes(x: Tensor, items: list[Any]) -> list[int]:
 def _flat_setitem(x: Tensor, index: Any, v: Tensor, name: str) -> Tensor:
     """Any index: find the flat positions it selects (NumPy's indexing rules, which PyTorch
     shares) and ``index_put`` the broadcast value there."""
-    from ._shape import expand
-
     if _trace.active() is not None:  # the positions are computed from the index values here
         items = index if isinstance(index, tuple) else (index,)
         for it in items:
@@ -392,8 +388,6 @@ def _slice_assign(x: Tensor, items: list[Any], v: Tensor, name: str) -> Tensor:
     kept = tuple(r for r, k in zip(region, keep, strict=True) if k)
     v = _strip_leading_ones(v, len(kept))
     if tuple(v.shape) != kept and v.ndim:
-        from ._shape import expand
-
         v = expand(v, kept)
     if v.ndim:
         v = apply("reshape", (v,), shape=tuple(region))

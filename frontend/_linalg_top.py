@@ -109,11 +109,9 @@ def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) ->
     return linalg.matrix_norm(input, "fro", dim, keepdim)
 
 
+# Tensor methods (attached by _methods.py)
 METHODS = {"det": det, "inverse": inverse, "logdet": logdet, "slogdet": slogdet,
            "cholesky": cholesky, "pinverse": pinverse, "svd": svd, "qr": qr,
            "matrix_power": matrix_power, "matrix_exp": matrix_exp,
            "cholesky_solve": cholesky_solve, "cholesky_inverse": cholesky_inverse,
            "triangular_solve": triangular_solve}
-for _name, _fn in METHODS.items():
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, _fn)

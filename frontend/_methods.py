@@ -1,6 +1,14 @@
-"""Attach the functional ops to :class:`Tensor` as methods, operators and in-place forms.
+"""The one place :class:`Tensor` gets its methods: the functional ops as methods, operators
+and in-place forms, and the method tables that other modules declare (``METHODS``,
+``INPLACE``: ``_contract``, ``_creation`` with the ``Tensor(...)`` constructor,
+``autograd._core`` with ``backward()``, ...).
 
-Kept as one table so ``x.exp()``, ``tenkai.exp(x)`` and ``x.exp_()`` cannot drift apart.
+The Tensor class (``_tensor.py``) sits below the op modules, so it cannot import them; this
+module sits above all of them, and only the package ``__init__`` imports it. Importing it
+builds one table and attaches it. A name given twice, or one that the class body already
+defines, is an error here, so no table silently overrides another and the order in which the
+op modules are imported does not matter. One table also keeps ``x.exp()``, ``tenkai.exp(x)``
+and ``x.exp_()`` from drifting apart.
 """
 
 from __future__ import annotations
@@ -12,36 +20,58 @@ import numpy as np
 from tenkai.ir import REGISTRY
 from tenkai.ir.errors import ShapeError
 
-from . import _composite, _contract, _math, _ops, _random, _scan, _shape, _sorting, _trace
-from ._autograd import GRAD_MODE, NODE_SEQ
-from ._creation import _finish, tensor
+from . import (
+    _composite,
+    _contract,
+    _creation,
+    _defaults,
+    _linalg_top,
+    _math,
+    _ops,
+    _random,
+    _random_dists,
+    _reduce,
+    _scan,
+    _shape,
+    _sorting,
+    _trace,
+)
+from ._creation import _finish, _size, tensor
 from ._device import check_device
 from ._dtype import as_dtype
 from ._indexing import _slice_assign, check_inplace, getitem, inplace_update, setitem
+from ._node import GRAD_MODE, NODE_SEQ
 from ._tensor import Tensor
+from .autograd import _core as _autograd_core
+
+Table = list[tuple[str, Any]]
+
+# What the class body defines, before anything is attached (see method_table)
+_CLASS_BODY = frozenset(vars(Tensor))
 
 # Methods that are the same function as the tenkai.<name> function.
 _SAME = """add sub mul div pow neg abs sign exp log log1p expm1 sqrt rsqrt sin cos tanh sigmoid
 relu erf reciprocal floor ceil round trunc maximum minimum eq ne lt le gt ge logical_and
-logical_or logical_not where clamp clip masked_fill sum mean prod var std amax amin argmax
-argmin max min all any logsumexp nonzero isclose allclose equal clone square remainder floor_divide
-true_divide multiply subtract divide negative absolute greater less greater_equal less_equal
-not_equal""".split()
+logical_or logical_not clamp clip masked_fill nonzero isclose allclose equal clone square
+remainder floor_divide true_divide multiply subtract divide negative absolute greater less
+greater_equal less_equal not_equal""".split()
+_SAME_REDUCE = """sum mean prod var std amax amin argmax argmin max min all any
+logsumexp""".split()
 _SAME_SHAPE = """reshape view view_as reshape_as permute transpose swapaxes swapdims t squeeze
 unsqueeze flatten unflatten expand expand_as repeat contiguous split chunk unbind index_select
 gather scatter_add index_add matmul mm mv bmm dot outer""".split()
 
 
-def _attach_functions() -> None:
-    for name in _SAME:
-        setattr(Tensor, name, getattr(_ops, name))
-    for name in _SAME_SHAPE:
-        setattr(Tensor, name, getattr(_shape, name))
-    for name in ("softmax", "log_softmax", "norm", "exp2", "cumsum", "flip"):
-        setattr(Tensor, name, getattr(_composite, name))
-    Tensor.T = property(_shape.T)
-    Tensor.mT = property(lambda self: _shape.transpose(self, -2, -1))
-    Tensor.where = lambda self, condition, other: _ops.where(condition, self, other)
+def _functions() -> Table:
+    table: Table = [(name, getattr(_ops, name)) for name in _SAME]
+    table += [(name, getattr(_reduce, name)) for name in _SAME_REDUCE]
+    table += [(name, getattr(_shape, name)) for name in _SAME_SHAPE]
+    table += [(name, getattr(_composite, name))
+              for name in ("softmax", "log_softmax", "norm", "exp2", "cumsum", "flip")]
+    table += [("T", property(_shape.T)),
+              ("mT", property(lambda self: _shape.transpose(self, -2, -1))),
+              ("where", lambda self, condition, other: _ops.where(condition, self, other))]
+    return table
 
 
 def _inplace_method(fn: Any) -> Any:
@@ -101,25 +131,23 @@ _INPLACE = """add sub mul div pow neg abs sign exp log sqrt sin cos tanh sigmoid
 masked_fill floor ceil round trunc reciprocal square remainder""".split()
 
 
-def _attach_inplace() -> None:
-    for name in _INPLACE:
-        setattr(Tensor, name + "_", _inplace_method(getattr(_ops, name)))
-    Tensor.scatter_add_ = _inplace_method(_shape.scatter_add)
-    Tensor.index_add_ = _inplace_method(_shape.index_add)
-    Tensor.zero_ = _zero
-    Tensor.fill_ = _fill
-    Tensor.copy_ = _copy
-    Tensor.uniform_ = lambda self, a=0.0, b=1.0, *, generator=None: _draw_into(
-        self, "uniform", generator, low=float(a), high=float(b))
-    Tensor.normal_ = lambda self, mean=0.0, std=1.0, *, generator=None: _draw_into(
-        self, "normal", generator, mean=float(mean), std=float(std))
-    Tensor.bernoulli_ = lambda self, p=0.5, *, generator=None: _overwrite(
-        self, _random.bernoulli(self, p, generator=generator), "BernoulliBackward0")
-    Tensor.random_ = lambda self, low=0, high=None, *, generator=None: _draw_into(
-        self, "randint", generator, low=int(low if high is not None else 0),
-        high=int(high if high is not None else low))
-    Tensor.bernoulli = lambda self, p=None, *, generator=None: _random.bernoulli(
-        self, p, generator=generator)
+def _inplace() -> Table:
+    table: Table = [(name + "_", _inplace_method(getattr(_ops, name))) for name in _INPLACE]
+    return table + [
+        ("scatter_add_", _inplace_method(_shape.scatter_add)),
+        ("index_add_", _inplace_method(_shape.index_add)),
+        ("zero_", _zero), ("fill_", _fill), ("copy_", _copy),
+        ("uniform_", lambda self, a=0.0, b=1.0, *, generator=None: _draw_into(
+            self, "uniform", generator, low=float(a), high=float(b))),
+        ("normal_", lambda self, mean=0.0, std=1.0, *, generator=None: _draw_into(
+            self, "normal", generator, mean=float(mean), std=float(std))),
+        ("bernoulli_", lambda self, p=0.5, *, generator=None: _overwrite(
+            self, _random.bernoulli(self, p, generator=generator), "BernoulliBackward0")),
+        ("random_", lambda self, low=0, high=None, *, generator=None: _draw_into(
+            self, "randint", generator, low=int(low if high is not None else 0),
+            high=int(high if high is not None else low))),
+        ("bernoulli", lambda self, p=None, *, generator=None: _random.bernoulli(
+            self, p, generator=generator))]
 
 
 def _fill(self: Tensor, value: Any) -> Tensor:
@@ -193,30 +221,32 @@ def _convert(name: str) -> Any:
     return lambda self, memory_format=None: _ops.cast(self, name)
 
 
-def _attach_conversions() -> None:
-    Tensor.to = _to
-    for method, name in [("float", "float32"), ("double", "float64"), ("half", "float16"),
-                         ("long", "int64"), ("int", "int32"), ("short", "int16"),
-                         ("char", "int8"), ("byte", "uint8"), ("bool", "bool")]:
-        setattr(Tensor, method, _convert(name))
-    Tensor.cpu = lambda self, memory_format=None: self
-    Tensor.cuda = lambda self, device=None, non_blocking=False: (
-        check_device("cuda" if device is None else device), self)[1]
-    Tensor.type_as = lambda self, other: _ops.cast(self, other._ir_dtype)
-    Tensor.new_tensor = lambda self, data, dtype=None, requires_grad=False: tensor(
-        data, dtype=dtype or self.dtype, requires_grad=requires_grad)
-    for name, fill in [("new_ones", 1), ("new_zeros", 0), ("new_empty", 0)]:
-        setattr(Tensor, name, _new_factory(fill))
-    Tensor.new_full = lambda self, size, fill_value, dtype=None, requires_grad=False: _finish(
-        np.full(tuple(size), fill_value, dtype=as_dtype(dtype or self.dtype).to_numpy()),
-        None, requires_grad)
+def _conversions() -> Table:
+    table: Table = [("to", _to)]
+    table += [(method, _convert(name))
+              for method, name in [("float", "float32"), ("double", "float64"),
+                                   ("half", "float16"), ("long", "int64"), ("int", "int32"),
+                                   ("short", "int16"), ("char", "int8"), ("byte", "uint8"),
+                                   ("bool", "bool")]]
+    table += [
+        ("cpu", lambda self, memory_format=None: self),
+        ("cuda", lambda self, device=None, non_blocking=False: (
+            check_device("cuda" if device is None else device), self)[1]),
+        ("type_as", lambda self, other: _ops.cast(self, other._ir_dtype)),
+        ("new_tensor", lambda self, data, dtype=None, requires_grad=False: tensor(
+            data, dtype=dtype or self.dtype, requires_grad=requires_grad))]
+    table += [(name, _new_factory(fill))
+              for name, fill in [("new_ones", 1), ("new_zeros", 0), ("new_empty", 0)]]
+    table.append(("new_full", lambda self, size, fill_value, dtype=None, requires_grad=False:
+                  _finish(np.full(tuple(size), fill_value,
+                                  dtype=as_dtype(dtype or self.dtype).to_numpy()),
+                          None, requires_grad)))
+    return table
 
 
 def _new_factory(fill: Any) -> Any:
     def make(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-        from ._creation import _size
-
         dt = as_dtype(dtype) if dtype is not None else self.dtype
         return _finish(np.full(_size(size), fill, dtype=dt.to_numpy()), device, requires_grad)
     return make
@@ -255,44 +285,46 @@ def _iter(self: Tensor) -> Any:
     return (getitem(self, i) for i in range(self.shape[0]))
 
 
-def _attach_operators() -> None:
-    pairs = {"add": _ops.add, "sub": _ops.sub, "mul": _ops.mul, "truediv": _ops.div,
-             "floordiv": _ops.floor_divide, "mod": _ops.remainder, "pow": _ops.pow,
-             "matmul": _shape.matmul}
-    for name, fn in pairs.items():
-        setattr(Tensor, f"__{name}__", _operator(fn))
-        setattr(Tensor, f"__r{name}__", _reflected(fn))
-        setattr(Tensor, f"__i{name}__", _operator(_inplace_method(fn)))
-    Tensor.__rtruediv__ = _operator(_rtruediv)
-    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
-        setattr(Tensor, f"__{name}__", _operator(getattr(_ops, name)))
-    Tensor.__neg__ = _ops.neg
-    Tensor.__pos__ = lambda self: self
-    Tensor.__abs__ = _ops.abs
-    Tensor.__getitem__ = getitem
-    Tensor.__setitem__ = setitem
-    Tensor.__iter__ = _iter
+def _operator_forms(name: str, fn: Any) -> Table:
+    """``x + y``, ``y + x`` and ``x += y`` for one binary function."""
+    return [(f"__{name}__", _operator(fn)), (f"__r{name}__", _reflected(fn)),
+            (f"__i{name}__", _operator(_inplace_method(fn)))]
 
 
-def _attach_math() -> None:
-    for name in _math.FUNCTIONS:
-        setattr(Tensor, name, getattr(_math, name))
-    for name in _math.INPLACE:
-        setattr(Tensor, name + "_", _inplace_method(getattr(_math, name)))
-    Tensor.exp2_ = _inplace_method(_composite.exp2)
-    Tensor.cumsum_ = _inplace_method(_composite.cumsum)
+def _operators() -> Table:
+    pairs = {"add": _ops.add, "sub": _ops.sub, "mul": _ops.mul, "floordiv": _ops.floor_divide,
+             "mod": _ops.remainder, "pow": _ops.pow, "matmul": _shape.matmul}
+    table: Table = [item for name, fn in pairs.items() for item in _operator_forms(name, fn)]
+    table += [("__truediv__", _operator(_ops.div)), ("__rtruediv__", _operator(_rtruediv)),
+              ("__itruediv__", _operator(_inplace_method(_ops.div)))]
+    table += [(f"__{name}__", _operator(getattr(_ops, name)))
+              for name in ("eq", "ne", "lt", "le", "gt", "ge")]
+    return table + [("__neg__", _ops.neg), ("__pos__", lambda self: self),
+                    ("__abs__", _ops.abs), ("__getitem__", getitem),
+                    ("__setitem__", setitem), ("__iter__", _iter)]
+
+
+def _math_methods() -> Table:
+    table: Table = [(name, getattr(_math, name)) for name in _math.FUNCTIONS]
+    table += [(name + "_", _inplace_method(getattr(_math, name))) for name in _math.INPLACE]
+    table += [("exp2_", _inplace_method(_composite.exp2)),
+              ("cumsum_", _inplace_method(_composite.cumsum))]
     for module in (_contract, _scan, _sorting):
-        for name in module.METHODS:
-            setattr(Tensor, name, getattr(module, name))
-        for name in module.INPLACE:
-            setattr(Tensor, name + "_", _inplace_method(getattr(module, name)))
+        table += [(name, getattr(module, name)) for name in module.METHODS]
+        table += [(name + "_", _inplace_method(getattr(module, name)))
+                  for name in module.INPLACE]
     for name, fn in [("and", _math.bitwise_and), ("or", _math.bitwise_or),
                      ("xor", _math.bitwise_xor), ("lshift", _math.bitwise_left_shift),
                      ("rshift", _math.bitwise_right_shift)]:
-        setattr(Tensor, f"__{name}__", _operator(fn))
-        setattr(Tensor, f"__r{name}__", _reflected(fn))
-        setattr(Tensor, f"__i{name}__", _operator(_inplace_method(fn)))
-    Tensor.__invert__ = _math.bitwise_not
+        table += _operator_forms(name, fn)
+    return table + [("__invert__", _math.bitwise_not)]
+
+
+def _declared() -> Table:
+    """The ``METHODS`` tables of the modules above the ops (constructor, backward, ...)."""
+    return [item for module in (_creation, _autograd_core, _defaults, _linalg_top,
+                                _random_dists)
+            for item in module.METHODS.items()]
 
 
 def module_inplace(name: str) -> Any:
@@ -303,11 +335,25 @@ def module_inplace(name: str) -> Any:
     return fn
 
 
-def attach() -> None:
-    _attach_functions()
-    _attach_inplace()
-    _attach_conversions()
-    _attach_operators()
-    _attach_math()
-    Tensor.__hash__ = lambda self: id(self)
+def method_table() -> dict[str, Any]:
+    """Every method, operator and property that Tensor gets from the op modules, by name."""
+    table: dict[str, Any] = {}
+    for name, value in (_functions() + _inplace() + _conversions() + _operators()
+                        + _math_methods() + _declared()):
+        if name in table:
+            raise RuntimeError(f"Tensor.{name} is given twice in the method tables; keep one "
+                               "(see tenkai/_methods.py)")
+        if name in _CLASS_BODY:
+            raise RuntimeError(f"Tensor.{name} is defined in the class body and in a method "
+                               "table; keep one (see tenkai/_methods.py)")
+        table[name] = value
+    return table
+
+
+def _attach() -> None:
+    for name, value in method_table().items():
+        setattr(Tensor, name, value)
+
+
+_attach()
 

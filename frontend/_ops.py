@@ -18,8 +18,8 @@ from tenkai.ir import REGISTRY
 from tenkai.ir.dtypes import from_numpy, is_float, to_numpy
 
 from . import _trace
-from ._autograd import bind
 from ._dtype import get_default_dtype, result_type, scalar_dtype
+from ._node import bind
 from ._tensor import Tensor, record
 
 VIEW_OPS = frozenset({"reshape", "permute", "expand", "slice"})
@@ -365,16 +365,3 @@ def equal(input: Tensor, other: Tensor) -> bool:
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     return apply("cast", (input,), name="CloneBackward0", dtype=input._ir_dtype)
 
-
-_REDUCTIONS = frozenset({"all", "amax", "amin", "any", "argmax", "argmin", "dims_arg",
-                         "logsumexp", "max", "mean", "min", "prod", "std", "sum", "var"})
-
-
-def __getattr__(name: str) -> Any:
-    """Reductions moved to ``_reduce.py``; ``_ops.mean`` & co. still resolve (lazily, since
-    ``_reduce`` imports this module)."""
-    if name in _REDUCTIONS:
-        from . import _reduce
-
-        return getattr(_reduce, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

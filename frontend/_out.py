@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._autograd import GRAD_MODE
+from ._node import GRAD_MODE
 from ._tensor import Tensor
 
 # Namespace functions that take ``out=`` (those returning one tensor).

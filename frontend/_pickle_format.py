@@ -20,6 +20,7 @@ import numpy as np
 from . import _dtype
 from ._device import device
 from ._tensor import Size, Tensor
+from .nn.parameter import Parameter
 
 # torch storage class name <-> numpy dtype (tenkai's dtypes; the rest are named in errors)
 STORAGE_DTYPES = {
@@ -141,8 +142,6 @@ class CheckpointPickler(pickle._Pickler):  # type: ignore[name-defined]
         return None
 
     def reducer_override(self, obj: Any) -> Any:
-        from .nn.parameter import Parameter
-
         if isinstance(obj, Parameter):
             return (Global("torch._utils", "_rebuild_parameter"),
                     (_TensorData(obj._data), obj.requires_grad, collections.OrderedDict()))
@@ -211,15 +210,11 @@ def rebuild_tensor(storage: np.ndarray, storage_offset: int, size: Any, stride: 
 
 def rebuild_parameter(data: Tensor, requires_grad: bool, backward_hooks: Any = None,
                       state: Any = None) -> Any:
-    from .nn.parameter import Parameter
-
     return Parameter(data, requires_grad)
 
 
 def rebuild_from_type_v2(func: Any, new_type: Any, args: tuple, state: Any) -> Any:
     """``torch._tensor._rebuild_from_type_v2`` for plain tensors and parameters."""
-    from .nn.parameter import Parameter
-
     out = func(*args)
     if new_type is Parameter and not isinstance(out, Parameter):
         out = Parameter(out, out.requires_grad)
@@ -280,8 +275,6 @@ class _LazyDtype:
 
 
 def _parameter_class() -> Any:
-    from .nn.parameter import Parameter
-
     return Parameter
 
 

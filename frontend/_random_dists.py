@@ -190,6 +190,6 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *,
     return _fill_with(self, exp(z))
 
 
-for _fn in (exponential_, geometric_, cauchy_, log_normal_):
-    setattr(Tensor, _fn.__name__, _fn)
-Tensor.multinomial = multinomial
+# Tensor methods (attached by _methods.py)
+METHODS = {"exponential_": exponential_, "geometric_": geometric_, "cauchy_": cauchy_,
+           "log_normal_": log_normal_, "multinomial": multinomial}

@@ -11,6 +11,7 @@ import numpy as np
 from tenkai.ir.errors import DTypeError
 from tenkai.ir.ops import norm_axis
 
+from ._dtype import as_dtype
 from ._ops import (
     _floating,
     add,
@@ -27,6 +28,7 @@ from ._ops import (
     sqrt,
     sub,
 )
+from ._shape import reshape, squeeze_dims
 from ._tensor import Tensor
 
 
@@ -47,8 +49,6 @@ def _reduce(op: str, input: Tensor, dim: Any, keepdim: bool, dtype: Any, full: s
             partial: str, **attrs: Any) -> Tensor:
     x = as_tensor_arg(input)
     if dtype is not None:
-        from ._dtype import as_dtype
-
         x = cast(x, as_dtype(dtype).name)
     axes = dims_arg(op, dim, x.ndim)
     name = full if dim is None else partial
@@ -114,16 +114,12 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     if dim is None:
-        from ._shape import reshape
-
         return apply("argmax", (reshape(input, (-1,)),), axis=0, keepdim=False)
     return apply("argmax", (input,), axis=norm_axis("argmax", dim, input.ndim), keepdim=keepdim)
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     if dim is None:
-        from ._shape import reshape
-
         return apply("argmin", (reshape(input, (-1,)),), axis=0, keepdim=False)
     return apply("argmin", (input,), axis=norm_axis("argmin", dim, input.ndim), keepdim=keepdim)
 
@@ -188,8 +184,6 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     m = Tensor._make(np.where(np.isfinite(m._data), m._data, 0).astype(m._data.dtype))
     out = add(log(sum(exp(sub(x, m)), dim, keepdim=True)), m)
     if not keepdim:
-        from ._shape import squeeze_dims
-
         out = squeeze_dims(out, dims_arg("logsumexp", dim, x.ndim))
     if out._node is not None:
         out._node.name = "LogsumexpBackward0"

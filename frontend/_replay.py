@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from . import _trace
-from ._autograd import BackwardPlan, Node, forward_value
+from ._backward_plan import BackwardPlan
+from ._node import Node, forward_value
 from ._ops import apply
 from ._tensor import Tensor
 

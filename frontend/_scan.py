@@ -34,8 +34,8 @@ from ._ops import (
     where,
 )
 from ._reduce import _return_type
-from ._shape import _slice_along, cat, expand, named, reshape, stack, transpose
-from ._tensor import Tensor
+from ._shape import _slice_along, cat, expand, gather, named, reshape, stack, transpose
+from ._tensor import Size, Tensor
 
 # ---------------------------------------------------------------- scans
 
@@ -111,8 +111,6 @@ def _cum_extreme(input: Tensor, dim: int, name: str) -> Any:
                 isnan(early_v)))), isnan(best)))
         best, index = where(take, best, early_v), where(take, index, early_i)
         step *= 2
-    from ._shape import gather
-
     values = gather(x, axis, index)
     if input.ndim == 0:
         values, index = reshape(values, ()), reshape(index, ())
@@ -152,8 +150,6 @@ def broadcast_to(input: Tensor, size: Any) -> Tensor:
 
 
 def broadcast_shapes(*shapes: Any) -> tuple[int, ...]:
-    from ._tensor import Size
-
     try:
         return Size(np.broadcast_shapes(*[tuple(s) if not isinstance(s, int) else (s,)
                                           for s in shapes]))
@@ -316,7 +312,8 @@ def flipud(input: Tensor) -> Tensor:
     return flip(input, [0])
 
 
-FUNCTIONS = """cumprod logcumsumexp cummax cummin diff broadcast_to broadcast_shapes
+# tenkai.<name>; tenkai.broadcast_shapes is functional.broadcast_shapes (PyTorch's message)
+FUNCTIONS = """cumprod logcumsumexp cummax cummin diff broadcast_to
 broadcast_tensors atleast_1d atleast_2d atleast_3d block_diag meshgrid cartesian_prod roll rot90
 fliplr flipud""".split()
 METHODS = """cumprod logcumsumexp cummax cummin diff broadcast_to roll rot90 fliplr

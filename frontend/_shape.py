@@ -12,6 +12,7 @@ from tenkai.ir.errors import ShapeError
 from tenkai.ir.ops import fmt_shape, norm_axis
 
 from . import _trace
+from ._dtype import as_dtype
 from ._ops import apply, as_tensor_arg, cast, check_tensor, mul, promote
 from ._tensor import Tensor
 
@@ -64,8 +65,6 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
 
 def view(input: Tensor, *shape: Any) -> Tensor:
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
-        from ._dtype import as_dtype
-
         raise NotImplementedError(f"view(dtype) reinterpretation is not supported "
                                   f"(asked for {as_dtype(shape[0])}); use .to(dtype)")
     new = infer_shape(_sizes(shape), input.numel(), "view", input.shape)

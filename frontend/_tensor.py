@@ -1,20 +1,26 @@
 """The eager Tensor: a numpy buffer plus, when it needs a gradient, the recorded history.
 
-Operations live in :mod:`tenkai._ops` and are attached as methods at import (see
-``_methods.py``); this file holds the state, the autograd surface, conversion and printing.
+This file holds the state, the autograd surface, conversion and printing. Everything built on
+the ops (``x.exp()``, ``x + y``, ``x[0]``, the ``Tensor(...)`` constructor, ``backward()``)
+lives in the modules above this one, which list their methods in tables; ``_methods.py`` is
+the one place that attaches them, when the ``tenkai`` package is imported.
 """
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import Any
 
 import numpy as np
 
 from tenkai.ir.errors import AutogradError
+from tenkai.ir.ops import norm_axis
 
 from . import _dtype, _trace
-from ._autograd import GRAD_MODE, Node, bind, constant_node, is_function_output
+from ._device import CPU
+from ._gradfn import display_name, grad_fn_of
+from ._node import GRAD_MODE, Node, bind, constant_node, is_function_output
 from ._printing import format_tensor
 
 
@@ -70,12 +76,6 @@ class Tensor:
                  "__dict__")
     __array_priority__ = 1000  # numpy scalars defer to our reflected operators
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from ._creation import legacy_construct
-
-        t = legacy_construct("float32", args, kwargs)
-        Tensor._init(self, t._data, None)
-
     def _init(self, data: np.ndarray, node: Node | None) -> None:
         self._data, self._node, self._vc, self._base = data, node, [0], None
         self._grad: Tensor | None = None
@@ -106,8 +106,6 @@ class Tensor:
     def size(self, dim: int | None = None) -> Size | int:
         if dim is None:
             return Size(self._data.shape)
-        from tenkai.ir.ops import norm_axis
-
         return self._data.shape[norm_axis("size", dim, self._data.ndim)]
 
     @property
@@ -132,8 +130,6 @@ class Tensor:
 
     @property
     def device(self) -> Any:
-        from ._device import CPU
-
         return CPU
 
     @property
@@ -189,15 +185,11 @@ class Tensor:
         if self._node is None or self._node.op is None:
             node = self._node
             return node.fn if node is not None and is_function_output(node) else None
-        from ._gradfn import grad_fn_of
-
         return grad_fn_of(self._node)
 
     @property
     def grad(self) -> Tensor | None:
         if not self.is_leaf and not self._retains_grad and self._grad is None:
-            import warnings
-
             warnings.warn("The .grad attribute of a Tensor that is not a leaf Tensor is being "
                           "accessed. Its .grad attribute won't be populated during "
                           "autograd.backward(). If you indeed want the .grad field to be "
@@ -238,14 +230,6 @@ class Tensor:
     @property
     def retains_grad(self) -> bool:
         return self._retains_grad
-
-    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: Any = None) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``loss.backward()``)."""
-        from .autograd import backward
-
-        backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
-                 inputs=inputs)
 
     def detach(self) -> Tensor:
         t = Tensor._make(self._data)
@@ -332,8 +316,6 @@ class Tensor:
         node = self._node
         grad_fn = None
         if node is not None and node.op is not None:
-            from ._gradfn import display_name
-
             grad_fn = display_name(node)
         elif node is not None and is_function_output(node):
             grad_fn = node.fn.name()

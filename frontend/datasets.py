@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-import tenkai
-
+from . import _creation
 from .utils.data import Dataset
 
 # IDX type codes (http://yann.lecun.com/exdb/mnist/): numpy dtypes, big-endian on disk.
@@ -111,7 +110,7 @@ class MNIST(Dataset[tuple[Any, int]]):
                              "expected (N, H, W) and (N,)")
         # ``data``/``targets`` are tensors as in torchvision; items are read from the arrays.
         self._images, self._labels = images, labels
-        self.data, self.targets = tenkai.from_numpy(images), tenkai.from_numpy(labels)
+        self.data, self.targets = _creation.from_numpy(images), _creation.from_numpy(labels)
 
     @property
     def raw_folder(self) -> str:
@@ -199,7 +198,8 @@ class Digits(Dataset[tuple[Any, int]]):
             n_train = int(round(split * len(images)))
             order = np.sort(shuffled[:n_train] if train else shuffled[n_train:])
         self._images, self._labels = images[order], labels[order]
-        self.data, self.targets = tenkai.from_numpy(self._images), tenkai.from_numpy(self._labels)
+        self.data = _creation.from_numpy(self._images)
+        self.targets = _creation.from_numpy(self._labels)
         self.train, self.transform, self.target_transform = train, transform, target_transform
 
     def __len__(self) -> int:

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-import tenkai
-from tenkai import Tensor
+from . import _creation, _dtype
+from ._tensor import Tensor
 
 
 class InterpolationMode(str, Enum):
@@ -34,7 +34,7 @@ class InterpolationMode(str, Enum):
 def _to_chw(img: Any) -> tuple[np.ndarray, Callable[[np.ndarray], Any]]:
     """``img`` as a ``[..., H, W]`` array plus the function that restores its kind and layout."""
     if isinstance(img, Tensor):
-        return img.detach()._data, lambda a: tenkai.from_numpy(np.ascontiguousarray(a))
+        return img.detach()._data, lambda a: _creation.from_numpy(np.ascontiguousarray(a))
     if not isinstance(img, np.ndarray):
         img = np.asarray(img)  # PIL images and nested lists
     if img.ndim == 2:
@@ -57,7 +57,7 @@ def _cast_like(values: np.ndarray, like: np.ndarray) -> np.ndarray:
 
 
 def _uniform(generator: Any) -> float:
-    return float(tenkai.rand(1, generator=generator, dtype=tenkai.float64).item())
+    return float(_creation.rand(1, generator=generator, dtype=_dtype.float64).item())
 
 
 def _randint(high: int, generator: Any) -> int:
@@ -132,9 +132,9 @@ class ToTensor:
             raise ValueError(f"pic should be 2 or 3 dimensional. Got {arr.ndim} dimensions.")
         chw = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
         if arr.dtype == np.uint8:
-            dt = tenkai.get_default_dtype()
-            return tenkai.from_numpy(np.ascontiguousarray(chw, dtype=dt.to_numpy()) / 255)
-        return tenkai.from_numpy(np.ascontiguousarray(chw))
+            dt = _dtype.get_default_dtype()
+            return _creation.from_numpy(np.ascontiguousarray(chw, dtype=dt.to_numpy()) / 255)
+        return _creation.from_numpy(np.ascontiguousarray(chw))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -167,7 +167,7 @@ class Normalize:
             arr[...] = (arr - mean) / std
             return tensor
         if is_tensor:  # tenkai ops, so a tensor that requires grad keeps its history
-            return (tensor - tenkai.from_numpy(mean)) / tenkai.from_numpy(std)
+            return (tensor - _creation.from_numpy(mean)) / _creation.from_numpy(std)
         return ((arr - mean) / std).astype(arr.dtype)
 
     def __repr__(self) -> str:

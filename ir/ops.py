@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ShapeError
+from .errors import IndexOutOfRange, ShapeError
 
 Shape = tuple[int, ...]
 
@@ -119,8 +119,6 @@ def norm_axis(op: str, axis: int, ndim: int) -> int:
     """Wrap a possibly negative axis, raising PyTorch's IndexError when out of range."""
     lo, hi = (-1, 0) if ndim == 0 else (-ndim, ndim - 1)
     if not lo <= axis <= hi:
-        from .errors import IndexOutOfRange
-
         raise IndexOutOfRange(f"{op}: Dimension out of range (expected to be in range of "
                               f"[{lo}, {hi}], but got {axis})")
     return axis % max(ndim, 1)

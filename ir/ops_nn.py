@@ -17,16 +17,14 @@ For example the VJP of ``conv2d(x, w)`` is::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from . import dtypes, nn_reference
 from .errors import DTypeError, ShapeError
+from .graph import Builder, Value
 from .ops import REQUIRED, WINDOW, OpDef, fmt_shape, register
-
-if TYPE_CHECKING:
-    from .graph import Builder, Value
 
 Shape = tuple[int, ...]
 Pair = tuple[int, int]

@@ -25,14 +25,12 @@ Only unfused text can be parsed back.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .dtypes import SHORT
-
-if TYPE_CHECKING:
-    from .graph import Graph
+from .graph_core import GraphCore
 
 
 def type_str(shape: tuple[int, ...], dtype: str) -> str:
@@ -56,7 +54,7 @@ def _attrs_str(attrs: dict[str, Any]) -> str:
     return " {" + ", ".join(f"{k}={_attr_str(v)}" for k, v in attrs.items()) + "}"
 
 
-def value_names(g: Graph) -> dict[int, str]:
+def value_names(g: GraphCore) -> dict[int, str]:
     """The printed name of every node: its own name for inputs/params, else %k in print order."""
     names: dict[int, str] = {}
     for k, n in enumerate(g.topo_order()):
@@ -67,7 +65,7 @@ def value_names(g: Graph) -> dict[int, str]:
     return names
 
 
-def fused_layout(g: Graph) -> tuple[list[int], list[int]] | None:
+def fused_layout(g: GraphCore) -> tuple[list[int], list[int]] | None:
     """For a fused graph: (ungrouped non-io nodes, i.e. constants; group ids in execution
     order). None when ``g`` has no usable fusion annotation (then it prints unfused)."""
     groups, order = g.meta.get("groups"), g.meta.get("group_order")
@@ -81,7 +79,7 @@ def fused_layout(g: Graph) -> tuple[list[int], list[int]] | None:
     return loose, list(order)
 
 
-def print_order(g: Graph) -> list[int]:
+def print_order(g: GraphCore) -> list[int]:
     """Non-io nodes in the order they print: topological, or constants then groups."""
     layout = fused_layout(g)
     if layout is None:
@@ -90,7 +88,7 @@ def print_order(g: Graph) -> list[int]:
     return loose + [n for gid in order for n in g.meta["groups"][gid]["nodes"]]
 
 
-def format_node(g: Graph, n: int, names: dict[int, str]) -> str:
+def format_node(g: GraphCore, n: int, names: dict[int, str]) -> str:
     args = ", ".join(names[i] for i in g.operands(n))
     attrs = dict(g.attrs(n))
     line = f"{names[n]}: {type_str(g.shape(n), g.dtype(n))} = {g.op(n)}({args}){_attrs_str(attrs)}"
@@ -99,7 +97,7 @@ def format_node(g: Graph, n: int, names: dict[int, str]) -> str:
     return line
 
 
-def format_group(g: Graph, gid: int, names: dict[int, str]) -> list[str]:
+def format_group(g: GraphCore, gid: int, names: dict[int, str]) -> list[str]:
     """The nested block of one fusion group (see the module docstring)."""
     rec = g.meta["groups"][gid]
     outs = ", ".join(names[n] for n in rec["outputs"]) or "_"
@@ -111,7 +109,7 @@ def format_group(g: Graph, gid: int, names: dict[int, str]) -> list[str]:
     return lines
 
 
-def format_graph(g: Graph) -> str:
+def format_graph(g: GraphCore) -> str:
     names = value_names(g)
     order = g.topo_order()
     header = []
@@ -135,7 +133,7 @@ def format_graph(g: Graph) -> str:
     return "\n".join(lines)
 
 
-def format_window(g: Graph, bad: int, radius: int = 5) -> str:
+def format_window(g: GraphCore, bad: int, radius: int = 5) -> str:
     """The lines around node ``bad``, marked with ``>>``: used in verifier and runtime errors."""
     names = value_names(g)
     order = print_order(g)

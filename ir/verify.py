@@ -11,16 +11,16 @@ from __future__ import annotations
 import networkx as nx
 
 from .errors import VerifyError
-from .graph import Graph, lookup
+from .graph_core import GraphCore, lookup
 from .printer import format_window
 
 
-def _fail(g: Graph, n: int, what: str) -> None:
+def _fail(g: GraphCore, n: int, what: str) -> None:
     raise VerifyError(f"graph {g.name}: {what}\n{format_window(g, n)}\n"
                       "fix the pass or builder that created this node")
 
 
-def _fail_cycle(g: Graph, cycle: list[tuple[int, ...]]) -> None:
+def _fail_cycle(g: GraphCore, cycle: list[tuple[int, ...]]) -> None:
     # no topological order exists, so print the cycle's nodes by id instead of a %k window
     nodes = [edge[0] for edge in cycle]
     lines = "\n".join(f"  >> node {n}: {g.op(n)}({', '.join(f'node {i}' for i in g.operands(n))})"
@@ -29,7 +29,7 @@ def _fail_cycle(g: Graph, cycle: list[tuple[int, ...]]) -> None:
                       "fix the pass or builder that created these edges")
 
 
-def _check_node(g: Graph, n: int) -> None:
+def _check_node(g: GraphCore, n: int) -> None:
     try:
         opdef = lookup(g.op(n))
     except VerifyError as err:
@@ -58,7 +58,7 @@ def _check_node(g: Graph, n: int) -> None:
                     f"{dtype}{list(shape)}")
 
 
-def verify(g: Graph) -> None:
+def verify(g: GraphCore) -> None:
     """Raise VerifyError at the first broken invariant; return None for a valid graph."""
     if not nx.is_directed_acyclic_graph(g.nx):
         _fail_cycle(g, nx.find_cycle(g.nx))

@@ -16,7 +16,11 @@ import numpy as np
 from tenkai.ir.errors import AutogradError
 
 from .. import _trace
-from .._autograd import GRAD_MODE, STATS, is_grad_enabled, run_backward
+from .._autograd import STATS, run_backward
+from .._indexing import inplace_update
+from .._node import GRAD_MODE, is_grad_enabled
+from .._ops import add, apply
+from .._shape import densify
 from .._tensor import Tensor
 
 __all__ = ["Variable", "backward", "enable_grad", "grad", "is_grad_enabled", "no_grad",
@@ -133,6 +137,19 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     _run_final_callbacks()
 
 
+def tensor_backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = None,
+                    create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (``loss.backward()``)."""
+    backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
+             inputs=inputs)
+
+
+tensor_backward.__name__, tensor_backward.__qualname__ = "backward", "Tensor.backward"
+
+# Tensor methods (attached by _methods.py)
+METHODS = {"backward": tensor_backward}
+
+
 # Callbacks run once at the end of the current backward() (PyTorch's
 # ``Variable._execution_engine.queue_callback``): DistributedDataParallel waits for its
 # gradient all-reduces there.
@@ -173,25 +190,17 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> Any:
             and owner._data.flags.c_contiguous:
         # PyTorch's gradient layout contract: .grad is laid out like the parameter (so
         # optimizer state cloned from it is dense too)
-        from .._ops import apply
-        from .._shape import densify
-
         g = densify(apply("cast", (g,), name="CopyBackwards", dtype=g._ir_dtype))
     tracer = _trace.active()
     if tracer is not None:  # a compiled step guards on whether .grad existed
         tracer.touch_grad(owner, write=False)
     if owner._grad is None:
         if g.requires_grad:  # PyTorch's AccumulateGrad stores a copy of a recorded gradient
-            from .._ops import apply
-
             g = apply("cast", (g,), name="CopyBackwards", dtype=g._ir_dtype)
         owner._grad = g
     elif create_graph or owner._grad.requires_grad:
         owner._grad = owner._grad + g
     elif tracer is not None:  # traced: accumulate through a recorded op
-        from .._indexing import inplace_update
-        from .._ops import add
-
         inplace_update(owner._grad, add(owner._grad, g))
     else:
         owner._grad._data += g._data

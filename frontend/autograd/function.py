@@ -31,7 +31,8 @@ import numpy as np
 
 from tenkai.ir.errors import AutogradError
 
-from .._autograd import _FREED, GRAD_MODE, NODE_SEQ, Node, is_function_output
+from .._gradfn import AccumulateGrad, grad_fn_of
+from .._node import FREED_MESSAGE, GRAD_MODE, NODE_SEQ, Node, is_function_output
 from .._ops import cast, tensor_of
 from .._tensor import Tensor
 
@@ -88,8 +89,6 @@ class BackwardCFunction(FunctionCtx):
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        from .._gradfn import AccumulateGrad, grad_fn_of
-
         out: list[tuple[Any, int]] = []
         for entry in self._inputs:
             node = None if entry is None else entry[0]
@@ -118,7 +117,7 @@ class BackwardCFunction(FunctionCtx):
     @property
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
         if self._freed:
-            raise AutogradError(_FREED)
+            raise AutogradError(FREED_MESSAGE)
         for t, version in zip(self.to_save, self._versions, strict=True):
             if t is not None and version is not None and t._vc[0] != version:
                 raise AutogradError(
@@ -136,7 +135,7 @@ class BackwardCFunction(FunctionCtx):
                       create_graph: bool) -> tuple[list[Node], list[Any]]:
         """Run the user's backward on the outputs' gradients; (input nodes, their grads)."""
         if self._freed:
-            raise AutogradError(_FREED)
+            raise AutogradError(FREED_MESSAGE)
         args = []
         for k, meta in enumerate(self._outputs):
             g = grads.get(k)

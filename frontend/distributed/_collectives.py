@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import _trace
+from .._tensor import Tensor
 from ._group import DistBackendError, ProcessGroup, _mpi, default_group
 
 
@@ -107,9 +109,6 @@ def _run(requests: list[Any], group: ProcessGroup, what: str, finish: Any,
 
 
 def _check_tensor(t: Any, what: str) -> None:
-    from .. import _trace
-    from .._tensor import Tensor
-
     if not isinstance(t, Tensor):
         raise TypeError(f"{what}: expected a Tensor, got {type(t).__name__}")
     if _trace.active() is not None:

@@ -12,7 +12,11 @@ import math
 import warnings
 from typing import Any
 
+from tenkai.ir.ops import norm_axis
+
 from .. import _ops as ops
+from .. import _reduce
+from .._dtype import as_dtype
 from .._random import Generator, draw
 from .._shape import chunk, reshape
 from .._tensor import Tensor
@@ -251,8 +255,6 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
     """a * sigmoid(b) for the two halves of ``dim``: ``F.glu(torch.randn(4, 6))`` -> (4, 3)."""
-    from tenkai.ir.ops import norm_axis
-
     axis = norm_axis("glu", dim, input.ndim)
     if input.shape[axis] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {axis} is size "
@@ -274,8 +276,6 @@ def _softmax_input(input: Tensor, dim: int | None, dtype: Any, name: str,
                    stacklevel: int) -> tuple[Tensor, int]:
     x = ops.check_tensor(input, name)
     if dtype is not None:
-        from .._dtype import as_dtype
-
         x = ops.cast(x, as_dtype(dtype).name)
     x = float_input(x)
     if dim is None:
@@ -285,7 +285,7 @@ def _softmax_input(input: Tensor, dim: int | None, dtype: Any, name: str,
 
 def _shifted(x: Tensor, dim: int) -> Tensor:
     """x minus its (detached) max along ``dim``: exp of it never overflows."""
-    return x - ops.amax(x.detach(), dim, keepdim=True)
+    return x - _reduce.amax(x.detach(), dim, keepdim=True)
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -293,7 +293,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """exp(x) / sum(exp(x)) along ``dim``: ``F.softmax(torch.tensor([0., 0.]), dim=0)``."""
     x, dim = _softmax_input(input, dim, dtype, "softmax", _stacklevel)
     e = ops.exp(_shifted(x, dim))
-    return named(e / ops.sum(e, dim, keepdim=True), "SoftmaxBackward0")
+    return named(e / _reduce.sum(e, dim, keepdim=True), "SoftmaxBackward0")
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -308,5 +308,5 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """x - logsumexp(x) along ``dim``, numerically stable: ``F.log_softmax(logits, dim=1)``."""
     x, dim = _softmax_input(input, dim, dtype, "log_softmax", _stacklevel)
     z = _shifted(x, dim)
-    out = z - ops.log(ops.sum(ops.exp(z), dim, keepdim=True))
+    out = z - ops.log(_reduce.sum(ops.exp(z), dim, keepdim=True))
     return named(out, "LogSoftmaxBackward0")

@@ -12,6 +12,7 @@ import numpy as np
 from tenkai.ir.dtypes import to_numpy
 
 from .. import _ops as ops
+from .. import _reduce
 from .._shape import cat, chunk, expand, matmul, reshape, squeeze_dims, transpose, unsqueeze
 from .._tensor import Tensor
 from ._functional_activation import softmax
@@ -207,7 +208,7 @@ def multi_head_attention_forward(
         return out, None
     weights = reshape(weights, (bsz, num_heads, tgt_len, src_len))
     if average_attn_weights:
-        weights = ops.mean(weights, 1)
+        weights = _reduce.mean(weights, 1)
     if not batched:
         weights = squeeze_dims(weights, [0])
     return out, weights

@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import _ops as ops
+from .. import _reduce
+from .._dtype import get_default_dtype
 from .._indexing import inplace_update
+from .._shape import reshape
 from .._tensor import Tensor
 
 
@@ -63,25 +66,21 @@ def reduce_loss(loss: Tensor, reduction: str) -> Tensor:
     """Apply ``reduction`` ('mean' | 'sum' | 'none') to an elementwise loss."""
     check_reduction(reduction)
     if reduction == "mean":
-        return ops.mean(loss)
+        return _reduce.mean(loss)
     if reduction == "sum":
-        return ops.sum(loss)
+        return _reduce.sum(loss)
     return loss
 
 
 def float_input(x: Tensor, op: str | None = None) -> Tensor:
     """Integer inputs of float-only functions are computed in the default float dtype; a
     non-tensor raises PyTorch's TypeError naming ``op``."""
-    from .._dtype import get_default_dtype
-
     x = ops.as_tensor_arg(x, op)
     return x if x.is_floating_point() else ops.cast(x, get_default_dtype().name)
 
 
 def channel_view(t: Tensor, ndim: int, axis: int = 1) -> Tensor:
     """Reshape a per-channel vector (C,) to broadcast along ``axis`` of an ``ndim`` tensor."""
-    from .._shape import reshape
-
     shape = [1] * ndim
     shape[axis] = t.numel()
     return reshape(t, tuple(shape))

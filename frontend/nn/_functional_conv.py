@@ -14,6 +14,7 @@ import numpy as np
 from tenkai.ir.ops import fmt_shape
 
 from .. import _ops as ops
+from .. import _reduce
 from .._shape import cat, matmul, reshape, squeeze_dims, t, unsqueeze
 from .._tensor import Tensor
 from ._functional_common import named, tuple_arg
@@ -344,7 +345,7 @@ def _window_max(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
     starts = tuple(start if i == axis else 0 for i in range(x.ndim))
     stops = tuple(stop if i == axis else d for i, d in enumerate(x.shape))
     part = ops.apply("slice", (x,), starts=starts, stops=stops, steps=(1,) * x.ndim)
-    return ops.amax(part, axis, keepdim=True)
+    return _reduce.amax(part, axis, keepdim=True)
 
 
 def _adaptive_max_composite(x: Tensor, size: tuple[int, int]) -> Tensor:

@@ -16,6 +16,7 @@ from tenkai.ir import index_rules
 from tenkai.ir.ops import fmt_shape
 
 from .. import _ops as ops
+from .. import _reduce, _trace
 from .._shape import squeeze_dims, unsqueeze
 from .._tensor import Tensor
 from ._functional_activation import log_softmax, logsigmoid
@@ -48,7 +49,7 @@ def _weighted(loss: Tensor, weight: Tensor | None, reduction: str, mean_by_weigh
         raise ValueError("Weights and input must have the same size.")
     loss = loss * weight
     if reduction == "mean" and mean_by_weight:
-        return ops.sum(loss) / ops.sum(weight)
+        return _reduce.sum(loss) / _reduce.sum(weight)
     return reduce_loss(loss, reduction)
 
 
@@ -169,8 +170,6 @@ def _plain_nll(target: Tensor, weight: Tensor | None, ignore_index: int, reducti
     """Eager shortcut: with no class weights and no ignored target, the weighted mean is a
     plain mean (4 ops instead of 12). Traced steps keep the general form: the targets of
     later replays are not known."""
-    from .. import _trace
-
     return (reduction == "mean" and weight is None and _trace.active() is None
             and not bool((target._data == ignore_index).any()))
 
@@ -197,12 +196,15 @@ def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
     _check_bounds(target, classes, ignore_index, op, _class_dim(input))
     target = ops.cast(target, "int64")
     if _plain_nll(target, weight, ignore_index, reduction):
-        out = ops.neg(ops.mean(_picked(input, target, op)))
+        out = ops.neg(_reduce.mean(_picked(input, target, op)))
         return named(out, "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0")
     safe = ops.where(target == ignore_index, 0, target)
     w = _target_weights(target, safe, weight, ignore_index, input._ir_dtype, op)
     loss = -_picked(input, safe, op) * w
-    out = ops.sum(loss) / ops.sum(w) if reduction == "mean" else reduce_loss(loss, reduction)
+    if reduction == "mean":
+        out = _reduce.sum(loss) / _reduce.sum(w)
+    else:
+        out = reduce_loss(loss, reduction)
     return named(out, "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0")
 
 
@@ -212,12 +214,12 @@ def _smooth_term(logp: Tensor, target: Tensor, safe: Tensor, weight: Tensor | No
     axis = _class_dim(logp)
     scaled = logp if weight is None else logp * channel_view(weight, logp.ndim, axis)
     keep = ops.cast(target != ignore_index, logp._ir_dtype)
-    smooth = -ops.sum(scaled, axis) * keep
+    smooth = -_reduce.sum(scaled, axis) * keep
     if reduction == "none":
         return smooth
     if reduction == "sum":
-        return ops.sum(smooth)
-    return ops.sum(smooth) / ops.sum(_target_weights(target, safe, weight, ignore_index,
+        return _reduce.sum(smooth)
+    return _reduce.sum(smooth) / _reduce.sum(_target_weights(target, safe, weight, ignore_index,
                                                      logp._ir_dtype, "cross_entropy"))
 
 
@@ -231,10 +233,10 @@ def _prob_target_loss(logp: Tensor, target: Tensor, weight: Tensor | None, reduc
     if weight is not None:
         prod = prod * channel_view(weight, logp.ndim, axis)
     if reduction == "none":
-        return -ops.sum(prod, axis)
+        return -_reduce.sum(prod, axis)
     if reduction == "sum":
-        return -ops.sum(prod)
-    return named(-ops.sum(prod) / (logp.numel() / classes), "DivBackward1")
+        return -_reduce.sum(prod)
+    return named(-_reduce.sum(prod) / (logp.numel() / classes), "DivBackward1")
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -339,7 +341,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
         xlogy = ops.where(zero, 0.0, target * ops.log(ops.where(zero, 1.0, target)))
         loss = xlogy - target * input
     if reduction == "batchmean":
-        total = ops.sum(loss)
+        total = _reduce.sum(loss)
         return total / input.shape[0] if input.ndim else total
     return reduce_loss(loss, check_reduction(reduction))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .. import _ops as ops
+from .. import _reduce
 from .._composite import cumsum
 from .._creation import arange
 from .._shape import reshape, squeeze_dims, unsqueeze
@@ -44,8 +45,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
                            f"but found inputs with sizes {list(input1.shape)} and "
                            f"{list(input2.shape)} and target of size {list(target.shape)}.")
     eps = 1e-12
-    prod = ops.sum(input1 * input2, -1)
-    mag = (ops.sum(input1 * input1, -1) + eps) * (ops.sum(input2 * input2, -1) + eps)
+    prod = _reduce.sum(input1 * input2, -1)
+    mag = (_reduce.sum(input1 * input1, -1) + eps) * (_reduce.sum(input2 * input2, -1) + eps)
     cos = prod / ops.sqrt(mag)
     loss = ops.where(target == 1, 1.0 - cos, 0.0) + ops.where(target == -1,
                                                                 ops.relu(cos - margin), 0.0)
@@ -78,13 +79,13 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise RuntimeError(f"inconsistent weight size, expected {c} but got "
                            f"{list(weight.shape)}")
     picked = ops.cast(unsqueeze(t, 1) == arange(c), x._ir_dtype)
-    x_y = ops.sum(x * picked, 1, keepdim=True)
+    x_y = _reduce.sum(x * picked, 1, keepdim=True)
     z = ops.relu(margin - x_y + x)
     if p == 2:
         z = z * z
     if weight is not None:
-        z = z * unsqueeze(ops.sum(picked * weight, 1), 1)
-    loss = ops.sum(z * (1.0 - picked), 1) / c
+        z = z * unsqueeze(_reduce.sum(picked * weight, 1), 1)
+    loss = _reduce.sum(z * (1.0 - picked), 1) / c
     if unbatched and reduction == "none":
         loss = squeeze_dims(loss, [0])
     return named(reduce_loss(loss, reduction), "MultiMarginLossBackward0")
@@ -111,10 +112,10 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: bool | N
     seen = cumsum(ends, 1)
     valid = seen == 0
     hits = (unsqueeze(t, 2) == reshape(cls, (1, 1, c))) & unsqueeze(valid, 2)
-    is_target = ops.cast(ops.amax(ops.cast(hits, x._ir_dtype), 1), x._ir_dtype)  # (N, C)
+    is_target = ops.cast(_reduce.amax(ops.cast(hits, x._ir_dtype), 1), x._ir_dtype)  # (N, C)
     margins = ops.relu(1.0 - unsqueeze(x, 2) + unsqueeze(x, 1))  # [n, j, k]
     pairs = unsqueeze(is_target, 2) * unsqueeze(1.0 - is_target, 1)
-    loss = ops.sum(margins * pairs, (1, 2)) / c
+    loss = _reduce.sum(margins * pairs, (1, 2)) / c
     if unbatched and reduction == "none":
         loss = squeeze_dims(loss, [0])
     return named(reduce_loss(loss, reduction), "MultilabelMarginLossBackward0")
@@ -129,7 +130,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     if weight is not None:
         loss = loss * weight
     class_dim = input.ndim - 1
-    loss = ops.sum(loss, class_dim) / input.shape[class_dim]
+    loss = _reduce.sum(loss, class_dim) / input.shape[class_dim]
     return reduce_loss(loss, reduction)
 
 

@@ -14,16 +14,18 @@ from typing import Any
 from tenkai.ir.ops import fmt_shape
 
 from .. import _ops as ops
-from .._shape import reshape
+from .. import _reduce
+from .._shape import reshape, squeeze_dims
 from .._tensor import Tensor
 from ..autograd import no_grad
 from ._functional_common import channel_view, named, size_str
+from ._functional_conv import avg_pool2d, pad
 
 
 def _normalize_over(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
     """(x - mean) / sqrt(var + eps) over ``axes``; also returns mean and biased var (keepdim)."""
-    mean = ops.mean(x, axes, keepdim=True)
-    var = ops.var(x, axes, keepdim=True, correction=0)
+    mean = _reduce.mean(x, axes, keepdim=True)
+    var = _reduce.var(x, axes, keepdim=True, correction=0)
     return (x - mean) * ops.rsqrt(var + eps), mean, var
 
 
@@ -112,8 +114,8 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
             raise ValueError(f"Expected more than 1 spatial element when training, got input "
                              f"size {size_str(input.shape)}")
         out, mean, var = _normalize_over(input, axes, eps)
-        _update_running(running_mean, ops.mean(mean, 0), momentum)
-        _update_running(running_var, ops.mean(var, 0) * (count / (count - 1)), momentum)
+        _update_running(running_mean, _reduce.mean(mean, 0), momentum)
+        _update_running(running_var, _reduce.mean(var, 0) * (count / (count - 1)), momentum)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("Expected running_mean and running_var to be defined when "
@@ -174,8 +176,6 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
     if input.ndim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} "
                          "dimensions)")
-    from ._functional_conv import avg_pool2d, pad
-
     sq = reshape(input * input, (input.shape[0], 1, input.shape[1], -1))
     sq = pad(sq, (0, 0, size // 2, (size - 1) // 2))
     div = avg_pool2d(sq, (size, 1), stride=1)
@@ -188,12 +188,12 @@ def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: flo
 
 def _vector_norm(x: Tensor, p: float, dim: Any) -> Tensor:
     if p == 2:
-        return ops.sqrt(ops.sum(x * x, dim, keepdim=True))
+        return ops.sqrt(_reduce.sum(x * x, dim, keepdim=True))
     if p == 1:
-        return ops.sum(ops.abs(x), dim, keepdim=True)
+        return _reduce.sum(ops.abs(x), dim, keepdim=True)
     if p == float("inf"):
-        return ops.amax(ops.abs(x), dim, keepdim=True)
-    return ops.pow(ops.sum(ops.pow(ops.abs(x), p), dim, keepdim=True), 1.0 / p)
+        return _reduce.amax(ops.abs(x), dim, keepdim=True)
+    return ops.pow(_reduce.sum(ops.pow(ops.abs(x), p), dim, keepdim=True), 1.0 / p)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: Any = 1, eps: float = 1e-12,
@@ -214,7 +214,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     """sum(x1/|x1| * x2/|x2|) along ``dim``: ``F.cosine_similarity(a, b, dim=1)``."""
     n1 = _clamp_min_no_grad(_vector_norm(x1, 2, dim), eps)
     n2 = _clamp_min_no_grad(_vector_norm(x2, 2, dim), eps)
-    return ops.sum((x1 / n1) * (x2 / n2), dim)
+    return _reduce.sum((x1 / n1) * (x2 / n2), dim)
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
@@ -222,7 +222,5 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     """||x1 - x2 + eps||_p over the last dim: ``F.pairwise_distance(a, b)``."""
     norm = _vector_norm(x1 - x2 + eps, p, -1)
     if not keepdim:
-        from .._shape import squeeze_dims
-
         norm = squeeze_dims(norm, [norm.ndim - 1])
     return named(norm, "NormBackward1")

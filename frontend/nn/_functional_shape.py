@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 
 from .. import _ops as ops
-from .._shape import permute, reshape
+from .. import _reduce
+from .._creation import rand_like
+from .._shape import index_select, permute, reshape
 from .._tensor import Tensor
 from ._functional_activation import softmax
 from ._functional_common import named
@@ -96,7 +98,7 @@ def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tenso
     if eps is None:
         eps = float(np.finfo(np.dtype(input._ir_dtype)).eps)
     axes = tuple(range(input.ndim - k, input.ndim))
-    out = input * ops.rsqrt(ops.mean(input * input, axes, keepdim=True) + eps)
+    out = input * ops.rsqrt(_reduce.mean(input * input, axes, keepdim=True) + eps)
     return out if weight is None else out * weight
 
 
@@ -108,23 +110,21 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
         raise RuntimeError("pdist only supports non-negative p values")
     n = input.shape[0]
     if n < 2:
-        return reshape(ops.sum(input, (0, 1)), (1,))[:0]
+        return reshape(_reduce.sum(input, (0, 1)), (1,))[:0]
     rows, cols = np.triu_indices(n, 1)
-    from .._shape import index_select
-
     a = index_select(input, 0, Tensor._make(rows.astype(np.int64)))
     b = index_select(input, 0, Tensor._make(cols.astype(np.int64)))
     diff = ops.abs(a - b)
     if p == 2:
-        out = ops.sqrt(ops.sum(diff * diff, 1))
+        out = ops.sqrt(_reduce.sum(diff * diff, 1))
     elif p == 1:
-        out = ops.sum(diff, 1)
+        out = _reduce.sum(diff, 1)
     elif p == float("inf"):
-        out = ops.amax(diff, 1)
+        out = _reduce.amax(diff, 1)
     elif p == 0:
-        out = ops.sum(ops.cast(diff != 0, input._ir_dtype), 1)
+        out = _reduce.sum(ops.cast(diff != 0, input._ir_dtype), 1)
     else:
-        out = ops.pow(ops.sum(ops.pow(diff, p), 1), 1.0 / p)
+        out = ops.pow(_reduce.sum(ops.pow(diff, p), 1), 1.0 / p)
     return named(out, "PdistBackward0")
 
 
@@ -132,15 +132,13 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
                    dim: int = -1) -> Tensor:
     """softmax((logits + Gumbel noise) / tau); ``hard`` gives one-hot values with the soft
     gradient (straight-through): ``F.gumbel_softmax(logits, tau=0.5, hard=True)``."""
-    from .._creation import rand_like
-
     # -log(E) with E ~ Exp(1) is Gumbel(0, 1); E = -log(U) for U ~ U(0, 1)
     uniform = rand_like(logits.detach())
     gumbels = -ops.log(-ops.log(ops.clamp(uniform, min=eps)) + eps)
     y_soft = softmax((logits + gumbels) / tau, dim)
     if not hard:
         return y_soft
-    top = ops.amax(y_soft.detach(), dim, keepdim=True)
+    top = _reduce.amax(y_soft.detach(), dim, keepdim=True)
     y_hard = ops.cast(y_soft.detach() == top, logits._ir_dtype)
     return y_hard - y_soft.detach() + y_soft
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _creation, _ops, _shape
+from .. import _creation, _ops, _reduce, _shape
 from .._tensor import Tensor
 from . import functional as F
 from . import init
@@ -156,7 +156,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         head_logprob = F.log_softmax(self.head(input), dim=1)
         picked = _shape.gather(head_logprob, 1, Tensor._make(head_index[:, None]))
         output = _ops.add(output, _shape.squeeze(picked, 1))
-        loss = _ops.mean(_ops.neg(output))
+        loss = _reduce.mean(_ops.neg(output))
         return _ASMoutput(output if batched else output.squeeze(0), loss)
 
     def log_prob(self, input: Tensor) -> Tensor:
@@ -170,4 +170,4 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         return _shape.cat(parts, dim=1)
 
     def predict(self, input: Tensor) -> Tensor:
-        return _ops.argmax(self.log_prob(input), dim=1)
+        return _reduce.argmax(self.log_prob(input), dim=1)

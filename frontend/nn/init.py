@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._creation import randperm
 from .._tensor import Tensor
 from ..autograd import no_grad
 
@@ -196,8 +197,6 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any =
     """N(0, std) with ``ceil(sparsity * rows)`` random zeros in every column."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    from .._creation import randperm
-
     rows, cols = tensor.shape
     zeros = int(math.ceil(sparsity * rows))
     normal_(tensor, 0.0, std, generator)

@@ -11,6 +11,7 @@ import numpy as np
 from .. import _creation
 from .._ops import check_tensor
 from .._tensor import Tensor
+from ..autograd import no_grad
 from . import functional as F
 from . import init
 from .module import Module
@@ -400,8 +401,6 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            from ..autograd import no_grad
-
             with no_grad():
                 self.weight[self.padding_idx] = 0
 

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .. import _trace
-from .._autograd import GRAD_MODE
+from .._node import GRAD_MODE
 from .._tensor import Tensor
+from ..autograd import no_grad
 from .parameter import Parameter
 
 
@@ -345,8 +346,6 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     def _copy_in(self, copies: list[tuple[Tensor, Tensor]]) -> None:
-        from ..autograd import no_grad
-
         with no_grad():
             for target, src in copies:
                 target.copy_(src)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._autograd import Node, _collect, _plan_for
+from .._autograd import plan_for
 from .._gradfn import AccumulateGrad, GradFn, display_name
+from .._node import Node, collect
 from ._render import Picture, graphviz_module
 
 NODE_ATTR = {"style": "filled", "shape": "box", "align": "left", "fontsize": "10",
@@ -126,9 +127,9 @@ class _Walker:
     def add_saved(self, roots: list[Node]) -> None:
         """Orange nodes for the forward values each backward function reads (PyTorch's
         ``_saved_self``/``_saved_other``/``_saved_result``), linked without arrows."""
-        order = _collect(roots)
+        order = collect(roots)
         leaves = [n for n in order if n.op is None and n.requires_grad]
-        saved = _plan_for(order, roots, leaves).saved
+        saved = plan_for(order, roots, leaves).saved
         for k, j in saved:
             node, dep = order[k], order[j]
             fid = self.ids.get(("fn", id(node)))

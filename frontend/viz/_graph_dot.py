@@ -28,6 +28,8 @@ from tenkai.ir.graph import Graph
 from tenkai.ir.passes.memory import forward_nodes
 from tenkai.ir.printer import type_str, value_names
 
+from ..compile import CompiledFunction
+from ..staged import CompiledGraph, LoweredGraph, TracedGraph
 from ._render import Picture, graphviz_module
 
 COLORS = {"forward": "#dbe9ff", "backward": "#ffd9d0", "optimizer": "#d8f5d0",
@@ -50,9 +52,6 @@ class Drawable:
 def drawable(obj: Any) -> Drawable:
     """Accept an ``ir.Graph``, ``tenkai.trace(...)``, ``.lower()``, ``.compile()``, or a
     ``tenkai.compile`` function that has run (its latest specialization)."""
-    from ..compile import CompiledFunction
-    from ..staged import CompiledGraph, LoweredGraph, TracedGraph
-
     if isinstance(obj, Drawable):
         return obj
     if isinstance(obj, Graph):

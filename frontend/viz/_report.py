@@ -18,7 +18,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from tenkai.ir.printer import value_names
+
+from ..compile import CompiledFunction
 from ..compiler.debug import backward_text, kernel_summaries
+from ..compiler.staged import CompiledGraph, LoweredGraph, TracedGraph
 from ._graph_dot import to_dot
 from ._render import INSTALL_DOT, have_dot
 from ._timeline import memory_timeline_svg
@@ -53,9 +57,6 @@ class StepInfo:
 
 def gather(obj: Any, time_kernels: bool = True) -> StepInfo:
     """The traced graph, its lowering and (when compiled natively) kernel times."""
-    from ..compile import CompiledFunction
-    from ..staged import CompiledGraph, LoweredGraph, TracedGraph
-
     native, llvm = None, None
     if isinstance(obj, CompiledFunction):
         if not obj.steps:
@@ -163,8 +164,6 @@ def _summary(info: StepInfo) -> str:
 
 
 def _groups_table(fused: Any) -> str:
-    from tenkai.ir.printer import value_names
-
     names = value_names(fused)
     rows = []
     for gid in fused.meta.get("group_order", []):

@@ -21,6 +21,7 @@ import numpy as np
 from ... import _trace
 from ... import distributed as dist
 from ...autograd._core import queue_callback
+from ...distributed._compiled import record_cut
 from ..module import Module
 
 # PyTorch's defaults: the first bucket is small, so its reduction starts early
@@ -183,8 +184,6 @@ class DistributedDataParallel(Module):
         self._pending = False
         world = self.process_group.size()
         if _trace.active() is not None:  # a compiled step is cut here (docs/distributed.md)
-            from ...distributed._compiled import record_cut
-
             record_cut([[p._grad for p in b.params if p._grad is not None]
                         for b in self._buckets], self.process_group)
         for bucket in self._buckets[self._next_bucket:]:  # parameters that got no gradient

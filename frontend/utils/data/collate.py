@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-import tenkai
-from tenkai import Tensor
+from ... import _creation, _dtype, _shape
+from ..._tensor import Tensor
 
 _ERR = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
         "found {}")
@@ -28,11 +28,11 @@ def _is_text_array(arr: np.ndarray) -> bool:
 
 def _collate_tensors(batch: Sequence[Tensor]) -> Tensor:
     if any(t.requires_grad for t in batch):
-        return tenkai.stack(list(batch), 0)  # records the graph, like torch.stack would
+        return _shape.stack(list(batch), 0)  # records the graph, like torch.stack would
     shapes = {tuple(t.shape) for t in batch}
     if len(shapes) > 1:
-        tenkai.stack(list(batch), 0)  # raises the stack error naming the mismatched shapes
-    return tenkai.from_numpy(np.stack([t._data for t in batch]))
+        _shape.stack(list(batch), 0)  # raises the stack error naming the mismatched shapes
+    return _creation.from_numpy(np.stack([t._data for t in batch]))
 
 
 def _collate_numpy(batch: Sequence[Any]) -> Tensor:
@@ -40,8 +40,8 @@ def _collate_numpy(batch: Sequence[Any]) -> Tensor:
     if isinstance(elem, np.ndarray):
         if _is_text_array(elem):
             raise TypeError(_ERR.format(elem.dtype))
-        return _collate_tensors([tenkai.as_tensor(b) for b in batch])
-    return tenkai.from_numpy(np.array(batch))  # numpy scalars keep their dtype
+        return _collate_tensors([_creation.as_tensor(b) for b in batch])
+    return _creation.from_numpy(np.array(batch))  # numpy scalars keep their dtype
 
 
 def _is_numpy(elem: Any) -> bool:
@@ -56,9 +56,9 @@ def _collate_leaf(batch: Sequence[Any]) -> Any:
     if _is_numpy(elem):
         return _collate_numpy(batch)
     if isinstance(elem, float):
-        return tenkai.tensor(list(batch), dtype=tenkai.float64)
+        return _creation.tensor(list(batch), dtype=_dtype.float64)
     if isinstance(elem, int):
-        return tenkai.tensor(list(batch))
+        return _creation.tensor(list(batch))
     if isinstance(elem, (str, bytes)):
         return batch
     return NotImplemented
@@ -125,7 +125,7 @@ def default_convert(data: Any) -> Any:
     if _is_numpy(data):
         if isinstance(data, np.ndarray) and _is_text_array(data):
             return data
-        return tenkai.as_tensor(data)
+        return _creation.as_tensor(data)
     if isinstance(data, Mapping):
         return _collate_mapping_with(default_convert, data)
     if isinstance(data, tuple) and hasattr(data, "_fields"):

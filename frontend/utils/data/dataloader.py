@@ -8,8 +8,7 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-import tenkai
-
+from ... import _creation
 from ._fetch import fetch_iterable, fetch_map
 from .collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset
@@ -20,7 +19,7 @@ from .worker import IterableEnd, WorkerError, WorkerPool
 def _draw_base_seed(generator: Any) -> int:
     """A per-iterator seed for the workers, drawn as PyTorch does (even with no workers, so
     ``num_workers`` does not change the shuffle order)."""
-    return int(tenkai.randint(0, 2**62, (1,), generator=generator).item())
+    return int(_creation.randint(0, 2**62, (1,), generator=generator).item())
 
 
 class DataLoader:

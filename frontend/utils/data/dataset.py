@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-import tenkai
+from ... import _creation
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -162,7 +162,7 @@ def random_split(dataset: Dataset[T_co], lengths: Sequence[int | float],
     if sum(lengths) != total:
         raise ValueError(f"Sum of input lengths does not equal the length of the input dataset! "
                          f"(lengths {list(lengths)} sum to {sum(lengths)}, dataset has {total})")
-    perm = tenkai.randperm(total, generator=generator).tolist()
+    perm = _creation.randperm(total, generator=generator).tolist()
     splits, offset = [], 0
     for n in lengths:
         splits.append(Subset(dataset, perm[offset:offset + int(n)]))

@@ -13,8 +13,8 @@ import math
 from collections.abc import Iterator, Sized
 from typing import Any
 
-import tenkai
-
+from ... import _creation, _random
+from ... import distributed as dist
 from .sampler import Sampler
 
 
@@ -29,8 +29,6 @@ class DistributedSampler(Sampler[int]):
     def __init__(self, dataset: Sized, num_replicas: int | None = None, rank: int | None = None,
                  shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
         if num_replicas is None or rank is None:
-            from tenkai import distributed as dist
-
             if not dist.is_available():
                 raise RuntimeError("Requires distributed package to be available")
             num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
@@ -50,9 +48,9 @@ class DistributedSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         n = len(self.dataset)
         if self.shuffle:  # every rank draws the same permutation: same seed and epoch
-            g = tenkai.Generator()
+            g = _random.Generator()
             g.manual_seed(self.seed + self.epoch)
-            indices: list[Any] = tenkai.randperm(n, generator=g).tolist()
+            indices: list[Any] = _creation.randperm(n, generator=g).tolist()
         else:
             indices = list(range(n))
         if not self.drop_last:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
-import tenkai
+from ... import _creation
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -70,14 +70,14 @@ class RandomSampler(Sampler[int]):
     def __iter__(self) -> Iterator[int]:
         n = len(self.data_source)
         if self.replacement:
-            draws = tenkai.randint(0, n, (self.num_samples,), generator=self.generator)
+            draws = _creation.randint(0, n, (self.num_samples,), generator=self.generator)
             return iter(draws.tolist())
         full, rest = divmod(self.num_samples, n)
         order: list[int] = []
         for _ in range(full):
-            order += tenkai.randperm(n, generator=self.generator).tolist()
+            order += _creation.randperm(n, generator=self.generator).tolist()
         if rest:
-            order += tenkai.randperm(n, generator=self.generator).tolist()[:rest]
+            order += _creation.randperm(n, generator=self.generator).tolist()[:rest]
         return iter(order)
 
     def __len__(self) -> int:
@@ -91,7 +91,7 @@ class SubsetRandomSampler(Sampler[int]):
         self.indices, self.generator = indices, generator
 
     def __iter__(self) -> Iterator[int]:
-        perm = tenkai.randperm(len(self.indices), generator=self.generator).tolist()
+        perm = _creation.randperm(len(self.indices), generator=self.generator).tolist()
         return iter([self.indices[i] for i in perm])
 
     def __len__(self) -> int:

@@ -26,8 +26,7 @@ from typing import Any
 
 import numpy as np
 
-import tenkai
-
+from ... import _random
 from ._fetch import fetch_iterable, fetch_map
 
 _POLL_S = 0.2  # how often a waiting side checks that the other side is still alive
@@ -93,7 +92,7 @@ class _KeyErrorMessage(str):
 
 
 def _seed_worker(seed: int) -> None:
-    tenkai.manual_seed(seed)
+    _random.manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
 

@@ -1,0 +1,110 @@
+"""The recorded history of eager tensors: :class:`Node` and the grad-mode switch.
+
+Every differentiable op on a tensor that requires grad creates a :class:`Node` (op name, attrs,
+input nodes, its forward value). The history lives with the tensors that reference it, as in
+PyTorch, so dropping the loss frees the step's graph. This module is the bottom of the eager
+layer: the tensor, the ops and the autograd engine (``_autograd.py``) all build on it, and it
+imports none of them.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+import numpy as np
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+GRAD_MODE = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    return GRAD_MODE.enabled
+
+
+NODE_SEQ = [0]
+
+
+class Node:
+    """One recorded value. ``op is None`` marks a graph input: a leaf (``leaf`` is a weakref to
+    the tensor that accumulates ``.grad``) or a value that needs no grad."""
+
+    __slots__ = ("op", "attrs", "inputs", "in_versions", "value", "vc", "out_version", "owner",
+                 "leaf", "name", "requires_grad", "retain", "freed", "fn", "seq", "__weakref__")
+
+    def __init__(self, op: str | None, attrs: dict[str, Any], inputs: tuple[Node, ...],
+                 value: np.ndarray, vc: list[int], requires_grad: bool = True) -> None:
+        self.op, self.attrs, self.inputs, self.value, self.vc = op, attrs, inputs, value, vc
+        self.in_versions = tuple(i.vc[0] for i in inputs)  # versions the backward expects
+        self.out_version = vc[0]
+        self.owner: weakref.ref | None = None  # the tensor holding ``value`` (see forward_value)
+        self.requires_grad = requires_grad
+        self.leaf: weakref.ref | None = None
+        self.retain: weakref.ref | None = None
+        self.name: str | None = None
+        self.freed = False
+        self.fn: Any = None
+        self.seq = NODE_SEQ[0]  # creation order (in-place ops exempt their own nodes by it)
+        NODE_SEQ[0] += 1
+
+
+def bind(node: Node, tensor: Any) -> None:
+    """Make ``tensor`` the holder of ``node``'s value and share its version counter."""
+    node.vc, node.out_version = tensor._vc, tensor._vc[0]
+    node.owner = weakref.ref(tensor)
+
+
+def forward_value(node: Node) -> np.ndarray | None:
+    """The node's forward value; after a graph is freed, from its tensor if that still lives."""
+    if node.value is not None:
+        return node.value
+    owner = node.owner() if node.owner is not None else None
+    return None if owner is None or owner._node is not node else owner._data
+
+
+# A node whose backward cannot run (the output of an inference-only compiled module): its
+# ``attrs["message"]`` is raised by any backward that reaches it.
+NO_BACKWARD = "no_backward"
+
+
+def constant_node(value: np.ndarray, vc: list[int]) -> Node:
+    """A graph input that needs no gradient (data, targets, Python scalars)."""
+    return Node(None, {}, (), value, vc, requires_grad=False)
+
+
+def is_function_output(node: Node) -> bool:
+    """An output of an ``autograd.Function``: op-less, its grad_fn (``fn``) runs user code."""
+    return node.op is None and getattr(node.fn, "runs_user_backward", False)
+
+
+def collect(roots: list[Node]) -> list[Node]:
+    """Nodes reachable from ``roots`` through recorded ops, inputs first (iterative DFS)."""
+    order: list[Node] = []
+    seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for i in reversed(node.inputs):
+            if id(i) not in seen:
+                stack.append((i, False))
+    return order
+
+
+FREED_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward.")

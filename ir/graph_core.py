@@ -1,0 +1,136 @@
+"""The graph IR's data structure: a ``networkx.MultiDiGraph`` of registry ops.
+
+Invariants (checked by :func:`tenkai.ir.verify.verify`):
+* every node has ``op`` (a registry name), ``attrs`` (normalized to the op's schema),
+  ``shape`` and ``dtype`` equal to what the op's rules derive from its operands;
+* an edge ``u -> v`` with key ``k`` means "u is operand k of v"; operand keys of a node are
+  exactly ``0..arity-1``;
+* node ids are ints that never change; inputs, params, consts and outputs are nodes too.
+
+The printer and the verifier read a :class:`GraphCore`; :class:`tenkai.ir.graph.Graph` (what
+everyone builds) adds the methods that call them (``dump()``, ``verify()``), so neither of
+those modules imports the class that uses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+import networkx as nx
+
+from .errors import VerifyError
+from .ops import REGISTRY, OpDef
+
+Shape = tuple[int, ...]
+G = TypeVar("G", bound="GraphCore")
+
+
+class GraphCore:
+    """A dataflow graph of registry ops. Build it with :meth:`add`; read it with the accessors."""
+
+    """A dataflow graph of registry ops. Build it with :meth:`add`; read it with the accessors."""
+
+    def __init__(self, name: str = "graph") -> None:
+        self.name = name
+        self.nx: nx.MultiDiGraph = nx.MultiDiGraph()
+        self._next_id = 0
+        self.meta: dict[str, Any] = {}  # pass stamps, timings: never part of the semantics
+
+    # ------------------------------------------------------------ building
+    def add(self, op: str, inputs: Sequence[int] = (), *, name: str | None = None,
+            loc: str | None = None, **attrs: Any) -> int:
+        """Append one node; shape and dtype come from the op's rules (which raise on misuse)."""
+        opdef = lookup(op)
+        attrs = opdef.normalize_attrs(attrs)
+        if opdef.arity >= 0 and len(inputs) != opdef.arity:
+            raise TypeError(f"{op}: expected {opdef.arity} operand(s), got {len(inputs)}")
+        shape = tuple(int(d) for d in opdef.shape_rule([self.shape(i) for i in inputs], attrs))
+        dtype = opdef.dtype_rule([self.dtype(i) for i in inputs], attrs)
+        nid = self._next_id
+        self._next_id += 1
+        self.nx.add_node(nid, op=op, attrs=attrs, shape=shape, dtype=dtype, name=name, loc=loc)
+        for pos, src in enumerate(inputs):
+            self.nx.add_edge(src, nid, key=pos)
+        return nid
+
+    def add_output(self, src: int) -> int:
+        return self.add("output", [src], index=len(self.outputs))
+
+    # ------------------------------------------------------------ reading
+    def op(self, nid: int) -> str:
+        return self.nx.nodes[nid]["op"]
+
+    def attrs(self, nid: int) -> dict[str, Any]:
+        return self.nx.nodes[nid]["attrs"]
+
+    def shape(self, nid: int) -> Shape:
+        return self.nx.nodes[nid]["shape"]
+
+    def dtype(self, nid: int) -> str:
+        return self.nx.nodes[nid]["dtype"]
+
+    def node_name(self, nid: int) -> str | None:
+        return self.nx.nodes[nid]["name"]
+
+    def loc(self, nid: int) -> str | None:
+        return self.nx.nodes[nid].get("loc")
+
+    def operands(self, nid: int) -> list[int]:
+        """Operand node ids in operand order."""
+        edges = sorted(self.nx.in_edges(nid, keys=True), key=lambda e: e[2])
+        return [src for src, _, _ in edges]
+
+    def users(self, nid: int) -> list[int]:
+        return sorted(set(self.nx.successors(nid)))
+
+    def nodes(self) -> list[int]:
+        return sorted(self.nx.nodes)
+
+    def topo_order(self) -> list[int]:
+        """A deterministic topological order (ties broken by node id)."""
+        return list(nx.lexicographical_topological_sort(self.nx))
+
+    def _of_op(self, op: str) -> list[int]:
+        return [n for n in self.nodes() if self.op(n) == op]
+
+    @property
+    def inputs(self) -> list[int]:
+        return self._of_op("input")
+
+    @property
+    def params(self) -> list[int]:
+        return self._of_op("param")
+
+    @property
+    def outputs(self) -> list[int]:
+        return sorted(self._of_op("output"), key=lambda n: self.attrs(n)["index"])
+
+    def find(self, name: str) -> int:
+        """The node (usually an input or param) with this name."""
+        for n in self.nodes():
+            if self.node_name(n) == name:
+                return n
+        raise KeyError(f"no node named {name!r} in graph {self.name}")
+
+    def ancestors(self, nids: Iterable[int]) -> set[int]:
+        """The given nodes and everything they depend on."""
+        out: set[int] = set()
+        for n in nids:
+            if n not in out:
+                out |= nx.ancestors(self.nx, n) | {n}
+        return out
+
+    def copy(self: G, name: str | None = None) -> G:
+        g = type(self)(name or self.name)
+        g.nx = self.nx.copy()
+        g._next_id = self._next_id
+        g.meta = dict(self.meta)
+        return g
+
+
+def lookup(op: str) -> OpDef:
+    try:
+        return REGISTRY[op]
+    except KeyError:
+        raise VerifyError(f"unknown op '{op}': not in the registry") from None
