@@ -152,8 +152,9 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                 f"supported for mode='sum' (got mode='{mode}'). Please open a feature request "
                 f"on GitHub.")
         if tuple(per_sample_weights.shape) != tuple(input.shape):
-            raise ValueError(f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)})"
-                             f" is not None, then it must have the same shape as the input "
+            psw = tuple(per_sample_weights.shape)
+            raise ValueError(f"embedding_bag: If per_sample_weights ({psw}) is not None, then "
+                             f"it must have the same shape as the input "
                              f"({tuple(input.shape)})")
     flat, starts, ends = _bag_bounds(ops.cast(input, "int64"), offsets, include_last_offset)
     rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)

@@ -14,6 +14,8 @@ carry PyTorch's grad_fn names where natural (``F.mse_loss(x, y).grad_fn`` ->
 * ``_functional_pool3d``: separable 3-D avg / max / adaptive / lp pooling
 * ``_functional_resample``: interpolate / upsample, lp_pool1d/2d, unfold / fold
 * ``_functional_shape``: pixel/channel shuffles, rms_norm, pdist, gumbel_softmax
+* ``_functional_unpool``: max_unpool1d/2d/3d, embedding_bag
+* ``_functional_ctc``: ctc_loss; ``_functional_sample``: grid_sample, affine_grid
 * ``_functional_attention``: scaled_dot_product_attention, multi_head_attention_forward
 """
 
@@ -75,7 +77,8 @@ from ._functional_conv import (
     max_pool2d,
     pad,
 )
-from ._functional_conv3d import conv3d
+from ._functional_conv3d import conv3d, conv_transpose3d
+from ._functional_ctc import ctc_loss
 from ._functional_loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -141,6 +144,7 @@ from ._functional_resample import (
     upsample_bilinear,
     upsample_nearest,
 )
+from ._functional_sample import affine_grid, grid_sample
 from ._functional_shape import (
     channel_shuffle,
     gumbel_softmax,
@@ -149,9 +153,11 @@ from ._functional_shape import (
     pixel_unshuffle,
     rms_norm,
 )
+from ._functional_unpool import embedding_bag, max_unpool1d, max_unpool2d, max_unpool3d
 
 __all__ = [
-    "conv3d",
+    "affine_grid", "conv3d", "conv_transpose3d", "ctc_loss", "embedding_bag", "grid_sample",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d",
     "adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "lp_pool3d", "max_pool3d",
     "Tensor", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "max_pool1d_with_indices", "max_pool2d_with_indices",
