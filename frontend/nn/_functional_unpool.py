@@ -70,7 +70,8 @@ def _max_unpool(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any, p
     out = scatter_add(zeros, 2, reshape(idx, (*lead, -1)), flat_x)
     out = reshape(out, (*lead, *size))
     out = reshape(out, tuple(out.shape[1:])) if input.ndim == n + 1 else out
-    return named(out, f"MaxUnpool{n}DBackward0" if n > 1 else "MaxUnpool2DBackward0")
+    # PyTorch runs the 1-d case as the 2-d one on an unsqueezed input, then squeezes
+    return named(out, f"MaxUnpool{n}DBackward0" if n > 1 else "SqueezeBackward1")
 
 
 def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
