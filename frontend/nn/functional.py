@@ -12,6 +12,7 @@ carry PyTorch's grad_fn names where natural (``F.mse_loss(x, y).grad_fn`` ->
 * ``_functional_loss``: regression, classification and margin losses
 * ``_functional_margin``: embedding, multi-class margin and triplet losses
 * ``_functional_pool3d``: separable 3-D avg / max / adaptive / lp pooling
+* ``_functional_pool_indices``: 3-D max pooling with indices, fractional max pooling
 * ``_functional_resample``: interpolate / upsample, lp_pool1d/2d, unfold / fold
 * ``_functional_shape``: pixel/channel shuffles, rms_norm, pdist, gumbel_softmax
 * ``_functional_unpool``: max_unpool1d/2d/3d, embedding_bag
@@ -123,12 +124,16 @@ from ._functional_norm import (
     normalize,
     pairwise_distance,
 )
-from ._functional_pool3d import (
-    adaptive_avg_pool3d,
+from ._functional_pool3d import adaptive_avg_pool3d, avg_pool3d, lp_pool3d
+from ._functional_pool_indices import (
     adaptive_max_pool3d,
-    avg_pool3d,
-    lp_pool3d,
+    adaptive_max_pool3d_with_indices,
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
     max_pool3d,
+    max_pool3d_with_indices,
 )
 from ._functional_resample import (
     adaptive_max_pool1d_with_indices,
@@ -157,7 +162,9 @@ from ._functional_unpool import embedding_bag, max_unpool1d, max_unpool2d, max_u
 
 __all__ = [
     "affine_grid", "conv3d", "conv_transpose3d", "ctc_loss", "embedding_bag", "grid_sample",
-    "max_unpool1d", "max_unpool2d", "max_unpool3d",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "adaptive_max_pool3d_with_indices",
+    "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices", "max_pool3d_with_indices",
     "adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "lp_pool3d", "max_pool3d",
     "Tensor", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "max_pool1d_with_indices", "max_pool2d_with_indices",

@@ -1,6 +1,6 @@
 """More ``torch.nn`` modules with PyTorch's constructor arguments, defaults and ``repr``:
-MaxUnpool1d/2d/3d, EmbeddingBag, CTCLoss, ConvTranspose3d, CrossMapLRN2d and the
-deprecated Container."""
+MaxUnpool1d/2d/3d, EmbeddingBag, CTCLoss, ConvTranspose3d, CrossMapLRN2d,
+FractionalMaxPool2d/3d and the deprecated Container."""
 
 from __future__ import annotations
 
@@ -200,3 +200,41 @@ class Container(Module):
                       "implemented in nn.Module. Subclass that instead.", stacklevel=2)
         for key, value in kwargs.items():
             self.add_module(key, value)
+
+
+class _FractionalMaxPoolNd(Module):
+    dims = 2
+
+    def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                 return_indices: bool = False, _random_samples: Tensor | None = None) -> None:
+        super().__init__()
+        n, name = self.dims, type(self).__name__
+        self.kernel_size = _pair(kernel_size, n)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _pair(output_size, n) if output_size is not None else None
+        self.output_ratio = _pair(output_ratio, n) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling "
+                             "ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input: Tensor) -> Any:
+        fn = getattr(F, f"fractional_max_pool{self.dims}d")
+        return fn(input, self.kernel_size, self.output_size, self.output_ratio,
+                  self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Max over pseudo-random windows (``nn.FractionalMaxPool2d(3, output_ratio=0.5)``)."""
+
+    dims = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """3-D fractional max pooling (``nn.FractionalMaxPool3d(2, output_size=(4, 4, 4))``)."""
+
+    dims = 3
