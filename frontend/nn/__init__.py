@@ -21,8 +21,9 @@ from .layers_resample import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxP
                               ConvTranspose2d, Fold, LPPool1d, LPPool2d, LPPool3d, MaxPool3d,
                               Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
 from .layers_more import (Container, ConvTranspose3d, CrossMapLRN2d, CTCLoss, EmbeddingBag,
-                          FractionalMaxPool2d, FractionalMaxPool3d, MaxUnpool1d, MaxUnpool2d,
-                          MaxUnpool3d)
+                          FractionalMaxPool2d, FractionalMaxPool3d, LinearCrossEntropyLoss,
+                          MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
+from .functional import LinearCrossEntropyOptions
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d,
                    LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
                    LazyConvTranspose3d, LazyInstanceNorm1d,

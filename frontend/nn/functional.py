@@ -17,6 +17,7 @@ carry PyTorch's grad_fn names where natural (``F.mse_loss(x, y).grad_fn`` ->
 * ``_functional_shape``: pixel/channel shuffles, rms_norm, pdist, gumbel_softmax
 * ``_functional_unpool``: max_unpool1d/2d/3d, embedding_bag
 * ``_functional_ctc``: ctc_loss; ``_functional_sample``: grid_sample, affine_grid
+* ``_functional_extra``: conv_tbc, linear_cross_entropy, the override / dispatch helpers
 * ``_functional_attention``: scaled_dot_product_attention, multi_head_attention_forward
 """
 
@@ -80,6 +81,20 @@ from ._functional_conv import (
 )
 from ._functional_conv3d import conv3d, conv_transpose3d
 from ._functional_ctc import ctc_loss
+from ._functional_extra import (
+    Callable,
+    DType,
+    LinearCrossEntropyOptions,
+    Optional,
+    assert_int_or_pair,
+    boolean_dispatch,
+    conv_tbc,
+    handle_torch_function,
+    has_torch_function,
+    has_torch_function_unary,
+    has_torch_function_variadic,
+    linear_cross_entropy,
+)
 from ._functional_loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -163,6 +178,9 @@ from ._functional_unpool import embedding_bag, max_unpool1d, max_unpool2d, max_u
 __all__ = [
     "affine_grid", "conv3d", "conv_transpose3d", "ctc_loss", "embedding_bag", "grid_sample",
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "adaptive_max_pool3d_with_indices",
+    "Callable", "DType", "LinearCrossEntropyOptions", "Optional", "assert_int_or_pair",
+    "boolean_dispatch", "conv_tbc", "handle_torch_function", "has_torch_function",
+    "has_torch_function_unary", "has_torch_function_variadic", "linear_cross_entropy",
     "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
     "fractional_max_pool3d_with_indices", "max_pool3d_with_indices",
     "adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "lp_pool3d", "max_pool3d",

@@ -1,9 +1,10 @@
 """More ``torch.nn`` modules with PyTorch's constructor arguments, defaults and ``repr``:
 MaxUnpool1d/2d/3d, EmbeddingBag, CTCLoss, ConvTranspose3d, CrossMapLRN2d,
-FractionalMaxPool2d/3d and the deprecated Container."""
+FractionalMaxPool2d/3d, LinearCrossEntropyLoss and the deprecated Container."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -14,7 +15,7 @@ from .._shape import matmul, permute
 from .._tensor import Tensor
 from . import functional as F
 from . import init
-from .layers import _pair
+from .layers import Linear, _pair
 from .layers_resample import _ConvTransposeNd
 from .loss import _Loss
 from .module import Module
@@ -238,3 +239,43 @@ class FractionalMaxPool3d(_FractionalMaxPoolNd):
     """3-D fractional max pooling (``nn.FractionalMaxPool3d(2, output_size=(4, 4, 4))``)."""
 
     dims = 3
+
+
+class LinearCrossEntropyLoss(_Loss):
+    """Cross entropy of linearly projected inputs
+    (``nn.LinearCrossEntropyLoss(in_features=512, num_classes=10)``); the projection is a
+    ``Linear(in_features, num_classes * prod(out_features))`` child named ``linear``."""
+
+    def __init__(self, in_features: int, num_classes: int, *,
+                 out_features: tuple[int, ...] = (), bias: bool = False, device: Any = None,
+                 dtype: Any = None, reduction: str = "mean", weight: Tensor | None = None,
+                 ignore_index: int | None = None, label_smoothing: float = 0.0,
+                 options: Any = None) -> None:
+        if weight is not None and tuple(weight.shape) != (num_classes,):
+            raise RuntimeError(f"expected weight shape to be {(num_classes,)}, got "
+                               f"{tuple(weight.shape)}")
+        if label_smoothing < 0 or label_smoothing > 1.0:
+            raise RuntimeError(f"expected label_smoothing to be in range [0, 1], got "
+                               f"{label_smoothing}")
+        super().__init__(reduction=reduction)
+        self.register_buffer("weight", weight)
+        self.num_classes, self.out_features = num_classes, out_features
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+        self.linear = Linear(in_features, math.prod(out_features, start=num_classes),
+                             bias=bias, dtype=dtype)
+        self.options = options
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        w = self.linear.weight.reshape((self.num_classes, *self.out_features,
+                                        self.linear.in_features))
+        b = (self.linear.bias.reshape((self.num_classes, *self.out_features))
+             if self.linear.bias is not None else None)
+        return F.linear_cross_entropy(input, w, target, linear_bias=b, weight=self.weight,
+                                      reduction=self.reduction, ignore_index=self.ignore_index,
+                                      label_smoothing=self.label_smoothing, options=self.options)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+                f"out_features={self.out_features}, bias={self.linear.bias is not None}, "
+                f"reduction={self.reduction}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}, options={self.options}")
