@@ -182,3 +182,23 @@ def test_override_and_dispatch_helpers():
     with pytest.raises(AssertionError, match="kernel_size must be"):
         F.assert_int_or_pair((1, 2, 3), "kernel_size", "{} must be int or pair")
     assert F.DType is torch.nn.functional.DType and F.Optional is torch.nn.functional.Optional
+
+
+def test_buffer_registers_on_assignment_like_torch():
+    def build(M):
+        class Holder(M.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.kept = M.nn.Buffer(M.ones(2))
+                self.scratch = M.nn.Buffer(M.zeros(1), persistent=False)
+
+        return Holder()
+
+    for M in (torch, tenkai):
+        m = build(M)
+        assert list(m.state_dict()) == ["kept"]
+        assert [n for n, _ in m.named_buffers()] == ["kept", "scratch"]
+        assert not isinstance(M.ones(1), M.nn.Buffer) and isinstance(m.kept, M.Tensor)
+    m = build(tenkai)
+    m.kept = tenkai.full((2,), 3.0)  # a plain tensor replaces the registered buffer
+    np.testing.assert_array_equal(dict(m.named_buffers())["kept"].numpy(), [3.0, 3.0])
