@@ -1,4 +1,4 @@
-"""The rest of ``torch.nn.functional``'s public names: ``conv_tbc``,
+"""The rest of ``torch.nn.functional``'s public names: ``conv_tbc``, ``grouped_mm``,
 ``linear_cross_entropy`` (with ``LinearCrossEntropyOptions``), and the override /
 dispatch helpers PyTorch exports from the module (``has_torch_function``,
 ``handle_torch_function``, ``boolean_dispatch``, ``assert_int_or_pair``) plus its typing
@@ -10,7 +10,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .._shape import matmul, permute, reshape
+import numpy as np
+
+from .. import _ops as ops
+from .._shape import cat, matmul, permute, reshape
 from .._tensor import Tensor
 from ._functional_common import named
 from ._functional_conv import conv1d
@@ -93,6 +96,53 @@ def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *
                          label_smoothing=label_smoothing)
 
 
+# ---------------------------------------------------------------- grouped_mm
+
+
+def _group_mask(offs: Tensor, length: int, dtype: str) -> Tensor:
+    """(G, length) 0/1: position j is in group i when offs[i-1] <= j < offs[i]."""
+    ends = ops.cast(offs, "int64")
+    starts = cat([Tensor._make(np.zeros((1,), np.int64)), ends[:-1]], 0)
+    pos = Tensor._make(np.arange(length, dtype=np.int64)).unsqueeze(0)
+    inside = ops.logical_and(pos >= starts.unsqueeze(1), pos < ends.unsqueeze(1))
+    return ops.cast(inside, dtype)
+
+
+def grouped_mm(mat_a: Tensor, mat_b: Tensor, *, offs: Tensor | None = None,
+               bias: Tensor | None = None, out_dtype: Any = None) -> Tensor:
+    """Per-group matrix products (mixture-of-experts layers): 2-D x 3-D groups the rows of
+    ``mat_a`` by ``offs``; 3-D x 3-D is a batched matmul; 2-D x 2-D groups the shared K;
+    3-D x 2-D groups the columns of ``mat_b``. Rows or columns past ``offs[-1]`` are zero
+    (PyTorch leaves them unwritten)."""
+    for name, t in (("mat_a", mat_a), ("mat_b", mat_b)):
+        if t._ir_dtype not in ("float32", "float16", "bfloat16"):
+            raise RuntimeError(f"Expected {name} to be Float32, BFloat16 or Float16 matrix, "
+                               f"got {t.dtype.name.title()}")
+        if t.ndim not in (2, 3):
+            raise RuntimeError(f"{name} must be 2d or 3d")
+    if bias is not None:
+        raise RuntimeError("Bias not supported yet")
+    if out_dtype is not None and out_dtype != mat_a.dtype:
+        raise RuntimeError("Grouped gemm output dtype must match `mat_a` dtype")
+    a_3d, b_3d = mat_a.ndim == 3, mat_b.ndim == 3
+    if (offs is None) != (a_3d and b_3d):
+        raise RuntimeError("Have to provide offsets if there is a 2d matrix"
+                           if offs is None else "Offsets not supported for 3d x 3d inputs")
+    dt = mat_a._ir_dtype
+    if a_3d and b_3d:
+        out = matmul(mat_a, mat_b)
+    elif b_3d:                                    # (M, K) x (G, K, N) -> (M, N)
+        mask = _group_mask(offs, mat_a.shape[0], dt).unsqueeze(2)
+        out = (matmul(mat_a.unsqueeze(0), mat_b) * mask).sum(0)
+    elif a_3d:                                    # (G, M, K) x (K, N) -> (M, N)
+        mask = _group_mask(offs, mat_b.shape[1], dt).unsqueeze(1)
+        out = (matmul(mat_a, mat_b.unsqueeze(0)) * mask).sum(0)
+    else:                                         # (M, K) x (K, N) -> (G, M, N)
+        mask = _group_mask(offs, mat_a.shape[1], dt).unsqueeze(1)
+        out = matmul(mat_a.unsqueeze(0) * mask, mat_b)
+    return named(out, "GroupedMmBackward0")
+
+
 # ---------------------------------------------------------------- override helpers
 
 
@@ -169,5 +219,6 @@ def assert_int_or_pair(arg: Any, arg_name: str, message: str) -> None:
 
 
 __all__ = ["Callable", "DType", "LinearCrossEntropyOptions", "Optional", "assert_int_or_pair",
-           "boolean_dispatch", "conv_tbc", "handle_torch_function", "has_torch_function",
-           "has_torch_function_unary", "has_torch_function_variadic", "linear_cross_entropy"]
+           "boolean_dispatch", "conv_tbc", "grouped_mm", "handle_torch_function",
+           "has_torch_function", "has_torch_function_unary", "has_torch_function_variadic",
+           "linear_cross_entropy"]

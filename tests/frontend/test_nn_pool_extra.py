@@ -202,3 +202,38 @@ def test_buffer_registers_on_assignment_like_torch():
     m = build(tenkai)
     m.kept = tenkai.full((2,), 3.0)  # a plain tensor replaces the registered buffer
     np.testing.assert_array_equal(dict(m.named_buffers())["kept"].numpy(), [3.0, 3.0])
+
+
+@pytest.mark.parametrize("case", ["2d3d", "3d3d", "2d2d", "3d2d"])
+def test_grouped_mm_matches_torch(case):
+    rng = np.random.default_rng(7)
+    a, b, offs, valid = {
+        "2d3d": (rng.standard_normal((6, 4)), rng.standard_normal((3, 4, 8)), [2, 2, 5], 5),
+        "3d3d": (rng.standard_normal((3, 4, 8)), rng.standard_normal((3, 8, 4)), None, None),
+        "2d2d": (rng.standard_normal((4, 8)), rng.standard_normal((8, 4)), [3, 8], None),
+        "3d2d": (rng.standard_normal((3, 4, 8)), rng.standard_normal((12, 8)), [4, 4, 12],
+                 None)}[case]
+    a, b = a.astype(np.float32), b.astype(np.float32)
+    # PyTorch's CPU kernel wants a column-major 2-D mat_b in the 3d x 2d case
+    bt = torch.tensor(b).t() if case == "3d2d" else torch.tensor(b)
+    want = torch.nn.functional.grouped_mm(
+        torch.tensor(a), bt, offs=None if offs is None else torch.tensor(offs, dtype=torch.int32))
+    ak, bk = tenkai.tensor(a, requires_grad=True), tenkai.tensor(b, requires_grad=True)
+    k_offs = None if offs is None else tenkai.tensor(np.array(offs, np.int32))
+    got = F.grouped_mm(ak, bk.t() if case == "3d2d" else bk, offs=k_offs)
+    assert tuple(got.shape) == tuple(want.shape) and got.grad_fn.name() == "GroupedMmBackward0"
+    np.testing.assert_allclose(got.detach().numpy()[:valid], want.numpy()[:valid], rtol=1e-5,
+                               atol=1e-6)
+    if case == "2d3d":  # PyTorch's CPU backward rejects this layout: per-group reference
+        at, btt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+        ref = torch.cat([at[0:2] @ btt[0], at[2:2] @ btt[1], at[2:5] @ btt[2],
+                         torch.zeros(1, 8)])
+        g = rng.standard_normal((6, 8)).astype(np.float32)
+        ref.backward(torch.tensor(g))
+        (got * tenkai.tensor(g)).sum().backward()
+        np.testing.assert_allclose(ak.grad.numpy(), at.grad.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(bk.grad.numpy(), btt.grad.numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(RuntimeError, match="Bias not supported yet"):
+        F.grouped_mm(ak, bk, offs=k_offs, bias=tenkai.ones(1))
+    with pytest.raises(RuntimeError, match="Float32, BFloat16 or Float16"):
+        F.grouped_mm(ak.double(), bk.double(), offs=k_offs)
