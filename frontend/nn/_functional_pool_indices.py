@@ -170,6 +170,8 @@ def _fractional(input: Tensor, kernel_size: Any, output_size: Any, output_ratio:
     if tuple(samples.shape) != (nb, c, n):
         raise RuntimeError(f"{op}(): expected _random_samples of shape ({nb}, {c}, {n}), but "
                            f"got {list(samples.shape)}")
+    if samples.dtype != input.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
     smp = samples._data
     order = [1, 0] if n == 2 else [0, 1, 2]  # PyTorch: sample 0 drives W in 2-D, T in 3-D
     dt = np.dtype(x._data.dtype)

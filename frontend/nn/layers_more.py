@@ -169,10 +169,26 @@ def _cross_map_window(channels: int, size: int) -> np.ndarray:
     return m
 
 
+def _cross_map_backward_band(channels: int, size: int) -> np.ndarray:
+    """(C, C) 0/1 band of PyTorch's legacy backward: row c sums channels
+    [c - pre, c + size - 1 - pre] with pre = int(size - (size - 1) / 2)."""
+    pre = int(size - (size - 1) / 2)
+    c = np.arange(channels)[:, None]
+    j = np.arange(channels)[None, :]
+    return ((j >= c - pre) & (j <= c + size - 1 - pre)).astype(np.float64)
+
+
+def _channel_mix(t: Tensor, m: np.ndarray) -> Tensor:
+    """``out[:, c] = sum_j m[c, j] * t[:, j]`` for (N, C, H, W) ``t``."""
+    w = Tensor._make(np.ascontiguousarray(m.T).astype(t._data.dtype))
+    return permute(matmul(permute(t, (0, 2, 3, 1)), w), (0, 3, 1, 2))
+
+
 class CrossMapLRN2d(Module):
     """Legacy cross-channel local response normalization of 4-D input
-    (``nn.CrossMapLRN2d(3)``); the channel window follows PyTorch's running-sum
-    implementation exactly."""
+    (``nn.CrossMapLRN2d(3)``). The forward follows PyTorch's running-sum channel window
+    exactly; the gradient is PyTorch's legacy backward formula (a different, banded
+    window), carried by a zero-valued surrogate term so the two agree with PyTorch."""
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
         super().__init__()
@@ -182,11 +198,19 @@ class CrossMapLRN2d(Module):
         if input.ndim != 4:
             raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.ndim}D "
                              f"instead.")
-        window = _cross_map_window(input.shape[1], self.size).T.astype(input._data.dtype)
-        sq = permute(input * input, (0, 2, 3, 1))
-        scale = permute(matmul(sq, Tensor._make(window)), (0, 3, 1, 2))
+        channels = input.shape[1]
+        x_d = input.detach()
+        scale = _channel_mix(x_d * x_d, _cross_map_window(channels, self.size))
         scale = scale * (self.alpha / self.size) + float(self.k)
-        return input * ops.pow(scale, -self.beta)
+        inv = ops.pow(scale, -self.beta)
+        out = x_d * inv
+        if not input.requires_grad:
+            return out
+        # d surrogate / dx = PyTorch's backward: scale^-beta g - 2ab/size x band(g out / scale)
+        band = _cross_map_backward_band(channels, self.size).T
+        surrogate = input * inv - (self.alpha * self.beta / self.size) * (out / scale) * \
+            _channel_mix(input * input, band)
+        return out + (surrogate - surrogate.detach())
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
