@@ -302,7 +302,9 @@ def test_container_is_deprecated_module():
 # ---------------------------------------------------------------- compiled
 
 
-def test_compiled_step_through_new_composites_follows_eager():
+# the LLVM backend compiles this step in ~20 s on a busy machine: the full suite runs it
+@pytest.mark.parametrize("backend", ["interp", pytest.param("tenkai", marks=pytest.mark.slow)])
+def test_compiled_step_through_new_composites_follows_eager(backend):
     rng = np.random.default_rng(9)
     img = tenkai.tensor(rng.standard_normal((2, 2, 4, 4)).astype(np.float32))
     targets = tenkai.tensor([[1, 2], [2, 2]])
@@ -330,7 +332,7 @@ def test_compiled_step_through_new_composites_follows_eager():
 
     rng_table = np.random.default_rng(10).standard_normal((4, 3)).astype(np.float32)
     eager = run(step)
-    compiled_fn = tenkai.compile(step, backend="interp")
+    compiled_fn = tenkai.compile(step, backend=backend)
     for _ in range(2):
         compiled = run(compiled_fn)
         np.testing.assert_allclose(compiled[0], eager[0], rtol=1e-5)
