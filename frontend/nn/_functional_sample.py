@@ -1,15 +1,18 @@
-"""``F.affine_grid`` and ``F.grid_sample`` (4-D) as composites of registry ops.
+"""``F.affine_grid`` and ``F.grid_sample`` as composites of registry ops.
 
 ``affine_grid`` is a constant base grid times ``theta``'s transpose (one batched matmul).
-``grid_sample`` turns normalized coordinates into pixel coordinates (with PyTorch's
-``align_corners`` convention), applies the padding mode to the coordinates (``border``
-clamps, ``reflection`` folds them back), and reads the corner pixels with ``gather`` on the
-flattened image: bilinear weights the four corners, nearest rounds half to even. Gradients
-reach both the input (through the gather) and the grid (through the weights).
+``grid_sample`` (4-D and 5-D) turns normalized coordinates into pixel coordinates (with
+PyTorch's ``align_corners`` convention), applies the padding mode to the coordinates
+(``border`` clamps, ``reflection`` folds them back), and reads the corner pixels with
+``gather`` on the flattened image: bilinear (trilinear for 5-D) weights the 2^n corners,
+nearest rounds half to even, bicubic (4-D) weights 16 taps with PyTorch's cubic
+coefficients, the padding mode applied to every tap. Gradients reach both the input
+(through the gather) and the grid (through the weights).
 """
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from typing import Any
 
@@ -87,8 +90,8 @@ def _reflect(x: Tensor, twice_low: int, twice_high: int) -> Tensor:
     return ops.where(even, extra + lo, (extra * -1.0) + (span + lo))
 
 
-def _source_index(coord: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
-    x = _unnormalize(coord, size, align_corners)
+def _pad_coord(x: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """PyTorch's compute_coordinates: the padding mode applied to pixel coordinates."""
     if padding_mode == "border":
         x = ops.clamp(x, 0.0, float(size - 1))
     elif padding_mode == "reflection":
@@ -98,15 +101,33 @@ def _source_index(coord: Tensor, size: int, padding_mode: str, align_corners: bo
     return x
 
 
-def _corner(flat: Tensor, xi: Tensor, yi: Tensor, h: int, w: int) -> tuple[Tensor, Tensor]:
-    """Pixels (N, C, P) at integer (float-valued) coords (N, P), and their in-bounds mask."""
-    valid = ops.logical_and(ops.logical_and(xi >= 0.0, xi <= float(w - 1)),
-                            ops.logical_and(yi >= 0.0, yi <= float(h - 1)))
-    idx = ops.cast(ops.clamp(yi, 0.0, float(h - 1)) * float(w)
-                   + ops.clamp(xi, 0.0, float(w - 1)), "int64")
+def _gather_at(flat: Tensor, pos: list[Tensor], sizes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    """Values (N, C, P) at integer-valued coordinates ``pos`` (one (N, P) per spatial axis,
+    outermost first) and their in-bounds mask (N, 1, P)."""
+    valid, idx = None, None
+    for axis, (x, size) in enumerate(zip(pos, sizes, strict=True)):
+        inside = ops.logical_and(x >= 0.0, x <= float(size - 1))
+        valid = inside if valid is None else ops.logical_and(valid, inside)
+        stride = float(np.prod(sizes[axis + 1:]))
+        term = ops.clamp(x, 0.0, float(size - 1)) * stride
+        idx = term if idx is None else idx + term
+    idx = ops.cast(idx, "int64")
     n, c, p = flat.shape[0], flat.shape[1], idx.shape[1]
     vals = gather(flat, 2, unsqueeze(idx, 1).expand(n, c, p))
     return vals, unsqueeze(valid, 1)
+
+
+def _cubic_coefficients(t: Tensor) -> list[Tensor]:
+    """PyTorch's get_cubic_upsample_coefficients (A = -0.75) for the taps -1, 0, 1, 2."""
+    a = -0.75
+
+    def conv1(x: Tensor) -> Tensor:
+        return ((x * (a + 2.0) - (a + 3.0)) * x) * x + 1.0
+
+    def conv2(x: Tensor) -> Tensor:
+        return ((x * a - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a
+
+    return [conv2(t + 1.0), conv1(t), conv1(1.0 - t), conv2(2.0 - t)]
 
 
 def _check_sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
@@ -116,27 +137,63 @@ def _check_sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str) -> 
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if input.ndim == 5:
-        raise NotImplementedError("grid_sample: 5-D (volumetric) input is not supported yet; "
-                                  "tenkai samples 4-D (N, C, H, W) input")
-    if input.ndim != 4:
+    if input.ndim not in (4, 5) or grid.ndim != input.ndim:
         raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number "
                            f"of dimensions, but got input with sizes {list(input.shape)} and "
                            f"grid with sizes {list(grid.shape)}")
-    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(f"grid_sampler(): expected grid of shape (N, H_out, W_out, 2) with "
-                           f"N={input.shape[0]}, but got grid with sizes {list(grid.shape)}")
+    nd = input.ndim - 2
+    if grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last dimension "
+                           f"and batch {input.shape[0]}, but got grid with sizes "
+                           f"{list(grid.shape)}")
     if input.dtype != grid.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but "
                            f"input has {input.dtype} and grid has {grid.dtype}")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample: mode='bicubic' is not supported yet; use "
-                                  "'bilinear' or 'nearest'")
+    if mode == "bicubic" and nd == 3:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+
+
+def _sample_linear(flat: Tensor, coords: list[Tensor], sizes: tuple[int, ...],
+                   nearest: bool) -> Tensor:
+    if nearest:
+        vals, valid = _gather_at(flat, [x.round().detach() for x in coords], sizes)
+        return ops.where(valid, vals, 0.0)
+    bases = [x.floor().detach() for x in coords]
+    fracs = [x - b for x, b in zip(coords, bases, strict=True)]
+    out = None
+    for bits in itertools.product((0, 1), repeat=len(coords)):
+        pos = [b + float(bit) for b, bit in zip(bases, bits, strict=True)]
+        wt = None
+        for f, bit in zip(fracs, bits, strict=True):
+            w = f if bit else 1.0 - f
+            wt = w if wt is None else wt * w
+        vals, valid = _gather_at(flat, pos, sizes)
+        term = ops.where(valid, vals * unsqueeze(wt, 1), 0.0)
+        out = term if out is None else out + term
+    return out
+
+
+def _sample_bicubic(flat: Tensor, raw: list[Tensor], sizes: tuple[int, ...],
+                    padding_mode: str, align_corners: bool) -> Tensor:
+    """16 taps around each point; the padding mode maps every tap's coordinates."""
+    (iy, ix), (h, w) = raw, sizes
+    y0, x0 = iy.floor().detach(), ix.floor().detach()
+    cy, cx = _cubic_coefficients(iy - y0), _cubic_coefficients(ix - x0)
+    out = None
+    for i in range(4):
+        ys = _pad_coord(y0 + float(i - 1), h, padding_mode, align_corners).floor()
+        for j in range(4):
+            xs = _pad_coord(x0 + float(j - 1), w, padding_mode, align_corners).floor()
+            vals, valid = _gather_at(flat, [ys, xs], sizes)
+            term = ops.where(valid, vals * unsqueeze(cy[i] * cx[j], 1), 0.0)
+            out = term if out is None else out + term
+    return out
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
-    """Sample (N, C, H, W) ``input`` at the normalized (x, y) points of ``grid`` (N, Ho, Wo, 2).
+    """Sample (N, C, H, W) ``input`` at the normalized (x, y) points of ``grid``
+    (N, Ho, Wo, 2), or (N, C, D, H, W) at (x, y, z) points (N, Do, Ho, Wo, 3).
 
     ``F.grid_sample(img, F.affine_grid(theta, img.shape, False), align_corners=False)``
     """
@@ -144,23 +201,17 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if align_corners is None:
         warnings.warn(_ALIGN_WARNING, UserWarning, stacklevel=2)
         align_corners = False
-    n, c, h, w = input.shape
-    ho, wo = grid.shape[1], grid.shape[2]
-    g = reshape(grid, (n, ho * wo, 2))
-    ix = _source_index(g[:, :, 0], w, padding_mode, align_corners)
-    iy = _source_index(g[:, :, 1], h, padding_mode, align_corners)
-    flat = reshape(input, (n, c, h * w))
-    if mode == "nearest":
-        vals, valid = _corner(flat, ix.round().detach(), iy.round().detach(), h, w)
-        out = ops.where(valid, vals, 0.0)
+    nd = input.ndim - 2
+    n, c, sizes = input.shape[0], input.shape[1], tuple(input.shape[2:])
+    out_spatial = tuple(grid.shape[1:-1])
+    g = reshape(grid, (n, -1, nd))
+    flat = reshape(input, (n, c, -1))
+    # grid component k addresses spatial axis nd - 1 - k (x -> W, y -> H, z -> D)
+    raw = [_unnormalize(g[:, :, nd - 1 - i], sizes[i], align_corners) for i in range(nd)]
+    if mode == "bicubic":
+        out = _sample_bicubic(flat, raw, sizes, padding_mode, align_corners)
     else:
-        x0, y0 = ix.floor().detach(), iy.floor().detach()
-        wx1, wy1 = ix - x0, iy - y0
-        wx0, wy0 = 1.0 - wx1, 1.0 - wy1
-        out = None
-        for xs, ys, wt in ((x0, y0, wx0 * wy0), (x0 + 1.0, y0, wx1 * wy0),
-                           (x0, y0 + 1.0, wx0 * wy1), (x0 + 1.0, y0 + 1.0, wx1 * wy1)):
-            vals, valid = _corner(flat, xs, ys, h, w)
-            term = ops.where(valid, vals * unsqueeze(wt, 1), 0.0)
-            out = term if out is None else out + term
-    return named(reshape(out, (n, c, ho, wo)), "GridSampler2DBackward0")
+        coords = [_pad_coord(x, size, padding_mode, align_corners)
+                  for x, size in zip(raw, sizes, strict=True)]
+        out = _sample_linear(flat, coords, sizes, mode == "nearest")
+    return named(reshape(out, (n, c, *out_spatial)), f"GridSampler{nd}DBackward0")

@@ -202,18 +202,20 @@ def test_ctc_loss_errors():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("nd, mode", [(2, "bilinear"), (2, "nearest"), (2, "bicubic"),
+                                      (3, "bilinear"), (3, "nearest")])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
-def test_grid_sample_matches_torch(dtype, mode, padding_mode, align_corners):
+def test_grid_sample_matches_torch(dtype, nd, mode, padding_mode, align_corners):
     rng = np.random.default_rng(5)
-    img = rng.standard_normal((2, 3, 5, 7)).astype(dtype)
-    grid = (rng.random((2, 4, 6, 2)) * 3 - 1.5).astype(dtype)  # inside and outside
+    img = rng.standard_normal((2, 3, 5, 7) if nd == 2 else (2, 2, 4, 5, 6)).astype(dtype)
+    grid_shape = (2, 4, 6, 2) if nd == 2 else (2, 3, 4, 2, 3)
+    grid = (rng.random(grid_shape) * 3 - 1.5).astype(dtype)  # inside and outside
     out_t, out_k = _compare(
         lambda a, g: torch.nn.functional.grid_sample(a, g, mode, padding_mode, align_corners),
         lambda a, g: F.grid_sample(a, g, mode, padding_mode, align_corners),
         [img, grid], [0, 1], dtype)
-    assert out_k.grad_fn.name() == out_t.grad_fn.name() == "GridSampler2DBackward0"
+    assert out_k.grad_fn.name() == out_t.grad_fn.name() == f"GridSampler{nd}DBackward0"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -234,10 +236,11 @@ def test_grid_sample_errors_and_warning():
         F.grid_sample(img, grid)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(NotImplementedError, match="bicubic"):
-            F.grid_sample(img, grid, mode="bicubic")
-        with pytest.raises(NotImplementedError, match="5-D"):
-            F.grid_sample(tenkai.randn(1, 1, 2, 2, 2), tenkai.zeros(1, 1, 1, 1, 3))
+        with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D"):
+            F.grid_sample(tenkai.randn(1, 1, 2, 2, 2), tenkai.zeros(1, 1, 1, 1, 3),
+                          mode="bicubic")
+        with pytest.raises(RuntimeError, match="expected grid to have size 2"):
+            F.grid_sample(img, tenkai.zeros(1, 2, 2, 3))
         with pytest.raises(ValueError, match="expected padding_mode"):
             F.grid_sample(img, grid, padding_mode="wrap")
         with pytest.raises(ValueError, match="Nx2x3"):
