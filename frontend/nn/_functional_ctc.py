@@ -61,9 +61,9 @@ def _lse3(a: Tensor, b: Tensor, c: Tensor) -> Tensor:
     return m + ((a - m).exp() + (b - m).exp() + (c - m).exp()).log()
 
 
-def _shift(alpha: Tensor, k: int) -> Tensor:
-    pad = Tensor._make(np.full((alpha.shape[0], k), _NEG, dtype=alpha._data.dtype))
-    return cat([pad, alpha[:, :alpha.shape[1] - k]], 1)
+def _shift(alpha: Tensor, pad: Tensor) -> Tensor:
+    """``alpha`` moved ``k`` labels right, the first ``k`` filled from ``pad`` (N, k)."""
+    return cat([pad, alpha[:, :alpha.shape[1] - pad.shape[1]]], 1)
 
 
 def _softmax_term(lp: Tensor, in_len: Tensor) -> Tensor:
@@ -119,10 +119,12 @@ def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Any, target_leng
     neg = Tensor._make(np.full((n, width), _NEG, dtype=lp._data.dtype))
     first = ops.logical_and(s_idx < 2, valid)
     alpha = ops.where(first, lp_ext[0], neg)
+    t_idx = Tensor._make(np.arange(t_max, dtype=np.int64).reshape(-1, 1, 1))
+    live = ops.logical_and(t_idx < reshape(in_len, (1, n, 1)), unsqueeze(valid, 0))  # (T,N,S')
+    pad1, pad2 = neg[:, :1], neg[:, :2]
     for t in range(1, t_max):
-        step = _lse3(alpha, _shift(alpha, 1), ops.where(skip, _shift(alpha, 2), neg)) + lp_ext[t]
-        live = ops.logical_and(unsqueeze(in_len > t, 1), valid)
-        alpha = ops.where(live, step, alpha)
+        step = _lse3(alpha, _shift(alpha, pad1), ops.where(skip, _shift(alpha, pad2), neg))
+        alpha = ops.where(live[t], step + lp_ext[t], alpha)
     last = unsqueeze(2 * tg_len, 1)
     end1 = gather(alpha, 1, last)
     end2 = ops.where(unsqueeze(tg_len > 0, 1), gather(alpha, 1, ops.clamp(last - 1, 0)), neg[:, :1])
