@@ -33,20 +33,25 @@ def _lengths(value: Any, what: str, n: int) -> Tensor:
     else:
         t = Tensor._make(np.asarray(value, dtype=np.int64).reshape(-1))
     if t.shape[0] != n:
-        raise RuntimeError(f"{what} must be of size batch_size ({n}), but got {t.shape[0]}")
+        raise RuntimeError(f"{what} must be of size batch_size")
     return t
 
 
 def _padded_targets(targets: Tensor, target_lengths: Tensor, n: int) -> Tensor:
     """(N, S) targets; a 1-D concatenation is split with the host-read lengths."""
+    lens = target_lengths._data.astype(np.int64)
     if targets.ndim == 2:
+        if lens.size and int(lens.max()) > targets.shape[1]:
+            raise RuntimeError(f"Expected tensor to have size at least {int(lens.max())} at "
+                               f"dimension 1, but got size {targets.shape[1]} for argument #2 "
+                               f"'targets' (while checking arguments for ctc_loss)")
         return targets
     if _trace.active() is not None:
         _trace.active().escape(target_lengths, "ctc_loss(1-D concatenated targets)")
-    lens = target_lengths._data.astype(np.int64)
-    if int(lens.sum()) > targets.shape[0]:
-        raise RuntimeError(f"ctc_loss: the target lengths sum to {int(lens.sum())} but only "
-                           f"{targets.shape[0]} targets were given")
+    if int(lens.sum()) != targets.shape[0]:
+        raise RuntimeError(f"Expected tensor to have size {int(lens.sum())} at dimension 0, "
+                           f"but got size {targets.shape[0]} for argument #2 'targets' (while "
+                           f"checking arguments for ctc_loss)")
     width = max(int(lens.max()) if lens.size else 0, 1)
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
     pos = np.minimum(starts[:, None] + np.arange(width)[None, :], max(targets.shape[0] - 1, 0))

@@ -196,6 +196,12 @@ def test_ctc_loss_errors():
         F.ctc_loss(lp, targets, (6, 5), (2, 2))
     with pytest.raises(ValueError, match="is not a valid value for reduction"):
         F.ctc_loss(lp, targets, (5, 5), (2, 2), reduction="avg")
+    with pytest.raises(RuntimeError, match="size at least 3 at dimension 1"):
+        F.ctc_loss(lp, targets, (5, 5), (3, 2))
+    with pytest.raises(RuntimeError, match="size 4 at dimension 0, but got size 3"):
+        F.ctc_loss(lp, tenkai.tensor([1, 2, 1]), (5, 5), (2, 2))
+    with pytest.raises(RuntimeError, match="input_lengths must be of size batch_size"):
+        F.ctc_loss(lp, targets, (5,), (2, 2))
 
 
 # ---------------------------------------------------------------- grid_sample / affine_grid
