@@ -117,6 +117,18 @@ def test_embedding_bag_2d_input_and_module(dtype):
     assert repr(nn.EmbeddingBag(10, 3)) == repr(torch.nn.EmbeddingBag(10, 3))
 
 
+def test_embedding_bag_max_norm_renormalizes_the_used_rows_like_torch():
+    w = np.random.default_rng(12).standard_normal((10, 3)) * 3
+    idx, offsets = np.array([1, 2, 4, 5, 4]), np.array([0, 2])
+    wt, wk = torch.tensor(w), tenkai.tensor(w)
+    out_t = torch.nn.functional.embedding_bag(torch.tensor(idx), wt, torch.tensor(offsets),
+                                              max_norm=1.0, mode="sum")
+    out_k = F.embedding_bag(tenkai.tensor(idx), wk, tenkai.tensor(offsets), max_norm=1.0,
+                            mode="sum")
+    np.testing.assert_allclose(out_k.numpy(), out_t.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(wk.numpy(), wt.numpy(), rtol=1e-12)  # renormed in place
+
+
 def test_embedding_bag_errors():
     w = tenkai.randn(5, 2)
     with pytest.raises(ValueError, match="offsets has to be None"):
@@ -128,6 +140,8 @@ def test_embedding_bag_errors():
                         per_sample_weights=tenkai.ones(2))
     with pytest.raises(ValueError, match="mode has to be one of"):
         F.embedding_bag(tenkai.tensor([1, 2]), w, tenkai.tensor([0]), mode="min")
+    with pytest.raises(NotImplementedError, match="embedding_bag: scale_grad_by_freq and sparse"):
+        F.embedding_bag(tenkai.tensor([1, 2]), w, tenkai.tensor([0]), sparse=True)
 
 
 # ---------------------------------------------------------------- ctc_loss
