@@ -23,7 +23,7 @@ from .layers_resample import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxP
 from .layers_more import (Container, ConvTranspose3d, CrossMapLRN2d, CTCLoss, EmbeddingBag,
                           FractionalMaxPool2d, FractionalMaxPool3d, LinearCrossEntropyLoss,
                           MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
-from .functional import LinearCrossEntropyOptions
+from ._functional_extra import LinearCrossEntropyOptions
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d,
                    LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
                    LazyConvTranspose3d, LazyInstanceNorm1d,

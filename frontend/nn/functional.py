@@ -84,7 +84,6 @@ from ._functional_ctc import ctc_loss
 from ._functional_extra import (
     Callable,
     DType,
-    LinearCrossEntropyOptions,
     Optional,
     assert_int_or_pair,
     boolean_dispatch,
@@ -179,7 +178,7 @@ from ._functional_unpool import embedding_bag, max_unpool1d, max_unpool2d, max_u
 __all__ = [
     "affine_grid", "conv3d", "conv_transpose3d", "ctc_loss", "embedding_bag", "grid_sample",
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "adaptive_max_pool3d_with_indices",
-    "Callable", "DType", "LinearCrossEntropyOptions", "Optional", "assert_int_or_pair",
+    "Callable", "DType", "Optional", "assert_int_or_pair",
     "boolean_dispatch", "conv_tbc", "grouped_mm", "handle_torch_function", "has_torch_function",
     "has_torch_function_unary", "has_torch_function_variadic", "linear_cross_entropy",
     "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
