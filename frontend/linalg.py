@@ -23,17 +23,30 @@ from tenkai.ir.ops_linalg import LinAlgError
 
 from . import _contract, _trace, return_types
 from ._composite import norm as _vector_norm
+from ._linalg_lu import _permutation as _lu_permutation
+from ._linalg_lu import (
+    eig,
+    eigvals,
+    householder_product,
+    ldl_factor,
+    ldl_factor_ex,
+    ldl_solve,
+    lu,
+    lu_factor,
+    lu_factor_ex,
+)
 from ._linalg_ops import check_matrix, lower_symmetric, matrix_norm, svdvals
 from ._ops import abs, apply, div, log, mul, pow, sign, where
 from ._reduce import amax, amin, sum
 from ._shape import matmul, named, permute, stack
 from ._tensor import Tensor
 
-__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh",
-           "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm",
-           "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
-           "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
-           "vecdot", "vector_norm"]
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig",
+           "eigh", "eigvals", "eigvalsh", "householder_product", "inv", "inv_ex", "ldl_factor",
+           "ldl_factor_ex", "ldl_solve", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
+           "matmul", "matrix_exp", "matrix_norm", "matrix_power", "matrix_rank", "multi_dot",
+           "norm", "pinv", "qr", "slogdet", "solve", "solve_ex", "solve_triangular", "svd",
+           "svdvals", "tensorinv", "tensorsolve", "vander", "vecdot", "vector_norm"]
 
 
 def _mT(x: Tensor) -> Tensor:
@@ -310,6 +323,38 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
         T = T + Tensor._make(np.eye(n, dtype=A._data.dtype))
     T_inv = inv(T)
     return named(matmul(T_inv, B) if left else matmul(B, T_inv), "LinalgSolveTriangularBackward0")
+
+
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
+             adjoint: bool = False) -> Tensor:
+    """``X`` with ``A X = B`` (``left=False``: ``X A = B``; ``adjoint``: ``A^T``) from
+    :func:`lu_factor`'s ``(LU, pivots)``; differentiable in ``LU`` and ``B``."""
+    check_matrix("linalg.lu_solve", LU, square=True)
+    n = LU.shape[-1]
+    if B.ndim < 2 or B.shape[-2 if left else -1] != n:
+        raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and "
+                           f"{B.shape[-2] if B.ndim > 1 else 1}x{B.shape[-1]})")
+    if _trace.active() is not None:
+        _trace.active().escape(pivots, "linalg.lu_solve(pivots)")
+    piv = pivots._data.astype(np.int64) - 1
+    perm = np.apply_along_axis(_lu_permutation, -1, piv, n) if piv.size else np.arange(n)
+    P = Tensor._make(np.ascontiguousarray(
+        np.swapaxes(np.eye(n, dtype=LU._data.dtype)[perm], -1, -2)))    # A = P L U
+    L = solve_triangular  # shorthand below
+    if left and not adjoint:      # X = U^-1 L^-1 P^T B
+        Y = L(LU, matmul(_mT(P), B), upper=False, unitriangular=True)
+        X = L(LU, Y, upper=True)
+    elif left:                    # A^T X = B: X = P L^-T U^-T B
+        Y = L(_mT(LU), B, upper=False)
+        X = matmul(P, L(_mT(LU), Y, upper=True, unitriangular=True))
+    elif not adjoint:             # X A = B: X = B U^-1 L^-1 P^T
+        Y = L(LU, B, upper=True, left=False)
+        X = matmul(L(LU, Y, upper=False, left=False, unitriangular=True), _mT(P))
+    else:                         # X A^T = B: X = B P L^-T U^-T
+        Y = L(_mT(LU), matmul(B, P), upper=True, left=False, unitriangular=True)
+        X = L(_mT(LU), Y, upper=False, left=False)
+    return named(X, "LinalgLuSolveBackward0")
 
 
 def cond(A: Tensor, p: Any = None) -> Tensor:

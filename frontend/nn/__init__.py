@@ -20,8 +20,13 @@ from .layers_resample import (AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxP
                               AdaptiveMaxPool3d, AvgPool3d, Conv3d, ConvTranspose1d,
                               ConvTranspose2d, Fold, LPPool1d, LPPool2d, LPPool3d, MaxPool3d,
                               Unfold, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d)
+from .layers_more import (Container, ConvTranspose3d, CrossMapLRN2d, CTCLoss, EmbeddingBag,
+                          FractionalMaxPool2d, FractionalMaxPool3d, LinearCrossEntropyLoss,
+                          MaxUnpool1d, MaxUnpool2d, MaxUnpool3d)
+from ._functional_extra import LinearCrossEntropyOptions
 from .lazy import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d,
-                   LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d, LazyInstanceNorm1d,
+                   LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
+                   LazyConvTranspose3d, LazyInstanceNorm1d,
                    LazyInstanceNorm2d, LazyInstanceNorm3d, LazyLinear, UninitializedBuffer,
                    UninitializedParameter)
 from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropyLoss,
@@ -32,7 +37,7 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CosineEmbeddingLoss, CrossEntropy
 from .module import Module
 from .normalization import (BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d,
                             InstanceNorm3d, LocalResponseNorm, RMSNorm, SyncBatchNorm)
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 from .parameter_containers import ParameterDict, ParameterList
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,

@@ -5,7 +5,7 @@ A box window is separable: the mean (or max) over kd x kh x kw is the mean (max)
 axis in turn. Along one axis the windows are a host-computed (out, taps) table of input
 indices with a validity mask, so each pass is a few ``index_select`` + add / maximum ops: a
 composite of registry ops that differentiates and compiles. ``return_indices`` needs a joint
-argmax and raises NotImplementedError.
+argmax: ``_functional_pool_indices`` wraps these with it.
 """
 
 from __future__ import annotations
@@ -102,12 +102,10 @@ def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
-    """Max over kd x kh x kw windows of (N, C, D, H, W) or (C, D, H, W)."""
-    if return_indices:
-        raise NotImplementedError("max_pool3d(return_indices=True) is not supported: the "
-                                  "separable 3-D max has no joint argmax; use return_indices="
-                                  "False")
+               dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
+    """Max over kd x kh x kw windows of (N, C, D, H, W) or (C, D, H, W), values only (the
+    separable passes have no joint argmax: ``F.max_pool3d`` with ``return_indices`` runs the
+    windowed gather of ``_functional_pool_indices``)."""
     x, unbatched = _batched_5d(input, "max_pool3d")
     k = tuple_arg(kernel_size, 3, "kernel_size", "max_pool3d")
     s = tuple_arg(stride if stride is not None and stride != [] else k, 3, "stride", "max_pool3d")
@@ -145,11 +143,9 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     return _adaptive(input, output_size, "sum", "adaptive_avg_pool3d")
 
 
-def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """Max-pool (N, C, D, H, W) to a fixed size: ``F.adaptive_max_pool3d(x, 2)``."""
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool3d(return_indices=True) is not supported; "
-                                  "use return_indices=False")
+def adaptive_max_pool3d(input: Tensor, output_size: Any) -> Tensor:
+    """Max-pool (N, C, D, H, W) to a fixed size, values only (``F.adaptive_max_pool3d`` adds
+    ``return_indices``)."""
     return _adaptive(input, output_size, "max", "adaptive_max_pool3d")
 
 

@@ -12,8 +12,12 @@ carry PyTorch's grad_fn names where natural (``F.mse_loss(x, y).grad_fn`` ->
 * ``_functional_loss``: regression, classification and margin losses
 * ``_functional_margin``: embedding, multi-class margin and triplet losses
 * ``_functional_pool3d``: separable 3-D avg / max / adaptive / lp pooling
+* ``_functional_pool_indices``: 3-D max pooling with indices, fractional max pooling
 * ``_functional_resample``: interpolate / upsample, lp_pool1d/2d, unfold / fold
 * ``_functional_shape``: pixel/channel shuffles, rms_norm, pdist, gumbel_softmax
+* ``_functional_unpool``: max_unpool1d/2d/3d, embedding_bag
+* ``_functional_ctc``: ctc_loss; ``_functional_sample``: grid_sample, affine_grid
+* ``_functional_extra``: conv_tbc, linear_cross_entropy, the override / dispatch helpers
 * ``_functional_attention``: scaled_dot_product_attention, multi_head_attention_forward
 """
 
@@ -75,7 +79,22 @@ from ._functional_conv import (
     max_pool2d,
     pad,
 )
-from ._functional_conv3d import conv3d
+from ._functional_conv3d import conv3d, conv_transpose3d
+from ._functional_ctc import ctc_loss
+from ._functional_extra import (
+    Callable,
+    DType,
+    Optional,
+    assert_int_or_pair,
+    boolean_dispatch,
+    conv_tbc,
+    grouped_mm,
+    handle_torch_function,
+    has_torch_function,
+    has_torch_function_unary,
+    has_torch_function_variadic,
+    linear_cross_entropy,
+)
 from ._functional_loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -120,12 +139,16 @@ from ._functional_norm import (
     normalize,
     pairwise_distance,
 )
-from ._functional_pool3d import (
-    adaptive_avg_pool3d,
+from ._functional_pool3d import adaptive_avg_pool3d, avg_pool3d, lp_pool3d
+from ._functional_pool_indices import (
     adaptive_max_pool3d,
-    avg_pool3d,
-    lp_pool3d,
+    adaptive_max_pool3d_with_indices,
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
     max_pool3d,
+    max_pool3d_with_indices,
 )
 from ._functional_resample import (
     adaptive_max_pool1d_with_indices,
@@ -141,6 +164,7 @@ from ._functional_resample import (
     upsample_bilinear,
     upsample_nearest,
 )
+from ._functional_sample import affine_grid, grid_sample
 from ._functional_shape import (
     channel_shuffle,
     gumbel_softmax,
@@ -149,9 +173,16 @@ from ._functional_shape import (
     pixel_unshuffle,
     rms_norm,
 )
+from ._functional_unpool import embedding_bag, max_unpool1d, max_unpool2d, max_unpool3d
 
 __all__ = [
-    "conv3d",
+    "affine_grid", "conv3d", "conv_transpose3d", "ctc_loss", "embedding_bag", "grid_sample",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "adaptive_max_pool3d_with_indices",
+    "Callable", "DType", "Optional", "assert_int_or_pair",
+    "boolean_dispatch", "conv_tbc", "grouped_mm", "handle_torch_function", "has_torch_function",
+    "has_torch_function_unary", "has_torch_function_variadic", "linear_cross_entropy",
+    "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices", "max_pool3d_with_indices",
     "adaptive_avg_pool3d", "adaptive_max_pool3d", "avg_pool3d", "lp_pool3d", "max_pool3d",
     "Tensor", "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
     "max_pool1d_with_indices", "max_pool2d_with_indices",

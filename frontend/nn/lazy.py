@@ -13,6 +13,7 @@ import numpy as np
 from .._dtype import as_dtype, get_default_dtype
 from .._tensor import Tensor
 from .layers import BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Linear, _pair
+from .layers_more import ConvTranspose3d
 from .layers_resample import Conv3d, ConvTranspose1d, ConvTranspose2d
 from .module import Module
 from .normalization import BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
@@ -175,6 +176,7 @@ LazyConv2d = _lazy_conv("LazyConv2d", Conv2d, False)
 LazyConv3d = _lazy_conv("LazyConv3d", Conv3d, False)
 LazyConvTranspose1d = _lazy_conv("LazyConvTranspose1d", ConvTranspose1d, True)
 LazyConvTranspose2d = _lazy_conv("LazyConvTranspose2d", ConvTranspose2d, True)
+LazyConvTranspose3d = _lazy_conv("LazyConvTranspose3d", ConvTranspose3d, True)
 
 
 class _LazyNormBase(LazyModuleMixin):
@@ -216,6 +218,7 @@ LazyInstanceNorm2d = _lazy_norm("LazyInstanceNorm2d", InstanceNorm2d)
 LazyInstanceNorm3d = _lazy_norm("LazyInstanceNorm3d", InstanceNorm3d)
 
 __all__ = ["LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d", "LazyConv2d",
-           "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyInstanceNorm1d",
+           "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+           "LazyConvTranspose3d", "LazyInstanceNorm1d",
            "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LazyLinear", "LazyModuleMixin",
            "UninitializedBuffer", "UninitializedParameter"]

@@ -1,4 +1,5 @@
-"""``nn.Parameter``: a leaf tensor that modules register as a parameter."""
+"""``nn.Parameter``: a leaf tensor that modules register as a parameter; ``nn.Buffer``: a
+tensor that modules register as a buffer."""
 
 from __future__ import annotations
 
@@ -35,3 +36,24 @@ class Parameter(Tensor):
         out = Parameter(Tensor._make(self._data.copy()), self.requires_grad)
         memo[id(self)] = out
         return out
+
+
+class Buffer(Tensor):
+    """A tensor that modules register as a buffer when it is set as an attribute
+    (``self.running = nn.Buffer(torch.zeros(3), persistent=False)``)."""
+
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Buffer:
+        array = np.zeros((0,), dtype=np.float32) if data is None else data._data
+        buf = cls._make(array)
+        if data is not None:
+            buf._vc = data._vc  # a detached view of ``data``'s storage, as PyTorch's detach()
+            if data.requires_grad:
+                buf.requires_grad_(True)
+        buf.persistent = persistent
+        return buf
+
+    def __init__(self, data: Tensor | None = None, *, persistent: bool = True) -> None:
+        pass  # everything happens in __new__
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return (Tensor._make, (self._data,))

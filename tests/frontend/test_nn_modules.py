@@ -420,11 +420,62 @@ case("Conv3d_full", lambda M: M.nn.Conv3d(4, 2, (2, 3, 1), stride=(2, 1, 1), pad
      N(1, 4, 4, 5, 3))
 case("Conv3d_same_unbatched", lambda M: M.nn.Conv3d(2, 2, 3, padding="same"), N(2, 3, 3, 3))
 
+def unpool_inputs(pooled: tuple[int, ...], k: int) -> Inputs:
+    """Pooled values and valid max indices (one random tap per window of size ``k``)."""
+    def make(rng: np.random.Generator) -> list[np.ndarray]:
+        spatial = pooled[2:]
+        full = [s * k for s in spatial]
+        taps = rng.integers(0, k, (*pooled, len(spatial)))
+        grid = np.meshgrid(*[np.arange(s) for s in spatial], indexing="ij")
+        flat = np.zeros(pooled, np.int64)
+        for i in range(len(spatial)):
+            coord = grid[i] * k + taps[..., i]
+            flat = flat * full[i] + coord
+        return [rng.standard_normal(pooled), flat]
+    return make
+
+
+def ctc_inputs(first_label: int) -> Inputs:
+    """Scores (T=6, N=2, C=4), targets of labels first_label..first_label+2, lengths."""
+    return lambda rng: [rng.standard_normal((6, 2, 4)),
+                        rng.integers(first_label, first_label + 3, (2, 3)), np.array([6, 5]),
+                        np.array([3, 2])]
+
+
+SAMPLES2 = np.array([[[0.3, 0.7], [0.9, 0.1]]], np.float32)
+case("MaxUnpool1d", lambda M: M.nn.MaxUnpool1d(2), unpool_inputs((2, 3, 4), 2))
+case("MaxUnpool2d", lambda M: M.nn.MaxUnpool2d(2), unpool_inputs((1, 2, 3, 3), 2))
+case("MaxUnpool3d", lambda M: M.nn.MaxUnpool3d(2), unpool_inputs((1, 2, 2, 3, 2), 2))
+case("EmbeddingBag", lambda M: M.nn.EmbeddingBag(10, 3), I(10, 2, 4), grad=())
+case("EmbeddingBag_max", lambda M: M.nn.EmbeddingBag(10, 3, mode="max"), I(10, 3, 4), grad=())
+case("EmbeddingBag_sum_padding", lambda M: M.nn.EmbeddingBag(6, 2, mode="sum", padding_idx=1),
+     I(6, 2, 5), grad=())
+case("CTCLoss", lambda M: M.nn.CTCLoss(), ctc_inputs(1))
+case("CTCLoss_sum_zero_infinity", lambda M: M.nn.CTCLoss(blank=3, reduction="sum",
+                                                         zero_infinity=True), ctc_inputs(0))
+case("ConvTranspose3d", lambda M: M.nn.ConvTranspose3d(2, 3, 2, stride=2), N(1, 2, 2, 3, 2))
+case("ConvTranspose3d_full", lambda M: M.nn.ConvTranspose3d(4, 2, (2, 3, 1), stride=(2, 1, 2),
+                                                            padding=(1, 1, 0), groups=2,
+                                                            output_padding=(1, 0, 1)),
+     N(2, 4, 3, 3, 2))
+case("CrossMapLRN2d", lambda M: M.nn.CrossMapLRN2d(3, 0.1, 0.75, 2), N(2, 5, 3, 3))
+case("FractionalMaxPool2d", lambda M: M.nn.FractionalMaxPool2d(
+    2, output_size=3, _random_samples=M.tensor(SAMPLES2)), ND(1, 2, 7, 6))
+case("FractionalMaxPool3d_indices", lambda M: M.nn.FractionalMaxPool3d(
+    (2, 2, 1), output_ratio=0.5, return_indices=True,
+    _random_samples=M.tensor(np.array([[[0.2, 0.5, 0.8]]], np.float32))), ND(1, 1, 6, 4, 4))
+case("LinearCrossEntropyLoss", lambda M: M.nn.LinearCrossEntropyLoss(4, 3, bias=True),
+     pair(N(5, 4), I(3, 5)))
+
+
 # Every class tenkai.nn exports, except the containers, the base classes and Parameter, is
 # covered.
 NOT_LAYERS = {"Module", "Sequential", "ModuleList", "ModuleDict", "Parameter", "RNNBase",
               "RNNCellBase", "ParameterList", "ParameterDict",
-              "NLLLoss2d", "UninitializedParameter", "UninitializedBuffer"}
+              "NLLLoss2d", "UninitializedParameter", "UninitializedBuffer",
+              # not layers: a tensor type, a deprecated container, an options dataclass
+              # (tests/frontend/test_nn_sample_ctc.py and test_nn_pool_extra.py)
+              "Buffer", "Container", "LinearCrossEntropyOptions"}
 # deprecated NLLLoss2d (FutureWarning) and the Lazy* modules (no state to copy before the first
 # call): tests/frontend/test_nn_more.py
 NOT_LAYERS |= {n for n in dir(tenkai.nn) if n.startswith("Lazy")}

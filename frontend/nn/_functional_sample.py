@@ -1,0 +1,217 @@
+"""``F.affine_grid`` and ``F.grid_sample`` as composites of registry ops.
+
+``affine_grid`` is a constant base grid times ``theta``'s transpose (one batched matmul).
+``grid_sample`` (4-D and 5-D) turns normalized coordinates into pixel coordinates (with
+PyTorch's ``align_corners`` convention), applies the padding mode to the coordinates
+(``border`` clamps, ``reflection`` folds them back), and reads the corner pixels with
+``gather`` on the flattened image: bilinear (trilinear for 5-D) weights the 2^n corners,
+nearest rounds half to even, bicubic (4-D) weights 16 taps with PyTorch's cubic
+coefficients, the padding mode applied to every tap. Gradients reach both the input
+(through the gather) and the grid (through the weights).
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from typing import Any
+
+import numpy as np
+
+from .. import _ops as ops
+from .._shape import gather, matmul, reshape, unsqueeze
+from .._tensor import Tensor
+from ._functional_common import named
+
+_ALIGN_WARNING = ("Default grid_sample and affine_grid behavior has changed to "
+                  "align_corners=False since 1.3.0. Please specify align_corners=True if the "
+                  "old behavior is desired. See the documentation of grid_sample for details.")
+
+
+def _base_coords(n: int, align_corners: bool) -> np.ndarray:
+    if n <= 1:
+        return np.zeros((n,), dtype=np.float64)
+    c = np.linspace(-1.0, 1.0, n)
+    return c if align_corners else c * (n - 1) / n
+
+
+def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
+    """Sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps ``theta``.
+
+    ``F.affine_grid(torch.eye(2, 3)[None], (1, 1, 4, 4), align_corners=False)`` is the
+    identity grid of a 4x4 image.
+    """
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, UserWarning, stacklevel=2)
+        align_corners = False
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = tuple(int(v) for v in size)
+    if len(size) == 4:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
+                             f"{size}. Got {tuple(theta.shape)}.")
+        spatial = size[-2:]
+    elif len(size) == 5:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size "
+                             f"{size}. Got {tuple(theta.shape)}.")
+        spatial = size[-3:]
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D "
+                                  f"affine transforms, respectively. Got size {size}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if theta.shape[0] != size[0]:
+        raise RuntimeError(f"affine_grid: theta has batch {theta.shape[0]} but size asks for "
+                           f"{size[0]}")
+    axes = [_base_coords(s, align_corners) for s in spatial]         # (D,) H, W
+    mesh = np.meshgrid(*axes, indexing="ij")                          # z, y, x order
+    cols = [mesh[i] for i in reversed(range(len(mesh)))] + [np.ones_like(mesh[0])]
+    base = np.stack(cols, -1).reshape(1, -1, len(cols)).astype(theta._data.dtype)
+    grid = matmul(Tensor._make(base), theta.transpose(1, 2))
+    return named(reshape(grid, (size[0], *spatial, len(spatial))), "AffineGridGeneratorBackward0")
+
+
+def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
+    if align_corners:
+        return (coord + 1.0) * ((size - 1) / 2.0)
+    return ((coord + 1.0) * size - 1.0) / 2.0
+
+
+def _reflect(x: Tensor, twice_low: int, twice_high: int) -> Tensor:
+    if twice_low == twice_high:
+        return x * 0.0
+    lo, span = twice_low / 2.0, (twice_high - twice_low) / 2.0
+    x = (x - lo).abs()
+    flips = (x / span).floor().detach()
+    extra = x - flips * span
+    even = (flips - 2.0 * (flips / 2.0).floor()) == 0
+    return ops.where(even, extra + lo, (extra * -1.0) + (span + lo))
+
+
+def _pad_coord(x: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """PyTorch's compute_coordinates: the padding mode applied to pixel coordinates."""
+    if padding_mode == "border":
+        x = ops.clamp(x, 0.0, float(size - 1))
+    elif padding_mode == "reflection":
+        x = (_reflect(x, 0, 2 * (size - 1)) if align_corners
+             else _reflect(x, -1, 2 * size - 1))
+        x = ops.clamp(x, 0.0, float(size - 1))
+    return x
+
+
+def _gather_at(flat: Tensor, pos: list[Tensor], sizes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    """Values (N, C, P) at integer-valued coordinates ``pos`` (one (N, P) per spatial axis,
+    outermost first) and their in-bounds mask (N, 1, P)."""
+    valid, idx = None, None
+    for axis, (x, size) in enumerate(zip(pos, sizes, strict=True)):
+        inside = ops.logical_and(x >= 0.0, x <= float(size - 1))
+        valid = inside if valid is None else ops.logical_and(valid, inside)
+        stride = float(np.prod(sizes[axis + 1:]))
+        term = ops.clamp(x, 0.0, float(size - 1)) * stride
+        idx = term if idx is None else idx + term
+    idx = ops.cast(idx, "int64")
+    n, c, p = flat.shape[0], flat.shape[1], idx.shape[1]
+    vals = gather(flat, 2, unsqueeze(idx, 1).expand(n, c, p))
+    return vals, unsqueeze(valid, 1)
+
+
+def _cubic_coefficients(t: Tensor) -> list[Tensor]:
+    """PyTorch's get_cubic_upsample_coefficients (A = -0.75) for the taps -1, 0, 1, 2."""
+    a = -0.75
+
+    def conv1(x: Tensor) -> Tensor:
+        return ((x * (a + 2.0) - (a + 3.0)) * x) * x + 1.0
+
+    def conv2(x: Tensor) -> Tensor:
+        return ((x * a - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a
+
+    return [conv2(t + 1.0), conv1(t), conv1(1.0 - t), conv2(2.0 - t)]
+
+
+def _check_sample(input: Tensor, grid: Tensor, mode: str, padding_mode: str) -> None:
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if input.ndim not in (4, 5) or grid.ndim != input.ndim:
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number "
+                           f"of dimensions, but got input with sizes {list(input.shape)} and "
+                           f"grid with sizes {list(grid.shape)}")
+    nd = input.ndim - 2
+    if grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last dimension "
+                           f"and batch {input.shape[0]}, but got grid with sizes "
+                           f"{list(grid.shape)}")
+    if input.dtype != grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but "
+                           f"input has {input.dtype} and grid has {grid.dtype}")
+    if mode == "bicubic" and nd == 3:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+
+
+def _sample_linear(flat: Tensor, coords: list[Tensor], sizes: tuple[int, ...],
+                   nearest: bool) -> Tensor:
+    if nearest:
+        vals, valid = _gather_at(flat, [x.round().detach() for x in coords], sizes)
+        return ops.where(valid, vals, 0.0)
+    bases = [x.floor().detach() for x in coords]
+    fracs = [x - b for x, b in zip(coords, bases, strict=True)]
+    out = None
+    for bits in itertools.product((0, 1), repeat=len(coords)):
+        pos = [b + float(bit) for b, bit in zip(bases, bits, strict=True)]
+        wt = None
+        for f, bit in zip(fracs, bits, strict=True):
+            w = f if bit else 1.0 - f
+            wt = w if wt is None else wt * w
+        vals, valid = _gather_at(flat, pos, sizes)
+        term = ops.where(valid, vals * unsqueeze(wt, 1), 0.0)
+        out = term if out is None else out + term
+    return out
+
+
+def _sample_bicubic(flat: Tensor, raw: list[Tensor], sizes: tuple[int, ...],
+                    padding_mode: str, align_corners: bool) -> Tensor:
+    """16 taps around each point; the padding mode maps every tap's coordinates."""
+    (iy, ix), (h, w) = raw, sizes
+    y0, x0 = iy.floor().detach(), ix.floor().detach()
+    cy, cx = _cubic_coefficients(iy - y0), _cubic_coefficients(ix - x0)
+    out = None
+    for i in range(4):
+        ys = _pad_coord(y0 + float(i - 1), h, padding_mode, align_corners).floor()
+        for j in range(4):
+            xs = _pad_coord(x0 + float(j - 1), w, padding_mode, align_corners).floor()
+            vals, valid = _gather_at(flat, [ys, xs], sizes)
+            term = ops.where(valid, vals * unsqueeze(cy[i] * cx[j], 1), 0.0)
+            out = term if out is None else out + term
+    return out
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
+                padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
+    """Sample (N, C, H, W) ``input`` at the normalized (x, y) points of ``grid``
+    (N, Ho, Wo, 2), or (N, C, D, H, W) at (x, y, z) points (N, Do, Ho, Wo, 3).
+
+    ``F.grid_sample(img, F.affine_grid(theta, img.shape, False), align_corners=False)``
+    """
+    _check_sample(input, grid, mode, padding_mode)
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, UserWarning, stacklevel=2)
+        align_corners = False
+    nd = input.ndim - 2
+    n, c, sizes = input.shape[0], input.shape[1], tuple(input.shape[2:])
+    out_spatial = tuple(grid.shape[1:-1])
+    g = reshape(grid, (n, -1, nd))
+    flat = reshape(input, (n, c, -1))
+    # grid component k addresses spatial axis nd - 1 - k (x -> W, y -> H, z -> D)
+    raw = [_unnormalize(g[:, :, nd - 1 - i], sizes[i], align_corners) for i in range(nd)]
+    if mode == "bicubic":
+        out = _sample_bicubic(flat, raw, sizes, padding_mode, align_corners)
+    else:
+        coords = [_pad_coord(x, size, padding_mode, align_corners)
+                  for x, size in zip(raw, sizes, strict=True)]
+        out = _sample_linear(flat, coords, sizes, mode == "nearest")
+    return named(reshape(out, (n, c, *out_spatial)), f"GridSampler{nd}DBackward0")
