@@ -417,7 +417,7 @@ def build_facts(fn: Any, tracer: _trace.Tracer, names: Any, keep: list[Any]) -> 
             facts.append(Fact(label, functools.partial(_grad_of, tensor), grad, True))
             keep.append(tensor)
     for opt in tracer.optimizers.values():
-        _optimizer_facts(optimizer_tag(opt), opt, facts, keep)
+        _optimizer_facts(optimizer_tag(opt, tracer.optimizers), opt, facts, keep)
     return facts
 
 

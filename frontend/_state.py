@@ -29,10 +29,15 @@ def _optimizers() -> list[Any]:
     return sorted(LIVE_OPTIMIZERS, key=lambda o: o._tenkai_serial)
 
 
-def optimizer_tag(opt: Any) -> str:
-    """How state names refer to an optimizer: ``optimizer``, or ``optimizer<serial>`` when
-    several are alive."""
-    return "optimizer" if len(LIVE_OPTIMIZERS) == 1 else f"optimizer{opt._tenkai_serial}"
+def optimizer_tag(opt: Any, traced: dict[int, Any]) -> str:
+    """How state names refer to an optimizer: ``optimizer`` when it is the only one the trace
+    stepped (``traced``: the tracer's optimizers), else ``optimizer<serial>``.
+
+    It depends only on what the trace did, never on how many optimizers happen to be alive
+    (that changes with garbage collection, and the names are part of the compile cache key)."""
+    if len(traced) == 1 and id(opt) in traced:
+        return "optimizer"
+    return f"optimizer{opt._tenkai_serial}"
 
 
 def _is_number(v: Any) -> bool:
@@ -142,9 +147,10 @@ def _name_modules(tracer: _trace.Tracer, names: StateNames) -> dict[int, Any]:
     return params
 
 
-def _name_optimizers(names: StateNames, params: dict[int, Any]) -> None:
+def _name_optimizers(names: StateNames, params: dict[int, Any],
+                     traced: dict[int, Any]) -> None:
     for opt in _optimizers():
-        tag = optimizer_tag(opt)
+        tag = optimizer_tag(opt, traced)
         index = 0
         for group in opt.param_groups:
             for p in group["params"]:
@@ -160,7 +166,7 @@ def name_state(tracer: _trace.Tracer) -> StateNames:
     """Name captured tensors by where they live and sort them into updated/new/untraceable."""
     names = StateNames()
     params = _name_modules(tracer, names)
-    _name_optimizers(names, params)
+    _name_optimizers(names, params, tracer.optimizers)
     for k, c in enumerate(tracer.captured.values()):
         t = c.tensor  # a leaf that requires grad (a global w): a parameter in all but name
         if id(t) not in params and t.requires_grad and t.is_leaf and id(t) not in names.names:

@@ -199,6 +199,21 @@ def test_key_depends_on_graph_and_flags() -> None:
     assert _step_cache.graph_hash(c) != _step_cache.graph_hash(a)
 
 
+def test_state_names_do_not_depend_on_other_live_optimizers() -> None:
+    """The names of a step's optimizer state (part of the cache key) follow what the trace did,
+    not how many optimizers happen to be alive (which changes with garbage collection)."""
+    model, step, x, y = _setup()
+    step(x, y)  # momentum buffers exist: the trace reads them as state
+    first = tenkai.trace(step, x, y).graph
+    bystander = tenkai.optim.SGD([tenkai.zeros(1, requires_grad=True)], lr=0.1)  # never stepped
+    second = tenkai.trace(step, x, y).graph
+    names = [n for n in (second.nx.nodes[v].get("name") for v in second.nodes())
+             if n and ".state." in n]
+    assert names and all(n.startswith("optimizer.state.") for n in names), names
+    assert _step_cache.graph_hash(first) == _step_cache.graph_hash(second)
+    del bystander
+
+
 # ---------------------------------------------------------------- TENKAI_VALIDATE
 
 
