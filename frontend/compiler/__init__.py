@@ -12,3 +12,44 @@ executable for a target, talking to targets only through ``tenkai.codegen.target
 
 Nothing here imports the ``tenkai`` package root or a target's own modules.
 """
+
+from __future__ import annotations
+
+
+
+from tenkai import _trace
+from tenkai.codegen.target import runnable
+from tenkai.compiler import step_cache
+
+
+def is_compiling() -> bool:
+    """True while ``tenkai.compile`` / ``tenkai.trace`` records the calling code (as
+    ``torch.compiler.is_compiling``): code can skip work a compiled step should not contain.
+
+    >>> tenkai.compiler.is_compiling()
+    False
+    """
+    return _trace.active() is not None
+
+
+is_dynamo_compiling = is_compiling
+
+
+def reset() -> None:
+    """Forget this process's compiled steps held in memory (as ``torch.compiler.reset``); the
+    next call of a compiled function looks them up again (the disk cache stays)."""
+    step_cache.clear_memory()
+
+
+def list_backends(exclude_tags: tuple[str, ...] | None = ("debug", "experimental")
+                  ) -> list[str]:
+    """The ``backend=`` names ``tenkai.compile`` accepts: ``"tenkai"`` (the default, native
+    code for the host), ``"interp"`` (the reference interpreter; tagged debug) and every
+    target that can run here."""
+    names = {"tenkai", *runnable()}
+    if exclude_tags is None or "debug" not in exclude_tags:
+        names.add("interp")
+    return sorted(names)
+
+
+__all__ = ["is_compiling", "is_dynamo_compiling", "list_backends", "reset"]
