@@ -48,6 +48,9 @@ class CompiledStep:
     writes: list[tuple[int, Tensor]]
     rebinds: list[tuple[Tensor, str, Tensor]]
     compile_seconds: dict[str, float] = field(default_factory=dict)
+    # run before each replay, as the traced call ran them before any traced op read the state
+    # they touch (DistributedDataParallel's broadcast of buffers from rank 0)
+    before_replay: list[Any] = field(default_factory=list)
 
 
 def flatten(result: Any, out: list[Tensor]) -> Any:
@@ -175,6 +178,8 @@ def feeds_for(step: CompiledStep, args: tuple, rng: Any = None) -> dict[str, np.
 def replay(step: CompiledStep, args: tuple) -> Any:
     """Run the compiled step on ``args``; write every update back; return the results."""
     g, io = step.graph, step.io
+    for hook in step.before_replay:
+        hook()
     feeds = feeds_for(step, args)
     outputs = step.program({g.find(k): v for k, v in feeds.items()}
                            if getattr(step.program, "by_node", False) else feeds)

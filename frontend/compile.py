@@ -213,6 +213,7 @@ def run_traced(fn: Any, args: tuple, sig: tuple) -> tuple[Any, _trace.Tracer,
 def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, result: Any,
                 args: tuple, sig: tuple, grad_mode: bool) -> CompiledStep:
     step = finish_trace(cf.fn, tracer, names, result, args, sig, grad_mode)
+    step.before_replay = list(getattr(tracer, "before_replay", []))
     start = time.perf_counter()
     cuts = getattr(tracer, "reduction_cuts", None)  # DistributedDataParallel's all-reduce
     if cuts:

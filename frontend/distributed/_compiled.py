@@ -63,6 +63,19 @@ def record_cut(buckets: list[list[Any]], group: ProcessGroup) -> None:
     cuts.append(Cut(nodes, group))
 
 
+def record_before_replay(hook: Any, state: list[Any], what: str) -> None:
+    """Called while tracing by code that acts on ``state`` tensors eagerly and must act again
+    before every replay (DDP's buffer broadcast): the hook runs at the start of each replay.
+    That is the traced call's order only if no traced op read ``state`` before this point."""
+    tracer = _trace.active()
+    if any(id(t._data) in tracer.node_of for t in state):
+        raise NotImplementedError(
+            f"{what} inside tenkai.compile: the step used these tensors before (a second "
+            "forward of the model in one step?); a replay can only do it at the start of the "
+            "step. Call the model once per compiled step, or train eagerly")
+    tracer.__dict__.setdefault("before_replay", []).append(hook)
+
+
 def _split(g: Any, buckets: list[list[int]]) -> tuple[Any, Any, int]:
     """Part 1, part 2 and how many of part 1's leading outputs are gradient buckets."""
     cut = [n for b in buckets for n in b]

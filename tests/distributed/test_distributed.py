@@ -54,6 +54,11 @@ def test_ddp_compiled_training_equals_single_process(backend: str) -> None:
     ok(mpirun("ddp_compiled.py", 2, args=[backend], timeout=240), 2)
 
 
+@pytest.mark.parametrize("backend", ["interp", pytest.param("tenkai", marks=pytest.mark.slow)])
+def test_ddp_compiled_broadcasts_buffers_like_eager(backend: str) -> None:
+    ok(mpirun("ddp_compiled_buffers.py", 2, args=[backend], timeout=240), 2)
+
+
 def test_ddp_rejects_different_models_naming_the_rank() -> None:
     ok(mpirun("mismatch_model.py", 2), 2)
 

@@ -13,6 +13,7 @@ waited for, divided by the world size and copied back into ``.grad`` in place.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 from ... import _trace
 from ... import distributed as dist
 from ...autograd._core import queue_callback
-from ...distributed._compiled import record_cut
+from ...distributed._compiled import record_before_replay, record_cut
 from ..module import Module
 
 # PyTorch's defaults: the first bucket is small, so its reduction starts early
@@ -130,13 +131,10 @@ class DistributedDataParallel(Module):
             raise NotImplementedError(
                 "DistributedDataParallel.no_sync() inside tenkai.compile is not supported yet: "
                 "run the accumulating micro-batches eagerly and compile the reducing step")
-        if _trace.active() is not None and buffers and self.broadcast_buffers \
-                and self.process_group.size() > 1:
-            raise NotImplementedError(
-                "DistributedDataParallel inside tenkai.compile: broadcasting buffers (e.g. "
-                "BatchNorm running stats) from rank 0 is not part of compiled steps yet; pass "
-                "broadcast_buffers=False or train eagerly")
         if self.broadcast_buffers and self.process_group.size() > 1 and buffers:
+            if _trace.active() is not None:  # a compiled step broadcasts before each replay
+                record_before_replay(functools.partial(self._sync_from_rank0, buffers),
+                                     buffers, "DistributedDataParallel's broadcast of buffers")
             self._sync_from_rank0(buffers)
         return self.module(*inputs, **kwargs)
 
