@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from llvmlite import ir
 
-from tenkai.codegen.scalar.templates import constant, llvm_type
+from tenkai.codegen.scalar.types import constant, llvm_type
 from tenkai.ir import dtypes
 
 I64, I32, PTR = ir.IntType(64), ir.IntType(32), ir.PointerType()
