@@ -107,7 +107,8 @@ def _two_sum(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> tuple[ir.Value, ir.Va
 
 def _log_dd(m: MathCalls, b: ir.IRBuilder, a: ir.Value) -> tuple[ir.Value, ir.Value]:
     """``log(a) = hi + lo`` to ~2^-100 relative, ``a`` a finite positive double."""
-    ef, f = log_reduce(b, a)
+    e, f = log_reduce(b, a)
+    ef = b.sitofp(e, a.type)
     u = b.fadd(f, const(a, 2.0))
     u_lo = b.fsub(f, b.fsub(u, const(a, 2.0)))  # 2 + f = u + u_lo exactly (|f| < 2)
     s = b.fdiv(f, u)

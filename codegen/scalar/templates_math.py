@@ -62,12 +62,18 @@ def _bitwise(kind: str) -> Template:
     return template
 
 
-def _bitwise_not(b: ir.IRBuilder, x: ir.Value, dtype: str, **_: Any) -> ir.Value:
+def _bitwise_not(b: ir.IRBuilder, x: ir.Value, dtype: str, lib: MathLibrary,
+                 **_: Any) -> ir.Value:
+    if dtypes.is_float(dtype):
+        raise missing(lib, "bitwise_not", dtype)
     return b.not_(x)
 
 
 def _shift(left: bool) -> Template:
-    def template(b: ir.IRBuilder, x: ir.Value, y: ir.Value, dtype: str, **_: Any) -> ir.Value:
+    def template(b: ir.IRBuilder, x: ir.Value, y: ir.Value, dtype: str, lib: MathLibrary,
+                 **_: Any) -> ir.Value:
+        if dtypes.is_float(dtype):
+            raise missing(lib, "bitwise_left_shift" if left else "bitwise_right_shift", dtype)
         bits = x.type.width
         ok = b.icmp_unsigned("<", y, ir.Constant(y.type, bits))  # negative is huge unsigned
         safe = b.select(ok, y, ir.Constant(y.type, 0))
