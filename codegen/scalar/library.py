@@ -27,7 +27,7 @@ from collections.abc import Callable
 from llvmlite import ir
 
 from tenkai.codegen.scalar import mathlib, special, trig
-from tenkai.codegen.scalar.types import F32, F64, MathCalls, intrinsic
+from tenkai.codegen.scalar.types import F32, F64, MathCalls, convert, intrinsic
 from tenkai.codegen.scalar.vecmath import vexp, vexpm1, vlog
 from tenkai.codegen.target import Target
 
@@ -81,6 +81,9 @@ class MathLibrary:
         if prefer == "libm" and self.libm and fn in LIBM:
             return self._libm(b, fn, args)
         if isinstance(ty, ir.HalfType) and not self.libm and fn not in self.native:
+            if fn in IN_DOUBLE:  # one rounding, double -> half (through round-to-odd float)
+                out = self.call(b, fn, [b.fpext(a, F64) for a in args])
+                return convert(b, out, "float64", "float16")
             return b.fptrunc(self.call(b, fn, [b.fpext(a, F32) for a in args]), ty)
         if fn in VECTOR and isinstance(ty, (ir.FloatType, ir.DoubleType)):
             return VECTOR[fn](b, *args)

@@ -140,8 +140,8 @@ def pow_(m: MathCalls, b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
     hi = log_special(b, a, hi)
     p_hi = b.fmul(y, hi)
     p_lo = b.fadd(m.call(b, "fma", [y, hi, b.fneg(p_hi)]), b.fmul(y, lo))
-    finite = b.fcmp_ordered("<", _fabs(m, b, p_hi), const(x, math.inf))
-    p_lo = b.select(b.and_(finite, b.fcmp_ordered("==", p_lo, p_lo)), p_lo, const(x, 0.0))
+    in_range = b.fcmp_ordered("<", _fabs(m, b, p_hi), const(x, 1000.0))  # else: 0 or inf
+    p_lo = b.select(b.and_(in_range, b.fcmp_ordered("==", p_lo, p_lo)), p_lo, const(x, 0.0))
     core = exp_with_tail(b, p_hi, p_lo)
     one, zero = const(x, 1.0), const(x, 0.0)
     y_int = _is_int(m, b, y)
@@ -200,7 +200,8 @@ def acosh(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     t = b.fsub(x, const(x, 1.0))
     root = m.call(b, "sqrt", [b.fadd(b.fmul(t, const(x, 2.0)), b.fmul(t, t))])
     mid = log1p(m, b, b.fadd(t, root))
-    return b.select(b.fcmp_ordered(">", x, const(x, _huge(x))), _log_huge(m, b, x), mid)
+    out = b.select(b.fcmp_ordered(">", x, const(x, _huge(x))), _log_huge(m, b, x), mid)
+    return b.select(b.fcmp_ordered("<", x, const(x, 1.0)), const(x, math.nan), out)
 
 
 def atanh(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:

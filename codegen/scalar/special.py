@@ -9,14 +9,15 @@ library that resolves what it builds on (``exp``, ``log``, ``tan``, ...).
 * ``erfc``: ``1 - erf(x)`` for ``x <= 1``; above, ``exp(-x^2) * B(x)`` on ``(1, 6)`` and
   ``exp(-x^2) * C(6/x) / x`` beyond (``C`` another mpmath Chebyshev fit, error < 1e-20), with
   ``x^2`` split exactly by an FMA so ``exp(-x^2)`` keeps full accuracy; ``2 - erfc(-x)`` for
-  ``x < -1``. Results in the subnormal range (``x > 26.5``) lose bits as the subnormals do.
+  ``x < -1``. Results in the subnormal range (``x > 26.5``) lose bits as the subnormals do;
+  0 above 27.5.
 * ``erfinv``: Giles' approximation plus two Newton steps on ``erf``.
 * ``digamma``/``trigamma``: reflection, the recurrence up to ``x + SHIFT``, the asymptotic
   series: the same steps as the registry references (ir/ops_math.py).
 * ``lgamma``: Stirling's series (through ``B_16``) at ``x + 10`` for ``x < 10``, minus
-  ``log(x (x+1) ... (x+9))``; ``log(pi / |sin(pi x)|) - lgamma(1 - x)`` for ``x < 0``; ``+inf``
-  at the poles (0, -1, ...) and at +-inf. Near its zeros (x = 1, 2) the error is absolute,
-  ~1e-14, not relative.
+  ``log(x (x+1) ... (x+9))``; ``log(pi) - log|sin(pi x)| - lgamma(1 - x)`` for ``x < 0``;
+  ``-log|x|`` for ``|x| < 2^-60``; ``+inf`` at the poles (0, -1, ...) and at +-inf. Near
+  its zeros (x = 1, 2) the error is absolute, ~1e-14, not relative.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def erfc(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     mid = clenshaw(b, ERF_B, tb)
     far = b.fdiv(clenshaw(b, ERFC_C, b.fsub(b.fdiv(_c(x, 12.0), a), one)), a)
     tail = b.fmul(gauss, b.select(b.fcmp_ordered("<", a, _c(x, 6.0)), mid, far))
-    tail = b.select(b.fcmp_ordered("==", a, _c(x, math.inf)), _c(x, 0.0), tail)
+    tail = b.select(b.fcmp_ordered(">", a, _c(x, 27.5)), _c(x, 0.0), tail)  # underflows
     outer = b.select(b.fcmp_ordered(">", x, _c(x, 0.0)), tail, b.fsub(_c(x, 2.0), tail))
     inner = b.fsub(one, erf(m, b, x))
     out = b.select(b.fcmp_ordered("<=", a, one), inner, outer)
@@ -209,8 +210,11 @@ def lgamma(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     z = b.select(neg, b.fsub(_c(x, 1.0), x), x)
     positive = _lgamma_positive(m, b, z)
     sin_pi = m.call(b, "fabs", [m.call(b, "sinpi", [x])])
-    reflected = b.fsub(m.call(b, "log", [b.fdiv(_c(x, math.pi), sin_pi)]), positive)
+    log_ratio = b.fsub(_c(x, math.log(math.pi)), m.call(b, "log", [sin_pi]))  # no overflow
+    reflected = b.fsub(log_ratio, positive)
     out = b.select(neg, reflected, positive)
+    tiny = b.fcmp_ordered("<", m.call(b, "fabs", [x]), _c(x, 2.0 ** -60))  # -log|x| exactly
+    out = b.select(tiny, b.fneg(m.call(b, "log", [m.call(b, "fabs", [x])])), out)
     pole = b.and_(b.fcmp_ordered("<=", x, _c(x, 0.0)),
                   b.fcmp_ordered("==", x, m.call(b, "floor", [x])))
     inf = b.fcmp_ordered("==", m.call(b, "fabs", [x]), _c(x, math.inf))

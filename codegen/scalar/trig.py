@@ -3,10 +3,11 @@
 All in double (float callers extend, compute, round: the library does that), branch-free:
 
 * ``sin``/``cos``/``tan``: ``k = roundeven(x * 2/pi)``, ``r = x - k*pi/2`` with pi/2 in three
-  doubles and FMAs (Cody-Waite), then Taylor polynomials on ``|r| <= pi/4`` (through ``r^17``
-  and ``r^18``: truncation below 1e-19) picked and signed by the quadrant ``k mod 4``. The
-  reduction is accurate (a few ulp) for ``|x| < 2^30``; beyond that the result is a value in
-  [-1, 1] of reduced accuracy (no Payne-Hanek reduction yet), and NaN for inf and NaN.
+  doubles and FMAs (Cody-Waite) for ``|x| < 2^30``; above, an exact Payne-Hanek reduction:
+  ``x = m 2^e``, the 192 bits of 2/pi that matter mod 4 (from a 1344-bit table) times ``m``
+  in 256-bit integer arithmetic, the 128-bit fraction times pi/2. Then Taylor polynomials on
+  ``|r| <= pi/4`` (through ``r^17`` and ``r^18``: truncation below 1e-19) picked and signed
+  by the quadrant ``k mod 4``; NaN for inf and NaN.
 * ``sinpi(x) = sin(pi*x)`` with an exact reduction ``x - 2*roundeven(x/2)`` (for lgamma).
 * ``atan``: ``|x| > 1`` uses ``pi/2 - atan(1/|x|)``; then ``t`` in [0, 1] is split at the
   nearest ``c = j/8``: ``atan(t) = atan(c) + atan((t-c)/(1+t*c))`` with ``atan(c)`` in two
@@ -36,6 +37,16 @@ ATAN_J8 = ((0.0, 0.0), (0.12435499454676144, -3.1253241424539383e-18),
 SIN_TAYLOR = tuple((-1) ** n / math.factorial(2 * n + 1) for n in range(1, 9))  # r^3 .. r^17
 COS_TAYLOR = tuple((-1) ** n / math.factorial(2 * n) for n in range(2, 10))  # r^4 .. r^18
 ATAN_TAYLOR = tuple((-1) ** n / (2 * n + 1) for n in range(1, 8))  # u^3 .. u^15
+BIG = 2.0 ** 30  # Cody-Waite below, the exact (Payne-Hanek) reduction from here on
+# 2/pi in 64-bit words (bits 1..1344 after the point), after one zero word (mpmath, 1600 bits)
+TWO_OVER_PI_WORDS = (
+    0x0, 0xa2f9836e4e441529, 0xfc2757d1f534ddc0, 0xdb6295993c439041, 0xfe5163abdebbc561,
+    0xb7246e3a424dd2e0, 0x6492eea09d1921c, 0xfe1deb1cb129a73e, 0xe88235f52ebb4484,
+    0xe99c7026b45f7e41, 0x3991d639835339f4, 0x9c845f8bbdf9283b, 0x1ff897ffde05980f,
+    0xef2f118b5a0a6d1f, 0x6d367ecf27cb09b7, 0x4f463f669e5fea2d, 0x7527bac7ebe5f17b,
+    0x3d0739f78a5292ea, 0x6bfb5fb11f8d5d08, 0x56033046fc7b6bab, 0xf0cfbc209af4361d,
+    0xa9e391615ee61b08)
+I64, I128, I256 = ir.IntType(64), ir.IntType(128), ir.IntType(256)
 
 
 def _fma(b: ir.IRBuilder, x: ir.Value, y: ir.Value, z: ir.Value) -> ir.Value:
@@ -66,12 +77,57 @@ def _quadrant(b: ir.IRBuilder, k: ir.Value) -> ir.Value:
                             const(k, 4.0)))
 
 
+def _two_over_pi(module: ir.Module) -> ir.GlobalVariable:
+    table = module.globals.get("tk_two_over_pi")
+    if table is None:
+        ty = ir.ArrayType(I64, len(TWO_OVER_PI_WORDS))
+        table = ir.GlobalVariable(module, ty, name="tk_two_over_pi")
+        table.initializer = ir.Constant(ty, [ir.Constant(I64, w) for w in TWO_OVER_PI_WORDS])
+        table.global_constant = True
+        table.linkage = "internal"
+    return table
+
+
+def _reduce_large(b: ir.IRBuilder, a: ir.Value, big: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """``(q, r)`` with ``a = (q + 4n) pi/2 + r`` for a finite double ``a >= 2^30`` (``big``):
+    ``a = m 2^e``; the 192 bits of 2/pi that matter mod 4 times ``m`` (integer arithmetic),
+    then the fraction (128 bits) times pi/2. Other lanes read word 0 and are discarded."""
+    bits = b.bitcast(a, I64)
+    e = b.sub(b.lshr(bits, ir.Constant(I64, 52)), ir.Constant(I64, 1075))
+    m = b.or_(b.and_(bits, ir.Constant(I64, (1 << 52) - 1)), ir.Constant(I64, 1 << 52))
+    offset = b.select(big, b.add(e, ir.Constant(I64, 62)), ir.Constant(I64, 0))  # bit e-1
+    word, shift = b.lshr(offset, ir.Constant(I64, 6)), b.and_(offset, ir.Constant(I64, 63))
+    table, window = _two_over_pi(b.module), ir.Constant(I256, 0)
+    for k in range(4):
+        at = b.gep(table, [ir.Constant(I64, 0), b.add(word, ir.Constant(I64, k))],
+                   inbounds=True)
+        w = b.zext(b.load(at, typ=I64), I256)
+        window = b.or_(window, b.shl(w, ir.Constant(I256, 64 * (3 - k))))
+    window = b.lshr(b.shl(window, b.zext(shift, I256)), ir.Constant(I256, 64))
+    product = b.mul(b.zext(m, I256), window)  # < 2^245; bits 190, 191: the quadrant
+    frac = b.trunc(b.lshr(product, ir.Constant(I256, 62)), I128)  # signed: round to nearest
+    q = b.trunc(b.lshr(product, ir.Constant(I256, 190)), I64)
+    q = b.and_(b.add(q, b.zext(b.icmp_signed("<", frac, ir.Constant(I128, 0)), I64)),
+               ir.Constant(I64, 3))
+    high = b.sitofp(b.trunc(b.ashr(frac, ir.Constant(I128, 64)), I64), a.type)
+    low = b.uitofp(b.trunc(frac, I64), a.type)
+    d = _fma(b, high, const(a, 2.0 ** -64), b.fmul(low, const(a, 2.0 ** -128)))
+    r = _fma(b, d, const(a, PIO2[0]), b.fmul(d, const(a, PIO2[1])))
+    return b.uitofp(q, a.type), r
+
+
 def _reduce(b: ir.IRBuilder, x: ir.Value) -> tuple[ir.Value, ir.Value]:
     k = intrinsic(b, "llvm.roundeven", [b.fmul(x, const(x, 2 / math.pi))])
     r = x
     for part in PIO2:
         r = _fma(b, b.fneg(k), const(x, part), r)
-    return _quadrant(b, k), r
+    a = intrinsic(b, "llvm.fabs", [x])
+    big = b.and_(b.fcmp_ordered(">=", a, const(x, BIG)), b.fcmp_ordered("<", a, const(x, math.inf)))
+    q_big, r_big = _reduce_large(b, a, big)
+    neg = b.fcmp_ordered("<", x, const(x, 0.0))  # x = -a: quadrant -q mod 4, remainder -r
+    q_big = b.select(neg, _quadrant(b, b.fneg(q_big)), q_big)
+    r_big = b.select(neg, b.fneg(r_big), r_big)
+    return b.select(big, q_big, _quadrant(b, k)), b.select(big, r_big, r)
 
 
 def _is(b: ir.IRBuilder, q: ir.Value, *values: float) -> ir.Value:
@@ -112,7 +168,7 @@ def tan(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
 
 
 def sinpi(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    """``sin(pi*x)``, exact argument reduction (0 at integers, NaN at inf)."""
+    """``sin(pi*x)``, exact argument reduction (+-0 at integers, NaN at inf)."""
     y = b.fsub(x, b.fmul(intrinsic(b, "llvm.roundeven", [b.fmul(x, const(x, 0.5))]),
                          const(x, 2.0)))  # exact, in [-1, 1]
     k = intrinsic(b, "llvm.roundeven", [b.fmul(y, const(y, 2.0))])  # -2 .. 2
@@ -121,8 +177,7 @@ def sinpi(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     s, c = _kernels(b, rp)
     q = b.fsub(k, b.fmul(intrinsic(b, "llvm.floor", [b.fmul(k, const(k, 0.25))]),
                          const(k, 4.0)))
-    out = _pick(b, x, q, s, c, cosine=False)
-    return b.select(b.fcmp_ordered("==", r, const(r, 0.0)), b.fmul(r, x), out)
+    return _pick(b, x, q, s, c, cosine=False)
 
 
 def _table(b: ir.IRBuilder, j: ir.Value, column: int) -> ir.Value:
