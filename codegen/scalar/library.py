@@ -47,18 +47,19 @@ OWN: dict[str, Impl] = {
     "sigmoid": mathlib.sigmoid, "log2": mathlib.log2, "log10": mathlib.log10,
     "pow": mathlib.pow_, "sinh": mathlib.sinh, "cosh": mathlib.cosh, "asinh": mathlib.asinh,
     "acosh": mathlib.acosh, "atanh": mathlib.atanh, "hypot": mathlib.hypot,
-    "rsqrt": mathlib.rsqrt, "reciprocal": mathlib.recip,
+    "rsqrt": mathlib.rsqrt, "reciprocal": mathlib.recip, "fmod": mathlib.fmod,
     "erf": special.erf, "erfc": special.erfc, "erfinv": special.in_double(special.erfinv),
     "lgamma": special.lgamma, "digamma": special.digamma, "trigamma": special.trigamma,
     **{name: _plain(getattr(trig, name)) for name in
        ("sin", "cos", "tan", "sinpi", "asin", "acos", "atan", "atan2")},
 }
 # own implementations written for double only: float arguments are extended and rounded back
-IN_DOUBLE = frozenset({"pow", "hypot", "erfc", "lgamma", "sin", "cos", "tan", "sinpi", "asin",
-                       "acos", "atan", "atan2"})
-# functions that C's libm provides under name / name + "f" (the CPU runtime resolves them)
+IN_DOUBLE = frozenset({"pow", "hypot", "fmod", "erfc", "lgamma", "sin", "cos", "tan", "sinpi",
+                       "asin", "acos", "atan", "atan2"})
+# functions that C's libm provides under name / name + "f" (the CPU runtime resolves them);
+# fmod as LLVM's frem instruction, which the CPU backend lowers to C's fmod
 LIBM = frozenset({"tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
-                  "erfc", "lgamma", "atan2", "hypot", "sin"})
+                  "erfc", "lgamma", "atan2", "hypot", "sin", "fmod"})
 VECTOR = {"exp": vexp, "log": vlog, "expm1": vexpm1}
 MATH_FUNCTIONS = frozenset(OWN) | {"exp", "log", "sqrt", "fabs", "floor", "ceil", "trunc",
                                    "roundeven", "copysign", "fma", "maxnum", "minnum"}
@@ -103,6 +104,8 @@ class MathLibrary:
     def _libm(self, b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
         """Call C's ``name`` (double) or ``name + 'f'`` (float); half goes through float."""
         ty = args[0].type
+        if name == "fmod":
+            return b.frem(*args)
         if isinstance(ty, ir.HalfType):
             return b.fptrunc(self._libm(b, name, [b.fpext(a, F32) for a in args]), ty)
         symbol = name if isinstance(ty, ir.DoubleType) else name + "f"

@@ -19,6 +19,8 @@ Formulas (branch-free, so loops that use them still vectorize):
 * ``sinh``/``cosh`` from ``expm1``/``exp`` (``exp(|x|/2)^2 / 2`` near overflow); ``asinh``,
   ``acosh``, ``atanh`` from ``log1p`` (``log(x) + ln2`` for huge ``x``);
 * ``hypot`` (double): ``max * sqrt(1 + (min/max)^2)``; inf wins over NaN (C99).
+* ``fmod`` (double, exact): a loop subtracting ``|y| 2^d`` (helper function ``tk_fmod_f64``);
+  LLVM's NVPTX lowering of ``frem``, ``x - trunc(x/y) y``, is wrong for large ``x/y``.
 """
 
 from __future__ import annotations
@@ -221,6 +223,72 @@ def hypot(m: MathCalls, b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
     out = b.select(nan, const(x, math.nan), out)
     inf = b.or_(_is_inf(m, b, x), _is_inf(m, b, y))
     return b.select(inf, const(x, math.inf), out)
+
+
+# ---------------------------------------------------------------- fmod
+
+I64 = ir.IntType(64)
+
+
+def fmod(m: MathCalls, b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    """C's ``fmod`` for doubles, exact, through the helper ``tk_fmod_f64`` (a loop)."""
+    fn = b.module.globals.get("tk_fmod_f64")
+    if fn is None:
+        fn = _define_fmod(m, b.module)
+    return b.call(fn, [x, y])
+
+
+def _exponent(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
+    """``floor(log2(v))`` of a finite positive double, subnormals included (as i64)."""
+    tiny = b.fcmp_ordered("<", v, const(v, 2.0 ** -1022))
+    scaled = b.bitcast(b.select(tiny, b.fmul(v, const(v, 2.0 ** 64)), v), I64)
+    e = b.sub(b.lshr(scaled, ir.Constant(I64, 52)), ir.Constant(I64, 1023))
+    return b.sub(e, b.select(tiny, ir.Constant(I64, 64), ir.Constant(I64, 0)))
+
+
+def _pow2(b: ir.IRBuilder, k: ir.Value) -> ir.Value:
+    """``2.0**k`` for ``-1022 <= k <= 1023``, from bits."""
+    return b.bitcast(b.shl(b.add(k, ir.Constant(I64, 1023)), ir.Constant(I64, 52)), F64)
+
+
+def _define_fmod(m: MathCalls, module: ir.Module) -> ir.Function:
+    """``r = |x|``; while ``r >= |y|``: subtract ``|y| 2^d``, the largest such multiple not
+    above ``r`` (exact by Sterbenz's lemma); each step lowers r's exponent, so at most ~2100."""
+    fn = ir.Function(module, ir.FunctionType(F64, [F64, F64]), name="tk_fmod_f64")
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    x, y = fn.args
+    entry, loop, done = (fn.append_basic_block(n) for n in ("entry", "loop", "done"))
+    b = ir.IRBuilder(entry)
+    ax, ay = m.call(b, "fabs", [x]), m.call(b, "fabs", [y])
+    e_y = _exponent(b, ay)
+    finite_work = b.and_(b.fcmp_ordered(">", ay, const(y, 0.0)),
+                         b.fcmp_ordered("<", ax, const(x, math.inf)))
+    b.cbranch(b.and_(b.fcmp_ordered(">=", ax, ay), finite_work), loop, done)
+    b.position_at_end(loop)
+    r = b.phi(F64, name="r")
+    d = b.sub(_exponent(b, r), e_y)  # 0 .. 2097
+    d1 = b.sub(d, ir.Constant(I64, 1))
+    third = b.sdiv(d1, ir.Constant(I64, 3))  # ay * 2^(d-1) <= r in three exact steps
+    t1 = b.fmul(b.fmul(b.fmul(ay, _pow2(b, third)), _pow2(b, third)),
+                _pow2(b, b.sub(d1, b.add(third, third))))
+    t2 = b.fmul(t1, const(t1, 2.0))  # ay * 2^d: may exceed r (or overflow to inf)
+    t = b.select(b.fcmp_ordered("<=", t2, r), t2, t1)
+    t = b.select(b.icmp_signed("==", d, ir.Constant(I64, 0)), ay, t)
+    nr = b.fsub(r, t)
+    r.add_incoming(ax, entry)
+    r.add_incoming(nr, loop)
+    b.cbranch(b.fcmp_ordered(">=", nr, ay), loop, done)
+    b.position_at_end(done)
+    out = b.phi(F64, name="rem")
+    out.add_incoming(ax, entry)
+    out.add_incoming(nr, loop)
+    result = m.call(b, "copysign", [out, x])
+    bad = b.or_(b.fcmp_unordered("uno", x, y), b.or_(b.fcmp_ordered("==", y, const(y, 0.0)),
+                                                     _is_inf(m, b, x)))
+    result = b.select(bad, const(x, math.nan), result)
+    b.ret(b.select(_is_inf(m, b, y), b.select(bad, result, x), result))
+    return fn
 
 
 # ---------------------------------------------------------------- integer pow

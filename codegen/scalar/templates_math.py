@@ -5,8 +5,8 @@
   ``log2``, ``log10``, ``erfinv``, ``digamma``, ``trigamma`` are math-library functions
   (:mod:`tenkai.codegen.scalar.library`): on the CPU C's libm (``runtime.jit.LIBM_SYMBOLS``
   must list every function it calls) or an LLVM intrinsic, elsewhere tenkai's own;
-* ``fmod``: ``frem`` on floats, ``srem``/``urem`` on integers (a zero divisor, which the
-  reference rejects, is replaced by 1 so the kernel never traps);
+* ``fmod``: the library's on floats (``frem`` on the CPU), ``srem``/``urem`` on integers (a
+  zero divisor, which the reference rejects, is replaced by 1 so the kernel never traps);
 * shifts follow PyTorch: by the bit width or more (or a negative amount) gives 0 to the left
   and the sign fill to the right.
 """
@@ -46,9 +46,10 @@ def float_math(name: str, fn: str | None = None) -> Template:
     return template
 
 
-def _fmod(b: ir.IRBuilder, x: ir.Value, y: ir.Value, dtype: str, **_: Any) -> ir.Value:
+def _fmod(b: ir.IRBuilder, x: ir.Value, y: ir.Value, dtype: str, lib: MathLibrary,
+          **_: Any) -> ir.Value:
     if dtypes.is_float(dtype):
-        return b.frem(x, y)
+        return lib.call(b, "fmod", [x, y])
     safe = b.select(b.icmp_unsigned("==", y, ir.Constant(y.type, 0)), ir.Constant(y.type, 1), y)
     return b.urem(x, safe) if dtype in UNSIGNED else b.srem(x, safe)
 

@@ -58,15 +58,15 @@ REFERENCE = {
     "exp": np.exp, "log": np.log, "log2": np.log2, "log10": np.log10, "expm1": np.expm1,
     "log1p": np.log1p, "sqrt": np.sqrt, "rsqrt": lambda x: 1 / np.sqrt(x), "sigmoid": _sigmoid,
     "erf": _safe(math.erf), "erfc": _safe(math.erfc), "lgamma": _safe(_lgamma),
-    "pow": np.power, "atan2": np.arctan2, "hypot": np.hypot,
+    "pow": np.power, "atan2": np.arctan2, "hypot": np.hypot, "fmod": np.fmod,
 }
 AGAINST_CPU = ("erfinv", "digamma", "trigamma")
-BINARY = ("pow", "atan2", "hypot")
+BINARY = ("pow", "atan2", "hypot", "fmod")
 # max error in ulps of the result type (float64: against numpy/libm, itself within ~1 ulp)
-ULPS = {"float64": {"pow": 4, "erfc": 8, "lgamma": 4, "log2": 3, "log10": 3, "sinh": 3,
+ULPS = {"float64": {"fmod": 0, "pow": 4, "erfc": 8, "lgamma": 4, "log2": 3, "log10": 3, "sinh": 3,
                     "cosh": 3, "asinh": 4, "acosh": 4, "atanh": 4, "tan": 3, "tanh": 3,
                     "trigamma": 8},
-        "float32": {"exp": 2, "log": 2, "expm1": 3, "log1p": 3, "tanh": 3, "sigmoid": 3,
+        "float32": {"fmod": 0, "exp": 2, "log": 2, "expm1": 3, "log1p": 3, "tanh": 3, "sigmoid": 3,
                     "sinh": 4, "cosh": 3, "asinh": 4, "acosh": 4, "atanh": 4, "log2": 3,
                     "log10": 3, "rsqrt": 2},
         "float16": {}}
@@ -115,6 +115,10 @@ def _inputs(op: str, dtype: str, rng: np.random.Generator) -> list[np.ndarray]:
     if op not in BINARY:
         return [x]
     y = rng.permutation(x)
+    if op == "fmod":  # near the top of the range, with y's mantissa above x's
+        x = np.concatenate([x, np.array([finfo.max, finfo.max * 0.75] * 2, dtype=dtype)])
+        y = np.concatenate([y, np.array([1.9999, 1.5, 3e-300, 5e-324], dtype=np.float64)
+                            .astype(dtype)])
     if op == "pow":  # integer, half-integer and moderate exponents on moderate bases
         base = np.concatenate([x, _wide(rng, dtype, n, -3, 3), -_wide(rng, dtype, n, -2, 2)])
         y = np.concatenate([y, rng.uniform(-40, 40, n).astype(dtype),
