@@ -3,8 +3,10 @@
 Templates never name an LLVM math intrinsic or a C function themselves; they ask the library,
 ``lib.call(b, "sin", [x])``, and the library picks, in this order:
 
-1. half (float16) on a target without C's libm: computed in float32 and rounded, unless the
-   target lowers the function natively for half (``fabs``, ``floor``, ``fma``, ...);
+1. half (float16) on a target without C's libm: computed in float32 and rounded (in double,
+   rounded once through a round-to-odd float, for the :data:`IN_DOUBLE` functions), unless
+   the target lowers the function natively for half (``fabs``, ``floor``, ``fma``, ...); the
+   CPU keeps the half code it always had (LLVM's x86 backend promotes half intrinsics itself);
 2. ``exp``/``log``/``expm1`` of float/double: tenkai's branch-free versions (vecmath), which
    the loop vectorizer can widen (the intrinsics become scalar libm calls on the CPU);
 3. a function in the target's ``native_math``: the LLVM intrinsic ``llvm.<fn>.<type>``;
@@ -14,7 +16,11 @@ Templates never name an LLVM math intrinsic or a C function themselves; they ask
    double for float when the function is one of :data:`IN_DOUBLE`.
 
 Anything else raises NotImplementedError naming the target, the function and the type. A
-``prefer`` of ``"native"``/``"libm"`` tries that source first (where the CPU's code used it).
+``prefer`` of ``"native"``/``"libm"`` tries that source first (where the CPU's code used it:
+``normal``'s ``log``/``cos``, trigamma's ``sin``). The "basic" functions (``fabs``, ``floor``,
+``fma``, ``sqrt``, ``copysign``, ``maxnum``, ...) must be native: every LLVM target lowers
+them, and a target that does not gets the NotImplementedError. libdevice (NVPTX) is not wired
+in: ``math_library="tenkai"`` needs nothing outside this folder.
 
 The CPU's choices are the ones its code generator always made, so its code is unchanged; NVPTX
 (``native_math`` without sin/cos/exp/log/pow) gets its math from the own implementations.
