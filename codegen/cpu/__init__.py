@@ -19,12 +19,11 @@ from tenkai.codegen.cpu.codegen import generate as _generate_module
 from tenkai.codegen.cpu.library import library
 from tenkai.codegen.cpu.machine import host_cpu
 from tenkai.codegen.kir.nodes import KernelProgram
+from tenkai.codegen.scalar.library import CPU_NATIVE_MATH
 from tenkai.codegen.target import Target
 
-# math the LLVM x86 backend lowers (to an instruction or a libm call it resolves itself)
-NATIVE_MATH = frozenset({"sqrt", "fabs", "floor", "ceil", "trunc", "roundeven", "copysign",
-                         "fma", "maxnum", "minnum", "sin", "cos", "exp", "log", "log2",
-                         "log10", "pow"})
+# math the LLVM x86 backend lowers (an instruction, or a libm call it resolves itself)
+NATIVE_MATH = CPU_NATIVE_MATH
 
 
 def describe(**options: Any) -> Target:

@@ -103,8 +103,9 @@ class GeneratedModule:
 
 
 def build_module(programs: list[KernelProgram], name: str = "tenkai",
-                 parallel: bool = True) -> ir.Module:
-    """The unoptimized llvmlite module for ``programs``."""
+                 parallel: bool = True, target: Target | None = None) -> ir.Module:
+    """The unoptimized llvmlite module for ``programs`` (``target``: the host CPU's Target,
+    whose math library the scalar templates use; None: the CPU default)."""
     tm = target_machine()
     module = ir.Module(name=name)
     module.triple = tm.triple
@@ -116,7 +117,7 @@ def build_module(programs: list[KernelProgram], name: str = "tenkai",
         buffers = {b.name: b for b in program.buffers}
         slot = {b.name: k for k, b in enumerate(program.buffers)}
         gemm = GemmContractions(gemm_function)
-        fns = [KernelEmitter(module, k, buffers, gemm, par).emit()
+        fns = [KernelEmitter(module, k, buffers, gemm, par, target).emit()
                for k in program.kernels]
         checks = [any(isinstance(s, Check) for s in walk(k.body)) for k in program.kernels]
         emit_step(module, program.entry, fns,
@@ -141,7 +142,7 @@ def generate(program: KernelProgram | list[KernelProgram], target: Target | None
         raise ValueError(f"codegen.cpu: programs sharing a module need distinct entries, got "
                          f"{entries}; lower them with distinct prefixes")
     t0 = time.perf_counter()
-    module = build_module(programs, parallel=parallel)
+    module = build_module(programs, parallel=parallel, target=target)
     text = str(module)
     t1 = time.perf_counter()
     optimized = str(optimize_ir(text, opt_level))

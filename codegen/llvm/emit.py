@@ -44,7 +44,7 @@ from tenkai.codegen.kir.nodes import (
 )
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I64, PTR, VOID, i64
-from tenkai.codegen.scalar.mathlib import intrinsic
+from tenkai.codegen.scalar.library import MathLibrary, math_library
 from tenkai.codegen.scalar.templates import (
     DATA_OPERAND,
     RANDOM_OPS,
@@ -53,6 +53,8 @@ from tenkai.codegen.scalar.templates import (
     storage_type,
     template_for,
 )
+from tenkai.codegen.scalar.types import intrinsic
+from tenkai.codegen.target import Target
 from tenkai.ir import dtypes
 
 
@@ -85,9 +87,11 @@ class KernelEmitter:
 
     def __init__(self, module: ir.Module, kernel: Kernel, buffers: dict[str, Buffer],
                  contractions: Contractions | None,
-                 parallel: ParallelLoops | None = None) -> None:
+                 parallel: ParallelLoops | None = None,
+                 target: Target | MathLibrary | None = None) -> None:
         self.module, self.kernel, self.buffers = module, kernel, buffers
         self.contractions = contractions
+        self.math = math_library(target)  # the target's math library (None: the CPU's)
         fnty = ir.FunctionType(VOID, [PTR] * len(kernel.params))
         self.parallel = parallel
         self.depth = 0
@@ -212,7 +216,8 @@ class KernelEmitter:
                 # IEEE maximum/minimum propagate NaN like numpy and vectorize as reductions
                 value = intrinsic(self.b, f"llvm.{s.op}", [current, value])
             else:
-                value = template_for(s.op, dt)(self.b, current, value, dtype=dt, out_dtype=dt)
+                value = template_for(s.op, dt, self.math)(self.b, current, value, dtype=dt,
+                                                          out_dtype=dt)
         self.b.store(value, slot)
 
     def _store(self, s: Store) -> None:
@@ -286,7 +291,8 @@ class KernelEmitter:
         values = [self.expr(a) for a in e.args]
         dt = e.dtype if e.op in RANDOM_OPS else e.args[DATA_OPERAND.get(e.op, 0)].dtype
         attrs = {k: v for k, v in e.attrs if k != "dtype"}  # the result dtype is out_dtype
-        return template_for(e.op, dt)(self.b, *values, dtype=dt, out_dtype=e.dtype, **attrs)
+        return template_for(e.op, dt, self.math)(self.b, *values, dtype=dt, out_dtype=e.dtype,
+                                                 **attrs)
 
 
 def emit_step(module: ir.Module, entry: str, kernels: list[ir.Function],

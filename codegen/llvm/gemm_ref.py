@@ -17,7 +17,7 @@ from llvmlite import ir
 
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I32, I64, PTR, VOID
-from tenkai.codegen.scalar.templates import constant, llvm_type
+from tenkai.codegen.scalar.types import constant, llvm_type
 from tenkai.ir import dtypes
 
 GEMM_SUFFIX = {"float32": "f32", "float64": "f64", "int64": "i64", "int32": "i32",

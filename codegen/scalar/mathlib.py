@@ -1,182 +1,297 @@
-"""Numerically careful scalar math for the templates: intrinsics, erf, tanh, expm1, log1p,
-sigmoid, integer pow, and the Philox4x32-10 random ops (bit-identical to ir/ops_source.py).
+"""tenkai's own elementary math built on the target's exp/log: ``expm1``, ``log1p``, ``tanh``,
+``sigmoid``, ``log2``, ``log10``, ``pow``, the hyperbolic functions, ``hypot``.
 
-Formulas (all branch-free, so loops that use them still vectorize):
+Each function is ``f(m, b, *xs)``: ``m`` is the math library (:class:`~.types.MathCalls`) that
+resolves the functions it builds on (``m.call(b, "exp", [x])``), so the same formula serves the
+CPU (where ``exp`` of half is an LLVM intrinsic) and NVPTX (where it is tenkai's own).
+Formulas (branch-free, so loops that use them still vectorize):
 
-* ``expm1``: the exp reduction of templates_vecmath, ``2^k expm1(r) + (2^k - 1)``;
+* ``expm1``: the exp reduction of vecmath, ``2^k expm1(r) + (2^k - 1)`` (half: Kahan's
+  ``(u-1) * x / log(u)``);
 * ``log1p(x) = log(u) * x / (u-1)`` with ``u = 1+x`` (Kahan), ``x`` where ``u == 1``;
 * ``tanh(x) = sign(x) * -e / (e + 2)`` with ``e = expm1(-2|x|)`` (never overflows);
 * ``sigmoid`` exactly as the reference: ``e = exp(-|x|)``, ``1/(1+e)`` or ``e/(1+e)``;
-* ``erf`` in float64 (float32 rounds the float64 result): ``x * A(x^2)`` on ``|x| <= 1`` and
-  ``1 - exp(-x^2) * B(|x|)`` on ``1 < |x| < 6`` (``B ~ erfcx``), both Chebyshev series fitted
-  with mpmath for this project (max error 2 ulp against mpmath; the registry reference, a
-  Taylor/continued-fraction evaluation, is itself off by up to ~50 ulp near |x| = 2.5).
-
-Random ops: float32 ``uniform``/``bernoulli``/``randint`` values are bit-identical to the
-reference (the float64 arithmetic is the same IEEE sequence); float64 ``uniform`` too. ``normal``
-uses the platform's ``log``/``cos`` (libm) where numpy uses its own SIMD routines, so float64
-values can differ by an ulp or two (float32 values almost always round identically).
+* ``log2``/``log10``: vecmath's reduction ``x = 2^e (1+f)``, ``e + log1p(f)/ln2`` (exact at
+  powers of two);
+* ``pow`` (double): ``log|x|`` as a double-double (``2 atanh(s)`` with ``s = f/(2+f)`` split),
+  times ``y`` with an FMA error term, ``exp`` of the sum with the tail added after the
+  reduction, then C99's special cases (zeros, infinities, negative bases, NaN);
+* ``sinh``/``cosh`` from ``expm1``/``exp`` (``exp(|x|/2)^2 / 2`` near overflow); ``asinh``,
+  ``acosh``, ``atanh`` from ``log1p`` (``log(x) + ln2`` for huge ``x``);
+* ``hypot`` (double): ``max * sqrt(1 + (min/max)^2)``; inf wins over NaN (C99).
+* ``fmod`` (double, exact): a loop subtracting ``|y| 2^d`` (helper function ``tk_fmod_f64``);
+  LLVM's NVPTX lowering of ``frem``, ``x - trunc(x/y) y``, is wrong for large ``x/y``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from llvmlite import ir
 
-from tenkai.ir import dtypes
+from tenkai.codegen.scalar.types import F64, MathCalls, const
+from tenkai.codegen.scalar.vecmath import exp_with_tail, log_reduce, log_special, vlog_parts
 
-I32, I64, F64 = ir.IntType(32), ir.IntType(64), ir.DoubleType()
-
-# ---------------------------------------------------------------- intrinsics
-
-
-def intrinsic(b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
-    """Call ``name.<type>`` (e.g. ``llvm.exp.f32``) declaring it on first use."""
-    ty = args[0].type
-    full = f"{name}.{ty.intrinsic_name}"
-    module = b.module
-    fn = module.globals.get(full)
-    if fn is None:
-        fn = ir.Function(module, ir.FunctionType(ty, [a.type for a in args]), name=full)
-    return b.call(fn, args)
+INV_LN2 = (1.4426950408889634, 2.0355273740931033e-17)
+LOG10_2 = (0.3010299956639812, -2.8037281277851704e-18)
+INV_LN10 = (0.4342944819032518, 1.098319650216765e-17)
+LN2 = (0.6931471805599453, 2.3190468138462996e-17)
+LN2_HI_32 = 0.6931471803691238  # 32 significant bits: e * LN2_HI_32 is exact
+POW_ATANH = tuple(2.0 / (2 * k + 1) for k in range(1, 13))  # 2 s^3/3 + 2 s^5/5 + ...
 
 
-def _c(x: ir.Value, value: float) -> ir.Constant:
-    return ir.Constant(x.type, value)
+def _fabs(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    return m.call(b, "fabs", [x])
 
 
-def recip(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    return b.fdiv(_c(x, 1.0), x)
+def recip(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    return b.fdiv(const(x, 1.0), x)
 
 
-def rsqrt(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    return b.fdiv(_c(x, 1.0), intrinsic(b, "llvm.sqrt", [x]))
+def rsqrt(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    return b.fdiv(const(x, 1.0), m.call(b, "sqrt", [x]))
 
 
-def exp(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    """``exp`` that vectorizes for float/double (templates_vecmath), the intrinsic for half."""
-    from tenkai.codegen.scalar.vecmath import vexp
-
-    return vexp(b, x) if isinstance(x.type, (ir.FloatType, ir.DoubleType)) \
-        else intrinsic(b, "llvm.exp", [x])
+def _is_inf(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    return b.fcmp_ordered("==", _fabs(m, b, x), const(x, math.inf))
 
 
-def log(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    """``log`` that vectorizes for float/double (templates_vecmath), the intrinsic for half."""
-    from tenkai.codegen.scalar.vecmath import vlog
-
-    return vlog(b, x) if isinstance(x.type, (ir.FloatType, ir.DoubleType)) \
-        else intrinsic(b, "llvm.log", [x])
-
-
-def _is_inf(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    return b.fcmp_ordered("==", intrinsic(b, "llvm.fabs", [x]), _c(x, math.inf))
+def expm1_half(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    """Kahan's ``(u-1) * x / log(u)`` with ``u = exp(x)`` (for types without vexpm1)."""
+    u = m.call(b, "exp", [x])
+    um1 = b.fsub(u, const(x, 1.0))
+    ratio = b.fmul(um1, b.fdiv(x, m.call(b, "log", [u])))
+    out = b.select(_is_inf(m, b, u), u, ratio)
+    out = b.select(b.fcmp_ordered("==", um1, const(x, -1.0)), um1, out)
+    return b.select(b.fcmp_ordered("==", u, const(x, 1.0)), x, out)
 
 
-def to_float_round_odd(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    """double -> float rounded to odd, so a following float -> half rounding is correct.
-
-    (A direct double -> half ``fptrunc`` becomes a call to compiler-rt's ``__truncdfhf2``,
-    which a JIT'd process does not have; float -> half is one F16C instruction.)
-    """
-    f32 = ir.FloatType()
-    t = b.fptrunc(x, f32)
-    back = b.fpext(t, x.type)
-    inexact = b.fcmp_ordered("!=", back, x)
-    away = b.fcmp_ordered(">", intrinsic(b, "llvm.fabs", [back]), intrinsic(b, "llvm.fabs", [x]))
-    bits = b.bitcast(t, I32)
-    bits = b.select(b.and_(inexact, away), b.sub(bits, ir.Constant(I32, 1)), bits)
-    bits = b.select(inexact, b.or_(bits, ir.Constant(I32, 1)), bits)
-    return b.bitcast(bits, f32)
+def log1p(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    u = b.fadd(x, const(x, 1.0))
+    log_u = m.call(b, "log", [u])
+    ratio = b.fmul(log_u, b.fdiv(x, b.fsub(u, const(x, 1.0))))
+    out = b.select(b.fcmp_ordered("==", u, const(x, math.inf)), u, ratio)  # log1p(-inf): NaN
+    return b.select(b.fcmp_ordered("==", u, const(x, 1.0)), x, out)
 
 
-# ---------------------------------------------------------------- exp/log family
+def tanh(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    a = _fabs(m, b, x)
+    e = m.call(b, "expm1", [b.fmul(a, const(x, -2.0))])
+    t = b.fdiv(b.fneg(e), b.fadd(e, const(x, 2.0)))
+    return m.call(b, "copysign", [t, x])
 
 
-def expm1(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    if isinstance(x.type, (ir.FloatType, ir.DoubleType)):
-        from tenkai.codegen.scalar.vecmath import vexpm1
-
-        return vexpm1(b, x)
-    u = exp(b, x)  # half: Kahan's (u-1) * x / log(u)
-    um1 = b.fsub(u, _c(x, 1.0))
-    ratio = b.fmul(um1, b.fdiv(x, log(b, u)))
-    out = b.select(_is_inf(b, u), u, ratio)
-    out = b.select(b.fcmp_ordered("==", um1, _c(x, -1.0)), um1, out)
-    return b.select(b.fcmp_ordered("==", u, _c(x, 1.0)), x, out)
-
-
-def log1p(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    u = b.fadd(x, _c(x, 1.0))
-    log_u = log(b, u)
-    ratio = b.fmul(log_u, b.fdiv(x, b.fsub(u, _c(x, 1.0))))
-    out = b.select(b.fcmp_ordered("==", u, _c(x, math.inf)), u, ratio)  # log1p(-inf) is NaN
-    return b.select(b.fcmp_ordered("==", u, _c(x, 1.0)), x, out)
-
-
-def tanh(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    a = intrinsic(b, "llvm.fabs", [x])
-    e = expm1(b, b.fmul(a, _c(x, -2.0)))
-    t = b.fdiv(b.fneg(e), b.fadd(e, _c(x, 2.0)))
-    return intrinsic(b, "llvm.copysign", [t, x])
-
-
-def sigmoid(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    e = exp(b, b.fneg(intrinsic(b, "llvm.fabs", [x])))
-    one = _c(x, 1.0)
+def sigmoid(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    e = m.call(b, "exp", [b.fneg(_fabs(m, b, x))])
+    one = const(x, 1.0)
     denom = b.fadd(one, e)
-    return b.select(b.fcmp_ordered(">=", x, _c(x, 0.0)), b.fdiv(one, denom), b.fdiv(e, denom))
+    return b.select(b.fcmp_ordered(">=", x, const(x, 0.0)), b.fdiv(one, denom), b.fdiv(e, denom))
 
 
-# ---------------------------------------------------------------- erf
-
-# Chebyshev coefficients (fitted with mpmath, see the module docstring):
-# A: erf(sqrt(t))/sqrt(t) for t in [0, 1]; B: exp(x^2)*erfc(x) for x in [1, 6].
-ERF_A = (0.9754769393826541, -0.14226120510371365, 0.010035582187599796,
-         -0.0005768764699767485, 2.741993125219606e-05, -1.1043175507344507e-06,
-         3.8488755420345036e-08, -1.1808582533875466e-09, 3.2334215826050907e-11,
-         -7.991015947004549e-13, 1.799072511396137e-14, -3.7186354877527125e-16,
-         7.103598527027531e-18, -1.2609201146052294e-19)
-ERF_B = (0.20196598791223083, -0.147884835533987, 0.05188222158351389, -0.017525709964867527,
-         0.005721802417478219, -0.0018109803028142997, 0.0005570714353927344,
-         -0.00016689473052528832, 4.878565911493746e-05, -1.3935932859822488e-05,
-         3.895514595190115e-06, -1.0668392337070025e-06, 2.865502572057316e-07,
-         -7.555861081756622e-08, 1.957586342968354e-08, -4.987110132992565e-09,
-         1.2501871239431183e-09, -3.0858852312872416e-10, 7.504484747602075e-11,
-         -1.799019306443203e-11, 4.253478301220761e-12, -9.923156075370268e-13,
-         2.2852946889956604e-13, -5.197545127186086e-14, 1.1678402563368202e-14,
-         -2.5933001174246888e-15, 5.693123694895126e-16, -1.2358968293313467e-16,
-         2.6494001992231862e-17, -5.394020788469484e-18)
+def log2(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    ef, log_m = vlog_parts(b, x)
+    scaled = b.fadd(b.fmul(log_m, const(x, INV_LN2[0])), b.fmul(log_m, const(x, INV_LN2[1])))
+    return log_special(b, x, b.fadd(ef, scaled))
 
 
-def clenshaw(b: ir.IRBuilder, coeffs: tuple[float, ...], t: ir.Value) -> ir.Value:
-    """``sum(c_k T_k(t))`` by Clenshaw's recurrence."""
-    b1, b2 = _c(t, 0.0), _c(t, 0.0)
-    two_t = b.fmul(t, _c(t, 2.0))
-    for ck in reversed(coeffs[1:]):
-        b1, b2 = b.fadd(b.fsub(b.fmul(two_t, b1), b2), _c(t, ck)), b1
-    return b.fadd(b.fsub(b.fmul(t, b1), b2), _c(t, coeffs[0]))
+def log10(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    ef, log_m = vlog_parts(b, x)
+    low = b.fadd(b.fmul(ef, const(x, LOG10_2[1])), b.fmul(log_m, const(x, INV_LN10[0])))
+    return log_special(b, x, b.fadd(b.fmul(ef, const(x, LOG10_2[0])), low))
 
 
-def erf(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    xd = x if x.type == F64 else b.fpext(x, F64)
-    a = intrinsic(b, "llvm.fabs", [xd])
-    a2 = b.fmul(a, a)
-    small = b.fmul(xd, clenshaw(b, ERF_A, b.fsub(b.fmul(a2, _c(xd, 2.0)), _c(xd, 1.0))))
-    tb = b.fdiv(b.fsub(b.fmul(a, _c(xd, 2.0)), _c(xd, 7.0)), _c(xd, 5.0))
-    erfc = b.fmul(exp(b, b.fneg(a2)), clenshaw(b, ERF_B, tb))
-    large = intrinsic(b, "llvm.copysign", [b.fsub(_c(xd, 1.0), erfc), xd])
-    out = b.select(b.fcmp_ordered("<", a, _c(xd, 6.0)), large,
-                   intrinsic(b, "llvm.copysign", [_c(xd, 1.0), xd]))
-    out = b.select(b.fcmp_ordered("<=", a, _c(xd, 1.0)), small, out)
-    out = b.select(b.fcmp_unordered("uno", xd, xd), xd, out)
-    return out if x.type == F64 else b.fptrunc(out, x.type)
+def _two_sum(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> tuple[ir.Value, ir.Value]:
+    s = b.fadd(x, y)
+    bb = b.fsub(s, x)
+    err = b.fadd(b.fsub(x, b.fsub(s, bb)), b.fsub(y, bb))
+    return s, err
+
+
+def _log_dd(m: MathCalls, b: ir.IRBuilder, a: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """``log(a) = hi + lo`` to ~2^-100 relative, ``a`` a finite positive double."""
+    e, f = log_reduce(b, a)
+    ef = b.sitofp(e, a.type)
+    u = b.fadd(f, const(a, 2.0))
+    u_lo = b.fsub(f, b.fsub(u, const(a, 2.0)))  # 2 + f = u + u_lo exactly (|f| < 2)
+    s = b.fdiv(f, u)
+    rem = b.fsub(m.call(b, "fma", [b.fneg(s), u, f]), b.fmul(s, u_lo))
+    s_lo = b.fdiv(rem, u)  # s + s_lo = f / (2+f)
+    z = b.fmul(s, s)
+    series = b.fmul(b.fmul(s, z), _poly(m, b, POW_ATANH, z))  # 2 atanh(s) - 2s
+    hi, err = _two_sum(b, b.fmul(ef, const(a, LN2_HI_32)), b.fmul(s, const(a, 2.0)))
+    lo = b.fadd(err, b.fadd(b.fmul(ef, const(a, LN2[0] - LN2_HI_32 + LN2[1])),
+                            b.fadd(b.fmul(s_lo, const(a, 2.0)), series)))
+    return _two_sum(b, hi, lo)
+
+
+def _poly(m: MathCalls, b: ir.IRBuilder, coeffs: tuple[float, ...], z: ir.Value) -> ir.Value:
+    out = const(z, coeffs[-1])
+    for c in reversed(coeffs[:-1]):
+        out = m.call(b, "fma", [out, z, const(z, c)])
+    return out
+
+
+def _is_int(m: MathCalls, b: ir.IRBuilder, y: ir.Value) -> ir.Value:
+    return b.fcmp_ordered("==", m.call(b, "floor", [y]), y)
+
+
+def pow_(m: MathCalls, b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    """``x ** y`` for doubles (see the module docstring)."""
+    a = _fabs(m, b, x)
+    hi, lo = _log_dd(m, b, a)
+    hi = log_special(b, a, hi)
+    p_hi = b.fmul(y, hi)
+    p_lo = b.fadd(m.call(b, "fma", [y, hi, b.fneg(p_hi)]), b.fmul(y, lo))
+    in_range = b.fcmp_ordered("<", _fabs(m, b, p_hi), const(x, 1000.0))  # else: 0 or inf
+    p_lo = b.select(b.and_(in_range, b.fcmp_ordered("==", p_lo, p_lo)), p_lo, const(x, 0.0))
+    core = exp_with_tail(b, p_hi, p_lo)
+    one, zero = const(x, 1.0), const(x, 0.0)
+    y_int = _is_int(m, b, y)
+    y_odd = b.and_(y_int, b.not_(_is_int(m, b, b.fmul(y, const(y, 0.5)))))
+    x_neg = b.icmp_signed("<", b.bitcast(x, ir.IntType(64)), ir.Constant(ir.IntType(64), 0))
+    out = b.select(b.and_(x_neg, y_odd), b.fneg(core), core)
+    finite_neg = b.and_(b.fcmp_ordered("<", x, zero), b.fcmp_ordered(">", x, const(x, -math.inf)))
+    bad = b.and_(finite_neg, b.and_(b.not_(y_int), b.fcmp_ordered("==", y, y)))
+    out = b.select(bad, const(x, math.nan), out)
+    unit = b.and_(b.fcmp_ordered("==", a, one), _is_inf(m, b, y))
+    out = b.select(unit, one, out)
+    return b.select(b.or_(b.fcmp_ordered("==", x, one), b.fcmp_ordered("==", y, zero)), one, out)
+
+
+def _near_overflow(x: ir.Value) -> float:
+    return 700.0 if x.type == F64 else 80.0
+
+
+def sinh(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    a = _fabs(m, b, x)
+    e = m.call(b, "expm1", [a])
+    mid = b.fmul(b.fadd(e, b.fdiv(e, b.fadd(e, const(x, 1.0)))), const(x, 0.5))
+    h = m.call(b, "exp", [b.fmul(a, const(x, 0.5))])
+    big = b.fmul(b.fmul(h, const(x, 0.5)), h)
+    out = b.select(b.fcmp_ordered(">", a, const(x, _near_overflow(x))), big, mid)
+    return m.call(b, "copysign", [out, x])
+
+
+def cosh(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    a = _fabs(m, b, x)
+    e = m.call(b, "exp", [a])
+    mid = b.fadd(b.fmul(e, const(x, 0.5)), b.fdiv(const(x, 0.5), e))
+    h = m.call(b, "exp", [b.fmul(a, const(x, 0.5))])
+    big = b.fmul(b.fmul(h, const(x, 0.5)), h)
+    return b.select(b.fcmp_ordered(">", a, const(x, _near_overflow(x))), big, mid)
+
+
+def _huge(x: ir.Value) -> float:
+    return 2.0 ** 28 if x.type == F64 else 2.0 ** 12
+
+
+def _log_huge(m: MathCalls, b: ir.IRBuilder, a: ir.Value) -> ir.Value:
+    return b.fadd(m.call(b, "log", [a]), const(a, LN2[0]))
+
+
+def asinh(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    a = _fabs(m, b, x)
+    t = b.fmul(a, a)
+    root = m.call(b, "sqrt", [b.fadd(t, const(x, 1.0))])
+    mid = log1p(m, b, b.fadd(a, b.fdiv(t, b.fadd(root, const(x, 1.0)))))
+    out = b.select(b.fcmp_ordered(">", a, const(x, _huge(x))), _log_huge(m, b, a), mid)
+    return m.call(b, "copysign", [out, x])
+
+
+def acosh(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    t = b.fsub(x, const(x, 1.0))
+    root = m.call(b, "sqrt", [b.fadd(b.fmul(t, const(x, 2.0)), b.fmul(t, t))])
+    mid = log1p(m, b, b.fadd(t, root))
+    out = b.select(b.fcmp_ordered(">", x, const(x, _huge(x))), _log_huge(m, b, x), mid)
+    return b.select(b.fcmp_ordered("<", x, const(x, 1.0)), const(x, math.nan), out)
+
+
+def atanh(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    a = _fabs(m, b, x)
+    ratio = b.fdiv(b.fmul(a, const(x, 2.0)), b.fsub(const(x, 1.0), a))
+    out = b.fmul(log1p(m, b, ratio), const(x, 0.5))
+    return m.call(b, "copysign", [out, x])
+
+
+def hypot(m: MathCalls, b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    ax, ay = _fabs(m, b, x), _fabs(m, b, y)
+    big, small = m.call(b, "maxnum", [ax, ay]), m.call(b, "minnum", [ax, ay])
+    r = b.fdiv(small, big)
+    out = b.fmul(big, m.call(b, "sqrt", [m.call(b, "fma", [r, r, const(x, 1.0)])]))
+    out = b.select(b.fcmp_ordered("==", big, const(x, 0.0)), const(x, 0.0), out)
+    nan = b.or_(b.fcmp_unordered("uno", x, x), b.fcmp_unordered("uno", y, y))
+    out = b.select(nan, const(x, math.nan), out)
+    inf = b.or_(_is_inf(m, b, x), _is_inf(m, b, y))
+    return b.select(inf, const(x, math.inf), out)
+
+
+# ---------------------------------------------------------------- fmod
+
+I64 = ir.IntType(64)
+
+
+def fmod(m: MathCalls, b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    """C's ``fmod`` for doubles, exact, through the helper ``tk_fmod_f64`` (a loop)."""
+    fn = b.module.globals.get("tk_fmod_f64")
+    if fn is None:
+        fn = _define_fmod(m, b.module)
+    return b.call(fn, [x, y])
+
+
+def _exponent(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
+    """``floor(log2(v))`` of a finite positive double, subnormals included (as i64)."""
+    tiny = b.fcmp_ordered("<", v, const(v, 2.0 ** -1022))
+    scaled = b.bitcast(b.select(tiny, b.fmul(v, const(v, 2.0 ** 64)), v), I64)
+    e = b.sub(b.lshr(scaled, ir.Constant(I64, 52)), ir.Constant(I64, 1023))
+    return b.sub(e, b.select(tiny, ir.Constant(I64, 64), ir.Constant(I64, 0)))
+
+
+def _pow2(b: ir.IRBuilder, k: ir.Value) -> ir.Value:
+    """``2.0**k`` for ``-1022 <= k <= 1023``, from bits."""
+    return b.bitcast(b.shl(b.add(k, ir.Constant(I64, 1023)), ir.Constant(I64, 52)), F64)
+
+
+def _define_fmod(m: MathCalls, module: ir.Module) -> ir.Function:
+    """``r = |x|``; while ``r >= |y|``: subtract ``|y| 2^d``, the largest such multiple not
+    above ``r`` (exact by Sterbenz's lemma); each step lowers r's exponent, so at most ~2100."""
+    fn = ir.Function(module, ir.FunctionType(F64, [F64, F64]), name="tk_fmod_f64")
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    x, y = fn.args
+    entry, loop, done = (fn.append_basic_block(n) for n in ("entry", "loop", "done"))
+    b = ir.IRBuilder(entry)
+    ax, ay = m.call(b, "fabs", [x]), m.call(b, "fabs", [y])
+    e_y = _exponent(b, ay)
+    finite_work = b.and_(b.fcmp_ordered(">", ay, const(y, 0.0)),
+                         b.fcmp_ordered("<", ax, const(x, math.inf)))
+    b.cbranch(b.and_(b.fcmp_ordered(">=", ax, ay), finite_work), loop, done)
+    b.position_at_end(loop)
+    r = b.phi(F64, name="r")
+    d = b.sub(_exponent(b, r), e_y)  # 0 .. 2097
+    d1 = b.sub(d, ir.Constant(I64, 1))
+    third = b.sdiv(d1, ir.Constant(I64, 3))  # ay * 2^(d-1) <= r in three exact steps
+    t1 = b.fmul(b.fmul(b.fmul(ay, _pow2(b, third)), _pow2(b, third)),
+                _pow2(b, b.sub(d1, b.add(third, third))))
+    t2 = b.fmul(t1, const(t1, 2.0))  # ay * 2^d: may exceed r (or overflow to inf)
+    t = b.select(b.fcmp_ordered("<=", t2, r), t2, t1)
+    t = b.select(b.icmp_signed("==", d, ir.Constant(I64, 0)), ay, t)
+    nr = b.fsub(r, t)
+    r.add_incoming(ax, entry)
+    r.add_incoming(nr, loop)
+    b.cbranch(b.fcmp_ordered(">=", nr, ay), loop, done)
+    b.position_at_end(done)
+    out = b.phi(F64, name="rem")
+    out.add_incoming(ax, entry)
+    out.add_incoming(nr, loop)
+    result = m.call(b, "copysign", [out, x])
+    bad = b.or_(b.fcmp_unordered("uno", x, y), b.or_(b.fcmp_ordered("==", y, const(y, 0.0)),
+                                                     _is_inf(m, b, x)))
+    result = b.select(bad, const(x, math.nan), result)
+    b.ret(b.select(_is_inf(m, b, y), b.select(bad, result, x), result))
+    return fn
 
 
 # ---------------------------------------------------------------- integer pow
-
 
 def int_pow(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
     """``x ** y`` (wrapping, like numpy) through a per-width helper ``tk_ipow_iN``."""
@@ -215,80 +330,3 @@ def _define_int_pow(module: ir.Module, name: str, ty: ir.IntType) -> ir.Function
     b.ret(out)
     return fn
 
-
-# ---------------------------------------------------------------- Philox4x32-10
-
-_M0, _M1, _W0, _W1 = 0xD2511F53, 0xCD9E8D57, 0x9E3779B9, 0xBB67AE85
-
-
-def philox(b: ir.IRBuilder, seed: ir.Value, counter: ir.Value) -> tuple[ir.Value, ir.Value]:
-    """The first two uint32 words (as i32) of Philox4x32-10 for (counter, 0, 0) and key seed."""
-
-    def lo(v: ir.Value) -> ir.Value:
-        return b.trunc(v, I32)
-
-    def hi(v: ir.Value) -> ir.Value:
-        return b.trunc(b.lshr(v, ir.Constant(I64, 32)), I32)
-
-    c0, c1, c2, c3 = lo(counter), hi(counter), ir.Constant(I32, 0), ir.Constant(I32, 0)
-    k0, k1 = lo(seed), hi(seed)
-    for _ in range(10):
-        p0 = b.mul(b.zext(c0, I64), ir.Constant(I64, _M0))
-        p1 = b.mul(b.zext(c2, I64), ir.Constant(I64, _M1))
-        c0, c1, c2, c3 = (b.xor(b.xor(hi(p1), c1), k0), lo(p1),
-                          b.xor(b.xor(hi(p0), c3), k1), lo(p0))
-        k0 = b.add(k0, ir.Constant(I32, _W0))
-        k1 = b.add(k1, ir.Constant(I32, _W1))
-    return c0, c1
-
-
-def uniform01(b: ir.IRBuilder, seed: ir.Value, counter: ir.Value, wide: bool) -> ir.Value:
-    """The reference's uniform [0, 1) double: 53 random bits when ``wide``, else 24."""
-    x0, x1 = philox(b, seed, counter)
-    if wide:
-        top = b.mul(b.zext(b.lshr(x0, ir.Constant(I32, 5)), I64), ir.Constant(I64, 1 << 26))
-        bits = b.add(top, b.zext(b.lshr(x1, ir.Constant(I32, 6)), I64))
-        return b.fmul(b.uitofp(bits, F64), ir.Constant(F64, 2.0 ** -53))
-    bits = b.lshr(x0, ir.Constant(I32, 8))
-    return b.fmul(b.uitofp(bits, F64), ir.Constant(F64, 2.0 ** -24))
-
-
-def _from_f64(b: ir.IRBuilder, v: ir.Value, dtype: str) -> ir.Value:
-    from tenkai.codegen.scalar.templates import convert
-
-    return convert(b, v, "float64", dtype)
-
-
-def uniform(b: ir.IRBuilder, seed: ir.Value, counter: ir.Value, dtype: str, out_dtype: str,
-            low: float = 0.0, high: float = 1.0, **_: Any) -> ir.Value:
-    u = uniform01(b, seed, counter, out_dtype == "float64")
-    v = b.fadd(ir.Constant(F64, float(low)), b.fmul(ir.Constant(F64, float(high - low)), u))
-    return _from_f64(b, v, out_dtype)
-
-
-def normal(b: ir.IRBuilder, seed: ir.Value, counter: ir.Value, dtype: str, out_dtype: str,
-           mean: float = 0.0, std: float = 1.0, **_: Any) -> ir.Value:
-    x0, x1 = philox(b, seed, counter)
-    scale = ir.Constant(F64, 2.0 ** -32)
-    u1 = b.fmul(b.fadd(b.uitofp(x0, F64), ir.Constant(F64, 1.0)), scale)
-    u2 = b.fmul(b.uitofp(x1, F64), scale)
-    r = intrinsic(b, "llvm.sqrt", [b.fmul(ir.Constant(F64, -2.0), intrinsic(b, "llvm.log", [u1]))])
-    z = b.fmul(r, intrinsic(b, "llvm.cos", [b.fmul(ir.Constant(F64, 2.0 * math.pi), u2)]))
-    v = b.fadd(ir.Constant(F64, float(mean)), b.fmul(ir.Constant(F64, float(std)), z))
-    return _from_f64(b, v, out_dtype)
-
-
-def randint(b: ir.IRBuilder, seed: ir.Value, counter: ir.Value, dtype: str, out_dtype: str,
-            low: int = 0, high: int = 1, **_: Any) -> ir.Value:
-    u = uniform01(b, seed, counter, True)
-    span = b.fmul(u, ir.Constant(F64, float(high - low)))
-    v = b.fadd(ir.Constant(F64, float(low)), intrinsic(b, "llvm.floor", [span]))
-    return _from_f64(b, v, out_dtype)
-
-
-def bernoulli(b: ir.IRBuilder, p: ir.Value, seed: ir.Value, counter: ir.Value, dtype: str,
-              out_dtype: str, **_: Any) -> ir.Value:
-    u = uniform01(b, seed, counter, dtype == "float64")
-    pd = p if p.type == F64 else b.fpext(p, F64)
-    hit = b.fcmp_ordered("<", u, pd)
-    return b.uitofp(hit, p.type) if dtypes.is_float(out_dtype) else b.zext(hit, p.type)

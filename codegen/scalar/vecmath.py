@@ -23,7 +23,7 @@ import struct
 
 from llvmlite import ir
 
-from tenkai.codegen.scalar.mathlib import intrinsic
+from tenkai.codegen.scalar.types import intrinsic
 
 _F = {"float": (ir.IntType(32), 23, 127), "double": (ir.IntType(64), 52, 1023)}
 LN2_HI = {"float": 0.693145751953125, "double": 0.6931471803691238}
@@ -55,9 +55,10 @@ def _pow2(b: ir.IRBuilder, k: ir.Value, like: ir.Value) -> ir.Value:
     return b.bitcast(bits, like.type)
 
 
-def _reduce_exp(b: ir.IRBuilder, x: ir.Value) -> tuple[ir.Value, ir.Value]:
-    """``(k, t)`` with ``exp(x) = 2^k * (1 + t)``: ``k`` an integer, ``t = expm1(r)``,
-    ``|r| <= ln2/2`` (x clamped to where exp is finite and nonzero)."""
+def _reduce_exp(b: ir.IRBuilder, x: ir.Value,
+                tail: ir.Value | None = None) -> tuple[ir.Value, ir.Value]:
+    """``(k, t)`` with ``exp(x + tail) = 2^k * (1 + t)``: ``k`` an integer, ``t = expm1(r)``,
+    ``|r| <= ln2/2`` (x clamped to where exp is finite and nonzero; ``tail`` tiny)."""
     key = _key(x)
     ity = _F[key][0]
     lo, hi = EXP_CLAMP[key]
@@ -66,6 +67,8 @@ def _reduce_exp(b: ir.IRBuilder, x: ir.Value) -> tuple[ir.Value, ir.Value]:
     k = intrinsic(b, "llvm.roundeven", [b.fmul(xc, _c(x, 1 / math.log(2)))])
     r = _fma(b, b.fneg(k), _c(x, LN2_HI[key]), xc)
     r = _fma(b, b.fneg(k), _c(x, LN2_LO[key]), r)
+    if tail is not None:
+        r = b.fadd(r, tail)
     degree = EXP_DEGREE[key]
     p = _c(x, 1 / math.factorial(degree))  # P(r) = 1/2! + r/3! + ...: t = r + r^2 P(r)
     for n in range(degree - 1, 1, -1):
@@ -91,6 +94,12 @@ def vexp(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     return _nan_through(b, x, _scale(b, b.fadd(t, _c(x, 1.0)), k))
 
 
+def exp_with_tail(b: ir.IRBuilder, x: ir.Value, tail: ir.Value) -> ir.Value:
+    """``exp(x + tail)`` for a double-double argument (``|tail| <= ulp(x)``; for pow)."""
+    k, t = _reduce_exp(b, x, tail)
+    return _nan_through(b, x, _scale(b, b.fadd(t, _c(x, 1.0)), k))
+
+
 def vexpm1(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     """``expm1(x) = 2^k (1 + t) - 1 = 2^k t + (2^k - 1)``: exact cancellation near 0."""
     key = _key(x)
@@ -106,8 +115,9 @@ def vexpm1(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     return _nan_through(b, x, out)
 
 
-def vlog(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
-    """``log(x)`` for float/double, branch-free (see the module docstring)."""
+def log_reduce(b: ir.IRBuilder, x: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """``(e, f)`` with ``x = 2^e (1 + f)``, ``e`` an integer (as an LLVM integer), ``1 + f`` in
+    ``[sqrt(1/2), sqrt(2))`` and ``f`` exact, for finite ``x > 0`` (subnormals rescaled)."""
     key = _key(x)
     ity, mant, bias = _F[key]
     tiny = b.fcmp_ordered("<", x, _c(x, 2.0 ** (1 - bias)))  # subnormal: scale up first
@@ -121,8 +131,17 @@ def vlog(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     big = b.fcmp_ordered(">", m, _c(x, math.sqrt(2.0)))
     m = b.select(big, b.fmul(m, _c(x, 0.5)), m)
     e = b.add(e, b.zext(big, ity))
+    return e, b.fsub(m, _c(x, 1.0))
+
+
+def log_parts(b: ir.IRBuilder, x: ir.Value,
+              lo_scale: float) -> tuple[ir.Value, ir.Value, ir.Value]:
+    """``(e, f, tail)`` with ``log(x) = e*ln2 + f - tail`` for finite ``x > 0`` (``e`` as a
+    float): ``tail = hfsq - s*(hfsq + R(s^2)) - e*lo_scale``; ``lo_scale = LN2_LO`` folds the
+    low part of ``e*ln2`` in (see the module docstring), ``0`` leaves ``f - tail = log(1+f)``."""
+    key = _key(x)
+    e, f = log_reduce(b, x)
     # log(1+f) = f - (hfsq - s*(hfsq + R(z))), s = f/(2+f), z = s^2 (f = m - 1 is exact)
-    f = b.fsub(m, _c(x, 1.0))
     hfsq = b.fmul(b.fmul(f, f), _c(x, 0.5))
     s = b.fdiv(f, b.fadd(f, _c(x, 2.0)))
     z = b.fmul(s, s)
@@ -131,8 +150,26 @@ def vlog(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
         r = _fma(b, r, z, _c(x, 2.0 / (2 * k + 1)))
     r = b.fmul(r, z)
     ef = b.sitofp(e, x.type)
-    inner = _fma(b, s, b.fadd(hfsq, r), b.fmul(ef, _c(x, LN2_LO[key])))
-    out = _fma(b, ef, _c(x, LN2_HI[key]), b.fsub(f, b.fsub(hfsq, inner)))
+    inner = _fma(b, s, b.fadd(hfsq, r), b.fmul(ef, _c(x, lo_scale)))
+    return ef, f, b.fsub(hfsq, inner)
+
+
+def vlog_parts(b: ir.IRBuilder, x: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """``(e, log(1+f))`` with ``log(x) = e*ln2 + log(1+f)`` (for log2/log10)."""
+    ef, f, tail = log_parts(b, x, 0.0)
+    return ef, b.fsub(f, tail)
+
+
+def log_special(b: ir.IRBuilder, x: ir.Value, out: ir.Value) -> ir.Value:
+    """``out`` where ``x`` is finite and positive; log's value at +inf, 0, < 0 and NaN."""
     out = b.select(b.fcmp_ordered("==", x, _c(x, math.inf)), x, out)
     out = b.select(b.fcmp_ordered("==", x, _c(x, 0.0)), _c(x, -math.inf), out)
     return b.select(b.fcmp_unordered("<", x, _c(x, 0.0)), _c(x, math.nan), out)
+
+
+def vlog(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    """``log(x)`` for float/double, branch-free (see the module docstring)."""
+    key = _key(x)
+    ef, f, tail = log_parts(b, x, LN2_LO[key])
+    out = _fma(b, ef, _c(x, LN2_HI[key]), b.fsub(f, tail))
+    return log_special(b, x, out)

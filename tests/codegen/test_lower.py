@@ -91,13 +91,13 @@ def test_unsupported_op_raises_with_reason(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_missing_template_names_target_op_and_dtype() -> None:
-    with pytest.raises(NotImplementedError, match="llvm_cpu: no template for nope on float32"):
+    with pytest.raises(NotImplementedError, match="cpu: no template for nope on float32"):
         template_for("nope", "float32")
     from llvmlite import ir as llir
 
     b = llir.IRBuilder(llir.Function(llir.Module(), llir.FunctionType(llir.VoidType(), []),
                                      "f").append_basic_block())
-    with pytest.raises(NotImplementedError, match="llvm_cpu: no template for exp on int64"):
+    with pytest.raises(NotImplementedError, match="cpu: no template for exp on int64"):
         template_for("exp", "int64")(b, llir.Constant(llir.IntType(64), 1), dtype="int64",
                                      out_dtype="int64")
 

@@ -1,0 +1,34 @@
+"""The NVPTX target (CUDA PTX through LLVM's NVPTX backend): its description.
+
+Its strategies: each kernel launched over a grid of blocks, contractions as tiled kernels of
+their own, convolution as an implicit GEMM, parallel iterations mapped onto the grid. Its math
+comes from tenkai's own implementations (codegen/scalar): LLVM's NVPTX backend lowers only the
+functions in :data:`NATIVE_MATH` (``llvm.sin``/``llvm.cos``/``llvm.pow`` fail with "Cannot
+select", ``llvm.exp``/``llvm.log`` have no libcall, and ``llvm.exp.f16`` aborts the process).
+Code generation and a runtime for it are not here yet (issue #10).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tenkai.codegen.target import Target
+
+TRIPLE = "nvptx64-nvidia-cuda"
+ARCHES = ("sm_80", "sm_86", "sm_89", "sm_90")
+PTX_ISA = "+ptx80"  # PTX 8.0 (CUDA 12.0): enough for sm_90
+# what LLVM's NVPTX backend lowers to instructions for half, float and double (checked by
+# tests/codegen/test_scalar_targets.py, which compiles every template for this target)
+NATIVE_MATH = frozenset({"sqrt", "fabs", "floor", "ceil", "trunc", "roundeven", "rint",
+                         "copysign", "fma", "maxnum", "minnum", "maximum", "minimum"})
+
+
+def describe(arch: str = "sm_80", **options: Any) -> Target:
+    """NVPTX for ``arch`` (``"sm_80"`` by default) as a :class:`Target`."""
+    if arch not in ARCHES:
+        raise ValueError(f"cuda: unknown GPU architecture {arch!r}; choose one of "
+                         f"{', '.join(ARCHES)}")
+    return Target(name="cuda", triple=TRIPLE, arch=arch, features=PTX_ISA, kind="gpu",
+                  launch="grid", alignment=256, contraction="tiled",
+                  convolution="implicit_gemm", parallel="grid", math_library="tenkai",
+                  native_math=NATIVE_MATH, options=tuple(sorted(options.items())))
