@@ -33,7 +33,7 @@ from collections.abc import Callable
 from llvmlite import ir
 
 from tenkai.codegen.scalar import mathlib, special, trig
-from tenkai.codegen.scalar.types import F32, F64, MathCalls, convert, intrinsic
+from tenkai.codegen.scalar.types import F32, F64, MathCalls, convert, intrinsic, narrow
 from tenkai.codegen.scalar.vecmath import vexp, vexpm1, vlog
 from tenkai.codegen.target import Target
 
@@ -101,7 +101,7 @@ class MathLibrary:
         if fn in OWN:
             if fn in IN_DOUBLE and ty != F64:
                 out = OWN[fn](self, b, *[b.fpext(a, F64) for a in args])
-                return b.fptrunc(out, ty)
+                return narrow(b, out, ty)
             return OWN[fn](self, b, *args)
         raise NotImplementedError(
             f"{self.target}: no math function {fn!r} for {ty} (not in the target's native_math, "

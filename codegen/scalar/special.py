@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 from llvmlite import ir
 
-from tenkai.codegen.scalar.types import F64, MathCalls, const
+from tenkai.codegen.scalar.types import F64, MathCalls, const, narrow
 from tenkai.ir.ops_math import (
     DIGAMMA_SERIES,
     GILES_CENTRAL,
@@ -85,7 +85,7 @@ def in_double(build: Callable[[MathCalls, ir.IRBuilder, ir.Value], ir.Value]
     def run(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
         xd = x if x.type == F64 else b.fpext(x, F64)
         out = build(m, b, xd)
-        return out if x.type == F64 else b.fptrunc(out, x.type)
+        return out if x.type == F64 else narrow(b, out, x.type)
     run.__name__ = build.__name__
     return run
 
@@ -102,7 +102,7 @@ def erf(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
                    m.call(b, "copysign", [_c(xd, 1.0), xd]))
     out = b.select(b.fcmp_ordered("<=", a, _c(xd, 1.0)), small, out)
     out = b.select(b.fcmp_unordered("uno", xd, xd), xd, out)
-    return out if x.type == F64 else b.fptrunc(out, x.type)
+    return out if x.type == F64 else narrow(b, out, x.type)
 
 
 def erfc(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:

@@ -31,10 +31,18 @@ STATS = {"compiles": 0, "cache_hits": 0, "compile_seconds": 0.0, "object_loads":
 _LIBC_SYMBOLS = ("malloc", "free", "aligned_alloc", "memset", "memcpy", "memmove",
                  "pthread_create", "pthread_join", "pthread_self", "sysconf", "sched_yield",
                  "syscall")
-# C math functions the elementwise templates call (codegen/templates_libm.py), float and double
+# C math functions the elementwise templates call (codegen/scalar/templates_math.py), float and
+# double
 LIBM_SYMBOLS = tuple(f"{name}{suffix}" for name in (
     "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "erfc", "lgamma",
     "atan2", "hypot", "tan", "sin") for suffix in ("", "f"))
+# C math functions LLVM's x86 backend itself calls for an intrinsic or instruction it does not
+# expand (``llvm.cos`` -> cosf, ``frem`` -> fmodf, ``llvm.pow`` -> pow, ...): the scalar
+# remainder of a vectorized loop calls them too, so object code needs them resolvable
+_LLVM_LIBCALLS = tuple(f"{name}{suffix}" for name in (
+    "sin", "cos", "tan", "sincos", "exp", "exp2", "exp10", "log", "log2", "log10", "pow",
+    "fmod", "fma", "floor", "ceil", "trunc", "round", "roundeven", "rint", "nearbyint", "sqrt",
+    "fmin", "fmax", "ldexp", "frexp") for suffix in ("", "f"))
 
 
 @functools.cache
@@ -50,6 +58,10 @@ def initialize() -> None:
     libm = ctypes.CDLL(ctypes.util.find_library("m"))
     for name in LIBM_SYMBOLS:
         llvm.add_symbol(name, ctypes.cast(getattr(libm, name), ctypes.c_void_p).value)
+    for name in _LLVM_LIBCALLS:
+        function = getattr(libm, name, None)  # exp10/roundeven: glibc extensions
+        if function is not None:
+            llvm.add_symbol(name, ctypes.cast(function, ctypes.c_void_p).value)
 
 
 @functools.cache
