@@ -32,6 +32,7 @@ from collections.abc import Callable
 
 from llvmlite import ir
 
+from tenkai.codegen.llvm.functions import declare_function
 from tenkai.codegen.scalar import mathlib, special, trig
 from tenkai.codegen.scalar.types import F32, F64, MathCalls, convert, intrinsic, narrow
 from tenkai.codegen.scalar.vecmath import vexp, vexpm1, vlog
@@ -115,9 +116,7 @@ class MathLibrary:
         if isinstance(ty, ir.HalfType):
             return b.fptrunc(self._libm(b, name, [b.fpext(a, F32) for a in args]), ty)
         symbol = name if isinstance(ty, ir.DoubleType) else name + "f"
-        fn = b.module.globals.get(symbol)
-        if fn is None:
-            fn = ir.Function(b.module, ir.FunctionType(ty, [ty] * len(args)), name=symbol)
+        fn = declare_function(b.module, symbol, ir.FunctionType(ty, [ty] * len(args)))
         return b.call(fn, args)
 
 

@@ -29,6 +29,7 @@ import math
 
 from llvmlite import ir
 
+from tenkai.codegen.llvm.types import I64
 from tenkai.codegen.scalar.types import F64, MathCalls, const
 from tenkai.codegen.scalar.vecmath import exp_with_tail, log_reduce, log_special, vlog_parts
 
@@ -226,8 +227,6 @@ def hypot(m: MathCalls, b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
 
 
 # ---------------------------------------------------------------- fmod
-
-I64 = ir.IntType(64)
 
 
 def fmod(m: MathCalls, b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:

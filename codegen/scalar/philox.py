@@ -15,7 +15,8 @@ from typing import Any
 
 from llvmlite import ir
 
-from tenkai.codegen.scalar.types import F64, I32, I64, MathCalls, convert
+from tenkai.codegen.llvm.types import I32, I64
+from tenkai.codegen.scalar.types import F64, MathCalls, convert
 from tenkai.ir import dtypes
 
 _M0, _M1, _W0, _W1 = 0xD2511F53, 0xCD9E8D57, 0x9E3779B9, 0xBB67AE85

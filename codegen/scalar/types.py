@@ -10,9 +10,10 @@ from typing import Any, Protocol
 import numpy as np
 from llvmlite import ir
 
+from tenkai.codegen.llvm.functions import declare_function
+from tenkai.codegen.llvm.types import I32
 from tenkai.ir import dtypes
 
-I32, I64 = ir.IntType(32), ir.IntType(64)
 F16, F32, F64 = ir.HalfType(), ir.FloatType(), ir.DoubleType()
 FLOAT_TYPES = {"float16": F16, "float32": F32, "float64": F64}
 FLOAT_BITS = {"float16": 16, "float32": 32, "float64": 64}
@@ -53,10 +54,7 @@ def intrinsic(b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
     target's ``native_math`` (:mod:`tenkai.codegen.scalar.library`)."""
     ty = args[0].type
     full = f"{name}.{ty.intrinsic_name}"
-    module = b.module
-    fn = module.globals.get(full)
-    if fn is None:
-        fn = ir.Function(module, ir.FunctionType(ty, [a.type for a in args]), name=full)
+    fn = declare_function(b.module, full, ir.FunctionType(ty, [a.type for a in args]))
     return b.call(fn, args)
 
 
