@@ -190,10 +190,11 @@ def ensure_library(cache: DiskCache | None, library: SupportLibrary | None, targ
     returns its reference for the step entry. The object comes from this process's memory,
     the disk cache, or the codegen (``library.object_code()``); with only ``ir_key`` (a cache
     hit whose library file is gone) the codegen's library must have that key."""
-    if library is None and ir_key is None:
-        return None
+    if ir_key is None:
+        if library is None:
+            return None
+        ir_key = str(library.key)
     runtime = runtime_module(target.name)
-    ir_key = ir_key or str(library.key)  # type: ignore[union-attr]
     key = key_digest(library_components(ir_key, target))
     on_disk = cache is None or os.path.exists(cache.path(key, library=True))
     if runtime.library_loaded(ir_key) and on_disk:
