@@ -19,8 +19,9 @@ Adding a target is a folder under ``codegen/`` (and ``runtime/``) plus one :func
 call in :data:`BUILTIN`: the registry names modules by string, so nothing here imports a
 target's code (targets import this module, never the reverse). What the two modules provide is
 written down below as :class:`TargetCodegen` and :class:`TargetRuntime`, and what a target's
-``generate`` returns as :class:`GeneratedCode`; the frontend's compile path
-(``tenkai/compiler/``) uses nothing else of a target.
+``generate`` returns as :class:`GeneratedCode` (with its :class:`SupportLibrary`). Code is
+generated on the codegen side only (``GeneratedCode.object_code()``); the runtime loads it.
+The frontend's compile path (``tenkai/compiler/``) uses nothing else of a target.
 """
 
 from __future__ import annotations
@@ -59,12 +60,34 @@ class Target:
         return replace(self, options=tuple(sorted({**dict(self.options), **options}.items())))
 
 
+class SupportLibrary(Protocol):
+    """A target's shared support library (CPU: the tuned GEMM and the thread pool), which the
+    generated code links against: the runtime loads its object code once per :attr:`key`
+    and publishes :attr:`symbols` before loading code that calls them."""
+
+    ir_text: str
+
+    @property
+    def key(self) -> str:
+        """What it is known by (a hash of its IR), in the runtime and in the compile cache."""
+        ...
+
+    @property
+    def symbols(self) -> list[str]:
+        """The functions it exports."""
+        ...
+
+    def object_code(self) -> bytes:
+        """Its loadable code (host object code)."""
+        ...
+
+
 class GeneratedCode(Protocol):
     """What a target's ``generate`` returns: the code of one or more kernel programs.
 
-    ``entries`` maps each entry symbol to its buffer table (plain data for the runtime);
-    ``library_ir`` is the shared support library the code links against (CPU: the tuned GEMM
-    and the thread pool), or None; ``timings`` holds seconds per codegen stage.
+    ``entries`` maps each entry symbol to its buffer table (the data the runtime needs; its
+    ``"library"`` is :attr:`library`); ``library`` is the shared support library the code links
+    against, or None; ``timings`` holds seconds per codegen stage.
     """
 
     target: Target | None
@@ -72,7 +95,7 @@ class GeneratedCode(Protocol):
     optimized_ir: str
     entries: dict[str, dict[str, Any]]
     timings: dict[str, float]
-    library_ir: str | None
+    library: SupportLibrary | None
 
     @property
     def entry(self) -> str:
@@ -90,6 +113,11 @@ class GeneratedCode(Protocol):
         kinds this target has."""
         ...
 
+    def object_code(self) -> bytes:
+        """The loadable form of the code, what the runtime loads and an on-disk cache stores
+        (host object code; made by the target's code generator, never by its runtime)."""
+        ...
+
 
 class TargetCodegen(Protocol):
     """What a target's codegen module (``Registration.codegen``) provides."""
@@ -104,45 +132,40 @@ class TargetCodegen(Protocol):
         -> their code for ``target`` (None: :meth:`describe`'s default)."""
         ...
 
-    def support_library(self, target: Target) -> str | None:
-        """The IR of the shared support library the generated code links against, or None
-        (a cache hit whose library file is gone rebuilds it from this)."""
+    def support_library(self, target: Target) -> SupportLibrary | None:
+        """The shared support library the generated code links against, or None (a cache hit
+        whose library file is gone rebuilds its object code from this)."""
         ...
 
 
 class TargetRuntime(Protocol):
-    """What a target's runtime module (``Registration.runtime``) provides; ``code`` is a
-    :class:`GeneratedCode`, its optimized text, or the bytes :meth:`object_code` made."""
+    """What a target's runtime module (``Registration.runtime``) provides. It loads code, it
+    never generates any: ``code`` is the bytes of :meth:`GeneratedCode.object_code` or an
+    object with an ``object_code()`` method (duck typing: runtimes do not import codegen)."""
 
     def load(self, code: Any, entry: str, buffer_table: Mapping[str, Any]) -> Any:
         """An executable (``tenkai.runtime.Executable``) running ``entry`` of ``code``."""
-        ...
-
-    def object_code(self, code: Any) -> bytes:
-        """The loadable form of ``code`` an on-disk cache stores (host object code, ...)."""
         ...
 
     def imports(self, code: Any) -> list[str]:
         """External symbols ``code`` needs defined before its object code may be loaded."""
         ...
 
-    def library_key(self, ir_text: str) -> str:
-        """The key of the support library with IR ``ir_text`` (its hash)."""
+    def library_loaded(self, key: str) -> bool:
+        """Is the support library known by ``key`` (:attr:`SupportLibrary.key`) loaded?"""
         ...
 
-    def library_loaded(self, key: str) -> bool: ...
-
-    def library_symbols(self, ir_text: str) -> list[str]:
-        """The functions the support library exports."""
-        ...
-
-    def load_library(self, code: str | bytes, key: str,
-                     symbols: Sequence[str] | None = None) -> None:
-        """Load the support library (IR text, or object code exporting ``symbols``) once."""
+    def load_library(self, code: Any, key: str, symbols: Sequence[str]) -> None:
+        """Load the support library (its object code, exporting ``symbols``) once per ``key``."""
         ...
 
     def set_threads(self, n: int) -> int:
-        """Size the target's host thread pool, where it has one; returns how many were set."""
+        """Size the target's host thread pool, where it has one, also for a support library
+        loaded later (n < 1: its default); returns how many loaded libraries were set."""
+        ...
+
+    def get_threads(self) -> int:
+        """The number of threads of the target's host thread pool (1 where it has none)."""
         ...
 
 

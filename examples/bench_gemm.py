@@ -1,7 +1,7 @@
 """GFLOP/s of tk_gemm_f32 (2 threads) vs torch.matmul (torch.set_num_threads(2)).
 
 The GEMM measured is the one compiled steps call: the shared library of
-:mod:`tenkai.codegen.cpu.library`, loaded by the runtime.
+:mod:`tenkai.codegen.cpu.library`, whose object code the runtime loads.
 
     python examples/bench_gemm.py [--repeats 15] [--rounds 3] [--threads 2] [--pause 0.3] [--asm]
 
@@ -47,7 +47,7 @@ def build_gemm(threads: int) -> tuple[Callable[..., Callable[[], None]], str]:
     lib = library()
     if lib is None or "tk_gemm_f32" not in lib.functions:
         raise SystemExit("bench_gemm: this installation has no tuned GEMM (codegen/cpu/gemm.py)")
-    compiled = load_library(lib.ir_text)
+    compiled = load_library(lib.object_code(), lib.symbols, lib.key)
     ctypes.CFUNCTYPE(None, I64)(compiled.address("tk_set_num_threads"))(threads)
     native = ctypes.CFUNCTYPE(None, I64, I64, I64, PTR, I64, I64, PTR, I64, I64, PTR, I64,
                               ctypes.c_int32)(compiled.address("tk_gemm_f32"))

@@ -52,6 +52,8 @@ from ._shape import (bmm, cat, chunk, concat, concatenate, dot, flatten, gather,
                      index_select, matmul, mm, mv, outer, permute, reshape, scatter_add, split,
                      squeeze, stack, swapaxes, swapdims, t, transpose, unbind, unflatten, unsqueeze)
 from ._tensor import Size, Tensor
+from ._threads import (get_num_interop_threads, get_num_threads, set_num_interop_threads,
+                       set_num_threads)
 from ._version import __version__
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .compile import compile

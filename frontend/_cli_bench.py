@@ -127,7 +127,8 @@ def register(sub: Any, formatter: Any, epilog: str) -> None:
     p.add_argument("--trajectory", type=int, default=10,
                    help="first steps whose losses are recorded and compared")
     p.add_argument("--batch", type=int, help="batch size (default: the workload's)")
-    p.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
+    p.add_argument("--threads", type=int, default=2,
+                   help="threads of tenkai's pool and PyTorch's intra-op pool")
     p.add_argument("--compare", help=f"comma-separated runs besides tenkai compiled: "
                    f"{','.join(COMPARE)} (missing ones are reported, not fatal)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")

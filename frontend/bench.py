@@ -353,6 +353,7 @@ def _import_framework(mode: str, threads: int) -> ModuleType:
     if mode in ("eager", "compiled"):
         import tenkai
 
+        tenkai.set_num_threads(threads)  # compiled steps' pool, as torch's below
         return tenkai
     try:
         import torch

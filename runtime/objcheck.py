@@ -7,7 +7,7 @@ table and every relocation with ``struct`` alone and raises :class:`ObjectReject
 first problem. It proves the file is *well formed* for this host, not that its machine code is
 the code tenkai generated: that is the job of the cache's keyed signature (see
 :mod:`tenkai.runtime.cache`). Only x86-64 and AArch64 little-endian ELF64 relocatable objects
-(what :func:`tenkai.runtime.cpu.jit.emit_object` makes on Linux) are accepted.
+(what the CPU codegen's ``emit_object`` makes on Linux) are accepted.
 Imports no other part of tenkai.
 """
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from tenkai.codegen.cpu.codegen import GeneratedModule
 from tenkai.codegen.cpu.codegen import generate as _generate_module
-from tenkai.codegen.cpu.library import library
+from tenkai.codegen.cpu.library import Library, library
 from tenkai.codegen.cpu.machine import host_cpu
 from tenkai.codegen.kir.nodes import KernelProgram
 from tenkai.codegen.scalar.library import CPU_NATIVE_MATH
@@ -47,10 +47,11 @@ def generate(programs: KernelProgram | list[KernelProgram], target: Target | Non
     return _generate_module(programs, target, opt_level, parallel)
 
 
-def support_library(target: Target) -> str | None:
-    """The IR of the shared GEMM/thread-pool library (None when it is not built)."""
-    lib = library()
-    return lib.ir_text if lib is not None else None
+def support_library(target: Target) -> Library | None:
+    """The shared GEMM/thread-pool library (its key, symbols and object code; None when it is
+    not built)."""
+    return library()
 
 
-__all__ = ["NATIVE_MATH", "GeneratedModule", "describe", "generate", "support_library"]
+__all__ = ["NATIVE_MATH", "GeneratedModule", "Library", "describe", "generate",
+           "support_library"]

@@ -13,7 +13,8 @@ GEMMs call ``tk_gemm_<dtype>``: the tuned one of :mod:`tenkai.codegen.cpu.gemm` 
 and parallel loops are outlined (:mod:`tenkai.codegen.cpu.outline`) onto ``tk_parallel_for``
 (:mod:`tenkai.codegen.cpu.pool`); both are *declared* only: they live in the shared library of
 :mod:`tenkai.codegen.cpu.library`, compiled once per process and carried to the runtime as
-``buffer_table["library"]``. Integer GEMMs (or all of them, without gemm.py) use the plain loop
+``buffer_table["library"]`` (the :class:`~tenkai.codegen.cpu.library.Library`: key, symbols,
+object code). Integer GEMMs (or all of them, without gemm.py) use the plain loop
 nest of :mod:`tenkai.codegen.llvm.gemm_ref`, defined in-module. :meth:`GeneratedModule.object_code`
 is the module's host object code (:func:`tenkai.codegen.cpu.machine.emit_object`).
 """
@@ -27,7 +28,7 @@ from typing import Any
 from llvmlite import ir
 
 from tenkai.codegen.cpu.contraction import GemmContractions
-from tenkai.codegen.cpu.library import declare, library, uses_library
+from tenkai.codegen.cpu.library import Library, declare, library, uses_library
 from tenkai.codegen.cpu.machine import (
     emit_assembly,
     emit_object,
@@ -70,8 +71,14 @@ class GeneratedModule:
     entries: dict[str, dict[str, Any]]
     flags: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
-    library_ir: str | None = None  # the shared GEMM/thread-pool library it calls, if any
+    library: Library | None = None  # the shared GEMM/thread-pool library it calls, if any
     target: Target | None = None
+    _object: bytes | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def library_ir(self) -> str | None:
+        """The LLVM IR of :attr:`library` (None when the module calls no library)."""
+        return self.library.ir_text if self.library is not None else None
 
     @property
     def entry(self) -> str:
@@ -87,8 +94,11 @@ class GeneratedModule:
         return emit_assembly(self.optimized_ir, self.flags["opt_level"])
 
     def object_code(self) -> bytes:
-        """Host object code of the optimized module, for the runtime's object loader."""
-        return emit_object(self.optimized_ir)
+        """Host object code of the optimized module (emitted once), for the runtime's object
+        loader."""
+        if self._object is None:
+            self._object = emit_object(self.optimized_ir)
+        return self._object
 
     def as_text(self, kind: str = "llvm_opt") -> str:
         """``"llvm"`` (as built), ``"llvm_opt"`` (optimized) or ``"asm"`` (host assembly)."""
@@ -148,12 +158,11 @@ def generate(program: KernelProgram | list[KernelProgram], target: Target | None
     optimized = str(optimize_ir(text, opt_level))
     t2 = time.perf_counter()
     lib = library() if uses_library(module) else None
-    lib_text = lib.ir_text if lib is not None else None
     flags = {**host_flags(), "opt_level": opt_level, "pass_manager": "new",
              "tuned_gemm": lib is not None and "tk_gemm_f32" in lib.functions,
              "parallel": lib is not None and "tk_parallel_for" in lib.functions}
     tables = {}
     for p in programs:
-        tables[p.entry] = {**p.buffer_table(), "library": lib_text}
+        tables[p.entry] = {**p.buffer_table(), "library": lib}
     return GeneratedModule(text, optimized, tables, flags,
-                           {"build": t1 - t0, "optimize": t2 - t1}, lib_text, target)
+                           {"build": t1 - t0, "optimize": t2 - t1}, lib, target)

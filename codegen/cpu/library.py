@@ -2,8 +2,9 @@
 pool (:mod:`tenkai.codegen.cpu.pool`), built and optimized once per process.
 
 Program modules only *declare* ``tk_gemm_f32``/``tk_gemm_f64``/``tk_parallel_for``; the runtime
-loads the library once (``GeneratedModule.library_ir``, also in every buffer table as
-``"library"``) and registers its symbols, so every program shares one GEMM and one pool: no
+loads the library's object code once (:meth:`Library.object_code`; the :class:`Library` is
+``GeneratedModule.library`` and every buffer table's ``"library"``, known by :attr:`Library.key`)
+and publishes its :attr:`Library.symbols`, so every program shares one GEMM and one pool: no
 per-program recompilation of the GEMM (the bulk of a small program's compile time) and no
 thread pool per compiled step.
 """
@@ -11,6 +12,7 @@ thread pool per compiled step.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 from dataclasses import dataclass
 from typing import Any
@@ -23,15 +25,33 @@ from tenkai.codegen.llvm.functions import declare_function
 
 @dataclass(frozen=True)
 class Library:
-    """Optimized LLVM IR of the library and the type of each public function."""
+    """Optimized LLVM IR of the library and the type of each public function (the
+    ``SupportLibrary`` of :mod:`tenkai.codegen.target`)."""
 
     ir_text: str
     functions: dict[str, ir.FunctionType]
 
+    @property
+    def key(self) -> str:
+        """What the library is known by (the SHA-256 of its IR): in the runtime, which loads
+        it once per key, and in the compile cache."""
+        return hashlib.sha256(self.ir_text.encode()).hexdigest()
+
+    @property
+    def symbols(self) -> list[str]:
+        """The functions it exports (what the runtime publishes process-wide)."""
+        return sorted(self.functions)
+
     def object_code(self) -> bytes:
-        """Host object code of the library, for the runtime's object loader (which publishes
-        the symbols in :attr:`functions`)."""
-        return emit_object(self.ir_text)
+        """Host object code of the library (emitted once per process), for the runtime's
+        object loader."""
+        return library_object(self.ir_text)
+
+
+@functools.cache
+def library_object(ir_text: str) -> bytes:
+    """Host object code of library IR (:func:`tenkai.codegen.cpu.machine.emit_object`)."""
+    return emit_object(ir_text)
 
 
 def _optional(name: str) -> Any:

@@ -5,7 +5,7 @@ generator and its runtime, glued together for one traced graph.
 
     settings = Settings.from_env()                       # tenkai.config, read once per compile
     hit?  key_components(graph, flags, target) -> memory / disk cache   # compiler/step_cache.py
-    miss: run_pipeline -> lower -> codegen.generate -> object code -> runtime.load (and store)
+    miss: run_pipeline -> lower -> codegen.generate -> .object_code() -> runtime.load (and store)
     -> NativeStep: run(feeds) -> outputs, plus stats, timings, kernel summaries
 
 The target's code generator and runtime are the modules ``tenkai.codegen.target`` registers
@@ -155,9 +155,8 @@ def lower(fused: Any, target: Target, reuse_arena: bool = True,
     """The kernel program of a fused graph for ``target`` (``tenkai.codegen.lower_program``)."""
     from tenkai.codegen import lower_program
 
-    # the lowering does not take the target yet (its strategies are the CPU's): once
-    # lower_program(..., target=) exists, pass ``target`` here, the one call site
-    return lower_program(fused, reuse_arena=reuse_arena, info=info)
+    # the one call site of the lowering: the target makes its strategy choices
+    return lower_program(fused, reuse_arena=reuse_arena, info=info, target=target)
 
 
 def generate(program: Any, target: Target, flags: dict[str, Any] | None = None
@@ -171,7 +170,8 @@ def generate(program: Any, target: Target, flags: dict[str, Any] | None = None
 def build(fused: Any, program: Any, target: Target) -> tuple[NativeStep, GeneratedCode]:
     """Generate and load a lowered program (the staged API); returns ``(step, module)``."""
     module = generate(program, target)
-    exe = runtime_module(target.name).load(module, module.entry, module.buffer_table)
+    exe = runtime_module(target.name).load(module.object_code(), module.entry,
+                                           module.buffer_table)
     return NativeStep(exe, fused.name, [], dict(module.timings), module=module,
                       target=target), module
 
@@ -257,16 +257,16 @@ def _compile(graph: Any, settings: Settings, flags: dict[str, Any], cache: DiskC
 
 def _load(module: GeneratedCode, cache: DiskCache | None, components: dict[str, str],
           kernels: list[dict[str, Any]], target: Target) -> Any:
-    """The executable of a generated module: loaded from its code without a cache; with one,
-    through object code (one code generation, and the bytes stored are the code that runs)."""
+    """The executable of a generated module, loaded from its object code (the codegen makes it
+    once; with a cache, the bytes stored are the code that runs)."""
     runtime = runtime_module(target.name)
+    obj = module.object_code()
     if cache is None:
-        return runtime.load(module, module.entry, module.buffer_table)
-    library = step_cache.ensure_library(cache, module.library_ir, target)
-    obj = runtime.object_code(module)
+        return runtime.load(obj, module.entry, module.buffer_table)
+    library = step_cache.ensure_library(cache, module.library, target)
     exe = runtime.load(obj, module.entry, {**module.buffer_table, "library": None})
     entry: CacheEntry = step_cache.make_entry(components, module, obj, kernels, library,
-                                              runtime.imports(module))
+                                              runtime.imports(obj))
     step_cache.store(cache, entry)
     step_cache.remember(entry)
     return exe

@@ -32,7 +32,7 @@ import numpy as np
 import tenkai.codegen
 import tenkai.ir
 import tenkai.runtime
-from tenkai.codegen.target import Target, codegen_module, runtime_module
+from tenkai.codegen.target import SupportLibrary, Target, codegen_module, runtime_module
 from tenkai.ir.graph import Graph
 from tenkai.runtime.cache import CacheEntry, CacheWarning, DiskCache, key_digest, load_secret
 
@@ -184,16 +184,17 @@ def library_components(ir_key: str, target: Target) -> dict[str, str]:
     return {"library_ir": ir_key, **target_components(target)}
 
 
-def ensure_library(cache: DiskCache | None, library_ir: str | None, target: Target,
+def ensure_library(cache: DiskCache | None, library: SupportLibrary | None, target: Target,
                    ir_key: str | None = None) -> dict[str, Any] | None:
     """Load the target's support library from object code and make sure ``cache`` holds it;
     returns its reference for the step entry. The object comes from this process's memory,
-    the disk cache, or is emitted from ``library_ir``; with only ``ir_key`` (a cache hit whose
-    library file is gone) the library is rebuilt by the codegen and must hash to ``ir_key``."""
-    if library_ir is None and ir_key is None:
-        return None
+    the disk cache, or the codegen (``library.object_code()``); with only ``ir_key`` (a cache
+    hit whose library file is gone) the codegen's library must have that key."""
+    if ir_key is None:
+        if library is None:
+            return None
+        ir_key = str(library.key)
     runtime = runtime_module(target.name)
-    ir_key = ir_key or runtime.library_key(library_ir or "")
     key = key_digest(library_components(ir_key, target))
     on_disk = cache is None or os.path.exists(cache.path(key, library=True))
     if runtime.library_loaded(ir_key) and on_disk:
@@ -203,7 +204,7 @@ def ensure_library(cache: DiskCache | None, library_ir: str | None, target: Targ
         entry = cache.load(key, library=True)
         on_disk = entry is not None  # a corrupt file was just deleted
     if entry is None:
-        entry = _library_entry(key, ir_key, library_ir, target)
+        entry = _library_entry(key, ir_key, library, target)
     _LIBRARIES[ir_key] = entry
     if cache is not None and not on_disk:
         store(cache, entry, library=True)
@@ -213,24 +214,23 @@ def ensure_library(cache: DiskCache | None, library_ir: str | None, target: Targ
         _LIBRARIES.pop(ir_key, None)
         if cache is not None and os.path.exists(cache.path(key, library=True)):
             cache.discard(cache.path(key, library=True), f"it does not load ({err})")
-        entry = _LIBRARIES[ir_key] = _library_entry(key, ir_key, library_ir, target)
+        entry = _LIBRARIES[ir_key] = _library_entry(key, ir_key, library, target)
         if cache is not None:
             store(cache, entry, library=True)
         runtime.load_library(entry.blobs["object"], ir_key, entry.meta["symbols"])
     return {"ir_key": ir_key}
 
 
-def _library_entry(key: str, ir_key: str, library_ir: str | None, target: Target
+def _library_entry(key: str, ir_key: str, library: SupportLibrary | None, target: Target
                    ) -> CacheEntry:
-    """A fresh library entry: object code emitted from its IR (rebuilt when not given)."""
-    runtime = runtime_module(target.name)
-    if library_ir is None:
-        library_ir = codegen_module(target.name).support_library(target)
-        if library_ir is None or runtime.library_key(library_ir) != ir_key:
+    """A fresh library entry: the codegen's object code of the library (rebuilt when not
+    given)."""
+    if library is None:
+        library = codegen_module(target.name).support_library(target)
+        if library is None or library.key != ir_key:
             raise LookupError("the shared GEMM library changed since this entry was made")
     return CacheEntry(key, library_components(ir_key, target),
-                      {"symbols": runtime.library_symbols(library_ir)},
-                      {"object": runtime.object_code(library_ir)})
+                      {"symbols": list(library.symbols)}, {"object": library.object_code()})
 
 
 def store(cache: DiskCache, entry: CacheEntry, library: bool = False) -> None:

@@ -1,84 +1,62 @@
-"""The CPU runtime: MCJIT-compiled host code, aligned host memory, one native call per step.
+"""The CPU runtime: host object code loaded through MCJIT, aligned host memory, one native call
+per step. It generates no code: the CPU target's codegen made the object code it loads.
 
 This module is the CPU target's *runtime module* (registered as ``tenkai.runtime.cpu`` in
 ``tenkai.codegen.target.BUILTIN``; the interface is ``TargetRuntime`` there):
 
-* :func:`load` ``(code, entry, buffer_table) -> CPUExecutable``: ``code`` is a generated
-  module (its optimized LLVM IR is JIT-compiled), LLVM IR text, or object code from
-  :func:`object_code` (a cache entry: no code generation at all);
-* :func:`object_code` / :func:`imports`: what an on-disk cache stores and what it must check
-  before loading it;
+* :func:`load` ``(code, entry, buffer_table) -> CPUExecutable``: ``code`` is object code
+  (bytes: a cache entry) or anything with an ``object_code()`` method (a generated module;
+  duck typing: the runtime never imports the codegen);
+* :func:`imports`: the symbols an object needs defined before it is loaded (a cache checks);
 * the shared support library every step of the process links against (the tuned GEMM and the
-  thread pool): :func:`library_key`, :func:`library_loaded`, :func:`library_symbols`,
-  :func:`load_library`; :func:`set_threads` sizes its pool.
+  thread pool), loaded from its object code: :func:`library_loaded`, :func:`load_library`;
+  :func:`set_threads` / :func:`get_threads` size and read its pool.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tenkai.runtime.cpu import jit
-from tenkai.runtime.cpu.executable import CPUExecutable, NativeFunction
+from tenkai.runtime.cpu.executable import CPUExecutable, NativeFunction, object_code
 from tenkai.runtime.cpu.memory import ALIGN, Arena, CPUAllocator, pointer
 from tenkai.runtime.device import Device
 
 
-def _ir_text(code: Any) -> str:
-    """LLVM IR text of ``code``: a str as is, a generated module's optimized IR."""
-    if isinstance(code, str):
-        return code
-    if hasattr(code, "as_text"):
-        return str(code.as_text("llvm_opt"))
-    raise TypeError(f"runtime.cpu: cannot load a {type(code).__name__}; pass a generated "
-                    "module, LLVM IR text or object code (bytes)")
-
-
 def load(code: Any, entry: str, buffer_table: Mapping[str, Any],
          allocator: CPUAllocator | None = None) -> CPUExecutable:
-    """The executable running ``entry`` of ``code`` (a generated module, LLVM IR text, or object
-    code bytes from :func:`object_code`) over ``buffer_table``."""
-    if isinstance(code, bytes):
-        return CPUExecutable(None, entry, buffer_table, allocator, object_code=code)
-    return CPUExecutable(_ir_text(code), entry, buffer_table, allocator)
-
-
-def object_code(code: Any) -> bytes:
-    """Host object code of a generated module (or LLVM IR text), for an on-disk cache."""
-    return jit.emit_object(_ir_text(code))
+    """The executable running ``entry`` of ``code`` (object code bytes, or anything with an
+    ``object_code()`` method) over ``buffer_table``."""
+    return CPUExecutable(code, entry, buffer_table, allocator)
 
 
 def imports(code: Any) -> list[str]:
-    """External functions the code calls (what must be loaded before its object code)."""
-    return jit.imports(_ir_text(code))
-
-
-def library_key(ir_text: str) -> str:
-    """The key the support library with this IR is known by (loaded from IR or object code)."""
-    return jit.library_key(ir_text)
+    """External symbols the object code of ``code`` calls (what must be loaded before it)."""
+    return jit.imports(object_code(code))
 
 
 def library_loaded(key: str) -> bool:
     return jit.library_loaded(key)
 
 
-def library_symbols(ir_text: str) -> list[str]:
-    """The functions the support library exports."""
-    return jit.library_symbols(ir_text)
-
-
-def load_library(code: str | bytes, key: str, symbols: list[str] | None = None) -> None:
-    """Load the support library once per ``key`` (IR text, or object code exporting
-    ``symbols``) and publish its functions process-wide."""
-    if isinstance(code, bytes):
-        jit.load_library_object(code, list(symbols or []), key)
-    else:
-        jit.load_library(code)
+def load_library(code: Any, key: str, symbols: Sequence[str]) -> None:
+    """Load the support library once per ``key`` from its object code (bytes, or anything with
+    ``object_code()``) and publish the functions ``symbols`` process-wide."""
+    if not jit.library_loaded(key):
+        jit.load_library(object_code(code), list(symbols), key)
 
 
 def set_threads(n: int) -> int:
-    """Size the thread pool of every loaded support library; returns how many were set."""
+    """Size the thread pool of every loaded support library and of any loaded later (n < 1:
+    one thread per online CPU); returns how many loaded libraries were set."""
     return jit.set_pool_threads(n)
+
+
+def get_threads() -> int:
+    """The number of threads the pool runs parallel loops on (what it will use, before a
+    library is loaded)."""
+    return jit.get_pool_threads()
 
 
 class CPUDevice(Device):
@@ -94,5 +72,5 @@ class CPUDevice(Device):
 
 
 __all__ = ["ALIGN", "Arena", "CPUAllocator", "CPUDevice", "CPUExecutable", "NativeFunction",
-           "imports", "jit", "library_key", "library_loaded", "library_symbols", "load",
-           "load_library", "object_code", "pointer", "set_threads"]
+           "get_threads", "imports", "jit", "library_loaded", "load", "load_library",
+           "object_code", "pointer", "set_threads"]

@@ -1,7 +1,10 @@
 """A compiled step on the CPU: one native call to the entry per ``__call__``.
 
-``CPUExecutable(ir_text, entry, buffer_table)`` JIT-compiles the module (shared through the JIT
-cache; ``object_code=`` loads a cached object instead), allocates persistent buffers
+``CPUExecutable(code, entry, buffer_table)`` loads the module's object code (``code``: bytes, or
+anything with an ``object_code()`` method, such as a generated module: the runtime never
+compiles IR; loaded objects are shared by content), loads the support library the buffer table
+names (``"library"``: an object with ``key``, ``symbols`` and ``object_code()``), allocates
+persistent buffers
 (outputs, constants, the status word) and the scratch arena, and keeps a pointer table
 ``void*[n]`` in buffer-table order. Params are bound by
 pointer to the caller's arrays (checked once per array object; a non-contiguous one goes
@@ -27,8 +30,21 @@ from tenkai.runtime.device import Executable, Program
 _STEP = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 
 
+def object_code(code: Any) -> bytes:
+    """The object code of ``code``: bytes as they are, else ``code.object_code()`` (a
+    generated module or support library of the CPU target's codegen, duck-typed)."""
+    if isinstance(code, bytes):
+        return code
+    if callable(getattr(code, "object_code", None)):
+        return bytes(code.object_code())
+    hint = (" (LLVM IR text: the runtime generates no code; pass the codegen's "
+            "object_code())" if isinstance(code, str) else "")
+    raise TypeError(f"runtime.cpu: cannot load a {type(code).__name__}{hint}; pass object "
+                    "code (bytes) or a generated module (anything with object_code())")
+
+
 class NativeFunction(Program):
-    """A function of a JIT-compiled module, called with buffer addresses (one native call; the
+    """A function of a loaded module, called with buffer addresses (one native call; the
     CPU has no grid: ``grid``/``block`` must be None)."""
 
     def __init__(self, module: jit.CompiledModule, name: str, nargs: int) -> None:
@@ -46,22 +62,17 @@ class NativeFunction(Program):
 class CPUExecutable(Executable):
     """See the module docstring. ``stats``: calls, kernels per step, compile info."""
 
-    def __init__(self, ir_text: str | None, entry: str, buffer_table: Mapping[str, Any],
-                 allocator: CPUAllocator | None = None, object_code: bytes | None = None
-                 ) -> None:
+    def __init__(self, code: Any, entry: str, buffer_table: Mapping[str, Any],
+                 allocator: CPUAllocator | None = None) -> None:
         self.entry = entry
-        if buffer_table.get("library"):  # shared GEMM/thread pool, compiled once per process
-            jit.load_library(buffer_table["library"])
-        if object_code is not None:  # from an on-disk cache: no code generation at all
-            self.module = jit.load_object(object_code)
-        elif ir_text is not None:
-            self.module = jit.compile_ir(ir_text)
-        else:
-            raise ValueError("runtime: Executable needs LLVM IR text or object code")
+        library = buffer_table.get("library")
+        if library and not jit.library_loaded(str(library.key)):  # once per process
+            jit.load_library(object_code(library), list(library.symbols), str(library.key))
+        self.module = jit.load_object(object_code(code))
         try:
             self._fn = _STEP(self.module.address(entry))
         except KeyError as err:
-            raise KeyError(f"runtime: entry {entry!r} is missing from the compiled module "
+            raise KeyError(f"runtime: entry {entry!r} is missing from the loaded module "
                            f"(the buffer table names kernels {buffer_table.get('kernels')})"
                            ) from err
         self.specs = [BufferSpec.from_row(r) for r in buffer_table["buffers"]]
@@ -85,8 +96,7 @@ class CPUExecutable(Executable):
         self.params = [s.name for s in self.specs if s.role == "param"]
         self.stats = {"calls": 0, "kernels_per_step": len(self.kernels),
                       "native_calls_per_step": 1, "buffers": len(self.specs),
-                      "arena_bytes": self.arena.size,
-                      "from_object_code": object_code is not None}
+                      "arena_bytes": self.arena.size}
 
     def _allocate(self, allocator: CPUAllocator, arena_size: int) -> None:
         self.arena = Arena(arena_size, allocator)

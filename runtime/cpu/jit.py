@@ -1,9 +1,24 @@
-"""The CPU JIT: LLVM IR text (or object code) -> callable native functions, through MCJIT.
+"""The CPU loader: host object code -> callable native functions, through MCJIT's linker.
 
-The native target is initialized once; every compiled module stays alive in a cache keyed by
-the SHA-256 of its text, so executables that share one module (several entries) share one
-engine and one compilation. :func:`emit_object` / :func:`load_object` give object code bytes
-for an on-disk cache (a later process skips code generation).
+The runtime generates no code. The object code it loads was made by the CPU target's code
+generator (:func:`tenkai.codegen.cpu.machine.emit_object`, the one place that picks the host
+CPU name and features); this module only links it into the process: every object is checked
+first (:func:`tenkai.runtime.objcheck.check_object`), then added to an MCJIT engine whose
+RuntimeDyld relocates it and resolves its undefined symbols. Loaded modules stay alive in a
+cache keyed by the SHA-256 of their bytes, so executables sharing one object (several entries
+of one module) share one engine.
+
+Why :func:`loader_machine` is not a second code generator: MCJIT needs a target machine to
+exist, but an engine built over an empty IR module and fed only object files
+(``add_object_file``) never runs LLVM's code generation; the machine's CPU name and feature
+string would only matter for IR it compiled, and it compiles none. So the loader's machine
+names the process triple alone (no CPU, no features): whatever the codegen chose is already
+in the machine code.
+
+The shared support library (the CPU target's GEMM and thread pool) is loaded the same way,
+once per key, and its functions are published process-wide (:func:`load_library`) so step
+objects that only declare them link against it. :func:`set_pool_threads` sizes its pool, and
+remembers the request for a library loaded later.
 """
 
 from __future__ import annotations
@@ -13,20 +28,24 @@ import ctypes
 import ctypes.util
 import functools
 import hashlib
+import os
 import threading
-import time
+from collections.abc import Sequence
 
 import llvmlite.binding as llvm
 
-from tenkai.runtime.objcheck import check_object
+from tenkai.runtime.objcheck import ObjectRejected, check_object
 
 _LOCK = threading.Lock()
 _MODULES: dict[str, CompiledModule] = {}
-_LIBRARIES: dict[str, CompiledModule] = {}  # library IR hash -> its compiled module
-STATS = {"compiles": 0, "cache_hits": 0, "compile_seconds": 0.0, "object_loads": 0}
+_LIBRARIES: dict[str, CompiledModule] = {}  # library key -> its loaded module
+STATS = {"cache_hits": 0, "object_loads": 0}
+# the pool's upper bound on threads (MAX_THREADS of tenkai.codegen.cpu.pool; a test checks it)
+POOL_MAX_THREADS = 64
+_POOL = {"requested": 0}  # tk_set_num_threads' last argument (0: the pool's default)
 
 
-# libc functions that generated code may call (the thread pool of codegen/parallel.py, the GEMM's
+# libc functions that generated code may call (the thread pool of codegen/cpu/pool.py, the GEMM's
 # packing buffers): registered explicitly so resolution does not depend on how Python was linked.
 _LIBC_SYMBOLS = ("malloc", "free", "aligned_alloc", "memset", "memcpy", "memmove",
                  "pthread_create", "pthread_join", "pthread_self", "sysconf", "sched_yield",
@@ -65,18 +84,16 @@ def initialize() -> None:
 
 
 @functools.cache
-def target_machine() -> llvm.TargetMachine:
-    """The host target machine (CPU name and features), created once."""
+def loader_machine() -> llvm.TargetMachine:
+    """The target machine MCJIT's engine is built with: the process triple only (see the
+    module docstring: it links object code, it never generates any)."""
     initialize()
     target = llvm.Target.from_triple(llvm.get_process_triple())
-    return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
-                                        features=llvm.get_host_cpu_features().flatten(),
-                                        opt=3, reloc="default", codemodel="jitdefault",
-                                        jit=True)
+    return target.create_target_machine(codemodel="jitdefault", jit=True)
 
 
 class CompiledModule:
-    """An MCJIT engine holding one module's machine code; keeps it alive."""
+    """An MCJIT engine holding one object's machine code; keeps it alive."""
 
     def __init__(self, engine: llvm.ExecutionEngine, key: str, owner: object) -> None:
         self.engine, self.key, self._owner = engine, key, owner
@@ -85,52 +102,63 @@ class CompiledModule:
         """The address of ``symbol``; raises KeyError naming it when the module lacks it."""
         addr = self.engine.get_function_address(symbol)
         if not addr:
-            raise KeyError(f"runtime: symbol {symbol!r} is not defined in compiled module "
+            raise KeyError(f"runtime: symbol {symbol!r} is not defined in loaded module "
                            f"{self.key[:12]}; was the program lowered with another prefix?")
         return addr
 
 
-def _key(data: str | bytes) -> str:
-    raw = data.encode() if isinstance(data, str) else data
-    return hashlib.sha256(raw).hexdigest()
+def _key(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def _check_resolvable(mod: llvm.ModuleRef, key: str) -> None:
-    """Fail clearly on an external function nothing defines (MCJIT would leave its calls, and
-    silently others', pointing at address 0)."""
-    missing = [f.name for f in mod.functions if f.is_declaration
-               and not f.name.startswith("llvm.") and not llvm.address_of_symbol(f.name)]
-    if missing:
-        hint = (" (the shared GEMM/thread-pool library: pass the buffer table from "
-                "GeneratedModule.entries, whose 'library' entry loads it)"
-                if any(m.startswith("tk_") for m in missing) else "")
-        raise KeyError(f"runtime: module {key[:12]} calls undefined function(s) "
-                       f"{sorted(missing)}{hint}")
+def load_object(obj: bytes) -> CompiledModule:
+    """Load host object code (the codegen's ``object_code()``) into a fresh engine; cached by
+    content.
 
-
-def compile_ir(ir_text: str) -> CompiledModule:
-    """JIT-compile LLVM IR text (already optimized) for this host; cached by content."""
-    key = _key(ir_text)
-    initialize()  # libc symbols first: the resolvability check below looks them up
+    The bytes are checked first (:func:`tenkai.runtime.objcheck.check_object`: ELF structure
+    for this host, every undefined symbol resolvable); a bad object raises ObjectRejected (a
+    ValueError) instead of crashing or aborting the process inside LLVM."""
+    if not isinstance(obj, bytes):
+        raise TypeError(f"runtime.cpu: object code must be bytes, not {type(obj).__name__}")
+    key = _key(obj)
     with _LOCK:
         cached = _MODULES.get(key)
         if cached is not None:
             STATS["cache_hits"] += 1
             return cached
-        start = time.perf_counter()
-        try:
-            mod = llvm.parse_assembly(ir_text)
-            mod.verify()
-        except RuntimeError as err:
-            raise RuntimeError(f"runtime: invalid LLVM IR for module {key[:12]}: {err}") from None
-        _check_resolvable(mod, key)
-        engine = llvm.create_mcjit_compiler(mod, target_machine())
+    initialize()
+    try:
+        check_object(obj, lambda name: bool(llvm.address_of_symbol(name)))
+    except ObjectRejected as err:
+        hint = (" (the shared GEMM/thread-pool library: pass the buffer table from "
+                "GeneratedModule.entries, whose 'library' entry loads it)"
+                if "'tk_" in str(err) else "")
+        raise ObjectRejected(f"runtime: object {key[:12]} rejected: {err}{hint}") from None
+    with _LOCK:
+        cached = _MODULES.get(key)
+        if cached is not None:
+            return cached
+        empty = llvm.parse_assembly("")
+        engine = llvm.create_mcjit_compiler(empty, loader_machine())
+        obj_file = llvm.ObjectFileRef.from_data(obj)
+        engine.add_object_file(obj_file)
         engine.finalize_object()
-        compiled = CompiledModule(engine, key, mod)
+        compiled = CompiledModule(engine, key, (empty, obj_file))
         _MODULES[key] = compiled
-        STATS["compiles"] += 1
-        STATS["compile_seconds"] += time.perf_counter() - start
+        STATS["object_loads"] += 1
         return compiled
+
+
+def imports(obj: bytes) -> list[str]:
+    """The undefined symbols of object code (what must be loaded or registered before it)."""
+    return check_object(obj, lambda name: True)
+
+
+def missing_symbols(names: list[str]) -> list[str]:
+    """The ``names`` no loaded module or registered symbol defines (MCJIT would abort the
+    process on an unresolved symbol in object code, so check first)."""
+    initialize()
+    return [n for n in names if not llvm.address_of_symbol(n)]
 
 
 @atexit.register
@@ -143,105 +171,47 @@ def shutdown_pools() -> None:
             ctypes.CFUNCTYPE(None)(addr)()
 
 
-def load_library(ir_text: str) -> CompiledModule:
-    """Compile a library module once and publish its external functions process-wide, so
-    modules that only declare them (``tk_gemm_f32``, ``tk_parallel_for``) link against it."""
-    key = _key(ir_text)
-    if key in _LIBRARIES:
-        return _LIBRARIES[key]
-    compiled = compile_ir(ir_text)
-    mod = compiled._owner
-    for fn in mod.functions:
-        if not fn.is_declaration and fn.linkage == llvm.Linkage.external:
-            llvm.add_symbol(fn.name, compiled.engine.get_function_address(fn.name))
-    _LIBRARIES[key] = compiled
-    return compiled
-
-
-def library_key(ir_text: str) -> str:
-    """The key a library is known by (its IR's hash), whether loaded from IR or object code."""
-    return _key(ir_text)
-
-
-def library_loaded(key: str) -> bool:
-    return key in _LIBRARIES
-
-
-def library_symbols(ir_text: str) -> list[str]:
-    """The functions a library module exports (what :func:`load_library` publishes)."""
-    mod = llvm.parse_assembly(ir_text)
-    return [fn.name for fn in mod.functions
-            if not fn.is_declaration and fn.linkage == llvm.Linkage.external]
-
-
-def load_library_object(obj: bytes, symbols: list[str], key: str) -> CompiledModule:
-    """Like :func:`load_library` from object code (an on-disk cache): loads it once per
-    ``key`` (the library IR's hash) and publishes ``symbols`` process-wide."""
+def load_library(obj: bytes, symbols: Sequence[str], key: str) -> CompiledModule:
+    """Load the support library's object code once per ``key`` and publish ``symbols``
+    process-wide, so objects that only declare them (``tk_gemm_f32``, ``tk_parallel_for``)
+    link against it; a pool size set before (:func:`set_pool_threads`) is applied to it."""
     if key in _LIBRARIES:
         return _LIBRARIES[key]
     compiled = load_object(obj)
     for name in symbols:
         llvm.add_symbol(name, compiled.address(name))
     _LIBRARIES[key] = compiled
+    if _POOL["requested"] > 0:
+        _set_threads(compiled, _POOL["requested"])
     return compiled
 
 
-def imports(ir_text: str) -> list[str]:
-    """External functions the module calls (declared, not LLVM intrinsics): what must be
-    resolvable before its object code may be loaded."""
-    mod = llvm.parse_assembly(ir_text)
-    return sorted(f.name for f in mod.functions
-                  if f.is_declaration and not f.name.startswith("llvm."))
+def library_loaded(key: str) -> bool:
+    return key in _LIBRARIES
 
 
-def missing_symbols(names: list[str]) -> list[str]:
-    """The ``names`` no loaded module or registered symbol defines (MCJIT would abort the
-    process on an unresolved symbol in object code, so check first)."""
-    initialize()
-    return [n for n in names if not llvm.address_of_symbol(n)]
-
-
-def emit_object(ir_text: str) -> bytes:
-    """Host object code for LLVM IR text (for an on-disk cache)."""
-    return target_machine().emit_object(llvm.parse_assembly(ir_text))
-
-
-def load_object(obj: bytes) -> CompiledModule:
-    """Load object code made by :func:`emit_object` into a fresh engine; cached by content.
-
-    The bytes are checked first (:func:`tenkai.runtime.objcheck.check_object`: ELF structure
-    for this host, every undefined symbol resolvable); a bad object raises ObjectRejected (a
-    ValueError) instead of crashing or aborting the process inside LLVM."""
-    key = _key(obj)
-    with _LOCK:
-        cached = _MODULES.get(key)
-        if cached is not None:
-            return cached
-    initialize()
-    check_object(obj, lambda name: bool(llvm.address_of_symbol(name)))
-    with _LOCK:
-        cached = _MODULES.get(key)
-        if cached is not None:
-            return cached
-        empty = llvm.parse_assembly("")
-        engine = llvm.create_mcjit_compiler(empty, target_machine())
-        obj_file = llvm.ObjectFileRef.from_data(obj)
-        engine.add_object_file(obj_file)
-        engine.finalize_object()
-        compiled = CompiledModule(engine, key, (empty, obj_file))
-        _MODULES[key] = compiled
-        STATS["object_loads"] += 1
-        return compiled
+def _set_threads(compiled: CompiledModule, n: int) -> bool:
+    addr = compiled.engine.get_function_address("tk_set_num_threads")
+    if addr:
+        ctypes.CFUNCTYPE(None, ctypes.c_int64)(addr)(int(n))
+    return bool(addr)
 
 
 def set_pool_threads(n: int) -> int:
     """Size the shared thread pool of every loaded library (``tk_set_num_threads``: n < 1
-    restores one thread per online CPU; takes effect on the next call). Returns how many
-    libraries were set."""
-    count = 0
+    restores one thread per online CPU; takes effect on the next call) and of every library
+    loaded later. Returns how many loaded libraries were set."""
+    _POOL["requested"] = max(int(n), 0)
+    return sum(_set_threads(compiled, n) for compiled in _LIBRARIES.values())
+
+
+def get_pool_threads() -> int:
+    """The threads the pool runs parallel loops on: ``tk_get_num_threads`` of the loaded
+    library; before one is loaded, what it will use (the request, else one per online CPU,
+    at most :data:`POOL_MAX_THREADS`)."""
     for compiled in _LIBRARIES.values():
-        addr = compiled.engine.get_function_address("tk_set_num_threads")
+        addr = compiled.engine.get_function_address("tk_get_num_threads")
         if addr:
-            ctypes.CFUNCTYPE(None, ctypes.c_int64)(addr)(int(n))
-            count += 1
-    return count
+            return int(ctypes.CFUNCTYPE(ctypes.c_int64)(addr)())
+    wanted = _POOL["requested"] or os.sysconf("SC_NPROCESSORS_ONLN")
+    return min(max(int(wanted), 1), POOL_MAX_THREADS)

@@ -40,7 +40,7 @@ class Compiled:
 
 
 def compile_batch(graphs: Sequence[ir.Graph], tag: str = "b") -> list[Compiled]:
-    """Lower every graph (prefix ``<tag><k>_``), generate one module, JIT it once.
+    """Lower every graph (prefix ``<tag><k>_``), generate one module, load its object code once.
 
     A lowering error is kept on its entry; a failing module is retried graph by graph so one
     bad program does not hide the others.
@@ -69,7 +69,7 @@ def _attach(items: list[Compiled]) -> None:
     module = generate([it.program for it in items])  # type: ignore[misc]
     for it in items:
         assert it.program is not None
-        it.executable = Executable(module.optimized_ir, it.program.entry,
+        it.executable = Executable(module, it.program.entry,
                                    module.entries[it.program.entry])
 
 

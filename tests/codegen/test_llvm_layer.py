@@ -1,12 +1,13 @@
 """The shared LLVM layer (codegen/llvm) and the CPU target's use of it: the parallel-loop hook,
 the two counted-loop shapes, the one optimization pipeline, the layering rules (llvm/ never
-imports a target; only cpu/machine.py picks the host CPU), and object code from codegen.cpu
-loaded by the runtime."""
+imports a target; only cpu/machine.py picks the host CPU, in codegen and runtime alike), and
+object code from codegen.cpu loaded by the runtime, which has no code generator."""
 
 from __future__ import annotations
 
 import ast
 import ctypes
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,6 @@ import tenkai.ir as tir
 from tenkai.codegen.cpu.codegen import gemm_function, generate, parallel_for_function
 from tenkai.codegen.cpu.contraction import GemmContractions
 from tenkai.codegen.cpu.library import library
-from tenkai.codegen.cpu.machine import emit_object
 from tenkai.codegen.cpu.outline import OutlinedLoops
 from tenkai.codegen.kir.nodes import Loop, walk
 from tenkai.codegen.llvm.emit import KernelEmitter
@@ -28,10 +28,10 @@ from tenkai.codegen.llvm.types import I64, PTR, VOID
 from tenkai.codegen.lower.program import lower_program
 from tenkai.ir.passes.pipeline import run_pipeline
 from tenkai.runtime.cpu import CPUExecutable as Executable
-from tenkai.runtime.cpu import jit as runtime_jit
 from tenkai.runtime.cpu.jit import load_object
 
-CODEGEN = Path(__file__).resolve().parents[2] / "codegen"
+ROOT = Path(__file__).resolve().parents[2]
+CODEGEN = ROOT / "codegen"
 
 
 def _big_elementwise() -> tir.Graph:
@@ -132,10 +132,11 @@ def test_llvm_layer_imports_no_target_and_no_runtime() -> None:
 
 
 def test_only_cpu_machine_picks_the_host_cpu() -> None:
-    pickers = sorted(str(p.relative_to(CODEGEN)) for p in CODEGEN.rglob("*.py")
+    pickers = sorted(str(p.relative_to(ROOT)) for folder in (CODEGEN, ROOT / "runtime")
+                     for p in folder.rglob("*.py")
                      if "get_host_cpu_name" in p.read_text()
                      or "get_host_cpu_features" in p.read_text())
-    assert pickers == ["cpu/machine.py"]
+    assert pickers == ["codegen/cpu/machine.py"]
 
 
 def test_one_optimization_pipeline() -> None:
@@ -154,14 +155,15 @@ def _matmul_relu() -> tir.Graph:
 
 def test_object_code_from_codegen_runs_in_the_runtime() -> None:
     """The object path: codegen.cpu emits object code with its target machine, the runtime
-    loads and runs it (the tuned GEMM of the shared library included)."""
+    loads and runs exactly those bytes (the tuned GEMM of the shared library included)."""
     module = generate(lower_program(run_pipeline(_matmul_relu())))
     assert "tk_gemm_f32" in module.optimized_ir
-    exe = Executable(None, module.entry, module.buffer_table, object_code=module.object_code())
+    exe = Executable(module.object_code(), module.entry, module.buffer_table)
+    assert exe.module is load_object(module.object_code())
+    assert exe.module.key == hashlib.sha256(module.object_code()).hexdigest()
     rng = np.random.default_rng(0)
     x = rng.standard_normal((64, 32)).astype(np.float32)
     w = rng.standard_normal((32, 16)).astype(np.float32)
-    assert exe.stats["from_object_code"]
     (out,) = exe.run_feeds({"x": x, "w": w})
     np.testing.assert_allclose(out, np.maximum(x @ w, 0), rtol=1e-5, atol=1e-5)
 
@@ -169,12 +171,35 @@ def test_object_code_from_codegen_runs_in_the_runtime() -> None:
 def test_library_object_code_loads() -> None:
     lib = library()
     assert lib is not None
+    assert lib.symbols == sorted(lib.functions) and "tk_get_num_threads" in lib.symbols
+    assert lib.object_code() is lib.object_code()  # emitted once per process
     threads = load_object(lib.object_code()).address("tk_get_num_threads")
     assert ctypes.CFUNCTYPE(ctypes.c_int64)(threads)() >= 1
 
 
-def test_runtime_object_code_matches_codegen_machine() -> None:
-    """Until the runtime only loads objects, it still has a host target machine of its own;
-    it must emit exactly what codegen's does (same CPU, features, options)."""
-    text = library().ir_text  # type: ignore[union-attr]
-    assert runtime_jit.emit_object(text) == emit_object(text)
+def _llvm_calls(path: Path) -> list[ast.Call]:
+    return [node for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)]
+
+
+def test_the_runtime_has_no_code_generator() -> None:
+    """What the runtime loads is codegen's object code: runtime/ emits no object code or
+    assembly, parses no IR but MCJIT's empty module, optimizes nothing, and its one target
+    machine (MCJIT's loader) names no CPU and no features."""
+    machines, parsed = [], []
+    for path in sorted((ROOT / "runtime").rglob("*.py")):
+        for call in _llvm_calls(path):
+            name = call.func.attr  # type: ignore[attr-defined]
+            where = f"{path.relative_to(ROOT)}:{call.lineno}"
+            assert name not in ("emit_object", "emit_assembly", "create_pass_builder",
+                                "compile_ir"), f"{where} calls {name}: code generation"
+            if name == "create_target_machine":
+                machines.append(where)
+                assert not {k.arg for k in call.keywords} & {"cpu", "features"}, where
+                assert not call.args, where
+            if name == "parse_assembly":
+                parsed.append(where)
+                [arg] = call.args
+                assert isinstance(arg, ast.Constant) and arg.value == "", where
+    assert machines == [m for m in machines if m.startswith("runtime/cpu/jit.py")]
+    assert len(machines) == 1 and len(parsed) == 1

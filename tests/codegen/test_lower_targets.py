@@ -149,7 +149,7 @@ def test_grid_target_gets_reduce_blocks_that_compute_the_same_values() -> None:
             assert {u.name for u in updates} == {block.acc}
     module = generate(programs)  # the CPU emitter runs the neutral form as it is
     for k, (g, program) in enumerate(zip(graphs, programs, strict=True)):
-        exe = Executable(module.optimized_ir, program.entry, module.entries[program.entry])
+        exe = Executable(module, program.entry, module.entries[program.entry])
         check_against_interpreter(Compiled(g, program, exe), random_feeds(g, k), g.name,
                                   (1e-4, 1e-5))
 

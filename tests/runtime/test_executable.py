@@ -2,7 +2,8 @@
 cache, object code, and the errors (each names the buffer, entry or index at fault).
 
 Programs come from codegen (tests may import it; the runtime itself never does): all of them
-are generated into one LLVM module up front, so the module compiles once.
+are generated into one LLVM module up front, whose object code (made once, by the codegen) the
+runtime loads.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import numpy as np
 import pytest
 
 import tenkai.ir as ir
-from tenkai.codegen.cpu.codegen import generate
+from tenkai.codegen.cpu.codegen import GeneratedModule, generate
+from tenkai.codegen.cpu.machine import emit_object
 from tenkai.codegen.lower.program import lower_program
 from tenkai.runtime.cpu import ALIGN, jit, pointer
 from tenkai.runtime.cpu import CPUExecutable as Executable
+from tenkai.runtime.objcheck import ObjectRejected
 
 
 def _affine() -> ir.Graph:
@@ -58,15 +61,15 @@ GRAPHS = {"affine": _affine, "sgd": lambda: _sgd(False), "sgd_t": lambda: _sgd(T
 
 
 @functools.cache
-def _module() -> tuple[str, dict[str, Any]]:
+def _module() -> tuple[GeneratedModule, dict[str, Any]]:
     programs = {name: lower_program(make(), prefix=f"{name}_") for name, make in GRAPHS.items()}
     module = generate(list(programs.values()))
-    return module.optimized_ir, {name: module.entries[p.entry] for name, p in programs.items()}
+    return module, {name: module.entries[p.entry] for name, p in programs.items()}
 
 
 def make(name: str) -> Executable:
-    text, tables = _module()
-    return Executable(text, f"{name}_tk_step", tables[name])
+    module, tables = _module()
+    return Executable(module, f"{name}_tk_step", tables[name])
 
 
 # ---------------------------------------------------------------- binding and calls
@@ -133,31 +136,39 @@ def test_inputs_are_converted_when_harmless() -> None:
 # ---------------------------------------------------------------- the JIT
 
 
-def test_jit_cache_compiles_a_module_once() -> None:
-    text, tables = _module()
+def test_jit_cache_loads_an_object_once() -> None:
     make("affine")
     before = dict(jit.STATS)
     a, b = make("affine"), make("take")
-    assert jit.STATS["compiles"] == before["compiles"]
+    assert jit.STATS["object_loads"] == before["object_loads"]
+    assert jit.STATS["cache_hits"] == before["cache_hits"] + 2
     assert a.module is b.module
 
 
 def test_object_code_round_trip() -> None:
-    text, tables = _module()
-    obj = jit.emit_object(text)
-    assert isinstance(obj, bytes) and len(obj) > 100
-    ex = Executable(None, "affine_tk_step", tables["affine"], object_code=obj)
+    module, tables = _module()
+    obj = module.object_code()
+    assert isinstance(obj, bytes) and obj[:4] == b"\x7fELF" and obj is module.object_code()
+    ex = Executable(obj, "affine_tk_step", tables["affine"])
+    assert ex.module is make("affine").module  # the same bytes: one loaded module
     out = ex({"x": np.ones((3, 4), np.float32)}, {"w": np.full(4, 2.0, np.float32)})["out0"]
     np.testing.assert_array_equal(out, np.full((3, 4), 3.0))
+
+
+def test_the_runtime_loads_no_ir() -> None:
+    module, tables = _module()
+    with pytest.raises(TypeError, match="LLVM IR text: the runtime generates no code"):
+        Executable(module.optimized_ir, "affine_tk_step", tables["affine"])
+    assert not hasattr(jit, "compile_ir") and not hasattr(jit, "emit_object")
 
 
 # ---------------------------------------------------------------- errors
 
 
 def test_missing_entry_symbol() -> None:
-    text, tables = _module()
-    with pytest.raises(KeyError, match="'nope_tk_step' is missing from the compiled module"):
-        Executable(text, "nope_tk_step", tables["affine"])
+    module, tables = _module()
+    with pytest.raises(KeyError, match="'nope_tk_step' is missing from the loaded module"):
+        Executable(module, "nope_tk_step", tables["affine"])
 
 
 def test_missing_input_and_unbound_param() -> None:
@@ -221,8 +232,9 @@ def test_out_of_range_index_raises_index_error() -> None:
 def test_undefined_external_function_is_reported_not_called() -> None:
     text = ('declare void @tk_nope_kernel(ptr)\n'
             'define void @tk_step(ptr %b) {\n  call void @tk_nope_kernel(ptr %b)\n  ret void\n}\n')
-    with pytest.raises(KeyError, match=r"undefined function\(s\) \['tk_nope_kernel'\].*library"):
-        Executable(text, "tk_step", {"buffers": [], "outputs": [], "writes": {}, "errors": {}})
+    with pytest.raises(ObjectRejected, match=r"nothing defines: \['tk_nope_kernel'\].*library"):
+        Executable(emit_object(text), "tk_step",
+                   {"buffers": [], "outputs": [], "writes": {}, "errors": {}})
 
 
 def test_profile_times_every_kernel() -> None:

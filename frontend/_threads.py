@@ -1,0 +1,72 @@
+"""PyTorch's thread-count functions over tenkai's thread pool.
+
+``set_num_threads(n)`` / ``get_num_threads()`` size and read the intra-op pool compiled steps
+run their parallel loops on (the CPU target's thread pool, in the support library the runtime
+loads: ``tenkai.codegen.target.runtime_module("cpu").set_threads``). A size set before that
+library is loaded is remembered and applied when it loads. Eager tensors compute with numpy,
+which this does not change.
+
+``set_num_interop_threads(n)`` / ``get_num_interop_threads()``: tenkai has no inter-op pool
+(one compiled step is one native call; nothing runs operators concurrently), so the value is
+only stored and returned, with PyTorch's checks: a positive int, set at most once. The default
+is one per online CPU, as PyTorch's is one per core.
+
+Argument errors are PyTorch's, word for word (``RuntimeError: set_num_threads expects a
+positive integer``).
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+from typing import Any
+
+from tenkai.codegen.target import runtime_module
+
+_INT_MAX = 2**31 - 1  # PyTorch takes an int (C int): larger values overflow
+_INTEROP: dict[str, int] = {}  # "threads" once set_num_interop_threads was called
+
+
+def _count(fn: str, n: Any) -> int:
+    """``n`` as a positive int, or PyTorch's error for ``fn``."""
+    if isinstance(n, bool):
+        raise RuntimeError(f"{fn} expects an int, but got bool")
+    try:
+        value = operator.index(n)
+    except TypeError:
+        raise RuntimeError(f"{fn} expects an int, but got {type(n).__name__}") from None
+    if value > _INT_MAX:
+        raise ValueError("Overflow when unpacking long")
+    if value <= 0:
+        raise RuntimeError(f"{fn} expects a positive integer")
+    return value
+
+
+def set_num_threads(n: int) -> None:
+    """Set the number of threads compiled steps use for parallel loops and GEMMs (also for a
+    thread pool loaded later). ``n`` must be a positive int."""
+    runtime_module("cpu").set_threads(_count("set_num_threads", n))
+
+
+def get_num_threads() -> int:
+    """The number of threads compiled steps use for parallel loops and GEMMs."""
+    return runtime_module("cpu").get_threads()
+
+
+def set_num_interop_threads(n: int) -> None:
+    """Set the number of inter-op threads: stored only (tenkai has no inter-op pool); like
+    PyTorch, it may be called once, with a positive int."""
+    value = _count("set_num_interop_threads", n)
+    if _INTEROP:
+        raise RuntimeError("Error: cannot set number of interop threads after parallel work "
+                           "has started or set_num_interop_threads called")
+    _INTEROP["threads"] = value
+
+
+def get_num_interop_threads() -> int:
+    """The number of inter-op threads (see :func:`set_num_interop_threads`)."""
+    return _INTEROP.get("threads") or max(os.cpu_count() or 1, 1)
+
+
+__all__ = ["get_num_interop_threads", "get_num_threads", "set_num_interop_threads",
+           "set_num_threads"]
