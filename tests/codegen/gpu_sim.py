@@ -1,0 +1,237 @@
+"""A CPU simulator of the NVPTX target's generated kernels (threads, blocks, shared memory,
+barriers, warp shuffles), for tests on machines without a GPU.
+
+It runs the LLVM IR that :func:`tenkai.codegen.nvptx.generate` built (``ir_text``, the code the
+PTX comes from), retargeted to the host: ``ptx_kernel`` and the global address space dropped,
+``llvm.nvvm.read.ptx.sreg.*``, ``llvm.nvvm.barrier0`` and ``llvm.nvvm.shfl.sync.bfly.i32``
+replaced by calls into this module, and every shared-memory (``addrspace(3)``) load and store
+replaced by a call that performs it and records it. Each block of a launch runs all its
+threads concurrently as OS threads (the JIT-compiled code releases the GIL) so barriers and
+shuffles synchronize them for real; blocks run one after another (no launch of the mapping
+synchronizes blocks). Reported as errors naming the kernel:
+
+* a data race: two threads touch one shared-memory address between two barriers, at least
+  one of them writing;
+* a missing or divergent barrier or shuffle: some threads wait at it while others never arrive
+  (a time-out), or a block ends with threads still waiting.
+
+Limits: the host's float semantics (no FTZ, same IEEE results as the PTX for add/mul/fma), and
+shared-memory reads of 32/64-bit integers only (what the generator emits).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import llvmlite.binding as llvm
+import numpy as np
+
+from tenkai.codegen.kir.nodes import KernelProgram
+from tenkai.codegen.nvptx import GeneratedPTX
+from tenkai.ir import dtypes
+from tenkai.runtime.cpu import jit
+
+TIMEOUT = 20.0  # seconds a thread waits at a barrier before the simulator calls it missing
+NAME = r'(%"[^"]*"|%[-\w.$]+)'
+
+
+class SimulationError(AssertionError):
+    """A race, a missing barrier or a divergent shuffle in a simulated kernel."""
+
+
+def host_ir(text: str) -> str:
+    """The NVPTX module's IR made runnable on the host (see the module docstring)."""
+    text = re.sub(r'^target triple = .*$', f'target triple = "{llvm.get_process_triple()}"',
+                  text, flags=re.M)
+    text = re.sub(r'^target datalayout = .*$', "", text, flags=re.M)
+    text = re.sub(rf"store (i32|i64) {NAME}, ptr addrspace\(3\) {NAME}",
+                  r'call void @"sim_sstore_\1"(ptr \3, \1 \2)', text)
+    text = re.sub(rf"{NAME} = load (i32|i64), ptr addrspace\(3\) {NAME}",
+                  r'\1 = call \2 @"sim_sload_\2"(ptr \3)', text)
+    if "addrspace(3) %" in text.replace("getelementptr", ""):
+        leftover = [ln for ln in text.splitlines() if "addrspace(3) %" in ln
+                    and "getelementptr" not in ln]
+        raise NotImplementedError(f"gpu_sim: unsupported shared-memory access {leftover[:3]}")
+    text = text.replace("addrspace(1) ", "").replace("addrspace(3) ", "")
+    text = text.replace("ptx_kernel ", "")
+    for reg in ("tid.x", "ctaid.x", "ntid.x", "nctaid.x"):
+        text = text.replace(f'@"llvm.nvvm.read.ptx.sreg.{reg}"',
+                            f'@"sim_sreg_{reg.replace(".", "_")}"')
+    text = text.replace('@"llvm.nvvm.barrier0"', '@"sim_barrier"')
+    text = text.replace('@"llvm.nvvm.shfl.sync.bfly.i32"', '@"sim_shfl_bfly"')
+    if "llvm.nvvm." in text:
+        raise NotImplementedError("gpu_sim: an NVVM intrinsic it does not model: "
+                                  + sorted(set(re.findall(r"llvm\.nvvm\.[\w.]+", text)))[0])
+    decls = "\n".join([
+        'declare void @"sim_sstore_i32"(ptr, i32)', 'declare void @"sim_sstore_i64"(ptr, i64)',
+        'declare i32 @"sim_sload_i32"(ptr)', 'declare i64 @"sim_sload_i64"(ptr)'])
+    return text + "\n" + decls + "\n"
+
+
+@dataclass
+class _Block:
+    """The state of the block being simulated."""
+
+    kernel: str
+    index: int
+    size: int
+    grid: int
+    barrier: threading.Barrier
+    warps: list[threading.Barrier]
+    lanes: list[list[int]]
+    epoch: int = 0
+    log: dict[int, tuple[int, set[int], int | None]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Simulator:
+    """Runs the launches of :class:`GeneratedPTX` programs on the CPU (module docstring)."""
+
+    def __init__(self, code: GeneratedPTX) -> None:
+        self.code = code
+        self.local = threading.local()
+        self.block: _Block | None = None
+        self._callbacks: list[Any] = []
+        self._register()
+        self.module = jit.compile_ir(host_ir(code.ir_text))
+
+    # ------------------------------------------------------------ callbacks
+    def _register(self) -> None:
+        u32 = ctypes.CFUNCTYPE(ctypes.c_uint32)
+
+        def sreg(fn: Any) -> Any:
+            return u32(fn)
+
+        sregs = {"sim_sreg_tid_x": sreg(lambda: self.local.tid),
+                 "sim_sreg_ctaid_x": sreg(lambda: self.local.block.index),
+                 "sim_sreg_ntid_x": sreg(lambda: self.local.block.size),
+                 "sim_sreg_nctaid_x": sreg(lambda: self.local.block.grid)}
+        funcs = {**sregs,
+                 "sim_barrier": ctypes.CFUNCTYPE(None)(self._barrier),
+                 "sim_shfl_bfly": ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_uint32,
+                                                   ctypes.c_uint32, ctypes.c_uint32,
+                                                   ctypes.c_uint32)(self._shfl),
+                 "sim_sstore_i32": ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32)(
+                     lambda p, v: self._shared(p, v, ctypes.c_uint32)),
+                 "sim_sstore_i64": ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64)(
+                     lambda p, v: self._shared(p, v, ctypes.c_uint64)),
+                 "sim_sload_i32": ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p)(
+                     lambda p: self._shared(p, None, ctypes.c_uint32)),
+                 "sim_sload_i64": ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p)(
+                     lambda p: self._shared(p, None, ctypes.c_uint64))}
+        for name, fn in funcs.items():
+            self._callbacks.append(fn)
+            llvm.add_symbol(name, ctypes.cast(fn, ctypes.c_void_p).value)
+
+    def _wait(self, barrier: threading.Barrier, what: str) -> bool:
+        blk: _Block = self.local.block
+        try:
+            barrier.wait(TIMEOUT)
+            return True
+        except threading.BrokenBarrierError:
+            with blk.lock:
+                blk.errors.append(f"kernel {blk.kernel}: block {blk.index}: thread "
+                                  f"{self.local.tid} waited at a {what} that other threads "
+                                  "never reached (missing or divergent barrier)")
+            return False
+
+    def _barrier(self) -> None:
+        self._wait(self.local.block.barrier, "barrier")
+
+    def _shfl(self, mask: int, value: int, lane_mask: int, clamp: int) -> int:
+        blk: _Block = self.local.block
+        tid = self.local.tid
+        warp, lane = divmod(tid, 32)
+        if mask != 0xFFFFFFFF or clamp != 31:
+            with blk.lock:
+                blk.errors.append(f"kernel {blk.kernel}: shfl.sync with mask {mask:#x} / "
+                                  f"clamp {clamp} is not modelled")
+        slots = blk.lanes[warp]
+        slots[lane] = value
+        self._wait(blk.warps[warp], "warp shuffle")
+        partner = lane ^ lane_mask
+        out = slots[partner] if partner < len(slots) else value
+        self._wait(blk.warps[warp], "warp shuffle")
+        return out
+
+    def _shared(self, ptr: int, value: int | None, ctype: Any) -> int:
+        blk: _Block = self.local.block
+        tid = self.local.tid
+        with blk.lock:
+            epoch, readers, writer = blk.log.get(ptr, (-1, set(), None))
+            if epoch != blk.epoch:
+                readers, writer = set(), None
+            other = (writer is not None and writer != tid) or (
+                value is not None and bool(readers - {tid}))
+            if other:
+                blk.errors.append(
+                    f"kernel {blk.kernel}: data race on shared memory {ptr:#x} in block "
+                    f"{blk.index}: thread {tid} {'writes' if value is not None else 'reads'} "
+                    f"it between barriers after thread "
+                    f"{writer if writer not in (None, tid) else sorted(readers - {tid})[0]}")
+            if value is None:
+                readers = readers | {tid}
+            else:
+                writer = tid
+            blk.log[ptr] = (blk.epoch, readers, writer)
+            cell = ctype.from_address(ptr)
+            if value is not None:
+                cell.value = value
+            return int(cell.value)
+
+    # ------------------------------------------------------------ running
+    def launch(self, row: dict[str, Any], args: list[int]) -> None:
+        """Run one launch (a launch-table row) on buffer addresses ``args``."""
+        fn = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * len(args))(
+            self.module.address(row["name"]))
+        size, grid = row["block"][0], row["grid"][0]
+        for b in range(grid):
+            blk = _Block(row["name"], b, size, grid, threading.Barrier(size),
+                         [threading.Barrier(min(32, size - w * 32))
+                          for w in range(-(-size // 32))],
+                         [[0] * min(32, size - w * 32) for w in range(-(-size // 32))])
+
+            def advance(blk: _Block = blk) -> None:
+                blk.epoch += 1
+
+            blk.barrier = threading.Barrier(size, action=advance)
+            self.block = blk
+
+            def thread(tid: int, blk: _Block = blk) -> None:
+                self.local.tid, self.local.block = tid, blk
+                fn(*args)
+                blk.barrier.abort() if blk.barrier.n_waiting else None
+
+            threads = [threading.Thread(target=thread, args=(t,)) for t in range(size)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if blk.errors:
+                raise SimulationError("\n".join(sorted(set(blk.errors))[:5]))
+
+    def run(self, program: KernelProgram, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Run ``program``'s launches in order on fresh buffers (inputs from ``feeds``);
+        the outputs in order, and the status word's error code (0: no error)."""
+        arrays: dict[str, np.ndarray] = {}
+        keep: list[np.ndarray] = []
+        for b in program.buffers:
+            dt = np.dtype(dtypes.to_numpy(b.dtype))
+            raw = np.zeros(b.nbytes + 256, np.uint8)
+            start = -raw.ctypes.data % 256
+            arr = raw[start:start + b.nbytes].view(dt).reshape(b.shape)
+            keep.append(raw)
+            if b.role == "const":
+                arr[...] = b.init
+            elif b.role in ("input", "param"):
+                arr[...] = feeds[b.name]
+            arrays[b.name] = arr
+        for row in self.code.entries[program.entry]["launches"]:
+            self.launch(row, [arrays[p].ctypes.data for p in row["params"]])
+        self.status = arrays["tk_status"].copy() if "tk_status" in arrays else None
+        return [arrays[name].copy() for name in program.outputs]
