@@ -12,6 +12,8 @@ synchronizes blocks). Reported as errors naming the kernel:
 
 * a data race: two threads touch one shared-memory address between two barriers, at least
   one of them writing;
+  (checked in ``block`` launches; ``grid`` and ``serial`` launches synchronize nothing, so
+  their threads run one after another, one valid schedule);
 * a missing or divergent barrier or shuffle: some threads wait at it while others never arrive
   (a time-out), or a block ends with threads still waiting.
 
@@ -89,100 +91,95 @@ class _Block:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+_LOCAL = threading.local()  # the simulated thread: .tid, .block
+
+
+def _wait(barrier: threading.Barrier, what: str) -> bool:
+    blk: _Block = _LOCAL.block
+    try:
+        barrier.wait(TIMEOUT)
+        return True
+    except threading.BrokenBarrierError:
+        with blk.lock:
+            blk.errors.append(f"kernel {blk.kernel}: block {blk.index}: thread {_LOCAL.tid} "
+                              f"waited at a {what} that other threads never reached (missing "
+                              "or divergent barrier)")
+        return False
+
+
+def _barrier() -> None:
+    _wait(_LOCAL.block.barrier, "barrier")
+
+
+def _shfl(mask: int, value: int, lane_mask: int, clamp: int) -> int:
+    blk: _Block = _LOCAL.block
+    warp, lane = divmod(_LOCAL.tid, 32)
+    if mask != 0xFFFFFFFF or clamp != 31:
+        with blk.lock:
+            blk.errors.append(f"kernel {blk.kernel}: shfl.sync with mask {mask:#x} / clamp "
+                              f"{clamp} is not modelled")
+    slots = blk.lanes[warp]
+    slots[lane] = value
+    _wait(blk.warps[warp], "warp shuffle")
+    partner = lane ^ lane_mask
+    out = slots[partner] if partner < len(slots) else value
+    _wait(blk.warps[warp], "warp shuffle")
+    return out
+
+
+def _shared(ptr: int, value: int | None, ctype: Any) -> int:
+    """One shared-memory access of the current thread: checked for a race, then done."""
+    blk: _Block = _LOCAL.block
+    tid = _LOCAL.tid
+    with blk.lock:
+        epoch, readers, writer = blk.log.get(ptr, (-1, set(), None))
+        if epoch != blk.epoch:
+            readers, writer = set(), None
+        if (writer is not None and writer != tid) or (value is not None
+                                                      and bool(readers - {tid})):
+            other = writer if writer not in (None, tid) else sorted(readers - {tid})[0]
+            blk.errors.append(
+                f"kernel {blk.kernel}: data race on shared memory {ptr:#x} in block "
+                f"{blk.index}: thread {tid} {'writes' if value is not None else 'reads'} it "
+                f"between barriers after thread {other}")
+        if value is None:
+            readers = readers | {tid}
+        else:
+            writer = tid
+        blk.log[ptr] = (blk.epoch, readers, writer)
+        cell = ctype.from_address(ptr)
+        if value is not None:
+            cell.value = value
+        return int(cell.value)
+
+
+U32 = ctypes.c_uint32
+_CALLBACKS = {
+    "sim_sreg_tid_x": ctypes.CFUNCTYPE(U32)(lambda: _LOCAL.tid),
+    "sim_sreg_ctaid_x": ctypes.CFUNCTYPE(U32)(lambda: _LOCAL.block.index),
+    "sim_sreg_ntid_x": ctypes.CFUNCTYPE(U32)(lambda: _LOCAL.block.size),
+    "sim_sreg_nctaid_x": ctypes.CFUNCTYPE(U32)(lambda: _LOCAL.block.grid),
+    "sim_barrier": ctypes.CFUNCTYPE(None)(_barrier),
+    "sim_shfl_bfly": ctypes.CFUNCTYPE(U32, U32, U32, U32, U32)(_shfl),
+    "sim_sstore_i32": ctypes.CFUNCTYPE(None, ctypes.c_void_p, U32)(
+        lambda p, v: _shared(p, v, ctypes.c_uint32)),
+    "sim_sstore_i64": ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64)(
+        lambda p, v: _shared(p, v, ctypes.c_uint64)),
+    "sim_sload_i32": ctypes.CFUNCTYPE(U32, ctypes.c_void_p)(
+        lambda p: _shared(p, None, ctypes.c_uint32)),
+    "sim_sload_i64": ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p)(
+        lambda p: _shared(p, None, ctypes.c_uint64)),
+}  # module-level and never freed: JIT-compiled modules are cached and keep their addresses
+for _name, _fn in _CALLBACKS.items():
+    llvm.add_symbol(_name, ctypes.cast(_fn, ctypes.c_void_p).value)
+
+
 class Simulator:
     """Runs the launches of :class:`GeneratedPTX` programs on the CPU (module docstring)."""
 
     def __init__(self, code: GeneratedPTX) -> None:
         self.code = code
-        self.local = threading.local()
-        self.block: _Block | None = None
-        self._callbacks: list[Any] = []
-        self._register()
         self.module = jit.compile_ir(host_ir(code.ir_text))
-
-    # ------------------------------------------------------------ callbacks
-    def _register(self) -> None:
-        u32 = ctypes.CFUNCTYPE(ctypes.c_uint32)
-
-        def sreg(fn: Any) -> Any:
-            return u32(fn)
-
-        sregs = {"sim_sreg_tid_x": sreg(lambda: self.local.tid),
-                 "sim_sreg_ctaid_x": sreg(lambda: self.local.block.index),
-                 "sim_sreg_ntid_x": sreg(lambda: self.local.block.size),
-                 "sim_sreg_nctaid_x": sreg(lambda: self.local.block.grid)}
-        funcs = {**sregs,
-                 "sim_barrier": ctypes.CFUNCTYPE(None)(self._barrier),
-                 "sim_shfl_bfly": ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_uint32,
-                                                   ctypes.c_uint32, ctypes.c_uint32,
-                                                   ctypes.c_uint32)(self._shfl),
-                 "sim_sstore_i32": ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32)(
-                     lambda p, v: self._shared(p, v, ctypes.c_uint32)),
-                 "sim_sstore_i64": ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64)(
-                     lambda p, v: self._shared(p, v, ctypes.c_uint64)),
-                 "sim_sload_i32": ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p)(
-                     lambda p: self._shared(p, None, ctypes.c_uint32)),
-                 "sim_sload_i64": ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p)(
-                     lambda p: self._shared(p, None, ctypes.c_uint64))}
-        for name, fn in funcs.items():
-            self._callbacks.append(fn)
-            llvm.add_symbol(name, ctypes.cast(fn, ctypes.c_void_p).value)
-
-    def _wait(self, barrier: threading.Barrier, what: str) -> bool:
-        blk: _Block = self.local.block
-        try:
-            barrier.wait(TIMEOUT)
-            return True
-        except threading.BrokenBarrierError:
-            with blk.lock:
-                blk.errors.append(f"kernel {blk.kernel}: block {blk.index}: thread "
-                                  f"{self.local.tid} waited at a {what} that other threads "
-                                  "never reached (missing or divergent barrier)")
-            return False
-
-    def _barrier(self) -> None:
-        self._wait(self.local.block.barrier, "barrier")
-
-    def _shfl(self, mask: int, value: int, lane_mask: int, clamp: int) -> int:
-        blk: _Block = self.local.block
-        tid = self.local.tid
-        warp, lane = divmod(tid, 32)
-        if mask != 0xFFFFFFFF or clamp != 31:
-            with blk.lock:
-                blk.errors.append(f"kernel {blk.kernel}: shfl.sync with mask {mask:#x} / "
-                                  f"clamp {clamp} is not modelled")
-        slots = blk.lanes[warp]
-        slots[lane] = value
-        self._wait(blk.warps[warp], "warp shuffle")
-        partner = lane ^ lane_mask
-        out = slots[partner] if partner < len(slots) else value
-        self._wait(blk.warps[warp], "warp shuffle")
-        return out
-
-    def _shared(self, ptr: int, value: int | None, ctype: Any) -> int:
-        blk: _Block = self.local.block
-        tid = self.local.tid
-        with blk.lock:
-            epoch, readers, writer = blk.log.get(ptr, (-1, set(), None))
-            if epoch != blk.epoch:
-                readers, writer = set(), None
-            other = (writer is not None and writer != tid) or (
-                value is not None and bool(readers - {tid}))
-            if other:
-                blk.errors.append(
-                    f"kernel {blk.kernel}: data race on shared memory {ptr:#x} in block "
-                    f"{blk.index}: thread {tid} {'writes' if value is not None else 'reads'} "
-                    f"it between barriers after thread "
-                    f"{writer if writer not in (None, tid) else sorted(readers - {tid})[0]}")
-            if value is None:
-                readers = readers | {tid}
-            else:
-                writer = tid
-            blk.log[ptr] = (blk.epoch, readers, writer)
-            cell = ctype.from_address(ptr)
-            if value is not None:
-                cell.value = value
-            return int(cell.value)
 
     # ------------------------------------------------------------ running
     def launch(self, row: dict[str, Any], args: list[int]) -> None:
@@ -200,10 +197,15 @@ class Simulator:
                 blk.epoch += 1
 
             blk.barrier = threading.Barrier(size, action=advance)
-            self.block = blk
+            if row["mapping"] != "block":  # no barrier, no shuffle: any order is a schedule
+                _LOCAL.block = blk
+                for t in range(size):
+                    _LOCAL.tid = t
+                    fn(*args)
+                continue
 
             def thread(tid: int, blk: _Block = blk) -> None:
-                self.local.tid, self.local.block = tid, blk
+                _LOCAL.tid, _LOCAL.block = tid, blk
                 fn(*args)
                 blk.barrier.abort() if blk.barrier.n_waiting else None
 
