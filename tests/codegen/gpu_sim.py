@@ -182,11 +182,15 @@ class Simulator:
         self.module = jit.compile_ir(host_ir(code.ir_text))
 
     # ------------------------------------------------------------ running
-    def launch(self, row: dict[str, Any], args: list[int]) -> None:
-        """Run one launch (a launch-table row) on buffer addresses ``args``."""
+    def launch(self, row: dict[str, Any], args: list[int], max_grid: int | None = None) -> None:
+        """Run one launch (a launch-table row) on buffer addresses ``args``; ``max_grid``
+        launches fewer blocks than the table says (the grid-stride loops must cover the rest:
+        a GPU may be given any grid)."""
         fn = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * len(args))(
             self.module.address(row["name"]))
         size, grid = row["block"][0], row["grid"][0]
+        if max_grid is not None and row["mapping"] != "serial":
+            grid = min(grid, max_grid)
         for b in range(grid):
             blk = _Block(row["name"], b, size, grid, threading.Barrier(size),
                          [threading.Barrier(min(32, size - w * 32))
@@ -217,9 +221,11 @@ class Simulator:
             if blk.errors:
                 raise SimulationError("\n".join(sorted(set(blk.errors))[:5]))
 
-    def run(self, program: KernelProgram, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        """Run ``program``'s launches in order on fresh buffers (inputs from ``feeds``);
-        the outputs in order, and the status word's error code (0: no error)."""
+    def run(self, program: KernelProgram, feeds: dict[str, np.ndarray],
+            max_grid: int | None = None) -> list[np.ndarray]:
+        """Run ``program``'s launches in order on fresh buffers (inputs from ``feeds``;
+        ``max_grid``: see :meth:`launch`); the outputs in order (the status word, when the
+        program has one, is left in :attr:`status`)."""
         arrays: dict[str, np.ndarray] = {}
         keep: list[np.ndarray] = []
         for b in program.buffers:
@@ -234,6 +240,6 @@ class Simulator:
                 arr[...] = feeds[b.name]
             arrays[b.name] = arr
         for row in self.code.entries[program.entry]["launches"]:
-            self.launch(row, [arrays[p].ctypes.data for p in row["params"]])
+            self.launch(row, [arrays[p].ctypes.data for p in row["params"]], max_grid)
         self.status = arrays["tk_status"].copy() if "tk_status" in arrays else None
         return [arrays[name].copy() for name in program.outputs]

@@ -7,8 +7,8 @@ memory within the architecture's static limit. Many programs share one module, s
 call checks hundreds of kernels. Covered: every registry op that lowers for the cuda target
 (the samples of tests/ir/registry_cases.py, as test_llvm_ops.py enumerates them; those that
 raise are listed in :data:`RAISES`), the fused chains of test_llvm_ops.py, and reductions over
-1, 1000 and 10^6 elements. Whether the PTX computes the right values needs a GPU (or a
-simulator of the mapping, not here yet).
+1, 1000 and 10^6 elements. That the kernels compute the right values is checked without a GPU
+by test_nvptx_sim.py (the CPU simulator of gpu_sim.py).
 """
 
 from __future__ import annotations

@@ -31,10 +31,10 @@ TOL = {"float16": (2e-3, 2e-3), "float32": (2e-5, 2e-6), "float64": (1e-10, 1e-1
 
 
 def _check(g: ir.Graph, feeds: dict[str, np.ndarray], label: str,
-           tol: tuple[float, float] | None = None) -> None:
+           tol: tuple[float, float] | None = None, max_grid: int | None = None) -> None:
     program = lower_program(g, target=CUDA)
     code = nvptx.generate(program)
-    got = Simulator(code).run(program, feeds)
+    got = Simulator(code).run(program, feeds, max_grid)
     want = ir.run(g, feeds)
     for k, (a, b) in enumerate(zip(got, want, strict=True)):
         dt = dtypes.from_numpy(np.asarray(b).dtype)
@@ -94,6 +94,20 @@ def test_rows_and_columns_not_multiples_of_the_block() -> None:
     g.add_output(g.add("min", [y], axes=(0,), keepdim=False))
     g.add_output(g.add("mean", [x], axes=(0, 1), keepdim=False))
     _check(g, random_feeds(g, seed=3), "rows/columns")
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_fewer_blocks_than_the_table_grid_stride(fused: bool) -> None:
+    """Two blocks for every launch: each block strides over many rows (shared memory reused
+    across iterations, checked for races) and many elements."""
+    g = ir.Graph("softmax")
+    x = g.add("input", shape=(9, 300), dtype="float32", name="x")
+    m = g.add("max", [x], axes=(1,), keepdim=True)
+    e = g.add("exp", [g.add("sub", [x, m])])
+    g.add_output(g.add("div", [e, g.add("sum", [e], axes=(1,), keepdim=True)]))
+    g.add_output(g.add("sum", [x], axes=(0,), keepdim=False))
+    g = single_group(g) if fused else g
+    _check(g, random_feeds(g, seed=5), f"softmax on 2 blocks fused={fused}", max_grid=2)
 
 
 def test_missing_barrier_is_reported_as_a_race() -> None:
