@@ -26,7 +26,17 @@ from collections.abc import Callable
 
 from llvmlite import ir
 
-from tenkai.codegen.kir.nodes import Acc, Buffer, Kernel, Let, Loop, Reduce, Stmt
+from tenkai.codegen.kir.nodes import (
+    STATUS_BUFFER,
+    Acc,
+    Buffer,
+    Check,
+    Kernel,
+    Let,
+    Loop,
+    Reduce,
+    Stmt,
+)
 from tenkai.codegen.llvm.emit import KernelEmitter
 from tenkai.codegen.llvm.functions import declare_function
 from tenkai.codegen.llvm.loops import counted_loop
@@ -105,6 +115,20 @@ class LaunchEmitter(KernelEmitter):
         self._finish()
         la.static_shared = self.shared_bytes
         return self.fn
+
+    def _check(self, s: Check) -> None:
+        """Where ``s.cond`` fails: the first failing thread claims the status word with a
+        compare-and-swap of its code (0 -> code) and writes its value; others leave it (so the
+        pair is never torn; the CPU records the last failure in iteration order instead)."""
+        ok = self.expr(s.cond)
+        with self.b.if_then(self.b.not_(ok), likely=False):
+            word = self.address(STATUS_BUFFER, i64(0), "int64")
+            claim = self.b.cmpxchg(word, i64(0), i64(s.code), "monotonic", "monotonic")
+            with self.b.if_then(self.b.extract_value(claim, 1)):
+                value = self.expr(s.value)
+                if value.type != I64:
+                    value = self.b.sext(value, I64)
+                self.b.store(value, self.address(STATUS_BUFFER, i64(1), "int64"))
 
     # ------------------------------------------------------------ loops over threads
     def strided(self, dims: list[tuple[str, int]], start: ir.Value, step: ir.Value,

@@ -21,6 +21,11 @@ kernel become several launches rather than one grid with per-nest bounds):
   ``index_add`` whose iterations may hit one element; ``Acc`` state outside a parallel loop):
   one thread (grid 1, block 1). Correct, not fast: atomics are future work (issue #10).
 
+A ``Check`` that fails in several threads records one failure (the first to claim the status
+word, atomically: code and value always belong together), not the CPU's last one in iteration
+order; a launch row's ``checks`` says whether the runtime must read the status word after it
+(and skip the later launches, as the CPU's entry does).
+
 A ``Contraction`` raises NotImplementedError (tiled GEMM kernels are issue #10's next slice),
 as does a launch reading a value (``Let``/``Acc``/``Reduce``) that another launch defines.
 """
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 from tenkai.codegen.kir.nodes import (
     Acc,
     AccUpdate,
+    Check,
     Contraction,
     Kernel,
     Let,
@@ -88,7 +94,8 @@ class Launch:
         return {"name": self.name, "kernel": self.kernel, "mapping": self.mapping,
                 "extent": self.extent, "grid": (self.grid, 1, 1), "block": (self.block, 1, 1),
                 "shared": self.shared, "static_shared": self.static_shared,
-                "params": list(self.params), "args": [slots[p] for p in self.params]}
+                "params": list(self.params), "args": [slots[p] for p in self.params],
+                "checks": any(isinstance(s, Check) for s in walk(self.body))}
 
 
 def _round_up(n: int, m: int) -> int:

@@ -124,3 +124,21 @@ def test_missing_barrier_is_reported_as_a_race() -> None:
     with pytest.raises(SimulationError, match=re.escape("kernel k1_sum: data race on shared "
                                                         "memory")):
         Simulator(code).run(program, feeds)
+
+
+def test_failed_index_check_sets_the_status_word() -> None:
+    g = ir.Graph("gather")
+    x = g.add("input", shape=(50, 40), dtype="float32", name="x")
+    idx = g.add("input", shape=(50, 3), dtype="int64", name="idx")
+    g.add_output(g.add("gather", [x, idx], axis=1, bounds="index"))
+    program = lower_program(g, target=CUDA)
+    code = nvptx.generate(program)
+    assert any(row["checks"] for row in code.launches())
+    feeds = {"x": np.ones((50, 40), np.float32), "idx": np.zeros((50, 3), np.int64)}
+    sim = Simulator(code)
+    sim.run(program, feeds)
+    assert sim.status is not None and sim.status.tolist() == [0, 0]
+    feeds["idx"][[7, 30, 44], [0, 2, 1]] = [40, 41, -41]  # out of range
+    sim.run(program, feeds)
+    code_, value = sim.status.tolist()
+    assert code_ in program.errors and value in (40, 41, -41)
