@@ -196,6 +196,8 @@ def plan(kernel: Kernel) -> list[Launch]:
         if isinstance(s, Loop) and s.parallel:
             flush()
             loops, body = flatten(s)
+            if _size(loops) == 0:
+                continue  # no iterations: nothing to launch
             coop = cooperative(body) and _largest_reduce(body) >= COOPERATIVE_MIN
             launches.append(_launch(kernel, len(launches), "block" if coop else "grid",
                                     loops, body))

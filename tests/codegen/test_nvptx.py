@@ -273,3 +273,10 @@ def test_values_shared_between_launches_raise() -> None:
     with pytest.raises(NotImplementedError, match=r"kernel k3: launch k3__2 reads `s`, "
                                                   r"defined by launch k3__0.*issue #10"):
         plan(kernel)
+
+
+def test_empty_parallel_nest_launches_nothing() -> None:
+    body = [Loop("i", 0, [Store("b", Var("i"), Load("a", Var("i"), "float32"))], parallel=True),
+            Loop("j", 4, [Store("b", Var("j"), Load("a", Var("j"), "float32"))], parallel=True)]
+    launches = plan(Kernel("k9", ["a", "b"], body))
+    assert [(la.name, la.extent, la.block) for la in launches] == [("k9", 4, 32)]
