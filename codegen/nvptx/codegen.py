@@ -50,8 +50,9 @@ class GeneratedPTX:
     ptx: str
     entries: dict[str, dict[str, Any]]
     timings: dict[str, float] = field(default_factory=dict)
-    library_ir: str | None = None
+    library_ir: str | None = None  # no support library: the PTX is self-contained
     target: Target | None = None
+    library: None = None  # (the newer GeneratedCode protocol's name for it)
 
     @property
     def entry(self) -> str:
@@ -60,6 +61,10 @@ class GeneratedPTX:
     @property
     def buffer_table(self) -> dict[str, Any]:
         return self.entries[self.entry]
+
+    def object_code(self) -> bytes:
+        """The loadable form: the PTX text, as ``cuModuleLoadData`` takes it (NUL-terminated)."""
+        return self.ptx.encode() + b"\0"
 
     def launches(self) -> list[dict[str, Any]]:
         """Every launch of every entry, in order."""
@@ -133,4 +138,4 @@ def generate(programs: KernelProgram | list[KernelProgram], target: Target,
                            "launches": [la.table(slots) for la in launches[p.entry]],
                            "launch_text": describe_launches(launches[p.entry])}
     return GeneratedPTX(text, optimized, ptx, tables,
-                        {"build": t1 - t0, "optimize": t2 - t1, "ptx": t3 - t2}, None, target)
+                        {"build": t1 - t0, "optimize": t2 - t1, "ptx": t3 - t2}, target=target)

@@ -174,12 +174,38 @@ for _name, _fn in _CALLBACKS.items():
     llvm.add_symbol(_name, ctypes.cast(_fn, ctypes.c_void_p).value)
 
 
+_ENGINES: dict[str, llvm.ExecutionEngine] = {}  # host IR text -> its engine (kept alive)
+
+
+def _compile(text: str) -> llvm.ExecutionEngine:
+    """MCJIT-compile host IR (unoptimized: the simulator checks the generated code, not what
+    the host's optimizer makes of it), once per text."""
+    engine = _ENGINES.get(text)
+    if engine is None:
+        jit.initialize()  # native target, libc/libm symbols
+        mod = llvm.parse_assembly(text)
+        mod.verify()
+        tm = llvm.Target.from_triple(llvm.get_process_triple()).create_target_machine(
+            cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
+            opt=1, jit=True)
+        engine = llvm.create_mcjit_compiler(mod, tm)
+        engine.finalize_object()
+        _ENGINES[text] = engine
+    return engine
+
+
 class Simulator:
     """Runs the launches of :class:`GeneratedPTX` programs on the CPU (module docstring)."""
 
     def __init__(self, code: GeneratedPTX) -> None:
         self.code = code
-        self.module = jit.compile_ir(host_ir(code.ir_text))
+        self.engine = _compile(host_ir(code.ir_text))
+
+    def address(self, name: str) -> int:
+        addr = self.engine.get_function_address(name)
+        if not addr:
+            raise KeyError(f"gpu_sim: no launch function {name!r} in the module")
+        return addr
 
     # ------------------------------------------------------------ running
     def launch(self, row: dict[str, Any], args: list[int], max_grid: int | None = None) -> None:
@@ -187,7 +213,7 @@ class Simulator:
         launches fewer blocks than the table says (the grid-stride loops must cover the rest:
         a GPU may be given any grid)."""
         fn = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * len(args))(
-            self.module.address(row["name"]))
+            self.address(row["name"]))
         size, grid = row["block"][0], row["grid"][0]
         if max_grid is not None and row["mapping"] != "serial":
             grid = min(grid, max_grid)

@@ -237,7 +237,8 @@ def test_as_text_kinds_and_launch_text() -> None:
     assert code.as_text("llvm_opt") == code.optimized_ir != code.ir_text
     with pytest.raises(ValueError, match="cuda target: no 'obj' text; its kinds are"):
         code.as_text("obj")
-    assert nvptx.support_library(CUDA) is None
+    assert nvptx.support_library(CUDA) is None and code.library is None
+    assert code.object_code() == code.ptx.encode() + b"\0"  # what cuModuleLoadData takes
 
 
 def test_sm_90_and_ptx_isa_come_from_the_target() -> None:
