@@ -5,13 +5,19 @@ their own, convolution as an implicit GEMM, parallel iterations mapped onto the 
 comes from tenkai's own implementations (codegen/scalar): LLVM's NVPTX backend lowers only the
 functions in :data:`NATIVE_MATH` (``llvm.sin``/``llvm.cos``/``llvm.pow`` fail with "Cannot
 select", ``llvm.exp``/``llvm.log`` have no libcall, and ``llvm.exp.f16`` aborts the process).
-Code generation and a runtime for it are not here yet (issue #10).
+This module is the target's *codegen module* (``TargetCodegen``): :func:`describe`,
+:func:`generate` (PTX and launch tables, :mod:`tenkai.codegen.nvptx.codegen`; the GPU mapping:
+:mod:`tenkai.codegen.nvptx.mapping`) and :func:`support_library`. Contractions, convolution
+and a runtime are not here yet (issue #10).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from tenkai.codegen.kir.nodes import KernelProgram
+from tenkai.codegen.nvptx.codegen import GeneratedPTX
+from tenkai.codegen.nvptx.codegen import generate as _generate_ptx
 from tenkai.codegen.target import Target
 
 TRIPLE = "nvptx64-nvidia-cuda"
@@ -32,3 +38,20 @@ def describe(arch: str = "sm_80", **options: Any) -> Target:
                   launch="grid", alignment=256, contraction="tiled",
                   convolution="implicit_gemm", parallel="grid", math_library="tenkai",
                   native_math=NATIVE_MATH, options=tuple(sorted(options.items())))
+
+
+def generate(programs: KernelProgram | list[KernelProgram], target: Target | None = None,
+             opt_level: int = 3, parallel: bool = True) -> GeneratedPTX:
+    """Kernel program(s) (lowered with ``target=describe(...)``) -> PTX and launch tables
+    (:class:`~tenkai.codegen.nvptx.codegen.GeneratedPTX`); ``target`` None: :func:`describe`.
+    ``parallel`` is accepted for the interface: a GPU kernel always runs over its grid."""
+    return _generate_ptx(programs, target or describe(), opt_level)
+
+
+def support_library(target: Target) -> str | None:
+    """None: the generated PTX is self-contained (its math is in the module)."""
+    return None
+
+
+__all__ = ["ARCHES", "NATIVE_MATH", "TRIPLE", "GeneratedPTX", "describe", "generate",
+           "support_library"]
