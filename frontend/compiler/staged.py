@@ -20,7 +20,7 @@ from typing import Any
 from tenkai._autograd import GRAD_MODE
 from tenkai._state import fingerprint, name_state, state_created
 from tenkai._step import CompiledStep, finish_trace, replay
-from tenkai.codegen.target import Target, describe
+from tenkai.codegen.target import Target, codegen_module, describe
 from tenkai.compile import UntraceableError, run_traced, signature
 
 
@@ -78,14 +78,28 @@ class LoweredGraph:
         # ``kernel_nodes`` (kernel -> graph nodes) and ``group_outputs`` (see lower_program)
         self.info = info or {}
         self.target = target if target is not None else describe("cpu")
+        self._generated: Any = None
 
-    def as_text(self) -> str:
+    def as_text(self, kind: str = "kernels") -> str:
+        """``"kernels"``: the fused graph, its memory plan and the kernel program; any other
+        kind is the target's generated code (``"llvm"``, ``"llvm_opt"``, ``"asm"``; for
+        ``cuda`` also ``"ptx"`` and ``"launch"``), generated without loading it: inspecting
+        PTX needs no GPU."""
+        if kind != "kernels":
+            return str(self.generate().as_text(kind))
         plan = self.fused.meta.get("memory")
         parts = [self.fused.dump()]
         if plan is not None:
             parts.append(plan.as_text())
         parts.append(self.program.as_text())
         return "\n\n".join(parts)
+
+    def generate(self) -> Any:
+        """The target's generated code for this program (``GeneratedCode``), not loaded."""
+        if self._generated is None:
+            self._generated = codegen_module(self.target.name).generate(self.program,
+                                                                        self.target)
+        return self._generated
 
     def compile(self, target: str | Target | None = None) -> CompiledGraph:
         """Generate and load the kernel program for the target it was lowered for

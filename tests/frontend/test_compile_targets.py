@@ -131,3 +131,22 @@ def test_staged_api_with_a_target() -> None:
                zip(before, model.parameters(), strict=True))
     again = traced.compile(target="cpu")  # lower + compile in one call
     assert again.lowered is not None and again.lowered.target == describe("cpu")
+
+
+def test_staged_api_shows_ptx_without_a_gpu() -> None:
+    x = tenkai.randn(64, 16)
+
+    def f(x):
+        return (x.relu() * 2).sum()
+
+    lowered = tenkai.trace(f, x).lower(target="cuda")
+    ptx = lowered.as_text("ptx")
+    assert ".target sm_80" in ptx and ".entry k0_relu_mul_sum" in ptx
+    assert "grid=(" in lowered.as_text("launch")
+    sm90 = tenkai.trace(f, x).lower(target=describe("cuda", arch="sm_90"))
+    assert ".target sm_90" in sm90.as_text("ptx")
+    assert "group 0 reduction" in lowered.as_text()  # the default kind: fused graph + kernels
+    with pytest.raises(NotImplementedError, match="target 'cuda' has no runtime"):
+        lowered.compile()
+    cpu = tenkai.trace(f, x).lower()
+    assert cpu.as_text("llvm").startswith("; ModuleID")
