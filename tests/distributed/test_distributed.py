@@ -104,7 +104,7 @@ def test_tenkai_run_launches_ranks_and_reports_failure() -> None:
     assert "rank 1 raised ValueError" in failed.stderr
     assert "tenkai run: the job ended with exit code" in failed.stderr
     dead = tenkai_run("dead_rank.py")  # os._exit(3): no Python error, the watcher names it
-    assert dead.returncode == 3
+    assert dead.returncode != 0  # MPICH returns the dead rank's code or the killed peer's
     assert "tenkai run: rank 1 exited with code 3" in dead.stderr, dead.stderr
     killed = tenkai_run("killed_rank.py")
     assert killed.returncode != 0 and "should not happen" not in killed.stdout
