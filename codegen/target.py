@@ -82,6 +82,23 @@ class SupportLibrary(Protocol):
         ...
 
 
+class EntryTables:
+    """``entry`` and ``buffer_table`` of generated code built from one program: the shared
+    part of every target's GeneratedCode class, which holds ``entries`` (entry symbol ->
+    buffer table)."""
+
+    entries: dict[str, dict[str, Any]]
+
+    @property
+    def entry(self) -> str:
+        """The entry symbol (for code built from one program)."""
+        return next(iter(self.entries))
+
+    @property
+    def buffer_table(self) -> dict[str, Any]:
+        return self.entries[self.entry]
+
+
 class GeneratedCode(Protocol):
     """What a target's ``generate`` returns: the code of one or more kernel programs.
 

@@ -41,7 +41,7 @@ from tenkai.codegen.cpu.outline import OutlinedLoops
 from tenkai.codegen.kir.nodes import STATUS_BUFFER, Check, KernelProgram, walk
 from tenkai.codegen.llvm.emit import KernelEmitter, emit_step
 from tenkai.codegen.llvm.gemm_ref import add_reference_gemm, gemm_name
-from tenkai.codegen.target import Target
+from tenkai.codegen.target import EntryTables, Target
 
 __all__ = ["GeneratedModule", "build_module", "generate", "host_flags"]
 
@@ -62,7 +62,7 @@ def parallel_for_function(module: ir.Module) -> ir.Function:
 
 
 @dataclass
-class GeneratedModule:
+class GeneratedModule(EntryTables):
     """The result of :func:`generate`: LLVM IR before and after optimization, the entries
     (entry symbol -> buffer table for the runtime) and what it was built for."""
 
@@ -80,14 +80,6 @@ class GeneratedModule:
         """The LLVM IR of :attr:`library` (None when the module calls no library)."""
         return self.library.ir_text if self.library is not None else None
 
-    @property
-    def entry(self) -> str:
-        """The entry symbol (for a module built from one program)."""
-        return next(iter(self.entries))
-
-    @property
-    def buffer_table(self) -> dict[str, Any]:
-        return self.entries[self.entry]
 
     def asm(self) -> str:
         """Host assembly of the optimized module."""

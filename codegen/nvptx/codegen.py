@@ -26,7 +26,7 @@ from tenkai.codegen.kir.nodes import KernelProgram
 from tenkai.codegen.llvm.pipeline import optimize
 from tenkai.codegen.nvptx.emit import LaunchEmitter
 from tenkai.codegen.nvptx.mapping import Launch, describe_launches, plan
-from tenkai.codegen.target import Target
+from tenkai.codegen.target import EntryTables, Target
 
 KINDS = ("llvm", "llvm_opt", "ptx", "asm", "launch")
 
@@ -41,7 +41,7 @@ def target_machine(arch: str, features: str, opt_level: int = 3) -> llvm.TargetM
 
 
 @dataclass
-class GeneratedPTX:
+class GeneratedPTX(EntryTables):
     """The result of :func:`generate` (a ``GeneratedCode``): LLVM IR before and after
     optimization, the PTX, and per entry its buffer table with the launch table."""
 
@@ -54,13 +54,6 @@ class GeneratedPTX:
     target: Target | None = None
     library: None = None  # (the newer GeneratedCode protocol's name for it)
 
-    @property
-    def entry(self) -> str:
-        return next(iter(self.entries))
-
-    @property
-    def buffer_table(self) -> dict[str, Any]:
-        return self.entries[self.entry]
 
     def object_code(self) -> bytes:
         """The loadable form: the PTX text, as ``cuModuleLoadData`` takes it (NUL-terminated)."""
