@@ -17,6 +17,12 @@ compiled (:func:`compile_with_cut`) its graph is split there:
 Between the two native calls the runtime all-reduces part 1's bucket outputs in place (one
 nonblocking MPI all-reduce per bucket, all in flight at once, then one divide by the world
 size): the runtime copies nothing.
+
+A step with several reducing ``backward()`` calls (gradient accumulation without
+``no_sync()``) records one cut per reduction, in order; the graph is cut at the first, the
+rest of it at the second, and so on: ``k`` cuts give ``k + 1`` native calls with an in-place
+all-reduce after each of the first ``k``. Each cut's fed values have names of their own
+(``cut<i>_bucket<j>``, ``cut<i>_value<j>``), so a later part can read any earlier one.
 """
 
 from __future__ import annotations
@@ -54,13 +60,7 @@ def record_cut(buckets: list[list[Any]], group: ProcessGroup) -> None:
                 seen.add(nid)
                 nodes[-1].append(nid)
     nodes = [b for b in nodes if b]
-    cuts = tracer.__dict__.setdefault("reduction_cuts", [])
-    if cuts:
-        raise NotImplementedError(
-            "DistributedDataParallel inside tenkai.compile: more than one reducing backward() "
-            "in one compiled step is not supported yet; accumulate micro-batches under "
-            "model.no_sync() and reduce once")
-    cuts.append(Cut(nodes, group))
+    tracer.__dict__.setdefault("reduction_cuts", []).append(Cut(nodes, group))
 
 
 def record_before_replay(hook: Any, state: list[Any], what: str) -> None:
@@ -76,8 +76,18 @@ def record_before_replay(hook: Any, state: list[Any], what: str) -> None:
     tracer.__dict__.setdefault("before_replay", []).append(hook)
 
 
-def _split(g: Any, buckets: list[list[int]]) -> tuple[Any, Any, int]:
-    """Part 1, part 2 and how many of part 1's leading outputs are gradient buckets."""
+def _split(g: Any, buckets: list[list[int]], prefix: str = "cut0_"
+           ) -> tuple[Any, Any, int]:
+    """Part 1, part 2 and how many of part 1's leading outputs are gradient buckets; part 2
+    reads them as inputs ``<prefix>bucket<j>`` and part 1's other values as
+    ``<prefix>value<j>``. Node ids of part 2 are ``g``'s, so a later cut can be applied to it."""
+    missing = [n for b in buckets for n in b if n not in g.nx]
+    if missing:
+        raise NotImplementedError(
+            "DistributedDataParallel inside tenkai.compile: a gradient reduced by a later "
+            "backward() of the step was computed before an earlier reduction (a parameter the "
+            "earlier backward did not reach); reduce once per step, accumulating the other "
+            "micro-batches under model.no_sync()")
     cut = [n for b in buckets for n in b]
     after: set[int] = set()
     for c in cut:
@@ -88,7 +98,7 @@ def _split(g: Any, buckets: list[list[int]]) -> tuple[Any, Any, int]:
     handed = [n for n in g.topo_order() if n not in later and n not in sources
               and n not in cut and any(u in later for u in g.users(n))]
 
-    first = g.copy(f"{g.name}_to_allreduce")
+    first = g.copy(f"{g.name}_{prefix}to_allreduce")
     first.nx.remove_nodes_from(later)
     for bucket in buckets:  # one flat output per bucket: one all-reduce per bucket
         flat = [first.add("reshape", [n], shape=(_numel(g, n),)) for n in bucket]
@@ -98,10 +108,11 @@ def _split(g: Any, buckets: list[list[int]]) -> tuple[Any, Any, int]:
     first.nx.remove_nodes_from(set(first.nodes()) - first.ancestors(first.outputs))
     first.meta["writes"] = {}
 
-    second = g.copy(f"{g.name}_from_allreduce")
+    second = g.copy(f"{g.name}_{prefix}from_allreduce")
     for j, bucket in enumerate(buckets):
         size = sum(_numel(g, n) for n in bucket)
-        fed = second.add("input", shape=(size,), dtype=g.dtype(bucket[0]), name=f"bucket{j}")
+        fed = second.add("input", shape=(size,), dtype=g.dtype(bucket[0]),
+                         name=f"{prefix}bucket{j}")
         start = 0
         for n in bucket:
             piece = second.add("slice", [fed], starts=(start,), stops=(start + _numel(g, n),),
@@ -109,7 +120,8 @@ def _split(g: Any, buckets: list[list[int]]) -> tuple[Any, Any, int]:
             _redirect(second, n, second.add("reshape", [piece], shape=g.shape(n)), later)
             start += _numel(g, n)
     for j, n in enumerate(handed):
-        fed = second.add("input", shape=g.shape(n), dtype=g.dtype(n), name=f"allreduce{j}")
+        fed = second.add("input", shape=g.shape(n), dtype=g.dtype(n),
+                         name=f"{prefix}value{j}")
         _redirect(second, n, fed, later)
     # sources stay: a parameter written by the step keeps its node even when part 1 now
     # computes everything that reads it
@@ -131,9 +143,14 @@ def _redirect(g: Any, old: int, new: int, users: set[int]) -> None:
 
 
 class CutProgram:
-    """part 1 -> in-place all-reduce of its gradient outputs -> part 2 (feeds by name)."""
+    """part 1 -> in-place all-reduce of its gradient outputs -> part 2 ... (feeds by name).
 
-    def __init__(self, parts: list[tuple[Any, Any]], n_grads: int, group: ProcessGroup) -> None:
+    ``parts``: ``(graph, program)`` per native call, in order; ``n_grads``: for every part but
+    the last, how many of its leading outputs are gradient buckets (the rest are values later
+    parts read, fed as ``cut<i>_value<j>``)."""
+
+    def __init__(self, parts: list[tuple[Any, Any]], n_grads: list[int],
+                 group: ProcessGroup) -> None:
         self.parts, self.n_grads, self.group = parts, n_grads, group
         # each part's feeds: (name, node) of its inputs and parameters, found once
         self.feeds = [[(g.node_name(n), n) for n in g.nodes() if g.op(n) in ("input", "param")]
@@ -150,14 +167,15 @@ class CutProgram:
         return program({name: feeds[name] for name, _ in self.feeds[k] if name in feeds})
 
     def __call__(self, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-        first = self._call(0, feeds)
-        buckets = [a if a.flags.c_contiguous and a.flags.writeable else np.array(a)
-                   for a in first[:self.n_grads]]
-        self.allreduce_mean(buckets)
         fed = dict(feeds)
-        fed.update((f"bucket{j}", a) for j, a in enumerate(buckets))
-        fed.update((f"allreduce{j}", a) for j, a in enumerate(first[self.n_grads:]))
-        return self._call(1, fed)
+        for i, n_grads in enumerate(self.n_grads):
+            out = self._call(i, fed)
+            buckets = [a if a.flags.c_contiguous and a.flags.writeable else np.array(a)
+                       for a in out[:n_grads]]
+            self.allreduce_mean(buckets)
+            fed.update((f"cut{i}_bucket{j}", a) for j, a in enumerate(buckets))
+            fed.update((f"cut{i}_value{j}", a) for j, a in enumerate(out[n_grads:]))
+        return self._call(len(self.n_grads), fed)
 
     def allreduce_mean(self, grads: list[np.ndarray]) -> None:
         world = self.group.size()
@@ -171,8 +189,19 @@ class CutProgram:
 
 
 def compile_with_cut(g: Any, cuts: list[Cut], backend: str, compile_graph: Any) -> CutProgram:
-    """Compile the two parts of a traced step cut at its gradient reduction."""
-    (cut,) = cuts
-    first, second, n_grads = _split(g, cut.buckets)
-    parts = [(first, compile_graph(first, backend)), (second, compile_graph(second, backend))]
-    return CutProgram(parts, n_grads, cut.group)
+    """Compile the parts of a traced step cut at its gradient reductions (one more part than
+    cuts, in order)."""
+    graphs: list[Any] = []
+    n_grads: list[int] = []
+    rest = g
+    for i, cut in enumerate(cuts):
+        if cut.group is not cuts[0].group:
+            raise NotImplementedError(
+                "DistributedDataParallel inside tenkai.compile: reductions over two process "
+                "groups in one compiled step are not supported; use one DDP model per step")
+        first, rest, count = _split(rest, cut.buckets, f"cut{i}_")
+        graphs.append(first)
+        n_grads.append(count)
+    graphs.append(rest)
+    parts = [(part, compile_graph(part, backend)) for part in graphs]
+    return CutProgram(parts, n_grads, cuts[0].group)

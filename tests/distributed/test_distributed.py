@@ -49,6 +49,13 @@ def test_ddp_eager_training_equals_single_process_on_concatenated_batch(n: int) 
     ok(mpirun("ddp_train.py", n), n)
 
 
+@pytest.mark.parametrize("mode", ["two_reductions", "inner_no_sync", "outer_no_sync"])
+@pytest.mark.parametrize("backend", ["interp", pytest.param("tenkai", marks=pytest.mark.slow)])
+def test_ddp_compiled_gradient_accumulation_equals_single_process(backend: str,
+                                                                  mode: str) -> None:
+    ok(mpirun("ddp_compiled_accumulate.py", 2, args=[backend, mode], timeout=240), 2)
+
+
 @pytest.mark.parametrize("backend", ["interp", pytest.param("tenkai", marks=pytest.mark.slow)])
 def test_ddp_compiled_training_equals_single_process(backend: str) -> None:
     ok(mpirun("ddp_compiled.py", 2, args=[backend], timeout=240), 2)

@@ -126,11 +126,8 @@ class DistributedDataParallel(Module):
     # ------------------------------------------------------------ forward
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         buffers = list(self.module.buffers())
-        if _trace.active() is not None and not self.require_backward_grad_sync:
-            # a replay could not tell whether it runs inside no_sync() or not
-            raise NotImplementedError(
-                "DistributedDataParallel.no_sync() inside tenkai.compile is not supported yet: "
-                "run the accumulating micro-batches eagerly and compile the reducing step")
+        # no_sync() around a compiled step needs nothing here: require_backward_grad_sync is a
+        # plain attribute, so the step's guards retrace when a call runs under the other value
         if self.broadcast_buffers and self.process_group.size() > 1 and buffers:
             if _trace.active() is not None:  # a compiled step broadcasts before each replay
                 record_before_replay(functools.partial(self._sync_from_rank0, buffers),

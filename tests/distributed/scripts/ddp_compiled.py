@@ -60,12 +60,6 @@ for step in range(steps):
             np.testing.assert_allclose(s[key].numpy(), r[key].numpy(), rtol=1e-4, atol=1e-7)
 assert train_step.stats["replays"] >= steps - 2, train_step.stats
 assert type(train_step.steps[-1].program).__name__ == "CutProgram"  # reduced in the step
-assert train_step.steps[-1].program.n_grads == len(model._buckets) > 1  # one per bucket
-with model.no_sync():  # a replay could not tell: refused, before anything ran
-    try:
-        torch.compile(train_step.fn, backend=backend)(x[mine].contiguous(), y[mine].contiguous())
-    except NotImplementedError as e:
-        assert "no_sync() inside tenkai.compile" in str(e), e
-    else:
-        raise AssertionError("no_sync inside a compiled step was not refused")
+assert train_step.steps[-1].program.n_grads == [len(model._buckets)]  # one per bucket
+assert len(model._buckets) > 1
 sys.stdout.write(f"OK {rank}\n")
