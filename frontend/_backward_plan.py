@@ -16,7 +16,9 @@ from tenkai.ir import Graph, Plan
 from tenkai.ir.dtypes import from_numpy
 from tenkai.ir.passes import autodiff
 
-from ._node import Node, forward_value
+from . import _profiling
+from ._gradfn import display_name
+from ._node import ANOMALY, Node, anomaly_trace, forward_value
 from .config import debug_level, verify_enabled
 
 
@@ -52,8 +54,42 @@ class BackwardPlan:
     def run(self, order: list[Node], seeds: list[np.ndarray]) -> list[np.ndarray | None]:
         env: dict[int, Any] = {k: forward_value(n) for k, n in enumerate(order)}
         env.update(zip(self.seeds, seeds, strict=True))
-        self.plan.run(env)
+        if _profiling.ACTIVE[0] is None and not ANOMALY.enabled:
+            self.plan.run(env)
+        else:
+            self._run_observed(order, env)
         return [None if gid is None else env[gid] for gid in self.grads]
+
+    def _run_observed(self, order: list[Node], env: dict[int, Any]) -> None:
+        """The plan's steps one by one: each timed as its forward node's backward function
+        (``autograd::engine::evaluate_function: MulBackward0``) while a profiler records, and
+        checked for NaN in anomaly mode (``tenkai.autograd.detect_anomaly``)."""
+        rec = _profiling.ACTIVE[0]
+        ev, current, nbytes = None, None, 0  # one event per run of one function's steps
+        with np.errstate(all="ignore"):
+            for n, ref, ins, attrs in self.plan.steps:
+                loc = self.graph.loc(n) or ""
+                fwd = order[int(loc[5:])] if loc.startswith("tape:") else None
+                name = display_name(fwd) if fwd is not None and fwd.op is not None else None
+                if rec is not None and fwd is not current:
+                    if ev is not None:
+                        rec.end(ev, nbytes)
+                    ev, current, nbytes = None, fwd, 0
+                    if name is not None:
+                        ev = rec.begin(f"autograd::engine::evaluate_function: {name}",
+                                       [env[i].shape for i in ins])
+                env[n] = ref(*[env[i] for i in ins], **attrs)
+                value = env[n]
+                if ev is not None and rec.profile_memory:
+                    nbytes += int(value.nbytes)
+                if (ANOMALY.enabled and ANOMALY.check_nan and name is not None
+                        and value.dtype.kind in "fc" and np.isnan(value).any()):
+                    where = anomaly_trace(fwd)
+                    raise RuntimeError(f"Function '{name}' returned nan values in its output."
+                                       + (f"\nTraceback of forward call that caused the "
+                                          f"error:\n{where}" if where else ""))
+        if ev is not None:
+            rec.end(ev, nbytes)
 
 
 def _check_and_report(graph: Graph) -> None:

@@ -30,6 +30,33 @@ def is_grad_enabled() -> bool:
 NODE_SEQ = [0]
 
 
+class _Anomaly:
+    """``tenkai.autograd.detect_anomaly`` state: on, whether backward checks for NaN, and the
+    forward traceback of each node recorded while on (PyTorch prints it with the error)."""
+
+    enabled = False
+    check_nan = True
+    traces: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+ANOMALY = _Anomaly()
+
+
+def _user_stack() -> str:
+    """The current Python stack without tenkai's own frames (what the user's code called)."""
+    import os
+    import traceback
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    frames = [f for f in traceback.extract_stack() if not f.filename.startswith(here)]
+    return "".join(traceback.format_list(frames))
+
+
+def anomaly_trace(node: Node) -> str | None:
+    """The forward traceback recorded for ``node`` in anomaly mode, if any."""
+    return ANOMALY.traces.get(node)
+
+
 class Node:
     """One recorded value. ``op is None`` marks a graph input: a leaf (``leaf`` is a weakref to
     the tensor that accumulates ``.grad``) or a value that needs no grad."""
@@ -51,6 +78,8 @@ class Node:
         self.fn: Any = None
         self.seq = NODE_SEQ[0]  # creation order (in-place ops exempt their own nodes by it)
         NODE_SEQ[0] += 1
+        if ANOMALY.enabled and op is not None:
+            ANOMALY.traces[self] = _user_stack()
 
 
 def bind(node: Node, tensor: Any) -> None:

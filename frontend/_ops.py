@@ -17,7 +17,7 @@ import numpy as np
 from tenkai.ir import REGISTRY
 from tenkai.ir.dtypes import from_numpy, is_float, to_numpy
 
-from . import _trace
+from . import _profiling, _trace
 from ._dtype import get_default_dtype, result_type, scalar_dtype
 from ._node import bind
 from ._tensor import Tensor, record
@@ -57,7 +57,12 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
     opdef, attrs = checked
     # numpy's floating-point warnings from the references are silenced by a filter scoped
     # to tenkai.ir (see tenkai/__init__.py): overflow gives inf like PyTorch, no warning
-    out = opdef.reference(*datas, **attrs)
+    if _profiling.ACTIVE[0] is None:
+        out = opdef.reference(*datas, **attrs)
+    else:
+        event = _profiling.op_begin(op, datas)
+        out = opdef.reference(*datas, **attrs)
+        _profiling.op_end(event, out)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     t = record(op, attrs, tuple(inputs), out, opdef.vjp is not None)
