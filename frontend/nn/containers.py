@@ -172,7 +172,7 @@ class ModuleList(Module):
         # PyTorch groups runs of identical children: "(0-2): 3 x Linear(...)"
         reprs = [repr(m) for m in self._modules.values()]
         if not reprs:
-            return "ModuleList()"
+            return f"{type(self).__name__}()"
         lines, start = [], 0
         for end in range(1, len(reprs) + 1):
             if end == len(reprs) or reprs[end] != reprs[start]:
@@ -180,7 +180,7 @@ class ModuleList(Module):
                 count = "" if end - start == 1 else f"{end - start} x "
                 lines.append(f"{label}: {count}" + _addindent(reprs[start], 2))
                 start = end
-        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

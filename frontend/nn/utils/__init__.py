@@ -25,10 +25,13 @@ from ..._creation import tensor
 from ..._shape import cat, stack
 from ..._tensor import Tensor
 from ...autograd import no_grad
-from . import rnn
+from . import parametrizations, parametrize, prune, rnn
+from ._hook_norms import remove_spectral_norm, remove_weight_norm, spectral_norm, weight_norm
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_",
-           "get_total_norm", "parameters_to_vector", "vector_to_parameters"]
+           "get_total_norm", "parameters_to_vector", "parametrizations", "parametrize", "prune",
+           "remove_spectral_norm", "remove_weight_norm", "rnn", "spectral_norm",
+           "vector_to_parameters", "weight_norm"]
 
 TensorOrTensors = Tensor | Iterable[Tensor]
 
