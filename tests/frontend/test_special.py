@@ -1,0 +1,93 @@
+"""``tenkai.special`` against ``torch.special``: values, dtypes and gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tenkai as torch
+
+pt = pytest.importorskip("torch", reason="compares against PyTorch")
+
+X = np.array([-30.0, -5.0, -1.5, -0.3, 0.0, 0.2, 0.7, 1.0, 2.5, 12.0, 40.0])
+P = np.array([1e-6, 0.01, 0.2, 0.5, 0.7, 0.99])
+POS = np.array([0.0, 0.1, 0.5, 1.0, 3.0, 9.0])
+UNARY = [("expit", X), ("erf", X), ("erfc", X), ("erfinv", P * 2 - 1), ("exp2", X[1:-1]),
+         ("expm1", X[1:-1]), ("log1p", POS), ("gammaln", POS[1:]), ("digamma", POS[1:]),
+         ("psi", POS[1:]), ("sinc", X), ("round", X), ("ndtr", X), ("ndtri", P),
+         ("log_ndtr", X), ("erfcx", X[1:]), ("entr", np.array([-1.0, 0.0, 0.3, 2.0])),
+         ("logit", P)]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name,values", UNARY, ids=[u[0] for u in UNARY])
+def test_unary_matches_pytorch(name: str, values: np.ndarray, dtype: str) -> None:
+    a = values.astype(dtype)
+    got = getattr(torch.special, name)(torch.tensor(a))
+    want = getattr(pt.special, name)(pt.tensor(a))
+    assert str(got.dtype).split(".")[1] == str(want.dtype).split(".")[1]
+    tol = 2e-5 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=tol, atol=tol, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", ["chebyshev_polynomial_t", "chebyshev_polynomial_u",
+                                  "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+                                  "shifted_chebyshev_polynomial_t",
+                                  "shifted_chebyshev_polynomial_u", "hermite_polynomial_h",
+                                  "hermite_polynomial_he", "laguerre_polynomial_l",
+                                  "legendre_polynomial_p"])
+@pytest.mark.parametrize("n", [0, 1, 2, 5])
+def test_polynomials_match_pytorch(name: str, n: int) -> None:
+    a = np.linspace(-0.9, 0.9, 7)
+    got = getattr(torch.special, name)(torch.tensor(a), n)
+    want = getattr(pt.special, name)(pt.tensor(a), n)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_binary_and_reductions_match_pytorch() -> None:
+    x = np.array([0.0, 1.0, 2.0, 0.0])
+    y = np.array([0.5, -0.5, 3.0, np.nan])
+    np.testing.assert_allclose(torch.special.xlog1py(torch.tensor(x), torch.tensor(y)).numpy(),
+                               pt.special.xlog1py(pt.tensor(x), pt.tensor(y)).numpy(),
+                               equal_nan=True)
+    np.testing.assert_allclose(torch.special.xlogy(torch.tensor(x), torch.tensor(y)).numpy(),
+                               pt.special.xlogy(pt.tensor(x), pt.tensor(y)).numpy(),
+                               equal_nan=True)
+    m = np.array([[0.5, 1.5], [2.5, 4.0]])
+    for p in (1, 2, 3):
+        np.testing.assert_allclose(torch.special.multigammaln(torch.tensor(m + 1), p).numpy(),
+                                   pt.special.multigammaln(pt.tensor(m + 1), p).numpy(),
+                                   rtol=1e-10)
+    np.testing.assert_allclose(torch.special.polygamma(1, torch.tensor(m)).numpy(),
+                               pt.special.polygamma(1, pt.tensor(m)).numpy(), rtol=1e-8)
+    for fn in ("softmax", "log_softmax"):
+        np.testing.assert_allclose(getattr(torch.special, fn)(torch.tensor(m), 1).numpy(),
+                                   getattr(pt.special, fn)(pt.tensor(m), 1).numpy(),
+                                   rtol=1e-10)
+    np.testing.assert_allclose(torch.special.logsumexp(torch.tensor(m), 0).numpy(),
+                               pt.special.logsumexp(pt.tensor(m), 0).numpy(), rtol=1e-10)
+    r = np.array([1.2345, -2.5551, 0.125, 1e3 / 7])
+    np.testing.assert_allclose(torch.special.round(torch.tensor(r), decimals=2).numpy(),
+                               pt.special.round(pt.tensor(r), decimals=2).numpy())
+    out = torch.empty(4, dtype=torch.float64)
+    assert torch.special.ndtr(torch.tensor(x), out=out) is out
+
+
+@pytest.mark.parametrize("name", ["ndtr", "log_ndtr", "entr", "erfcx", "expit"])
+def test_gradients_match_pytorch(name: str) -> None:
+    # (entr below 0: PyTorch's gradient is nan, tenkai's 0; the values agree)
+    a = np.array([0.2, 0.5, 0.3, 1.7]) if name == "entr" else np.array([-2.0, -0.5, 0.3, 1.7])
+    t = torch.tensor(a, requires_grad=True)
+    p = pt.tensor(a, requires_grad=True)
+    getattr(torch.special, name)(t).sum().backward()
+    getattr(pt.special, name)(p).sum().backward()
+    np.testing.assert_allclose(t.grad.numpy(), p.grad.numpy(), rtol=1e-6, atol=1e-9,
+                               equal_nan=True)
+
+
+def test_special_compiles() -> None:
+    f = torch.compile(lambda x: torch.special.ndtr(x) + torch.special.expit(x).log1p())
+    x = torch.randn(16)
+    np.testing.assert_allclose(f(x).numpy(), (torch.special.ndtr(x)
+                                              + torch.special.expit(x).log1p()).numpy(),
+                               rtol=1e-6)
