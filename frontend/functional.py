@@ -9,6 +9,7 @@ etc. Example::
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,19 @@ from ._tensor import Size, Tensor
 from .linalg import multi_dot
 
 __all__ = ["broadcast_shapes", "chain_matmul", "norm", "split"]
+# the rest of torch.functional is defined elsewhere in tenkai: torch.functional.X is torch.X
+# (module __getattr__: this module is imported while the namespace is still being built)
+_FORWARDED = frozenset({"atleast_1d", "atleast_2d", "atleast_3d", "block_diag",
+                        "broadcast_tensors", "cartesian_prod", "cdist", "einsum", "istft", "lu",
+                        "meshgrid", "pca_lowrank", "stft", "svd_lowrank", "tensordot", "unique",
+                        "unique_consecutive", "unravel_index"})
+
+
+def __getattr__(name: str) -> Any:
+    package = sys.modules[__name__.rpartition(".")[0]]
+    if name in _FORWARDED and hasattr(package, name):
+        return getattr(package, name)
+    raise AttributeError(f"module 'tenkai.functional' has no attribute '{name}'")
 
 
 def broadcast_shapes(*shapes: Any) -> Size:

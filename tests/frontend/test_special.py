@@ -91,3 +91,14 @@ def test_special_compiles() -> None:
     np.testing.assert_allclose(f(x).numpy(), (torch.special.ndtr(x)
                                               + torch.special.expit(x).log1p()).numpy(),
                                rtol=1e-6)
+
+
+def test_torch_functional_names_are_the_namespace_functions() -> None:
+    import torch.functional as ptf
+
+    present = [n for n in ptf.__all__ if hasattr(torch.functional, n)]
+    for name in present:
+        assert getattr(torch.functional, name) is getattr(torch, name), name
+    assert {"einsum", "meshgrid", "unique", "tensordot", "block_diag"} <= set(present)
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        torch.functional.nope  # noqa: B018
