@@ -16,7 +16,7 @@ _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tenkai(\.|$
 
 from . import _contract, _math, _methods, _out, _scan, _sorting  # _methods: Tensor's methods
 from . import autograd, backends, cuda, datasets, functional, linalg, nn, optim, return_types
-from . import profiler, safetensors, serialization, special, testing, transforms, utils
+from . import func, profiler, safetensors, serialization, special, testing, transforms, utils
 from ._composite import cumsum, exp2, flip, log_softmax, norm, softmax
 from ._creation import (LEGACY_TYPES, arange, as_tensor, empty, empty_like, eye, from_numpy,
                         full, full_like, linspace, ones, ones_like, rand, rand_like,
