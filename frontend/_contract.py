@@ -105,9 +105,6 @@ def _einsum_parse(equation: str, operands: list[Tensor]) -> tuple[list[str], str
             raise RuntimeError(f"einsum(): the number of subscripts in the equation "
                                f"({len(term)}) does not match the number of dimensions "
                                f"({t.ndim}) for operand {len(subs)} and no ellipsis was given")
-        if len(set(term)) != len(term):
-            raise NotImplementedError(f"einsum: a repeated subscript within one operand "
-                                      f"('{term}', a diagonal) is not supported by tenkai")
         subs.append(term)
     if arrow:
         out = rhs.replace("...", ell)
@@ -125,6 +122,17 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     ops = [as_tensor_arg(t) for t in operands]
     ops, _ = promote(*ops) if len(ops) > 1 else (ops, None)
     subs, out = _einsum_parse(equation, ops)
+    for k, term in enumerate(subs):  # a repeated subscript within an operand: its diagonal
+        while len(set(term)) != len(term):
+            c = next(c for c in term if term.count(c) > 1)
+            i, j = term.index(c), term.index(c, term.index(c) + 1)
+            if ops[k].shape[i] != ops[k].shape[j]:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but "
+                                   f"the sizes don't match, {ops[k].shape[i]} != "
+                                   f"{ops[k].shape[j]}")
+            ops[k] = diagonal(ops[k], 0, i, j)
+            term = term[:i] + term[i + 1:j] + term[j + 1:] + c
+        subs[k] = term
     order = list(out) + sorted({c for s in subs for c in s} - set(out))
     sizes: dict[str, int] = {}
     total = None

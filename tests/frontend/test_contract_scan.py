@@ -140,8 +140,9 @@ def test_errors():
         tenkai.cross(tenkai.ones(3), tenkai.ones(2, 3), dim=-1)
     with pytest.raises(RuntimeError, match="trace: expected a matrix"):
         tenkai.trace(tenkai.ones(3))
-    with pytest.raises(NotImplementedError, match="repeated subscript"):
-        tenkai.einsum("ii->i", tenkai.ones(3, 3))
+    with pytest.raises(RuntimeError, match="subscript j is repeated for operand 1 but the "
+                       "sizes don't match, 3 != 4"):
+        tenkai.einsum("ij,jj->i", tenkai.ones(2, 3), tenkai.ones(3, 4))
     with pytest.raises(RuntimeError, match="Integer division with addcdiv"):
         tenkai.addcdiv(tenkai.ones(2), tenkai.tensor([1, 2]), tenkai.tensor([1, 2]))
     with pytest.warns(UserWarning, match="indexing argument"):
@@ -179,3 +180,21 @@ def test_training_with_composites_compiled_follows_eager(backend):
         for key in ("exp_avg", "exp_avg_sq"):
             np.testing.assert_allclose(o2.state[p2][key].numpy(), o1.state[p1][key].numpy(),
                                        rtol=2e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("eq,shapes", [("ii->i", [(3, 3)]), ("ii", [(4, 4)]),
+                                       ("iiji->ij", [(3, 3, 2, 3)]),
+                                       ("iij,ij->j", [(3, 3, 4), (3, 4)]),
+                                       ("bii->b", [(2, 3, 3)]), ("ij,jj", [(2, 3), (3, 3)])])
+def test_einsum_repeated_subscripts_take_diagonals_like_pytorch(eq, shapes):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    ts = [tenkai.tensor(a, requires_grad=True) for a in arrays]
+    ps = [torch.tensor(a, requires_grad=True) for a in arrays]
+    got, want = tenkai.einsum(eq, *ts), torch.einsum(eq, *ps)
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12)
+    got.sum().backward()
+    want.sum().backward()
+    for t, p in zip(ts, ps, strict=True):
+        np.testing.assert_allclose(t.grad.numpy(), p.grad.numpy(), rtol=1e-12)
