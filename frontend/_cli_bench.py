@@ -51,6 +51,10 @@ def _user_workload(args: argparse.Namespace) -> str:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    if args.eager_ops:  # op-by-op eager dispatch vs PyTorch (_bench_eager)
+        from . import _bench_eager
+
+        return _bench_eager.main(args)
     if args.ranks:  # data-parallel scaling over MPI ranks (_cli_run.bench_ranks)
         return _cli_run.bench_ranks(args)
     modes = _modes(args)
@@ -122,6 +126,13 @@ def register(sub: Any, formatter: Any, epilog: str) -> None:
     p.add_argument("--weights", metavar="FILE", help="a state dict (.pt/.pth via tenkai.load, "
                    ".safetensors) loaded into the model with load_state_dict")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--eager-ops", action="store_true",
+                   help="time eager ops one by one against PyTorch eager (elementwise, "
+                   "reductions, indexing, stack/cat, creation, random, item, iteration, "
+                   "matmul, backward) at --sizes")
+    p.add_argument("--sizes", help="element counts for --eager-ops, comma-separated "
+                   "(default 1,100,10000,1000000)")
+    p.add_argument("--ops", help="only these --eager-ops cases, comma-separated")
     p.add_argument("--steps", type=int, default=100, help="steps per timed repeat")
     p.add_argument("--repeats", type=int, default=5, help="timed repeats")
     p.add_argument("--trajectory", type=int, default=10,

@@ -266,7 +266,15 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                                f"{fmt_shape(first)} at entry 0 and {fmt_shape(x.shape)} at "
                                f"entry {k}")
     d = norm_axis("stack", dim, len(first) + 1)
-    out = cat([unsqueeze(x, d) for x in tensors], d)
+    if not first:
+        out = cat([unsqueeze(x, d) for x in tensors], d)
+    elif d < len(first):
+        # concatenating along d puts tensor j at d-positions [j*n, (j+1)*n): splitting that
+        # axis into (count, n) is the stack (two ops instead of one unsqueeze per tensor)
+        out = reshape(cat(tensors, d), (*first[:d], len(tensors), *first[d:]))
+    else:  # a new last dim: concatenate along the last, split, swap the two last axes
+        out = reshape(cat(tensors, d - 1), (*first[:-1], len(tensors), first[-1]))
+        out = transpose(out, -1, -2)
     if out._node is not None:
         out._node.name = "StackBackward0"
     return out

@@ -184,6 +184,23 @@ def test_bench_compares_runs_and_writes_json(tmp_path, capsys) -> None:
     assert np.allclose(modes["compiled"]["losses"], modes["eager"]["losses"], rtol=1e-4)
 
 
+def test_bench_eager_ops_table_and_json(tmp_path, capsys) -> None:
+    out = tmp_path / "e.json"
+    assert cli.main(["bench", "--eager-ops", "--sizes", "1,100", "--ops", "add,stack 32,item",
+                     "--repeats", "1", "--threads", "1", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0].split() == ["op", "size", "tenkai", "us", "torch", "us",
+                                            "ratio"]
+    rows = json.loads(out.read_text())["eager_ops"]
+    assert [(r["op"], r["size"]) for r in rows] == [("add", 1), ("add", 100),
+                                                     ("stack 32", None), ("item", None)]
+    assert all(r["tenkai"] > 0 for r in rows)
+    if "torch" in rows[0]:
+        assert "within 1.5x of PyTorch eager" in text
+        assert all(r["ratio"] == pytest.approx(r["tenkai"] / r["torch"]) for r in rows)
+    assert cli.main(["bench", "--eager-ops", "--ops", "nope"]) == 2
+
+
 def test_legacy_bench_invocation_still_works(capsys) -> None:
     assert cli.main(["bench", "overhead", "--mode", "compiled", "--threads", "1", "--steps",
                      "2", "--repeats", "1", "--no-torch", "--quiet"]) == 0
