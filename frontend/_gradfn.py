@@ -35,7 +35,12 @@ class GradFn:
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         out: list[tuple[Any, int]] = []
-        for i in self._node.inputs:
+        inputs = self._node.inputs
+        if (self._node.name == "AddmmBackward0" and self._node.op == "add"
+                and len(inputs) == 2 and inputs[0].op == "matmul"):
+            # nn.Linear's bias + x @ W.T, shown as PyTorch's one addmm: (bias, x, W.T)
+            inputs = (inputs[1], *inputs[0].inputs)
+        for i in inputs:
             if i.op is not None:
                 out.append((grad_fn_of(i), 0))
             elif is_function_output(i):

@@ -36,13 +36,16 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         flat = reshape(input, (-1, input.shape[-1]))
         out = matmul(flat, t(weight))
         if bias is not None:
-            out = out + bias
+            out = named(out + bias, "AddmmBackward0")
         out = reshape(out, (*lead, out.shape[-1]))
         return named(out, "ViewBackward0" if bias is not None else "UnsafeViewBackward0")
-    out = matmul(input, t(weight) if weight.ndim == 2 else weight)
-    if bias is None:
-        return named(out, "SqueezeBackward4")
-    return named(out + bias, "ViewBackward0")
+    if bias is None or weight.ndim != 2:
+        out = matmul(input, t(weight) if weight.ndim == 2 else weight)
+        return named(out, "SqueezeBackward4") if bias is None else \
+            named(out + bias, "ViewBackward0")
+    # a vector input: PyTorch's addmm on it as a row, viewed back
+    row = named(matmul(reshape(input, (1, -1)), t(weight)) + bias, "AddmmBackward0")
+    return named(reshape(row, (-1,)), "ViewBackward0")
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor,

@@ -432,3 +432,25 @@ def test_long_eager_training_loop_does_not_grow_memory() -> None:
     assert len(gc.get_objects()) - objects < 100
     assert grown < 64 * 1024, f"{grown} bytes kept over 3000 steps"
     assert ((x @ w - y) ** 2).mean().item() < ((x @ tenkai.zeros(3, 1) - y) ** 2).mean().item()
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3,), (2, 4, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_grad_fn_graph_is_pytorchs(shape: tuple, bias: bool) -> None:
+    """nn.Linear's history as tutorials print it: AddmmBackward0 -> (AccumulateGrad, None,
+    TBackward0), walked to the leaves, for 2-D, 1-D and batched inputs."""
+    torch = pytest.importorskip("torch")
+
+    def walk(fn: Any, depth: int = 0) -> list[str]:
+        if fn is None:
+            return ["  " * depth + "None"]
+        lines = ["  " * depth + fn.name().replace("torch::autograd::", "")]
+        for f, _ in fn.next_functions:
+            lines += walk(f, depth + 1)
+        return lines
+
+    graphs = []
+    for lib in (tenkai, torch):
+        lin = lib.nn.Linear(3, 2, bias=bias)
+        graphs.append(walk(lin(lib.randn(*shape)).grad_fn))
+    assert graphs[0] == graphs[1]
