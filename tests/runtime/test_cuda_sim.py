@@ -130,8 +130,7 @@ def test_a_missing_barrier_is_a_race_naming_the_kernel() -> None:
         _load(text, table).run({})
 
 
-def test_a_divergent_barrier_is_reported(monkeypatch) -> None:
-    monkeypatch.setattr(sim, "TIMEOUT", 2.0)
+def test_a_divergent_barrier_is_reported() -> None:
     body = _sreg("t", "tid.x") + """\
   %"few" = icmp ult i32 %"t", 4
   br i1 %"few", label %"wait", label %"done"
