@@ -198,13 +198,17 @@ def test_staged_api_on_the_simulator() -> None:
 
 
 def test_a_failed_index_check_leaves_the_state_untouched() -> None:
+    """BatchNorm's running stats are written (in the forward) before the loss's target check:
+    the guarded writes are restored, and no later launch (the optimizer) ran."""
     tenkai.manual_seed(0)
-    logits = nn.Parameter(tenkai.randn(6, 4))
-    opt = tenkai.optim.SGD([logits], lr=0.5, momentum=0.9)
+    w = nn.Parameter(tenkai.randn(6, 4))
+    bn = nn.BatchNorm1d(4)
+    opt = tenkai.optim.SGD([w, *bn.parameters()], lr=0.5, momentum=0.9)
+    x = tenkai.randn(6, 4)
 
     def step(target):
         opt.zero_grad()
-        loss = F.cross_entropy(logits * 2.0, target)
+        loss = F.cross_entropy(bn(w * x), target)
         loss.backward()
         opt.step()
         return loss
@@ -214,15 +218,17 @@ def test_a_failed_index_check_leaves_the_state_untouched() -> None:
     fn = tenkai.compile(step, target="cuda-sim")
     fn(good)
     fn(good)
-    before = logits.detach().numpy().copy()
-    momentum = opt.state[logits]["momentum_buffer"].numpy().copy()
+    assert fn.steps[0].program.executable.guarded == ["running_mean", "running_var"]
+    state = [w.detach(), opt.state[w]["momentum_buffer"], bn.running_mean, bn.running_var]
+    before = [t.numpy().copy() for t in state]
     with pytest.raises(IndexError, match="Target 4 is out of bounds"):
         fn(tenkai.tensor([0, 1, 4, 3, 0, 1]))
-    np.testing.assert_array_equal(logits.detach().numpy(), before)
-    np.testing.assert_array_equal(opt.state[logits]["momentum_buffer"].numpy(), momentum)
+    for t, old in zip(state, before, strict=True):
+        np.testing.assert_array_equal(t.numpy(), old)
     loss = fn(good)  # and the next step runs as usual
     assert np.isfinite(loss.item())
-    assert not np.array_equal(logits.detach().numpy(), before)
+    assert not np.array_equal(w.detach().numpy(), before[0])
+    assert not np.array_equal(bn.running_mean.numpy(), before[2])
 
 
 def test_a_cached_step_loads_on_the_simulator(monkeypatch, tmp_path) -> None:
