@@ -256,7 +256,8 @@ def describe(target: str | Target = "cpu", **options: Any) -> Target:
 BUILTIN = (
     Registration("cpu", codegen="tenkai.codegen.cpu", runtime="tenkai.runtime.cpu",
                  aliases=("llvm", "host")),
-    Registration("cuda", codegen="tenkai.codegen.nvptx", runtime=None, aliases=("nvptx",)),
+    Registration("cuda", codegen="tenkai.codegen.nvptx", runtime="tenkai.runtime.cuda",
+                 aliases=("nvptx",)),
 )
 for _reg in BUILTIN:
     register(_reg)
