@@ -132,13 +132,15 @@ class DeviceArray:
 
     @classmethod
     def from_host(cls, ctx: Context, arr: Any) -> DeviceArray:
-        host = np.ascontiguousarray(arr)
+        host = np.asarray(arr)
         out = cls(ctx, host.shape, host.dtype)
         out.copy_from_host(host)
         return out
 
     def copy_from_host(self, arr: np.ndarray) -> None:
-        host = np.ascontiguousarray(arr, dtype=self.dtype)
+        host = np.asarray(arr, dtype=self.dtype)  # (ascontiguousarray makes 0-d arrays 1-d)
+        if not host.flags.c_contiguous:
+            host = host.copy(order="C")
         if host.shape != self.shape:
             raise ValueError(f"cuda: cannot copy an array of shape {list(host.shape)} into a "
                              f"device buffer of shape {list(self.shape)}")
