@@ -28,6 +28,7 @@ from tenkai.runtime.cuda.memory import (
     DeviceArray,
     context,
     device_count,
+    existing,
     get_driver,
     set_driver,
 )
@@ -75,6 +76,6 @@ class CUDADevice(Device):
 
 
 __all__ = ["CUDAAllocator", "CUDADevice", "CUDAExecutable", "Context", "CudaError",
-           "DeviceArray", "Driver", "DriverUnavailable", "context", "device_count",
+           "DeviceArray", "Driver", "DriverUnavailable", "context", "device_count", "existing",
            "get_driver", "get_threads", "imports", "library_loaded", "load", "load_library",
            "no_driver", "ptx_image", "set_driver", "set_threads"]

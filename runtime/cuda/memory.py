@@ -25,6 +25,7 @@ ALIGN = 256  # cuMemAlloc returns 256-byte aligned memory; the arena keeps slots
 _LOCK = threading.Lock()
 _DRIVER: list[Driver | None] = [None]
 _CONTEXTS: dict[int, Context] = {}
+_MISSING: list[DriverUnavailable | None] = [None]  # why libcuda could not be opened
 
 
 def set_driver(driver: Driver | None) -> Driver | None:
@@ -33,6 +34,7 @@ def set_driver(driver: Driver | None) -> Driver | None:
     with _LOCK:
         old = _DRIVER[0]
         _DRIVER[0] = driver
+        _MISSING[0] = None
         _CONTEXTS.clear()
     return old
 
@@ -41,9 +43,15 @@ def get_driver() -> Driver:
     """The driver in use (opening ``libcuda.so.1`` on first use; DriverUnavailable without)."""
     with _LOCK:
         if _DRIVER[0] is None:
+            if _MISSING[0] is not None:  # tried before: no driver (until set_driver(None))
+                raise DriverUnavailable(str(_MISSING[0]))
             from tenkai.runtime.cuda.libcuda import LibCuda
 
-            _DRIVER[0] = LibCuda()
+            try:
+                _DRIVER[0] = LibCuda()
+            except DriverUnavailable as err:
+                _MISSING[0] = err
+                raise
         return _DRIVER[0]
 
 
@@ -51,10 +59,13 @@ def device_count() -> int:
     """GPUs the driver sees; 0 without a driver library (never raises for that)."""
     try:
         return get_driver().device_count()
-    except (DriverUnavailable, OSError):
+    except (RuntimeError, OSError):  # no driver library, or cuInit failed
         return 0
-    except RuntimeError:  # cuInit failed: a driver without a usable device
-        return 0
+
+
+def existing(ordinal: int) -> Context | None:
+    """Device ``ordinal``'s context if this process made one already (else None)."""
+    return _CONTEXTS.get(ordinal)
 
 
 def context(ordinal: int = 0) -> Context:
@@ -190,4 +201,5 @@ class CUDAAllocator(Allocator):
 
 
 __all__ = ["ALIGN", "CUDAAllocator", "Context", "DeviceArray", "context", "device_count",
+           "existing",
            "get_driver", "set_driver"]
