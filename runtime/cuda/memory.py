@@ -10,6 +10,7 @@ test set another with :func:`set_driver`). Memory counters (``allocated``, ``pea
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import weakref
@@ -125,10 +126,8 @@ class Context:
 
 
 def _release(ctx: Context, ptr: int, nbytes: int) -> None:
-    try:
+    with contextlib.suppress(Exception):  # at interpreter exit the driver may be gone
         ctx.free(ptr, nbytes)
-    except Exception:  # at interpreter exit the driver may be gone already
-        pass
 
 
 class DeviceArray:
