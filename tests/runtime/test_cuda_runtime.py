@@ -233,3 +233,28 @@ def test_the_runtime_module_protocol(fake_cuda: FakeDriver) -> None:
     assert "cuda:0" in repr(buf) and device.ctx.allocated >= 24
     with pytest.raises(RuntimeError, match="invalid device ordinal"):
         rc.context(1)
+
+
+def test_a_cached_cuda_step_loads_from_the_disk_cache(fake_cuda: FakeDriver,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenkai.compiler import step_cache
+
+    monkeypatch.setenv("TENKAI_CACHE", "1")
+    x, y = tenkai.randn(8, 16), tenkai.randn(8, 16)
+    runs = []
+    for use in ("eager", "cuda"):
+        params, _, step = _linear_model("adam")
+        start = [p.detach().clone() for p in params]
+        losses = []
+        for _ in range(2):
+            step_cache.clear_memory()
+            with tenkai.no_grad():
+                for p, s in zip(params, start, strict=True):
+                    p.copy_(s)
+            compiled = step if use == "eager" else tenkai.compile(step, target="cuda")
+            losses += [compiled(x, y).item() for _ in range(3)]
+        runs.append(losses)
+    native = compiled.steps[0].program
+    assert native.stats["disk_cache_hits"] == 1, native.stats
+    assert isinstance(native.executable, rc.CUDAExecutable)
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-5)
