@@ -24,6 +24,8 @@ outputs are copied back to host arrays (overwritten by the next step, as on the 
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +46,11 @@ def ptx_image(code: Any) -> bytes:
         return bytes(code.object_code())
     raise TypeError(f"runtime.cuda: cannot load a {type(code).__name__}; pass the PTX as bytes "
                     "or a generated module (anything with object_code())")
+
+
+ASYNC_NOTE = ("(while running compiled step {entry}) CUDA kernel errors might be asynchronously "
+              "reported at some other API call, so the stacktrace below might be incorrect. "
+              "For debugging consider passing CUDA_LAUNCH_BLOCKING=1")
 
 
 @dataclass
@@ -85,14 +92,16 @@ class CUDAExecutable(Executable):
         self.inputs = [s.name for s in self.specs if s.role == "input"]
         self.params = [s.name for s in self.specs if s.role == "param"]
         self._written = set(self.writes.values())
-        self.use_graphs = graphs
+        # CUDA_LAUNCH_BLOCKING=1 (the driver's switch) reports a kernel's fault at its own
+        # launch: launched one by one then, not replayed as graphs
+        self.use_graphs = graphs and os.environ.get("CUDA_LAUNCH_BLOCKING", "0") != "1"
         self._allocate(int(buffer_table.get("arena_size", 0)),
                        dict(buffer_table.get("scratch", {})))
         self.segments = _segments(self.rows)
         self._graphs: dict[int, int] = {}  # segment index -> CUgraphExec
         self.stats: dict[str, Any] = {"calls": 0, "kernels_per_step": len(self.rows),
                                       "launches": 0, "graph_launches": 0,
-                                      "graphs": graphs, "segments": len(self.segments),
+                                      "graphs": self.use_graphs, "segments": len(self.segments),
                                       "buffers": len(self.specs), "arena_bytes": self.arena.nbytes}
 
     # ------------------------------------------------------------ memory
@@ -191,6 +200,16 @@ class CUDAExecutable(Executable):
             buf.zero()
         for name, saved in self.backup.items():
             self.ctx.driver.copy_dtod(saved.ptr, self.ptr[name], saved.nbytes, self.ctx.stream)
+        try:
+            self._run_segments()
+            outs = self._download()
+        except CudaError as err:
+            err.add_note(ASYNC_NOTE.format(entry=self.entry))
+            raise
+        self.stats["calls"] += 1
+        return outs
+
+    def _run_segments(self) -> None:
         for k, segment in enumerate(self.segments):
             self._run_segment(k, segment)
             if segment[-1].checks and self._failed():
@@ -200,8 +219,6 @@ class CUDAExecutable(Executable):
                 self.ctx.driver.stream_synchronize(self.ctx.stream, "restoring state")
                 self.stats["calls"] += 1
                 self._raise_status()
-        self.stats["calls"] += 1
-        return self._download()
 
     def _run_segment(self, k: int, segment: list[LaunchRow]) -> None:
         driver, stream = self.ctx.driver, self.ctx.stream
@@ -221,25 +238,27 @@ class CUDAExecutable(Executable):
 
     def _capture(self, k: int, segment: list[LaunchRow]) -> None:
         """Capture ``segment``'s launches as a CUDA graph; a driver that refuses (capture or
-        instantiation) turns graphs off for this executable."""
+        instantiation) turns graphs off for this executable (the launches then run directly,
+        so a launch that fails on its own raises there)."""
         driver, stream = self.ctx.driver, self.ctx.stream
+        graph, capturing = None, False
         try:
             driver.begin_capture(stream)
-        except CudaError as err:
-            self._graphs_off(err)
-            return
-        try:
+            capturing = True
             for row in segment:
                 driver.launch(row.function, row.grid, row.block, row.shared, stream,
                               [self.ptr[p] for p in row.params], row.name)
-        finally:
-            graph = driver.end_capture(stream)
-        try:
+            capturing, graph = False, driver.end_capture(stream)
             self._graphs[k] = driver.graph_instantiate(graph)
         except CudaError as err:
+            if capturing:  # end the capture the failed launch left open
+                with contextlib.suppress(CudaError):
+                    graph = driver.end_capture(stream)
             self._graphs_off(err)
         finally:
-            driver.graph_destroy(graph)
+            if graph is not None:
+                with contextlib.suppress(CudaError):
+                    driver.graph_destroy(graph)
 
     def _graphs_off(self, err: CudaError) -> None:
         self.use_graphs = False

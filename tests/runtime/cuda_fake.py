@@ -8,7 +8,9 @@ by the ``fake_cuda`` fixture around ``tenkai.codegen.nvptx.generate``) remembers
 ``GeneratedPTX`` of every PTX text, whose LLVM IR the simulator compiles for the host; unknown
 PTX fails as the driver does (``CUDA_ERROR_INVALID_PTX`` with a JIT log). Everything runs
 synchronously on the calling thread (one in-order stream); stream capture records the launches
-of a stream into a graph that ``graph_launch`` replays. ``calls`` counts each driver call.
+of a stream into a graph that ``graph_launch`` replays. ``calls`` counts each driver call; a
+kernel named in ``faulty`` fails when it runs (a fault reported by a synchronous launch, as
+with ``CUDA_LAUNCH_BLOCKING=1``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ ERRORS = {1: ("CUDA_ERROR_INVALID_VALUE", "invalid argument"),
           2: ("CUDA_ERROR_OUT_OF_MEMORY", "out of memory"),
           218: ("CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed"),
           500: ("CUDA_ERROR_NOT_FOUND", "named symbol not found"),
+          700: ("CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"),
           900: ("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", "operation not permitted when stream "
                                                           "is capturing")}
 
@@ -57,6 +60,7 @@ class FakeDriver(Driver):
         self.capturing: dict[int, list[tuple[Any, ...]]] = {}
         self.graph_store: dict[int, list[tuple[Any, ...]]] = {}
         self.launched: list[str] = []  # kernel names in the order they ran
+        self.faulty: set[str] = set()  # kernels that fault when they run
         self._next = 1
 
     def _handle(self) -> int:
@@ -126,6 +130,8 @@ class FakeDriver(Driver):
             self.capturing[stream].append(("launch", function, grid, block, args, name))
             return
         address, row = self.functions[function]
+        if row["name"] in self.faulty:
+            raise fail(700, "cuLaunchKernel", f"kernel {row['name']}")
         self.calls["launch"] += 1
         self.launched.append(row["name"])
         run_launch(address, {**row, "grid": grid, "block": block}, list(args))

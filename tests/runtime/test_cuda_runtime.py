@@ -258,3 +258,47 @@ def test_a_cached_cuda_step_loads_from_the_disk_cache(fake_cuda: FakeDriver,
     assert native.stats["disk_cache_hits"] == 1, native.stats
     assert isinstance(native.executable, rc.CUDAExecutable)
     np.testing.assert_allclose(runs[1], runs[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("blocking", ["0", "1"])
+def test_a_kernel_fault_names_the_kernel_and_the_step(fake_cuda: FakeDriver,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      blocking: str) -> None:
+    monkeypatch.setenv("CUDA_LAUNCH_BLOCKING", blocking)
+    params, _, step = _linear_model("sgd")
+    x, y = tenkai.randn(8, 16), tenkai.randn(8, 16)
+    compiled = tenkai.compile(step, target="cuda")
+    for _ in range(3):
+        compiled(x, y)
+    exe = compiled.steps[0].program.executable
+    assert exe.stats["graphs"] is (blocking == "0")
+    before = params[0].detach().numpy().copy()
+    fake_cuda.faulty.add(exe.kernels[1])
+    with pytest.raises(CudaError, match=rf"CUDA_ERROR_ILLEGAL_ADDRESS .* in cuLaunchKernel "
+                       rf"\(kernel {exe.kernels[1]}\)") as info:
+        compiled(x, y)
+    assert "CUDA_LAUNCH_BLOCKING=1" in info.value.__notes__[0]
+    assert "compiled step" in info.value.__notes__[0]
+    np.testing.assert_array_equal(params[0].detach().numpy(), before)  # nothing copied back
+
+
+def test_a_launch_that_fails_while_captured_turns_graphs_off(fake_cuda: FakeDriver) -> None:
+    _, _, step = _linear_model("sgd")
+    x, y = tenkai.randn(8, 16), tenkai.randn(8, 16)
+    step(x, y)
+    native = tenkai.trace(step, x, y).lower(target="cuda").compile().step.program
+    exe = native.executable
+    real_launch = fake_cuda.launch
+
+    def refuse_in_capture(function, grid, block, shared, stream, args, name=""):
+        if stream in fake_cuda.capturing:
+            raise CudaError(900, "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED", "not permitted",
+                            "cuLaunchKernel", f"kernel {name}")
+        real_launch(function, grid, block, shared, stream, args, name)
+
+    fake_cuda.launch = refuse_in_capture  # type: ignore[method-assign]
+    feeds = {n: np.ones(exe.by_name[n].shape, exe.by_name[n].dtype) for n in exe.by_name
+             if exe.by_name[n].role in ("input", "param")}
+    outs = exe.run_feeds(feeds)
+    assert not exe.stats["graphs"] and exe.stats["launches"] == len(exe.kernels)
+    assert not fake_cuda.capturing and np.isfinite(outs[0]).all()
