@@ -209,8 +209,10 @@ class LibCuda(Driver):
                    CAPTURE_THREAD_LOCAL)
 
     def end_capture(self, stream: int) -> int:
-        return int(self._out(c_void_p, "cuStreamEndCapture", "capturing a CUDA graph",
-                             c_void_p(stream)) or 0)
+        graph = c_void_p()  # (the graph is the second argument here)
+        self._call("cuStreamEndCapture", "capturing a CUDA graph", c_void_p(stream),
+                   ctypes.byref(graph))
+        return int(graph.value or 0)
 
     def graph_instantiate(self, graph: int) -> int:
         return int(self._out(c_void_p, "cuGraphInstantiateWithFlags", "a CUDA graph",

@@ -36,6 +36,10 @@ class FakeLib:
         self._def("cuModuleLoadDataEx", [POINTER(c_void_p), c_void_p, c_uint, POINTER(c_int),
                                          POINTER(c_void_p)], self._load)
         self._def("cuMemAlloc_v2", [POINTER(c_uint64), c_size_t], lambda out, n: 2)
+        self._def("cuStreamBeginCapture_v2", [c_void_p, c_int], lambda stream, mode: 0)
+        self._def("cuStreamEndCapture", [c_void_p, POINTER(c_void_p)], self._end_capture)
+        self._def("cuGraphInstantiateWithFlags", [POINTER(c_void_p), c_void_p, ctypes.c_ulonglong],
+                  self._instantiate)
         self._def("cuLaunchKernel", [c_void_p] + [c_uint] * 7 + [c_void_p, POINTER(c_void_p),
                                                                   c_void_p], self._launch)
 
@@ -68,6 +72,16 @@ class FakeLib:
         ctypes.memmove(options[5], PTXAS_LOG, len(PTXAS_LOG))
         return 218
 
+    @staticmethod
+    def _end_capture(stream: int, graph: Any) -> int:
+        graph[0] = stream + 1  # the graph of stream s is s + 1
+        return 0
+
+    @staticmethod
+    def _instantiate(out: Any, graph: int, flags: int) -> int:
+        out[0] = graph * 10
+        return 0
+
     def _launch(self, fn: int, gx: int, gy: int, gz: int, bx: int, by: int, bz: int,
                 shared: int, stream: int, params: Any, extra: Any) -> int:
         args = [c_uint64.from_address(params[k]).value for k in range(2)]
@@ -88,8 +102,15 @@ def test_calls_are_checked_and_errors_decoded_with_the_call_and_its_purpose() ->
                        r"input, line 7; error   : Unknown symbol 'bad'") as info:
         driver.load_module(b".version 8.0\n.target sm_80\n")  # NUL added by the binding
     assert "Unknown symbol" in info.value.log
-    with pytest.raises(CudaError, match=r"the driver has no cuStreamBeginCapture_v2 \(too old\)"):
-        driver.begin_capture(0)
+    with pytest.raises(CudaError, match=r"the driver has no cuGraphLaunch \(too old\)"):
+        driver.graph_launch(1, 0)
+
+
+def test_graph_capture_calls_pass_their_handles() -> None:
+    driver = LibCuda(FakeLib())
+    driver.begin_capture(41)
+    graph = driver.end_capture(41)
+    assert graph == 42 and driver.graph_instantiate(graph) == 420
 
 
 def test_launch_passes_pointer_arguments_and_names_the_kernel() -> None:
