@@ -94,6 +94,11 @@ class Driver(ABC):
     @abstractmethod
     def get_function(self, module: int, name: str) -> int: ...
 
+    def allow_shared(self, function: int, nbytes: int, name: str = "") -> None:
+        """Let ``function`` take ``nbytes`` of dynamic shared memory (above 48 KiB a kernel
+        must opt in); a driver without the limit does nothing."""
+        del function, nbytes, name
+
     @abstractmethod
     def launch(self, function: int, grid: tuple[int, int, int], block: tuple[int, int, int],
                shared: int, stream: int, args: list[int], name: str = "") -> None:

@@ -48,6 +48,7 @@ def ptx_image(code: Any) -> bytes:
                     "or a generated module (anything with object_code())")
 
 
+DEFAULT_SHARED = 48 * 1024  # dynamic shared memory a kernel may use without opting in
 ASYNC_NOTE = ("(while running compiled step {entry}) CUDA kernel errors might be asynchronously "
               "reported at some other API call, so the stacktrace below might be incorrect. "
               "For debugging consider passing CUDA_LAUNCH_BLOCKING=1")
@@ -81,6 +82,9 @@ class CUDAExecutable(Executable):
                                _dim3(r["grid"]), _dim3(r["block"]), int(r.get("shared", 0)),
                                list(r["params"]), bool(r.get("checks"))) for r in
                      buffer_table["launches"]]
+        for row in self.rows:
+            if row.shared > DEFAULT_SHARED:
+                driver.allow_shared(row.function, row.shared, row.name)
         self.specs = [BufferSpec.from_row(r) for r in buffer_table["buffers"]]
         self.by_name = {s.name: s for s in self.specs}
         self.output_names: list[str] = list(buffer_table["outputs"])

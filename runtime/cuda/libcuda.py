@@ -22,6 +22,7 @@ c_int, c_uint, c_size_t, c_void_p = ctypes.c_int, ctypes.c_uint, ctypes.c_size_t
 c_u64, c_char_p = ctypes.c_uint64, ctypes.c_char_p
 
 ATTR_CC_MAJOR, ATTR_CC_MINOR = 75, 76  # CUdevice_attribute
+ATTR_MAX_DYNAMIC_SHARED = 8  # CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
 JIT_INFO_LOG, JIT_INFO_SIZE, JIT_ERROR_LOG, JIT_ERROR_SIZE, JIT_VERBOSE = 3, 4, 5, 6, 12
 LOG_BYTES = 16384
 STREAM_NON_BLOCKING = 1
@@ -143,6 +144,10 @@ class LibCuda(Driver):
     def get_function(self, module: int, name: str) -> int:
         return int(self._out(c_void_p, "cuModuleGetFunction", f"kernel {name}",
                              c_void_p(module), name.encode()) or 0)
+
+    def allow_shared(self, function: int, nbytes: int, name: str = "") -> None:
+        self._call("cuFuncSetAttribute", f"kernel {name}: {nbytes} bytes of dynamic shared "
+                   "memory", c_void_p(function), ATTR_MAX_DYNAMIC_SHARED, c_int(nbytes))
 
     def launch(self, function: int, grid: tuple[int, int, int], block: tuple[int, int, int],
                shared: int, stream: int, args: list[int], name: str = "") -> None:

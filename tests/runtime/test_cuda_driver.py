@@ -36,6 +36,9 @@ class FakeLib:
         self._def("cuModuleLoadDataEx", [POINTER(c_void_p), c_void_p, c_uint, POINTER(c_int),
                                          POINTER(c_void_p)], self._load)
         self._def("cuMemAlloc_v2", [POINTER(c_uint64), c_size_t], lambda out, n: 2)
+        self.shared: list[tuple[int, int, int]] = []
+        self._def("cuFuncSetAttribute", [c_void_p, c_int, c_int],
+                  lambda fn, attr, value: self.shared.append((fn, attr, value)) or 0)
         self._def("cuStreamBeginCapture_v2", [c_void_p, c_int], lambda stream, mode: 0)
         self._def("cuStreamEndCapture", [c_void_p, POINTER(c_void_p)], self._end_capture)
         self._def("cuGraphInstantiateWithFlags", [POINTER(c_void_p), c_void_p, ctypes.c_ulonglong],
@@ -118,6 +121,8 @@ def test_launch_passes_pointer_arguments_and_names_the_kernel() -> None:
     driver = LibCuda(lib)
     driver.launch(7, (4, 1, 1), (256, 1, 1), 0, 9, [0x1000, 0x2000], "k0_add")
     assert lib.launches == [(7, (4, 1, 1), (256, 1, 1), 0, 9, [0x1000, 0x2000])]
+    driver.allow_shared(7, 96 * 1024, "k2_gemm")
+    assert lib.shared == [(7, 8, 96 * 1024)]  # CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
     with pytest.raises(CudaError, match=r"CUDA_ERROR_INVALID_VALUE \(invalid argument\) in "
                        r"cuLaunchKernel \(kernel k1_sum__0\)"):
         driver.launch(8, (1, 1, 1), (32, 1, 1), 0, 0, [1, 2], "k1_sum__0")
