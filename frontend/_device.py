@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import functools
 from typing import Any
 
 
@@ -44,33 +41,36 @@ class device:
 CPU = device("cpu")
 
 
-@functools.lru_cache(maxsize=1)
 def cuda_device_count() -> int:
-    """GPUs visible through the CUDA driver API (0 when there is no driver)."""
-    name = ctypes.util.find_library("cuda") or "libcuda.so.1"
-    try:
-        lib = ctypes.CDLL(name)
-    except OSError:
-        return 0
-    if lib.cuInit(0) != 0:
-        return 0
-    count = ctypes.c_int(0)
-    if lib.cuDeviceGetCount(ctypes.byref(count)) != 0:
-        return 0
-    return count.value
+    """GPUs visible through the CUDA driver API (0 when there is no driver): the runtime's
+    driver (``tenkai.runtime.cuda``), which opens ``libcuda.so.1`` once and remembers a miss."""
+    from tenkai.runtime.cuda import device_count
+
+    return device_count()
+
+
+def require_cuda(index: int | None = None) -> Any:
+    """The runtime's context on GPU ``index`` (0 for None); without a driver or GPU the error
+    says what is missing (PyTorch's words: "Found no NVIDIA driver on your system")."""
+    from tenkai.runtime.cuda import context
+
+    return context(0 if index is None else index)
+
+
+CUDA_TENSORS = ("tenkai: eager tensors on 'cuda' are not implemented yet (the GPU {name} was "
+                "found): eager tensors live on the CPU. Run training steps on the GPU with "
+                "tenkai.compile(step, target='cuda'): parameters, gradients and optimizer state "
+                "then stay in device memory between steps.")
 
 
 def check_device(dev: Any) -> device:
-    """Resolve a device argument; CUDA asks fail clearly (no GPU, or not implemented yet)."""
+    """Resolve a device argument; CUDA asks fail clearly: no driver or GPU (RuntimeError, as
+    PyTorch's), or a GPU found but eager CUDA tensors (NotImplementedError)."""
     d = device(dev) if not isinstance(dev, device) else dev
     if d.type == "cuda":
-        if cuda_device_count() == 0:
-            raise RuntimeError("Found no NVIDIA driver on your system: CUDA is not available "
-                               "(tenkai.cuda.is_available() is False). Keep tensors on 'cpu', or "
-                               "pick the device with torch.device('cuda' if "
-                               "torch.cuda.is_available() else 'cpu').")
-        raise NotImplementedError("CUDA tensors are not implemented yet in tenkai: a GPU was "
-                                  "found, but eager tensors live on the CPU")
+        ctx = require_cuda(d.index)
+        name = ctx.driver.device_name(ctx.ordinal)
+        raise NotImplementedError(CUDA_TENSORS.format(name=f"cuda:{ctx.ordinal} ({name})"))
     if d.type == "meta":
         raise NotImplementedError("meta tensors are not supported")
     return d

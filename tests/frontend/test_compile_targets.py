@@ -146,7 +146,8 @@ def test_staged_api_shows_ptx_without_a_gpu() -> None:
     sm90 = tenkai.trace(f, x).lower(target=describe("cuda", arch="sm_90"))
     assert ".target sm_90" in sm90.as_text("ptx")
     assert "group 0 reduction" in lowered.as_text()  # the default kind: fused graph + kernels
-    with pytest.raises(NotImplementedError, match="target 'cuda' has no runtime"):
-        lowered.compile()
+    if not tenkai.cuda.is_available():  # the cuda runtime needs a driver (tests/runtime)
+        with pytest.raises(RuntimeError, match="Found no NVIDIA driver on your system"):
+            lowered.compile()
     cpu = tenkai.trace(f, x).lower()
     assert cpu.as_text("llvm").startswith("; ModuleID")

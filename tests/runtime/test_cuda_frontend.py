@@ -1,0 +1,88 @@
+"""``tenkai.cuda`` and device arguments where a GPU exists, on the fake driver
+(tests/runtime/cuda_fake.py): device queries, memory counters, synchronize, and the clear
+NotImplementedError for eager CUDA tensors (GPU work runs as compiled steps)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cuda_fake import FakeDriver, record_ptx
+
+import tenkai
+from tenkai.codegen import nvptx
+from tenkai.runtime import cuda as rc
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch: pytest.MonkeyPatch) -> Any:
+    generate = nvptx.generate
+    monkeypatch.setattr(nvptx, "generate", lambda *a, **k: record_ptx(generate(*a, **k)))
+    driver = FakeDriver(devices=2)
+    old = rc.set_driver(driver)
+    yield driver
+    tenkai.cuda.set_device(0)
+    rc.set_driver(old)
+
+
+def test_device_queries_answer_from_the_driver(fake_cuda: FakeDriver) -> None:
+    cuda = tenkai.cuda
+    assert cuda.is_available() and cuda.device_count() == 2
+    assert not cuda.is_initialized() and cuda.memory_allocated() == 0
+    assert cuda.current_device() == 0 and cuda.is_initialized()
+    assert cuda.get_device_name() == fake_cuda.device_name(0)
+    assert cuda.get_device_name("cuda:1") == fake_cuda.device_name(1)
+    assert cuda.get_device_capability(0) == (8, 0) and cuda.is_bf16_supported()
+    props = cuda.get_device_properties(tenkai.device("cuda", 0))
+    assert (props.major, props.total_memory) == (8, 1 << 30)
+    assert "total_memory=1024MB" in repr(props)
+    assert "sm_80" in cuda.get_arch_list()
+    cuda.set_device(1)
+    assert cuda.current_device() == 1
+    with pytest.raises(RuntimeError, match=r"invalid device ordinal \(device 2; 2 device"):
+        cuda.set_device(2)
+    with pytest.raises(ValueError, match="Expected a cuda device"):
+        cuda.get_device_name("cpu")
+    before = fake_cuda.calls["synchronize"]
+    cuda.synchronize()
+    assert fake_cuda.calls["synchronize"] == before + 1
+    free, total = cuda.mem_get_info()
+    assert total == 1 << 30 and free <= total
+
+
+def test_memory_counters_follow_compiled_steps(fake_cuda: FakeDriver) -> None:
+    w = tenkai.randn(256, requires_grad=True)
+    opt = tenkai.optim.SGD([w], lr=0.1)
+
+    def step(x):
+        opt.zero_grad()
+        loss = (w * x).square().mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x = tenkai.randn(256)
+    compiled = tenkai.compile(step, target="cuda")
+    for _ in range(3):
+        compiled(x)
+    held = tenkai.cuda.memory_allocated()
+    assert held >= 3 * 256 * 4 and tenkai.cuda.max_memory_allocated() >= held
+    tenkai.cuda.reset_peak_memory_stats()
+    assert tenkai.cuda.max_memory_allocated() == held
+    assert tenkai.cuda.memory_reserved() == held
+    tenkai.cuda.empty_cache()
+    tenkai.cuda.manual_seed_all(0)
+
+
+def test_eager_cuda_tensors_raise_not_implemented_naming_the_gpu(fake_cuda: FakeDriver) -> None:
+    x = tenkai.ones(2)
+    for move in (x.cuda, lambda: x.to("cuda"), lambda: tenkai.zeros(3, device="cuda"),
+                 lambda: tenkai.nn.Linear(2, 2).to("cuda:1"),
+                 lambda: tenkai.set_default_device("cuda")):
+        with pytest.raises(NotImplementedError, match=r"eager tensors on 'cuda' are not "
+                           r"implemented yet \(the GPU cuda:\d \(Fake GPU.*tenkai.compile\(step, "
+                           r"target='cuda'\)"):
+            move()
+    with pytest.raises(RuntimeError, match="invalid device ordinal"):
+        x.to("cuda:5")
+    assert tenkai.get_default_device().type == "cpu"
