@@ -18,7 +18,7 @@ from __future__ import annotations
 
 
 from tenkai import _trace
-from tenkai.codegen.target import runnable
+from tenkai.codegen.target import runnable, runtime_module
 from tenkai.compiler import step_cache
 
 
@@ -41,12 +41,19 @@ def reset() -> None:
     step_cache.clear_memory()
 
 
+def _has_device(name: str) -> bool:
+    """Whether target ``name``'s runtime finds a device here (a GPU target without a GPU
+    does not; a runtime without ``device_count`` runs on the host)."""
+    count = getattr(runtime_module(name), "device_count", None)
+    return count is None or count() > 0
+
+
 def list_backends(exclude_tags: tuple[str, ...] | None = ("debug", "experimental")
                   ) -> list[str]:
     """The ``backend=`` names ``tenkai.compile`` accepts: ``"tenkai"`` (the default, native
     code for the host), ``"interp"`` (the reference interpreter; tagged debug) and every
     target that can run here."""
-    names = {"tenkai", *runnable()}
+    names = {"tenkai", *(n for n in runnable() if _has_device(n))}
     if exclude_tags is None or "debug" not in exclude_tags:
         names.add("interp")
     return sorted(names)
