@@ -18,6 +18,8 @@ counter-based RNG gives the same bits per element.
   ``llvm.nvvm.barrier0``, and a second butterfly in warp 0. Values wider than 32 bits are
   shuffled as two halves. The block size is a compile-time constant (the launch table's).
 * ``serial``: the body in thread 0 of block 0.
+* ``atomic`` (a ``grid`` launch of a scatter): its accumulating stores are ``atomicrmw``
+  adds (``red.global.add.f32`` and friends in the PTX).
 """
 
 from __future__ import annotations
@@ -36,12 +38,14 @@ from tenkai.codegen.kir.nodes import (
     Loop,
     Reduce,
     Stmt,
+    Store,
 )
 from tenkai.codegen.llvm.emit import KernelEmitter
 from tenkai.codegen.llvm.functions import declare_function
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I32, I64, VOID, i64
 from tenkai.codegen.nvptx.mapping import WARP, Launch, flatten, reduce_nest
+from tenkai.codegen.nvptx.stages import accumulated
 from tenkai.codegen.scalar.library import math_library
 from tenkai.codegen.scalar.templates import llvm_type, template_for
 from tenkai.codegen.scalar.types import intrinsic
@@ -115,6 +119,18 @@ class LaunchEmitter(KernelEmitter):
         self._finish()
         la.static_shared = self.shared_bytes
         return self.fn
+
+    def _store(self, s: Store) -> None:
+        """An accumulating store of an ``atomic`` launch (``buf[e] = buf[e] + v``) is
+        ``atomicrmw fadd``/``add`` of ``v`` (``red.global.add`` in PTX); others are plain."""
+        addend = accumulated(s) if self.launch.atomic else None
+        if addend is None:
+            super()._store(s)
+            return
+        dt = self.buffers[s.buf].dtype
+        value = self.expr(addend)
+        at = self.address(s.buf, self.expr(s.index), dt)
+        self.b.atomic_rmw("fadd" if dtypes.is_float(dt) else "add", at, value, "monotonic")
 
     def _check(self, s: Check) -> None:
         """Where ``s.cond`` fails: the first failing thread claims the status word with a
