@@ -25,6 +25,7 @@ counter-based RNG gives the same bits per element.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from llvmlite import ir
 
@@ -33,8 +34,10 @@ from tenkai.codegen.kir.nodes import (
     Acc,
     Buffer,
     Check,
+    Expr,
     Kernel,
     Let,
+    Load,
     Loop,
     Reduce,
     Stmt,
@@ -46,8 +49,9 @@ from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I32, I64, VOID, i64
 from tenkai.codegen.nvptx.mapping import WARP, Launch, flatten, reduce_nest
 from tenkai.codegen.nvptx.stages import accumulated
+from tenkai.codegen.nvptx.vector import contiguous
 from tenkai.codegen.scalar.library import math_library
-from tenkai.codegen.scalar.templates import llvm_type, template_for
+from tenkai.codegen.scalar.templates import llvm_type, storage_type, template_for
 from tenkai.codegen.scalar.types import intrinsic
 from tenkai.codegen.target import Target
 from tenkai.ir import dtypes
@@ -101,8 +105,13 @@ class LaunchEmitter(KernelEmitter):
             tid, bid = self.sreg("tid.x"), self.sreg("ctaid.x")
             ntid, nctaid = self.sreg("ntid.x"), self.sreg("nctaid.x")
             start = self.b.add(self.b.mul(bid, ntid), tid, name="gid")
-            self.strided(la.loops, start, self.b.mul(ntid, nctaid, name="gstride"), la.body,
-                         "idx")
+            step = self.b.mul(ntid, nctaid, name="gstride")
+            if la.vector > 1:
+                (*outer, (var, extent)) = la.loops
+                groups = [*outer, (f"{var}.v", -(-extent // la.vector))]
+                self.strided(groups, start, step, la.body, "idx", run=self.vector_group)
+            else:
+                self.strided(la.loops, start, step, la.body, "idx")
         elif la.mapping == "block":
             self.cooperative = True
             self.tid = self.sreg("tid.x")
@@ -120,9 +129,76 @@ class LaunchEmitter(KernelEmitter):
         la.static_shared = self.shared_bytes
         return self.fn
 
+    # ------------------------------------------------------------ vectors (vector.py)
+    def vector_group(self, body: list[Stmt]) -> None:
+        """``launch.vector`` consecutive iterations of the innermost loop (the group bound to
+        ``<var>.v``): contiguous accesses as vectors where the group is whole, else the
+        iterations left one by one."""
+        la = self.launch
+        var, extent = la.loops[-1]
+        base = self.b.mul(self.env[f"{var}.v"][1], i64(la.vector), name=f"{var}.base")
+        if extent % la.vector == 0:
+            self.vector_lanes(body, var, base)
+            return
+        whole = self.b.icmp_signed("<=", self.b.add(base, i64(la.vector)), i64(extent))
+        with self.b.if_else(whole) as (then, otherwise):
+            with then:
+                self.vector_lanes(body, var, base)
+            with otherwise:
+                self.range_loop(var, base, i64(extent), body, guard=False)
+
+    def vector_lanes(self, body: list[Stmt], var: str, base: ir.Value) -> None:
+        """``body`` once per lane with the innermost variable ``base + lane``; contiguous
+        loads are one vector load (at lane 0), contiguous stores one vector store (after the
+        last lane: iterations are independent and no buffer is both read and written)."""
+        self.lanes: dict[tuple[str, Expr], Any] = {}
+        stores: dict[tuple[str, Expr], list[ir.Value]] = {}
+        self.stored = stores
+        for lane in range(self.launch.vector):
+            self.lane = lane
+            self.env[var] = ("val", self.b.add(base, i64(lane)), "int64")
+            self.block(body)
+        self.lane = None
+        for (buf, _), values in stores.items():
+            at, ty = values[0]
+            vec: ir.Value = ir.Constant(ir.VectorType(ty, len(values) - 1), ir.Undefined)
+            for k, value in enumerate(values[1:]):
+                vec = self.b.insert_element(vec, value, i32(k))
+            st = self.b.store(vec, at)
+            st.align = (len(values) - 1) * _width(ty) // 8
+
+    def vectorized(self, index: Expr) -> bool:
+        return getattr(self, "lane", None) is not None and \
+            contiguous(index, self.launch.loops, self.launch.vector)
+
+    def _load(self, e: Load) -> ir.Value:
+        if not self.vectorized(e.index):
+            return super()._load(e)
+        key = (e.buf, e.index)
+        if self.lane == 0 and key not in self.lanes:
+            ty = storage_type(e.dtype)
+            vty = ir.VectorType(ty, self.launch.vector)
+            ld = self.b.load(self.address(e.buf, self.expr(e.index), e.dtype), typ=vty)
+            ld.align = self.launch.vector * dtypes.itemsize(e.dtype)
+            self.lanes[key] = ld
+        value = self.b.extract_element(self.lanes[key], i32(self.lane))
+        if e.dtype == "bool":
+            return self.b.icmp_unsigned("!=", value, ir.Constant(value.type, 0))
+        return value
+
     def _store(self, s: Store) -> None:
         """An accumulating store of an ``atomic`` launch (``buf[e] = buf[e] + v``) is
         ``atomicrmw fadd``/``add`` of ``v`` (``red.global.add`` in PTX); others are plain."""
+        if self.vectorized(s.index):
+            dt = self.buffers[s.buf].dtype
+            value = self.expr(s.value)
+            if dt == "bool":
+                value = self.b.zext(value, storage_type(dt))
+            lanes = self.stored.setdefault((s.buf, s.index), [])
+            if not lanes:
+                lanes.append((self.address(s.buf, self.expr(s.index), dt), storage_type(dt)))
+            lanes.append(value)
+            return
         addend = accumulated(s) if self.launch.atomic else None
         if addend is None:
             super()._store(s)

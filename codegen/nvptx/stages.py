@@ -53,7 +53,7 @@ from tenkai.codegen.nvptx.nests import (
 SPLIT_CHUNK = 16 * MAX_BLOCK  # a split reduction gives each block at least this many iterations
 MAX_PARTIALS = 1024  # and makes at most this many partials per output
 SPLIT_OUTER_MAX = 64  # split only where fewer outputs than this leave most of the GPU idle
-ATOMIC_DTYPES = frozenset({"float32", "float64", "int32", "int64"})  # atomicrmw add
+ATOMIC_DTYPES = frozenset({"float16", "float32", "float64", "int32", "int64"})  # sm_70+
 ISSUE = "issue #10"
 
 
