@@ -12,8 +12,8 @@ and dynamic shared memory (what a runtime needs to launch them), and ``"scratch"
 bytes of the scratch buffers its launches share (split reductions' partials, values passed
 between launches; :mod:`tenkai.codegen.nvptx.stages`), which the runtime allocates, zeroed,
 for each run. A row's ``"args"`` are slots in the program's buffers followed by the scratch
-buffers in that order (slot ``len(buffers) + k`` is the k-th scratch buffer). There is no ``tk_step``
-entry function: a GPU step is that sequence of launches, driven by the host.
+buffers in that order (slot ``len(buffers) + k`` is the k-th scratch buffer). There is no
+``tk_step`` entry function: a GPU step is that sequence of launches, driven by the host.
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ counter-based RNG gives the same bits per element.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from llvmlite import ir
 
@@ -80,6 +79,9 @@ class LaunchEmitter(KernelEmitter):
         self._symbols = 0
         self.cooperative = False
         self.shared_bytes = 0
+        self.lane: int | None = None  # the lane being emitted in a vector group
+        self.vector_loads: dict[tuple[str, Expr], ir.Value] = {}
+        self.vector_stores: dict[tuple[str, Expr], tuple[ir.Value, list[ir.Value]]] = {}
         fn = ir.Function(module, ir.FunctionType(VOID, [GPTR] * len(launch.params)),
                          name=launch.name)
         fn.calling_convention = "ptx_kernel"
@@ -151,37 +153,36 @@ class LaunchEmitter(KernelEmitter):
         """``body`` once per lane with the innermost variable ``base + lane``; contiguous
         loads are one vector load (at lane 0), contiguous stores one vector store (after the
         last lane: iterations are independent and no buffer is both read and written)."""
-        self.lanes: dict[tuple[str, Expr], Any] = {}
-        stores: dict[tuple[str, Expr], list[ir.Value]] = {}
-        self.stored = stores
+        self.vector_loads.clear()
+        self.vector_stores.clear()
         for lane in range(self.launch.vector):
             self.lane = lane
             self.env[var] = ("val", self.b.add(base, i64(lane)), "int64")
             self.block(body)
         self.lane = None
-        for (buf, _), values in stores.items():
-            at, ty = values[0]
-            vec: ir.Value = ir.Constant(ir.VectorType(ty, len(values) - 1), ir.Undefined)
-            for k, value in enumerate(values[1:]):
+        for at, values in self.vector_stores.values():
+            vec: ir.Value = ir.Constant(ir.VectorType(values[0].type, len(values)), ir.Undefined)
+            for k, value in enumerate(values):
                 vec = self.b.insert_element(vec, value, i32(k))
             st = self.b.store(vec, at)
-            st.align = (len(values) - 1) * _width(ty) // 8
+            st.align = len(values) * _width(values[0].type) // 8
 
     def vectorized(self, index: Expr) -> bool:
-        return getattr(self, "lane", None) is not None and \
+        """Is an access at ``index`` one lane of a vector access (in a whole group)?"""
+        return self.lane is not None and \
             contiguous(index, self.launch.loops, self.launch.vector)
 
     def _load(self, e: Load) -> ir.Value:
         if not self.vectorized(e.index):
             return super()._load(e)
         key = (e.buf, e.index)
-        if self.lane == 0 and key not in self.lanes:
+        if key not in self.vector_loads:  # lane 0: the body is straight-line code
             ty = storage_type(e.dtype)
             vty = ir.VectorType(ty, self.launch.vector)
             ld = self.b.load(self.address(e.buf, self.expr(e.index), e.dtype), typ=vty)
             ld.align = self.launch.vector * dtypes.itemsize(e.dtype)
-            self.lanes[key] = ld
-        value = self.b.extract_element(self.lanes[key], i32(self.lane))
+            self.vector_loads[key] = ld
+        value = self.b.extract_element(self.vector_loads[key], i32(self.lane))
         if e.dtype == "bool":
             return self.b.icmp_unsigned("!=", value, ir.Constant(value.type, 0))
         return value
@@ -194,10 +195,10 @@ class LaunchEmitter(KernelEmitter):
             value = self.expr(s.value)
             if dt == "bool":
                 value = self.b.zext(value, storage_type(dt))
-            lanes = self.stored.setdefault((s.buf, s.index), [])
-            if not lanes:
-                lanes.append((self.address(s.buf, self.expr(s.index), dt), storage_type(dt)))
-            lanes.append(value)
+            key = (s.buf, s.index)
+            if key not in self.vector_stores:
+                self.vector_stores[key] = (self.address(s.buf, self.expr(s.index), dt), [])
+            self.vector_stores[key][1].append(value)
             return
         addend = accumulated(s) if self.launch.atomic else None
         if addend is None:

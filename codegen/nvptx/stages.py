@@ -52,6 +52,7 @@ from tenkai.codegen.nvptx.nests import (
 
 SPLIT_CHUNK = 16 * MAX_BLOCK  # a split reduction gives each block at least this many iterations
 MAX_PARTIALS = 1024  # and makes at most this many partials per output
+MIN_PARTS = 4  # fewer: one block is about as fast as a second launch
 SPLIT_OUTER_MAX = 64  # split only where fewer outputs than this leave most of the GPU idle
 ATOMIC_DTYPES = frozenset({"float16", "float32", "float64", "int32", "int64"})  # sm_70+
 ISSUE = "issue #10"
@@ -87,7 +88,7 @@ def chunking(n: int) -> tuple[int, int]:
 
 
 def _long(s: Stmt) -> bool:
-    return isinstance(s, Reduce) and chunking(size(reduce_nest(s)[0]))[1] >= 2
+    return isinstance(s, Reduce) and chunking(size(reduce_nest(s)[0]))[1] >= MIN_PARTS
 
 
 # ---------------------------------------------------------------- grid reductions

@@ -57,11 +57,14 @@ def vector_width(loops: list[tuple[str, int]], body: list[Stmt]) -> int:
                for x in sub_exprs(e) if isinstance(x, Load)}
     if stored & loaded:
         return 1  # an iteration reads what it writes: keep the order of its accesses
-    width = 1
-    for lanes in (MAX_LANES, 2):
+    best = 1
+    for lanes in (MAX_LANES, 2):  # the widest that vectorizes every store, else any access
         sizes = [itemsize(dt) for _, index, dt in _accesses(body)
                  if contiguous(index, loops, lanes)]
-        if sizes:
-            width = max(width, min(lanes, VECTOR_BYTES // max(sizes)))
-            break
-    return width if width > 1 and loops[-1][1] >= width else 1
+        if not sizes or loops[-1][1] < lanes:
+            continue
+        width = min(lanes, VECTOR_BYTES // max(sizes))
+        if all(contiguous(s.index, loops, lanes) for s in body if isinstance(s, Store)):
+            return width if width > 1 else best
+        best = max(best, width) if best == 1 else best
+    return best
