@@ -86,7 +86,7 @@ class LaunchEmitter(KernelEmitter):
                          name=launch.name)
         fn.calling_convention = "ptx_kernel"
         self.fn = fn
-        self._begin(fn, launch.params)
+        self.begin(fn, launch.params)
         for arg in fn.args:
             arg.attributes.align = target.alignment
 
@@ -127,7 +127,7 @@ class LaunchEmitter(KernelEmitter):
                                                           self.sreg("ctaid.x")), i64(0))
             with self.b.if_then(first):
                 self.block(la.body)
-        self._finish()
+        self.finish()
         la.static_shared = self.shared_bytes
         return self.fn
 
@@ -281,7 +281,7 @@ class LaunchEmitter(KernelEmitter):
         """``s`` split over the block's threads, then a tree of shuffles and shared memory;
         every thread ends with the total in ``s.acc``."""
         dims, inner = reduce_nest(s)
-        self._acc(Acc(s.acc, s.dtype, s.identity))
+        self.stmt(Acc(s.acc, s.dtype, s.identity))
         slot = self.env[s.acc][1]
         self.strided(dims, self.tid, i64(self.launch.block), inner, f"{s.acc}.j")
         ty = llvm_type(s.dtype)

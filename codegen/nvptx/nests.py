@@ -77,15 +77,21 @@ def has(body: list[Stmt], kinds: tuple[type, ...]) -> bool:
     return any(isinstance(s, kinds) for s in walk(body))
 
 
-def cooperative(body: list[Stmt]) -> bool:
-    """Can one block run ``body`` together (mapping.py's docstring, ``block``)?"""
+def shareable(body: list[Stmt]) -> bool:
+    """Could the threads of one block run ``body`` together: no ordered state (``Acc``),
+    no nested reductions or contractions?"""
     for s in body:
         if isinstance(s, Reduce):
             if has(s.body, (Reduce, Acc, Contraction)):
                 return False
         elif isinstance(s, (Acc, AccUpdate)) or has([s], (Reduce, Acc, Contraction)):
             return False
-    return any(isinstance(s, Reduce) for s in body)
+    return True
+
+
+def cooperative(body: list[Stmt]) -> bool:
+    """Can one block run ``body`` together (mapping.py's docstring, ``block``)?"""
+    return shareable(body) and any(isinstance(s, Reduce) for s in body)
 
 
 def largest_reduce(body: list[Stmt]) -> int:

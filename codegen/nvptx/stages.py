@@ -47,6 +47,7 @@ from tenkai.codegen.nvptx.nests import (
     mapping_of,
     reduce_nest,
     round_up,
+    shareable,
     size,
 )
 
@@ -101,16 +102,21 @@ def split_reductions(kernel: str, loops: Dims, body: list[Stmt],
         return [Piece(mapping, loops, body)]
     pieces: list[Piece] = []
     run: list[Stmt] = []
+
+    def piece() -> Piece:  # a block still shares the rest of a row (a short stage 2, a loop)
+        split = any(isinstance(s, Reduce) or (isinstance(s, Loop) and s.parallel) for s in run)
+        return Piece("block" if split and shareable(run) else mapping_of(loops, run), loops, run)
+
     for s in body:
         if isinstance(s, Reduce) and _long(s):
             if run:
-                pieces.append(Piece(mapping_of(loops, run), loops, run))
+                pieces.append(piece())
             stage1, stage2 = _two_stages(kernel, loops, s, scratch)
             pieces.append(stage1)
             run = [stage2]
         else:
             run.append(s)
-    pieces.append(Piece(mapping_of(loops, run), loops, run))
+    pieces.append(piece())
     return pieces
 
 

@@ -216,11 +216,12 @@ def test_row_reductions_get_one_block_per_row() -> None:
 
 def test_elementwise_grid_stride_and_bounds() -> None:
     g = ir.Graph("big")
-    x = g.add("input", shape=(5000, 4001), dtype="float32", name="x")
+    x = g.add("input", shape=(20000, 4001), dtype="float32", name="x")
     g.add_output(g.add("exp", [x]))
     code = nvptx.generate(lower_program(g, target=CUDA))
     (row,) = code.launches()
-    assert row["mapping"] == "grid" and row["extent"] == 5000 * 4001
+    assert row["mapping"] == "grid" and row["extent"] == 20000 * 4001
+    assert row["vector"] == 4 and row["items"] == -(-row["extent"] // 4)  # 4 floats a thread
     assert row["grid"] == (MAX_GRID, 1, 1) and row["block"] == (MAX_BLOCK, 1, 1)
     llvm = code.as_text("llvm")
     for needle in ("llvm.nvvm.read.ptx.sreg.tid.x", "llvm.nvvm.read.ptx.sreg.ctaid.x",

@@ -154,8 +154,23 @@ def test_split_reduction_is_deterministic_whatever_the_grid(small_chunks: int) -
 def test_row_reductions_with_few_rows_split_per_row(small_chunks: int) -> None:
     g = _reduction((3, 4 * small_chunks + 5), "sum", "float32", axes=(1,))
     rows = nvptx.generate(lower_program(g, target=CUDA)).launches()
-    assert [(r["mapping"], r["extent"]) for r in rows] == [("block", 3 * 5), ("grid", 3)]
+    assert [(r["mapping"], r["extent"]) for r in rows] == [("block", 3 * 5), ("block", 3)]
     _simulate(g, random_feeds(g, seed=4), max_grid=2)
+
+
+def test_softmax_of_two_long_rows(small_chunks: int) -> None:
+    """Both reductions of each row split in two stages (the lowering passes the row's max
+    and sum between its nests in the program's scratch), then one grid normalizes."""
+    g = ir.Graph("softmax")
+    x = g.add("input", shape=(2, 5 * small_chunks - 3), dtype="float32", name="x")
+    e = g.add("exp", [g.add("sub", [x, g.add("max", [x], axes=(1,), keepdim=True)])])
+    g.add_output(g.add("div", [e, g.add("sum", [e], axes=(1,), keepdim=True)]))
+    g = single_group(g)
+    code = nvptx.generate(lower_program(g, target=CUDA))
+    rows = code.launches()
+    assert [(r["mapping"], r["extent"]) for r in rows] == \
+        [("block", 10), ("block", 2), ("block", 10), ("block", 2), ("grid", 2 * (5 * small_chunks - 3))]
+    _simulate(g, random_feeds(g, seed=3), max_grid=3)
 
 
 # ---------------------------------------------------------------- values across launches
