@@ -19,7 +19,12 @@ counter-based RNG gives the same bits per element.
   shuffled as two halves. The block size is a compile-time constant (the launch table's).
 * ``serial``: the body in thread 0 of block 0.
 * ``atomic`` (a ``grid`` launch of a scatter): its accumulating stores are ``atomicrmw``
-  adds (``red.global.add.f32`` and friends in the PTX).
+  adds (``atom.global.add.f32`` and friends in the PTX).
+* ``vector`` > 1 (a ``grid`` launch, :mod:`tenkai.codegen.nvptx.vector`): the grid-stride
+  loop walks groups of ``vector`` innermost iterations; a whole group runs the body once per
+  lane, its contiguous loads as one ``load <vector x T>`` before the first lane and its
+  contiguous stores as one vector store after the last; a partial group (the end of a row)
+  loops over its iterations.
 """
 
 from __future__ import annotations
@@ -188,8 +193,9 @@ class LaunchEmitter(KernelEmitter):
         return value
 
     def _store(self, s: Store) -> None:
-        """An accumulating store of an ``atomic`` launch (``buf[e] = buf[e] + v``) is
-        ``atomicrmw fadd``/``add`` of ``v`` (``red.global.add`` in PTX); others are plain."""
+        """A contiguous store of a vector lane is kept for the group's vector store; an
+        accumulating store of an ``atomic`` launch (``buf[e] = buf[e] + v``) is ``atomicrmw
+        fadd``/``add`` of ``v``; others are plain."""
         if self.vectorized(s.index):
             dt = self.buffers[s.buf].dtype
             value = self.expr(s.value)
