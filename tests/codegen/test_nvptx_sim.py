@@ -78,8 +78,8 @@ def test_fused_chain_in_simulator(name: str, fused: bool) -> None:
                                       ("prod", "int64"), ("var", "float64")])
 def test_full_reduction_in_simulator(n: int, op: str, dtype: str,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    if n == 10**6:  # two stages over 8 virtual blocks (not 245: 256 OS threads each), on 3
-        monkeypatch.setattr(stages, "SPLIT_CHUNK", 2**17)
+    if n == 10**6:  # two stages over 4 virtual blocks (not 245: 256 OS threads each), on 3
+        monkeypatch.setattr(stages, "SPLIT_CHUNK", 2**18)
     g = ir.Graph(f"{op}{n}")
     x = g.add("input", shape=(n,), dtype=dtype, name="x")
     g.add_output(g.add(op, [x], axes=(0,), keepdim=False))
