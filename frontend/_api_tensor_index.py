@@ -11,6 +11,7 @@ gradient or a compiled trace would need them.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -119,6 +120,9 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
     return named(reshape(out, tuple(input.shape)), "IndexPutBackward0")
 
 
+_WARNED: list[bool] = []
+
+
 def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce: str, *,
                  include_self: bool = True) -> Tensor:
     """Reduce ``source``'s slices into ``input``'s slices ``index`` along ``dim`` with
@@ -127,6 +131,10 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
                            f"amin but got {reduce}.")
     _vector_index("index_reduce_", index)
+    if not _WARNED:  # PyTorch warns once per process
+        _WARNED.append(True)
+        warnings.warn("index_reduce() is in beta and the API may change at any time.",
+                      UserWarning, stacklevel=2)
     _eager_reduce("index_reduce", reduce, input, source)
     axis = norm_axis("index_reduce", dim, max(input.ndim, 1))
     data = np.array(np.atleast_1d(input._data), copy=True)
@@ -176,6 +184,11 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, value: Any 
     if reduce is not None:
         if reduce not in ("add", "multiply"):
             raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
+        if isinstance(src, Tensor):
+            warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated "
+                          "and will be removed in a future PyTorch release. Use "
+                          "torch.scatter_reduce instead for more reduction options.",
+                          UserWarning, stacklevel=2)
         if reduce == "add":
             out = scatter_add(input, dim, index, _scatter_src(index, src, input._ir_dtype))
             return named(out, "ScatterReduceBackward0")
@@ -307,7 +320,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     """``input.flatten()[index] = source.flatten()`` (``accumulate``: ``+=``), as a copy."""
     _flat_index(input, index, "put")
     if index.numel() != source.numel():
-        raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+        raise IndexError(f"put_(): Expected source and index to have the same number of "
                            f"elements, but got source.numel() = {source.numel()}, "
                            f"index.numel() = {index.numel()}")
     if source._ir_dtype != input._ir_dtype:
@@ -337,6 +350,10 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     axis = norm_axis("take_along_dim", dim, input.ndim)
     xs, ix = list(input.shape), list(indices.shape)
     xs[axis] = ix[axis] = 1
+    for d, (a, b) in enumerate(zip(xs, ix, strict=True)):
+        if a != b and 1 not in (a, b):
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "
+                               f"({b}) at non-singleton dimension {d}")
     common = list(np.broadcast_shapes(tuple(xs), tuple(ix)))
     x_shape, i_shape = list(common), list(common)
     x_shape[axis], i_shape[axis] = input.shape[axis], indices.shape[axis]

@@ -13,6 +13,7 @@ the eager ones raise NotImplementedError where a gradient or a compiled trace ne
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -475,12 +476,17 @@ def histogram(input: Tensor, bins: Any = 100, *, range: Any = None, weight: Tens
 
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
     """``(LU, pivots[, infos])``: ``torch.linalg.lu_factor_ex``'s packed factors."""
+    warnings.warn("torch.lu is deprecated in favor of torch.linalg.lu_factor / "
+                  "torch.linalg.lu_factor_ex and will be removed in a future PyTorch release.",
+                  UserWarning, stacklevel=2)
     LU, piv, info = lu_factor_ex(A, pivot=pivot)
     return (LU, piv, info) if get_infos else (LU, piv)
 
 
 def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
     """``X`` with ``A X = b`` from ``torch.lu``'s factors."""
+    warnings.warn("torch.lu_solve is deprecated in favor of torch.linalg.lu_solveand will be "
+                  "removed in a future PyTorch release.", UserWarning, stacklevel=2)
     return linalg.lu_solve(LU_data, LU_pivots, b)
 
 

@@ -24,6 +24,7 @@ from . import (
     _api_tensor,
     _api_tensor_index,
     _api_tensor_math,
+    _api_tensor_shape,
     _composite,
     _contract,
     _creation,
@@ -329,10 +330,21 @@ less_equal log1p logical_and logical_not logical_or lt multiply ne negative not_
 subtract true_divide""".split()
 
 
+def _recorded(fn: Any) -> Any:
+    """``fn`` whose non-differentiable result stays in ``self``'s graph (``x.eq_(y)``)."""
+    grad_fn = "".join(p.capitalize() for p in fn.__name__.split("_")) + "Backward0"
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return _api_tensor.keep_history(self, fn(self, *args, **kwargs), grad_fn)
+    method.__name__ = fn.__name__
+    return method
+
+
 def _api_methods() -> Table:
     """The methods of ``_api_tensor*`` (issue 13): plain, in-place and properties."""
-    table: Table = [(name + "_", _inplace_method(getattr(_ops, name))) for name in _OPS_INPLACE]
-    table += list(_api_tensor.METHODS.items())
+    table: Table = [(name + "_", _inplace_method(_recorded(getattr(_ops, name))))
+                    for name in _OPS_INPLACE]
+    table += list(_api_tensor.METHODS.items()) + list(_api_tensor_shape.METHODS.items())
     for name, value in _api_tensor.PROPERTIES.items():
         table.append((name, property(*value) if isinstance(value, tuple) else property(value)))
     for module in (_api_tensor_index, _api_tensor_math):
