@@ -21,7 +21,7 @@ from tenkai.ir.ops import norm_axis
 from . import _trace
 from ._indexing import _flat_setitem
 from ._node import GRAD_MODE
-from ._ops import add, apply, cast, div, gt, tensor_of, where
+from ._ops import add, apply, cast, div, eq, gt, logical_and, logical_not, sub, tensor_of, where
 from ._shape import expand, gather, named, reshape, scatter_add
 from ._tensor import Tensor
 
@@ -30,15 +30,45 @@ _UFUNCS = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum, "sum": n
            "mean": np.add}
 
 
-def _eager_reduce(op: str, reduce: str, *tensors: Tensor) -> None:
-    """``prod``/``amax``/``amin`` reductions have no registry op: no gradient, no trace."""
+def _eager_reduce(op: str, reduce: str, *tensors: Tensor) -> bool:
+    """The reductions without a registry op are computed with NumPy: not in a trace; returns
+    whether a gradient is wanted (which ``prod`` does not have in tenkai)."""
     if _trace.active() is not None:
         raise NotImplementedError(f"{op}: reduce='{reduce}' is not supported inside "
-                                  "tenkai.compile (no registry op); use 'sum' or 'mean', or "
-                                  "compute it outside the compiled function")
-    if GRAD_MODE.enabled and any(t.requires_grad for t in tensors):
-        raise NotImplementedError(f"{op}: the gradient of reduce='{reduce}' is not implemented "
-                                  "in tenkai (reduce='sum' and 'mean' are differentiable)")
+                                  "tenkai.compile (no registry op); use scatter_reduce's 'sum' "
+                                  "or 'mean', or compute it outside the compiled function")
+    wanted = GRAD_MODE.enabled and any(t.requires_grad for t in tensors)
+    if wanted and reduce == "prod":
+        raise NotImplementedError(f"{op}: the gradient of reduce='prod' is not implemented in "
+                                  "tenkai (sum, mean, amax and amin are differentiable)")
+    return wanted
+
+
+def _with_gradient(input: Tensor, src: Tensor, value: Tensor, spread: Any, pull: Any,
+                   reduce: str, include_self: bool, name: str) -> Tensor:
+    """The NumPy result ``value`` with PyTorch's gradient: ``mean`` shares it between the
+    reduced elements, ``amax``/``amin`` evenly between the elements equal to the result.
+    ``spread`` adds a src-shaped tensor into an input-shaped one; ``pull`` reads back."""
+    dt = input._ir_dtype
+    zero = tensor_of(0, dt)
+    hits = spread(tensor_of(np.ones(tuple(src.shape)), dt))
+    hit = gt(hits, 0)
+    if reduce == "mean":
+        base = input if include_self else where(hit, zero, input)
+        count = where(hit, add(hits, 1 if include_self else 0), tensor_of(1, dt))
+        share = div(add(base, spread(src)), count)
+    else:
+        # PyTorch counts input's ties even where include_self=False leaves input out (its
+        # gradient there is 0, but it takes its share): the same here
+        self_tie = eq(input, value)
+        src_tie = eq(src, pull(value))
+        count = add(cast(self_tie, dt), spread(cast(src_tie, dt)))
+        if not include_self:
+            self_tie = logical_and(self_tie, logical_not(hit))
+        total = add(where(self_tie, input, zero), spread(where(src_tie, src, zero)))
+        share = div(total, where(gt(count, 0), count, tensor_of(1, dt)))
+    exact = add(value, sub(share, share.detach()))  # NumPy's value, the composite's gradient
+    return named(where(hit, exact, input), name)
 
 
 def _identity(reduce: str, dtype: np.dtype) -> Any:
@@ -135,7 +165,7 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
         _WARNED.append(True)
         warnings.warn("index_reduce() is in beta and the API may change at any time.",
                       UserWarning, stacklevel=2)
-    _eager_reduce("index_reduce", reduce, input, source)
+    wanted = _eager_reduce("index_reduce", reduce, input, source)
     axis = norm_axis("index_reduce", dim, max(input.ndim, 1))
     data = np.array(np.atleast_1d(input._data), copy=True)
     idx = index._data.reshape(-1).astype(np.int64)
@@ -154,7 +184,16 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
         shape = (-1,) + (1,) * (view.ndim - 1)
         divided = view[hit] / counts.reshape(shape)
         view[hit] = np.floor(divided) if data.dtype.kind in "iu" else divided
-    return Tensor._make(data.reshape(input._data.shape))
+    out = Tensor._make(data.reshape(input._data.shape))
+    if not wanted:
+        return out
+    positions = reshape(index, (index.numel(),))
+    zeros = tensor_of(np.zeros(tuple(input.shape)), input._ir_dtype)
+    return _with_gradient(
+        input, cast(source, input._ir_dtype), out,
+        lambda t: apply("index_add", (zeros, positions, t), axis=axis, bounds="index_add"),
+        lambda t: apply("take", (t, positions), axis=axis, bounds="index_select"),
+        reduce, include_self, "IndexReduceBackward0")
 
 
 # ---------------------------------------------------------------- scatter
@@ -208,7 +247,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, value: Any 
 def _scatter_eager(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str,
                    include_self: bool, op: str) -> Tensor:
     tensors = (input, src) if isinstance(src, Tensor) else (input,)
-    _eager_reduce(op, reduce, *tensors)
+    wanted = _eager_reduce(op, reduce, *tensors)
     axis = norm_axis(op, dim, max(input.ndim, 1))
     data = np.array(np.atleast_1d(input._data), copy=True)
     idx = np.atleast_1d(index._data).astype(np.int64)
@@ -224,7 +263,17 @@ def _scatter_eager(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str
     if not include_self:
         data[where_] = _identity(reduce, data.dtype)
     _UFUNCS[reduce].at(data, where_, values)
-    return Tensor._make(data.reshape(input._data.shape))
+    out = Tensor._make(data.reshape(input._data.shape))
+    if not wanted:
+        return out
+    used = cast(src, input._ir_dtype)
+    if tuple(used.shape) != tuple(index.shape):
+        used = apply("slice", (used,), starts=(0,) * used.ndim, stops=tuple(index.shape),
+                     steps=(1,) * used.ndim)
+    zeros = tensor_of(np.zeros(tuple(input.shape)), input._ir_dtype)
+    return _with_gradient(input, used, out, lambda t: scatter_add(zeros, dim, index, t),
+                          lambda t: gather(t, dim, index), reduce, include_self,
+                          "ScatterReduceBackward0")
 
 
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,

@@ -19,9 +19,9 @@ from tenkai.ir.ops import norm_axis
 from . import _ops, _trace
 from ._contract import diag
 from ._creation import _size
-from ._indexing import _slice_assign, check_inplace, getitem
-from ._node import bind
-from ._ops import apply, cast
+from ._indexing import _slice_assign, check_inplace, getitem, inplace_update
+from ._node import NODE_SEQ, bind
+from ._ops import apply, cast, tensor_of
 from ._reduce import sum
 from ._shape import chunk, named, permute, repeat, reshape, split, squeeze, t, transpose, unsqueeze
 from ._tensor import Tensor
@@ -247,6 +247,21 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     return _put_flat(input, positions, src, "DiagonalScatterBackward0")
 
 
+def _fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
+    """Write ``fill_value`` on the main diagonal (of a tall matrix, every ``n + 1`` rows again
+    with ``wrap``), in place."""
+    if self.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.ndim > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mark = np.zeros(tuple(self.shape), dtype=bool)
+    np.fill_diagonal(mark, True, wrap=wrap)
+    positions = np.flatnonzero(mark)
+    since = NODE_SEQ[0]
+    src = tensor_of(np.full(positions.size, fill_value), self._ir_dtype)
+    return inplace_update(self, _put_flat(self, positions, src, "CopySlices"), since)
+
+
 def _contiguous_strides(size: tuple[int, ...]) -> tuple[int, ...]:
     out, acc = [], 1
     for d in reversed(size):
@@ -441,7 +456,7 @@ METHODS = {
     "hsplit": hsplit, "vsplit": vsplit, "dsplit": dsplit, "split_with_sizes": split_with_sizes,
     "unsafe_split": unsafe_split, "unsafe_split_with_sizes": unsafe_split_with_sizes,
     "unsafe_chunk": unsafe_chunk, "unfold": _unfold, "diagflat": diagflat,
-    "sum_to_size": _sum_to_size,
+    "sum_to_size": _sum_to_size, "fill_diagonal_": _fill_diagonal_,
     **{name: _shape_inplace(fn) for name, fn in SHAPE_INPLACE.items()},
 }
 

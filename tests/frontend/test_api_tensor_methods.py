@@ -33,6 +33,8 @@ V4 = RNG.standard_normal(4).astype(np.float32)
 P = RNG.uniform(0.5, 3.0, (3, 4)).astype(np.float64)
 NANS = np.array([[1.0, np.nan, 3.0, -2.0], [np.nan, np.nan, 5.0, 0.5],
                  [4.0, 2.0, np.nan, 1.0]], np.float32)
+TIES = np.array([[1.0, 2.0, 2.0, -1.0], [2.0, 1.0, 1.0, 0.5], [1.0, 2.0, 0.5, 0.5]],
+                np.float32)
 I1 = np.array([[12, -18, 7], [0, 9, 30]], np.int64)
 I2 = np.array([[8, 24, 21], [5, -6, 4]], np.int64)
 X3 = RNG.standard_normal((2, 3, 4)).astype(np.float32)
@@ -268,6 +270,9 @@ INPLACE = [(f"{n}_", lambda L: (t(L, B),), A) for n in
     ("scatter_reduce_", lambda L: (0, t(L, SCAT), t(L, B), "mean"), A),
     ("masked_scatter_", lambda L: (t(L, MASK), t(L, B)), A),
     ("put_", lambda L: (t(L, np.array([3, 7])), t(L, V4[:2])), A),
+    ("fill_diagonal_", lambda L: (2.5,), A),
+    ("fill_diagonal_.wrap", lambda L: (-1, True), np.zeros((7, 3), np.int64)),
+    ("fill_diagonal_.cube", lambda L: (4.0,), X3[:, :2, :2]),
 ]
 SHAPE_INPLACE = [
     ("t_", lambda L: (), A), ("transpose_", lambda L: (0, 1), A),
@@ -286,6 +291,7 @@ def _version(x):
                          ids=[c[0] for c in INPLACE + SHAPE_INPLACE])
 def test_inplace_forms_match_pytorch(case):
     name, args, data = case
+    name = name.split(".")[0]
     results = {}
     for lib in (tenkai, torch):
         x = t(lib, data)
@@ -385,6 +391,16 @@ GRADS = [
                                                          include_self=False), A),
     ("scatter_reduce.mean", lambda L, x: x.scatter_reduce(0, t(L, SCAT), x[1:] * 2, "mean"),
      A),
+    ("scatter_reduce.amax", lambda L, x: x.scatter_reduce(0, t(L, SCAT), x[1:] * 2, "amax"),
+     TIES),
+    ("scatter_reduce.amin", lambda L, x: x.scatter_reduce(0, t(L, SCAT), -x[:2], "amin",
+                                                          include_self=False), TIES),
+    ("index_reduce.amax", lambda L, x: x.index_reduce(0, t(L, np.array([0, 2, 0])), x * 0.5,
+                                                      "amax", include_self=False), TIES),
+    ("index_reduce.amin", lambda L, x: x.index_reduce(1, t(L, np.array([3, 3, 0, 1])), x.flip(0),
+                                                      "amin"), TIES),
+    ("index_reduce.mean", lambda L, x: x.index_reduce(0, t(L, np.array([1, 1, 2])), x * x,
+                                                      "mean", include_self=False), A),
     ("masked_select", lambda L, x: x.masked_select(t(L, MASK)), A),
     ("masked_scatter", lambda L, x: x.masked_scatter(t(L, MASK), x * 4), A),
     ("take", lambda L, x: x.take(t(L, np.array([0, 5, 5, -1]))), A),
@@ -414,6 +430,7 @@ GRADS = [
     ("t_", lambda L, x: (x * 1).t_(), A),
     ("unsqueeze_", lambda L, x: (x * 2).unsqueeze_(0), A),
     ("eq_", lambda L, x: (x * 2).eq_(x) + x, A),
+    ("fill_diagonal_", lambda L, x: (x * 2).fill_diagonal_(0.5) * x, A),
 ]
 
 
@@ -468,6 +485,8 @@ ERRORS = [
     ("lstsq.removed", lambda L: t(L, SQ).lstsq(t(L, SQ))),
     ("symeig.removed", lambda L: L.symeig(t(L, SQ))),
     ("solve.removed", lambda L: L.solve(t(L, SQ), t(L, SQ))),
+    ("fill_diagonal_.1d", lambda L: t(L, V3).fill_diagonal_(1)),
+    ("fill_diagonal_.shape", lambda L: t(L, X3).fill_diagonal_(1)),
     ("resize_.grad", lambda L: (t(L, A, requires_grad=True) * 2).resize_(2)),
 ]
 
@@ -492,8 +511,8 @@ def test_partial_entries_raise_not_implemented():
     x = t(tenkai, A, requires_grad=True)
     with pytest.raises(NotImplementedError, match="i0: the derivative is not implemented"):
         x.i0()
-    with pytest.raises(NotImplementedError, match="reduce='amax' is not implemented"):
-        x.scatter_reduce(0, t(tenkai, SCAT), x * 2, "amax")
+    with pytest.raises(NotImplementedError, match="reduce='prod' is not implemented"):
+        x.scatter_reduce(0, t(tenkai, SCAT), x * 2, "prod")
     with pytest.raises(NotImplementedError, match="bfloat16"):
         t(tenkai, A).bfloat16()
     with pytest.raises(NotImplementedError, match="an index that repeats"):
