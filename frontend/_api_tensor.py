@@ -23,7 +23,7 @@ from ._indexing import check_inplace
 from ._node import GRAD_MODE
 from ._ops import cast
 from ._shape import named
-from ._tensor import Tensor
+from ._tensor import Tensor, _HookHandle
 
 # ---------------------------------------------------------------- layout and properties
 
@@ -178,6 +178,17 @@ def _map_(self: Tensor, tensor: Tensor, callable: Any) -> Tensor:
     return self
 
 
+def _register_hook(self: Tensor, hook: Any) -> Any:
+    """``hook(grad)`` runs when backward() has this leaf's gradient, before it is accumulated
+    into ``.grad``; a returned tensor replaces the gradient. ``handle.remove()`` unregisters."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if not self.is_leaf:
+        raise NotImplementedError("register_hook: hooks on non-leaf tensors are not supported "
+                                  "by tenkai (leaf tensors only)")
+    return _HookHandle(self.__dict__.setdefault("_grad_hooks", {}), hook)
+
+
 # ---------------------------------------------------------------- in-place results
 
 
@@ -219,7 +230,7 @@ METHODS = {
     "get_device": get_device, "is_inference": is_inference, "ndimension": _ndimension,
     "is_shared": _is_shared, "is_set_to": _is_set_to, "dim_order": _dim_order, "new": _new,
     "new_empty_strided": _new_empty_strided, "as_subclass": _as_subclass,
-    "bfloat16": _bfloat16, "apply_": _apply_, "map_": _map_,
+    "bfloat16": _bfloat16, "apply_": _apply_, "map_": _map_, "register_hook": _register_hook,
     "eig": eig, "lstsq": lstsq, "symeig": symeig, "solve": solve,
 }
 

@@ -359,6 +359,28 @@ def test_set_shares_memory_and_version():
         assert tuple(x.shape) == (0,)
 
 
+def test_register_hook_on_leaves():
+    grads = []
+    for lib in (tenkai, torch):
+        x = t(lib, A, requires_grad=True)
+        seen = []
+        handle = x.register_hook(lambda g, seen=seen: seen.append(g.clone()))
+        x.register_hook(lambda g: g * 3)
+        (x * x).sum().backward()
+        np.testing.assert_allclose(seen[0].numpy(), 2 * A, rtol=1e-6)
+        handle.remove()
+        (x * 2).sum().backward()
+        assert len(seen) == 1
+        grads.append(x.grad)
+    _assert_same(grads[0], grads[1], "register_hook")
+    for lib in (tenkai, torch):
+        with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't "
+                                               "require gradient"):
+            t(lib, A).register_hook(lambda g: g)
+    with pytest.raises(NotImplementedError, match="hooks on non-leaf tensors"):
+        (t(tenkai, A, requires_grad=True) * 2).register_hook(lambda g: g)
+
+
 def test_volatile_warns_and_is_false():
     for lib in (tenkai, torch):
         with pytest.warns(UserWarning, match="volatile was removed"):
@@ -538,5 +560,5 @@ def test_every_added_name_has_a_row():
     for rows in (VALUES, INPLACE, SHAPE_INPLACE, GRADS, ERRORS):
         covered |= {re.split(r"[.]", row[0])[0] for row in rows}
     covered |= {"resize", "resize_as", "set_", "volatile", "bfloat16", "eig", "lstsq",
-                "symeig", "solve"}  # the dedicated tests above
+                "register_hook", "symeig", "solve"}  # the dedicated tests above
     assert not sorted(added - covered)
