@@ -22,7 +22,9 @@ torch = pytest.importorskip("torch")
 pytestmark = [pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta"),
               pytest.mark.filterwarnings("ignore:The reduce argument of torch.scatter"),
               pytest.mark.filterwarnings("ignore:torch.lu_solve is deprecated"),
-              pytest.mark.filterwarnings("ignore:torch.lu is deprecated")]
+              pytest.mark.filterwarnings("ignore:torch.lu is deprecated"),
+              pytest.mark.filterwarnings("ignore:stft with return_complex=False"),
+              pytest.mark.filterwarnings("ignore:A window was not provided")]
 
 RNG = np.random.default_rng(13)
 A = RNG.standard_normal((3, 4)).astype(np.float32)
@@ -33,6 +35,7 @@ V4 = RNG.standard_normal(4).astype(np.float32)
 P = RNG.uniform(0.5, 3.0, (3, 4)).astype(np.float64)
 NANS = np.array([[1.0, np.nan, 3.0, -2.0], [np.nan, np.nan, 5.0, 0.5],
                  [4.0, 2.0, np.nan, 1.0]], np.float32)
+SIG = RNG.standard_normal((2, 20)).astype(np.float64)
 TIES = np.array([[1.0, 2.0, 2.0, -1.0], [2.0, 1.0, 1.0, 0.5], [1.0, 2.0, 0.5, 0.5]],
                 np.float32)
 I1 = np.array([[12, -18, 7], [0, 9, 30]], np.int64)
@@ -189,6 +192,11 @@ VALUES = [
                              tuple(L.histogram(t(L, A), t(L, np.array([-2., 0., 1., 3.],
                                                                       np.float32)))),
                              tuple(L.histogram(t(L, A), 3, range=(-1., 1.), density=True)))),
+    ("stft", lambda L: (t(L, SIG).stft(8, return_complex=False),
+                        L.stft(t(L, SIG[0]), 8, 3, 6, window=t(L, np.hanning(6)), center=False,
+                               return_complex=False),
+                        L.stft(t(L, SIG), 6, normalized=True, onesided=False,
+                               pad_mode="replicate", return_complex=False))),
     ("lu", lambda L: (tuple(t(L, SQ).lu()), tuple(L.lu(t(L, SQ), get_infos=True)))),
     ("lu_solve", lambda L: (lambda f: (t(L, SQ[:, :2]).lu_solve(*f),
                                        L.lu_solve(t(L, SQ), *f)))(L.lu(t(L, SQ)))),
@@ -449,6 +457,8 @@ GRADS = [
     ("lu_solve", lambda L, x: L.lu_solve(x, *L.lu(t(L, SQ)))
      if L is torch else x.lu_solve(*L.lu(t(L, SQ))), SQ),
     ("orgqr", lambda L, x: L.orgqr(x, t(L, np.array([1.2, 0.7]))), SQ[:, :2]),
+    ("stft", lambda L, x: x.stft(6, 2, window=t(L, np.hanning(6)), pad_mode="circular",
+                                 return_complex=False), SIG),
     ("t_", lambda L, x: (x * 1).t_(), A),
     ("unsqueeze_", lambda L, x: (x * 2).unsqueeze_(0), A),
     ("eq_", lambda L, x: (x * 2).eq_(x) + x, A),
@@ -509,6 +519,9 @@ ERRORS = [
     ("solve.removed", lambda L: L.solve(t(L, SQ), t(L, SQ))),
     ("fill_diagonal_.1d", lambda L: t(L, V3).fill_diagonal_(1)),
     ("fill_diagonal_.shape", lambda L: t(L, X3).fill_diagonal_(1)),
+    ("stft.return_complex", lambda L: t(L, SIG).stft(8)),
+    ("stft.reflect", lambda L: t(L, SIG).stft(64, return_complex=False)),
+    ("istft.real", lambda L: L.istft(t(L, SIG), 8)),
     ("resize_.grad", lambda L: (t(L, A, requires_grad=True) * 2).resize_(2)),
 ]
 
