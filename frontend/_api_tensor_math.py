@@ -12,7 +12,6 @@ the eager ones raise NotImplementedError where a gradient or a compiled trace ne
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
@@ -23,14 +22,12 @@ from ._composite import norm
 from ._contract import _scaled_sum, tensordot
 from ._dtype import as_dtype, get_default_dtype
 from ._linalg_lu import householder_product, lu_factor_ex
-from ._math import isnan, lgamma
+from ._math import isnan
 from ._node import GRAD_MODE
 from ._ops import (
-    _floating,
     abs,
     add,
     apply,
-    as_tensor_arg,
     cast,
     clamp,
     div,
@@ -40,7 +37,6 @@ from ._ops import (
     mul,
     ne,
     nonzero,
-    promote,
     sqrt,
     sub,
     tensor_of,
@@ -78,120 +74,6 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """``input + weight * (end - input)``."""
     out = add(input, mul(weight, sub(end, input)))
     return named(out, "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
-
-
-def _integer_binary(op: str, input: Tensor, other: Tensor, fn: Any) -> Tensor:
-    (a, b), dt = promote(input, other)
-    if a._data.dtype.kind not in "iu":
-        raise NotImplementedError(f'"{op}_cpu" not implemented for \'{_legacy(a)}\'')
-    _no_grad_eager(op)
-    return Tensor._make(np.asarray(fn(a._data, b._data), dtype=a._data.dtype))
-
-
-def gcd(input: Tensor, other: Tensor) -> Tensor:
-    """Greatest common divisor, elementwise (integer tensors)."""
-    return _integer_binary("gcd", input, other, np.gcd)
-
-
-def lcm(input: Tensor, other: Tensor) -> Tensor:
-    """Least common multiple, elementwise (integer tensors)."""
-    return _integer_binary("lcm", input, other, np.lcm)
-
-
-def i0(input: Tensor) -> Tensor:
-    """The modified Bessel function of the first kind, order 0 (eager)."""
-    x = _floating(as_tensor_arg(input))
-    _no_grad_eager("i0", x, why=" (it needs i1)")
-    return Tensor._make(np.i0(x._data).astype(x._data.dtype))
-
-
-def _gamma_series(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The lower regularized incomplete gamma P(a, x) by its power series (x < a + 1)."""
-    term = 1.0 / a
-    total = term.copy()
-    for n in range(1, 500):
-        term = term * x / (a + n)
-        total = total + term
-    return total * np.exp(-x + a * np.log(x) - _lgamma(a))
-
-
-def _gamma_fraction(a: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The upper regularized incomplete gamma Q(a, x) by its continued fraction (x >= a + 1),
-    evaluated with the modified Lentz method."""
-    tiny = 1e-300
-    b = x + 1.0 - a
-    c = np.full_like(x, 1.0 / tiny)
-    d = 1.0 / np.where(np.abs(b) < tiny, tiny, b)
-    h = d.copy()
-    for i in range(1, 500):
-        an = -i * (i - a)
-        b = b + 2.0
-        d = an * d + b
-        d = 1.0 / np.where(np.abs(d) < tiny, tiny, d)
-        c = b + an / c
-        c = np.where(np.abs(c) < tiny, tiny, c)
-        h = h * d * c
-    return h * np.exp(-x + a * np.log(x) - _lgamma(a))
-
-
-def _lgamma(a: np.ndarray) -> np.ndarray:
-    return np.vectorize(math.lgamma, otypes=[np.float64])(a)
-
-
-def _igamma(a: np.ndarray, x: np.ndarray, upper: bool) -> np.ndarray:
-    a, x = np.broadcast_arrays(a.astype(np.float64), x.astype(np.float64))
-    out = np.full(a.shape, np.nan)
-    ok = (a > 0) & (x > 0) & np.isfinite(a) & np.isfinite(x)
-    series = ok & (x < a + 1)
-    fraction = ok & ~series
-    with np.errstate(all="ignore"):
-        p = _gamma_series(np.where(series, a, 1.0), np.where(series, x, 0.5))
-        q = _gamma_fraction(np.where(fraction, a, 1.0), np.where(fraction, x, 2.0))
-    out[series] = (1.0 - p[series]) if upper else p[series]
-    out[fraction] = q[fraction] if upper else 1.0 - q[fraction]
-    out[(x == 0) & (a > 0)] = 1.0 if upper else 0.0
-    out[(a == 0) & (x > 0)] = 0.0 if upper else 1.0
-    out[np.isposinf(x) & (a > 0)] = 0.0 if upper else 1.0
-    return out
-
-
-def _igamma_op(op: str, input: Tensor, other: Tensor, upper: bool) -> Tensor:
-    (a, x), dt = promote(input, other)
-    a, x = _floating(a), _floating(x)
-    _no_grad_eager(op, input, other)
-    return Tensor._make(_igamma(a._data, x._data, upper).astype(a._data.dtype))
-
-
-def igamma(input: Tensor, other: Tensor) -> Tensor:
-    """The lower regularized incomplete gamma function P(input, other)."""
-    return _igamma_op("igamma", input, other, upper=False)
-
-
-def igammac(input: Tensor, other: Tensor) -> Tensor:
-    """The upper regularized incomplete gamma function Q(input, other)."""
-    return _igamma_op("igammac", input, other, upper=True)
-
-
-def mvlgamma(input: Tensor, p: int) -> Tensor:
-    """The log of the multivariate gamma function of dimension ``p``."""
-    if p < 1:
-        raise RuntimeError("p has to be greater than or equal to 1")
-    x = _floating(as_tensor_arg(input))
-    if x.numel() and not bool(np.all(x._data > (p - 1) / 2)):
-        raise RuntimeError("All elements must be greater than (p-1)/2")
-    out = tensor_of(p * (p - 1) / 4 * math.log(math.pi), x._ir_dtype)
-    for j in range(p):
-        out = add(out, lgamma(sub(x, j / 2)))
-    return named(out, "MvlgammaBackward0")
-
-
-def nextafter(input: Tensor, other: Tensor) -> Tensor:
-    """The next float after ``input`` towards ``other``."""
-    (a, b), dt = promote(input, other)
-    if a._data.dtype.kind != "f":
-        raise NotImplementedError(f'"nextafter_cpu" not implemented for \'{_legacy(a)}\'')
-    _no_grad_eager("nextafter", input, other)
-    return Tensor._make(np.nextafter(a._data, b._data))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -544,9 +426,9 @@ def _swap_last(a: Tensor) -> Tensor:
     return transpose(a, -2, -1)
 
 
-METHODS = """lerp gcd lcm i0 igamma igammac mvlgamma nextafter hardshrink prelu positive nansum
+METHODS = """lerp hardshrink prelu positive nansum
 nanmean nanmedian count_nonzero aminmax argwhere nonzero_static renorm repeat_interleave cov
 corrcoef dist inner vdot addr histc histogram lu lu_solve geqrf orgqr ormqr""".split()
-INPLACE = "lerp gcd lcm i0 igamma igammac mvlgamma nextafter renorm addr".split()
+INPLACE = "lerp renorm addr".split()
 FUNCTIONS = METHODS
-MODULE_INPLACE = ["gcd", "lcm", "i0"]
+MODULE_INPLACE: list[str] = []

@@ -26,6 +26,7 @@ from . import (
     _api_tensor_math,
     _api_tensor_shape,
     _api_tensor_signal,
+    _api_tensor_special,
     _composite,
     _contract,
     _creation,
@@ -348,7 +349,8 @@ def _api_methods() -> Table:
     table += list(_api_tensor.METHODS.items()) + list(_api_tensor_shape.METHODS.items())
     for name, value in _api_tensor.PROPERTIES.items():
         table.append((name, property(*value) if isinstance(value, tuple) else property(value)))
-    for module in (_api_tensor_index, _api_tensor_math, _api_tensor_signal):
+    for module in (_api_tensor_index, _api_tensor_math, _api_tensor_signal,
+                   _api_tensor_special):
         table += [(name, getattr(module, name)) for name in module.METHODS]
         table += [(name + "_", _inplace_method(getattr(module, name)))
                   for name in module.INPLACE]
