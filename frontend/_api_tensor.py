@@ -23,7 +23,7 @@ from ._indexing import check_inplace
 from ._node import GRAD_MODE
 from ._ops import cast
 from ._shape import named
-from ._tensor import Tensor, _HookHandle
+from ._tensor import Size, Tensor, _HookHandle
 
 # ---------------------------------------------------------------- layout and properties
 
@@ -117,13 +117,16 @@ def _dim_order(self: Tensor, ambiguity_check: bool = False) -> tuple[int, ...]:
 
 def _new(self: Tensor, *args: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    """``x.new(2, 3)`` (uninitialised in PyTorch, zeros here), ``x.new([1, 2])`` (data in
-    ``x``'s dtype), ``x.new()`` (empty)."""
+    """``x.new(2, 3)`` or ``x.new(torch.Size([2, 3]))`` (uninitialised in PyTorch, zeros
+    here), ``x.new([1, 2])`` or ``x.new((1, 2))`` (data in ``x``'s dtype), ``x.new()``."""
     dt = as_dtype(dtype) if dtype is not None else self.dtype
-    if len(args) == 1 and not isinstance(args[0], int) and not isinstance(args[0], tuple):
-        if isinstance(args[0], Tensor):
-            return args[0].detach()
-        return tensor(args[0], dtype=dt)
+    if len(args) == 1 and not isinstance(args[0], int | np.integer | Size):
+        data = args[0]
+        if isinstance(data, Tensor):
+            if data.dtype != dt:
+                raise TypeError(f"expected {dt} (got {data.dtype})")
+            return data.detach()
+        return tensor(data, dtype=dt, requires_grad=requires_grad)
     sizes = _size(args) if args else (0,)
     return _finish(np.zeros(sizes, dtype=dt.to_numpy()), device, requires_grad)
 

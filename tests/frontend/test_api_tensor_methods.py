@@ -79,7 +79,8 @@ VALUES = [
     ("grad_dtype", lambda L: repr(t(L, A, requires_grad=True).grad_dtype)),
     ("dim_order", lambda L: (t(L, X3).dim_order(), t(L, X3).transpose(0, 2).dim_order())),
     ("new", lambda L: (t(L, A).new(2, 3).shape, t(L, A).new([1, 2]), t(L, I1).new([3]),
-                       t(L, A).new().shape)),
+                       t(L, A).new().shape, t(L, A).new((2, 3)), t(L, A).new(L.Size([2])).shape,
+                       t(L, A).new(t(L, B)))),
     ("new_empty_strided", lambda L: t(L, A).new_empty_strided((2, 3), (3, 1)).shape),
     ("as_subclass", lambda L: t(L, A).as_subclass(L.Tensor)),
     ("apply_", lambda L: t(L, A).apply_(lambda v: v * 2 + 1)),
@@ -569,14 +570,38 @@ def test_partial_entries_raise_not_implemented():
         t(tenkai, A).scatter(0, t(tenkai, np.array([[0, 1], [0, 2]])), t(tenkai, B))
 
 
-def test_compiled_step_uses_the_composites():
-    def f(x, y):
-        return (x.movedim(0, 1).tile((1, 2)).sum() + x.lerp(y, 0.5).nansum()
-                + x.narrow(1, 0, 2).index_fill(0, tenkai.tensor([1]), 2.0).sum()
-                + x.take_along_dim(tenkai.tensor(SCAT), 0).sum())
+COMPILED = [
+    lambda x, y: (x.movedim(0, 1).tile((1, 2)).sum() + x.lerp(y, 0.5).nansum()
+                  + x.narrow(1, 0, 2).index_fill(0, tenkai.tensor([1]), 2.0).sum()
+                  + x.take_along_dim(tenkai.tensor(SCAT), 0).sum()
+                  + x.unfold(1, 2, 1).sum() + x.tensor_split(3, 1)[1].sum()
+                  + x.as_strided((2, 2), (1, 2)).sum() + (x * y).sum_to_size(1, 4).sum()),
+    lambda x, y: (x.index_copy(0, tenkai.tensor(IDX), y[:2]).sum()
+                  + x.scatter(0, tenkai.tensor(SCAT[:1]), y[:1]).sum()
+                  + x.scatter_reduce(0, tenkai.tensor(SCAT), y[:2], "mean").sum()
+                  + x.take(tenkai.tensor([0, 5, -1])).sum()
+                  + x.put(tenkai.tensor([1, 2]), y[0, :2]).sum()
+                  + x.diagonal_scatter(y[0, :3]).sum() + x.select_scatter(y[0], 0, 1).sum()
+                  + (x * 1).fill_diagonal_(3.0).sum() + (x * 1).eq_(y).sum()),
+    lambda x, y: (x.renorm(2, 0, 1.0).sum() + x.dist(y) + x.inner(y).sum() + x.cov().sum()
+                  + x.corrcoef().sum() + x.addr(y[:, 0], y[0]).sum() + x.count_nonzero()
+                  + x.hardshrink().sum() + (x.abs() + 1).mvlgamma(2).sum()
+                  + x.aminmax(dim=1).max.sum() + x.repeat_interleave(2, 0).sum()
+                  + x.stft(4, window=tenkai.ones(4), return_complex=False).sum()),
+]
+
+
+@pytest.mark.slow  # LLVM compiles of wide graphs: ~7 s each on a shared core
+@pytest.mark.parametrize("k", range(len(COMPILED)))
+def test_compiled_step_uses_the_composites(k):
+    """The composites trace into one graph (fullgraph: nothing runs eagerly) and the compiled
+    step replays with eager's values."""
+    f = COMPILED[k]
     x, y = t(tenkai, A), t(tenkai, B)
-    compiled = tenkai.compile(f)
+    compiled = tenkai.compile(f, fullgraph=True)
+    compiled(x, y)
     np.testing.assert_allclose(compiled(x, y).numpy(), f(x, y).numpy(), rtol=1e-5)
+    assert compiled.stats["traces"] == 1 and compiled.stats["replays"] == 1
 
 
 def test_every_added_name_has_a_row():
