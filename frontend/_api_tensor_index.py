@@ -79,6 +79,10 @@ def _identity(reduce: str, dtype: np.dtype) -> Any:
     return value
 
 
+def _legacy(t: Tensor) -> str:
+    return t.dtype._legacy.removesuffix("Tensor")
+
+
 def _vector_index(op: str, index: Tensor) -> Tensor:
     if index.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector")
@@ -93,18 +97,26 @@ def _vector_index(op: str, index: Tensor) -> Tensor:
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """``input`` with its slices ``index`` along ``dim`` replaced by ``source``'s."""
+    if index.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {index.ndim})")
     _vector_index("index_copy_", index)
     axis = norm_axis("index_copy", dim, max(input.ndim, 1))
     x = reshape(input, (1,)) if input.ndim == 0 else input
-    expected = list(x.shape)
-    expected[axis] = index.numel()
-    src = reshape(source, tuple(expected)) if source.numel() == int(np.prod(expected)) and \
-        source.ndim != len(expected) else source
-    if list(src.shape) != expected:
-        raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice "
-                           f"shapes. Destination slice shape: {list(x.shape)} at dimension "
-                           f"{axis} and source slice shape: {list(source.shape)} at dimension "
-                           f"{axis}.")
+    src = reshape(source, (1,)) if source.ndim == 0 else source
+    if src.ndim != x.ndim:
+        raise IndexError(f"index_copy_(): When source and destination are not scalars, their "
+                         f"dimensionality must match. Source dimensionality ({source.ndim}), "
+                         f"destination dimensionality ({input.ndim})")
+    if index.numel() != src.shape[axis]:
+        raise IndexError(f"index_copy_(): Number of indices ({index.numel()}) should be equal "
+                         f"to source.size(dim) ({src.shape[axis]})")
+    dest_slice = [d for k, d in enumerate(x.shape) if k != axis]
+    src_slice = [d for k, d in enumerate(src.shape) if k != axis]
+    for k, (a, b) in enumerate(zip(dest_slice, src_slice, strict=True)):
+        if a != b:
+            raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice "
+                               f"shapes. Destination slice shape: {a} at dimension {k} and "
+                               f"source slice shape: {b} at dimension {k}.")
     out = apply("index_put", (x, reshape(index, (index.numel(),)), cast(src, x._ir_dtype)),
                 axis=axis, bounds="index_add")
     return named(reshape(out, tuple(input.shape)), "IndexCopyBackward0")
@@ -112,6 +124,8 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """``input`` with its slices ``index`` along ``dim`` set to the scalar ``value``."""
+    if index.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
     _vector_index("index_fill_", index)
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got "
@@ -331,12 +345,10 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     _escape("masked_scatter(mask)", mask)
     if source._ir_dtype != input._ir_dtype:
         raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but "
-                           f"got {input.dtype} and {source.dtype}")
+                           f"got{_legacy(input)} and {_legacy(source)}")
     positions = np.flatnonzero(np.broadcast_to(mask._data, tuple(input.shape)))
     if positions.size > source.numel():
-        raise RuntimeError("masked_scatter: expected source to have at least as many elements "
-                           f"as the ones selected by the mask ({positions.size}), got "
-                           f"{source.numel()}")
+        raise RuntimeError("Number of elements of source < number of ones in mask")
     flat_src = reshape(source, (source.numel(),))
     picked = apply("take", (flat_src, Tensor._make(np.arange(positions.size))), axis=0,
                    bounds="index")
@@ -387,9 +399,9 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """``gather`` with ``input`` and ``indices`` broadcast against each other off ``dim``
     (``dim=None``: over the flattened input)."""
-    if indices._ir_dtype not in ("int64", "int32"):
-        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be int64 but got "
-                           f"{indices.dtype}")
+    if indices._ir_dtype != "int64":
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
+                           f"{_legacy(indices)}")
     if dim is None:
         return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))
     if input.ndim != indices.ndim:

@@ -206,10 +206,12 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
         if _trace.active() is not None:
             _trace.active().escape(repeats, "repeat_interleave(repeats)")
         reps = repeats._data.astype(np.int64).reshape(-1)
+        if (reps < 0).any():
+            raise RuntimeError("repeats can not be negative")
     else:
         reps = np.asarray([int(repeats)])
-    if (reps < 0).any():
-        raise RuntimeError("repeats can not be negative")
+        if reps[0] < 0:
+            raise RuntimeError("Repeats must be non-negative")
     x = reshape(input, (-1,)) if dim is None else input
     axis = 0 if dim is None else dims_arg("repeat_interleave", dim, max(input.ndim, 1))[0]
     n = x.shape[axis] if x.ndim else 1
@@ -326,7 +328,7 @@ def _hist_input(op: str, input: Tensor) -> None:
 
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     """Counts of ``bins`` equal-width bins over ``[min, max]`` (the data's range if equal)."""
-    _hist_input("histogram_histc", input)
+    _hist_input("histogram", input)
     if bins <= 0:
         raise RuntimeError("torch.histc(): bins must be > 0, but got " + str(bins))
     data = input._data.reshape(-1)

@@ -47,14 +47,15 @@ def _window(window: Tensor | None, win_length: int, n_fft: int, dtype: str) -> T
         w = np.ones(win_length)
         left = (n_fft - win_length) // 2
         return tensor_of(np.pad(w, (left, n_fft - win_length - left)), dtype)
-    if window.ndim != 1 or window.shape[0] != win_length:
-        raise RuntimeError(f"stft: expected a 1D window tensor of size equal to win_length="
-                           f"{win_length}, but got window with size {list(window.shape)}")
     left = (n_fft - win_length) // 2
     if win_length == n_fft:
         return cast(window, dtype)
     return apply("pad", (cast(window, dtype),), pads=((left, n_fft - win_length - left),),
                  value=0)
+
+
+def _opt(flag: bool | None) -> str:
+    return "None" if flag is None else str(int(flag))
 
 
 def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
@@ -80,20 +81,27 @@ def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: i
                       "or torch.hamming_window are recommended to reduce spectral leakage.To "
                       "suppress this warning and use a rectangular window, explicitly set "
                       "`window=torch.ones(n_fft, device=<device>)`.", UserWarning, stacklevel=2)
-    if input.ndim not in (1, 2):
-        raise RuntimeError(f"stft: expected a 1D or 2D tensor, but got {input.ndim}D")
     hop = n_fft // 4 if hop_length is None else hop_length
     win = n_fft if win_length is None else win_length
-    if hop <= 0:
-        raise RuntimeError(f"stft: expected hop_length > 0, but got hop_length={hop}")
-    if not 0 < win <= n_fft:
-        raise RuntimeError(f"stft: expected 0 < win_length <= n_fft, but got win_length={win}")
     x = input if input.is_floating_point() else cast(input, "float32")
     if center:
         x = _padded(x, n_fft // 2, pad_mode)
     length = x.shape[-1]
+    wdesc = "None" if window is None else f"{window.type()}{{{list(window.shape)}}}"
+    where = (f"stft({x.type()}{list(x.shape)}, n_fft={n_fft}, hop_length={hop}, win_length="
+             f"{win}, window={wdesc}, normalized={int(normalized)}, onesided="
+             f"{_opt(onesided)}, return_complex=0, align_to_window={_opt(align_to_window)}) : ")
+    if x.ndim not in (1, 2):
+        raise RuntimeError(where + "expected a 1D or 2D tensor")
     if not 0 < n_fft <= length:
-        raise RuntimeError(f"stft: expected 0 < n_fft < {length}, but got n_fft={n_fft}")
+        raise RuntimeError(where + f"expected 0 < n_fft < {length}, but got n_fft={n_fft}")
+    if hop <= 0:
+        raise RuntimeError(where + f"expected hop_length > 0, but got hop_length={hop}")
+    if not 0 < win <= n_fft:
+        raise RuntimeError(where + f"expected 0 < win_length <= n_fft, but got win_length={win}")
+    if window is not None and (window.ndim != 1 or window.shape[0] != win):
+        raise RuntimeError(where + f"expected a 1D window tensor of size equal to win_length="
+                                   f"{win}, but got window with size {list(window.shape)}")
     frames = 1 + (length - n_fft) // hop
     index = np.arange(frames)[:, None] * hop + np.arange(n_fft)[None, :]
     cut = apply("take", (x, Tensor._make(index.astype(np.int64))), axis=x.ndim - 1)
