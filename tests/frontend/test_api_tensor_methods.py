@@ -627,14 +627,31 @@ def test_compiled_step_uses_the_composites(k):
     assert compiled.stats["traces"] == 1 and compiled.stats["replays"] == 1
 
 
-def test_every_added_name_has_a_row():
+def _added_methods() -> set[str]:
     added = set(_api_tensor.METHODS) | set(_api_tensor.PROPERTIES) | set(_api_tensor_shape.METHODS)
     for module in (_api_tensor_index, _api_tensor_math, _api_tensor_signal, _api_tensor_special):
         added |= set(module.METHODS) | {n + "_" for n in module.INPLACE}
-    added |= {n + "_" for n in _methods._OPS_INPLACE} | {"polygamma_", "ger"}
+    return added | {n + "_" for n in _methods._OPS_INPLACE} | {"polygamma_", "ger"}
+
+
+def test_every_added_name_has_a_row():
+    added = _added_methods()
     covered = set()
     for rows in (VALUES, INPLACE, SHAPE_INPLACE, GRADS, ERRORS):
         covered |= {re.split(r"[.]", row[0])[0] for row in rows}
     covered |= {"resize", "resize_as", "set_", "volatile", "bfloat16", "eig", "lstsq",
                 "register_hook", "symeig", "solve"}  # the dedicated tests above
     assert not sorted(added - covered)
+
+
+def test_added_functions_are_torch_functions():
+    """Every ``tenkai.X`` the modules add is a ``torch.X`` too (no names PyTorch lacks), and
+    every added method is a ``torch.Tensor`` method."""
+    modules = (_api_tensor, _api_tensor_shape, _api_tensor_index, _api_tensor_math,
+               _api_tensor_signal, _api_tensor_special)
+    functions = {n for m in modules for n in m.FUNCTIONS}
+    functions |= {n + "_" for m in (_api_tensor_index, _api_tensor_special)
+                  for n in m.MODULE_INPLACE} | {"erf_", "negative_"}
+    assert sorted(n for n in functions if not hasattr(torch, n)) == []
+    assert all(hasattr(tenkai, n) for n in functions)
+    assert sorted(n for n in _added_methods() if not hasattr(torch.Tensor, n)) == []
