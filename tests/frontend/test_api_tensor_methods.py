@@ -334,6 +334,41 @@ def test_inplace_on_a_leaf_requiring_grad_raises(case):
     assert messages[0] == messages[1]
 
 
+SAVED = [
+    ("lerp_", lambda y, L: y.lerp_(y * 0 + 1, 0.5)),
+    ("index_fill_", lambda y, L: y.index_fill_(0, L.tensor([1]), 2.0)),
+    ("t_", lambda y, L: y.t_()), ("eq_", lambda y, L: y.eq_(1.0)),
+    ("fill_diagonal_", lambda y, L: y.fill_diagonal_(0.0)),
+    ("unsqueeze_", lambda y, L: y.unsqueeze_(0)),
+    ("scatter_", lambda y, L: y.scatter_(0, L.tensor([[1, 0, 2]]), y[:1] * 3)),
+]
+
+
+@pytest.mark.parametrize("case", SAVED, ids=[c[0] for c in SAVED])
+@pytest.mark.parametrize("saves", [True, False], ids=["saved", "unsaved"])
+def test_inplace_versions_guard_saved_values(case, saves):
+    """An in-place op on a value an earlier op saved fails at backward (PyTorch's version
+    check); when nothing saved it, the gradients match PyTorch's."""
+    name, op = case
+    outcome = []
+    for lib in (tenkai, torch):
+        x = t(lib, SQ.astype(np.float32), requires_grad=True)
+        y = x * 2
+        z = y.sin() if saves else y + 1
+        op(y, lib)
+        try:
+            (z.sum() + y.sum()).backward()
+            outcome.append(x.grad.numpy())
+        except RuntimeError as err:
+            outcome.append(str(err).split(":")[0])
+    if saves:
+        assert outcome[0] == outcome[1] == ("one of the variables needed for gradient "
+                                            "computation has been modified by an inplace "
+                                            "operation")
+    else:
+        np.testing.assert_allclose(outcome[0], outcome[1], rtol=1e-5, atol=1e-6)
+
+
 def test_inplace_cannot_change_the_dtype():
     for lib in (tenkai, torch):
         with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired "
