@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import warnings
+import weakref
 from typing import Any
 
 import numpy as np
@@ -182,14 +183,24 @@ def _map_(self: Tensor, tensor: Tensor, callable: Any) -> Tensor:
 
 
 def _register_hook(self: Tensor, hook: Any) -> Any:
-    """``hook(grad)`` runs when backward() has this leaf's gradient, before it is accumulated
-    into ``.grad``; a returned tensor replaces the gradient. ``handle.remove()`` unregisters."""
+    """``hook(grad)`` runs when backward() has this tensor's gradient; on a leaf, before it is
+    accumulated into ``.grad``, and a returned tensor replaces it. On a non-leaf tensor the
+    hook observes the gradient (returning a new one is not supported). ``handle.remove()``
+    unregisters."""
     if not self.requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-    if not self.is_leaf:
-        raise NotImplementedError("register_hook: hooks on non-leaf tensors are not supported "
-                                  "by tenkai (leaf tensors only)")
-    return _HookHandle(self.__dict__.setdefault("_grad_hooks", {}), hook)
+    if self.is_leaf:
+        return _HookHandle(self.__dict__.setdefault("_grad_hooks", {}), hook)
+
+    def observe(grad: Tensor) -> None:
+        changed = hook(grad)
+        if changed is not None and changed is not grad:
+            raise NotImplementedError("register_hook: a hook on a non-leaf tensor that returns a "
+                                      "new gradient is not supported by tenkai (only leaf "
+                                      "tensors' hooks may change it)")
+    if self._node.retain is None:  # the engine then hands this tensor its gradient
+        self._node.retain = weakref.ref(self)
+    return _HookHandle(self.__dict__.setdefault("_grad_hooks", {}), observe)
 
 
 # ---------------------------------------------------------------- in-place results
