@@ -1,13 +1,14 @@
 """Math and statistics methods of issue 13's API breadth, also ``torch.X`` functions:
-``lerp``, ``mvlgamma``, ``nansum``/``nanmean``/``nanmedian``, ``renorm``, ``repeat_interleave``,
+``lerp``, ``nansum``/``nanmean``/``nanmedian``, ``renorm``, ``repeat_interleave``,
 ``count_nonzero``, ``cov``/``corrcoef``, ``dist``, ``inner``/``vdot``/``addr``, ``aminmax``,
 ``argwhere``, ``hardshrink``/``prelu``/``positive``, ``nonzero_static``, the LU/QR helpers
-(``lu``, ``lu_solve``, ``geqrf``, ``orgqr``, ``ormqr``), and the functions without a registry
-op or a derivative in tenkai (``gcd``/``lcm``, ``i0``, ``igamma``/``igammac``, ``nextafter``,
-``histc``/``histogram``), which run eagerly with NumPy.
+(``lu``, ``lu_solve``, ``geqrf``, ``orgqr``, ``ormqr``) and the histograms (``histc``,
+``histogram``). The special functions are in ``_api_tensor_special``.
 
-The differentiable ones are composites of registry ops (autograd and tenkai.compile work);
-the eager ones raise NotImplementedError where a gradient or a compiled trace needs them.
+Most are composites of registry ops (autograd and tenkai.compile work). ``nanmedian``,
+``geqrf`` and the histograms run eagerly with NumPy (no gradient, as in PyTorch, except
+``nanmedian``'s, which flows through a ``take``); inside tenkai.compile they raise
+NotImplementedError.
 """
 
 from __future__ import annotations
