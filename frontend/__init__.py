@@ -15,6 +15,8 @@ import warnings as _warnings
 _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tenkai(\.|$)")
 
 from . import _contract, _math, _methods, _out, _scan, _sorting  # _methods: Tensor's methods
+from . import (_api_tensor, _api_tensor_index, _api_tensor_math, _api_tensor_shape,
+               _api_tensor_signal, _api_tensor_special)
 from . import autograd, backends, cuda, datasets, functional, linalg, nn, optim, return_types
 from . import func, profiler, safetensors, serialization, special, testing, transforms, utils
 from ._composite import cumsum, exp2, flip, log_softmax, norm, softmax
@@ -70,6 +72,14 @@ globals().update({_name: getattr(_m, _name) for _m in (_math, _contract, _scan, 
                   for _name in _m.FUNCTIONS})
 globals().update({_name + "_": _methods.module_inplace(_name) for _name in _math.MODULE_INPLACE})
 globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_FUNCTIONS})
+# Issue 13's Tensor-method breadth (_api_tensor*): the torch.X functions and in-place forms.
+globals().update({_name: getattr(_m, _name) for _m in (_api_tensor, _api_tensor_shape,
+                                                       _api_tensor_index, _api_tensor_math,
+                                                       _api_tensor_signal, _api_tensor_special)
+                  for _name in _m.FUNCTIONS})
+globals().update({_name + "_": _methods.module_inplace(_name)
+                  for _name in ["erf", "negative", *_api_tensor_index.MODULE_INPLACE,
+                                *_api_tensor_special.MODULE_INPLACE]})
 
 
 def trace(fn: _typing.Any, *example_args: _typing.Any) -> _typing.Any:

@@ -21,6 +21,12 @@ from tenkai.ir import REGISTRY
 from tenkai.ir.errors import ShapeError
 
 from . import (
+    _api_tensor,
+    _api_tensor_index,
+    _api_tensor_math,
+    _api_tensor_shape,
+    _api_tensor_signal,
+    _api_tensor_special,
     _composite,
     _contract,
     _creation,
@@ -320,6 +326,39 @@ def _math_methods() -> Table:
     return table + [("__invert__", _math.bitwise_not)]
 
 
+# In-place forms of the _ops functions that issue 13's API breadth adds (``x.eq_(y)``...).
+_OPS_INPLACE = """absolute divide eq erf expm1 floor_divide ge greater greater_equal gt le less
+less_equal log1p logical_and logical_not logical_or lt multiply ne negative not_equal rsqrt
+subtract true_divide""".split()
+
+
+def _recorded(fn: Any) -> Any:
+    """``fn`` whose non-differentiable result stays in ``self``'s graph (``x.eq_(y)``)."""
+    grad_fn = "".join(p.capitalize() for p in fn.__name__.split("_")) + "Backward0"
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return _api_tensor.keep_history(self, fn(self, *args, **kwargs), grad_fn)
+    method.__name__ = fn.__name__
+    return method
+
+
+def _api_methods() -> Table:
+    """The methods of ``_api_tensor*`` (issue 13): plain, in-place and properties."""
+    table: Table = [(name + "_", _inplace_method(_recorded(getattr(_ops, name))))
+                    for name in _OPS_INPLACE]
+    table += list(_api_tensor.METHODS.items()) + list(_api_tensor_shape.METHODS.items())
+    for name, value in _api_tensor.PROPERTIES.items():
+        table.append((name, property(*value) if isinstance(value, tuple) else property(value)))
+    for module in (_api_tensor_index, _api_tensor_math, _api_tensor_signal,
+                   _api_tensor_special):
+        table += [(name, getattr(module, name)) for name in module.METHODS]
+        table += [(name + "_", _inplace_method(getattr(module, name)))
+                  for name in module.INPLACE]
+    polygamma = lambda self, n: _math.polygamma(n, self)  # noqa: E731
+    polygamma.__name__ = "polygamma"
+    return table + [("polygamma_", _inplace_method(polygamma)), ("ger", _shape.ger)]
+
+
 def _declared() -> Table:
     """The ``METHODS`` tables of the modules above the ops (constructor, backward, ...)."""
     return [item for module in (_creation, _autograd_core, _defaults, _linalg_top,
@@ -339,7 +378,7 @@ def method_table() -> dict[str, Any]:
     """Every method, operator and property that Tensor gets from the op modules, by name."""
     table: dict[str, Any] = {}
     for name, value in (_functions() + _inplace() + _conversions() + _operators()
-                        + _math_methods() + _declared()):
+                        + _math_methods() + _declared() + _api_methods()):
         if name in table:
             raise RuntimeError(f"Tensor.{name} is given twice in the method tables; keep one "
                                "(see tenkai/_methods.py)")

@@ -186,6 +186,11 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> Any:
         g = Tensor._make(np.array(g, dtype=owner._data.dtype, copy=True))
     elif not create_graph:
         g = g.detach()
+    for hook in list(owner.__dict__.get("_grad_hooks", {}).values()):  # x.register_hook(fn)
+        changed = hook(g)
+        g = g if changed is None else changed
+    if not owner.is_leaf and not owner._retains_grad:  # reached only for its hooks
+        return owner
     if owner._grad is None and not g._data.flags.c_contiguous \
             and owner._data.flags.c_contiguous:
         # PyTorch's gradient layout contract: .grad is laid out like the parameter (so
