@@ -7,7 +7,8 @@ Example::
     >>> torch.special.expit(torch.tensor([0.0]))
     tensor([0.5000])
 
-Not here yet: the Bessel, Airy, incomplete gamma and zeta functions.
+Not here yet: the Bessel functions other than ``i0``, the Airy and zeta functions. ``i0``,
+``gammainc`` and ``gammaincc`` are ``tenkai.i0`` / ``igamma`` / ``igammac`` (eager only).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import math
 from typing import Any
 
 from . import _composite, _math, _ops, _reduce
+from ._api_tensor_special import i0, igamma, igammac
 from ._creation import full_like, ones_like, zeros_like
 from ._dtype import float64
 from ._out import with_out, write_out
@@ -23,8 +25,8 @@ from ._tensor import Tensor
 
 __all__ = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
            "chebyshev_polynomial_w", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv",
-           "exp2", "expit", "expm1", "gammaln", "hermite_polynomial_h",
-           "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p", "log1p",
+           "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln", "hermite_polynomial_h",
+           "hermite_polynomial_he", "i0", "laguerre_polynomial_l", "legendre_polynomial_p", "log1p",
            "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
            "polygamma", "psi", "round", "shifted_chebyshev_polynomial_t",
            "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
@@ -65,6 +67,11 @@ def _round(x: Tensor, decimals: int) -> Tensor:
         return x.round()
     scale = 10.0 ** decimals
     return (x * scale).round() / scale
+
+
+gammainc = with_out(lambda input, other: igamma(input, other))
+gammaincc = with_out(lambda input, other: igammac(input, other))
+gammainc.__name__, gammaincc.__name__ = "gammainc", "gammaincc"
 
 
 @with_out

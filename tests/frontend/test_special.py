@@ -16,7 +16,7 @@ UNARY = [("expit", X), ("erf", X), ("erfc", X), ("erfinv", P * 2 - 1), ("exp2", 
          ("expm1", X[1:-1]), ("log1p", POS), ("gammaln", POS[1:]), ("digamma", POS[1:]),
          ("psi", POS[1:]), ("sinc", X), ("round", X), ("ndtr", X), ("ndtri", P),
          ("log_ndtr", X), ("erfcx", X[1:]), ("entr", np.array([-1.0, 0.0, 0.3, 2.0])),
-         ("logit", P)]
+         ("logit", P), ("i0", X[1:-1])]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -54,6 +54,11 @@ def test_binary_and_reductions_match_pytorch() -> None:
                                pt.special.xlogy(pt.tensor(x), pt.tensor(y)).numpy(),
                                equal_nan=True)
     m = np.array([[0.5, 1.5], [2.5, 4.0]])
+    for fn in ("gammainc", "gammaincc"):
+        np.testing.assert_allclose(getattr(torch.special, fn)(torch.tensor(m),
+                                                              torch.tensor(m.T)).numpy(),
+                                   getattr(pt.special, fn)(pt.tensor(m), pt.tensor(m.T)).numpy(),
+                                   rtol=1e-8)
     for p in (1, 2, 3):
         np.testing.assert_allclose(torch.special.multigammaln(torch.tensor(m + 1), p).numpy(),
                                    pt.special.multigammaln(pt.tensor(m + 1), p).numpy(),
