@@ -17,8 +17,6 @@ ones that need every stage's output bypass the cache.
 
 from __future__ import annotations
 
-import functools
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +30,7 @@ from tenkai.compiler.debug import (
     PASS_STAGES,
     StageLog,
     backward_text,
+    dump_path,
     kernel_summaries,
     report_compile,
     say,
@@ -214,10 +213,10 @@ def _from_cache(name: str, cache: DiskCache, components: dict[str, str],
                       profile_calls=settings.profile_calls, target=target)
 
 
-def _stage_log(graph: Any, settings: Settings) -> StageLog:
+def _stage_log(graph: Any, settings: Settings, target: Target | None = None) -> StageLog:
     dump = settings.dump_dir
     if dump is not None:
-        dump = os.path.join(dump, f"{graph.name}-{step_cache.graph_hash(graph)[:12]}")
+        dump = dump_path(dump, graph.name, step_cache.graph_hash(graph), target)
     log = StageLog(graph.name, set(settings.print_stages), dump)
     log.add("traced", graph.dump)
     log.add("backward", lambda: backward_text(graph))
@@ -229,7 +228,7 @@ def _compile(graph: Any, settings: Settings, flags: dict[str, Any], cache: DiskC
     """Every stage, from the traced graph to a loaded executable (stored when caching)."""
     from tenkai.ir.passes.pipeline import run_pipeline
 
-    log = _stage_log(graph, settings)
+    log = _stage_log(graph, settings, target)
     timings: dict[str, float] = _StageTimes()
     fused = run_pipeline(graph, verify=settings.verify,
                          dump_after=[s for s in PASS_STAGES if log.wants(s)],
@@ -242,8 +241,7 @@ def _compile(graph: Any, settings: Settings, flags: dict[str, Any], cache: DiskC
     module = generate(program, target, flags)
     timings.update({f"llvm_{k}": v for k, v in module.timings.items()})
     module.buffer_table["group_outputs"] = dict(info["group_outputs"])
-    for kind in ("llvm", "llvm_opt", "asm"):
-        log.add(kind, functools.partial(module.as_text, kind))
+    log.add_code(module, program, target)
     kernels = kernel_summaries(fused, program, info)
     start = time.perf_counter()
     exe = _load(module, cache, components, kernels, target)

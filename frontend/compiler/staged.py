@@ -10,7 +10,11 @@ each stage has ``.as_text()``.
     print(exe.as_text("llvm")[:2000])          # LLVM IR ("llvm_opt", "asm": see the target)
     loss = exe(x, y)                           # one compiled training step
 
-``step.compile(target=...)`` lowers and compiles in one call.
+``step.compile(target=...)`` lowers and compiles in one call. With ``TENKAI_DUMP_DIR`` set,
+``lower`` writes the stage files (00_traced ... 06_kernels) and generating the code (``as_text``
+of a code kind, ``generate()``, ``compile()``) writes the code's files, for any registered
+target, with or without a runtime: for ``cuda`` the module's PTX, one PTX file per kernel and
+the launch tables (``tenkai.compiler.debug.code_files``); ``TENKAI_PRINT_AFTER`` prints them.
 """
 
 from __future__ import annotations
@@ -54,14 +58,18 @@ class TracedGraph:
 
     def lower(self, target: str | Target = "cpu") -> LoweredGraph:
         """Run the passes and lower the fused graph to a kernel program for ``target``."""
-        from tenkai.compiler.backend import lower
+        from tenkai.compiler.backend import Settings, _stage_log, lower
+        from tenkai.compiler.debug import PASS_STAGES
         from tenkai.ir.passes.pipeline import run_pipeline
 
         resolved = describe(target)
-        fused = run_pipeline(self.graph)
+        log = _stage_log(self.graph, Settings.from_env(), resolved)
+        fused = run_pipeline(self.graph, dump_after=[s for s in PASS_STAGES if log.wants(s)],
+                             dump=log.pass_dump)
         info: dict[str, Any] = {}
         program = lower(fused, resolved, info=info)
-        return LoweredGraph(self.step, fused, program, info, resolved)
+        log.add("lower", program.as_text)
+        return LoweredGraph(self.step, fused, program, info, resolved, log)
 
     def compile(self, target: str | Target = "cpu") -> CompiledGraph:
         """``lower(target).compile()``."""
@@ -73,11 +81,13 @@ class LoweredGraph:
     program."""
 
     def __init__(self, step: CompiledStep, fused: Any, program: Any,
-                 info: dict[str, Any] | None = None, target: Target | None = None) -> None:
+                 info: dict[str, Any] | None = None, target: Target | None = None,
+                 log: Any = None) -> None:
         self.step, self.fused, self.program = step, fused, program
         # ``kernel_nodes`` (kernel -> graph nodes) and ``group_outputs`` (see lower_program)
         self.info = info or {}
         self.target = target if target is not None else describe("cpu")
+        self.log = log  # the StageLog of TENKAI_DUMP_DIR / TENKAI_PRINT_AFTER, or None
         self._generated: Any = None
 
     def as_text(self, kind: str = "kernels") -> str:
@@ -99,6 +109,8 @@ class LoweredGraph:
         if self._generated is None:
             self._generated = codegen_module(self.target.name).generate(self.program,
                                                                         self.target)
+            if self.log is not None and self.log.active:
+                self.log.add_code(self._generated, self.program, self.target)
         return self._generated
 
     def compile(self, target: str | Target | None = None) -> CompiledGraph:
@@ -108,6 +120,8 @@ class LoweredGraph:
         from tenkai.compiler.backend import build
 
         wanted = self.target if target is None else describe(target)
+        if self.log is not None and self.log.active:
+            self.generate()  # the dumps come from the generator, whether the target runs
         runtime_module(wanted.name)  # NotImplementedError for a target that cannot run
         if wanted != self.target:
             raise ValueError(f"tenkai: this program was lowered for target "
