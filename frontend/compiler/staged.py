@@ -19,18 +19,49 @@ the launch tables (``tenkai.compiler.debug.code_files``); ``TENKAI_PRINT_AFTER``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from tenkai._autograd import GRAD_MODE
-from tenkai._state import fingerprint, name_state, state_created
+from tenkai._random import default_generator
+from tenkai._state import LIVE_OPTIMIZERS, fingerprint, name_state, state_created
 from tenkai._step import CompiledStep, finish_trace, replay
 from tenkai.codegen.target import Target, codegen_module, describe
 from tenkai.compile import UntraceableError, run_traced, signature
 
 
 def trace(fn: Any, *example_args: Any) -> TracedGraph:
-    """Trace one call of ``fn`` (which runs, with its effects) into a graph."""
+    """Trace one call of ``fn`` (which runs, with its effects) into a graph.
+
+    A call that creates optimizer state (the first step of a fresh optimizer: momentum
+    buffers, Adam's moments and step count) is that first step, done eagerly; the graph is
+    then traced from one more call, whose effects are undone (parameters, gradients, module
+    buffers, optimizer state, the arguments and the random generators are put back as the
+    first step left them). The traced program is the steady-state step: running it gives what
+    the eager second, third, ... steps give."""
     before = fingerprint()
+    finish, tracer = _run(fn, example_args)
+    if not state_created(before, fingerprint()):
+        return TracedGraph(finish())
+    snapshot = StateSnapshot([c.tensor for c in tracer.captured.values()], example_args,
+                             [use.generator for use in tracer.rng])
+    before = fingerprint()
+    try:
+        finish, _ = _run(fn, example_args)
+        if state_created(before, fingerprint()):
+            raise RuntimeError("tenkai.trace: the traced call created optimizer state again "
+                               "after a first step; trace a step whose state exists after "
+                               "one call")
+        step = finish()
+    finally:
+        snapshot.restore()
+    return TracedGraph(step)
+
+
+def _run(fn: Any, example_args: tuple[Any, ...]) -> tuple[Any, Any]:
+    """One traced call of ``fn``: ``(finish, tracer)``, where ``finish()`` makes the step."""
     sig = signature(example_args)
     result, tracer, sites = run_traced(fn, example_args, sig)
     names = name_state(tracer)
@@ -38,12 +69,73 @@ def trace(fn: Any, *example_args: Any) -> TracedGraph:
     if sites:
         report = "\n".join(f"  {k + 1}. {s}" for k, s in enumerate(sites))
         raise UntraceableError(f"tenkai.trace: {fn.__name__} cannot be traced:\n{report}")
-    if state_created(before, fingerprint()):
-        raise RuntimeError("tenkai.trace: the traced call created optimizer state (a first "
-                           "optimizer step); run the step once before tracing it, so the "
-                           "trace records the steady state")
-    step = finish_trace(fn, tracer, names, result, example_args, sig, GRAD_MODE.enabled)
-    return TracedGraph(step)
+
+    def finish() -> CompiledStep:
+        return finish_trace(fn, tracer, names, result, example_args, sig, GRAD_MODE.enabled)
+    return finish, tracer
+
+
+class StateSnapshot:
+    """The persistent state a step may change, copied so that :meth:`restore` puts it back:
+    the tensors given (a trace's captured tensors: parameters, buffers, gradients), the
+    parameters, gradients, state and param-group options of every live optimizer, the
+    arguments and their gradients, and the random generators. Other Python objects (an LR
+    scheduler's counters, plain module attributes) are not part of it."""
+
+    def __init__(self, tensors: Sequence[Any], args: Sequence[Any],
+                 generators: Sequence[Any] = ()) -> None:
+        from tenkai._tensor import Tensor
+
+        self.tensors: dict[int, tuple[Any, np.ndarray, np.ndarray]] = {}
+        self.grads: dict[int, tuple[Any, Any]] = {}
+        self.states: list[tuple[Any, Any, dict[str, Any] | None]] = []
+        self.groups: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        self.generators = {id(g): (g, g.get_state()) for g in [default_generator, *generators]}
+        owners = [a for a in args if isinstance(a, Tensor)] + list(tensors)
+        for opt in list(LIVE_OPTIMIZERS):
+            for group in opt.param_groups:
+                self.groups.append((group, dict(group)))
+                for p in group["params"]:
+                    owners.append(p)
+                    state = opt.state.get(p)
+                    self.states.append((opt, p, None if state is None else dict(state)))
+                    owners += [v for v in (state or {}).values() if isinstance(v, Tensor)]
+        for t in owners:
+            self._keep(t)
+            if id(t) not in self.grads:
+                self.grads[id(t)] = (t, t._grad)
+                if t._grad is not None:
+                    self._keep(t._grad)
+
+    def _keep(self, t: Any) -> None:
+        if id(t) not in self.tensors:
+            self.tensors[id(t)] = (t, t._data, np.array(t._data, copy=True))
+
+    def restore(self) -> None:
+        for t, data, copy in self.tensors.values():
+            t._data = data
+            np.copyto(data, copy)
+        for t, grad in self.grads.values():
+            t._grad = grad
+        for opt, p, state in self.states:
+            if state is None:
+                opt.state.pop(p, None)
+            else:
+                opt.state[p] = state
+        for group, saved in self.groups:
+            group.clear()
+            group.update(saved)
+        for g, state in self.generators.values():
+            g.set_state(state)
+
+
+def plan_fits(fused: Any, target: Target) -> bool:
+    """Whether the memory plan's arena offsets meet ``target``'s alignment (the plan aligns to
+    64 bytes; cuda wants 256). If not, the lowering gives every scratch buffer a slot of its
+    own (``reuse_arena=False``) instead of failing."""
+    plan = fused.meta.get("memory")
+    return plan is None or all(s.offset is None or s.offset % target.alignment == 0
+                               for s in plan.slots)
 
 
 class TracedGraph:
@@ -67,7 +159,7 @@ class TracedGraph:
         fused = run_pipeline(self.graph, dump_after=[s for s in PASS_STAGES if log.wants(s)],
                              dump=log.pass_dump)
         info: dict[str, Any] = {}
-        program = lower(fused, resolved, info=info)
+        program = lower(fused, resolved, reuse_arena=plan_fits(fused, resolved), info=info)
         log.add("lower", program.as_text)
         return LoweredGraph(self.step, fused, program, info, resolved, log)
 

@@ -117,7 +117,7 @@ class Scale(nn.Module):
 def test_cli_dump_target_cuda(tmp_path, capsys):
     model = tmp_path / "scale.py"
     model.write_text(MODEL)
-    spec = [f"{model}:Scale", "--input", "64,8"]  # (64 rows: 256-byte aligned slots)
+    spec = [f"{model}:Scale", "--input", "4,8"]
     assert cli.main(["dump", *spec, "--target", "cuda", "--all", "-o", str(tmp_path / "d")]) == 0
     written = capsys.readouterr().out.split()
     names = sorted(Path(p).name for p in written)
