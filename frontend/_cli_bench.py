@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import sys
 from typing import Any
 
@@ -50,6 +52,31 @@ def _user_workload(args: argparse.Namespace) -> str:
     return label
 
 
+def cuda_missing(backend: str = "tenkai") -> str | None:
+    """Why ``--device cuda`` cannot run here (no driver, no GPU, no CUDA runtime in this
+    build, a backend that runs no generated code), or None."""
+    import tenkai
+    from tenkai.codegen.target import runnable
+
+    if backend != "tenkai":
+        return (f"--backend {backend} runs no generated code; the cuda target needs the "
+                "native compiler (--backend tenkai)")
+    if not tenkai.cuda.is_available():
+        name = ctypes.util.find_library("cuda") or "libcuda.so.1"
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            return ("CUDA is not available: no NVIDIA driver (libcuda.so.1 cannot be loaded); "
+                    "run on a machine with an NVIDIA GPU and its driver, or use --device cpu")
+        return ("CUDA is not available: the NVIDIA driver is installed but reports no usable "
+                "GPU (cuInit failed or no device: check nvidia-smi and "
+                "CUDA_VISIBLE_DEVICES), or use --device cpu")
+    if "cuda" not in runnable():
+        return ("a GPU was found, but this build of tenkai has no runtime for the cuda target "
+                "(it generates PTX only: tenkai dump --target cuda); use --device cpu")
+    return None
+
+
 def run_bench(args: argparse.Namespace) -> int:
     if args.ranks:  # data-parallel scaling over MPI ranks (_cli_run.bench_ranks)
         return _cli_run.bench_ranks(args)
@@ -57,9 +84,13 @@ def run_bench(args: argparse.Namespace) -> int:
     if isinstance(modes, str):
         print(f"tenkai bench: error: {modes}", file=sys.stderr)
         return 2
+    backend = args.backend
     if args.device == "cuda":
-        raise NotImplementedError("tenkai bench --device cuda needs the GPU target, which is "
-                                  "not in this build yet; use --device cpu")
+        missing = cuda_missing(args.backend)
+        if missing:
+            print(f"tenkai bench: error: --device cuda: {missing}", file=sys.stderr)
+            return 2
+        backend = "cuda"  # the compiled mode runs code generated for the cuda target
     user = None
     if args.workload and (":" in args.workload[0] or args.workload[0].endswith(".onnx")):
         workloads = [user := _user_workload(args)]
@@ -72,7 +103,7 @@ def run_bench(args: argparse.Namespace) -> int:
                   "MODEL.onnx",
                   file=sys.stderr)
             return 2
-    plan = bench.Plan(args.steps, args.repeats, args.trajectory, args.threads, args.backend,
+    plan = bench.Plan(args.steps, args.repeats, args.trajectory, args.threads, backend,
                       args.batch)
     progress = _bench_report.progress_factory(args.quiet, plan.steps, plan.repeats)
     try:
@@ -121,7 +152,10 @@ def register(sub: Any, formatter: Any, epilog: str) -> None:
     p.add_argument("--optim", default="sgd", choices=sorted(OPTIMIZERS))
     p.add_argument("--weights", metavar="FILE", help="a state dict (.pt/.pth via tenkai.load, "
                    ".safetensors) loaded into the model with load_state_dict")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda: the compiled mode runs code generated for the cuda target "
+                   "(needs an NVIDIA GPU, its driver and tenkai's CUDA runtime); the other "
+                   "modes run on the CPU")
     p.add_argument("--steps", type=int, default=100, help="steps per timed repeat")
     p.add_argument("--repeats", type=int, default=5, help="timed repeats")
     p.add_argument("--trajectory", type=int, default=10,
