@@ -12,7 +12,6 @@ import numpy as np
 
 from tenkai.codegen.target import Target, describe
 from tenkai.compiler.debug import DUMP_FILES, PASS_STAGES, backward_text, code_files
-from tenkai.compiler.staged import plan_fits
 
 from ._cli_target import TargetError
 
@@ -60,7 +59,7 @@ def generate_stages(traced: Any, upto: str = "asm", target: str | Target = "cpu"
     fused = run_pipeline(g, dump_after=list(PASS_STAGES), dump=collect)
     if last <= order.index("plan_memory"):
         return texts, None, None
-    program = lower(fused, resolved, reuse_arena=plan_fits(fused, resolved))
+    program = lower(fused, resolved)
     texts["lower"] = program.as_text()
     if last <= order.index("lower"):
         return texts, program, None

@@ -155,7 +155,17 @@ def lower(fused: Any, target: Target, reuse_arena: bool = True,
     from tenkai.codegen import lower_program
 
     # the one call site of the lowering: the target makes its strategy choices
+    reuse_arena = reuse_arena and plan_fits(fused, target)
     return lower_program(fused, reuse_arena=reuse_arena, info=info, target=target)
+
+
+def plan_fits(fused: Any, target: Target) -> bool:
+    """Whether the memory plan's arena offsets meet ``target``'s alignment (the plan aligns to
+    64 bytes; cuda wants 256). If not, :func:`lower` gives every scratch buffer a slot of its
+    own (``reuse_arena=False``) instead of failing."""
+    plan = fused.meta.get("memory")
+    return plan is None or all(s.offset is None or s.offset % target.alignment == 0
+                               for s in plan.slots)
 
 
 def generate(program: Any, target: Target, flags: dict[str, Any] | None = None

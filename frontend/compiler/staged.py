@@ -129,15 +129,6 @@ class StateSnapshot:
             g.set_state(state)
 
 
-def plan_fits(fused: Any, target: Target) -> bool:
-    """Whether the memory plan's arena offsets meet ``target``'s alignment (the plan aligns to
-    64 bytes; cuda wants 256). If not, the lowering gives every scratch buffer a slot of its
-    own (``reuse_arena=False``) instead of failing."""
-    plan = fused.meta.get("memory")
-    return plan is None or all(s.offset is None or s.offset % target.alignment == 0
-                               for s in plan.slots)
-
-
 class TracedGraph:
     """Stage 1: the traced graph (forward, backward, optimizer and state updates)."""
 
@@ -159,7 +150,7 @@ class TracedGraph:
         fused = run_pipeline(self.graph, dump_after=[s for s in PASS_STAGES if log.wants(s)],
                              dump=log.pass_dump)
         info: dict[str, Any] = {}
-        program = lower(fused, resolved, reuse_arena=plan_fits(fused, resolved), info=info)
+        program = lower(fused, resolved, info=info)
         log.add("lower", program.as_text)
         return LoweredGraph(self.step, fused, program, info, resolved, log)
 
