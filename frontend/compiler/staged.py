@@ -118,10 +118,14 @@ class StateSnapshot:
         for t, grad in self.grads.values():
             t._grad = grad
         for opt, p, state in self.states:
+            live = opt.state.get(p)
             if state is None:
                 opt.state.pop(p, None)
-            else:
+            elif live is None:
                 opt.state[p] = state
+            else:  # the same dict object, with the entries it had
+                live.clear()
+                live.update(state)
         for group, saved in self.groups:
             group.clear()
             group.update(saved)
