@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import sys
 from typing import Any
 
@@ -50,6 +52,31 @@ def _user_workload(args: argparse.Namespace) -> str:
     return label
 
 
+def cuda_missing(backend: str = "tenkai") -> str | None:
+    """Why ``--device cuda`` cannot run here (no driver, no GPU, no CUDA runtime in this
+    build, a backend that runs no generated code), or None."""
+    import tenkai
+    from tenkai.codegen.target import runnable
+
+    if backend != "tenkai":
+        return (f"--backend {backend} runs no generated code; the cuda target needs the "
+                "native compiler (--backend tenkai)")
+    if not tenkai.cuda.is_available():
+        name = ctypes.util.find_library("cuda") or "libcuda.so.1"
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            return ("CUDA is not available: no NVIDIA driver (libcuda.so.1 cannot be loaded); "
+                    "run on a machine with an NVIDIA GPU and its driver, or use --device cpu")
+        return ("CUDA is not available: the NVIDIA driver is installed but reports no usable "
+                "GPU (cuInit failed or no device: check nvidia-smi and "
+                "CUDA_VISIBLE_DEVICES), or use --device cpu")
+    if "cuda" not in runnable():
+        return ("a GPU was found, but this build of tenkai has no runtime for the cuda target "
+                "(it generates PTX only: tenkai dump --target cuda); use --device cpu")
+    return None
+
+
 def run_bench(args: argparse.Namespace) -> int:
     if args.eager_ops:  # op-by-op eager dispatch vs PyTorch (_bench_eager)
         from . import _bench_eager
@@ -61,9 +88,13 @@ def run_bench(args: argparse.Namespace) -> int:
     if isinstance(modes, str):
         print(f"tenkai bench: error: {modes}", file=sys.stderr)
         return 2
+    backend = args.backend
     if args.device == "cuda":
-        raise NotImplementedError("tenkai bench --device cuda needs the GPU target, which is "
-                                  "not in this build yet; use --device cpu")
+        missing = cuda_missing(args.backend)
+        if missing:
+            print(f"tenkai bench: error: --device cuda: {missing}", file=sys.stderr)
+            return 2
+        backend = "cuda"  # the compiled mode runs code generated for the cuda target
     user = None
     if args.workload and (":" in args.workload[0] or args.workload[0].endswith(".onnx")):
         workloads = [user := _user_workload(args)]
@@ -76,7 +107,7 @@ def run_bench(args: argparse.Namespace) -> int:
                   "MODEL.onnx",
                   file=sys.stderr)
             return 2
-    plan = bench.Plan(args.steps, args.repeats, args.trajectory, args.threads, args.backend,
+    plan = bench.Plan(args.steps, args.repeats, args.trajectory, args.threads, backend,
                       args.batch)
     progress = _bench_report.progress_factory(args.quiet, plan.steps, plan.repeats)
     try:
@@ -125,7 +156,10 @@ def register(sub: Any, formatter: Any, epilog: str) -> None:
     p.add_argument("--optim", default="sgd", choices=sorted(OPTIMIZERS))
     p.add_argument("--weights", metavar="FILE", help="a state dict (.pt/.pth via tenkai.load, "
                    ".safetensors) loaded into the model with load_state_dict")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="cuda: the compiled mode runs code generated for the cuda target "
+                   "(needs an NVIDIA GPU, its driver and tenkai's CUDA runtime); the other "
+                   "modes run on the CPU")
     p.add_argument("--eager-ops", action="store_true",
                    help="time eager ops one by one against PyTorch eager (elementwise, "
                    "reductions, indexing, stack/cat, creation, random, item, iteration, "

@@ -127,11 +127,11 @@ def _dump(args: argparse.Namespace) -> int:
     target = _target(args)
     traced = _traced(target)
     if args.all:
-        for path in dump_all(traced, target.args, args.output, target.label):
+        for path in dump_all(traced, target.args, args.output, target.label, args.codegen):
             print(path)
         return 0
     stage = STAGES[args.stage]
-    text = stage_texts(traced, stage)[stage]
+    text = stage_texts(traced, stage, args.codegen)[stage]
     if args.output:
         with open(args.output, "w") as f:
             f.write(text if text.endswith("\n") else text + "\n")
@@ -296,6 +296,9 @@ def register(sub: Any) -> None:
     p.add_argument("--all", action="store_true", help="every stage as numbered files + "
                    "repro.py under -o DIR")
     p.add_argument("-o", "--output", help="file (one stage) or directory (--all)")
+    p.add_argument("--target", dest="codegen", default="cpu", metavar="NAME",
+                   help="the code generator's target: cpu (default) or cuda (PTX, per-kernel "
+                   "PTX and launch tables; no GPU needed)")
     p.set_defaults(func=_dump)
     p = parser("viz", "draw a step's graph (svg/png/pdf/dot by suffix; .graphml, .json)")
     add_target_args(p)

@@ -1,6 +1,7 @@
 """The text of every compile stage of a traced step, for ``tenkai dump`` (one stage, or all
 of them as numbered files plus a ``repro.py`` that rebuilds the graph and runs it with the
-reference interpreter)."""
+reference interpreter), for the CPU or another registered target (``--target cuda``: the
+code stages are PTX, per-kernel PTX and the launch tables; no GPU needed)."""
 
 from __future__ import annotations
 
@@ -10,48 +11,63 @@ from typing import Any
 import numpy as np
 
 from tenkai.codegen.target import Target, describe
-from tenkai.compiler.debug import DUMP_FILES, PASS_STAGES, backward_text
+from tenkai.compiler.debug import DUMP_FILES, PASS_STAGES, backward_text, code_files
+
+from ._cli_target import TargetError
 
 # command-line stage name -> the pipeline's stage name (keys of DUMP_FILES)
 STAGES = {"traced": "traced", "backward": "backward", "simplified": "simplify",
           "fused": "fuse", "recomputed": "recompute", "memory": "plan_memory",
           "kernels": "lower", "llvm": "llvm", "llvm_opt": "llvm_opt", "asm": "asm",
-          "ptx": "ptx"}
+          "ptx": "ptx", "launch": "launch"}
 NATIVE = ("llvm", "llvm_opt", "asm")
+GPU_ONLY = ("ptx", "launch")  # stages of a GPU target's code
 
 
 def stage_texts(traced: Any, upto: str = "asm", target: str | Target = "cpu"
                 ) -> dict[str, str]:
     """``{pipeline stage: text}`` for every stage up to ``upto`` (a pipeline stage name), the
     kernels and code being those of ``target``."""
-    if upto == "ptx":
-        raise NotImplementedError("tenkai dump --stage ptx needs the GPU (NVPTX) target, "
-                                  "which is not in this build yet; the CPU stages are "
-                                  "traced ... kernels, llvm, asm")
+    return generate_stages(traced, upto, target)[0]
+
+
+def generate_stages(traced: Any, upto: str = "asm", target: str | Target = "cpu"
+                    ) -> tuple[dict[str, str], Any, Any]:
+    """:func:`stage_texts`, the kernel program and the generated code (None when ``upto``
+    comes before them)."""
+    try:
+        resolved = describe(target)
+    except ValueError as err:  # an unknown target name: a bad argument
+        raise TargetError(str(err)) from None
+    if upto in GPU_ONLY and resolved.launch != "grid":
+        raise TargetError(f"--stage {upto} needs the GPU (NVPTX) target, not "
+                          f"{resolved.name!r}: add --target cuda")
     from tenkai.compiler.backend import generate, lower
     from tenkai.ir.passes.pipeline import run_pipeline
-
-    resolved = describe(target)
 
     g = traced.graph
     texts = {"traced": g.dump(), "backward": backward_text(g)}
     order = list(DUMP_FILES)
-    if order.index(upto) <= order.index("backward"):
-        return texts
+    last = order.index("asm" if upto in GPU_ONLY else upto)
+    if last <= order.index("backward"):
+        return texts, None, None
 
     def collect(text: str) -> None:
         header, _, body = text.partition("\n")
         texts[header.removeprefix("// IR after ").strip()] = body
 
     fused = run_pipeline(g, dump_after=list(PASS_STAGES), dump=collect)
-    if order.index(upto) <= order.index("plan_memory"):
-        return texts
+    if last <= order.index("plan_memory"):
+        return texts, None, None
     program = lower(fused, resolved)
     texts["lower"] = program.as_text()
-    if upto in NATIVE:
-        module = generate(program, resolved)
-        texts.update({kind: module.as_text(kind) for kind in NATIVE})
-    return texts
+    if last <= order.index("lower"):
+        return texts, program, None
+    module = generate(program, resolved)
+    texts.update({kind: module.as_text(kind) for kind in NATIVE})
+    if resolved.launch == "grid":
+        texts.update({"ptx": module.as_text("asm"), "launch": module.as_text("launch")})
+    return texts, program, module
 
 
 def feeds_of(traced: Any, args: tuple[Any, ...]) -> dict[str, np.ndarray]:
@@ -111,18 +127,24 @@ if __name__ == "__main__":
 '''
 
 
-def dump_all(traced: Any, args: tuple[Any, ...], directory: str, label: str) -> list[str]:
-    """Write every CPU stage as its numbered file, ``repro.py`` and ``repro_inputs.npz``."""
-    texts = stage_texts(traced, "asm")
+def dump_all(traced: Any, args: tuple[Any, ...], directory: str, label: str,
+             target: str | Target = "cpu") -> list[str]:
+    """Write every stage as its numbered file (for a GPU target also one PTX file per kernel
+    and the launch tables: :func:`tenkai.compiler.debug.code_files`), ``repro.py`` and
+    ``repro_inputs.npz``."""
+    texts, program, module = generate_stages(traced, "asm", target)
+    resolved = module.target or describe(target)
+    files = {DUMP_FILES[stage]: (lambda stage=stage: texts[stage])
+             for stage in DUMP_FILES if stage in texts and stage not in NATIVE}
+    files.update(code_files(module, program, resolved))
     os.makedirs(directory, exist_ok=True)
     written = []
-    for stage, name in DUMP_FILES.items():
-        if stage in texts:
-            path = os.path.join(directory, name)
-            with open(path, "w") as f:
-                body = texts[stage]
-                f.write(body if body.endswith("\n") else body + "\n")
-            written.append(path)
+    for name, text in sorted(files.items()):
+        path = os.path.join(directory, name)
+        with open(path, "w") as f:
+            body = text()
+            f.write(body if body.endswith("\n") else body + "\n")
+        written.append(path)
     repro = os.path.join(directory, "repro.py")
     with open(repro, "w") as f:
         f.write(REPRO.format(label=label, graph=traced.graph.dump()))

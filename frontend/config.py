@@ -22,7 +22,15 @@ host assembly. ``TENKAI_PRINT_AFTER`` stages are the passes ``simplify``, ``fuse
 ``recompute``, ``plan_memory``, then ``lower`` (kernel IR), ``llvm``, ``llvm_opt`` and ``asm``.
 ``TENKAI_DUMP_DIR`` files: ``00_traced.txt``, ``01_backward.txt``, ``02_simplified.txt``,
 ``03_fused.txt``, ``04_recomputed.txt``, ``05_memory_plan.txt``, ``06_kernels.txt``,
-``07_llvm.ll``, ``08_llvm_opt.ll``, ``09_asm.s``. ``TENKAI_VALIDATE`` is read when a step is
+``07_llvm.ll``, ``08_llvm_opt.ll``, ``09_asm.s``; for a GPU target (``cuda``) the directory is
+``<step>-<hash>-cuda`` and the code files are ``07_llvm.ll``, ``08_llvm_opt.ll``, ``09_asm.ptx``
+(the module's PTX), ``10_<kernel>.ptx`` (one per kernel: its launches' PTX, generated alone, so
+it assembles by itself) and ``11_launches.json`` / ``11_launches.txt`` (per launch: PTX
+function, grid, block, dynamic and static shared memory, parameters and buffer slots). Besides
+``tenkai.compile``, the staged API dumps too: ``tenkai.trace(f, x).lower(target=...)`` writes
+the stages, generating its code (``as_text``, ``generate``, ``compile``) writes the code files,
+for a target with or without a runtime; ``tenkai dump --target cuda --all -o DIR`` writes the
+same files. ``TENKAI_VALIDATE`` is read when a step is
 compiled: its every call then runs the numpy interpreter too and raises ``ValidationError`` at
 the first fused group whose outputs differ (or hold a NaN the interpreter does not).
 

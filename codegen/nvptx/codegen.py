@@ -29,6 +29,7 @@ from llvmlite import ir
 from tenkai.codegen.kir.nodes import KernelProgram
 from tenkai.codegen.llvm.pipeline import optimize
 from tenkai.codegen.nvptx.emit import LaunchEmitter
+from tenkai.codegen.nvptx.libdevice import link as link_libdevice
 from tenkai.codegen.nvptx.mapping import Launch, describe_launches, plan
 from tenkai.codegen.target import EntryTables, Target
 
@@ -122,6 +123,7 @@ def generate(programs: KernelProgram | list[KernelProgram], target: Target,
     tm = target_machine(target.arch, target.features, min(opt_level, 3))
     ref = llvm.parse_assembly(text)
     ref.verify()
+    link_libdevice(ref)  # math_library "libdevice": its __nv_* functions (else nothing)
     if opt_level > 0:
         optimize(ref, tm, opt_level)
     optimized = str(ref)

@@ -19,8 +19,15 @@ Anything else raises NotImplementedError naming the target, the function and the
 ``prefer`` of ``"native"``/``"libm"`` tries that source first (where the CPU's code used it:
 ``normal``'s ``log``/``cos``, trigamma's ``sin``). The "basic" functions (``fabs``, ``floor``,
 ``fma``, ``sqrt``, ``copysign``, ``maxnum``, ...) must be native: every LLVM target lowers
-them, and a target that does not gets the NotImplementedError. libdevice (NVPTX) is not wired
-in: ``math_library="tenkai"`` needs nothing outside this folder.
+them, and a target that does not gets the NotImplementedError.
+
+``math_library="libdevice"`` (NVPTX only; also the target option ``math="libdevice"``, e.g.
+``describe("cuda", math="libdevice")``, which overrides the field) takes NVIDIA's libdevice
+instead: a function in :data:`LIBDEVICE` is a call of ``__nv_<fn>f`` (float) or ``__nv_<fn>``
+(double), half goes through float, the native functions stay intrinsics, and the rest
+(sigmoid, reciprocal, digamma, trigamma) are tenkai's own, built on the libdevice calls. The
+module then declares those ``__nv_*`` functions and the NVPTX generator links
+``libdevice.10.bc`` in (:mod:`tenkai.codegen.nvptx.libdevice`).
 
 The CPU's choices are the ones its code generator always made, so its code is unchanged; NVPTX
 (``native_math`` without sin/cos/exp/log/pow) gets its math from the own implementations.
@@ -68,6 +75,12 @@ IN_DOUBLE = frozenset({"pow", "hypot", "fmod", "erfc", "lgamma", "sin", "cos", "
 LIBM = frozenset({"tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
                   "erfc", "lgamma", "atan2", "hypot", "sin", "fmod"})
 VECTOR = {"exp": vexp, "log": vlog, "expm1": vexpm1}
+# functions libdevice has as __nv_<fn>f / __nv_<fn> (the tenkai name is libdevice's name)
+LIBDEVICE = frozenset({"exp", "log", "expm1", "log1p", "tanh", "log2", "log10", "pow", "sinh",
+                       "cosh", "asinh", "acosh", "atanh", "hypot", "rsqrt", "fmod", "erf",
+                       "erfc", "erfinv", "lgamma", "sin", "cos", "tan", "sinpi", "asin",
+                       "acos", "atan", "atan2"})
+LIBRARIES = ("tenkai", "tenkai+libm", "libdevice")
 MATH_FUNCTIONS = frozenset(OWN) | {"exp", "log", "sqrt", "fabs", "floor", "ceil", "trunc",
                                    "roundeven", "copysign", "fma", "maxnum", "minnum"}
 
@@ -75,15 +88,23 @@ MATH_FUNCTIONS = frozenset(OWN) | {"exp", "log", "sqrt", "fabs", "floor", "ceil"
 class MathLibrary:
     """Resolves math functions for one target (see the module docstring)."""
 
-    def __init__(self, target: str, native: frozenset[str], libm: bool) -> None:
+    def __init__(self, target: str, native: frozenset[str], libm: bool,
+                 libdevice: bool = False) -> None:
         self.target, self.native, self.libm = target, native, libm
+        self.libdevice = libdevice
 
     def __repr__(self) -> str:
-        return f"MathLibrary({self.target!r}, libm={self.libm})"
+        extra = ", libdevice=True" if self.libdevice else ""
+        return f"MathLibrary({self.target!r}, libm={self.libm}{extra})"
 
     def call(self, b: ir.IRBuilder, fn: str, args: list[ir.Value],
              prefer: str = "") -> ir.Value:
         ty = args[0].type
+        if self.libdevice and fn not in self.native:
+            if isinstance(ty, ir.HalfType):  # libdevice has no half math: through float
+                return b.fptrunc(self.call(b, fn, [b.fpext(a, F32) for a in args]), ty)
+            if fn in LIBDEVICE and isinstance(ty, (ir.FloatType, ir.DoubleType)):
+                return self._libdevice(b, fn, args)
         if prefer == "native" and fn in self.native:
             return intrinsic(b, f"llvm.{fn}", args)
         if prefer == "libm" and self.libm and fn in LIBM:
@@ -108,6 +129,13 @@ class MathLibrary:
             f"{self.target}: no math function {fn!r} for {ty} (not in the target's native_math, "
             f"no libm, no tenkai implementation); add it to codegen/scalar/library.py OWN")
 
+    def _libdevice(self, b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
+        """Call libdevice's ``__nv_<name>f`` (float) or ``__nv_<name>`` (double)."""
+        ty = args[0].type
+        symbol = f"__nv_{name}" + ("" if isinstance(ty, ir.DoubleType) else "f")
+        fn = declare_function(b.module, symbol, ir.FunctionType(ty, [ty] * len(args)))
+        return b.call(fn, args)
+
     def _libm(self, b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
         """Call C's ``name`` (double) or ``name + 'f'`` (float); half goes through float."""
         ty = args[0].type
@@ -121,20 +149,30 @@ class MathLibrary:
 
 
 def math_library(target: Target | MathLibrary | None = None) -> MathLibrary:
-    """The math library a target's ``math_library`` names: ``"tenkai"`` (own math only) or
-    ``"tenkai+libm"`` (C's libm first where it has the function); ``None``: the CPU's."""
+    """The math library a target names: its option ``math`` if it has one, else its
+    ``math_library``: ``"tenkai"`` (own math only), ``"tenkai+libm"`` (C's libm first where
+    it has the function) or ``"libdevice"`` (NVIDIA's, NVPTX targets only); ``None``: the
+    CPU's."""
     if target is None:
         return CPU_MATH
     if isinstance(target, MathLibrary):
         return target
-    parts = target.math_library.split("+")
+    name = str(dict(target.options).get("math", target.math_library))
+    native = frozenset(target.native_math)
+    if name == "libdevice":
+        if not target.triple.startswith("nvptx"):
+            raise NotImplementedError(
+                f"{target.name}: math library 'libdevice' is NVIDIA's, for NVPTX targets "
+                f"only ({target.triple}); use 'tenkai' or 'tenkai+libm'")
+        return MathLibrary(target.name, native, libm=False, libdevice=True)
+    parts = name.split("+")
     unknown = sorted(set(parts) - {"tenkai", "libm"})
     if unknown or "tenkai" not in parts:
         raise NotImplementedError(
-            f"{target.name}: math library {target.math_library!r} is not implemented "
-            f"(unknown part(s) {', '.join(unknown) or 'tenkai missing'}); use 'tenkai' or "
-            "'tenkai+libm'")
-    return MathLibrary(target.name, frozenset(target.native_math), "libm" in parts)
+            f"{target.name}: math library {name!r} is not implemented "
+            f"(unknown part(s) {', '.join(unknown) or 'tenkai missing'}); use one of "
+            f"{', '.join(repr(k) for k in LIBRARIES)}")
+    return MathLibrary(target.name, native, "libm" in parts)
 
 
 # The CPU's library, for callers that name no target (emitters and tests written before

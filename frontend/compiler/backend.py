@@ -17,8 +17,6 @@ ones that need every stage's output bypass the cache.
 
 from __future__ import annotations
 
-import functools
-import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +30,7 @@ from tenkai.compiler.debug import (
     PASS_STAGES,
     StageLog,
     backward_text,
+    dump_path,
     kernel_summaries,
     report_compile,
     say,
@@ -160,7 +159,17 @@ def lower(fused: Any, target: Target, reuse_arena: bool = True,
     # alignment (cuda: 256) places its arena itself, by liveness, instead of at the plan's offsets
     reuse_arena = reuse_arena and ALIGN % target.alignment == 0
     # the one call site of the lowering: the target makes its strategy choices
+    reuse_arena = reuse_arena and plan_fits(fused, target)
     return lower_program(fused, reuse_arena=reuse_arena, info=info, target=target)
+
+
+def plan_fits(fused: Any, target: Target) -> bool:
+    """Whether the memory plan's arena offsets meet ``target``'s alignment (the plan aligns to
+    64 bytes; cuda wants 256). If not, :func:`lower` gives every scratch buffer a slot of its
+    own (``reuse_arena=False``) instead of failing."""
+    plan = fused.meta.get("memory")
+    return plan is None or all(s.offset is None or s.offset % target.alignment == 0
+                               for s in plan.slots)
 
 
 def generate(program: Any, target: Target, flags: dict[str, Any] | None = None
@@ -218,10 +227,10 @@ def _from_cache(name: str, cache: DiskCache, components: dict[str, str],
                       profile_calls=settings.profile_calls, target=target)
 
 
-def _stage_log(graph: Any, settings: Settings) -> StageLog:
+def _stage_log(graph: Any, settings: Settings, target: Target | None = None) -> StageLog:
     dump = settings.dump_dir
     if dump is not None:
-        dump = os.path.join(dump, f"{graph.name}-{step_cache.graph_hash(graph)[:12]}")
+        dump = dump_path(dump, graph.name, step_cache.graph_hash(graph), target)
     log = StageLog(graph.name, set(settings.print_stages), dump)
     log.add("traced", graph.dump)
     log.add("backward", lambda: backward_text(graph))
@@ -233,7 +242,7 @@ def _compile(graph: Any, settings: Settings, flags: dict[str, Any], cache: DiskC
     """Every stage, from the traced graph to a loaded executable (stored when caching)."""
     from tenkai.ir.passes.pipeline import run_pipeline
 
-    log = _stage_log(graph, settings)
+    log = _stage_log(graph, settings, target)
     timings: dict[str, float] = _StageTimes()
     fused = run_pipeline(graph, verify=settings.verify,
                          dump_after=[s for s in PASS_STAGES if log.wants(s)],
@@ -246,8 +255,7 @@ def _compile(graph: Any, settings: Settings, flags: dict[str, Any], cache: DiskC
     module = generate(program, target, flags)
     timings.update({f"llvm_{k}": v for k, v in module.timings.items()})
     module.buffer_table["group_outputs"] = dict(info["group_outputs"])
-    for kind in ("llvm", "llvm_opt", "asm"):
-        log.add(kind, functools.partial(module.as_text, kind))
+    log.add_code(module, program, target)
     kernels = kernel_summaries(fused, program, info)
     start = time.perf_counter()
     exe = _load(module, cache, components, kernels, target)

@@ -6,15 +6,20 @@
   ``TENKAI_PRINT_AFTER`` / ``TENKAI_DEBUG=2`` ask for and writes the numbered files of
   ``TENKAI_DUMP_DIR``.
 * :func:`kernel_line` / :func:`timing_line` are the one-line forms ``TENKAI_DEBUG`` prints.
+* :func:`code_files`: the files of a target's generated code (a GPU target's PTX per kernel and
+  its launch table too), for ``TENKAI_DUMP_DIR`` and ``tenkai dump --all``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import os
 from collections.abc import Callable
 from typing import Any
 
+from tenkai.codegen.target import Target, codegen_module
 from tenkai.ir.graph import Graph
 from tenkai.ir.ops import REGISTRY
 from tenkai.ir.printer import format_node, type_str, value_names
@@ -27,6 +32,12 @@ DUMP_FILES = {"traced": "00_traced.txt", "backward": "01_backward.txt",
               "recompute": "04_recomputed.txt", "plan_memory": "05_memory_plan.txt",
               "lower": "06_kernels.txt", "llvm": "07_llvm.ll", "llvm_opt": "08_llvm_opt.ll",
               "asm": "09_asm.s"}
+# a GPU target's files besides those: its module's PTX replaces 09_asm.s, one file per kernel
+# (the PTX of its launches, generated alone) and the launch tables (JSON and text)
+GPU_ASM_FILE = "09_asm.ptx"
+KERNEL_FILE = "10_{kernel}.ptx"
+LAUNCH_FILES = {"json": "11_launches.json", "text": "11_launches.txt"}
+CODE_KINDS = ("llvm", "llvm_opt", "asm")
 # the passes of ir.passes.pipeline.DEFAULT
 PASS_STAGES = ("simplify", "fuse", "recompute", "plan_memory")
 _CONV = ("conv2d", "conv2d_grad_input", "conv2d_grad_weight")
@@ -146,11 +157,58 @@ def backward_text(g: Graph) -> str:
     return "\n".join(lines)
 
 
+def dump_path(root: str, graph_name: str, graph_hash: str, target: Target | None = None
+              ) -> str:
+    """Where one compile's files go: ``root/<step>-<hash12>`` (``-<target>`` appended for a
+    target other than the CPU, so a step dumped for two targets keeps both)."""
+    suffix = "" if target is None or target.name == "cpu" else f"-{target.name}"
+    return os.path.join(root, f"{graph_name}-{graph_hash[:12]}{suffix}")
+
+
+def stage_file(stage: str, target: Target | None = None) -> str:
+    """The file name of ``stage`` (a GPU target's assembly is PTX: ``09_asm.ptx``)."""
+    if stage == "asm" and target is not None and target.launch == "grid":
+        return GPU_ASM_FILE
+    return DUMP_FILES[stage]
+
+
+def launch_json(code: Any, target: Target) -> str:
+    """A GPU target's launch tables as JSON: per entry its buffers and its launches (PTX
+    function, kernel, mapping, grid, block, dynamic and static shared memory, params)."""
+    def rows(items: list[Any]) -> str:  # one compact object per line
+        return ",\n".join("    " + json.dumps(x, default=str) for x in items)
+
+    entries = [f'  {json.dumps(entry)}: {{\n   "buffers": [\n{rows(table["buffers"])}\n   ],\n'
+               f'   "launches": [\n{rows(table["launches"])}\n   ]\n  }}'
+               for entry, table in code.entries.items()]
+    return (f'{{\n "target": {json.dumps(target.key())},\n "entries": {{\n'
+            + ",\n".join(entries) + "\n }\n}\n")
+
+
+def code_files(code: Any, program: Any, target: Target) -> dict[str, Callable[[], str]]:
+    """``{file name: text maker}`` of a target's generated code: 07_llvm.ll, 08_llvm_opt.ll
+    and the assembly; for a GPU target (``launch == "grid"``) also one PTX file per kernel
+    (its launches generated alone, so each assembles by itself) and the launch tables."""
+    files = {stage_file(kind, target): (lambda kind=kind: code.as_text(kind))
+             for kind in CODE_KINDS}
+    if target.launch != "grid":
+        return files
+    generate = codegen_module(target.name).generate
+    for k in program.kernels:
+        files[KERNEL_FILE.format(kernel=k.name)] = (
+            lambda k=k: generate(dataclasses.replace(program, kernels=[k]), target)
+            .as_text("asm"))
+    files[LAUNCH_FILES["json"]] = lambda: launch_json(code, target)
+    files[LAUNCH_FILES["text"]] = lambda: code.as_text("launch")
+    return files
+
+
 class StageLog:
     """Collects stage text: prints the wanted stages, writes them all under ``dump_dir``."""
 
     def __init__(self, name: str, print_stages: set[str], dump_dir: str | None) -> None:
         self.name, self.print_stages, self.dump_dir = name, print_stages, dump_dir
+        self.target: Target | None = None
 
     @property
     def active(self) -> bool:
@@ -167,9 +225,26 @@ class StageLog:
         if stage in self.print_stages:
             say(f"IR after {stage} ({self.name}):\n{body}")
         if self.dump_dir is not None:
-            os.makedirs(self.dump_dir, exist_ok=True)
-            with open(os.path.join(self.dump_dir, DUMP_FILES[stage]), "w") as f:
-                f.write(body if body.endswith("\n") else body + "\n")
+            self.write(stage_file(stage, self.target), body)
+
+    def write(self, name: str, body: str) -> None:
+        """Write one file under ``dump_dir`` (ending with a newline)."""
+        assert self.dump_dir is not None
+        os.makedirs(self.dump_dir, exist_ok=True)
+        with open(os.path.join(self.dump_dir, name), "w") as f:
+            f.write(body if body.endswith("\n") else body + "\n")
+
+    def add_code(self, code: Any, program: Any, target: Target) -> None:
+        """The generated code's stages (``llvm``, ``llvm_opt``, ``asm``), and when dumping,
+        a GPU target's per-kernel PTX and launch tables (:func:`code_files`)."""
+        self.target = target
+        for kind in CODE_KINDS:
+            self.add(kind, lambda kind=kind: code.as_text(kind))
+        if self.dump_dir is not None:
+            names = {stage_file(kind, target) for kind in CODE_KINDS}
+            for name, text in code_files(code, program, target).items():
+                if name not in names:
+                    self.write(name, text())
 
     def pass_dump(self, text: str) -> None:
         """``run_pipeline``'s dump callback: ``"// IR after <pass>\\n<text>"``."""

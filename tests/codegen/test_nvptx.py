@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import functools
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -43,6 +42,7 @@ from tenkai.codegen.kir.nodes import (
 )
 from tenkai.codegen.lower.program import lower_program
 from tenkai.codegen.nvptx.mapping import MAX_BLOCK, MAX_GRID, WARP, plan
+from tenkai.codegen.nvptx.toolkit import PTXAS_MISSING, find_ptxas
 from tenkai.ir import REGISTRY
 
 CUDA = nvptx.describe()
@@ -55,8 +55,7 @@ RAISES = {"matmul": "contraction strategy 'tiled'",
           "conv2d_grad_input": "convolution strategy 'implicit_gemm'",
           "conv2d_grad_weight": "convolution strategy 'implicit_gemm'"}
 
-needs_ptxas = pytest.mark.skipif(shutil.which("ptxas") is None,
-                                 reason="ptxas (CUDA toolkit) is not on PATH")
+needs_ptxas = pytest.mark.skipif(find_ptxas() is None, reason=PTXAS_MISSING)
 
 
 def ptxas(ptx: str, arch: str) -> str:
@@ -65,7 +64,7 @@ def ptxas(ptx: str, arch: str) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "k.ptx"
         path.write_text(ptx)
-        run = subprocess.run(["ptxas", f"-arch={arch}", "-v", str(path), "-o",
+        run = subprocess.run([find_ptxas(), f"-arch={arch}", "-v", str(path), "-o",
                               str(Path(tmp) / "k.cubin")], capture_output=True, text=True,
                              timeout=600)
     report = run.stdout + run.stderr

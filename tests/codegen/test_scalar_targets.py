@@ -5,12 +5,12 @@ dtype its CPU template supports: a small kernel ``void @case(ptr out, args...)``
 template through the target's math library; the module may declare only intrinsics the target
 lists as native (checked before LLVM sees it: NVPTX aborts the process on ``llvm.exp.f16``) and
 only C functions the target's runtime provides; it then compiles to the target's assembly, and
-PTX also assembles with ``ptxas`` when ``ptxas`` is on PATH. Numerics: test_scalar_numerics.py.
+PTX also assembles with ``ptxas`` (on PATH or from the nvidia-cuda-nvcc wheel). Numerics:
+test_scalar_numerics.py.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +20,7 @@ import pytest
 from llvmlite import ir
 
 from tenkai.codegen import target as targets
+from tenkai.codegen.nvptx.toolkit import find_ptxas
 from tenkai.codegen.scalar.library import CPU_MATH, MathLibrary, math_library
 from tenkai.codegen.scalar.templates import RANDOM_OPS, TEMPLATES, llvm_type, template_for
 from tenkai.ir.ops import REGISTRY
@@ -122,8 +123,9 @@ def test_math_library_follows_the_target() -> None:
     assert math_library(cpu).native == CPU_MATH.native == cpu.native_math
     assert math_library(cpu).libm and not math_library(targets.describe("cuda")).libm
     libdevice = replace(targets.describe("cuda"), math_library="libdevice")
-    with pytest.raises(NotImplementedError, match="cuda: math library 'libdevice' is not"):
-        math_library(libdevice)
+    assert math_library(libdevice).libdevice  # tests/codegen/test_nvptx_libdevice.py
+    with pytest.raises(NotImplementedError, match="cuda: math library 'libmx' is not"):
+        math_library(replace(libdevice, math_library="libmx"))
 
 
 def test_unknown_math_function_names_target_and_function() -> None:
@@ -163,10 +165,10 @@ def test_template_compiles_for_target(name: str, op: str, tmp_path: Path) -> Non
     if name == "cpu":  # LLVM's own calls (e.g. __truncdfhf2 for double -> half) must resolve
         jit.initialize()
         check_object(tm.emit_object(module_ref), lambda s: bool(llvm.address_of_symbol(s)))
-    if gpu and shutil.which("ptxas"):
+    if gpu and find_ptxas():
         path = tmp_path / f"{op}.ptx"
         path.write_text(asm)
         for arch in ("sm_80", "sm_90"):
-            run = subprocess.run(["ptxas", f"-arch={arch}", str(path), "-o", "/dev/null"],
+            run = subprocess.run([find_ptxas(), f"-arch={arch}", str(path), "-o", "/dev/null"],
                                  capture_output=True, text=True, timeout=120)
             assert run.returncode == 0, f"ptxas -arch={arch} rejects {op}:\n{run.stderr}"
