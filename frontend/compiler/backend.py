@@ -153,13 +153,11 @@ def lower(fused: Any, target: Target, reuse_arena: bool = True,
           info: dict[str, Any] | None = None) -> Any:
     """The kernel program of a fused graph for ``target`` (``tenkai.codegen.lower_program``)."""
     from tenkai.codegen import lower_program
-    from tenkai.ir.passes.memory import ALIGN
 
-    # the memory plan's offsets are multiples of ALIGN bytes; a target that needs coarser
-    # alignment (cuda: 256) places its arena itself, by liveness, instead of at the plan's offsets
-    reuse_arena = reuse_arena and ALIGN % target.alignment == 0
-    # the one call site of the lowering: the target makes its strategy choices
+    # the memory plan's offsets are multiples of 64 bytes; where they miss a target's coarser
+    # alignment (cuda: 256) every scratch buffer gets a slot of its own (plan_fits)
     reuse_arena = reuse_arena and plan_fits(fused, target)
+    # the one call site of the lowering: the target makes its strategy choices
     return lower_program(fused, reuse_arena=reuse_arena, info=info, target=target)
 
 
