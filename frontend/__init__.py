@@ -71,6 +71,14 @@ globals().update({_name: getattr(_m, _name) for _m in (_math, _contract, _scan, 
 globals().update({_name + "_": _methods.module_inplace(_name) for _name in _math.MODULE_INPLACE})
 globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_FUNCTIONS})
 
+# PyTorch's top-level names for functional ops, *_copy views, windows, flags (issue 13)
+from . import _api_amp, _api_copy, _api_flags, _api_nn, _api_stats, _api_windows  # noqa: E402
+from .autograd._core import is_inference_mode_enabled  # noqa: E402
+
+globals().update({_name: getattr(_m, _name) for _m in (_api_amp, _api_copy, _api_flags, _api_nn,
+                                                        _api_stats, _api_windows)
+                  for _name in _m.NAMES})
+
 
 def trace(fn: _typing.Any, *example_args: _typing.Any) -> _typing.Any:
     """``tenkai.trace(fn, *args)`` traces ``fn`` into a graph (see ``tenkai.staged``);
