@@ -10,6 +10,7 @@ The copies and stacks are compositions of registry ops, so they trace and differ
 
 from __future__ import annotations
 
+import builtins
 import math
 import warnings
 from collections.abc import Sequence
@@ -167,10 +168,15 @@ def _tensors(op: str, tensors: Any) -> tuple[Tensor, ...]:
 
 
 def _at_least(t: Tensor, ndim: int) -> Tensor:
+    """``atleast_{1,2,3}d``: a 0-d tensor becomes (1,), (1, 1), (1, 1, 1); a 1-d one (1, n)
+    or (1, n, 1); a 2-d one (a, b, 1)."""
     if t.ndim >= ndim:
         return t
-    shape = {0: (1, 1, 1), 1: (1, t.numel(), 1), 2: (*t.shape, 1)}[t.ndim]
-    return _shape.reshape(t, shape[-ndim:] if t.ndim < 2 or ndim == 3 else shape)
+    if t.ndim == 0:
+        return _shape.reshape(t, (1,) * ndim)
+    if t.ndim == 1:
+        return _shape.reshape(t, (1, t.numel()) if ndim == 2 else (1, t.numel(), 1))
+    return _shape.reshape(t, (*t.shape, 1))
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
@@ -343,7 +349,7 @@ def empty_permuted(size: Sequence[int], physical_layout: Sequence[int], *, dtype
                    pin_memory: bool = False) -> Tensor:
     """A zero-filled tensor of ``size`` laid out in memory in ``physical_layout``'s order."""
     size, order = tuple(int(s) for s in size), tuple(int(d) for d in physical_layout)
-    if sorted(order) != list(range(len(size))):
+    if sorted(order) != list(builtins.range(len(size))):
         raise RuntimeError(f"Number of dimensions in size does not match the length of the "
                            f"physical_layout; or physical_layout is not a permutation: "
                            f"{list(order)}")

@@ -195,9 +195,10 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
     return F.hinge_embedding_loss(input, target, margin, reduction=_reduction(reduction))
 
 
-def kl_div(input: Tensor, target: Tensor, reduction: int = 1, *,
+def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *,
            log_target: bool = False) -> Tensor:
-    """aten's kl_div: ``reduction=1`` is the mean over all elements (no batchmean here)."""
+    """aten's kl_div: ``reduction=1`` is the mean over all elements (no batchmean here); as
+    in PyTorch, ``torch.kl_div(input, target)`` without a reduction is elementwise."""
     return F.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
 
 
@@ -341,7 +342,8 @@ def embedding_bag(weight: Tensor, indices: Tensor, offsets: Tensor,
                   per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
                   padding_idx: int | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """aten's embedding_bag: (output, offset2bag, bag_size, max_indices); ``mode`` 0 sum,
-    1 mean, 2 max. The three bookkeeping tensors are those of PyTorch's CPU kernel."""
+    1 mean, 2 max. The three bookkeeping tensors are those of PyTorch's CPU kernel (whose
+    float32/float16 sum path leaves ``offset2bag`` empty)."""
     _ops.check_tensor(offsets, "embedding_bag", "offsets", 3)
     name = ("sum", "mean", "max")[int(mode)]
     out = F.embedding_bag(indices, weight, offsets, scale_grad_by_freq=scale_grad_by_freq,
@@ -355,8 +357,8 @@ def _bag_bookkeeping(weight: Tensor, indices: Tensor, offsets: Tensor, mode: int
                      include_last: bool, padding_idx: int | None) -> tuple[Tensor, ...]:
     idx, offs = indices._data.reshape(-1).astype(np.int64), offsets._data.astype(np.int64)
     bags = len(offs) - 1 if include_last else len(offs)
-    if mode == 0:
-        zeros = np.zeros(bags, np.int64)
+    zeros = np.zeros(bags, np.int64)
+    if mode == 0 and weight._ir_dtype in ("float32", "float16"):  # PyTorch's fast sum path
         return (Tensor._make(np.zeros(0, np.int64)), Tensor._make(zeros),
                 Tensor._make(zeros.copy()))
     marks = np.zeros(len(idx), np.int64)
@@ -367,6 +369,8 @@ def _bag_bookkeeping(weight: Tensor, indices: Tensor, offsets: Tensor, mode: int
         np.ones(len(idx), bool)
     size = np.array([valid[s:e].sum() for s, e in zip(offs[:bags], ends, strict=True)],
                     np.int64)
+    if mode == 0:
+        return Tensor._make(offset2bag), Tensor._make(zeros), Tensor._make(zeros.copy())
     if mode == 1:
         return Tensor._make(offset2bag), Tensor._make(size), Tensor._make(size.copy())
     arg = np.zeros((bags, weight.shape[1]), np.int64)

@@ -286,6 +286,13 @@ def segment_reduce(data: Tensor, reduce: str, *, lengths: Tensor | None = None,
     if (lengths is None) == (offsets is None):
         raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined")
     (ax,) = dims_arg("segment_reduce", axis, data.ndim)
+    counts = lengths if lengths is not None else offsets
+    if counts.ndim != ax + 1:
+        raise RuntimeError(f"segment_reduce(): Expected axis to be the last dimension of "
+                           f"{'lengths' if lengths is not None else 'offsets'} but got {ax}.")
+    if counts.ndim > 1:
+        raise NotImplementedError("segment_reduce: per-row lengths/offsets (axis > 0) are not "
+                                  "supported by tenkai; reduce along axis 0")
     if lengths is not None:
         lens = lengths._data.reshape(-1).astype(np.int64)
         if not unsafe and (lens.min(initial=0) < 0 or lens.sum() != data.shape[ax]):
@@ -324,9 +331,12 @@ def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
     if count.shape != prob.shape:
         count, prob = (_shape.expand(t, tuple(np.broadcast_shapes(count.shape, prob.shape)))
                        for t in (count, prob))
-    if not count.is_floating_point() or not prob.is_floating_point():
-        raise RuntimeError(f'"binomial_cpu" not implemented for '
-                           f"'{count.dtype._legacy[:-6]}'")
+    if not count.is_floating_point():
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: "
+                         f"{count.dtype._legacy[:-6]}")
+    if not prob.is_floating_point():
+        raise ValueError(f"binomial only supports floating-point dtypes for prob, got: "
+                         f"{prob.dtype._legacy[:-6]}")
     trials = int(count._data.max(initial=0))
     if trials * max(count.numel(), 1) > 1 << 24:
         raise NotImplementedError(f"binomial: {trials} trials for each of {count.numel()} "
