@@ -20,7 +20,6 @@ import numpy as np
 
 from . import _contract, _creation, _ops, _shape
 from ._dtype import as_dtype, get_default_dtype
-from ._methods import module_inplace
 from ._reduce import dims_arg
 from ._tensor import Tensor
 
@@ -248,8 +247,16 @@ def zero_(input: Tensor) -> Tensor:
     return input.zero_()
 
 
+def _module_inplace(name: str) -> Any:
+    """``tenkai.ceil_(x)``: the module-level form of the method ``x.ceil_()``."""
+    def fn(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return getattr(input, name + "_")(*args, **kwargs)
+    fn.__name__ = name + "_"
+    return fn
+
+
 ceil_, floor_, round_, clamp_, clip_, sigmoid_, tanh_ = (
-    module_inplace(n) for n in ("ceil", "floor", "round", "clamp", "clip", "sigmoid", "tanh"))
+    _module_inplace(n) for n in ("ceil", "floor", "round", "clamp", "clip", "sigmoid", "tanh"))
 
 
 # ---------------------------------------------------------------- constructors
