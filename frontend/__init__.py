@@ -72,11 +72,13 @@ globals().update({_name + "_": _methods.module_inplace(_name) for _name in _math
 globals().update({_name: _out.with_out(globals()[_name]) for _name in _out.OUT_FUNCTIONS})
 
 # PyTorch's top-level names for functional ops, *_copy views, windows, flags (issue 13)
-from . import _api_amp, _api_copy, _api_flags, _api_nn, _api_stats, _api_windows  # noqa: E402
+from . import (_api_amp, _api_copy, _api_flags, _api_lowrank, _api_nn, _api_stats,  # noqa: E402
+               _api_windows)
 from .autograd._core import is_inference_mode_enabled  # noqa: E402
 
-globals().update({_name: getattr(_m, _name) for _m in (_api_amp, _api_copy, _api_flags, _api_nn,
-                                                        _api_stats, _api_windows)
+globals().update({_name: getattr(_m, _name) for _m in (_api_amp, _api_copy, _api_flags,
+                                                        _api_lowrank, _api_nn, _api_stats,
+                                                        _api_windows)
                   for _name in _m.NAMES})
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import tenkai
-from tenkai import _api_amp, _api_copy, _api_flags, _api_nn, _api_stats, _api_windows
+from tenkai import _api_amp, _api_copy, _api_flags, _api_lowrank, _api_nn, _api_stats, _api_windows
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
@@ -278,12 +278,33 @@ def _stats_cases() -> list[Case]:
                                                              offsets=L.t([0, 1, 1, 6])), True),
         ("segment_reduce/prod", lambda L: L.m.segment_reduce(L.t(rn(5, 2), 1), "prod",
                                                              lengths=L.t([3, 2])), True),
+        ("svd_lowrank", lambda L: _lowrank(L, L.m.svd_lowrank, (7, 5), q=3), False),
+        ("svd_lowrank/wide_M", lambda L: _lowrank(L, L.m.svd_lowrank, (4, 9), q=2,
+                                                  M=L.t(np.ones((4, 9)))), False),
+        ("pca_lowrank", lambda L: _lowrank(L, L.m.pca_lowrank, (8, 5), q=3), False),
+        ("svd_lowrank/big_q", lambda L: _lowrank(L, L.m.svd_lowrank, (3, 4), q=5), False),
+        ("batch_norm_update_stats", lambda L: _update_stats(L), False),
         ("lu_unpack", lambda L: L.m.lu_unpack(*L.m.linalg.lu_factor(L.t(SQ, 1))), True),
         ("lu_unpack/wide", lambda L: L.m.lu_unpack(*L.m.linalg.lu_factor(L.t(rn(2, 3, 5), 1))),
          True),
         ("lu_unpack/tall_flags", lambda L: L.m.lu_unpack(
             *L.m.linalg.lu_factor(L.t(rn(5, 3), 1)), unpack_pivots=False), True),
     ]
+
+
+def _lowrank(L: Lib, fn: Callable, shape: tuple[int, int], q: int, M: Any = None) -> Any:
+    """Singular values and the reconstruction of a rank-2 matrix (+ M): exact for q >= 2,
+    whatever random sketch each library draws."""
+    A = L.t(rn(shape[0], 2) @ rn(2, shape[1]) + (0 if M is None else 1.0))
+    U, S, V = fn(A, q=q) if M is None else fn(A, q=q, M=M)
+    recon = U @ L.m.diag(S) @ V.mT
+    return S[:2], (recon if M is None else recon + M), tuple(U.shape), tuple(V.shape)
+
+
+def _update_stats(L: Lib) -> Any:
+    rm, rv = L.t(rn(4)), L.t(POS[0, :4])
+    out = L.m.batch_norm_update_stats(L.t(X4), rm, rv, 0.2)
+    return out, rm, rv
 
 
 def _window_cases() -> list[Case]:
@@ -474,6 +495,9 @@ ERRORS: list[tuple[str, Callable[[Any], Any]]] = [
                                                        lengths=m.tensor([3, 2]), axis=1)),
     ("unravel_index/float", lambda m: m.unravel_index(m.tensor([1.0]), (2,))),
     ("unravel_index/negative_shape", lambda m: m.unravel_index(m.tensor(1), (2, -1))),
+    ("matrix_rank", lambda m: m.matrix_rank(m.eye(3))),
+    ("svd_lowrank/q", lambda m: m.svd_lowrank(m.ones(3, 4), q=-1)),
+    ("pca_lowrank/q", lambda m: m.pca_lowrank(m.ones(3, 4), q=-1)),
     ("binomial/int", lambda m: m.binomial(m.tensor([3]), m.tensor([0.5]))),
 ]
 
@@ -689,18 +713,53 @@ def test_new_composites_compile_like_eager() -> None:
     np.testing.assert_allclose(b.grad.numpy(), gb.numpy(), rtol=1e-4, atol=1e-5)
 
 
+def test_sync_batch_norm_pieces_match_batch_norm() -> None:
+    """SyncBatchNorm's kernels (CUDA-only in PyTorch) against PyTorch's batch_norm on the
+    CPU: two "replicas" of a batch give the statistics, output and gradients of one."""
+    x, w, b, g = rn(6, 3, 4), rn(3), rn(3), rn(6, 3, 4)
+    tx = torch.tensor(x, requires_grad=True)
+    tw, tb = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+    trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    ty = torch.nn.functional.batch_norm(tx, trm, trv, tw, tb, True, 0.1, 1e-5)
+    ty.backward(torch.tensor(g))
+    X, W, B, G = (tenkai.tensor(a) for a in (x, w, b, g))
+    parts = [tenkai.batch_norm_stats(X[:2], 1e-5), tenkai.batch_norm_stats(X[2:], 1e-5)]
+    means, invstds = (tenkai.stack([p[i] for p in parts]) for i in (0, 1))
+    rm, rv = tenkai.zeros(3, dtype=tenkai.float64), tenkai.ones(3, dtype=tenkai.float64)
+    mean, invstd = tenkai.batch_norm_gather_stats_with_counts(
+        X, means, invstds, rm, rv, 0.1, 1e-5, tenkai.tensor([8.0, 16.0]))
+    np.testing.assert_allclose(rm.numpy(), trm.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-12)
+    y = tenkai.batch_norm_elemt(X, W, B, mean, invstd, 1e-5)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    sum_dy, sum_dy_xmu, gw, gb = tenkai.batch_norm_backward_reduce(G, X, mean, invstd, W,
+                                                                  True, True, True)
+    np.testing.assert_allclose(gw.numpy(), tw.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(gb.numpy(), tb.grad.numpy(), rtol=1e-10)
+    gx = tenkai.batch_norm_backward_elemt(G, X, mean, invstd, W, sum_dy, sum_dy_xmu,
+                                          tenkai.tensor([8, 16], dtype=tenkai.int32))
+    np.testing.assert_allclose(gx.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    assert tenkai.batch_norm_backward_reduce(G, X, mean, invstd, W, False, False, True)[:3] \
+        == (None, None, None)
+    same, _ = tenkai.batch_norm_gather_stats(X, means[:1], invstds[:1], None, None, 0.1, 1e-5,
+                                             2)
+    np.testing.assert_allclose(same.numpy(), means[0].numpy())
+
+
 _SEPARATE = {"binomial", "range", "frombuffer", "from_file", "GradScaler",
              "set_default_tensor_type", "set_flush_denormal", "get_file_path",
              "set_autocast_enabled", "set_autocast_cpu_enabled", "set_autocast_dtype",
              "get_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_cpu_dtype",
              "set_autocast_gpu_dtype", "set_autocast_cache_enabled", "set_anomaly_enabled",
              "autocast", "autocast_decrement_nesting", "contiguous_format", "preserve_format",
-             "channels_last", "channels_last_3d"}
+             "channels_last", "channels_last_3d", "batch_norm_stats", "batch_norm_elemt",
+             "batch_norm_gather_stats", "batch_norm_gather_stats_with_counts",
+             "batch_norm_backward_reduce", "batch_norm_backward_elemt"}
 
 
 def test_every_added_name_is_exercised() -> None:
-    names = {n for m in (_api_amp, _api_copy, _api_flags, _api_nn, _api_stats, _api_windows)
-             for n in m.NAMES}
+    names = {n for m in (_api_amp, _api_copy, _api_flags, _api_lowrank, _api_nn, _api_stats,
+                         _api_windows) for n in m.NAMES}
     covered = {c[0].split("/")[0] for c in CASES} | {e[0].split("/")[0] for e in ERRORS}
     missing = sorted(names - covered - _SEPARATE)
     assert not missing, f"names without a comparison case: {missing}"
