@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from . import _creation, _ops, _shape, linalg
 from ._reduce import mean, sum
 from ._tensor import Tensor
-from .autograd import no_grad
+from .autograd import is_grad_enabled, no_grad
 
 # ---------------------------------------------------------------- low rank
 
@@ -72,6 +74,72 @@ def pca_lowrank(A: Tensor, q: int | None = None, center: bool = True,
     _check_q(q, A)
     X = _ops.sub(A, mean(A, -2, True)) if center else A
     return _lowrank(X, q, niter)
+
+
+def _b_orthonormal(S: np.ndarray, B: np.ndarray | None) -> np.ndarray:
+    """Columns spanning S's range, orthonormal in the B inner product (directions whose Gram
+    eigenvalue is below rounding are dropped)."""
+    G = S.T @ (S if B is None else B @ S)
+    w, V = np.linalg.eigh((G + G.T) / 2)
+    keep = w > max(w.max(initial=0.0), 0.0) * np.finfo(S.dtype).eps * S.shape[0] * 10
+    return (S @ V[:, keep]) / np.sqrt(w[keep])
+
+
+def _lobpcg_args(A: Tensor, k: int | None, X: Tensor | None, n: int | None,
+                 tracker: Any, method: str | None) -> tuple[int, int]:
+    if A.ndim != 2:
+        raise NotImplementedError("lobpcg: batched inputs are not supported by tenkai; pass "
+                                  "one (m, m) matrix")
+    if A.requires_grad and is_grad_enabled():
+        raise NotImplementedError("lobpcg: gradients are not supported by tenkai; pass "
+                                  "A.detach()")
+    if tracker is not None or method not in (None, "ortho", "basic"):
+        raise NotImplementedError("lobpcg: tracker callbacks are not supported by tenkai")
+    k = (1 if X is None else X.shape[-1]) if k is None else int(k)
+    n = (k if X is None else X.shape[-1]) if n is None else int(n)
+    m = A.shape[-1]
+    if m < 3 * n:
+        raise ValueError(f"LOBPCG algorithm is not applicable when the number of A rows (={m})"
+                         f" is smaller than 3 x the number of requested eigenpairs (={n})")
+    return k, n
+
+
+def lobpcg(A: Tensor, k: int | None = None, B: Tensor | None = None, X: Tensor | None = None,
+           n: int | None = None, iK: Tensor | None = None, niter: int | None = None,
+           tol: float | None = None, largest: bool | None = None, method: str | None = None,
+           tracker: Any = None, ortho_iparams: Any = None, ortho_fparams: Any = None,
+           ortho_bparams: Any = None) -> tuple[Tensor, Tensor]:
+    """The ``k`` largest (or smallest) eigenpairs of the symmetric (generalized, with SPD
+    ``B``) problem ``A x = e B x``, by LOBPCG: Rayleigh-Ritz over [X, residuals, previous
+    directions] until every residual is below ``tol`` (relative) or ``niter`` iterations.
+    Computed on the host (no gradient, no tracing)."""
+    k, n = _lobpcg_args(A, k, X, n, tracker, method)
+    a = A._data
+    b = None if B is None else B._data
+    pre = None if iK is None else iK._data
+    tol = float(np.finfo(a.dtype).eps) ** 0.5 if tol is None else float(tol)
+    steps = 1000 if niter is None else (niter if niter >= 0 else 1 << 62)
+    start = (_creation.randn(a.shape[0], n, dtype=A.dtype) if X is None else X)._data
+    a_norm, b_norm = np.linalg.norm(a), 1.0 if b is None else np.linalg.norm(b)
+    x, p = _b_orthonormal(start.astype(a.dtype), b), None
+    e, r = np.zeros(n, a.dtype), np.zeros_like(x)
+    for it in range(steps + 1):
+        basis = x if it == 0 else _b_orthonormal(np.hstack([x, r] + ([] if p is None else [p])),
+                                                 b)
+        w, c = np.linalg.eigh(basis.T @ a @ basis)
+        pick = np.argsort(w)[::-1][:n] if largest in (None, True) else np.argsort(w)[:n]
+        new = basis @ c[:, pick]
+        e = w[pick]
+        p = None if it == 0 else new - x @ (x.T @ (new if b is None else b @ new))
+        x = new
+        r = a @ x - (x if b is None else b @ x) * e
+        scale = (a_norm + np.abs(e) * b_norm) * np.linalg.norm(x, axis=0)
+        if np.all(np.linalg.norm(r, axis=0)[:k] <= tol * scale[:k]):
+            break
+        if pre is not None:
+            r = pre @ r
+    return (Tensor._make(np.ascontiguousarray(e[:k]).astype(a.dtype)),
+            Tensor._make(np.ascontiguousarray(x[:, :k]).astype(a.dtype)))
 
 
 def matrix_rank(input: Tensor, tol: Any = None, symmetric: bool = False, *,
@@ -191,6 +259,6 @@ def batch_norm_backward_elemt(grad_out: Tensor, input: Tensor, mean: Tensor, inv
     return _ops.mul(_ops.sub(_ops.sub(grad_out, mean_dy), proj), scale)
 
 
-NAMES = """svd_lowrank pca_lowrank matrix_rank batch_norm_stats batch_norm_elemt
+NAMES = """svd_lowrank pca_lowrank lobpcg matrix_rank batch_norm_stats batch_norm_elemt
 batch_norm_gather_stats batch_norm_gather_stats_with_counts batch_norm_update_stats
 batch_norm_backward_reduce batch_norm_backward_elemt""".split()

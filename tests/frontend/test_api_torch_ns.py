@@ -283,6 +283,9 @@ def _stats_cases() -> list[Case]:
                                                   M=L.t(np.ones((4, 9)))), False),
         ("pca_lowrank", lambda L: _lowrank(L, L.m.pca_lowrank, (8, 5), q=3), False),
         ("svd_lowrank/big_q", lambda L: _lowrank(L, L.m.svd_lowrank, (3, 4), q=5), False),
+        ("lobpcg", lambda L: _lobpcg(L, k=3), False),
+        ("lobpcg/smallest_B", lambda L: _lobpcg(L, k=2, largest=False, B=True), False),
+        ("lobpcg/n_float32", lambda L: _lobpcg(L, k=2, n=3, dtype=L.m.float32), False),
         ("batch_norm_update_stats", lambda L: _update_stats(L), False),
         ("lu_unpack", lambda L: L.m.lu_unpack(*L.m.linalg.lu_factor(L.t(SQ, 1))), True),
         ("lu_unpack/wide", lambda L: L.m.lu_unpack(*L.m.linalg.lu_factor(L.t(rn(2, 3, 5), 1))),
@@ -299,6 +302,19 @@ def _lowrank(L: Lib, fn: Callable, shape: tuple[int, int], q: int, M: Any = None
     U, S, V = fn(A, q=q) if M is None else fn(A, q=q, M=M)
     recon = U @ L.m.diag(S) @ V.mT
     return S[:2], (recon if M is None else recon + M), tuple(U.shape), tuple(V.shape)
+
+
+def _lobpcg(L: Lib, B: bool = False, dtype: Any = None, **kw: Any) -> Any:
+    """Eigenvalues, and whether the eigenvectors satisfy A x = e B x (signs may differ)."""
+    M, N = rn(24, 24), rn(24, 24)
+    A = L.t(M @ M.T + 24 * np.eye(24), dtype=dtype)
+    Bt = L.t(N @ N.T + 24 * np.eye(24), dtype=dtype) if B else None
+    E, X = L.m.lobpcg(A, B=Bt, **kw)
+    BX = X if Bt is None else Bt @ X
+    residual = (A @ X - BX * E).abs().max() / A.abs().max()
+    if dtype is not None:  # float32: PyTorch's own residual varies with its random start
+        return E, tuple(X.shape)
+    return E, bool(residual < 1e-7), tuple(X.shape)
 
 
 def _update_stats(L: Lib) -> Any:
@@ -496,6 +512,7 @@ ERRORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("unravel_index/float", lambda m: m.unravel_index(m.tensor([1.0]), (2,))),
     ("unravel_index/negative_shape", lambda m: m.unravel_index(m.tensor(1), (2, -1))),
     ("matrix_rank", lambda m: m.matrix_rank(m.eye(3))),
+    ("lobpcg/too_many", lambda m: m.lobpcg(m.eye(6, dtype=m.float64), k=3)),
     ("svd_lowrank/q", lambda m: m.svd_lowrank(m.ones(3, 4), q=-1)),
     ("pca_lowrank/q", lambda m: m.pca_lowrank(m.ones(3, 4), q=-1)),
     ("binomial/int", lambda m: m.binomial(m.tensor([3]), m.tensor([0.5]))),
