@@ -79,7 +79,7 @@ from .autograd._core import is_inference_mode_enabled  # noqa: E402
 globals().update({_name: getattr(_m, _name) for _m in (_api_amp, _api_copy, _api_flags,
                                                         _api_lowrank, _api_nn, _api_stats,
                                                         _api_windows)
-                  for _name in _m.NAMES})
+                  for _name in _m.NAMES if _name not in globals()})  # earlier definitions win
 
 
 def trace(fn: _typing.Any, *example_args: _typing.Any) -> _typing.Any:
