@@ -27,17 +27,18 @@ from ._tensor import Tensor
 
 
 def _fresh(out: Any) -> Any:
+    """The view's values in new C-ordered tensors (as PyTorch's copies are contiguous)."""
     if isinstance(out, Tensor):
-        return _ops.clone(out)
-    return tuple(_ops.clone(t) for t in out)
+        return _shape.densify(_ops.clone(out))
+    return tuple(_shape.densify(_ops.clone(t)) for t in out)
 
 
 def alias_copy(input: Tensor) -> Tensor:
-    return _ops.clone(input)
+    return _fresh(input)
 
 
 def detach_copy(input: Tensor) -> Tensor:
-    return _ops.clone(input.detach())
+    return _fresh(input.detach())
 
 
 def diagonal_copy(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
@@ -124,25 +125,53 @@ def _unfold_error(size: int, length: int, axis: int = 0) -> Any:
                        f"{size}")
 
 
+def _storage_positions(t: Tensor) -> tuple[np.ndarray, int, Tensor]:
+    """Where each element of ``t`` (C order) sits in its storage, the storage's size, and the
+    tensor holding that storage (the view's base, or ``t``)."""
+    base = t._base if t._base is not None and t._base._data.flags.c_contiguous else None
+    owner = base if base is not None else t
+    start = 0
+    if base is not None:
+        start = (t._data.__array_interface__["data"][0]
+                 - base._data.__array_interface__["data"][0]) // max(t._data.itemsize, 1)
+    pos = np.full(tuple(t.shape), start, dtype=np.int64)
+    for k, (n, s) in enumerate(zip(t.shape, t.stride(), strict=True)):
+        pos = pos + (np.arange(n) * s).reshape((n,) + (1,) * (t.ndim - k - 1))
+    size = owner.numel() if base is not None else (int(pos.max()) + 1 if pos.size else 0)
+    return pos.reshape(-1), size, owner
+
+
 def as_strided_copy(input: Tensor, size: Sequence[int], stride: Sequence[int],
                     storage_offset: int | None = None) -> Tensor:
-    """The elements at ``storage_offset + sum(i_k * stride_k)`` of ``input``'s contiguous
-    layout (for a contiguous input, PyTorch's storage), gathered into a new tensor."""
+    """The elements at ``storage_offset + sum(i_k * stride_k)`` of ``input``'s storage (a
+    view's base; ``storage_offset`` defaults to the input's own), gathered into a new tensor.
+    Gradients reach ``input`` when it holds every element read, else its base."""
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
         raise RuntimeError(f"mismatch in length of strides and shape: {len(size)} vs "
                            f"{len(stride)}")
-    offset = 0 if storage_offset is None else int(storage_offset)
-    flat_index = np.full(size, offset, dtype=np.int64)
+    positions, storage, owner = _storage_positions(input)
+    own_offset = int(positions.min()) if positions.size else 0
+    offset = own_offset if storage_offset is None else int(storage_offset)
+    wanted = np.full(size, offset, dtype=np.int64)
     for k, (n, s) in enumerate(zip(size, stride, strict=True)):
-        flat_index = flat_index + (np.arange(n) * s).reshape((n,) + (1,) * (len(size) - k - 1))
-    numel = input.numel()
-    if flat_index.size and (flat_index.max() >= numel or flat_index.min() < 0):
+        wanted = wanted + (np.arange(n) * s).reshape((n,) + (1,) * (len(size) - k - 1))
+    if wanted.size and (wanted.max() >= storage or wanted.min() < 0):
         raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage "
-                           f"offset {offset} require a storage of "
-                           f"{int(flat_index.max()) + 1} elements, but the input has {numel}")
-    flat = _shape.reshape(input, (-1,))
-    return _shape.named(_ops.apply("take", (flat, _ops.tensor_of(flat_index, "int64")), axis=0),
+                           f"offset {offset} require a storage of {int(wanted.max()) + 1} "
+                           f"elements, but the input's storage has {storage}")
+    where_in_input = {int(p): i for i, p in enumerate(positions.tolist())}
+    if all(int(p) in where_in_input for p in wanted.reshape(-1).tolist()):
+        source = _shape.reshape(input, (-1,))
+        index = np.vectorize(where_in_input.__getitem__, otypes=[np.int64])(wanted) \
+            if wanted.size else wanted
+    else:  # read the base; as in PyTorch, only the input's own elements get gradients
+        flat = _shape.reshape(owner, (-1,))
+        mine = np.zeros(storage, dtype=bool)
+        mine[positions] = True
+        source = _ops.where(_ops.tensor_of(mine, "bool"), flat, flat.detach())
+        index = wanted
+    return _shape.named(_ops.apply("take", (source, _ops.tensor_of(index, "int64")), axis=0),
                         "AsStridedBackward0")
 
 

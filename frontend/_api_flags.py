@@ -84,7 +84,7 @@ class finfo:
 
 
 class iinfo:
-    """Limits of an integer (or bool) dtype: ``bits``, ``max``, ``min``."""
+    """Limits of an integer dtype: ``bits``, ``max``, ``min``."""
 
     def __init__(self, type: Any) -> None:
         dt = as_dtype(type)
@@ -92,10 +92,9 @@ class iinfo:
             raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
                             "handle 'torch.iinfo'")
         if dt.name == "bool":
-            self.bits, self.min, self.max = 8, 0, 1
-        else:
-            info = np.iinfo(dt.to_numpy())
-            self.bits, self.min, self.max = int(info.bits), int(info.min), int(info.max)
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        info = np.iinfo(dt.to_numpy())
+        self.bits, self.min, self.max = int(info.bits), int(info.min), int(info.max)
         self.dtype = dt.name
 
     def __eq__(self, other: object) -> bool:

@@ -34,10 +34,16 @@ def _moment_args(dim: Any, unbiased: Any, keepdim: Any) -> tuple[Any, Any, bool]
     return dim, unbiased, bool(keepdim)
 
 
+def _check_float(op: str, input: Any) -> None:
+    if isinstance(input, Tensor) and not input.is_floating_point():
+        raise RuntimeError(f"{op} only support floating point and complex dtypes")
+
+
 def std_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple[Tensor, Tensor]:
     """``(std(input, dim), mean(input, dim))`` in one call."""
     dim, unbiased, keepdim = _moment_args(dim, unbiased, keepdim)
+    _check_float("std_mean", input)
     return (std(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 
@@ -46,6 +52,7 @@ def var_mean(input: Tensor, dim: Any = None, unbiased: Any = None, keepdim: bool
              correction: Any = None) -> tuple[Tensor, Tensor]:
     """``(var(input, dim), mean(input, dim))`` in one call."""
     dim, unbiased, keepdim = _moment_args(dim, unbiased, keepdim)
+    _check_float("var_mean", input)
     return (var(input, dim, unbiased, keepdim, correction=correction),
             mean(input, dim, keepdim))
 

@@ -208,6 +208,12 @@ def _copy_cases() -> list[Case]:
         ("unsqueeze_copy", lambda L: L.m.unsqueeze_copy(L.t(MAT, 1), -1), True),
         ("view_copy", lambda L: L.m.view_copy(L.t(X3, 1), [8, -1]), True),
         ("as_strided_copy", lambda L: L.m.as_strided_copy(L.t(MAT, 1), [2, 3], [1, 2], 3), True),
+        ("as_strided_copy/view", lambda L: L.m.as_strided_copy(
+            L.m.transpose_copy(L.t(MAT, 1), 0, 1).t(), [3, 2], [2, 1]), True),
+        ("as_strided_copy/of_view", lambda L: L.m.as_strided_copy(
+            (L.t(MAT, 1) * 1).t(), [2, 4], [1, 3]), True),
+        ("as_strided_copy/base", lambda L: L.m.as_strided_copy(
+            (L.t(MAT, 1) * 1)[1:3], [2, 2], [1, 1], 0), True),
         ("hstack", lambda L: L.m.hstack([L.t(MAT, 1), L.t(rn(5, 2), 1)]), True),
         ("hstack/1d", lambda L: L.m.hstack([L.t(VEC, 1), L.t(2.0), L.t(rn(2), 1)]), True),
         ("vstack", lambda L: L.m.vstack([L.t(VEC, 1), L.t(MAT, 1)]), True),
@@ -478,6 +484,9 @@ ERRORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("kaiser_window/float_length", lambda m: m.kaiser_window(4.0)),
     ("finfo/int", lambda m: m.finfo(m.int32)),
     ("iinfo/float", lambda m: m.iinfo(m.float32)),
+    ("iinfo/bool", lambda m: m.iinfo(m.bool)),
+    ("std_mean/int", lambda m: m.std_mean(m.tensor([1, 2]))),
+    ("var_mean/int", lambda m: m.var_mean(m.tensor([1, 2]))),
     ("cdist/columns", lambda m: m.cdist(m.ones(2, 3), m.ones(2, 4))),
     ("cdist/negative_p", lambda m: m.cdist(m.ones(2, 3), m.ones(2, 3), -1.0)),
     ("combinations/2d", lambda m: m.combinations(m.ones(2, 2))),
