@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import os
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -355,6 +356,10 @@ def from_file(filename: str, shared: bool | None = None, size: int = 0, *, dtype
     """The first ``size`` elements of a raw binary file; ``shared=True`` maps the file, so
     writes to the tensor reach it."""
     np_dt = (as_dtype(dtype) if dtype is not None else get_default_dtype()).to_numpy()
+    if not os.path.isfile(filename):
+        mode = "read-write" if shared else "read-only"
+        raise RuntimeError(f"unable to open file <{filename}> in {mode} mode: No such file or "
+                           "directory (2)")
     if shared:
         arr = np.memmap(filename, dtype=np_dt, mode="r+", shape=(int(size),))
     else:

@@ -337,23 +337,30 @@ def cond(pred: Any, true_fn: Callable, false_fn: Callable, operands: Sequence[An
 
 
 def while_loop(cond_fn: Callable, body_fn: Callable, carried_inputs: Sequence[Any]) -> Any:
-    """Run ``carried = body_fn(*carried)`` while ``cond_fn(*carried)`` holds; the final
-    carried values, as a tuple (evaluated eagerly)."""
+    """Run ``carried = body_fn(*carried)`` while ``cond_fn(*carried)`` holds (evaluated
+    eagerly); the final carried values in the structure ``body_fn`` returns (a tensor, a
+    tuple or a list; ``body_fn`` is called once to learn it when the loop never runs)."""
     carried = _operands(carried_inputs, "while_loop")
+    shape_of = None
     while True:
         flag = cond_fn(*carried)
         if isinstance(flag, Tensor) and flag.numel() != 1:
             raise RuntimeError("while_loop: cond_fn must return a boolean scalar tensor or "
                                f"a bool, got a tensor of shape {list(flag.shape)}")
         if not bool(flag):
-            return carried
+            break
         out = body_fn(*carried)
+        shape_of = out
         out = (out,) if not isinstance(out, (tuple, list)) else tuple(out)
         if len(out) != len(carried):
             raise RuntimeError(f"while_loop: body_fn must return as many values as "
                                f"carried_inputs ({len(carried)}), got {len(out)}")
         carried = out
-
+    if shape_of is None:
+        shape_of = body_fn(*carried)
+    if isinstance(shape_of, (tuple, list)):
+        return type(shape_of)(carried)
+    return carried[0]
 
 
 NAMES = """OutOfMemoryError memory_format contiguous_format preserve_format channels_last

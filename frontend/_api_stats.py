@@ -236,11 +236,7 @@ def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
     if idx._ir_dtype not in ("int64", "int32", "int16", "int8", "uint8"):
         raise TypeError(f"expected 'indices' to be integer dtype, but got {idx.dtype}")
     total = math.prod(shape)
-    data = idx._data.astype(np.int64)
-    if data.size and (data.max() >= max(total, 1) or data.min() < -total) and total:
-        raise RuntimeError("'indices' must be in range [-prod(shape), prod(shape)), but got "
-                           "out of range values")
-    data = np.where(data < 0, data + total, data)
+    data = idx._data.astype(np.int64)  # as in PyTorch, out-of-range indices wrap around
     out, stride = [], total
     for s in shape:
         stride //= max(s, 1)

@@ -270,6 +270,7 @@ def _stats_cases() -> list[Case]:
         ("isin/invert", lambda L: L.m.isin(L.t(IDX), 3, invert=True), False),
         ("isin/scalar", lambda L: L.m.isin(3, L.t([1, 3])), False),
         ("unravel_index", lambda L: L.m.unravel_index(L.t([0, 5, 11, -1]), (3, 4)), False),
+        ("unravel_index/wraps", lambda L: L.m.unravel_index(L.t([6, 13]), (2, 3)), False),
         ("unravel_index/scalar", lambda L: L.m.unravel_index(L.t(7), (2, 2, 2)), False),
         ("histogramdd", lambda L: L.m.histogramdd(L.t(R.random((20, 2))), [3, 4]), False),
         ("histogramdd/range", lambda L: L.m.histogramdd(
@@ -380,6 +381,12 @@ def _flag_cases() -> list[Case]:
                                           [L.t(MAT, 1)]), True),
         ("while_loop", lambda L: L.m.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * 2),
                                                 (L.t(0), L.t(MAT, 1))), True),
+        ("while_loop/single", lambda L: L.m.while_loop(lambda x: x.sum() < 10, lambda x: x * 2,
+                                                       [L.t(VEC ** 2 + 1, 1)]), True),
+        # values only: PyTorch 2.13's gradient through a loop that never runs is twice the
+        # identity's (it differentiates the traced body), tenkai's is the identity's
+        ("while_loop/never", lambda L: L.m.while_loop(lambda x: x.sum() < 0, lambda x: [x * 2],
+                                                      (L.t(VEC, 1),)), False),
     ]
 
 
@@ -524,6 +531,7 @@ ERRORS: list[tuple[str, Callable[[Any], Any]]] = [
     ("lobpcg/too_many", lambda m: m.lobpcg(m.eye(6, dtype=m.float64), k=3)),
     ("svd_lowrank/q", lambda m: m.svd_lowrank(m.ones(3, 4), q=-1)),
     ("pca_lowrank/q", lambda m: m.pca_lowrank(m.ones(3, 4), q=-1)),
+    ("from_file/missing", lambda m: m.from_file("/nonexistent/raw.bin", size=2)),
     ("binomial/int", lambda m: m.binomial(m.tensor([3]), m.tensor([0.5]))),
 ]
 
