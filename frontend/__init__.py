@@ -81,6 +81,16 @@ globals().update({_name + "_": _methods.module_inplace(_name)
                   for _name in ["erf", "negative", *_api_tensor_index.MODULE_INPLACE,
                                 *_api_tensor_special.MODULE_INPLACE]})
 
+# PyTorch's top-level names for functional ops, *_copy views, windows, flags (issue 13)
+from . import (_api_amp, _api_copy, _api_flags, _api_lowrank, _api_nn, _api_stats,  # noqa: E402
+               _api_windows)
+from .autograd._core import is_inference_mode_enabled  # noqa: E402
+
+globals().update({_name: getattr(_m, _name) for _m in (_api_amp, _api_copy, _api_flags,
+                                                        _api_lowrank, _api_nn, _api_stats,
+                                                        _api_windows)
+                  for _name in _m.NAMES if _name not in globals()})  # earlier definitions win
+
 
 def trace(fn: _typing.Any, *example_args: _typing.Any) -> _typing.Any:
     """``tenkai.trace(fn, *args)`` traces ``fn`` into a graph (see ``tenkai.staged``);

@@ -77,7 +77,43 @@ class enable_grad(_GradSwitch):
     mode = True
 
 
-inference_mode = no_grad
+class inference_mode(_GradSwitch):
+    """``with tenkai.inference_mode():`` records nothing, as ``no_grad`` (tenkai has no
+    separate inference tensors); ``tenkai.is_inference_mode_enabled()`` is True inside.
+    ``inference_mode(False)`` changes nothing; ``@inference_mode`` decorates bare too."""
+
+    mode = False
+    depth = [0]
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode):  # @tenkai.inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.active = bool(mode)
+
+    def __enter__(self) -> None:
+        if self.active:
+            super().__enter__()
+            inference_mode.depth[0] += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.active:
+            inference_mode.depth[0] -= 1
+            super().__exit__(*exc)
+
+    def __call__(self, fn: Any) -> Any:
+        @functools.wraps(fn)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(self.active):
+                return fn(*args, **kwargs)
+        return wrapped
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside an enabled ``inference_mode`` block."""
+    return inference_mode.depth[0] > 0
 
 
 def _seeds(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None) -> list[Any]:
