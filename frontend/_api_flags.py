@@ -1,7 +1,8 @@
 """Type limits, mode flags and small utilities of the ``tenkai`` namespace: ``finfo``/``iinfo``,
 the autocast state (``torch.autocast``, ``is_autocast_enabled``, ``get_autocast_dtype``, ...),
 the anomaly-mode flags (over ``tenkai.autograd``'s anomaly mode), ``OutOfMemoryError``,
-``memory_format``, ``set_default_tensor_type``, ``cond``/``while_loop`` (evaluated eagerly) and the like.
+``memory_format``, ``set_default_tensor_type``, ``cond``/``while_loop`` (evaluated eagerly)
+and the like.
 
 Automatic mixed precision itself (ops cast to float16/bfloat16 inside an enabled autocast
 region) is not implemented: entering an enabled region raises NotImplementedError, a disabled
