@@ -3,7 +3,8 @@
 ``CPUExecutable(code, entry, buffer_table)`` loads the module's object code (``code``: bytes, or
 anything with an ``object_code()`` method, such as a generated module: the runtime never
 compiles IR; loaded objects are shared by content), loads the support library the buffer table
-names (``"library"``: an object with ``key``, ``symbols`` and ``object_code()``), allocates
+names (``"library"``: an object with ``key``, ``symbols`` and ``object_code()``, or with
+``pieces`` of such objects, loaded in order), allocates
 persistent buffers
 (outputs, constants, the status word) and the scratch arena, and keeps a pointer table
 ``void*[n]`` in buffer-table order. Params are bound by
@@ -43,6 +44,16 @@ def object_code(code: Any) -> bytes:
                     "code (bytes) or a generated module (anything with object_code())")
 
 
+def load_support(library: Any) -> None:
+    """Load a support library once per process: each of its ``pieces`` (dependencies first)
+    when it has them, else the library itself (``key``, ``symbols``, ``object_code()``)."""
+    if not library:
+        return
+    for piece in getattr(library, "pieces", None) or (library,):
+        if not jit.library_loaded(str(piece.key)):
+            jit.load_library(object_code(piece), list(piece.symbols), str(piece.key))
+
+
 class NativeFunction(Program):
     """A function of a loaded module, called with buffer addresses (one native call; the
     CPU has no grid: ``grid``/``block`` must be None)."""
@@ -65,9 +76,7 @@ class CPUExecutable(Executable):
     def __init__(self, code: Any, entry: str, buffer_table: Mapping[str, Any],
                  allocator: CPUAllocator | None = None) -> None:
         self.entry = entry
-        library = buffer_table.get("library")
-        if library and not jit.library_loaded(str(library.key)):  # once per process
-            jit.load_library(object_code(library), list(library.symbols), str(library.key))
+        load_support(buffer_table.get("library"))
         self.module = jit.load_object(object_code(code))
         try:
             self._fn = _STEP(self.module.address(entry))
