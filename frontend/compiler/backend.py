@@ -90,6 +90,8 @@ class NativeStep:
     ``kernels``: one summary per kernel; ``last_profile``: ``(kernel, seconds)`` pairs.
     """
 
+    by_node = False  # fed by input/param name (the interpreter backend is fed by node id)
+
     def __init__(self, executable: Any, name: str, kernels: list[dict[str, Any]],
                  timings: dict[str, float], stats: dict[str, int] | None = None,
                  module: Any = None, validator: Validator | None = None,
