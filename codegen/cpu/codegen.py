@@ -14,9 +14,10 @@ and parallel loops are outlined (:mod:`tenkai.codegen.cpu.outline`) onto ``tk_pa
 (:mod:`tenkai.codegen.cpu.pool`); both are *declared* only: they live in the shared library of
 :mod:`tenkai.codegen.cpu.library`, carried to the runtime as ``buffer_table["library"]``
 (the :class:`~tenkai.codegen.cpu.library.Library`: only the pieces the module calls, each with
-a static key, its symbols, and object code made once per process on first use). Integer GEMMs (or all of them, without gemm.py) use the plain loop
-nest of :mod:`tenkai.codegen.llvm.gemm_ref`, defined in-module. :meth:`GeneratedModule.object_code`
-is the module's host object code (:func:`tenkai.codegen.cpu.machine.emit_object`).
+a static key, its symbols, and object code made once per process on first use). Integer GEMMs
+(or all of them, without gemm.py) use the plain loop nest of :mod:`tenkai.codegen.llvm.gemm_ref`,
+defined in-module. :meth:`GeneratedModule.object_code` is the module's host object code
+(:func:`tenkai.codegen.cpu.machine.emit_object`).
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ name, triple, CPU or architecture, features, options), the tenkai (version + sou
 llvmlite and LLVM versions, and every codegen flag. An entry holds what a later process needs
 to skip the passes, lowering, LLVM optimization and code generation: the object code, the
 buffer table (constants as blobs), the names it imports and the kernel summaries for
-``TENKAI_DEBUG``. Each piece of the target's support
-library the step calls (CPU: the thread pool, the GEMM of each dtype) is cached once as its own
-object file (``lib-<key>.tkc``) and loaded on a hit. Code is made and loaded only through the target's
-modules (``tenkai.codegen.target``).
+``TENKAI_DEBUG``. Each piece of the target's support library the step calls (CPU: the thread
+pool, the GEMM of each dtype) is cached once as its own object file (``lib-<key>.tkc``) and
+loaded on a hit. Code is made and loaded only through the target's modules
+(``tenkai.codegen.target``).
 
 Entries live in memory (this process) and on disk (:mod:`tenkai.runtime.cache`).
 """
