@@ -133,7 +133,7 @@ def pieces() -> dict[str, Piece]:
     return out
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Library:
     """The pieces a module calls, in load order (dependencies first); ``key`` and
     ``symbols`` cover them all. The runtime loads :attr:`pieces` one by one (each once per
@@ -141,7 +141,7 @@ class Library:
     tools that want the whole library as one object."""
 
     pieces: tuple[Piece, ...]
-    functions: dict[str, ir.FunctionType] = field(init=False)
+    functions: dict[str, ir.FunctionType] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         merged = {n: t for p in self.pieces for n, t in p.functions.items()}

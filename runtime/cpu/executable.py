@@ -102,6 +102,7 @@ class CPUExecutable(Executable):
         self._staged: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (caller, copy)
         self._outs: list[np.ndarray] | None = None  # what run returns, until a rebinding
         self._fed: frozenset[str] = frozenset()  # feed names of the last full check
+        self._converted: set[str] = set()  # inputs bound through a copy (rebound each call)
         self._allocate(allocator or CPUAllocator(), int(buffer_table.get("arena_size", 0)))
         self.inputs = [s.name for s in self.specs if s.role == "input"]
         self.params = [s.name for s in self.specs if s.role == "param"]
@@ -131,7 +132,7 @@ class CPUExecutable(Executable):
 
     # ------------------------------------------------------------ binding
     def _bind(self, name: str, arr: Any, role: str) -> None:
-        if self._bound.get(name) is arr:
+        if self._bound.get(name) is arr and name not in self._converted:
             return  # same object as last call: already checked and bound (see run_feeds)
         try:
             spec = self.specs[self.slot[name]]
@@ -145,6 +146,10 @@ class CPUExecutable(Executable):
         self._bound[name] = arr
         self._table[self.slot[name]] = pointer(checked)
         self._outs = None  # the returned arrays may have changed
+        if role == "input" and checked is not arr:  # a copy or conversion: redone every call
+            self._converted.add(name)
+        else:
+            self._converted.discard(name)
         if staged:
             self._staged[name] = (arr, checked)
         else:
@@ -213,12 +218,12 @@ class CPUExecutable(Executable):
 
         The per-step path: when the feeds name the same buffers as the last call, only the
         ones that are not the very object bound then are checked and rebound (an array object
-        is checked once: its dtype, shape and strides are what was checked; a non-contiguous
-        one is copied each call), then the step runs."""
+        is checked once: its dtype, shape and strides are what was checked; an input that had
+        to be copied or converted is copied again each call), then the step runs."""
         if feeds.keys() == self._fed:
-            bound, roles = self._bound, self._roles
+            bound, roles, converted = self._bound, self._roles, self._converted
             for name, arr in feeds.items():
-                if bound.get(name) is not arr:
+                if bound.get(name) is not arr or name in converted:
                     self._bind(name, arr, roles[name])
             return self._execute()
         inputs = {k: v for k, v in feeds.items() if self._roles.get(k) == "input"}
