@@ -16,7 +16,8 @@ import numpy as np
 
 from .compiler.backend import COMPILE_PROGRESS
 
-COMPILE_STAGES = ("simplify", "fuse", "recompute", "plan_memory", "lower", "jit")
+COMPILE_STAGES = ("simplify", "fuse", "recompute", "plan_memory", "lower", "llvm_emit",
+                  "library", "jit")
 # loss trajectories agree when |a - b| <= ATOL + RTOL * |b| at every recorded step
 RTOL, ATOL = 1e-3, 1e-6
 
@@ -69,6 +70,9 @@ def format_kernels(results: list[Any], top: int = 12) -> str:
         out.append(f"{r.workload}: {r.kernels} kernels/step, retraces {r.retraces}, planned "
                    f"arena {arena}, process peak RSS {r.peak_rss_mb:.0f} MB, compile stages "
                    f"{compile_s:.2f} s")
+        if r.compile_ms:  # where the compile went: passes, LLVM, the support library, JIT
+            out.append("  compile phases: " + ", ".join(
+                f"{k} {v:.0f} ms" for k, v in r.compile_ms.items() if v >= 0.5))
         out.append(f"  {'kernel':<34} {'us':>9} {'share':>6} {'GFLOP/s':>8} {'GB/s':>7} "
                    f"{'%peak':>6}  ops")
         rows = sorted(r.kernel_table, key=lambda k: -k["us"])

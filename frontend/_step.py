@@ -51,6 +51,9 @@ class CompiledStep:
     # run before each replay, as the traced call ran them before any traced op read the state
     # they touch (DistributedDataParallel's broadcast of buffers from rank 0)
     before_replay: list[Any] = field(default_factory=list)
+    # one 0-d float64 buffer per runtime scalar, refilled by every replay (so the native step
+    # sees the same array object each call and binds it once)
+    scalar_buffers: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def flatten(result: Any, out: list[Tensor]) -> Any:
@@ -154,10 +157,12 @@ def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
                         len(tensors), writes, rebinds)
 
 
-def feeds_for(step: CompiledStep, args: tuple, rng: Any = None) -> dict[str, np.ndarray]:
+def feeds_for(step: CompiledStep, args: tuple, rng: Any = None, reuse: bool = False
+              ) -> dict[str, np.ndarray]:
     """The buffers one replay reads, by input/param name (the live arrays, not copies).
     ``rng(use) -> (seed, offset)`` supplies random operands; by default the generators
-    advance as in a replay."""
+    advance as in a replay. ``reuse``: runtime scalars are written into the step's own
+    buffers (``scalar_buffers``) instead of fresh arrays (the replay path)."""
     g, io = step.graph, step.io
     feeds: dict[str, np.ndarray] = {}
     for name, k in io.feeds:
@@ -166,7 +171,15 @@ def feeds_for(step: CompiledStep, args: tuple, rng: Any = None) -> dict[str, np.
         feeds[name] = args[k]._grad._data
     for name, tensor in step.captured:
         feeds[name] = tensor._data
-    if step.scalars:
+    if step.scalars and reuse:
+        buffers = step.scalar_buffers
+        for name, value in scalar_floats(step.scalars).items():
+            buffer = buffers.get(name)
+            if buffer is None:
+                buffer = buffers[name] = np.zeros((), dtype=np.float64)
+            buffer.fill(value)
+            feeds[name] = buffer
+    elif step.scalars:
         feeds.update(scalar_values(step.scalars))
     for use in step.rng:
         seed, offset = (use.generator.take(use.count) if rng is None else rng(use))
@@ -180,13 +193,16 @@ def replay(step: CompiledStep, args: tuple) -> Any:
     g, io = step.graph, step.io
     for hook in step.before_replay:
         hook()
-    feeds = feeds_for(step, args)
-    outputs = step.program({g.find(k): v for k, v in feeds.items()}
-                           if getattr(step.program, "by_node", False) else feeds)
+    feeds = feeds_for(step, args, reuse=True)
+    program = step.program
+    outputs = program({g.find(k): v for k, v in feeds.items()}
+                      if getattr(program, "by_node", False) else feeds)
     for index, tensor in step.writes:
         _write(tensor, outputs[index])
     for owner, attr, tensor in step.rebinds:
-        setattr(owner, attr, tensor)
+        # a .grad the last replay already bound to this tensor needs no setter call
+        if attr != "grad" or not isinstance(owner, Tensor) or owner._grad is not tensor:
+            setattr(owner, attr, tensor)
     for index, k in io.writes:
         _write(args[k], outputs[index])
     for index, k, fresh in io.grad_writes:

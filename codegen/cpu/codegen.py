@@ -12,11 +12,12 @@ entries differ (``lower_program(g, prefix=...)``).
 GEMMs call ``tk_gemm_<dtype>``: the tuned one of :mod:`tenkai.codegen.cpu.gemm` (float32/float64),
 and parallel loops are outlined (:mod:`tenkai.codegen.cpu.outline`) onto ``tk_parallel_for``
 (:mod:`tenkai.codegen.cpu.pool`); both are *declared* only: they live in the shared library of
-:mod:`tenkai.codegen.cpu.library`, compiled once per process and carried to the runtime as
-``buffer_table["library"]`` (the :class:`~tenkai.codegen.cpu.library.Library`: key, symbols,
-object code). Integer GEMMs (or all of them, without gemm.py) use the plain loop
-nest of :mod:`tenkai.codegen.llvm.gemm_ref`, defined in-module. :meth:`GeneratedModule.object_code`
-is the module's host object code (:func:`tenkai.codegen.cpu.machine.emit_object`).
+:mod:`tenkai.codegen.cpu.library`, carried to the runtime as ``buffer_table["library"]``
+(the :class:`~tenkai.codegen.cpu.library.Library`: only the pieces the module calls, each with
+a static key, its symbols, and object code made once per process on first use). Integer GEMMs
+(or all of them, without gemm.py) use the plain loop nest of :mod:`tenkai.codegen.llvm.gemm_ref`,
+defined in-module. :meth:`GeneratedModule.object_code` is the module's host object code
+(:func:`tenkai.codegen.cpu.machine.emit_object`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 from llvmlite import ir
 
 from tenkai.codegen.cpu.contraction import GemmContractions
-from tenkai.codegen.cpu.library import Library, declare, library, uses_library
+from tenkai.codegen.cpu.library import Library, declare, library, library_for
 from tenkai.codegen.cpu.machine import (
     emit_assembly,
     emit_object,
@@ -149,7 +150,7 @@ def generate(program: KernelProgram | list[KernelProgram], target: Target | None
     t1 = time.perf_counter()
     optimized = str(optimize_ir(text, opt_level))
     t2 = time.perf_counter()
-    lib = library() if uses_library(module) else None
+    lib = library_for(module)  # only the pieces it calls (generated when first loaded)
     flags = {**host_flags(), "opt_level": opt_level, "pass_manager": "new",
              "tuned_gemm": lib is not None and "tk_gemm_f32" in lib.functions,
              "parallel": lib is not None and "tk_parallel_for" in lib.functions}

@@ -262,8 +262,13 @@ def _define_entry(module: ir.Module, cfg: GemmConfig, name: str, partition: ir.F
     return function
 
 
-def add_gemm(module: ir.Module, dtype: str, config: GemmConfig | None = None) -> ir.Function:
+def add_gemm(module: ir.Module, dtype: str, config: GemmConfig | None = None,
+             runtime: dict[str, ir.Function] | None = None) -> ir.Function:
     """Add ``tk_gemm_<dtype>`` (and the parallel runtime it uses) to ``module``; idempotent.
+
+    ``runtime``: the pool's functions (``tk_parallel_for``, ``tk_get_num_threads``) to call,
+    e.g. declarations of another object's (the library's ``gemm_<dtype>`` piece); by default
+    the pool is defined in ``module``.
 
     ``config`` defaults to ``default_config(dtype)`` for the host's vector width; pass one
     built with ``default_config(dtype, vector_bits=256)`` to target AVX2.
@@ -275,10 +280,12 @@ def add_gemm(module: ir.Module, dtype: str, config: GemmConfig | None = None) ->
     cfg.validate()
     if cfg.dtype != dtype:
         raise ValueError(f"gemm: config is for {cfg.dtype}, not {dtype}")
-    runtime = add_parallel_runtime(module)
+    runtime = runtime if runtime is not None else add_parallel_runtime(module)
     ukernel = define_micro_kernel(module, cfg, name)
     pack_a = define_pack(module, cfg, f"{name}_pack_a", cfg.mr)
     pack_b = define_pack(module, cfg, f"{name}_pack_b", cfg.nr)
     macro = define_macro_kernel(module, cfg, name, ukernel)
+    for kernel in (pack_a, pack_b, macro):  # kept out of line: the partition stays small, and
+        kernel.attributes.add("noinline")  # the library compiles in a fraction of the time
     partition = _define_partition(module, cfg, name, pack_a, pack_b, macro)
     return _define_entry(module, cfg, name, partition, runtime)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from llvmlite import ir
 
 from tenkai.codegen.cpu.gemm_config import GemmConfig
-from tenkai.codegen.cpu.gemm_ir import element_ptr, minimum, new_function, opaque
+from tenkai.codegen.cpu.gemm_ir import element_ptr, minimum, new_function
 from tenkai.codegen.llvm.functions import declare_function
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I1, I32, I64, PTR, VOID
@@ -128,27 +128,45 @@ def _emit_store_full_tile(
                     builder.store(acc[i][v], address, align=cfg.element_size)
 
 
+def _masked_memory(module: ir.Module, vector: ir.VectorType) -> tuple[ir.Function, ir.Function]:
+    """``llvm.masked.load`` / ``llvm.masked.store`` on ``vector`` (the i32 alignment operand
+    form; LLVM upgrades it to an ``align`` attribute where it no longer takes one)."""
+    suffix = f"v{vector.count}{'f32' if vector.element == ir.FloatType() else 'f64'}"
+    mask = ir.VectorType(I1, vector.count)
+    load = declare_function(module, f"llvm.masked.load.{suffix}.p0",
+                            ir.FunctionType(vector, [PTR, I32, mask, vector]))
+    store = declare_function(module, f"llvm.masked.store.{suffix}.p0",
+                             ir.FunctionType(VOID, [vector, PTR, I32, mask]))
+    return load, store
+
+
 def _emit_store_edge_tile(
     builder: ir.IRBuilder, cfg: GemmConfig, acc: list[list[ir.Value]], c: ir.Value,
     ldc: ir.Value, accumulate: ir.Value, rows: ir.Value, cols: ir.Value,
 ) -> None:
-    """Spill the register tile to a stack tile and copy its ``rows x cols`` corner to C."""
-    element = cfg.element_type
-    with builder.goto_entry_block():
-        tile = opaque(builder.alloca(ir.ArrayType(element, cfg.mr * cfg.nr), name="edge_tile"))
+    """C[:rows, :cols] (+)= the register tile: each of the first ``rows`` rows with masked
+    vector loads and stores (lane ``l`` of vector ``v`` is live when ``v * W + l < cols``), so
+    no element of C past the tile's corner is touched."""
+    element, vector, lanes = cfg.element_type, cfg.vector_type, cfg.vector_width
+    load, store = _masked_memory(builder.module, vector)
+    index_type = ir.VectorType(I64, lanes)
+    single = builder.insert_element(ir.Constant(index_type, None), cols, I32(0))
+    cols_splat = builder.shuffle_vector(single, ir.Constant(index_type, None),
+                                        ir.Constant(ir.VectorType(I32, lanes), [0] * lanes),
+                                        name="cols_splat")
+    masks = [builder.icmp_signed("<", ir.Constant(index_type, [v * lanes + lane
+                                                               for lane in range(lanes)]),
+                                 cols_splat, name=f"mask{v}") for v in range(cfg.nr_vectors)]
+    align, zero = I32(cfg.element_size), ir.Constant(vector, None)
     for i in range(cfg.mr):
-        for v in range(cfg.nr_vectors):
-            slot = element_ptr(builder, tile, I64(i * cfg.nr + v * cfg.vector_width), element)
-            builder.store(acc[i][v], slot, align=cfg.element_size)
-    with counted_loop(builder, I64(0), rows, "edge_row", I64(1)) as row:
-        c_row = element_ptr(builder, c, builder.mul(row, ldc), element, "c_row")
-        tile_row = element_ptr(builder, tile, builder.mul(row, I64(cfg.nr)), element, "tile_row")
-        with counted_loop(builder, I64(0), cols, "edge_col", I64(1)) as col:
-            value = builder.load(element_ptr(builder, tile_row, col, element), typ=element)
-            c_address = element_ptr(builder, c_row, col, element, "c_elem")
-            old = builder.load(c_address, typ=element, name="c_old")
-            new = builder.select(accumulate, builder.fadd(old, value), value, name="c_new")
-            builder.store(new, c_address)
+        with builder.if_then(builder.icmp_signed("<", I64(i), rows, name=f"row{i}_live")):
+            row = element_ptr(builder, c, builder.mul(ldc, I64(i)), element, f"c_row{i}")
+            for v in range(cfg.nr_vectors):
+                address = element_ptr(builder, row, I64(v * lanes), element)
+                old = builder.call(load, [address, align, masks[v], zero], name="c_old")
+                new = builder.select(accumulate, builder.fadd(old, acc[i][v]), acc[i][v],
+                                     name="c_new")
+                builder.call(store, [new, address, align, masks[v]])
 
 
 def define_micro_kernel(module: ir.Module, cfg: GemmConfig, prefix: str) -> ir.Function:

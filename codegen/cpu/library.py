@@ -1,85 +1,209 @@
 """The shared runtime library: the tuned GEMMs (:mod:`tenkai.codegen.cpu.gemm`) and the thread
-pool (:mod:`tenkai.codegen.cpu.pool`), built and optimized once per process.
+pool (:mod:`tenkai.codegen.cpu.pool`), generated per need in independent pieces.
 
 Program modules only *declare* ``tk_gemm_f32``/``tk_gemm_f64``/``tk_parallel_for``; the runtime
-loads the library's object code once (:meth:`Library.object_code`; the :class:`Library` is
-``GeneratedModule.library`` and every buffer table's ``"library"``, known by :attr:`Library.key`)
-and publishes its :attr:`Library.symbols`, so every program shares one GEMM and one pool: no
-per-program recompilation of the GEMM (the bulk of a small program's compile time) and no
-thread pool per compiled step.
+loads each piece's object code once and publishes its symbols, so every program shares one GEMM
+and one pool: no per-program recompilation of the GEMM and no thread pool per compiled step.
+
+**Pieces** (:class:`Piece`): ``pool`` (``tk_parallel_for``, ``tk_get/set_num_threads``, ...),
+``gemm_f32`` and ``gemm_f64`` (each declares the pool functions it calls, so it needs ``pool``
+loaded first). A program's :class:`Library` (``GeneratedModule.library``, every buffer table's
+``"library"``) lists only the pieces it calls (:func:`library_for`): a float32 network never
+generates the float64 GEMM. A piece is known by a *static* :attr:`Piece.key` (the hash of the
+generator's sources, the host CPU, the LLVM version and the optimization recipe), so finding
+a cached piece costs no code generation; its IR and object code are made on first use, once
+per process (the disk cache keeps them across processes).
+
+**Recipe** (:data:`RECIPE`): the O3 pipeline without the loop and SLP vectorizers (every hot
+loop of the GEMM and the pool is vectorized by hand; the vectorizers only multiplied code size
+and compile time), with the packing routines and the macro-kernel kept out of line (gemm.py).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import importlib
-from dataclasses import dataclass
-from typing import Any
+import json
+import os
+from dataclasses import dataclass, field
 
+import llvmlite.binding as llvm
 from llvmlite import ir
 
-from tenkai.codegen.cpu.machine import emit_object, optimize_ir, target_machine
+from tenkai.codegen.cpu import gemm, pool
+from tenkai.codegen.cpu.machine import emit_object, host_cpu, optimize_ir, target_machine
 from tenkai.codegen.llvm.functions import declare_function
+from tenkai.codegen.llvm.gemm_ref import GEMM_TYPE
+
+RECIPE = "O3-novectorize-interleave"
+PIECE_ORDER = ("pool",) + tuple(f"gemm_{dt}" for dt in gemm.TUNED_DTYPES)
+STATS = {"pieces_built": 0}  # pieces whose object code this process generated (tests count)
+
+
+@functools.cache
+def generator_sources() -> str:
+    """SHA-256 of the sources the pieces are generated from (codegen/cpu, codegen/llvm,
+    codegen/scalar and the dtype table): an edited generator never reuses a stale piece."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    h = hashlib.sha256()
+    for folder in ("cpu", "llvm", "scalar"):
+        top = os.path.join(root, folder)
+        for name in sorted(n for n in os.listdir(top) if n.endswith(".py")):
+            with open(os.path.join(top, name), "rb") as f:
+                h.update(f"{folder}/{name}\0".encode() + f.read())
+    with open(os.path.join(os.path.dirname(root), "ir", "dtypes.py"), "rb") as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class Piece:
+    """One independently built part of the library (a ``SupportLibrary`` of
+    :mod:`tenkai.codegen.target`: ``key``, ``symbols``, ``ir_text``, ``object_code()``)."""
+
+    name: str
+    functions: dict[str, ir.FunctionType]
+    requires: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def key(self) -> str:
+        """Static: known without generating anything (see the module docstring)."""
+        cpu = host_cpu()
+        text = json.dumps({"piece": self.name, "sources": generator_sources(),
+                           "cpu": [cpu.triple, cpu.name, cpu.features], "recipe": RECIPE,
+                           "llvm": list(llvm.llvm_version_info)}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def symbols(self) -> list[str]:
+        return sorted(self.functions)
+
+    @property
+    def ir_text(self) -> str:
+        """Its optimized LLVM IR (generated on first use)."""
+        return piece_ir(self.name)
+
+    def object_code(self) -> bytes:
+        """Its host object code (emitted once per process)."""
+        return piece_object(self.name)
+
+
+def _new_module(name: str) -> ir.Module:
+    tm = target_machine()
+    module = ir.Module(name=name)
+    module.triple = tm.triple
+    module.data_layout = str(tm.target_data)
+    return module
+
+
+def build_piece(name: str) -> ir.Module:
+    """The unoptimized module of piece ``name``."""
+    module = _new_module(f"tenkai_{name}")
+    if name == "pool":
+        pool.add_parallel_runtime(module)
+    elif name.startswith("gemm_") and name[5:] in gemm.TUNED_DTYPES:
+        runtime = {n: declare_function(module, n, pool.PUBLIC_TYPES[n]) for n in pool.PUBLIC_NAMES}
+        gemm.add_gemm(module, name[5:], runtime=runtime)
+    else:
+        raise KeyError(f"codegen.cpu: no library piece named {name!r}; pieces: {PIECE_ORDER}")
+    return module
+
+
+def _optimized(module: ir.Module) -> llvm.ModuleRef:
+    return optimize_ir(str(module), 3, loop_interleaving=True, vectorize=False)
+
+
+@functools.cache
+def piece_ir(name: str) -> str:
+    return str(_optimized(build_piece(name)))
+
+
+@functools.cache
+def piece_object(name: str) -> bytes:
+    STATS["pieces_built"] += 1
+    return emit_object(piece_ir(name))
+
+
+@functools.cache
+def pieces() -> dict[str, Piece]:
+    """Every piece this host can build, by name (nothing is generated)."""
+    out = {"pool": Piece("pool", dict(pool.PUBLIC_TYPES))}
+    for dt in gemm.TUNED_DTYPES:
+        out[f"gemm_{dt}"] = Piece(f"gemm_{dt}", {f"tk_gemm_{dt}": GEMM_TYPE}, ("pool",))
+    return out
 
 
 @dataclass(frozen=True)
 class Library:
-    """Optimized LLVM IR of the library and the type of each public function (the
-    ``SupportLibrary`` of :mod:`tenkai.codegen.target`)."""
+    """The pieces a module calls, in load order (dependencies first); ``key`` and
+    ``symbols`` cover them all. The runtime loads :attr:`pieces` one by one (each once per
+    process); :meth:`object_code` / :attr:`ir_text` are the pieces linked into one module, for
+    tools that want the whole library as one object."""
 
-    ir_text: str
-    functions: dict[str, ir.FunctionType]
+    pieces: tuple[Piece, ...]
+    functions: dict[str, ir.FunctionType] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        merged = {n: t for p in self.pieces for n, t in p.functions.items()}
+        object.__setattr__(self, "functions", merged)
 
     @property
     def key(self) -> str:
-        """What the library is known by (the SHA-256 of its IR): in the runtime, which loads
-        it once per key, and in the compile cache."""
-        return hashlib.sha256(self.ir_text.encode()).hexdigest()
+        return hashlib.sha256(" ".join(p.key for p in self.pieces).encode()).hexdigest()
 
     @property
     def symbols(self) -> list[str]:
-        """The functions it exports (what the runtime publishes process-wide)."""
         return sorted(self.functions)
 
+    def piece(self, key: str) -> Piece | None:
+        return next((p for p in self.pieces if p.key == key), None)
+
+    @property
+    def ir_text(self) -> str:
+        return linked_ir(tuple(p.name for p in self.pieces))
+
     def object_code(self) -> bytes:
-        """Host object code of the library (emitted once per process), for the runtime's
-        object loader."""
-        return library_object(self.ir_text)
+        if len(self.pieces) == 1:
+            return self.pieces[0].object_code()
+        return linked_object(tuple(p.name for p in self.pieces))
 
 
 @functools.cache
-def library_object(ir_text: str) -> bytes:
-    """Host object code of library IR (:func:`tenkai.codegen.cpu.machine.emit_object`)."""
-    return emit_object(ir_text)
+def linked_ir(names: tuple[str, ...]) -> str:
+    """The optimized IR of pieces ``names`` linked into one module."""
+    first = llvm.parse_assembly(piece_ir(names[0]))
+    for name in names[1:]:
+        first.link_in(llvm.parse_assembly(piece_ir(name)))
+    return str(first)
 
 
-def _optional(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+@functools.cache
+def linked_object(names: tuple[str, ...]) -> bytes:
+    return emit_object(linked_ir(names))
+
+
+def _with_requirements(names: set[str]) -> Library | None:
+    table = pieces()
+    wanted = set(names)
+    for name in names:
+        wanted.update(table[name].requires)
+    chosen = tuple(table[n] for n in PIECE_ORDER if n in wanted)
+    return Library(chosen) if chosen else None
 
 
 @functools.cache
 def library() -> Library | None:
-    """The library for this host, or None when neither gemm.py nor pool.py exists."""
-    gemm = _optional("tenkai.codegen.cpu.gemm")
-    parallel = _optional("tenkai.codegen.cpu.pool")
-    if gemm is None and parallel is None:
-        return None
-    tm = target_machine()
-    module = ir.Module(name="tenkai_runtime")
-    module.triple = tm.triple
-    module.data_layout = str(tm.target_data)
-    public: dict[str, ir.Function] = {}
-    if parallel is not None:
-        public.update(parallel.add_parallel_runtime(module))
-    if gemm is not None:
-        for dt in gemm.TUNED_DTYPES:
-            public[f"tk_gemm_{dt}"] = gemm.add_gemm(module, dt)
-    text = str(optimize_ir(str(module), loop_interleaving=True))
-    return Library(text, {name: fn.function_type for name, fn in public.items()})
+    """Every piece for this host (their functions' types; nothing is generated until a
+    piece's IR or object code is asked for)."""
+    return _with_requirements(set(pieces()))
+
+
+def library_for(module: ir.Module) -> Library | None:
+    """The pieces ``module`` calls (declares), with the pieces they need; None if none."""
+    names = {p.name for p in pieces().values()
+             if any(f in module.globals and module.globals[f].is_declaration
+                    for f in p.functions)}
+    return _with_requirements(names)
 
 
 def declare(module: ir.Module, name: str) -> ir.Function | None:
@@ -92,7 +216,4 @@ def declare(module: ir.Module, name: str) -> ir.Function | None:
 
 def uses_library(module: ir.Module) -> bool:
     """Does ``module`` call into the library?"""
-    lib = library()
-    return lib is not None and any(
-        name in module.globals and module.globals[name].is_declaration
-        for name in lib.functions)
+    return library_for(module) is not None

@@ -79,10 +79,12 @@ def emit_assembly(ir_text: str, opt_level: int = 3) -> str:
     return target_machine(opt_level).emit_assembly(llvm.parse_assembly(ir_text))
 
 
-def optimize_ir(ir_text: str, opt_level: int = 3,
-                loop_interleaving: bool | None = None) -> llvm.ModuleRef:
+def optimize_ir(ir_text: str, opt_level: int = 3, loop_interleaving: bool | None = None,
+                vectorize: bool | None = None) -> llvm.ModuleRef:
     """Parse and verify LLVM IR text, then run the optimization pipeline
-    (:func:`tenkai.codegen.llvm.pipeline.optimize`) for the host at ``opt_level``."""
+    (:func:`tenkai.codegen.llvm.pipeline.optimize`) for the host at ``opt_level``
+    (``vectorize=False``: without the loop and SLP vectorizers)."""
     module = llvm.parse_assembly(ir_text)
     module.verify()
-    return optimize(module, target_machine(opt_level), opt_level, loop_interleaving)
+    return optimize(module, target_machine(opt_level), opt_level, loop_interleaving,
+                    vectorize=vectorize)

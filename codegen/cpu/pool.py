@@ -76,6 +76,14 @@ PUBLIC_NAMES = (
     "tk_parallel_workers_started",
     "tk_parallel_shutdown",
 )
+# their types: what a piece that calls the pool declares (codegen/cpu/library.py)
+PUBLIC_TYPES = {
+    "tk_parallel_for": ir.FunctionType(VOID, [BODY_PTR, PTR, I64, I64]),
+    "tk_set_num_threads": ir.FunctionType(VOID, [I64]),
+    "tk_get_num_threads": ir.FunctionType(I64, []),
+    "tk_parallel_workers_started": ir.FunctionType(I64, []),
+    "tk_parallel_shutdown": ir.FunctionType(VOID, []),
+}
 
 
 # --------------------------------------------------------------------------- declarations

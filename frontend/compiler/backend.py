@@ -89,6 +89,8 @@ class NativeStep:
     ``kernels``: one summary per kernel; ``last_profile``: ``(kernel, seconds)`` pairs.
     """
 
+    by_node = False  # fed by input/param name (the interpreter backend is fed by node id)
+
     def __init__(self, executable: Any, name: str, kernels: list[dict[str, Any]],
                  timings: dict[str, float], stats: dict[str, int] | None = None,
                  module: Any = None, validator: Validator | None = None,
@@ -256,8 +258,9 @@ def _compile(graph: Any, settings: Settings, flags: dict[str, Any], cache: DiskC
     log.add_code(module, program, target)
     kernels = kernel_summaries(fused, program, info)
     start = time.perf_counter()
-    exe = _load(module, cache, components, kernels, target)
-    timings["jit"] = time.perf_counter() - start
+    module.object_code()  # the step's object code (emitted once, kept by the module)
+    timings["llvm_emit"] = time.perf_counter() - start
+    exe = _load(module, cache, components, kernels, target, timings)
     if settings.debug >= 1:
         report_compile(graph.name, timings, kernels)
     validator = Validator(fused, program, info) if settings.validate else None
@@ -266,17 +269,27 @@ def _compile(graph: Any, settings: Settings, flags: dict[str, Any], cache: DiskC
 
 
 def _load(module: GeneratedCode, cache: DiskCache | None, components: dict[str, str],
-          kernels: list[dict[str, Any]], target: Target) -> Any:
+          kernels: list[dict[str, Any]], target: Target, timings: dict[str, float]) -> Any:
     """The executable of a generated module, loaded from its object code (the codegen makes it
-    once; with a cache, the bytes stored are the code that runs)."""
+    once; with a cache, the bytes stored are the code that runs). Records ``library`` (the
+    support library's pieces: from memory, the disk cache, or generated now) and ``jit``."""
     runtime = runtime_module(target.name)
     obj = module.object_code()
+    start = time.perf_counter()
     if cache is None:
-        return runtime.load(obj, module.entry, module.buffer_table)
-    library = step_cache.ensure_library(cache, module.library, target)
+        lib = module.library
+        for piece in getattr(lib, "pieces", None) or ([lib] if lib else []):
+            runtime.load_library(piece, str(piece.key), list(piece.symbols))
+        library = None
+    else:
+        library = step_cache.ensure_library(cache, module.library, target)
+    timings["library"] = time.perf_counter() - start
+    start = time.perf_counter()
     exe = runtime.load(obj, module.entry, {**module.buffer_table, "library": None})
-    entry: CacheEntry = step_cache.make_entry(components, module, obj, kernels, library,
-                                              runtime.imports(obj))
-    step_cache.store(cache, entry)
-    step_cache.remember(entry)
+    timings["jit"] = time.perf_counter() - start
+    if cache is not None:
+        entry: CacheEntry = step_cache.make_entry(components, module, obj, kernels, library,
+                                                  runtime.imports(obj))
+        step_cache.store(cache, entry)
+        step_cache.remember(entry)
     return exe

@@ -7,10 +7,10 @@ name, triple, CPU or architecture, features, options), the tenkai (version + sou
 llvmlite and LLVM versions, and every codegen flag. An entry holds what a later process needs
 to skip the passes, lowering, LLVM optimization and code generation: the object code, the
 buffer table (constants as blobs), the names it imports and the kernel summaries for
-``TENKAI_DEBUG``. The target's support library
-the step calls (CPU: the GEMM/thread pool) is cached once as its own object file
-(``lib-<key>.tkc``) and loaded on a hit. Code is made and loaded only through the target's
-modules (``tenkai.codegen.target``).
+``TENKAI_DEBUG``. Each piece of the target's support library the step calls (CPU: the thread
+pool, the GEMM of each dtype) is cached once as its own object file (``lib-<key>.tkc``) and
+loaded on a hit. Code is made and loaded only through the target's modules
+(``tenkai.codegen.target``).
 
 Entries live in memory (this process) and on disk (:mod:`tenkai.runtime.cache`).
 """
@@ -38,7 +38,7 @@ from tenkai.runtime.cache import CacheEntry, CacheWarning, DiskCache, key_digest
 
 _MEMORY: OrderedDict[str, CacheEntry] = OrderedDict()
 _MEMORY_SIZE = 64
-_LIBRARIES: dict[str, CacheEntry] = {}  # library IR hash -> its object code entry
+_LIBRARIES: dict[str, CacheEntry] = {}  # library piece key -> its object code entry
 _WARNED_UNWRITABLE: set[str] = set()
 
 
@@ -185,26 +185,37 @@ def library_components(ir_key: str, target: Target) -> dict[str, str]:
 
 
 def ensure_library(cache: DiskCache | None, library: SupportLibrary | None, target: Target,
-                   ir_key: str | None = None) -> dict[str, Any] | None:
+                   keys: list[str] | None = None) -> dict[str, Any] | None:
     """Load the target's support library from object code and make sure ``cache`` holds it;
-    returns its reference for the step entry. The object comes from this process's memory,
-    the disk cache, or the codegen (``library.object_code()``); with only ``ir_key`` (a cache
-    hit whose library file is gone) the codegen's library must have that key."""
-    if ir_key is None:
+    returns its reference for the step entry (``{"pieces": [key, ...]}``). A library made of
+    ``pieces`` (CPU: the pool, one GEMM per dtype) is cached and loaded piece by piece, each
+    once. Each object comes from this process's memory, the disk cache, or the codegen
+    (``piece.object_code()``); with only ``keys`` (a cache hit whose piece file is gone) the
+    codegen's library must have a piece with that key."""
+    by_key: dict[str, Any] = {}
+    if keys is None:
         if library is None:
             return None
-        ir_key = str(library.key)
+        parts = list(getattr(library, "pieces", None) or [library])
+        by_key = {str(p.key): p for p in parts}
+        keys = list(by_key)
+    for key in keys:
+        _ensure_piece(cache, by_key.get(key), target, key)
+    return {"pieces": keys}
+
+
+def _ensure_piece(cache: DiskCache | None, piece: Any, target: Target, ir_key: str) -> None:
     runtime = runtime_module(target.name)
     key = key_digest(library_components(ir_key, target))
     on_disk = cache is None or os.path.exists(cache.path(key, library=True))
     if runtime.library_loaded(ir_key) and on_disk:
-        return {"ir_key": ir_key}
+        return
     entry = _LIBRARIES.get(ir_key)
     if entry is None and cache is not None and on_disk:
         entry = cache.load(key, library=True)
         on_disk = entry is not None  # a corrupt file was just deleted
     if entry is None:
-        entry = _library_entry(key, ir_key, library, target)
+        entry = _library_entry(key, ir_key, piece, target)
     _LIBRARIES[ir_key] = entry
     if cache is not None and not on_disk:
         store(cache, entry, library=True)
@@ -214,23 +225,23 @@ def ensure_library(cache: DiskCache | None, library: SupportLibrary | None, targ
         _LIBRARIES.pop(ir_key, None)
         if cache is not None and os.path.exists(cache.path(key, library=True)):
             cache.discard(cache.path(key, library=True), f"it does not load ({err})")
-        entry = _LIBRARIES[ir_key] = _library_entry(key, ir_key, library, target)
+        entry = _LIBRARIES[ir_key] = _library_entry(key, ir_key, piece, target)
         if cache is not None:
             store(cache, entry, library=True)
         runtime.load_library(entry.blobs["object"], ir_key, entry.meta["symbols"])
-    return {"ir_key": ir_key}
 
 
-def _library_entry(key: str, ir_key: str, library: SupportLibrary | None, target: Target
-                   ) -> CacheEntry:
-    """A fresh library entry: the codegen's object code of the library (rebuilt when not
-    given)."""
-    if library is None:
+def _library_entry(key: str, ir_key: str, piece: Any, target: Target) -> CacheEntry:
+    """A fresh library entry: the codegen's object code of the piece (found by its key in
+    the target's support library when not given)."""
+    if piece is None:
         library = codegen_module(target.name).support_library(target)
-        if library is None or library.key != ir_key:
+        parts = list(getattr(library, "pieces", None) or ([library] if library else []))
+        piece = next((p for p in parts if str(p.key) == ir_key), None)
+        if piece is None:
             raise LookupError("the shared GEMM library changed since this entry was made")
     return CacheEntry(key, library_components(ir_key, target),
-                      {"symbols": list(library.symbols)}, {"object": library.object_code()})
+                      {"symbols": list(piece.symbols)}, {"object": piece.object_code()})
 
 
 def store(cache: DiskCache, entry: CacheEntry, library: bool = False) -> None:
@@ -278,7 +289,7 @@ def load_executable(cache: DiskCache, entry: CacheEntry, target: Target
     try:  # the header's meta is checked as it is used: a damaged one is a miss, not a crash
         lib = entry.meta.get("library")
         if lib:
-            ensure_library(cache, None, target, str(lib["ir_key"]))
+            ensure_library(cache, None, target, [str(k) for k in lib["pieces"]])
         # the object's own imports are checked again by objcheck when it is loaded
         exe = runtime_module(target.name).load(entry.blobs["object"], str(entry.meta["entry"]),
                                                restore_table(entry))

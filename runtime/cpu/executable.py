@@ -3,7 +3,8 @@
 ``CPUExecutable(code, entry, buffer_table)`` loads the module's object code (``code``: bytes, or
 anything with an ``object_code()`` method, such as a generated module: the runtime never
 compiles IR; loaded objects are shared by content), loads the support library the buffer table
-names (``"library"``: an object with ``key``, ``symbols`` and ``object_code()``), allocates
+names (``"library"``: an object with ``key``, ``symbols`` and ``object_code()``, or with
+``pieces`` of such objects, loaded in order), allocates
 persistent buffers
 (outputs, constants, the status word) and the scratch arena, and keeps a pointer table
 ``void*[n]`` in buffer-table order. Params are bound by
@@ -43,6 +44,16 @@ def object_code(code: Any) -> bytes:
                     "code (bytes) or a generated module (anything with object_code())")
 
 
+def load_support(library: Any) -> None:
+    """Load a support library once per process: each of its ``pieces`` (dependencies first)
+    when it has them, else the library itself (``key``, ``symbols``, ``object_code()``)."""
+    if not library:
+        return
+    for piece in getattr(library, "pieces", None) or (library,):
+        if not jit.library_loaded(str(piece.key)):
+            jit.load_library(object_code(piece), list(piece.symbols), str(piece.key))
+
+
 class NativeFunction(Program):
     """A function of a loaded module, called with buffer addresses (one native call; the
     CPU has no grid: ``grid``/``block`` must be None)."""
@@ -65,9 +76,7 @@ class CPUExecutable(Executable):
     def __init__(self, code: Any, entry: str, buffer_table: Mapping[str, Any],
                  allocator: CPUAllocator | None = None) -> None:
         self.entry = entry
-        library = buffer_table.get("library")
-        if library and not jit.library_loaded(str(library.key)):  # once per process
-            jit.load_library(object_code(library), list(library.symbols), str(library.key))
+        load_support(buffer_table.get("library"))
         self.module = jit.load_object(object_code(code))
         try:
             self._fn = _STEP(self.module.address(entry))
@@ -91,9 +100,14 @@ class CPUExecutable(Executable):
         self._bound: dict[str, Any] = {}
         self._written = set(self.writes.values())
         self._staged: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (caller, copy)
+        self._outs: list[np.ndarray] | None = None  # what run returns, until a rebinding
+        self._fed: frozenset[str] = frozenset()  # feed names of the last full check
+        self._converted: set[str] = set()  # inputs bound through a copy (rebound each call)
         self._allocate(allocator or CPUAllocator(), int(buffer_table.get("arena_size", 0)))
         self.inputs = [s.name for s in self.specs if s.role == "input"]
         self.params = [s.name for s in self.specs if s.role == "param"]
+        self._roles = {s.name: s.role for s in self.specs if s.role in ("input", "param")}
+        self._table_address = ctypes.addressof(self._table)
         self.stats = {"calls": 0, "kernels_per_step": len(self.kernels),
                       "native_calls_per_step": 1, "buffers": len(self.specs),
                       "arena_bytes": self.arena.size}
@@ -118,8 +132,8 @@ class CPUExecutable(Executable):
 
     # ------------------------------------------------------------ binding
     def _bind(self, name: str, arr: Any, role: str) -> None:
-        if role == "param" and self._bound.get(name) is arr:
-            return  # same array object as last call: already bound
+        if self._bound.get(name) is arr and name not in self._converted:
+            return  # same object as last call: already checked and bound (see run_feeds)
         try:
             spec = self.specs[self.slot[name]]
         except KeyError:
@@ -131,6 +145,11 @@ class CPUExecutable(Executable):
         self._arrays[name] = checked
         self._bound[name] = arr
         self._table[self.slot[name]] = pointer(checked)
+        self._outs = None  # the returned arrays may have changed
+        if role == "input" and checked is not arr:  # a copy or conversion: redone every call
+            self._converted.add(name)
+        else:
+            self._converted.discard(name)
         if staged:
             self._staged[name] = (arr, checked)
         else:
@@ -160,25 +179,33 @@ class CPUExecutable(Executable):
             ) -> list[np.ndarray]:
         """Run one step; returns every graph output in order (writes: the param array)."""
         self._bind_all(inputs, params)
-        if self._status is not None:
-            self._status[:] = 0
-        for user, copy in self._staged.values():  # non-contiguous params: refresh the copy
+        return self._execute()
+
+    def _execute(self) -> list[np.ndarray]:
+        """One native call over the bound buffers (the per-step path: no per-call checks of
+        arrays bound before, see run_feeds)."""
+        status = self._status
+        if status is not None:
+            status.fill(0)
+        for user, copy in self._staged.values():  # non-contiguous arrays: refresh the copy
             np.copyto(copy, user)
         saved = [(self._arrays[n], self._arrays[n].copy()) for n in self.guarded]
-        self._fn(ctypes.addressof(self._table))
+        self._fn(self._table_address)
         self.stats["calls"] += 1
-        if self._status is not None and self._status[0]:
+        if status is not None and status[0]:
             for arr, old in saved:  # a failed check leaves every state buffer as it was
                 np.copyto(arr, old)
             self._raise_status()
-        for name in self._written & set(self._staged):
-            user, copy = self._staged[name]
-            np.copyto(user, copy)
-        outs = []
-        for k, name in enumerate(self.output_names):
-            target = self.writes.get(k)
-            outs.append(self._arrays[name] if target is None else self._bound[target])
-        return outs
+        if self._staged:
+            for name in self._written & set(self._staged):
+                user, copy = self._staged[name]
+                np.copyto(user, copy)
+        outs = self._outs
+        if outs is None:
+            outs = self._outs = [
+                self._arrays[name] if self.writes.get(k) is None else self._bound[self.writes[k]]
+                for k, name in enumerate(self.output_names)]
+        return list(outs)
 
     def __call__(self, inputs: Mapping[str, Any], params: Mapping[str, Any] | None = None
                  ) -> dict[str, np.ndarray]:
@@ -187,11 +214,23 @@ class CPUExecutable(Executable):
         return {f"out{k}": v for k, v in enumerate(outs) if k not in self.writes}
 
     def run_feeds(self, feeds: Mapping[str, Any]) -> list[np.ndarray]:
-        """Like :meth:`run` with inputs and params in one dict (the frontend's feed format)."""
-        inputs = {k: v for k, v in feeds.items() if k in self.slot
-                  and self.specs[self.slot[k]].role == "input"}
+        """Like :meth:`run` with inputs and params in one dict (the frontend's feed format).
+
+        The per-step path: when the feeds name the same buffers as the last call, only the
+        ones that are not the very object bound then are checked and rebound (an array object
+        is checked once: its dtype, shape and strides are what was checked; an input that had
+        to be copied or converted is copied again each call), then the step runs."""
+        if feeds.keys() == self._fed:
+            bound, roles, converted = self._bound, self._roles, self._converted
+            for name, arr in feeds.items():
+                if bound.get(name) is not arr or name in converted:
+                    self._bind(name, arr, roles[name])
+            return self._execute()
+        inputs = {k: v for k, v in feeds.items() if self._roles.get(k) == "input"}
         params = {k: v for k, v in feeds.items() if k not in inputs}
-        return self.run(inputs, params)
+        outs = self.run(inputs, params)
+        self._fed = frozenset(feeds)
+        return outs
 
     def profile(self, inputs: Mapping[str, Any], params: Mapping[str, Any] | None = None,
                 repeats: int = 3) -> list[tuple[str, float]]:

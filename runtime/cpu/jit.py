@@ -39,6 +39,7 @@ from tenkai.runtime.objcheck import ObjectRejected, check_object
 _LOCK = threading.Lock()
 _MODULES: dict[str, CompiledModule] = {}
 _LIBRARIES: dict[str, CompiledModule] = {}  # library key -> its loaded module
+_LIBRARY_SYMBOLS: dict[str, frozenset[str]] = {}  # library key -> the symbols it published
 STATS = {"cache_hits": 0, "object_loads": 0}
 # the pool's upper bound on threads (MAX_THREADS of tenkai.codegen.cpu.pool; a test checks it)
 POOL_MAX_THREADS = 64
@@ -181,13 +182,20 @@ def load_library(obj: bytes, symbols: Sequence[str], key: str) -> CompiledModule
     for name in symbols:
         llvm.add_symbol(name, compiled.address(name))
     _LIBRARIES[key] = compiled
-    if _POOL["requested"] > 0:
+    _LIBRARY_SYMBOLS[key] = frozenset(symbols)
+    if _POOL["requested"] > 0 and "tk_set_num_threads" in symbols:
         _set_threads(compiled, _POOL["requested"])
     return compiled
 
 
 def library_loaded(key: str) -> bool:
     return key in _LIBRARIES
+
+
+def _pools() -> list[CompiledModule]:
+    """The loaded libraries that define the thread pool (pieces that only call it do not)."""
+    return [compiled for key, compiled in _LIBRARIES.items()
+            if "tk_set_num_threads" in _LIBRARY_SYMBOLS.get(key, ())]
 
 
 def _set_threads(compiled: CompiledModule, n: int) -> bool:
@@ -202,14 +210,14 @@ def set_pool_threads(n: int) -> int:
     restores one thread per online CPU; takes effect on the next call) and of every library
     loaded later. Returns how many loaded libraries were set."""
     _POOL["requested"] = max(int(n), 0)
-    return sum(_set_threads(compiled, n) for compiled in _LIBRARIES.values())
+    return sum(_set_threads(compiled, n) for compiled in _pools())
 
 
 def get_pool_threads() -> int:
     """The threads the pool runs parallel loops on: ``tk_get_num_threads`` of the loaded
     library; before one is loaded, what it will use (the request, else one per online CPU,
     at most :data:`POOL_MAX_THREADS`)."""
-    for compiled in _LIBRARIES.values():
+    for compiled in _pools():
         addr = compiled.engine.get_function_address("tk_get_num_threads")
         if addr:
             return int(ctypes.CFUNCTYPE(ctypes.c_int64)(addr)())

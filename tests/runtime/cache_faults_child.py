@@ -77,8 +77,9 @@ def _entry_path() -> str:
 
 
 def _library_path() -> str:
-    [name] = [n for n in os.listdir(CACHE) if n.startswith("lib-")]
-    return os.path.join(CACHE, name)
+    # the library's pieces (the pool, the GEMM): the largest one is the GEMM
+    paths = [os.path.join(CACHE, n) for n in os.listdir(CACHE) if n.startswith("lib-")]
+    return max(paths, key=os.path.getsize)
 
 
 def _rewrite(path: str, change) -> None:
