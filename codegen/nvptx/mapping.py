@@ -26,12 +26,17 @@ word, atomically: code and value always belong together), not the CPU's last one
 order; a launch row's ``checks`` says whether the runtime must read the status word after it
 (and skip the later launches, as the CPU's entry does).
 
-A ``Contraction`` raises NotImplementedError (tiled GEMM kernels are issue #10's next slice),
-as does a launch reading a value (``Let``/``Acc``/``Reduce``) that another launch defines.
+* ``gemm``: a top-level ``Contraction``, a launch of its own: a shared-memory tiled GEMM
+  (:mod:`tenkai.codegen.nvptx.gemm`, which :func:`plan` is given as ``gemm``), one block per
+  output tile, blocks striding over the tiles of every batch index.
+
+A ``Contraction`` nested in a loop raises NotImplementedError, as does a launch reading a
+value (``Let``/``Acc``/``Reduce``) that another launch defines.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tenkai.codegen.kir.nodes import (
@@ -173,14 +178,24 @@ def _launch(kernel: Kernel, k: int, mapping: str, loops: list[tuple[str, int]],
     return Launch(name, kernel.name, mapping, loops, body, params, block, grid)
 
 
-def plan(kernel: Kernel) -> list[Launch]:
-    """The launches of ``kernel`` in order (see the module docstring)."""
+GemmPlanner = Callable[[Kernel, int, Contraction, list[str]], Launch]
+
+
+def _contractions(kernel: Kernel, gemm: GemmPlanner | None) -> None:
+    """Contractions must be top-level statements, and need a planner (codegen/nvptx/gemm.py)."""
     for s in walk(kernel.body):
-        if isinstance(s, Contraction):
+        if isinstance(s, Contraction) and (gemm is None or not any(s is t for t in kernel.body)):
+            where = ("inside a loop or branch (only top-level contractions become launches)"
+                     if gemm is not None else "and no GEMM planner was given")
             raise NotImplementedError(
                 f"nvptx: kernel {kernel.name}: statement `{format_body([s], 0)[0].strip()}` "
-                f"is a contraction; tiled GEMM kernels for the GPU are not implemented yet "
-                f"({ISSUE}); compile for target 'cpu'")
+                f"is a contraction {where} ({ISSUE})")
+
+
+def plan(kernel: Kernel, gemm: GemmPlanner | None = None) -> list[Launch]:
+    """The launches of ``kernel`` in order (see the module docstring); ``gemm`` makes the
+    launch of a top-level ``Contraction`` (:func:`tenkai.codegen.nvptx.gemm.plan_gemm`)."""
+    _contractions(kernel, gemm)
     launches: list[Launch] = []
     run: list[Stmt] = []
 
@@ -193,7 +208,11 @@ def plan(kernel: Kernel) -> list[Launch]:
         run.clear()
 
     for s in kernel.body:
-        if isinstance(s, Loop) and s.parallel:
+        if isinstance(s, Contraction) and gemm is not None:
+            flush()
+            params = [p for p in kernel.params if p in set(buffers_used([s]))]
+            launches.append(gemm(kernel, len(launches), s, params))
+        elif isinstance(s, Loop) and s.parallel:
             flush()
             loops, body = flatten(s)
             if _size(loops) == 0:
