@@ -54,10 +54,10 @@ class TracedGraph:
 
     def lower(self, target: str | Target = "cpu") -> LoweredGraph:
         """Run the passes and lower the fused graph to a kernel program for ``target``."""
-        from tenkai.compiler.backend import lower
+        from tenkai.compiler.backend import lower, with_matmul_precision
         from tenkai.ir.passes.pipeline import run_pipeline
 
-        resolved = describe(target)
+        resolved = with_matmul_precision(describe(target))
         fused = run_pipeline(self.graph)
         info: dict[str, Any] = {}
         program = lower(fused, resolved, info=info)
@@ -105,9 +105,9 @@ class LoweredGraph:
         """Generate and load the kernel program for the target it was lowered for
         (``target``, when given, must be that one)."""
         from tenkai.codegen.target import runtime_module
-        from tenkai.compiler.backend import build
+        from tenkai.compiler.backend import build, with_matmul_precision
 
-        wanted = self.target if target is None else describe(target)
+        wanted = self.target if target is None else with_matmul_precision(describe(target))
         runtime_module(wanted.name)  # NotImplementedError for a target that cannot run
         if wanted != self.target:
             raise ValueError(f"tenkai: this program was lowered for target "

@@ -9,6 +9,7 @@ from typing import Any
 
 from tenkai.runtime.cpu import jit
 from tenkai.runtime.cpu.executable import object_code
+from tenkai.runtime.cuda_sim import gemm_ops  # noqa: F401  (publishes its callbacks)
 from tenkai.runtime.cuda_sim.sim import CALLBACKS, TIMEOUT, Block, SimulationError, run_launch
 
 

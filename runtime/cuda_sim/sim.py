@@ -35,6 +35,7 @@ import llvmlite.binding as llvm
 
 TIMEOUT = 20.0  # seconds a thread waits at a barrier before the simulator calls it missing
 WARP = 32
+SYNCHRONIZING = ("block", "gemm")  # mappings whose threads of a block run concurrently
 
 
 class SimulationError(AssertionError):
@@ -230,7 +231,7 @@ def run_launch(address: int, row: dict[str, Any], args: list[int],
         grid = (min(grid[0], max_grid), grid[1], grid[2])
     for index in _blocks(grid):
         blk = Block(row["name"], index, dims, grid)
-        if row["mapping"] != "block":  # no barrier, no shuffle: any order is a schedule
+        if row["mapping"] not in SYNCHRONIZING:  # no barrier, no shuffle: any order is a schedule
             _LOCAL.block = blk
             for t in range(blk.size):
                 _LOCAL.tid = t
