@@ -209,8 +209,8 @@ class GemmEmitter(LaunchEmitter):
             d = dims[k]
             coord = self.b.urem(rest, i64(d[0]), name=f"{name}.c") if k else rest
             rest = self.b.udiv(rest, i64(d[0]))
-            offsets = [self.b.add(o, self.b.mul(coord, i64(st))) for o, st in zip(offsets,
-                                                                                    d[1:])]
+            offsets = [self.b.add(o, self.b.mul(coord, i64(st)))
+                       for o, st in zip(offsets, d[1:], strict=True)]
         return offsets
 
     def tile(self, t: ir.Value) -> None:
