@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
-from tenkai.codegen.kir.nodes import Buffer, Contraction, Kernel
+from tenkai.codegen.kir.nodes import Buffer, Contraction, Kernel, TensorView, WindowView
 from tenkai.codegen.llvm.functions import declare_function
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I32, VOID, i64
@@ -266,22 +266,24 @@ class GemmEmitter(LaunchEmitter):
             a_off, b_off = b.add(a_off, ra), b.add(b_off, rb)
         *_, rs, cs = s.a.strides
         # A tile: rows m (M), columns kk (K)
-        self.copy_tile("a", s.a.buf, a_off, (self.row0, s.m, rs, cfg.bm),
+        self.copy_tile("a", s.a, a_off, (self.row0, s.m, rs, cfg.bm),
                        (k0, s.k, cs, cfg.bk), buf, k_rows=False)
         *_, rs, cs = s.b.strides
-        self.copy_tile("b", s.b.buf, b_off, (k0, s.k, rs, cfg.bk),
+        self.copy_tile("b", s.b, b_off, (k0, s.k, rs, cfg.bk),
                        (self.col0, s.n, cs, cfg.bn), buf, k_rows=True)
 
-    def copy_tile(self, which: str, buffer: str, offset: ir.Value,
+    def copy_tile(self, which: str, view: TensorView, offset: ir.Value,
                   rows: tuple[ir.Value, int, int, int], cols: tuple[ir.Value, int, int, int],
                   buf: ir.Value, k_rows: bool) -> None:
-        """Copy a ``rows x cols`` tile (each ``(start, bound, stride, size)``) of ``buffer``
+        """Copy a ``rows x cols`` tile (each ``(start, bound, stride, size)``) of ``view``
         into shared memory, K-major; consecutive threads take consecutive elements along
-        the operand's smaller stride (coalesced when it is 1)."""
+        the operand's smaller stride (coalesced when it is 1; a window view: along pixels)."""
         b, threads = self.b, self.cfg.threads
         (r0, rbound, rstride, rsize), (c0, cbound, cstride, csize) = rows, cols
         total = rsize * csize
-        cols_fast = abs(cstride) <= abs(rstride)
+        window = view if isinstance(view, WindowView) else None
+        cols_fast = (abs(cstride) <= abs(rstride) if window is None
+                     else window.k_rows)  # pixels fastest
         for i in range(-(-total // threads)):
             e = b.add(self.tid, i64(i * threads))
             if cols_fast:
@@ -293,9 +295,35 @@ class GemmEmitter(LaunchEmitter):
                         b.icmp_signed("<", col, i64(cbound)))
             if total % threads:
                 ok = b.and_(ok, b.icmp_unsigned("<", e, i64(total)))
-            index = b.add(offset, b.add(b.mul(row, i64(rstride)), b.mul(col, i64(cstride))))
+            if window is None:
+                index = b.add(offset, b.add(b.mul(row, i64(rstride)),
+                                            b.mul(col, i64(cstride))))
+            else:
+                index, inside = self.window_index(window, offset, row, col)
+                ok = b.and_(ok, inside)
             dst = self.tile_at(which, buf, r, c) if k_rows else self.tile_at(which, buf, c, r)
-            self.copy(dst, buffer, index, ok)
+            self.copy(dst, view.buf, index, ok)
+
+    def window_index(self, v: WindowView, offset: ir.Value, row: ir.Value, col: ir.Value
+                     ) -> tuple[ir.Value, ir.Value]:
+        """Index of element ``(row, col)`` of an implicit GEMM's window operand, and whether
+        it is inside the image (else it reads padding: zero)."""
+        b = self.b
+        kidx, pidx = (row, col) if v.k_rows else (col, row)
+        _, kh_n, kw_n = v.window
+        ci, rest = b.udiv(kidx, i64(kh_n * kw_n)), b.urem(kidx, i64(kh_n * kw_n))
+        kh, kw = b.udiv(rest, i64(kw_n)), b.urem(rest, i64(kw_n))
+        oh, ow = b.udiv(pidx, i64(v.out_hw[1])), b.urem(pidx, i64(v.out_hw[1]))
+        ih = b.add(b.sub(b.mul(oh, i64(v.stride[0])), i64(v.pad[0])),
+                   b.mul(kh, i64(v.dilation[0])), name="ih")
+        iw = b.add(b.sub(b.mul(ow, i64(v.stride[1])), i64(v.pad[1])),
+                   b.mul(kw, i64(v.dilation[1])), name="iw")
+        inside = b.and_(b.icmp_unsigned("<", ih, i64(v.in_hw[0])),  # negative: huge
+                        b.icmp_unsigned("<", iw, i64(v.in_hw[1])))
+        sc, sh, sw = v.image
+        index = b.add(offset, b.add(b.mul(ci, i64(sc)),
+                                    b.add(b.mul(ih, i64(sh)), b.mul(iw, i64(sw)))))
+        return index, inside
 
     def copy(self, dst: ir.Value, buffer: str, index: ir.Value, ok: ir.Value) -> None:
         """``dst = ok ? buffer[index] : 0`` (``cp.async`` with a zero-fill source size)."""

@@ -8,13 +8,16 @@ against numpy and the interpreter. Covered: partial tiles at the M/N/K edges, tr
 broadcast operands, batches spread over blocks and batches summed inside one (accumulate),
 float32/float64/int64 on FMA units, float16 on tensor cores, TF32 under
 ``float32_matmul_precision="high"``, a grid smaller than the tiles (blocks stride), a
-missing ``cp.async`` wait or barrier caught, and the seed two-layer MLP training step (and a
-conv block) as whole programs. Simulated shapes stay small: every simulated thread is an OS
+missing ``cp.async`` wait or barrier caught, convolutions (with groups, strides, padding and
+dilation) and their gradients as implicit GEMMs (the input read through a window view) and
+through im2col, and the seed two-layer MLP training step (and a conv block) as whole
+programs. Simulated shapes stay small: every simulated thread is an OS
 thread whose shared-memory accesses call back into Python.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -318,6 +321,47 @@ def test_fused_chains_with_contractions_in_simulator(name: str, fused: bool) -> 
     got = Simulator(code).run(program, feeds)
     for k, (a, b) in enumerate(zip(got, ir.run(g, feeds), strict=True)):
         assert_matches(a, np.asarray(b), f"{name} fused={fused} output {k}", (1e-4, 1e-5))
+
+
+def _conv_graph() -> ir.Graph:
+    """conv2d with groups, strides, padding and dilation, and both its gradients."""
+    g = ir.Graph("conv")
+    x = g.add("input", shape=(2, 4, 5, 6), dtype="float32", name="x")
+    w = g.add("param", shape=(6, 2, 3, 2), dtype="float32", name="w")
+    attrs = {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}
+    y = g.add("conv2d", [x, w], **attrs)
+    g.add_output(y)
+    gy = g.add("input", shape=g.shape(y), dtype="float32", name="gy")
+    g.add_output(g.add("conv2d_grad_weight", [x, gy], weight_shape=(6, 2, 3, 2), **attrs))
+    g.add_output(g.add("conv2d_grad_input", [gy, w], input_shape=(2, 4, 5, 6), **attrs))
+    return g
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["implicit_gemm", "im2col"])
+def test_convolution_and_gradients_in_simulator(strategy: str) -> None:
+    """implicit_gemm (the cuda target's): forward and weight gradient read x through a
+    window view (no column matrix); im2col: columns in scratch, then the tiled GEMM."""
+    target = dataclasses.replace(CUDA, convolution=strategy)
+    g = _conv_graph()
+    program = lower_program(g, target=target)
+    text = program.as_text()
+    assert text.count("@ window(x") == (2 if strategy == "implicit_gemm" else 0), text
+    assert ("_cols" in text) == (strategy == "im2col")
+    code = nvptx.generate(program, target=target)
+    assert [r["mapping"] for r in code.launches()].count("gemm") == 3
+    feeds = _feeds(g, seed=4)
+    got = Simulator(code).run(program, feeds)
+    for k, (a, b) in enumerate(zip(got, ir.run(g, feeds), strict=True)):
+        assert_matches(a, np.asarray(b), f"conv {strategy} output {k}", (1e-4, 1e-5))
+
+
+@needs_ptxas
+def test_implicit_gemm_convolution_assembles() -> None:
+    code = nvptx.generate(lower_program(_conv_graph(), target=CUDA))
+    check_launch_table(code)
+    for arch in ARCHES:
+        ptxas(code.ptx, arch)
 
 
 def test_contraction_launch_table_row() -> None:
