@@ -7,9 +7,9 @@ Lowering is shared by every target; where targets differ it asks the :class:`Tar
   target maps each onto its GEMM call (the CPU: ``tk_gemm_<dtype>``); ``"tiled"``: onto a
   tiled kernel of its own (the GPU: a ``gemm`` launch, codegen/nvptx/gemm.py);
 * ``convolution``: ``"im2col"`` unfolds the input windows into a scratch matrix and contracts
-  it (lower/conv.py); ``"implicit_gemm"`` (the GPU target) is lowered the same way for now:
-  the column matrix is materialized in the arena and contracted by the tiled GEMM (an
-  implicit GEMM whose A-tile loads compute the window index is not implemented, issue #10);
+  it (lower/conv.py); ``"implicit_gemm"`` (the GPU target, with ``contraction="tiled"``)
+  contracts the input in place through a window view (``WindowView``: the tiled GEMM's tile
+  loads compute the window position), so no column matrix is materialized;
 * ``alignment``: every arena slot starts at a multiple of it;
 * reduction loop order: a CPU walks a reduction whose innermost input dim is kept in the
   input's memory order, accumulating into the output row (:func:`cache_ordered_reductions`);
@@ -27,7 +27,7 @@ from tenkai.codegen.target import Target
 DEFAULT_TARGET = Target(name="cpu", triple="host", arch="host")
 
 CONTRACTIONS = ("gemm_call", "tiled")
-CONVOLUTIONS = ("im2col", "implicit_gemm")  # implicit_gemm: through im2col for now
+CONVOLUTIONS = ("im2col", "implicit_gemm")
 
 
 def check_contraction(target: Target, op: str) -> None:
@@ -48,6 +48,11 @@ def check_convolution(target: Target, op: str) -> None:
             f"{target.convolution!r} is not implemented by lowering (implemented: "
             f"{', '.join(CONVOLUTIONS)}); use a target with convolution='im2col'")
     check_contraction(target, op)  # im2col contracts the column matrix
+    if target.convolution == "implicit_gemm" and target.contraction != "tiled":
+        raise NotImplementedError(
+            f"lower: {op} on target {target.name!r}: convolution strategy 'implicit_gemm' "
+            f"needs contraction='tiled' (a GEMM kernel whose tile loads read window views), "
+            f"not {target.contraction!r}; use convolution='im2col'")
 
 
 def cache_ordered_reductions(target: Target) -> bool:

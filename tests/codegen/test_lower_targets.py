@@ -5,6 +5,7 @@ CPU maps a contraction onto its ``tk_gemm`` call; ``codegen/lower`` never loads 
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -89,6 +90,8 @@ def test_tiled_and_implicit_gemm_lower_to_contractions() -> None:
     text = lower_program(_conv(), target=target).as_text()
     assert "_cols" not in text and "@ window(x+0[2,27,36]" in text, text
     assert "t0_cols" in lower_program(_conv()).as_text()
+    with pytest.raises(NotImplementedError, match="'implicit_gemm' needs contraction='tiled'"):
+        lower_program(_conv(), target=dataclasses.replace(target, contraction="gemm_call"))
 
 
 def test_programs_without_contractions_lower_for_any_target() -> None:
