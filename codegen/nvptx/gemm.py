@@ -56,7 +56,11 @@ DTYPES = ("float16", "float32", "float64", "int8", "uint8", "int16", "int32", "i
 class GemmConfig:
     """The tile of one GEMM launch: block tile ``bm x bn``, K step ``bk``; ``compute`` is
     ``"fma"`` (micro tile ``tm x tn`` per thread), ``"f16"`` or ``"tf32"`` (warp tile
-    ``wm x wn`` of ``mma.sync``); ``async_copy``: global -> shared with ``cp.async``."""
+    ``wm x wn`` of ``mma.sync``). Per operand (``a``, ``b``): ``copy_*`` is how its tile
+    goes from global to shared memory (``"async"``: one ``cp.async`` per element; ``"pair"``:
+    one 4-byte ``cp.async`` per two 2-byte elements contiguous in both memories; ``"sync"``:
+    load and store), ``layout_*`` its shared layout (``"k"``: ``[kk][m or n]``; ``"mn"``:
+    ``[m or n][kk]``, for pairs along K)."""
 
     bm: int
     bn: int
@@ -66,7 +70,15 @@ class GemmConfig:
     tn: int = 0
     wm: int = 0
     wn: int = 0
-    async_copy: bool = True
+    copy_a: str = "async"
+    copy_b: str = "async"
+    layout_a: str = "k"
+    layout_b: str = "k"
+
+    @property
+    def async_copy(self) -> bool:
+        """Does any operand use ``cp.async`` (then steps commit and wait for groups)?"""
+        return self.copy_a != "sync" or self.copy_b != "sync"
 
     @property
     def threads(self) -> int:
@@ -78,10 +90,16 @@ class GemmConfig:
         """Elements added to every shared row (16 bytes: rows stay 16-byte aligned)."""
         return 16 // dtypes.itemsize(dtype)
 
+    def shared_shape(self, which: str, dtype: str) -> tuple[int, int]:
+        """(rows, padded row length) of one buffer of operand ``which``'s tile."""
+        mn = self.bm if which == "a" else self.bn
+        layout = self.layout_a if which == "a" else self.layout_b
+        return (self.bk, mn + self.pad(dtype)) if layout == "k" else (mn, self.bk + self.pad(dtype))
+
     def shared_bytes(self, dtype: str) -> int:
         """Both buffers of both tiles."""
-        rows = (self.bm + self.pad(dtype)) + (self.bn + self.pad(dtype))
-        return 2 * self.bk * rows * dtypes.itemsize(dtype)
+        elements = sum(r * c for r, c in (self.shared_shape(w, dtype) for w in "ab"))
+        return 2 * elements * dtypes.itemsize(dtype)
 
 
 def precision(target: Target) -> str:
@@ -96,13 +114,35 @@ def config_for(stmt: Contraction, target: Target) -> GemmConfig:
         raise NotImplementedError(f"nvptx: contractions on {dt} are not implemented "
                                   f"(supported: {', '.join(DTYPES)})")
     size = dtypes.itemsize(dt)
+    copies: dict[str, str] = {}
+    for which, view in (("a", stmt.a), ("b", stmt.b)):
+        copies[f"copy_{which}"], copies[f"layout_{which}"] = _operand_copy(view, which, size)
     if dt == "float16":
-        return GemmConfig(64, 64, 32, "f16", wm=32, wn=32, async_copy=False)
+        return GemmConfig(64, 64, 32, "f16", wm=32, wn=32, **copies)
     if dt == "float32" and precision(target) in ("high", "medium"):
-        return GemmConfig(64, 64, 16, "tf32", wm=32, wn=32)
+        return GemmConfig(64, 64, 16, "tf32", wm=32, wn=32, **copies)
     if dt == "float32" and stmt.m >= 128 and stmt.n >= 128:
-        return GemmConfig(128, 128, 8, tm=8, tn=8)
-    return GemmConfig(64, 64, 16 if size <= 4 else 8, tm=4, tn=4, async_copy=size in (4, 8))
+        return GemmConfig(128, 128, 8, tm=8, tn=8, **copies)
+    return GemmConfig(64, 64, 16 if size <= 4 else 8, tm=4, tn=4, **copies)
+
+
+def _operand_copy(view: TensorView, which: str, size: int) -> tuple[str, str]:
+    """(copy, layout) of an operand (:class:`GemmConfig`): 4- and 8-byte elements are copied
+    by ``cp.async`` one by one; 2-byte elements in 4-byte pairs where the operand is
+    contiguous along K or M/N and every pair starts 4-byte aligned (even offset and other
+    strides), the shared layout then contiguous along the same dim; else loaded and stored."""
+    if size in (4, 8):
+        return "async", "k"
+    if size != 2 or isinstance(view, WindowView):
+        return "sync", "k"
+    *batch, rs, cs = view.strides
+    k_stride, mn_stride = (cs, rs) if which == "a" else (rs, cs)
+    even = all(v % 2 == 0 for v in (*batch, view.offset))
+    if even and mn_stride == 1 and k_stride % 2 == 0:
+        return "pair", "k"
+    if even and k_stride == 1 and mn_stride % 2 == 0:
+        return "pair", "mn"
+    return "sync", "k"
 
 
 @dataclass
@@ -166,10 +206,10 @@ class GemmEmitter(LaunchEmitter):
             self.steps *= extent
 
     # ------------------------------------------------------------ layout
-    def shared_array(self, rows: int) -> tuple[ir.GlobalVariable, ir.ArrayType, int]:
-        """One operand's two shared buffers of ``bk`` rows of ``rows`` (+ pad) elements."""
-        row = rows + self.cfg.pad(self.dt)
-        arr = ir.ArrayType(self.ety, 2 * self.cfg.bk * row)
+    def shared_array(self, which: str) -> tuple[ir.GlobalVariable, ir.ArrayType, int]:
+        """One operand's two shared buffers (:meth:`GemmConfig.shared_shape`)."""
+        rows, row = self.cfg.shared_shape(which, self.dt)
+        arr = ir.ArrayType(self.ety, 2 * rows * row)
         g = ir.GlobalVariable(self.module, arr, self.new_symbol("tile"), addrspace=SHARED)
         g.linkage = "internal"
         g.initializer = ir.Constant(arr, ir.Undefined)
@@ -180,16 +220,21 @@ class GemmEmitter(LaunchEmitter):
     def tile_at(self, which: str, buf: ir.Value, kk: ir.Value, col: ir.Value) -> ir.Value:
         """Address of element ``[kk][col]`` of buffer ``buf`` of ``As`` or ``Bs``."""
         g, arr, row = self.As if which == "a" else self.Bs
-        index = self.b.add(self.b.mul(self.b.add(self.b.mul(buf, i64(self.cfg.bk)), kk),
-                                      i64(row)), col)
+        rows, _ = self.cfg.shared_shape(which, self.dt)
+        if (self.cfg.layout_a if which == "a" else self.cfg.layout_b) == "k":
+            major, minor = kk, col
+        else:
+            major, minor = col, kk
+        index = self.b.add(self.b.mul(self.b.add(self.b.mul(buf, i64(rows)), major),
+                                      i64(row)), minor)
         return self.b.gep(g, [i64(0), index], inbounds=True, source_etype=arr)
 
     # ------------------------------------------------------------ the kernel
     def emit(self) -> ir.Function:
         cfg = self.cfg
         self.tid = self.sreg("tid.x")
-        self.As = self.shared_array(cfg.bm)
-        self.Bs = self.shared_array(cfg.bn)
+        self.As = self.shared_array("a")
+        self.Bs = self.shared_array("b")
         self.make_accumulators()
         tiles = self.launch.extent
         with counted_loop(self.b, self.sreg("ctaid.x"), i64(tiles), "tile",
@@ -265,44 +310,49 @@ class GemmEmitter(LaunchEmitter):
             ra, rb, _ = self.decode(b.udiv(step, i64(self.kt)), self.summed, "sum")
             a_off, b_off = b.add(a_off, ra), b.add(b_off, rb)
         *_, rs, cs = s.a.strides
-        # A tile: rows m (M), columns kk (K)
-        self.copy_tile("a", s.a, a_off, (self.row0, s.m, rs, cfg.bm),
-                       (k0, s.k, cs, cfg.bk), buf, k_rows=False)
+        self.copy_tile("a", s.a, a_off, (k0, s.k, cs, cfg.bk), (self.row0, s.m, rs, cfg.bm), buf)
         *_, rs, cs = s.b.strides
-        self.copy_tile("b", s.b, b_off, (k0, s.k, rs, cfg.bk),
-                       (self.col0, s.n, cs, cfg.bn), buf, k_rows=True)
+        self.copy_tile("b", s.b, b_off, (k0, s.k, rs, cfg.bk), (self.col0, s.n, cs, cfg.bn), buf)
 
     def copy_tile(self, which: str, view: TensorView, offset: ir.Value,
-                  rows: tuple[ir.Value, int, int, int], cols: tuple[ir.Value, int, int, int],
-                  buf: ir.Value, k_rows: bool) -> None:
-        """Copy a ``rows x cols`` tile (each ``(start, bound, stride, size)``) of ``view``
-        into shared memory, K-major; consecutive threads take consecutive elements along
-        the operand's smaller stride (coalesced when it is 1; a window view: along pixels)."""
+                  k: tuple[ir.Value, int, int, int], mn: tuple[ir.Value, int, int, int],
+                  buf: ir.Value) -> None:
+        """Copy operand ``which``'s tile (its K and M/N dims each ``(start, bound, stride,
+        size)``) into shared buffer ``buf``. Consecutive threads take consecutive elements
+        (pairs) along the operand's smaller stride (a window view: along pixels), so global
+        loads coalesce where it is 1."""
         b, threads = self.b, self.cfg.threads
-        (r0, rbound, rstride, rsize), (c0, cbound, cstride, csize) = rows, cols
-        total = rsize * csize
+        mode = self.cfg.copy_a if which == "a" else self.cfg.copy_b
         window = view if isinstance(view, WindowView) else None
-        cols_fast = (abs(cstride) <= abs(rstride) if window is None
-                     else window.k_rows)  # pixels fastest
+        if mode == "pair":  # contiguous along the dim the shared layout keeps contiguous
+            k_fast = (self.cfg.layout_a if which == "a" else self.cfg.layout_b) == "mn"
+        elif window is not None:
+            k_fast = not window.k_rows
+        else:
+            k_fast = abs(k[2]) < abs(mn[2])
+        fast, slow = (k, mn) if k_fast else (mn, k)
+        width = 2 if mode == "pair" else 1
+        nf = fast[3] // width
+        total = nf * slow[3]
         for i in range(-(-total // threads)):
             e = b.add(self.tid, i64(i * threads))
-            if cols_fast:
-                r, c = b.udiv(e, i64(csize)), b.urem(e, i64(csize))
-            else:
-                r, c = b.urem(e, i64(rsize)), b.udiv(e, i64(rsize))
-            row, col = b.add(r0, r), b.add(c0, c)
-            ok = b.and_(b.icmp_signed("<", row, i64(rbound)),
-                        b.icmp_signed("<", col, i64(cbound)))
+            f, sl = b.mul(b.urem(e, i64(nf)), i64(width)), b.udiv(e, i64(nf))
+            fg, sg = b.add(fast[0], f), b.add(slow[0], sl)
+            ok = b.icmp_signed("<", sg, i64(slow[1]))
             if total % threads:
                 ok = b.and_(ok, b.icmp_unsigned("<", e, i64(total)))
+            (kk, kg), (mm, mg) = ((f, fg), (sl, sg)) if k_fast else ((sl, sg), (f, fg))
             if window is None:
-                index = b.add(offset, b.add(b.mul(row, i64(rstride)),
-                                            b.mul(col, i64(cstride))))
-            else:
-                index, inside = self.window_index(window, offset, row, col)
+                index = b.add(offset, b.add(b.mul(kg, i64(k[2])), b.mul(mg, i64(mn[2]))))
+            else:  # only b is ever a window: its rows are K, its columns N
+                index, inside = self.window_index(window, offset, kg, mg)
                 ok = b.and_(ok, inside)
-            dst = self.tile_at(which, buf, r, c) if k_rows else self.tile_at(which, buf, c, r)
-            self.copy(dst, view.buf, index, ok)
+            dst = self.tile_at(which, buf, kk, mm)
+            if mode == "pair":
+                self.copy_pair(dst, view.buf, index, ok, fg, fast[1])
+            else:
+                self.copy(dst, view.buf, index,
+                          b.and_(ok, b.icmp_signed("<", fg, i64(fast[1]))), mode)
 
     def window_index(self, v: WindowView, offset: ir.Value, row: ir.Value, col: ir.Value
                      ) -> tuple[ir.Value, ir.Value]:
@@ -325,20 +375,38 @@ class GemmEmitter(LaunchEmitter):
                                     b.add(b.mul(ih, i64(sh)), b.mul(iw, i64(sw)))))
         return index, inside
 
-    def copy(self, dst: ir.Value, buffer: str, index: ir.Value, ok: ir.Value) -> None:
+    def copy(self, dst: ir.Value, buffer: str, index: ir.Value, ok: ir.Value,
+             mode: str) -> None:
         """``dst = ok ? buffer[index] : 0`` (``cp.async`` with a zero-fill source size)."""
         b = self.b
         src = self.address(buffer, b.select(ok, index, i64(0)), self.dt)
-        if self.cfg.async_copy:
+        if mode == "async":
             size = dtypes.itemsize(self.dt)
-            fn = declare_function(
-                self.module, f"llvm.nvvm.cp.async.ca.shared.global.{size}.s",
-                ir.FunctionType(VOID, [ir.PointerType(addrspace=SHARED),
-                                       ir.PointerType(addrspace=1), I32]))
-            b.call(fn, [dst, src, b.select(ok, i32(size), i32(0))])
+            self.cp_async(size, dst, src, b.select(ok, i32(size), i32(0)))
             return
         value = b.load(src, typ=self.ety)
         b.store(b.select(ok, value, constant(0, self.dt)), dst)
+
+    def copy_pair(self, dst: ir.Value, buffer: str, index: ir.Value, ok: ir.Value,
+                  first: ir.Value, bound: int) -> None:
+        """Two 2-byte elements ``index``, ``index + 1`` (along the dim whose global position
+        ``first`` has ``bound``) by one 4-byte ``cp.async``: 2 source bytes when only the first
+        is inside, 0 when neither is (or ``ok`` is false): the rest is zero-filled."""
+        b = self.b
+        nbytes = b.select(b.icmp_signed("<", b.add(first, i64(1)), i64(bound)), i32(4),
+                          b.select(b.icmp_signed("<", first, i64(bound)), i32(2), i32(0)))
+        nbytes = b.select(ok, nbytes, i32(0))
+        have = b.icmp_unsigned("!=", nbytes, i32(0))
+        src = self.address(buffer, b.select(have, index, i64(0)), self.dt)
+        self.cp_async(4, dst, src, nbytes)
+
+    def cp_async(self, size: int, dst: ir.Value, src: ir.Value, nbytes: ir.Value) -> None:
+        """``cp.async.ca.shared.global`` of ``size`` bytes, ``nbytes`` of them read."""
+        fn = declare_function(
+            self.module, f"llvm.nvvm.cp.async.ca.shared.global.{size}.s",
+            ir.FunctionType(VOID, [ir.PointerType(addrspace=SHARED),
+                                   ir.PointerType(addrspace=1), I32]))
+        self.b.call(fn, [dst, src, nbytes])
 
     # ------------------------------------------------------------ compute
     def make_accumulators(self) -> None:

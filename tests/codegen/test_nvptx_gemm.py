@@ -135,16 +135,24 @@ CASES = {
     "summed": (TensorView("a", 0, (4, 2, 6, 10), (120, 60, 10, 1)),
                TensorView("b", 0, (4, 2, 10, 3), (60, 30, 3, 1)),
                TensorView("c", 0, (4, 2, 6, 3), (0, 18, 3, 1)), True),
+    # float16 copied in 4-byte cp.async pairs along K (contiguous, padded rows), K odd: the
+    # last pair reads 2 bytes and zero-fills 2
+    "f16_pairs": (TensorView("a", 2, (5, 7), (8, 1)), TensorView("b", 4, (7, 9), (1, 10)),
+                  TensorView("c", 0, (5, 9), (9, 1)), True),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_strided_views_and_accumulate_in_simulator(case: str) -> None:
     a, b, out, accumulate = CASES[case]
+    dtype = "float16" if case.startswith("f16") else "float32"
     sizes = {"a": 500, "b": 500, "c": 200}
-    program = _direct(a, b, out, sizes, accumulate)
+    program = _direct(a, b, out, sizes, accumulate, dtype)
+    cfg = config_for(program.kernels[0].body[0], CUDA)
+    assert (cfg.copy_a, cfg.copy_b) == (("pair", "pair") if dtype == "float16"
+                                        else ("async", "async"))
     rng = np.random.default_rng(1)
-    feeds = {k: rng.standard_normal(v).astype(np.float32) for k, v in sizes.items()}
+    feeds = {k: rng.standard_normal(v).astype(dtype) for k, v in sizes.items()}
     (got,) = Simulator(nvptx.generate(program)).run(program, feeds)
     want = feeds["c"].astype(np.float64)
     prod = np.matmul(_view(feeds["a"], a).astype(np.float64),
@@ -153,7 +161,7 @@ def test_strided_views_and_accumulate_in_simulator(case: str) -> None:
         prod = prod.sum(axis=0, keepdims=True)
     target = _view(want, out)
     target[...] = (target + prod) if accumulate else prod  # (through the stride-0 view)
-    assert_matches(got, want.astype(np.float32), case, (2e-5, 2e-5))
+    assert_matches(got, want.astype(dtype), case, TOL[dtype])
 
 
 @pytest.mark.parametrize("m,k,n", [(20, 40, 9), (33, 16, 70)])
@@ -228,7 +236,10 @@ def test_configs_follow_dtype_and_size() -> None:
                           target)
     assert (cfg(256, 256, "float32").bm, cfg(256, 256, "float32").tm) == (128, 8)
     assert (cfg(100, 256, "float32").bm, cfg(100, 256, "float32").async_copy) == (64, True)
-    assert cfg(64, 64, "float16").compute == "f16" and not cfg(64, 64, "float16").async_copy
+    f16 = cfg(64, 64, "float16")  # contiguous along N: pairs of halves in [kk][n]
+    assert (f16.compute, f16.copy_a, f16.layout_a, f16.copy_b, f16.layout_b) == \
+        ("f16", "pair", "mn", "pair", "k")
+    assert not cfg(63, 63, "float16").async_copy  # odd strides: loads and stores
     assert cfg(64, 64, "float32", TF32).compute == "tf32"
     assert cfg(64, 64, "float64", TF32).compute == "fma"
     with pytest.raises(NotImplementedError, match="contractions on bool"):
