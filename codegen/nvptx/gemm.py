@@ -10,13 +10,16 @@ The kernel is a shared-memory tiled GEMM (:class:`GemmConfig` says which tile):
   convolution's weight gradient) are not spread over blocks (they would race on ``out``): each
   block walks them as more steps of its K loop, so they are summed in registers;
 * the K loop runs in steps of ``BK``: the block's threads copy the ``BM x BK`` tile of ``a``
-  and the ``BK x BN`` tile of ``b`` into shared memory (``As[kk][m]``, ``Bs[kk][n]``, rows
-  padded by 16 bytes), element by element through the operands' strides (transposed and
-  broadcast views need no copy; elements outside ``M``/``N``/``K`` are zeros), double
-  buffered: step ``s+1``'s copies are issued before step ``s`` is computed. With 4- or 8-byte
-  elements they are ``cp.async`` copies (``llvm.nvvm.cp.async.ca.shared.global.{4,8}.s``, a
-  source size of 0 zero-fills) committed as one group per step and awaited with
-  ``cp.async.wait_group 1``; 2-byte and 1-byte elements are loaded and stored;
+  and the ``BK x BN`` tile of ``b`` into shared memory (``As[kk][m]``, ``Bs[kk][n]``, or
+  ``[m|n][kk]`` for float16 pairs along K; rows padded by 16 bytes) through the operands'
+  strides (transposed and broadcast views need no copy; a convolution's ``WindowView``
+  computes each element's window position; elements outside ``M``/``N``/``K`` or in the
+  padding are zeros), double buffered: step ``s+1``'s copies are issued before step ``s`` is
+  computed. 4- and 8-byte elements are ``cp.async`` copies
+  (``llvm.nvvm.cp.async.ca.shared.global.{4,8}.s``, a smaller source size zero-fills), 2-byte
+  elements 4-byte ``cp.async`` pairs where the operand is contiguous and aligned for it,
+  committed as one group per step and awaited with ``cp.async.wait_group 1``; other 2-byte
+  and 1-byte elements are loaded and stored;
 * compute: ``"fma"``: each thread owns a ``TM x TN`` micro tile (registers) and does
   ``TM*TN`` fused multiply-adds per ``kk``; ``"f16"``: float16 on tensor cores, every warp a
   ``WM x WN`` warp tile of ``mma.sync.m16n8k16.row.col.f32.f16.f16.f32`` (float32
