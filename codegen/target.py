@@ -257,6 +257,9 @@ BUILTIN = (
     Registration("cpu", codegen="tenkai.codegen.cpu", runtime="tenkai.runtime.cpu",
                  aliases=("llvm", "host")),
     Registration("cuda", codegen="tenkai.codegen.nvptx", runtime=None, aliases=("nvptx",)),
+    # the cuda target's kernels on a CPU simulator of the GPU (runs anywhere; for tests)
+    Registration("cuda-sim", codegen="tenkai.codegen.cuda_sim",
+                 runtime="tenkai.runtime.cuda_sim", aliases=("cuda_sim",)),
 )
 for _reg in BUILTIN:
     register(_reg)

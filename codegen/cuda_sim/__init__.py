@@ -56,7 +56,7 @@ def generate(programs: KernelProgram | list[KernelProgram], target: Target | Non
     """Kernel program(s) -> PTX, launch tables and host object code
     (:class:`GeneratedSim`); ``target`` None: :func:`describe`."""
     ptx = nvptx.generate(programs, target or describe(), opt_level, parallel)
-    code = GeneratedSim(**{f.name: getattr(ptx, f.name) for f in fields(GeneratedPTX)})
+    code = GeneratedSim(**{f.name: getattr(ptx, f.name) for f in fields(GeneratedPTX) if f.init})
     start = time.perf_counter()
     code.object_code()
     code.timings["host_object"] = time.perf_counter() - start

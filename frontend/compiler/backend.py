@@ -156,9 +156,10 @@ def lower(fused: Any, target: Target, reuse_arena: bool = True,
     from tenkai.codegen import lower_program
     from tenkai.ir.passes.memory import ALIGN
 
-    # the memory plan's offsets are multiples of ALIGN bytes; a target that needs coarser
-    # alignment (cuda: 256) places its arena itself, by liveness, instead of at the plan's offsets
-    reuse_arena = reuse_arena and ALIGN % target.alignment == 0
+    # the memory plan's offsets are ALIGN-ed: a target needing more (NVPTX: 256) gets an arena
+    # slot per scratch buffer instead of the plan's reuse, until plans take the target's
+    # alignment
+    reuse_arena = reuse_arena and target.alignment <= ALIGN
     # the one call site of the lowering: the target makes its strategy choices
     return lower_program(fused, reuse_arena=reuse_arena, info=info, target=target)
 

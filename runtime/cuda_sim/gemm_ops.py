@@ -8,10 +8,11 @@ added to :data:`tenkai.runtime.cuda_sim.sim.CALLBACKS`.
   shared-memory writes of that thread (checked for races at that moment). Copies are read
   from global memory when performed, which is one schedule the hardware may choose; a kernel
   that reads a tile before waiting for it reads stale data, as on a GPU.
-* ``sim_mma(kind, buffer)``: ``mma.sync`` across the warp: every lane's 10 fragment words
-  (4 A, 2 B, 4 C registers) are gathered at a warp barrier, lane 0 computes the 16 x 8
-  product (``kind`` 0: m16n8k16 float16, 1: m16n8k8 TF32; products summed in float64, then
-  rounded to float32) and every lane takes its 4 result words after a second barrier.
+* ``sim_mma(kind, buffer)``: ``mma.sync`` across the warp: every lane offers its 10 fragment
+  words (4 A, 2 B, 4 C registers) and waits at a warp synchronization of the scheduler (as
+  for a shuffle); the first lane to run on computes the 16 x 8 product (``kind`` 0: m16n8k16
+  float16, 1: m16n8k8 TF32; products summed in float64, then rounded to float32), every lane
+  takes its 4 result words, and a second warp synchronization ends it.
 * ``sim_f2tf32(x)``: ``cvt.rna.tf32.f32``: x rounded to 10 mantissa bits, ties away from zero.
 """
 
@@ -23,9 +24,10 @@ from typing import Any
 import llvmlite.binding as llvm
 import numpy as np
 
-from tenkai.runtime.cuda_sim.sim import _LOCAL, CALLBACKS, WARP, Block, _shared, _wait
+from tenkai.runtime.cuda_sim.sim import _LOCAL, CALLBACKS, WARP, Block, _shared, _sync
 
 U32 = ctypes.c_uint32
+_MMA: dict[tuple[int, int], dict[str, Any]] = {}  # (block, warp) -> the mma in flight
 _CELLS = {4: ctypes.c_uint32, 8: ctypes.c_uint64}
 
 
@@ -88,29 +90,31 @@ def _fragments(words: np.ndarray, kind: int) -> tuple[np.ndarray, np.ndarray, np
 def _mma(kind: int, buf: int) -> None:
     blk: Block = _LOCAL.block
     warp, lane = divmod(_LOCAL.tid, WARP)
-    if not blk.warps:
+    words = (U32 * 14).from_address(buf)
+    if blk.sched is None:
         blk.error("mma.sync in a launch whose mapping does not synchronize")
         return
-    words = (U32 * 14).from_address(buf)
-    slots = blk.lanes[warp]
-    slots[lane] = list(words[:10])
-    if not _wait(blk.warps[warp], "mma.sync"):
+    state = _MMA.setdefault((id(blk), warp), {"words": {}, "out": None, "block": blk})
+    state["words"][lane] = list(words[:10])
+    state["out"] = None
+    if not _sync("warp", "mma.sync", (0, "idx", lane)):  # every lane has offered its words
         return
-    if lane == 0:
-        if len(slots) != WARP:
+    if state["out"] is None:  # the first lane to run on computes the warp's product
+        if len(state["words"]) != WARP:
             blk.error("mma.sync in a partial warp")
             return
-        a, b, c = _fragments(np.array(slots, dtype=np.uint32), kind)
-        blk.mma = getattr(blk, "mma", {})
-        blk.mma[warp] = (a @ b + c).astype(np.float32)
-    if not _wait(blk.warps[warp], "mma.sync"):
-        return
-    d = blk.mma[warp]
+        a, b, c = _fragments(np.array([state["words"][k] for k in range(WARP)],
+                                      dtype=np.uint32), kind)
+        state["out"] = (a @ b + c).astype(np.float32)
+    d = state["out"]
     g, t = divmod(lane, 4)
     out = np.array([d[g, 2 * t], d[g, 2 * t + 1], d[g + 8, 2 * t], d[g + 8, 2 * t + 1]],
                    dtype=np.float32).view(np.uint32)
     for k in range(4):
         words[10 + k] = int(out[k])
+    _sync("warp", "mma.sync", (0, "idx", lane))  # every lane has read the product
+    if lane == 0:
+        _MMA.pop((id(blk), warp), None)
 
 
 def _f2tf32(x: float) -> int:

@@ -9,16 +9,17 @@ access and record it). The functions are published to LLVM's symbol table when t
 imported, so the runtime's object loader resolves them.
 
 A ``block`` launch (one that synchronizes: barriers, shuffles, shared memory) runs every thread
-of a block concurrently as an OS thread (the JIT-compiled code releases the GIL), so barriers
-and shuffles synchronize them for real; ``grid`` and ``serial`` launches synchronize nothing,
-so their threads run one after another in a loop (one valid schedule). Blocks run one after
-another (no launch of the mapping synchronizes blocks). Reported as :class:`SimulationError`
+of a block as an OS thread of a reused team, one at a time, each until its next barrier or
+shuffle (:mod:`tenkai.runtime.cuda_sim.schedule`), so barriers and shuffles synchronize them
+for real; ``grid`` and ``serial`` launches synchronize nothing, so their threads run one after
+another in a loop on the calling thread (one valid schedule). Blocks run one after another (no
+launch of the mapping synchronizes blocks). Reported as :class:`SimulationError`
 naming the kernel:
 
 * a data race: two threads touch one shared-memory address between two barriers, at least
   one of them writing;
 * a missing or divergent barrier or shuffle: some threads wait at it while others never arrive
-  (a time-out), or a block ends with threads still waiting.
+  (they ended, or wait at another one).
 
 Limits: the host's float semantics (no FTZ, same IEEE results as the PTX for add/mul/fma);
 shuffles over the full warp only (mask ``0xffffffff``, no segments).
@@ -33,7 +34,10 @@ from typing import Any
 
 import llvmlite.binding as llvm
 
-TIMEOUT = 20.0  # seconds a thread waits at a barrier before the simulator calls it missing
+from tenkai.runtime.cuda_sim import schedule
+from tenkai.runtime.cuda_sim.schedule import Scheduler
+
+TIMEOUT = 20.0  # unused: kept for importers (the scheduler finds a missing barrier exactly)
 WARP = 32
 SYNCHRONIZING = ("block", "gemm")  # mappings whose threads of a block run concurrently
 
@@ -51,9 +55,7 @@ class Block:
     index: tuple[int, int, int]
     dims: tuple[int, int, int]
     grid: tuple[int, int, int]
-    barrier: threading.Barrier | None = None
-    warps: list[threading.Barrier] = field(default_factory=list)
-    lanes: list[list[Any]] = field(default_factory=list)
+    sched: Scheduler | None = None  # set for a synchronizing ('block') launch
     epoch: int = 0
     log: dict[int, tuple[int, set[int], int | None]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -69,15 +71,8 @@ class Block:
         x, y, z = self.index
         return x + self.grid[0] * (y + self.grid[1] * z)
 
-    def synchronizing(self) -> None:
-        """Make the barriers for running every thread concurrently."""
-        size = self.size
-        widths = [min(WARP, size - w * WARP) for w in range(-(-size // WARP))]
-        self.warps = [threading.Barrier(n) for n in widths]
-        self.lanes = [[0] * n for n in widths]
-        self.barrier = threading.Barrier(size, action=self._advance)
-
-    def _advance(self) -> None:
+    def advance(self) -> None:
+        """A barrier passed: a new epoch of the race log."""
         self.epoch += 1
 
     def error(self, message: str) -> None:
@@ -95,52 +90,32 @@ def _tid(axis: int) -> int:
     return (t % bx, t // bx % by, t // (bx * by))[axis]
 
 
-def _wait(barrier: threading.Barrier, what: str) -> bool:
+def _sync(kind: str, what: str, offer: Any = None) -> bool:
     blk: Block = _LOCAL.block
-    try:
-        barrier.wait(TIMEOUT)
-        return True
-    except threading.BrokenBarrierError:
-        blk.error(f"block {blk.number}: thread {_LOCAL.tid} waited at a {what} that other "
-                  "threads never reached (missing or divergent barrier)")
+    if blk.sched is None:
+        if blk.size == 1:
+            return True  # one thread: nothing to wait for
+        blk.error(f"a {what} in a launch whose mapping does not synchronize (run as a "
+                  "'block' launch)")
         return False
+    return blk.sched.pause(_LOCAL.tid, kind, offer)
 
 
 def _barrier() -> None:
-    blk: Block = _LOCAL.block
-    if blk.barrier is None:
-        if blk.size == 1:
-            return  # one thread: nothing to wait for
-        blk.error("a barrier in a launch whose mapping does not synchronize (run as a "
-                  "'block' launch)")
-        return
-    _wait(blk.barrier, "barrier")
-
-
-def _partner(mode: str, lane: int, b: int) -> int:
-    if mode == "bfly":
-        return lane ^ b
-    if mode == "down":
-        return lane + b
-    if mode == "up":
-        return lane - b
-    return b & (WARP - 1)
+    _sync("barrier", "barrier")
 
 
 def _shuffle(mode: str, mask: int, value: Any, b: int, c: int) -> Any:
     blk: Block = _LOCAL.block
-    warp, lane = divmod(_LOCAL.tid, WARP)
-    if mask != 0xFFFFFFFF or c != (0 if mode == "up" else WARP - 1) or not blk.warps:
-        blk.error(f"shfl.sync.{mode} with mask {mask:#x} / c {c} is not modelled (or the "
-                  "launch does not synchronize)")
+    if mask != 0xFFFFFFFF or c != (0 if mode == "up" else WARP - 1):
+        blk.error(f"shfl.sync.{mode} with mask {mask:#x} / c {c} is not modelled")
+    if blk.sched is None:
+        if blk.size == 1:
+            return value
+        return _sync("warp", "warp shuffle") and value
+    if not blk.sched.pause(_LOCAL.tid, "warp", (value, mode, b)):
         return value
-    slots = blk.lanes[warp]
-    slots[lane] = value
-    _wait(blk.warps[warp], "warp shuffle")
-    partner = _partner(mode, lane, b)
-    out = slots[partner] if 0 <= partner < len(slots) else value
-    _wait(blk.warps[warp], "warp shuffle")
-    return out
+    return blk.sched.result[_LOCAL.tid]
 
 
 def _shared(ptr: int, value: Any, ctype: Any) -> Any:
@@ -243,17 +218,13 @@ def run_launch(address: int, row: dict[str, Any], args: list[int],
 
 
 def _run_concurrently(blk: Block, fn: Any, args: list[int]) -> None:
-    blk.synchronizing()
-    assert blk.barrier is not None
+    workers = schedule.team(blk.size)
+    blk.sched = schedule.Scheduler(workers, blk.size,
+                                   lambda message: blk.error(f"block {blk.number}: {message}"),
+                                   blk.advance)
 
-    def thread(tid: int) -> None:
+    def body(tid: int) -> None:
         _LOCAL.tid, _LOCAL.block = tid, blk
         fn(*args)
-        if blk.barrier is not None and blk.barrier.n_waiting:
-            blk.barrier.abort()
 
-    threads = [threading.Thread(target=thread, args=(t,)) for t in range(blk.size)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    workers.run(blk.sched, body)
