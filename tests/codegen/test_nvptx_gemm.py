@@ -10,8 +10,8 @@ float32/float64/int64 on FMA units, float16 on tensor cores, TF32 under
 ``float32_matmul_precision="high"``, a grid smaller than the tiles (blocks stride), a
 missing ``cp.async`` wait or barrier caught, convolutions (with groups, strides, padding and
 dilation) and their gradients as implicit GEMMs (the input read through a window view) and
-through im2col, and the seed two-layer MLP training step (and a conv block) as whole
-programs. Simulated shapes stay small: every simulated thread is an OS
+through im2col, the seed two-layer MLP training step (and a conv block) as whole programs,
+and a CNN trained on the ``cuda-sim`` target following eager. Simulated shapes stay small: every simulated thread is an OS
 thread whose shared-memory accesses call back into Python.
 """
 
@@ -384,3 +384,35 @@ def test_contraction_launch_table_row() -> None:
     assert row["static_shared"] == 2 * 16 * (68 + 68) * 4 and row["shared"] == 0
     assert re.search(r"k\d+_matmul: gemm extent=8 grid=\(8,1,1\) block=\(256,1,1\)",
                      code.as_text("launch"))
+
+
+@pytest.mark.slow
+def test_cnn_training_on_cuda_sim_follows_eager() -> None:
+    """tenkai.compile(target="cuda-sim"): a CNN (convs with padding and groups as implicit
+    GEMMs, their input gradients by col2im, a Linear) trained 3 steps follows eager."""
+    def setup():
+        tenkai.manual_seed(0)
+        model = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(4, 4, 3, padding=1, groups=2), nn.ReLU(), nn.Flatten(),
+                              nn.Linear(4 * 4 * 4, 3))
+        opt = tenkai.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return model, step
+
+    x, y = tenkai.randn(3, 2, 8, 8), tenkai.tensor([0, 2, 1])
+    runs = []
+    for compiled in (False, True):
+        model, step = setup()
+        fn = tenkai.compile(step, target="cuda-sim") if compiled else step
+        losses = [fn(x, y).item() for _ in range(3)]
+        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()]))
+    (eager, p_eager), (comp, p_comp) = runs
+    np.testing.assert_allclose(comp, eager, rtol=1e-5)
+    for a, b in zip(p_eager, p_comp, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
