@@ -98,10 +98,11 @@ class KernelEmitter:
         self._symbols = 0
         self.fn = ir.Function(module, fnty, name=kernel.name)
         self.fn.attributes.add("noinline")
-        self._begin(self.fn, kernel.params)
+        self.begin(self.fn, kernel.params)
 
-    def _begin(self, fn: ir.Function, params: list[str]) -> None:
-        """Start emitting into ``fn`` whose first arguments are the buffer pointers."""
+    def begin(self, fn: ir.Function, params: list[str]) -> None:
+        """Start emitting into ``fn`` whose first arguments are the buffer pointers (a
+        target's emitter calls it for a function it made itself, then :meth:`finish`)."""
         fn.attributes.add("nounwind")
         self.fn = fn
         self.ptrs: dict[str, ir.Value] = {}
@@ -133,7 +134,8 @@ class KernelEmitter:
         self._symbols += 1
         return name
 
-    def _finish(self) -> None:
+    def finish(self) -> None:
+        """Close the function being emitted: return, and enter its body from the entry."""
         self.b.ret_void()
         ir.IRBuilder(self.entry).branch(self.fn.blocks[1])
 
@@ -141,17 +143,17 @@ class KernelEmitter:
     def function(self, fn: ir.Function, params: list[str]) -> Iterator[None]:
         """Emit into another function (an outlined loop), then come back."""
         saved = (self.fn, self.ptrs, self.entry, self.b, self.env, self.depth)
-        self._begin(fn, params)
+        self.begin(fn, params)
         self.depth = 0
         try:
             yield
-            self._finish()
+            self.finish()
         finally:
             self.fn, self.ptrs, self.entry, self.b, self.env, self.depth = saved
 
     def emit(self) -> ir.Function:
         self.block(self.kernel.body)
-        self._finish()
+        self.finish()
         return self.fn
 
     # ------------------------------------------------------------ statements

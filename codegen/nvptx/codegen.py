@@ -8,8 +8,12 @@ the target's SM and PTX ISA, and prints PTX from it. Emitting PTX needs no GPU.
 
 Each program's entry in :attr:`GeneratedPTX.entries` is its buffer table (as on the CPU) plus
 ``"launches"``: the launches in order, each with its PTX function, buffer slots, grid, block
-and dynamic shared memory (what a runtime needs to launch them). There is no ``tk_step``
-entry function: a GPU step is that sequence of launches, driven by the host.
+and dynamic shared memory (what a runtime needs to launch them), and ``"scratch"``: name ->
+bytes of the scratch buffers its launches share (split reductions' partials, values passed
+between launches; :mod:`tenkai.codegen.nvptx.stages`), which the runtime allocates, zeroed,
+for each run. A row's ``"args"`` are slots in the program's buffers followed by the scratch
+buffers in that order (slot ``len(buffers) + k`` is the k-th scratch buffer). There is no
+``tk_step`` entry function: a GPU step is that sequence of launches, driven by the host.
 """
 
 from __future__ import annotations
@@ -99,7 +103,7 @@ def build_module(programs: list[KernelProgram], target: Target
                 if isinstance(launch, GemmLaunch):
                     GemmEmitter(module, launch, buffers, target).emit()
                 else:
-                    LaunchEmitter(module, launch, buffers, target).emit()
+                    LaunchEmitter(module, launch, buffers | launch.scratch, target).emit()
                 launches[program.entry].append(launch)
     return module, launches
 
@@ -130,8 +134,10 @@ def generate(programs: KernelProgram | list[KernelProgram], target: Target,
     t3 = time.perf_counter()
     tables = {}
     for p in progs:
-        slots = {b.name: k for k, b in enumerate(p.buffers)}
-        tables[p.entry] = {**p.buffer_table(), "library": None,
+        scratch = {name: buf.nbytes for la in launches[p.entry]
+                   for name, buf in la.scratch.items()}
+        slots = {name: k for k, name in enumerate([b.name for b in p.buffers] + list(scratch))}
+        tables[p.entry] = {**p.buffer_table(), "library": None, "scratch": scratch,
                            "launches": [la.table(slots) for la in launches[p.entry]],
                            "launch_text": describe_launches(launches[p.entry])}
     return GeneratedPTX(text, optimized, ptx, tables,

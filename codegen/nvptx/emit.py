@@ -18,6 +18,13 @@ counter-based RNG gives the same bits per element.
   ``llvm.nvvm.barrier0``, and a second butterfly in warp 0. Values wider than 32 bits are
   shuffled as two halves. The block size is a compile-time constant (the launch table's).
 * ``serial``: the body in thread 0 of block 0.
+* ``atomic`` (a ``grid`` launch of a scatter): its accumulating stores are ``atomicrmw``
+  adds (``atom.global.add.f32`` and friends in the PTX).
+* ``vector`` > 1 (a ``grid`` launch, :mod:`tenkai.codegen.nvptx.vector`): the grid-stride
+  loop walks groups of ``vector`` innermost iterations; a whole group runs the body once per
+  lane, its contiguous loads as one ``load <vector x T>`` before the first lane and its
+  contiguous stores as one vector store after the last; a partial group (the end of a row)
+  loops over its iterations.
 """
 
 from __future__ import annotations
@@ -31,19 +38,24 @@ from tenkai.codegen.kir.nodes import (
     Acc,
     Buffer,
     Check,
+    Expr,
     Kernel,
     Let,
+    Load,
     Loop,
     Reduce,
     Stmt,
+    Store,
 )
 from tenkai.codegen.llvm.emit import KernelEmitter
 from tenkai.codegen.llvm.functions import declare_function
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I32, I64, VOID, i64
 from tenkai.codegen.nvptx.mapping import WARP, Launch, flatten, reduce_nest
+from tenkai.codegen.nvptx.stages import accumulated
+from tenkai.codegen.nvptx.vector import contiguous
 from tenkai.codegen.scalar.library import math_library
-from tenkai.codegen.scalar.templates import llvm_type, template_for
+from tenkai.codegen.scalar.templates import llvm_type, storage_type, template_for
 from tenkai.codegen.scalar.types import intrinsic
 from tenkai.codegen.target import Target
 from tenkai.ir import dtypes
@@ -72,11 +84,14 @@ class LaunchEmitter(KernelEmitter):
         self._symbols = 0
         self.cooperative = False
         self.shared_bytes = 0
+        self.lane: int | None = None  # the lane being emitted in a vector group
+        self.vector_loads: dict[tuple[str, Expr], ir.Value] = {}
+        self.vector_stores: dict[tuple[str, Expr], tuple[ir.Value, list[ir.Value]]] = {}
         fn = ir.Function(module, ir.FunctionType(VOID, [GPTR] * len(launch.params)),
                          name=launch.name)
         fn.calling_convention = "ptx_kernel"
         self.fn = fn
-        self._begin(fn, launch.params)
+        self.begin(fn, launch.params)
         for arg in fn.args:
             arg.attributes.align = target.alignment
 
@@ -97,8 +112,13 @@ class LaunchEmitter(KernelEmitter):
             tid, bid = self.sreg("tid.x"), self.sreg("ctaid.x")
             ntid, nctaid = self.sreg("ntid.x"), self.sreg("nctaid.x")
             start = self.b.add(self.b.mul(bid, ntid), tid, name="gid")
-            self.strided(la.loops, start, self.b.mul(ntid, nctaid, name="gstride"), la.body,
-                         "idx")
+            step = self.b.mul(ntid, nctaid, name="gstride")
+            if la.vector > 1:
+                (*outer, (var, extent)) = la.loops
+                groups = [*outer, (f"{var}.v", -(-extent // la.vector))]
+                self.strided(groups, start, step, la.body, "idx", run=self.vector_group)
+            else:
+                self.strided(la.loops, start, step, la.body, "idx")
         elif la.mapping == "block":
             self.cooperative = True
             self.tid = self.sreg("tid.x")
@@ -112,9 +132,88 @@ class LaunchEmitter(KernelEmitter):
                                                           self.sreg("ctaid.x")), i64(0))
             with self.b.if_then(first):
                 self.block(la.body)
-        self._finish()
+        self.finish()
         la.static_shared = self.shared_bytes
         return self.fn
+
+    # ------------------------------------------------------------ vectors (vector.py)
+    def vector_group(self, body: list[Stmt]) -> None:
+        """``launch.vector`` consecutive iterations of the innermost loop (the group bound to
+        ``<var>.v``): contiguous accesses as vectors where the group is whole, else the
+        iterations left one by one."""
+        la = self.launch
+        var, extent = la.loops[-1]
+        base = self.b.mul(self.env[f"{var}.v"][1], i64(la.vector), name=f"{var}.base")
+        if extent % la.vector == 0:
+            self.vector_lanes(body, var, base)
+            return
+        whole = self.b.icmp_signed("<=", self.b.add(base, i64(la.vector)), i64(extent))
+        with self.b.if_else(whole) as (then, otherwise):
+            with then:
+                self.vector_lanes(body, var, base)
+            with otherwise:
+                self.range_loop(var, base, i64(extent), body, guard=False)
+
+    def vector_lanes(self, body: list[Stmt], var: str, base: ir.Value) -> None:
+        """``body`` once per lane with the innermost variable ``base + lane``; contiguous
+        loads are one vector load (at lane 0), contiguous stores one vector store (after the
+        last lane: iterations are independent and no buffer is both read and written)."""
+        self.vector_loads.clear()
+        self.vector_stores.clear()
+        for lane in range(self.launch.vector):
+            self.lane = lane
+            self.env[var] = ("val", self.b.add(base, i64(lane)), "int64")
+            self.block(body)
+        self.lane = None
+        for at, values in self.vector_stores.values():
+            vec: ir.Value = ir.Constant(ir.VectorType(values[0].type, len(values)), ir.Undefined)
+            for k, value in enumerate(values):
+                vec = self.b.insert_element(vec, value, i32(k))
+            st = self.b.store(vec, at)
+            st.align = len(values) * _width(values[0].type) // 8
+
+    def vectorized(self, index: Expr) -> bool:
+        """Is an access at ``index`` one lane of a vector access (in a whole group)?"""
+        return self.lane is not None and \
+            contiguous(index, self.launch.loops, self.launch.vector)
+
+    def _load(self, e: Load) -> ir.Value:
+        if not self.vectorized(e.index):
+            return super()._load(e)
+        key = (e.buf, e.index)
+        if key not in self.vector_loads:  # lane 0: the body is straight-line code
+            ty = storage_type(e.dtype)
+            vty = ir.VectorType(ty, self.launch.vector)
+            ld = self.b.load(self.address(e.buf, self.expr(e.index), e.dtype), typ=vty)
+            ld.align = self.launch.vector * dtypes.itemsize(e.dtype)
+            self.vector_loads[key] = ld
+        value = self.b.extract_element(self.vector_loads[key], i32(self.lane))
+        if e.dtype == "bool":
+            return self.b.icmp_unsigned("!=", value, ir.Constant(value.type, 0))
+        return value
+
+    def _store(self, s: Store) -> None:
+        """A contiguous store of a vector lane is kept for the group's vector store; an
+        accumulating store of an ``atomic`` launch (``buf[e] = buf[e] + v``) is ``atomicrmw
+        fadd``/``add`` of ``v``; others are plain."""
+        if self.vectorized(s.index):
+            dt = self.buffers[s.buf].dtype
+            value = self.expr(s.value)
+            if dt == "bool":
+                value = self.b.zext(value, storage_type(dt))
+            key = (s.buf, s.index)
+            if key not in self.vector_stores:
+                self.vector_stores[key] = (self.address(s.buf, self.expr(s.index), dt), [])
+            self.vector_stores[key][1].append(value)
+            return
+        addend = accumulated(s) if self.launch.atomic else None
+        if addend is None:
+            super()._store(s)
+            return
+        dt = self.buffers[s.buf].dtype
+        value = self.expr(addend)
+        at = self.address(s.buf, self.expr(s.index), dt)
+        self.b.atomic_rmw("fadd" if dtypes.is_float(dt) else "add", at, value, "monotonic")
 
     def _check(self, s: Check) -> None:
         """Where ``s.cond`` fails: the first failing thread claims the status word with a
@@ -188,7 +287,7 @@ class LaunchEmitter(KernelEmitter):
         """``s`` split over the block's threads, then a tree of shuffles and shared memory;
         every thread ends with the total in ``s.acc``."""
         dims, inner = reduce_nest(s)
-        self._acc(Acc(s.acc, s.dtype, s.identity))
+        self.stmt(Acc(s.acc, s.dtype, s.identity))
         slot = self.env[s.acc][1]
         self.strided(dims, self.tid, i64(self.launch.block), inner, f"{s.acc}.j")
         ty = llvm_type(s.dtype)

@@ -243,7 +243,7 @@ class GemmEmitter(LaunchEmitter):
         with counted_loop(self.b, self.sreg("ctaid.x"), i64(tiles), "tile",
                           step=self.sreg("nctaid.x")) as t:
             self.tile(t)
-        self._finish()
+        self.finish()
         self.launch.static_shared = cfg.shared_bytes(self.dt)
         return self.fn
 

@@ -9,17 +9,27 @@ kernel become several launches rather than one grid with per-nest bounds):
   Its flattened iteration space ``0 <= idx < extent`` is covered by
   ``blockIdx.x*blockDim.x + threadIdx.x`` in a grid-stride loop with a bounds check; each
   thread runs the innermost body for its iterations (inner serial loops, ``Acc`` state and
-  small ``Reduce`` blocks in order, as the CPU does).
+  small ``Reduce`` blocks in order, as the CPU does). Where the innermost loop walks
+  contiguous, aligned memory, each thread takes ``vector`` consecutive iterations with
+  128-bit loads and stores (:mod:`tenkai.codegen.nvptx.vector`).
 * ``block``: a parallel nest whose innermost body holds a ``Reduce`` over at least
   :data:`COOPERATIVE_MIN` iterations (or a run of top-level statements holding one: a full
   reduction, extent 1). One block per outer iteration (blocks stride over them): the threads
   of the block split each ``Reduce``'s iterations, then combine their partials with warp
   shuffles and a tree in shared memory (:mod:`tenkai.codegen.nvptx.emit`); ``Let`` statements
   run in every thread, parallel loops are split across the block's threads, anything else
-  runs in thread 0, and a barrier follows every statement that is not a ``Let``.
-* ``serial``: a run of top-level statements that must run in order (a serial loop, e.g. an
-  ``index_add`` whose iterations may hit one element; ``Acc`` state outside a parallel loop):
-  one thread (grid 1, block 1). Correct, not fast: atomics are future work (issue #10).
+  runs in thread 0, and a barrier follows every statement that is not a ``Let``. A long
+  reduction with few outputs is split over many blocks in two launches
+  (:func:`~tenkai.codegen.nvptx.stages.split_reductions`).
+* ``serial``: a run of top-level statements that must run in order (``Acc`` state outside a
+  parallel loop, a serial loop that does more than accumulate): one thread (grid 1, block 1).
+  A serial nest that only accumulates (``index_add``, ``scatter_add``, embedding backward)
+  is a ``grid`` launch with atomic adds instead (``atomic``;
+  :func:`~tenkai.codegen.nvptx.stages.atomic_nest`).
+
+Values (``Let``/``Acc``/``Reduce``) one launch defines and a later one reads go through
+per-entry scratch buffers (:func:`~tenkai.codegen.nvptx.stages.share_values`); a launch's
+``scratch`` names them with their sizes, and its ``params`` list them after the kernel's.
 
 A ``Check`` that fails in several threads records one failure (the first to claim the status
 word, atomically: code and value always belong together), not the CPU's last one in iteration
@@ -30,37 +40,40 @@ order; a launch row's ``checks`` says whether the runtime must read the status w
   (:mod:`tenkai.codegen.nvptx.gemm`, which :func:`plan` is given as ``gemm``), one block per
   output tile, blocks striding over the tiles of every batch index.
 
-A ``Contraction`` nested in a loop raises NotImplementedError, as does a launch reading a
-value (``Let``/``Acc``/``Reduce``) that another launch defines.
+A ``Contraction`` nested in a loop raises NotImplementedError.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tenkai.codegen.kir.nodes import (
-    Acc,
-    AccUpdate,
+    Buffer,
     Check,
     Contraction,
     Kernel,
-    Let,
     Loop,
-    Reduce,
     Stmt,
-    Var,
     buffers_used,
-    exprs_of,
     format_body,
-    sub_exprs,
     walk,
 )
-
-MAX_BLOCK = 256  # threads per block (a multiple of the warp size)
-WARP = 32
-MAX_GRID = 65535  # blocks per launch; grid-stride loops cover the rest
-COOPERATIVE_MIN = 32  # a Reduce over fewer iterations runs inside one thread
+from tenkai.codegen.nvptx.nests import (
+    COOPERATIVE_MIN,
+    MAX_BLOCK,
+    MAX_GRID,
+    WARP,
+    Piece,
+    block_size,
+    cooperative,
+    flatten,
+    reduce_nest,
+    round_up,
+    size,
+)
+from tenkai.codegen.nvptx.stages import atomic_nest, share_values, split_reductions
+from tenkai.codegen.nvptx.vector import vector_width
 
 ISSUE = "issue #10"
 
@@ -73,7 +86,10 @@ class Launch:
     parallel nest as ``(var, extent)`` pairs (outermost first; ``block``: the iterations the
     blocks stride over, empty for a top-level run), ``extent`` their product; ``body`` the
     statements each iteration runs. ``shared``: dynamic shared memory bytes (0: the
-    reductions' shared arrays are static, ``static_shared`` bytes).
+    reductions' shared arrays are static, ``static_shared`` bytes). ``scratch``: the per-entry
+    scratch buffers among ``params``. ``atomic``: its accumulating stores are atomic adds.
+    ``vector``: consecutive iterations of the innermost loop per thread (``grid``), ``items``
+    the work items the grid covers (``extent`` where ``vector`` is 1).
     """
 
     name: str
@@ -86,96 +102,47 @@ class Launch:
     grid: int
     shared: int = 0
     static_shared: int = 0
+    scratch: dict[str, Buffer] = field(default_factory=dict)
+    atomic: bool = False
+    vector: int = 1
 
     @property
     def extent(self) -> int:
-        n = 1
-        for _, e in self.loops:
-            n *= e
-        return n
+        return size(self.loops)
+
+    @property
+    def items(self) -> int:
+        """Work items: iterations, with the innermost loop's taken ``vector`` at a time."""
+        if self.vector == 1 or not self.loops:
+            return self.extent
+        return size(self.loops[:-1]) * -(-self.loops[-1][1] // self.vector)
 
     def table(self, slots: dict[str, int]) -> dict[str, object]:
-        """This launch as plain data (the runtime's launch table row)."""
+        """This launch as plain data (the runtime's launch table row); ``slots``: buffer name
+        -> slot, the program's buffers then the entry's scratch buffers in its order."""
         return {"name": self.name, "kernel": self.kernel, "mapping": self.mapping,
-                "extent": self.extent, "grid": (self.grid, 1, 1), "block": (self.block, 1, 1),
+                "extent": self.extent, "items": self.items, "vector": self.vector,
+                "atomic": self.atomic, "grid": (self.grid, 1, 1), "block": (self.block, 1, 1),
                 "shared": self.shared, "static_shared": self.static_shared,
                 "params": list(self.params), "args": [slots[p] for p in self.params],
+                "scratch": {n: b.nbytes for n, b in self.scratch.items()},
                 "checks": any(isinstance(s, Check) for s in walk(self.body))}
 
 
-def _round_up(n: int, m: int) -> int:
-    return -(-n // m) * m
-
-
-def flatten(loop: Loop, parallel_only: bool = True) -> tuple[list[tuple[str, int]], list[Stmt]]:
-    """The nest of loops starting at ``loop`` (each the only statement of the one above; only
-    parallel ones if ``parallel_only``) as ``(var, extent)`` pairs, and its innermost body."""
-    dims = [(loop.var, loop.extent)]
-    body = loop.body
-    while len(body) == 1 and isinstance(body[0], Loop) and (body[0].parallel or not parallel_only):
-        dims.append((body[0].var, body[0].extent))
-        body = body[0].body
-    return dims, body
-
-
-def reduce_nest(r: Reduce) -> tuple[list[tuple[str, int]], list[Stmt]]:
-    """A ``Reduce``'s iterations as a flat nest (its body a single loop nest: any loops, since
-    its iterations are independent apart from the accumulator), else one iteration."""
-    if len(r.body) == 1 and isinstance(r.body[0], Loop):
-        return flatten(r.body[0], parallel_only=False)
-    return [], r.body
-
-
-def _size(dims: list[tuple[str, int]]) -> int:
-    n = 1
-    for _, e in dims:
-        n *= e
-    return n
-
-
-def _has(body: list[Stmt], kinds: tuple[type, ...]) -> bool:
-    return any(isinstance(s, kinds) for s in walk(body))
-
-
-def cooperative(body: list[Stmt]) -> bool:
-    """Can one block run ``body`` together (module docstring, ``block``)?"""
-    for s in body:
-        if isinstance(s, Reduce):
-            if _has(s.body, (Reduce, Acc, Contraction)):
-                return False
-        elif isinstance(s, (Acc, AccUpdate)) or _has([s], (Reduce, Acc, Contraction)):
-            return False
-    return any(isinstance(s, Reduce) for s in body)
-
-
-def block_size(body: list[Stmt]) -> int:
-    """Threads per block for a ``block`` launch: enough for its largest reduction or loop."""
-    work = 1
-    for s in body:
-        if isinstance(s, Reduce):
-            work = max(work, _size(reduce_nest(s)[0]))
-        elif isinstance(s, Loop) and s.parallel:
-            work = max(work, _size(flatten(s)[0]))
-    return min(MAX_BLOCK, _round_up(work, WARP))
-
-
-def _largest_reduce(body: list[Stmt]) -> int:
-    return max((_size(reduce_nest(s)[0]) for s in body if isinstance(s, Reduce)), default=0)
-
-
-def _launch(kernel: Kernel, k: int, mapping: str, loops: list[tuple[str, int]],
-            body: list[Stmt]) -> Launch:
-    name = f"{kernel.name}__{k}"
-    params = [p for p in kernel.params if p in set(buffers_used(body))]
-    n = _size(loops)
-    if mapping == "grid":
-        block = MAX_BLOCK if n >= MAX_BLOCK else _round_up(n, WARP)
-        grid = min(-(-n // block), MAX_GRID)
-    elif mapping == "block":
-        block, grid = block_size(body), min(n, MAX_GRID)
-    else:
-        block, grid = 1, 1
-    return Launch(name, kernel.name, mapping, loops, body, params, block, grid)
+def _launch(kernel: Kernel, k: int, piece: Piece, scratch: dict[str, Buffer]) -> Launch:
+    used = buffers_used(piece.body)
+    params = [p for p in kernel.params if p in set(used)] + [p for p in used if p in scratch]
+    launch = Launch(f"{kernel.name}__{k}", kernel.name, piece.mapping, piece.loops,
+                    piece.body, params, 1, 1, atomic=piece.atomic,
+                    scratch={p: scratch[p] for p in params if p in scratch})
+    if piece.mapping == "grid":
+        launch.vector = 1 if piece.atomic else vector_width(piece.loops, piece.body)
+        n = launch.items
+        launch.block = MAX_BLOCK if n >= MAX_BLOCK else round_up(n, WARP)
+        launch.grid = min(-(-n // launch.block), MAX_GRID)
+    elif piece.mapping == "block":
+        launch.block, launch.grid = block_size(piece.body), min(launch.extent, MAX_GRID)
+    return launch
 
 
 GemmPlanner = Callable[[Kernel, int, Contraction, list[str]], Launch]
@@ -196,81 +163,54 @@ def plan(kernel: Kernel, gemm: GemmPlanner | None = None) -> list[Launch]:
     """The launches of ``kernel`` in order (see the module docstring); ``gemm`` makes the
     launch of a top-level ``Contraction`` (:func:`tenkai.codegen.nvptx.gemm.plan_gemm`)."""
     _contractions(kernel, gemm)
-    launches: list[Launch] = []
+    pieces: list[Piece] = []
+    scratch: dict[str, Buffer] = {}
     run: list[Stmt] = []
 
     def flush() -> None:
-        if not run:
-            return
-        coop = cooperative(run) and _largest_reduce(run) >= COOPERATIVE_MIN
-        launches.append(_launch(kernel, len(launches), "block" if coop else "serial", [],
-                                list(run)))
-        run.clear()
+        if run:
+            pieces.extend(split_reductions(kernel.name, [], list(run), scratch))
+            run.clear()
 
     for s in kernel.body:
-        if isinstance(s, Contraction) and gemm is not None:
+        if isinstance(s, Contraction):
             flush()
-            params = [p for p in kernel.params if p in set(buffers_used([s]))]
-            launches.append(gemm(kernel, len(launches), s, params))
+            pieces.append(Piece("gemm", [], [s]))
         elif isinstance(s, Loop) and s.parallel:
             flush()
             loops, body = flatten(s)
-            if _size(loops) == 0:
+            if size(loops) == 0:
                 continue  # no iterations: nothing to launch
-            coop = cooperative(body) and _largest_reduce(body) >= COOPERATIVE_MIN
-            launches.append(_launch(kernel, len(launches), "block" if coop else "grid",
-                                    loops, body))
+            pieces.extend(split_reductions(kernel.name, loops, body, scratch))
+        elif isinstance(s, Loop) and atomic_nest(s):
+            flush()
+            loops, body = flatten(s, parallel_only=False)
+            if size(loops):
+                pieces.append(Piece("grid", loops, body, atomic=True))
         else:
             run.append(s)
     flush()
+    share_values(kernel.name, pieces, scratch)
+    launches = [_launch(kernel, k, piece, scratch) if piece.mapping != "gemm"
+                else _gemm_launch(kernel, k, piece, gemm) for k, piece in enumerate(pieces)]
     if len(launches) == 1:
         launches[0].name = kernel.name
-    _check_scopes(kernel, launches)
     return launches
 
 
-def _defined(body: list[Stmt]) -> set[str]:
-    """Names a body binds at its top level (visible to the statements after them)."""
-    out: set[str] = set()
-    for s in body:
-        if isinstance(s, (Let, Acc)):
-            out.add(s.name)
-        elif isinstance(s, Reduce):
-            out.add(s.acc)
-    return out
-
-
-def _check_scopes(kernel: Kernel, launches: list[Launch]) -> None:
-    """Every value a launch reads is defined inside it (launches share no registers)."""
-    owner: dict[str, str] = {}
-    for launch in launches:
-        for name in _defined(launch.body):
-            owner.setdefault(name, launch.name)
-    for launch in launches:
-        local = _defined(launch.body) | {v for v, _ in launch.loops}
-        for s in walk(launch.body):
-            if isinstance(s, Loop):
-                local.add(s.var)
-            elif isinstance(s, (Let, Acc)):
-                local.add(s.name)
-            elif isinstance(s, Reduce):
-                local.add(s.acc)
-        for s in walk(launch.body):
-            names = {s.name} if isinstance(s, AccUpdate) else set()
-            for e in exprs_of(s):
-                names |= {x.name for x in sub_exprs(e) if isinstance(x, Var)}
-            for name in sorted(names - local):
-                raise NotImplementedError(
-                    f"nvptx: kernel {kernel.name}: launch {launch.name} reads `{name}`, "
-                    f"defined by launch {owner.get(name, '?')}; values shared between "
-                    f"top-level nests of one GPU kernel are not implemented yet ({ISSUE})")
+def _gemm_launch(kernel: Kernel, k: int, piece: Piece, gemm: GemmPlanner | None) -> Launch:
+    stmt = piece.body[0]
+    assert gemm is not None and isinstance(stmt, Contraction)  # (_contractions checked)
+    return gemm(kernel, k, stmt, [p for p in kernel.params if p in set(buffers_used([stmt]))])
 
 
 def describe_launches(launches: list[Launch]) -> list[str]:
     """One text line per launch (``as_text("launch")``)."""
     return [f"{la.name}: {la.mapping} extent={la.extent} grid=({la.grid},1,1) "
             f"block=({la.block},1,1) shared={la.shared} static_shared={la.static_shared} "
-            f"params=({', '.join(la.params)})" for la in launches]
+            f"params=({', '.join(la.params)})" + (f" vector={la.vector}" if la.vector > 1
+                                                  else "") + (" atomic" if la.atomic else "")
+            for la in launches]
 
 
 __all__ = ["COOPERATIVE_MIN", "MAX_BLOCK", "MAX_GRID", "WARP", "Launch", "block_size",

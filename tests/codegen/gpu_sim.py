@@ -58,6 +58,10 @@ class Simulator:
             elif b.role in ("input", "param"):
                 arr[...] = feeds[b.name]
             arrays[b.name] = arr
+        for name, nbytes in self.code.entries[program.entry].get("scratch", {}).items():
+            raw = np.zeros(nbytes + 256, np.uint8)  # per-entry scratch: zeroed, each run
+            keep.append(raw)
+            arrays[name] = raw[-raw.ctypes.data % 256:][:nbytes]
         for row in self.code.entries[program.entry]["launches"]:
             self.launch(row, [arrays[p].ctypes.data for p in row["params"]], max_grid)
         self.status = arrays["tk_status"].copy() if "tk_status" in arrays else None
