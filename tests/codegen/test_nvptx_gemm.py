@@ -11,8 +11,8 @@ float32/float64/int64 on FMA units, float16 on tensor cores, TF32 under
 missing ``cp.async`` wait or barrier caught, convolutions (with groups, strides, padding and
 dilation) and their gradients as implicit GEMMs (the input read through a window view) and
 through im2col, the seed two-layer MLP training step (and a conv block) as whole programs,
-and a CNN trained on the ``cuda-sim`` target following eager. Simulated shapes stay small: every simulated thread is an OS
-thread whose shared-memory accesses call back into Python.
+and a CNN trained on the ``cuda-sim`` target following eager. Simulated shapes stay small:
+every simulated thread's shared-memory accesses call back into Python.
 """
 
 from __future__ import annotations
