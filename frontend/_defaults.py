@@ -143,8 +143,10 @@ def is_warn_always_enabled() -> bool:
 
 
 def set_float32_matmul_precision(precision: str) -> None:
-    """Accepted and remembered: tenkai's float32 matmuls always accumulate in float32
-    ("highest"); there are no TF32/bfloat16 fast paths to switch on."""
+    """PyTorch's setting: "high" or "medium" let the cuda target run float32 matmuls as TF32
+    tensor-core products (float32 accumulation; it becomes the target option
+    ``float32_matmul_precision``); "highest" (the default) keeps them exact float32. The CPU
+    target always computes float32 matmuls in float32."""
     if precision not in ("highest", "high", "medium"):
         raise RuntimeError(f"Invalid precision: {precision}; expected one of 'highest', 'high', "
                            "'medium'")

@@ -17,7 +17,9 @@ simulator (``tenkai.runtime.cuda_sim``) defines:
 * dynamic shared memory (an ``external addrspace(3) global``) -> a host global of
   :data:`DYNAMIC_SHARED_BYTES`.
 
-Any other shared-memory access (atomics, vectors, half) or NVVM intrinsic raises
+The tiled GEMM's operations (``cp.async``, ``mma.sync``, TF32 rounding, ``half`` in shared
+memory) are rewritten by :mod:`tenkai.codegen.cuda_sim.hostir_gemm` first.
+Any other shared-memory access (atomics, vectors) or NVVM intrinsic raises
 NotImplementedError naming it. :func:`host_object` compiles the result to host object code
 with the host machine of ``codegen/cpu/machine.py`` (no IR optimization: the simulator checks
 the generated code, not what the host's optimizer makes of it).
@@ -29,6 +31,7 @@ import functools
 import re
 
 from tenkai.codegen.cpu.machine import emit_object, host_cpu
+from tenkai.codegen.cuda_sim.hostir_gemm import gemm_ops
 
 NAME = r'(%"[^"]*"|%[-\w.$]+)'
 VALUE = r'(%"[^"]*"|%[-\w.$]+|[-+\w.]+)'  # a local value or a constant
@@ -62,6 +65,7 @@ def host_ir(text: str) -> str:
     text = re.sub(r"^target triple = .*$", f'target triple = "{host_cpu().triple}"', text,
                   flags=re.M)
     text = re.sub(r"^target datalayout = .*$", "", text, flags=re.M)
+    text, extra = gemm_ops(text)
     text = _shared_accesses(text)
     text = text.replace("addrspace(1) ", "").replace("addrspace(3) ", "")
     text = text.replace("ptx_kernel ", "")
@@ -76,11 +80,12 @@ def host_ir(text: str) -> str:
     if "llvm.nvvm." in text:
         raise NotImplementedError("cuda-sim: an NVVM intrinsic the simulator does not model: "
                                   + sorted(set(re.findall(r"llvm\.nvvm\.[\w.]+", text)))[0])
+    used = text + "\n".join(extra)
     decls = [f'declare void @"sim_sstore_{t}"(ptr, {t})' for t in SHARED_TYPES
-             if f'@"sim_sstore_{t}"' in text]
+             if f'@"sim_sstore_{t}"' in used]
     decls += [f'declare {t} @"sim_sload_{t}"(ptr)' for t in SHARED_TYPES
-              if f'@"sim_sload_{t}"' in text]
-    return text + "\n" + "\n".join(decls) + "\n"
+              if f'@"sim_sload_{t}"' in used]
+    return text + "\n" + "\n".join(extra + decls) + "\n"
 
 
 @functools.lru_cache(maxsize=64)

@@ -220,6 +220,32 @@ class TensorView:
                 f"/[{','.join(map(str, self.strides))}]")
 
 
+@dataclass(frozen=True)
+class WindowView(TensorView):
+    """The column matrix of a convolution read in place (an implicit GEMM's operand): matrix
+    element ``(r, c)`` with ``(k, p) = (r, c)`` if ``k_rows`` else ``(c, r)``, ``k`` split into
+    ``(ci, kh, kw)`` over ``window = (Cg, KH, KW)`` and ``p`` into ``(oh, ow)`` over
+    ``out_hw``, is ``buf[offset + batch... + ci*sC + ih*sH + iw*sW]`` with ``ih = oh*stride[0]
+    - pad[0] + kh*dilation[0]`` (same for ``iw``), and 0 where ``(ih, iw)`` is outside
+    ``in_hw``. ``image = (sC, sH, sW)``; the batch dims' strides are in ``strides`` (its last
+    two entries are unused, 0). Only targets with ``convolution="implicit_gemm"`` get it."""
+
+    image: tuple[int, int, int] = (0, 0, 0)
+    window: tuple[int, int, int] = (1, 1, 1)
+    out_hw: tuple[int, int] = (1, 1)
+    in_hw: tuple[int, int] = (1, 1)
+    stride: tuple[int, int] = (1, 1)
+    pad: tuple[int, int] = (0, 0)
+    dilation: tuple[int, int] = (1, 1)
+    k_rows: bool = True
+
+    def as_text(self) -> str:
+        return (f"window({super().as_text()} image={list(self.image)} "
+                f"window={list(self.window)} in={list(self.in_hw)} out={list(self.out_hw)} "
+                f"stride={list(self.stride)} pad={list(self.pad)} "
+                f"dilation={list(self.dilation)}{'' if self.k_rows else ' T'})")
+
+
 @dataclass
 class Contraction:
     """``out[b..., i, j] (+)= sum_p a[b..., i, p] * b[b..., p, j]`` for every batch index.

@@ -14,12 +14,21 @@ Each product is one ``Contraction`` batched over (group, image); the CPU target 
 its tuned ``tk_gemm_*``. Operands are read through strided views; one that cannot be seen as
 the matrix a contraction needs is first copied into kernel scratch. ``cols``/``dcols`` live in
 kernel scratch (the arena).
+
+Target strategy ``convolution="implicit_gemm"`` (the GPU): ``conv2d`` and
+``conv2d_grad_weight`` contract the input *in place*: their ``cols`` operand is a
+:class:`~tenkai.codegen.kir.nodes.WindowView` of ``x`` (the tiled GEMM's tile loads compute
+each element's window position and zero padding), so no column matrix is materialized.
+``conv2d_grad_input`` is the same on both strategies (``dcols`` then col2im): a contraction
+followed by a scatter, not an implicit GEMM.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from tenkai.codegen.kir.index import contiguous_strides
-from tenkai.codegen.kir.nodes import Const, Expr, Load, Store, scalar
+from tenkai.codegen.kir.nodes import Const, Expr, Load, Store, WindowView, scalar
 from tenkai.codegen.lower.geometry import inside, window_inputs
 from tenkai.codegen.lower.kernel import KernelBuilder, View, reshape_strides
 from tenkai.codegen.lower.strategy import check_convolution, contraction
@@ -78,11 +87,31 @@ def _window_pos(kb: KernelBuilder, geo: _Geometry, oh: Expr, ow: Expr, kh: Expr,
 def _contract(kb: KernelBuilder, a: tuple[str, int, tuple[int, int]],
               b: tuple[str, int, tuple[int, int]], out: tuple[str, int, tuple[int, int]],
               mnk: tuple[int, int, int], batch: list[tuple[int, int, int, int]],
-              accumulate: bool, dtype: str) -> None:
-    """One contraction batched over (group, image): ``(extent, a, b, out)`` strides each."""
+              accumulate: bool, dtype: str, window: dict[str, object] | None = None) -> None:
+    """One contraction batched over (group, image): ``(extent, a, b, out)`` strides each;
+    ``window``: ``b`` is a :class:`WindowView` with these fields."""
     stmt = contraction(a, b, out, mnk, batch, accumulate, dtype)
+    if stmt is not None and window is not None:
+        stmt = dataclasses.replace(stmt, b=WindowView(**{
+            f.name: getattr(stmt.b, f.name) for f in dataclasses.fields(stmt.b)}, **window))
     if stmt is not None:
         kb.emit(stmt)
+
+
+def _implicit(kb: KernelBuilder) -> bool:
+    return kb.target.convolution == "implicit_gemm"
+
+
+def _window(kb: KernelBuilder, x: int, geo: _Geometry, k_rows: bool
+            ) -> tuple[tuple[str, int, tuple[int, int]], tuple[int, int], dict[str, object]]:
+    """``x`` as the implicit GEMM's column operand: (buffer, offset, unused matrix strides),
+    the (group, image) batch strides, and the :class:`WindowView` fields."""
+    xv = kb.operand_view(x)
+    sn, sc, sh, sw = xv.strides
+    fields: dict[str, object] = {"image": (sc, sh, sw), "window": (geo.Cg, geo.KH, geo.KW),
+              "out_hw": (geo.OH, geo.OW), "in_hw": (geo.H, geo.W), "stride": tuple(geo.stride),
+              "pad": tuple(geo.pad), "dilation": tuple(geo.dil), "k_rows": k_rows}
+    return (xv.buf, xv.offset, (0, 0)), (geo.Cg * sc, sn), fields
 
 
 def _conv2d(kb: KernelBuilder, n: int, buf: str) -> None:
@@ -90,8 +119,15 @@ def _conv2d(kb: KernelBuilder, n: int, buf: str) -> None:
     check_convolution(kb.target, "conv2d")
     geo = _Geometry(kb, kb.g.shape(x), kb.g.shape(w), kb.g.shape(n), n)
     wv = _matrix(kb, w, (geo.O, geo.K))
-    cols = _im2col(kb, x, geo)
     so, sk = wv.strides
+    if _implicit(kb):
+        xb, (sg, sn), fields = _window(kb, x, geo, k_rows=True)
+        _contract(kb, (wv.buf, wv.offset, (so, sk)), xb, (buf, 0, (geo.P, 1)),
+                  (geo.Og, geo.P, geo.K), [(geo.G, geo.Og * so, sg, geo.Og * geo.P),
+                                           (geo.N, 0, sn, geo.O * geo.P)], False, geo.dtype,
+                  fields)
+        return
+    cols = _im2col(kb, x, geo)
     _contract(kb, (wv.buf, wv.offset, (so, sk)), (cols, 0, (geo.NP, 1)), (buf, 0, (geo.P, 1)),
               (geo.Og, geo.P, geo.K), [(geo.G, geo.Og * so, geo.K * geo.NP, geo.Og * geo.P),
                                        (geo.N, 0, geo.P, geo.O * geo.P)], False, geo.dtype)
@@ -102,11 +138,17 @@ def _conv2d_grad_weight(kb: KernelBuilder, n: int, buf: str) -> None:
     check_convolution(kb.target, "conv2d_grad_weight")
     geo = _Geometry(kb, kb.g.shape(x), kb.g.shape(n), kb.g.shape(gy), n)
     gv = _matrix(kb, gy, (geo.N, geo.O, geo.P))
-    cols = _im2col(kb, x, geo)
+    cols = None if _implicit(kb) else _im2col(kb, x, geo)
     out = kb.g.shape(n)
     with kb.loops(out, parallel=True) as coords:
         kb.emit(Store(buf, kb.idx.flat(coords, out), Const(0.0, geo.dtype)))
     sn, so, sp = gv.strides
+    if cols is None:
+        xb, (sg, sxn), fields = _window(kb, x, geo, k_rows=False)
+        _contract(kb, (gv.buf, gv.offset, (so, sp)), xb, (buf, 0, (geo.K, 1)),
+                  (geo.Og, geo.K, geo.P), [(geo.G, geo.Og * so, sg, geo.Og * geo.K),
+                                           (geo.N, sn, sxn, 0)], True, geo.dtype, fields)
+        return
     # out stride 0 over images: every image adds its product into the same dw[g]
     _contract(kb, (gv.buf, gv.offset, (so, sp)), (cols, 0, (1, geo.NP)), (buf, 0, (geo.K, 1)),
               (geo.Og, geo.K, geo.P), [(geo.G, geo.Og * so, geo.K * geo.NP, geo.Og * geo.K),

@@ -2,11 +2,14 @@
 
 Lowering is shared by every target; where targets differ it asks the :class:`Target`:
 
-* ``contraction``: ``"gemm_call"`` lowers matmul to :class:`Contraction` statements that the
-  target maps onto its GEMM call (the CPU: ``tk_gemm_<dtype>``); other strategies (a GPU's
-  ``"tiled"`` kernels) are not implemented by lowering yet;
+* ``contraction``: matmul (and its backward: contractions over transposed views) lowers to
+  target-neutral :class:`Contraction` statements for both strategies; ``"gemm_call"``: the
+  target maps each onto its GEMM call (the CPU: ``tk_gemm_<dtype>``); ``"tiled"``: onto a
+  tiled kernel of its own (the GPU: a ``gemm`` launch, codegen/nvptx/gemm.py);
 * ``convolution``: ``"im2col"`` unfolds the input windows into a scratch matrix and contracts
-  it (lower/conv.py); ``"implicit_gemm"`` (the GPU target, issue #10) is not implemented yet;
+  it (lower/conv.py); ``"implicit_gemm"`` (the GPU target, with ``contraction="tiled"``)
+  contracts the input in place through a window view (``WindowView``: the tiled GEMM's tile
+  loads compute the window position), so no column matrix is materialized;
 * ``alignment``: every arena slot starts at a multiple of it;
 * reduction loop order: a CPU walks a reduction whose innermost input dim is kept in the
   input's memory order, accumulating into the output row (:func:`cache_ordered_reductions`);
@@ -23,8 +26,8 @@ from tenkai.codegen.target import Target
 # the choices of the CPU target, known without asking llvmlite about the host
 DEFAULT_TARGET = Target(name="cpu", triple="host", arch="host")
 
-CONTRACTIONS = ("gemm_call",)
-CONVOLUTIONS = ("im2col",)
+CONTRACTIONS = ("gemm_call", "tiled")
+CONVOLUTIONS = ("im2col", "implicit_gemm")
 
 
 def check_contraction(target: Target, op: str) -> None:
@@ -39,17 +42,17 @@ def check_contraction(target: Target, op: str) -> None:
 
 def check_convolution(target: Target, op: str) -> None:
     """Raise unless lowering implements ``target``'s convolution strategy."""
-    if target.convolution == "implicit_gemm":
-        raise NotImplementedError(
-            f"lower: {op} on target {target.name!r}: convolution strategy 'implicit_gemm' is "
-            "not implemented yet (issue #10, the GPU target: conv as an implicit GEMM); "
-            "use a target with convolution='im2col'")
     if target.convolution not in CONVOLUTIONS:
         raise NotImplementedError(
             f"lower: {op} on target {target.name!r}: convolution strategy "
             f"{target.convolution!r} is not implemented by lowering (implemented: "
             f"{', '.join(CONVOLUTIONS)}); use a target with convolution='im2col'")
     check_contraction(target, op)  # im2col contracts the column matrix
+    if target.convolution == "implicit_gemm" and target.contraction != "tiled":
+        raise NotImplementedError(
+            f"lower: {op} on target {target.name!r}: convolution strategy 'implicit_gemm' "
+            f"needs contraction='tiled' (a GEMM kernel whose tile loads read window views), "
+            f"not {target.contraction!r}; use convolution='im2col'")
 
 
 def cache_ordered_reductions(target: Target) -> bool:

@@ -29,6 +29,7 @@ from llvmlite import ir
 from tenkai.codegen.kir.nodes import KernelProgram
 from tenkai.codegen.llvm.pipeline import optimize
 from tenkai.codegen.nvptx.emit import LaunchEmitter
+from tenkai.codegen.nvptx.gemm import GemmEmitter, GemmLaunch, plan_gemm
 from tenkai.codegen.nvptx.libdevice import link as link_libdevice
 from tenkai.codegen.nvptx.mapping import Launch, describe_launches, plan
 from tenkai.codegen.target import EntryTables, Target
@@ -99,8 +100,11 @@ def build_module(programs: list[KernelProgram], target: Target
         buffers = {b.name: b for b in program.buffers}
         launches[program.entry] = []
         for kernel in program.kernels:
-            for launch in plan(kernel):
-                LaunchEmitter(module, launch, buffers | launch.scratch, target).emit()
+            for launch in plan(kernel, functools.partial(plan_gemm, target=target)):
+                if isinstance(launch, GemmLaunch):
+                    GemmEmitter(module, launch, buffers, target).emit()
+                else:
+                    LaunchEmitter(module, launch, buffers | launch.scratch, target).emit()
                 launches[program.entry].append(launch)
     return module, launches
 

@@ -36,11 +36,16 @@ word, atomically: code and value always belong together), not the CPU's last one
 order; a launch row's ``checks`` says whether the runtime must read the status word after it
 (and skip the later launches, as the CPU's entry does).
 
-A ``Contraction`` raises NotImplementedError (tiled GEMM kernels are issue #10's next slice).
+* ``gemm``: a top-level ``Contraction``, a launch of its own: a shared-memory tiled GEMM
+  (:mod:`tenkai.codegen.nvptx.gemm`, which :func:`plan` is given as ``gemm``), one block per
+  output tile, blocks striding over the tiles of every batch index.
+
+A ``Contraction`` nested in a loop raises NotImplementedError.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tenkai.codegen.kir.nodes import (
@@ -140,14 +145,24 @@ def _launch(kernel: Kernel, k: int, piece: Piece, scratch: dict[str, Buffer]) ->
     return launch
 
 
-def plan(kernel: Kernel) -> list[Launch]:
-    """The launches of ``kernel`` in order (see the module docstring)."""
+GemmPlanner = Callable[[Kernel, int, Contraction, list[str]], Launch]
+
+
+def _contractions(kernel: Kernel, gemm: GemmPlanner | None) -> None:
+    """Contractions must be top-level statements, and need a planner (codegen/nvptx/gemm.py)."""
     for s in walk(kernel.body):
-        if isinstance(s, Contraction):
+        if isinstance(s, Contraction) and (gemm is None or not any(s is t for t in kernel.body)):
+            where = ("inside a loop or branch (only top-level contractions become launches)"
+                     if gemm is not None else "and no GEMM planner was given")
             raise NotImplementedError(
                 f"nvptx: kernel {kernel.name}: statement `{format_body([s], 0)[0].strip()}` "
-                f"is a contraction; tiled GEMM kernels for the GPU are not implemented yet "
-                f"({ISSUE}); compile for target 'cpu'")
+                f"is a contraction {where} ({ISSUE})")
+
+
+def plan(kernel: Kernel, gemm: GemmPlanner | None = None) -> list[Launch]:
+    """The launches of ``kernel`` in order (see the module docstring); ``gemm`` makes the
+    launch of a top-level ``Contraction`` (:func:`tenkai.codegen.nvptx.gemm.plan_gemm`)."""
+    _contractions(kernel, gemm)
     pieces: list[Piece] = []
     scratch: dict[str, Buffer] = {}
     run: list[Stmt] = []
@@ -158,7 +173,10 @@ def plan(kernel: Kernel) -> list[Launch]:
             run.clear()
 
     for s in kernel.body:
-        if isinstance(s, Loop) and s.parallel:
+        if isinstance(s, Contraction):
+            flush()
+            pieces.append(Piece("gemm", [], [s]))
+        elif isinstance(s, Loop) and s.parallel:
             flush()
             loops, body = flatten(s)
             if size(loops) == 0:
@@ -173,10 +191,17 @@ def plan(kernel: Kernel) -> list[Launch]:
             run.append(s)
     flush()
     share_values(kernel.name, pieces, scratch)
-    launches = [_launch(kernel, k, piece, scratch) for k, piece in enumerate(pieces)]
+    launches = [_launch(kernel, k, piece, scratch) if piece.mapping != "gemm"
+                else _gemm_launch(kernel, k, piece, gemm) for k, piece in enumerate(pieces)]
     if len(launches) == 1:
         launches[0].name = kernel.name
     return launches
+
+
+def _gemm_launch(kernel: Kernel, k: int, piece: Piece, gemm: GemmPlanner | None) -> Launch:
+    stmt = piece.body[0]
+    assert gemm is not None and isinstance(stmt, Contraction)  # (_contractions checked)
+    return gemm(kernel, k, stmt, [p for p in kernel.params if p in set(buffers_used([stmt]))])
 
 
 def describe_launches(launches: list[Launch]) -> list[str]:

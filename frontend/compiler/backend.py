@@ -172,10 +172,22 @@ def plan_fits(fused: Any, target: Target) -> bool:
                                for s in plan.slots)
 
 
+def with_matmul_precision(target: Target) -> Target:
+    """``target`` with ``tenkai.get_float32_matmul_precision()`` as its option
+    ``float32_matmul_precision`` (so in its cache key) when its contractions are its own
+    tiled kernels (cuda: "high"/"medium" run float32 matmuls as TF32 ``mma.sync``)."""
+    from tenkai._defaults import get_float32_matmul_precision
+
+    if target.contraction != "tiled" or "float32_matmul_precision" in dict(target.options):
+        return target
+    return target.with_options(float32_matmul_precision=get_float32_matmul_precision())
+
+
 def generate(program: Any, target: Target, flags: dict[str, Any] | None = None
              ) -> GeneratedCode:
     """The target's code for a kernel program (``flags``: opt_level, parallel)."""
     flags = flags or {"opt_level": OPT_LEVEL, "parallel": True}
+    target = with_matmul_precision(target)
     return codegen_module(target.name).generate(program, target, int(flags["opt_level"]),
                                                 bool(flags["parallel"]))
 
@@ -192,6 +204,7 @@ def build(fused: Any, program: Any, target: Target) -> tuple[NativeStep, Generat
 def compile_graph(graph: Any, target: Target) -> NativeStep:
     """Compile a traced graph for ``target`` (see the module docstring)."""
     runtime_module(target.name)  # a target that cannot run fails before any work
+    target = with_matmul_precision(target)
     settings = Settings.from_env()
     flags = {"opt_level": OPT_LEVEL, "parallel": True, "arena_reuse": not settings.validate}
     cache = (step_cache.open_cache(settings.cache_dir, config.cache_key_file())

@@ -145,11 +145,11 @@ class TracedGraph:
 
     def lower(self, target: str | Target = "cpu") -> LoweredGraph:
         """Run the passes and lower the fused graph to a kernel program for ``target``."""
-        from tenkai.compiler.backend import Settings, _stage_log, lower
+        from tenkai.compiler.backend import Settings, _stage_log, lower, with_matmul_precision
         from tenkai.compiler.debug import PASS_STAGES
         from tenkai.ir.passes.pipeline import run_pipeline
 
-        resolved = describe(target)
+        resolved = with_matmul_precision(describe(target))
         log = _stage_log(self.graph, Settings.from_env(), resolved)
         fused = run_pipeline(self.graph, dump_after=[s for s in PASS_STAGES if log.wants(s)],
                              dump=log.pass_dump)
@@ -204,9 +204,9 @@ class LoweredGraph:
         """Generate and load the kernel program for the target it was lowered for
         (``target``, when given, must be that one)."""
         from tenkai.codegen.target import runtime_module
-        from tenkai.compiler.backend import build
+        from tenkai.compiler.backend import build, with_matmul_precision
 
-        wanted = self.target if target is None else describe(target)
+        wanted = self.target if target is None else with_matmul_precision(describe(target))
         if self.log is not None and self.log.active:
             self.generate()  # the dumps come from the generator, whether the target runs
         runtime_module(wanted.name)  # NotImplementedError for a target that cannot run

@@ -17,6 +17,7 @@ from typing import Any
 
 from tenkai.runtime.cpu import jit
 from tenkai.runtime.cpu.executable import object_code
+from tenkai.runtime.cuda_sim import gemm_ops  # noqa: F401  (publishes its callbacks)
 from tenkai.runtime.cuda_sim.executable import ALIGN, SimAllocator, SimExecutable
 from tenkai.runtime.cuda_sim.sim import CALLBACKS, TIMEOUT, Block, SimulationError, run_launch
 from tenkai.runtime.device import Device

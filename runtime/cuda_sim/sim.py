@@ -39,6 +39,7 @@ from tenkai.runtime.cuda_sim.schedule import Scheduler
 
 TIMEOUT = 20.0  # unused: kept for importers (the scheduler finds a missing barrier exactly)
 WARP = 32
+SYNCHRONIZING = ("block", "gemm")  # mappings whose threads of a block run concurrently
 
 
 class SimulationError(AssertionError):
@@ -205,7 +206,7 @@ def run_launch(address: int, row: dict[str, Any], args: list[int],
         grid = (min(grid[0], max_grid), grid[1], grid[2])
     for index in _blocks(grid):
         blk = Block(row["name"], index, dims, grid)
-        if row["mapping"] != "block":  # no barrier, no shuffle: any order is a schedule
+        if row["mapping"] not in SYNCHRONIZING:  # no barrier, no shuffle: any order is a schedule
             _LOCAL.block = blk
             for t in range(blk.size):
                 _LOCAL.tid = t

@@ -5,6 +5,7 @@ CPU maps a contraction onto its ``tk_gemm`` call; ``codegen/lower`` never loads 
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -37,7 +38,7 @@ from tenkai.codegen.lower.program import lower_program
 from tenkai.codegen.lower.strategy import DEFAULT_TARGET
 from tenkai.codegen.target import Target
 
-TILED = Target(name="t", triple="x", arch="y", contraction="tiled")
+TILED = Target(name="t", triple="x", arch="y", contraction="systolic")  # not implemented
 # a GPU-like target whose contraction strategy lowering already has
 GRID = Target(name="grid", triple="x", arch="y", kind="gpu", launch="grid", parallel="grid")
 
@@ -72,18 +73,25 @@ def _exp_chain() -> ir.Graph:
 
 
 def test_unimplemented_contraction_strategy_names_target_and_strategy() -> None:
-    with pytest.raises(NotImplementedError, match=r"matmul on target 't'.*'tiled'"):
+    with pytest.raises(NotImplementedError, match=r"matmul on target 't'.*'systolic'"):
         lower_program(_matmul(), target=TILED)
-    with pytest.raises(NotImplementedError, match=r"conv2d on target 't'.*'tiled'"):
+    with pytest.raises(NotImplementedError, match=r"conv2d on target 't'.*'systolic'"):
         lower_program(_conv(), target=TILED)
 
 
-def test_implicit_gemm_convolution_names_the_gpu_issue() -> None:
+def test_tiled_and_implicit_gemm_lower_to_contractions() -> None:
+    """The GPU's strategies lower to target-neutral Contractions; implicit_gemm reads the
+    input through a window view instead of materializing the column matrix."""
     target = Target(name="gpu", triple="nvptx64-nvidia-cuda", arch="sm_80", kind="gpu",
-                    convolution="implicit_gemm")
-    with pytest.raises(NotImplementedError, match=r"conv2d on target 'gpu'.*implicit_gemm"
-                                                  r".*issue #10"):
-        lower_program(_conv(), target=target)
+                    contraction="tiled", convolution="implicit_gemm")
+    for graph in (_matmul((2,)), _conv()):
+        text = lower_program(graph, target=target).as_text()
+        assert text.count("contract ") == 1, text
+    text = lower_program(_conv(), target=target).as_text()
+    assert "_cols" not in text and "@ window(x+0[2,27,36]" in text, text
+    assert "t0_cols" in lower_program(_conv()).as_text()
+    with pytest.raises(NotImplementedError, match="'implicit_gemm' needs contraction='tiled'"):
+        lower_program(_conv(), target=dataclasses.replace(target, contraction="gemm_call"))
 
 
 def test_programs_without_contractions_lower_for_any_target() -> None:

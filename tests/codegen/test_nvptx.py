@@ -48,12 +48,9 @@ from tenkai.ir import REGISTRY
 CUDA = nvptx.describe()
 ARCHES = ("sm_80", "sm_90")
 STATIC_SHARED_LIMIT = 48 * 1024  # bytes of static shared memory per block
-# registry ops whose lowering for the cuda target raises (contractions and convolution as
-# GPU kernels are issue #10's next slice): the message names the op, the strategy and the fix
-RAISES = {"matmul": "contraction strategy 'tiled'",
-          "conv2d": "convolution strategy 'implicit_gemm'",
-          "conv2d_grad_input": "convolution strategy 'implicit_gemm'",
-          "conv2d_grad_weight": "convolution strategy 'implicit_gemm'"}
+# registry ops whose lowering for the cuda target raises (none since contractions became
+# tiled GEMM launches, test_nvptx_gemm.py): op -> what the message must name
+RAISES: dict[str, str] = {}
 
 needs_ptxas = pytest.mark.skipif(find_ptxas() is None, reason=PTXAS_MISSING)
 
@@ -87,7 +84,10 @@ def check_launch_table(code: nvptx.GeneratedPTX) -> None:
         assert row["name"] in entries, f"{row['name']} is not in the PTX"
         assert row["shared"] == 0 and row["static_shared"] <= STATIC_SHARED_LIMIT
         assert 1 <= block <= MAX_BLOCK and 1 <= grid <= MAX_GRID
-        if row["mapping"] == "grid":
+        if row["mapping"] == "gemm":  # blocks stride over the output tiles
+            assert block % WARP == 0 and grid == min(n, MAX_GRID), row
+            assert row["static_shared"] > 0, row
+        elif row["mapping"] == "grid":
             items = row["items"]  # iterations, the innermost taken `vector` at a time
             assert items == n or (row["vector"] > 1 and items < n), row
             assert block % WARP == 0 and (grid * block >= items or grid == MAX_GRID), row
@@ -148,7 +148,7 @@ def _fused_programs() -> tuple[list[KernelProgram], dict[str, str]]:
 @needs_ptxas
 def test_fused_chains_assemble() -> None:
     programs, raised = _fused_programs()
-    assert sorted(raised) == ["conv0", "conv1", "linear0", "linear1"], raised
+    assert not raised, raised
     code = nvptx.generate(programs)
     check_launch_table(code)
     mappings = collections.Counter(row["mapping"] for row in code.launches())
@@ -267,13 +267,14 @@ def _buffers(*names: str) -> list[Buffer]:
     return [Buffer(n, (4, 4), "float32", "input") for n in names]
 
 
-def test_contraction_raises_naming_kernel_and_issue() -> None:
+def test_contraction_inside_a_loop_raises_naming_kernel_and_issue() -> None:
     view = TensorView("a", 0, (4, 4), (4, 1))
-    kernel = Kernel("k7_mm", ["a", "c"], [Contraction(view, view, TensorView("c", 0, (4, 4),
-                                                                             (4, 1)))])
+    inner = Contraction(view, view, TensorView("c", 0, (4, 4), (4, 1)))
+    kernel = Kernel("k7_mm", ["a", "c"], [Loop("i", 2, [inner])])
     program = KernelProgram(_buffers("a", "c"), [kernel])
     with pytest.raises(NotImplementedError,
-                       match=r"nvptx: kernel k7_mm: statement `contract c\+0.*issue #10"):
+                       match=r"nvptx: kernel k7_mm: statement `contract c\+0.*inside a loop"
+                             r".*issue #10"):
         nvptx.generate(program)
 
 

@@ -4,8 +4,8 @@ simulator of the GPU (codegen/cuda_sim, runtime/cuda_sim) follows eager training
 the staged API shows its PTX and launch table and runs it; a failed index check leaves the
 state untouched; the on-disk cache serves it.
 
-The MLP cases need matmul, which the NVPTX target does not lower yet (tiled GEMM kernels, issue
-#10): they skip on that NotImplementedError, naming it, and run once the GEMM lands.
+The MLP cases need matmul: tiled GEMM launches (codegen/nvptx/gemm.py); they would skip on a
+contraction NotImplementedError, naming it.
 """
 
 from __future__ import annotations
@@ -154,7 +154,10 @@ def test_the_seed_two_layer_net_follows_eager() -> None:
         if compiled:
             fn(*args)
             _skip_unless_lowerable(fn, *args)
-            fn, args = WORKLOADS["two_layer"](tenkai)
+            fn, args = WORKLOADS["two_layer"](tenkai)  # fresh parameters: compare those
+            opt = next(c.cell_contents for c in fn.__closure__
+                       if isinstance(c.cell_contents, tenkai.optim.Optimizer))
+            params = [p for group in opt.param_groups for p in group["params"]]
             fn = tenkai.compile(fn, target="cuda-sim")
         losses = [fn(*args).item() for _ in range(3)]
         runs.append((losses, [p.detach().numpy().copy() for p in params]))
