@@ -1,14 +1,16 @@
 """The NVPTX target (CUDA PTX through LLVM's NVPTX backend): its description.
 
-Its strategies: each kernel launched over a grid of blocks, contractions as tiled kernels of
+Its strategies: each kernel launched over a grid of blocks, contractions as tiled GEMM kernels of
 their own, convolution as an implicit GEMM, parallel iterations mapped onto the grid. Its math
 comes from tenkai's own implementations (codegen/scalar): LLVM's NVPTX backend lowers only the
 functions in :data:`NATIVE_MATH` (``llvm.sin``/``llvm.cos``/``llvm.pow`` fail with "Cannot
 select", ``llvm.exp``/``llvm.log`` have no libcall, and ``llvm.exp.f16`` aborts the process).
 This module is the target's *codegen module* (``TargetCodegen``): :func:`describe`,
 :func:`generate` (PTX and launch tables, :mod:`tenkai.codegen.nvptx.codegen`; the GPU mapping:
-:mod:`tenkai.codegen.nvptx.mapping`) and :func:`support_library`. Contractions, convolution
-and a runtime are not here yet (issue #10).
+:mod:`tenkai.codegen.nvptx.mapping`; contractions and convolution:
+:mod:`tenkai.codegen.nvptx.gemm`) and :func:`support_library`. Its runtime is
+``tenkai.runtime.cuda`` (the CUDA driver API); ``cuda-sim`` runs the same kernels on a CPU
+simulator.
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
 """``torch.backends.cuda``: matmul precision flags and attention-kernel switches with PyTorch's
-defaults. They are remembered, not used: tenkai's kernels compute in the tensor's dtype."""
+defaults. ``matmul.allow_tf32`` is ``tenkai.get_float32_matmul_precision() != "highest"``, as in
+PyTorch (setting it sets the precision to "high" or "highest"; the cuda target then runs
+float32 matmuls as TF32); the other flags are remembered, not used."""
 
 from __future__ import annotations
 
+from .._defaults import get_float32_matmul_precision, set_float32_matmul_precision
 from .._device import cuda_device_count
 
 
@@ -17,6 +20,8 @@ class _MatmulFlags:
         self._values["allow_tf32"] = False
 
     def __getattr__(self, name: str) -> bool:
+        if name == "allow_tf32":
+            return get_float32_matmul_precision() != "highest"
         if name in self._names:
             return self._values[name]
         raise AttributeError(f"Unknown attribute {name}")
@@ -24,6 +29,8 @@ class _MatmulFlags:
     def __setattr__(self, name: str, value: bool) -> None:
         if name not in self._names:
             raise AttributeError(f"Unknown attribute {name}")
+        if name == "allow_tf32":
+            set_float32_matmul_precision("high" if value else "highest")
         self._values[name] = bool(value)
 
 

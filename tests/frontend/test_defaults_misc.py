@@ -210,3 +210,19 @@ def test_predicate_errors():
         assert not tenkai.is_grad_enabled()
     with tenkai.inference_mode():
         assert not tenkai.is_grad_enabled()
+
+
+def test_allow_tf32_is_the_float32_matmul_precision() -> None:
+    import tenkai
+
+    assert tenkai.get_float32_matmul_precision() == "highest"
+    assert tenkai.backends.cuda.matmul.allow_tf32 is False
+    try:
+        tenkai.set_float32_matmul_precision("high")
+        assert tenkai.backends.cuda.matmul.allow_tf32 is True
+        tenkai.backends.cuda.matmul.allow_tf32 = False
+        assert tenkai.get_float32_matmul_precision() == "highest"
+        tenkai.backends.cuda.matmul.allow_tf32 = True
+        assert tenkai.get_float32_matmul_precision() == "high"
+    finally:
+        tenkai.set_float32_matmul_precision("highest")
