@@ -65,6 +65,7 @@ EMULATED: dict[str, tuple[str, list[str], str]] = {
                        "%r = fdiv double 1.0, %t"),
     "sqrt.approx.f": (F, [F], "%r = call float @llvm.sqrt.f32(float %a)"),
     "ex2.approx.ftz.f32": (F, [F], "%r = call float @llvm.exp2.f32(float %a)"),
+    "ex2.approx.f32": (F, [F], "%r = call float @llvm.exp2.f32(float %a)"),
     "lg2.approx.ftz.f": (F, [F], "%r = call float @llvm.log2.f32(float %a)"),
     # directed rounding: in double, then to float rounded down / toward zero
     "fma.rm.f": (F, [F, F, F], "%x = fpext float %a to double\n%y = fpext float %b to double\n"
