@@ -87,6 +87,18 @@ class Executable(ABC):
     def kernel_times(self, repeats: int = 1) -> list[tuple[str, float]]:
         """Seconds per kernel (best of ``repeats``), each run on its own in launch order."""
 
+    def status_error(self, status: np.ndarray) -> Exception:
+        """The error a set status word (``[code, value]``) stands for: the buffer table's
+        message for the code (``errors``; ``error_types`` says RuntimeError, else IndexError),
+        its ``{value}`` filled in, naming the step."""
+        errors: Mapping[int, str] = getattr(self, "errors", {})
+        types: Mapping[int, str] = getattr(self, "error_types", {})
+        code, value = int(status[0]), int(status[1])
+        message = errors.get(code, f"unknown run-time error code {code}")
+        error = RuntimeError if types.get(code) == "RuntimeError" else IndexError
+        # replace, not str.format: the message quotes the user's source line (braces and all)
+        return error(f"{message.replace('{value}', str(value))} (in compiled step {self.entry})")
+
 
 class Device(ABC):
     """A target's runtime: its allocator and how it turns code into an :class:`Executable`."""

@@ -268,8 +268,4 @@ class CPUExecutable(Executable):
 
     def _raise_status(self) -> None:
         assert self._status is not None
-        code, value = int(self._status[0]), int(self._status[1])
-        message = self.errors.get(code, f"unknown run-time error code {code}")
-        error = RuntimeError if self.error_types.get(code) == "RuntimeError" else IndexError
-        # replace, not str.format: the message quotes the user's source line (braces and all)
-        raise error(f"{message.replace('{value}', str(value))} (in compiled step {self.entry})")
+        raise self.status_error(self._status)

@@ -5,33 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 from tenkai.runtime.buffers import BufferSpec
-from tenkai.runtime.device import Allocator
+from tenkai.runtime.host import HostAllocator
 
 ALIGN = 64
 
 
-class CPUAllocator(Allocator):
-    """Aligned host memory (the ``Allocator`` interface: alloc / free / copy_in / copy_out)."""
+class CPUAllocator(HostAllocator):
+    """64-byte aligned host memory (the ``Allocator`` interface: alloc / free / copy_in /
+    copy_out), uninitialized."""
 
-    def alloc(self, nbytes: int) -> np.ndarray:
-        """``nbytes`` of uint8, the first one 64-byte aligned (at least one byte is reserved)."""
-        raw = np.empty(max(nbytes, 1) + ALIGN, dtype=np.uint8)
-        start = (-raw.ctypes.data) % ALIGN
-        return raw[start:start + nbytes]
-
-    def free(self, buf: np.ndarray) -> None:
-        """Memory is released when the last view of it is dropped."""
-
-    def copy_in(self, dst: np.ndarray, src: np.ndarray) -> None:
-        np.copyto(dst, src, casting="no")
-
-    def copy_out(self, src: np.ndarray) -> np.ndarray:
-        return np.array(src, copy=True)
-
-    def array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """An aligned, C-contiguous, uninitialized array."""
-        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-        return self.alloc(nbytes).view(dtype).reshape(shape)
+    align = ALIGN
 
 
 class Arena:

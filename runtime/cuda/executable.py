@@ -353,10 +353,7 @@ class CUDAExecutable(Executable):
 
     def _raise_status(self) -> None:
         assert self._status_host is not None
-        code, value = int(self._status_host[0]), int(self._status_host[1])
-        message = self.errors.get(code, f"unknown run-time error code {code}")
-        error = RuntimeError if self.error_types.get(code) == "RuntimeError" else IndexError
-        raise error(f"{message.replace('{value}', str(value))} (in compiled step {self.entry})")
+        raise self.status_error(self._status_host)
 
     def close(self) -> None:
         """Destroy the captured graphs (device buffers are freed when collected)."""

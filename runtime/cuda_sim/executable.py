@@ -25,32 +25,17 @@ from tenkai.runtime.cpu import jit
 from tenkai.runtime.cpu.executable import object_code
 from tenkai.runtime.cpu.memory import Arena, pointer
 from tenkai.runtime.cuda_sim.sim import run_launch
-from tenkai.runtime.device import Allocator, Executable
+from tenkai.runtime.device import Executable
+from tenkai.runtime.host import HostAllocator
 
 ALIGN = 256  # the NVPTX target's buffer alignment (Target.alignment)
 
 
-class SimAllocator(Allocator):
-    """Host memory standing in for device memory: 256-byte aligned numpy allocations."""
+class SimAllocator(HostAllocator):
+    """Host memory standing in for device memory: zeroed, 256-byte aligned."""
 
-    def alloc(self, nbytes: int) -> np.ndarray:
-        """``nbytes`` of zeroed uint8, the first one 256-byte aligned."""
-        raw = np.zeros(max(nbytes, 1) + ALIGN, dtype=np.uint8)
-        start = (-raw.ctypes.data) % ALIGN
-        return raw[start:start + nbytes]
-
-    def free(self, buf: np.ndarray) -> None:
-        """Memory is released when the last view of it is dropped."""
-
-    def copy_in(self, dst: np.ndarray, src: np.ndarray) -> None:
-        np.copyto(dst, src, casting="no")
-
-    def copy_out(self, src: np.ndarray) -> np.ndarray:
-        return np.array(src, copy=True)
-
-    def array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-        return self.alloc(nbytes).view(dtype).reshape(shape)
+    align = ALIGN
+    zeroed = True
 
 
 class SimExecutable(Executable):
@@ -203,7 +188,4 @@ class SimExecutable(Executable):
 
     def _raise_status(self) -> None:
         assert self._status is not None
-        code, value = int(self._status[0]), int(self._status[1])
-        message = self.errors.get(code, f"unknown run-time error code {code}")
-        error = RuntimeError if self.error_types.get(code) == "RuntimeError" else IndexError
-        raise error(f"{message.replace('{value}', str(value))} (in compiled step {self.entry})")
+        raise self.status_error(self._status)

@@ -1,0 +1,37 @@
+"""Host memory as a device's memory: aligned numpy allocations (the :class:`Allocator` of the
+CPU runtime, and of the GPU simulator, whose "device" memory is host memory too)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tenkai.runtime.device import Allocator
+
+
+class HostAllocator(Allocator):
+    """Aligned host memory: every allocation's first byte is ``align``-byte aligned, zeroed
+    when ``zeroed`` (else uninitialized)."""
+
+    align = 64
+    zeroed = False
+
+    def alloc(self, nbytes: int) -> np.ndarray:
+        """``nbytes`` of uint8, the first one aligned (at least one byte is reserved)."""
+        make = np.zeros if self.zeroed else np.empty
+        raw = make(max(nbytes, 1) + self.align, dtype=np.uint8)
+        start = (-raw.ctypes.data) % self.align
+        return raw[start:start + nbytes]
+
+    def free(self, buf: np.ndarray) -> None:
+        """Memory is released when the last view of it is dropped."""
+
+    def copy_in(self, dst: np.ndarray, src: np.ndarray) -> None:
+        np.copyto(dst, src, casting="no")
+
+    def copy_out(self, src: np.ndarray) -> np.ndarray:
+        return np.array(src, copy=True)
+
+    def array(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """An aligned, C-contiguous array."""
+        nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+        return self.alloc(nbytes).view(dtype).reshape(shape)
