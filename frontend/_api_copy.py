@@ -411,7 +411,7 @@ def range(start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None,
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     dt = as_dtype(dtype) if dtype is not None else get_default_dtype()
     n = int(math.floor((end - start) / step)) + 1
     vals = np.float64(start) + np.float64(step) * np.arange(n, dtype=np.float64)

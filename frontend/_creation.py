@@ -123,14 +123,26 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
     if dtype is None:
         dtype = get_default_dtype() if any(isinstance(v, float) for v in vals) else BY_NAME["int64"]
     lo, hi, step = vals
-    if (hi - lo) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
-    n = max(0, int(np.ceil((hi - lo) / step)))
     np_dt = as_dtype(dtype).to_numpy()
-    if np_dt.kind == "f":  # PyTorch accumulates float32 ranges in double
-        arr = (np.float64(lo) + np.float64(step) * np.arange(n, dtype=np.float64)).astype(np_dt)
-    else:  # integer ranges start from the truncated start and step
-        arr = (int(lo) + int(step) * np.arange(n, dtype=np.int64)).astype(np_dt)
+    if np_dt == np.int64:  # PyTorch truncates an int64 range's bounds and step first (other
+        lo, hi, step = int(lo), int(hi), int(step)  # integer ranges size it in double)
+        if step == 0:
+            raise RuntimeError("step must be nonzero")
+    if (hi - lo) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    n = max(0, int(np.ceil((hi - lo) / step)))
+    if np_dt.kind == "f":  # PyTorch accumulates float32 ranges in double: lo + step * i
+        arr = np.arange(n, dtype=np.float64)
+        if step != 1:
+            arr *= np.float64(step)
+        if lo != 0:
+            arr += np.float64(lo)
+        arr = arr.astype(np_dt, copy=False)
+    else:  # integer ranges start from the truncated start and step (one pass, no temporaries)
+        first, stride = int(lo), int(step)
+        arr = np.arange(first, first + n * stride, stride, dtype=np.int64)[:n] if stride \
+            else np.full(n, first, dtype=np.int64)  # a fractional step of a narrow int type
+        arr = arr.astype(np_dt, copy=False)
     return _finish(arr, device, requires_grad)
 
 
