@@ -1,7 +1,10 @@
 """Host memory as a device's memory: aligned numpy allocations (the :class:`Allocator` of the
-CPU runtime, and of the GPU simulator, whose "device" memory is host memory too)."""
+CPU runtime, and of the GPU simulator, whose "device" memory is host memory too), and the
+buffer lookup of executables whose buffers are host arrays (:class:`HostBuffers`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -35,3 +38,18 @@ class HostAllocator(Allocator):
         """An aligned, C-contiguous array."""
         nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
         return self.alloc(nbytes).view(dtype).reshape(shape)
+
+
+class HostBuffers:
+    """``buffer(name)`` of an executable whose bound buffers are host arrays (``_arrays``)."""
+
+    entry: str
+    specs: list[Any]
+    _arrays: dict[str, np.ndarray]
+
+    def buffer(self, name: str) -> np.ndarray:
+        """The array bound to buffer ``name`` now (a view: the next step overwrites it)."""
+        if name not in self._arrays:
+            raise KeyError(f"runtime: {self.entry} has no bound buffer named {name!r}; "
+                           f"buffers: {[s.name for s in self.specs]}")
+        return self._arrays[name]

@@ -27,6 +27,7 @@ from tenkai.runtime.buffers import BufferSpec, check_array
 from tenkai.runtime.cpu import jit
 from tenkai.runtime.cpu.memory import Arena, CPUAllocator, pointer
 from tenkai.runtime.device import Executable, Program
+from tenkai.runtime.host import HostBuffers
 
 _STEP = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 
@@ -70,7 +71,7 @@ class NativeFunction(Program):
         self._fn(*bufs)
 
 
-class CPUExecutable(Executable):
+class CPUExecutable(HostBuffers, Executable):
     """See the module docstring. ``stats``: calls, kernels per step, compile info."""
 
     def __init__(self, code: Any, entry: str, buffer_table: Mapping[str, Any],
@@ -258,13 +259,6 @@ class CPUExecutable(Executable):
                 best = min(best, time.perf_counter() - start)
             out.append((name, best))
         return out
-
-    def buffer(self, name: str) -> np.ndarray:
-        """The array bound to buffer ``name`` now (a view: the next step overwrites it)."""
-        if name not in self._arrays:
-            raise KeyError(f"runtime: {self.entry} has no bound buffer named {name!r}; "
-                           f"buffers: {[s.name for s in self.specs]}")
-        return self._arrays[name]
 
     def _raise_status(self) -> None:
         assert self._status is not None

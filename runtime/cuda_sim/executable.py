@@ -26,7 +26,7 @@ from tenkai.runtime.cpu.executable import object_code
 from tenkai.runtime.cpu.memory import Arena, pointer
 from tenkai.runtime.cuda_sim.sim import run_launch
 from tenkai.runtime.device import Executable
-from tenkai.runtime.host import HostAllocator
+from tenkai.runtime.host import HostAllocator, HostBuffers
 
 ALIGN = 256  # the NVPTX target's buffer alignment (Target.alignment)
 
@@ -38,7 +38,7 @@ class SimAllocator(HostAllocator):
     zeroed = True
 
 
-class SimExecutable(Executable):
+class SimExecutable(HostBuffers, Executable):
     """See the module docstring. ``max_grid``: launch at most that many blocks along x (the
     kernels' grid-stride loops cover the rest); ``stats``: calls, launches, kernels."""
 
@@ -178,13 +178,6 @@ class SimExecutable(Executable):
                 best = min(best, time.perf_counter() - start)
             out.append((name, best))
         return out
-
-    def buffer(self, name: str) -> np.ndarray:
-        """The array bound to buffer ``name`` now (a view: the next step overwrites it)."""
-        if name not in self._arrays:
-            raise KeyError(f"runtime: {self.entry} has no bound buffer named {name!r}; "
-                           f"buffers: {[s.name for s in self.specs]}")
-        return self._arrays[name]
 
     def _raise_status(self) -> None:
         assert self._status is not None

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+import tenkai
 from tenkai.codegen.cuda_sim import host_object
 from tenkai.runtime.cuda.driver import CudaError, Driver
 from tenkai.runtime.cuda_sim import load_object, run_launch
@@ -225,3 +226,33 @@ class FakeDriver(Driver):
 
     def graph_exec_destroy(self, graph_exec: int) -> None:
         del self.graph_store[graph_exec]
+
+
+# ---------------------------------------------------------------- a model both runtimes train
+
+
+def linear_model(opt_name: str, n: int = 16) -> tuple[list[Any], Any, Any]:
+    """``((w*x + b - y)**2).mean()`` over ``n`` features with SGD momentum or Adam: (params,
+    optimizer, step), the same start every call."""
+    tenkai.manual_seed(0)
+    w = tenkai.randn(n, requires_grad=True)
+    b = tenkai.zeros(n, requires_grad=True)
+    opt = (tenkai.optim.SGD([w, b], lr=0.05, momentum=0.9) if opt_name == "sgd"
+           else tenkai.optim.Adam([w, b], lr=0.05))
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = ((w * x + b - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        return loss
+    return [w, b], opt, step
+
+
+def training_state(params: list[Any], opt: Any) -> list[np.ndarray]:
+    """Parameters, gradients and optimizer-state tensors, copied (to compare two runs)."""
+    out = [p.detach().numpy().copy() for p in params]
+    out += [p.grad.numpy().copy() for p in params]
+    for p in params:
+        out += [v.numpy().copy() for v in opt.state[p].values() if isinstance(v, tenkai.Tensor)]
+    return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from cuda_fake import linear_model, training_state
 
 import tenkai
 import tenkai.nn as nn
@@ -18,32 +19,17 @@ pytestmark = [pytest.mark.gpu,
                                  reason="needs a CUDA driver and an NVIDIA GPU")]
 
 
-def _model(opt_name: str):
-    tenkai.manual_seed(0)
-    w = tenkai.randn(4096, requires_grad=True)
-    b = tenkai.zeros(4096, requires_grad=True)
-    opt = (tenkai.optim.SGD([w, b], lr=0.05, momentum=0.9) if opt_name == "sgd"
-           else tenkai.optim.Adam([w, b], lr=0.05))
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = ((w * x + b - y) ** 2).mean()
-        loss.backward()
-        opt.step()
-        return loss
-    return [w, b], step
-
-
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
 def test_compiled_step_on_the_gpu_follows_eager_training(opt_name: str) -> None:
     x, y = tenkai.randn(32, 4096), tenkai.randn(32, 4096)
-    eager_params, eager = _model(opt_name)
-    params, step = _model(opt_name)
+    eager_params, eager_opt, eager = linear_model(opt_name, 4096)
+    params, opt, step = linear_model(opt_name, 4096)
     compiled = tenkai.compile(step, target="cuda")
-    for _ in range(5):
+    for _ in range(5):  # loss, parameters, gradients and optimizer state, step by step
         assert compiled(x, y).item() == pytest.approx(eager(x, y).item(), rel=1e-4)
-    for a, b in zip(params, eager_params, strict=True):
-        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=1e-5)
+        for a, b in zip(training_state(params, opt), training_state(eager_params, eager_opt),
+                        strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     exe = compiled.steps[0].program.executable
     assert exe.stats["graphs"], exe.stats.get("graphs_off_because")
     assert exe.stats["graph_launches"] >= exe.stats["calls"]

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 from cuda_fake import PTX, FakeDriver, record_ptx
+from cuda_fake import linear_model as _linear_model
+from cuda_fake import training_state as _state
 
 import tenkai
 import tenkai.nn as nn
@@ -29,30 +31,6 @@ def fake_cuda(monkeypatch: pytest.MonkeyPatch) -> Any:
     old = rc.set_driver(driver)
     yield driver
     rc.set_driver(old)
-
-
-def _linear_model(opt_name: str) -> tuple[list[Any], Any, Any]:
-    tenkai.manual_seed(0)
-    w = tenkai.randn(16, requires_grad=True)
-    b = tenkai.zeros(16, requires_grad=True)
-    opt = (tenkai.optim.SGD([w, b], lr=0.05, momentum=0.9) if opt_name == "sgd"
-           else tenkai.optim.Adam([w, b], lr=0.05))
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = ((w * x + b - y) ** 2).mean()
-        loss.backward()
-        opt.step()
-        return loss
-    return [w, b], opt, step
-
-
-def _state(params: list[Any], opt: Any) -> list[np.ndarray]:
-    out = [p.detach().numpy().copy() for p in params]
-    out += [p.grad.numpy().copy() for p in params]
-    for p in params:
-        out += [v.numpy().copy() for v in opt.state[p].values() if isinstance(v, tenkai.Tensor)]
-    return out
 
 
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
