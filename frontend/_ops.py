@@ -25,16 +25,28 @@ from ._tensor import Tensor, record
 VIEW_OPS = frozenset({"reshape", "permute", "expand", "slice"})
 
 
-_CHECKED: dict[tuple, tuple[Any, dict[str, Any]]] = {}
+_CHECKED: dict[tuple, tuple[Any, dict[str, Any], Any]] = {}
+
+# Eager kernel providers: ``provider(op, opdef, attrs, datas) -> run | None``, asked once per
+# signature (op, attrs, operand shapes and dtypes) by :func:`_check`; the first ``run`` given
+# (called like ``opdef.reference(*datas, **attrs)``, returning the same array) replaces the
+# numpy reference for that signature. The reference stays the oracle: a provider only takes
+# signatures its kernels compute exactly as the reference does.
+EAGER_PROVIDERS: list[Any] = []
 
 
-def _check(op: str, datas: list[np.ndarray], attrs: dict[str, Any]) -> tuple[Any, dict]:
-    """Run the op's rules (they raise PyTorch-style errors); return (opdef, full attrs)."""
+def _check(op: str, datas: list[np.ndarray], attrs: dict[str, Any]) -> tuple[Any, dict, Any]:
+    """Run the op's rules (they raise PyTorch-style errors); return (opdef, full attrs, the
+    function that computes it: a provider's kernel, else the numpy reference)."""
     opdef = REGISTRY[op]
     full = opdef.normalize_attrs(attrs)
     opdef.shape_rule([d.shape for d in datas], full)
     opdef.dtype_rule([from_numpy(d.dtype) for d in datas], full)
-    return opdef, full
+    for provider in EAGER_PROVIDERS:
+        run = provider(op, opdef, full, datas)
+        if run is not None:
+            return opdef, full, run
+    return opdef, full, opdef.reference
 
 
 def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: Any) -> Tensor:
@@ -54,14 +66,14 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
             if len(_CHECKED) > 65536:
                 _CHECKED.clear()
             _CHECKED[key] = checked
-    opdef, attrs = checked
+    opdef, attrs, run = checked
     # numpy's floating-point warnings from the references are silenced by a filter scoped
     # to tenkai.ir (see tenkai/__init__.py): overflow gives inf like PyTorch, no warning
     if _profiling.ACTIVE[0] is None:
-        out = opdef.reference(*datas, **attrs)
+        out = run(*datas, **attrs)
     else:
         event = _profiling.op_begin(op, datas)
-        out = opdef.reference(*datas, **attrs)
+        out = run(*datas, **attrs)
         _profiling.op_end(event, out)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
