@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ._bench_memory import megabytes
 from .compiler.backend import COMPILE_PROGRESS
 
 COMPILE_STAGES = ("simplify", "fuse", "recompute", "plan_memory", "lower", "llvm_emit",
@@ -25,7 +26,8 @@ RTOL, ATOL = 1e-3, 1e-6
 def format_results(results: list[Any]) -> str:
     w = max([10, *(len(r.workload) for r in results)])
     lines = [f"{'workload':<{w}} {'mode':<13} {'step ms':>9} {'spread':>8} {'first ms':>10} "
-             f"{'final loss':>12} {'vs compiled':>11} {'vs torch':>9} {'kernels':>7}"]
+             f"{'final loss':>12} {'vs compiled':>11} {'vs torch':>9} {'kernels':>7} "
+             f"{'step MB':>8}"]
     compiled = {r.workload: r.step_ms for r in results if r.mode == "compiled"}
     torch_ms = {r.workload: r.step_ms for r in results if r.mode == "torch"}
     for r in results:
@@ -33,8 +35,34 @@ def format_results(results: list[Any]) -> str:
         vt = f"{r.step_ms / torch_ms[r.workload]:.2f}x" if r.workload in torch_ms else "-"
         lines.append(f"{r.workload:<{w}} {r.mode:<13} {r.step_ms:>9.3f} {r.spread_ms:>8.3f} "
                      f"{r.first_ms:>10.1f} {r.final_loss:>12.5g} {vc:>11} {vt:>9} "
-                     f"{'-' if r.kernels is None else r.kernels:>7}")
+                     f"{'-' if r.kernels is None else r.kernels:>7} {_megabytes(r):>8}")
     return "\n".join(lines)
+
+
+def _megabytes(r: Any) -> str:
+    step_bytes = getattr(r, "step_bytes", None)
+    return "-" if step_bytes is None else f"{step_bytes / 1e6:.4f}"
+
+
+def step_lines(r: Any, results: list[Any]) -> list[str]:
+    """The compiled step as a whole: achieved GFLOP/s as a share of the machine's measured FMA
+    peak, and its step memory next to PyTorch eager's (see tenkai._bench_memory)."""
+    out = []
+    fma_gflops = r.fma_peak_gflops
+    if r.step_gflop and fma_gflops:
+        achieved = r.step_gflop / (r.step_ms / 1e3)
+        out.append(f"  whole step: {r.step_gflop:.4g} GFLOP in {r.step_ms:.3f} ms = "
+                   f"{achieved:.1f} GFLOP/s, {100 * achieved / fma_gflops:.0f}% of this "
+                   f"machine's measured FMA peak ({fma_gflops:.0f} GFLOP/s)")
+    torch_run = next((t for t in results if t.workload == r.workload and t.mode == "torch"),
+                     None)
+    if r.step_bytes is not None:
+        line = f"  step memory: {megabytes(r.step_bytes)}"
+        if torch_run is not None and torch_run.step_bytes:
+            line += (f" = {r.step_bytes / torch_run.step_bytes:.2f}x PyTorch eager's "
+                     f"{megabytes(torch_run.step_bytes)}")
+        out.append(line + " (beyond parameters, optimizer state and inputs)")
+    return out
 
 
 def check_trajectories(results: list[Any]) -> list[str]:
@@ -60,7 +88,8 @@ def check_trajectories(results: list[Any]) -> list[str]:
 
 
 def format_kernels(results: list[Any], top: int = 12) -> str:
-    """The per-kernel table of each native compiled run (the slowest ``top`` kernels)."""
+    """The per-kernel table of each native compiled run (the slowest ``top`` kernels), after
+    the whole step's GFLOP/s share of the measured FMA peak and its memory next to PyTorch's."""
     out = []
     for r in results:
         if not r.kernel_table:
@@ -70,6 +99,7 @@ def format_kernels(results: list[Any], top: int = 12) -> str:
         out.append(f"{r.workload}: {r.kernels} kernels/step, retraces {r.retraces}, planned "
                    f"arena {arena}, process peak RSS {r.peak_rss_mb:.0f} MB, compile stages "
                    f"{compile_s:.2f} s")
+        out += step_lines(r, results)
         if r.compile_ms:  # where the compile went: passes, LLVM, the support library, JIT
             out.append("  compile phases: " + ", ".join(
                 f"{k} {v:.0f} ms" for k, v in r.compile_ms.items() if v >= 0.5))

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _bench_others, _bench_report
+from . import _bench_memory, _bench_others, _bench_report
 
 Step = tuple[Callable[..., Any], tuple[Any, ...]]
 
@@ -49,6 +49,9 @@ class Result:
     arena_bytes: int | None = None
     compile_ms: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float = 0.0
+    step_bytes: int | None = None  # peak memory of one steady step (see _bench_memory)
+    step_gflop: float | None = None  # floating-point work of one step (compiled: its kernels)
+    fma_peak_gflops: float | None = None  # the machine's measured FMA peak on the step's threads
 
 
 def two_layer(torch: ModuleType, batch: int | None = None) -> Step:
@@ -263,7 +266,19 @@ def run_one(name: str, mode: str, plan: Plan, reference: list[np.ndarray] | None
         result = _measure(name, mode, lambda: fn(*args), plan, progress)
     if mode == "compiled":
         _compiled_facts(result, fn)
+        if result.step_gflop:
+            result.fma_peak_gflops = fma_peak(plan.threads)
+    result.step_bytes = _step_bytes(mode, fn, args)
     return result
+
+
+def _step_bytes(mode: str, fn: Callable[..., Any], args: tuple) -> int | None:
+    """Peak memory of one more steady step (:mod:`tenkai._bench_memory`)."""
+    if mode in ("torch", "torch-compile"):
+        return _bench_memory.torch_step_bytes(lambda: fn(*args))
+    step = getattr(fn, "fn", fn)  # a compiled function wraps the workload's step
+    params = [p for group in optimizer_of(step).param_groups for p in group["params"]]
+    return _bench_memory.tenkai_step_bytes(mode, lambda: fn(*args), params, fn)
 
 
 def _measure(name: str, mode: str, call: Callable[[], Any], plan: Plan, progress: Any) -> Result:
@@ -308,6 +323,7 @@ def _compiled_facts(result: Result, fn: Any) -> None:
     result.compile_ms = {k: v * 1e3 for k, v in native.timings.items()}
     times = dict(native.measure_kernels(3))
     total = sum(times.values()) or 1e-12
+    result.step_gflop = sum(k["flops"] for k in native.kernels) / 1e9
     peak_flops, peak_bw = machine_peak()
     for k in native.kernels:
         t = max(times.get(k["name"], 0.0), 1e-9)
@@ -339,6 +355,37 @@ def machine_peak() -> tuple[float, float]:
             bw = max(bw, 2 * big.nbytes / (time.perf_counter() - t0) / 1e9)
         _PEAK.append((flops, bw))
     return _PEAK[0]
+
+
+_FMA_PEAK: dict[int, float] = {}
+
+
+def fma_peak(threads: int) -> float:
+    """GFLOP/s of float32 fused multiply-adds on ``threads`` threads at once: the generated
+    kernel of :mod:`tenkai.codegen.cpu.fma_peak` run concurrently by that many threads (its
+    calls release the GIL), best of three; measured once per process and thread count."""
+    if threads not in _FMA_PEAK:
+        import ctypes
+        import threading
+
+        from tenkai.codegen.cpu import fma_peak as kernel
+        from tenkai.runtime.cpu import jit
+
+        module = jit.load_object(kernel.object_code())
+        fn = ctypes.CFUNCTYPE(ctypes.c_float, ctypes.c_int64)(module.address(kernel.NAME))
+        iters = 2_000_000
+        best = 0.0
+        for _ in range(3):
+            workers = [threading.Thread(target=fn, args=(iters,)) for _ in range(threads)]
+            start = time.perf_counter()
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+            seconds = time.perf_counter() - start
+            best = max(best, threads * iters * kernel.flops_per_iteration() / seconds / 1e9)
+        _FMA_PEAK[threads] = best
+    return _FMA_PEAK[threads]
 
 
 def _peak_rss_mb() -> float:
