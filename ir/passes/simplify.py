@@ -250,6 +250,31 @@ def permute_permute(g: Graph, n: int) -> int | None:
     return g.add("permute", [x], dims=dims, loc=g.loc(n))
 
 
+def permute_of_matmul(g: Graph, n: int) -> int | None:
+    """permute(matmul(a, b)) swapping the matrix axes -> matmul(b^T, a^T), for equal-rank
+    operands of rank >= 2 (batch axes kept in place) and a matmul used by nothing else.
+
+    A weight gradient reaches the optimizer as such a transposed product (``permute(x^T @
+    dy)`` for ``Linear``); computed as ``dy^T @ x`` it comes out in the weight's own layout,
+    so its epilogue is elementwise and no transposed copy of the product is materialized.
+    The products and the reduction axis are the same; the new permutes of ``a`` and ``b``
+    fold with the ones they usually are (``permute_permute``)."""
+    (inner,) = g.operands(n)
+    if g.op(inner) != "matmul" or len(g.users(inner)) != 1:
+        return None
+    a, b = g.operands(inner)
+    rank = len(g.shape(inner))
+    if len(g.shape(a)) != rank or len(g.shape(b)) != rank or rank < 2:
+        return None
+    swap = (*range(rank - 2), rank - 1, rank - 2)
+    if tuple(g.attrs(n)["dims"]) != swap:
+        return None
+    loc = g.loc(n)
+    bt = g.add("permute", [b], dims=swap, loc=loc)
+    at = g.add("permute", [a], dims=swap, loc=loc)
+    return g.add("matmul", [bt, at], loc=loc)
+
+
 # The rewrite table: (ops the rule looks at, rewrite). Order matters only for speed.
 RULES: tuple[tuple[frozenset[str], Rewrite], ...] = (
     (frozenset({"mul"}), mul_by_one),
@@ -263,6 +288,7 @@ RULES: tuple[tuple[frozenset[str], Rewrite], ...] = (
     (frozenset({"slice"}), slice_everything),
     (frozenset({"reshape"}), reshape_reshape),
     (frozenset({"permute"}), permute_permute),
+    (frozenset({"permute"}), permute_of_matmul),
 )
 
 

@@ -1293,99 +1293,7 @@ v3:
   ret void
 }
 
-define void @g38(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
-{
-v6:
-  %v7 = alloca ptr, i32 6
-  br label %v8
-v9:
-  %v10 = getelementptr inbounds float, ptr %v0, i64 0
-  %v11 = getelementptr inbounds float, ptr %v1, i64 0
-  %v12 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g3(i64 1568, i64 10, i64 32, ptr %v10, i64 1, i64 1568, ptr %v11, i64 10, i64 1, ptr %v12, i64 10, i32 0)
-  %v13 = getelementptr inbounds ptr, ptr %v7, i64 0
-  store ptr %v0, ptr %v13
-  %v14 = getelementptr inbounds ptr, ptr %v7, i64 1
-  store ptr %v1, ptr %v14
-  %v15 = getelementptr inbounds ptr, ptr %v7, i64 2
-  store ptr %v2, ptr %v15
-  %v16 = getelementptr inbounds ptr, ptr %v7, i64 3
-  store ptr %v3, ptr %v16
-  %v17 = getelementptr inbounds ptr, ptr %v7, i64 4
-  store ptr %v4, ptr %v17
-  %v18 = getelementptr inbounds ptr, ptr %v7, i64 5
-  store ptr %v5, ptr %v18
-  call void @g1(void (ptr, i64, i64)* @g39, ptr %v7, i64 10, i64 9)
-  ret void
-}
-
-define internal void @g40(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
-{
-v8:
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v6, %v7
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
-  br label %v18
-v19:
-  ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v18]
-  %v23 = mul i64 %v21, 10
-  %v24 = add i64 %v15, %v23
-  %v25 = getelementptr inbounds float, ptr %v2, i64 %v24
-  %v26 = load float, ptr %v25, align 4
-  %v27 = mul i64 %v21, 10
-  %v28 = add i64 %v15, %v27
-  %v29 = getelementptr inbounds float, ptr %v2, i64 %v28
-  %v30 = load float, ptr %v29, align 4
-  %v31 = getelementptr inbounds float, ptr %v3, i64 0
-  %v32 = load float, ptr %v31, align 4
-  %v33 = fmul float %v30, %v32
-  %v34 = mul i64 %v15, 1568
-  %v35 = add i64 %v34, %v21
-  %v36 = getelementptr inbounds float, ptr %v4, i64 %v35
-  %v37 = load float, ptr %v36, align 4
-  %v38 = fadd float %v37, %v33
-  %v39 = mul i64 %v15, 1568
-  %v40 = add i64 %v39, %v21
-  %v41 = getelementptr inbounds float, ptr %v5, i64 %v40
-  store float %v26, ptr %v41, align 4
-  %v42 = mul i64 %v15, 1568
-  %v43 = add i64 %v42, %v21
-  %v44 = getelementptr inbounds float, ptr %v4, i64 %v43
-  store float %v38, ptr %v44, align 4
-  %v22 = add nuw nsw i64 %v21, 1
-  %v45 = icmp slt i64 %v22, 1568
-  br i1 %v45, label %v18, label %v17
-v46:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v47 = icmp slt i64 %v16, %v7
-  br i1 %v47, label %v12, label %v13
-}
-
-define internal void @g39(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
-  %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  call void @g40(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
-  ret void
-}
-
-define void @g41(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g38(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1402,7 +1310,7 @@ v10:
   store ptr %v2, ptr %v13
   %v14 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v14
-  call void @g1(void (ptr, i64, i64)* @g42, ptr %v5, i64 200704, i64 65536)
+  call void @g1(void (ptr, i64, i64)* @g39, ptr %v5, i64 200704, i64 65536)
   br label %v15
 v16:
   %v17 = phi  i64 [0, %v9], [%v18, %v19]
@@ -1416,7 +1324,7 @@ v21:
   store ptr %v2, ptr %v24
   %v25 = getelementptr inbounds ptr, ptr %v8, i64 3
   store ptr %v3, ptr %v25
-  call void @g1(void (ptr, i64, i64)* @g43, ptr %v8, i64 200704, i64 21846)
+  call void @g1(void (ptr, i64, i64)* @g40, ptr %v8, i64 200704, i64 21846)
   ret void
 v26:
   %v27 = phi  i64 [0, %v15], [%v28, %v29]
@@ -1499,7 +1407,7 @@ v96:
   br i1 %v97, label %v38, label %v37
 }
 
-define internal void @g44(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g41(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1517,7 +1425,7 @@ v17:
   ret void
 }
 
-define internal void @g42(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g39(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1528,11 +1436,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g44(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g41(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g45(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g42(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1556,7 +1464,7 @@ v23:
   ret void
 }
 
-define internal void @g43(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g40(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1567,11 +1475,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g45(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g42(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g46(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g43(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1585,7 +1493,7 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g47, ptr %v5, i64 32, i64 11)
+  call void @g1(void (ptr, i64, i64)* @g44, ptr %v5, i64 32, i64 11)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
@@ -1606,7 +1514,7 @@ v27:
   ret void
 }
 
-define internal void @g48(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g45(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -1650,7 +1558,7 @@ v40:
   br i1 %v41, label %v17, label %v16
 }
 
-define internal void @g47(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g44(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1661,11 +1569,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g48(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g45(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g46(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1697,7 +1605,7 @@ v24:
   store ptr %v2, ptr %v27
   %v28 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v28
-  call void @g1(void (ptr, i64, i64)* @g50, ptr %v5, i64 100352, i64 65536)
+  call void @g1(void (ptr, i64, i64)* @g47, ptr %v5, i64 100352, i64 65536)
   %v29 = getelementptr inbounds ptr, ptr %v6, i64 0
   store ptr %v0, ptr %v29
   %v30 = getelementptr inbounds ptr, ptr %v6, i64 1
@@ -1706,11 +1614,11 @@ v24:
   store ptr %v2, ptr %v31
   %v32 = getelementptr inbounds ptr, ptr %v6, i64 3
   store ptr %v3, ptr %v32
-  call void @g1(void (ptr, i64, i64)* @g51, ptr %v6, i64 32, i64 2)
+  call void @g1(void (ptr, i64, i64)* @g48, ptr %v6, i64 32, i64 2)
   ret void
 }
 
-define internal void @g52(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1728,7 +1636,7 @@ v17:
   ret void
 }
 
-define internal void @g50(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g47(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1739,11 +1647,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g52(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g49(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g53(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g50(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1840,7 +1748,7 @@ v95:
   br i1 %v96, label %v43, label %v42
 }
 
-define internal void @g51(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g48(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1851,11 +1759,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g53(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g50(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g54(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g51(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
@@ -1873,7 +1781,7 @@ v9:
   store ptr %v4, ptr %v14
   %v15 = getelementptr inbounds ptr, ptr %v7, i64 5
   store ptr %v5, ptr %v15
-  call void @g1(void (ptr, i64, i64)* @g55, ptr %v7, i64 16, i64 2)
+  call void @g1(void (ptr, i64, i64)* @g52, ptr %v7, i64 16, i64 2)
   br label %v16
 v17:
   %v18 = phi  i64 [0, %v8], [%v19, %v16]
@@ -1920,7 +1828,7 @@ v55:
   ret void
 }
 
-define internal void @g56(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g53(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -2019,7 +1927,7 @@ v99:
   br i1 %v100, label %v38, label %v37
 }
 
-define internal void @g55(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g52(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2034,11 +1942,11 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g56(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g53(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g57(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g54(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -2055,7 +1963,7 @@ v10:
   store ptr %v2, ptr %v13
   %v14 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v14
-  call void @g1(void (ptr, i64, i64)* @g58, ptr %v5, i64 401408, i64 65536)
+  call void @g1(void (ptr, i64, i64)* @g55, ptr %v5, i64 401408, i64 65536)
   br label %v15
 v16:
   %v17 = phi  i64 [0, %v9], [%v18, %v19]
@@ -2069,7 +1977,7 @@ v21:
   store ptr %v2, ptr %v24
   %v25 = getelementptr inbounds ptr, ptr %v8, i64 3
   store ptr %v3, ptr %v25
-  call void @g1(void (ptr, i64, i64)* @g59, ptr %v8, i64 401408, i64 21846)
+  call void @g1(void (ptr, i64, i64)* @g56, ptr %v8, i64 401408, i64 21846)
   ret void
 v26:
   %v27 = phi  i64 [0, %v15], [%v28, %v29]
@@ -2152,7 +2060,7 @@ v96:
   br i1 %v97, label %v38, label %v37
 }
 
-define internal void @g60(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g57(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -2170,7 +2078,7 @@ v17:
   ret void
 }
 
-define internal void @g58(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g55(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2181,11 +2089,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g60(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g57(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g58(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -2209,7 +2117,7 @@ v23:
   ret void
 }
 
-define internal void @g59(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g56(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2220,11 +2128,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g61(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g58(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g62(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g59(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -2238,7 +2146,7 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g63, ptr %v5, i64 16, i64 3)
+  call void @g1(void (ptr, i64, i64)* @g60, ptr %v5, i64 16, i64 3)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
@@ -2259,7 +2167,7 @@ v27:
   ret void
 }
 
-define internal void @g64(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -2303,7 +2211,7 @@ v40:
   br i1 %v41, label %v17, label %v16
 }
 
-define internal void @g63(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g60(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2314,11 +2222,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g64(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g61(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g65(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g62(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
@@ -2336,7 +2244,7 @@ v9:
   store ptr %v4, ptr %v14
   %v15 = getelementptr inbounds ptr, ptr %v7, i64 5
   store ptr %v5, ptr %v15
-  call void @g1(void (ptr, i64, i64)* @g66, ptr %v7, i64 3, i64 1)
+  call void @g1(void (ptr, i64, i64)* @g63, ptr %v7, i64 3, i64 1)
   br label %v16
 v17:
   %v18 = phi  i64 [0, %v8], [%v19, %v16]
@@ -2383,7 +2291,7 @@ v55:
   ret void
 }
 
-define internal void @g67(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g64(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -2471,7 +2379,7 @@ v88:
   br i1 %v89, label %v31, label %v30
 }
 
-define internal void @g66(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g63(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2486,11 +2394,40 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g67(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g64(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g68(ptr %v0) nounwind
+define void @g65(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+{
+v5:
+  br label %v6
+v7:
+  %v8 = getelementptr inbounds float, ptr %v0, i64 0
+  %v9 = getelementptr inbounds float, ptr %v1, i64 0
+  %v10 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g3(i64 10, i64 1568, i64 32, ptr %v8, i64 1, i64 10, ptr %v9, i64 1568, i64 1, ptr %v10, i64 1568, i32 0)
+  br label %v11
+v12:
+  %v13 = phi  i64 [0, %v6], [%v14, %v11]
+  %v15 = getelementptr inbounds float, ptr %v2, i64 %v13
+  %v16 = load float, ptr %v15, align 4
+  %v17 = getelementptr inbounds float, ptr %v3, i64 0
+  %v18 = load float, ptr %v17, align 4
+  %v19 = fmul float %v16, %v18
+  %v20 = getelementptr inbounds float, ptr %v4, i64 %v13
+  %v21 = load float, ptr %v20, align 4
+  %v22 = fadd float %v21, %v19
+  %v23 = getelementptr inbounds float, ptr %v4, i64 %v13
+  store float %v22, ptr %v23, align 4
+  %v14 = add nuw nsw i64 %v13, 1
+  %v24 = icmp slt i64 %v14, 15680
+  br i1 %v24, label %v11, label %v25
+v26:
+  ret void
+}
+
+define void @g66(ptr %v0) nounwind
 {
 v1:
   %v2 = getelementptr inbounds ptr, ptr %v0, i64 16
@@ -2574,14 +2511,14 @@ v1:
   call void @g27(ptr %v69, ptr %v71)
   %v72 = getelementptr inbounds ptr, ptr %v0, i64 32
   %v73 = load ptr, ptr %v72
-  %v74 = getelementptr inbounds ptr, ptr %v0, i64 56
+  %v74 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v75 = load ptr, ptr %v74
   %v76 = getelementptr inbounds ptr, ptr %v0, i64 31
   %v77 = load ptr, ptr %v76
   %v78 = getelementptr inbounds ptr, ptr %v0, i64 33
   %v79 = load ptr, ptr %v78
   call void @g28(ptr %v73, ptr %v75, ptr %v77, ptr %v79)
-  %v80 = getelementptr inbounds ptr, ptr %v0, i64 56
+  %v80 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v81 = load ptr, ptr %v80
   %v82 = load i64, ptr %v81
   %v83 = icmp ne i64 %v82, 0
@@ -2656,89 +2593,87 @@ v87:
   %v146 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v147 = load ptr, ptr %v146
   call void @g35(ptr %v141, ptr %v143, ptr %v145, ptr %v147)
-  %v148 = getelementptr inbounds ptr, ptr %v0, i64 23
+  %v148 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v149 = load ptr, ptr %v148
-  %v150 = getelementptr inbounds ptr, ptr %v0, i64 44
+  %v150 = getelementptr inbounds ptr, ptr %v0, i64 21
   %v151 = load ptr, ptr %v150
-  %v152 = getelementptr inbounds ptr, ptr %v0, i64 47
+  %v152 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v153 = load ptr, ptr %v152
-  %v154 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v154 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v155 = load ptr, ptr %v154
-  %v156 = getelementptr inbounds ptr, ptr %v0, i64 6
+  call void @g38(ptr %v149, ptr %v151, ptr %v153, ptr %v155)
+  %v156 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v157 = load ptr, ptr %v156
-  %v158 = getelementptr inbounds ptr, ptr %v0, i64 13
+  %v158 = getelementptr inbounds ptr, ptr %v0, i64 12
   %v159 = load ptr, ptr %v158
-  call void @g38(ptr %v149, ptr %v151, ptr %v153, ptr %v155, ptr %v157, ptr %v159)
-  %v160 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v160 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v161 = load ptr, ptr %v160
-  %v162 = getelementptr inbounds ptr, ptr %v0, i64 21
+  %v162 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v163 = load ptr, ptr %v162
-  %v164 = getelementptr inbounds ptr, ptr %v0, i64 46
+  call void @g43(ptr %v157, ptr %v159, ptr %v161, ptr %v163)
+  %v164 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v165 = load ptr, ptr %v164
-  %v166 = getelementptr inbounds ptr, ptr %v0, i64 49
+  %v166 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v167 = load ptr, ptr %v166
-  call void @g41(ptr %v161, ptr %v163, ptr %v165, ptr %v167)
-  %v168 = getelementptr inbounds ptr, ptr %v0, i64 49
+  %v168 = getelementptr inbounds ptr, ptr %v0, i64 50
   %v169 = load ptr, ptr %v168
-  %v170 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v170 = getelementptr inbounds ptr, ptr %v0, i64 49
   %v171 = load ptr, ptr %v170
-  %v172 = getelementptr inbounds ptr, ptr %v0, i64 43
+  call void @g46(ptr %v165, ptr %v167, ptr %v169, ptr %v171)
+  %v172 = getelementptr inbounds ptr, ptr %v0, i64 51
   %v173 = load ptr, ptr %v172
-  %v174 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v174 = getelementptr inbounds ptr, ptr %v0, i64 18
   %v175 = load ptr, ptr %v174
-  call void @g46(ptr %v169, ptr %v171, ptr %v173, ptr %v175)
-  %v176 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v176 = getelementptr inbounds ptr, ptr %v0, i64 11
   %v177 = load ptr, ptr %v176
-  %v178 = getelementptr inbounds ptr, ptr %v0, i64 49
+  %v178 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v179 = load ptr, ptr %v178
-  %v180 = getelementptr inbounds ptr, ptr %v0, i64 51
+  %v180 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v181 = load ptr, ptr %v180
-  %v182 = getelementptr inbounds ptr, ptr %v0, i64 50
+  %v182 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v183 = load ptr, ptr %v182
-  call void @g49(ptr %v177, ptr %v179, ptr %v181, ptr %v183)
+  call void @g51(ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181, ptr %v183)
   %v184 = getelementptr inbounds ptr, ptr %v0, i64 52
   %v185 = load ptr, ptr %v184
-  %v186 = getelementptr inbounds ptr, ptr %v0, i64 18
+  %v186 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v187 = load ptr, ptr %v186
-  %v188 = getelementptr inbounds ptr, ptr %v0, i64 11
+  %v188 = getelementptr inbounds ptr, ptr %v0, i64 49
   %v189 = load ptr, ptr %v188
-  %v190 = getelementptr inbounds ptr, ptr %v0, i64 49
+  %v190 = getelementptr inbounds ptr, ptr %v0, i64 53
   %v191 = load ptr, ptr %v190
-  %v192 = getelementptr inbounds ptr, ptr %v0, i64 43
+  call void @g54(ptr %v185, ptr %v187, ptr %v189, ptr %v191)
+  %v192 = getelementptr inbounds ptr, ptr %v0, i64 53
   %v193 = load ptr, ptr %v192
-  %v194 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v194 = getelementptr inbounds ptr, ptr %v0, i64 10
   %v195 = load ptr, ptr %v194
-  call void @g54(ptr %v185, ptr %v187, ptr %v189, ptr %v191, ptr %v193, ptr %v195)
-  %v196 = getelementptr inbounds ptr, ptr %v0, i64 53
+  %v196 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v197 = load ptr, ptr %v196
-  %v198 = getelementptr inbounds ptr, ptr %v0, i64 17
+  %v198 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v199 = load ptr, ptr %v198
-  %v200 = getelementptr inbounds ptr, ptr %v0, i64 50
+  call void @g59(ptr %v193, ptr %v195, ptr %v197, ptr %v199)
+  %v200 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v201 = load ptr, ptr %v200
-  %v202 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v202 = getelementptr inbounds ptr, ptr %v0, i64 0
   %v203 = load ptr, ptr %v202
-  call void @g57(ptr %v197, ptr %v199, ptr %v201, ptr %v203)
-  %v204 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v204 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v205 = load ptr, ptr %v204
-  %v206 = getelementptr inbounds ptr, ptr %v0, i64 10
+  %v206 = getelementptr inbounds ptr, ptr %v0, i64 53
   %v207 = load ptr, ptr %v206
   %v208 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v209 = load ptr, ptr %v208
-  %v210 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v210 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v211 = load ptr, ptr %v210
-  call void @g62(ptr %v205, ptr %v207, ptr %v209, ptr %v211)
-  %v212 = getelementptr inbounds ptr, ptr %v0, i64 55
+  call void @g62(ptr %v201, ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211)
+  %v212 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v213 = load ptr, ptr %v212
-  %v214 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v214 = getelementptr inbounds ptr, ptr %v0, i64 23
   %v215 = load ptr, ptr %v214
-  %v216 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v216 = getelementptr inbounds ptr, ptr %v0, i64 13
   %v217 = load ptr, ptr %v216
-  %v218 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v218 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v219 = load ptr, ptr %v218
-  %v220 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v220 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v221 = load ptr, ptr %v220
-  %v222 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v223 = load ptr, ptr %v222
-  call void @g65(ptr %v213, ptr %v215, ptr %v217, ptr %v219, ptr %v221, ptr %v223)
+  call void @g65(ptr %v213, ptr %v215, ptr %v217, ptr %v219, ptr %v221)
   ret void
 }

@@ -890,106 +890,7 @@ v24:
   ret void
 }
 
-define void @g22(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, ptr noalias %v12) noinline nounwind
-{
-v13:
-  br label %v14
-v15:
-  %v16 = getelementptr inbounds float, ptr %v0, i64 0
-  %v17 = getelementptr inbounds float, ptr %v1, i64 0
-  %v18 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g1(i64 64, i64 10, i64 64, ptr %v16, i64 1, i64 64, ptr %v17, i64 10, i64 1, ptr %v18, i64 10, i32 0)
-  br label %v19
-v20:
-  %v21 = phi  i64 [0, %v14], [%v22, %v23]
-  br label %v24
-v25:
-  ret void
-v26:
-  %v27 = phi  i64 [0, %v19], [%v28, %v24]
-  %v29 = mul i64 %v27, 10
-  %v30 = add i64 %v21, %v29
-  %v31 = getelementptr inbounds float, ptr %v2, i64 %v30
-  %v32 = load float, ptr %v31, align 4
-  %v33 = mul i64 %v27, 10
-  %v34 = add i64 %v21, %v33
-  %v35 = getelementptr inbounds float, ptr %v2, i64 %v34
-  %v36 = load float, ptr %v35, align 4
-  %v37 = mul i64 %v21, 64
-  %v38 = add i64 %v37, %v27
-  %v39 = getelementptr inbounds float, ptr %v3, i64 %v38
-  %v40 = load float, ptr %v39, align 4
-  %v41 = fsub float %v36, %v40
-  %v42 = getelementptr inbounds float, ptr %v4, i64 0
-  %v43 = load float, ptr %v42, align 4
-  %v44 = fmul float %v41, %v43
-  %v45 = mul i64 %v21, 64
-  %v46 = add i64 %v45, %v27
-  %v47 = getelementptr inbounds float, ptr %v3, i64 %v46
-  %v48 = load float, ptr %v47, align 4
-  %v49 = fadd float %v48, %v44
-  %v50 = mul i64 %v21, 64
-  %v51 = add i64 %v50, %v27
-  %v52 = getelementptr inbounds float, ptr %v5, i64 %v51
-  %v53 = load float, ptr %v52, align 4
-  %v54 = getelementptr inbounds float, ptr %v6, i64 0
-  %v55 = load float, ptr %v54, align 4
-  %v56 = fmul float %v53, %v55
-  %v57 = mul i64 %v27, 10
-  %v58 = add i64 %v21, %v57
-  %v59 = getelementptr inbounds float, ptr %v2, i64 %v58
-  %v60 = load float, ptr %v59, align 4
-  %v61 = getelementptr inbounds float, ptr %v7, i64 0
-  %v62 = load float, ptr %v61, align 4
-  %v63 = fmul float %v60, %v62
-  %v64 = mul i64 %v27, 10
-  %v65 = add i64 %v21, %v64
-  %v66 = getelementptr inbounds float, ptr %v2, i64 %v65
-  %v67 = load float, ptr %v66, align 4
-  %v68 = fmul float %v63, %v67
-  %v69 = fadd float %v56, %v68
-  %v70 = getelementptr inbounds float, ptr %v8, i64 0
-  %v71 = load float, ptr %v70, align 4
-  %v72 = fmul float %v49, %v71
-  %v73 = call float @g20(float %v69)
-  %v74 = getelementptr inbounds float, ptr %v9, i64 0
-  %v75 = load float, ptr %v74, align 4
-  %v76 = fdiv float %v73, %v75
-  %v77 = getelementptr inbounds float, ptr %v10, i64 0
-  %v78 = load float, ptr %v77, align 4
-  %v79 = fadd float %v76, %v78
-  %v80 = fdiv float %v72, %v79
-  %v81 = mul i64 %v21, 64
-  %v82 = add i64 %v81, %v27
-  %v83 = getelementptr inbounds float, ptr %v11, i64 %v82
-  %v84 = load float, ptr %v83, align 4
-  %v85 = fadd float %v84, %v80
-  %v86 = mul i64 %v21, 64
-  %v87 = add i64 %v86, %v27
-  %v88 = getelementptr inbounds float, ptr %v12, i64 %v87
-  store float %v32, ptr %v88, align 4
-  %v89 = mul i64 %v21, 64
-  %v90 = add i64 %v89, %v27
-  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
-  store float %v49, ptr %v91, align 4
-  %v92 = mul i64 %v21, 64
-  %v93 = add i64 %v92, %v27
-  %v94 = getelementptr inbounds float, ptr %v5, i64 %v93
-  store float %v69, ptr %v94, align 4
-  %v95 = mul i64 %v21, 64
-  %v96 = add i64 %v95, %v27
-  %v97 = getelementptr inbounds float, ptr %v11, i64 %v96
-  store float %v85, ptr %v97, align 4
-  %v28 = add nuw nsw i64 %v27, 1
-  %v98 = icmp slt i64 %v28, 64
-  br i1 %v98, label %v24, label %v23
-v99:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v100 = icmp slt i64 %v22, 10
-  br i1 %v100, label %v19, label %v101
-}
-
-define void @g23(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10) noinline nounwind
+define void @g22(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10) noinline nounwind
 {
 v11:
   br label %v12
@@ -1081,7 +982,7 @@ v92:
   ret void
 }
 
-define void @g24(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g23(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
 v5:
   br label %v6
@@ -1108,178 +1009,7 @@ v24:
   ret void
 }
 
-define void @g25(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, ptr noalias %v12) noinline nounwind
-{
-v13:
-  %v14 = alloca ptr, i32 13
-  br label %v15
-v16:
-  %v17 = getelementptr inbounds float, ptr %v0, i64 0
-  %v18 = getelementptr inbounds float, ptr %v1, i64 0
-  %v19 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g1(i64 128, i64 64, i64 64, ptr %v17, i64 1, i64 128, ptr %v18, i64 64, i64 1, ptr %v19, i64 64, i32 0)
-  %v20 = getelementptr inbounds ptr, ptr %v14, i64 0
-  store ptr %v0, ptr %v20
-  %v21 = getelementptr inbounds ptr, ptr %v14, i64 1
-  store ptr %v1, ptr %v21
-  %v22 = getelementptr inbounds ptr, ptr %v14, i64 2
-  store ptr %v2, ptr %v22
-  %v23 = getelementptr inbounds ptr, ptr %v14, i64 3
-  store ptr %v3, ptr %v23
-  %v24 = getelementptr inbounds ptr, ptr %v14, i64 4
-  store ptr %v4, ptr %v24
-  %v25 = getelementptr inbounds ptr, ptr %v14, i64 5
-  store ptr %v5, ptr %v25
-  %v26 = getelementptr inbounds ptr, ptr %v14, i64 6
-  store ptr %v6, ptr %v26
-  %v27 = getelementptr inbounds ptr, ptr %v14, i64 7
-  store ptr %v7, ptr %v27
-  %v28 = getelementptr inbounds ptr, ptr %v14, i64 8
-  store ptr %v8, ptr %v28
-  %v29 = getelementptr inbounds ptr, ptr %v14, i64 9
-  store ptr %v9, ptr %v29
-  %v30 = getelementptr inbounds ptr, ptr %v14, i64 10
-  store ptr %v10, ptr %v30
-  %v31 = getelementptr inbounds ptr, ptr %v14, i64 11
-  store ptr %v11, ptr %v31
-  %v32 = getelementptr inbounds ptr, ptr %v14, i64 12
-  store ptr %v12, ptr %v32
-  call void @g26(void (ptr, i64, i64)* @g27, ptr %v14, i64 64, i64 29)
-  ret void
-}
-
-define internal void @g28(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, ptr noalias %v12, i64 %v13, i64 %v14) nounwind
-{
-v15:
-  br label %v16
-v17:
-  %v18 = icmp slt i64 %v13, %v14
-  br i1 %v18, label %v19, label %v20
-v21:
-  %v22 = phi  i64 [%v13, %v16], [%v23, %v24]
-  br label %v25
-v26:
-  ret void
-v27:
-  %v28 = phi  i64 [0, %v19], [%v29, %v25]
-  %v30 = mul i64 %v28, 64
-  %v31 = add i64 %v22, %v30
-  %v32 = getelementptr inbounds float, ptr %v2, i64 %v31
-  %v33 = load float, ptr %v32, align 4
-  %v34 = mul i64 %v28, 64
-  %v35 = add i64 %v22, %v34
-  %v36 = getelementptr inbounds float, ptr %v2, i64 %v35
-  %v37 = load float, ptr %v36, align 4
-  %v38 = mul i64 %v22, 128
-  %v39 = add i64 %v38, %v28
-  %v40 = getelementptr inbounds float, ptr %v3, i64 %v39
-  %v41 = load float, ptr %v40, align 4
-  %v42 = fsub float %v37, %v41
-  %v43 = getelementptr inbounds float, ptr %v4, i64 0
-  %v44 = load float, ptr %v43, align 4
-  %v45 = fmul float %v42, %v44
-  %v46 = mul i64 %v22, 128
-  %v47 = add i64 %v46, %v28
-  %v48 = getelementptr inbounds float, ptr %v3, i64 %v47
-  %v49 = load float, ptr %v48, align 4
-  %v50 = fadd float %v49, %v45
-  %v51 = mul i64 %v22, 128
-  %v52 = add i64 %v51, %v28
-  %v53 = getelementptr inbounds float, ptr %v5, i64 %v52
-  %v54 = load float, ptr %v53, align 4
-  %v55 = getelementptr inbounds float, ptr %v6, i64 0
-  %v56 = load float, ptr %v55, align 4
-  %v57 = fmul float %v54, %v56
-  %v58 = mul i64 %v28, 64
-  %v59 = add i64 %v22, %v58
-  %v60 = getelementptr inbounds float, ptr %v2, i64 %v59
-  %v61 = load float, ptr %v60, align 4
-  %v62 = getelementptr inbounds float, ptr %v7, i64 0
-  %v63 = load float, ptr %v62, align 4
-  %v64 = fmul float %v61, %v63
-  %v65 = mul i64 %v28, 64
-  %v66 = add i64 %v22, %v65
-  %v67 = getelementptr inbounds float, ptr %v2, i64 %v66
-  %v68 = load float, ptr %v67, align 4
-  %v69 = fmul float %v64, %v68
-  %v70 = fadd float %v57, %v69
-  %v71 = getelementptr inbounds float, ptr %v8, i64 0
-  %v72 = load float, ptr %v71, align 4
-  %v73 = fmul float %v50, %v72
-  %v74 = call float @g20(float %v70)
-  %v75 = getelementptr inbounds float, ptr %v9, i64 0
-  %v76 = load float, ptr %v75, align 4
-  %v77 = fdiv float %v74, %v76
-  %v78 = getelementptr inbounds float, ptr %v10, i64 0
-  %v79 = load float, ptr %v78, align 4
-  %v80 = fadd float %v77, %v79
-  %v81 = fdiv float %v73, %v80
-  %v82 = mul i64 %v22, 128
-  %v83 = add i64 %v82, %v28
-  %v84 = getelementptr inbounds float, ptr %v11, i64 %v83
-  %v85 = load float, ptr %v84, align 4
-  %v86 = fadd float %v85, %v81
-  %v87 = mul i64 %v22, 128
-  %v88 = add i64 %v87, %v28
-  %v89 = getelementptr inbounds float, ptr %v12, i64 %v88
-  store float %v33, ptr %v89, align 4
-  %v90 = mul i64 %v22, 128
-  %v91 = add i64 %v90, %v28
-  %v92 = getelementptr inbounds float, ptr %v3, i64 %v91
-  store float %v50, ptr %v92, align 4
-  %v93 = mul i64 %v22, 128
-  %v94 = add i64 %v93, %v28
-  %v95 = getelementptr inbounds float, ptr %v5, i64 %v94
-  store float %v70, ptr %v95, align 4
-  %v96 = mul i64 %v22, 128
-  %v97 = add i64 %v96, %v28
-  %v98 = getelementptr inbounds float, ptr %v11, i64 %v97
-  store float %v86, ptr %v98, align 4
-  %v29 = add nuw nsw i64 %v28, 1
-  %v99 = icmp slt i64 %v29, 128
-  br i1 %v99, label %v25, label %v24
-v100:
-  %v23 = add nuw nsw i64 %v22, 1
-  %v101 = icmp slt i64 %v23, %v14
-  br i1 %v101, label %v19, label %v20
-}
-
-define internal void @g27(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
-  %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  %v16 = getelementptr inbounds ptr, ptr %v0, i64 6
-  %v17 = load ptr, ptr %v16
-  %v18 = getelementptr inbounds ptr, ptr %v0, i64 7
-  %v19 = load ptr, ptr %v18
-  %v20 = getelementptr inbounds ptr, ptr %v0, i64 8
-  %v21 = load ptr, ptr %v20
-  %v22 = getelementptr inbounds ptr, ptr %v0, i64 9
-  %v23 = load ptr, ptr %v22
-  %v24 = getelementptr inbounds ptr, ptr %v0, i64 10
-  %v25 = load ptr, ptr %v24
-  %v26 = getelementptr inbounds ptr, ptr %v0, i64 11
-  %v27 = load ptr, ptr %v26
-  %v28 = getelementptr inbounds ptr, ptr %v0, i64 12
-  %v29 = load ptr, ptr %v28
-  call void @g28(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, ptr %v17, ptr %v19, ptr %v21, ptr %v23, ptr %v25, ptr %v27, ptr %v29, i64 %v1, i64 %v2)
-  ret void
-}
-
-declare void @g26(void (ptr, i64, i64)* %v0, ptr %v1, i64 %v2, i64 %v30)
-
-define void @g29(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10) noinline nounwind
+define void @g24(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10) noinline nounwind
 {
 v11:
   br label %v12
@@ -1371,143 +1101,106 @@ v92:
   ret void
 }
 
-define void @g30(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, ptr noalias %v12) noinline nounwind
+define void @g25(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11) noinline nounwind
 {
-v13:
-  %v14 = alloca ptr, i32 13
+v12:
+  %v13 = alloca ptr, i32 12
+  br label %v14
+v15:
+  %v16 = getelementptr inbounds float, ptr %v0, i64 0
+  %v17 = getelementptr inbounds float, ptr %v1, i64 0
+  %v18 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 128, i64 784, i64 64, ptr %v16, i64 1, i64 128, ptr %v17, i64 784, i64 1, ptr %v18, i64 784, i32 0)
+  %v19 = getelementptr inbounds ptr, ptr %v13, i64 0
+  store ptr %v0, ptr %v19
+  %v20 = getelementptr inbounds ptr, ptr %v13, i64 1
+  store ptr %v1, ptr %v20
+  %v21 = getelementptr inbounds ptr, ptr %v13, i64 2
+  store ptr %v2, ptr %v21
+  %v22 = getelementptr inbounds ptr, ptr %v13, i64 3
+  store ptr %v3, ptr %v22
+  %v23 = getelementptr inbounds ptr, ptr %v13, i64 4
+  store ptr %v4, ptr %v23
+  %v24 = getelementptr inbounds ptr, ptr %v13, i64 5
+  store ptr %v5, ptr %v24
+  %v25 = getelementptr inbounds ptr, ptr %v13, i64 6
+  store ptr %v6, ptr %v25
+  %v26 = getelementptr inbounds ptr, ptr %v13, i64 7
+  store ptr %v7, ptr %v26
+  %v27 = getelementptr inbounds ptr, ptr %v13, i64 8
+  store ptr %v8, ptr %v27
+  %v28 = getelementptr inbounds ptr, ptr %v13, i64 9
+  store ptr %v9, ptr %v28
+  %v29 = getelementptr inbounds ptr, ptr %v13, i64 10
+  store ptr %v10, ptr %v29
+  %v30 = getelementptr inbounds ptr, ptr %v13, i64 11
+  store ptr %v11, ptr %v30
+  call void @g26(void (ptr, i64, i64)* @g27, ptr %v13, i64 100352, i64 4096)
+  ret void
+}
+
+define internal void @g28(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, i64 %v12, i64 %v13) nounwind
+{
+v14:
   br label %v15
 v16:
-  %v17 = getelementptr inbounds float, ptr %v0, i64 0
-  %v18 = getelementptr inbounds float, ptr %v1, i64 0
-  %v19 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g1(i64 784, i64 128, i64 64, ptr %v17, i64 1, i64 784, ptr %v18, i64 128, i64 1, ptr %v19, i64 128, i32 0)
-  %v20 = getelementptr inbounds ptr, ptr %v14, i64 0
-  store ptr %v0, ptr %v20
-  %v21 = getelementptr inbounds ptr, ptr %v14, i64 1
-  store ptr %v1, ptr %v21
-  %v22 = getelementptr inbounds ptr, ptr %v14, i64 2
-  store ptr %v2, ptr %v22
-  %v23 = getelementptr inbounds ptr, ptr %v14, i64 3
-  store ptr %v3, ptr %v23
-  %v24 = getelementptr inbounds ptr, ptr %v14, i64 4
-  store ptr %v4, ptr %v24
-  %v25 = getelementptr inbounds ptr, ptr %v14, i64 5
-  store ptr %v5, ptr %v25
-  %v26 = getelementptr inbounds ptr, ptr %v14, i64 6
-  store ptr %v6, ptr %v26
-  %v27 = getelementptr inbounds ptr, ptr %v14, i64 7
-  store ptr %v7, ptr %v27
-  %v28 = getelementptr inbounds ptr, ptr %v14, i64 8
-  store ptr %v8, ptr %v28
-  %v29 = getelementptr inbounds ptr, ptr %v14, i64 9
-  store ptr %v9, ptr %v29
-  %v30 = getelementptr inbounds ptr, ptr %v14, i64 10
-  store ptr %v10, ptr %v30
-  %v31 = getelementptr inbounds ptr, ptr %v14, i64 11
-  store ptr %v11, ptr %v31
-  %v32 = getelementptr inbounds ptr, ptr %v14, i64 12
-  store ptr %v12, ptr %v32
-  call void @g26(void (ptr, i64, i64)* @g31, ptr %v14, i64 128, i64 5)
-  ret void
-}
-
-define internal void @g32(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, ptr noalias %v12, i64 %v13, i64 %v14) nounwind
-{
-v15:
-  br label %v16
-v17:
-  %v18 = icmp slt i64 %v13, %v14
-  br i1 %v18, label %v19, label %v20
-v21:
-  %v22 = phi  i64 [%v13, %v16], [%v23, %v24]
-  br label %v25
-v26:
-  ret void
-v27:
-  %v28 = phi  i64 [0, %v19], [%v29, %v25]
-  %v30 = mul i64 %v28, 128
-  %v31 = add i64 %v22, %v30
-  %v32 = getelementptr inbounds float, ptr %v2, i64 %v31
-  %v33 = load float, ptr %v32, align 4
-  %v34 = mul i64 %v28, 128
-  %v35 = add i64 %v22, %v34
-  %v36 = getelementptr inbounds float, ptr %v2, i64 %v35
+  %v17 = icmp slt i64 %v12, %v13
+  br i1 %v17, label %v18, label %v19
+v20:
+  %v21 = phi  i64 [%v12, %v15], [%v22, %v18]
+  %v23 = getelementptr inbounds float, ptr %v2, i64 %v21
+  %v24 = load float, ptr %v23, align 4
+  %v25 = getelementptr inbounds float, ptr %v3, i64 %v21
+  %v26 = load float, ptr %v25, align 4
+  %v27 = fsub float %v24, %v26
+  %v28 = getelementptr inbounds float, ptr %v4, i64 0
+  %v29 = load float, ptr %v28, align 4
+  %v30 = fmul float %v27, %v29
+  %v31 = getelementptr inbounds float, ptr %v3, i64 %v21
+  %v32 = load float, ptr %v31, align 4
+  %v33 = fadd float %v32, %v30
+  %v34 = getelementptr inbounds float, ptr %v5, i64 %v21
+  %v35 = load float, ptr %v34, align 4
+  %v36 = getelementptr inbounds float, ptr %v6, i64 0
   %v37 = load float, ptr %v36, align 4
-  %v38 = mul i64 %v22, 784
-  %v39 = add i64 %v38, %v28
-  %v40 = getelementptr inbounds float, ptr %v3, i64 %v39
-  %v41 = load float, ptr %v40, align 4
-  %v42 = fsub float %v37, %v41
-  %v43 = getelementptr inbounds float, ptr %v4, i64 0
-  %v44 = load float, ptr %v43, align 4
-  %v45 = fmul float %v42, %v44
-  %v46 = mul i64 %v22, 784
-  %v47 = add i64 %v46, %v28
-  %v48 = getelementptr inbounds float, ptr %v3, i64 %v47
+  %v38 = fmul float %v35, %v37
+  %v39 = getelementptr inbounds float, ptr %v2, i64 %v21
+  %v40 = load float, ptr %v39, align 4
+  %v41 = getelementptr inbounds float, ptr %v7, i64 0
+  %v42 = load float, ptr %v41, align 4
+  %v43 = fmul float %v40, %v42
+  %v44 = getelementptr inbounds float, ptr %v2, i64 %v21
+  %v45 = load float, ptr %v44, align 4
+  %v46 = fmul float %v43, %v45
+  %v47 = fadd float %v38, %v46
+  %v48 = getelementptr inbounds float, ptr %v8, i64 0
   %v49 = load float, ptr %v48, align 4
-  %v50 = fadd float %v49, %v45
-  %v51 = mul i64 %v22, 784
-  %v52 = add i64 %v51, %v28
-  %v53 = getelementptr inbounds float, ptr %v5, i64 %v52
-  %v54 = load float, ptr %v53, align 4
-  %v55 = getelementptr inbounds float, ptr %v6, i64 0
+  %v50 = fmul float %v33, %v49
+  %v51 = call float @g20(float %v47)
+  %v52 = getelementptr inbounds float, ptr %v9, i64 0
+  %v53 = load float, ptr %v52, align 4
+  %v54 = fdiv float %v51, %v53
+  %v55 = getelementptr inbounds float, ptr %v10, i64 0
   %v56 = load float, ptr %v55, align 4
-  %v57 = fmul float %v54, %v56
-  %v58 = mul i64 %v28, 128
-  %v59 = add i64 %v22, %v58
-  %v60 = getelementptr inbounds float, ptr %v2, i64 %v59
-  %v61 = load float, ptr %v60, align 4
-  %v62 = getelementptr inbounds float, ptr %v7, i64 0
-  %v63 = load float, ptr %v62, align 4
-  %v64 = fmul float %v61, %v63
-  %v65 = mul i64 %v28, 128
-  %v66 = add i64 %v22, %v65
-  %v67 = getelementptr inbounds float, ptr %v2, i64 %v66
-  %v68 = load float, ptr %v67, align 4
-  %v69 = fmul float %v64, %v68
-  %v70 = fadd float %v57, %v69
-  %v71 = getelementptr inbounds float, ptr %v8, i64 0
-  %v72 = load float, ptr %v71, align 4
-  %v73 = fmul float %v50, %v72
-  %v74 = call float @g20(float %v70)
-  %v75 = getelementptr inbounds float, ptr %v9, i64 0
-  %v76 = load float, ptr %v75, align 4
-  %v77 = fdiv float %v74, %v76
-  %v78 = getelementptr inbounds float, ptr %v10, i64 0
-  %v79 = load float, ptr %v78, align 4
-  %v80 = fadd float %v77, %v79
-  %v81 = fdiv float %v73, %v80
-  %v82 = mul i64 %v22, 784
-  %v83 = add i64 %v82, %v28
-  %v84 = getelementptr inbounds float, ptr %v11, i64 %v83
-  %v85 = load float, ptr %v84, align 4
-  %v86 = fadd float %v85, %v81
-  %v87 = mul i64 %v22, 784
-  %v88 = add i64 %v87, %v28
-  %v89 = getelementptr inbounds float, ptr %v12, i64 %v88
-  store float %v33, ptr %v89, align 4
-  %v90 = mul i64 %v22, 784
-  %v91 = add i64 %v90, %v28
-  %v92 = getelementptr inbounds float, ptr %v3, i64 %v91
-  store float %v50, ptr %v92, align 4
-  %v93 = mul i64 %v22, 784
-  %v94 = add i64 %v93, %v28
-  %v95 = getelementptr inbounds float, ptr %v5, i64 %v94
-  store float %v70, ptr %v95, align 4
-  %v96 = mul i64 %v22, 784
-  %v97 = add i64 %v96, %v28
-  %v98 = getelementptr inbounds float, ptr %v11, i64 %v97
-  store float %v86, ptr %v98, align 4
-  %v29 = add nuw nsw i64 %v28, 1
-  %v99 = icmp slt i64 %v29, 784
-  br i1 %v99, label %v25, label %v24
-v100:
-  %v23 = add nuw nsw i64 %v22, 1
-  %v101 = icmp slt i64 %v23, %v14
-  br i1 %v101, label %v19, label %v20
+  %v57 = fadd float %v54, %v56
+  %v58 = fdiv float %v50, %v57
+  %v59 = getelementptr inbounds float, ptr %v11, i64 %v21
+  %v60 = load float, ptr %v59, align 4
+  %v61 = fadd float %v60, %v58
+  %v62 = getelementptr inbounds float, ptr %v3, i64 %v21
+  store float %v33, ptr %v62, align 4
+  %v63 = getelementptr inbounds float, ptr %v5, i64 %v21
+  store float %v47, ptr %v63, align 4
+  %v64 = getelementptr inbounds float, ptr %v11, i64 %v21
+  store float %v61, ptr %v64, align 4
+  %v22 = add nuw nsw i64 %v21, 1
+  %v65 = icmp slt i64 %v22, %v13
+  br i1 %v65, label %v18, label %v19
+v66:
+  ret void
 }
 
-define internal void @g31(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g27(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1534,9 +1227,203 @@ v3:
   %v25 = load ptr, ptr %v24
   %v26 = getelementptr inbounds ptr, ptr %v0, i64 11
   %v27 = load ptr, ptr %v26
-  %v28 = getelementptr inbounds ptr, ptr %v0, i64 12
-  %v29 = load ptr, ptr %v28
-  call void @g32(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, ptr %v17, ptr %v19, ptr %v21, ptr %v23, ptr %v25, ptr %v27, ptr %v29, i64 %v1, i64 %v2)
+  call void @g28(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, ptr %v17, ptr %v19, ptr %v21, ptr %v23, ptr %v25, ptr %v27, i64 %v1, i64 %v2)
+  ret void
+}
+
+declare void @g26(void (ptr, i64, i64)* %v0, ptr %v1, i64 %v2, i64 %v28)
+
+define void @g29(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11) noinline nounwind
+{
+v12:
+  %v13 = alloca ptr, i32 12
+  br label %v14
+v15:
+  %v16 = getelementptr inbounds float, ptr %v0, i64 0
+  %v17 = getelementptr inbounds float, ptr %v1, i64 0
+  %v18 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 64, i64 128, i64 64, ptr %v16, i64 1, i64 64, ptr %v17, i64 128, i64 1, ptr %v18, i64 128, i32 0)
+  %v19 = getelementptr inbounds ptr, ptr %v13, i64 0
+  store ptr %v0, ptr %v19
+  %v20 = getelementptr inbounds ptr, ptr %v13, i64 1
+  store ptr %v1, ptr %v20
+  %v21 = getelementptr inbounds ptr, ptr %v13, i64 2
+  store ptr %v2, ptr %v21
+  %v22 = getelementptr inbounds ptr, ptr %v13, i64 3
+  store ptr %v3, ptr %v22
+  %v23 = getelementptr inbounds ptr, ptr %v13, i64 4
+  store ptr %v4, ptr %v23
+  %v24 = getelementptr inbounds ptr, ptr %v13, i64 5
+  store ptr %v5, ptr %v24
+  %v25 = getelementptr inbounds ptr, ptr %v13, i64 6
+  store ptr %v6, ptr %v25
+  %v26 = getelementptr inbounds ptr, ptr %v13, i64 7
+  store ptr %v7, ptr %v26
+  %v27 = getelementptr inbounds ptr, ptr %v13, i64 8
+  store ptr %v8, ptr %v27
+  %v28 = getelementptr inbounds ptr, ptr %v13, i64 9
+  store ptr %v9, ptr %v28
+  %v29 = getelementptr inbounds ptr, ptr %v13, i64 10
+  store ptr %v10, ptr %v29
+  %v30 = getelementptr inbounds ptr, ptr %v13, i64 11
+  store ptr %v11, ptr %v30
+  call void @g26(void (ptr, i64, i64)* @g30, ptr %v13, i64 8192, i64 4096)
+  ret void
+}
+
+define internal void @g31(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, i64 %v12, i64 %v13) nounwind
+{
+v14:
+  br label %v15
+v16:
+  %v17 = icmp slt i64 %v12, %v13
+  br i1 %v17, label %v18, label %v19
+v20:
+  %v21 = phi  i64 [%v12, %v15], [%v22, %v18]
+  %v23 = getelementptr inbounds float, ptr %v2, i64 %v21
+  %v24 = load float, ptr %v23, align 4
+  %v25 = getelementptr inbounds float, ptr %v3, i64 %v21
+  %v26 = load float, ptr %v25, align 4
+  %v27 = fsub float %v24, %v26
+  %v28 = getelementptr inbounds float, ptr %v4, i64 0
+  %v29 = load float, ptr %v28, align 4
+  %v30 = fmul float %v27, %v29
+  %v31 = getelementptr inbounds float, ptr %v3, i64 %v21
+  %v32 = load float, ptr %v31, align 4
+  %v33 = fadd float %v32, %v30
+  %v34 = getelementptr inbounds float, ptr %v5, i64 %v21
+  %v35 = load float, ptr %v34, align 4
+  %v36 = getelementptr inbounds float, ptr %v6, i64 0
+  %v37 = load float, ptr %v36, align 4
+  %v38 = fmul float %v35, %v37
+  %v39 = getelementptr inbounds float, ptr %v2, i64 %v21
+  %v40 = load float, ptr %v39, align 4
+  %v41 = getelementptr inbounds float, ptr %v7, i64 0
+  %v42 = load float, ptr %v41, align 4
+  %v43 = fmul float %v40, %v42
+  %v44 = getelementptr inbounds float, ptr %v2, i64 %v21
+  %v45 = load float, ptr %v44, align 4
+  %v46 = fmul float %v43, %v45
+  %v47 = fadd float %v38, %v46
+  %v48 = getelementptr inbounds float, ptr %v8, i64 0
+  %v49 = load float, ptr %v48, align 4
+  %v50 = fmul float %v33, %v49
+  %v51 = call float @g20(float %v47)
+  %v52 = getelementptr inbounds float, ptr %v9, i64 0
+  %v53 = load float, ptr %v52, align 4
+  %v54 = fdiv float %v51, %v53
+  %v55 = getelementptr inbounds float, ptr %v10, i64 0
+  %v56 = load float, ptr %v55, align 4
+  %v57 = fadd float %v54, %v56
+  %v58 = fdiv float %v50, %v57
+  %v59 = getelementptr inbounds float, ptr %v11, i64 %v21
+  %v60 = load float, ptr %v59, align 4
+  %v61 = fadd float %v60, %v58
+  %v62 = getelementptr inbounds float, ptr %v3, i64 %v21
+  store float %v33, ptr %v62, align 4
+  %v63 = getelementptr inbounds float, ptr %v5, i64 %v21
+  store float %v47, ptr %v63, align 4
+  %v64 = getelementptr inbounds float, ptr %v11, i64 %v21
+  store float %v61, ptr %v64, align 4
+  %v22 = add nuw nsw i64 %v21, 1
+  %v65 = icmp slt i64 %v22, %v13
+  br i1 %v65, label %v18, label %v19
+v66:
+  ret void
+}
+
+define internal void @g30(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v13 = load ptr, ptr %v12
+  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v15 = load ptr, ptr %v14
+  %v16 = getelementptr inbounds ptr, ptr %v0, i64 6
+  %v17 = load ptr, ptr %v16
+  %v18 = getelementptr inbounds ptr, ptr %v0, i64 7
+  %v19 = load ptr, ptr %v18
+  %v20 = getelementptr inbounds ptr, ptr %v0, i64 8
+  %v21 = load ptr, ptr %v20
+  %v22 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v23 = load ptr, ptr %v22
+  %v24 = getelementptr inbounds ptr, ptr %v0, i64 10
+  %v25 = load ptr, ptr %v24
+  %v26 = getelementptr inbounds ptr, ptr %v0, i64 11
+  %v27 = load ptr, ptr %v26
+  call void @g31(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, ptr %v17, ptr %v19, ptr %v21, ptr %v23, ptr %v25, ptr %v27, i64 %v1, i64 %v2)
+  ret void
+}
+
+define void @g32(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11) noinline nounwind
+{
+v12:
+  br label %v13
+v14:
+  %v15 = getelementptr inbounds float, ptr %v0, i64 0
+  %v16 = getelementptr inbounds float, ptr %v1, i64 0
+  %v17 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 10, i64 64, i64 64, ptr %v15, i64 1, i64 10, ptr %v16, i64 64, i64 1, ptr %v17, i64 64, i32 0)
+  br label %v18
+v19:
+  %v20 = phi  i64 [0, %v13], [%v21, %v18]
+  %v22 = getelementptr inbounds float, ptr %v2, i64 %v20
+  %v23 = load float, ptr %v22, align 4
+  %v24 = getelementptr inbounds float, ptr %v3, i64 %v20
+  %v25 = load float, ptr %v24, align 4
+  %v26 = fsub float %v23, %v25
+  %v27 = getelementptr inbounds float, ptr %v4, i64 0
+  %v28 = load float, ptr %v27, align 4
+  %v29 = fmul float %v26, %v28
+  %v30 = getelementptr inbounds float, ptr %v3, i64 %v20
+  %v31 = load float, ptr %v30, align 4
+  %v32 = fadd float %v31, %v29
+  %v33 = getelementptr inbounds float, ptr %v5, i64 %v20
+  %v34 = load float, ptr %v33, align 4
+  %v35 = getelementptr inbounds float, ptr %v6, i64 0
+  %v36 = load float, ptr %v35, align 4
+  %v37 = fmul float %v34, %v36
+  %v38 = getelementptr inbounds float, ptr %v2, i64 %v20
+  %v39 = load float, ptr %v38, align 4
+  %v40 = getelementptr inbounds float, ptr %v7, i64 0
+  %v41 = load float, ptr %v40, align 4
+  %v42 = fmul float %v39, %v41
+  %v43 = getelementptr inbounds float, ptr %v2, i64 %v20
+  %v44 = load float, ptr %v43, align 4
+  %v45 = fmul float %v42, %v44
+  %v46 = fadd float %v37, %v45
+  %v47 = getelementptr inbounds float, ptr %v8, i64 0
+  %v48 = load float, ptr %v47, align 4
+  %v49 = fmul float %v32, %v48
+  %v50 = call float @g20(float %v46)
+  %v51 = getelementptr inbounds float, ptr %v9, i64 0
+  %v52 = load float, ptr %v51, align 4
+  %v53 = fdiv float %v50, %v52
+  %v54 = getelementptr inbounds float, ptr %v10, i64 0
+  %v55 = load float, ptr %v54, align 4
+  %v56 = fadd float %v53, %v55
+  %v57 = fdiv float %v49, %v56
+  %v58 = getelementptr inbounds float, ptr %v11, i64 %v20
+  %v59 = load float, ptr %v58, align 4
+  %v60 = fadd float %v59, %v57
+  %v61 = getelementptr inbounds float, ptr %v3, i64 %v20
+  store float %v32, ptr %v61, align 4
+  %v62 = getelementptr inbounds float, ptr %v5, i64 %v20
+  store float %v46, ptr %v62, align 4
+  %v63 = getelementptr inbounds float, ptr %v11, i64 %v20
+  store float %v60, ptr %v63, align 4
+  %v21 = add nuw nsw i64 %v20, 1
+  %v64 = icmp slt i64 %v21, 640
+  br i1 %v64, label %v18, label %v65
+v66:
   ret void
 }
 
@@ -1612,14 +1499,14 @@ v1:
   call void @g10(ptr %v59, ptr %v61)
   %v62 = getelementptr inbounds ptr, ptr %v0, i64 50
   %v63 = load ptr, ptr %v62
-  %v64 = getelementptr inbounds ptr, ptr %v0, i64 85
+  %v64 = getelementptr inbounds ptr, ptr %v0, i64 82
   %v65 = load ptr, ptr %v64
   %v66 = getelementptr inbounds ptr, ptr %v0, i64 49
   %v67 = load ptr, ptr %v66
   %v68 = getelementptr inbounds ptr, ptr %v0, i64 51
   %v69 = load ptr, ptr %v68
   call void @g11(ptr %v63, ptr %v65, ptr %v67, ptr %v69)
-  %v70 = getelementptr inbounds ptr, ptr %v0, i64 85
+  %v70 = getelementptr inbounds ptr, ptr %v0, i64 82
   %v71 = load ptr, ptr %v70
   %v72 = load i64, ptr %v71
   %v73 = icmp ne i64 %v72, 0
@@ -1758,143 +1645,137 @@ v77:
   %v200 = getelementptr inbounds ptr, ptr %v0, i64 79
   %v201 = load ptr, ptr %v200
   call void @g21(ptr %v193, ptr %v195, ptr %v197, ptr %v199, ptr %v201)
-  %v202 = getelementptr inbounds ptr, ptr %v0, i64 40
+  %v202 = getelementptr inbounds ptr, ptr %v0, i64 33
   %v203 = load ptr, ptr %v202
-  %v204 = getelementptr inbounds ptr, ptr %v0, i64 77
+  %v204 = getelementptr inbounds ptr, ptr %v0, i64 79
   %v205 = load ptr, ptr %v204
-  %v206 = getelementptr inbounds ptr, ptr %v0, i64 80
+  %v206 = getelementptr inbounds ptr, ptr %v0, i64 22
   %v207 = load ptr, ptr %v206
-  %v208 = getelementptr inbounds ptr, ptr %v0, i64 25
+  %v208 = getelementptr inbounds ptr, ptr %v0, i64 57
   %v209 = load ptr, ptr %v208
-  %v210 = getelementptr inbounds ptr, ptr %v0, i64 57
+  %v210 = getelementptr inbounds ptr, ptr %v0, i64 23
   %v211 = load ptr, ptr %v210
-  %v212 = getelementptr inbounds ptr, ptr %v0, i64 26
+  %v212 = getelementptr inbounds ptr, ptr %v0, i64 58
   %v213 = load ptr, ptr %v212
-  %v214 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v214 = getelementptr inbounds ptr, ptr %v0, i64 59
   %v215 = load ptr, ptr %v214
-  %v216 = getelementptr inbounds ptr, ptr %v0, i64 59
+  %v216 = getelementptr inbounds ptr, ptr %v0, i64 67
   %v217 = load ptr, ptr %v216
-  %v218 = getelementptr inbounds ptr, ptr %v0, i64 69
+  %v218 = getelementptr inbounds ptr, ptr %v0, i64 66
   %v219 = load ptr, ptr %v218
-  %v220 = getelementptr inbounds ptr, ptr %v0, i64 68
+  %v220 = getelementptr inbounds ptr, ptr %v0, i64 76
   %v221 = load ptr, ptr %v220
-  %v222 = getelementptr inbounds ptr, ptr %v0, i64 76
+  %v222 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v223 = load ptr, ptr %v222
-  %v224 = getelementptr inbounds ptr, ptr %v0, i64 6
+  call void @g22(ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211, ptr %v213, ptr %v215, ptr %v217, ptr %v219, ptr %v221, ptr %v223)
+  %v224 = getelementptr inbounds ptr, ptr %v0, i64 79
   %v225 = load ptr, ptr %v224
-  %v226 = getelementptr inbounds ptr, ptr %v0, i64 34
+  %v226 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v227 = load ptr, ptr %v226
-  call void @g22(ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211, ptr %v213, ptr %v215, ptr %v217, ptr %v219, ptr %v221, ptr %v223, ptr %v225, ptr %v227)
-  %v228 = getelementptr inbounds ptr, ptr %v0, i64 33
+  %v228 = getelementptr inbounds ptr, ptr %v0, i64 80
   %v229 = load ptr, ptr %v228
-  %v230 = getelementptr inbounds ptr, ptr %v0, i64 79
+  %v230 = getelementptr inbounds ptr, ptr %v0, i64 38
   %v231 = load ptr, ptr %v230
-  %v232 = getelementptr inbounds ptr, ptr %v0, i64 22
+  %v232 = getelementptr inbounds ptr, ptr %v0, i64 81
   %v233 = load ptr, ptr %v232
-  %v234 = getelementptr inbounds ptr, ptr %v0, i64 57
+  call void @g23(ptr %v225, ptr %v227, ptr %v229, ptr %v231, ptr %v233)
+  %v234 = getelementptr inbounds ptr, ptr %v0, i64 31
   %v235 = load ptr, ptr %v234
-  %v236 = getelementptr inbounds ptr, ptr %v0, i64 23
+  %v236 = getelementptr inbounds ptr, ptr %v0, i64 81
   %v237 = load ptr, ptr %v236
-  %v238 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v238 = getelementptr inbounds ptr, ptr %v0, i64 16
   %v239 = load ptr, ptr %v238
-  %v240 = getelementptr inbounds ptr, ptr %v0, i64 59
+  %v240 = getelementptr inbounds ptr, ptr %v0, i64 57
   %v241 = load ptr, ptr %v240
-  %v242 = getelementptr inbounds ptr, ptr %v0, i64 67
+  %v242 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v243 = load ptr, ptr %v242
-  %v244 = getelementptr inbounds ptr, ptr %v0, i64 66
+  %v244 = getelementptr inbounds ptr, ptr %v0, i64 58
   %v245 = load ptr, ptr %v244
-  %v246 = getelementptr inbounds ptr, ptr %v0, i64 76
+  %v246 = getelementptr inbounds ptr, ptr %v0, i64 59
   %v247 = load ptr, ptr %v246
-  %v248 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v248 = getelementptr inbounds ptr, ptr %v0, i64 63
   %v249 = load ptr, ptr %v248
-  call void @g23(ptr %v229, ptr %v231, ptr %v233, ptr %v235, ptr %v237, ptr %v239, ptr %v241, ptr %v243, ptr %v245, ptr %v247, ptr %v249)
-  %v250 = getelementptr inbounds ptr, ptr %v0, i64 79
+  %v250 = getelementptr inbounds ptr, ptr %v0, i64 62
   %v251 = load ptr, ptr %v250
-  %v252 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v252 = getelementptr inbounds ptr, ptr %v0, i64 76
   %v253 = load ptr, ptr %v252
-  %v254 = getelementptr inbounds ptr, ptr %v0, i64 81
+  %v254 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v255 = load ptr, ptr %v254
-  %v256 = getelementptr inbounds ptr, ptr %v0, i64 38
+  call void @g24(ptr %v235, ptr %v237, ptr %v239, ptr %v241, ptr %v243, ptr %v245, ptr %v247, ptr %v249, ptr %v251, ptr %v253, ptr %v255)
+  %v256 = getelementptr inbounds ptr, ptr %v0, i64 81
   %v257 = load ptr, ptr %v256
-  %v258 = getelementptr inbounds ptr, ptr %v0, i64 82
+  %v258 = getelementptr inbounds ptr, ptr %v0, i64 0
   %v259 = load ptr, ptr %v258
-  call void @g24(ptr %v251, ptr %v253, ptr %v255, ptr %v257, ptr %v259)
-  %v260 = getelementptr inbounds ptr, ptr %v0, i64 37
+  %v260 = getelementptr inbounds ptr, ptr %v0, i64 30
   %v261 = load ptr, ptr %v260
-  %v262 = getelementptr inbounds ptr, ptr %v0, i64 79
+  %v262 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v263 = load ptr, ptr %v262
-  %v264 = getelementptr inbounds ptr, ptr %v0, i64 83
+  %v264 = getelementptr inbounds ptr, ptr %v0, i64 57
   %v265 = load ptr, ptr %v264
-  %v266 = getelementptr inbounds ptr, ptr %v0, i64 19
+  %v266 = getelementptr inbounds ptr, ptr %v0, i64 12
   %v267 = load ptr, ptr %v266
-  %v268 = getelementptr inbounds ptr, ptr %v0, i64 57
+  %v268 = getelementptr inbounds ptr, ptr %v0, i64 58
   %v269 = load ptr, ptr %v268
-  %v270 = getelementptr inbounds ptr, ptr %v0, i64 20
+  %v270 = getelementptr inbounds ptr, ptr %v0, i64 59
   %v271 = load ptr, ptr %v270
-  %v272 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v272 = getelementptr inbounds ptr, ptr %v0, i64 61
   %v273 = load ptr, ptr %v272
-  %v274 = getelementptr inbounds ptr, ptr %v0, i64 59
+  %v274 = getelementptr inbounds ptr, ptr %v0, i64 60
   %v275 = load ptr, ptr %v274
-  %v276 = getelementptr inbounds ptr, ptr %v0, i64 65
+  %v276 = getelementptr inbounds ptr, ptr %v0, i64 76
   %v277 = load ptr, ptr %v276
-  %v278 = getelementptr inbounds ptr, ptr %v0, i64 64
+  %v278 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v279 = load ptr, ptr %v278
-  %v280 = getelementptr inbounds ptr, ptr %v0, i64 76
+  call void @g25(ptr %v257, ptr %v259, ptr %v261, ptr %v263, ptr %v265, ptr %v267, ptr %v269, ptr %v271, ptr %v273, ptr %v275, ptr %v277, ptr %v279)
+  %v280 = getelementptr inbounds ptr, ptr %v0, i64 79
   %v281 = load ptr, ptr %v280
-  %v282 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v282 = getelementptr inbounds ptr, ptr %v0, i64 37
   %v283 = load ptr, ptr %v282
   %v284 = getelementptr inbounds ptr, ptr %v0, i64 32
   %v285 = load ptr, ptr %v284
-  call void @g25(ptr %v261, ptr %v263, ptr %v265, ptr %v267, ptr %v269, ptr %v271, ptr %v273, ptr %v275, ptr %v277, ptr %v279, ptr %v281, ptr %v283, ptr %v285)
-  %v286 = getelementptr inbounds ptr, ptr %v0, i64 31
+  %v286 = getelementptr inbounds ptr, ptr %v0, i64 19
   %v287 = load ptr, ptr %v286
-  %v288 = getelementptr inbounds ptr, ptr %v0, i64 82
+  %v288 = getelementptr inbounds ptr, ptr %v0, i64 57
   %v289 = load ptr, ptr %v288
-  %v290 = getelementptr inbounds ptr, ptr %v0, i64 16
+  %v290 = getelementptr inbounds ptr, ptr %v0, i64 20
   %v291 = load ptr, ptr %v290
-  %v292 = getelementptr inbounds ptr, ptr %v0, i64 57
+  %v292 = getelementptr inbounds ptr, ptr %v0, i64 58
   %v293 = load ptr, ptr %v292
-  %v294 = getelementptr inbounds ptr, ptr %v0, i64 17
+  %v294 = getelementptr inbounds ptr, ptr %v0, i64 59
   %v295 = load ptr, ptr %v294
-  %v296 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v296 = getelementptr inbounds ptr, ptr %v0, i64 65
   %v297 = load ptr, ptr %v296
-  %v298 = getelementptr inbounds ptr, ptr %v0, i64 59
+  %v298 = getelementptr inbounds ptr, ptr %v0, i64 64
   %v299 = load ptr, ptr %v298
-  %v300 = getelementptr inbounds ptr, ptr %v0, i64 63
+  %v300 = getelementptr inbounds ptr, ptr %v0, i64 76
   %v301 = load ptr, ptr %v300
-  %v302 = getelementptr inbounds ptr, ptr %v0, i64 62
+  %v302 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v303 = load ptr, ptr %v302
-  %v304 = getelementptr inbounds ptr, ptr %v0, i64 76
+  call void @g29(ptr %v281, ptr %v283, ptr %v285, ptr %v287, ptr %v289, ptr %v291, ptr %v293, ptr %v295, ptr %v297, ptr %v299, ptr %v301, ptr %v303)
+  %v304 = getelementptr inbounds ptr, ptr %v0, i64 77
   %v305 = load ptr, ptr %v304
-  %v306 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v306 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v307 = load ptr, ptr %v306
-  call void @g29(ptr %v287, ptr %v289, ptr %v291, ptr %v293, ptr %v295, ptr %v297, ptr %v299, ptr %v301, ptr %v303, ptr %v305, ptr %v307)
-  %v308 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v308 = getelementptr inbounds ptr, ptr %v0, i64 34
   %v309 = load ptr, ptr %v308
-  %v310 = getelementptr inbounds ptr, ptr %v0, i64 82
+  %v310 = getelementptr inbounds ptr, ptr %v0, i64 25
   %v311 = load ptr, ptr %v310
-  %v312 = getelementptr inbounds ptr, ptr %v0, i64 84
+  %v312 = getelementptr inbounds ptr, ptr %v0, i64 57
   %v313 = load ptr, ptr %v312
-  %v314 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v314 = getelementptr inbounds ptr, ptr %v0, i64 26
   %v315 = load ptr, ptr %v314
-  %v316 = getelementptr inbounds ptr, ptr %v0, i64 57
+  %v316 = getelementptr inbounds ptr, ptr %v0, i64 58
   %v317 = load ptr, ptr %v316
-  %v318 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v318 = getelementptr inbounds ptr, ptr %v0, i64 59
   %v319 = load ptr, ptr %v318
-  %v320 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v320 = getelementptr inbounds ptr, ptr %v0, i64 69
   %v321 = load ptr, ptr %v320
-  %v322 = getelementptr inbounds ptr, ptr %v0, i64 59
+  %v322 = getelementptr inbounds ptr, ptr %v0, i64 68
   %v323 = load ptr, ptr %v322
-  %v324 = getelementptr inbounds ptr, ptr %v0, i64 61
+  %v324 = getelementptr inbounds ptr, ptr %v0, i64 76
   %v325 = load ptr, ptr %v324
-  %v326 = getelementptr inbounds ptr, ptr %v0, i64 60
+  %v326 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v327 = load ptr, ptr %v326
-  %v328 = getelementptr inbounds ptr, ptr %v0, i64 76
-  %v329 = load ptr, ptr %v328
-  %v330 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v331 = load ptr, ptr %v330
-  %v332 = getelementptr inbounds ptr, ptr %v0, i64 30
-  %v333 = load ptr, ptr %v332
-  call void @g30(ptr %v309, ptr %v311, ptr %v313, ptr %v315, ptr %v317, ptr %v319, ptr %v321, ptr %v323, ptr %v325, ptr %v327, ptr %v329, ptr %v331, ptr %v333)
+  call void @g32(ptr %v305, ptr %v307, ptr %v309, ptr %v311, ptr %v313, ptr %v315, ptr %v317, ptr %v319, ptr %v321, ptr %v323, ptr %v325, ptr %v327)
   ret void
 }
