@@ -582,3 +582,28 @@ def test_pipeline_names_the_pass_that_broke_the_graph() -> None:
 
 def fail(g: ir.Graph) -> ir.Graph:
     raise RuntimeError("a pass that crashes")
+
+
+@pytest.mark.parametrize("batch", [(), (3,)])
+def test_simplify_turns_a_transposed_product_around(batch) -> None:
+    """permute(x^T @ dy) -> dy^T @ x (Linear's weight gradient in the weight's layout); not
+    when the product has another user (the GEMM would run twice)."""
+    swap = (*range(len(batch)), len(batch) + 1, len(batch))
+    g = ir.Graph("t")
+    b = ir.Builder(g)
+    x, dy = _input(g, "x", (*batch, 5, 4)), _input(g, "dy", (*batch, 5, 6))
+    grad = b.permute(b.matmul(b.permute(x, dims=swap), dy), dims=swap)  # (*batch, 6, 4)
+    g.add_output(grad.id)
+    s = check_everything(g)
+    (mm,) = [n for n in s.nodes() if s.op(n) == "matmul"]
+    assert s.op(s.operands(s.outputs[0])[0]) == "matmul"  # no permute after the product
+    assert [s.op(v) for v in s.operands(mm)] == ["permute", "input"]
+    kept = ir.Graph("t")
+    b = ir.Builder(kept)
+    x, dy = _input(kept, "x", (5, 4)), _input(kept, "dy", (5, 6))
+    product = b.matmul(b.permute(x, dims=(1, 0)), dy)
+    kept.add_output(b.permute(product, dims=(1, 0)).id)
+    kept.add_output(product.id)
+    s = check_everything(kept)
+    assert sorted(s.op(n) for n in s.nodes() if s.op(n) in ("matmul", "permute")) == [
+        "matmul", "permute", "permute"]
