@@ -84,6 +84,8 @@ def run_bench(args: argparse.Namespace) -> int:
         return _bench_eager.main(args)
     if args.ranks:  # data-parallel scaling over MPI ranks (_cli_run.bench_ranks)
         return _cli_run.bench_ranks(args)
+    if args.script:  # unchanged PyTorch scripts end to end (_bench_script)
+        return _run_scripts(args)
     modes = _modes(args)
     if isinstance(modes, str):
         print(f"tenkai bench: error: {modes}", file=sys.stderr)
@@ -137,6 +139,21 @@ def run_bench(args: argparse.Namespace) -> int:
     return 1 if any(c.startswith("FAIL") for c in checks) else 0
 
 
+def _run_scripts(args: argparse.Namespace) -> int:
+    from . import _bench_script
+
+    failed = False
+    for path in args.script:
+        try:
+            runs = _bench_script.time_script(path, args.threads, not args.no_torch)
+        except FileNotFoundError as err:
+            print(f"tenkai bench: error: {err}", file=sys.stderr)
+            return 2
+        print("\n".join(_bench_script.format_runs(path, runs)))
+        failed |= any(r.returncode != 0 for r in runs)
+    return 1 if failed else 0
+
+
 def register(sub: Any, formatter: Any, epilog: str) -> None:
     from ._cli_target import LOSSES, OPTIMIZERS
 
@@ -164,6 +181,10 @@ def register(sub: Any, formatter: Any, epilog: str) -> None:
                    help="time eager ops one by one against PyTorch eager (elementwise, "
                    "reductions, indexing, stack/cat, creation, random, item, iteration, "
                    "matmul, backward) at --sizes")
+    p.add_argument("--script", action="append", metavar="FILE.py",
+                   help="time an unchanged PyTorch script end to end in fresh processes: "
+                   "under PyTorch, and under tenkai (import torch -> tenkai) with an empty "
+                   "and then a warm compile cache (repeatable)")
     p.add_argument("--sizes", help="element counts for --eager-ops, comma-separated "
                    "(default 1,100,10000,1000000)")
     p.add_argument("--ops", help="only these --eager-ops cases, comma-separated")
