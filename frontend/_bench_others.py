@@ -1,7 +1,8 @@
 """The comparison runs written by hand outside tenkai and PyTorch: seed 002's two-layer network
 in numpy (forward, backward and the SGD update as seed 002 writes them) and in JAX
 (``jax.jit`` of ``value_and_grad`` plus the update). Each starts from the reference state
-``[w1, w2, x, y]`` of the ``two_layer`` workload; other workloads have no hand-written version.
+``[w1, w2, x, y]`` of the ``two_layer`` workload. The classifier workloads' versions are in
+:mod:`tenkai._bench_classifiers` (numpy, MLPs only) and :mod:`tenkai._bench_jax`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from . import _bench_classifiers
 
 LR = 1e-6  # two_layer's SGD learning rate
 
@@ -22,12 +25,17 @@ def have_jax() -> bool:
 def make_runner(mode: str, workload: str, reference: list[np.ndarray] | None
                 ) -> Callable[[], Any] | None:
     """A zero-argument step returning the loss, or None when there is no such version."""
-    if workload != "two_layer" or reference is None:
+    if reference is None:
         return None
     if mode == "numpy":
-        return numpy_two_layer(*reference)
+        if workload == "two_layer":
+            return numpy_two_layer(*reference)
+        return _bench_classifiers.numpy_classifier(workload, reference)
     if mode == "jax" and have_jax():
-        return jax_two_layer(*reference)
+        if workload == "two_layer":
+            return jax_two_layer(*reference)
+        from ._bench_jax import jax_classifier
+        return jax_classifier(workload, reference)
     return None
 
 
