@@ -1,10 +1,19 @@
-"""Suite-wide fixtures: compiled-step caches go to a per-session temp dir, never ~/.cache."""
+"""Suite-wide fixtures: compiled-step caches go to a per-session temp dir, never ~/.cache.
+
+Under pytest-xdist every worker process gets a cache of its own (the workers inherit the
+controller's environment, so a dir this file chose is replaced, one the user set is kept):
+a worker then sees only what it compiled itself, as a serial run does."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 
-_CACHE_DIR = tempfile.mkdtemp(prefix="tenkai-test-cache-")
-os.environ.setdefault("TENKAI_CACHE_DIR", _CACHE_DIR)
-os.environ.setdefault("TENKAI_CACHE_KEY_FILE", os.path.join(_CACHE_DIR + "-key", "cache.key"))
+_CHOSEN = "TENKAI_TEST_CACHE_DIR"  # the cache dir this file chose (not the user)
+if os.environ.get("TENKAI_CACHE_DIR", os.environ.get(_CHOSEN)) == os.environ.get(_CHOSEN):
+    _CACHE_DIR = tempfile.mkdtemp(prefix="tenkai-test-cache-")
+    os.environ["TENKAI_CACHE_DIR"] = os.environ[_CHOSEN] = _CACHE_DIR
+    os.environ["TENKAI_CACHE_KEY_FILE"] = os.path.join(_CACHE_DIR + "-key", "cache.key")
+else:  # the user's TENKAI_CACHE_DIR
+    os.environ.setdefault("TENKAI_CACHE_KEY_FILE", os.path.join(
+        os.environ["TENKAI_CACHE_DIR"] + "-key", "cache.key"))
