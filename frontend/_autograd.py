@@ -147,6 +147,10 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
             GRAD_MODE.enabled = prev
         if not create_graph and _trace.active() is None:
             found = [None if g is None else g._data for g in found]
+    elif hasattr(roots[0].value, "tk_device"):  # values on a GPU: replayed by device kernels
+        from ._cuda_tensor import backward
+
+        found = backward(plan, order, seeds)
     else:
         found = plan.run(order, [np.asarray(s._data if hasattr(s, "_data") else s)
                                  for s in seeds])

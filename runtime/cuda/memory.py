@@ -138,7 +138,24 @@ class DeviceArray:
         self.ctx, self.shape, self.dtype = ctx, tuple(int(d) for d in shape), np.dtype(dtype)
         self.nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
         self.ptr = ctx.alloc(self.nbytes)
+        self.base: DeviceArray | None = None  # the array whose memory a view shares
         self._finalizer = weakref.finalize(self, _release, ctx, self.ptr, self.nbytes)
+
+    @classmethod
+    def view(cls, base: DeviceArray, shape: tuple[int, ...], dtype: Any = None
+             ) -> DeviceArray:
+        """An array of ``shape`` (and ``dtype``: same itemsize) on ``base``'s memory (no copy;
+        it keeps ``base`` alive)."""
+        out = cls.__new__(cls)
+        out.ctx, out.shape = base.ctx, tuple(int(d) for d in shape)
+        out.dtype = base.dtype if dtype is None else np.dtype(dtype)
+        out.nbytes = int(np.prod(out.shape, dtype=np.int64)) * out.dtype.itemsize
+        if out.nbytes != base.nbytes:
+            raise ValueError(f"cuda: a view of {list(out.shape)} {out.dtype.name} does not fit "
+                             f"{base.nbytes} bytes")
+        out.ptr, out.base = base.ptr, base if base.base is None else base.base
+        out._finalizer = None
+        return out
 
     @classmethod
     def from_host(cls, ctx: Context, arr: Any) -> DeviceArray:
@@ -189,7 +206,8 @@ class CUDAAllocator(Allocator):
         return DeviceArray(self.ctx, shape, dtype)
 
     def free(self, buf: Any) -> None:
-        buf._finalizer()
+        if buf._finalizer is not None:  # (a view frees nothing)
+            buf._finalizer()
 
     def copy_in(self, dst: Any, src: np.ndarray) -> None:
         dst.copy_from_host(np.ascontiguousarray(src).view(np.uint8).reshape(-1)
