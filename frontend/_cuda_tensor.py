@@ -168,6 +168,15 @@ class CudaData(DeviceArray):
         _copyto(target, result)
         return target
 
+    __hash__ = DeviceArray.__hash__
+
+    def _compare(self, other: Any) -> Any:
+        raise NotImplementedError("tenkai: comparing a cuda tensor's storage with numpy "
+                                  "operators is not supported (it would run on the host); "
+                                  "use tensor ops (x == y, x < y) on the tensors")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _compare
+
     def __add__(self, other: Any) -> Any:
         return np.add(self, other)
 
@@ -313,15 +322,15 @@ def _attr_key(attrs: dict[str, Any]) -> Any:
         return repr(items)
 
 
-def _kernel(op: str, attrs: dict[str, Any], datas: list[CudaData]) -> _Kernel:
-    key = (op, _attr_key(attrs), datas[0].ctx.ordinal, *[(d.shape, d.dtype) for d in datas])
+def _kernel(op: str, attrs: dict[str, Any], datas: list[CudaData], ctx: Any) -> _Kernel:
+    key = (op, _attr_key(attrs), ctx.ordinal, *[(d.shape, d.dtype) for d in datas])
     kernel = _KERNELS.get(key)
     if kernel is None:
-        kernel = _KERNELS[key] = _build(op, attrs, datas)
+        kernel = _KERNELS[key] = _build(op, attrs, datas, ctx)
     return kernel
 
 
-def _build(op: str, attrs: dict[str, Any], datas: list[CudaData]) -> _Kernel:
+def _build(op: str, attrs: dict[str, Any], datas: list[CudaData], ctx: Any) -> _Kernel:
     """Check the op's rules (PyTorch's errors), then compile the one-op graph for "cuda"."""
     opdef = REGISTRY[op]
     full = opdef.normalize_attrs(attrs)
@@ -347,41 +356,51 @@ def _build(op: str, attrs: dict[str, Any], datas: list[CudaData]) -> _Kernel:
             f"tenkai: the op '{op}' cannot run on device='cuda' yet: the cuda code generator "
             f"failed on it ({type(err).__name__}: {err}). Move the tensors to the CPU with "
             f".cpu() for this op.") from err
-    ctx = datas[0].ctx
     if exe.ctx is not ctx:
         exe = exe.on(ctx)
     STATS["kernels_compiled"] += 1
     return _Kernel(opdef, full, shape, exe)
 
 
-def _launch(kernel: _Kernel, datas: list[CudaData]) -> CudaData:
+def _launch(kernel: _Kernel, datas: list[CudaData], ctx: Any) -> CudaData:
     if kernel.exe is None:
         return CudaData.view(datas[0], kernel.shape)
     STATS["launches"] += 1
-    return kernel.exe.run_device({f"x{k}": d for k, d in enumerate(datas)}, CudaData)[0]
+    out = kernel.exe.run_device({f"x{k}": d for k, d in enumerate(datas)}, CudaData)[0]
+    assert out.ctx is ctx
+    return out
 
 
-def run_op(op: str, attrs: dict[str, Any], datas: list[CudaData]) -> CudaData:
-    """Registry op ``op`` on device arrays of one GPU; a new device array (a view for
-    reshape). Nothing is recorded."""
-    return _launch(_kernel(op, attrs, datas), datas)
+def run_op(op: str, attrs: dict[str, Any], datas: list[CudaData], ctx: Any = None
+           ) -> CudaData:
+    """Registry op ``op`` on device arrays of one GPU (``ctx``: for an op without operands);
+    a new device array (a view for reshape). Nothing is recorded."""
+    ctx = datas[0].ctx if ctx is None else ctx
+    return _launch(_kernel(op, attrs, datas, ctx), datas, ctx)
 
 
-def _operands(inputs: Any, datas: list[Any]) -> list[CudaData]:
-    """The operands on one GPU: CPU 0-d tensors uploaded; any other mix raises."""
-    first = next(d for d in datas if isinstance(d, CudaData))
+# while a backward pass replays on a GPU: that GPU's context (its graph's constants and
+# source ops, made on the CPU by the replay, belong there)
+_PLACING: list[Any] = [None]
+
+
+def _operands(inputs: Any, datas: list[Any]) -> tuple[list[CudaData], Any]:
+    """``(operands on one GPU, its context)``: CPU 0-d tensors uploaded (everything from the
+    CPU while a backward pass replays on the GPU); any other mix raises."""
+    first = next((d for d in datas if isinstance(d, CudaData)), None)
+    ctx = _PLACING[0] if first is None else first.ctx
     out = []
     for d in datas:
         if isinstance(d, CudaData):
-            if d.ctx is not first.ctx:
+            if d.ctx is not ctx:
                 raise RuntimeError(SAME_DEVICE.format(first.tk_device, d.tk_device))
             out.append(d)
-        elif d.ndim == 0:
+        elif d.ndim == 0 or _PLACING[0] is not None:
             STATS["uploaded_scalars"] += 1
-            out.append(CudaData.from_host(first.ctx, d))
+            out.append(CudaData.from_host(ctx, np.ascontiguousarray(d)))
         else:
             raise RuntimeError(SAME_DEVICE.format(first.tk_device, "cpu"))
-    return out
+    return out, ctx
 
 
 def apply(op: str, inputs: Any, datas: list[Any], name: str | None,
@@ -392,10 +411,11 @@ def apply(op: str, inputs: Any, datas: list[Any], name: str | None,
         if type(d) is CudaData:
             break
     else:
-        return None
-    operands = _operands(inputs, datas)
-    kernel = _kernel(op, attrs, operands)
-    out = _launch(kernel, operands)
+        if _PLACING[0] is None:
+            return None
+    operands, ctx = _operands(inputs, datas)
+    kernel = _kernel(op, attrs, operands, ctx)
+    out = _launch(kernel, operands, ctx)
     t = record(op, kernel.attrs, tuple(inputs), out, kernel.opdef.vjp is not None)
     if name is not None and t._node is not None:
         t._node.name = name
@@ -455,12 +475,12 @@ def backward(plan: Any, order: list[Any], seeds: list[Any]) -> list[Any]:
             dev_seeds.append(Tensor._make(s))
         else:
             dev_seeds.append(Tensor._make(CudaData.from_host(ref.ctx, np.asarray(s))))
-    prev = GRAD_MODE.enabled
-    GRAD_MODE.enabled = False
+    prev, placing = GRAD_MODE.enabled, _PLACING[0]
+    GRAD_MODE.enabled, _PLACING[0] = False, ref.ctx
     try:
         found = replay_backward(plan, order, dev_seeds)
     finally:
-        GRAD_MODE.enabled = prev
+        GRAD_MODE.enabled, _PLACING[0] = prev, placing
     out = []
     for g in found:
         if g is None:
