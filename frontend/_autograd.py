@@ -142,7 +142,12 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
         prev = GRAD_MODE.enabled
         GRAD_MODE.enabled = create_graph
         try:
-            found = replay_backward(plan, order, seeds)
+            if hasattr(roots[0].value, "tk_device"):  # values on a GPU
+                from ._cuda_tensor import replay
+
+                found = replay(plan, order, seeds)
+            else:
+                found = replay_backward(plan, order, seeds)
         finally:
             GRAD_MODE.enabled = prev
         if not create_graph and _trace.active() is None:

@@ -460,38 +460,63 @@ def to_device(t: Tensor, dev: device) -> Tensor:
     return Tensor._make(upload(host, dev))
 
 
-def backward(plan: Any, order: list[Any], seeds: list[Any]) -> list[Any]:
-    """The gradients of a backward pass whose values live on a GPU: the backward graph
-    replayed through the eager ops (each a device kernel), gradients returned as new
-    tensors (never aliasing a forward value)."""
+def replay(plan: Any, order: list[Any], seeds: list[Any]) -> list[Any]:
+    """``_replay.replay_backward`` for a backward pass whose values live on a GPU: the
+    backward graph through the eager ops (each a device kernel), its constants and seeds
+    (made on the CPU) placed on that GPU."""
     from ._replay import replay_backward
 
     ref = next(n.value for n in order if isinstance(n.value, CudaData))
-    dev_seeds = []
-    for s in seeds:
-        if isinstance(s, Tensor):
-            dev_seeds.append(s)
-        elif isinstance(s, CudaData):
-            dev_seeds.append(Tensor._make(s))
-        else:
-            dev_seeds.append(Tensor._make(CudaData.from_host(ref.ctx, np.asarray(s))))
-    prev, placing = GRAD_MODE.enabled, _PLACING[0]
-    GRAD_MODE.enabled, _PLACING[0] = False, ref.ctx
+    placing = _PLACING[0]
+    _PLACING[0] = ref.ctx
     try:
-        found = replay_backward(plan, order, dev_seeds)
+        return replay_backward(plan, order, seeds)
     finally:
-        GRAD_MODE.enabled, _PLACING[0] = prev, placing
-    out = []
-    for g in found:
-        if g is None:
-            out.append(None)
-        else:
-            data = g._data if isinstance(g._data, CudaData) else upload(g._data,
-                                                                        ref.tk_device)
-            out.append(Tensor._make(data.copy() if data is g._data else data))
-    return out
+        _PLACING[0] = placing
+
+
+def backward(plan: Any, order: list[Any], seeds: list[Any]) -> list[Any]:
+    """The gradients of a backward pass on a GPU (nothing recorded): new tensors, never
+    aliasing a forward value."""
+    prev = GRAD_MODE.enabled
+    GRAD_MODE.enabled = False
+    try:
+        found = replay(plan, order, seeds)
+    finally:
+        GRAD_MODE.enabled = prev
+    return [None if g is None else Tensor._make(g._data.copy()) for g in found]
 
 
 def on_device(value: Any) -> bool:
     return isinstance(value, CudaData)
 
+
+
+# ---------------------------------------------------------------- compiled steps
+
+
+def step_target(step: Any, args: tuple, backend: str, target: Any) -> tuple[Any, bool]:
+    """``(target, on_gpu)`` for a traced step: the GPU when its state or arguments are cuda
+    tensors (their device arrays are then bound by address: the step updates the tensors the
+    user holds, in place on the device), else ``target`` unchanged."""
+    datas = [t._data for _, t in step.captured]
+    datas += [a._data for a in args if isinstance(a, Tensor)]
+    gpus = sorted({str(d.tk_device) for d in datas if isinstance(d, CudaData)})
+    if not gpus:
+        return target, False
+    if target is None:
+        raise NotImplementedError(f"tenkai.compile(backend={backend!r}) runs on the CPU; the "
+                                  f"step's tensors are on {gpus[0]} (use the default backend)")
+    if gpus != ["cuda:0"]:
+        raise NotImplementedError(f"tenkai.compile: steps on tensors of {', '.join(gpus)} are "
+                                  "not supported yet (compiled steps run on cuda:0)")
+    hosts = [d for d in datas if not isinstance(d, CudaData) and np.ndim(d) > 0]
+    if hosts:
+        raise NotImplementedError(f"tenkai.compile: a step on {gpus[0]} tensors that also "
+                                  f"reads or updates CPU tensors (not scalars) is not supported "
+                                  f"yet; keep its tensors on {gpus[0]}")
+    if target.name == "cuda":
+        return target, True
+    from tenkai.codegen.target import describe
+
+    return describe("cuda"), True

@@ -19,7 +19,12 @@ segment the status word is read, and a failed check restores the snapshot, skips
 launch and raises the recorded error (as the CPU's entry does), so a failed step leaves state
 as it was. Each segment is captured once as a CUDA graph and replayed from then on (graphs
 off, or a driver that refuses: launched one by one, ``stats["graphs"]`` says which). Then the
-outputs are copied back to host arrays (overwritten by the next step, as on the CPU).
+outputs are copied back to host arrays (overwritten by the next step, as on the CPU), or,
+with ``output_array`` set (a compiled step on eager cuda tensors), copied into new device
+arrays of that type.
+
+Eager cuda tensors run one-op steps through :meth:`CUDAExecutable.run_device`: operands bound
+by address, outputs allocated fresh, nothing through the host.
 """
 
 from __future__ import annotations
@@ -140,6 +145,8 @@ class CUDAExecutable(Executable):
         self._status_host = (np.zeros(self.status.shape, self.status.dtype)
                              if self.status is not None else None)
         self._bound: dict[str, Any] = {}  # param name -> the caller's object
+        # None: outputs are host arrays; a DeviceArray subclass: new device arrays of it
+        self.output_array: Any = None
         self._mirror: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}  # (user, host, staged)
 
     # ------------------------------------------------------------ binding
@@ -296,6 +303,14 @@ class CUDAExecutable(Executable):
             target = self.writes.get(k)
             if target is not None:
                 outs.append(self._bound[target])
+                continue
+            if self.output_array is not None:  # outputs stay on the device: new arrays
+                spec = self.by_name[name]
+                out = self.output_array(self.ctx, spec.shape, spec.dtype)
+                if out.nbytes:
+                    self.ctx.driver.copy_dtod(out.ptr, self.ptr[name], out.nbytes,
+                                              self.ctx.stream)
+                outs.append(out)
                 continue
             if name not in self.host:
                 spec = self.by_name[name]
