@@ -154,6 +154,10 @@ class CudaData(DeviceArray):
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, out: Any = None,
                         **kwargs: Any) -> Any:
+        if ufunc is np.isfinite and method == "__call__" and out is None and not kwargs:
+            (x,) = inputs  # x - x is 0 exactly where x is finite (as tenkai.isfinite)
+            zero = CudaData.from_host(x.ctx, np.zeros((), x.dtype))
+            return run_op("eq", {}, [run_op("sub", {}, [x, x]), zero])
         op = _UFUNCS.get(ufunc)
         if op is None or method != "__call__" or kwargs:
             raise NotImplementedError(f"tenkai: numpy.{ufunc.__name__} on a tensor on "
@@ -169,6 +173,11 @@ class CudaData(DeviceArray):
         return target
 
     __hash__ = DeviceArray.__hash__
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise NotImplementedError("tenkai: assigning into part of a tensor on device='cuda' "
+                                  "(x[i] = v, index_put_) is not supported yet; build the "
+                                  "value with tenkai.where / tenkai.cat, or assign on the CPU")
 
     def _compare(self, other: Any) -> Any:
         raise NotImplementedError("tenkai: comparing a cuda tensor's storage with numpy "
@@ -208,7 +217,7 @@ def _rebuild_data(host: np.ndarray, ordinal: int) -> CudaData:
 
 def upload(arr: np.ndarray, dev: device) -> CudaData:
     """A new device array on ``dev`` (a cuda device with an index) holding ``arr``."""
-    return CudaData.from_host(context(dev.index or 0), np.ascontiguousarray(arr))
+    return CudaData.from_host(context(dev.index or 0), arr)
 
 
 def _same_device(datas: list[CudaData]) -> list[CudaData]:
@@ -255,8 +264,7 @@ def _copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -
                                   "device='cuda' is not supported")
     if host.ndim > 0 and host.shape != dst.shape and host.strides.count(0) != host.ndim:
         raise RuntimeError(SAME_DEVICE.format(dst.tk_device, "cpu"))
-    dst.copy_from_host(np.ascontiguousarray(np.broadcast_to(host.astype(dst.dtype, copy=False),
-                                                            dst.shape)))
+    dst.copy_from_host(np.array(np.broadcast_to(host, dst.shape), dst.dtype, order="C"))
 
 
 def _root(a: DeviceArray) -> DeviceArray:
@@ -290,7 +298,19 @@ def _allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
     return bool(np.allclose(*_host_pair(a, b), rtol, atol, equal_nan))
 
 
-_NUMPY = {np.copyto: _copyto, np.may_share_memory: _may_share_memory,
+def _where(condition: Any, x: Any, y: Any) -> CudaData:
+    ref = next(v for v in (x, y, condition) if isinstance(v, CudaData))
+    dtype = next((v.dtype for v in (x, y) if isinstance(v, CudaData)), ref.dtype)
+    ops = [v if isinstance(v, CudaData) else CudaData.from_host(
+        ref.ctx, np.asarray(v, bool if k == 0 else dtype)) for k, v in enumerate((condition, x, y))]
+    if ops[0].dtype != np.bool_:
+        ops[0] = run_op("cast", {"dtype": "bool"}, [ops[0]])
+    if ops[1].dtype != ops[2].dtype:
+        raise NotImplementedError("tenkai: numpy.where on device='cuda' with two dtypes")
+    return run_op("where", {}, _same_device(ops))
+
+
+_NUMPY = {np.where: _where, np.copyto: _copyto, np.may_share_memory: _may_share_memory,
           np.shares_memory: _may_share_memory, np.broadcast_to: _broadcast_to,
           np.array_equal: _array_equal, np.allclose: _allclose}
 _UFUNCS = {np.add: "add", np.subtract: "sub", np.multiply: "mul", np.true_divide: "div"}
@@ -397,7 +417,7 @@ def _operands(inputs: Any, datas: list[Any]) -> tuple[list[CudaData], Any]:
             out.append(d)
         elif d.ndim == 0 or _PLACING[0] is not None:
             STATS["uploaded_scalars"] += 1
-            out.append(CudaData.from_host(ctx, np.ascontiguousarray(d)))
+            out.append(CudaData.from_host(ctx, d))
         else:
             raise RuntimeError(SAME_DEVICE.format(first.tk_device, "cpu"))
     return out, ctx

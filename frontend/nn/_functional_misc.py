@@ -30,6 +30,8 @@ def _check_p(p: float) -> None:
 def _keep_mask(input: Tensor, p: float, shape: tuple[int, ...]) -> Tensor:
     """0/1 float mask of ``shape`` with P(1) = 1 - p."""
     probs = Tensor._make(np.full(shape, 1.0 - p, dtype=input._data.dtype))
+    if type(input._data) is not np.ndarray:  # drawn on the input's GPU
+        probs = probs.to(input.device)
     return bernoulli(probs)
 
 
