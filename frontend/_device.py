@@ -39,6 +39,7 @@ class device:
 
 
 CPU = device("cpu")
+CURRENT_CUDA = [0]  # the current GPU (tenkai.cuda.set_device): what a bare 'cuda' means
 
 
 def cuda_device_count() -> int:
@@ -69,9 +70,7 @@ def check_device(dev: Any) -> device:
     d = device(dev) if not isinstance(dev, device) else dev
     if d.type == "cuda":
         if d.index is None:
-            from .cuda import _CURRENT
-
-            d = device("cuda", _CURRENT[0])
+            d = device("cuda", CURRENT_CUDA[0])
         require_cuda(d.index)
         return d
     if d.type == "meta":

@@ -74,7 +74,8 @@ def signature(args: tuple) -> tuple:
                 if id(a) in state or isinstance(a, Parameter):
                     sig.append(("state", id(a)))
                     continue
-            sig.append(("tensor", tuple(a.shape), a._ir_dtype, rg))
+            dtype = a._ir_dtype if type(a._data) is np.ndarray else f"{a._ir_dtype} on {a.device}"
+            sig.append(("tensor", tuple(a.shape), dtype, rg))
         else:
             try:
                 hash(a)

@@ -5,8 +5,9 @@ and memory counters.
 Without a driver or GPU, ``is_available()`` is False, the queries that need a device raise
 PyTorch's RuntimeError ("Found no NVIDIA driver on your system", naming what is missing), and
 the ones PyTorch answers lazily (``memory_allocated()``, ``manual_seed_all``,
-``empty_cache``) answer without one. GPU work runs as compiled steps
-(``tenkai.compile(step, target="cuda")``); eager tensors live on the CPU.
+``empty_cache``) answer without one. Tensors on ``device='cuda'`` run their eager ops as
+device kernels (``tenkai._cuda_tensor``); ``tenkai.compile`` compiles a step on cuda tensors
+for the GPU (or ``target="cuda"`` on CPU tensors, state mirrored).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._device import cuda_device_count, device, require_cuda
+from ._device import CURRENT_CUDA, cuda_device_count, device, require_cuda
 
-_CURRENT = [0]
+_CURRENT = CURRENT_CUDA
 
 
 def is_available() -> bool:

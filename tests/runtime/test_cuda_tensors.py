@@ -20,6 +20,7 @@ import tenkai.nn as nn
 import tenkai.nn.functional as F
 from tenkai import _cuda_tensor
 from tenkai.codegen import nvptx
+from tenkai.compile import RecompileWarning
 from tenkai.runtime import cuda as rc
 from tenkai.runtime.cuda import DeviceArray
 
@@ -296,6 +297,10 @@ def test_compiled_step_on_cuda_tensors_follows_eager_cpu_training(cuda: Any,
     resident = [n for n, v in exe._bound.items() if isinstance(v, DeviceArray)]
     assert len(resident) >= 2 * len(params)  # params and grads updated in place on the GPU
     assert all(np.ndim(v) == 0 for n, (v, _, _) in exe._mirror.items())  # (only step counts)
+    with pytest.warns(RecompileWarning, match=r"float32 on cuda:0.*float32"
+                      ), pytest.raises(RuntimeError, match="same device, but found at least "
+                                       "two devices, cuda:0 and cpu!"):
+        compiled(x, y)  # CPU arguments: a new signature, traced eagerly (and mixing devices)
 
 
 def _state(params: list[Any], opt: Any) -> list[Any]:
