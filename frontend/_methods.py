@@ -209,8 +209,8 @@ def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     dev = kwargs.pop("device", None)
     kwargs.pop("non_blocking", None)
     for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
+        if isinstance(a, Tensor):  # x.to(other): other's dtype and device
+            dtype, dev = a.dtype, a.device
         elif isinstance(a, str) or type(a).__name__ == "device":
             dev = a
         elif a is not None:

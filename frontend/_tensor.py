@@ -339,7 +339,7 @@ class Tensor:
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
         """``x.type()`` -> ``'torch.LongTensor'``; ``x.type(tenkai.float64)`` converts."""
         if dtype is None:
-            return f"torch.{self.dtype._legacy}"
+            return f"torch.{'cuda.' if self.is_cuda else ''}{self.dtype._legacy}"
         if isinstance(dtype, str):
             name = dtype.rsplit(".", 1)[-1]
             matches = [d for d in _dtype.BY_NAME.values() if d._legacy == name]

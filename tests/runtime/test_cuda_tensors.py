@@ -25,7 +25,6 @@ from tenkai.runtime import cuda as rc
 from tenkai.runtime.cuda import DeviceArray
 
 _REAL_GPUS = rc.device_count()
-rc.set_driver(None)  # (device_count opened libcuda or remembered its absence)
 
 
 @pytest.fixture(params=["fake", pytest.param("gpu", marks=[
@@ -65,6 +64,11 @@ def test_moving_tensors_between_devices(cuda: Any) -> None:
     assert d.dtype == tenkai.float64 and d.is_cuda
     assert y.double().is_cuda and y.long().cpu().tolist() == [[1, 2], [3, 4]]
     assert y.tolist() == [[1.0, 2.0], [3.0, 4.0]] and y[1, 0].item() == 3.0
+    assert y.type() == "torch.cuda.FloatTensor" and y.get_device() == 0 and x.get_device() == -1
+    assert x.to(y).is_cuda and y.to(x).device.type == "cpu" and x.to(y.long()).is_cuda
+    held = tenkai.cuda.memory_allocated()
+    more = tenkai.zeros(256, device="cuda")
+    assert tenkai.cuda.memory_allocated() >= held + 1024 and more.is_cuda
     assert y.sum().item() == 10.0 and float(y.mean()) == 2.5
     with pytest.raises(TypeError, match=r"^can't convert cuda:0 device type tensor to numpy\. "
                        r"Use Tensor\.cpu\(\) to copy the tensor to host memory first\.$"):
@@ -169,6 +173,8 @@ def test_unsupported_ops_fail_clearly(cuda: Any, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(NotImplementedError, match=r"x\[i\] = v.*device='cuda'|device='cuda'"):
         y[0] = 5.0
     from tenkai.codegen import nvptx as codegen
+
+    monkeypatch.setenv("TENKAI_CACHE", "0")  # (no kernel from the compile caches)
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("nvptx: no lowering for this op")
