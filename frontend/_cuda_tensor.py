@@ -22,7 +22,8 @@ device kernel); gradients accumulate on the device.
 
 Explicit host round-trips (documented, never a silent fallback): printing, ``item()``,
 ``tolist()``, ``.cpu()``, moving between GPUs, comparisons that return a Python bool
-(``tenkai.equal`` / ``allclose``), and values written from the host (``fill_``, ``copy_``
+(``tenkai.equal`` / ``allclose``, ``numpy.all`` / ``any`` of a storage, as GradScaler's
+inf check reads them), and values written from the host (``fill_``, ``copy_``
 from a CPU tensor, creation with ``device=``). Any other numpy function applied to a cuda
 tensor's storage raises NotImplementedError (or numpy's conversion raises PyTorch's TypeError
 "can't convert cuda:0 device type tensor to numpy").
@@ -310,9 +311,28 @@ def _where(condition: Any, x: Any, y: Any) -> CudaData:
     return run_op("where", {}, _same_device(ops))
 
 
-_NUMPY = {np.where: _where, np.copyto: _copyto, np.may_share_memory: _may_share_memory,
-          np.shares_memory: _may_share_memory, np.broadcast_to: _broadcast_to,
-          np.array_equal: _array_equal, np.allclose: _allclose}
+def _count_false(a: CudaData) -> int:
+    """How many elements of ``a`` are false (counted on the GPU; the count read back)."""
+    b = a if a.dtype == np.bool_ else run_op("cast", {"dtype": "bool"}, [a])
+    n = run_op("cast", {"dtype": "int64"}, [run_op("logical_not", {}, [b])])
+    return int(run_op("sum", {"axes": tuple(range(n.ndim)), "keepdim": False}, [n]).item())
+
+
+def _all(a: Any, axis: Any = None, **kwargs: Any) -> np.bool_:
+    if axis is not None or kwargs.get("out") is not None or kwargs.get("keepdims"):
+        raise NotImplementedError("tenkai: numpy.all over axes of a cuda tensor's storage")
+    return np.bool_(a.size == 0 or _count_false(a) == 0)
+
+
+def _any(a: Any, axis: Any = None, **kwargs: Any) -> np.bool_:
+    if axis is not None or kwargs.get("out") is not None or kwargs.get("keepdims"):
+        raise NotImplementedError("tenkai: numpy.any over axes of a cuda tensor's storage")
+    return np.bool_(a.size > 0 and _count_false(a) < a.size)
+
+
+_NUMPY = {np.where: _where, np.all: _all, np.any: _any, np.copyto: _copyto,
+          np.may_share_memory: _may_share_memory, np.shares_memory: _may_share_memory,
+          np.broadcast_to: _broadcast_to, np.array_equal: _array_equal, np.allclose: _allclose}
 _UFUNCS = {np.add: "add", np.subtract: "sub", np.multiply: "mul", np.true_divide: "div"}
 
 

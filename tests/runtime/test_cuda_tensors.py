@@ -9,6 +9,7 @@ tiny; the tests marked slow take seconds because each distinct op signature comp
 
 from __future__ import annotations
 
+import copy
 import io
 from typing import Any
 
@@ -239,6 +240,16 @@ def test_eager_training_on_cuda_follows_the_cpu(cuda: Any) -> None:
             np.testing.assert_allclose(q.cpu().numpy(), p.numpy(), rtol=1e-5, atol=1e-6)
     with pytest.raises(IndexError, match="Target 7 is out of bounds"):
         F.cross_entropy(gpu_model(xg), tenkai.tensor([0, 1, 7, 0, 1], device="cuda"))
+    scaler = tenkai.GradScaler("cuda")  # its inf check counts on the GPU
+    gpu_opt.zero_grad()
+    scaler.scale(F.cross_entropy(gpu_model(xg), yg)).backward()
+    scaler.step(gpu_opt)
+    scaler.update()
+    assert scaler.get_scale() == 2.0**16
+    gpu_model[0].weight.grad.fill_(float("inf"))
+    scaler.step(gpu_opt)  # skipped: an inf gradient
+    scaler.update()
+    assert scaler.get_scale() == 2.0**15
 
 
 def test_modules_move_parameters_buffers_and_grads(cuda: Any) -> None:
@@ -253,6 +264,9 @@ def test_modules_move_parameters_buffers_and_grads(cuda: Any) -> None:
         "device='cuda:0', requires_grad=True)" in repr(params[1])
     state = model.state_dict()
     assert all(v.is_cuda for v in state.values())
+    twin = copy.deepcopy(model)
+    assert twin[0].weight.is_cuda and twin[0].weight is not params[0]
+    assert twin[0].weight.tolist() == params[0].tolist()
     model.cpu()
     assert all(not p.is_cuda and not p.grad.is_cuda for p in params)
     assert [p for p in model.parameters()] == params
