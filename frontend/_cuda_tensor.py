@@ -535,28 +535,39 @@ def on_device(value: Any) -> bool:
 # ---------------------------------------------------------------- compiled steps
 
 
-def step_target(step: Any, args: tuple, backend: str, target: Any) -> tuple[Any, bool]:
-    """``(target, on_gpu)`` for a traced step: the GPU when its state or arguments are cuda
-    tensors (their device arrays are then bound by address: the step updates the tensors the
-    user holds, in place on the device), else ``target`` unchanged."""
+def step_target(step: Any, args: tuple, backend: str, target: Any) -> tuple[Any, Any]:
+    """``(target, gpu)`` for a traced step: the cuda target and the GPU's device when its
+    state or arguments are cuda tensors (their device arrays are then bound by address: the
+    step updates the tensors the user holds, in place on the device), else ``(target, None)``.
+    """
     datas = [t._data for _, t in step.captured]
     datas += [a._data for a in args if isinstance(a, Tensor)]
-    gpus = sorted({str(d.tk_device) for d in datas if isinstance(d, CudaData)})
+    gpus = sorted({d.ctx.ordinal for d in datas if isinstance(d, CudaData)})
     if not gpus:
-        return target, False
+        return target, None
+    gpu = device("cuda", gpus[0])
     if target is None:
         raise NotImplementedError(f"tenkai.compile(backend={backend!r}) runs on the CPU; the "
-                                  f"step's tensors are on {gpus[0]} (use the default backend)")
-    if gpus != ["cuda:0"]:
-        raise NotImplementedError(f"tenkai.compile: steps on tensors of {', '.join(gpus)} are "
-                                  "not supported yet (compiled steps run on cuda:0)")
+                                  f"step's tensors are on {gpu} (use the default backend)")
+    if len(gpus) > 1:
+        raise RuntimeError(SAME_DEVICE.format(gpu, device("cuda", gpus[1])))
     hosts = [d for d in datas if not isinstance(d, CudaData) and np.ndim(d) > 0]
     if hosts:
-        raise NotImplementedError(f"tenkai.compile: a step on {gpus[0]} tensors that also "
+        raise NotImplementedError(f"tenkai.compile: a step on {gpu} tensors that also "
                                   f"reads or updates CPU tensors (not scalars) is not supported "
-                                  f"yet; keep its tensors on {gpus[0]}")
+                                  f"yet; keep its tensors on {gpu}")
     if target.name == "cuda":
-        return target, True
+        return target, gpu
     from tenkai.codegen.target import describe
 
-    return describe("cuda"), True
+    return describe("cuda"), gpu
+
+
+def place_step(program: Any, gpu: device) -> None:
+    """Run a compiled step (a NativeStep for target cuda) on ``gpu``, its results returned as
+    new cuda tensors."""
+    exe = program.executable
+    ctx = context(gpu.index or 0)
+    if exe.ctx is not ctx:
+        exe = program.executable = exe.on(ctx)
+    exe.output_array = CudaData

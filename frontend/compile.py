@@ -215,11 +215,11 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
                 args: tuple, sig: tuple, grad_mode: bool) -> CompiledStep:
     step = finish_trace(cf.fn, tracer, names, result, args, sig, grad_mode)
     step.before_replay = list(getattr(tracer, "before_replay", []))
-    target, on_gpu = cf.target, False
+    target, gpu = cf.target, None
     if _ops.DEVICE_APPLY[0] is not None:  # cuda tensors exist: the step follows its tensors
         from ._cuda_tensor import step_target
 
-        target, on_gpu = step_target(step, args, cf.backend, cf.target)
+        target, gpu = step_target(step, args, cf.backend, cf.target)
     start = time.perf_counter()
     cuts = getattr(tracer, "reduction_cuts", None)  # DistributedDataParallel's all-reduce
     if cuts:
@@ -231,10 +231,10 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
         step.program = compile_with_cut(step.graph, cuts, cf.backend, compile_part)
     else:
         step.program = _compile_graph(step.graph, cf.backend, target)
-    if on_gpu:  # results stay on the GPU, as new cuda tensors
-        from ._cuda_tensor import CudaData
+    if gpu is not None:  # run on the tensors' GPU; results stay there, as new cuda tensors
+        from ._cuda_tensor import place_step
 
-        step.program.executable.output_array = CudaData
+        place_step(step.program, gpu)
     step.compile_seconds["compile"] = time.perf_counter() - start
     for name, count in getattr(step.program, "stats", {}).items():
         if "_cache_" in name and name in cf.stats:

@@ -333,3 +333,22 @@ def _state(params: list[Any], opt: Any) -> list[Any]:
     for p in params:
         out += [v for v in opt.state[p].values() if isinstance(v, tenkai.Tensor)]
     return out
+
+
+@pytest.mark.slow  # (a few eager kernels for the trace, then the step)
+def test_compiled_module_forward_runs_on_its_gpu(cuda: Any) -> None:
+    tenkai.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    x = tenkai.randn(5, 3)
+    with tenkai.no_grad():
+        want = model(x)
+    gpu = "cuda:1" if _two_gpus() else "cuda:0"
+    model.to(gpu)
+    compiled = tenkai.compile(model)
+    with tenkai.no_grad():
+        for _ in range(3):
+            got = compiled(x.to(gpu))
+    assert got.device == tenkai.device(gpu) and compiled.stats["replays"] == 2
+    exe = compiled.__dict__["_compiled_forward"].steps[0].program.executable
+    assert exe.ctx.ordinal == got.device.index
+    np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
