@@ -164,7 +164,9 @@ class CudaData(DeviceArray):
             raise NotImplementedError(f"tenkai: numpy.{ufunc.__name__} on a tensor on "
                                       "device='cuda' is not supported; use tensor ops")
         ref = next(x for x in inputs if isinstance(x, CudaData))
-        datas = [x if isinstance(x, CudaData) else
+        if any(np.ndim(x) for x in inputs if not isinstance(x, CudaData)):
+            raise RuntimeError(SAME_DEVICE.format(ref.tk_device, "cpu"))
+        datas = [x if isinstance(x, CudaData) else  # (a number: uploaded)
                  CudaData.from_host(ref.ctx, np.asarray(x, ref.dtype)) for x in inputs]
         result = run_op(op, {}, _same_device(datas))
         if out is None:
@@ -176,9 +178,9 @@ class CudaData(DeviceArray):
     __hash__ = DeviceArray.__hash__
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise NotImplementedError("tenkai: assigning into part of a tensor on device='cuda' "
-                                  "(x[i] = v, index_put_) is not supported yet; build the "
-                                  "value with tenkai.where / tenkai.cat, or assign on the CPU")
+        raise NotImplementedError("tenkai: writing into part of a cuda tensor's storage from "
+                                  "the host is not supported; use tensor indexing (x[i] = v "
+                                  "runs as device kernels)")
 
     def _compare(self, other: Any) -> Any:
         raise NotImplementedError("tenkai: comparing a cuda tensor's storage with numpy "
