@@ -246,13 +246,17 @@ def _expand(src: CudaData, shape: tuple[int, ...]) -> CudaData:
 
 
 def _copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -> None:
-    """``np.copyto`` with a cuda array on either side: device to device (cast and broadcast
-    by kernels), or host values uploaded into a cuda array."""
+    """``np.copyto`` with a cuda array on either side (``copy_`` across devices, as
+    PyTorch's): device to device (cast and broadcast by kernels), host values uploaded into a
+    cuda array, or a cuda array downloaded into a host one."""
     if where is not True:
         raise NotImplementedError("tenkai: a masked copy into a tensor on device='cuda' is not "
                                   "supported")
-    if not isinstance(dst, CudaData):
-        raise RuntimeError(SAME_DEVICE.format(src.tk_device, "cpu"))
+    if not isinstance(dst, CudaData):  # cpu_tensor.copy_(cuda_tensor): a download
+        if not isinstance(dst, np.ndarray):
+            raise RuntimeError(SAME_DEVICE.format(src.tk_device, "cpu"))
+        np.copyto(dst, _expand(src, dst.shape).host(), casting="unsafe")
+        return
     if isinstance(src, CudaData):
         _same_device([dst, src])
         if src.dtype != dst.dtype:

@@ -150,8 +150,10 @@ def test_eager_ops_run_as_device_kernels(cuda: Any) -> None:
     assert view.data_ptr() == a.data_ptr()  # reshape is a view of the same device memory
     a.mul_(2)
     assert view.cpu().tolist() == [2.0, -4.0, 6.0, 1.0, 8.0, -2.0]
-    a.add_(b).zero_().fill_(1.5).copy_(a_host)
+    a.add_(b).zero_().fill_(1.5).copy_(a_host)  # copy_ from the CPU: an upload
     np.testing.assert_array_equal(a.cpu().numpy(), a_host.numpy())
+    back = tenkai.zeros(2, 3).copy_(a * 2)  # and into a CPU tensor: a download
+    np.testing.assert_array_equal(back.numpy(), a_host.numpy() * 2)
 
 
 def test_mixing_devices_raises_as_pytorch(cuda: Any) -> None:
@@ -176,6 +178,9 @@ def test_unsupported_ops_fail_clearly(cuda: Any, monkeypatch: pytest.MonkeyPatch
     y[0] = 5.0  # (indexed assignment: the functional form, device kernels)
     y[1:] = tenkai.tensor([7.0, 8.0], device="cuda")
     assert y.tolist() == [5.0, 7.0, 8.0] and y.is_cuda
+    with pytest.raises(NotImplementedError, match=r"the op 'linalg_inv' cannot run on "
+                       r"device='cuda' yet: the cuda code generator failed on it"):
+        tenkai.linalg.inv(tenkai.eye(2, device="cuda"))
     from tenkai.codegen import nvptx as codegen
 
     monkeypatch.setenv("TENKAI_CACHE", "0")  # (no kernel from the compile caches)
