@@ -371,8 +371,8 @@ def _attr_key(attrs: dict[str, Any]) -> Any:
 def _kernel(op: str, attrs: dict[str, Any], datas: list[CudaData], ctx: Any) -> _Kernel:
     key = (op, _attr_key(attrs), ctx.ordinal, *[(d.shape, d.dtype) for d in datas])
     kernel = _KERNELS.get(key)
-    if kernel is None:
-        kernel = _KERNELS[key] = _build(op, attrs, datas, ctx)
+    if kernel is None or (kernel.exe is not None and kernel.exe.ctx is not ctx):
+        kernel = _KERNELS[key] = _build(op, attrs, datas, ctx)  # (new, or a new driver's)
     return kernel
 
 
@@ -410,7 +410,8 @@ def _build(op: str, attrs: dict[str, Any], datas: list[CudaData], ctx: Any) -> _
 
 def _launch(kernel: _Kernel, datas: list[CudaData], ctx: Any) -> CudaData:
     if kernel.exe is None:
-        return CudaData.view(datas[0], kernel.shape)
+        src = datas[0].copy() if getattr(datas[0], "shared", False) else datas[0]
+        return CudaData.view(src, kernel.shape)
     STATS["launches"] += 1
     out = kernel.exe.run_device({f"x{k}": d for k, d in enumerate(datas)}, CudaData)[0]
     assert out.ctx is ctx
@@ -430,6 +431,23 @@ def run_op(op: str, attrs: dict[str, Any], datas: list[CudaData], ctx: Any = Non
 _PLACING: list[Any] = [None]
 
 
+_SCALARS: dict[tuple, CudaData] = {}  # uploaded numbers, by (GPU, dtype, bytes)
+
+
+def _scalar(ctx: Any, value: np.ndarray) -> CudaData:
+    """A CPU 0-d operand on the GPU: uploaded once per value (kernels never write their
+    operands; a view of one is copied, see _launch)."""
+    key = (ctx.ordinal, value.dtype.str, value.tobytes())
+    out = _SCALARS.get(key)
+    if out is None or out.ctx is not ctx:
+        if len(_SCALARS) > 1024:
+            _SCALARS.clear()
+        STATS["uploaded_scalars"] += 1
+        out = _SCALARS[key] = CudaData.from_host(ctx, value)
+        out.shared = True
+    return out
+
+
 def _operands(inputs: Any, datas: list[Any]) -> tuple[list[CudaData], Any]:
     """``(operands on one GPU, its context)``: CPU 0-d tensors uploaded (everything from the
     CPU while a backward pass replays on the GPU); any other mix raises."""
@@ -441,8 +459,9 @@ def _operands(inputs: Any, datas: list[Any]) -> tuple[list[CudaData], Any]:
             if d.ctx is not ctx:
                 raise RuntimeError(SAME_DEVICE.format(first.tk_device, d.tk_device))
             out.append(d)
-        elif d.ndim == 0 or _PLACING[0] is not None:
-            STATS["uploaded_scalars"] += 1
+        elif d.ndim == 0:
+            out.append(_scalar(ctx, d))
+        elif _PLACING[0] is not None:
             out.append(CudaData.from_host(ctx, d))
         else:
             raise RuntimeError(SAME_DEVICE.format(first.tk_device, "cpu"))

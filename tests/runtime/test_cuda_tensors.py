@@ -10,6 +10,7 @@ tiny; the tests marked slow take seconds because each distinct op signature comp
 from __future__ import annotations
 
 import copy
+import gc
 import io
 from typing import Any
 
@@ -43,6 +44,7 @@ def cuda(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any
         old = rc.set_driver(FakeDriver(devices=2))
         yield rc.get_driver()
     _cuda_tensor._KERNELS.clear()  # (loaded into the contexts of this driver)
+    _cuda_tensor._SCALARS.clear()
     tenkai.cuda.set_device(0) if tenkai.cuda.is_available() else None
     rc.set_driver(old)
 
@@ -358,3 +360,32 @@ def test_compiled_module_forward_runs_on_its_gpu(cuda: Any) -> None:
     exe = compiled.__dict__["_compiled_forward"].steps[0].program.executable
     assert exe.ctx.ordinal == got.device.index
     np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.slow  # (the kernels of a small MLP's training step)
+def test_steady_state_eager_steps_reuse_device_memory_and_scalars(cuda: Any) -> None:
+    if cuda is None:
+        pytest.skip("counts the fake driver's calls")
+    tenkai.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).cuda()
+    opt = tenkai.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x, y = tenkai.randn(5, 4, device="cuda"), tenkai.randint(0, 3, (5,), device="cuda")
+
+    def step() -> None:
+        gc.collect()  # (a step's autograd graph holds device arrays until collected)
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    for _ in range(3):  # (momentum buffers appear on the first step, their updates after)
+        step()
+    calls = (cuda.calls["alloc"], cuda.calls["htod"], cuda.calls["dtoh"])
+    launches = cuda.calls["launch"]
+    for _ in range(2):
+        step()
+    # no driver allocation (freed blocks are reused), no upload (the numbers were uploaded
+    # once), no download but the index checks' status words (2 per step: gather, scatter)
+    assert (cuda.calls["alloc"], cuda.calls["htod"]) == calls[:2]
+    assert cuda.calls["dtoh"] - calls[2] <= 4 and cuda.calls["launch"] > launches
+    reserved = tenkai.cuda.memory_reserved()
+    tenkai.cuda.empty_cache()
+    assert tenkai.cuda.memory_reserved() <= reserved
