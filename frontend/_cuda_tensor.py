@@ -215,11 +215,13 @@ class CudaData(DeviceArray):
 
 
 def _rebuild_data(host: np.ndarray, ordinal: int) -> CudaData:
+    _install()
     return CudaData.from_host(context(ordinal), host)
 
 
 def upload(arr: np.ndarray, dev: device) -> CudaData:
     """A new device array on ``dev`` (a cuda device with an index) holding ``arr``."""
+    _install()
     return CudaData.from_host(context(dev.index or 0), arr)
 
 
@@ -498,6 +500,7 @@ def apply(op: str, inputs: Any, datas: list[Any], name: str | None,
 
 
 def _install() -> None:
+    """Route ops with a cuda operand here (once the first cuda tensor is made)."""
     from . import _ops
 
     _ops.DEVICE_APPLY[0] = apply
@@ -521,7 +524,6 @@ def to_device(t: Tensor, dev: device) -> Tensor:
     host = src.host() if here is not None else src
     if there is None:
         return Tensor._make(host)
-    _install()
     return Tensor._make(upload(host, dev))
 
 
@@ -550,10 +552,6 @@ def backward(plan: Any, order: list[Any], seeds: list[Any]) -> list[Any]:
     finally:
         GRAD_MODE.enabled = prev
     return [None if g is None else Tensor._make(g._data.copy()) for g in found]
-
-
-def on_device(value: Any) -> bool:
-    return isinstance(value, CudaData)
 
 
 

@@ -302,6 +302,14 @@ def test_checkpoints_of_cuda_tensors(cuda: Any) -> None:
     fresh = nn.Linear(3, 2)
     fresh.load_state_dict(on_cpu["model"])
     np.testing.assert_array_equal(fresh.weight.detach().numpy(), expected)
+    if cuda is not None:  # the checkpoint on a machine without a GPU
+        rc.set_driver(FakeDriver(devices=0))
+        buf.seek(0)
+        with pytest.raises(RuntimeError, match=r"Attempting to deserialize object on a CUDA "
+                           r"device but torch\.cuda\.is_available\(\) is False"):
+            tenkai.load(buf)
+        buf.seek(0)
+        assert not tenkai.load(buf, map_location="cpu")["w"].is_cuda
 
 
 @pytest.mark.slow  # (eager kernels for the traced first steps, then the step's own)
