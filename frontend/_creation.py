@@ -42,6 +42,10 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
+    if isinstance(data, Tensor) and hasattr(data._data, "tk_device"):  # a copy of a cuda one
+        out = data.detach().to(data.device if device is None else device, copy=True)
+        out = out if dtype is None else out.to(as_dtype(dtype))
+        return out.requires_grad_(True) if requires_grad else out
     arr = infer_array(data, None if dtype is None else as_dtype(dtype))
     return _finish(arr, device, requires_grad)
 

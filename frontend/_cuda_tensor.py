@@ -122,6 +122,17 @@ class CudaData(DeviceArray):
     def tolist(self) -> Any:
         return self.host().tolist()
 
+    def _reduced(self, op: str) -> Any:  # the value read back, as numpy's reductions give it
+        if not self.size:
+            raise ValueError(f"zero-size array to reduction operation {op}imum")
+        return run_op(op, {"axes": tuple(range(self.ndim)), "keepdim": False}, [self]).host()[()]
+
+    def max(self) -> Any:
+        return self._reduced("max")
+
+    def min(self) -> Any:
+        return self._reduced("min")
+
     def copy(self, order: str = "C") -> CudaData:
         out = CudaData(self.ctx, self.shape, self.dtype)
         if self.nbytes:

@@ -134,6 +134,8 @@ def _check_indices(input: Tensor, num: int, op: str) -> None:
                            f"following scalar types: Long, Int; but got {input.type()} instead "
                            f"(while checking arguments for {op})")
     data = input._data
+    if hasattr(data, "tk_device"):  # on a GPU: the take kernel checks them (status word)
+        return
     bad = (data < 0) | (data >= num)
     if np.any(bad):
         raise index_rules.index_error(op, int(data[bad].flat[0]), num, 0)
@@ -192,6 +194,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             _trace.active().escape(tensor, "one_hot(num_classes=-1)")
         num_classes = int(data.max()) + 1
     classes = ops.tensor_of(np.arange(num_classes), "int64")
+    if hasattr(data, "tk_device"):  # on the indices' GPU
+        classes = classes.to(tensor.device)
     # a take from arange(num_classes) is the identity on valid classes and checks them (in
     # eager and in compiled code alike: negative and too-large classes are errors)
     checked = ops.apply("take", (classes, tensor), axis=0, bounds="one_hot")

@@ -124,6 +124,7 @@ def test_printing_shows_the_device_as_pytorch(cuda: Any) -> None:
 
 
 @pytest.mark.slow  # (about 20 kernels to compile, ~0.2 s each)
+@pytest.mark.filterwarnings("ignore:To copy construct from a tensor")
 def test_eager_ops_run_as_device_kernels(cuda: Any) -> None:
     a_host = tenkai.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]])
     b_host = tenkai.tensor([[2.0], [3.0]])
@@ -148,6 +149,17 @@ def test_eager_ops_run_as_device_kernels(cuda: Any) -> None:
     for f in exprs[:4]:  # the same signatures again: no new kernel
         f(a, b)
     assert _cuda_tensor.STATS["kernels_compiled"] == compiled
+    idx_host = tenkai.tensor([2, 0, 1])
+    idx, table = idx_host.cuda(), nn.Embedding(3, 2)
+    want = (table(idx_host), F.one_hot(idx_host), F.one_hot(idx_host, 4))
+    table.cuda()
+    for got, ref in zip((table(idx), F.one_hot(idx), F.one_hot(idx, 4)), want, strict=True):
+        assert got.is_cuda
+        np.testing.assert_allclose(got.detach().cpu().numpy(), ref.detach().numpy())
+    with pytest.raises(IndexError, match="index out of range"):
+        table(tenkai.tensor([3], device="cuda"))  # checked by the kernel (its status word)
+    copied = tenkai.tensor(a)  # (PyTorch's copy-construct warning)
+    assert copied.is_cuda and copied.data_ptr() != a.data_ptr()
     view = a.view(6)
     assert view.data_ptr() == a.data_ptr()  # reshape is a view of the same device memory
     a.mul_(2)
