@@ -143,7 +143,7 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
         GRAD_MODE.enabled = create_graph
         try:
             if hasattr(roots[0].value, "tk_device"):  # values on a GPU
-                from ._cuda_tensor import replay
+                from ._cuda_steps import replay
 
                 found = replay(plan, order, seeds)
             else:
@@ -153,7 +153,7 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
         if not create_graph and _trace.active() is None:
             found = [None if g is None else g._data for g in found]
     elif hasattr(roots[0].value, "tk_device"):  # values on a GPU: replayed by device kernels
-        from ._cuda_tensor import backward
+        from ._cuda_steps import backward
 
         found = backward(plan, order, seeds)
     else:

@@ -217,7 +217,7 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
     step.before_replay = list(getattr(tracer, "before_replay", []))
     target, gpu = cf.target, None
     if _ops.DEVICE_APPLY[0] is not None:  # cuda tensors exist: the step follows its tensors
-        from ._cuda_tensor import step_target
+        from ._cuda_steps import step_target
 
         target, gpu = step_target(step, args, cf.backend, cf.target)
     start = time.perf_counter()
@@ -232,7 +232,7 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
     else:
         step.program = _compile_graph(step.graph, cf.backend, target)
     if gpu is not None:  # run on the tensors' GPU; results stay there, as new cuda tensors
-        from ._cuda_tensor import place_step
+        from ._cuda_steps import place_step
 
         place_step(step.program, gpu)
     step.compile_seconds["compile"] = time.perf_counter() - start
