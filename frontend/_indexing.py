@@ -282,7 +282,7 @@ def _exempt_own_reads(node: Any, x: Tensor, old_node: Any, since: int) -> None:
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     needs_grad = isinstance(value, Tensor) and value.requires_grad
-    if _trace.active() is not None or type(x._data) is not np.ndarray:
+    if _trace.active() is not None or hasattr(x._data, "tk_device"):
         # traced: the write must be a recorded (functional) op; on a GPU: device kernels
         inplace_update(x, _functional_setitem(x, index, value), NODE_SEQ[0])
         return

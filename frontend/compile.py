@@ -74,7 +74,9 @@ def signature(args: tuple) -> tuple:
                 if id(a) in state or isinstance(a, Parameter):
                     sig.append(("state", id(a)))
                     continue
-            dtype = a._ir_dtype if type(a._data) is np.ndarray else f"{a._ir_dtype} on {a.device}"
+            dtype = a._ir_dtype
+            if type(a._data) is not np.ndarray and hasattr(a._data, "tk_device"):
+                dtype = f"{dtype} on {a.device}"  # a cuda tensor: another signature
             sig.append(("tensor", tuple(a.shape), dtype, rg))
         else:
             try:
