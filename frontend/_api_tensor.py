@@ -82,7 +82,8 @@ PROPERTIES = {
 
 def get_device(input: Tensor) -> int:
     """``-1`` for a CPU tensor (PyTorch's answer; CUDA tensors give their index)."""
-    return -1
+    dev = input.device
+    return -1 if dev.type == "cpu" else int(dev.index)
 
 
 def is_inference(input: Tensor) -> bool:

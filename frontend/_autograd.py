@@ -142,11 +142,20 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
         prev = GRAD_MODE.enabled
         GRAD_MODE.enabled = create_graph
         try:
-            found = replay_backward(plan, order, seeds)
+            if hasattr(roots[0].value, "tk_device"):  # values on a GPU
+                from ._cuda_steps import replay
+
+                found = replay(plan, order, seeds)
+            else:
+                found = replay_backward(plan, order, seeds)
         finally:
             GRAD_MODE.enabled = prev
         if not create_graph and _trace.active() is None:
             found = [None if g is None else g._data for g in found]
+    elif hasattr(roots[0].value, "tk_device"):  # values on a GPU: replayed by device kernels
+        from ._cuda_steps import backward
+
+        found = backward(plan, order, seeds)
     else:
         found = plan.run(order, [np.asarray(s._data if hasattr(s, "_data") else s)
                                  for s in seeds])

@@ -152,6 +152,8 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
         return named(apply("reshape", (x,), shape=()), "CumsumBackward0")
     n = x.shape[axis]
     tri = tensor_of(np.triu(np.ones((n, n))), x._ir_dtype)
+    if type(x._data) is not np.ndarray:  # on the input's GPU
+        tri = tri.to(x.device)
     moved = transpose(x, axis, -1)
     return named(transpose(matmul(moved, tri), axis, -1), "CumsumBackward0")
 

@@ -18,9 +18,13 @@ from ._tensor import Tensor
 
 
 def _finish(data: np.ndarray, device: Any = None, requires_grad: bool = False) -> Tensor:
-    if device is not None:
-        check_device(device)
-    t = Tensor._make(np.ascontiguousarray(data) if data.ndim else np.asarray(data))
+    data = np.ascontiguousarray(data) if data.ndim else np.asarray(data)
+    if device is not None and (dev := check_device(device)).type == "cuda":
+        from ._cuda_tensor import to_device  # made on the host, copied to the GPU
+
+        t = to_device(Tensor._make(data), dev)
+    else:
+        t = Tensor._make(data)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -38,6 +42,10 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
+    if isinstance(data, Tensor) and hasattr(data._data, "tk_device"):  # a copy of a cuda one
+        out = data.detach().to(data.device if device is None else device, copy=True)
+        out = out if dtype is None else out.to(as_dtype(dtype))
+        return out.requires_grad_(True) if requires_grad else out
     arr = infer_array(data, None if dtype is None else as_dtype(dtype))
     return _finish(arr, device, requires_grad)
 
@@ -94,12 +102,17 @@ def _scalar_name(value: Any) -> str:
     return scalar_dtype(value.item() if isinstance(value, Tensor) else value)
 
 
+def _device_of(input: Tensor, device: Any) -> Any:
+    """The device a ``*_like`` factory makes its tensor on: ``device``, else ``input``'s."""
+    return device if device is not None or type(input._data) is np.ndarray else input.device
+
+
 def _like(fn_fill: Any):
     def make(input: Tensor, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
         dt = as_dtype(dtype) if dtype is not None else input.dtype
-        return _finish(np.full(tuple(input.shape), fn_fill, dtype=dt.to_numpy()), device,
-                       requires_grad)
+        return _finish(np.full(tuple(input.shape), fn_fill, dtype=dt.to_numpy()),
+                       _device_of(input, device), requires_grad)
     return make
 
 
@@ -109,8 +122,8 @@ zeros_like, ones_like, empty_like = _like(0), _like(1), _like(0)
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
     dt = as_dtype(dtype) if dtype is not None else input.dtype
-    return _finish(np.full(tuple(input.shape), fill_value, dtype=dt.to_numpy()), device,
-                   requires_grad)
+    return _finish(np.full(tuple(input.shape), fill_value, dtype=dt.to_numpy()),
+                   _device_of(input, device), requires_grad)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
@@ -243,14 +256,14 @@ def rand_like(input: Tensor, *, generator: Generator | None = None, dtype: Any =
               layout: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
     return rand(tuple(input.shape), dtype=dtype or input.dtype, generator=generator,
-                device=device, requires_grad=requires_grad)
+                device=_device_of(input, device), requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, generator: Generator | None = None, dtype: Any = None,
                layout: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     return randn(tuple(input.shape), dtype=dtype or input.dtype, generator=generator,
-                 device=device, requires_grad=requires_grad)
+                 device=_device_of(input, device), requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low: int, high: Any = None, *,
@@ -259,7 +272,8 @@ def randint_like(input: Tensor, low: int, high: Any = None, *,
                  memory_format: Any = None) -> Tensor:
     low, high = (0, low) if high is None else (low, high)
     return randint(low, high, tuple(input.shape), generator=generator,
-                   dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+                   dtype=dtype or input.dtype, device=_device_of(input, device),
+                   requires_grad=requires_grad)
 
 
 def legacy_construct(dtype: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:

@@ -26,7 +26,12 @@ def get_default_device() -> device:
 
 def set_default_device(dev: Any) -> None:
     """``set_default_device("cpu")``; ``None`` resets it. CUDA fails as ``.cuda()`` does."""
-    _DEVICE[0] = CPU if dev is None else check_device(dev)
+    d = CPU if dev is None else check_device(dev)
+    if d.type == "cuda":
+        raise NotImplementedError(f"tenkai: set_default_device('{d}') is not supported yet: "
+                                  f"factories make CPU tensors by default; pass device='{d}' "
+                                  "to them, or move tensors and models with .to(device)")
+    _DEVICE[0] = d
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:

@@ -39,6 +39,7 @@ class device:
 
 
 CPU = device("cpu")
+CURRENT_CUDA = [0]  # the current GPU (tenkai.cuda.set_device): what a bare 'cuda' means
 
 
 def cuda_device_count() -> int:
@@ -57,20 +58,21 @@ def require_cuda(index: int | None = None) -> Any:
     return context(0 if index is None else index)
 
 
-CUDA_TENSORS = ("tenkai: eager tensors on 'cuda' are not implemented yet (the GPU {name} was "
-                "found): eager tensors live on the CPU. Run training steps on the GPU with "
-                "tenkai.compile(step, target='cuda'): parameters, gradients and optimizer state "
-                "then stay in device memory between steps.")
+NUMPY_MESSAGE = ("can't convert {device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                 "the tensor to host memory first.")
 
 
 def check_device(dev: Any) -> device:
-    """Resolve a device argument; CUDA asks fail clearly: no driver or GPU (RuntimeError, as
-    PyTorch's), or a GPU found but eager CUDA tensors (NotImplementedError)."""
+    """Resolve a device argument: ``cpu``, or ``cuda:N`` with its index (``cuda`` is the
+    current GPU, as in PyTorch) once the GPU was found; without a driver or GPU, or with a
+    bad ordinal, the runtime's RuntimeError (PyTorch's "Found no NVIDIA driver on your
+    system" / "invalid device ordinal")."""
     d = device(dev) if not isinstance(dev, device) else dev
     if d.type == "cuda":
-        ctx = require_cuda(d.index)
-        name = ctx.driver.device_name(ctx.ordinal)
-        raise NotImplementedError(CUDA_TENSORS.format(name=f"cuda:{ctx.ordinal} ({name})"))
+        if d.index is None:
+            d = device("cuda", CURRENT_CUDA[0])
+        require_cuda(d.index)
+        return d
     if d.type == "meta":
         raise NotImplementedError("meta tensors are not supported")
     return d

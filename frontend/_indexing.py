@@ -282,7 +282,8 @@ def _exempt_own_reads(node: Any, x: Tensor, old_node: Any, since: int) -> None:
 
 def setitem(x: Tensor, index: Any, value: Any) -> None:
     needs_grad = isinstance(value, Tensor) and value.requires_grad
-    if _trace.active() is not None:  # traced: the write must be a recorded (functional) op
+    if _trace.active() is not None or hasattr(x._data, "tk_device"):
+        # traced: the write must be a recorded (functional) op; on a GPU: device kernels
         inplace_update(x, _functional_setitem(x, index, value), NODE_SEQ[0])
         return
     if not GRAD_MODE.enabled or not (x.requires_grad or needs_grad):

@@ -43,7 +43,7 @@ from . import (
     _trace,
 )
 from ._creation import _finish, _size, tensor
-from ._device import check_device
+from ._device import CPU, check_device
 from ._dtype import as_dtype
 from ._indexing import _slice_assign, check_inplace, getitem, inplace_update, setitem
 from ._node import GRAD_MODE, NODE_SEQ
@@ -209,18 +209,28 @@ def _to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     dev = kwargs.pop("device", None)
     kwargs.pop("non_blocking", None)
     for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
+        if isinstance(a, Tensor):  # x.to(other): other's dtype and device
+            dtype, dev = a.dtype, a.device
         elif isinstance(a, str) or type(a).__name__ == "device":
             dev = a
         elif a is not None:
             dtype = a
+    out = self
     if dev is not None:
-        check_device(dev)
-    out = self if dtype is None else _ops.cast(self, as_dtype(dtype).name)
+        out = _to_device(self, check_device(dev))
+    out = out if dtype is None else _ops.cast(out, as_dtype(dtype).name)
     if copy and out is self:
         out = _ops.clone(self)
     return out
+
+
+def _to_device(self: Tensor, dev: Any) -> Tensor:
+    """``self`` on ``dev`` (itself when it is there already; see _cuda_tensor.to_device)."""
+    if dev.type == "cpu" and type(self._data) is np.ndarray:
+        return self
+    from ._cuda_tensor import to_device
+
+    return to_device(self, dev)
 
 
 def _convert(name: str) -> Any:
@@ -235,18 +245,20 @@ def _conversions() -> Table:
                                    ("short", "int16"), ("char", "int8"), ("byte", "uint8"),
                                    ("bool", "bool")]]
     table += [
-        ("cpu", lambda self, memory_format=None: self),
-        ("cuda", lambda self, device=None, non_blocking=False: (
-            check_device("cuda" if device is None else device), self)[1]),
+        ("cpu", lambda self, memory_format=None: _to_device(self, CPU)),
+        ("cuda", lambda self, device=None, non_blocking=False, memory_format=None: _to_device(
+            self, check_device("cuda" if device is None else (
+                device if not isinstance(device, int) else f"cuda:{device}")))),
         ("type_as", lambda self, other: _ops.cast(self, other._ir_dtype)),
-        ("new_tensor", lambda self, data, dtype=None, requires_grad=False: tensor(
-            data, dtype=dtype or self.dtype, requires_grad=requires_grad))]
+        ("new_tensor", lambda self, data, dtype=None, device=None, requires_grad=False: tensor(
+            data, dtype=dtype or self.dtype, device=self.device if device is None else device,
+            requires_grad=requires_grad))]
     table += [(name, _new_factory(fill))
               for name, fill in [("new_ones", 1), ("new_zeros", 0), ("new_empty", 0)]]
     table.append(("new_full", lambda self, size, fill_value, dtype=None, requires_grad=False:
                   _finish(np.full(tuple(size), fill_value,
                                   dtype=as_dtype(dtype or self.dtype).to_numpy()),
-                          None, requires_grad)))
+                          self.device, requires_grad)))
     return table
 
 
@@ -254,7 +266,8 @@ def _new_factory(fill: Any) -> Any:
     def make(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
         dt = as_dtype(dtype) if dtype is not None else self.dtype
-        return _finish(np.full(_size(size), fill, dtype=dt.to_numpy()), device, requires_grad)
+        return _finish(np.full(_size(size), fill, dtype=dt.to_numpy()),
+                       self.device if device is None else device, requires_grad)
     return make
 
 

@@ -34,6 +34,10 @@ _CHECKED: dict[tuple, tuple[Any, dict[str, Any], Any]] = {}
 # signatures its kernels compute exactly as the reference does.
 EAGER_PROVIDERS: list[Any] = []
 
+# Set (``_cuda_tensor.apply``) once a tensor lives on a GPU: ops with a cuda operand run there;
+# it returns None for an op whose operands are all on the CPU.
+DEVICE_APPLY: list[Any] = [None]
+
 
 def _check(op: str, datas: list[np.ndarray], attrs: dict[str, Any]) -> tuple[Any, dict, Any]:
     """Run the op's rules (they raise PyTorch-style errors); return (opdef, full attrs, the
@@ -55,6 +59,10 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
     The op's shape/dtype rules run once per signature (op, attrs, operand shapes and dtypes)
     and are cached: a training loop pays for them on its first step only."""
     datas = [t._data for t in inputs]
+    if DEVICE_APPLY[0] is not None:
+        on_device = DEVICE_APPLY[0](op, inputs, datas, name, attrs)
+        if on_device is not None:
+            return on_device
     try:
         key = (op, tuple(attrs.items()), *[(d.shape, d.dtype) for d in datas])
         checked = _CHECKED.get(key)

@@ -113,9 +113,13 @@ class _TensorData:
 def _rebuild_args(pickler: CheckpointPickler, array: np.ndarray, requires_grad: bool) -> tuple:
     if array.dtype.name not in STORAGE_OF_DTYPE:
         raise TypeError(f"save: tensors of dtype {array.dtype} cannot be saved")
+    location = "cpu"
+    if type(array) is not np.ndarray and hasattr(array, "tk_device"):
+        location, array = str(array.tk_device), array.host()  # a cuda tensor: its values
     if not array.dtype.isnative:  # the archive's byteorder record speaks for every storage
         array = array.astype(array.dtype.newbyteorder("="))
     ref, offset = _storage_of(array, pickler.storages)
+    ref.location = location
     stride = tuple(s // array.itemsize for s in array.strides)
     return (ref, offset, Size(array.shape), stride, requires_grad, collections.OrderedDict())
 
@@ -187,6 +191,11 @@ def rebuild_tensor_v2(storage: np.ndarray, storage_offset: int, size: Any, strid
     array = np.ndarray(size, storage.dtype, buffer=storage, offset=storage_offset * item,
                        strides=tuple(s * item for s in stride))
     t = Tensor._make(array)
+    target = getattr(storage, "tk_location", None)
+    if target is not None:  # a storage restored on a GPU (load's map_location)
+        from ._cuda_tensor import to_device
+
+        t = to_device(t, device(target))
     if requires_grad:
         t.requires_grad_(True)
     return t

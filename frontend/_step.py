@@ -208,13 +208,21 @@ def replay(step: CompiledStep, args: tuple) -> Any:
     for index, k, fresh in io.grad_writes:
         a = args[k]
         if fresh:
-            a._grad = Tensor._make(np.array(outputs[index], copy=True))
+            a._grad = Tensor._make(_fresh(outputs[index]))
         else:
             _write(a._grad, outputs[index])
     for k in io.grad_clears:
         args[k]._grad = None
-    values = [Tensor._make(np.array(outputs[k], copy=True)) for k in range(step.n_results)]
+    values = [Tensor._make(_fresh(outputs[k])) for k in range(step.n_results)]
     return unflatten(step.result_spec, values)
+
+
+def _fresh(value: Any) -> Any:
+    """A result of its own: a copy of a host array (the runtime reuses it); a device array
+    (a step on cuda tensors) is new already."""
+    if type(value) is not np.ndarray and hasattr(value, "tk_device"):
+        return value
+    return np.array(value, copy=True)
 
 
 def _write(tensor: Tensor, value: np.ndarray) -> None:

@@ -18,7 +18,7 @@ from tenkai.ir.errors import AutogradError
 from tenkai.ir.ops import norm_axis
 
 from . import _dtype, _trace
-from ._device import CPU
+from ._device import CPU, NUMPY_MESSAGE
 from ._gradfn import display_name, grad_fn_of
 from ._node import GRAD_MODE, Node, bind, constant_node, is_function_output
 from ._printing import format_tensor
@@ -130,11 +130,11 @@ class Tensor:
 
     @property
     def device(self) -> Any:
-        return CPU
+        return getattr(self._data, "tk_device", CPU)  # a cuda tensor's storage knows its GPU
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return getattr(self._data, "tk_device", CPU).type == "cuda"
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -147,6 +147,8 @@ class Tensor:
         return strides if dim is None else strides[dim]
 
     def data_ptr(self) -> int:
+        if type(self._data) is not np.ndarray and hasattr(self._data, "tk_device"):
+            return int(self._data.ptr)  # a device address
         return int(self._data.__array_interface__["data"][0])
 
     # ------------------------------------------------------------ autograd surface
@@ -265,10 +267,13 @@ class Tensor:
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        if type(self._data) is not np.ndarray and hasattr(self._data, "tk_device"):
+            raise TypeError(NUMPY_MESSAGE.format(device=self._data.tk_device))
         return self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self._data if dtype is None else self._data.astype(dtype)
+        data = self._data if type(self._data) is np.ndarray else np.asarray(self._data)
+        return data if dtype is None else data.astype(dtype)
 
     def item(self) -> Any:
         if _trace.active() is not None:
@@ -319,8 +324,11 @@ class Tensor:
             grad_fn = display_name(node)
         elif node is not None and is_function_output(node):
             grad_fn = node.fn.name()
-        return format_tensor(self._data, self._ir_dtype, requires_grad=self.requires_grad,
-                             grad_fn_name=grad_fn)
+        data, dev = self._data, None
+        if type(data) is not np.ndarray and hasattr(data, "tk_device"):
+            data, dev = data.host(), str(data.tk_device)  # printing: a copy to the host
+        return format_tensor(data, self._ir_dtype, requires_grad=self.requires_grad,
+                             grad_fn_name=grad_fn, device=dev)
 
     def __format__(self, spec: str) -> str:
         # PyTorch: a 0-d tensor formats as its number (f"{loss}" shows 0.25, not tensor(0.25))
@@ -331,7 +339,7 @@ class Tensor:
     def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
         """``x.type()`` -> ``'torch.LongTensor'``; ``x.type(tenkai.float64)`` converts."""
         if dtype is None:
-            return f"torch.{self.dtype._legacy}"
+            return f"torch.{'cuda.' if self.is_cuda else ''}{self.dtype._legacy}"
         if isinstance(dtype, str):
             name = dtype.rsplit(".", 1)[-1]
             matches = [d for d in _dtype.BY_NAME.values() if d._legacy == name]

@@ -38,7 +38,7 @@ import numpy as np
 from tenkai.codegen.target import Target, describe, registered, runtime_module
 from tenkai.ir.errors import TenkaiError
 
-from . import _trace
+from . import _ops, _trace
 from ._autograd import GRAD_MODE
 from ._side_effects import watch_side_effects
 from ._state import StateNames, fingerprint, name_state, state_created
@@ -74,7 +74,10 @@ def signature(args: tuple) -> tuple:
                 if id(a) in state or isinstance(a, Parameter):
                     sig.append(("state", id(a)))
                     continue
-            sig.append(("tensor", tuple(a.shape), a._ir_dtype, rg))
+            dtype = a._ir_dtype
+            if type(a._data) is not np.ndarray and hasattr(a._data, "tk_device"):
+                dtype = f"{dtype} on {a.device}"  # a cuda tensor: another signature
+            sig.append(("tensor", tuple(a.shape), dtype, rg))
         else:
             try:
                 hash(a)
@@ -214,17 +217,26 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
                 args: tuple, sig: tuple, grad_mode: bool) -> CompiledStep:
     step = finish_trace(cf.fn, tracer, names, result, args, sig, grad_mode)
     step.before_replay = list(getattr(tracer, "before_replay", []))
+    target, gpu = cf.target, None
+    if _ops.DEVICE_APPLY[0] is not None:  # cuda tensors exist: the step follows its tensors
+        from ._cuda_steps import step_target
+
+        target, gpu = step_target(step, args, cf.backend, cf.target)
     start = time.perf_counter()
     cuts = getattr(tracer, "reduction_cuts", None)  # DistributedDataParallel's all-reduce
     if cuts:
         from .distributed._compiled import compile_with_cut
 
         def compile_part(g: Any, backend: str) -> Any:
-            return _compile_graph(g, backend, cf.target)
+            return _compile_graph(g, backend, target)
 
         step.program = compile_with_cut(step.graph, cuts, cf.backend, compile_part)
     else:
-        step.program = _compile_graph(step.graph, cf.backend, cf.target)
+        step.program = _compile_graph(step.graph, cf.backend, target)
+    if gpu is not None:  # run on the tensors' GPU; results stay there, as new cuda tensors
+        from ._cuda_steps import place_step
+
+        place_step(step.program, gpu)
     step.compile_seconds["compile"] = time.perf_counter() - start
     for name, count in getattr(step.program, "stats", {}).items():
         if "_cache_" in name and name in cf.stats:

@@ -5,8 +5,9 @@ and memory counters.
 Without a driver or GPU, ``is_available()`` is False, the queries that need a device raise
 PyTorch's RuntimeError ("Found no NVIDIA driver on your system", naming what is missing), and
 the ones PyTorch answers lazily (``memory_allocated()``, ``manual_seed_all``,
-``empty_cache``) answer without one. GPU work runs as compiled steps
-(``tenkai.compile(step, target="cuda")``); eager tensors live on the CPU.
+``empty_cache``) answer without one. Tensors on ``device='cuda'`` run their eager ops as
+device kernels (``tenkai._cuda_tensor``); ``tenkai.compile`` compiles a step on cuda tensors
+for the GPU (or ``target="cuda"`` on CPU tensors, state mirrored).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._device import cuda_device_count, device, require_cuda
+from ._device import CURRENT_CUDA, cuda_device_count, device, require_cuda
 
-_CURRENT = [0]
+_CURRENT = CURRENT_CUDA
 
 
 def is_available() -> bool:
@@ -120,14 +121,22 @@ def max_memory_allocated(dev: Any = None) -> int:
     return 0 if ctx is None else int(ctx.peak)
 
 
-memory_reserved = memory_allocated  # tenkai has no caching allocator: reserved is allocated
-max_memory_reserved = max_memory_allocated
+def memory_reserved(dev: Any = None) -> int:
+    """Bytes held from the driver: allocated, plus freed blocks kept for reuse."""
+    ctx = _existing(dev)
+    return 0 if ctx is None else int(ctx.allocated + ctx.cached_bytes)
+
+
+def max_memory_reserved(dev: Any = None) -> int:
+    ctx = _existing(dev)
+    return 0 if ctx is None else int(ctx.peak_reserved)
 
 
 def reset_peak_memory_stats(dev: Any = None) -> None:
     ctx = _existing(dev)
     if ctx is not None:
         ctx.peak = ctx.allocated
+        ctx.peak_reserved = ctx.allocated + ctx.cached_bytes
 
 
 def mem_get_info(dev: Any = None) -> tuple[int, int]:
@@ -138,7 +147,15 @@ def mem_get_info(dev: Any = None) -> tuple[int, int]:
 
 
 def empty_cache() -> None:
-    """Nothing is cached: tenkai frees device memory when its buffers are collected."""
+    """Return the freed blocks every GPU keeps for reuse to the driver."""
+    if not is_available():
+        return
+    from tenkai.runtime.cuda import existing
+
+    for index in range(device_count()):
+        ctx = existing(index)
+        if ctx is not None:
+            ctx.empty_cache()
 
 
 def manual_seed(seed: int) -> None:

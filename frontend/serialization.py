@@ -289,10 +289,15 @@ def _location_mapper(map_location: Any) -> Any:
     """``map_location`` (None, str, device, dict or callable) -> location -> device string."""
     def default(location: str) -> str:
         if location.startswith("cuda"):
-            raise RuntimeError(
-                "Attempting to deserialize object on a CUDA device but tenkai tensors live on "
-                "the CPU. Please use tenkai.load with map_location=torch.device('cpu') to map "
-                "your storages to the CPU.")
+            from ._device import cuda_device_count
+
+            if cuda_device_count() == 0:
+                raise RuntimeError(
+                    "Attempting to deserialize object on a CUDA device but "
+                    "torch.cuda.is_available() is False. If you are running on a CPU-only "
+                    "machine, please use torch.load with map_location=torch.device('cpu') to "
+                    "map your storages to the CPU.")
+            return str(device(location))
         if location != "cpu":
             raise RuntimeError(f"don't know how to restore data location of {location}")
         return "cpu"
@@ -317,7 +322,17 @@ def _place(storage: np.ndarray, location: str, mapper: Any) -> np.ndarray:
         if moved is None:
             return storage
         return moved._data if isinstance(moved, Tensor) else np.asarray(moved)
+    if where.startswith("cuda"):  # the tensors viewing it are copied to that GPU
+        marked = storage.view(_GpuStorage)
+        marked.tk_location = where
+        return marked
     return storage
+
+
+class _GpuStorage(np.ndarray):
+    """A loaded storage whose tensors go to the GPU ``tk_location`` (``cuda:N``)."""
+
+    tk_location: str = "cpu"
 
 
 def _load_zip(fh: Any, mapper: Any, weights_only: bool, encoding: str,

@@ -138,6 +138,8 @@ def _check_class_weight(weight: Tensor | None, classes: int) -> None:
 
 def _check_bounds(target: Tensor, classes: int, ignore_index: int, op: str, dim: int) -> None:
     t = target._data
+    if hasattr(t, "tk_device"):  # on a GPU: the gather kernel checks them (status word)
+        return
     bad = (t != ignore_index) & ((t < 0) | (t >= classes))
     if np.any(bad):
         raise index_rules.index_error(op, int(t[bad].flat[0]), classes, dim)
@@ -171,6 +173,7 @@ def _plain_nll(target: Tensor, weight: Tensor | None, ignore_index: int, reducti
     plain mean (4 ops instead of 12). Traced steps keep the general form: the targets of
     later replays are not known."""
     return (reduction == "mean" and weight is None and _trace.active() is None
+            and not hasattr(target._data, "tk_device")  # (a GPU's targets stay there)
             and not bool((target._data == ignore_index).any()))
 
 

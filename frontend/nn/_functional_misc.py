@@ -30,6 +30,8 @@ def _check_p(p: float) -> None:
 def _keep_mask(input: Tensor, p: float, shape: tuple[int, ...]) -> Tensor:
     """0/1 float mask of ``shape`` with P(1) = 1 - p."""
     probs = Tensor._make(np.full(shape, 1.0 - p, dtype=input._data.dtype))
+    if type(input._data) is not np.ndarray:  # drawn on the input's GPU
+        probs = probs.to(input.device)
     return bernoulli(probs)
 
 
@@ -132,6 +134,8 @@ def _check_indices(input: Tensor, num: int, op: str) -> None:
                            f"following scalar types: Long, Int; but got {input.type()} instead "
                            f"(while checking arguments for {op})")
     data = input._data
+    if hasattr(data, "tk_device"):  # on a GPU: the take kernel checks them (status word)
+        return
     bad = (data < 0) | (data >= num)
     if np.any(bad):
         raise index_rules.index_error(op, int(data[bad].flat[0]), num, 0)
@@ -190,6 +194,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             _trace.active().escape(tensor, "one_hot(num_classes=-1)")
         num_classes = int(data.max()) + 1
     classes = ops.tensor_of(np.arange(num_classes), "int64")
+    if hasattr(data, "tk_device"):  # on the indices' GPU
+        classes = classes.to(tensor.device)
     # a take from arange(num_classes) is the identity on valid classes and checks them (in
     # eager and in compiled code alike: negative and too-large classes are errors)
     checked = ops.apply("take", (classes, tensor), axis=0, bounds="one_hot")

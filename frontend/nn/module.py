@@ -395,6 +395,8 @@ class Module:
                         new = fn(p)
                         if new is not p:
                             p.data = new
+                        if p._grad is not None and p._grad.device != p.device:
+                            p._grad = fn(p._grad)  # (PyTorch moves gradients along)
                 for name, b in m._buffers.items():
                     if b is not None:
                         m._buffers[name] = fn(b)
@@ -412,7 +414,7 @@ class Module:
         return self._convert(lambda t: t.cuda(device))
 
     def cpu(self) -> Module:
-        return self
+        return self._convert(lambda t: t.cpu())
 
     def float(self) -> Module:
         return self._convert(lambda t: t.float() if t.is_floating_point() else t)

@@ -315,8 +315,9 @@ class RNNBase(Module):
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         is_lstm = self.mode == "LSTM"
         if hx is None:
-            h = _creation.zeros(layers, batch, real_hidden, dtype=x.dtype)
-            c = _creation.zeros(layers, batch, self.hidden_size, dtype=x.dtype) if is_lstm \
+            h = _creation.zeros(layers, batch, real_hidden, dtype=x.dtype, device=x.device)
+            c = _creation.zeros(layers, batch, self.hidden_size, dtype=x.dtype,
+                                device=x.device) if is_lstm \
                 else None
         else:
             h, c = (hx if is_lstm else (hx, None))
@@ -461,7 +462,7 @@ class RNNCellBase(Module):
         return x, batched
 
     def _zeros(self, x: Tensor) -> Tensor:
-        return _creation.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+        return _creation.zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
 
     def _state(self, x: Tensor, h: Tensor | None, batched: bool, k: int = -1) -> Tensor:
         if h is None:

@@ -19,7 +19,12 @@ segment the status word is read, and a failed check restores the snapshot, skips
 launch and raises the recorded error (as the CPU's entry does), so a failed step leaves state
 as it was. Each segment is captured once as a CUDA graph and replayed from then on (graphs
 off, or a driver that refuses: launched one by one, ``stats["graphs"]`` says which). Then the
-outputs are copied back to host arrays (overwritten by the next step, as on the CPU).
+outputs are copied back to host arrays (overwritten by the next step, as on the CPU), or,
+with ``output_array`` set (a compiled step on eager cuda tensors), copied into new device
+arrays of that type.
+
+Eager cuda tensors run one-op steps through :meth:`CUDAExecutable.run_device`: operands bound
+by address, outputs allocated fresh, nothing through the host.
 """
 
 from __future__ import annotations
@@ -77,7 +82,8 @@ class CUDAExecutable(Executable):
                              "compile the step for target 'cuda'")
         self.entry, self.ctx = entry, ctx or context(0)
         driver = self.ctx.driver
-        self.module = self.ctx.load_module(ptx_image(code))
+        self.image, self.table = ptx_image(code), buffer_table  # (to load it on another GPU)
+        self.module = self.ctx.load_module(self.image)
         self.rows = [LaunchRow(r["name"], driver.get_function(self.module, r["name"]),
                                _dim3(r["grid"]), _dim3(r["block"]), int(r.get("shared", 0)),
                                list(r["params"]), bool(r.get("checks"))) for r in
@@ -108,6 +114,10 @@ class CUDAExecutable(Executable):
                                       "graphs": self.use_graphs, "segments": len(self.segments),
                                       "buffers": len(self.specs), "arena_bytes": self.arena.nbytes}
 
+    def on(self, ctx: Context) -> CUDAExecutable:
+        """The same step loaded on the GPU of ``ctx`` (its own buffers)."""
+        return CUDAExecutable(self.image, self.entry, self.table, ctx, self.use_graphs)
+
     # ------------------------------------------------------------ memory
     def _allocate(self, arena_size: int, scratch: dict[str, int]) -> None:
         ctx = self.ctx
@@ -135,6 +145,8 @@ class CUDAExecutable(Executable):
         self._status_host = (np.zeros(self.status.shape, self.status.dtype)
                              if self.status is not None else None)
         self._bound: dict[str, Any] = {}  # param name -> the caller's object
+        # None: outputs are host arrays; a DeviceArray subclass: new device arrays of it
+        self.output_array: Any = None
         self._mirror: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}  # (user, host, staged)
 
     # ------------------------------------------------------------ binding
@@ -292,11 +304,79 @@ class CUDAExecutable(Executable):
             if target is not None:
                 outs.append(self._bound[target])
                 continue
+            if self.output_array is not None:  # outputs stay on the device: new arrays
+                spec = self.by_name[name]
+                out = self.output_array(self.ctx, spec.shape, spec.dtype)
+                if out.nbytes:
+                    self.ctx.driver.copy_dtod(out.ptr, self.ptr[name], out.nbytes,
+                                              self.ctx.stream)
+                outs.append(out)
+                continue
             if name not in self.host:
                 spec = self.by_name[name]
                 self.host[name] = np.empty(spec.shape, spec.dtype)
             outs.append(self._read(name, self.host[name]))
         self.ctx.driver.stream_synchronize(self.ctx.stream, f"after step {self.entry}")
+        return outs
+
+    def run_device(self, inputs: Mapping[str, DeviceArray], make: Any = DeviceArray
+                   ) -> list[DeviceArray]:
+        """Run once on device arrays, nothing copied through the host (eager cuda tensors):
+        ``inputs`` are bound by address, every output is a new device array (an output that
+        is an input or a constant is copied, device to device). For steps without params;
+        the launches run one by one (the addresses change every call, so no graph is kept).
+        A failed check raises the recorded error (nothing is written but the new outputs).
+        ``make(ctx, shape, dtype)`` allocates the outputs (a DeviceArray subclass)."""
+        ctx = self.ctx
+        ctx.activate()
+        if self.params:
+            raise ValueError(f"runtime: run_device runs steps without params; {self.entry} "
+                             f"has {self.params}")
+        if self.use_graphs:  # first call: bound by address from now on, own buffers freed
+            self.use_graphs = self.stats["graphs"] = False
+            self._drop_graphs()
+            for name in [*self.inputs, *self.output_names]:
+                if self.by_name[name].role in ("input", "output"):
+                    self.device.pop(name, None)
+        missing = [n for n in self.inputs if n not in inputs]
+        if missing:
+            raise KeyError(f"runtime: missing input(s) {missing} for {self.entry}")
+        for name, arr in inputs.items():
+            spec = self._spec(name, "input")
+            if arr.shape != spec.shape or arr.dtype != spec.dtype:
+                raise ValueError(f"runtime: input {name!r} of {self.entry}: expected "
+                                 f"{spec.describe()}, got {arr.dtype.name}{list(arr.shape)}")
+            self.ptr[name] = arr.ptr
+        fresh: dict[str, DeviceArray] = {}
+        for name in self.output_names:
+            spec = self.by_name[name]
+            if spec.role == "output" and name not in fresh:
+                fresh[name] = make(ctx, spec.shape, spec.dtype)
+                self.ptr[name] = fresh[name].ptr
+        if self.status is not None:
+            self.status.zero()
+        for buf in self.extra.values():
+            buf.zero()
+        try:
+            for row in self.rows:
+                self._launch(row)
+                if row.checks and self._failed():
+                    self.stats["calls"] += 1
+                    self._raise_status()
+        except CudaError as err:
+            err.add_note(ASYNC_NOTE.format(entry=self.entry))
+            raise
+        self.stats["calls"] += 1
+        outs: list[DeviceArray] = []
+        for name in self.output_names:
+            if name in fresh:
+                outs.append(fresh[name])
+                continue
+            spec = self.by_name[name]  # an input, a constant or a scratch view: copied
+            out = make(ctx, spec.shape, spec.dtype)
+            if out.nbytes:
+                ctx.driver.copy_dtod(out.ptr, self.ptr[name], out.nbytes, ctx.stream)
+            outs.append(out)
         return outs
 
     def _read(self, name: str, out: np.ndarray) -> np.ndarray:

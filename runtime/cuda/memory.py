@@ -1,11 +1,13 @@
 """One GPU as the runtime sees it: :class:`Context` (the device's primary context, its stream,
-loaded modules), :class:`DeviceArray` (a device buffer with a shape and dtype) and
-:class:`CUDAAllocator` (``runtime/device.py``'s Allocator on it).
+loaded modules, freed blocks kept for reuse), :class:`DeviceArray` (a device buffer with a
+shape and dtype) and :class:`CUDAAllocator` (``runtime/device.py``'s Allocator on it).
 
 The process has one :class:`Context` per device ordinal, made on first use through the
 current :class:`~tenkai.runtime.cuda.driver.Driver` (:func:`get_driver`: ``libcuda`` unless a
 test set another with :func:`set_driver`). Memory counters (``allocated``, ``peak``) are what
-``tenkai.cuda.memory_allocated()`` / ``max_memory_allocated()`` report.
+``tenkai.cuda.memory_allocated()`` / ``max_memory_allocated()`` report; ``cached_bytes`` (freed
+blocks of live sizes, reused by the next allocation of that size, as PyTorch's caching
+allocator does) is the rest of ``memory_reserved()``, and ``empty_cache()`` frees them.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from tenkai.runtime.cuda.driver import Driver, DriverUnavailable, no_driver
+from tenkai.runtime.cuda.driver import CudaError, Driver, DriverUnavailable, no_driver
 from tenkai.runtime.device import Allocator
 
 ALIGN = 256  # cuMemAlloc returns 256-byte aligned memory; the arena keeps slots aligned too
@@ -94,8 +96,13 @@ class Context:
         self.handle = driver.primary_context(ordinal)
         self.stream = driver.stream_create()
         self.modules: dict[str, int] = {}
-        self.allocated = 0
+        self.allocated = 0  # bytes of live device arrays
         self.peak = 0
+        # freed blocks kept for reuse, by size (every launch and copy runs in order on the
+        # one stream, so a block freed here is free for whatever the stream runs next)
+        self.cached: dict[int, list[int]] = {}
+        self.cached_bytes = 0
+        self.peak_reserved = 0  # the most allocated + cached bytes
 
     def activate(self) -> None:
         self.driver.set_current(self.handle)
@@ -108,17 +115,44 @@ class Context:
         return self.modules[key]
 
     def alloc(self, nbytes: int) -> int:
-        self.activate()
-        ptr = self.driver.alloc(max(nbytes, 1))
-        self.allocated += max(nbytes, 1)
+        """``nbytes`` of device memory: a cached block of that size, else the driver's (out
+        of memory: the cache is released and the allocation tried again)."""
+        n = max(nbytes, 1)
+        blocks = self.cached.get(n)
+        if blocks:
+            ptr = blocks.pop()
+            self.cached_bytes -= n
+        else:
+            self.activate()
+            try:
+                ptr = self.driver.alloc(n)
+            except CudaError:
+                if not self.cached_bytes:
+                    raise
+                self.empty_cache()
+                ptr = self.driver.alloc(n)
+        self.allocated += n
         self.peak = max(self.peak, self.allocated)
+        self.peak_reserved = max(self.peak_reserved, self.allocated + self.cached_bytes)
         return ptr
 
     def free(self, ptr: int, nbytes: int) -> None:
+        """Give a block back: kept for reuse (``empty_cache`` returns them to the driver)."""
         if _CONTEXTS.get(self.ordinal) is not self:
             return  # the driver was replaced (tests): its memory went with it
-        self.driver.free(ptr)
-        self.allocated -= max(nbytes, 1)
+        n = max(nbytes, 1)
+        self.allocated -= n
+        self.cached.setdefault(n, []).append(ptr)
+        self.cached_bytes += n
+
+    def empty_cache(self) -> None:
+        """Return every cached block to the driver."""
+        self.activate()
+        for blocks in self.cached.values():
+            for ptr in blocks:
+                self.driver.free(ptr)
+        self.cached.clear()
+        self.cached_bytes = 0
 
     def synchronize(self) -> None:
         self.activate()
@@ -138,7 +172,24 @@ class DeviceArray:
         self.ctx, self.shape, self.dtype = ctx, tuple(int(d) for d in shape), np.dtype(dtype)
         self.nbytes = int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
         self.ptr = ctx.alloc(self.nbytes)
+        self.base: DeviceArray | None = None  # the array whose memory a view shares
         self._finalizer = weakref.finalize(self, _release, ctx, self.ptr, self.nbytes)
+
+    @classmethod
+    def view(cls, base: DeviceArray, shape: tuple[int, ...], dtype: Any = None
+             ) -> DeviceArray:
+        """An array of ``shape`` (and ``dtype``: same itemsize) on ``base``'s memory (no copy;
+        it keeps ``base`` alive)."""
+        out = cls.__new__(cls)
+        out.ctx, out.shape = base.ctx, tuple(int(d) for d in shape)
+        out.dtype = base.dtype if dtype is None else np.dtype(dtype)
+        out.nbytes = int(np.prod(out.shape, dtype=np.int64)) * out.dtype.itemsize
+        if out.nbytes != base.nbytes:
+            raise ValueError(f"cuda: a view of {list(out.shape)} {out.dtype.name} does not fit "
+                             f"{base.nbytes} bytes")
+        out.ptr, out.base = base.ptr, base if base.base is None else base.base
+        out._finalizer = None
+        return out
 
     @classmethod
     def from_host(cls, ctx: Context, arr: Any) -> DeviceArray:
@@ -189,7 +240,8 @@ class CUDAAllocator(Allocator):
         return DeviceArray(self.ctx, shape, dtype)
 
     def free(self, buf: Any) -> None:
-        buf._finalizer()
+        if buf._finalizer is not None:  # (a view frees nothing)
+            buf._finalizer()
 
     def copy_in(self, dst: Any, src: np.ndarray) -> None:
         dst.copy_from_host(np.ascontiguousarray(src).view(np.uint8).reshape(-1)

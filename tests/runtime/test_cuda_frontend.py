@@ -1,6 +1,7 @@
 """``tenkai.cuda`` and device arguments where a GPU exists, on the fake driver
-(tests/runtime/cuda_fake.py): device queries, memory counters, synchronize, and the clear
-NotImplementedError for eager CUDA tensors (GPU work runs as compiled steps)."""
+(tests/runtime/cuda_fake.py): device queries, memory counters, synchronize, and device
+arguments (``.cuda()``, ``device=``) making cuda tensors (tests/runtime/test_cuda_tensors.py
+tests them in depth)."""
 
 from __future__ import annotations
 
@@ -69,20 +70,31 @@ def test_memory_counters_follow_compiled_steps(fake_cuda: FakeDriver) -> None:
     assert held >= 3 * 256 * 4 and tenkai.cuda.max_memory_allocated() >= held
     tenkai.cuda.reset_peak_memory_stats()
     assert tenkai.cuda.max_memory_allocated() == held
-    assert tenkai.cuda.memory_reserved() == held
-    tenkai.cuda.empty_cache()
+    assert tenkai.cuda.memory_reserved() >= held
+    assert tenkai.cuda.max_memory_reserved() >= tenkai.cuda.memory_reserved()
+    del compiled
+    import gc
+
+    gc.collect()  # the step's buffers go back to the cache ...
+    assert tenkai.cuda.memory_allocated() < held <= tenkai.cuda.memory_reserved()
+    frees = fake_cuda.buffers.copy()
+    tenkai.cuda.empty_cache()  # ... and from there to the driver
+    assert tenkai.cuda.memory_reserved() == tenkai.cuda.memory_allocated()
+    assert len(fake_cuda.buffers) < len(frees)
     tenkai.cuda.manual_seed_all(0)
 
 
-def test_eager_cuda_tensors_raise_not_implemented_naming_the_gpu(fake_cuda: FakeDriver) -> None:
+def test_device_arguments_make_cuda_tensors(fake_cuda: FakeDriver) -> None:
     x = tenkai.ones(2)
-    for move in (x.cuda, lambda: x.to("cuda"), lambda: tenkai.zeros(3, device="cuda"),
-                 lambda: tenkai.nn.Linear(2, 2).to("cuda:1"),
-                 lambda: tenkai.set_default_device("cuda")):
-        with pytest.raises(NotImplementedError, match=r"eager tensors on 'cuda' are not "
-                           r"implemented yet \(the GPU cuda:\d \(Fake GPU.*tenkai.compile\(step, "
-                           r"target='cuda'\)"):
-            move()
+    for moved in (x.cuda(), x.to("cuda"), tenkai.ones(2, device="cuda"),
+                  x.to(tenkai.device("cuda", 0))):
+        assert moved.device == tenkai.device("cuda", 0) and moved.is_cuda
+    assert tenkai.nn.Linear(2, 2).to("cuda:1").weight.device == tenkai.device("cuda:1")
+    tenkai.cuda.set_device(1)
+    assert x.cuda().device.index == 1  # "cuda" is the current GPU
     with pytest.raises(RuntimeError, match="invalid device ordinal"):
         x.to("cuda:5")
+    with pytest.raises(NotImplementedError, match=r"set_default_device\('cuda:1'\) is not "
+                       "supported yet"):
+        tenkai.set_default_device("cuda")
     assert tenkai.get_default_device().type == "cpu"

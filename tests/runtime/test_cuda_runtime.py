@@ -280,3 +280,53 @@ def test_a_launch_that_fails_while_captured_turns_graphs_off(fake_cuda: FakeDriv
     outs = exe.run_feeds(feeds)
     assert not exe.stats["graphs"] and exe.stats["launches"] == len(exe.kernels)
     assert not fake_cuda.capturing and np.isfinite(outs[0]).all()
+
+
+def _one_op_step(op: str, shape: tuple[int, ...], dtype: str, **attrs: Any) -> Any:
+    from tenkai.codegen.target import describe
+    from tenkai.compiler.backend import compile_graph
+    from tenkai.ir.graph import Graph
+
+    g = Graph(f"one_{op}")
+    ids = [g.add("input", shape=shape, dtype=dtype, name=f"x{k}") for k in range(2)]
+    g.add_output(g.add(op, ids, **attrs))
+    return compile_graph(g, describe("cuda")).executable
+
+
+def test_run_device_binds_operands_by_address_and_makes_new_outputs(fake_cuda: FakeDriver
+                                                                     ) -> None:
+    fake_cuda.devices = 2
+    exe = _one_op_step("mul", (2, 3), "float32")
+    ctx = exe.ctx
+    a = DeviceArray.from_host(ctx, np.arange(6, dtype=np.float32).reshape(2, 3))
+    b = DeviceArray.from_host(ctx, np.full((2, 3), 2.0, np.float32))
+    copies = (fake_cuda.calls["htod"], fake_cuda.calls["dtoh"], fake_cuda.calls["dtod"])
+    first = exe.run_device({"x0": a, "x1": b})[0]
+    second = exe.run_device({"x0": first, "x1": b})[0]
+    assert (fake_cuda.calls["htod"], fake_cuda.calls["dtoh"], fake_cuda.calls["dtod"]) == copies
+    assert first.ptr not in (a.ptr, b.ptr, second.ptr) and exe.stats["calls"] == 2
+    np.testing.assert_array_equal(second.copy_to_host(), np.arange(6).reshape(2, 3) * 4)
+    np.testing.assert_array_equal(first.copy_to_host(), np.arange(6).reshape(2, 3) * 2)
+    view = DeviceArray.view(second, (6,))
+    assert view.ptr == second.ptr and view.base is second and view.shape == (6,)
+    with pytest.raises(ValueError, match="does not fit"):
+        DeviceArray.view(second, (7,))
+    with pytest.raises(ValueError, match=r"input 'x1' of .*expected float32\[2, 3\]"):
+        exe.run_device({"x0": a, "x1": view})
+    other = exe.on(rc.context(1))  # the same PTX loaded on the second GPU
+    assert other.ctx.ordinal == 1 and other.entry == exe.entry
+    a1 = DeviceArray.from_host(rc.context(1), np.ones((2, 3), np.float32))
+    np.testing.assert_array_equal(other.run_device({"x0": a1, "x1": a1})[0].copy_to_host(),
+                                  np.ones((2, 3)))
+
+
+def test_output_array_keeps_a_steps_results_on_the_device(fake_cuda: FakeDriver) -> None:
+    exe = _one_op_step("add", (4,), "float32")
+    x = np.arange(4, dtype=np.float32)
+    (host,) = exe.run({"x0": x, "x1": x})
+    assert isinstance(host, np.ndarray)
+    exe.output_array = DeviceArray
+    (dev,) = exe.run({"x0": x, "x1": x})
+    (again,) = exe.run({"x0": x, "x1": x})
+    assert isinstance(dev, DeviceArray) and dev.ptr != again.ptr  # a new array per call
+    np.testing.assert_array_equal(dev.copy_to_host(), 2 * x)
