@@ -36,6 +36,7 @@ _CHECKED: dict[tuple, tuple[Any, dict[str, Any], Any, bool, bool]] = {}
 # signatures its kernels compute exactly as the reference does.
 EAGER_PROVIDERS: list[Any] = []
 
+_new_tensor = object.__new__
 _TRACER = _trace._LOCAL  # ``_TRACER.tracer`` is ``_trace.active()``, read without a call
 _PROFILER = _profiling.ACTIVE
 
@@ -63,18 +64,24 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
     The op's shape/dtype rules run once per signature (op, attrs, operand shapes and dtypes)
     and are cached: a training loop pays for them on its first step only. A cache hit skips
     the rules only: the same signature passes the same checks."""
-    datas = [t._data for t in inputs]
+    n = len(inputs)
     try:
-        if len(datas) == 1:
-            d = datas[0]
+        if n == 1:
+            d = inputs[0]._data
+            datas: Any = (d,)
             key = (op, *attrs.items(), d.shape, d.dtype) if attrs else (op, d.shape, d.dtype)
+        elif n == 2:
+            d, e = inputs[0]._data, inputs[1]._data
+            datas = (d, e)
+            key = (op, *attrs.items(), d.shape, d.dtype, e.shape, e.dtype)
         else:
+            datas = [t._data for t in inputs]
             key = (op, *attrs.items(), *[(d.shape, d.dtype) for d in datas])
         checked = _CHECKED.get(key)
     except TypeError:  # an unhashable attr value: check every time
         key, checked = None, None
     if checked is None:
-        checked = _check(op, datas, attrs)
+        checked = _check(op, list(datas), attrs)
         if key is not None:
             if len(_CHECKED) > 65536:
                 _CHECKED.clear()
@@ -93,13 +100,16 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
     node = None
     if grad_able and GRAD_MODE.enabled and out.dtype.kind == "f":
         for t in inputs:
-            n = t._node
-            if n is not None and n.requires_grad:
+            src = t._node
+            if src is not None and src.requires_grad:
                 node = Node(op, attrs, tuple([i._grad_node() for i in inputs]), out, [0])
                 if name is not None:
                     node.name = name
                 break
-    t = Tensor._make(out, node)
+    t = _new_tensor(Tensor)
+    t._data, t._node, t._vc, t._base, t._grad, t._retains_grad = out, node, [0], None, None, False
+    if node is not None:
+        bind(node, t)
     if view and np.may_share_memory(out, datas[0]):
         base = inputs[0]
         t._base = base._base if base._base is not None else base

@@ -241,14 +241,24 @@ def densify(t: Tensor) -> Tensor:
     return t
 
 
+def _tensor_list(tensors: Sequence[Any]) -> list[Tensor]:
+    """The operands of cat/stack as tensors of one dtype (PyTorch's promotion when mixed)."""
+    out = [x if isinstance(x, Tensor) else as_tensor_arg(x) for x in tensors]
+    if out:
+        dt = out[0]._data.dtype
+        for x in out:
+            if x._data.dtype != dt:
+                return promote(*out)[0]
+    return out
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    tensors = [as_tensor_arg(x) for x in tensors]
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    tensors, _ = promote(*tensors)
-    if tensors[0].ndim == 0:
+    if tensors[0]._data.ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
-    axis = norm_axis("cat", dim, tensors[0].ndim)
+    axis = norm_axis("cat", dim, tensors[0]._data.ndim)
     return apply("cat", tensors, name="CatBackward0", axis=axis)
 
 
@@ -256,12 +266,12 @@ concat = concatenate = cat
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    tensors = [as_tensor_arg(x) for x in tensors]
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    first = tuple(tensors[0].shape)
+    first = tensors[0]._data.shape
     for k, x in enumerate(tensors):
-        if tuple(x.shape) != first:
+        if x._data.shape != first:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{fmt_shape(first)} at entry 0 and {fmt_shape(x.shape)} at "
                                f"entry {k}")
@@ -271,7 +281,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     elif d < len(first):
         # concatenating along d puts tensor j at d-positions [j*n, (j+1)*n): splitting that
         # axis into (count, n) is the stack (two ops instead of one unsqueeze per tensor)
-        out = reshape(cat(tensors, d), (*first[:d], len(tensors), *first[d:]))
+        joined = apply("cat", tensors, name="CatBackward0", axis=d)
+        out = apply("reshape", (joined,), shape=(*first[:d], len(tensors), *first[d:]))
     else:  # a new last dim: concatenate along the last, split, swap the two last axes
         out = reshape(cat(tensors, d - 1), (*first[:-1], len(tensors), first[-1]))
         out = transpose(out, -1, -2)
