@@ -116,18 +116,22 @@ def collect(roots: list[Node]) -> list[Node]:
     order: list[Node] = []
     seen: set[int] = set()
     stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
+    pop, push, mark, emit = stack.pop, stack.append, seen.add, order.append
     while stack:
-        node, done = stack.pop()
+        node, done = pop()
         if done:
-            order.append(node)
+            emit(node)
             continue
-        if id(node) in seen:
+        key = id(node)
+        if key in seen:
             continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for i in reversed(node.inputs):
+        mark(key)
+        push((node, True))
+        inputs = node.inputs
+        for k in range(len(inputs) - 1, -1, -1):
+            i = inputs[k]
             if id(i) not in seen:
-                stack.append((i, False))
+                push((i, False))
     return order
 
 
