@@ -3,6 +3,7 @@ contractions (matmul, mm, bmm, dot, outer), all lowered to registry ops."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,8 +21,8 @@ from ._tensor import Tensor
 def _sizes(args: Sequence[Any]) -> tuple[int, ...]:
     """Accept both ``f(2, 3)`` and ``f((2, 3))`` size arguments."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = tuple(args[0])
-    return tuple(int(a) for a in args)
+        args = args[0]
+    return tuple([int(a) for a in args])
 
 
 def named(t: Tensor, name: str) -> Tensor:
@@ -40,15 +41,15 @@ def alias(input: Tensor, name: str) -> Tensor:
 def infer_shape(shape: Sequence[int], numel: int, op: str = "reshape",
                 old: Sequence[int] | None = None) -> tuple[int, ...]:
     """Resolve one ``-1`` in ``shape``; PyTorch's message, prefixed with the op's name."""
-    shape = tuple(int(d) for d in shape)
+    shape = tuple([int(d) for d in shape])
     if shape.count(-1) > 1:
         raise RuntimeError(f"{op}: only one dimension can be inferred")
     asked = shape
     if -1 in shape:
-        known = int(np.prod([d for d in shape if d != -1]))
+        known = math.prod([d for d in shape if d != -1])
         if known and numel % known == 0:
-            shape = tuple(numel // known if d == -1 else d for d in shape)
-    if -1 in shape or int(np.prod(shape)) != numel or any(d < 0 for d in shape):
+            shape = tuple([numel // known if d == -1 else d for d in shape])
+    if -1 in shape or math.prod(shape) != numel or (shape and min(shape) < 0):
         of = "" if old is None else f" (a tensor of shape {fmt_shape(old)})"
         raise ShapeError(f"{op}: shape '{fmt_shape(asked)}' is invalid for input of size "
                          f"{numel}{of}")
@@ -56,10 +57,11 @@ def infer_shape(shape: Sequence[int], numel: int, op: str = "reshape",
 
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
-    new = infer_shape(_sizes(shape), input.numel(), "reshape", input.shape)
-    if new == tuple(input.shape):
+    data = input._data
+    new = infer_shape(_sizes(shape), data.size, "reshape", data.shape)
+    if new == data.shape:
         return alias(input, "ViewBackward0")
-    name = "ViewBackward0" if input.is_contiguous() else "UnsafeViewBackward0"
+    name = "ViewBackward0" if data.flags.c_contiguous else "UnsafeViewBackward0"
     return apply("reshape", (input,), name=name, shape=new)
 
 
@@ -382,11 +384,14 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if a._data.dtype != b._data.dtype:  # PyTorch does not promote in matmul
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_c_name(a)} != {_c_name(b)}")
-    if a.ndim == 0 or b.ndim == 0:
+    sa, sb = a._data.shape, b._data.shape
+    if not sa or not sb:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
-                           f"{a.ndim}D and {b.ndim}D")
-    _check_inner("matmul", a.shape, b.shape)
-    lift_a, lift_b = a.ndim == 1, b.ndim == 1
+                           f"{len(sa)}D and {len(sb)}D")
+    _check_inner("matmul", sa, sb)
+    if len(sa) == 2 and len(sb) == 2:  # the common case: one mm
+        return apply("matmul", (a, b), name="MmBackward0")
+    lift_a, lift_b = len(sa) == 1, len(sb) == 1
     if lift_a:
         a = unsqueeze(a, 0)
     if lift_b:
