@@ -12,8 +12,9 @@ import numpy as np
 from tenkai.ir.errors import ShapeError
 from tenkai.ir.ops import fmt_shape, norm_axis
 
-from . import _trace
+from . import _profiling, _trace
 from ._dtype import as_dtype
+from ._node import GRAD_MODE
 from ._ops import apply, as_tensor_arg, cast, check_tensor, mul, promote
 from ._tensor import Tensor
 
@@ -278,6 +279,11 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                                f"{fmt_shape(first)} at entry 0 and {fmt_shape(x.shape)} at "
                                f"entry {k}")
     d = norm_axis("stack", dim, len(first) + 1)
+    if d < len(first) and _trace._LOCAL.tracer is None and _profiling.ACTIVE[0] is None and (
+            not GRAD_MODE.enabled or all(x._node is None for x in tensors)):
+        # nothing to record: the same concatenate + reshape as below, on the buffers
+        joined = np.concatenate([x._data for x in tensors], axis=d)
+        return Tensor._make(joined.reshape((*first[:d], len(tensors), *first[d:])))
     if not first:
         out = cat([unsqueeze(x, d) for x in tensors], d)
     elif d < len(first):
