@@ -189,9 +189,10 @@ def _checked_index(index: Tensor, n: int, d: int, ndim: int) -> Tensor:
 
 def _view(x: Tensor, data: np.ndarray) -> Tensor:
     """A tensor over ``data`` (numpy's basic indexing of ``x``'s buffer): a view of ``x``,
-    sharing its version counter, when the memory overlaps (what ``apply`` gives a view op)."""
+    sharing its version counter, unless it is empty (what ``apply`` gives a view op: basic
+    indexing shares memory exactly when the result has elements)."""
     t = Tensor._make(data)
-    if np.may_share_memory(data, x._data):
+    if data.size:
         t._base = x._base if x._base is not None else x
         t._vc = x._vc
     return t
