@@ -155,6 +155,27 @@ def philox_words(count: int, seed: int, offset: int) -> tuple[np.ndarray, np.nda
         return np.array(w0, dtype=np.uint64), np.array(w1, dtype=np.uint64)
     ctr = np.arange(count, dtype=np.uint64)
     ctr += np.uint64(offset)  # wraps mod 2**64, as the reference's counters
+    if count > _LANES_MAX:
+        return _rounds_by_word(ctr, keys)
+    # Both products of a round in one array of 2n lanes: C = (c0 | c2 mirrored), D = (c1 | c3
+    # mirrored), so that reversing an array swaps its halves. A round is P = C * (M0 | M1),
+    # C = reversed(hi P) ^ D ^ (k0 | k1), D = reversed(lo P).
+    mult, round_keys = _lane_constants(keys, count)
+    c = np.zeros(2 * count, dtype=np.uint64)
+    d = np.zeros(2 * count, dtype=np.uint64)
+    np.bitwise_and(ctr, _MASK32, out=c[:count])
+    np.right_shift(ctr, 32, out=d[:count])
+    for k in round_keys:
+        p = c * mult  # exact: 32-bit values times 32-bit multipliers
+        c = (p >> 32)[::-1] ^ d
+        c ^= k
+        p &= _MASK32
+        d = p[::-1]
+    return c[:count], np.ascontiguousarray(d[:count])
+
+
+def _rounds_by_word(ctr: np.ndarray, keys: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The rounds on one array per word, in place where possible (for many counters)."""
     c0, c1 = ctr & _MASK32, ctr >> 32
     # first round (c2 = c3 = 0): c0 = c1 ^ k0, c1 = 0, c2 = hi(M0 c0) ^ k1, c3 = lo(M0 c0)
     k0, k1 = keys[0]
@@ -178,6 +199,22 @@ def philox_words(count: int, seed: int, offset: int) -> tuple[np.ndarray, np.nda
         p0 &= _MASK32
         c1, c3 = p1, p0
     return c0, c1
+
+
+_LANES_MAX = 2048  # up to this many counters, both products of a round share one array
+_LANES: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = {}
+
+
+def _lane_constants(keys: tuple, count: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The (M0 | M1) multipliers and each round's (k0 | k1) keys over 2 * count lanes."""
+    hit = _LANES.get((keys, count))
+    if hit is None:
+        if len(_LANES) > 16:
+            _LANES.clear()
+        mult = np.repeat(np.array([_M0, _M1], dtype=np.uint64), count)
+        round_keys = [np.repeat(np.array([k0, k1], dtype=np.uint64), count) for k0, k1 in keys]
+        hit = _LANES[(keys, count)] = (mult, round_keys)
+    return hit
 
 
 def _uniform01(shape: tuple[int, ...], seed: int, offset: int, dtype: str) -> np.ndarray:
