@@ -197,7 +197,7 @@ def test_direct_draws_are_the_reference_values(count: int) -> None:
 def test_philox_words_wrap_the_counter() -> None:
     from tenkai.ir.ops_source import _counters, philox4x32
 
-    for count in (3, 40):
+    for count in (3, 40, 3000):  # Python ints, paired lanes, one array per word
         for offset in (2**64 - 2, 2**32 - 1):
             want = philox4x32(_counters((count,), offset), 2**64 - 1)
             got = _random.philox_words(count, 2**64 - 1, offset)
