@@ -4,6 +4,7 @@ the legacy ``FloatTensor``-style constructors."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -134,7 +135,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
             raise RuntimeError("step must be nonzero")
     if (hi - lo) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    n = max(0, int(np.ceil((hi - lo) / step)))
+    n = max(0, math.ceil((hi - lo) / step))
     if np_dt.kind == "f":  # PyTorch accumulates float32 ranges in double: lo + step * i
         arr = np.arange(n, dtype=np.float64)
         if step != 1:
