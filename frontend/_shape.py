@@ -279,11 +279,15 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                                f"{fmt_shape(first)} at entry 0 and {fmt_shape(x.shape)} at "
                                f"entry {k}")
     d = norm_axis("stack", dim, len(first) + 1)
-    if d < len(first) and _trace._LOCAL.tracer is None and _profiling.ACTIVE[0] is None and (
+    if _trace._LOCAL.tracer is None and _profiling.ACTIVE[0] is None and (
             not GRAD_MODE.enabled or all(x._node is None for x in tensors)):
-        # nothing to record: the same concatenate + reshape as below, on the buffers
-        joined = np.concatenate([x._data for x in tensors], axis=d)
-        return Tensor._make(joined.reshape((*first[:d], len(tensors), *first[d:])))
+        # nothing to record: the values computed below, as one fresh C-ordered buffer (as
+        # PyTorch's stack gives)
+        datas = [x._data for x in tensors]
+        if d < len(first):
+            joined = np.concatenate(datas, axis=d)
+            return Tensor._make(joined.reshape((*first[:d], len(tensors), *first[d:])))
+        return Tensor._make(np.stack(datas, axis=d))
     if not first:
         out = cat([unsqueeze(x, d) for x in tensors], d)
     elif d < len(first):

@@ -237,3 +237,52 @@ def test_cache_entries_hold_the_checked_rule_results() -> None:
     _ = x + x
     entries = [v for k, v in _ops._CHECKED.items() if k[0] == "add"]
     assert entries and all(v[0] is REGISTRY["add"] for v in entries)
+
+
+# ---------------------------------------------------------------- stack, cat, factories, grads
+
+
+def test_stack_and_cat_match_pytorch() -> None:
+    parts = [np.arange(6, dtype=np.float32).reshape(2, 3) + k for k in range(4)]
+    xs, ts = [tenkai.tensor(p) for p in parts], [torch.tensor(p) for p in parts]
+    for dim in (0, 1, 2, -1):
+        got, want = tenkai.stack(xs, dim), torch.stack(ts, dim)
+        assert tuple(got.shape) == tuple(want.shape)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+        assert got._base is None and got.grad_fn is None
+    mixed = tenkai.cat([tenkai.tensor([1, 2]), tenkai.tensor([0.5])])
+    assert mixed.dtype == tenkai.float32 and mixed.tolist() == [1.0, 2.0, 0.5]
+    with pytest.raises(RuntimeError, match=r"stack expects each tensor to be equal size"):
+        tenkai.stack([tenkai.ones(2), tenkai.ones(3)])
+    w = _vec(3, True)
+    s = tenkai.stack([w, w * 2.0], 0)
+    assert s.grad_fn.name() == "StackBackward0"
+    s.sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_factories_match_pytorch() -> None:
+    for fn in ("zeros", "ones", "empty"):
+        got, want = getattr(tenkai, fn)(2, 3), getattr(torch, fn)(2, 3)
+        assert tuple(got.shape) == (2, 3) and got.dtype == tenkai.float32
+        if fn != "empty":
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+        assert got._data.flags.c_contiguous and got._data.flags.writeable
+    assert tenkai.zeros(3, dtype=tenkai.int64).tolist() == [0, 0, 0]
+    assert tenkai.zeros((2,), requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        tenkai.zeros(2, -1)
+    for args in ((5,), (0, 1, 0.1), (1.5, 7.2, 0.7), (10, 0, -2.5)):
+        np.testing.assert_array_equal(tenkai.arange(*args).numpy(), torch.arange(*args).numpy())
+
+
+def test_first_gradient_is_a_fresh_copy_in_the_parameters_layout() -> None:
+    w = tenkai.tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
+    x = tenkai.tensor(np.ones((4, 3), dtype=np.float32))
+    y = x @ w.T  # the gradient of w comes out of a transposed product
+    y.sum().backward()
+    assert w.grad._data.flags.c_contiguous
+    assert not np.shares_memory(w.grad._data, x._data)
+    np.testing.assert_array_equal(w.grad.numpy(), np.full((2, 3), 4.0, dtype=np.float32))
+    (x @ w.T).sum().backward()  # accumulates in place
+    np.testing.assert_array_equal(w.grad.numpy(), np.full((2, 3), 8.0, dtype=np.float32))
