@@ -30,7 +30,7 @@ def _reduce_shape(op: str):
 
 
 def _nonempty(op: str, shape: Shape, axes: tuple[int, ...]) -> None:
-    if any(shape[a] == 0 for a in axes if a < len(shape)):
+    if 0 in shape and any(shape[a] == 0 for a in axes if a < len(shape)):
         raise ShapeError(f"{op}(): Expected reduction dim to have non-zero size "
                          f"(input shape {list(shape)}, axes {axes}); use sum for empty inputs")
 
