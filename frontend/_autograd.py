@@ -67,18 +67,35 @@ def _inplace_message(dep: Node, expected: int) -> str:
             "check_nan=False).")
 
 
+_ATTR_ITEMS: dict[int, tuple[dict, tuple]] = {}  # id(attrs) -> (attrs, its items)
+
+
+def _attr_items(attrs: dict[str, Any]) -> tuple:
+    """``tuple(attrs.items())``, cached per attrs object: eager ops share one normalized attrs
+    dict per signature (see ``_ops.apply``), so a step's nodes mostly hit."""
+    hit = _ATTR_ITEMS.get(id(attrs))
+    if hit is not None and hit[0] is attrs:
+        return hit[1]
+    items = tuple(attrs.items())
+    if len(_ATTR_ITEMS) > 4096:
+        _ATTR_ITEMS.clear()
+    _ATTR_ITEMS[id(attrs)] = (attrs, items)  # holds attrs: its id is not reused meanwhile
+    return items
+
+
 def _structure_key(order: list[Node], roots: list[Node], wrt: list[Node]) -> tuple:
     index = {id(n): k for k, n in enumerate(order)}
     wrt_ids = {id(w) for w in wrt}
     parts: list[Any] = []
+    append = parts.append
     for n in order:
-        v = n.value
         if n.op is None:
-            parts.append((v.shape, v.dtype.str, id(n) in wrt_ids))
+            v = n.value
+            append((v.shape, v.dtype.str, id(n) in wrt_ids))
         else:
-            parts.append((n.op, tuple(n.attrs.items()), tuple(index[id(i)] for i in n.inputs)))
-    return (tuple(parts), tuple(index[id(r)] for r in roots),
-            tuple(index[id(w)] for w in wrt))
+            append((n.op, _attr_items(n.attrs), tuple([index[id(i)] for i in n.inputs])))
+    return (tuple(parts), tuple([index[id(r)] for r in roots]),
+            tuple([index[id(w)] for w in wrt]))
 
 
 # ---------------------------------------------------------------- cached backward plans
@@ -119,8 +136,9 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
     """
     STATS["backward_calls"] += 1
     order = collect(roots)
-    if any(is_function_output(n) for n in order):
-        return _run_with_functions(roots, seeds, wrt, retain_graph, create_graph)
+    for n in order:
+        if n.op is None and n.fn is not None and is_function_output(n):
+            return _run_with_functions(roots, seeds, wrt, retain_graph, create_graph)
     return run_segment(order, roots, seeds, wrt, retain_graph, create_graph)
 
 
@@ -131,9 +149,10 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
         if node.op == NO_BACKWARD:
             raise AutogradError(node.attrs["message"])
     if callable(wrt):  # "every leaf of this subgraph": chosen from the same walk
-        wrt = wrt(order)
-    reachable = {id(n) for n in order}
-    present = [w for w in wrt if id(w) in reachable]
+        wrt = present = wrt(order)
+    else:
+        reachable = {id(n) for n in order}
+        present = [w for w in wrt if id(w) in reachable]
     plan = plan_for(order, roots, present)
     check_saved(order, plan.saved)
     if create_graph or _trace.active() is not None:

@@ -40,6 +40,11 @@ class BackwardPlan:
         wanted = [gid for gid in self.grads if gid is not None]
         self.plan = Plan(self.graph, wanted, set(range(len(order))) | set(self.seeds))
         self.saved = self._saved()
+        # the forward values the steps read (and any gradient that is one): the rest of the
+        # tape need not be fetched at each replay
+        reads = {j for _n, _ref, operands, _attrs in self.plan.steps for j in operands}
+        reads.update(gid for gid in self.grads if gid is not None)
+        self.reads = sorted(k for k in reads if k < len(order))
 
     def _saved(self) -> list[tuple[int, int]]:
         """``(k, j)`` pairs: the VJP of forward node k reads forward node j (a saved tensor)."""
@@ -52,7 +57,7 @@ class BackwardPlan:
         return sorted(pairs)
 
     def run(self, order: list[Node], seeds: list[np.ndarray]) -> list[np.ndarray | None]:
-        env: dict[int, Any] = {k: forward_value(n) for k, n in enumerate(order)}
+        env: dict[int, Any] = {k: forward_value(order[k]) for k in self.reads}
         env.update(zip(self.seeds, seeds, strict=True))
         if _profiling.ACTIVE[0] is None and not ANOMALY.enabled:
             self.plan.run(env)

@@ -4,6 +4,7 @@ the legacy ``FloatTensor``-style constructors."""
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -69,19 +70,23 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 def _size(size: Sequence[Any]) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    out = tuple(int(s) for s in size)
-    if any(s < 0 for s in out):
+    out = tuple([int(s) for s in size])
+    if out and min(out) < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(out)}: "
                            f"{list(out)}")
     return out
 
 
 def _factory(fill: Any):
+    numpy_fill = np.zeros if fill == 0 else None  # the same array as np.full, in one C call
+
     def make(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
              out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
         shape = _size(size)
-        arr = np.full(shape, fill, dtype=_np_dtype(dtype, get_default_dtype().name))
-        return _finish(arr, device, requires_grad)
+        dt = _np_dtype(dtype, get_default_dtype().name)
+        if numpy_fill is not None and device is None and not requires_grad:
+            return Tensor._make(numpy_fill(shape, dtype=dt))  # fresh and C-ordered
+        return _finish(np.full(shape, fill, dtype=dt), device, requires_grad)
     return make
 
 
@@ -143,7 +148,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
             raise RuntimeError("step must be nonzero")
     if (hi - lo) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    n = max(0, int(np.ceil((hi - lo) / step)))
+    n = max(0, math.ceil((hi - lo) / step))
     if np_dt.kind == "f":  # PyTorch accumulates float32 ranges in double: lo + step * i
         arr = np.arange(n, dtype=np.float64)
         if step != 1:

@@ -14,10 +14,11 @@ from tenkai.ir import dtypes as irdt
 class dtype:
     """A tensor element type; ``str(tenkai.float32) == 'torch.float32'`` like PyTorch."""
 
-    __slots__ = ("name", "_legacy")
+    __slots__ = ("name", "_legacy", "_np")
 
     def __init__(self, name: str, legacy: str) -> None:
         self.name, self._legacy = name, legacy
+        self._np = np.dtype(irdt.to_numpy(name))
 
     @property
     def is_floating_point(self) -> bool:
@@ -36,7 +37,7 @@ class dtype:
         return irdt.itemsize(self.name)
 
     def to_numpy(self) -> np.dtype:
-        return np.dtype(irdt.to_numpy(self.name))
+        return self._np
 
     def __repr__(self) -> str:
         return f"torch.{self.name}"

@@ -17,11 +17,11 @@ import numpy as np
 from tenkai.ir.dtypes import category
 from tenkai.ir.errors import IndexOutOfRange, ShapeError
 
-from . import _trace
+from . import _profiling, _trace
 from ._dtype import BY_NAME
 from ._node import GRAD_MODE, NODE_SEQ, bind
 from ._ops import apply, cast, tensor_of, where
-from ._shape import alias, expand
+from ._shape import alias, expand, unbind
 from ._tensor import Tensor
 
 _FULL = slice(None)
@@ -187,7 +187,59 @@ def _checked_index(index: Tensor, n: int, d: int, ndim: int) -> Tensor:
     return apply("reshape", (out,), shape=tuple(index.shape))
 
 
+def _view(x: Tensor, data: np.ndarray) -> Tensor:
+    """A tensor over ``data`` (numpy's basic indexing of ``x``'s buffer): a view of ``x``,
+    sharing its version counter, unless it is empty (what ``apply`` gives a view op: basic
+    indexing shares memory exactly when the result has elements)."""
+    t = Tensor._make(data)
+    if data.size:
+        t._base = x._base if x._base is not None else x
+        t._vc = x._vc
+    return t
+
+
+def _fast_items(x: Tensor, index: Any) -> tuple | None:
+    """``index`` as a numpy basic index giving an array view, when it holds only ints (in
+    range) and slices of ints with a positive step, at most one per dimension; else None."""
+    items = index if type(index) is tuple else (index,)
+    shape = x._data.shape
+    if len(items) > len(shape):
+        return None
+    for it in items:
+        kind = type(it)
+        if kind is slice:
+            if not ((it.step is None or (type(it.step) is int and it.step > 0))
+                    and (it.start is None or type(it.start) is int)
+                    and (it.stop is None or type(it.stop) is int)):
+                return None
+        elif kind is not int:
+            return None
+    for d, it in enumerate(items):
+        if type(it) is int and not -shape[d] <= it < shape[d]:
+            raise IndexOutOfRange(f"index {it} is out of bounds for dimension {d} with size "
+                                  f"{shape[d]}")
+    return (*items, Ellipsis)  # the Ellipsis keeps a full int index a 0-d array view
+
+
+_INT_INDEX = (np.dtype(np.int64), np.dtype(np.int32))
+
+
 def getitem(x: Tensor, index: Any) -> Tensor:
+    # Eager reads without history (no grad recorded, no trace, no profiler): numpy's basic
+    # indexing is the slice + reshape the ops would compute, as a view of the same buffer.
+    if (x._node is None or not GRAD_MODE.enabled) and _trace._LOCAL.tracer is None and \
+            _profiling.ACTIVE[0] is None and x._data.ndim:
+        if type(index) is Tensor:  # one int64/int32 index tensor: numpy's take along dim 0
+            idx = index._data
+            if idx.dtype in _INT_INDEX and idx.ndim:
+                try:
+                    return Tensor._make(x._data[idx])
+                except IndexError:
+                    pass  # out of range: the recorded path raises PyTorch's message
+        else:
+            items = _fast_items(x, index)
+            if items is not None:
+                return _view(x, x._data[items])
     if x.ndim == 0 and isinstance(index, (int, np.integer, slice)) and not isinstance(index, bool):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                          "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
@@ -394,3 +446,25 @@ def _slice_assign(x: Tensor, items: list[Any], v: Tensor, name: str) -> Tensor:
         v = apply("reshape", (v,), shape=tuple(region))
     return apply("slice_assign", (x, v), name=name, starts=tuple(starts),
                  stops=tuple(stops), steps=tuple(steps))
+
+
+def iterate(x: Tensor) -> Any:
+    """``iter(x)``: PyTorch's ``iter(x.unbind(0))``. Without history the elements are numpy
+    views of the buffer, made in one pass; with it, one ``unbind`` records them all."""
+    if x._data.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor")
+    if _trace._LOCAL.tracer is not None:  # traced: one recorded read per element
+        return iter([getitem(x, i) for i in range(x._data.shape[0])])
+    if (x._node is None or not GRAD_MODE.enabled) and _profiling.ACTIVE[0] is None:
+        data = x._data
+        if not data.size:
+            return iter([Tensor._make(data[i, ...]) for i in range(data.shape[0])])
+        base = x._base if x._base is not None else x
+        vc = x._vc
+        out = []
+        for i in range(data.shape[0]):
+            t = Tensor._make(data[i, ...])
+            t._base, t._vc = base, vc
+            out.append(t)
+        return iter(out)
+    return iter(unbind(x, 0))

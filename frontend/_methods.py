@@ -45,7 +45,7 @@ from . import (
 from ._creation import _finish, _size, tensor
 from ._device import CPU, check_device
 from ._dtype import as_dtype
-from ._indexing import _slice_assign, check_inplace, getitem, inplace_update, setitem
+from ._indexing import _slice_assign, check_inplace, getitem, inplace_update, iterate, setitem
 from ._node import GRAD_MODE, NODE_SEQ
 from ._tensor import Tensor
 from .autograd import _core as _autograd_core
@@ -298,12 +298,6 @@ def _rtruediv(self: Tensor, other: Any) -> Tensor:
     return _ops.mul(_ops.reciprocal(self), other)
 
 
-def _iter(self: Tensor) -> Any:
-    if self.ndim == 0:
-        raise TypeError("iteration over a 0-d tensor")
-    return (getitem(self, i) for i in range(self.shape[0]))
-
-
 def _operator_forms(name: str, fn: Any) -> Table:
     """``x + y``, ``y + x`` and ``x += y`` for one binary function."""
     return [(f"__{name}__", _operator(fn)), (f"__r{name}__", _reflected(fn)),
@@ -320,7 +314,7 @@ def _operators() -> Table:
               for name in ("eq", "ne", "lt", "le", "gt", "ge")]
     return table + [("__neg__", _ops.neg), ("__pos__", lambda self: self),
                     ("__abs__", _ops.abs), ("__getitem__", getitem),
-                    ("__setitem__", setitem), ("__iter__", _iter)]
+                    ("__setitem__", setitem), ("__iter__", iterate)]
 
 
 def _math_methods() -> Table:

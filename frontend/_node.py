@@ -67,15 +67,12 @@ class Node:
     def __init__(self, op: str | None, attrs: dict[str, Any], inputs: tuple[Node, ...],
                  value: np.ndarray, vc: list[int], requires_grad: bool = True) -> None:
         self.op, self.attrs, self.inputs, self.value, self.vc = op, attrs, inputs, value, vc
-        self.in_versions = tuple(i.vc[0] for i in inputs)  # versions the backward expects
-        self.out_version = vc[0]
-        self.owner: weakref.ref | None = None  # the tensor holding ``value`` (see forward_value)
-        self.requires_grad = requires_grad
-        self.leaf: weakref.ref | None = None
-        self.retain: weakref.ref | None = None
-        self.name: str | None = None
+        # the versions the backward expects of the inputs; then the holder of ``value`` (see
+        # forward_value), leaf/retain weakrefs, grad_fn name and object
+        self.in_versions = tuple([i.vc[0] for i in inputs]) if inputs else ()
+        self.out_version, self.owner, self.requires_grad = vc[0], None, requires_grad
+        self.leaf = self.retain = self.name = self.fn = None
         self.freed = False
-        self.fn: Any = None
         self.seq = NODE_SEQ[0]  # creation order (in-place ops exempt their own nodes by it)
         NODE_SEQ[0] += 1
         if ANOMALY.enabled and op is not None:
@@ -116,18 +113,22 @@ def collect(roots: list[Node]) -> list[Node]:
     order: list[Node] = []
     seen: set[int] = set()
     stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
+    pop, push, mark, emit = stack.pop, stack.append, seen.add, order.append
     while stack:
-        node, done = stack.pop()
+        node, done = pop()
         if done:
-            order.append(node)
+            emit(node)
             continue
-        if id(node) in seen:
+        key = id(node)
+        if key in seen:
             continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for i in reversed(node.inputs):
+        mark(key)
+        push((node, True))
+        inputs = node.inputs
+        for k in range(len(inputs) - 1, -1, -1):
+            i = inputs[k]
             if id(i) not in seen:
-                stack.append((i, False))
+                push((i, False))
     return order
 
 

@@ -19,13 +19,15 @@ from tenkai.ir.dtypes import from_numpy, is_float, to_numpy
 
 from . import _profiling, _trace
 from ._dtype import get_default_dtype, result_type, scalar_dtype
-from ._node import bind
-from ._tensor import Tensor, record
+from ._node import GRAD_MODE, Node, bind
+from ._tensor import Tensor
 
 VIEW_OPS = frozenset({"reshape", "permute", "expand", "slice"})
 
 
-_CHECKED: dict[tuple, tuple[Any, dict[str, Any], Any]] = {}
+# Per-signature cache: key (op, attrs, operand shapes and dtypes) -> (opdef, full attrs, run,
+# whether the result can carry a gradient, whether the result may be a view of operand 0).
+_CHECKED: dict[tuple, tuple[Any, dict[str, Any], Any, bool, bool]] = {}
 
 # Eager kernel providers: ``provider(op, opdef, attrs, datas) -> run | None``, asked once per
 # signature (op, attrs, operand shapes and dtypes) by :func:`_check`; the first ``run`` given
@@ -38,46 +40,64 @@ EAGER_PROVIDERS: list[Any] = []
 # it returns None for an op whose operands are all on the CPU.
 DEVICE_APPLY: list[Any] = [None]
 
+_new_tensor = object.__new__
+_TRACER = _trace._LOCAL  # ``_TRACER.tracer`` is ``_trace.active()``, read without a call
+_PROFILER = _profiling.ACTIVE
 
-def _check(op: str, datas: list[np.ndarray], attrs: dict[str, Any]) -> tuple[Any, dict, Any]:
+
+def _check(op: str, datas: list[np.ndarray], attrs: dict[str, Any]) -> tuple:
     """Run the op's rules (they raise PyTorch-style errors); return (opdef, full attrs, the
-    function that computes it: a provider's kernel, else the numpy reference)."""
+    function that computes it: a provider's kernel, else the numpy reference, whether its
+    result can require grad, whether it may be a view of the first operand)."""
     opdef = REGISTRY[op]
     full = opdef.normalize_attrs(attrs)
     opdef.shape_rule([d.shape for d in datas], full)
     opdef.dtype_rule([from_numpy(d.dtype) for d in datas], full)
+    run = opdef.reference
     for provider in EAGER_PROVIDERS:
-        run = provider(op, opdef, full, datas)
-        if run is not None:
-            return opdef, full, run
-    return opdef, full, opdef.reference
+        found = provider(op, opdef, full, datas)
+        if found is not None:
+            run = found
+            break
+    return opdef, full, run, opdef.vjp is not None, op in VIEW_OPS
 
 
 def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: Any) -> Tensor:
     """Run registry op ``op`` eagerly on tensors; ``name`` is the grad_fn name to show.
 
     The op's shape/dtype rules run once per signature (op, attrs, operand shapes and dtypes)
-    and are cached: a training loop pays for them on its first step only."""
-    datas = [t._data for t in inputs]
+    and are cached: a training loop pays for them on its first step only. A cache hit skips
+    the rules only: the same signature passes the same checks."""
     if DEVICE_APPLY[0] is not None:
-        on_device = DEVICE_APPLY[0](op, inputs, datas, name, attrs)
+        on_device = DEVICE_APPLY[0](op, inputs, [t._data for t in inputs], name, attrs)
         if on_device is not None:
             return on_device
+    n = len(inputs)
     try:
-        key = (op, tuple(attrs.items()), *[(d.shape, d.dtype) for d in datas])
+        if n == 1:
+            d = inputs[0]._data
+            datas: Any = (d,)
+            key = (op, *attrs.items(), d.shape, d.dtype) if attrs else (op, d.shape, d.dtype)
+        elif n == 2:
+            d, e = inputs[0]._data, inputs[1]._data
+            datas = (d, e)
+            key = (op, *attrs.items(), d.shape, d.dtype, e.shape, e.dtype)
+        else:
+            datas = [t._data for t in inputs]
+            key = (op, *attrs.items(), *[(d.shape, d.dtype) for d in datas])
         checked = _CHECKED.get(key)
     except TypeError:  # an unhashable attr value: check every time
         key, checked = None, None
     if checked is None:
-        checked = _check(op, datas, attrs)
+        checked = _check(op, list(datas), attrs)
         if key is not None:
             if len(_CHECKED) > 65536:
                 _CHECKED.clear()
             _CHECKED[key] = checked
-    opdef, attrs, run = checked
+    opdef, attrs, run, grad_able, view = checked
     # numpy's floating-point warnings from the references are silenced by a filter scoped
     # to tenkai.ir (see tenkai/__init__.py): overflow gives inf like PyTorch, no warning
-    if _profiling.ACTIVE[0] is None:
+    if _PROFILER[0] is None:
         out = run(*datas, **attrs)
     else:
         event = _profiling.op_begin(op, datas)
@@ -85,16 +105,26 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
         _profiling.op_end(event, out)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    t = record(op, attrs, tuple(inputs), out, opdef.vjp is not None)
-    if name is not None and t._node is not None:
-        t._node.name = name
-    if op in VIEW_OPS and np.may_share_memory(out, datas[0]):
+    node = None
+    if grad_able and GRAD_MODE.enabled and out.dtype.kind == "f":
+        for t in inputs:
+            src = t._node
+            if src is not None and src.requires_grad:
+                node = Node(op, attrs, tuple([i._grad_node() for i in inputs]), out, [0])
+                if name is not None:
+                    node.name = name
+                break
+    t = _new_tensor(Tensor)
+    t._data, t._node, t._vc, t._base, t._grad, t._retains_grad = out, node, [0], None, None, False
+    if node is not None:
+        bind(node, t)
+    if view and np.may_share_memory(out, datas[0]):
         base = inputs[0]
         t._base = base._base if base._base is not None else base
         t._vc = base._vc
-        if t._node is not None:
-            bind(t._node, t)
-    tracer = _trace.active()
+        if node is not None:
+            bind(node, t)
+    tracer = _TRACER.tracer
     if tracer is not None:
         tracer.record_apply(op, inputs, attrs, t)
     return t

@@ -3,12 +3,16 @@ random ops, so eager draws and compiled graphs use the same replayable stream.""
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
 import numpy as np
 
-from . import _trace
+from tenkai.ir import REGISTRY
+from tenkai.ir.dtypes import to_numpy
+
+from . import _profiling, _trace
 from ._ops import apply, tensor_of
 from ._tensor import Tensor
 
@@ -84,8 +88,197 @@ def set_rng_state(state: Tensor) -> None:
 
 def draw(op: str, shape: tuple[int, ...], generator: Generator | None, **attrs: Any) -> Tensor:
     gen = generator or default_generator
-    seed_t, offset_t = gen.take(int(np.prod(shape)))
+    count = math.prod(shape)
+    if count <= _DIRECT_MAX and op in _DIRECT and _trace._LOCAL.tracer is None and \
+            _profiling.ACTIVE[0] is None:
+        # eager, small: the registry op's reference computation with a faster exact Philox;
+        # larger draws run the op (a kernel provider's, else the reference)
+        offset = gen._offset
+        gen._offset += max(int(count), 1)
+        full = _attrs(op, attrs)
+        return Tensor._make(_DIRECT[op](tuple(shape), gen._seed, offset, **full))
+    seed_t, offset_t = gen.take(count)
     return apply(op, (seed_t, offset_t), shape=tuple(shape), **attrs)
+
+
+# ---------------------------------------------------------------- eager draws
+#
+# The same numbers as the registry's references (tenkai.ir.ops_source: Philox4x32-10 on the
+# counters offset, offset+1, ...; tests/frontend/test_eager_dispatch.py compares them bit for
+# bit), without numpy's per-call cost dominating small draws: a few counters run the rounds
+# on Python ints; more run them on uint32 lanes (each 32x32 product formed in uint64).
+
+_M0, _M1, _W0, _W1 = 0xD2511F53, 0xCD9E8D57, 0x9E3779B9, 0xBB67AE85
+_MASK32, _MASK64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
+_KEYS: dict[int, tuple[tuple[int, int], ...]] = {}
+_SMALL = 12  # up to this many counters, the rounds run on Python ints
+_DIRECT_MAX = 16384  # draws up to this size skip the op machinery (see draw)
+
+
+def _key_schedule(seed: int) -> tuple[tuple[int, int], ...]:
+    keys = _KEYS.get(seed)
+    if keys is None:
+        k0, k1, out = seed & _MASK32, seed >> 32, []
+        for _ in range(10):
+            out.append((k0, k1))
+            k0, k1 = (k0 + _W0) & _MASK32, (k1 + _W1) & _MASK32
+        if len(_KEYS) > 64:
+            _KEYS.clear()
+        keys = _KEYS[seed] = tuple(out)
+    return keys
+
+
+def _words(count: int, seed: int, offset: int) -> tuple[list[int], list[int]]:
+    """Words x0 and x1 of a few counters, as Python ints (see :func:`philox_words`)."""
+    keys = _key_schedule(int(seed) & _MASK64)
+    offset = int(offset) & _MASK64
+    w0, w1 = [], []
+    for i in range(count):
+        ctr = (offset + i) & _MASK64
+        c0, c1, c2, c3 = ctr & _MASK32, ctr >> 32, 0, 0
+        for k0, k1 in keys:
+            p0, p1 = _M0 * c0, _M1 * c2
+            c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & _MASK32, (p0 >> 32) ^ c3 ^ k1, \
+                p0 & _MASK32
+        w0.append(c0)
+        w1.append(c1)
+    return w0, w1
+
+
+def philox_words(count: int, seed: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Words x0 and x1 (uint64 arrays of 32-bit values) of Philox4x32-10 for the counters
+    ``offset .. offset+count-1`` (mod 2**64) under the 64-bit key ``seed``."""
+    keys = _key_schedule(int(seed) & _MASK64)
+    offset = int(offset) & _MASK64
+    if count <= _SMALL:
+        w0, w1 = _words(count, seed, offset)
+        return np.array(w0, dtype=np.uint64), np.array(w1, dtype=np.uint64)
+    ctr = np.arange(count, dtype=np.uint64)
+    ctr += np.uint64(offset)  # wraps mod 2**64, as the reference's counters
+    if count > _LANES_MAX:
+        return _rounds_by_word(ctr, keys)
+    # Both products of a round in one array of 2n lanes: C = (c0 | c2 mirrored), D = (c1 | c3
+    # mirrored), so that reversing an array swaps its halves. A round is P = C * (M0 | M1),
+    # C = reversed(hi P) ^ D ^ (k0 | k1), D = reversed(lo P).
+    mult, round_keys = _lane_constants(keys, count)
+    c = np.zeros(2 * count, dtype=np.uint64)
+    d = np.zeros(2 * count, dtype=np.uint64)
+    np.bitwise_and(ctr, _MASK32, out=c[:count])
+    np.right_shift(ctr, 32, out=d[:count])
+    for k in round_keys:
+        p = c * mult  # exact: 32-bit values times 32-bit multipliers
+        c = (p >> 32)[::-1] ^ d
+        c ^= k
+        p &= _MASK32
+        d = p[::-1]
+    return c[:count], np.ascontiguousarray(d[:count])
+
+
+def _rounds_by_word(ctr: np.ndarray, keys: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The rounds on one array per word, in place where possible (for many counters)."""
+    c0, c1 = ctr & _MASK32, ctr >> 32
+    # first round (c2 = c3 = 0): c0 = c1 ^ k0, c1 = 0, c2 = hi(M0 c0) ^ k1, c3 = lo(M0 c0)
+    k0, k1 = keys[0]
+    p0 = c0 * _M0  # the exact 64-bit product of two 32-bit values
+    c0 = c1
+    c0 ^= k0
+    c2 = p0 >> 32
+    c2 ^= k1
+    p0 &= _MASK32
+    c3, c1 = p0, None
+    for k0, k1 in keys[1:]:
+        p0, p1 = c0 * _M0, c2 * _M1
+        c0 = p1 >> 32
+        if c1 is not None:
+            c0 ^= c1
+        c0 ^= k0
+        p1 &= _MASK32
+        c2 = p0 >> 32
+        c2 ^= c3
+        c2 ^= k1
+        p0 &= _MASK32
+        c1, c3 = p1, p0
+    return c0, c1
+
+
+_LANES_MAX = 2048  # up to this many counters, both products of a round share one array
+_LANES: dict[tuple, tuple[np.ndarray, list[np.ndarray]]] = {}
+
+
+def _lane_constants(keys: tuple, count: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The (M0 | M1) multipliers and each round's (k0 | k1) keys over 2 * count lanes."""
+    hit = _LANES.get((keys, count))
+    if hit is None:
+        if len(_LANES) > 16:
+            _LANES.clear()
+        mult = np.repeat(np.array([_M0, _M1], dtype=np.uint64), count)
+        round_keys = [np.repeat(np.array([k0, k1], dtype=np.uint64), count) for k0, k1 in keys]
+        hit = _LANES[(keys, count)] = (mult, round_keys)
+    return hit
+
+
+def _uniform01(shape: tuple[int, ...], seed: int, offset: int, dtype: str) -> np.ndarray:
+    count = math.prod(shape)
+    if count <= _SMALL:  # exact in Python floats: integers below 2**53 times powers of two
+        w0, w1 = _words(count, seed, offset)
+        if dtype == "float64":
+            u = [float(((a >> 5) << 26) + (b >> 6)) * 2.0 ** -53
+                 for a, b in zip(w0, w1, strict=True)]
+        else:
+            u = [float(a >> 8) * 2.0 ** -24 for a in w0]
+        return np.array(u, dtype=np.float64).reshape(shape)
+    x0, x1 = philox_words(count, seed, offset)
+    if dtype == "float64":
+        u = ((x0 >> np.uint64(5)) * np.uint64(1 << 26) + (x1 >> np.uint64(6))) * 2.0 ** -53
+    else:
+        u = (x0 >> np.uint64(8)).astype(np.float64) * 2.0 ** -24
+    return u.reshape(shape)
+
+
+def _uniform(shape, seed, offset, dtype, low, high):
+    u = _uniform01(shape, seed, offset, dtype)
+    return np.asarray(low + (high - low) * u, dtype=to_numpy(dtype))
+
+
+def _normal(shape, seed, offset, dtype, mean, std):
+    count = math.prod(shape)
+    if count <= _SMALL:
+        # Python floats round every +, *, sqrt as numpy's float64 does (IEEE); log and cos,
+        # which libraries may compute differently, are numpy's
+        w0, w1 = _words(count, seed, offset)
+        two_pi = 2.0 * np.pi
+        logs = np.log(np.array([(a + 1.0) * 2.0 ** -32 for a in w0], dtype=np.float64))
+        coss = np.cos(np.array([two_pi * (b * 2.0 ** -32) for b in w1], dtype=np.float64))
+        z = [mean + std * (math.sqrt(-2.0 * lg) * c)
+             for lg, c in zip(logs.tolist(), coss.tolist(), strict=True)]
+        return np.asarray(np.array(z, dtype=np.float64).reshape(shape), dtype=to_numpy(dtype))
+    x0, x1 = philox_words(count, seed, offset)
+    u1 = (x0.astype(np.float64) + 1.0) * 2.0 ** -32
+    u2 = x1.astype(np.float64) * 2.0 ** -32
+    z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+    return np.asarray(mean + std * z.reshape(shape), dtype=to_numpy(dtype))
+
+
+def _randint(shape, seed, offset, dtype, low, high):
+    u = _uniform01(shape, seed, offset, "float64")
+    return np.asarray(low + np.floor(u * (high - low)), dtype=to_numpy(dtype))
+
+
+_DIRECT = {"uniform": _uniform, "normal": _normal, "randint": _randint}
+_FULL_ATTRS: dict[tuple, dict[str, Any]] = {}
+
+
+def _attrs(op: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    """The op's attributes with defaults filled (the registry's rule), cached."""
+    key = (op, *attrs.items())
+    full = _FULL_ATTRS.get(key)
+    if full is None:
+        full = REGISTRY[op].normalize_attrs({**attrs, "shape": ()})
+        full.pop("shape", None)
+        if len(_FULL_ATTRS) > 4096:
+            _FULL_ATTRS.clear()
+        _FULL_ATTRS[key] = full
+    return full
 
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:

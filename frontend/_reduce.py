@@ -151,11 +151,14 @@ def _return_type(name: str) -> type:
 RETURN_TYPES = {name: _return_type(name) for name in ("max", "min")}
 
 
+_FULL_NAMES = {"max": "MaxBackward1", "min": "MinBackward1"}
+
+
 def _extreme(op: str, arg: Any, input: Tensor, dim: Any, keepdim: bool, other_fn: Any) -> Any:
     if isinstance(dim, Tensor):
         return other_fn(input, dim)
     if dim is None:
-        return apply(op, (input,), name=f"{op.title()}Backward1", axes=tuple(range(input.ndim)),
+        return apply(op, (input,), name=_FULL_NAMES[op], axes=tuple(range(input._data.ndim)),
                      keepdim=False)
     values = apply(op, (input,), name=f"{op.title()}Backward0",
                    axes=dims_arg(op, dim, input.ndim), keepdim=keepdim)

@@ -3,6 +3,7 @@ contractions (matmul, mm, bmm, dot, outer), all lowered to registry ops."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,8 +12,9 @@ import numpy as np
 from tenkai.ir.errors import ShapeError
 from tenkai.ir.ops import fmt_shape, norm_axis
 
-from . import _trace
+from . import _profiling, _trace
 from ._dtype import as_dtype
+from ._node import GRAD_MODE
 from ._ops import apply, as_tensor_arg, cast, check_tensor, mul, promote
 from ._tensor import Tensor
 
@@ -20,8 +22,8 @@ from ._tensor import Tensor
 def _sizes(args: Sequence[Any]) -> tuple[int, ...]:
     """Accept both ``f(2, 3)`` and ``f((2, 3))`` size arguments."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = tuple(args[0])
-    return tuple(int(a) for a in args)
+        args = args[0]
+    return tuple([int(a) for a in args])
 
 
 def named(t: Tensor, name: str) -> Tensor:
@@ -40,15 +42,15 @@ def alias(input: Tensor, name: str) -> Tensor:
 def infer_shape(shape: Sequence[int], numel: int, op: str = "reshape",
                 old: Sequence[int] | None = None) -> tuple[int, ...]:
     """Resolve one ``-1`` in ``shape``; PyTorch's message, prefixed with the op's name."""
-    shape = tuple(int(d) for d in shape)
+    shape = tuple([int(d) for d in shape])
     if shape.count(-1) > 1:
         raise RuntimeError(f"{op}: only one dimension can be inferred")
     asked = shape
     if -1 in shape:
-        known = int(np.prod([d for d in shape if d != -1]))
+        known = math.prod([d for d in shape if d != -1])
         if known and numel % known == 0:
-            shape = tuple(numel // known if d == -1 else d for d in shape)
-    if -1 in shape or int(np.prod(shape)) != numel or any(d < 0 for d in shape):
+            shape = tuple([numel // known if d == -1 else d for d in shape])
+    if -1 in shape or math.prod(shape) != numel or (shape and min(shape) < 0):
         of = "" if old is None else f" (a tensor of shape {fmt_shape(old)})"
         raise ShapeError(f"{op}: shape '{fmt_shape(asked)}' is invalid for input of size "
                          f"{numel}{of}")
@@ -56,10 +58,11 @@ def infer_shape(shape: Sequence[int], numel: int, op: str = "reshape",
 
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
-    new = infer_shape(_sizes(shape), input.numel(), "reshape", input.shape)
-    if new == tuple(input.shape):
+    data = input._data
+    new = infer_shape(_sizes(shape), data.size, "reshape", data.shape)
+    if new == data.shape:
         return alias(input, "ViewBackward0")
-    name = "ViewBackward0" if input.is_contiguous() else "UnsafeViewBackward0"
+    name = "ViewBackward0" if data.flags.c_contiguous else "UnsafeViewBackward0"
     return apply("reshape", (input,), name=name, shape=new)
 
 
@@ -241,14 +244,24 @@ def densify(t: Tensor) -> Tensor:
     return t
 
 
+def _tensor_list(tensors: Sequence[Any]) -> list[Tensor]:
+    """The operands of cat/stack as tensors of one dtype (PyTorch's promotion when mixed)."""
+    out = [x if isinstance(x, Tensor) else as_tensor_arg(x) for x in tensors]
+    if out:
+        dt = out[0]._data.dtype
+        for x in out:
+            if x._data.dtype != dt:
+                return promote(*out)[0]
+    return out
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    tensors = [as_tensor_arg(x) for x in tensors]
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
-    tensors, _ = promote(*tensors)
-    if tensors[0].ndim == 0:
+    if tensors[0]._data.ndim == 0:
         raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
-    axis = norm_axis("cat", dim, tensors[0].ndim)
+    axis = norm_axis("cat", dim, tensors[0]._data.ndim)
     return apply("cat", tensors, name="CatBackward0", axis=axis)
 
 
@@ -256,22 +269,32 @@ concat = concatenate = cat
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    tensors = [as_tensor_arg(x) for x in tensors]
+    tensors = _tensor_list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
-    first = tuple(tensors[0].shape)
+    first = tensors[0]._data.shape
     for k, x in enumerate(tensors):
-        if tuple(x.shape) != first:
+        if x._data.shape != first:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got "
                                f"{fmt_shape(first)} at entry 0 and {fmt_shape(x.shape)} at "
                                f"entry {k}")
     d = norm_axis("stack", dim, len(first) + 1)
+    if _trace._LOCAL.tracer is None and _profiling.ACTIVE[0] is None and (
+            not GRAD_MODE.enabled or all(x._node is None for x in tensors)):
+        # nothing to record: the values computed below, as one fresh C-ordered buffer (as
+        # PyTorch's stack gives)
+        datas = [x._data for x in tensors]
+        if d < len(first):
+            joined = np.concatenate(datas, axis=d)
+            return Tensor._make(joined.reshape((*first[:d], len(tensors), *first[d:])))
+        return Tensor._make(np.stack(datas, axis=d))
     if not first:
         out = cat([unsqueeze(x, d) for x in tensors], d)
     elif d < len(first):
         # concatenating along d puts tensor j at d-positions [j*n, (j+1)*n): splitting that
         # axis into (count, n) is the stack (two ops instead of one unsqueeze per tensor)
-        out = reshape(cat(tensors, d), (*first[:d], len(tensors), *first[d:]))
+        joined = apply("cat", tensors, name="CatBackward0", axis=d)
+        out = apply("reshape", (joined,), shape=(*first[:d], len(tensors), *first[d:]))
     else:  # a new last dim: concatenate along the last, split, swap the two last axes
         out = reshape(cat(tensors, d - 1), (*first[:-1], len(tensors), first[-1]))
         out = transpose(out, -1, -2)
@@ -371,11 +394,14 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if a._data.dtype != b._data.dtype:  # PyTorch does not promote in matmul
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_c_name(a)} != {_c_name(b)}")
-    if a.ndim == 0 or b.ndim == 0:
+    sa, sb = a._data.shape, b._data.shape
+    if not sa or not sb:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
-                           f"{a.ndim}D and {b.ndim}D")
-    _check_inner("matmul", a.shape, b.shape)
-    lift_a, lift_b = a.ndim == 1, b.ndim == 1
+                           f"{len(sa)}D and {len(sb)}D")
+    _check_inner("matmul", sa, sb)
+    if len(sa) == 2 and len(sb) == 2:  # the common case: one mm
+        return apply("matmul", (a, b), name="MmBackward0")
+    lift_a, lift_b = len(sa) == 1, len(sb) == 1
     if lift_a:
         a = unsqueeze(a, 0)
     if lift_b:

@@ -276,12 +276,13 @@ class Tensor:
         return data if dtype is None else data.astype(dtype)
 
     def item(self) -> Any:
-        if _trace.active() is not None:
+        if _trace._LOCAL.tracer is not None:
             _trace.active().escape(self, ".item()")
-        if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+        data = self._data
+        if data.size != 1:
+            raise RuntimeError(f"a Tensor with {data.size} elements cannot be converted "
                                "to Scalar")
-        return self._data.reshape(()).item()
+        return data.item()  # the one element, of any shape, as a Python number
 
     def tolist(self) -> Any:
         if _trace.active() is not None:

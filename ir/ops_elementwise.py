@@ -87,7 +87,10 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def _typed(fn):
     """Wrap a numpy ufunc so 0-d results stay arrays of the input dtype."""
     def ref(x: np.ndarray) -> np.ndarray:
-        return np.asarray(fn(x), dtype=x.dtype)
+        out = fn(x)
+        if type(out) is np.ndarray and out.dtype == x.dtype:  # the common case, no copy
+            return out
+        return np.asarray(out, dtype=x.dtype)
     return ref
 
 
@@ -152,7 +155,10 @@ def _binary(name: str, ref, vjp, result: str | None = None, float_only: bool = F
 def _ufunc_ref(ufunc):
     """Reference of a same-dtype arithmetic op that is exactly one numpy ufunc."""
     def ref(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.asarray(ufunc(x, y), dtype=x.dtype)
+        out = ufunc(x, y)
+        if type(out) is np.ndarray and out.dtype == x.dtype:  # the common case, no copy
+            return out
+        return np.asarray(out, dtype=x.dtype)
     return ref
 
 

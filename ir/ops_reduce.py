@@ -30,7 +30,7 @@ def _reduce_shape(op: str):
 
 
 def _nonempty(op: str, shape: Shape, axes: tuple[int, ...]) -> None:
-    if any(shape[a] == 0 for a in axes if a < len(shape)):
+    if 0 in shape and any(shape[a] == 0 for a in axes if a < len(shape)):
         raise ShapeError(f"{op}(): Expected reduction dim to have non-zero size "
                          f"(input shape {list(shape)}, axes {axes}); use sum for empty inputs")
 
@@ -74,7 +74,8 @@ def _register_reduce(name: str, ref, vjp, dtype_rule) -> None:
 
 def _sum_ref(x: np.ndarray, axes, keepdim):
     out_dtype = x.dtype if x.dtype.kind == "f" else np.int64
-    return np.asarray(np.sum(x, axis=_keep(x, axes), keepdims=keepdim, dtype=out_dtype))
+    # np.add.reduce is what np.sum calls for an ndarray, without its Python-level wrapper
+    return np.asarray(np.add.reduce(x, axis=_keep(x, axes), dtype=out_dtype, keepdims=keepdim))
 
 
 def _sum_vjp(b, g, out, x, axes, keepdim):
@@ -105,7 +106,8 @@ def _mean_vjp(b, g, out, x, axes, keepdim):
 def _extreme_ref(fn, name):
     def ref(x: np.ndarray, axes, keepdim):
         _nonempty(name, x.shape, axes)
-        return np.asarray(fn(x, axis=_keep(x, axes), keepdims=keepdim), dtype=x.dtype)
+        # fn is np.maximum / np.minimum: their reduce is what np.max / np.min call
+        return np.asarray(fn.reduce(x, axis=_keep(x, axes), keepdims=keepdim), dtype=x.dtype)
     return ref
 
 
@@ -152,8 +154,8 @@ def _var_vjp(b, g, out, x, axes, keepdim, correction):
 
 _register_reduce("sum", _sum_ref, _sum_vjp, _accumulate_dtype)
 _register_reduce("mean", _mean_ref, _mean_vjp, _float_dtype("mean"))
-_register_reduce("max", _extreme_ref(np.max, "max"), _extreme_vjp, lambda d, a: d[0])
-_register_reduce("min", _extreme_ref(np.min, "min"), _extreme_vjp, lambda d, a: d[0])
+_register_reduce("max", _extreme_ref(np.maximum, "max"), _extreme_vjp, lambda d, a: d[0])
+_register_reduce("min", _extreme_ref(np.minimum, "min"), _extreme_vjp, lambda d, a: d[0])
 _register_reduce("prod", _prod_ref, _prod_vjp, _accumulate_dtype)
 register(OpDef("var", 1, REDUCTION, _reduce_shape("var"), _float_dtype("var"), _var_ref,
                _var_vjp, attrs={"axes": REQUIRED, "keepdim": False, "correction": 1}))

@@ -219,7 +219,10 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> Any:
     if owner is None:
         return None
     if not isinstance(g, Tensor):
-        g = Tensor._make(np.array(g, dtype=owner._data.dtype, copy=True))
+        # a fresh copy (the plan's arrays may alias forward values or each other), already
+        # in the parameter's layout when the layout contract below would ask for it
+        order = "C" if owner._grad is None and owner._data.flags.c_contiguous else "K"
+        g = Tensor._make(np.array(g, dtype=owner._data.dtype, copy=True, order=order))
     elif not create_graph:
         g = g.detach()
     for hook in list(owner.__dict__.get("_grad_hooks", {}).values()):  # x.register_hook(fn)
