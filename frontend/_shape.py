@@ -280,7 +280,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                                f"entry {k}")
     d = norm_axis("stack", dim, len(first) + 1)
     if _trace._LOCAL.tracer is None and _profiling.ACTIVE[0] is None and (
-            not GRAD_MODE.enabled or all(x._node is None for x in tensors)):
+            not GRAD_MODE.enabled or all(x._node is None for x in tensors)) and all(
+            type(x._data) is np.ndarray for x in tensors):
         # nothing to record: the values computed below, as one fresh C-ordered buffer (as
         # PyTorch's stack gives)
         datas = [x._data for x in tensors]
