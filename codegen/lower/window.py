@@ -2,8 +2,10 @@
 
 Every op is a gather over its window with ``If`` guards for padding and strides (no load
 outside a buffer), except ``max_pool2d_grad`` and ``adaptive_avg_pool2d_grad``, which scatter
-into a zeroed output in window order. Operands are read through strided views (materialized
-into kernel scratch when they are not views), since windows read each element many times.
+into a zeroed output in window order (``max_pool2d_grad`` with disjoint windows stores every
+cell of its window instead, in parallel over windows). Operands are read through strided
+views (materialized into kernel scratch when they are not views), since windows read each
+element many times.
 Max and average pooling are ``Reduce`` blocks over the window; the arg-max keeps its running
 best (and the first index among ties) in ordered ``Acc`` state.
 """
@@ -16,7 +18,6 @@ from tenkai.codegen.kir.index import c64
 from tenkai.codegen.kir.nodes import Acc, AccUpdate, Const, Expr, Load, Store, Var, scalar
 from tenkai.codegen.lower.geometry import conjunction, inside, window_inputs, window_position
 from tenkai.codegen.lower.kernel import KernelBuilder
-from tenkai.codegen.lower.stages import better
 
 Reader = Callable[[Sequence[Expr]], Expr]
 
@@ -40,6 +41,13 @@ def _hits(kb: KernelBuilder, t: Expr, stride: int, size: int) -> tuple[list[Expr
     return conds + [scalar("lt", (o, c64(size)), "bool")], o
 
 
+def _any(*conds: Expr) -> Expr:
+    out = conds[0]
+    for c in conds[1:]:
+        out = scalar("logical_or", (out, c), "bool")
+    return out
+
+
 def _zero(dt: str) -> Const:
     return Const(0.0, dt)
 
@@ -55,7 +63,8 @@ def _pool_attrs(kb: KernelBuilder, n: int) -> tuple[tuple[int, int], ...]:
 
 def _window_argmax(kb: KernelBuilder, n: int, X: Reader, lead: list[Expr], oh: Expr, ow: Expr,
                    hw: tuple[int, int], dt: str) -> tuple[Var, Var]:
-    """Max and flat input index (h*W+w) of one window, with PyTorch's tie/NaN rules."""
+    """Max and flat input index (h*W+w) of one window, with PyTorch's CPU rules: the first
+    maximum wins ties, a NaN always wins (so the last NaN of the window is taken)."""
     (KH, KW), (sh, sw), (ph, pw), (dh, dw) = _pool_attrs(kb, n)
     H, W = hw
     best, where = kb.fresh("best"), kb.fresh("arg")
@@ -66,8 +75,8 @@ def _window_argmax(kb: KernelBuilder, n: int, X: Reader, lead: list[Expr], oh: E
         with kb.guard(inside(kb.idx, (ih, iw), (H, W))):
             v = kb.let("v", X((*lead, ih, iw)))
             first = scalar("lt", (Var(where), c64(0)), "bool")
-            take = kb.let("take", scalar("logical_or", (first, better(v, Var(best, dt), "gt")),
-                                         "bool"))
+            take = kb.let("take", _any(first, scalar("gt", (v, Var(best, dt)), "bool"),
+                                       scalar("ne", (v, v), "bool")))
             kb.emit(AccUpdate(best, "set", scalar("where", (take, v, Var(best, dt)), dt)))
             flat = kb.idx.add(kb.idx.mul(ih, W), iw)
             kb.emit(AccUpdate(where, "set", scalar("where", (take, flat, Var(where)), "int64")))
@@ -106,17 +115,70 @@ def _zero_fill(kb: KernelBuilder, buf: str, shape: tuple[int, ...], dt: str) -> 
 
 
 def _max_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
+    """Each ``g[o]`` lands on its window's arg-max. Windows never reach across planes, so the
+    planes are independent; when the windows of a plane do not overlap either, every window
+    is: it writes ``g`` at its arg-max and zero on its other cells (no read-modify-write)."""
+    if _windows_disjoint(kb, n):
+        _max_pool2d_grad_disjoint(kb, n, buf)
+    else:
+        _max_pool2d_grad_planes(kb, n, buf)
+
+
+def _windows_disjoint(kb: KernelBuilder, n: int) -> bool:
+    """No input element is in two windows: the stride reaches past the dilated window."""
+    (KH, KW), (sh, sw), _, (dh, dw) = _pool_attrs(kb, n)
+    return sh >= (KH - 1) * dh + 1 and sw >= (KW - 1) * dw + 1
+
+
+def _windows_cover(kb: KernelBuilder, n: int) -> bool:
+    """Every input element is a cell of some window (so no zero fill is needed)."""
+    g = kb.g.operands(n)[0]
+    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = _pool_attrs(kb, n)
+    H, W = kb.g.shape(n)[-2:]
+    OH, OW = kb.g.shape(g)[-2:]
+    for size, outs, k, s, p, d in ((H, OH, KH, sh, ph, dh), (W, OW, KW, sw, pw, dw)):
+        cells = {o * s - p + c * d for o in range(outs) for c in range(k)}
+        if not set(range(size)) <= cells:
+            return False
+    return True
+
+
+def _max_pool2d_grad_disjoint(kb: KernelBuilder, n: int, buf: str) -> None:
+    g, x = kb.g.operands(n)
+    shape, dt = kb.g.shape(n), kb.g.dtype(n)
+    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = _pool_attrs(kb, n)
+    H, W = shape[-2:]
+    X, G = _reader(kb, x), _reader(kb, g)
+    if not _windows_cover(kb, n):
+        _zero_fill(kb, buf, shape, dt)
+    with kb.loops(kb.g.shape(g), parallel=True) as coords:
+        lead, oh, ow = list(coords[:-2]), coords[-2], coords[-1]
+        _, where = _window_argmax(kb, n, X, lead, oh, ow, (H, W), dt)
+        grad = kb.let("grad", G(coords))
+        with kb.loops([KH, KW]) as (kh, kw):
+            ih, iw = window_inputs(kb.idx, (oh, ow), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
+            with kb.guard(inside(kb.idx, (ih, iw), (H, W))):
+                hit = scalar("eq", (kb.idx.add(kb.idx.mul(ih, W), iw), where), "bool")
+                kb.emit(Store(buf, kb.idx.flat((*lead, ih, iw), shape),
+                              scalar("where", (hit, grad, _zero(dt)), dt)))
+
+
+def _max_pool2d_grad_planes(kb: KernelBuilder, n: int, buf: str) -> None:
+    """Overlapping windows: one plane per parallel iteration, zeroed, then scattered into in
+    window order (an element that is the arg-max of several windows sums their ``g``)."""
     g, x = kb.g.operands(n)
     shape, dt = kb.g.shape(n), kb.g.dtype(n)
     H, W = shape[-2:]
     X, G = _reader(kb, x), _reader(kb, g)
-    _zero_fill(kb, buf, shape, dt)
-    with kb.loops(kb.g.shape(g)) as coords:
-        lead = list(coords[:-2])
-        _, where = _window_argmax(kb, n, X, lead, coords[-2], coords[-1], (H, W), dt)
+    with kb.loops(shape[:-2], parallel=True) as lead:
         plane = kb.idx.mul(kb.idx.flat(lead, shape[:-2]), H * W)
-        index = kb.let("at", kb.idx.add(plane, where))
-        kb.emit(Store(buf, index, scalar("add", (Load(buf, index, dt), G(coords)), dt)))
+        with kb.loops([H * W]) as (i,):
+            kb.emit(Store(buf, kb.idx.add(plane, i), _zero(dt)))
+        with kb.loops(kb.g.shape(g)[-2:]) as (oh, ow):
+            _, where = _window_argmax(kb, n, X, list(lead), oh, ow, (H, W), dt)
+            index = kb.let("at", kb.idx.add(plane, where))
+            value = G((*lead, oh, ow))
+            kb.emit(Store(buf, index, scalar("add", (Load(buf, index, dt), value), dt)))
 
 
 # ---------------------------------------------------------------- average pooling

@@ -1297,132 +1297,144 @@ define void @g38(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias 
 {
 v4:
   %v5 = alloca ptr, i32 4
-  %v6 = alloca float
-  %v7 = alloca i64
-  %v8 = alloca ptr, i32 4
-  br label %v9
-v10:
-  %v11 = getelementptr inbounds ptr, ptr %v5, i64 0
-  store ptr %v0, ptr %v11
-  %v12 = getelementptr inbounds ptr, ptr %v5, i64 1
-  store ptr %v1, ptr %v12
-  %v13 = getelementptr inbounds ptr, ptr %v5, i64 2
-  store ptr %v2, ptr %v13
-  %v14 = getelementptr inbounds ptr, ptr %v5, i64 3
-  store ptr %v3, ptr %v14
-  call void @g1(void (ptr, i64, i64)* @g39, ptr %v5, i64 200704, i64 65536)
-  br label %v15
-v16:
-  %v17 = phi  i64 [0, %v9], [%v18, %v19]
-  br label %v20
-v21:
-  %v22 = getelementptr inbounds ptr, ptr %v8, i64 0
-  store ptr %v0, ptr %v22
-  %v23 = getelementptr inbounds ptr, ptr %v8, i64 1
-  store ptr %v1, ptr %v23
-  %v24 = getelementptr inbounds ptr, ptr %v8, i64 2
-  store ptr %v2, ptr %v24
-  %v25 = getelementptr inbounds ptr, ptr %v8, i64 3
-  store ptr %v3, ptr %v25
-  call void @g1(void (ptr, i64, i64)* @g40, ptr %v8, i64 200704, i64 21846)
+  %v6 = alloca ptr, i32 4
+  br label %v7
+v8:
+  %v9 = getelementptr inbounds ptr, ptr %v5, i64 0
+  store ptr %v0, ptr %v9
+  %v10 = getelementptr inbounds ptr, ptr %v5, i64 1
+  store ptr %v1, ptr %v10
+  %v11 = getelementptr inbounds ptr, ptr %v5, i64 2
+  store ptr %v2, ptr %v11
+  %v12 = getelementptr inbounds ptr, ptr %v5, i64 3
+  store ptr %v3, ptr %v12
+  call void @g1(void (ptr, i64, i64)* @g39, ptr %v5, i64 1024, i64 59)
+  %v13 = getelementptr inbounds ptr, ptr %v6, i64 0
+  store ptr %v0, ptr %v13
+  %v14 = getelementptr inbounds ptr, ptr %v6, i64 1
+  store ptr %v1, ptr %v14
+  %v15 = getelementptr inbounds ptr, ptr %v6, i64 2
+  store ptr %v2, ptr %v15
+  %v16 = getelementptr inbounds ptr, ptr %v6, i64 3
+  store ptr %v3, ptr %v16
+  call void @g1(void (ptr, i64, i64)* @g40, ptr %v6, i64 200704, i64 21846)
   ret void
-v26:
-  %v27 = phi  i64 [0, %v15], [%v28, %v29]
-  br label %v30
-v31:
-  %v18 = add nuw nsw i64 %v17, 1
-  %v32 = icmp slt i64 %v18, 1024
-  br i1 %v32, label %v15, label %v33
-v34:
-  %v35 = phi  i64 [0, %v20], [%v36, %v37]
-  store float 0xfff0000000000000, float* %v6
-  store i64 -1, i64* %v7
-  br label %v38
-v39:
-  %v28 = add nuw nsw i64 %v27, 1
-  %v40 = icmp slt i64 %v28, 7
-  br i1 %v40, label %v20, label %v19
-v41:
-  %v42 = phi  i64 [0, %v30], [%v43, %v44]
-  br label %v45
-v46:
-  %v47 = load i64, i64* %v7
-  %v48 = mul i64 %v17, 196
-  %v49 = add i64 %v47, %v48
-  %v50 = getelementptr inbounds float, ptr %v0, i64 %v49
-  %v51 = load float, ptr %v50, align 4
-  %v52 = mul i64 %v17, 49
-  %v53 = mul i64 %v27, 7
-  %v54 = add i64 %v52, %v53
-  %v55 = add i64 %v54, %v35
-  %v56 = getelementptr inbounds float, ptr %v2, i64 %v55
-  %v57 = load float, ptr %v56, align 4
-  %v58 = fadd float %v51, %v57
-  %v59 = getelementptr inbounds float, ptr %v0, i64 %v49
-  store float %v58, ptr %v59, align 4
-  %v36 = add nuw nsw i64 %v35, 1
-  %v60 = icmp slt i64 %v36, 7
-  br i1 %v60, label %v30, label %v29
-v61:
-  %v62 = phi  i64 [0, %v38], [%v63, %v45]
-  %v64 = mul i64 %v17, 196
-  %v65 = mul i64 %v27, 28
-  %v66 = add i64 %v64, %v65
-  %v67 = mul i64 %v35, 2
-  %v68 = add i64 %v66, %v67
-  %v69 = mul i64 %v42, 14
-  %v70 = add i64 %v68, %v69
-  %v71 = add i64 %v70, %v62
-  %v72 = getelementptr inbounds float, ptr %v1, i64 %v71
-  %v73 = load float, ptr %v72, align 4
-  %v74 = load i64, i64* %v7
-  %v75 = icmp slt i64 %v74, 0
-  %v76 = load float, float* %v6
-  %v77 = fcmp ogt float %v73, %v76
-  %v78 = fcmp une float %v73, %v73
-  %v79 = load float, float* %v6
-  %v80 = load float, float* %v6
-  %v81 = fcmp oeq float %v79, %v80
-  %v82 = and i1 %v78, %v81
-  %v83 = or i1 %v77, %v82
-  %v84 = or i1 %v75, %v83
-  %v85 = load float, float* %v6
-  %v86 = select  i1 %v84, float %v73, float %v85
-  store float %v86, float* %v6
-  %v87 = mul i64 %v27, 28
-  %v88 = mul i64 %v35, 2
-  %v89 = add i64 %v87, %v88
-  %v90 = mul i64 %v42, 14
-  %v91 = add i64 %v89, %v90
-  %v92 = add i64 %v91, %v62
-  %v93 = load i64, i64* %v7
-  %v94 = select  i1 %v84, i64 %v92, i64 %v93
-  store i64 %v94, i64* %v7
-  %v63 = add nuw nsw i64 %v62, 1
-  %v95 = icmp slt i64 %v63, 2
-  br i1 %v95, label %v45, label %v44
-v96:
-  %v43 = add nuw nsw i64 %v42, 1
-  %v97 = icmp slt i64 %v43, 2
-  br i1 %v97, label %v38, label %v37
 }
 
 define internal void @g41(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v10]
-  %v15 = getelementptr inbounds float, ptr %v0, i64 %v13
-  store float              0x0, ptr %v15, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v16 = icmp slt i64 %v14, %v5
-  br i1 %v16, label %v10, label %v11
-v17:
+  %v7 = alloca float
+  %v8 = alloca i64
+  br label %v9
+v10:
+  %v11 = icmp slt i64 %v4, %v5
+  br i1 %v11, label %v12, label %v13
+v14:
+  %v15 = phi  i64 [%v4, %v9], [%v16, %v17]
+  br label %v18
+v19:
   ret void
+v20:
+  %v21 = phi  i64 [0, %v12], [%v22, %v23]
+  br label %v24
+v25:
+  %v16 = add nuw nsw i64 %v15, 1
+  %v26 = icmp slt i64 %v16, %v5
+  br i1 %v26, label %v12, label %v13
+v27:
+  %v28 = phi  i64 [0, %v18], [%v29, %v30]
+  store float 0xfff0000000000000, float* %v7
+  store i64 -1, i64* %v8
+  br label %v31
+v32:
+  %v22 = add nuw nsw i64 %v21, 1
+  %v33 = icmp slt i64 %v22, 7
+  br i1 %v33, label %v18, label %v17
+v34:
+  %v35 = phi  i64 [0, %v24], [%v36, %v37]
+  br label %v38
+v39:
+  %v40 = mul i64 %v15, 49
+  %v41 = mul i64 %v21, 7
+  %v42 = add i64 %v40, %v41
+  %v43 = add i64 %v42, %v28
+  %v44 = getelementptr inbounds float, ptr %v1, i64 %v43
+  %v45 = load float, ptr %v44, align 4
+  br label %v46
+v47:
+  %v48 = phi  i64 [0, %v31], [%v49, %v38]
+  %v50 = mul i64 %v15, 196
+  %v51 = mul i64 %v21, 28
+  %v52 = add i64 %v50, %v51
+  %v53 = mul i64 %v28, 2
+  %v54 = add i64 %v52, %v53
+  %v55 = mul i64 %v35, 14
+  %v56 = add i64 %v54, %v55
+  %v57 = add i64 %v56, %v48
+  %v58 = getelementptr inbounds float, ptr %v0, i64 %v57
+  %v59 = load float, ptr %v58, align 4
+  %v60 = load i64, i64* %v8
+  %v61 = icmp slt i64 %v60, 0
+  %v62 = load float, float* %v7
+  %v63 = fcmp ogt float %v59, %v62
+  %v64 = or i1 %v61, %v63
+  %v65 = fcmp une float %v59, %v59
+  %v66 = or i1 %v64, %v65
+  %v67 = load float, float* %v7
+  %v68 = select  i1 %v66, float %v59, float %v67
+  store float %v68, float* %v7
+  %v69 = mul i64 %v21, 28
+  %v70 = mul i64 %v28, 2
+  %v71 = add i64 %v69, %v70
+  %v72 = mul i64 %v35, 14
+  %v73 = add i64 %v71, %v72
+  %v74 = add i64 %v73, %v48
+  %v75 = load i64, i64* %v8
+  %v76 = select  i1 %v66, i64 %v74, i64 %v75
+  store i64 %v76, i64* %v8
+  %v49 = add nuw nsw i64 %v48, 1
+  %v77 = icmp slt i64 %v49, 2
+  br i1 %v77, label %v38, label %v37
+v78:
+  %v36 = add nuw nsw i64 %v35, 1
+  %v79 = icmp slt i64 %v36, 2
+  br i1 %v79, label %v31, label %v80
+v81:
+  %v82 = phi  i64 [0, %v80], [%v83, %v84]
+  br label %v85
+v86:
+  %v29 = add nuw nsw i64 %v28, 1
+  %v87 = icmp slt i64 %v29, 7
+  br i1 %v87, label %v24, label %v23
+v88:
+  %v89 = phi  i64 [0, %v46], [%v90, %v85]
+  %v91 = mul i64 %v21, 28
+  %v92 = mul i64 %v28, 2
+  %v93 = add i64 %v91, %v92
+  %v94 = mul i64 %v82, 14
+  %v95 = add i64 %v93, %v94
+  %v96 = add i64 %v95, %v89
+  %v97 = load i64, i64* %v8
+  %v98 = icmp eq i64 %v96, %v97
+  %v99 = select  i1 %v98, float %v45, float              0x0
+  %v100 = mul i64 %v15, 196
+  %v101 = mul i64 %v21, 28
+  %v102 = add i64 %v100, %v101
+  %v103 = mul i64 %v28, 2
+  %v104 = add i64 %v102, %v103
+  %v105 = mul i64 %v82, 14
+  %v106 = add i64 %v104, %v105
+  %v107 = add i64 %v106, %v89
+  %v108 = getelementptr inbounds float, ptr %v2, i64 %v107
+  store float %v99, ptr %v108, align 4
+  %v90 = add nuw nsw i64 %v89, 1
+  %v109 = icmp slt i64 %v90, 2
+  br i1 %v109, label %v85, label %v84
+v110:
+  %v83 = add nuw nsw i64 %v82, 1
+  %v111 = icmp slt i64 %v83, 2
+  br i1 %v111, label %v46, label %v30
 }
 
 define internal void @g39(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -1449,10 +1461,10 @@ v8:
   br i1 %v9, label %v10, label %v11
 v12:
   %v13 = phi  i64 [%v4, %v7], [%v14, %v10]
-  %v15 = getelementptr inbounds float, ptr %v1, i64 %v13
+  %v15 = getelementptr inbounds float, ptr %v0, i64 %v13
   %v16 = load float, ptr %v15, align 4
   %v17 = fcmp ogt float %v16,              0x0
-  %v18 = getelementptr inbounds float, ptr %v0, i64 %v13
+  %v18 = getelementptr inbounds float, ptr %v2, i64 %v13
   %v19 = load float, ptr %v18, align 4
   %v20 = select  i1 %v17, float %v19, float              0x0
   %v21 = getelementptr inbounds float, ptr %v3, i64 %v13
@@ -1950,132 +1962,144 @@ define void @g54(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias 
 {
 v4:
   %v5 = alloca ptr, i32 4
-  %v6 = alloca float
-  %v7 = alloca i64
-  %v8 = alloca ptr, i32 4
-  br label %v9
-v10:
-  %v11 = getelementptr inbounds ptr, ptr %v5, i64 0
-  store ptr %v0, ptr %v11
-  %v12 = getelementptr inbounds ptr, ptr %v5, i64 1
-  store ptr %v1, ptr %v12
-  %v13 = getelementptr inbounds ptr, ptr %v5, i64 2
-  store ptr %v2, ptr %v13
-  %v14 = getelementptr inbounds ptr, ptr %v5, i64 3
-  store ptr %v3, ptr %v14
-  call void @g1(void (ptr, i64, i64)* @g55, ptr %v5, i64 401408, i64 65536)
-  br label %v15
-v16:
-  %v17 = phi  i64 [0, %v9], [%v18, %v19]
-  br label %v20
-v21:
-  %v22 = getelementptr inbounds ptr, ptr %v8, i64 0
-  store ptr %v0, ptr %v22
-  %v23 = getelementptr inbounds ptr, ptr %v8, i64 1
-  store ptr %v1, ptr %v23
-  %v24 = getelementptr inbounds ptr, ptr %v8, i64 2
-  store ptr %v2, ptr %v24
-  %v25 = getelementptr inbounds ptr, ptr %v8, i64 3
-  store ptr %v3, ptr %v25
-  call void @g1(void (ptr, i64, i64)* @g56, ptr %v8, i64 401408, i64 21846)
+  %v6 = alloca ptr, i32 4
+  br label %v7
+v8:
+  %v9 = getelementptr inbounds ptr, ptr %v5, i64 0
+  store ptr %v0, ptr %v9
+  %v10 = getelementptr inbounds ptr, ptr %v5, i64 1
+  store ptr %v1, ptr %v10
+  %v11 = getelementptr inbounds ptr, ptr %v5, i64 2
+  store ptr %v2, ptr %v11
+  %v12 = getelementptr inbounds ptr, ptr %v5, i64 3
+  store ptr %v3, ptr %v12
+  call void @g1(void (ptr, i64, i64)* @g55, ptr %v5, i64 512, i64 15)
+  %v13 = getelementptr inbounds ptr, ptr %v6, i64 0
+  store ptr %v0, ptr %v13
+  %v14 = getelementptr inbounds ptr, ptr %v6, i64 1
+  store ptr %v1, ptr %v14
+  %v15 = getelementptr inbounds ptr, ptr %v6, i64 2
+  store ptr %v2, ptr %v15
+  %v16 = getelementptr inbounds ptr, ptr %v6, i64 3
+  store ptr %v3, ptr %v16
+  call void @g1(void (ptr, i64, i64)* @g56, ptr %v6, i64 401408, i64 21846)
   ret void
-v26:
-  %v27 = phi  i64 [0, %v15], [%v28, %v29]
-  br label %v30
-v31:
-  %v18 = add nuw nsw i64 %v17, 1
-  %v32 = icmp slt i64 %v18, 512
-  br i1 %v32, label %v15, label %v33
-v34:
-  %v35 = phi  i64 [0, %v20], [%v36, %v37]
-  store float 0xfff0000000000000, float* %v6
-  store i64 -1, i64* %v7
-  br label %v38
-v39:
-  %v28 = add nuw nsw i64 %v27, 1
-  %v40 = icmp slt i64 %v28, 14
-  br i1 %v40, label %v20, label %v19
-v41:
-  %v42 = phi  i64 [0, %v30], [%v43, %v44]
-  br label %v45
-v46:
-  %v47 = load i64, i64* %v7
-  %v48 = mul i64 %v17, 784
-  %v49 = add i64 %v47, %v48
-  %v50 = getelementptr inbounds float, ptr %v0, i64 %v49
-  %v51 = load float, ptr %v50, align 4
-  %v52 = mul i64 %v17, 196
-  %v53 = mul i64 %v27, 14
-  %v54 = add i64 %v52, %v53
-  %v55 = add i64 %v54, %v35
-  %v56 = getelementptr inbounds float, ptr %v2, i64 %v55
-  %v57 = load float, ptr %v56, align 4
-  %v58 = fadd float %v51, %v57
-  %v59 = getelementptr inbounds float, ptr %v0, i64 %v49
-  store float %v58, ptr %v59, align 4
-  %v36 = add nuw nsw i64 %v35, 1
-  %v60 = icmp slt i64 %v36, 14
-  br i1 %v60, label %v30, label %v29
-v61:
-  %v62 = phi  i64 [0, %v38], [%v63, %v45]
-  %v64 = mul i64 %v17, 784
-  %v65 = mul i64 %v27, 56
-  %v66 = add i64 %v64, %v65
-  %v67 = mul i64 %v35, 2
-  %v68 = add i64 %v66, %v67
-  %v69 = mul i64 %v42, 28
-  %v70 = add i64 %v68, %v69
-  %v71 = add i64 %v70, %v62
-  %v72 = getelementptr inbounds float, ptr %v1, i64 %v71
-  %v73 = load float, ptr %v72, align 4
-  %v74 = load i64, i64* %v7
-  %v75 = icmp slt i64 %v74, 0
-  %v76 = load float, float* %v6
-  %v77 = fcmp ogt float %v73, %v76
-  %v78 = fcmp une float %v73, %v73
-  %v79 = load float, float* %v6
-  %v80 = load float, float* %v6
-  %v81 = fcmp oeq float %v79, %v80
-  %v82 = and i1 %v78, %v81
-  %v83 = or i1 %v77, %v82
-  %v84 = or i1 %v75, %v83
-  %v85 = load float, float* %v6
-  %v86 = select  i1 %v84, float %v73, float %v85
-  store float %v86, float* %v6
-  %v87 = mul i64 %v27, 56
-  %v88 = mul i64 %v35, 2
-  %v89 = add i64 %v87, %v88
-  %v90 = mul i64 %v42, 28
-  %v91 = add i64 %v89, %v90
-  %v92 = add i64 %v91, %v62
-  %v93 = load i64, i64* %v7
-  %v94 = select  i1 %v84, i64 %v92, i64 %v93
-  store i64 %v94, i64* %v7
-  %v63 = add nuw nsw i64 %v62, 1
-  %v95 = icmp slt i64 %v63, 2
-  br i1 %v95, label %v45, label %v44
-v96:
-  %v43 = add nuw nsw i64 %v42, 1
-  %v97 = icmp slt i64 %v43, 2
-  br i1 %v97, label %v38, label %v37
 }
 
 define internal void @g57(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v10]
-  %v15 = getelementptr inbounds float, ptr %v0, i64 %v13
-  store float              0x0, ptr %v15, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v16 = icmp slt i64 %v14, %v5
-  br i1 %v16, label %v10, label %v11
-v17:
+  %v7 = alloca float
+  %v8 = alloca i64
+  br label %v9
+v10:
+  %v11 = icmp slt i64 %v4, %v5
+  br i1 %v11, label %v12, label %v13
+v14:
+  %v15 = phi  i64 [%v4, %v9], [%v16, %v17]
+  br label %v18
+v19:
   ret void
+v20:
+  %v21 = phi  i64 [0, %v12], [%v22, %v23]
+  br label %v24
+v25:
+  %v16 = add nuw nsw i64 %v15, 1
+  %v26 = icmp slt i64 %v16, %v5
+  br i1 %v26, label %v12, label %v13
+v27:
+  %v28 = phi  i64 [0, %v18], [%v29, %v30]
+  store float 0xfff0000000000000, float* %v7
+  store i64 -1, i64* %v8
+  br label %v31
+v32:
+  %v22 = add nuw nsw i64 %v21, 1
+  %v33 = icmp slt i64 %v22, 14
+  br i1 %v33, label %v18, label %v17
+v34:
+  %v35 = phi  i64 [0, %v24], [%v36, %v37]
+  br label %v38
+v39:
+  %v40 = mul i64 %v15, 196
+  %v41 = mul i64 %v21, 14
+  %v42 = add i64 %v40, %v41
+  %v43 = add i64 %v42, %v28
+  %v44 = getelementptr inbounds float, ptr %v1, i64 %v43
+  %v45 = load float, ptr %v44, align 4
+  br label %v46
+v47:
+  %v48 = phi  i64 [0, %v31], [%v49, %v38]
+  %v50 = mul i64 %v15, 784
+  %v51 = mul i64 %v21, 56
+  %v52 = add i64 %v50, %v51
+  %v53 = mul i64 %v28, 2
+  %v54 = add i64 %v52, %v53
+  %v55 = mul i64 %v35, 28
+  %v56 = add i64 %v54, %v55
+  %v57 = add i64 %v56, %v48
+  %v58 = getelementptr inbounds float, ptr %v0, i64 %v57
+  %v59 = load float, ptr %v58, align 4
+  %v60 = load i64, i64* %v8
+  %v61 = icmp slt i64 %v60, 0
+  %v62 = load float, float* %v7
+  %v63 = fcmp ogt float %v59, %v62
+  %v64 = or i1 %v61, %v63
+  %v65 = fcmp une float %v59, %v59
+  %v66 = or i1 %v64, %v65
+  %v67 = load float, float* %v7
+  %v68 = select  i1 %v66, float %v59, float %v67
+  store float %v68, float* %v7
+  %v69 = mul i64 %v21, 56
+  %v70 = mul i64 %v28, 2
+  %v71 = add i64 %v69, %v70
+  %v72 = mul i64 %v35, 28
+  %v73 = add i64 %v71, %v72
+  %v74 = add i64 %v73, %v48
+  %v75 = load i64, i64* %v8
+  %v76 = select  i1 %v66, i64 %v74, i64 %v75
+  store i64 %v76, i64* %v8
+  %v49 = add nuw nsw i64 %v48, 1
+  %v77 = icmp slt i64 %v49, 2
+  br i1 %v77, label %v38, label %v37
+v78:
+  %v36 = add nuw nsw i64 %v35, 1
+  %v79 = icmp slt i64 %v36, 2
+  br i1 %v79, label %v31, label %v80
+v81:
+  %v82 = phi  i64 [0, %v80], [%v83, %v84]
+  br label %v85
+v86:
+  %v29 = add nuw nsw i64 %v28, 1
+  %v87 = icmp slt i64 %v29, 14
+  br i1 %v87, label %v24, label %v23
+v88:
+  %v89 = phi  i64 [0, %v46], [%v90, %v85]
+  %v91 = mul i64 %v21, 56
+  %v92 = mul i64 %v28, 2
+  %v93 = add i64 %v91, %v92
+  %v94 = mul i64 %v82, 28
+  %v95 = add i64 %v93, %v94
+  %v96 = add i64 %v95, %v89
+  %v97 = load i64, i64* %v8
+  %v98 = icmp eq i64 %v96, %v97
+  %v99 = select  i1 %v98, float %v45, float              0x0
+  %v100 = mul i64 %v15, 784
+  %v101 = mul i64 %v21, 56
+  %v102 = add i64 %v100, %v101
+  %v103 = mul i64 %v28, 2
+  %v104 = add i64 %v102, %v103
+  %v105 = mul i64 %v82, 28
+  %v106 = add i64 %v104, %v105
+  %v107 = add i64 %v106, %v89
+  %v108 = getelementptr inbounds float, ptr %v2, i64 %v107
+  store float %v99, ptr %v108, align 4
+  %v90 = add nuw nsw i64 %v89, 1
+  %v109 = icmp slt i64 %v90, 2
+  br i1 %v109, label %v85, label %v84
+v110:
+  %v83 = add nuw nsw i64 %v82, 1
+  %v111 = icmp slt i64 %v83, 2
+  br i1 %v111, label %v46, label %v30
 }
 
 define internal void @g55(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -2102,10 +2126,10 @@ v8:
   br i1 %v9, label %v10, label %v11
 v12:
   %v13 = phi  i64 [%v4, %v7], [%v14, %v10]
-  %v15 = getelementptr inbounds float, ptr %v1, i64 %v13
+  %v15 = getelementptr inbounds float, ptr %v0, i64 %v13
   %v16 = load float, ptr %v15, align 4
   %v17 = fcmp ogt float %v16,              0x0
-  %v18 = getelementptr inbounds float, ptr %v0, i64 %v13
+  %v18 = getelementptr inbounds float, ptr %v2, i64 %v13
   %v19 = load float, ptr %v18, align 4
   %v20 = select  i1 %v17, float %v19, float              0x0
   %v21 = getelementptr inbounds float, ptr %v3, i64 %v13
@@ -2593,11 +2617,11 @@ v87:
   %v146 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v147 = load ptr, ptr %v146
   call void @g35(ptr %v141, ptr %v143, ptr %v145, ptr %v147)
-  %v148 = getelementptr inbounds ptr, ptr %v0, i64 47
+  %v148 = getelementptr inbounds ptr, ptr %v0, i64 21
   %v149 = load ptr, ptr %v148
-  %v150 = getelementptr inbounds ptr, ptr %v0, i64 21
+  %v150 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v151 = load ptr, ptr %v150
-  %v152 = getelementptr inbounds ptr, ptr %v0, i64 46
+  %v152 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v153 = load ptr, ptr %v152
   %v154 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v155 = load ptr, ptr %v154
@@ -2633,11 +2657,11 @@ v87:
   %v182 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v183 = load ptr, ptr %v182
   call void @g51(ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181, ptr %v183)
-  %v184 = getelementptr inbounds ptr, ptr %v0, i64 52
+  %v184 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v185 = load ptr, ptr %v184
-  %v186 = getelementptr inbounds ptr, ptr %v0, i64 17
+  %v186 = getelementptr inbounds ptr, ptr %v0, i64 49
   %v187 = load ptr, ptr %v186
-  %v188 = getelementptr inbounds ptr, ptr %v0, i64 49
+  %v188 = getelementptr inbounds ptr, ptr %v0, i64 52
   %v189 = load ptr, ptr %v188
   %v190 = getelementptr inbounds ptr, ptr %v0, i64 53
   %v191 = load ptr, ptr %v190
