@@ -184,7 +184,7 @@ v20:
 v25:
   %v16 = add nuw nsw i64 %v15, 1
   %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
+  br i1 %v26, label %v12, label %v13, !llvm.loop !1
 v27:
   %v28 = phi  i64 [0, %v18], [%v29, %v24]
   %v30 = mul i64 %v15, 12544
@@ -208,11 +208,11 @@ v27:
   store float %v42, ptr %v47, align 4
   %v29 = add nuw nsw i64 %v28, 1
   %v48 = icmp slt i64 %v29, 784
-  br i1 %v48, label %v24, label %v23
+  br i1 %v48, label %v24, label %v23, !llvm.loop !1
 v49:
   %v22 = add nuw nsw i64 %v21, 1
   %v50 = icmp slt i64 %v22, 16
-  br i1 %v50, label %v18, label %v17
+  br i1 %v50, label %v18, label %v17, !llvm.loop !1
 }
 
 define internal void @g4(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -268,7 +268,7 @@ v17:
 v22:
   %v13 = add nuw nsw i64 %v12, 1
   %v23 = icmp slt i64 %v13, %v3
-  br i1 %v23, label %v9, label %v10
+  br i1 %v23, label %v9, label %v10, !llvm.loop !1
 v24:
   %v25 = phi  i64 [0, %v15], [%v26, %v27]
   br label %v28
@@ -505,7 +505,7 @@ v20:
 v25:
   %v16 = add nuw nsw i64 %v15, 1
   %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
+  br i1 %v26, label %v12, label %v13, !llvm.loop !1
 v27:
   %v28 = phi  i64 [0, %v18], [%v29, %v24]
   %v30 = mul i64 %v15, 6272
@@ -529,11 +529,11 @@ v27:
   store float %v42, ptr %v47, align 4
   %v29 = add nuw nsw i64 %v28, 1
   %v48 = icmp slt i64 %v29, 196
-  br i1 %v48, label %v24, label %v23
+  br i1 %v48, label %v24, label %v23, !llvm.loop !1
 v49:
   %v22 = add nuw nsw i64 %v21, 1
   %v50 = icmp slt i64 %v22, 32
-  br i1 %v50, label %v18, label %v17
+  br i1 %v50, label %v18, label %v17, !llvm.loop !1
 }
 
 define internal void @g13(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -599,7 +599,7 @@ v18:
 v23:
   %v14 = add nuw nsw i64 %v13, 1
   %v24 = icmp slt i64 %v14, %v4
-  br i1 %v24, label %v10, label %v11
+  br i1 %v24, label %v10, label %v11, !llvm.loop !1
 v25:
   %v26 = phi  i64 [0, %v16], [%v27, %v28]
   br label %v29
@@ -662,7 +662,7 @@ v11:
   store float %v15, ptr %v16, align 4
   %v13 = add nuw nsw i64 %v12, 1
   %v17 = icmp slt i64 %v13, %v4
-  br i1 %v17, label %v9, label %v10
+  br i1 %v17, label %v9, label %v10, !llvm.loop !1
 v18:
   ret void
 }
@@ -1075,7 +1075,7 @@ v7:
   store float              0x0, ptr %v10, align 4
   %v9 = add nuw nsw i64 %v8, 1
   %v11 = icmp slt i64 %v9, 320
-  br i1 %v11, label %v6, label %v12
+  br i1 %v11, label %v6, label %v12, !llvm.loop !1
 v13:
   br label %v14
 v15:
@@ -1273,7 +1273,7 @@ v12:
   store float %v16, ptr %v17, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v18 = icmp slt i64 %v14, %v5
-  br i1 %v18, label %v10, label %v11
+  br i1 %v18, label %v10, label %v11, !llvm.loop !1
 v19:
   ret void
 }
@@ -1341,7 +1341,7 @@ v20:
 v25:
   %v16 = add nuw nsw i64 %v15, 1
   %v26 = icmp slt i64 %v16, %v5
-  br i1 %v26, label %v12, label %v13
+  br i1 %v26, label %v12, label %v13, !llvm.loop !1
 v27:
   %v28 = phi  i64 [0, %v18], [%v29, %v30]
   store float 0xfff0000000000000, float* %v7
@@ -1471,7 +1471,7 @@ v12:
   store float %v20, ptr %v21, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v22 = icmp slt i64 %v14, %v5
-  br i1 %v22, label %v10, label %v11
+  br i1 %v22, label %v10, label %v11, !llvm.loop !1
 v23:
   ret void
 }
@@ -1549,7 +1549,7 @@ v24:
   store float %v25, ptr %v26, align 4
   %v15 = add nuw nsw i64 %v14, 1
   %v27 = icmp slt i64 %v15, %v5
-  br i1 %v27, label %v11, label %v12
+  br i1 %v27, label %v11, label %v12, !llvm.loop !1
 v28:
   %v29 = phi  i64 [0, %v17], [%v30, %v23]
   %v31 = mul i64 %v14, 196
@@ -1563,11 +1563,11 @@ v28:
   store float %v38, float* %v7
   %v30 = add nuw nsw i64 %v29, 1
   %v39 = icmp slt i64 %v30, 196
-  br i1 %v39, label %v23, label %v22
+  br i1 %v39, label %v23, label %v22, !llvm.loop !1
 v40:
   %v21 = add nuw nsw i64 %v20, 1
   %v41 = icmp slt i64 %v21, 32
-  br i1 %v41, label %v17, label %v16
+  br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
 define internal void @g44(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -1643,7 +1643,7 @@ v12:
   store float              0x0, ptr %v15, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v16 = icmp slt i64 %v14, %v5
-  br i1 %v16, label %v10, label %v11
+  br i1 %v16, label %v10, label %v11, !llvm.loop !1
 v17:
   ret void
 }
@@ -1801,7 +1801,7 @@ v17:
   store float              0x0, ptr %v20, align 4
   %v19 = add nuw nsw i64 %v18, 1
   %v21 = icmp slt i64 %v19, 4608
-  br i1 %v21, label %v16, label %v22
+  br i1 %v21, label %v16, label %v22, !llvm.loop !1
 v23:
   br label %v24
 v25:
@@ -1835,7 +1835,7 @@ v41:
   store float %v51, ptr %v52, align 4
   %v43 = add nuw nsw i64 %v42, 1
   %v53 = icmp slt i64 %v43, 4608
-  br i1 %v53, label %v40, label %v54
+  br i1 %v53, label %v40, label %v54, !llvm.loop !1
 v55:
   ret void
 }
@@ -2006,7 +2006,7 @@ v20:
 v25:
   %v16 = add nuw nsw i64 %v15, 1
   %v26 = icmp slt i64 %v16, %v5
-  br i1 %v26, label %v12, label %v13
+  br i1 %v26, label %v12, label %v13, !llvm.loop !1
 v27:
   %v28 = phi  i64 [0, %v18], [%v29, %v30]
   store float 0xfff0000000000000, float* %v7
@@ -2136,7 +2136,7 @@ v12:
   store float %v20, ptr %v21, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v22 = icmp slt i64 %v14, %v5
-  br i1 %v22, label %v10, label %v11
+  br i1 %v22, label %v10, label %v11, !llvm.loop !1
 v23:
   ret void
 }
@@ -2214,7 +2214,7 @@ v24:
   store float %v25, ptr %v26, align 4
   %v15 = add nuw nsw i64 %v14, 1
   %v27 = icmp slt i64 %v15, %v5
-  br i1 %v27, label %v11, label %v12
+  br i1 %v27, label %v11, label %v12, !llvm.loop !1
 v28:
   %v29 = phi  i64 [0, %v17], [%v30, %v23]
   %v31 = mul i64 %v14, 784
@@ -2228,11 +2228,11 @@ v28:
   store float %v38, float* %v7
   %v30 = add nuw nsw i64 %v29, 1
   %v39 = icmp slt i64 %v30, 784
-  br i1 %v39, label %v23, label %v22
+  br i1 %v39, label %v23, label %v22, !llvm.loop !1
 v40:
   %v21 = add nuw nsw i64 %v20, 1
   %v41 = icmp slt i64 %v21, 32
-  br i1 %v41, label %v17, label %v16
+  br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
 define internal void @g60(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -2276,7 +2276,7 @@ v17:
   store float              0x0, ptr %v20, align 4
   %v19 = add nuw nsw i64 %v18, 1
   %v21 = icmp slt i64 %v19, 144
-  br i1 %v21, label %v16, label %v22
+  br i1 %v21, label %v16, label %v22, !llvm.loop !1
 v23:
   br label %v24
 v25:
@@ -2310,7 +2310,7 @@ v41:
   store float %v51, ptr %v52, align 4
   %v43 = add nuw nsw i64 %v42, 1
   %v53 = icmp slt i64 %v43, 144
-  br i1 %v53, label %v40, label %v54
+  br i1 %v53, label %v40, label %v54, !llvm.loop !1
 v55:
   ret void
 }
@@ -2446,7 +2446,7 @@ v12:
   store float %v22, ptr %v23, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v24 = icmp slt i64 %v14, 15680
-  br i1 %v24, label %v11, label %v25
+  br i1 %v24, label %v11, label %v25, !llvm.loop !1
 v26:
   ret void
 }
@@ -2701,3 +2701,6 @@ v87:
   call void @g65(ptr %v213, ptr %v215, ptr %v217, ptr %v219, ptr %v221)
   ret void
 }
+
+!0 = !{ !"llvm.loop.unroll.disable" }
+!1 = !{ !1, !0 }
