@@ -18,6 +18,7 @@ from tenkai.codegen.kir.index import c64
 from tenkai.codegen.kir.nodes import Acc, AccUpdate, Const, Expr, Load, Store, Var, scalar
 from tenkai.codegen.lower.geometry import conjunction, inside, window_inputs, window_position
 from tenkai.codegen.lower.kernel import KernelBuilder
+from tenkai.ir.graph import Graph
 
 Reader = Callable[[Sequence[Expr]], Expr]
 
@@ -118,15 +119,17 @@ def _max_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
     """Each ``g[o]`` lands on its window's arg-max. Windows never reach across planes, so the
     planes are independent; when the windows of a plane do not overlap either, every window
     is: it writes ``g`` at its arg-max and zero on its other cells (no read-modify-write)."""
-    if _windows_disjoint(kb, n):
+    if windows_disjoint(kb.g, n):
         _max_pool2d_grad_disjoint(kb, n, buf)
     else:
         _max_pool2d_grad_planes(kb, n, buf)
 
 
-def _windows_disjoint(kb: KernelBuilder, n: int) -> bool:
-    """No input element is in two windows: the stride reaches past the dilated window."""
-    (KH, KW), (sh, sw), _, (dh, dw) = _pool_attrs(kb, n)
+def windows_disjoint(g: Graph, n: int) -> bool:
+    """No input element is in two windows of pooling node ``n``: the stride reaches past the
+    dilated window."""
+    a = g.attrs(n)
+    (KH, KW), (sh, sw), (dh, dw) = a["kernel_size"], a["stride"], a.get("dilation", (1, 1))
     return sh >= (KH - 1) * dh + 1 and sw >= (KW - 1) * dw + 1
 
 
@@ -149,8 +152,9 @@ def _max_pool2d_grad_disjoint(kb: KernelBuilder, n: int, buf: str) -> None:
     (KH, KW), (sh, sw), (ph, pw), (dh, dw) = _pool_attrs(kb, n)
     H, W = shape[-2:]
     X, G = _reader(kb, x), _reader(kb, g)
-    if not _windows_cover(kb, n):
-        _zero_fill(kb, buf, shape, dt)
+    if not _windows_cover(kb, n):  # elements in no window: zero (then the windows' cells)
+        with kb.loops(shape, parallel=True) as coords:
+            kb.define(n, buf, coords, _zero(dt))
     with kb.loops(kb.g.shape(g), parallel=True) as coords:
         lead, oh, ow = list(coords[:-2]), coords[-2], coords[-1]
         _, where = _window_argmax(kb, n, X, lead, oh, ow, (H, W), dt)
@@ -159,8 +163,7 @@ def _max_pool2d_grad_disjoint(kb: KernelBuilder, n: int, buf: str) -> None:
             ih, iw = window_inputs(kb.idx, (oh, ow), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
             with kb.guard(inside(kb.idx, (ih, iw), (H, W))):
                 hit = scalar("eq", (kb.idx.add(kb.idx.mul(ih, W), iw), where), "bool")
-                kb.emit(Store(buf, kb.idx.flat((*lead, ih, iw), shape),
-                              scalar("where", (hit, grad, _zero(dt)), dt)))
+                kb.define(n, buf, (*lead, ih, iw), scalar("where", (hit, grad, _zero(dt)), dt))
 
 
 def _max_pool2d_grad_planes(kb: KernelBuilder, n: int, buf: str) -> None:
@@ -294,6 +297,10 @@ def _adaptive_avg_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
 
         _adaptive_cells(kb, coords, shape[-2:], kb.g.shape(g)[-2:], dt, visit)
 
+
+# stages that define each element of their output once (KernelBuilder.define), when this says
+# so: the program hands them the elementwise consumers of the group to store in the same pass
+WINDOW_EPILOGUES = {"max_pool2d_grad": windows_disjoint}
 
 WINDOW_STAGES = {
     "max_pool2d": _max_pool2d,

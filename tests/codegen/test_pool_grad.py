@@ -118,3 +118,39 @@ def test_overlapping_windows_run_plane_parallel(name: str) -> None:
     lead = CASES[name][0][:-2]
     assert loops[0].extent == int(np.prod(lead))
 
+
+
+def test_relu_mask_is_stored_in_the_windows_pass() -> None:
+    """The fused CNN backward kernel: the ReLU mask is applied where each window stores its
+    cells (one pass, no scratch for the pooled gradient)."""
+    program = _compiled()[("tiled", "float32", True)].program
+    assert program is not None
+    (kernel,) = program.kernels
+    assert len([s for s in kernel.body if isinstance(s, Loop)]) == 1
+    assert not [b for b in program.buffers if b.role == "scratch"]
+
+
+def _shared_graph() -> ir.Graph:
+    """The pooled gradient feeds the mask chain, a second elementwise output and a sum."""
+    case = CASES["tail"]
+    attrs = _attrs(case)
+    out_shape = nn_reference.max_pool2d(np.zeros(case[0]), **attrs).shape
+    g = ir.Graph("pool_grad_shared")
+    x = g.add("input", shape=case[0], dtype="float32", name="x")
+    gy = g.add("input", shape=out_shape, dtype="float32", name="g")
+    grad = g.add("max_pool2d_grad", [gy, x], **attrs)
+    zero = g.add("full", shape=(), value=0.0, dtype="float32")
+    masked = g.add("where", [g.add("gt", [x, zero]), grad, zero])
+    g.add_output(g.add("mul", [masked, x]))
+    g.add_output(masked)
+    g.add_output(g.add("sum", [grad], axes=(0, 2, 3), keepdim=False))
+    return single_group(g, "window")
+
+
+def test_epilogue_with_other_readers_of_the_pooled_gradient() -> None:
+    (item,) = compile_batch([_shared_graph()], tag="mpgs")
+    for ties, nan in ((False, False), (True, True)):
+        check_against_interpreter(item, _feeds("tail", "float32", ties, nan),
+                                  f"shared ties={ties} nan={nan}")
+    assert item.program is not None
+    assert any(b.name.startswith("t") and b.role == "scratch" for b in item.program.buffers)

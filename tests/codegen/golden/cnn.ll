@@ -1293,148 +1293,148 @@ v3:
   ret void
 }
 
-define void @g38(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g38(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
-v4:
-  %v5 = alloca ptr, i32 4
-  %v6 = alloca ptr, i32 4
-  br label %v7
-v8:
-  %v9 = getelementptr inbounds ptr, ptr %v5, i64 0
-  store ptr %v0, ptr %v9
-  %v10 = getelementptr inbounds ptr, ptr %v5, i64 1
-  store ptr %v1, ptr %v10
-  %v11 = getelementptr inbounds ptr, ptr %v5, i64 2
-  store ptr %v2, ptr %v11
-  %v12 = getelementptr inbounds ptr, ptr %v5, i64 3
-  store ptr %v3, ptr %v12
-  call void @g1(void (ptr, i64, i64)* @g39, ptr %v5, i64 1024, i64 59)
-  %v13 = getelementptr inbounds ptr, ptr %v6, i64 0
-  store ptr %v0, ptr %v13
-  %v14 = getelementptr inbounds ptr, ptr %v6, i64 1
-  store ptr %v1, ptr %v14
-  %v15 = getelementptr inbounds ptr, ptr %v6, i64 2
-  store ptr %v2, ptr %v15
-  %v16 = getelementptr inbounds ptr, ptr %v6, i64 3
-  store ptr %v3, ptr %v16
-  call void @g1(void (ptr, i64, i64)* @g40, ptr %v6, i64 200704, i64 21846)
+v3:
+  %v4 = alloca ptr, i32 3
+  br label %v5
+v6:
+  %v7 = getelementptr inbounds ptr, ptr %v4, i64 0
+  store ptr %v0, ptr %v7
+  %v8 = getelementptr inbounds ptr, ptr %v4, i64 1
+  store ptr %v1, ptr %v8
+  %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
+  store ptr %v2, ptr %v9
+  call void @g1(void (ptr, i64, i64)* @g39, ptr %v4, i64 1024, i64 39)
   ret void
 }
 
-define internal void @g41(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g40(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
-v6:
-  %v7 = alloca float
-  %v8 = alloca i64
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v4, %v5
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v4, %v9], [%v16, %v17]
-  br label %v18
-v19:
+v5:
+  %v6 = alloca float
+  %v7 = alloca i64
+  br label %v8
+v9:
+  %v10 = icmp slt i64 %v3, %v4
+  br i1 %v10, label %v11, label %v12
+v13:
+  %v14 = phi  i64 [%v3, %v8], [%v15, %v16]
+  br label %v17
+v18:
   ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v5
-  br i1 %v26, label %v12, label %v13, !llvm.loop !1
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v30]
-  store float 0xfff0000000000000, float* %v7
-  store i64 -1, i64* %v8
-  br label %v31
-v32:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v33 = icmp slt i64 %v22, 7
-  br i1 %v33, label %v18, label %v17
-v34:
-  %v35 = phi  i64 [0, %v24], [%v36, %v37]
-  br label %v38
-v39:
-  %v40 = mul i64 %v15, 49
-  %v41 = mul i64 %v21, 7
-  %v42 = add i64 %v40, %v41
-  %v43 = add i64 %v42, %v28
-  %v44 = getelementptr inbounds float, ptr %v1, i64 %v43
-  %v45 = load float, ptr %v44, align 4
-  br label %v46
-v47:
-  %v48 = phi  i64 [0, %v31], [%v49, %v38]
-  %v50 = mul i64 %v15, 196
-  %v51 = mul i64 %v21, 28
-  %v52 = add i64 %v50, %v51
-  %v53 = mul i64 %v28, 2
-  %v54 = add i64 %v52, %v53
-  %v55 = mul i64 %v35, 14
-  %v56 = add i64 %v54, %v55
-  %v57 = add i64 %v56, %v48
-  %v58 = getelementptr inbounds float, ptr %v0, i64 %v57
-  %v59 = load float, ptr %v58, align 4
-  %v60 = load i64, i64* %v8
-  %v61 = icmp slt i64 %v60, 0
-  %v62 = load float, float* %v7
-  %v63 = fcmp ogt float %v59, %v62
-  %v64 = or i1 %v61, %v63
-  %v65 = fcmp une float %v59, %v59
-  %v66 = or i1 %v64, %v65
-  %v67 = load float, float* %v7
-  %v68 = select  i1 %v66, float %v59, float %v67
-  store float %v68, float* %v7
-  %v69 = mul i64 %v21, 28
-  %v70 = mul i64 %v28, 2
-  %v71 = add i64 %v69, %v70
-  %v72 = mul i64 %v35, 14
-  %v73 = add i64 %v71, %v72
-  %v74 = add i64 %v73, %v48
-  %v75 = load i64, i64* %v8
-  %v76 = select  i1 %v66, i64 %v74, i64 %v75
-  store i64 %v76, i64* %v8
-  %v49 = add nuw nsw i64 %v48, 1
-  %v77 = icmp slt i64 %v49, 2
-  br i1 %v77, label %v38, label %v37
-v78:
-  %v36 = add nuw nsw i64 %v35, 1
-  %v79 = icmp slt i64 %v36, 2
-  br i1 %v79, label %v31, label %v80
-v81:
-  %v82 = phi  i64 [0, %v80], [%v83, %v84]
-  br label %v85
-v86:
-  %v29 = add nuw nsw i64 %v28, 1
-  %v87 = icmp slt i64 %v29, 7
-  br i1 %v87, label %v24, label %v23
-v88:
-  %v89 = phi  i64 [0, %v46], [%v90, %v85]
-  %v91 = mul i64 %v21, 28
-  %v92 = mul i64 %v28, 2
-  %v93 = add i64 %v91, %v92
-  %v94 = mul i64 %v82, 14
-  %v95 = add i64 %v93, %v94
-  %v96 = add i64 %v95, %v89
-  %v97 = load i64, i64* %v8
-  %v98 = icmp eq i64 %v96, %v97
-  %v99 = select  i1 %v98, float %v45, float              0x0
-  %v100 = mul i64 %v15, 196
-  %v101 = mul i64 %v21, 28
-  %v102 = add i64 %v100, %v101
-  %v103 = mul i64 %v28, 2
-  %v104 = add i64 %v102, %v103
-  %v105 = mul i64 %v82, 14
-  %v106 = add i64 %v104, %v105
-  %v107 = add i64 %v106, %v89
-  %v108 = getelementptr inbounds float, ptr %v2, i64 %v107
-  store float %v99, ptr %v108, align 4
-  %v90 = add nuw nsw i64 %v89, 1
-  %v109 = icmp slt i64 %v90, 2
-  br i1 %v109, label %v85, label %v84
-v110:
-  %v83 = add nuw nsw i64 %v82, 1
-  %v111 = icmp slt i64 %v83, 2
-  br i1 %v111, label %v46, label %v30
+v19:
+  %v20 = phi  i64 [0, %v11], [%v21, %v22]
+  br label %v23
+v24:
+  %v15 = add nuw nsw i64 %v14, 1
+  %v25 = icmp slt i64 %v15, %v4
+  br i1 %v25, label %v11, label %v12, !llvm.loop !1
+v26:
+  %v27 = phi  i64 [0, %v17], [%v28, %v29]
+  store float 0xfff0000000000000, float* %v6
+  store i64 -1, i64* %v7
+  br label %v30
+v31:
+  %v21 = add nuw nsw i64 %v20, 1
+  %v32 = icmp slt i64 %v21, 7
+  br i1 %v32, label %v17, label %v16
+v33:
+  %v34 = phi  i64 [0, %v23], [%v35, %v36]
+  br label %v37
+v38:
+  %v39 = mul i64 %v14, 49
+  %v40 = mul i64 %v20, 7
+  %v41 = add i64 %v39, %v40
+  %v42 = add i64 %v41, %v27
+  %v43 = getelementptr inbounds float, ptr %v1, i64 %v42
+  %v44 = load float, ptr %v43, align 4
+  br label %v45
+v46:
+  %v47 = phi  i64 [0, %v30], [%v48, %v37]
+  %v49 = mul i64 %v14, 196
+  %v50 = mul i64 %v20, 28
+  %v51 = add i64 %v49, %v50
+  %v52 = mul i64 %v27, 2
+  %v53 = add i64 %v51, %v52
+  %v54 = mul i64 %v34, 14
+  %v55 = add i64 %v53, %v54
+  %v56 = add i64 %v55, %v47
+  %v57 = getelementptr inbounds float, ptr %v0, i64 %v56
+  %v58 = load float, ptr %v57, align 4
+  %v59 = load i64, i64* %v7
+  %v60 = icmp slt i64 %v59, 0
+  %v61 = load float, float* %v6
+  %v62 = fcmp ogt float %v58, %v61
+  %v63 = or i1 %v60, %v62
+  %v64 = fcmp une float %v58, %v58
+  %v65 = or i1 %v63, %v64
+  %v66 = load float, float* %v6
+  %v67 = select  i1 %v65, float %v58, float %v66
+  store float %v67, float* %v6
+  %v68 = mul i64 %v20, 28
+  %v69 = mul i64 %v27, 2
+  %v70 = add i64 %v68, %v69
+  %v71 = mul i64 %v34, 14
+  %v72 = add i64 %v70, %v71
+  %v73 = add i64 %v72, %v47
+  %v74 = load i64, i64* %v7
+  %v75 = select  i1 %v65, i64 %v73, i64 %v74
+  store i64 %v75, i64* %v7
+  %v48 = add nuw nsw i64 %v47, 1
+  %v76 = icmp slt i64 %v48, 2
+  br i1 %v76, label %v37, label %v36
+v77:
+  %v35 = add nuw nsw i64 %v34, 1
+  %v78 = icmp slt i64 %v35, 2
+  br i1 %v78, label %v30, label %v79
+v80:
+  %v81 = phi  i64 [0, %v79], [%v82, %v83]
+  br label %v84
+v85:
+  %v28 = add nuw nsw i64 %v27, 1
+  %v86 = icmp slt i64 %v28, 7
+  br i1 %v86, label %v23, label %v22
+v87:
+  %v88 = phi  i64 [0, %v45], [%v89, %v84]
+  %v90 = mul i64 %v20, 28
+  %v91 = mul i64 %v27, 2
+  %v92 = add i64 %v90, %v91
+  %v93 = mul i64 %v81, 14
+  %v94 = add i64 %v92, %v93
+  %v95 = add i64 %v94, %v88
+  %v96 = load i64, i64* %v7
+  %v97 = icmp eq i64 %v95, %v96
+  %v98 = select  i1 %v97, float %v44, float              0x0
+  %v99 = mul i64 %v14, 196
+  %v100 = mul i64 %v20, 28
+  %v101 = add i64 %v99, %v100
+  %v102 = mul i64 %v27, 2
+  %v103 = add i64 %v101, %v102
+  %v104 = mul i64 %v81, 14
+  %v105 = add i64 %v103, %v104
+  %v106 = add i64 %v105, %v88
+  %v107 = getelementptr inbounds float, ptr %v0, i64 %v106
+  %v108 = load float, ptr %v107, align 4
+  %v109 = fcmp ogt float %v108,              0x0
+  %v110 = select  i1 %v109, float %v98, float              0x0
+  %v111 = mul i64 %v14, 196
+  %v112 = mul i64 %v20, 28
+  %v113 = add i64 %v111, %v112
+  %v114 = mul i64 %v27, 2
+  %v115 = add i64 %v113, %v114
+  %v116 = mul i64 %v81, 14
+  %v117 = add i64 %v115, %v116
+  %v118 = add i64 %v117, %v88
+  %v119 = getelementptr inbounds float, ptr %v2, i64 %v118
+  store float %v110, ptr %v119, align 4
+  %v89 = add nuw nsw i64 %v88, 1
+  %v120 = icmp slt i64 %v89, 2
+  br i1 %v120, label %v84, label %v83
+v121:
+  %v82 = add nuw nsw i64 %v81, 1
+  %v122 = icmp slt i64 %v82, 2
+  br i1 %v122, label %v45, label %v29
 }
 
 define internal void @g39(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -1446,52 +1446,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g41(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g40(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g42(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v10]
-  %v15 = getelementptr inbounds float, ptr %v0, i64 %v13
-  %v16 = load float, ptr %v15, align 4
-  %v17 = fcmp ogt float %v16,              0x0
-  %v18 = getelementptr inbounds float, ptr %v2, i64 %v13
-  %v19 = load float, ptr %v18, align 4
-  %v20 = select  i1 %v17, float %v19, float              0x0
-  %v21 = getelementptr inbounds float, ptr %v3, i64 %v13
-  store float %v20, ptr %v21, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v22 = icmp slt i64 %v14, %v5
-  br i1 %v22, label %v10, label %v11, !llvm.loop !1
-v23:
-  ret void
-}
-
-define internal void @g40(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g42(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
-  ret void
-}
-
-define void @g43(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g41(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1505,7 +1464,7 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g44, ptr %v5, i64 32, i64 11)
+  call void @g1(void (ptr, i64, i64)* @g42, ptr %v5, i64 32, i64 11)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
@@ -1526,7 +1485,7 @@ v27:
   ret void
 }
 
-define internal void @g45(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g43(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -1570,7 +1529,7 @@ v40:
   br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g44(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g42(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1581,11 +1540,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g45(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g43(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g46(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g44(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1617,7 +1576,7 @@ v24:
   store ptr %v2, ptr %v27
   %v28 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v28
-  call void @g1(void (ptr, i64, i64)* @g47, ptr %v5, i64 100352, i64 65536)
+  call void @g1(void (ptr, i64, i64)* @g45, ptr %v5, i64 100352, i64 65536)
   %v29 = getelementptr inbounds ptr, ptr %v6, i64 0
   store ptr %v0, ptr %v29
   %v30 = getelementptr inbounds ptr, ptr %v6, i64 1
@@ -1626,11 +1585,11 @@ v24:
   store ptr %v2, ptr %v31
   %v32 = getelementptr inbounds ptr, ptr %v6, i64 3
   store ptr %v3, ptr %v32
-  call void @g1(void (ptr, i64, i64)* @g48, ptr %v6, i64 32, i64 2)
+  call void @g1(void (ptr, i64, i64)* @g46, ptr %v6, i64 32, i64 2)
   ret void
 }
 
-define internal void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g47(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1648,7 +1607,7 @@ v17:
   ret void
 }
 
-define internal void @g47(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g45(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1659,11 +1618,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g49(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g47(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g50(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g48(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1760,7 +1719,7 @@ v95:
   br i1 %v96, label %v43, label %v42
 }
 
-define internal void @g48(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g46(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1771,11 +1730,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g50(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g48(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g51(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
@@ -1793,7 +1752,7 @@ v9:
   store ptr %v4, ptr %v14
   %v15 = getelementptr inbounds ptr, ptr %v7, i64 5
   store ptr %v5, ptr %v15
-  call void @g1(void (ptr, i64, i64)* @g52, ptr %v7, i64 16, i64 2)
+  call void @g1(void (ptr, i64, i64)* @g50, ptr %v7, i64 16, i64 2)
   br label %v16
 v17:
   %v18 = phi  i64 [0, %v8], [%v19, %v16]
@@ -1840,7 +1799,7 @@ v55:
   ret void
 }
 
-define internal void @g53(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g51(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -1939,7 +1898,7 @@ v99:
   br i1 %v100, label %v38, label %v37
 }
 
-define internal void @g52(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g50(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1954,155 +1913,155 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g53(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g51(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g54(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g52(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
-v4:
-  %v5 = alloca ptr, i32 4
-  %v6 = alloca ptr, i32 4
-  br label %v7
-v8:
-  %v9 = getelementptr inbounds ptr, ptr %v5, i64 0
-  store ptr %v0, ptr %v9
-  %v10 = getelementptr inbounds ptr, ptr %v5, i64 1
-  store ptr %v1, ptr %v10
-  %v11 = getelementptr inbounds ptr, ptr %v5, i64 2
-  store ptr %v2, ptr %v11
-  %v12 = getelementptr inbounds ptr, ptr %v5, i64 3
-  store ptr %v3, ptr %v12
-  call void @g1(void (ptr, i64, i64)* @g55, ptr %v5, i64 512, i64 15)
-  %v13 = getelementptr inbounds ptr, ptr %v6, i64 0
-  store ptr %v0, ptr %v13
-  %v14 = getelementptr inbounds ptr, ptr %v6, i64 1
-  store ptr %v1, ptr %v14
-  %v15 = getelementptr inbounds ptr, ptr %v6, i64 2
-  store ptr %v2, ptr %v15
-  %v16 = getelementptr inbounds ptr, ptr %v6, i64 3
-  store ptr %v3, ptr %v16
-  call void @g1(void (ptr, i64, i64)* @g56, ptr %v6, i64 401408, i64 21846)
-  ret void
-}
-
-define internal void @g57(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
+v3:
+  %v4 = alloca ptr, i32 3
+  br label %v5
 v6:
-  %v7 = alloca float
-  %v8 = alloca i64
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v4, %v5
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v4, %v9], [%v16, %v17]
-  br label %v18
+  %v7 = getelementptr inbounds ptr, ptr %v4, i64 0
+  store ptr %v0, ptr %v7
+  %v8 = getelementptr inbounds ptr, ptr %v4, i64 1
+  store ptr %v1, ptr %v8
+  %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
+  store ptr %v2, ptr %v9
+  call void @g1(void (ptr, i64, i64)* @g53, ptr %v4, i64 512, i64 10)
+  ret void
+}
+
+define internal void @g54(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+{
+v5:
+  %v6 = alloca float
+  %v7 = alloca i64
+  br label %v8
+v9:
+  %v10 = icmp slt i64 %v3, %v4
+  br i1 %v10, label %v11, label %v12
+v13:
+  %v14 = phi  i64 [%v3, %v8], [%v15, %v16]
+  br label %v17
+v18:
+  ret void
 v19:
-  ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v5
-  br i1 %v26, label %v12, label %v13, !llvm.loop !1
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v30]
-  store float 0xfff0000000000000, float* %v7
-  store i64 -1, i64* %v8
-  br label %v31
-v32:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v33 = icmp slt i64 %v22, 14
-  br i1 %v33, label %v18, label %v17
-v34:
-  %v35 = phi  i64 [0, %v24], [%v36, %v37]
-  br label %v38
-v39:
-  %v40 = mul i64 %v15, 196
-  %v41 = mul i64 %v21, 14
-  %v42 = add i64 %v40, %v41
-  %v43 = add i64 %v42, %v28
-  %v44 = getelementptr inbounds float, ptr %v1, i64 %v43
-  %v45 = load float, ptr %v44, align 4
-  br label %v46
-v47:
-  %v48 = phi  i64 [0, %v31], [%v49, %v38]
-  %v50 = mul i64 %v15, 784
-  %v51 = mul i64 %v21, 56
-  %v52 = add i64 %v50, %v51
-  %v53 = mul i64 %v28, 2
-  %v54 = add i64 %v52, %v53
-  %v55 = mul i64 %v35, 28
-  %v56 = add i64 %v54, %v55
-  %v57 = add i64 %v56, %v48
-  %v58 = getelementptr inbounds float, ptr %v0, i64 %v57
-  %v59 = load float, ptr %v58, align 4
-  %v60 = load i64, i64* %v8
-  %v61 = icmp slt i64 %v60, 0
-  %v62 = load float, float* %v7
-  %v63 = fcmp ogt float %v59, %v62
-  %v64 = or i1 %v61, %v63
-  %v65 = fcmp une float %v59, %v59
-  %v66 = or i1 %v64, %v65
-  %v67 = load float, float* %v7
-  %v68 = select  i1 %v66, float %v59, float %v67
-  store float %v68, float* %v7
-  %v69 = mul i64 %v21, 56
-  %v70 = mul i64 %v28, 2
-  %v71 = add i64 %v69, %v70
-  %v72 = mul i64 %v35, 28
-  %v73 = add i64 %v71, %v72
-  %v74 = add i64 %v73, %v48
-  %v75 = load i64, i64* %v8
-  %v76 = select  i1 %v66, i64 %v74, i64 %v75
-  store i64 %v76, i64* %v8
-  %v49 = add nuw nsw i64 %v48, 1
-  %v77 = icmp slt i64 %v49, 2
-  br i1 %v77, label %v38, label %v37
-v78:
-  %v36 = add nuw nsw i64 %v35, 1
-  %v79 = icmp slt i64 %v36, 2
-  br i1 %v79, label %v31, label %v80
-v81:
-  %v82 = phi  i64 [0, %v80], [%v83, %v84]
-  br label %v85
-v86:
-  %v29 = add nuw nsw i64 %v28, 1
-  %v87 = icmp slt i64 %v29, 14
-  br i1 %v87, label %v24, label %v23
-v88:
-  %v89 = phi  i64 [0, %v46], [%v90, %v85]
-  %v91 = mul i64 %v21, 56
-  %v92 = mul i64 %v28, 2
-  %v93 = add i64 %v91, %v92
-  %v94 = mul i64 %v82, 28
-  %v95 = add i64 %v93, %v94
-  %v96 = add i64 %v95, %v89
-  %v97 = load i64, i64* %v8
-  %v98 = icmp eq i64 %v96, %v97
-  %v99 = select  i1 %v98, float %v45, float              0x0
-  %v100 = mul i64 %v15, 784
-  %v101 = mul i64 %v21, 56
-  %v102 = add i64 %v100, %v101
-  %v103 = mul i64 %v28, 2
-  %v104 = add i64 %v102, %v103
-  %v105 = mul i64 %v82, 28
-  %v106 = add i64 %v104, %v105
-  %v107 = add i64 %v106, %v89
-  %v108 = getelementptr inbounds float, ptr %v2, i64 %v107
-  store float %v99, ptr %v108, align 4
-  %v90 = add nuw nsw i64 %v89, 1
-  %v109 = icmp slt i64 %v90, 2
-  br i1 %v109, label %v85, label %v84
-v110:
-  %v83 = add nuw nsw i64 %v82, 1
-  %v111 = icmp slt i64 %v83, 2
-  br i1 %v111, label %v46, label %v30
+  %v20 = phi  i64 [0, %v11], [%v21, %v22]
+  br label %v23
+v24:
+  %v15 = add nuw nsw i64 %v14, 1
+  %v25 = icmp slt i64 %v15, %v4
+  br i1 %v25, label %v11, label %v12, !llvm.loop !1
+v26:
+  %v27 = phi  i64 [0, %v17], [%v28, %v29]
+  store float 0xfff0000000000000, float* %v6
+  store i64 -1, i64* %v7
+  br label %v30
+v31:
+  %v21 = add nuw nsw i64 %v20, 1
+  %v32 = icmp slt i64 %v21, 14
+  br i1 %v32, label %v17, label %v16
+v33:
+  %v34 = phi  i64 [0, %v23], [%v35, %v36]
+  br label %v37
+v38:
+  %v39 = mul i64 %v14, 196
+  %v40 = mul i64 %v20, 14
+  %v41 = add i64 %v39, %v40
+  %v42 = add i64 %v41, %v27
+  %v43 = getelementptr inbounds float, ptr %v1, i64 %v42
+  %v44 = load float, ptr %v43, align 4
+  br label %v45
+v46:
+  %v47 = phi  i64 [0, %v30], [%v48, %v37]
+  %v49 = mul i64 %v14, 784
+  %v50 = mul i64 %v20, 56
+  %v51 = add i64 %v49, %v50
+  %v52 = mul i64 %v27, 2
+  %v53 = add i64 %v51, %v52
+  %v54 = mul i64 %v34, 28
+  %v55 = add i64 %v53, %v54
+  %v56 = add i64 %v55, %v47
+  %v57 = getelementptr inbounds float, ptr %v0, i64 %v56
+  %v58 = load float, ptr %v57, align 4
+  %v59 = load i64, i64* %v7
+  %v60 = icmp slt i64 %v59, 0
+  %v61 = load float, float* %v6
+  %v62 = fcmp ogt float %v58, %v61
+  %v63 = or i1 %v60, %v62
+  %v64 = fcmp une float %v58, %v58
+  %v65 = or i1 %v63, %v64
+  %v66 = load float, float* %v6
+  %v67 = select  i1 %v65, float %v58, float %v66
+  store float %v67, float* %v6
+  %v68 = mul i64 %v20, 56
+  %v69 = mul i64 %v27, 2
+  %v70 = add i64 %v68, %v69
+  %v71 = mul i64 %v34, 28
+  %v72 = add i64 %v70, %v71
+  %v73 = add i64 %v72, %v47
+  %v74 = load i64, i64* %v7
+  %v75 = select  i1 %v65, i64 %v73, i64 %v74
+  store i64 %v75, i64* %v7
+  %v48 = add nuw nsw i64 %v47, 1
+  %v76 = icmp slt i64 %v48, 2
+  br i1 %v76, label %v37, label %v36
+v77:
+  %v35 = add nuw nsw i64 %v34, 1
+  %v78 = icmp slt i64 %v35, 2
+  br i1 %v78, label %v30, label %v79
+v80:
+  %v81 = phi  i64 [0, %v79], [%v82, %v83]
+  br label %v84
+v85:
+  %v28 = add nuw nsw i64 %v27, 1
+  %v86 = icmp slt i64 %v28, 14
+  br i1 %v86, label %v23, label %v22
+v87:
+  %v88 = phi  i64 [0, %v45], [%v89, %v84]
+  %v90 = mul i64 %v20, 56
+  %v91 = mul i64 %v27, 2
+  %v92 = add i64 %v90, %v91
+  %v93 = mul i64 %v81, 28
+  %v94 = add i64 %v92, %v93
+  %v95 = add i64 %v94, %v88
+  %v96 = load i64, i64* %v7
+  %v97 = icmp eq i64 %v95, %v96
+  %v98 = select  i1 %v97, float %v44, float              0x0
+  %v99 = mul i64 %v14, 784
+  %v100 = mul i64 %v20, 56
+  %v101 = add i64 %v99, %v100
+  %v102 = mul i64 %v27, 2
+  %v103 = add i64 %v101, %v102
+  %v104 = mul i64 %v81, 28
+  %v105 = add i64 %v103, %v104
+  %v106 = add i64 %v105, %v88
+  %v107 = getelementptr inbounds float, ptr %v0, i64 %v106
+  %v108 = load float, ptr %v107, align 4
+  %v109 = fcmp ogt float %v108,              0x0
+  %v110 = select  i1 %v109, float %v98, float              0x0
+  %v111 = mul i64 %v14, 784
+  %v112 = mul i64 %v20, 56
+  %v113 = add i64 %v111, %v112
+  %v114 = mul i64 %v27, 2
+  %v115 = add i64 %v113, %v114
+  %v116 = mul i64 %v81, 28
+  %v117 = add i64 %v115, %v116
+  %v118 = add i64 %v117, %v88
+  %v119 = getelementptr inbounds float, ptr %v2, i64 %v118
+  store float %v110, ptr %v119, align 4
+  %v89 = add nuw nsw i64 %v88, 1
+  %v120 = icmp slt i64 %v89, 2
+  br i1 %v120, label %v84, label %v83
+v121:
+  %v82 = add nuw nsw i64 %v81, 1
+  %v122 = icmp slt i64 %v82, 2
+  br i1 %v122, label %v45, label %v29
 }
 
-define internal void @g55(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g53(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2111,52 +2070,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g57(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g54(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g58(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v10]
-  %v15 = getelementptr inbounds float, ptr %v0, i64 %v13
-  %v16 = load float, ptr %v15, align 4
-  %v17 = fcmp ogt float %v16,              0x0
-  %v18 = getelementptr inbounds float, ptr %v2, i64 %v13
-  %v19 = load float, ptr %v18, align 4
-  %v20 = select  i1 %v17, float %v19, float              0x0
-  %v21 = getelementptr inbounds float, ptr %v3, i64 %v13
-  store float %v20, ptr %v21, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v22 = icmp slt i64 %v14, %v5
-  br i1 %v22, label %v10, label %v11, !llvm.loop !1
-v23:
-  ret void
-}
-
-define internal void @g56(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g58(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
-  ret void
-}
-
-define void @g59(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g55(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -2170,7 +2088,7 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g60, ptr %v5, i64 16, i64 3)
+  call void @g1(void (ptr, i64, i64)* @g56, ptr %v5, i64 16, i64 3)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
@@ -2191,7 +2109,7 @@ v27:
   ret void
 }
 
-define internal void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g57(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -2235,7 +2153,7 @@ v40:
   br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g60(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g56(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2246,11 +2164,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g61(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g57(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g62(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g58(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
@@ -2268,7 +2186,7 @@ v9:
   store ptr %v4, ptr %v14
   %v15 = getelementptr inbounds ptr, ptr %v7, i64 5
   store ptr %v5, ptr %v15
-  call void @g1(void (ptr, i64, i64)* @g63, ptr %v7, i64 3, i64 1)
+  call void @g1(void (ptr, i64, i64)* @g59, ptr %v7, i64 3, i64 1)
   br label %v16
 v17:
   %v18 = phi  i64 [0, %v8], [%v19, %v16]
@@ -2315,7 +2233,7 @@ v55:
   ret void
 }
 
-define internal void @g64(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g60(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -2403,7 +2321,7 @@ v88:
   br i1 %v89, label %v31, label %v30
 }
 
-define internal void @g63(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g59(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2418,11 +2336,11 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g64(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g60(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g65(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
 v5:
   br label %v6
@@ -2451,7 +2369,7 @@ v26:
   ret void
 }
 
-define void @g66(ptr %v0) nounwind
+define void @g62(ptr %v0) nounwind
 {
 v1:
   %v2 = getelementptr inbounds ptr, ptr %v0, i64 16
@@ -2535,14 +2453,14 @@ v1:
   call void @g27(ptr %v69, ptr %v71)
   %v72 = getelementptr inbounds ptr, ptr %v0, i64 32
   %v73 = load ptr, ptr %v72
-  %v74 = getelementptr inbounds ptr, ptr %v0, i64 55
+  %v74 = getelementptr inbounds ptr, ptr %v0, i64 53
   %v75 = load ptr, ptr %v74
   %v76 = getelementptr inbounds ptr, ptr %v0, i64 31
   %v77 = load ptr, ptr %v76
   %v78 = getelementptr inbounds ptr, ptr %v0, i64 33
   %v79 = load ptr, ptr %v78
   call void @g28(ptr %v73, ptr %v75, ptr %v77, ptr %v79)
-  %v80 = getelementptr inbounds ptr, ptr %v0, i64 55
+  %v80 = getelementptr inbounds ptr, ptr %v0, i64 53
   %v81 = load ptr, ptr %v80
   %v82 = load i64, ptr %v81
   %v83 = icmp ne i64 %v82, 0
@@ -2623,82 +2541,78 @@ v87:
   %v151 = load ptr, ptr %v150
   %v152 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v153 = load ptr, ptr %v152
-  %v154 = getelementptr inbounds ptr, ptr %v0, i64 48
+  call void @g38(ptr %v149, ptr %v151, ptr %v153)
+  %v154 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v155 = load ptr, ptr %v154
-  call void @g38(ptr %v149, ptr %v151, ptr %v153, ptr %v155)
-  %v156 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v156 = getelementptr inbounds ptr, ptr %v0, i64 12
   %v157 = load ptr, ptr %v156
-  %v158 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v158 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v159 = load ptr, ptr %v158
-  %v160 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v160 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v161 = load ptr, ptr %v160
-  %v162 = getelementptr inbounds ptr, ptr %v0, i64 5
+  call void @g41(ptr %v155, ptr %v157, ptr %v159, ptr %v161)
+  %v162 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v163 = load ptr, ptr %v162
-  call void @g43(ptr %v157, ptr %v159, ptr %v161, ptr %v163)
-  %v164 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v164 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v165 = load ptr, ptr %v164
-  %v166 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v166 = getelementptr inbounds ptr, ptr %v0, i64 49
   %v167 = load ptr, ptr %v166
-  %v168 = getelementptr inbounds ptr, ptr %v0, i64 50
+  %v168 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v169 = load ptr, ptr %v168
-  %v170 = getelementptr inbounds ptr, ptr %v0, i64 49
+  call void @g44(ptr %v163, ptr %v165, ptr %v167, ptr %v169)
+  %v170 = getelementptr inbounds ptr, ptr %v0, i64 50
   %v171 = load ptr, ptr %v170
-  call void @g46(ptr %v165, ptr %v167, ptr %v169, ptr %v171)
-  %v172 = getelementptr inbounds ptr, ptr %v0, i64 51
+  %v172 = getelementptr inbounds ptr, ptr %v0, i64 18
   %v173 = load ptr, ptr %v172
-  %v174 = getelementptr inbounds ptr, ptr %v0, i64 18
+  %v174 = getelementptr inbounds ptr, ptr %v0, i64 11
   %v175 = load ptr, ptr %v174
-  %v176 = getelementptr inbounds ptr, ptr %v0, i64 11
+  %v176 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v177 = load ptr, ptr %v176
-  %v178 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v178 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v179 = load ptr, ptr %v178
-  %v180 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v180 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v181 = load ptr, ptr %v180
-  %v182 = getelementptr inbounds ptr, ptr %v0, i64 4
+  call void @g49(ptr %v171, ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181)
+  %v182 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v183 = load ptr, ptr %v182
-  call void @g51(ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181, ptr %v183)
-  %v184 = getelementptr inbounds ptr, ptr %v0, i64 17
+  %v184 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v185 = load ptr, ptr %v184
-  %v186 = getelementptr inbounds ptr, ptr %v0, i64 49
+  %v186 = getelementptr inbounds ptr, ptr %v0, i64 51
   %v187 = load ptr, ptr %v186
-  %v188 = getelementptr inbounds ptr, ptr %v0, i64 52
+  call void @g52(ptr %v183, ptr %v185, ptr %v187)
+  %v188 = getelementptr inbounds ptr, ptr %v0, i64 51
   %v189 = load ptr, ptr %v188
-  %v190 = getelementptr inbounds ptr, ptr %v0, i64 53
+  %v190 = getelementptr inbounds ptr, ptr %v0, i64 10
   %v191 = load ptr, ptr %v190
-  call void @g54(ptr %v185, ptr %v187, ptr %v189, ptr %v191)
-  %v192 = getelementptr inbounds ptr, ptr %v0, i64 53
+  %v192 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v193 = load ptr, ptr %v192
-  %v194 = getelementptr inbounds ptr, ptr %v0, i64 10
+  %v194 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v195 = load ptr, ptr %v194
-  %v196 = getelementptr inbounds ptr, ptr %v0, i64 43
+  call void @g55(ptr %v189, ptr %v191, ptr %v193, ptr %v195)
+  %v196 = getelementptr inbounds ptr, ptr %v0, i64 52
   %v197 = load ptr, ptr %v196
-  %v198 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v198 = getelementptr inbounds ptr, ptr %v0, i64 0
   %v199 = load ptr, ptr %v198
-  call void @g59(ptr %v193, ptr %v195, ptr %v197, ptr %v199)
-  %v200 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v200 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v201 = load ptr, ptr %v200
-  %v202 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v202 = getelementptr inbounds ptr, ptr %v0, i64 51
   %v203 = load ptr, ptr %v202
-  %v204 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v204 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v205 = load ptr, ptr %v204
-  %v206 = getelementptr inbounds ptr, ptr %v0, i64 53
+  %v206 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v207 = load ptr, ptr %v206
-  %v208 = getelementptr inbounds ptr, ptr %v0, i64 43
+  call void @g58(ptr %v197, ptr %v199, ptr %v201, ptr %v203, ptr %v205, ptr %v207)
+  %v208 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v209 = load ptr, ptr %v208
-  %v210 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v210 = getelementptr inbounds ptr, ptr %v0, i64 23
   %v211 = load ptr, ptr %v210
-  call void @g62(ptr %v201, ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211)
-  %v212 = getelementptr inbounds ptr, ptr %v0, i64 44
+  %v212 = getelementptr inbounds ptr, ptr %v0, i64 13
   %v213 = load ptr, ptr %v212
-  %v214 = getelementptr inbounds ptr, ptr %v0, i64 23
+  %v214 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v215 = load ptr, ptr %v214
-  %v216 = getelementptr inbounds ptr, ptr %v0, i64 13
+  %v216 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v217 = load ptr, ptr %v216
-  %v218 = getelementptr inbounds ptr, ptr %v0, i64 43
-  %v219 = load ptr, ptr %v218
-  %v220 = getelementptr inbounds ptr, ptr %v0, i64 6
-  %v221 = load ptr, ptr %v220
-  call void @g65(ptr %v213, ptr %v215, ptr %v217, ptr %v219, ptr %v221)
+  call void @g61(ptr %v209, ptr %v211, ptr %v213, ptr %v215, ptr %v217)
   ret void
 }
 
