@@ -157,13 +157,86 @@ def _max_pool2d_grad_disjoint(kb: KernelBuilder, n: int, buf: str) -> None:
             kb.define(n, buf, coords, _zero(dt))
     with kb.loops(kb.g.shape(g), parallel=True) as coords:
         lead, oh, ow = list(coords[:-2]), coords[-2], coords[-1]
-        _, where = _window_argmax(kb, n, X, lead, oh, ow, (H, W), dt)
         grad = kb.let("grad", G(coords))
-        with kb.loops([KH, KW]) as (kh, kw):
-            ih, iw = window_inputs(kb.idx, (oh, ow), (kh, kw), (sh, sw), (ph, pw), (dh, dw))
-            with kb.guard(inside(kb.idx, (ih, iw), (H, W))):
-                hit = scalar("eq", (kb.idx.add(kb.idx.mul(ih, W), iw), where), "bool")
-                kb.define(n, buf, (*lead, ih, iw), scalar("where", (hit, grad, _zero(dt)), dt))
+        if KH * KW <= UNROLLED_WINDOW:
+            _unrolled_window_grad(kb, n, buf, X, lead, (oh, ow), grad)
+        else:
+            _looped_window_grad(kb, n, buf, X, lead, (oh, ow), grad)
+
+
+def _looped_window_grad(kb: KernelBuilder, n: int, buf: str, X: Reader, lead: list[Expr],
+                        out: tuple[Expr, Expr], grad: Expr) -> None:
+    """One disjoint window of many cells: its arg-max as a flat index, then every cell."""
+    (KH, KW), stride, pad, dil = _pool_attrs(kb, n)
+    H, W = kb.g.shape(n)[-2:]
+    dt = kb.g.dtype(n)
+    _, where = _window_argmax(kb, n, X, lead, out[0], out[1], (H, W), dt)
+    with kb.loops([KH, KW]) as (kh, kw):
+        ih, iw = window_inputs(kb.idx, out, (kh, kw), stride, pad, dil)
+        with kb.guard(inside(kb.idx, (ih, iw), (H, W))):
+            hit = scalar("eq", (kb.idx.add(kb.idx.mul(ih, W), iw), where), "bool")
+            kb.define(n, buf, (*lead, ih, iw), scalar("where", (hit, grad, _zero(dt)), dt))
+
+
+UNROLLED_WINDOW = 16  # windows of at most this many cells are written out cell by cell
+
+
+def _unrolled_window_grad(kb: KernelBuilder, n: int, buf: str, X: Reader, lead: list[Expr],
+                          out: tuple[Expr, Expr], grad: Expr) -> None:
+    """One disjoint window, cell by cell: the running arg-max is a cell number (PyTorch's
+    rules as in :func:`_window_argmax`), with every test the index ranges decide folded
+    away (an unpadded window's first cell always starts it), then each in-bounds cell stores
+    ``grad`` if it is the arg-max, else zero."""
+    (KH, KW), stride, pad, dil = _pool_attrs(kb, n)
+    H, W = kb.g.shape(n)[-2:]
+    dt = kb.g.dtype(n)
+    cells = []
+    best: Expr = Const(float("-inf"), dt)
+    arg: Expr = c64(-1)
+    started = False  # some cell is known to have been taken: arg >= 0 from here on
+    for k in range(KH * KW):
+        ih, iw = window_inputs(kb.idx, out, (k // KW, k % KW), stride, pad, dil)
+        ok = inside(kb.idx, (ih, iw), (H, W))
+        safe = (ih, iw) if isinstance(ok, Const) else (kb.idx.clamp(ih, 0, H - 1),
+                                                       kb.idx.clamp(iw, 0, W - 1))
+        v = kb.let("v", X((*lead, *safe)))
+        unset = Const(False, "bool") if started else _fold("lt", arg, c64(0))
+        take = _fold("logical_and", ok, _fold("logical_or", unset, _fold(
+            "logical_or", scalar("gt", (v, best), "bool"), scalar("ne", (v, v), "bool"))))
+        if isinstance(take, Const):  # the first cell, in bounds: it starts the window
+            best, arg, started = v, c64(k), True
+        else:
+            take = kb.let("take", take)
+            best = kb.let("best", scalar("where", (take, v, best), dt))
+            arg = kb.let("arg", scalar("where", (take, c64(k), arg), "int64"))
+        cells.append((ih, iw, ok))
+    for k, (ih, iw, ok) in enumerate(cells):
+        with kb.guard(ok):
+            hit = _fold("eq", arg, c64(k))
+            kb.define(n, buf, (*lead, ih, iw), _select(hit, grad, _zero(dt)))
+
+
+def _fold(op: str, a: Expr, b: Expr) -> Expr:
+    """``op(a, b)`` (a comparison or logical op), folded when its operands decide it."""
+    if op == "logical_and":
+        if isinstance(a, Const):
+            return b if a.value else a
+        if isinstance(b, Const):
+            return a if b.value else b
+    elif op == "logical_or":
+        if isinstance(a, Const):
+            return a if a.value else b
+        if isinstance(b, Const):
+            return b if b.value else a
+    elif isinstance(a, Const) and isinstance(b, Const):
+        return Const(bool({"lt": a.value < b.value, "eq": a.value == b.value}[op]), "bool")
+    return scalar(op, (a, b), "bool")
+
+
+def _select(cond: Expr, a: Expr, b: Expr) -> Expr:
+    if isinstance(cond, Const):
+        return a if cond.value else b
+    return scalar("where", (cond, a, b), a.dtype)
 
 
 def _max_pool2d_grad_planes(kb: KernelBuilder, n: int, buf: str) -> None:

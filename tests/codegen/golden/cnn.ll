@@ -1305,136 +1305,135 @@ v6:
   store ptr %v1, ptr %v8
   %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
   store ptr %v2, ptr %v9
-  call void @g1(void (ptr, i64, i64)* @g39, ptr %v4, i64 1024, i64 39)
+  call void @g1(void (ptr, i64, i64)* @g39, ptr %v4, i64 7168, i64 313)
   ret void
 }
 
 define internal void @g40(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
-  %v6 = alloca float
-  %v7 = alloca i64
-  br label %v8
-v9:
-  %v10 = icmp slt i64 %v3, %v4
-  br i1 %v10, label %v11, label %v12
-v13:
-  %v14 = phi  i64 [%v3, %v8], [%v15, %v16]
-  br label %v17
-v18:
+  br label %v6
+v7:
+  %v8 = icmp slt i64 %v3, %v4
+  br i1 %v8, label %v9, label %v10
+v11:
+  %v12 = phi  i64 [%v3, %v6], [%v13, %v14]
+  br label %v15
+v16:
   ret void
-v19:
-  %v20 = phi  i64 [0, %v11], [%v21, %v22]
-  br label %v23
-v24:
-  %v15 = add nuw nsw i64 %v14, 1
-  %v25 = icmp slt i64 %v15, %v4
-  br i1 %v25, label %v11, label %v12, !llvm.loop !1
-v26:
-  %v27 = phi  i64 [0, %v17], [%v28, %v29]
-  store float 0xfff0000000000000, float* %v6
-  store i64 -1, i64* %v7
-  br label %v30
-v31:
-  %v21 = add nuw nsw i64 %v20, 1
-  %v32 = icmp slt i64 %v21, 7
-  br i1 %v32, label %v17, label %v16
-v33:
-  %v34 = phi  i64 [0, %v23], [%v35, %v36]
-  br label %v37
-v38:
-  %v39 = mul i64 %v14, 49
-  %v40 = mul i64 %v20, 7
-  %v41 = add i64 %v39, %v40
-  %v42 = add i64 %v41, %v27
-  %v43 = getelementptr inbounds float, ptr %v1, i64 %v42
-  %v44 = load float, ptr %v43, align 4
-  br label %v45
-v46:
-  %v47 = phi  i64 [0, %v30], [%v48, %v37]
-  %v49 = mul i64 %v14, 196
-  %v50 = mul i64 %v20, 28
-  %v51 = add i64 %v49, %v50
-  %v52 = mul i64 %v27, 2
+v17:
+  %v18 = phi  i64 [0, %v9], [%v19, %v15]
+  %v20 = mul i64 %v12, 7
+  %v21 = add i64 %v20, %v18
+  %v22 = getelementptr inbounds float, ptr %v0, i64 %v21
+  %v23 = load float, ptr %v22, align 4
+  %v24 = mul i64 %v12, 28
+  %v25 = mul i64 %v18, 2
+  %v26 = add i64 %v24, %v25
+  %v27 = getelementptr inbounds float, ptr %v1, i64 %v26
+  %v28 = load float, ptr %v27, align 4
+  %v29 = mul i64 %v12, 28
+  %v30 = mul i64 %v18, 2
+  %v31 = add i64 %v29, %v30
+  %v32 = add i64 %v31, 1
+  %v33 = getelementptr inbounds float, ptr %v1, i64 %v32
+  %v34 = load float, ptr %v33, align 4
+  %v35 = fcmp ogt float %v34, %v28
+  %v36 = fcmp une float %v34, %v34
+  %v37 = or i1 %v35, %v36
+  %v38 = select  i1 %v37, float %v34, float %v28
+  %v39 = select  i1 %v37, i64 1, i64 0
+  %v40 = mul i64 %v12, 28
+  %v41 = mul i64 %v18, 2
+  %v42 = add i64 %v40, %v41
+  %v43 = add i64 %v42, 14
+  %v44 = getelementptr inbounds float, ptr %v1, i64 %v43
+  %v45 = load float, ptr %v44, align 4
+  %v46 = fcmp ogt float %v45, %v38
+  %v47 = fcmp une float %v45, %v45
+  %v48 = or i1 %v46, %v47
+  %v49 = select  i1 %v48, float %v45, float %v38
+  %v50 = select  i1 %v48, i64 2, i64 %v39
+  %v51 = mul i64 %v12, 28
+  %v52 = mul i64 %v18, 2
   %v53 = add i64 %v51, %v52
-  %v54 = mul i64 %v34, 14
-  %v55 = add i64 %v53, %v54
-  %v56 = add i64 %v55, %v47
-  %v57 = getelementptr inbounds float, ptr %v0, i64 %v56
-  %v58 = load float, ptr %v57, align 4
-  %v59 = load i64, i64* %v7
-  %v60 = icmp slt i64 %v59, 0
-  %v61 = load float, float* %v6
-  %v62 = fcmp ogt float %v58, %v61
-  %v63 = or i1 %v60, %v62
-  %v64 = fcmp une float %v58, %v58
-  %v65 = or i1 %v63, %v64
-  %v66 = load float, float* %v6
-  %v67 = select  i1 %v65, float %v58, float %v66
-  store float %v67, float* %v6
-  %v68 = mul i64 %v20, 28
-  %v69 = mul i64 %v27, 2
-  %v70 = add i64 %v68, %v69
-  %v71 = mul i64 %v34, 14
-  %v72 = add i64 %v70, %v71
-  %v73 = add i64 %v72, %v47
-  %v74 = load i64, i64* %v7
-  %v75 = select  i1 %v65, i64 %v73, i64 %v74
-  store i64 %v75, i64* %v7
-  %v48 = add nuw nsw i64 %v47, 1
-  %v76 = icmp slt i64 %v48, 2
-  br i1 %v76, label %v37, label %v36
-v77:
-  %v35 = add nuw nsw i64 %v34, 1
-  %v78 = icmp slt i64 %v35, 2
-  br i1 %v78, label %v30, label %v79
-v80:
-  %v81 = phi  i64 [0, %v79], [%v82, %v83]
-  br label %v84
-v85:
-  %v28 = add nuw nsw i64 %v27, 1
-  %v86 = icmp slt i64 %v28, 7
-  br i1 %v86, label %v23, label %v22
-v87:
-  %v88 = phi  i64 [0, %v45], [%v89, %v84]
-  %v90 = mul i64 %v20, 28
-  %v91 = mul i64 %v27, 2
-  %v92 = add i64 %v90, %v91
-  %v93 = mul i64 %v81, 14
+  %v54 = add i64 %v53, 15
+  %v55 = getelementptr inbounds float, ptr %v1, i64 %v54
+  %v56 = load float, ptr %v55, align 4
+  %v57 = fcmp ogt float %v56, %v49
+  %v58 = fcmp une float %v56, %v56
+  %v59 = or i1 %v57, %v58
+  %v60 = select  i1 %v59, float %v56, float %v49
+  %v61 = select  i1 %v59, i64 3, i64 %v50
+  %v62 = icmp eq i64 %v61, 0
+  %v63 = select  i1 %v62, float %v23, float              0x0
+  %v64 = mul i64 %v12, 28
+  %v65 = mul i64 %v18, 2
+  %v66 = add i64 %v64, %v65
+  %v67 = getelementptr inbounds float, ptr %v1, i64 %v66
+  %v68 = load float, ptr %v67, align 4
+  %v69 = fcmp ogt float %v68,              0x0
+  %v70 = select  i1 %v69, float %v63, float              0x0
+  %v71 = mul i64 %v12, 28
+  %v72 = mul i64 %v18, 2
+  %v73 = add i64 %v71, %v72
+  %v74 = getelementptr inbounds float, ptr %v2, i64 %v73
+  store float %v70, ptr %v74, align 4
+  %v75 = icmp eq i64 %v61, 1
+  %v76 = select  i1 %v75, float %v23, float              0x0
+  %v77 = mul i64 %v12, 28
+  %v78 = mul i64 %v18, 2
+  %v79 = add i64 %v77, %v78
+  %v80 = add i64 %v79, 1
+  %v81 = getelementptr inbounds float, ptr %v1, i64 %v80
+  %v82 = load float, ptr %v81, align 4
+  %v83 = fcmp ogt float %v82,              0x0
+  %v84 = select  i1 %v83, float %v76, float              0x0
+  %v85 = mul i64 %v12, 28
+  %v86 = mul i64 %v18, 2
+  %v87 = add i64 %v85, %v86
+  %v88 = add i64 %v87, 1
+  %v89 = getelementptr inbounds float, ptr %v2, i64 %v88
+  store float %v84, ptr %v89, align 4
+  %v90 = icmp eq i64 %v61, 2
+  %v91 = select  i1 %v90, float %v23, float              0x0
+  %v92 = mul i64 %v12, 28
+  %v93 = mul i64 %v18, 2
   %v94 = add i64 %v92, %v93
-  %v95 = add i64 %v94, %v88
-  %v96 = load i64, i64* %v7
-  %v97 = icmp eq i64 %v95, %v96
-  %v98 = select  i1 %v97, float %v44, float              0x0
-  %v99 = mul i64 %v14, 196
-  %v100 = mul i64 %v20, 28
-  %v101 = add i64 %v99, %v100
-  %v102 = mul i64 %v27, 2
-  %v103 = add i64 %v101, %v102
-  %v104 = mul i64 %v81, 14
-  %v105 = add i64 %v103, %v104
-  %v106 = add i64 %v105, %v88
-  %v107 = getelementptr inbounds float, ptr %v0, i64 %v106
-  %v108 = load float, ptr %v107, align 4
-  %v109 = fcmp ogt float %v108,              0x0
-  %v110 = select  i1 %v109, float %v98, float              0x0
-  %v111 = mul i64 %v14, 196
-  %v112 = mul i64 %v20, 28
-  %v113 = add i64 %v111, %v112
-  %v114 = mul i64 %v27, 2
-  %v115 = add i64 %v113, %v114
-  %v116 = mul i64 %v81, 14
+  %v95 = add i64 %v94, 14
+  %v96 = getelementptr inbounds float, ptr %v1, i64 %v95
+  %v97 = load float, ptr %v96, align 4
+  %v98 = fcmp ogt float %v97,              0x0
+  %v99 = select  i1 %v98, float %v91, float              0x0
+  %v100 = mul i64 %v12, 28
+  %v101 = mul i64 %v18, 2
+  %v102 = add i64 %v100, %v101
+  %v103 = add i64 %v102, 14
+  %v104 = getelementptr inbounds float, ptr %v2, i64 %v103
+  store float %v99, ptr %v104, align 4
+  %v105 = icmp eq i64 %v61, 3
+  %v106 = select  i1 %v105, float %v23, float              0x0
+  %v107 = mul i64 %v12, 28
+  %v108 = mul i64 %v18, 2
+  %v109 = add i64 %v107, %v108
+  %v110 = add i64 %v109, 15
+  %v111 = getelementptr inbounds float, ptr %v1, i64 %v110
+  %v112 = load float, ptr %v111, align 4
+  %v113 = fcmp ogt float %v112,              0x0
+  %v114 = select  i1 %v113, float %v106, float              0x0
+  %v115 = mul i64 %v12, 28
+  %v116 = mul i64 %v18, 2
   %v117 = add i64 %v115, %v116
-  %v118 = add i64 %v117, %v88
+  %v118 = add i64 %v117, 15
   %v119 = getelementptr inbounds float, ptr %v2, i64 %v118
-  store float %v110, ptr %v119, align 4
-  %v89 = add nuw nsw i64 %v88, 1
-  %v120 = icmp slt i64 %v89, 2
-  br i1 %v120, label %v84, label %v83
+  store float %v114, ptr %v119, align 4
+  %v19 = add nuw nsw i64 %v18, 1
+  %v120 = icmp slt i64 %v19, 7
+  br i1 %v120, label %v15, label %v14
 v121:
-  %v82 = add nuw nsw i64 %v81, 1
-  %v122 = icmp slt i64 %v82, 2
-  br i1 %v122, label %v45, label %v29
+  %v13 = add nuw nsw i64 %v12, 1
+  %v122 = icmp slt i64 %v13, %v4
+  br i1 %v122, label %v9, label %v10, !llvm.loop !1
 }
 
 define internal void @g39(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -1929,136 +1928,135 @@ v6:
   store ptr %v1, ptr %v8
   %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
   store ptr %v2, ptr %v9
-  call void @g1(void (ptr, i64, i64)* @g53, ptr %v4, i64 512, i64 10)
+  call void @g1(void (ptr, i64, i64)* @g53, ptr %v4, i64 7168, i64 157)
   ret void
 }
 
 define internal void @g54(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
-  %v6 = alloca float
-  %v7 = alloca i64
-  br label %v8
-v9:
-  %v10 = icmp slt i64 %v3, %v4
-  br i1 %v10, label %v11, label %v12
-v13:
-  %v14 = phi  i64 [%v3, %v8], [%v15, %v16]
-  br label %v17
-v18:
+  br label %v6
+v7:
+  %v8 = icmp slt i64 %v3, %v4
+  br i1 %v8, label %v9, label %v10
+v11:
+  %v12 = phi  i64 [%v3, %v6], [%v13, %v14]
+  br label %v15
+v16:
   ret void
-v19:
-  %v20 = phi  i64 [0, %v11], [%v21, %v22]
-  br label %v23
-v24:
-  %v15 = add nuw nsw i64 %v14, 1
-  %v25 = icmp slt i64 %v15, %v4
-  br i1 %v25, label %v11, label %v12, !llvm.loop !1
-v26:
-  %v27 = phi  i64 [0, %v17], [%v28, %v29]
-  store float 0xfff0000000000000, float* %v6
-  store i64 -1, i64* %v7
-  br label %v30
-v31:
-  %v21 = add nuw nsw i64 %v20, 1
-  %v32 = icmp slt i64 %v21, 14
-  br i1 %v32, label %v17, label %v16
-v33:
-  %v34 = phi  i64 [0, %v23], [%v35, %v36]
-  br label %v37
-v38:
-  %v39 = mul i64 %v14, 196
-  %v40 = mul i64 %v20, 14
-  %v41 = add i64 %v39, %v40
-  %v42 = add i64 %v41, %v27
-  %v43 = getelementptr inbounds float, ptr %v1, i64 %v42
-  %v44 = load float, ptr %v43, align 4
-  br label %v45
-v46:
-  %v47 = phi  i64 [0, %v30], [%v48, %v37]
-  %v49 = mul i64 %v14, 784
-  %v50 = mul i64 %v20, 56
-  %v51 = add i64 %v49, %v50
-  %v52 = mul i64 %v27, 2
+v17:
+  %v18 = phi  i64 [0, %v9], [%v19, %v15]
+  %v20 = mul i64 %v12, 14
+  %v21 = add i64 %v20, %v18
+  %v22 = getelementptr inbounds float, ptr %v0, i64 %v21
+  %v23 = load float, ptr %v22, align 4
+  %v24 = mul i64 %v12, 56
+  %v25 = mul i64 %v18, 2
+  %v26 = add i64 %v24, %v25
+  %v27 = getelementptr inbounds float, ptr %v1, i64 %v26
+  %v28 = load float, ptr %v27, align 4
+  %v29 = mul i64 %v12, 56
+  %v30 = mul i64 %v18, 2
+  %v31 = add i64 %v29, %v30
+  %v32 = add i64 %v31, 1
+  %v33 = getelementptr inbounds float, ptr %v1, i64 %v32
+  %v34 = load float, ptr %v33, align 4
+  %v35 = fcmp ogt float %v34, %v28
+  %v36 = fcmp une float %v34, %v34
+  %v37 = or i1 %v35, %v36
+  %v38 = select  i1 %v37, float %v34, float %v28
+  %v39 = select  i1 %v37, i64 1, i64 0
+  %v40 = mul i64 %v12, 56
+  %v41 = mul i64 %v18, 2
+  %v42 = add i64 %v40, %v41
+  %v43 = add i64 %v42, 28
+  %v44 = getelementptr inbounds float, ptr %v1, i64 %v43
+  %v45 = load float, ptr %v44, align 4
+  %v46 = fcmp ogt float %v45, %v38
+  %v47 = fcmp une float %v45, %v45
+  %v48 = or i1 %v46, %v47
+  %v49 = select  i1 %v48, float %v45, float %v38
+  %v50 = select  i1 %v48, i64 2, i64 %v39
+  %v51 = mul i64 %v12, 56
+  %v52 = mul i64 %v18, 2
   %v53 = add i64 %v51, %v52
-  %v54 = mul i64 %v34, 28
-  %v55 = add i64 %v53, %v54
-  %v56 = add i64 %v55, %v47
-  %v57 = getelementptr inbounds float, ptr %v0, i64 %v56
-  %v58 = load float, ptr %v57, align 4
-  %v59 = load i64, i64* %v7
-  %v60 = icmp slt i64 %v59, 0
-  %v61 = load float, float* %v6
-  %v62 = fcmp ogt float %v58, %v61
-  %v63 = or i1 %v60, %v62
-  %v64 = fcmp une float %v58, %v58
-  %v65 = or i1 %v63, %v64
-  %v66 = load float, float* %v6
-  %v67 = select  i1 %v65, float %v58, float %v66
-  store float %v67, float* %v6
-  %v68 = mul i64 %v20, 56
-  %v69 = mul i64 %v27, 2
-  %v70 = add i64 %v68, %v69
-  %v71 = mul i64 %v34, 28
-  %v72 = add i64 %v70, %v71
-  %v73 = add i64 %v72, %v47
-  %v74 = load i64, i64* %v7
-  %v75 = select  i1 %v65, i64 %v73, i64 %v74
-  store i64 %v75, i64* %v7
-  %v48 = add nuw nsw i64 %v47, 1
-  %v76 = icmp slt i64 %v48, 2
-  br i1 %v76, label %v37, label %v36
-v77:
-  %v35 = add nuw nsw i64 %v34, 1
-  %v78 = icmp slt i64 %v35, 2
-  br i1 %v78, label %v30, label %v79
-v80:
-  %v81 = phi  i64 [0, %v79], [%v82, %v83]
-  br label %v84
-v85:
-  %v28 = add nuw nsw i64 %v27, 1
-  %v86 = icmp slt i64 %v28, 14
-  br i1 %v86, label %v23, label %v22
-v87:
-  %v88 = phi  i64 [0, %v45], [%v89, %v84]
-  %v90 = mul i64 %v20, 56
-  %v91 = mul i64 %v27, 2
-  %v92 = add i64 %v90, %v91
-  %v93 = mul i64 %v81, 28
+  %v54 = add i64 %v53, 29
+  %v55 = getelementptr inbounds float, ptr %v1, i64 %v54
+  %v56 = load float, ptr %v55, align 4
+  %v57 = fcmp ogt float %v56, %v49
+  %v58 = fcmp une float %v56, %v56
+  %v59 = or i1 %v57, %v58
+  %v60 = select  i1 %v59, float %v56, float %v49
+  %v61 = select  i1 %v59, i64 3, i64 %v50
+  %v62 = icmp eq i64 %v61, 0
+  %v63 = select  i1 %v62, float %v23, float              0x0
+  %v64 = mul i64 %v12, 56
+  %v65 = mul i64 %v18, 2
+  %v66 = add i64 %v64, %v65
+  %v67 = getelementptr inbounds float, ptr %v1, i64 %v66
+  %v68 = load float, ptr %v67, align 4
+  %v69 = fcmp ogt float %v68,              0x0
+  %v70 = select  i1 %v69, float %v63, float              0x0
+  %v71 = mul i64 %v12, 56
+  %v72 = mul i64 %v18, 2
+  %v73 = add i64 %v71, %v72
+  %v74 = getelementptr inbounds float, ptr %v2, i64 %v73
+  store float %v70, ptr %v74, align 4
+  %v75 = icmp eq i64 %v61, 1
+  %v76 = select  i1 %v75, float %v23, float              0x0
+  %v77 = mul i64 %v12, 56
+  %v78 = mul i64 %v18, 2
+  %v79 = add i64 %v77, %v78
+  %v80 = add i64 %v79, 1
+  %v81 = getelementptr inbounds float, ptr %v1, i64 %v80
+  %v82 = load float, ptr %v81, align 4
+  %v83 = fcmp ogt float %v82,              0x0
+  %v84 = select  i1 %v83, float %v76, float              0x0
+  %v85 = mul i64 %v12, 56
+  %v86 = mul i64 %v18, 2
+  %v87 = add i64 %v85, %v86
+  %v88 = add i64 %v87, 1
+  %v89 = getelementptr inbounds float, ptr %v2, i64 %v88
+  store float %v84, ptr %v89, align 4
+  %v90 = icmp eq i64 %v61, 2
+  %v91 = select  i1 %v90, float %v23, float              0x0
+  %v92 = mul i64 %v12, 56
+  %v93 = mul i64 %v18, 2
   %v94 = add i64 %v92, %v93
-  %v95 = add i64 %v94, %v88
-  %v96 = load i64, i64* %v7
-  %v97 = icmp eq i64 %v95, %v96
-  %v98 = select  i1 %v97, float %v44, float              0x0
-  %v99 = mul i64 %v14, 784
-  %v100 = mul i64 %v20, 56
-  %v101 = add i64 %v99, %v100
-  %v102 = mul i64 %v27, 2
-  %v103 = add i64 %v101, %v102
-  %v104 = mul i64 %v81, 28
-  %v105 = add i64 %v103, %v104
-  %v106 = add i64 %v105, %v88
-  %v107 = getelementptr inbounds float, ptr %v0, i64 %v106
-  %v108 = load float, ptr %v107, align 4
-  %v109 = fcmp ogt float %v108,              0x0
-  %v110 = select  i1 %v109, float %v98, float              0x0
-  %v111 = mul i64 %v14, 784
-  %v112 = mul i64 %v20, 56
-  %v113 = add i64 %v111, %v112
-  %v114 = mul i64 %v27, 2
-  %v115 = add i64 %v113, %v114
-  %v116 = mul i64 %v81, 28
+  %v95 = add i64 %v94, 28
+  %v96 = getelementptr inbounds float, ptr %v1, i64 %v95
+  %v97 = load float, ptr %v96, align 4
+  %v98 = fcmp ogt float %v97,              0x0
+  %v99 = select  i1 %v98, float %v91, float              0x0
+  %v100 = mul i64 %v12, 56
+  %v101 = mul i64 %v18, 2
+  %v102 = add i64 %v100, %v101
+  %v103 = add i64 %v102, 28
+  %v104 = getelementptr inbounds float, ptr %v2, i64 %v103
+  store float %v99, ptr %v104, align 4
+  %v105 = icmp eq i64 %v61, 3
+  %v106 = select  i1 %v105, float %v23, float              0x0
+  %v107 = mul i64 %v12, 56
+  %v108 = mul i64 %v18, 2
+  %v109 = add i64 %v107, %v108
+  %v110 = add i64 %v109, 29
+  %v111 = getelementptr inbounds float, ptr %v1, i64 %v110
+  %v112 = load float, ptr %v111, align 4
+  %v113 = fcmp ogt float %v112,              0x0
+  %v114 = select  i1 %v113, float %v106, float              0x0
+  %v115 = mul i64 %v12, 56
+  %v116 = mul i64 %v18, 2
   %v117 = add i64 %v115, %v116
-  %v118 = add i64 %v117, %v88
+  %v118 = add i64 %v117, 29
   %v119 = getelementptr inbounds float, ptr %v2, i64 %v118
-  store float %v110, ptr %v119, align 4
-  %v89 = add nuw nsw i64 %v88, 1
-  %v120 = icmp slt i64 %v89, 2
-  br i1 %v120, label %v84, label %v83
+  store float %v114, ptr %v119, align 4
+  %v19 = add nuw nsw i64 %v18, 1
+  %v120 = icmp slt i64 %v19, 14
+  br i1 %v120, label %v15, label %v14
 v121:
-  %v82 = add nuw nsw i64 %v81, 1
-  %v122 = icmp slt i64 %v82, 2
-  br i1 %v122, label %v45, label %v29
+  %v13 = add nuw nsw i64 %v12, 1
+  %v122 = icmp slt i64 %v13, %v4
+  br i1 %v122, label %v9, label %v10, !llvm.loop !1
 }
 
 define internal void @g53(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -2535,9 +2533,9 @@ v87:
   %v146 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v147 = load ptr, ptr %v146
   call void @g35(ptr %v141, ptr %v143, ptr %v145, ptr %v147)
-  %v148 = getelementptr inbounds ptr, ptr %v0, i64 21
+  %v148 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v149 = load ptr, ptr %v148
-  %v150 = getelementptr inbounds ptr, ptr %v0, i64 46
+  %v150 = getelementptr inbounds ptr, ptr %v0, i64 21
   %v151 = load ptr, ptr %v150
   %v152 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v153 = load ptr, ptr %v152
@@ -2573,9 +2571,9 @@ v87:
   %v180 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v181 = load ptr, ptr %v180
   call void @g49(ptr %v171, ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181)
-  %v182 = getelementptr inbounds ptr, ptr %v0, i64 17
+  %v182 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v183 = load ptr, ptr %v182
-  %v184 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v184 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v185 = load ptr, ptr %v184
   %v186 = getelementptr inbounds ptr, ptr %v0, i64 51
   %v187 = load ptr, ptr %v186
