@@ -16,7 +16,6 @@ Without one, parallel loops are emitted as serial loops.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -317,7 +316,7 @@ class KernelEmitter:
 # tests fold away) but, at O3, LLVM also copies out long loops around a vectorized body and
 # the loops around those, into one huge block (a 16 x 784 bias-add: 6,000 lines, seconds of
 # instruction selection, no faster than the loop).
-UNROLL_MAX_EXTENT = int(os.environ.get("TENKAI_UNROLL_MAX_EXTENT", "64"))
+UNROLL_MAX_EXTENT = 64
 
 
 def longest_loop(body: list[Stmt]) -> int:
