@@ -97,7 +97,7 @@ class OutlinedLoops:
         with em.function(range_fn, params):
             begin, end = range_fn.args[-2], range_fn.args[-1]
             begin.name, end.name = "begin", "end"
-            em.range_loop(loop.var, begin, end, loop.body, guard=True)
+            em.range_loop(loop.var, begin, end, loop.body, guard=True, extent=loop.extent)
         args = [em.pointer(p) for p in params]
         task = _task_function(em.module, name, range_fn, len(params))
         ctx = em.entry_builder().alloca(PTR, size=max(len(params), 1), name="ctx")

@@ -41,8 +41,9 @@ from tenkai.codegen.kir.nodes import (
     Stmt,
     Store,
     Var,
+    walk,
 )
-from tenkai.codegen.llvm.loops import counted_loop
+from tenkai.codegen.llvm.loops import counted_loop, loop_hints
 from tenkai.codegen.llvm.types import I64, PTR, VOID, i64
 from tenkai.codegen.scalar.library import MathLibrary, math_library
 from tenkai.codegen.scalar.templates import (
@@ -177,17 +178,31 @@ class KernelEmitter:
         if s.parallel and self.depth == 0 and self.parallel is not None \
                 and self.parallel.emit(self, s):
             return
-        self.range_loop(s.var, i64(0), i64(s.extent), s.body, guard=False)
+        self.range_loop(s.var, i64(0), i64(s.extent), s.body, guard=False, extent=s.extent)
 
     def range_loop(self, var: str, start: ir.Value, end: ir.Value, body: list[Stmt],
-                   guard: bool) -> None:
+                   guard: bool, extent: int | None = None) -> None:
         """``for var in [start, end): body`` (``guard``: the range may be empty), in the
-        canonical rotated form the loop vectorizer expects."""
-        with counted_loop(self.b, start, end, var, rotated=True, guard=guard) as index:
+        canonical rotated form the loop vectorizer expects. ``extent``: the loop's full
+        trip count, when static (a chunk of a parallel loop: the whole loop's), for
+        :func:`unroll_allowed`."""
+        hints = None
+        if extent is not None and not unroll_allowed(extent, body):
+            hints = self._no_unroll()
+        with counted_loop(self.b, start, end, var, rotated=True, guard=guard,
+                          hints=hints) as index:
             self.env[var] = ("val", index, "int64")
             self.depth += 1
             self.block(body)
             self.depth -= 1
+
+    def _no_unroll(self) -> ir.MDValue:
+        """The module's loop ID that turns unrolling off (made once per module)."""
+        md = getattr(self.module, "_tk_no_unroll", None)
+        if md is None:
+            md = loop_hints(self.module, "llvm.loop.unroll.disable")
+            self.module._tk_no_unroll = md  # type: ignore[attr-defined]
+        return md
 
     def _let(self, s: Let) -> None:
         value = self.expr(s.value)
@@ -295,6 +310,25 @@ class KernelEmitter:
         attrs = {k: v for k, v in e.attrs if k != "dtype"}  # the result dtype is out_dtype
         return template_for(e.op, dt, self.math)(self.b, *values, dtype=dt, out_dtype=e.dtype,
                                                  **attrs)
+
+
+# Full unrolling pays for short loops (a 3x3 window, the rows of a 28-wide image: bounds
+# tests fold away) but, at O3, LLVM also copies out long loops around a vectorized body and
+# the loops around those, into one huge block (a 16 x 784 bias-add: 6,000 lines, seconds of
+# instruction selection, no faster than the loop).
+UNROLL_MAX_EXTENT = 64
+
+
+def longest_loop(body: list[Stmt]) -> int:
+    """The largest extent of any loop nested in ``body`` (0 without loops)."""
+    return max((s.extent for s in walk(body) if isinstance(s, Loop)), default=0)
+
+
+def unroll_allowed(extent: int, body: list[Stmt]) -> bool:
+    """May LLVM unroll a loop of ``extent`` around ``body``? Not when it or a loop inside it
+    runs longer than :data:`UNROLL_MAX_EXTENT`: such a loop keeps its vectorizer's
+    interleaving but is not copied out, nor are the loops around it."""
+    return max(extent, longest_loop(body)) <= UNROLL_MAX_EXTENT
 
 
 def emit_step(module: ir.Module, entry: str, kernels: list[ir.Function],

@@ -9,7 +9,8 @@
   first, ``guard=False`` is for ranges known non-empty. Step 1.
 
 Both yield the loop variable; the body must leave the builder in a block without a
-terminator. The builder is left at the start of the exit block.
+terminator. The builder is left at the start of the exit block. A rotated loop may carry
+loop metadata on its latch (``hints``: :func:`loop_hints`, e.g. no unrolling).
 """
 
 from __future__ import annotations
@@ -24,17 +25,29 @@ from tenkai.codegen.llvm.types import I64
 NUW_NSW = ("nuw", "nsw")
 
 
+def loop_hints(module: ir.Module, *options: str) -> ir.MDValue:
+    """A loop ID (``!N = !{!N, !{!"llvm.loop.unroll.disable"}, ...}``) for ``options`` (loop
+    metadata names without operands), to put on a rotated loop's latch."""
+    nodes = [module.add_metadata([ir.MetaDataString(module, o)]) for o in options]
+    loop_id = ir.values.MDValue(module, [], name=str(len(module.metadata)))
+    loop_id.operands = (loop_id, *nodes)  # the self-reference LLVM requires of a loop ID
+    return loop_id
+
+
 @contextmanager
 def counted_loop(builder: ir.IRBuilder, start: ir.Value, stop: ir.Value, name: str,
                  step: ir.Value | None = None, *, rotated: bool = False, guard: bool = True,
-                 flags: tuple[str, ...] = NUW_NSW) -> Iterator[ir.Value]:
+                 flags: tuple[str, ...] = NUW_NSW,
+                 hints: ir.MDValue | None = None) -> Iterator[ir.Value]:
     """``for name in range(start, stop, step)``; see the module docstring for the shapes."""
     if rotated:
         if step is not None:
             raise ValueError(f"counted_loop {name!r}: a rotated loop steps by 1")
-        with _rotated(builder, start, stop, name, guard, flags) as index:
+        with _rotated(builder, start, stop, name, guard, flags, hints) as index:
             yield index
         return
+    if hints is not None:
+        raise ValueError(f"counted_loop {name!r}: loop hints go on rotated loops")
     preheader = builder.block
     header = builder.append_basic_block(f"{name}.header")
     body = builder.append_basic_block(f"{name}.body")
@@ -54,7 +67,7 @@ def counted_loop(builder: ir.IRBuilder, start: ir.Value, stop: ir.Value, name: s
 
 @contextmanager
 def _rotated(builder: ir.IRBuilder, start: ir.Value, stop: ir.Value, name: str, guard: bool,
-             flags: tuple[str, ...]) -> Iterator[ir.Value]:
+             flags: tuple[str, ...], hints: ir.MDValue | None) -> Iterator[ir.Value]:
     preheader = builder.block
     header = builder.append_basic_block(f"{name}.loop")
     exit_block = builder.append_basic_block(f"{name}.exit")
@@ -68,5 +81,7 @@ def _rotated(builder: ir.IRBuilder, start: ir.Value, stop: ir.Value, name: str, 
     yield index
     nxt = builder.add(index, I64(1), name=f"{name}.next", flags=flags)
     index.add_incoming(nxt, builder.block)
-    builder.cbranch(builder.icmp_signed("<", nxt, stop), header, exit_block)
+    latch = builder.cbranch(builder.icmp_signed("<", nxt, stop), header, exit_block)
+    if hints is not None:
+        latch.set_metadata("llvm.loop", hints)
     builder.position_at_end(exit_block)

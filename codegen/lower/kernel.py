@@ -86,6 +86,8 @@ class KernelBuilder:
         self._names: set[str] = set()
         self.stored: dict[int, str] = {}  # nodes this kernel has written to a buffer
         self.co_stores: list[tuple[int, str]] = []  # see lower_stages.co_store
+        self.epilogue: dict[int, str] = {}  # see define
+        self.keep_stage_output = True  # see define
 
     # ------------------------------------------------------------ bodies and names
     def emit(self, stmt: Stmt) -> None:
@@ -271,6 +273,28 @@ class KernelBuilder:
         return View(buf, 0, contiguous_strides(self.g.shape(n)))
 
     # ------------------------------------------------------------ stages
+    def define(self, n: int, buf: str, coords: Sequence[Expr], value: Expr) -> None:
+        """Stage ``n``'s final ``value`` at ``coords``: stored into ``buf``, and, when the
+        program handed the stage an epilogue (``self.epilogue``: elementwise nodes of ``n``'s
+        shape computed from ``n`` and values already available, each with its buffer), their
+        values at ``coords`` stored there too, in the same pass. ``buf`` itself is skipped
+        when nothing else reads ``n`` (``self.keep_stage_output`` False). A stage that calls
+        this more than once for an element must do so in loop nests that run one after the
+        other, the last one final."""
+        shape = self.g.shape(n)
+        coords = tuple(c64(0) if d == 1 else c for c, d in zip(coords, shape, strict=True))
+        index = self.idx.flat(coords, shape)
+        if not self.epilogue:
+            self.emit(Store(buf, index, value))
+            return
+        v = self.let(f"n{n}_{self.g.op(n)}", value)
+        self._memo[-1][(n, coords)] = v
+        if self.keep_stage_output:
+            self.emit(Store(buf, index, v))
+        values = [self.let(f"n{m}_out", self.value_at(m, coords)) for m in self.epilogue]
+        for m, out in zip(self.epilogue, values, strict=True):
+            self.emit(Store(self.epilogue[m], index, out))
+
     def store_nodes(self, nodes: Sequence[int], bufs: dict[int, str]) -> None:
         """One loop nest over the (shared) shape of ``nodes`` storing each into its buffer.
 

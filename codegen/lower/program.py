@@ -44,7 +44,7 @@ from tenkai.codegen.lower.inline import INLINE
 from tenkai.codegen.lower.kernel import KernelBuilder
 from tenkai.codegen.lower.stages import CO_STORE_OPS, STAGES
 from tenkai.codegen.lower.strategy import DEFAULT_TARGET, align
-from tenkai.codegen.lower.window import WINDOW_STAGES
+from tenkai.codegen.lower.window import WINDOW_EPILOGUES, WINDOW_STAGES
 from tenkai.codegen.target import Target
 from tenkai.ir import dtypes
 from tenkai.ir.graph import Graph
@@ -244,18 +244,33 @@ class ProgramLowering:
         external = {n for n in nodes if any(u not in members for u in g.users(n))}
         owned: dict[int, str] = {}
         pending: list[int] = []
+        done: set[int] = set()  # stored by a stage's epilogue
         for n in nodes:
             op = g.op(n)
+            if n in done:
+                continue
             if op in ALL_STAGES:
                 siblings = self._siblings(kb, n, pending, owned)
                 buf = self.node_buffer(n) if n in external else self.local_scratch(kb, n)
+                chain = _epilogue(g, n, nodes) if WINDOW_EPILOGUES.get(op, _never)(g, n) else []
+                kb.epilogue = {m: self.node_buffer(m) for m in chain if m in external}
+                kb.keep_stage_output = n in external or any(
+                    u in members and u not in chain for u in g.users(n))
                 ALL_STAGES[op](kb, n, buf)
                 if kb.co_stores:  # the stage had no loop over their space (a 0-d input)
                     kb.store_nodes([m for m, _ in kb.co_stores], dict(kb.co_stores))
                     kb.co_stores = []
                 kb.stored.update(siblings)
                 owned.update(siblings)
-                kb.stored[n] = buf
+                kb.stored.update(kb.epilogue)
+                owned.update(kb.epilogue)
+                done.update(kb.epilogue)
+                if not kb.keep_stage_output:  # only its epilogue read it: never stored
+                    del self.buffers[buf]
+                    self._local.discard(buf)
+                else:
+                    kb.stored[n] = buf
+                kb.epilogue, kb.keep_stage_output = {}, True
                 if n in external:
                     owned[n] = buf
             elif n in external:
@@ -460,6 +475,37 @@ def _read_by_another_write(stmt: Any, src: str, param: str) -> bool:
         if isinstance(s, Store) and s.buf != src and param in loads_of([s]):
             return True
     return False
+
+
+def _never(g: Graph, n: int) -> bool:
+    return False
+
+
+def _epilogue(g: Graph, n: int, nodes: list[int]) -> list[int]:
+    """The group's elementwise nodes after stage ``n`` that a stage defining each element of
+    ``n`` once (:meth:`KernelBuilder.define`) can compute in the same pass: of ``n``'s shape,
+    reading ``n`` only at the element being defined (through other such nodes), their other
+    operands already available there (outside the group, before ``n``, or computed inline
+    from those)."""
+    position = {m: k for k, m in enumerate(nodes)}
+    shape = g.shape(n)
+    chain: set[int] = set()
+
+    def ready(p: int) -> bool:  # available inside n's loops without reading n
+        if p not in position or position[p] < position[n]:
+            return True
+        if p == n or p in chain or g.op(p) in ALL_STAGES:
+            return False
+        return all(ready(q) for q in g.operands(p))
+
+    for m in nodes[position[n] + 1:]:
+        if REGISTRY[g.op(m)].kind != "elementwise" or g.shape(m) != shape:
+            continue
+        ins = [q for q in g.operands(m) if q == n or q in chain]
+        rest = [q for q in g.operands(m) if q != n and q not in chain]
+        if ins and all(g.shape(q) == shape for q in ins) and all(ready(q) for q in rest):
+            chain.add(m)
+    return [m for m in nodes if m in chain]
 
 
 def _kernel_name(prefix: str, gid: Any, ops: list[str]) -> str:

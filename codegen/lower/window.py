@@ -2,8 +2,10 @@
 
 Every op is a gather over its window with ``If`` guards for padding and strides (no load
 outside a buffer), except ``max_pool2d_grad`` and ``adaptive_avg_pool2d_grad``, which scatter
-into a zeroed output in window order. Operands are read through strided views (materialized
-into kernel scratch when they are not views), since windows read each element many times.
+into a zeroed output in window order (``max_pool2d_grad`` with disjoint windows stores every
+cell of its window instead, in parallel over windows). Operands are read through strided
+views (materialized into kernel scratch when they are not views), since windows read each
+element many times.
 Max and average pooling are ``Reduce`` blocks over the window; the arg-max keeps its running
 best (and the first index among ties) in ordered ``Acc`` state.
 """
@@ -16,7 +18,7 @@ from tenkai.codegen.kir.index import c64
 from tenkai.codegen.kir.nodes import Acc, AccUpdate, Const, Expr, Load, Store, Var, scalar
 from tenkai.codegen.lower.geometry import conjunction, inside, window_inputs, window_position
 from tenkai.codegen.lower.kernel import KernelBuilder
-from tenkai.codegen.lower.stages import better
+from tenkai.ir.graph import Graph
 
 Reader = Callable[[Sequence[Expr]], Expr]
 
@@ -40,6 +42,13 @@ def _hits(kb: KernelBuilder, t: Expr, stride: int, size: int) -> tuple[list[Expr
     return conds + [scalar("lt", (o, c64(size)), "bool")], o
 
 
+def _any(*conds: Expr) -> Expr:
+    out = conds[0]
+    for c in conds[1:]:
+        out = scalar("logical_or", (out, c), "bool")
+    return out
+
+
 def _zero(dt: str) -> Const:
     return Const(0.0, dt)
 
@@ -55,7 +64,8 @@ def _pool_attrs(kb: KernelBuilder, n: int) -> tuple[tuple[int, int], ...]:
 
 def _window_argmax(kb: KernelBuilder, n: int, X: Reader, lead: list[Expr], oh: Expr, ow: Expr,
                    hw: tuple[int, int], dt: str) -> tuple[Var, Var]:
-    """Max and flat input index (h*W+w) of one window, with PyTorch's tie/NaN rules."""
+    """Max and flat input index (h*W+w) of one window, with PyTorch's CPU rules: the first
+    maximum wins ties, a NaN always wins (so the last NaN of the window is taken)."""
     (KH, KW), (sh, sw), (ph, pw), (dh, dw) = _pool_attrs(kb, n)
     H, W = hw
     best, where = kb.fresh("best"), kb.fresh("arg")
@@ -66,8 +76,8 @@ def _window_argmax(kb: KernelBuilder, n: int, X: Reader, lead: list[Expr], oh: E
         with kb.guard(inside(kb.idx, (ih, iw), (H, W))):
             v = kb.let("v", X((*lead, ih, iw)))
             first = scalar("lt", (Var(where), c64(0)), "bool")
-            take = kb.let("take", scalar("logical_or", (first, better(v, Var(best, dt), "gt")),
-                                         "bool"))
+            take = kb.let("take", _any(first, scalar("gt", (v, Var(best, dt)), "bool"),
+                                       scalar("ne", (v, v), "bool")))
             kb.emit(AccUpdate(best, "set", scalar("where", (take, v, Var(best, dt)), dt)))
             flat = kb.idx.add(kb.idx.mul(ih, W), iw)
             kb.emit(AccUpdate(where, "set", scalar("where", (take, flat, Var(where)), "int64")))
@@ -106,17 +116,145 @@ def _zero_fill(kb: KernelBuilder, buf: str, shape: tuple[int, ...], dt: str) -> 
 
 
 def _max_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
+    """Each ``g[o]`` lands on its window's arg-max. Windows never reach across planes, so the
+    planes are independent; when the windows of a plane do not overlap either, every window
+    is: it writes ``g`` at its arg-max and zero on its other cells (no read-modify-write)."""
+    if windows_disjoint(kb.g, n):
+        _max_pool2d_grad_disjoint(kb, n, buf)
+    else:
+        _max_pool2d_grad_planes(kb, n, buf)
+
+
+def windows_disjoint(g: Graph, n: int) -> bool:
+    """No input element is in two windows of pooling node ``n``: the stride reaches past the
+    dilated window."""
+    a = g.attrs(n)
+    (KH, KW), (sh, sw), (dh, dw) = a["kernel_size"], a["stride"], a.get("dilation", (1, 1))
+    return sh >= (KH - 1) * dh + 1 and sw >= (KW - 1) * dw + 1
+
+
+def _windows_cover(kb: KernelBuilder, n: int) -> bool:
+    """Every input element is a cell of some window (so no zero fill is needed)."""
+    g = kb.g.operands(n)[0]
+    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = _pool_attrs(kb, n)
+    H, W = kb.g.shape(n)[-2:]
+    OH, OW = kb.g.shape(g)[-2:]
+    for size, outs, k, s, p, d in ((H, OH, KH, sh, ph, dh), (W, OW, KW, sw, pw, dw)):
+        cells = {o * s - p + c * d for o in range(outs) for c in range(k)}
+        if not set(range(size)) <= cells:
+            return False
+    return True
+
+
+def _max_pool2d_grad_disjoint(kb: KernelBuilder, n: int, buf: str) -> None:
+    g, x = kb.g.operands(n)
+    shape, dt = kb.g.shape(n), kb.g.dtype(n)
+    (KH, KW), (sh, sw), (ph, pw), (dh, dw) = _pool_attrs(kb, n)
+    H, W = shape[-2:]
+    X, G = _reader(kb, x), _reader(kb, g)
+    if not _windows_cover(kb, n):  # elements in no window: zero (then the windows' cells)
+        with kb.loops(shape, parallel=True) as coords:
+            kb.define(n, buf, coords, _zero(dt))
+    with kb.loops(kb.g.shape(g), parallel=True) as coords:
+        lead, oh, ow = list(coords[:-2]), coords[-2], coords[-1]
+        grad = kb.let("grad", G(coords))
+        if KH * KW <= UNROLLED_WINDOW:
+            _unrolled_window_grad(kb, n, buf, X, lead, (oh, ow), grad)
+        else:
+            _looped_window_grad(kb, n, buf, X, lead, (oh, ow), grad)
+
+
+def _looped_window_grad(kb: KernelBuilder, n: int, buf: str, X: Reader, lead: list[Expr],
+                        out: tuple[Expr, Expr], grad: Expr) -> None:
+    """One disjoint window of many cells: its arg-max as a flat index, then every cell."""
+    (KH, KW), stride, pad, dil = _pool_attrs(kb, n)
+    H, W = kb.g.shape(n)[-2:]
+    dt = kb.g.dtype(n)
+    _, where = _window_argmax(kb, n, X, lead, out[0], out[1], (H, W), dt)
+    with kb.loops([KH, KW]) as (kh, kw):
+        ih, iw = window_inputs(kb.idx, out, (kh, kw), stride, pad, dil)
+        with kb.guard(inside(kb.idx, (ih, iw), (H, W))):
+            hit = scalar("eq", (kb.idx.add(kb.idx.mul(ih, W), iw), where), "bool")
+            kb.define(n, buf, (*lead, ih, iw), scalar("where", (hit, grad, _zero(dt)), dt))
+
+
+UNROLLED_WINDOW = 16  # windows of at most this many cells are written out cell by cell
+
+
+def _unrolled_window_grad(kb: KernelBuilder, n: int, buf: str, X: Reader, lead: list[Expr],
+                          out: tuple[Expr, Expr], grad: Expr) -> None:
+    """One disjoint window, cell by cell: the running arg-max is a cell number (PyTorch's
+    rules as in :func:`_window_argmax`), with every test the index ranges decide folded
+    away (an unpadded window's first cell always starts it), then each in-bounds cell stores
+    ``grad`` if it is the arg-max, else zero."""
+    (KH, KW), stride, pad, dil = _pool_attrs(kb, n)
+    H, W = kb.g.shape(n)[-2:]
+    dt = kb.g.dtype(n)
+    cells = []
+    best: Expr = Const(float("-inf"), dt)
+    arg: Expr = c64(-1)
+    started = False  # some cell is known to have been taken: arg >= 0 from here on
+    for k in range(KH * KW):
+        ih, iw = window_inputs(kb.idx, out, (k // KW, k % KW), stride, pad, dil)
+        ok = inside(kb.idx, (ih, iw), (H, W))
+        safe = (ih, iw) if isinstance(ok, Const) else (kb.idx.clamp(ih, 0, H - 1),
+                                                       kb.idx.clamp(iw, 0, W - 1))
+        v = kb.let("v", X((*lead, *safe)))
+        unset = Const(False, "bool") if started else _fold("lt", arg, c64(0))
+        take = _fold("logical_and", ok, _fold("logical_or", unset, _fold(
+            "logical_or", scalar("gt", (v, best), "bool"), scalar("ne", (v, v), "bool"))))
+        if isinstance(take, Const):  # the first cell, in bounds: it starts the window
+            best, arg, started = v, c64(k), True
+        else:
+            take = kb.let("take", take)
+            best = kb.let("best", scalar("where", (take, v, best), dt))
+            arg = kb.let("arg", scalar("where", (take, c64(k), arg), "int64"))
+        cells.append((ih, iw, ok))
+    for k, (ih, iw, ok) in enumerate(cells):
+        with kb.guard(ok):
+            hit = _fold("eq", arg, c64(k))
+            kb.define(n, buf, (*lead, ih, iw), _select(hit, grad, _zero(dt)))
+
+
+def _fold(op: str, a: Expr, b: Expr) -> Expr:
+    """``op(a, b)`` (a comparison or logical op), folded when its operands decide it."""
+    if op == "logical_and":
+        if isinstance(a, Const):
+            return b if a.value else a
+        if isinstance(b, Const):
+            return a if b.value else b
+    elif op == "logical_or":
+        if isinstance(a, Const):
+            return a if a.value else b
+        if isinstance(b, Const):
+            return b if b.value else a
+    elif isinstance(a, Const) and isinstance(b, Const):
+        return Const(bool({"lt": a.value < b.value, "eq": a.value == b.value}[op]), "bool")
+    return scalar(op, (a, b), "bool")
+
+
+def _select(cond: Expr, a: Expr, b: Expr) -> Expr:
+    if isinstance(cond, Const):
+        return a if cond.value else b
+    return scalar("where", (cond, a, b), a.dtype)
+
+
+def _max_pool2d_grad_planes(kb: KernelBuilder, n: int, buf: str) -> None:
+    """Overlapping windows: one plane per parallel iteration, zeroed, then scattered into in
+    window order (an element that is the arg-max of several windows sums their ``g``)."""
     g, x = kb.g.operands(n)
     shape, dt = kb.g.shape(n), kb.g.dtype(n)
     H, W = shape[-2:]
     X, G = _reader(kb, x), _reader(kb, g)
-    _zero_fill(kb, buf, shape, dt)
-    with kb.loops(kb.g.shape(g)) as coords:
-        lead = list(coords[:-2])
-        _, where = _window_argmax(kb, n, X, lead, coords[-2], coords[-1], (H, W), dt)
+    with kb.loops(shape[:-2], parallel=True) as lead:
         plane = kb.idx.mul(kb.idx.flat(lead, shape[:-2]), H * W)
-        index = kb.let("at", kb.idx.add(plane, where))
-        kb.emit(Store(buf, index, scalar("add", (Load(buf, index, dt), G(coords)), dt)))
+        with kb.loops([H * W]) as (i,):
+            kb.emit(Store(buf, kb.idx.add(plane, i), _zero(dt)))
+        with kb.loops(kb.g.shape(g)[-2:]) as (oh, ow):
+            _, where = _window_argmax(kb, n, X, list(lead), oh, ow, (H, W), dt)
+            index = kb.let("at", kb.idx.add(plane, where))
+            value = G((*lead, oh, ow))
+            kb.emit(Store(buf, index, scalar("add", (Load(buf, index, dt), value), dt)))
 
 
 # ---------------------------------------------------------------- average pooling
@@ -232,6 +370,10 @@ def _adaptive_avg_pool2d_grad(kb: KernelBuilder, n: int, buf: str) -> None:
 
         _adaptive_cells(kb, coords, shape[-2:], kb.g.shape(g)[-2:], dt, visit)
 
+
+# stages that define each element of their output once (KernelBuilder.define), when this says
+# so: the program hands them the elementwise consumers of the group to store in the same pass
+WINDOW_EPILOGUES = {"max_pool2d_grad": windows_disjoint}
 
 WINDOW_STAGES = {
     "max_pool2d": _max_pool2d,

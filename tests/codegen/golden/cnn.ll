@@ -184,7 +184,7 @@ v20:
 v25:
   %v16 = add nuw nsw i64 %v15, 1
   %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
+  br i1 %v26, label %v12, label %v13, !llvm.loop !1
 v27:
   %v28 = phi  i64 [0, %v18], [%v29, %v24]
   %v30 = mul i64 %v15, 12544
@@ -208,11 +208,11 @@ v27:
   store float %v42, ptr %v47, align 4
   %v29 = add nuw nsw i64 %v28, 1
   %v48 = icmp slt i64 %v29, 784
-  br i1 %v48, label %v24, label %v23
+  br i1 %v48, label %v24, label %v23, !llvm.loop !1
 v49:
   %v22 = add nuw nsw i64 %v21, 1
   %v50 = icmp slt i64 %v22, 16
-  br i1 %v50, label %v18, label %v17
+  br i1 %v50, label %v18, label %v17, !llvm.loop !1
 }
 
 define internal void @g4(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -268,7 +268,7 @@ v17:
 v22:
   %v13 = add nuw nsw i64 %v12, 1
   %v23 = icmp slt i64 %v13, %v3
-  br i1 %v23, label %v9, label %v10
+  br i1 %v23, label %v9, label %v10, !llvm.loop !1
 v24:
   %v25 = phi  i64 [0, %v15], [%v26, %v27]
   br label %v28
@@ -505,7 +505,7 @@ v20:
 v25:
   %v16 = add nuw nsw i64 %v15, 1
   %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
+  br i1 %v26, label %v12, label %v13, !llvm.loop !1
 v27:
   %v28 = phi  i64 [0, %v18], [%v29, %v24]
   %v30 = mul i64 %v15, 6272
@@ -529,11 +529,11 @@ v27:
   store float %v42, ptr %v47, align 4
   %v29 = add nuw nsw i64 %v28, 1
   %v48 = icmp slt i64 %v29, 196
-  br i1 %v48, label %v24, label %v23
+  br i1 %v48, label %v24, label %v23, !llvm.loop !1
 v49:
   %v22 = add nuw nsw i64 %v21, 1
   %v50 = icmp slt i64 %v22, 32
-  br i1 %v50, label %v18, label %v17
+  br i1 %v50, label %v18, label %v17, !llvm.loop !1
 }
 
 define internal void @g13(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -599,7 +599,7 @@ v18:
 v23:
   %v14 = add nuw nsw i64 %v13, 1
   %v24 = icmp slt i64 %v14, %v4
-  br i1 %v24, label %v10, label %v11
+  br i1 %v24, label %v10, label %v11, !llvm.loop !1
 v25:
   %v26 = phi  i64 [0, %v16], [%v27, %v28]
   br label %v29
@@ -662,7 +662,7 @@ v11:
   store float %v15, ptr %v16, align 4
   %v13 = add nuw nsw i64 %v12, 1
   %v17 = icmp slt i64 %v13, %v4
-  br i1 %v17, label %v9, label %v10
+  br i1 %v17, label %v9, label %v10, !llvm.loop !1
 v18:
   ret void
 }
@@ -1075,7 +1075,7 @@ v7:
   store float              0x0, ptr %v10, align 4
   %v9 = add nuw nsw i64 %v8, 1
   %v11 = icmp slt i64 %v9, 320
-  br i1 %v11, label %v6, label %v12
+  br i1 %v11, label %v6, label %v12, !llvm.loop !1
 v13:
   br label %v14
 v15:
@@ -1273,7 +1273,7 @@ v12:
   store float %v16, ptr %v17, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v18 = icmp slt i64 %v14, %v5
-  br i1 %v18, label %v10, label %v11
+  br i1 %v18, label %v10, label %v11, !llvm.loop !1
 v19:
   ret void
 }
@@ -1293,136 +1293,147 @@ v3:
   ret void
 }
 
-define void @g38(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g38(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
-v4:
-  %v5 = alloca ptr, i32 4
-  %v6 = alloca float
-  %v7 = alloca i64
-  %v8 = alloca ptr, i32 4
-  br label %v9
-v10:
-  %v11 = getelementptr inbounds ptr, ptr %v5, i64 0
-  store ptr %v0, ptr %v11
-  %v12 = getelementptr inbounds ptr, ptr %v5, i64 1
-  store ptr %v1, ptr %v12
-  %v13 = getelementptr inbounds ptr, ptr %v5, i64 2
-  store ptr %v2, ptr %v13
-  %v14 = getelementptr inbounds ptr, ptr %v5, i64 3
-  store ptr %v3, ptr %v14
-  call void @g1(void (ptr, i64, i64)* @g39, ptr %v5, i64 200704, i64 65536)
-  br label %v15
-v16:
-  %v17 = phi  i64 [0, %v9], [%v18, %v19]
-  br label %v20
-v21:
-  %v22 = getelementptr inbounds ptr, ptr %v8, i64 0
-  store ptr %v0, ptr %v22
-  %v23 = getelementptr inbounds ptr, ptr %v8, i64 1
-  store ptr %v1, ptr %v23
-  %v24 = getelementptr inbounds ptr, ptr %v8, i64 2
-  store ptr %v2, ptr %v24
-  %v25 = getelementptr inbounds ptr, ptr %v8, i64 3
-  store ptr %v3, ptr %v25
-  call void @g1(void (ptr, i64, i64)* @g40, ptr %v8, i64 200704, i64 21846)
+v3:
+  %v4 = alloca ptr, i32 3
+  br label %v5
+v6:
+  %v7 = getelementptr inbounds ptr, ptr %v4, i64 0
+  store ptr %v0, ptr %v7
+  %v8 = getelementptr inbounds ptr, ptr %v4, i64 1
+  store ptr %v1, ptr %v8
+  %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
+  store ptr %v2, ptr %v9
+  call void @g1(void (ptr, i64, i64)* @g39, ptr %v4, i64 7168, i64 313)
   ret void
-v26:
-  %v27 = phi  i64 [0, %v15], [%v28, %v29]
-  br label %v30
-v31:
-  %v18 = add nuw nsw i64 %v17, 1
-  %v32 = icmp slt i64 %v18, 1024
-  br i1 %v32, label %v15, label %v33
-v34:
-  %v35 = phi  i64 [0, %v20], [%v36, %v37]
-  store float 0xfff0000000000000, float* %v6
-  store i64 -1, i64* %v7
-  br label %v38
-v39:
-  %v28 = add nuw nsw i64 %v27, 1
-  %v40 = icmp slt i64 %v28, 7
-  br i1 %v40, label %v20, label %v19
-v41:
-  %v42 = phi  i64 [0, %v30], [%v43, %v44]
-  br label %v45
-v46:
-  %v47 = load i64, i64* %v7
-  %v48 = mul i64 %v17, 196
-  %v49 = add i64 %v47, %v48
-  %v50 = getelementptr inbounds float, ptr %v0, i64 %v49
-  %v51 = load float, ptr %v50, align 4
-  %v52 = mul i64 %v17, 49
-  %v53 = mul i64 %v27, 7
-  %v54 = add i64 %v52, %v53
-  %v55 = add i64 %v54, %v35
-  %v56 = getelementptr inbounds float, ptr %v2, i64 %v55
-  %v57 = load float, ptr %v56, align 4
-  %v58 = fadd float %v51, %v57
-  %v59 = getelementptr inbounds float, ptr %v0, i64 %v49
-  store float %v58, ptr %v59, align 4
-  %v36 = add nuw nsw i64 %v35, 1
-  %v60 = icmp slt i64 %v36, 7
-  br i1 %v60, label %v30, label %v29
-v61:
-  %v62 = phi  i64 [0, %v38], [%v63, %v45]
-  %v64 = mul i64 %v17, 196
-  %v65 = mul i64 %v27, 28
-  %v66 = add i64 %v64, %v65
-  %v67 = mul i64 %v35, 2
-  %v68 = add i64 %v66, %v67
-  %v69 = mul i64 %v42, 14
-  %v70 = add i64 %v68, %v69
-  %v71 = add i64 %v70, %v62
-  %v72 = getelementptr inbounds float, ptr %v1, i64 %v71
-  %v73 = load float, ptr %v72, align 4
-  %v74 = load i64, i64* %v7
-  %v75 = icmp slt i64 %v74, 0
-  %v76 = load float, float* %v6
-  %v77 = fcmp ogt float %v73, %v76
-  %v78 = fcmp une float %v73, %v73
-  %v79 = load float, float* %v6
-  %v80 = load float, float* %v6
-  %v81 = fcmp oeq float %v79, %v80
-  %v82 = and i1 %v78, %v81
-  %v83 = or i1 %v77, %v82
-  %v84 = or i1 %v75, %v83
-  %v85 = load float, float* %v6
-  %v86 = select  i1 %v84, float %v73, float %v85
-  store float %v86, float* %v6
-  %v87 = mul i64 %v27, 28
-  %v88 = mul i64 %v35, 2
-  %v89 = add i64 %v87, %v88
-  %v90 = mul i64 %v42, 14
-  %v91 = add i64 %v89, %v90
-  %v92 = add i64 %v91, %v62
-  %v93 = load i64, i64* %v7
-  %v94 = select  i1 %v84, i64 %v92, i64 %v93
-  store i64 %v94, i64* %v7
-  %v63 = add nuw nsw i64 %v62, 1
-  %v95 = icmp slt i64 %v63, 2
-  br i1 %v95, label %v45, label %v44
-v96:
-  %v43 = add nuw nsw i64 %v42, 1
-  %v97 = icmp slt i64 %v43, 2
-  br i1 %v97, label %v38, label %v37
 }
 
-define internal void @g41(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g40(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v10]
-  %v15 = getelementptr inbounds float, ptr %v0, i64 %v13
-  store float              0x0, ptr %v15, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v16 = icmp slt i64 %v14, %v5
-  br i1 %v16, label %v10, label %v11
-v17:
+v5:
+  br label %v6
+v7:
+  %v8 = icmp slt i64 %v3, %v4
+  br i1 %v8, label %v9, label %v10
+v11:
+  %v12 = phi  i64 [%v3, %v6], [%v13, %v14]
+  br label %v15
+v16:
   ret void
+v17:
+  %v18 = phi  i64 [0, %v9], [%v19, %v15]
+  %v20 = mul i64 %v12, 7
+  %v21 = add i64 %v20, %v18
+  %v22 = getelementptr inbounds float, ptr %v0, i64 %v21
+  %v23 = load float, ptr %v22, align 4
+  %v24 = mul i64 %v12, 28
+  %v25 = mul i64 %v18, 2
+  %v26 = add i64 %v24, %v25
+  %v27 = getelementptr inbounds float, ptr %v1, i64 %v26
+  %v28 = load float, ptr %v27, align 4
+  %v29 = mul i64 %v12, 28
+  %v30 = mul i64 %v18, 2
+  %v31 = add i64 %v29, %v30
+  %v32 = add i64 %v31, 1
+  %v33 = getelementptr inbounds float, ptr %v1, i64 %v32
+  %v34 = load float, ptr %v33, align 4
+  %v35 = fcmp ogt float %v34, %v28
+  %v36 = fcmp une float %v34, %v34
+  %v37 = or i1 %v35, %v36
+  %v38 = select  i1 %v37, float %v34, float %v28
+  %v39 = select  i1 %v37, i64 1, i64 0
+  %v40 = mul i64 %v12, 28
+  %v41 = mul i64 %v18, 2
+  %v42 = add i64 %v40, %v41
+  %v43 = add i64 %v42, 14
+  %v44 = getelementptr inbounds float, ptr %v1, i64 %v43
+  %v45 = load float, ptr %v44, align 4
+  %v46 = fcmp ogt float %v45, %v38
+  %v47 = fcmp une float %v45, %v45
+  %v48 = or i1 %v46, %v47
+  %v49 = select  i1 %v48, float %v45, float %v38
+  %v50 = select  i1 %v48, i64 2, i64 %v39
+  %v51 = mul i64 %v12, 28
+  %v52 = mul i64 %v18, 2
+  %v53 = add i64 %v51, %v52
+  %v54 = add i64 %v53, 15
+  %v55 = getelementptr inbounds float, ptr %v1, i64 %v54
+  %v56 = load float, ptr %v55, align 4
+  %v57 = fcmp ogt float %v56, %v49
+  %v58 = fcmp une float %v56, %v56
+  %v59 = or i1 %v57, %v58
+  %v60 = select  i1 %v59, float %v56, float %v49
+  %v61 = select  i1 %v59, i64 3, i64 %v50
+  %v62 = icmp eq i64 %v61, 0
+  %v63 = select  i1 %v62, float %v23, float              0x0
+  %v64 = mul i64 %v12, 28
+  %v65 = mul i64 %v18, 2
+  %v66 = add i64 %v64, %v65
+  %v67 = getelementptr inbounds float, ptr %v1, i64 %v66
+  %v68 = load float, ptr %v67, align 4
+  %v69 = fcmp ogt float %v68,              0x0
+  %v70 = select  i1 %v69, float %v63, float              0x0
+  %v71 = mul i64 %v12, 28
+  %v72 = mul i64 %v18, 2
+  %v73 = add i64 %v71, %v72
+  %v74 = getelementptr inbounds float, ptr %v2, i64 %v73
+  store float %v70, ptr %v74, align 4
+  %v75 = icmp eq i64 %v61, 1
+  %v76 = select  i1 %v75, float %v23, float              0x0
+  %v77 = mul i64 %v12, 28
+  %v78 = mul i64 %v18, 2
+  %v79 = add i64 %v77, %v78
+  %v80 = add i64 %v79, 1
+  %v81 = getelementptr inbounds float, ptr %v1, i64 %v80
+  %v82 = load float, ptr %v81, align 4
+  %v83 = fcmp ogt float %v82,              0x0
+  %v84 = select  i1 %v83, float %v76, float              0x0
+  %v85 = mul i64 %v12, 28
+  %v86 = mul i64 %v18, 2
+  %v87 = add i64 %v85, %v86
+  %v88 = add i64 %v87, 1
+  %v89 = getelementptr inbounds float, ptr %v2, i64 %v88
+  store float %v84, ptr %v89, align 4
+  %v90 = icmp eq i64 %v61, 2
+  %v91 = select  i1 %v90, float %v23, float              0x0
+  %v92 = mul i64 %v12, 28
+  %v93 = mul i64 %v18, 2
+  %v94 = add i64 %v92, %v93
+  %v95 = add i64 %v94, 14
+  %v96 = getelementptr inbounds float, ptr %v1, i64 %v95
+  %v97 = load float, ptr %v96, align 4
+  %v98 = fcmp ogt float %v97,              0x0
+  %v99 = select  i1 %v98, float %v91, float              0x0
+  %v100 = mul i64 %v12, 28
+  %v101 = mul i64 %v18, 2
+  %v102 = add i64 %v100, %v101
+  %v103 = add i64 %v102, 14
+  %v104 = getelementptr inbounds float, ptr %v2, i64 %v103
+  store float %v99, ptr %v104, align 4
+  %v105 = icmp eq i64 %v61, 3
+  %v106 = select  i1 %v105, float %v23, float              0x0
+  %v107 = mul i64 %v12, 28
+  %v108 = mul i64 %v18, 2
+  %v109 = add i64 %v107, %v108
+  %v110 = add i64 %v109, 15
+  %v111 = getelementptr inbounds float, ptr %v1, i64 %v110
+  %v112 = load float, ptr %v111, align 4
+  %v113 = fcmp ogt float %v112,              0x0
+  %v114 = select  i1 %v113, float %v106, float              0x0
+  %v115 = mul i64 %v12, 28
+  %v116 = mul i64 %v18, 2
+  %v117 = add i64 %v115, %v116
+  %v118 = add i64 %v117, 15
+  %v119 = getelementptr inbounds float, ptr %v2, i64 %v118
+  store float %v114, ptr %v119, align 4
+  %v19 = add nuw nsw i64 %v18, 1
+  %v120 = icmp slt i64 %v19, 7
+  br i1 %v120, label %v15, label %v14
+v121:
+  %v13 = add nuw nsw i64 %v12, 1
+  %v122 = icmp slt i64 %v13, %v4
+  br i1 %v122, label %v9, label %v10, !llvm.loop !1
 }
 
 define internal void @g39(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -1434,52 +1445,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g41(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g40(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g42(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v10]
-  %v15 = getelementptr inbounds float, ptr %v1, i64 %v13
-  %v16 = load float, ptr %v15, align 4
-  %v17 = fcmp ogt float %v16,              0x0
-  %v18 = getelementptr inbounds float, ptr %v0, i64 %v13
-  %v19 = load float, ptr %v18, align 4
-  %v20 = select  i1 %v17, float %v19, float              0x0
-  %v21 = getelementptr inbounds float, ptr %v3, i64 %v13
-  store float %v20, ptr %v21, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v22 = icmp slt i64 %v14, %v5
-  br i1 %v22, label %v10, label %v11
-v23:
-  ret void
-}
-
-define internal void @g40(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g42(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
-  ret void
-}
-
-define void @g43(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g41(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1493,7 +1463,7 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g44, ptr %v5, i64 32, i64 11)
+  call void @g1(void (ptr, i64, i64)* @g42, ptr %v5, i64 32, i64 11)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
@@ -1514,7 +1484,7 @@ v27:
   ret void
 }
 
-define internal void @g45(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g43(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -1537,7 +1507,7 @@ v24:
   store float %v25, ptr %v26, align 4
   %v15 = add nuw nsw i64 %v14, 1
   %v27 = icmp slt i64 %v15, %v5
-  br i1 %v27, label %v11, label %v12
+  br i1 %v27, label %v11, label %v12, !llvm.loop !1
 v28:
   %v29 = phi  i64 [0, %v17], [%v30, %v23]
   %v31 = mul i64 %v14, 196
@@ -1551,14 +1521,14 @@ v28:
   store float %v38, float* %v7
   %v30 = add nuw nsw i64 %v29, 1
   %v39 = icmp slt i64 %v30, 196
-  br i1 %v39, label %v23, label %v22
+  br i1 %v39, label %v23, label %v22, !llvm.loop !1
 v40:
   %v21 = add nuw nsw i64 %v20, 1
   %v41 = icmp slt i64 %v21, 32
-  br i1 %v41, label %v17, label %v16
+  br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g44(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g42(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1569,11 +1539,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g45(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g43(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g46(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g44(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1605,7 +1575,7 @@ v24:
   store ptr %v2, ptr %v27
   %v28 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v28
-  call void @g1(void (ptr, i64, i64)* @g47, ptr %v5, i64 100352, i64 65536)
+  call void @g1(void (ptr, i64, i64)* @g45, ptr %v5, i64 100352, i64 65536)
   %v29 = getelementptr inbounds ptr, ptr %v6, i64 0
   store ptr %v0, ptr %v29
   %v30 = getelementptr inbounds ptr, ptr %v6, i64 1
@@ -1614,11 +1584,11 @@ v24:
   store ptr %v2, ptr %v31
   %v32 = getelementptr inbounds ptr, ptr %v6, i64 3
   store ptr %v3, ptr %v32
-  call void @g1(void (ptr, i64, i64)* @g48, ptr %v6, i64 32, i64 2)
+  call void @g1(void (ptr, i64, i64)* @g46, ptr %v6, i64 32, i64 2)
   ret void
 }
 
-define internal void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g47(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1631,12 +1601,12 @@ v12:
   store float              0x0, ptr %v15, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v16 = icmp slt i64 %v14, %v5
-  br i1 %v16, label %v10, label %v11
+  br i1 %v16, label %v10, label %v11, !llvm.loop !1
 v17:
   ret void
 }
 
-define internal void @g47(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g45(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1647,11 +1617,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g49(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g47(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g50(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g48(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1748,7 +1718,7 @@ v95:
   br i1 %v96, label %v43, label %v42
 }
 
-define internal void @g48(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g46(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1759,11 +1729,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g50(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g48(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g51(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
@@ -1781,7 +1751,7 @@ v9:
   store ptr %v4, ptr %v14
   %v15 = getelementptr inbounds ptr, ptr %v7, i64 5
   store ptr %v5, ptr %v15
-  call void @g1(void (ptr, i64, i64)* @g52, ptr %v7, i64 16, i64 2)
+  call void @g1(void (ptr, i64, i64)* @g50, ptr %v7, i64 16, i64 2)
   br label %v16
 v17:
   %v18 = phi  i64 [0, %v8], [%v19, %v16]
@@ -1789,7 +1759,7 @@ v17:
   store float              0x0, ptr %v20, align 4
   %v19 = add nuw nsw i64 %v18, 1
   %v21 = icmp slt i64 %v19, 4608
-  br i1 %v21, label %v16, label %v22
+  br i1 %v21, label %v16, label %v22, !llvm.loop !1
 v23:
   br label %v24
 v25:
@@ -1823,12 +1793,12 @@ v41:
   store float %v51, ptr %v52, align 4
   %v43 = add nuw nsw i64 %v42, 1
   %v53 = icmp slt i64 %v43, 4608
-  br i1 %v53, label %v40, label %v54
+  br i1 %v53, label %v40, label %v54, !llvm.loop !1
 v55:
   ret void
 }
 
-define internal void @g53(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g51(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -1927,7 +1897,7 @@ v99:
   br i1 %v100, label %v38, label %v37
 }
 
-define internal void @g52(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g50(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1942,143 +1912,154 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g53(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g51(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g54(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g52(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
-v4:
-  %v5 = alloca ptr, i32 4
-  %v6 = alloca float
-  %v7 = alloca i64
-  %v8 = alloca ptr, i32 4
-  br label %v9
-v10:
-  %v11 = getelementptr inbounds ptr, ptr %v5, i64 0
-  store ptr %v0, ptr %v11
-  %v12 = getelementptr inbounds ptr, ptr %v5, i64 1
-  store ptr %v1, ptr %v12
-  %v13 = getelementptr inbounds ptr, ptr %v5, i64 2
-  store ptr %v2, ptr %v13
-  %v14 = getelementptr inbounds ptr, ptr %v5, i64 3
-  store ptr %v3, ptr %v14
-  call void @g1(void (ptr, i64, i64)* @g55, ptr %v5, i64 401408, i64 65536)
+v3:
+  %v4 = alloca ptr, i32 3
+  br label %v5
+v6:
+  %v7 = getelementptr inbounds ptr, ptr %v4, i64 0
+  store ptr %v0, ptr %v7
+  %v8 = getelementptr inbounds ptr, ptr %v4, i64 1
+  store ptr %v1, ptr %v8
+  %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
+  store ptr %v2, ptr %v9
+  call void @g1(void (ptr, i64, i64)* @g53, ptr %v4, i64 7168, i64 157)
+  ret void
+}
+
+define internal void @g54(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+{
+v5:
+  br label %v6
+v7:
+  %v8 = icmp slt i64 %v3, %v4
+  br i1 %v8, label %v9, label %v10
+v11:
+  %v12 = phi  i64 [%v3, %v6], [%v13, %v14]
   br label %v15
 v16:
-  %v17 = phi  i64 [0, %v9], [%v18, %v19]
-  br label %v20
-v21:
-  %v22 = getelementptr inbounds ptr, ptr %v8, i64 0
-  store ptr %v0, ptr %v22
-  %v23 = getelementptr inbounds ptr, ptr %v8, i64 1
-  store ptr %v1, ptr %v23
-  %v24 = getelementptr inbounds ptr, ptr %v8, i64 2
-  store ptr %v2, ptr %v24
-  %v25 = getelementptr inbounds ptr, ptr %v8, i64 3
-  store ptr %v3, ptr %v25
-  call void @g1(void (ptr, i64, i64)* @g56, ptr %v8, i64 401408, i64 21846)
   ret void
-v26:
-  %v27 = phi  i64 [0, %v15], [%v28, %v29]
-  br label %v30
-v31:
-  %v18 = add nuw nsw i64 %v17, 1
-  %v32 = icmp slt i64 %v18, 512
-  br i1 %v32, label %v15, label %v33
-v34:
-  %v35 = phi  i64 [0, %v20], [%v36, %v37]
-  store float 0xfff0000000000000, float* %v6
-  store i64 -1, i64* %v7
-  br label %v38
-v39:
-  %v28 = add nuw nsw i64 %v27, 1
-  %v40 = icmp slt i64 %v28, 14
-  br i1 %v40, label %v20, label %v19
-v41:
-  %v42 = phi  i64 [0, %v30], [%v43, %v44]
-  br label %v45
-v46:
-  %v47 = load i64, i64* %v7
-  %v48 = mul i64 %v17, 784
-  %v49 = add i64 %v47, %v48
-  %v50 = getelementptr inbounds float, ptr %v0, i64 %v49
-  %v51 = load float, ptr %v50, align 4
-  %v52 = mul i64 %v17, 196
-  %v53 = mul i64 %v27, 14
-  %v54 = add i64 %v52, %v53
-  %v55 = add i64 %v54, %v35
-  %v56 = getelementptr inbounds float, ptr %v2, i64 %v55
-  %v57 = load float, ptr %v56, align 4
-  %v58 = fadd float %v51, %v57
-  %v59 = getelementptr inbounds float, ptr %v0, i64 %v49
-  store float %v58, ptr %v59, align 4
-  %v36 = add nuw nsw i64 %v35, 1
-  %v60 = icmp slt i64 %v36, 14
-  br i1 %v60, label %v30, label %v29
-v61:
-  %v62 = phi  i64 [0, %v38], [%v63, %v45]
-  %v64 = mul i64 %v17, 784
-  %v65 = mul i64 %v27, 56
-  %v66 = add i64 %v64, %v65
-  %v67 = mul i64 %v35, 2
-  %v68 = add i64 %v66, %v67
-  %v69 = mul i64 %v42, 28
-  %v70 = add i64 %v68, %v69
-  %v71 = add i64 %v70, %v62
-  %v72 = getelementptr inbounds float, ptr %v1, i64 %v71
-  %v73 = load float, ptr %v72, align 4
-  %v74 = load i64, i64* %v7
-  %v75 = icmp slt i64 %v74, 0
-  %v76 = load float, float* %v6
-  %v77 = fcmp ogt float %v73, %v76
-  %v78 = fcmp une float %v73, %v73
-  %v79 = load float, float* %v6
-  %v80 = load float, float* %v6
-  %v81 = fcmp oeq float %v79, %v80
-  %v82 = and i1 %v78, %v81
-  %v83 = or i1 %v77, %v82
-  %v84 = or i1 %v75, %v83
-  %v85 = load float, float* %v6
-  %v86 = select  i1 %v84, float %v73, float %v85
-  store float %v86, float* %v6
-  %v87 = mul i64 %v27, 56
-  %v88 = mul i64 %v35, 2
-  %v89 = add i64 %v87, %v88
-  %v90 = mul i64 %v42, 28
-  %v91 = add i64 %v89, %v90
-  %v92 = add i64 %v91, %v62
-  %v93 = load i64, i64* %v7
-  %v94 = select  i1 %v84, i64 %v92, i64 %v93
-  store i64 %v94, i64* %v7
-  %v63 = add nuw nsw i64 %v62, 1
-  %v95 = icmp slt i64 %v63, 2
-  br i1 %v95, label %v45, label %v44
-v96:
-  %v43 = add nuw nsw i64 %v42, 1
-  %v97 = icmp slt i64 %v43, 2
-  br i1 %v97, label %v38, label %v37
-}
-
-define internal void @g57(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v10]
-  %v15 = getelementptr inbounds float, ptr %v0, i64 %v13
-  store float              0x0, ptr %v15, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v16 = icmp slt i64 %v14, %v5
-  br i1 %v16, label %v10, label %v11
 v17:
-  ret void
+  %v18 = phi  i64 [0, %v9], [%v19, %v15]
+  %v20 = mul i64 %v12, 14
+  %v21 = add i64 %v20, %v18
+  %v22 = getelementptr inbounds float, ptr %v0, i64 %v21
+  %v23 = load float, ptr %v22, align 4
+  %v24 = mul i64 %v12, 56
+  %v25 = mul i64 %v18, 2
+  %v26 = add i64 %v24, %v25
+  %v27 = getelementptr inbounds float, ptr %v1, i64 %v26
+  %v28 = load float, ptr %v27, align 4
+  %v29 = mul i64 %v12, 56
+  %v30 = mul i64 %v18, 2
+  %v31 = add i64 %v29, %v30
+  %v32 = add i64 %v31, 1
+  %v33 = getelementptr inbounds float, ptr %v1, i64 %v32
+  %v34 = load float, ptr %v33, align 4
+  %v35 = fcmp ogt float %v34, %v28
+  %v36 = fcmp une float %v34, %v34
+  %v37 = or i1 %v35, %v36
+  %v38 = select  i1 %v37, float %v34, float %v28
+  %v39 = select  i1 %v37, i64 1, i64 0
+  %v40 = mul i64 %v12, 56
+  %v41 = mul i64 %v18, 2
+  %v42 = add i64 %v40, %v41
+  %v43 = add i64 %v42, 28
+  %v44 = getelementptr inbounds float, ptr %v1, i64 %v43
+  %v45 = load float, ptr %v44, align 4
+  %v46 = fcmp ogt float %v45, %v38
+  %v47 = fcmp une float %v45, %v45
+  %v48 = or i1 %v46, %v47
+  %v49 = select  i1 %v48, float %v45, float %v38
+  %v50 = select  i1 %v48, i64 2, i64 %v39
+  %v51 = mul i64 %v12, 56
+  %v52 = mul i64 %v18, 2
+  %v53 = add i64 %v51, %v52
+  %v54 = add i64 %v53, 29
+  %v55 = getelementptr inbounds float, ptr %v1, i64 %v54
+  %v56 = load float, ptr %v55, align 4
+  %v57 = fcmp ogt float %v56, %v49
+  %v58 = fcmp une float %v56, %v56
+  %v59 = or i1 %v57, %v58
+  %v60 = select  i1 %v59, float %v56, float %v49
+  %v61 = select  i1 %v59, i64 3, i64 %v50
+  %v62 = icmp eq i64 %v61, 0
+  %v63 = select  i1 %v62, float %v23, float              0x0
+  %v64 = mul i64 %v12, 56
+  %v65 = mul i64 %v18, 2
+  %v66 = add i64 %v64, %v65
+  %v67 = getelementptr inbounds float, ptr %v1, i64 %v66
+  %v68 = load float, ptr %v67, align 4
+  %v69 = fcmp ogt float %v68,              0x0
+  %v70 = select  i1 %v69, float %v63, float              0x0
+  %v71 = mul i64 %v12, 56
+  %v72 = mul i64 %v18, 2
+  %v73 = add i64 %v71, %v72
+  %v74 = getelementptr inbounds float, ptr %v2, i64 %v73
+  store float %v70, ptr %v74, align 4
+  %v75 = icmp eq i64 %v61, 1
+  %v76 = select  i1 %v75, float %v23, float              0x0
+  %v77 = mul i64 %v12, 56
+  %v78 = mul i64 %v18, 2
+  %v79 = add i64 %v77, %v78
+  %v80 = add i64 %v79, 1
+  %v81 = getelementptr inbounds float, ptr %v1, i64 %v80
+  %v82 = load float, ptr %v81, align 4
+  %v83 = fcmp ogt float %v82,              0x0
+  %v84 = select  i1 %v83, float %v76, float              0x0
+  %v85 = mul i64 %v12, 56
+  %v86 = mul i64 %v18, 2
+  %v87 = add i64 %v85, %v86
+  %v88 = add i64 %v87, 1
+  %v89 = getelementptr inbounds float, ptr %v2, i64 %v88
+  store float %v84, ptr %v89, align 4
+  %v90 = icmp eq i64 %v61, 2
+  %v91 = select  i1 %v90, float %v23, float              0x0
+  %v92 = mul i64 %v12, 56
+  %v93 = mul i64 %v18, 2
+  %v94 = add i64 %v92, %v93
+  %v95 = add i64 %v94, 28
+  %v96 = getelementptr inbounds float, ptr %v1, i64 %v95
+  %v97 = load float, ptr %v96, align 4
+  %v98 = fcmp ogt float %v97,              0x0
+  %v99 = select  i1 %v98, float %v91, float              0x0
+  %v100 = mul i64 %v12, 56
+  %v101 = mul i64 %v18, 2
+  %v102 = add i64 %v100, %v101
+  %v103 = add i64 %v102, 28
+  %v104 = getelementptr inbounds float, ptr %v2, i64 %v103
+  store float %v99, ptr %v104, align 4
+  %v105 = icmp eq i64 %v61, 3
+  %v106 = select  i1 %v105, float %v23, float              0x0
+  %v107 = mul i64 %v12, 56
+  %v108 = mul i64 %v18, 2
+  %v109 = add i64 %v107, %v108
+  %v110 = add i64 %v109, 29
+  %v111 = getelementptr inbounds float, ptr %v1, i64 %v110
+  %v112 = load float, ptr %v111, align 4
+  %v113 = fcmp ogt float %v112,              0x0
+  %v114 = select  i1 %v113, float %v106, float              0x0
+  %v115 = mul i64 %v12, 56
+  %v116 = mul i64 %v18, 2
+  %v117 = add i64 %v115, %v116
+  %v118 = add i64 %v117, 29
+  %v119 = getelementptr inbounds float, ptr %v2, i64 %v118
+  store float %v114, ptr %v119, align 4
+  %v19 = add nuw nsw i64 %v18, 1
+  %v120 = icmp slt i64 %v19, 14
+  br i1 %v120, label %v15, label %v14
+v121:
+  %v13 = add nuw nsw i64 %v12, 1
+  %v122 = icmp slt i64 %v13, %v4
+  br i1 %v122, label %v9, label %v10, !llvm.loop !1
 }
 
-define internal void @g55(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g53(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2087,52 +2068,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g57(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g54(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g58(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v10]
-  %v15 = getelementptr inbounds float, ptr %v1, i64 %v13
-  %v16 = load float, ptr %v15, align 4
-  %v17 = fcmp ogt float %v16,              0x0
-  %v18 = getelementptr inbounds float, ptr %v0, i64 %v13
-  %v19 = load float, ptr %v18, align 4
-  %v20 = select  i1 %v17, float %v19, float              0x0
-  %v21 = getelementptr inbounds float, ptr %v3, i64 %v13
-  store float %v20, ptr %v21, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v22 = icmp slt i64 %v14, %v5
-  br i1 %v22, label %v10, label %v11
-v23:
-  ret void
-}
-
-define internal void @g56(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g58(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
-  ret void
-}
-
-define void @g59(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g55(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -2146,7 +2086,7 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g60, ptr %v5, i64 16, i64 3)
+  call void @g1(void (ptr, i64, i64)* @g56, ptr %v5, i64 16, i64 3)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
@@ -2167,7 +2107,7 @@ v27:
   ret void
 }
 
-define internal void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g57(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -2190,7 +2130,7 @@ v24:
   store float %v25, ptr %v26, align 4
   %v15 = add nuw nsw i64 %v14, 1
   %v27 = icmp slt i64 %v15, %v5
-  br i1 %v27, label %v11, label %v12
+  br i1 %v27, label %v11, label %v12, !llvm.loop !1
 v28:
   %v29 = phi  i64 [0, %v17], [%v30, %v23]
   %v31 = mul i64 %v14, 784
@@ -2204,14 +2144,14 @@ v28:
   store float %v38, float* %v7
   %v30 = add nuw nsw i64 %v29, 1
   %v39 = icmp slt i64 %v30, 784
-  br i1 %v39, label %v23, label %v22
+  br i1 %v39, label %v23, label %v22, !llvm.loop !1
 v40:
   %v21 = add nuw nsw i64 %v20, 1
   %v41 = icmp slt i64 %v21, 32
-  br i1 %v41, label %v17, label %v16
+  br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g60(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g56(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2222,11 +2162,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g61(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g57(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g62(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g58(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
@@ -2244,7 +2184,7 @@ v9:
   store ptr %v4, ptr %v14
   %v15 = getelementptr inbounds ptr, ptr %v7, i64 5
   store ptr %v5, ptr %v15
-  call void @g1(void (ptr, i64, i64)* @g63, ptr %v7, i64 3, i64 1)
+  call void @g1(void (ptr, i64, i64)* @g59, ptr %v7, i64 3, i64 1)
   br label %v16
 v17:
   %v18 = phi  i64 [0, %v8], [%v19, %v16]
@@ -2252,7 +2192,7 @@ v17:
   store float              0x0, ptr %v20, align 4
   %v19 = add nuw nsw i64 %v18, 1
   %v21 = icmp slt i64 %v19, 144
-  br i1 %v21, label %v16, label %v22
+  br i1 %v21, label %v16, label %v22, !llvm.loop !1
 v23:
   br label %v24
 v25:
@@ -2286,12 +2226,12 @@ v41:
   store float %v51, ptr %v52, align 4
   %v43 = add nuw nsw i64 %v42, 1
   %v53 = icmp slt i64 %v43, 144
-  br i1 %v53, label %v40, label %v54
+  br i1 %v53, label %v40, label %v54, !llvm.loop !1
 v55:
   ret void
 }
 
-define internal void @g64(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g60(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -2379,7 +2319,7 @@ v88:
   br i1 %v89, label %v31, label %v30
 }
 
-define internal void @g63(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g59(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2394,11 +2334,11 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g64(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g60(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g65(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
 v5:
   br label %v6
@@ -2422,12 +2362,12 @@ v12:
   store float %v22, ptr %v23, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v24 = icmp slt i64 %v14, 15680
-  br i1 %v24, label %v11, label %v25
+  br i1 %v24, label %v11, label %v25, !llvm.loop !1
 v26:
   ret void
 }
 
-define void @g66(ptr %v0) nounwind
+define void @g62(ptr %v0) nounwind
 {
 v1:
   %v2 = getelementptr inbounds ptr, ptr %v0, i64 16
@@ -2511,14 +2451,14 @@ v1:
   call void @g27(ptr %v69, ptr %v71)
   %v72 = getelementptr inbounds ptr, ptr %v0, i64 32
   %v73 = load ptr, ptr %v72
-  %v74 = getelementptr inbounds ptr, ptr %v0, i64 55
+  %v74 = getelementptr inbounds ptr, ptr %v0, i64 53
   %v75 = load ptr, ptr %v74
   %v76 = getelementptr inbounds ptr, ptr %v0, i64 31
   %v77 = load ptr, ptr %v76
   %v78 = getelementptr inbounds ptr, ptr %v0, i64 33
   %v79 = load ptr, ptr %v78
   call void @g28(ptr %v73, ptr %v75, ptr %v77, ptr %v79)
-  %v80 = getelementptr inbounds ptr, ptr %v0, i64 55
+  %v80 = getelementptr inbounds ptr, ptr %v0, i64 53
   %v81 = load ptr, ptr %v80
   %v82 = load i64, ptr %v81
   %v83 = icmp ne i64 %v82, 0
@@ -2593,87 +2533,86 @@ v87:
   %v146 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v147 = load ptr, ptr %v146
   call void @g35(ptr %v141, ptr %v143, ptr %v145, ptr %v147)
-  %v148 = getelementptr inbounds ptr, ptr %v0, i64 47
+  %v148 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v149 = load ptr, ptr %v148
   %v150 = getelementptr inbounds ptr, ptr %v0, i64 21
   %v151 = load ptr, ptr %v150
-  %v152 = getelementptr inbounds ptr, ptr %v0, i64 46
+  %v152 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v153 = load ptr, ptr %v152
-  %v154 = getelementptr inbounds ptr, ptr %v0, i64 48
+  call void @g38(ptr %v149, ptr %v151, ptr %v153)
+  %v154 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v155 = load ptr, ptr %v154
-  call void @g38(ptr %v149, ptr %v151, ptr %v153, ptr %v155)
-  %v156 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v156 = getelementptr inbounds ptr, ptr %v0, i64 12
   %v157 = load ptr, ptr %v156
-  %v158 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v158 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v159 = load ptr, ptr %v158
-  %v160 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v160 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v161 = load ptr, ptr %v160
-  %v162 = getelementptr inbounds ptr, ptr %v0, i64 5
+  call void @g41(ptr %v155, ptr %v157, ptr %v159, ptr %v161)
+  %v162 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v163 = load ptr, ptr %v162
-  call void @g43(ptr %v157, ptr %v159, ptr %v161, ptr %v163)
-  %v164 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v164 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v165 = load ptr, ptr %v164
-  %v166 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v166 = getelementptr inbounds ptr, ptr %v0, i64 49
   %v167 = load ptr, ptr %v166
-  %v168 = getelementptr inbounds ptr, ptr %v0, i64 50
+  %v168 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v169 = load ptr, ptr %v168
-  %v170 = getelementptr inbounds ptr, ptr %v0, i64 49
+  call void @g44(ptr %v163, ptr %v165, ptr %v167, ptr %v169)
+  %v170 = getelementptr inbounds ptr, ptr %v0, i64 50
   %v171 = load ptr, ptr %v170
-  call void @g46(ptr %v165, ptr %v167, ptr %v169, ptr %v171)
-  %v172 = getelementptr inbounds ptr, ptr %v0, i64 51
+  %v172 = getelementptr inbounds ptr, ptr %v0, i64 18
   %v173 = load ptr, ptr %v172
-  %v174 = getelementptr inbounds ptr, ptr %v0, i64 18
+  %v174 = getelementptr inbounds ptr, ptr %v0, i64 11
   %v175 = load ptr, ptr %v174
-  %v176 = getelementptr inbounds ptr, ptr %v0, i64 11
+  %v176 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v177 = load ptr, ptr %v176
-  %v178 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v178 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v179 = load ptr, ptr %v178
-  %v180 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v180 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v181 = load ptr, ptr %v180
-  %v182 = getelementptr inbounds ptr, ptr %v0, i64 4
+  call void @g49(ptr %v171, ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181)
+  %v182 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v183 = load ptr, ptr %v182
-  call void @g51(ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181, ptr %v183)
-  %v184 = getelementptr inbounds ptr, ptr %v0, i64 52
+  %v184 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v185 = load ptr, ptr %v184
-  %v186 = getelementptr inbounds ptr, ptr %v0, i64 17
+  %v186 = getelementptr inbounds ptr, ptr %v0, i64 51
   %v187 = load ptr, ptr %v186
-  %v188 = getelementptr inbounds ptr, ptr %v0, i64 49
+  call void @g52(ptr %v183, ptr %v185, ptr %v187)
+  %v188 = getelementptr inbounds ptr, ptr %v0, i64 51
   %v189 = load ptr, ptr %v188
-  %v190 = getelementptr inbounds ptr, ptr %v0, i64 53
+  %v190 = getelementptr inbounds ptr, ptr %v0, i64 10
   %v191 = load ptr, ptr %v190
-  call void @g54(ptr %v185, ptr %v187, ptr %v189, ptr %v191)
-  %v192 = getelementptr inbounds ptr, ptr %v0, i64 53
+  %v192 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v193 = load ptr, ptr %v192
-  %v194 = getelementptr inbounds ptr, ptr %v0, i64 10
+  %v194 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v195 = load ptr, ptr %v194
-  %v196 = getelementptr inbounds ptr, ptr %v0, i64 43
+  call void @g55(ptr %v189, ptr %v191, ptr %v193, ptr %v195)
+  %v196 = getelementptr inbounds ptr, ptr %v0, i64 52
   %v197 = load ptr, ptr %v196
-  %v198 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v198 = getelementptr inbounds ptr, ptr %v0, i64 0
   %v199 = load ptr, ptr %v198
-  call void @g59(ptr %v193, ptr %v195, ptr %v197, ptr %v199)
-  %v200 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v200 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v201 = load ptr, ptr %v200
-  %v202 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v202 = getelementptr inbounds ptr, ptr %v0, i64 51
   %v203 = load ptr, ptr %v202
-  %v204 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v204 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v205 = load ptr, ptr %v204
-  %v206 = getelementptr inbounds ptr, ptr %v0, i64 53
+  %v206 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v207 = load ptr, ptr %v206
-  %v208 = getelementptr inbounds ptr, ptr %v0, i64 43
+  call void @g58(ptr %v197, ptr %v199, ptr %v201, ptr %v203, ptr %v205, ptr %v207)
+  %v208 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v209 = load ptr, ptr %v208
-  %v210 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v210 = getelementptr inbounds ptr, ptr %v0, i64 23
   %v211 = load ptr, ptr %v210
-  call void @g62(ptr %v201, ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211)
-  %v212 = getelementptr inbounds ptr, ptr %v0, i64 44
+  %v212 = getelementptr inbounds ptr, ptr %v0, i64 13
   %v213 = load ptr, ptr %v212
-  %v214 = getelementptr inbounds ptr, ptr %v0, i64 23
+  %v214 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v215 = load ptr, ptr %v214
-  %v216 = getelementptr inbounds ptr, ptr %v0, i64 13
+  %v216 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v217 = load ptr, ptr %v216
-  %v218 = getelementptr inbounds ptr, ptr %v0, i64 43
-  %v219 = load ptr, ptr %v218
-  %v220 = getelementptr inbounds ptr, ptr %v0, i64 6
-  %v221 = load ptr, ptr %v220
-  call void @g65(ptr %v213, ptr %v215, ptr %v217, ptr %v219, ptr %v221)
+  call void @g61(ptr %v209, ptr %v211, ptr %v213, ptr %v215, ptr %v217)
   ret void
 }
+
+!0 = !{ !"llvm.loop.unroll.disable" }
+!1 = !{ !1, !0 }

@@ -42,11 +42,11 @@ v19:
   store i8 %v37, ptr %v40, align 1
   %v21 = add nuw nsw i64 %v20, 1
   %v41 = icmp slt i64 %v21, 128
-  br i1 %v41, label %v17, label %v16
+  br i1 %v41, label %v17, label %v16, !llvm.loop !1
 v42:
   %v15 = add nuw nsw i64 %v14, 1
   %v43 = icmp slt i64 %v15, 64
-  br i1 %v43, label %v12, label %v44
+  br i1 %v43, label %v12, label %v44, !llvm.loop !1
 }
 
 declare void @g1(i64 %v45, i64 %v46, i64 %v47, ptr %v48, i64 %v49, i64 %v50, ptr %v51, i64 %v9, i64 %v10, ptr %v11, i64 %v52, i32 %v53)
@@ -666,7 +666,7 @@ v7:
   store float              0x0, ptr %v10, align 4
   %v9 = add nuw nsw i64 %v8, 1
   %v11 = icmp slt i64 %v9, 640
-  br i1 %v11, label %v6, label %v12
+  br i1 %v11, label %v6, label %v12, !llvm.loop !1
 v13:
   br label %v14
 v15:
@@ -885,7 +885,7 @@ v12:
   store float %v20, ptr %v21, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v22 = icmp slt i64 %v14, 4096
-  br i1 %v22, label %v11, label %v23
+  br i1 %v22, label %v11, label %v23, !llvm.loop !1
 v24:
   ret void
 }
@@ -1004,7 +1004,7 @@ v12:
   store float %v20, ptr %v21, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v22 = icmp slt i64 %v14, 8192
-  br i1 %v22, label %v11, label %v23
+  br i1 %v22, label %v11, label %v23, !llvm.loop !1
 v24:
   ret void
 }
@@ -1021,7 +1021,7 @@ v15:
   store float              0x0, ptr %v18, align 4
   %v17 = add nuw nsw i64 %v16, 1
   %v19 = icmp slt i64 %v17, 128
-  br i1 %v19, label %v14, label %v20
+  br i1 %v19, label %v14, label %v20, !llvm.loop !1
 v21:
   br label %v22
 v23:
@@ -1042,11 +1042,11 @@ v30:
   store float %v39, ptr %v40, align 4
   %v32 = add nuw nsw i64 %v31, 1
   %v41 = icmp slt i64 %v32, 128
-  br i1 %v41, label %v27, label %v26
+  br i1 %v41, label %v27, label %v26, !llvm.loop !1
 v42:
   %v25 = add nuw nsw i64 %v24, 1
   %v43 = icmp slt i64 %v25, 64
-  br i1 %v43, label %v22, label %v44
+  br i1 %v43, label %v22, label %v44, !llvm.loop !1
 v45:
   %v46 = phi  i64 [0, %v44], [%v47, %v29]
   %v48 = getelementptr inbounds float, ptr %v0, i64 %v46
@@ -1096,7 +1096,7 @@ v45:
   store float %v86, ptr %v89, align 4
   %v47 = add nuw nsw i64 %v46, 1
   %v90 = icmp slt i64 %v47, 128
-  br i1 %v90, label %v29, label %v91
+  br i1 %v90, label %v29, label %v91, !llvm.loop !1
 v92:
   ret void
 }
@@ -1195,7 +1195,7 @@ v20:
   store float %v61, ptr %v64, align 4
   %v22 = add nuw nsw i64 %v21, 1
   %v65 = icmp slt i64 %v22, %v13
-  br i1 %v65, label %v18, label %v19
+  br i1 %v65, label %v18, label %v19, !llvm.loop !1
 v66:
   ret void
 }
@@ -1327,7 +1327,7 @@ v20:
   store float %v61, ptr %v64, align 4
   %v22 = add nuw nsw i64 %v21, 1
   %v65 = icmp slt i64 %v22, %v13
-  br i1 %v65, label %v18, label %v19
+  br i1 %v65, label %v18, label %v19, !llvm.loop !1
 v66:
   ret void
 }
@@ -1422,7 +1422,7 @@ v19:
   store float %v60, ptr %v63, align 4
   %v21 = add nuw nsw i64 %v20, 1
   %v64 = icmp slt i64 %v21, 640
-  br i1 %v64, label %v18, label %v65
+  br i1 %v64, label %v18, label %v65, !llvm.loop !1
 v66:
   ret void
 }
@@ -1779,3 +1779,6 @@ v77:
   call void @g32(ptr %v305, ptr %v307, ptr %v309, ptr %v311, ptr %v313, ptr %v315, ptr %v317, ptr %v319, ptr %v321, ptr %v323, ptr %v325, ptr %v327)
   ret void
 }
+
+!0 = !{ !"llvm.loop.unroll.disable" }
+!1 = !{ !1, !0 }

@@ -30,7 +30,7 @@ v12:
   store i8 %v25, ptr %v26, align 1
   %v14 = add nuw nsw i64 %v13, 1
   %v27 = icmp slt i64 %v14, 6400
-  br i1 %v27, label %v11, label %v28
+  br i1 %v27, label %v11, label %v28, !llvm.loop !1
 v29:
   ret void
 }
@@ -64,7 +64,7 @@ v13:
   store float %v24, ptr %v26, align 4
   %v15 = add nuw nsw i64 %v14, 1
   %v27 = icmp slt i64 %v15, 640
-  br i1 %v27, label %v12, label %v28
+  br i1 %v27, label %v12, label %v28, !llvm.loop !1
 v29:
   ret void
 }
@@ -88,7 +88,7 @@ v7:
   store float %v13, float* %v3
   %v9 = add nuw nsw i64 %v8, 1
   %v14 = icmp slt i64 %v9, 640
-  br i1 %v14, label %v6, label %v15
+  br i1 %v14, label %v6, label %v15, !llvm.loop !1
 v16:
   %v17 = load float, float* %v3
   %v18 = getelementptr inbounds float, ptr %v1, i64 0
@@ -118,7 +118,7 @@ v12:
   store float %v20, ptr %v21, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v22 = icmp slt i64 %v14, 6400
-  br i1 %v22, label %v11, label %v23
+  br i1 %v22, label %v11, label %v23, !llvm.loop !1
 v24:
   ret void
 }
@@ -161,7 +161,7 @@ v12:
   store float %v22, ptr %v23, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v24 = icmp slt i64 %v14, 1000
-  br i1 %v24, label %v11, label %v25
+  br i1 %v24, label %v11, label %v25, !llvm.loop !1
 v26:
   ret void
 }
@@ -211,7 +211,7 @@ v13:
   store float %v23, ptr %v24, align 4
   %v15 = add nuw nsw i64 %v14, 1
   %v25 = icmp slt i64 %v15, %v6
-  br i1 %v25, label %v11, label %v12
+  br i1 %v25, label %v11, label %v12, !llvm.loop !1
 v26:
   ret void
 }
@@ -307,3 +307,6 @@ v1:
   call void @g8(ptr %v53, ptr %v55, ptr %v57, ptr %v59, ptr %v61)
   ret void
 }
+
+!0 = !{ !"llvm.loop.unroll.disable" }
+!1 = !{ !1, !0 }
