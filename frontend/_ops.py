@@ -382,3 +382,6 @@ def equal(input: Tensor, other: Tensor) -> bool:
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     return apply("cast", (input,), name="CloneBackward0", dtype=input._ir_dtype)
 
+
+
+from . import _native_eager  # noqa: E402,F401 -- registers the native kernel provider

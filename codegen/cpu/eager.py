@@ -1,0 +1,294 @@
+"""Kernels for eager ops: one small LLVM module per op *family*, generic over sizes.
+
+The eager provider (``tenkai._native_eager``) runs registry ops one by one on numpy buffers. A
+kernel here is compiled once per (op, attributes, dtypes, broadcast pattern) and serves every
+size: sizes, strides and pointers arrive at run time in a *context*, an array of ``i64`` slots
+(pointers as integers). Every kernel is a parallel-loop body of the shared pool's protocol
+(:mod:`tenkai.codegen.cpu.pool`)::
+
+    void <name>(i8* ctx, i64 begin, i64 end)
+
+so the caller runs it through ``tk_parallel_for(body, ctx, n, grain)`` (or calls it directly
+on ``[0, n)``). The scalar math comes from the compiler's templates
+(:mod:`tenkai.codegen.scalar.templates`), so an eager op computes what a compiled one does.
+
+Families:
+
+* :func:`elementwise` -- an elementwise registry op over a 3-D iteration space
+  ``outer x mid x inner`` (the caller folds the shape and the broadcasts into it). Each
+  operand has a *kind*, a 0/1 mask of the three axes it spans (contiguous, C order):
+  ``"111"`` a full operand, ``"000"`` a scalar, ``"001"`` a row broadcast over rows,
+  ``"010"`` a per-channel vector (``(1, C, 1, 1)`` against ``(N, C, H, W)``), ... The loop
+  runs over flat element ranges ``[begin, end)``, one contiguous run of a row at a time (the
+  inner loop is what LLVM vectorizes).
+* :func:`max_pool` -- ``max_pool2d`` values, window argmax indices, or the gradient
+  (scattered to each window's argmax), parallel over the ``N * C`` planes. Ties and NaN follow
+  the reference (:mod:`tenkai.ir.nn_reference`): the first maximum wins, a NaN always wins
+  (the last NaN of a window), an all ``-inf`` window picks its first in-bounds cell.
+
+A :class:`EagerKernel` is known by a static :attr:`~EagerKernel.key` (its spec, the generator
+sources, the host CPU and LLVM version), so a cached object is found without generating code.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import llvmlite.binding as llvm
+from llvmlite import ir
+
+from tenkai.codegen.cpu.library import generator_sources
+from tenkai.codegen.cpu.machine import emit_object, host_cpu, optimize_ir, target_machine
+from tenkai.codegen.llvm.loops import counted_loop
+from tenkai.codegen.llvm.types import I1, I8, I64, PTR, VOID
+from tenkai.codegen.scalar.templates import DATA_OPERAND, TEMPLATES, template_for
+from tenkai.codegen.scalar.types import constant, llvm_type, storage_type
+from tenkai.ir import dtypes
+
+BODY_TYPE = ir.FunctionType(VOID, [PTR, I64, I64])
+STATS = {"built": 0}  # kernels whose object code this process generated (tests count)
+
+
+@dataclass(frozen=True)
+class EagerKernel:
+    """One eager kernel: ``family`` and its JSON ``spec``; :attr:`symbol` is the body."""
+
+    family: str
+    spec: str
+
+    @property
+    def symbol(self) -> str:
+        return f"tk_eager_{self.family}_{hashlib.sha256(self.spec.encode()).hexdigest()[:16]}"
+
+    @functools.cached_property
+    def key(self) -> str:
+        """Static: the spec, the generator sources, the host CPU, LLVM (nothing is built)."""
+        cpu = host_cpu()
+        text = json.dumps({"family": self.family, "spec": self.spec,
+                           "sources": generator_sources(), "eager": _own_source(),
+                           "cpu": [cpu.triple, cpu.name, cpu.features],
+                           "llvm": list(llvm.llvm_version_info)}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def module(self) -> ir.Module:
+        spec = json.loads(self.spec)
+        module = _new_module(self.symbol)
+        GENERATORS[self.family](module, self.symbol, **spec)
+        return module
+
+    @property
+    def ir_text(self) -> str:
+        return _optimized_ir(self)
+
+    def object_code(self) -> bytes:
+        return _object(self)
+
+
+@functools.cache
+def _own_source() -> str:
+    with open(__file__, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+@functools.cache
+def _optimized_ir(kernel: EagerKernel) -> str:
+    return str(optimize_ir(str(kernel.module()), 3))
+
+
+@functools.cache
+def _object(kernel: EagerKernel) -> bytes:
+    STATS["built"] += 1
+    return emit_object(_optimized_ir(kernel))
+
+
+def _new_module(name: str) -> ir.Module:
+    tm = target_machine()
+    module = ir.Module(name=name)
+    module.triple = tm.triple
+    module.data_layout = str(tm.target_data)
+    return module
+
+
+def _spec(**fields: Any) -> str:
+    return json.dumps(fields, sort_keys=True)
+
+
+def _body(module: ir.Module, name: str) -> tuple[ir.IRBuilder, ir.Value, ir.Value, ir.Value]:
+    fn = ir.Function(module, BODY_TYPE, name=name)
+    fn.attributes.add("nounwind")
+    ctx, begin, end = fn.args
+    ctx.name, begin.name, end.name = "ctx", "begin", "end"
+    return ir.IRBuilder(fn.append_basic_block("entry")), ctx, begin, end
+
+
+def _slot(b: ir.IRBuilder, ctx: ir.Value, k: int, pointer: bool = False) -> ir.Value:
+    value = b.load(b.gep(ctx, [I64(k)], inbounds=True, source_etype=I64), typ=I64)
+    return b.inttoptr(value, PTR) if pointer else value
+
+
+def _load(b: ir.IRBuilder, base: ir.Value, index: ir.Value, dtype: str) -> ir.Value:
+    st = storage_type(dtype)
+    value = b.load(b.gep(base, [index], inbounds=True, source_etype=st), typ=st)
+    return b.icmp_unsigned("!=", value, ir.Constant(I8, 0)) if dtype == "bool" else value
+
+
+def _store(b: ir.IRBuilder, value: ir.Value, base: ir.Value, index: ir.Value,
+           dtype: str) -> None:
+    st = storage_type(dtype)
+    if dtype == "bool":
+        value = b.zext(value, I8)
+    b.store(value, b.gep(base, [index], inbounds=True, source_etype=st))
+
+
+# ---------------------------------------------------------------- elementwise
+
+
+def elementwise(op: str, in_dtypes: tuple[str, ...], out_dtype: str, kinds: tuple[str, ...],
+                attrs: dict[str, Any]) -> EagerKernel:
+    """The kernel of elementwise ``op`` (see the module docstring). Context slots:
+    ``[out, in_0, ..., in_k, mid, inner]``. Raises NotImplementedError when ``op`` has no
+    template or a kind is not a 3-character 0/1 mask."""
+    if op not in TEMPLATES:
+        raise NotImplementedError(f"eager kernels: no scalar template for {op!r}")
+    if len(kinds) != len(in_dtypes) or any(len(k) != 3 or set(k) - set("01") for k in kinds):
+        raise NotImplementedError(f"eager kernels: operand kinds {kinds!r} (a 3-character "
+                                  f"0/1 mask per operand)")
+    return EagerKernel("elementwise", _spec(op=op, in_dtypes=list(in_dtypes),
+                                            out_dtype=out_dtype, kinds=list(kinds),
+                                            attrs=_plain_attrs(attrs)))
+
+
+def _plain_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in sorted(attrs.items()):
+        if isinstance(v, (bool, int, float, str)) or v is None:
+            out[k] = v
+        else:
+            raise NotImplementedError(f"eager kernels: attribute {k}={v!r} is not a scalar")
+    return out
+
+
+def _gen_elementwise(module: ir.Module, name: str, op: str, in_dtypes: list[str],
+                     out_dtype: str, kinds: list[str], attrs: dict[str, Any]) -> None:
+    b, ctx, begin, end = _body(module, name)
+    out = _slot(b, ctx, 0, pointer=True)
+    ins = [_slot(b, ctx, 1 + k, pointer=True) for k in range(len(in_dtypes))]
+    mid = _slot(b, ctx, 1 + len(in_dtypes))
+    cols = _slot(b, ctx, 2 + len(in_dtypes))
+    data_dtype = in_dtypes[DATA_OPERAND.get(op, 0)]
+    template = template_for(op, data_dtype)
+    # the row-run loop: i from begin to end, one run [c0, c1) of row r at a time
+    entry = b.block
+    head = b.append_basic_block("run.head")
+    body = b.append_basic_block("run.body")
+    done = b.append_basic_block("run.exit")
+    b.cbranch(b.icmp_signed("<", begin, end), head, done)
+    b.position_at_end(head)
+    i = b.phi(I64, name="i")
+    i.add_incoming(begin, entry)
+    b.branch(body)
+    b.position_at_end(body)
+    r = b.sdiv(i, cols, name="r")
+    c0 = b.sub(i, b.mul(r, cols), name="c0")
+    left = b.sub(end, i)
+    c1 = b.select(b.icmp_signed("<", b.sub(cols, c0), left), cols, b.add(c0, left), name="c1")
+    row = b.mul(r, cols, name="row")
+    o = b.sdiv(r, mid, name="o")
+    m = b.sub(r, b.mul(o, mid), name="m")
+    bases = []  # per operand: the start of its run, and whether it moves along the run
+    for kind in kinds:
+        start = I64(0)
+        if kind[0] == "1":
+            start = b.mul(o, mid) if kind[1] == "1" else o
+        if kind[1] == "1":
+            start = b.add(start, m)
+        if kind[2] == "1":
+            start = b.mul(start, cols)
+        bases.append(start)
+    with counted_loop(b, c0, c1, "c", rotated=True) as c:
+        values = []
+        for base, kind, start, dt in zip(ins, kinds, bases, in_dtypes, strict=True):
+            index = b.add(start, c) if kind[2] == "1" else start
+            values.append(_load(b, base, index, dt))
+        result = template(b, *values, dtype=data_dtype, out_dtype=out_dtype, **attrs)
+        _store(b, result, out, b.add(row, c), out_dtype)
+    nxt = b.add(i, b.sub(c1, c0))
+    i.add_incoming(nxt, b.block)
+    b.cbranch(b.icmp_signed("<", nxt, end), head, done)
+    b.position_at_end(done)
+    b.ret_void()
+
+
+# ---------------------------------------------------------------- max pooling
+
+POOL_MODES = ("value", "indices", "grad")
+
+
+def max_pool(mode: str, dtype: str) -> EagerKernel:
+    """``max_pool2d`` (``mode="value"``), ``max_pool2d_indices`` (``"indices"``) or
+    ``max_pool2d_grad`` (``"grad"``) for float ``dtype``, over planes ``[begin, end)``.
+    Context slots: ``[x, out, g, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW]`` (``out`` is
+    the gradient w.r.t. ``x`` for ``"grad"``, zeroed by the caller; ``g`` its cotangent)."""
+    if mode not in POOL_MODES or not dtypes.is_float(dtype):
+        raise NotImplementedError(f"eager kernels: max_pool mode {mode!r} on {dtype}")
+    return EagerKernel("max_pool", _spec(mode=mode, dtype=dtype))
+
+
+def _gen_max_pool(module: ir.Module, name: str, mode: str, dtype: str) -> None:
+    b, ctx, begin, end = _body(module, name)
+    ty = llvm_type(dtype)
+    x, out, g = (_slot(b, ctx, k, pointer=True) for k in range(3))
+    h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw = (_slot(b, ctx, k) for k in range(3, 15))
+    plane_in, plane_out = b.mul(h, w), b.mul(oh, ow)
+    zero, false = I64(0), ir.Constant(I1, 0)
+    best, where, found = b.alloca(ty), b.alloca(I64), b.alloca(I1)  # in the entry: mem2reg
+    with counted_loop(b, begin, end, "p") as p:
+        xin = b.mul(p, plane_in)
+        yout = b.mul(p, plane_out)
+        with counted_loop(b, zero, oh, "y") as y:
+            top = b.sub(b.mul(y, sh), ph)
+            with counted_loop(b, zero, ow, "x") as xo:
+                left = b.sub(b.mul(xo, sw), pw)
+                b.store(constant(float("-inf"), dtype), best)
+                b.store(I64(-1), where)
+                b.store(false, found)
+                with counted_loop(b, zero, kh, "i") as i:
+                    row = b.add(top, b.mul(i, dh))
+                    row_ok = b.and_(b.icmp_signed(">=", row, zero), b.icmp_signed("<", row, h))
+                    with b.if_then(row_ok), counted_loop(b, zero, kw, "j") as j:
+                        col = b.add(left, b.mul(j, dw))
+                        ok = b.and_(b.icmp_signed(">=", col, zero),
+                                    b.icmp_signed("<", col, w))
+                        with b.if_then(ok):
+                            at = b.add(b.mul(row, w), col)
+                            v = b.load(b.gep(x, [b.add(xin, at)], inbounds=True,
+                                             source_etype=ty), typ=ty)
+                            m = b.load(best, typ=ty)
+                            take = b.or_(b.or_(b.not_(b.load(found, typ=I1)),
+                                               b.fcmp_ordered(">", v, m)),
+                                         b.fcmp_unordered("uno", v, v))
+                            with b.if_then(take):
+                                b.store(v, best)
+                                b.store(at, where)
+                                b.store(ir.Constant(I1, 1), found)
+                slot = b.add(yout, b.add(b.mul(y, ow), xo))
+                if mode == "value":
+                    b.store(b.load(best, typ=ty),
+                            b.gep(out, [slot], inbounds=True, source_etype=ty))
+                elif mode == "indices":
+                    b.store(b.load(where, typ=I64),
+                            b.gep(out, [slot], inbounds=True, source_etype=I64))
+                else:
+                    at = b.load(where, typ=I64)
+                    with b.if_then(b.icmp_signed(">=", at, zero)):
+                        target = b.gep(out, [b.add(xin, at)], inbounds=True, source_etype=ty)
+                        gv = b.load(b.gep(g, [slot], inbounds=True, source_etype=ty), typ=ty)
+                        b.store(b.fadd(b.load(target, typ=ty), gv), target)
+    b.ret_void()
+
+
+GENERATORS = {"elementwise": _gen_elementwise, "max_pool": _gen_max_pool}
