@@ -97,7 +97,7 @@ def _open_cache(step_cache: Any) -> Any:
     return step_cache.open_cache(config.cache_dir(), config.cache_key_file())
 
 
-def kernel(spec: Any) -> Any:
+def kernel_of(spec: Any) -> Any:
     """The loaded kernel of ``spec`` (an :class:`~tenkai.codegen.cpu.eager.EagerKernel`):
     from this process, the disk cache, or generated now (and stored)."""
     from tenkai.runtime.cache import CacheEntry, key_digest
@@ -258,7 +258,7 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
     mid, inner, kinds = folded
     kattrs = {k: v for k, v in attrs.items() if k != "dtype"}
     spec = gen.elementwise(op, in_dtypes, out_dtype, kinds, kattrs)
-    k = kernel(spec)
+    k = kernel_of(spec)
     np_out = np.dtype(out_dtype if out_dtype != "bool" else np.bool_)
     ref = opdef.reference
     n_in = len(datas)
@@ -335,15 +335,37 @@ def _conv_args(attrs: dict[str, Any]) -> tuple[Any, Any, Any] | None:
             nn_reference._pair(attrs["dilation"]))
 
 
+def _window_args(x_shape: Any, kernel: Any, stride: Any, padding: Any, dilation: Any,
+                 out: Any) -> list[int]:
+    return [*x_shape, *out, *kernel, *stride, *padding, *dilation]
+
+
 def _im2col(x: np.ndarray, kernel: tuple[int, int], stride: Any, padding: Any, dilation: Any,
             out: tuple[int, int]) -> np.ndarray:
     """``(C * KH * KW, N * OH * OW)`` contiguous windows of the zero-padded input."""
+    from tenkai.codegen.cpu import eager as gen
+
+    x = np.ascontiguousarray(x)
     n, c = x.shape[:2]
-    xp = nn_reference._pad(x, padding, padding, 0) if any(padding) else x
-    win = nn_reference._windows(xp, kernel, stride, dilation, out)  # (N, C, OH, OW, KH, KW)
-    cols = np.empty((c, *kernel, n, *out), x.dtype)
-    np.copyto(cols, win.transpose(1, 4, 5, 0, 2, 3))
-    return cols.reshape(c * kernel[0] * kernel[1], n * out[0] * out[1])
+    cols = np.empty((c * kernel[0] * kernel[1], n * out[0] * out[1]), x.dtype)
+    k = kernel_of(gen.window_matrix("im2col", from_numpy(x.dtype)))
+    k.run([x.ctypes.data, cols.ctypes.data,
+           *_window_args(x.shape, kernel, stride, padding, dilation, out)],
+          cols.shape[0], max(1, GRAIN // max(cols.shape[1], 1)))
+    return cols
+
+
+def _col2im(cols: np.ndarray, x_shape: tuple[int, ...], kernel: tuple[int, int], stride: Any,
+            padding: Any, dilation: Any, out: tuple[int, int]) -> np.ndarray:
+    """The adjoint of :func:`_im2col`: an (N, C, H, W) array."""
+    from tenkai.codegen.cpu import eager as gen
+
+    x = np.empty(x_shape, cols.dtype)
+    k = kernel_of(gen.window_matrix("col2im", from_numpy(cols.dtype)))
+    k.run([cols.ctypes.data, x.ctypes.data,
+           *_window_args(x_shape, kernel, stride, padding, dilation, out)],
+          x_shape[0] * x_shape[1], max(1, GRAIN // max(x_shape[2] * x_shape[3], 1)))
+    return x
 
 
 def _by_channel(g: np.ndarray) -> np.ndarray:
@@ -396,7 +418,6 @@ def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
         input_shape = tuple(attrs["input_shape"])
 
         def run(g: np.ndarray, w: np.ndarray, **kw: Any) -> np.ndarray:
-            n, c, h, wd = input_shape
             out = geometry(input_shape, w.shape)
             o, _, kh, kw_ = w.shape
             wm = np.ascontiguousarray(w).reshape(o, -1)
@@ -404,10 +425,7 @@ def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
             rows, npix = wm.shape[1], gm.shape[1]
             cols = np.empty((rows, npix), g.dtype)
             gemm(suffix, rows, npix, o, wm, 1, rows, gm, npix, 1, cols, npix)
-            cols6 = cols.reshape(c, kh, kw_, n, *out).transpose(3, 0, 4, 5, 1, 2)
-            ph, pw = padding
-            xp = nn_reference._col2im(cols6, (h + 2 * ph, wd + 2 * pw), stride, dilation)
-            return np.ascontiguousarray(xp[..., ph:ph + h, pw:pw + wd])
+            return _col2im(cols, input_shape, (kh, kw_), stride, padding, dilation, out)
     else:
         return None
 
@@ -438,7 +456,7 @@ def _max_pool(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray
     out, _ = nn_reference._pool_geometry((h, w), kernel_, stride, padding, dilation,
                                          attrs["ceil_mode"])
     planes = math.prod(x.shape[:-2])
-    k = kernel(gen.max_pool(mode, dt))
+    k = kernel_of(gen.max_pool(mode, dt))
     geometry = [h, w, *out, *kernel_, *stride, *padding, *dilation]
     grain = max(1, (1 << 14) // max(h * w, 1))
     out_shape = (*x.shape[:-2], *out)

@@ -25,6 +25,8 @@ Families:
   (scattered to each window's argmax), parallel over the ``N * C`` planes. Ties and NaN follow
   the reference (:mod:`tenkai.ir.nn_reference`): the first maximum wins, a NaN always wins
   (the last NaN of a window), an all ``-inf`` window picks its first in-bounds cell.
+* :func:`window_matrix` -- the convolution's im2col matrix and its adjoint (col2im), which
+  turn ``conv2d`` and its gradients into GEMMs.
 
 A :class:`EagerKernel` is known by a static :attr:`~EagerKernel.key` (its spec, the generator
 sources, the host CPU and LLVM version), so a cached object is found without generating code.
@@ -291,4 +293,83 @@ def _gen_max_pool(module: ir.Module, name: str, mode: str, dtype: str) -> None:
     b.ret_void()
 
 
-GENERATORS = {"elementwise": _gen_elementwise, "max_pool": _gen_max_pool}
+# ---------------------------------------------------------------- im2col / col2im
+
+
+def window_matrix(direction: str, dtype: str) -> EagerKernel:
+    """The convolution's window matrix, generic over sizes. ``"im2col"``: the zero-padded
+    windows of ``x`` (N, C, H, W) as ``cols`` (C * KH * KW, N * OH * OW), parallel over its
+    rows; ``"col2im"``: its adjoint, ``x[n, c, win] = sum over (i, j) of cols[...]`` (every
+    cell written; the kernel offsets summed in row-major order like the reference's
+    ``_col2im``), parallel over the N * C planes. Context slots:
+    ``[src, dst, N, C, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW]``."""
+    if direction not in ("im2col", "col2im") or not dtypes.is_float(dtype):
+        raise NotImplementedError(f"eager kernels: {direction} on {dtype}")
+    return EagerKernel("window_matrix", _spec(direction=direction, dtype=dtype))
+
+
+def _gen_window_matrix(module: ir.Module, name: str, direction: str, dtype: str) -> None:
+    b, ctx, begin, end = _body(module, name)
+    ty = llvm_type(dtype)
+    src, dst = _slot(b, ctx, 0, pointer=True), _slot(b, ctx, 1, pointer=True)
+    n, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw = (_slot(b, ctx, k) for k in range(2, 16))
+    zero = I64(0)
+    fzero = constant(0.0, dtype)
+    npix = b.mul(n, b.mul(oh, ow))
+
+    def at(base: ir.Value, index: ir.Value) -> ir.Value:
+        return b.gep(base, [index], inbounds=True, source_etype=ty)
+
+    if direction == "im2col":
+        with counted_loop(b, begin, end, "r") as r:
+            kk = b.mul(kh, kw)
+            ch = b.sdiv(r, kk)
+            rem = b.sub(r, b.mul(ch, kk))
+            i = b.sdiv(rem, kw)
+            j = b.sub(rem, b.mul(i, kw))
+            out_row = b.mul(r, npix)
+            with counted_loop(b, zero, n, "n") as nn:
+                plane = b.mul(b.add(b.mul(nn, c), ch), b.mul(h, w))
+                with counted_loop(b, zero, oh, "y") as y:
+                    row = b.add(b.sub(b.mul(y, sh), ph), b.mul(i, dh))
+                    row_ok = b.and_(b.icmp_signed(">=", row, zero), b.icmp_signed("<", row, h))
+                    line = b.add(plane, b.mul(row, w))
+                    dst_line = b.add(out_row, b.mul(b.add(b.mul(nn, oh), y), ow))
+                    left = b.sub(b.mul(j, dw), pw)
+                    with counted_loop(b, zero, ow, "x", rotated=True) as xo:
+                        col = b.add(b.mul(xo, sw), left)
+                        ok = b.and_(row_ok, b.and_(b.icmp_signed(">=", col, zero),
+                                                   b.icmp_signed("<", col, w)))
+                        index = b.select(ok, b.add(line, col), plane)
+                        v = b.load(at(src, index), typ=ty)
+                        b.store(b.select(ok, v, fzero), at(dst, b.add(dst_line, xo)))
+    else:
+        with counted_loop(b, begin, end, "p") as p:
+            nn = b.sdiv(p, c)
+            ch = b.sub(p, b.mul(nn, c))
+            plane = b.mul(p, b.mul(h, w))
+            with counted_loop(b, zero, b.mul(h, w), "z", rotated=True) as z:
+                b.store(fzero, at(dst, b.add(plane, z)))
+            with counted_loop(b, zero, kh, "i") as i, counted_loop(b, zero, kw, "j") as j:
+                src_row = b.mul(b.add(b.mul(b.add(b.mul(ch, kh), i), kw), j), npix)
+                with counted_loop(b, zero, oh, "y") as y:
+                    row = b.add(b.sub(b.mul(y, sh), ph), b.mul(i, dh))
+                    row_ok = b.and_(b.icmp_signed(">=", row, zero),
+                                    b.icmp_signed("<", row, h))
+                    with b.if_then(row_ok):
+                        line = b.add(plane, b.mul(row, w))
+                        src_line = b.add(src_row, b.mul(b.add(b.mul(nn, oh), y), ow))
+                        left = b.sub(b.mul(j, dw), pw)
+                        with counted_loop(b, zero, ow, "x") as xo:
+                            col = b.add(b.mul(xo, sw), left)
+                            ok = b.and_(b.icmp_signed(">=", col, zero),
+                                        b.icmp_signed("<", col, w))
+                            with b.if_then(ok):
+                                target = at(dst, b.add(line, col))
+                                v = b.load(at(src, b.add(src_line, xo)), typ=ty)
+                                b.store(b.fadd(b.load(target, typ=ty), v), target)
+    b.ret_void()
+
+
+GENERATORS = {"elementwise": _gen_elementwise, "max_pool": _gen_max_pool,
+              "window_matrix": _gen_window_matrix}
