@@ -25,6 +25,7 @@ Families:
   (scattered to each window's argmax), parallel over the ``N * C`` planes. Ties and NaN follow
   the reference (:mod:`tenkai.ir.nn_reference`): the first maximum wins, a NaN always wins
   (the last NaN of a window), an all ``-inf`` window picks its first in-bounds cell.
+* :func:`random` -- ``uniform``/``normal``/``randint`` draws of the Philox stream.
 * :func:`window_matrix` -- the convolution's im2col matrix and its adjoint (col2im), which
   turn ``conv2d`` and its gradients into GEMMs.
 
@@ -37,6 +38,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +49,7 @@ from tenkai.codegen.cpu.library import generator_sources
 from tenkai.codegen.cpu.machine import emit_object, host_cpu, optimize_ir, target_machine
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I1, I8, I64, PTR, VOID
+from tenkai.codegen.scalar.library import math_library
 from tenkai.codegen.scalar.templates import DATA_OPERAND, TEMPLATES, template_for
 from tenkai.codegen.scalar.types import constant, llvm_type, storage_type
 from tenkai.ir import dtypes
@@ -371,5 +374,54 @@ def _gen_window_matrix(module: ir.Module, name: str, direction: str, dtype: str)
     b.ret_void()
 
 
+# ---------------------------------------------------------------- random
+
+
+def random(op: str, dtype: str) -> EagerKernel:
+    """``uniform``/``normal``/``randint`` of ``dtype`` from tenkai's counter-based Philox
+    stream: element ``i`` draws counter ``offset + i`` under ``seed``, with the compiler's
+    Philox rounds and bit transforms (:mod:`tenkai.codegen.scalar.philox`), so an eager draw
+    is the stream a compiled step draws. The distribution's parameters are run-time values
+    (one kernel for every ``low``/``high``, ``mean``/``std``). Context slots:
+    ``[out, seed, offset, a, b]`` with ``a``, ``b`` float64 bit patterns: ``(low, high -
+    low)`` for uniform and randint, ``(mean, std)`` for normal."""
+    if op not in ("uniform", "normal", "randint"):
+        raise NotImplementedError(f"eager kernels: no random kernel for {op!r}")
+    if op != "randint" and not dtypes.is_float(dtype):
+        raise NotImplementedError(f"eager kernels: {op} on {dtype}")
+    return EagerKernel("random", _spec(op=op, dtype=dtype))
+
+
+def _gen_random(module: ir.Module, name: str, op: str, dtype: str) -> None:
+    from tenkai.codegen.scalar import philox
+    from tenkai.codegen.scalar.types import F64, convert
+
+    b, ctx, begin, end = _body(module, name)
+    out = _slot(b, ctx, 0, pointer=True)
+    seed, offset = _slot(b, ctx, 1), _slot(b, ctx, 2)
+    first, second = (b.bitcast(_slot(b, ctx, k), F64) for k in (3, 4))
+    lib = math_library(None)
+    with counted_loop(b, begin, end, "i", rotated=True) as i:
+        counter = b.add(offset, i)
+        if op == "normal":  # the template's Box-Muller, with mean/std at run time
+            x0, x1 = philox.philox(b, seed, counter)
+            scale = ir.Constant(F64, 2.0 ** -32)
+            u1 = b.fmul(b.fadd(b.uitofp(x0, F64), ir.Constant(F64, 1.0)), scale)
+            u2 = b.fmul(b.uitofp(x1, F64), scale)
+            log_u1 = lib.call(b, "log", [u1], prefer="native")
+            r = lib.call(b, "sqrt", [b.fmul(ir.Constant(F64, -2.0), log_u1)])
+            z = b.fmul(r, lib.call(b, "cos", [b.fmul(ir.Constant(F64, 2.0 * math.pi),
+                                                     u2)], prefer="native"))
+            v = b.fadd(first, b.fmul(second, z))
+        elif op == "uniform":
+            u = philox.uniform01(b, seed, counter, dtype == "float64")
+            v = b.fadd(first, b.fmul(second, u))
+        else:
+            u = philox.uniform01(b, seed, counter, True)
+            v = b.fadd(first, lib.call(b, "floor", [b.fmul(u, second)]))
+        _store(b, convert(b, v, "float64", dtype), out, i, dtype)
+    b.ret_void()
+
+
 GENERATORS = {"elementwise": _gen_elementwise, "max_pool": _gen_max_pool,
-              "window_matrix": _gen_window_matrix}
+              "window_matrix": _gen_window_matrix, "random": _gen_random}

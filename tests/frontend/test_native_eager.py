@@ -290,3 +290,40 @@ def test_training_native_vs_reference(model_fn, shape, adam, monkeypatch):
     for step_on, step_off in zip(on[1], off[1], strict=True):
         for p_on, p_off in zip(step_on, step_off, strict=True):
             np.testing.assert_allclose(p_on, p_off, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("op,dtype,attrs", [
+    ("uniform", "float32", dict(low=-0.25, high=0.75)),
+    ("uniform", "float64", dict(low=0.0, high=1.0)),
+    ("randint", "int64", dict(low=-3, high=1000)),
+    ("normal", "float32", dict(mean=0.0, std=1.0)),
+    ("normal", "float32", dict(mean=1.5, std=0.1)),
+])
+def test_random_streams_bitwise(op, dtype, attrs):
+    seed = np.asarray(0x9E3779B97F4A7C15 - (1 << 64), np.int64)  # a "negative" 64-bit seed
+    offset = np.asarray(123_456_789, np.int64)
+    got, want = native(op, seed, offset, shape=(301, 333), dtype=dtype, **attrs)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_random_normal_float64_close():
+    seed, offset = np.asarray(7, np.int64), np.asarray(0, np.int64)
+    got, want = native("normal", seed, offset, shape=(50_000,), dtype="float64", mean=0.0,
+                       std=1.0)
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
+
+
+def test_eager_randn_uses_the_stream():
+    tenkai.manual_seed(3)
+    a = tenkai.randn(300, 300)
+    tenkai.manual_seed(3)
+    _ops._CHECKED.clear()
+    import os
+    os.environ["TENKAI_EAGER_NATIVE"] = "0"
+    try:
+        b = tenkai.randn(300, 300)
+    finally:
+        os.environ["TENKAI_EAGER_NATIVE"] = "1"
+        _ops._CHECKED.clear()
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
