@@ -15,6 +15,8 @@ runs). It takes:
 * ``conv2d`` and its input/weight gradients (``groups=1``): im2col + one GEMM;
 * ``max_pool2d``, ``max_pool2d_indices`` and ``max_pool2d_grad``: generated kernels
   parallel over planes;
+* the reductions ``sum``, ``mean``, ``max`` (float32/float64) over one block of adjacent axes
+  of a contiguous operand (within float tolerance of numpy's pairwise sums);
 * the random ops ``uniform``, ``normal``, ``randint``: tenkai's counter-based Philox stream
   computed by the compiler's Philox code (the values a compiled step draws).
 
@@ -510,7 +512,62 @@ def _random(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     return run
 
 
+# ---------------------------------------------------------------- reductions
+
+
+def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
+            ) -> Callable[..., np.ndarray] | None:
+    from tenkai.codegen.cpu import eager as gen
+    from tenkai.runtime.cpu import get_threads
+
+    x = datas[0]
+    dt = from_numpy(x.dtype)
+    if dt not in FLOATS or x.size < MIN_ELEMENTS or x.ndim == 0 or not attrs["axes"]:
+        return None  # axes=(): nothing is reduced
+    reduced = {a % x.ndim for a in attrs["axes"]}
+    dims = [d for d in range(x.ndim) if x.shape[d] != 1]
+    marks = "".join("1" if d in reduced else "0" for d in dims)
+    if "1" not in marks or "1" in marks.lstrip("0").lstrip("1"):
+        return None  # the reduced axes are not one block
+    first = marks.index("1")
+    last = first + len(marks[first:].lstrip("0")) - len(marks[first:].lstrip("0").lstrip("1"))
+    outer = math.prod(x.shape[d] for d in dims[:first])
+    red = math.prod(x.shape[d] for d in dims[first:last])
+    inner = math.prod(x.shape[d] for d in dims[last:])
+    keep = attrs["keepdim"]
+    out_shape = tuple(1 if d in reduced else n for d, n in enumerate(x.shape)
+                      if keep or d not in reduced)
+    kind = "max" if op == "max" else "sum"
+    threads = max(get_threads(), 1)
+    if inner == 1:
+        chunks = 1 if outer >= 4 * threads else max(1, min(64, red // (1 << 15)))
+        k = kernel_of(gen.reduction(kind, dt, "rows"))
+    else:
+        chunks = 1 if outer >= 4 * threads else max(1, min(16, inner // 1024))
+        k = kernel_of(gen.reduction(kind, dt, "cols"))
+    chunk = -(-(red if inner == 1 else inner) // chunks)
+    tasks = outer * chunks
+    grain = max(1, (1 << 15) // max(red * (chunk if inner > 1 else 1), 1))
+    ref = opdef.reference
+    scale = x.dtype.type(red)
+
+    def run(a: np.ndarray, **kw: Any) -> np.ndarray:
+        if not a.flags.c_contiguous:
+            return ref(a, **kw)
+        out = np.empty(tasks if inner == 1 else outer * inner, a.dtype)
+        k.run([a.ctypes.data, out.ctypes.data, red, inner, chunks, chunk], tasks, grain)
+        if inner == 1 and chunks > 1:
+            parts = out.reshape(outer, chunks)
+            out = parts.max(1) if kind == "max" else parts.sum(1)
+        if op == "mean":
+            out = out / scale
+        return out.reshape(out_shape)
+
+    return run
+
+
 _FAMILIES: dict[str, Callable[..., Any]] = {
+    "sum": _reduce, "mean": _reduce, "max": _reduce,
     "uniform": _random, "normal": _random, "randint": _random,
     "matmul": _matmul, "conv2d": _conv, "conv2d_grad_input": _conv,
     "conv2d_grad_weight": _conv, "max_pool2d": _max_pool, "max_pool2d_indices": _max_pool,

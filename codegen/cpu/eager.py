@@ -25,6 +25,7 @@ Families:
   (scattered to each window's argmax), parallel over the ``N * C`` planes. Ties and NaN follow
   the reference (:mod:`tenkai.ir.nn_reference`): the first maximum wins, a NaN always wins
   (the last NaN of a window), an all ``-inf`` window picks its first in-bounds cell.
+* :func:`reduction` -- ``sum``/``max`` over the middle axis of ``outer x red x inner``.
 * :func:`random` -- ``uniform``/``normal``/``randint`` draws of the Philox stream.
 * :func:`window_matrix` -- the convolution's im2col matrix and its adjoint (col2im), which
   turn ``conv2d`` and its gradients into GEMMs.
@@ -423,5 +424,74 @@ def _gen_random(module: ir.Module, name: str, op: str, dtype: str) -> None:
     b.ret_void()
 
 
+# ---------------------------------------------------------------- reductions
+
+REDUCE_OPS = ("sum", "max")
+
+
+def reduction(op: str, dtype: str, layout: str) -> EagerKernel:
+    """``sum`` or ``max`` of float ``dtype`` over the middle axis of a contiguous
+    ``outer x red x inner`` array. ``layout="rows"`` (``inner == 1``): task ``t`` reduces
+    chunk ``t % chunks`` (``chunk`` elements) of row ``t // chunks`` into ``out[t]`` (the
+    caller combines the partials of a row); ``"cols"``: task ``t`` reduces
+    ``x[o, :, j0:j1]`` for ``o = t // chunks``, ``j`` chunk ``t % chunks``, into
+    ``out[o, j0:j1]``. Sums add with ``reassoc`` (vector partial sums, like the compiled
+    reductions), max propagates NaN. Context slots: ``[x, out, red, inner, chunks, chunk]``."""
+    if op not in REDUCE_OPS or dtype not in ("float32", "float64") or layout not in (
+            "rows", "cols"):
+        raise NotImplementedError(f"eager kernels: {op} reduction on {dtype} ({layout})")
+    return EagerKernel("reduction", _spec(op=op, dtype=dtype, layout=layout))
+
+
+def _combine(b: ir.IRBuilder, op: str, acc: ir.Value, v: ir.Value) -> ir.Value:
+    if op == "sum":
+        out = b.fadd(acc, v)
+        out.flags.append("reassoc")
+        return out
+    from tenkai.codegen.scalar.types import intrinsic
+
+    return intrinsic(b, "llvm.maximum", [acc, v])
+
+
+def _gen_reduction(module: ir.Module, name: str, op: str, dtype: str, layout: str) -> None:
+    b, ctx, begin, end = _body(module, name)
+    ty = llvm_type(dtype)
+    x, out = _slot(b, ctx, 0, pointer=True), _slot(b, ctx, 1, pointer=True)
+    red, inner, chunks, chunk = (_slot(b, ctx, k) for k in range(2, 6))
+    start = constant(0.0 if op == "sum" else float("-inf"), dtype)
+    acc = b.alloca(ty)  # in the entry: mem2reg
+
+    def at(base: ir.Value, index: ir.Value) -> ir.Value:
+        return b.gep(base, [index], inbounds=True, source_etype=ty)
+
+    with counted_loop(b, begin, end, "t") as t:
+        o = b.sdiv(t, chunks)
+        part = b.sub(t, b.mul(o, chunks))
+        lo = b.mul(part, chunk)
+        hi_full = b.add(lo, chunk)
+        if layout == "rows":
+            hi = b.select(b.icmp_signed("<", red, hi_full), red, hi_full)
+            row = b.mul(o, red)
+            b.store(start, acc)
+            with counted_loop(b, lo, hi, "r", rotated=True) as r:
+                v = b.load(at(x, b.add(row, r)), typ=ty)
+                b.store(_combine(b, op, b.load(acc, typ=ty), v), acc)
+            b.store(b.load(acc, typ=ty), at(out, t))
+        else:
+            hi = b.select(b.icmp_signed("<", inner, hi_full), inner, hi_full)
+            dst = b.mul(o, inner)
+            with counted_loop(b, lo, hi, "j0", rotated=True) as j:
+                b.store(start, at(out, b.add(dst, j)))
+            plane = b.mul(o, b.mul(red, inner))
+            with counted_loop(b, I64(0), red, "r") as r:
+                line = b.add(plane, b.mul(r, inner))
+                with counted_loop(b, lo, hi, "j", rotated=True) as j:
+                    slot = at(out, b.add(dst, j))
+                    v = b.load(at(x, b.add(line, j)), typ=ty)
+                    b.store(_combine(b, op, b.load(slot, typ=ty), v), slot)
+    b.ret_void()
+
+
 GENERATORS = {"elementwise": _gen_elementwise, "max_pool": _gen_max_pool,
-              "window_matrix": _gen_window_matrix, "random": _gen_random}
+              "window_matrix": _gen_window_matrix, "random": _gen_random,
+              "reduction": _gen_reduction}

@@ -327,3 +327,35 @@ def test_eager_randn_uses_the_stream():
         os.environ["TENKAI_EAGER_NATIVE"] = "1"
         _ops._CHECKED.clear()
     np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("shape,axes,keepdim", [
+    ((1_000_003,), (0,), False), ((1_000_003,), (0,), True), ((257, 1031), (1,), False),
+    ((257, 1031), (0,), True), ((3, 127, 311), (1,), False), ((2, 3, 127, 311), (2, 3), True),
+    ((1, 40_000, 1), (1,), False), ((64, 3, 17, 19), (0, 2, 3), False)])
+@pytest.mark.parametrize("op", ["sum", "mean", "max"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_reductions(shape, axes, keepdim, op, dtype):
+    x = rng(13).standard_normal(shape).astype(dtype)
+    opdef = REGISTRY[op]
+    full = opdef.normalize_attrs(dict(axes=axes, keepdim=keepdim))
+    run = ne.provider(op, opdef, full, [x])
+    want = opdef.reference(x, **full)
+    if shape == (64, 3, 17, 19):  # the reduced axes are not adjacent: the reference runs
+        assert run is None
+        return
+    got = run(x, **full)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    if op == "max":
+        np.testing.assert_array_equal(got, want)
+    else:
+        tol = 1e-5 if dtype == "float32" else 1e-12
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.sqrt(x.size))
+
+
+def test_max_reduction_propagates_nan():
+    x = rng(14).standard_normal((300, 200)).astype(np.float32)
+    x[17, 3] = np.nan
+    for axes in ((0, 1), (0,), (1,)):
+        got, want = native("max", x, axes=axes, keepdim=False)
+        np.testing.assert_array_equal(got, want)
