@@ -460,7 +460,10 @@ def _max_pool(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray
     out, _ = nn_reference._pool_geometry((h, w), kernel_, stride, padding, dilation,
                                          attrs["ceil_mode"])
     planes = math.prod(x.shape[:-2])
-    k = kernel_of(gen.max_pool(mode, dt))
+    inside = not any(padding) and all(
+        (o - 1) * st + (kk - 1) * d + 1 <= size
+        for o, st, kk, d, size in zip(out, stride, kernel_, dilation, (h, w), strict=True))
+    k = kernel_of(gen.max_pool(mode, dt, inside))
     geometry = [h, w, *out, *kernel_, *stride, *padding, *dilation]
     grain = max(1, (1 << 14) // max(h * w, 1))
     out_shape = (*x.shape[:-2], *out)

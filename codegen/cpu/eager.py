@@ -234,17 +234,19 @@ def _gen_elementwise(module: ir.Module, name: str, op: str, in_dtypes: list[str]
 POOL_MODES = ("value", "indices", "grad")
 
 
-def max_pool(mode: str, dtype: str) -> EagerKernel:
+def max_pool(mode: str, dtype: str, inside: bool = False) -> EagerKernel:
     """``max_pool2d`` (``mode="value"``), ``max_pool2d_indices`` (``"indices"``) or
     ``max_pool2d_grad`` (``"grad"``) for float ``dtype``, over planes ``[begin, end)``.
     Context slots: ``[x, out, g, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW]`` (``out`` is
-    the gradient w.r.t. ``x`` for ``"grad"``, zeroed by the caller; ``g`` its cotangent)."""
+    the gradient w.r.t. ``x`` for ``"grad"``, zeroed by the caller; ``g`` its cotangent).
+    ``inside=True``: the caller guarantees every window lies inside the input (no padding, no
+    ceil-mode overhang), so the kernel skips the bounds checks."""
     if mode not in POOL_MODES or not dtypes.is_float(dtype):
         raise NotImplementedError(f"eager kernels: max_pool mode {mode!r} on {dtype}")
-    return EagerKernel("max_pool", _spec(mode=mode, dtype=dtype))
+    return EagerKernel("max_pool", _spec(mode=mode, dtype=dtype, inside=bool(inside)))
 
 
-def _gen_max_pool(module: ir.Module, name: str, mode: str, dtype: str) -> None:
+def _gen_max_pool(module: ir.Module, name: str, mode: str, dtype: str, inside: bool) -> None:
     b, ctx, begin, end = _body(module, name)
     ty = llvm_type(dtype)
     x, out, g = (_slot(b, ctx, k, pointer=True) for k in range(3))
@@ -264,11 +266,12 @@ def _gen_max_pool(module: ir.Module, name: str, mode: str, dtype: str) -> None:
                 b.store(false, found)
                 with counted_loop(b, zero, kh, "i") as i:
                     row = b.add(top, b.mul(i, dh))
-                    row_ok = b.and_(b.icmp_signed(">=", row, zero), b.icmp_signed("<", row, h))
+                    row_ok = (ir.Constant(I1, 1) if inside else
+                              b.and_(b.icmp_signed(">=", row, zero), b.icmp_signed("<", row, h)))
                     with b.if_then(row_ok), counted_loop(b, zero, kw, "j") as j:
                         col = b.add(left, b.mul(j, dw))
-                        ok = b.and_(b.icmp_signed(">=", col, zero),
-                                    b.icmp_signed("<", col, w))
+                        ok = (ir.Constant(I1, 1) if inside else
+                              b.and_(b.icmp_signed(">=", col, zero), b.icmp_signed("<", col, w)))
                         with b.if_then(ok):
                             at = b.add(b.mul(row, w), col)
                             v = b.load(b.gep(x, [b.add(xin, at)], inbounds=True,
