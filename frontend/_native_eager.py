@@ -267,16 +267,39 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
     ref = opdef.reference
     n_in = len(datas)
 
+    flat = set(kinds) <= {"001", "000"}  # full operands and scalars: any common layout
+
     def run(*arrays: np.ndarray, **kw: Any) -> np.ndarray:
+        out = None
         for a in arrays:
             if not a.flags.c_contiguous and a.size > 1:
-                return ref(*arrays, **kw)
-        out = np.empty(out_shape, np_out)
+                out = _same_layout(arrays, out_shape, np_out) if flat else None
+                if out is None:
+                    return ref(*arrays, **kw)
+                break
+        if out is None:
+            out = np.empty(out_shape, np_out)
         slots = [out.ctypes.data] + [a.ctypes.data for a in arrays[:n_in]] + [mid, inner]
         k.run(slots, total, GRAIN)
         return out
 
     return run
+
+
+def _same_layout(arrays: tuple[np.ndarray, ...], shape: tuple[int, ...], dtype: np.dtype
+                 ) -> np.ndarray | None:
+    """An output laid out like the full operands when they all share one dense layout (a
+    permutation of C order: a transposed gradient, a Fortran array), so one flat pass over
+    memory computes the op (numpy's ufuncs keep that layout too); else None."""
+    full = [a for a in arrays if a.size > 1]
+    strides = full[0].strides
+    if any(a.strides != strides for a in full[1:]):
+        return None
+    perm = sorted(range(len(shape)), key=lambda d: -strides[d])
+    if not full[0].transpose(perm).flags.c_contiguous:
+        return None
+    out = np.empty(tuple(shape[d] for d in perm), dtype)
+    return out.transpose(np.argsort(perm))
 
 
 def _exact_cast(src: str, dst: str) -> bool:

@@ -359,3 +359,20 @@ def test_max_reduction_propagates_nan():
     for axes in ((0, 1), (0,), (1,)):
         got, want = native("max", x, axes=axes, keepdim=False)
         np.testing.assert_array_equal(got, want)
+
+
+def test_transposed_operands_keep_their_layout():
+    r = rng(15)
+    a = np.asfortranarray(r.standard_normal((301, 257)).astype(np.float32))
+    b = np.asfortranarray(r.standard_normal((301, 257)).astype(np.float32))
+    for op, args in (("mul", (a, np.float32(0.9))), ("add", (a, b)), ("sqrt", (np.abs(a),))):
+        datas = [np.asarray(x) for x in args]
+        run = ne.provider(op, REGISTRY[op], {}, [np.ascontiguousarray(d) for d in datas])
+        got = run(*datas)
+        want = REGISTRY[op].reference(*datas)
+        assert got.strides == want.strides
+        np.testing.assert_array_equal(got, want)
+    c = r.standard_normal((40, 30, 50)).astype(np.float32).transpose(2, 0, 1)
+    run = ne.provider("neg", REGISTRY["neg"], {}, [np.ascontiguousarray(c)])
+    np.testing.assert_array_equal(run(c), -c)
+    assert run(c).strides == (-c).strides
