@@ -376,3 +376,28 @@ def test_transposed_operands_keep_their_layout():
     run = ne.provider("neg", REGISTRY["neg"], {}, [np.ascontiguousarray(c)])
     np.testing.assert_array_equal(run(c), -c)
     assert run(c).strides == (-c).strides
+
+
+@pytest.mark.parametrize("op", sorted(ne.APPROX_OPS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_float_math_within_a_few_ulp(op, dtype):
+    x = (rng(16).standard_normal(BIG + 3) * 4).astype(dtype)
+    if op in ("log", "log1p"):
+        x = np.abs(x) + (1e-3 if op == "log" else 0.0)
+    x[:3] = [np.nan, np.inf, -np.inf] if op not in ("log", "log1p") else [np.nan, np.inf, 0.0]
+    got, want = native(op, x)
+    assert got.dtype == want.dtype
+    exact = REGISTRY[op].reference(x.astype(np.float64)) if dtype == "float32" else want
+    finite = np.isfinite(exact)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_array_equal(got[~finite & ~np.isnan(exact)], want[~finite & ~np.isnan(exact)])
+    spacing = np.spacing(np.abs(exact[finite]).astype(dtype)).astype(np.float64)
+    err = np.abs(got[finite].astype(np.float64) - exact[finite]) / spacing
+    assert err.max() <= 4.0
+
+
+def test_exact_mode_leaves_float_math_on_numpy(monkeypatch):
+    monkeypatch.setenv("TENKAI_EAGER_NATIVE", "exact")
+    x = np.ones(BIG, np.float32)
+    assert ne.provider("exp", REGISTRY["exp"], {}, [x]) is None
+    assert ne.provider("add", REGISTRY["add"], {}, [x, x]) is not None
