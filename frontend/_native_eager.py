@@ -125,6 +125,8 @@ def kernel_of(spec: Any) -> Any:
     if loaded is not None:
         return loaded
     start = time.perf_counter()
+    if not _ready():
+        raise NotImplementedError("eager kernels: the support library is not loaded")
     cache = _STATE.get("cache")
     components = {"eager_kernel": spec.key, **step_cache.target_components(_STATE["target"])}
     key = key_digest(components)

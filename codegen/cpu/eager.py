@@ -343,13 +343,27 @@ def _gen_window_matrix(module: ir.Module, name: str, direction: str, dtype: str)
                     line = b.add(plane, b.mul(row, w))
                     dst_line = b.add(out_row, b.mul(b.add(b.mul(nn, oh), y), ow))
                     left = b.sub(b.mul(j, dw), pw)
-                    with counted_loop(b, zero, ow, "x", rotated=True) as xo:
-                        col = b.add(b.mul(xo, sw), left)
-                        ok = b.and_(row_ok, b.and_(b.icmp_signed(">=", col, zero),
-                                                   b.icmp_signed("<", col, w)))
-                        index = b.select(ok, b.add(line, col), plane)
-                        v = b.load(at(src, index), typ=ty)
-                        b.store(b.select(ok, v, fzero), at(dst, b.add(dst_line, xo)))
+                    # the in-bounds columns are xo in [lo, hi): zeros around a strided copy
+                    one = I64(1)
+                    neg_left = b.sub(zero, left)
+                    lo = b.select(b.icmp_signed(">", neg_left, zero),
+                                  b.sdiv(b.add(neg_left, b.sub(sw, one)), sw), zero)
+                    lo = b.select(b.icmp_signed("<", lo, ow), lo, ow)
+                    span = b.sub(w, left)
+                    hi = b.select(b.icmp_signed(">", span, zero),
+                                  b.sdiv(b.add(span, b.sub(sw, one)), sw), zero)
+                    hi = b.select(b.icmp_signed("<", hi, ow), hi, ow)
+                    hi = b.select(b.icmp_signed(">", hi, lo), hi, lo)
+                    lo = b.select(row_ok, lo, ow)
+                    hi = b.select(row_ok, hi, ow)
+                    with counted_loop(b, zero, lo, "x0", rotated=True) as xo:
+                        b.store(fzero, at(dst, b.add(dst_line, xo)))
+                    start = b.add(line, left)
+                    with counted_loop(b, lo, hi, "x", rotated=True) as xo:
+                        v = b.load(at(src, b.add(start, b.mul(xo, sw))), typ=ty)
+                        b.store(v, at(dst, b.add(dst_line, xo)))
+                    with counted_loop(b, hi, ow, "x1", rotated=True) as xo:
+                        b.store(fzero, at(dst, b.add(dst_line, xo)))
     else:
         with counted_loop(b, begin, end, "p") as p:
             nn = b.sdiv(p, c)
