@@ -502,7 +502,8 @@ def _max_pool(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray
     inside = not any(padding) and all(
         (o - 1) * st + (kk - 1) * d + 1 <= size
         for o, st, kk, d, size in zip(out, stride, kernel_, dilation, (h, w), strict=True))
-    k = kernel_of(gen.max_pool(mode, dt, inside))
+    window = (*kernel_, *stride, *dilation) if inside and kernel_[0] * kernel_[1] <= 16 else None
+    k = kernel_of(gen.max_pool(mode, dt, inside, window))
     geometry = [h, w, *out, *kernel_, *stride, *padding, *dilation]
     grain = max(1, (1 << 14) // max(h * w, 1))
     out_shape = (*x.shape[:-2], *out)

@@ -234,16 +234,67 @@ def _gen_elementwise(module: ir.Module, name: str, op: str, in_dtypes: list[str]
 POOL_MODES = ("value", "indices", "grad")
 
 
-def max_pool(mode: str, dtype: str, inside: bool = False) -> EagerKernel:
+def max_pool(mode: str, dtype: str, inside: bool = False,
+             window: tuple[int, ...] | None = None) -> EagerKernel:
     """``max_pool2d`` (``mode="value"``), ``max_pool2d_indices`` (``"indices"``) or
     ``max_pool2d_grad`` (``"grad"``) for float ``dtype``, over planes ``[begin, end)``.
     Context slots: ``[x, out, g, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW]`` (``out`` is
     the gradient w.r.t. ``x`` for ``"grad"``, zeroed by the caller; ``g`` its cotangent).
     ``inside=True``: the caller guarantees every window lies inside the input (no padding, no
-    ceil-mode overhang), so the kernel skips the bounds checks."""
-    if mode not in POOL_MODES or not dtypes.is_float(dtype):
+    ceil-mode overhang), so the kernel skips the bounds checks. ``window=(KH, KW, SH, SW, DH,
+    DW)`` (with ``inside``): those compiled in (the sizes stay run-time values), the window's
+    cells unrolled into straight-line code per output."""
+    if mode not in POOL_MODES or not dtypes.is_float(dtype) or (window and not inside):
         raise NotImplementedError(f"eager kernels: max_pool mode {mode!r} on {dtype}")
+    if window:
+        return EagerKernel("max_pool_rows", _spec(mode=mode, dtype=dtype,
+                                                  window=[int(v) for v in window]))
     return EagerKernel("max_pool", _spec(mode=mode, dtype=dtype, inside=bool(inside)))
+
+
+def _gen_max_pool_rows(module: ir.Module, name: str, mode: str, dtype: str,
+                       window: list[int]) -> None:
+    b, ctx, begin, end = _body(module, name)
+    ty = llvm_type(dtype)
+    x, out, g = (_slot(b, ctx, k, pointer=True) for k in range(3))
+    h, w, oh, ow = (_slot(b, ctx, k) for k in range(3, 7))
+    kh, kw, sh, sw, dh, dw = window
+    plane_in, plane_out = b.mul(h, w), b.mul(oh, ow)
+    zero = I64(0)
+
+    def at(base: ir.Value, index: ir.Value, t: ir.Type = ty) -> ir.Value:
+        return b.gep(base, [index], inbounds=True, source_etype=t)
+
+    with counted_loop(b, begin, end, "p") as p:
+        xin = b.mul(p, plane_in)
+        yout = b.mul(p, plane_out)
+        with counted_loop(b, zero, oh, "y") as y:
+            top = b.mul(b.mul(y, I64(sh)), w)
+            line = b.add(yout, b.mul(y, ow))
+            with counted_loop(b, zero, ow, "x", rotated=mode != "grad") as xo:
+                first = b.add(top, b.mul(xo, I64(sw)))
+                best = b.load(at(x, b.add(xin, first)), typ=ty)
+                where = first
+                for i in range(kh):  # the window's cells, unrolled, in row-major order
+                    for j in range(kw):
+                        if i == 0 and j == 0:
+                            continue
+                        cell = b.add(first, b.add(b.mul(I64(i * dh), w), I64(j * dw)))
+                        v = b.load(at(x, b.add(xin, cell)), typ=ty)
+                        take = b.or_(b.fcmp_ordered(">", v, best),
+                                     b.fcmp_unordered("uno", v, v))
+                        best = b.select(take, v, best)
+                        where = b.select(take, cell, where)
+                slot = b.add(line, xo)
+                if mode == "value":
+                    b.store(best, at(out, slot))
+                elif mode == "indices":
+                    b.store(where, at(out, slot, I64))
+                else:
+                    target = at(out, b.add(xin, where))
+                    gv = b.load(at(g, slot), typ=ty)
+                    b.store(b.fadd(b.load(target, typ=ty), gv), target)
+    b.ret_void()
 
 
 def _gen_max_pool(module: ir.Module, name: str, mode: str, dtype: str, inside: bool) -> None:
@@ -510,5 +561,6 @@ def _gen_reduction(module: ir.Module, name: str, op: str, dtype: str, layout: st
 
 
 GENERATORS = {"elementwise": _gen_elementwise, "max_pool": _gen_max_pool,
+              "max_pool_rows": _gen_max_pool_rows,
               "window_matrix": _gen_window_matrix, "random": _gen_random,
               "reduction": _gen_reduction}
