@@ -62,7 +62,9 @@ EXACT_OPS = frozenset({"add", "sub", "mul", "div", "neg", "abs", "relu", "maximu
 # bit-identical to it; TENKAI_EAGER_NATIVE=exact leaves them on numpy
 APPROX_OPS = frozenset({"exp", "log", "tanh", "sigmoid", "expm1", "log1p"})
 FLOATS = ("float32", "float64")
-STATS = {"kernels": 0, "disk_hits": 0, "compile_s": 0.0}
+# kernels loaded, of them from the disk cache, seconds spent getting them (generating or
+# loading), seconds spent loading the support library (the pool and GEMM pieces)
+STATS = {"kernels": 0, "disk_hits": 0, "compile_s": 0.0, "library_s": 0.0}
 _KERNELS: dict[str, Any] = {}
 _STATE: dict[str, Any] = {"ready": None}
 
@@ -85,6 +87,7 @@ def _ready(pieces: tuple[str, ...] = ("pool",)) -> bool:
     missing = [p for p in pieces if p not in _STATE.setdefault("pieces", set())]
     if not missing:
         return True
+    start = time.perf_counter()
     try:
         from tenkai.codegen.cpu.library import PIECE_ORDER, Library
         from tenkai.codegen.cpu.library import pieces as all_pieces
@@ -104,6 +107,7 @@ def _ready(pieces: tuple[str, ...] = ("pool",)) -> bool:
         warnings.warn(f"tenkai eager: native kernels are off ({type(err).__name__}: {err}); "
                       f"the numpy reference runs every op", RuntimeWarning, stacklevel=3)
         _STATE["ready"] = False
+    STATS["library_s"] += time.perf_counter() - start
     return bool(_STATE["ready"])
 
 
