@@ -48,8 +48,17 @@ from tenkai.ir.dtypes import from_numpy
 from . import config
 
 ENV = "TENKAI_EAGER_NATIVE"
-# below this many elements numpy's loop beats a native call (measured: docs/eager.md)
+# below this many elements numpy's loop beats a native call (measured single-threaded: a call
+# costs ~6 us; docs/eager.md); numpy's own SIMD loops for the cheap ops (MIN_CHEAP: +, *,
+# comparisons, ...) and for max reductions (MIN_MAX_REDUCE) are as fast per element as ours,
+# so those go native only where the pool's second thread pays; the random ops always do
+# (numpy's Philox reference is slow at every size)
 MIN_ELEMENTS = int(os.environ.get("TENKAI_EAGER_NATIVE_MIN", 1 << 15))
+MIN_CHEAP = 1 << 18
+MIN_MAX_REDUCE = 1 << 20
+CHEAP_OPS = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "eq", "ne", "lt", "le",
+                       "gt", "ge", "logical_and", "logical_or", "logical_not", "neg", "abs",
+                       "cast", "where"})
 MIN_GEMM_FLOPS = 1 << 16  # m * n * k below which numpy's matmul is as fast
 GRAIN = 1 << 14  # elements per chunk of a parallel elementwise loop
 # elementwise ops whose template computes exactly what the numpy reference does
@@ -67,6 +76,11 @@ FLOATS = ("float32", "float64")
 STATS = {"kernels": 0, "disk_hits": 0, "compile_s": 0.0, "library_s": 0.0}
 _KERNELS: dict[str, Any] = {}
 _STATE: dict[str, Any] = {"ready": None}
+
+
+def _addr(a: np.ndarray) -> int:
+    """The address of ``a``'s first element (cheaper than ``a.ctypes.data``)."""
+    return a.__array_interface__["data"][0]
 
 
 def enabled() -> bool:
@@ -266,7 +280,7 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
 
     out_shape = tuple(np.broadcast_shapes(*[d.shape for d in datas]))
     total = math.prod(out_shape)
-    if total < MIN_ELEMENTS:
+    if total < (MIN_CHEAP if op in CHEAP_OPS else MIN_ELEMENTS):
         return None
     in_dtypes = tuple(from_numpy(d.dtype) for d in datas)
     out_dtype = opdef.dtype_rule(list(in_dtypes), attrs)
@@ -299,7 +313,7 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
                 break
         if out is None:
             out = np.empty(out_shape, np_out)
-        slots = [out.ctypes.data] + [a.ctypes.data for a in arrays[:n_in]] + [mid, inner]
+        slots = [_addr(out)] + [_addr(a) for a in arrays[:n_in]] + [mid, inner]
         k.run(slots, total, GRAIN)
         return out
 
@@ -396,7 +410,7 @@ def _im2col(x: np.ndarray, kernel: tuple[int, int], stride: Any, padding: Any, d
     n, c = x.shape[:2]
     cols = np.empty((c * kernel[0] * kernel[1], n * out[0] * out[1]), x.dtype)
     k = kernel_of(gen.window_matrix("im2col", from_numpy(x.dtype)))
-    k.run([x.ctypes.data, cols.ctypes.data,
+    k.run([_addr(x), _addr(cols),
            *_window_args(x.shape, kernel, stride, padding, dilation, out)],
           cols.shape[0], max(1, GRAIN // max(cols.shape[1], 1)))
     return cols
@@ -409,7 +423,7 @@ def _col2im(cols: np.ndarray, x_shape: tuple[int, ...], kernel: tuple[int, int],
 
     x = np.empty(x_shape, cols.dtype)
     k = kernel_of(gen.window_matrix("col2im", from_numpy(cols.dtype)))
-    k.run([cols.ctypes.data, x.ctypes.data,
+    k.run([_addr(cols), _addr(x),
            *_window_args(x_shape, kernel, stride, padding, dilation, out)],
           x_shape[0] * x_shape[1], max(1, GRAIN // max(x_shape[2] * x_shape[3], 1)))
     return x
@@ -517,10 +531,10 @@ def _max_pool(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray
         if mode == "grad":
             g = np.ascontiguousarray(arrays[0])
             result = np.zeros(xa.shape, xa.dtype)
-            slots = [xa.ctypes.data, result.ctypes.data, g.ctypes.data]
+            slots = [_addr(xa), _addr(result), _addr(g)]
         else:
             result = np.empty(out_shape, np.int64 if mode == "indices" else xa.dtype)
-            slots = [xa.ctypes.data, result.ctypes.data, 0]
+            slots = [_addr(xa), _addr(result), 0]
         k.run(slots + geometry, planes, grain)
         return result
 
@@ -537,7 +551,7 @@ def _random(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     shape = tuple(attrs["shape"])
     total = math.prod(shape)
     dt = str(attrs["dtype"])
-    if total < MIN_ELEMENTS or dt not in (*FLOATS, "int64", "int32"):
+    if total == 0 or dt not in (*FLOATS, "int64", "int32"):
         return None
     if op == "normal":
         first, second = float(attrs["mean"]), float(attrs["std"])
@@ -551,7 +565,7 @@ def _random(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     def run(seed: np.ndarray, offset: np.ndarray, **kw: Any) -> np.ndarray:
         out = np.empty(shape, np_dtype)
         s = int(seed) & 0xFFFFFFFFFFFFFFFF
-        slots = [out.ctypes.data, s - (1 << 64) if s >= 1 << 63 else s, int(offset),
+        slots = [_addr(out), s - (1 << 64) if s >= 1 << 63 else s, int(offset),
                  int(pair[0]), int(pair[1])]
         k.run(slots, total, GRAIN)
         return out
@@ -569,7 +583,9 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
 
     x = datas[0]
     dt = from_numpy(x.dtype)
-    if dt not in FLOATS or x.size < MIN_ELEMENTS or x.ndim == 0 or not attrs["axes"]:
+    if x.size < (MIN_MAX_REDUCE if op == "max" else MIN_ELEMENTS):
+        return None
+    if dt not in FLOATS or x.ndim == 0 or not attrs["axes"]:
         return None  # axes=(): nothing is reduced
     reduced = {a % x.ndim for a in attrs["axes"]}
     dims = [d for d in range(x.ndim) if x.shape[d] != 1]
@@ -602,7 +618,7 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
         if not a.flags.c_contiguous:
             return ref(a, **kw)
         out = np.empty(tasks if inner == 1 else outer * inner, a.dtype)
-        k.run([a.ctypes.data, out.ctypes.data, red, inner, chunks, chunk], tasks, grain)
+        k.run([_addr(a), _addr(out), red, inner, chunks, chunk], tasks, grain)
         if inner == 1 and chunks > 1:
             parts = out.reshape(outer, chunks)
             out = parts.max(1) if kind == "max" else parts.sum(1)

@@ -20,6 +20,9 @@ def _cache(tmp_path_factory, monkeypatch):
     directory = tmp_path_factory.getbasetemp() / "eager-cache"
     monkeypatch.setenv("TENKAI_CACHE_DIR", str(directory))
     monkeypatch.setenv("TENKAI_EAGER_NATIVE", "1")
+    # every family from BIG elements up (the defaults keep the cheap ops on numpy longer)
+    monkeypatch.setattr(ne, "MIN_CHEAP", ne.MIN_ELEMENTS)
+    monkeypatch.setattr(ne, "MIN_MAX_REDUCE", ne.MIN_ELEMENTS)
 
 
 def native(op: str, *datas: np.ndarray, **attrs):
