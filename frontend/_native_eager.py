@@ -59,7 +59,9 @@ MIN_MAX_REDUCE = 1 << 20
 CHEAP_OPS = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "eq", "ne", "lt", "le",
                        "gt", "ge", "logical_and", "logical_or", "logical_not", "neg", "abs",
                        "cast", "where"})
-MIN_GEMM_FLOPS = 1 << 16  # m * n * k below which numpy's matmul is as fast
+# m * n * k from which a product runs on tenkai's GEMM; smaller ones (the same speed on numpy's
+# BLAS) do not make a fresh installation build the GEMM library (seconds, once)
+MIN_GEMM_FLOPS = 1 << 22
 GRAIN = 1 << 14  # elements per chunk of a parallel elementwise loop
 # elementwise ops whose template computes exactly what the numpy reference does
 EXACT_OPS = frozenset({"add", "sub", "mul", "div", "neg", "abs", "relu", "maximum", "minimum",
@@ -437,6 +439,11 @@ def _by_channel(g: np.ndarray) -> np.ndarray:
     return out.reshape(o, -1)
 
 
+def geometry_of(x_shape: Any, w_shape: Any, args: Any) -> tuple[int, int]:
+    stride, padding, dilation = args
+    return nn_reference._conv_geometry(x_shape, w_shape, stride, padding, dilation, 1)
+
+
 def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
           ) -> Callable[..., np.ndarray] | None:
     args = _conv_args(attrs)
@@ -444,11 +451,30 @@ def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     if args is None or dt not in FLOATS or datas[1].dtype != datas[0].dtype:
         return None
     stride, padding, dilation = args
-    from tenkai.runtime.cpu.eager import gemm
+    from tenkai.runtime.cpu.eager import gemm as tk_gemm
     suffix = "f32" if dt == "float32" else "f64"
-    if not _ready((f"gemm_{suffix}",)):
+    x0, w0 = datas
+    if op == "conv2d":
+        work = w0.size * x0.shape[0] * math.prod(geometry_of(x0.shape, w0.shape, args))
+    elif op == "conv2d_grad_weight":
+        work = math.prod(attrs["weight_shape"]) * w0.shape[0] * math.prod(w0.shape[2:])
+    else:
+        work = w0.size * x0.shape[0] * math.prod(x0.shape[2:])
+    native_gemm = work >= MIN_GEMM_FLOPS
+    if native_gemm and not _ready((f"gemm_{suffix}",)):
         return None
     ref = opdef.reference
+
+    def gemm(m: int, n: int, k: int, a: np.ndarray, rsa: int, csa: int, b: np.ndarray,
+             rsb: int, csb: int, c: np.ndarray, ldc: int) -> None:
+        """``c = a @ b`` (element strides): tenkai's GEMM for large products, else numpy's."""
+        if native_gemm:
+            tk_gemm(suffix, m, n, k, a, rsa, csa, b, rsb, csb, c, ldc)
+            return
+        size = a.itemsize
+        av = np.lib.stride_tricks.as_strided(a, (m, k), (rsa * size, csa * size))
+        bv = np.lib.stride_tricks.as_strided(b, (k, n), (rsb * size, csb * size))
+        np.matmul(av, bv, out=c.reshape(m, n))
 
     def geometry(x_shape: Any, w_shape: Any) -> tuple[int, int]:
         return nn_reference._conv_geometry(x_shape, w_shape, stride, padding, dilation, 1)
@@ -460,7 +486,7 @@ def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
             cols = _im2col(x, w.shape[2:], stride, padding, dilation, out)
             wm = np.ascontiguousarray(w).reshape(o, -1)
             y = np.empty((o, cols.shape[1]), x.dtype)
-            gemm(suffix, o, cols.shape[1], cols.shape[0], wm, wm.shape[1], 1, cols,
+            gemm(o, cols.shape[1], cols.shape[0], wm, wm.shape[1], 1, cols,
                  cols.shape[1], 1, y, cols.shape[1])
             return np.ascontiguousarray(y.reshape(o, n, *out).transpose(1, 0, 2, 3))
     elif op == "conv2d_grad_weight":
@@ -473,7 +499,7 @@ def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
             gm = _by_channel(g)
             rows, npix = cols.shape
             dw = np.empty((o, rows), x.dtype)
-            gemm(suffix, o, rows, npix, gm, npix, 1, cols, 1, npix, dw, rows)
+            gemm(o, rows, npix, gm, npix, 1, cols, 1, npix, dw, rows)
             return dw.reshape(weight_shape)
     elif op == "conv2d_grad_input":
         input_shape = tuple(attrs["input_shape"])
@@ -485,7 +511,7 @@ def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
             gm = _by_channel(g)
             rows, npix = wm.shape[1], gm.shape[1]
             cols = np.empty((rows, npix), g.dtype)
-            gemm(suffix, rows, npix, o, wm, 1, rows, gm, npix, 1, cols, npix)
+            gemm(rows, npix, o, wm, 1, rows, gm, npix, 1, cols, npix)
             return _col2im(cols, input_shape, (kh, kw_), stride, padding, dilation, out)
     else:
         return None

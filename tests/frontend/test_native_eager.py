@@ -23,6 +23,7 @@ def _cache(tmp_path_factory, monkeypatch):
     # every family from BIG elements up (the defaults keep the cheap ops on numpy longer)
     monkeypatch.setattr(ne, "MIN_CHEAP", ne.MIN_ELEMENTS)
     monkeypatch.setattr(ne, "MIN_MAX_REDUCE", ne.MIN_ELEMENTS)
+    monkeypatch.setattr(ne, "MIN_GEMM_FLOPS", 1 << 12)  # small products on tenkai's GEMM too
 
 
 def native(op: str, *datas: np.ndarray, **attrs):
@@ -178,6 +179,22 @@ def test_conv2d_and_gradients(xs, ws, attrs, dtype, tol):
     got, want = native("conv2d_grad_weight", x, g, weight_shape=ws, groups=1, **attrs)
     assert got.shape == ws
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * 10)
+
+
+def test_small_conv_products_on_numpy_blas(monkeypatch):
+    """Below MIN_GEMM_FLOPS the im2col kernels feed numpy's matmul (no GEMM library needed)."""
+    monkeypatch.setattr(ne, "MIN_GEMM_FLOPS", 1 << 40)
+    xs, ws, attrs = CONV_CASES[1]
+    r = rng(17)
+    x = r.standard_normal(xs).astype(np.float32)
+    w = r.standard_normal(ws).astype(np.float32)
+    got, want = native("conv2d", x, w, groups=1, **attrs)
+    np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-4)
+    g = r.standard_normal(want.shape).astype(np.float32)
+    got, want = native("conv2d_grad_input", g, w, input_shape=xs, groups=1, **attrs)
+    np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-4)
+    got, want = native("conv2d_grad_weight", x, g, weight_shape=ws, groups=1, **attrs)
+    np.testing.assert_allclose(got, want, rtol=2e-3, atol=2e-3)
 
 
 def test_grouped_conv_declines():
