@@ -271,7 +271,7 @@ def _gen_max_pool_rows(module: ir.Module, name: str, mode: str, dtype: str,
         with counted_loop(b, zero, oh, "y") as y:
             top = b.mul(b.mul(y, I64(sh)), w)
             line = b.add(yout, b.mul(y, ow))
-            with counted_loop(b, zero, ow, "x", rotated=mode != "grad") as xo:
+            with counted_loop(b, zero, ow, "x", rotated=True) as xo:
                 first = b.add(top, b.mul(xo, I64(sw)))
                 best = b.load(at(x, b.add(xin, first)), typ=ty)
                 where = first
