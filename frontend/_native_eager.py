@@ -34,141 +34,20 @@ switches itself off, warning once, when the support library cannot be built or l
 from __future__ import annotations
 
 import math
-import os
-import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from tenkai.ir import nn_reference
 from tenkai.ir.dtypes import from_numpy
 
-from . import config
+from . import _native_eager_nn
+from . import _native_kernels as nk
+from ._native_kernels import APPROX_OPS, EXACT_OPS, STATS, enabled, exact_only
 
-ENV = "TENKAI_EAGER_NATIVE"
-# below this many elements numpy's loop beats a native call (measured single-threaded: a call
-# costs ~6 us; docs/eager.md); numpy's own SIMD loops for the cheap ops (MIN_CHEAP: +, *,
-# comparisons, ...) and for max reductions (MIN_MAX_REDUCE) are as fast per element as ours,
-# so those go native only where the pool's second thread pays; the random ops always do
-# (numpy's Philox reference is slow at every size)
-MIN_ELEMENTS = int(os.environ.get("TENKAI_EAGER_NATIVE_MIN", 1 << 15))
-MIN_CHEAP = 1 << 18
-MIN_MAX_REDUCE = 1 << 20
-CHEAP_OPS = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "eq", "ne", "lt", "le",
-                       "gt", "ge", "logical_and", "logical_or", "logical_not", "neg", "abs",
-                       "cast", "where"})
-# m * n * k from which a product runs on tenkai's GEMM; smaller ones (the same speed on numpy's
-# BLAS) do not make a fresh installation build the GEMM library (seconds, once)
-MIN_GEMM_FLOPS = 1 << 22
-GRAIN = 1 << 14  # elements per chunk of a parallel elementwise loop
-# elementwise ops whose template computes exactly what the numpy reference does
-EXACT_OPS = frozenset({"add", "sub", "mul", "div", "neg", "abs", "relu", "maximum", "minimum",
-                       "eq", "ne", "lt", "le", "gt", "ge", "where", "sqrt", "clamp", "sign",
-                       "floor", "ceil", "trunc", "round", "logical_and", "logical_or",
-                       "logical_not", "cast"})
-# float math whose templates (tenkai's own vector math, as compiled steps use) are as accurate
-# as numpy's (measured on 10^6 float32 values: at most 2.5 ulp; numpy's up to 3.6) but not
-# bit-identical to it; TENKAI_EAGER_NATIVE=exact leaves them on numpy
-APPROX_OPS = frozenset({"exp", "log", "tanh", "sigmoid", "expm1", "log1p"})
-FLOATS = ("float32", "float64")
-# kernels loaded, of them from the disk cache, seconds spent getting them (generating or
-# loading), seconds spent loading the support library (the pool and GEMM pieces)
-STATS = {"kernels": 0, "disk_hits": 0, "compile_s": 0.0, "library_s": 0.0}
-_KERNELS: dict[str, Any] = {}
-_STATE: dict[str, Any] = {"ready": None}
-
-
-def _addr(a: np.ndarray) -> int:
-    """The address of ``a``'s first element (cheaper than ``a.ctypes.data``)."""
-    return a.__array_interface__["data"][0]
-
-
-def enabled() -> bool:
-    return os.environ.get(ENV, "1").strip().lower() not in ("0", "false", "off", "no")
-
-
-def exact_only() -> bool:
-    """``TENKAI_EAGER_NATIVE=exact``: only kernels bit-identical to the references (and the
-    GEMM-based and summing families, within float rounding)."""
-    return os.environ.get(ENV, "").strip().lower() == "exact"
-
-
-def _ready(pieces: tuple[str, ...] = ("pool",)) -> bool:
-    """Load the support library's ``pieces`` (the pool; ``gemm_f32``...) once each; False
-    (warning once, then the reference runs everything) when that is impossible."""
-    if _STATE["ready"] is False:
-        return False
-    missing = [p for p in pieces if p not in _STATE.setdefault("pieces", set())]
-    if not missing:
-        return True
-    start = time.perf_counter()
-    try:
-        from tenkai.codegen.cpu.library import PIECE_ORDER, Library
-        from tenkai.codegen.cpu.library import pieces as all_pieces
-        from tenkai.codegen.target import describe
-
-        from .compiler import step_cache
-        if "target" not in _STATE:
-            _STATE["target"] = describe("cpu")
-            _STATE["cache"] = _open_cache(step_cache)
-        table = all_pieces()
-        wanted = set(missing) | {r for p in missing for r in table[p].requires}
-        library = Library(tuple(table[n] for n in PIECE_ORDER if n in wanted))
-        step_cache.ensure_library(_STATE["cache"], library, _STATE["target"])
-        _STATE["pieces"].update(wanted)
-        _STATE["ready"] = True
-    except Exception as err:  # noqa: BLE001 -- any failure: the reference runs instead
-        warnings.warn(f"tenkai eager: native kernels are off ({type(err).__name__}: {err}); "
-                      f"the numpy reference runs every op", RuntimeWarning, stacklevel=3)
-        _STATE["ready"] = False
-    STATS["library_s"] += time.perf_counter() - start
-    return bool(_STATE["ready"])
-
-
-def _open_cache(step_cache: Any) -> Any:
-    if not config.cache_enabled():
-        return None
-    return step_cache.open_cache(config.cache_dir(), config.cache_key_file())
-
-
-def kernel_of(spec: Any) -> Any:
-    """The loaded kernel of ``spec`` (an :class:`~tenkai.codegen.cpu.eager.EagerKernel`):
-    from this process, the disk cache, or generated now (and stored)."""
-    from tenkai.runtime.cache import CacheEntry, key_digest
-    from tenkai.runtime.cpu.eager import Kernel
-
-    from .compiler import step_cache
-
-    loaded = _KERNELS.get(spec.key)
-    if loaded is not None:
-        return loaded
-    start = time.perf_counter()
-    if not _ready():
-        raise NotImplementedError("eager kernels: the support library is not loaded")
-    cache = _STATE.get("cache")
-    components = {"eager_kernel": spec.key, **step_cache.target_components(_STATE["target"])}
-    key = key_digest(components)
-    entry = cache.load(key) if cache is not None else None
-    obj = None
-    if entry is not None and isinstance(entry.blobs.get("object"), bytes):
-        obj = entry.blobs["object"]
-        STATS["disk_hits"] += 1
-    try:
-        loaded = Kernel(obj, spec.symbol) if obj is not None else None
-    except (KeyError, ValueError):  # a damaged entry: rebuilt below
-        loaded = None
-    if loaded is None:
-        obj = spec.object_code()
-        loaded = Kernel(obj, spec.symbol)
-        if cache is not None:
-            step_cache.store(cache, CacheEntry(key, components, {"symbol": spec.symbol},
-                                               {"object": obj}))
-    _KERNELS[spec.key] = loaded
-    STATS["kernels"] += 1
-    STATS["compile_s"] += time.perf_counter() - start
-    return loaded
+__all__ = ["APPROX_OPS", "EXACT_OPS", "STATS", "enabled", "exact_only", "install", "provider",
+           "route_plan"]
+_PROVIDERS: list[Any] = []  # _ops.EAGER_PROVIDERS, given by install()
 
 
 # ---------------------------------------------------------------- the provider
@@ -177,12 +56,12 @@ def kernel_of(spec: Any) -> Any:
 def provider(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
              ) -> Callable[..., np.ndarray] | None:
     """A native ``run`` for this signature, or None (see the module docstring)."""
-    if not enabled():
+    if not nk.enabled():
         return None
     family = _FAMILIES.get(op)
-    if family is None and op not in EXACT_OPS and (op not in APPROX_OPS or exact_only()):
+    if family is None and op not in nk.EXACT_OPS and (op not in nk.APPROX_OPS or nk.exact_only()):
         return None
-    if not _ready():
+    if not nk._ready():
         return None
     try:
         if family is not None:
@@ -196,9 +75,7 @@ def route_plan(steps: list[tuple[int, Any, list[int], dict[str, Any]]], graph: A
                ) -> list[tuple[int, Any, list[int], dict[str, Any]]]:
     """The steps of a reference plan (``ir.Plan.steps``) with each op's function asked of the
     eager providers on its first run (per operand shapes and dtypes), like eager ops are."""
-    from . import _ops
-
-    if not _ops.EAGER_PROVIDERS:
+    if not _PROVIDERS:
         return steps
     return [(n, _Routed(graph.op(n), ref, attrs), ins, attrs) for n, ref, ins, attrs in steps]
 
@@ -214,7 +91,7 @@ class _Routed:
         self.chosen: dict[tuple, Any] = {}
 
     def __call__(self, *datas: Any, **attrs: Any) -> Any:
-        if not enabled():  # switched off (now): the reference, and nothing is remembered
+        if not nk.enabled():  # switched off (now): the reference, and nothing is remembered
             return self.ref(*datas, **attrs)
         try:
             key = tuple((d.shape, d.dtype) for d in datas)
@@ -229,11 +106,9 @@ class _Routed:
     def _ask(self, datas: list[np.ndarray]) -> Any:
         from tenkai.ir import REGISTRY
 
-        from . import _ops
-
         opdef = REGISTRY[self.op]
         full = opdef.normalize_attrs(self.attrs)
-        for p in _ops.EAGER_PROVIDERS:
+        for p in _PROVIDERS:
             run = p(self.op, opdef, full, datas)
             if run is not None:
                 return run
@@ -282,7 +157,7 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
 
     out_shape = tuple(np.broadcast_shapes(*[d.shape for d in datas]))
     total = math.prod(out_shape)
-    if total < (MIN_CHEAP if op in CHEAP_OPS else MIN_ELEMENTS):
+    if total < (nk.MIN_CHEAP if op in nk.CHEAP_OPS else nk.MIN_ELEMENTS):
         return None
     in_dtypes = tuple(from_numpy(d.dtype) for d in datas)
     out_dtype = opdef.dtype_rule(list(in_dtypes), attrs)
@@ -290,7 +165,7 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
         return None
     if any(dt == "float16" for dt in (*in_dtypes, out_dtype)):
         return None
-    if op in APPROX_OPS and in_dtypes[0] not in FLOATS:
+    if op in nk.APPROX_OPS and in_dtypes[0] not in nk.FLOATS:
         return None
     folded = _fold([d.shape for d in datas], out_shape)
     if folded is None:
@@ -298,7 +173,7 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
     mid, inner, kinds = folded
     kattrs = {k: v for k, v in attrs.items() if k != "dtype"}
     spec = gen.elementwise(op, in_dtypes, out_dtype, kinds, kattrs)
-    k = kernel_of(spec)
+    k = nk.kernel_of(spec)
     np_out = np.dtype(out_dtype if out_dtype != "bool" else np.bool_)
     ref = opdef.reference
     n_in = len(datas)
@@ -315,8 +190,8 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
                 break
         if out is None:
             out = np.empty(out_shape, np_out)
-        slots = [_addr(out)] + [_addr(a) for a in arrays[:n_in]] + [mid, inner]
-        k.run(slots, total, GRAIN)
+        slots = [nk._addr(out)] + [nk._addr(a) for a in arrays[:n_in]] + [mid, inner]
+        k.run(slots, total, nk.GRAIN)
         return out
 
     return run
@@ -362,15 +237,15 @@ def _matmul(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
             ) -> Callable[..., np.ndarray] | None:
     a, b = datas
     dt = from_numpy(a.dtype)
-    if dt not in FLOATS or b.dtype != a.dtype or a.ndim < 2 or b.ndim != 2:
+    if dt not in nk.FLOATS or b.dtype != a.dtype or a.ndim < 2 or b.ndim != 2:
         return None
     m, k = math.prod(a.shape[:-1]), a.shape[-1]
     n = b.shape[1]
-    if m * n * k < MIN_GEMM_FLOPS or min(m, n, k) == 0:
+    if m * n * k < nk.MIN_GEMM_FLOPS or min(m, n, k) == 0:
         return None
     from tenkai.runtime.cpu.eager import gemm
     suffix = "f32" if dt == "float32" else "f64"
-    if not _ready((f"gemm_{suffix}",)):
+    if not nk._ready((f"gemm_{suffix}",)):
         return None
     out_shape = (*a.shape[:-1], n)
     ref = opdef.reference
@@ -388,185 +263,6 @@ def _matmul(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     return run
 
 
-# ---------------------------------------------------------------- convolution
-
-
-def _conv_args(attrs: dict[str, Any]) -> tuple[Any, Any, Any] | None:
-    if attrs.get("groups", 1) != 1 or isinstance(attrs.get("padding"), str):
-        return None
-    return (nn_reference._pair(attrs["stride"]), nn_reference._pair(attrs["padding"]),
-            nn_reference._pair(attrs["dilation"]))
-
-
-def _window_args(x_shape: Any, kernel: Any, stride: Any, padding: Any, dilation: Any,
-                 out: Any) -> list[int]:
-    return [*x_shape, *out, *kernel, *stride, *padding, *dilation]
-
-
-def _im2col(x: np.ndarray, kernel: tuple[int, int], stride: Any, padding: Any, dilation: Any,
-            out: tuple[int, int]) -> np.ndarray:
-    """``(C * KH * KW, N * OH * OW)`` contiguous windows of the zero-padded input."""
-    from tenkai.codegen.cpu import eager as gen
-
-    x = np.ascontiguousarray(x)
-    n, c = x.shape[:2]
-    cols = np.empty((c * kernel[0] * kernel[1], n * out[0] * out[1]), x.dtype)
-    k = kernel_of(gen.window_matrix("im2col", from_numpy(x.dtype)))
-    k.run([_addr(x), _addr(cols),
-           *_window_args(x.shape, kernel, stride, padding, dilation, out)],
-          cols.shape[0], max(1, GRAIN // max(cols.shape[1], 1)))
-    return cols
-
-
-def _col2im(cols: np.ndarray, x_shape: tuple[int, ...], kernel: tuple[int, int], stride: Any,
-            padding: Any, dilation: Any, out: tuple[int, int]) -> np.ndarray:
-    """The adjoint of :func:`_im2col`: an (N, C, H, W) array."""
-    from tenkai.codegen.cpu import eager as gen
-
-    x = np.empty(x_shape, cols.dtype)
-    k = kernel_of(gen.window_matrix("col2im", from_numpy(cols.dtype)))
-    k.run([_addr(cols), _addr(x),
-           *_window_args(x_shape, kernel, stride, padding, dilation, out)],
-          x_shape[0] * x_shape[1], max(1, GRAIN // max(x_shape[2] * x_shape[3], 1)))
-    return x
-
-
-def _by_channel(g: np.ndarray) -> np.ndarray:
-    """(N, O, OH, OW) -> contiguous (O, N * OH * OW)."""
-    n, o = g.shape[:2]
-    out = np.empty((o, n, *g.shape[2:]), g.dtype)
-    np.copyto(out, g.transpose(1, 0, 2, 3))
-    return out.reshape(o, -1)
-
-
-def geometry_of(x_shape: Any, w_shape: Any, args: Any) -> tuple[int, int]:
-    stride, padding, dilation = args
-    return nn_reference._conv_geometry(x_shape, w_shape, stride, padding, dilation, 1)
-
-
-def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
-          ) -> Callable[..., np.ndarray] | None:
-    args = _conv_args(attrs)
-    dt = from_numpy(datas[0].dtype)
-    if args is None or dt not in FLOATS or datas[1].dtype != datas[0].dtype:
-        return None
-    stride, padding, dilation = args
-    from tenkai.runtime.cpu.eager import gemm as tk_gemm
-    suffix = "f32" if dt == "float32" else "f64"
-    x0, w0 = datas
-    if op == "conv2d":
-        work = w0.size * x0.shape[0] * math.prod(geometry_of(x0.shape, w0.shape, args))
-    elif op == "conv2d_grad_weight":
-        work = math.prod(attrs["weight_shape"]) * w0.shape[0] * math.prod(w0.shape[2:])
-    else:
-        work = w0.size * x0.shape[0] * math.prod(x0.shape[2:])
-    native_gemm = work >= MIN_GEMM_FLOPS
-    if native_gemm and not _ready((f"gemm_{suffix}",)):
-        return None
-    ref = opdef.reference
-
-    def gemm(m: int, n: int, k: int, a: np.ndarray, rsa: int, csa: int, b: np.ndarray,
-             rsb: int, csb: int, c: np.ndarray, ldc: int) -> None:
-        """``c = a @ b`` (element strides): tenkai's GEMM for large products, else numpy's."""
-        if native_gemm:
-            tk_gemm(suffix, m, n, k, a, rsa, csa, b, rsb, csb, c, ldc)
-            return
-        size = a.itemsize
-        av = np.lib.stride_tricks.as_strided(a, (m, k), (rsa * size, csa * size))
-        bv = np.lib.stride_tricks.as_strided(b, (k, n), (rsb * size, csb * size))
-        np.matmul(av, bv, out=c.reshape(m, n))
-
-    def geometry(x_shape: Any, w_shape: Any) -> tuple[int, int]:
-        return nn_reference._conv_geometry(x_shape, w_shape, stride, padding, dilation, 1)
-
-    if op == "conv2d":
-        def run(x: np.ndarray, w: np.ndarray, **kw: Any) -> np.ndarray:
-            n, o = x.shape[0], w.shape[0]
-            out = geometry(x.shape, w.shape)
-            cols = _im2col(x, w.shape[2:], stride, padding, dilation, out)
-            wm = np.ascontiguousarray(w).reshape(o, -1)
-            y = np.empty((o, cols.shape[1]), x.dtype)
-            gemm(o, cols.shape[1], cols.shape[0], wm, wm.shape[1], 1, cols,
-                 cols.shape[1], 1, y, cols.shape[1])
-            return np.ascontiguousarray(y.reshape(o, n, *out).transpose(1, 0, 2, 3))
-    elif op == "conv2d_grad_weight":
-        weight_shape = tuple(attrs["weight_shape"])
-
-        def run(x: np.ndarray, g: np.ndarray, **kw: Any) -> np.ndarray:
-            o = weight_shape[0]
-            out = geometry(x.shape, weight_shape)
-            cols = _im2col(x, weight_shape[2:], stride, padding, dilation, out)
-            gm = _by_channel(g)
-            rows, npix = cols.shape
-            dw = np.empty((o, rows), x.dtype)
-            gemm(o, rows, npix, gm, npix, 1, cols, 1, npix, dw, rows)
-            return dw.reshape(weight_shape)
-    elif op == "conv2d_grad_input":
-        input_shape = tuple(attrs["input_shape"])
-
-        def run(g: np.ndarray, w: np.ndarray, **kw: Any) -> np.ndarray:
-            out = geometry(input_shape, w.shape)
-            o, _, kh, kw_ = w.shape
-            wm = np.ascontiguousarray(w).reshape(o, -1)
-            gm = _by_channel(g)
-            rows, npix = wm.shape[1], gm.shape[1]
-            cols = np.empty((rows, npix), g.dtype)
-            gemm(rows, npix, o, wm, 1, rows, gm, npix, 1, cols, npix)
-            return _col2im(cols, input_shape, (kh, kw_), stride, padding, dilation, out)
-    else:
-        return None
-
-    def checked(*arrays: np.ndarray, **kw: Any) -> np.ndarray:
-        if any(a.size == 0 for a in arrays):
-            return ref(*arrays, **kw)
-        return run(*arrays, **kw)
-
-    return checked
-
-
-# ---------------------------------------------------------------- max pooling
-
-
-def _max_pool(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
-              ) -> Callable[..., np.ndarray] | None:
-    from tenkai.codegen.cpu import eager as gen
-
-    x = datas[-1]
-    dt = from_numpy(x.dtype)
-    if dt not in FLOATS or x.ndim < 3 or x.size == 0:
-        return None
-    mode = {"max_pool2d": "value", "max_pool2d_indices": "indices",
-            "max_pool2d_grad": "grad"}[op]
-    kernel_, stride, padding, dilation = nn_reference._pool_args(
-        attrs["kernel_size"], attrs["stride"], attrs["padding"], attrs["dilation"])
-    h, w = x.shape[-2:]
-    out, _ = nn_reference._pool_geometry((h, w), kernel_, stride, padding, dilation,
-                                         attrs["ceil_mode"])
-    planes = math.prod(x.shape[:-2])
-    inside = not any(padding) and all(
-        (o - 1) * st + (kk - 1) * d + 1 <= size
-        for o, st, kk, d, size in zip(out, stride, kernel_, dilation, (h, w), strict=True))
-    window = (*kernel_, *stride, *dilation) if inside and kernel_[0] * kernel_[1] <= 16 else None
-    k = kernel_of(gen.max_pool(mode, dt, inside, window))
-    geometry = [h, w, *out, *kernel_, *stride, *padding, *dilation]
-    grain = max(1, (1 << 14) // max(h * w, 1))
-    out_shape = (*x.shape[:-2], *out)
-
-    def run(*arrays: np.ndarray, **kw: Any) -> np.ndarray:
-        xa = np.ascontiguousarray(arrays[-1])
-        if mode == "grad":
-            g = np.ascontiguousarray(arrays[0])
-            result = np.zeros(xa.shape, xa.dtype)
-            slots = [_addr(xa), _addr(result), _addr(g)]
-        else:
-            result = np.empty(out_shape, np.int64 if mode == "indices" else xa.dtype)
-            slots = [_addr(xa), _addr(result), 0]
-        k.run(slots + geometry, planes, grain)
-        return result
-
-    return run
-
-
 # ---------------------------------------------------------------- random
 
 
@@ -577,23 +273,23 @@ def _random(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     shape = tuple(attrs["shape"])
     total = math.prod(shape)
     dt = str(attrs["dtype"])
-    if total == 0 or dt not in (*FLOATS, "int64", "int32"):
+    if total == 0 or dt not in (*nk.FLOATS, "int64", "int32"):
         return None
     if op == "normal":
         first, second = float(attrs["mean"]), float(attrs["std"])
     else:
         low, high = attrs["low"], attrs["high"]
         first, second = float(low), float(high - low)
-    k = kernel_of(gen.random(op, dt))
+    k = nk.kernel_of(gen.random(op, dt))
     pair = np.array([first, second], np.float64).view(np.int64)
     np_dtype = np.dtype(dt)
 
     def run(seed: np.ndarray, offset: np.ndarray, **kw: Any) -> np.ndarray:
         out = np.empty(shape, np_dtype)
         s = int(seed) & 0xFFFFFFFFFFFFFFFF
-        slots = [_addr(out), s - (1 << 64) if s >= 1 << 63 else s, int(offset),
+        slots = [nk._addr(out), s - (1 << 64) if s >= 1 << 63 else s, int(offset),
                  int(pair[0]), int(pair[1])]
-        k.run(slots, total, GRAIN)
+        k.run(slots, total, nk.GRAIN)
         return out
 
     return run
@@ -609,9 +305,9 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
 
     x = datas[0]
     dt = from_numpy(x.dtype)
-    if x.size < (MIN_MAX_REDUCE if op == "max" else MIN_ELEMENTS):
+    if x.size < (nk.MIN_MAX_REDUCE if op == "max" else nk.MIN_ELEMENTS):
         return None
-    if dt not in FLOATS or x.ndim == 0 or not attrs["axes"]:
+    if dt not in nk.FLOATS or x.ndim == 0 or not attrs["axes"]:
         return None  # axes=(): nothing is reduced
     reduced = {a % x.ndim for a in attrs["axes"]}
     dims = [d for d in range(x.ndim) if x.shape[d] != 1]
@@ -630,10 +326,10 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     threads = max(get_threads(), 1)
     if inner == 1:
         chunks = 1 if outer >= 4 * threads else max(1, min(64, red // (1 << 15)))
-        k = kernel_of(gen.reduction(kind, dt, "rows"))
+        k = nk.kernel_of(gen.reduction(kind, dt, "rows"))
     else:
         chunks = 1 if outer >= 4 * threads else max(1, min(16, inner // 1024))
-        k = kernel_of(gen.reduction(kind, dt, "cols"))
+        k = nk.kernel_of(gen.reduction(kind, dt, "cols"))
     chunk = -(-(red if inner == 1 else inner) // chunks)
     tasks = outer * chunks
     grain = max(1, (1 << 15) // max(red * (chunk if inner > 1 else 1), 1))
@@ -644,7 +340,7 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
         if not a.flags.c_contiguous:
             return ref(a, **kw)
         out = np.empty(tasks if inner == 1 else outer * inner, a.dtype)
-        k.run([_addr(a), _addr(out), red, inner, chunks, chunk], tasks, grain)
+        k.run([nk._addr(a), nk._addr(out), red, inner, chunks, chunk], tasks, grain)
         if inner == 1 and chunks > 1:
             parts = out.reshape(outer, chunks)
             out = parts.max(1) if kind == "max" else parts.sum(1)
@@ -656,19 +352,15 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
 
 
 _FAMILIES: dict[str, Callable[..., Any]] = {
-    "sum": _reduce, "mean": _reduce, "max": _reduce,
-    "uniform": _random, "normal": _random, "randint": _random,
-    "matmul": _matmul, "conv2d": _conv, "conv2d_grad_input": _conv,
-    "conv2d_grad_weight": _conv, "max_pool2d": _max_pool, "max_pool2d_indices": _max_pool,
-    "max_pool2d_grad": _max_pool,
+    "matmul": _matmul, "uniform": _random, "normal": _random, "randint": _random,
+    "sum": _reduce, "mean": _reduce, "max": _reduce, **_native_eager_nn.FAMILIES,
 }
 
 
-def _register() -> None:
-    from . import _ops
-
-    if provider not in _ops.EAGER_PROVIDERS:
-        _ops.EAGER_PROVIDERS.append(provider)
-
-
-_register()
+def install(providers: list[Any]) -> None:
+    """Register :func:`provider` in ``providers`` (``_ops.EAGER_PROVIDERS``), which backward
+    plans (:func:`route_plan`) then ask too."""
+    global _PROVIDERS
+    _PROVIDERS = providers
+    if provider not in providers:
+        providers.append(provider)

@@ -384,4 +384,6 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
 
 
 
-from . import _native_eager  # noqa: E402,F401 -- registers the native kernel provider
+from ._native_eager import install as _install_native  # noqa: E402 -- docs/eager.md
+
+_install_native(EAGER_PROVIDERS)  # eager ops on generated kernels

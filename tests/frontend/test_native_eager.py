@@ -9,6 +9,7 @@ import pytest
 
 import tenkai
 from tenkai import _native_eager as ne
+from tenkai import _native_kernels as nk
 from tenkai import _ops
 from tenkai.ir import REGISTRY
 
@@ -21,9 +22,9 @@ def _cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TENKAI_CACHE_DIR", str(directory))
     monkeypatch.setenv("TENKAI_EAGER_NATIVE", "1")
     # every family from BIG elements up (the defaults keep the cheap ops on numpy longer)
-    monkeypatch.setattr(ne, "MIN_CHEAP", ne.MIN_ELEMENTS)
-    monkeypatch.setattr(ne, "MIN_MAX_REDUCE", ne.MIN_ELEMENTS)
-    monkeypatch.setattr(ne, "MIN_GEMM_FLOPS", 1 << 12)  # small products on tenkai's GEMM too
+    monkeypatch.setattr(nk, "MIN_CHEAP", nk.MIN_ELEMENTS)
+    monkeypatch.setattr(nk, "MIN_MAX_REDUCE", nk.MIN_ELEMENTS)
+    monkeypatch.setattr(nk, "MIN_GEMM_FLOPS", 1 << 12)  # small products on tenkai's GEMM too
 
 
 def native(op: str, *datas: np.ndarray, **attrs):
@@ -183,7 +184,7 @@ def test_conv2d_and_gradients(xs, ws, attrs, dtype, tol):
 
 def test_small_conv_products_on_numpy_blas(monkeypatch):
     """Below MIN_GEMM_FLOPS the im2col kernels feed numpy's matmul (no GEMM library needed)."""
-    monkeypatch.setattr(ne, "MIN_GEMM_FLOPS", 1 << 40)
+    monkeypatch.setattr(nk, "MIN_GEMM_FLOPS", 1 << 40)
     xs, ws, attrs = CONV_CASES[1]
     r = rng(17)
     x = r.standard_normal(xs).astype(np.float32)
@@ -241,12 +242,12 @@ def test_non_contiguous_pool_input():
 def test_one_kernel_serves_every_size():
     a = rng(11).standard_normal(BIG).astype(np.float32)
     native("mul", a, a)
-    before = ne.STATS["kernels"]
+    before = nk.STATS["kernels"]
     for n in (BIG + 1, 3 * BIG + 7, 100_003):
         b = rng(n).standard_normal(n).astype(np.float32)
         got, want = native("mul", b, b)
         np.testing.assert_array_equal(got, want)
-    assert ne.STATS["kernels"] == before
+    assert nk.STATS["kernels"] == before
 
 
 def test_switched_off(monkeypatch):
@@ -292,13 +293,13 @@ def test_training_native_vs_reference(model_fn, shape, adam, monkeypatch):
     x = tenkai.tensor(r.standard_normal(shape).astype(np.float32))
     y = tenkai.tensor(r.integers(0, 10, shape[0]))
     calls = {"n": 0}
-    real = ne.kernel_of
+    real = nk.kernel_of
 
     def counting(spec):
         calls["n"] += 1
         return real(spec)
 
-    monkeypatch.setattr(ne, "kernel_of", counting)
+    monkeypatch.setattr(nk, "kernel_of", counting)
     _ops._CHECKED.clear()
     on = _train(model_fn, x, y, 3, adam)
     assert calls["n"] > 0  # native kernels ran
