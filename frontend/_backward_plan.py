@@ -18,6 +18,7 @@ from tenkai.ir.passes import autodiff
 
 from . import _profiling
 from ._gradfn import display_name
+from ._native_eager import route_plan
 from ._node import ANOMALY, Node, anomaly_trace, forward_value
 from .config import debug_level, verify_enabled
 
@@ -39,6 +40,7 @@ class BackwardPlan:
         self.grads = result.grads
         wanted = [gid for gid in self.grads if gid is not None]
         self.plan = Plan(self.graph, wanted, set(range(len(order))) | set(self.seeds))
+        self.plan.steps = route_plan(self.plan.steps, self.graph)  # native eager kernels
         self.saved = self._saved()
         # the forward values the steps read (and any gradient that is one): the rest of the
         # tape need not be fetched at each replay

@@ -420,3 +420,8 @@ def equal(input: Tensor, other: Tensor) -> bool:
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     return apply("cast", (input,), name="CloneBackward0", dtype=input._ir_dtype)
 
+
+
+from ._native_eager import install as _install_native  # noqa: E402 -- docs/eager.md
+
+_install_native(EAGER_PROVIDERS)  # eager ops on generated kernels

@@ -1,0 +1,138 @@
+"""The native eager provider's machinery (``tenkai._native_eager``): the switch
+(``TENKAI_EAGER_NATIVE``), the size thresholds, the support library (thread pool and GEMMs)
+loaded piece by piece, and :func:`kernel_of`, which loads an eager kernel of
+:mod:`tenkai.codegen.cpu.eager` from this process, the disk cache, or the code generator."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from . import config
+
+ENV = "TENKAI_EAGER_NATIVE"
+# below this many elements numpy's loop beats a native call (measured single-threaded: a call
+# costs ~6 us; docs/eager.md); numpy's own SIMD loops for the cheap ops (MIN_CHEAP: +, *,
+# comparisons, ...) and for max reductions (MIN_MAX_REDUCE) are as fast per element as ours,
+# so those go native only where the pool's second thread pays; the random ops always do
+# (numpy's Philox reference is slow at every size)
+MIN_ELEMENTS = int(os.environ.get("TENKAI_EAGER_NATIVE_MIN", 1 << 15))
+MIN_CHEAP = 1 << 18
+MIN_MAX_REDUCE = 1 << 20
+CHEAP_OPS = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "eq", "ne", "lt", "le",
+                       "gt", "ge", "logical_and", "logical_or", "logical_not", "neg", "abs",
+                       "cast", "where"})
+# m * n * k from which a product runs on tenkai's GEMM; smaller ones (the same speed on numpy's
+# BLAS) do not make a fresh installation build the GEMM library (seconds, once)
+MIN_GEMM_FLOPS = 1 << 22
+GRAIN = 1 << 14  # elements per chunk of a parallel elementwise loop
+# elementwise ops whose template computes exactly what the numpy reference does
+EXACT_OPS = frozenset({"add", "sub", "mul", "div", "neg", "abs", "relu", "maximum", "minimum",
+                       "eq", "ne", "lt", "le", "gt", "ge", "where", "sqrt", "clamp", "sign",
+                       "floor", "ceil", "trunc", "round", "logical_and", "logical_or",
+                       "logical_not", "cast"})
+# float math whose templates (tenkai's own vector math, as compiled steps use) are as accurate
+# as numpy's (measured on 10^6 float32 values: at most 2.5 ulp; numpy's up to 3.6) but not
+# bit-identical to it; TENKAI_EAGER_NATIVE=exact leaves them on numpy
+APPROX_OPS = frozenset({"exp", "log", "tanh", "sigmoid", "expm1", "log1p"})
+FLOATS = ("float32", "float64")
+# kernels loaded, of them from the disk cache, seconds spent getting them (generating or
+# loading), seconds spent loading the support library (the pool and GEMM pieces)
+STATS = {"kernels": 0, "disk_hits": 0, "compile_s": 0.0, "library_s": 0.0}
+_KERNELS: dict[str, Any] = {}
+_STATE: dict[str, Any] = {"ready": None}
+
+
+def _addr(a: np.ndarray) -> int:
+    """The address of ``a``'s first element (cheaper than ``a.ctypes.data``)."""
+    return a.__array_interface__["data"][0]
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV, "1").strip().lower() not in ("0", "false", "off", "no")
+
+
+def exact_only() -> bool:
+    """``TENKAI_EAGER_NATIVE=exact``: only kernels bit-identical to the references (and the
+    GEMM-based and summing families, within float rounding)."""
+    return os.environ.get(ENV, "").strip().lower() == "exact"
+
+
+def _ready(pieces: tuple[str, ...] = ("pool",)) -> bool:
+    """Load the support library's ``pieces`` (the pool; ``gemm_f32``...) once each; False
+    (warning once, then the reference runs everything) when that is impossible."""
+    if _STATE["ready"] is False:
+        return False
+    missing = [p for p in pieces if p not in _STATE.setdefault("pieces", set())]
+    if not missing:
+        return True
+    start = time.perf_counter()
+    try:
+        from tenkai.codegen.cpu.library import PIECE_ORDER, Library
+        from tenkai.codegen.cpu.library import pieces as all_pieces
+        from tenkai.codegen.target import describe
+
+        from .compiler import step_cache
+        if "target" not in _STATE:
+            _STATE["target"] = describe("cpu")
+            _STATE["cache"] = _open_cache(step_cache)
+        table = all_pieces()
+        wanted = set(missing) | {r for p in missing for r in table[p].requires}
+        library = Library(tuple(table[n] for n in PIECE_ORDER if n in wanted))
+        step_cache.ensure_library(_STATE["cache"], library, _STATE["target"])
+        _STATE["pieces"].update(wanted)
+        _STATE["ready"] = True
+    except Exception as err:  # noqa: BLE001 -- any failure: the reference runs instead
+        warnings.warn(f"tenkai eager: native kernels are off ({type(err).__name__}: {err}); "
+                      f"the numpy reference runs every op", RuntimeWarning, stacklevel=3)
+        _STATE["ready"] = False
+    STATS["library_s"] += time.perf_counter() - start
+    return bool(_STATE["ready"])
+
+
+def _open_cache(step_cache: Any) -> Any:
+    if not config.cache_enabled():
+        return None
+    return step_cache.open_cache(config.cache_dir(), config.cache_key_file())
+
+
+def kernel_of(spec: Any) -> Any:
+    """The loaded kernel of ``spec`` (an :class:`~tenkai.codegen.cpu.eager.EagerKernel`):
+    from this process, the disk cache, or generated now (and stored)."""
+    from tenkai.runtime.cache import CacheEntry, key_digest
+    from tenkai.runtime.cpu.eager import Kernel
+
+    from .compiler import step_cache
+
+    loaded = _KERNELS.get(spec.key)
+    if loaded is not None:
+        return loaded
+    start = time.perf_counter()
+    if not _ready():
+        raise NotImplementedError("eager kernels: the support library is not loaded")
+    cache = _STATE.get("cache")
+    components = {"eager_kernel": spec.key, **step_cache.target_components(_STATE["target"])}
+    key = key_digest(components)
+    entry = cache.load(key) if cache is not None else None
+    obj = None
+    if entry is not None and isinstance(entry.blobs.get("object"), bytes):
+        obj = entry.blobs["object"]
+        STATS["disk_hits"] += 1
+    try:
+        loaded = Kernel(obj, spec.symbol) if obj is not None else None
+    except (KeyError, ValueError):  # a damaged entry: rebuilt below
+        loaded = None
+    if loaded is None:
+        obj = spec.object_code()
+        loaded = Kernel(obj, spec.symbol)
+        if cache is not None:
+            step_cache.store(cache, CacheEntry(key, components, {"symbol": spec.symbol},
+                                               {"object": obj}))
+    _KERNELS[spec.key] = loaded
+    STATS["kernels"] += 1
+    STATS["compile_s"] += time.perf_counter() - start
+    return loaded
