@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import _ops as ops
-from .._shape import index_select, matmul, reshape
+from .._shape import index_select, reshape
 from .._tensor import Tensor
 from ._functional_common import named, tuple_arg
 from ._functional_conv import (
@@ -295,12 +295,13 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
                            f"blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
                            f"input.size(2)={length}.")
     c = ckk // (k[0] * k[1])
-    # summing overlaps is the transpose of unfold's gather: a one-hot (K*L, H'*W') matmul
+    # summing overlaps is the transpose of unfold's gather: an index_add into the padded plane
     plane = padded[0] * padded[1]
-    scatter = np.zeros((flat.size, plane), np.dtype(x._ir_dtype))
-    scatter[np.arange(flat.size), flat.reshape(-1)] = 1.0
     cols = reshape(x, (n, c, flat.size))
-    out = reshape(matmul(cols, Tensor._make(scatter)), (n, c, padded[0], padded[1]))
+    zeros = ops.tensor_of(np.zeros((n, c, plane)), x._ir_dtype)
+    index = ops.tensor_of(flat.reshape(-1), "int64")
+    summed = ops.apply("index_add", (zeros, index, cols), axis=2, bounds="index_add")
+    out = reshape(summed, (n, c, padded[0], padded[1]))
     if any(p):
         out = out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
     out = reshape(out, tuple(out.shape[1:])) if unbatched else out
