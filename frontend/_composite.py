@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _eager_fast as fast
 from ._dtype import as_dtype
 from ._linalg_ops import matrix_norm
 from ._ops import (
@@ -145,6 +146,10 @@ def exp2(input: Tensor) -> Tensor:
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sums along ``dim`` (a matmul with a triangular matrix of ones)."""
     (axis,) = dims_arg("cumsum", dim, max(input.ndim, 1))
+    if dtype is None and fast.plain_float(input):
+        data = input._data.reshape(input.shape or (1,))
+        with np.errstate(all="ignore"):
+            return fast.result(np.cumsum(data, axis).reshape(input.shape))
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if x._ir_dtype == "bool" or (dtype is None and not x.is_floating_point()):
         x = cast(x, "int64")
@@ -158,8 +163,13 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 def flip(input: Tensor, dims: Any) -> Tensor:
     """Reverse the order of elements along ``dims`` (a copy, like PyTorch)."""
+    # an empty dims list flips nothing (dims_arg reads it as "all dims", as reductions do)
+    axes = () if isinstance(dims, (list, tuple)) and not dims else \
+        dims_arg("flip", dims, input.ndim)
+    if fast.plain(input):
+        return fast.result(np.flip(input._data, axes))
     out = input
-    for axis in dims_arg("flip", dims, input.ndim):
+    for axis in axes:
         index = tensor_of(np.arange(input.shape[axis] - 1, -1, -1), "int64")
         out = apply("take", (out, index), axis=axis)
     if out is input:
