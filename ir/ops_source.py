@@ -63,23 +63,34 @@ register(OpDef("output", 1, SOURCE, same_shape, lambda d, a: d[0], lambda x, ind
 # ---------------------------------------------------------------- Philox4x32-10
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
-_W0, _W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)
-_MASK = np.uint64(0xFFFFFFFF)
+_MASK, _SHIFT = np.uint64(0xFFFFFFFF), np.uint64(32)
 
 
 def philox4x32(counter: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
-    """Four uint32 words per 64-bit counter value (c2 = c3 = 0), key = the 64-bit seed."""
+    """Four uint32 words per 64-bit counter value (c2 = c3 = 0), key = the 64-bit seed.
+
+    Words are held in uint64 arrays so the 32x32 -> 64-bit products are exact; every round
+    writes into the same six arrays (no temporaries: large draws cost no page faults)."""
     seed = int(seed) & 0xFFFFFFFFFFFFFFFF
-    c0 = counter.astype(np.uint64) & _MASK
-    c1 = (counter.astype(np.uint64) >> np.uint64(32)) & _MASK
-    c2 = np.zeros_like(c0)
-    c3 = np.zeros_like(c0)
-    k0, k1 = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
+    c0 = counter.astype(np.uint64)
+    c1 = c0 >> np.uint64(32)
+    c0 &= _MASK
+    c2, c3 = np.zeros_like(c0), np.zeros_like(c0)
+    p0, p1 = np.empty_like(c0), np.empty_like(c0)
+    k0, k1 = seed & 0xFFFFFFFF, seed >> 32
     for _ in range(10):
-        p0, p1 = _M0 * c0, _M1 * c2  # 32x32 -> 64-bit products, exact in uint64
-        c0, c1, c2, c3 = ((p1 >> np.uint64(32)) ^ c1 ^ k0, p1 & _MASK,
-                          (p0 >> np.uint64(32)) ^ c3 ^ k1, p0 & _MASK)
-        k0, k1 = (k0 + _W0) & _MASK, (k1 + _W1) & _MASK
+        np.multiply(c0, _M0, out=p0)
+        np.multiply(c2, _M1, out=p1)
+        # (c0, c1, c2, c3) <- (hi(p1) ^ c1 ^ k0, lo(p1), hi(p0) ^ c3 ^ k1, lo(p0))
+        np.right_shift(p1, _SHIFT, out=c0)
+        c0 ^= c1
+        c0 ^= np.uint64(k0)
+        np.right_shift(p0, _SHIFT, out=c2)
+        c2 ^= c3
+        c2 ^= np.uint64(k1)
+        np.bitwise_and(p1, _MASK, out=c1)
+        np.bitwise_and(p0, _MASK, out=c3)
+        k0, k1 = (k0 + 0x9E3779B9) & 0xFFFFFFFF, (k1 + 0xBB67AE85) & 0xFFFFFFFF
     return c0, c1, c2, c3
 
 
