@@ -336,8 +336,10 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                            f"{a.shape[axis] if a.ndim == len(shape) else shape[axis]} and "
                            f"{b.shape[axis] if b.ndim == len(shape) else shape[axis]}")
     if _same_float(a, b):
-        return fast.result(np.cross(np.broadcast_to(a._data, shape),
-                                    np.broadcast_to(b._data, shape), axis=axis))
+        (a1, a2, a3), (b1, b2, b3) = (np.moveaxis(np.broadcast_to(t._data, shape), axis, 0)
+                                      for t in (a, b))
+        return fast.result(np.stack([a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1],
+                                    axis))
     a = apply("expand", (a,), shape=shape) if tuple(a.shape) != shape else a
     b = apply("expand", (b,), shape=shape) if tuple(b.shape) != shape else b
     i1, i2 = tensor_of([1, 2, 0], "int64"), tensor_of([2, 0, 1], "int64")
