@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _eager_fast as fast
 from .. import _ops as ops
 from .._shape import index_select, reshape
 from .._tensor import Tensor
@@ -106,6 +107,20 @@ def _resize_dim(x: Tensor, axis: int, taps: list[tuple[np.ndarray, np.ndarray]])
     return out
 
 
+def _resize_dim_data(x: np.ndarray, axis: int,
+                     taps: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """:func:`_resize_dim` on an array, step for step."""
+    out = None
+    shape = [1] * x.ndim
+    for idx, w in taps:
+        picked = np.take(x, idx, axis)
+        if not np.all(w == 1.0):
+            shape[axis] = len(w)
+            picked = picked * w.astype(x.dtype).reshape(shape)
+        out = picked if out is None else out + picked
+    return out
+
+
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
@@ -129,10 +144,16 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     sizes, scales = _output_sizes(input, size, scale_factor, n, recompute_scale_factor)
     if mode == "area":
         return _area(input, sizes)
+    taps = [_taps(mode, input.shape[2 + k], sizes[k], scales[k], bool(align_corners))
+            for k in range(n)]
+    if fast.plain_float(input):
+        data = input._data
+        for k in range(n):
+            data = _resize_dim_data(data, 2 + k, taps[k])
+        return fast.result(data)
     out = input
     for k in range(n):
-        taps = _taps(mode, input.shape[2 + k], sizes[k], scales[k], bool(align_corners))
-        out = _resize_dim(out, 2 + k, taps)
+        out = _resize_dim(out, 2 + k, taps[k])
     names = {"nearest": "UpsampleNearest", "nearest-exact": "UpsampleNearestExact",
              "linear": "UpsampleLinear", "bilinear": "UpsampleBilinear",
              "bicubic": "UpsampleBicubic", "trilinear": "UpsampleTrilinear"}
