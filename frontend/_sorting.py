@@ -15,6 +15,7 @@ import numpy as np
 
 from tenkai.ir.ops import norm_axis
 
+from . import _eager_fast as fast
 from . import _trace
 from ._ops import apply, tensor_of
 from ._reduce import _return_type
@@ -42,6 +43,12 @@ def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 
 
 def _values(input: Tensor, axis: int, index: np.ndarray, name: str) -> tuple[Tensor, Tensor]:
+    if fast.plain(input):
+        index = index.astype(np.int64)
+        values = np.take_along_axis(np.atleast_1d(input._data), index, axis)
+        if input.ndim == 0:
+            values, index = values.reshape(()), index.reshape(())
+        return fast.result(values), fast.result(index)
     idx = tensor_of(index.astype(np.int64), "int64")
     x = reshape(input, (1,)) if input.ndim == 0 else input
     values = gather(x, axis, idx)
