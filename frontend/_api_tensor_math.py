@@ -340,7 +340,13 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         lo, hi = lo - 1, hi + 1
     if lo > hi:
         raise RuntimeError("torch.histc(): max must be larger than min")
-    counts, _ = np.histogram(data[~np.isnan(data)], bins=bins, range=(lo, hi))
+    # PyTorch's histc bins by linear interpolation in the input's dtype (not np.histogram's
+    # edge search, which differs at some edges): bin = (x - min) * bins / (max - min)
+    dt = data.dtype.type
+    with np.errstate(all="ignore"):
+        inside = data[(data >= dt(lo)) & (data <= dt(hi))]  # nan and out-of-range dropped
+        pos = ((inside - dt(lo)) * dt(bins) / (dt(hi) - dt(lo))).astype(np.int64)
+    counts = np.bincount(np.minimum(pos, bins - 1), minlength=bins)
     return Tensor._make(counts.astype(input._data.dtype))
 
 
