@@ -161,9 +161,11 @@ def bitwise_not(input: Tensor) -> Tensor:
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """``log(exp(x) + exp(y))`` computed stably: ``max + log1p(exp(-|x - y|))``."""
     x, y = _float_pair(input, other)
-    if fast.plain_float(x, y):
+    if fast.plain_float(x, y):  # the composite's formula (np.logaddexp is not vectorized)
+        xd, yd = x._data, y._data
         with np.errstate(all="ignore"):
-            return fast.result(np.logaddexp(x._data, y._data))
+            out = np.maximum(xd, yd) + np.log1p(np.exp(-np.abs(xd - yd)))
+            return fast.result(np.where((xd == yd) & (np.abs(xd) == math.inf), xd, out))
     d = abs(sub(x, y))
     out = add(maximum(x, y), log1p(exp(mul(d, -1.0))))
     return named(where(_same_inf(x, y), x, out), "LogaddexpBackward0")

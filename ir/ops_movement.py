@@ -270,7 +270,9 @@ def _add_along(out: np.ndarray, idx: np.ndarray, src: np.ndarray, axis: int) -> 
     """``out[..., idx, ...] += src`` along ``axis`` with repeated indices summed, in place:
     ``np.add.at``, or a plain indexed add (3x faster) when a long index has no repeats."""
     where = (slice(None),) * axis + (idx,)
-    if idx.ndim == 1 and idx.size > 32 and np.unique(idx).size == idx.size:
+    size = out.shape[axis]
+    if idx.ndim == 1 and idx.size > 32 and np.bincount(
+            np.where(idx < 0, idx + size, idx), minlength=size).max() <= 1:
         out[where] += src
     else:
         np.add.at(out, where, src)

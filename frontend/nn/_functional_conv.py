@@ -455,7 +455,13 @@ def _index_pad(x: Tensor, pairs: list[tuple[int, int]], mode: str) -> Tensor:
             picks.append(pos)
             continue
         x = ops.apply("take", (x, Tensor._make(pos.astype(np.int64))), axis=axis)
-    return fast.result(x._data[np.ix_(*picks)]) if plain else x
+    if not plain:
+        return x
+    data = x._data
+    for axis, pos in enumerate(picks):
+        if pos.size != data.shape[axis] or pos[0] != 0 or pos[-1] != pos.size - 1:
+            data = np.take(data, pos, axis)
+    return fast.result(data)
 
 
 _PAD_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",
