@@ -17,7 +17,7 @@ from . import _eager_fast as fast
 from ._dtype import as_dtype
 from ._ops import add, apply, as_tensor_arg, div, mul, promote, sub, tensor_of, where
 from ._reduce import sum
-from ._shape import bmm, cat, matmul, mm, mv, named, permute, reshape
+from ._shape import bmm, matmul, mm, mv, named, permute, reshape
 from ._tensor import Tensor
 
 # ---------------------------------------------------------------- addmm family
@@ -387,13 +387,20 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
         k = np.arange(n)
         out[..., k + max(0, -offset), k + max(0, offset)] = input._data
         return Tensor._make(out)
-    zeros = tensor_of(np.zeros(tuple(input.shape[:-1]) + (1,)), input._ir_dtype)
-    padded = cat([input, zeros], -1)  # slot n: 0
-    r, c = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
-    k = r if offset >= 0 else c
-    index = np.where(c - r == offset, k, n)
-    out = apply("take", (padded, tensor_of(index, "int64")), axis=input.ndim - 1)
-    nd = out.ndim
+    # the values on the diagonal of an (n, size) band (a where, not a product: inf and nan
+    # stay on the diagonal), then the missing rows (offset >= 0) or columns padded with 0
+    pads = [(0, 0)] * nd
+    if offset >= 0:
+        band = np.eye(n, size, k=offset, dtype=bool)
+        column = reshape(input, (*input.shape, 1))
+        pads[-2] = (0, offset)
+    else:
+        band = np.eye(size, n, k=offset, dtype=bool)
+        column = reshape(input, (*input.shape[:-1], 1, n))
+        pads[-1] = (0, -offset)
+    out = where(tensor_of(band, "bool"), column, tensor_of(0, input._ir_dtype))
+    if offset:
+        out = apply("pad", (out,), pads=tuple(pads), value=0)
     a1, a2 = norm_axis("diag_embed", dim1, nd), norm_axis("diag_embed", dim2, nd)
     if (a1, a2) != (nd - 2, nd - 1):
         rest = iter(range(nd - 2))
