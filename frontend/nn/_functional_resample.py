@@ -286,6 +286,12 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     k, d, p, s = _fold_args(kernel_size, dilation, padding, stride, "unfold")
     n, c = x.shape[0], x.shape[1]
     flat, padded, blocks = _window_index(x.shape[2:], k, d, p, s, "unfold")
+    if fast.plain(x):
+        data = np.pad(x._data, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1]))) if any(p) \
+            else x._data
+        cols = np.take(data.reshape(n, c, padded[0] * padded[1]), flat.reshape(-1), axis=2)
+        out = cols.reshape(n, c * k[0] * k[1], blocks[0] * blocks[1])
+        return fast.result(out[0] if unbatched else out)
     x = _pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
     cols = index_select(reshape(x, (n, c, padded[0] * padded[1])), 2,
                         Tensor._make(flat.reshape(-1)))
