@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _eager_fast as fast
 from . import _trace, linalg
 from ._composite import norm
 from ._contract import _scaled_sum, tensordot
@@ -158,6 +159,9 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """How many elements are non-zero (over ``dim``), as int64."""
+    if fast.plain(input):
+        axes = dims_arg("count_nonzero", dim, input.ndim) if input.ndim else None
+        return fast.result(np.count_nonzero(input._data, axis=axes), np.int64)
     return sum(cast(ne(input, 0), "int64"), dim)
 
 
