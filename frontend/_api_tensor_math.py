@@ -247,6 +247,13 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         w = cast(fweights, x._ir_dtype)
     if aweights is not None:
         w = cast(aweights, x._ir_dtype) if w is None else mul(w, cast(aweights, x._ir_dtype))
+    if w is None and fast.plain_float(x):
+        data = x._data
+        dt = data.dtype.type
+        centered = data - (np.sum(data, 1) / dt(n_obs))[:, None]
+        with np.errstate(all="ignore"):
+            out = (centered @ centered.T) / max(dt(n_obs) - dt(correction), dt(0))
+        return fast.result(out.reshape(()) if input.ndim < 2 or x.shape[0] == 1 else out)
     if w is None:
         avg = div(sum(x, 1), n_obs)
         w_sum = tensor_of(n_obs, x._ir_dtype)
@@ -275,6 +282,10 @@ def corrcoef(input: Tensor) -> Tensor:
     c = cov(input)
     if c.ndim == 0:
         return div(c, c)
+    if fast.plain_float(c):
+        with np.errstate(all="ignore"):
+            d = np.sqrt(np.diagonal(c._data))
+            return fast.result(np.clip(c._data / d[:, None] / d[None, :], -1.0, 1.0))
     d = sqrt(reshape(_diagonal(c), (-1,)))
     c = div(div(c, reshape(d, (-1, 1))), reshape(d, (1, -1)))
     return clamp(c, -1.0, 1.0)
