@@ -137,3 +137,18 @@ def test_traced_steps_take_the_composites():
     np.testing.assert_allclose(compiled(x).numpy(), step(x).numpy())
     y = tenkai.tensor(np.arange(4, 8, dtype=np.float32))  # the same graph on other values
     np.testing.assert_allclose(compiled(y).numpy(), step(y).numpy())
+
+
+@pytest.mark.slow  # every op of the suite once (~3 s)
+def test_bench_api_suite_runs_and_formats():
+    from tenkai import _bench_eager, _bench_eager_api
+
+    for case, size, backward in _bench_eager_api.rows_to_time():
+        if size == "small":  # every op of the suite runs in tenkai (medium: the benchmark)
+            _bench_eager_api.make_call(case, tenkai, size, backward)()
+    rows = _bench_eager.run_api(repeats=1, budget=1e-4, threads=1, only=["sin", "fold"])
+    assert [r["op"] for r in rows] == ["sin", "sin bwd", "sin", "sin bwd", "fold", "fold bwd",
+                                       "fold", "fold bwd"]
+    assert all("ratio" in r for r in rows)
+    text = _bench_eager.format_api_rows(rows)
+    assert "small:" in text and "medium:" in text and "geometric mean" in text
