@@ -300,6 +300,19 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     return named(out, "Im2ColBackward0")
 
 
+def _fold_data(cols: np.ndarray, padded: list[int], d: Sequence[int],
+               s: Sequence[int]) -> np.ndarray:
+    """Sum (N, C, kh, kw, bh, bw) columns into the padded (N, C, H', W') plane: one strided
+    add per kernel position (kh * kw adds of whole block grids)."""
+    n, c, kh, kw, bh, bw = cols.shape
+    out = np.zeros((n, c, padded[0], padded[1]), cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * d[0]:i * d[0] + s[0] * (bh - 1) + 1:s[0],
+                j * d[1]:j * d[1] + s[1] * (bw - 1) + 1:s[1]] += cols[:, :, i, j]
+    return out
+
+
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
          stride: Any = 1) -> Tensor:
     """Sum columns (N, C*kh*kw, L) back into (N, C, H, W), adding overlaps: ``F.fold``."""
@@ -322,6 +335,10 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
                            f"blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
                            f"input.size(2)={length}.")
     c = ckk // (k[0] * k[1])
+    if fast.plain(x):
+        out = _fold_data(x._data.reshape(n, c, k[0], k[1], blocks[0], blocks[1]), padded, d, s)
+        out = out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
+        return fast.result(out[0] if unbatched else out)
     # summing overlaps is the transpose of unfold's gather: an index_add into the padded plane
     plane = padded[0] * padded[1]
     cols = reshape(x, (n, c, flat.size))

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _eager_fast as fast
 from .. import _ops as ops
 from .. import _trace
 from .._shape import cat, reshape, scatter_add, unsqueeze
@@ -129,6 +130,18 @@ def _bag_bounds(input: Tensor, offsets: Tensor | None,
     return input, offsets, cat([offsets[1:], end], 0)
 
 
+def _bag_sums(rows: np.ndarray, bags: np.ndarray, count: int, mode: str) -> np.ndarray:
+    """Sum (or mean) of consecutive runs of ``rows`` by bag (``bags`` non-decreasing), with
+    one ``np.add.reduceat``; empty bags are 0."""
+    out = np.zeros((count, rows.shape[1]), rows.dtype)
+    if bags.size:
+        first = np.flatnonzero(np.r_[True, bags[1:] != bags[:-1]])
+        out[bags[first]] = np.add.reduceat(rows, first, axis=0)
+    if mode == "mean":
+        out /= np.maximum(np.bincount(bags, minlength=count), 1)[:, None].astype(rows.dtype)
+    return out
+
+
 def _bags_by_index_add(rows: Tensor, flat: Tensor, starts: Tensor, ends: Tensor, num: int,
                        mode: str, per_sample_weights: Tensor | None,
                        padding_idx: int | None) -> Tensor | None:
@@ -157,6 +170,8 @@ def _bags_by_index_add(rows: Tensor, flat: Tensor, starts: Tensor, ends: Tensor,
             "take", (w, ops.tensor_of(np.flatnonzero(keep), "int64")), axis=0)
         rows = rows * unsqueeze(w, 1)
     bags = bag[keep]
+    if fast.plain(rows) and (per_sample_weights is None or fast.plain(per_sample_weights)):
+        return fast.result(_bag_sums(rows._data, bags, lo.size, mode))
     zeros = ops.tensor_of(np.zeros((lo.size, rows.shape[1])), rows._ir_dtype)
     out = ops.apply("index_add", (zeros, ops.tensor_of(bags, "int64"), rows), axis=0,
                     bounds="index_add")

@@ -103,6 +103,10 @@ CASES = [
     ("masked_scatter", lambda L, x, s: x.masked_scatter(x > 0, s), [_f(3, 4), _f(12)]),
     ("scatter_reduce sum", lambda L, x, s: x.scatter_reduce(0, L.tensor([[1, 0], [1, 1]]), s,
                                                            "sum"), [_f(2, 2), _f(2, 2)]),
+    ("fold", lambda L, x: _fn(L, F).fold(x, (5, 7), 2, dilation=(2, 1), padding=1,
+                                          stride=(1, 2)), [_f(2, 8, 20)]),
+    ("embedding_bag mean", lambda L, w: _fn(L, F).embedding_bag(
+        L.tensor([1, 2, 4, 5, 4, 3, 2]), w, L.tensor([0, 2, 2, 5]), mode="mean"), [_f(6, 3)]),
     ("sort", lambda L, x: L.sort(x, 1).values, [_f(3, 5)]),
     ("topk", lambda L, x: L.topk(x, 2, 0).values, [_f(4, 3)]),
 ]
