@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from . import _contract, _ops, _random, _shape, return_types
-from ._composite import cumsum, norm
+from . import _eager_fast as fast
+from ._composite import _pow_masked, cumsum, norm
 from ._reduce import amax, amin, dims_arg, mean, prod, std, sum, var
 from ._tensor import Tensor
 
@@ -196,8 +197,44 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> T
     if not x1.is_floating_point():
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: "
                            f"{x1.dtype._legacy[:-6]}")
-    diff = _ops.sub(_shape.unsqueeze(x1, -2), _shape.unsqueeze(x2, -3))
+    modes = (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+             "donot_use_mm_for_euclid_dist")
+    if compute_mode not in modes:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    rows, cols = x1.shape[-2], x2.shape[-2]
+    use_mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode in modes[:2] and (rows > 25 or cols > 25)))
+    (a, b), _ = _ops.promote(x1, x2)
+    if fast.plain(a, b):
+        return fast.result(_cdist_data(a._data, b._data, p, use_mm))
+    if use_mm:  # PyTorch's matmul form: |a|^2 + |b|^2 - 2 a.b, clamped at 0
+        sq1 = sum(_ops.mul(a, a), -1, keepdim=True)
+        sq2 = _shape.transpose(sum(_ops.mul(b, b), -1, keepdim=True), -1, -2)
+        cross = _shape.matmul(a, _shape.transpose(b, -1, -2))
+        d2 = _ops.clamp(_ops.sub(_ops.add(sq1, sq2), _ops.mul(cross, 2.0)), min=0.0)
+        return _shape.named(_pow_masked(d2, 0.5), "CdistBackward0")
+    diff = _ops.sub(_shape.unsqueeze(a, -2), _shape.unsqueeze(b, -3))
     return _shape.named(norm(diff, p, -1), "CdistBackward0")
+
+
+def _cdist_data(a: np.ndarray, b: np.ndarray, p: float, use_mm: bool) -> np.ndarray:
+    """:func:`cdist` on arrays (the composite's values, in one pass of numpy)."""
+    if use_mm:
+        sq1 = np.sum(a * a, -1)[..., :, None]
+        sq2 = np.sum(b * b, -1)[..., None, :]
+        d2 = sq1 + sq2 - 2 * (a @ np.swapaxes(b, -1, -2))
+        return np.sqrt(np.maximum(d2, 0))
+    diff = np.abs(a[..., :, None, :] - b[..., None, :, :])
+    if p == 2:
+        return np.sqrt(np.sum(diff * diff, -1))
+    if p == 1:
+        return np.sum(diff, -1)
+    if p == math.inf:
+        return np.max(diff, -1, initial=0)
+    if p == 0:
+        return np.count_nonzero(diff, -1).astype(a.dtype)
+    with np.errstate(all="ignore"):
+        return np.power(np.sum(np.power(diff, p), -1), 1 / p)
 
 
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:

@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from tenkai.ir import index_rules
 from tenkai.ir.ops import norm_axis
 
+from . import _eager_fast as fast
 from . import _trace
 from ._indexing import _flat_setitem
 from ._node import GRAD_MODE
@@ -117,6 +119,11 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice "
                                f"shapes. Destination slice shape: {a} at dimension {k} and "
                                f"source slice shape: {b} at dimension {k}.")
+    if fast.plain(input, source):
+        data = np.array(x._data, copy=True)
+        idx = index_rules.check(index._data.reshape(-1), data.shape[axis], axis, "index_add")
+        data[(slice(None),) * axis + (idx,)] = src._data
+        return fast.result(data.reshape(input.shape))
     out = apply("index_put", (x, reshape(index, (index.numel(),)), cast(src, x._ir_dtype)),
                 axis=axis, bounds="index_add")
     return named(reshape(out, tuple(input.shape)), "IndexCopyBackward0")
@@ -133,6 +140,11 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     axis = norm_axis("index_fill", dim, max(input.ndim, 1))
     x = reshape(input, (1,)) if input.ndim == 0 else input
     v = cast(value, x._ir_dtype) if isinstance(value, Tensor) else tensor_of(value, x._ir_dtype)
+    if fast.plain(input, v):
+        data = np.array(x._data, copy=True)
+        idx = index_rules.check(index._data.reshape(-1), data.shape[axis], axis, "index_add")
+        data[(slice(None),) * axis + (idx,)] = v._data
+        return fast.result(data.reshape(input.shape))
     out = apply("index_put", (x, reshape(index, (index.numel(),)), v), axis=axis,
                 bounds="index_add")
     name = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
@@ -297,7 +309,9 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
-    if reduce in ("prod", "amax", "amin"):
+    if reduce in ("prod", "amax", "amin") or (
+            reduce == "sum" and isinstance(src, Tensor) and src._ir_dtype == input._ir_dtype
+            and fast.plain(input, src, index)):
         return _scatter_eager(input, dim, index, src, reduce, include_self, "scatter_reduce")
     s = cast(src, input._ir_dtype)
     hits = _scatter_hits(input, dim, index)
@@ -349,6 +363,10 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     positions = np.flatnonzero(np.broadcast_to(mask._data, tuple(input.shape)))
     if positions.size > source.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")
+    if fast.plain(input, source):
+        data = np.array(input._data, copy=True, order="C")
+        data.reshape(-1)[positions] = source._data.reshape(-1)[:positions.size]
+        return fast.result(data)
     flat_src = reshape(source, (source.numel(),))
     picked = apply("take", (flat_src, Tensor._make(np.arange(positions.size))), axis=0,
                    bounds="index")
@@ -373,6 +391,8 @@ def _flat_index(input: Tensor, index: Tensor, op: str) -> Tensor:
 def take(input: Tensor, index: Tensor) -> Tensor:
     """The elements of the flattened input at ``index`` (negative counts from the end)."""
     _flat_index(input, index, "take")
+    if fast.plain(input):
+        return fast.result(np.take(input._data.reshape(-1), index._data))
     flat = reshape(input, (input.numel(),))
     return named(apply("take", (flat, index), axis=0, bounds="index"), "TakeBackward0")
 
@@ -418,6 +438,11 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     common = list(np.broadcast_shapes(tuple(xs), tuple(ix)))
     x_shape, i_shape = list(common), list(common)
     x_shape[axis], i_shape[axis] = input.shape[axis], indices.shape[axis]
+    if fast.plain(input):
+        data = np.broadcast_to(input._data, tuple(x_shape))
+        idx = index_rules.check(np.broadcast_to(indices._data, tuple(i_shape)),
+                                input.shape[axis], axis, "gather")
+        return fast.result(np.take_along_axis(data, idx, axis))
     x = input if list(input.shape) == x_shape else expand(input, tuple(x_shape))
     i = indices if list(indices.shape) == i_shape else expand(indices, tuple(i_shape))
     return gather(x, axis, i)

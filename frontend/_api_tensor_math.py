@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _eager_fast as fast
 from . import _trace, linalg
 from ._composite import norm
 from ._contract import _scaled_sum, tensordot
@@ -158,6 +159,9 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
 
 def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
     """How many elements are non-zero (over ``dim``), as int64."""
+    if fast.plain(input):
+        axes = dims_arg("count_nonzero", dim, input.ndim) if input.ndim else None
+        return fast.result(np.count_nonzero(input._data, axis=axes), np.int64)
     return sum(cast(ne(input, 0), "int64"), dim)
 
 
@@ -243,6 +247,13 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         w = cast(fweights, x._ir_dtype)
     if aweights is not None:
         w = cast(aweights, x._ir_dtype) if w is None else mul(w, cast(aweights, x._ir_dtype))
+    if w is None and fast.plain_float(x):
+        data = x._data
+        dt = data.dtype.type
+        centered = data - (np.sum(data, 1) / dt(n_obs))[:, None]
+        with np.errstate(all="ignore"):
+            out = (centered @ centered.T) / max(dt(n_obs) - dt(correction), dt(0))
+        return fast.result(out.reshape(()) if input.ndim < 2 or x.shape[0] == 1 else out)
     if w is None:
         avg = div(sum(x, 1), n_obs)
         w_sum = tensor_of(n_obs, x._ir_dtype)
@@ -271,6 +282,10 @@ def corrcoef(input: Tensor) -> Tensor:
     c = cov(input)
     if c.ndim == 0:
         return div(c, c)
+    if fast.plain_float(c):
+        with np.errstate(all="ignore"):
+            d = np.sqrt(np.diagonal(c._data))
+            return fast.result(np.clip(c._data / d[:, None] / d[None, :], -1.0, 1.0))
     d = sqrt(reshape(_diagonal(c), (-1,)))
     c = div(div(c, reshape(d, (-1, 1))), reshape(d, (1, -1)))
     return clamp(c, -1.0, 1.0)
@@ -340,7 +355,13 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         lo, hi = lo - 1, hi + 1
     if lo > hi:
         raise RuntimeError("torch.histc(): max must be larger than min")
-    counts, _ = np.histogram(data[~np.isnan(data)], bins=bins, range=(lo, hi))
+    # PyTorch's histc bins by linear interpolation in the input's dtype (not np.histogram's
+    # edge search, which differs at some edges): bin = (x - min) * bins / (max - min)
+    dt = data.dtype.type
+    with np.errstate(all="ignore"):
+        inside = data[(data >= dt(lo)) & (data <= dt(hi))]  # nan and out-of-range dropped
+        pos = ((inside - dt(lo)) * dt(bins) / (dt(hi) - dt(lo))).astype(np.int64)
+    counts = np.bincount(np.minimum(pos, bins - 1), minlength=bins)
     return Tensor._make(counts.astype(input._data.dtype))
 
 

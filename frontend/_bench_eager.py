@@ -71,19 +71,20 @@ CASES = [
 ]
 
 
-def _time(call: Callable[[], Any], repeats: int, budget: float) -> float:
+def _time(call: Callable[[], Any], repeats: int, budget: float,
+          clock: Callable[[], float] = time.perf_counter) -> float:
     """Microseconds per call: the best of ``repeats`` runs of ``loops`` calls each."""
     call()  # warm-up (first-use work: caches, imports)
-    loops, start = 1, time.perf_counter()
+    loops, start = 1, clock()
     call()
-    one = max(time.perf_counter() - start, 1e-7)
+    one = max(clock() - start, 1e-7)
     loops = max(1, min(100_000, int(budget / one)))
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(loops):
             call()
-        best = min(best, (time.perf_counter() - start) / loops)
+        best = min(best, (clock() - start) / loops)
     return best * 1e6
 
 
@@ -133,7 +134,91 @@ def format_rows(rows: list[dict[str, Any]], goal: float = 1.5) -> str:
     return "\n".join(lines)
 
 
+def _libs(threads: int) -> dict[str, Any]:
+    import tenkai
+
+    libs: dict[str, Any] = {"tenkai": tenkai}
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+        libs["torch"] = torch
+    except ImportError:
+        pass
+    tenkai.set_num_threads(threads)
+    return libs
+
+
+def run_api(repeats: int = 5, budget: float = 0.02, threads: int = 2,
+            only: list[str] | None = None) -> list[dict[str, Any]]:
+    """The ``--suite api`` rows (``_bench_eager_api``): each op at a small and a medium size,
+    forward and, for trained ops, forward + backward; a failing op is reported, not fatal.
+
+    Times are the process's CPU time per call (``time.process_time``): on a shared machine
+    wall time mostly measures the other processes; with one thread (``--threads 1``) CPU time
+    is what the call costs, in both libraries alike."""
+    from . import _bench_eager_api as api
+
+    libs = _libs(threads)
+    rows = []
+    for case, size, backward in api.rows_to_time(only):
+        row: dict[str, Any] = {"op": case.name + (" bwd" if backward else ""), "size": size}
+        for label, lib in libs.items():
+            try:
+                row[label] = _time(api.make_call(case, lib, size, backward), repeats, budget,
+                                   time.process_time)
+            except Exception as err:  # noqa: BLE001  (the table reports it)
+                row[f"{label}_error"] = f"{type(err).__name__}: {str(err)[:60]}"
+        if "tenkai" in row and "torch" in row:
+            row["ratio"] = row["tenkai"] / row["torch"]
+        rows.append(row)
+    return rows
+
+
+def format_api_rows(rows: list[dict[str, Any]], goal: float = 2.0) -> str:
+    lines = ["CPU microseconds per call (time.process_time), best of the repeats",
+             f"{'op':<32} {'size':>7} {'tenkai us':>11} {'torch us':>10} {'ratio':>8}"]
+    for r in rows:
+        cells = [f"{r[k]:.1f}" if k in r else "error" for k in ("tenkai", "torch")]
+        ratio = f"{r['ratio']:.2f}x" if "ratio" in r else "n/a"
+        flag = "  over goal" if r.get("ratio", 0) > goal else ""
+        errors = [r[k] for k in ("tenkai_error", "torch_error") if k in r]
+        lines.append(f"{r['op']:<32} {r['size']:>7} {cells[0]:>11} {cells[1]:>10} {ratio:>8}"
+                     f"{flag}{'  ' + '; '.join(errors) if errors else ''}")
+    for size in ("small", "medium", None):
+        part = [r for r in rows if "ratio" in r and size in (None, r["size"])]
+        if part:
+            ratios = np.array([r["ratio"] for r in part])
+            lines.append(f"{size or 'all'}: {int((ratios <= goal).sum())}/{len(part)} within "
+                         f"{goal}x of PyTorch eager; geometric mean ratio "
+                         f"{float(np.exp(np.log(ratios).mean())):.2f}x")
+    failed = [r["op"] + " " + r["size"] for r in rows if "tenkai_error" in r]
+    if failed:
+        lines.append(f"{len(failed)} failed in tenkai: {', '.join(failed)}")
+    return "\n".join(lines)
+
+
+def _main_api(args: Any, only: list[str] | None) -> int:
+    from . import _bench_eager_api as api
+
+    if only:
+        unknown = set(only) - {c.name for c in api.CASES}
+        if unknown:
+            print(f"tenkai bench --eager-ops --suite api: unknown op(s) {sorted(unknown)}; "
+                  f"choose from {[c.name for c in api.CASES]}")
+            return 2
+    rows = run_api(args.repeats, 0.02, args.threads, only)
+    print(format_api_rows(rows))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"eager_ops_api": rows, "threads": args.threads}, f, indent=1)
+        print(f"wrote {args.json}")
+    return 0
+
+
 def main(args: Any) -> int:
+    if getattr(args, "suite", "ops") == "api":
+        return _main_api(args, [o.strip() for o in args.ops.split(",")] if args.ops else None)
     sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else SIZES
     only = [o.strip() for o in args.ops.split(",")] if args.ops else None
     if only:

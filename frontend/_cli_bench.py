@@ -188,6 +188,9 @@ def register(sub: Any, formatter: Any, epilog: str) -> None:
     p.add_argument("--sizes", help="element counts for --eager-ops, comma-separated "
                    "(default 1,100,10000,1000000)")
     p.add_argument("--ops", help="only these --eager-ops cases, comma-separated")
+    p.add_argument("--suite", default="ops", choices=["ops", "api"],
+                   help="--eager-ops cases: ops (small-op dispatch, at --sizes) or api (the "
+                   "API-breadth ops of issue 13 at a small and a medium size, with backward)")
     p.add_argument("--steps", type=int, default=100, help="steps per timed repeat")
     p.add_argument("--repeats", type=int, default=5, help="timed repeats")
     p.add_argument("--trajectory", type=int, default=10,

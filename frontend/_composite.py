@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _eager_fast as fast
 from ._dtype import as_dtype
 from ._linalg_ops import matrix_norm
 from ._ops import (
@@ -123,6 +124,11 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
         raise RuntimeError("linalg.matrix_norm: dim must be a 2-tuple. Got "
                            + " ".join(str(d) for d in dim))
     p = 2 if p in ("fro", None) else p
+    if type(p) in (int, float) and fast.plain_float(x):
+        if p in (math.inf, -math.inf):
+            _check_extreme_nonempty(x, p, dim)
+        return fast.result(_norm_data(x._data, float(p), dims_arg("norm", dim, x.ndim),
+                                      keepdim))
     if p in (math.inf, -math.inf):
         _check_extreme_nonempty(x, p, dim)
         extreme = amax if p > 0 else amin
@@ -138,6 +144,23 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
     return named(out, "LinalgVectorNormBackward0")
 
 
+def _norm_data(x: np.ndarray, p: float, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
+    """:func:`norm`'s value on an array (the fast path)."""
+    with np.errstate(all="ignore"):
+        a = np.abs(x)
+        if p == math.inf:
+            return np.max(a, axes, keepdims=keepdim)
+        if p == -math.inf:
+            return np.min(a, axes, keepdims=keepdim)
+        if p == 0:
+            return np.sum(x != 0, axes, keepdims=keepdim).astype(x.dtype)
+        if p == 1:
+            return np.sum(a, axes, keepdims=keepdim)
+        if p == 2:
+            return np.sqrt(np.sum(x * x, axes, keepdims=keepdim))
+        return np.sum(a ** x.dtype.type(p), axes, keepdims=keepdim) ** x.dtype.type(1.0 / p)
+
+
 def exp2(input: Tensor) -> Tensor:
     return named(pow(2.0, _floating(input)), "Exp2Backward0")
 
@@ -145,6 +168,10 @@ def exp2(input: Tensor) -> Tensor:
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sums along ``dim`` (a matmul with a triangular matrix of ones)."""
     (axis,) = dims_arg("cumsum", dim, max(input.ndim, 1))
+    if dtype is None and fast.plain_float(input):
+        data = input._data.reshape(input.shape or (1,))
+        with np.errstate(all="ignore"):
+            return fast.result(np.cumsum(data, axis).reshape(input.shape))
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if x._ir_dtype == "bool" or (dtype is None and not x.is_floating_point()):
         x = cast(x, "int64")
@@ -160,8 +187,13 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 def flip(input: Tensor, dims: Any) -> Tensor:
     """Reverse the order of elements along ``dims`` (a copy, like PyTorch)."""
+    # an empty dims list flips nothing (dims_arg reads it as "all dims", as reductions do)
+    axes = () if isinstance(dims, (list, tuple)) and not dims else \
+        dims_arg("flip", dims, input.ndim)
+    if fast.plain(input):
+        return fast.result(np.flip(input._data, axes))
     out = input
-    for axis in dims_arg("flip", dims, input.ndim):
+    for axis in axes:
         index = tensor_of(np.arange(input.shape[axis] - 1, -1, -1), "int64")
         out = apply("take", (out, index), axis=axis)
     if out is input:

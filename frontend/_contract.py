@@ -13,10 +13,11 @@ import numpy as np
 
 from tenkai.ir.ops import norm_axis
 
+from . import _eager_fast as fast
 from ._dtype import as_dtype
 from ._ops import add, apply, as_tensor_arg, div, mul, promote, sub, tensor_of, where
 from ._reduce import sum
-from ._shape import bmm, cat, matmul, mm, mv, named, permute, reshape
+from ._shape import bmm, matmul, mm, mv, named, permute, reshape
 from ._tensor import Tensor
 
 # ---------------------------------------------------------------- addmm family
@@ -36,30 +37,113 @@ def _scaled_sum(input: Tensor, product: Tensor, beta: Any, alpha: Any, name: str
     return named(out, name)
 
 
+def _number(v: Any) -> bool:
+    return type(v) in (int, float)
+
+
+def _same_float(*ts: Any) -> bool:
+    """All plain float tensors of one dtype, with nothing recording (the fast paths' case)."""
+    return fast.plain_float(*ts) and len({t._data.dtype for t in ts}) == 1
+
+
+def _scaled_sum_plain(input: Any, product: Any, beta: Any, alpha: Any) -> Tensor | None:
+    """:func:`_scaled_sum` of ``product`` (a function of the data, run only when the fast path
+    applies), or None when the composite must run (recording, mixed dtypes, a product or an
+    input broadcast PyTorch rejects: the composite raises its error)."""
+    if not (isinstance(input, Tensor) and _number(beta) and _number(alpha)):
+        return None
+    p = product()
+    try:
+        if p is None or np.broadcast_shapes(input.shape, p.shape) != p.shape:
+            return None
+    except ValueError:
+        return None
+    dt = p.dtype
+    if alpha != 1:
+        p = p * dt.type(alpha)
+    if beta == 0:
+        return fast.result(p)
+    return fast.result((input._data if beta == 1 else input._data * dt.type(beta)) + p)
+
+
+def _plain_product(fn: Any, input: Any, a: Any, b: Any, ranks: tuple[int, int]) -> Any:
+    """``fn(a, b)`` on the data when ``input``, ``a``, ``b`` are plain floats of one dtype with
+    the ranks ``ranks`` and matching inner sizes, else a function giving None."""
+    def run() -> np.ndarray | None:
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor) and _same_float(input, a, b)
+                and (a.ndim, b.ndim) == ranks):
+            return None
+        inner = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if a.shape[-1] != inner or (a.ndim == 3 and a.shape[0] != b.shape[0]):
+            return None
+        return fn(a._data, b._data)
+    return run
+
+
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``."""
+    out = _scaled_sum_plain(input, _plain_product(np.matmul, input, mat1, mat2, (2, 2)), beta,
+                            alpha)
+    if out is not None:
+        return out
     return _scaled_sum(input, mm(mat1, mat2), beta, alpha, "AddmmBackward0")
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``."""
+    out = _scaled_sum_plain(input, _plain_product(np.matmul, input, mat, vec, (2, 1)), beta,
+                            alpha)
+    if out is not None:
+        return out
     return _scaled_sum(input, mv(mat, vec), beta, alpha, "AddmvBackward0")
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
             alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``."""
+    out = _scaled_sum_plain(input, _plain_product(np.matmul, input, batch1, batch2, (3, 3)),
+                            beta, alpha)
+    if out is not None:
+        return out
     return _scaled_sum(input, bmm(batch1, batch2), beta, alpha, "BaddbmmBackward0")
+
+
+def _summed_bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``sum_b a[b] @ b[b]`` as one product: (M, B*K) @ (B*K, N)."""
+    m, n = a.shape[1], b.shape[2]
+    return np.transpose(a, (1, 0, 2)).reshape(m, -1) @ b.reshape(-1, n)
 
 
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
            alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``."""
+    out = _scaled_sum_plain(input, _plain_product(_summed_bmm, input, batch1, batch2, (3, 3)),
+                            beta, alpha)
+    if out is not None:
+        return out
     return _scaled_sum(input, sum(bmm(batch1, batch2), 0), beta, alpha, "AddbmmBackward0")
+
+
+def _addc_plain(fn: Any, input: Any, t1: Any, t2: Any, value: Any) -> Tensor | None:
+    """``input + value * fn(t1, t2)`` on the data, or None (see :func:`_scaled_sum_plain`)."""
+    if not (_number(value) and isinstance(input, Tensor) and isinstance(t1, Tensor)
+            and isinstance(t2, Tensor) and _same_float(input, t1, t2)):
+        return None
+    try:
+        np.broadcast_shapes(input.shape, t1.shape, t2.shape)
+    except ValueError:
+        return None
+    dt = input._data.dtype
+    with np.errstate(all="ignore"):
+        q = fn(t1._data, t2._data)
+        return fast.result(input._data + (q if value == 1 else q * dt.type(value)))
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """``input + value * tensor1 * tensor2``."""
+    out = _addc_plain(np.multiply, input, tensor1, tensor2, value)
+    if out is not None:
+        return out
     prod = mul(tensor1, tensor2)
     return named(add(input, prod if value == 1 else mul(prod, value)), "AddcmulBackward0")
 
@@ -75,6 +159,9 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
                            "integer inputs and as (input + value * tensor1 / tensor2) for float "
                            "inputs. The future addcdiv behavior is just the latter "
                            "implementation: (input + value * tensor1 / tensor2), for all dtypes.")
+    out = _addc_plain(np.divide, input, tensor1, tensor2, value)
+    if out is not None:
+        return out
     q = div(t1, t2)
     return named(add(input, q if value == 1 else mul(q, value)), "AddcdivBackward0")
 
@@ -133,6 +220,10 @@ def einsum(equation: str, *operands: Any) -> Tensor:
             ops[k] = diagonal(ops[k], 0, i, j)
             term = term[:i] + term[i + 1:j] + term[j + 1:] + c
         subs[k] = term
+    if len(ops) == 2:
+        pair = _einsum_pair(subs, ops, out)
+        if pair is not None:
+            return pair
     order = list(out) + sorted({c for s in subs for c in s} - set(out))
     sizes: dict[str, int] = {}
     total = None
@@ -154,6 +245,37 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         apply("expand", (result,), shape=tuple(sizes.get(c, 1) for c in out))
 
 
+def _einsum_pair(subs: list[str], ops: list[Tensor], out: str) -> Tensor | None:
+    """Two operands with distinct subscripts and equal sizes for shared ones, as one batched
+    matmul: (batch, left free, contracted) @ (batch, contracted, right free), then the output
+    order (subscripts of one operand only are summed first). None: use broadcasting."""
+    (sa, sb), (a, b) = subs, ops
+    for c in set(sa) & set(sb):
+        if a.shape[sa.index(c)] != b.shape[sb.index(c)]:
+            return None
+    lone_a = tuple(i for i, c in enumerate(sa) if c not in sb and c not in out)
+    lone_b = tuple(i for i, c in enumerate(sb) if c not in sa and c not in out)
+    if lone_a:
+        a, sa = sum(a, lone_a), "".join(c for i, c in enumerate(sa) if i not in lone_a)
+    if lone_b:
+        b, sb = sum(b, lone_b), "".join(c for i, c in enumerate(sb) if i not in lone_b)
+    size = {**dict(zip(sa, a.shape, strict=True)), **dict(zip(sb, b.shape, strict=True))}
+    batch = [c for c in out if c in sa and c in sb]
+    left = [c for c in out if c in sa and c not in sb]
+    right = [c for c in out if c in sb and c not in sa]
+    con = [c for c in sa if c in sb and c not in out]
+
+    def count(cs: list[str]) -> int:
+        return int(np.prod([size[c] for c in cs], dtype=np.int64))
+    a3 = reshape(permute(a, [sa.index(c) for c in batch + left + con]),
+                 (count(batch), count(left), count(con)))
+    b3 = reshape(permute(b, [sb.index(c) for c in batch + con + right]),
+                 (count(batch), count(con), count(right)))
+    got = batch + left + right
+    prod = reshape(matmul(a3, b3), [size[c] for c in got])
+    return permute(prod, [got.index(c) for c in out]) if got != list(out) else prod
+
+
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Contract ``dims`` (a count, or two lists) of ``a`` with those of ``b``."""
     if isinstance(dims, int):
@@ -169,6 +291,8 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
                                f"{a.shape[x]} in dim {x} and second has size {b.shape[y]} in "
                                f"dim {y}")
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and _same_float(a, b):
+        return fast.result(np.tensordot(a._data, b._data, (da, db)))
     free_a = [d for d in range(a.ndim) if d not in da]
     free_b = [d for d in range(b.ndim) if d not in db]
     k = int(np.prod([a.shape[d] for d in da]))
@@ -181,6 +305,8 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
 
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """Kronecker product: block ``(i, j)`` is ``input[i, j] * other``."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and _same_float(input, other):
+        return fast.result(np.kron(input._data, other._data))
     n = max(input.ndim, other.ndim)
     sa = (1,) * (n - input.ndim) + tuple(input.shape)
     sb = (1,) * (n - other.ndim) + tuple(other.shape)
@@ -209,6 +335,11 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{a.shape[axis] if a.ndim == len(shape) else shape[axis]} and "
                            f"{b.shape[axis] if b.ndim == len(shape) else shape[axis]}")
+    if _same_float(a, b):
+        (a1, a2, a3), (b1, b2, b3) = (np.moveaxis(np.broadcast_to(t._data, shape), axis, 0)
+                                      for t in (a, b))
+        return fast.result(np.stack([a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1],
+                                    axis))
     a = apply("expand", (a,), shape=shape) if tuple(a.shape) != shape else a
     b = apply("expand", (b,), shape=shape) if tuple(b.shape) != shape else b
     i1, i2 = tensor_of([1, 2, 0], "int64"), tensor_of([2, 0, 1], "int64")
@@ -231,6 +362,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     d1, d2 = norm_axis("diagonal", dim1, input.ndim), norm_axis("diagonal", dim2, input.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if fast.plain(input):
+        return fast.result(np.diagonal(input._data, offset, d1, d2))
     rest = [d for d in range(input.ndim) if d not in (d1, d2)]
     n, m = input.shape[d1], input.shape[d2]
     moved = permute(input, rest + [d1, d2])
@@ -247,13 +380,27 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
         raise RuntimeError("diag_embed: expected a tensor with at least 1 dimension, got 0")
     n = input.shape[-1]
     size = n + abs(offset)
-    zeros = tensor_of(np.zeros(tuple(input.shape[:-1]) + (1,)), input._ir_dtype)
-    padded = cat([input, zeros], -1)  # slot n: 0
-    r, c = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
-    k = r if offset >= 0 else c
-    index = np.where(c - r == offset, k, n)
-    out = apply("take", (padded, tensor_of(index, "int64")), axis=input.ndim - 1)
-    nd = out.ndim
+    nd = input.ndim + 1
+    if fast.plain(input) and (norm_axis("diag_embed", dim1, nd),
+                              norm_axis("diag_embed", dim2, nd)) == (nd - 2, nd - 1):
+        out = np.zeros(tuple(input.shape[:-1]) + (size, size), input._data.dtype)
+        k = np.arange(n)
+        out[..., k + max(0, -offset), k + max(0, offset)] = input._data
+        return Tensor._make(out)
+    # the values on the diagonal of an (n, size) band (a where, not a product: inf and nan
+    # stay on the diagonal), then the missing rows (offset >= 0) or columns padded with 0
+    pads = [(0, 0)] * nd
+    if offset >= 0:
+        band = np.eye(n, size, k=offset, dtype=bool)
+        column = reshape(input, (*input.shape, 1))
+        pads[-2] = (0, offset)
+    else:
+        band = np.eye(size, n, k=offset, dtype=bool)
+        column = reshape(input, (*input.shape[:-1], 1, n))
+        pads[-1] = (0, -offset)
+    out = where(tensor_of(band, "bool"), column, tensor_of(0, input._ir_dtype))
+    if offset:
+        out = apply("pad", (out,), pads=tuple(pads), value=0)
     a1, a2 = norm_axis("diag_embed", dim1, nd), norm_axis("diag_embed", dim2, nd)
     if (a1, a2) != (nd - 2, nd - 1):
         rest = iter(range(nd - 2))
@@ -275,6 +422,9 @@ def _triangle(input: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:
     if input.ndim < 2:
         raise RuntimeError(f"{name.removesuffix('Backward0').lower()}: input tensor must have "
                            "at least 2 dimensions")
+    if fast.plain(input):
+        fn = np.tril if lower else np.triu
+        return fast.result(fn(input._data, diagonal))
     n, m = input.shape[-2:]
     mask = np.tril(np.ones((n, m), bool), diagonal) if lower else \
         np.triu(np.ones((n, m), bool), diagonal)
@@ -314,6 +464,8 @@ def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a matrix."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if fast.plain_float(input):
+        return fast.result(np.trace(input._data))
     return named(sum(diagonal(input)), "TraceBackward0")
 
 

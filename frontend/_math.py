@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _eager_fast as fast
 from . import _trace
 from ._dtype import get_default_dtype
 from ._ops import (
@@ -160,6 +161,11 @@ def bitwise_not(input: Tensor) -> Tensor:
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """``log(exp(x) + exp(y))`` computed stably: ``max + log1p(exp(-|x - y|))``."""
     x, y = _float_pair(input, other)
+    if fast.plain_float(x, y):  # the composite's formula (np.logaddexp is not vectorized)
+        xd, yd = x._data, y._data
+        with np.errstate(all="ignore"):
+            out = np.maximum(xd, yd) + np.log1p(np.exp(-np.abs(xd - yd)))
+            return fast.result(np.where((xd == yd) & (np.abs(xd) == math.inf), xd, out))
     d = abs(sub(x, y))
     out = add(maximum(x, y), log1p(exp(mul(d, -1.0))))
     return named(where(_same_inf(x, y), x, out), "LogaddexpBackward0")
@@ -173,6 +179,9 @@ def _same_inf(x: Tensor, y: Tensor) -> Tensor:
 def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     """``log2(2**x + 2**y)`` computed stably."""
     x, y = _float_pair(input, other)
+    if fast.plain_float(x, y):
+        with np.errstate(all="ignore"):
+            return fast.result(np.logaddexp2(x._data, y._data))
     d = abs(sub(x, y))
     tail = div(log1p(pow(2.0, mul(d, -1.0))), math.log(2.0))
     return named(where(_same_inf(x, y), x, add(maximum(x, y), tail)), "Logaddexp2Backward0")
@@ -181,6 +190,11 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
 def xlogy(input: Any, other: Any) -> Tensor:
     """``x * log(y)``, 0 where ``x == 0`` (unless ``y`` is nan)."""
     x, y = _float_pair(input, other)
+    if fast.plain_float(x, y):
+        xd, yd = x._data, y._data
+        with np.errstate(all="ignore"):
+            prod = xd * np.log(np.where(xd == 0, yd.dtype.type(1), yd))
+            return fast.result(np.where(np.isnan(yd), yd, prod))
     zero = eq(x, 0.0)
     safe = where(zero, 1.0, y)  # keeps log(0) out of the gradient where x == 0
     out = where(isnan(y), y, mul(x, log(safe)))
@@ -192,6 +206,11 @@ def xlogy(input: Any, other: Any) -> Tensor:
 def sinc(input: Tensor) -> Tensor:
     """Normalized sinc ``sin(pi x) / (pi x)``, 1 at 0."""
     x = _floating(as_tensor_arg(input))
+    if fast.plain_float(x):
+        xd = x._data
+        with np.errstate(all="ignore"):
+            px = np.where(xd == 0, xd.dtype.type(1), xd) * xd.dtype.type(math.pi)
+            return fast.result(np.where(xd == 0, xd.dtype.type(1), np.sin(px) / px))
     zero = eq(x, 0.0)
     px = mul(where(zero, 1.0, x), math.pi)
     return named(where(zero, 1.0, div(sin(px), px)), "SincBackward0")
@@ -286,6 +305,10 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
     info = np.finfo(x._data.dtype)
     hi = float(info.max) if posinf is None else posinf
     lo = float(info.min) if neginf is None else neginf
+    if fast.plain_float(x) and all(type(v) in (int, float) for v in (nan, hi, lo)):
+        dt = x._data.dtype.type
+        with np.errstate(all="ignore"):
+            return fast.result(np.nan_to_num(x._data, nan=dt(nan), posinf=dt(hi), neginf=dt(lo)))
     out = where(isnan(x), nan, x)
     out = where(eq(x, math.inf), hi, out)
     out = where(eq(x, -math.inf), lo, out)

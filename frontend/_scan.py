@@ -17,6 +17,7 @@ import numpy as np
 
 from tenkai.ir.ops import norm_axis
 
+from . import _eager_fast as fast
 from ._composite import flip
 from ._dtype import as_dtype
 from ._math import isnan, logaddexp
@@ -68,6 +69,11 @@ def _finish(y: Tensor, input: Tensor, name: str) -> Tensor:
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running products along ``dim`` (gradients exact even with zeros)."""
+    if dtype is None and fast.plain_float(input):
+        axis = norm_axis("cumprod", dim, max(input.ndim, 1))
+        with np.errstate(all="ignore"):
+            out = np.cumprod(input._data.reshape(input.shape or (1,)), axis)
+        return fast.result(out.reshape(input.shape))
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if dtype is None and not x.is_floating_point():
         x = cast(x, "int64")
@@ -77,6 +83,11 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
     """``log(cumsum(exp(x)))`` computed stably."""
+    if fast.plain_float(input):
+        axis = norm_axis("logcumsumexp", dim, max(input.ndim, 1))
+        data = input._data.reshape(input.shape or (1,))
+        with np.errstate(all="ignore"):
+            return fast.result(np.logaddexp.accumulate(data, axis).reshape(input.shape))
     _, y = _scan(input, dim, "logcumsumexp", logaddexp, -math.inf)
     return _finish(y, input, "LogcumsumexpBackward0")
 
@@ -87,6 +98,8 @@ CumResult = {name: _return_type(name) for name in ("cummax", "cummin")}
 def _cum_extreme(input: Tensor, dim: int, name: str) -> Any:
     """Running max/min and where it was (the latest position on ties, nan wins as in PyTorch);
     values are gathered at the indices so the gradient goes to that position."""
+    if fast.plain_float(input):
+        return _cum_extreme_plain(input, dim, name)
     better = ge if name == "cummax" else le
     is_float = input.is_floating_point()
     if is_float:
@@ -117,6 +130,23 @@ def _cum_extreme(input: Tensor, dim: int, name: str) -> Any:
     return CumResult[name](named(values, name.capitalize() + "Backward0"), index)
 
 
+def _cum_extreme_plain(input: Tensor, dim: int, name: str) -> Any:
+    """:func:`_cum_extreme` in numpy: the index is the latest position whose value equals the
+    running extreme there (or is nan: nan wins), found by a running max of positions."""
+    axis = norm_axis(name, dim, max(input.ndim, 1))
+    x = input._data.reshape(input.shape or (1,))
+    ufunc = np.maximum if name == "cummax" else np.minimum
+    with np.errstate(all="ignore"):
+        values = ufunc.accumulate(x, axis)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    pos = np.arange(x.shape[axis], dtype=np.int64).reshape(shape)
+    hit = (x == values) | np.isnan(x)
+    index = np.maximum.accumulate(np.where(hit, pos, 0), axis)
+    return CumResult[name](fast.result(values.reshape(input.shape)),
+                           fast.result(index.reshape(input.shape)))
+
+
 def cummax(input: Tensor, dim: int) -> Any:
     return _cum_extreme(input, dim, "cummax")
 
@@ -131,6 +161,9 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     axis = norm_axis("diff", dim, input.ndim)
+    if prepend is None and append is None and n >= 1 and fast.plain_float(input):
+        with np.errstate(all="ignore"):
+            return fast.result(np.diff(input._data, n, axis))
     parts = [as_tensor_arg(p) for p in (prepend, input, append) if p is not None]
     x = cat(parts, axis) if len(parts) > 1 else input
     for _ in range(n):
@@ -270,6 +303,9 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:"
                            f"{len(dims)}")
+    if fast.plain(input):
+        axes = tuple(norm_axis("roll", d, input.ndim) for d in dims)
+        return fast.result(np.roll(input._data, shifts, axes))
     out = input
     for s, d in zip(shifts, dims, strict=True):
         axis = norm_axis("roll", d, input.ndim)

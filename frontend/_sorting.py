@@ -15,6 +15,7 @@ import numpy as np
 
 from tenkai.ir.ops import norm_axis
 
+from . import _eager_fast as fast
 from . import _trace
 from ._ops import apply, tensor_of
 from ._reduce import _return_type
@@ -42,6 +43,12 @@ def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 
 
 def _values(input: Tensor, axis: int, index: np.ndarray, name: str) -> tuple[Tensor, Tensor]:
+    if fast.plain(input):
+        index = index.astype(np.int64)
+        values = np.take_along_axis(np.atleast_1d(input._data), index, axis)
+        if input.ndim == 0:
+            values, index = values.reshape(()), index.reshape(())
+        return fast.result(values), fast.result(index)
     idx = tensor_of(index.astype(np.int64), "int64")
     x = reshape(input, (1,)) if input.ndim == 0 else input
     values = gather(x, axis, idx)
@@ -112,17 +119,39 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     return _select("median", input, lambda n: (n - 1) // 2, dim, keepdim, "MedianBackward1")
 
 
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a == b`` with nan equal to nan (as ``np.unique`` counts them)."""
+    eq = a == b
+    if a.dtype.kind == "f":
+        eq |= np.isnan(a) & np.isnan(b)
+    return eq
+
+
+def _mode_positions(rows: np.ndarray) -> np.ndarray:
+    """Per row of ``rows`` (R, n): the last position of its most frequent value (the smallest
+    on ties), for all rows at once: sorted runs, their lengths, the longest per row."""
+    r, n = rows.shape
+    ordered = np.sort(rows, axis=1)
+    starts = np.ones((r, n), bool)
+    starts[:, 1:] = ~_same(ordered[:, 1:], ordered[:, :-1])
+    first = np.flatnonzero(starts)  # run starts, flat, in row order then value order
+    lengths = np.diff(np.append(first, r * n))
+    row_of = first // n
+    longest = np.maximum.reduceat(lengths, np.flatnonzero(np.r_[True, row_of[1:] != row_of[:-1]]))
+    winners = np.flatnonzero(lengths == longest[row_of])
+    _, pick = np.unique(row_of[winners], return_index=True)  # the first (smallest) per row
+    best = ordered.reshape(-1)[first[winners[pick]]]
+    hits = _same(rows, best[:, None])
+    return n - 1 - np.argmax(hits[:, ::-1], axis=1)
+
+
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along ``dim`` (the smallest on ties) and its last position."""
     _eager_only("mode")
     axis = norm_axis("mode", dim, max(input.ndim, 1))
     data = np.moveaxis(np.atleast_1d(input._data), axis, -1)
     flat = data.reshape(-1, data.shape[-1])
-    picks = np.zeros(flat.shape[0], np.int64)
-    for r, row in enumerate(flat):
-        vals, counts = np.unique(row, return_counts=True)
-        best = vals[np.argmax(counts)]
-        picks[r] = np.nonzero(row == best)[0][-1]
+    picks = _mode_positions(flat) if flat.size else np.zeros(flat.shape[0], np.int64)
     index = np.moveaxis(picks.reshape(data.shape[:-1] + (1,)), -1, axis)
     values, idx = _values(input, axis, index, "ModeBackward0")
     if not keepdim and input.ndim:

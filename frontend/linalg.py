@@ -22,6 +22,7 @@ import numpy as np
 from tenkai.ir.ops_linalg import LinAlgError
 
 from . import _contract, _trace, return_types
+from . import _eager_fast as fast
 from ._composite import norm as _vector_norm
 from ._linalg_lu import _permutation as _lu_permutation
 from ._linalg_lu import (
@@ -94,6 +95,17 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and "
                            f"{rhs.shape[-2]}x{rhs.shape[-1]})")
+    if fast.plain_float(A, rhs):
+        try:
+            with np.errstate(all="ignore"):
+                got = (np.linalg.solve(A._data, rhs._data) if left else np.swapaxes(
+                    np.linalg.solve(np.swapaxes(A._data, -1, -2), np.swapaxes(rhs._data, -1, -2)),
+                    -1, -2))
+        except (np.linalg.LinAlgError, ValueError):
+            got = None  # singular, or batch shapes numpy rejects: the composite says why
+        if got is not None:
+            out = fast.result(got)
+            return out.squeeze(-1) if vector else out
     a_inv = inv(A)
     out = matmul(a_inv, rhs) if left else matmul(rhs, a_inv)
     out = out.squeeze(-1) if vector else out
@@ -111,8 +123,8 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices."""
     check_matrix("eigh", A, square=True)
     S = lower_symmetric(A, UPLO)
-    values = apply("linalg_eigh_values", (S,), name="LinalgEighBackward0")
-    vectors = apply("linalg_eigh_vectors", (S,), name="LinalgEighBackward0")
+    vectors = apply("linalg_eigh_vectors", (S,), name="LinalgEighBackward0")  # factors once:
+    values = apply("linalg_eigh_values", (S,), name="LinalgEighBackward0")  # values reused
     return return_types.linalg_eigh(values, vectors)
 
 

@@ -15,6 +15,7 @@ LLVM lowering (``codegen.lower`` lists them as unsupported and says to use ``bac
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -120,6 +121,29 @@ def _sym_input(x: np.ndarray) -> np.ndarray:
     return (x + np.swapaxes(x, -1, -2)) / 2
 
 
+# Factorizations whose outputs are separate ops (eigh, svd, qr) compute each output from the
+# same LAPACK call: the last few are kept, keyed by the input's bytes (a pure function of the
+# values), so ``eigh``'s values and vectors or ``svd``'s U, S and Vh factor once.
+_FACTORED: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
+_FACTORED_LIMIT, _FACTORED_MAX_BYTES = 8, 1 << 22
+
+
+def _factored(kind: str, fn, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``fn(x)`` (a tuple of arrays), reused for an input with the same bytes; callers copy
+    what they return."""
+    if x.nbytes > _FACTORED_MAX_BYTES:
+        return fn(x)
+    key = (kind, x.dtype.str, x.shape, np.ascontiguousarray(x).tobytes())
+    hit = _FACTORED.get(key)
+    if hit is None:
+        hit = _FACTORED[key] = tuple(fn(x))
+        if len(_FACTORED) > _FACTORED_LIMIT:
+            _FACTORED.popitem(last=False)
+    else:
+        _FACTORED.move_to_end(key)
+    return hit
+
+
 def _lapack(op: str, fn, *args: Any) -> Any:
     try:
         return fn(*args)
@@ -185,8 +209,14 @@ register(OpDef("linalg_cholesky", 1, LINALG, _shape_rule("cholesky", True, lambd
 # ---------------------------------------------------------------- eigh
 
 
+def _eigh(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _factored("eigh", lambda a: np.linalg.eigh(_sym_input(a)), x)
+
+
 def _eigh_values_ref(x: np.ndarray) -> np.ndarray:
-    return np.asarray(np.linalg.eigvalsh(_sym_input(x)), dtype=x.dtype)
+    # always from the full eigh (shared with the vectors): the values must not depend on
+    # whether the vectors were asked for first (eigvalsh can differ in the last bit)
+    return np.array(_eigh(x)[0], dtype=x.dtype)
 
 
 def _column_signs(vecs: np.ndarray) -> np.ndarray:
@@ -198,7 +228,7 @@ def _column_signs(vecs: np.ndarray) -> np.ndarray:
 
 
 def _eigh_vectors_ref(x: np.ndarray) -> np.ndarray:
-    vecs = np.linalg.eigh(_sym_input(x))[1]
+    vecs = _eigh(x)[1]
     return np.asarray(vecs * _column_signs(vecs), dtype=x.dtype)
 
 
@@ -232,7 +262,7 @@ def _svd(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         batch = x.shape[:-2]
         return (np.zeros((*batch, m, k), x.dtype), np.zeros((*batch, k), x.dtype),
                 np.zeros((*batch, k, n), x.dtype))
-    u, s, vh = _lapack("svd", np.linalg.svd, x, False)
+    u, s, vh = _factored("svd", lambda a: _lapack("svd", np.linalg.svd, a, False), x)
     signs = _column_signs(u)
     u, vh = u * signs, vh * np.swapaxes(signs, -1, -2)
     return u.astype(x.dtype), s.astype(x.dtype), vh.astype(x.dtype)
@@ -287,7 +317,7 @@ def _qr(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m, n = x.shape[-2:]
         k = min(m, n)
         return np.zeros((*x.shape[:-2], m, k), x.dtype), np.zeros((*x.shape[:-2], k, n), x.dtype)
-    q, r = np.linalg.qr(x, mode="reduced")
+    q, r = _factored("qr", lambda a: np.linalg.qr(a, mode="reduced"), x)
     return q.astype(x.dtype), r.astype(x.dtype)
 
 

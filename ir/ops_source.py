@@ -63,24 +63,33 @@ register(OpDef("output", 1, SOURCE, same_shape, lambda d, a: d[0], lambda x, ind
 # ---------------------------------------------------------------- Philox4x32-10
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
-_W0, _W1 = np.uint64(0x9E3779B9), np.uint64(0xBB67AE85)
-_MASK = np.uint64(0xFFFFFFFF)
+_MASK, _SHIFT = np.uint64(0xFFFFFFFF), np.uint64(32)
+_MULTIPLIERS = np.array([[_M0], [_M1]], np.uint64)  # c0 * M0, c2 * M1
 
 
 def philox4x32(counter: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
-    """Four uint32 words per 64-bit counter value (c2 = c3 = 0), key = the 64-bit seed."""
+    """Four uint32 words per 64-bit counter value (c2 = c3 = 0), key = the 64-bit seed.
+
+    Words are held in uint64 so the 32x32 -> 64-bit products are exact, stacked in pairs
+    ``a = (c0, c2)`` and ``b = (c1, c3)``: one round is (c0, c1, c2, c3) <- (hi(c2 M1) ^ c1 ^ k0,
+    lo(c2 M1), hi(c0 M0) ^ c3 ^ k1, lo(c0 M0)), five numpy calls on (2, n) arrays."""
     seed = int(seed) & 0xFFFFFFFFFFFFFFFF
-    c0 = counter.astype(np.uint64) & _MASK
-    c1 = (counter.astype(np.uint64) >> np.uint64(32)) & _MASK
-    c2 = np.zeros_like(c0)
-    c3 = np.zeros_like(c0)
-    k0, k1 = np.uint64(seed & 0xFFFFFFFF), np.uint64(seed >> 32)
+    flat = counter.astype(np.uint64).reshape(-1)
+    a = np.zeros((2, flat.size), np.uint64)
+    b = np.zeros((2, flat.size), np.uint64)
+    np.bitwise_and(flat, _MASK, out=a[0])
+    np.right_shift(flat, _SHIFT, out=b[0])
+    prod = np.empty_like(a)
+    k0, k1 = seed & 0xFFFFFFFF, seed >> 32
     for _ in range(10):
-        p0, p1 = _M0 * c0, _M1 * c2  # 32x32 -> 64-bit products, exact in uint64
-        c0, c1, c2, c3 = ((p1 >> np.uint64(32)) ^ c1 ^ k0, p1 & _MASK,
-                          (p0 >> np.uint64(32)) ^ c3 ^ k1, p0 & _MASK)
-        k0, k1 = (k0 + _W0) & _MASK, (k1 + _W1) & _MASK
-    return c0, c1, c2, c3
+        np.multiply(a, _MULTIPLIERS, out=prod)
+        np.right_shift(prod[::-1], _SHIFT, out=a)
+        a ^= b
+        a ^= np.array([[k0], [k1]], np.uint64)
+        np.bitwise_and(prod[::-1], _MASK, out=b)
+        k0, k1 = (k0 + 0x9E3779B9) & 0xFFFFFFFF, (k1 + 0xBB67AE85) & 0xFFFFFFFF
+    shape = counter.shape
+    return a[0].reshape(shape), b[0].reshape(shape), a[1].reshape(shape), b[1].reshape(shape)
 
 
 def _counters(shape: Shape, offset: Any) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 
 from tenkai.ir.dtypes import to_numpy
 
+from .. import _eager_fast as fast
 from .. import _ops as ops
 from .. import _reduce
 from .._shape import cat, chunk, expand, matmul, reshape, squeeze_dims, transpose, unsqueeze
@@ -38,6 +39,19 @@ def _additive_mask(mask: Tensor, dtype: str, true_means_keep: bool) -> Tensor:
     return ops.masked_fill(zeros, blocked, float("-inf"))
 
 
+def _attention_data(q: np.ndarray, k: np.ndarray, v: np.ndarray, scale: float,
+                    causal: bool) -> np.ndarray:
+    """:func:`scaled_dot_product_attention` without mask or dropout, on arrays."""
+    scores = (q @ np.swapaxes(k, -1, -2)) * q.dtype.type(scale)
+    if causal:
+        keep = np.tril(np.ones(scores.shape[-2:], dtype=bool))
+        scores = np.where(keep, scores, q.dtype.type(-np.inf))
+    with np.errstate(all="ignore"):
+        top = np.max(scores, -1, keepdims=True)
+        e = np.exp(scores - np.where(np.isfinite(top), top, 0))
+        return (e / np.sum(e, -1, keepdims=True)) @ v
+
+
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale: float | None = None,
@@ -52,6 +66,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if enable_gqa:
         key = _repeat_heads(key, query.shape[-3] // key.shape[-3])
         value = _repeat_heads(value, query.shape[-3] // value.shape[-3])
+    if attn_mask is None and dropout_p == 0.0 and fast.plain_float(query, key, value) and \
+            query._data.dtype == key._data.dtype == value._data.dtype:
+        return fast.result(_attention_data(query._data, key._data, value._data, scale_,
+                                           is_causal))
     scores = matmul(query, transpose(key, -2, -1)) * scale_
     if is_causal:
         if attn_mask is not None:

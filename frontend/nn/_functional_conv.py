@@ -13,6 +13,7 @@ import numpy as np
 
 from tenkai.ir.ops import fmt_shape
 
+from .. import _eager_fast as fast
 from .. import _ops as ops
 from .. import _reduce
 from .._shape import cat, matmul, reshape, squeeze_dims, t, unsqueeze
@@ -436,8 +437,11 @@ def _index_pad(x: Tensor, pairs: list[tuple[int, int]], mode: str) -> Tensor:
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if lo < 0 or hi < 0:
             raise NotImplementedError(f"pad: negative padding in mode '{mode}' is not supported")
+    plain = fast.plain(x)
+    picks = []
     for axis, (lo, hi) in enumerate(pairs):
         if lo == 0 and hi == 0:
+            picks.append(np.arange(x.shape[axis]))
             continue
         n = x.shape[axis]
         pos = np.arange(-lo, n + hi)
@@ -447,8 +451,17 @@ def _index_pad(x: Tensor, pairs: list[tuple[int, int]], mode: str) -> Tensor:
             pos = np.where(pos >= n, period - pos, pos)
         else:
             pos = np.clip(pos, 0, n - 1) if mode == "replicate" else pos % n
+        if plain:  # all dims in one gather below
+            picks.append(pos)
+            continue
         x = ops.apply("take", (x, Tensor._make(pos.astype(np.int64))), axis=axis)
-    return x
+    if not plain:
+        return x
+    data = x._data
+    for axis, pos in enumerate(picks):
+        if pos.size != data.shape[axis] or pos[0] != 0 or pos[-1] != pos.size - 1:
+            data = np.take(data, pos, axis)
+    return fast.result(data)
 
 
 _PAD_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",
@@ -462,6 +475,10 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     reflect, replicate, circular.
     """
     pairs = _pad_pairs(input, pad)
+    if mode == "constant" and fast.plain_float(input) and all(
+            lo >= 0 and hi >= 0 for lo, hi in pairs):
+        fill = input._data.dtype.type(0 if value is None else value)
+        return fast.result(np.pad(input._data, pairs, constant_values=fill))
     if mode == "constant":
         x = _crop_negative(input, pairs)
         pos = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]

@@ -12,6 +12,7 @@ import numpy as np
 
 from tenkai.ir import index_rules
 
+from .. import _eager_fast as fast
 from .. import _ops as ops
 from .. import _trace
 from .._random import bernoulli
@@ -193,6 +194,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         if _trace.active() is not None:  # the class count is read from the values
             _trace.active().escape(tensor, "one_hot(num_classes=-1)")
         num_classes = int(data.max()) + 1
+    if fast.plain(tensor):
+        checked = index_rules.check(data, num_classes, 0, "one_hot")
+        return fast.result(checked[..., None] == np.arange(num_classes), np.int64)
     classes = ops.tensor_of(np.arange(num_classes), "int64")
     if hasattr(data, "tk_device"):  # on the indices' GPU
         classes = classes.to(tensor.device)

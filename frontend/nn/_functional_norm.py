@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from tenkai.ir.ops import fmt_shape
 
+from .. import _eager_fast as fast
 from .. import _ops as ops
 from .. import _reduce
 from .._shape import reshape, squeeze_dims
@@ -24,6 +27,13 @@ from ._functional_conv import avg_pool2d, pad
 
 def _normalize_over(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
     """(x - mean) / sqrt(var + eps) over ``axes``; also returns mean and biased var (keepdim)."""
+    if fast.plain_float(x) and x.numel():
+        d = x._data
+        mean = np.mean(d, axes, keepdims=True)
+        centered = d - mean
+        var = np.mean(centered * centered, axes, keepdims=True)
+        scale = np.asarray(1.0 / np.sqrt(var + d.dtype.type(eps)), dtype=d.dtype)
+        return fast.result(centered * scale), fast.result(mean), fast.result(var)
     mean = _reduce.mean(x, axes, keepdim=True)
     var = _reduce.var(x, axes, keepdim=True, correction=0)
     return (x - mean) * ops.rsqrt(var + eps), mean, var

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import _eager_fast as fast
 from .. import _ops as ops
-from .._shape import index_select, matmul, reshape
+from .._shape import index_select, reshape
 from .._tensor import Tensor
 from ._functional_common import named, tuple_arg
 from ._functional_conv import (
@@ -106,6 +107,20 @@ def _resize_dim(x: Tensor, axis: int, taps: list[tuple[np.ndarray, np.ndarray]])
     return out
 
 
+def _resize_dim_data(x: np.ndarray, axis: int,
+                     taps: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """:func:`_resize_dim` on an array, step for step."""
+    out = None
+    shape = [1] * x.ndim
+    for idx, w in taps:
+        picked = np.take(x, idx, axis)
+        if not np.all(w == 1.0):
+            shape[axis] = len(w)
+            picked = picked * w.astype(x.dtype).reshape(shape)
+        out = picked if out is None else out + picked
+    return out
+
+
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
                 mode: str = "nearest", align_corners: bool | None = None,
                 recompute_scale_factor: bool | None = None, antialias: bool = False) -> Tensor:
@@ -129,10 +144,16 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     sizes, scales = _output_sizes(input, size, scale_factor, n, recompute_scale_factor)
     if mode == "area":
         return _area(input, sizes)
+    taps = [_taps(mode, input.shape[2 + k], sizes[k], scales[k], bool(align_corners))
+            for k in range(n)]
+    if fast.plain_float(input):
+        data = input._data
+        for k in range(n):
+            data = _resize_dim_data(data, 2 + k, taps[k])
+        return fast.result(data)
     out = input
     for k in range(n):
-        taps = _taps(mode, input.shape[2 + k], sizes[k], scales[k], bool(align_corners))
-        out = _resize_dim(out, 2 + k, taps)
+        out = _resize_dim(out, 2 + k, taps[k])
     names = {"nearest": "UpsampleNearest", "nearest-exact": "UpsampleNearestExact",
              "linear": "UpsampleLinear", "bilinear": "UpsampleBilinear",
              "bicubic": "UpsampleBicubic", "trilinear": "UpsampleTrilinear"}
@@ -265,12 +286,31 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     k, d, p, s = _fold_args(kernel_size, dilation, padding, stride, "unfold")
     n, c = x.shape[0], x.shape[1]
     flat, padded, blocks = _window_index(x.shape[2:], k, d, p, s, "unfold")
+    if fast.plain(x):
+        data = np.pad(x._data, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1]))) if any(p) \
+            else x._data
+        cols = np.take(data.reshape(n, c, padded[0] * padded[1]), flat.reshape(-1), axis=2)
+        out = cols.reshape(n, c * k[0] * k[1], blocks[0] * blocks[1])
+        return fast.result(out[0] if unbatched else out)
     x = _pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
     cols = index_select(reshape(x, (n, c, padded[0] * padded[1])), 2,
                         Tensor._make(flat.reshape(-1)))
     out = reshape(cols, (n, c * k[0] * k[1], blocks[0] * blocks[1]))
     out = reshape(out, tuple(out.shape[1:])) if unbatched else out
     return named(out, "Im2ColBackward0")
+
+
+def _fold_data(cols: np.ndarray, padded: list[int], d: Sequence[int],
+               s: Sequence[int]) -> np.ndarray:
+    """Sum (N, C, kh, kw, bh, bw) columns into the padded (N, C, H', W') plane: one strided
+    add per kernel position (kh * kw adds of whole block grids)."""
+    n, c, kh, kw, bh, bw = cols.shape
+    out = np.zeros((n, c, padded[0], padded[1]), cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * d[0]:i * d[0] + s[0] * (bh - 1) + 1:s[0],
+                j * d[1]:j * d[1] + s[1] * (bw - 1) + 1:s[1]] += cols[:, :, i, j]
+    return out
 
 
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
@@ -295,12 +335,17 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
                            f"blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
                            f"input.size(2)={length}.")
     c = ckk // (k[0] * k[1])
-    # summing overlaps is the transpose of unfold's gather: a one-hot (K*L, H'*W') matmul
+    if fast.plain(x):
+        out = _fold_data(x._data.reshape(n, c, k[0], k[1], blocks[0], blocks[1]), padded, d, s)
+        out = out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
+        return fast.result(out[0] if unbatched else out)
+    # summing overlaps is the transpose of unfold's gather: an index_add into the padded plane
     plane = padded[0] * padded[1]
-    scatter = np.zeros((flat.size, plane), np.dtype(x._ir_dtype))
-    scatter[np.arange(flat.size), flat.reshape(-1)] = 1.0
     cols = reshape(x, (n, c, flat.size))
-    out = reshape(matmul(cols, Tensor._make(scatter)), (n, c, padded[0], padded[1]))
+    zeros = ops.tensor_of(np.zeros((n, c, plane)), x._ir_dtype)
+    index = ops.tensor_of(flat.reshape(-1), "int64")
+    summed = ops.apply("index_add", (zeros, index, cols), axis=2, bounds="index_add")
+    out = reshape(summed, (n, c, padded[0], padded[1]))
     if any(p):
         out = out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
     out = reshape(out, tuple(out.shape[1:])) if unbatched else out

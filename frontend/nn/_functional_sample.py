@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _eager_fast as fast
 from .. import _ops as ops
 from .._shape import gather, matmul, reshape, unsqueeze
 from .._tensor import Tensor
@@ -190,6 +191,75 @@ def _sample_bicubic(flat: Tensor, raw: list[Tensor], sizes: tuple[int, ...],
     return out
 
 
+# ---------------------------------------------------------------- the same in numpy (eager)
+
+
+def _reflect_data(x: np.ndarray, twice_low: int, twice_high: int) -> np.ndarray:
+    if twice_low == twice_high:
+        return x * 0.0
+    lo, span = twice_low / 2.0, (twice_high - twice_low) / 2.0
+    x = np.abs(x - lo)
+    flips = np.floor(x / span)
+    extra = x - flips * span
+    even = (flips - 2.0 * np.floor(flips / 2.0)) == 0
+    return np.where(even, extra + lo, (extra * -1.0) + (span + lo))
+
+
+def _pad_coord_data(x: np.ndarray, size: int, padding_mode: str,
+                    align_corners: bool) -> np.ndarray:
+    if padding_mode == "reflection":
+        x = (_reflect_data(x, 0, 2 * (size - 1)) if align_corners
+             else _reflect_data(x, -1, 2 * size - 1))
+    if padding_mode in ("border", "reflection"):
+        x = np.clip(x, 0.0, float(size - 1))
+    return x
+
+
+def _gather_data(flat: np.ndarray, pos: list[np.ndarray],
+                 sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    valid, idx = None, None
+    for axis, (x, size) in enumerate(zip(pos, sizes, strict=True)):
+        inside = (x >= 0.0) & (x <= float(size - 1))
+        valid = inside if valid is None else valid & inside
+        term = np.clip(x, 0.0, float(size - 1)) * float(np.prod(sizes[axis + 1:]))
+        idx = term if idx is None else idx + term
+    index = idx.astype(np.int64)[:, None, :]
+    vals = np.take_along_axis(flat, np.broadcast_to(index, (*flat.shape[:2], index.shape[2])),
+                              axis=2)
+    return vals, valid[:, None, :]
+
+
+def _sample_data(x: np.ndarray, grid: np.ndarray, nearest: bool, padding_mode: str,
+                 align_corners: bool) -> np.ndarray:
+    """:func:`grid_sample`'s bilinear/nearest composite on arrays, step for step."""
+    nd, (n, c), sizes = x.ndim - 2, x.shape[:2], tuple(x.shape[2:])
+    g = grid.reshape(n, -1, nd)
+    flat = x.reshape(n, c, -1)
+    coords = []
+    for i, size in enumerate(sizes):
+        v = g[:, :, nd - 1 - i]
+        v = (v + 1.0) * ((size - 1) / 2.0) if align_corners else ((v + 1.0) * size - 1.0) / 2.0
+        coords.append(_pad_coord_data(v, size, padding_mode, align_corners))
+    if nearest:
+        vals, valid = _gather_data(flat, [np.round(v) for v in coords], sizes)
+        out = np.where(valid, vals, 0.0)
+    else:
+        bases = [np.floor(v) for v in coords]
+        fracs = [v - b for v, b in zip(coords, bases, strict=True)]
+        out = None
+        for bits in itertools.product((0, 1), repeat=nd):
+            wt = None
+            for f, bit in zip(fracs, bits, strict=True):
+                w = f if bit else 1.0 - f
+                wt = w if wt is None else wt * w
+            vals, valid = _gather_data(flat, [b + float(bit) for b, bit in zip(bases, bits,
+                                                                                strict=True)],
+                                       sizes)
+            term = np.where(valid, vals * wt[:, None, :], 0.0)
+            out = term if out is None else out + term
+    return np.asarray(out, dtype=x.dtype).reshape(n, c, *grid.shape[1:-1])
+
+
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
     """Sample (N, C, H, W) ``input`` at the normalized (x, y) points of ``grid``
@@ -202,6 +272,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         warnings.warn(_ALIGN_WARNING, UserWarning, stacklevel=2)
         align_corners = False
     nd = input.ndim - 2
+    if mode != "bicubic" and fast.plain_float(input, grid):
+        return fast.result(_sample_data(input._data, grid._data, mode == "nearest",
+                                        padding_mode, align_corners))
     n, c, sizes = input.shape[0], input.shape[1], tuple(input.shape[2:])
     out_spatial = tuple(grid.shape[1:-1])
     g = reshape(grid, (n, -1, nd))

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _eager_fast as fast
 from .. import _ops as ops
 from .. import _reduce
 from .._creation import rand_like
@@ -37,8 +38,11 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
                            f"divisible by the square of upscale_factor, but input.size(-3)={c} "
                            f"is not divisible by {r * r}")
     nb = len(batch)
-    x = reshape(input, batch + (c // (r * r), r, r, h, w))
     order = tuple(range(nb)) + (nb, nb + 3, nb + 1, nb + 4, nb + 2)
+    if fast.plain(input):
+        data = input._data.reshape(batch + (c // (r * r), r, r, h, w)).transpose(order)
+        return fast.result(data.reshape(batch + (c // (r * r), h * r, w * r)))
+    x = reshape(input, batch + (c // (r * r), r, r, h, w))
     return named(reshape(permute(x, order), batch + (c // (r * r), h * r, w * r)),
                  "PixelShuffleBackward0")
 

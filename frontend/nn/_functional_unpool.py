@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import _eager_fast as fast
 from .. import _ops as ops
+from .. import _trace
 from .._shape import cat, reshape, scatter_add, unsqueeze
 from .._tensor import Tensor
 from ._functional_common import named, tuple_arg
@@ -128,6 +130,57 @@ def _bag_bounds(input: Tensor, offsets: Tensor | None,
     return input, offsets, cat([offsets[1:], end], 0)
 
 
+def _bag_sums(rows: np.ndarray, bags: np.ndarray, count: int, mode: str) -> np.ndarray:
+    """Sum (or mean) of consecutive runs of ``rows`` by bag (``bags`` non-decreasing), with
+    one ``np.add.reduceat``; empty bags are 0."""
+    out = np.zeros((count, rows.shape[1]), rows.dtype)
+    if bags.size:
+        first = np.flatnonzero(np.r_[True, bags[1:] != bags[:-1]])
+        out[bags[first]] = np.add.reduceat(rows, first, axis=0)
+    if mode == "mean":
+        out /= np.maximum(np.bincount(bags, minlength=count), 1)[:, None].astype(rows.dtype)
+    return out
+
+
+def _bags_by_index_add(rows: Tensor, flat: Tensor, starts: Tensor, ends: Tensor, num: int,
+                       mode: str, per_sample_weights: Tensor | None,
+                       padding_idx: int | None) -> Tensor | None:
+    """Sum/mean bags in eager mode: each row added into its bag with one ``index_add`` (the
+    bag of each position read from the offsets' values, which a traced step must not bake
+    in: tracing keeps the membership-matrix product). None: not this case."""
+    if _trace.active() is not None:
+        return None
+    lo, hi = starts._data, ends._data
+    n = flat.shape[0]
+    if (lo.size == 0 or np.any(lo[1:] < lo[:-1]) or np.any(hi[:-1] != lo[1:]) or lo[0] < 0
+            or hi[-1] != n):
+        return None  # not consecutive bags covering the input: the general form below
+    if padding_idx is not None and not -num <= padding_idx < num:
+        return None  # the general form raises PyTorch's error
+    pos = np.arange(n)
+    bag = np.searchsorted(lo, pos, side="right") - 1
+    keep = bag >= 0
+    if padding_idx is not None:
+        keep &= flat._data != padding_idx % num
+    rows = rows if keep.all() else ops.apply(
+        "take", (rows, ops.tensor_of(np.flatnonzero(keep), "int64")), axis=0)
+    if per_sample_weights is not None:
+        w = ops.cast(reshape(per_sample_weights, (-1,)), rows._ir_dtype)
+        w = w if keep.all() else ops.apply(
+            "take", (w, ops.tensor_of(np.flatnonzero(keep), "int64")), axis=0)
+        rows = rows * unsqueeze(w, 1)
+    bags = bag[keep]
+    if fast.plain(rows) and (per_sample_weights is None or fast.plain(per_sample_weights)):
+        return fast.result(_bag_sums(rows._data, bags, lo.size, mode))
+    zeros = ops.tensor_of(np.zeros((lo.size, rows.shape[1])), rows._ir_dtype)
+    out = ops.apply("index_add", (zeros, ops.tensor_of(bags, "int64"), rows), axis=0,
+                    bounds="index_add")
+    if mode == "mean":
+        count = np.maximum(np.bincount(bags, minlength=lo.size), 1)[:, None]
+        out = out / ops.tensor_of(count, rows._ir_dtype)
+    return out
+
+
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                   max_norm: float | None = None, norm_type: float = 2,
                   scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
@@ -162,6 +215,11 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                              f"({tuple(input.shape)})")
     flat, starts, ends = _bag_bounds(ops.cast(input, "int64"), offsets, include_last_offset)
     rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
+    if mode != "max":
+        out = _bags_by_index_add(rows, flat, starts, ends, weight.shape[0], mode,
+                                 per_sample_weights, padding_idx)
+        if out is not None:
+            return named(out, "EmbeddingBagBackward0")
     pos = Tensor._make(np.arange(flat.shape[0], dtype=np.int64))
     member = ops.logical_and(unsqueeze(pos, 0) >= unsqueeze(starts, 1),
                              unsqueeze(pos, 0) < unsqueeze(ends, 1))

@@ -10,7 +10,7 @@ from typing import Any
 from .._shape import stack
 from .._tensor import Tensor
 from . import functional as F
-from .rnn import _gru_step, _lstm_step, _rnn_step, run_layers
+from .rnn import _gru_step, _lstm_step, _plus, _rnn_step, run_layers
 
 __all__ = ["gru", "gru_cell", "lstm", "lstm_cell", "rnn_relu", "rnn_relu_cell", "rnn_tanh",
            "rnn_tanh_cell"]
@@ -19,25 +19,25 @@ __all__ = ["gru", "gru_cell", "lstm", "lstm_cell", "rnn_relu", "rnn_relu_cell", 
 def lstm_cell(input: Tensor, hx: Sequence[Tensor], w_ih: Tensor, w_hh: Tensor,
               b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """One LSTM step on (N, H_in) with ``hx = (h, c)``; returns ``(h', c')``."""
-    return _lstm_step(F.linear(input, w_ih, b_ih), hx[0], hx[1], w_hh, b_hh, None)
+    return _lstm_step(_plus(F.linear(input, w_ih, b_ih), b_hh), hx[0], hx[1], w_hh.t(), None)
 
 
 def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
              b_hh: Tensor | None = None) -> Tensor:
     """One GRU step; returns ``h'``."""
-    return _gru_step(F.linear(input, w_ih, b_ih), hx, w_hh, b_hh)
+    return _gru_step(F.linear(input, w_ih, b_ih), hx, w_hh.t(), b_hh)
 
 
 def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
                   b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
     """One Elman step with tanh."""
-    return _rnn_step(F.linear(input, w_ih, b_ih), hx, w_hh, b_hh, False)
+    return _rnn_step(_plus(F.linear(input, w_ih, b_ih), b_hh), hx, w_hh.t(), False)
 
 
 def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
                   b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
     """One Elman step with relu."""
-    return _rnn_step(F.linear(input, w_ih, b_ih), hx, w_hh, b_hh, True)
+    return _rnn_step(_plus(F.linear(input, w_ih, b_ih), b_hh), hx, w_hh.t(), True)
 
 
 def _split(params: Sequence[Tensor], has_biases: bool, layers: int, directions: int,

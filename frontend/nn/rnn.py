@@ -74,26 +74,37 @@ def _check_config(dropout: Any, num_layers: int, bias: Any, batch_first: Any,
 # ---------------------------------------------------------------- one time step
 
 
-def _rnn_step(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None,
-              relu_act: bool) -> Tensor:
-    pre = x_proj + F.linear(h, w_hh, b_hh)
+# The steps take ``w_hh`` transposed once per sequence (``w_hh_t``: (H, gates)); RNN and
+# LSTM fold ``b_hh`` into the input projection of the whole sequence (the sum is the same),
+# so one step is a matmul and an add before the gate math.
+
+
+def _plus(x: Tensor, bias: Tensor | None) -> Tensor:
+    return x if bias is None else x + bias
+
+
+def _rnn_step(x_proj: Tensor, h: Tensor, w_hh_t: Tensor, relu_act: bool) -> Tensor:
+    pre = x_proj + h @ w_hh_t
     return relu(pre) if relu_act else tanh(pre)
 
 
-def _lstm_step(x_proj: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None,
+def _lstm_step(x_proj: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor,
                w_hr: Tensor | None) -> tuple[Tensor, Tensor]:
-    gates = x_proj + F.linear(h, w_hh, b_hh)
-    i, f, g, o = gates.chunk(4, -1)
-    c_new = sigmoid(f) * c + sigmoid(i) * tanh(g)
-    h_new = sigmoid(o) * tanh(c_new)
+    gates = x_proj + h @ w_hh_t
+    size = gates.shape[-1] // 4
+    act = sigmoid(gates)  # i, f and o are read from it; g is the tanh of its own slice
+    i, f, o = act[..., :size], act[..., size:2 * size], act[..., 3 * size:]
+    c_new = f * c + i * tanh(gates[..., 2 * size:3 * size])
+    h_new = o * tanh(c_new)
     if w_hr is not None:
         h_new = F.linear(h_new, w_hr)
     return h_new, c_new
 
 
-def _gru_step(x_proj: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
+def _gru_step(x_proj: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
     x_r, x_z, x_n = x_proj.chunk(3, -1)
-    h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, -1)
+    hh = h @ w_hh_t
+    h_r, h_z, h_n = (hh if b_hh is None else hh + b_hh).chunk(3, -1)
     r = sigmoid(x_r + h_r)
     z = sigmoid(x_z + h_z)
     n = tanh(x_n + r * h_n)
@@ -145,18 +156,20 @@ def _run_direction(mode: str, x: Tensor, w: dict[str, Tensor | None], h: Tensor,
     steps, batch = x.shape[0], x.shape[1]
     # one 2-D matmul for the whole sequence (numpy's stacked 3-D matmul is far slower)
     flat = F.linear(x.reshape(steps * batch, x.shape[2]), w["weight_ih"], w.get("bias_ih"))
+    b_hh = w.get("bias_hh")
+    if b_hh is not None and mode != "GRU":
+        flat, b_hh = flat + b_hh, None
+    w_hh_t = w["weight_hh"].t()
     projected = flat.reshape(steps, batch, flat.shape[1]).unbind(0)
     order = range(len(projected) - 1, -1, -1) if reverse else range(len(projected))
     outs: list[Tensor | None] = [None] * len(projected)
     for t in order:
         if mode == "LSTM":
-            h_new, c_new = _lstm_step(projected[t], h, c, w["weight_hh"], w.get("bias_hh"),
-                                      w.get("weight_hr"))
+            h_new, c_new = _lstm_step(projected[t], h, c, w_hh_t, w.get("weight_hr"))
         elif mode == "GRU":
-            h_new, c_new = _gru_step(projected[t], h, w["weight_hh"], w.get("bias_hh")), None
+            h_new, c_new = _gru_step(projected[t], h, w_hh_t, b_hh), None
         else:
-            h_new, c_new = _rnn_step(projected[t], h, w["weight_hh"], w.get("bias_hh"),
-                                     mode == "RNN_RELU"), None
+            h_new, c_new = _rnn_step(projected[t], h, w_hh_t, mode == "RNN_RELU"), None
         if masks[t] is not None:  # finished sequences keep their state (packed input)
             h_new = where(masks[t], h_new, h)
             c_new = None if c_new is None else where(masks[t], c_new, c)
@@ -490,8 +503,8 @@ class RNNCell(RNNCellBase):
         h = self._state(x, hx, batched)
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
-        out = _rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
-                        self.bias_hh, self.nonlinearity == "relu")
+        out = _rnn_step(_plus(F.linear(x, self.weight_ih, self.bias_ih), self.bias_hh), h,
+                        self.weight_hh.t(), self.nonlinearity == "relu")
         return out if batched else out.squeeze(0)
 
 
@@ -510,8 +523,8 @@ class LSTMCell(RNNCellBase):
         x, batched = self._prepare("LSTMCell", input, None)
         h = self._state(x, None if hx is None else hx[0], batched, 0)
         c = self._state(x, None if hx is None else hx[1], batched, 1)
-        h, c = _lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh,
-                          self.bias_hh, None)
+        h, c = _lstm_step(_plus(F.linear(x, self.weight_ih, self.bias_ih), self.bias_hh), h, c,
+                          self.weight_hh.t(), None)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
@@ -525,6 +538,6 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, batched = self._prepare("GRUCell", input, hx)
         h = self._state(x, hx, batched)
-        out = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh,
+        out = _gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh.t(),
                         self.bias_hh)
         return out if batched else out.squeeze(0)

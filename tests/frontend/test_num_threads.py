@@ -149,3 +149,22 @@ def test_a_count_set_before_the_pool_loads_is_applied(tmp_path) -> None:
     out = json.loads(done.stdout.splitlines()[-1])
     assert out["threads_1"] == out["get_1"] == 1 and out["workers_1"] == 0
     assert out["threads_2"] == out["get_2"] == 2 and out["workers_2"] >= 1
+
+
+def test_set_num_threads_sizes_numpys_openblas_pool() -> None:
+    lib = _threads.numpy_openblas()
+    if lib is None:
+        pytest.skip("numpy here is not linked against an OpenBLAS exporting its setter")
+    getter = next((getattr(lib, n) for n in ("scipy_openblas_get_num_threads64_",
+                                              "openblas_get_num_threads64_",
+                                              "openblas_get_num_threads") if hasattr(lib, n)),
+                  None)
+    if getter is None:
+        pytest.skip("this OpenBLAS exports no thread getter")
+    before = tenkai.get_num_threads()
+    try:
+        for n in (1, 2):
+            tenkai.set_num_threads(n)
+            assert getter() == n
+    finally:
+        tenkai.set_num_threads(before)

@@ -1,0 +1,158 @@
+"""Eager fast paths (``tenkai._eager_fast``): when nothing records, composite ops compute their
+value in numpy. Each case runs three ways and must agree: the fast path (plain inputs), the
+composite (the same inputs requiring grad, so the op is recorded) and PyTorch."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import tenkai
+from tenkai import _eager_fast
+
+torch = pytest.importorskip("torch")
+F = "nn.functional"
+
+
+def _f(*shape: int, seed: int = 0, lo: float | None = None, hi: float | None = None):
+    rng = np.random.default_rng(seed + len(shape))
+    if lo is None:
+        return rng.standard_normal(shape).astype(np.float32)
+    return rng.uniform(lo, hi, shape).astype(np.float32)
+
+
+def _fn(lib, name: str):
+    obj = lib
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-30, 3.5, -2.0],
+                   np.float32)
+
+CASES = [
+    ("cumsum", lambda L, x: L.cumsum(x, 1), [_f(3, 5)]),
+    ("cumprod", lambda L, x: L.cumprod(x, 0), [_f(4, 3)]),
+    ("logcumsumexp", lambda L, x: L.logcumsumexp(x, 1), [_f(3, 6)]),
+    ("cummax", lambda L, x: L.cummax(x, 1).values, [_f(3, 6)]),
+    ("cummin", lambda L, x: L.cummin(x, 0).values, [_f(5, 2)]),
+    ("diff", lambda L, x: L.diff(x, 2, 0), [_f(5, 3)]),
+    ("roll", lambda L, x: L.roll(x, (1, -2), (0, 1)), [_f(3, 4)]),
+    ("flip", lambda L, x: L.flip(x, (0, 1)), [_f(3, 4)]),
+    ("addmm", lambda L, c, a, b: L.addmm(c, a, b, beta=0.5, alpha=2), [_f(3, 4), _f(3, 5),
+                                                                        _f(5, 4)]),
+    ("addmv", lambda L, c, a, b: L.addmv(c, a, b), [_f(3), _f(3, 5), _f(5)]),
+    ("baddbmm", lambda L, c, a, b: L.baddbmm(c, a, b), [_f(2, 3, 4), _f(2, 3, 5),
+                                                         _f(2, 5, 4)]),
+    ("addbmm", lambda L, c, a, b: L.addbmm(c, a, b), [_f(3, 4), _f(2, 3, 5), _f(2, 5, 4)]),
+    ("addcmul", lambda L, a, b, c: L.addcmul(a, b, c, value=0.5), [_f(3, 4), _f(1, 4),
+                                                                    _f(3, 1)]),
+    ("addcdiv", lambda L, a, b, c: L.addcdiv(a, b, c, value=2), [_f(3, 4), _f(3, 4),
+                                                                  _f(3, 4, lo=0.5, hi=2)]),
+    ("kron", lambda L, a, b: L.kron(a, b), [_f(2, 3), _f(2, 2)]),
+    ("cross", lambda L, a, b: L.linalg.cross(a, b), [_f(4, 3), _f(1, 3)]),
+    ("tensordot", lambda L, a, b: L.tensordot(a, b, dims=([1], [0])), [_f(3, 4), _f(4, 2)]),
+    ("einsum", lambda L, a, b: L.einsum("bij,bjk->bik", a, b), [_f(2, 3, 4), _f(2, 4, 5)]),
+    ("diagonal", lambda L, x: L.diagonal(x, 1, 0, 2), [_f(3, 2, 4)]),
+    ("diag_embed", lambda L, x: L.diag_embed(x, -1), [_f(2, 3)]),
+    ("diag", lambda L, x: L.diag(x, 2), [_f(3)]),
+    ("tril", lambda L, x: L.tril(x, -1), [_f(4, 3)]),
+    ("triu", lambda L, x: L.triu(x, 1), [_f(2, 3, 4)]),
+    ("trace", lambda L, x: L.trace(x), [_f(3, 4)]),
+    ("logaddexp", lambda L, x, y: L.logaddexp(x, y), [SPECIAL[:, None], SPECIAL[None, :]]),
+    ("logaddexp2", lambda L, x, y: L.logaddexp2(x, y), [_f(3, 4), _f(3, 4)]),
+    ("xlogy", lambda L, x, y: L.xlogy(x, y), [SPECIAL[:, None], np.abs(SPECIAL)[None, :]]),
+    ("sinc", lambda L, x: L.sinc(x), [SPECIAL]),
+    ("nan_to_num", lambda L, x: L.nan_to_num(x, 1.0, 2.0), [SPECIAL]),
+    ("cdist mm", lambda L, a, b: L.cdist(a, b), [_f(30, 4), _f(27, 4)]),
+    ("cdist p=1", lambda L, a, b: L.cdist(a, b, 1.0), [_f(5, 4), _f(6, 4)]),
+    ("cov", lambda L, x: L.cov(x), [_f(3, 7)]),
+    ("corrcoef", lambda L, x: L.corrcoef(x), [_f(3, 7)]),
+    ("norm 3", lambda L, x: L.norm(x, 3, 1), [_f(3, 4)]),
+    ("vector_norm inf", lambda L, x: L.linalg.vector_norm(x, math.inf), [_f(3, 4)]),
+    ("solve", lambda L, a, b: L.linalg.solve(a, b),
+     [_f(2, 3, 3) + 3 * np.eye(3, dtype=np.float32), _f(2, 3, 2)]),
+    ("grid_sample", lambda L, x, g: _fn(L, F).grid_sample(x, g, align_corners=False),
+     [_f(1, 2, 4, 5), _f(1, 3, 3, 2, lo=-1.2, hi=1.2)]),
+    ("grid_sample nearest reflection",
+     lambda L, x, g: _fn(L, F).grid_sample(x, g, "nearest", "reflection", True),
+     [_f(1, 2, 4, 5), _f(1, 3, 3, 2, lo=-1.2, hi=1.2)]),
+    ("layer_norm", lambda L, x: _fn(L, F).layer_norm(x, (4,)), [_f(3, 4)]),
+    ("group_norm", lambda L, x: _fn(L, F).group_norm(x, 2), [_f(2, 4, 3)]),
+    ("instance_norm", lambda L, x: _fn(L, F).instance_norm(x), [_f(2, 3, 5)]),
+    ("pad reflect", lambda L, x: _fn(L, F).pad(x, (1, 2, 2, 1), mode="reflect"),
+     [_f(1, 2, 4, 4)]),
+    ("pad circular", lambda L, x: _fn(L, F).pad(x, (1, 2), mode="circular"), [_f(1, 2, 4)]),
+    ("pad constant", lambda L, x: _fn(L, F).pad(x, (1, 2), value=1.5), [_f(2, 3)]),
+    ("interpolate bilinear",
+     lambda L, x: _fn(L, F).interpolate(x, scale_factor=2, mode="bilinear"), [_f(1, 2, 3, 4)]),
+    ("interpolate bicubic",
+     lambda L, x: _fn(L, F).interpolate(x, size=(5, 3), mode="bicubic", align_corners=True),
+     [_f(1, 2, 3, 4)]),
+    ("pixel_shuffle", lambda L, x: _fn(L, F).pixel_shuffle(x, 2), [_f(1, 8, 2, 3)]),
+    ("unfold", lambda L, x: _fn(L, F).unfold(x, 2, padding=1, stride=2), [_f(1, 2, 4, 5)]),
+    ("sdpa causal", lambda L, q, k, v: _fn(L, F).scaled_dot_product_attention(
+        q, k, v, is_causal=True), [_f(2, 4, 3), _f(2, 5, 3), _f(2, 5, 2)]),
+    ("take", lambda L, x: L.take(x, L.tensor([0, -1, 5])), [_f(2, 3)]),
+    ("take_along_dim", lambda L, x: L.take_along_dim(x, L.tensor([[2], [0]]), 1), [_f(2, 3)]),
+    ("index_copy", lambda L, x, s: x.index_copy(0, L.tensor([2, 0]), s), [_f(3, 2), _f(2, 2)]),
+    ("index_fill", lambda L, x: x.index_fill(1, L.tensor([1]), -2.0), [_f(3, 2)]),
+    ("masked_scatter", lambda L, x, s: x.masked_scatter(x > 0, s), [_f(3, 4), _f(12)]),
+    ("scatter_reduce sum", lambda L, x, s: x.scatter_reduce(0, L.tensor([[1, 0], [1, 1]]), s,
+                                                           "sum"), [_f(2, 2), _f(2, 2)]),
+    ("fold", lambda L, x: _fn(L, F).fold(x, (5, 7), 2, dilation=(2, 1), padding=1,
+                                          stride=(1, 2)), [_f(2, 8, 20)]),
+    ("embedding_bag mean", lambda L, w: _fn(L, F).embedding_bag(
+        L.tensor([1, 2, 4, 5, 4, 3, 2]), w, L.tensor([0, 2, 2, 5]), mode="mean"), [_f(6, 3)]),
+    ("sort", lambda L, x: L.sort(x, 1).values, [_f(3, 5)]),
+    ("topk", lambda L, x: L.topk(x, 2, 0).values, [_f(4, 3)]),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", CASES, ids=[c[0] for c in CASES])
+def test_fast_path_matches_composite_and_torch(name, fn, arrays):
+    plain = fn(tenkai, *[tenkai.tensor(a) for a in arrays])
+    assert plain.grad_fn is None
+    recorded = fn(tenkai, *[tenkai.tensor(a, requires_grad=True) for a in arrays])
+    assert recorded.requires_grad  # the composite ran
+    want = fn(torch, *[torch.tensor(a) for a in arrays]).numpy()
+    for got in (plain.numpy(), recorded.detach().numpy()):
+        assert got.shape == want.shape and got.dtype == want.dtype, name
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, equal_nan=True)
+
+
+def test_plain_means_nothing_records():
+    x = tenkai.ones(2, requires_grad=True)
+    assert not _eager_fast.plain(x)
+    with tenkai.no_grad():
+        assert _eager_fast.plain(x)
+    assert _eager_fast.plain(tenkai.ones(2))
+    assert not _eager_fast.plain_float(tenkai.ones(2, dtype=tenkai.int64))
+
+
+def test_traced_steps_take_the_composites():
+    def step(x):
+        return tenkai.cumsum(x, 0) + tenkai.flip(x, (0,)) + tenkai.tril(x.reshape(2, 2)).sum()
+    x = tenkai.tensor(np.arange(4, dtype=np.float32))
+    compiled = tenkai.compile(step, backend="interp")
+    np.testing.assert_allclose(compiled(x).numpy(), step(x).numpy())
+    y = tenkai.tensor(np.arange(4, 8, dtype=np.float32))  # the same graph on other values
+    np.testing.assert_allclose(compiled(y).numpy(), step(y).numpy())
+
+
+@pytest.mark.slow  # every op of the suite once (~3 s)
+def test_bench_api_suite_runs_and_formats():
+    from tenkai import _bench_eager, _bench_eager_api
+
+    for case, size, backward in _bench_eager_api.rows_to_time():
+        if size == "small":  # every op of the suite runs in tenkai (medium: the benchmark)
+            _bench_eager_api.make_call(case, tenkai, size, backward)()
+    rows = _bench_eager.run_api(repeats=1, budget=1e-4, threads=1, only=["sin", "fold"])
+    assert [r["op"] for r in rows] == ["sin", "sin bwd", "sin", "sin bwd", "fold", "fold bwd",
+                                       "fold", "fold bwd"]
+    assert all("ratio" in r for r in rows)
+    text = _bench_eager.format_api_rows(rows)
+    assert "small:" in text and "medium:" in text and "geometric mean" in text
