@@ -104,6 +104,7 @@ class CPUExecutable(HostBuffers, Executable):
         self._outs: list[np.ndarray] | None = None  # what run returns, until a rebinding
         self._fed: frozenset[str] = frozenset()  # feed names of the last full check
         self._converted: set[str] = set()  # inputs bound through a copy (rebound each call)
+        self._epoch = 0  # counts rebindings: a caller that saw this value knows every binding
         self._allocate(allocator or CPUAllocator(), int(buffer_table.get("arena_size", 0)))
         self.inputs = [s.name for s in self.specs if s.role == "input"]
         self.params = [s.name for s in self.specs if s.role == "param"]
@@ -130,6 +131,9 @@ class CPUExecutable(HostBuffers, Executable):
             self._arrays[spec.name] = arr
             self._table[self.slot[spec.name]] = pointer(arr)
         self._status = self._arrays.get("tk_status")
+        # the status word's error code, writable and readable without a numpy call
+        self._status_code = (None if self._status is None
+                             else memoryview(self._status.reshape(-1)))
 
     # ------------------------------------------------------------ binding
     def _bind(self, name: str, arr: Any, role: str) -> None:
@@ -143,6 +147,7 @@ class CPUExecutable(HostBuffers, Executable):
         if spec.role != role:
             raise KeyError(f"runtime: {name!r} is a {spec.role} of {self.entry}, not an {role}")
         checked, staged = check_array(spec, arr, role, name in self._written)
+        self._epoch += 1
         self._arrays[name] = checked
         self._bound[name] = arr
         self._table[self.slot[name]] = pointer(checked)
@@ -201,12 +206,50 @@ class CPUExecutable(HostBuffers, Executable):
             for name in self._written & set(self._staged):
                 user, copy = self._staged[name]
                 np.copyto(user, copy)
+        return list(self._outputs())
+
+    def _outputs(self) -> list[np.ndarray]:
+        """What a step returns: the output buffers, and the bound param array for each write
+        (kept until a rebinding)."""
         outs = self._outs
         if outs is None:
             outs = self._outs = [
                 self._arrays[name] if self.writes.get(k) is None else self._bound[self.writes[k]]
                 for k, name in enumerate(self.output_names)]
-        return list(outs)
+        return outs
+
+    # ------------------------------------------------------------ the caller's fast path
+    def bind_one(self, name: str, arr: Any) -> bool:
+        """Bind one input or param by name, checked as :meth:`run_feeds` checks it; True when
+        it is bound by pointer (so :meth:`run_bound` may run), False when it goes through a
+        per-call copy (then only :meth:`run_feeds` runs it right)."""
+        self._bind(name, arr, self._roles[name])
+        return name not in self._converted and name not in self._staged
+
+    @property
+    def by_pointer(self) -> bool:
+        """Whether every bound input and param is bound by pointer (no per-call copies)."""
+        return not self._converted and not self._staged
+
+    def run_bound(self) -> list[np.ndarray]:
+        """One native call over the bindings as they are, for a caller that knows they are
+        the right ones (it checked the fed objects against ``bound(name)`` and that
+        ``_epoch`` did not change since); returns the outputs' list itself (read-only: the
+        caller must not change it). Errors and state snapshots as :meth:`run`."""
+        if self._staged or self.guarded or self._converted:
+            return self._execute()
+        code = self._status_code
+        if code is not None:
+            code[0] = 0
+        self._fn(self._table_address)
+        self.stats["calls"] += 1
+        if code is not None and code[0]:
+            self._raise_status()
+        return self._outputs()
+
+    def bound(self, name: str) -> Any:
+        """The object last bound to ``name`` (as fed, before any copy), or None."""
+        return self._bound.get(name)
 
     def __call__(self, inputs: Mapping[str, Any], params: Mapping[str, Any] | None = None
                  ) -> dict[str, np.ndarray]:
