@@ -70,9 +70,9 @@ class _Source:
 
 def build_fast(step: CompiledStep, args: tuple) -> Any:
     """The fast path of ``step`` (see the module docstring), built after a replay of it with
-    ``args``; False where the step's guard has nothing it can specialize."""
-    if getattr(step.program, "by_node", False):
-        return False  # the interpreter backend: nothing to gain
+    ``args`` (so the executable has bound every buffer). Past the guard, a step that is not
+    a native CPU step (the interpreter, another target) or needs what only the generic replay
+    does (random operands, hooks, arguments written back) runs :func:`_step.replay`."""
     src = _Source()
     src.add("try:")
     _signature(src, step.guard, args)
