@@ -110,7 +110,7 @@ def _signature(src: _Source, guard: Guard, args: tuple) -> None:
                             f"{src.name(shape)} and d{k}.dtype is {src.name(a._data.dtype)}")
             # a leaf that requires grad may be optimizer state: the full check decides
             src.miss_unless(f"{arg}.requires_grad and not {arg}.is_leaf" if requires_grad
-                            else f"not {arg}.requires_grad")
+                            else f"{arg}._node is None or not {arg}.requires_grad")
         elif kind == "state":
             src.miss_unless(f"{arg} is {src.name(a, 'P')} and {arg}.requires_grad and "
                             f"{arg}.is_leaf")
@@ -146,6 +146,9 @@ def _guard(src: _Source, guard: Guard) -> None:
             continue
         read = (f"{src.name(fact.read, 'r')}()" if fact.source is None
                 else fact.source.format(**names))
+        if fact.expected is True or fact.expected is False or fact.expected is None:
+            src.miss_unless(f"{read} is {fact.expected}")  # (stricter for == True)
+            continue
         expected = src.name(fact.expected, "e")
         if fact.same:
             src.miss_unless(f"{read} is {expected}")
