@@ -72,7 +72,7 @@ def build_fast(step: CompiledStep, args: tuple) -> Any:
     """The fast path of ``step`` (see the module docstring), built after a replay of it with
     ``args`` (so the executable has bound every buffer). Past the guard, a step that is not
     a native CPU step (the interpreter, another target) or needs what only the generic replay
-    does (random operands, hooks, arguments written back) runs :func:`_step.replay`."""
+    does (hooks, arguments written back) runs :func:`_step.replay`."""
     src = _Source()
     src.add("try:")
     _signature(src, step.guard, args)
@@ -207,14 +207,14 @@ def _expr(src: _Source, expr: tuple, local: dict[str, str]) -> str:
 
 def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) -> bool:
     """The replay of a native CPU step written out (False: the step needs the generic one:
-    random operands, hooks, arguments written back, a validated or profiled program)."""
+    hooks, arguments or their .grad written back, a validated or profiled program)."""
     from .compiler.backend import NativeStep
 
     program, io = step.program, step.io
     exe = getattr(program, "executable", None)
     if (type(program) is not NativeStep or program.validator is not None
             or program.stats["calls"] < program.profile_calls or not hasattr(exe, "run_bound")
-            or step.before_replay or step.rng or io.writes or io.grad_writes or io.grad_clears):
+            or step.before_replay or io.writes or io.grad_writes or io.grad_clears):
         return False
     captured = dict(step.captured)
     if any(captured.get(exe.writes.get(index)) is not tensor for index, tensor in step.writes):
@@ -222,6 +222,11 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
     feeds = ([(name, f"a{k}._data") for name, k in io.feeds]
              + [(name, f"a{k}._grad._data") for name, k in io.grad_feeds]
              + [(name, f"{src.name(t, 't')}._data") for name, t in step.captured])
+    data = src.name(getattr)
+    for j, use in enumerate(step.rng):  # drawn below, as the generic replay draws them
+        for part, node in enumerate((use.seed_node, use.offset_node)):
+            feeds.append((step.graph.node_name(node), f"{data}(r[{j}][{part}], '_data', "
+                                                      f"r[{j}][{part}])"))
     buffers = scalar_buffers(step)
     fixed = [(name, buffers[name]) for name in step.scalars]
     names, bound, epoch = [name for name, _ in feeds], [None] * len(feeds), [-1]
@@ -230,12 +235,19 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
     block = src.name(memoryview(step.scalar_block), "S")
     for j, name in enumerate(step.scalars):
         src.add(f"{block}[{j}] = {scalars[name]}")
+    draws = "None"
+    if step.rng:  # taken once: a fallback to the generic replay feeds these same draws
+        src.add("r = [" + ", ".join(
+            f"{src.name(use.generator, 'G')}.take({src.name(use.count, 'n')})"
+            for use in step.rng) + "]")
+        draws = "r"
     e, b, slow = src.name(exe, "E"), src.name(bound, "B"), src.name(binding.slow)
-    src.add(f"if {e}._epoch != {src.name(epoch)}[0]: return {slow}(args)")
+    src.add(f"if {e}._epoch != {src.name(epoch)}[0]: return {slow}(args, {draws})")
     rebind = src.name(binding.rebind)
     for j, (_, source) in enumerate(feeds):
         src.add(f"x = {source}")
-        src.add(f"if x is not {b}[{j}] and not {rebind}({j}, x): return {slow}(args)")
+        src.add(f"if x is not {b}[{j}] and not {rebind}({j}, x): "
+                f"return {slow}(args, {draws})")
     src.add(f"{src.name(program.stats)}['calls'] += 1")
     src.add(f"outs = {e}.run_bound()")
     for _, tensor in step.writes:  # updated in place by the native step (checked above)
@@ -295,8 +307,9 @@ class _Binding:
         self.epoch[0] = -1
         return False
 
-    def slow(self, args: tuple) -> Any:
-        """The generic replay (the guard held), then read the bindings back."""
-        out = replay(self.step, args)
+    def slow(self, args: tuple, draws: list[tuple[Any, Any]] | None) -> Any:
+        """The generic replay (the guard held) with the random draws already taken, then
+        read the bindings back."""
+        out = replay(self.step, args, draws)
         self.refresh()
         return out

@@ -202,12 +202,17 @@ def feeds_for(step: CompiledStep, args: tuple, rng: Any = None, reuse: bool = Fa
     return feeds
 
 
-def replay(step: CompiledStep, args: tuple) -> Any:
-    """Run the compiled step on ``args``; write every update back; return the results."""
+def replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None = None
+           ) -> Any:
+    """Run the compiled step on ``args``; write every update back; return the results.
+    ``draws``: the ``(seed, offset)`` of each of ``step.rng``, already taken from the
+    generators for this replay (by default they are taken here)."""
     g, io = step.graph, step.io
     for hook in step.before_replay:
         hook()
-    feeds = feeds_for(step, args, reuse=True)
+    taken = None if draws is None else iter(draws)
+    feeds = feeds_for(step, args, None if taken is None else lambda use: next(taken),
+                      reuse=True)
     program = step.program
     outputs = program({g.find(k): v for k, v in feeds.items()}
                       if getattr(program, "by_node", False) else feeds)
