@@ -36,6 +36,7 @@ import argparse
 import dataclasses
 import dis
 import functools
+import itertools
 import operator
 import types
 from collections.abc import Callable
@@ -49,6 +50,15 @@ from ._state import optimizer_tag, roots
 _PLAIN = (int, float, complex, str, bytes, bool, type(None))
 
 
+@dataclass(eq=False)
+class FastTest:
+    """A boolean expression (placeholders as :attr:`Fact.source`) that is true only when every
+    fact it covers holds; it may use the local ``_t`` as a temporary."""
+
+    test: str
+    env: dict[str, Any]
+
+
 @dataclass
 class Fact:
     """``read()`` must still give ``expected`` (``is`` when ``same``, else ``==``)."""
@@ -58,6 +68,17 @@ class Fact:
     expected: Any
     same: bool = False
     text: str | None = None  # the disk-cache key text, when ``expected`` holds object ids
+    # ``read`` as a Python expression, for the generated check of a replay's fast path
+    # (frontend/_fast_step.py): ``{name}`` placeholders stand for the objects in ``env``; it
+    # must compute what ``read()`` returns. None: the check calls ``read``.
+    source: str | None = None
+    env: dict[str, Any] = field(default_factory=dict)
+    # or a boolean expression (same placeholders) that is true only when the fact holds; it
+    # may be stricter than ``holds()`` (``is`` for ``==``): a fast path that misses falls back
+    # to the full check
+    test: str | None = None
+    # a test shared by several facts (checked once for all of them), in place of ``test``
+    covered_by: FastTest | None = None
 
     def holds(self) -> bool:
         try:
@@ -229,15 +250,19 @@ def _module_facts(name: str, m: Any, out: list[Fact]) -> None:
     d = m.__dict__
     for kind in ("_parameters", "_buffers", "_modules"):
         for key, obj in d[kind].items():
-            out.append(Fact(f"{name}.{key}", functools.partial(d[kind].get, key), obj, True))
+            out.append(Fact(f"{name}.{key}", functools.partial(d[kind].get, key), obj, True,
+                            source="{d}.get({key})", env={"d": d[kind], "key": key}))
     keys = [k for k, _ in plain_attrs(m)]
     if keys:
-        read = functools.partial(_attrs_reader(keys), d)
-        out.append(Fact(f"{name} attributes {keys}", read, read()))
+        get = _attrs_reader(keys)
+        read = functools.partial(get, d)
+        out.append(Fact(f"{name} attributes {keys}", read, read(), source="{get}({d})",
+                        env={"get": get, "d": d}))
     for key, p in d["_parameters"].items():
         if p is not None:
             out.append(Fact(f"{name}.{key}.requires_grad",
-                            functools.partial(_requires_grad, p), p.requires_grad))
+                            functools.partial(_requires_grad, p), p.requires_grad,
+                            source="{p}.requires_grad", env={"p": p}))
 
 
 def _attrs_reader(keys: list[str]) -> Callable[[dict], Any]:
@@ -281,21 +306,50 @@ def _state_ids(opt: Any, p: Any) -> tuple:
 
 def _optimizer_facts(tag: str, opt: Any, out: list[Fact], keep: list[Any]) -> None:
     out.append(Fact(f"{tag}: number of param_groups",
-                    lambda: len(opt.param_groups), len(opt.param_groups)))
+                    lambda: len(opt.param_groups), len(opt.param_groups),
+                    source="len({o}.param_groups)", env={"o": opt}))
+    state_test = _state_test(opt)
     for gi, group in enumerate(opt.param_groups):
         keep += group["params"]
+        params = tuple(group["params"])
         out.append(Fact(f"{tag}.param_groups[{gi}] parameters",
                         functools.partial(_group_params, opt, gi), _group_params(opt, gi),
-                        text=f"{len(group['params'])} tensors"))
+                        text=f"{len(group['params'])} tensors",
+                        test=("len(_t := {o}.param_groups[{gi}]['params']) == {n} and "
+                              "all(map({is_}, _t, {params}))"),
+                        env={"o": opt, "gi": gi, "n": len(params), "is_": operator.is_,
+                             "params": params}))
         options = _group_options(opt, gi)
-        read = functools.partial(_group_options, opt, gi, [k for k, _ in options])
-        out.append(Fact(f"{tag}.param_groups[{gi}] options", read, options))
+        keys = [k for k, _ in options]
+        read = functools.partial(_group_options, opt, gi, keys)
+        get = _attrs_reader(keys) if keys else None
+        out.append(Fact(f"{tag}.param_groups[{gi}] options", read, options,
+                        test="{get}({o}.param_groups[{gi}]) == {values}" if keys else "True",
+                        env={"o": opt, "gi": gi, "get": get,
+                             "values": tuple(v for _, v in options)}))
         for k, p in enumerate(group["params"]):
             state = opt.state.get(p, {})
             keep += list(state.values())
             out.append(Fact(f"{tag}.state of param_groups[{gi}] parameter {k} ({list(state)})",
                             functools.partial(_state_ids, opt, p), _state_ids(opt, p),
-                            text="same tensors"))
+                            text="same tensors", covered_by=state_test))
+
+
+def _state_test(opt: Any) -> FastTest:
+    """One test that ``opt.state`` holds what it holds now: the same keys in the same order,
+    each with a dict of the same objects (implies every per-parameter state fact)."""
+    state = opt.state
+    if not state:
+        return FastTest("not {o}.state", {"o": opt})
+    if not all(type(v) is dict for v in state.values()):
+        return FastTest("False", {})  # the per-parameter facts decide
+    return FastTest(
+        "len(_t := {o}.state) == {n} and all(map({is_}, _t, {keys})) and "
+        "tuple(map(len, _t.values())) == {lens} and "
+        "all(map({is_}, {chain}(map({values}, _t.values())), {objects}))",
+        {"o": opt, "n": len(state), "is_": operator.is_, "keys": tuple(state),
+         "lens": tuple(map(len, state.values())), "chain": itertools.chain.from_iterable,
+         "values": dict.values, "objects": tuple(x for v in state.values() for x in v.values())})
 
 
 def snapshot(value: Any, depth: int = 0) -> Any:
@@ -341,11 +395,23 @@ _MISSING = object()
 def _variable_fact(label: str, read: Callable[[], Any]) -> Fact:
     value = read()
     snap = snapshot(value)
+    source, env = _reader_source(read)
     if snap is _OPAQUE:
-        return Fact(label, read, value, True)
+        return Fact(label, read, value, True, source=source, env=env)
     if isinstance(value, _PLAIN):
-        return Fact(label, read, value)
+        return Fact(label, read, value, source=source, env=env)
     return Fact(label, lambda: snapshot(read()), snap)
+
+
+def _reader_source(read: Callable[[], Any]) -> tuple[str | None, dict[str, Any]]:
+    """``read`` (a reader of :func:`code_reads`) as a Fact source, or None."""
+    func, args = getattr(read, "func", None), getattr(read, "args", ())
+    if func is _read_global:
+        return "{ns}.get({name}, {missing})", {"ns": args[0], "name": args[1],
+                                               "missing": _MISSING}
+    if func is _read_cell:
+        return "{cell}.cell_contents", {"cell": args[0]}
+    return None, {}
 
 
 def code_reads(fn: Any) -> list[tuple[str, Callable[[], Any]]]:
@@ -404,17 +470,23 @@ def build_facts(fn: Any, tracer: _trace.Tracer, names: Any, keep: list[Any]) -> 
         value = read()
         keys = [k for k, _ in plain_attrs(value)] if _config_object(value) else []
         if keys:  # a config object (namespace, dataclass): its plain fields by value
-            attrs = functools.partial(_attrs_reader(keys), value.__dict__)
-            facts.append(Fact(f"{label} attributes {keys}", attrs, attrs()))
+            get = _attrs_reader(keys)
+            attrs = functools.partial(get, value.__dict__)
+            facts.append(Fact(f"{label} attributes {keys}", attrs, attrs(),
+                              source="{get}({d})", env={"get": get, "d": value.__dict__}))
     for c in tracer.captured.values():
         name = names.names.get(id(c.tensor), "a captured tensor")
+        shape, dtype = _layout(c.tensor)
         facts.append(Fact(f"{name} shape/dtype", functools.partial(_layout, c.tensor),
-                          _layout(c.tensor)))
+                          (shape, dtype),
+                          test="{t}._data.shape == {shape} and {t}._data.dtype is {dtype}",
+                          env={"t": c.tensor, "shape": shape, "dtype": dtype}))
     args = tracer.arg_index
     for tensor, read, grad in tracer.grad_touch.values():
         if read and id(tensor) not in args:  # arguments: in the signature
             label = f"{names.names.get(id(tensor), 'a tensor')}.grad"
-            facts.append(Fact(label, functools.partial(_grad_of, tensor), grad, True))
+            facts.append(Fact(label, functools.partial(_grad_of, tensor), grad, True,
+                              source="{t}._grad", env={"t": tensor}))
             keep.append(tensor)
     for opt in tracer.optimizers.values():
         _optimizer_facts(optimizer_tag(opt, tracer.optimizers), opt, facts, keep)

@@ -52,8 +52,24 @@ class CompiledStep:
     # they touch (DistributedDataParallel's broadcast of buffers from rank 0)
     before_replay: list[Any] = field(default_factory=list)
     # one 0-d float64 buffer per runtime scalar, refilled by every replay (so the native step
-    # sees the same array object each call and binds it once)
+    # sees the same array object each call and binds it once): views of one block, in the
+    # order of ``scalars`` (see :func:`scalar_buffers`)
     scalar_buffers: dict[str, np.ndarray] = field(default_factory=dict)
+    scalar_block: np.ndarray | None = None
+    # the generated fast path of a replay (frontend/_fast_step.py): ``fast(args)`` replays
+    # or returns ``MISS``; None until built, False where it is not used
+    fast: Any = None
+
+
+def scalar_buffers(step: CompiledStep) -> dict[str, np.ndarray]:
+    """The step's runtime-scalar buffers by name (made on first use): 0-d views of
+    ``step.scalar_block``, one float64 per name of ``step.scalars``."""
+    if step.scalar_block is None:
+        block = np.zeros(len(step.scalars), dtype=np.float64)
+        step.scalar_buffers = {name: block[k:k + 1].reshape(())
+                               for k, name in enumerate(step.scalars)}
+        step.scalar_block = block
+    return step.scalar_buffers
 
 
 def flatten(result: Any, out: list[Tensor]) -> Any:
@@ -172,11 +188,9 @@ def feeds_for(step: CompiledStep, args: tuple, rng: Any = None, reuse: bool = Fa
     for name, tensor in step.captured:
         feeds[name] = tensor._data
     if step.scalars and reuse:
-        buffers = step.scalar_buffers
+        buffers = scalar_buffers(step)
         for name, value in scalar_floats(step.scalars).items():
-            buffer = buffers.get(name)
-            if buffer is None:
-                buffer = buffers[name] = np.zeros((), dtype=np.float64)
+            buffer = buffers[name]
             buffer.fill(value)
             feeds[name] = buffer
     elif step.scalars:
@@ -188,12 +202,17 @@ def feeds_for(step: CompiledStep, args: tuple, rng: Any = None, reuse: bool = Fa
     return feeds
 
 
-def replay(step: CompiledStep, args: tuple) -> Any:
-    """Run the compiled step on ``args``; write every update back; return the results."""
+def replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None = None
+           ) -> Any:
+    """Run the compiled step on ``args``; write every update back; return the results.
+    ``draws``: the ``(seed, offset)`` of each of ``step.rng``, already taken from the
+    generators for this replay (by default they are taken here)."""
     g, io = step.graph, step.io
     for hook in step.before_replay:
         hook()
-    feeds = feeds_for(step, args, reuse=True)
+    taken = None if draws is None else iter(draws)
+    feeds = feeds_for(step, args, None if taken is None else lambda use: next(taken),
+                      reuse=True)
     program = step.program
     outputs = program({g.find(k): v for k, v in feeds.items()}
                       if getattr(program, "by_node", False) else feeds)

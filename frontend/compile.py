@@ -40,6 +40,7 @@ from tenkai.ir.errors import TenkaiError
 
 from . import _ops, _trace
 from ._autograd import GRAD_MODE
+from ._fast_step import MISS, build_fast
 from ._side_effects import watch_side_effects
 from ._state import StateNames, fingerprint, name_state, state_created
 from ._step import CompiledStep, finish_trace, replay
@@ -126,13 +127,22 @@ class CompiledFunction:
             if self.eager_only:
                 self.stats["eager_calls"] += 1
                 return self.fn(*args)
+            steps = self.steps
+            if steps and steps[0].fast:  # the generated check and replay (_fast_step)
+                out = steps[0].fast(args)
+                if out is not MISS:
+                    self.stats["replays"] += 1
+                    return out
             sig, grad_mode = signature(args), GRAD_MODE.enabled
-            for k, step in enumerate(self.steps):
+            for k, step in enumerate(steps):
                 if step.guard.matches(sig, grad_mode, args):
                     if k:  # most recently used first: the common case checks one guard
-                        self.steps.insert(0, self.steps.pop(k))
+                        steps.insert(0, steps.pop(k))
                     self.stats["replays"] += 1
-                    return replay(step, args)
+                    out = replay(step, args)
+                    if step.fast is None:  # bound now: the fast path can read the bindings
+                        step.fast = build_fast(step, args)
+                    return out
             if self.steps:
                 self._warn_retrace(sig, grad_mode, args)
             return self._trace_and_compile(args, sig, grad_mode)

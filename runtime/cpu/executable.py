@@ -17,6 +17,7 @@ then one ctypes call runs every kernel. Returned outputs are views of persistent
 from __future__ import annotations
 
 import ctypes
+import sys
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +31,30 @@ from tenkai.runtime.device import Executable, Program
 from tenkai.runtime.host import HostBuffers
 
 _STEP = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
+
+def _address_reader() -> Any:
+    """The fastest reader of an array's data address that agrees with ``pointer`` here.
+
+    ``__array_interface__`` builds a dict per call (microseconds); in CPython ``id()`` is the
+    object's address and numpy's array struct is the object header then the data pointer, so
+    one ctypes read gives it. That layout is checked on a few arrays first (views, 0-d,
+    read-only, empty); anywhere it does not hold, ``pointer`` is the reader."""
+    read, offset = ctypes.c_void_p.from_address, object.__basicsize__
+
+    def address(arr: np.ndarray) -> int:
+        return read(id(arr) + offset).value or 0
+
+    base = np.arange(24, dtype=np.float32).reshape(4, 6)
+    samples = [base, base[1:, 2:], base[2, 3, ...], base.T, np.frombuffer(b"12345678", np.int64),
+               np.zeros(0), np.zeros((), np.int64)]
+    if sys.implementation.name == "cpython" and all(
+            type(a) is np.ndarray and address(a) == pointer(a) for a in samples):
+        return address
+    return pointer
+
+
+address_of = _address_reader()
 
 
 def object_code(code: Any) -> bytes:
@@ -104,10 +129,20 @@ class CPUExecutable(HostBuffers, Executable):
         self._outs: list[np.ndarray] | None = None  # what run returns, until a rebinding
         self._fed: frozenset[str] = frozenset()  # feed names of the last full check
         self._converted: set[str] = set()  # inputs bound through a copy (rebound each call)
+        self._epoch = 0  # counts rebindings: a caller that saw this value knows every binding
+        # per input/param: (slot, dtype, shape, C strides, written): what bind_one checks
+        self._layouts: dict[str, tuple[int, np.dtype, tuple, tuple, bool]] = {}
         self._allocate(allocator or CPUAllocator(), int(buffer_table.get("arena_size", 0)))
         self.inputs = [s.name for s in self.specs if s.role == "input"]
         self.params = [s.name for s in self.specs if s.role == "param"]
         self._roles = {s.name: s.role for s in self.specs if s.role in ("input", "param")}
+        for name in self._roles:
+            spec = self.specs[self.slot[name]]
+            strides = np.empty(spec.shape, spec.dtype).strides  # C order (pages untouched)
+            self._layouts[name] = (self.slot[name], spec.dtype, spec.shape, strides,
+                                   name in self._written)
+        # buffers whose binding the returned outputs show (returned inputs, written params)
+        self._shown = {n for n in self.output_names if n in self._roles} | self._written
         self._table_address = ctypes.addressof(self._table)
         self.stats = {"calls": 0, "kernels_per_step": len(self.kernels),
                       "native_calls_per_step": 1, "buffers": len(self.specs),
@@ -130,6 +165,9 @@ class CPUExecutable(HostBuffers, Executable):
             self._arrays[spec.name] = arr
             self._table[self.slot[spec.name]] = pointer(arr)
         self._status = self._arrays.get("tk_status")
+        # the status word's error code, writable and readable without a numpy call
+        self._status_code = (None if self._status is None
+                             else memoryview(self._status.reshape(-1)))
 
     # ------------------------------------------------------------ binding
     def _bind(self, name: str, arr: Any, role: str) -> None:
@@ -143,9 +181,10 @@ class CPUExecutable(HostBuffers, Executable):
         if spec.role != role:
             raise KeyError(f"runtime: {name!r} is a {spec.role} of {self.entry}, not an {role}")
         checked, staged = check_array(spec, arr, role, name in self._written)
+        self._epoch += 1
         self._arrays[name] = checked
         self._bound[name] = arr
-        self._table[self.slot[name]] = pointer(checked)
+        self._table[self.slot[name]] = address_of(checked)
         self._outs = None  # the returned arrays may have changed
         if role == "input" and checked is not arr:  # a copy or conversion: redone every call
             self._converted.add(name)
@@ -201,12 +240,65 @@ class CPUExecutable(HostBuffers, Executable):
             for name in self._written & set(self._staged):
                 user, copy = self._staged[name]
                 np.copyto(user, copy)
+        return list(self._outputs())
+
+    def _outputs(self) -> list[np.ndarray]:
+        """What a step returns: the output buffers, and the bound param array for each write
+        (kept until a rebinding)."""
         outs = self._outs
         if outs is None:
             outs = self._outs = [
                 self._arrays[name] if self.writes.get(k) is None else self._bound[self.writes[k]]
                 for k, name in enumerate(self.output_names)]
-        return list(outs)
+        return outs
+
+    # ------------------------------------------------------------ the caller's fast path
+    def bind_one(self, name: str, arr: Any) -> bool:
+        """Bind one input or param by name, checked as :meth:`run_feeds` checks it; True when
+        it is bound by pointer (so :meth:`run_bound` may run), False when it goes through a
+        per-call copy (then only :meth:`run_feeds` runs it right).
+
+        An array of exactly the buffer's dtype, shape and C strides (writable, if the step
+        writes it) is bound here directly; anything else goes through the full check."""
+        slot, dtype, shape, strides, written = self._layouts[name]
+        if (type(arr) is not np.ndarray or arr.dtype is not dtype or arr.shape != shape
+                or arr.strides != strides or (written and not arr.flags.writeable)):
+            self._bind(name, arr, self._roles[name])
+            return name not in self._converted and name not in self._staged
+        self._epoch += 1
+        self._arrays[name] = self._bound[name] = arr
+        self._table[slot] = address_of(arr)
+        if name in self._shown:
+            self._outs = None
+        if name in self._converted or name in self._staged:
+            self._converted.discard(name)
+            self._staged.pop(name, None)
+        return True
+
+    @property
+    def by_pointer(self) -> bool:
+        """Whether every bound input and param is bound by pointer (no per-call copies)."""
+        return not self._converted and not self._staged
+
+    def run_bound(self) -> list[np.ndarray]:
+        """One native call over the bindings as they are, for a caller that knows they are
+        the right ones (it checked the fed objects against ``bound(name)`` and that
+        ``_epoch`` did not change since); returns the outputs' list itself (read-only: the
+        caller must not change it). Errors and state snapshots as :meth:`run`."""
+        if self._staged or self.guarded or self._converted:
+            return self._execute()
+        code = self._status_code
+        if code is not None:
+            code[0] = 0
+        self._fn(self._table_address)
+        self.stats["calls"] += 1
+        if code is not None and code[0]:
+            self._raise_status()
+        return self._outputs()
+
+    def bound(self, name: str) -> Any:
+        """The object last bound to ``name`` (as fed, before any copy), or None."""
+        return self._bound.get(name)
 
     def __call__(self, inputs: Mapping[str, Any], params: Mapping[str, Any] | None = None
                  ) -> dict[str, np.ndarray]:
