@@ -43,6 +43,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from . import _trace
 from ._dtype import get_default_dtype
 from ._state import optimizer_tag, roots
@@ -241,7 +243,13 @@ def describe(sig: Any) -> str:
 # ---------------------------------------------------------------- building the facts
 
 
-_layout = operator.attrgetter("_data.shape", "_data.dtype")
+def _layout(t: Any) -> tuple:
+    """A captured tensor's shape, dtype and device (None: the CPU; a cuda tensor's storage
+    names its GPU): a parameter moved between devices retraces, as eager would change."""
+    data = t._data
+    return data.shape, data.dtype, None if type(data) is np.ndarray else data.tk_device
+
+
 _grad_of = operator.attrgetter("_grad")
 _requires_grad = operator.attrgetter("requires_grad")
 
@@ -476,11 +484,13 @@ def build_facts(fn: Any, tracer: _trace.Tracer, names: Any, keep: list[Any]) -> 
                               source="{get}({d})", env={"get": get, "d": value.__dict__}))
     for c in tracer.captured.values():
         name = names.names.get(id(c.tensor), "a captured tensor")
-        shape, dtype = _layout(c.tensor)
-        facts.append(Fact(f"{name} shape/dtype", functools.partial(_layout, c.tensor),
-                          (shape, dtype),
-                          test="{t}._data.shape == {shape} and {t}._data.dtype is {dtype}",
-                          env={"t": c.tensor, "shape": shape, "dtype": dtype}))
+        shape, dtype, device = layout = _layout(c.tensor)
+        test = "{t}._data.shape == {shape} and {t}._data.dtype is {dtype} and " + (
+            "type({t}._data) is {kind}" if device is None else "{t}._data.tk_device == {dev}")
+        facts.append(Fact(f"{name} shape/dtype/device", functools.partial(_layout, c.tensor),
+                          layout, test=test,
+                          env={"t": c.tensor, "shape": shape, "dtype": dtype, "dev": device,
+                               "kind": np.ndarray}))
     args = tracer.arg_index
     for tensor, read, grad in tracer.grad_touch.values():
         if read and id(tensor) not in args:  # arguments: in the signature

@@ -409,3 +409,32 @@ def test_steady_state_eager_steps_reuse_device_memory_and_scalars(cuda: Any) -> 
     reserved = tenkai.cuda.memory_reserved()
     tenkai.cuda.empty_cache()
     assert tenkai.cuda.memory_reserved() <= reserved
+
+
+@pytest.mark.slow  # (a training step compiled for the cpu and for the GPU)
+@pytest.mark.filterwarnings("ignore::tenkai.compile.RecompileWarning")
+def test_a_compiled_step_follows_its_parameters_between_devices(cuda: Any) -> None:
+    """Parameters moved with model.cpu() / .cuda() retrace the step (their device is a guard):
+    eager's device error, never the stale device buffers."""
+    tenkai.manual_seed(0)
+    model = nn.Linear(4, 2)
+    opt = tenkai.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x: Any) -> Any:
+        opt.zero_grad()
+        loss = model(x).square().mean()
+        loss.backward()
+        opt.step()
+        return loss
+
+    x = tenkai.randn(3, 4)
+    compiled = tenkai.compile(step)
+    model.cuda()
+    first = compiled(x.cuda()).item()
+    model.cpu()
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        compiled(x.cuda())
+    weight = model.weight.detach().numpy().copy()
+    second = compiled(x)  # on the cpu now: the parameters it updates are the cpu ones
+    assert second.device == tenkai.device("cpu") and second.item() < first
+    assert not np.array_equal(model.weight.detach().numpy(), weight)
