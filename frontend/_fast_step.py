@@ -21,13 +21,14 @@ executable was rebound by someone else (its ``_epoch`` moved), it runs the gener
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ._autograd import GRAD_MODE
 from ._guards import Guard
-from ._state import _SCALAR_SOURCES
+from ._state import _SCALAR_SOURCES, live_state_ids
 from ._step import CompiledStep, replay, scalar_buffers
 from ._tensor import Tensor
 from .nn.parameter import Parameter
@@ -68,14 +69,15 @@ class _Source:
         return fast
 
 
-def build_fast(step: CompiledStep, args: tuple) -> Any:
+def build_fast(step: CompiledStep, args: tuple, signature: Callable[[tuple], tuple]) -> Any:
     """The fast path of ``step`` (see the module docstring), built after a replay of it with
-    ``args`` (so the executable has bound every buffer). Past the guard, a step that is not
-    a native CPU step (the interpreter, another target) or needs what only the generic replay
-    does (hooks, arguments written back) runs :func:`_step.replay`."""
+    ``args`` (so the executable has bound every buffer); ``signature`` is the full check's
+    (``compile.signature``), used as it is for arguments on another device. Past the guard,
+    a step that is not a native CPU step (the interpreter, another target) or needs what
+    only the generic replay does (hooks, arguments written back) runs :func:`_step.replay`."""
     src = _Source()
     src.add("try:")
-    _signature(src, step.guard, args)
+    _signature(src, step.guard, args, signature)
     _guard(src, step.guard)
     scalars = _scalars(src, step.guard, step.scalars)
     src.add("except Exception:")
@@ -88,7 +90,8 @@ def build_fast(step: CompiledStep, args: tuple) -> Any:
 # ---------------------------------------------------------------- the guard
 
 
-def _signature(src: _Source, guard: Guard, args: tuple) -> None:
+def _signature(src: _Source, guard: Guard, args: tuple,
+               signature: Callable[[tuple], tuple]) -> None:
     """The checks of ``compile.signature(args) == guard.args``, one per argument."""
     n = len(guard.args)
     src.miss_unless(f"len(args) == {n}")
@@ -99,8 +102,6 @@ def _signature(src: _Source, guard: Guard, args: tuple) -> None:
         kind, arg = entry[0], f"a{k}"
         if kind == "tensor":
             if type(a._data) is not np.ndarray:  # another device's array: the full check
-                from .compile import signature
-
                 src.miss_unless(f"{src.name(signature)}(args) == {src.name(guard.args)}")
                 return
             _, shape, _, requires_grad = entry
@@ -115,9 +116,7 @@ def _signature(src: _Source, guard: Guard, args: tuple) -> None:
             src.miss_unless(f"{arg} is {src.name(a, 'P')} and {arg}.requires_grad and "
                             f"{arg}.is_leaf")
             if not isinstance(a, Parameter):
-                from .compile import _state_ids
-
-                src.miss_unless(f"id({arg}) in {src.name(_state_ids)}()")
+                src.miss_unless(f"id({arg}) in {src.name(live_state_ids)}()")
         else:
             value = src.name(entry[2], "v")
             src.miss_unless(f"type({arg}) is {src.name(type(a), 'T')} and "

@@ -226,7 +226,8 @@ _INT_INDEX = (np.dtype(np.int64), np.dtype(np.int32))
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     # Eager reads without history (no grad recorded, no trace, no profiler) of a CPU tensor:
-    # numpy's basic indexing is the slice + reshape the ops would compute, as a view of the same buffer.
+    # numpy's basic indexing is the slice + reshape the ops would compute, as a view of the
+    # same buffer.
     if (x._node is None or not GRAD_MODE.enabled) and _trace._LOCAL.tracer is None and \
             _profiling.ACTIVE[0] is None and type(x._data) is np.ndarray and x._data.ndim:
         if type(index) is Tensor:  # one int64/int32 index tensor: numpy's take along dim 0

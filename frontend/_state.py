@@ -198,3 +198,10 @@ def name_state(tracer: _trace.Tracer) -> StateNames:
                 id(grad._data) in tracer.node_of:
             names.new_state.append((p, "grad", grad, names.names[id(grad)]))
     return names
+
+
+def live_state_ids() -> set[int]:
+    """ids of the tensors a compiled step treats as persistent state when passed as arguments:
+    the parameters of live optimizers."""
+    return {id(p) for opt in list(LIVE_OPTIMIZERS) for group in opt.param_groups
+            for p in group["params"]}

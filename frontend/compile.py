@@ -42,7 +42,7 @@ from . import _ops, _trace
 from ._autograd import GRAD_MODE
 from ._fast_step import MISS, build_fast
 from ._side_effects import watch_side_effects
-from ._state import StateNames, fingerprint, name_state, state_created
+from ._state import StateNames, fingerprint, live_state_ids, name_state, state_created
 from ._step import CompiledStep, finish_trace, replay
 from ._tensor import Tensor
 from .nn.parameter import Parameter
@@ -71,7 +71,7 @@ def signature(args: tuple) -> tuple:
         if isinstance(a, Tensor):
             rg = a.requires_grad
             if rg and a.is_leaf:
-                state = _state_ids() if state is None else state
+                state = live_state_ids() if state is None else state
                 if id(a) in state or isinstance(a, Parameter):
                     sig.append(("state", id(a)))
                     continue
@@ -87,15 +87,6 @@ def signature(args: tuple) -> tuple:
                                 "hashable; pass tensors or hashable constants") from None
             sig.append(("const", type(a).__name__, a))
     return tuple(sig)
-
-
-def _state_ids() -> set[int]:
-    """ids of the tensors a compiled step treats as persistent state when passed as arguments:
-    parameters of live optimizers and every nn.Parameter."""
-    from ._state import LIVE_OPTIMIZERS
-
-    return {id(p) for opt in list(LIVE_OPTIMIZERS) for group in opt.param_groups
-            for p in group["params"]}
 
 
 class CompiledFunction:
@@ -141,7 +132,7 @@ class CompiledFunction:
                     self.stats["replays"] += 1
                     out = replay(step, args)
                     if step.fast is None:  # bound now: the fast path can read the bindings
-                        step.fast = build_fast(step, args)
+                        step.fast = build_fast(step, args, signature)
                     return out
             if self.steps:
                 self._warn_retrace(sig, grad_mode, args)
