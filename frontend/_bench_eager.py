@@ -91,17 +91,7 @@ def _time(call: Callable[[], Any], repeats: int, budget: float,
 def run(sizes: tuple[int, ...] = SIZES, repeats: int = 5, budget: float = 0.02,
         threads: int = 2, only: list[str] | None = None) -> list[dict[str, Any]]:
     """Time every case (``only``: those names) for tenkai and, when installed, PyTorch."""
-    import tenkai
-
-    libs: dict[str, Any] = {"tenkai": tenkai}
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-        libs["torch"] = torch
-    except ImportError:
-        pass
-    tenkai.set_num_threads(threads)
+    libs = _libs(threads)
     rows = []
     for case in CASES:
         if only and case.name not in only:

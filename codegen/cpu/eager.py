@@ -46,8 +46,8 @@ from typing import Any
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from tenkai.codegen.cpu.library import generator_sources
-from tenkai.codegen.cpu.machine import emit_object, host_cpu, optimize_ir, target_machine
+from tenkai.codegen.cpu.library import generator_sources, new_module
+from tenkai.codegen.cpu.machine import emit_object, host_cpu, optimize_ir
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I1, I8, I64, PTR, VOID
 from tenkai.codegen.scalar.library import math_library
@@ -82,7 +82,7 @@ class EagerKernel:
 
     def module(self) -> ir.Module:
         spec = json.loads(self.spec)
-        module = _new_module(self.symbol)
+        module = new_module(self.symbol)
         GENERATORS[self.family](module, self.symbol, **spec)
         return module
 
@@ -109,14 +109,6 @@ def _optimized_ir(kernel: EagerKernel) -> str:
 def _object(kernel: EagerKernel) -> bytes:
     STATS["built"] += 1
     return emit_object(_optimized_ir(kernel))
-
-
-def _new_module(name: str) -> ir.Module:
-    tm = target_machine()
-    module = ir.Module(name=name)
-    module.triple = tm.triple
-    module.data_layout = str(tm.target_data)
-    return module
 
 
 def _spec(**fields: Any) -> str:

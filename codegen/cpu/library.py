@@ -88,7 +88,8 @@ class Piece:
         return piece_object(self.name)
 
 
-def _new_module(name: str) -> ir.Module:
+def new_module(name: str) -> ir.Module:
+    """An empty LLVM module for the host target (its triple and data layout)."""
     tm = target_machine()
     module = ir.Module(name=name)
     module.triple = tm.triple
@@ -98,7 +99,7 @@ def _new_module(name: str) -> ir.Module:
 
 def build_piece(name: str) -> ir.Module:
     """The unoptimized module of piece ``name``."""
-    module = _new_module(f"tenkai_{name}")
+    module = new_module(f"tenkai_{name}")
     if name == "pool":
         pool.add_parallel_runtime(module)
     elif name.startswith("gemm_") and name[5:] in gemm.TUNED_DTYPES:
