@@ -4,6 +4,7 @@ printing, and compiled training through a factorization (interp backend; LLVM re
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -213,3 +214,11 @@ def test_compiled_training_interp_matches_eager_and_llvm_refuses():
         np.testing.assert_allclose(a, b, rtol=1e-10)
     with pytest.raises(NotImplementedError, match="linalg_.*backend='interp'"):
         _train("tenkai")
+
+
+def test_a_float32_determinant_past_its_range_is_inf_without_a_warning():
+    x = tenkai.full((64, 64), 0.0) + tenkai.eye(64) * 1e3  # det = 1e192: past float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        det = tenkai.linalg.det(x)
+    assert det.dtype == tenkai.float32 and det.item() == float("inf")
