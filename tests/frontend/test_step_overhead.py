@@ -235,56 +235,6 @@ def test_non_contiguous_inputs_follow_eager() -> None:
     np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
 
 
-# ---------------------------------------------------------------- the runtime's side
-
-
-def _executable():
-    import tenkai.ir as tir
-    from tenkai.codegen.cpu.codegen import generate
-    from tenkai.codegen.lower.program import lower_program
-    from tenkai.ir.passes.pipeline import run_pipeline
-    from tenkai.runtime.cpu import CPUExecutable
-
-    g = tir.Graph("axpy")
-    x = g.add("input", shape=(4, 6), dtype="float32", name="x")
-    w = g.add("param", shape=(4, 6), dtype="float32", name="w")
-    g.add_output(g.add("add", [g.add("mul", [x, x]), w]))
-    module = generate(lower_program(run_pipeline(g)))
-    return CPUExecutable(module.object_code(), module.entry, module.buffer_table)
-
-
-def test_address_of_agrees_with_the_array_interface() -> None:
-    from tenkai.runtime.cpu.executable import address_of
-
-    base = np.arange(60, dtype=np.float64).reshape(6, 10)
-    for arr in (base, base[2:, 3:], base.T, base[4, 5, ...], np.zeros(0, np.int8),
-                np.frombuffer(b"abcdefgh", np.uint8)):
-        assert address_of(arr) == arr.__array_interface__["data"][0]
-
-
-def test_bind_one_checks_what_run_feeds_checks() -> None:
-    exe = _executable()
-    x, w = np.ones((4, 6), np.float32), np.zeros((4, 6), np.float32)
-    exe.run_feeds({"x": x, "w": w})
-    epoch = exe._epoch
-    x2 = np.full((4, 6), 2.0, np.float32)
-    assert exe.bind_one("x", x2) and exe._epoch > epoch and exe.bound("x") is x2
-    np.testing.assert_allclose(exe.run_bound()[0], 4.0)
-    with pytest.raises(TypeError, match="expected dtype float32"):
-        exe.bind_one("x", np.ones((4, 6), np.float64))
-    with pytest.raises(ValueError, match="expected shape"):
-        exe.bind_one("x", np.ones((6, 4), np.float32))
-    frozen = np.ones((4, 6), np.float32)
-    frozen.flags.writeable = False
-    assert exe.bind_one("x", frozen)  # an input is only read
-    np.testing.assert_allclose(exe.run_bound()[0], 1.0)
-    wide = np.arange(48, dtype=np.float32).reshape(4, 12)
-    assert not exe.bind_one("x", wide[:, ::2])  # bound through a copy: run_feeds only
-    assert not exe.by_pointer
-    assert exe.bind_one("x", x2) and exe.by_pointer  # by pointer again
-    np.testing.assert_allclose(exe.run_bound()[0], 4.0)
-
-
 def test_dropout_draws_follow_eager_on_the_fast_path(full_checks) -> None:
     def make():
         tenkai.manual_seed(0)
