@@ -119,6 +119,12 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice "
                                f"shapes. Destination slice shape: {a} at dimension {k} and "
                                f"source slice shape: {b} at dimension {k}.")
+    if _trace.active() is None and index.numel():
+        flat, size = np.asarray(index._data).reshape(-1), x.shape[axis]
+        bad = flat[(flat < 0) | (flat >= size)]
+        if bad.size:  # PyTorch's IndexError (index_add's is a RuntimeError)
+            raise IndexError(f"index_copy_(): index {int(bad[0])} is out of bounds for "
+                             f"dimension {axis} with size {size}")
     if fast.plain(input, source):
         data = np.array(x._data, copy=True)
         idx = index_rules.check(index._data.reshape(-1), data.shape[axis], axis, "index_add")
@@ -127,6 +133,22 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     out = apply("index_put", (x, reshape(index, (index.numel(),)), cast(src, x._ir_dtype)),
                 axis=axis, bounds="index_add")
     return named(reshape(out, tuple(input.shape)), "IndexCopyBackward0")
+
+
+def _wrap_negative(index: Tensor, size: int, axis: int) -> Tensor:
+    """``index_fill`` counts negative positions from the end (``index_copy``/``index_add``
+    reject them), as in PyTorch: ``-size <= i < 0`` becomes ``i + size``; what stays out of
+    range fails the bounds check with PyTorch's message."""
+    if _trace.active() is not None:  # the step's indices change per call: wrap in the graph
+        return where(gt(tensor_of(0, index._ir_dtype), index),
+                     add(index, tensor_of(size, index._ir_dtype)), index)
+    data = np.asarray(index._data)
+    if data.size == 0 or data.min() >= 0:
+        return index
+    if data.min() < -size:
+        bad = int(data[data < -size][0])
+        raise IndexError(f"index {bad} is out of bounds for dimension {axis} with size {size}")
+    return Tensor._make(np.where(data < 0, data + size, data).astype(data.dtype))
 
 
 def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
@@ -139,6 +161,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
                            f"tensor with {value.ndim} dimension(s).")
     axis = norm_axis("index_fill", dim, max(input.ndim, 1))
     x = reshape(input, (1,)) if input.ndim == 0 else input
+    index = _wrap_negative(index, x.shape[axis], axis)
     v = cast(value, x._ir_dtype) if isinstance(value, Tensor) else tensor_of(value, x._ir_dtype)
     if fast.plain(input, v):
         data = np.array(x._data, copy=True)

@@ -12,6 +12,7 @@ from tenkai.ir.errors import DTypeError
 from tenkai.ir.ops import norm_axis
 
 from ._dtype import as_dtype
+from ._node import GRAD_MODE
 from ._ops import (
     _floating,
     add,
@@ -28,7 +29,7 @@ from ._ops import (
     sqrt,
     sub,
 )
-from ._shape import reshape, squeeze_dims
+from ._shape import gather, named, reshape, squeeze_dims
 from ._tensor import Tensor
 
 
@@ -160,6 +161,15 @@ def _extreme(op: str, arg: Any, input: Tensor, dim: Any, keepdim: bool, other_fn
     if dim is None:
         return apply(op, (input,), name=_FULL_NAMES[op], axes=tuple(range(input._data.ndim)),
                      keepdim=False)
+    if input.ndim and input.requires_grad and GRAD_MODE.enabled:
+        # the values are read at the returned indices, so the gradient goes to that one
+        # element even where the extreme is tied (PyTorch's MaxBackward0), unlike amax's
+        axis = norm_axis(op, dim, input.ndim)
+        index = arg(input, axis, True)
+        values = gather(input, axis, index)
+        if not keepdim:
+            values, index = squeeze_dims(values, (axis,)), squeeze_dims(index, (axis,))
+        return RETURN_TYPES[op](named(values, f"{op.title()}Backward0"), index)
     values = apply(op, (input,), name=f"{op.title()}Backward0",
                    axes=dims_arg(op, dim, input.ndim), keepdim=keepdim)
     return RETURN_TYPES[op](values, arg(input, dim, keepdim))

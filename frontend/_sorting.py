@@ -17,7 +17,8 @@ from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
 from . import _trace
-from ._ops import apply, tensor_of
+from ._node import GRAD_MODE
+from ._ops import apply, tensor_of, where
 from ._reduce import _return_type
 from ._shape import gather, named, reshape, squeeze
 from ._tensor import Tensor
@@ -86,10 +87,24 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     return RETURN_TYPES["topk"](*_values(input, axis, index, "TopkBackward0"))
 
 
+def _first_nan(data: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
+    """``index`` with the lines of ``data`` along ``axis`` that hold a nan pointing at their
+    first nan instead: ``median`` propagates nan, as in PyTorch (``nanmedian`` skips them)."""
+    if data.dtype.kind != "f" or data.shape[axis] == 0:
+        return index
+    nans = np.isnan(data)
+    has = nans.any(axis=axis, keepdims=True)
+    if not has.any():
+        return index
+    return np.where(has, np.argmax(nans, axis=axis, keepdims=True), index)
+
+
 def _select(op: str, input: Tensor, position: Any, dim: int, keepdim: bool, name: str) -> Any:
     axis = norm_axis(op, dim, max(input.ndim, 1))
     data = np.atleast_1d(input._data)
     index = np.take(_order(data, axis, False), [position(data.shape[axis])], axis=axis)
+    if op == "median":
+        index = _first_nan(data, axis, index)
     values, idx = _values(input, axis, index, name)
     if not keepdim and input.ndim:
         values, idx = squeeze(values, axis), squeeze(idx, axis)
@@ -113,9 +128,17 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         flat = reshape(input, (-1,))
         if flat.shape[0] == 0:
             return named(tensor_of(np.nan, input._ir_dtype), "MedianBackward0")
-        pos = int(_order(flat._data, 0, False)[(flat.shape[0] - 1) // 2])
-        out = apply("take", (flat, tensor_of(pos, "int64")), axis=0)
-        return named(out, "MedianBackward0")
+        order = _order(flat._data, 0, False)
+        pos = int(_first_nan(flat._data, 0, order[(flat.shape[0] - 1) // 2:][:1])[0])
+        if not (flat.requires_grad and GRAD_MODE.enabled):
+            return named(apply("take", (flat, tensor_of(pos, "int64")), axis=0),
+                         "MedianBackward0")
+        # the gradient is shared evenly between the elements equal to the median (nan: the
+        # nans), as PyTorch's MedianBackward0: the max over just those elements shares it so
+        v = flat._data[pos]
+        hits = np.isnan(flat._data) if np.isnan(v) else flat._data == v
+        only = where(tensor_of(hits, "bool"), flat, tensor_of(-np.inf, flat._ir_dtype))
+        return named(apply("max", (only,), axes=(0,), keepdim=False), "MedianBackward0")
     return _select("median", input, lambda n: (n - 1) // 2, dim, keepdim, "MedianBackward1")
 
 

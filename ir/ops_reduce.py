@@ -113,7 +113,11 @@ def _extreme_ref(fn, name):
 
 def _extreme_vjp(b, g, out, x, axes, keepdim):
     # the gradient is shared evenly between tied extremes (PyTorch's amax/amin rule)
-    hit = b.eq(x, expand_back(b, out, x.shape, axes, keepdim))
+    full = expand_back(b, out, x.shape, axes, keepdim)
+    hit = b.eq(x, full)
+    if x.dtype in ("float16", "bfloat16", "float32", "float64"):
+        # a nan extreme is shared between the nans (PyTorch's rule; nan == nan is false)
+        hit = b.logical_or(hit, b.logical_and(b.ne(x, x), b.ne(full, full)))
     mask = b.cast(hit, dtype=g.dtype)
     count = b.sum(mask, axes=axes, keepdim=True)
     share = b.div(mask, b.expand(count, shape=tuple(x.shape)))

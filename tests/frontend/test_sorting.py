@@ -22,6 +22,22 @@ TABLE = [
 ]
 
 
+NAN = np.array([[1.0, np.nan, 2.0, np.nan], [3.0, 1.0, 2.0, 0.0]], np.float32)
+
+
+@pytest.mark.parametrize("args", [(), (1,), (0, True)], ids=["all", "dim1", "dim0"])
+def test_median_propagates_nan(args):
+    """A line holding nan has median nan at its first nan (``nanmedian`` skips them), with the
+    gradient reaching that element, as in PyTorch."""
+    a, b = tenkai.tensor(NAN, requires_grad=True), torch.tensor(NAN, requires_grad=True)
+    got, want = tenkai.median(a, *args), torch.median(b, *args)
+    for g, w in zip(_parts(got), _parts(want), strict=True):
+        np.testing.assert_array_equal(g.detach().numpy(), w.detach().numpy())
+    _parts(got)[0].sum().backward()
+    _parts(want)[0].sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+
+
 def _parts(out):
     return list(out) if isinstance(out, tuple) else [out]
 
@@ -84,3 +100,27 @@ def test_errors_and_compile():
         return tenkai.sort(x).values.sum()
     with pytest.raises(NotImplementedError, match="sort: not supported inside tenkai.compile"):
         tenkai.compile(step, backend="interp")(tenkai.ones(3))
+
+
+TIES = np.array([[3.0, 1.0, 3.0, np.nan, np.nan], [2.0, 1.0, 1.0, 2.0, 0.5]], np.float32)
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("max.dim", lambda M, x: x.max(1).values),
+    ("min.dim.keepdim", lambda M, x: x[1:].min(1, keepdim=True).values),
+    ("max.all", lambda M, x: x.max()),
+    ("max.all.finite", lambda M, x: x[1:].max()),
+    ("amax", lambda M, x: x[1:].amax(1)),
+    ("median.all.ties", lambda M, x: x[1:].median()),
+    ("median.all.nan", lambda M, x: x.median()),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_extreme_gradients_follow_pytorch(name, fn):
+    """Which element a tied or nan extreme's gradient reaches: ``max(dim)`` the returned index,
+    ``max()``/``amax``/``median()`` shared evenly between the equal elements (nans for a nan)."""
+    a, b = tenkai.tensor(TIES, requires_grad=True), torch.tensor(TIES, requires_grad=True)
+    got, want = fn(tenkai, a), fn(torch, b)
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+    assert got.grad_fn.name() == want.grad_fn.name()
+    got.sum().backward()
+    want.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6)
