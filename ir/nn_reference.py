@@ -277,7 +277,8 @@ def max_pool2d_grad(
     kernel, stride_, padding_, dilation_ = _pool_args(kernel_size, stride, padding, dilation)
     k, out, hi = _max_pool_argmax(x, kernel, stride_, padding_, dilation_, ceil_mode)
     onehot = np.arange(kernel[0] * kernel[1]) == k[..., None]
-    cols = (onehot * g[..., None]).reshape(*g.shape, *kernel)
+    # where, not a product: a nan (or inf) gradient reaches the argmax only, as in PyTorch
+    cols = np.where(onehot, g[..., None], np.zeros((), g.dtype)).reshape(*g.shape, *kernel)
     h, w = x.shape[-2:]
     (ph, pw), (hh, hw) = padding_, hi
     xp = _col2im(cols, (ph + h + hh, pw + w + hw), stride_, dilation_)

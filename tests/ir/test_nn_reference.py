@@ -168,6 +168,19 @@ def test_max_pool2d_nan_and_neg_inf_match_torch() -> None:
 
 
 @pytest.mark.torch
+def test_max_pool2d_grad_keeps_a_nan_gradient_at_the_argmax() -> None:
+    """A nan (or inf) upstream gradient reaches its window's argmax only, not the window."""
+    torch = _torch()
+    x = np.arange(36.0).reshape(1, 1, 6, 6)
+    g = np.array([[[[np.nan, 1.0, np.inf], [2.0, -np.inf, 3.0], [4.0, 5.0, 6.0]]]])
+    kw = dict(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1),
+              ceil_mode=False)
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.max_pool2d(tx, **kw).backward(torch.tensor(g))
+    np.testing.assert_array_equal(ref.max_pool2d_grad(g, x, **kw), tx.grad.numpy())
+
+
+@pytest.mark.torch
 @pytest.mark.parametrize("case", AVG_CASES)
 def test_avg_pool2d_matches_torch(case: tuple) -> None:
     torch = _torch()
