@@ -89,10 +89,14 @@ register(OpDef("permute", 1, MOVEMENT, _permute_shape, first_dtype,
 def _expand_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
     old, new = shapes[0], tuple(attrs["shape"])
     lead = len(new) - len(old)
-    if lead < 0 or any(o not in (1, n) for o, n in zip(old, new[lead:], strict=True)):
-        raise ShapeError(f"expand: the expanded size of the tensor must match the existing size "
-                         f"at non-singleton dimensions (shape {fmt_shape(old)} to "
-                         f"{fmt_shape(new)})")
+    if lead < 0:
+        raise ShapeError(f"expand: the number of sizes provided ({len(new)}) must be greater or "
+                         f"equal to the number of dimensions in the tensor ({len(old)})")
+    for k, (o, n) in enumerate(zip(old, new[lead:], strict=True)):
+        if o not in (1, n):  # PyTorch's message, prefixed with the op
+            raise ShapeError(f"expand: The expanded size of the tensor ({n}) must match the "
+                             f"existing size ({o}) at non-singleton dimension {k + lead}.  "
+                             f"Target sizes: {fmt_shape(new)}.  Tensor sizes: {fmt_shape(old)}")
     return new
 
 
@@ -193,11 +197,15 @@ def _cat_shape(shapes: list[Shape], attrs: dict[str, Any]) -> Shape:
     axis, first = attrs["axis"], shapes[0]
     _check_axis("cat", axis, first)
     for k, s in enumerate(shapes):
-        if len(s) != len(first) or any(a != b for i, (a, b) in enumerate(zip(s, first, strict=True))
-                                       if i != axis):
-            raise ShapeError(f"cat: Sizes of tensors must match except in dimension {axis}. "
-                             f"Expected {fmt_shape(first)} but got {fmt_shape(s)} for tensor "
-                             f"number {k} in the list.")
+        if len(s) != len(first):
+            raise ShapeError(f"cat: Tensors must have same number of dimensions: got "
+                             f"{len(first)} and {len(s)} (shapes {fmt_shape(first)} and "
+                             f"{fmt_shape(s)}, tensor number {k} in the list)")
+        for i, (a, b) in enumerate(zip(s, first, strict=True)):
+            if i != axis and a != b:  # PyTorch's message, prefixed with the op
+                raise ShapeError(f"cat: Sizes of tensors must match except in dimension {axis}. "
+                                 f"Expected size {b} but got size {a} for tensor number {k} in "
+                                 f"the list (shapes {fmt_shape(first)} and {fmt_shape(s)}).")
     return tuple(sum(s[axis] for s in shapes) if i == axis else d for i, d in enumerate(first))
 
 
