@@ -9,8 +9,12 @@ traces, :func:`watch_side_effects` notices
 * rebinding of globals / closure variables by the function (``global counter; counter += 1``);
 * changed plain attributes of the modules the step called (``self.calls += 1`` in forward);
 
-and warns once per site with a :class:`SideEffectWarning` naming the line and saying it will
-not run on replays.
+and records them (``tracer.side_effects``: where -> what). A replay runs only the compiled
+graph, so a step with such effects would not mean what it means uncompiled (a scheduler that
+never steps again, a log that stops growing): :class:`~tenkai.compile.CompiledFunction` runs
+such a function eagerly from then on, with one :class:`SideEffectWarning` naming each line and
+the fix, as ``torch.compile`` falls back to Python at a graph break (``fullgraph=True``: an
+error instead).
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ import dis
 import linecache
 import sys
 import types
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,7 +37,7 @@ _MUTATORS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "
 
 
 class SideEffectWarning(UserWarning):
-    """A Python side effect in a compiled function ran while tracing and will not replay."""
+    """A compiled function has Python side effects a replay cannot repeat: it runs eagerly."""
 
 
 def _where(frame: Any) -> str:
@@ -86,7 +89,8 @@ def _lines_in(code: Any, name: str, opnames: tuple[str, ...]) -> list[int]:
 
 @contextlib.contextmanager
 def watch_side_effects(fn: Any, tracer: _trace.Tracer) -> Iterator[None]:
-    """Run the traced call under a profile hook; warn about what will not replay."""
+    """Run the traced call under a profile hook; record in ``tracer.side_effects`` (where ->
+    what) the effects a replay would not repeat."""
     watched, values = _reachable(fn)
     objects = [(label, obj, plain_attrs(obj)) for label, _, obj in values if _plain_object(obj)]
     sites: dict[str, str] = {}
@@ -110,13 +114,21 @@ def watch_side_effects(fn: Any, tracer: _trace.Tracer) -> Iterator[None]:
     _rebound(fn, values, sites)
     _module_attrs(tracer, sites)
     _object_attrs(fn, objects, sites)
+    tracer.side_effects = sites
+
+
+def side_effects_message(fn: Any, sites: dict[str, str], fullgraph: bool) -> str:
+    """What a compiled function does that a replay would not repeat, and the fixes."""
     name = getattr(fn, "__qualname__", "the function")
-    for where, what in sites.items():
-        warnings.warn(
-            f"tenkai.compile: {where}: {what} in {name} ran while tracing and will NOT run "
-            "when the compiled step is replayed (as with torch.compile, Python side effects "
-            "are not part of the compiled graph); move it outside the compiled function, or "
-            "return the value and act on it outside", SideEffectWarning, stacklevel=6)
+    report = "\n".join(f"  {k + 1}. {where}: {what}"
+                       for k, (where, what) in enumerate(sites.items()))
+    then = ("fullgraph=True asks for one compiled graph, so this is an error" if fullgraph
+            else f"{name} runs eagerly (uncompiled) from now on, so that every call does what "
+                 "it does uncompiled")
+    return (f"tenkai.compile: {name} has Python side effects that a compiled replay would NOT "
+            f"repeat (a replay runs only the traced tensor graph):\n{report}\n{then}. To "
+            "compile it, move them outside the compiled function (e.g. call sched.step() "
+            "after the compiled step) or return the values and act on them outside.")
 
 
 def _rebound(fn: Any, values: list[tuple[str, Any, Any]], sites: dict[str, str]) -> None:

@@ -226,6 +226,7 @@ class Tracer:
     modules: dict[int, Any] = field(default_factory=dict)
     optimizers: dict[int, Any] = field(default_factory=dict)
     module_attrs: dict[int, tuple] = field(default_factory=dict)  # plain attrs at first call
+    side_effects: dict[str, str] = field(default_factory=dict)  # where -> what (no replay)
     arg_nodes: dict[int, int] = field(default_factory=dict)  # argument index -> input node
     arg_grad_nodes: dict[int, int] = field(default_factory=dict)  # ... of its existing .grad
     arg_index: dict[int, int] = field(default_factory=dict)  # id(tensor argument) -> position

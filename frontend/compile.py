@@ -41,7 +41,7 @@ from tenkai.ir.errors import TenkaiError
 from . import _ops, _trace
 from ._autograd import GRAD_MODE
 from ._fast_step import MISS, build_fast
-from ._side_effects import watch_side_effects
+from ._side_effects import SideEffectWarning, side_effects_message, watch_side_effects
 from ._state import StateNames, fingerprint, live_state_ids, name_state, state_created
 from ._step import CompiledStep, finish_trace, replay
 from ._tensor import Tensor
@@ -155,6 +155,13 @@ class CompiledFunction:
         sites += names.untraceable
         if sites:
             self._untraceable(sites)
+            return result
+        if tracer.side_effects:  # a replay would skip them: run the function eagerly
+            message = side_effects_message(self.fn, tracer.side_effects, self.fullgraph)
+            if self.fullgraph:
+                raise UntraceableError(message)
+            warnings.warn(message, SideEffectWarning, stacklevel=3)
+            self.eager_only = True
             return result
         if state_created(before, fingerprint()):
             self.stats["discarded_traces"] += 1  # state was created: trace the steady state

@@ -12,6 +12,7 @@ import tenkai
 import tenkai.nn.functional as F
 from tenkai import _trace
 from tenkai._side_effects import SideEffectWarning
+from tenkai.compile import UntraceableError
 
 
 def _train_step(model, opt):
@@ -60,6 +61,10 @@ def test_eager_work_on_another_thread_is_not_recorded() -> None:
     started, release = threading.Event(), threading.Event()
     seen: list = []
 
+    def handshake() -> None:  # (called, not watched: the trace stays compiled)
+        started.set()
+        release.wait(5)
+
     def other() -> None:
         started.wait(5)
         seen.append(_trace.active())
@@ -67,15 +72,13 @@ def test_eager_work_on_another_thread_is_not_recorded() -> None:
         release.set()
 
     def step(x):
-        started.set()
-        release.wait(5)
+        handshake()
         return x * 2
 
     fn = tenkai.compile(step, backend="interp")
     t = threading.Thread(target=other)
     t.start()
-    with pytest.warns(SideEffectWarning, match="Event"):  # started.set() will not replay
-        fn(tenkai.ones(2))
+    fn(tenkai.ones(2))
     t.join()
     assert seen == [None]
     ops = [fn.steps[0].graph.op(n) for n in fn.steps[0].graph.topo_order()]
@@ -86,7 +89,9 @@ LOG: list = []
 COUNT = 0
 
 
-def test_side_effects_warn_with_their_line() -> None:
+def test_side_effects_make_the_function_run_eagerly_with_their_lines(capsys) -> None:
+    """A replay would skip them (the log would stop growing), so the function runs eagerly
+    from the first call on and every effect happens on every call, as uncompiled."""
     def step(x):
         global COUNT
         print("tracing")
@@ -97,13 +102,25 @@ def test_side_effects_warn_with_their_line() -> None:
     fn = tenkai.compile(step, backend="interp")
     with pytest.warns(SideEffectWarning) as record:
         fn(tenkai.ones(2))
-    messages = [str(w.message) for w in record]
-    assert any('print("tracing")' in m and "will NOT run" in m for m in messages)
-    assert any("LOG.append(1)" in m for m in messages)
-    assert any("COUNT += 1" in m for m in messages)
-    assert all("torch.compile" in m for m in messages)
-    fn(tenkai.ones(2))  # replay: no effect, no warning
-    assert LOG == [1] and COUNT == 1
+    assert len(record) == 1
+    message = str(record[0].message)
+    for line in ('print("tracing")', "LOG.append(1)", "COUNT += 1", "would NOT repeat",
+                 "runs eagerly", "move them outside"):
+        assert line in message
+    assert fn.eager_only and not fn.steps
+    out = fn(tenkai.ones(2))  # eager: every effect again, no second warning
+    np.testing.assert_array_equal(out.numpy(), [2.0, 2.0])
+    assert LOG == [1, 1] and COUNT == 2 and capsys.readouterr().out == "tracing\ntracing\n"
+
+
+def test_side_effects_with_fullgraph_are_an_error() -> None:
+    def step(x):
+        LOG.append(1)
+        return x + 1
+
+    fn = tenkai.compile(step, backend="interp", fullgraph=True)
+    with pytest.raises(UntraceableError, match=r"LOG\.append\(1\)"):
+        fn(tenkai.ones(2))
 
 
 def test_module_attribute_change_warns() -> None:
@@ -136,3 +153,6 @@ def test_scheduler_stepped_inside_the_step_warns_and_leaves_plain_floats() -> No
                       match=r"last_epoch \(0 -> 1\), _step_count \(1 -> 2\) of StepLR"):
         fn(tenkai.ones(2))
     assert type(opt.param_groups[0]["lr"]) is float and opt.param_groups[0]["lr"] == 0.05
+    fn(tenkai.ones(2))  # the scheduler keeps stepping, as uncompiled (a replay would not)
+    assert opt.param_groups[0]["lr"] == 0.025 and sched.last_epoch == 2
+    np.testing.assert_allclose(w.detach().numpy(), [1 - 0.1 - 0.05] * 2)
