@@ -55,7 +55,8 @@ def open_cache(directory: str, key_file: str) -> DiskCache | None:
                    "(or set TENKAI_CACHE=0)")
     else:
         try:
-            return DiskCache(directory, _secret(key_file))
+            return DiskCache(directory, _secret(key_file),
+                             digest_dir=os.path.dirname(key_file))
         except OSError as err:
             problem = (f"no cache key ({err}); set TENKAI_CACHE_KEY_FILE to a writable path "
                        "(or TENKAI_CACHE=0)")
@@ -91,28 +92,50 @@ def graph_hash(g: Graph) -> str:
     return h.hexdigest()
 
 
-@functools.cache
-def tenkai_version() -> str:
-    """The package version plus a hash of the compiler's sources (ir, codegen, runtime and
-    this compile path, every subpackage included): an edited compiler never reuses stale
-    code."""
-    h = hashlib.sha256()
+def _compiler_sources() -> list[tuple[str, str]]:
+    """``(name, path)`` of every source of the compiler (ir, codegen, runtime and this compile
+    path, every subpackage included), in a fixed order."""
     here = os.path.dirname(os.path.abspath(__file__))
     tops = [os.path.dirname(os.path.abspath(pkg.__file__ or ""))
             for pkg in (tenkai.ir, tenkai.codegen, tenkai.runtime)] + [here]
+    out = []
     for top in tops:
         for root, subdirs, names in os.walk(top):
             subdirs.sort()
             for f in sorted(n for n in names if n.endswith(".py")):
                 path = os.path.join(root, f)
-                name = os.path.relpath(path, os.path.dirname(top))
-                with open(path, "rb") as source:
-                    h.update(name.encode() + b"\0" + source.read())
-    try:
-        version = importlib.metadata.version("tenkai")
-    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
-        version = "0"
-    return f"{version}+src.{h.hexdigest()[:12]}"
+                out.append((os.path.relpath(path, os.path.dirname(top)), path))
+    return out
+
+
+def _sources_digest(sources: list[tuple[str, str]]) -> str:
+    h = hashlib.sha256()
+    for name, path in sources:
+        with open(path, "rb") as source:
+            h.update(name.encode() + b"\0" + source.read())
+    return h.hexdigest()[:12]
+
+
+_VERSIONS: dict[str, str] = {}  # cache directory ("" without one) -> tenkai_version()
+
+
+def tenkai_version(cache: DiskCache | None = None) -> str:
+    """The package version plus a hash of the compiler's sources (ir, codegen, runtime and
+    this compile path, every subpackage included): an edited compiler never reuses stale
+    code. With ``cache``, the hash is remembered beside its key file under the files' sizes
+    and modification times (:meth:`DiskCache.digest_of`), so a process that finds them
+    unchanged reads no source; computed once per process either way."""
+    where = cache.directory if cache is not None else ""
+    if where not in _VERSIONS:
+        sources = _compiler_sources()
+        digest = (cache.digest_of("compiler-sources", sources, lambda: _sources_digest(sources))
+                  if cache is not None else _sources_digest(sources))
+        try:
+            version = importlib.metadata.version("tenkai")
+        except importlib.metadata.PackageNotFoundError:  # run from a source tree
+            version = "0"
+        _VERSIONS[where] = f"{version}+src.{digest}"
+    return _VERSIONS[where]
 
 
 def target_components(target: Target) -> dict[str, str]:
@@ -124,9 +147,12 @@ def target_components(target: Target) -> dict[str, str]:
             "llvm": ".".join(str(v) for v in llvm.llvm_version_info)}
 
 
-def key_components(g: Graph, flags: dict[str, Any], target: Target) -> dict[str, str]:
-    """Everything the compiled code of ``g`` for ``target`` depends on, as strings."""
-    return {"graph": graph_hash(g), **target_components(target), "tenkai": tenkai_version(),
+def key_components(g: Graph, flags: dict[str, Any], target: Target,
+                   cache: DiskCache | None = None) -> dict[str, str]:
+    """Everything the compiled code of ``g`` for ``target`` depends on, as strings
+    (``cache``: where :func:`tenkai_version` may remember its source hash)."""
+    return {"graph": graph_hash(g), **target_components(target),
+            "tenkai": tenkai_version(cache),
             "error_sites": error_sites(g), **{k: str(v) for k, v in sorted(flags.items())}}
 
 
