@@ -15,6 +15,7 @@ those modules imports the class that uses them.
 from __future__ import annotations
 
 import heapq
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ from .ops import REGISTRY, OpDef
 
 Shape = tuple[int, ...]
 G = TypeVar("G", bound="GraphCore")
+_first = operator.itemgetter(0)
 
 
 class GraphCore:
@@ -78,9 +80,11 @@ class GraphCore:
         return self.nx.nodes[nid].get("loc")
 
     def operands(self, nid: int) -> list[int]:
-        """Operand node ids in operand order."""
-        edges = sorted(self.nx.in_edges(nid, keys=True), key=lambda e: e[2])
-        return [src for src, _, _ in edges]
+        """Operand node ids in operand order (the edges into ``nid`` sorted by key, stably:
+        read from the adjacency dict, in ``in_edges``' order, without networkx's views)."""
+        edges = [(key, src) for src, keys in self.nx._pred[nid].items() for key in keys]
+        edges.sort(key=_first)
+        return [src for _, src in edges]
 
     def users(self, nid: int) -> list[int]:
         return sorted(set(self.nx.successors(nid)))
