@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import time
@@ -32,6 +31,7 @@ import numpy as np
 import tenkai.codegen
 import tenkai.ir
 import tenkai.runtime
+from tenkai._version import __version__
 from tenkai.codegen.target import SupportLibrary, Target, codegen_module, runtime_module
 from tenkai.ir.graph import Graph
 from tenkai.runtime.cache import CacheEntry, CacheWarning, DiskCache, key_digest, load_secret
@@ -120,7 +120,8 @@ _VERSIONS: dict[str, str] = {}  # cache directory ("" without one) -> tenkai_ver
 
 
 def tenkai_version(cache: DiskCache | None = None) -> str:
-    """The package version plus a hash of the compiler's sources (ir, codegen, runtime and
+    """The package version (``tenkai._version``: no package metadata to scan) plus a hash of
+    the compiler's sources (ir, codegen, runtime and
     this compile path, every subpackage included): an edited compiler never reuses stale
     code. With ``cache``, the hash is remembered beside its key file under the files' sizes
     and modification times (:meth:`DiskCache.digest_of`), so a process that finds them
@@ -130,11 +131,7 @@ def tenkai_version(cache: DiskCache | None = None) -> str:
         sources = _compiler_sources()
         digest = (cache.digest_of("compiler-sources", sources, lambda: _sources_digest(sources))
                   if cache is not None else _sources_digest(sources))
-        try:
-            version = importlib.metadata.version("tenkai")
-        except importlib.metadata.PackageNotFoundError:  # run from a source tree
-            version = "0"
-        _VERSIONS[where] = f"{version}+src.{digest}"
+        _VERSIONS[where] = f"{__version__}+src.{digest}"
     return _VERSIONS[where]
 
 
