@@ -61,23 +61,25 @@ class GraphCore:
         return self.add("output", [src], index=len(self.outputs))
 
     # ------------------------------------------------------------ reading
+    # (the accessors read networkx's node dict directly: its NodeView costs more than the
+    # lookup, and the passes call them hundreds of thousands of times per compile)
     def op(self, nid: int) -> str:
-        return self.nx.nodes[nid]["op"]
+        return self.nx._node[nid]["op"]
 
     def attrs(self, nid: int) -> dict[str, Any]:
-        return self.nx.nodes[nid]["attrs"]
+        return self.nx._node[nid]["attrs"]
 
     def shape(self, nid: int) -> Shape:
-        return self.nx.nodes[nid]["shape"]
+        return self.nx._node[nid]["shape"]
 
     def dtype(self, nid: int) -> str:
-        return self.nx.nodes[nid]["dtype"]
+        return self.nx._node[nid]["dtype"]
 
     def node_name(self, nid: int) -> str | None:
-        return self.nx.nodes[nid]["name"]
+        return self.nx._node[nid]["name"]
 
     def loc(self, nid: int) -> str | None:
-        return self.nx.nodes[nid].get("loc")
+        return self.nx._node[nid].get("loc")
 
     def operands(self, nid: int) -> list[int]:
         """Operand node ids in operand order (the edges into ``nid`` sorted by key, stably:
