@@ -100,11 +100,11 @@ def _compiler_sources() -> list[tuple[str, str]]:
             for pkg in (tenkai.ir, tenkai.codegen, tenkai.runtime)] + [here]
     out = []
     for top in tops:
+        cut = len(os.path.dirname(top)) + 1  # names relative to the folder above ``top``
         for root, subdirs, names in os.walk(top):
             subdirs.sort()
-            for f in sorted(n for n in names if n.endswith(".py")):
-                path = os.path.join(root, f)
-                out.append((os.path.relpath(path, os.path.dirname(top)), path))
+            out += [(path[cut:], path) for path in
+                    (root + os.sep + f for f in sorted(names) if f.endswith(".py"))]
     return out
 
 
