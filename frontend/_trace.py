@@ -67,11 +67,22 @@ class Site:
         return f"{self.where}: {self.what}\n    why: {self.why}\n    fix: {self.fix}"
 
 
+_IN_PACKAGE: dict[str, bool] = {}  # code file name -> whether it lies in the tenkai package
+
+
+def _in_package(filename: str) -> bool:
+    inside = _IN_PACKAGE.get(filename)
+    if inside is None:
+        inside = os.path.abspath(filename).startswith(PACKAGE_DIRS)
+        if os.path.isabs(filename):  # a relative name depends on the working directory
+            _IN_PACKAGE[filename] = inside
+    return inside
+
+
 def user_frame() -> str:
     """``file:line`` of the innermost frame outside the tenkai package, with its source."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-            PACKAGE_DIRS):
+    while frame is not None and _in_package(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"

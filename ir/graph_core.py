@@ -14,6 +14,8 @@ those modules imports the class that uses them.
 
 from __future__ import annotations
 
+import heapq
+import operator
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -24,6 +26,7 @@ from .ops import REGISTRY, OpDef
 
 Shape = tuple[int, ...]
 G = TypeVar("G", bound="GraphCore")
+_first = operator.itemgetter(0)
 
 
 class GraphCore:
@@ -58,28 +61,32 @@ class GraphCore:
         return self.add("output", [src], index=len(self.outputs))
 
     # ------------------------------------------------------------ reading
+    # (the accessors read networkx's node dict directly: its NodeView costs more than the
+    # lookup, and the passes call them hundreds of thousands of times per compile)
     def op(self, nid: int) -> str:
-        return self.nx.nodes[nid]["op"]
+        return self.nx._node[nid]["op"]
 
     def attrs(self, nid: int) -> dict[str, Any]:
-        return self.nx.nodes[nid]["attrs"]
+        return self.nx._node[nid]["attrs"]
 
     def shape(self, nid: int) -> Shape:
-        return self.nx.nodes[nid]["shape"]
+        return self.nx._node[nid]["shape"]
 
     def dtype(self, nid: int) -> str:
-        return self.nx.nodes[nid]["dtype"]
+        return self.nx._node[nid]["dtype"]
 
     def node_name(self, nid: int) -> str | None:
-        return self.nx.nodes[nid]["name"]
+        return self.nx._node[nid]["name"]
 
     def loc(self, nid: int) -> str | None:
-        return self.nx.nodes[nid].get("loc")
+        return self.nx._node[nid].get("loc")
 
     def operands(self, nid: int) -> list[int]:
-        """Operand node ids in operand order."""
-        edges = sorted(self.nx.in_edges(nid, keys=True), key=lambda e: e[2])
-        return [src for src, _, _ in edges]
+        """Operand node ids in operand order (the edges into ``nid`` sorted by key, stably:
+        read from the adjacency dict, in ``in_edges``' order, without networkx's views)."""
+        edges = [(key, src) for src, keys in self.nx._pred[nid].items() for key in keys]
+        edges.sort(key=_first)
+        return [src for _, src in edges]
 
     def users(self, nid: int) -> list[int]:
         return sorted(set(self.nx.successors(nid)))
@@ -88,8 +95,35 @@ class GraphCore:
         return sorted(self.nx.nodes)
 
     def topo_order(self) -> list[int]:
-        """A deterministic topological order (ties broken by node id)."""
-        return list(nx.lexicographical_topological_sort(self.nx))
+        """A deterministic topological order (ties broken by node id): the order of
+        ``networkx.lexicographical_topological_sort`` (Kahn's algorithm, the smallest ready
+        id first), read straight from the adjacency dicts (it runs on every pass and every
+        cache key, and networkx's generic version is several times slower)."""
+        pred, succ = self.nx._pred, self.nx._succ
+        waiting = {}
+        ready = []
+        for n, sources in pred.items():
+            count = sum(len(keys) for keys in sources.values())
+            if count:
+                waiting[n] = count
+            else:
+                ready.append(n)
+        heapq.heapify(ready)
+        order = []
+        while ready:
+            n = heapq.heappop(ready)
+            order.append(n)
+            for child, keys in succ[n].items():
+                left = waiting[child] - len(keys)
+                if left:
+                    waiting[child] = left
+                else:
+                    del waiting[child]
+                    heapq.heappush(ready, child)
+        if waiting:
+            raise nx.NetworkXUnfeasible("Graph contains a cycle or graph changed during "
+                                        "iteration")
+        return order
 
     def _of_op(self, op: str) -> list[int]:
         return [n for n in self.nodes() if self.op(n) == op]

@@ -217,15 +217,31 @@ def write_atomic(path: str, data: bytes) -> None:
         raise
 
 
+# ---------------------------------------------------------------- source digests
+
+
+def file_stamp(paths: list[tuple[str, str]]) -> str:
+    """SHA-256 of each ``(name, path)``'s name, size and modification time in nanoseconds:
+    what :meth:`DiskCache.digest_of` compares before trusting a remembered digest."""
+    h = hashlib.sha256()
+    for name, path in paths:
+        st = os.stat(path)
+        h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
 # ---------------------------------------------------------------- the directory
 
 
 class DiskCache:
     """The cache directory: load/store entries, record lookups, explain, info, clear."""
 
-    def __init__(self, directory: str, secret: bytes = b"") -> None:
+    def __init__(self, directory: str, secret: bytes = b"", digest_dir: str | None = None
+                 ) -> None:
         self.directory = os.path.abspath(os.path.expanduser(directory))
         self.secret = secret  # signs and verifies entries (see load_secret)
+        # where digest_of remembers source digests (beside the key file; None: nowhere)
+        self.digest_dir = digest_dir
 
     def path(self, key: str, library: bool = False) -> str:
         return os.path.join(self.directory,
@@ -263,6 +279,31 @@ class DiskCache:
             raise IsADirectoryError(f"{path} is a directory, not an entry file; remove it")
         write_atomic(path, encode(entry, self.secret))
         return path
+
+    def digest_of(self, kind: str, paths: list[tuple[str, str]], compute: Any) -> str:
+        """``compute()`` (a digest of the files ``paths``: ``(name, path)`` pairs), remembered
+        in :attr:`digest_dir` under :func:`file_stamp` of the files: a later process whose
+        files have the same names, sizes and modification times reads it back instead of
+        hashing every file again. One record per ``kind`` and set of paths; it is signed like
+        an entry (a forged one is ignored and rewritten); a changed file recomputes it.
+        Without a ``digest_dir`` it is always computed."""
+        if self.digest_dir is None:
+            return str(compute())
+        stamp = file_stamp(paths)
+        where = hashlib.sha256("\0".join(p for _, p in paths).encode()).hexdigest()[:16]
+        path = os.path.join(self.digest_dir, f"{kind}-{where}.digest")
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            with open(path, "rb") as f:
+                record = json.loads(f.read())
+            mac = sign(f"{kind}\0{stamp}\0{record['digest']}".encode(), self.secret).hex()
+            if record["stamp"] == stamp and hmac.compare_digest(record["mac"], mac):
+                return str(record["digest"])
+        digest = str(compute())
+        mac = sign(f"{kind}\0{stamp}\0{digest}".encode(), self.secret).hex()
+        with contextlib.suppress(OSError):
+            write_atomic(path, json.dumps({"stamp": stamp, "digest": digest,
+                                           "mac": mac}).encode())
+        return digest
 
     # ------------------------------------------------------------ lookups with a record
     def lookup(self, components: dict[str, str]) -> CacheEntry | None:

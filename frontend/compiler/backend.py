@@ -209,7 +209,8 @@ def compile_graph(graph: Any, target: Target) -> NativeStep:
     flags = {"opt_level": OPT_LEVEL, "parallel": True, "arena_reuse": not settings.validate}
     cache = (step_cache.open_cache(settings.cache_dir, config.cache_key_file())
              if settings.cacheable else None)
-    components = step_cache.key_components(graph, flags, target) if cache is not None else {}
+    components = (step_cache.key_components(graph, flags, target, cache)
+                  if cache is not None else {})
     stats: dict[str, int] = {}
     if cache is not None:
         step = _from_cache(graph.name, cache, components, settings, target)

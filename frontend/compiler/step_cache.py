@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import json
 import os
 import time
@@ -32,6 +31,7 @@ import numpy as np
 import tenkai.codegen
 import tenkai.ir
 import tenkai.runtime
+from tenkai._version import __version__
 from tenkai.codegen.target import SupportLibrary, Target, codegen_module, runtime_module
 from tenkai.ir.graph import Graph
 from tenkai.runtime.cache import CacheEntry, CacheWarning, DiskCache, key_digest, load_secret
@@ -55,7 +55,8 @@ def open_cache(directory: str, key_file: str) -> DiskCache | None:
                    "(or set TENKAI_CACHE=0)")
     else:
         try:
-            return DiskCache(directory, _secret(key_file))
+            return DiskCache(directory, _secret(key_file),
+                             digest_dir=os.path.dirname(key_file))
         except OSError as err:
             problem = (f"no cache key ({err}); set TENKAI_CACHE_KEY_FILE to a writable path "
                        "(or TENKAI_CACHE=0)")
@@ -91,28 +92,47 @@ def graph_hash(g: Graph) -> str:
     return h.hexdigest()
 
 
-@functools.cache
-def tenkai_version() -> str:
-    """The package version plus a hash of the compiler's sources (ir, codegen, runtime and
-    this compile path, every subpackage included): an edited compiler never reuses stale
-    code."""
-    h = hashlib.sha256()
+def _compiler_sources() -> list[tuple[str, str]]:
+    """``(name, path)`` of every source of the compiler (ir, codegen, runtime and this compile
+    path, every subpackage included), in a fixed order."""
     here = os.path.dirname(os.path.abspath(__file__))
     tops = [os.path.dirname(os.path.abspath(pkg.__file__ or ""))
             for pkg in (tenkai.ir, tenkai.codegen, tenkai.runtime)] + [here]
+    out = []
     for top in tops:
+        cut = len(os.path.dirname(top)) + 1  # names relative to the folder above ``top``
         for root, subdirs, names in os.walk(top):
             subdirs.sort()
-            for f in sorted(n for n in names if n.endswith(".py")):
-                path = os.path.join(root, f)
-                name = os.path.relpath(path, os.path.dirname(top))
-                with open(path, "rb") as source:
-                    h.update(name.encode() + b"\0" + source.read())
-    try:
-        version = importlib.metadata.version("tenkai")
-    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
-        version = "0"
-    return f"{version}+src.{h.hexdigest()[:12]}"
+            out += [(path[cut:], path) for path in
+                    (root + os.sep + f for f in sorted(names) if f.endswith(".py"))]
+    return out
+
+
+def _sources_digest(sources: list[tuple[str, str]]) -> str:
+    h = hashlib.sha256()
+    for name, path in sources:
+        with open(path, "rb") as source:
+            h.update(name.encode() + b"\0" + source.read())
+    return h.hexdigest()[:12]
+
+
+_VERSIONS: dict[str, str] = {}  # cache directory ("" without one) -> tenkai_version()
+
+
+def tenkai_version(cache: DiskCache | None = None) -> str:
+    """The package version (``tenkai._version``: no package metadata to scan) plus a hash of
+    the compiler's sources (ir, codegen, runtime and
+    this compile path, every subpackage included): an edited compiler never reuses stale
+    code. With ``cache``, the hash is remembered beside its key file under the files' sizes
+    and modification times (:meth:`DiskCache.digest_of`), so a process that finds them
+    unchanged reads no source; computed once per process either way."""
+    where = cache.directory if cache is not None else ""
+    if where not in _VERSIONS:
+        sources = _compiler_sources()
+        digest = (cache.digest_of("compiler-sources", sources, lambda: _sources_digest(sources))
+                  if cache is not None else _sources_digest(sources))
+        _VERSIONS[where] = f"{__version__}+src.{digest}"
+    return _VERSIONS[where]
 
 
 def target_components(target: Target) -> dict[str, str]:
@@ -124,9 +144,12 @@ def target_components(target: Target) -> dict[str, str]:
             "llvm": ".".join(str(v) for v in llvm.llvm_version_info)}
 
 
-def key_components(g: Graph, flags: dict[str, Any], target: Target) -> dict[str, str]:
-    """Everything the compiled code of ``g`` for ``target`` depends on, as strings."""
-    return {"graph": graph_hash(g), **target_components(target), "tenkai": tenkai_version(),
+def key_components(g: Graph, flags: dict[str, Any], target: Target,
+                   cache: DiskCache | None = None) -> dict[str, str]:
+    """Everything the compiled code of ``g`` for ``target`` depends on, as strings
+    (``cache``: where :func:`tenkai_version` may remember its source hash)."""
+    return {"graph": graph_hash(g), **target_components(target),
+            "tenkai": tenkai_version(cache),
             "error_sites": error_sites(g), **{k: str(v) for k, v in sorted(flags.items())}}
 
 

@@ -75,13 +75,23 @@ def initialize() -> None:
         address = ctypes.cast(getattr(libc, name), ctypes.c_void_p).value
         if address is not None:
             llvm.add_symbol(name, address)
-    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    libm = _libm()
     for name in LIBM_SYMBOLS:
         llvm.add_symbol(name, ctypes.cast(getattr(libm, name), ctypes.c_void_p).value)
     for name in _LLVM_LIBCALLS:
         function = getattr(libm, name, None)  # exp10/roundeven: glibc extensions
         if function is not None:
             llvm.add_symbol(name, ctypes.cast(function, ctypes.c_void_p).value)
+
+
+def _libm() -> ctypes.CDLL:
+    """The C math library: glibc's ``libm.so.6`` by its soname, else whatever
+    ``ctypes.util.find_library`` finds (it runs ``ldconfig -p`` in a subprocess: slow on the
+    first compile of every process)."""
+    try:
+        return ctypes.CDLL("libm.so.6")
+    except OSError:
+        return ctypes.CDLL(ctypes.util.find_library("m"))
 
 
 @functools.cache

@@ -343,3 +343,33 @@ def test_parse_const_keeps_the_printed_dtype() -> None:
         parsed = assert_round_trip(g)
         assert ir.run(parsed)[0].dtype == np.dtype(dtype)
 
+
+
+def test_topo_order_is_networkx_lexicographical_order_on_random_multigraphs() -> None:
+    """topo_order reads the adjacency dicts itself; its order must stay exactly networkx's
+    lexicographical topological order (the smallest ready id first), parallel edges (one node
+    used twice as an operand) included, and a cycle must still raise."""
+    import random
+
+    import networkx as nx
+
+    from tenkai.ir.graph_core import GraphCore
+
+    rng = random.Random(7)
+    for _ in range(200):
+        g = GraphCore()
+        ids = rng.sample(range(500), rng.randint(1, 30))
+        rank = {n: k for k, n in enumerate(rng.sample(ids, len(ids)))}  # a hidden order
+        g.nx.add_nodes_from(ids)
+        for _ in range(rng.randint(0, 60)):
+            a, b = rng.choice(ids), rng.choice(ids)
+            if rank[a] < rank[b]:  # edges follow the hidden order, not the ids: a DAG
+                g.nx.add_edge(a, b, key=rng.randint(0, 2))
+        assert g.topo_order() == list(nx.lexicographical_topological_sort(g.nx))
+    g = GraphCore()
+    g.nx.add_edge(1, 2, key=0)
+    g.nx.add_edge(2, 1, key=0)
+    with pytest.raises(nx.NetworkXUnfeasible):
+        g.topo_order()
+    assert small_step().topo_order() == list(
+        nx.lexicographical_topological_sort(small_step().nx))

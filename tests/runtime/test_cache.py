@@ -124,3 +124,43 @@ def test_info_and_clear(tmp_path) -> None:
 
 def test_unresolvable_imports_are_reported_before_loading() -> None:
     assert jit.missing_symbols(["malloc", "tk_no_such_function"]) == ["tk_no_such_function"]
+
+
+def test_digest_of_is_remembered_under_the_files_stamp(tmp_path) -> None:
+    """A source digest is computed once and read back while the files' names, sizes and
+    modification times are unchanged; an edit recomputes it; a forged record (not signed with
+    this installation's key) is ignored; nothing is written into the cache directory."""
+    src = tmp_path / "a.py"
+    src.write_text("x = 1\n")
+    keys = str(tmp_path / "keys")
+    cache = DiskCache(str(tmp_path / "cache"), secret=b"k" * 32, digest_dir=keys)
+    files = [("a.py", str(src))]
+    calls: list[int] = []
+
+    def compute() -> str:
+        calls.append(1)
+        return f"digest{len(calls)}"
+
+    assert cache.digest_of("sources", files, compute) == "digest1"
+    assert cache.digest_of("sources", files, compute) == "digest1" and len(calls) == 1
+    other = DiskCache(cache.directory, secret=b"j" * 32, digest_dir=keys)  # a forged record
+    assert other.digest_of("sources", files, compute) == "digest2"
+    src.write_text("x = 22\n")  # an edit changes the size (and the time)
+    assert cache.digest_of("sources", files, compute) == "digest3"
+    assert cache.digest_of("sources", files, compute) == "digest3" and len(calls) == 3
+    os.utime(src, ns=(1, 1))  # same size, another modification time
+    assert cache.digest_of("sources", files, compute) == "digest4"
+    assert not os.path.exists(cache.directory)
+    assert DiskCache(cache.directory).digest_of("sources", files, compute) == "digest5"
+
+
+def test_tenkai_version_is_the_same_with_a_remembered_digest(tmp_path) -> None:
+    from tenkai.compiler import step_cache
+
+    cache = DiskCache(str(tmp_path / "c"), secret=b"k" * 32, digest_dir=str(tmp_path))
+    plain = step_cache.tenkai_version()
+    step_cache._VERSIONS.pop(cache.directory, None)
+    assert step_cache.tenkai_version(cache) == plain  # computed and remembered
+    step_cache._VERSIONS.pop(cache.directory, None)
+    assert step_cache.tenkai_version(cache) == plain  # read back
+    assert any(n.startswith("compiler-sources-") for n in os.listdir(tmp_path))
