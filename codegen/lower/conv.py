@@ -89,9 +89,14 @@ def _matrix(kb: KernelBuilder, n: int, shape: tuple[int, ...]) -> View:
 
 
 def _tile(kb: KernelBuilder, base: str, geo: _Geometry) -> tuple[str, int, list[int]]:
-    """A column tile ``(C*KH*KW, nb*OH*OW)`` in kernel scratch: (buffer, nb, chunk starts)."""
+    """A column tile ``(C*KH*KW, nb*OH*OW)`` in kernel scratch: (buffer, nb, chunk starts).
+    The tile is at most :data:`COL_TILE_BYTES`, and smaller where the memory plan leaves a
+    smaller run of arena bytes free at this kernel that still holds one image's columns (so
+    the tile costs no arena bytes)."""
     per_image = geo.C * geo.KH * geo.KW * geo.P * itemsize(geo.dtype)
-    nb, starts = chunks(geo.N, per_image)
+    room = kb.lowering.scratch_room()
+    budget = COL_TILE_BYTES if room is None or room < per_image else min(room, COL_TILE_BYTES)
+    nb, starts = chunks(geo.N, per_image, budget)
     cols = kb.lowering.scratch(base, (geo.C * geo.KH * geo.KW, nb * geo.P), geo.dtype)
     return cols, nb, starts
 

@@ -206,6 +206,21 @@ class ProgramLowering:
         self._local.add(name)
         return self._add(Buffer(name, tuple(shape), dtype, "scratch"))
 
+    def scratch_room(self) -> int | None:
+        """The largest run of arena bytes the memory plan leaves free at the group being
+        lowered (between its live slots, or between them and the planned arena's end): kernel
+        scratch that fits there costs no arena bytes. None without a plan (or reuse)."""
+        if not self.plan or not self.reuse_arena:
+            return None
+        t = self._time
+        busy = sorted((s.offset or 0, (s.offset or 0) + s.size) for s in self.plan.arena_slots()
+                      if s.start <= t <= s.end and s.size)
+        room, at = 0, 0
+        for lo, hi in busy:
+            room = max(room, lo - at)
+            at = max(at, hi)
+        return max(room, self.plan.arena_bytes - at)
+
     # ------------------------------------------------------------ groups
     def _groups(self) -> tuple[dict[Any, list[int]], list[Any]]:
         g = self.g

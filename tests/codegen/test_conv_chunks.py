@@ -86,3 +86,19 @@ def test_chunked_conv_matches_interpreter(monkeypatch, case: str) -> None:
     assert len(gemms) > 3  # really chunked (one contraction per kernel when not)
     check_against_interpreter(item, random_feeds(g, seed=3), f"chunked conv {case}",
                               (1e-4, 1e-5))
+
+
+@pytest.mark.parametrize("batch", [8, 48])
+def test_training_step_tiles_fit_in_the_planned_arena(batch: int) -> None:
+    """In a planned CNN training step the column tiles shrink to the arena bytes the memory
+    plan leaves free at their kernel, so the executable's arena is the plan's."""
+    import tenkai
+    from tenkai import bench
+
+    step, args = bench.WORKLOADS["cnn"](tenkai, batch)
+    step(*args)
+    lowered = tenkai.trace(step, *args).lower()
+    plan = lowered.fused.meta["memory"]
+    tiles = [b.nbytes for b in lowered.program.buffers if "cols" in b.name]
+    assert len(tiles) == 5 and max(tiles) <= conv.COL_TILE_BYTES
+    assert lowered.program.arena_size == plan.arena_bytes

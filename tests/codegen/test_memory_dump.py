@@ -38,6 +38,7 @@ def test_memory_stage_reports_the_executables_arena() -> None:
     assert shown is not None, text
     assert int(shown.group(1).replace(",", "")) == executable.arena.size
     planned = re.search(r"^  arena ([\d,]+) B", text, re.M)
-    assert planned is not None and int(planned.group(1).replace(",", "")) < executable.arena.size
-    assert re.search(r"^    t\d+_cols\s+float32\[18, 180\]\s+12960 B @\d+  in k\d+_conv2d", text,
-                     re.M), text  # the im2col columns: 2*3*3 rows, 5*6*6 pixels
+    assert planned is not None and int(planned.group(1).replace(",", "")) <= executable.arena.size
+    # the im2col column tile: 2*3*3 rows, up to 5*6*6 pixels (chunks of whole images)
+    assert re.search(r"^    t\d+_cols\s+float32\[18, (36|72|108|144|180)\]\s+\d+ B @\d+  in "
+                     r"k\d+_conv2d", text, re.M), text
