@@ -1973,284 +1973,125 @@ v4:
   %v7 = alloca ptr, i32 4
   %v8 = alloca ptr, i32 4
   %v9 = alloca ptr, i32 4
-  %v10 = alloca ptr, i32 4
-  %v11 = alloca ptr, i32 4
-  br label %v12
-v13:
-  %v14 = getelementptr inbounds ptr, ptr %v5, i64 0
-  store ptr %v0, ptr %v14
-  %v15 = getelementptr inbounds ptr, ptr %v5, i64 1
-  store ptr %v1, ptr %v15
-  %v16 = getelementptr inbounds ptr, ptr %v5, i64 2
-  store ptr %v2, ptr %v16
-  %v17 = getelementptr inbounds ptr, ptr %v5, i64 3
-  store ptr %v3, ptr %v17
+  br label %v10
+v11:
+  %v12 = getelementptr inbounds ptr, ptr %v5, i64 0
+  store ptr %v0, ptr %v12
+  %v13 = getelementptr inbounds ptr, ptr %v5, i64 1
+  store ptr %v1, ptr %v13
+  %v14 = getelementptr inbounds ptr, ptr %v5, i64 2
+  store ptr %v2, ptr %v14
+  %v15 = getelementptr inbounds ptr, ptr %v5, i64 3
+  store ptr %v3, ptr %v15
   call void @g1(void (ptr, i64, i64)* @g51, ptr %v5, i64 100352, i64 65536)
-  br label %v18
-v19:
-  %v20 = phi  i64 [0, %v12], [%v21, %v18]
-  %v22 = mul i64 %v20, 0
+  br label %v16
+v17:
+  %v18 = phi  i64 [0, %v10], [%v19, %v16]
+  %v20 = mul i64 %v18, 0
+  %v21 = add i64 0, %v20
+  %v22 = mul i64 %v18, 6272
   %v23 = add i64 0, %v22
-  %v24 = mul i64 %v20, 6272
+  %v24 = mul i64 %v18, 196
   %v25 = add i64 0, %v24
-  %v26 = mul i64 %v20, 196
-  %v27 = add i64 0, %v26
-  %v28 = getelementptr inbounds float, ptr %v1, i64 %v23
-  %v29 = getelementptr inbounds float, ptr %v2, i64 %v25
-  %v30 = getelementptr inbounds float, ptr %v3, i64 %v27
-  call void @g3(i64 144, i64 196, i64 32, ptr %v28, i64 1, i64 144, ptr %v29, i64 196, i64 1, ptr %v30, i64 980, i32 0)
-  %v21 = add nuw nsw i64 %v20, 1
-  %v31 = icmp slt i64 %v21, 5
-  br i1 %v31, label %v18, label %v32
-v33:
-  %v34 = getelementptr inbounds ptr, ptr %v6, i64 0
-  store ptr %v0, ptr %v34
-  %v35 = getelementptr inbounds ptr, ptr %v6, i64 1
-  store ptr %v1, ptr %v35
-  %v36 = getelementptr inbounds ptr, ptr %v6, i64 2
-  store ptr %v2, ptr %v36
-  %v37 = getelementptr inbounds ptr, ptr %v6, i64 3
-  store ptr %v3, ptr %v37
-  call void @g1(void (ptr, i64, i64)* @g52, ptr %v6, i64 5, i64 2)
-  br label %v38
-v39:
-  %v40 = phi  i64 [0, %v32], [%v41, %v38]
-  %v42 = mul i64 %v40, 0
-  %v43 = add i64 0, %v42
-  %v44 = mul i64 %v40, 6272
-  %v45 = add i64 31360, %v44
-  %v46 = mul i64 %v40, 196
-  %v47 = add i64 0, %v46
-  %v48 = getelementptr inbounds float, ptr %v1, i64 %v43
-  %v49 = getelementptr inbounds float, ptr %v2, i64 %v45
-  %v50 = getelementptr inbounds float, ptr %v3, i64 %v47
-  call void @g3(i64 144, i64 196, i64 32, ptr %v48, i64 1, i64 144, ptr %v49, i64 196, i64 1, ptr %v50, i64 980, i32 0)
-  %v41 = add nuw nsw i64 %v40, 1
-  %v51 = icmp slt i64 %v41, 5
-  br i1 %v51, label %v38, label %v52
-v53:
-  %v54 = getelementptr inbounds ptr, ptr %v7, i64 0
-  store ptr %v0, ptr %v54
-  %v55 = getelementptr inbounds ptr, ptr %v7, i64 1
-  store ptr %v1, ptr %v55
-  %v56 = getelementptr inbounds ptr, ptr %v7, i64 2
-  store ptr %v2, ptr %v56
-  %v57 = getelementptr inbounds ptr, ptr %v7, i64 3
-  store ptr %v3, ptr %v57
-  call void @g1(void (ptr, i64, i64)* @g53, ptr %v7, i64 5, i64 2)
-  br label %v58
-v59:
-  %v60 = phi  i64 [0, %v52], [%v61, %v58]
-  %v62 = mul i64 %v60, 0
-  %v63 = add i64 0, %v62
-  %v64 = mul i64 %v60, 6272
-  %v65 = add i64 62720, %v64
-  %v66 = mul i64 %v60, 196
-  %v67 = add i64 0, %v66
-  %v68 = getelementptr inbounds float, ptr %v1, i64 %v63
-  %v69 = getelementptr inbounds float, ptr %v2, i64 %v65
-  %v70 = getelementptr inbounds float, ptr %v3, i64 %v67
-  call void @g3(i64 144, i64 196, i64 32, ptr %v68, i64 1, i64 144, ptr %v69, i64 196, i64 1, ptr %v70, i64 980, i32 0)
-  %v61 = add nuw nsw i64 %v60, 1
-  %v71 = icmp slt i64 %v61, 5
-  br i1 %v71, label %v58, label %v72
-v73:
-  %v74 = getelementptr inbounds ptr, ptr %v8, i64 0
-  store ptr %v0, ptr %v74
-  %v75 = getelementptr inbounds ptr, ptr %v8, i64 1
-  store ptr %v1, ptr %v75
-  %v76 = getelementptr inbounds ptr, ptr %v8, i64 2
-  store ptr %v2, ptr %v76
-  %v77 = getelementptr inbounds ptr, ptr %v8, i64 3
-  store ptr %v3, ptr %v77
-  call void @g1(void (ptr, i64, i64)* @g54, ptr %v8, i64 5, i64 2)
-  br label %v78
-v79:
-  %v80 = phi  i64 [0, %v72], [%v81, %v78]
-  %v82 = mul i64 %v80, 0
-  %v83 = add i64 0, %v82
-  %v84 = mul i64 %v80, 6272
-  %v85 = add i64 94080, %v84
-  %v86 = mul i64 %v80, 196
-  %v87 = add i64 0, %v86
-  %v88 = getelementptr inbounds float, ptr %v1, i64 %v83
-  %v89 = getelementptr inbounds float, ptr %v2, i64 %v85
-  %v90 = getelementptr inbounds float, ptr %v3, i64 %v87
-  call void @g3(i64 144, i64 196, i64 32, ptr %v88, i64 1, i64 144, ptr %v89, i64 196, i64 1, ptr %v90, i64 980, i32 0)
-  %v81 = add nuw nsw i64 %v80, 1
-  %v91 = icmp slt i64 %v81, 5
-  br i1 %v91, label %v78, label %v92
-v93:
-  %v94 = getelementptr inbounds ptr, ptr %v9, i64 0
-  store ptr %v0, ptr %v94
-  %v95 = getelementptr inbounds ptr, ptr %v9, i64 1
-  store ptr %v1, ptr %v95
-  %v96 = getelementptr inbounds ptr, ptr %v9, i64 2
-  store ptr %v2, ptr %v96
-  %v97 = getelementptr inbounds ptr, ptr %v9, i64 3
-  store ptr %v3, ptr %v97
-  call void @g1(void (ptr, i64, i64)* @g55, ptr %v9, i64 5, i64 2)
-  br label %v98
-v99:
-  %v100 = phi  i64 [0, %v92], [%v101, %v98]
-  %v102 = mul i64 %v100, 0
-  %v103 = add i64 0, %v102
-  %v104 = mul i64 %v100, 6272
-  %v105 = add i64 125440, %v104
-  %v106 = mul i64 %v100, 196
-  %v107 = add i64 0, %v106
-  %v108 = getelementptr inbounds float, ptr %v1, i64 %v103
-  %v109 = getelementptr inbounds float, ptr %v2, i64 %v105
-  %v110 = getelementptr inbounds float, ptr %v3, i64 %v107
-  call void @g3(i64 144, i64 196, i64 32, ptr %v108, i64 1, i64 144, ptr %v109, i64 196, i64 1, ptr %v110, i64 980, i32 0)
-  %v101 = add nuw nsw i64 %v100, 1
-  %v111 = icmp slt i64 %v101, 5
-  br i1 %v111, label %v98, label %v112
-v113:
-  %v114 = getelementptr inbounds ptr, ptr %v10, i64 0
-  store ptr %v0, ptr %v114
-  %v115 = getelementptr inbounds ptr, ptr %v10, i64 1
-  store ptr %v1, ptr %v115
-  %v116 = getelementptr inbounds ptr, ptr %v10, i64 2
-  store ptr %v2, ptr %v116
-  %v117 = getelementptr inbounds ptr, ptr %v10, i64 3
-  store ptr %v3, ptr %v117
-  call void @g1(void (ptr, i64, i64)* @g56, ptr %v10, i64 5, i64 2)
-  br label %v118
-v119:
-  %v120 = phi  i64 [0, %v112], [%v121, %v118]
-  %v122 = mul i64 %v120, 0
-  %v123 = add i64 0, %v122
-  %v124 = mul i64 %v120, 6272
-  %v125 = add i64 156800, %v124
-  %v126 = mul i64 %v120, 196
-  %v127 = add i64 0, %v126
-  %v128 = getelementptr inbounds float, ptr %v1, i64 %v123
-  %v129 = getelementptr inbounds float, ptr %v2, i64 %v125
-  %v130 = getelementptr inbounds float, ptr %v3, i64 %v127
-  call void @g3(i64 144, i64 196, i64 32, ptr %v128, i64 1, i64 144, ptr %v129, i64 196, i64 1, ptr %v130, i64 980, i32 0)
-  %v121 = add nuw nsw i64 %v120, 1
-  %v131 = icmp slt i64 %v121, 5
-  br i1 %v131, label %v118, label %v132
-v133:
-  %v134 = getelementptr inbounds ptr, ptr %v11, i64 0
-  store ptr %v0, ptr %v134
-  %v135 = getelementptr inbounds ptr, ptr %v11, i64 1
-  store ptr %v1, ptr %v135
-  %v136 = getelementptr inbounds ptr, ptr %v11, i64 2
-  store ptr %v2, ptr %v136
-  %v137 = getelementptr inbounds ptr, ptr %v11, i64 3
-  store ptr %v3, ptr %v137
-  call void @g1(void (ptr, i64, i64)* @g57, ptr %v11, i64 5, i64 2)
-  br label %v138
-v139:
-  %v140 = phi  i64 [0, %v132], [%v141, %v138]
-  %v142 = mul i64 %v140, 0
-  %v143 = add i64 0, %v142
-  %v144 = mul i64 %v140, 6272
-  %v145 = add i64 188160, %v144
-  %v146 = mul i64 %v140, 196
-  %v147 = add i64 0, %v146
-  %v148 = getelementptr inbounds float, ptr %v1, i64 %v143
-  %v149 = getelementptr inbounds float, ptr %v2, i64 %v145
-  %v150 = getelementptr inbounds float, ptr %v3, i64 %v147
-  call void @g3(i64 144, i64 196, i64 32, ptr %v148, i64 1, i64 144, ptr %v149, i64 196, i64 1, ptr %v150, i64 980, i32 0)
-  %v141 = add nuw nsw i64 %v140, 1
-  %v151 = icmp slt i64 %v141, 2
-  br i1 %v151, label %v138, label %v152
-v153:
-  br label %v154
-v155:
-  %v156 = phi  i64 [0, %v152], [%v157, %v158]
-  br label %v159
-v160:
+  %v26 = getelementptr inbounds float, ptr %v1, i64 %v21
+  %v27 = getelementptr inbounds float, ptr %v2, i64 %v23
+  %v28 = getelementptr inbounds float, ptr %v3, i64 %v25
+  call void @g3(i64 144, i64 196, i64 32, ptr %v26, i64 1, i64 144, ptr %v27, i64 196, i64 1, ptr %v28, i64 1568, i32 0)
+  %v19 = add nuw nsw i64 %v18, 1
+  %v29 = icmp slt i64 %v19, 8
+  br i1 %v29, label %v16, label %v30
+v31:
+  %v32 = getelementptr inbounds ptr, ptr %v6, i64 0
+  store ptr %v0, ptr %v32
+  %v33 = getelementptr inbounds ptr, ptr %v6, i64 1
+  store ptr %v1, ptr %v33
+  %v34 = getelementptr inbounds ptr, ptr %v6, i64 2
+  store ptr %v2, ptr %v34
+  %v35 = getelementptr inbounds ptr, ptr %v6, i64 3
+  store ptr %v3, ptr %v35
+  call void @g1(void (ptr, i64, i64)* @g52, ptr %v6, i64 8, i64 2)
+  br label %v36
+v37:
+  %v38 = phi  i64 [0, %v30], [%v39, %v36]
+  %v40 = mul i64 %v38, 0
+  %v41 = add i64 0, %v40
+  %v42 = mul i64 %v38, 6272
+  %v43 = add i64 50176, %v42
+  %v44 = mul i64 %v38, 196
+  %v45 = add i64 0, %v44
+  %v46 = getelementptr inbounds float, ptr %v1, i64 %v41
+  %v47 = getelementptr inbounds float, ptr %v2, i64 %v43
+  %v48 = getelementptr inbounds float, ptr %v3, i64 %v45
+  call void @g3(i64 144, i64 196, i64 32, ptr %v46, i64 1, i64 144, ptr %v47, i64 196, i64 1, ptr %v48, i64 1568, i32 0)
+  %v39 = add nuw nsw i64 %v38, 1
+  %v49 = icmp slt i64 %v39, 8
+  br i1 %v49, label %v36, label %v50
+v51:
+  %v52 = getelementptr inbounds ptr, ptr %v7, i64 0
+  store ptr %v0, ptr %v52
+  %v53 = getelementptr inbounds ptr, ptr %v7, i64 1
+  store ptr %v1, ptr %v53
+  %v54 = getelementptr inbounds ptr, ptr %v7, i64 2
+  store ptr %v2, ptr %v54
+  %v55 = getelementptr inbounds ptr, ptr %v7, i64 3
+  store ptr %v3, ptr %v55
+  call void @g1(void (ptr, i64, i64)* @g53, ptr %v7, i64 8, i64 2)
+  br label %v56
+v57:
+  %v58 = phi  i64 [0, %v50], [%v59, %v56]
+  %v60 = mul i64 %v58, 0
+  %v61 = add i64 0, %v60
+  %v62 = mul i64 %v58, 6272
+  %v63 = add i64 100352, %v62
+  %v64 = mul i64 %v58, 196
+  %v65 = add i64 0, %v64
+  %v66 = getelementptr inbounds float, ptr %v1, i64 %v61
+  %v67 = getelementptr inbounds float, ptr %v2, i64 %v63
+  %v68 = getelementptr inbounds float, ptr %v3, i64 %v65
+  call void @g3(i64 144, i64 196, i64 32, ptr %v66, i64 1, i64 144, ptr %v67, i64 196, i64 1, ptr %v68, i64 1568, i32 0)
+  %v59 = add nuw nsw i64 %v58, 1
+  %v69 = icmp slt i64 %v59, 8
+  br i1 %v69, label %v56, label %v70
+v71:
+  %v72 = getelementptr inbounds ptr, ptr %v8, i64 0
+  store ptr %v0, ptr %v72
+  %v73 = getelementptr inbounds ptr, ptr %v8, i64 1
+  store ptr %v1, ptr %v73
+  %v74 = getelementptr inbounds ptr, ptr %v8, i64 2
+  store ptr %v2, ptr %v74
+  %v75 = getelementptr inbounds ptr, ptr %v8, i64 3
+  store ptr %v3, ptr %v75
+  call void @g1(void (ptr, i64, i64)* @g54, ptr %v8, i64 8, i64 2)
+  br label %v76
+v77:
+  %v78 = phi  i64 [0, %v70], [%v79, %v76]
+  %v80 = mul i64 %v78, 0
+  %v81 = add i64 0, %v80
+  %v82 = mul i64 %v78, 6272
+  %v83 = add i64 150528, %v82
+  %v84 = mul i64 %v78, 196
+  %v85 = add i64 0, %v84
+  %v86 = getelementptr inbounds float, ptr %v1, i64 %v81
+  %v87 = getelementptr inbounds float, ptr %v2, i64 %v83
+  %v88 = getelementptr inbounds float, ptr %v3, i64 %v85
+  call void @g3(i64 144, i64 196, i64 32, ptr %v86, i64 1, i64 144, ptr %v87, i64 196, i64 1, ptr %v88, i64 1568, i32 0)
+  %v79 = add nuw nsw i64 %v78, 1
+  %v89 = icmp slt i64 %v79, 8
+  br i1 %v89, label %v76, label %v90
+v91:
+  %v92 = getelementptr inbounds ptr, ptr %v9, i64 0
+  store ptr %v0, ptr %v92
+  %v93 = getelementptr inbounds ptr, ptr %v9, i64 1
+  store ptr %v1, ptr %v93
+  %v94 = getelementptr inbounds ptr, ptr %v9, i64 2
+  store ptr %v2, ptr %v94
+  %v95 = getelementptr inbounds ptr, ptr %v9, i64 3
+  store ptr %v3, ptr %v95
+  call void @g1(void (ptr, i64, i64)* @g55, ptr %v9, i64 8, i64 2)
   ret void
-v161:
-  %v162 = phi  i64 [0, %v154], [%v163, %v164]
-  br label %v165
-v166:
-  %v157 = add nuw nsw i64 %v156, 1
-  %v167 = icmp slt i64 %v157, 2
-  br i1 %v167, label %v154, label %v168
-v169:
-  %v170 = phi  i64 [0, %v159], [%v171, %v172]
-  br label %v173
-v174:
-  %v163 = add nuw nsw i64 %v162, 1
-  %v175 = icmp slt i64 %v163, 16
-  br i1 %v175, label %v159, label %v158
-v176:
-  %v177 = phi  i64 [0, %v165], [%v178, %v179]
-  br label %v180
-v181:
-  %v171 = add nuw nsw i64 %v170, 1
-  %v182 = icmp slt i64 %v171, 3
-  br i1 %v182, label %v165, label %v164
-v183:
-  %v184 = phi  i64 [0, %v173], [%v185, %v186]
-  br label %v187
-v188:
-  %v178 = add nuw nsw i64 %v177, 1
-  %v189 = icmp slt i64 %v178, 3
-  br i1 %v189, label %v173, label %v172
-v190:
-  %v191 = phi  i64 [0, %v180], [%v192, %v193]
-  %v194 = add i64 %v170, %v184
-  %v195 = add i64 %v194, -1
-  %v196 = icmp sge i64 %v195, 0
-  %v197 = add i64 %v170, %v184
-  %v198 = add i64 %v197, -1
-  %v199 = icmp slt i64 %v198, 14
-  %v200 = and i1 %v196, %v199
-  %v201 = add i64 %v177, %v191
-  %v202 = add i64 %v201, -1
-  %v203 = icmp sge i64 %v202, 0
-  %v204 = and i1 %v200, %v203
-  %v205 = add i64 %v177, %v191
-  %v206 = add i64 %v205, -1
-  %v207 = icmp slt i64 %v206, 14
-  %v208 = and i1 %v204, %v207
-  br i1 %v208, label %v209, label %v193
-v210:
-  %v185 = add nuw nsw i64 %v184, 1
-  %v211 = icmp slt i64 %v185, 14
-  br i1 %v211, label %v180, label %v179
-v212:
-  %v213 = mul i64 %v156, 3136
-  %v214 = mul i64 %v162, 196
-  %v215 = add i64 %v213, %v214
-  %v216 = mul i64 %v170, 14
-  %v217 = add i64 %v215, %v216
-  %v218 = add i64 %v217, %v177
-  %v219 = mul i64 %v184, 14
-  %v220 = add i64 %v218, %v219
-  %v221 = add i64 %v220, %v191
-  %v222 = add i64 %v221, 94065
-  %v223 = getelementptr inbounds float, ptr %v0, i64 %v222
-  %v224 = load float, ptr %v223, align 4
-  %v225 = mul i64 %v156, 196
-  %v226 = mul i64 %v162, 8820
-  %v227 = add i64 %v225, %v226
-  %v228 = mul i64 %v170, 2940
-  %v229 = add i64 %v227, %v228
-  %v230 = mul i64 %v177, 980
-  %v231 = add i64 %v229, %v230
-  %v232 = mul i64 %v184, 14
-  %v233 = add i64 %v231, %v232
-  %v234 = add i64 %v233, %v191
-  %v235 = getelementptr inbounds float, ptr %v3, i64 %v234
-  %v236 = load float, ptr %v235, align 4
-  %v237 = fadd float %v224, %v236
-  %v238 = getelementptr inbounds float, ptr %v0, i64 %v222
-  store float %v237, ptr %v238, align 4
-  br label %v193
-v239:
-  %v192 = add nuw nsw i64 %v191, 1
-  %v240 = icmp slt i64 %v192, 14
-  br i1 %v240, label %v187, label %v186
 }
 
-define internal void @g58(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g56(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -2269,6 +2110,230 @@ v17:
 }
 
 define internal void @g51(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  call void @g56(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  ret void
+}
+
+define internal void @g57(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+{
+v6:
+  br label %v7
+v8:
+  %v9 = icmp slt i64 %v4, %v5
+  br i1 %v9, label %v10, label %v11
+v12:
+  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
+  br label %v16
+v17:
+  ret void
+v18:
+  %v19 = phi  i64 [0, %v10], [%v20, %v21]
+  br label %v22
+v23:
+  %v14 = add nuw nsw i64 %v13, 1
+  %v24 = icmp slt i64 %v14, %v5
+  br i1 %v24, label %v10, label %v11
+v25:
+  %v26 = phi  i64 [0, %v16], [%v27, %v28]
+  br label %v29
+v30:
+  %v20 = add nuw nsw i64 %v19, 1
+  %v31 = icmp slt i64 %v20, 16
+  br i1 %v31, label %v16, label %v15
+v32:
+  %v33 = phi  i64 [0, %v22], [%v34, %v35]
+  br label %v36
+v37:
+  %v27 = add nuw nsw i64 %v26, 1
+  %v38 = icmp slt i64 %v27, 3
+  br i1 %v38, label %v22, label %v21
+v39:
+  %v40 = phi  i64 [0, %v29], [%v41, %v42]
+  br label %v43
+v44:
+  %v34 = add nuw nsw i64 %v33, 1
+  %v45 = icmp slt i64 %v34, 3
+  br i1 %v45, label %v29, label %v28
+v46:
+  %v47 = phi  i64 [0, %v36], [%v48, %v49]
+  %v50 = add i64 %v26, %v40
+  %v51 = add i64 %v50, -1
+  %v52 = icmp sge i64 %v51, 0
+  %v53 = add i64 %v26, %v40
+  %v54 = add i64 %v53, -1
+  %v55 = icmp slt i64 %v54, 14
+  %v56 = and i1 %v52, %v55
+  %v57 = add i64 %v33, %v47
+  %v58 = add i64 %v57, -1
+  %v59 = icmp sge i64 %v58, 0
+  %v60 = and i1 %v56, %v59
+  %v61 = add i64 %v33, %v47
+  %v62 = add i64 %v61, -1
+  %v63 = icmp slt i64 %v62, 14
+  %v64 = and i1 %v60, %v63
+  br i1 %v64, label %v65, label %v49
+v66:
+  %v41 = add nuw nsw i64 %v40, 1
+  %v67 = icmp slt i64 %v41, 14
+  br i1 %v67, label %v36, label %v35
+v68:
+  %v69 = mul i64 %v13, 3136
+  %v70 = mul i64 %v19, 196
+  %v71 = add i64 %v69, %v70
+  %v72 = mul i64 %v26, 14
+  %v73 = add i64 %v71, %v72
+  %v74 = add i64 %v73, %v33
+  %v75 = mul i64 %v40, 14
+  %v76 = add i64 %v74, %v75
+  %v77 = add i64 %v76, %v47
+  %v78 = add i64 %v77, -15
+  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
+  %v80 = load float, ptr %v79, align 4
+  %v81 = mul i64 %v13, 196
+  %v82 = mul i64 %v19, 14112
+  %v83 = add i64 %v81, %v82
+  %v84 = mul i64 %v26, 4704
+  %v85 = add i64 %v83, %v84
+  %v86 = mul i64 %v33, 1568
+  %v87 = add i64 %v85, %v86
+  %v88 = mul i64 %v40, 14
+  %v89 = add i64 %v87, %v88
+  %v90 = add i64 %v89, %v47
+  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
+  %v92 = load float, ptr %v91, align 4
+  %v93 = fadd float %v80, %v92
+  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
+  store float %v93, ptr %v94, align 4
+  br label %v49
+v95:
+  %v48 = add nuw nsw i64 %v47, 1
+  %v96 = icmp slt i64 %v48, 14
+  br i1 %v96, label %v43, label %v42
+}
+
+define internal void @g52(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  call void @g57(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  ret void
+}
+
+define internal void @g58(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+{
+v6:
+  br label %v7
+v8:
+  %v9 = icmp slt i64 %v4, %v5
+  br i1 %v9, label %v10, label %v11
+v12:
+  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
+  br label %v16
+v17:
+  ret void
+v18:
+  %v19 = phi  i64 [0, %v10], [%v20, %v21]
+  br label %v22
+v23:
+  %v14 = add nuw nsw i64 %v13, 1
+  %v24 = icmp slt i64 %v14, %v5
+  br i1 %v24, label %v10, label %v11
+v25:
+  %v26 = phi  i64 [0, %v16], [%v27, %v28]
+  br label %v29
+v30:
+  %v20 = add nuw nsw i64 %v19, 1
+  %v31 = icmp slt i64 %v20, 16
+  br i1 %v31, label %v16, label %v15
+v32:
+  %v33 = phi  i64 [0, %v22], [%v34, %v35]
+  br label %v36
+v37:
+  %v27 = add nuw nsw i64 %v26, 1
+  %v38 = icmp slt i64 %v27, 3
+  br i1 %v38, label %v22, label %v21
+v39:
+  %v40 = phi  i64 [0, %v29], [%v41, %v42]
+  br label %v43
+v44:
+  %v34 = add nuw nsw i64 %v33, 1
+  %v45 = icmp slt i64 %v34, 3
+  br i1 %v45, label %v29, label %v28
+v46:
+  %v47 = phi  i64 [0, %v36], [%v48, %v49]
+  %v50 = add i64 %v26, %v40
+  %v51 = add i64 %v50, -1
+  %v52 = icmp sge i64 %v51, 0
+  %v53 = add i64 %v26, %v40
+  %v54 = add i64 %v53, -1
+  %v55 = icmp slt i64 %v54, 14
+  %v56 = and i1 %v52, %v55
+  %v57 = add i64 %v33, %v47
+  %v58 = add i64 %v57, -1
+  %v59 = icmp sge i64 %v58, 0
+  %v60 = and i1 %v56, %v59
+  %v61 = add i64 %v33, %v47
+  %v62 = add i64 %v61, -1
+  %v63 = icmp slt i64 %v62, 14
+  %v64 = and i1 %v60, %v63
+  br i1 %v64, label %v65, label %v49
+v66:
+  %v41 = add nuw nsw i64 %v40, 1
+  %v67 = icmp slt i64 %v41, 14
+  br i1 %v67, label %v36, label %v35
+v68:
+  %v69 = mul i64 %v13, 3136
+  %v70 = mul i64 %v19, 196
+  %v71 = add i64 %v69, %v70
+  %v72 = mul i64 %v26, 14
+  %v73 = add i64 %v71, %v72
+  %v74 = add i64 %v73, %v33
+  %v75 = mul i64 %v40, 14
+  %v76 = add i64 %v74, %v75
+  %v77 = add i64 %v76, %v47
+  %v78 = add i64 %v77, 25073
+  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
+  %v80 = load float, ptr %v79, align 4
+  %v81 = mul i64 %v13, 196
+  %v82 = mul i64 %v19, 14112
+  %v83 = add i64 %v81, %v82
+  %v84 = mul i64 %v26, 4704
+  %v85 = add i64 %v83, %v84
+  %v86 = mul i64 %v33, 1568
+  %v87 = add i64 %v85, %v86
+  %v88 = mul i64 %v40, 14
+  %v89 = add i64 %v87, %v88
+  %v90 = add i64 %v89, %v47
+  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
+  %v92 = load float, ptr %v91, align 4
+  %v93 = fadd float %v80, %v92
+  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
+  store float %v93, ptr %v94, align 4
+  br label %v49
+v95:
+  %v48 = add nuw nsw i64 %v47, 1
+  %v96 = icmp slt i64 %v48, 14
+  br i1 %v96, label %v43, label %v42
+}
+
+define internal void @g53(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2355,15 +2420,15 @@ v68:
   %v75 = mul i64 %v40, 14
   %v76 = add i64 %v74, %v75
   %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, -15
+  %v78 = add i64 %v77, 50161
   %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
   %v80 = load float, ptr %v79, align 4
   %v81 = mul i64 %v13, 196
-  %v82 = mul i64 %v19, 8820
+  %v82 = mul i64 %v19, 14112
   %v83 = add i64 %v81, %v82
-  %v84 = mul i64 %v26, 2940
+  %v84 = mul i64 %v26, 4704
   %v85 = add i64 %v83, %v84
-  %v86 = mul i64 %v33, 980
+  %v86 = mul i64 %v33, 1568
   %v87 = add i64 %v85, %v86
   %v88 = mul i64 %v40, 14
   %v89 = add i64 %v87, %v88
@@ -2380,7 +2445,7 @@ v95:
   br i1 %v96, label %v43, label %v42
 }
 
-define internal void @g52(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g54(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2467,239 +2532,15 @@ v68:
   %v75 = mul i64 %v40, 14
   %v76 = add i64 %v74, %v75
   %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, 15665
+  %v78 = add i64 %v77, 75249
   %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
   %v80 = load float, ptr %v79, align 4
   %v81 = mul i64 %v13, 196
-  %v82 = mul i64 %v19, 8820
+  %v82 = mul i64 %v19, 14112
   %v83 = add i64 %v81, %v82
-  %v84 = mul i64 %v26, 2940
+  %v84 = mul i64 %v26, 4704
   %v85 = add i64 %v83, %v84
-  %v86 = mul i64 %v33, 980
-  %v87 = add i64 %v85, %v86
-  %v88 = mul i64 %v40, 14
-  %v89 = add i64 %v87, %v88
-  %v90 = add i64 %v89, %v47
-  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
-  %v92 = load float, ptr %v91, align 4
-  %v93 = fadd float %v80, %v92
-  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
-  store float %v93, ptr %v94, align 4
-  br label %v49
-v95:
-  %v48 = add nuw nsw i64 %v47, 1
-  %v96 = icmp slt i64 %v48, 14
-  br i1 %v96, label %v43, label %v42
-}
-
-define internal void @g53(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g60(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
-  ret void
-}
-
-define internal void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
-  br label %v16
-v17:
-  ret void
-v18:
-  %v19 = phi  i64 [0, %v10], [%v20, %v21]
-  br label %v22
-v23:
-  %v14 = add nuw nsw i64 %v13, 1
-  %v24 = icmp slt i64 %v14, %v5
-  br i1 %v24, label %v10, label %v11
-v25:
-  %v26 = phi  i64 [0, %v16], [%v27, %v28]
-  br label %v29
-v30:
-  %v20 = add nuw nsw i64 %v19, 1
-  %v31 = icmp slt i64 %v20, 16
-  br i1 %v31, label %v16, label %v15
-v32:
-  %v33 = phi  i64 [0, %v22], [%v34, %v35]
-  br label %v36
-v37:
-  %v27 = add nuw nsw i64 %v26, 1
-  %v38 = icmp slt i64 %v27, 3
-  br i1 %v38, label %v22, label %v21
-v39:
-  %v40 = phi  i64 [0, %v29], [%v41, %v42]
-  br label %v43
-v44:
-  %v34 = add nuw nsw i64 %v33, 1
-  %v45 = icmp slt i64 %v34, 3
-  br i1 %v45, label %v29, label %v28
-v46:
-  %v47 = phi  i64 [0, %v36], [%v48, %v49]
-  %v50 = add i64 %v26, %v40
-  %v51 = add i64 %v50, -1
-  %v52 = icmp sge i64 %v51, 0
-  %v53 = add i64 %v26, %v40
-  %v54 = add i64 %v53, -1
-  %v55 = icmp slt i64 %v54, 14
-  %v56 = and i1 %v52, %v55
-  %v57 = add i64 %v33, %v47
-  %v58 = add i64 %v57, -1
-  %v59 = icmp sge i64 %v58, 0
-  %v60 = and i1 %v56, %v59
-  %v61 = add i64 %v33, %v47
-  %v62 = add i64 %v61, -1
-  %v63 = icmp slt i64 %v62, 14
-  %v64 = and i1 %v60, %v63
-  br i1 %v64, label %v65, label %v49
-v66:
-  %v41 = add nuw nsw i64 %v40, 1
-  %v67 = icmp slt i64 %v41, 14
-  br i1 %v67, label %v36, label %v35
-v68:
-  %v69 = mul i64 %v13, 3136
-  %v70 = mul i64 %v19, 196
-  %v71 = add i64 %v69, %v70
-  %v72 = mul i64 %v26, 14
-  %v73 = add i64 %v71, %v72
-  %v74 = add i64 %v73, %v33
-  %v75 = mul i64 %v40, 14
-  %v76 = add i64 %v74, %v75
-  %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, 31345
-  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
-  %v80 = load float, ptr %v79, align 4
-  %v81 = mul i64 %v13, 196
-  %v82 = mul i64 %v19, 8820
-  %v83 = add i64 %v81, %v82
-  %v84 = mul i64 %v26, 2940
-  %v85 = add i64 %v83, %v84
-  %v86 = mul i64 %v33, 980
-  %v87 = add i64 %v85, %v86
-  %v88 = mul i64 %v40, 14
-  %v89 = add i64 %v87, %v88
-  %v90 = add i64 %v89, %v47
-  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
-  %v92 = load float, ptr %v91, align 4
-  %v93 = fadd float %v80, %v92
-  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
-  store float %v93, ptr %v94, align 4
-  br label %v49
-v95:
-  %v48 = add nuw nsw i64 %v47, 1
-  %v96 = icmp slt i64 %v48, 14
-  br i1 %v96, label %v43, label %v42
-}
-
-define internal void @g54(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g61(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
-  ret void
-}
-
-define internal void @g62(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
-  br label %v16
-v17:
-  ret void
-v18:
-  %v19 = phi  i64 [0, %v10], [%v20, %v21]
-  br label %v22
-v23:
-  %v14 = add nuw nsw i64 %v13, 1
-  %v24 = icmp slt i64 %v14, %v5
-  br i1 %v24, label %v10, label %v11
-v25:
-  %v26 = phi  i64 [0, %v16], [%v27, %v28]
-  br label %v29
-v30:
-  %v20 = add nuw nsw i64 %v19, 1
-  %v31 = icmp slt i64 %v20, 16
-  br i1 %v31, label %v16, label %v15
-v32:
-  %v33 = phi  i64 [0, %v22], [%v34, %v35]
-  br label %v36
-v37:
-  %v27 = add nuw nsw i64 %v26, 1
-  %v38 = icmp slt i64 %v27, 3
-  br i1 %v38, label %v22, label %v21
-v39:
-  %v40 = phi  i64 [0, %v29], [%v41, %v42]
-  br label %v43
-v44:
-  %v34 = add nuw nsw i64 %v33, 1
-  %v45 = icmp slt i64 %v34, 3
-  br i1 %v45, label %v29, label %v28
-v46:
-  %v47 = phi  i64 [0, %v36], [%v48, %v49]
-  %v50 = add i64 %v26, %v40
-  %v51 = add i64 %v50, -1
-  %v52 = icmp sge i64 %v51, 0
-  %v53 = add i64 %v26, %v40
-  %v54 = add i64 %v53, -1
-  %v55 = icmp slt i64 %v54, 14
-  %v56 = and i1 %v52, %v55
-  %v57 = add i64 %v33, %v47
-  %v58 = add i64 %v57, -1
-  %v59 = icmp sge i64 %v58, 0
-  %v60 = and i1 %v56, %v59
-  %v61 = add i64 %v33, %v47
-  %v62 = add i64 %v61, -1
-  %v63 = icmp slt i64 %v62, 14
-  %v64 = and i1 %v60, %v63
-  br i1 %v64, label %v65, label %v49
-v66:
-  %v41 = add nuw nsw i64 %v40, 1
-  %v67 = icmp slt i64 %v41, 14
-  br i1 %v67, label %v36, label %v35
-v68:
-  %v69 = mul i64 %v13, 3136
-  %v70 = mul i64 %v19, 196
-  %v71 = add i64 %v69, %v70
-  %v72 = mul i64 %v26, 14
-  %v73 = add i64 %v71, %v72
-  %v74 = add i64 %v73, %v33
-  %v75 = mul i64 %v40, 14
-  %v76 = add i64 %v74, %v75
-  %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, 47025
-  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
-  %v80 = load float, ptr %v79, align 4
-  %v81 = mul i64 %v13, 196
-  %v82 = mul i64 %v19, 8820
-  %v83 = add i64 %v81, %v82
-  %v84 = mul i64 %v26, 2940
-  %v85 = add i64 %v83, %v84
-  %v86 = mul i64 %v33, 980
+  %v86 = mul i64 %v33, 1568
   %v87 = add i64 %v85, %v86
   %v88 = mul i64 %v40, 14
   %v89 = add i64 %v87, %v88
@@ -2727,563 +2568,169 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g62(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g60(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g63(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
-  br label %v16
-v17:
-  ret void
-v18:
-  %v19 = phi  i64 [0, %v10], [%v20, %v21]
-  br label %v22
-v23:
-  %v14 = add nuw nsw i64 %v13, 1
-  %v24 = icmp slt i64 %v14, %v5
-  br i1 %v24, label %v10, label %v11
-v25:
-  %v26 = phi  i64 [0, %v16], [%v27, %v28]
-  br label %v29
-v30:
-  %v20 = add nuw nsw i64 %v19, 1
-  %v31 = icmp slt i64 %v20, 16
-  br i1 %v31, label %v16, label %v15
-v32:
-  %v33 = phi  i64 [0, %v22], [%v34, %v35]
-  br label %v36
-v37:
-  %v27 = add nuw nsw i64 %v26, 1
-  %v38 = icmp slt i64 %v27, 3
-  br i1 %v38, label %v22, label %v21
-v39:
-  %v40 = phi  i64 [0, %v29], [%v41, %v42]
-  br label %v43
-v44:
-  %v34 = add nuw nsw i64 %v33, 1
-  %v45 = icmp slt i64 %v34, 3
-  br i1 %v45, label %v29, label %v28
-v46:
-  %v47 = phi  i64 [0, %v36], [%v48, %v49]
-  %v50 = add i64 %v26, %v40
-  %v51 = add i64 %v50, -1
-  %v52 = icmp sge i64 %v51, 0
-  %v53 = add i64 %v26, %v40
-  %v54 = add i64 %v53, -1
-  %v55 = icmp slt i64 %v54, 14
-  %v56 = and i1 %v52, %v55
-  %v57 = add i64 %v33, %v47
-  %v58 = add i64 %v57, -1
-  %v59 = icmp sge i64 %v58, 0
-  %v60 = and i1 %v56, %v59
-  %v61 = add i64 %v33, %v47
-  %v62 = add i64 %v61, -1
-  %v63 = icmp slt i64 %v62, 14
-  %v64 = and i1 %v60, %v63
-  br i1 %v64, label %v65, label %v49
-v66:
-  %v41 = add nuw nsw i64 %v40, 1
-  %v67 = icmp slt i64 %v41, 14
-  br i1 %v67, label %v36, label %v35
-v68:
-  %v69 = mul i64 %v13, 3136
-  %v70 = mul i64 %v19, 196
-  %v71 = add i64 %v69, %v70
-  %v72 = mul i64 %v26, 14
-  %v73 = add i64 %v71, %v72
-  %v74 = add i64 %v73, %v33
-  %v75 = mul i64 %v40, 14
-  %v76 = add i64 %v74, %v75
-  %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, 62705
-  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
-  %v80 = load float, ptr %v79, align 4
-  %v81 = mul i64 %v13, 196
-  %v82 = mul i64 %v19, 8820
-  %v83 = add i64 %v81, %v82
-  %v84 = mul i64 %v26, 2940
-  %v85 = add i64 %v83, %v84
-  %v86 = mul i64 %v33, 980
-  %v87 = add i64 %v85, %v86
-  %v88 = mul i64 %v40, 14
-  %v89 = add i64 %v87, %v88
-  %v90 = add i64 %v89, %v47
-  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
-  %v92 = load float, ptr %v91, align 4
-  %v93 = fadd float %v80, %v92
-  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
-  store float %v93, ptr %v94, align 4
-  br label %v49
-v95:
-  %v48 = add nuw nsw i64 %v47, 1
-  %v96 = icmp slt i64 %v48, 14
-  br i1 %v96, label %v43, label %v42
-}
-
-define internal void @g56(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g63(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
-  ret void
-}
-
-define internal void @g64(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
-  br label %v16
-v17:
-  ret void
-v18:
-  %v19 = phi  i64 [0, %v10], [%v20, %v21]
-  br label %v22
-v23:
-  %v14 = add nuw nsw i64 %v13, 1
-  %v24 = icmp slt i64 %v14, %v5
-  br i1 %v24, label %v10, label %v11
-v25:
-  %v26 = phi  i64 [0, %v16], [%v27, %v28]
-  br label %v29
-v30:
-  %v20 = add nuw nsw i64 %v19, 1
-  %v31 = icmp slt i64 %v20, 16
-  br i1 %v31, label %v16, label %v15
-v32:
-  %v33 = phi  i64 [0, %v22], [%v34, %v35]
-  br label %v36
-v37:
-  %v27 = add nuw nsw i64 %v26, 1
-  %v38 = icmp slt i64 %v27, 3
-  br i1 %v38, label %v22, label %v21
-v39:
-  %v40 = phi  i64 [0, %v29], [%v41, %v42]
-  br label %v43
-v44:
-  %v34 = add nuw nsw i64 %v33, 1
-  %v45 = icmp slt i64 %v34, 3
-  br i1 %v45, label %v29, label %v28
-v46:
-  %v47 = phi  i64 [0, %v36], [%v48, %v49]
-  %v50 = add i64 %v26, %v40
-  %v51 = add i64 %v50, -1
-  %v52 = icmp sge i64 %v51, 0
-  %v53 = add i64 %v26, %v40
-  %v54 = add i64 %v53, -1
-  %v55 = icmp slt i64 %v54, 14
-  %v56 = and i1 %v52, %v55
-  %v57 = add i64 %v33, %v47
-  %v58 = add i64 %v57, -1
-  %v59 = icmp sge i64 %v58, 0
-  %v60 = and i1 %v56, %v59
-  %v61 = add i64 %v33, %v47
-  %v62 = add i64 %v61, -1
-  %v63 = icmp slt i64 %v62, 14
-  %v64 = and i1 %v60, %v63
-  br i1 %v64, label %v65, label %v49
-v66:
-  %v41 = add nuw nsw i64 %v40, 1
-  %v67 = icmp slt i64 %v41, 14
-  br i1 %v67, label %v36, label %v35
-v68:
-  %v69 = mul i64 %v13, 3136
-  %v70 = mul i64 %v19, 196
-  %v71 = add i64 %v69, %v70
-  %v72 = mul i64 %v26, 14
-  %v73 = add i64 %v71, %v72
-  %v74 = add i64 %v73, %v33
-  %v75 = mul i64 %v40, 14
-  %v76 = add i64 %v74, %v75
-  %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, 78385
-  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
-  %v80 = load float, ptr %v79, align 4
-  %v81 = mul i64 %v13, 196
-  %v82 = mul i64 %v19, 8820
-  %v83 = add i64 %v81, %v82
-  %v84 = mul i64 %v26, 2940
-  %v85 = add i64 %v83, %v84
-  %v86 = mul i64 %v33, 980
-  %v87 = add i64 %v85, %v86
-  %v88 = mul i64 %v40, 14
-  %v89 = add i64 %v87, %v88
-  %v90 = add i64 %v89, %v47
-  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
-  %v92 = load float, ptr %v91, align 4
-  %v93 = fadd float %v80, %v92
-  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
-  store float %v93, ptr %v94, align 4
-  br label %v49
-v95:
-  %v48 = add nuw nsw i64 %v47, 1
-  %v96 = icmp slt i64 %v48, 14
-  br i1 %v96, label %v43, label %v42
-}
-
-define internal void @g57(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g64(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
-  ret void
-}
-
-define void @g65(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
   %v8 = alloca ptr, i32 6
   %v9 = alloca ptr, i32 6
   %v10 = alloca ptr, i32 6
-  %v11 = alloca ptr, i32 6
-  %v12 = alloca ptr, i32 6
+  br label %v11
+v12:
   br label %v13
 v14:
-  br label %v15
-v16:
-  %v17 = phi  i64 [0, %v13], [%v18, %v15]
-  %v19 = getelementptr inbounds float, ptr %v0, i64 %v17
-  store float              0x0, ptr %v19, align 4
-  %v18 = add nuw nsw i64 %v17, 1
-  %v20 = icmp slt i64 %v18, 4608
-  br i1 %v20, label %v15, label %v21, !llvm.loop !1
-v22:
-  %v23 = getelementptr inbounds ptr, ptr %v7, i64 0
-  store ptr %v0, ptr %v23
-  %v24 = getelementptr inbounds ptr, ptr %v7, i64 1
-  store ptr %v1, ptr %v24
-  %v25 = getelementptr inbounds ptr, ptr %v7, i64 2
-  store ptr %v2, ptr %v25
-  %v26 = getelementptr inbounds ptr, ptr %v7, i64 3
-  store ptr %v3, ptr %v26
-  %v27 = getelementptr inbounds ptr, ptr %v7, i64 4
-  store ptr %v4, ptr %v27
-  %v28 = getelementptr inbounds ptr, ptr %v7, i64 5
-  store ptr %v5, ptr %v28
-  call void @g1(void (ptr, i64, i64)* @g66, ptr %v7, i64 16, i64 8)
-  br label %v29
-v30:
-  %v31 = phi  i64 [0, %v21], [%v32, %v29]
-  %v33 = mul i64 %v31, 6272
+  %v15 = phi  i64 [0, %v11], [%v16, %v13]
+  %v17 = getelementptr inbounds float, ptr %v0, i64 %v15
+  store float              0x0, ptr %v17, align 4
+  %v16 = add nuw nsw i64 %v15, 1
+  %v18 = icmp slt i64 %v16, 4608
+  br i1 %v18, label %v13, label %v19, !llvm.loop !1
+v20:
+  %v21 = getelementptr inbounds ptr, ptr %v7, i64 0
+  store ptr %v0, ptr %v21
+  %v22 = getelementptr inbounds ptr, ptr %v7, i64 1
+  store ptr %v1, ptr %v22
+  %v23 = getelementptr inbounds ptr, ptr %v7, i64 2
+  store ptr %v2, ptr %v23
+  %v24 = getelementptr inbounds ptr, ptr %v7, i64 3
+  store ptr %v3, ptr %v24
+  %v25 = getelementptr inbounds ptr, ptr %v7, i64 4
+  store ptr %v4, ptr %v25
+  %v26 = getelementptr inbounds ptr, ptr %v7, i64 5
+  store ptr %v5, ptr %v26
+  call void @g1(void (ptr, i64, i64)* @g62, ptr %v7, i64 16, i64 5)
+  br label %v27
+v28:
+  %v29 = phi  i64 [0, %v19], [%v30, %v27]
+  %v31 = mul i64 %v29, 6272
+  %v32 = add i64 0, %v31
+  %v33 = mul i64 %v29, 196
   %v34 = add i64 0, %v33
-  %v35 = mul i64 %v31, 196
+  %v35 = mul i64 %v29, 0
   %v36 = add i64 0, %v35
-  %v37 = mul i64 %v31, 0
-  %v38 = add i64 0, %v37
-  %v39 = getelementptr inbounds float, ptr %v3, i64 %v34
-  %v40 = getelementptr inbounds float, ptr %v1, i64 %v36
-  %v41 = getelementptr inbounds float, ptr %v0, i64 %v38
-  call void @g3(i64 32, i64 144, i64 196, ptr %v39, i64 196, i64 1, ptr %v40, i64 1, i64 980, ptr %v41, i64 144, i32 1)
-  %v32 = add nuw nsw i64 %v31, 1
-  %v42 = icmp slt i64 %v32, 5
-  br i1 %v42, label %v29, label %v43
-v44:
-  %v45 = getelementptr inbounds ptr, ptr %v8, i64 0
-  store ptr %v0, ptr %v45
-  %v46 = getelementptr inbounds ptr, ptr %v8, i64 1
-  store ptr %v1, ptr %v46
-  %v47 = getelementptr inbounds ptr, ptr %v8, i64 2
-  store ptr %v2, ptr %v47
-  %v48 = getelementptr inbounds ptr, ptr %v8, i64 3
-  store ptr %v3, ptr %v48
-  %v49 = getelementptr inbounds ptr, ptr %v8, i64 4
-  store ptr %v4, ptr %v49
-  %v50 = getelementptr inbounds ptr, ptr %v8, i64 5
-  store ptr %v5, ptr %v50
-  call void @g1(void (ptr, i64, i64)* @g67, ptr %v8, i64 16, i64 8)
-  br label %v51
-v52:
-  %v53 = phi  i64 [0, %v43], [%v54, %v51]
-  %v55 = mul i64 %v53, 6272
-  %v56 = add i64 31360, %v55
-  %v57 = mul i64 %v53, 196
+  %v37 = getelementptr inbounds float, ptr %v3, i64 %v32
+  %v38 = getelementptr inbounds float, ptr %v1, i64 %v34
+  %v39 = getelementptr inbounds float, ptr %v0, i64 %v36
+  call void @g3(i64 32, i64 144, i64 196, ptr %v37, i64 196, i64 1, ptr %v38, i64 1, i64 1568, ptr %v39, i64 144, i32 1)
+  %v30 = add nuw nsw i64 %v29, 1
+  %v40 = icmp slt i64 %v30, 8
+  br i1 %v40, label %v27, label %v41
+v42:
+  %v43 = getelementptr inbounds ptr, ptr %v8, i64 0
+  store ptr %v0, ptr %v43
+  %v44 = getelementptr inbounds ptr, ptr %v8, i64 1
+  store ptr %v1, ptr %v44
+  %v45 = getelementptr inbounds ptr, ptr %v8, i64 2
+  store ptr %v2, ptr %v45
+  %v46 = getelementptr inbounds ptr, ptr %v8, i64 3
+  store ptr %v3, ptr %v46
+  %v47 = getelementptr inbounds ptr, ptr %v8, i64 4
+  store ptr %v4, ptr %v47
+  %v48 = getelementptr inbounds ptr, ptr %v8, i64 5
+  store ptr %v5, ptr %v48
+  call void @g1(void (ptr, i64, i64)* @g63, ptr %v8, i64 16, i64 5)
+  br label %v49
+v50:
+  %v51 = phi  i64 [0, %v41], [%v52, %v49]
+  %v53 = mul i64 %v51, 6272
+  %v54 = add i64 50176, %v53
+  %v55 = mul i64 %v51, 196
+  %v56 = add i64 0, %v55
+  %v57 = mul i64 %v51, 0
   %v58 = add i64 0, %v57
-  %v59 = mul i64 %v53, 0
-  %v60 = add i64 0, %v59
-  %v61 = getelementptr inbounds float, ptr %v3, i64 %v56
-  %v62 = getelementptr inbounds float, ptr %v1, i64 %v58
-  %v63 = getelementptr inbounds float, ptr %v0, i64 %v60
-  call void @g3(i64 32, i64 144, i64 196, ptr %v61, i64 196, i64 1, ptr %v62, i64 1, i64 980, ptr %v63, i64 144, i32 1)
-  %v54 = add nuw nsw i64 %v53, 1
-  %v64 = icmp slt i64 %v54, 5
-  br i1 %v64, label %v51, label %v65
-v66:
-  %v67 = getelementptr inbounds ptr, ptr %v9, i64 0
-  store ptr %v0, ptr %v67
-  %v68 = getelementptr inbounds ptr, ptr %v9, i64 1
-  store ptr %v1, ptr %v68
-  %v69 = getelementptr inbounds ptr, ptr %v9, i64 2
-  store ptr %v2, ptr %v69
-  %v70 = getelementptr inbounds ptr, ptr %v9, i64 3
-  store ptr %v3, ptr %v70
-  %v71 = getelementptr inbounds ptr, ptr %v9, i64 4
-  store ptr %v4, ptr %v71
-  %v72 = getelementptr inbounds ptr, ptr %v9, i64 5
-  store ptr %v5, ptr %v72
-  call void @g1(void (ptr, i64, i64)* @g68, ptr %v9, i64 16, i64 8)
-  br label %v73
-v74:
-  %v75 = phi  i64 [0, %v65], [%v76, %v73]
-  %v77 = mul i64 %v75, 6272
-  %v78 = add i64 62720, %v77
-  %v79 = mul i64 %v75, 196
+  %v59 = getelementptr inbounds float, ptr %v3, i64 %v54
+  %v60 = getelementptr inbounds float, ptr %v1, i64 %v56
+  %v61 = getelementptr inbounds float, ptr %v0, i64 %v58
+  call void @g3(i64 32, i64 144, i64 196, ptr %v59, i64 196, i64 1, ptr %v60, i64 1, i64 1568, ptr %v61, i64 144, i32 1)
+  %v52 = add nuw nsw i64 %v51, 1
+  %v62 = icmp slt i64 %v52, 8
+  br i1 %v62, label %v49, label %v63
+v64:
+  %v65 = getelementptr inbounds ptr, ptr %v9, i64 0
+  store ptr %v0, ptr %v65
+  %v66 = getelementptr inbounds ptr, ptr %v9, i64 1
+  store ptr %v1, ptr %v66
+  %v67 = getelementptr inbounds ptr, ptr %v9, i64 2
+  store ptr %v2, ptr %v67
+  %v68 = getelementptr inbounds ptr, ptr %v9, i64 3
+  store ptr %v3, ptr %v68
+  %v69 = getelementptr inbounds ptr, ptr %v9, i64 4
+  store ptr %v4, ptr %v69
+  %v70 = getelementptr inbounds ptr, ptr %v9, i64 5
+  store ptr %v5, ptr %v70
+  call void @g1(void (ptr, i64, i64)* @g64, ptr %v9, i64 16, i64 5)
+  br label %v71
+v72:
+  %v73 = phi  i64 [0, %v63], [%v74, %v71]
+  %v75 = mul i64 %v73, 6272
+  %v76 = add i64 100352, %v75
+  %v77 = mul i64 %v73, 196
+  %v78 = add i64 0, %v77
+  %v79 = mul i64 %v73, 0
   %v80 = add i64 0, %v79
-  %v81 = mul i64 %v75, 0
-  %v82 = add i64 0, %v81
-  %v83 = getelementptr inbounds float, ptr %v3, i64 %v78
-  %v84 = getelementptr inbounds float, ptr %v1, i64 %v80
-  %v85 = getelementptr inbounds float, ptr %v0, i64 %v82
-  call void @g3(i64 32, i64 144, i64 196, ptr %v83, i64 196, i64 1, ptr %v84, i64 1, i64 980, ptr %v85, i64 144, i32 1)
-  %v76 = add nuw nsw i64 %v75, 1
-  %v86 = icmp slt i64 %v76, 5
-  br i1 %v86, label %v73, label %v87
-v88:
-  %v89 = getelementptr inbounds ptr, ptr %v10, i64 0
-  store ptr %v0, ptr %v89
-  %v90 = getelementptr inbounds ptr, ptr %v10, i64 1
-  store ptr %v1, ptr %v90
-  %v91 = getelementptr inbounds ptr, ptr %v10, i64 2
-  store ptr %v2, ptr %v91
-  %v92 = getelementptr inbounds ptr, ptr %v10, i64 3
-  store ptr %v3, ptr %v92
-  %v93 = getelementptr inbounds ptr, ptr %v10, i64 4
-  store ptr %v4, ptr %v93
-  %v94 = getelementptr inbounds ptr, ptr %v10, i64 5
-  store ptr %v5, ptr %v94
-  call void @g1(void (ptr, i64, i64)* @g69, ptr %v10, i64 16, i64 8)
-  br label %v95
-v96:
-  %v97 = phi  i64 [0, %v87], [%v98, %v95]
-  %v99 = mul i64 %v97, 6272
-  %v100 = add i64 94080, %v99
-  %v101 = mul i64 %v97, 196
+  %v81 = getelementptr inbounds float, ptr %v3, i64 %v76
+  %v82 = getelementptr inbounds float, ptr %v1, i64 %v78
+  %v83 = getelementptr inbounds float, ptr %v0, i64 %v80
+  call void @g3(i64 32, i64 144, i64 196, ptr %v81, i64 196, i64 1, ptr %v82, i64 1, i64 1568, ptr %v83, i64 144, i32 1)
+  %v74 = add nuw nsw i64 %v73, 1
+  %v84 = icmp slt i64 %v74, 8
+  br i1 %v84, label %v71, label %v85
+v86:
+  %v87 = getelementptr inbounds ptr, ptr %v10, i64 0
+  store ptr %v0, ptr %v87
+  %v88 = getelementptr inbounds ptr, ptr %v10, i64 1
+  store ptr %v1, ptr %v88
+  %v89 = getelementptr inbounds ptr, ptr %v10, i64 2
+  store ptr %v2, ptr %v89
+  %v90 = getelementptr inbounds ptr, ptr %v10, i64 3
+  store ptr %v3, ptr %v90
+  %v91 = getelementptr inbounds ptr, ptr %v10, i64 4
+  store ptr %v4, ptr %v91
+  %v92 = getelementptr inbounds ptr, ptr %v10, i64 5
+  store ptr %v5, ptr %v92
+  call void @g1(void (ptr, i64, i64)* @g65, ptr %v10, i64 16, i64 5)
+  br label %v93
+v94:
+  %v95 = phi  i64 [0, %v85], [%v96, %v93]
+  %v97 = mul i64 %v95, 6272
+  %v98 = add i64 150528, %v97
+  %v99 = mul i64 %v95, 196
+  %v100 = add i64 0, %v99
+  %v101 = mul i64 %v95, 0
   %v102 = add i64 0, %v101
-  %v103 = mul i64 %v97, 0
-  %v104 = add i64 0, %v103
-  %v105 = getelementptr inbounds float, ptr %v3, i64 %v100
-  %v106 = getelementptr inbounds float, ptr %v1, i64 %v102
-  %v107 = getelementptr inbounds float, ptr %v0, i64 %v104
-  call void @g3(i64 32, i64 144, i64 196, ptr %v105, i64 196, i64 1, ptr %v106, i64 1, i64 980, ptr %v107, i64 144, i32 1)
-  %v98 = add nuw nsw i64 %v97, 1
-  %v108 = icmp slt i64 %v98, 5
-  br i1 %v108, label %v95, label %v109
+  %v103 = getelementptr inbounds float, ptr %v3, i64 %v98
+  %v104 = getelementptr inbounds float, ptr %v1, i64 %v100
+  %v105 = getelementptr inbounds float, ptr %v0, i64 %v102
+  call void @g3(i64 32, i64 144, i64 196, ptr %v103, i64 196, i64 1, ptr %v104, i64 1, i64 1568, ptr %v105, i64 144, i32 1)
+  %v96 = add nuw nsw i64 %v95, 1
+  %v106 = icmp slt i64 %v96, 8
+  br i1 %v106, label %v93, label %v107
+v108:
+  br label %v109
 v110:
-  %v111 = getelementptr inbounds ptr, ptr %v11, i64 0
-  store ptr %v0, ptr %v111
-  %v112 = getelementptr inbounds ptr, ptr %v11, i64 1
-  store ptr %v1, ptr %v112
-  %v113 = getelementptr inbounds ptr, ptr %v11, i64 2
-  store ptr %v2, ptr %v113
-  %v114 = getelementptr inbounds ptr, ptr %v11, i64 3
-  store ptr %v3, ptr %v114
-  %v115 = getelementptr inbounds ptr, ptr %v11, i64 4
-  store ptr %v4, ptr %v115
-  %v116 = getelementptr inbounds ptr, ptr %v11, i64 5
-  store ptr %v5, ptr %v116
-  call void @g1(void (ptr, i64, i64)* @g70, ptr %v11, i64 16, i64 8)
-  br label %v117
-v118:
-  %v119 = phi  i64 [0, %v109], [%v120, %v117]
-  %v121 = mul i64 %v119, 6272
-  %v122 = add i64 125440, %v121
-  %v123 = mul i64 %v119, 196
-  %v124 = add i64 0, %v123
-  %v125 = mul i64 %v119, 0
-  %v126 = add i64 0, %v125
-  %v127 = getelementptr inbounds float, ptr %v3, i64 %v122
-  %v128 = getelementptr inbounds float, ptr %v1, i64 %v124
-  %v129 = getelementptr inbounds float, ptr %v0, i64 %v126
-  call void @g3(i64 32, i64 144, i64 196, ptr %v127, i64 196, i64 1, ptr %v128, i64 1, i64 980, ptr %v129, i64 144, i32 1)
-  %v120 = add nuw nsw i64 %v119, 1
-  %v130 = icmp slt i64 %v120, 5
-  br i1 %v130, label %v117, label %v131
-v132:
-  %v133 = getelementptr inbounds ptr, ptr %v12, i64 0
-  store ptr %v0, ptr %v133
-  %v134 = getelementptr inbounds ptr, ptr %v12, i64 1
-  store ptr %v1, ptr %v134
-  %v135 = getelementptr inbounds ptr, ptr %v12, i64 2
-  store ptr %v2, ptr %v135
-  %v136 = getelementptr inbounds ptr, ptr %v12, i64 3
-  store ptr %v3, ptr %v136
-  %v137 = getelementptr inbounds ptr, ptr %v12, i64 4
-  store ptr %v4, ptr %v137
-  %v138 = getelementptr inbounds ptr, ptr %v12, i64 5
-  store ptr %v5, ptr %v138
-  call void @g1(void (ptr, i64, i64)* @g71, ptr %v12, i64 16, i64 8)
-  br label %v139
-v140:
-  %v141 = phi  i64 [0, %v131], [%v142, %v139]
-  %v143 = mul i64 %v141, 6272
-  %v144 = add i64 156800, %v143
-  %v145 = mul i64 %v141, 196
-  %v146 = add i64 0, %v145
-  %v147 = mul i64 %v141, 0
-  %v148 = add i64 0, %v147
-  %v149 = getelementptr inbounds float, ptr %v3, i64 %v144
-  %v150 = getelementptr inbounds float, ptr %v1, i64 %v146
-  %v151 = getelementptr inbounds float, ptr %v0, i64 %v148
-  call void @g3(i64 32, i64 144, i64 196, ptr %v149, i64 196, i64 1, ptr %v150, i64 1, i64 980, ptr %v151, i64 144, i32 1)
-  %v142 = add nuw nsw i64 %v141, 1
-  %v152 = icmp slt i64 %v142, 5
-  br i1 %v152, label %v139, label %v153
-v154:
-  br label %v155
-v156:
-  %v157 = phi  i64 [0, %v153], [%v158, %v159]
-  br label %v160
-v161:
-  br label %v162
-v163:
-  %v164 = phi  i64 [0, %v155], [%v165, %v166]
-  br label %v167
-v168:
-  %v158 = add nuw nsw i64 %v157, 1
-  %v169 = icmp slt i64 %v158, 16
-  br i1 %v169, label %v155, label %v170
-v171:
-  %v172 = phi  i64 [0, %v160], [%v173, %v174]
-  br label %v175
-v176:
-  %v165 = add nuw nsw i64 %v164, 1
-  %v177 = icmp slt i64 %v165, 3
-  br i1 %v177, label %v160, label %v159
-v178:
-  %v179 = phi  i64 [0, %v167], [%v180, %v181]
-  br label %v182
-v183:
-  %v173 = add nuw nsw i64 %v172, 1
-  %v184 = icmp slt i64 %v173, 3
-  br i1 %v184, label %v167, label %v166
-v185:
-  %v186 = phi  i64 [0, %v175], [%v187, %v188]
-  br label %v189
-v190:
-  %v180 = add nuw nsw i64 %v179, 1
-  %v191 = icmp slt i64 %v180, 2
-  br i1 %v191, label %v175, label %v174
-v192:
-  %v193 = phi  i64 [0, %v182], [%v194, %v189]
-  %v195 = add i64 %v164, %v186
-  %v196 = add i64 %v195, -1
-  %v197 = icmp sge i64 %v196, 0
-  %v198 = add i64 %v164, %v186
-  %v199 = add i64 %v198, -1
-  %v200 = icmp slt i64 %v199, 14
-  %v201 = and i1 %v197, %v200
-  %v202 = add i64 %v172, %v193
-  %v203 = add i64 %v202, -1
-  %v204 = icmp sge i64 %v203, 0
-  %v205 = and i1 %v201, %v204
-  %v206 = add i64 %v172, %v193
-  %v207 = add i64 %v206, -1
-  %v208 = icmp slt i64 %v207, 14
-  %v209 = and i1 %v205, %v208
-  %v210 = mul i64 %v157, 196
-  %v211 = mul i64 %v179, 3136
-  %v212 = add i64 %v210, %v211
-  %v213 = add i64 %v164, %v186
-  %v214 = add i64 %v213, -1
-  %v215 = icmp sgt i64 %v214, 0
-  %v216 = select  i1 %v215, i64 %v214, i64 0
-  %v217 = icmp slt i64 %v216, 13
-  %v218 = select  i1 %v217, i64 %v216, i64 13
-  %v219 = mul i64 %v218, 14
-  %v220 = add i64 %v212, %v219
-  %v221 = add i64 %v172, %v193
-  %v222 = add i64 %v221, -1
-  %v223 = icmp sgt i64 %v222, 0
-  %v224 = select  i1 %v223, i64 %v222, i64 0
-  %v225 = icmp slt i64 %v224, 13
-  %v226 = select  i1 %v225, i64 %v224, i64 13
-  %v227 = add i64 %v220, %v226
-  %v228 = add i64 %v227, 94080
-  %v229 = getelementptr inbounds float, ptr %v2, i64 %v228
-  %v230 = load float, ptr %v229, align 4
-  %v231 = select  i1 %v209, float %v230, float              0x0
-  %v232 = mul i64 %v157, 8820
-  %v233 = mul i64 %v164, 2940
-  %v234 = add i64 %v232, %v233
-  %v235 = mul i64 %v172, 980
-  %v236 = add i64 %v234, %v235
-  %v237 = mul i64 %v179, 196
-  %v238 = add i64 %v236, %v237
-  %v239 = mul i64 %v186, 14
-  %v240 = add i64 %v238, %v239
-  %v241 = add i64 %v240, %v193
-  %v242 = getelementptr inbounds float, ptr %v1, i64 %v241
-  store float %v231, ptr %v242, align 4
-  %v194 = add nuw nsw i64 %v193, 1
-  %v243 = icmp slt i64 %v194, 14
-  br i1 %v243, label %v189, label %v188
-v244:
-  %v187 = add nuw nsw i64 %v186, 1
-  %v245 = icmp slt i64 %v187, 14
-  br i1 %v245, label %v182, label %v181
-v246:
-  %v247 = phi  i64 [0, %v170], [%v248, %v162]
-  %v249 = mul i64 %v247, 6272
-  %v250 = add i64 188160, %v249
-  %v251 = mul i64 %v247, 196
-  %v252 = add i64 0, %v251
-  %v253 = mul i64 %v247, 0
-  %v254 = add i64 0, %v253
-  %v255 = getelementptr inbounds float, ptr %v3, i64 %v250
-  %v256 = getelementptr inbounds float, ptr %v1, i64 %v252
-  %v257 = getelementptr inbounds float, ptr %v0, i64 %v254
-  call void @g3(i64 32, i64 144, i64 196, ptr %v255, i64 196, i64 1, ptr %v256, i64 1, i64 980, ptr %v257, i64 144, i32 1)
-  %v248 = add nuw nsw i64 %v247, 1
-  %v258 = icmp slt i64 %v248, 2
-  br i1 %v258, label %v162, label %v259
-v260:
-  br label %v261
-v262:
-  %v263 = phi  i64 [0, %v259], [%v264, %v261]
-  %v265 = getelementptr inbounds float, ptr %v0, i64 %v263
-  %v266 = load float, ptr %v265, align 4
-  %v267 = getelementptr inbounds float, ptr %v4, i64 0
-  %v268 = load float, ptr %v267, align 4
-  %v269 = fmul float %v266, %v268
-  %v270 = getelementptr inbounds float, ptr %v5, i64 %v263
-  %v271 = load float, ptr %v270, align 4
-  %v272 = fadd float %v271, %v269
-  %v273 = getelementptr inbounds float, ptr %v5, i64 %v263
-  store float %v272, ptr %v273, align 4
-  %v264 = add nuw nsw i64 %v263, 1
-  %v274 = icmp slt i64 %v264, 4608
-  br i1 %v274, label %v261, label %v275, !llvm.loop !1
-v276:
+  %v111 = phi  i64 [0, %v107], [%v112, %v109]
+  %v113 = getelementptr inbounds float, ptr %v0, i64 %v111
+  %v114 = load float, ptr %v113, align 4
+  %v115 = getelementptr inbounds float, ptr %v4, i64 0
+  %v116 = load float, ptr %v115, align 4
+  %v117 = fmul float %v114, %v116
+  %v118 = getelementptr inbounds float, ptr %v5, i64 %v111
+  %v119 = load float, ptr %v118, align 4
+  %v120 = fadd float %v119, %v117
+  %v121 = getelementptr inbounds float, ptr %v5, i64 %v111
+  store float %v120, ptr %v121, align 4
+  %v112 = add nuw nsw i64 %v111, 1
+  %v122 = icmp slt i64 %v112, 4608
+  br i1 %v122, label %v109, label %v123, !llvm.loop !1
+v124:
   ret void
 }
 
-define internal void @g72(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g66(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -3321,7 +2768,7 @@ v41:
   br label %v45
 v46:
   %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 5
+  %v47 = icmp slt i64 %v36, 8
   br i1 %v47, label %v31, label %v30
 v48:
   %v49 = phi  i64 [0, %v38], [%v50, %v45]
@@ -3361,10 +2808,10 @@ v48:
   %v84 = getelementptr inbounds float, ptr %v2, i64 %v83
   %v85 = load float, ptr %v84, align 4
   %v86 = select  i1 %v65, float %v85, float              0x0
-  %v87 = mul i64 %v15, 8820
-  %v88 = mul i64 %v21, 2940
+  %v87 = mul i64 %v15, 14112
+  %v88 = mul i64 %v21, 4704
   %v89 = add i64 %v87, %v88
-  %v90 = mul i64 %v28, 980
+  %v90 = mul i64 %v28, 1568
   %v91 = add i64 %v89, %v90
   %v92 = mul i64 %v35, 196
   %v93 = add i64 %v91, %v92
@@ -3382,7 +2829,7 @@ v99:
   br i1 %v100, label %v38, label %v37
 }
 
-define internal void @g66(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g62(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -3397,11 +2844,11 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g72(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g66(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g73(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g67(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -3439,7 +2886,7 @@ v41:
   br label %v45
 v46:
   %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 5
+  %v47 = icmp slt i64 %v36, 8
   br i1 %v47, label %v31, label %v30
 v48:
   %v49 = phi  i64 [0, %v38], [%v50, %v45]
@@ -3476,14 +2923,14 @@ v48:
   %v81 = icmp slt i64 %v80, 13
   %v82 = select  i1 %v81, i64 %v80, i64 13
   %v83 = add i64 %v76, %v82
-  %v84 = add i64 %v83, 15680
+  %v84 = add i64 %v83, 25088
   %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
   %v86 = load float, ptr %v85, align 4
   %v87 = select  i1 %v65, float %v86, float              0x0
-  %v88 = mul i64 %v15, 8820
-  %v89 = mul i64 %v21, 2940
+  %v88 = mul i64 %v15, 14112
+  %v89 = mul i64 %v21, 4704
   %v90 = add i64 %v88, %v89
-  %v91 = mul i64 %v28, 980
+  %v91 = mul i64 %v28, 1568
   %v92 = add i64 %v90, %v91
   %v93 = mul i64 %v35, 196
   %v94 = add i64 %v92, %v93
@@ -3501,7 +2948,7 @@ v100:
   br i1 %v101, label %v38, label %v37
 }
 
-define internal void @g67(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g63(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -3516,11 +2963,11 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g73(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g67(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g74(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g68(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -3558,7 +3005,7 @@ v41:
   br label %v45
 v46:
   %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 5
+  %v47 = icmp slt i64 %v36, 8
   br i1 %v47, label %v31, label %v30
 v48:
   %v49 = phi  i64 [0, %v38], [%v50, %v45]
@@ -3595,14 +3042,14 @@ v48:
   %v81 = icmp slt i64 %v80, 13
   %v82 = select  i1 %v81, i64 %v80, i64 13
   %v83 = add i64 %v76, %v82
-  %v84 = add i64 %v83, 31360
+  %v84 = add i64 %v83, 50176
   %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
   %v86 = load float, ptr %v85, align 4
   %v87 = select  i1 %v65, float %v86, float              0x0
-  %v88 = mul i64 %v15, 8820
-  %v89 = mul i64 %v21, 2940
+  %v88 = mul i64 %v15, 14112
+  %v89 = mul i64 %v21, 4704
   %v90 = add i64 %v88, %v89
-  %v91 = mul i64 %v28, 980
+  %v91 = mul i64 %v28, 1568
   %v92 = add i64 %v90, %v91
   %v93 = mul i64 %v35, 196
   %v94 = add i64 %v92, %v93
@@ -3620,7 +3067,7 @@ v100:
   br i1 %v101, label %v38, label %v37
 }
 
-define internal void @g68(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g64(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -3635,11 +3082,11 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g74(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g68(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g75(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g69(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -3677,7 +3124,7 @@ v41:
   br label %v45
 v46:
   %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 5
+  %v47 = icmp slt i64 %v36, 8
   br i1 %v47, label %v31, label %v30
 v48:
   %v49 = phi  i64 [0, %v38], [%v50, %v45]
@@ -3714,14 +3161,14 @@ v48:
   %v81 = icmp slt i64 %v80, 13
   %v82 = select  i1 %v81, i64 %v80, i64 13
   %v83 = add i64 %v76, %v82
-  %v84 = add i64 %v83, 47040
+  %v84 = add i64 %v83, 75264
   %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
   %v86 = load float, ptr %v85, align 4
   %v87 = select  i1 %v65, float %v86, float              0x0
-  %v88 = mul i64 %v15, 8820
-  %v89 = mul i64 %v21, 2940
+  %v88 = mul i64 %v15, 14112
+  %v89 = mul i64 %v21, 4704
   %v90 = add i64 %v88, %v89
-  %v91 = mul i64 %v28, 980
+  %v91 = mul i64 %v28, 1568
   %v92 = add i64 %v90, %v91
   %v93 = mul i64 %v35, 196
   %v94 = add i64 %v92, %v93
@@ -3739,7 +3186,7 @@ v100:
   br i1 %v101, label %v38, label %v37
 }
 
-define internal void @g69(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g65(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -3754,249 +3201,11 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g75(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g69(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g76(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
-{
-v8:
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v6, %v7
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
-  br label %v18
-v19:
-  ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v30]
-  br label %v31
-v32:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v33 = icmp slt i64 %v22, 3
-  br i1 %v33, label %v18, label %v17
-v34:
-  %v35 = phi  i64 [0, %v24], [%v36, %v37]
-  br label %v38
-v39:
-  %v29 = add nuw nsw i64 %v28, 1
-  %v40 = icmp slt i64 %v29, 3
-  br i1 %v40, label %v24, label %v23
-v41:
-  %v42 = phi  i64 [0, %v31], [%v43, %v44]
-  br label %v45
-v46:
-  %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 5
-  br i1 %v47, label %v31, label %v30
-v48:
-  %v49 = phi  i64 [0, %v38], [%v50, %v45]
-  %v51 = add i64 %v21, %v42
-  %v52 = add i64 %v51, -1
-  %v53 = icmp sge i64 %v52, 0
-  %v54 = add i64 %v21, %v42
-  %v55 = add i64 %v54, -1
-  %v56 = icmp slt i64 %v55, 14
-  %v57 = and i1 %v53, %v56
-  %v58 = add i64 %v28, %v49
-  %v59 = add i64 %v58, -1
-  %v60 = icmp sge i64 %v59, 0
-  %v61 = and i1 %v57, %v60
-  %v62 = add i64 %v28, %v49
-  %v63 = add i64 %v62, -1
-  %v64 = icmp slt i64 %v63, 14
-  %v65 = and i1 %v61, %v64
-  %v66 = mul i64 %v15, 196
-  %v67 = mul i64 %v35, 3136
-  %v68 = add i64 %v66, %v67
-  %v69 = add i64 %v21, %v42
-  %v70 = add i64 %v69, -1
-  %v71 = icmp sgt i64 %v70, 0
-  %v72 = select  i1 %v71, i64 %v70, i64 0
-  %v73 = icmp slt i64 %v72, 13
-  %v74 = select  i1 %v73, i64 %v72, i64 13
-  %v75 = mul i64 %v74, 14
-  %v76 = add i64 %v68, %v75
-  %v77 = add i64 %v28, %v49
-  %v78 = add i64 %v77, -1
-  %v79 = icmp sgt i64 %v78, 0
-  %v80 = select  i1 %v79, i64 %v78, i64 0
-  %v81 = icmp slt i64 %v80, 13
-  %v82 = select  i1 %v81, i64 %v80, i64 13
-  %v83 = add i64 %v76, %v82
-  %v84 = add i64 %v83, 62720
-  %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
-  %v86 = load float, ptr %v85, align 4
-  %v87 = select  i1 %v65, float %v86, float              0x0
-  %v88 = mul i64 %v15, 8820
-  %v89 = mul i64 %v21, 2940
-  %v90 = add i64 %v88, %v89
-  %v91 = mul i64 %v28, 980
-  %v92 = add i64 %v90, %v91
-  %v93 = mul i64 %v35, 196
-  %v94 = add i64 %v92, %v93
-  %v95 = mul i64 %v42, 14
-  %v96 = add i64 %v94, %v95
-  %v97 = add i64 %v96, %v49
-  %v98 = getelementptr inbounds float, ptr %v1, i64 %v97
-  store float %v87, ptr %v98, align 4
-  %v50 = add nuw nsw i64 %v49, 1
-  %v99 = icmp slt i64 %v50, 14
-  br i1 %v99, label %v45, label %v44
-v100:
-  %v43 = add nuw nsw i64 %v42, 1
-  %v101 = icmp slt i64 %v43, 14
-  br i1 %v101, label %v38, label %v37
-}
-
-define internal void @g70(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
-  %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  call void @g76(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
-  ret void
-}
-
-define internal void @g77(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
-{
-v8:
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v6, %v7
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
-  br label %v18
-v19:
-  ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v30]
-  br label %v31
-v32:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v33 = icmp slt i64 %v22, 3
-  br i1 %v33, label %v18, label %v17
-v34:
-  %v35 = phi  i64 [0, %v24], [%v36, %v37]
-  br label %v38
-v39:
-  %v29 = add nuw nsw i64 %v28, 1
-  %v40 = icmp slt i64 %v29, 3
-  br i1 %v40, label %v24, label %v23
-v41:
-  %v42 = phi  i64 [0, %v31], [%v43, %v44]
-  br label %v45
-v46:
-  %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 5
-  br i1 %v47, label %v31, label %v30
-v48:
-  %v49 = phi  i64 [0, %v38], [%v50, %v45]
-  %v51 = add i64 %v21, %v42
-  %v52 = add i64 %v51, -1
-  %v53 = icmp sge i64 %v52, 0
-  %v54 = add i64 %v21, %v42
-  %v55 = add i64 %v54, -1
-  %v56 = icmp slt i64 %v55, 14
-  %v57 = and i1 %v53, %v56
-  %v58 = add i64 %v28, %v49
-  %v59 = add i64 %v58, -1
-  %v60 = icmp sge i64 %v59, 0
-  %v61 = and i1 %v57, %v60
-  %v62 = add i64 %v28, %v49
-  %v63 = add i64 %v62, -1
-  %v64 = icmp slt i64 %v63, 14
-  %v65 = and i1 %v61, %v64
-  %v66 = mul i64 %v15, 196
-  %v67 = mul i64 %v35, 3136
-  %v68 = add i64 %v66, %v67
-  %v69 = add i64 %v21, %v42
-  %v70 = add i64 %v69, -1
-  %v71 = icmp sgt i64 %v70, 0
-  %v72 = select  i1 %v71, i64 %v70, i64 0
-  %v73 = icmp slt i64 %v72, 13
-  %v74 = select  i1 %v73, i64 %v72, i64 13
-  %v75 = mul i64 %v74, 14
-  %v76 = add i64 %v68, %v75
-  %v77 = add i64 %v28, %v49
-  %v78 = add i64 %v77, -1
-  %v79 = icmp sgt i64 %v78, 0
-  %v80 = select  i1 %v79, i64 %v78, i64 0
-  %v81 = icmp slt i64 %v80, 13
-  %v82 = select  i1 %v81, i64 %v80, i64 13
-  %v83 = add i64 %v76, %v82
-  %v84 = add i64 %v83, 78400
-  %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
-  %v86 = load float, ptr %v85, align 4
-  %v87 = select  i1 %v65, float %v86, float              0x0
-  %v88 = mul i64 %v15, 8820
-  %v89 = mul i64 %v21, 2940
-  %v90 = add i64 %v88, %v89
-  %v91 = mul i64 %v28, 980
-  %v92 = add i64 %v90, %v91
-  %v93 = mul i64 %v35, 196
-  %v94 = add i64 %v92, %v93
-  %v95 = mul i64 %v42, 14
-  %v96 = add i64 %v94, %v95
-  %v97 = add i64 %v96, %v49
-  %v98 = getelementptr inbounds float, ptr %v1, i64 %v97
-  store float %v87, ptr %v98, align 4
-  %v50 = add nuw nsw i64 %v49, 1
-  %v99 = icmp slt i64 %v50, 14
-  br i1 %v99, label %v45, label %v44
-v100:
-  %v43 = add nuw nsw i64 %v42, 1
-  %v101 = icmp slt i64 %v43, 14
-  br i1 %v101, label %v38, label %v37
-}
-
-define internal void @g71(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
-  %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  call void @g77(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
-  ret void
-}
-
-define void @g78(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g70(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   %v4 = alloca ptr, i32 3
@@ -4008,11 +3217,11 @@ v6:
   store ptr %v1, ptr %v8
   %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
   store ptr %v2, ptr %v9
-  call void @g1(void (ptr, i64, i64)* @g79, ptr %v4, i64 7168, i64 157)
+  call void @g1(void (ptr, i64, i64)* @g71, ptr %v4, i64 7168, i64 157)
   ret void
 }
 
-define internal void @g80(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+define internal void @g72(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
   br label %v6
@@ -4139,7 +3348,7 @@ v121:
   br i1 %v122, label %v9, label %v10, !llvm.loop !1
 }
 
-define internal void @g79(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g71(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -4148,11 +3357,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  call void @g80(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
+  call void @g72(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g81(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g73(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -4166,7 +3375,7 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g82, ptr %v5, i64 16, i64 3)
+  call void @g1(void (ptr, i64, i64)* @g74, ptr %v5, i64 16, i64 3)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
@@ -4187,7 +3396,7 @@ v27:
   ret void
 }
 
-define internal void @g83(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g75(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -4231,7 +3440,7 @@ v40:
   br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g82(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g74(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -4242,11 +3451,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g83(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g75(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g84(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g76(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
@@ -4273,7 +3482,7 @@ v17:
   store ptr %v4, ptr %v22
   %v23 = getelementptr inbounds ptr, ptr %v7, i64 5
   store ptr %v5, ptr %v23
-  call void @g1(void (ptr, i64, i64)* @g85, ptr %v7, i64 3, i64 1)
+  call void @g1(void (ptr, i64, i64)* @g77, ptr %v7, i64 3, i64 1)
   br label %v24
 v25:
   %v26 = phi  i64 [0, %v16], [%v27, %v24]
@@ -4311,7 +3520,7 @@ v55:
   ret void
 }
 
-define internal void @g86(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g78(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -4399,7 +3608,7 @@ v88:
   br i1 %v89, label %v31, label %v30
 }
 
-define internal void @g85(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g77(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -4414,11 +3623,11 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g86(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g78(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g87(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g79(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
 v5:
   br label %v6
@@ -4447,7 +3656,7 @@ v26:
   ret void
 }
 
-define void @g88(ptr %v0) nounwind
+define void @g80(ptr %v0) nounwind
 {
 v1:
   %v2 = getelementptr inbounds ptr, ptr %v0, i64 16
@@ -4644,14 +3853,14 @@ v81:
   %v173 = load ptr, ptr %v172
   %v174 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v175 = load ptr, ptr %v174
-  call void @g65(ptr %v165, ptr %v167, ptr %v169, ptr %v171, ptr %v173, ptr %v175)
+  call void @g61(ptr %v165, ptr %v167, ptr %v169, ptr %v171, ptr %v173, ptr %v175)
   %v176 = getelementptr inbounds ptr, ptr %v0, i64 45
   %v177 = load ptr, ptr %v176
   %v178 = getelementptr inbounds ptr, ptr %v0, i64 15
   %v179 = load ptr, ptr %v178
   %v180 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v181 = load ptr, ptr %v180
-  call void @g78(ptr %v177, ptr %v179, ptr %v181)
+  call void @g70(ptr %v177, ptr %v179, ptr %v181)
   %v182 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v183 = load ptr, ptr %v182
   %v184 = getelementptr inbounds ptr, ptr %v0, i64 10
@@ -4660,7 +3869,7 @@ v81:
   %v187 = load ptr, ptr %v186
   %v188 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v189 = load ptr, ptr %v188
-  call void @g81(ptr %v183, ptr %v185, ptr %v187, ptr %v189)
+  call void @g73(ptr %v183, ptr %v185, ptr %v187, ptr %v189)
   %v190 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v191 = load ptr, ptr %v190
   %v192 = getelementptr inbounds ptr, ptr %v0, i64 49
@@ -4673,7 +3882,7 @@ v81:
   %v199 = load ptr, ptr %v198
   %v200 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v201 = load ptr, ptr %v200
-  call void @g84(ptr %v191, ptr %v193, ptr %v195, ptr %v197, ptr %v199, ptr %v201)
+  call void @g76(ptr %v191, ptr %v193, ptr %v195, ptr %v197, ptr %v199, ptr %v201)
   %v202 = getelementptr inbounds ptr, ptr %v0, i64 41
   %v203 = load ptr, ptr %v202
   %v204 = getelementptr inbounds ptr, ptr %v0, i64 21
@@ -4684,7 +3893,7 @@ v81:
   %v209 = load ptr, ptr %v208
   %v210 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v211 = load ptr, ptr %v210
-  call void @g87(ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211)
+  call void @g79(ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211)
   ret void
 }
 
