@@ -57,9 +57,20 @@ def generate_stages(traced: Any, upto: str = "asm", target: str | Target = "cpu"
         texts[header.removeprefix("// IR after ").strip()] = body
 
     fused = run_pipeline(g, dump_after=list(PASS_STAGES), dump=collect)
+    if last < order.index("plan_memory"):
+        return texts, None, None
+    try:
+        program = lower(fused, resolved)
+    except NotImplementedError as err:  # the plan still prints; no code for this step
+        if "plan_memory" in texts:
+            texts["plan_memory"] += f"\n  as lowered: not lowered ({err})"
+        if last <= order.index("plan_memory"):
+            return texts, None, None
+        raise
+    if "plan_memory" in texts:
+        texts["plan_memory"] += "\n" + allocation_text(program, resolved.name)
     if last <= order.index("plan_memory"):
         return texts, None, None
-    program = lower(fused, resolved)
     texts["lower"] = program.as_text()
     if last <= order.index("lower"):
         return texts, program, None
@@ -68,6 +79,35 @@ def generate_stages(traced: Any, upto: str = "asm", target: str | Target = "cpu"
     if resolved.launch == "grid":
         texts.update({"ptx": module.as_text("asm"), "launch": module.as_text("launch")})
     return texts, program, module
+
+
+def allocation_text(program: Any, target: str) -> str:
+    """What the executable of ``program`` allocates, for the memory stage: the arena as lowered
+    (the plan's slots plus the kernel scratch lowering adds: im2col column tiles, operands
+    materialized for a contraction, ...) and the persistent buffers outside it."""
+    from tenkai.ir.passes.memory import _human
+
+    scratch = [b for b in program.buffers if b.role == "scratch"]
+    users: dict[str, list[str]] = {}
+    for kern in program.kernels:
+        for name in kern.params:
+            users.setdefault(name, []).append(kern.name)
+    local = [b for b in scratch if b.name.startswith("t") and b.name in users]
+    lines = [f"  as lowered for {target} (what the executable allocates): "
+             f"arena {_human(program.arena_size)}"]
+    if local:
+        lines.append(f"  kernel scratch added by lowering: {len(local)} buffers, "
+                     f"{_human(sum(b.nbytes for b in local))} (placed in bytes free at "
+                     "their kernel's time)")
+        for b in sorted(local, key=lambda b: -b.nbytes):
+            lines.append(f"    {b.name:<16} {b.dtype}{list(b.shape)!s:<14} {b.nbytes:>10} B "
+                         f"@{b.offset}  in {', '.join(users[b.name])}")
+    for role, label in (("output", "outputs"), ("const", "constants"), ("status", "status")):
+        own = [b for b in program.buffers if b.role == role]
+        if own:
+            lines.append(f"  outside the arena: {label} {len(own)} buffers, "
+                         f"{_human(sum(b.nbytes for b in own))}")
+    return "\n".join(lines)
 
 
 def feeds_of(traced: Any, args: tuple[Any, ...]) -> dict[str, np.ndarray]:

@@ -60,6 +60,10 @@ class Lowering(Protocol):
 
     def scratch(self, base: str, shape: tuple[int, ...], dtype: str) -> str: ...
 
+    def scratch_room(self) -> int | None:
+        """The largest free run of arena bytes at the kernel being built (None: unplanned)."""
+        ...
+
 
 @dataclass(frozen=True)
 class View:

@@ -104,6 +104,7 @@ class ProgramLowering:
         self.outputs: list[str] = []
         self.copies: list[tuple[str, str]] = []
         self._local: set[str] = set()
+        self._aliased: dict[int, str] = {}  # epilogue output -> buffer its stage wrote first
         self._topo = {n: k for k, n in enumerate(g.topo_order())}
         self.plan = g.meta.get("memory")  # ir.passes.memory.MemoryPlan, when planned
         order = g.meta.get("group_order") or []
@@ -205,6 +206,21 @@ class ProgramLowering:
         self._local.add(name)
         return self._add(Buffer(name, tuple(shape), dtype, "scratch"))
 
+    def scratch_room(self) -> int | None:
+        """The largest run of arena bytes the memory plan leaves free at the group being
+        lowered (between its live slots, or between them and the planned arena's end): kernel
+        scratch that fits there costs no arena bytes. None without a plan (or reuse)."""
+        if not self.plan or not self.reuse_arena:
+            return None
+        t = self._time
+        busy = sorted((s.offset or 0, (s.offset or 0) + s.size) for s in self.plan.arena_slots()
+                      if s.start <= t <= s.end and s.size)
+        room, at = 0, 0
+        for lo, hi in busy:
+            room = max(room, lo - at)
+            at = max(at, hi)
+        return max(room, self.plan.arena_bytes - at)
+
     # ------------------------------------------------------------ groups
     def _groups(self) -> tuple[dict[Any, list[int]], list[Any]]:
         g = self.g
@@ -251,8 +267,16 @@ class ProgramLowering:
                 continue
             if op in ALL_STAGES:
                 siblings = self._siblings(kb, n, pending, owned)
-                buf = self.node_buffer(n) if n in external else self.local_scratch(kb, n)
-                chain = _epilogue(g, n, nodes) if WINDOW_EPILOGUES.get(op, _never)(g, n) else []
+                windowed = WINDOW_EPILOGUES.get(op, _never)(g, n)
+                alias = None if windowed or n in external else \
+                    self._alias_target(n, nodes, external)
+                if n in external:
+                    buf = self.node_buffer(n)
+                elif alias is not None:  # the stage writes its epilogue's output buffer
+                    buf = self._aliased[alias] = self.node_buffer(alias)
+                else:
+                    buf = self.local_scratch(kb, n)
+                chain = _epilogue(g, n, nodes) if windowed else []
                 kb.epilogue = {m: self.node_buffer(m) for m in chain if m in external}
                 kb.keep_stage_output = n in external or any(
                     u in members and u not in chain for u in g.users(n))
@@ -284,12 +308,48 @@ class ProgramLowering:
             self.kernel_nodes[kb.name] = list(nodes)
         self._finish_kernel(kb, kind, ops)
 
+    def _alias_target(self, n: int, nodes: list[int], external: set[int]) -> int | None:
+        """The group output that stage ``n`` (used only inside its group) can be computed
+        straight into, instead of a kernel-local scratch copy of its whole value: ``n``'s
+        in-group readers are all its elementwise epilogue (:func:`_epilogue`: each reads ``n``
+        only at the element it defines), and the epilogue's outputs are stored together in
+        one loop nest (no stage or other output in between), which computes every value
+        before it stores any. The target has ``n``'s shape and dtype and is no graph output
+        (a state update written in place must not hold ``n`` meanwhile). None when none is."""
+        g = self.g
+        chain = set(_epilogue(g, n, nodes))
+        members = set(nodes)
+        down: set[int] = set()
+        stack = [n]
+        while stack:
+            for u in g.users(stack.pop()):
+                if u in members and u not in down:
+                    down.add(u)
+                    stack.append(u)
+        if not down or not down <= chain:
+            return None
+        outs = [m for m in nodes if m in down and m in external]
+        if not outs:
+            return None
+        between = nodes[nodes.index(n) + 1:nodes.index(outs[-1])]
+        if any(g.op(p) in ALL_STAGES or (p in external and p not in down) for p in between):
+            return None
+        returned = {g.operands(o)[0] for o in g.outputs}
+        for m in outs:
+            if (g.shape(m), g.dtype(m)) == (g.shape(n), g.dtype(n)) and m not in returned:
+                return m
+        return None
+
     def _siblings(self, kb: KernelBuilder, n: int, pending: list[int],
                   owned: dict[int, str]) -> dict[int, str]:
         """Before stage ``n``: pending outputs with the shape of a reduction's input are handed
         to it (``kb.co_stores``: stored from inside its loop, one pass over the data); the
-        others get their own loop nest now. Returns the handed-over nodes' buffers."""
+        others get their own loop nest now. Returns the handed-over nodes' buffers. Outputs
+        pending over an aliased stage value (:meth:`_alias_target`) are never handed over:
+        they are stored together, in a loop nest of their own."""
         space = self.g.shape(self.g.operands(n)[0]) if self.g.op(n) in CO_STORE_OPS else None
+        if any(m in self._aliased for m in pending):
+            space = None
         siblings = {m: "" for m in pending if self.g.shape(m) == space}
         self._flush(kb, [m for m in pending if m not in siblings], owned)
         pending.clear()
@@ -300,7 +360,7 @@ class ProgramLowering:
     def _flush(self, kb: KernelBuilder, pending: list[int], owned: dict[int, str]) -> None:
         if not pending:
             return
-        bufs = {n: self.node_buffer(n) for n in pending}
+        bufs = {n: self._aliased.pop(n, None) or self.node_buffer(n) for n in pending}
         kb.store_nodes(pending, bufs)
         owned.update(bufs)
         pending.clear()

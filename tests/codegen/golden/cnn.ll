@@ -2,145 +2,141 @@
 target triple = "x86_64-unknown-linux-gnu"
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 
-define void @g0(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g0(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
-v6:
-  %v7 = alloca ptr, i32 6
-  %v8 = alloca ptr, i32 6
-  br label %v9
-v10:
-  %v11 = getelementptr inbounds ptr, ptr %v7, i64 0
-  store ptr %v0, ptr %v11
-  %v12 = getelementptr inbounds ptr, ptr %v7, i64 1
-  store ptr %v1, ptr %v12
-  %v13 = getelementptr inbounds ptr, ptr %v7, i64 2
-  store ptr %v2, ptr %v13
-  %v14 = getelementptr inbounds ptr, ptr %v7, i64 3
-  store ptr %v3, ptr %v14
-  %v15 = getelementptr inbounds ptr, ptr %v7, i64 4
-  store ptr %v4, ptr %v15
-  %v16 = getelementptr inbounds ptr, ptr %v7, i64 5
-  store ptr %v5, ptr %v16
-  call void @g1(void (ptr, i64, i64)* @g2, ptr %v7, i64 3, i64 1)
-  br label %v17
-v18:
-  %v19 = phi  i64 [0, %v9], [%v20, %v17]
-  %v21 = mul i64 %v19, 0
+v5:
+  %v6 = alloca ptr, i32 5
+  %v7 = alloca ptr, i32 5
+  br label %v8
+v9:
+  %v10 = getelementptr inbounds ptr, ptr %v6, i64 0
+  store ptr %v0, ptr %v10
+  %v11 = getelementptr inbounds ptr, ptr %v6, i64 1
+  store ptr %v1, ptr %v11
+  %v12 = getelementptr inbounds ptr, ptr %v6, i64 2
+  store ptr %v2, ptr %v12
+  %v13 = getelementptr inbounds ptr, ptr %v6, i64 3
+  store ptr %v3, ptr %v13
+  %v14 = getelementptr inbounds ptr, ptr %v6, i64 4
+  store ptr %v4, ptr %v14
+  call void @g1(void (ptr, i64, i64)* @g2, ptr %v6, i64 3, i64 1)
+  br label %v15
+v16:
+  %v17 = phi  i64 [0, %v8], [%v18, %v15]
+  %v19 = mul i64 %v17, 0
+  %v20 = add i64 0, %v19
+  %v21 = mul i64 %v17, 784
   %v22 = add i64 0, %v21
-  %v23 = mul i64 %v19, 784
+  %v23 = mul i64 %v17, 12544
   %v24 = add i64 0, %v23
-  %v25 = mul i64 %v19, 12544
-  %v26 = add i64 0, %v25
-  %v27 = getelementptr inbounds float, ptr %v2, i64 %v22
-  %v28 = getelementptr inbounds float, ptr %v0, i64 %v24
-  %v29 = getelementptr inbounds float, ptr %v3, i64 %v26
-  call void @g3(i64 16, i64 784, i64 9, ptr %v27, i64 9, i64 1, ptr %v28, i64 25088, i64 1, ptr %v29, i64 784, i32 0)
-  %v20 = add nuw nsw i64 %v19, 1
-  %v30 = icmp slt i64 %v20, 32
-  br i1 %v30, label %v17, label %v31
-v32:
-  %v33 = getelementptr inbounds ptr, ptr %v8, i64 0
-  store ptr %v0, ptr %v33
-  %v34 = getelementptr inbounds ptr, ptr %v8, i64 1
-  store ptr %v1, ptr %v34
-  %v35 = getelementptr inbounds ptr, ptr %v8, i64 2
-  store ptr %v2, ptr %v35
-  %v36 = getelementptr inbounds ptr, ptr %v8, i64 3
-  store ptr %v3, ptr %v36
-  %v37 = getelementptr inbounds ptr, ptr %v8, i64 4
-  store ptr %v4, ptr %v37
-  %v38 = getelementptr inbounds ptr, ptr %v8, i64 5
-  store ptr %v5, ptr %v38
-  call void @g1(void (ptr, i64, i64)* @g4, ptr %v8, i64 32, i64 2)
+  %v25 = getelementptr inbounds float, ptr %v2, i64 %v20
+  %v26 = getelementptr inbounds float, ptr %v0, i64 %v22
+  %v27 = getelementptr inbounds float, ptr %v3, i64 %v24
+  call void @g3(i64 16, i64 784, i64 9, ptr %v25, i64 9, i64 1, ptr %v26, i64 25088, i64 1, ptr %v27, i64 784, i32 0)
+  %v18 = add nuw nsw i64 %v17, 1
+  %v28 = icmp slt i64 %v18, 32
+  br i1 %v28, label %v15, label %v29
+v30:
+  %v31 = getelementptr inbounds ptr, ptr %v7, i64 0
+  store ptr %v0, ptr %v31
+  %v32 = getelementptr inbounds ptr, ptr %v7, i64 1
+  store ptr %v1, ptr %v32
+  %v33 = getelementptr inbounds ptr, ptr %v7, i64 2
+  store ptr %v2, ptr %v33
+  %v34 = getelementptr inbounds ptr, ptr %v7, i64 3
+  store ptr %v3, ptr %v34
+  %v35 = getelementptr inbounds ptr, ptr %v7, i64 4
+  store ptr %v4, ptr %v35
+  call void @g1(void (ptr, i64, i64)* @g4, ptr %v7, i64 32, i64 2)
   ret void
 }
 
-define internal void @g5(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g5(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
 {
-v8:
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v6, %v7
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
-  br label %v18
-v19:
+v7:
+  br label %v8
+v9:
+  %v10 = icmp slt i64 %v5, %v6
+  br i1 %v10, label %v11, label %v12
+v13:
+  %v14 = phi  i64 [%v5, %v8], [%v15, %v16]
+  br label %v17
+v18:
   ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v30]
-  br label %v31
-v32:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v33 = icmp slt i64 %v22, 3
-  br i1 %v33, label %v18, label %v17
-v34:
-  %v35 = phi  i64 [0, %v24], [%v36, %v37]
-  br label %v38
-v39:
-  %v29 = add nuw nsw i64 %v28, 1
-  %v40 = icmp slt i64 %v29, 32
-  br i1 %v40, label %v24, label %v23
-v41:
-  %v42 = phi  i64 [0, %v31], [%v43, %v38]
-  %v44 = add i64 %v15, %v35
-  %v45 = add i64 %v44, -1
-  %v46 = icmp sge i64 %v45, 0
-  %v47 = add i64 %v15, %v35
-  %v48 = add i64 %v47, -1
-  %v49 = icmp slt i64 %v48, 28
-  %v50 = and i1 %v46, %v49
-  %v51 = add i64 %v21, %v42
-  %v52 = add i64 %v51, -1
-  %v53 = icmp sge i64 %v52, 0
-  %v54 = and i1 %v50, %v53
-  %v55 = add i64 %v21, %v42
-  %v56 = add i64 %v55, -1
-  %v57 = icmp slt i64 %v56, 28
-  %v58 = and i1 %v54, %v57
-  %v59 = mul i64 %v28, 784
-  %v60 = add i64 %v15, %v35
-  %v61 = add i64 %v60, -1
-  %v62 = icmp sgt i64 %v61, 0
-  %v63 = select  i1 %v62, i64 %v61, i64 0
-  %v64 = icmp slt i64 %v63, 27
-  %v65 = select  i1 %v64, i64 %v63, i64 27
-  %v66 = mul i64 %v65, 28
-  %v67 = add i64 %v59, %v66
-  %v68 = add i64 %v21, %v42
-  %v69 = add i64 %v68, -1
-  %v70 = icmp sgt i64 %v69, 0
-  %v71 = select  i1 %v70, i64 %v69, i64 0
-  %v72 = icmp slt i64 %v71, 27
-  %v73 = select  i1 %v72, i64 %v71, i64 27
-  %v74 = add i64 %v67, %v73
-  %v75 = getelementptr inbounds float, ptr %v1, i64 %v74
-  %v76 = load float, ptr %v75, align 4
-  %v77 = select  i1 %v58, float %v76, float              0x0
-  %v78 = mul i64 %v15, 75264
-  %v79 = mul i64 %v21, 25088
-  %v80 = add i64 %v78, %v79
-  %v81 = mul i64 %v28, 784
-  %v82 = add i64 %v80, %v81
-  %v83 = mul i64 %v35, 28
-  %v84 = add i64 %v82, %v83
-  %v85 = add i64 %v84, %v42
-  %v86 = getelementptr inbounds float, ptr %v0, i64 %v85
-  store float %v77, ptr %v86, align 4
-  %v43 = add nuw nsw i64 %v42, 1
-  %v87 = icmp slt i64 %v43, 28
-  br i1 %v87, label %v38, label %v37
-v88:
-  %v36 = add nuw nsw i64 %v35, 1
-  %v89 = icmp slt i64 %v36, 28
-  br i1 %v89, label %v31, label %v30
+v19:
+  %v20 = phi  i64 [0, %v11], [%v21, %v22]
+  br label %v23
+v24:
+  %v15 = add nuw nsw i64 %v14, 1
+  %v25 = icmp slt i64 %v15, %v6
+  br i1 %v25, label %v11, label %v12
+v26:
+  %v27 = phi  i64 [0, %v17], [%v28, %v29]
+  br label %v30
+v31:
+  %v21 = add nuw nsw i64 %v20, 1
+  %v32 = icmp slt i64 %v21, 3
+  br i1 %v32, label %v17, label %v16
+v33:
+  %v34 = phi  i64 [0, %v23], [%v35, %v36]
+  br label %v37
+v38:
+  %v28 = add nuw nsw i64 %v27, 1
+  %v39 = icmp slt i64 %v28, 32
+  br i1 %v39, label %v23, label %v22
+v40:
+  %v41 = phi  i64 [0, %v30], [%v42, %v37]
+  %v43 = add i64 %v14, %v34
+  %v44 = add i64 %v43, -1
+  %v45 = icmp sge i64 %v44, 0
+  %v46 = add i64 %v14, %v34
+  %v47 = add i64 %v46, -1
+  %v48 = icmp slt i64 %v47, 28
+  %v49 = and i1 %v45, %v48
+  %v50 = add i64 %v20, %v41
+  %v51 = add i64 %v50, -1
+  %v52 = icmp sge i64 %v51, 0
+  %v53 = and i1 %v49, %v52
+  %v54 = add i64 %v20, %v41
+  %v55 = add i64 %v54, -1
+  %v56 = icmp slt i64 %v55, 28
+  %v57 = and i1 %v53, %v56
+  %v58 = mul i64 %v27, 784
+  %v59 = add i64 %v14, %v34
+  %v60 = add i64 %v59, -1
+  %v61 = icmp sgt i64 %v60, 0
+  %v62 = select  i1 %v61, i64 %v60, i64 0
+  %v63 = icmp slt i64 %v62, 27
+  %v64 = select  i1 %v63, i64 %v62, i64 27
+  %v65 = mul i64 %v64, 28
+  %v66 = add i64 %v58, %v65
+  %v67 = add i64 %v20, %v41
+  %v68 = add i64 %v67, -1
+  %v69 = icmp sgt i64 %v68, 0
+  %v70 = select  i1 %v69, i64 %v68, i64 0
+  %v71 = icmp slt i64 %v70, 27
+  %v72 = select  i1 %v71, i64 %v70, i64 27
+  %v73 = add i64 %v66, %v72
+  %v74 = getelementptr inbounds float, ptr %v1, i64 %v73
+  %v75 = load float, ptr %v74, align 4
+  %v76 = select  i1 %v57, float %v75, float              0x0
+  %v77 = mul i64 %v14, 75264
+  %v78 = mul i64 %v20, 25088
+  %v79 = add i64 %v77, %v78
+  %v80 = mul i64 %v27, 784
+  %v81 = add i64 %v79, %v80
+  %v82 = mul i64 %v34, 28
+  %v83 = add i64 %v81, %v82
+  %v84 = add i64 %v83, %v41
+  %v85 = getelementptr inbounds float, ptr %v0, i64 %v84
+  store float %v76, ptr %v85, align 4
+  %v42 = add nuw nsw i64 %v41, 1
+  %v86 = icmp slt i64 %v42, 28
+  br i1 %v86, label %v37, label %v36
+v87:
+  %v35 = add nuw nsw i64 %v34, 1
+  %v88 = icmp slt i64 %v35, 28
+  br i1 %v88, label %v30, label %v29
 }
 
 define internal void @g2(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -156,63 +152,61 @@ v3:
   %v11 = load ptr, ptr %v10
   %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  call void @g5(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g5(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
   ret void
 }
 
-declare void @g1(void (ptr, i64, i64)* %v0, ptr %v1, i64 %v2, i64 %v16)
+declare void @g1(void (ptr, i64, i64)* %v0, ptr %v1, i64 %v2, i64 %v14)
 
-declare void @g3(i64 %v0, i64 %v1, i64 %v2, ptr %v16, i64 %v4, i64 %v5, ptr %v6, i64 %v7, i64 %v8, ptr %v9, i64 %v10, i32 %v11)
+declare void @g3(i64 %v0, i64 %v1, i64 %v2, ptr %v14, i64 %v4, i64 %v5, ptr %v6, i64 %v7, i64 %v8, ptr %v9, i64 %v10, i32 %v11)
 
-define internal void @g6(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g6(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
 {
-v8:
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v6, %v7
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
-  br label %v18
-v19:
+v7:
+  br label %v8
+v9:
+  %v10 = icmp slt i64 %v5, %v6
+  br i1 %v10, label %v11, label %v12
+v13:
+  %v14 = phi  i64 [%v5, %v8], [%v15, %v16]
+  br label %v17
+v18:
   ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13, !llvm.loop !1
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v24]
-  %v30 = mul i64 %v15, 12544
-  %v31 = mul i64 %v21, 784
-  %v32 = add i64 %v30, %v31
-  %v33 = add i64 %v32, %v28
-  %v34 = getelementptr inbounds float, ptr %v3, i64 %v33
-  %v35 = load float, ptr %v34, align 4
-  %v36 = getelementptr inbounds float, ptr %v4, i64 %v21
-  %v37 = load float, ptr %v36, align 4
-  %v38 = fadd float %v35, %v37
-  %v39 = fcmp ogt float %v38,              0x0
-  %v40 = fcmp uno float %v38, %v38
-  %v41 = or i1 %v39, %v40
-  %v42 = select  i1 %v41, float %v38, float              0x0
-  %v43 = mul i64 %v15, 12544
-  %v44 = mul i64 %v21, 784
-  %v45 = add i64 %v43, %v44
-  %v46 = add i64 %v45, %v28
-  %v47 = getelementptr inbounds float, ptr %v5, i64 %v46
-  store float %v42, ptr %v47, align 4
-  %v29 = add nuw nsw i64 %v28, 1
-  %v48 = icmp slt i64 %v29, 784
-  br i1 %v48, label %v24, label %v23, !llvm.loop !1
-v49:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v50 = icmp slt i64 %v22, 16
-  br i1 %v50, label %v18, label %v17, !llvm.loop !1
+v19:
+  %v20 = phi  i64 [0, %v11], [%v21, %v22]
+  br label %v23
+v24:
+  %v15 = add nuw nsw i64 %v14, 1
+  %v25 = icmp slt i64 %v15, %v6
+  br i1 %v25, label %v11, label %v12, !llvm.loop !1
+v26:
+  %v27 = phi  i64 [0, %v17], [%v28, %v23]
+  %v29 = mul i64 %v14, 12544
+  %v30 = mul i64 %v20, 784
+  %v31 = add i64 %v29, %v30
+  %v32 = add i64 %v31, %v27
+  %v33 = getelementptr inbounds float, ptr %v3, i64 %v32
+  %v34 = load float, ptr %v33, align 4
+  %v35 = getelementptr inbounds float, ptr %v4, i64 %v20
+  %v36 = load float, ptr %v35, align 4
+  %v37 = fadd float %v34, %v36
+  %v38 = fcmp ogt float %v37,              0x0
+  %v39 = fcmp uno float %v37, %v37
+  %v40 = or i1 %v38, %v39
+  %v41 = select  i1 %v40, float %v37, float              0x0
+  %v42 = mul i64 %v14, 12544
+  %v43 = mul i64 %v20, 784
+  %v44 = add i64 %v42, %v43
+  %v45 = add i64 %v44, %v27
+  %v46 = getelementptr inbounds float, ptr %v3, i64 %v45
+  store float %v41, ptr %v46, align 4
+  %v28 = add nuw nsw i64 %v27, 1
+  %v47 = icmp slt i64 %v28, 784
+  br i1 %v47, label %v23, label %v22, !llvm.loop !1
+v48:
+  %v21 = add nuw nsw i64 %v20, 1
+  %v49 = icmp slt i64 %v21, 16
+  br i1 %v49, label %v17, label %v16, !llvm.loop !1
 }
 
 define internal void @g4(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -228,9 +222,7 @@ v3:
   %v11 = load ptr, ptr %v10
   %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  call void @g6(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g6(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
   ret void
 }
 
@@ -316,156 +308,239 @@ v3:
   ret void
 }
 
-define void @g11(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g11(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
-v6:
-  %v7 = alloca ptr, i32 6
-  %v8 = alloca ptr, i32 6
-  br label %v9
-v10:
-  %v11 = getelementptr inbounds ptr, ptr %v7, i64 0
-  store ptr %v0, ptr %v11
-  %v12 = getelementptr inbounds ptr, ptr %v7, i64 1
-  store ptr %v1, ptr %v12
-  %v13 = getelementptr inbounds ptr, ptr %v7, i64 2
-  store ptr %v2, ptr %v13
-  %v14 = getelementptr inbounds ptr, ptr %v7, i64 3
-  store ptr %v3, ptr %v14
-  %v15 = getelementptr inbounds ptr, ptr %v7, i64 4
-  store ptr %v4, ptr %v15
-  %v16 = getelementptr inbounds ptr, ptr %v7, i64 5
-  store ptr %v5, ptr %v16
-  call void @g1(void (ptr, i64, i64)* @g12, ptr %v7, i64 16, i64 2)
-  br label %v17
-v18:
-  %v19 = phi  i64 [0, %v9], [%v20, %v17]
-  %v21 = mul i64 %v19, 0
-  %v22 = add i64 0, %v21
-  %v23 = mul i64 %v19, 196
-  %v24 = add i64 0, %v23
-  %v25 = mul i64 %v19, 6272
-  %v26 = add i64 0, %v25
-  %v27 = getelementptr inbounds float, ptr %v2, i64 %v22
-  %v28 = getelementptr inbounds float, ptr %v0, i64 %v24
-  %v29 = getelementptr inbounds float, ptr %v3, i64 %v26
-  call void @g3(i64 32, i64 196, i64 144, ptr %v27, i64 144, i64 1, ptr %v28, i64 6272, i64 1, ptr %v29, i64 196, i32 0)
-  %v20 = add nuw nsw i64 %v19, 1
-  %v30 = icmp slt i64 %v20, 32
-  br i1 %v30, label %v17, label %v31
-v32:
-  %v33 = getelementptr inbounds ptr, ptr %v8, i64 0
-  store ptr %v0, ptr %v33
-  %v34 = getelementptr inbounds ptr, ptr %v8, i64 1
-  store ptr %v1, ptr %v34
-  %v35 = getelementptr inbounds ptr, ptr %v8, i64 2
-  store ptr %v2, ptr %v35
-  %v36 = getelementptr inbounds ptr, ptr %v8, i64 3
-  store ptr %v3, ptr %v36
-  %v37 = getelementptr inbounds ptr, ptr %v8, i64 4
-  store ptr %v4, ptr %v37
-  %v38 = getelementptr inbounds ptr, ptr %v8, i64 5
-  store ptr %v5, ptr %v38
-  call void @g1(void (ptr, i64, i64)* @g13, ptr %v8, i64 32, i64 4)
+v5:
+  %v6 = alloca ptr, i32 5
+  %v7 = alloca ptr, i32 5
+  %v8 = alloca ptr, i32 5
+  %v9 = alloca ptr, i32 5
+  %v10 = alloca ptr, i32 5
+  br label %v11
+v12:
+  %v13 = getelementptr inbounds ptr, ptr %v6, i64 0
+  store ptr %v0, ptr %v13
+  %v14 = getelementptr inbounds ptr, ptr %v6, i64 1
+  store ptr %v1, ptr %v14
+  %v15 = getelementptr inbounds ptr, ptr %v6, i64 2
+  store ptr %v2, ptr %v15
+  %v16 = getelementptr inbounds ptr, ptr %v6, i64 3
+  store ptr %v3, ptr %v16
+  %v17 = getelementptr inbounds ptr, ptr %v6, i64 4
+  store ptr %v4, ptr %v17
+  call void @g1(void (ptr, i64, i64)* @g12, ptr %v6, i64 16, i64 5)
+  br label %v18
+v19:
+  %v20 = phi  i64 [0, %v11], [%v21, %v18]
+  %v22 = mul i64 %v20, 0
+  %v23 = add i64 0, %v22
+  %v24 = mul i64 %v20, 196
+  %v25 = add i64 0, %v24
+  %v26 = mul i64 %v20, 6272
+  %v27 = add i64 0, %v26
+  %v28 = getelementptr inbounds float, ptr %v2, i64 %v23
+  %v29 = getelementptr inbounds float, ptr %v0, i64 %v25
+  %v30 = getelementptr inbounds float, ptr %v3, i64 %v27
+  call void @g3(i64 32, i64 196, i64 144, ptr %v28, i64 144, i64 1, ptr %v29, i64 1568, i64 1, ptr %v30, i64 196, i32 0)
+  %v21 = add nuw nsw i64 %v20, 1
+  %v31 = icmp slt i64 %v21, 8
+  br i1 %v31, label %v18, label %v32
+v33:
+  %v34 = getelementptr inbounds ptr, ptr %v7, i64 0
+  store ptr %v0, ptr %v34
+  %v35 = getelementptr inbounds ptr, ptr %v7, i64 1
+  store ptr %v1, ptr %v35
+  %v36 = getelementptr inbounds ptr, ptr %v7, i64 2
+  store ptr %v2, ptr %v36
+  %v37 = getelementptr inbounds ptr, ptr %v7, i64 3
+  store ptr %v3, ptr %v37
+  %v38 = getelementptr inbounds ptr, ptr %v7, i64 4
+  store ptr %v4, ptr %v38
+  call void @g1(void (ptr, i64, i64)* @g13, ptr %v7, i64 16, i64 5)
+  br label %v39
+v40:
+  %v41 = phi  i64 [0, %v32], [%v42, %v39]
+  %v43 = mul i64 %v41, 0
+  %v44 = add i64 0, %v43
+  %v45 = mul i64 %v41, 196
+  %v46 = add i64 0, %v45
+  %v47 = mul i64 %v41, 6272
+  %v48 = add i64 50176, %v47
+  %v49 = getelementptr inbounds float, ptr %v2, i64 %v44
+  %v50 = getelementptr inbounds float, ptr %v0, i64 %v46
+  %v51 = getelementptr inbounds float, ptr %v3, i64 %v48
+  call void @g3(i64 32, i64 196, i64 144, ptr %v49, i64 144, i64 1, ptr %v50, i64 1568, i64 1, ptr %v51, i64 196, i32 0)
+  %v42 = add nuw nsw i64 %v41, 1
+  %v52 = icmp slt i64 %v42, 8
+  br i1 %v52, label %v39, label %v53
+v54:
+  %v55 = getelementptr inbounds ptr, ptr %v8, i64 0
+  store ptr %v0, ptr %v55
+  %v56 = getelementptr inbounds ptr, ptr %v8, i64 1
+  store ptr %v1, ptr %v56
+  %v57 = getelementptr inbounds ptr, ptr %v8, i64 2
+  store ptr %v2, ptr %v57
+  %v58 = getelementptr inbounds ptr, ptr %v8, i64 3
+  store ptr %v3, ptr %v58
+  %v59 = getelementptr inbounds ptr, ptr %v8, i64 4
+  store ptr %v4, ptr %v59
+  call void @g1(void (ptr, i64, i64)* @g14, ptr %v8, i64 16, i64 5)
+  br label %v60
+v61:
+  %v62 = phi  i64 [0, %v53], [%v63, %v60]
+  %v64 = mul i64 %v62, 0
+  %v65 = add i64 0, %v64
+  %v66 = mul i64 %v62, 196
+  %v67 = add i64 0, %v66
+  %v68 = mul i64 %v62, 6272
+  %v69 = add i64 100352, %v68
+  %v70 = getelementptr inbounds float, ptr %v2, i64 %v65
+  %v71 = getelementptr inbounds float, ptr %v0, i64 %v67
+  %v72 = getelementptr inbounds float, ptr %v3, i64 %v69
+  call void @g3(i64 32, i64 196, i64 144, ptr %v70, i64 144, i64 1, ptr %v71, i64 1568, i64 1, ptr %v72, i64 196, i32 0)
+  %v63 = add nuw nsw i64 %v62, 1
+  %v73 = icmp slt i64 %v63, 8
+  br i1 %v73, label %v60, label %v74
+v75:
+  %v76 = getelementptr inbounds ptr, ptr %v9, i64 0
+  store ptr %v0, ptr %v76
+  %v77 = getelementptr inbounds ptr, ptr %v9, i64 1
+  store ptr %v1, ptr %v77
+  %v78 = getelementptr inbounds ptr, ptr %v9, i64 2
+  store ptr %v2, ptr %v78
+  %v79 = getelementptr inbounds ptr, ptr %v9, i64 3
+  store ptr %v3, ptr %v79
+  %v80 = getelementptr inbounds ptr, ptr %v9, i64 4
+  store ptr %v4, ptr %v80
+  call void @g1(void (ptr, i64, i64)* @g15, ptr %v9, i64 16, i64 5)
+  br label %v81
+v82:
+  %v83 = phi  i64 [0, %v74], [%v84, %v81]
+  %v85 = mul i64 %v83, 0
+  %v86 = add i64 0, %v85
+  %v87 = mul i64 %v83, 196
+  %v88 = add i64 0, %v87
+  %v89 = mul i64 %v83, 6272
+  %v90 = add i64 150528, %v89
+  %v91 = getelementptr inbounds float, ptr %v2, i64 %v86
+  %v92 = getelementptr inbounds float, ptr %v0, i64 %v88
+  %v93 = getelementptr inbounds float, ptr %v3, i64 %v90
+  call void @g3(i64 32, i64 196, i64 144, ptr %v91, i64 144, i64 1, ptr %v92, i64 1568, i64 1, ptr %v93, i64 196, i32 0)
+  %v84 = add nuw nsw i64 %v83, 1
+  %v94 = icmp slt i64 %v84, 8
+  br i1 %v94, label %v81, label %v95
+v96:
+  %v97 = getelementptr inbounds ptr, ptr %v10, i64 0
+  store ptr %v0, ptr %v97
+  %v98 = getelementptr inbounds ptr, ptr %v10, i64 1
+  store ptr %v1, ptr %v98
+  %v99 = getelementptr inbounds ptr, ptr %v10, i64 2
+  store ptr %v2, ptr %v99
+  %v100 = getelementptr inbounds ptr, ptr %v10, i64 3
+  store ptr %v3, ptr %v100
+  %v101 = getelementptr inbounds ptr, ptr %v10, i64 4
+  store ptr %v4, ptr %v101
+  call void @g1(void (ptr, i64, i64)* @g16, ptr %v10, i64 32, i64 4)
   ret void
 }
 
-define internal void @g14(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g17(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
 {
-v8:
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v6, %v7
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
-  br label %v18
-v19:
+v7:
+  br label %v8
+v9:
+  %v10 = icmp slt i64 %v5, %v6
+  br i1 %v10, label %v11, label %v12
+v13:
+  %v14 = phi  i64 [%v5, %v8], [%v15, %v16]
+  br label %v17
+v18:
   ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v30]
-  br label %v31
-v32:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v33 = icmp slt i64 %v22, 3
-  br i1 %v33, label %v18, label %v17
-v34:
-  %v35 = phi  i64 [0, %v24], [%v36, %v37]
-  br label %v38
-v39:
-  %v29 = add nuw nsw i64 %v28, 1
-  %v40 = icmp slt i64 %v29, 3
-  br i1 %v40, label %v24, label %v23
-v41:
-  %v42 = phi  i64 [0, %v31], [%v43, %v44]
-  br label %v45
-v46:
-  %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 32
-  br i1 %v47, label %v31, label %v30
-v48:
-  %v49 = phi  i64 [0, %v38], [%v50, %v45]
-  %v51 = add i64 %v21, %v42
-  %v52 = add i64 %v51, -1
-  %v53 = icmp sge i64 %v52, 0
-  %v54 = add i64 %v21, %v42
-  %v55 = add i64 %v54, -1
-  %v56 = icmp slt i64 %v55, 14
-  %v57 = and i1 %v53, %v56
-  %v58 = add i64 %v28, %v49
-  %v59 = add i64 %v58, -1
-  %v60 = icmp sge i64 %v59, 0
-  %v61 = and i1 %v57, %v60
-  %v62 = add i64 %v28, %v49
-  %v63 = add i64 %v62, -1
-  %v64 = icmp slt i64 %v63, 14
-  %v65 = and i1 %v61, %v64
-  %v66 = mul i64 %v15, 196
-  %v67 = mul i64 %v35, 3136
-  %v68 = add i64 %v66, %v67
-  %v69 = add i64 %v21, %v42
-  %v70 = add i64 %v69, -1
-  %v71 = icmp sgt i64 %v70, 0
-  %v72 = select  i1 %v71, i64 %v70, i64 0
-  %v73 = icmp slt i64 %v72, 13
-  %v74 = select  i1 %v73, i64 %v72, i64 13
-  %v75 = mul i64 %v74, 14
-  %v76 = add i64 %v68, %v75
-  %v77 = add i64 %v28, %v49
-  %v78 = add i64 %v77, -1
-  %v79 = icmp sgt i64 %v78, 0
-  %v80 = select  i1 %v79, i64 %v78, i64 0
-  %v81 = icmp slt i64 %v80, 13
-  %v82 = select  i1 %v81, i64 %v80, i64 13
-  %v83 = add i64 %v76, %v82
-  %v84 = getelementptr inbounds float, ptr %v1, i64 %v83
-  %v85 = load float, ptr %v84, align 4
-  %v86 = select  i1 %v65, float %v85, float              0x0
-  %v87 = mul i64 %v15, 56448
-  %v88 = mul i64 %v21, 18816
-  %v89 = add i64 %v87, %v88
-  %v90 = mul i64 %v28, 6272
-  %v91 = add i64 %v89, %v90
-  %v92 = mul i64 %v35, 196
-  %v93 = add i64 %v91, %v92
-  %v94 = mul i64 %v42, 14
-  %v95 = add i64 %v93, %v94
-  %v96 = add i64 %v95, %v49
-  %v97 = getelementptr inbounds float, ptr %v0, i64 %v96
-  store float %v86, ptr %v97, align 4
-  %v50 = add nuw nsw i64 %v49, 1
-  %v98 = icmp slt i64 %v50, 14
-  br i1 %v98, label %v45, label %v44
-v99:
-  %v43 = add nuw nsw i64 %v42, 1
-  %v100 = icmp slt i64 %v43, 14
-  br i1 %v100, label %v38, label %v37
+v19:
+  %v20 = phi  i64 [0, %v11], [%v21, %v22]
+  br label %v23
+v24:
+  %v15 = add nuw nsw i64 %v14, 1
+  %v25 = icmp slt i64 %v15, %v6
+  br i1 %v25, label %v11, label %v12
+v26:
+  %v27 = phi  i64 [0, %v17], [%v28, %v29]
+  br label %v30
+v31:
+  %v21 = add nuw nsw i64 %v20, 1
+  %v32 = icmp slt i64 %v21, 3
+  br i1 %v32, label %v17, label %v16
+v33:
+  %v34 = phi  i64 [0, %v23], [%v35, %v36]
+  br label %v37
+v38:
+  %v28 = add nuw nsw i64 %v27, 1
+  %v39 = icmp slt i64 %v28, 3
+  br i1 %v39, label %v23, label %v22
+v40:
+  %v41 = phi  i64 [0, %v30], [%v42, %v43]
+  br label %v44
+v45:
+  %v35 = add nuw nsw i64 %v34, 1
+  %v46 = icmp slt i64 %v35, 8
+  br i1 %v46, label %v30, label %v29
+v47:
+  %v48 = phi  i64 [0, %v37], [%v49, %v44]
+  %v50 = add i64 %v20, %v41
+  %v51 = add i64 %v50, -1
+  %v52 = icmp sge i64 %v51, 0
+  %v53 = add i64 %v20, %v41
+  %v54 = add i64 %v53, -1
+  %v55 = icmp slt i64 %v54, 14
+  %v56 = and i1 %v52, %v55
+  %v57 = add i64 %v27, %v48
+  %v58 = add i64 %v57, -1
+  %v59 = icmp sge i64 %v58, 0
+  %v60 = and i1 %v56, %v59
+  %v61 = add i64 %v27, %v48
+  %v62 = add i64 %v61, -1
+  %v63 = icmp slt i64 %v62, 14
+  %v64 = and i1 %v60, %v63
+  %v65 = mul i64 %v14, 196
+  %v66 = mul i64 %v34, 3136
+  %v67 = add i64 %v65, %v66
+  %v68 = add i64 %v20, %v41
+  %v69 = add i64 %v68, -1
+  %v70 = icmp sgt i64 %v69, 0
+  %v71 = select  i1 %v70, i64 %v69, i64 0
+  %v72 = icmp slt i64 %v71, 13
+  %v73 = select  i1 %v72, i64 %v71, i64 13
+  %v74 = mul i64 %v73, 14
+  %v75 = add i64 %v67, %v74
+  %v76 = add i64 %v27, %v48
+  %v77 = add i64 %v76, -1
+  %v78 = icmp sgt i64 %v77, 0
+  %v79 = select  i1 %v78, i64 %v77, i64 0
+  %v80 = icmp slt i64 %v79, 13
+  %v81 = select  i1 %v80, i64 %v79, i64 13
+  %v82 = add i64 %v75, %v81
+  %v83 = getelementptr inbounds float, ptr %v1, i64 %v82
+  %v84 = load float, ptr %v83, align 4
+  %v85 = select  i1 %v64, float %v84, float              0x0
+  %v86 = mul i64 %v14, 14112
+  %v87 = mul i64 %v20, 4704
+  %v88 = add i64 %v86, %v87
+  %v89 = mul i64 %v27, 1568
+  %v90 = add i64 %v88, %v89
+  %v91 = mul i64 %v34, 196
+  %v92 = add i64 %v90, %v91
+  %v93 = mul i64 %v41, 14
+  %v94 = add i64 %v92, %v93
+  %v95 = add i64 %v94, %v48
+  %v96 = getelementptr inbounds float, ptr %v0, i64 %v95
+  store float %v85, ptr %v96, align 4
+  %v49 = add nuw nsw i64 %v48, 1
+  %v97 = icmp slt i64 %v49, 14
+  br i1 %v97, label %v44, label %v43
+v98:
+  %v42 = add nuw nsw i64 %v41, 1
+  %v99 = icmp slt i64 %v42, 14
+  br i1 %v99, label %v37, label %v36
 }
 
 define internal void @g12(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -481,59 +556,108 @@ v3:
   %v11 = load ptr, ptr %v10
   %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  call void @g14(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g17(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g15(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g18(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
 {
-v8:
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v6, %v7
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
-  br label %v18
-v19:
+v7:
+  br label %v8
+v9:
+  %v10 = icmp slt i64 %v5, %v6
+  br i1 %v10, label %v11, label %v12
+v13:
+  %v14 = phi  i64 [%v5, %v8], [%v15, %v16]
+  br label %v17
+v18:
   ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13, !llvm.loop !1
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v24]
-  %v30 = mul i64 %v15, 6272
-  %v31 = mul i64 %v21, 196
-  %v32 = add i64 %v30, %v31
-  %v33 = add i64 %v32, %v28
-  %v34 = getelementptr inbounds float, ptr %v3, i64 %v33
-  %v35 = load float, ptr %v34, align 4
-  %v36 = getelementptr inbounds float, ptr %v4, i64 %v21
-  %v37 = load float, ptr %v36, align 4
-  %v38 = fadd float %v35, %v37
-  %v39 = fcmp ogt float %v38,              0x0
-  %v40 = fcmp uno float %v38, %v38
-  %v41 = or i1 %v39, %v40
-  %v42 = select  i1 %v41, float %v38, float              0x0
-  %v43 = mul i64 %v15, 6272
-  %v44 = mul i64 %v21, 196
-  %v45 = add i64 %v43, %v44
-  %v46 = add i64 %v45, %v28
-  %v47 = getelementptr inbounds float, ptr %v5, i64 %v46
-  store float %v42, ptr %v47, align 4
-  %v29 = add nuw nsw i64 %v28, 1
-  %v48 = icmp slt i64 %v29, 196
-  br i1 %v48, label %v24, label %v23, !llvm.loop !1
-v49:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v50 = icmp slt i64 %v22, 32
-  br i1 %v50, label %v18, label %v17, !llvm.loop !1
+v19:
+  %v20 = phi  i64 [0, %v11], [%v21, %v22]
+  br label %v23
+v24:
+  %v15 = add nuw nsw i64 %v14, 1
+  %v25 = icmp slt i64 %v15, %v6
+  br i1 %v25, label %v11, label %v12
+v26:
+  %v27 = phi  i64 [0, %v17], [%v28, %v29]
+  br label %v30
+v31:
+  %v21 = add nuw nsw i64 %v20, 1
+  %v32 = icmp slt i64 %v21, 3
+  br i1 %v32, label %v17, label %v16
+v33:
+  %v34 = phi  i64 [0, %v23], [%v35, %v36]
+  br label %v37
+v38:
+  %v28 = add nuw nsw i64 %v27, 1
+  %v39 = icmp slt i64 %v28, 3
+  br i1 %v39, label %v23, label %v22
+v40:
+  %v41 = phi  i64 [0, %v30], [%v42, %v43]
+  br label %v44
+v45:
+  %v35 = add nuw nsw i64 %v34, 1
+  %v46 = icmp slt i64 %v35, 8
+  br i1 %v46, label %v30, label %v29
+v47:
+  %v48 = phi  i64 [0, %v37], [%v49, %v44]
+  %v50 = add i64 %v41, %v20
+  %v51 = add i64 %v50, -1
+  %v52 = icmp sge i64 %v51, 0
+  %v53 = add i64 %v41, %v20
+  %v54 = add i64 %v53, -1
+  %v55 = icmp slt i64 %v54, 14
+  %v56 = and i1 %v52, %v55
+  %v57 = add i64 %v48, %v27
+  %v58 = add i64 %v57, -1
+  %v59 = icmp sge i64 %v58, 0
+  %v60 = and i1 %v56, %v59
+  %v61 = add i64 %v48, %v27
+  %v62 = add i64 %v61, -1
+  %v63 = icmp slt i64 %v62, 14
+  %v64 = and i1 %v60, %v63
+  %v65 = mul i64 %v14, 196
+  %v66 = mul i64 %v34, 3136
+  %v67 = add i64 %v65, %v66
+  %v68 = add i64 %v41, %v20
+  %v69 = add i64 %v68, -1
+  %v70 = icmp sgt i64 %v69, 0
+  %v71 = select  i1 %v70, i64 %v69, i64 0
+  %v72 = icmp slt i64 %v71, 13
+  %v73 = select  i1 %v72, i64 %v71, i64 13
+  %v74 = mul i64 %v73, 14
+  %v75 = add i64 %v67, %v74
+  %v76 = add i64 %v48, %v27
+  %v77 = add i64 %v76, -1
+  %v78 = icmp sgt i64 %v77, 0
+  %v79 = select  i1 %v78, i64 %v77, i64 0
+  %v80 = icmp slt i64 %v79, 13
+  %v81 = select  i1 %v80, i64 %v79, i64 13
+  %v82 = add i64 %v75, %v81
+  %v83 = add i64 %v82, 25088
+  %v84 = getelementptr inbounds float, ptr %v1, i64 %v83
+  %v85 = load float, ptr %v84, align 4
+  %v86 = select  i1 %v64, float %v85, float              0x0
+  %v87 = mul i64 %v41, 14
+  %v88 = add i64 %v87, %v48
+  %v89 = mul i64 %v14, 14112
+  %v90 = add i64 %v88, %v89
+  %v91 = mul i64 %v20, 4704
+  %v92 = add i64 %v90, %v91
+  %v93 = mul i64 %v27, 1568
+  %v94 = add i64 %v92, %v93
+  %v95 = mul i64 %v34, 196
+  %v96 = add i64 %v94, %v95
+  %v97 = getelementptr inbounds float, ptr %v0, i64 %v96
+  store float %v86, ptr %v97, align 4
+  %v49 = add nuw nsw i64 %v48, 1
+  %v98 = icmp slt i64 %v49, 14
+  br i1 %v98, label %v44, label %v43
+v99:
+  %v42 = add nuw nsw i64 %v41, 1
+  %v100 = icmp slt i64 %v42, 14
+  br i1 %v100, label %v37, label %v36
 }
 
 define internal void @g13(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -549,13 +673,311 @@ v3:
   %v11 = load ptr, ptr %v10
   %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  call void @g15(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g18(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g16(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define internal void @g19(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
+{
+v7:
+  br label %v8
+v9:
+  %v10 = icmp slt i64 %v5, %v6
+  br i1 %v10, label %v11, label %v12
+v13:
+  %v14 = phi  i64 [%v5, %v8], [%v15, %v16]
+  br label %v17
+v18:
+  ret void
+v19:
+  %v20 = phi  i64 [0, %v11], [%v21, %v22]
+  br label %v23
+v24:
+  %v15 = add nuw nsw i64 %v14, 1
+  %v25 = icmp slt i64 %v15, %v6
+  br i1 %v25, label %v11, label %v12
+v26:
+  %v27 = phi  i64 [0, %v17], [%v28, %v29]
+  br label %v30
+v31:
+  %v21 = add nuw nsw i64 %v20, 1
+  %v32 = icmp slt i64 %v21, 3
+  br i1 %v32, label %v17, label %v16
+v33:
+  %v34 = phi  i64 [0, %v23], [%v35, %v36]
+  br label %v37
+v38:
+  %v28 = add nuw nsw i64 %v27, 1
+  %v39 = icmp slt i64 %v28, 3
+  br i1 %v39, label %v23, label %v22
+v40:
+  %v41 = phi  i64 [0, %v30], [%v42, %v43]
+  br label %v44
+v45:
+  %v35 = add nuw nsw i64 %v34, 1
+  %v46 = icmp slt i64 %v35, 8
+  br i1 %v46, label %v30, label %v29
+v47:
+  %v48 = phi  i64 [0, %v37], [%v49, %v44]
+  %v50 = add i64 %v20, %v41
+  %v51 = add i64 %v50, -1
+  %v52 = icmp sge i64 %v51, 0
+  %v53 = add i64 %v20, %v41
+  %v54 = add i64 %v53, -1
+  %v55 = icmp slt i64 %v54, 14
+  %v56 = and i1 %v52, %v55
+  %v57 = add i64 %v27, %v48
+  %v58 = add i64 %v57, -1
+  %v59 = icmp sge i64 %v58, 0
+  %v60 = and i1 %v56, %v59
+  %v61 = add i64 %v27, %v48
+  %v62 = add i64 %v61, -1
+  %v63 = icmp slt i64 %v62, 14
+  %v64 = and i1 %v60, %v63
+  %v65 = mul i64 %v14, 196
+  %v66 = mul i64 %v34, 3136
+  %v67 = add i64 %v65, %v66
+  %v68 = add i64 %v20, %v41
+  %v69 = add i64 %v68, -1
+  %v70 = icmp sgt i64 %v69, 0
+  %v71 = select  i1 %v70, i64 %v69, i64 0
+  %v72 = icmp slt i64 %v71, 13
+  %v73 = select  i1 %v72, i64 %v71, i64 13
+  %v74 = mul i64 %v73, 14
+  %v75 = add i64 %v67, %v74
+  %v76 = add i64 %v27, %v48
+  %v77 = add i64 %v76, -1
+  %v78 = icmp sgt i64 %v77, 0
+  %v79 = select  i1 %v78, i64 %v77, i64 0
+  %v80 = icmp slt i64 %v79, 13
+  %v81 = select  i1 %v80, i64 %v79, i64 13
+  %v82 = add i64 %v75, %v81
+  %v83 = add i64 %v82, 50176
+  %v84 = getelementptr inbounds float, ptr %v1, i64 %v83
+  %v85 = load float, ptr %v84, align 4
+  %v86 = select  i1 %v64, float %v85, float              0x0
+  %v87 = mul i64 %v14, 14112
+  %v88 = mul i64 %v20, 4704
+  %v89 = add i64 %v87, %v88
+  %v90 = mul i64 %v27, 1568
+  %v91 = add i64 %v89, %v90
+  %v92 = mul i64 %v34, 196
+  %v93 = add i64 %v91, %v92
+  %v94 = mul i64 %v41, 14
+  %v95 = add i64 %v93, %v94
+  %v96 = add i64 %v95, %v48
+  %v97 = getelementptr inbounds float, ptr %v0, i64 %v96
+  store float %v86, ptr %v97, align 4
+  %v49 = add nuw nsw i64 %v48, 1
+  %v98 = icmp slt i64 %v49, 14
+  br i1 %v98, label %v44, label %v43
+v99:
+  %v42 = add nuw nsw i64 %v41, 1
+  %v100 = icmp slt i64 %v42, 14
+  br i1 %v100, label %v37, label %v36
+}
+
+define internal void @g14(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v13 = load ptr, ptr %v12
+  call void @g19(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
+  ret void
+}
+
+define internal void @g20(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
+{
+v7:
+  br label %v8
+v9:
+  %v10 = icmp slt i64 %v5, %v6
+  br i1 %v10, label %v11, label %v12
+v13:
+  %v14 = phi  i64 [%v5, %v8], [%v15, %v16]
+  br label %v17
+v18:
+  ret void
+v19:
+  %v20 = phi  i64 [0, %v11], [%v21, %v22]
+  br label %v23
+v24:
+  %v15 = add nuw nsw i64 %v14, 1
+  %v25 = icmp slt i64 %v15, %v6
+  br i1 %v25, label %v11, label %v12
+v26:
+  %v27 = phi  i64 [0, %v17], [%v28, %v29]
+  br label %v30
+v31:
+  %v21 = add nuw nsw i64 %v20, 1
+  %v32 = icmp slt i64 %v21, 3
+  br i1 %v32, label %v17, label %v16
+v33:
+  %v34 = phi  i64 [0, %v23], [%v35, %v36]
+  br label %v37
+v38:
+  %v28 = add nuw nsw i64 %v27, 1
+  %v39 = icmp slt i64 %v28, 3
+  br i1 %v39, label %v23, label %v22
+v40:
+  %v41 = phi  i64 [0, %v30], [%v42, %v43]
+  br label %v44
+v45:
+  %v35 = add nuw nsw i64 %v34, 1
+  %v46 = icmp slt i64 %v35, 8
+  br i1 %v46, label %v30, label %v29
+v47:
+  %v48 = phi  i64 [0, %v37], [%v49, %v44]
+  %v50 = add i64 %v20, %v41
+  %v51 = add i64 %v50, -1
+  %v52 = icmp sge i64 %v51, 0
+  %v53 = add i64 %v20, %v41
+  %v54 = add i64 %v53, -1
+  %v55 = icmp slt i64 %v54, 14
+  %v56 = and i1 %v52, %v55
+  %v57 = add i64 %v27, %v48
+  %v58 = add i64 %v57, -1
+  %v59 = icmp sge i64 %v58, 0
+  %v60 = and i1 %v56, %v59
+  %v61 = add i64 %v27, %v48
+  %v62 = add i64 %v61, -1
+  %v63 = icmp slt i64 %v62, 14
+  %v64 = and i1 %v60, %v63
+  %v65 = mul i64 %v14, 196
+  %v66 = mul i64 %v34, 3136
+  %v67 = add i64 %v65, %v66
+  %v68 = add i64 %v20, %v41
+  %v69 = add i64 %v68, -1
+  %v70 = icmp sgt i64 %v69, 0
+  %v71 = select  i1 %v70, i64 %v69, i64 0
+  %v72 = icmp slt i64 %v71, 13
+  %v73 = select  i1 %v72, i64 %v71, i64 13
+  %v74 = mul i64 %v73, 14
+  %v75 = add i64 %v67, %v74
+  %v76 = add i64 %v27, %v48
+  %v77 = add i64 %v76, -1
+  %v78 = icmp sgt i64 %v77, 0
+  %v79 = select  i1 %v78, i64 %v77, i64 0
+  %v80 = icmp slt i64 %v79, 13
+  %v81 = select  i1 %v80, i64 %v79, i64 13
+  %v82 = add i64 %v75, %v81
+  %v83 = add i64 %v82, 75264
+  %v84 = getelementptr inbounds float, ptr %v1, i64 %v83
+  %v85 = load float, ptr %v84, align 4
+  %v86 = select  i1 %v64, float %v85, float              0x0
+  %v87 = mul i64 %v14, 14112
+  %v88 = mul i64 %v20, 4704
+  %v89 = add i64 %v87, %v88
+  %v90 = mul i64 %v27, 1568
+  %v91 = add i64 %v89, %v90
+  %v92 = mul i64 %v34, 196
+  %v93 = add i64 %v91, %v92
+  %v94 = mul i64 %v41, 14
+  %v95 = add i64 %v93, %v94
+  %v96 = add i64 %v95, %v48
+  %v97 = getelementptr inbounds float, ptr %v0, i64 %v96
+  store float %v86, ptr %v97, align 4
+  %v49 = add nuw nsw i64 %v48, 1
+  %v98 = icmp slt i64 %v49, 14
+  br i1 %v98, label %v44, label %v43
+v99:
+  %v42 = add nuw nsw i64 %v41, 1
+  %v100 = icmp slt i64 %v42, 14
+  br i1 %v100, label %v37, label %v36
+}
+
+define internal void @g15(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v13 = load ptr, ptr %v12
+  call void @g20(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
+  ret void
+}
+
+define internal void @g21(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
+{
+v7:
+  br label %v8
+v9:
+  %v10 = icmp slt i64 %v5, %v6
+  br i1 %v10, label %v11, label %v12
+v13:
+  %v14 = phi  i64 [%v5, %v8], [%v15, %v16]
+  br label %v17
+v18:
+  ret void
+v19:
+  %v20 = phi  i64 [0, %v11], [%v21, %v22]
+  br label %v23
+v24:
+  %v15 = add nuw nsw i64 %v14, 1
+  %v25 = icmp slt i64 %v15, %v6
+  br i1 %v25, label %v11, label %v12, !llvm.loop !1
+v26:
+  %v27 = phi  i64 [0, %v17], [%v28, %v23]
+  %v29 = mul i64 %v14, 6272
+  %v30 = mul i64 %v20, 196
+  %v31 = add i64 %v29, %v30
+  %v32 = add i64 %v31, %v27
+  %v33 = getelementptr inbounds float, ptr %v3, i64 %v32
+  %v34 = load float, ptr %v33, align 4
+  %v35 = getelementptr inbounds float, ptr %v4, i64 %v20
+  %v36 = load float, ptr %v35, align 4
+  %v37 = fadd float %v34, %v36
+  %v38 = fcmp ogt float %v37,              0x0
+  %v39 = fcmp uno float %v37, %v37
+  %v40 = or i1 %v38, %v39
+  %v41 = select  i1 %v40, float %v37, float              0x0
+  %v42 = mul i64 %v14, 6272
+  %v43 = mul i64 %v20, 196
+  %v44 = add i64 %v42, %v43
+  %v45 = add i64 %v44, %v27
+  %v46 = getelementptr inbounds float, ptr %v3, i64 %v45
+  store float %v41, ptr %v46, align 4
+  %v28 = add nuw nsw i64 %v27, 1
+  %v47 = icmp slt i64 %v28, 196
+  br i1 %v47, label %v23, label %v22, !llvm.loop !1
+v48:
+  %v21 = add nuw nsw i64 %v20, 1
+  %v49 = icmp slt i64 %v21, 32
+  br i1 %v49, label %v17, label %v16, !llvm.loop !1
+}
+
+define internal void @g16(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v13 = load ptr, ptr %v12
+  call void @g21(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
+  ret void
+}
+
+define void @g22(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   %v4 = alloca ptr, i32 3
@@ -568,18 +990,18 @@ v7:
   store ptr %v1, ptr %v9
   %v10 = getelementptr inbounds ptr, ptr %v4, i64 2
   store ptr %v2, ptr %v10
-  call void @g1(void (ptr, i64, i64)* @g17, ptr %v4, i64 7168, i64 1561)
+  call void @g1(void (ptr, i64, i64)* @g23, ptr %v4, i64 7168, i64 1561)
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 0
   store ptr %v0, ptr %v11
   %v12 = getelementptr inbounds ptr, ptr %v5, i64 1
   store ptr %v1, ptr %v12
   %v13 = getelementptr inbounds ptr, ptr %v5, i64 2
   store ptr %v2, ptr %v13
-  call void @g1(void (ptr, i64, i64)* @g18, ptr %v5, i64 50176, i64 32768)
+  call void @g1(void (ptr, i64, i64)* @g24, ptr %v5, i64 50176, i64 32768)
   ret void
 }
 
-define internal void @g19(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+define internal void @g25(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
   %v6 = alloca float
@@ -634,7 +1056,7 @@ v50:
   br i1 %v51, label %v22, label %v21
 }
 
-define internal void @g17(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g23(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -643,11 +1065,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  call void @g19(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
+  call void @g25(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g20(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+define internal void @g26(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
   br label %v6
@@ -667,7 +1089,7 @@ v18:
   ret void
 }
 
-define internal void @g18(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g24(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -676,48 +1098,48 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  call void @g20(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
+  call void @g26(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g21(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g27(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
-v5:
-  br label %v6
-v7:
-  %v8 = getelementptr inbounds float, ptr %v0, i64 0
-  %v9 = getelementptr inbounds float, ptr %v1, i64 0
-  %v10 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g3(i64 32, i64 10, i64 1568, ptr %v8, i64 1568, i64 1, ptr %v9, i64 1, i64 1568, ptr %v10, i64 10, i32 0)
-  br label %v11
-v12:
-  %v13 = phi  i64 [0, %v6], [%v14, %v15]
-  br label %v16
-v17:
+v4:
+  br label %v5
+v6:
+  %v7 = getelementptr inbounds float, ptr %v0, i64 0
+  %v8 = getelementptr inbounds float, ptr %v1, i64 0
+  %v9 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g3(i64 32, i64 10, i64 1568, ptr %v7, i64 1568, i64 1, ptr %v8, i64 1, i64 1568, ptr %v9, i64 10, i32 0)
+  br label %v10
+v11:
+  %v12 = phi  i64 [0, %v5], [%v13, %v14]
+  br label %v15
+v16:
   ret void
-v18:
-  %v19 = phi  i64 [0, %v11], [%v20, %v16]
-  %v21 = mul i64 %v13, 10
-  %v22 = add i64 %v21, %v19
-  %v23 = getelementptr inbounds float, ptr %v2, i64 %v22
-  %v24 = load float, ptr %v23, align 4
-  %v25 = getelementptr inbounds float, ptr %v3, i64 %v19
-  %v26 = load float, ptr %v25, align 4
-  %v27 = fadd float %v24, %v26
-  %v28 = mul i64 %v13, 10
-  %v29 = add i64 %v28, %v19
-  %v30 = getelementptr inbounds float, ptr %v4, i64 %v29
-  store float %v27, ptr %v30, align 4
-  %v20 = add nuw nsw i64 %v19, 1
-  %v31 = icmp slt i64 %v20, 10
-  br i1 %v31, label %v16, label %v15
-v32:
-  %v14 = add nuw nsw i64 %v13, 1
-  %v33 = icmp slt i64 %v14, 32
-  br i1 %v33, label %v11, label %v34
+v17:
+  %v18 = phi  i64 [0, %v10], [%v19, %v15]
+  %v20 = mul i64 %v12, 10
+  %v21 = add i64 %v20, %v18
+  %v22 = getelementptr inbounds float, ptr %v2, i64 %v21
+  %v23 = load float, ptr %v22, align 4
+  %v24 = getelementptr inbounds float, ptr %v3, i64 %v18
+  %v25 = load float, ptr %v24, align 4
+  %v26 = fadd float %v23, %v25
+  %v27 = mul i64 %v12, 10
+  %v28 = add i64 %v27, %v18
+  %v29 = getelementptr inbounds float, ptr %v2, i64 %v28
+  store float %v26, ptr %v29, align 4
+  %v19 = add nuw nsw i64 %v18, 1
+  %v30 = icmp slt i64 %v19, 10
+  br i1 %v30, label %v15, label %v14
+v31:
+  %v13 = add nuw nsw i64 %v12, 1
+  %v32 = icmp slt i64 %v13, 32
+  br i1 %v32, label %v10, label %v33
 }
 
-define void @g22(ptr noalias %v0, ptr noalias %v1) noinline nounwind
+define void @g28(ptr noalias %v0, ptr noalias %v1) noinline nounwind
 {
 v2:
   %v3 = alloca float
@@ -751,7 +1173,7 @@ v23:
   br i1 %v26, label %v6, label %v27
 }
 
-define void @g23(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g29(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca float
@@ -778,18 +1200,18 @@ v18:
   %v30 = fcmp ogt float %v29, 0x4056400000000000
   %v31 = select  i1 %v30, float 0x4056400000000000, float %v29
   %v32 = fmul float %v31, 0x3ff7154760000000
-  %v33 = call float @g24(float %v32)
+  %v33 = call float @g30(float %v32)
   %v34 = fneg float %v33
-  %v35 = call float @g25(float %v34, float 0x3fe62e4000000000, float %v31)
+  %v35 = call float @g31(float %v34, float 0x3fe62e4000000000, float %v31)
   %v36 = fneg float %v33
-  %v37 = call float @g25(float %v36, float 0x3eb7f7d1c0000000, float %v35)
-  %v38 = call float @g25(float 0x3f2a01a020000000, float %v37, float 0x3f56c16c20000000)
-  %v39 = call float @g25(float %v38, float %v37, float 0x3f81111120000000)
-  %v40 = call float @g25(float %v39, float %v37, float 0x3fa5555560000000)
-  %v41 = call float @g25(float %v40, float %v37, float 0x3fc5555560000000)
-  %v42 = call float @g25(float %v41, float %v37, float 0x3fe0000000000000)
+  %v37 = call float @g31(float %v36, float 0x3eb7f7d1c0000000, float %v35)
+  %v38 = call float @g31(float 0x3f2a01a020000000, float %v37, float 0x3f56c16c20000000)
+  %v39 = call float @g31(float %v38, float %v37, float 0x3f81111120000000)
+  %v40 = call float @g31(float %v39, float %v37, float 0x3fa5555560000000)
+  %v41 = call float @g31(float %v40, float %v37, float 0x3fc5555560000000)
+  %v42 = call float @g31(float %v41, float %v37, float 0x3fe0000000000000)
   %v43 = fmul float %v37, %v37
-  %v44 = call float @g25(float %v43, float %v42, float %v37)
+  %v44 = call float @g31(float %v43, float %v42, float %v37)
   %v45 = fptosi float %v33 to i32
   %v46 = fadd float %v44, 0x3ff0000000000000
   %v47 = ashr i32 %v45, 1
@@ -851,18 +1273,18 @@ v73:
   %v97 = fadd float %v94, 0x4000000000000000
   %v98 = fdiv float %v94, %v97
   %v99 = fmul float %v98, %v98
-  %v100 = call float @g25(float 0x3fc745d180000000, float %v99, float 0x3fcc71c720000000)
-  %v101 = call float @g25(float %v100, float %v99, float 0x3fd24924a0000000)
-  %v102 = call float @g25(float %v101, float %v99, float 0x3fd99999a0000000)
-  %v103 = call float @g25(float %v102, float %v99, float 0x3fe5555560000000)
+  %v100 = call float @g31(float 0x3fc745d180000000, float %v99, float 0x3fcc71c720000000)
+  %v101 = call float @g31(float %v100, float %v99, float 0x3fd24924a0000000)
+  %v102 = call float @g31(float %v101, float %v99, float 0x3fd99999a0000000)
+  %v103 = call float @g31(float %v102, float %v99, float 0x3fe5555560000000)
   %v104 = fmul float %v103, %v99
   %v105 = sitofp i32 %v93 to float
   %v106 = fadd float %v96, %v104
   %v107 = fmul float %v105, 0x3eb7f7d1c0000000
-  %v108 = call float @g25(float %v98, float %v106, float %v107)
+  %v108 = call float @g31(float %v98, float %v106, float %v107)
   %v109 = fsub float %v96, %v108
   %v110 = fsub float %v94, %v109
-  %v111 = call float @g25(float %v105, float 0x3fe62e4000000000, float %v110)
+  %v111 = call float @g31(float %v105, float 0x3fe62e4000000000, float %v110)
   %v112 = fcmp oeq float %v77, 0x7ff0000000000000
   %v113 = select  i1 %v112, float %v77, float %v111
   %v114 = fcmp oeq float %v77,              0x0
@@ -878,11 +1300,11 @@ v121:
   ret void
 }
 
-declare float @g24(float %v122)
+declare float @g30(float %v122)
 
-declare float @g25(float %v122, float %v123, float %v124)
+declare float @g31(float %v122, float %v123, float %v124)
 
-define void @g26(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g32(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   br label %v4
@@ -915,7 +1337,7 @@ v27:
   br i1 %v28, label %v6, label %v29
 }
 
-define void @g27(ptr noalias %v0, ptr noalias %v1) noinline nounwind
+define void @g33(ptr noalias %v0, ptr noalias %v1) noinline nounwind
 {
 v2:
   br label %v3
@@ -938,7 +1360,7 @@ v18:
   ret void
 }
 
-define void @g28(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g34(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   br label %v5
@@ -978,7 +1400,7 @@ v24:
   br i1 %v34, label %v7, label %v35
 }
 
-define void @g29(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6) noinline nounwind
+define void @g35(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6) noinline nounwind
 {
 v7:
   %v8 = alloca float
@@ -1040,7 +1462,7 @@ v42:
   ret void
 }
 
-define void @g30(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g36(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   br label %v4
@@ -1063,7 +1485,7 @@ v19:
   ret void
 }
 
-define void @g31(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g37(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   br label %v4
@@ -1104,7 +1526,7 @@ v36:
   ret void
 }
 
-define void @g32(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g38(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca float
@@ -1153,7 +1575,7 @@ v43:
   ret void
 }
 
-define void @g33(ptr noalias %v0, ptr noalias %v1) noinline nounwind
+define void @g39(ptr noalias %v0, ptr noalias %v1) noinline nounwind
 {
 v2:
   br label %v3
@@ -1167,7 +1589,7 @@ v4:
   ret void
 }
 
-define void @g34(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6) noinline nounwind
+define void @g40(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6) noinline nounwind
 {
 v7:
   br label %v8
@@ -1236,7 +1658,7 @@ v66:
   ret void
 }
 
-define void @g35(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g41(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1254,11 +1676,11 @@ v7:
   store ptr %v2, ptr %v13
   %v14 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v14
-  call void @g1(void (ptr, i64, i64)* @g36, ptr %v5, i64 50176, i64 32768)
+  call void @g1(void (ptr, i64, i64)* @g42, ptr %v5, i64 50176, i64 32768)
   ret void
 }
 
-define internal void @g37(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g43(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1278,7 +1700,7 @@ v19:
   ret void
 }
 
-define internal void @g36(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g42(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1289,11 +1711,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g37(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g43(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g38(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g44(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   %v4 = alloca ptr, i32 3
@@ -1305,11 +1727,11 @@ v6:
   store ptr %v1, ptr %v8
   %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
   store ptr %v2, ptr %v9
-  call void @g1(void (ptr, i64, i64)* @g39, ptr %v4, i64 7168, i64 313)
+  call void @g1(void (ptr, i64, i64)* @g45, ptr %v4, i64 7168, i64 313)
   ret void
 }
 
-define internal void @g40(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+define internal void @g46(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
   br label %v6
@@ -1436,7 +1858,7 @@ v121:
   br i1 %v122, label %v9, label %v10, !llvm.loop !1
 }
 
-define internal void @g39(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g45(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1445,11 +1867,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  call void @g40(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
+  call void @g46(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g41(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g47(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1463,7 +1885,7 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g42, ptr %v5, i64 32, i64 11)
+  call void @g1(void (ptr, i64, i64)* @g48, ptr %v5, i64 32, i64 11)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
@@ -1484,7 +1906,7 @@ v27:
   ret void
 }
 
-define internal void @g43(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -1528,7 +1950,7 @@ v40:
   br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g42(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g48(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1539,56 +1961,137 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g43(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g49(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g44(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g50(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
   %v6 = alloca ptr, i32 4
-  br label %v7
-v8:
-  br label %v9
-v10:
-  %v11 = phi  i64 [0, %v7], [%v12, %v9]
-  %v13 = mul i64 %v11, 0
-  %v14 = add i64 0, %v13
-  %v15 = mul i64 %v11, 6272
-  %v16 = add i64 0, %v15
-  %v17 = mul i64 %v11, 196
-  %v18 = add i64 0, %v17
-  %v19 = getelementptr inbounds float, ptr %v0, i64 %v14
-  %v20 = getelementptr inbounds float, ptr %v1, i64 %v16
-  %v21 = getelementptr inbounds float, ptr %v2, i64 %v18
-  call void @g3(i64 144, i64 196, i64 32, ptr %v19, i64 1, i64 144, ptr %v20, i64 196, i64 1, ptr %v21, i64 6272, i32 0)
-  %v12 = add nuw nsw i64 %v11, 1
-  %v22 = icmp slt i64 %v12, 32
-  br i1 %v22, label %v9, label %v23
-v24:
-  %v25 = getelementptr inbounds ptr, ptr %v5, i64 0
-  store ptr %v0, ptr %v25
-  %v26 = getelementptr inbounds ptr, ptr %v5, i64 1
-  store ptr %v1, ptr %v26
-  %v27 = getelementptr inbounds ptr, ptr %v5, i64 2
-  store ptr %v2, ptr %v27
-  %v28 = getelementptr inbounds ptr, ptr %v5, i64 3
-  store ptr %v3, ptr %v28
-  call void @g1(void (ptr, i64, i64)* @g45, ptr %v5, i64 100352, i64 65536)
-  %v29 = getelementptr inbounds ptr, ptr %v6, i64 0
-  store ptr %v0, ptr %v29
-  %v30 = getelementptr inbounds ptr, ptr %v6, i64 1
-  store ptr %v1, ptr %v30
-  %v31 = getelementptr inbounds ptr, ptr %v6, i64 2
-  store ptr %v2, ptr %v31
-  %v32 = getelementptr inbounds ptr, ptr %v6, i64 3
-  store ptr %v3, ptr %v32
-  call void @g1(void (ptr, i64, i64)* @g46, ptr %v6, i64 32, i64 2)
+  %v7 = alloca ptr, i32 4
+  %v8 = alloca ptr, i32 4
+  %v9 = alloca ptr, i32 4
+  br label %v10
+v11:
+  %v12 = getelementptr inbounds ptr, ptr %v5, i64 0
+  store ptr %v0, ptr %v12
+  %v13 = getelementptr inbounds ptr, ptr %v5, i64 1
+  store ptr %v1, ptr %v13
+  %v14 = getelementptr inbounds ptr, ptr %v5, i64 2
+  store ptr %v2, ptr %v14
+  %v15 = getelementptr inbounds ptr, ptr %v5, i64 3
+  store ptr %v3, ptr %v15
+  call void @g1(void (ptr, i64, i64)* @g51, ptr %v5, i64 100352, i64 65536)
+  br label %v16
+v17:
+  %v18 = phi  i64 [0, %v10], [%v19, %v16]
+  %v20 = mul i64 %v18, 0
+  %v21 = add i64 0, %v20
+  %v22 = mul i64 %v18, 6272
+  %v23 = add i64 0, %v22
+  %v24 = mul i64 %v18, 196
+  %v25 = add i64 0, %v24
+  %v26 = getelementptr inbounds float, ptr %v1, i64 %v21
+  %v27 = getelementptr inbounds float, ptr %v2, i64 %v23
+  %v28 = getelementptr inbounds float, ptr %v3, i64 %v25
+  call void @g3(i64 144, i64 196, i64 32, ptr %v26, i64 1, i64 144, ptr %v27, i64 196, i64 1, ptr %v28, i64 1568, i32 0)
+  %v19 = add nuw nsw i64 %v18, 1
+  %v29 = icmp slt i64 %v19, 8
+  br i1 %v29, label %v16, label %v30
+v31:
+  %v32 = getelementptr inbounds ptr, ptr %v6, i64 0
+  store ptr %v0, ptr %v32
+  %v33 = getelementptr inbounds ptr, ptr %v6, i64 1
+  store ptr %v1, ptr %v33
+  %v34 = getelementptr inbounds ptr, ptr %v6, i64 2
+  store ptr %v2, ptr %v34
+  %v35 = getelementptr inbounds ptr, ptr %v6, i64 3
+  store ptr %v3, ptr %v35
+  call void @g1(void (ptr, i64, i64)* @g52, ptr %v6, i64 8, i64 2)
+  br label %v36
+v37:
+  %v38 = phi  i64 [0, %v30], [%v39, %v36]
+  %v40 = mul i64 %v38, 0
+  %v41 = add i64 0, %v40
+  %v42 = mul i64 %v38, 6272
+  %v43 = add i64 50176, %v42
+  %v44 = mul i64 %v38, 196
+  %v45 = add i64 0, %v44
+  %v46 = getelementptr inbounds float, ptr %v1, i64 %v41
+  %v47 = getelementptr inbounds float, ptr %v2, i64 %v43
+  %v48 = getelementptr inbounds float, ptr %v3, i64 %v45
+  call void @g3(i64 144, i64 196, i64 32, ptr %v46, i64 1, i64 144, ptr %v47, i64 196, i64 1, ptr %v48, i64 1568, i32 0)
+  %v39 = add nuw nsw i64 %v38, 1
+  %v49 = icmp slt i64 %v39, 8
+  br i1 %v49, label %v36, label %v50
+v51:
+  %v52 = getelementptr inbounds ptr, ptr %v7, i64 0
+  store ptr %v0, ptr %v52
+  %v53 = getelementptr inbounds ptr, ptr %v7, i64 1
+  store ptr %v1, ptr %v53
+  %v54 = getelementptr inbounds ptr, ptr %v7, i64 2
+  store ptr %v2, ptr %v54
+  %v55 = getelementptr inbounds ptr, ptr %v7, i64 3
+  store ptr %v3, ptr %v55
+  call void @g1(void (ptr, i64, i64)* @g53, ptr %v7, i64 8, i64 2)
+  br label %v56
+v57:
+  %v58 = phi  i64 [0, %v50], [%v59, %v56]
+  %v60 = mul i64 %v58, 0
+  %v61 = add i64 0, %v60
+  %v62 = mul i64 %v58, 6272
+  %v63 = add i64 100352, %v62
+  %v64 = mul i64 %v58, 196
+  %v65 = add i64 0, %v64
+  %v66 = getelementptr inbounds float, ptr %v1, i64 %v61
+  %v67 = getelementptr inbounds float, ptr %v2, i64 %v63
+  %v68 = getelementptr inbounds float, ptr %v3, i64 %v65
+  call void @g3(i64 144, i64 196, i64 32, ptr %v66, i64 1, i64 144, ptr %v67, i64 196, i64 1, ptr %v68, i64 1568, i32 0)
+  %v59 = add nuw nsw i64 %v58, 1
+  %v69 = icmp slt i64 %v59, 8
+  br i1 %v69, label %v56, label %v70
+v71:
+  %v72 = getelementptr inbounds ptr, ptr %v8, i64 0
+  store ptr %v0, ptr %v72
+  %v73 = getelementptr inbounds ptr, ptr %v8, i64 1
+  store ptr %v1, ptr %v73
+  %v74 = getelementptr inbounds ptr, ptr %v8, i64 2
+  store ptr %v2, ptr %v74
+  %v75 = getelementptr inbounds ptr, ptr %v8, i64 3
+  store ptr %v3, ptr %v75
+  call void @g1(void (ptr, i64, i64)* @g54, ptr %v8, i64 8, i64 2)
+  br label %v76
+v77:
+  %v78 = phi  i64 [0, %v70], [%v79, %v76]
+  %v80 = mul i64 %v78, 0
+  %v81 = add i64 0, %v80
+  %v82 = mul i64 %v78, 6272
+  %v83 = add i64 150528, %v82
+  %v84 = mul i64 %v78, 196
+  %v85 = add i64 0, %v84
+  %v86 = getelementptr inbounds float, ptr %v1, i64 %v81
+  %v87 = getelementptr inbounds float, ptr %v2, i64 %v83
+  %v88 = getelementptr inbounds float, ptr %v3, i64 %v85
+  call void @g3(i64 144, i64 196, i64 32, ptr %v86, i64 1, i64 144, ptr %v87, i64 196, i64 1, ptr %v88, i64 1568, i32 0)
+  %v79 = add nuw nsw i64 %v78, 1
+  %v89 = icmp slt i64 %v79, 8
+  br i1 %v89, label %v76, label %v90
+v91:
+  %v92 = getelementptr inbounds ptr, ptr %v9, i64 0
+  store ptr %v0, ptr %v92
+  %v93 = getelementptr inbounds ptr, ptr %v9, i64 1
+  store ptr %v1, ptr %v93
+  %v94 = getelementptr inbounds ptr, ptr %v9, i64 2
+  store ptr %v2, ptr %v94
+  %v95 = getelementptr inbounds ptr, ptr %v9, i64 3
+  store ptr %v3, ptr %v95
+  call void @g1(void (ptr, i64, i64)* @g55, ptr %v9, i64 8, i64 2)
   ret void
 }
 
-define internal void @g47(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g56(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1597,7 +2100,7 @@ v8:
   br i1 %v9, label %v10, label %v11
 v12:
   %v13 = phi  i64 [%v4, %v7], [%v14, %v10]
-  %v15 = getelementptr inbounds float, ptr %v3, i64 %v13
+  %v15 = getelementptr inbounds float, ptr %v0, i64 %v13
   store float              0x0, ptr %v15, align 4
   %v14 = add nuw nsw i64 %v13, 1
   %v16 = icmp slt i64 %v14, %v5
@@ -1606,7 +2109,7 @@ v17:
   ret void
 }
 
-define internal void @g45(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g51(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1617,11 +2120,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g47(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g56(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g48(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g57(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1694,22 +2197,22 @@ v68:
   %v76 = add i64 %v74, %v75
   %v77 = add i64 %v76, %v47
   %v78 = add i64 %v77, -15
-  %v79 = getelementptr inbounds float, ptr %v3, i64 %v78
+  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
   %v80 = load float, ptr %v79, align 4
   %v81 = mul i64 %v13, 196
-  %v82 = mul i64 %v19, 56448
+  %v82 = mul i64 %v19, 14112
   %v83 = add i64 %v81, %v82
-  %v84 = mul i64 %v26, 18816
+  %v84 = mul i64 %v26, 4704
   %v85 = add i64 %v83, %v84
-  %v86 = mul i64 %v33, 6272
+  %v86 = mul i64 %v33, 1568
   %v87 = add i64 %v85, %v86
   %v88 = mul i64 %v40, 14
   %v89 = add i64 %v87, %v88
   %v90 = add i64 %v89, %v47
-  %v91 = getelementptr inbounds float, ptr %v2, i64 %v90
+  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
   %v92 = load float, ptr %v91, align 4
   %v93 = fadd float %v80, %v92
-  %v94 = getelementptr inbounds float, ptr %v3, i64 %v78
+  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
   store float %v93, ptr %v94, align 4
   br label %v49
 v95:
@@ -1718,7 +2221,7 @@ v95:
   br i1 %v96, label %v43, label %v42
 }
 
-define internal void @g46(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g52(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1729,76 +2232,505 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g48(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g57(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define internal void @g58(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+{
+v6:
+  br label %v7
+v8:
+  %v9 = icmp slt i64 %v4, %v5
+  br i1 %v9, label %v10, label %v11
+v12:
+  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
+  br label %v16
+v17:
+  ret void
+v18:
+  %v19 = phi  i64 [0, %v10], [%v20, %v21]
+  br label %v22
+v23:
+  %v14 = add nuw nsw i64 %v13, 1
+  %v24 = icmp slt i64 %v14, %v5
+  br i1 %v24, label %v10, label %v11
+v25:
+  %v26 = phi  i64 [0, %v16], [%v27, %v28]
+  br label %v29
+v30:
+  %v20 = add nuw nsw i64 %v19, 1
+  %v31 = icmp slt i64 %v20, 16
+  br i1 %v31, label %v16, label %v15
+v32:
+  %v33 = phi  i64 [0, %v22], [%v34, %v35]
+  br label %v36
+v37:
+  %v27 = add nuw nsw i64 %v26, 1
+  %v38 = icmp slt i64 %v27, 3
+  br i1 %v38, label %v22, label %v21
+v39:
+  %v40 = phi  i64 [0, %v29], [%v41, %v42]
+  br label %v43
+v44:
+  %v34 = add nuw nsw i64 %v33, 1
+  %v45 = icmp slt i64 %v34, 3
+  br i1 %v45, label %v29, label %v28
+v46:
+  %v47 = phi  i64 [0, %v36], [%v48, %v49]
+  %v50 = add i64 %v26, %v40
+  %v51 = add i64 %v50, -1
+  %v52 = icmp sge i64 %v51, 0
+  %v53 = add i64 %v26, %v40
+  %v54 = add i64 %v53, -1
+  %v55 = icmp slt i64 %v54, 14
+  %v56 = and i1 %v52, %v55
+  %v57 = add i64 %v33, %v47
+  %v58 = add i64 %v57, -1
+  %v59 = icmp sge i64 %v58, 0
+  %v60 = and i1 %v56, %v59
+  %v61 = add i64 %v33, %v47
+  %v62 = add i64 %v61, -1
+  %v63 = icmp slt i64 %v62, 14
+  %v64 = and i1 %v60, %v63
+  br i1 %v64, label %v65, label %v49
+v66:
+  %v41 = add nuw nsw i64 %v40, 1
+  %v67 = icmp slt i64 %v41, 14
+  br i1 %v67, label %v36, label %v35
+v68:
+  %v69 = mul i64 %v13, 3136
+  %v70 = mul i64 %v19, 196
+  %v71 = add i64 %v69, %v70
+  %v72 = mul i64 %v26, 14
+  %v73 = add i64 %v71, %v72
+  %v74 = add i64 %v73, %v33
+  %v75 = mul i64 %v40, 14
+  %v76 = add i64 %v74, %v75
+  %v77 = add i64 %v76, %v47
+  %v78 = add i64 %v77, 25073
+  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
+  %v80 = load float, ptr %v79, align 4
+  %v81 = mul i64 %v13, 196
+  %v82 = mul i64 %v19, 14112
+  %v83 = add i64 %v81, %v82
+  %v84 = mul i64 %v26, 4704
+  %v85 = add i64 %v83, %v84
+  %v86 = mul i64 %v33, 1568
+  %v87 = add i64 %v85, %v86
+  %v88 = mul i64 %v40, 14
+  %v89 = add i64 %v87, %v88
+  %v90 = add i64 %v89, %v47
+  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
+  %v92 = load float, ptr %v91, align 4
+  %v93 = fadd float %v80, %v92
+  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
+  store float %v93, ptr %v94, align 4
+  br label %v49
+v95:
+  %v48 = add nuw nsw i64 %v47, 1
+  %v96 = icmp slt i64 %v48, 14
+  br i1 %v96, label %v43, label %v42
+}
+
+define internal void @g53(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  call void @g58(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  ret void
+}
+
+define internal void @g59(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+{
+v6:
+  br label %v7
+v8:
+  %v9 = icmp slt i64 %v4, %v5
+  br i1 %v9, label %v10, label %v11
+v12:
+  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
+  br label %v16
+v17:
+  ret void
+v18:
+  %v19 = phi  i64 [0, %v10], [%v20, %v21]
+  br label %v22
+v23:
+  %v14 = add nuw nsw i64 %v13, 1
+  %v24 = icmp slt i64 %v14, %v5
+  br i1 %v24, label %v10, label %v11
+v25:
+  %v26 = phi  i64 [0, %v16], [%v27, %v28]
+  br label %v29
+v30:
+  %v20 = add nuw nsw i64 %v19, 1
+  %v31 = icmp slt i64 %v20, 16
+  br i1 %v31, label %v16, label %v15
+v32:
+  %v33 = phi  i64 [0, %v22], [%v34, %v35]
+  br label %v36
+v37:
+  %v27 = add nuw nsw i64 %v26, 1
+  %v38 = icmp slt i64 %v27, 3
+  br i1 %v38, label %v22, label %v21
+v39:
+  %v40 = phi  i64 [0, %v29], [%v41, %v42]
+  br label %v43
+v44:
+  %v34 = add nuw nsw i64 %v33, 1
+  %v45 = icmp slt i64 %v34, 3
+  br i1 %v45, label %v29, label %v28
+v46:
+  %v47 = phi  i64 [0, %v36], [%v48, %v49]
+  %v50 = add i64 %v26, %v40
+  %v51 = add i64 %v50, -1
+  %v52 = icmp sge i64 %v51, 0
+  %v53 = add i64 %v26, %v40
+  %v54 = add i64 %v53, -1
+  %v55 = icmp slt i64 %v54, 14
+  %v56 = and i1 %v52, %v55
+  %v57 = add i64 %v33, %v47
+  %v58 = add i64 %v57, -1
+  %v59 = icmp sge i64 %v58, 0
+  %v60 = and i1 %v56, %v59
+  %v61 = add i64 %v33, %v47
+  %v62 = add i64 %v61, -1
+  %v63 = icmp slt i64 %v62, 14
+  %v64 = and i1 %v60, %v63
+  br i1 %v64, label %v65, label %v49
+v66:
+  %v41 = add nuw nsw i64 %v40, 1
+  %v67 = icmp slt i64 %v41, 14
+  br i1 %v67, label %v36, label %v35
+v68:
+  %v69 = mul i64 %v13, 3136
+  %v70 = mul i64 %v19, 196
+  %v71 = add i64 %v69, %v70
+  %v72 = mul i64 %v26, 14
+  %v73 = add i64 %v71, %v72
+  %v74 = add i64 %v73, %v33
+  %v75 = mul i64 %v40, 14
+  %v76 = add i64 %v74, %v75
+  %v77 = add i64 %v76, %v47
+  %v78 = add i64 %v77, 50161
+  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
+  %v80 = load float, ptr %v79, align 4
+  %v81 = mul i64 %v13, 196
+  %v82 = mul i64 %v19, 14112
+  %v83 = add i64 %v81, %v82
+  %v84 = mul i64 %v26, 4704
+  %v85 = add i64 %v83, %v84
+  %v86 = mul i64 %v33, 1568
+  %v87 = add i64 %v85, %v86
+  %v88 = mul i64 %v40, 14
+  %v89 = add i64 %v87, %v88
+  %v90 = add i64 %v89, %v47
+  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
+  %v92 = load float, ptr %v91, align 4
+  %v93 = fadd float %v80, %v92
+  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
+  store float %v93, ptr %v94, align 4
+  br label %v49
+v95:
+  %v48 = add nuw nsw i64 %v47, 1
+  %v96 = icmp slt i64 %v48, 14
+  br i1 %v96, label %v43, label %v42
+}
+
+define internal void @g54(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  call void @g59(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  ret void
+}
+
+define internal void @g60(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+{
+v6:
+  br label %v7
+v8:
+  %v9 = icmp slt i64 %v4, %v5
+  br i1 %v9, label %v10, label %v11
+v12:
+  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
+  br label %v16
+v17:
+  ret void
+v18:
+  %v19 = phi  i64 [0, %v10], [%v20, %v21]
+  br label %v22
+v23:
+  %v14 = add nuw nsw i64 %v13, 1
+  %v24 = icmp slt i64 %v14, %v5
+  br i1 %v24, label %v10, label %v11
+v25:
+  %v26 = phi  i64 [0, %v16], [%v27, %v28]
+  br label %v29
+v30:
+  %v20 = add nuw nsw i64 %v19, 1
+  %v31 = icmp slt i64 %v20, 16
+  br i1 %v31, label %v16, label %v15
+v32:
+  %v33 = phi  i64 [0, %v22], [%v34, %v35]
+  br label %v36
+v37:
+  %v27 = add nuw nsw i64 %v26, 1
+  %v38 = icmp slt i64 %v27, 3
+  br i1 %v38, label %v22, label %v21
+v39:
+  %v40 = phi  i64 [0, %v29], [%v41, %v42]
+  br label %v43
+v44:
+  %v34 = add nuw nsw i64 %v33, 1
+  %v45 = icmp slt i64 %v34, 3
+  br i1 %v45, label %v29, label %v28
+v46:
+  %v47 = phi  i64 [0, %v36], [%v48, %v49]
+  %v50 = add i64 %v26, %v40
+  %v51 = add i64 %v50, -1
+  %v52 = icmp sge i64 %v51, 0
+  %v53 = add i64 %v26, %v40
+  %v54 = add i64 %v53, -1
+  %v55 = icmp slt i64 %v54, 14
+  %v56 = and i1 %v52, %v55
+  %v57 = add i64 %v33, %v47
+  %v58 = add i64 %v57, -1
+  %v59 = icmp sge i64 %v58, 0
+  %v60 = and i1 %v56, %v59
+  %v61 = add i64 %v33, %v47
+  %v62 = add i64 %v61, -1
+  %v63 = icmp slt i64 %v62, 14
+  %v64 = and i1 %v60, %v63
+  br i1 %v64, label %v65, label %v49
+v66:
+  %v41 = add nuw nsw i64 %v40, 1
+  %v67 = icmp slt i64 %v41, 14
+  br i1 %v67, label %v36, label %v35
+v68:
+  %v69 = mul i64 %v13, 3136
+  %v70 = mul i64 %v19, 196
+  %v71 = add i64 %v69, %v70
+  %v72 = mul i64 %v26, 14
+  %v73 = add i64 %v71, %v72
+  %v74 = add i64 %v73, %v33
+  %v75 = mul i64 %v40, 14
+  %v76 = add i64 %v74, %v75
+  %v77 = add i64 %v76, %v47
+  %v78 = add i64 %v77, 75249
+  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
+  %v80 = load float, ptr %v79, align 4
+  %v81 = mul i64 %v13, 196
+  %v82 = mul i64 %v19, 14112
+  %v83 = add i64 %v81, %v82
+  %v84 = mul i64 %v26, 4704
+  %v85 = add i64 %v83, %v84
+  %v86 = mul i64 %v33, 1568
+  %v87 = add i64 %v85, %v86
+  %v88 = mul i64 %v40, 14
+  %v89 = add i64 %v87, %v88
+  %v90 = add i64 %v89, %v47
+  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
+  %v92 = load float, ptr %v91, align 4
+  %v93 = fadd float %v80, %v92
+  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
+  store float %v93, ptr %v94, align 4
+  br label %v49
+v95:
+  %v48 = add nuw nsw i64 %v47, 1
+  %v96 = icmp slt i64 %v48, 14
+  br i1 %v96, label %v43, label %v42
+}
+
+define internal void @g55(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  call void @g60(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  ret void
+}
+
+define void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
-  br label %v8
-v9:
-  %v10 = getelementptr inbounds ptr, ptr %v7, i64 0
-  store ptr %v0, ptr %v10
-  %v11 = getelementptr inbounds ptr, ptr %v7, i64 1
-  store ptr %v1, ptr %v11
-  %v12 = getelementptr inbounds ptr, ptr %v7, i64 2
-  store ptr %v2, ptr %v12
-  %v13 = getelementptr inbounds ptr, ptr %v7, i64 3
-  store ptr %v3, ptr %v13
-  %v14 = getelementptr inbounds ptr, ptr %v7, i64 4
-  store ptr %v4, ptr %v14
-  %v15 = getelementptr inbounds ptr, ptr %v7, i64 5
-  store ptr %v5, ptr %v15
-  call void @g1(void (ptr, i64, i64)* @g50, ptr %v7, i64 16, i64 2)
-  br label %v16
-v17:
-  %v18 = phi  i64 [0, %v8], [%v19, %v16]
-  %v20 = getelementptr inbounds float, ptr %v2, i64 %v18
-  store float              0x0, ptr %v20, align 4
-  %v19 = add nuw nsw i64 %v18, 1
-  %v21 = icmp slt i64 %v19, 4608
-  br i1 %v21, label %v16, label %v22, !llvm.loop !1
-v23:
-  br label %v24
-v25:
-  %v26 = phi  i64 [0, %v22], [%v27, %v24]
-  %v28 = mul i64 %v26, 6272
-  %v29 = add i64 0, %v28
-  %v30 = mul i64 %v26, 196
-  %v31 = add i64 0, %v30
-  %v32 = mul i64 %v26, 0
-  %v33 = add i64 0, %v32
-  %v34 = getelementptr inbounds float, ptr %v3, i64 %v29
-  %v35 = getelementptr inbounds float, ptr %v0, i64 %v31
-  %v36 = getelementptr inbounds float, ptr %v2, i64 %v33
-  call void @g3(i64 32, i64 144, i64 196, ptr %v34, i64 196, i64 1, ptr %v35, i64 1, i64 6272, ptr %v36, i64 144, i32 1)
-  %v27 = add nuw nsw i64 %v26, 1
-  %v37 = icmp slt i64 %v27, 32
-  br i1 %v37, label %v24, label %v38
-v39:
-  br label %v40
-v41:
-  %v42 = phi  i64 [0, %v38], [%v43, %v40]
-  %v44 = getelementptr inbounds float, ptr %v2, i64 %v42
-  %v45 = load float, ptr %v44, align 4
-  %v46 = getelementptr inbounds float, ptr %v4, i64 0
-  %v47 = load float, ptr %v46, align 4
-  %v48 = fmul float %v45, %v47
-  %v49 = getelementptr inbounds float, ptr %v5, i64 %v42
-  %v50 = load float, ptr %v49, align 4
-  %v51 = fadd float %v50, %v48
-  %v52 = getelementptr inbounds float, ptr %v5, i64 %v42
-  store float %v51, ptr %v52, align 4
-  %v43 = add nuw nsw i64 %v42, 1
-  %v53 = icmp slt i64 %v43, 4608
-  br i1 %v53, label %v40, label %v54, !llvm.loop !1
-v55:
+  %v8 = alloca ptr, i32 6
+  %v9 = alloca ptr, i32 6
+  %v10 = alloca ptr, i32 6
+  br label %v11
+v12:
+  br label %v13
+v14:
+  %v15 = phi  i64 [0, %v11], [%v16, %v13]
+  %v17 = getelementptr inbounds float, ptr %v0, i64 %v15
+  store float              0x0, ptr %v17, align 4
+  %v16 = add nuw nsw i64 %v15, 1
+  %v18 = icmp slt i64 %v16, 4608
+  br i1 %v18, label %v13, label %v19, !llvm.loop !1
+v20:
+  %v21 = getelementptr inbounds ptr, ptr %v7, i64 0
+  store ptr %v0, ptr %v21
+  %v22 = getelementptr inbounds ptr, ptr %v7, i64 1
+  store ptr %v1, ptr %v22
+  %v23 = getelementptr inbounds ptr, ptr %v7, i64 2
+  store ptr %v2, ptr %v23
+  %v24 = getelementptr inbounds ptr, ptr %v7, i64 3
+  store ptr %v3, ptr %v24
+  %v25 = getelementptr inbounds ptr, ptr %v7, i64 4
+  store ptr %v4, ptr %v25
+  %v26 = getelementptr inbounds ptr, ptr %v7, i64 5
+  store ptr %v5, ptr %v26
+  call void @g1(void (ptr, i64, i64)* @g62, ptr %v7, i64 16, i64 5)
+  br label %v27
+v28:
+  %v29 = phi  i64 [0, %v19], [%v30, %v27]
+  %v31 = mul i64 %v29, 6272
+  %v32 = add i64 0, %v31
+  %v33 = mul i64 %v29, 196
+  %v34 = add i64 0, %v33
+  %v35 = mul i64 %v29, 0
+  %v36 = add i64 0, %v35
+  %v37 = getelementptr inbounds float, ptr %v3, i64 %v32
+  %v38 = getelementptr inbounds float, ptr %v1, i64 %v34
+  %v39 = getelementptr inbounds float, ptr %v0, i64 %v36
+  call void @g3(i64 32, i64 144, i64 196, ptr %v37, i64 196, i64 1, ptr %v38, i64 1, i64 1568, ptr %v39, i64 144, i32 1)
+  %v30 = add nuw nsw i64 %v29, 1
+  %v40 = icmp slt i64 %v30, 8
+  br i1 %v40, label %v27, label %v41
+v42:
+  %v43 = getelementptr inbounds ptr, ptr %v8, i64 0
+  store ptr %v0, ptr %v43
+  %v44 = getelementptr inbounds ptr, ptr %v8, i64 1
+  store ptr %v1, ptr %v44
+  %v45 = getelementptr inbounds ptr, ptr %v8, i64 2
+  store ptr %v2, ptr %v45
+  %v46 = getelementptr inbounds ptr, ptr %v8, i64 3
+  store ptr %v3, ptr %v46
+  %v47 = getelementptr inbounds ptr, ptr %v8, i64 4
+  store ptr %v4, ptr %v47
+  %v48 = getelementptr inbounds ptr, ptr %v8, i64 5
+  store ptr %v5, ptr %v48
+  call void @g1(void (ptr, i64, i64)* @g63, ptr %v8, i64 16, i64 5)
+  br label %v49
+v50:
+  %v51 = phi  i64 [0, %v41], [%v52, %v49]
+  %v53 = mul i64 %v51, 6272
+  %v54 = add i64 50176, %v53
+  %v55 = mul i64 %v51, 196
+  %v56 = add i64 0, %v55
+  %v57 = mul i64 %v51, 0
+  %v58 = add i64 0, %v57
+  %v59 = getelementptr inbounds float, ptr %v3, i64 %v54
+  %v60 = getelementptr inbounds float, ptr %v1, i64 %v56
+  %v61 = getelementptr inbounds float, ptr %v0, i64 %v58
+  call void @g3(i64 32, i64 144, i64 196, ptr %v59, i64 196, i64 1, ptr %v60, i64 1, i64 1568, ptr %v61, i64 144, i32 1)
+  %v52 = add nuw nsw i64 %v51, 1
+  %v62 = icmp slt i64 %v52, 8
+  br i1 %v62, label %v49, label %v63
+v64:
+  %v65 = getelementptr inbounds ptr, ptr %v9, i64 0
+  store ptr %v0, ptr %v65
+  %v66 = getelementptr inbounds ptr, ptr %v9, i64 1
+  store ptr %v1, ptr %v66
+  %v67 = getelementptr inbounds ptr, ptr %v9, i64 2
+  store ptr %v2, ptr %v67
+  %v68 = getelementptr inbounds ptr, ptr %v9, i64 3
+  store ptr %v3, ptr %v68
+  %v69 = getelementptr inbounds ptr, ptr %v9, i64 4
+  store ptr %v4, ptr %v69
+  %v70 = getelementptr inbounds ptr, ptr %v9, i64 5
+  store ptr %v5, ptr %v70
+  call void @g1(void (ptr, i64, i64)* @g64, ptr %v9, i64 16, i64 5)
+  br label %v71
+v72:
+  %v73 = phi  i64 [0, %v63], [%v74, %v71]
+  %v75 = mul i64 %v73, 6272
+  %v76 = add i64 100352, %v75
+  %v77 = mul i64 %v73, 196
+  %v78 = add i64 0, %v77
+  %v79 = mul i64 %v73, 0
+  %v80 = add i64 0, %v79
+  %v81 = getelementptr inbounds float, ptr %v3, i64 %v76
+  %v82 = getelementptr inbounds float, ptr %v1, i64 %v78
+  %v83 = getelementptr inbounds float, ptr %v0, i64 %v80
+  call void @g3(i64 32, i64 144, i64 196, ptr %v81, i64 196, i64 1, ptr %v82, i64 1, i64 1568, ptr %v83, i64 144, i32 1)
+  %v74 = add nuw nsw i64 %v73, 1
+  %v84 = icmp slt i64 %v74, 8
+  br i1 %v84, label %v71, label %v85
+v86:
+  %v87 = getelementptr inbounds ptr, ptr %v10, i64 0
+  store ptr %v0, ptr %v87
+  %v88 = getelementptr inbounds ptr, ptr %v10, i64 1
+  store ptr %v1, ptr %v88
+  %v89 = getelementptr inbounds ptr, ptr %v10, i64 2
+  store ptr %v2, ptr %v89
+  %v90 = getelementptr inbounds ptr, ptr %v10, i64 3
+  store ptr %v3, ptr %v90
+  %v91 = getelementptr inbounds ptr, ptr %v10, i64 4
+  store ptr %v4, ptr %v91
+  %v92 = getelementptr inbounds ptr, ptr %v10, i64 5
+  store ptr %v5, ptr %v92
+  call void @g1(void (ptr, i64, i64)* @g65, ptr %v10, i64 16, i64 5)
+  br label %v93
+v94:
+  %v95 = phi  i64 [0, %v85], [%v96, %v93]
+  %v97 = mul i64 %v95, 6272
+  %v98 = add i64 150528, %v97
+  %v99 = mul i64 %v95, 196
+  %v100 = add i64 0, %v99
+  %v101 = mul i64 %v95, 0
+  %v102 = add i64 0, %v101
+  %v103 = getelementptr inbounds float, ptr %v3, i64 %v98
+  %v104 = getelementptr inbounds float, ptr %v1, i64 %v100
+  %v105 = getelementptr inbounds float, ptr %v0, i64 %v102
+  call void @g3(i64 32, i64 144, i64 196, ptr %v103, i64 196, i64 1, ptr %v104, i64 1, i64 1568, ptr %v105, i64 144, i32 1)
+  %v96 = add nuw nsw i64 %v95, 1
+  %v106 = icmp slt i64 %v96, 8
+  br i1 %v106, label %v93, label %v107
+v108:
+  br label %v109
+v110:
+  %v111 = phi  i64 [0, %v107], [%v112, %v109]
+  %v113 = getelementptr inbounds float, ptr %v0, i64 %v111
+  %v114 = load float, ptr %v113, align 4
+  %v115 = getelementptr inbounds float, ptr %v4, i64 0
+  %v116 = load float, ptr %v115, align 4
+  %v117 = fmul float %v114, %v116
+  %v118 = getelementptr inbounds float, ptr %v5, i64 %v111
+  %v119 = load float, ptr %v118, align 4
+  %v120 = fadd float %v119, %v117
+  %v121 = getelementptr inbounds float, ptr %v5, i64 %v111
+  store float %v120, ptr %v121, align 4
+  %v112 = add nuw nsw i64 %v111, 1
+  %v122 = icmp slt i64 %v112, 4608
+  br i1 %v122, label %v109, label %v123, !llvm.loop !1
+v124:
   ret void
 }
 
-define internal void @g51(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g66(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -1836,7 +2768,7 @@ v41:
   br label %v45
 v46:
   %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 32
+  %v47 = icmp slt i64 %v36, 8
   br i1 %v47, label %v31, label %v30
 v48:
   %v49 = phi  i64 [0, %v38], [%v50, %v45]
@@ -1873,20 +2805,20 @@ v48:
   %v81 = icmp slt i64 %v80, 13
   %v82 = select  i1 %v81, i64 %v80, i64 13
   %v83 = add i64 %v76, %v82
-  %v84 = getelementptr inbounds float, ptr %v1, i64 %v83
+  %v84 = getelementptr inbounds float, ptr %v2, i64 %v83
   %v85 = load float, ptr %v84, align 4
   %v86 = select  i1 %v65, float %v85, float              0x0
-  %v87 = mul i64 %v15, 56448
-  %v88 = mul i64 %v21, 18816
+  %v87 = mul i64 %v15, 14112
+  %v88 = mul i64 %v21, 4704
   %v89 = add i64 %v87, %v88
-  %v90 = mul i64 %v28, 6272
+  %v90 = mul i64 %v28, 1568
   %v91 = add i64 %v89, %v90
   %v92 = mul i64 %v35, 196
   %v93 = add i64 %v91, %v92
   %v94 = mul i64 %v42, 14
   %v95 = add i64 %v93, %v94
   %v96 = add i64 %v95, %v49
-  %v97 = getelementptr inbounds float, ptr %v0, i64 %v96
+  %v97 = getelementptr inbounds float, ptr %v1, i64 %v96
   store float %v86, ptr %v97, align 4
   %v50 = add nuw nsw i64 %v49, 1
   %v98 = icmp slt i64 %v50, 14
@@ -1897,7 +2829,7 @@ v99:
   br i1 %v100, label %v38, label %v37
 }
 
-define internal void @g50(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g62(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1912,11 +2844,368 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g51(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g66(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g52(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define internal void @g67(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+{
+v8:
+  br label %v9
+v10:
+  %v11 = icmp slt i64 %v6, %v7
+  br i1 %v11, label %v12, label %v13
+v14:
+  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
+  br label %v18
+v19:
+  ret void
+v20:
+  %v21 = phi  i64 [0, %v12], [%v22, %v23]
+  br label %v24
+v25:
+  %v16 = add nuw nsw i64 %v15, 1
+  %v26 = icmp slt i64 %v16, %v7
+  br i1 %v26, label %v12, label %v13
+v27:
+  %v28 = phi  i64 [0, %v18], [%v29, %v30]
+  br label %v31
+v32:
+  %v22 = add nuw nsw i64 %v21, 1
+  %v33 = icmp slt i64 %v22, 3
+  br i1 %v33, label %v18, label %v17
+v34:
+  %v35 = phi  i64 [0, %v24], [%v36, %v37]
+  br label %v38
+v39:
+  %v29 = add nuw nsw i64 %v28, 1
+  %v40 = icmp slt i64 %v29, 3
+  br i1 %v40, label %v24, label %v23
+v41:
+  %v42 = phi  i64 [0, %v31], [%v43, %v44]
+  br label %v45
+v46:
+  %v36 = add nuw nsw i64 %v35, 1
+  %v47 = icmp slt i64 %v36, 8
+  br i1 %v47, label %v31, label %v30
+v48:
+  %v49 = phi  i64 [0, %v38], [%v50, %v45]
+  %v51 = add i64 %v21, %v42
+  %v52 = add i64 %v51, -1
+  %v53 = icmp sge i64 %v52, 0
+  %v54 = add i64 %v21, %v42
+  %v55 = add i64 %v54, -1
+  %v56 = icmp slt i64 %v55, 14
+  %v57 = and i1 %v53, %v56
+  %v58 = add i64 %v28, %v49
+  %v59 = add i64 %v58, -1
+  %v60 = icmp sge i64 %v59, 0
+  %v61 = and i1 %v57, %v60
+  %v62 = add i64 %v28, %v49
+  %v63 = add i64 %v62, -1
+  %v64 = icmp slt i64 %v63, 14
+  %v65 = and i1 %v61, %v64
+  %v66 = mul i64 %v15, 196
+  %v67 = mul i64 %v35, 3136
+  %v68 = add i64 %v66, %v67
+  %v69 = add i64 %v21, %v42
+  %v70 = add i64 %v69, -1
+  %v71 = icmp sgt i64 %v70, 0
+  %v72 = select  i1 %v71, i64 %v70, i64 0
+  %v73 = icmp slt i64 %v72, 13
+  %v74 = select  i1 %v73, i64 %v72, i64 13
+  %v75 = mul i64 %v74, 14
+  %v76 = add i64 %v68, %v75
+  %v77 = add i64 %v28, %v49
+  %v78 = add i64 %v77, -1
+  %v79 = icmp sgt i64 %v78, 0
+  %v80 = select  i1 %v79, i64 %v78, i64 0
+  %v81 = icmp slt i64 %v80, 13
+  %v82 = select  i1 %v81, i64 %v80, i64 13
+  %v83 = add i64 %v76, %v82
+  %v84 = add i64 %v83, 25088
+  %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
+  %v86 = load float, ptr %v85, align 4
+  %v87 = select  i1 %v65, float %v86, float              0x0
+  %v88 = mul i64 %v15, 14112
+  %v89 = mul i64 %v21, 4704
+  %v90 = add i64 %v88, %v89
+  %v91 = mul i64 %v28, 1568
+  %v92 = add i64 %v90, %v91
+  %v93 = mul i64 %v35, 196
+  %v94 = add i64 %v92, %v93
+  %v95 = mul i64 %v42, 14
+  %v96 = add i64 %v94, %v95
+  %v97 = add i64 %v96, %v49
+  %v98 = getelementptr inbounds float, ptr %v1, i64 %v97
+  store float %v87, ptr %v98, align 4
+  %v50 = add nuw nsw i64 %v49, 1
+  %v99 = icmp slt i64 %v50, 14
+  br i1 %v99, label %v45, label %v44
+v100:
+  %v43 = add nuw nsw i64 %v42, 1
+  %v101 = icmp slt i64 %v43, 14
+  br i1 %v101, label %v38, label %v37
+}
+
+define internal void @g63(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v13 = load ptr, ptr %v12
+  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v15 = load ptr, ptr %v14
+  call void @g67(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  ret void
+}
+
+define internal void @g68(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+{
+v8:
+  br label %v9
+v10:
+  %v11 = icmp slt i64 %v6, %v7
+  br i1 %v11, label %v12, label %v13
+v14:
+  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
+  br label %v18
+v19:
+  ret void
+v20:
+  %v21 = phi  i64 [0, %v12], [%v22, %v23]
+  br label %v24
+v25:
+  %v16 = add nuw nsw i64 %v15, 1
+  %v26 = icmp slt i64 %v16, %v7
+  br i1 %v26, label %v12, label %v13
+v27:
+  %v28 = phi  i64 [0, %v18], [%v29, %v30]
+  br label %v31
+v32:
+  %v22 = add nuw nsw i64 %v21, 1
+  %v33 = icmp slt i64 %v22, 3
+  br i1 %v33, label %v18, label %v17
+v34:
+  %v35 = phi  i64 [0, %v24], [%v36, %v37]
+  br label %v38
+v39:
+  %v29 = add nuw nsw i64 %v28, 1
+  %v40 = icmp slt i64 %v29, 3
+  br i1 %v40, label %v24, label %v23
+v41:
+  %v42 = phi  i64 [0, %v31], [%v43, %v44]
+  br label %v45
+v46:
+  %v36 = add nuw nsw i64 %v35, 1
+  %v47 = icmp slt i64 %v36, 8
+  br i1 %v47, label %v31, label %v30
+v48:
+  %v49 = phi  i64 [0, %v38], [%v50, %v45]
+  %v51 = add i64 %v21, %v42
+  %v52 = add i64 %v51, -1
+  %v53 = icmp sge i64 %v52, 0
+  %v54 = add i64 %v21, %v42
+  %v55 = add i64 %v54, -1
+  %v56 = icmp slt i64 %v55, 14
+  %v57 = and i1 %v53, %v56
+  %v58 = add i64 %v28, %v49
+  %v59 = add i64 %v58, -1
+  %v60 = icmp sge i64 %v59, 0
+  %v61 = and i1 %v57, %v60
+  %v62 = add i64 %v28, %v49
+  %v63 = add i64 %v62, -1
+  %v64 = icmp slt i64 %v63, 14
+  %v65 = and i1 %v61, %v64
+  %v66 = mul i64 %v15, 196
+  %v67 = mul i64 %v35, 3136
+  %v68 = add i64 %v66, %v67
+  %v69 = add i64 %v21, %v42
+  %v70 = add i64 %v69, -1
+  %v71 = icmp sgt i64 %v70, 0
+  %v72 = select  i1 %v71, i64 %v70, i64 0
+  %v73 = icmp slt i64 %v72, 13
+  %v74 = select  i1 %v73, i64 %v72, i64 13
+  %v75 = mul i64 %v74, 14
+  %v76 = add i64 %v68, %v75
+  %v77 = add i64 %v28, %v49
+  %v78 = add i64 %v77, -1
+  %v79 = icmp sgt i64 %v78, 0
+  %v80 = select  i1 %v79, i64 %v78, i64 0
+  %v81 = icmp slt i64 %v80, 13
+  %v82 = select  i1 %v81, i64 %v80, i64 13
+  %v83 = add i64 %v76, %v82
+  %v84 = add i64 %v83, 50176
+  %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
+  %v86 = load float, ptr %v85, align 4
+  %v87 = select  i1 %v65, float %v86, float              0x0
+  %v88 = mul i64 %v15, 14112
+  %v89 = mul i64 %v21, 4704
+  %v90 = add i64 %v88, %v89
+  %v91 = mul i64 %v28, 1568
+  %v92 = add i64 %v90, %v91
+  %v93 = mul i64 %v35, 196
+  %v94 = add i64 %v92, %v93
+  %v95 = mul i64 %v42, 14
+  %v96 = add i64 %v94, %v95
+  %v97 = add i64 %v96, %v49
+  %v98 = getelementptr inbounds float, ptr %v1, i64 %v97
+  store float %v87, ptr %v98, align 4
+  %v50 = add nuw nsw i64 %v49, 1
+  %v99 = icmp slt i64 %v50, 14
+  br i1 %v99, label %v45, label %v44
+v100:
+  %v43 = add nuw nsw i64 %v42, 1
+  %v101 = icmp slt i64 %v43, 14
+  br i1 %v101, label %v38, label %v37
+}
+
+define internal void @g64(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v13 = load ptr, ptr %v12
+  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v15 = load ptr, ptr %v14
+  call void @g68(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  ret void
+}
+
+define internal void @g69(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+{
+v8:
+  br label %v9
+v10:
+  %v11 = icmp slt i64 %v6, %v7
+  br i1 %v11, label %v12, label %v13
+v14:
+  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
+  br label %v18
+v19:
+  ret void
+v20:
+  %v21 = phi  i64 [0, %v12], [%v22, %v23]
+  br label %v24
+v25:
+  %v16 = add nuw nsw i64 %v15, 1
+  %v26 = icmp slt i64 %v16, %v7
+  br i1 %v26, label %v12, label %v13
+v27:
+  %v28 = phi  i64 [0, %v18], [%v29, %v30]
+  br label %v31
+v32:
+  %v22 = add nuw nsw i64 %v21, 1
+  %v33 = icmp slt i64 %v22, 3
+  br i1 %v33, label %v18, label %v17
+v34:
+  %v35 = phi  i64 [0, %v24], [%v36, %v37]
+  br label %v38
+v39:
+  %v29 = add nuw nsw i64 %v28, 1
+  %v40 = icmp slt i64 %v29, 3
+  br i1 %v40, label %v24, label %v23
+v41:
+  %v42 = phi  i64 [0, %v31], [%v43, %v44]
+  br label %v45
+v46:
+  %v36 = add nuw nsw i64 %v35, 1
+  %v47 = icmp slt i64 %v36, 8
+  br i1 %v47, label %v31, label %v30
+v48:
+  %v49 = phi  i64 [0, %v38], [%v50, %v45]
+  %v51 = add i64 %v21, %v42
+  %v52 = add i64 %v51, -1
+  %v53 = icmp sge i64 %v52, 0
+  %v54 = add i64 %v21, %v42
+  %v55 = add i64 %v54, -1
+  %v56 = icmp slt i64 %v55, 14
+  %v57 = and i1 %v53, %v56
+  %v58 = add i64 %v28, %v49
+  %v59 = add i64 %v58, -1
+  %v60 = icmp sge i64 %v59, 0
+  %v61 = and i1 %v57, %v60
+  %v62 = add i64 %v28, %v49
+  %v63 = add i64 %v62, -1
+  %v64 = icmp slt i64 %v63, 14
+  %v65 = and i1 %v61, %v64
+  %v66 = mul i64 %v15, 196
+  %v67 = mul i64 %v35, 3136
+  %v68 = add i64 %v66, %v67
+  %v69 = add i64 %v21, %v42
+  %v70 = add i64 %v69, -1
+  %v71 = icmp sgt i64 %v70, 0
+  %v72 = select  i1 %v71, i64 %v70, i64 0
+  %v73 = icmp slt i64 %v72, 13
+  %v74 = select  i1 %v73, i64 %v72, i64 13
+  %v75 = mul i64 %v74, 14
+  %v76 = add i64 %v68, %v75
+  %v77 = add i64 %v28, %v49
+  %v78 = add i64 %v77, -1
+  %v79 = icmp sgt i64 %v78, 0
+  %v80 = select  i1 %v79, i64 %v78, i64 0
+  %v81 = icmp slt i64 %v80, 13
+  %v82 = select  i1 %v81, i64 %v80, i64 13
+  %v83 = add i64 %v76, %v82
+  %v84 = add i64 %v83, 75264
+  %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
+  %v86 = load float, ptr %v85, align 4
+  %v87 = select  i1 %v65, float %v86, float              0x0
+  %v88 = mul i64 %v15, 14112
+  %v89 = mul i64 %v21, 4704
+  %v90 = add i64 %v88, %v89
+  %v91 = mul i64 %v28, 1568
+  %v92 = add i64 %v90, %v91
+  %v93 = mul i64 %v35, 196
+  %v94 = add i64 %v92, %v93
+  %v95 = mul i64 %v42, 14
+  %v96 = add i64 %v94, %v95
+  %v97 = add i64 %v96, %v49
+  %v98 = getelementptr inbounds float, ptr %v1, i64 %v97
+  store float %v87, ptr %v98, align 4
+  %v50 = add nuw nsw i64 %v49, 1
+  %v99 = icmp slt i64 %v50, 14
+  br i1 %v99, label %v45, label %v44
+v100:
+  %v43 = add nuw nsw i64 %v42, 1
+  %v101 = icmp slt i64 %v43, 14
+  br i1 %v101, label %v38, label %v37
+}
+
+define internal void @g65(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v13 = load ptr, ptr %v12
+  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v15 = load ptr, ptr %v14
+  call void @g69(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  ret void
+}
+
+define void @g70(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   %v4 = alloca ptr, i32 3
@@ -1928,11 +3217,11 @@ v6:
   store ptr %v1, ptr %v8
   %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
   store ptr %v2, ptr %v9
-  call void @g1(void (ptr, i64, i64)* @g53, ptr %v4, i64 7168, i64 157)
+  call void @g1(void (ptr, i64, i64)* @g71, ptr %v4, i64 7168, i64 157)
   ret void
 }
 
-define internal void @g54(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+define internal void @g72(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
   br label %v6
@@ -2059,7 +3348,7 @@ v121:
   br i1 %v122, label %v9, label %v10, !llvm.loop !1
 }
 
-define internal void @g53(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g71(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2068,11 +3357,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  call void @g54(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
+  call void @g72(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g55(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g73(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -2086,7 +3375,7 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g56, ptr %v5, i64 16, i64 3)
+  call void @g1(void (ptr, i64, i64)* @g74, ptr %v5, i64 16, i64 3)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
@@ -2107,7 +3396,7 @@ v27:
   ret void
 }
 
-define internal void @g57(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g75(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -2151,7 +3440,7 @@ v40:
   br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g56(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g74(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2162,41 +3451,41 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g57(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g75(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g58(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g76(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
   br label %v8
 v9:
-  %v10 = getelementptr inbounds ptr, ptr %v7, i64 0
-  store ptr %v0, ptr %v10
-  %v11 = getelementptr inbounds ptr, ptr %v7, i64 1
-  store ptr %v1, ptr %v11
-  %v12 = getelementptr inbounds ptr, ptr %v7, i64 2
-  store ptr %v2, ptr %v12
-  %v13 = getelementptr inbounds ptr, ptr %v7, i64 3
-  store ptr %v3, ptr %v13
-  %v14 = getelementptr inbounds ptr, ptr %v7, i64 4
-  store ptr %v4, ptr %v14
-  %v15 = getelementptr inbounds ptr, ptr %v7, i64 5
-  store ptr %v5, ptr %v15
-  call void @g1(void (ptr, i64, i64)* @g59, ptr %v7, i64 3, i64 1)
-  br label %v16
+  br label %v10
+v11:
+  %v12 = phi  i64 [0, %v8], [%v13, %v10]
+  %v14 = getelementptr inbounds float, ptr %v0, i64 %v12
+  store float              0x0, ptr %v14, align 4
+  %v13 = add nuw nsw i64 %v12, 1
+  %v15 = icmp slt i64 %v13, 144
+  br i1 %v15, label %v10, label %v16, !llvm.loop !1
 v17:
-  %v18 = phi  i64 [0, %v8], [%v19, %v16]
-  %v20 = getelementptr inbounds float, ptr %v2, i64 %v18
-  store float              0x0, ptr %v20, align 4
-  %v19 = add nuw nsw i64 %v18, 1
-  %v21 = icmp slt i64 %v19, 144
-  br i1 %v21, label %v16, label %v22, !llvm.loop !1
-v23:
+  %v18 = getelementptr inbounds ptr, ptr %v7, i64 0
+  store ptr %v0, ptr %v18
+  %v19 = getelementptr inbounds ptr, ptr %v7, i64 1
+  store ptr %v1, ptr %v19
+  %v20 = getelementptr inbounds ptr, ptr %v7, i64 2
+  store ptr %v2, ptr %v20
+  %v21 = getelementptr inbounds ptr, ptr %v7, i64 3
+  store ptr %v3, ptr %v21
+  %v22 = getelementptr inbounds ptr, ptr %v7, i64 4
+  store ptr %v4, ptr %v22
+  %v23 = getelementptr inbounds ptr, ptr %v7, i64 5
+  store ptr %v5, ptr %v23
+  call void @g1(void (ptr, i64, i64)* @g77, ptr %v7, i64 3, i64 1)
   br label %v24
 v25:
-  %v26 = phi  i64 [0, %v22], [%v27, %v24]
+  %v26 = phi  i64 [0, %v16], [%v27, %v24]
   %v28 = mul i64 %v26, 12544
   %v29 = add i64 0, %v28
   %v30 = mul i64 %v26, 784
@@ -2204,8 +3493,8 @@ v25:
   %v32 = mul i64 %v26, 0
   %v33 = add i64 0, %v32
   %v34 = getelementptr inbounds float, ptr %v3, i64 %v29
-  %v35 = getelementptr inbounds float, ptr %v0, i64 %v31
-  %v36 = getelementptr inbounds float, ptr %v2, i64 %v33
+  %v35 = getelementptr inbounds float, ptr %v1, i64 %v31
+  %v36 = getelementptr inbounds float, ptr %v0, i64 %v33
   call void @g3(i64 16, i64 9, i64 784, ptr %v34, i64 784, i64 1, ptr %v35, i64 1, i64 25088, ptr %v36, i64 9, i32 1)
   %v27 = add nuw nsw i64 %v26, 1
   %v37 = icmp slt i64 %v27, 32
@@ -2214,7 +3503,7 @@ v39:
   br label %v40
 v41:
   %v42 = phi  i64 [0, %v38], [%v43, %v40]
-  %v44 = getelementptr inbounds float, ptr %v2, i64 %v42
+  %v44 = getelementptr inbounds float, ptr %v0, i64 %v42
   %v45 = load float, ptr %v44, align 4
   %v46 = getelementptr inbounds float, ptr %v4, i64 0
   %v47 = load float, ptr %v46, align 4
@@ -2231,7 +3520,7 @@ v55:
   ret void
 }
 
-define internal void @g60(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g78(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -2297,7 +3586,7 @@ v41:
   %v72 = icmp slt i64 %v71, 27
   %v73 = select  i1 %v72, i64 %v71, i64 27
   %v74 = add i64 %v67, %v73
-  %v75 = getelementptr inbounds float, ptr %v1, i64 %v74
+  %v75 = getelementptr inbounds float, ptr %v2, i64 %v74
   %v76 = load float, ptr %v75, align 4
   %v77 = select  i1 %v58, float %v76, float              0x0
   %v78 = mul i64 %v15, 75264
@@ -2308,7 +3597,7 @@ v41:
   %v83 = mul i64 %v35, 28
   %v84 = add i64 %v82, %v83
   %v85 = add i64 %v84, %v42
-  %v86 = getelementptr inbounds float, ptr %v0, i64 %v85
+  %v86 = getelementptr inbounds float, ptr %v1, i64 %v85
   store float %v77, ptr %v86, align 4
   %v43 = add nuw nsw i64 %v42, 1
   %v87 = icmp slt i64 %v43, 28
@@ -2319,7 +3608,7 @@ v88:
   br i1 %v89, label %v31, label %v30
 }
 
-define internal void @g59(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g77(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2334,11 +3623,11 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g60(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g78(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g79(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
 v5:
   br label %v6
@@ -2367,7 +3656,7 @@ v26:
   ret void
 }
 
-define void @g62(ptr %v0) nounwind
+define void @g80(ptr %v0) nounwind
 {
 v1:
   %v2 = getelementptr inbounds ptr, ptr %v0, i64 16
@@ -2380,237 +3669,231 @@ v1:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 17
+  call void @g0(ptr %v3, ptr %v5, ptr %v7, ptr %v9, ptr %v11)
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 15
   %v13 = load ptr, ptr %v12
-  call void @g0(ptr %v3, ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13)
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v15 = load ptr, ptr %v14
-  %v16 = getelementptr inbounds ptr, ptr %v0, i64 18
+  call void @g7(ptr %v13, ptr %v15)
+  %v16 = getelementptr inbounds ptr, ptr %v0, i64 19
   %v17 = load ptr, ptr %v16
-  call void @g7(ptr %v15, ptr %v17)
-  %v18 = getelementptr inbounds ptr, ptr %v0, i64 20
+  %v18 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v19 = load ptr, ptr %v18
-  %v20 = getelementptr inbounds ptr, ptr %v0, i64 18
+  %v20 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v21 = load ptr, ptr %v20
-  %v22 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v22 = getelementptr inbounds ptr, ptr %v0, i64 18
   %v23 = load ptr, ptr %v22
-  %v24 = getelementptr inbounds ptr, ptr %v0, i64 19
+  %v24 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v25 = load ptr, ptr %v24
-  %v26 = getelementptr inbounds ptr, ptr %v0, i64 5
+  call void @g11(ptr %v17, ptr %v19, ptr %v21, ptr %v23, ptr %v25)
+  %v26 = getelementptr inbounds ptr, ptr %v0, i64 18
   %v27 = load ptr, ptr %v26
-  %v28 = getelementptr inbounds ptr, ptr %v0, i64 21
+  %v28 = getelementptr inbounds ptr, ptr %v0, i64 20
   %v29 = load ptr, ptr %v28
-  call void @g11(ptr %v19, ptr %v21, ptr %v23, ptr %v25, ptr %v27, ptr %v29)
   %v30 = getelementptr inbounds ptr, ptr %v0, i64 21
   %v31 = load ptr, ptr %v30
-  %v32 = getelementptr inbounds ptr, ptr %v0, i64 22
+  call void @g22(ptr %v27, ptr %v29, ptr %v31)
+  %v32 = getelementptr inbounds ptr, ptr %v0, i64 21
   %v33 = load ptr, ptr %v32
-  %v34 = getelementptr inbounds ptr, ptr %v0, i64 23
+  %v34 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v35 = load ptr, ptr %v34
-  call void @g16(ptr %v31, ptr %v33, ptr %v35)
-  %v36 = getelementptr inbounds ptr, ptr %v0, i64 23
+  %v36 = getelementptr inbounds ptr, ptr %v0, i64 22
   %v37 = load ptr, ptr %v36
-  %v38 = getelementptr inbounds ptr, ptr %v0, i64 6
+  %v38 = getelementptr inbounds ptr, ptr %v0, i64 7
   %v39 = load ptr, ptr %v38
-  %v40 = getelementptr inbounds ptr, ptr %v0, i64 24
+  call void @g27(ptr %v33, ptr %v35, ptr %v37, ptr %v39)
+  %v40 = getelementptr inbounds ptr, ptr %v0, i64 22
   %v41 = load ptr, ptr %v40
-  %v42 = getelementptr inbounds ptr, ptr %v0, i64 7
+  %v42 = getelementptr inbounds ptr, ptr %v0, i64 23
   %v43 = load ptr, ptr %v42
-  %v44 = getelementptr inbounds ptr, ptr %v0, i64 25
+  call void @g28(ptr %v41, ptr %v43)
+  %v44 = getelementptr inbounds ptr, ptr %v0, i64 22
   %v45 = load ptr, ptr %v44
-  call void @g21(ptr %v37, ptr %v39, ptr %v41, ptr %v43, ptr %v45)
-  %v46 = getelementptr inbounds ptr, ptr %v0, i64 25
+  %v46 = getelementptr inbounds ptr, ptr %v0, i64 23
   %v47 = load ptr, ptr %v46
-  %v48 = getelementptr inbounds ptr, ptr %v0, i64 26
+  %v48 = getelementptr inbounds ptr, ptr %v0, i64 24
   %v49 = load ptr, ptr %v48
-  call void @g22(ptr %v47, ptr %v49)
   %v50 = getelementptr inbounds ptr, ptr %v0, i64 25
   %v51 = load ptr, ptr %v50
   %v52 = getelementptr inbounds ptr, ptr %v0, i64 26
   %v53 = load ptr, ptr %v52
   %v54 = getelementptr inbounds ptr, ptr %v0, i64 27
   %v55 = load ptr, ptr %v54
-  %v56 = getelementptr inbounds ptr, ptr %v0, i64 28
+  call void @g29(ptr %v45, ptr %v47, ptr %v49, ptr %v51, ptr %v53, ptr %v55)
+  %v56 = getelementptr inbounds ptr, ptr %v0, i64 24
   %v57 = load ptr, ptr %v56
-  %v58 = getelementptr inbounds ptr, ptr %v0, i64 29
+  %v58 = getelementptr inbounds ptr, ptr %v0, i64 27
   %v59 = load ptr, ptr %v58
-  %v60 = getelementptr inbounds ptr, ptr %v0, i64 30
+  %v60 = getelementptr inbounds ptr, ptr %v0, i64 28
   %v61 = load ptr, ptr %v60
-  call void @g23(ptr %v51, ptr %v53, ptr %v55, ptr %v57, ptr %v59, ptr %v61)
-  %v62 = getelementptr inbounds ptr, ptr %v0, i64 27
+  call void @g32(ptr %v57, ptr %v59, ptr %v61)
+  %v62 = getelementptr inbounds ptr, ptr %v0, i64 1
   %v63 = load ptr, ptr %v62
-  %v64 = getelementptr inbounds ptr, ptr %v0, i64 30
+  %v64 = getelementptr inbounds ptr, ptr %v0, i64 29
   %v65 = load ptr, ptr %v64
-  %v66 = getelementptr inbounds ptr, ptr %v0, i64 31
+  call void @g33(ptr %v63, ptr %v65)
+  %v66 = getelementptr inbounds ptr, ptr %v0, i64 29
   %v67 = load ptr, ptr %v66
-  call void @g26(ptr %v63, ptr %v65, ptr %v67)
-  %v68 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v68 = getelementptr inbounds ptr, ptr %v0, i64 50
   %v69 = load ptr, ptr %v68
-  %v70 = getelementptr inbounds ptr, ptr %v0, i64 32
+  %v70 = getelementptr inbounds ptr, ptr %v0, i64 28
   %v71 = load ptr, ptr %v70
-  call void @g27(ptr %v69, ptr %v71)
-  %v72 = getelementptr inbounds ptr, ptr %v0, i64 32
+  %v72 = getelementptr inbounds ptr, ptr %v0, i64 30
   %v73 = load ptr, ptr %v72
-  %v74 = getelementptr inbounds ptr, ptr %v0, i64 53
+  call void @g34(ptr %v67, ptr %v69, ptr %v71, ptr %v73)
+  %v74 = getelementptr inbounds ptr, ptr %v0, i64 50
   %v75 = load ptr, ptr %v74
-  %v76 = getelementptr inbounds ptr, ptr %v0, i64 31
-  %v77 = load ptr, ptr %v76
-  %v78 = getelementptr inbounds ptr, ptr %v0, i64 33
-  %v79 = load ptr, ptr %v78
-  call void @g28(ptr %v73, ptr %v75, ptr %v77, ptr %v79)
-  %v80 = getelementptr inbounds ptr, ptr %v0, i64 53
-  %v81 = load ptr, ptr %v80
-  %v82 = load i64, ptr %v81
-  %v83 = icmp ne i64 %v82, 0
-  br i1 %v83, label %v84, label %v85
-v86:
+  %v76 = load i64, ptr %v75
+  %v77 = icmp ne i64 %v76, 0
+  br i1 %v77, label %v78, label %v79
+v80:
   ret void
-v87:
-  %v88 = getelementptr inbounds ptr, ptr %v0, i64 33
+v81:
+  %v82 = getelementptr inbounds ptr, ptr %v0, i64 30
+  %v83 = load ptr, ptr %v82
+  %v84 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v85 = load ptr, ptr %v84
+  %v86 = getelementptr inbounds ptr, ptr %v0, i64 31
+  %v87 = load ptr, ptr %v86
+  %v88 = getelementptr inbounds ptr, ptr %v0, i64 32
   %v89 = load ptr, ptr %v88
-  %v90 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v90 = getelementptr inbounds ptr, ptr %v0, i64 33
   %v91 = load ptr, ptr %v90
   %v92 = getelementptr inbounds ptr, ptr %v0, i64 34
   %v93 = load ptr, ptr %v92
   %v94 = getelementptr inbounds ptr, ptr %v0, i64 35
   %v95 = load ptr, ptr %v94
-  %v96 = getelementptr inbounds ptr, ptr %v0, i64 36
+  call void @g35(ptr %v83, ptr %v85, ptr %v87, ptr %v89, ptr %v91, ptr %v93, ptr %v95)
+  %v96 = getelementptr inbounds ptr, ptr %v0, i64 35
   %v97 = load ptr, ptr %v96
-  %v98 = getelementptr inbounds ptr, ptr %v0, i64 37
+  %v98 = getelementptr inbounds ptr, ptr %v0, i64 31
   %v99 = load ptr, ptr %v98
-  %v100 = getelementptr inbounds ptr, ptr %v0, i64 38
+  %v100 = getelementptr inbounds ptr, ptr %v0, i64 36
   %v101 = load ptr, ptr %v100
-  call void @g29(ptr %v89, ptr %v91, ptr %v93, ptr %v95, ptr %v97, ptr %v99, ptr %v101)
-  %v102 = getelementptr inbounds ptr, ptr %v0, i64 38
+  call void @g36(ptr %v97, ptr %v99, ptr %v101)
+  %v102 = getelementptr inbounds ptr, ptr %v0, i64 37
   %v103 = load ptr, ptr %v102
-  %v104 = getelementptr inbounds ptr, ptr %v0, i64 34
+  %v104 = getelementptr inbounds ptr, ptr %v0, i64 29
   %v105 = load ptr, ptr %v104
-  %v106 = getelementptr inbounds ptr, ptr %v0, i64 39
+  %v106 = getelementptr inbounds ptr, ptr %v0, i64 36
   %v107 = load ptr, ptr %v106
-  call void @g30(ptr %v103, ptr %v105, ptr %v107)
-  %v108 = getelementptr inbounds ptr, ptr %v0, i64 40
+  call void @g37(ptr %v103, ptr %v105, ptr %v107)
+  %v108 = getelementptr inbounds ptr, ptr %v0, i64 37
   %v109 = load ptr, ptr %v108
-  %v110 = getelementptr inbounds ptr, ptr %v0, i64 32
+  %v110 = getelementptr inbounds ptr, ptr %v0, i64 38
   %v111 = load ptr, ptr %v110
-  %v112 = getelementptr inbounds ptr, ptr %v0, i64 39
+  %v112 = getelementptr inbounds ptr, ptr %v0, i64 26
   %v113 = load ptr, ptr %v112
-  call void @g31(ptr %v109, ptr %v111, ptr %v113)
-  %v114 = getelementptr inbounds ptr, ptr %v0, i64 40
+  %v114 = getelementptr inbounds ptr, ptr %v0, i64 39
   %v115 = load ptr, ptr %v114
-  %v116 = getelementptr inbounds ptr, ptr %v0, i64 41
+  call void @g38(ptr %v109, ptr %v111, ptr %v113, ptr %v115)
+  %v116 = getelementptr inbounds ptr, ptr %v0, i64 8
   %v117 = load ptr, ptr %v116
-  %v118 = getelementptr inbounds ptr, ptr %v0, i64 29
+  %v118 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v119 = load ptr, ptr %v118
-  %v120 = getelementptr inbounds ptr, ptr %v0, i64 42
+  call void @g39(ptr %v117, ptr %v119)
+  %v120 = getelementptr inbounds ptr, ptr %v0, i64 14
   %v121 = load ptr, ptr %v120
-  call void @g32(ptr %v115, ptr %v117, ptr %v119, ptr %v121)
-  %v122 = getelementptr inbounds ptr, ptr %v0, i64 8
+  %v122 = getelementptr inbounds ptr, ptr %v0, i64 39
   %v123 = load ptr, ptr %v122
-  %v124 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v124 = getelementptr inbounds ptr, ptr %v0, i64 25
   %v125 = load ptr, ptr %v124
-  call void @g33(ptr %v123, ptr %v125)
-  %v126 = getelementptr inbounds ptr, ptr %v0, i64 14
+  %v126 = getelementptr inbounds ptr, ptr %v0, i64 37
   %v127 = load ptr, ptr %v126
-  %v128 = getelementptr inbounds ptr, ptr %v0, i64 42
+  %v128 = getelementptr inbounds ptr, ptr %v0, i64 41
   %v129 = load ptr, ptr %v128
-  %v130 = getelementptr inbounds ptr, ptr %v0, i64 28
+  %v130 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v131 = load ptr, ptr %v130
-  %v132 = getelementptr inbounds ptr, ptr %v0, i64 40
+  %v132 = getelementptr inbounds ptr, ptr %v0, i64 7
   %v133 = load ptr, ptr %v132
-  %v134 = getelementptr inbounds ptr, ptr %v0, i64 44
+  call void @g40(ptr %v121, ptr %v123, ptr %v125, ptr %v127, ptr %v129, ptr %v131, ptr %v133)
+  %v134 = getelementptr inbounds ptr, ptr %v0, i64 41
   %v135 = load ptr, ptr %v134
-  %v136 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v136 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v137 = load ptr, ptr %v136
-  %v138 = getelementptr inbounds ptr, ptr %v0, i64 7
+  %v138 = getelementptr inbounds ptr, ptr %v0, i64 42
   %v139 = load ptr, ptr %v138
-  call void @g34(ptr %v127, ptr %v129, ptr %v131, ptr %v133, ptr %v135, ptr %v137, ptr %v139)
-  %v140 = getelementptr inbounds ptr, ptr %v0, i64 44
+  %v140 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v141 = load ptr, ptr %v140
-  %v142 = getelementptr inbounds ptr, ptr %v0, i64 6
+  call void @g41(ptr %v135, ptr %v137, ptr %v139, ptr %v141)
+  %v142 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v143 = load ptr, ptr %v142
-  %v144 = getelementptr inbounds ptr, ptr %v0, i64 45
+  %v144 = getelementptr inbounds ptr, ptr %v0, i64 18
   %v145 = load ptr, ptr %v144
-  %v146 = getelementptr inbounds ptr, ptr %v0, i64 46
+  %v146 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v147 = load ptr, ptr %v146
-  call void @g35(ptr %v141, ptr %v143, ptr %v145, ptr %v147)
-  %v148 = getelementptr inbounds ptr, ptr %v0, i64 46
+  call void @g44(ptr %v143, ptr %v145, ptr %v147)
+  %v148 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v149 = load ptr, ptr %v148
-  %v150 = getelementptr inbounds ptr, ptr %v0, i64 21
+  %v150 = getelementptr inbounds ptr, ptr %v0, i64 12
   %v151 = load ptr, ptr %v150
-  %v152 = getelementptr inbounds ptr, ptr %v0, i64 47
+  %v152 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v153 = load ptr, ptr %v152
-  call void @g38(ptr %v149, ptr %v151, ptr %v153)
-  %v154 = getelementptr inbounds ptr, ptr %v0, i64 47
+  %v154 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v155 = load ptr, ptr %v154
-  %v156 = getelementptr inbounds ptr, ptr %v0, i64 12
+  call void @g47(ptr %v149, ptr %v151, ptr %v153, ptr %v155)
+  %v156 = getelementptr inbounds ptr, ptr %v0, i64 45
   %v157 = load ptr, ptr %v156
-  %v158 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v158 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v159 = load ptr, ptr %v158
-  %v160 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v160 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v161 = load ptr, ptr %v160
-  call void @g41(ptr %v155, ptr %v157, ptr %v159, ptr %v161)
-  %v162 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v162 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v163 = load ptr, ptr %v162
-  %v164 = getelementptr inbounds ptr, ptr %v0, i64 47
+  call void @g50(ptr %v157, ptr %v159, ptr %v161, ptr %v163)
+  %v164 = getelementptr inbounds ptr, ptr %v0, i64 11
   %v165 = load ptr, ptr %v164
-  %v166 = getelementptr inbounds ptr, ptr %v0, i64 49
+  %v166 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v167 = load ptr, ptr %v166
-  %v168 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v168 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v169 = load ptr, ptr %v168
-  call void @g44(ptr %v163, ptr %v165, ptr %v167, ptr %v169)
-  %v170 = getelementptr inbounds ptr, ptr %v0, i64 50
+  %v170 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v171 = load ptr, ptr %v170
-  %v172 = getelementptr inbounds ptr, ptr %v0, i64 18
+  %v172 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v173 = load ptr, ptr %v172
-  %v174 = getelementptr inbounds ptr, ptr %v0, i64 11
+  %v174 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v175 = load ptr, ptr %v174
-  %v176 = getelementptr inbounds ptr, ptr %v0, i64 47
+  call void @g61(ptr %v165, ptr %v167, ptr %v169, ptr %v171, ptr %v173, ptr %v175)
+  %v176 = getelementptr inbounds ptr, ptr %v0, i64 45
   %v177 = load ptr, ptr %v176
-  %v178 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v178 = getelementptr inbounds ptr, ptr %v0, i64 15
   %v179 = load ptr, ptr %v178
-  %v180 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v180 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v181 = load ptr, ptr %v180
-  call void @g49(ptr %v171, ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181)
+  call void @g70(ptr %v177, ptr %v179, ptr %v181)
   %v182 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v183 = load ptr, ptr %v182
-  %v184 = getelementptr inbounds ptr, ptr %v0, i64 17
+  %v184 = getelementptr inbounds ptr, ptr %v0, i64 10
   %v185 = load ptr, ptr %v184
-  %v186 = getelementptr inbounds ptr, ptr %v0, i64 51
+  %v186 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v187 = load ptr, ptr %v186
-  call void @g52(ptr %v183, ptr %v185, ptr %v187)
-  %v188 = getelementptr inbounds ptr, ptr %v0, i64 51
+  %v188 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v189 = load ptr, ptr %v188
-  %v190 = getelementptr inbounds ptr, ptr %v0, i64 10
+  call void @g73(ptr %v183, ptr %v185, ptr %v187, ptr %v189)
+  %v190 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v191 = load ptr, ptr %v190
-  %v192 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v192 = getelementptr inbounds ptr, ptr %v0, i64 49
   %v193 = load ptr, ptr %v192
-  %v194 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v194 = getelementptr inbounds ptr, ptr %v0, i64 0
   %v195 = load ptr, ptr %v194
-  call void @g55(ptr %v189, ptr %v191, ptr %v193, ptr %v195)
-  %v196 = getelementptr inbounds ptr, ptr %v0, i64 52
+  %v196 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v197 = load ptr, ptr %v196
-  %v198 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v198 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v199 = load ptr, ptr %v198
-  %v200 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v200 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v201 = load ptr, ptr %v200
-  %v202 = getelementptr inbounds ptr, ptr %v0, i64 51
+  call void @g76(ptr %v191, ptr %v193, ptr %v195, ptr %v197, ptr %v199, ptr %v201)
+  %v202 = getelementptr inbounds ptr, ptr %v0, i64 41
   %v203 = load ptr, ptr %v202
-  %v204 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v204 = getelementptr inbounds ptr, ptr %v0, i64 21
   %v205 = load ptr, ptr %v204
-  %v206 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v206 = getelementptr inbounds ptr, ptr %v0, i64 13
   %v207 = load ptr, ptr %v206
-  call void @g58(ptr %v197, ptr %v199, ptr %v201, ptr %v203, ptr %v205, ptr %v207)
-  %v208 = getelementptr inbounds ptr, ptr %v0, i64 44
+  %v208 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v209 = load ptr, ptr %v208
-  %v210 = getelementptr inbounds ptr, ptr %v0, i64 23
+  %v210 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v211 = load ptr, ptr %v210
-  %v212 = getelementptr inbounds ptr, ptr %v0, i64 13
-  %v213 = load ptr, ptr %v212
-  %v214 = getelementptr inbounds ptr, ptr %v0, i64 43
-  %v215 = load ptr, ptr %v214
-  %v216 = getelementptr inbounds ptr, ptr %v0, i64 6
-  %v217 = load ptr, ptr %v216
-  call void @g61(ptr %v209, ptr %v211, ptr %v213, ptr %v215, ptr %v217)
+  call void @g79(ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211)
   ret void
 }
 

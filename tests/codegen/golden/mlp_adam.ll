@@ -2,103 +2,7 @@
 target triple = "x86_64-unknown-linux-gnu"
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 
-define void @g0(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = getelementptr inbounds float, ptr %v0, i64 0
-  %v10 = getelementptr inbounds float, ptr %v1, i64 0
-  %v11 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g1(i64 64, i64 128, i64 784, ptr %v9, i64 784, i64 1, ptr %v10, i64 1, i64 784, ptr %v11, i64 128, i32 0)
-  br label %v12
-v13:
-  %v14 = phi  i64 [0, %v7], [%v15, %v16]
-  br label %v17
-v18:
-  ret void
-v19:
-  %v20 = phi  i64 [0, %v12], [%v21, %v17]
-  %v22 = mul i64 %v14, 128
-  %v23 = add i64 %v22, %v20
-  %v24 = getelementptr inbounds float, ptr %v2, i64 %v23
-  %v25 = load float, ptr %v24, align 4
-  %v26 = getelementptr inbounds float, ptr %v3, i64 %v20
-  %v27 = load float, ptr %v26, align 4
-  %v28 = fadd float %v25, %v27
-  %v29 = fcmp ogt float %v28,              0x0
-  %v30 = fcmp uno float %v28, %v28
-  %v31 = or i1 %v29, %v30
-  %v32 = select  i1 %v31, float %v28, float              0x0
-  %v33 = fcmp ogt float %v32,              0x0
-  %v34 = mul i64 %v14, 128
-  %v35 = add i64 %v34, %v20
-  %v36 = getelementptr inbounds float, ptr %v4, i64 %v35
-  store float %v32, ptr %v36, align 4
-  %v37 = zext i1 %v33 to i8
-  %v38 = mul i64 %v14, 128
-  %v39 = add i64 %v38, %v20
-  %v40 = getelementptr inbounds i8, ptr %v5, i64 %v39
-  store i8 %v37, ptr %v40, align 1
-  %v21 = add nuw nsw i64 %v20, 1
-  %v41 = icmp slt i64 %v21, 128
-  br i1 %v41, label %v17, label %v16, !llvm.loop !1
-v42:
-  %v15 = add nuw nsw i64 %v14, 1
-  %v43 = icmp slt i64 %v15, 64
-  br i1 %v43, label %v12, label %v44, !llvm.loop !1
-}
-
-declare void @g1(i64 %v45, i64 %v46, i64 %v47, ptr %v48, i64 %v49, i64 %v50, ptr %v51, i64 %v9, i64 %v10, ptr %v11, i64 %v52, i32 %v53)
-
-define void @g2(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = getelementptr inbounds float, ptr %v0, i64 0
-  %v10 = getelementptr inbounds float, ptr %v1, i64 0
-  %v11 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g1(i64 64, i64 64, i64 128, ptr %v9, i64 128, i64 1, ptr %v10, i64 1, i64 128, ptr %v11, i64 64, i32 0)
-  br label %v12
-v13:
-  %v14 = phi  i64 [0, %v7], [%v15, %v16]
-  br label %v17
-v18:
-  ret void
-v19:
-  %v20 = phi  i64 [0, %v12], [%v21, %v17]
-  %v22 = mul i64 %v14, 64
-  %v23 = add i64 %v22, %v20
-  %v24 = getelementptr inbounds float, ptr %v2, i64 %v23
-  %v25 = load float, ptr %v24, align 4
-  %v26 = getelementptr inbounds float, ptr %v3, i64 %v20
-  %v27 = load float, ptr %v26, align 4
-  %v28 = fadd float %v25, %v27
-  %v29 = fcmp ogt float %v28,              0x0
-  %v30 = fcmp uno float %v28, %v28
-  %v31 = or i1 %v29, %v30
-  %v32 = select  i1 %v31, float %v28, float              0x0
-  %v33 = fcmp ogt float %v32,              0x0
-  %v34 = mul i64 %v14, 64
-  %v35 = add i64 %v34, %v20
-  %v36 = getelementptr inbounds float, ptr %v4, i64 %v35
-  store float %v32, ptr %v36, align 4
-  %v37 = zext i1 %v33 to i8
-  %v38 = mul i64 %v14, 64
-  %v39 = add i64 %v38, %v20
-  %v40 = getelementptr inbounds i8, ptr %v5, i64 %v39
-  store i8 %v37, ptr %v40, align 1
-  %v21 = add nuw nsw i64 %v20, 1
-  %v41 = icmp slt i64 %v21, 64
-  br i1 %v41, label %v17, label %v16
-v42:
-  %v15 = add nuw nsw i64 %v14, 1
-  %v43 = icmp slt i64 %v15, 64
-  br i1 %v43, label %v12, label %v44
-}
-
-define void @g3(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g0(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
 v5:
   br label %v6
@@ -106,7 +10,7 @@ v7:
   %v8 = getelementptr inbounds float, ptr %v0, i64 0
   %v9 = getelementptr inbounds float, ptr %v1, i64 0
   %v10 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g1(i64 64, i64 10, i64 64, ptr %v8, i64 64, i64 1, ptr %v9, i64 1, i64 64, ptr %v10, i64 10, i32 0)
+  call void @g1(i64 64, i64 128, i64 784, ptr %v8, i64 784, i64 1, ptr %v9, i64 1, i64 784, ptr %v10, i64 128, i32 0)
   br label %v11
 v12:
   %v13 = phi  i64 [0, %v6], [%v14, %v15]
@@ -115,24 +19,120 @@ v17:
   ret void
 v18:
   %v19 = phi  i64 [0, %v11], [%v20, %v16]
-  %v21 = mul i64 %v13, 10
+  %v21 = mul i64 %v13, 128
   %v22 = add i64 %v21, %v19
   %v23 = getelementptr inbounds float, ptr %v2, i64 %v22
   %v24 = load float, ptr %v23, align 4
   %v25 = getelementptr inbounds float, ptr %v3, i64 %v19
   %v26 = load float, ptr %v25, align 4
   %v27 = fadd float %v24, %v26
-  %v28 = mul i64 %v13, 10
-  %v29 = add i64 %v28, %v19
-  %v30 = getelementptr inbounds float, ptr %v4, i64 %v29
-  store float %v27, ptr %v30, align 4
+  %v28 = fcmp ogt float %v27,              0x0
+  %v29 = fcmp uno float %v27, %v27
+  %v30 = or i1 %v28, %v29
+  %v31 = select  i1 %v30, float %v27, float              0x0
+  %v32 = fcmp ogt float %v31,              0x0
+  %v33 = mul i64 %v13, 128
+  %v34 = add i64 %v33, %v19
+  %v35 = getelementptr inbounds float, ptr %v2, i64 %v34
+  store float %v31, ptr %v35, align 4
+  %v36 = zext i1 %v32 to i8
+  %v37 = mul i64 %v13, 128
+  %v38 = add i64 %v37, %v19
+  %v39 = getelementptr inbounds i8, ptr %v4, i64 %v38
+  store i8 %v36, ptr %v39, align 1
   %v20 = add nuw nsw i64 %v19, 1
-  %v31 = icmp slt i64 %v20, 10
-  br i1 %v31, label %v16, label %v15
-v32:
+  %v40 = icmp slt i64 %v20, 128
+  br i1 %v40, label %v16, label %v15, !llvm.loop !1
+v41:
   %v14 = add nuw nsw i64 %v13, 1
-  %v33 = icmp slt i64 %v14, 64
-  br i1 %v33, label %v11, label %v34
+  %v42 = icmp slt i64 %v14, 64
+  br i1 %v42, label %v11, label %v43, !llvm.loop !1
+}
+
+declare void @g1(i64 %v44, i64 %v45, i64 %v46, ptr %v47, i64 %v48, i64 %v49, ptr %v8, i64 %v9, i64 %v10, ptr %v50, i64 %v51, i32 %v52)
+
+define void @g2(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+{
+v5:
+  br label %v6
+v7:
+  %v8 = getelementptr inbounds float, ptr %v0, i64 0
+  %v9 = getelementptr inbounds float, ptr %v1, i64 0
+  %v10 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 64, i64 64, i64 128, ptr %v8, i64 128, i64 1, ptr %v9, i64 1, i64 128, ptr %v10, i64 64, i32 0)
+  br label %v11
+v12:
+  %v13 = phi  i64 [0, %v6], [%v14, %v15]
+  br label %v16
+v17:
+  ret void
+v18:
+  %v19 = phi  i64 [0, %v11], [%v20, %v16]
+  %v21 = mul i64 %v13, 64
+  %v22 = add i64 %v21, %v19
+  %v23 = getelementptr inbounds float, ptr %v2, i64 %v22
+  %v24 = load float, ptr %v23, align 4
+  %v25 = getelementptr inbounds float, ptr %v3, i64 %v19
+  %v26 = load float, ptr %v25, align 4
+  %v27 = fadd float %v24, %v26
+  %v28 = fcmp ogt float %v27,              0x0
+  %v29 = fcmp uno float %v27, %v27
+  %v30 = or i1 %v28, %v29
+  %v31 = select  i1 %v30, float %v27, float              0x0
+  %v32 = fcmp ogt float %v31,              0x0
+  %v33 = mul i64 %v13, 64
+  %v34 = add i64 %v33, %v19
+  %v35 = getelementptr inbounds float, ptr %v2, i64 %v34
+  store float %v31, ptr %v35, align 4
+  %v36 = zext i1 %v32 to i8
+  %v37 = mul i64 %v13, 64
+  %v38 = add i64 %v37, %v19
+  %v39 = getelementptr inbounds i8, ptr %v4, i64 %v38
+  store i8 %v36, ptr %v39, align 1
+  %v20 = add nuw nsw i64 %v19, 1
+  %v40 = icmp slt i64 %v20, 64
+  br i1 %v40, label %v16, label %v15
+v41:
+  %v14 = add nuw nsw i64 %v13, 1
+  %v42 = icmp slt i64 %v14, 64
+  br i1 %v42, label %v11, label %v43
+}
+
+define void @g3(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+{
+v4:
+  br label %v5
+v6:
+  %v7 = getelementptr inbounds float, ptr %v0, i64 0
+  %v8 = getelementptr inbounds float, ptr %v1, i64 0
+  %v9 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 64, i64 10, i64 64, ptr %v7, i64 64, i64 1, ptr %v8, i64 1, i64 64, ptr %v9, i64 10, i32 0)
+  br label %v10
+v11:
+  %v12 = phi  i64 [0, %v5], [%v13, %v14]
+  br label %v15
+v16:
+  ret void
+v17:
+  %v18 = phi  i64 [0, %v10], [%v19, %v15]
+  %v20 = mul i64 %v12, 10
+  %v21 = add i64 %v20, %v18
+  %v22 = getelementptr inbounds float, ptr %v2, i64 %v21
+  %v23 = load float, ptr %v22, align 4
+  %v24 = getelementptr inbounds float, ptr %v3, i64 %v18
+  %v25 = load float, ptr %v24, align 4
+  %v26 = fadd float %v23, %v25
+  %v27 = mul i64 %v12, 10
+  %v28 = add i64 %v27, %v18
+  %v29 = getelementptr inbounds float, ptr %v2, i64 %v28
+  store float %v26, ptr %v29, align 4
+  %v19 = add nuw nsw i64 %v18, 1
+  %v30 = icmp slt i64 %v19, 10
+  br i1 %v30, label %v15, label %v14
+v31:
+  %v13 = add nuw nsw i64 %v12, 1
+  %v32 = icmp slt i64 %v13, 64
+  br i1 %v32, label %v10, label %v33
 }
 
 define void @g4(ptr noalias %v0, ptr noalias %v1) noinline nounwind
@@ -863,30 +863,30 @@ v106:
 
 declare float @g20(float %v107)
 
-define void @g21(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g21(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
-v5:
-  br label %v6
-v7:
-  %v8 = getelementptr inbounds float, ptr %v0, i64 0
-  %v9 = getelementptr inbounds float, ptr %v1, i64 0
-  %v10 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g1(i64 64, i64 64, i64 10, ptr %v8, i64 10, i64 1, ptr %v9, i64 64, i64 1, ptr %v10, i64 64, i32 0)
-  br label %v11
-v12:
-  %v13 = phi  i64 [0, %v6], [%v14, %v11]
-  %v15 = getelementptr inbounds i8, ptr %v3, i64 %v13
-  %v16 = load i8, ptr %v15, align 1
-  %v17 = icmp ne i8 %v16, 0
-  %v18 = getelementptr inbounds float, ptr %v2, i64 %v13
-  %v19 = load float, ptr %v18, align 4
-  %v20 = select  i1 %v17, float %v19, float              0x0
-  %v21 = getelementptr inbounds float, ptr %v4, i64 %v13
-  store float %v20, ptr %v21, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v22 = icmp slt i64 %v14, 4096
-  br i1 %v22, label %v11, label %v23, !llvm.loop !1
-v24:
+v4:
+  br label %v5
+v6:
+  %v7 = getelementptr inbounds float, ptr %v0, i64 0
+  %v8 = getelementptr inbounds float, ptr %v1, i64 0
+  %v9 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 64, i64 64, i64 10, ptr %v7, i64 10, i64 1, ptr %v8, i64 64, i64 1, ptr %v9, i64 64, i32 0)
+  br label %v10
+v11:
+  %v12 = phi  i64 [0, %v5], [%v13, %v10]
+  %v14 = getelementptr inbounds i8, ptr %v3, i64 %v12
+  %v15 = load i8, ptr %v14, align 1
+  %v16 = icmp ne i8 %v15, 0
+  %v17 = getelementptr inbounds float, ptr %v2, i64 %v12
+  %v18 = load float, ptr %v17, align 4
+  %v19 = select  i1 %v16, float %v18, float              0x0
+  %v20 = getelementptr inbounds float, ptr %v2, i64 %v12
+  store float %v19, ptr %v20, align 4
+  %v13 = add nuw nsw i64 %v12, 1
+  %v21 = icmp slt i64 %v13, 4096
+  br i1 %v21, label %v10, label %v22, !llvm.loop !1
+v23:
   ret void
 }
 
@@ -982,30 +982,30 @@ v92:
   ret void
 }
 
-define void @g23(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g23(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
-v5:
-  br label %v6
-v7:
-  %v8 = getelementptr inbounds float, ptr %v0, i64 0
-  %v9 = getelementptr inbounds float, ptr %v1, i64 0
-  %v10 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g1(i64 64, i64 128, i64 64, ptr %v8, i64 64, i64 1, ptr %v9, i64 128, i64 1, ptr %v10, i64 128, i32 0)
-  br label %v11
-v12:
-  %v13 = phi  i64 [0, %v6], [%v14, %v11]
-  %v15 = getelementptr inbounds i8, ptr %v3, i64 %v13
-  %v16 = load i8, ptr %v15, align 1
-  %v17 = icmp ne i8 %v16, 0
-  %v18 = getelementptr inbounds float, ptr %v2, i64 %v13
-  %v19 = load float, ptr %v18, align 4
-  %v20 = select  i1 %v17, float %v19, float              0x0
-  %v21 = getelementptr inbounds float, ptr %v4, i64 %v13
-  store float %v20, ptr %v21, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v22 = icmp slt i64 %v14, 8192
-  br i1 %v22, label %v11, label %v23, !llvm.loop !1
-v24:
+v4:
+  br label %v5
+v6:
+  %v7 = getelementptr inbounds float, ptr %v0, i64 0
+  %v8 = getelementptr inbounds float, ptr %v1, i64 0
+  %v9 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 64, i64 128, i64 64, ptr %v7, i64 64, i64 1, ptr %v8, i64 128, i64 1, ptr %v9, i64 128, i32 0)
+  br label %v10
+v11:
+  %v12 = phi  i64 [0, %v5], [%v13, %v10]
+  %v14 = getelementptr inbounds i8, ptr %v3, i64 %v12
+  %v15 = load i8, ptr %v14, align 1
+  %v16 = icmp ne i8 %v15, 0
+  %v17 = getelementptr inbounds float, ptr %v2, i64 %v12
+  %v18 = load float, ptr %v17, align 4
+  %v19 = select  i1 %v16, float %v18, float              0x0
+  %v20 = getelementptr inbounds float, ptr %v2, i64 %v12
+  store float %v19, ptr %v20, align 4
+  %v13 = add nuw nsw i64 %v12, 1
+  %v21 = icmp slt i64 %v13, 8192
+  br i1 %v21, label %v10, label %v22, !llvm.loop !1
+v23:
   ret void
 }
 
@@ -1440,111 +1440,111 @@ v1:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 37
   %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 38
+  call void @g0(ptr %v3, ptr %v5, ptr %v7, ptr %v9, ptr %v11)
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 36
   %v13 = load ptr, ptr %v12
-  call void @g0(ptr %v3, ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13)
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 37
+  %v14 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v15 = load ptr, ptr %v14
-  %v16 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v16 = getelementptr inbounds ptr, ptr %v0, i64 38
   %v17 = load ptr, ptr %v16
-  %v18 = getelementptr inbounds ptr, ptr %v0, i64 39
+  %v18 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v19 = load ptr, ptr %v18
-  %v20 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v20 = getelementptr inbounds ptr, ptr %v0, i64 39
   %v21 = load ptr, ptr %v20
-  %v22 = getelementptr inbounds ptr, ptr %v0, i64 40
+  call void @g2(ptr %v13, ptr %v15, ptr %v17, ptr %v19, ptr %v21)
+  %v22 = getelementptr inbounds ptr, ptr %v0, i64 38
   %v23 = load ptr, ptr %v22
-  %v24 = getelementptr inbounds ptr, ptr %v0, i64 41
+  %v24 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v25 = load ptr, ptr %v24
-  call void @g2(ptr %v15, ptr %v17, ptr %v19, ptr %v21, ptr %v23, ptr %v25)
   %v26 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v27 = load ptr, ptr %v26
-  %v28 = getelementptr inbounds ptr, ptr %v0, i64 6
+  %v28 = getelementptr inbounds ptr, ptr %v0, i64 7
   %v29 = load ptr, ptr %v28
-  %v30 = getelementptr inbounds ptr, ptr %v0, i64 42
+  call void @g3(ptr %v23, ptr %v25, ptr %v27, ptr %v29)
+  %v30 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v31 = load ptr, ptr %v30
-  %v32 = getelementptr inbounds ptr, ptr %v0, i64 7
+  %v32 = getelementptr inbounds ptr, ptr %v0, i64 41
   %v33 = load ptr, ptr %v32
-  %v34 = getelementptr inbounds ptr, ptr %v0, i64 43
+  call void @g4(ptr %v31, ptr %v33)
+  %v34 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v35 = load ptr, ptr %v34
-  call void @g3(ptr %v27, ptr %v29, ptr %v31, ptr %v33, ptr %v35)
-  %v36 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v36 = getelementptr inbounds ptr, ptr %v0, i64 41
   %v37 = load ptr, ptr %v36
-  %v38 = getelementptr inbounds ptr, ptr %v0, i64 44
+  %v38 = getelementptr inbounds ptr, ptr %v0, i64 42
   %v39 = load ptr, ptr %v38
-  call void @g4(ptr %v37, ptr %v39)
   %v40 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v41 = load ptr, ptr %v40
   %v42 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v43 = load ptr, ptr %v42
   %v44 = getelementptr inbounds ptr, ptr %v0, i64 45
   %v45 = load ptr, ptr %v44
-  %v46 = getelementptr inbounds ptr, ptr %v0, i64 46
+  call void @g6(ptr %v35, ptr %v37, ptr %v39, ptr %v41, ptr %v43, ptr %v45)
+  %v46 = getelementptr inbounds ptr, ptr %v0, i64 42
   %v47 = load ptr, ptr %v46
-  %v48 = getelementptr inbounds ptr, ptr %v0, i64 47
+  %v48 = getelementptr inbounds ptr, ptr %v0, i64 45
   %v49 = load ptr, ptr %v48
-  %v50 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v50 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v51 = load ptr, ptr %v50
-  call void @g6(ptr %v41, ptr %v43, ptr %v45, ptr %v47, ptr %v49, ptr %v51)
-  %v52 = getelementptr inbounds ptr, ptr %v0, i64 45
+  call void @g9(ptr %v47, ptr %v49, ptr %v51)
+  %v52 = getelementptr inbounds ptr, ptr %v0, i64 1
   %v53 = load ptr, ptr %v52
-  %v54 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v54 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v55 = load ptr, ptr %v54
-  %v56 = getelementptr inbounds ptr, ptr %v0, i64 49
+  call void @g10(ptr %v53, ptr %v55)
+  %v56 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v57 = load ptr, ptr %v56
-  call void @g9(ptr %v53, ptr %v55, ptr %v57)
-  %v58 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v58 = getelementptr inbounds ptr, ptr %v0, i64 77
   %v59 = load ptr, ptr %v58
-  %v60 = getelementptr inbounds ptr, ptr %v0, i64 50
+  %v60 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v61 = load ptr, ptr %v60
-  call void @g10(ptr %v59, ptr %v61)
-  %v62 = getelementptr inbounds ptr, ptr %v0, i64 50
+  %v62 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v63 = load ptr, ptr %v62
-  %v64 = getelementptr inbounds ptr, ptr %v0, i64 82
+  call void @g11(ptr %v57, ptr %v59, ptr %v61, ptr %v63)
+  %v64 = getelementptr inbounds ptr, ptr %v0, i64 77
   %v65 = load ptr, ptr %v64
-  %v66 = getelementptr inbounds ptr, ptr %v0, i64 49
-  %v67 = load ptr, ptr %v66
-  %v68 = getelementptr inbounds ptr, ptr %v0, i64 51
-  %v69 = load ptr, ptr %v68
-  call void @g11(ptr %v63, ptr %v65, ptr %v67, ptr %v69)
-  %v70 = getelementptr inbounds ptr, ptr %v0, i64 82
-  %v71 = load ptr, ptr %v70
-  %v72 = load i64, ptr %v71
-  %v73 = icmp ne i64 %v72, 0
-  br i1 %v73, label %v74, label %v75
-v76:
+  %v66 = load i64, ptr %v65
+  %v67 = icmp ne i64 %v66, 0
+  br i1 %v67, label %v68, label %v69
+v70:
   ret void
-v77:
-  %v78 = getelementptr inbounds ptr, ptr %v0, i64 51
+v71:
+  %v72 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v73 = load ptr, ptr %v72
+  %v74 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v75 = load ptr, ptr %v74
+  %v76 = getelementptr inbounds ptr, ptr %v0, i64 49
+  %v77 = load ptr, ptr %v76
+  %v78 = getelementptr inbounds ptr, ptr %v0, i64 50
   %v79 = load ptr, ptr %v78
-  %v80 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v80 = getelementptr inbounds ptr, ptr %v0, i64 51
   %v81 = load ptr, ptr %v80
   %v82 = getelementptr inbounds ptr, ptr %v0, i64 52
   %v83 = load ptr, ptr %v82
   %v84 = getelementptr inbounds ptr, ptr %v0, i64 53
   %v85 = load ptr, ptr %v84
-  %v86 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v86 = getelementptr inbounds ptr, ptr %v0, i64 8
   %v87 = load ptr, ptr %v86
-  %v88 = getelementptr inbounds ptr, ptr %v0, i64 55
+  %v88 = getelementptr inbounds ptr, ptr %v0, i64 10
   %v89 = load ptr, ptr %v88
-  %v90 = getelementptr inbounds ptr, ptr %v0, i64 56
+  %v90 = getelementptr inbounds ptr, ptr %v0, i64 11
   %v91 = load ptr, ptr %v90
-  %v92 = getelementptr inbounds ptr, ptr %v0, i64 8
+  %v92 = getelementptr inbounds ptr, ptr %v0, i64 13
   %v93 = load ptr, ptr %v92
-  %v94 = getelementptr inbounds ptr, ptr %v0, i64 10
+  %v94 = getelementptr inbounds ptr, ptr %v0, i64 15
   %v95 = load ptr, ptr %v94
-  %v96 = getelementptr inbounds ptr, ptr %v0, i64 11
+  %v96 = getelementptr inbounds ptr, ptr %v0, i64 18
   %v97 = load ptr, ptr %v96
-  %v98 = getelementptr inbounds ptr, ptr %v0, i64 13
+  %v98 = getelementptr inbounds ptr, ptr %v0, i64 21
   %v99 = load ptr, ptr %v98
-  %v100 = getelementptr inbounds ptr, ptr %v0, i64 15
+  %v100 = getelementptr inbounds ptr, ptr %v0, i64 24
   %v101 = load ptr, ptr %v100
-  %v102 = getelementptr inbounds ptr, ptr %v0, i64 18
+  %v102 = getelementptr inbounds ptr, ptr %v0, i64 27
   %v103 = load ptr, ptr %v102
-  %v104 = getelementptr inbounds ptr, ptr %v0, i64 21
+  %v104 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v105 = load ptr, ptr %v104
-  %v106 = getelementptr inbounds ptr, ptr %v0, i64 24
+  %v106 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v107 = load ptr, ptr %v106
-  %v108 = getelementptr inbounds ptr, ptr %v0, i64 27
+  %v108 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v109 = load ptr, ptr %v108
   %v110 = getelementptr inbounds ptr, ptr %v0, i64 57
   %v111 = load ptr, ptr %v110
@@ -1570,213 +1570,203 @@ v77:
   %v131 = load ptr, ptr %v130
   %v132 = getelementptr inbounds ptr, ptr %v0, i64 68
   %v133 = load ptr, ptr %v132
-  %v134 = getelementptr inbounds ptr, ptr %v0, i64 69
+  call void @g12(ptr %v73, ptr %v75, ptr %v77, ptr %v79, ptr %v81, ptr %v83, ptr %v85, ptr %v87, ptr %v89, ptr %v91, ptr %v93, ptr %v95, ptr %v97, ptr %v99, ptr %v101, ptr %v103, ptr %v105, ptr %v107, ptr %v109, ptr %v111, ptr %v113, ptr %v115, ptr %v117, ptr %v119, ptr %v121, ptr %v123, ptr %v125, ptr %v127, ptr %v129, ptr %v131, ptr %v133)
+  %v134 = getelementptr inbounds ptr, ptr %v0, i64 53
   %v135 = load ptr, ptr %v134
-  %v136 = getelementptr inbounds ptr, ptr %v0, i64 70
+  %v136 = getelementptr inbounds ptr, ptr %v0, i64 49
   %v137 = load ptr, ptr %v136
-  %v138 = getelementptr inbounds ptr, ptr %v0, i64 71
+  %v138 = getelementptr inbounds ptr, ptr %v0, i64 69
   %v139 = load ptr, ptr %v138
-  call void @g12(ptr %v79, ptr %v81, ptr %v83, ptr %v85, ptr %v87, ptr %v89, ptr %v91, ptr %v93, ptr %v95, ptr %v97, ptr %v99, ptr %v101, ptr %v103, ptr %v105, ptr %v107, ptr %v109, ptr %v111, ptr %v113, ptr %v115, ptr %v117, ptr %v119, ptr %v121, ptr %v123, ptr %v125, ptr %v127, ptr %v129, ptr %v131, ptr %v133, ptr %v135, ptr %v137, ptr %v139)
-  %v140 = getelementptr inbounds ptr, ptr %v0, i64 56
+  call void @g15(ptr %v135, ptr %v137, ptr %v139)
+  %v140 = getelementptr inbounds ptr, ptr %v0, i64 70
   %v141 = load ptr, ptr %v140
-  %v142 = getelementptr inbounds ptr, ptr %v0, i64 52
+  %v142 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v143 = load ptr, ptr %v142
-  %v144 = getelementptr inbounds ptr, ptr %v0, i64 72
+  %v144 = getelementptr inbounds ptr, ptr %v0, i64 69
   %v145 = load ptr, ptr %v144
-  call void @g15(ptr %v141, ptr %v143, ptr %v145)
-  %v146 = getelementptr inbounds ptr, ptr %v0, i64 73
+  call void @g16(ptr %v141, ptr %v143, ptr %v145)
+  %v146 = getelementptr inbounds ptr, ptr %v0, i64 70
   %v147 = load ptr, ptr %v146
-  %v148 = getelementptr inbounds ptr, ptr %v0, i64 50
+  %v148 = getelementptr inbounds ptr, ptr %v0, i64 71
   %v149 = load ptr, ptr %v148
-  %v150 = getelementptr inbounds ptr, ptr %v0, i64 72
+  %v150 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v151 = load ptr, ptr %v150
-  call void @g16(ptr %v147, ptr %v149, ptr %v151)
-  %v152 = getelementptr inbounds ptr, ptr %v0, i64 73
+  %v152 = getelementptr inbounds ptr, ptr %v0, i64 72
   %v153 = load ptr, ptr %v152
-  %v154 = getelementptr inbounds ptr, ptr %v0, i64 74
+  call void @g17(ptr %v147, ptr %v149, ptr %v151, ptr %v153)
+  %v154 = getelementptr inbounds ptr, ptr %v0, i64 14
   %v155 = load ptr, ptr %v154
-  %v156 = getelementptr inbounds ptr, ptr %v0, i64 47
+  %v156 = getelementptr inbounds ptr, ptr %v0, i64 73
   %v157 = load ptr, ptr %v156
-  %v158 = getelementptr inbounds ptr, ptr %v0, i64 75
+  call void @g18(ptr %v155, ptr %v157)
+  %v158 = getelementptr inbounds ptr, ptr %v0, i64 35
   %v159 = load ptr, ptr %v158
-  call void @g17(ptr %v153, ptr %v155, ptr %v157, ptr %v159)
-  %v160 = getelementptr inbounds ptr, ptr %v0, i64 14
+  %v160 = getelementptr inbounds ptr, ptr %v0, i64 72
   %v161 = load ptr, ptr %v160
-  %v162 = getelementptr inbounds ptr, ptr %v0, i64 76
+  %v162 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v163 = load ptr, ptr %v162
-  call void @g18(ptr %v161, ptr %v163)
-  %v164 = getelementptr inbounds ptr, ptr %v0, i64 35
+  %v164 = getelementptr inbounds ptr, ptr %v0, i64 70
   %v165 = load ptr, ptr %v164
-  %v166 = getelementptr inbounds ptr, ptr %v0, i64 75
+  %v166 = getelementptr inbounds ptr, ptr %v0, i64 74
   %v167 = load ptr, ptr %v166
-  %v168 = getelementptr inbounds ptr, ptr %v0, i64 46
+  %v168 = getelementptr inbounds ptr, ptr %v0, i64 28
   %v169 = load ptr, ptr %v168
-  %v170 = getelementptr inbounds ptr, ptr %v0, i64 73
+  %v170 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v171 = load ptr, ptr %v170
-  %v172 = getelementptr inbounds ptr, ptr %v0, i64 77
+  %v172 = getelementptr inbounds ptr, ptr %v0, i64 29
   %v173 = load ptr, ptr %v172
-  %v174 = getelementptr inbounds ptr, ptr %v0, i64 28
+  %v174 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v175 = load ptr, ptr %v174
-  %v176 = getelementptr inbounds ptr, ptr %v0, i64 57
+  %v176 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v177 = load ptr, ptr %v176
-  %v178 = getelementptr inbounds ptr, ptr %v0, i64 29
+  %v178 = getelementptr inbounds ptr, ptr %v0, i64 68
   %v179 = load ptr, ptr %v178
-  %v180 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v180 = getelementptr inbounds ptr, ptr %v0, i64 67
   %v181 = load ptr, ptr %v180
-  %v182 = getelementptr inbounds ptr, ptr %v0, i64 59
+  %v182 = getelementptr inbounds ptr, ptr %v0, i64 73
   %v183 = load ptr, ptr %v182
-  %v184 = getelementptr inbounds ptr, ptr %v0, i64 71
+  %v184 = getelementptr inbounds ptr, ptr %v0, i64 7
   %v185 = load ptr, ptr %v184
-  %v186 = getelementptr inbounds ptr, ptr %v0, i64 70
+  call void @g19(ptr %v159, ptr %v161, ptr %v163, ptr %v165, ptr %v167, ptr %v169, ptr %v171, ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181, ptr %v183, ptr %v185)
+  %v186 = getelementptr inbounds ptr, ptr %v0, i64 74
   %v187 = load ptr, ptr %v186
-  %v188 = getelementptr inbounds ptr, ptr %v0, i64 76
+  %v188 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v189 = load ptr, ptr %v188
-  %v190 = getelementptr inbounds ptr, ptr %v0, i64 7
+  %v190 = getelementptr inbounds ptr, ptr %v0, i64 75
   %v191 = load ptr, ptr %v190
-  call void @g19(ptr %v165, ptr %v167, ptr %v169, ptr %v171, ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181, ptr %v183, ptr %v185, ptr %v187, ptr %v189, ptr %v191)
-  %v192 = getelementptr inbounds ptr, ptr %v0, i64 77
+  %v192 = getelementptr inbounds ptr, ptr %v0, i64 39
   %v193 = load ptr, ptr %v192
-  %v194 = getelementptr inbounds ptr, ptr %v0, i64 6
+  call void @g21(ptr %v187, ptr %v189, ptr %v191, ptr %v193)
+  %v194 = getelementptr inbounds ptr, ptr %v0, i64 33
   %v195 = load ptr, ptr %v194
-  %v196 = getelementptr inbounds ptr, ptr %v0, i64 78
+  %v196 = getelementptr inbounds ptr, ptr %v0, i64 75
   %v197 = load ptr, ptr %v196
-  %v198 = getelementptr inbounds ptr, ptr %v0, i64 41
+  %v198 = getelementptr inbounds ptr, ptr %v0, i64 22
   %v199 = load ptr, ptr %v198
-  %v200 = getelementptr inbounds ptr, ptr %v0, i64 79
+  %v200 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v201 = load ptr, ptr %v200
-  call void @g21(ptr %v193, ptr %v195, ptr %v197, ptr %v199, ptr %v201)
-  %v202 = getelementptr inbounds ptr, ptr %v0, i64 33
+  %v202 = getelementptr inbounds ptr, ptr %v0, i64 23
   %v203 = load ptr, ptr %v202
-  %v204 = getelementptr inbounds ptr, ptr %v0, i64 79
+  %v204 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v205 = load ptr, ptr %v204
-  %v206 = getelementptr inbounds ptr, ptr %v0, i64 22
+  %v206 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v207 = load ptr, ptr %v206
-  %v208 = getelementptr inbounds ptr, ptr %v0, i64 57
+  %v208 = getelementptr inbounds ptr, ptr %v0, i64 64
   %v209 = load ptr, ptr %v208
-  %v210 = getelementptr inbounds ptr, ptr %v0, i64 23
+  %v210 = getelementptr inbounds ptr, ptr %v0, i64 63
   %v211 = load ptr, ptr %v210
-  %v212 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v212 = getelementptr inbounds ptr, ptr %v0, i64 73
   %v213 = load ptr, ptr %v212
-  %v214 = getelementptr inbounds ptr, ptr %v0, i64 59
+  %v214 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v215 = load ptr, ptr %v214
-  %v216 = getelementptr inbounds ptr, ptr %v0, i64 67
+  call void @g22(ptr %v195, ptr %v197, ptr %v199, ptr %v201, ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211, ptr %v213, ptr %v215)
+  %v216 = getelementptr inbounds ptr, ptr %v0, i64 75
   %v217 = load ptr, ptr %v216
-  %v218 = getelementptr inbounds ptr, ptr %v0, i64 66
+  %v218 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v219 = load ptr, ptr %v218
   %v220 = getelementptr inbounds ptr, ptr %v0, i64 76
   %v221 = load ptr, ptr %v220
-  %v222 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v222 = getelementptr inbounds ptr, ptr %v0, i64 37
   %v223 = load ptr, ptr %v222
-  call void @g22(ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211, ptr %v213, ptr %v215, ptr %v217, ptr %v219, ptr %v221, ptr %v223)
-  %v224 = getelementptr inbounds ptr, ptr %v0, i64 79
+  call void @g23(ptr %v217, ptr %v219, ptr %v221, ptr %v223)
+  %v224 = getelementptr inbounds ptr, ptr %v0, i64 31
   %v225 = load ptr, ptr %v224
-  %v226 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v226 = getelementptr inbounds ptr, ptr %v0, i64 76
   %v227 = load ptr, ptr %v226
-  %v228 = getelementptr inbounds ptr, ptr %v0, i64 80
+  %v228 = getelementptr inbounds ptr, ptr %v0, i64 16
   %v229 = load ptr, ptr %v228
-  %v230 = getelementptr inbounds ptr, ptr %v0, i64 38
+  %v230 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v231 = load ptr, ptr %v230
-  %v232 = getelementptr inbounds ptr, ptr %v0, i64 81
+  %v232 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v233 = load ptr, ptr %v232
-  call void @g23(ptr %v225, ptr %v227, ptr %v229, ptr %v231, ptr %v233)
-  %v234 = getelementptr inbounds ptr, ptr %v0, i64 31
+  %v234 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v235 = load ptr, ptr %v234
-  %v236 = getelementptr inbounds ptr, ptr %v0, i64 81
+  %v236 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v237 = load ptr, ptr %v236
-  %v238 = getelementptr inbounds ptr, ptr %v0, i64 16
+  %v238 = getelementptr inbounds ptr, ptr %v0, i64 60
   %v239 = load ptr, ptr %v238
-  %v240 = getelementptr inbounds ptr, ptr %v0, i64 57
+  %v240 = getelementptr inbounds ptr, ptr %v0, i64 59
   %v241 = load ptr, ptr %v240
-  %v242 = getelementptr inbounds ptr, ptr %v0, i64 17
+  %v242 = getelementptr inbounds ptr, ptr %v0, i64 73
   %v243 = load ptr, ptr %v242
-  %v244 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v244 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v245 = load ptr, ptr %v244
-  %v246 = getelementptr inbounds ptr, ptr %v0, i64 59
+  call void @g24(ptr %v225, ptr %v227, ptr %v229, ptr %v231, ptr %v233, ptr %v235, ptr %v237, ptr %v239, ptr %v241, ptr %v243, ptr %v245)
+  %v246 = getelementptr inbounds ptr, ptr %v0, i64 76
   %v247 = load ptr, ptr %v246
-  %v248 = getelementptr inbounds ptr, ptr %v0, i64 63
+  %v248 = getelementptr inbounds ptr, ptr %v0, i64 0
   %v249 = load ptr, ptr %v248
-  %v250 = getelementptr inbounds ptr, ptr %v0, i64 62
+  %v250 = getelementptr inbounds ptr, ptr %v0, i64 30
   %v251 = load ptr, ptr %v250
-  %v252 = getelementptr inbounds ptr, ptr %v0, i64 76
+  %v252 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v253 = load ptr, ptr %v252
-  %v254 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v254 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v255 = load ptr, ptr %v254
-  call void @g24(ptr %v235, ptr %v237, ptr %v239, ptr %v241, ptr %v243, ptr %v245, ptr %v247, ptr %v249, ptr %v251, ptr %v253, ptr %v255)
-  %v256 = getelementptr inbounds ptr, ptr %v0, i64 81
+  %v256 = getelementptr inbounds ptr, ptr %v0, i64 12
   %v257 = load ptr, ptr %v256
-  %v258 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v258 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v259 = load ptr, ptr %v258
-  %v260 = getelementptr inbounds ptr, ptr %v0, i64 30
+  %v260 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v261 = load ptr, ptr %v260
-  %v262 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v262 = getelementptr inbounds ptr, ptr %v0, i64 58
   %v263 = load ptr, ptr %v262
   %v264 = getelementptr inbounds ptr, ptr %v0, i64 57
   %v265 = load ptr, ptr %v264
-  %v266 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v266 = getelementptr inbounds ptr, ptr %v0, i64 73
   %v267 = load ptr, ptr %v266
-  %v268 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v268 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v269 = load ptr, ptr %v268
-  %v270 = getelementptr inbounds ptr, ptr %v0, i64 59
+  call void @g25(ptr %v247, ptr %v249, ptr %v251, ptr %v253, ptr %v255, ptr %v257, ptr %v259, ptr %v261, ptr %v263, ptr %v265, ptr %v267, ptr %v269)
+  %v270 = getelementptr inbounds ptr, ptr %v0, i64 75
   %v271 = load ptr, ptr %v270
-  %v272 = getelementptr inbounds ptr, ptr %v0, i64 61
+  %v272 = getelementptr inbounds ptr, ptr %v0, i64 36
   %v273 = load ptr, ptr %v272
-  %v274 = getelementptr inbounds ptr, ptr %v0, i64 60
+  %v274 = getelementptr inbounds ptr, ptr %v0, i64 32
   %v275 = load ptr, ptr %v274
-  %v276 = getelementptr inbounds ptr, ptr %v0, i64 76
+  %v276 = getelementptr inbounds ptr, ptr %v0, i64 19
   %v277 = load ptr, ptr %v276
-  %v278 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v278 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v279 = load ptr, ptr %v278
-  call void @g25(ptr %v257, ptr %v259, ptr %v261, ptr %v263, ptr %v265, ptr %v267, ptr %v269, ptr %v271, ptr %v273, ptr %v275, ptr %v277, ptr %v279)
-  %v280 = getelementptr inbounds ptr, ptr %v0, i64 79
+  %v280 = getelementptr inbounds ptr, ptr %v0, i64 20
   %v281 = load ptr, ptr %v280
-  %v282 = getelementptr inbounds ptr, ptr %v0, i64 37
+  %v282 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v283 = load ptr, ptr %v282
-  %v284 = getelementptr inbounds ptr, ptr %v0, i64 32
+  %v284 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v285 = load ptr, ptr %v284
-  %v286 = getelementptr inbounds ptr, ptr %v0, i64 19
+  %v286 = getelementptr inbounds ptr, ptr %v0, i64 62
   %v287 = load ptr, ptr %v286
-  %v288 = getelementptr inbounds ptr, ptr %v0, i64 57
+  %v288 = getelementptr inbounds ptr, ptr %v0, i64 61
   %v289 = load ptr, ptr %v288
-  %v290 = getelementptr inbounds ptr, ptr %v0, i64 20
+  %v290 = getelementptr inbounds ptr, ptr %v0, i64 73
   %v291 = load ptr, ptr %v290
-  %v292 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v292 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v293 = load ptr, ptr %v292
-  %v294 = getelementptr inbounds ptr, ptr %v0, i64 59
+  call void @g29(ptr %v271, ptr %v273, ptr %v275, ptr %v277, ptr %v279, ptr %v281, ptr %v283, ptr %v285, ptr %v287, ptr %v289, ptr %v291, ptr %v293)
+  %v294 = getelementptr inbounds ptr, ptr %v0, i64 74
   %v295 = load ptr, ptr %v294
-  %v296 = getelementptr inbounds ptr, ptr %v0, i64 65
+  %v296 = getelementptr inbounds ptr, ptr %v0, i64 38
   %v297 = load ptr, ptr %v296
-  %v298 = getelementptr inbounds ptr, ptr %v0, i64 64
+  %v298 = getelementptr inbounds ptr, ptr %v0, i64 34
   %v299 = load ptr, ptr %v298
-  %v300 = getelementptr inbounds ptr, ptr %v0, i64 76
+  %v300 = getelementptr inbounds ptr, ptr %v0, i64 25
   %v301 = load ptr, ptr %v300
-  %v302 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v302 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v303 = load ptr, ptr %v302
-  call void @g29(ptr %v281, ptr %v283, ptr %v285, ptr %v287, ptr %v289, ptr %v291, ptr %v293, ptr %v295, ptr %v297, ptr %v299, ptr %v301, ptr %v303)
-  %v304 = getelementptr inbounds ptr, ptr %v0, i64 77
+  %v304 = getelementptr inbounds ptr, ptr %v0, i64 26
   %v305 = load ptr, ptr %v304
-  %v306 = getelementptr inbounds ptr, ptr %v0, i64 40
+  %v306 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v307 = load ptr, ptr %v306
-  %v308 = getelementptr inbounds ptr, ptr %v0, i64 34
+  %v308 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v309 = load ptr, ptr %v308
-  %v310 = getelementptr inbounds ptr, ptr %v0, i64 25
+  %v310 = getelementptr inbounds ptr, ptr %v0, i64 66
   %v311 = load ptr, ptr %v310
-  %v312 = getelementptr inbounds ptr, ptr %v0, i64 57
+  %v312 = getelementptr inbounds ptr, ptr %v0, i64 65
   %v313 = load ptr, ptr %v312
-  %v314 = getelementptr inbounds ptr, ptr %v0, i64 26
+  %v314 = getelementptr inbounds ptr, ptr %v0, i64 73
   %v315 = load ptr, ptr %v314
-  %v316 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v316 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v317 = load ptr, ptr %v316
-  %v318 = getelementptr inbounds ptr, ptr %v0, i64 59
-  %v319 = load ptr, ptr %v318
-  %v320 = getelementptr inbounds ptr, ptr %v0, i64 69
-  %v321 = load ptr, ptr %v320
-  %v322 = getelementptr inbounds ptr, ptr %v0, i64 68
-  %v323 = load ptr, ptr %v322
-  %v324 = getelementptr inbounds ptr, ptr %v0, i64 76
-  %v325 = load ptr, ptr %v324
-  %v326 = getelementptr inbounds ptr, ptr %v0, i64 6
-  %v327 = load ptr, ptr %v326
-  call void @g32(ptr %v305, ptr %v307, ptr %v309, ptr %v311, ptr %v313, ptr %v315, ptr %v317, ptr %v319, ptr %v321, ptr %v323, ptr %v325, ptr %v327)
+  call void @g32(ptr %v295, ptr %v297, ptr %v299, ptr %v301, ptr %v303, ptr %v305, ptr %v307, ptr %v309, ptr %v311, ptr %v313, ptr %v315, ptr %v317)
   ret void
 }
 

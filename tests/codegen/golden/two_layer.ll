@@ -2,7 +2,42 @@
 target triple = "x86_64-unknown-linux-gnu"
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 
-define void @g0(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g0(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+{
+v4:
+  br label %v5
+v6:
+  %v7 = getelementptr inbounds float, ptr %v0, i64 0
+  %v8 = getelementptr inbounds float, ptr %v1, i64 0
+  %v9 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 64, i64 100, i64 1000, ptr %v7, i64 1000, i64 1, ptr %v8, i64 100, i64 1, ptr %v9, i64 100, i32 0)
+  br label %v10
+v11:
+  %v12 = phi  i64 [0, %v5], [%v13, %v10]
+  %v14 = getelementptr inbounds float, ptr %v2, i64 %v12
+  %v15 = load float, ptr %v14, align 4
+  %v16 = fcmp ogt float %v15,              0x0
+  %v17 = fcmp uno float %v15, %v15
+  %v18 = or i1 %v16, %v17
+  %v19 = select  i1 %v18, float %v15, float              0x0
+  %v20 = getelementptr inbounds float, ptr %v2, i64 %v12
+  %v21 = load float, ptr %v20, align 4
+  %v22 = fcmp oge float %v21,              0x0
+  %v23 = getelementptr inbounds float, ptr %v2, i64 %v12
+  store float %v19, ptr %v23, align 4
+  %v24 = zext i1 %v22 to i8
+  %v25 = getelementptr inbounds i8, ptr %v3, i64 %v12
+  store i8 %v24, ptr %v25, align 1
+  %v13 = add nuw nsw i64 %v12, 1
+  %v26 = icmp slt i64 %v13, 6400
+  br i1 %v26, label %v10, label %v27, !llvm.loop !1
+v28:
+  ret void
+}
+
+declare void @g1(i64 %v29, i64 %v30, i64 %v31, ptr %v32, i64 %v33, i64 %v7, ptr %v8, i64 %v9, i64 %v34, ptr %v35, i64 %v14, i32 %v15)
+
+define void @g2(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
 v5:
   br label %v6
@@ -10,66 +45,31 @@ v7:
   %v8 = getelementptr inbounds float, ptr %v0, i64 0
   %v9 = getelementptr inbounds float, ptr %v1, i64 0
   %v10 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g1(i64 64, i64 100, i64 1000, ptr %v8, i64 1000, i64 1, ptr %v9, i64 100, i64 1, ptr %v10, i64 100, i32 0)
+  call void @g1(i64 64, i64 10, i64 100, ptr %v8, i64 100, i64 1, ptr %v9, i64 10, i64 1, ptr %v10, i64 10, i32 0)
   br label %v11
 v12:
   %v13 = phi  i64 [0, %v6], [%v14, %v11]
   %v15 = getelementptr inbounds float, ptr %v2, i64 %v13
   %v16 = load float, ptr %v15, align 4
-  %v17 = fcmp ogt float %v16,              0x0
-  %v18 = fcmp uno float %v16, %v16
-  %v19 = or i1 %v17, %v18
-  %v20 = select  i1 %v19, float %v16, float              0x0
-  %v21 = getelementptr inbounds float, ptr %v2, i64 %v13
-  %v22 = load float, ptr %v21, align 4
-  %v23 = fcmp oge float %v22,              0x0
-  %v24 = getelementptr inbounds float, ptr %v3, i64 %v13
+  %v17 = getelementptr inbounds float, ptr %v3, i64 %v13
+  %v18 = load float, ptr %v17, align 4
+  %v19 = fsub float %v16, %v18
+  %v20 = call float @g3(float %v19, float 0x4000000000000000)
+  %v21 = call float @g3(float %v19, float 0x3ff0000000000000)
+  %v22 = fmul float 0x4000000000000000, %v21
+  %v23 = select  i1 0, float              0x0, float %v22
+  %v24 = getelementptr inbounds float, ptr %v2, i64 %v13
   store float %v20, ptr %v24, align 4
-  %v25 = zext i1 %v23 to i8
-  %v26 = getelementptr inbounds i8, ptr %v4, i64 %v13
-  store i8 %v25, ptr %v26, align 1
+  %v25 = getelementptr inbounds float, ptr %v4, i64 %v13
+  store float %v23, ptr %v25, align 4
   %v14 = add nuw nsw i64 %v13, 1
-  %v27 = icmp slt i64 %v14, 6400
-  br i1 %v27, label %v11, label %v28, !llvm.loop !1
-v29:
+  %v26 = icmp slt i64 %v14, 640
+  br i1 %v26, label %v11, label %v27, !llvm.loop !1
+v28:
   ret void
 }
 
-declare void @g1(i64 %v30, i64 %v31, i64 %v32, ptr %v33, i64 %v34, i64 %v35, ptr %v8, i64 %v9, i64 %v10, ptr %v36, i64 %v37, i32 %v15)
-
-define void @g2(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = getelementptr inbounds float, ptr %v0, i64 0
-  %v10 = getelementptr inbounds float, ptr %v1, i64 0
-  %v11 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g1(i64 64, i64 10, i64 100, ptr %v9, i64 100, i64 1, ptr %v10, i64 10, i64 1, ptr %v11, i64 10, i32 0)
-  br label %v12
-v13:
-  %v14 = phi  i64 [0, %v7], [%v15, %v12]
-  %v16 = getelementptr inbounds float, ptr %v2, i64 %v14
-  %v17 = load float, ptr %v16, align 4
-  %v18 = getelementptr inbounds float, ptr %v3, i64 %v14
-  %v19 = load float, ptr %v18, align 4
-  %v20 = fsub float %v17, %v19
-  %v21 = call float @g3(float %v20, float 0x4000000000000000)
-  %v22 = call float @g3(float %v20, float 0x3ff0000000000000)
-  %v23 = fmul float 0x4000000000000000, %v22
-  %v24 = select  i1 0, float              0x0, float %v23
-  %v25 = getelementptr inbounds float, ptr %v4, i64 %v14
-  store float %v21, ptr %v25, align 4
-  %v26 = getelementptr inbounds float, ptr %v5, i64 %v14
-  store float %v24, ptr %v26, align 4
-  %v15 = add nuw nsw i64 %v14, 1
-  %v27 = icmp slt i64 %v15, 640
-  br i1 %v27, label %v12, label %v28, !llvm.loop !1
-v29:
-  ret void
-}
-
-declare float @g3(float %v30, float %v31)
+declare float @g3(float %v29, float %v30)
 
 define void @g4(ptr noalias %v0, ptr noalias %v1) noinline nounwind
 {
@@ -96,30 +96,30 @@ v16:
   ret void
 }
 
-define void @g5(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g5(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
-v5:
-  br label %v6
-v7:
-  %v8 = getelementptr inbounds float, ptr %v0, i64 0
-  %v9 = getelementptr inbounds float, ptr %v1, i64 0
-  %v10 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g1(i64 64, i64 100, i64 10, ptr %v8, i64 10, i64 1, ptr %v9, i64 1, i64 10, ptr %v10, i64 100, i32 0)
-  br label %v11
-v12:
-  %v13 = phi  i64 [0, %v6], [%v14, %v11]
-  %v15 = getelementptr inbounds i8, ptr %v3, i64 %v13
-  %v16 = load i8, ptr %v15, align 1
-  %v17 = icmp ne i8 %v16, 0
-  %v18 = getelementptr inbounds float, ptr %v2, i64 %v13
-  %v19 = load float, ptr %v18, align 4
-  %v20 = select  i1 %v17, float %v19, float              0x0
-  %v21 = getelementptr inbounds float, ptr %v4, i64 %v13
-  store float %v20, ptr %v21, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v22 = icmp slt i64 %v14, 6400
-  br i1 %v22, label %v11, label %v23, !llvm.loop !1
-v24:
+v4:
+  br label %v5
+v6:
+  %v7 = getelementptr inbounds float, ptr %v0, i64 0
+  %v8 = getelementptr inbounds float, ptr %v1, i64 0
+  %v9 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g1(i64 64, i64 100, i64 10, ptr %v7, i64 10, i64 1, ptr %v8, i64 1, i64 10, ptr %v9, i64 100, i32 0)
+  br label %v10
+v11:
+  %v12 = phi  i64 [0, %v5], [%v13, %v10]
+  %v14 = getelementptr inbounds i8, ptr %v3, i64 %v12
+  %v15 = load i8, ptr %v14, align 1
+  %v16 = icmp ne i8 %v15, 0
+  %v17 = getelementptr inbounds float, ptr %v2, i64 %v12
+  %v18 = load float, ptr %v17, align 4
+  %v19 = select  i1 %v16, float %v18, float              0x0
+  %v20 = getelementptr inbounds float, ptr %v2, i64 %v12
+  store float %v19, ptr %v20, align 4
+  %v13 = add nuw nsw i64 %v12, 1
+  %v21 = icmp slt i64 %v13, 6400
+  br i1 %v21, label %v10, label %v22, !llvm.loop !1
+v23:
   ret void
 }
 
@@ -246,65 +246,59 @@ v1:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 8
   %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 9
+  call void @g0(ptr %v3, ptr %v5, ptr %v7, ptr %v9)
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 7
   %v11 = load ptr, ptr %v10
-  call void @g0(ptr %v3, ptr %v5, ptr %v7, ptr %v9, ptr %v11)
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 8
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v14 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v15 = load ptr, ptr %v14
-  %v16 = getelementptr inbounds ptr, ptr %v0, i64 10
+  %v16 = getelementptr inbounds ptr, ptr %v0, i64 1
   %v17 = load ptr, ptr %v16
-  %v18 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v18 = getelementptr inbounds ptr, ptr %v0, i64 10
   %v19 = load ptr, ptr %v18
-  %v20 = getelementptr inbounds ptr, ptr %v0, i64 11
+  call void @g2(ptr %v11, ptr %v13, ptr %v15, ptr %v17, ptr %v19)
+  %v20 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v21 = load ptr, ptr %v20
-  %v22 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v22 = getelementptr inbounds ptr, ptr %v0, i64 11
   %v23 = load ptr, ptr %v22
-  call void @g2(ptr %v13, ptr %v15, ptr %v17, ptr %v19, ptr %v21, ptr %v23)
-  %v24 = getelementptr inbounds ptr, ptr %v0, i64 11
+  call void @g4(ptr %v21, ptr %v23)
+  %v24 = getelementptr inbounds ptr, ptr %v0, i64 10
   %v25 = load ptr, ptr %v24
-  %v26 = getelementptr inbounds ptr, ptr %v0, i64 13
+  %v26 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v27 = load ptr, ptr %v26
-  call void @g4(ptr %v25, ptr %v27)
   %v28 = getelementptr inbounds ptr, ptr %v0, i64 12
   %v29 = load ptr, ptr %v28
-  %v30 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v30 = getelementptr inbounds ptr, ptr %v0, i64 8
   %v31 = load ptr, ptr %v30
-  %v32 = getelementptr inbounds ptr, ptr %v0, i64 14
+  call void @g5(ptr %v25, ptr %v27, ptr %v29, ptr %v31)
+  %v32 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v33 = load ptr, ptr %v32
-  %v34 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v34 = getelementptr inbounds ptr, ptr %v0, i64 13
   %v35 = load ptr, ptr %v34
-  %v36 = getelementptr inbounds ptr, ptr %v0, i64 15
+  call void @g6(ptr %v33, ptr %v35)
+  %v36 = getelementptr inbounds ptr, ptr %v0, i64 7
   %v37 = load ptr, ptr %v36
-  call void @g5(ptr %v29, ptr %v31, ptr %v33, ptr %v35, ptr %v37)
-  %v38 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v38 = getelementptr inbounds ptr, ptr %v0, i64 10
   %v39 = load ptr, ptr %v38
-  %v40 = getelementptr inbounds ptr, ptr %v0, i64 16
+  %v40 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v41 = load ptr, ptr %v40
-  call void @g6(ptr %v39, ptr %v41)
-  %v42 = getelementptr inbounds ptr, ptr %v0, i64 8
+  %v42 = getelementptr inbounds ptr, ptr %v0, i64 13
   %v43 = load ptr, ptr %v42
-  %v44 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v44 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v45 = load ptr, ptr %v44
-  %v46 = getelementptr inbounds ptr, ptr %v0, i64 6
+  call void @g7(ptr %v37, ptr %v39, ptr %v41, ptr %v43, ptr %v45)
+  %v46 = getelementptr inbounds ptr, ptr %v0, i64 0
   %v47 = load ptr, ptr %v46
-  %v48 = getelementptr inbounds ptr, ptr %v0, i64 16
+  %v48 = getelementptr inbounds ptr, ptr %v0, i64 12
   %v49 = load ptr, ptr %v48
-  %v50 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v50 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v51 = load ptr, ptr %v50
-  call void @g7(ptr %v43, ptr %v45, ptr %v47, ptr %v49, ptr %v51)
-  %v52 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v52 = getelementptr inbounds ptr, ptr %v0, i64 13
   %v53 = load ptr, ptr %v52
-  %v54 = getelementptr inbounds ptr, ptr %v0, i64 15
+  %v54 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v55 = load ptr, ptr %v54
-  %v56 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v57 = load ptr, ptr %v56
-  %v58 = getelementptr inbounds ptr, ptr %v0, i64 16
-  %v59 = load ptr, ptr %v58
-  %v60 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v61 = load ptr, ptr %v60
-  call void @g8(ptr %v53, ptr %v55, ptr %v57, ptr %v59, ptr %v61)
+  call void @g8(ptr %v47, ptr %v49, ptr %v51, ptr %v53, ptr %v55)
   ret void
 }
 
