@@ -42,20 +42,36 @@ def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     return np.flip(n - 1 - flipped, axis)
 
 
-def _values(input: Tensor, axis: int, index: np.ndarray, name: str) -> tuple[Tensor, Tensor]:
+def _take_along(data: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
+    """``np.take_along_axis(data, index, axis)``; along the last axis without its overhead."""
+    if axis != data.ndim - 1 or data.ndim < 2:
+        return np.take_along_axis(data, index, axis)
+    rows = data.reshape(-1, data.shape[-1])
+    picks = index.reshape(rows.shape[0], index.shape[-1])
+    return rows[np.arange(rows.shape[0])[:, None], picks].reshape(index.shape)
+
+
+def _values(input: Tensor, axis: int, index: np.ndarray, name: str,
+            drop: bool = False) -> tuple[Tensor, Tensor]:
+    """The entries of ``input`` at ``index`` along ``axis`` and the indices as int64 tensors
+    (``drop``: without ``axis``, which ``index`` has as size 1)."""
+    drop = drop and input.ndim > 0
     if fast.plain(input):
         index = index.astype(np.int64)
-        values = np.take_along_axis(np.atleast_1d(input._data), index, axis)
+        values = _take_along(np.atleast_1d(input._data), index, axis)
         if input.ndim == 0:
             values, index = values.reshape(()), index.reshape(())
+        elif drop:
+            values, index = values.squeeze(axis), index.squeeze(axis)
         return fast.result(values), fast.result(index)
     idx = tensor_of(index.astype(np.int64), "int64")
     x = reshape(input, (1,)) if input.ndim == 0 else input
-    values = gather(x, axis, idx)
+    values = named(gather(x, axis, idx), name)
     if input.ndim == 0:
         values, idx = reshape(values, ()), reshape(idx, ())
+    elif drop:
+        values, idx = squeeze(values, axis), squeeze(idx, axis)
     return named(values, name), idx
-
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
@@ -90,11 +106,7 @@ def _select(op: str, input: Tensor, position: Any, dim: int, keepdim: bool, name
     axis = norm_axis(op, dim, max(input.ndim, 1))
     data = np.atleast_1d(input._data)
     index = np.take(_order(data, axis, False), [position(data.shape[axis])], axis=axis)
-    values, idx = _values(input, axis, index, name)
-    if not keepdim and input.ndim:
-        values, idx = squeeze(values, axis), squeeze(idx, axis)
-        named(values, name)
-    return RETURN_TYPES[op](values, idx)
+    return RETURN_TYPES[op](*_values(input, axis, index, name, not keepdim))
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
@@ -129,19 +141,17 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _mode_positions(rows: np.ndarray) -> np.ndarray:
     """Per row of ``rows`` (R, n): the last position of its most frequent value (the smallest
-    on ties), for all rows at once: sorted runs, their lengths, the longest per row."""
-    r, n = rows.shape
+    on ties), for all rows at once: in each sorted row, the length of the run of equal values
+    ending at each position; the first longest run holds the smallest most frequent value."""
+    n = rows.shape[1]
     ordered = np.sort(rows, axis=1)
-    starts = np.ones((r, n), bool)
-    starts[:, 1:] = ~_same(ordered[:, 1:], ordered[:, :-1])
-    first = np.flatnonzero(starts)  # run starts, flat, in row order then value order
-    lengths = np.diff(np.append(first, r * n))
-    row_of = first // n
-    longest = np.maximum.reduceat(lengths, np.flatnonzero(np.r_[True, row_of[1:] != row_of[:-1]]))
-    winners = np.flatnonzero(lengths == longest[row_of])
-    _, pick = np.unique(row_of[winners], return_index=True)  # the first (smallest) per row
-    best = ordered.reshape(-1)[first[winners[pick]]]
-    hits = _same(rows, best[:, None])
+    pos = np.arange(n)
+    starts = np.empty(ordered.shape, np.intp)
+    starts[:, 0] = 0
+    starts[:, 1:] = np.where(_same(ordered[:, 1:], ordered[:, :-1]), 0, pos[1:])
+    run = pos - np.maximum.accumulate(starts, axis=1)  # run length - 1 at each position
+    best = ordered[np.arange(rows.shape[0])[:, None], np.argmax(run, axis=1)[:, None]]
+    hits = _same(rows, best)
     return n - 1 - np.argmax(hits[:, ::-1], axis=1)
 
 
@@ -149,14 +159,14 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along ``dim`` (the smallest on ties) and its last position."""
     _eager_only("mode")
     axis = norm_axis("mode", dim, max(input.ndim, 1))
-    data = np.moveaxis(np.atleast_1d(input._data), axis, -1)
+    data = np.atleast_1d(input._data)
+    last = axis == data.ndim - 1
+    data = data if last else np.moveaxis(data, axis, -1)
     flat = data.reshape(-1, data.shape[-1])
     picks = _mode_positions(flat) if flat.size else np.zeros(flat.shape[0], np.int64)
-    index = np.moveaxis(picks.reshape(data.shape[:-1] + (1,)), -1, axis)
-    values, idx = _values(input, axis, index, "ModeBackward0")
-    if not keepdim and input.ndim:
-        values, idx = named(squeeze(values, axis), "ModeBackward0"), squeeze(idx, axis)
-    return RETURN_TYPES["mode"](values, idx)
+    index = picks.reshape(data.shape[:-1] + (1,))
+    index = index if last else np.moveaxis(index, -1, axis)
+    return RETURN_TYPES["mode"](*_values(input, axis, index, "ModeBackward0", not keepdim))
 
 
 # ---------------------------------------------------------------- unique and counting
