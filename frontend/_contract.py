@@ -6,6 +6,7 @@ registry ops (so they trace, fuse and compile): ``addmm`` and family, ``addcmul`
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -266,14 +267,32 @@ def _einsum_pair(subs: list[str], ops: list[Tensor], out: str) -> Tensor | None:
     con = [c for c in sa if c in sb and c not in out]
 
     def count(cs: list[str]) -> int:
-        return int(np.prod([size[c] for c in cs], dtype=np.int64))
-    a3 = reshape(permute(a, [sa.index(c) for c in batch + left + con]),
-                 (count(batch), count(left), count(con)))
-    b3 = reshape(permute(b, [sb.index(c) for c in batch + con + right]),
-                 (count(batch), count(con), count(right)))
+        return math.prod(size[c] for c in cs)
+    perm_a, perm_b = [sa.index(c) for c in batch + left + con], \
+        [sb.index(c) for c in batch + con + right]
+    shape_a = (count(batch), count(left), count(con))
+    shape_b = (count(batch), count(con), count(right))
     got = batch + left + right
+    if _same_float(a, b):  # the same steps on arrays
+        prod = np.matmul(a._data.transpose(perm_a).reshape(shape_a),
+                         b._data.transpose(perm_b).reshape(shape_b))
+        prod = prod.reshape([size[c] for c in got])
+        return fast.result(prod.transpose([got.index(c) for c in out]) if got != list(out)
+                           else prod)
+    a3 = _reshaped(_permuted(a, perm_a), shape_a)
+    b3 = _reshaped(_permuted(b, perm_b), shape_b)
     prod = reshape(matmul(a3, b3), [size[c] for c in got])
     return permute(prod, [got.index(c) for c in out]) if got != list(out) else prod
+
+
+def _permuted(t: Tensor, perm: list[int]) -> Tensor:
+    """``permute(t, perm)``; ``t`` itself when ``perm`` keeps the order (no node)."""
+    return t if perm == list(range(t.ndim)) else permute(t, perm)
+
+
+def _reshaped(t: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``reshape(t, shape)``; ``t`` itself when it has that shape (no node)."""
+    return t if tuple(t.shape) == shape else reshape(t, shape)
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
