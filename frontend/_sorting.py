@@ -141,17 +141,23 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _mode_positions(rows: np.ndarray) -> np.ndarray:
     """Per row of ``rows`` (R, n): the last position of its most frequent value (the smallest
-    on ties), for all rows at once: in each sorted row, the length of the run of equal values
-    ending at each position; the first longest run holds the smallest most frequent value."""
-    n = rows.shape[1]
+    on ties), for all rows at once: the runs of equal values in the sorted rows (flat, in row
+    order then value order), their lengths, the first longest run of each row."""
+    r, n = rows.shape
     ordered = np.sort(rows, axis=1)
-    pos = np.arange(n)
-    starts = np.empty(ordered.shape, np.intp)
-    starts[:, 0] = 0
-    starts[:, 1:] = np.where(_same(ordered[:, 1:], ordered[:, :-1]), 0, pos[1:])
-    run = pos - np.maximum.accumulate(starts, axis=1)  # run length - 1 at each position
-    best = ordered[np.arange(rows.shape[0])[:, None], np.argmax(run, axis=1)[:, None]]
-    hits = _same(rows, best)
+    starts = np.ones((r, n), bool)
+    starts[:, 1:] = ~_same(ordered[:, 1:], ordered[:, :-1])
+    first = np.flatnonzero(starts)  # every row starts with a run
+    lengths = np.empty_like(first)
+    lengths[:-1] = first[1:] - first[:-1]
+    lengths[-1] = r * n - first[-1]
+    row_of = first // n
+    longest = np.maximum.reduceat(lengths, np.flatnonzero(first % n == 0))
+    winners = np.flatnonzero(lengths == longest[row_of])
+    new_row = np.ones(len(winners), bool)  # the first (smallest) winner of each row
+    new_row[1:] = row_of[winners[1:]] != row_of[winners[:-1]]
+    best = ordered.reshape(-1)[first[winners[new_row]]]
+    hits = _same(rows, best[:, None])
     return n - 1 - np.argmax(hits[:, ::-1], axis=1)
 
 
