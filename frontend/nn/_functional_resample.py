@@ -9,6 +9,7 @@ host. So the result is a composite of registry ops that traces, differentiates a
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -69,7 +70,23 @@ def _scale(in_size: int, out_size: int, scale: float | None, align_corners: bool
 
 def _taps(mode: str, in_size: int, out_size: int, scale: float | None,
           align_corners: bool) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(indices, weights) pairs along one dim: output[j] = sum_t w_t[j] * input[i_t[j]]."""
+    """(indices, weights) pairs along one dim: output[j] = sum_t w_t[j] * input[i_t[j]];
+    computed once per argument set (read-only arrays: callers must not write to them)."""
+    return _taps_cached(mode, in_size, out_size, scale, align_corners)
+
+
+@functools.lru_cache(maxsize=256)
+def _taps_cached(mode: str, in_size: int, out_size: int, scale: float | None,
+                 align_corners: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    taps = _compute_taps(mode, in_size, out_size, scale, align_corners)
+    for idx, w in taps:
+        idx.setflags(write=False)
+        w.setflags(write=False)
+    return taps
+
+
+def _compute_taps(mode: str, in_size: int, out_size: int, scale: float | None,
+                  align_corners: bool) -> list[tuple[np.ndarray, np.ndarray]]:
     dst = np.arange(out_size, dtype=np.float64)
     s = _scale(in_size, out_size, scale, align_corners and mode not in ("nearest",
                                                                         "nearest-exact"))
@@ -99,7 +116,7 @@ def _resize_dim(x: Tensor, axis: int, taps: list[tuple[np.ndarray, np.ndarray]])
     out = None
     shape = [1] * x.ndim
     for idx, w in taps:
-        picked = index_select(x, axis, Tensor._make(idx))
+        picked = index_select(x, axis, Tensor._make(idx.copy()))
         if not np.all(w == 1.0):
             shape[axis] = len(w)
             picked = picked * Tensor._make(w.astype(np.dtype(x._ir_dtype)).reshape(shape))
