@@ -28,15 +28,21 @@ from ._functional_conv import avg_pool2d, pad
 def _normalize_over(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
     """(x - mean) / sqrt(var + eps) over ``axes``; also returns mean and biased var (keepdim)."""
     if fast.plain_float(x) and x.numel():
-        d = x._data
-        mean = np.mean(d, axes, keepdims=True)
-        centered = d - mean
-        var = np.mean(centered * centered, axes, keepdims=True)
-        scale = np.asarray(1.0 / np.sqrt(var + d.dtype.type(eps)), dtype=d.dtype)
-        return fast.result(centered * scale), fast.result(mean), fast.result(var)
+        out, mean, var = _normalize_data(x._data, axes, eps)
+        return fast.result(out), fast.result(mean), fast.result(var)
     mean = _reduce.mean(x, axes, keepdim=True)
     var = _reduce.var(x, axes, keepdim=True, correction=0)
     return (x - mean) * ops.rsqrt(var + eps), mean, var
+
+
+def _normalize_data(d: np.ndarray, axes: tuple[int, ...],
+                    eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_normalize_over`'s eager fast path on an array."""
+    mean = np.mean(d, axes, keepdims=True)
+    centered = d - mean
+    var = np.mean(centered * centered, axes, keepdims=True)
+    scale = np.asarray(1.0 / np.sqrt(var + d.dtype.type(eps)), dtype=d.dtype)
+    return centered * scale, mean, var
 
 
 def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, per_channel: bool) -> Tensor:
@@ -174,6 +180,18 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
                            f"but got input of shape {fmt_shape(input.shape)} and num_groups="
                            f"{num_groups}")
+    params = [p for p in (weight, bias) if p is not None]
+    if (fast.plain_float(input, *params) and input.numel()
+            and all(p._data.dtype == input._data.dtype and tuple(p.shape) == (c,)
+                    for p in params)):
+        data = input._data
+        out = _normalize_data(data.reshape(n, num_groups, -1), (2,), eps)[0].reshape(data.shape)
+        view = (1, c) + (1,) * (data.ndim - 2)  # channel_view's shape
+        if weight is not None:
+            out = out * weight._data.reshape(view)
+        if bias is not None:
+            out = out + bias._data.reshape(view)
+        return fast.result(out)
     grouped = reshape(input, (n, num_groups, -1))
     out, _, _ = _normalize_over(grouped, (2,), eps)
     out = reshape(out, tuple(input.shape))
