@@ -150,20 +150,22 @@ GILES_TAIL_F32 = tuple(np.float32(c) for c in GILES_TAIL)
 
 
 def _erfinv_scipy(special: Any, y: np.ndarray) -> np.ndarray:
-    """scipy's float64 ``erfinv`` (within 2 float64 ulps) in ``y``'s dtype; out-of-domain
-    entries are masked before the call (scipy's domain-error path is ~100x slower)."""
-    y64 = np.asarray(y, dtype=np.float64)
-    inside = np.abs(y64) <= 1
+    """scipy's ``erfinv`` in ``y``'s dtype: float64 in float64 (within 2 ulps), float32 and
+    float16 in float32 (within 3 float32 ulps, as Giles' approximation, ~35x faster at small
+    sizes; ~1.5x slower on 65536 elements). Out-of-domain entries are masked before the call
+    (scipy's domain-error path is ~100x slower); zeros keep their sign, as in PyTorch."""
+    work = np.asarray(y, dtype=np.float64 if y.dtype == np.float64 else np.float32)
+    inside = np.abs(work) <= 1
     if inside.all():
-        return np.asarray(special.erfinv(y64), dtype=y.dtype)
-    out = special.erfinv(np.where(inside, y64, 0.0))
-    return np.asarray(np.where(inside, out, np.nan), dtype=y.dtype)
+        out = special.erfinv(work)
+    else:
+        out = np.where(inside, special.erfinv(np.where(inside, work, 0)), np.nan)
+    return np.asarray(np.where(work == 0, work, out), dtype=y.dtype)
 
 
 def _erfinv_ref(y: np.ndarray) -> np.ndarray:
-    """With scipy: its float64 erfinv rounded to ``y``'s dtype (a float32 result within 1
-    ulp, as PyTorch's kernel). Without: float64 by Giles + two Newton steps (float64
-    accuracy); float32/float16 by Giles in float32 (within 3 ulps)."""
+    """With scipy: its erfinv (see :func:`_erfinv_scipy`). Without: float64 by Giles + two
+    Newton steps (float64 accuracy); float32/float16 by Giles in float32 (within 3 ulps)."""
     special = scipy_special()
     if special is not None:
         return _erfinv_scipy(special, y)

@@ -252,8 +252,10 @@ def normalize(input: Tensor, p: float = 2.0, dim: Any = 1, eps: float = 1e-12,
     """
     if out is not None:
         raise NotImplementedError("normalize(out=...) is not supported; use the return value")
+    # on large inputs the composite's generated eager kernels are faster than numpy's
+    # strided reduction (measured: 1024 x 64 rows)
     if (_fast_p(p) and type(dim) is int and type(eps) in (int, float)
-            and fast.plain_float(input) and input.ndim > 0):
+            and fast.plain_float(input) and input.ndim > 0 and input.numel() <= 4096):
         x = input._data
         norm = _vector_norm_data(x, p, norm_axis("normalize", dim, x.ndim))
         with np.errstate(all="ignore"):
