@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from .. import _creation
-from .._ops import relu, sigmoid, tanh, tensor_of, where
-from .._shape import _slice_along, cat, named, stack
+from .._ops import apply, relu, sigmoid, tanh, tensor_of, where
+from .._shape import cat, named, stack
 from .._tensor import Tensor
 from . import functional as F
 from . import init
@@ -115,6 +115,14 @@ def _gru_step(x_proj: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) ->
 def _cols(x: Tensor, start: int, stop: int) -> Tensor:
     """``x[..., start:stop]`` (one slice node)."""
     return _slice_along(x, x.ndim - 1, start, stop)
+
+
+def _slice_along(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    """``x[start:stop]`` along ``axis`` as one registry ``slice`` node."""
+    starts = tuple(start if i == axis else 0 for i in range(x.ndim))
+    stops = tuple(stop if i == axis else d for i, d in enumerate(x.shape))
+    return apply("slice", (x,), name="SliceBackward0", starts=starts, stops=stops,
+                 steps=(1,) * x.ndim)
 
 
 def _step_masks(lengths: list[int] | None, steps: int, batch: int) -> list[Tensor | None]:
