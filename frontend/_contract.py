@@ -6,6 +6,7 @@ registry ops (so they trace, fuse and compile): ``addmm`` and family, ``addcmul`
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -266,14 +267,32 @@ def _einsum_pair(subs: list[str], ops: list[Tensor], out: str) -> Tensor | None:
     con = [c for c in sa if c in sb and c not in out]
 
     def count(cs: list[str]) -> int:
-        return int(np.prod([size[c] for c in cs], dtype=np.int64))
-    a3 = reshape(permute(a, [sa.index(c) for c in batch + left + con]),
-                 (count(batch), count(left), count(con)))
-    b3 = reshape(permute(b, [sb.index(c) for c in batch + con + right]),
-                 (count(batch), count(con), count(right)))
+        return math.prod(size[c] for c in cs)
+    perm_a, perm_b = [sa.index(c) for c in batch + left + con], \
+        [sb.index(c) for c in batch + con + right]
+    shape_a = (count(batch), count(left), count(con))
+    shape_b = (count(batch), count(con), count(right))
     got = batch + left + right
+    if _same_float(a, b):  # the same steps on arrays
+        prod = np.matmul(a._data.transpose(perm_a).reshape(shape_a),
+                         b._data.transpose(perm_b).reshape(shape_b))
+        prod = prod.reshape([size[c] for c in got])
+        return fast.result(prod.transpose([got.index(c) for c in out]) if got != list(out)
+                           else prod)
+    a3 = _reshaped(_permuted(a, perm_a), shape_a)
+    b3 = _reshaped(_permuted(b, perm_b), shape_b)
     prod = reshape(matmul(a3, b3), [size[c] for c in got])
     return permute(prod, [got.index(c) for c in out]) if got != list(out) else prod
+
+
+def _permuted(t: Tensor, perm: list[int]) -> Tensor:
+    """``permute(t, perm)``; ``t`` itself when ``perm`` keeps the order (no node)."""
+    return t if perm == list(range(t.ndim)) else permute(t, perm)
+
+
+def _reshaped(t: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``reshape(t, shape)``; ``t`` itself when it has that shape (no node)."""
+    return t if tuple(t.shape) == shape else reshape(t, shape)
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
@@ -305,11 +324,14 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
 
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """Kronecker product: block ``(i, j)`` is ``input[i, j] * other``."""
-    if isinstance(input, Tensor) and isinstance(other, Tensor) and _same_float(input, other):
-        return fast.result(np.kron(input._data, other._data))
     n = max(input.ndim, other.ndim)
     sa = (1,) * (n - input.ndim) + tuple(input.shape)
     sb = (1,) * (n - other.ndim) + tuple(other.shape)
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and _same_float(input, other):
+        # the composite below on arrays (np.kron does the same products, at ~15 numpy calls)
+        a = input._data.reshape([d for s in sa for d in (s, 1)])
+        b = other._data.reshape([d for s in sb for d in (1, s)])
+        return Tensor._make((a * b).reshape([x * y for x, y in zip(sa, sb, strict=True)]))
     a = reshape(input, [d for s in sa for d in (s, 1)])
     b = reshape(other, [d for s in sb for d in (1, s)])
     return named(reshape(mul(a, b), [x * y for x, y in zip(sa, sb, strict=True)]),
@@ -336,10 +358,15 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                            f"{a.shape[axis] if a.ndim == len(shape) else shape[axis]} and "
                            f"{b.shape[axis] if b.ndim == len(shape) else shape[axis]}")
     if _same_float(a, b):
-        (a1, a2, a3), (b1, b2, b3) = (np.moveaxis(np.broadcast_to(t._data, shape), axis, 0)
-                                      for t in (a, b))
-        return fast.result(np.stack([a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1],
-                                    axis))
+        x, y = (np.broadcast_to(t._data, shape) for t in (a, b))
+        lead = (slice(None),) * axis
+
+        def part(t: np.ndarray, k: int) -> np.ndarray:
+            return t[lead + (slice(k, k + 1),)]
+        out = np.empty(shape, x.dtype)
+        for k, (i, j) in enumerate(((1, 2), (2, 0), (0, 1))):
+            np.subtract(part(x, i) * part(y, j), part(x, j) * part(y, i), out=part(out, k))
+        return Tensor._make(out)
     a = apply("expand", (a,), shape=shape) if tuple(a.shape) != shape else a
     b = apply("expand", (b,), shape=shape) if tuple(b.shape) != shape else b
     i1, i2 = tensor_of([1, 2, 0], "int64"), tensor_of([2, 0, 1], "int64")

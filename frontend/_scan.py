@@ -18,6 +18,7 @@ import numpy as np
 from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
+from . import _trace
 from ._composite import flip
 from ._dtype import as_dtype
 from ._math import isnan, logaddexp
@@ -98,8 +99,21 @@ CumResult = {name: _return_type(name) for name in ("cummax", "cummin")}
 def _cum_extreme(input: Tensor, dim: int, name: str) -> Any:
     """Running max/min and where it was (the latest position on ties, nan wins as in PyTorch);
     values are gathered at the indices so the gradient goes to that position."""
-    if fast.plain_float(input):
-        return _cum_extreme_plain(input, dim, name)
+    if type(input._data) is np.ndarray and _trace.active() is None:
+        # eager on the CPU: the positions from numpy, the values gathered at them (recorded
+        # when the input requires grad: one gather node, the same gradient as the scan's)
+        axis = norm_axis(name, dim, max(input.ndim, 1))
+        values, index = _cum_extreme_data(input._data.reshape(input.shape or (1,)), axis,
+                                          name)
+        if fast.plain(input):
+            return CumResult[name](fast.result(values.reshape(input.shape)),
+                                   fast.result(index.reshape(input.shape)))
+        x = reshape(input, (1,)) if input.ndim == 0 else input
+        out = gather(x, axis, Tensor._make(index))
+        if input.ndim == 0:
+            out = reshape(out, ())
+        return CumResult[name](named(out, name.capitalize() + "Backward0"),
+                               Tensor._make(index.reshape(input.shape)))
     better = ge if name == "cummax" else le
     is_float = input.is_floating_point()
     if is_float:
@@ -130,21 +144,19 @@ def _cum_extreme(input: Tensor, dim: int, name: str) -> Any:
     return CumResult[name](named(values, name.capitalize() + "Backward0"), index)
 
 
-def _cum_extreme_plain(input: Tensor, dim: int, name: str) -> Any:
-    """:func:`_cum_extreme` in numpy: the index is the latest position whose value equals the
-    running extreme there (or is nan: nan wins), found by a running max of positions."""
-    axis = norm_axis(name, dim, max(input.ndim, 1))
-    x = input._data.reshape(input.shape or (1,))
+def _cum_extreme_data(x: np.ndarray, axis: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_cum_extreme` in numpy: the running extreme, and the latest position whose value
+    equals it there (or is nan: nan wins), found by a running max of positions."""
     ufunc = np.maximum if name == "cummax" else np.minimum
     with np.errstate(all="ignore"):
         values = ufunc.accumulate(x, axis)
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
     pos = np.arange(x.shape[axis], dtype=np.int64).reshape(shape)
-    hit = (x == values) | np.isnan(x)
-    index = np.maximum.accumulate(np.where(hit, pos, 0), axis)
-    return CumResult[name](fast.result(values.reshape(input.shape)),
-                           fast.result(index.reshape(input.shape)))
+    hit = x == values
+    if x.dtype.kind == "f":
+        hit |= np.isnan(x)
+    return values, np.maximum.accumulate(np.where(hit, pos, 0), axis)
 
 
 def cummax(input: Tensor, dim: int) -> Any:

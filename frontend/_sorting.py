@@ -43,20 +43,36 @@ def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     return np.flip(n - 1 - flipped, axis)
 
 
-def _values(input: Tensor, axis: int, index: np.ndarray, name: str) -> tuple[Tensor, Tensor]:
+def _take_along(data: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
+    """``np.take_along_axis(data, index, axis)``; along the last axis without its overhead."""
+    if axis != data.ndim - 1 or data.ndim < 2:
+        return np.take_along_axis(data, index, axis)
+    rows = data.reshape(-1, data.shape[-1])
+    picks = index.reshape(rows.shape[0], index.shape[-1])
+    return rows[np.arange(rows.shape[0])[:, None], picks].reshape(index.shape)
+
+
+def _values(input: Tensor, axis: int, index: np.ndarray, name: str,
+            drop: bool = False) -> tuple[Tensor, Tensor]:
+    """The entries of ``input`` at ``index`` along ``axis`` and the indices as int64 tensors
+    (``drop``: without ``axis``, which ``index`` has as size 1)."""
+    drop = drop and input.ndim > 0
     if fast.plain(input):
         index = index.astype(np.int64)
-        values = np.take_along_axis(np.atleast_1d(input._data), index, axis)
+        values = _take_along(np.atleast_1d(input._data), index, axis)
         if input.ndim == 0:
             values, index = values.reshape(()), index.reshape(())
+        elif drop:
+            values, index = values.squeeze(axis), index.squeeze(axis)
         return fast.result(values), fast.result(index)
     idx = tensor_of(index.astype(np.int64), "int64")
     x = reshape(input, (1,)) if input.ndim == 0 else input
-    values = gather(x, axis, idx)
+    values = named(gather(x, axis, idx), name)
     if input.ndim == 0:
         values, idx = reshape(values, ()), reshape(idx, ())
+    elif drop:
+        values, idx = squeeze(values, axis), squeeze(idx, axis)
     return named(values, name), idx
-
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
@@ -105,11 +121,7 @@ def _select(op: str, input: Tensor, position: Any, dim: int, keepdim: bool, name
     index = np.take(_order(data, axis, False), [position(data.shape[axis])], axis=axis)
     if op == "median":
         index = _first_nan(data, axis, index)
-    values, idx = _values(input, axis, index, name)
-    if not keepdim and input.ndim:
-        values, idx = squeeze(values, axis), squeeze(idx, axis)
-        named(values, name)
-    return RETURN_TYPES[op](values, idx)
+    return RETURN_TYPES[op](*_values(input, axis, index, name, not keepdim))
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
@@ -152,18 +164,22 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _mode_positions(rows: np.ndarray) -> np.ndarray:
     """Per row of ``rows`` (R, n): the last position of its most frequent value (the smallest
-    on ties), for all rows at once: sorted runs, their lengths, the longest per row."""
+    on ties), for all rows at once: the runs of equal values in the sorted rows (flat, in row
+    order then value order), their lengths, the first longest run of each row."""
     r, n = rows.shape
     ordered = np.sort(rows, axis=1)
     starts = np.ones((r, n), bool)
     starts[:, 1:] = ~_same(ordered[:, 1:], ordered[:, :-1])
-    first = np.flatnonzero(starts)  # run starts, flat, in row order then value order
-    lengths = np.diff(np.append(first, r * n))
+    first = np.flatnonzero(starts)  # every row starts with a run
+    lengths = np.empty_like(first)
+    lengths[:-1] = first[1:] - first[:-1]
+    lengths[-1] = r * n - first[-1]
     row_of = first // n
-    longest = np.maximum.reduceat(lengths, np.flatnonzero(np.r_[True, row_of[1:] != row_of[:-1]]))
+    longest = np.maximum.reduceat(lengths, np.flatnonzero(first % n == 0))
     winners = np.flatnonzero(lengths == longest[row_of])
-    _, pick = np.unique(row_of[winners], return_index=True)  # the first (smallest) per row
-    best = ordered.reshape(-1)[first[winners[pick]]]
+    new_row = np.ones(len(winners), bool)  # the first (smallest) winner of each row
+    new_row[1:] = row_of[winners[1:]] != row_of[winners[:-1]]
+    best = ordered.reshape(-1)[first[winners[new_row]]]
     hits = _same(rows, best[:, None])
     return n - 1 - np.argmax(hits[:, ::-1], axis=1)
 
@@ -172,14 +188,14 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along ``dim`` (the smallest on ties) and its last position."""
     _eager_only("mode")
     axis = norm_axis("mode", dim, max(input.ndim, 1))
-    data = np.moveaxis(np.atleast_1d(input._data), axis, -1)
+    data = np.atleast_1d(input._data)
+    last = axis == data.ndim - 1
+    data = data if last else np.moveaxis(data, axis, -1)
     flat = data.reshape(-1, data.shape[-1])
     picks = _mode_positions(flat) if flat.size else np.zeros(flat.shape[0], np.int64)
-    index = np.moveaxis(picks.reshape(data.shape[:-1] + (1,)), -1, axis)
-    values, idx = _values(input, axis, index, "ModeBackward0")
-    if not keepdim and input.ndim:
-        values, idx = named(squeeze(values, axis), "ModeBackward0"), squeeze(idx, axis)
-    return RETURN_TYPES["mode"](values, idx)
+    index = picks.reshape(data.shape[:-1] + (1,))
+    index = index if last else np.moveaxis(index, -1, axis)
+    return RETURN_TYPES["mode"](*_values(input, axis, index, "ModeBackward0", not keepdim))
 
 
 # ---------------------------------------------------------------- unique and counting

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tenkai.ir.ops import REGISTRY
 from tenkai.ir.ops_linalg import LinAlgError
 
 from . import _contract, _trace, return_types
@@ -52,6 +53,11 @@ __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "di
 
 def _mT(x: Tensor) -> Tensor:
     return x.transpose(-2, -1)
+
+
+def _reference(op: str, x: Tensor) -> Tensor:
+    """Registry op ``op``'s numpy reference on ``x`` (an eager fast path's value)."""
+    return fast.result(REGISTRY[op].reference(x._data))
 
 
 def inv(A: Tensor) -> Tensor:
@@ -123,6 +129,9 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
     """Eigenvalues (ascending) and orthonormal eigenvectors of symmetric matrices."""
     check_matrix("eigh", A, square=True)
     S = lower_symmetric(A, UPLO)
+    if fast.plain_float(S):  # the two registry ops' references (one factorization)
+        return return_types.linalg_eigh(_reference("linalg_eigh_values", S),
+                                        _reference("linalg_eigh_vectors", S))
     vectors = apply("linalg_eigh_vectors", (S,), name="LinalgEighBackward0")  # factors once:
     values = apply("linalg_eigh_values", (S,), name="LinalgEighBackward0")  # values reused
     return return_types.linalg_eigh(values, vectors)
@@ -177,6 +186,16 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     if isinstance(atol, Tensor) or isinstance(rtol, Tensor):
         raise NotImplementedError("linalg.pinv: tensor atol/rtol; pass Python floats")
     atol, rtol = _rtol(A, atol, rtol)
+    if fast.plain_float(A) and min(A.shape[-2:]):  # the steps below on arrays
+        u, s, vh = (REGISTRY[op].reference(A._data)
+                    for op in ("linalg_svd_u", "linalg_svdvals", "linalg_svd_vh"))
+        cutoff = np.max(s, -1, keepdims=True) * rtol
+        cutoff = np.where(cutoff > atol, cutoff, s.dtype.type(atol))
+        keep = cutoff < s
+        with np.errstate(all="ignore"):
+            s_inv = np.where(keep, 1.0 / np.where(keep, s, s.dtype.type(1.0)), s.dtype.type(0.0))
+        return fast.result(np.matmul(np.swapaxes(vh, -1, -2) * s_inv[..., None, :],
+                                     np.swapaxes(u, -1, -2)))
     U, S, Vh = _reduced_svd(A)
     cutoff = amax(S, -1, keepdim=True).detach() * rtol if S.shape[-1] else S
     cutoff = where(cutoff > atol, cutoff, atol) if S.shape[-1] else S

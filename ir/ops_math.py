@@ -149,12 +149,42 @@ GILES_CENTRAL_F32 = tuple(np.float32(c) for c in GILES_CENTRAL)
 GILES_TAIL_F32 = tuple(np.float32(c) for c in GILES_TAIL)
 
 
+def _erfinv_scipy(special: Any, y: np.ndarray) -> np.ndarray:
+    """scipy's ``erfinv`` in ``y``'s dtype: float64 in float64 (within 2 ulps), float32 and
+    float16 in float32 (within 3 float32 ulps, as Giles' approximation, ~35x faster at small
+    sizes; ~1.5x slower on 65536 elements). Out-of-domain entries are masked before the call
+    (scipy's domain-error path is ~100x slower); zeros keep their sign, as in PyTorch."""
+    work = np.asarray(y, dtype=np.float64 if y.dtype == np.float64 else np.float32)
+    inside = np.abs(work) <= 1
+    if inside.all():
+        out = special.erfinv(work)
+    else:
+        out = np.where(inside, special.erfinv(np.where(inside, work, 0)), np.nan)
+    return np.asarray(np.where(work == 0, work, out), dtype=y.dtype)
+
+
 def _erfinv_ref(y: np.ndarray) -> np.ndarray:
-    """float64: Giles + two Newton steps (float64 accuracy); float32/float16: Giles in
-    float32 (the Newton steps buy nothing a float32 result keeps)."""
+    """With scipy: its erfinv (see :func:`_erfinv_scipy`). Without: float64 by Giles + two
+    Newton steps (float64 accuracy); float32/float16 by Giles in float32 (within 3 ulps)."""
+    special = scipy_special()
+    if special is not None:
+        return _erfinv_scipy(special, y)
     if y.dtype == np.float64:
         return _erfinv64(y)
     return np.asarray(_erfinv32(np.asarray(y, dtype=np.float32)), dtype=y.dtype)
+
+
+def _digamma_ref(x: np.ndarray) -> np.ndarray:
+    """digamma in float64, returned in ``x``'s dtype: scipy's ``psi`` when installed (about
+    7x faster than the series), with the series' value at the poles (NaN at 0 and the
+    negative integers)."""
+    special = scipy_special()
+    xd = np.asarray(x, dtype=np.float64)
+    if special is None:
+        out = _digamma64(xd)
+    else:
+        out = np.where((xd <= 0) & (xd == np.floor(xd)), np.nan, special.psi(xd))
+    return np.asarray(out, dtype=x.dtype)
 
 
 def _lgamma_ref(x: np.ndarray) -> np.ndarray:
@@ -200,7 +230,7 @@ _unary("erfc", _f64(_erfc_scalar), lambda b, g, out, x: (b.mul(
 _unary("erfinv", _erfinv_ref, lambda b, g, out, x: (b.mul(
     g, b.mul(_c(b, math.sqrt(math.pi) / 2, x), b.exp(b.mul(out, out)))),))
 _unary("lgamma", _lgamma_ref, lambda b, g, out, x: (b.mul(g, b.digamma(x)),))
-_unary("digamma", _f64(_digamma64), lambda b, g, out, x: (b.mul(g, b.trigamma(x)),))
+_unary("digamma", _digamma_ref, lambda b, g, out, x: (b.mul(g, b.trigamma(x)),))
 # trigamma's own derivative (polygamma(2, x)) is not in the registry: it gives no gradient
 _unary("trigamma", _f64(_trigamma64), None)
 

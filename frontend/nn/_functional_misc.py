@@ -196,7 +196,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         num_classes = int(data.max()) + 1
     if fast.plain(tensor):
         checked = index_rules.check(data, num_classes, 0, "one_hot")
-        return fast.result(checked[..., None] == np.arange(num_classes), np.int64)
+        out = np.zeros((*checked.shape, num_classes), np.int64)  # a 1 written per index
+        if out.size:
+            rows = out.reshape(-1, num_classes)
+            rows[np.arange(rows.shape[0]), checked.reshape(-1)] = 1
+        return Tensor._make(out)
     classes = ops.tensor_of(np.arange(num_classes), "int64")
     if hasattr(data, "tk_device"):  # on the indices' GPU
         classes = classes.to(tensor.device)

@@ -9,6 +9,7 @@ host. So the result is a composite of registry ops that traces, differentiates a
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Sequence
@@ -69,7 +70,23 @@ def _scale(in_size: int, out_size: int, scale: float | None, align_corners: bool
 
 def _taps(mode: str, in_size: int, out_size: int, scale: float | None,
           align_corners: bool) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(indices, weights) pairs along one dim: output[j] = sum_t w_t[j] * input[i_t[j]]."""
+    """(indices, weights) pairs along one dim: output[j] = sum_t w_t[j] * input[i_t[j]];
+    computed once per argument set (read-only arrays: callers must not write to them)."""
+    return _taps_cached(mode, in_size, out_size, scale, align_corners)
+
+
+@functools.lru_cache(maxsize=256)
+def _taps_cached(mode: str, in_size: int, out_size: int, scale: float | None,
+                 align_corners: bool) -> list[tuple[np.ndarray, np.ndarray]]:
+    taps = _compute_taps(mode, in_size, out_size, scale, align_corners)
+    for idx, w in taps:
+        idx.setflags(write=False)
+        w.setflags(write=False)
+    return taps
+
+
+def _compute_taps(mode: str, in_size: int, out_size: int, scale: float | None,
+                  align_corners: bool) -> list[tuple[np.ndarray, np.ndarray]]:
     dst = np.arange(out_size, dtype=np.float64)
     s = _scale(in_size, out_size, scale, align_corners and mode not in ("nearest",
                                                                         "nearest-exact"))
@@ -99,7 +116,7 @@ def _resize_dim(x: Tensor, axis: int, taps: list[tuple[np.ndarray, np.ndarray]])
     out = None
     shape = [1] * x.ndim
     for idx, w in taps:
-        picked = index_select(x, axis, Tensor._make(idx))
+        picked = index_select(x, axis, Tensor._make(idx.copy()))
         if not np.all(w == 1.0):
             shape[axis] = len(w)
             picked = picked * Tensor._make(w.astype(np.dtype(x._ir_dtype)).reshape(shape))
@@ -253,7 +270,25 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
 
 def _window_index(size: Sequence[int], k: Sequence[int], d: Sequence[int], p: Sequence[int],
                   s: Sequence[int], op: str) -> tuple[np.ndarray, list[int], list[int]]:
-    """Flat indices into the padded (H+2p, W+2p) plane, shape (kh*kw, L)."""
+    """Flat indices into the padded (H+2p, W+2p) plane, shape (kh*kw, L); computed once per
+    argument set (a read-only array)."""
+    flat, padded, blocks = _window_index_cached(*(tuple(int(v) for v in a)
+                                                  for a in (size, k, d, p, s)), op)
+    return flat, list(padded), list(blocks)
+
+
+@functools.lru_cache(maxsize=256)
+def _window_index_cached(size: tuple[int, ...], k: tuple[int, ...], d: tuple[int, ...],
+                         p: tuple[int, ...], s: tuple[int, ...],
+                         op: str) -> tuple[np.ndarray, list[int], list[int]]:
+    flat, padded, blocks = _compute_window_index(size, k, d, p, s, op)
+    flat.setflags(write=False)
+    return flat, padded, blocks
+
+
+def _compute_window_index(size: Sequence[int], k: Sequence[int], d: Sequence[int],
+                          p: Sequence[int], s: Sequence[int],
+                          op: str) -> tuple[np.ndarray, list[int], list[int]]:
     padded = [size[i] + 2 * p[i] for i in range(2)]
     blocks = [(padded[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
     if min(blocks) <= 0:
@@ -294,7 +329,7 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
         return fast.result(out[0] if unbatched else out)
     x = _pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
     cols = index_select(reshape(x, (n, c, padded[0] * padded[1])), 2,
-                        Tensor._make(flat.reshape(-1)))
+                        Tensor._make(flat.reshape(-1).copy()))
     out = reshape(cols, (n, c * k[0] * k[1], blocks[0] * blocks[1]))
     out = reshape(out, tuple(out.shape[1:])) if unbatched else out
     return named(out, "Im2ColBackward0")
@@ -343,7 +378,7 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     plane = padded[0] * padded[1]
     cols = reshape(x, (n, c, flat.size))
     zeros = ops.tensor_of(np.zeros((n, c, plane)), x._ir_dtype)
-    index = ops.tensor_of(flat.reshape(-1), "int64")
+    index = ops.tensor_of(flat.reshape(-1).copy(), "int64")
     summed = ops.apply("index_add", (zeros, index, cols), axis=2, bounds="index_add")
     out = reshape(summed, (n, c, padded[0], padded[1]))
     if any(p):

@@ -217,16 +217,47 @@ def _pad_coord_data(x: np.ndarray, size: int, padding_mode: str,
 
 def _gather_data(flat: np.ndarray, pos: list[np.ndarray],
                  sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``flat`` (n, c, S) read at the (n, m) pixel coordinates ``pos`` (one array per axis,
+    clamped into the image) and the (n, 1, m) mask of the coordinates inside it."""
     valid, idx = None, None
-    for axis, (x, size) in enumerate(zip(pos, sizes, strict=True)):
-        inside = (x >= 0.0) & (x <= float(size - 1))
+    strides = [1.0] * len(sizes)
+    for axis in range(len(sizes) - 2, -1, -1):
+        strides[axis] = strides[axis + 1] * sizes[axis + 1]
+    for x, size, stride in zip(pos, sizes, strides, strict=True):
+        top = float(size - 1)
+        inside = (x >= 0.0) & (x <= top)
         valid = inside if valid is None else valid & inside
-        term = np.clip(x, 0.0, float(size - 1)) * float(np.prod(sizes[axis + 1:]))
+        term = np.minimum(np.maximum(x, 0.0), top) * stride  # np.clip, without its cost
         idx = term if idx is None else idx + term
-    index = idx.astype(np.int64)[:, None, :]
-    vals = np.take_along_axis(flat, np.broadcast_to(index, (*flat.shape[:2], index.shape[2])),
-                              axis=2)
+    n, c, total = flat.shape
+    rows = np.arange(0, n * c * total, total, dtype=np.int64).reshape(n, c, 1)
+    vals = np.take(flat.reshape(-1), rows + idx.astype(np.int64)[:, None, :])
     return vals, valid[:, None, :]
+
+
+def _linear_data(flat: np.ndarray, coords: list[np.ndarray],
+                 sizes: tuple[int, ...]) -> np.ndarray:
+    """The bilinear/trilinear sum over the 2^nd corners with one gather for all of them:
+    the same values, weights and order of additions as one gather per corner."""
+    n, points = coords[0].shape
+    bits = np.array(list(itertools.product((0, 1), repeat=len(sizes))))  # (corners, nd)
+    corners = len(bits)
+    pos, wt = [], None
+    for axis, v in enumerate(coords):
+        base = np.floor(v)
+        frac = v - base
+        step = np.array([0.0, 1.0], dtype=base.dtype)[bits[:, axis]][:, None, None]
+        pos.append((base + step).transpose(1, 0, 2).reshape(n, corners * points))
+        w = np.stack([1.0 - frac, frac])[bits[:, axis]]  # (corners, n, points)
+        wt = w if wt is None else wt * w
+    vals, valid = _gather_data(flat, pos, sizes)
+    shape = (n, flat.shape[1], corners, points)
+    terms = np.where(valid.reshape(n, 1, corners, points), vals.reshape(shape)
+                     * wt.transpose(1, 0, 2)[:, None], 0.0)
+    out = terms[:, :, 0]
+    for k in range(1, corners):
+        out = out + terms[:, :, k]
+    return out
 
 
 def _sample_data(x: np.ndarray, grid: np.ndarray, nearest: bool, padding_mode: str,
@@ -244,19 +275,7 @@ def _sample_data(x: np.ndarray, grid: np.ndarray, nearest: bool, padding_mode: s
         vals, valid = _gather_data(flat, [np.round(v) for v in coords], sizes)
         out = np.where(valid, vals, 0.0)
     else:
-        bases = [np.floor(v) for v in coords]
-        fracs = [v - b for v, b in zip(coords, bases, strict=True)]
-        out = None
-        for bits in itertools.product((0, 1), repeat=nd):
-            wt = None
-            for f, bit in zip(fracs, bits, strict=True):
-                w = f if bit else 1.0 - f
-                wt = w if wt is None else wt * w
-            vals, valid = _gather_data(flat, [b + float(bit) for b, bit in zip(bases, bits,
-                                                                                strict=True)],
-                                       sizes)
-            term = np.where(valid, vals * wt[:, None, :], 0.0)
-            out = term if out is None else out + term
+        out = _linear_data(flat, coords, sizes)
     return np.asarray(out, dtype=x.dtype).reshape(n, c, *grid.shape[1:-1])
 
 

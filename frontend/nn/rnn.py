@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from .. import _creation
-from .._ops import relu, sigmoid, tanh, tensor_of, where
-from .._shape import cat, stack
+from .._ops import apply, relu, sigmoid, tanh, tensor_of, where
+from .._shape import cat, named, stack
 from .._tensor import Tensor
 from . import functional as F
 from . import init
@@ -93,8 +93,8 @@ def _lstm_step(x_proj: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor,
     gates = x_proj + h @ w_hh_t
     size = gates.shape[-1] // 4
     act = sigmoid(gates)  # i, f and o are read from it; g is the tanh of its own slice
-    i, f, o = act[..., :size], act[..., size:2 * size], act[..., 3 * size:]
-    c_new = f * c + i * tanh(gates[..., 2 * size:3 * size])
+    i, f, o = _cols(act, 0, size), _cols(act, size, 2 * size), _cols(act, 3 * size, 4 * size)
+    c_new = f * c + i * tanh(_cols(gates, 2 * size, 3 * size))
     h_new = o * tanh(c_new)
     if w_hr is not None:
         h_new = F.linear(h_new, w_hr)
@@ -102,13 +102,27 @@ def _lstm_step(x_proj: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor,
 
 
 def _gru_step(x_proj: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
-    x_r, x_z, x_n = x_proj.chunk(3, -1)
-    hh = h @ w_hh_t
-    h_r, h_z, h_n = (hh if b_hh is None else hh + b_hh).chunk(3, -1)
-    r = sigmoid(x_r + h_r)
-    z = sigmoid(x_z + h_z)
-    n = tanh(x_n + r * h_n)
-    return (1 - z) * n + z * h
+    """PyTorch's GRU cell: ``r, z = sigmoid(x_rz + h_rz)`` (one sigmoid for both gates),
+    ``n = tanh(x_n + r * h_n)``, ``h' = n + z * (h - n)`` (ATen's order of operations)."""
+    size = h.shape[-1]
+    hh = _plus(h @ w_hh_t, b_hh)
+    rz = sigmoid(_cols(x_proj, 0, 2 * size) + _cols(hh, 0, 2 * size))
+    r, z = _cols(rz, 0, size), _cols(rz, size, 2 * size)
+    n = tanh(_cols(x_proj, 2 * size, 3 * size) + r * _cols(hh, 2 * size, 3 * size))
+    return n + z * (h - n)
+
+
+def _cols(x: Tensor, start: int, stop: int) -> Tensor:
+    """``x[..., start:stop]`` (one slice node)."""
+    return _slice_along(x, x.ndim - 1, start, stop)
+
+
+def _slice_along(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    """``x[start:stop]`` along ``axis`` as one registry ``slice`` node."""
+    starts = tuple(start if i == axis else 0 for i in range(x.ndim))
+    stops = tuple(stop if i == axis else d for i, d in enumerate(x.shape))
+    return apply("slice", (x,), name="SliceBackward0", starts=starts, stops=stops,
+                 steps=(1,) * x.ndim)
 
 
 def _step_masks(lengths: list[int] | None, steps: int, batch: int) -> list[Tensor | None]:
@@ -160,22 +174,26 @@ def _run_direction(mode: str, x: Tensor, w: dict[str, Tensor | None], h: Tensor,
     if b_hh is not None and mode != "GRU":
         flat, b_hh = flat + b_hh, None
     w_hh_t = w["weight_hh"].t()
-    projected = flat.reshape(steps, batch, flat.shape[1]).unbind(0)
-    order = range(len(projected) - 1, -1, -1) if reverse else range(len(projected))
-    outs: list[Tensor | None] = [None] * len(projected)
+    # step t reads rows [t * batch, (t + 1) * batch) of the projection (one slice node) and
+    # the outputs are concatenated along the rows (one cat): fewer nodes than unbind/stack
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    outs: list[Tensor | None] = [None] * steps
     for t in order:
+        projected = _slice_along(flat, 0, t * batch, (t + 1) * batch)
         if mode == "LSTM":
-            h_new, c_new = _lstm_step(projected[t], h, c, w_hh_t, w.get("weight_hr"))
+            h_new, c_new = _lstm_step(projected, h, c, w_hh_t, w.get("weight_hr"))
         elif mode == "GRU":
-            h_new, c_new = _gru_step(projected[t], h, w_hh_t, b_hh), None
+            h_new, c_new = _gru_step(projected, h, w_hh_t, b_hh), None
         else:
-            h_new, c_new = _rnn_step(projected[t], h, w_hh_t, mode == "RNN_RELU"), None
+            h_new, c_new = _rnn_step(projected, h, w_hh_t, mode == "RNN_RELU"), None
         if masks[t] is not None:  # finished sequences keep their state (packed input)
             h_new = where(masks[t], h_new, h)
             c_new = None if c_new is None else where(masks[t], c_new, c)
         h, c = h_new, c_new
         outs[t] = h
-    return stack(outs), h, c
+    seq = outs[0] if steps == 1 else cat(outs, 0)
+    # PyTorch's CPU RNN/GRU output is a stack of the steps' states: its grad_fn's name
+    return named(seq.reshape(steps, batch, h.shape[-1]), "StackBackward0"), h, c
 
 
 # ---------------------------------------------------------------- the layers

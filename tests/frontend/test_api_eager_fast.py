@@ -109,6 +109,21 @@ CASES = [
         L.tensor([1, 2, 4, 5, 4, 3, 2]), w, L.tensor([0, 2, 2, 5]), mode="mean"), [_f(6, 3)]),
     ("sort", lambda L, x: L.sort(x, 1).values, [_f(3, 5)]),
     ("topk", lambda L, x: L.topk(x, 2, 0).values, [_f(4, 3)]),
+    ("mode", lambda L, x: L.mode(x, 0).values, [np.round(_f(6, 4))]),
+    ("kthvalue", lambda L, x: L.kthvalue(x, 2, 1, True).values, [_f(3, 5)]),
+    ("cummax 0-d", lambda L, x: L.cummax(x, 0).values, [np.float32(1.5)]),
+    ("einsum permuted", lambda L, a, b: L.einsum("bij,bkj->kbi", a, b),
+     [_f(2, 3, 4), _f(2, 5, 4)]),
+    ("einsum lone sum", lambda L, a, b: L.einsum("ij,jk->k", a, b), [_f(3, 4), _f(4, 2)]),
+    ("normalize", lambda L, x: _fn(L, F).normalize(x, 3.0, 0), [_f(3, 4)]),
+    ("cosine_similarity", lambda L, a, b: _fn(L, F).cosine_similarity(a, b, -1),
+     [_f(3, 4), _f(1, 4)]),
+    ("pairwise_distance", lambda L, a, b: _fn(L, F).pairwise_distance(a, b, 1.0, keepdim=True),
+     [_f(3, 4), _f(3, 4, seed=1)]),
+    ("eigvalsh", lambda L, x: L.linalg.eigh(x, "U").eigenvalues, [_f(2, 3, 3)]),
+    ("pinv", lambda L, x: L.linalg.pinv(x, rtol=0.1), [_f(4, 3)]),
+    ("group_norm affine", lambda L, x, w, b: _fn(L, F).group_norm(x, 2, w, b),
+     [_f(2, 4, 3), _f(4), _f(4, seed=1)]),
 ]
 
 
