@@ -26,9 +26,12 @@ MIN_MAX_REDUCE = 1 << 20
 CHEAP_OPS = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "eq", "ne", "lt", "le",
                        "gt", "ge", "logical_and", "logical_or", "logical_not", "neg", "abs",
                        "cast", "where"})
-# m * n * k from which a product runs on tenkai's GEMM; smaller ones (the same speed on numpy's
-# BLAS) do not make a fresh installation build the GEMM library (seconds, once)
-MIN_GEMM_FLOPS = 1 << 22
+# m * n * k from which a product runs on tenkai's GEMM (its library is built once, seconds, and
+# cached on disk). Below, numpy's matmul is as fast; above, numpy's OpenBLAS starts its own
+# threads, which on a busy machine (more runnable threads than cores) spin and take 10-100x
+# longer (measured on a 2-core machine: 64x128 @ (64x128)^T 22 ms with 2 OpenBLAS threads,
+# 0.07 ms with one; tenkai's GEMM 0.03 ms), and a transposed operand takes numpy's slow path
+MIN_GEMM_FLOPS = 1 << 12
 GRAIN = 1 << 14  # elements per chunk of a parallel elementwise loop
 # elementwise ops whose template computes exactly what the numpy reference does
 EXACT_OPS = frozenset({"add", "sub", "mul", "div", "neg", "abs", "relu", "maximum", "minimum",
