@@ -55,8 +55,21 @@ def _addr(a: np.ndarray) -> int:
     return a.__array_interface__["data"][0]
 
 
+# os.environ's own store (bytes keys on POSIX), read without os.environ's key encoding: the
+# switch is read at every eager op of a backward plan and every small random draw
+_ENV_STORE, _ENV_KEY = (os.environ._data, ENV.encode()) \
+    if os.name == "posix" and isinstance(getattr(os.environ, "_data", None), dict) \
+    else (os.environ, ENV)
+_OFF = frozenset({"0", "false", "off", "no"})
+
+
 def enabled() -> bool:
-    return os.environ.get(ENV, "1").strip().lower() not in ("0", "false", "off", "no")
+    value = _ENV_STORE.get(_ENV_KEY)
+    if value is None:
+        return True
+    if isinstance(value, bytes):
+        value = value.decode()
+    return value.strip().lower() not in _OFF
 
 
 def exact_only() -> bool:

@@ -12,6 +12,7 @@ import numpy as np
 from tenkai.ir import REGISTRY
 from tenkai.ir.dtypes import to_numpy
 
+from . import _native_kernels as _nk
 from . import _profiling, _trace
 from ._ops import apply, tensor_of
 from ._tensor import Tensor
@@ -297,20 +298,7 @@ def _attrs(op: str, attrs: dict[str, Any]) -> dict[str, Any]:
 
 _NATIVE_MAX = 16384  # the scratch buffers' length (elements); at most the pool's grain
 _PREPARED: dict[tuple, tuple[dict[str, Any], Any]] = {}
-# os.environ's own store (bytes keys on POSIX): read without os.environ's key encoding
-_ENV_STORE, _ENV_KEY = (os.environ._data, b"TENKAI_EAGER_NATIVE") \
-    if isinstance(getattr(os.environ, "_data", None), dict) and os.name == "posix" \
-    else (os.environ, "TENKAI_EAGER_NATIVE")
-
-
-def _native_on() -> bool:
-    """``_native_kernels.enabled()`` (``TENKAI_EAGER_NATIVE``), read at every draw."""
-    value = _ENV_STORE.get(_ENV_KEY)
-    if value is None:
-        return True
-    if isinstance(value, bytes):
-        value = value.decode()
-    return value.strip().lower() not in ("0", "false", "off", "no")
+_native_on = _nk.enabled  # TENKAI_EAGER_NATIVE, read at every draw
 
 
 def _prepare(op: str, attrs: dict[str, Any], key: tuple) -> tuple[dict[str, Any], Any]:
