@@ -69,12 +69,18 @@ def _fits(param: Tensor, grad: Tensor, *state: Tensor) -> bool:
     return True
 
 
+_KERNELS: dict[tuple, Any] = {}
+
+
 def _run(rule: str, param: Tensor, buffers: list[np.ndarray], scalars: list[float],
          lerp_small: bool = True) -> None:
-    from tenkai.codegen.cpu import eager as gen
-
     p = param._data
-    kernel = nk.kernel_of(gen.optimizer_update(rule, p.dtype.name, lerp_small))
+    key = (rule, p.dtype.name, lerp_small)
+    kernel = _KERNELS.get(key)
+    if kernel is None:
+        from tenkai.codegen.cpu import eager as gen
+
+        kernel = _KERNELS[key] = nk.kernel_of(gen.optimizer_update(*key))
     slots = [nk._addr(a) for a in buffers] + [_bits(float(x)) for x in scalars]
     kernel.run(slots, p.size, nk.GRAIN)
 
