@@ -26,9 +26,12 @@ MIN_MAX_REDUCE = 1 << 20
 CHEAP_OPS = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "eq", "ne", "lt", "le",
                        "gt", "ge", "logical_and", "logical_or", "logical_not", "neg", "abs",
                        "cast", "where"})
-# m * n * k from which a product runs on tenkai's GEMM; smaller ones (the same speed on numpy's
-# BLAS) do not make a fresh installation build the GEMM library (seconds, once)
-MIN_GEMM_FLOPS = 1 << 22
+# m * n * k from which a product runs on tenkai's GEMM (its library is built once, seconds, and
+# cached on disk). Below, numpy's matmul is as fast; above, numpy's OpenBLAS starts its own
+# threads, which on a busy machine (more runnable threads than cores) spin and take 10-100x
+# longer (measured on a 2-core machine: 64x128 @ (64x128)^T 22 ms with 2 OpenBLAS threads,
+# 0.07 ms with one; tenkai's GEMM 0.03 ms), and a transposed operand takes numpy's slow path
+MIN_GEMM_FLOPS = 1 << 12
 GRAIN = 1 << 14  # elements per chunk of a parallel elementwise loop
 # elementwise ops whose template computes exactly what the numpy reference does
 EXACT_OPS = frozenset({"add", "sub", "mul", "div", "neg", "abs", "relu", "maximum", "minimum",
@@ -52,8 +55,21 @@ def _addr(a: np.ndarray) -> int:
     return a.__array_interface__["data"][0]
 
 
+# os.environ's own store (bytes keys on POSIX), read without os.environ's key encoding: the
+# switch is read at every eager op of a backward plan and every small random draw
+_ENV_STORE, _ENV_KEY = (os.environ._data, ENV.encode()) \
+    if os.name == "posix" and isinstance(getattr(os.environ, "_data", None), dict) \
+    else (os.environ, ENV)
+_OFF = frozenset({"0", "false", "off", "no"})
+
+
 def enabled() -> bool:
-    return os.environ.get(ENV, "1").strip().lower() not in ("0", "false", "off", "no")
+    value = _ENV_STORE.get(_ENV_KEY)
+    if value is None:
+        return True
+    if isinstance(value, bytes):
+        value = value.decode()
+    return value.strip().lower() not in _OFF
 
 
 def exact_only() -> bool:
@@ -86,12 +102,50 @@ def _ready(pieces: tuple[str, ...] = ("pool",)) -> bool:
         step_cache.ensure_library(_STATE["cache"], library, _STATE["target"])
         _STATE["pieces"].update(wanted)
         _STATE["ready"] = True
+        _keep_freed_memory()
     except Exception as err:  # noqa: BLE001 -- any failure: the reference runs instead
         warnings.warn(f"tenkai eager: native kernels are off ({type(err).__name__}: {err}); "
                       f"the numpy reference runs every op", RuntimeWarning, stacklevel=3)
         _STATE["ready"] = False
     STATS["library_s"] += time.perf_counter() - start
     return bool(_STATE["ready"])
+
+
+# glibc's malloc parameters (mallopt): M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+KEEP_ENV = "TENKAI_EAGER_KEEP_MEMORY"
+KEEP_BYTES = 128 << 20  # freed memory at the heap's top kept for reuse (per malloc arena)
+MMAP_BYTES = 32 << 20  # blocks below this come from the heap (glibc's largest threshold)
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc's malloc keep freed memory for the next arrays (once per process; Linux glibc
+    only; ``TENKAI_EAGER_KEEP_MEMORY=0`` leaves malloc as it is).
+
+    By default glibc returns large freed blocks (mmap'd ones, and the heap's free top past its
+    trim threshold) to the system, so the next eager result of that size faults its pages in
+    again; page faults are slow on virtual machines (measured: the backward of
+    ``(w * x).tanh().sum()`` at 10^6 elements, 69 ms per call with the defaults, 12-29 ms
+    with the memory kept; PyTorch's 9 ms). The cost: up to :data:`KEEP_BYTES` of freed memory
+    stays in the process (as with any caching allocator)."""
+    if _STATE.get("malloc") is not None:
+        return
+    _STATE["malloc"] = False
+    if os.environ.get(KEEP_ENV, "1").strip().lower() in ("0", "false", "off", "no"):
+        return
+    import ctypes
+    import platform
+
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    _STATE["malloc"] = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_BYTES)) and bool(
+        mallopt(_M_TRIM_THRESHOLD, KEEP_BYTES))
 
 
 def _open_cache(step_cache: Any) -> Any:

@@ -12,6 +12,7 @@ import numpy as np
 from tenkai.ir import REGISTRY
 from tenkai.ir.dtypes import to_numpy
 
+from . import _native_kernels as _nk
 from . import _profiling, _trace
 from ._ops import apply, tensor_of
 from ._tensor import Tensor
@@ -91,12 +92,19 @@ def draw(op: str, shape: tuple[int, ...], generator: Generator | None, **attrs: 
     count = math.prod(shape)
     if count <= _DIRECT_MAX and op in _DIRECT and _trace._LOCAL.tracer is None and \
             _profiling.ACTIVE[0] is None:
-        # eager, small: the registry op's reference computation with a faster exact Philox;
-        # larger draws run the op (a kernel provider's, else the reference)
+        # eager, small: the values the op computes, without its machinery: the native eager
+        # provider's Philox kernel (the op's kernel at every size), else the registry op's
+        # reference computation with a faster exact Philox; larger draws run the op
         offset = gen._offset
-        gen._offset += max(int(count), 1)
-        full = _attrs(op, attrs)
-        return Tensor._make(_DIRECT[op](tuple(shape), gen._seed, offset, **full))
+        gen._offset += count if count > 0 else 1
+        key = (op, *attrs.items())
+        prep = _PREPARED.get(key)
+        if prep is None:
+            prep = _prepare(op, attrs, key)
+        native = prep[1]
+        if native is not None and count <= _NATIVE_MAX and _native_on():
+            return Tensor._make(native(shape, count, gen._seed, offset))
+        return Tensor._make(_DIRECT[op](tuple(shape), gen._seed, offset, **prep[0]))
     seed_t, offset_t = gen.take(count)
     return apply(op, (seed_t, offset_t), shape=tuple(shape), **attrs)
 
@@ -279,6 +287,66 @@ def _attrs(op: str, attrs: dict[str, Any]) -> dict[str, Any]:
             _FULL_ATTRS.clear()
         _FULL_ATTRS[key] = full
     return full
+
+
+# ---------------------------------------------------------------- native small draws
+#
+# A small eager draw calls the native eager provider's random kernel (tenkai.codegen.cpu.eager
+# .random: the compiler's Philox, the values the op's native run and a compiled step draw) on
+# this thread, with the GIL held, into a scratch buffer that is then copied out: no operand
+# tensors, no op dispatch, no per-call context array or address lookups.
+
+_NATIVE_MAX = 16384  # the scratch buffers' length (elements); at most the pool's grain
+_PREPARED: dict[tuple, tuple[dict[str, Any], Any]] = {}
+_native_on = _nk.enabled  # TENKAI_EAGER_NATIVE, read at every draw
+
+
+def _prepare(op: str, attrs: dict[str, Any], key: tuple) -> tuple[dict[str, Any], Any]:
+    """``(full attrs, native)`` of a draw signature; ``native(shape, count, seed, offset)``
+    returns the drawn array, or is None where no native kernel computes the draw."""
+    full = _attrs(op, attrs)
+    native = None
+    if _native_on():
+        try:
+            native = _native_draw(op, full)
+        except NotImplementedError:
+            native = None
+    if len(_PREPARED) > 4096:
+        _PREPARED.clear()
+    _PREPARED[key] = (full, native)
+    return full, native
+
+
+def _native_draw(op: str, full: dict[str, Any]) -> Any:
+    import ctypes
+
+    from tenkai.codegen.cpu import eager as gen
+
+    from . import _native_kernels as nk
+
+    dt = str(full["dtype"])
+    if dt not in ("float32", "float64", "int64", "int32") or not nk._ready():
+        return None
+    if op == "normal":
+        first, second = float(full["mean"]), float(full["std"])
+    else:
+        first, second = float(full["low"]), float(full["high"] - full["low"])
+    kernel = nk.kernel_of(gen.random(op, dt))
+    np_dtype = np.dtype(dt)
+    scratch = np.empty(_NATIVE_MAX, np_dtype)
+    a, b = np.array([first, second], np.float64).view(np.int64).tolist()
+    ctx = (ctypes.c_int64 * 5)(nk._addr(scratch), 0, 0, a, b)
+    body = kernel.held
+
+    def native(shape: tuple[int, ...], count: int, seed: int, offset: int) -> np.ndarray:
+        if count == 0:
+            return np.empty(shape, np_dtype)
+        ctx[1] = seed - (1 << 64) if seed >= 1 << 63 else seed
+        ctx[2] = offset - (1 << 64) if offset >= 1 << 63 else offset
+        body(ctx, 0, count)  # the GIL is held: ctx and scratch are this call's alone
+        out = scratch[:count].copy()
+        return out if len(shape) == 1 else out.reshape(shape)
+    return native
 
 
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:

@@ -7,6 +7,7 @@ from typing import Any
 from .. import _ops
 from .._creation import zeros_like
 from .._tensor import Tensor
+from . import _fused
 from .optimizer import (
     Optimizer,
     ParamsT,
@@ -55,6 +56,10 @@ class Adam(Optimizer):
                     "capturable": capturable, "differentiable": differentiable, "fused": fused,
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
+
+    def _fused_update(self, param: Tensor, state: dict[str, Any], group: dict[str, Any],
+                      cache: dict[tuple, Any]) -> bool:
+        return _fused.adam_step(param, state, group, cache)
 
     def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

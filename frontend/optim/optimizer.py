@@ -20,6 +20,7 @@ from .._dtype import float32, float64, get_default_dtype
 from .._state import register_optimizer
 from .._tensor import Tensor
 from ..autograd import enable_grad, no_grad
+from . import _fused
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -106,16 +107,22 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         with no_grad():
+            # eager: the fused native update where it applies (optim/_fused.py)
+            fused: dict[tuple, Any] | None = {} if tracer is None and _fused.available() \
+                else None
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._step_param(p, group)
+                        self._step_param(p, group, fused)
         return loss
 
-    def _step_param(self, param: Tensor, group: dict[str, Any]) -> None:
+    def _step_param(self, param: Tensor, group: dict[str, Any],
+                    fused: dict[tuple, Any] | None = None) -> None:
         # Read without inserting, so an optimizer that keeps no state (plain SGD) leaves
         # ``state`` empty, as PyTorch's does.
         state = self.state.get(param, {})
+        if fused is not None and self._fused_update(param, state, group, fused):
+            return
         grad = param.grad
         if group.get("maximize", False):
             grad = _ops.neg(grad)
@@ -127,6 +134,13 @@ class Optimizer:
                 group: dict[str, Any]) -> None:
         """Apply one step to ``param`` in place, given its (sign-adjusted) gradient."""
         raise NotImplementedError
+
+    def _fused_update(self, param: Tensor, state: dict[str, Any], group: dict[str, Any],
+                      cache: dict[tuple, Any]) -> bool:
+        """Eager only: apply :meth:`_update`'s exact step with one native kernel and return
+        True, or return False (nothing done) to run :meth:`_update`; ``cache`` lives for one
+        ``step()``. The base class never fuses."""
+        return False
 
     # ------------------------------------------------------------ state dicts
     def state_dict(self) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import _ops
 from .._tensor import Tensor
+from . import _fused
 from .optimizer import Optimizer, ParamsT, check_flags, check_nonnegative
 
 
@@ -38,6 +39,10 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+
+    def _fused_update(self, param: Tensor, state: dict[str, Any], group: dict[str, Any],
+                      cache: dict[tuple, Any]) -> bool:
+        return _fused.sgd_step(param, state, group)
 
     def _update(self, param: Tensor, grad: Tensor, state: dict[str, Any],
                 group: dict[str, Any]) -> None:

@@ -22,6 +22,9 @@ from tenkai.runtime.cpu import jit
 _I64 = ctypes.c_int64
 _PTR = ctypes.c_void_p
 _BODY = ctypes.CFUNCTYPE(None, _PTR, _I64, _I64)
+# the same body called with the GIL held: for a few elements (releasing and retaking the GIL
+# costs more than the work), and so that a caller may reuse one context and scratch buffer
+_BODY_HELD = ctypes.PYFUNCTYPE(None, _PTR, _I64, _I64)
 _PARALLEL_FOR = ctypes.CFUNCTYPE(None, _PTR, _PTR, _I64, _I64)
 _GEMM = ctypes.CFUNCTYPE(None, _I64, _I64, _I64, _PTR, _I64, _I64, _PTR, _I64, _I64, _PTR,
                          _I64, ctypes.c_int32)
@@ -42,13 +45,15 @@ def _library_function(name: str, prototype: type) -> object:
 
 class Kernel:
     """A loaded eager kernel: ``run(slots, n, grain)`` calls its body on ``[0, n)`` through
-    the pool (chunks of at least ``grain``; ``n <= grain`` runs inline on this thread)."""
+    the pool (chunks of at least ``grain``; ``n <= grain`` runs inline on this thread);
+    ``held(ctx, begin, end)`` runs the body on this thread without releasing the GIL."""
 
     def __init__(self, obj: bytes, symbol: str) -> None:
         self.module = jit.load_object(obj)
         self.symbol = symbol
         self.address = self.module.address(symbol)
         self._inline = _BODY(self.address)
+        self.held = _BODY_HELD(self.address)  # held(ctx, begin, end): inline, GIL held
 
     def run(self, slots: Sequence[int], n: int, grain: int) -> None:
         ctx = (_I64 * len(slots))(*slots)

@@ -220,6 +220,46 @@ def test_eager_draws_equal_the_recorded_op_and_advance_the_generator(monkeypatch
         assert np.asarray(a).dtype == np.asarray(b).dtype
 
 
+@pytest.mark.parametrize("native", ["1", "0"])
+def test_small_draws_are_the_ops_values_with_native_kernels_on_and_off(monkeypatch, native):
+    """The direct draws (the native Philox kernel on this thread, or the Python Philox with
+    TENKAI_EAGER_NATIVE=0) give what the op gives through _ops.apply, at every small size and
+    for every dtype, and advance the generator alike."""
+    monkeypatch.setenv("TENKAI_EAGER_NATIVE", native)
+    _ops._CHECKED.clear()
+
+    def draws() -> list[np.ndarray]:
+        g = tenkai.Generator().manual_seed(2**64 - 5)  # a seed past 2**63
+        g._offset = 2**32 - 40  # counters crossing 2**32: word x1 of the counter
+        out = []
+        for n in (0, 1, 3, 13, 100, 2049, 16384):
+            out += [tenkai.randn(n, generator=g), tenkai.rand(n, 2, generator=g),
+                    tenkai.randint(-7, 1000, (n,), generator=g),
+                    tenkai.randint(0, 3, (2, n), dtype=tenkai.int32, generator=g),
+                    tenkai.rand(n, dtype=tenkai.float64, generator=g),
+                    tenkai.randn(n, dtype=tenkai.float16, generator=g)]
+        out += [tenkai.normal(1.5, 0.25, (4, 5), generator=g), tenkai.randn((), generator=g)]
+        return [t.numpy() for t in out] + [np.asarray(g._offset)]
+
+    fast = draws()
+    monkeypatch.setattr(_random, "_DIRECT_MAX", -1)  # every draw through _ops.apply
+    slow = draws()
+    _ops._CHECKED.clear()
+    for a, b in zip(fast, slow, strict=True):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+
+
+def test_small_native_draws_are_fresh_arrays() -> None:
+    tenkai.manual_seed(0)
+    a, b = tenkai.randn(4), tenkai.randn(4)
+    assert not np.shares_memory(a.numpy(), b.numpy()) and a.tolist() != b.tolist()
+    a.add_(1.0)  # writable, owns its memory: the next draw does not overwrite it
+    before = a.tolist()
+    tenkai.randn(4)
+    assert a.tolist() == before
+
+
 def test_random_arguments_still_checked() -> None:
     with pytest.raises(RuntimeError, match="negative dimension"):
         tenkai.randn(-1)

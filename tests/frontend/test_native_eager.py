@@ -422,3 +422,21 @@ def test_exact_mode_leaves_float_math_on_numpy(monkeypatch):
     x = np.ones(BIG, np.float32)
     assert ne.provider("exp", REGISTRY["exp"], {}, [x]) is None
     assert ne.provider("add", REGISTRY["add"], {}, [x, x]) is not None
+
+
+def test_keep_freed_memory_switch(monkeypatch):
+    """glibc keeps freed memory for the next eager arrays once the provider is ready;
+    TENKAI_EAGER_KEEP_MEMORY=0 leaves malloc alone."""
+    import platform
+
+    nk._ready()
+    glibc = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert nk._STATE["malloc"] is glibc
+    monkeypatch.setitem(nk._STATE, "malloc", None)
+    monkeypatch.setenv(nk.KEEP_ENV, "0")
+    nk._keep_freed_memory()
+    assert nk._STATE["malloc"] is False
+    monkeypatch.setitem(nk._STATE, "malloc", None)
+    monkeypatch.delenv(nk.KEEP_ENV)
+    nk._keep_freed_memory()
+    assert nk._STATE["malloc"] is glibc
