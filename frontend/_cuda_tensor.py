@@ -40,6 +40,7 @@ from tenkai.ir.dtypes import from_numpy
 from tenkai.runtime.cuda.memory import DeviceArray, context
 
 from . import _trace
+from ._cuda_host import UPLOADS as _UPLOADS
 from ._device import NUMPY_MESSAGE, device
 from ._node import GRAD_MODE, bind
 from ._tensor import Tensor, record
@@ -369,7 +370,10 @@ class _Kernel:
 
 
 _KERNELS: dict[tuple, _Kernel] = {}
-STATS = {"kernels_compiled": 0, "launches": 0, "views": 0, "uploaded_scalars": 0}
+# host_round_trips: ops run on the host (see _cuda_host.HOST_OPS; by op: ROUND_TRIPS there);
+# index_reads: cuda index/mask tensors read back by indexing
+STATS = {"kernels_compiled": 0, "launches": 0, "views": 0, "uploaded_scalars": 0,
+         "host_round_trips": 0, "index_reads": 0, "uploaded_constants": 0}
 
 
 def _attr_key(attrs: dict[str, Any]) -> Any:
@@ -474,8 +478,10 @@ def _operands(inputs: Any, datas: list[Any]) -> tuple[list[CudaData], Any]:
             out.append(d)
         elif d.ndim == 0:
             out.append(_scalar(ctx, d))
-        elif _PLACING[0] is not None:
-            out.append(CudaData.from_host(ctx, d))
+        elif _PLACING[0] is not None or _UPLOADS[0]:  # (see _cuda_host.UPLOADS)
+            if _PLACING[0] is None:
+                STATS["uploaded_constants"] += 1
+            out.append(CudaData.from_host(ctx, np.asarray(d, order="C")))
         else:
             raise RuntimeError(SAME_DEVICE.format(first.tk_device, "cpu"))
     return out, ctx
@@ -512,27 +518,76 @@ def apply(op: str, inputs: Any, datas: list[Any], name: str | None,
 
 def _install() -> None:
     """Route ops with a cuda operand here (once the first cuda tensor is made)."""
-    from . import _ops
+    from . import _cuda_host, _ops
 
     _ops.DEVICE_APPLY[0] = apply
+    _cuda_host.install()
 
 
 # ---------------------------------------------------------------- moving tensors
 
 
+def _move(t: Tensor, dev: device) -> Tensor:
+    """A new tensor holding ``t``'s values on ``dev`` (a copy through the host; nothing
+    recorded)."""
+    src = t._data
+    host = src.host() if isinstance(src, CudaData) else src
+    if dev.type != "cuda":
+        return Tensor._make(host)  # (a new host array)
+    return Tensor._make(upload(np.asarray(host, order="C"), dev))
+
+
 def to_device(t: Tensor, dev: device) -> Tensor:
-    """``t`` on ``dev`` (``t`` itself when it is there already): a copy through the host."""
+    """``t`` on ``dev`` (``t`` itself when it is there already): a copy through the host.
+    While autograd records, a tensor that requires grad gets PyTorch's ``ToCopyBackward0``
+    (its gradient moved back to ``t``'s device); while a compiled step traces, the copy is a
+    node of the step's graph (see :func:`_traced_copy`)."""
     src = t._data
     here = src.tk_device if isinstance(src, CudaData) else None
     there = dev if dev.type == "cuda" else None
     if here == there:
         return t
-    if GRAD_MODE.enabled and t.requires_grad:
-        raise NotImplementedError(
-            f"tenkai: copying a tensor that requires grad to device='{dev}' while autograd "
-            "records is not supported (its ToCopyBackward0 across devices is missing); move "
-            "it under tenkai.no_grad() or as .detach().to(...).requires_grad_()")
-    host = src.host() if here is not None else src
-    if there is None:
-        return Tensor._make(host)
-    return Tensor._make(upload(host, dev))
+    recorded = GRAD_MODE.enabled and t.requires_grad
+    out = _to_copy().apply(t, dev) if recorded else _move(t, dev)
+    tracer = _trace.active()
+    if tracer is not None:
+        _traced_copy(tracer, t, out, dev)
+    return out
+
+
+_TO_COPY: list[Any] = []
+
+
+def _to_copy() -> Any:
+    """The autograd.Function of a copy between devices (made on first use); its grad_fn is
+    named ``ToCopyBackward0`` as PyTorch's."""
+    if not _TO_COPY:
+        from .autograd.function import Function
+
+        class ToCopy(Function):
+            @staticmethod
+            def forward(ctx: Any, x: Tensor, dev: device) -> Tensor:
+                ctx.source = x.device
+                return _move(x, dev)
+
+            @staticmethod
+            def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+                return to_device(grad, ctx.source), None
+
+        ToCopy._backward_cls.__name__ = ToCopy._backward_cls.__qualname__ = "ToCopyBackward0"
+        _TO_COPY.append(ToCopy)
+    return _TO_COPY[0]
+
+
+def _traced_copy(tracer: Any, src: Tensor, out: Tensor, dev: device) -> None:
+    """A copy between devices inside a traced step (``x.to(dev)`` of a CPU batch): the same
+    value, one node of the step's graph (a cast to its own dtype, which the simplifier
+    removes), its device recorded in ``graph.meta["device_copies"]`` for the step's placement
+    (_cuda_steps). A copy of a value the trace does not depend on is captured where read."""
+    nid = tracer.node_of.get(id(src._data))
+    if nid is None:
+        return
+    g = tracer.graph
+    copy = g.add("cast", [nid], dtype=g.dtype(nid))
+    tracer.bind(out, copy)
+    g.meta.setdefault("device_copies", {})[copy] = str(dev) if dev.type == "cuda" else "cpu"

@@ -37,8 +37,25 @@ class device:
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    # ``with tenkai.device("cuda"):``: the factories' default device inside the block
+    def __enter__(self) -> device:
+        from ._defaults import get_default_device, set_default_device
+
+        _ENTERED.append(get_default_device())
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        from ._defaults import set_default_device
+
+        set_default_device(_ENTERED.pop())
+
 
 CPU = device("cpu")
+_ENTERED: list[device] = []  # the defaults ``with device(...)`` blocks replaced
+# the device factory functions use when given none (``set_default_device``): None is the CPU
+# (the factories' fast paths test ``DEFAULT[0] is None``), else a cuda device
+DEFAULT: list[device | None] = [None]
 CURRENT_CUDA = [0]  # the current GPU (tenkai.cuda.set_device): what a bare 'cuda' means
 
 
