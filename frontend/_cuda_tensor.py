@@ -24,9 +24,13 @@ Explicit host round-trips (documented, never a silent fallback): printing, ``ite
 ``tolist()``, ``.cpu()``, moving between GPUs, comparisons that return a Python bool
 (``tenkai.equal`` / ``allclose``, ``numpy.all`` / ``any`` of a storage, as GradScaler's
 inf check reads them), and values written from the host (``fill_``, ``copy_``
-from a CPU tensor, creation with ``device=``). Any other numpy function applied to a cuda
-tensor's storage raises NotImplementedError (or numpy's conversion raises PyTorch's TypeError
-"can't convert cuda:0 device type tensor to numpy").
+from a CPU tensor, creation with ``device=``), and the ops whose implementation computes on
+the host (sort, nonzero, unique, ...: :mod:`tenkai._cuda_host`, counted in STATS). Any other
+numpy function applied to a cuda tensor's storage raises NotImplementedError (or numpy's
+conversion raises PyTorch's TypeError "can't convert cuda:0 device type tensor to numpy").
+
+Copies between devices (:func:`to_device`) of a tensor that requires grad while autograd
+records are PyTorch's ``ToCopyBackward0`` (the gradient moved back to the source device).
 """
 
 from __future__ import annotations

@@ -566,3 +566,78 @@ def test_copies_between_devices_are_recorded_for_autograd(cuda: Any) -> None:
     with tenkai.no_grad():
         assert w.cpu().grad_fn is None
     assert w.detach().cpu().grad_fn is None and x.cuda().detach().is_leaf
+
+
+def _mlp_step(dev: str) -> tuple[Any, Any, Any]:
+    """A small classifier trained by the common loop: CPU batches moved in the step."""
+    tenkai.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3)).to(dev)
+    opt = tenkai.optim.Adam(model.parameters(), lr=0.05)
+
+    def step(x: Any, y: Any) -> Any:
+        x, y = x.to(dev), y.to(dev)
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y) + 0.0 * x.sum()
+        loss.backward()
+        opt.step()
+        return loss, x.sum(), loss.detach().cpu()
+    return model, opt, step
+
+
+@pytest.mark.slow  # (the eager kernels of the traced first call, then the step)
+def test_compiled_step_moving_cpu_batches_follows_eager_cpu_training(cuda: Any) -> None:
+    """``x, y = x.to(dev), y.to(dev)`` in a compiled step with a cuda model: the CPU batches
+    are uploaded at the step boundary; losses, parameters, gradients and optimizer state
+    follow eager training on the CPU step by step; a result eager leaves on the CPU
+    (``loss.cpu()``) comes back on the CPU."""
+    cpu_model, cpu_opt, cpu_step = _mlp_step("cpu")
+    model, opt, step = _mlp_step("cuda")
+    compiled = tenkai.compile(step)
+    for k in range(4):
+        tenkai.manual_seed(10 + k)
+        x, y = tenkai.randn(5, 4), tenkai.randint(0, 3, (5,))
+        want, got = cpu_step(x, y), compiled(x, y)
+        assert got[0].is_cuda and got[1].is_cuda and not got[2].is_cuda
+        assert not x.is_cuda and not y.is_cuda  # (the caller's batches stay where they were)
+        for a, b in zip(got, want, strict=True):
+            assert a.item() == pytest.approx(b.item(), rel=1e-5, abs=1e-6)
+        params = list(model.parameters())
+        for p, q in zip(params, cpu_model.parameters(), strict=True):
+            assert p.is_cuda and p.grad.is_cuda
+            np.testing.assert_allclose(p.detach().cpu().numpy(), q.detach().numpy(),
+                                       rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.numpy(), rtol=1e-5,
+                                       atol=1e-6)
+            for (name, s), t in zip(opt.state[p].items(),
+                                    cpu_opt.state[q].values(), strict=True):
+                assert not isinstance(s, tenkai.Tensor) or s.is_cuda or s.ndim == 0, name
+                np.testing.assert_allclose(np.asarray(s.cpu() if isinstance(s, tenkai.Tensor)
+                                                      else s), np.asarray(t), rtol=1e-5,
+                                           atol=1e-6)
+    # (Adam's state is born in the first call: one retrace, then replays)
+    assert compiled.stats["replays"] >= 2 and compiled.stats["eager_calls"] == 0
+    assert compiled.steps[0].program.target.name == "cuda"
+
+
+@pytest.mark.slow  # (a few small steps compiled)
+def test_compiled_steps_mixing_devices_as_pytorch(cuda: Any) -> None:
+    w = tenkai.ones(3, device="cuda")
+    message = ("Expected all tensors to be on the same device, but found at least two devices, "
+               "cuda:0 and cpu!")
+
+    def scaled(x: Any, s: Any) -> Any:
+        return (x.to("cuda") * s + w).sum()  # a CPU 0-d tensor goes along
+
+    compiled = tenkai.compile(scaled)
+    x = tenkai.tensor([1.0, 2.0, 3.0])
+    for s in (2.0, 3.0):
+        got = compiled(x, tenkai.tensor(s))
+        assert got.is_cuda and got.item() == pytest.approx(6 * s + 3)
+
+    def mixed(x: Any) -> Any:
+        return x * w  # a CPU tensor (not 0-d) with a cuda one
+
+    with pytest.raises(RuntimeError, match=message):
+        mixed(x)
+    with pytest.raises(RuntimeError, match=r"cuda:0 and cpu!"):
+        tenkai.compile(mixed)(x)
