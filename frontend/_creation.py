@@ -23,9 +23,9 @@ def _finish(data: np.ndarray, device: Any = None, requires_grad: bool = False) -
     if device is None:
         device = DEFAULT[0]  # (set_default_device; None: the CPU)
     if device is not None and (dev := check_device(device)).type == "cuda":
-        from ._cuda_tensor import to_device  # made on the host, copied to the GPU
+        from ._cuda_tensor import move  # made on the host, copied to the GPU
 
-        t = to_device(Tensor._make(data), dev)
+        t = move(Tensor._make(data), dev)
     else:
         t = Tensor._make(data)
     if requires_grad:

@@ -117,11 +117,11 @@ def round_trip(name: str, fn: Any) -> Any:
 
 def _index_on_host(key: Any) -> Any:
     """A key with its cuda index/mask tensors read back to the host (counted)."""
-    from ._cuda_tensor import STATS, CudaData, _move
+    from ._cuda_tensor import STATS, CudaData, move
 
     if isinstance(key, Tensor) and type(key._data) is CudaData:
         STATS["index_reads"] += 1
-        return _move(key, CPU)
+        return move(key, CPU)
     if isinstance(key, tuple):
         return tuple(_index_on_host(k) for k in key)
     if isinstance(key, list) and any(isinstance(k, Tensor) for k in key):

@@ -61,7 +61,9 @@ def step_target(step: Any, args: tuple, backend: str, target: Any) -> tuple[Any,
     """
     datas = [t._data for _, t in step.captured]
     datas += [a._data for a in args if isinstance(a, Tensor)]
-    gpus = sorted({d.ctx.ordinal for d in datas if isinstance(d, CudaData)})
+    gpus = {d.ctx.ordinal for d in datas if isinstance(d, CudaData)}
+    copies = step.graph.meta.get("device_copies", {})  # (x.to("cuda") of CPU tensors)
+    gpus = sorted(gpus | {device(c).index for c in copies.values() if c != "cpu"})
     if not gpus:
         return target, None
     gpu = device("cuda", gpus[0])

@@ -531,7 +531,7 @@ def _install() -> None:
 # ---------------------------------------------------------------- moving tensors
 
 
-def _move(t: Tensor, dev: device) -> Tensor:
+def move(t: Tensor, dev: device) -> Tensor:
     """A new tensor holding ``t``'s values on ``dev`` (a copy through the host; nothing
     recorded)."""
     src = t._data
@@ -552,7 +552,7 @@ def to_device(t: Tensor, dev: device) -> Tensor:
     if here == there:
         return t
     recorded = GRAD_MODE.enabled and t.requires_grad
-    out = _to_copy().apply(t, dev) if recorded else _move(t, dev)
+    out = _to_copy().apply(t, dev) if recorded else move(t, dev)
     tracer = _trace.active()
     if tracer is not None:
         _traced_copy(tracer, t, out, dev)
@@ -572,7 +572,7 @@ def _to_copy() -> Any:
             @staticmethod
             def forward(ctx: Any, x: Tensor, dev: device) -> Tensor:
                 ctx.source = x.device
-                return _move(x, dev)
+                return move(x, dev)
 
             @staticmethod
             def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
@@ -587,10 +587,9 @@ def _traced_copy(tracer: Any, src: Tensor, out: Tensor, dev: device) -> None:
     """A copy between devices inside a traced step (``x.to(dev)`` of a CPU batch): the same
     value, one node of the step's graph (a cast to its own dtype, which the simplifier
     removes), its device recorded in ``graph.meta["device_copies"]`` for the step's placement
-    (_cuda_steps). A copy of a value the trace does not depend on is captured where read."""
-    nid = tracer.node_of.get(id(src._data))
-    if nid is None:
-        return
+    (_cuda_steps). The source is a node of the trace (captured, as state, when the trace
+    first reads it here: a CPU parameter the step moves is read afresh by every replay)."""
+    nid = tracer.node_for(src)
     g = tracer.graph
     copy = g.add("cast", [nid], dtype=g.dtype(nid))
     tracer.bind(out, copy)

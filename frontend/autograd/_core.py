@@ -218,7 +218,7 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> Any:
         node.retain() if node.retain is not None else None)
     if owner is None:
         return None
-    if hasattr(g, "tk_device"):  # a device array (a GPU's gradient): a fresh copy
+    if type(g) is not np.ndarray and hasattr(g, "tk_device"):  # a GPU's gradient: copied
         g = Tensor._make(g.copy())
     elif not isinstance(g, Tensor):
         # a fresh copy (the plan's arrays may alias forward values or each other), already

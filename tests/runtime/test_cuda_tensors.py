@@ -641,3 +641,30 @@ def test_compiled_steps_mixing_devices_as_pytorch(cuda: Any) -> None:
         mixed(x)
     with pytest.raises(RuntimeError, match=r"cuda:0 and cpu!"):
         tenkai.compile(mixed)(x)
+
+
+@pytest.mark.slow  # (the step's eager kernels, then the step)
+def test_compiled_step_moving_a_cpu_parameter_follows_eager(cuda: Any) -> None:
+    """A CPU parameter moved to the GPU inside the step: ToCopyBackward0 brings its gradient
+    back to the CPU, and every replay reads the parameter's current values."""
+    runs = []
+    for compiled in (False, True):
+        w = tenkai.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        opt = tenkai.optim.SGD([w], lr=0.1)
+
+        def step(x: Any, w: Any = w, opt: Any = opt) -> Any:
+            opt.zero_grad()
+            loss = (w.to("cuda") * x.to("cuda")).square().sum()
+            loss.backward()
+            opt.step()
+            return loss
+        run = tenkai.compile(step) if compiled else step
+        seen = []
+        for k in range(3):
+            loss = run(tenkai.tensor([0.5, -1.0, 2.0]) * (k + 1))
+            assert loss.is_cuda and not w.is_cuda and not w.grad.is_cuda
+            seen.append([loss.item(), *w.tolist(), *w.grad.tolist()])
+        runs.append(seen)
+        if compiled:
+            assert run.stats["replays"] == 2 and run.steps[0].program.target.name == "cuda"
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-6)
