@@ -11,16 +11,18 @@ them; ``tenkai._cuda_tensor.STATS["host_round_trips"]`` counts the calls and
 :data:`ROUND_TRIPS` counts them by op.
 
 Indexing (``x[i]``, ``x[mask]``, ``x[i] = v``, ``x[mask] = v``, ``index_put_``) and the ops
-in :data:`INDEX_CONSTANT_OPS` (``flip``, ``tril`` ...) build index or mask constants on the
-host: they stay on the device kernels, those constants uploaded to the GPU (as PyTorch copies
-a CPU index to the device); a cuda index or mask tensor is read back first (a boolean mask's
-positions are found on the host, as PyTorch synchronizes there too; counted in
+in :data:`INDEX_CONSTANT_OPS` (``flip``, ``tril``, ``scatter``, ``F.interpolate`` ...) build
+index or mask constants on the host: they stay on the device kernels, those constants
+uploaded to the GPU (as PyTorch copies a CPU index to the device); a cuda index or mask tensor
+whose values the implementation reads (the key of ``x[...]``, the mask of
+``masked_scatter``, the index of ``take``) is read back first (a boolean mask's positions
+are found on the host, as PyTorch synchronizes there too; counted in
 ``STATS["index_reads"]``). A CPU index tensor is accepted with a cuda tensor, as in PyTorch;
 any other CPU tensor (not 0-d) with a cuda one raises PyTorch's same-device RuntimeError.
 
 The routing is installed when the first cuda tensor is made (:func:`install`): the ``tenkai``
-functions and ``Tensor`` methods of these names are wrapped then, so a process without cuda
-tensors runs the plain CPU functions.
+and ``tenkai.nn.functional`` functions and ``Tensor`` methods of these names are wrapped
+then, so a process without cuda tensors runs the plain CPU functions.
 """
 
 from __future__ import annotations
@@ -36,14 +38,18 @@ from ._tensor import Tensor
 HOST_OPS = ("sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
             "nonzero", "argwhere", "unique", "unique_consecutive", "masked_select", "bincount",
             "histc", "searchsorted", "bucketize", "isin", "multinomial", "nanquantile",
-            "quantile", "where")
+            "quantile", "where", "scatter_reduce", "embedding_bag")
 # kernels on the device; their index/mask constants (made on the host) uploaded
 INDEX_CONSTANT_OPS = ("__getitem__", "__setitem__", "index_put_", "index_put", "flip",
                       "fliplr", "flipud", "rot90", "tril", "triu", "tril_", "triu_", "cummax",
                       "cummin", "repeat_interleave", "roll", "masked_fill", "masked_fill_",
                       "masked_scatter", "masked_scatter_", "diagonal", "diag", "diag_embed",
                       "trace", "take", "take_along_dim", "index_select", "index_fill",
-                      "index_fill_", "index_add", "index_add_", "index_copy", "index_copy_")
+                      "index_fill_", "index_add", "index_add_", "index_copy", "index_copy_",
+                      "scatter", "scatter_", "unfold", "combinations", "interpolate")
+# the arguments (after the tensor) of those ops read back to the host first: masks and
+# indices whose values the implementation reads with numpy
+_HOST_ARGS = {"masked_scatter": 0, "masked_scatter_": 0, "take": 0}
 ROUND_TRIPS: Counter[str] = Counter()
 UPLOADS = [False]  # while an INDEX_CONSTANT_OPS op runs: CPU operands go to the GPU
 
@@ -133,6 +139,7 @@ def with_index_constants(name: str, fn: Any) -> Any:
     """``fn`` on cuda tensors with the index/mask constants it makes on the host uploaded
     (indexing: the key's cuda tensors read back first)."""
     indexing = name in ("__getitem__", "__setitem__", "index_put_", "index_put")
+    read = _HOST_ARGS.get(name)
 
     @functools.wraps(fn)
     def run(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -150,6 +157,8 @@ def with_index_constants(name: str, fn: Any) -> Any:
                 args = (_index_on_host(args[0]), *args[1:])
         elif _cuda_device(_tensors((self, *args), kwargs)) is None:
             return fn(self, *args, **kwargs)
+        elif read is not None and len(args) > read:
+            args = (*args[:read], _index_on_host(args[read]), *args[read + 1:])
         prev = UPLOADS[0]
         UPLOADS[0] = True
         try:
@@ -169,10 +178,11 @@ def install() -> None:
         return
     _INSTALLED[0] = True
     import tenkai
+    import tenkai.nn.functional as functional
 
     for names, wrap in ((HOST_OPS, round_trip), (INDEX_CONSTANT_OPS, with_index_constants)):
         for name in names:
-            for owner in (tenkai, Tensor):
+            for owner in (tenkai, Tensor, functional):
                 fn = owner.__dict__.get(name) if owner is Tensor else getattr(owner, name, None)
                 if fn is None or not callable(fn) or getattr(fn, "tk_wrapped", False):
                     continue

@@ -482,7 +482,16 @@ _HOST_CASES = [
     ("where1", lambda x, m: tenkai.where(m)), ("argwhere", lambda x, m: tenkai.argwhere(m)),
     ("flip", lambda x, m: x.flip(1)), ("tril", lambda x, m: x.tril()),
     ("cummax", lambda x, m: x.cummax(1)), ("index", lambda x, m: x[tenkai.tensor([2, 0])]),
+    ("scatter_reduce", lambda x, m: x.scatter_reduce(1, _idx(x), x[:, :2], "amax")),
+    ("masked_scatter", lambda x, m: x.masked_scatter(m, x * 2)),
+    ("take", lambda x, m: tenkai.take(x, _idx(x).reshape(-1))),
+    ("scatter", lambda x, m: x.scatter(1, _idx(x), 1.5)),
+    ("unfold", lambda x, m: x.unfold(1, 2, 1)),
 ]
+
+
+def _idx(x: Any) -> Any:
+    return tenkai.tensor([[0, 2], [1, 0], [2, 1]], device=x.device)
 
 
 @pytest.mark.slow  # (a few kernels: the copies' casts, the gradients' scatters)
