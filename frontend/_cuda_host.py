@@ -51,7 +51,6 @@ INDEX_CONSTANT_OPS = ("__getitem__", "__setitem__", "index_put_", "index_put", "
 # indices whose values the implementation reads with numpy
 _HOST_ARGS = {"masked_scatter": 0, "masked_scatter_": 0, "take": 0}
 ROUND_TRIPS: Counter[str] = Counter()
-UPLOADS = [False]  # while an INDEX_CONSTANT_OPS op runs: CPU operands go to the GPU
 
 
 def _tensors(args: Any, kwargs: dict[str, Any]) -> list[Tensor]:
@@ -159,6 +158,8 @@ def with_index_constants(name: str, fn: Any) -> Any:
             return fn(self, *args, **kwargs)
         elif read is not None and len(args) > read:
             args = (*args[:read], _index_on_host(args[read]), *args[read + 1:])
+        from ._cuda_tensor import UPLOADS  # (CPU operands go to the GPU meanwhile)
+
         prev = UPLOADS[0]
         UPLOADS[0] = True
         try:
@@ -171,19 +172,18 @@ def with_index_constants(name: str, fn: Any) -> Any:
 _INSTALLED = [False]
 
 
-def install() -> None:
-    """Wrap the ``tenkai`` functions and ``Tensor`` methods named in HOST_OPS and
-    INDEX_CONSTANT_OPS (once)."""
+def install(owners: tuple[Any, ...]) -> None:
+    """Wrap the functions and methods named in HOST_OPS and INDEX_CONSTANT_OPS of ``owners``
+    (the ``tenkai`` module, ``tenkai.nn.functional``, ``Tensor``: passed in by
+    tenkai/__init__, which registers this in ``_device.ON_CUDA``), once."""
     if _INSTALLED[0]:
         return
     _INSTALLED[0] = True
-    import tenkai
-    import tenkai.nn.functional as functional
-
     for names, wrap in ((HOST_OPS, round_trip), (INDEX_CONSTANT_OPS, with_index_constants)):
         for name in names:
-            for owner in (tenkai, Tensor, functional):
-                fn = owner.__dict__.get(name) if owner is Tensor else getattr(owner, name, None)
+            for owner in owners:
+                fn = owner.__dict__.get(name) if isinstance(owner, type) else getattr(
+                    owner, name, None)
                 if fn is None or not callable(fn) or getattr(fn, "tk_wrapped", False):
                     continue
                 wrapped = wrap(name, fn)

@@ -44,8 +44,7 @@ from tenkai.ir.dtypes import from_numpy
 from tenkai.runtime.cuda.memory import DeviceArray, context
 
 from . import _trace
-from ._cuda_host import UPLOADS as _UPLOADS
-from ._device import NUMPY_MESSAGE, device
+from ._device import NUMPY_MESSAGE, ON_CUDA, device
 from ._node import GRAD_MODE, bind
 from ._tensor import Tensor, record
 
@@ -450,6 +449,9 @@ def run_op(op: str, attrs: dict[str, Any], datas: list[CudaData], ctx: Any = Non
 # while a backward pass replays on a GPU: that GPU's context (its graph's constants and
 # source ops, made on the CPU by the replay, belong there)
 _PLACING: list[Any] = [None]
+# while an op that builds index/mask constants on the host runs (_cuda_host): CPU operands
+# are uploaded to the GPU
+UPLOADS = [False]
 
 
 _SCALARS: dict[tuple, CudaData] = {}  # uploaded numbers, by (GPU, dtype, bytes)
@@ -482,7 +484,7 @@ def _operands(inputs: Any, datas: list[Any]) -> tuple[list[CudaData], Any]:
             out.append(d)
         elif d.ndim == 0:
             out.append(_scalar(ctx, d))
-        elif _PLACING[0] is not None or _UPLOADS[0]:  # (see _cuda_host.UPLOADS)
+        elif _PLACING[0] is not None or UPLOADS[0]:
             if _PLACING[0] is None:
                 STATS["uploaded_constants"] += 1
             out.append(CudaData.from_host(ctx, np.asarray(d, order="C")))
@@ -522,10 +524,12 @@ def apply(op: str, inputs: Any, datas: list[Any], name: str | None,
 
 def _install() -> None:
     """Route ops with a cuda operand here (once the first cuda tensor is made)."""
-    from . import _cuda_host, _ops
+    from . import _ops
 
-    _ops.DEVICE_APPLY[0] = apply
-    _cuda_host.install()
+    if _ops.DEVICE_APPLY[0] is None:
+        _ops.DEVICE_APPLY[0] = apply
+        for hook in ON_CUDA:  # (the host-op routing of _cuda_host, added by tenkai/__init__)
+            hook()
 
 
 # ---------------------------------------------------------------- moving tensors

@@ -10,28 +10,13 @@ from typing import Any
 
 from tenkai.ir import dtypes as irdt
 
-from ._device import CPU, DEFAULT, check_device, device
+from ._device import get_default_device as get_default_device  # (the default device's
+from ._device import set_default_device as set_default_device  # home is _device)
 from ._dtype import BY_NAME, as_dtype, dtype, scalar_dtype
 from ._dtype import result_type as _result_type
 from ._tensor import Tensor
 
 _DETERMINISTIC = {"enabled": False, "warn_only": False}
-
-
-def get_default_device() -> device:
-    """The device factory functions use (``device(type='cpu')``; ``cuda:N`` after
-    ``set_default_device("cuda")``, as PyTorch prints it)."""
-    return CPU if DEFAULT[0] is None else DEFAULT[0]
-
-
-def set_default_device(dev: Any) -> None:
-    """``set_default_device("cuda")``: factory functions given no ``device=`` (``zeros``,
-    ``randn``, ``tensor``, ``arange``, the parameters of modules built then ...) make their
-    tensors there; ``*_like`` and ``x.new_*`` still follow their input, ``from_numpy`` stays on
-    the CPU (as PyTorch). ``"cpu"`` or ``None`` resets it. Without a GPU, "cuda" fails as
-    ``.cuda()`` does. ``with tenkai.device("cuda"):`` sets it for a block."""
-    d = CPU if dev is None else check_device(dev)
-    DEFAULT[0] = None if d.type == "cpu" else d
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
