@@ -46,10 +46,11 @@ INDEX_CONSTANT_OPS = ("__getitem__", "__setitem__", "index_put_", "index_put", "
                       "masked_scatter", "masked_scatter_", "diagonal", "diag", "diag_embed",
                       "trace", "take", "take_along_dim", "index_select", "index_fill",
                       "index_fill_", "index_add", "index_add_", "index_copy", "index_copy_",
-                      "scatter", "scatter_", "unfold", "combinations", "interpolate")
+                      "scatter", "scatter_", "unfold", "combinations", "interpolate", "put",
+                      "put_")
 # the arguments (after the tensor) of those ops read back to the host first: masks and
 # indices whose values the implementation reads with numpy
-_HOST_ARGS = {"masked_scatter": 0, "masked_scatter_": 0, "take": 0}
+_HOST_ARGS = {"masked_scatter": 0, "masked_scatter_": 0, "take": 0, "put": 0, "put_": 0}
 ROUND_TRIPS: Counter[str] = Counter()
 
 
