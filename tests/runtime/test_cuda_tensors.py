@@ -684,3 +684,31 @@ def test_compiled_step_moving_a_cpu_parameter_follows_eager(cuda: Any) -> None:
         if compiled:
             assert run.stats["replays"] == 2 and run.steps[0].program.target.name == "cuda"
     np.testing.assert_allclose(runs[1], runs[0], rtol=1e-6)
+
+
+@pytest.mark.slow  # (a small MLP's eager kernels)
+def test_training_under_default_device_cuda_follows_the_cpu(cuda: Any) -> None:
+    """A script written for the CPU, run after set_default_device("cuda"): the model, data
+    and optimizer state are made on the GPU; the losses follow the CPU run."""
+    runs = []
+    for dev in ("cpu", "cuda"):
+        tenkai.set_default_device(dev)
+        try:
+            tenkai.manual_seed(0)
+            model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+            opt = tenkai.optim.Adam(model.parameters(), lr=0.01)
+            x, y = tenkai.randn(6, 4), tenkai.randint(0, 3, (6,))
+            losses = []
+            for _ in range(3):
+                opt.zero_grad()
+                loss = F.cross_entropy(model(x), y)
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                losses.append(loss.item())
+            assert model[0].weight.is_cuda == (dev == "cuda") == x.is_cuda
+            assert opt.state[model[0].weight]["exp_avg"].is_cuda == (dev == "cuda")
+            runs.append(losses)
+        finally:
+            tenkai.set_default_device(None)
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-5)
