@@ -7,6 +7,7 @@ the graph IR; ``backward()`` derives the backward graph symbolically.
 from __future__ import annotations
 
 import builtins as _builtins
+import sys as _sys
 import typing as _typing
 import warnings as _warnings
 
@@ -116,3 +117,10 @@ def __getattr__(name: str) -> object:
 
 
 del _builtins, _warnings
+
+# eager cuda tensors: the ops computed on the host run as explicit round trips (_cuda_host),
+# routed once the first cuda tensor is made
+from . import _cuda_host as _cuda_host  # noqa: E402
+from ._device import ON_CUDA as _ON_CUDA  # noqa: E402
+
+_ON_CUDA.append(lambda: _cuda_host.install((_sys.modules[__name__], nn.functional, Tensor)))

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ._device import check_device
+from ._device import CPU, DEFAULT, check_device
 from ._dtype import BY_NAME, as_dtype, get_default_dtype, scalar_dtype
 from ._infer import check_array, infer_array
 from ._random import Generator, draw
@@ -20,10 +20,12 @@ from ._tensor import Tensor
 
 def _finish(data: np.ndarray, device: Any = None, requires_grad: bool = False) -> Tensor:
     data = np.ascontiguousarray(data) if data.ndim else np.asarray(data)
+    if device is None:
+        device = DEFAULT[0]  # (set_default_device; None: the CPU)
     if device is not None and (dev := check_device(device)).type == "cuda":
-        from ._cuda_tensor import to_device  # made on the host, copied to the GPU
+        from ._cuda_tensor import move  # made on the host, copied to the GPU
 
-        t = to_device(Tensor._make(data), dev)
+        t = move(Tensor._make(data), dev)
     else:
         t = Tensor._make(data)
     if requires_grad:
@@ -84,7 +86,8 @@ def _factory(fill: Any):
              out: Any = None, layout: Any = None, pin_memory: bool = False) -> Tensor:
         shape = _size(size)
         dt = _np_dtype(dtype, get_default_dtype().name)
-        if numpy_fill is not None and device is None and not requires_grad:
+        if (numpy_fill is not None and device is None and DEFAULT[0] is None
+                and not requires_grad):
             return Tensor._make(numpy_fill(shape, dtype=dt))  # fresh and C-ordered
         return _finish(np.full(shape, fill, dtype=dt), device, requires_grad)
     return make
@@ -109,6 +112,8 @@ def _scalar_name(value: Any) -> str:
 
 def _device_of(input: Tensor, device: Any) -> Any:
     """The device a ``*_like`` factory makes its tensor on: ``device``, else ``input``'s."""
+    if device is None and DEFAULT[0] is not None:  # (not the default device: the input's)
+        return input.device if type(input._data) is not np.ndarray else CPU
     return device if device is not None or type(input._data) is np.ndarray else input.device
 
 

@@ -24,9 +24,13 @@ Explicit host round-trips (documented, never a silent fallback): printing, ``ite
 ``tolist()``, ``.cpu()``, moving between GPUs, comparisons that return a Python bool
 (``tenkai.equal`` / ``allclose``, ``numpy.all`` / ``any`` of a storage, as GradScaler's
 inf check reads them), and values written from the host (``fill_``, ``copy_``
-from a CPU tensor, creation with ``device=``). Any other numpy function applied to a cuda
-tensor's storage raises NotImplementedError (or numpy's conversion raises PyTorch's TypeError
-"can't convert cuda:0 device type tensor to numpy").
+from a CPU tensor, creation with ``device=``), and the ops whose implementation computes on
+the host (sort, nonzero, unique, ...: :mod:`tenkai._cuda_host`, counted in STATS). Any other
+numpy function applied to a cuda tensor's storage raises NotImplementedError (or numpy's
+conversion raises PyTorch's TypeError "can't convert cuda:0 device type tensor to numpy").
+
+Copies between devices (:func:`to_device`) of a tensor that requires grad while autograd
+records are PyTorch's ``ToCopyBackward0`` (the gradient moved back to the source device).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from tenkai.ir.dtypes import from_numpy
 from tenkai.runtime.cuda.memory import DeviceArray, context
 
 from . import _trace
-from ._device import NUMPY_MESSAGE, device
+from ._device import NUMPY_MESSAGE, ON_CUDA, device
 from ._node import GRAD_MODE, bind
 from ._tensor import Tensor, record
 
@@ -369,7 +373,10 @@ class _Kernel:
 
 
 _KERNELS: dict[tuple, _Kernel] = {}
-STATS = {"kernels_compiled": 0, "launches": 0, "views": 0, "uploaded_scalars": 0}
+# host_round_trips: ops run on the host (see _cuda_host.HOST_OPS; by op: ROUND_TRIPS there);
+# index_reads: cuda index/mask tensors read back by indexing
+STATS = {"kernels_compiled": 0, "launches": 0, "views": 0, "uploaded_scalars": 0,
+         "host_round_trips": 0, "index_reads": 0, "uploaded_constants": 0}
 
 
 def _attr_key(attrs: dict[str, Any]) -> Any:
@@ -442,6 +449,9 @@ def run_op(op: str, attrs: dict[str, Any], datas: list[CudaData], ctx: Any = Non
 # while a backward pass replays on a GPU: that GPU's context (its graph's constants and
 # source ops, made on the CPU by the replay, belong there)
 _PLACING: list[Any] = [None]
+# while an op that builds index/mask constants on the host runs (_cuda_host): CPU operands
+# are uploaded to the GPU
+UPLOADS = [False]
 
 
 _SCALARS: dict[tuple, CudaData] = {}  # uploaded numbers, by (GPU, dtype, bytes)
@@ -474,8 +484,10 @@ def _operands(inputs: Any, datas: list[Any]) -> tuple[list[CudaData], Any]:
             out.append(d)
         elif d.ndim == 0:
             out.append(_scalar(ctx, d))
-        elif _PLACING[0] is not None:
-            out.append(CudaData.from_host(ctx, d))
+        elif _PLACING[0] is not None or UPLOADS[0]:
+            if _PLACING[0] is None:
+                STATS["uploaded_constants"] += 1
+            out.append(CudaData.from_host(ctx, np.asarray(d, order="C")))
         else:
             raise RuntimeError(SAME_DEVICE.format(first.tk_device, "cpu"))
     return out, ctx
@@ -514,25 +526,75 @@ def _install() -> None:
     """Route ops with a cuda operand here (once the first cuda tensor is made)."""
     from . import _ops
 
-    _ops.DEVICE_APPLY[0] = apply
+    if _ops.DEVICE_APPLY[0] is None:
+        _ops.DEVICE_APPLY[0] = apply
+        for hook in ON_CUDA:  # (the host-op routing of _cuda_host, added by tenkai/__init__)
+            hook()
 
 
 # ---------------------------------------------------------------- moving tensors
 
 
+def move(t: Tensor, dev: device) -> Tensor:
+    """A new tensor holding ``t``'s values on ``dev`` (a copy through the host; nothing
+    recorded)."""
+    src = t._data
+    host = src.host() if isinstance(src, CudaData) else src
+    if dev.type != "cuda":
+        return Tensor._make(host)  # (a new host array)
+    return Tensor._make(upload(np.asarray(host, order="C"), dev))
+
+
 def to_device(t: Tensor, dev: device) -> Tensor:
-    """``t`` on ``dev`` (``t`` itself when it is there already): a copy through the host."""
+    """``t`` on ``dev`` (``t`` itself when it is there already): a copy through the host.
+    While autograd records, a tensor that requires grad gets PyTorch's ``ToCopyBackward0``
+    (its gradient moved back to ``t``'s device); while a compiled step traces, the copy is a
+    node of the step's graph (see :func:`_traced_copy`)."""
     src = t._data
     here = src.tk_device if isinstance(src, CudaData) else None
     there = dev if dev.type == "cuda" else None
     if here == there:
         return t
-    if GRAD_MODE.enabled and t.requires_grad:
-        raise NotImplementedError(
-            f"tenkai: copying a tensor that requires grad to device='{dev}' while autograd "
-            "records is not supported (its ToCopyBackward0 across devices is missing); move "
-            "it under tenkai.no_grad() or as .detach().to(...).requires_grad_()")
-    host = src.host() if here is not None else src
-    if there is None:
-        return Tensor._make(host)
-    return Tensor._make(upload(host, dev))
+    recorded = GRAD_MODE.enabled and t.requires_grad
+    out = _to_copy().apply(t, dev) if recorded else move(t, dev)
+    tracer = _trace.active()
+    if tracer is not None:
+        _traced_copy(tracer, t, out, dev)
+    return out
+
+
+_TO_COPY: list[Any] = []
+
+
+def _to_copy() -> Any:
+    """The autograd.Function of a copy between devices (made on first use); its grad_fn is
+    named ``ToCopyBackward0`` as PyTorch's."""
+    if not _TO_COPY:
+        from .autograd.function import Function
+
+        class ToCopy(Function):
+            @staticmethod
+            def forward(ctx: Any, x: Tensor, dev: device) -> Tensor:
+                ctx.source = x.device
+                return move(x, dev)
+
+            @staticmethod
+            def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+                return to_device(grad, ctx.source), None
+
+        ToCopy._backward_cls.__name__ = ToCopy._backward_cls.__qualname__ = "ToCopyBackward0"
+        _TO_COPY.append(ToCopy)
+    return _TO_COPY[0]
+
+
+def _traced_copy(tracer: Any, src: Tensor, out: Tensor, dev: device) -> None:
+    """A copy between devices inside a traced step (``x.to(dev)`` of a CPU batch): the same
+    value, one node of the step's graph (a cast to its own dtype, which the simplifier
+    removes), its device recorded in ``graph.meta["device_copies"]`` for the step's placement
+    (_cuda_steps). The source is a node of the trace (captured, as state, when the trace
+    first reads it here: a CPU parameter the step moves is read afresh by every replay)."""
+    nid = tracer.node_for(src)
+    g = tracer.graph
+    copy = g.add("cast", [nid], dtype=g.dtype(nid))
+    tracer.bind(out, copy)
+    g.meta.setdefault("device_copies", {})[copy] = str(dev) if dev.type == "cuda" else "cpu"

@@ -10,28 +10,13 @@ from typing import Any
 
 from tenkai.ir import dtypes as irdt
 
-from ._device import CPU, check_device, device
+from ._device import get_default_device as get_default_device  # (the default device's
+from ._device import set_default_device as set_default_device  # home is _device)
 from ._dtype import BY_NAME, as_dtype, dtype, scalar_dtype
 from ._dtype import result_type as _result_type
 from ._tensor import Tensor
 
-_DEVICE = [CPU]
 _DETERMINISTIC = {"enabled": False, "warn_only": False}
-
-
-def get_default_device() -> device:
-    """The device factory functions use (``device(type='cpu')``)."""
-    return _DEVICE[0]
-
-
-def set_default_device(dev: Any) -> None:
-    """``set_default_device("cpu")``; ``None`` resets it. CUDA fails as ``.cuda()`` does."""
-    d = CPU if dev is None else check_device(dev)
-    if d.type == "cuda":
-        raise NotImplementedError(f"tenkai: set_default_device('{d}') is not supported yet: "
-                                  f"factories make CPU tensors by default; pass device='{d}' "
-                                  "to them, or move tensors and models with .to(device)")
-    _DEVICE[0] = d
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:

@@ -37,8 +37,23 @@ class device:
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    # ``with tenkai.device("cuda"):``: the factories' default device inside the block
+    def __enter__(self) -> device:
+        _ENTERED.append(get_default_device())
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        set_default_device(_ENTERED.pop())
+
 
 CPU = device("cpu")
+_ENTERED: list[device] = []  # the defaults ``with device(...)`` blocks replaced
+# the device factory functions use when given none (``set_default_device``): None is the CPU
+# (the factories' fast paths test ``DEFAULT[0] is None``), else a cuda device
+DEFAULT: list[device | None] = [None]
+# run once, when the first cuda tensor is made (tenkai/__init__ adds the host-op routing)
+ON_CUDA: list[Any] = []
 CURRENT_CUDA = [0]  # the current GPU (tenkai.cuda.set_device): what a bare 'cuda' means
 
 
@@ -76,3 +91,19 @@ def check_device(dev: Any) -> device:
     if d.type == "meta":
         raise NotImplementedError("meta tensors are not supported")
     return d
+
+
+def get_default_device() -> device:
+    """The device factory functions use (``device(type='cpu')``; ``cuda:N`` after
+    ``set_default_device("cuda")``, as PyTorch prints it)."""
+    return CPU if DEFAULT[0] is None else DEFAULT[0]
+
+
+def set_default_device(dev: Any) -> None:
+    """``set_default_device("cuda")``: factory functions given no ``device=`` (``zeros``,
+    ``randn``, ``tensor``, ``arange``, the parameters of modules built then ...) make their
+    tensors there; ``*_like`` and ``x.new_*`` still follow their input, ``from_numpy`` stays on
+    the CPU (as PyTorch). ``"cpu"`` or ``None`` resets it. Without a GPU, "cuda" fails as
+    ``.cuda()`` does. ``with tenkai.device("cuda"):`` sets it for a block."""
+    d = CPU if dev is None else check_device(dev)
+    DEFAULT[0] = None if d.type == "cpu" else d

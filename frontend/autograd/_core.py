@@ -218,7 +218,9 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> Any:
         node.retain() if node.retain is not None else None)
     if owner is None:
         return None
-    if not isinstance(g, Tensor):
+    if type(g) is not np.ndarray and hasattr(g, "tk_device"):  # a GPU's gradient: copied
+        g = Tensor._make(g.copy())
+    elif not isinstance(g, Tensor):
         # a fresh copy (the plan's arrays may alias forward values or each other), already
         # in the parameter's layout when the layout contract below would ask for it
         order = "C" if owner._grad is None and owner._data.flags.c_contiguous else "K"

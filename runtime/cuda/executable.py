@@ -147,6 +147,7 @@ class CUDAExecutable(Executable):
         self._bound: dict[str, Any] = {}  # param name -> the caller's object
         # None: outputs are host arrays; a DeviceArray subclass: new device arrays of it
         self.output_array: Any = None
+        self.host_outputs: frozenset[int] = frozenset()  # ... except these: host arrays
         self._mirror: dict[str, tuple[np.ndarray, np.ndarray, bool]] = {}  # (user, host, staged)
 
     # ------------------------------------------------------------ binding
@@ -304,7 +305,8 @@ class CUDAExecutable(Executable):
             if target is not None:
                 outs.append(self._bound[target])
                 continue
-            if self.output_array is not None:  # outputs stay on the device: new arrays
+            if self.output_array is not None and k not in self.host_outputs:
+                # outputs stay on the device: new arrays
                 spec = self.by_name[name]
                 out = self.output_array(self.ctx, spec.shape, spec.dtype)
                 if out.nbytes:

@@ -94,7 +94,10 @@ def test_device_arguments_make_cuda_tensors(fake_cuda: FakeDriver) -> None:
     assert x.cuda().device.index == 1  # "cuda" is the current GPU
     with pytest.raises(RuntimeError, match="invalid device ordinal"):
         x.to("cuda:5")
-    with pytest.raises(NotImplementedError, match=r"set_default_device\('cuda:1'\) is not "
-                       "supported yet"):
-        tenkai.set_default_device("cuda")
+    try:
+        tenkai.set_default_device("cuda")  # (the current GPU)
+        assert tenkai.get_default_device() == tenkai.device("cuda:1")
+        assert tenkai.zeros(2).device == tenkai.device("cuda:1")
+    finally:
+        tenkai.set_default_device("cpu")
     assert tenkai.get_default_device().type == "cpu"

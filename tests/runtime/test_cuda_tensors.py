@@ -22,6 +22,7 @@ import tenkai
 import tenkai.nn as nn
 import tenkai.nn.functional as F
 from tenkai import _cuda_tensor
+from tenkai._cuda_host import HOST_OPS
 from tenkai.codegen import nvptx
 from tenkai.compile import RecompileWarning
 from tenkai.runtime import cuda as rc
@@ -187,8 +188,7 @@ def test_mixing_devices_raises_as_pytorch(cuda: Any) -> None:
 
 def test_unsupported_ops_fail_clearly(cuda: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     y = tenkai.tensor([3.0, 1.0, 2.0], device="cuda")
-    with pytest.raises(NotImplementedError, match=r"device='cuda'.*\.cpu\(\)"):
-        tenkai.sort(y)
+    assert tenkai.sort(y).values.is_cuda  # (a host round trip: see test_host_ops_...)
     y[0] = 5.0  # (indexed assignment: the functional form, device kernels)
     y[1:] = tenkai.tensor([7.0, 8.0], device="cuda")
     assert y.tolist() == [5.0, 7.0, 8.0] and y.is_cuda
@@ -225,8 +225,8 @@ def test_autograd_on_cuda_tensors_matches_the_cpu(cuda: Any) -> None:
     assert g.is_cuda
     np.testing.assert_allclose(g.cpu().numpy(), np.tile(x_host.numpy().sum(0)[:, None], 2),
                                rtol=1e-5)
-    with pytest.raises(NotImplementedError, match="requires grad to device='cpu'"):
-        (w * 2).cpu()
+    moved = (w * 2).cpu()  # (ToCopyBackward0: see test_copies_between_devices_...)
+    assert moved.grad_fn.name() == "ToCopyBackward0" and not moved.is_cuda
 
 
 def _model(dev: str) -> tuple[Any, Any]:
@@ -438,3 +438,277 @@ def test_a_compiled_step_follows_its_parameters_between_devices(cuda: Any) -> No
     second = compiled(x)  # on the cpu now: the parameters it updates are the cpu ones
     assert second.device == tenkai.device("cpu") and second.item() < first
     assert not np.array_equal(model.weight.detach().numpy(), weight)
+
+
+# ---------------------------------------------------------------- default device, host ops
+
+
+def test_default_device_cuda_and_the_device_context_manager(cuda: Any) -> None:
+    cpu = tenkai.ones(2)
+    try:
+        tenkai.set_default_device("cuda")
+        assert tenkai.get_default_device() == tenkai.device("cuda:0")
+        made = [tenkai.zeros(2), tenkai.ones(2, 3), tenkai.tensor([1.0]), tenkai.arange(3),
+                tenkai.full((2,), 1.5), tenkai.randn(2), tenkai.eye(2), tenkai.empty(1)]
+        assert all(t.is_cuda for t in made)
+        assert not tenkai.zeros_like(cpu).is_cuda  # (*_like: the input's device)
+        assert not tenkai.from_numpy(np.ones(2)).is_cuda
+        assert tenkai.zeros(2, device="cpu").device.type == "cpu"
+        assert nn.Linear(2, 3).weight.is_cuda
+    finally:
+        tenkai.set_default_device(None)
+    assert tenkai.get_default_device() == tenkai.device("cpu") and not tenkai.zeros(1).is_cuda
+    gpu = "cuda:1" if _two_gpus() else "cuda:0"
+    with tenkai.device(gpu) as dev:
+        assert dev == tenkai.device(gpu) and tenkai.get_default_device() == dev
+        assert tenkai.ones(2).device == dev and tenkai.randint(0, 3, (2,)).device == dev
+        with tenkai.device("cpu"):
+            assert not tenkai.ones(1).is_cuda
+        assert tenkai.ones(1).device == dev
+    assert not tenkai.ones(1).is_cuda and tenkai.get_default_device().type == "cpu"
+
+
+def _cpu_twin(t: Any) -> Any:
+    return t.detach().cpu().requires_grad_(t.requires_grad)
+
+
+_HOST_CASES = [
+    ("sort", lambda x, m: tenkai.sort(x, 1)), ("sort desc", lambda x, m: x.sort(0, True)),
+    ("argsort", lambda x, m: x.argsort(1)), ("topk", lambda x, m: x.topk(2, 1)),
+    ("kthvalue", lambda x, m: x.kthvalue(2, 1)), ("median", lambda x, m: x.median()),
+    ("median dim", lambda x, m: x.median(0)), ("mode", lambda x, m: x.mode(1)),
+    ("nonzero", lambda x, m: (x > 0).nonzero()), ("unique", lambda x, m: tenkai.unique(m)),
+    ("mask", lambda x, m: x[m]), ("masked_select", lambda x, m: x.masked_select(m)),
+    ("where1", lambda x, m: tenkai.where(m)), ("argwhere", lambda x, m: tenkai.argwhere(m)),
+    ("flip", lambda x, m: x.flip(1)), ("tril", lambda x, m: x.tril()),
+    ("cummax", lambda x, m: x.cummax(1)), ("index", lambda x, m: x[tenkai.tensor([2, 0])]),
+    ("scatter_reduce", lambda x, m: x.scatter_reduce(1, _idx(x), x[:, :2], "amax")),
+    ("masked_scatter", lambda x, m: x.masked_scatter(m, x * 2)),
+    ("take", lambda x, m: tenkai.take(x, _idx(x).reshape(-1))),
+    ("scatter", lambda x, m: x.scatter(1, _idx(x), 1.5)),
+    ("unfold", lambda x, m: x.unfold(1, 2, 1)),
+]
+
+
+def _idx(x: Any) -> Any:
+    return tenkai.tensor([[0, 2], [1, 0], [2, 1]], device=x.device)
+
+
+@pytest.mark.slow  # (a few kernels: the copies' casts, the gradients' scatters)
+@pytest.mark.parametrize("name,f", _HOST_CASES, ids=[c[0] for c in _HOST_CASES])
+def test_host_ops_round_trip_with_values_dtypes_devices_and_grads(cuda: Any, name: str,
+                                                                  f: Any) -> None:
+    """Ops computed on the host run as explicit round trips (counted); the rest stay on the
+    kernels; results on the GPU, the same values and dtypes, gradients through the copies."""
+    x_host = tenkai.tensor([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0], [1.0, 4.0, -0.5]],
+                           requires_grad=True)
+    m_host = x_host.detach() > 0.4
+    x = x_host.detach().cuda().requires_grad_()
+    m = m_host.cuda()
+    before = dict(_cuda_tensor.STATS)
+    want, got = f(x_host, m_host), f(x, m)
+    want_t = list(want) if isinstance(want, tuple) else [want]
+    got_t = list(got) if isinstance(got, tuple) else [got]
+    assert type(got) is type(want) and len(got_t) == len(want_t)
+    for a, b in zip(got_t, want_t, strict=True):
+        assert a.is_cuda and a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().numpy())
+    trips = _cuda_tensor.STATS["host_round_trips"] - before["host_round_trips"]
+    assert trips == (1 if name.split()[0] in HOST_OPS or name == "where1" else 0)
+    if name in ("mask", "index"):  # (kernels; a cuda mask is read back, as PyTorch syncs)
+        assert _cuda_tensor.STATS["index_reads"] - before["index_reads"] == (name == "mask")
+    grads = [(a, b) for a, b in zip(got_t, want_t, strict=True) if b.requires_grad]
+    if grads:
+        sum(b.square().sum() for _, b in grads).backward()
+        sum(a.square().sum() for a, _ in grads).backward()
+        assert x.grad.is_cuda
+        np.testing.assert_allclose(x.grad.cpu().numpy(), x_host.grad.numpy(), rtol=1e-6)
+
+
+def test_indexed_and_masked_writes_with_cuda_indices(cuda: Any) -> None:
+    base = np.arange(12, dtype=np.float32).reshape(3, 4)
+    x_host, x = tenkai.tensor(base), tenkai.tensor(base, device="cuda")
+    i_host = tenkai.tensor([2, 0])
+    m_host = tenkai.from_numpy(base % 3 == 0)
+    for t, i, m in ((x_host, i_host, m_host), (x, i_host.cuda(), m_host.cuda())):
+        t[i] = 7.0
+        t[m] = -1.0
+        t[i, i] = tenkai.tensor([5.0, 6.0], device=t.device)
+        t.masked_fill_(m & (t > 5), 9.0)
+        t.index_put_((i,), tenkai.tensor(0.5), accumulate=True)
+        t[1, tenkai.tensor([1, 3], device=t.device)] = 3.0  # (mixed: basic and advanced)
+    assert x.is_cuda and _cuda_tensor.STATS["index_reads"] > 0
+    np.testing.assert_array_equal(x.cpu().numpy(), x_host.numpy())
+    x[i_host] = 1.0  # a CPU index with a cuda tensor: allowed, as in PyTorch
+    assert x[i_host].cpu().tolist() == [[1.0] * 4] * 2
+    with pytest.raises(RuntimeError, match="found at least two devices, cuda:0 and cpu!"):
+        x[i_host] = tenkai.ones(2, 4)  # CPU values (not a scalar) into a cuda tensor
+    for write in (lambda t, i: t.index_add_(0, i, t[:2] * 1), lambda t, i: t.index_fill_(1, i, 7.0),
+                  lambda t, i: t.masked_scatter_(t > 5, t * 10), lambda t, i: t.tril_(),
+                  lambda t, i: t.put_(i, tenkai.tensor([1.0, 2.0], device=t.device))):
+        want = write(tenkai.tensor(base), i_host)
+        got = write(tenkai.tensor(base, device="cuda"), i_host.cuda())
+        assert got.is_cuda
+        np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+    w = tenkai.zeros(3, device="cuda", requires_grad=True)
+    v = w * 1.0
+    v[tenkai.tensor([True, False, True], device="cuda")] = 2.0
+    (v * tenkai.tensor([1.0, 2.0, 3.0], device="cuda")).sum().backward()
+    assert w.grad.cpu().tolist() == [0.0, 2.0, 0.0]
+
+
+def test_copies_between_devices_are_recorded_for_autograd(cuda: Any) -> None:
+    """``.cuda()`` / ``.to("cuda")`` / ``.cpu()`` of a tensor that requires grad: a
+    ToCopyBackward0 node moving the gradient back to the source device (as PyTorch)."""
+    x = tenkai.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for move in (lambda t: t.cuda(), lambda t: t.to("cuda"), lambda t: t.to("cuda", copy=True)):
+        y = move(x)
+        assert y.is_cuda and y.grad_fn.name() == "ToCopyBackward0" and not y.is_leaf
+        assert repr(y) == ("tensor([1., 2., 3.], device='cuda:0', "
+                           "grad_fn=<ToCopyBackward0>)")
+        (y * y).sum().backward()
+    assert not x.grad.is_cuda and x.grad.tolist() == [6.0, 12.0, 18.0]  # (three passes)
+    w = tenkai.tensor([1.0, -2.0], device="cuda", requires_grad=True)
+    z = w.cpu()
+    assert not z.is_cuda and z.grad_fn.name() == "ToCopyBackward0"
+    (z.exp() * 3).sum().backward()
+    assert w.grad.is_cuda
+    np.testing.assert_allclose(w.grad.cpu().numpy(), 3 * np.exp([1.0, -2.0]), rtol=1e-6)
+    w.grad = None
+    ((w.cpu() * 2).cuda() ** 2).sum().backward()  # there and back again
+    assert w.grad.is_cuda and w.grad.cpu().tolist() == [8.0, -16.0]
+    g, = tenkai.autograd.grad((w.cpu() * w.cpu()).sum(), [w], create_graph=True)
+    assert g.is_cuda and g.requires_grad and g.cpu().tolist() == [2.0, -4.0]
+    with tenkai.no_grad():
+        assert w.cpu().grad_fn is None
+    assert w.detach().cpu().grad_fn is None and x.cuda().detach().is_leaf
+
+
+def _mlp_step(dev: str) -> tuple[Any, Any, Any]:
+    """A small classifier trained by the common loop: CPU batches moved in the step."""
+    tenkai.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3)).to(dev)
+    opt = tenkai.optim.Adam(model.parameters(), lr=0.05)
+
+    def step(x: Any, y: Any) -> Any:
+        x, y = x.to(dev), y.to(dev)
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y) + 0.0 * x.sum()
+        loss.backward()
+        opt.step()
+        return loss, x.sum(), loss.detach().cpu()
+    return model, opt, step
+
+
+@pytest.mark.slow  # (the eager kernels of the traced first call, then the step)
+def test_compiled_step_moving_cpu_batches_follows_eager_cpu_training(cuda: Any) -> None:
+    """``x, y = x.to(dev), y.to(dev)`` in a compiled step with a cuda model: the CPU batches
+    are uploaded at the step boundary; losses, parameters, gradients and optimizer state
+    follow eager training on the CPU step by step; a result eager leaves on the CPU
+    (``loss.cpu()``) comes back on the CPU."""
+    cpu_model, cpu_opt, cpu_step = _mlp_step("cpu")
+    model, opt, step = _mlp_step("cuda")
+    compiled = tenkai.compile(step)
+    for k in range(4):
+        tenkai.manual_seed(10 + k)
+        x, y = tenkai.randn(5, 4), tenkai.randint(0, 3, (5,))
+        want, got = cpu_step(x, y), compiled(x, y)
+        assert got[0].is_cuda and got[1].is_cuda and not got[2].is_cuda
+        assert not x.is_cuda and not y.is_cuda  # (the caller's batches stay where they were)
+        for a, b in zip(got, want, strict=True):
+            assert a.item() == pytest.approx(b.item(), rel=1e-5, abs=1e-6)
+        params = list(model.parameters())
+        for p, q in zip(params, cpu_model.parameters(), strict=True):
+            assert p.is_cuda and p.grad.is_cuda
+            np.testing.assert_allclose(p.detach().cpu().numpy(), q.detach().numpy(),
+                                       rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(p.grad.cpu().numpy(), q.grad.numpy(), rtol=1e-5,
+                                       atol=1e-6)
+            for (name, s), t in zip(opt.state[p].items(),
+                                    cpu_opt.state[q].values(), strict=True):
+                assert not isinstance(s, tenkai.Tensor) or s.is_cuda or s.ndim == 0, name
+                np.testing.assert_allclose(np.asarray(s.cpu() if isinstance(s, tenkai.Tensor)
+                                                      else s), np.asarray(t), rtol=1e-5,
+                                           atol=1e-6)
+    # (Adam's state is born in the first call: one retrace, then replays)
+    assert compiled.stats["replays"] >= 2 and compiled.stats["eager_calls"] == 0
+    assert compiled.steps[0].program.target.name == "cuda"
+
+
+@pytest.mark.slow  # (a few small steps compiled)
+def test_compiled_steps_mixing_devices_as_pytorch(cuda: Any) -> None:
+    w = tenkai.ones(3, device="cuda")
+    message = ("Expected all tensors to be on the same device, but found at least two devices, "
+               "cuda:0 and cpu!")
+
+    def scaled(x: Any, s: Any) -> Any:
+        return (x.to("cuda") * s + w).sum()  # a CPU 0-d tensor goes along
+
+    compiled = tenkai.compile(scaled)
+    x = tenkai.tensor([1.0, 2.0, 3.0])
+    for s in (2.0, 3.0):
+        got = compiled(x, tenkai.tensor(s))
+        assert got.is_cuda and got.item() == pytest.approx(6 * s + 3)
+
+    def mixed(x: Any) -> Any:
+        return x * w  # a CPU tensor (not 0-d) with a cuda one
+
+    with pytest.raises(RuntimeError, match=message):
+        mixed(x)
+    with pytest.raises(RuntimeError, match=r"cuda:0 and cpu!"):
+        tenkai.compile(mixed)(x)
+
+
+@pytest.mark.slow  # (the step's eager kernels, then the step)
+def test_compiled_step_moving_a_cpu_parameter_follows_eager(cuda: Any) -> None:
+    """A CPU parameter moved to the GPU inside the step: ToCopyBackward0 brings its gradient
+    back to the CPU, and every replay reads the parameter's current values."""
+    runs = []
+    for compiled in (False, True):
+        w = tenkai.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        opt = tenkai.optim.SGD([w], lr=0.1)
+
+        def step(x: Any, w: Any = w, opt: Any = opt) -> Any:
+            opt.zero_grad()
+            loss = (w.to("cuda") * x.to("cuda")).square().sum()
+            loss.backward()
+            opt.step()
+            return loss
+        run = tenkai.compile(step) if compiled else step
+        seen = []
+        for k in range(3):
+            loss = run(tenkai.tensor([0.5, -1.0, 2.0]) * (k + 1))
+            assert loss.is_cuda and not w.is_cuda and not w.grad.is_cuda
+            seen.append([loss.item(), *w.tolist(), *w.grad.tolist()])
+        runs.append(seen)
+        if compiled:
+            assert run.stats["replays"] == 2 and run.steps[0].program.target.name == "cuda"
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-6)
+
+
+@pytest.mark.slow  # (a small MLP's eager kernels)
+def test_training_under_default_device_cuda_follows_the_cpu(cuda: Any) -> None:
+    """A script written for the CPU, run after set_default_device("cuda"): the model, data
+    and optimizer state are made on the GPU; the losses follow the CPU run."""
+    runs = []
+    for dev in ("cpu", "cuda"):
+        tenkai.set_default_device(dev)
+        try:
+            tenkai.manual_seed(0)
+            model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+            opt = tenkai.optim.Adam(model.parameters(), lr=0.01)
+            x, y = tenkai.randn(6, 4), tenkai.randint(0, 3, (6,))
+            losses = []
+            for _ in range(3):
+                opt.zero_grad()
+                loss = F.cross_entropy(model(x), y)
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                losses.append(loss.item())
+            assert model[0].weight.is_cuda == (dev == "cuda") == x.is_cuda
+            assert opt.state[model[0].weight]["exp_avg"].is_cuda == (dev == "cuda")
+            runs.append(losses)
+        finally:
+            tenkai.set_default_device(None)
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-5)
