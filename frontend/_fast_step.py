@@ -29,7 +29,7 @@ import numpy as np
 from ._autograd import GRAD_MODE
 from ._guards import Guard
 from ._state import _SCALAR_SOURCES, live_state_ids
-from ._step import CompiledStep, replay, scalar_buffers
+from ._step import CompiledStep, replay, scalar_buffers, with_history
 from ._tensor import Tensor
 from .nn.parameter import Parameter
 
@@ -257,22 +257,27 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
             src.add(f"if {o}._grad is not {t}: {o}.grad = {t}")
         else:
             src.add(f"setattr({o}, {src.name(attr)}, {t})")
-    src.add(f"return {_result(src, step.result_spec)}")
+    src.add(f"return {_result(src, step.result_spec, step.result_grads)}")
     return True
 
 
-def _result(src: _Source, spec: Any) -> str:
-    """The expression that builds the step's result (as :func:`_step.unflatten`)."""
+def _result(src: _Source, spec: Any, grads: list[Any]) -> str:
+    """The expression that builds the step's result (as :func:`_step.unflatten`; a result
+    with history as :func:`_step.with_history`)."""
     kind, payload = spec
     if kind == "tensor":
-        return f"{src.name(Tensor._make)}(outs[{payload}].copy())"
+        history = grads[payload] if grads else None
+        if history is None:
+            return f"{src.name(Tensor._make)}(outs[{payload}].copy())"
+        return (f"{src.name(with_history)}(outs[{payload}].copy(), "
+                f"{src.name(history[0], 'k')}, {src.name(history[1], 'k')})")
     if kind in ("tuple", "list"):
-        items = [_result(src, s) for s in payload]
+        items = [_result(src, s, grads) for s in payload]
         if kind == "list":
             return "[" + ", ".join(items) + "]"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     if kind == "dict":
-        return "{" + ", ".join(f"{src.name(k)}: {_result(src, s)}"
+        return "{" + ", ".join(f"{src.name(k)}: {_result(src, s, grads)}"
                                for k, s in payload.items()) + "}"
     return src.name(payload)
 

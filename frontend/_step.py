@@ -14,8 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from tenkai.ir.errors import AutogradError
+
 from . import _trace
+from ._autograd import FREED_MESSAGE, check_saved, plan_for
+from ._gradfn import display_name
 from ._guards import Guard, build_facts
+from ._node import NO_BACKWARD, Node, collect, is_function_output
 from ._state import StateNames, scalar_floats, scalar_values
 from ._tensor import Tensor
 
@@ -59,6 +64,9 @@ class CompiledStep:
     # the generated fast path of a replay (frontend/_fast_step.py): ``fast(args)`` replays
     # or returns ``MISS``; None until built, False where it is not used
     fast: Any = None
+    # per result tensor: None (no history, as traced) or the ``(grad_fn name, message)`` of
+    # the history a replayed result carries (see :func:`result_history`)
+    result_grads: list[tuple[str, str] | None] = field(default_factory=list)
 
 
 def scalar_buffers(step: CompiledStep) -> dict[str, np.ndarray]:
@@ -169,8 +177,74 @@ def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
                   build_facts(fn, tracer, names, keep), predicates, scalar_floats, keep,
                   _arg_grads(tracer))
     g.meta["guards"] = guard.keys()
-    return CompiledStep(guard, None, g, io, captured, list(tracer.scalars), tracer.rng, spec,
+    step = CompiledStep(guard, None, g, io, captured, list(tracer.scalars), tracer.rng, spec,
                         len(tensors), writes, rebinds)
+    step.result_grads = [result_history(t, getattr(fn, "__name__", "the function"))
+                         for t in tensors]
+    return step
+
+
+NO_HISTORY = (
+    "tenkai.compile: a result of a replayed call of {fn} has no gradient history: the "
+    "compiled function does not run its own backward, and backward() through the result of "
+    "a replay (a compiled backward graph) is not implemented yet. Only the call that traced "
+    "it can be differentiated. To train compiled, compile the whole training step (forward, "
+    "loss, backward, optimizer step):\n\n"
+    "    @tenkai.compile\n"
+    "    def train_step(x, y):\n"
+    "        opt.zero_grad()\n"
+    "        loss = loss_fn(model(x), y)\n"
+    "        loss.backward()\n"
+    "        opt.step()\n"
+    "        return loss\n\n"
+    "or call the function uncompiled where you need its gradients.")
+
+
+def result_history(tensor: Tensor, fn_name: str) -> tuple[str, str] | None:
+    """What a replayed copy of the traced result ``tensor`` carries: None when it has no
+    gradient history; else its grad_fn's name and the error a backward through it raises.
+
+    A step that ran its own backward (``retain_graph=False``) freed the graph, so eager's
+    backward through the result raises "Trying to backward through the graph a second
+    time..." (checked here as the eager engine checks it); a result whose graph is intact
+    would need a compiled backward graph, which replays do not have yet (:data:`NO_HISTORY`:
+    a clear error instead of a silent wrong gradient)."""
+    node = tensor._node
+    if node is None or node.op is None or not node.requires_grad:
+        return None  # a leaf, an autograd.Function output or no grad: kept as traced
+    name = display_name(node)
+    try:
+        freed = _backward_error(node)
+    except AutogradError as err:
+        return name, str(err)
+    if freed is not None:
+        return name, freed
+    return "CompiledFunctionBackward", NO_HISTORY.format(fn=fn_name)
+
+
+def _backward_error(node: Any) -> str | None:
+    """The error ``backward()`` from ``node`` raises now (eager's checks), or None."""
+    order = collect([node])
+    for n in order:
+        if n.op == NO_BACKWARD:
+            return str(n.attrs["message"])
+        if is_function_output(n) and getattr(n.fn, "_freed", False):
+            return FREED_MESSAGE
+    if not any(n.freed for n in order):
+        return None
+    from .autograd._core import _leaves
+
+    plan = plan_for(order, [node], _leaves(order))
+    check_saved(order, plan.saved)  # raises the eager error
+    return None
+
+
+def with_history(data: Any, name: str, message: str) -> Tensor:
+    """A replay's result: ``data`` as a non-leaf tensor that requires grad, whose grad_fn is
+    named ``name`` and whose backward raises ``message`` (see :func:`result_history`)."""
+    node = Node(NO_BACKWARD, {"message": message}, (), data, [0])
+    node.name = name
+    return Tensor._make(data, node)
 
 
 def feeds_for(step: CompiledStep, args: tuple, rng: Any = None, reuse: bool = False
@@ -232,7 +306,10 @@ def replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None 
             _write(a._grad, outputs[index])
     for k in io.grad_clears:
         args[k]._grad = None
-    values = [Tensor._make(_fresh(outputs[k])) for k in range(step.n_results)]
+    values = []
+    for k, history in enumerate(step.result_grads or [None] * step.n_results):
+        data = _fresh(outputs[k])
+        values.append(Tensor._make(data) if history is None else with_history(data, *history))
     return unflatten(step.result_spec, values)
 
 
