@@ -29,7 +29,7 @@ import numpy as np
 from ._autograd import GRAD_MODE
 from ._guards import Guard
 from ._state import _SCALAR_SOURCES, live_state_ids
-from ._step import CompiledStep, replay, scalar_buffers, with_history
+from ._step import CompiledStep, replay, scalar_buffers
 from ._tensor import Tensor
 from .nn.parameter import Parameter
 
@@ -263,14 +263,11 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
 
 def _result(src: _Source, spec: Any, grads: list[Any]) -> str:
     """The expression that builds the step's result (as :func:`_step.unflatten`; a result
-    with history as :func:`_step.with_history`)."""
+    with history as :func:`_step.history_maker` makes it)."""
     kind, payload = spec
     if kind == "tensor":
-        history = grads[payload] if grads else None
-        if history is None:
-            return f"{src.name(Tensor._make)}(outs[{payload}].copy())"
-        return (f"{src.name(with_history)}(outs[{payload}].copy(), "
-                f"{src.name(history[0], 'k')}, {src.name(history[1], 'k')})")
+        make = grads[payload] if grads else None
+        return f"{src.name(Tensor._make if make is None else make)}(outs[{payload}].copy())"
     if kind in ("tuple", "list"):
         items = [_result(src, s, grads) for s in payload]
         if kind == "list":

@@ -64,9 +64,9 @@ class CompiledStep:
     # the generated fast path of a replay (frontend/_fast_step.py): ``fast(args)`` replays
     # or returns ``MISS``; None until built, False where it is not used
     fast: Any = None
-    # per result tensor: None (no history, as traced) or the ``(grad_fn name, message)`` of
-    # the history a replayed result carries (see :func:`result_history`)
-    result_grads: list[tuple[str, str] | None] = field(default_factory=list)
+    # per result tensor: None (no history, as traced) or what makes the replayed result with
+    # its history (:func:`history_maker` of :func:`result_history`)
+    result_grads: list[Any] = field(default_factory=list)
 
 
 def scalar_buffers(step: CompiledStep) -> dict[str, np.ndarray]:
@@ -179,8 +179,9 @@ def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
     g.meta["guards"] = guard.keys()
     step = CompiledStep(guard, None, g, io, captured, list(tracer.scalars), tracer.rng, spec,
                         len(tensors), writes, rebinds)
-    step.result_grads = [result_history(t, getattr(fn, "__name__", "the function"))
-                         for t in tensors]
+    name = getattr(fn, "__name__", "the function")
+    step.result_grads = [None if h is None else history_maker(*h)
+                         for h in (result_history(t, name) for t in tensors)]
     return step
 
 
@@ -239,12 +240,32 @@ def _backward_error(node: Any) -> str | None:
     return None
 
 
-def with_history(data: Any, name: str, message: str) -> Tensor:
-    """A replay's result: ``data`` as a non-leaf tensor that requires grad, whose grad_fn is
-    named ``name`` and whose backward raises ``message`` (see :func:`result_history`)."""
-    node = Node(NO_BACKWARD, {"message": message}, (), data, [0])
-    node.name = name
-    return Tensor._make(data, node)
+class _ResultNode(Node):
+    """The history of a replay's result (see :func:`result_history`): a node whose backward
+    raises ``attrs["message"]``, with every slot but the value and version counter a class
+    default, so a replay makes one for a few attribute stores (the fast path returns one per
+    call). One subclass per traced result sets ``name`` and ``attrs``."""
+
+    op, inputs, in_versions, requires_grad, freed = NO_BACKWARD, (), (), True, False
+    leaf = retain = fn = owner = None
+    out_version = seq = 0
+
+
+def history_maker(name: str, message: str) -> Any:
+    """``make(data)``: ``data`` as a non-leaf tensor that requires grad, whose grad_fn is
+    named ``name`` and whose backward raises ``message``."""
+    cls = type("ResultNode", (_ResultNode,), {"name": name, "attrs": {"message": message}})
+    new, tensor = object.__new__, Tensor._make
+
+    def make(data: Any) -> Tensor:
+        t = tensor(data)
+        node = new(cls)
+        node.value, node.vc = data, t._vc
+        t._node = node
+        return t
+
+    make.history = (name, message)  # type: ignore[attr-defined]
+    return make
 
 
 def feeds_for(step: CompiledStep, args: tuple, rng: Any = None, reuse: bool = False
@@ -307,9 +328,9 @@ def replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None 
     for k in io.grad_clears:
         args[k]._grad = None
     values = []
-    for k, history in enumerate(step.result_grads or [None] * step.n_results):
+    for k, make in enumerate(step.result_grads or [None] * step.n_results):
         data = _fresh(outputs[k])
-        values.append(Tensor._make(data) if history is None else with_history(data, *history))
+        values.append(Tensor._make(data) if make is None else make(data))
     return unflatten(step.result_spec, values)
 
 
