@@ -10,6 +10,7 @@ arguments that require grad get their ``.grad`` (created, or accumulated into, a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from sys import getrefcount
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,15 @@ class CompiledStep:
     # per result tensor: None (no history, as traced) or what makes the replayed result with
     # its history (:func:`history_maker` of :func:`result_history`)
     result_grads: list[Any] = field(default_factory=list)
+    # the .grad tensors the step makes anew (zero_grad(set_to_none=True) inside): indices into
+    # ``rebinds``, and per index the reference counts of the tensor (less its owner's .grad)
+    # and of its buffer when only the step's own structures hold them (None: not known yet);
+    # see :func:`fresh_grads`
+    fresh: list[int] = field(default_factory=list)
+    fresh_base: list[int] | None = None
+    # the .grad tensors the step overwrites that existed before it (zero_grad(set_to_none=
+    # False) inside): indices into ``rebinds``; a replay writes the owner's current .grad
+    kept: list[int] = field(default_factory=list)
 
 
 def scalar_buffers(step: CompiledStep) -> dict[str, np.ndarray]:
@@ -182,7 +192,104 @@ def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
     name = getattr(fn, "__name__", "the function")
     step.result_grads = [None if h is None else history_maker(*h)
                          for h in (result_history(t, name) for t in tensors)]
+    for k, (owner, attr, t) in enumerate(rebinds):
+        if attr == "grad" and isinstance(owner, Tensor) and type(t._data) is np.ndarray:
+            touch = tracer.grad_touch.get(id(owner))  # (owner, read first?, .grad before)
+            (step.kept if touch is not None and touch[2] is t else step.fresh).append(k)
     return step
+
+
+# ---------------------------------------------------------------- fresh gradients
+#
+# With ``opt.zero_grad()`` (set_to_none=True) inside the step, every eager step gives each
+# parameter a NEW .grad tensor: one the user kept from an earlier step keeps its values. A
+# replay writes the gradient into one persistent buffer instead (bound to the native step by
+# pointer) and rebinds ``p.grad`` to the same tensor. So that a kept reference is never
+# overwritten, each replay first checks whether anything besides the step's own structures
+# holds the tensor or its buffer (their reference counts above what they were when only the
+# step held them: a kept ``p.grad``, a ``p.grad.detach()``, a view, a ``.numpy()``); if so
+# the step takes a new tensor and buffer (copy on escape) and the old ones stay with whoever
+# holds them, as in eager mode. Nobody holding them, the replay costs two refcount reads per
+# gradient. The traced tensor was seen by the user, so the first replay always takes new ones.
+#
+# A .grad that existed before the step and that the step overwrites in place (zero_grad(
+# set_to_none=False), then backward) stays the same object in eager mode: a replay writes into
+# whatever tensor is the owner's .grad when it starts (one the user assigned in between is
+# adopted; after ``p.grad = None`` the step takes a new one, as eager's backward makes one).
+
+
+def grads_escaped(step: CompiledStep) -> bool:
+    """Whether a .grad tensor the step makes anew (or its buffer) is held outside the step,
+    or the owner of one it overwrites has another .grad now."""
+    base, rebinds = step.fresh_base, step.rebinds
+    for k in step.kept:
+        if rebinds[k][0]._grad is not rebinds[k][2]:
+            return True
+    if not step.fresh:
+        return False
+    if base is None:
+        return True
+    for j, k in enumerate(step.fresh):
+        # no local names for the tensor or its buffer: counted as the fast path counts them
+        if (getrefcount(rebinds[k][2]) - (rebinds[k][0]._grad is rebinds[k][2]) > base[2 * j]
+                or getrefcount(rebinds[k][2]._data) > base[2 * j + 1]):
+            return True
+    return False
+
+
+def take_fresh_grads(step: CompiledStep) -> None:
+    """Give the step a new tensor and buffer for each of its new .grad tensors held outside
+    it (every one when nothing is known yet), and the owner's current .grad for each it
+    overwrites (see above); the step forgets the old ones."""
+    base, rebinds = step.fresh_base, step.rebinds
+    for k in step.kept:
+        owner, attr, old = rebinds[k]
+        now = owner._grad
+        if now is old:
+            continue
+        if (now is None or type(now._data) is not np.ndarray or now.shape != old.shape
+                or now._data.dtype != old._data.dtype):
+            now = type(old)._make(np.array(old._data, copy=True))
+        _retarget(step, k, now)
+    for j, k in enumerate(step.fresh):
+        owner, attr, old = rebinds[k]
+        if (base is not None and getrefcount(old) - 1 - (owner._grad is old) <= base[2 * j]
+                and getrefcount(old._data) <= base[2 * j + 1]):
+            continue  # (the local name ``old`` holds one more reference to the tensor)
+        _retarget(step, k, type(old)._make(np.array(old._data, copy=True)))
+    if step.fresh:
+        step.fresh_base = None
+
+
+def _retarget(step: CompiledStep, k: int, new: Tensor) -> None:
+    """Make ``new`` the tensor the step writes and rebinds in place of ``rebinds[k]``'s."""
+    owner, attr, old = step.rebinds[k]
+    step.rebinds[k] = (owner, attr, new)
+    step.captured = [(n, new if t is old else t) for n, t in step.captured]
+    step.writes = [(i, new if t is old else t) for i, t in step.writes]
+    fast = step.fast
+    if fast:  # the generated replay names the tensor: rebind its global
+        names = fast.__globals__
+        for name in [name for name, value in names.items() if value is old]:
+            names[name] = new
+
+
+def count_fresh_grads(step: CompiledStep) -> None:
+    """Record the reference counts of the step's .grad tensors and buffers as they are now,
+    when only the step holds them (right after :func:`take_fresh_grads` and the replay that
+    bound the new buffers, before the caller sees them); the generated fast path reads them
+    from its globals (see :func:`_fast_step.build_fast`)."""
+    rebinds, base = step.rebinds, []
+    fast = step.fast
+    if fast and getattr(fast, "binding", None) is not None:
+        fast.binding.refresh()  # the bindings it knows hold the new buffers
+    for k in step.fresh:
+        base.append(getrefcount(rebinds[k][2]) - (rebinds[k][0]._grad is rebinds[k][2]))
+        base.append(getrefcount(rebinds[k][2]._data))
+    step.fresh_base = base
+    if fast and getattr(fast, "fresh_names", None):
+        for name, value in zip(fast.fresh_names, base, strict=True):
+            fast.__globals__[name] = value
 
 
 NO_HISTORY = (
@@ -297,11 +404,21 @@ def feeds_for(step: CompiledStep, args: tuple, rng: Any = None, reuse: bool = Fa
     return feeds
 
 
-def replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None = None
-           ) -> Any:
+def replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None = None,
+           check: bool = True) -> Any:
     """Run the compiled step on ``args``; write every update back; return the results.
     ``draws``: the ``(seed, offset)`` of each of ``step.rng``, already taken from the
-    generators for this replay (by default they are taken here)."""
+    generators for this replay (by default they are taken here). ``check``: first give the
+    step new .grad tensors for those held outside it (False: the caller checked)."""
+    if check and (step.fresh or step.kept) and grads_escaped(step):
+        take_fresh_grads(step)
+        out = _replay(step, args, draws)
+        count_fresh_grads(step)
+        return out
+    return _replay(step, args, draws)
+
+
+def _replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None) -> Any:
     g, io = step.graph, step.io
     for hook in step.before_replay:
         hook()

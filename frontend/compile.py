@@ -43,7 +43,7 @@ from ._autograd import GRAD_MODE
 from ._fast_step import MISS, build_fast
 from ._side_effects import watch_side_effects
 from ._state import StateNames, fingerprint, live_state_ids, name_state, state_created
-from ._step import CompiledStep, finish_trace, replay
+from ._step import CompiledStep, count_fresh_grads, finish_trace, replay
 from ._tensor import Tensor
 from .nn.parameter import Parameter
 
@@ -133,6 +133,8 @@ class CompiledFunction:
                     out = replay(step, args)
                     if step.fast is None:  # bound now: the fast path can read the bindings
                         step.fast = build_fast(step, args, signature)
+                        if step.fresh:  # the first replay took new .grad tensors (_step)
+                            count_fresh_grads(step)
                     return out
             if self.steps:
                 self._warn_retrace(sig, grad_mode, args)

@@ -128,3 +128,119 @@ def test_replayed_results_keep_no_history_under_no_grad_outputs() -> None:
             with pytest.raises(RuntimeError, match="backward through the graph a second time"):
                 out.sum().backward()
     assert train_step.stats["replays"] >= 2
+
+
+# ---------------------------------------------------------------- .grad identity across steps
+
+
+def _identity_run(kind: str, mode: str, backend: str = "tenkai", steps: int = 8) -> dict:
+    """Train ``steps`` steps keeping every step's ``.grad`` (and a detached alias, a view
+    and Adam's ``exp_avg``); record values and identity facts after each step."""
+    lib, m, opt, x, y = _model(kind, "adam")
+    F = lib.nn.functional
+
+    def train_step(x, y):
+        if mode in ("none", "between_none", "between_assign"):
+            opt.zero_grad()
+        elif mode.startswith("zeros"):
+            opt.zero_grad(set_to_none=False)
+        loss = F.mse_loss(m(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step = tenkai.compile(train_step, backend=backend) if kind == "compiled" else train_step
+    rec: dict = {"loss": [], "grads": [], "weights": [], "exp_avg": [], "same_grad": [],
+                 "same_state": []}
+    kept: list = []
+    prev = prev_state = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(steps):
+            rec["loss"].append(float(step(x, y).item()))
+            g = m.weight.grad
+            rec["same_grad"].append(None if prev is None else g is prev)
+            state = opt.state[m.weight]["exp_avg"]
+            rec["same_state"].append(None if prev_state is None else state is prev_state)
+            prev, prev_state = g, state
+            # what the user keeps: the tensor, an alias of its data, a view, a bias grad
+            kept.append((g, g.detach(), m.weight.grad[0], m.bias.grad,
+                         _np(g), _np(m.bias.grad)))
+            rec["grads"].append(_np(g))
+            rec["weights"].append(_np(m.weight))
+            rec["exp_avg"].append(_np(state))
+            if mode.endswith("between_none"):
+                m.weight.grad = None
+            elif mode.endswith("between_assign"):
+                m.bias.grad = lib.full_like(m.bias, 7.0)
+    # every kept reference still shows the values it had when kept (unless eager shares
+    # the tensor across steps: then it shows the latest, as the compiled step must too)
+    rec["kept"] = [[_np(g), _np(d), _np(v), _np(b)] for g, d, v, b, _, _ in kept]
+    rec["snap"] = [[gs, gs, gs[0], bs] for _, _, _, _, gs, bs in kept]
+    rec["stats"] = dict(step.stats) if kind == "compiled" else None
+    return rec
+
+
+def _same_numbers(a: dict, b: dict, rtol: float = 1e-5) -> None:
+    for key in ("loss", "grads", "weights", "exp_avg"):
+        for k, (u, v) in enumerate(zip(a[key], b[key], strict=True)):
+            np.testing.assert_allclose(u, v, rtol=rtol, atol=1e-6, err_msg=f"{key} {k}")
+
+
+@pytest.mark.parametrize("mode", ["none", "zeros", "accumulate", "between_none",
+                                  "between_assign", "zeros_between_none",
+                                  "zeros_between_assign"])
+@pytest.mark.parametrize("backend", ["tenkai", "interp"])
+def test_grad_identity_follows_eager(mode: str, backend: str) -> None:
+    eager = _identity_run("eager", mode)
+    compiled = _identity_run("compiled", mode, backend)
+    if not mode.startswith("zeros_between"):  # (there the guard on .grad retraces)
+        assert compiled["stats"]["replays"] >= 3, compiled["stats"]
+    _same_numbers(eager, compiled)
+    for key in ("same_grad", "same_state"):
+        assert compiled[key] == eager[key], key
+    for k, (ek, ck) in enumerate(zip(eager["kept"], compiled["kept"], strict=True)):
+        for j, (u, v) in enumerate(zip(ek, ck, strict=True)):
+            np.testing.assert_allclose(v, u, rtol=1e-5, atol=1e-6, err_msg=f"kept {k}.{j}")
+    if mode in ("none", "between_none", "between_assign"):  # a new .grad every step
+        assert not any(compiled["same_grad"][1:])
+        for k, (kept, snap) in enumerate(zip(compiled["kept"], compiled["snap"],
+                                             strict=True)):
+            for j, (u, v) in enumerate(zip(kept, snap, strict=True)):
+                np.testing.assert_array_equal(u, v, err_msg=f"kept {k}.{j} was overwritten")
+    elif mode in ("zeros", "accumulate"):  # one .grad updated in place
+        assert all(compiled["same_grad"][2:])
+    assert all(compiled["same_state"][2:])  # Adam's state: updated in place, as eager
+
+
+@pytest.mark.skipif(torch is None, reason="needs PyTorch")
+@pytest.mark.parametrize("mode", ["none", "zeros", "accumulate", "zeros_between_assign"])
+def test_grad_identity_follows_torch(mode: str) -> None:
+    real = _identity_run("torch", mode)
+    compiled = _identity_run("compiled", mode)
+    _same_numbers(real, compiled, rtol=1e-4)
+    for key in ("same_grad", "same_state"):
+        assert compiled[key] == real[key], key
+
+
+def test_unkept_grads_keep_one_buffer() -> None:
+    """Nobody keeping a .grad: replays reuse the step's buffers (no copy per step)."""
+    lib, m, opt, x, y = _model("eager", "sgd")
+    F = lib.nn.functional
+
+    @tenkai.compile
+    def train_step(x, y):
+        opt.zero_grad()
+        loss = F.mse_loss(m(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    for _ in range(3):
+        train_step(x, y)
+    first = (id(m.weight.grad), m.weight.grad._data.ctypes.data)
+    for _ in range(5):
+        train_step(x, y)
+        float(m.weight.grad.norm())  # read, not kept
+    assert (id(m.weight.grad), m.weight.grad._data.ctypes.data) == first
+    assert train_step.steps[0].fast
