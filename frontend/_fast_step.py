@@ -220,7 +220,8 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
     exe = getattr(program, "executable", None)
     if (type(program) is not NativeStep or program.validator is not None
             or program.stats["calls"] < program.profile_calls or not hasattr(exe, "run_bound")
-            or step.before_replay or io.writes or io.grad_writes or io.grad_clears):
+            or step.before_replay or io.writes or io.grad_writes or io.grad_clears
+            or step.aot is not None):
         return False
     captured = dict(step.captured)
     if any(captured.get(exe.writes.get(index)) is not tensor for index, tensor in step.writes):

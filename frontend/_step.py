@@ -21,7 +21,7 @@ from . import _trace
 from ._autograd import FREED_MESSAGE, check_saved, plan_for
 from ._gradfn import display_name
 from ._guards import Guard, build_facts
-from ._node import NO_BACKWARD, Node, collect, is_function_output
+from ._node import GRAD_MODE, NO_BACKWARD, Node, collect, is_function_output
 from ._state import StateNames, scalar_floats, scalar_values
 from ._tensor import Tensor
 
@@ -77,6 +77,8 @@ class CompiledStep:
     # the .grad tensors the step overwrites that existed before it (zero_grad(set_to_none=
     # False) inside): indices into ``rebinds``; a replay writes the owner's current .grad
     kept: list[int] = field(default_factory=list)
+    # results that a replay connects to a compiled backward (_compiled_backward.plan_aot)
+    aot: dict[str, Any] | None = None
 
 
 def scalar_buffers(step: CompiledStep) -> dict[str, np.ndarray]:
@@ -190,8 +192,18 @@ def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
     step = CompiledStep(guard, None, g, io, captured, list(tracer.scalars), tracer.rng, spec,
                         len(tensors), writes, rebinds)
     name = getattr(fn, "__name__", "the function")
-    step.result_grads = [None if h is None else history_maker(*h)
-                         for h in (result_history(t, name) for t in tensors)]
+    histories = [result_history(t, name) for t in tensors]
+    aot = [k for k, h in enumerate(histories) if h is AOT]
+    if aot and (writes or rebinds or io.writes or io.grad_writes or io.grad_clears):
+        # the step also updates state: a recomputed forward would read the updated values
+        histories = [("CompiledFunctionBackward", NO_HISTORY.format(fn=name)) if h is AOT
+                     else h for h in histories]
+    elif aot:
+        from ._compiled_backward import plan_aot
+
+        step.aot = plan_aot(step, args, sig, aot)
+    step.result_grads = [None if h is None or h is AOT else history_maker(*h)
+                         for h in histories]
     for k, (owner, attr, t) in enumerate(rebinds):
         if attr == "grad" and isinstance(owner, Tensor) and type(t._data) is np.ndarray:
             touch = tracer.grad_touch.get(id(owner))  # (owner, read first?, .grad before)
@@ -327,7 +339,12 @@ def result_history(tensor: Tensor, fn_name: str) -> tuple[str, str] | None:
         return name, str(err)
     if freed is not None:
         return name, freed
-    return "CompiledFunctionBackward", NO_HISTORY.format(fn=fn_name)
+    if any(is_function_output(n) for n in collect([node])):
+        return "CompiledFunctionBackward", NO_HISTORY.format(fn=fn_name)
+    return AOT  # intact: a replay's result gets a compiled backward (_compiled_backward)
+
+
+AOT = ("CompiledFunctionBackward", "")  # result_history: differentiable through the replay
 
 
 def _backward_error(node: Any) -> str | None:
@@ -448,6 +465,10 @@ def _replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None
     for k, make in enumerate(step.result_grads or [None] * step.n_results):
         data = _fresh(outputs[k])
         values.append(Tensor._make(data) if make is None else make(data))
+    if step.aot is not None and GRAD_MODE.enabled:
+        from ._compiled_backward import connect
+
+        connect(step, args, feeds, values)
     return unflatten(step.result_spec, values)
 
 

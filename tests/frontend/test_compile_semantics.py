@@ -244,3 +244,84 @@ def test_unkept_grads_keep_one_buffer() -> None:
         float(m.weight.grad.norm())  # read, not kept
     assert (id(m.weight.grad), m.weight.grad._data.ctypes.data) == first
     assert train_step.steps[0].fast
+
+
+# ---------------------------------------------------------------- backward through a replay
+
+
+def _forward_only(kind: str, backend: str = "tenkai", steps: int = 5) -> dict:
+    """A compiled forward (no backward inside) trained from outside, as eager."""
+    lib, m, opt, x, y = _model(kind, "sgd")
+    F = lib.nn.functional
+    a = lib.tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(4, 3), requires_grad=True)
+
+    def loss_fn(x, y):
+        return F.mse_loss(m(x), y)
+
+    cf = tenkai.compile(loss_fn, backend=backend) if kind == "compiled" else loss_fn
+    rec: dict = {"loss": [], "grads": [], "weights": [], "a_grad": [], "repr": [],
+                 "error": []}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = cf(a * 2, y)  # an argument with history: the gradient flows on into a
+            rec["repr"].append(_shape_of_repr(repr(loss)))
+            loss.backward()
+            try:
+                loss.backward()
+                rec["error"].append(None)
+            except RuntimeError as err:
+                rec["error"].append(str(err))
+            rec["loss"].append(float(loss.item()))
+            rec["grads"].append(_np(m.weight.grad))
+            rec["a_grad"].append(_np(a.grad))
+            opt.step()
+            rec["weights"].append(_np(m.weight))
+        # no zero_grad: a second call's gradients accumulate into .grad, as eager
+        before = _np(m.bias.grad)
+        cf(x, y).backward()
+        rec["accumulated"] = _np(m.bias.grad) - before
+    rec["stats"] = dict(cf.stats) if kind == "compiled" else None
+    return rec
+
+
+@pytest.mark.parametrize("backend", ["tenkai", "interp"])
+def test_backward_through_replayed_forward_follows_eager(backend: str) -> None:
+    eager = _forward_only("eager")
+    compiled = _forward_only("compiled", backend)
+    assert compiled["stats"]["replays"] >= 4, compiled["stats"]
+    for key in ("loss", "grads", "weights", "a_grad"):
+        for k, (u, v) in enumerate(zip(eager[key], compiled[key], strict=True)):
+            np.testing.assert_allclose(v, u, rtol=1e-5, atol=1e-6, err_msg=f"{key} {k}")
+    np.testing.assert_allclose(compiled["accumulated"], eager["accumulated"], rtol=1e-5,
+                               atol=1e-6)
+    assert compiled["error"] == eager["error"]
+    assert all(e.startswith("Trying to backward through the graph a second time")
+               for e in compiled["error"])
+    # the replays' grad_fn is the compiled forward's, as torch.compile names it
+    assert compiled["repr"][0] == eager["repr"][0]
+    assert compiled["repr"][1:] == ["tensor(<num>, grad_fn=<CompiledFunctionBackward>)"] * 4
+
+
+@pytest.mark.skipif(torch is None, reason="needs PyTorch")
+def test_backward_through_replayed_forward_follows_torch() -> None:
+    real = _forward_only("torch")
+    compiled = _forward_only("compiled")
+    for key in ("loss", "grads", "weights", "a_grad"):
+        for k, (u, v) in enumerate(zip(real[key], compiled[key], strict=True)):
+            np.testing.assert_allclose(v, u, rtol=1e-4, atol=1e-5, err_msg=f"{key} {k}")
+    assert compiled["error"] == real["error"]
+
+
+def test_replayed_forward_without_grad_has_no_history() -> None:
+    lib, m, opt, x, y = _model("eager", "sgd")
+    cf = tenkai.compile(lambda x, y: lib.nn.functional.mse_loss(m(x), y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(3):
+            assert cf(x, y).grad_fn is not None
+        with tenkai.no_grad():
+            for _ in range(3):
+                out = cf(x, y)
+                assert out.grad_fn is None and not out.requires_grad
