@@ -17,9 +17,10 @@ The gradients come from the traced forward graph differentiated symbolically wit
 autodiff pass (:class:`JointBackward`, built once per specialization at its first backward):
 the joint graph recomputes the forward from the inputs the replay read (kept by reference,
 with their version counters: an input modified in place before the backward raises eager's
-error) and evaluates the backward nodes with the reference executor. So what is saved per
-replay is the references to its inputs, not the residuals, and the backward pass runs at the
-reference executor's speed; compiling the joint graph is a later step.
+error) and runs the backward nodes; it is compiled by the function's own backend (native code
+for the CPU target, the reference executor for ``backend="interp"``). So what is saved per
+replay is the references to its inputs, not the residuals (the backward recomputes the
+forward).
 
 Where the replay cannot reproduce eager's backward (a step that also writes state, an
 ``autograd.Function`` inside whose Python backward the graph does not contain), the result
@@ -44,8 +45,8 @@ class JointBackward:
     gradient of each differentiable input (argument or captured tensor) given the results'
     gradients, computed from the inputs' values by the reference executor."""
 
-    def __init__(self, step: Any, results: list[int], wrt: list[str]) -> None:
-        from tenkai.ir.interpreter import Plan
+    def __init__(self, step: Any, results: list[int], wrt: list[str],
+                 compile_graph: Any = None) -> None:
         from tenkai.ir.passes.autodiff import autodiff
 
         g = step.graph
@@ -53,17 +54,25 @@ class JointBackward:
         self.wrt = wrt
         joint = autodiff(g, outs, [g.find(name) for name in wrt])
         self.graph, self.seeds, self.grads = joint.graph, joint.seeds, joint.grads
-        self.fed = [n for n in (*g.inputs, *g.params) if g.node_name(n) is not None]
-        wanted = [gid for gid in self.grads if gid is not None]
-        self.plan = Plan(self.graph, wanted, set(self.fed) | set(self.seeds))
-        self.names = {g.node_name(n): n for n in self.fed}
+        self.seed_names = [self.graph.node_name(n) for n in self.seeds]
+        self.first = len(g.outputs)  # the gradients follow the forward's outputs
+        self.program = None if compile_graph is None else compile_graph(self.graph)
 
     def run(self, feeds: dict[str, Any], seeds: list[np.ndarray]) -> list[Any]:
-        env: dict[int, Any] = {n: feeds[name] for name, n in self.names.items()
-                               if name in feeds}
-        env.update(zip(self.seeds, seeds, strict=True))
-        values = iter(self.plan.run(env))
-        return [None if gid is None else next(values) for gid in self.grads]
+        """The gradient of each differentiated input (None where the results do not depend
+        on it), as new arrays."""
+        feeds = {**feeds, **dict(zip(self.seed_names, seeds, strict=True))}
+        if self.program is None:
+            from tenkai.compile import run_reference
+
+            outputs = run_reference(self.graph, feeds)
+        elif getattr(self.program, "by_node", False):
+            outputs = self.program({self.graph.find(k): v for k, v in feeds.items()})
+        else:
+            outputs = self.program(feeds)
+        values = iter(outputs[self.first:])
+        return [None if gid is None else np.array(next(values), copy=True)
+                for gid in self.grads]
 
 
 class CompiledBackward:
@@ -138,7 +147,8 @@ def joint_backward(step: Any) -> JointBackward:
     """The step's :class:`JointBackward` (built at the first backward through a replay)."""
     joint = step.aot.get("joint")
     if joint is None:
-        joint = step.aot["joint"] = JointBackward(step, step.aot["results"], step.aot["wrt"])
+        joint = step.aot["joint"] = JointBackward(step, step.aot["results"], step.aot["wrt"],
+                                                  step.aot.get("compile"))
     return joint
 
 

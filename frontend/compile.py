@@ -241,10 +241,22 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
 
         place_step(step.program, gpu)
     step.compile_seconds["compile"] = time.perf_counter() - start
+    if step.aot is not None:  # the results' backward: compiled like the step (at first use)
+        step.aot["compile"] = (None if gpu is not None or cuts
+                               else functools.partial(_compile_graph, backend=cf.backend,
+                                                      target=target))
     for name, count in getattr(step.program, "stats", {}).items():
         if "_cache_" in name and name in cf.stats:
             cf.stats[name] += count
     return step
+
+
+def run_reference(g: Any, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Every output of ``g`` by the reference executor, its inputs and params fed by name."""
+    from tenkai.ir import Plan
+
+    plan = Plan(g, g.outputs, set(g.inputs) | set(g.params))
+    return plan.run({g.find(k): v for k, v in feeds.items()})
 
 
 def _compile_graph(g: Any, backend: str, target: Target | None) -> Any:
