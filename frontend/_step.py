@@ -204,6 +204,22 @@ def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
         step.aot = plan_aot(step, args, sig, aot)
     step.result_grads = [None if h is None or h is AOT else history_maker(*h)
                          for h in histories]
+    return _fresh_and_kept(step, tracer, rebinds)
+
+
+def drop_aot(step: CompiledStep, fn_name: str) -> None:
+    """Replays of ``step`` cannot run a compiled backward (a step on a GPU, a distributed
+    step): their results with history raise the clear error of :data:`NO_HISTORY`."""
+    if step.aot is None:
+        return
+    for k in step.aot["results"]:
+        step.result_grads[k] = history_maker("CompiledFunctionBackward",
+                                             NO_HISTORY.format(fn=fn_name))
+    step.aot = None
+
+
+def _fresh_and_kept(step: CompiledStep, tracer: Any, rebinds: list) -> CompiledStep:
+    """Sort the .grad tensors the step rebinds into ``step.fresh`` and ``step.kept``."""
     for k, (owner, attr, t) in enumerate(rebinds):
         if attr == "grad" and isinstance(owner, Tensor) and type(t._data) is np.ndarray:
             touch = tracer.grad_touch.get(id(owner))  # (owner, read first?, .grad before)

@@ -43,7 +43,7 @@ from ._autograd import GRAD_MODE
 from ._fast_step import MISS, build_fast
 from ._side_effects import watch_side_effects
 from ._state import StateNames, fingerprint, live_state_ids, name_state, state_created
-from ._step import CompiledStep, count_fresh_grads, finish_trace, replay
+from ._step import CompiledStep, count_fresh_grads, drop_aot, finish_trace, replay
 from ._tensor import Tensor
 from .nn.parameter import Parameter
 
@@ -241,10 +241,11 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
 
         place_step(step.program, gpu)
     step.compile_seconds["compile"] = time.perf_counter() - start
-    if step.aot is not None:  # the results' backward: compiled like the step (at first use)
-        step.aot["compile"] = (None if gpu is not None or cuts
-                               else functools.partial(_compile_graph, backend=cf.backend,
-                                                      target=target))
+    if gpu is not None or cuts:  # (no compiled backward for their results yet)
+        drop_aot(step, getattr(cf.fn, "__name__", "the function"))
+    elif step.aot is not None:  # the results' backward: compiled like the step (at first use)
+        step.aot["compile"] = functools.partial(_compile_graph, backend=cf.backend,
+                                                target=target)
     for name, count in getattr(step.program, "stats", {}).items():
         if "_cache_" in name and name in cf.stats:
             cf.stats[name] += count
