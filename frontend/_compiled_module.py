@@ -1,13 +1,15 @@
 """``tenkai.compile(model)``: a module whose forward runs compiled, everything else delegated
 to the original module (``_orig_mod``, as PyTorch's OptimizedModule).
 
-A compiled module is inference-only: its replays compute the forward graph alone, with no
-gradient history. So that training through it fails loudly instead of silently leaving the
-parameters' ``.grad`` untouched, every output produced with grad mode on (and something that
-requires grad) carries a ``NO_BACKWARD`` node; ``backward()`` / ``autograd.grad`` through
-it raise :data:`TRAINING_HINT`, which shows how to compile a whole training step instead.
-Inside a compiled training step (``tenkai.compile(train_step)``) the module's original forward
-is traced inline, so such a step trains correctly.
+A compiled module trains like the module: its replays run the compiled forward, and each
+output that requires grad gets a ``CompiledFunctionBackward`` grad_fn whose backward runs the
+traced forward graph differentiated and compiled (:mod:`tenkai._compiled_backward`), so
+``loss.backward()`` fills the parameters' ``.grad`` as eager. Where a replay cannot do that (a
+forward that also updates state, as BatchNorm's running statistics in training mode) its
+outputs' backward raises a clear error; an output without the history it should have carries
+a ``NO_BACKWARD`` node whose backward raises :data:`TRAINING_HINT`, which shows how to compile
+a whole training step instead. Inside a compiled training step (``tenkai.compile(train_step)``)
+the module's original forward is traced inline.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from ._tensor import Tensor
 from .nn.module import Module
 
 TRAINING_HINT = (
-    "tenkai.compile(model) returns an inference-only module: its compiled forward keeps no "
-    "gradient history, so backward() cannot reach the model's parameters. To train compiled, "
+    "tenkai.compile(model): this output of the compiled forward keeps no gradient history "
+    "(inference-only), so backward() cannot reach the model's parameters. To train compiled, "
     "compile the whole training step (forward, loss, backward, optimizer step):\n\n"
     "    @tenkai.compile\n"
     "    def train_step(x, y):\n"
@@ -80,8 +82,8 @@ def _mark_inference_only(result: Any) -> Any:
     """``result`` with each floating tensor replaced by one whose history is the marker node
     (PyTorch names the node of a compiled forward ``CompiledFunctionBackward``)."""
     if isinstance(result, Tensor):
-        if result._data.dtype.kind != "f":
-            return result
+        if result._data.dtype.kind != "f" or result.requires_grad:
+            return result  # no gradient, or a history of its own (a compiled backward)
         node = Node(NO_BACKWARD, {"message": TRAINING_HINT}, (), result._data, [0])
         node.name = "CompiledFunctionBackward"
         return Tensor._make(result._data, node)

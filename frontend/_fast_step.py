@@ -22,6 +22,7 @@ executable was rebound by someone else (its ``_epoch`` moved), it runs the gener
 from __future__ import annotations
 
 from collections.abc import Callable
+from sys import getrefcount
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,8 @@ class _Source:
         self.lines: list[str] = []
         self.env: dict[str, Any] = {"MISS": MISS}
         self._names: dict[int, str] = {}
+        self.binding: _Binding | None = None  # the inline replay's view of the bindings
+        self.fresh_names: list[str] = []  # globals holding the step's fresh_base counts
 
     def name(self, obj: Any, hint: str = "c") -> str:
         """A global name of the generated function bound to ``obj`` (one per object)."""
@@ -82,9 +85,13 @@ def build_fast(step: CompiledStep, args: tuple, signature: Callable[[tuple], tup
     scalars = _scalars(src, step.guard, step.scalars)
     src.add("except Exception:")
     src.add("return MISS", 2)
-    if not _inline_replay(src, step, scalars):
+    inline = _inline_replay(src, step, scalars)
+    if not inline:  # (the generic replay checks the step's .grad tensors itself)
         src.add(f"return {src.name(replay)}({src.name(step)}, args)")
-    return src.function(getattr(step.graph, "name", "step"))
+    fast = src.function(getattr(step.graph, "name", "step"))
+    fast.binding = src.binding
+    fast.fresh_names = src.fresh_names
+    return fast
 
 
 # ---------------------------------------------------------------- the guard
@@ -213,7 +220,8 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
     exe = getattr(program, "executable", None)
     if (type(program) is not NativeStep or program.validator is not None
             or program.stats["calls"] < program.profile_calls or not hasattr(exe, "run_bound")
-            or step.before_replay or io.writes or io.grad_writes or io.grad_clears):
+            or step.before_replay or io.writes or io.grad_writes or io.grad_clears
+            or step.aot is not None):
         return False
     captured = dict(step.captured)
     if any(captured.get(exe.writes.get(index)) is not tensor for index, tensor in step.writes):
@@ -229,8 +237,9 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
     buffers = scalar_buffers(step)
     fixed = [(name, buffers[name]) for name in step.scalars]
     names, bound, epoch = [name for name, _ in feeds], [None] * len(feeds), [-1]
-    binding = _Binding(step, exe, names, bound, epoch, fixed)
+    binding = src.binding = _Binding(step, exe, names, bound, epoch, fixed)
     binding.refresh()
+    _fresh_grads(src, step)
     block = src.name(memoryview(step.scalar_block), "S")
     for j, name in enumerate(step.scalars):
         src.add(f"{block}[{j}] = {scalars[name]}")
@@ -257,22 +266,43 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
             src.add(f"if {o}._grad is not {t}: {o}.grad = {t}")
         else:
             src.add(f"setattr({o}, {src.name(attr)}, {t})")
-    src.add(f"return {_result(src, step.result_spec)}")
+    src.add(f"return {_result(src, step.result_spec, step.result_grads)}")
     return True
 
 
-def _result(src: _Source, spec: Any) -> str:
-    """The expression that builds the step's result (as :func:`_step.unflatten`)."""
+def _fresh_grads(src: _Source, step: CompiledStep) -> None:
+    """The check of :func:`_step.grads_escaped` written out: a new .grad tensor of the step
+    (or its buffer) held outside it runs the generic replay, which gives the step new ones.
+    The counts are globals (``fresh_names``) that :func:`_step.count_fresh_grads` sets."""
+    # (a .grad it overwrites in place, ``step.kept``, was read first: the guard holds its
+    # identity, so another .grad there is a miss before this check)
+    tests, count = [], src.name(getrefcount)
+    base = step.fresh_base or [-1] * (2 * len(step.fresh))  # unknown: always the generic one
+    for j, k in enumerate(step.fresh):
+        owner, _, tensor = step.rebinds[k]
+        o, t = src.name(owner, "o"), src.name(tensor, "t")
+        kt, kd = f"fresh{2 * j}", f"fresh{2 * j + 1}"
+        src.env[kt], src.env[kd] = base[2 * j], base[2 * j + 1]
+        src.fresh_names += [kt, kd]
+        tests.append(f"{count}({t}) - ({o}._grad is {t}) > {kt} or {count}({t}._data) > {kd}")
+    if tests:
+        src.add(f"if {' or '.join(tests)}: return {src.name(replay)}({src.name(step)}, args)")
+
+
+def _result(src: _Source, spec: Any, grads: list[Any]) -> str:
+    """The expression that builds the step's result (as :func:`_step.unflatten`; a result
+    with history as :func:`_step.history_maker` makes it)."""
     kind, payload = spec
     if kind == "tensor":
-        return f"{src.name(Tensor._make)}(outs[{payload}].copy())"
+        make = grads[payload] if grads else None
+        return f"{src.name(Tensor._make if make is None else make)}(outs[{payload}].copy())"
     if kind in ("tuple", "list"):
-        items = [_result(src, s) for s in payload]
+        items = [_result(src, s, grads) for s in payload]
         if kind == "list":
             return "[" + ", ".join(items) + "]"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     if kind == "dict":
-        return "{" + ", ".join(f"{src.name(k)}: {_result(src, s)}"
+        return "{" + ", ".join(f"{src.name(k)}: {_result(src, s, grads)}"
                                for k, s in payload.items()) + "}"
     return src.name(payload)
 
@@ -307,8 +337,8 @@ class _Binding:
         return False
 
     def slow(self, args: tuple, draws: list[tuple[Any, Any]] | None) -> Any:
-        """The generic replay (the guard held) with the random draws already taken, then
-        read the bindings back."""
-        out = replay(self.step, args, draws)
+        """The generic replay (the guard held, the .grad tensors checked) with the random
+        draws already taken, then read the bindings back."""
+        out = replay(self.step, args, draws, check=False)
         self.refresh()
         return out

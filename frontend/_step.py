@@ -10,12 +10,18 @@ arguments that require grad get their ``.grad`` (created, or accumulated into, a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from sys import getrefcount
 from typing import Any
 
 import numpy as np
 
+from tenkai.ir.errors import AutogradError
+
 from . import _trace
+from ._autograd import FREED_MESSAGE, check_saved, plan_for
+from ._gradfn import display_name
 from ._guards import Guard, build_facts
+from ._node import GRAD_MODE, NO_BACKWARD, Node, collect, is_function_output
 from ._state import StateNames, scalar_floats, scalar_values
 from ._tensor import Tensor
 
@@ -59,6 +65,20 @@ class CompiledStep:
     # the generated fast path of a replay (frontend/_fast_step.py): ``fast(args)`` replays
     # or returns ``MISS``; None until built, False where it is not used
     fast: Any = None
+    # per result tensor: None (no history, as traced) or what makes the replayed result with
+    # its history (:func:`history_maker` of :func:`result_history`)
+    result_grads: list[Any] = field(default_factory=list)
+    # the .grad tensors the step makes anew (zero_grad(set_to_none=True) inside): indices into
+    # ``rebinds``, and per index the reference counts of the tensor (less its owner's .grad)
+    # and of its buffer when only the step's own structures hold them (None: not known yet);
+    # see :func:`fresh_grads`
+    fresh: list[int] = field(default_factory=list)
+    fresh_base: list[int] | None = None
+    # the .grad tensors the step overwrites that existed before it (zero_grad(set_to_none=
+    # False) inside): indices into ``rebinds``; a replay writes the owner's current .grad
+    kept: list[int] = field(default_factory=list)
+    # results that a replay connects to a compiled backward (_compiled_backward.plan_aot)
+    aot: dict[str, Any] | None = None
 
 
 def scalar_buffers(step: CompiledStep) -> dict[str, np.ndarray]:
@@ -169,8 +189,223 @@ def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
                   build_facts(fn, tracer, names, keep), predicates, scalar_floats, keep,
                   _arg_grads(tracer))
     g.meta["guards"] = guard.keys()
-    return CompiledStep(guard, None, g, io, captured, list(tracer.scalars), tracer.rng, spec,
+    step = CompiledStep(guard, None, g, io, captured, list(tracer.scalars), tracer.rng, spec,
                         len(tensors), writes, rebinds)
+    name = getattr(fn, "__name__", "the function")
+    histories = [result_history(t, name) for t in tensors]
+    aot = [k for k, h in enumerate(histories) if h is AOT]
+    if aot and (writes or rebinds or io.writes or io.grad_writes or io.grad_clears):
+        # the step also updates state: a recomputed forward would read the updated values
+        histories = [("CompiledFunctionBackward", NO_HISTORY.format(fn=name)) if h is AOT
+                     else h for h in histories]
+    elif aot:
+        from ._compiled_backward import plan_aot
+
+        step.aot = plan_aot(step, args, sig, aot)
+    step.result_grads = [None if h is None or h is AOT else history_maker(*h)
+                         for h in histories]
+    return _fresh_and_kept(step, tracer, rebinds)
+
+
+def drop_aot(step: CompiledStep, fn_name: str) -> None:
+    """Replays of ``step`` cannot run a compiled backward (a step on a GPU, a distributed
+    step): their results with history raise the clear error of :data:`NO_HISTORY`."""
+    if step.aot is None:
+        return
+    for k in step.aot["results"]:
+        step.result_grads[k] = history_maker("CompiledFunctionBackward",
+                                             NO_HISTORY.format(fn=fn_name))
+    step.aot = None
+
+
+def _fresh_and_kept(step: CompiledStep, tracer: Any, rebinds: list) -> CompiledStep:
+    """Sort the .grad tensors the step rebinds into ``step.fresh`` and ``step.kept``."""
+    for k, (owner, attr, t) in enumerate(rebinds):
+        if attr == "grad" and isinstance(owner, Tensor) and type(t._data) is np.ndarray:
+            touch = tracer.grad_touch.get(id(owner))  # (owner, read first?, .grad before)
+            (step.kept if touch is not None and touch[2] is t else step.fresh).append(k)
+    return step
+
+
+# ---------------------------------------------------------------- fresh gradients
+#
+# With ``opt.zero_grad()`` (set_to_none=True) inside the step, every eager step gives each
+# parameter a NEW .grad tensor: one the user kept from an earlier step keeps its values. A
+# replay writes the gradient into one persistent buffer instead (bound to the native step by
+# pointer) and rebinds ``p.grad`` to the same tensor. So that a kept reference is never
+# overwritten, each replay first checks whether anything besides the step's own structures
+# holds the tensor or its buffer (their reference counts above what they were when only the
+# step held them: a kept ``p.grad``, a ``p.grad.detach()``, a view, a ``.numpy()``); if so
+# the step takes a new tensor and buffer (copy on escape) and the old ones stay with whoever
+# holds them, as in eager mode. Nobody holding them, the replay costs two refcount reads per
+# gradient. The traced tensor was seen by the user, so the first replay always takes new ones.
+#
+# A .grad that existed before the step and that the step overwrites in place (zero_grad(
+# set_to_none=False), then backward) stays the same object in eager mode: a replay writes into
+# whatever tensor is the owner's .grad when it starts (one the user assigned in between is
+# adopted; after ``p.grad = None`` the step takes a new one, as eager's backward makes one).
+
+
+def grads_escaped(step: CompiledStep) -> bool:
+    """Whether a .grad tensor the step makes anew (or its buffer) is held outside the step,
+    or the owner of one it overwrites has another .grad now."""
+    base, rebinds = step.fresh_base, step.rebinds
+    for k in step.kept:
+        if rebinds[k][0]._grad is not rebinds[k][2]:
+            return True
+    if not step.fresh:
+        return False
+    if base is None:
+        return True
+    for j, k in enumerate(step.fresh):
+        # no local names for the tensor or its buffer: counted as the fast path counts them
+        if (getrefcount(rebinds[k][2]) - (rebinds[k][0]._grad is rebinds[k][2]) > base[2 * j]
+                or getrefcount(rebinds[k][2]._data) > base[2 * j + 1]):
+            return True
+    return False
+
+
+def take_fresh_grads(step: CompiledStep) -> None:
+    """Give the step a new tensor and buffer for each of its new .grad tensors held outside
+    it (every one when nothing is known yet), and the owner's current .grad for each it
+    overwrites (see above); the step forgets the old ones."""
+    base, rebinds = step.fresh_base, step.rebinds
+    for k in step.kept:
+        owner, attr, old = rebinds[k]
+        now = owner._grad
+        if now is old:
+            continue
+        if (now is None or type(now._data) is not np.ndarray or now.shape != old.shape
+                or now._data.dtype != old._data.dtype):
+            now = type(old)._make(np.array(old._data, copy=True))
+        _retarget(step, k, now)
+    for j, k in enumerate(step.fresh):
+        owner, attr, old = rebinds[k]
+        if (base is not None and getrefcount(old) - 1 - (owner._grad is old) <= base[2 * j]
+                and getrefcount(old._data) <= base[2 * j + 1]):
+            continue  # (the local name ``old`` holds one more reference to the tensor)
+        _retarget(step, k, type(old)._make(np.array(old._data, copy=True)))
+    if step.fresh:
+        step.fresh_base = None
+
+
+def _retarget(step: CompiledStep, k: int, new: Tensor) -> None:
+    """Make ``new`` the tensor the step writes and rebinds in place of ``rebinds[k]``'s."""
+    owner, attr, old = step.rebinds[k]
+    step.rebinds[k] = (owner, attr, new)
+    step.captured = [(n, new if t is old else t) for n, t in step.captured]
+    step.writes = [(i, new if t is old else t) for i, t in step.writes]
+    fast = step.fast
+    if fast:  # the generated replay names the tensor: rebind its global
+        names = fast.__globals__
+        for name in [name for name, value in names.items() if value is old]:
+            names[name] = new
+
+
+def count_fresh_grads(step: CompiledStep) -> None:
+    """Record the reference counts of the step's .grad tensors and buffers as they are now,
+    when only the step holds them (right after :func:`take_fresh_grads` and the replay that
+    bound the new buffers, before the caller sees them); the generated fast path reads them
+    from its globals (see :func:`_fast_step.build_fast`)."""
+    rebinds, base = step.rebinds, []
+    fast = step.fast
+    if fast and getattr(fast, "binding", None) is not None:
+        fast.binding.refresh()  # the bindings it knows hold the new buffers
+    for k in step.fresh:
+        base.append(getrefcount(rebinds[k][2]) - (rebinds[k][0]._grad is rebinds[k][2]))
+        base.append(getrefcount(rebinds[k][2]._data))
+    step.fresh_base = base
+    if fast and getattr(fast, "fresh_names", None):
+        for name, value in zip(fast.fresh_names, base, strict=True):
+            fast.__globals__[name] = value
+
+
+NO_HISTORY = (
+    "tenkai.compile: a result of a replayed call of {fn} has no gradient history: the "
+    "compiled function does not run its own backward, and backward() through the result of "
+    "a replay (a compiled backward graph) is not implemented yet. Only the call that traced "
+    "it can be differentiated. To train compiled, compile the whole training step (forward, "
+    "loss, backward, optimizer step):\n\n"
+    "    @tenkai.compile\n"
+    "    def train_step(x, y):\n"
+    "        opt.zero_grad()\n"
+    "        loss = loss_fn(model(x), y)\n"
+    "        loss.backward()\n"
+    "        opt.step()\n"
+    "        return loss\n\n"
+    "or call the function uncompiled where you need its gradients.")
+
+
+def result_history(tensor: Tensor, fn_name: str) -> tuple[str, str] | None:
+    """What a replayed copy of the traced result ``tensor`` carries: None when it has no
+    gradient history; else its grad_fn's name and the error a backward through it raises.
+
+    A step that ran its own backward (``retain_graph=False``) freed the graph, so eager's
+    backward through the result raises "Trying to backward through the graph a second
+    time..." (checked here as the eager engine checks it); a result whose graph is intact
+    would need a compiled backward graph, which replays do not have yet (:data:`NO_HISTORY`:
+    a clear error instead of a silent wrong gradient)."""
+    node = tensor._node
+    if node is None or node.op is None or not node.requires_grad:
+        return None  # a leaf, an autograd.Function output or no grad: kept as traced
+    name = display_name(node)
+    try:
+        freed = _backward_error(node)
+    except AutogradError as err:
+        return name, str(err)
+    if freed is not None:
+        return name, freed
+    if any(is_function_output(n) for n in collect([node])):
+        return "CompiledFunctionBackward", NO_HISTORY.format(fn=fn_name)
+    return AOT  # intact: a replay's result gets a compiled backward (_compiled_backward)
+
+
+AOT = ("CompiledFunctionBackward", "")  # result_history: differentiable through the replay
+
+
+def _backward_error(node: Any) -> str | None:
+    """The error ``backward()`` from ``node`` raises now (eager's checks), or None."""
+    order = collect([node])
+    for n in order:
+        if n.op == NO_BACKWARD:
+            return str(n.attrs["message"])
+        if is_function_output(n) and getattr(n.fn, "_freed", False):
+            return FREED_MESSAGE
+    if not any(n.freed for n in order):
+        return None
+    from .autograd._core import _leaves
+
+    plan = plan_for(order, [node], _leaves(order))
+    check_saved(order, plan.saved)  # raises the eager error
+    return None
+
+
+class _ResultNode(Node):
+    """The history of a replay's result (see :func:`result_history`): a node whose backward
+    raises ``attrs["message"]``, with every slot but the value and version counter a class
+    default, so a replay makes one for a few attribute stores (the fast path returns one per
+    call). One subclass per traced result sets ``name`` and ``attrs``."""
+
+    op, inputs, in_versions, requires_grad, freed = NO_BACKWARD, (), (), True, False
+    leaf = retain = fn = owner = None
+    out_version = seq = 0
+
+
+def history_maker(name: str, message: str) -> Any:
+    """``make(data)``: ``data`` as a non-leaf tensor that requires grad, whose grad_fn is
+    named ``name`` and whose backward raises ``message``."""
+    cls = type("ResultNode", (_ResultNode,), {"name": name, "attrs": {"message": message}})
+    new, tensor = object.__new__, Tensor._make
+
+    def make(data: Any) -> Tensor:
+        t = tensor(data)
+        node = new(cls)
+        node.value, node.vc = data, t._vc
+        t._node = node
+        return t
+
+    make.history = (name, message)  # type: ignore[attr-defined]
+    return make
 
 
 def feeds_for(step: CompiledStep, args: tuple, rng: Any = None, reuse: bool = False
@@ -202,11 +437,21 @@ def feeds_for(step: CompiledStep, args: tuple, rng: Any = None, reuse: bool = Fa
     return feeds
 
 
-def replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None = None
-           ) -> Any:
+def replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None = None,
+           check: bool = True) -> Any:
     """Run the compiled step on ``args``; write every update back; return the results.
     ``draws``: the ``(seed, offset)`` of each of ``step.rng``, already taken from the
-    generators for this replay (by default they are taken here)."""
+    generators for this replay (by default they are taken here). ``check``: first give the
+    step new .grad tensors for those held outside it (False: the caller checked)."""
+    if check and (step.fresh or step.kept) and grads_escaped(step):
+        take_fresh_grads(step)
+        out = _replay(step, args, draws)
+        count_fresh_grads(step)
+        return out
+    return _replay(step, args, draws)
+
+
+def _replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None) -> Any:
     g, io = step.graph, step.io
     for hook in step.before_replay:
         hook()
@@ -232,7 +477,14 @@ def replay(step: CompiledStep, args: tuple, draws: list[tuple[Any, Any]] | None 
             _write(a._grad, outputs[index])
     for k in io.grad_clears:
         args[k]._grad = None
-    values = [Tensor._make(_fresh(outputs[k])) for k in range(step.n_results)]
+    values = []
+    for k, make in enumerate(step.result_grads or [None] * step.n_results):
+        data = _fresh(outputs[k])
+        values.append(Tensor._make(data) if make is None else make(data))
+    if step.aot is not None and GRAD_MODE.enabled:
+        from ._compiled_backward import connect
+
+        connect(step, args, feeds, values)
     return unflatten(step.result_spec, values)
 
 

@@ -43,7 +43,7 @@ from ._autograd import GRAD_MODE
 from ._fast_step import MISS, build_fast
 from ._side_effects import SideEffectWarning, side_effects_message, watch_side_effects
 from ._state import StateNames, fingerprint, live_state_ids, name_state, state_created
-from ._step import CompiledStep, finish_trace, replay
+from ._step import CompiledStep, count_fresh_grads, drop_aot, finish_trace, replay
 from ._tensor import Tensor
 from .nn.parameter import Parameter
 
@@ -133,6 +133,8 @@ class CompiledFunction:
                     out = replay(step, args)
                     if step.fast is None:  # bound now: the fast path can read the bindings
                         step.fast = build_fast(step, args, signature)
+                        if step.fresh:  # the first replay took new .grad tensors (_step)
+                            count_fresh_grads(step)
                     return out
             if self.steps:
                 self._warn_retrace(sig, grad_mode, args)
@@ -246,10 +248,23 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
 
         place_step(step.program, gpu)
     step.compile_seconds["compile"] = time.perf_counter() - start
+    if gpu is not None or cuts:  # (no compiled backward for their results yet)
+        drop_aot(step, getattr(cf.fn, "__name__", "the function"))
+    elif step.aot is not None:  # the results' backward: compiled like the step (at first use)
+        step.aot["compile"] = functools.partial(_compile_graph, backend=cf.backend,
+                                                target=target)
     for name, count in getattr(step.program, "stats", {}).items():
         if "_cache_" in name and name in cf.stats:
             cf.stats[name] += count
     return step
+
+
+def run_reference(g: Any, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Every output of ``g`` by the reference executor, its inputs and params fed by name."""
+    from tenkai.ir import Plan
+
+    plan = Plan(g, g.outputs, set(g.inputs) | set(g.params))
+    return plan.run({g.find(k): v for k, v in feeds.items()})
 
 
 def _compile_graph(g: Any, backend: str, target: Target | None) -> Any:
