@@ -85,7 +85,7 @@ def allocation_text(program: Any, target: str) -> str:
     """What the executable of ``program`` allocates, for the memory stage: the arena as lowered
     (the plan's slots plus the kernel scratch lowering adds: im2col column tiles, operands
     materialized for a contraction, ...) and the persistent buffers outside it."""
-    from tenkai.ir.passes.memory import _human
+    from tenkai.ir.passes.memory import human as _human
 
     scratch = [b for b in program.buffers if b.role == "scratch"]
     users: dict[str, list[str]] = {}

@@ -63,8 +63,6 @@ class JointBackward:
         on it), as new arrays."""
         feeds = {**feeds, **dict(zip(self.seed_names, seeds, strict=True))}
         if self.program is None:
-            from tenkai.compile import run_reference
-
             outputs = run_reference(self.graph, feeds)
         elif getattr(self.program, "by_node", False):
             outputs = self.program({self.graph.find(k): v for k, v in feeds.items()})
@@ -189,3 +187,11 @@ def plan_aot(step: Any, args: tuple, sig: tuple, results: list[int]) -> dict[str
             wrt.append(name)
     return {"results": results, "sources": sources, "wrt": wrt,
             "tensors": {name for name, _ in sources}}
+
+
+def run_reference(g: Any, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    """Every output of ``g`` by the reference executor, its inputs and params fed by name."""
+    from tenkai.ir import Plan
+
+    plan = Plan(g, g.outputs, set(g.inputs) | set(g.params))
+    return plan.run({g.find(k): v for k, v in feeds.items()})

@@ -190,3 +190,8 @@ def kernel_of(spec: Any) -> Any:
     STATS["kernels"] += 1
     STATS["compile_s"] += time.perf_counter() - start
     return loaded
+
+
+# public names for the modules of other folders (optim/_fused.py)
+ready = _ready
+addr = _addr

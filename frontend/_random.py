@@ -320,7 +320,7 @@ def _prepare(op: str, attrs: dict[str, Any], key: tuple) -> tuple[dict[str, Any]
 def _native_draw(op: str, full: dict[str, Any]) -> Any:
     import ctypes
 
-    from tenkai.codegen.cpu import eager as gen
+    from tenkai.codegen.cpu import eager as eager_kernels
 
     from . import _native_kernels as nk
 
@@ -331,7 +331,7 @@ def _native_draw(op: str, full: dict[str, Any]) -> Any:
         first, second = float(full["mean"]), float(full["std"])
     else:
         first, second = float(full["low"]), float(full["high"] - full["low"])
-    kernel = nk.kernel_of(gen.random(op, dt))
+    kernel = nk.kernel_of(eager_kernels.random(op, dt))
     np_dtype = np.dtype(dt)
     scratch = np.empty(_NATIVE_MAX, np_dtype)
     a, b = np.array([first, second], np.float64).view(np.int64).tolist()

@@ -373,9 +373,9 @@ def _backward_error(node: Any) -> str | None:
             return FREED_MESSAGE
     if not any(n.freed for n in order):
         return None
-    from .autograd._core import _leaves
+    from .autograd._core import leaves
 
-    plan = plan_for(order, [node], _leaves(order))
+    plan = plan_for(order, [node], leaves(order))
     check_saved(order, plan.saved)  # raises the eager error
     return None
 

@@ -259,14 +259,6 @@ def _build_step(cf: CompiledFunction, tracer: _trace.Tracer, names: StateNames, 
     return step
 
 
-def run_reference(g: Any, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-    """Every output of ``g`` by the reference executor, its inputs and params fed by name."""
-    from tenkai.ir import Plan
-
-    plan = Plan(g, g.outputs, set(g.inputs) | set(g.params))
-    return plan.run({g.find(k): v for k, v in feeds.items()})
-
-
 def _compile_graph(g: Any, backend: str, target: Target | None) -> Any:
     if backend == "interp":
         from tenkai.ir import Plan

@@ -288,3 +288,9 @@ def Variable(data: Tensor, requires_grad: bool = False, volatile: bool = False) 
     if requires_grad:
         data.requires_grad_(True)
     return data
+
+
+leaves = _leaves  # the public name for the compiled backward (frontend/_step.py)
+
+
+leaves = _leaves  # the public name for the compiled backward (frontend/_step.py)

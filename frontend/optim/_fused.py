@@ -3,7 +3,7 @@
 The op-by-op update of ``SGD``/``Adam`` (``_update``: registry ops and in-place methods, each a
 numpy pass and a Python dispatch) stays the definition, and what ``tenkai.compile`` traces.
 Eagerly, where the native eager kernels are on (``TENKAI_EAGER_NATIVE``), the common
-configurations run the kernel :func:`tenkai.codegen.cpu.eager.optimizer_update` instead: the
+configurations run the kernel :func:`tenkai.codegen.cpu.eager_update.optimizer_update` instead: the
 same ``+ - * / sqrt`` in the same order with every scalar rounded to the parameter's dtype as
 the ops round it, so the parameters and the state are bit-identical to the op-by-op step
 (tests/frontend/test_eager_optim_fused.py), and the same version counters move. Anything else
@@ -37,8 +37,8 @@ def _bits(x: float) -> int:
 
 def available() -> bool:
     """Whether fused steps may run now: eager, no profiler, native kernels on and loaded."""
-    return (_trace._LOCAL.tracer is None and _profiling.ACTIVE[0] is None and nk.enabled()
-            and nk._ready())
+    return (_trace.active() is None and _profiling.ACTIVE[0] is None and nk.enabled()
+            and nk.ready())
 
 
 def _plain(*values: Any) -> bool:
@@ -78,10 +78,10 @@ def _run(rule: str, param: Tensor, buffers: list[np.ndarray], scalars: list[floa
     key = (rule, p.dtype.name, lerp_small)
     kernel = _KERNELS.get(key)
     if kernel is None:
-        from tenkai.codegen.cpu import eager as gen
+        from tenkai.codegen.cpu import eager_update as gen
 
         kernel = _KERNELS[key] = nk.kernel_of(gen.optimizer_update(*key))
-    slots = [nk._addr(a) for a in buffers] + [_bits(float(x)) for x in scalars]
+    slots = [nk.addr(a) for a in buffers] + [_bits(float(x)) for x in scalars]
     kernel.run(slots, p.size, nk.GRAIN)
 
 
@@ -112,8 +112,6 @@ def adam_step(param: Tensor, state: dict[str, Any], group: dict[str, Any],
               scalars: dict[tuple, tuple[float, float]]) -> bool:
     """``Adam._update`` fused (see the module docstring); False: take the op-by-op path.
     ``scalars`` caches the bias corrections per (step value, lr, betas) for one ``step()``."""
-    from .optimizer import count_step
-
     lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
     if not state or group["amsgrad"] or group["weight_decay"] != 0 or \
             group.get("maximize", False) or not _plain(lr, beta1, beta2, eps):
@@ -123,7 +121,7 @@ def adam_step(param: Tensor, state: dict[str, Any], group: dict[str, Any],
     if not isinstance(step_t, Tensor) or step_t._data.ndim != 0 or \
             not _fits(param, grad, m, v):
         return False
-    step = count_step(state)
+    step = _ops.cast(state["step"].add_(1), "float64")  # optimizer.count_step
     key = (float(step._data), lr, beta1, beta2)
     found = scalars.get(key)
     if found is None:  # the op-by-op update's float64 tensors, computed by the same ops

@@ -336,3 +336,6 @@ def check_plan(g: Graph) -> None:
     if missing:
         raise VerifyError(f"memory plan {plan.graph}: no buffer for group outputs "
                           f"{sorted(missing)}")
+
+
+human = _human  # the public name for the memory dump (frontend/_cli_stages.py)
