@@ -139,7 +139,8 @@ def _wrap_negative(index: Tensor, size: int, axis: int) -> Tensor:
     """``index_fill`` counts negative positions from the end (``index_copy``/``index_add``
     reject them), as in PyTorch: ``-size <= i < 0`` becomes ``i + size``; what stays out of
     range fails the bounds check with PyTorch's message."""
-    if _trace.active() is not None:  # the step's indices change per call: wrap in the graph
+    if _trace.active() is not None or type(index._data) is not np.ndarray:
+        # the step's indices change per call, a device's stay there: wrap them with tensor ops
         return where(gt(tensor_of(0, index._ir_dtype), index),
                      add(index, tensor_of(size, index._ir_dtype)), index)
     data = np.asarray(index._data)

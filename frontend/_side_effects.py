@@ -88,11 +88,16 @@ def _lines_in(code: Any, name: str, opnames: tuple[str, ...]) -> list[int]:
 
 
 @contextlib.contextmanager
-def watch_side_effects(fn: Any, tracer: _trace.Tracer) -> Iterator[None]:
+def watch_side_effects(fn: Any, tracer: _trace.Tracer, args: tuple = ()) -> Iterator[None]:
     """Run the traced call under a profile hook; record in ``tracer.side_effects`` (where ->
     what) the effects a replay would not repeat."""
     watched, values = _reachable(fn)
     objects = [(label, obj, plain_attrs(obj)) for label, _, obj in values if _plain_object(obj)]
+    # modules known before the call: their attributes at the start of the call, so that a
+    # change the function makes and undoes (``with ddp.no_sync():``) is no net effect
+    start = {id(sub): dict(plain_attrs(sub))
+             for root in [*(obj for _, _, obj in values), *args] if hasattr(root, "_parameters")
+             for sub in root.modules()}
     sites: dict[str, str] = {}
 
     def hook(frame: Any, event: str, arg: Any) -> None:
@@ -112,7 +117,7 @@ def watch_side_effects(fn: Any, tracer: _trace.Tracer) -> Iterator[None]:
     finally:
         sys.setprofile(previous)
     _rebound(fn, values, sites)
-    _module_attrs(tracer, sites)
+    _module_attrs(tracer, start, sites)
     _object_attrs(fn, objects, sites)
     tracer.side_effects = sites
 
@@ -148,10 +153,12 @@ def _rebound(fn: Any, values: list[tuple[str, Any, Any]], sites: dict[str, str])
         sites.setdefault(where, f"assignment to {label}")
 
 
-def _module_attrs(tracer: _trace.Tracer, sites: dict[str, str]) -> None:
-    for key, before in tracer.module_attrs.items():
+def _module_attrs(tracer: _trace.Tracer, start: dict[int, dict[str, Any]],
+                  sites: dict[str, str]) -> None:
+    for key, first_call in tracer.module_attrs.items():
         m = tracer.modules[key]
         after = dict(plain_attrs(m))
+        before = start[key].items() if key in start else first_call
         for attr, old in before:
             if attr in after and after[attr] is not old and after[attr] != old:
                 forward = type(m).forward

@@ -37,11 +37,15 @@ def _cache(args: argparse.Namespace) -> int:
     if args.action == "info":
         info = cache.info()
         print(f"dir: {info['dir']}\nentries: {info['entries']} (+{info['libraries']} "
-              f"library)\nsize: {info['bytes'] / 1e6:.2f} MB ({info['bytes']} bytes)")
+              f"library, +{info['eager_kernels']} eager kernels)\n"
+              f"size: {info['bytes'] / 1e6:.2f} MB ({info['bytes']} bytes)")
     elif args.action == "list":
         entries = cache.entries()
         for key, components in entries:
-            print(f"{key[:16]}  graph {str(components.get('graph', '?'))[:12]}  "
+            what = (f"eager kernel {components['eager_kernel'][:12]}"
+                    if "eager_kernel" in components
+                    else f"graph {str(components.get('graph', '?'))[:12]}")
+            print(f"{key[:16]}  {what}  "
                   f"{components.get('triple', '?')}  {cache.path(key)}")
         print(f"{len(entries)} entries in {cache.directory}")
     elif args.action == "explain":

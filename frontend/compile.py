@@ -208,7 +208,7 @@ def run_traced(fn: Any, args: tuple, sig: tuple) -> tuple[Any, _trace.Tracer,
 
     _trace.set_active(tracer)
     try:
-        with traced_hyperparameters(), watch_side_effects(fn, tracer):
+        with traced_hyperparameters(), watch_side_effects(fn, tracer, args):
             result = fn(*args)
     finally:
         _trace.set_active(None)

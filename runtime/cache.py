@@ -337,7 +337,8 @@ class DiskCache:
         return reasons or ["an entry with equal components has another key"]
 
     def entries(self) -> list[tuple[str, dict[str, str]]]:
-        """``(key, components)`` of every readable step entry (headers only, unverified)."""
+        """``(key, components)`` of every readable step or eager-kernel entry (an eager kernel's
+        components name it: ``eager_kernel``; headers only, unverified)."""
         out = []
         for name in sorted(self._files()):
             if name.startswith(LIBRARY_PREFIX):
@@ -397,8 +398,9 @@ class DiskCache:
             with contextlib.suppress(OSError):
                 size += os.path.getsize(os.path.join(self.directory, name))
         libraries = sum(n.startswith(LIBRARY_PREFIX) for n in files)
-        return {"dir": self.directory, "entries": len(files) - libraries,
-                "libraries": libraries, "bytes": size}
+        eager = sum("eager_kernel" in components for _, components in self.entries())
+        return {"dir": self.directory, "entries": len(files) - libraries - eager,
+                "libraries": libraries, "eager_kernels": eager, "bytes": size}
 
     def clear(self) -> int:
         """Delete every entry (and the lookup record); returns the number of files removed."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import importlib.util
 import sys
+import time
 from typing import Any
 
 from ..config import distributed_env
@@ -120,7 +121,11 @@ def _install_excepthook(comm: Any) -> None:
         previous(kind, value, tb)
         sys.stderr.write(f"tenkai.distributed: rank {comm.Get_rank()} raised "
                          f"{kind.__name__}: {value}; aborting all {comm.Get_size()} ranks\n")
+        sys.stdout.flush()
         sys.stderr.flush()
+        # MPI_Abort makes the launcher kill every rank, and output it has not forwarded yet
+        # is lost with them: give its forwarder a moment to pass the report on
+        time.sleep(0.5)
         comm.Abort(1)
 
     sys.excepthook = abort_all_ranks

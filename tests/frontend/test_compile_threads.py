@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -134,6 +135,46 @@ def test_module_attribute_change_warns() -> None:
     fn = tenkai.compile(lambda x: m(x).sum(), backend="interp")
     with pytest.warns(SideEffectWarning, match=r"self\.calls = self\.calls \+ 1"):
         fn(tenkai.ones(1, 2))
+
+
+@pytest.mark.parametrize("as_argument", [False, True])
+def test_a_module_attribute_set_and_restored_is_no_side_effect(as_argument: bool) -> None:
+    # ``with ddp.no_sync():`` inside a step: the module first runs with the flag changed, but
+    # the call leaves it as it found it, so replays mean what eager calls mean
+    m = tenkai.nn.Linear(2, 2)
+    m.sync = True
+
+    def step(x, mod):
+        mod.sync = False
+        y = mod(x).sum()
+        mod.sync = True
+        return y
+
+    fn = tenkai.compile(step if as_argument else (lambda x: step(x, m)), backend="interp")
+    call = (lambda x: fn(x, m)) if as_argument else fn
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SideEffectWarning)
+        for k in range(3):
+            np.testing.assert_allclose(call(tenkai.ones(1, 2) * k).item(),
+                                       m(tenkai.ones(1, 2) * k).sum().item(), rtol=1e-6)
+    assert fn.stats["replays"] == 2 and fn.stats["eager_calls"] == 0, fn.stats
+
+
+def test_a_module_attribute_left_changed_is_a_side_effect() -> None:
+    m = tenkai.nn.Linear(2, 2)
+    m.sync = True
+
+    def step(x):
+        m.sync = False
+        return m(x).sum()
+
+    fn = tenkai.compile(step, backend="interp")
+    with pytest.warns(SideEffectWarning, match=r"'sync' \(True -> False\)"):
+        fn(tenkai.ones(1, 2))
+    m.sync = True
+    fn(tenkai.ones(1, 2))
+    assert m.sync is False and fn.stats["replays"] == 0 and fn.stats["eager_calls"] == 1, \
+        fn.stats
 
 
 def test_scheduler_stepped_inside_the_step_warns_and_leaves_plain_floats() -> None:

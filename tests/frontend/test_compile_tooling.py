@@ -127,12 +127,17 @@ def test_a_second_process_hits_the_disk_cache(tmp_path, cache_dir, capsys) -> No
     assert (second["cache"]["disk_cache_misses"], second["cache"]["disk_cache_hits"]) == (0, 1)
     # the hit generated no code at all: step and GEMM library were loaded as object code
     assert first["generated"] and not second["generated"]
-    # the step's object and the library's two pieces (the thread pool, the float32 GEMM)
-    assert second["jit"]["object_loads"] == 3
+    info = _cli(capsys, "info")
+    assert "entries: 1 (+2 library, +" in info, info
+    eager = int(info.split("library, +")[1].split(" eager kernels")[0])
+    # the step's object, the library's two pieces (the thread pool, the float32 GEMM) and the
+    # eager kernels the script's own eager ops ran (randn, randint: the native Philox draws)
+    assert eager >= 1 and second["jit"]["object_loads"] == 3 + eager
     assert second["executable"]["kernels_per_step"] == first["executable"]["kernels_per_step"]
     assert second["losses"] == first["losses"]
     assert "hit: " in _cli(capsys, "explain")
-    assert "entries: 1 (+2 library)" in _cli(capsys, "info")
+    listed = _cli(capsys, "list")
+    assert listed.count("eager kernel ") == eager and listed.count("  graph ") == 1, listed
 
 
 def test_memory_hit_then_explained_graph_miss(capsys) -> None:
@@ -144,8 +149,11 @@ def test_memory_hit_then_explained_graph_miss(capsys) -> None:
     _, other, _, _ = _run(hidden=12)
     assert other.stats["disk_cache_misses"] == 1
     assert "miss: graph hash differs (new " in _cli(capsys, "explain")
-    # 2 steps, 2 library pieces (the pool, the float32 GEMM)
-    assert "removed 4 cached files" in _cli(capsys, "clear")
+    info = _cli(capsys, "info")
+    assert "entries: 2 (+2 library, +" in info, info
+    eager = int(info.split("library, +")[1].split(" eager kernels")[0])
+    # 2 steps, 2 library pieces (the pool, the float32 GEMM), the eager kernels (random draws)
+    assert f"removed {4 + eager} cached files" in _cli(capsys, "clear")
     assert "entries: 0" in _cli(capsys, "info")
 
 

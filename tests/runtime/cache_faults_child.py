@@ -17,7 +17,7 @@ import tenkai
 import tenkai.nn as nn
 import tenkai.nn.functional as F
 from tenkai.compiler import step_cache as _step_cache
-from tenkai.runtime.cache import _PREFIX, CacheWarning, decode, encode, load_secret, sign
+from tenkai.runtime.cache import _PREFIX, CacheWarning, DiskCache, decode, encode, load_secret, sign
 
 CACHE = os.environ["TENKAI_CACHE_DIR"]
 SECRET = load_secret(os.environ["TENKAI_CACHE_KEY_FILE"])
@@ -72,8 +72,14 @@ def _same(a: list, b: list) -> bool:
 
 
 def _entry_path() -> str:
-    [name] = [n for n in os.listdir(CACHE) if n.endswith(".tkc") and not n.startswith("lib-")]
-    return os.path.join(CACHE, name)
+    # the step's entry (the eager random kernels that initialized the model have their own)
+    cache = DiskCache(CACHE)
+    dirs = [n for n in os.listdir(CACHE) if n.endswith(".tkc")
+            and os.path.isdir(os.path.join(CACHE, n))]  # the directory_as_entry case
+    if dirs:
+        return os.path.join(CACHE, dirs[0])
+    [key] = [key for key, components in cache.entries() if "graph" in components]
+    return cache.path(key)
 
 
 def _library_path() -> str:

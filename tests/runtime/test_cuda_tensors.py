@@ -544,6 +544,7 @@ def test_indexed_and_masked_writes_with_cuda_indices(cuda: Any) -> None:
     with pytest.raises(RuntimeError, match="found at least two devices, cuda:0 and cpu!"):
         x[i_host] = tenkai.ones(2, 4)  # CPU values (not a scalar) into a cuda tensor
     for write in (lambda t, i: t.index_add_(0, i, t[:2] * 1), lambda t, i: t.index_fill_(1, i, 7.0),
+                  lambda t, i: t.index_fill_(1, i - 3, 8.0),  # (negative: from the end)
                   lambda t, i: t.masked_scatter_(t > 5, t * 10), lambda t, i: t.tril_(),
                   lambda t, i: t.put_(i, tenkai.tensor([1.0, 2.0], device=t.device))):
         want = write(tenkai.tensor(base), i_host)
