@@ -87,7 +87,14 @@ def _digamma64(x: np.ndarray) -> np.ndarray:
         series = (series + c) * inv2
     out = acc + np.log(z) - 0.5 / z - series
     out = np.where(neg, out - np.pi / np.tan(np.pi * x), out)
-    return np.where((x <= 0) & (x == np.floor(x)), np.nan, out)
+    return _digamma_poles(x, out)
+
+
+def _digamma_poles(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """digamma at its poles as PyTorch: -inf at +0, +inf at -0, NaN at the negative integers."""
+    with np.errstate(divide="ignore"):
+        at_zero = -1 / x
+    return np.where(x == 0, at_zero, np.where((x < 0) & (x == np.floor(x)), np.nan, out))
 
 
 def _trigamma64(x: np.ndarray) -> np.ndarray:
@@ -176,14 +183,11 @@ def _erfinv_ref(y: np.ndarray) -> np.ndarray:
 
 def _digamma_ref(x: np.ndarray) -> np.ndarray:
     """digamma in float64, returned in ``x``'s dtype: scipy's ``psi`` when installed (about
-    7x faster than the series), with the series' value at the poles (NaN at 0 and the
-    negative integers)."""
+    7x faster than the series), with PyTorch's values at the poles (-inf at +0, +inf at -0,
+    NaN at the negative integers)."""
     special = scipy_special()
     xd = np.asarray(x, dtype=np.float64)
-    if special is None:
-        out = _digamma64(xd)
-    else:
-        out = np.where((xd <= 0) & (xd == np.floor(xd)), np.nan, special.psi(xd))
+    out = _digamma64(xd) if special is None else _digamma_poles(xd, special.psi(xd))
     return np.asarray(out, dtype=x.dtype)
 
 

@@ -180,7 +180,11 @@ def _gamma_family(kind: str) -> Callable[[MathCalls, ir.IRBuilder, ir.Value], ir
         out = b.select(neg, reflected, out)
         at_pole = b.and_(b.fcmp_ordered("<=", x, _c(x, 0.0)),
                          b.fcmp_ordered("==", x, m.call(b, "floor", [x])))
-        return b.select(at_pole, pole, out)
+        out = b.select(at_pole, pole, out)
+        if kind == "digamma":  # PyTorch: -inf at +0, +inf at -0 (that is -1/x)
+            out = b.select(b.fcmp_ordered("==", x, _c(x, 0.0)),
+                           b.fsub(_c(x, 0.0), b.fdiv(one, x)), out)
+        return out
     build.__name__ = kind
     return build
 

@@ -107,3 +107,15 @@ def test_torch_functional_names_are_the_namespace_functions() -> None:
     assert {"einsum", "meshgrid", "unique", "tensordot", "block_diag"} <= set(present)
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         torch.functional.nope  # noqa: B018
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("how", ["eager", "compiled"])
+def test_digamma_at_its_poles_matches_pytorch(dtype: str, how: str) -> None:
+    # -inf at +0, +inf at -0, NaN at the negative integers (PyTorch >= 1.8)
+    a = np.array([0.0, -0.0, -1.0, -7.0, 1e-30, -2.5, 3.0], dtype=dtype)
+    fn = torch.digamma if how == "eager" else torch.compile(lambda x: torch.digamma(x) * 1)
+    got = fn(torch.tensor(a)).numpy()
+    want = pt.digamma(pt.tensor(a)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)
+    assert np.array_equal(np.signbit(got[:2]), np.signbit(want[:2]))

@@ -54,5 +54,6 @@ def test_digamma_reference_values():
     got = ops_math._digamma_ref(x)
     want = ops_math._digamma64(x)
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, equal_nan=True)
-    assert np.isnan(got[-8:-4]).all()  # the poles: 0, -0, negative integers
+    # the poles as PyTorch: -inf at 0, +inf at -0, NaN at the negative integers
+    assert got[-8] == -np.inf and got[-7] == np.inf and np.isnan(got[-6:-4]).all()
     assert ops_math._digamma_ref(np.float32([2.5, -0.5])).dtype == np.float32
