@@ -7,6 +7,8 @@ GPU, ``examples/gpu_check.sh`` runs the same command with PyTorch CUDA side by s
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -65,3 +67,32 @@ def test_bench_on_the_gpu_follows_the_cpu(fake_cuda: FakeDriver, capsys) -> None
     gpu = bench.run_all(["one_neuron"], ["compiled"], plan)[0]
     cpu = bench.run_all(["one_neuron"], ["compiled"], bench.Plan(2, 1, 4))[0]
     np.testing.assert_allclose(gpu[0].losses, cpu[0].losses, rtol=1e-5)
+
+
+def _example(name: str) -> Any:
+    path = Path(__file__).resolve().parents[2] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow  # (a 40^3 GEMM's threads simulated six times)
+def test_the_gemm_benchmark_checks_its_product(fake_cuda: FakeDriver, capsys) -> None:
+    """examples/bench_gemm_cuda.py (the 4096^3 GEMM of examples/gpu_check.sh), at a size the
+    simulator runs: partial tiles, the product checked against float64."""
+    bench_gemm = _example("bench_gemm_cuda")
+    assert bench_gemm.main(["--size", "40", "--repeats", "1", "--no-torch"]) == 0
+    out = capsys.readouterr().out
+    assert "GEMM float32 40x40x40 on " in out and "tenkai " in out, out
+    assert fake_cuda.calls["launch"] >= 1 + 2 + 3  # the first product, warm-up, timed
+    seconds, c = bench_gemm.tenkai_gemm(np.eye(3, dtype=np.float32),
+                                        np.arange(9, dtype=np.float32).reshape(3, 3), 1)
+    np.testing.assert_array_equal(c, np.arange(9).reshape(3, 3))
+    assert seconds > 0
+
+
+def test_the_gemm_benchmark_without_a_gpu_fails_clearly(monkeypatch, capsys) -> None:
+    monkeypatch.setattr(tenkai.cuda, "is_available", lambda: False)
+    assert _example("bench_gemm_cuda").main(["--size", "8"]) == 1
+    assert "FAIL: no CUDA GPU" in capsys.readouterr().err
