@@ -296,3 +296,25 @@ def test_empty_parallel_nest_launches_nothing() -> None:
             Loop("j", 4, [Store("b", Var("j"), Load("a", Var("j"), "float32"))], parallel=True)]
     launches = plan(Kernel("k9", ["a", "b"], body))
     assert [(la.name, la.extent, la.block) for la in launches] == [("k9", 4, 32)]
+
+
+def test_kernels_use_nvptx_address_spaces_annotations_and_aligned_noalias_params() -> None:
+    """Every launch is a ``ptx_kernel`` (``.entry``) whose buffer parameters are global
+    (``addrspace(1)``), ``noalias`` and aligned to the target's 256 bytes; reductions keep their
+    partials in shared memory (``addrspace(3)``); thread ids come from ``llvm.nvvm`` sregs."""
+    g = ir.Graph("t")
+    x = g.add("input", shape=(6, 300), dtype="float32", name="x")
+    g.add_output(g.add("sum", [g.add("tanh", [x])], axes=(1,), keepdim=True))
+    code = nvptx.generate(lower_program(g, target=CUDA))
+    defines = [line for line in code.ir_text.splitlines() if line.startswith("define")]
+    assert len(defines) == len(code.launches()) >= 2
+    for line in defines:
+        assert line.startswith("define ptx_kernel void @"), line
+        params = line.split("(", 1)[1].rsplit(")", 1)[0].split(", ")
+        assert params and all(p.startswith("ptr addrspace(1) noalias align 256 ") for p in params)
+    assert re.search(r"internal addrspace\(3\) global \[33 x i32\]", code.ir_text)
+    assert '@"llvm.nvvm.read.ptx.sreg.tid.x"()' in code.ir_text
+    entries = re.findall(r"\.visible \.entry (\w+)\(", code.ptx)
+    assert entries == [row["name"] for row in code.launches()]
+    assert code.ptx.count(".param .u64 .ptr .global .align 256") == sum(
+        len(row["params"]) for row in code.launches())
