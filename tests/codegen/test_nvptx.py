@@ -318,3 +318,44 @@ def test_kernels_use_nvptx_address_spaces_annotations_and_aligned_noalias_params
     assert entries == [row["name"] for row in code.launches()]
     assert code.ptx.count(".param .u64 .ptr .global .align 256") == sum(
         len(row["params"]) for row in code.launches())
+
+
+@functools.cache
+def backward_programs() -> tuple[dict[str, list[KernelProgram]], dict[str, str]]:
+    """The joint forward+backward graph of every differentiable registry op's samples
+    (test_compiled_graphs.py's backward cases, float32: float64 has the same kernels), through
+    the passes as a compile does (so fused, GEMM epilogues included), lowered for cuda (an
+    arena slot per buffer, as the compile path lowers for 256-byte aligned targets) and
+    grouped by op kind; ops whose graph raised -> message."""
+    from test_compiled_graphs import GRAD_PARAMS, _build_grad
+
+    from tenkai.ir.passes import run_pipeline
+
+    by_kind: dict[str, list[KernelProgram]] = collections.defaultdict(list)
+    raised: dict[str, str] = {}
+    for j, p in enumerate(GRAD_PARAMS):
+        op, k, dtype = p.values
+        if dtype != "float32":
+            continue
+        g = run_pipeline(_build_grad(op, k, dtype).graph)
+        try:
+            by_kind[REGISTRY[op].kind].append(lower_program(g, prefix=f"b{j}_", target=CUDA,
+                                                            reuse_arena=False))
+        except NotImplementedError as err:
+            raised[op] = str(err)
+    return dict(by_kind), raised
+
+
+@pytest.mark.slow
+@needs_ptxas
+@pytest.mark.parametrize("kind", sorted({REGISTRY[p.values[0]].kind for p in PARAMS}))
+def test_registry_op_backward_graphs_assemble_without_spills(kind: str) -> None:
+    programs, raised = backward_programs()
+    assert not raised, raised
+    if kind not in programs:
+        pytest.skip(f"no differentiable {kind} op has a float operand")
+    code = nvptx.generate(programs[kind])
+    check_launch_table(code)
+    for arch in ARCHES:
+        report = ptxas(code.ptx, arch)
+        assert report.count("Compiling entry function") == len(code.launches())
