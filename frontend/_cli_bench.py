@@ -110,7 +110,7 @@ def run_bench(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
     plan = bench.Plan(args.steps, args.repeats, args.trajectory, args.threads, backend,
-                      args.batch)
+                      args.batch, device=args.device)
     progress = _bench_report.progress_factory(args.quiet, plan.steps, plan.repeats)
     try:
         results, skipped = bench.run_all(workloads, modes, plan, progress)
@@ -174,9 +174,10 @@ def register(sub: Any, formatter: Any, epilog: str) -> None:
     p.add_argument("--weights", metavar="FILE", help="a state dict (.pt/.pth via tenkai.load, "
                    ".safetensors) loaded into the model with load_state_dict")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
-                   help="cuda: the compiled mode runs code generated for the cuda target "
-                   "(needs an NVIDIA GPU, its driver and tenkai's CUDA runtime); the other "
-                   "modes run on the CPU")
+                   help="cuda: model and batch on the GPU for tenkai (eager: each op a "
+                   "kernel; compiled: code generated for the cuda target) and PyTorch, each "
+                   "step timed to its synchronize (needs an NVIDIA GPU, its driver and "
+                   "tenkai's CUDA runtime); numpy and jax run on the CPU")
     p.add_argument("--eager-ops", action="store_true",
                    help="time eager ops one by one against PyTorch eager (elementwise, "
                    "reductions, indexing, stack/cat, creation, random, item, iteration, "

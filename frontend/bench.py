@@ -241,6 +241,7 @@ class Plan:
     threads: int = 2
     backend: str = "tenkai"
     batch: int | None = None
+    device: str = "cpu"  # "cuda": tenkai and PyTorch train on the GPU (:func:`to_device`)
 
 
 def run_one(name: str, mode: str, plan: Plan, reference: list[np.ndarray] | None = None,
@@ -258,18 +259,59 @@ def run_one(name: str, mode: str, plan: Plan, reference: list[np.ndarray] | None
     fn, args = build(module, plan.batch) if plan.batch else build(module)
     if reference is not None:
         load_state(module, state_of(fn, args), reference)
+    if plan.device != "cpu":
+        args = to_device(module, fn, args, plan.device)
     if mode == "compiled":
         fn = module.compile(fn, backend=plan.backend)
     elif mode == "torch-compile":
         fn = module.compile(fn)
+    call = _step_call(module, fn, args, plan.device)
     with _bench_report.compile_progress(name, progress is not None and mode == "compiled"):
-        result = _measure(name, mode, lambda: fn(*args), plan, progress)
+        result = _measure(name, mode, call, plan, progress)
+    if plan.device != "cpu":  # the kernel table and memory figures measure the CPU
+        result.retraces = fn.stats["retraces"] if mode == "compiled" else None
+        return result
     if mode == "compiled":
         _compiled_facts(result, fn)
         if result.step_gflop:
             result.fma_peak_gflops = fma_peak(plan.threads)
     result.step_bytes = _step_bytes(mode, fn, args)
     return result
+
+
+def to_device(module: ModuleType, step: Callable[..., Any], args: tuple[Any, ...],
+              device: str) -> tuple[Any, ...]:
+    """Move a workload to ``device`` before its first step, as a PyTorch script does: the
+    modules its step closes over (``model.to(device)``: parameters, buffers), then any other
+    parameter of its optimizer (``p.data = p.data.to(device)``, keeping the tensor the
+    optimizer holds); returns its arguments on ``device``. Raises :class:`Unavailable` when
+    the framework has no such device."""
+    if device == "cuda" and not module.cuda.is_available():
+        raise Unavailable(f"{module.__name__} has no CUDA device here")
+    for cell in step.__closure__ or ():
+        value = cell.cell_contents
+        if isinstance(value, module.nn.Module):
+            value.to(device)
+    with module.no_grad():
+        for group in optimizer_of(step).param_groups:
+            for p in group["params"]:
+                if p.device.type != device:
+                    p.data = p.data.to(device)
+    return tuple(a.to(device) for a in args)
+
+
+def _step_call(module: ModuleType, fn: Callable[..., Any], args: tuple[Any, ...],
+               device: str) -> Callable[[], Any]:
+    """One step; on a GPU it returns when the step's kernels have finished (timed so)."""
+    if device == "cpu":
+        return lambda: fn(*args)
+    sync = module.cuda.synchronize
+
+    def call() -> Any:
+        out = fn(*args)
+        sync()
+        return out
+    return call
 
 
 def _step_bytes(mode: str, fn: Callable[..., Any], args: tuple) -> int | None:

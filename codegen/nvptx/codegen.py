@@ -26,9 +26,10 @@ from typing import Any
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from tenkai.codegen.kir.nodes import KernelProgram
+from tenkai.codegen.kir.nodes import KernelProgram, buffers_used
 from tenkai.codegen.llvm.pipeline import optimize
 from tenkai.codegen.nvptx.emit import LaunchEmitter
+from tenkai.codegen.nvptx.epilogue import fuse_epilogues
 from tenkai.codegen.nvptx.gemm import GemmEmitter, GemmLaunch, plan_gemm
 from tenkai.codegen.nvptx.libdevice import link as link_libdevice
 from tenkai.codegen.nvptx.mapping import Launch, describe_launches, plan
@@ -99,10 +100,16 @@ def build_module(programs: list[KernelProgram], target: Target
     for program in programs:
         buffers = {b.name: b for b in program.buffers}
         launches[program.entry] = []
-        for kernel in program.kernels:
-            for launch in plan(kernel, functools.partial(plan_gemm, target=target)):
+        used = [set(buffers_used(kernel.body)) for kernel in program.kernels]
+        kept = {b.name for b in program.buffers if b.role != "scratch"} | \
+            set(program.outputs) | set(program.writes.values()) | \
+            {name for pair in program.copies for name in pair}
+        for k, kernel in enumerate(program.kernels):
+            needed = kept.union(*(u for j, u in enumerate(used) if j != k))
+            planned = plan(kernel, functools.partial(plan_gemm, target=target))
+            for launch in fuse_epilogues(planned, needed):
                 if isinstance(launch, GemmLaunch):
-                    GemmEmitter(module, launch, buffers, target).emit()
+                    GemmEmitter(module, launch, buffers | launch.scratch, target).emit()
                 else:
                     LaunchEmitter(module, launch, buffers | launch.scratch, target).emit()
                 launches[program.entry].append(launch)

@@ -27,18 +27,28 @@ The kernel is a shared-memory tiled GEMM (:class:`GemmConfig` says which tile):
   ``float32_matmul_precision`` ``"high"`` or ``"medium"`` (the target option, so in the cache
   key), ``mma.sync.m16n8k8`` on TF32 operands (``cvt.rna.tf32.f32``), float32 accumulation;
 * epilogue: every element inside ``M x N`` is stored through ``out``'s strides (added to the
-  old value when ``accumulate``; float16 results are rounded from the float32 accumulator).
+  old value when ``accumulate``; float16 results are rounded from the float32 accumulator),
+  then, where the kernel's next nest was fused into the launch (a bias, an activation:
+  :mod:`tenkai.codegen.nvptx.epilogue`), that nest's body runs for the element.
 
 The launch row records grid, block and the tiles' static shared memory (``static_shared``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from llvmlite import ir
 
-from tenkai.codegen.kir.nodes import Buffer, Contraction, Kernel, TensorView, WindowView
+from tenkai.codegen.kir.nodes import (
+    Buffer,
+    Contraction,
+    Kernel,
+    Load,
+    Stmt,
+    TensorView,
+    WindowView,
+)
 from tenkai.codegen.llvm.functions import declare_function
 from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I32, VOID, i64
@@ -150,9 +160,16 @@ def _operand_copy(view: TensorView, which: str, size: int) -> tuple[str, str]:
 
 @dataclass
 class GemmLaunch(Launch):
-    """A ``gemm`` launch: ``body`` is the one ``Contraction``, ``config`` its tile."""
+    """A ``gemm`` launch: ``body`` is the one ``Contraction``, ``config`` its tile;
+    ``epilogue``: statements each stored element runs (:mod:`tenkai.codegen.nvptx.epilogue`),
+    with ``epilogue_vars`` binding their loop variables to ``"row"``, ``"col"``, ``"flat"``
+    (``row * N + col``) or ``"zero"``;
+    ``store_product`` False: the product itself is not stored (nothing else reads it)."""
 
     config: GemmConfig | None = None
+    epilogue: list[Stmt] = field(default_factory=list)
+    epilogue_vars: dict[str, str] = field(default_factory=dict)
+    store_product: bool = True  # False: only the epilogue reads the product (not stored)
 
     @property
     def stmt(self) -> Contraction:
@@ -195,9 +212,10 @@ class GemmEmitter(LaunchEmitter):
     def __init__(self, module: ir.Module, launch: GemmLaunch, buffers: dict[str, Buffer],
                  target: Target) -> None:
         super().__init__(module, launch, buffers, target)
-        self.stmt, self.cfg = launch.stmt, launch.config
+        self.contract, self.cfg = launch.stmt, launch.config
+        self.product: ir.Value | None = None  # the element a fused epilogue runs for
         assert self.cfg is not None
-        s = self.stmt
+        s = self.contract
         self.dt = s.dtype
         self.acc_dt = "float32" if s.dtype == "float16" else s.dtype
         self.ety = storage_type(s.dtype)
@@ -263,7 +281,7 @@ class GemmEmitter(LaunchEmitter):
 
     def tile(self, t: ir.Value) -> None:
         """One output tile: zero, the pipelined K loop, the epilogue."""
-        s, cfg, b = self.stmt, self.cfg, self.b
+        s, cfg, b = self.contract, self.cfg, self.b
         tn = b.urem(t, i64(self.tiles_n), name="tile_n")
         rest = b.udiv(t, i64(self.tiles_n))
         tm = b.urem(rest, i64(self.tiles_m), name="tile_m")
@@ -305,7 +323,7 @@ class GemmEmitter(LaunchEmitter):
 
     def issue(self, step: ir.Value, buf: ir.Value) -> None:
         """Start copying K step ``step``'s tiles into shared buffer ``buf``."""
-        s, cfg, b = self.stmt, self.cfg, self.b
+        s, cfg, b = self.contract, self.cfg, self.b
         kt = b.urem(step, i64(self.kt))
         k0 = b.mul(kt, i64(cfg.bk), name="k0")
         a_off, b_off = self.a_off, self.b_off
@@ -463,7 +481,7 @@ class GemmEmitter(LaunchEmitter):
             m0, n0 = self.fma_origin()
         else:
             m0, n0 = mma_origin(self)
-        s, b = self.stmt, self.b
+        s, b = self.contract, self.b
         *_, rs, cs = s.out.strides
         acc_ty = llvm_type(self.acc_dt)
         base_r, base_c = b.add(self.row0, m0), b.add(self.col0, n0)
@@ -481,7 +499,26 @@ class GemmEmitter(LaunchEmitter):
                     value = b.fadd(old, value) if dtypes.is_float(self.dt) else b.add(old, value)
                 if self.dt != self.acc_dt:
                     value = b.fptrunc(value, self.ety)
-                b.store(value, at)
+                if self.launch.store_product:
+                    b.store(value, at)
+                if self.launch.epilogue:
+                    self.fused_element(row, col, value)
+
+    def fused_element(self, row: ir.Value, col: ir.Value, value: ir.Value) -> None:
+        """The fused epilogue's statements for element ``(row, col)`` of the product, whose
+        value is ``value`` (what a load of it gives: the epilogue reads it only there)."""
+        at = {"row": row, "col": col, "zero": i64(0),
+              "flat": self.b.add(self.b.mul(row, i64(self.contract.n)), col)}
+        for var, role in self.launch.epilogue_vars.items():
+            self.env[var] = ("val", at[role], "int64")
+        self.product = value
+        self.block(self.launch.epilogue)
+        self.product = None
+
+    def _load(self, e: Load) -> ir.Value:
+        if self.product is not None and e.buf == self.contract.out.buf:
+            return self.product
+        return super()._load(e)
 
 
 __all__ = ["DTYPES", "PRECISION", "GemmConfig", "GemmEmitter", "GemmLaunch", "config_for",

@@ -210,6 +210,8 @@ def describe_launches(launches: list[Launch]) -> list[str]:
             f"block=({la.block},1,1) shared={la.shared} static_shared={la.static_shared} "
             f"params=({', '.join(la.params)})" + (f" vector={la.vector}" if la.vector > 1
                                                   else "") + (" atomic" if la.atomic else "")
+            + (" epilogue" if getattr(la, "epilogue", None) else "")
+            + (" (product not stored)" if not getattr(la, "store_product", True) else "")
             for la in launches]
 
 

@@ -296,3 +296,66 @@ def test_empty_parallel_nest_launches_nothing() -> None:
             Loop("j", 4, [Store("b", Var("j"), Load("a", Var("j"), "float32"))], parallel=True)]
     launches = plan(Kernel("k9", ["a", "b"], body))
     assert [(la.name, la.extent, la.block) for la in launches] == [("k9", 4, 32)]
+
+
+def test_kernels_use_nvptx_address_spaces_annotations_and_aligned_noalias_params() -> None:
+    """Every launch is a ``ptx_kernel`` (``.entry``) whose buffer parameters are global
+    (``addrspace(1)``), ``noalias`` and aligned to the target's 256 bytes; reductions keep their
+    partials in shared memory (``addrspace(3)``); thread ids come from ``llvm.nvvm`` sregs."""
+    g = ir.Graph("t")
+    x = g.add("input", shape=(6, 300), dtype="float32", name="x")
+    g.add_output(g.add("sum", [g.add("tanh", [x])], axes=(1,), keepdim=True))
+    code = nvptx.generate(lower_program(g, target=CUDA))
+    defines = [line for line in code.ir_text.splitlines() if line.startswith("define")]
+    assert len(defines) == len(code.launches()) >= 2
+    for line in defines:
+        assert line.startswith("define ptx_kernel void @"), line
+        params = line.split("(", 1)[1].rsplit(")", 1)[0].split(", ")
+        assert params and all(p.startswith("ptr addrspace(1) noalias align 256 ") for p in params)
+    assert re.search(r"internal addrspace\(3\) global \[33 x i32\]", code.ir_text)
+    assert '@"llvm.nvvm.read.ptx.sreg.tid.x"()' in code.ir_text
+    entries = re.findall(r"\.visible \.entry (\w+)\(", code.ptx)
+    assert entries == [row["name"] for row in code.launches()]
+    assert code.ptx.count(".param .u64 .ptr .global .align 256") == sum(
+        len(row["params"]) for row in code.launches())
+
+
+@functools.cache
+def backward_programs() -> tuple[dict[str, list[KernelProgram]], dict[str, str]]:
+    """The joint forward+backward graph of every differentiable registry op's samples
+    (test_compiled_graphs.py's backward cases, float32: float64 has the same kernels), through
+    the passes as a compile does (so fused, GEMM epilogues included), lowered for cuda (an
+    arena slot per buffer, as the compile path lowers for 256-byte aligned targets) and
+    grouped by op kind; ops whose graph raised -> message."""
+    from test_compiled_graphs import GRAD_PARAMS, _build_grad
+
+    from tenkai.ir.passes import run_pipeline
+
+    by_kind: dict[str, list[KernelProgram]] = collections.defaultdict(list)
+    raised: dict[str, str] = {}
+    for j, p in enumerate(GRAD_PARAMS):
+        op, k, dtype = p.values
+        if dtype != "float32":
+            continue
+        g = run_pipeline(_build_grad(op, k, dtype).graph)
+        try:
+            by_kind[REGISTRY[op].kind].append(lower_program(g, prefix=f"b{j}_", target=CUDA,
+                                                            reuse_arena=False))
+        except NotImplementedError as err:
+            raised[op] = str(err)
+    return dict(by_kind), raised
+
+
+@pytest.mark.slow
+@needs_ptxas
+@pytest.mark.parametrize("kind", sorted({REGISTRY[p.values[0]].kind for p in PARAMS}))
+def test_registry_op_backward_graphs_assemble_without_spills(kind: str) -> None:
+    programs, raised = backward_programs()
+    assert not raised, raised
+    if kind not in programs:
+        pytest.skip(f"no differentiable {kind} op has a float operand")
+    code = nvptx.generate(programs[kind])
+    check_launch_table(code)
+    for arch in ARCHES:
+        report = ptxas(code.ptx, arch)
+        assert report.count("Compiling entry function") == len(code.launches())
