@@ -40,7 +40,13 @@ def plain_float(*inputs: Tensor) -> bool:
     return plain(*inputs)
 
 
-def result(value: np.ndarray, dtype: Any = None) -> Tensor:
-    """A fresh, writable, C-contiguous result tensor (``dtype``: a numpy dtype to cast to)."""
+def result(value: np.ndarray, dtype: Any = None, fresh: bool = False) -> Tensor:
+    """A fresh, writable, C-contiguous result tensor (``dtype``: a numpy dtype to cast to).
+    ``fresh``: the caller made ``value`` for this result (no input's data, no view of one), so
+    an owning, writable, C-contiguous array of the dtype is taken as is instead of copied."""
+    if (fresh and type(value) is np.ndarray and value.base is None
+            and (dtype is None or value.dtype == dtype) and value.flags.c_contiguous
+            and value.flags.writeable):
+        return Tensor._make(value)
     out = np.array(value, dtype=dtype, order="C", copy=True)
     return Tensor._make(out)
