@@ -103,6 +103,14 @@ CASES = [
     ("masked_scatter", lambda L, x, s: x.masked_scatter(x > 0, s), [_f(3, 4), _f(12)]),
     ("scatter_reduce sum", lambda L, x, s: x.scatter_reduce(0, L.tensor([[1, 0], [1, 1]]), s,
                                                            "sum"), [_f(2, 2), _f(2, 2)]),
+    ("scatter_reduce amax 3-d dim 1 no self",
+     lambda L, x, s: x.transpose(0, 2).scatter_reduce(1, L.tensor([[[2, 0], [2, 1]]]), s,
+                                                      "amax", include_self=False),
+     [_f(4, 3, 2), _f(1, 3, 3)]),
+    ("scatter_reduce sum smaller index", lambda L, x, s: x.scatter_reduce(
+        1, L.tensor([[3, 3, 0], [1, 3, 3]]), s, "sum"), [_f(3, 4), _f(2, 5)]),
+    ("pad replicate", lambda L, x: _fn(L, F).pad(x, (2, 0, 1, 3), mode="replicate"),
+     [_f(1, 2, 3, 4)]),
     ("fold", lambda L, x: _fn(L, F).fold(x, (5, 7), 2, dilation=(2, 1), padding=1,
                                           stride=(1, 2)), [_f(2, 8, 20)]),
     ("embedding_bag mean", lambda L, w: _fn(L, F).embedding_bag(
