@@ -179,3 +179,20 @@ def test_bench_api_suite_runs_and_formats():
     assert all("ratio" in r for r in rows)
     text = _bench_eager.format_api_rows(rows)
     assert "small:" in text and "medium:" in text and "geometric mean" in text
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_equal_bags_add_in_order_like_torch(mode):
+    """Bags of one size (a 2-D input, or offsets every ``L``) are one reduction over the bag
+    axis, adding each bag's rows in order: PyTorch's order, so the same bits."""
+    rng = np.random.default_rng(3)
+    w = (rng.standard_normal((50, 6)) * rng.uniform(1e-3, 1e3, (50, 1))).astype(np.float32)
+    idx = rng.integers(0, 50, (9, 13))
+    got = _fn(tenkai, F).embedding_bag(tenkai.tensor(idx), tenkai.tensor(w), mode=mode)
+    want = _fn(torch, F).embedding_bag(torch.tensor(idx), torch.tensor(w), mode=mode)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    flat = idx.reshape(-1)
+    offsets = np.arange(0, flat.size, 13)
+    got = _fn(tenkai, F).embedding_bag(tenkai.tensor(flat), tenkai.tensor(w),
+                                       tenkai.tensor(offsets), mode=mode)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
