@@ -338,6 +338,9 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
                  "UnsafeViewBackward0")
 
 
+_CROSS_I, _CROSS_J = np.array([1, 2, 0]), np.array([2, 0, 1])
+
+
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """3-vector cross product along ``dim`` (PyTorch's default: the first dim of size 3)."""
     if input.ndim != other.ndim:
@@ -358,14 +361,21 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                            f"{a.shape[axis] if a.ndim == len(shape) else shape[axis]} and "
                            f"{b.shape[axis] if b.ndim == len(shape) else shape[axis]}")
     if _same_float(a, b):
-        x, y = (np.broadcast_to(t._data, shape) for t in (a, b))
-        lead = (slice(None),) * axis
-
-        def part(t: np.ndarray, k: int) -> np.ndarray:
-            return t[lead + (slice(k, k + 1),)]
+        # component k = x[i] * y[j] - x[j] * y[i] for (i, j) = (1, 2), (2, 0), (0, 1): the
+        # three at once from index-permuted operands (broadcasting does the expansion)
+        x, y = a._data, b._data
+        if x.ndim != len(shape):
+            x = x.reshape((1,) * (len(shape) - x.ndim) + x.shape)
+        if y.ndim != len(shape):
+            y = y.reshape((1,) * (len(shape) - y.ndim) + y.shape)
+        if math.prod(shape) <= 3072:  # few numpy calls (gathers are slow on long arrays)
+            out = x.take(_CROSS_I, axis) * y.take(_CROSS_J, axis)
+            out -= x.take(_CROSS_J, axis) * y.take(_CROSS_I, axis)
+            return Tensor._make(out)
+        part = [(slice(None),) * axis + (slice(k, k + 1),) for k in range(3)]
         out = np.empty(shape, x.dtype)
         for k, (i, j) in enumerate(((1, 2), (2, 0), (0, 1))):
-            np.subtract(part(x, i) * part(y, j), part(x, j) * part(y, i), out=part(out, k))
+            np.subtract(x[part[i]] * y[part[j]], x[part[j]] * y[part[i]], out=out[part[k]])
         return Tensor._make(out)
     a = apply("expand", (a,), shape=shape) if tuple(a.shape) != shape else a
     b = apply("expand", (b,), shape=shape) if tuple(b.shape) != shape else b

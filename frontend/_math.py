@@ -209,8 +209,10 @@ def sinc(input: Tensor) -> Tensor:
     if fast.plain_float(x):
         xd = x._data
         with np.errstate(all="ignore"):
-            px = np.where(xd == 0, xd.dtype.type(1), xd) * xd.dtype.type(math.pi)
-            return fast.result(np.where(xd == 0, xd.dtype.type(1), np.sin(px) / px))
+            px = xd * xd.dtype.type(math.pi)
+            out = np.divide(np.sin(px), px, out=np.empty(xd.shape, xd.dtype))
+        out[xd == 0] = 1  # (0/0 above)
+        return fast.result(out, fresh=True)
     zero = eq(x, 0.0)
     px = mul(where(zero, 1.0, x), math.pi)
     return named(where(zero, 1.0, div(sin(px), px)), "SincBackward0")

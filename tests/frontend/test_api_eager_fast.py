@@ -54,6 +54,10 @@ CASES = [
                                                                   _f(3, 4, lo=0.5, hi=2)]),
     ("kron", lambda L, a, b: L.kron(a, b), [_f(2, 3), _f(2, 2)]),
     ("cross", lambda L, a, b: L.linalg.cross(a, b), [_f(4, 3), _f(1, 3)]),
+    ("cross dim 0 broadcast", lambda L, a, b: L.linalg.cross(a, b, dim=0),
+     [_f(3, 40, 30), _f(3, 1, 30)]),
+    ("outer", lambda L, a, b: L.outer(a, b), [_f(5), _f(3)]),
+    ("sinc 0-d", lambda L, x: L.sinc(x), [np.float32(0.0)]),
     ("tensordot", lambda L, a, b: L.tensordot(a, b, dims=([1], [0])), [_f(3, 4), _f(4, 2)]),
     ("einsum", lambda L, a, b: L.einsum("bij,bjk->bik", a, b), [_f(2, 3, 4), _f(2, 4, 5)]),
     ("diagonal", lambda L, x: L.diagonal(x, 1, 0, 2), [_f(3, 2, 4)]),
@@ -176,7 +180,7 @@ def test_bench_api_suite_runs_and_formats():
     rows = _bench_eager.run_api(repeats=1, budget=1e-4, threads=1, only=["sin", "fold"])
     assert [r["op"] for r in rows] == ["sin", "sin bwd", "sin", "sin bwd", "fold", "fold bwd",
                                        "fold", "fold bwd"]
-    assert all("ratio" in r for r in rows)
+    assert all("ratio" in r for r in rows), [r for r in rows if "ratio" not in r]
     text = _bench_eager.format_api_rows(rows)
     assert "small:" in text and "medium:" in text and "geometric mean" in text
 
