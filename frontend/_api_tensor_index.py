@@ -425,7 +425,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     """The elements of the flattened input at ``index`` (negative counts from the end)."""
     _flat_index(input, index, "take")
     if fast.plain(input):
-        return fast.result(np.take(input._data.reshape(-1), index._data))
+        return fast.result(np.take(input._data.reshape(-1), index._data), fresh=True)
     flat = reshape(input, (input.numel(),))
     return named(apply("take", (flat, index), axis=0, bounds="index"), "TakeBackward0")
 
@@ -475,7 +475,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         data = np.broadcast_to(input._data, tuple(x_shape))
         idx = index_rules.check(np.broadcast_to(indices._data, tuple(i_shape)),
                                 input.shape[axis], axis, "gather")
-        return fast.result(np.take_along_axis(data, idx, axis))
+        return fast.result(np.take_along_axis(data, idx, axis), fresh=True)
     x = input if list(input.shape) == x_shape else expand(input, tuple(x_shape))
     i = indices if list(indices.shape) == i_shape else expand(indices, tuple(i_shape))
     return gather(x, axis, i)

@@ -64,7 +64,7 @@ def _scaled_sum_plain(input: Any, product: Any, beta: Any, alpha: Any) -> Tensor
         p = p * dt.type(alpha)
     if beta == 0:
         return fast.result(p)
-    return fast.result((input._data if beta == 1 else input._data * dt.type(beta)) + p)
+    return fast.result((input._data if beta == 1 else input._data * dt.type(beta)) + p, fresh=True)
 
 
 def _plain_product(fn: Any, input: Any, a: Any, b: Any, ranks: tuple[int, int]) -> Any:
@@ -137,7 +137,7 @@ def _addc_plain(fn: Any, input: Any, t1: Any, t2: Any, value: Any) -> Tensor | N
     dt = input._data.dtype
     with np.errstate(all="ignore"):
         q = fn(t1._data, t2._data)
-        return fast.result(input._data + (q if value == 1 else q * dt.type(value)))
+        return fast.result(input._data + (q if value == 1 else q * dt.type(value)), fresh=True)
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
@@ -311,7 +311,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
                                f"{a.shape[x]} in dim {x} and second has size {b.shape[y]} in "
                                f"dim {y}")
     if isinstance(a, Tensor) and isinstance(b, Tensor) and _same_float(a, b):
-        return fast.result(np.tensordot(a._data, b._data, (da, db)))
+        return fast.result(np.tensordot(a._data, b._data, (da, db)), fresh=True)
     free_a = [d for d in range(a.ndim) if d not in da]
     free_b = [d for d in range(b.ndim) if d not in db]
     k = int(np.prod([a.shape[d] for d in da]))
@@ -461,7 +461,7 @@ def _triangle(input: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:
                            "at least 2 dimensions")
     if fast.plain(input):
         fn = np.tril if lower else np.triu
-        return fast.result(fn(input._data, diagonal))
+        return fast.result(fn(input._data, diagonal), fresh=True)
     n, m = input.shape[-2:]
     mask = np.tril(np.ones((n, m), bool), diagonal) if lower else \
         np.triu(np.ones((n, m), bool), diagonal)

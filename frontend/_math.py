@@ -165,7 +165,7 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
         xd, yd = x._data, y._data
         with np.errstate(all="ignore"):
             out = np.maximum(xd, yd) + np.log1p(np.exp(-np.abs(xd - yd)))
-            return fast.result(np.where((xd == yd) & (np.abs(xd) == math.inf), xd, out))
+            return fast.result(np.where((xd == yd) & (np.abs(xd) == math.inf), xd, out), fresh=True)
     d = abs(sub(x, y))
     out = add(maximum(x, y), log1p(exp(mul(d, -1.0))))
     return named(where(_same_inf(x, y), x, out), "LogaddexpBackward0")
@@ -181,7 +181,7 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     x, y = _float_pair(input, other)
     if fast.plain_float(x, y):
         with np.errstate(all="ignore"):
-            return fast.result(np.logaddexp2(x._data, y._data))
+            return fast.result(np.logaddexp2(x._data, y._data), fresh=True)
     d = abs(sub(x, y))
     tail = div(log1p(pow(2.0, mul(d, -1.0))), math.log(2.0))
     return named(where(_same_inf(x, y), x, add(maximum(x, y), tail)), "Logaddexp2Backward0")
@@ -194,7 +194,7 @@ def xlogy(input: Any, other: Any) -> Tensor:
         xd, yd = x._data, y._data
         with np.errstate(all="ignore"):
             prod = xd * np.log(np.where(xd == 0, yd.dtype.type(1), yd))
-            return fast.result(np.where(np.isnan(yd), yd, prod))
+            return fast.result(np.where(np.isnan(yd), yd, prod), fresh=True)
     zero = eq(x, 0.0)
     safe = where(zero, 1.0, y)  # keeps log(0) out of the gradient where x == 0
     out = where(isnan(y), y, mul(x, log(safe)))
@@ -314,7 +314,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
         with np.errstate(all="ignore"):
             out = np.where(np.isnan(data), dt(nan), data)
             out = np.where(data == np.inf, dt(hi), out)
-            return fast.result(np.where(data == -np.inf, dt(lo), out))
+            return fast.result(np.where(data == -np.inf, dt(lo), out), fresh=True)
     out = where(isnan(x), nan, x)
     out = where(eq(x, math.inf), hi, out)
     out = where(eq(x, -math.inf), lo, out)

@@ -259,7 +259,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: Any = 1, eps: float = 1e-12,
         x = input._data
         norm = _vector_norm_data(x, p, norm_axis("normalize", dim, x.ndim))
         with np.errstate(all="ignore"):
-            return fast.result(x / np.maximum(norm, x.dtype.type(eps)))
+            return fast.result(x / np.maximum(norm, x.dtype.type(eps)), fresh=True)
     return input / ops.maximum(_vector_norm(input, p, dim), eps)
 
 
@@ -278,7 +278,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
             n1, n2 = _vector_norm_data(a, 2, axis), _vector_norm_data(b, 2, axis)
             n1 = n1 + (np.maximum(n1, eps_t) - n1)  # _clamp_min_no_grad's arithmetic
             n2 = n2 + (np.maximum(n2, eps_t) - n2)
-            return fast.result(np.add.reduce((a / n1) * (b / n2), axis))
+            return fast.result(np.add.reduce((a / n1) * (b / n2), axis), fresh=True)
     n1 = _clamp_min_no_grad(_vector_norm(x1, 2, dim), eps)
     n2 = _clamp_min_no_grad(_vector_norm(x2, 2, dim), eps)
     return _reduce.sum((x1 / n1) * (x2 / n2), dim)

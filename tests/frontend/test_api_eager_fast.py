@@ -151,6 +151,17 @@ def test_fast_path_matches_composite_and_torch(name, fn, arrays):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, equal_nan=True)
 
 
+@pytest.mark.parametrize("name,fn,arrays", CASES, ids=[c[0] for c in CASES])
+def test_fast_path_results_own_their_memory(name, fn, arrays):
+    """A fast path's result (taken without a copy when it is fresh) shares no memory with its
+    inputs and is writable and C-contiguous, like any eager result."""
+    inputs = [tenkai.tensor(a) for a in arrays]
+    out = fn(tenkai, *inputs)
+    assert out._data.flags.writeable and out._data.flags.c_contiguous, name
+    for t in inputs:
+        assert not np.shares_memory(out._data, t._data), name
+
+
 def test_plain_means_nothing_records():
     x = tenkai.ones(2, requires_grad=True)
     assert not _eager_fast.plain(x)
