@@ -89,8 +89,17 @@ def _float_pair(input: Any, other: Any) -> tuple[Tensor, Tensor]:
     return a, b
 
 
+def _tensors_only(op: str, input: Any, other: Any) -> None:
+    """PyTorch's ``atan2``/``hypot`` take no Python numbers: its TypeError."""
+    for k, (label, v) in enumerate((("input", input), ("other", other))):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{op}(): argument '{label}' (position {k + 1}) must be Tensor, "
+                            f"not {type(v).__name__}")
+
+
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise angle of ``(other, input)``: ``tenkai.atan2(y, x)``."""
+    _tensors_only("atan2", input, other)
     return apply("atan2", _float_pair(input, other))
 
 
@@ -99,6 +108,7 @@ arctan2 = atan2
 
 def hypot(input: Tensor, other: Tensor) -> Tensor:
     """``sqrt(input**2 + other**2)`` without overflow: ``tenkai.hypot(a, b)``."""
+    _tensors_only("hypot", input, other)
     (a, b), dt = promote(input, other)
     if a._data.dtype.kind != "f":
         raise NotImplementedError(f"\"hypot_cpu\" not implemented for '{_legacy(dt)}'")
@@ -345,7 +355,9 @@ def logical_xor(input: Any, other: Any) -> Tensor:
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """0 below zero, 1 above, ``values`` at zero. Not differentiable (PyTorch's backward raises
     "the derivative for 'heaviside' is not implemented"; tenkai's result has no grad_fn)."""
-    values = as_tensor_arg(values)
+    if not isinstance(values, Tensor):
+        raise TypeError(f"heaviside(): argument 'values' (position 2) must be Tensor, not "
+                        f"{type(values).__name__}")
     if input._ir_dtype != values._ir_dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
     x, values = input.detach(), values.detach()
