@@ -173,3 +173,18 @@ def test_remaining_untested_names():
                     ("HalfTensor", "float16")):
         got = getattr(tenkai, cls)([1, 2])
         assert str(got.dtype) == str(getattr(torch, cls)([1, 2]).dtype) == f"torch.{dt}"
+
+
+PAD_MODULES = sorted(n for n in dir(torch.nn) if n.endswith(("Pad1d", "Pad2d", "Pad3d")))
+
+
+@pytest.mark.parametrize("name", PAD_MODULES)
+def test_padding_modules(name):
+    """Every ``nn.*Pad{1,2,3}d`` module: an int padding and a per-side tuple, like PyTorch."""
+    dims = int(name[-2])
+    x = RNG.standard_normal((1, 2) + (4, 5, 6)[-dims:]).astype(np.float32)
+    for pad in (1, (2, 1, 1, 0, 0, 2)[:2 * dims]):
+        args = (pad, 1.5) if name.startswith("ConstantPad") else (pad,)
+        got = getattr(tenkai.nn, name)(*args)(tenkai.tensor(x))
+        want = getattr(torch.nn, name)(*args)(torch.tensor(x))
+        np.testing.assert_array_equal(got.numpy(), want.numpy(), err_msg=f"{name} {pad}")
