@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tenkai.ir.ops import fmt_shape, norm_axis
+from tenkai.ir.ops_reduce import mean_reference
 
 from .. import _eager_fast as fast
 from .. import _ops as ops
@@ -38,9 +39,9 @@ def _normalize_over(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tenso
 def _normalize_data(d: np.ndarray, axes: tuple[int, ...],
                     eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_normalize_over`'s eager fast path on an array."""
-    mean = np.mean(d, axes, keepdims=True)
+    mean = mean_reference(d, axes, True)
     centered = d - mean
-    var = np.mean(centered * centered, axes, keepdims=True)
+    var = mean_reference(centered * centered, axes, True)
     scale = np.asarray(1.0 / np.sqrt(var + d.dtype.type(eps)), dtype=d.dtype)
     return centered * scale, mean, var
 

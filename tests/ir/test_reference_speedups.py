@@ -79,3 +79,24 @@ def test_erfinv_float32_large_arrays_use_giles_within_ulps():
     small = ops_math._erfinv_ref(y[:100])  # scipy's float32 erfinv below the threshold
     np.testing.assert_allclose(small, got[:100], rtol=1e-6)
     assert np.signbit(ops_math._erfinv_ref(np.float32([-0.0]))[0])
+
+
+def test_mean_reference_matches_np_mean_bit_for_bit():
+    """The float mean without np.mean's wrappers: the same bits, shapes and dtypes (the sum,
+    then one division by the count), and np.mean itself for the other cases."""
+    from tenkai.ir.ops_reduce import mean_reference
+
+    rng = np.random.default_rng(0)
+    for t in range(400):
+        ndim = int(rng.integers(1, 4))
+        shape = tuple(int(v) for v in rng.integers(1, 30, ndim))
+        dtype = (np.float32, np.float64)[t % 2]
+        x = (rng.standard_normal(shape) * 10.0 ** rng.uniform(-5, 5)).astype(dtype)
+        axes = tuple(sorted(rng.choice(ndim, int(rng.integers(1, ndim + 1)), replace=False)))
+        keep = t % 3 == 0
+        got = mean_reference(x, axes, keep)
+        want = np.asarray(np.mean(x, axis=axes, keepdims=keep), dtype=dtype)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+    assert np.isnan(mean_reference(np.zeros((0, 3), np.float32), (0,), False)).all()
+    assert mean_reference(np.arange(6).reshape(2, 3), (1,), False).dtype == np.int64
