@@ -30,7 +30,8 @@ def _normalize_over(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tenso
     """(x - mean) / sqrt(var + eps) over ``axes``; also returns mean and biased var (keepdim)."""
     if fast.plain_float(x) and x.numel():
         out, mean, var = _normalize_data(x._data, axes, eps)
-        return fast.result(out), fast.result(mean), fast.result(var)
+        return (fast.result(out, fresh=True), fast.result(mean, fresh=True),
+                fast.result(var, fresh=True))
     mean = _reduce.mean(x, axes, keepdim=True)
     var = _reduce.var(x, axes, keepdim=True, correction=0)
     return (x - mean) * ops.rsqrt(var + eps), mean, var
@@ -131,8 +132,10 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
             raise ValueError(f"Expected more than 1 spatial element when training, got input "
                              f"size {size_str(input.shape)}")
         out, mean, var = _normalize_over(input, axes, eps)
-        _update_running(running_mean, _reduce.mean(mean, 0), momentum)
-        _update_running(running_var, _reduce.mean(var, 0) * (count / (count - 1)), momentum)
+        if running_mean is not None:
+            _update_running(running_mean, _reduce.mean(mean, 0), momentum)
+        if running_var is not None:
+            _update_running(running_var, _reduce.mean(var, 0) * (count / (count - 1)), momentum)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("Expected running_mean and running_var to be defined when "
