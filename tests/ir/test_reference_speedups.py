@@ -100,3 +100,20 @@ def test_mean_reference_matches_np_mean_bit_for_bit():
         np.testing.assert_array_equal(got, want)
     assert np.isnan(mean_reference(np.zeros((0, 3), np.float32), (0,), False)).all()
     assert mean_reference(np.arange(6).reshape(2, 3), (1,), False).dtype == np.int64
+
+
+def test_lgamma_float32_reference_is_the_float64_one_rounded():
+    """float32 lgamma through scipy's float32 loop: the float64 route's bits, and
+    lgamma(-inf) = inf as in PyTorch (scipy gives -inf)."""
+    if ops_math.scipy_special() is None:
+        pytest.skip("scipy is not installed")
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.uniform(-20, 40, 20000), [0.0, -0.0, -1.0, -2.0, np.inf, -np.inf,
+                                                      np.nan, 1e-40, 3e38]]).astype(np.float32)
+    got = ops_math._lgamma_ref(x)
+    with np.errstate(over="ignore"):  # lgamma(3e38) overflows float32: inf in both
+        want = np.asarray(ops_math._lgamma_scalar(x.astype(np.float64)), np.float32)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    assert got[-4] == np.inf
+    assert ops_math._lgamma_ref(np.float32([2.5, 3.0]))[1] == np.float32(np.log(2.0))
