@@ -6,6 +6,7 @@ registry ops (so they trace, fuse and compile): ``addmm`` and family, ``addcmul`
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -459,14 +460,25 @@ def _triangle(input: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:
     if input.ndim < 2:
         raise RuntimeError(f"{name.removesuffix('Backward0').lower()}: input tensor must have "
                            "at least 2 dimensions")
-    if fast.plain(input):
-        fn = np.tril if lower else np.triu
-        return fast.result(fn(input._data, diagonal), fresh=True)
+    if fast.plain(input):  # np.tril/np.triu's values with a cached mask (one masked copy)
+        data = input._data
+        out = np.zeros(data.shape, data.dtype)
+        np.copyto(out, data, where=_triangle_mask(*data.shape[-2:], diagonal, lower))
+        return Tensor._make(out)
     n, m = input.shape[-2:]
     mask = np.tril(np.ones((n, m), bool), diagonal) if lower else \
         np.triu(np.ones((n, m), bool), diagonal)
     zero = tensor_of(0, input._ir_dtype)
     return named(where(tensor_of(mask, "bool"), input, zero), name)
+
+
+@functools.lru_cache(maxsize=128)
+def _triangle_mask(n: int, m: int, diagonal: int, lower: bool) -> np.ndarray:
+    """The kept entries of an ``n x m`` matrix (read-only: shared between calls)."""
+    mask = np.tri(n, m, diagonal, dtype=bool) if lower else ~np.tri(n, m, diagonal - 1,
+                                                                    dtype=bool)
+    mask.flags.writeable = False
+    return mask
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:

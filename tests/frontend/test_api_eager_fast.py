@@ -65,6 +65,8 @@ CASES = [
     ("diag", lambda L, x: L.diag(x, 2), [_f(3)]),
     ("tril", lambda L, x: L.tril(x, -1), [_f(4, 3)]),
     ("triu", lambda L, x: L.triu(x, 1), [_f(2, 3, 4)]),
+    ("tril wide", lambda L, x: L.tril(x, 2), [_f(2, 3, 6)]),
+    ("triu tall", lambda L, x: L.triu(x, -2), [_f(6, 3)]),
     ("trace", lambda L, x: L.trace(x), [_f(3, 4)]),
     ("logaddexp", lambda L, x, y: L.logaddexp(x, y), [SPECIAL[:, None], SPECIAL[None, :]]),
     ("logaddexp2", lambda L, x, y: L.logaddexp2(x, y), [_f(3, 4), _f(3, 4)]),
