@@ -131,14 +131,18 @@ def _addc_plain(fn: Any, input: Any, t1: Any, t2: Any, value: Any) -> Tensor | N
     if not (_number(value) and isinstance(input, Tensor) and isinstance(t1, Tensor)
             and isinstance(t2, Tensor) and _same_float(input, t1, t2)):
         return None
-    try:
-        np.broadcast_shapes(input.shape, t1.shape, t2.shape)
+    data = input._data
+    try:  # (shapes that do not broadcast: numpy's ValueError, before anything is written)
+        with np.errstate(all="ignore"):
+            q = fn(t1._data, t2._data)
+            if value != 1:
+                q = q * data.dtype.type(value) if type(q) is not np.ndarray else \
+                    np.multiply(q, data.dtype.type(value), out=q)
+            if type(q) is np.ndarray and q.shape == data.shape:
+                return Tensor._make(np.add(data, q, out=q))  # (the same sum as data + q)
+            return fast.result(data + q, fresh=True)
     except ValueError:
         return None
-    dt = input._data.dtype
-    with np.errstate(all="ignore"):
-        q = fn(t1._data, t2._data)
-        return fast.result(input._data + (q if value == 1 else q * dt.type(value)), fresh=True)
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
