@@ -299,7 +299,7 @@ def _scatter_eager(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str
     tensors = (input, src) if isinstance(src, Tensor) else (input,)
     wanted = _eager_reduce(op, reduce, *tensors)
     axis = norm_axis(op, dim, max(input.ndim, 1))
-    data = np.array(np.atleast_1d(input._data), copy=True)
+    data = np.array(np.atleast_1d(input._data), copy=True, order="C")
     idx = np.atleast_1d(index._data).astype(np.int64)
     values = _scatter_src(index, src, input._ir_dtype)._data
     values = np.atleast_1d(values)[tuple(slice(0, d) for d in idx.shape)]
@@ -307,12 +307,22 @@ def _scatter_eager(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str
         bad = idx[(idx < 0) | (idx >= data.shape[axis])].reshape(-1)[0]
         raise RuntimeError(f"index {bad} is out of bounds for dimension {axis} with size "
                            f"{data.shape[axis]}")
-    grids = list(np.indices(idx.shape, sparse=True))
-    grids[axis] = idx
-    where_ = tuple(grids)
+    # one flat position per source element (C order: the order of the multi-index form, so
+    # the same sequence of updates), on which ufunc.at runs its faster 1-D loop
+    flat = np.zeros(idx.shape, np.int64)
+    stride = 1
+    for k in range(idx.ndim - 1, -1, -1):
+        if k == axis:
+            flat += idx * stride
+        else:
+            flat += np.arange(idx.shape[k], dtype=np.int64).reshape(
+                (-1,) + (1,) * (idx.ndim - 1 - k)) * stride
+        stride *= data.shape[k]
+    flat = flat.reshape(-1)
+    line = data.reshape(-1)
     if not include_self:
-        data[where_] = _identity(reduce, data.dtype)
-    _UFUNCS[reduce].at(data, where_, values)
+        line[flat] = _identity(reduce, data.dtype)
+    _UFUNCS[reduce].at(line, flat, values.reshape(-1))
     out = Tensor._make(data.reshape(input._data.shape))
     if not wanted:
         return out
@@ -416,7 +426,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     """The elements of the flattened input at ``index`` (negative counts from the end)."""
     _flat_index(input, index, "take")
     if fast.plain(input):
-        return fast.result(np.take(input._data.reshape(-1), index._data))
+        return fast.result(np.take(input._data.reshape(-1), index._data), fresh=True)
     flat = reshape(input, (input.numel(),))
     return named(apply("take", (flat, index), axis=0, bounds="index"), "TakeBackward0")
 
@@ -466,7 +476,7 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
         data = np.broadcast_to(input._data, tuple(x_shape))
         idx = index_rules.check(np.broadcast_to(indices._data, tuple(i_shape)),
                                 input.shape[axis], axis, "gather")
-        return fast.result(np.take_along_axis(data, idx, axis))
+        return fast.result(np.take_along_axis(data, idx, axis), fresh=True)
     x = input if list(input.shape) == x_shape else expand(input, tuple(x_shape))
     i = indices if list(indices.shape) == i_shape else expand(indices, tuple(i_shape))
     return gather(x, axis, i)

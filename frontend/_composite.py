@@ -171,7 +171,7 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     if dtype is None and fast.plain_float(input):
         data = input._data.reshape(input.shape or (1,))
         with np.errstate(all="ignore"):
-            return fast.result(np.cumsum(data, axis).reshape(input.shape))
+            return fast.result(np.cumsum(data, axis).reshape(input.shape), fresh=True)
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if x._ir_dtype == "bool" or (dtype is None and not x.is_floating_point()):
         x = cast(x, "int64")

@@ -6,6 +6,7 @@ registry ops (so they trace, fuse and compile): ``addmm`` and family, ``addcmul`
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -64,7 +65,7 @@ def _scaled_sum_plain(input: Any, product: Any, beta: Any, alpha: Any) -> Tensor
         p = p * dt.type(alpha)
     if beta == 0:
         return fast.result(p)
-    return fast.result((input._data if beta == 1 else input._data * dt.type(beta)) + p)
+    return fast.result((input._data if beta == 1 else input._data * dt.type(beta)) + p, fresh=True)
 
 
 def _plain_product(fn: Any, input: Any, a: Any, b: Any, ranks: tuple[int, int]) -> Any:
@@ -130,14 +131,18 @@ def _addc_plain(fn: Any, input: Any, t1: Any, t2: Any, value: Any) -> Tensor | N
     if not (_number(value) and isinstance(input, Tensor) and isinstance(t1, Tensor)
             and isinstance(t2, Tensor) and _same_float(input, t1, t2)):
         return None
-    try:
-        np.broadcast_shapes(input.shape, t1.shape, t2.shape)
+    data = input._data
+    try:  # (shapes that do not broadcast: numpy's ValueError, before anything is written)
+        with np.errstate(all="ignore"):
+            q = fn(t1._data, t2._data)
+            if value != 1:
+                q = q * data.dtype.type(value) if type(q) is not np.ndarray else \
+                    np.multiply(q, data.dtype.type(value), out=q)
+            if type(q) is np.ndarray and q.shape == data.shape:
+                return Tensor._make(np.add(data, q, out=q))  # (the same sum as data + q)
+            return fast.result(data + q, fresh=True)
     except ValueError:
         return None
-    dt = input._data.dtype
-    with np.errstate(all="ignore"):
-        q = fn(t1._data, t2._data)
-        return fast.result(input._data + (q if value == 1 else q * dt.type(value)))
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
@@ -311,7 +316,7 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
                                f"{a.shape[x]} in dim {x} and second has size {b.shape[y]} in "
                                f"dim {y}")
     if isinstance(a, Tensor) and isinstance(b, Tensor) and _same_float(a, b):
-        return fast.result(np.tensordot(a._data, b._data, (da, db)))
+        return fast.result(np.tensordot(a._data, b._data, (da, db)), fresh=True)
     free_a = [d for d in range(a.ndim) if d not in da]
     free_b = [d for d in range(b.ndim) if d not in db]
     k = int(np.prod([a.shape[d] for d in da]))
@@ -338,6 +343,9 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
                  "UnsafeViewBackward0")
 
 
+_CROSS_I, _CROSS_J = np.array([1, 2, 0]), np.array([2, 0, 1])
+
+
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """3-vector cross product along ``dim`` (PyTorch's default: the first dim of size 3)."""
     if input.ndim != other.ndim:
@@ -358,14 +366,21 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                            f"{a.shape[axis] if a.ndim == len(shape) else shape[axis]} and "
                            f"{b.shape[axis] if b.ndim == len(shape) else shape[axis]}")
     if _same_float(a, b):
-        x, y = (np.broadcast_to(t._data, shape) for t in (a, b))
-        lead = (slice(None),) * axis
-
-        def part(t: np.ndarray, k: int) -> np.ndarray:
-            return t[lead + (slice(k, k + 1),)]
+        # component k = x[i] * y[j] - x[j] * y[i] for (i, j) = (1, 2), (2, 0), (0, 1): the
+        # three at once from index-permuted operands (broadcasting does the expansion)
+        x, y = a._data, b._data
+        if x.ndim != len(shape):
+            x = x.reshape((1,) * (len(shape) - x.ndim) + x.shape)
+        if y.ndim != len(shape):
+            y = y.reshape((1,) * (len(shape) - y.ndim) + y.shape)
+        if math.prod(shape) <= 3072:  # few numpy calls (gathers are slow on long arrays)
+            out = x.take(_CROSS_I, axis) * y.take(_CROSS_J, axis)
+            out -= x.take(_CROSS_J, axis) * y.take(_CROSS_I, axis)
+            return Tensor._make(out)
+        part = [(slice(None),) * axis + (slice(k, k + 1),) for k in range(3)]
         out = np.empty(shape, x.dtype)
         for k, (i, j) in enumerate(((1, 2), (2, 0), (0, 1))):
-            np.subtract(part(x, i) * part(y, j), part(x, j) * part(y, i), out=part(out, k))
+            np.subtract(x[part[i]] * y[part[j]], x[part[j]] * y[part[i]], out=out[part[k]])
         return Tensor._make(out)
     a = apply("expand", (a,), shape=shape) if tuple(a.shape) != shape else a
     b = apply("expand", (b,), shape=shape) if tuple(b.shape) != shape else b
@@ -449,14 +464,25 @@ def _triangle(input: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:
     if input.ndim < 2:
         raise RuntimeError(f"{name.removesuffix('Backward0').lower()}: input tensor must have "
                            "at least 2 dimensions")
-    if fast.plain(input):
-        fn = np.tril if lower else np.triu
-        return fast.result(fn(input._data, diagonal))
+    if fast.plain(input):  # np.tril/np.triu's values with a cached mask (one masked copy)
+        data = input._data
+        out = np.zeros(data.shape, data.dtype)
+        np.copyto(out, data, where=_triangle_mask(*data.shape[-2:], diagonal, lower))
+        return Tensor._make(out)
     n, m = input.shape[-2:]
     mask = np.tril(np.ones((n, m), bool), diagonal) if lower else \
         np.triu(np.ones((n, m), bool), diagonal)
     zero = tensor_of(0, input._ir_dtype)
     return named(where(tensor_of(mask, "bool"), input, zero), name)
+
+
+@functools.lru_cache(maxsize=128)
+def _triangle_mask(n: int, m: int, diagonal: int, lower: bool) -> np.ndarray:
+    """The kept entries of an ``n x m`` matrix (read-only: shared between calls)."""
+    mask = np.tri(n, m, diagonal, dtype=bool) if lower else ~np.tri(n, m, diagonal - 1,
+                                                                    dtype=bool)
+    mask.flags.writeable = False
+    return mask
 
 
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:

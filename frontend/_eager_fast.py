@@ -40,7 +40,13 @@ def plain_float(*inputs: Tensor) -> bool:
     return plain(*inputs)
 
 
-def result(value: np.ndarray, dtype: Any = None) -> Tensor:
-    """A fresh, writable, C-contiguous result tensor (``dtype``: a numpy dtype to cast to)."""
+def result(value: np.ndarray, dtype: Any = None, fresh: bool = False) -> Tensor:
+    """A fresh, writable, C-contiguous result tensor (``dtype``: a numpy dtype to cast to).
+    ``fresh``: the caller made ``value`` (or the array it views) for this result alone, never
+    an input's data or a view of it; then a writable, C-contiguous array of the dtype is taken
+    as is instead of copied."""
+    if (fresh and type(value) is np.ndarray and (dtype is None or value.dtype == dtype)
+            and value.flags.c_contiguous and value.flags.writeable):
+        return Tensor._make(value)
     out = np.array(value, dtype=dtype, order="C", copy=True)
     return Tensor._make(out)

@@ -89,8 +89,17 @@ def _float_pair(input: Any, other: Any) -> tuple[Tensor, Tensor]:
     return a, b
 
 
+def _tensors_only(op: str, input: Any, other: Any) -> None:
+    """PyTorch's ``atan2``/``hypot`` take no Python numbers: its TypeError."""
+    for k, (label, v) in enumerate((("input", input), ("other", other))):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{op}(): argument '{label}' (position {k + 1}) must be Tensor, "
+                            f"not {type(v).__name__}")
+
+
 def atan2(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise angle of ``(other, input)``: ``tenkai.atan2(y, x)``."""
+    _tensors_only("atan2", input, other)
     return apply("atan2", _float_pair(input, other))
 
 
@@ -99,6 +108,7 @@ arctan2 = atan2
 
 def hypot(input: Tensor, other: Tensor) -> Tensor:
     """``sqrt(input**2 + other**2)`` without overflow: ``tenkai.hypot(a, b)``."""
+    _tensors_only("hypot", input, other)
     (a, b), dt = promote(input, other)
     if a._data.dtype.kind != "f":
         raise NotImplementedError(f"\"hypot_cpu\" not implemented for '{_legacy(dt)}'")
@@ -165,7 +175,7 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
         xd, yd = x._data, y._data
         with np.errstate(all="ignore"):
             out = np.maximum(xd, yd) + np.log1p(np.exp(-np.abs(xd - yd)))
-            return fast.result(np.where((xd == yd) & (np.abs(xd) == math.inf), xd, out))
+            return fast.result(np.where((xd == yd) & (np.abs(xd) == math.inf), xd, out), fresh=True)
     d = abs(sub(x, y))
     out = add(maximum(x, y), log1p(exp(mul(d, -1.0))))
     return named(where(_same_inf(x, y), x, out), "LogaddexpBackward0")
@@ -181,7 +191,7 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
     x, y = _float_pair(input, other)
     if fast.plain_float(x, y):
         with np.errstate(all="ignore"):
-            return fast.result(np.logaddexp2(x._data, y._data))
+            return fast.result(np.logaddexp2(x._data, y._data), fresh=True)
     d = abs(sub(x, y))
     tail = div(log1p(pow(2.0, mul(d, -1.0))), math.log(2.0))
     return named(where(_same_inf(x, y), x, add(maximum(x, y), tail)), "Logaddexp2Backward0")
@@ -194,7 +204,7 @@ def xlogy(input: Any, other: Any) -> Tensor:
         xd, yd = x._data, y._data
         with np.errstate(all="ignore"):
             prod = xd * np.log(np.where(xd == 0, yd.dtype.type(1), yd))
-            return fast.result(np.where(np.isnan(yd), yd, prod))
+            return fast.result(np.where(np.isnan(yd), yd, prod), fresh=True)
     zero = eq(x, 0.0)
     safe = where(zero, 1.0, y)  # keeps log(0) out of the gradient where x == 0
     out = where(isnan(y), y, mul(x, log(safe)))
@@ -209,8 +219,10 @@ def sinc(input: Tensor) -> Tensor:
     if fast.plain_float(x):
         xd = x._data
         with np.errstate(all="ignore"):
-            px = np.where(xd == 0, xd.dtype.type(1), xd) * xd.dtype.type(math.pi)
-            return fast.result(np.where(xd == 0, xd.dtype.type(1), np.sin(px) / px))
+            px = xd * xd.dtype.type(math.pi)
+            out = np.divide(np.sin(px), px, out=np.empty(xd.shape, xd.dtype))
+        out[xd == 0] = 1  # (0/0 above)
+        return fast.result(out, fresh=True)
     zero = eq(x, 0.0)
     px = mul(where(zero, 1.0, x), math.pi)
     return named(where(zero, 1.0, div(sin(px), px)), "SincBackward0")
@@ -312,7 +324,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
         with np.errstate(all="ignore"):
             out = np.where(np.isnan(data), dt(nan), data)
             out = np.where(data == np.inf, dt(hi), out)
-            return fast.result(np.where(data == -np.inf, dt(lo), out))
+            return fast.result(np.where(data == -np.inf, dt(lo), out), fresh=True)
     out = where(isnan(x), nan, x)
     out = where(eq(x, math.inf), hi, out)
     out = where(eq(x, -math.inf), lo, out)
@@ -343,7 +355,9 @@ def logical_xor(input: Any, other: Any) -> Tensor:
 def heaviside(input: Tensor, values: Tensor) -> Tensor:
     """0 below zero, 1 above, ``values`` at zero. Not differentiable (PyTorch's backward raises
     "the derivative for 'heaviside' is not implemented"; tenkai's result has no grad_fn)."""
-    values = as_tensor_arg(values)
+    if not isinstance(values, Tensor):
+        raise TypeError(f"heaviside(): argument 'values' (position 2) must be Tensor, not "
+                        f"{type(values).__name__}")
     if input._ir_dtype != values._ir_dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes")
     x, values = input.detach(), values.detach()

@@ -74,7 +74,7 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
         axis = norm_axis("cumprod", dim, max(input.ndim, 1))
         with np.errstate(all="ignore"):
             out = np.cumprod(input._data.reshape(input.shape or (1,)), axis)
-        return fast.result(out.reshape(input.shape))
+        return fast.result(out.reshape(input.shape), fresh=True)
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if dtype is None and not x.is_floating_point():
         x = cast(x, "int64")
@@ -88,7 +88,7 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
         axis = norm_axis("logcumsumexp", dim, max(input.ndim, 1))
         data = input._data.reshape(input.shape or (1,))
         with np.errstate(all="ignore"):
-            return fast.result(np.logaddexp.accumulate(data, axis).reshape(input.shape))
+            return fast.result(np.logaddexp.accumulate(data, axis).reshape(input.shape), fresh=True)
     _, y = _scan(input, dim, "logcumsumexp", logaddexp, -math.inf)
     return _finish(y, input, "LogcumsumexpBackward0")
 
@@ -175,7 +175,7 @@ def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Any = None,
     axis = norm_axis("diff", dim, input.ndim)
     if prepend is None and append is None and n >= 1 and fast.plain_float(input):
         with np.errstate(all="ignore"):
-            return fast.result(np.diff(input._data, n, axis))
+            return fast.result(np.diff(input._data, n, axis), fresh=True)
     parts = [as_tensor_arg(p) for p in (prepend, input, append) if p is not None]
     x = cat(parts, axis) if len(parts) > 1 else input
     for _ in range(n):
@@ -317,7 +317,7 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
                            f"{len(dims)}")
     if fast.plain(input):
         axes = tuple(norm_axis("roll", d, input.ndim) for d in dims)
-        return fast.result(np.roll(input._data, shifts, axes))
+        return fast.result(np.roll(input._data, shifts, axes), fresh=True)
     out = input
     for s, d in zip(shifts, dims, strict=True):
         axis = norm_axis("roll", d, input.ndim)

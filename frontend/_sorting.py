@@ -39,8 +39,9 @@ def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     if not descending:
         return np.argsort(x, axis=axis, kind="stable")
     n = x.shape[axis]
-    flipped = np.argsort(np.flip(x, axis), axis=axis, kind="stable")
-    return np.flip(n - 1 - flipped, axis)
+    back = (slice(None),) * axis + (slice(None, None, -1),)  # np.flip without its wrapper
+    flipped = np.argsort(x[back], axis=axis, kind="stable")
+    return (n - 1 - flipped)[back]
 
 
 def _take_along(data: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
@@ -64,7 +65,7 @@ def _values(input: Tensor, axis: int, index: np.ndarray, name: str,
             values, index = values.reshape(()), index.reshape(())
         elif drop:
             values, index = values.squeeze(axis), index.squeeze(axis)
-        return fast.result(values), fast.result(index)
+        return fast.result(values, fresh=True), fast.result(index, fresh=True)
     idx = tensor_of(index.astype(np.int64), "int64")
     x = reshape(input, (1,)) if input.ndim == 0 else input
     values = named(gather(x, axis, idx), name)
@@ -99,7 +100,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     size = input.shape[axis] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    index = np.take(_order(np.atleast_1d(input._data), axis, largest), np.arange(k), axis=axis)
+    index = _order(np.atleast_1d(input._data), axis, largest)[(slice(None),) * axis
+                                                             + (slice(0, k),)]
     return RETURN_TYPES["topk"](*_values(input, axis, index, "TopkBackward0"))
 
 

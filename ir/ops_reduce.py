@@ -94,8 +94,27 @@ def _quiet(fn):
 
 
 @_quiet
-def _mean_ref(x: np.ndarray, axes, keepdim):
+def _mean_numpy(x: np.ndarray, axes, keepdim):
     return np.asarray(np.mean(x, axis=_keep(x, axes), keepdims=keepdim), dtype=x.dtype)
+
+
+_FLOAT_MEAN = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def mean_reference(x: np.ndarray, axes, keepdim):
+    """The ``mean`` op's reference: ``np.mean``. For float32/float64 and a non-empty count
+    below 2**24, its two steps directly (the sum, then one division by the count, exact in
+    the dtype: the quotient np.mean rounds through float64 rounds to the same float32),
+    without its Python-level wrappers and the warning filter it needs for empty slices."""
+    if x.dtype in _FLOAT_MEAN and x.ndim:
+        shape = x.shape
+        n = 1
+        for a in axes:
+            n *= shape[a]
+        if 0 < n < 1 << 24:
+            total = np.add.reduce(x, axis=tuple(axes), keepdims=keepdim)
+            return np.asarray(total / x.dtype.type(n))
+    return _mean_numpy(x, axes, keepdim)
 
 
 def _mean_vjp(b, g, out, x, axes, keepdim):
@@ -157,7 +176,7 @@ def _var_vjp(b, g, out, x, axes, keepdim, correction):
 
 
 _register_reduce("sum", _sum_ref, _sum_vjp, _accumulate_dtype)
-_register_reduce("mean", _mean_ref, _mean_vjp, _float_dtype("mean"))
+_register_reduce("mean", mean_reference, _mean_vjp, _float_dtype("mean"))
 _register_reduce("max", _extreme_ref(np.maximum, "max"), _extreme_vjp, lambda d, a: d[0])
 _register_reduce("min", _extreme_ref(np.minimum, "min"), _extreme_vjp, lambda d, a: d[0])
 _register_reduce("prod", _prod_ref, _prod_vjp, _accumulate_dtype)

@@ -7,6 +7,7 @@ Bias is added outside the conv (``reshape`` + ``add``) so fusion can treat it as
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -427,8 +428,9 @@ def _crop_negative(x: Tensor, pairs: list[tuple[int, int]]) -> Tensor:
 
 def _index_pad(x: Tensor, pairs: list[tuple[int, int]], mode: str) -> Tensor:
     """reflect / replicate / circular padding as one ``take`` per padded dim."""
+    shape = x._data.shape
     for axis, (lo, hi) in enumerate(pairs):
-        n = x.shape[axis]
+        n = shape[axis]
         if mode == "reflect" and (lo >= n or hi >= n):
             raise RuntimeError(f"Argument #4: Padding size should be less than the "
                                f"corresponding input dimension, but got: padding ({lo}, {hi}) "
@@ -437,31 +439,32 @@ def _index_pad(x: Tensor, pairs: list[tuple[int, int]], mode: str) -> Tensor:
             raise RuntimeError("Padding value causes wrapping around more than once.")
         if lo < 0 or hi < 0:
             raise NotImplementedError(f"pad: negative padding in mode '{mode}' is not supported")
-    plain = fast.plain(x)
-    picks = []
+    if fast.plain(x):  # one np.take per padded dim, on the data
+        data = x._data
+        for axis, (lo, hi) in enumerate(pairs):
+            if lo or hi:
+                data = data.take(_pad_positions(mode, shape[axis], lo, hi), axis)
+        return fast.result(data, fresh=data is not x._data)
     for axis, (lo, hi) in enumerate(pairs):
-        if lo == 0 and hi == 0:
-            picks.append(np.arange(x.shape[axis]))
-            continue
-        n = x.shape[axis]
-        pos = np.arange(-lo, n + hi)
-        if mode == "reflect":
-            period = 2 * (n - 1) if n > 1 else 1
-            pos = np.abs(pos) % period
-            pos = np.where(pos >= n, period - pos, pos)
-        else:
-            pos = np.clip(pos, 0, n - 1) if mode == "replicate" else pos % n
-        if plain:  # all dims in one gather below
-            picks.append(pos)
-            continue
-        x = ops.apply("take", (x, Tensor._make(pos.astype(np.int64))), axis=axis)
-    if not plain:
-        return x
-    data = x._data
-    for axis, pos in enumerate(picks):
-        if pos.size != data.shape[axis] or pos[0] != 0 or pos[-1] != pos.size - 1:
-            data = np.take(data, pos, axis)
-    return fast.result(data)
+        if lo or hi:
+            pos = _pad_positions(mode, shape[axis], lo, hi)
+            x = ops.apply("take", (x, Tensor._make(pos.copy())), axis=axis)
+    return x
+
+
+@functools.lru_cache(maxsize=256)
+def _pad_positions(mode: str, n: int, lo: int, hi: int) -> np.ndarray:
+    """The source position of each padded index along a dim of size ``n`` (int64, read-only:
+    shared by every call with these sizes)."""
+    pos = np.arange(-lo, n + hi, dtype=np.int64)
+    if mode == "reflect":
+        period = 2 * (n - 1) if n > 1 else 1
+        pos = np.abs(pos) % period
+        pos = np.where(pos >= n, period - pos, pos)
+    else:
+        pos = np.clip(pos, 0, n - 1) if mode == "replicate" else pos % n
+    pos.flags.writeable = False
+    return pos
 
 
 _PAD_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from tenkai.ir.ops import fmt_shape, norm_axis
+from tenkai.ir.ops_reduce import mean_reference
 
 from .. import _eager_fast as fast
 from .. import _ops as ops
@@ -29,7 +30,8 @@ def _normalize_over(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tenso
     """(x - mean) / sqrt(var + eps) over ``axes``; also returns mean and biased var (keepdim)."""
     if fast.plain_float(x) and x.numel():
         out, mean, var = _normalize_data(x._data, axes, eps)
-        return fast.result(out), fast.result(mean), fast.result(var)
+        return (fast.result(out, fresh=True), fast.result(mean, fresh=True),
+                fast.result(var, fresh=True))
     mean = _reduce.mean(x, axes, keepdim=True)
     var = _reduce.var(x, axes, keepdim=True, correction=0)
     return (x - mean) * ops.rsqrt(var + eps), mean, var
@@ -38,9 +40,9 @@ def _normalize_over(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tenso
 def _normalize_data(d: np.ndarray, axes: tuple[int, ...],
                     eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_normalize_over`'s eager fast path on an array."""
-    mean = np.mean(d, axes, keepdims=True)
+    mean = mean_reference(d, axes, True)
     centered = d - mean
-    var = np.mean(centered * centered, axes, keepdims=True)
+    var = mean_reference(centered * centered, axes, True)
     scale = np.asarray(1.0 / np.sqrt(var + d.dtype.type(eps)), dtype=d.dtype)
     return centered * scale, mean, var
 
@@ -130,8 +132,10 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
             raise ValueError(f"Expected more than 1 spatial element when training, got input "
                              f"size {size_str(input.shape)}")
         out, mean, var = _normalize_over(input, axes, eps)
-        _update_running(running_mean, _reduce.mean(mean, 0), momentum)
-        _update_running(running_var, _reduce.mean(var, 0) * (count / (count - 1)), momentum)
+        if running_mean is not None:
+            _update_running(running_mean, _reduce.mean(mean, 0), momentum)
+        if running_var is not None:
+            _update_running(running_var, _reduce.mean(var, 0) * (count / (count - 1)), momentum)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("Expected running_mean and running_var to be defined when "
@@ -259,7 +263,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: Any = 1, eps: float = 1e-12,
         x = input._data
         norm = _vector_norm_data(x, p, norm_axis("normalize", dim, x.ndim))
         with np.errstate(all="ignore"):
-            return fast.result(x / np.maximum(norm, x.dtype.type(eps)))
+            return fast.result(x / np.maximum(norm, x.dtype.type(eps)), fresh=True)
     return input / ops.maximum(_vector_norm(input, p, dim), eps)
 
 
@@ -278,7 +282,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
             n1, n2 = _vector_norm_data(a, 2, axis), _vector_norm_data(b, 2, axis)
             n1 = n1 + (np.maximum(n1, eps_t) - n1)  # _clamp_min_no_grad's arithmetic
             n2 = n2 + (np.maximum(n2, eps_t) - n2)
-            return fast.result(np.add.reduce((a / n1) * (b / n2), axis))
+            return fast.result(np.add.reduce((a / n1) * (b / n2), axis), fresh=True)
     n1 = _clamp_min_no_grad(_vector_norm(x1, 2, dim), eps)
     n2 = _clamp_min_no_grad(_vector_norm(x2, 2, dim), eps)
     return _reduce.sum((x1 / n1) * (x2 / n2), dim)

@@ -54,6 +54,10 @@ CASES = [
                                                                   _f(3, 4, lo=0.5, hi=2)]),
     ("kron", lambda L, a, b: L.kron(a, b), [_f(2, 3), _f(2, 2)]),
     ("cross", lambda L, a, b: L.linalg.cross(a, b), [_f(4, 3), _f(1, 3)]),
+    ("cross dim 0 broadcast", lambda L, a, b: L.linalg.cross(a, b, dim=0),
+     [_f(3, 40, 30), _f(3, 1, 30)]),
+    ("outer", lambda L, a, b: L.outer(a, b), [_f(5), _f(3)]),
+    ("sinc 0-d", lambda L, x: L.sinc(x), [np.float32(0.0)]),
     ("tensordot", lambda L, a, b: L.tensordot(a, b, dims=([1], [0])), [_f(3, 4), _f(4, 2)]),
     ("einsum", lambda L, a, b: L.einsum("bij,bjk->bik", a, b), [_f(2, 3, 4), _f(2, 4, 5)]),
     ("diagonal", lambda L, x: L.diagonal(x, 1, 0, 2), [_f(3, 2, 4)]),
@@ -61,6 +65,8 @@ CASES = [
     ("diag", lambda L, x: L.diag(x, 2), [_f(3)]),
     ("tril", lambda L, x: L.tril(x, -1), [_f(4, 3)]),
     ("triu", lambda L, x: L.triu(x, 1), [_f(2, 3, 4)]),
+    ("tril wide", lambda L, x: L.tril(x, 2), [_f(2, 3, 6)]),
+    ("triu tall", lambda L, x: L.triu(x, -2), [_f(6, 3)]),
     ("trace", lambda L, x: L.trace(x), [_f(3, 4)]),
     ("logaddexp", lambda L, x, y: L.logaddexp(x, y), [SPECIAL[:, None], SPECIAL[None, :]]),
     ("logaddexp2", lambda L, x, y: L.logaddexp2(x, y), [_f(3, 4), _f(3, 4)]),
@@ -103,6 +109,14 @@ CASES = [
     ("masked_scatter", lambda L, x, s: x.masked_scatter(x > 0, s), [_f(3, 4), _f(12)]),
     ("scatter_reduce sum", lambda L, x, s: x.scatter_reduce(0, L.tensor([[1, 0], [1, 1]]), s,
                                                            "sum"), [_f(2, 2), _f(2, 2)]),
+    ("scatter_reduce amax 3-d dim 1 no self",
+     lambda L, x, s: x.transpose(0, 2).scatter_reduce(1, L.tensor([[[2, 0], [2, 1]]]), s,
+                                                      "amax", include_self=False),
+     [_f(4, 3, 2), _f(1, 3, 3)]),
+    ("scatter_reduce sum smaller index", lambda L, x, s: x.scatter_reduce(
+        1, L.tensor([[3, 3, 0], [1, 3, 3]]), s, "sum"), [_f(3, 4), _f(2, 5)]),
+    ("pad replicate", lambda L, x: _fn(L, F).pad(x, (2, 0, 1, 3), mode="replicate"),
+     [_f(1, 2, 3, 4)]),
     ("fold", lambda L, x: _fn(L, F).fold(x, (5, 7), 2, dilation=(2, 1), padding=1,
                                           stride=(1, 2)), [_f(2, 8, 20)]),
     ("embedding_bag mean", lambda L, w: _fn(L, F).embedding_bag(
@@ -139,6 +153,17 @@ def test_fast_path_matches_composite_and_torch(name, fn, arrays):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5, equal_nan=True)
 
 
+@pytest.mark.parametrize("name,fn,arrays", CASES, ids=[c[0] for c in CASES])
+def test_fast_path_results_own_their_memory(name, fn, arrays):
+    """A fast path's result (taken without a copy when it is fresh) shares no memory with its
+    inputs and is writable and C-contiguous, like any eager result."""
+    inputs = [tenkai.tensor(a) for a in arrays]
+    out = fn(tenkai, *inputs)
+    assert out._data.flags.writeable and out._data.flags.c_contiguous, name
+    for t in inputs:
+        assert not np.shares_memory(out._data, t._data), name
+
+
 def test_plain_means_nothing_records():
     x = tenkai.ones(2, requires_grad=True)
     assert not _eager_fast.plain(x)
@@ -168,6 +193,23 @@ def test_bench_api_suite_runs_and_formats():
     rows = _bench_eager.run_api(repeats=1, budget=1e-4, threads=1, only=["sin", "fold"])
     assert [r["op"] for r in rows] == ["sin", "sin bwd", "sin", "sin bwd", "fold", "fold bwd",
                                        "fold", "fold bwd"]
-    assert all("ratio" in r for r in rows)
+    assert all("ratio" in r for r in rows), [r for r in rows if "ratio" not in r]
     text = _bench_eager.format_api_rows(rows)
     assert "small:" in text and "medium:" in text and "geometric mean" in text
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_equal_bags_add_in_order_like_torch(mode):
+    """Bags of one size (a 2-D input, or offsets every ``L``) are one reduction over the bag
+    axis, adding each bag's rows in order: PyTorch's order, so the same bits."""
+    rng = np.random.default_rng(3)
+    w = (rng.standard_normal((50, 6)) * rng.uniform(1e-3, 1e3, (50, 1))).astype(np.float32)
+    idx = rng.integers(0, 50, (9, 13))
+    got = _fn(tenkai, F).embedding_bag(tenkai.tensor(idx), tenkai.tensor(w), mode=mode)
+    want = _fn(torch, F).embedding_bag(torch.tensor(idx), torch.tensor(w), mode=mode)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    flat = idx.reshape(-1)
+    offsets = np.arange(0, flat.size, 13)
+    got = _fn(tenkai, F).embedding_bag(tenkai.tensor(flat), tenkai.tensor(w),
+                                       tenkai.tensor(offsets), mode=mode)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())

@@ -57,3 +57,64 @@ def test_digamma_reference_values():
     # the poles as PyTorch: -inf at 0, +inf at -0, NaN at the negative integers
     assert got[-8] == -np.inf and got[-7] == np.inf and np.isnan(got[-6:-4]).all()
     assert ops_math._digamma_ref(np.float32([2.5, -0.5])).dtype == np.float32
+
+
+def test_erfinv_float32_large_arrays_use_giles_within_ulps():
+    """From ERFINV_GILES_MIN elements float32 erfinv is Giles' approximation (in place, the
+    tail only where needed): within 4 float32 ulps of the float64 erfinv, same special values,
+    and the same values whichever route the size picks."""
+    y64 = np.concatenate([np.linspace(-0.99999, 0.99999, 2 * ops_math.ERFINV_GILES_MIN),
+                          [0.0, -0.0, 1.0, -1.0, 1.5, -2.0, np.nan]])
+    y = y64.astype(np.float32)
+    got = ops_math._erfinv_ref(y)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, ops_math._erfinv32(y))
+    want = ops_math._erfinv64(y.astype(np.float64))
+    fin = np.isfinite(want)
+    ulps = np.abs(got[fin] - want[fin]) / np.spacing(np.abs(want[fin]).astype(np.float32))
+    assert ulps.max() <= 4
+    assert list(got[-7:-3]) == [0.0, 0.0, np.inf, -np.inf] and np.signbit(got[-6])
+    assert np.isnan(got[-3:]).all()
+    central = y[np.abs(y) < 0.9]  # every w < 5: the central polynomial alone
+    np.testing.assert_array_equal(ops_math._erfinv_ref(central), ops_math._erfinv32(central))
+    small = ops_math._erfinv_ref(y[:100])  # scipy's float32 erfinv below the threshold
+    np.testing.assert_allclose(small, got[:100], rtol=1e-6)
+    assert np.signbit(ops_math._erfinv_ref(np.float32([-0.0]))[0])
+
+
+def test_mean_reference_matches_np_mean_bit_for_bit():
+    """The float mean without np.mean's wrappers: the same bits, shapes and dtypes (the sum,
+    then one division by the count), and np.mean itself for the other cases."""
+    from tenkai.ir.ops_reduce import mean_reference
+
+    rng = np.random.default_rng(0)
+    for t in range(400):
+        ndim = int(rng.integers(1, 4))
+        shape = tuple(int(v) for v in rng.integers(1, 30, ndim))
+        dtype = (np.float32, np.float64)[t % 2]
+        x = (rng.standard_normal(shape) * 10.0 ** rng.uniform(-5, 5)).astype(dtype)
+        axes = tuple(sorted(rng.choice(ndim, int(rng.integers(1, ndim + 1)), replace=False)))
+        keep = t % 3 == 0
+        got = mean_reference(x, axes, keep)
+        want = np.asarray(np.mean(x, axis=axes, keepdims=keep), dtype=dtype)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+    assert np.isnan(mean_reference(np.zeros((0, 3), np.float32), (0,), False)).all()
+    assert mean_reference(np.arange(6).reshape(2, 3), (1,), False).dtype == np.int64
+
+
+def test_lgamma_float32_reference_is_the_float64_one_rounded():
+    """float32 lgamma through scipy's float32 loop: the float64 route's bits, and
+    lgamma(-inf) = inf as in PyTorch (scipy gives -inf)."""
+    if ops_math.scipy_special() is None:
+        pytest.skip("scipy is not installed")
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.uniform(-20, 40, 20000), [0.0, -0.0, -1.0, -2.0, np.inf, -np.inf,
+                                                      np.nan, 1e-40, 3e38]]).astype(np.float32)
+    got = ops_math._lgamma_ref(x)
+    with np.errstate(over="ignore"):  # lgamma(3e38) overflows float32: inf in both
+        want = np.asarray(ops_math._lgamma_scalar(x.astype(np.float64)), np.float32)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    assert got[-4] == np.inf
+    assert ops_math._lgamma_ref(np.float32([2.5, 3.0]))[1] == np.float32(np.log(2.0))
