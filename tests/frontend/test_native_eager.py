@@ -233,6 +233,25 @@ def test_max_pool_family(attrs, dtype):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("shape,k", [((2, 3, 12, 10), 2), ((2, 3, 9, 12), 3), ((2, 2, 8, 9), 4)])
+def test_max_pool_grad_tiled_windows(shape, k):
+    """Windows that tile the input: each window's cells written once (exactly covered planes,
+    and planes with rows/columns past the last window, which stay zero)."""
+    r = rng(12)
+    x = r.standard_normal(shape).astype(np.float32)
+    x[0, 0, :k, :k] = np.nan
+    x[0, 1, :k, :k] = 1.0
+    x[1, 0] = -np.inf
+    attrs = dict(kernel_size=(k, k), stride=(k, k), padding=(0, 0), dilation=(1, 1),
+                 ceil_mode=False)
+    _, idx = native("max_pool2d_indices", x, **attrs)
+    g = r.standard_normal(idx.shape).astype(np.float32)
+    g[0, 0, 0, 0] = -0.0  # 0.0 + -0.0 is +0.0, as the reference's scatter-add gives
+    got, want = native("max_pool2d_grad", g, x, **attrs)
+    np.testing.assert_array_equal(got, want)
+    assert np.signbit(got).tolist() == np.signbit(want).tolist()
+
+
 def test_non_contiguous_pool_input():
     x = rng(10).standard_normal((4, 6, 20, 22)).astype(np.float32).transpose(1, 0, 2, 3)
     got, want = native("max_pool2d", x, kernel_size=(2, 2), stride=(2, 2))
