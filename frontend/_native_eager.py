@@ -312,8 +312,10 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     reduced = {a % x.ndim for a in attrs["axes"]}
     dims = [d for d in range(x.ndim) if x.shape[d] != 1]
     marks = "".join("1" if d in reduced else "0" for d in dims)
-    if "1" not in marks or "1" in marks.lstrip("0").lstrip("1"):
-        return None  # the reduced axes are not one block
+    if "1" not in marks:
+        return None
+    if "1" in marks.lstrip("0").lstrip("1"):  # the reduced axes are not one block
+        return _reduce_ends(op, opdef, attrs, x, dims, marks)
     first = marks.index("1")
     last = first + len(marks[first:].lstrip("0")) - len(marks[first:].lstrip("0").lstrip("1"))
     outer = math.prod(x.shape[d] for d in dims[:first])
@@ -344,6 +346,41 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
         if inner == 1 and chunks > 1:
             parts = out.reshape(outer, chunks)
             out = parts.max(1) if kind == "max" else parts.sum(1)
+        if op == "mean":
+            out = out / scale
+        return out.reshape(out_shape)
+
+    return run
+
+
+def _reduce_ends(op: str, opdef: Any, attrs: dict[str, Any], x: np.ndarray, dims: list[int],
+                 marks: str) -> Callable[..., np.ndarray] | None:
+    """``sum``/``mean`` over a leading and a trailing block of axes around kept ones (a bias
+    gradient: ``(N, C, H, W)`` summed over ``(0, 2, 3)``): the row kernel sums the trailing
+    block, numpy then the few leading rows (within float rounding of numpy's pairwise sum)."""
+    from tenkai.codegen.cpu import eager as gen
+
+    lead = len(marks) - len(marks.lstrip("1"))
+    trail = len(marks) - len(marks.rstrip("1"))
+    if op == "max" or lead == 0 or "1" in marks[lead:len(marks) - trail]:
+        return None
+    outer = math.prod(x.shape[d] for d in dims[:lead])
+    kept = math.prod(x.shape[d] for d in dims[lead:len(dims) - trail])
+    red = math.prod(x.shape[d] for d in dims[len(dims) - trail:])
+    reduced = {a % x.ndim for a in attrs["axes"]}
+    out_shape = tuple(1 if d in reduced else n for d, n in enumerate(x.shape)
+                      if attrs["keepdim"] or d not in reduced)
+    k = nk.kernel_of(gen.reduction("sum", from_numpy(x.dtype), "rows"))
+    grain = max(1, (1 << 15) // max(red, 1))
+    ref = opdef.reference
+    scale = x.dtype.type(outer * red)
+
+    def run(a: np.ndarray, **kw: Any) -> np.ndarray:
+        if not a.flags.c_contiguous:
+            return ref(a, **kw)
+        rows = np.empty(outer * kept, a.dtype)
+        k.run([nk._addr(a), nk._addr(rows), red, 1, 1, red], outer * kept, grain)
+        out = rows.reshape(outer, kept).sum(0)
         if op == "mean":
             out = out / scale
         return out.reshape(out_shape)

@@ -372,7 +372,8 @@ def test_eager_randn_uses_the_stream():
 @pytest.mark.parametrize("shape,axes,keepdim", [
     ((1_000_003,), (0,), False), ((1_000_003,), (0,), True), ((257, 1031), (1,), False),
     ((257, 1031), (0,), True), ((3, 127, 311), (1,), False), ((2, 3, 127, 311), (2, 3), True),
-    ((1, 40_000, 1), (1,), False), ((64, 3, 17, 19), (0, 2, 3), False)])
+    ((1, 40_000, 1), (1,), False), ((64, 3, 17, 19), (0, 2, 3), False),
+    ((64, 3, 17, 19), (0, 2, 3), True), ((64, 3, 17, 19), (0, 2), False)])
 @pytest.mark.parametrize("op", ["sum", "mean", "max"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_reductions(shape, axes, keepdim, op, dtype):
@@ -381,7 +382,9 @@ def test_reductions(shape, axes, keepdim, op, dtype):
     full = opdef.normalize_attrs(dict(axes=axes, keepdim=keepdim))
     run = ne.provider(op, opdef, full, [x])
     want = opdef.reference(x, **full)
-    if shape == (64, 3, 17, 19):  # the reduced axes are not adjacent: the reference runs
+    # reduced axes that are not one block: a leading and a trailing block (a bias gradient)
+    # run natively for sum/mean; max and other patterns run the reference
+    if shape == (64, 3, 17, 19) and (op == "max" or axes == (0, 2)):
         assert run is None
         return
     got = run(x, **full)
