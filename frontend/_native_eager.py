@@ -77,18 +77,25 @@ def route_plan(steps: list[tuple[int, Any, list[int], dict[str, Any]]], graph: A
     eager providers on its first run (per operand shapes and dtypes), like eager ops are."""
     if not _PROVIDERS:
         return steps
-    return [(n, _Routed(graph.op(n), ref, attrs), ins, attrs) for n, ref, ins, attrs in steps]
+    # a 2-D matmul whose result a permute (1, 0) transposes (a Linear layer's weight gradient,
+    # ``(x.T @ g).T``) computes its result in transposed layout, so that the permute gives a
+    # C-contiguous array: the gradient's copy into ``.grad`` is then no transposing copy
+    flip = {ins[0] for n, _ref, ins, attrs in steps
+            if graph.op(n) == "permute" and tuple(attrs.get("dims", ())) == (1, 0)}
+    return [(n, _Routed(graph.op(n), ref, attrs, n in flip), ins, attrs)
+            for n, ref, ins, attrs in steps]
 
 
 class _Routed:
     """A plan step's function: the reference, or what a provider answers for the operands'
     signature (asked once per signature)."""
 
-    __slots__ = ("op", "ref", "attrs", "chosen")
+    __slots__ = ("op", "ref", "attrs", "chosen", "flip")
 
-    def __init__(self, op: str, ref: Any, attrs: dict[str, Any]) -> None:
+    def __init__(self, op: str, ref: Any, attrs: dict[str, Any], flip: bool = False) -> None:
         self.op, self.ref, self.attrs = op, ref, attrs
         self.chosen: dict[tuple, Any] = {}
+        self.flip = flip  # a transposed result layout is wanted (``run.transposed``)
 
     def __call__(self, *datas: Any, **attrs: Any) -> Any:
         if not nk.enabled():  # switched off (now): the reference, and nothing is remembered
@@ -100,6 +107,8 @@ class _Routed:
         run = self.chosen.get(key)
         if run is None:
             run = self._ask(list(datas)) or self.ref
+            if self.flip:
+                run = getattr(run, "transposed", run)
             self.chosen[key] = run
         return run(*datas, **attrs)
 
@@ -260,6 +269,18 @@ def _matmul(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
         gemm(suffix, m, n, k, x, sa[0], sa[1], w, sb[0], sb[1], out, n)
         return out.reshape(out_shape)
 
+    if a.ndim == 2:
+        def transposed(x: np.ndarray, w: np.ndarray, **kw: Any) -> np.ndarray:
+            """The same product laid out transposed: ``(w.T @ x.T).T`` (a view of a
+            C-contiguous ``(n, m)`` array)."""
+            sa, sb = _elem_strides(x), _elem_strides(w)
+            if sa is None or sb is None:
+                return ref(x, w, **kw)
+            out = np.empty((n, m), x.dtype)
+            gemm(suffix, n, m, k, w, sb[1], sb[0], x, sa[1], sa[0], out, m)
+            return out.T
+
+        run.transposed = transposed  # type: ignore[attr-defined]
     return run
 
 

@@ -269,6 +269,22 @@ def test_one_kernel_serves_every_size():
     assert nk.STATS["kernels"] == before
 
 
+def test_linear_weight_gradient_in_parameter_layout(monkeypatch):
+    """The backward's ``(x.T @ g).T`` of a Linear weight runs as one GEMM into the weight's
+    layout (no transposing copy): same values as the reference, C-contiguous ``.grad``."""
+    r = rng(16)
+    x = r.standard_normal((64, 96)).astype(np.float32)
+    grads = []
+    for switch in ("1", "0"):
+        monkeypatch.setenv("TENKAI_EAGER_NATIVE", switch)
+        tenkai.manual_seed(0)
+        layer = tenkai.nn.Linear(96, 48)
+        layer(tenkai.tensor(x)).tanh().sum().backward()
+        assert layer.weight.grad.is_contiguous()
+        grads.append(layer.weight.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-4, atol=1e-4)
+
+
 def test_switched_off(monkeypatch):
     monkeypatch.setenv("TENKAI_EAGER_NATIVE", "0")
     a = np.ones(BIG, np.float32)
