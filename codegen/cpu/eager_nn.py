@@ -49,6 +49,17 @@ def _noalias_body(module: ir.Module, name: str, n_ptr: int, n_int: int,
     b.ret_void()
 
 
+def _vector_width(module: ir.Module, width: int) -> ir.MDValue:
+    """A loop ID asking the vectorizer for ``width`` lanes: output rows of a pooled CNN are
+    7-28 wide, and a wider vector (with the window cells interleaved) leaves them to the
+    scalar remainder loop."""
+    option = module.add_metadata([ir.MetaDataString(module, "llvm.loop.vectorize.width"),
+                                  ir.IntType(32)(width)])
+    loop_id = ir.values.MDValue(module, [], name=str(len(module.metadata)))
+    loop_id.operands = (loop_id, option)
+    return loop_id
+
+
 def _clip(b: ir.IRBuilder, v: ir.Value, lo: ir.Value, hi: ir.Value) -> ir.Value:
     v = b.select(b.icmp_signed("<", v, lo), lo, v)
     return b.select(b.icmp_signed(">", v, hi), hi, v)
@@ -189,26 +200,33 @@ def _gen_max_pool_grad_tiled(module: ir.Module, name: str, dtype: str, kh: int,
         def at(base: ir.Value, index: ir.Value) -> ir.Value:
             return b.gep(base, [index], inbounds=True, source_etype=ty)
 
+        hint = _vector_width(module, 4)
         with counted_loop(b, begin, end, "p") as p:
             xin = b.mul(p, plane_in)
             with counted_loop(b, I64(0), oh, "y") as y:
                 top = b.add(xin, b.mul(b.mul(y, I64(kh)), w))
                 line = b.add(b.mul(p, plane_out), b.mul(y, ow))
-                with counted_loop(b, I64(0), ow, "x", rotated=True) as xo:
-                    first = b.add(top, b.mul(xo, I64(kw)))
-                    cells = [b.add(first, b.add(b.mul(I64(i), w), I64(j)))
-                             for i in range(kh) for j in range(kw)]
-                    best = b.load(at(x, cells[0]), typ=ty)
-                    where = I64(0)
-                    for k, cell in enumerate(cells[1:], 1):
-                        v = b.load(at(x, cell), typ=ty)
-                        take = b.or_(b.fcmp_ordered(">", v, best), b.fcmp_unordered("uno", v, v))
-                        best = b.select(take, v, best)
-                        where = b.select(take, I64(k), where)
-                    gv = b.fadd(fzero, b.load(at(g, b.add(line, xo)), typ=ty))
-                    for k, cell in enumerate(cells):
-                        b.store(b.select(b.icmp_signed("==", where, I64(k)), gv, fzero),
-                                at(dx, cell))
+                # one pass per window row, each storing that row's cells only (the argmax is
+                # recomputed): a pass writing two rows would make LLVM check at run time
+                # whether they overlap, and that check fails over a whole plane
+                for row in range(kh):
+                    with counted_loop(b, I64(0), ow, f"x{row}", rotated=True,
+                                      hints=hint) as xo:
+                        first = b.add(top, b.mul(xo, I64(kw)))
+                        cells = [b.add(first, b.add(b.mul(I64(i), w), I64(j)))
+                                 for i in range(kh) for j in range(kw)]
+                        best = b.load(at(x, cells[0]), typ=ty)
+                        where = I64(0)
+                        for k, cell in enumerate(cells[1:], 1):
+                            v = b.load(at(x, cell), typ=ty)
+                            take = b.or_(b.fcmp_ordered(">", v, best),
+                                         b.fcmp_unordered("uno", v, v))
+                            best = b.select(take, v, best)
+                            where = b.select(take, I64(k), where)
+                        gv = b.fadd(fzero, b.load(at(g, b.add(line, xo)), typ=ty))
+                        for k in range(row * kw, (row + 1) * kw):
+                            b.store(b.select(b.icmp_signed("==", where, I64(k)), gv, fzero),
+                                    at(dx, cells[k]))
 
     _noalias_body(module, name, 3, 4, emit)
 
