@@ -100,8 +100,15 @@ class _Routed:
     def __call__(self, *datas: Any, **attrs: Any) -> Any:
         if not nk.enabled():  # switched off (now): the reference, and nothing is remembered
             return self.ref(*datas, **attrs)
-        try:
-            key = tuple((d.shape, d.dtype) for d in datas)
+        try:  # the signature (the one- and two-operand steps without a generator)
+            if len(datas) == 1:
+                d = datas[0]
+                key: tuple = (d.shape, d.dtype)
+            elif len(datas) == 2:
+                d, e = datas
+                key = (d.shape, d.dtype, e.shape, e.dtype)
+            else:
+                key = tuple([(d.shape, d.dtype) for d in datas])
         except AttributeError:
             return self.ref(*datas, **attrs)
         run = self.chosen.get(key)
@@ -237,9 +244,15 @@ def _exact_cast(src: str, dst: str) -> bool:
 
 def _elem_strides(a: np.ndarray) -> tuple[int, ...] | None:
     size = a.itemsize
-    if any(s % size or s < 0 for s in a.strides):
+    strides = a.strides
+    if len(strides) == 2:  # matmul operands (one comparison chain, no generator)
+        s0, s1 = strides
+        if s0 % size or s1 % size or s0 < 0 or s1 < 0:
+            return None
+        return s0 // size, s1 // size
+    if any(s % size or s < 0 for s in strides):
         return None
-    return tuple(s // size for s in a.strides)
+    return tuple(s // size for s in strides)
 
 
 def _matmul(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
