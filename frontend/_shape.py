@@ -275,18 +275,20 @@ def _plain_datas(tensors: Any) -> list[np.ndarray] | None:
     if type(tensors) not in (list, tuple) or not tensors or _trace._LOCAL.tracer is not None \
             or _profiling.ACTIVE[0] is not None:
         return None
-    grad = GRAD_MODE.enabled
+    grad, ndarray, tensor = GRAD_MODE.enabled, np.ndarray, Tensor
+    head = tensors[0]
+    if type(head) is not tensor or type(head._data) is not ndarray:
+        return None
+    shape, dtype = head._data.shape, head._data.dtype
     datas = []
-    first = None
     for x in tensors:
-        if type(x) is not Tensor:
+        if type(x) is not tensor:
             return None
         d = x._data
-        if type(d) is not np.ndarray or (grad and x._node is not None):
+        if type(d) is not ndarray or (grad and x._node is not None):
             return None
-        if first is None:
-            first = d
-        elif d.shape != first.shape or d.dtype != first.dtype:
+        dt = d.dtype
+        if (dt is not dtype and dt != dtype) or d.shape != shape:
             return None
         datas.append(d)
     return datas
@@ -294,7 +296,7 @@ def _plain_datas(tensors: Any) -> list[np.ndarray] | None:
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     datas = _plain_datas(tensors)
-    if datas is not None:  # one pass over the list (a batch of 32 small tensors: ~2x faster)
+    if datas is not None:  # one pass over the list (32 small tensors: ~15% faster than three)
         first = datas[0].shape
         d = norm_axis("stack", dim, len(first) + 1)
         if d < len(first):
