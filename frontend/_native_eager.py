@@ -77,29 +77,45 @@ def route_plan(steps: list[tuple[int, Any, list[int], dict[str, Any]]], graph: A
     eager providers on its first run (per operand shapes and dtypes), like eager ops are."""
     if not _PROVIDERS:
         return steps
-    return [(n, _Routed(graph.op(n), ref, attrs), ins, attrs) for n, ref, ins, attrs in steps]
+    # a 2-D matmul whose result a permute (1, 0) transposes (a Linear layer's weight gradient,
+    # ``(x.T @ g).T``) computes its result in transposed layout, so that the permute gives a
+    # C-contiguous array: the gradient's copy into ``.grad`` is then no transposing copy
+    flip = {ins[0] for n, _ref, ins, attrs in steps
+            if graph.op(n) == "permute" and tuple(attrs.get("dims", ())) == (1, 0)}
+    return [(n, _Routed(graph.op(n), ref, attrs, n in flip), ins, attrs)
+            for n, ref, ins, attrs in steps]
 
 
 class _Routed:
     """A plan step's function: the reference, or what a provider answers for the operands'
     signature (asked once per signature)."""
 
-    __slots__ = ("op", "ref", "attrs", "chosen")
+    __slots__ = ("op", "ref", "attrs", "chosen", "flip")
 
-    def __init__(self, op: str, ref: Any, attrs: dict[str, Any]) -> None:
+    def __init__(self, op: str, ref: Any, attrs: dict[str, Any], flip: bool = False) -> None:
         self.op, self.ref, self.attrs = op, ref, attrs
         self.chosen: dict[tuple, Any] = {}
+        self.flip = flip  # a transposed result layout is wanted (``run.transposed``)
 
     def __call__(self, *datas: Any, **attrs: Any) -> Any:
         if not nk.enabled():  # switched off (now): the reference, and nothing is remembered
             return self.ref(*datas, **attrs)
-        try:
-            key = tuple((d.shape, d.dtype) for d in datas)
+        try:  # the signature (the one- and two-operand steps without a generator)
+            if len(datas) == 1:
+                d = datas[0]
+                key: tuple = (d.shape, d.dtype)
+            elif len(datas) == 2:
+                d, e = datas
+                key = (d.shape, d.dtype, e.shape, e.dtype)
+            else:
+                key = tuple([(d.shape, d.dtype) for d in datas])
         except AttributeError:
             return self.ref(*datas, **attrs)
         run = self.chosen.get(key)
         if run is None:
             run = self._ask(list(datas)) or self.ref
+            if self.flip:
+                run = getattr(run, "transposed", run)
             self.chosen[key] = run
         return run(*datas, **attrs)
 
@@ -228,9 +244,15 @@ def _exact_cast(src: str, dst: str) -> bool:
 
 def _elem_strides(a: np.ndarray) -> tuple[int, ...] | None:
     size = a.itemsize
-    if any(s % size or s < 0 for s in a.strides):
+    strides = a.strides
+    if len(strides) == 2:  # matmul operands (one comparison chain, no generator)
+        s0, s1 = strides
+        if s0 % size or s1 % size or s0 < 0 or s1 < 0:
+            return None
+        return s0 // size, s1 // size
+    if any(s % size or s < 0 for s in strides):
         return None
-    return tuple(s // size for s in a.strides)
+    return tuple(s // size for s in strides)
 
 
 def _matmul(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
@@ -260,6 +282,18 @@ def _matmul(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
         gemm(suffix, m, n, k, x, sa[0], sa[1], w, sb[0], sb[1], out, n)
         return out.reshape(out_shape)
 
+    if a.ndim == 2:
+        def transposed(x: np.ndarray, w: np.ndarray, **kw: Any) -> np.ndarray:
+            """The same product laid out transposed: ``(w.T @ x.T).T`` (a view of a
+            C-contiguous ``(n, m)`` array)."""
+            sa, sb = _elem_strides(x), _elem_strides(w)
+            if sa is None or sb is None:
+                return ref(x, w, **kw)
+            out = np.empty((n, m), x.dtype)
+            gemm(suffix, n, m, k, w, sb[1], sb[0], x, sa[1], sa[0], out, m)
+            return out.T
+
+        run.transposed = transposed  # type: ignore[attr-defined]
     return run
 
 
@@ -312,8 +346,10 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     reduced = {a % x.ndim for a in attrs["axes"]}
     dims = [d for d in range(x.ndim) if x.shape[d] != 1]
     marks = "".join("1" if d in reduced else "0" for d in dims)
-    if "1" not in marks or "1" in marks.lstrip("0").lstrip("1"):
-        return None  # the reduced axes are not one block
+    if "1" not in marks:
+        return None
+    if "1" in marks.lstrip("0").lstrip("1"):  # the reduced axes are not one block
+        return _reduce_ends(op, opdef, attrs, x, dims, marks)
     first = marks.index("1")
     last = first + len(marks[first:].lstrip("0")) - len(marks[first:].lstrip("0").lstrip("1"))
     outer = math.prod(x.shape[d] for d in dims[:first])
@@ -344,6 +380,41 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
         if inner == 1 and chunks > 1:
             parts = out.reshape(outer, chunks)
             out = parts.max(1) if kind == "max" else parts.sum(1)
+        if op == "mean":
+            out = out / scale
+        return out.reshape(out_shape)
+
+    return run
+
+
+def _reduce_ends(op: str, opdef: Any, attrs: dict[str, Any], x: np.ndarray, dims: list[int],
+                 marks: str) -> Callable[..., np.ndarray] | None:
+    """``sum``/``mean`` over a leading and a trailing block of axes around kept ones (a bias
+    gradient: ``(N, C, H, W)`` summed over ``(0, 2, 3)``): the row kernel sums the trailing
+    block, numpy then the few leading rows (within float rounding of numpy's pairwise sum)."""
+    from tenkai.codegen.cpu import eager as gen
+
+    lead = len(marks) - len(marks.lstrip("1"))
+    trail = len(marks) - len(marks.rstrip("1"))
+    if op == "max" or lead == 0 or "1" in marks[lead:len(marks) - trail]:
+        return None
+    outer = math.prod(x.shape[d] for d in dims[:lead])
+    kept = math.prod(x.shape[d] for d in dims[lead:len(dims) - trail])
+    red = math.prod(x.shape[d] for d in dims[len(dims) - trail:])
+    reduced = {a % x.ndim for a in attrs["axes"]}
+    out_shape = tuple(1 if d in reduced else n for d, n in enumerate(x.shape)
+                      if attrs["keepdim"] or d not in reduced)
+    k = nk.kernel_of(gen.reduction("sum", from_numpy(x.dtype), "rows"))
+    grain = max(1, (1 << 15) // max(red, 1))
+    ref = opdef.reference
+    scale = x.dtype.type(outer * red)
+
+    def run(a: np.ndarray, **kw: Any) -> np.ndarray:
+        if not a.flags.c_contiguous:
+            return ref(a, **kw)
+        rows = np.empty(outer * kept, a.dtype)
+        k.run([nk._addr(a), nk._addr(rows), red, 1, 1, red], outer * kept, grain)
+        out = rows.reshape(outer, kept).sum(0)
         if op == "mean":
             out = out / scale
         return out.reshape(out_shape)

@@ -54,15 +54,20 @@ def _window_args(x_shape: Any, kernel: Any, stride: Any, padding: Any, dilation:
     return [*x_shape, *out, *kernel, *stride, *padding, *dilation]
 
 
-def _im2col(x: np.ndarray, kernel: tuple[int, int], stride: Any, padding: Any, dilation: Any,
-            out: tuple[int, int]) -> np.ndarray:
-    """``(C * KH * KW, N * OH * OW)`` contiguous windows of the zero-padded input."""
-    from tenkai.codegen.cpu import eager as gen
+def _window_kernel(direction: str, dtype: np.dtype) -> Any:
+    from tenkai.codegen.cpu import eager_nn as gen
 
+    return nk.kernel_of(gen.window_matrix(direction, from_numpy(dtype)))
+
+
+def _im2col(x: np.ndarray, kernel: tuple[int, int], stride: Any, padding: Any, dilation: Any,
+            out: tuple[int, int], k: Any = None) -> np.ndarray:
+    """``(C * KH * KW, N * OH * OW)`` contiguous windows of the zero-padded input (``k``: the
+    im2col kernel, when the caller has it)."""
     x = np.ascontiguousarray(x)
     n, c = x.shape[:2]
     cols = np.empty((c * kernel[0] * kernel[1], n * out[0] * out[1]), x.dtype)
-    k = nk.kernel_of(gen.window_matrix("im2col", from_numpy(x.dtype)))
+    k = k or _window_kernel("im2col", x.dtype)
     k.run([nk._addr(x), nk._addr(cols),
            *_window_args(x.shape, kernel, stride, padding, dilation, out)],
           cols.shape[0], max(1, nk.GRAIN // max(cols.shape[1], 1)))
@@ -70,12 +75,10 @@ def _im2col(x: np.ndarray, kernel: tuple[int, int], stride: Any, padding: Any, d
 
 
 def _col2im(cols: np.ndarray, x_shape: tuple[int, ...], kernel: tuple[int, int], stride: Any,
-            padding: Any, dilation: Any, out: tuple[int, int]) -> np.ndarray:
+            padding: Any, dilation: Any, out: tuple[int, int], k: Any = None) -> np.ndarray:
     """The adjoint of :func:`_im2col`: an (N, C, H, W) array."""
-    from tenkai.codegen.cpu import eager as gen
-
     x = np.empty(x_shape, cols.dtype)
-    k = nk.kernel_of(gen.window_matrix("col2im", from_numpy(cols.dtype)))
+    k = k or _window_kernel("col2im", cols.dtype)
     k.run([nk._addr(cols), nk._addr(x),
            *_window_args(x_shape, kernel, stride, padding, dilation, out)],
           x_shape[0] * x_shape[1], max(1, nk.GRAIN // max(x_shape[2] * x_shape[3], 1)))
@@ -114,6 +117,7 @@ def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     if native_gemm and not nk._ready((f"gemm_{suffix}",)):
         return None
     ref = opdef.reference
+    window = _window_kernel("col2im" if op == "conv2d_grad_input" else "im2col", x0.dtype)
 
     def gemm(m: int, n: int, k: int, a: np.ndarray, rsa: int, csa: int, b: np.ndarray,
              rsb: int, csb: int, c: np.ndarray, ldc: int) -> None:
@@ -133,7 +137,7 @@ def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
         def run(x: np.ndarray, w: np.ndarray, **kw: Any) -> np.ndarray:
             n, o = x.shape[0], w.shape[0]
             out = geometry(x.shape, w.shape)
-            cols = _im2col(x, w.shape[2:], stride, padding, dilation, out)
+            cols = _im2col(x, w.shape[2:], stride, padding, dilation, out, window)
             wm = np.ascontiguousarray(w).reshape(o, -1)
             y = np.empty((o, cols.shape[1]), x.dtype)
             gemm(o, cols.shape[1], cols.shape[0], wm, wm.shape[1], 1, cols,
@@ -145,7 +149,7 @@ def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
         def run(x: np.ndarray, g: np.ndarray, **kw: Any) -> np.ndarray:
             o = weight_shape[0]
             out = geometry(x.shape, weight_shape)
-            cols = _im2col(x, weight_shape[2:], stride, padding, dilation, out)
+            cols = _im2col(x, weight_shape[2:], stride, padding, dilation, out, window)
             gm = _by_channel(g)
             rows, npix = cols.shape
             dw = np.empty((o, rows), x.dtype)
@@ -162,7 +166,8 @@ def _conv(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
             rows, npix = wm.shape[1], gm.shape[1]
             cols = np.empty((rows, npix), g.dtype)
             gemm(rows, npix, o, wm, 1, rows, gm, npix, 1, cols, npix)
-            return _col2im(cols, input_shape, (kh, kw_), stride, padding, dilation, out)
+            return _col2im(cols, input_shape, (kh, kw_), stride, padding, dilation, out,
+                           window)
     else:
         return None
 
@@ -198,8 +203,18 @@ def _max_pool(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray
         (o - 1) * st + (kk - 1) * d + 1 <= size
         for o, st, kk, d, size in zip(out, stride, kernel_, dilation, (h, w), strict=True))
     window = (*kernel_, *stride, *dilation) if inside and kernel_[0] * kernel_[1] <= 16 else None
-    k = nk.kernel_of(gen.max_pool(mode, dt, inside, window))
-    geometry = [h, w, *out, *kernel_, *stride, *padding, *dilation]
+    # windows that tile the input: the gradient kernel writes each window's cells once (no
+    # scatter into zeros); only rows/columns past the last window need zeroing first
+    tiled = mode == "grad" and window is not None and kernel_ == stride and dilation == (1, 1)
+    if tiled:
+        from tenkai.codegen.cpu import eager_nn
+
+        k = nk.kernel_of(eager_nn.max_pool_grad_tiled(dt, *kernel_))
+        geometry = [h, w, *out]
+    else:
+        k = nk.kernel_of(gen.max_pool(mode, dt, inside, window))
+        geometry = [h, w, *out, *kernel_, *stride, *padding, *dilation]
+    fresh = np.empty if tiled and (oh * kernel_[0], ow * kernel_[1]) == (h, w) else np.zeros
     grain = max(1, (1 << 14) // max(h * w, 1))
     out_shape = (*x.shape[:-2], *out)
 
@@ -207,7 +222,7 @@ def _max_pool(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray
         xa = np.ascontiguousarray(arrays[-1])
         if mode == "grad":
             g = np.ascontiguousarray(arrays[0])
-            result = np.zeros(xa.shape, xa.dtype)
+            result = fresh(xa.shape, xa.dtype)
             slots = [nk._addr(xa), nk._addr(result), nk._addr(g)]
         else:
             result = np.empty(out_shape, np.int64 if mode == "indices" else xa.dtype)

@@ -27,8 +27,9 @@ Families:
   (the last NaN of a window), an all ``-inf`` window picks its first in-bounds cell.
 * :func:`reduction` -- ``sum``/``max`` over the middle axis of ``outer x red x inner``.
 * :func:`random` -- ``uniform``/``normal``/``randint`` draws of the Philox stream.
-* :func:`window_matrix` -- the convolution's im2col matrix and its adjoint (col2im), which
-  turn ``conv2d`` and its gradients into GEMMs.
+* :func:`.eager_nn.window_matrix` -- the convolution's im2col matrix and its adjoint
+  (col2im), which turn ``conv2d`` and its gradients into GEMMs (in :mod:`.eager_nn`, with
+  the gradient of max pooling over tiling windows).
 
 A :class:`EagerKernel` is known by a static :attr:`~EagerKernel.key` (its spec, the generator
 sources, the host CPU and LLVM version), so a cached object is found without generating code.
@@ -343,98 +344,6 @@ def _gen_max_pool(module: ir.Module, name: str, mode: str, dtype: str, inside: b
     b.ret_void()
 
 
-# ---------------------------------------------------------------- im2col / col2im
-
-
-def window_matrix(direction: str, dtype: str) -> EagerKernel:
-    """The convolution's window matrix, generic over sizes. ``"im2col"``: the zero-padded
-    windows of ``x`` (N, C, H, W) as ``cols`` (C * KH * KW, N * OH * OW), parallel over its
-    rows; ``"col2im"``: its adjoint, ``x[n, c, win] = sum over (i, j) of cols[...]`` (every
-    cell written; the kernel offsets summed in row-major order like the reference's
-    ``_col2im``), parallel over the N * C planes. Context slots:
-    ``[src, dst, N, C, H, W, OH, OW, KH, KW, SH, SW, PH, PW, DH, DW]``."""
-    if direction not in ("im2col", "col2im") or not dtypes.is_float(dtype):
-        raise NotImplementedError(f"eager kernels: {direction} on {dtype}")
-    return EagerKernel("window_matrix", _spec(direction=direction, dtype=dtype))
-
-
-def _gen_window_matrix(module: ir.Module, name: str, direction: str, dtype: str) -> None:
-    b, ctx, begin, end = _body(module, name)
-    ty = llvm_type(dtype)
-    src, dst = _slot(b, ctx, 0, pointer=True), _slot(b, ctx, 1, pointer=True)
-    n, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw = (_slot(b, ctx, k) for k in range(2, 16))
-    zero = I64(0)
-    fzero = constant(0.0, dtype)
-    npix = b.mul(n, b.mul(oh, ow))
-
-    def at(base: ir.Value, index: ir.Value) -> ir.Value:
-        return b.gep(base, [index], inbounds=True, source_etype=ty)
-
-    if direction == "im2col":
-        with counted_loop(b, begin, end, "r") as r:
-            kk = b.mul(kh, kw)
-            ch = b.sdiv(r, kk)
-            rem = b.sub(r, b.mul(ch, kk))
-            i = b.sdiv(rem, kw)
-            j = b.sub(rem, b.mul(i, kw))
-            out_row = b.mul(r, npix)
-            with counted_loop(b, zero, n, "n") as nn:
-                plane = b.mul(b.add(b.mul(nn, c), ch), b.mul(h, w))
-                with counted_loop(b, zero, oh, "y") as y:
-                    row = b.add(b.sub(b.mul(y, sh), ph), b.mul(i, dh))
-                    row_ok = b.and_(b.icmp_signed(">=", row, zero), b.icmp_signed("<", row, h))
-                    line = b.add(plane, b.mul(row, w))
-                    dst_line = b.add(out_row, b.mul(b.add(b.mul(nn, oh), y), ow))
-                    left = b.sub(b.mul(j, dw), pw)
-                    # the in-bounds columns are xo in [lo, hi): zeros around a strided copy
-                    one = I64(1)
-                    neg_left = b.sub(zero, left)
-                    lo = b.select(b.icmp_signed(">", neg_left, zero),
-                                  b.sdiv(b.add(neg_left, b.sub(sw, one)), sw), zero)
-                    lo = b.select(b.icmp_signed("<", lo, ow), lo, ow)
-                    span = b.sub(w, left)
-                    hi = b.select(b.icmp_signed(">", span, zero),
-                                  b.sdiv(b.add(span, b.sub(sw, one)), sw), zero)
-                    hi = b.select(b.icmp_signed("<", hi, ow), hi, ow)
-                    hi = b.select(b.icmp_signed(">", hi, lo), hi, lo)
-                    lo = b.select(row_ok, lo, ow)
-                    hi = b.select(row_ok, hi, ow)
-                    with counted_loop(b, zero, lo, "x0", rotated=True) as xo:
-                        b.store(fzero, at(dst, b.add(dst_line, xo)))
-                    start = b.add(line, left)
-                    with counted_loop(b, lo, hi, "x", rotated=True) as xo:
-                        v = b.load(at(src, b.add(start, b.mul(xo, sw))), typ=ty)
-                        b.store(v, at(dst, b.add(dst_line, xo)))
-                    with counted_loop(b, hi, ow, "x1", rotated=True) as xo:
-                        b.store(fzero, at(dst, b.add(dst_line, xo)))
-    else:
-        with counted_loop(b, begin, end, "p") as p:
-            nn = b.sdiv(p, c)
-            ch = b.sub(p, b.mul(nn, c))
-            plane = b.mul(p, b.mul(h, w))
-            with counted_loop(b, zero, b.mul(h, w), "z", rotated=True) as z:
-                b.store(fzero, at(dst, b.add(plane, z)))
-            with counted_loop(b, zero, kh, "i") as i, counted_loop(b, zero, kw, "j") as j:
-                src_row = b.mul(b.add(b.mul(b.add(b.mul(ch, kh), i), kw), j), npix)
-                with counted_loop(b, zero, oh, "y") as y:
-                    row = b.add(b.sub(b.mul(y, sh), ph), b.mul(i, dh))
-                    row_ok = b.and_(b.icmp_signed(">=", row, zero),
-                                    b.icmp_signed("<", row, h))
-                    with b.if_then(row_ok):
-                        line = b.add(plane, b.mul(row, w))
-                        src_line = b.add(src_row, b.mul(b.add(b.mul(nn, oh), y), ow))
-                        left = b.sub(b.mul(j, dw), pw)
-                        with counted_loop(b, zero, ow, "x") as xo:
-                            col = b.add(b.mul(xo, sw), left)
-                            ok = b.and_(b.icmp_signed(">=", col, zero),
-                                        b.icmp_signed("<", col, w))
-                            with b.if_then(ok):
-                                target = at(dst, b.add(line, col))
-                                v = b.load(at(src, b.add(src_line, xo)), typ=ty)
-                                b.store(b.fadd(b.load(target, typ=ty), v), target)
-    b.ret_void()
-
-
 # ---------------------------------------------------------------- random
 
 
@@ -553,6 +462,6 @@ def _gen_reduction(module: ir.Module, name: str, op: str, dtype: str, layout: st
 
 
 GENERATORS = {"elementwise": _gen_elementwise, "max_pool": _gen_max_pool,
-              "max_pool_rows": _gen_max_pool_rows,
-              "window_matrix": _gen_window_matrix, "random": _gen_random,
-              "reduction": _gen_reduction}  # eager_update.py adds "update"
+              "max_pool_rows": _gen_max_pool_rows, "random": _gen_random,
+              "reduction": _gen_reduction}  # eager_update.py adds "update", eager_nn.py
+# "window_matrix" and "max_pool_grad_tiled"

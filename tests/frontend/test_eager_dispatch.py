@@ -292,6 +292,8 @@ def test_stack_and_cat_match_pytorch() -> None:
         assert got._base is None and got.grad_fn is None
     mixed = tenkai.cat([tenkai.tensor([1, 2]), tenkai.tensor([0.5])])
     assert mixed.dtype == tenkai.float32 and mixed.tolist() == [1.0, 2.0, 0.5]
+    mixed = tenkai.stack((tenkai.tensor([1, 2]), tenkai.tensor([0.5, 1.5])))  # promoted
+    assert mixed.dtype == tenkai.float32 and mixed.tolist() == [[1.0, 2.0], [0.5, 1.5]]
     with pytest.raises(RuntimeError, match=r"stack expects each tensor to be equal size"):
         tenkai.stack([tenkai.ones(2), tenkai.ones(3)])
     w = _vec(3, True)
