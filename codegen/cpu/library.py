@@ -37,6 +37,9 @@ from tenkai.codegen.llvm.gemm_ref import GEMM_TYPE
 
 RECIPE = "O3-novectorize-interleave"
 PIECE_ORDER = ("pool",) + tuple(f"gemm_{dt}" for dt in gemm.TUNED_DTYPES)
+# the pieces a float32 network calls: built ahead, into an empty disk cache, by a background
+# process that ``import tenkai`` starts (tenkai.compiler.prebuild)
+PREBUILT = ("pool", "gemm_f32")
 STATS = {"pieces_built": 0}  # pieces whose object code this process generated (tests count)
 
 
