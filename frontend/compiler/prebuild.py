@@ -52,11 +52,17 @@ def lock_held(directory: str) -> bool:
     return age < STALE_LOCK_S
 
 
+def _is_python(executable: str) -> bool:
+    """Whether ``executable`` runs Python scripts (not an embedding host or a frozen app)."""
+    return bool(executable) and not getattr(sys, "frozen", False) and \
+        os.path.basename(executable).lower().startswith(("python", "pypy"))
+
+
 def start(directory: str | None = None) -> subprocess.Popen | None:
     """Start the child for ``directory`` (default: the cache directory) when prebuilding is on
     (``TENKAI_PREBUILD``), the directory holds no library piece and no other child is building
     into it; returns the child, or None when none was started."""
-    if not config.prebuild_enabled():
+    if not config.prebuild_enabled() or not _is_python(sys.executable):
         return None
     directory = os.path.abspath(directory or config.cache_dir())
     running = _RUNNING.get(directory)

@@ -48,6 +48,10 @@ def test_no_child_when_off_or_not_needed(prebuild_on, monkeypatch) -> None:
     not_a_dir = prebuild_on / "file"
     not_a_dir.write_text("")
     assert prebuild.start(str(not_a_dir)) is None
+    python = sys.executable
+    monkeypatch.setattr(sys, "executable", "/usr/bin/uwsgi")  # an embedding host: no child
+    assert prebuild.start(str(prebuild_on / "other")) is None
+    monkeypatch.setattr(sys, "executable", python)
     monkeypatch.setenv("TENKAI_PREBUILD", "0")
     assert prebuild.start(str(prebuild_on / "other")) is None
     monkeypatch.setenv("TENKAI_PREBUILD", "1")
