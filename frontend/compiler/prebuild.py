@@ -13,6 +13,8 @@ is slow, the piece is generated in this process as before: the child never decid
 The child (``_prebuild_child.py``, run by path) imports only the codegen and the cache, not the
 ``tenkai`` package's API. A lock file in the cache directory keeps several processes started
 together (data-parallel ranks, a test's workers) from each starting a child.
+It starts only when a core is free for it (:func:`spare_core`: at least two usable cores
+and a load average that leaves one idle), or always with ``TENKAI_PREBUILD=1``;
 ``TENKAI_PREBUILD=0`` (or ``TENKAI_CACHE=0``) turns it off; the test suite turns it off.
 """
 
@@ -52,6 +54,21 @@ def lock_held(directory: str) -> bool:
     return age < STALE_LOCK_S
 
 
+def spare_core() -> bool:
+    """Whether a core is idle for the child: this process may use at least two and the load
+    average leaves one free. On a busy machine the child's own imports would only compete
+    with this process, so the piece is generated here at first use instead."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average here: assume the cores are free
+        load = 0.0
+    return cores >= 2 and load + 1.0 <= cores
+
+
 def _is_python(executable: str) -> bool:
     """Whether ``executable`` runs Python scripts (not an embedding host or a frozen app)."""
     return bool(executable) and not getattr(sys, "frozen", False) and \
@@ -62,7 +79,8 @@ def start(directory: str | None = None) -> subprocess.Popen | None:
     """Start the child for ``directory`` (default: the cache directory) when prebuilding is on
     (``TENKAI_PREBUILD``), the directory holds no library piece and no other child is building
     into it; returns the child, or None when none was started."""
-    if not config.prebuild_enabled() or not _is_python(sys.executable):
+    if not config.prebuild_enabled() or not _is_python(sys.executable) or \
+            not (config.prebuild_forced() or spare_core()):
         return None
     directory = os.path.abspath(directory or config.cache_dir())
     running = _RUNNING.get(directory)

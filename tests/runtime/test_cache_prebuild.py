@@ -20,6 +20,7 @@ library = importlib.import_module("tenkai.codegen.cpu.library")
 
 @pytest.fixture
 def prebuild_on(monkeypatch, tmp_path):
+    monkeypatch.setattr(prebuild, "spare_core", lambda: True)  # whatever the machine's load
     monkeypatch.setenv("TENKAI_PREBUILD", "1")
     monkeypatch.setenv("TENKAI_CACHE", "1")
     monkeypatch.setenv("TENKAI_CACHE_KEY_FILE", str(tmp_path / "key" / "cache.key"))
@@ -48,6 +49,11 @@ def test_no_child_when_off_or_not_needed(prebuild_on, monkeypatch) -> None:
     not_a_dir = prebuild_on / "file"
     not_a_dir.write_text("")
     assert prebuild.start(str(not_a_dir)) is None
+    monkeypatch.setattr(prebuild, "spare_core", lambda: False)  # a busy machine: no child
+    monkeypatch.setenv("TENKAI_PREBUILD", "")  # (the default: only with an idle core)
+    assert prebuild.start(str(prebuild_on / "other")) is None
+    monkeypatch.setenv("TENKAI_PREBUILD", "1")
+    monkeypatch.setattr(prebuild, "spare_core", lambda: True)
     python = sys.executable
     monkeypatch.setattr(sys, "executable", "/usr/bin/uwsgi")  # an embedding host: no child
     assert prebuild.start(str(prebuild_on / "other")) is None
@@ -143,3 +149,14 @@ def test_a_step_waits_for_the_child_instead_of_generating(prebuild_on, monkeypat
     step_cache.ensure_library(cache, library.Library((pool,)), target)
     assert built == [str(pool.key)] and len(_lib_files(cache_dir)) == 1  # made here instead
     assert not prebuild._RUNNING
+
+
+def test_spare_core_reads_the_machine(monkeypatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.5, 0.0, 0.0))
+    assert prebuild.spare_core() is True
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.5, 0.0, 0.0))
+    assert prebuild.spare_core() is False
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert prebuild.spare_core() is False  # one core: the child would only compete
