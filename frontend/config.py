@@ -11,6 +11,7 @@
 | `TENKAI_CACHE=0` | turn off the compiled-step cache (memory and disk) |
 | `TENKAI_CACHE_DIR=path` | the on-disk cache (default `~/.cache/tenkai`); see `tenkai cache` |
 | `TENKAI_CACHE_KEY_FILE=path` | key that signs cache entries (`~/.config/tenkai/cache.key`) |
+| `TENKAI_PREBUILD=0/1` | build the CPU library ahead into an empty cache (default: core idle) |
 | `RANK`, `WORLD_SIZE` | PyTorch's; if set, must match the MPI launcher (`tenkai.distributed`) |
 
 Details. ``TENKAI_DEBUG=1`` prints, per compile, each pass with its time, the lowering and LLVM
@@ -108,6 +109,18 @@ def validate_enabled() -> bool:
 
 def cache_enabled() -> bool:
     return _flag("TENKAI_CACHE", default=True)
+
+
+def prebuild_enabled() -> bool:
+    """``TENKAI_PREBUILD`` (default on): whether ``import tenkai`` may start building the
+    CPU's shared library into an empty disk cache in a background process
+    (:mod:`tenkai.compiler.prebuild`); off with ``TENKAI_CACHE=0``."""
+    return _flag("TENKAI_PREBUILD", default=True) and cache_enabled()
+
+
+def prebuild_forced() -> bool:
+    """``TENKAI_PREBUILD=1`` set explicitly: prebuild even when no core looks idle."""
+    return bool(os.environ.get("TENKAI_PREBUILD", "").strip()) and prebuild_enabled()
 
 
 def cache_key_file() -> str:

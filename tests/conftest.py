@@ -10,6 +10,9 @@ import os
 import tempfile
 
 _CHOSEN = "TENKAI_TEST_CACHE_DIR"  # the cache dir this file chose (not the user)
+# no background library build (tenkai.compiler.prebuild) writing into the tests' caches at
+# times of its own; tests/runtime/test_cache_prebuild.py turns it on where it tests it
+os.environ.setdefault("TENKAI_PREBUILD", "0")
 if os.environ.get("TENKAI_CACHE_DIR", os.environ.get(_CHOSEN)) == os.environ.get(_CHOSEN):
     _CACHE_DIR = tempfile.mkdtemp(prefix="tenkai-test-cache-")
     os.environ["TENKAI_CACHE_DIR"] = os.environ[_CHOSEN] = _CACHE_DIR

@@ -25,18 +25,21 @@ import functools
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from tenkai.codegen.cpu import gemm, pool
+from tenkai.codegen.cpu.gemm_config import TUNED_DTYPES
 from tenkai.codegen.cpu.machine import emit_object, host_cpu, optimize_ir, target_machine
 from tenkai.codegen.llvm.functions import declare_function
 from tenkai.codegen.llvm.gemm_ref import GEMM_TYPE
 
 RECIPE = "O3-novectorize-interleave"
-PIECE_ORDER = ("pool",) + tuple(f"gemm_{dt}" for dt in gemm.TUNED_DTYPES)
+PIECE_ORDER = ("pool",) + tuple(f"gemm_{dt}" for dt in TUNED_DTYPES)
+# the pieces a float32 network calls: built ahead, into an empty disk cache, by a background
+# process that ``import tenkai`` starts (tenkai.compiler.prebuild)
+PREBUILT = ("pool", "gemm_f32")
 STATS = {"pieces_built": 0}  # pieces whose object code this process generated (tests count)
 
 
@@ -62,8 +65,13 @@ class Piece:
     :mod:`tenkai.codegen.target`: ``key``, ``symbols``, ``ir_text``, ``object_code()``)."""
 
     name: str
-    functions: dict[str, ir.FunctionType]
     requires: tuple[str, ...] = ()
+
+    @functools.cached_property
+    def functions(self) -> dict[str, ir.FunctionType]:
+        """Its public functions and their LLVM types (imports the piece's generator: a step
+        loaded from the cache never needs them)."""
+        return piece_functions(self.name)
 
     @functools.cached_property
     def key(self) -> str:
@@ -97,12 +105,26 @@ def new_module(name: str) -> ir.Module:
     return module
 
 
+def piece_functions(name: str) -> dict[str, ir.FunctionType]:
+    """The public functions of piece ``name`` and their types."""
+    if name == "pool":
+        from tenkai.codegen.cpu import pool
+
+        return dict(pool.PUBLIC_TYPES)
+    if name.startswith("gemm_") and name[5:] in TUNED_DTYPES:
+        return {f"tk_{name}": GEMM_TYPE}
+    raise KeyError(f"codegen.cpu: no library piece named {name!r}; pieces: {PIECE_ORDER}")
+
+
 def build_piece(name: str) -> ir.Module:
     """The unoptimized module of piece ``name``."""
+    # the generators are imported here, on first use: loading cached pieces needs none of them
+    from tenkai.codegen.cpu import gemm, pool
+
     module = new_module(f"tenkai_{name}")
     if name == "pool":
         pool.add_parallel_runtime(module)
-    elif name.startswith("gemm_") and name[5:] in gemm.TUNED_DTYPES:
+    elif name.startswith("gemm_") and name[5:] in TUNED_DTYPES:
         runtime = {n: declare_function(module, n, pool.PUBLIC_TYPES[n]) for n in pool.PUBLIC_NAMES}
         gemm.add_gemm(module, name[5:], runtime=runtime)
     else:
@@ -128,9 +150,9 @@ def piece_object(name: str) -> bytes:
 @functools.cache
 def pieces() -> dict[str, Piece]:
     """Every piece this host can build, by name (nothing is generated)."""
-    out = {"pool": Piece("pool", dict(pool.PUBLIC_TYPES))}
-    for dt in gemm.TUNED_DTYPES:
-        out[f"gemm_{dt}"] = Piece(f"gemm_{dt}", {f"tk_gemm_{dt}": GEMM_TYPE}, ("pool",))
+    out = {"pool": Piece("pool")}
+    for dt in TUNED_DTYPES:
+        out[f"gemm_{dt}"] = Piece(f"gemm_{dt}", ("pool",))
     return out
 
 
@@ -142,11 +164,10 @@ class Library:
     tools that want the whole library as one object."""
 
     pieces: tuple[Piece, ...]
-    functions: dict[str, ir.FunctionType] = field(init=False, compare=False)
 
-    def __post_init__(self) -> None:
-        merged = {n: t for p in self.pieces for n, t in p.functions.items()}
-        object.__setattr__(self, "functions", merged)
+    @functools.cached_property
+    def functions(self) -> dict[str, ir.FunctionType]:
+        return {n: t for p in self.pieces for n, t in p.functions.items()}
 
     @property
     def key(self) -> str:

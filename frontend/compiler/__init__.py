@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from tenkai import _trace
 from tenkai.codegen.target import runnable, runtime_module
-from tenkai.compiler import step_cache
+from tenkai.compiler import prebuild, step_cache
+
+prebuild.start()  # an empty disk cache: generate the CPU library meanwhile (compiler/prebuild.py)
 
 
 def is_compiling() -> bool:

@@ -33,6 +33,7 @@ import tenkai.ir
 import tenkai.runtime
 from tenkai._version import __version__
 from tenkai.codegen.target import SupportLibrary, Target, codegen_module, runtime_module
+from tenkai.compiler import prebuild
 from tenkai.ir.graph import Graph
 from tenkai.runtime.cache import CacheEntry, CacheWarning, DiskCache, key_digest, load_secret
 
@@ -237,6 +238,9 @@ def _ensure_piece(cache: DiskCache | None, piece: Any, target: Target, ir_key: s
     if entry is None and cache is not None and on_disk:
         entry = cache.load(key, library=True)
         on_disk = entry is not None  # a corrupt file was just deleted
+    if entry is None and cache is not None and prebuild.wait(cache.directory):
+        entry = cache.load(key, library=True)  # the background child's (compiler/prebuild.py)
+        on_disk = entry is not None
     if entry is None:
         entry = _library_entry(key, ir_key, piece, target)
     _LIBRARIES[ir_key] = entry
@@ -265,6 +269,17 @@ def _library_entry(key: str, ir_key: str, piece: Any, target: Target) -> CacheEn
             raise LookupError("the shared GEMM library changed since this entry was made")
     return CacheEntry(key, library_components(ir_key, target),
                       {"symbols": list(piece.symbols)}, {"object": piece.object_code()})
+
+
+def prebuild_piece(cache: DiskCache, piece: Any, target: Target) -> bool:
+    """Generate library ``piece`` and store it in ``cache`` unless it is there already (the
+    background child of :mod:`tenkai.compiler.prebuild`); True if it was generated."""
+    ir_key = str(piece.key)
+    key = key_digest(library_components(ir_key, target))
+    if os.path.exists(cache.path(key, library=True)):
+        return False
+    store(cache, _library_entry(key, ir_key, piece, target), library=True)
+    return True
 
 
 def store(cache: DiskCache, entry: CacheEntry, library: bool = False) -> None:
