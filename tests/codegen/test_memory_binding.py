@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tenkai
-from tenkai.bench import WORKLOADS
+from tenkai.bench import WORKLOADS, optimizer_of
 from tenkai.codegen import lower_program
 from tenkai.runtime.cpu.memory import pointer
 
@@ -106,3 +106,24 @@ def test_borrowed_scratch_moves_out_of_a_param_that_overlaps_another_buffer() ->
     exe.bind_one(name, np.zeros((1000, 100), np.float32))
     for slot, offset in exe._borrowed[name]:
         assert exe._table[slot] == exe._table[host] + offset
+
+
+def test_a_failed_index_check_leaves_gradients_with_borrowed_scratch_as_they_were() -> None:
+    """mlp's cross-entropy checks its targets in the forward: scratch moves into a gradient
+    buffer only after that check, so a step with a bad target changes no state."""
+    step, args = WORKLOADS["mlp"](tenkai)
+    compiled = tenkai.compile(step)
+    for _ in range(3):
+        compiled(*args)
+    exe = compiled.steps[-1].program.executable
+    assert any(s.within for s in exe.specs)
+    assert not exe.guarded  # nothing to snapshot: no scratch lands in state before the check
+    params = [p for group in optimizer_of(step).param_groups for p in group["params"]]
+    before = [(p.detach().numpy().copy(), p.grad.numpy().copy()) for p in params]
+    bad = args[1].clone()
+    bad[3] = 10
+    with pytest.raises(IndexError):
+        compiled(args[0], bad)
+    for p, (value, grad) in zip(params, before, strict=True):
+        np.testing.assert_array_equal(p.detach().numpy(), value)
+        np.testing.assert_array_equal(p.grad.numpy(), grad)
