@@ -51,6 +51,7 @@ from tenkai.ir.graph import Graph
 from tenkai.ir.ops import REGISTRY
 from tenkai.ir.ops_linalg import LINALG_OPS
 from tenkai.ir.passes.fusion import spaces
+from tenkai.ir.passes.memory import arena_only
 from tenkai.ir.printer import value_names
 
 BOUNDARY = ("input", "param", "output")
@@ -110,7 +111,8 @@ class ProgramLowering:
         self._topo = {n: k for k, n in enumerate(g.topo_order())}
         self.plan = g.meta.get("memory")  # ir.passes.memory.MemoryPlan, when planned
         if self.plan is not None and self.target.name not in BORROWING_TARGETS:
-            self.plan = self.plan.unborrowed or self.plan  # every scratch slot in the arena
+            self.plan, fits = arena_only(self.plan, self.target.alignment)
+            self.reuse_arena = reuse_arena and fits
         order = g.meta.get("group_order") or []
         self._position = {gid: t for t, gid in enumerate(order)}
         self._kernel_time: dict[str, int] = {}  # kernel -> group position (plan time)

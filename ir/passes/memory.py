@@ -373,6 +373,19 @@ def borrow_param_space(g: Graph, plan: MemoryPlan, after: int = -1) -> MemoryPla
     return out
 
 
+def arena_only(plan: MemoryPlan, alignment: int) -> tuple[MemoryPlan, bool]:
+    """``plan`` with every scratch slot in the arena (for a target whose runtime binds none
+    inside a param), and False where only the borrowed plan's offsets are multiples of
+    ``alignment`` (a caller that checked those must then give each buffer its own slot)."""
+    if plan.unborrowed is None:
+        return plan, True
+    return plan.unborrowed, _aligned(plan.unborrowed, alignment) or not _aligned(plan, alignment)
+
+
+def _aligned(plan: MemoryPlan, alignment: int) -> bool:
+    return all(s.offset is None or s.offset % alignment == 0 for s in plan.slots)
+
+
 def last_check_group(g: Graph) -> int:
     """The last group position that may fail a run-time index check (a node with a
     ``bounds`` attr, which the lowering checks): -1 when none can; the number of groups when
