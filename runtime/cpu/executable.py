@@ -136,6 +136,7 @@ class CPUExecutable(HostBuffers, Executable):
         # private stand-ins used while the param's bytes overlap another bound buffer
         self._borrowed: dict[str, list[tuple[int, int]]] = {}
         self._spills: dict[str, np.ndarray] = {}
+        self._host_ranges: dict[str, tuple[int, int]] = {}  # bound bytes of each such param
         self._allocate(allocator or CPUAllocator(), int(buffer_table.get("arena_size", 0)))
         self.inputs = [s.name for s in self.specs if s.role == "input"]
         self.params = [s.name for s in self.specs if s.role == "param"]
@@ -192,9 +193,9 @@ class CPUExecutable(HostBuffers, Executable):
         self._epoch += 1
         self._arrays[name] = checked
         self._bound[name] = arr
-        self._table[self.slot[name]] = address_of(checked)
+        self._table[self.slot[name]] = address = address_of(checked)
         if self._borrowed:
-            self._borrow_for(name)
+            self._borrow_for(name, address, checked.nbytes)
         self._outs = None  # the returned arrays may have changed
         if role == "input" and checked is not arr:  # a copy or conversion: redone every call
             self._converted.add(name)
@@ -205,17 +206,16 @@ class CPUExecutable(HostBuffers, Executable):
         else:
             self._staged.pop(name, None)
 
-    def _borrow_for(self, name: str) -> None:
-        """After binding ``name``: place the scratch buffers that live inside a param (its
-        own, when ``name`` is such a param; any whose param the new array overlaps)."""
+    def _borrow_for(self, name: str, lo: int, nbytes: int) -> None:
+        """After binding ``name`` (now at ``lo``, ``nbytes`` long): place the scratch buffers
+        that live inside a param (its own, when ``name`` is such a param; any whose param the
+        new array overlaps)."""
         if name in self._borrowed:
             self._place_borrowed(name)
             return
-        lo = self._table[self.slot[name]] or 0
-        hi = lo + self.specs[self.slot[name]].nbytes
-        for host in self._borrowed:
-            h = self._table[self.slot[host]] or 0
-            if h < hi and lo < h + self.specs[self.slot[host]].nbytes:
+        hi = lo + nbytes
+        for host, (h_lo, h_hi) in self._host_ranges.items():
+            if h_lo < hi and lo < h_hi:
                 self._place_borrowed(host)
 
     def _place_borrowed(self, host: str) -> None:
@@ -227,6 +227,7 @@ class CPUExecutable(HostBuffers, Executable):
         if not base:
             return  # not bound yet: placed when it is
         end = base + self.specs[k].nbytes
+        self._host_ranges[host] = (base, end)
         shared = any(
             j != k and (self._table[j] or 0) < end and base < (self._table[j] or 0) + spec.nbytes
             for j, spec in enumerate(self.specs) if spec.role in ("input", "param"))
@@ -310,9 +311,9 @@ class CPUExecutable(HostBuffers, Executable):
             return name not in self._converted and name not in self._staged
         self._epoch += 1
         self._arrays[name] = self._bound[name] = arr
-        self._table[slot] = address_of(arr)
+        self._table[slot] = address = address_of(arr)
         if self._borrowed:
-            self._borrow_for(name)
+            self._borrow_for(name, address, arr.nbytes)
         if name in self._shown:
             self._outs = None
         if name in self._converted or name in self._staged:
