@@ -654,3 +654,21 @@ def test_simplify_turns_a_transposed_product_around(batch) -> None:
     s = check_everything(kept)
     assert sorted(s.op(n) for n in s.nodes() if s.op(n) in ("matmul", "permute")) == [
         "matmul", "permute", "permute"]
+
+
+def test_arena_only_plan_for_targets_that_bind_no_scratch_in_params() -> None:
+    """A target whose runtime binds no scratch inside params lowers the plan's arena-only
+    version; where only the borrowed offsets met its alignment, it must not reuse the arena."""
+    from tenkai.ir.passes.memory import BufferSlot, MemoryPlan, arena_only
+
+    def slot(node: int, offset: int, within: str | None = None) -> BufferSlot:
+        return BufferSlot(node, f"%{node}", "f32[16]", 64, "scratch", "scratch", 0, 1, offset,
+                          within=within)
+
+    plain = MemoryPlan("g", 2, [slot(1, 0), slot(2, 64)], arena_bytes=128)
+    assert arena_only(plain, 64) == (plain, True)
+    borrowed = MemoryPlan("g", 2, [slot(1, 0), slot(2, 0, "w.grad")], arena_bytes=64,
+                          unborrowed=plain)
+    assert arena_only(borrowed, 64) == (plain, True)
+    assert arena_only(borrowed, 128) == (plain, False)  # 64 misses 128; the borrowed plan fits
+    assert plain.arena_slots() == plain.slots and borrowed.arena_slots() == borrowed.slots[:1]
