@@ -17,6 +17,12 @@ it, both ends included (a group never writes over a buffer it reads).
 * state updates (``meta["writes"]``: output index -> param name): the new value is written
   straight into the param's buffer (``inplace_of``) when that is safe (:func:`inplace_problem`),
   else it gets an arena buffer and the runtime copies it over after the step (``copy_to``).
+* dead param space (:func:`borrow_param_space`): a param the step overwrites in place holds
+  nothing anyone reads between its last read and that write (a gradient after ``zero_grad``
+  until its backward kernel); scratch slots living wholly inside that span, after the last
+  group that may fail an index check, sit inside the param's buffer (``within``), and the
+  arena shrinks. ``MemoryPlan.unborrowed`` keeps the all-arena plan for targets whose runtime
+  binds no scratch inside a param (:func:`arena_only`).
 * ``const``/``full`` values are not buffers (codegen bakes them in). Values ``fuse``
   recomputes in their readers (``meta["recompute"]``) are no group outputs, so they get none.
 """
