@@ -86,7 +86,10 @@ def held_bytes(executable: Any) -> int:
     """Bytes a compiled executable holds across calls for itself: the scratch arena and its
     persistent buffers (outputs, constants, status word); not the caller's params/inputs."""
     own = sum(s.nbytes for s in executable.specs if s.role not in ("input", "param", "scratch"))
-    return int(executable.arena.size) + int(own)
+    # scratch that lives inside a param's buffer costs nothing, unless it had to move to a
+    # private stand-in (the param overlapped another bound buffer)
+    spills = sum(a.nbytes for a in getattr(executable, "_spills", {}).values())
+    return int(executable.arena.size) + int(own) + int(spills)
 
 
 def tenkai_step_bytes(mode: str, call: Callable[[], Any], params: list[Any],

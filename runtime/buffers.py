@@ -25,11 +25,12 @@ class BufferSpec:
     offset: int | None
     nbytes: int
     init: Any = None
+    within: str | None = None  # scratch inside this param's buffer (at offset), not the arena
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> BufferSpec:
         return cls(row["name"], tuple(row["shape"]), np.dtype(row["dtype"]), row["role"],
-                   row.get("offset"), int(row["nbytes"]), row.get("init"))
+                   row.get("offset"), int(row["nbytes"]), row.get("init"), row.get("within"))
 
     def describe(self) -> str:
         return f"{self.dtype.name}{list(self.shape)}"

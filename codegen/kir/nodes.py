@@ -315,8 +315,9 @@ class Buffer:
     """One buffer of a program.
 
     ``role``: ``input`` (fed each call), ``param`` (bound once to the caller's array),
-    ``output`` (persistent, returned), ``scratch`` (in the arena at ``offset``), ``const``
-    (persistent, filled once from ``init``), ``status`` (the error word, int64[2]).
+    ``output`` (persistent, returned), ``scratch`` (in the arena at ``offset``, or at
+    ``offset`` inside the buffer of param ``within`` while the step does not need its value),
+    ``const`` (persistent, filled once from ``init``), ``status`` (the error word, int64[2]).
     """
 
     name: str
@@ -325,6 +326,7 @@ class Buffer:
     role: str
     offset: int | None = None
     init: Any = None  # numpy array for role "const"
+    within: str | None = None  # scratch at ``offset`` inside this param's buffer, not the arena
 
     @property
     def size(self) -> int:
@@ -395,7 +397,8 @@ class KernelProgram:
         return {
             "buffers": [{"name": b.name, "shape": tuple(b.shape), "dtype": b.dtype,
                          "role": b.role, "offset": b.offset, "nbytes": b.nbytes,
-                         "init": b.init} for b in self.buffers],
+                         "init": b.init, **({"within": b.within} if b.within else {})}
+                        for b in self.buffers],
             "outputs": list(self.outputs),
             "writes": dict(self.writes),
             "errors": dict(self.errors),

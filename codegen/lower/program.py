@@ -51,6 +51,7 @@ from tenkai.ir.graph import Graph
 from tenkai.ir.ops import REGISTRY
 from tenkai.ir.ops_linalg import LINALG_OPS
 from tenkai.ir.passes.fusion import spaces
+from tenkai.ir.passes.memory import arena_only
 from tenkai.ir.printer import value_names
 
 BOUNDARY = ("input", "param", "output")
@@ -61,6 +62,8 @@ UNSUPPORTED: dict[str, str] = {
     op: "llvm_cpu has no LAPACK-style factorization kernels; compile with backend='interp'"
     for op in LINALG_OPS}
 LOWERED = frozenset(INLINE) | frozenset(ALL_STAGES) | frozenset(BOUNDARY)
+# targets whose runtime binds a scratch buffer inside a param's buffer (Buffer.within)
+BORROWING_TARGETS = ("cpu",)
 
 
 def lower_program(g: Graph, prefix: str = "", reuse_arena: bool = True,
@@ -107,6 +110,9 @@ class ProgramLowering:
         self._aliased: dict[int, str] = {}  # epilogue output -> buffer its stage wrote first
         self._topo = {n: k for k, n in enumerate(g.topo_order())}
         self.plan = g.meta.get("memory")  # ir.passes.memory.MemoryPlan, when planned
+        if self.plan is not None and self.target.name not in BORROWING_TARGETS:
+            self.plan, fits = arena_only(self.plan, self.target.alignment)
+            self.reuse_arena = reuse_arena and fits
         order = g.meta.get("group_order") or []
         self._position = {gid: t for t, gid in enumerate(order)}
         self._kernel_time: dict[str, int] = {}  # kernel -> group position (plan time)
@@ -144,8 +150,10 @@ class ProgramLowering:
         if not checking:
             return []
         out: list[str] = []
+        host = {b.name: b.within for b in self.buffers.values() if b.within}
         for kern in self.kernels[:checking[-1] + 1]:
-            out += [b for b in stores_of(kern.body) if b in params and b not in out]
+            stored = [host.get(b, b) for b in stores_of(kern.body)]
+            out += [b for b in stored if b in params and b not in out]
         return out
 
     def _check_supported(self) -> None:
@@ -477,6 +485,9 @@ class ProgramLowering:
                     span[0], span[1] = min(span[0], t), max(span[1], t)
         placed: list[tuple[int, int, int, int]] = []  # (start, end, offset, size)
         fixed = self._planned_offsets(live) if self.plan and self.reuse_arena else {}
+        for name in [n for n in fixed if self.buffers[n].within]:
+            del fixed[name]  # inside a param's buffer (placed by _planned_offsets)
+            del live[name]
         for name, (start, end, offset) in fixed.items():
             nbytes = align(max(self.buffers[name].nbytes, 1), self.target)
             placed.append((start, end, offset, nbytes))
@@ -522,7 +533,10 @@ class ProgramLowering:
                 raise AssertionError(f"lower: buffer {name} is used at t={start}..{end}, "
                                      f"outside its planned lifetime t={slot.start}..{slot.end}")
             out[name] = (slot.start, slot.end, slot.offset)
+            if slot.within is not None:
+                self.buffers[name].offset, self.buffers[name].within = slot.offset, slot.within
         return out
+
 
 
 def _read_by_another_write(stmt: Any, src: str, param: str) -> bool:

@@ -17,6 +17,12 @@ it, both ends included (a group never writes over a buffer it reads).
 * state updates (``meta["writes"]``: output index -> param name): the new value is written
   straight into the param's buffer (``inplace_of``) when that is safe (:func:`inplace_problem`),
   else it gets an arena buffer and the runtime copies it over after the step (``copy_to``).
+* dead param space (:func:`borrow_param_space`): a param the step overwrites in place holds
+  nothing anyone reads between its last read and that write (a gradient after ``zero_grad``
+  until its backward kernel); scratch slots living wholly inside that span, after the last
+  group that may fail an index check, sit inside the param's buffer (``within``), and the
+  arena shrinks. ``MemoryPlan.unborrowed`` keeps the all-arena plan for targets whose runtime
+  binds no scratch inside a param (:func:`arena_only`).
 * ``const``/``full`` values are not buffers (codegen bakes them in). Values ``fuse``
   recomputes in their readers (``meta["recompute"]``) are no group outputs, so they get none.
 """
@@ -53,6 +59,7 @@ class BufferSlot:
     offset: int | None = None
     inplace_of: str | None = None
     copy_to: str | None = None
+    within: str | None = None  # borrowed: at ``offset`` inside this param's buffer
 
     @property
     def size(self) -> int:
@@ -73,6 +80,9 @@ class MemoryPlan:
     arena_bytes: int = 0
     peak_bytes: int = 0
     writes: list[dict[str, Any]] = field(default_factory=list)
+    # the same plan with every scratch slot in the arena (for targets whose runtime does not
+    # bind scratch inside a param's buffer); None when no slot is borrowed
+    unborrowed: MemoryPlan | None = None
 
     def slot(self, node: int) -> BufferSlot:
         for s in self.slots:
@@ -81,7 +91,10 @@ class MemoryPlan:
         raise KeyError(f"no buffer for node {node} in the memory plan of {self.graph}")
 
     def arena_slots(self) -> list[BufferSlot]:
-        return [s for s in self.slots if s.offset is not None]
+        return [s for s in self.slots if s.offset is not None and s.within is None]
+
+    def borrowed_slots(self) -> list[BufferSlot]:
+        return [s for s in self.slots if s.within is not None]
 
     def live_bytes(self, t: int) -> int:
         return sum(s.size for s in self.arena_slots() if s.start <= t <= s.end)
@@ -99,6 +112,10 @@ class MemoryPlan:
         no_reuse = sum(s.size for s in self.arena_slots())
         lines.append(f"  arena {_human(self.arena_bytes)}, peak live {_human(self.peak_bytes)}, "
                      f"without reuse {_human(no_reuse)}")
+        if self.unborrowed is not None:
+            moved = sum(s.size for s in self.borrowed_slots())
+            lines.append(f"  inside dead param buffers {_human(moved)} "
+                         f"(arena {_human(self.unborrowed.arena_bytes)} without)")
         for w in self.writes:
             lines.append(f"  write {w['param']} <- {w['name']}: {w['mode']}"
                          + (f" ({w['reason']})" if w["reason"] else ""))
@@ -107,6 +124,7 @@ class MemoryPlan:
             where = "-" if s.offset is None else f"@{s.offset}"
             extra = f" inplace_of={s.inplace_of}" if s.inplace_of else ""
             extra += f" copy_to={s.copy_to}" if s.copy_to else ""
+            extra += f" within={s.within}" if s.within else ""
             lines.append(f"    {s.name:<12} {s.type:<16} {s.nbytes:>10} B {where:>10}  "
                          f"t={s.start}..{s.end}  {s.role}/{s.category}{extra}")
         return "\n".join(lines)
@@ -306,9 +324,97 @@ def plan_memory(g: Graph) -> Graph:
     arena = [s for s in plan.slots if s.role == "scratch"]
     plan.arena_bytes = assign_offsets(arena)
     plan.peak_bytes = _peak(plan.arena_slots(), steps)
-    out.meta["memory"] = plan
+    out.meta["memory"] = borrow_param_space(out, plan, last_check_group(out))
     stamp(out, "plan_memory", start)
     return out
+
+
+# ---------------------------------------------------------------- borrowed param space
+
+
+def borrow_param_space(g: Graph, plan: MemoryPlan, after: int = -1) -> MemoryPlan:
+    """A copy of ``plan`` (of graph ``g``) in which scratch slots sit inside the buffer of a param
+    the step overwrites in place, while that buffer holds nothing anyone reads: after the
+    last group that reads the param's old value and before the group that writes its new
+    one (a gradient the step recomputes from scratch is dead from the step's start until its
+    backward kernel). The rest of the arena is placed again, so it shrinks by what moved.
+
+    Only slots that start after group position ``after`` move (the caller passes the last
+    group that may fail a run-time check, so a failed step has written no param's bytes), and
+    only into a param of at least the slot's item size (offsets are multiples of
+    :data:`ALIGN`, so the param's element alignment holds). A slot goes to the first host
+    where it fits without time-overlapping a slot already there; hosts are tried largest
+    first. Neither ``g`` nor ``plan`` is changed."""
+    slots = [BufferSlot(**vars(s)) for s in plan.slots]
+    by_node = {s.node: s for s in slots}
+    params = {g.node_name(n): n for n in g.params}
+    hosts: list[tuple[BufferSlot, int]] = []  # (param slot, position of its in-place write)
+    for w in plan.writes:
+        if w["mode"] == "inplace" and w["param"] in params and w["node"] in by_node:
+            host = by_node[params[w["param"]]]
+            hosts.append((host, by_node[w["node"]].start))
+    hosts.sort(key=lambda h: -h[0].nbytes)
+    placed: dict[str, list[BufferSlot]] = {h.name: [] for h, _ in hosts}
+    for s in sorted(slots, key=lambda s: (s.start, -s.size, s.node)):
+        if s.role != "scratch" or s.offset is None or s.start <= after or not s.size:
+            continue
+        for host, written in hosts:
+            if not (host.end < s.start and s.end < written):
+                continue
+            if itemsize(g.dtype(s.node)) > itemsize(g.dtype(host.node)):
+                continue
+            offset = _first_fit(s, placed[host.name], host.nbytes)
+            if offset is not None:
+                s.offset, s.within = offset, host.name
+                placed[host.name].append(s)
+                break
+    out = MemoryPlan(plan.graph, plan.steps, slots, writes=plan.writes, unborrowed=plan)
+    if not out.borrowed_slots():
+        return plan
+    arena = out.arena_slots()
+    for s in arena:
+        s.offset = None
+    out.arena_bytes = assign_offsets(arena)
+    out.peak_bytes = _peak(arena, plan.steps)
+    return out
+
+
+def arena_only(plan: MemoryPlan, alignment: int) -> tuple[MemoryPlan, bool]:
+    """``plan`` with every scratch slot in the arena (for a target whose runtime binds none
+    inside a param), and False where only the borrowed plan's offsets are multiples of
+    ``alignment`` (a caller that checked those must then give each buffer its own slot)."""
+    if plan.unborrowed is None:
+        return plan, True
+    return plan.unborrowed, _aligned(plan.unborrowed, alignment) or not _aligned(plan, alignment)
+
+
+def _aligned(plan: MemoryPlan, alignment: int) -> bool:
+    return all(s.offset is None or s.offset % alignment == 0 for s in plan.slots)
+
+
+def last_check_group(g: Graph) -> int:
+    """The last group position that may fail a run-time index check (a node with a
+    ``bounds`` attr, which the lowering checks): -1 when none can; the number of groups when
+    a checked node is in no group (recomputed where it is read: anywhere)."""
+    groups, order = g.meta.get("groups") or {}, g.meta.get("group_order") or []
+    member = {n: t for t, gid in enumerate(order) for n in groups[gid]["nodes"]}
+    last = -1
+    for n in g.nodes():
+        if "bounds" in (g.attrs(n) or {}):
+            last = max(last, member.get(n, len(order)))
+    return last
+
+
+def _first_fit(s: BufferSlot, placed: list[BufferSlot], capacity: int) -> int | None:
+    """The lowest :data:`ALIGN`-ed offset where ``s`` fits in ``capacity`` bytes beside the
+    time-overlapping slots of ``placed``, or None."""
+    offset = 0
+    for lo, hi in sorted((p.offset or 0, (p.offset or 0) + p.size) for p in placed
+                         if p.overlaps_in_time(s)):
+        if offset + s.nbytes <= lo:
+            break
+        offset = max(offset, hi)
+    return offset if offset + s.nbytes <= capacity else None
 
 
 def check_plan(g: Graph) -> None:
@@ -331,11 +437,30 @@ def check_plan(g: Graph) -> None:
                                   "share arena bytes")
     if plan.peak_bytes > plan.arena_bytes:
         raise VerifyError(f"memory plan {plan.graph}: peak {plan.peak_bytes} exceeds the arena")
+    _check_borrowed(plan)
     needed = {v for rec in g.meta["groups"].values() for v in rec["outputs"]}
     missing = needed - {s.node for s in plan.slots}
     if missing:
         raise VerifyError(f"memory plan {plan.graph}: no buffer for group outputs "
                           f"{sorted(missing)}")
+
+
+def _check_borrowed(plan: MemoryPlan) -> None:
+    """Borrowed slots lie inside their host param while it is dead and never share bytes."""
+    hosts = {s.name: s for s in plan.slots if s.role == "param"}
+    borrowed = plan.borrowed_slots()
+    for k, a in enumerate(borrowed):
+        host = hosts.get(a.within or "")
+        if (host is None or a.offset is None or a.offset % ALIGN
+                or a.offset + a.nbytes > host.nbytes or a.start <= host.end):
+            raise VerifyError(f"memory plan {plan.graph}: {a.name} is not inside a dead span "
+                              f"of param {a.within}")
+        for b in borrowed[k + 1:]:
+            assert b.offset is not None
+            if (b.within == a.within and a.overlaps_in_time(b)
+                    and a.offset < b.offset + b.size and b.offset < a.offset + a.size):
+                raise VerifyError(f"memory plan {plan.graph}: {a.name} and {b.name} share "
+                                  f"bytes of {a.within} while both are live")
 
 
 human = _human  # the public name for the memory dump (frontend/_cli_stages.py)

@@ -132,6 +132,11 @@ class CPUExecutable(HostBuffers, Executable):
         self._epoch = 0  # counts rebindings: a caller that saw this value knows every binding
         # per input/param: (slot, dtype, shape, C strides, written): what bind_one checks
         self._layouts: dict[str, tuple[int, np.dtype, tuple, tuple, bool]] = {}
+        # param -> [(slot, offset)] of scratch buffers inside it (BufferSpec.within), and the
+        # private stand-ins used while the param's bytes overlap another bound buffer
+        self._borrowed: dict[str, list[tuple[int, int]]] = {}
+        self._spills: dict[str, np.ndarray] = {}
+        self._host_ranges: dict[str, tuple[int, int]] = {}  # bound bytes of each such param
         self._allocate(allocator or CPUAllocator(), int(buffer_table.get("arena_size", 0)))
         self.inputs = [s.name for s in self.specs if s.role == "input"]
         self.params = [s.name for s in self.specs if s.role == "param"]
@@ -153,6 +158,10 @@ class CPUExecutable(HostBuffers, Executable):
         for spec in self.specs:
             if spec.role in ("input", "param"):
                 continue
+            if spec.role == "scratch" and spec.within:
+                self._borrowed.setdefault(spec.within, []).append(
+                    (self.slot[spec.name], int(spec.offset or 0)))
+                continue  # placed when its param is bound (_borrow_for)
             if spec.role == "scratch":
                 arr = self.arena.view(spec)
             else:
@@ -184,7 +193,9 @@ class CPUExecutable(HostBuffers, Executable):
         self._epoch += 1
         self._arrays[name] = checked
         self._bound[name] = arr
-        self._table[self.slot[name]] = address_of(checked)
+        self._table[self.slot[name]] = address = address_of(checked)
+        if self._borrowed:
+            self._borrow_for(name, address, checked.nbytes)
         self._outs = None  # the returned arrays may have changed
         if role == "input" and checked is not arr:  # a copy or conversion: redone every call
             self._converted.add(name)
@@ -194,6 +205,39 @@ class CPUExecutable(HostBuffers, Executable):
             self._staged[name] = (arr, checked)
         else:
             self._staged.pop(name, None)
+
+    def _borrow_for(self, name: str, lo: int, nbytes: int) -> None:
+        """After binding ``name`` (now at ``lo``, ``nbytes`` long): place the scratch buffers
+        that live inside a param (its own, when ``name`` is such a param; any whose param the
+        new array overlaps)."""
+        if name in self._borrowed:
+            self._place_borrowed(name)
+            return
+        hi = lo + nbytes
+        for host, (h_lo, h_hi) in self._host_ranges.items():
+            if h_lo < hi and lo < h_hi:
+                self._place_borrowed(host)
+
+    def _place_borrowed(self, host: str) -> None:
+        """Point the scratch buffers inside param ``host`` at its bound bytes, or at a private
+        stand-in of its size while those bytes overlap another bound input or param (scratch
+        written there would change a value the step reads)."""
+        k = self.slot[host]
+        base = self._table[k] or 0
+        if not base:
+            return  # not bound yet: placed when it is
+        end = base + self.specs[k].nbytes
+        self._host_ranges[host] = (base, end)
+        shared = any(
+            j != k and (self._table[j] or 0) < end and base < (self._table[j] or 0) + spec.nbytes
+            for j, spec in enumerate(self.specs) if spec.role in ("input", "param"))
+        if shared:
+            spill = self._spills.get(host)
+            if spill is None:
+                spill = self._spills[host] = np.empty(self.specs[k].nbytes, np.uint8)
+            base = pointer(spill)
+        for slot, offset in self._borrowed[host]:
+            self._table[slot] = base + offset
 
     def bind_params(self, params: Mapping[str, np.ndarray]) -> None:
         """Bind (or rebind) parameter arrays by pointer; they are updated in place."""
@@ -267,7 +311,9 @@ class CPUExecutable(HostBuffers, Executable):
             return name not in self._converted and name not in self._staged
         self._epoch += 1
         self._arrays[name] = self._bound[name] = arr
-        self._table[slot] = address_of(arr)
+        self._table[slot] = address = address_of(arr)
+        if self._borrowed:
+            self._borrow_for(name, address, arr.nbytes)
         if name in self._shown:
             self._outs = None
         if name in self._converted or name in self._staged:

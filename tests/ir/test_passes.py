@@ -210,6 +210,7 @@ def execute_groups(f: ir.Graph, feeds: dict[str, np.ndarray]) -> list:
     params = {f.node_name(n): feeds[f.node_name(n)].copy() for n in f.params}
     arena = np.full(plan.arena_bytes, 0xFF, dtype=np.uint8)
     slots = {s.node: s for s in plan.slots}
+    hosts = {s.name: s.node for s in plan.slots if s.role == "param"}
     outputs = {s.node: np.full(f.shape(s.node), 0xFF, np.uint8)  # persistent, own buffers
                .view(np.uint8).repeat(np.dtype(to_numpy(f.dtype(s.node))).itemsize)
                .view(to_numpy(f.dtype(s.node))).reshape(f.shape(s.node))
@@ -221,6 +222,9 @@ def execute_groups(f: ir.Graph, feeds: dict[str, np.ndarray]) -> list:
             return params[s.inplace_of]
         if s.role == "output":
             return outputs[n]
+        if s.within:  # inside a param's buffer while its value is dead
+            host = params[f.node_name(hosts[s.within])].reshape(-1).view(np.uint8)
+            return host[s.offset:s.offset + s.nbytes].view(to_numpy(f.dtype(n))).reshape(f.shape(n))
         return arena[s.offset:s.offset + s.nbytes].view(to_numpy(f.dtype(n))).reshape(f.shape(n))
 
     def read(n: int) -> np.ndarray:
@@ -247,9 +251,25 @@ def execute_groups(f: ir.Graph, feeds: dict[str, np.ndarray]) -> list:
     return results
 
 
+def _assert_borrowed_in_dead_spans(plan) -> None:
+    """Scratch inside a param's buffer lives after the param's last read and before the group
+    that writes its new value there; two such slots never share bytes while both live."""
+    hosts = {s.name: s for s in plan.slots if s.role == "param"}
+    written = {w["param"]: plan.slot(w["node"]).start for w in plan.writes
+               if w["mode"] == "inplace"}
+    for s in plan.borrowed_slots():
+        host = hosts[s.within]
+        assert host.end < s.start and s.end < written[s.within], s.name
+        assert s.offset % 64 == 0 and s.offset + s.nbytes <= host.nbytes, s.name
+        for o in plan.borrowed_slots():
+            if o is not s and o.within == s.within and o.overlaps_in_time(s):
+                assert o.offset + o.size <= s.offset or s.offset + s.size <= o.offset
+
+
 def assert_plan_contract(f: ir.Graph) -> None:
     plan = f.meta["memory"]
-    arena = [s for s in plan.slots if s.offset is not None]
+    arena = plan.arena_slots()
+    _assert_borrowed_in_dead_spans(plan)
     for t in range(-1, plan.steps + 1):  # replay liveness: no two live buffers share a byte
         live = sorted((s.offset, s.offset + s.size, s.name) for s in arena
                       if s.start <= t <= s.end and s.size)
@@ -387,6 +407,33 @@ def test_traced_training_steps_stay_small(name: str, bound: int) -> None:
     f = check_everything(traced_step(model, loss_fn, *args))
     assert len(f.meta["groups"]) <= bound, kinds(f)
     assert {w["mode"] for w in f.meta["memory"].writes} == {"inplace"}
+
+
+@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
+def test_dead_gradient_buffers_hold_scratch(loss: str) -> None:
+    """zero_grad sets the gradients to None, so each gradient buffer holds nothing anyone reads
+    from the step's start until its own backward kernel: activations and backward temporaries
+    that die before then sit inside it, and the arena shrinks (execute_groups runs the groups
+    with every value where the plan puts it, the gradient buffers filled with other values).
+    Nothing moves before the last group that may fail an index check."""
+    from tenkai.ir.passes.memory import last_check_group
+
+    tk.manual_seed(0)
+    model = tk.nn.Sequential(tk.nn.Linear(16, 64), tk.nn.ReLU(), tk.nn.Linear(64, 4))
+    args = ((tk.randn(8, 16),) if loss == "mse"
+            else (tk.randn(8, 16), tk.randint(0, 4, (8,))))
+    f = check_everything(traced_step(model, mean_square if loss == "mse" else F.cross_entropy,
+                                     *args))
+    plan = f.meta["memory"]
+    borrowed = plan.borrowed_slots()
+    assert borrowed and {s.within for s in borrowed} <= {
+        f.node_name(n) for n in f.params if (f.node_name(n) or "").endswith(".grad")}
+    assert plan.unborrowed is not None and plan.arena_bytes <= plan.unborrowed.arena_bytes
+    assert plan.arena_bytes < plan.unborrowed.arena_bytes or loss != "mse"
+    after = last_check_group(f)
+    assert (after == -1) == (loss == "mse")
+    assert all(s.start > after for s in borrowed)
+    assert "inside dead param buffers" in plan.as_text()
 
 
 def test_mlp_training_step() -> None:
@@ -607,3 +654,21 @@ def test_simplify_turns_a_transposed_product_around(batch) -> None:
     s = check_everything(kept)
     assert sorted(s.op(n) for n in s.nodes() if s.op(n) in ("matmul", "permute")) == [
         "matmul", "permute", "permute"]
+
+
+def test_arena_only_plan_for_targets_that_bind_no_scratch_in_params() -> None:
+    """A target whose runtime binds no scratch inside params lowers the plan's arena-only
+    version; where only the borrowed offsets met its alignment, it must not reuse the arena."""
+    from tenkai.ir.passes.memory import BufferSlot, MemoryPlan, arena_only
+
+    def slot(node: int, offset: int, within: str | None = None) -> BufferSlot:
+        return BufferSlot(node, f"%{node}", "f32[16]", 64, "scratch", "scratch", 0, 1, offset,
+                          within=within)
+
+    plain = MemoryPlan("g", 2, [slot(1, 0), slot(2, 64)], arena_bytes=128)
+    assert arena_only(plain, 64) == (plain, True)
+    borrowed = MemoryPlan("g", 2, [slot(1, 0), slot(2, 0, "w.grad")], arena_bytes=64,
+                          unborrowed=plain)
+    assert arena_only(borrowed, 64) == (plain, True)
+    assert arena_only(borrowed, 128) == (plain, False)  # 64 misses 128; the borrowed plan fits
+    assert plain.arena_slots() == plain.slots and borrowed.arena_slots() == borrowed.slots[:1]
