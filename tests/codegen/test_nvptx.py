@@ -321,6 +321,7 @@ def test_kernels_use_nvptx_address_spaces_annotations_and_aligned_noalias_params
 
 
 @functools.cache
+@functools.cache  # (built once per process, shared by the kinds' tests)
 def backward_programs() -> tuple[dict[str, list[KernelProgram]], dict[str, str]]:
     """The joint forward+backward graph of every differentiable registry op's samples
     (test_compiled_graphs.py's backward cases, float32: float64 has the same kernels), through
