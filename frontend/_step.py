@@ -322,10 +322,12 @@ def count_fresh_grads(step: CompiledStep) -> None:
 
 NO_HISTORY = (
     "tenkai.compile: a result of a replayed call of {fn} has no gradient history: the "
-    "compiled function does not run its own backward, and backward() through the result of "
-    "a replay (a compiled backward graph) is not implemented yet. Only the call that traced "
-    "it can be differentiated. To train compiled, compile the whole training step (forward, "
-    "loss, backward, optimizer step):\n\n"
+    "compiled function does not run its own backward, and its replays cannot run a compiled "
+    "backward graph for it (it also updates state, as BatchNorm's running statistics in "
+    "training mode; or its graph holds a custom autograd.Function; or it runs on a GPU or "
+    "across processes). Only the call that traced it can be differentiated. To train "
+    "compiled, compile the whole training step (forward, loss, backward, optimizer step):"
+    "\n\n"
     "    @tenkai.compile\n"
     "    def train_step(x, y):\n"
     "        opt.zero_grad()\n"
@@ -343,8 +345,8 @@ def result_history(tensor: Tensor, fn_name: str) -> tuple[str, str] | None:
     A step that ran its own backward (``retain_graph=False``) freed the graph, so eager's
     backward through the result raises "Trying to backward through the graph a second
     time..." (checked here as the eager engine checks it); a result whose graph is intact
-    would need a compiled backward graph, which replays do not have yet (:data:`NO_HISTORY`:
-    a clear error instead of a silent wrong gradient)."""
+    gets a compiled backward graph (:data:`AOT`), except through a custom autograd.Function
+    (:data:`NO_HISTORY`: a clear error instead of a silent wrong gradient)."""
     node = tensor._node
     if node is None or node.op is None or not node.requires_grad:
         return None  # a leaf, an autograd.Function output or no grad: kept as traced
