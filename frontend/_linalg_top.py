@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,11 @@ def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False) -> Any:
     """Deprecated ``torch.triangular_solve``: ``(solution, cloned_coefficient)``."""
+    _deprecated("triangular_solve", "torch.triangular_solve is deprecated in favor of "
+                "torch.linalg.solve_triangularand will be removed in a future PyTorch release.\n"
+                "torch.linalg.solve_triangular has its arguments reversed and does not return a "
+                "copy of one of the inputs.\nX = torch.triangular_solve(B, A).solution\nshould "
+                "be replaced with\nX = torch.linalg.solve_triangular(A, B).")
     coeff = A.transpose(-2, -1) if transpose else A
     x = linalg.solve_triangular(coeff, b, upper=upper != transpose, unitriangular=unitriangular)
     return return_types.triangular_solve(x, A.clone())
@@ -101,12 +107,31 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     return stack(cols if increasing else cols[::-1], 1)
 
 
+_WARNED: set[str] = set()
+
+
+def _deprecated(name: str, message: str) -> None:
+    """PyTorch's deprecation warning for ``name``, once per process (as its TORCH_WARN_ONCE)."""
+    if name not in _WARNED:
+        _WARNED.add(name)
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
 def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Deprecated ``torch.nuclear_norm``: ``linalg.matrix_norm(input, "nuc", dim, keepdim)``."""
+    _deprecated("nuclear_norm", "at::nuclear_norm is deprecated and it is just left for JIT "
+                "compatibility. It will be removed in a future PyTorch release. Please use "
+                "`linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead")
     return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
 
 
-def frobenius_norm(input: Tensor, dim: Any = (-2, -1), keepdim: bool = False) -> Tensor:
-    return linalg.matrix_norm(input, "fro", dim, keepdim)
+def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """Deprecated ``torch.frobenius_norm`` (``dim`` required, as in PyTorch):
+    ``linalg.vector_norm(input, 2, dim, keepdim)``."""
+    _deprecated("frobenius_norm", "at::frobenius_norm is deprecated and it is just left for "
+                "JIT compatibility. It will be removed in a future PyTorch release. Please use "
+                "`linalg.vector_norm(A, 2., dim, keepdim)` instead")
+    return linalg.vector_norm(input, 2, dim, keepdim)
 
 
 # Tensor methods (attached by _methods.py)

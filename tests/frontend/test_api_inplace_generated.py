@@ -188,3 +188,17 @@ def test_padding_modules(name):
         got = getattr(tenkai.nn, name)(*args)(tenkai.tensor(x))
         want = getattr(torch.nn, name)(*args)(torch.tensor(x))
         np.testing.assert_array_equal(got.numpy(), want.numpy(), err_msg=f"{name} {pad}")
+
+
+@pytest.mark.filterwarnings("ignore:.*_norm is deprecated")
+def test_deprecated_norms_and_triangular_solve_warn_and_check_as_pytorch():
+    x, th = _pair(UNIT)
+    with pytest.raises(TypeError, match="dim"):
+        tenkai.frobenius_norm(x)  # PyTorch requires dim
+    np.testing.assert_allclose(tenkai.frobenius_norm(x, 1).numpy(),
+                               torch.frobenius_norm(th, 1).numpy(), rtol=1e-6)
+    tenkai._linalg_top._WARNED.clear()
+    for call in (lambda: tenkai.frobenius_norm(x, (0, 1)), lambda: tenkai.nuclear_norm(x),
+                 lambda: tenkai.triangular_solve(x[:, :2], tenkai.eye(3))):
+        with pytest.warns(UserWarning, match="deprecated"):
+            call()
