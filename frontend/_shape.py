@@ -15,6 +15,7 @@ from tenkai.ir.ops import fmt_shape, norm_axis
 from . import _eager_fast as fast
 from . import _profiling, _trace
 from ._dtype import as_dtype
+from ._gradfn import GradFn
 from ._node import GRAD_MODE
 from ._ops import apply, as_tensor_arg, cast, check_tensor, mul, promote
 from ._tensor import Tensor
@@ -27,10 +28,21 @@ def _sizes(args: Sequence[Any]) -> tuple[int, ...]:
     return tuple([int(a) for a in args])
 
 
-def named(t: Tensor, name: str) -> Tensor:
-    """Give ``t``'s recorded node PyTorch's grad_fn name (composite ops end in one node)."""
-    if t._node is not None and t._node.op is not None:
-        t._node.name = name
+def named(t: Tensor, name: str, *inputs: Any) -> Tensor:
+    """Give ``t``'s recorded node PyTorch's grad_fn name (composite ops end in one node).
+
+    ``inputs`` are the inputs of the public op, in PyTorch's order (``None`` for an absent
+    optional tensor; Python numbers are skipped): its ``grad_fn.next_functions`` then shows one entry per input, as
+    PyTorch's single backward node does, instead of the composite's interior nodes. Only the
+    inputs' nodes are kept; the backward engine still walks ``node.inputs``."""
+    node = t._node
+    if node is not None and node.op is not None:
+        node.name = name
+        if inputs:
+            shown = tuple([i if i is None else i._node for i in inputs
+                           if i is None or isinstance(i, Tensor)])
+            if node not in shown:  # an op that returned an input's node keeps that node's
+                node.fn = GradFn(node, shown)
     return t
 
 

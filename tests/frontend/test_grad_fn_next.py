@@ -1,0 +1,162 @@
+"""``grad_fn`` names and ``next_functions`` of composite ops against PyTorch 2.13.
+
+tenkai builds many ops from several registry ops and renames the last node
+(``_shape.named``); PyTorch records one backward node whose ``next_functions`` hold one entry
+per tensor input. Each case runs in three modes — every input a leaf that requires grad, only
+the first one requiring grad, the first one a non-leaf — and compares the grad_fn's name and
+the names (``None`` included) and output numbers of its ``next_functions``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tenkai
+
+torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.torch
+
+SQ = (3, 3)
+M = (3, 4)
+V = (5,)
+B3 = (2, 3, 4)
+IMG = (1, 4, 4, 4)
+
+
+def _i(lib: Any, values: list[int]) -> Any:
+    return lib.tensor(values)
+
+
+# (label, input shapes, fn(lib, F, *inputs)); inputs are float64 tensors of those shapes
+CASES: list[tuple[str, tuple[tuple[int, ...], ...], Callable[..., Any]]] = [
+    ("softmax", (M,), lambda L, F, a: F.softmax(a, 0)),
+    ("log_softmax", (M,), lambda L, F, a: F.log_softmax(a, 1)),
+    ("torch.softmax", (M,), lambda L, F, a: L.softmax(a, -1)),
+    ("max_dim", (M,), lambda L, F, a: a.max(0)[0]),
+    ("min_dim", (M,), lambda L, F, a: a.min(1)[0]),
+    ("median", (M,), lambda L, F, a: a.median()),
+    ("median_dim", (M,), lambda L, F, a: a.median(0)[0]),
+    ("nanmedian", (M,), lambda L, F, a: a.nanmedian()),
+    ("norm", (M,), lambda L, F, a: a.norm()),
+    ("vector_norm", (M,), lambda L, F, a: L.linalg.vector_norm(a, 3)),
+    ("var", (M,), lambda L, F, a: a.var()),
+    ("std_dim", (M,), lambda L, F, a: a.std(0)),
+    ("exp2", (M,), lambda L, F, a: L.exp2(a)),
+    ("cumsum", (M,), lambda L, F, a: a.cumsum(0)),
+    ("flip", (M,), lambda L, F, a: a.flip(0)),
+    ("gelu", (M,), lambda L, F, a: F.gelu(a)),
+    ("logsigmoid", (M,), lambda L, F, a: F.logsigmoid(a)),
+    ("softplus", (M,), lambda L, F, a: F.softplus(a)),
+    ("hardshrink", (M,), lambda L, F, a: F.hardshrink(a)),
+    ("softshrink", (M,), lambda L, F, a: F.softshrink(a)),
+    ("glu", (M,), lambda L, F, a: F.glu(a, 1)),
+    ("nansum", (M,), lambda L, F, a: a.nansum()),
+    ("diagflat", (V,), lambda L, F, a: L.diagflat(a)),
+    ("trace", (SQ,), lambda L, F, a: a.trace()),
+    ("diag_embed", (M,), lambda L, F, a: L.diag_embed(a)),
+    ("roll", (M,), lambda L, F, a: a.roll(1, 0)),
+    ("deg2rad", (M,), lambda L, F, a: a.deg2rad()),
+    ("rad2deg", (M,), lambda L, F, a: a.rad2deg()),
+    ("logit", (M,), lambda L, F, a: a.sigmoid().logit()),
+    ("frac", (M,), lambda L, F, a: a.frac()),
+    ("sgn", (M,), lambda L, F, a: a.sgn()),
+    ("nan_to_num", (M,), lambda L, F, a: a.nan_to_num()),
+    ("sinc", (M,), lambda L, F, a: a.sinc()),
+    ("select", (M,), lambda L, F, a: a.select(0, 1)),
+    ("unfold", (M,), lambda L, F, a: a.unfold(1, 2, 1)),
+    ("pixel_shuffle", (IMG,), lambda L, F, a: F.pixel_shuffle(a, 2)),
+    ("pixel_unshuffle", (IMG,), lambda L, F, a: F.pixel_unshuffle(a, 2)),
+    ("pdist", (M,), lambda L, F, a: F.pdist(a)),
+    ("cummax", (M,), lambda L, F, a: a.cummax(0)[0]),
+    ("logcumsumexp", (M,), lambda L, F, a: a.logcumsumexp(1)),
+    ("sort", (M,), lambda L, F, a: a.sort(1)[0]),
+    ("topk", (M,), lambda L, F, a: a.topk(2)[0]),
+    ("kthvalue", (M,), lambda L, F, a: a.kthvalue(2)[0]),
+    ("polygamma", (M,), lambda L, F, a: L.polygamma(1, a.exp())),
+    ("logdet", (SQ,), lambda L, F, a: (a @ a.mT + L.eye(3, dtype=L.float64)).logdet()),
+    ("matrix_exp", (SQ,), lambda L, F, a: L.linalg.matrix_exp(a)),
+    ("pad_reflect", (B3,), lambda L, F, a: F.pad(a, (1, 1), mode="reflect")),
+    ("pad_constant", (M,), lambda L, F, a: F.pad(a, (1, 2))),
+    ("tile", (M,), lambda L, F, a: a.tile((2, 1))),
+    ("mse_loss", (M, M), lambda L, F, a, b: F.mse_loss(a, b)),
+    ("smooth_l1", (M, M), lambda L, F, a, b: F.smooth_l1_loss(a, b)),
+    ("huber", (M, M), lambda L, F, a, b: F.huber_loss(a, b)),
+    ("bce_logits", (M, M), lambda L, F, a, b: F.binary_cross_entropy_with_logits(a, b.sigmoid())),
+    ("bce", (M, M), lambda L, F, a, b: F.binary_cross_entropy(a.sigmoid(), b.sigmoid())),
+    ("soft_margin", (M, M), lambda L, F, a, b: F.soft_margin_loss(a, b)),
+    ("lerp_scalar", (M, M), lambda L, F, a, b: L.lerp(a, b, 0.3)),
+    ("lerp_tensor", (M, M, M), lambda L, F, a, b, w: L.lerp(a, b, w)),
+    ("logaddexp", (M, M), lambda L, F, a, b: L.logaddexp(a, b)),
+    ("logaddexp2", (M, M), lambda L, F, a, b: L.logaddexp2(a, b)),
+    ("fmax", (M, M), lambda L, F, a, b: L.fmax(a, b)),
+    ("fmin", (M, M), lambda L, F, a, b: L.fmin(a, b)),
+    ("ldexp", (M, M), lambda L, F, a, b: L.ldexp(a, b)),
+    ("addcmul", (M, M, M), lambda L, F, a, b, c: L.addcmul(a, b, c, value=0.5)),
+    ("addcdiv", (M, M, M), lambda L, F, a, b, c: L.addcdiv(a, b, c.exp())),
+    ("dist", (M, M), lambda L, F, a, b: L.dist(a, b)),
+    ("cdist", (M, M), lambda L, F, a, b: L.cdist(a, b)),
+    ("kron", (SQ, SQ), lambda L, F, a, b: L.kron(a, b)),
+    ("cross", (SQ, SQ), lambda L, F, a, b: L.linalg.cross(a, b)),
+    ("bmm", (B3, (2, 4, 3)), lambda L, F, a, b: L.bmm(a, b)),
+    ("prelu", (M, (4,)), lambda L, F, a, w: F.prelu(a.reshape(3, 4, 1), w)),
+    ("index_select", (M,), lambda L, F, a: a.index_select(0, _i(L, [2, 0]))),
+    ("take", (M,), lambda L, F, a: a.take(_i(L, [1, 5]))),
+    ("masked_select", (M,), lambda L, F, a: a.masked_select(a > 0)),
+    ("index_copy", (M, (2, 4)), lambda L, F, a, b: a.index_copy(0, _i(L, [2, 0]), b)),
+    ("put", (M, (2,)), lambda L, F, a, b: a.put(_i(L, [1, 5]), b)),
+    ("clamp_min", (M,), lambda L, F, a: a.clamp(min=0.1)),
+    ("clamp_max", (M,), lambda L, F, a: a.clamp(max=0.1)),
+    ("linear", (M, (2, 4), (2,)), lambda L, F, x, w, b: F.linear(x, w, b)),
+    ("layer_norm", (M, (4,), (4,)), lambda L, F, x, w, b: F.layer_norm(x, (4,), w, b)),
+    ("group_norm", ((2, 4, 3), (4,), (4,)), lambda L, F, x, w, b: F.group_norm(x, 2, w, b)),
+    ("embedding", ((5, 3),), lambda L, F, w: F.embedding(_i(L, [1, 4]), w)),
+    ("conv2d", (IMG, (2, 4, 3, 3), (2,)), lambda L, F, x, w, b: F.conv2d(x, w, b)),
+    ("conv1d", (B3, (2, 3, 2)), lambda L, F, x, w: F.conv1d(x, w)),
+    ("avg_pool1d", (B3,), lambda L, F, a: F.avg_pool1d(a, 2)),
+    ("max_pool1d", (B3,), lambda L, F, a: F.max_pool1d(a, 2)),
+    ("adaptive_avg_pool2d", (IMG,), lambda L, F, a: F.adaptive_avg_pool2d(a, 1)),
+    ("pinv", (M,), lambda L, F, a: L.linalg.pinv(a)),
+    ("solve_triangular", (SQ, M),
+     lambda L, F, a, b: L.linalg.solve_triangular(a.triu() + 3 * L.eye(3, dtype=L.float64), b,
+                                                  upper=True)),
+    ("diagonal", (SQ,), lambda L, F, a: L.linalg.diagonal(a)),
+    ("renorm", (M,), lambda L, F, a: a.renorm(2, 0, 1.0)),
+    ("mvlgamma", (M,), lambda L, F, a: L.mvlgamma(a.exp() + 2, 2)),
+]
+
+MODES = ("leaf", "first_only", "nonleaf")
+
+
+def _name(fn: Any) -> str | None:
+    return None if fn is None else repr(fn).split(" ")[0].lstrip("<")
+
+
+def _structure(lib: Any, fn: Callable[..., Any], shapes: tuple, mode: str) -> Any:
+    rng = np.random.default_rng(0)
+    inputs = []
+    for k, shape in enumerate(shapes):
+        t = lib.tensor(rng.standard_normal(shape), dtype=lib.float64)
+        t.requires_grad_(mode != "first_only" or k == 0)
+        inputs.append(t * 2 if mode == "nonleaf" and k == 0 else t)
+    out = fn(lib, lib.nn.functional, *inputs)
+    g = out.grad_fn
+    if g is None:
+        return None
+    return _name(g), tuple([(_name(f), nr) for f, nr in g.next_functions])
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("label", "shapes", "fn"), CASES, ids=[c[0] for c in CASES])
+def test_next_functions_match_torch(label: str, shapes: tuple, fn: Callable[..., Any],
+                                    mode: str) -> None:
+    if mode == "first_only" and len(shapes) == 1:
+        pytest.skip("one input: the same as 'leaf'")
+    assert _structure(tenkai, fn, shapes, mode) == _structure(torch, fn, shapes, mode)
+
+
+def test_enough_composite_cases() -> None:
+    assert len(CASES) >= 40
