@@ -132,7 +132,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         return fast.result(data.reshape(input.shape))
     out = apply("index_put", (x, reshape(index, (index.numel(),)), cast(src, x._ir_dtype)),
                 axis=axis, bounds="index_add")
-    return named(reshape(out, tuple(input.shape)), "IndexCopyBackward0")
+    return named(reshape(out, tuple(input.shape)), "IndexCopyBackward0", input, source)
 
 
 def _wrap_negative(index: Tensor, size: int, axis: int) -> Tensor:
@@ -381,7 +381,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     flat = reshape(x, (x.numel(),))
     out = apply("take", (flat, Tensor._make(positions.astype(np.int64))), axis=0,
                 bounds="index")
-    return named(out, "MaskedSelectBackward0")
+    return named(out, "MaskedSelectBackward0", input)
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
@@ -428,7 +428,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     if fast.plain(input):
         return fast.result(np.take(input._data.reshape(-1), index._data), fresh=True)
     flat = reshape(input, (input.numel(),))
-    return named(apply("take", (flat, index), axis=0, bounds="index"), "TakeBackward0")
+    return named(apply("take", (flat, index), axis=0, bounds="index"), "TakeBackward0", input)
 
 
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
@@ -447,7 +447,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     src = reshape(source, (source.numel(),))
     out = apply("index_add" if accumulate else "index_put", (flat, pos, src), axis=0,
                 bounds="index_add" if accumulate else "index_put")
-    return named(reshape(out, tuple(input.shape)), "PutBackward0")
+    return named(reshape(out, tuple(input.shape)), "PutBackward0", input, source)
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:

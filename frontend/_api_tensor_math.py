@@ -96,7 +96,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         w = reshape(weight, ())
     else:
         w = reshape(weight, (channels,) + (1,) * (input.ndim - 2))
-    return named(where(gt(input, 0), input, mul(w, input)), "PreluKernelBackward0", input, weight)
+    return named(where(gt(input, 0), input, mul(w, input)), "PreluKernelBackward0", input, w)
 
 
 def positive(input: Tensor) -> Tensor:
@@ -198,7 +198,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     others = tuple(d for d in range(input.ndim) if d != axis)
     norms = norm(input, p, others, keepdim=True) if others else abs(input)
     scale = where(gt(norms, maxnorm), div(maxnorm, add(norms, 1e-7)), 1.0)
-    return named(mul(input, cast(scale, input._ir_dtype)), "RenormBackward0")
+    return named(mul(input, cast(scale, input._ir_dtype)), "RenormBackward0", input)
 
 
 def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,
@@ -301,7 +301,7 @@ def _diagonal(c: Tensor) -> Tensor:
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of ``input - other``."""
-    return named(norm(sub(input, other), p), "DistBackward0")
+    return named(norm(sub(input, other), p), "DistBackward0", input, other)
 
 
 # ---------------------------------------------------------------- products

@@ -195,7 +195,7 @@ def select(input: Tensor, dim: int, index: Any) -> Tensor:
     if not -size <= i < size:
         raise IndexError(f"select(): index {i} out of range for tensor of size "
                          f"{list(input.shape)} at dimension {dim}")
-    return named(getitem(input, (slice(None),) * axis + (i,)), "SelectBackward0")
+    return named(getitem(input, (slice(None),) * axis + (i,)), "SelectBackward0", input)
 
 
 def _region(input: Tensor, src: Tensor, items: list[Any], op: str) -> Tensor:
@@ -415,12 +415,14 @@ def _unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     out = permute(windows, order)
     if self.ndim == 0:
         out = reshape(out, (size,))
-    return named(out, "UnfoldBackward0")
+    return named(out, "UnfoldBackward0", self)
 
 
 def diagflat(input: Tensor, offset: int = 0) -> Tensor:
     """The flattened input on the ``offset`` diagonal of a square matrix."""
-    return named(diag(reshape(input, (-1,)), offset), "DiagflatBackward0")
+    flat = reshape(input, (-1,))
+    # PyTorch's diagflat is itself a composite: diag_embed of the flattened input
+    return named(diag(flat, offset), "DiagEmbedBackward0", flat)
 
 
 def _sum_to_size(self: Tensor, *size: Any) -> Tensor:

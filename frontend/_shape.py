@@ -234,7 +234,7 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     x = reshape(input, tuple(v for d in shape for v in (1, d)))
     x = expand(x, tuple(v for r, d in zip(reps, shape, strict=True) for v in (r, d)))
     return named(reshape(x, tuple(r * d for r, d in zip(reps, shape, strict=True))),
-                 "RepeatBackward0")
+                 "RepeatBackward0", input)
 
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:

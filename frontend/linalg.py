@@ -201,7 +201,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     cutoff = where(cutoff > atol, cutoff, atol) if S.shape[-1] else S
     keep = cutoff < S
     s_inv = where(keep, 1.0 / where(keep, S, 1.0), 0.0)
-    return named(matmul(mul(_mT(Vh), s_inv.unsqueeze(-2)), _mT(U)), "LinalgPinvBackward0")
+    return named(matmul(mul(_mT(Vh), s_inv.unsqueeze(-2)), _mT(U)), "LinalgPinvBackward0", A)
 
 
 def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,
@@ -291,8 +291,8 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
     lo, size = (0, max(min(m, n - offset), 0)) if offset >= 0 else \
         (-offset, max(min(m + offset, n), 0))
     if offset < 0:
-        return named(along[..., :size], "DiagonalBackward0")
-    return named(along[..., lo:lo + size], "DiagonalBackward0")
+        return named(along[..., :size], "DiagonalBackward0", A)
+    return named(along[..., lo:lo + size], "DiagonalBackward0", A)
 
 
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
@@ -353,7 +353,8 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     if unitriangular:
         T = T + Tensor._make(np.eye(n, dtype=A._data.dtype))
     T_inv = inv(T)
-    return named(matmul(T_inv, B) if left else matmul(B, T_inv), "LinalgSolveTriangularBackward0")
+    out = matmul(T_inv, B) if left else matmul(B, T_inv)
+    return named(out, "LinalgSolveTriangularBackward0", A, B)
 
 
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
@@ -416,7 +417,7 @@ def matrix_exp(A: Tensor) -> Tensor:
         result = result + term
     for _ in range(squarings):
         result = matmul(result, result)
-    return named(result, "LinalgMatrixExpBackward0")
+    return named(result, "LinalgMatrixExpBackward0", A)
 
 
 def tensorinv(A: Tensor, ind: int = 2) -> Tensor:

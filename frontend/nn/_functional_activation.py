@@ -124,7 +124,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
                            f"{channels}.")
     w = reshape(weight, ()) if weight.numel() == 1 else channel_view(weight, input.ndim)
     out = ops.where(input > 0, input, w * input)
-    return named(out, "PreluKernelBackward0", input, weight)
+    return named(out, "PreluKernelBackward0", input, w)
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,

@@ -359,7 +359,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: bool | None = 
     """log(1 + exp(-y x)) for y in {-1, 1}: ``F.soft_margin_loss(x, y)``."""
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     out = reduce_loss(-logsigmoid(target * input), reduction)
-    return named(out, "SoftMarginLossBackward0", input, target)
+    return named(out, "SoftMarginLossBackward0", input)
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,

@@ -87,7 +87,7 @@ CASES: list[tuple[str, tuple[tuple[int, ...], ...], Callable[..., Any]]] = [
     ("huber", (M, M), lambda L, F, a, b: F.huber_loss(a, b)),
     ("bce_logits", (M, M), lambda L, F, a, b: F.binary_cross_entropy_with_logits(a, b.sigmoid())),
     ("bce", (M, M), lambda L, F, a, b: F.binary_cross_entropy(a.sigmoid(), b.sigmoid())),
-    ("soft_margin", (M, M), lambda L, F, a, b: F.soft_margin_loss(a, b)),
+    ("soft_margin", (M, M), lambda L, F, a, b: F.soft_margin_loss(a, b.detach())),
     ("lerp_scalar", (M, M), lambda L, F, a, b: L.lerp(a, b, 0.3)),
     ("lerp_tensor", (M, M, M), lambda L, F, a, b, w: L.lerp(a, b, w)),
     ("logaddexp", (M, M), lambda L, F, a, b: L.logaddexp(a, b)),
