@@ -32,9 +32,10 @@ def named(t: Tensor, name: str, *inputs: Any) -> Tensor:
     """Give ``t``'s recorded node PyTorch's grad_fn name (composite ops end in one node).
 
     ``inputs`` are the inputs of the public op, in PyTorch's order (``None`` for an absent
-    optional tensor; Python numbers are skipped): its ``grad_fn.next_functions`` then shows one entry per input, as
-    PyTorch's single backward node does, instead of the composite's interior nodes. Only the
-    inputs' nodes are kept; the backward engine still walks ``node.inputs``."""
+    optional tensor; Python numbers are skipped): ``grad_fn.next_functions`` then shows one
+    entry per input, as PyTorch's single backward node does, instead of the composite's
+    interior nodes. Only the inputs' nodes are kept; the backward engine still walks
+    ``node.inputs``."""
     node = t._node
     if node is not None and node.op is not None:
         node.name = name

@@ -88,7 +88,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
     diff = input - target
     dist = ops.abs(diff)
     loss = ops.where(dist < beta, diff * diff * (0.5 / beta), dist - 0.5 * beta)
-    return named(reduce_loss(loss, check_reduction(reduction)), "SmoothL1LossBackward0", input, target)
+    return named(reduce_loss(loss, check_reduction(reduction)), "SmoothL1LossBackward0", input,
+                 target)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
