@@ -299,7 +299,7 @@ def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: Any = None
     pos = _strided_positions(input, size, stride, storage_offset, "as_strided")
     flat = reshape(input, (input.numel(),))
     out = apply("take", (flat, Tensor._make(pos)), axis=0, bounds="index")
-    return named(out, "AsStridedBackward0")
+    return named(out, "AsStridedBackward0", input)
 
 
 def as_strided_(input: Tensor, size: Any, stride: Any, storage_offset: Any = None) -> Tensor:

@@ -461,7 +461,7 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """1-D: a matrix with ``input`` on a diagonal; 2-D: that diagonal of the matrix."""
     if input.ndim == 1:
-        return named(diag_embed(input, diagonal), "DiagBackward0", input)
+        return named(diag_embed(input, diagonal), "DiagEmbedBackward0", input)
     if input.ndim == 2:
         return globals()["diagonal"](input, diagonal)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")

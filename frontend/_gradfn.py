@@ -22,13 +22,10 @@ def display_name(node: Node) -> str:
 
 
 class GradFn:
-    """The backward function of a non-leaf tensor. ``inputs`` (a composite op's, see
-    ``_shape.named``) are the nodes of the public op's tensor inputs (``None`` for an absent
-    one): ``next_functions`` shows them instead of the recorded node's interior inputs."""
+    """The backward function of a non-leaf tensor."""
 
-    def __init__(self, node: Node, inputs: tuple[Node | None, ...] | None = None) -> None:
+    def __init__(self, node: Node) -> None:
         self._node = node
-        self._inputs = inputs
 
     def name(self) -> str:
         name = display_name(self._node)
@@ -37,8 +34,11 @@ class GradFn:
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        if self._inputs is not None:
-            return tuple([_edge(i) for i in self._inputs])
+        shown = getattr(self._node, "shown", None)
+        if shown is not None:
+            # a composite op (``_shape.named``): its public inputs (``None``: an absent one),
+            # not the interior nodes it was built from
+            return tuple([_edge(i) for i in shown])
         inputs = self._node.inputs
         if (self._node.name == "AddmmBackward0" and self._node.op == "add"
                 and len(inputs) == 2 and inputs[0].op == "matmul"):

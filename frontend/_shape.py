@@ -15,7 +15,6 @@ from tenkai.ir.ops import fmt_shape, norm_axis
 from . import _eager_fast as fast
 from . import _profiling, _trace
 from ._dtype import as_dtype
-from ._gradfn import GradFn
 from ._node import GRAD_MODE
 from ._ops import apply, as_tensor_arg, cast, check_tensor, mul, promote
 from ._tensor import Tensor
@@ -43,7 +42,7 @@ def named(t: Tensor, name: str, *inputs: Any) -> Tensor:
             shown = tuple([i if i is None else i._node for i in inputs
                            if i is None or isinstance(i, Tensor)])
             if node not in shown:  # an op that returned an input's node keeps that node's
-                node.fn = GradFn(node, shown)
+                node.shown = shown
     return t
 
 
@@ -387,7 +386,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     axis = norm_axis("unbind", dim, input.ndim)
-    return tuple(named(squeeze_dims(p, [axis]), "UnbindBackward0")
+    return tuple(named(squeeze_dims(p, [axis]), "UnbindBackward0", input)
                  for p in split(input, 1, axis))
 
 
@@ -462,7 +461,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         out = squeeze_dims(out, [out.ndim - 2])
     elif lift_b:
         out = squeeze_dims(out, [out.ndim - 1])
-    return named(out, _matmul_name(input.ndim, other.ndim))
+    name = _matmul_name(input.ndim, other.ndim)
+    # dot and mv are one PyTorch node on the two operands (the others end in a view/squeeze)
+    return named(out, name, input, other) if name in ("DotBackward0", "MvBackward0") else \
+        named(out, name)
 
 
 def _matmul_name(da: int, db: int) -> str:

@@ -77,7 +77,7 @@ def slogdet(A: Tensor) -> Any:
     check_matrix("slogdet", A, square=True)
     d = det(A)
     return return_types.linalg_slogdet(named(sign(d).detach(), "LinalgSlogdetBackward0"),
-                                       named(log(abs(d)), "LinalgSlogdetBackward0"))
+                                       named(log(abs(d)), "LinalgSlogdetBackward0", A))
 
 
 def _is_vector_rhs(A: Tensor, B: Tensor) -> bool:
@@ -115,14 +115,14 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     a_inv = inv(A)
     out = matmul(a_inv, rhs) if left else matmul(rhs, a_inv)
     out = out.squeeze(-1) if vector else out
-    return named(out, "LinalgSolveExBackward0")
+    return named(out, "LinalgSolveExBackward0", A, B)
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """Lower (or upper) Cholesky factor; reads the lower triangle, as PyTorch."""
     check_matrix("cholesky", A, square=True)
     L = apply("linalg_cholesky", (lower_symmetric(A),), name="LinalgCholeskyExBackward0")
-    return named(_mT(L), "LinalgCholeskyExBackward0") if upper else L
+    return named(_mT(L), "LinalgCholeskyExBackward0", A) if upper else L
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> Any:
@@ -386,7 +386,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
     else:                         # X A^T = B: X = B P L^-T U^-T
         Y = L(_mT(LU), matmul(B, P), upper=True, left=False, unitriangular=True)
         X = L(_mT(LU), Y, upper=False, left=False)
-    return named(X, "LinalgLuSolveBackward0")
+    return named(X, "LinalgLuSolveBackward0", LU, B)
 
 
 def cond(A: Tensor, p: Any = None) -> Tensor:

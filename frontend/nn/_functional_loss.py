@@ -241,7 +241,8 @@ def _prob_target_loss(logp: Tensor, target: Tensor, weight: Tensor | None, reduc
         return -_reduce.sum(prod, axis)
     if reduction == "sum":
         return -_reduce.sum(prod)
-    return named(-_reduce.sum(prod) / (logp.numel() / classes), "DivBackward1")
+    total = -_reduce.sum(prod)
+    return named(total / (logp.numel() / classes), "DivBackward1", total)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
