@@ -228,7 +228,7 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
         raise RuntimeError("allocated size does not match required size")
     x = reshape(x, (1,)) if x.ndim == 0 else x
     out = apply("take", (x, Tensor._make(index.astype(np.int64))), axis=axis, bounds="index")
-    return named(out, "IndexSelectBackward0")
+    return named(out, "IndexSelectBackward0", x)
 
 
 # ---------------------------------------------------------------- statistics

@@ -203,7 +203,7 @@ def _region(input: Tensor, src: Tensor, items: list[Any], op: str) -> Tensor:
     if tuple(src.shape) != expected:
         raise RuntimeError(f"expected src to have a size equal to the slice of self. src size "
                            f"= {list(src.shape)}, slice size = {list(expected)}")
-    return _slice_assign(input, items, cast(src, input._ir_dtype), op)
+    return named(_slice_assign(input, items, cast(src, input._ir_dtype), op), op, input, src)
 
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
@@ -232,7 +232,7 @@ def _put_flat(input: Tensor, positions: np.ndarray, src: Tensor, name: str) -> T
     pos = Tensor._make(np.asarray(positions, dtype=np.int64).reshape(-1))
     values = reshape(cast(src, input._ir_dtype), (pos.numel(),))
     out = apply("index_put", (flat, pos, values), axis=0, bounds="index_put")
-    return named(reshape(out, tuple(input.shape)), name)
+    return named(reshape(out, tuple(input.shape)), name, input, src)
 
 
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,

@@ -196,6 +196,4 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     out = add(log(sum(exp(sub(x, m)), dim, keepdim=True)), m)
     if not keepdim:
         out = squeeze_dims(out, dims_arg("logsumexp", dim, x.ndim))
-    if out._node is not None:
-        out._node.name = "LogsumexpBackward0"
-    return out
+    return named(out, "LogsumexpBackward0", x)

@@ -73,7 +73,8 @@ def _max_unpool(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any, p
     out = reshape(out, (*lead, *size))
     out = reshape(out, tuple(out.shape[1:])) if input.ndim == n + 1 else out
     # PyTorch runs the 1-d case as the 2-d one on an unsqueezed input, then squeezes
-    return named(out, f"MaxUnpool{n}DBackward0" if n > 1 else "SqueezeBackward1")
+    return named(out, f"MaxUnpool{n}DBackward0", input) if n > 1 else \
+        named(out, "SqueezeBackward1")
 
 
 def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,

@@ -18,7 +18,8 @@ import tenkai
 
 torch = pytest.importorskip("torch")
 
-pytestmark = pytest.mark.torch
+pytestmark = [pytest.mark.torch,
+              pytest.mark.filterwarnings("ignore:index_reduce.. is in beta")]
 
 SQ = (3, 3)
 M = (3, 4)
@@ -206,6 +207,38 @@ CASES: list[tuple[str, tuple[tuple[int, ...], ...], Callable[..., Any]]] = [
                                                     reduction="batchmean")),
     ("l1_loss", (M, M), lambda L, F, a, b: F.l1_loss(a, b)),
     ("cosine_similarity", (M, M), lambda L, F, a, b: F.cosine_similarity(a, b)),
+    ("slice_scatter", (M, (3, 2)), lambda L, F, a, b: L.slice_scatter(a, b, 1, 0, 2)),
+    ("select_scatter", (M, (4,)), lambda L, F, a, b: L.select_scatter(a, b, 0, 1)),
+    ("diagonal_scatter", (SQ, (3,)), lambda L, F, a, b: L.diagonal_scatter(a, b)),
+    ("repeat_interleave", (M,), lambda L, F, a: a.repeat_interleave(L.tensor([1, 2, 1]), 0)),
+    ("index_reduce", (M, (2, 4)),
+     lambda L, F, a, v: a.index_reduce(0, _i(L, [2, 0]), v, "amax")),
+    ("max_unpool2d", (IMG,),
+     lambda L, F, a: F.max_unpool2d(*F.max_pool2d(a, 2, return_indices=True), 2)),
+    ("dropout2d_eval", (IMG,), lambda L, F, a: F.dropout2d(a, 0.5, training=False)),
+    ("adaptive_avg_pool3d", ((1, 2, 4, 4, 4),), lambda L, F, a: F.adaptive_avg_pool3d(a, 2)),
+    ("max_pool3d", ((1, 2, 4, 4, 4),), lambda L, F, a: F.max_pool3d(a, 2)),
+    ("multilabel_margin", (M,),
+     lambda L, F, a: F.multilabel_margin_loss(a, _i(L, [[1, -1, 0, 0]] * 3))),
+    ("gaussian_nll", (M, M, M), lambda L, F, a, b, v: F.gaussian_nll_loss(a, b, v.exp())),
+    ("poisson_nll", (M, M), lambda L, F, a, b: F.poisson_nll_loss(a, b.exp())),
+    ("hinge_embedding", (M,), lambda L, F, a: F.hinge_embedding_loss(a, L.ones(3, 4))),
+    ("cosine_embedding", (M, M),
+     lambda L, F, a, b: F.cosine_embedding_loss(a, b, L.tensor([1.0, -1.0, 1.0]))),
+    ("local_response_norm", (IMG,), lambda L, F, a: F.local_response_norm(a, 2)),
+    ("rms_norm", (M, (4,)), lambda L, F, a, w: F.rms_norm(a, (4,), w)),
+    ("bilinear", ((3, 2), (3, 4), (5, 2, 4), (5,)),
+     lambda L, F, a, b, w, c: F.bilinear(a, b, w, c)),
+    ("cumprod", (M,), lambda L, F, a: a.cumprod(1)),
+    ("cummin", (M,), lambda L, F, a: a.cummin(0)[0]),
+    ("amax", (M,), lambda L, F, a: a.amax(0)),
+    ("logsumexp", (M,), lambda L, F, a: a.logsumexp(1)),
+    ("hypot", (M, M), lambda L, F, a, b: L.hypot(a, b)),
+    ("atan2", (M, M), lambda L, F, a, b: L.atan2(a, b)),
+    ("copysign", (M, M), lambda L, F, a, b: L.copysign(a, b)),
+    ("erfinv", (M,), lambda L, F, a: (a.tanh() * 0.5).erfinv()),
+    ("special_entr", (M,), lambda L, F, a: L.special.entr(a.exp())),
+    ("special_xlog1py", (M, M), lambda L, F, a, b: L.special.xlog1py(a, b.exp())),
 ]
 
 # Known differences, kept visible (strict: they fail loudly once fixed)
@@ -222,6 +255,8 @@ KNOWN = [
     ("matmul_batched", (B3, (4, 2)), lambda L, F, a, b: a @ b),
     # PyTorch expands the clamped norm before the division; tenkai broadcasts
     ("normalize", (M,), lambda L, F, a: F.normalize(a)),
+    # PyTorch's std_mean is one node with two outputs; tenkai's std and mean are two
+    ("std_mean", (M,), lambda L, F, a: L.std_mean(a, 0)[0]),
 ]
 
 MODES = ("leaf", "first_only", "nonleaf")
