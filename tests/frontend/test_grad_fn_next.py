@@ -239,6 +239,14 @@ CASES: list[tuple[str, tuple[tuple[int, ...], ...], Callable[..., Any]]] = [
     ("erfinv", (M,), lambda L, F, a: (a.tanh() * 0.5).erfinv()),
     ("special_entr", (M,), lambda L, F, a: L.special.entr(a.exp())),
     ("special_xlog1py", (M, M), lambda L, F, a, b: L.special.xlog1py(a, b.exp())),
+    ("matrix_norm", (SQ,), lambda L, F, a: L.linalg.matrix_norm(a)),
+    ("fill", (M,), lambda L, F, a: L.fill(a, 2.0)),
+    ("as_strided_copy", (M,), lambda L, F, a: L.as_strided_copy(a, (2, 2), (1, 2))),
+    ("ctc_loss", ((5, 2, 4),),
+     lambda L, F, a: F.ctc_loss(a.log_softmax(2), _i(L, [[1, 2], [3, 1]]), _i(L, [5, 5]),
+                                _i(L, [2, 1]))),
+    ("unfold_copy", (M,), lambda L, F, a: L.unfold_copy(a, 1, 2, 1)),
+    ("conv_tbc", ((5, 2, 3), (2, 3, 4), (4,)), lambda L, F, x, w, b: L.conv_tbc(x, w, b)),
 ]
 
 # Known differences, kept visible (strict: they fail loudly once fixed)
