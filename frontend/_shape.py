@@ -38,11 +38,16 @@ def named(t: Tensor, name: str, *inputs: Any) -> Tensor:
     node = t._node
     if node is not None and node.op is not None:
         node.name = name
-        if inputs:
-            shown = tuple([i if i is None else i._node for i in inputs
-                           if i is None or isinstance(i, Tensor)])
-            if node not in shown:  # an op that returned an input's node keeps that node's
-                node.shown = shown
+        if inputs:  # (a plain loop: this runs on every eager composite call)
+            shown = []
+            for i in inputs:
+                if isinstance(i, Tensor):
+                    if i._node is node:  # an op that returned an input's node keeps its own
+                        return t
+                    shown.append(i._node)
+                elif i is None:
+                    shown.append(None)
+            node.shown = shown
     return t
 
 
