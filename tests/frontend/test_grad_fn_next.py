@@ -308,3 +308,46 @@ def test_known_differences(label: str, shapes: tuple, fn: Callable[..., Any]) ->
 
 def test_enough_composite_cases() -> None:
     assert len(CASES) >= 40
+
+
+def test_boundary_makes_no_reference_cycle() -> None:
+    """The recorded boundary must not keep a dropped graph alive (freed by refcount alone)."""
+    import gc
+    import weakref
+
+    a = tenkai.randn(3, 4, requires_grad=True)
+    y = tenkai.nn.functional.softmax(a * 2, 0)
+    ref = weakref.ref(y._node)
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        del y
+        assert ref() is None
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_boundary_is_the_input_at_call_time() -> None:
+    """An input modified in place later keeps its old grad_fn in next_functions, as in PyTorch."""
+    got = []
+    for lib in (tenkai, torch):
+        a = lib.randn(3, 4, dtype=lib.float64, requires_grad=True)
+        b = a * 2
+        y = lib.nn.functional.softmax(b, 0)
+        b.add_(1.0)
+        got.append((_name(y.grad_fn.next_functions[0][0]), _name(b.grad_fn)))
+    assert got[0] == got[1] == ("MulBackward0", "AddBackward0")
+
+
+def test_backward_unchanged_through_composites() -> None:
+    """next_functions is display only: the gradient still flows through the interior nodes."""
+    rng = np.random.default_rng(1)
+    data = rng.standard_normal((3, 4))
+    grads = []
+    for lib in (tenkai, torch):
+        a = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        F = lib.nn.functional
+        (F.softmax(a, 0) * F.gelu(a) + a.var() + F.mse_loss(a, a.detach() * 2)).sum().backward()
+        grads.append(np.asarray(a.grad.tolist()))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-10, atol=1e-12)
