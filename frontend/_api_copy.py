@@ -118,7 +118,7 @@ def unfold_copy(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     index = np.arange(count)[:, None] * step + np.arange(size)[None, :]
     out = _ops.apply("take", (input, _ops.tensor_of(index, "int64")), axis=axis)
     return _shape.named(_shape.transpose(out, axis + 1, -1) if axis + 1 != out.ndim - 1
-                        else out, "UnfoldBackward0")
+                        else out, "UnfoldBackward0_copy", input)
 
 
 def _unfold_error(size: int, length: int, axis: int = 0) -> Any:
@@ -173,7 +173,7 @@ def as_strided_copy(input: Tensor, size: Sequence[int], stride: Sequence[int],
         source = _ops.where(_ops.tensor_of(mine, "bool"), flat, flat.detach())
         index = wanted
     return _shape.named(_ops.apply("take", (source, _ops.tensor_of(index, "int64")), axis=0),
-                        "AsStridedBackward0")
+                        "AsStridedBackward0_copy", input)
 
 
 def indices_copy(input: Tensor) -> Tensor:
@@ -244,7 +244,7 @@ def fill(input: Tensor, value: Any) -> Tensor:
     v = value if isinstance(value, Tensor) else _ops.tensor_of(value, input._ir_dtype)
     keep_all = _ops.tensor_of(True, "bool")
     return _shape.named(_ops.where(keep_all, _ops.cast(v, input._ir_dtype), input),
-                        "FillBackward0")
+                        "FillBackward0", input, value)
 
 
 def rsub(input: Any, other: Any, alpha: Any = 1) -> Tensor:

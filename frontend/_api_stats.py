@@ -212,9 +212,9 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> T
         sq2 = _shape.transpose(sum(_ops.mul(b, b), -1, keepdim=True), -1, -2)
         cross = _shape.matmul(a, _shape.transpose(b, -1, -2))
         d2 = _ops.clamp(_ops.sub(_ops.add(sq1, sq2), _ops.mul(cross, 2.0)), min=0.0)
-        return _shape.named(_pow_masked(d2, 0.5), "CdistBackward0")
+        return _shape.named(_pow_masked(d2, 0.5), "CdistBackward0", x1, x2)
     diff = _ops.sub(_shape.unsqueeze(a, -2), _shape.unsqueeze(b, -3))
-    return _shape.named(norm(diff, p, -1), "CdistBackward0")
+    return _shape.named(norm(diff, p, -1), "CdistBackward0", x1, x2)
 
 
 def _cdist_data(a: np.ndarray, b: np.ndarray, p: float, use_mm: bool) -> np.ndarray:

@@ -47,7 +47,7 @@ def _eager_reduce(op: str, reduce: str, *tensors: Tensor) -> bool:
 
 
 def _with_gradient(input: Tensor, src: Tensor, value: Tensor, spread: Any, pull: Any,
-                   reduce: str, include_self: bool, name: str) -> Tensor:
+                   reduce: str, include_self: bool, name: str, given: Tensor) -> Tensor:
     """The NumPy result ``value`` with PyTorch's gradient: ``mean`` shares it between the
     reduced elements, ``amax``/``amin`` evenly between the elements equal to the result.
     ``spread`` adds a src-shaped tensor into an input-shaped one; ``pull`` reads back."""
@@ -70,7 +70,7 @@ def _with_gradient(input: Tensor, src: Tensor, value: Tensor, spread: Any, pull:
         total = add(where(self_tie, input, zero), spread(where(src_tie, src, zero)))
         share = div(total, where(gt(count, 0), count, tensor_of(1, dt)))
     exact = add(value, sub(share, share.detach()))  # NumPy's value, the composite's gradient
-    return named(where(hit, exact, input), name)
+    return named(where(hit, exact, input), name, input, given)
 
 
 def _identity(reduce: str, dtype: np.dtype) -> Any:
@@ -132,7 +132,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         return fast.result(data.reshape(input.shape))
     out = apply("index_put", (x, reshape(index, (index.numel(),)), cast(src, x._ir_dtype)),
                 axis=axis, bounds="index_add")
-    return named(reshape(out, tuple(input.shape)), "IndexCopyBackward0")
+    return named(reshape(out, tuple(input.shape)), "IndexCopyBackward0", input, source)
 
 
 def _wrap_negative(index: Tensor, size: int, axis: int) -> Tensor:
@@ -172,7 +172,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     out = apply("index_put", (x, reshape(index, (index.numel(),)), v), axis=axis,
                 bounds="index_add")
     name = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
-    return named(reshape(out, tuple(input.shape)), name)
+    return named(reshape(out, tuple(input.shape)), name, input)
 
 
 def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
@@ -187,7 +187,8 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
                            f"{input.dtype._legacy.removesuffix('Tensor')} for the destination "
                            f"and {v.dtype._legacy.removesuffix('Tensor')} for the source.")
     if not accumulate:
-        return _flat_setitem(input, indices, v, "IndexPutBackward0")
+        return named(_flat_setitem(input, indices, v, "IndexPutBackward0"), "IndexPutBackward0",
+                     input, values)
     if _trace.active() is not None:
         for it in indices:
             _trace.active().escape(it, "index_put(indices)")
@@ -197,7 +198,7 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
     pos = Tensor._make(np.asarray(positions, dtype=np.int64).reshape(-1))
     src = reshape(expand(v, np.shape(positions)), (pos.numel(),))
     out = apply("index_add", (flat, pos, src), axis=0, bounds="index_add")
-    return named(reshape(out, tuple(input.shape)), "IndexPutBackward0")
+    return named(reshape(out, tuple(input.shape)), "IndexPutBackward0", input, values)
 
 
 _WARNED: list[bool] = []
@@ -243,7 +244,7 @@ def index_reduce(input: Tensor, dim: int, index: Tensor, source: Tensor, reduce:
         input, cast(source, input._ir_dtype), out,
         lambda t: apply("index_add", (zeros, positions, t), axis=axis, bounds="index_add"),
         lambda t: apply("take", (t, positions), axis=axis, bounds="index_select"),
-        reduce, include_self, "IndexReduceBackward0")
+        reduce, include_self, "IndexReduceBackward0", source)
 
 
 # ---------------------------------------------------------------- scatter
@@ -280,7 +281,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, value: Any 
                           UserWarning, stacklevel=2)
         if reduce == "add":
             out = scatter_add(input, dim, index, _scatter_src(index, src, input._ir_dtype))
-            return named(out, "ScatterReduceBackward0")
+            return named(out, "ScatterReduceBackward0", input, src)
         return _scatter_eager(input, dim, index, src, "prod", True, "scatter")
     s = _scatter_src(index, src, input._ir_dtype)
     hits = _scatter_hits(input, dim, index)
@@ -291,7 +292,7 @@ def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, value: Any 
     zeros = tensor_of(np.zeros(tuple(input.shape)), input._ir_dtype)
     written = scatter_add(zeros, dim, index, s)
     name = "ScatterBackward0" if isinstance(src, Tensor) else "ScatterBackward1"
-    return named(where(gt(hits, 0), written, input), name)
+    return named(where(gt(hits, 0), written, input), name, input, src)
 
 
 def _scatter_eager(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str,
@@ -333,7 +334,7 @@ def _scatter_eager(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str
     zeros = tensor_of(np.zeros(tuple(input.shape)), input._ir_dtype)
     return _with_gradient(input, used, out, lambda t: scatter_add(zeros, dim, index, t),
                           lambda t: gather(t, dim, index), reduce, include_self,
-                          "ScatterReduceBackward0")
+                          "ScatterReduceBackward0", src)
 
 
 def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *,
@@ -357,7 +358,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
         mean = div(total, cast(count, input._ir_dtype) if input.is_floating_point() else count,
                    rounding_mode=None if input.is_floating_point() else "floor")
         total = where(hit, cast(mean, input._ir_dtype), input)
-    return named(total, "ScatterReduceBackward0")
+    return named(total, "ScatterReduceBackward0", input, src)
 
 
 # ---------------------------------------------------------------- masks and flat positions
@@ -381,7 +382,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     flat = reshape(x, (x.numel(),))
     out = apply("take", (flat, Tensor._make(positions.astype(np.int64))), axis=0,
                 bounds="index")
-    return named(out, "MaskedSelectBackward0")
+    return named(out, "MaskedSelectBackward0", input)
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
@@ -407,7 +408,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     flat = reshape(input, (input.numel(),))
     out = apply("index_put", (flat, Tensor._make(positions.astype(np.int64)), picked), axis=0,
                 bounds="index_put")
-    return named(reshape(out, tuple(input.shape)), "MaskedScatterBackward0")
+    return named(reshape(out, tuple(input.shape)), "MaskedScatterBackward0", input, source)
 
 
 def _flat_index(input: Tensor, index: Tensor, op: str) -> Tensor:
@@ -428,7 +429,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     if fast.plain(input):
         return fast.result(np.take(input._data.reshape(-1), index._data), fresh=True)
     flat = reshape(input, (input.numel(),))
-    return named(apply("take", (flat, index), axis=0, bounds="index"), "TakeBackward0")
+    return named(apply("take", (flat, index), axis=0, bounds="index"), "TakeBackward0", input)
 
 
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
@@ -447,7 +448,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     src = reshape(source, (source.numel(),))
     out = apply("index_add" if accumulate else "index_put", (flat, pos, src), axis=0,
                 bounds="index_add" if accumulate else "index_put")
-    return named(reshape(out, tuple(input.shape)), "PutBackward0")
+    return named(reshape(out, tuple(input.shape)), "PutBackward0", input, source)
 
 
 def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:

@@ -75,13 +75,14 @@ def _no_grad_eager(op: str, *tensors: Any, why: str = "") -> None:
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """``input + weight * (end - input)``."""
     out = add(input, mul(weight, sub(end, input)))
-    return named(out, "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0")
+    return named(out, "LerpBackward1" if isinstance(weight, Tensor) else "LerpBackward0",
+                 input, end, *([weight] if isinstance(weight, Tensor) else []))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0."""
     out = where(logical_or(gt(input, lambd), lt(input, -lambd)), input, 0.0)
-    return named(out, "HardshrinkBackward0")
+    return named(out, "HardshrinkBackward0", input)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
@@ -95,7 +96,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         w = reshape(weight, ())
     else:
         w = reshape(weight, (channels,) + (1,) * (input.ndim - 2))
-    return named(where(gt(input, 0), input, mul(w, input)), "PreluKernelBackward0")
+    return named(where(gt(input, 0), input, mul(w, input)), "PreluKernelBackward0", input, w)
 
 
 def positive(input: Tensor) -> Tensor:
@@ -112,7 +113,7 @@ def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any 
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if x.is_floating_point():
         x = where(isnan(x), tensor_of(0, x._ir_dtype), x)
-    return named(sum(x, dim, keepdim), "NansumBackward0")
+    return named(sum(x, dim, keepdim), "NansumBackward0", input)
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
@@ -138,10 +139,10 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
         data = flat._data
         valid = int(np.sum(~np.isnan(data))) if data.dtype.kind == "f" else data.size
         if valid == 0:
-            return named(tensor_of(np.nan, input._ir_dtype), "NanmedianBackward0")
+            return named(tensor_of(np.nan, input._ir_dtype), "NanmedianBackward0", input)
         pos = int(_order(data, 0, False)[(valid - 1) // 2])
         out = apply("take", (flat, tensor_of(pos, "int64")), axis=0, bounds="index")
-        return named(out, "NanmedianBackward0")
+        return named(out, "NanmedianBackward0", input)
     axis = dims_arg("nanmedian", dim, max(input.ndim, 1))[0] if input.ndim else 0
     data = np.atleast_1d(input._data)
     order = _order(data, axis, False)
@@ -152,7 +153,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     values, idx = _values(input, axis, index, "NanmedianBackward1")
     if not keepdim and input.ndim:
         values = named(reshape(values, tuple(np.delete(values.shape, axis))),
-                       "NanmedianBackward1")
+                       "NanmedianBackward1", input)
         idx = reshape(idx, tuple(np.delete(idx.shape, axis)))
     return nanmedian_type(values, idx)
 
@@ -197,7 +198,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     others = tuple(d for d in range(input.ndim) if d != axis)
     norms = norm(input, p, others, keepdim=True) if others else abs(input)
     scale = where(gt(norms, maxnorm), div(maxnorm, add(norms, 1e-7)), 1.0)
-    return named(mul(input, cast(scale, input._ir_dtype)), "RenormBackward0")
+    return named(mul(input, cast(scale, input._ir_dtype)), "RenormBackward0", input)
 
 
 def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,
@@ -227,7 +228,7 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
         raise RuntimeError("allocated size does not match required size")
     x = reshape(x, (1,)) if x.ndim == 0 else x
     out = apply("take", (x, Tensor._make(index.astype(np.int64))), axis=axis, bounds="index")
-    return named(out, "IndexSelectBackward0")
+    return named(out, "IndexSelectBackward0", x)
 
 
 # ---------------------------------------------------------------- statistics
@@ -300,7 +301,7 @@ def _diagonal(c: Tensor) -> Tensor:
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of ``input - other``."""
-    return named(norm(sub(input, other), p), "DistBackward0")
+    return named(norm(sub(input, other), p), "DistBackward0", input, other)
 
 
 # ---------------------------------------------------------------- products
@@ -330,7 +331,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
         raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.ndim}-D"
                            if vec1.ndim != 1 else
                            f"addr: Expected 1-D argument vec2, but got {vec2.ndim}-D")
-    return _scaled_sum(input, outer(vec1, vec2), beta, alpha, "AddrBackward0")
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha, "AddrBackward0", vec1, vec2)
 
 
 # ---------------------------------------------------------------- histograms

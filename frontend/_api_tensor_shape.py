@@ -195,7 +195,7 @@ def select(input: Tensor, dim: int, index: Any) -> Tensor:
     if not -size <= i < size:
         raise IndexError(f"select(): index {i} out of range for tensor of size "
                          f"{list(input.shape)} at dimension {dim}")
-    return named(getitem(input, (slice(None),) * axis + (i,)), "SelectBackward0")
+    return named(getitem(input, (slice(None),) * axis + (i,)), "SelectBackward0", input)
 
 
 def _region(input: Tensor, src: Tensor, items: list[Any], op: str) -> Tensor:
@@ -203,7 +203,7 @@ def _region(input: Tensor, src: Tensor, items: list[Any], op: str) -> Tensor:
     if tuple(src.shape) != expected:
         raise RuntimeError(f"expected src to have a size equal to the slice of self. src size "
                            f"= {list(src.shape)}, slice size = {list(expected)}")
-    return _slice_assign(input, items, cast(src, input._ir_dtype), op)
+    return named(_slice_assign(input, items, cast(src, input._ir_dtype), op), op, input, src)
 
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
@@ -232,7 +232,7 @@ def _put_flat(input: Tensor, positions: np.ndarray, src: Tensor, name: str) -> T
     pos = Tensor._make(np.asarray(positions, dtype=np.int64).reshape(-1))
     values = reshape(cast(src, input._ir_dtype), (pos.numel(),))
     out = apply("index_put", (flat, pos, values), axis=0, bounds="index_put")
-    return named(reshape(out, tuple(input.shape)), name)
+    return named(reshape(out, tuple(input.shape)), name, input, src)
 
 
 def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
@@ -299,7 +299,7 @@ def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: Any = None
     pos = _strided_positions(input, size, stride, storage_offset, "as_strided")
     flat = reshape(input, (input.numel(),))
     out = apply("take", (flat, Tensor._make(pos)), axis=0, bounds="index")
-    return named(out, "AsStridedBackward0")
+    return named(out, "AsStridedBackward0", input)
 
 
 def as_strided_(input: Tensor, size: Any, stride: Any, storage_offset: Any = None) -> Tensor:
@@ -415,12 +415,14 @@ def _unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
     out = permute(windows, order)
     if self.ndim == 0:
         out = reshape(out, (size,))
-    return named(out, "UnfoldBackward0")
+    return named(out, "UnfoldBackward0", self)
 
 
 def diagflat(input: Tensor, offset: int = 0) -> Tensor:
     """The flattened input on the ``offset`` diagonal of a square matrix."""
-    return named(diag(reshape(input, (-1,)), offset), "DiagflatBackward0")
+    flat = reshape(input, (-1,))
+    # PyTorch's diagflat is itself a composite: diag_embed of the flattened input
+    return named(diag(flat, offset), "DiagEmbedBackward0", flat)
 
 
 def _sum_to_size(self: Tensor, *size: Any) -> Tensor:

@@ -187,7 +187,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
     out = tensor_of(p * (p - 1) / 4 * math.log(math.pi), x._ir_dtype)
     for j in range(p):
         out = add(out, lgamma(sub(x, j / 2)))
-    return named(out, "MvlgammaBackward0")
+    return named(out, "MvlgammaBackward0", x)
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:

@@ -57,14 +57,14 @@ def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """``exp(x) / exp(x).sum(dim)`` computed stably (``tenkai.softmax(x, dim=1)``)."""
     x = _float_input("softmax", input, dtype)
     e = exp(_shifted(x, dim))
-    return named(apply("div", (e, sum(e, dim, keepdim=True))), "SoftmaxBackward0")
+    return named(apply("div", (e, sum(e, dim, keepdim=True))), "SoftmaxBackward0", x)
 
 
 def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """``x - logsumexp(x, dim)`` (``tenkai.log_softmax(x, dim=1)``)."""
     x = _float_input("log_softmax", input, dtype)
     z = _shifted(x, dim)
-    return named(sub(z, log(sum(exp(z), dim, keepdim=True))), "LogSoftmaxBackward0")
+    return named(sub(z, log(sum(exp(z), dim, keepdim=True))), "LogSoftmaxBackward0", x)
 
 
 def _pow_masked(base: Tensor, exponent: float) -> Tensor:
@@ -141,7 +141,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
         out = _pow_masked(sum(mul(x, x), dim, keepdim), 0.5)
     else:
         out = _pow_masked(sum(_pow_masked(abs(x), p), dim, keepdim), 1.0 / p)
-    return named(out, "LinalgVectorNormBackward0")
+    return named(out, "LinalgVectorNormBackward0", x)
 
 
 def _norm_data(x: np.ndarray, p: float, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
@@ -162,7 +162,7 @@ def _norm_data(x: np.ndarray, p: float, axes: tuple[int, ...], keepdim: bool) ->
 
 
 def exp2(input: Tensor) -> Tensor:
-    return named(pow(2.0, _floating(input)), "Exp2Backward0")
+    return named(pow(2.0, _floating(input)), "Exp2Backward0", input)
 
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -176,13 +176,13 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     if x._ir_dtype == "bool" or (dtype is None and not x.is_floating_point()):
         x = cast(x, "int64")
     if x.ndim == 0:
-        return named(apply("reshape", (x,), shape=()), "CumsumBackward0")
+        return named(apply("reshape", (x,), shape=()), "CumsumBackward0", x)
     n = x.shape[axis]
     tri = tensor_of(np.triu(np.ones((n, n))), x._ir_dtype)
     if type(x._data) is not np.ndarray:  # on the input's GPU
         tri = tri.to(x.device)
     moved = transpose(x, axis, -1)
-    return named(transpose(matmul(moved, tri), axis, -1), "CumsumBackward0")
+    return named(transpose(matmul(moved, tri), axis, -1), "CumsumBackward0", x)
 
 
 def flip(input: Tensor, dims: Any) -> Tensor:
@@ -198,4 +198,4 @@ def flip(input: Tensor, dims: Any) -> Tensor:
         out = apply("take", (out, index), axis=axis)
     if out is input:
         out = apply("cast", (input,), dtype=input._ir_dtype)
-    return named(out, "FlipBackward0")
+    return named(out, "FlipBackward0", input)

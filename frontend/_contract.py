@@ -25,8 +25,10 @@ from ._tensor import Tensor
 # ---------------------------------------------------------------- addmm family
 
 
-def _scaled_sum(input: Tensor, product: Tensor, beta: Any, alpha: Any, name: str) -> Tensor:
-    """``beta * input + alpha * product``; ``beta == 0`` ignores ``input`` (nan included)."""
+def _scaled_sum(input: Tensor, product: Tensor, beta: Any, alpha: Any, name: str,
+                *operands: Tensor) -> Tensor:
+    """``beta * input + alpha * product``; ``beta == 0`` ignores ``input`` (nan included).
+    ``operands``: the product's factors (the op's other inputs, for ``next_functions``)."""
     if alpha != 1:
         product = mul(product, alpha)
     if beta == 0:  # PyTorch ignores input then: its nan/inf do not propagate
@@ -36,7 +38,7 @@ def _scaled_sum(input: Tensor, product: Tensor, beta: Any, alpha: Any, name: str
             apply("expand", (product,), shape=shape)
     else:
         out = add(input if beta == 1 else mul(input, beta), product)
-    return named(out, name)
+    return named(out, name, input, *operands)
 
 
 def _number(v: Any) -> bool:
@@ -88,7 +90,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
                             alpha)
     if out is not None:
         return out
-    return _scaled_sum(input, mm(mat1, mat2), beta, alpha, "AddmmBackward0")
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha, "AddmmBackward0", mat1, mat2)
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
@@ -97,7 +99,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
                             alpha)
     if out is not None:
         return out
-    return _scaled_sum(input, mv(mat, vec), beta, alpha, "AddmvBackward0")
+    return _scaled_sum(input, mv(mat, vec), beta, alpha, "AddmvBackward0", mat, vec)
 
 
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
@@ -107,7 +109,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
                             beta, alpha)
     if out is not None:
         return out
-    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha, "BaddbmmBackward0")
+    return _scaled_sum(input, bmm(batch1, batch2), beta, alpha, "BaddbmmBackward0",
+                       batch1, batch2)
 
 
 def _summed_bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -123,7 +126,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
                             beta, alpha)
     if out is not None:
         return out
-    return _scaled_sum(input, sum(bmm(batch1, batch2), 0), beta, alpha, "AddbmmBackward0")
+    return _scaled_sum(input, sum(bmm(batch1, batch2), 0), beta, alpha, "AddbmmBackward0",
+                       batch1, batch2)
 
 
 def _addc_plain(fn: Any, input: Any, t1: Any, t2: Any, value: Any) -> Tensor | None:
@@ -151,7 +155,8 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
     if out is not None:
         return out
     prod = mul(tensor1, tensor2)
-    return named(add(input, prod if value == 1 else mul(prod, value)), "AddcmulBackward0")
+    return named(add(input, prod if value == 1 else mul(prod, value)), "AddcmulBackward0",
+                 input, tensor1, tensor2)
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
@@ -169,7 +174,8 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
     if out is not None:
         return out
     q = div(t1, t2)
-    return named(add(input, q if value == 1 else mul(q, value)), "AddcdivBackward0")
+    return named(add(input, q if value == 1 else mul(q, value)), "AddcdivBackward0",
+                 input, tensor1, tensor2)
 
 
 # ---------------------------------------------------------------- einsum, tensordot, kron
@@ -389,7 +395,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     def pick(t: Tensor, idx: Tensor) -> Tensor:
         return apply("take", (t, idx), axis=axis)
     out = sub(mul(pick(a, i1), pick(b, i2)), mul(pick(a, i2), pick(b, i1)))
-    return named(out, "LinalgCrossBackward0")
+    return named(out, "LinalgCrossBackward0", input, other)
 
 
 # ---------------------------------------------------------------- diagonals and triangles
@@ -413,7 +419,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     length = _diag_len(n, m, offset)
     rows = np.arange(length) + max(0, -offset)
     index = tensor_of(rows * m + rows + offset, "int64")
-    return named(apply("take", (flat, index), axis=len(rest)), "DiagonalBackward0")
+    return named(apply("take", (flat, index), axis=len(rest)), "DiagonalBackward0",
+                 input)
 
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
@@ -448,13 +455,13 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
         rest = iter(range(nd - 2))
         perm = [nd - 2 if i == a1 else nd - 1 if i == a2 else next(rest) for i in range(nd)]
         out = permute(out, perm)
-    return named(out, "DiagEmbedBackward0")
+    return named(out, "DiagEmbedBackward0", input)
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """1-D: a matrix with ``input`` on a diagonal; 2-D: that diagonal of the matrix."""
     if input.ndim == 1:
-        return named(diag_embed(input, diagonal), "DiagBackward0")
+        return named(diag_embed(input, diagonal), "DiagEmbedBackward0", input)
     if input.ndim == 2:
         return globals()["diagonal"](input, diagonal)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
@@ -473,7 +480,7 @@ def _triangle(input: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:
     mask = np.tril(np.ones((n, m), bool), diagonal) if lower else \
         np.triu(np.ones((n, m), bool), diagonal)
     zero = tensor_of(0, input._ir_dtype)
-    return named(where(tensor_of(mask, "bool"), input, zero), name)
+    return named(where(tensor_of(mask, "bool"), input, zero), name, input)
 
 
 @functools.lru_cache(maxsize=128)
@@ -519,7 +526,7 @@ def trace(input: Tensor) -> Tensor:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     if fast.plain_float(input):
         return fast.result(np.trace(input._data))
-    return named(sum(diagonal(input)), "TraceBackward0")
+    return named(sum(diagonal(input)), "TraceBackward0", input)
 
 
 FUNCTIONS = """addmm addmv addbmm baddbmm addcmul addcdiv einsum tensordot kron cross diag

@@ -34,22 +34,20 @@ class GradFn:
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        out: list[tuple[Any, int]] = []
+        shown = getattr(self._node, "shown", None)
+        if shown is not None:
+            # a composite op (``_shape.named``): its public inputs (``None``: an absent one),
+            # not the interior nodes it was built from
+            return tuple([_edge(i) for i in shown])
         inputs = self._node.inputs
         if (self._node.name == "AddmmBackward0" and self._node.op == "add"
                 and len(inputs) == 2 and inputs[0].op == "matmul"):
             # nn.Linear's bias + x @ W.T, shown as PyTorch's one addmm: (bias, x, W.T)
             inputs = (inputs[1], *inputs[0].inputs)
-        for i in inputs:
-            if i.op is not None:
-                out.append((grad_fn_of(i), 0))
-            elif is_function_output(i):
-                out.append((i.fn, i.attrs.get("output_nr", 0)))
-            elif i.requires_grad:
-                out.append((AccumulateGrad(i), 0))
-            else:
-                out.append((None, 0))
-        return tuple(out)
+        # an integer or bool input (indices, masks) is not differentiable: PyTorch's backward
+        # node has no edge for it
+        return tuple([_edge(i) for i in inputs if i.op is not None or i.requires_grad
+                      or getattr(i.value, "dtype", None) is None or i.value.dtype.kind in "fc"])
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -78,6 +76,17 @@ class AccumulateGrad:
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def _edge(i: Node | None) -> tuple[Any, int]:
+    """One ``next_functions`` entry: the input's grad_fn, AccumulateGrad or ``None``."""
+    if i is None:
+        return (None, 0)
+    if i.op is not None:
+        return (grad_fn_of(i), 0)
+    if is_function_output(i):
+        return (i.fn, i.attrs.get("output_nr", 0))
+    return (AccumulateGrad(i), 0) if i.requires_grad else (None, 0)
 
 
 def grad_fn_of(node: Node) -> GradFn:

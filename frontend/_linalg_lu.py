@@ -128,7 +128,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     if check_errors and info.any():
         raise RuntimeError(f"linalg.lu_factor_ex: U[{int(info.max())},{int(info.max())}] is "
                            "zero and the matrix is singular")
-    LU = named(_packed(L, U), "LinalgLuFactorExBackward0")
+    LU = named(_packed(L, U), "LinalgLuFactorExBackward0", A)
     return return_types.linalg_lu_factor_ex(LU, Tensor._make((piv + 1).astype(np.int32)),
                                             Tensor._make(info))
 
@@ -150,7 +150,8 @@ def lu(A: Tensor, *, pivot: bool = True) -> Any:
             np.broadcast_to(np.arange(m), (*A.shape[:-2], m))
         eye = np.eye(m, dtype=A._data.dtype)
         P = Tensor._make(np.ascontiguousarray(np.swapaxes(eye[perm], -1, -2)))
-    return return_types.linalg_lu(P, named(L, "LinalgLuBackward0"), named(U, "LinalgLuBackward0"))
+    return return_types.linalg_lu(P, named(L, "LinalgLuBackward0", A),
+                                  named(U, "LinalgLuBackward0", A))
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
@@ -178,7 +179,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
         v = V[..., :, i:i + 1]                                        # (..., m, 1)
         t = reshape(tau[..., i], (*tau.shape[:-1], 1, 1))
         Q = Q - matmul(v * t, matmul(v.transpose(-2, -1), Q))
-    return named(Q, "LinalgHouseholderProductBackward0")
+    return named(Q, "LinalgHouseholderProductBackward0", A, tau)
 
 
 # ---------------------------------------------------------------- LDL (no derivative)

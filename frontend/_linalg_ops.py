@@ -86,7 +86,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     x = A if dtype is None else cast(A, as_dtype(dtype).name)
     if ord == "fro":
         d = tuple(dim)
-        return named(sqrt(sum(mul(x, x), d, keepdim)), "LinalgVectorNormBackward0")
+        return named(sqrt(sum(mul(x, x), d, keepdim)), "LinalgVectorNormBackward0", x)
     if ord not in ("nuc", 1, -1, 2, -2, math.inf, -math.inf):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     moved = _to_end(x, dim)

@@ -78,7 +78,7 @@ def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
     """``inv(A)`` from ``A``'s Cholesky factor."""
     factor = input.transpose(-2, -1) if upper else input
     l_inv = linalg.inv(factor)
-    return named(l_inv.transpose(-2, -1) @ l_inv, "CholeskyInverseBackward0")
+    return named(l_inv.transpose(-2, -1) @ l_inv, "CholeskyInverseBackward0", input)
 
 
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,

@@ -75,7 +75,8 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     if n == 0:
         return digamma(input)
     if n == 1:
-        return named(apply("trigamma", (_floating(as_tensor_arg(input)),)), "PolygammaBackward0")
+        return named(apply("trigamma", (_floating(as_tensor_arg(input)),)), "PolygammaBackward0",
+                     input)
     raise NotImplementedError(f"polygamma: order n={n} is not supported by tenkai (n = 0 or 1)")
 
 
@@ -178,7 +179,7 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
             return fast.result(np.where((xd == yd) & (np.abs(xd) == math.inf), xd, out), fresh=True)
     d = abs(sub(x, y))
     out = add(maximum(x, y), log1p(exp(mul(d, -1.0))))
-    return named(where(_same_inf(x, y), x, out), "LogaddexpBackward0")
+    return named(where(_same_inf(x, y), x, out), "LogaddexpBackward0", x, y)
 
 
 def _same_inf(x: Tensor, y: Tensor) -> Tensor:
@@ -194,7 +195,7 @@ def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
             return fast.result(np.logaddexp2(x._data, y._data), fresh=True)
     d = abs(sub(x, y))
     tail = div(log1p(pow(2.0, mul(d, -1.0))), math.log(2.0))
-    return named(where(_same_inf(x, y), x, add(maximum(x, y), tail)), "Logaddexp2Backward0")
+    return named(where(_same_inf(x, y), x, add(maximum(x, y), tail)), "Logaddexp2Backward0", x, y)
 
 
 def xlogy(input: Any, other: Any) -> Tensor:
@@ -210,7 +211,7 @@ def xlogy(input: Any, other: Any) -> Tensor:
     out = where(isnan(y), y, mul(x, log(safe)))
     name = "XlogyBackward0" if isinstance(input, Tensor) and isinstance(other, Tensor) else \
         ("XlogyBackward2" if isinstance(input, Tensor) else "XlogyBackward1")
-    return named(out, name)
+    return named(out, name, input, other)
 
 
 def sinc(input: Tensor) -> Tensor:
@@ -225,21 +226,21 @@ def sinc(input: Tensor) -> Tensor:
         return fast.result(out, fresh=True)
     zero = eq(x, 0.0)
     px = mul(where(zero, 1.0, x), math.pi)
-    return named(where(zero, 1.0, div(sin(px), px)), "SincBackward0")
+    return named(where(zero, 1.0, div(sin(px), px)), "SincBackward0", x)
 
 
 def deg2rad(input: Tensor) -> Tensor:
-    return named(mul(_floating(as_tensor_arg(input)), math.pi / 180.0), "Deg2RadBackward0")
+    return named(mul(_floating(as_tensor_arg(input)), math.pi / 180.0), "Deg2RadBackward0", input)
 
 
 def rad2deg(input: Tensor) -> Tensor:
-    return named(mul(_floating(as_tensor_arg(input)), 180.0 / math.pi), "Rad2DegBackward0")
+    return named(mul(_floating(as_tensor_arg(input)), 180.0 / math.pi), "Rad2DegBackward0", input)
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
     """``input * 2**other``."""
     x = _floating(as_tensor_arg(input))
-    return named(mul(x, pow(2.0, _floating(as_tensor_arg(other)))), "LdexpBackward0")
+    return named(mul(x, pow(2.0, _floating(as_tensor_arg(other)))), "LdexpBackward0", input, other)
 
 
 def float_power(input: Any, exponent: Any) -> Tensor:
@@ -256,7 +257,7 @@ def logit(input: Tensor, eps: float | None = None) -> Tensor:
     x = _floating(as_tensor_arg(input))
     if eps is not None:
         x = clamp(x, eps, 1.0 - eps)
-    return named(log(div(x, sub(1.0, x))), "LogitBackward0")
+    return named(log(div(x, sub(1.0, x))), "LogitBackward0", input)
 
 
 # ---------------------------------------------------------------- composites: classification
@@ -328,7 +329,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
     out = where(isnan(x), nan, x)
     out = where(eq(x, math.inf), hi, out)
     out = where(eq(x, -math.inf), lo, out)
-    return named(out, "NanToNumBackward0")
+    return named(out, "NanToNumBackward0", x)
 
 
 # ---------------------------------------------------------------- composites: rounding, picks
@@ -337,14 +338,14 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
 def frac(input: Tensor) -> Tensor:
     """``x - trunc(x)``."""
     x = as_tensor_arg(input)
-    return named(sub(x, trunc(x)), "FracBackward0")
+    return named(sub(x, trunc(x)), "FracBackward0", x)
 
 
 fix = trunc
 
 
 def sgn(input: Tensor) -> Tensor:
-    return named(sign(input), "SgnBackward0")
+    return named(sign(input), "SgnBackward0", input)
 
 
 def logical_xor(input: Any, other: Any) -> Tensor:
@@ -371,7 +372,7 @@ def fmax(input: Tensor, other: Tensor) -> Tensor:
     pick = ge(x, y)
     if x.is_floating_point():
         pick = apply("logical_or", (pick, isnan(y)))
-    return named(where(pick, x, y), "FmaxBackward0")
+    return named(where(pick, x, y), "FmaxBackward0", x, y)
 
 
 def fmin(input: Tensor, other: Tensor) -> Tensor:
@@ -380,17 +381,17 @@ def fmin(input: Tensor, other: Tensor) -> Tensor:
     pick = le(x, y)
     if x.is_floating_point():
         pick = apply("logical_or", (pick, isnan(y)))
-    return named(where(pick, x, y), "FminBackward0")
+    return named(where(pick, x, y), "FminBackward0", x, y)
 
 
 def clamp_min(input: Tensor, min: Any) -> Tensor:
     out = clamp(input, min=min)
-    return out if isinstance(min, Tensor) else named(out, "ClampMinBackward0")
+    return out if isinstance(min, Tensor) else named(out, "ClampMinBackward0", input)
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:
     out = clamp(input, max=max)
-    return out if isinstance(max, Tensor) else named(out, "ClampMaxBackward0")
+    return out if isinstance(max, Tensor) else named(out, "ClampMaxBackward0", input)
 
 
 FrexpResult = collections.namedtuple("frexp", ["mantissa", "exponent"])

@@ -62,7 +62,8 @@ class Node:
     the tensor that accumulates ``.grad``) or a value that needs no grad."""
 
     __slots__ = ("op", "attrs", "inputs", "in_versions", "value", "vc", "out_version", "owner",
-                 "leaf", "name", "requires_grad", "retain", "freed", "fn", "seq", "__weakref__")
+                 "leaf", "name", "requires_grad", "retain", "freed", "fn", "seq", "shown",
+                 "__weakref__")
 
     def __init__(self, op: str | None, attrs: dict[str, Any], inputs: tuple[Node, ...],
                  value: np.ndarray, vc: list[int], requires_grad: bool = True) -> None:
@@ -73,6 +74,8 @@ class Node:
         self.out_version, self.owner, self.requires_grad = vc[0], None, requires_grad
         self.leaf = self.retain = self.name = self.fn = None
         self.freed = False
+        # ``shown`` (set only by ``_shape.named``, read with getattr): the list of the nodes of
+        # a composite op's public tensor inputs, which its grad_fn.next_functions lists
         self.seq = NODE_SEQ[0]  # creation order (in-place ops exempt their own nodes by it)
         NODE_SEQ[0] += 1
         if ANOMALY.enabled and op is not None:

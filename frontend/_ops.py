@@ -397,9 +397,12 @@ clip = clamp
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     v = value if isinstance(value, Tensor) else tensor_of(value, input._ir_dtype)
     out = where(mask, cast(v, input._ir_dtype), input)
-    if out._node is not None:
-        out._node.name = "MaskedFillBackward1" if isinstance(value, Tensor) else \
-            "MaskedFillBackward0"
+    node = out._node
+    if node is not None and node.op is not None:
+        # one PyTorch node on (input[, value]): see _shape.named (which imports this module)
+        tensor_value = isinstance(value, Tensor)
+        node.name = "MaskedFillBackward1" if tensor_value else "MaskedFillBackward0"
+        node.shown = (input._node, value._node) if tensor_value else (input._node,)
     return out
 
 

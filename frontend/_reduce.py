@@ -100,9 +100,7 @@ def _moment(input: Tensor, dim: Any, unbiased: bool | None, keepdim: bool, corre
     if root:
         out = sqrt(out)
     out = cast(out, x._ir_dtype)
-    if out._node is not None:
-        out._node.name = "StdBackward0" if root else "VarBackward0"
-    return out
+    return named(out, "StdBackward0" if root else "VarBackward0", x)
 
 
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
@@ -169,7 +167,7 @@ def _extreme(op: str, arg: Any, input: Tensor, dim: Any, keepdim: bool, other_fn
         values = gather(input, axis, index)
         if not keepdim:
             values, index = squeeze_dims(values, (axis,)), squeeze_dims(index, (axis,))
-        return RETURN_TYPES[op](named(values, f"{op.title()}Backward0"), index)
+        return RETURN_TYPES[op](named(values, f"{op.title()}Backward0", input), index)
     values = apply(op, (input,), name=f"{op.title()}Backward0",
                    axes=dims_arg(op, dim, input.ndim), keepdim=keepdim)
     return RETURN_TYPES[op](values, arg(input, dim, keepdim))
@@ -198,6 +196,4 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     out = add(log(sum(exp(sub(x, m)), dim, keepdim=True)), m)
     if not keepdim:
         out = squeeze_dims(out, dims_arg("logsumexp", dim, x.ndim))
-    if out._node is not None:
-        out._node.name = "LogsumexpBackward0"
-    return out
+    return named(out, "LogsumexpBackward0", x)

@@ -65,7 +65,7 @@ def _scan(input: Tensor, dim: int, op: str, combine: Any, fill: Any) -> tuple[in
 def _finish(y: Tensor, input: Tensor, name: str) -> Tensor:
     if y is input or (input.ndim == 0 and y.ndim == 1):
         y = apply("cast", (y,), dtype=y._ir_dtype) if y is input else reshape(y, ())
-    return named(y, name)
+    return named(y, name, input)
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
@@ -112,7 +112,7 @@ def _cum_extreme(input: Tensor, dim: int, name: str) -> Any:
         out = gather(x, axis, Tensor._make(index))
         if input.ndim == 0:
             out = reshape(out, ())
-        return CumResult[name](named(out, name.capitalize() + "Backward0"),
+        return CumResult[name](named(out, name.capitalize() + "Backward0", input),
                                Tensor._make(index.reshape(input.shape)))
     better = ge if name == "cummax" else le
     is_float = input.is_floating_point()
@@ -141,7 +141,7 @@ def _cum_extreme(input: Tensor, dim: int, name: str) -> Any:
     values = gather(x, axis, index)
     if input.ndim == 0:
         values, index = reshape(values, ()), reshape(index, ())
-    return CumResult[name](named(values, name.capitalize() + "Backward0"), index)
+    return CumResult[name](named(values, name.capitalize() + "Backward0", input), index)
 
 
 def _cum_extreme_data(x: np.ndarray, axis: int, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -309,7 +309,7 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     """Rotate elements along ``dims`` by ``shifts`` (flattened when ``dims`` is None)."""
     if dims is None:
         flat = roll(reshape(input, (-1,)), shifts, 0)
-        return named(reshape(flat, tuple(input.shape)), "RollBackward0")
+        return named(reshape(flat, tuple(input.shape)), "RollBackward0", input)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
@@ -327,7 +327,7 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
             out = apply("take", (out, index), axis=axis)
     if out is input:
         out = apply("cast", (input,), dtype=input._ir_dtype)
-    return named(out, "RollBackward0")
+    return named(out, "RollBackward0", input)
 
 
 def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:

@@ -27,10 +27,27 @@ def _sizes(args: Sequence[Any]) -> tuple[int, ...]:
     return tuple([int(a) for a in args])
 
 
-def named(t: Tensor, name: str) -> Tensor:
-    """Give ``t``'s recorded node PyTorch's grad_fn name (composite ops end in one node)."""
-    if t._node is not None and t._node.op is not None:
-        t._node.name = name
+def named(t: Tensor, name: str, *inputs: Any) -> Tensor:
+    """Give ``t``'s recorded node PyTorch's grad_fn name (composite ops end in one node).
+
+    ``inputs`` are the inputs of the public op, in PyTorch's order (``None`` for an absent
+    optional tensor; Python numbers are skipped): ``grad_fn.next_functions`` then shows one
+    entry per input, as PyTorch's single backward node does, instead of the composite's
+    interior nodes. Only the inputs' nodes are kept; the backward engine still walks
+    ``node.inputs``."""
+    node = t._node
+    if node is not None and node.op is not None:
+        node.name = name
+        if inputs:  # (a plain loop: this runs on every eager composite call)
+            shown = []
+            for i in inputs:
+                if isinstance(i, Tensor):
+                    if i._node is node:  # an op that returned an input's node keeps its own
+                        return t
+                    shown.append(i._node)
+                elif i is None:
+                    shown.append(None)
+            node.shown = shown
     return t
 
 
@@ -222,7 +239,7 @@ def repeat(input: Tensor, *sizes: Any) -> Tensor:
     x = reshape(input, tuple(v for d in shape for v in (1, d)))
     x = expand(x, tuple(v for r, d in zip(reps, shape, strict=True) for v in (r, d)))
     return named(reshape(x, tuple(r * d for r, d in zip(reps, shape, strict=True))),
-                 "RepeatBackward0")
+                 "RepeatBackward0", input)
 
 
 def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
@@ -374,7 +391,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     axis = norm_axis("unbind", dim, input.ndim)
-    return tuple(named(squeeze_dims(p, [axis]), "UnbindBackward0")
+    return tuple(named(squeeze_dims(p, [axis]), "UnbindBackward0", input)
                  for p in split(input, 1, axis))
 
 
@@ -449,7 +466,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         out = squeeze_dims(out, [out.ndim - 2])
     elif lift_b:
         out = squeeze_dims(out, [out.ndim - 1])
-    return named(out, _matmul_name(input.ndim, other.ndim))
+    name = _matmul_name(input.ndim, other.ndim)
+    # dot and mv are one PyTorch node on the two operands (the others end in a view/squeeze)
+    return named(out, name, input, other) if name in ("DotBackward0", "MvBackward0") else \
+        named(out, name)
 
 
 def _matmul_name(da: int, db: int) -> str:

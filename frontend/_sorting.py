@@ -68,12 +68,12 @@ def _values(input: Tensor, axis: int, index: np.ndarray, name: str,
         return fast.result(values, fresh=True), fast.result(index, fresh=True)
     idx = tensor_of(index.astype(np.int64), "int64")
     x = reshape(input, (1,)) if input.ndim == 0 else input
-    values = named(gather(x, axis, idx), name)
+    values = named(gather(x, axis, idx), name, input)
     if input.ndim == 0:
         values, idx = reshape(values, ()), reshape(idx, ())
     elif drop:
         values, idx = squeeze(values, axis), squeeze(idx, axis)
-    return named(values, name), idx
+    return named(values, name, input), idx
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
@@ -141,18 +141,18 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     if dim is None:
         flat = reshape(input, (-1,))
         if flat.shape[0] == 0:
-            return named(tensor_of(np.nan, input._ir_dtype), "MedianBackward0")
+            return named(tensor_of(np.nan, input._ir_dtype), "MedianBackward0", input)
         order = _order(flat._data, 0, False)
         pos = int(_first_nan(flat._data, 0, order[(flat.shape[0] - 1) // 2:][:1])[0])
         if not (flat.requires_grad and GRAD_MODE.enabled):
             return named(apply("take", (flat, tensor_of(pos, "int64")), axis=0),
-                         "MedianBackward0")
+                         "MedianBackward0", input)
         # the gradient is shared evenly between the elements equal to the median (nan: the
         # nans), as PyTorch's MedianBackward0: the max over just those elements shares it so
         v = flat._data[pos]
         hits = np.isnan(flat._data) if np.isnan(v) else flat._data == v
         only = where(tensor_of(hits, "bool"), flat, tensor_of(-np.inf, flat._ir_dtype))
-        return named(apply("max", (only,), axes=(0,), keepdim=False), "MedianBackward0")
+        return named(apply("max", (only,), axes=(0,), keepdim=False), "MedianBackward0", input)
     return _select("median", input, lambda n: (n - 1) // 2, dim, keepdim, "MedianBackward1")
 
 

@@ -77,7 +77,7 @@ def slogdet(A: Tensor) -> Any:
     check_matrix("slogdet", A, square=True)
     d = det(A)
     return return_types.linalg_slogdet(named(sign(d).detach(), "LinalgSlogdetBackward0"),
-                                       named(log(abs(d)), "LinalgSlogdetBackward0"))
+                                       named(log(abs(d)), "LinalgSlogdetBackward0", A))
 
 
 def _is_vector_rhs(A: Tensor, B: Tensor) -> bool:
@@ -115,14 +115,14 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     a_inv = inv(A)
     out = matmul(a_inv, rhs) if left else matmul(rhs, a_inv)
     out = out.squeeze(-1) if vector else out
-    return named(out, "LinalgSolveExBackward0")
+    return named(out, "LinalgSolveExBackward0", A, B)
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """Lower (or upper) Cholesky factor; reads the lower triangle, as PyTorch."""
     check_matrix("cholesky", A, square=True)
     L = apply("linalg_cholesky", (lower_symmetric(A),), name="LinalgCholeskyExBackward0")
-    return named(_mT(L), "LinalgCholeskyExBackward0") if upper else L
+    return named(_mT(L), "LinalgCholeskyExBackward0", A) if upper else L
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> Any:
@@ -201,7 +201,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     cutoff = where(cutoff > atol, cutoff, atol) if S.shape[-1] else S
     keep = cutoff < S
     s_inv = where(keep, 1.0 / where(keep, S, 1.0), 0.0)
-    return named(matmul(mul(_mT(Vh), s_inv.unsqueeze(-2)), _mT(U)), "LinalgPinvBackward0")
+    return named(matmul(mul(_mT(Vh), s_inv.unsqueeze(-2)), _mT(U)), "LinalgPinvBackward0", A)
 
 
 def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None,
@@ -291,8 +291,8 @@ def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> T
     lo, size = (0, max(min(m, n - offset), 0)) if offset >= 0 else \
         (-offset, max(min(m + offset, n), 0))
     if offset < 0:
-        return named(along[..., :size], "DiagonalBackward0")
-    return named(along[..., lo:lo + size], "DiagonalBackward0")
+        return named(along[..., :size], "DiagonalBackward0", A)
+    return named(along[..., lo:lo + size], "DiagonalBackward0", A)
 
 
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
@@ -353,7 +353,8 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     if unitriangular:
         T = T + Tensor._make(np.eye(n, dtype=A._data.dtype))
     T_inv = inv(T)
-    return named(matmul(T_inv, B) if left else matmul(B, T_inv), "LinalgSolveTriangularBackward0")
+    out = matmul(T_inv, B) if left else matmul(B, T_inv)
+    return named(out, "LinalgSolveTriangularBackward0", A, B)
 
 
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
@@ -385,7 +386,7 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
     else:                         # X A^T = B: X = B P L^-T U^-T
         Y = L(_mT(LU), matmul(B, P), upper=True, left=False, unitriangular=True)
         X = L(_mT(LU), Y, upper=False, left=False)
-    return named(X, "LinalgLuSolveBackward0")
+    return named(X, "LinalgLuSolveBackward0", LU, B)
 
 
 def cond(A: Tensor, p: Any = None) -> Tensor:
@@ -416,7 +417,7 @@ def matrix_exp(A: Tensor) -> Tensor:
         result = result + term
     for _ in range(squarings):
         result = matmul(result, result)
-    return named(result, "LinalgMatrixExpBackward0")
+    return named(result, "LinalgMatrixExpBackward0", A)
 
 
 def tensorinv(A: Tensor, ind: int = 2) -> Tensor:

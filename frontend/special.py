@@ -21,6 +21,7 @@ from ._api_tensor_special import i0, igamma, igammac
 from ._creation import full_like, ones_like, zeros_like
 from ._dtype import float64
 from ._out import with_out, write_out
+from ._shape import named
 from ._tensor import Tensor
 
 __all__ = ["chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
@@ -89,7 +90,8 @@ def xlog1py(input: Any, other: Any) -> Tensor:
     """``input * log1p(other)``, 0 where ``input`` is 0 (nan where ``other`` is nan)."""
     (x, y), _ = _ops.promote(input, other)
     x, y = _float(x), _float(y)
-    return _ops.where((x == 0) & ~y.isnan(), zeros_like(x * y), x * y.log1p())
+    out = _ops.where((x == 0) & ~y.isnan(), zeros_like(x * y), x * y.log1p())
+    return named(out, "SpecialXlog1PyBackward0", input, other)
 
 
 @with_out
@@ -115,7 +117,7 @@ def entr(input: Tensor) -> Tensor:
     x = _float(_t(input, "special.entr"))
     safe = _ops.where(x > 0, x, ones_like(x))
     out = _ops.where(x > 0, -x * safe.log(), zeros_like(x))
-    return _ops.where(x < 0, full_like(x, -math.inf), out)
+    return named(_ops.where(x < 0, full_like(x, -math.inf), out), "SpecialEntrBackward0", x)
 
 
 @with_out

@@ -124,7 +124,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
                            f"{channels}.")
     w = reshape(weight, ()) if weight.numel() == 1 else channel_view(weight, input.ndim)
     out = ops.where(input > 0, input, w * input)
-    return named(out, "PreluKernelBackward0")
+    return named(out, "PreluKernelBackward0", input, w)
 
 
 def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
@@ -170,7 +170,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         out = x * 0.5 * (ops.tanh(inner) + 1.0)
     else:
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return named(out, "GeluBackward0")
+    return named(out, "GeluBackward0", input)
 
 
 def sigmoid(input: Tensor) -> Tensor:
@@ -187,7 +187,7 @@ def logsigmoid(input: Tensor) -> Tensor:
     """log(sigmoid(x)) computed stably: ``F.logsigmoid(torch.tensor([-100.]))`` -> ``-100``."""
     x = float_input(input)
     out = ops.minimum(x, 0.0) - ops.log1p(ops.exp(-ops.abs(x)))
-    return named(out, "LogSigmoidBackward0")
+    return named(out, "LogSigmoidBackward0", input)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -197,14 +197,14 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     linear = scaled > threshold
     safe = ops.where(linear, 0.0, scaled)
     out = ops.where(linear, x, ops.log1p(ops.exp(safe)) * (1.0 / beta))
-    return named(out, "SoftplusBackward0")
+    return named(out, "SoftplusBackward0", input)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x if |x| > lambd else 0: ``F.hardshrink(torch.tensor([0.3, -0.7]))``."""
     x = float_input(input)
     out = ops.where(ops.logical_or(x > lambd, x < -lambd), x, 0.0)
-    return named(out, "HardshrinkBackward0")
+    return named(out, "HardshrinkBackward0", input)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -214,7 +214,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
                            f"{lambd}.")
     x = float_input(input)
     out = ops.where(x > lambd, x - lambd, ops.where(x < -lambd, x + lambd, 0.0))
-    return named(out, "SoftshrinkBackward0")
+    return named(out, "SoftshrinkBackward0", input)
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -260,7 +260,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         raise RuntimeError(f"Halving dimension must be even, but dimension {axis} is size "
                            f"{input.shape[axis]}")
     a, b = chunk(input, 2, axis)
-    return named(a * ops.sigmoid(b), "GluBackward0")
+    return named(a * ops.sigmoid(b), "GluBackward0", input)
 
 
 # ---------------------------------------------------------------- softmax family
@@ -293,7 +293,7 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     """exp(x) / sum(exp(x)) along ``dim``: ``F.softmax(torch.tensor([0., 0.]), dim=0)``."""
     x, dim = _softmax_input(input, dim, dtype, "softmax", _stacklevel)
     e = ops.exp(_shifted(x, dim))
-    return named(e / _reduce.sum(e, dim, keepdim=True), "SoftmaxBackward0")
+    return named(e / _reduce.sum(e, dim, keepdim=True), "SoftmaxBackward0", x)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -309,4 +309,4 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     x, dim = _softmax_input(input, dim, dtype, "log_softmax", _stacklevel)
     z = _shifted(x, dim)
     out = z - ops.log(_reduce.sum(ops.exp(z), dim, keepdim=True))
-    return named(out, "LogSoftmaxBackward0")
+    return named(out, "LogSoftmaxBackward0", x)

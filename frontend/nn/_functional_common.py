@@ -11,20 +11,14 @@ from .. import _ops as ops
 from .. import _reduce
 from .._dtype import get_default_dtype
 from .._indexing import inplace_update
-from .._shape import reshape
+from .._shape import named, reshape
 from .._tensor import Tensor
 
 
-def named(out: Tensor, name: str) -> Tensor:
-    """Give ``out`` PyTorch's grad_fn name (``MseLossBackward0``) when it records history."""
-    if out._node is not None and out._node.op is not None:
-        out._node.name = name
-    return out
-
-
 def finish(input: Tensor, out: Tensor, name: str, inplace: bool = False) -> Tensor:
-    """Name ``out``; with ``inplace`` make ``input`` hold it (``F.relu(x, inplace=True)``)."""
-    named(out, name)
+    """Name ``out`` (one ``next_functions`` entry, ``input``'s); with ``inplace`` make ``input``
+    hold it (``F.relu(x, inplace=True)``)."""
+    named(out, name, input)
     return inplace_update(input, out) if inplace else out
 
 

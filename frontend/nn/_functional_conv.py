@@ -100,7 +100,7 @@ def _conv2d_core(x: Tensor, w: Tensor, bias: Tensor | None, stride: tuple[int, i
                  pads: tuple[tuple[int, int], ...], dilation: tuple[int, int],
                  groups: int) -> Tensor:
     """conv2d on 4-D operands with (before, after) pads; asymmetric pads go to a pad op."""
-    symmetric = tuple(lo for lo, _ in pads)
+    symmetric, given = tuple(lo for lo, _ in pads), x
     if any(lo != hi for lo, hi in pads):
         x = ops.apply("pad", (x,), name="ConstantPadNdBackward0",
                       pads=((0, 0), (0, 0), *pads), value=0)
@@ -108,8 +108,8 @@ def _conv2d_core(x: Tensor, w: Tensor, bias: Tensor | None, stride: tuple[int, i
     out = ops.apply("conv2d", (x, w), name="ConvolutionBackward0", stride=stride,
                     padding=symmetric, dilation=dilation, groups=int(groups))
     if bias is not None:
-        out = named(out + reshape(bias, (1, -1, 1, 1)), "ConvolutionBackward0")
-    return out
+        out = out + reshape(bias, (1, -1, 1, 1))
+    return named(out, "ConvolutionBackward0", given, w, bias)
 
 
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
@@ -164,7 +164,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     ((lo, hi),) = _conv_padding(padding, (weight.shape[2],), (d,), (s,), 1, "conv1d")
     out = _conv2d_core(unsqueeze(x, 2), unsqueeze(weight, 2), bias, (1, s), ((0, 0), (lo, hi)),
                        (1, d), groups)
-    out = named(squeeze_dims(out, [2]), "ConvolutionBackward0")
+    out = named(squeeze_dims(out, [2]), "ConvolutionBackward0", x, weight, bias)
     return squeeze_dims(out, [0]) if input.ndim == 2 else out
 
 
@@ -205,7 +205,8 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                     input_shape=out_shape, stride=stride_, padding=pad_, dilation=dil_,
                     groups=int(groups))
     if bias is not None:
-        out = named(out + reshape(bias, (1, -1, 1, 1)), "ConvolutionBackward0")
+        out = out + reshape(bias, (1, -1, 1, 1))
+    out = named(out, "ConvolutionBackward0", x, weight, bias)
     return squeeze_dims(out, [0]) if input.ndim == 3 else out
 
 
@@ -224,7 +225,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
              (dilation, "dilation"))]
     out = conv_transpose2d(unsqueeze(input, -2), unsqueeze(weight, 2), bias, (1, args[0]),
                            (0, args[1]), (0, args[2]), groups, (1, args[3]))
-    return named(squeeze_dims(out, [out.ndim - 2]), "ConvolutionBackward0")
+    return named(squeeze_dims(out, [out.ndim - 2]), "ConvolutionBackward0", input, weight, bias)
 
 # ---------------------------------------------------------------- pooling
 

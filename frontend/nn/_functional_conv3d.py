@@ -32,7 +32,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         raise RuntimeError(f"conv3d: expected a 5-D weight (out_channels, in_channels / groups, "
                            f"kD, kH, kW), but got weight of size {fmt_shape(weight.shape)}")
     _check_bias(weight, bias)
-    x = unsqueeze(input, 0) if input.ndim == 4 else input
+    x = given = unsqueeze(input, 0) if input.ndim == 4 else input
     if x.shape[1] != weight.shape[1] * groups:
         raise RuntimeError(f"Given groups={groups}, weight of size {fmt_shape(weight.shape)}, "
                            f"expected input{fmt_shape(x.shape)} to have {weight.shape[1] * groups}"
@@ -58,7 +58,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     out = permute(reshape(out, (n, depth, *out.shape[1:])), (0, 2, 1, 3, 4))
     if bias is not None:
         out = out + reshape(bias, (1, -1, 1, 1, 1))
-    out = named(out, "ConvolutionBackward0")
+    out = named(out, "ConvolutionBackward0", given, weight, bias)
     return squeeze_dims(out, [0]) if input.ndim == 4 else out
 
 
@@ -88,7 +88,7 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but "
                            f"got output_padding={list(op)}, stride={list(s)}, "
                            f"dilation={list(d)}")
-    x = unsqueeze(input, 0) if input.ndim == 4 else input
+    x = given = unsqueeze(input, 0) if input.ndim == 4 else input
     if x.shape[1] != weight.shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {fmt_shape(weight.shape)}, "
                            f"expected input{fmt_shape(x.shape)} to have {weight.shape[0]} "
@@ -116,5 +116,5 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     out = permute(reshape(out, (n, d_out, *spatial)), (0, 2, 1, 3, 4))
     if bias is not None:
         out = out + reshape(bias, (1, -1, 1, 1, 1))
-    out = named(out, "ConvolutionBackward0")
+    out = named(out, "ConvolutionBackward0", given, weight, bias)
     return squeeze_dims(out, [0]) if input.ndim == 4 else out

@@ -41,7 +41,7 @@ def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tenso
         raise RuntimeError("conv_tbc: Bias size must equal dim 2 in the weight tensor "
                            "(output channels).")
     out = conv1d(permute(input, (1, 2, 0)), permute(weight, (2, 1, 0)), bias, 1, int(pad))
-    return named(permute(out, (2, 0, 1)), "ConvTbcBackward0")
+    return named(permute(out, (2, 0, 1)), "ConvTbcBackward0", input, weight, bias)
 
 
 @dataclass

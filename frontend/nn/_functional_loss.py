@@ -63,7 +63,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
     reduction = legacy_reduction(size_average, reduce, reduction)
     diff = input - target
     out = _weighted(diff * diff, weight, reduction, True)
-    return out if weight is not None else named(out, "MseLossBackward0")
+    return out if weight is not None else named(out, "MseLossBackward0", input, target)
 
 
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
@@ -88,7 +88,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
     diff = input - target
     dist = ops.abs(diff)
     loss = ops.where(dist < beta, diff * diff * (0.5 / beta), dist - 0.5 * beta)
-    return named(reduce_loss(loss, check_reduction(reduction)), "SmoothL1LossBackward0")
+    return named(reduce_loss(loss, check_reduction(reduction)), "SmoothL1LossBackward0", input,
+                 target)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -101,7 +102,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     dist = ops.abs(diff)
     loss = ops.where(dist < delta, diff * diff * 0.5, (dist - 0.5 * delta) * delta)
     out = _weighted(loss, weight, reduction, False)
-    return out if weight is not None else named(out, "HuberLossBackward0")
+    return out if weight is not None else named(out, "HuberLossBackward0", input, target)
 
 
 # ---------------------------------------------------------------- classification
@@ -200,7 +201,8 @@ def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
     target = ops.cast(target, "int64")
     if _plain_nll(target, weight, ignore_index, reduction):
         out = ops.neg(_reduce.mean(_picked(input, target, op)))
-        return named(out, "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0")
+        return named(out, "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0",
+                     input)
     safe = ops.where(target == ignore_index, 0, target)
     w = _target_weights(target, safe, weight, ignore_index, input._ir_dtype, op)
     loss = -_picked(input, safe, op) * w
@@ -208,7 +210,7 @@ def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
         out = _reduce.sum(loss) / _reduce.sum(w)
     else:
         out = reduce_loss(loss, reduction)
-    return named(out, "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0")
+    return named(out, "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0", input)
 
 
 def _smooth_term(logp: Tensor, target: Tensor, safe: Tensor, weight: Tensor | None,
@@ -239,7 +241,8 @@ def _prob_target_loss(logp: Tensor, target: Tensor, weight: Tensor | None, reduc
         return -_reduce.sum(prod, axis)
     if reduction == "sum":
         return -_reduce.sum(prod)
-    return named(-_reduce.sum(prod) / (logp.numel() / classes), "DivBackward1")
+    total = -_reduce.sum(prod)
+    return named(total / (logp.numel() / classes), "DivBackward1", total)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -299,7 +302,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     loss = -(target * _safe_log(input) + (1 - target) * _safe_log(1 - input))
     if weight is not None:
         loss = loss * weight
-    return named(reduce_loss(loss, reduction), "BinaryCrossEntropyBackward0")
+    return named(reduce_loss(loss, reduction), "BinaryCrossEntropyBackward0", input, target)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -321,7 +324,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     loss = (1 - target) * input - log_weight * logsigmoid(input)
     if weight is not None:
         loss = loss * weight
-    return named(reduce_loss(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
+    return named(reduce_loss(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0",
+                 input, target)
 
 
 def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None,
@@ -357,7 +361,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: bool | None = 
     """log(1 + exp(-y x)) for y in {-1, 1}: ``F.soft_margin_loss(x, y)``."""
     reduction = check_reduction(legacy_reduction(size_average, reduce, reduction))
     out = reduce_loss(-logsigmoid(target * input), reduction)
-    return named(out, "SoftMarginLossBackward0")
+    return named(out, "SoftMarginLossBackward0", input)
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,

@@ -88,7 +88,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     loss = _reduce.sum(z * (1.0 - picked), 1) / c
     if unbatched and reduction == "none":
         loss = squeeze_dims(loss, [0])
-    return named(reduce_loss(loss, reduction), "MultiMarginLossBackward0")
+    return named(reduce_loss(loss, reduction), "MultiMarginLossBackward0", input)
 
 
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
@@ -118,7 +118,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: bool | N
     loss = _reduce.sum(margins * pairs, (1, 2)) / c
     if unbatched and reduction == "none":
         loss = squeeze_dims(loss, [0])
-    return named(reduce_loss(loss, reduction), "MultilabelMarginLossBackward0")
+    return named(reduce_loss(loss, reduction), "MultilabelMarginLossBackward0", input)
 
 
 def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,

@@ -96,7 +96,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     count = input.numel() // max(channels, 1)
     if input.numel() == 0:  # PyTorch: an empty result, running stats untouched
         return named(_affine(input * 1.0, _first(weight), _first(bias), False),
-                     "NativeBatchNormBackward0")
+                     "NativeBatchNormBackward0", input, weight, bias)
     if training:
         if count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input "
@@ -112,7 +112,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise RuntimeError("batch_norm: running_mean and running_var must be given when not "
                                "training")
         out = _normalize_running(input, running_mean, running_var, eps)
-    return named(_affine(out, weight, bias, True), "NativeBatchNormBackward0")
+    return named(_affine(out, weight, bias, True), "NativeBatchNormBackward0", input, weight,
+                 bias)
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
@@ -170,7 +171,8 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
                                f"got {name} of shape {fmt_shape(p.shape)} and normalized_shape = "
                                f"{fmt_shape(shape)}")
     out, _, _ = _normalize_over(input, tuple(range(input.ndim - k, input.ndim)), eps)
-    return named(_affine(out, weight, bias, False), "NativeLayerNormBackward0")
+    return named(_affine(out, weight, bias, False), "NativeLayerNormBackward0", input, weight,
+                 bias)
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
@@ -199,7 +201,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     grouped = reshape(input, (n, num_groups, -1))
     out, _, _ = _normalize_over(grouped, (2,), eps)
     out = reshape(out, tuple(input.shape))
-    return named(_affine(out, weight, bias, True), "NativeGroupNormBackward0")
+    return named(_affine(out, weight, bias, True), "NativeGroupNormBackward0", input, weight,
+                 bias)
 
 
 def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75,
@@ -296,7 +299,8 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
         with np.errstate(all="ignore"):
             norm = _vector_norm_data(a - b + a.dtype.type(eps), p, a.ndim - 1)
         return fast.result(norm if keepdim else norm.squeeze(-1))
-    norm = _vector_norm(x1 - x2 + eps, p, -1)
+    diff = x1 - x2 + eps
+    norm = _vector_norm(diff, p, -1)
     if not keepdim:
         norm = squeeze_dims(norm, [norm.ndim - 1])
-    return named(norm, "NormBackward1")
+    return named(norm, "NormBackward1", diff)

@@ -74,9 +74,9 @@ def _batched_5d(input: Tensor, op: str) -> tuple[Tensor, bool]:
     return (reshape(input, (1, *input.shape)), True) if input.ndim == 4 else (input, False)
 
 
-def _finish(out: Tensor, unbatched: bool, name: str) -> Tensor:
+def _finish(out: Tensor, unbatched: bool, name: str, input: Tensor) -> Tensor:
     out = reshape(out, tuple(out.shape[1:])) if unbatched else out
-    return named(out, name)
+    return named(out, name, input)
 
 
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -98,7 +98,7 @@ def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
             np.float64))
     if divisor_override:
         x = x / float(divisor_override)
-    return _finish(x, unbatched, "AvgPool3DBackward0")
+    return _finish(x, unbatched, "AvgPool3DBackward0", input)
 
 
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -118,7 +118,7 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         idx, valid, _ = _window_table(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode,
                                       "max_pool3d")
         x = _reduce_axis(x, 2 + i, idx, valid, "max", None)
-    return _finish(x, unbatched, "MaxPool3DWithIndicesBackward0")
+    return _finish(x, unbatched, "MaxPool3DWithIndicesBackward0", input)
 
 
 def _adaptive(input: Tensor, output_size: Any, mode: str, op: str) -> Tensor:
@@ -132,10 +132,11 @@ def _adaptive(input: Tensor, output_size: Any, mode: str, op: str) -> Tensor:
         x = _reduce_axis(x, 2 + i, idx, valid, mode,
                          counts.astype(np.float64) if mode == "sum" else None)
     if mode == "max":
-        return _finish(x, unbatched, "AdaptiveMaxPool3DBackward0")
+        return _finish(x, unbatched, "AdaptiveMaxPool3DBackward0", input)
     # PyTorch lowers a (1, 1, 1) average to a mean over the spatial dims
     whole = tuple(x.shape[2:]) == (1, 1, 1)
-    return _finish(x, unbatched, "MeanBackward1" if whole else "AdaptiveAvgPool3DBackward0")
+    return _finish(x, unbatched, "MeanBackward1" if whole else "AdaptiveAvgPool3DBackward0",
+                   input)
 
 
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:

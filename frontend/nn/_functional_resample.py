@@ -174,7 +174,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     names = {"nearest": "UpsampleNearest", "nearest-exact": "UpsampleNearestExact",
              "linear": "UpsampleLinear", "bilinear": "UpsampleBilinear",
              "bicubic": "UpsampleBicubic", "trilinear": "UpsampleTrilinear"}
-    return named(out, f"{names[mode]}{n}DBackward0")
+    return named(out, f"{names[mode]}{n}DBackward0", input)
 
 
 def _area(input: Tensor, sizes: list[int]) -> Tensor:
@@ -332,7 +332,7 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
                         Tensor._make(flat.reshape(-1).copy()))
     out = reshape(cols, (n, c * k[0] * k[1], blocks[0] * blocks[1]))
     out = reshape(out, tuple(out.shape[1:])) if unbatched else out
-    return named(out, "Im2ColBackward0")
+    return named(out, "Im2ColBackward0", input)
 
 
 def _fold_data(cols: np.ndarray, padded: list[int], d: Sequence[int],
@@ -384,4 +384,4 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     if any(p):
         out = out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
     out = reshape(out, tuple(out.shape[1:])) if unbatched else out
-    return named(out, "Col2ImBackward0")
+    return named(out, "Col2ImBackward0", input)

@@ -71,7 +71,8 @@ def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> 
     cols = [mesh[i] for i in reversed(range(len(mesh)))] + [np.ones_like(mesh[0])]
     base = np.stack(cols, -1).reshape(1, -1, len(cols)).astype(theta._data.dtype)
     grid = matmul(Tensor._make(base), theta.transpose(1, 2))
-    return named(reshape(grid, (size[0], *spatial, len(spatial))), "AffineGridGeneratorBackward0")
+    return named(reshape(grid, (size[0], *spatial, len(spatial))), "AffineGridGeneratorBackward0",
+                 theta)
 
 
 def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
@@ -306,4 +307,4 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
         coords = [_pad_coord(x, size, padding_mode, align_corners)
                   for x, size in zip(raw, sizes, strict=True)]
         out = _sample_linear(flat, coords, sizes, mode == "nearest")
-    return named(reshape(out, (n, c, *out_spatial)), f"GridSampler{nd}DBackward0")
+    return named(reshape(out, (n, c, *out_spatial)), f"GridSampler{nd}DBackward0", input, grid)

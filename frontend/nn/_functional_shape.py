@@ -44,7 +44,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
         return fast.result(data.reshape(batch + (c // (r * r), h * r, w * r)))
     x = reshape(input, batch + (c // (r * r), r, r, h, w))
     return named(reshape(permute(x, order), batch + (c // (r * r), h * r, w * r)),
-                 "PixelShuffleBackward0")
+                 "PixelShuffleBackward0", input)
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -63,7 +63,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     x = reshape(input, batch + (c, h // r, r, w // r, r))
     order = tuple(range(nb)) + (nb, nb + 2, nb + 4, nb + 1, nb + 3)
     return named(reshape(permute(x, order), batch + (c * r * r, h // r, w // r)),
-                 "PixelUnshuffleBackward0")
+                 "PixelUnshuffleBackward0", input)
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
@@ -82,7 +82,8 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     rest = tuple(input.shape[2:])
     x = reshape(input, (n, g, c // g) + rest)
     order = (0, 2, 1) + tuple(range(3, 3 + len(rest)))
-    return named(reshape(permute(x, order), tuple(input.shape)), "ChannelShuffleBackward0")
+    return named(reshape(permute(x, order), tuple(input.shape)), "ChannelShuffleBackward0",
+                 input)
 
 
 def rms_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
@@ -129,7 +130,7 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
         out = _reduce.sum(ops.cast(diff != 0, input._ir_dtype), 1)
     else:
         out = ops.pow(_reduce.sum(ops.pow(diff, p), 1), 1.0 / p)
-    return named(out, "PdistBackward0")
+    return named(out, "PdistBackward0", input)
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,

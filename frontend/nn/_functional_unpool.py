@@ -73,7 +73,8 @@ def _max_unpool(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any, p
     out = reshape(out, (*lead, *size))
     out = reshape(out, tuple(out.shape[1:])) if input.ndim == n + 1 else out
     # PyTorch runs the 1-d case as the 2-d one on an unsqueezed input, then squeezes
-    return named(out, f"MaxUnpool{n}DBackward0" if n > 1 else "SqueezeBackward1")
+    return named(out, f"MaxUnpool{n}DBackward0", input) if n > 1 else \
+        named(out, "SqueezeBackward1")
 
 
 def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
@@ -226,7 +227,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         out = _bags_by_index_add(rows, flat, starts, ends, weight.shape[0], mode,
                                  per_sample_weights, padding_idx)
         if out is not None:
-            return named(out, "EmbeddingBagBackward0")
+            return named(out, "EmbeddingBagBackward0", weight, per_sample_weights)
     pos = Tensor._make(np.arange(flat.shape[0], dtype=np.int64))
     member = ops.logical_and(unsqueeze(pos, 0) >= unsqueeze(starts, 1),
                              unsqueeze(pos, 0) < unsqueeze(ends, 1))
@@ -241,7 +242,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
         out = big.amax(1)
         count = ops.cast(member, "int64").sum(1)
         out = ops.where(unsqueeze(count > 0, -1), out, 0.0)
-        return named(out, "EmbeddingBagBackward0")
+        return named(out, "EmbeddingBagBackward0", weight, per_sample_weights)
     mask = ops.cast(member, dt)
     if per_sample_weights is not None:
         mask = mask * unsqueeze(ops.cast(reshape(per_sample_weights, (-1,)), dt), 0)
@@ -249,4 +250,4 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
     if mode == "mean":
         count = ops.cast(member, dt).sum(1, keepdim=True)
         out = out / ops.clamp(count, 1.0)
-    return named(out, "EmbeddingBagBackward0")
+    return named(out, "EmbeddingBagBackward0", weight, per_sample_weights)
