@@ -19,6 +19,7 @@ import numpy as np
 from . import _eager_fast as fast
 from . import _trace
 from ._dtype import get_default_dtype
+from ._node import GRAD_MODE, NO_BACKWARD, Node
 from ._ops import (
     _floating,
     abs,
@@ -75,9 +76,28 @@ def polygamma(n: int, input: Tensor) -> Tensor:
     if n == 0:
         return digamma(input)
     if n == 1:
-        return named(apply("trigamma", (_floating(as_tensor_arg(input)),)), "PolygammaBackward0",
-                     input)
+        x = _floating(as_tensor_arg(input))
+        if x.requires_grad and GRAD_MODE.enabled:
+            return _no_trigamma_grad(x)
+        return named(apply("trigamma", (x,)), "PolygammaBackward0", input)
     raise NotImplementedError(f"polygamma: order n={n} is not supported by tenkai (n = 0 or 1)")
+
+
+TRIGAMMA_GRAD = (
+    "polygamma(1, x) (trigamma): its gradient is polygamma(2, x), which tenkai does not "
+    "implement yet; detach the input (polygamma(1, x.detach())) where no gradient through it "
+    "is needed")
+
+
+def _no_trigamma_grad(x: Tensor) -> Tensor:
+    """trigamma of an input that requires grad: the values, with a history whose backward
+    raises :data:`TRIGAMMA_GRAD` (not a result that silently needs no grad)."""
+    if _trace.active() is not None:
+        raise NotImplementedError(TRIGAMMA_GRAD)
+    value = apply("trigamma", (x.detach(),))
+    node = Node(NO_BACKWARD, {"message": TRIGAMMA_GRAD}, (), value._data, [0])
+    node.name = "PolygammaBackward0"
+    return Tensor._make(value._data, node)
 
 
 # ---------------------------------------------------------------- registry-backed binary

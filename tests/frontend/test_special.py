@@ -119,3 +119,18 @@ def test_digamma_at_its_poles_matches_pytorch(dtype: str, how: str) -> None:
     want = pt.digamma(pt.tensor(a)).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True)
     assert np.array_equal(np.signbit(got[:2]), np.signbit(want[:2]))
+
+
+def test_trigamma_of_an_input_that_requires_grad_fails_clearly_on_backward() -> None:
+    # its gradient would be polygamma(2, x), not implemented: a clear error, never a result
+    # that silently needs no grad (PyTorch's requires grad and differentiates)
+    x = torch.tensor([0.5, 2.0], requires_grad=True)
+    y = torch.polygamma(1, x)
+    want = pt.polygamma(1, pt.tensor([0.5, 2.0], requires_grad=True))
+    assert y.requires_grad == want.requires_grad and y.grad_fn.name() == want.grad_fn.name()
+    np.testing.assert_allclose(y.detach().numpy(), want.detach().numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match=r"polygamma\(2, x\), which tenkai does not"):
+        y.sum().backward()
+    with pytest.raises(NotImplementedError, match=r"polygamma\(2, x\)"):
+        torch.compile(lambda t: torch.polygamma(1, t).sum())(x)
+    assert not torch.polygamma(1, x.detach()).requires_grad
