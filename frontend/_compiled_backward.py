@@ -35,8 +35,8 @@ import numpy as np
 
 from tenkai.ir.errors import AutogradError
 
-from ._gradfn import AccumulateGrad, grad_fn_of
-from ._node import FREED_MESSAGE, NODE_SEQ, Node, is_function_output
+from ._gradfn import edge
+from ._node import FREED_MESSAGE, NODE_SEQ, Node
 from ._tensor import Tensor
 
 
@@ -91,15 +91,7 @@ class CompiledBackward:
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        out: list[tuple[Any, int]] = []
-        for node in self._roots:
-            if node.op is not None:
-                out.append((grad_fn_of(node), 0))
-            elif is_function_output(node):
-                out.append((node.fn, node.attrs.get("output_nr", 0)))
-            else:
-                out.append((AccumulateGrad(node), 0))
-        return tuple(out)
+        return tuple([edge(node) for node in self._roots])
 
     @property
     def metadata(self) -> dict[str, Any]:

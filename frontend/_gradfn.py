@@ -38,7 +38,7 @@ class GradFn:
         if shown is not None:
             # a composite op (``_shape.named``): its public inputs (``None``: an absent one),
             # not the interior nodes it was built from
-            return tuple([_edge(i) for i in shown])
+            return tuple([edge(i) for i in shown])
         inputs = self._node.inputs
         if (self._node.name == "AddmmBackward0" and self._node.op == "add"
                 and len(inputs) == 2 and inputs[0].op == "matmul"):
@@ -46,7 +46,7 @@ class GradFn:
             inputs = (inputs[1], *inputs[0].inputs)
         # an integer or bool input (indices, masks) is not differentiable: PyTorch's backward
         # node has no edge for it
-        return tuple([_edge(i) for i in inputs if i.op is not None or i.requires_grad
+        return tuple([edge(i) for i in inputs if i.op is not None or i.requires_grad
                       or getattr(i.value, "dtype", None) is None or i.value.dtype.kind in "fc"])
 
     @property
@@ -78,7 +78,7 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
-def _edge(i: Node | None) -> tuple[Any, int]:
+def edge(i: Node | None) -> tuple[Any, int]:
     """One ``next_functions`` entry: the input's grad_fn, AccumulateGrad or ``None``."""
     if i is None:
         return (None, 0)

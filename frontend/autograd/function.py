@@ -31,8 +31,8 @@ import numpy as np
 
 from tenkai.ir.errors import AutogradError
 
-from .._gradfn import AccumulateGrad, grad_fn_of
-from .._node import FREED_MESSAGE, GRAD_MODE, NODE_SEQ, Node, is_function_output
+from .._gradfn import edge
+from .._node import FREED_MESSAGE, GRAD_MODE, NODE_SEQ, Node
 from .._ops import cast, tensor_of
 from .._tensor import Tensor
 
@@ -89,18 +89,7 @@ class BackwardCFunction(FunctionCtx):
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        out: list[tuple[Any, int]] = []
-        for entry in self._inputs:
-            node = None if entry is None else entry[0]
-            if node is None:
-                out.append((None, 0))
-            elif node.op is not None:
-                out.append((grad_fn_of(node), 0))
-            elif is_function_output(node):
-                out.append((node.fn, node.attrs.get("output_nr", 0)))
-            else:
-                out.append((AccumulateGrad(node), 0))
-        return tuple(out)
+        return tuple([edge(None if entry is None else entry[0]) for entry in self._inputs])
 
     @property
     def metadata(self) -> dict[str, Any]:
