@@ -454,7 +454,10 @@ METHODS = {
     "narrow": narrow, "narrow_copy": narrow_copy, "select": select,
     "select_scatter": select_scatter, "slice_scatter": slice_scatter,
     "diagonal_scatter": diagonal_scatter, "as_strided": as_strided, "as_strided_": as_strided_,
-    "as_strided_scatter": as_strided_scatter, "tile": tile, "tensor_split": tensor_split,
+    "as_strided_scatter": as_strided_scatter,
+    # Tensor.tile takes the sizes as separate arguments too (x.tile(2, 1)); torch.tile not
+    "tile": lambda self, *dims: tile(self, dims[0] if len(dims) == 1 else dims),
+    "tensor_split": tensor_split,
     "hsplit": hsplit, "vsplit": vsplit, "dsplit": dsplit, "split_with_sizes": split_with_sizes,
     "unsafe_split": unsafe_split, "unsafe_split_with_sizes": unsafe_split_with_sizes,
     "unsafe_chunk": unsafe_chunk, "unfold": _unfold, "diagflat": diagflat,

@@ -705,3 +705,13 @@ def test_added_functions_are_torch_functions():
     assert sorted(n for n in functions if not hasattr(torch, n)) == []
     assert all(hasattr(tenkai, n) for n in functions)
     assert sorted(n for n in _added_methods() if not hasattr(torch.Tensor, n)) == []
+
+
+def test_tile_method_takes_sizes_as_arguments_or_a_sequence():
+    x = tenkai.arange(6.0).reshape(2, 3)
+    for args in ((2, 1), ((2,),), (2,), ([1, 2],), (3, 1, 2)):
+        assert tuple(x.tile(*args).shape) == tuple(np.tile(x.numpy(), args if len(args) > 1
+                                                           else args[0]).shape), args
+    np.testing.assert_array_equal(x.tile(2, 1).numpy(), np.tile(x.numpy(), (2, 1)))
+    with pytest.raises(TypeError):
+        tenkai.tile(x, 2, 1)  # the function takes one dims argument, as torch.tile
