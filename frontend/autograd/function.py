@@ -78,6 +78,7 @@ class BackwardCFunction(FunctionCtx):
         self.non_differentiable: tuple = ()
         self.needs_input_grad: tuple[bool, ...] = ()
         self._inputs: list[tuple[Node, tuple, str] | None] = []
+        self._tensor_args: list[bool] = []
         self._outputs: list[tuple[tuple, str] | None] = []
         self._versions: list[int | None] = []
         self._freed = False
@@ -89,7 +90,10 @@ class BackwardCFunction(FunctionCtx):
 
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
-        return tuple([edge(None if entry is None else entry[0]) for entry in self._inputs])
+        # one entry per tensor argument of forward, as PyTorch (a Python number has none)
+        return tuple([edge(None if entry is None else entry[0])
+                      for entry, tensor in zip(self._inputs, self._tensor_args, strict=True)
+                      if tensor])
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -255,6 +259,7 @@ def _connect(ctx: BackwardCFunction, args: tuple, output: Any) -> Any:
     """Give the outputs grad_fn ``ctx`` and remember what ``backward`` will need."""
     ctx._inputs = [(a._grad_node(), tuple(a.shape), a._ir_dtype)
                    if isinstance(a, Tensor) and a.requires_grad else None for a in args]
+    ctx._tensor_args = [isinstance(a, Tensor) for a in args]
     ctx._versions = [None if t is None else t._vc[0] for t in ctx.to_save]
     ctx._seq = NODE_SEQ[0]
     NODE_SEQ[0] += 1

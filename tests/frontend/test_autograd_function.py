@@ -184,6 +184,12 @@ def test_grad_fn_names_and_next_functions():
     a, b = K["MulAdd"].apply(x, 1.0, x)
     assert [n for _, n in (b * 2).grad_fn.next_functions[:1]] == [1]
     assert b.grad_fn is a.grad_fn
+    # one entry per tensor argument, as torch: the Python number 1.0 has none
+    th = torch.tensor(X, requires_grad=True)
+    want = T["MulAdd"].apply(th, 1.0, th)[0].grad_fn.next_functions
+    got = a.grad_fn.next_functions
+    assert [type(f).__name__ for f, _ in got] == [type(f).__name__ for f, _ in want] \
+        == ["AccumulateGrad", "AccumulateGrad"]
     no_grad = K["Exp"].apply(tenkai.tensor(X))
     assert no_grad.grad_fn is None and not no_grad.requires_grad
 
