@@ -256,3 +256,20 @@ def training_state(params: list[Any], opt: Any) -> list[np.ndarray]:
     for p in params:
         out += [v.numpy().copy() for v in opt.state[p].values() if isinstance(v, tenkai.Tensor)]
     return out
+
+
+def install(monkeypatch: Any, devices: int = 1) -> Any:
+    """Fixture body: a fake driver with ``devices`` GPUs in place of libcuda, the cuda
+    codegen's PTX recorded for it (``yield from install(monkeypatch)``); the real driver
+    and device 0 afterwards."""
+    from tenkai.codegen import nvptx
+    from tenkai.runtime import cuda as rc
+
+    generate = nvptx.generate
+    monkeypatch.setattr(nvptx, "generate", lambda *a, **k: record_ptx(generate(*a, **k)))
+    driver = FakeDriver(devices=devices)
+    old = rc.set_driver(driver)
+    yield driver
+    if devices > 1:
+        tenkai.cuda.set_device(0)
+    rc.set_driver(old)

@@ -13,22 +13,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cuda_fake import FakeDriver, record_ptx
+from cuda_fake import FakeDriver, install
 
 import tenkai
 from tenkai import bench, cli
-from tenkai.codegen import nvptx
-from tenkai.runtime import cuda as rc
 
 
 @pytest.fixture
 def fake_cuda(monkeypatch: pytest.MonkeyPatch) -> Any:
-    generate = nvptx.generate
-    monkeypatch.setattr(nvptx, "generate", lambda *a, **k: record_ptx(generate(*a, **k)))
-    driver = FakeDriver()
-    old = rc.set_driver(driver)
-    yield driver
-    rc.set_driver(old)
+    """The fake driver in place of libcuda, and the cuda codegen's PTX recorded for it."""
+    yield from install(monkeypatch)
 
 
 @pytest.mark.parametrize("name", ["two_layer", "one_neuron"])

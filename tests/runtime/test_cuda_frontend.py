@@ -8,22 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from cuda_fake import FakeDriver, record_ptx
+from cuda_fake import FakeDriver, install
 
 import tenkai
-from tenkai.codegen import nvptx
-from tenkai.runtime import cuda as rc
 
 
 @pytest.fixture
 def fake_cuda(monkeypatch: pytest.MonkeyPatch) -> Any:
-    generate = nvptx.generate
-    monkeypatch.setattr(nvptx, "generate", lambda *a, **k: record_ptx(generate(*a, **k)))
-    driver = FakeDriver(devices=2)
-    old = rc.set_driver(driver)
-    yield driver
-    tenkai.cuda.set_device(0)
-    rc.set_driver(old)
+    """The fake driver in place of libcuda, and the cuda codegen's PTX recorded for it."""
+    yield from install(monkeypatch, devices=2)
 
 
 def test_device_queries_answer_from_the_driver(fake_cuda: FakeDriver) -> None:

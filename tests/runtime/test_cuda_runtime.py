@@ -10,14 +10,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cuda_fake import PTX, FakeDriver, record_ptx
+from cuda_fake import PTX, FakeDriver, install
 from cuda_fake import linear_model as _linear_model
 from cuda_fake import training_state as _state
 
 import tenkai
 import tenkai.nn as nn
 import tenkai.nn.functional as F
-from tenkai.codegen import nvptx
 from tenkai.runtime import cuda as rc
 from tenkai.runtime.cuda import CudaError, DeviceArray
 
@@ -25,12 +24,7 @@ from tenkai.runtime.cuda import CudaError, DeviceArray
 @pytest.fixture
 def fake_cuda(monkeypatch: pytest.MonkeyPatch) -> Any:
     """The fake driver in place of libcuda, and the cuda codegen's PTX recorded for it."""
-    generate = nvptx.generate
-    monkeypatch.setattr(nvptx, "generate", lambda *a, **k: record_ptx(generate(*a, **k)))
-    driver = FakeDriver()
-    old = rc.set_driver(driver)
-    yield driver
-    rc.set_driver(old)
+    yield from install(monkeypatch)
 
 
 @pytest.mark.parametrize("opt_name", ["sgd", "adam"])
