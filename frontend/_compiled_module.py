@@ -18,6 +18,7 @@ from typing import Any
 
 from . import _trace
 from ._node import GRAD_MODE, NO_BACKWARD, Node
+from ._step import TRAIN_STEP_EXAMPLE
 from ._tensor import Tensor
 from .nn.module import Module
 
@@ -25,13 +26,7 @@ TRAINING_HINT = (
     "tenkai.compile(model): this output of the compiled forward keeps no gradient history "
     "(inference-only), so backward() cannot reach the model's parameters. To train compiled, "
     "compile the whole training step (forward, loss, backward, optimizer step):\n\n"
-    "    @tenkai.compile\n"
-    "    def train_step(x, y):\n"
-    "        opt.zero_grad()\n"
-    "        loss = loss_fn(model(x), y)\n"
-    "        loss.backward()\n"
-    "        opt.step()\n"
-    "        return loss\n\n"
+    f"{TRAIN_STEP_EXAMPLE}\n"
     "or train the uncompiled module (compiled._orig_mod) and compile it for inference.")
 
 

@@ -196,7 +196,7 @@ def finish_trace(fn: Any, tracer: _trace.Tracer, names: StateNames, result: Any,
     aot = [k for k, h in enumerate(histories) if h is AOT]
     if aot and (writes or rebinds or io.writes or io.grad_writes or io.grad_clears):
         # the step also updates state: a recomputed forward would read the updated values
-        histories = [("CompiledFunctionBackward", NO_HISTORY.format(fn=name)) if h is AOT
+        histories = [("CompiledFunctionBackward", no_history(name)) if h is AOT
                      else h for h in histories]
     elif aot:
         from ._compiled_backward import plan_aot
@@ -214,7 +214,7 @@ def drop_aot(step: CompiledStep, fn_name: str) -> None:
         return
     for k in step.aot["results"]:
         step.result_grads[k] = history_maker("CompiledFunctionBackward",
-                                             NO_HISTORY.format(fn=fn_name))
+                                             no_history(fn_name))
     step.aot = None
 
 
@@ -320,6 +320,15 @@ def count_fresh_grads(step: CompiledStep) -> None:
             fast.__globals__[name] = value
 
 
+TRAIN_STEP_EXAMPLE = (  # the fix that error messages about compiled training show
+    "    @tenkai.compile\n"
+    "    def train_step(x, y):\n"
+    "        opt.zero_grad()\n"
+    "        loss = loss_fn(model(x), y)\n"
+    "        loss.backward()\n"
+    "        opt.step()\n"
+    "        return loss\n")
+
 NO_HISTORY = (
     "tenkai.compile: a result of a replayed call of {fn} has no gradient history: the "
     "compiled function does not run its own backward, and its replays cannot run a compiled "
@@ -327,16 +336,13 @@ NO_HISTORY = (
     "training mode; or its graph holds a custom autograd.Function; or it runs on a GPU or "
     "across processes). Only the call that traced it can be differentiated. To train "
     "compiled, compile the whole training step (forward, loss, backward, optimizer step):"
-    "\n\n"
-    "    @tenkai.compile\n"
-    "    def train_step(x, y):\n"
-    "        opt.zero_grad()\n"
-    "        loss = loss_fn(model(x), y)\n"
-    "        loss.backward()\n"
-    "        opt.step()\n"
-    "        return loss\n\n"
-    "or call the function uncompiled where you need its gradients.")
+    "\n\n{example}\nor call the function uncompiled where you need its gradients.")
 
+
+
+def no_history(fn_name: str) -> str:
+    """:data:`NO_HISTORY` for the compiled function ``fn_name``."""
+    return NO_HISTORY.format(fn=fn_name, example=TRAIN_STEP_EXAMPLE)
 
 def result_history(tensor: Tensor, fn_name: str) -> tuple[str, str] | None:
     """What a replayed copy of the traced result ``tensor`` carries: None when it has no
@@ -358,7 +364,7 @@ def result_history(tensor: Tensor, fn_name: str) -> tuple[str, str] | None:
     if freed is not None:
         return name, freed
     if any(is_function_output(n) for n in collect([node])):
-        return "CompiledFunctionBackward", NO_HISTORY.format(fn=fn_name)
+        return "CompiledFunctionBackward", no_history(fn_name)
     return AOT  # intact: a replay's result gets a compiled backward (_compiled_backward)
 
 
