@@ -58,18 +58,20 @@ def _shape_of_repr(text: str) -> str:
 # ---------------------------------------------------------------- returned tensors' history
 
 
-def _results(kind: str, steps: int = 5) -> list[dict]:
-    lib, m, opt, x, y = _model(kind)
-    F = lib.nn.functional
-
+def _mse_step(lib, m, opt):
+    """The usual training step (zero_grad, MSE loss, backward, step) of ``m`` and ``opt``."""
     def train_step(x, y):
         opt.zero_grad()
-        loss = F.mse_loss(m(x), y)
+        loss = lib.nn.functional.mse_loss(m(x), y)
         loss.backward()
         opt.step()
         return loss
+    return train_step
 
-    step = _compile(kind, train_step)
+
+def _results(kind: str, steps: int = 5) -> list[dict]:
+    lib, m, opt, x, y = _model(kind)
+    step = _compile(kind, _mse_step(lib, m, opt))
     out = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -226,15 +228,7 @@ def test_grad_identity_follows_torch(mode: str) -> None:
 def test_unkept_grads_keep_one_buffer() -> None:
     """Nobody keeping a .grad: replays reuse the step's buffers (no copy per step)."""
     lib, m, opt, x, y = _model("eager", "sgd")
-    F = lib.nn.functional
-
-    @tenkai.compile
-    def train_step(x, y):
-        opt.zero_grad()
-        loss = F.mse_loss(m(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    train_step = tenkai.compile(_mse_step(lib, m, opt))
 
     for _ in range(3):
         train_step(x, y)
