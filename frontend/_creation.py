@@ -258,8 +258,20 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
                         f"{type(n).__name__}")
     _size((n,))  # PyTorch's error for a negative n
     keys = draw("uniform", (int(n),), generator, dtype="float64")._data
-    arr = np.argsort(keys, kind="stable").astype(_np_dtype(dtype, "int64"))
-    return _finish(arr, device)
+    return _finish(_stable_order(keys).astype(_np_dtype(dtype, "int64"), copy=False), device)
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` of 1-D ``keys``: numpy's default sort (3x faster)
+    gives the same order when no two keys are equal, which a check of the sorted keys proves
+    (53-bit uniform keys almost never tie)."""
+    if keys.size <= 1024:  # short: the stable sort is as fast
+        return np.argsort(keys, kind="stable")
+    order = np.argsort(keys)
+    ordered = keys[order]
+    if ordered.size > 1 and not np.all(ordered[1:] != ordered[:-1]):
+        order = np.argsort(keys, kind="stable")
+    return order
 
 
 def rand_like(input: Tensor, *, generator: Generator | None = None, dtype: Any = None,

@@ -352,6 +352,14 @@ def _native_draw(op: str, full: dict[str, Any]) -> Any:
 def bernoulli(input: Tensor, p: Any = None, *, generator: Generator | None = None) -> Tensor:
     """0/1 draws with probabilities ``input`` (``tenkai.bernoulli(torch.full((3,), 0.5))``)."""
     probs = input if p is None else Tensor._make(np.full(input.shape, p, input._data.dtype))
+    data = probs._data
+    if (type(data) is np.ndarray and data.dtype in (np.float32, np.float64)
+            and _trace._LOCAL.tracer is None and _profiling.ACTIVE[0] is None):
+        # eager: the op's reference is ``uniform01 < p`` on the same counters, and a uniform
+        # draw of the dtype over [0, 1) is those numbers exactly (24 or 53 random bits): the
+        # draw's fast paths (native Philox) instead of the op's numpy Philox rounds
+        u = draw("uniform", tuple(data.shape), generator, dtype=data.dtype.name)._data
+        return Tensor._make(np.less(u, data).astype(data.dtype))
     gen = generator or default_generator
     seed_t, offset_t = gen.take(probs.numel())
     return apply("bernoulli", (probs.detach(), seed_t, offset_t))

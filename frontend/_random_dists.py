@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _eager_fast as fast
 from . import _trace
 from ._creation import _size
 from ._dtype import as_dtype, get_default_dtype
@@ -47,6 +48,10 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Generator 
                            f"{std._data.min()})")
     if not ts:
         _check_std(std)
+        if out is None and not requires_grad and fast.plain_float(mean):
+            # eager, nothing records: the same float ops as mul and add below, in numpy
+            z = draw("normal", tuple(mean.shape), generator, dtype=mean._ir_dtype)._data
+            return Tensor._make(np.asarray(z * mean._data.dtype.type(std) + mean._data))
     ref = mean if tm else std
     shape = np.broadcast_shapes(tuple(mean.shape) if tm else (), tuple(std.shape) if ts else ())
     z = draw("normal", shape, generator, dtype=ref._ir_dtype)
@@ -112,6 +117,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         below = cast(apply("ge", (u, cdf.unsqueeze(1))), "int64")
         picked = sum(below, -1)
         idx = where(apply("gt", (picked, tensor_of(n - 1, "int64"))), n - 1, picked)
+    elif fast.plain(rows):
+        idx = _without_replacement(rows, k, generator)
     else:
         u = _uniform(tuple(rows.shape), "float64", generator)
         safe_u = where(eq(u, 0.0), 1e-300, u)
@@ -124,6 +131,23 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         idx = apply("cat", cols, axis=1)
     idx = idx if input.ndim == 2 else idx.squeeze(0)
     return _finish(idx, out, False)
+
+
+def _without_replacement(rows: Tensor, k: int, generator: Generator | None) -> Tensor:
+    """:func:`multinomial`'s draw without replacement in numpy (eager, nothing records): the
+    same keys (``log`` through the op, as the composite computes it) and the same repeated
+    argmax (the first of equal keys), without an op per step."""
+    u = _uniform(tuple(rows.shape), "float64", generator)._data
+    logs = log(Tensor._make(np.where(u == 0.0, 1e-300, u)))._data
+    p = rows._data
+    keys = np.where(p == 0.0, -math.inf, logs / p.astype(np.float64))
+    picked = np.empty((p.shape[0], k), np.int64)
+    every = np.arange(p.shape[0])
+    for j in range(k):
+        best = np.argmax(keys, axis=-1)
+        picked[:, j] = best
+        keys[every, best] = -math.inf
+    return Tensor._make(picked)
 
 
 def _cumsum_last(x: Tensor) -> Tensor:

@@ -99,15 +99,46 @@ def test_compiled_multinomial_and_normal_replay_eager_stream():
     def sample(p):
         return tenkai.multinomial(p, 3, True), tenkai.normal(p, 1.0)
 
-    p = tenkai.tensor([[0.2, 0.3, 0.5]])
-    tenkai.manual_seed(9)
+    _assert_compiled_replays(sample, tenkai.tensor([[0.2, 0.3, 0.5]]), 9)
+
+
+def _assert_compiled_replays(sample, p, seed: int) -> list:
+    """Two eager calls of ``sample(p)`` from ``seed``, then the compiled ``sample`` from the
+    same seed: the same values and dtypes. Returns the eager results."""
+    tenkai.manual_seed(seed)
     eager = [sample(p) for _ in range(2)]
-    tenkai.manual_seed(9)
+    tenkai.manual_seed(seed)
     comp = tenkai.compile(sample, backend="interp")
     for want in eager:
         got = comp(p)
         for g, w in zip(got, want, strict=True):
+            assert g.dtype == w.dtype
             np.testing.assert_array_equal(g.numpy(), w.numpy())
+    return eager
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_eager_fast_draws_match_compiled_replay(dtype):
+    """Eager multinomial (no replacement), bernoulli and normal(tensor, float) take numpy fast
+    paths; the traced composites/ops replay the same stream to the same values."""
+    def sample(p):
+        return (tenkai.multinomial(p, 3), tenkai.bernoulli(p), tenkai.normal(p, 0.5),
+                tenkai.bernoulli(p, 0.25))
+
+    rng = np.random.default_rng(4)
+    p = tenkai.tensor(rng.uniform(0.05, 1.0, (3, 7)).astype(dtype))
+    p[1, 2] = 0.0
+    eager = _assert_compiled_replays(sample, p, 21)
+    assert not np.any(eager[0][0].numpy()[1] == 2)
+
+
+def test_randperm_is_the_stable_order_of_its_keys():
+    for n in (5, 3000):
+        tenkai.manual_seed(8)
+        keys = tenkai.rand(n, dtype=tenkai.float64).numpy()
+        tenkai.manual_seed(8)
+        np.testing.assert_array_equal(tenkai.randperm(n).numpy(),
+                                      np.argsort(keys, kind="stable"))
 
 
 torch = pytest.importorskip("torch")
