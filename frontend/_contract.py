@@ -414,7 +414,8 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
         return fast.result(np.diagonal(input._data, offset, d1, d2))
     rest = [d for d in range(input.ndim) if d not in (d1, d2)]
     n, m = input.shape[d1], input.shape[d2]
-    moved = permute(input, rest + [d1, d2])
+    order = rest + [d1, d2]
+    moved = input if order == list(range(input.ndim)) else permute(input, order)
     flat = reshape(moved, [input.shape[d] for d in rest] + [n * m])
     length = _diag_len(n, m, offset)
     rows = np.arange(length) + max(0, -offset)
@@ -430,12 +431,14 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     n = input.shape[-1]
     size = n + abs(offset)
     nd = input.ndim + 1
-    if fast.plain(input) and (norm_axis("diag_embed", dim1, nd),
-                              norm_axis("diag_embed", dim2, nd)) == (nd - 2, nd - 1):
-        out = np.zeros(tuple(input.shape[:-1]) + (size, size), input._data.dtype)
-        k = np.arange(n)
-        out[..., k + max(0, -offset), k + max(0, offset)] = input._data
-        return Tensor._make(out)
+    if fast.plain(input) and ((dim1, dim2) == (-2, -1) or (
+            norm_axis("diag_embed", dim1, nd), norm_axis("diag_embed", dim2, nd)) == (nd - 2,
+                                                                                  nd - 1)):
+        # the diagonal is every (size + 1)-th element of each flattened matrix from its start
+        out = np.zeros(tuple(input.shape[:-1]) + (size * size,), input._data.dtype)
+        start = offset if offset >= 0 else -offset * size
+        out[..., start:start + n * (size + 1):size + 1] = input._data
+        return Tensor._make(out.reshape(tuple(input.shape[:-1]) + (size, size)))
     # the values on the diagonal of an (n, size) band (a where, not a product: inf and nan
     # stay on the diagonal), then the missing rows (offset >= 0) or columns padded with 0
     pads = [(0, 0)] * nd
@@ -461,6 +464,8 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     """1-D: a matrix with ``input`` on a diagonal; 2-D: that diagonal of the matrix."""
     if input.ndim == 1:
+        if fast.plain(input):
+            return fast.result(np.diag(input._data, diagonal), fresh=True)
         return named(diag_embed(input, diagonal), "DiagEmbedBackward0", input)
     if input.ndim == 2:
         return globals()["diagonal"](input, diagonal)
@@ -525,7 +530,7 @@ def trace(input: Tensor) -> Tensor:
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     if fast.plain_float(input):
-        return fast.result(np.trace(input._data))
+        return Tensor._make(np.asarray(np.trace(input._data)))
     return named(sum(diagonal(input)), "TraceBackward0", input)
 
 

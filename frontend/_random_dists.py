@@ -164,17 +164,26 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     rates = input._data.astype(np.float64)
     if np.any(rates < 0) or not np.all(np.isfinite(rates)):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    u = _uniform(tuple(input.shape), "float64", generator)._data
+    u = _uniform(tuple(input.shape), "float64", generator)._data.reshape(-1)
+    rates = rates.reshape(-1)
     k = np.zeros(rates.shape)
     term = np.exp(-rates)
     cdf = term.copy()
-    active = (u > cdf) & (rates > 0)
-    while np.any(active):  # inverse CDF; steps ~ rate + a few standard deviations
-        k = np.where(active, k + 1, k)
-        term = np.where(active, term * rates / np.maximum(k, 1), term)
-        cdf = np.where(active, cdf + term, cdf)
-        active = active & (u > cdf) & (term > 0)
-    return Tensor._make(k.astype(input._data.dtype))
+    # inverse CDF; steps ~ rate + a few standard deviations. Step s adds term_s = term_{s-1} *
+    # rate / s to the CDF of the values still below their draw; those that stop get k = s and
+    # leave the arrays, so each step works on the values still counting only
+    at = np.flatnonzero((u > cdf) & (rates > 0))
+    r, left, term, cdf = rates[at], u[at], term[at], cdf[at]
+    step = 0
+    while at.size:
+        step += 1
+        term = term * r / step
+        cdf = cdf + term
+        going = (left > cdf) & (term > 0)
+        if not going.all():
+            k[at[~going]] = step
+            at, r, left, term, cdf = at[going], r[going], left[going], term[going], cdf[going]
+    return Tensor._make(k.reshape(input.shape).astype(input._data.dtype))
 
 
 def _fill_with(self: Tensor, sample: Tensor) -> Tensor:

@@ -339,6 +339,11 @@ def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
     d0, d1 = dims
     k %= 4
+    nd = input.ndim
+    if k and -nd <= d0 < nd and -nd <= d1 < nd and d0 % nd != d1 % nd and fast.plain(input):
+        # the flip's copy, transposed (a view of it, as the composite's permute gives)
+        data = np.flip(input._data, [d1] if k == 1 else [d0] if k == 3 else [d0, d1]).copy()
+        return Tensor._make(data if k == 2 else np.swapaxes(data, d0, d1))
     if k == 1:
         return transpose(flip(input, [d1]), d0, d1)
     if k == 2:

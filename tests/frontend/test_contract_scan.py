@@ -42,6 +42,10 @@ TABLE = [
     ("tril", [(3, 4)], {"diagonal": 1}, True),
     ("triu", [(2, 3, 3)], {"diagonal": -1}, True),
     ("trace", [(3, 4)], {}, True),
+    ("diagonal", [(3, 4)], {}, True),
+    ("cumsum", [(3, 4)], {"dim": 1}, True),
+    ("cumsum", [(3, 4)], {"dim": 0}, True),
+    ("cumsum", [(5,)], {"dim": 0}, True),
     ("cumprod", [(3, 4)], {"dim": 1}, True),
     ("cumprod", [(4,)], {"dim": 0, "dtype": tenkai.float64}, False),
     ("logcumsumexp", [(3, 4)], {"dim": 0}, True),
@@ -163,6 +167,7 @@ def test_training_with_composites_compiled_follows_eager(backend):
             h = tenkai.addmm(b, x, tenkai.tril(w), beta=0.5)
             h = tenkai.einsum("ij,jk->ik", h, tenkai.diag_embed(b)) + tenkai.roll(h, 1, 0)
             h = tenkai.cumprod(tenkai.tanh(h), 1) + tenkai.logcumsumexp(h, 0)
+            h = h + tenkai.cumsum(h, 1) * 0.1 + tenkai.diagonal(w) - tenkai.rot90(w)[0]
             loss = (tenkai.addcmul(h, h, h, value=0.1) ** 2).mean() + tenkai.trace(w) ** 2
             loss.backward()
             opt.step()
