@@ -23,11 +23,15 @@ from ._composite import flip
 from ._dtype import as_dtype
 from ._math import isnan, logaddexp
 from ._ops import (
+    add,
     apply,
     as_tensor_arg,
     cast,
+    eq,
+    exp,
     ge,
     le,
+    log,
     logical_not,
     mul,
     promote,
@@ -78,8 +82,28 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if dtype is None and not x.is_floating_point():
         x = cast(x, "int64")
+    axis = norm_axis("cumprod", dim, max(x.ndim, 1))
+    n = x.shape[axis] if x.ndim else 0
+    if n and x.is_floating_point() and x.numel() * n <= 65536:
+        square, last = _lower_square(x, axis, 1)
+        y = apply("prod", (square,), axes=(square.ndim - 1,), keepdim=False)
+        return named(y if axis == last else transpose(y, axis, -1), "CumprodBackward0", x)
     _, y = _scan(x, dim, "cumprod", mul, 1)
     return _finish(y, x, "CumprodBackward0")
+
+
+def _lower_square(x: Tensor, axis: int, fill: Any) -> tuple[Tensor, int]:
+    """The scanned dim of ``x`` as an (n, n) square, last: row i holds ``x_0 .. x_i`` and
+    ``fill`` after them (a where: inf and nan stay where they are). For short scans, whose
+    reductions over the rows record a few ops whatever n is (the doubling scans record
+    several per step); the square has n times the input's elements. Returns it and the
+    index of x's last dim."""
+    last = x.ndim - 1
+    moved = x if axis == last else transpose(x, axis, -1)
+    n = moved.shape[-1]
+    square = expand(reshape(moved, (*moved.shape[:-1], 1, n)), (*moved.shape, n))
+    keep = tensor_of(np.tri(n, dtype=bool), "bool")
+    return where(keep, square, tensor_of(fill, x._ir_dtype)), last
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
@@ -89,8 +113,27 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
         data = input._data.reshape(input.shape or (1,))
         with np.errstate(all="ignore"):
             return fast.result(np.logaddexp.accumulate(data, axis).reshape(input.shape), fresh=True)
+    axis = norm_axis("logcumsumexp", dim, max(input.ndim, 1))
+    n = input.shape[axis] if input.ndim else 0
+    if n and input.is_floating_point() and input.numel() * n <= 65536:
+        return named(_logcumsumexp_square(input, axis), "LogcumsumexpBackward0", input)
     _, y = _scan(input, dim, "logcumsumexp", logaddexp, -math.inf)
     return _finish(y, input, "LogcumsumexpBackward0")
+
+
+def _logcumsumexp_square(x: Tensor, axis: int) -> Tensor:
+    """``y_i = M_i + log(sum_{j <= i} exp(x_j - M_i))`` over an (n, n) square of the scanned
+    dim (:func:`_lower_square`), ``M_i`` the running max (a constant of the gradient:
+    ``dy_i/dx_j = exp(x_j - y_i)`` either way; 0 where the max is not finite, so inf and -inf
+    pass through log and exp). Eight recorded ops whatever n is (the doubling scan records
+    ten per step)."""
+    masked, last = _lower_square(x, axis, -math.inf)
+    moved_shape = masked.shape[:-1]
+    high = apply("max", (masked.detach(),), axes=(masked.ndim - 1,), keepdim=True)
+    shift = where(eq(sub(high, high), 0.0), high, tensor_of(0, x._ir_dtype))
+    total = apply("sum", (exp(sub(masked, shift)),), axes=(masked.ndim - 1,), keepdim=False)
+    y = add(log(total), reshape(shift, tuple(moved_shape)))
+    return y if axis == last else transpose(y, axis, -1)
 
 
 CumResult = {name: _return_type(name) for name in ("cummax", "cummin")}
