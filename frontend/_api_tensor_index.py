@@ -130,9 +130,19 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         idx = index_rules.check(index._data.reshape(-1), data.shape[axis], axis, "index_add")
         data[(slice(None),) * axis + (idx,)] = src._data
         return fast.result(data.reshape(input.shape))
-    out = apply("index_put", (x, reshape(index, (index.numel(),)), cast(src, x._ir_dtype)),
-                axis=axis, bounds="index_add")
-    return named(reshape(out, tuple(input.shape)), "IndexCopyBackward0", input, source)
+    out = apply("index_put", (x, _as_vector(index), cast(src, x._ir_dtype)), axis=axis,
+                bounds="index_add")
+    return named(_shaped_like(out, input), "IndexCopyBackward0", input, source)
+
+
+def _as_vector(index: Tensor) -> Tensor:
+    return index if index.ndim == 1 else reshape(index, (index.numel(),))
+
+
+def _shaped_like(out: Tensor, input: Tensor) -> Tensor:
+    """``out`` (``input`` or its 1-element vector, updated) in ``input``'s shape: no reshape
+    recorded when it has it already."""
+    return out if out.ndim == input.ndim else reshape(out, tuple(input.shape))
 
 
 def _wrap_negative(index: Tensor, size: int, axis: int) -> Tensor:
@@ -169,10 +179,9 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
         idx = index_rules.check(index._data.reshape(-1), data.shape[axis], axis, "index_add")
         data[(slice(None),) * axis + (idx,)] = v._data
         return fast.result(data.reshape(input.shape))
-    out = apply("index_put", (x, reshape(index, (index.numel(),)), v), axis=axis,
-                bounds="index_add")
+    out = apply("index_put", (x, _as_vector(index), v), axis=axis, bounds="index_add")
     name = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
-    return named(reshape(out, tuple(input.shape)), name, input)
+    return named(_shaped_like(out, input), name, input)
 
 
 def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:

@@ -114,7 +114,10 @@ def check(idx: np.ndarray, size: int, dim: int, bounds: str) -> np.ndarray:
     :func:`index_error` for the first offending value."""
     idx = np.asarray(idx)
     r = rule(bounds)
-    bad = (idx < (-size if r.wrap else 0)) | (idx >= size)
-    if np.any(bad):
+    if idx.size == 0:
+        return idx
+    low = idx.min()  # two reductions; the elementwise masks only for a bad or negative index
+    if low < (-size if r.wrap else 0) or idx.max() >= size:
+        bad = (idx < (-size if r.wrap else 0)) | (idx >= size)
         raise index_error(bounds, int(idx[bad].flat[0]), size, dim)
-    return np.where(idx < 0, idx + size, idx) if r.wrap else idx
+    return np.where(idx < 0, idx + size, idx) if r.wrap and low < 0 else idx
