@@ -193,13 +193,16 @@ def _cum_extreme_data(x: np.ndarray, axis: int, name: str) -> tuple[np.ndarray, 
     ufunc = np.maximum if name == "cummax" else np.minimum
     with np.errstate(all="ignore"):
         values = ufunc.accumulate(x, axis)
+    n = x.shape[axis]
     shape = [1] * x.ndim
-    shape[axis] = x.shape[axis]
-    pos = np.arange(x.shape[axis], dtype=np.int64).reshape(shape)
+    shape[axis] = n
+    # the positions in the narrowest integers that hold them (less memory for the scan)
+    narrow = np.int16 if n < 2**15 else np.int32 if n < 2**31 else np.int64
+    pos = np.arange(n, dtype=narrow).reshape(shape)
     hit = x == values
     if x.dtype.kind == "f":
         hit |= np.isnan(x)
-    return values, np.maximum.accumulate(np.where(hit, pos, 0), axis)
+    return values, np.maximum.accumulate(hit * pos, axis).astype(np.int64)
 
 
 def cummax(input: Tensor, dim: int) -> Any:
