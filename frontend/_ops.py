@@ -357,7 +357,12 @@ def numel(input: Tensor) -> int:
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     """Indices of the non-zero elements: an (N, ndim) int64 tensor, or one tensor per dim."""
-    found = np.nonzero(np.atleast_1d(input._data))
+    data = input._data
+    if not as_tuple and type(data) is np.ndarray:  # (N, ndim) in one call
+        if not data.ndim:  # PyTorch: (1, 0) for a non-zero scalar, (0, 0) for zero
+            return Tensor._make(np.zeros((int(data != 0), 0), np.int64))
+        return Tensor._make(np.argwhere(data).astype(np.int64, copy=False))
+    found = np.nonzero(np.atleast_1d(data))
     if as_tuple:
         return tuple(Tensor._make(a.astype(np.int64)) for a in found)
     out = np.stack(found, axis=1) if found else np.zeros((0, 0))

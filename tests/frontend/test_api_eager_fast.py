@@ -63,6 +63,11 @@ CASES = [
     ("diagonal", lambda L, x: L.diagonal(x, 1, 0, 2), [_f(3, 2, 4)]),
     ("diag_embed", lambda L, x: L.diag_embed(x, -1), [_f(2, 3)]),
     ("diag", lambda L, x: L.diag(x, 2), [_f(3)]),
+    ("diag below", lambda L, x: L.diag(x, -1), [_f(4)]),
+    ("diag_embed offset 2", lambda L, x: L.diag_embed(x, 2), [_f(2, 3, 2)]),
+    ("cumsum dim 0", lambda L, x: L.cumsum(x, 0), [_f(4, 3)]),
+    ("cumprod 3-d dim 1", lambda L, x: L.cumprod(x, 1), [_f(2, 5, 3)]),
+    ("logcumsumexp dim 0", lambda L, x: L.logcumsumexp(x * 30, 0), [_f(5, 2)]),
     ("tril", lambda L, x: L.tril(x, -1), [_f(4, 3)]),
     ("triu", lambda L, x: L.triu(x, 1), [_f(2, 3, 4)]),
     ("tril wide", lambda L, x: L.tril(x, 2), [_f(2, 3, 6)]),
@@ -162,6 +167,19 @@ def test_fast_path_results_own_their_memory(name, fn, arrays):
     assert out._data.flags.writeable and out._data.flags.c_contiguous, name
     for t in inputs:
         assert not np.shares_memory(out._data, t._data), name
+
+
+@pytest.mark.parametrize("x", [np.array([[0.0, 1, 0], [2, 0, 3]], np.float32), np.zeros((2, 0)),
+                               np.array(3.0), np.array(0.0), np.array([[True, False]])])
+def test_nonzero_and_count_nonzero_match_torch(x):
+    want, got = torch.nonzero(torch.tensor(x)), tenkai.nonzero(tenkai.tensor(x))
+    assert tuple(got.shape) == tuple(want.shape) and str(got.dtype) == str(want.dtype)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    for dim in (None, 0) if x.ndim else (None,):
+        want, got = torch.count_nonzero(torch.tensor(x), dim), tenkai.count_nonzero(
+            tenkai.tensor(x), dim)
+        assert tuple(got.shape) == tuple(want.shape) and str(got.dtype) == str(want.dtype)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
 def test_plain_means_nothing_records():
