@@ -442,7 +442,10 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     # the values on the diagonal of an (n, size) band (a where, not a product: inf and nan
     # stay on the diagonal), then the missing rows (offset >= 0) or columns padded with 0
     pads = [(0, 0)] * nd
-    if offset >= 0:
+    if offset == 0:  # input's last dim along the rows: a vector broadcasts as is, no reshape
+        band = np.eye(n, dtype=bool)
+        column = input if input.ndim == 1 else reshape(input, (*input.shape[:-1], 1, n))
+    elif offset > 0:
         band = np.eye(n, size, k=offset, dtype=bool)
         column = reshape(input, (*input.shape, 1))
         pads[-2] = (0, offset)
