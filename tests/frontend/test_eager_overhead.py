@@ -1,0 +1,84 @@
+"""The eager fast paths that remove per-op overhead mean what the plain paths mean (issue #14):
+the backward plan's folded constants, the array address reader, the GEMM and `where` size
+thresholds of the native provider."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tenkai
+from tenkai import _autograd, _ops
+from tenkai import _native_kernels as nk
+from tenkai.ir import REGISTRY
+from tenkai.runtime.cpu.memory import address_of, pointer
+
+
+def _last_plan():
+    return next(reversed(_autograd._CACHE.values()))
+
+
+def test_constant_gradient_is_folded_and_returned_as_a_fresh_array():
+    """floor's gradient is a `full` of zeros: computed once per plan, yet each call returns
+    an array of its own, so writing into one gradient leaves the next one zero."""
+    x = tenkai.randn(5, requires_grad=True)
+    (g,) = tenkai.autograd.grad(x.floor().sum(), x)
+    plan = _last_plan()
+    assert plan.consts and not plan.fast.steps  # the only step was folded
+    assert len(plan.plan.steps) == 1  # the replay (create_graph, traces) still runs it
+    g.add_(1.0)
+    (g2,) = tenkai.autograd.grad(x.floor().sum(), x)
+    np.testing.assert_array_equal(g2.numpy(), np.zeros(5, np.float32))
+    (g3,) = tenkai.autograd.grad(x.floor().sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g3.detach().numpy(), np.zeros(5, np.float32))
+
+
+def test_folded_plan_trains_like_torch():
+    """cross_entropy's backward folds its `full` steps; gradients match PyTorch's."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((16, 5)).astype(np.float32)
+    target = rng.integers(0, 5, 16)
+    grads = []
+    for lib in (tenkai, torch):
+        x = lib.tensor(logits, requires_grad=True)
+        for _ in range(3):  # the cached plan replays with its constants
+            x.grad = None
+            lib.nn.functional.cross_entropy(x * 2.0, lib.tensor(target)).backward()
+        grads.append(x.grad.numpy())
+    assert _last_plan().consts
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6, atol=1e-7)
+
+
+def test_address_reader_agrees_with_array_interface():
+    base = np.arange(60, dtype=np.float64).reshape(5, 12)
+    for a in (base, base[2:, 3:], base.T, base[::2, ::-3], np.zeros(0), np.float32(1) * base):
+        assert address_of(a) == pointer(a)
+    assert nk.addr(base[1:]) == pointer(base) + 12 * 8
+
+
+@pytest.mark.parametrize("shape", [(64, 64, 10), (64, 128, 64), (300, 200, 100)])
+def test_matmul_on_either_side_of_the_gemm_threshold(shape):
+    """Products below MIN_GEMM_FLOPS run numpy's matmul, above tenkai's GEMM: both agree with
+    the float64 product."""
+    m, k, n = shape
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    out = (tenkai.tensor(a) @ tenkai.tensor(b)).numpy()
+    np.testing.assert_allclose(out, a.astype(np.float64) @ b, rtol=1e-4, atol=1e-4)
+    assert (m * n * k >= nk.MIN_GEMM_FLOPS) == (m * n * k >= 1 << 18)
+
+
+def test_where_runs_native_from_its_own_threshold():
+    """ReLU's backward `where(x > 0, g, 0)` at 8192 elements: the kernel, bit for bit."""
+    if not (nk.enabled() and nk.ready()):
+        pytest.skip("native eager kernels are off here")
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(8192).astype(np.float32)
+    c = x > 0
+    out = tenkai.where(tenkai.tensor(c), tenkai.tensor(x), tenkai.zeros(()))
+    np.testing.assert_array_equal(out.numpy(), np.where(c, x, np.float32(0)))
+    runs = [v[2] for k, v in _ops._CHECKED.items() if k[0] == "where" and (8192,) in
+            [part[0] for part in k[1:] if isinstance(part, tuple)]]
+    assert runs and all(run is not REGISTRY["where"].reference for run in runs)
