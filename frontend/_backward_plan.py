@@ -9,6 +9,7 @@ themselves be recorded.
 from __future__ import annotations
 
 import copy
+import weakref
 from typing import Any
 
 import numpy as np
@@ -90,7 +91,9 @@ class BackwardPlan:
         fast.steps = kept
         return consts, fast
 
-    def run(self, order: list[Node], seeds: list[np.ndarray]) -> list[np.ndarray | None]:
+    def run(self, order: list[Node], seeds: list[np.ndarray], mark: bool = False
+            ) -> list[np.ndarray | None]:
+        """The gradients; ``mark``: remember those no one else holds (:func:`owned`)."""
         env: dict[int, Any] = {k: forward_value(order[k]) for k in self.reads}
         env.update(self.consts)
         env.update(zip(self.seeds, seeds, strict=True))
@@ -98,7 +101,11 @@ class BackwardPlan:
             self.fast.run(env)
         else:
             self._run_observed(order, env)
-        return [None if gid is None else self._own(env[gid]) for gid in self.grads]
+        grads = [None if gid is None else self._own(env[gid]) for gid in self.grads]
+        if mark:
+            given = [env[k] for k in self.reads] + list(seeds) + list(self.consts.values())
+            _mark_fresh(grads, given)
+        return grads
 
     def _own(self, grad: np.ndarray) -> np.ndarray:
         """A gradient that is (a view of) a folded constant is copied: callers may keep it
@@ -138,6 +145,41 @@ class BackwardPlan:
                                           f"error:\n{where}" if where else ""))
         if ev is not None:
             rec.end(ev, nbytes)
+
+
+# Gradients a plan run made that nothing else holds (no forward value, seed, folded constant
+# or other gradient shares their memory): ``.grad`` may take them without a copy. Keyed by
+# id, each with a weak reference (an entry leaves when its array dies or is taken).
+_FRESH: dict[int, Any] = {}
+
+
+def _owner(a: Any) -> Any:
+    """The array that owns ``a``'s memory (numpy's views point at it), or None (not known)."""
+    base = getattr(a, "base", 0)
+    if base is None:
+        return a
+    return base if type(base) is np.ndarray and base.base is None else None
+
+
+def _mark_fresh(grads: list[Any], given: list[Any]) -> None:
+    taken = {id(_owner(a)) for a in given}
+    roots = [None if g is None else _owner(g) for g in grads]
+    counts: dict[int, int] = {}
+    for r in roots:
+        if r is not None:
+            counts[id(r)] = counts.get(id(r), 0) + 1
+    for g, r in zip(grads, roots, strict=True):
+        if r is not None and type(g) is np.ndarray and counts[id(r)] == 1 \
+                and id(r) not in taken:
+            key = id(g)
+            _FRESH[key] = weakref.ref(g, lambda _ref, key=key: _FRESH.pop(key, None))
+
+
+def owned(grad: Any) -> bool:
+    """Whether ``grad`` came from a plan run (``mark``) and nothing else holds its memory
+    (asked once: the answer is forgotten)."""
+    ref = _FRESH.pop(id(grad), None)
+    return ref is not None and ref() is grad
 
 
 def _check_and_report(graph: Graph) -> None:

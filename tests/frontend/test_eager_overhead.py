@@ -82,3 +82,34 @@ def test_where_runs_native_from_its_own_threshold():
     runs = [v[2] for k, v in _ops._CHECKED.items() if k[0] == "where" and (8192,) in
             [part[0] for part in k[1:] if isinstance(part, tuple)]]
     assert runs and all(run is not REGISTRY["where"].reference for run in runs)
+
+
+def test_grad_takes_the_plan_array_only_when_nothing_else_holds_it():
+    """A Linear's weight gradient (a fresh GEMM result) becomes .grad without a copy; a
+    gradient that is the seed itself (y = x.sum() backward into a view) or shared by two
+    leaves is copied, so writing into one .grad changes nothing else."""
+    lin = tenkai.nn.Linear(8, 4)
+    x = tenkai.randn(16, 8)
+    lin(x).sum().backward()
+    w_grad = lin.weight.grad.numpy()
+    np.testing.assert_allclose(w_grad, np.ones((16, 4), np.float32).T @ x.numpy(), rtol=1e-5)
+    assert lin.weight.grad._data.flags.c_contiguous
+    # the seed: the gradient of a leaf fed straight into the loss is the seed array
+    a = tenkai.randn(3, requires_grad=True)
+    seed = tenkai.ones(3)
+    a.backward(seed)
+    a.grad.add_(1.0)
+    np.testing.assert_array_equal(seed.numpy(), np.ones(3, np.float32))
+    # one forward value used by two leaves' gradients: y = p * q, dp = q, dq = p
+    p = tenkai.randn(4, requires_grad=True)
+    q = tenkai.randn(4, requires_grad=True)
+    q_before = q.detach().numpy().copy()
+    (p * q).sum().backward()
+    p.grad.mul_(0.0)
+    np.testing.assert_array_equal(q.detach().numpy(), q_before)
+    # two gradients that are the same array: z = r + r (both operands' vjp is the seed)
+    r = tenkai.randn(4, requires_grad=True)
+    s = tenkai.randn(4, requires_grad=True)
+    (r + s).sum().backward()
+    r.grad.add_(5.0)
+    np.testing.assert_array_equal(s.grad.numpy(), np.ones(4, np.float32))
