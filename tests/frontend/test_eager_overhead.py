@@ -113,3 +113,36 @@ def test_grad_takes_the_plan_array_only_when_nothing_else_holds_it():
     (r + s).sum().backward()
     r.grad.add_(5.0)
     np.testing.assert_array_equal(s.grad.numpy(), np.ones(4, np.float32))
+
+
+@pytest.mark.parametrize("case", ["2d", "4d", "1d", "uint8", "ignored", "ignore_unused"])
+def test_cross_entropy_plain_path_matches_torch(case):
+    """The eager shortcut (every target in bounds, none ignored: a gather and a mean) gives
+    PyTorch's loss, gradient and grad_fn; targets that hit ignore_index take the general form."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    shape, tshape, ignore = {"2d": ((8, 5), (8,), -100), "4d": ((2, 3, 4, 4), (2, 4, 4), -100),
+                             "1d": ((5,), (), -100), "uint8": ((8, 5), (8,), -100),
+                             "ignored": ((8, 5), (8,), 2), "ignore_unused": ((8, 5), (8,), 7)
+                             }[case]
+    logits = rng.standard_normal(shape).astype(np.float32)
+    target = rng.integers(0, shape[0 if len(shape) == 1 else 1], tshape)
+    dtype = np.uint8 if case == "uint8" else np.int64
+    results = []
+    for lib in (tenkai, torch):
+        x = lib.tensor(logits, requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, lib.tensor(target.astype(dtype)),
+                                               ignore_index=ignore)
+        loss.backward()
+        results.append((float(loss.detach()), x.grad.numpy(), loss.grad_fn.name()))
+    assert results[0][2] == results[1][2]
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_out_of_bounds_target_error_is_torchs():
+    x = tenkai.randn(4, 3)
+    with pytest.raises(IndexError, match="Target 3 is out of bounds"):
+        tenkai.nn.functional.cross_entropy(x, tenkai.tensor([0, 1, 3, 2]))
+    with pytest.raises(IndexError, match="Target -1 is out of bounds"):
+        tenkai.nn.functional.cross_entropy(x, tenkai.tensor([0, -1, 1, 2]))
