@@ -19,7 +19,7 @@ import numpy as np
 from tenkai.ir.errors import AutogradError
 
 from . import _trace
-from ._backward_plan import BackwardPlan, ir_dtype
+from ._backward_plan import BackwardPlan, ir_dtype, owned
 from ._dtype import BY_NAME
 from ._gradfn import display_name
 from ._node import (
@@ -34,7 +34,8 @@ from ._node import (
 from ._replay import replay_backward
 
 # GRAD_MODE is re-exported: the compile path reads it from here
-__all__ = ["GRAD_MODE", "STATS", "check_saved", "plan_for", "run_backward", "run_segment"]
+__all__ = ["GRAD_MODE", "STATS", "check_saved", "owned", "plan_for", "run_backward",
+           "run_segment"]
 
 
 def check_saved(order: list[Node], saved: list[tuple[int, int]]) -> None:
@@ -139,12 +140,14 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
     for n in order:
         if n.op is None and n.fn is not None and is_function_output(n):
             return _run_with_functions(roots, seeds, wrt, retain_graph, create_graph)
-    return run_segment(order, roots, seeds, wrt, retain_graph, create_graph)
+    return run_segment(order, roots, seeds, wrt, retain_graph, create_graph, mark=True)
 
 
 def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any,
-                retain_graph: bool, create_graph: bool) -> tuple[list[Node], list[Any]]:
-    """One symbolic backward pass over the recorded subgraph ``order`` (see run_backward)."""
+                retain_graph: bool, create_graph: bool, mark: bool = False
+                ) -> tuple[list[Node], list[Any]]:
+    """One symbolic backward pass over the recorded subgraph ``order`` (see run_backward).
+    ``mark``: the plan run remembers the gradients nothing else holds (``owned``)."""
     for node in order:
         if node.op == NO_BACKWARD:
             raise AutogradError(node.attrs["message"])
@@ -177,7 +180,7 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
         found = backward(plan, order, seeds)
     else:
         found = plan.run(order, [np.asarray(s._data if hasattr(s, "_data") else s)
-                                 for s in seeds])
+                                 for s in seeds], mark)
     by_node = {id(w): g for w, g in zip(present, found, strict=True)}
     grads = [by_node.get(id(w)) for w in wrt]
     if not retain_graph:

@@ -8,12 +8,15 @@ themselves be recorded.
 
 from __future__ import annotations
 
+import copy
+import weakref
 from typing import Any
 
 import numpy as np
 
-from tenkai.ir import Graph, Plan
+from tenkai.ir import REGISTRY, Graph, Plan
 from tenkai.ir.dtypes import from_numpy
+from tenkai.ir.ops import RANDOM
 from tenkai.ir.passes import autodiff
 
 from . import _profiling
@@ -21,6 +24,9 @@ from ._gradfn import display_name
 from ._native_eager import route_plan
 from ._node import ANOMALY, Node, anomaly_trace, forward_value
 from .config import debug_level, verify_enabled
+
+# the largest folded constant (elements): a plan stays cached, and so do its constants
+FOLD_ELEMENTS = 1 << 16
 
 
 class BackwardPlan:
@@ -42,6 +48,9 @@ class BackwardPlan:
         self.plan = Plan(self.graph, wanted, set(range(len(order))) | set(self.seeds))
         self.plan.steps = route_plan(self.plan.steps, self.graph)  # native eager kernels
         self.saved = self._saved()
+        # what run() executes: the plan less its constant steps (the replay through the eager
+        # ops, _replay.py, runs every step of self.plan, so a trace records them all)
+        self.consts, self.fast = self._fold_constants()
         # the forward values the steps read (and any gradient that is one): the rest of the
         # tape need not be fetched at each replay
         reads = {j for _n, _ref, operands, _attrs in self.plan.steps for j in operands}
@@ -58,14 +67,53 @@ class BackwardPlan:
                     pairs.add((int(loc[5:]), j))
         return sorted(pairs)
 
-    def run(self, order: list[Node], seeds: list[np.ndarray]) -> list[np.ndarray | None]:
+    def _fold_constants(self) -> tuple[dict[int, np.ndarray], Plan]:
+        """Compute once the steps that read no forward value and no seed (``full`` zeros and
+        scalars, and what is computed from them only), up to :data:`FOLD_ELEMENTS` elements
+        each: every replay gives them the same values. They leave the plan's steps; a step
+        that fails here stays in (it raises at run time, as before)."""
+        consts: dict[int, np.ndarray] = {}
+        kept = []
+        with np.errstate(all="ignore"):
+            for step in self.plan.steps:
+                n, ref, ins, attrs = step
+                if all(i in consts for i in ins) and REGISTRY[self.graph.op(n)].kind != RANDOM:
+                    try:
+                        value = np.asarray(ref(*[consts[i] for i in ins], **attrs))
+                    except Exception:  # noqa: BLE001  (raised again when the step runs)
+                        value = None
+                    if value is not None and value.size <= FOLD_ELEMENTS:
+                        consts[n] = value
+                        continue
+                kept.append(step)
+        self._const_ids = {id(v) for v in consts.values()}
+        fast = copy.copy(self.plan)
+        fast.steps = kept
+        return consts, fast
+
+    def run(self, order: list[Node], seeds: list[np.ndarray], mark: bool = False
+            ) -> list[np.ndarray | None]:
+        """The gradients; ``mark``: remember those no one else holds (:func:`owned`)."""
         env: dict[int, Any] = {k: forward_value(order[k]) for k in self.reads}
+        env.update(self.consts)
         env.update(zip(self.seeds, seeds, strict=True))
         if _profiling.ACTIVE[0] is None and not ANOMALY.enabled:
-            self.plan.run(env)
+            self.fast.run(env)
         else:
             self._run_observed(order, env)
-        return [None if gid is None else env[gid] for gid in self.grads]
+        grads = [None if gid is None else self._own(env[gid]) for gid in self.grads]
+        if mark:
+            given = [env[k] for k in self.reads] + list(seeds) + list(self.consts.values())
+            _mark_fresh(grads, given)
+        return grads
+
+    def _own(self, grad: np.ndarray) -> np.ndarray:
+        """A gradient that is (a view of) a folded constant is copied: callers may keep it
+        (``autograd.grad`` returns it) and write into it."""
+        ids = self._const_ids
+        if ids and (id(grad) in ids or id(getattr(grad, "base", None)) in ids):
+            return np.array(grad, copy=True)
+        return grad
 
     def _run_observed(self, order: list[Node], env: dict[int, Any]) -> None:
         """The plan's steps one by one: each timed as its forward node's backward function
@@ -74,7 +122,7 @@ class BackwardPlan:
         rec = _profiling.ACTIVE[0]
         ev, current, nbytes = None, None, 0  # one event per run of one function's steps
         with np.errstate(all="ignore"):
-            for n, ref, ins, attrs in self.plan.steps:
+            for n, ref, ins, attrs in self.fast.steps:
                 loc = self.graph.loc(n) or ""
                 fwd = order[int(loc[5:])] if loc.startswith("tape:") else None
                 name = display_name(fwd) if fwd is not None and fwd.op is not None else None
@@ -97,6 +145,41 @@ class BackwardPlan:
                                           f"error:\n{where}" if where else ""))
         if ev is not None:
             rec.end(ev, nbytes)
+
+
+# Gradients a plan run made that nothing else holds (no forward value, seed, folded constant
+# or other gradient shares their memory): ``.grad`` may take them without a copy. Keyed by
+# id, each with a weak reference (an entry leaves when its array dies or is taken).
+_FRESH: dict[int, Any] = {}
+
+
+def _owner(a: Any) -> Any:
+    """The array that owns ``a``'s memory (numpy's views point at it), or None (not known)."""
+    base = getattr(a, "base", 0)
+    if base is None:
+        return a
+    return base if type(base) is np.ndarray and base.base is None else None
+
+
+def _mark_fresh(grads: list[Any], given: list[Any]) -> None:
+    taken = {id(_owner(a)) for a in given}
+    roots = [None if g is None else _owner(g) for g in grads]
+    counts: dict[int, int] = {}
+    for r in roots:
+        if r is not None:
+            counts[id(r)] = counts.get(id(r), 0) + 1
+    for g, r in zip(grads, roots, strict=True):
+        if r is not None and type(g) is np.ndarray and counts[id(r)] == 1 \
+                and id(r) not in taken:
+            key = id(g)
+            _FRESH[key] = weakref.ref(g, lambda _ref, key=key: _FRESH.pop(key, None))
+
+
+def owned(grad: Any) -> bool:
+    """Whether ``grad`` came from a plan run (``mark``) and nothing else holds its memory
+    (asked once: the answer is forgotten)."""
+    ref = _FRESH.pop(id(grad), None)
+    return ref is not None and ref() is grad
 
 
 def _check_and_report(graph: Graph) -> None:

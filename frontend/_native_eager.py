@@ -173,7 +173,8 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
 
     out_shape = tuple(np.broadcast_shapes(*[d.shape for d in datas]))
     total = math.prod(out_shape)
-    if total < (nk.MIN_CHEAP if op in nk.CHEAP_OPS else nk.MIN_ELEMENTS):
+    least = nk.MIN_CHEAP if op in nk.CHEAP_OPS else nk.MIN_ELEMENTS
+    if total < min(nk.MIN_BY_OP.get(op, least), least):
         return None
     in_dtypes = tuple(from_numpy(d.dtype) for d in datas)
     out_dtype = opdef.dtype_rule(list(in_dtypes), attrs)

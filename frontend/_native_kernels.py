@@ -10,7 +10,7 @@ import time
 import warnings
 from typing import Any
 
-import numpy as np
+from tenkai.runtime.cpu.memory import address_of
 
 from . import config
 
@@ -22,17 +22,24 @@ ENV = "TENKAI_EAGER_NATIVE"
 # (numpy's Philox reference is slow at every size)
 MIN_ELEMENTS = int(os.environ.get("TENKAI_EAGER_NATIVE_MIN", 1 << 15))
 MIN_CHEAP = 1 << 18
+# ops whose numpy reference is slow from fewer elements (measured single-threaded, float32):
+# ``np.where`` with a 0-d operand (ReLU's backward) 57 us at 8192 elements, the kernel ~8 us;
+# the sigmoid reference makes several passes (4096: numpy 140 us, the kernel 50 us, loaded VM);
+# ``relu`` (np.maximum with a 0-d zero) from about 8192. The lower of this and MIN_ELEMENTS.
+MIN_BY_OP = {"where": 1 << 12, "sigmoid": 1 << 10, "relu": 1 << 13}
 MIN_MAX_REDUCE = 1 << 20
 CHEAP_OPS = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "eq", "ne", "lt", "le",
                        "gt", "ge", "logical_and", "logical_or", "logical_not", "neg", "abs",
                        "cast"})  # not where: numpy's np.where with a 0-d operand is
 # slow (measured single-threaded, 200704 float32: 795 us, the kernel 44 us; 32768: 43 / 16 us)
 # m * n * k from which a product runs on tenkai's GEMM (its library is built once, seconds, and
-# cached on disk). Below, numpy's matmul is as fast; above, numpy's OpenBLAS starts its own
+# cached on disk). Below, numpy's matmul is faster (tenkai's GEMM call costs ~8 us: measured
+# single-threaded, 64x64 @ 64x10 numpy 3.3 us, tenkai 11 us) and OpenBLAS runs it on one
+# thread (its own cut-off is m*n*k <= 2^18); above, numpy's OpenBLAS starts its own
 # threads, which on a busy machine (more runnable threads than cores) spin and take 10-100x
 # longer (measured on a 2-core machine: 64x128 @ (64x128)^T 22 ms with 2 OpenBLAS threads,
 # 0.07 ms with one; tenkai's GEMM 0.03 ms), and a transposed operand takes numpy's slow path
-MIN_GEMM_FLOPS = 1 << 12
+MIN_GEMM_FLOPS = 1 << 18
 GRAIN = 1 << 14  # elements per chunk of a parallel elementwise loop
 # elementwise ops whose template computes exactly what the numpy reference does
 EXACT_OPS = frozenset({"add", "sub", "mul", "div", "neg", "abs", "relu", "maximum", "minimum",
@@ -51,9 +58,8 @@ _KERNELS: dict[str, Any] = {}
 _STATE: dict[str, Any] = {"ready": None}
 
 
-def _addr(a: np.ndarray) -> int:
-    """The address of ``a``'s first element (cheaper than ``a.ctypes.data``)."""
-    return a.__array_interface__["data"][0]
+# the address of an array's first element (one ctypes read, not ``__array_interface__``)
+_addr = address_of
 
 
 # os.environ's own store (bytes keys on POSIX), read without os.environ's key encoding: the

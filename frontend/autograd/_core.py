@@ -16,7 +16,7 @@ import numpy as np
 from tenkai.ir.errors import AutogradError
 
 from .. import _trace
-from .._autograd import STATS, run_backward
+from .._autograd import STATS, owned, run_backward
 from .._indexing import inplace_update
 from .._node import GRAD_MODE, is_grad_enabled
 from .._ops import add, apply
@@ -224,7 +224,10 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> Any:
         # a fresh copy (the plan's arrays may alias forward values or each other), already
         # in the parameter's layout when the layout contract below would ask for it
         order = "C" if owner._grad is None and owner._data.flags.c_contiguous else "K"
-        g = Tensor._make(np.array(g, dtype=owner._data.dtype, copy=True, order=order))
+        if owned(g) and g.dtype == owner._data.dtype and (order == "K" or g.flags.c_contiguous):
+            g = Tensor._make(g)  # made by the plan run, held by nothing else: no copy
+        else:
+            g = Tensor._make(np.array(g, dtype=owner._data.dtype, copy=True, order=order))
     elif not create_graph:
         g = g.detach()
     for hook in list(owner.__dict__.get("_grad_hooks", {}).values()):  # x.register_hook(fn)

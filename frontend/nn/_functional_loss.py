@@ -169,13 +169,28 @@ def _target_weights(target: Tensor, safe: Tensor, weight: Tensor | None, ignore_
     return w * keep
 
 
-def _plain_nll(target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str) -> bool:
-    """Eager shortcut: with no class weights and no ignored target, the weighted mean is a
-    plain mean (4 ops instead of 12). Traced steps keep the general form: the targets of
-    later replays are not known."""
-    return (reduction == "mean" and weight is None and _trace.active() is None
-            and not hasattr(target._data, "tk_device")  # (a GPU's targets stay there)
-            and not bool((target._data == ignore_index).any()))
+def _plain_nll(target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str,
+               classes: int) -> bool:
+    """Eager shortcut: with no class weights, every target a class index and none ignored,
+    the weighted mean is a plain mean (2 ops instead of 12) and the bounds checks would pass
+    (the target's min and max tell both: two reductions instead of eight array ops). Traced
+    steps keep the general form: the targets of later replays are not known."""
+    if reduction != "mean" or weight is not None or _trace.active() is not None:
+        return False
+    t = target._data
+    if hasattr(t, "tk_device") or t.size == 0:  # (a GPU's targets stay there)
+        return False
+    low, high = int(t.min()), int(t.max())
+    return low >= 0 and high < classes and not low <= ignore_index <= high
+
+
+def _plain_picked(input: Tensor, target: Tensor, op: str) -> Tensor:
+    """input[n, target[n, ...], ...] with the class dim kept (size 1): the gather alone (the
+    index is a constant; its mean is the mean of the squeezed values)."""
+    axis = _class_dim(input)
+    t = target._data
+    idx = Tensor._make(t.reshape(t.shape[:axis] + (1,) + t.shape[axis:]))
+    return ops.apply("gather", (input, idx), name="GatherBackward0", axis=axis, bounds=op)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -197,12 +212,12 @@ def _nll(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
     _check_class_target(input, target)
     classes = input.shape[_class_dim(input)]
     _check_class_weight(weight, classes)
-    _check_bounds(target, classes, ignore_index, op, _class_dim(input))
-    target = ops.cast(target, "int64")
-    if _plain_nll(target, weight, ignore_index, reduction):
-        out = ops.neg(_reduce.mean(_picked(input, target, op)))
+    if _plain_nll(target, weight, ignore_index, reduction, classes):
+        out = ops.neg(_reduce.mean(_plain_picked(input, ops.cast(target, "int64"), op)))
         return named(out, "NllLossBackward0" if input.ndim <= 2 else "NllLoss2DBackward0",
                      input)
+    _check_bounds(target, classes, ignore_index, op, _class_dim(input))
+    target = ops.cast(target, "int64")
     safe = ops.where(target == ignore_index, 0, target)
     w = _target_weights(target, safe, weight, ignore_index, input._ir_dtype, op)
     loss = -_picked(input, safe, op) * w

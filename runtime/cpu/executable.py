@@ -17,7 +17,6 @@ then one ctypes call runs every kernel. Returned outputs are views of persistent
 from __future__ import annotations
 
 import ctypes
-import sys
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -26,35 +25,13 @@ import numpy as np
 
 from tenkai.runtime.buffers import BufferSpec, check_array
 from tenkai.runtime.cpu import jit
-from tenkai.runtime.cpu.memory import Arena, CPUAllocator, pointer
+from tenkai.runtime.cpu.memory import Arena, CPUAllocator, address_of, pointer
 from tenkai.runtime.device import Executable, Program
 from tenkai.runtime.host import HostBuffers
 
 _STEP = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 
 
-def _address_reader() -> Any:
-    """The fastest reader of an array's data address that agrees with ``pointer`` here.
-
-    ``__array_interface__`` builds a dict per call (microseconds); in CPython ``id()`` is the
-    object's address and numpy's array struct is the object header then the data pointer, so
-    one ctypes read gives it. That layout is checked on a few arrays first (views, 0-d,
-    read-only, empty); anywhere it does not hold, ``pointer`` is the reader."""
-    read, offset = ctypes.c_void_p.from_address, object.__basicsize__
-
-    def address(arr: np.ndarray) -> int:
-        return read(id(arr) + offset).value or 0
-
-    base = np.arange(24, dtype=np.float32).reshape(4, 6)
-    samples = [base, base[1:, 2:], base[2, 3, ...], base.T, np.frombuffer(b"12345678", np.int64),
-               np.zeros(0), np.zeros((), np.int64)]
-    if sys.implementation.name == "cpython" and all(
-            type(a) is np.ndarray and address(a) == pointer(a) for a in samples):
-        return address
-    return pointer
-
-
-address_of = _address_reader()
 
 
 def object_code(code: Any) -> bytes:
