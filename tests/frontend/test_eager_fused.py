@@ -1,0 +1,143 @@
+"""Eager fused steps (``tenkai._eager_fused``): the fused values and gradients equal the
+composite's (the definition) and PyTorch's; autograd's rules hold through them (double
+backward, in-place checks, freed graphs, next_functions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tenkai
+from tenkai import _eager_fused
+from tenkai.ir.errors import AutogradError
+
+torch = pytest.importorskip("torch")
+
+
+def _composite():
+    """A context in which every fused step runs its composite instead."""
+    class _Off:
+        def __enter__(self):
+            self.prev, _eager_fused.SWITCH.off = _eager_fused.SWITCH.off, True
+
+        def __exit__(self, *exc):
+            _eager_fused.SWITCH.off = self.prev
+    return _Off()
+
+
+def _layer(lib, kind, kwargs, weights):
+    torch.manual_seed(0)
+    mod = getattr(lib.nn, kind)(3, 5, **kwargs)
+    if weights[0].dtype == np.float64:
+        mod = mod.double()
+    with lib.no_grad():
+        for p, w in zip(mod.parameters(), weights, strict=True):
+            p.copy_(lib.tensor(w))
+    return mod
+
+
+def _run(lib, kind, kwargs, weights, x, h=None):
+    mod = _layer(lib, kind, kwargs, weights)
+    xt = lib.tensor(x, requires_grad=True)
+    out, state = mod(xt) if h is None else mod(xt, h(lib))
+    states = state if isinstance(state, tuple) else (state,)
+    loss = (out * out).sum() + sum((s * s * (k + 1)).sum() for k, s in enumerate(states))
+    loss.backward()
+    grads = [xt.grad] + [p.grad for p in mod.parameters()]
+    return [out, *states], grads, out
+
+
+def _reaches_fused(fn, depth):
+    """Whether a FusedBackward is among ``fn`` and the grad_fns ``depth`` edges behind it."""
+    if isinstance(fn, _eager_fused.FusedBackward):
+        return True
+    return depth > 0 and fn is not None and any(
+        _reaches_fused(f, depth - 1) for f, _ in getattr(fn, "next_functions", ()))
+
+
+RNN_CASES = [("LSTM", {}), ("GRU", {}), ("RNN", {}), ("RNN", dict(nonlinearity="relu")),
+             ("LSTM", dict(num_layers=2, bidirectional=True)),
+             ("GRU", dict(bidirectional=True, bias=False, batch_first=True)),
+             ("RNN", dict(bidirectional=True, num_layers=2))]
+
+
+@pytest.mark.parametrize(("kind", "kwargs"), RNN_CASES,
+                         ids=[f"{k}-{i}" for i, (k, _) in enumerate(RNN_CASES)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_recurrent_layers_fused_match_composite_and_torch(kind, kwargs, dtype):
+    rng = np.random.default_rng(0)
+    ref = getattr(torch.nn, kind)(3, 5, **kwargs)
+    weights = [p.detach().numpy().astype(dtype) for p in ref.parameters()]
+    x = rng.standard_normal((4, 2, 3)).astype(dtype)
+    fused_outs, fused_grads, out = _run(tenkai, kind, kwargs, weights, x)
+    assert _reaches_fused(out.grad_fn, 3)
+    with _composite():
+        comp_outs, comp_grads, comp_out = _run(tenkai, kind, kwargs, weights, x)
+    assert out.grad_fn.name() == comp_out.grad_fn.name()
+    ref_w = [w.astype(np.float64) for w in weights]
+    torch_outs, torch_grads, _ = _run(torch, kind, kwargs, ref_w, x.astype(np.float64))
+    tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-11)
+    for a, b, c in zip(fused_outs + fused_grads, comp_outs + comp_grads,
+                       torch_outs + torch_grads, strict=True):
+        assert a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), **tol)
+        np.testing.assert_allclose(a.detach().numpy(), c.detach().numpy(), **tol)
+
+
+def test_lstm_with_states_double_backward_matches_torch():
+    """create_graph: the fused step's gradients come from the composite, recorded."""
+    rng = np.random.default_rng(1)
+    ref = torch.nn.LSTM(3, 5).double()
+    weights = [p.detach().numpy() for p in ref.parameters()]
+    x = rng.standard_normal((4, 2, 3))
+    h0, c0 = rng.standard_normal((1, 2, 5)), rng.standard_normal((1, 2, 5))
+    results = []
+    for lib in (torch, tenkai):
+        mod = _layer(lib, "LSTM", {}, weights)
+        xt = lib.tensor(x, requires_grad=True)
+        ht, ct = lib.tensor(h0, requires_grad=True), lib.tensor(c0, requires_grad=True)
+        out, (h, c) = mod(xt, (ht, ct))
+        loss = (out.tanh().sum() + (h * c).sum())
+        gx, gh = lib.autograd.grad(loss, (xt, ht), create_graph=True)
+        ((gx * gx).sum() + gh.sum()).backward()
+        results.append([xt.grad, ht.grad, ct.grad] + [p.grad for p in mod.parameters()])
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-8,
+                                   atol=1e-10)
+
+
+def test_fused_step_keeps_autograd_checks():
+    lstm = tenkai.nn.LSTM(3, 4)
+    x = tenkai.randn(2, 1, 3, requires_grad=True)
+    y = x * 1.0
+    out, _ = lstm(y)
+    fn = out.grad_fn  # the stack of the layer's steps
+    assert isinstance(fn, _eager_fused.FusedBackward) and fn.name() == "StackBackward0"
+    shown = [f for f, _ in fn.next_functions]
+    assert shown[0] is y.grad_fn and shown[1] is None and shown[2] is None  # x, h0, c0
+    assert [type(f).__name__ for f in shown[3:]] == ["AccumulateGrad"] * 4
+    out.sum().backward(retain_graph=True)
+    out.sum().backward()
+    with pytest.raises(AutogradError, match="second time"):
+        out.sum().backward()
+    out, _ = lstm(y)
+    with tenkai.no_grad():
+        y.add_(1.0)
+    with pytest.raises(AutogradError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_no_fused_step_without_grad_or_while_tracing(monkeypatch):
+    lstm = tenkai.nn.LSTM(3, 4)
+    with tenkai.no_grad():
+        out, _ = lstm(tenkai.randn(2, 1, 3))
+    assert out.grad_fn is None
+    x = tenkai.randn(2, 1, 3)
+    eager = lstm(x)[0].sum().item()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a fused step was recorded while tracing")
+    monkeypatch.setattr(_eager_fused, "record", refuse)
+    fn = tenkai.compile(lambda x: lstm(x)[0].sum(), backend="interp")
+    assert [fn(x).item() for _ in range(2)] == pytest.approx([eager] * 2, rel=1e-5)
+    assert fn.stats["replays"] == 1
