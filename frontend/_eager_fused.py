@@ -85,7 +85,13 @@ class FusedBackward(CompiledBackward):
         NODE_SEQ[0] += 1
 
     def name(self) -> str:
+        # PyTorch's C++-only nodes report a qualified name but print a short one (as GradFn)
+        if self._name in ("CopySlices", "CopyBackwards"):
+            return f"torch::autograd::{self._name}"
         return self._name
+
+    def __repr__(self) -> str:
+        return f"<{self._name} object at {hex(id(self))}>"
 
     def _run_backward(self, grads: dict[int, Any], retain_graph: bool,
                       create_graph: bool) -> tuple[list[Node], list[Any]]:

@@ -141,3 +141,32 @@ def test_no_fused_step_without_grad_or_while_tracing(monkeypatch):
     fn = tenkai.compile(lambda x: lstm(x)[0].sum(), backend="interp")
     assert [fn(x).item() for _ in range(2)] == pytest.approx([eager] * 2, rel=1e-5)
     assert fn.stats["replays"] == 1
+
+
+PAD_CASES = [((1, 2, 4, 4), (1, 2, 2, 1)), ((2, 3, 5), (2, 3)),
+             ((1, 1, 3, 4, 5), (1, 2, 0, 1, 2, 1)), ((2, 6), (4, 0))]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(("shape", "pad"), PAD_CASES)
+def test_pad_fused_matches_composite_and_torch(mode, shape, pad):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape)
+    w = rng.standard_normal(torch.nn.functional.pad(torch.tensor(x), pad, mode=mode).shape)
+    results = []
+    for lib, off in ((torch, False), (tenkai, False), (tenkai, True)):
+        _eager_fused.SWITCH.off = off
+        try:
+            xt = lib.tensor(x, requires_grad=True)
+            y = lib.nn.functional.pad(xt, pad, mode=mode)
+            (y * lib.tensor(w)).sum().backward()
+        finally:
+            _eager_fused.SWITCH.off = False
+        results.append((y, xt.grad))
+    assert isinstance(results[1][0].grad_fn, _eager_fused.FusedBackward)
+    assert results[1][0].grad_fn.name() == results[0][0].grad_fn.name()
+    assert results[2][0].grad_fn.name() == results[0][0].grad_fn.name()
+    for ours in results[1:]:
+        for a, b in zip(results[0], ours, strict=True):
+            np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-12,
+                                       atol=1e-12)
