@@ -52,3 +52,39 @@ def _pad_grad(g: np.ndarray, axis: int, mode: str, n: int, lo: int,
         else:
             out[..., src] += part
     return np.moveaxis(out, -1, axis)
+
+
+def normalize(name: str, x: Tensor, weight: Tensor | None, bias: Tensor | None,
+              view: tuple[int, int, int, int], affine_view: tuple[int, ...], eps: float,
+              stats: Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]],
+              composite: Callable[..., Tensor]) -> Tensor | None:
+    """Layer / group / instance norm fused, or None: ``x`` seen as ``view`` (rows, groups,
+    K, S) is normalized over its last two axes (``stats(array, axes, eps)``: the no-grad
+    fast path's ``(x - mean) / sqrt(var + eps), mean, var``), then scaled by ``weight`` and
+    shifted by ``bias`` seen as ``affine_view``."""
+    if not _eager_fused.available(x, weight, bias) or not x.numel():
+        return None
+    data = x._data.reshape(view)
+    rows = data.shape[:2] + (1, 1)
+    flat, _, var = stats(data.reshape(data.shape[0], data.shape[1], -1), (2,), eps)
+    xhat = flat.reshape(data.shape)  # (numpy reduces one contiguous axis fastest)
+    rstd = np.asarray(1.0 / np.sqrt(var + data.dtype.type(eps)), dtype=data.dtype)
+    rstd = rstd.reshape(rows)
+    w = None if weight is None else weight._data.reshape(affine_view)
+    out = xhat.copy() if w is None else xhat * w  # xhat is kept for the backward
+    if bias is not None:
+        out += bias._data.reshape(affine_view)
+
+    def backward(seeds: list[np.ndarray]) -> list[np.ndarray | None]:
+        gy = seeds[0].reshape(data.shape)
+        gxhat = gy if w is None else gy * w
+        inv = data.dtype.type(1.0 / (data.shape[2] * data.shape[3]))
+        a = np.add.reduce(gxhat.reshape(flat.shape), axis=2).reshape(rows) * inv
+        b = np.add.reduce((gxhat * xhat).reshape(flat.shape), axis=2).reshape(rows) * inv
+        dx = (gxhat - a - xhat * b) * rstd
+        dw = None if w is None else np.add.reduce(gy * xhat, axis=(0, 3)).reshape(weight.shape)
+        db = None if bias is None else np.add.reduce(gy, axis=(0, 3)).reshape(bias.shape)
+        return [dx.reshape(x.shape), dw, db]
+
+    return _eager_fused.record(name, [x, weight, bias], [out.reshape(x.shape)], backward,
+                               lambda *ts: [composite(*ts)])[0]

@@ -170,3 +170,43 @@ def test_pad_fused_matches_composite_and_torch(mode, shape, pad):
         for a, b in zip(results[0], ours, strict=True):
             np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-12,
                                        atol=1e-12)
+
+
+def _norm_cases():
+    return [
+        ((2, 3, 4, 5), lambda F, x, w, b: F.layer_norm(x, (4, 5), w, b), (4, 5)),
+        ((6, 7), lambda F, x, w, b: F.layer_norm(x, (7,), w, b, eps=1e-3), (7,)),
+        ((6, 7), lambda F, x, w, b: F.layer_norm(x, (7,)), None),
+        ((2, 4, 3, 3), lambda F, x, w, b: F.group_norm(x, 2, w, b), (4,)),
+        ((3, 6), lambda F, x, w, b: F.group_norm(x, 3, w, b), (6,)),
+        ((2, 4, 5), lambda F, x, w, b: F.group_norm(x, 4), None),
+        ((2, 3, 4, 4), lambda F, x, w, b: F.instance_norm(x, weight=w, bias=b), (3,)),
+        ((2, 3, 5), lambda F, x, w, b: F.instance_norm(x), None)]
+
+
+@pytest.mark.parametrize("case", range(len(_norm_cases())))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_norms_fused_match_composite_and_torch(case, dtype):
+    shape, f, wshape = _norm_cases()[case]
+    rng = np.random.default_rng(case)
+    arrays = [rng.standard_normal(shape), rng.standard_normal(shape)]
+    if wshape:
+        arrays += [rng.standard_normal(wshape), rng.standard_normal(wshape)]
+    arrays = [a.astype(dtype) for a in arrays]
+    results = []
+    for lib, off in ((torch, False), (tenkai, False), (tenkai, True)):
+        _eager_fused.SWITCH.off = off
+        try:
+            x, *params = [lib.tensor(a, requires_grad=True) for a in arrays[:1] + arrays[2:]]
+            y = f(lib.nn.functional, x, *(params or [None, None]))
+            (y * lib.tensor(arrays[1])).sum().backward()
+        finally:
+            _eager_fused.SWITCH.off = False
+        results.append([y, x.grad] + [p.grad for p in params])
+    assert isinstance(results[1][0].grad_fn, _eager_fused.FusedBackward)
+    assert results[1][0].grad_fn.name() == results[0][0].grad_fn.name()
+    tol = dict(rtol=2e-4, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-9)
+    for ours in results[1:]:
+        for a, b in zip(results[0], ours, strict=True):
+            assert b.dtype == getattr(tenkai, str(a.dtype).split(".")[-1])
+            np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), **tol)
