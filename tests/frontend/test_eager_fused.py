@@ -143,6 +143,29 @@ def test_no_fused_step_without_grad_or_while_tracing(monkeypatch):
     assert fn.stats["replays"] == 1
 
 
+def _three_ways(run):
+    """``run(lib)`` -> tensors (the output first) in torch, tenkai fused, tenkai composite."""
+    results = []
+    for lib, off in ((torch, False), (tenkai, False), (tenkai, True)):
+        _eager_fused.SWITCH.off = off
+        try:
+            results.append(run(lib))
+        finally:
+            _eager_fused.SWITCH.off = False
+    return results
+
+
+def _check_three(results, **tol):
+    """The fused and the composite results equal torch's (values, dtypes, grad_fn name)."""
+    assert isinstance(results[1][0].grad_fn, _eager_fused.FusedBackward)
+    assert not isinstance(results[2][0].grad_fn, _eager_fused.FusedBackward)
+    for ours in results[1:]:
+        assert ours[0].grad_fn.name() == results[0][0].grad_fn.name()
+        for a, b in zip(results[0], ours, strict=True):
+            assert b.dtype == getattr(tenkai, str(a.dtype).split(".")[-1])
+            np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), **tol)
+
+
 PAD_CASES = [((1, 2, 4, 4), (1, 2, 2, 1)), ((2, 3, 5), (2, 3)),
              ((1, 1, 3, 4, 5), (1, 2, 0, 1, 2, 1)), ((2, 6), (4, 0))]
 
@@ -153,24 +176,13 @@ def test_pad_fused_matches_composite_and_torch(mode, shape, pad):
     rng = np.random.default_rng(2)
     x = rng.standard_normal(shape)
     w = rng.standard_normal(torch.nn.functional.pad(torch.tensor(x), pad, mode=mode).shape)
-    results = []
-    for lib, off in ((torch, False), (tenkai, False), (tenkai, True)):
-        _eager_fused.SWITCH.off = off
-        try:
-            xt = lib.tensor(x, requires_grad=True)
-            y = lib.nn.functional.pad(xt, pad, mode=mode)
-            (y * lib.tensor(w)).sum().backward()
-        finally:
-            _eager_fused.SWITCH.off = False
-        results.append((y, xt.grad))
-    assert isinstance(results[1][0].grad_fn, _eager_fused.FusedBackward)
-    assert results[1][0].grad_fn.name() == results[0][0].grad_fn.name()
-    assert results[2][0].grad_fn.name() == results[0][0].grad_fn.name()
-    for ours in results[1:]:
-        for a, b in zip(results[0], ours, strict=True):
-            np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), rtol=1e-12,
-                                       atol=1e-12)
 
+    def run(lib):
+        xt = lib.tensor(x, requires_grad=True)
+        y = lib.nn.functional.pad(xt, pad, mode=mode)
+        (y * lib.tensor(w)).sum().backward()
+        return [y, xt.grad]
+    _check_three(_three_ways(run), rtol=1e-12, atol=1e-12)
 
 def _norm_cases():
     return [
@@ -193,20 +205,27 @@ def test_norms_fused_match_composite_and_torch(case, dtype):
     if wshape:
         arrays += [rng.standard_normal(wshape), rng.standard_normal(wshape)]
     arrays = [a.astype(dtype) for a in arrays]
-    results = []
-    for lib, off in ((torch, False), (tenkai, False), (tenkai, True)):
-        _eager_fused.SWITCH.off = off
-        try:
-            x, *params = [lib.tensor(a, requires_grad=True) for a in arrays[:1] + arrays[2:]]
-            y = f(lib.nn.functional, x, *(params or [None, None]))
-            (y * lib.tensor(arrays[1])).sum().backward()
-        finally:
-            _eager_fused.SWITCH.off = False
-        results.append([y, x.grad] + [p.grad for p in params])
-    assert isinstance(results[1][0].grad_fn, _eager_fused.FusedBackward)
-    assert results[1][0].grad_fn.name() == results[0][0].grad_fn.name()
+    def run(lib):
+        x, *params = [lib.tensor(a, requires_grad=True) for a in arrays[:1] + arrays[2:]]
+        y = f(lib.nn.functional, x, *(params or [None, None]))
+        (y * lib.tensor(arrays[1])).sum().backward()
+        return [y, x.grad] + [p.grad for p in params]
     tol = dict(rtol=2e-4, atol=2e-5) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-9)
-    for ours in results[1:]:
-        for a, b in zip(results[0], ours, strict=True):
-            assert b.dtype == getattr(tenkai, str(a.dtype).split(".")[-1])
-            np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), **tol)
+    _check_three(_three_ways(run), **tol)
+
+@pytest.mark.parametrize(("shape", "gshape"), [((2, 3, 4, 5), (2, 3, 6, 2)),
+                                               ((1, 2, 3, 4, 5), (1, 2, 3, 2, 3))])
+@pytest.mark.parametrize("align", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_grid_sample_fused_matches_composite_and_torch(shape, gshape, align, dtype):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape).astype(dtype)
+    g = rng.uniform(-1.2, 1.2, gshape).astype(dtype)  # some points outside: zeros padding
+    def run(lib):
+        xt, gt = lib.tensor(x, requires_grad=True), lib.tensor(g, requires_grad=True)
+        y = lib.nn.functional.grid_sample(xt, gt, align_corners=align)
+        w = np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)).astype(dtype)
+        (y * lib.tensor(w)).sum().backward()
+        return [y, xt.grad, gt.grad]
+    tol = dict(rtol=1e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    _check_three(_three_ways(run), **tol)
