@@ -229,3 +229,25 @@ def test_grid_sample_fused_matches_composite_and_torch(shape, gshape, align, dty
         return [y, xt.grad, gt.grad]
     tol = dict(rtol=1e-5, atol=2e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
     _check_three(_three_ways(run), **tol)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+@pytest.mark.parametrize("kwargs", [{}, {"padding_idx": 2}, {"include_last_offset": True},
+                                    {"two_d": True}])
+def test_embedding_bag_fused_matches_composite_and_torch(mode, kwargs):
+    rng = np.random.default_rng(4)
+    idx, w = rng.integers(0, 10, 12), rng.standard_normal((10, 3)).astype(np.float32)
+    offsets = np.array([0, 3, 3, 7] + ([12] if kwargs.get("include_last_offset") else []))
+    two_d = kwargs.pop("two_d", False)
+
+    def run(lib):
+        wt = lib.tensor(w, requires_grad=True)
+        if two_d:
+            y = lib.nn.functional.embedding_bag(lib.tensor(idx.reshape(4, 3)), wt, mode=mode)
+        else:
+            y = lib.nn.functional.embedding_bag(lib.tensor(idx), wt, lib.tensor(offsets),
+                                                mode=mode, **kwargs)
+        g = np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)).astype(np.float32)
+        (y * lib.tensor(g)).sum().backward()
+        return [y, wt.grad]
+    _check_three(_three_ways(run), rtol=1e-6, atol=1e-6)
