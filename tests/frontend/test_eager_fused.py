@@ -251,3 +251,20 @@ def test_embedding_bag_fused_matches_composite_and_torch(mode, kwargs):
         (y * lib.tensor(g)).sum().backward()
         return [y, wt.grad]
     _check_three(_three_ways(run), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(("kind", "shape", "kwargs"), [
+    ("unfold", (2, 3, 5, 6), dict(kernel_size=3, padding=1)),
+    ("unfold", (3, 5, 6), dict(kernel_size=(2, 3), dilation=(1, 2), stride=2)),
+    ("fold", (2, 27, 30), dict(output_size=(5, 6), kernel_size=3, padding=1)),
+    ("fold", (16, 9), dict(output_size=(4, 4), kernel_size=2))])
+def test_unfold_fold_fused_match_composite_and_torch(kind, shape, kwargs):
+    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+
+    def run(lib):
+        xt = lib.tensor(x, requires_grad=True)
+        y = getattr(lib.nn.functional, kind)(xt, **kwargs)
+        g = np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)).astype(np.float32)
+        (y * lib.tensor(g)).sum().backward()
+        return [y, xt.grad]
+    _check_three(_three_ways(run), rtol=1e-6, atol=1e-6)
