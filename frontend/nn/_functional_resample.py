@@ -164,18 +164,43 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
         return _area(input, sizes)
     taps = [_taps(mode, input.shape[2 + k], sizes[k], scales[k], bool(align_corners))
             for k in range(n)]
-    if fast.plain_float(input):
-        data = input._data
-        for k in range(n):
-            data = _resize_dim_data(data, 2 + k, taps[k])
-        return fast.result(data)
-    out = input
-    for k in range(n):
-        out = _resize_dim(out, 2 + k, taps[k])
     names = {"nearest": "UpsampleNearest", "nearest-exact": "UpsampleNearestExact",
              "linear": "UpsampleLinear", "bilinear": "UpsampleBilinear",
              "bicubic": "UpsampleBicubic", "trilinear": "UpsampleTrilinear"}
-    return named(out, f"{names[mode]}{n}DBackward0", input)
+    name = f"{names[mode]}{n}DBackward0"
+    if fast.plain_float(input) or _eager_fused.available(input):
+        data = input._data
+        for k in range(n):
+            data = _resize_dim_data(data, 2 + k, taps[k])
+        if fast.plain_float(input):
+            return fast.result(data)
+
+        def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
+            g = seeds[0]
+            for k in range(n - 1, -1, -1):  # g times the (out, in) matrix of the taps
+                m = _tap_matrix(mode, input.shape[2 + k], sizes[k], scales[k],
+                                bool(align_corners), g.dtype.str)
+                g = np.moveaxis(np.moveaxis(g, 2 + k, -1) @ m, -1, 2 + k)
+            return [np.ascontiguousarray(g)]
+        return _eager_fused.record(name, [input], [data], backward, lambda t: [interpolate(
+            t, size, scale_factor, mode, align_corners, recompute_scale_factor)])[0]
+    out = input
+    for k in range(n):
+        out = _resize_dim(out, 2 + k, taps[k])
+    return named(out, name, input)
+
+
+@functools.lru_cache(maxsize=256)
+def _tap_matrix(mode: str, in_size: int, out_size: int, scale: float | None,
+                align_corners: bool, dtype: str) -> np.ndarray:
+    """The (out, in) matrix of :func:`_taps`' weights (read-only): :func:`_resize_dim_data`
+    along a dim is this product, its transpose the backward's (an eager fused step)."""
+    rows = np.arange(out_size)
+    m = np.zeros((out_size, in_size), dtype)
+    for idx, w in _taps(mode, in_size, out_size, scale, align_corners):
+        np.add.at(m, (rows, idx), w.astype(dtype))
+    m.setflags(write=False)
+    return m
 
 
 def _area(input: Tensor, sizes: list[int]) -> Tensor:

@@ -268,3 +268,22 @@ def test_unfold_fold_fused_match_composite_and_torch(kind, shape, kwargs):
         (y * lib.tensor(g)).sum().backward()
         return [y, xt.grad]
     _check_three(_three_ways(run), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize(("shape", "kwargs"), [
+    ((1, 2, 4, 4), dict(scale_factor=2, mode="bilinear")),
+    ((1, 2, 4, 5), dict(size=(7, 3), mode="bilinear", align_corners=True)),
+    ((1, 2, 4, 4), dict(scale_factor=2, mode="nearest")),
+    ((2, 2, 5), dict(size=3, mode="nearest-exact")), ((2, 2, 5), dict(size=8, mode="linear")),
+    ((1, 2, 4, 5), dict(size=(6, 9), mode="bicubic")),
+    ((1, 1, 3, 4, 2), dict(scale_factor=1.5, mode="trilinear"))])
+def test_interpolate_fused_matches_composite_and_torch(shape, kwargs):
+    x = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+
+    def run(lib):
+        xt = lib.tensor(x, requires_grad=True)
+        y = lib.nn.functional.interpolate(xt, **kwargs)
+        g = np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)).astype(np.float32)
+        (y * lib.tensor(g)).sum().backward()
+        return [y, xt.grad]
+    _check_three(_three_ways(run), rtol=1e-5, atol=1e-6)
