@@ -287,3 +287,31 @@ def test_interpolate_fused_matches_composite_and_torch(shape, kwargs):
         (y * lib.tensor(g)).sum().backward()
         return [y, xt.grad]
     _check_three(_three_ways(run), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("sa", "sb", "mode"), [
+    ((8, 4), (6, 4), "use_mm_for_euclid_dist_if_necessary"),
+    ((30, 5), (27, 5), "use_mm_for_euclid_dist_if_necessary"),
+    ((2, 8, 4), (2, 6, 4), "donot_use_mm_for_euclid_dist"),
+    ((3, 4), (3, 4), "use_mm_for_euclid_dist")])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cdist_fused_matches_composite_and_torch(sa, sb, mode, dtype):
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal(sa).astype(dtype), rng.standard_normal(sb).astype(dtype)
+    if sa == sb and dtype == np.float64:  # (float32's mm form leaves ~1e-4 of rounding)
+        b[0] = a[0]  # a zero distance: its gradient is 0, as PyTorch's
+
+    def run(lib):
+        at, bt = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        y = lib.cdist(at, bt, compute_mode=mode)
+        g = np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)).astype(dtype)
+        (y * lib.tensor(g)).sum().backward()
+        return [y, at.grad, bt.grad]
+    results = _three_ways(run)  # (PyTorch's mm form names its grad_fn ViewBackward0)
+    tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    for ours in results[1:]:
+        assert ours[0].grad_fn.name() == "CdistBackward0"
+        for x, y in zip(results[0], ours, strict=True):
+            assert y.dtype == getattr(tenkai, str(x.dtype).split(".")[-1])
+            np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy(), **tol)
+    assert isinstance(results[1][0].grad_fn, _eager_fused.FusedBackward)
