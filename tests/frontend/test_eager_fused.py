@@ -315,3 +315,29 @@ def test_cdist_fused_matches_composite_and_torch(sa, sb, mode, dtype):
             assert y.dtype == getattr(tenkai, str(x.dtype).split(".")[-1])
             np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy(), **tol)
     assert isinstance(results[1][0].grad_fn, _eager_fused.FusedBackward)
+
+
+@pytest.mark.parametrize(("shapes", "kwargs"), [
+    (((1, 2, 4, 4),) * 3, {}), (((2, 3, 5, 4), (2, 3, 6, 4), (2, 3, 6, 4)), {}),
+    (((1, 2, 4, 4),) * 3, dict(is_causal=True)), (((1, 2, 5, 4),) * 3, dict(scale=0.3))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_attention_fused_matches_composite_and_torch(shapes, kwargs, dtype):
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
+
+    def run(lib):
+        ts = [lib.tensor(a, requires_grad=True) for a in arrays]
+        y = lib.nn.functional.scaled_dot_product_attention(*ts, **kwargs)
+        g = np.linspace(-1, 1, y.numel()).reshape(tuple(y.shape)).astype(dtype)
+        (y * lib.tensor(g)).sum().backward()
+        return [y] + [t.grad for t in ts]
+    results = _three_ways(run)
+    assert results[1][0].grad_fn.name() == "ScaledDotProductFlashAttentionForCpuBackward0"
+    assert [f.name() for f, _ in results[1][0].grad_fn.next_functions] == [
+        "torch::autograd::AccumulateGrad"] * 3
+    assert isinstance(results[1][0].grad_fn, _eager_fused.FusedBackward)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
+    for ours in results[1:]:  # (the composite's grad_fn is its last matmul's)
+        for a, b in zip(results[0], ours, strict=True):
+            assert b.dtype == getattr(tenkai, str(a.dtype).split(".")[-1])
+            np.testing.assert_allclose(b.detach().numpy(), a.detach().numpy(), **tol)
