@@ -8,6 +8,7 @@ Running statistics are updated in place under ``no_grad`` (``copy_``), as PyTorc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -180,7 +181,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
                                f"got {name} of shape {fmt_shape(p.shape)} and normalized_shape = "
                                f"{fmt_shape(shape)}")
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     fused = _fused_nn.normalize(
         "NativeLayerNormBackward0", input, weight, bias, (-1, 1, size, 1), (1, 1, size, 1),
         eps, _normalize_data, lambda x, w, b: layer_norm(x, shape, w, b, eps))

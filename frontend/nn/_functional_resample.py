@@ -168,11 +168,12 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
              "linear": "UpsampleLinear", "bilinear": "UpsampleBilinear",
              "bicubic": "UpsampleBicubic", "trilinear": "UpsampleTrilinear"}
     name = f"{names[mode]}{n}DBackward0"
-    if fast.plain_float(input) or _eager_fused.available(input):
+    plain = fast.plain_float(input)
+    if plain or _eager_fused.available(input):
         data = input._data
         for k in range(n):
             data = _resize_dim_data(data, 2 + k, taps[k])
-        if fast.plain_float(input):
+        if plain:
             return fast.result(data)
 
         def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
@@ -346,10 +347,11 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     k, d, p, s = _fold_args(kernel_size, dilation, padding, stride, "unfold")
     geometry = (k, d, p, s, *_window_index(input.shape[-2:], k, d, p, s, "unfold"))
     flat, padded, blocks = geometry[4:]
-    if fast.plain(input) or _eager_fused.available(input):
+    plain = fast.plain(input)
+    if plain or _eager_fused.available(input):
         data = input._data.reshape((1, *input.shape) if unbatched else input.shape)
         out = _unfold_array(data, geometry)
-        if fast.plain(input):
+        if plain:
             return fast.result(out[0] if unbatched else out, fresh=True)
 
         def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
@@ -425,10 +427,11 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
                            f"input.size(2)={length}.")
     c = ckk // (k[0] * k[1])
     geometry = (k, d, p, s, flat, padded, blocks)
-    if fast.plain(input) or _eager_fused.available(input):
+    plain = fast.plain(input)
+    if plain or _eager_fused.available(input):
         data = input._data.reshape(n, ckk, length)
         out = _fold_array(data, size, geometry)
-        if fast.plain(input):
+        if plain:
             return fast.result(out[0] if unbatched else out)
         out = np.ascontiguousarray(out)
 
