@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _contract, _ops, _random, _shape, return_types
+from . import _contract, _eager_fused, _ops, _random, _shape, return_types
 from . import _eager_fast as fast
 from ._composite import _pow_masked, cumsum, norm
 from ._reduce import amax, amin, dims_arg, mean, prod, std, sum, var
@@ -207,6 +207,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> T
     (a, b), _ = _ops.promote(x1, x2)
     if fast.plain(a, b):
         return fast.result(_cdist_data(a._data, b._data, p, use_mm))
+    if p == 2 and a.shape[:-2] == b.shape[:-2] and _eager_fused.available(a, b):
+        return _cdist_fused(a, b, use_mm, lambda u, v: [cdist(u, v, p, compute_mode)])
     if use_mm:  # PyTorch's matmul form: |a|^2 + |b|^2 - 2 a.b, clamped at 0
         sq1 = sum(_ops.mul(a, a), -1, keepdim=True)
         sq2 = _shape.transpose(sum(_ops.mul(b, b), -1, keepdim=True), -1, -2)
@@ -215,6 +217,25 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> T
         return _shape.named(_pow_masked(d2, 0.5), "CdistBackward0", x1, x2)
     diff = _ops.sub(_shape.unsqueeze(a, -2), _shape.unsqueeze(b, -3))
     return _shape.named(norm(diff, p, -1), "CdistBackward0", x1, x2)
+
+
+def _cdist_fused(a: Tensor, b: Tensor, use_mm: bool, composite: Any) -> Tensor:
+    """Euclidean :func:`cdist` as one fused eager step (see :mod:`tenkai._eager_fused`):
+    the fast path's values; the backward is PyTorch's, with ``w = g / d`` (0 where d = 0):
+    ``dA = rowsum(w) * a - w @ b``, ``dB = colsum(w) * b - w.T @ a``."""
+    x, y = a._data, b._data
+    d = _cdist_data(x, y, 2, use_mm)
+
+    def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(d == 0, 0, seeds[0] / d).astype(x.dtype, copy=False)
+        wt = np.swapaxes(w, -1, -2)
+        d_a = np.add.reduce(w, -1)[..., None] * x - w @ y
+        d_b = np.add.reduce(wt, -1)[..., None] * y - wt @ x
+        return [d_a, d_b]
+
+    return _eager_fused.record("CdistBackward0", [a, b], [d.astype(x.dtype, copy=False)],
+                               backward, composite)[0]
 
 
 def _cdist_data(a: np.ndarray, b: np.ndarray, p: float, use_mm: bool) -> np.ndarray:

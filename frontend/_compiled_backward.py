@@ -100,6 +100,18 @@ class CompiledBackward:
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
 
+    def _check_versions(self) -> None:
+        """PyTorch's error when a saved input (``_inputs``: (tensor, version) pairs) was
+        modified in place after the forward."""
+        for tensor, version in self._inputs:
+            if tensor is not None and tensor._vc[0] != version:
+                raise AutogradError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: [{tensor.type()} {list(tensor.shape)}] is at "
+                    f"version {tensor._vc[0]}; expected version {version} instead. Hint: "
+                    "enable anomaly detection to find the operation that failed to compute "
+                    "its gradient, with torch.autograd.set_detect_anomaly(True).")
+
     def _run_backward(self, grads: dict[int, Any], retain_graph: bool,
                       create_graph: bool) -> tuple[list[Node], list[Any]]:
         if self._freed:
@@ -109,14 +121,7 @@ class CompiledBackward:
                 "tenkai.compile: backward(create_graph=True) through the result of a replayed "
                 "compiled function (higher-order gradients of a compiled forward) is not "
                 "supported; call the function uncompiled for double backward")
-        for tensor, version in self._inputs:
-            if tensor._vc[0] != version:
-                raise AutogradError(
-                    "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: [{tensor.type()} {list(tensor.shape)}] is at "
-                    f"version {tensor._vc[0]}; expected version {version} instead. Hint: "
-                    "enable anomaly detection to find the operation that failed to compute "
-                    "its gradient, with torch.autograd.set_detect_anomaly(True).")
+        self._check_versions()
         seeds = []
         for k, (shape, dtype) in enumerate(self._outputs):
             g = grads.get(k)

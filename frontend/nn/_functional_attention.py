@@ -12,8 +12,8 @@ import numpy as np
 from tenkai.ir.dtypes import to_numpy
 
 from .. import _eager_fast as fast
+from .. import _eager_fused, _reduce
 from .. import _ops as ops
-from .. import _reduce
 from .._shape import cat, chunk, expand, matmul, reshape, squeeze_dims, transpose, unsqueeze
 from .._tensor import Tensor
 from ._functional_activation import softmax
@@ -40,16 +40,39 @@ def _additive_mask(mask: Tensor, dtype: str, true_means_keep: bool) -> Tensor:
 
 
 def _attention_data(q: np.ndarray, k: np.ndarray, v: np.ndarray, scale: float,
-                    causal: bool) -> np.ndarray:
-    """:func:`scaled_dot_product_attention` without mask or dropout, on arrays."""
+                    causal: bool, keep: dict | None = None) -> np.ndarray:
+    """:func:`scaled_dot_product_attention` without mask or dropout, on arrays (``keep``
+    receives the attention weights, ``"p"``)."""
     scores = (q @ np.swapaxes(k, -1, -2)) * q.dtype.type(scale)
     if causal:
-        keep = np.tril(np.ones(scores.shape[-2:], dtype=bool))
-        scores = np.where(keep, scores, q.dtype.type(-np.inf))
+        below = np.tril(np.ones(scores.shape[-2:], dtype=bool))
+        scores = np.where(below, scores, q.dtype.type(-np.inf))
     with np.errstate(all="ignore"):
         top = np.max(scores, -1, keepdims=True)
         e = np.exp(scores - np.where(np.isfinite(top), top, 0))
-        return (e / np.sum(e, -1, keepdims=True)) @ v
+        p = e / np.sum(e, -1, keepdims=True)
+    if keep is not None:
+        keep["p"] = p
+    return p @ v
+
+
+def _attention_fused(query: Tensor, key: Tensor, value: Tensor, scale: float, causal: bool,
+                     composite: Any) -> Tensor:
+    """4-D attention without mask or dropout as one fused eager step (PyTorch's CPU flash
+    kernel's grad_fn; see :mod:`tenkai._eager_fused`): the fast path's values; the backward
+    of ``o = p @ v``, ``p = softmax(s)``, ``s = q k^T * scale`` in closed form."""
+    q, k, v, keep = query._data, key._data, value._data, {}
+    out = _attention_data(q, k, v, scale, causal, keep)
+
+    def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
+        g, p = seeds[0], keep["p"]
+        d_v = np.swapaxes(p, -1, -2) @ g
+        d_p = g @ np.swapaxes(v, -1, -2)
+        d_s = p * (d_p - np.add.reduce(d_p * p, -1, keepdims=True)) * q.dtype.type(scale)
+        return [d_s @ k, np.swapaxes(d_s, -1, -2) @ q, d_v]
+
+    return _eager_fused.record("ScaledDotProductFlashAttentionForCpuBackward0",
+                               [query, key, value], [out], backward, composite)[0]
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
@@ -70,6 +93,12 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
             query._data.dtype == key._data.dtype == value._data.dtype:
         return fast.result(_attention_data(query._data, key._data, value._data, scale_,
                                            is_causal))
+    if (attn_mask is None and dropout_p == 0.0 and query.ndim == 4
+            and query.shape[:2] == key.shape[:2] == value.shape[:2]
+            and query.shape[-1] == value.shape[-1]  # (where PyTorch takes its flash kernel)
+            and _eager_fused.available(query, key, value)):
+        return _attention_fused(query, key, value, scale_, is_causal, lambda q, k, v: [
+            scaled_dot_product_attention(q, k, v, None, 0.0, is_causal, scale)])
     scores = matmul(query, transpose(key, -2, -1)) * scale_
     if is_causal:
         if attn_mask is not None:

@@ -19,6 +19,7 @@ from .. import _ops as ops
 from .. import _reduce
 from .._shape import cat, matmul, reshape, squeeze_dims, t, unsqueeze
 from .._tensor import Tensor
+from . import _fused_nn
 from ._functional_common import named, tuple_arg
 
 # ---------------------------------------------------------------- linear
@@ -427,8 +428,9 @@ def _crop_negative(x: Tensor, pairs: list[tuple[int, int]]) -> Tensor:
     return ops.apply("slice", (x,), starts=starts, stops=stops, steps=(1,) * x.ndim)
 
 
-def _index_pad(x: Tensor, pairs: list[tuple[int, int]], mode: str) -> Tensor:
-    """reflect / replicate / circular padding as one ``take`` per padded dim."""
+def _index_pad(x: Tensor, pairs: list[tuple[int, int]], mode: str, name: str) -> Tensor:
+    """reflect / replicate / circular padding as one ``take`` per padded dim (``name``:
+    the grad_fn's)."""
     shape = x._data.shape
     for axis, (lo, hi) in enumerate(pairs):
         n = shape[axis]
@@ -446,6 +448,10 @@ def _index_pad(x: Tensor, pairs: list[tuple[int, int]], mode: str) -> Tensor:
             if lo or hi:
                 data = data.take(_pad_positions(mode, shape[axis], lo, hi), axis)
         return fast.result(data, fresh=data is not x._data)
+    fused = _fused_nn.index_pad(x, pairs, mode, name, _pad_positions,
+                                lambda t: _index_pad(t, pairs, mode, name))
+    if fused is not None:
+        return fused
     for axis, (lo, hi) in enumerate(pairs):
         if lo or hi:
             pos = _pad_positions(mode, shape[axis], lo, hi)
@@ -501,5 +507,5 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     if input.ndim not in (dims + 1, dims + 2) or dims > 3:
         raise NotImplementedError(f"Padding size {len(list(pad))} is not supported for "
                                   f"{input.ndim}D input tensor.")
-    out = _index_pad(input, pairs, mode)
-    return named(out, _PAD_NAMES[mode].format(dims))
+    name = _PAD_NAMES[mode].format(dims)
+    return named(_index_pad(input, pairs, mode, name), name)

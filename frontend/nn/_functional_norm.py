@@ -8,6 +8,7 @@ Running statistics are updated in place under ``no_grad`` (``copy_``), as PyTorc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from .. import _reduce
 from .._shape import reshape, squeeze_dims
 from .._tensor import Tensor
 from ..autograd import no_grad
+from . import _fused_nn
 from ._functional_common import channel_view, named, size_str
 from ._functional_conv import avg_pool2d, pad
 
@@ -132,6 +134,15 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
         if count <= 1:
             raise ValueError(f"Expected more than 1 spatial element when training, got input "
                              f"size {size_str(input.shape)}")
+        fused = None
+        if running_mean is None and running_var is None and all(
+                p is None or tuple(p.shape) == (channels,) for p in (weight, bias)):
+            fused = _fused_nn.normalize(
+                "ViewBackward0", input, weight, bias, (input.shape[0], channels, 1, -1),
+                (1, channels, 1, 1), eps, _normalize_data,
+                lambda x, w, b: instance_norm(x, None, None, w, b, True, momentum, eps))
+        if fused is not None:
+            return fused
         out, mean, var = _normalize_over(input, axes, eps)
         if running_mean is not None:
             _update_running(running_mean, _reduce.mean(mean, 0), momentum)
@@ -170,6 +181,12 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int,
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but "
                                f"got {name} of shape {fmt_shape(p.shape)} and normalized_shape = "
                                f"{fmt_shape(shape)}")
+    size = math.prod(shape)
+    fused = _fused_nn.normalize(
+        "NativeLayerNormBackward0", input, weight, bias, (-1, 1, size, 1), (1, 1, size, 1),
+        eps, _normalize_data, lambda x, w, b: layer_norm(x, shape, w, b, eps))
+    if fused is not None:
+        return fused
     out, _, _ = _normalize_over(input, tuple(range(input.ndim - k, input.ndim)), eps)
     return named(_affine(out, weight, bias, False), "NativeLayerNormBackward0", input, weight,
                  bias)
@@ -198,6 +215,13 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         if bias is not None:
             out = out + bias._data.reshape(view)
         return fast.result(out)
+    if all(tuple(p.shape) == (c,) for p in params):
+        fused = _fused_nn.normalize(
+            "NativeGroupNormBackward0", input, weight, bias, (n, num_groups, c // num_groups, -1),
+            (1, num_groups, c // num_groups, 1), eps, _normalize_data,
+            lambda x, w, b: group_norm(x, num_groups, w, b, eps))
+        if fused is not None:
+            return fused
     grouped = reshape(input, (n, num_groups, -1))
     out, _, _ = _normalize_over(grouped, (2,), eps)
     out = reshape(out, tuple(input.shape))

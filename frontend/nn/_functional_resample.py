@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import _eager_fast as fast
+from .. import _eager_fused
 from .. import _ops as ops
 from .._shape import index_select, reshape
 from .._tensor import Tensor
@@ -163,18 +164,44 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
         return _area(input, sizes)
     taps = [_taps(mode, input.shape[2 + k], sizes[k], scales[k], bool(align_corners))
             for k in range(n)]
-    if fast.plain_float(input):
-        data = input._data
-        for k in range(n):
-            data = _resize_dim_data(data, 2 + k, taps[k])
-        return fast.result(data)
-    out = input
-    for k in range(n):
-        out = _resize_dim(out, 2 + k, taps[k])
     names = {"nearest": "UpsampleNearest", "nearest-exact": "UpsampleNearestExact",
              "linear": "UpsampleLinear", "bilinear": "UpsampleBilinear",
              "bicubic": "UpsampleBicubic", "trilinear": "UpsampleTrilinear"}
-    return named(out, f"{names[mode]}{n}DBackward0", input)
+    name = f"{names[mode]}{n}DBackward0"
+    plain = fast.plain_float(input)
+    if plain or _eager_fused.available(input):
+        data = input._data
+        for k in range(n):
+            data = _resize_dim_data(data, 2 + k, taps[k])
+        if plain:
+            return fast.result(data)
+
+        def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
+            g = seeds[0]
+            for k in range(n - 1, -1, -1):  # g times the (out, in) matrix of the taps
+                m = _tap_matrix(mode, input.shape[2 + k], sizes[k], scales[k],
+                                bool(align_corners), g.dtype.str)
+                g = np.moveaxis(np.moveaxis(g, 2 + k, -1) @ m, -1, 2 + k)
+            return [np.ascontiguousarray(g)]
+        return _eager_fused.record(name, [input], [data], backward, lambda t: [interpolate(
+            t, size, scale_factor, mode, align_corners, recompute_scale_factor)])[0]
+    out = input
+    for k in range(n):
+        out = _resize_dim(out, 2 + k, taps[k])
+    return named(out, name, input)
+
+
+@functools.lru_cache(maxsize=256)
+def _tap_matrix(mode: str, in_size: int, out_size: int, scale: float | None,
+                align_corners: bool, dtype: str) -> np.ndarray:
+    """The (out, in) matrix of :func:`_taps`' weights (read-only): :func:`_resize_dim_data`
+    along a dim is this product, its transpose the backward's (an eager fused step)."""
+    rows = np.arange(out_size)
+    m = np.zeros((out_size, in_size), dtype)
+    for idx, w in _taps(mode, in_size, out_size, scale, align_corners):
+        np.add.at(m, (rows, idx), w.astype(dtype))
+    m.setflags(write=False)
+    return m
 
 
 def _area(input: Tensor, sizes: list[int]) -> Tensor:
@@ -317,22 +344,51 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
         raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got "
                                   f"{input.ndim}D)")
     unbatched = input.ndim == 3
-    x = reshape(input, (1, *input.shape)) if unbatched else input
     k, d, p, s = _fold_args(kernel_size, dilation, padding, stride, "unfold")
+    geometry = (k, d, p, s, *_window_index(input.shape[-2:], k, d, p, s, "unfold"))
+    flat, padded, blocks = geometry[4:]
+    plain = fast.plain(input)
+    if plain or _eager_fused.available(input):
+        data = input._data.reshape((1, *input.shape) if unbatched else input.shape)
+        out = _unfold_array(data, geometry)
+        if plain:
+            return fast.result(out[0] if unbatched else out, fresh=True)
+
+        def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
+            g = _fold_array(seeds[0].reshape(out.shape), data.shape[2:], geometry)
+            return [np.ascontiguousarray(g).reshape(input.shape)]
+        return _eager_fused.record(
+            "Im2ColBackward0", [input], [out.reshape(out.shape[1:]) if unbatched else out],
+            backward, lambda t: [unfold(t, kernel_size, dilation, padding, stride)])[0]
+    x = reshape(input, (1, *input.shape)) if unbatched else input
     n, c = x.shape[0], x.shape[1]
-    flat, padded, blocks = _window_index(x.shape[2:], k, d, p, s, "unfold")
-    if fast.plain(x):
-        data = np.pad(x._data, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1]))) if any(p) \
-            else x._data
-        cols = np.take(data.reshape(n, c, padded[0] * padded[1]), flat.reshape(-1), axis=2)
-        out = cols.reshape(n, c * k[0] * k[1], blocks[0] * blocks[1])
-        return fast.result(out[0] if unbatched else out)
     x = _pad(x, (p[1], p[1], p[0], p[0])) if any(p) else x
     cols = index_select(reshape(x, (n, c, padded[0] * padded[1])), 2,
                         Tensor._make(flat.reshape(-1).copy()))
     out = reshape(cols, (n, c * k[0] * k[1], blocks[0] * blocks[1]))
     out = reshape(out, tuple(out.shape[1:])) if unbatched else out
     return named(out, "Im2ColBackward0", input)
+
+
+def _unfold_array(data: np.ndarray, geometry: tuple) -> np.ndarray:
+    """:func:`unfold` of an (N, C, H, W) array; ``geometry``: (k, d, p, s, flat index,
+    padded size, blocks)."""
+    k, _, p, _, flat, padded, blocks = geometry
+    n, c = data.shape[:2]
+    if any(p):
+        data = np.pad(data, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    cols = np.take(data.reshape(n, c, padded[0] * padded[1]), flat.reshape(-1), axis=2)
+    return cols.reshape(n, c * k[0] * k[1], blocks[0] * blocks[1])
+
+
+def _fold_array(cols: np.ndarray, size: Sequence[int], geometry: tuple) -> np.ndarray:
+    """:func:`fold` of an (N, C*kh*kw, L) array into (N, C, *size) (a view of the padded
+    plane); ``geometry`` as for :func:`_unfold_array`."""
+    k, d, p, s, _, padded, blocks = geometry
+    n, ckk = cols.shape[:2]
+    c = ckk // (k[0] * k[1])
+    out = _fold_data(cols.reshape(n, c, k[0], k[1], blocks[0], blocks[1]), padded, d, s)
+    return out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
 
 
 def _fold_data(cols: np.ndarray, padded: list[int], d: Sequence[int],
@@ -370,10 +426,20 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
                            f"blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
                            f"input.size(2)={length}.")
     c = ckk // (k[0] * k[1])
-    if fast.plain(x):
-        out = _fold_data(x._data.reshape(n, c, k[0], k[1], blocks[0], blocks[1]), padded, d, s)
-        out = out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
-        return fast.result(out[0] if unbatched else out)
+    geometry = (k, d, p, s, flat, padded, blocks)
+    plain = fast.plain(input)
+    if plain or _eager_fused.available(input):
+        data = input._data.reshape(n, ckk, length)
+        out = _fold_array(data, size, geometry)
+        if plain:
+            return fast.result(out[0] if unbatched else out)
+        out = np.ascontiguousarray(out)
+
+        def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
+            return [_unfold_array(seeds[0].reshape(out.shape), geometry).reshape(input.shape)]
+        return _eager_fused.record(
+            "Col2ImBackward0", [input], [out[0] if unbatched else out], backward,
+            lambda t: [fold(t, output_size, kernel_size, dilation, padding, stride)])[0]
     # summing overlaps is the transpose of unfold's gather: an index_add into the padded plane
     plane = padded[0] * padded[1]
     cols = reshape(x, (n, c, flat.size))

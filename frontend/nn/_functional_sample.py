@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import _eager_fast as fast
+from .. import _eager_fused
 from .. import _ops as ops
 from .._shape import gather, matmul, reshape, unsqueeze
 from .._tensor import Tensor
@@ -216,10 +217,11 @@ def _pad_coord_data(x: np.ndarray, size: int, padding_mode: str,
     return x
 
 
-def _gather_data(flat: np.ndarray, pos: list[np.ndarray],
-                 sizes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _gather_data(flat: np.ndarray, pos: list[np.ndarray], sizes: tuple[int, ...],
+                 keep: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``flat`` (n, c, S) read at the (n, m) pixel coordinates ``pos`` (one array per axis,
-    clamped into the image) and the (n, 1, m) mask of the coordinates inside it."""
+    clamped into the image) and the (n, 1, m) mask of the coordinates inside it; ``keep``
+    receives the flat (n, c, m) positions read (``"at"``)."""
     valid, idx = None, None
     strides = [1.0] * len(sizes)
     for axis in range(len(sizes) - 2, -1, -1):
@@ -232,26 +234,32 @@ def _gather_data(flat: np.ndarray, pos: list[np.ndarray],
         idx = term if idx is None else idx + term
     n, c, total = flat.shape
     rows = np.arange(0, n * c * total, total, dtype=np.int64).reshape(n, c, 1)
-    vals = np.take(flat.reshape(-1), rows + idx.astype(np.int64)[:, None, :])
-    return vals, valid[:, None, :]
+    at = rows + idx.astype(np.int64)[:, None, :]
+    if keep is not None:
+        keep["at"] = at
+    return np.take(flat.reshape(-1), at), valid[:, None, :]
 
 
-def _linear_data(flat: np.ndarray, coords: list[np.ndarray],
-                 sizes: tuple[int, ...]) -> np.ndarray:
+def _linear_data(flat: np.ndarray, coords: list[np.ndarray], sizes: tuple[int, ...],
+                 keep: dict | None = None) -> np.ndarray:
     """The bilinear/trilinear sum over the 2^nd corners with one gather for all of them:
-    the same values, weights and order of additions as one gather per corner."""
+    the same values, weights and order of additions as one gather per corner. ``keep``
+    receives what the backward reads (corner bits, per-axis weights, values, mask)."""
     n, points = coords[0].shape
     bits = np.array(list(itertools.product((0, 1), repeat=len(sizes))))  # (corners, nd)
     corners = len(bits)
-    pos, wt = [], None
+    pos, wt, factors = [], None, []
     for axis, v in enumerate(coords):
         base = np.floor(v)
         frac = v - base
         step = np.array([0.0, 1.0], dtype=base.dtype)[bits[:, axis]][:, None, None]
         pos.append((base + step).transpose(1, 0, 2).reshape(n, corners * points))
         w = np.stack([1.0 - frac, frac])[bits[:, axis]]  # (corners, n, points)
+        factors.append(w)
         wt = w if wt is None else wt * w
-    vals, valid = _gather_data(flat, pos, sizes)
+    vals, valid = _gather_data(flat, pos, sizes, keep)
+    if keep is not None:
+        keep.update(bits=bits, factors=factors, wt=wt, vals=vals, valid=valid)
     shape = (n, flat.shape[1], corners, points)
     terms = np.where(valid.reshape(n, 1, corners, points), vals.reshape(shape)
                      * wt.transpose(1, 0, 2)[:, None], 0.0)
@@ -262,8 +270,9 @@ def _linear_data(flat: np.ndarray, coords: list[np.ndarray],
 
 
 def _sample_data(x: np.ndarray, grid: np.ndarray, nearest: bool, padding_mode: str,
-                 align_corners: bool) -> np.ndarray:
-    """:func:`grid_sample`'s bilinear/nearest composite on arrays, step for step."""
+                 align_corners: bool, keep: dict | None = None) -> np.ndarray:
+    """:func:`grid_sample`'s bilinear/nearest composite on arrays, step for step (``keep``:
+    see :func:`_linear_data`)."""
     nd, (n, c), sizes = x.ndim - 2, x.shape[:2], tuple(x.shape[2:])
     g = grid.reshape(n, -1, nd)
     flat = x.reshape(n, c, -1)
@@ -276,8 +285,46 @@ def _sample_data(x: np.ndarray, grid: np.ndarray, nearest: bool, padding_mode: s
         vals, valid = _gather_data(flat, [np.round(v) for v in coords], sizes)
         out = np.where(valid, vals, 0.0)
     else:
-        out = _linear_data(flat, coords, sizes)
+        out = _linear_data(flat, coords, sizes, keep)
     return np.asarray(out, dtype=x.dtype).reshape(n, c, *grid.shape[1:-1])
+
+
+def _sample_fused(input: Tensor, grid: Tensor, align_corners: bool, name: str) -> Tensor | None:
+    """Bilinear/trilinear ``grid_sample`` with zeros padding as one fused eager step (see
+    :mod:`tenkai._eager_fused`), or None: the forward of the fast path; the backward adds
+    each corner's weighted gradient onto the pixel it read (one bincount) and differentiates
+    the corner weights for the grid."""
+    if not _eager_fused.available(input, grid):
+        return None
+    x, keep = input._data, {}
+    out = _sample_data(x, grid._data, False, "zeros", align_corners, keep)
+    sizes = x.shape[2:]
+
+    def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
+        n, c = x.shape[:2]
+        bits, valid, wt = keep["bits"], keep["valid"], keep["wt"]
+        corners = len(bits)
+        gy = seeds[0].reshape(n, c, 1, -1)
+        valid = valid.reshape(n, 1, corners, -1)
+        picked = np.where(valid, gy * wt.transpose(1, 0, 2)[:, None], 0.0)
+        d_x = np.bincount(keep["at"].ravel(), picked.ravel(), x.size)
+        gyv = np.add.reduce(np.where(valid, gy * keep["vals"].reshape(n, c, corners, -1), 0.0),
+                            axis=1)  # (n, corners, points)
+        d_grid = np.empty(grid.shape, x.dtype).reshape(n, -1, len(sizes))
+        for axis, size in enumerate(sizes):
+            dw = np.where(bits[:, axis] == 1, 1.0, -1.0).astype(x.dtype)[:, None, None]
+            for other, f in enumerate(keep["factors"]):
+                if other != axis:
+                    dw = dw * f
+            scale = (size - 1) / 2.0 if align_corners else size / 2.0
+            d_grid[:, :, len(sizes) - 1 - axis] = np.add.reduce(
+                gyv * dw.transpose(1, 0, 2), axis=1) * scale
+        return [d_x.astype(x.dtype).reshape(x.shape), d_grid.reshape(grid.shape)]
+
+    def composite(i: Tensor, g: Tensor) -> list[Tensor]:
+        return [grid_sample(i, g, "bilinear", "zeros", align_corners)]
+
+    return _eager_fused.record(name, [input, grid], [out], backward, composite)[0]
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
@@ -295,6 +342,10 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
     if mode != "bicubic" and fast.plain_float(input, grid):
         return fast.result(_sample_data(input._data, grid._data, mode == "nearest",
                                         padding_mode, align_corners))
+    if mode == "bilinear" and padding_mode == "zeros":
+        fused = _sample_fused(input, grid, align_corners, f"GridSampler{nd}DBackward0")
+        if fused is not None:
+            return fused
     n, c, sizes = input.shape[0], input.shape[1], tuple(input.shape[2:])
     out_spatial = tuple(grid.shape[1:-1])
     g = reshape(grid, (n, -1, nd))

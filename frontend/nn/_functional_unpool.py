@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from .. import _eager_fast as fast
+from .. import _eager_fused, _trace
 from .. import _ops as ops
-from .. import _trace
 from .._shape import cat, reshape, scatter_add, unsqueeze
 from .._tensor import Tensor
 from ._functional_common import named, tuple_arg
@@ -150,6 +150,56 @@ def _bag_sums(rows: np.ndarray, bags: np.ndarray, count: int, mode: str) -> np.n
     return out
 
 
+def _bag_of_positions(flat: Tensor, starts: Tensor, ends: Tensor, num: int,
+                      padding_idx: int | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The bag of each position of ``flat`` and the mask of the positions summed (not
+    ``padding_idx``), or None unless the bags are consecutive runs covering the input."""
+    lo, hi = starts._data, ends._data
+    n = flat.shape[0]
+    if (lo.size == 0 or np.any(lo[1:] < lo[:-1]) or np.any(hi[:-1] != lo[1:]) or lo[0] < 0
+            or hi[-1] != n):
+        return None  # not consecutive bags covering the input: the general form below
+    if padding_idx is not None and not -num <= padding_idx < num:
+        return None  # the general form raises PyTorch's error
+    bag = np.searchsorted(lo, np.arange(n), side="right") - 1
+    keep = bag >= 0
+    if padding_idx is not None:
+        keep &= flat._data != padding_idx % num
+    return bag, keep
+
+
+def _bags_fused(flat: Tensor, weight: Tensor, starts: Tensor, ends: Tensor, mode: str,
+                padding_idx: int | None, composite: Any) -> Tensor | None:
+    """Sum/mean bags of ``weight``'s rows as one fused eager step (see
+    :mod:`tenkai._eager_fused`), or None: the rows read and summed in numpy; the backward
+    adds each bag's gradient (over its size for a mean) onto the rows it read (one bincount
+    over (row, column) cells)."""
+    if _trace.active() is not None or not _eager_fused.available(weight):
+        return None
+    found = _bag_of_positions(flat, starts, ends, weight.shape[0], padding_idx)
+    if found is None:
+        return None
+    bag, keep = found
+    read = flat._data[keep]
+    bags, count = bag[keep], starts._data.size
+    w = weight._data
+    if read.size and (read.min() < 0 or read.max() >= w.shape[0]):
+        return None  # the composite raises the index error
+    out = _bag_sums(np.take(w, read, 0), bags, count, mode)
+
+    def backward(seeds: list[np.ndarray]) -> list[np.ndarray | None]:
+        g = seeds[0]
+        if mode == "mean":
+            g = g / np.maximum(np.bincount(bags, minlength=count), 1)[:, None].astype(w.dtype)
+        cols = w.shape[1]
+        cells = (read[:, None] * cols + np.arange(cols)).ravel()
+        d_w = np.bincount(cells, g[bags].ravel(), w.size).astype(w.dtype).reshape(w.shape)
+        return [d_w, None]
+
+    return _eager_fused.record("EmbeddingBagBackward0", [weight, None], [out], backward,
+                               composite)[0]
+
+
 def _bags_by_index_add(rows: Tensor, flat: Tensor, starts: Tensor, ends: Tensor, num: int,
                        mode: str, per_sample_weights: Tensor | None,
                        padding_idx: int | None) -> Tensor | None:
@@ -158,18 +208,11 @@ def _bags_by_index_add(rows: Tensor, flat: Tensor, starts: Tensor, ends: Tensor,
     in: tracing keeps the membership-matrix product). None: not this case."""
     if _trace.active() is not None:
         return None
-    lo, hi = starts._data, ends._data
-    n = flat.shape[0]
-    if (lo.size == 0 or np.any(lo[1:] < lo[:-1]) or np.any(hi[:-1] != lo[1:]) or lo[0] < 0
-            or hi[-1] != n):
-        return None  # not consecutive bags covering the input: the general form below
-    if padding_idx is not None and not -num <= padding_idx < num:
-        return None  # the general form raises PyTorch's error
-    pos = np.arange(n)
-    bag = np.searchsorted(lo, pos, side="right") - 1
-    keep = bag >= 0
-    if padding_idx is not None:
-        keep &= flat._data != padding_idx % num
+    found = _bag_of_positions(flat, starts, ends, num, padding_idx)
+    if found is None:
+        return None
+    bag, keep = found
+    lo = starts._data
     rows = rows if keep.all() else ops.apply(
         "take", (rows, ops.tensor_of(np.flatnonzero(keep), "int64")), axis=0)
     if per_sample_weights is not None:
@@ -222,6 +265,12 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
                              f"it must have the same shape as the input "
                              f"({tuple(input.shape)})")
     flat, starts, ends = _bag_bounds(ops.cast(input, "int64"), offsets, include_last_offset)
+    if mode != "max" and per_sample_weights is None and max_norm is None:
+        fused = _bags_fused(flat, weight, starts, ends, mode, padding_idx, lambda w, _: [
+            embedding_bag(input, w, offsets, None, norm_type, False, mode, False, None,
+                          include_last_offset, padding_idx)])
+        if fused is not None:
+            return fused
     rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
     if mode != "max":
         out = _bags_by_index_add(rows, flat, starts, ends, weight.shape[0], mode,

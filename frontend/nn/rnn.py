@@ -26,8 +26,8 @@ from .. import _creation
 from .._ops import apply, relu, sigmoid, tanh, tensor_of, where
 from .._shape import cat, named, stack
 from .._tensor import Tensor
+from . import _rnn_fused, init
 from . import functional as F
-from . import init
 from .module import Module
 from .parameter import Parameter
 from .utils.rnn import PackedSequence, packed_to_padded, padded_to_packed
@@ -167,6 +167,13 @@ def run_layers(mode: str, x: Tensor, weights: list[dict[str, Tensor | None]], h0
 def _run_direction(mode: str, x: Tensor, w: dict[str, Tensor | None], h: Tensor,
                    c: Tensor | None, masks: list[Tensor | None],
                    reverse: bool) -> tuple[Tensor, Tensor, Tensor | None]:
+    if all(m is None for m in masks):  # eager, recording: one fused step (numpy)
+        def composite(*ts: Tensor | None) -> tuple[Tensor, Tensor, Tensor | None]:
+            weights = dict(zip(_rnn_fused.WEIGHT_NAMES, ts[3:], strict=True))
+            return _run_direction(mode, ts[0], weights, ts[1], ts[2], masks, reverse)
+        fused = _rnn_fused.run_direction(mode, x, w, h, c, reverse, composite)
+        if fused is not None:
+            return fused
     steps, batch = x.shape[0], x.shape[1]
     # one 2-D matmul for the whole sequence (numpy's stacked 3-D matmul is far slower)
     flat = F.linear(x.reshape(steps * batch, x.shape[2]), w["weight_ih"], w.get("bias_ih"))

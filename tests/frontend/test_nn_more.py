@@ -37,7 +37,10 @@ class SmallNet(nn.Module):
 
     def forward(self, x: tenkai.Tensor) -> tenkai.Tensor:
         h = self.shuffle(self.act(self.norm(self.conv(self.pad(x)))))  # (N, 1, 4, 4)
-        h = self.hs(self.proj(self.rms(self.flat(self.inorm(h))))) * self.scales[0]
+        # SiLU between the norms: RMSNorm right after the one-channel InstanceNorm made the
+        # output invariant to inorm.weight, whose gradient is then rounding noise (0 or
+        # ~1e-9 by the order of the sums) that Adam's first step scales up to ~lr
+        h = self.hs(self.proj(self.rms(self.flat(self.act(self.inorm(h)))))) * self.scales[0]
         return self.bil(h, h.flip(0)) + self.offsets["b"]
 
 
