@@ -7,10 +7,9 @@ step while the learning rate changes between steps."""
 from __future__ import annotations
 
 import pytest
-from compile_harness import check, data, make
+from compile_harness import check, data, make, mse_step
 
 import tenkai
-import tenkai.nn.functional as F
 
 
 def _new_lr(k: int, model, opt) -> None:
@@ -27,15 +26,7 @@ def test_folded_scalars_train_like_eager(opt_kind: str, options: dict) -> None:
 
 
 def _fused_step(opt_kind: str, **options):
-    model, opt = make(0, opt_kind, **options)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = mse_step(*make(0, opt_kind, **options))
     (x, y), = data(1)
     step(x, y)  # the optimizer's state exists before the traced step
     return tenkai.trace(step, x, y).lower().fused
