@@ -284,7 +284,8 @@ def add_gemm(module: ir.Module, dtype: str, config: GemmConfig | None = None,
     ukernel = define_micro_kernel(module, cfg, name)
     pack_a = define_pack(module, cfg, f"{name}_pack_a", cfg.mr)
     pack_b = define_pack(module, cfg, f"{name}_pack_b", cfg.nr)
-    macro = define_macro_kernel(module, cfg, name, ukernel)
+    narrow = define_micro_kernel(module, cfg, name, vectors=1) if cfg.nr_vectors > 1 else None
+    macro = define_macro_kernel(module, cfg, name, ukernel, narrow)
     for kernel in (pack_a, pack_b, macro):  # kept out of line: the partition stays small, and
         kernel.attributes.add("noinline")  # the library compiles in a fraction of the time
     partition = _define_partition(module, cfg, name, pack_a, pack_b, macro)

@@ -2,6 +2,11 @@
 full and edge-tile stores) and the macro-kernel (the jr / ir loops over one packed A block and
 one packed B panel).
 
+An edge tile at most one vector wide (N = 100 with NR = 32 leaves a last tile of 4 columns)
+runs a narrow variant of the micro-kernel: the same packed panels (B keeps its NR stride),
+but only the first vector of each B row is loaded and multiplied, so the zero padding of the
+other vectors costs no FMAs (half the edge tile's work with NR = 2 vectors).
+
 The design notes (ABI, blocking scheme, register budget) are in the docstring of
 :mod:`tenkai.codegen.cpu.gemm`.
 """
@@ -40,10 +45,11 @@ def _emit_k_step(
     builder: ir.IRBuilder, cfg: GemmConfig, fma: ir.Function, a_ptr: ir.Value, b_ptr: ir.Value,
     step: int, acc: list[list[ir.Value]],
 ) -> list[list[ir.Value]]:
-    """One rank-1 update of the register tile from k offset ``step`` of the two panels."""
-    element, vector = cfg.element_type, cfg.vector_type
+    """One rank-1 update of the register tile (``len(acc[0])`` vectors wide) from k offset
+    ``step`` of the two panels."""
+    element, vector, vectors = cfg.element_type, cfg.vector_type, len(acc[0])
     b_vectors = []
-    for v in range(cfg.nr_vectors):
+    for v in range(vectors):
         b_addr = element_ptr(builder, b_ptr, I64(step * cfg.nr + v * cfg.vector_width), element)
         b_vectors.append(builder.load(b_addr, typ=vector, align=cfg.element_size, name=f"b{v}"))
     updated = []
@@ -51,7 +57,7 @@ def _emit_k_step(
         a_addr = element_ptr(builder, a_ptr, I64(step * cfg.mr + i), element)
         a_bcast = _splat(builder, builder.load(a_addr, typ=element, name=f"a{i}"), vector)
         updated.append([builder.call(fma, [a_bcast, b_vectors[v], acc[i][v]], name=f"c{i}_{v}")
-                        for v in range(cfg.nr_vectors)])
+                        for v in range(vectors)])
     return updated
 
 
@@ -69,7 +75,7 @@ def _emit_k_loop(
     count = builder.phi(I64, name=f"{name}.i")
     a_ptr = builder.phi(PTR, name=f"{name}.a_ptr")
     b_ptr = builder.phi(PTR, name=f"{name}.b_ptr")
-    acc_phis = [[builder.phi(cfg.vector_type, name=f"acc{i}_{v}") for v in range(cfg.nr_vectors)]
+    acc_phis = [[builder.phi(cfg.vector_type, name=f"acc{i}_{v}") for v in range(len(acc[i]))]
                 for i in range(cfg.mr)]
     current = acc_phis
     for step in range(unroll):
@@ -88,7 +94,7 @@ def _emit_k_loop(
     results = []
     for i in range(cfg.mr):
         row = []
-        for v in range(cfg.nr_vectors):
+        for v in range(len(acc[i])):
             acc_phis[i][v].add_incoming(acc[i][v], preheader)
             acc_phis[i][v].add_incoming(current[i][v], loop)
             merged = builder.phi(cfg.vector_type, name=f"acc{i}_{v}.out")
@@ -115,7 +121,7 @@ def _emit_store_full_tile(
     for i in range(cfg.mr):
         row = element_ptr(builder, c, builder.mul(ldc, I64(i)), element, f"c_row{i}")
         addresses.append([element_ptr(builder, row, I64(v * cfg.vector_width), element)
-                          for v in range(cfg.nr_vectors)])
+                          for v in range(len(acc[i]))])
     with builder.if_else(accumulate) as (then, otherwise):
         with then:
             for i in range(cfg.mr):
@@ -156,12 +162,12 @@ def _emit_store_edge_tile(
                                         name="cols_splat")
     masks = [builder.icmp_signed("<", ir.Constant(index_type, [v * lanes + lane
                                                                for lane in range(lanes)]),
-                                 cols_splat, name=f"mask{v}") for v in range(cfg.nr_vectors)]
+                                 cols_splat, name=f"mask{v}") for v in range(len(acc[0]))]
     align, zero = I32(cfg.element_size), ir.Constant(vector, None)
     for i in range(cfg.mr):
         with builder.if_then(builder.icmp_signed("<", I64(i), rows, name=f"row{i}_live")):
             row = element_ptr(builder, c, builder.mul(ldc, I64(i)), element, f"c_row{i}")
-            for v in range(cfg.nr_vectors):
+            for v in range(len(acc[i])):
                 address = element_ptr(builder, row, I64(v * lanes), element)
                 old = builder.call(load, [address, align, masks[v], zero], name="c_old")
                 new = builder.select(accumulate, builder.fadd(old, acc[i][v]), acc[i][v],
@@ -169,18 +175,25 @@ def _emit_store_edge_tile(
                 builder.call(store, [new, address, align, masks[v]])
 
 
-def define_micro_kernel(module: ir.Module, cfg: GemmConfig, prefix: str) -> ir.Function:
-    """``ukernel(kc, a_panel, b_panel, c, ldc, accumulate, rows, cols)``: C tile (+)= A_p B_p."""
+def define_micro_kernel(module: ir.Module, cfg: GemmConfig, prefix: str,
+                        vectors: int | None = None) -> ir.Function:
+    """``ukernel(kc, a_panel, b_panel, c, ldc, accumulate, rows, cols)``: C tile (+)= A_p B_p.
+
+    ``vectors`` (default NR's): how many vectors of each B panel row the tile computes; a
+    narrower kernel (``<prefix>_ukernel_v<vectors>``) serves tiles with ``cols`` at most
+    ``vectors * W``."""
+    vectors = cfg.nr_vectors if vectors is None else vectors
     params = [("kc", I64), ("a_panel", PTR), ("b_panel", PTR), ("c", PTR), ("ldc", I64),
               ("accumulate", I1), ("rows", I64), ("cols", I64)]
-    function, builder = new_function(module, f"{prefix}_ukernel", VOID, params)
+    name = f"{prefix}_ukernel" + ("" if vectors == cfg.nr_vectors else f"_v{vectors}")
+    function, builder = new_function(module, name, VOID, params)
     function.attributes.add("noinline")
     for index in (1, 2, 3):
         function.args[index].add_attribute("noalias")
     kc, a_panel, b_panel, c, ldc, accumulate, rows, cols = function.args
     fma = _declare_vector_fma(module, cfg.vector_type)
     zero = ir.Constant(cfg.vector_type, None)
-    acc = [[zero] * cfg.nr_vectors for _ in range(cfg.mr)]
+    acc = [[zero] * vectors for _ in range(cfg.mr)]
     unrolled_steps = builder.sdiv(kc, I64(K_UNROLL), name="unrolled_steps")
     pointers, acc = _emit_k_loop(builder, cfg, fma, unrolled_steps, K_UNROLL,
                                  (a_panel, b_panel), acc, "k_main")
@@ -188,7 +201,7 @@ def define_micro_kernel(module: ir.Module, cfg: GemmConfig, prefix: str) -> ir.F
     _, acc = _emit_k_loop(builder, cfg, fma, remainder, 1, pointers, acc, "k_tail")
 
     full_rows = builder.icmp_signed("==", rows, I64(cfg.mr))
-    full_cols = builder.icmp_signed("==", cols, I64(cfg.nr))
+    full_cols = builder.icmp_signed("==", cols, I64(vectors * cfg.vector_width))
     with builder.if_else(builder.and_(full_rows, full_cols, name="full_tile")) as (full, edge):
         with full:
             _emit_store_full_tile(builder, cfg, acc, c, ldc, accumulate)
@@ -202,10 +215,12 @@ def define_micro_kernel(module: ir.Module, cfg: GemmConfig, prefix: str) -> ir.F
 
 
 def define_macro_kernel(
-    module: ir.Module, cfg: GemmConfig, prefix: str, ukernel: ir.Function
+    module: ir.Module, cfg: GemmConfig, prefix: str, ukernel: ir.Function,
+    narrow: ir.Function | None = None,
 ) -> ir.Function:
     """``macro(mc, nc, kc, a_block, b_panel, c, ldc, accumulate)``: the jr / ir loops over
-    micro-tiles of one packed A block and one packed B panel."""
+    micro-tiles of one packed A block and one packed B panel; ``narrow`` (a one-vector
+    micro-kernel) computes the tiles at most one vector wide."""
     params = [("mc", I64), ("nc", I64), ("kc", I64), ("a_block", PTR), ("b_panel", PTR),
               ("c", PTR), ("ldc", I64), ("accumulate", I1)]
     function, builder = new_function(module, f"{prefix}_macro", VOID, params)
@@ -219,6 +234,16 @@ def define_macro_kernel(
             rows = minimum(builder, builder.sub(mc, ir_), I64(cfg.mr), "rows")
             a_micro = element_ptr(builder, a_block, builder.mul(ir_, kc), element, "a_micro")
             c_tile = element_ptr(builder, c_col, builder.mul(ir_, ldc), element, "c_tile")
-            builder.call(ukernel, [kc, a_micro, b_micro, c_tile, ldc, accumulate, rows, cols])
+            args = [kc, a_micro, b_micro, c_tile, ldc, accumulate, rows, cols]
+            if narrow is None:
+                builder.call(ukernel, args)
+            else:
+                one_vector = builder.icmp_signed("<=", cols, I64(cfg.vector_width),
+                                                 name="one_vector")
+                with builder.if_else(one_vector) as (then, otherwise):
+                    with then:
+                        builder.call(narrow, args)
+                    with otherwise:
+                        builder.call(ukernel, args)
     builder.ret_void()
     return function

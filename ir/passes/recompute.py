@@ -17,6 +17,14 @@ and loaded by every reader. One flop is far cheaper than one byte of memory traf
 ops (relu, compare, add, mul, cast) are recomputed and exp, log, pow are kept unless the value
 is narrow. Every reader must stay a legal group (:func:`fusion.classify`) with the clone in it.
 This pass restructures the graph: clones are ordinary nodes of its output.
+
+Scalar chains (:func:`fold_scalar_groups`) come first: a group of one-element values computed
+from boundary values only (``-lr`` cast to the parameters' dtype, a bias-correction factor of
+Adam from its step count) is a kernel of its own with a stored result, though every reader
+could compute it as a loop-invariant prelude for a few scalar flops. Each value of such a group
+is cloned into all its readers, node by node from the last, without the cost model (a kernel
+launch and a buffer saved against a handful of scalar operations); what stays is the chain
+of graph outputs (Adam's new step count). The records say ``"scalar": True``.
 """
 
 from __future__ import annotations
@@ -38,7 +46,9 @@ def recompute(g: Graph) -> Graph:
     out = copy_for_pass(g)
     order = list(out.meta["group_order"])
     groups = {gid: set(out.meta["groups"][gid]["nodes"]) for gid in order}
-    decisions = rematerialize(FusionContext.of(out), groups, order)
+    ctx = FusionContext.of(out)
+    decisions = fold_scalar_groups(ctx, groups, order)
+    decisions.update(rematerialize(ctx, groups, order))
     kept = [gid for gid in order if groups[gid]]  # a group whose only node moved is gone
     annotate_groups(out, FusionContext.of(out), [groups[gid] for gid in kept])
     renumber = {old: new for new, old in enumerate(kept)}
@@ -47,6 +57,39 @@ def recompute(g: Graph) -> Graph:
     out.meta["recompute"] = decisions
     stamp(out, "recompute", start)
     return out
+
+
+def fold_scalar_groups(ctx: FusionContext, groups: dict[int, set[int]],
+                       order: list[int]) -> dict[int, dict[str, Any]]:
+    """Clone the values of every scalar-chain group (module docstring) into the groups that
+    read them, when each reader stays legal, and drop them from their group unless it still
+    uses them (a graph output it keeps, such as Adam's new step count, stays there):
+    mutates ``ctx.g``, ``ctx`` and ``groups`` as :func:`rematerialize` does; returns node ->
+    its record (costs 0: not weighed)."""
+    g = ctx.g
+    graph_outputs = {g.operands(o)[0] for o in g.outputs}
+    owner = {n: gid for gid, members in groups.items() for n in members}
+    decisions: dict[int, dict[str, Any]] = {}
+    for gid in order:
+        members = groups[gid]
+        if not all(ctx.sizes[n] == 1 and ctx.cls[n] in ("elementwise", "remap")
+                   and all(p in members or ctx.cls[p] == "boundary" for p in ctx.operands[n])
+                   for n in members):
+            continue
+        for v in sorted(members, key=ctx.pos.__getitem__, reverse=True):
+            if v in graph_outputs:
+                continue
+            readers = sorted({owner[u] for u in ctx.users[v]} - {gid}, key=order.index)
+            if not readers:
+                continue
+            used_here = any(owner[u] == gid for u in ctx.users[v])
+            op = g.op(v)
+            clones = _clone_into(ctx, groups, owner, v, readers, drop=not used_here)
+            if clones is not None:
+                decisions[v] = {"op": op, "keep_cost": 0, "recompute_cost": 0,
+                                "readers": readers, "clones": clones,
+                                "dropped": not used_here, "scalar": True}
+    return decisions
 
 
 def rematerialize(ctx: FusionContext, groups: dict[int, set[int]],

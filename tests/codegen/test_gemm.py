@@ -86,7 +86,7 @@ SHAPES = [
     (1, 1, 1), (1, 1, 7), (7, 1, 1), (1, 9, 1), (2, 3, 5), (13, 17, 19), (12, 32, 4),
     (24, 64, 8), (11, 31, 3), (97, 89, 101), (1000, 3, 5), (3, 1000, 7), (5, 7, 1031),
     (2, 2, 2053), (397, 61, 263), (61, 397, 263), (64, 128, 784), (3, 3100, 5),
-    (211, 223, 257),
+    (211, 223, 257), (64, 100, 1000), (1000, 100, 64),  # two_layer: a 4-column edge tile
 ]
 
 
@@ -240,3 +240,19 @@ def test_micro_kernel_is_zmm_fmas_without_spills(gemm: Gemm) -> None:
     fmas = [line for line in loop.splitlines() if "vfmadd231ps" in line]
     assert all("%zmm" in line and "%ymm" not in line for line in fmas)
     assert "(%rsp)" not in loop, "register tile spills in the micro-kernel"
+
+
+def test_narrow_edge_tiles_take_one_vector_kernel(gemm: Gemm) -> None:
+    """An edge tile at most one vector wide (N = 100: 3 x 32 + 4 columns) runs the one-vector
+    micro-kernel: MR FMAs per k step instead of MR x NR/W on zero padding."""
+    if host_vector_bits() < 512:
+        pytest.skip("host has no AVX-512")
+    cfg = default_config("f32")
+    body = gemm.jit.assembly().split("tk_gemm_f32_ukernel_v1:", 1)[1].split(".Lfunc_end", 1)[0]
+    loops = [block for block in body.split("\n.LBB") if "vfmadd231ps" in block]
+    hottest = max(loops, key=lambda block: block.count("vfmadd231ps"))
+    assert hottest.count("vfmadd231ps") == cfg.mr * 4  # one vector per row, 4x unrolled
+    a, b = _operands(64, 100, 1000, np.float32)
+    c = np.full((64, 100), np.nan, dtype=np.float32)
+    gemm(a, b, c)
+    _check(c, a, b)

@@ -54,11 +54,9 @@ def snapshot(loss: Any, model: Any, opt: Any) -> dict[str, Any]:
     return out
 
 
-def train(backend: str | None, between: Between, steps: int = 5, zero_grad: bool = True,
-          opt_kind: str = "sgd", **options: Any) -> tuple[list[dict[str, Any]], Any]:
-    """Run ``steps`` steps; ``between(k, model, opt)`` runs before step ``k``."""
-    model, opt = make(0, opt_kind, **options)
-
+def mse_step(model: Any, opt: Any, zero_grad: bool = True) -> Callable[[Any, Any], Any]:
+    """The usual training step of ``model`` and ``opt``: (zero_grad,) MSE loss, backward,
+    step; returns the loss."""
     def step(x, y):
         if zero_grad:
             opt.zero_grad()
@@ -66,7 +64,14 @@ def train(backend: str | None, between: Between, steps: int = 5, zero_grad: bool
         loss.backward()
         opt.step()
         return loss
+    return step
 
+
+def train(backend: str | None, between: Between, steps: int = 5, zero_grad: bool = True,
+          opt_kind: str = "sgd", **options: Any) -> tuple[list[dict[str, Any]], Any]:
+    """Run ``steps`` steps; ``between(k, model, opt)`` runs before step ``k``."""
+    model, opt = make(0, opt_kind, **options)
+    step = mse_step(model, opt, zero_grad)
     fn = step if backend is None else tenkai.compile(step, backend=backend)
     records = []
     for k, (x, y) in enumerate(data(steps)):

@@ -1575,21 +1575,7 @@ v43:
   ret void
 }
 
-define void @g39(ptr noalias %v0, ptr noalias %v1) noinline nounwind
-{
-v2:
-  br label %v3
-v4:
-  %v5 = getelementptr inbounds double, ptr %v0, i64 0
-  %v6 = load double, ptr %v5, align 8
-  %v7 = fneg double %v6
-  %v8 = fptrunc double %v7 to float
-  %v9 = getelementptr inbounds float, ptr %v1, i64 0
-  store float %v8, ptr %v9, align 4
-  ret void
-}
-
-define void @g40(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6) noinline nounwind
+define void @g39(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6) noinline nounwind
 {
 v7:
   br label %v8
@@ -1641,24 +1627,26 @@ v49:
   br i1 %v50, label %v18, label %v51
 v52:
   %v53 = phi  i64 [0, %v51], [%v54, %v25]
-  %v55 = getelementptr inbounds float, ptr %v0, i64 %v53
-  %v56 = load float, ptr %v55, align 4
-  %v57 = getelementptr inbounds float, ptr %v5, i64 0
-  %v58 = load float, ptr %v57, align 4
-  %v59 = fmul float %v56, %v58
-  %v60 = getelementptr inbounds float, ptr %v6, i64 %v53
-  %v61 = load float, ptr %v60, align 4
-  %v62 = fadd float %v61, %v59
-  %v63 = getelementptr inbounds float, ptr %v6, i64 %v53
-  store float %v62, ptr %v63, align 4
+  %v55 = getelementptr inbounds double, ptr %v5, i64 0
+  %v56 = load double, ptr %v55, align 8
+  %v57 = fneg double %v56
+  %v58 = fptrunc double %v57 to float
+  %v59 = getelementptr inbounds float, ptr %v0, i64 %v53
+  %v60 = load float, ptr %v59, align 4
+  %v61 = fmul float %v60, %v58
+  %v62 = getelementptr inbounds float, ptr %v6, i64 %v53
+  %v63 = load float, ptr %v62, align 4
+  %v64 = fadd float %v63, %v61
+  %v65 = getelementptr inbounds float, ptr %v6, i64 %v53
+  store float %v64, ptr %v65, align 4
   %v54 = add nuw nsw i64 %v53, 1
-  %v64 = icmp slt i64 %v54, 10
-  br i1 %v64, label %v25, label %v65
-v66:
+  %v66 = icmp slt i64 %v54, 10
+  br i1 %v66, label %v25, label %v67
+v68:
   ret void
 }
 
-define void @g41(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g40(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1676,11 +1664,11 @@ v7:
   store ptr %v2, ptr %v13
   %v14 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v14
-  call void @g1(void (ptr, i64, i64)* @g42, ptr %v5, i64 50176, i64 32768)
+  call void @g1(void (ptr, i64, i64)* @g41, ptr %v5, i64 50176, i64 32768)
   ret void
 }
 
-define internal void @g43(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g42(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1700,7 +1688,7 @@ v19:
   ret void
 }
 
-define internal void @g42(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g41(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1711,11 +1699,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g43(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g42(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g44(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g43(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   %v4 = alloca ptr, i32 3
@@ -1727,11 +1715,11 @@ v6:
   store ptr %v1, ptr %v8
   %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
   store ptr %v2, ptr %v9
-  call void @g1(void (ptr, i64, i64)* @g45, ptr %v4, i64 7168, i64 313)
+  call void @g1(void (ptr, i64, i64)* @g44, ptr %v4, i64 7168, i64 313)
   ret void
 }
 
-define internal void @g46(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+define internal void @g45(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
   br label %v6
@@ -1858,7 +1846,7 @@ v121:
   br i1 %v122, label %v9, label %v10, !llvm.loop !1
 }
 
-define internal void @g45(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g44(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1867,11 +1855,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  call void @g46(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
+  call void @g45(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g47(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g46(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1885,28 +1873,30 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g48, ptr %v5, i64 32, i64 11)
+  call void @g1(void (ptr, i64, i64)* @g47, ptr %v5, i64 32, i64 11)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
-  %v16 = getelementptr inbounds float, ptr %v1, i64 %v14
-  %v17 = load float, ptr %v16, align 4
-  %v18 = getelementptr inbounds float, ptr %v2, i64 0
-  %v19 = load float, ptr %v18, align 4
-  %v20 = fmul float %v17, %v19
-  %v21 = getelementptr inbounds float, ptr %v3, i64 %v14
-  %v22 = load float, ptr %v21, align 4
-  %v23 = fadd float %v22, %v20
-  %v24 = getelementptr inbounds float, ptr %v3, i64 %v14
-  store float %v23, ptr %v24, align 4
+  %v16 = getelementptr inbounds double, ptr %v2, i64 0
+  %v17 = load double, ptr %v16, align 8
+  %v18 = fneg double %v17
+  %v19 = fptrunc double %v18 to float
+  %v20 = getelementptr inbounds float, ptr %v1, i64 %v14
+  %v21 = load float, ptr %v20, align 4
+  %v22 = fmul float %v21, %v19
+  %v23 = getelementptr inbounds float, ptr %v3, i64 %v14
+  %v24 = load float, ptr %v23, align 4
+  %v25 = fadd float %v24, %v22
+  %v26 = getelementptr inbounds float, ptr %v3, i64 %v14
+  store float %v25, ptr %v26, align 4
   %v15 = add nuw nsw i64 %v14, 1
-  %v25 = icmp slt i64 %v15, 32
-  br i1 %v25, label %v12, label %v26
-v27:
+  %v27 = icmp slt i64 %v15, 32
+  br i1 %v27, label %v12, label %v28
+v29:
   ret void
 }
 
-define internal void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g48(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -1950,7 +1940,7 @@ v40:
   br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g48(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g47(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1961,11 +1951,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g49(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g48(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g50(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1983,7 +1973,7 @@ v11:
   store ptr %v2, ptr %v14
   %v15 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v15
-  call void @g1(void (ptr, i64, i64)* @g51, ptr %v5, i64 100352, i64 65536)
+  call void @g1(void (ptr, i64, i64)* @g50, ptr %v5, i64 100352, i64 65536)
   br label %v16
 v17:
   %v18 = phi  i64 [0, %v10], [%v19, %v16]
@@ -2009,7 +1999,7 @@ v31:
   store ptr %v2, ptr %v34
   %v35 = getelementptr inbounds ptr, ptr %v6, i64 3
   store ptr %v3, ptr %v35
-  call void @g1(void (ptr, i64, i64)* @g52, ptr %v6, i64 8, i64 2)
+  call void @g1(void (ptr, i64, i64)* @g51, ptr %v6, i64 8, i64 2)
   br label %v36
 v37:
   %v38 = phi  i64 [0, %v30], [%v39, %v36]
@@ -2035,7 +2025,7 @@ v51:
   store ptr %v2, ptr %v54
   %v55 = getelementptr inbounds ptr, ptr %v7, i64 3
   store ptr %v3, ptr %v55
-  call void @g1(void (ptr, i64, i64)* @g53, ptr %v7, i64 8, i64 2)
+  call void @g1(void (ptr, i64, i64)* @g52, ptr %v7, i64 8, i64 2)
   br label %v56
 v57:
   %v58 = phi  i64 [0, %v50], [%v59, %v56]
@@ -2061,7 +2051,7 @@ v71:
   store ptr %v2, ptr %v74
   %v75 = getelementptr inbounds ptr, ptr %v8, i64 3
   store ptr %v3, ptr %v75
-  call void @g1(void (ptr, i64, i64)* @g54, ptr %v8, i64 8, i64 2)
+  call void @g1(void (ptr, i64, i64)* @g53, ptr %v8, i64 8, i64 2)
   br label %v76
 v77:
   %v78 = phi  i64 [0, %v70], [%v79, %v76]
@@ -2087,11 +2077,11 @@ v91:
   store ptr %v2, ptr %v94
   %v95 = getelementptr inbounds ptr, ptr %v9, i64 3
   store ptr %v3, ptr %v95
-  call void @g1(void (ptr, i64, i64)* @g55, ptr %v9, i64 8, i64 2)
+  call void @g1(void (ptr, i64, i64)* @g54, ptr %v9, i64 8, i64 2)
   ret void
 }
 
-define internal void @g56(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g55(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -2107,6 +2097,118 @@ v12:
   br i1 %v16, label %v10, label %v11, !llvm.loop !1
 v17:
   ret void
+}
+
+define internal void @g50(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  call void @g55(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  ret void
+}
+
+define internal void @g56(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+{
+v6:
+  br label %v7
+v8:
+  %v9 = icmp slt i64 %v4, %v5
+  br i1 %v9, label %v10, label %v11
+v12:
+  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
+  br label %v16
+v17:
+  ret void
+v18:
+  %v19 = phi  i64 [0, %v10], [%v20, %v21]
+  br label %v22
+v23:
+  %v14 = add nuw nsw i64 %v13, 1
+  %v24 = icmp slt i64 %v14, %v5
+  br i1 %v24, label %v10, label %v11
+v25:
+  %v26 = phi  i64 [0, %v16], [%v27, %v28]
+  br label %v29
+v30:
+  %v20 = add nuw nsw i64 %v19, 1
+  %v31 = icmp slt i64 %v20, 16
+  br i1 %v31, label %v16, label %v15
+v32:
+  %v33 = phi  i64 [0, %v22], [%v34, %v35]
+  br label %v36
+v37:
+  %v27 = add nuw nsw i64 %v26, 1
+  %v38 = icmp slt i64 %v27, 3
+  br i1 %v38, label %v22, label %v21
+v39:
+  %v40 = phi  i64 [0, %v29], [%v41, %v42]
+  br label %v43
+v44:
+  %v34 = add nuw nsw i64 %v33, 1
+  %v45 = icmp slt i64 %v34, 3
+  br i1 %v45, label %v29, label %v28
+v46:
+  %v47 = phi  i64 [0, %v36], [%v48, %v49]
+  %v50 = add i64 %v26, %v40
+  %v51 = add i64 %v50, -1
+  %v52 = icmp sge i64 %v51, 0
+  %v53 = add i64 %v26, %v40
+  %v54 = add i64 %v53, -1
+  %v55 = icmp slt i64 %v54, 14
+  %v56 = and i1 %v52, %v55
+  %v57 = add i64 %v33, %v47
+  %v58 = add i64 %v57, -1
+  %v59 = icmp sge i64 %v58, 0
+  %v60 = and i1 %v56, %v59
+  %v61 = add i64 %v33, %v47
+  %v62 = add i64 %v61, -1
+  %v63 = icmp slt i64 %v62, 14
+  %v64 = and i1 %v60, %v63
+  br i1 %v64, label %v65, label %v49
+v66:
+  %v41 = add nuw nsw i64 %v40, 1
+  %v67 = icmp slt i64 %v41, 14
+  br i1 %v67, label %v36, label %v35
+v68:
+  %v69 = mul i64 %v13, 3136
+  %v70 = mul i64 %v19, 196
+  %v71 = add i64 %v69, %v70
+  %v72 = mul i64 %v26, 14
+  %v73 = add i64 %v71, %v72
+  %v74 = add i64 %v73, %v33
+  %v75 = mul i64 %v40, 14
+  %v76 = add i64 %v74, %v75
+  %v77 = add i64 %v76, %v47
+  %v78 = add i64 %v77, -15
+  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
+  %v80 = load float, ptr %v79, align 4
+  %v81 = mul i64 %v13, 196
+  %v82 = mul i64 %v19, 14112
+  %v83 = add i64 %v81, %v82
+  %v84 = mul i64 %v26, 4704
+  %v85 = add i64 %v83, %v84
+  %v86 = mul i64 %v33, 1568
+  %v87 = add i64 %v85, %v86
+  %v88 = mul i64 %v40, 14
+  %v89 = add i64 %v87, %v88
+  %v90 = add i64 %v89, %v47
+  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
+  %v92 = load float, ptr %v91, align 4
+  %v93 = fadd float %v80, %v92
+  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
+  store float %v93, ptr %v94, align 4
+  br label %v49
+v95:
+  %v48 = add nuw nsw i64 %v47, 1
+  %v96 = icmp slt i64 %v48, 14
+  br i1 %v96, label %v43, label %v42
 }
 
 define internal void @g51(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -2196,7 +2298,7 @@ v68:
   %v75 = mul i64 %v40, 14
   %v76 = add i64 %v74, %v75
   %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, -15
+  %v78 = add i64 %v77, 25073
   %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
   %v80 = load float, ptr %v79, align 4
   %v81 = mul i64 %v13, 196
@@ -2308,7 +2410,7 @@ v68:
   %v75 = mul i64 %v40, 14
   %v76 = add i64 %v74, %v75
   %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, 25073
+  %v78 = add i64 %v77, 50161
   %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
   %v80 = load float, ptr %v79, align 4
   %v81 = mul i64 %v13, 196
@@ -2420,7 +2522,7 @@ v68:
   %v75 = mul i64 %v40, 14
   %v76 = add i64 %v74, %v75
   %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, 50161
+  %v78 = add i64 %v77, 75249
   %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
   %v80 = load float, ptr %v79, align 4
   %v81 = mul i64 %v13, 196
@@ -2460,119 +2562,7 @@ v3:
   ret void
 }
 
-define internal void @g60(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
-  br label %v16
-v17:
-  ret void
-v18:
-  %v19 = phi  i64 [0, %v10], [%v20, %v21]
-  br label %v22
-v23:
-  %v14 = add nuw nsw i64 %v13, 1
-  %v24 = icmp slt i64 %v14, %v5
-  br i1 %v24, label %v10, label %v11
-v25:
-  %v26 = phi  i64 [0, %v16], [%v27, %v28]
-  br label %v29
-v30:
-  %v20 = add nuw nsw i64 %v19, 1
-  %v31 = icmp slt i64 %v20, 16
-  br i1 %v31, label %v16, label %v15
-v32:
-  %v33 = phi  i64 [0, %v22], [%v34, %v35]
-  br label %v36
-v37:
-  %v27 = add nuw nsw i64 %v26, 1
-  %v38 = icmp slt i64 %v27, 3
-  br i1 %v38, label %v22, label %v21
-v39:
-  %v40 = phi  i64 [0, %v29], [%v41, %v42]
-  br label %v43
-v44:
-  %v34 = add nuw nsw i64 %v33, 1
-  %v45 = icmp slt i64 %v34, 3
-  br i1 %v45, label %v29, label %v28
-v46:
-  %v47 = phi  i64 [0, %v36], [%v48, %v49]
-  %v50 = add i64 %v26, %v40
-  %v51 = add i64 %v50, -1
-  %v52 = icmp sge i64 %v51, 0
-  %v53 = add i64 %v26, %v40
-  %v54 = add i64 %v53, -1
-  %v55 = icmp slt i64 %v54, 14
-  %v56 = and i1 %v52, %v55
-  %v57 = add i64 %v33, %v47
-  %v58 = add i64 %v57, -1
-  %v59 = icmp sge i64 %v58, 0
-  %v60 = and i1 %v56, %v59
-  %v61 = add i64 %v33, %v47
-  %v62 = add i64 %v61, -1
-  %v63 = icmp slt i64 %v62, 14
-  %v64 = and i1 %v60, %v63
-  br i1 %v64, label %v65, label %v49
-v66:
-  %v41 = add nuw nsw i64 %v40, 1
-  %v67 = icmp slt i64 %v41, 14
-  br i1 %v67, label %v36, label %v35
-v68:
-  %v69 = mul i64 %v13, 3136
-  %v70 = mul i64 %v19, 196
-  %v71 = add i64 %v69, %v70
-  %v72 = mul i64 %v26, 14
-  %v73 = add i64 %v71, %v72
-  %v74 = add i64 %v73, %v33
-  %v75 = mul i64 %v40, 14
-  %v76 = add i64 %v74, %v75
-  %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, 75249
-  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
-  %v80 = load float, ptr %v79, align 4
-  %v81 = mul i64 %v13, 196
-  %v82 = mul i64 %v19, 14112
-  %v83 = add i64 %v81, %v82
-  %v84 = mul i64 %v26, 4704
-  %v85 = add i64 %v83, %v84
-  %v86 = mul i64 %v33, 1568
-  %v87 = add i64 %v85, %v86
-  %v88 = mul i64 %v40, 14
-  %v89 = add i64 %v87, %v88
-  %v90 = add i64 %v89, %v47
-  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
-  %v92 = load float, ptr %v91, align 4
-  %v93 = fadd float %v80, %v92
-  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
-  store float %v93, ptr %v94, align 4
-  br label %v49
-v95:
-  %v48 = add nuw nsw i64 %v47, 1
-  %v96 = icmp slt i64 %v48, 14
-  br i1 %v96, label %v43, label %v42
-}
-
-define internal void @g55(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g60(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
-  ret void
-}
-
-define void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g60(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
@@ -2602,7 +2592,7 @@ v20:
   store ptr %v4, ptr %v25
   %v26 = getelementptr inbounds ptr, ptr %v7, i64 5
   store ptr %v5, ptr %v26
-  call void @g1(void (ptr, i64, i64)* @g62, ptr %v7, i64 16, i64 5)
+  call void @g1(void (ptr, i64, i64)* @g61, ptr %v7, i64 16, i64 5)
   br label %v27
 v28:
   %v29 = phi  i64 [0, %v19], [%v30, %v27]
@@ -2632,7 +2622,7 @@ v42:
   store ptr %v4, ptr %v47
   %v48 = getelementptr inbounds ptr, ptr %v8, i64 5
   store ptr %v5, ptr %v48
-  call void @g1(void (ptr, i64, i64)* @g63, ptr %v8, i64 16, i64 5)
+  call void @g1(void (ptr, i64, i64)* @g62, ptr %v8, i64 16, i64 5)
   br label %v49
 v50:
   %v51 = phi  i64 [0, %v41], [%v52, %v49]
@@ -2662,7 +2652,7 @@ v64:
   store ptr %v4, ptr %v69
   %v70 = getelementptr inbounds ptr, ptr %v9, i64 5
   store ptr %v5, ptr %v70
-  call void @g1(void (ptr, i64, i64)* @g64, ptr %v9, i64 16, i64 5)
+  call void @g1(void (ptr, i64, i64)* @g63, ptr %v9, i64 16, i64 5)
   br label %v71
 v72:
   %v73 = phi  i64 [0, %v63], [%v74, %v71]
@@ -2692,7 +2682,7 @@ v86:
   store ptr %v4, ptr %v91
   %v92 = getelementptr inbounds ptr, ptr %v10, i64 5
   store ptr %v5, ptr %v92
-  call void @g1(void (ptr, i64, i64)* @g65, ptr %v10, i64 16, i64 5)
+  call void @g1(void (ptr, i64, i64)* @g64, ptr %v10, i64 16, i64 5)
   br label %v93
 v94:
   %v95 = phi  i64 [0, %v85], [%v96, %v93]
@@ -2713,24 +2703,26 @@ v108:
   br label %v109
 v110:
   %v111 = phi  i64 [0, %v107], [%v112, %v109]
-  %v113 = getelementptr inbounds float, ptr %v0, i64 %v111
-  %v114 = load float, ptr %v113, align 4
-  %v115 = getelementptr inbounds float, ptr %v4, i64 0
-  %v116 = load float, ptr %v115, align 4
-  %v117 = fmul float %v114, %v116
-  %v118 = getelementptr inbounds float, ptr %v5, i64 %v111
-  %v119 = load float, ptr %v118, align 4
-  %v120 = fadd float %v119, %v117
-  %v121 = getelementptr inbounds float, ptr %v5, i64 %v111
-  store float %v120, ptr %v121, align 4
+  %v113 = getelementptr inbounds double, ptr %v4, i64 0
+  %v114 = load double, ptr %v113, align 8
+  %v115 = fneg double %v114
+  %v116 = fptrunc double %v115 to float
+  %v117 = getelementptr inbounds float, ptr %v0, i64 %v111
+  %v118 = load float, ptr %v117, align 4
+  %v119 = fmul float %v118, %v116
+  %v120 = getelementptr inbounds float, ptr %v5, i64 %v111
+  %v121 = load float, ptr %v120, align 4
+  %v122 = fadd float %v121, %v119
+  %v123 = getelementptr inbounds float, ptr %v5, i64 %v111
+  store float %v122, ptr %v123, align 4
   %v112 = add nuw nsw i64 %v111, 1
-  %v122 = icmp slt i64 %v112, 4608
-  br i1 %v122, label %v109, label %v123, !llvm.loop !1
-v124:
+  %v124 = icmp slt i64 %v112, 4608
+  br i1 %v124, label %v109, label %v125, !llvm.loop !1
+v126:
   ret void
 }
 
-define internal void @g66(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g65(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -2829,6 +2821,125 @@ v99:
   br i1 %v100, label %v38, label %v37
 }
 
+define internal void @g61(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v13 = load ptr, ptr %v12
+  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v15 = load ptr, ptr %v14
+  call void @g65(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  ret void
+}
+
+define internal void @g66(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+{
+v8:
+  br label %v9
+v10:
+  %v11 = icmp slt i64 %v6, %v7
+  br i1 %v11, label %v12, label %v13
+v14:
+  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
+  br label %v18
+v19:
+  ret void
+v20:
+  %v21 = phi  i64 [0, %v12], [%v22, %v23]
+  br label %v24
+v25:
+  %v16 = add nuw nsw i64 %v15, 1
+  %v26 = icmp slt i64 %v16, %v7
+  br i1 %v26, label %v12, label %v13
+v27:
+  %v28 = phi  i64 [0, %v18], [%v29, %v30]
+  br label %v31
+v32:
+  %v22 = add nuw nsw i64 %v21, 1
+  %v33 = icmp slt i64 %v22, 3
+  br i1 %v33, label %v18, label %v17
+v34:
+  %v35 = phi  i64 [0, %v24], [%v36, %v37]
+  br label %v38
+v39:
+  %v29 = add nuw nsw i64 %v28, 1
+  %v40 = icmp slt i64 %v29, 3
+  br i1 %v40, label %v24, label %v23
+v41:
+  %v42 = phi  i64 [0, %v31], [%v43, %v44]
+  br label %v45
+v46:
+  %v36 = add nuw nsw i64 %v35, 1
+  %v47 = icmp slt i64 %v36, 8
+  br i1 %v47, label %v31, label %v30
+v48:
+  %v49 = phi  i64 [0, %v38], [%v50, %v45]
+  %v51 = add i64 %v21, %v42
+  %v52 = add i64 %v51, -1
+  %v53 = icmp sge i64 %v52, 0
+  %v54 = add i64 %v21, %v42
+  %v55 = add i64 %v54, -1
+  %v56 = icmp slt i64 %v55, 14
+  %v57 = and i1 %v53, %v56
+  %v58 = add i64 %v28, %v49
+  %v59 = add i64 %v58, -1
+  %v60 = icmp sge i64 %v59, 0
+  %v61 = and i1 %v57, %v60
+  %v62 = add i64 %v28, %v49
+  %v63 = add i64 %v62, -1
+  %v64 = icmp slt i64 %v63, 14
+  %v65 = and i1 %v61, %v64
+  %v66 = mul i64 %v15, 196
+  %v67 = mul i64 %v35, 3136
+  %v68 = add i64 %v66, %v67
+  %v69 = add i64 %v21, %v42
+  %v70 = add i64 %v69, -1
+  %v71 = icmp sgt i64 %v70, 0
+  %v72 = select  i1 %v71, i64 %v70, i64 0
+  %v73 = icmp slt i64 %v72, 13
+  %v74 = select  i1 %v73, i64 %v72, i64 13
+  %v75 = mul i64 %v74, 14
+  %v76 = add i64 %v68, %v75
+  %v77 = add i64 %v28, %v49
+  %v78 = add i64 %v77, -1
+  %v79 = icmp sgt i64 %v78, 0
+  %v80 = select  i1 %v79, i64 %v78, i64 0
+  %v81 = icmp slt i64 %v80, 13
+  %v82 = select  i1 %v81, i64 %v80, i64 13
+  %v83 = add i64 %v76, %v82
+  %v84 = add i64 %v83, 25088
+  %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
+  %v86 = load float, ptr %v85, align 4
+  %v87 = select  i1 %v65, float %v86, float              0x0
+  %v88 = mul i64 %v15, 14112
+  %v89 = mul i64 %v21, 4704
+  %v90 = add i64 %v88, %v89
+  %v91 = mul i64 %v28, 1568
+  %v92 = add i64 %v90, %v91
+  %v93 = mul i64 %v35, 196
+  %v94 = add i64 %v92, %v93
+  %v95 = mul i64 %v42, 14
+  %v96 = add i64 %v94, %v95
+  %v97 = add i64 %v96, %v49
+  %v98 = getelementptr inbounds float, ptr %v1, i64 %v97
+  store float %v87, ptr %v98, align 4
+  %v50 = add nuw nsw i64 %v49, 1
+  %v99 = icmp slt i64 %v50, 14
+  br i1 %v99, label %v45, label %v44
+v100:
+  %v43 = add nuw nsw i64 %v42, 1
+  %v101 = icmp slt i64 %v43, 14
+  br i1 %v101, label %v38, label %v37
+}
+
 define internal void @g62(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
@@ -2923,7 +3034,7 @@ v48:
   %v81 = icmp slt i64 %v80, 13
   %v82 = select  i1 %v81, i64 %v80, i64 13
   %v83 = add i64 %v76, %v82
-  %v84 = add i64 %v83, 25088
+  %v84 = add i64 %v83, 50176
   %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
   %v86 = load float, ptr %v85, align 4
   %v87 = select  i1 %v65, float %v86, float              0x0
@@ -3042,7 +3153,7 @@ v48:
   %v81 = icmp slt i64 %v80, 13
   %v82 = select  i1 %v81, i64 %v80, i64 13
   %v83 = add i64 %v76, %v82
-  %v84 = add i64 %v83, 50176
+  %v84 = add i64 %v83, 75264
   %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
   %v86 = load float, ptr %v85, align 4
   %v87 = select  i1 %v65, float %v86, float              0x0
@@ -3086,126 +3197,7 @@ v3:
   ret void
 }
 
-define internal void @g69(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
-{
-v8:
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v6, %v7
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
-  br label %v18
-v19:
-  ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v30]
-  br label %v31
-v32:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v33 = icmp slt i64 %v22, 3
-  br i1 %v33, label %v18, label %v17
-v34:
-  %v35 = phi  i64 [0, %v24], [%v36, %v37]
-  br label %v38
-v39:
-  %v29 = add nuw nsw i64 %v28, 1
-  %v40 = icmp slt i64 %v29, 3
-  br i1 %v40, label %v24, label %v23
-v41:
-  %v42 = phi  i64 [0, %v31], [%v43, %v44]
-  br label %v45
-v46:
-  %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 8
-  br i1 %v47, label %v31, label %v30
-v48:
-  %v49 = phi  i64 [0, %v38], [%v50, %v45]
-  %v51 = add i64 %v21, %v42
-  %v52 = add i64 %v51, -1
-  %v53 = icmp sge i64 %v52, 0
-  %v54 = add i64 %v21, %v42
-  %v55 = add i64 %v54, -1
-  %v56 = icmp slt i64 %v55, 14
-  %v57 = and i1 %v53, %v56
-  %v58 = add i64 %v28, %v49
-  %v59 = add i64 %v58, -1
-  %v60 = icmp sge i64 %v59, 0
-  %v61 = and i1 %v57, %v60
-  %v62 = add i64 %v28, %v49
-  %v63 = add i64 %v62, -1
-  %v64 = icmp slt i64 %v63, 14
-  %v65 = and i1 %v61, %v64
-  %v66 = mul i64 %v15, 196
-  %v67 = mul i64 %v35, 3136
-  %v68 = add i64 %v66, %v67
-  %v69 = add i64 %v21, %v42
-  %v70 = add i64 %v69, -1
-  %v71 = icmp sgt i64 %v70, 0
-  %v72 = select  i1 %v71, i64 %v70, i64 0
-  %v73 = icmp slt i64 %v72, 13
-  %v74 = select  i1 %v73, i64 %v72, i64 13
-  %v75 = mul i64 %v74, 14
-  %v76 = add i64 %v68, %v75
-  %v77 = add i64 %v28, %v49
-  %v78 = add i64 %v77, -1
-  %v79 = icmp sgt i64 %v78, 0
-  %v80 = select  i1 %v79, i64 %v78, i64 0
-  %v81 = icmp slt i64 %v80, 13
-  %v82 = select  i1 %v81, i64 %v80, i64 13
-  %v83 = add i64 %v76, %v82
-  %v84 = add i64 %v83, 75264
-  %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
-  %v86 = load float, ptr %v85, align 4
-  %v87 = select  i1 %v65, float %v86, float              0x0
-  %v88 = mul i64 %v15, 14112
-  %v89 = mul i64 %v21, 4704
-  %v90 = add i64 %v88, %v89
-  %v91 = mul i64 %v28, 1568
-  %v92 = add i64 %v90, %v91
-  %v93 = mul i64 %v35, 196
-  %v94 = add i64 %v92, %v93
-  %v95 = mul i64 %v42, 14
-  %v96 = add i64 %v94, %v95
-  %v97 = add i64 %v96, %v49
-  %v98 = getelementptr inbounds float, ptr %v1, i64 %v97
-  store float %v87, ptr %v98, align 4
-  %v50 = add nuw nsw i64 %v49, 1
-  %v99 = icmp slt i64 %v50, 14
-  br i1 %v99, label %v45, label %v44
-v100:
-  %v43 = add nuw nsw i64 %v42, 1
-  %v101 = icmp slt i64 %v43, 14
-  br i1 %v101, label %v38, label %v37
-}
-
-define internal void @g65(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
-  %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  call void @g69(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
-  ret void
-}
-
-define void @g70(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g69(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   %v4 = alloca ptr, i32 3
@@ -3217,11 +3209,11 @@ v6:
   store ptr %v1, ptr %v8
   %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
   store ptr %v2, ptr %v9
-  call void @g1(void (ptr, i64, i64)* @g71, ptr %v4, i64 7168, i64 157)
+  call void @g1(void (ptr, i64, i64)* @g70, ptr %v4, i64 7168, i64 157)
   ret void
 }
 
-define internal void @g72(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+define internal void @g71(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
   br label %v6
@@ -3348,7 +3340,7 @@ v121:
   br i1 %v122, label %v9, label %v10, !llvm.loop !1
 }
 
-define internal void @g71(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g70(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -3357,11 +3349,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  call void @g72(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
+  call void @g71(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g73(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g72(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -3375,28 +3367,30 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g74, ptr %v5, i64 16, i64 3)
+  call void @g1(void (ptr, i64, i64)* @g73, ptr %v5, i64 16, i64 3)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
-  %v16 = getelementptr inbounds float, ptr %v1, i64 %v14
-  %v17 = load float, ptr %v16, align 4
-  %v18 = getelementptr inbounds float, ptr %v2, i64 0
-  %v19 = load float, ptr %v18, align 4
-  %v20 = fmul float %v17, %v19
-  %v21 = getelementptr inbounds float, ptr %v3, i64 %v14
-  %v22 = load float, ptr %v21, align 4
-  %v23 = fadd float %v22, %v20
-  %v24 = getelementptr inbounds float, ptr %v3, i64 %v14
-  store float %v23, ptr %v24, align 4
+  %v16 = getelementptr inbounds double, ptr %v2, i64 0
+  %v17 = load double, ptr %v16, align 8
+  %v18 = fneg double %v17
+  %v19 = fptrunc double %v18 to float
+  %v20 = getelementptr inbounds float, ptr %v1, i64 %v14
+  %v21 = load float, ptr %v20, align 4
+  %v22 = fmul float %v21, %v19
+  %v23 = getelementptr inbounds float, ptr %v3, i64 %v14
+  %v24 = load float, ptr %v23, align 4
+  %v25 = fadd float %v24, %v22
+  %v26 = getelementptr inbounds float, ptr %v3, i64 %v14
+  store float %v25, ptr %v26, align 4
   %v15 = add nuw nsw i64 %v14, 1
-  %v25 = icmp slt i64 %v15, 16
-  br i1 %v25, label %v12, label %v26
-v27:
+  %v27 = icmp slt i64 %v15, 16
+  br i1 %v27, label %v12, label %v28
+v29:
   ret void
 }
 
-define internal void @g75(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g74(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -3440,7 +3434,7 @@ v40:
   br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g74(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g73(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -3451,11 +3445,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g75(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g74(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g76(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g75(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
@@ -3482,7 +3476,7 @@ v17:
   store ptr %v4, ptr %v22
   %v23 = getelementptr inbounds ptr, ptr %v7, i64 5
   store ptr %v5, ptr %v23
-  call void @g1(void (ptr, i64, i64)* @g77, ptr %v7, i64 3, i64 1)
+  call void @g1(void (ptr, i64, i64)* @g76, ptr %v7, i64 3, i64 1)
   br label %v24
 v25:
   %v26 = phi  i64 [0, %v16], [%v27, %v24]
@@ -3503,24 +3497,26 @@ v39:
   br label %v40
 v41:
   %v42 = phi  i64 [0, %v38], [%v43, %v40]
-  %v44 = getelementptr inbounds float, ptr %v0, i64 %v42
-  %v45 = load float, ptr %v44, align 4
-  %v46 = getelementptr inbounds float, ptr %v4, i64 0
-  %v47 = load float, ptr %v46, align 4
-  %v48 = fmul float %v45, %v47
-  %v49 = getelementptr inbounds float, ptr %v5, i64 %v42
-  %v50 = load float, ptr %v49, align 4
-  %v51 = fadd float %v50, %v48
-  %v52 = getelementptr inbounds float, ptr %v5, i64 %v42
-  store float %v51, ptr %v52, align 4
+  %v44 = getelementptr inbounds double, ptr %v4, i64 0
+  %v45 = load double, ptr %v44, align 8
+  %v46 = fneg double %v45
+  %v47 = fptrunc double %v46 to float
+  %v48 = getelementptr inbounds float, ptr %v0, i64 %v42
+  %v49 = load float, ptr %v48, align 4
+  %v50 = fmul float %v49, %v47
+  %v51 = getelementptr inbounds float, ptr %v5, i64 %v42
+  %v52 = load float, ptr %v51, align 4
+  %v53 = fadd float %v52, %v50
+  %v54 = getelementptr inbounds float, ptr %v5, i64 %v42
+  store float %v53, ptr %v54, align 4
   %v43 = add nuw nsw i64 %v42, 1
-  %v53 = icmp slt i64 %v43, 144
-  br i1 %v53, label %v40, label %v54, !llvm.loop !1
-v55:
+  %v55 = icmp slt i64 %v43, 144
+  br i1 %v55, label %v40, label %v56, !llvm.loop !1
+v57:
   ret void
 }
 
-define internal void @g78(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g77(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -3608,7 +3604,7 @@ v88:
   br i1 %v89, label %v31, label %v30
 }
 
-define internal void @g77(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g76(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -3623,40 +3619,80 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g78(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g77(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g79(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g78(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
 v5:
-  br label %v6
-v7:
-  %v8 = getelementptr inbounds float, ptr %v0, i64 0
-  %v9 = getelementptr inbounds float, ptr %v1, i64 0
-  %v10 = getelementptr inbounds float, ptr %v2, i64 0
-  call void @g3(i64 10, i64 1568, i64 32, ptr %v8, i64 1, i64 10, ptr %v9, i64 1568, i64 1, ptr %v10, i64 1568, i32 0)
-  br label %v11
-v12:
-  %v13 = phi  i64 [0, %v6], [%v14, %v11]
-  %v15 = getelementptr inbounds float, ptr %v2, i64 %v13
-  %v16 = load float, ptr %v15, align 4
-  %v17 = getelementptr inbounds float, ptr %v3, i64 0
-  %v18 = load float, ptr %v17, align 4
-  %v19 = fmul float %v16, %v18
-  %v20 = getelementptr inbounds float, ptr %v4, i64 %v13
-  %v21 = load float, ptr %v20, align 4
-  %v22 = fadd float %v21, %v19
-  %v23 = getelementptr inbounds float, ptr %v4, i64 %v13
-  store float %v22, ptr %v23, align 4
-  %v14 = add nuw nsw i64 %v13, 1
-  %v24 = icmp slt i64 %v14, 15680
-  br i1 %v24, label %v11, label %v25, !llvm.loop !1
-v26:
+  %v6 = alloca ptr, i32 5
+  br label %v7
+v8:
+  %v9 = getelementptr inbounds float, ptr %v0, i64 0
+  %v10 = getelementptr inbounds float, ptr %v1, i64 0
+  %v11 = getelementptr inbounds float, ptr %v2, i64 0
+  call void @g3(i64 10, i64 1568, i64 32, ptr %v9, i64 1, i64 10, ptr %v10, i64 1568, i64 1, ptr %v11, i64 1568, i32 0)
+  %v12 = getelementptr inbounds ptr, ptr %v6, i64 0
+  store ptr %v0, ptr %v12
+  %v13 = getelementptr inbounds ptr, ptr %v6, i64 1
+  store ptr %v1, ptr %v13
+  %v14 = getelementptr inbounds ptr, ptr %v6, i64 2
+  store ptr %v2, ptr %v14
+  %v15 = getelementptr inbounds ptr, ptr %v6, i64 3
+  store ptr %v3, ptr %v15
+  %v16 = getelementptr inbounds ptr, ptr %v6, i64 4
+  store ptr %v4, ptr %v16
+  call void @g1(void (ptr, i64, i64)* @g79, ptr %v6, i64 15680, i64 13108)
   ret void
 }
 
-define void @g80(ptr %v0) nounwind
+define internal void @g80(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
+{
+v7:
+  br label %v8
+v9:
+  %v10 = icmp slt i64 %v5, %v6
+  br i1 %v10, label %v11, label %v12
+v13:
+  %v14 = phi  i64 [%v5, %v8], [%v15, %v11]
+  %v16 = getelementptr inbounds double, ptr %v3, i64 0
+  %v17 = load double, ptr %v16, align 8
+  %v18 = fneg double %v17
+  %v19 = fptrunc double %v18 to float
+  %v20 = getelementptr inbounds float, ptr %v2, i64 %v14
+  %v21 = load float, ptr %v20, align 4
+  %v22 = fmul float %v21, %v19
+  %v23 = getelementptr inbounds float, ptr %v4, i64 %v14
+  %v24 = load float, ptr %v23, align 4
+  %v25 = fadd float %v24, %v22
+  %v26 = getelementptr inbounds float, ptr %v4, i64 %v14
+  store float %v25, ptr %v26, align 4
+  %v15 = add nuw nsw i64 %v14, 1
+  %v27 = icmp slt i64 %v15, %v6
+  br i1 %v27, label %v11, label %v12, !llvm.loop !1
+v28:
+  ret void
+}
+
+define internal void @g79(ptr %v0, i64 %v1, i64 %v2) nounwind
+{
+v3:
+  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v5 = load ptr, ptr %v4
+  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
+  %v7 = load ptr, ptr %v6
+  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v9 = load ptr, ptr %v8
+  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v11 = load ptr, ptr %v10
+  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v13 = load ptr, ptr %v12
+  call void @g80(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
+  ret void
+}
+
+define void @g81(ptr %v0) nounwind
 {
 v1:
   %v2 = getelementptr inbounds ptr, ptr %v0, i64 16
@@ -3734,14 +3770,14 @@ v1:
   call void @g33(ptr %v63, ptr %v65)
   %v66 = getelementptr inbounds ptr, ptr %v0, i64 29
   %v67 = load ptr, ptr %v66
-  %v68 = getelementptr inbounds ptr, ptr %v0, i64 50
+  %v68 = getelementptr inbounds ptr, ptr %v0, i64 49
   %v69 = load ptr, ptr %v68
   %v70 = getelementptr inbounds ptr, ptr %v0, i64 28
   %v71 = load ptr, ptr %v70
   %v72 = getelementptr inbounds ptr, ptr %v0, i64 30
   %v73 = load ptr, ptr %v72
   call void @g34(ptr %v67, ptr %v69, ptr %v71, ptr %v73)
-  %v74 = getelementptr inbounds ptr, ptr %v0, i64 50
+  %v74 = getelementptr inbounds ptr, ptr %v0, i64 49
   %v75 = load ptr, ptr %v74
   %v76 = load i64, ptr %v75
   %v77 = icmp ne i64 %v76, 0
@@ -3787,113 +3823,108 @@ v81:
   %v114 = getelementptr inbounds ptr, ptr %v0, i64 39
   %v115 = load ptr, ptr %v114
   call void @g38(ptr %v109, ptr %v111, ptr %v113, ptr %v115)
-  %v116 = getelementptr inbounds ptr, ptr %v0, i64 8
+  %v116 = getelementptr inbounds ptr, ptr %v0, i64 14
   %v117 = load ptr, ptr %v116
-  %v118 = getelementptr inbounds ptr, ptr %v0, i64 40
+  %v118 = getelementptr inbounds ptr, ptr %v0, i64 39
   %v119 = load ptr, ptr %v118
-  call void @g39(ptr %v117, ptr %v119)
-  %v120 = getelementptr inbounds ptr, ptr %v0, i64 14
+  %v120 = getelementptr inbounds ptr, ptr %v0, i64 25
   %v121 = load ptr, ptr %v120
-  %v122 = getelementptr inbounds ptr, ptr %v0, i64 39
+  %v122 = getelementptr inbounds ptr, ptr %v0, i64 37
   %v123 = load ptr, ptr %v122
-  %v124 = getelementptr inbounds ptr, ptr %v0, i64 25
+  %v124 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v125 = load ptr, ptr %v124
-  %v126 = getelementptr inbounds ptr, ptr %v0, i64 37
+  %v126 = getelementptr inbounds ptr, ptr %v0, i64 8
   %v127 = load ptr, ptr %v126
-  %v128 = getelementptr inbounds ptr, ptr %v0, i64 41
+  %v128 = getelementptr inbounds ptr, ptr %v0, i64 7
   %v129 = load ptr, ptr %v128
+  call void @g39(ptr %v117, ptr %v119, ptr %v121, ptr %v123, ptr %v125, ptr %v127, ptr %v129)
   %v130 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v131 = load ptr, ptr %v130
-  %v132 = getelementptr inbounds ptr, ptr %v0, i64 7
+  %v132 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v133 = load ptr, ptr %v132
-  call void @g40(ptr %v121, ptr %v123, ptr %v125, ptr %v127, ptr %v129, ptr %v131, ptr %v133)
   %v134 = getelementptr inbounds ptr, ptr %v0, i64 41
   %v135 = load ptr, ptr %v134
-  %v136 = getelementptr inbounds ptr, ptr %v0, i64 6
+  %v136 = getelementptr inbounds ptr, ptr %v0, i64 42
   %v137 = load ptr, ptr %v136
+  call void @g40(ptr %v131, ptr %v133, ptr %v135, ptr %v137)
   %v138 = getelementptr inbounds ptr, ptr %v0, i64 42
   %v139 = load ptr, ptr %v138
-  %v140 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v140 = getelementptr inbounds ptr, ptr %v0, i64 18
   %v141 = load ptr, ptr %v140
-  call void @g41(ptr %v135, ptr %v137, ptr %v139, ptr %v141)
   %v142 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v143 = load ptr, ptr %v142
-  %v144 = getelementptr inbounds ptr, ptr %v0, i64 18
+  call void @g43(ptr %v139, ptr %v141, ptr %v143)
+  %v144 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v145 = load ptr, ptr %v144
-  %v146 = getelementptr inbounds ptr, ptr %v0, i64 44
+  %v146 = getelementptr inbounds ptr, ptr %v0, i64 12
   %v147 = load ptr, ptr %v146
-  call void @g44(ptr %v143, ptr %v145, ptr %v147)
-  %v148 = getelementptr inbounds ptr, ptr %v0, i64 44
+  %v148 = getelementptr inbounds ptr, ptr %v0, i64 8
   %v149 = load ptr, ptr %v148
-  %v150 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v150 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v151 = load ptr, ptr %v150
-  %v152 = getelementptr inbounds ptr, ptr %v0, i64 40
+  call void @g46(ptr %v145, ptr %v147, ptr %v149, ptr %v151)
+  %v152 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v153 = load ptr, ptr %v152
-  %v154 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v154 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v155 = load ptr, ptr %v154
-  call void @g47(ptr %v149, ptr %v151, ptr %v153, ptr %v155)
-  %v156 = getelementptr inbounds ptr, ptr %v0, i64 45
+  %v156 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v157 = load ptr, ptr %v156
-  %v158 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v158 = getelementptr inbounds ptr, ptr %v0, i64 45
   %v159 = load ptr, ptr %v158
-  %v160 = getelementptr inbounds ptr, ptr %v0, i64 44
+  call void @g49(ptr %v153, ptr %v155, ptr %v157, ptr %v159)
+  %v160 = getelementptr inbounds ptr, ptr %v0, i64 11
   %v161 = load ptr, ptr %v160
   %v162 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v163 = load ptr, ptr %v162
-  call void @g50(ptr %v157, ptr %v159, ptr %v161, ptr %v163)
-  %v164 = getelementptr inbounds ptr, ptr %v0, i64 11
+  %v164 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v165 = load ptr, ptr %v164
-  %v166 = getelementptr inbounds ptr, ptr %v0, i64 47
+  %v166 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v167 = load ptr, ptr %v166
-  %v168 = getelementptr inbounds ptr, ptr %v0, i64 17
+  %v168 = getelementptr inbounds ptr, ptr %v0, i64 8
   %v169 = load ptr, ptr %v168
-  %v170 = getelementptr inbounds ptr, ptr %v0, i64 44
+  %v170 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v171 = load ptr, ptr %v170
-  %v172 = getelementptr inbounds ptr, ptr %v0, i64 40
+  call void @g60(ptr %v161, ptr %v163, ptr %v165, ptr %v167, ptr %v169, ptr %v171)
+  %v172 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v173 = load ptr, ptr %v172
-  %v174 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v174 = getelementptr inbounds ptr, ptr %v0, i64 15
   %v175 = load ptr, ptr %v174
-  call void @g61(ptr %v165, ptr %v167, ptr %v169, ptr %v171, ptr %v173, ptr %v175)
-  %v176 = getelementptr inbounds ptr, ptr %v0, i64 45
+  %v176 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v177 = load ptr, ptr %v176
-  %v178 = getelementptr inbounds ptr, ptr %v0, i64 15
+  call void @g69(ptr %v173, ptr %v175, ptr %v177)
+  %v178 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v179 = load ptr, ptr %v178
-  %v180 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v180 = getelementptr inbounds ptr, ptr %v0, i64 10
   %v181 = load ptr, ptr %v180
-  call void @g70(ptr %v177, ptr %v179, ptr %v181)
-  %v182 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v182 = getelementptr inbounds ptr, ptr %v0, i64 8
   %v183 = load ptr, ptr %v182
-  %v184 = getelementptr inbounds ptr, ptr %v0, i64 10
+  %v184 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v185 = load ptr, ptr %v184
-  %v186 = getelementptr inbounds ptr, ptr %v0, i64 40
+  call void @g72(ptr %v179, ptr %v181, ptr %v183, ptr %v185)
+  %v186 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v187 = load ptr, ptr %v186
-  %v188 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v188 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v189 = load ptr, ptr %v188
-  call void @g73(ptr %v183, ptr %v185, ptr %v187, ptr %v189)
-  %v190 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v190 = getelementptr inbounds ptr, ptr %v0, i64 0
   %v191 = load ptr, ptr %v190
-  %v192 = getelementptr inbounds ptr, ptr %v0, i64 49
+  %v192 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v193 = load ptr, ptr %v192
-  %v194 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v194 = getelementptr inbounds ptr, ptr %v0, i64 8
   %v195 = load ptr, ptr %v194
-  %v196 = getelementptr inbounds ptr, ptr %v0, i64 48
+  %v196 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v197 = load ptr, ptr %v196
+  call void @g75(ptr %v187, ptr %v189, ptr %v191, ptr %v193, ptr %v195, ptr %v197)
   %v198 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v199 = load ptr, ptr %v198
-  %v200 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v200 = getelementptr inbounds ptr, ptr %v0, i64 21
   %v201 = load ptr, ptr %v200
-  call void @g76(ptr %v191, ptr %v193, ptr %v195, ptr %v197, ptr %v199, ptr %v201)
-  %v202 = getelementptr inbounds ptr, ptr %v0, i64 41
+  %v202 = getelementptr inbounds ptr, ptr %v0, i64 13
   %v203 = load ptr, ptr %v202
-  %v204 = getelementptr inbounds ptr, ptr %v0, i64 21
+  %v204 = getelementptr inbounds ptr, ptr %v0, i64 8
   %v205 = load ptr, ptr %v204
-  %v206 = getelementptr inbounds ptr, ptr %v0, i64 13
+  %v206 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v207 = load ptr, ptr %v206
-  %v208 = getelementptr inbounds ptr, ptr %v0, i64 40
-  %v209 = load ptr, ptr %v208
-  %v210 = getelementptr inbounds ptr, ptr %v0, i64 6
-  %v211 = load ptr, ptr %v210
-  call void @g79(ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211)
+  call void @g78(ptr %v199, ptr %v201, ptr %v203, ptr %v205, ptr %v207)
   ret void
 }
 

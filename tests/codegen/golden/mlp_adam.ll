@@ -744,20 +744,7 @@ v43:
   ret void
 }
 
-define void @g18(ptr noalias %v0, ptr noalias %v1) noinline nounwind
-{
-v2:
-  br label %v3
-v4:
-  %v5 = getelementptr inbounds double, ptr %v0, i64 0
-  %v6 = load double, ptr %v5, align 8
-  %v7 = fptrunc double %v6 to float
-  %v8 = getelementptr inbounds float, ptr %v1, i64 0
-  store float %v7, ptr %v8, align 4
-  ret void
-}
-
-define void @g19(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, ptr noalias %v12, ptr noalias %v13) noinline nounwind
+define void @g18(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, ptr noalias %v12, ptr noalias %v13) noinline nounwind
 {
 v14:
   br label %v15
@@ -837,33 +824,34 @@ v59:
   %v87 = getelementptr inbounds float, ptr %v10, i64 0
   %v88 = load float, ptr %v87, align 4
   %v89 = fmul float %v72, %v88
-  %v90 = call float @g20(float %v86)
+  %v90 = call float @g19(float %v86)
   %v91 = getelementptr inbounds float, ptr %v11, i64 0
   %v92 = load float, ptr %v91, align 4
   %v93 = fdiv float %v90, %v92
-  %v94 = getelementptr inbounds float, ptr %v12, i64 0
-  %v95 = load float, ptr %v94, align 4
-  %v96 = fadd float %v93, %v95
-  %v97 = fdiv float %v89, %v96
-  %v98 = getelementptr inbounds float, ptr %v13, i64 %v60
-  %v99 = load float, ptr %v98, align 4
-  %v100 = fadd float %v99, %v97
-  %v101 = getelementptr inbounds float, ptr %v5, i64 %v60
-  store float %v72, ptr %v101, align 4
-  %v102 = getelementptr inbounds float, ptr %v7, i64 %v60
-  store float %v86, ptr %v102, align 4
-  %v103 = getelementptr inbounds float, ptr %v13, i64 %v60
-  store float %v100, ptr %v103, align 4
+  %v94 = getelementptr inbounds double, ptr %v12, i64 0
+  %v95 = load double, ptr %v94, align 8
+  %v96 = fptrunc double %v95 to float
+  %v97 = fadd float %v93, %v96
+  %v98 = fdiv float %v89, %v97
+  %v99 = getelementptr inbounds float, ptr %v13, i64 %v60
+  %v100 = load float, ptr %v99, align 4
+  %v101 = fadd float %v100, %v98
+  %v102 = getelementptr inbounds float, ptr %v5, i64 %v60
+  store float %v72, ptr %v102, align 4
+  %v103 = getelementptr inbounds float, ptr %v7, i64 %v60
+  store float %v86, ptr %v103, align 4
+  %v104 = getelementptr inbounds float, ptr %v13, i64 %v60
+  store float %v101, ptr %v104, align 4
   %v61 = add nuw nsw i64 %v60, 1
-  %v104 = icmp slt i64 %v61, 10
-  br i1 %v104, label %v32, label %v105
-v106:
+  %v105 = icmp slt i64 %v61, 10
+  br i1 %v105, label %v32, label %v106
+v107:
   ret void
 }
 
-declare float @g20(float %v107)
+declare float @g19(float %v108)
 
-define void @g21(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g20(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   br label %v5
@@ -890,7 +878,7 @@ v23:
   ret void
 }
 
-define void @g22(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10) noinline nounwind
+define void @g21(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10) noinline nounwind
 {
 v11:
   br label %v12
@@ -958,31 +946,32 @@ v45:
   %v73 = getelementptr inbounds float, ptr %v7, i64 0
   %v74 = load float, ptr %v73, align 4
   %v75 = fmul float %v58, %v74
-  %v76 = call float @g20(float %v72)
+  %v76 = call float @g19(float %v72)
   %v77 = getelementptr inbounds float, ptr %v8, i64 0
   %v78 = load float, ptr %v77, align 4
   %v79 = fdiv float %v76, %v78
-  %v80 = getelementptr inbounds float, ptr %v9, i64 0
-  %v81 = load float, ptr %v80, align 4
-  %v82 = fadd float %v79, %v81
-  %v83 = fdiv float %v75, %v82
-  %v84 = getelementptr inbounds float, ptr %v10, i64 %v46
-  %v85 = load float, ptr %v84, align 4
-  %v86 = fadd float %v85, %v83
-  %v87 = getelementptr inbounds float, ptr %v2, i64 %v46
-  store float %v58, ptr %v87, align 4
-  %v88 = getelementptr inbounds float, ptr %v4, i64 %v46
-  store float %v72, ptr %v88, align 4
-  %v89 = getelementptr inbounds float, ptr %v10, i64 %v46
-  store float %v86, ptr %v89, align 4
+  %v80 = getelementptr inbounds double, ptr %v9, i64 0
+  %v81 = load double, ptr %v80, align 8
+  %v82 = fptrunc double %v81 to float
+  %v83 = fadd float %v79, %v82
+  %v84 = fdiv float %v75, %v83
+  %v85 = getelementptr inbounds float, ptr %v10, i64 %v46
+  %v86 = load float, ptr %v85, align 4
+  %v87 = fadd float %v86, %v84
+  %v88 = getelementptr inbounds float, ptr %v2, i64 %v46
+  store float %v58, ptr %v88, align 4
+  %v89 = getelementptr inbounds float, ptr %v4, i64 %v46
+  store float %v72, ptr %v89, align 4
+  %v90 = getelementptr inbounds float, ptr %v10, i64 %v46
+  store float %v87, ptr %v90, align 4
   %v47 = add nuw nsw i64 %v46, 1
-  %v90 = icmp slt i64 %v47, 64
-  br i1 %v90, label %v29, label %v91
-v92:
+  %v91 = icmp slt i64 %v47, 64
+  br i1 %v91, label %v29, label %v92
+v93:
   ret void
 }
 
-define void @g23(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g22(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   br label %v5
@@ -1009,7 +998,7 @@ v23:
   ret void
 }
 
-define void @g24(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10) noinline nounwind
+define void @g23(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10) noinline nounwind
 {
 v11:
   br label %v12
@@ -1077,31 +1066,32 @@ v45:
   %v73 = getelementptr inbounds float, ptr %v7, i64 0
   %v74 = load float, ptr %v73, align 4
   %v75 = fmul float %v58, %v74
-  %v76 = call float @g20(float %v72)
+  %v76 = call float @g19(float %v72)
   %v77 = getelementptr inbounds float, ptr %v8, i64 0
   %v78 = load float, ptr %v77, align 4
   %v79 = fdiv float %v76, %v78
-  %v80 = getelementptr inbounds float, ptr %v9, i64 0
-  %v81 = load float, ptr %v80, align 4
-  %v82 = fadd float %v79, %v81
-  %v83 = fdiv float %v75, %v82
-  %v84 = getelementptr inbounds float, ptr %v10, i64 %v46
-  %v85 = load float, ptr %v84, align 4
-  %v86 = fadd float %v85, %v83
-  %v87 = getelementptr inbounds float, ptr %v2, i64 %v46
-  store float %v58, ptr %v87, align 4
-  %v88 = getelementptr inbounds float, ptr %v4, i64 %v46
-  store float %v72, ptr %v88, align 4
-  %v89 = getelementptr inbounds float, ptr %v10, i64 %v46
-  store float %v86, ptr %v89, align 4
+  %v80 = getelementptr inbounds double, ptr %v9, i64 0
+  %v81 = load double, ptr %v80, align 8
+  %v82 = fptrunc double %v81 to float
+  %v83 = fadd float %v79, %v82
+  %v84 = fdiv float %v75, %v83
+  %v85 = getelementptr inbounds float, ptr %v10, i64 %v46
+  %v86 = load float, ptr %v85, align 4
+  %v87 = fadd float %v86, %v84
+  %v88 = getelementptr inbounds float, ptr %v2, i64 %v46
+  store float %v58, ptr %v88, align 4
+  %v89 = getelementptr inbounds float, ptr %v4, i64 %v46
+  store float %v72, ptr %v89, align 4
+  %v90 = getelementptr inbounds float, ptr %v10, i64 %v46
+  store float %v87, ptr %v90, align 4
   %v47 = add nuw nsw i64 %v46, 1
-  %v90 = icmp slt i64 %v47, 128
-  br i1 %v90, label %v29, label %v91, !llvm.loop !1
-v92:
+  %v91 = icmp slt i64 %v47, 128
+  br i1 %v91, label %v29, label %v92, !llvm.loop !1
+v93:
   ret void
 }
 
-define void @g25(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11) noinline nounwind
+define void @g24(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11) noinline nounwind
 {
 v12:
   %v13 = alloca ptr, i32 12
@@ -1135,11 +1125,11 @@ v15:
   store ptr %v10, ptr %v29
   %v30 = getelementptr inbounds ptr, ptr %v13, i64 11
   store ptr %v11, ptr %v30
-  call void @g26(void (ptr, i64, i64)* @g27, ptr %v13, i64 100352, i64 4096)
+  call void @g25(void (ptr, i64, i64)* @g26, ptr %v13, i64 100352, i64 3856)
   ret void
 }
 
-define internal void @g28(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, i64 %v12, i64 %v13) nounwind
+define internal void @g27(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, i64 %v12, i64 %v13) nounwind
 {
 v14:
   br label %v15
@@ -1176,31 +1166,32 @@ v20:
   %v48 = getelementptr inbounds float, ptr %v8, i64 0
   %v49 = load float, ptr %v48, align 4
   %v50 = fmul float %v33, %v49
-  %v51 = call float @g20(float %v47)
+  %v51 = call float @g19(float %v47)
   %v52 = getelementptr inbounds float, ptr %v9, i64 0
   %v53 = load float, ptr %v52, align 4
   %v54 = fdiv float %v51, %v53
-  %v55 = getelementptr inbounds float, ptr %v10, i64 0
-  %v56 = load float, ptr %v55, align 4
-  %v57 = fadd float %v54, %v56
-  %v58 = fdiv float %v50, %v57
-  %v59 = getelementptr inbounds float, ptr %v11, i64 %v21
-  %v60 = load float, ptr %v59, align 4
-  %v61 = fadd float %v60, %v58
-  %v62 = getelementptr inbounds float, ptr %v3, i64 %v21
-  store float %v33, ptr %v62, align 4
-  %v63 = getelementptr inbounds float, ptr %v5, i64 %v21
-  store float %v47, ptr %v63, align 4
-  %v64 = getelementptr inbounds float, ptr %v11, i64 %v21
-  store float %v61, ptr %v64, align 4
+  %v55 = getelementptr inbounds double, ptr %v10, i64 0
+  %v56 = load double, ptr %v55, align 8
+  %v57 = fptrunc double %v56 to float
+  %v58 = fadd float %v54, %v57
+  %v59 = fdiv float %v50, %v58
+  %v60 = getelementptr inbounds float, ptr %v11, i64 %v21
+  %v61 = load float, ptr %v60, align 4
+  %v62 = fadd float %v61, %v59
+  %v63 = getelementptr inbounds float, ptr %v3, i64 %v21
+  store float %v33, ptr %v63, align 4
+  %v64 = getelementptr inbounds float, ptr %v5, i64 %v21
+  store float %v47, ptr %v64, align 4
+  %v65 = getelementptr inbounds float, ptr %v11, i64 %v21
+  store float %v62, ptr %v65, align 4
   %v22 = add nuw nsw i64 %v21, 1
-  %v65 = icmp slt i64 %v22, %v13
-  br i1 %v65, label %v18, label %v19, !llvm.loop !1
-v66:
+  %v66 = icmp slt i64 %v22, %v13
+  br i1 %v66, label %v18, label %v19, !llvm.loop !1
+v67:
   ret void
 }
 
-define internal void @g27(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g26(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1227,13 +1218,13 @@ v3:
   %v25 = load ptr, ptr %v24
   %v26 = getelementptr inbounds ptr, ptr %v0, i64 11
   %v27 = load ptr, ptr %v26
-  call void @g28(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, ptr %v17, ptr %v19, ptr %v21, ptr %v23, ptr %v25, ptr %v27, i64 %v1, i64 %v2)
+  call void @g27(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, ptr %v17, ptr %v19, ptr %v21, ptr %v23, ptr %v25, ptr %v27, i64 %v1, i64 %v2)
   ret void
 }
 
-declare void @g26(void (ptr, i64, i64)* %v0, ptr %v1, i64 %v2, i64 %v28)
+declare void @g25(void (ptr, i64, i64)* %v0, ptr %v1, i64 %v2, i64 %v28)
 
-define void @g29(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11) noinline nounwind
+define void @g28(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11) noinline nounwind
 {
 v12:
   %v13 = alloca ptr, i32 12
@@ -1267,11 +1258,11 @@ v15:
   store ptr %v10, ptr %v29
   %v30 = getelementptr inbounds ptr, ptr %v13, i64 11
   store ptr %v11, ptr %v30
-  call void @g26(void (ptr, i64, i64)* @g30, ptr %v13, i64 8192, i64 4096)
+  call void @g25(void (ptr, i64, i64)* @g29, ptr %v13, i64 8192, i64 3856)
   ret void
 }
 
-define internal void @g31(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, i64 %v12, i64 %v13) nounwind
+define internal void @g30(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11, i64 %v12, i64 %v13) nounwind
 {
 v14:
   br label %v15
@@ -1308,31 +1299,32 @@ v20:
   %v48 = getelementptr inbounds float, ptr %v8, i64 0
   %v49 = load float, ptr %v48, align 4
   %v50 = fmul float %v33, %v49
-  %v51 = call float @g20(float %v47)
+  %v51 = call float @g19(float %v47)
   %v52 = getelementptr inbounds float, ptr %v9, i64 0
   %v53 = load float, ptr %v52, align 4
   %v54 = fdiv float %v51, %v53
-  %v55 = getelementptr inbounds float, ptr %v10, i64 0
-  %v56 = load float, ptr %v55, align 4
-  %v57 = fadd float %v54, %v56
-  %v58 = fdiv float %v50, %v57
-  %v59 = getelementptr inbounds float, ptr %v11, i64 %v21
-  %v60 = load float, ptr %v59, align 4
-  %v61 = fadd float %v60, %v58
-  %v62 = getelementptr inbounds float, ptr %v3, i64 %v21
-  store float %v33, ptr %v62, align 4
-  %v63 = getelementptr inbounds float, ptr %v5, i64 %v21
-  store float %v47, ptr %v63, align 4
-  %v64 = getelementptr inbounds float, ptr %v11, i64 %v21
-  store float %v61, ptr %v64, align 4
+  %v55 = getelementptr inbounds double, ptr %v10, i64 0
+  %v56 = load double, ptr %v55, align 8
+  %v57 = fptrunc double %v56 to float
+  %v58 = fadd float %v54, %v57
+  %v59 = fdiv float %v50, %v58
+  %v60 = getelementptr inbounds float, ptr %v11, i64 %v21
+  %v61 = load float, ptr %v60, align 4
+  %v62 = fadd float %v61, %v59
+  %v63 = getelementptr inbounds float, ptr %v3, i64 %v21
+  store float %v33, ptr %v63, align 4
+  %v64 = getelementptr inbounds float, ptr %v5, i64 %v21
+  store float %v47, ptr %v64, align 4
+  %v65 = getelementptr inbounds float, ptr %v11, i64 %v21
+  store float %v62, ptr %v65, align 4
   %v22 = add nuw nsw i64 %v21, 1
-  %v65 = icmp slt i64 %v22, %v13
-  br i1 %v65, label %v18, label %v19, !llvm.loop !1
-v66:
+  %v66 = icmp slt i64 %v22, %v13
+  br i1 %v66, label %v18, label %v19, !llvm.loop !1
+v67:
   ret void
 }
 
-define internal void @g30(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g29(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1359,11 +1351,11 @@ v3:
   %v25 = load ptr, ptr %v24
   %v26 = getelementptr inbounds ptr, ptr %v0, i64 11
   %v27 = load ptr, ptr %v26
-  call void @g31(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, ptr %v17, ptr %v19, ptr %v21, ptr %v23, ptr %v25, ptr %v27, i64 %v1, i64 %v2)
+  call void @g30(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, ptr %v17, ptr %v19, ptr %v21, ptr %v23, ptr %v25, ptr %v27, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g32(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11) noinline nounwind
+define void @g31(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6, ptr noalias %v7, ptr noalias %v8, ptr noalias %v9, ptr noalias %v10, ptr noalias %v11) noinline nounwind
 {
 v12:
   br label %v13
@@ -1403,31 +1395,32 @@ v19:
   %v47 = getelementptr inbounds float, ptr %v8, i64 0
   %v48 = load float, ptr %v47, align 4
   %v49 = fmul float %v32, %v48
-  %v50 = call float @g20(float %v46)
+  %v50 = call float @g19(float %v46)
   %v51 = getelementptr inbounds float, ptr %v9, i64 0
   %v52 = load float, ptr %v51, align 4
   %v53 = fdiv float %v50, %v52
-  %v54 = getelementptr inbounds float, ptr %v10, i64 0
-  %v55 = load float, ptr %v54, align 4
-  %v56 = fadd float %v53, %v55
-  %v57 = fdiv float %v49, %v56
-  %v58 = getelementptr inbounds float, ptr %v11, i64 %v20
-  %v59 = load float, ptr %v58, align 4
-  %v60 = fadd float %v59, %v57
-  %v61 = getelementptr inbounds float, ptr %v3, i64 %v20
-  store float %v32, ptr %v61, align 4
-  %v62 = getelementptr inbounds float, ptr %v5, i64 %v20
-  store float %v46, ptr %v62, align 4
-  %v63 = getelementptr inbounds float, ptr %v11, i64 %v20
-  store float %v60, ptr %v63, align 4
+  %v54 = getelementptr inbounds double, ptr %v10, i64 0
+  %v55 = load double, ptr %v54, align 8
+  %v56 = fptrunc double %v55 to float
+  %v57 = fadd float %v53, %v56
+  %v58 = fdiv float %v49, %v57
+  %v59 = getelementptr inbounds float, ptr %v11, i64 %v20
+  %v60 = load float, ptr %v59, align 4
+  %v61 = fadd float %v60, %v58
+  %v62 = getelementptr inbounds float, ptr %v3, i64 %v20
+  store float %v32, ptr %v62, align 4
+  %v63 = getelementptr inbounds float, ptr %v5, i64 %v20
+  store float %v46, ptr %v63, align 4
+  %v64 = getelementptr inbounds float, ptr %v11, i64 %v20
+  store float %v61, ptr %v64, align 4
   %v21 = add nuw nsw i64 %v20, 1
-  %v64 = icmp slt i64 %v21, 640
-  br i1 %v64, label %v18, label %v65, !llvm.loop !1
-v66:
+  %v65 = icmp slt i64 %v21, 640
+  br i1 %v65, label %v18, label %v66, !llvm.loop !1
+v67:
   ret void
 }
 
-define void @g33(ptr %v0) nounwind
+define void @g32(ptr %v0) nounwind
 {
 v1:
   %v2 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1493,14 +1486,14 @@ v1:
   call void @g10(ptr %v53, ptr %v55)
   %v56 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v57 = load ptr, ptr %v56
-  %v58 = getelementptr inbounds ptr, ptr %v0, i64 77
+  %v58 = getelementptr inbounds ptr, ptr %v0, i64 76
   %v59 = load ptr, ptr %v58
   %v60 = getelementptr inbounds ptr, ptr %v0, i64 46
   %v61 = load ptr, ptr %v60
   %v62 = getelementptr inbounds ptr, ptr %v0, i64 48
   %v63 = load ptr, ptr %v62
   call void @g11(ptr %v57, ptr %v59, ptr %v61, ptr %v63)
-  %v64 = getelementptr inbounds ptr, ptr %v0, i64 77
+  %v64 = getelementptr inbounds ptr, ptr %v0, i64 76
   %v65 = load ptr, ptr %v64
   %v66 = load i64, ptr %v65
   %v67 = icmp ne i64 %v66, 0
@@ -1594,179 +1587,174 @@ v71:
   %v152 = getelementptr inbounds ptr, ptr %v0, i64 72
   %v153 = load ptr, ptr %v152
   call void @g17(ptr %v147, ptr %v149, ptr %v151, ptr %v153)
-  %v154 = getelementptr inbounds ptr, ptr %v0, i64 14
+  %v154 = getelementptr inbounds ptr, ptr %v0, i64 35
   %v155 = load ptr, ptr %v154
-  %v156 = getelementptr inbounds ptr, ptr %v0, i64 73
+  %v156 = getelementptr inbounds ptr, ptr %v0, i64 72
   %v157 = load ptr, ptr %v156
-  call void @g18(ptr %v155, ptr %v157)
-  %v158 = getelementptr inbounds ptr, ptr %v0, i64 35
+  %v158 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v159 = load ptr, ptr %v158
-  %v160 = getelementptr inbounds ptr, ptr %v0, i64 72
+  %v160 = getelementptr inbounds ptr, ptr %v0, i64 70
   %v161 = load ptr, ptr %v160
-  %v162 = getelementptr inbounds ptr, ptr %v0, i64 43
+  %v162 = getelementptr inbounds ptr, ptr %v0, i64 73
   %v163 = load ptr, ptr %v162
-  %v164 = getelementptr inbounds ptr, ptr %v0, i64 70
+  %v164 = getelementptr inbounds ptr, ptr %v0, i64 28
   %v165 = load ptr, ptr %v164
-  %v166 = getelementptr inbounds ptr, ptr %v0, i64 74
+  %v166 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v167 = load ptr, ptr %v166
-  %v168 = getelementptr inbounds ptr, ptr %v0, i64 28
+  %v168 = getelementptr inbounds ptr, ptr %v0, i64 29
   %v169 = load ptr, ptr %v168
-  %v170 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v170 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v171 = load ptr, ptr %v170
-  %v172 = getelementptr inbounds ptr, ptr %v0, i64 29
+  %v172 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v173 = load ptr, ptr %v172
-  %v174 = getelementptr inbounds ptr, ptr %v0, i64 55
+  %v174 = getelementptr inbounds ptr, ptr %v0, i64 68
   %v175 = load ptr, ptr %v174
-  %v176 = getelementptr inbounds ptr, ptr %v0, i64 56
+  %v176 = getelementptr inbounds ptr, ptr %v0, i64 67
   %v177 = load ptr, ptr %v176
-  %v178 = getelementptr inbounds ptr, ptr %v0, i64 68
+  %v178 = getelementptr inbounds ptr, ptr %v0, i64 14
   %v179 = load ptr, ptr %v178
-  %v180 = getelementptr inbounds ptr, ptr %v0, i64 67
+  %v180 = getelementptr inbounds ptr, ptr %v0, i64 7
   %v181 = load ptr, ptr %v180
+  call void @g18(ptr %v155, ptr %v157, ptr %v159, ptr %v161, ptr %v163, ptr %v165, ptr %v167, ptr %v169, ptr %v171, ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181)
   %v182 = getelementptr inbounds ptr, ptr %v0, i64 73
   %v183 = load ptr, ptr %v182
-  %v184 = getelementptr inbounds ptr, ptr %v0, i64 7
+  %v184 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v185 = load ptr, ptr %v184
-  call void @g19(ptr %v159, ptr %v161, ptr %v163, ptr %v165, ptr %v167, ptr %v169, ptr %v171, ptr %v173, ptr %v175, ptr %v177, ptr %v179, ptr %v181, ptr %v183, ptr %v185)
   %v186 = getelementptr inbounds ptr, ptr %v0, i64 74
   %v187 = load ptr, ptr %v186
-  %v188 = getelementptr inbounds ptr, ptr %v0, i64 6
+  %v188 = getelementptr inbounds ptr, ptr %v0, i64 39
   %v189 = load ptr, ptr %v188
-  %v190 = getelementptr inbounds ptr, ptr %v0, i64 75
+  call void @g20(ptr %v183, ptr %v185, ptr %v187, ptr %v189)
+  %v190 = getelementptr inbounds ptr, ptr %v0, i64 33
   %v191 = load ptr, ptr %v190
-  %v192 = getelementptr inbounds ptr, ptr %v0, i64 39
+  %v192 = getelementptr inbounds ptr, ptr %v0, i64 74
   %v193 = load ptr, ptr %v192
-  call void @g21(ptr %v187, ptr %v189, ptr %v191, ptr %v193)
-  %v194 = getelementptr inbounds ptr, ptr %v0, i64 33
+  %v194 = getelementptr inbounds ptr, ptr %v0, i64 22
   %v195 = load ptr, ptr %v194
-  %v196 = getelementptr inbounds ptr, ptr %v0, i64 75
+  %v196 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v197 = load ptr, ptr %v196
-  %v198 = getelementptr inbounds ptr, ptr %v0, i64 22
+  %v198 = getelementptr inbounds ptr, ptr %v0, i64 23
   %v199 = load ptr, ptr %v198
-  %v200 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v200 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v201 = load ptr, ptr %v200
-  %v202 = getelementptr inbounds ptr, ptr %v0, i64 23
+  %v202 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v203 = load ptr, ptr %v202
-  %v204 = getelementptr inbounds ptr, ptr %v0, i64 55
+  %v204 = getelementptr inbounds ptr, ptr %v0, i64 64
   %v205 = load ptr, ptr %v204
-  %v206 = getelementptr inbounds ptr, ptr %v0, i64 56
+  %v206 = getelementptr inbounds ptr, ptr %v0, i64 63
   %v207 = load ptr, ptr %v206
-  %v208 = getelementptr inbounds ptr, ptr %v0, i64 64
+  %v208 = getelementptr inbounds ptr, ptr %v0, i64 14
   %v209 = load ptr, ptr %v208
-  %v210 = getelementptr inbounds ptr, ptr %v0, i64 63
+  %v210 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v211 = load ptr, ptr %v210
-  %v212 = getelementptr inbounds ptr, ptr %v0, i64 73
+  call void @g21(ptr %v191, ptr %v193, ptr %v195, ptr %v197, ptr %v199, ptr %v201, ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211)
+  %v212 = getelementptr inbounds ptr, ptr %v0, i64 74
   %v213 = load ptr, ptr %v212
-  %v214 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v214 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v215 = load ptr, ptr %v214
-  call void @g22(ptr %v195, ptr %v197, ptr %v199, ptr %v201, ptr %v203, ptr %v205, ptr %v207, ptr %v209, ptr %v211, ptr %v213, ptr %v215)
   %v216 = getelementptr inbounds ptr, ptr %v0, i64 75
   %v217 = load ptr, ptr %v216
-  %v218 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v218 = getelementptr inbounds ptr, ptr %v0, i64 37
   %v219 = load ptr, ptr %v218
-  %v220 = getelementptr inbounds ptr, ptr %v0, i64 76
+  call void @g22(ptr %v213, ptr %v215, ptr %v217, ptr %v219)
+  %v220 = getelementptr inbounds ptr, ptr %v0, i64 31
   %v221 = load ptr, ptr %v220
-  %v222 = getelementptr inbounds ptr, ptr %v0, i64 37
+  %v222 = getelementptr inbounds ptr, ptr %v0, i64 75
   %v223 = load ptr, ptr %v222
-  call void @g23(ptr %v217, ptr %v219, ptr %v221, ptr %v223)
-  %v224 = getelementptr inbounds ptr, ptr %v0, i64 31
+  %v224 = getelementptr inbounds ptr, ptr %v0, i64 16
   %v225 = load ptr, ptr %v224
-  %v226 = getelementptr inbounds ptr, ptr %v0, i64 76
+  %v226 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v227 = load ptr, ptr %v226
-  %v228 = getelementptr inbounds ptr, ptr %v0, i64 16
+  %v228 = getelementptr inbounds ptr, ptr %v0, i64 17
   %v229 = load ptr, ptr %v228
-  %v230 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v230 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v231 = load ptr, ptr %v230
-  %v232 = getelementptr inbounds ptr, ptr %v0, i64 17
+  %v232 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v233 = load ptr, ptr %v232
-  %v234 = getelementptr inbounds ptr, ptr %v0, i64 55
+  %v234 = getelementptr inbounds ptr, ptr %v0, i64 60
   %v235 = load ptr, ptr %v234
-  %v236 = getelementptr inbounds ptr, ptr %v0, i64 56
+  %v236 = getelementptr inbounds ptr, ptr %v0, i64 59
   %v237 = load ptr, ptr %v236
-  %v238 = getelementptr inbounds ptr, ptr %v0, i64 60
+  %v238 = getelementptr inbounds ptr, ptr %v0, i64 14
   %v239 = load ptr, ptr %v238
-  %v240 = getelementptr inbounds ptr, ptr %v0, i64 59
+  %v240 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v241 = load ptr, ptr %v240
-  %v242 = getelementptr inbounds ptr, ptr %v0, i64 73
+  call void @g23(ptr %v221, ptr %v223, ptr %v225, ptr %v227, ptr %v229, ptr %v231, ptr %v233, ptr %v235, ptr %v237, ptr %v239, ptr %v241)
+  %v242 = getelementptr inbounds ptr, ptr %v0, i64 75
   %v243 = load ptr, ptr %v242
-  %v244 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v244 = getelementptr inbounds ptr, ptr %v0, i64 0
   %v245 = load ptr, ptr %v244
-  call void @g24(ptr %v225, ptr %v227, ptr %v229, ptr %v231, ptr %v233, ptr %v235, ptr %v237, ptr %v239, ptr %v241, ptr %v243, ptr %v245)
-  %v246 = getelementptr inbounds ptr, ptr %v0, i64 76
+  %v246 = getelementptr inbounds ptr, ptr %v0, i64 30
   %v247 = load ptr, ptr %v246
-  %v248 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v248 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v249 = load ptr, ptr %v248
-  %v250 = getelementptr inbounds ptr, ptr %v0, i64 30
+  %v250 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v251 = load ptr, ptr %v250
-  %v252 = getelementptr inbounds ptr, ptr %v0, i64 9
+  %v252 = getelementptr inbounds ptr, ptr %v0, i64 12
   %v253 = load ptr, ptr %v252
-  %v254 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v254 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v255 = load ptr, ptr %v254
-  %v256 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v256 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v257 = load ptr, ptr %v256
-  %v258 = getelementptr inbounds ptr, ptr %v0, i64 55
+  %v258 = getelementptr inbounds ptr, ptr %v0, i64 58
   %v259 = load ptr, ptr %v258
-  %v260 = getelementptr inbounds ptr, ptr %v0, i64 56
+  %v260 = getelementptr inbounds ptr, ptr %v0, i64 57
   %v261 = load ptr, ptr %v260
-  %v262 = getelementptr inbounds ptr, ptr %v0, i64 58
+  %v262 = getelementptr inbounds ptr, ptr %v0, i64 14
   %v263 = load ptr, ptr %v262
-  %v264 = getelementptr inbounds ptr, ptr %v0, i64 57
+  %v264 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v265 = load ptr, ptr %v264
-  %v266 = getelementptr inbounds ptr, ptr %v0, i64 73
+  call void @g24(ptr %v243, ptr %v245, ptr %v247, ptr %v249, ptr %v251, ptr %v253, ptr %v255, ptr %v257, ptr %v259, ptr %v261, ptr %v263, ptr %v265)
+  %v266 = getelementptr inbounds ptr, ptr %v0, i64 74
   %v267 = load ptr, ptr %v266
-  %v268 = getelementptr inbounds ptr, ptr %v0, i64 2
+  %v268 = getelementptr inbounds ptr, ptr %v0, i64 36
   %v269 = load ptr, ptr %v268
-  call void @g25(ptr %v247, ptr %v249, ptr %v251, ptr %v253, ptr %v255, ptr %v257, ptr %v259, ptr %v261, ptr %v263, ptr %v265, ptr %v267, ptr %v269)
-  %v270 = getelementptr inbounds ptr, ptr %v0, i64 75
+  %v270 = getelementptr inbounds ptr, ptr %v0, i64 32
   %v271 = load ptr, ptr %v270
-  %v272 = getelementptr inbounds ptr, ptr %v0, i64 36
+  %v272 = getelementptr inbounds ptr, ptr %v0, i64 19
   %v273 = load ptr, ptr %v272
-  %v274 = getelementptr inbounds ptr, ptr %v0, i64 32
+  %v274 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v275 = load ptr, ptr %v274
-  %v276 = getelementptr inbounds ptr, ptr %v0, i64 19
+  %v276 = getelementptr inbounds ptr, ptr %v0, i64 20
   %v277 = load ptr, ptr %v276
-  %v278 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v278 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v279 = load ptr, ptr %v278
-  %v280 = getelementptr inbounds ptr, ptr %v0, i64 20
+  %v280 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v281 = load ptr, ptr %v280
-  %v282 = getelementptr inbounds ptr, ptr %v0, i64 55
+  %v282 = getelementptr inbounds ptr, ptr %v0, i64 62
   %v283 = load ptr, ptr %v282
-  %v284 = getelementptr inbounds ptr, ptr %v0, i64 56
+  %v284 = getelementptr inbounds ptr, ptr %v0, i64 61
   %v285 = load ptr, ptr %v284
-  %v286 = getelementptr inbounds ptr, ptr %v0, i64 62
+  %v286 = getelementptr inbounds ptr, ptr %v0, i64 14
   %v287 = load ptr, ptr %v286
-  %v288 = getelementptr inbounds ptr, ptr %v0, i64 61
+  %v288 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v289 = load ptr, ptr %v288
+  call void @g28(ptr %v267, ptr %v269, ptr %v271, ptr %v273, ptr %v275, ptr %v277, ptr %v279, ptr %v281, ptr %v283, ptr %v285, ptr %v287, ptr %v289)
   %v290 = getelementptr inbounds ptr, ptr %v0, i64 73
   %v291 = load ptr, ptr %v290
-  %v292 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v292 = getelementptr inbounds ptr, ptr %v0, i64 38
   %v293 = load ptr, ptr %v292
-  call void @g29(ptr %v271, ptr %v273, ptr %v275, ptr %v277, ptr %v279, ptr %v281, ptr %v283, ptr %v285, ptr %v287, ptr %v289, ptr %v291, ptr %v293)
-  %v294 = getelementptr inbounds ptr, ptr %v0, i64 74
+  %v294 = getelementptr inbounds ptr, ptr %v0, i64 34
   %v295 = load ptr, ptr %v294
-  %v296 = getelementptr inbounds ptr, ptr %v0, i64 38
+  %v296 = getelementptr inbounds ptr, ptr %v0, i64 25
   %v297 = load ptr, ptr %v296
-  %v298 = getelementptr inbounds ptr, ptr %v0, i64 34
+  %v298 = getelementptr inbounds ptr, ptr %v0, i64 54
   %v299 = load ptr, ptr %v298
-  %v300 = getelementptr inbounds ptr, ptr %v0, i64 25
+  %v300 = getelementptr inbounds ptr, ptr %v0, i64 26
   %v301 = load ptr, ptr %v300
-  %v302 = getelementptr inbounds ptr, ptr %v0, i64 54
+  %v302 = getelementptr inbounds ptr, ptr %v0, i64 55
   %v303 = load ptr, ptr %v302
-  %v304 = getelementptr inbounds ptr, ptr %v0, i64 26
+  %v304 = getelementptr inbounds ptr, ptr %v0, i64 56
   %v305 = load ptr, ptr %v304
-  %v306 = getelementptr inbounds ptr, ptr %v0, i64 55
+  %v306 = getelementptr inbounds ptr, ptr %v0, i64 66
   %v307 = load ptr, ptr %v306
-  %v308 = getelementptr inbounds ptr, ptr %v0, i64 56
+  %v308 = getelementptr inbounds ptr, ptr %v0, i64 65
   %v309 = load ptr, ptr %v308
-  %v310 = getelementptr inbounds ptr, ptr %v0, i64 66
+  %v310 = getelementptr inbounds ptr, ptr %v0, i64 14
   %v311 = load ptr, ptr %v310
-  %v312 = getelementptr inbounds ptr, ptr %v0, i64 65
+  %v312 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v313 = load ptr, ptr %v312
-  %v314 = getelementptr inbounds ptr, ptr %v0, i64 73
-  %v315 = load ptr, ptr %v314
-  %v316 = getelementptr inbounds ptr, ptr %v0, i64 6
-  %v317 = load ptr, ptr %v316
-  call void @g32(ptr %v295, ptr %v297, ptr %v299, ptr %v301, ptr %v303, ptr %v305, ptr %v307, ptr %v309, ptr %v311, ptr %v313, ptr %v315, ptr %v317)
+  call void @g31(ptr %v291, ptr %v293, ptr %v295, ptr %v297, ptr %v299, ptr %v301, ptr %v303, ptr %v305, ptr %v307, ptr %v309, ptr %v311, ptr %v313)
   ret void
 }
 

@@ -123,21 +123,7 @@ v23:
   ret void
 }
 
-define void @g6(ptr noalias %v0, ptr noalias %v1) noinline nounwind
-{
-v2:
-  br label %v3
-v4:
-  %v5 = getelementptr inbounds double, ptr %v0, i64 0
-  %v6 = load double, ptr %v5, align 8
-  %v7 = fneg double %v6
-  %v8 = fptrunc double %v7 to float
-  %v9 = getelementptr inbounds float, ptr %v1, i64 0
-  store float %v8, ptr %v9, align 4
-  ret void
-}
-
-define void @g7(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g6(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
 v5:
   br label %v6
@@ -149,24 +135,26 @@ v7:
   br label %v11
 v12:
   %v13 = phi  i64 [0, %v6], [%v14, %v11]
-  %v15 = getelementptr inbounds float, ptr %v2, i64 %v13
-  %v16 = load float, ptr %v15, align 4
-  %v17 = getelementptr inbounds float, ptr %v3, i64 0
-  %v18 = load float, ptr %v17, align 4
-  %v19 = fmul float %v16, %v18
-  %v20 = getelementptr inbounds float, ptr %v4, i64 %v13
-  %v21 = load float, ptr %v20, align 4
-  %v22 = fadd float %v21, %v19
-  %v23 = getelementptr inbounds float, ptr %v4, i64 %v13
-  store float %v22, ptr %v23, align 4
+  %v15 = getelementptr inbounds double, ptr %v3, i64 0
+  %v16 = load double, ptr %v15, align 8
+  %v17 = fneg double %v16
+  %v18 = fptrunc double %v17 to float
+  %v19 = getelementptr inbounds float, ptr %v2, i64 %v13
+  %v20 = load float, ptr %v19, align 4
+  %v21 = fmul float %v20, %v18
+  %v22 = getelementptr inbounds float, ptr %v4, i64 %v13
+  %v23 = load float, ptr %v22, align 4
+  %v24 = fadd float %v23, %v21
+  %v25 = getelementptr inbounds float, ptr %v4, i64 %v13
+  store float %v24, ptr %v25, align 4
   %v14 = add nuw nsw i64 %v13, 1
-  %v24 = icmp slt i64 %v14, 1000
-  br i1 %v24, label %v11, label %v25, !llvm.loop !1
-v26:
+  %v26 = icmp slt i64 %v14, 1000
+  br i1 %v26, label %v11, label %v27, !llvm.loop !1
+v28:
   ret void
 }
 
-define void @g8(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g7(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
 v5:
   %v6 = alloca ptr, i32 5
@@ -186,11 +174,11 @@ v8:
   store ptr %v3, ptr %v15
   %v16 = getelementptr inbounds ptr, ptr %v6, i64 4
   store ptr %v4, ptr %v16
-  call void @g9(void (ptr, i64, i64)* @g10, ptr %v6, i64 100000, i64 21846)
+  call void @g8(void (ptr, i64, i64)* @g9, ptr %v6, i64 100000, i64 13108)
   ret void
 }
 
-define internal void @g11(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
+define internal void @g10(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
 {
 v7:
   br label %v8
@@ -199,24 +187,26 @@ v9:
   br i1 %v10, label %v11, label %v12
 v13:
   %v14 = phi  i64 [%v5, %v8], [%v15, %v11]
-  %v16 = getelementptr inbounds float, ptr %v2, i64 %v14
-  %v17 = load float, ptr %v16, align 4
-  %v18 = getelementptr inbounds float, ptr %v3, i64 0
-  %v19 = load float, ptr %v18, align 4
-  %v20 = fmul float %v17, %v19
-  %v21 = getelementptr inbounds float, ptr %v4, i64 %v14
-  %v22 = load float, ptr %v21, align 4
-  %v23 = fadd float %v22, %v20
-  %v24 = getelementptr inbounds float, ptr %v4, i64 %v14
-  store float %v23, ptr %v24, align 4
+  %v16 = getelementptr inbounds double, ptr %v3, i64 0
+  %v17 = load double, ptr %v16, align 8
+  %v18 = fneg double %v17
+  %v19 = fptrunc double %v18 to float
+  %v20 = getelementptr inbounds float, ptr %v2, i64 %v14
+  %v21 = load float, ptr %v20, align 4
+  %v22 = fmul float %v21, %v19
+  %v23 = getelementptr inbounds float, ptr %v4, i64 %v14
+  %v24 = load float, ptr %v23, align 4
+  %v25 = fadd float %v24, %v22
+  %v26 = getelementptr inbounds float, ptr %v4, i64 %v14
+  store float %v25, ptr %v26, align 4
   %v15 = add nuw nsw i64 %v14, 1
-  %v25 = icmp slt i64 %v15, %v6
-  br i1 %v25, label %v11, label %v12, !llvm.loop !1
-v26:
+  %v27 = icmp slt i64 %v15, %v6
+  br i1 %v27, label %v11, label %v12, !llvm.loop !1
+v28:
   ret void
 }
 
-define internal void @g10(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g9(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -229,13 +219,13 @@ v3:
   %v11 = load ptr, ptr %v10
   %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v13 = load ptr, ptr %v12
-  call void @g11(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
+  call void @g10(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
   ret void
 }
 
-declare void @g9(void (ptr, i64, i64)* %v0, ptr %v1, i64 %v2, i64 %v14)
+declare void @g8(void (ptr, i64, i64)* %v0, ptr %v1, i64 %v2, i64 %v14)
 
-define void @g12(ptr %v0) nounwind
+define void @g11(ptr %v0) nounwind
 {
 v1:
   %v2 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -272,33 +262,28 @@ v1:
   %v30 = getelementptr inbounds ptr, ptr %v0, i64 8
   %v31 = load ptr, ptr %v30
   call void @g5(ptr %v25, ptr %v27, ptr %v29, ptr %v31)
-  %v32 = getelementptr inbounds ptr, ptr %v0, i64 4
+  %v32 = getelementptr inbounds ptr, ptr %v0, i64 7
   %v33 = load ptr, ptr %v32
-  %v34 = getelementptr inbounds ptr, ptr %v0, i64 13
+  %v34 = getelementptr inbounds ptr, ptr %v0, i64 10
   %v35 = load ptr, ptr %v34
-  call void @g6(ptr %v33, ptr %v35)
-  %v36 = getelementptr inbounds ptr, ptr %v0, i64 7
+  %v36 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v37 = load ptr, ptr %v36
-  %v38 = getelementptr inbounds ptr, ptr %v0, i64 10
+  %v38 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v39 = load ptr, ptr %v38
-  %v40 = getelementptr inbounds ptr, ptr %v0, i64 6
+  %v40 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v41 = load ptr, ptr %v40
-  %v42 = getelementptr inbounds ptr, ptr %v0, i64 13
+  call void @g6(ptr %v33, ptr %v35, ptr %v37, ptr %v39, ptr %v41)
+  %v42 = getelementptr inbounds ptr, ptr %v0, i64 0
   %v43 = load ptr, ptr %v42
-  %v44 = getelementptr inbounds ptr, ptr %v0, i64 3
+  %v44 = getelementptr inbounds ptr, ptr %v0, i64 12
   %v45 = load ptr, ptr %v44
-  call void @g7(ptr %v37, ptr %v39, ptr %v41, ptr %v43, ptr %v45)
-  %v46 = getelementptr inbounds ptr, ptr %v0, i64 0
+  %v46 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v47 = load ptr, ptr %v46
-  %v48 = getelementptr inbounds ptr, ptr %v0, i64 12
+  %v48 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v49 = load ptr, ptr %v48
-  %v50 = getelementptr inbounds ptr, ptr %v0, i64 5
+  %v50 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v51 = load ptr, ptr %v50
-  %v52 = getelementptr inbounds ptr, ptr %v0, i64 13
-  %v53 = load ptr, ptr %v52
-  %v54 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v55 = load ptr, ptr %v54
-  call void @g8(ptr %v47, ptr %v49, ptr %v51, ptr %v53, ptr %v55)
+  call void @g7(ptr %v43, ptr %v45, ptr %v47, ptr %v49, ptr %v51)
   ret void
 }
 
