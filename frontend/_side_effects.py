@@ -115,11 +115,24 @@ def watch_side_effects(fn: Any, tracer: _trace.Tracer, args: tuple = ()) -> Iter
     try:
         yield
     finally:
-        sys.setprofile(previous)
+        _restore_profiler(previous)
     _rebound(fn, values, sites)
     _module_attrs(tracer, start, sites)
     _object_attrs(fn, objects, sites)
     tracer.side_effects = sites
+
+
+def _restore_profiler(previous: Any) -> None:
+    """Put back the profiler that was active before the trace. ``cProfile`` installs itself in
+    C and ``sys.getprofile()`` returns its ``Profile`` object, which is not callable (so
+    ``sys.setprofile`` refuses it): its ``enable()`` installs it again, its statistics kept
+    (the traced call itself is missing from them: only one hook can run)."""
+    if previous is None or callable(previous):
+        sys.setprofile(previous)
+    elif callable(getattr(previous, "enable", None)):
+        previous.enable()
+    else:
+        sys.setprofile(None)
 
 
 def side_effects_message(fn: Any, sites: dict[str, str], fullgraph: bool) -> str:

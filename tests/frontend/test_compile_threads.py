@@ -197,3 +197,36 @@ def test_scheduler_stepped_inside_the_step_warns_and_leaves_plain_floats() -> No
     fn(tenkai.ones(2))  # the scheduler keeps stepping, as uncompiled (a replay would not)
     assert opt.param_groups[0]["lr"] == 0.025 and sched.last_epoch == 2
     np.testing.assert_allclose(w.detach().numpy(), [1 - 0.1 - 0.05] * 2)
+
+
+def test_tracing_under_cprofile_keeps_the_profiler() -> None:
+    """``python -m cProfile train.py``: the side-effect hook replaces cProfile's for the
+    trace only; the profiler is active again afterwards (it used to raise a TypeError:
+    cProfile's object is not a callable hook) and effects are still found under it."""
+    import cProfile
+    import pstats
+    import sys
+
+    def after_trace():
+        return 1
+
+    def noisy(x):
+        print("tracing")
+        return x + 1
+
+    model = tenkai.nn.Linear(5, 3)
+    fn = tenkai.compile(_train_step(model, tenkai.optim.SGD(model.parameters(), lr=0.1)),
+                        backend="interp")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        fn(*data(1)[0])
+        assert sys.getprofile() is profiler
+        with pytest.warns(SideEffectWarning, match=r'print\("tracing"\)'):
+            tenkai.compile(noisy, backend="interp")(tenkai.ones(2))
+        assert sys.getprofile() is profiler
+        after_trace()
+    finally:
+        profiler.disable()
+    names = {func[2] for func in pstats.Stats(profiler).stats}
+    assert "after_trace" in names and len(fn.steps) == 1
