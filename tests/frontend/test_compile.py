@@ -320,3 +320,36 @@ def _leaves_of(step) -> list:
     opt = next(c.cell_contents for c in step.__closure__
                if isinstance(c.cell_contents, tenkai.optim.Optimizer))
     return [p for group in opt.param_groups for p in group["params"]]
+
+
+def test_a_later_optimizer_finds_the_step_an_earlier_one_compiled() -> None:
+    """The runtime scalars' names (``lr.opt<k>.group0``) are in the cache key: an optimizer
+    built after an earlier one was dropped reuses its number, so the same step hits the cache
+    (it missed before: the number only grew); live optimizers keep distinct numbers."""
+    import gc
+
+    def build():
+        tenkai.manual_seed(0)
+        model = nn.Linear(4, 3)
+        opt = tenkai.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        return tenkai.compile(step), opt
+
+    x, y = tenkai.randn(5, 4), tenkai.randn(5, 3)
+    first, opt = build()
+    first(x, y)
+    graph = str(first.steps[0].graph)
+    del first, opt
+    gc.collect()
+    again, opt = build()
+    other = tenkai.optim.SGD([tenkai.zeros(2, requires_grad=True)], lr=0.5)
+    assert opt._tenkai_serial != other._tenkai_serial
+    again(x, y)
+    assert str(again.steps[0].graph) == graph
+    assert again.stats["memory_cache_hits"] + again.stats["disk_cache_hits"] == 1
