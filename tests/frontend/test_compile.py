@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from compile_harness import data, make, mse_step
 
 import tenkai
 import tenkai.nn as nn
@@ -329,19 +330,10 @@ def test_a_later_optimizer_finds_the_step_an_earlier_one_compiled() -> None:
     import gc
 
     def build():
-        tenkai.manual_seed(0)
-        model = nn.Linear(4, 3)
-        opt = tenkai.optim.SGD(model.parameters(), lr=0.1)
+        model, opt = make(momentum=0.0)
+        return tenkai.compile(mse_step(model, opt)), opt
 
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-        return tenkai.compile(step), opt
-
-    x, y = tenkai.randn(5, 4), tenkai.randn(5, 3)
+    x, y = data(1)[0]
     first, opt = build()
     first(x, y)
     graph = str(first.steps[0].graph)

@@ -7,30 +7,19 @@ import warnings
 
 import numpy as np
 import pytest
-from compile_harness import data, make
+from compile_harness import data, make, mse_step
 
 import tenkai
-import tenkai.nn.functional as F
 from tenkai import _trace
 from tenkai._side_effects import SideEffectWarning
 from tenkai.compile import UntraceableError
-
-
-def _train_step(model, opt):
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
 
 
 @pytest.mark.parametrize("backend", ["interp", "tenkai"])
 def test_two_threads_share_one_compiled_step(backend: str) -> None:
     batches = data(1)
     model2, opt2 = make()
-    fn = tenkai.compile(_train_step(model2, opt2), backend=backend)
+    fn = tenkai.compile(mse_step(model2, opt2), backend=backend)
     errors: list[BaseException] = []
 
     def worker(part: list) -> None:
@@ -43,7 +32,7 @@ def test_two_threads_share_one_compiled_step(backend: str) -> None:
     # the same gradient for every batch makes the result independent of the interleaving
     same = [batches[0]] * 12
     model, opt = make()
-    serial = _train_step(model, opt)
+    serial = mse_step(model, opt)
     for x, y in same:
         serial(x, y)
     threads = [threading.Thread(target=worker, args=(same[k::2],)) for k in range(2)]
@@ -215,7 +204,7 @@ def test_tracing_under_cprofile_keeps_the_profiler() -> None:
         return x + 1
 
     model = tenkai.nn.Linear(5, 3)
-    fn = tenkai.compile(_train_step(model, tenkai.optim.SGD(model.parameters(), lr=0.1)),
+    fn = tenkai.compile(mse_step(model, tenkai.optim.SGD(model.parameters(), lr=0.1)),
                         backend="interp")
     profiler = cProfile.Profile()
     profiler.enable()
