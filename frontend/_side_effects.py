@@ -113,9 +113,11 @@ def watch_side_effects(fn: Any, tracer: _trace.Tracer, args: tuple = ()) -> Iter
 
     previous = sys.getprofile()
     sys.setprofile(hook)
+    tracer.profile_hook = hook
     try:
         yield
     finally:
+        tracer.profile_hook = None
         _restore_profiler(previous)
     _rebound(fn, values, sites)
     _module_attrs(tracer, start, sites)

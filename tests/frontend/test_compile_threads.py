@@ -219,3 +219,38 @@ def test_tracing_under_cprofile_keeps_the_profiler() -> None:
         profiler.disable()
     names = {func[2] for func in pstats.Stats(profiler).stats}
     assert "after_trace" in names and len(fn.steps) == 1
+
+
+def test_the_watch_is_off_inside_ops_and_on_between_them(monkeypatch) -> None:
+    """An op's dispatch runs no user code, so the side-effect hook is off for its duration
+    (its every call and return cost the trace); effects between and after ops are found."""
+    import sys
+
+    from tenkai import _ops
+
+    seen = []
+
+    def provider(op, opdef, full, datas):
+        if op != "exp":
+            return None
+
+        def run(x):
+            seen.append(sys.getprofile())
+            return np.exp(x)
+        return run
+    monkeypatch.setattr(_ops, "EAGER_PROVIDERS", [provider, *_ops.EAGER_PROVIDERS])
+    log = []
+
+    def step(x):
+        y = (x * 2).exp()
+        log.append(1)
+        y = y.exp() + 1
+        print("after the ops")
+        return y
+
+    with pytest.warns(SideEffectWarning) as record:
+        tenkai.compile(step, backend="interp")(tenkai.ones(7, 3))
+    message = str(record[0].message)
+    assert "log.append(1)" in message and 'print("after the ops")' in message
+    assert seen == [None, None]  # two exp calls, each with the hook off
+    assert sys.getprofile() is None
