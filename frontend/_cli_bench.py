@@ -78,6 +78,15 @@ def cuda_missing(backend: str = "tenkai") -> str | None:
 
 
 def run_bench(args: argparse.Namespace) -> int:
+    if args.first_compile_child:  # one fresh process of --first-compile (_bench_first)
+        import json
+
+        from ._bench_first import child
+
+        print(json.dumps(child(*args.first_compile_child.split(":"))))
+        return 0
+    if args.first_compile:
+        return _first_compile(args)
     if args.eager_ops:  # op-by-op eager dispatch vs PyTorch (_bench_eager)
         from . import _bench_eager
 
@@ -139,6 +148,18 @@ def run_bench(args: argparse.Namespace) -> int:
     return 1 if any(c.startswith("FAIL") for c in checks) else 0
 
 
+def _first_compile(args: argparse.Namespace) -> int:
+    from . import _bench_first
+
+    workloads = args.workload or ["two_layer", "mlp", "mlp_large", "cnn", "overhead"]
+    unknown = [w for w in workloads if w not in bench.WORKLOADS]
+    if unknown:
+        print(f"tenkai bench: error: --first-compile: unknown workload(s) {unknown}; choose "
+              f"from {sorted(bench.WORKLOADS)}", file=sys.stderr)
+        return 2
+    return _bench_first.main(workloads, not args.no_jax, args.json)
+
+
 def _run_scripts(args: argparse.Namespace) -> int:
     from . import _bench_script
 
@@ -186,6 +207,13 @@ def register(sub: Any, formatter: Any, epilog: str) -> None:
                    help="time an unchanged PyTorch script end to end in fresh processes: "
                    "under PyTorch, and under tenkai (import torch -> tenkai) with an empty "
                    "and then a warm compile cache (repeatable)")
+    p.add_argument("--first-compile", action="store_true",
+                   help="time the first compiled step, each case in a fresh process: empty "
+                   "cache (no library, no prebuild), library present, disk-cache hit; next "
+                   "to JAX's first jit call (default workloads two_layer, mlp, mlp_large, "
+                   "cnn, overhead)")
+    p.add_argument("--no-jax", action="store_true", help="--first-compile without JAX")
+    p.add_argument("--first-compile-child", help=argparse.SUPPRESS)
     p.add_argument("--sizes", help="element counts for --eager-ops, comma-separated "
                    "(default 1,100,10000,1000000)")
     p.add_argument("--ops", help="only these --eager-ops cases, comma-separated")

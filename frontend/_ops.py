@@ -68,6 +68,9 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
     The op's shape/dtype rules run once per signature (op, attrs, operand shapes and dtypes)
     and are cached: a training loop pays for them on its first step only. A cache hit skips
     the rules only: the same signature passes the same checks."""
+    tracer = _TRACER.tracer
+    if tracer is not None and tracer.profile_hook is not None:  # no user code runs below
+        return _trace.without_profile_hook(tracer, apply, op, inputs, name, **attrs)
     if DEVICE_APPLY[0] is not None:
         on_device = DEVICE_APPLY[0](op, inputs, [t._data for t in inputs], name, attrs)
         if on_device is not None:
@@ -124,7 +127,6 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
         t._vc = base._vc
         if node is not None:
             bind(node, t)
-    tracer = _TRACER.tracer
     if tracer is not None:
         tracer.record_apply(op, inputs, attrs, t)
     return t

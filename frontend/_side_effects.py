@@ -23,6 +23,7 @@ import builtins
 import contextlib
 import dis
 import linecache
+import random
 import sys
 import types
 from collections.abc import Iterator
@@ -112,14 +113,56 @@ def watch_side_effects(fn: Any, tracer: _trace.Tracer, args: tuple = ()) -> Iter
 
     previous = sys.getprofile()
     sys.setprofile(hook)
+    tracer.profile_hook = hook
     try:
         yield
     finally:
-        sys.setprofile(previous)
+        tracer.profile_hook = None
+        _restore_profiler(previous)
     _rebound(fn, values, sites)
     _module_attrs(tracer, start, sites)
     _object_attrs(fn, objects, sites)
     tracer.side_effects = sites
+
+
+def _restore_profiler(previous: Any) -> None:
+    """Put back the profiler that was active before the trace. ``cProfile`` installs itself in
+    C and ``sys.getprofile()`` returns its ``Profile`` object, which is not callable (so
+    ``sys.setprofile`` refuses it): its ``enable()`` installs it again, its statistics kept
+    (the traced call itself is missing from them: only one hook can run)."""
+    if previous is None or callable(previous):
+        sys.setprofile(previous)
+    elif callable(getattr(previous, "enable", None)):
+        previous.enable()
+    else:
+        sys.setprofile(None)
+
+
+def python_random_state() -> tuple:
+    """The state of Python's ``random`` and of numpy's global generator (``numpy.random``'s
+    legacy ``RandomState``: its key, position and cached normal, so that every draw shows),
+    or None for numpy's when ``numpy.random`` is not imported yet: importing it only to
+    read its state costs ~40 ms of every first trace (a disk-cache hit's largest cost)."""
+    module = sys.modules.get("numpy.random")
+    if module is None:
+        return random.getstate(), None
+    _, key, pos, has_gauss, gauss = module.get_state(legacy=True)
+    return random.getstate(), (key.tobytes(), pos, has_gauss, gauss)
+
+
+def python_random_used(before: tuple) -> bool:
+    """Whether the traced call drew from Python's or numpy's global generators since
+    ``before`` (:func:`python_random_state`). When ``numpy.random`` was first imported during
+    the call, its generator was seeded then: position 624 and no cached normal is that fresh
+    state (a draw of exactly a multiple of 624 words would look the same)."""
+    after = python_random_state()
+    if after[0] != before[0]:
+        return True
+    if after[1] is None:
+        return False
+    if before[1] is None:
+        return after[1][1] != 624 or bool(after[1][2])
+    return after[1] != before[1]
 
 
 def side_effects_message(fn: Any, sites: dict[str, str], fullgraph: bool) -> str:

@@ -15,13 +15,18 @@ import numpy as np
 from . import _trace
 
 LIVE_OPTIMIZERS: weakref.WeakSet = weakref.WeakSet()
-_SERIAL = itertools.count()
 _SCALAR_SOURCES: dict[str, tuple[weakref.ref, int, str]] = {}
 
 
 def register_optimizer(opt: Any) -> None:
-    """Called by ``Optimizer.__init__`` so compiled steps can find hyperparameters/state."""
-    opt.__dict__["_tenkai_serial"] = next(_SERIAL)
+    """Called by ``Optimizer.__init__`` so compiled steps can find hyperparameters/state.
+
+    Its serial is the smallest one no live optimizer holds: the runtime scalars' names
+    (``lr.opt0.group0``) are part of the compile cache key, so a script that builds its
+    optimizer after an earlier one was dropped (a second run in one process, a benchmark's
+    reference copy) still finds the step another process compiled."""
+    taken = {o._tenkai_serial for o in LIVE_OPTIMIZERS}
+    opt.__dict__["_tenkai_serial"] = next(k for k in itertools.count() if k not in taken)
     LIVE_OPTIMIZERS.add(opt)
 
 

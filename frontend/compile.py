@@ -27,7 +27,6 @@ retraces. Calls are serialized by a per-function lock; tracing state is per thre
 from __future__ import annotations
 
 import functools
-import random
 import threading
 import time
 import warnings
@@ -41,7 +40,13 @@ from tenkai.ir.errors import TenkaiError
 from . import _ops, _trace
 from ._autograd import GRAD_MODE
 from ._fast_step import MISS, build_fast
-from ._side_effects import SideEffectWarning, side_effects_message, watch_side_effects
+from ._side_effects import (
+    SideEffectWarning,
+    python_random_state,
+    python_random_used,
+    side_effects_message,
+    watch_side_effects,
+)
 from ._state import StateNames, fingerprint, live_state_ids, name_state, state_created
 from ._step import CompiledStep, count_fresh_grads, drop_aot, finish_trace, replay
 from ._tensor import Tensor
@@ -203,7 +208,7 @@ def run_traced(fn: Any, args: tuple, sig: tuple) -> tuple[Any, _trace.Tracer,
         if s[0] == "tensor":
             tracer.arg_nodes[k] = tracer.add_input(a, f"arg{k}")
             tracer.arg_index.setdefault(id(a), k)
-    state = (random.getstate(), np.random.get_state()[1].tobytes())
+    state = python_random_state()
     from ._state import traced_hyperparameters
 
     _trace.set_active(tracer)
@@ -213,7 +218,7 @@ def run_traced(fn: Any, args: tuple, sig: tuple) -> tuple[Any, _trace.Tracer,
     finally:
         _trace.set_active(None)
     sites = []
-    if (random.getstate(), np.random.get_state()[1].tobytes()) != state:
+    if python_random_used(state):
         code = getattr(fn, "__code__", None) or fn.__func__.__code__
         sites.append(_trace.Site(
             f"{code.co_filename}:{code.co_firstlineno} ({fn.__qualname__})",

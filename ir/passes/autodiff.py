@@ -13,8 +13,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import networkx as nx
-
 from ..errors import AutogradError
 from ..graph import Builder, Graph, Value
 from ..ops import REGISTRY
@@ -31,10 +29,7 @@ class GradGraph:
 
 def _active(g: Graph, outputs: Sequence[int], wrt: Sequence[int]) -> set[int]:
     """Nodes on some path from a wrt node to an output: only these carry cotangents."""
-    down: set[int] = set(wrt)
-    for w in wrt:
-        down |= nx.descendants(g.nx, w)
-    return down & g.ancestors(outputs)
+    return g.descendants(wrt) & g.ancestors(outputs)
 
 
 def _fresh_name(g: Graph, base: str) -> str:

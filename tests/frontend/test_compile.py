@@ -6,8 +6,12 @@ and final state; the backend is parametrized so the LLVM backend runs the same t
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+from compile_harness import data, make, mse_step
 
 import tenkai
 import tenkai.nn as nn
@@ -180,6 +184,43 @@ def test_python_randomness_is_reported() -> None:
         fn(tenkai.ones(3))
 
 
+def test_numpy_randomness_is_reported_between_refills() -> None:
+    """Every draw from numpy's global generator counts, not only those that refill its key
+    (a check of the key alone missed the 623 draws after each refill)."""
+    np.random.seed(0)
+    np.random.rand()  # the key is refilled now: the step's draw changes only the position
+
+    def step(x):
+        return x * float(np.random.rand())
+
+    with pytest.raises(UntraceableError, match="Python-side randomness"):
+        tenkai.compile(step, backend="interp")(tenkai.ones(3))
+
+
+def test_trace_leaves_numpy_random_unimported() -> None:
+    """A trace reads numpy's generator only where numpy.random is imported (importing it cost
+    ~40 ms of each first trace); one imported and drawn from in the step is still found."""
+    code = """if True:
+        import sys
+        import tenkai
+        from tenkai.compile import UntraceableError
+        assert "numpy.random" not in sys.modules
+        tenkai.compile(lambda x: x * 2, backend="interp")(tenkai.ones(3))
+        assert "numpy.random" not in sys.modules
+        def step(x):
+            import numpy.random
+            return x * float(numpy.random.rand())
+        try:
+            tenkai.compile(step, backend="interp")(tenkai.ones(3))
+        except UntraceableError as err:
+            assert "Python-side randomness" in str(err)
+            print("reported")
+        """
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "reported", out.stderr[-2000:]
+
+
 def test_inplace_write_to_non_state_tensor_is_reported() -> None:
     counter = tenkai.zeros(())
 
@@ -280,3 +321,28 @@ def _leaves_of(step) -> list:
     opt = next(c.cell_contents for c in step.__closure__
                if isinstance(c.cell_contents, tenkai.optim.Optimizer))
     return [p for group in opt.param_groups for p in group["params"]]
+
+
+def test_a_later_optimizer_finds_the_step_an_earlier_one_compiled() -> None:
+    """The runtime scalars' names (``lr.opt<k>.group0``) are in the cache key: an optimizer
+    built after an earlier one was dropped reuses its number, so the same step hits the cache
+    (it missed before: the number only grew); live optimizers keep distinct numbers."""
+    import gc
+
+    def build():
+        model, opt = make(momentum=0.0)
+        return tenkai.compile(mse_step(model, opt)), opt
+
+    x, y = data(1)[0]
+    gc.collect()  # earlier tests' dead optimizers free their numbers now, not in between
+    first, opt = build()
+    first(x, y)
+    graph = str(first.steps[0].graph)
+    del first, opt
+    gc.collect()
+    again, opt = build()
+    other = tenkai.optim.SGD([tenkai.zeros(2, requires_grad=True)], lr=0.5)
+    assert opt._tenkai_serial != other._tenkai_serial
+    again(x, y)
+    assert str(again.steps[0].graph) == graph
+    assert again.stats["memory_cache_hits"] + again.stats["disk_cache_hits"] == 1

@@ -186,3 +186,71 @@ def test_scheduler_stepped_inside_the_step_warns_and_leaves_plain_floats() -> No
     fn(tenkai.ones(2))  # the scheduler keeps stepping, as uncompiled (a replay would not)
     assert opt.param_groups[0]["lr"] == 0.025 and sched.last_epoch == 2
     np.testing.assert_allclose(w.detach().numpy(), [1 - 0.1 - 0.05] * 2)
+
+
+def test_tracing_under_cprofile_keeps_the_profiler() -> None:
+    """``python -m cProfile train.py``: the side-effect hook replaces cProfile's for the
+    trace only; the profiler is active again afterwards (it used to raise a TypeError:
+    cProfile's object is not a callable hook) and effects are still found under it."""
+    import cProfile
+    import pstats
+    import sys
+
+    def after_trace():
+        return 1
+
+    def noisy(x):
+        print("tracing")
+        return x + 1
+
+    model = tenkai.nn.Linear(5, 3)
+    fn = tenkai.compile(mse_step(model, tenkai.optim.SGD(model.parameters(), lr=0.1)),
+                        backend="interp")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        fn(*data(1)[0])
+        assert sys.getprofile() is profiler
+        with pytest.warns(SideEffectWarning, match=r'print\("tracing"\)'):
+            tenkai.compile(noisy, backend="interp")(tenkai.ones(2))
+        assert sys.getprofile() is profiler
+        after_trace()
+    finally:
+        profiler.disable()
+    names = {func[2] for func in pstats.Stats(profiler).stats}
+    assert "after_trace" in names and len(fn.steps) == 1
+
+
+def test_the_watch_is_off_inside_ops_and_on_between_them(monkeypatch) -> None:
+    """An op's dispatch runs no user code, so the side-effect hook is off for its duration
+    (its every call and return cost the trace); effects between and after ops are found."""
+    import sys
+
+    from tenkai import _ops
+
+    seen = []
+
+    def provider(op, opdef, full, datas):
+        if op != "exp":
+            return None
+
+        def run(x):
+            seen.append(sys.getprofile())
+            return np.exp(x)
+        return run
+    monkeypatch.setattr(_ops, "EAGER_PROVIDERS", [provider, *_ops.EAGER_PROVIDERS])
+    log = []
+
+    def step(x):
+        y = (x * 2).exp()
+        log.append(1)
+        y = y.exp() + 1
+        print("after the ops")
+        return y
+
+    with pytest.warns(SideEffectWarning) as record:
+        tenkai.compile(step, backend="interp")(tenkai.ones(7, 3))
+    message = str(record[0].message)
+    assert "log.append(1)" in message and 'print("after the ops")' in message
+    assert seen == [None, None]  # two exp calls, each with the hook off
+    assert sys.getprofile() is None

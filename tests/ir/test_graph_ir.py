@@ -373,3 +373,21 @@ def test_topo_order_is_networkx_lexicographical_order_on_random_multigraphs() ->
         g.topo_order()
     assert small_step().topo_order() == list(
         nx.lexicographical_topological_sort(small_step().nx))
+
+
+def test_ancestors_and_descendants_match_networkx() -> None:
+    """The graph's own walks (no networkx dispatch on the first trace) agree with networkx
+    on a random DAG, multi-edges included, and include the nodes they start from."""
+    import networkx as nx
+
+    rng = np.random.default_rng(0)
+    g = ir.Graph("walks")
+    nodes = [g.add("input", shape=(2,), dtype="float32", name=f"x{k}") for k in range(3)]
+    for _ in range(25):
+        a, b = (int(n) for n in rng.choice(nodes, 2))
+        nodes.append(g.add("add", [a, b]))
+    for picks in ([nodes[0]], [nodes[5], nodes[-1]], nodes[3:9:2]):
+        want_up = set(picks).union(*(nx.ancestors(g.nx, n) for n in picks))
+        want_down = set(picks).union(*(nx.descendants(g.nx, n) for n in picks))
+        assert g.ancestors(picks) == want_up
+        assert g.descendants(picks) == want_down
