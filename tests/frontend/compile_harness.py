@@ -29,17 +29,6 @@ def make(seed: int = 0, opt_kind: str = "sgd", **options: Any) -> tuple[Any, Any
     return model, opt
 
 
-def mse_step(model: Any, opt: Any) -> Callable[[Any, Any], Any]:
-    """The usual training step: zero_grad, MSE loss, backward, optimizer step."""
-    def step(x: Any, y: Any) -> Any:
-        opt.zero_grad()
-        loss = F.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
 def data(steps: int, seed: int = 1) -> list[tuple[Any, Any]]:
     rng = np.random.default_rng(seed)
     return [(tenkai.tensor(rng.standard_normal((6, 5)).astype(np.float32)),
