@@ -215,6 +215,11 @@ def _digamma_ref(x: np.ndarray) -> np.ndarray:
     7x faster than the series), with PyTorch's values at the poles (-inf at +0, +inf at -0,
     NaN at the negative integers)."""
     special = scipy_special()
+    if special is not None and x.dtype in (np.float32, np.float64) and x.size \
+            and np.fmin.reduce(x, axis=None) > 0:
+        # no poles, no nan (fmin skips nans, but then the psi of a nan is nan, as PyTorch):
+        # scipy's float32 loop evaluates its float64 psi and rounds once, as below
+        return np.asarray(special.psi(x), dtype=x.dtype)
     xd = np.asarray(x, dtype=np.float64)
     out = _digamma64(xd) if special is None else _digamma_poles(xd, special.psi(xd))
     return np.asarray(out, dtype=x.dtype)
@@ -317,7 +322,35 @@ def _same(fn):
 def _fmod_ref(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if x.dtype.kind in "iu" and not np.all(y):
         raise ZeroDivisionError("fmod: integer division by zero (ZeroDivisionError)")
+    if x.dtype == np.float32 and x.size >= FMOD_F64_MIN:
+        out = _fmod_f32_by_f64(x, y)
+        if out is not None:
+            return out
     return np.asarray(np.fmod(x, y), dtype=x.dtype)
+
+
+# From this many elements float32 fmod runs :func:`_fmod_f32_by_f64` (65536 elements: ~3x
+# faster than numpy's fmodf loop, which calls libm per element)
+FMOD_F64_MIN = 4096
+
+
+def _fmod_f32_by_f64(x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """float32 ``fmod`` bit for bit as ``np.fmod``, as ``x - trunc(x / y) * y`` in float64;
+    None (use ``np.fmod``) unless every quotient is finite and below 2**28. Why it is exact
+    there: ``x / y`` of float32 values is at least 2**-24 away from any integer it is not
+    (relative to ``y``), more than the float64 rounding of a quotient below 2**28, so the
+    truncated quotient ``q`` is exact; ``q * y`` (28 x 24 bits) is exact; the difference is
+    the true remainder, a float32 value, so the subtraction is exact too. ``copysign`` gives
+    a zero remainder the dividend's sign, as C's fmod."""
+    q = np.divide(x, y, dtype=np.float64)
+    np.trunc(q, out=q)
+    with np.errstate(invalid="ignore"):
+        if not np.abs(q).max() < 2.0 ** 28:  # (nan, inf: fall back)
+            return None
+    q *= y
+    np.subtract(x, q, out=q)
+    out = q.astype(np.float32)
+    return np.copysign(out, x, out=out)
 
 
 _binary("atan2", _same(np.arctan2), _atan2_vjp)

@@ -118,3 +118,42 @@ def test_lgamma_float32_reference_is_the_float64_one_rounded():
     np.testing.assert_array_equal(got, want)
     assert got[-4] == np.inf
     assert ops_math._lgamma_ref(np.float32([2.5, 3.0]))[1] == np.float32(np.log(2.0))
+
+
+def test_fmod_float32_by_float64_is_np_fmod_bit_for_bit():
+    """Large float32 fmod runs ``x - trunc(x / y) * y`` in float64: the same bits as numpy's
+    fmodf, zeros' signs included, broadcast operands too; nan, inf, zero divisors and huge
+    quotients fall back to ``np.fmod``."""
+    rng = np.random.default_rng(0)
+    n = 2 * ops_math.FMOD_F64_MIN
+    for k in range(40):
+        x = (rng.standard_normal(n) * 10.0 ** rng.integers(-20, 20)).astype(np.float32)
+        y = (rng.standard_normal(n) * 10.0 ** rng.integers(-20, 20)).astype(np.float32)
+        x[::5] = np.round(x[::5])
+        y[::7] = np.round(y[::7]) + 1
+        if k % 4 == 0:
+            x[::9], y[::13] = np.inf, 0.0
+        with np.errstate(invalid="ignore"):
+            want = np.fmod(x, y)
+        assert ops_math._fmod_ref(x, y).view(np.int32).tolist() == want.view(np.int32).tolist()
+    x = np.arange(-n // 2, n // 2, dtype=np.float32).reshape(64, -1)
+    for y in (np.float32([3.0]), np.full(x.shape[1], -0.5, np.float32), np.float32(0.1)):
+        got = ops_math._fmod_ref(x, np.asarray(y))
+        assert got.dtype == np.float32 and got.shape == x.shape
+        np.testing.assert_array_equal(got.view(np.int32), np.fmod(x, y).view(np.int32))
+    assert np.signbit(ops_math._fmod_ref(x, np.float32([2.0]))[0, 0])  # fmod(-n, 2) = -0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_digamma_positive_inputs_take_psi_in_their_dtype(dtype):
+    """Positive (or nan) inputs skip the pole handling: the same values as the float64 route."""
+    if ops_math.scipy_special() is None:
+        pytest.skip("scipy is not installed")
+    x = np.concatenate([np.linspace(1e-6, 40.0, 999), [np.nan]]).astype(dtype)
+    got = ops_math._digamma_ref(x)
+    assert got.dtype == dtype
+    want = ops_math._digamma_poles(x.astype(np.float64),
+                                   ops_math.scipy_special().psi(x.astype(np.float64)))
+    np.testing.assert_array_equal(got, want.astype(dtype))
+    np.testing.assert_allclose(got[:-1], ops_math._digamma64(x[:-1].astype(np.float64)),
+                               rtol=2e-7 if dtype == np.float32 else 1e-9)
