@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tenkai.ir import ops_math
+from tenkai.ir import REGISTRY, ops_math
 from tenkai.ir.ops_movement import _add_along
 
 
@@ -157,3 +157,33 @@ def test_digamma_positive_inputs_take_psi_in_their_dtype(dtype):
     np.testing.assert_array_equal(got, want.astype(dtype))
     np.testing.assert_allclose(got[:-1], ops_math._digamma64(x[:-1].astype(np.float64)),
                                rtol=2e-7 if dtype == np.float32 else 1e-9)
+
+
+def test_hypot_float32_by_float64_rounds_correctly_and_keeps_special_values():
+    rng = np.random.default_rng(0)
+    n = 20000
+    x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-40, 38, n)).astype(np.float32)
+    y = (rng.standard_normal(n) * 10.0 ** rng.uniform(-40, 38, n)).astype(np.float32)
+    got = ops_math._hypot_ref(x, y)
+    exact = np.hypot(x.astype(np.float64), y.astype(np.float64))
+    fin = exact < np.finfo(np.float32).max
+    assert got.dtype == np.float32
+    assert (np.abs(got[fin] - exact[fin]) <= 0.5001 * np.spacing(got[fin])).all()
+    x[::100], y[::77] = np.inf, np.nan  # hypot(inf, nan) is inf: numpy's loop decides
+    np.testing.assert_array_equal(ops_math._hypot_ref(x, y), np.hypot(x, y))
+
+
+@pytest.mark.parametrize("left", [True, False])
+def test_shifts_in_and_out_of_range(left):
+    op = "bitwise_left_shift" if left else "bitwise_right_shift"
+    ref = REGISTRY[op].reference
+    x = np.arange(-50, 50, dtype=np.int64) * 12345
+    y = np.arange(100, dtype=np.int64) % 8
+    shift = np.left_shift if left else np.right_shift
+    np.testing.assert_array_equal(ref(x, y), shift(x, y))
+    y[::9] = 64
+    y[::13] = -1
+    got = ref(x, y)
+    inside = (y >= 0) & (y < 64)
+    np.testing.assert_array_equal(got[inside], shift(x, y)[inside])
+    np.testing.assert_array_equal(got[~inside], 0 if left else np.right_shift(x, 63)[~inside])
