@@ -187,3 +187,20 @@ def test_shifts_in_and_out_of_range(left):
     inside = (y >= 0) & (y < 64)
     np.testing.assert_array_equal(got[inside], shift(x, y)[inside])
     np.testing.assert_array_equal(got[~inside], 0 if left else np.right_shift(x, 63)[~inside])
+
+
+def test_trigamma_series_in_place_values():
+    """The in-place series: scipy's polygamma(1, x) to float64 rounding, inf at the poles,
+    0-d inputs stay arrays."""
+    special = ops_math.scipy_special()
+    if special is None:
+        pytest.skip("scipy is not installed")
+    x = np.concatenate([np.linspace(-7.9, 30.0, 1001), [1e-8, 0.5, 123.25]])
+    x = x[x != np.floor(x)]
+    np.testing.assert_allclose(ops_math._trigamma64(x), special.polygamma(1, x), rtol=1e-10)
+    with np.errstate(all="ignore"):
+        poles = ops_math._trigamma64(np.array([0.0, -1.0, -4.0]))
+    assert (poles == np.inf).all()
+    scalar = ops_math._trigamma64(np.array(2.5))
+    assert type(scalar) is np.ndarray and scalar.shape == ()
+    np.testing.assert_allclose(scalar, special.polygamma(1, 2.5), rtol=1e-14)
