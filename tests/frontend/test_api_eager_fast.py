@@ -73,6 +73,7 @@ CASES = [
     ("xlogy", lambda L, x, y: L.xlogy(x, y), [SPECIAL[:, None], np.abs(SPECIAL)[None, :]]),
     ("sinc", lambda L, x: L.sinc(x), [SPECIAL]),
     ("nan_to_num", lambda L, x: L.nan_to_num(x, 1.0, 2.0), [SPECIAL]),
+    ("nan_to_num finite", lambda L, x: L.nan_to_num(x), [_f(3, 4)]),
     ("cdist mm", lambda L, a, b: L.cdist(a, b), [_f(30, 4), _f(27, 4)]),
     ("cdist p=1", lambda L, a, b: L.cdist(a, b, 1.0), [_f(5, 4), _f(6, 4)]),
     ("cov", lambda L, x: L.cov(x), [_f(3, 7)]),
