@@ -4,6 +4,7 @@ so ``tenkai.norm(p="nuc")`` (in ``_composite``) can reach the matrix norms witho
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -41,19 +42,28 @@ def lower_symmetric(A: Tensor, uplo: str = "L") -> Tensor:
     if uplo not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {uplo}")
     n = A.shape[-1]
-    keep = np.tril(np.ones((n, n))) if uplo == "L" else np.triu(np.ones((n, n)))
     dt = A._data.dtype
+    keep, keep_strict = _triangle_masks(n, dt, uplo)
     if fast.plain_float(A):  # the steps below on arrays
         d = A._data
-        from_triangle = d * keep.astype(dt) + np.swapaxes(d * (keep - np.eye(n)).astype(dt),
-                                                          -1, -2)
-        sym = (d + np.swapaxes(d, -1, -2)) * np.asarray(0.5, dt)
+        from_triangle = d * keep + np.swapaxes(d * keep_strict, -1, -2)
+        sym = (d + np.swapaxes(d, -1, -2)) * dt.type(0.5)
         return Tensor._make(sym + (from_triangle - sym))
-    tri = mul(A, Tensor._make(keep.astype(dt)))
-    strict = mul(A, Tensor._make((keep - np.eye(n)).astype(dt)))
+    tri = mul(A, Tensor._make(keep.copy()))
+    strict = mul(A, Tensor._make(keep_strict.copy()))
     from_triangle = apply("add", (tri, strict.transpose(-2, -1)))
     sym = mul(apply("add", (A, A.transpose(-2, -1))), Tensor._make(np.asarray(0.5, dt)))
     return apply("add", (sym, apply("sub", (from_triangle, sym)).detach()))
+
+
+@functools.lru_cache(maxsize=64)
+def _triangle_masks(n: int, dt: np.dtype, uplo: str) -> tuple[np.ndarray, np.ndarray]:
+    """The ``UPLO`` triangle of ones (diagonal included) and the strict one, in ``dt``:
+    made once per size (read-only: callers copy what a tensor will own)."""
+    keep = np.tril(np.ones((n, n), dt)) if uplo == "L" else np.triu(np.ones((n, n), dt))
+    strict = keep - np.eye(n, dtype=dt)
+    keep.flags.writeable = strict.flags.writeable = False
+    return keep, strict
 
 
 def svdvals(A: Tensor) -> Tensor:

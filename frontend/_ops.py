@@ -17,7 +17,7 @@ import numpy as np
 from tenkai.ir import REGISTRY
 from tenkai.ir.dtypes import from_numpy, is_float, to_numpy
 
-from . import _profiling, _trace
+from . import _eager_fast, _profiling, _trace
 from ._dtype import get_default_dtype, result_type, scalar_dtype
 from ._node import GRAD_MODE, Node, bind
 from ._tensor import Tensor
@@ -324,6 +324,10 @@ def floor_divide(input: Any, other: Any) -> Tensor:
 def remainder(input: Any, other: Any) -> Tensor:
     (a, b), dt = promote(input, other)
     _check_integer_division("remainder_cpu", dt, b)
+    xd, yd = a._data, b._data
+    if (xd.shape == yd.shape or xd.ndim == 0 or yd.ndim == 0) and _eager_fast.plain_float(a, b):
+        with np.errstate(all="ignore"):  # the composite below, in its order and dtype
+            return _eager_fast.result(xd - np.floor(xd / yd) * yd, fresh=True)
     out = sub(a, mul(floor_divide(a, b), b))
     if out._node is not None:
         out._node.name = "RemainderBackward1" if isinstance(other, Tensor) else \

@@ -38,6 +38,7 @@ from ._linalg_lu import (
     lu_factor_ex,
 )
 from ._linalg_ops import check_matrix, lower_symmetric, matrix_norm, svdvals
+from ._native_kernels import MIN_GEMM_FLOPS
 from ._ops import abs, apply, div, log, mul, pow, sign, where
 from ._reduce import amax, amin, sum
 from ._shape import matmul, named, permute, stack
@@ -244,13 +245,22 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         return Tensor._make(np.ascontiguousarray(eye))
     base, result = (inv(A) if n < 0 else A), None
     k = -n if n < 0 else n
+    product = matmul
+    if fast.plain_float(base) and math.prod(A.shape) * A.shape[-1] < MIN_GEMM_FLOPS:
+        product = _plain_matmul  # the products below are numpy's matmul either way
     while k:
         if k & 1:
-            result = base if result is None else matmul(result, base)
+            result = base if result is None else product(result, base)
         k >>= 1
         if k:
-            base = matmul(base, base)
+            base = product(base, base)
     return result
+
+
+def _plain_matmul(a: Tensor, b: Tensor) -> Tensor:
+    """``matmul``'s value (its reference: numpy's matmul, below the native GEMM's threshold)
+    without its dispatch, when nothing records."""
+    return Tensor._make(np.matmul(a._data, b._data))
 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tenkai.ir import ops_math
+from tenkai.ir import REGISTRY, ops_math
 from tenkai.ir.ops_movement import _add_along
 
 
@@ -118,3 +118,89 @@ def test_lgamma_float32_reference_is_the_float64_one_rounded():
     np.testing.assert_array_equal(got, want)
     assert got[-4] == np.inf
     assert ops_math._lgamma_ref(np.float32([2.5, 3.0]))[1] == np.float32(np.log(2.0))
+
+
+def test_fmod_float32_by_float64_is_np_fmod_bit_for_bit():
+    """Large float32 fmod runs ``x - trunc(x / y) * y`` in float64: the same bits as numpy's
+    fmodf, zeros' signs included, broadcast operands too; nan, inf, zero divisors and huge
+    quotients fall back to ``np.fmod``."""
+    rng = np.random.default_rng(0)
+    n = 2 * ops_math.FMOD_F64_MIN
+    for k in range(40):
+        x = (rng.standard_normal(n) * 10.0 ** rng.integers(-20, 20)).astype(np.float32)
+        y = (rng.standard_normal(n) * 10.0 ** rng.integers(-20, 20)).astype(np.float32)
+        x[::5] = np.round(x[::5])
+        y[::7] = np.round(y[::7]) + 1
+        if k % 4 == 0:
+            x[::9], y[::13] = np.inf, 0.0
+        with np.errstate(invalid="ignore"):
+            want = np.fmod(x, y)
+        assert ops_math._fmod_ref(x, y).view(np.int32).tolist() == want.view(np.int32).tolist()
+    x = np.arange(-n // 2, n // 2, dtype=np.float32).reshape(64, -1)
+    for y in (np.float32([3.0]), np.full(x.shape[1], -0.5, np.float32), np.float32(0.1)):
+        got = ops_math._fmod_ref(x, np.asarray(y))
+        assert got.dtype == np.float32 and got.shape == x.shape
+        np.testing.assert_array_equal(got.view(np.int32), np.fmod(x, y).view(np.int32))
+    assert np.signbit(ops_math._fmod_ref(x, np.float32([2.0]))[0, 0])  # fmod(-n, 2) = -0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_digamma_positive_inputs_take_psi_in_their_dtype(dtype):
+    """Positive (or nan) inputs skip the pole handling: the same values as the float64 route."""
+    if ops_math.scipy_special() is None:
+        pytest.skip("scipy is not installed")
+    x = np.concatenate([np.linspace(1e-6, 40.0, 999), [np.nan]]).astype(dtype)
+    got = ops_math._digamma_ref(x)
+    assert got.dtype == dtype
+    want = ops_math._digamma_poles(x.astype(np.float64),
+                                   ops_math.scipy_special().psi(x.astype(np.float64)))
+    np.testing.assert_array_equal(got, want.astype(dtype))
+    np.testing.assert_allclose(got[:-1], ops_math._digamma64(x[:-1].astype(np.float64)),
+                               rtol=2e-7 if dtype == np.float32 else 1e-9)
+
+
+def test_hypot_float32_by_float64_rounds_correctly_and_keeps_special_values():
+    rng = np.random.default_rng(0)
+    n = 20000
+    x = (rng.standard_normal(n) * 10.0 ** rng.uniform(-40, 38, n)).astype(np.float32)
+    y = (rng.standard_normal(n) * 10.0 ** rng.uniform(-40, 38, n)).astype(np.float32)
+    got = ops_math._hypot_ref(x, y)
+    exact = np.hypot(x.astype(np.float64), y.astype(np.float64))
+    fin = exact < np.finfo(np.float32).max
+    assert got.dtype == np.float32
+    assert (np.abs(got[fin] - exact[fin]) <= 0.5001 * np.spacing(got[fin])).all()
+    x[::100], y[::77] = np.inf, np.nan  # hypot(inf, nan) is inf: numpy's loop decides
+    np.testing.assert_array_equal(ops_math._hypot_ref(x, y), np.hypot(x, y))
+
+
+@pytest.mark.parametrize("left", [True, False])
+def test_shifts_in_and_out_of_range(left):
+    op = "bitwise_left_shift" if left else "bitwise_right_shift"
+    ref = REGISTRY[op].reference
+    x = np.arange(-50, 50, dtype=np.int64) * 12345
+    y = np.arange(100, dtype=np.int64) % 8
+    shift = np.left_shift if left else np.right_shift
+    np.testing.assert_array_equal(ref(x, y), shift(x, y))
+    y[::9] = 64
+    y[::13] = -1
+    got = ref(x, y)
+    inside = (y >= 0) & (y < 64)
+    np.testing.assert_array_equal(got[inside], shift(x, y)[inside])
+    np.testing.assert_array_equal(got[~inside], 0 if left else np.right_shift(x, 63)[~inside])
+
+
+def test_trigamma_series_in_place_values():
+    """The in-place series: scipy's polygamma(1, x) to float64 rounding, inf at the poles,
+    0-d inputs stay arrays."""
+    special = ops_math.scipy_special()
+    if special is None:
+        pytest.skip("scipy is not installed")
+    x = np.concatenate([np.linspace(-7.9, 30.0, 1001), [1e-8, 0.5, 123.25]])
+    x = x[x != np.floor(x)]
+    np.testing.assert_allclose(ops_math._trigamma64(x), special.polygamma(1, x), rtol=1e-10)
+    with np.errstate(all="ignore"):
+        poles = ops_math._trigamma64(np.array([0.0, -1.0, -4.0]))
+    assert (poles == np.inf).all()
+    scalar = ops_math._trigamma64(np.array(2.5))
+    assert type(scalar) is np.ndarray and scalar.shape == ()
+    np.testing.assert_allclose(scalar, special.polygamma(1, 2.5), rtol=1e-14)
