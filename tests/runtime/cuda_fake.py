@@ -15,6 +15,9 @@ with ``CUDA_LAUNCH_BLOCKING=1``).
 
 from __future__ import annotations
 
+import functools
+import os
+import tempfile
 from collections import Counter
 from typing import Any
 
@@ -258,15 +261,30 @@ def training_state(params: list[Any], opt: Any) -> list[np.ndarray]:
     return out
 
 
+@functools.cache
+def _private_cache() -> str:
+    return tempfile.mkdtemp(prefix="tenkai-fake-cuda-cache-")
+
+
+def record_generated_ptx(monkeypatch: Any) -> None:
+    """Record the cuda codegen's PTX for the fake driver, and keep the steps it loads out of a
+    cache dir the user set (tests/conftest.py keeps it): that may hold PTX another process
+    generated, which this fake cannot run."""
+    from tenkai.codegen import nvptx
+
+    generate = nvptx.generate
+    monkeypatch.setattr(nvptx, "generate", lambda *a, **k: record_ptx(generate(*a, **k)))
+    if os.environ.get("TENKAI_CACHE_DIR") != os.environ.get("TENKAI_TEST_CACHE_DIR"):
+        monkeypatch.setenv("TENKAI_CACHE_DIR", _private_cache())
+
+
 def install(monkeypatch: Any, devices: int = 1) -> Any:
     """Fixture body: a fake driver with ``devices`` GPUs in place of libcuda, the cuda
     codegen's PTX recorded for it (``yield from install(monkeypatch)``); the real driver
     and device 0 afterwards."""
-    from tenkai.codegen import nvptx
     from tenkai.runtime import cuda as rc
 
-    generate = nvptx.generate
-    monkeypatch.setattr(nvptx, "generate", lambda *a, **k: record_ptx(generate(*a, **k)))
+    record_generated_ptx(monkeypatch)
     driver = FakeDriver(devices=devices)
     old = rc.set_driver(driver)
     yield driver

@@ -16,14 +16,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from cuda_fake import FakeDriver, linear_model, record_ptx, training_state
+from cuda_fake import FakeDriver, linear_model, record_generated_ptx, training_state
 
 import tenkai
 import tenkai.nn as nn
 import tenkai.nn.functional as F
 from tenkai import _cuda_tensor
 from tenkai._cuda_host import HOST_OPS
-from tenkai.codegen import nvptx
 from tenkai.compile import RecompileWarning
 from tenkai.runtime import cuda as rc
 from tenkai.runtime.cuda import DeviceArray
@@ -40,8 +39,7 @@ def cuda(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any
         old = rc.set_driver(None)
         yield None
     else:
-        generate = nvptx.generate
-        monkeypatch.setattr(nvptx, "generate", lambda *a, **k: record_ptx(generate(*a, **k)))
+        record_generated_ptx(monkeypatch)
         old = rc.set_driver(FakeDriver(devices=2))
         yield rc.get_driver()
     _cuda_tensor._KERNELS.clear()  # (loaded into the contexts of this driver)
