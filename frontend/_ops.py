@@ -25,7 +25,8 @@ from ._tensor import Tensor
 VIEW_OPS = frozenset({"reshape", "permute", "expand", "slice"})
 
 
-# Per-signature cache: key (op, attrs, operand shapes and dtypes) -> (opdef, full attrs, run,
+# Per-signature cache: key (op, attrs, their types (1, 1.0 and True are equal and hash alike),
+# operand shapes and dtypes) -> (opdef, full attrs, run,
 # whether the result can carry a gradient, whether the result may be a view of operand 0).
 _CHECKED: dict[tuple, tuple[Any, dict[str, Any], Any, bool, bool]] = {}
 
@@ -77,14 +78,17 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
         if n == 1:
             d = inputs[0]._data
             datas: Any = (d,)
-            key = (op, *attrs.items(), d.shape, d.dtype) if attrs else (op, d.shape, d.dtype)
+            key = ((op, *attrs.items(), *map(type, attrs.values()), d.shape, d.dtype)
+                   if attrs else (op, d.shape, d.dtype))
         elif n == 2:
             d, e = inputs[0]._data, inputs[1]._data
             datas = (d, e)
-            key = (op, *attrs.items(), d.shape, d.dtype, e.shape, e.dtype)
+            key = (op, *attrs.items(), *map(type, attrs.values()), d.shape, d.dtype, e.shape,
+                   e.dtype)
         else:
             datas = [t._data for t in inputs]
-            key = (op, *attrs.items(), *[(d.shape, d.dtype) for d in datas])
+            key = (op, *attrs.items(), *map(type, attrs.values()),
+                   *[(d.shape, d.dtype) for d in datas])
         checked = _CHECKED.get(key)
     except TypeError:  # an unhashable attr value: check every time
         key, checked = None, None
