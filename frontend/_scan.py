@@ -19,7 +19,7 @@ from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
 from . import _trace
-from ._composite import flip
+from ._composite import NUMPY_SCAN_ACCUMULATOR, SCAN_ACCUMULATOR, flip
 from ._dtype import as_dtype
 from ._math import isnan, logaddexp
 from ._ops import (
@@ -70,16 +70,18 @@ def _finish(y: Tensor, input: Tensor, name: str) -> Tensor:
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running products along ``dim`` (gradients exact even with zeros)."""
-    if dtype is None and fast.plain_float(input):
+    if dtype is None and input._data.dtype in NUMPY_SCAN_ACCUMULATOR and fast.plain(input):
         axis = norm_axis("cumprod", dim, max(input.ndim, 1))
         with np.errstate(all="ignore"):
-            out = np.cumprod(input._data.reshape(input.shape or (1,)), axis)
-        return fast.result(out.reshape(input.shape), fresh=True)
+            out = np.cumprod(input._data.reshape(input.shape or (1,)), axis,
+                             dtype=NUMPY_SCAN_ACCUMULATOR[input._data.dtype])
+        return fast.result(out.astype(input._data.dtype).reshape(input.shape), fresh=True)
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if dtype is None and not x.is_floating_point():
         x = cast(x, "int64")
-    _, y = _scan(x, dim, "cumprod", mul, 1)
-    return _finish(y, x, "CumprodBackward0")
+    wide = SCAN_ACCUMULATOR.get(x._ir_dtype)  # PyTorch's accumulation dtype
+    _, y = _scan(x if wide is None else cast(x, wide), dim, "cumprod", mul, 1)
+    return _finish(y if wide is None else cast(y, x._ir_dtype), x, "CumprodBackward0")
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:
