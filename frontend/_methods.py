@@ -318,7 +318,9 @@ def _operators() -> Table:
 
 
 def _math_methods() -> Table:
-    table: Table = [(name, getattr(_math, name)) for name in _math.FUNCTIONS]
+    # Tensor.polygamma(n) takes its order after self: added by _api_methods
+    table: Table = [(name, getattr(_math, name)) for name in _math.FUNCTIONS
+                    if name != "polygamma"]
     table += [(name + "_", _inplace_method(getattr(_math, name))) for name in _math.INPLACE]
     table += [("exp2_", _inplace_method(_composite.exp2)),
               ("cumsum_", _inplace_method(_composite.cumsum))]
@@ -363,7 +365,8 @@ def _api_methods() -> Table:
                   for name in module.INPLACE]
     polygamma = lambda self, n: _math.polygamma(n, self)  # noqa: E731
     polygamma.__name__ = "polygamma"
-    return table + [("polygamma_", _inplace_method(polygamma)), ("ger", _shape.ger)]
+    return table + [("polygamma", polygamma), ("polygamma_", _inplace_method(polygamma)),
+                    ("ger", _shape.ger)]
 
 
 def _declared() -> Table:
