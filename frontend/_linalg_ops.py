@@ -59,7 +59,10 @@ def lower_symmetric(A: Tensor, uplo: str = "L") -> Tensor:
 def svdvals(A: Tensor) -> Tensor:
     """Singular values, descending (``torch.linalg.svdvals(torch.eye(2))``)."""
     check_matrix("svd", A)
-    return apply("linalg_svdvals", (A,), name="LinalgSvdBackward0")
+    s = apply("linalg_svdvals", (A,), name="LinalgSvdBackward0")
+    if s._node is not None:
+        s._node.output_nr = 1  # output 1 of PyTorch's LinalgSvdBackward0 (U, S, Vh)
+    return s
 
 
 def _to_end(A: Tensor, dim: Any) -> Tensor:

@@ -144,8 +144,10 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 
 
 def _reduced_svd(A: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    return (apply("linalg_svd_u", (A,), name="LinalgSvdBackward0"), svdvals(A),
-            apply("linalg_svd_vh", (A,), name="LinalgSvdBackward0"))
+    vh = apply("linalg_svd_vh", (A,), name="LinalgSvdBackward0")
+    if vh._node is not None:
+        vh._node.output_nr = 2  # PyTorch's one LinalgSvdBackward0 node: U, S, Vh
+    return apply("linalg_svd_u", (A,), name="LinalgSvdBackward0"), svdvals(A), vh
 
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
