@@ -327,9 +327,10 @@ def remainder(input: Any, other: Any) -> Tensor:
     (a, b), dt = promote(input, other)
     _check_integer_division("remainder_cpu", dt, b)
     out = sub(a, mul(floor_divide(a, b), b))
-    if out._node is not None:
+    if out._node is not None:  # PyTorch's one node on its tensor inputs (as _shape.named)
         out._node.name = "RemainderBackward1" if isinstance(other, Tensor) else \
             "RemainderBackward0"
+        out._node.shown = [t._node for t in (input, other) if isinstance(t, Tensor)]
     return out
 
 

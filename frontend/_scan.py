@@ -342,12 +342,14 @@ def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
     d0, d1 = dims
     k %= 4
     if k == 1:
-        return transpose(flip(input, [d1]), d0, d1)
-    if k == 2:
-        return flip(input, [d0, d1])
-    if k == 3:
-        return transpose(flip(input, [d0]), d0, d1)
-    return apply("cast", (input,), dtype=input._ir_dtype)
+        out = transpose(flip(input, [d1]), d0, d1)
+    elif k == 2:
+        out = flip(input, [d0, d1])
+    elif k == 3:
+        out = transpose(flip(input, [d0]), d0, d1)
+    else:
+        out = apply("cast", (input,), dtype=input._ir_dtype)
+    return named(out, "Rot90Backward0", input)
 
 
 def fliplr(input: Tensor) -> Tensor:

@@ -502,4 +502,6 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
         raise NotImplementedError(f"Padding size {len(list(pad))} is not supported for "
                                   f"{input.ndim}D input tensor.")
     out = _index_pad(input, pairs, mode)
-    return named(out, _PAD_NAMES[mode].format(dims))
+    if mode == "circular":  # PyTorch's is a chain of CopySlices nodes
+        return named(out, _PAD_NAMES[mode])
+    return named(out, _PAD_NAMES[mode].format(dims), input)
