@@ -288,8 +288,20 @@ def _operator(fn: Any) -> Any:
     return op
 
 
-def _reflected(fn: Any) -> Any:
-    return _operator(lambda self, other: fn(other, self))
+def _reflected(fn: Any, commutes: bool = False) -> Any:
+    """``number + x``: PyTorch runs ``x.__radd__(number)``, whose backward node lists only the
+    tensor (``x.add(number)``: (x, None); RsubBackward1, PowBackward2: (x,))."""
+    def reflected(self: Tensor, other: Any) -> Any:
+        if not isinstance(other, (int, float, complex)):
+            return fn(other, self)
+        if commutes:
+            return fn(self, other)
+        out = fn(other, self)
+        node = out._node
+        if node is not None and node.op is not None and node is not self._node:
+            node.shown = [self._node]
+        return out
+    return _operator(reflected)
 
 
 def _rtruediv(self: Tensor, other: Any) -> Tensor:
@@ -300,7 +312,8 @@ def _rtruediv(self: Tensor, other: Any) -> Tensor:
 
 def _operator_forms(name: str, fn: Any) -> Table:
     """``x + y``, ``y + x`` and ``x += y`` for one binary function."""
-    return [(f"__{name}__", _operator(fn)), (f"__r{name}__", _reflected(fn)),
+    return [(f"__{name}__", _operator(fn)),
+            (f"__r{name}__", _reflected(fn, commutes=name in ("add", "mul"))),
             (f"__i{name}__", _operator(_inplace_method(fn)))]
 
 
