@@ -61,14 +61,15 @@ def _quickselect_position(line: list, k: int) -> int:
 
 def kth_positions(data: np.ndarray, axis: int, index: np.ndarray, k: int) -> np.ndarray:
     """``index`` (the stable-sort position of each line's k-th smallest entry, size 1 along
-    ``axis``) with the lines whose k-th value is tied, or that hold a nan, replayed as
-    PyTorch's quickselect picks them."""
-    lines = np.moveaxis(data, axis, -1)
-    picks = np.moveaxis(index, axis, -1)
+    ``axis``) with the lines whose k-th value is tied (a nan k-th value counts as tied)
+    replayed as PyTorch's quickselect picks them."""
+    last = axis == data.ndim - 1
+    lines = data if last else np.moveaxis(data, axis, -1)
+    picks = index if last else np.moveaxis(index, axis, -1)
     kth = np.take_along_axis(lines, picks, -1)
-    tied = (lines == kth).sum(-1) > 1
-    if lines.dtype.kind in "fc":
-        tied |= np.isnan(lines).any(-1)
+    tied = np.count_nonzero(lines == kth, axis=-1) > 1
+    if lines.dtype.kind in "fc":  # nan != nan: a nan k-th value may be tied too
+        tied |= np.isnan(kth[..., 0])
     if not tied.any():
         return index
     picks = picks.copy()
