@@ -45,6 +45,7 @@ from ._ops import (
     where,
 )
 from ._reduce import amax, amin, dims_arg, sum
+from ._select_ties import all_nan_position
 from ._shape import cat, dot, matmul, named, outer, reshape, transpose
 from ._sorting import _order, _values
 from ._tensor import Tensor
@@ -150,6 +151,8 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
         else np.full_like(np.take(data, [0], axis=axis), data.shape[axis], dtype=np.int64)
     pick = np.maximum(valid - 1, 0) // 2
     index = np.take_along_axis(order, pick.astype(np.int64), axis=axis)
+    if data.shape[axis] and not valid.all():  # all-nan lines: PyTorch's selection decides
+        index = np.where(valid == 0, all_nan_position(data.shape[axis]), index)
     values, idx = _values(input, axis, index, "NanmedianBackward1")
     if not keepdim and input.ndim:
         values = named(reshape(values, tuple(np.delete(values.shape, axis))),

@@ -184,26 +184,39 @@ def exp2(input: Tensor) -> Tensor:
     return named(pow(2.0, _floating(input)), "Exp2Backward0", input)
 
 
+# PyTorch's CPU scans (cumsum, cumprod) accumulate float32 in float64 and float16/bfloat16 in
+# float32, rounding each running value to the tensor's dtype: a long float32 cumsum stays
+# within an ulp of the exact sums where a float32 running sum (numpy's) drifts
+SCAN_ACCUMULATOR = {"float32": "float64", "float16": "float32", "bfloat16": "float32"}
+# the same for the eager numpy path: array dtype -> accumulator dtype
+NUMPY_SCAN_ACCUMULATOR = {np.dtype(np.float32): np.float64, np.dtype(np.float64): np.float64,
+                          np.dtype(np.float16): np.float32}
+
+
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sums along ``dim`` (a matmul with a triangular matrix of ones)."""
     (axis,) = dims_arg("cumsum", dim, max(input.ndim, 1))
-    if dtype is None and fast.plain_float(input):
+    if dtype is None and input._data.dtype in NUMPY_SCAN_ACCUMULATOR and fast.plain(input):
         data = input._data.reshape(input.shape or (1,))
         with np.errstate(all="ignore"):
-            return fast.result(np.cumsum(data, axis).reshape(input.shape), fresh=True)
+            wide = np.cumsum(data, axis, dtype=NUMPY_SCAN_ACCUMULATOR[data.dtype])
+        return fast.result(wide.astype(data.dtype).reshape(input.shape), fresh=True)
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if x._ir_dtype == "bool" or (dtype is None and not x.is_floating_point()):
         x = cast(x, "int64")
     if x.ndim == 0:
         return named(apply("reshape", (x,), shape=()), "CumsumBackward0", x)
     n = x.shape[axis]
-    tri = tensor_of(np.triu(np.ones((n, n))), x._ir_dtype)
+    wide = SCAN_ACCUMULATOR.get(x._ir_dtype)
+    src = x if wide is None else cast(x, wide)
+    tri = tensor_of(np.triu(np.ones((n, n))), src._ir_dtype)
     if type(x._data) is not np.ndarray:  # on the input's GPU
         tri = tri.to(x.device)
     if axis == x.ndim - 1:  # along the last dim already: no transposes to record
-        return named(matmul(x, tri), "CumsumBackward0", x)
-    moved = transpose(x, axis, -1)
-    return named(transpose(matmul(moved, tri), axis, -1), "CumsumBackward0", x)
+        out = matmul(src, tri)
+    else:
+        out = transpose(matmul(transpose(src, axis, -1), tri), axis, -1)
+    return named(out if wide is None else cast(out, x._ir_dtype), "CumsumBackward0", x)
 
 
 def flip(input: Tensor, dims: Any) -> Tensor:

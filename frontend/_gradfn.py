@@ -83,7 +83,7 @@ def edge(i: Node | None) -> tuple[Any, int]:
     if i is None:
         return (None, 0)
     if i.op is not None:
-        return (grad_fn_of(i), 0)
+        return (grad_fn_of(i), getattr(i, "output_nr", 0))
     if is_function_output(i):
         return (i.fn, i.attrs.get("output_nr", 0))
     return (AccumulateGrad(i), 0) if i.requires_grad else (None, 0)

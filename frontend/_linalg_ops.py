@@ -69,7 +69,10 @@ def _triangle_masks(n: int, dt: np.dtype, uplo: str) -> tuple[np.ndarray, np.nda
 def svdvals(A: Tensor) -> Tensor:
     """Singular values, descending (``torch.linalg.svdvals(torch.eye(2))``)."""
     check_matrix("svd", A)
-    return apply("linalg_svdvals", (A,), name="LinalgSvdBackward0")
+    s = apply("linalg_svdvals", (A,), name="LinalgSvdBackward0")
+    if s._node is not None:
+        s._node.output_nr = 1  # output 1 of PyTorch's LinalgSvdBackward0 (U, S, Vh)
+    return s
 
 
 def _to_end(A: Tensor, dim: Any) -> Tensor:

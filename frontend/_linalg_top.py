@@ -38,20 +38,22 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
     """``torch.svd``: ``U, S, V`` (V, not Vh), as ``torch.return_types.svd``.
 
-    ``compute_uv=False`` gives zero-filled U and V, as PyTorch."""
+    ``V`` is ``Vh``'s transpose (its grad_fn ``TransposeBackward0``); the singular vectors'
+    signs are LAPACK's choice in PyTorch (they differ between builds), tenkai makes each
+    column of ``U`` have its largest entry positive (``V`` follows). ``compute_uv=False``
+    gives zero-filled (m, m) U and (n, n) V whatever ``some`` is, as PyTorch."""
     m, n = input.shape[-2:] if input.ndim >= 2 else (0, 0)
     if not compute_uv:
         S = linalg.svdvals(input)
         dt = input._data.dtype
-        shape_u = (*input.shape[:-2], m, m if not some else min(m, n))
-        shape_v = (*input.shape[:-2], n, n if not some else min(m, n))
+        shape_u, shape_v = (*input.shape[:-2], m, m), (*input.shape[:-2], n, n)
         return return_types.svd(Tensor._make(np.zeros(shape_u, dt)), S,
                                 Tensor._make(np.zeros(shape_v, dt)))
     if not some and m != n:
         raise NotImplementedError(f"svd: some=False for non-square {m} by {n} matrices (the "
                                   "extra orthonormal columns); pass some=True")
     U, S, Vh = linalg.svd(input, full_matrices=False)
-    return return_types.svd(U, S, named(Vh.transpose(-2, -1), "LinalgSvdBackward0"))
+    return return_types.svd(U, S, Vh.transpose(-2, -1))
 
 
 def qr(input: Tensor, some: bool = True) -> Any:

@@ -19,7 +19,6 @@ import numpy as np
 from . import _eager_fast as fast
 from . import _trace
 from ._dtype import get_default_dtype
-from ._node import GRAD_MODE, NO_BACKWARD, Node
 from ._ops import (
     _floating,
     abs,
@@ -71,33 +70,19 @@ arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, aco
 
 
 def polygamma(n: int, input: Tensor) -> Tensor:
-    """``polygamma(0, x)`` is digamma, ``polygamma(1, x)`` trigamma; higher orders are not in
-    the registry."""
+    """The ``n``-th derivative of digamma: ``polygamma(0, x)`` is digamma, ``polygamma(1, x)``
+    trigamma; ``tenkai.polygamma(2, tenkai.tensor([0.5]))`` is ``tensor([-16.8288])``."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"polygamma(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
     if n == 0:
-        return digamma(input)
+        return named(digamma(input), "PolygammaBackward0", input)
+    x = _floating(as_tensor_arg(input))
     if n == 1:
-        x = _floating(as_tensor_arg(input))
-        if x.requires_grad and GRAD_MODE.enabled:
-            return _no_trigamma_grad(x)
         return named(apply("trigamma", (x,)), "PolygammaBackward0", input)
-    raise NotImplementedError(f"polygamma: order n={n} is not supported by tenkai (n = 0 or 1)")
-
-
-TRIGAMMA_GRAD = (
-    "polygamma(1, x) (trigamma): its gradient is polygamma(2, x), which tenkai does not "
-    "implement yet; detach the input (polygamma(1, x.detach())) where no gradient through it "
-    "is needed")
-
-
-def _no_trigamma_grad(x: Tensor) -> Tensor:
-    """trigamma of an input that requires grad: the values, with a history whose backward
-    raises :data:`TRIGAMMA_GRAD` (not a result that silently needs no grad)."""
-    if _trace.active() is not None:
-        raise NotImplementedError(TRIGAMMA_GRAD)
-    value = apply("trigamma", (x.detach(),))
-    node = Node(NO_BACKWARD, {"message": TRIGAMMA_GRAD}, (), value._data, [0])
-    node.name = "PolygammaBackward0"
-    return Tensor._make(value._data, node)
+    return named(apply("polygamma", (x,), n=n), "PolygammaBackward0", input)
 
 
 # ---------------------------------------------------------------- registry-backed binary

@@ -288,8 +288,20 @@ def _operator(fn: Any) -> Any:
     return op
 
 
-def _reflected(fn: Any) -> Any:
-    return _operator(lambda self, other: fn(other, self))
+def _reflected(fn: Any, commutes: bool = False) -> Any:
+    """``number + x``: PyTorch runs ``x.__radd__(number)``, whose backward node lists only the
+    tensor (``x.add(number)``: (x, None); RsubBackward1, PowBackward2: (x,))."""
+    def reflected(self: Tensor, other: Any) -> Any:
+        if not isinstance(other, (int, float, complex)):
+            return fn(other, self)
+        if commutes:
+            return fn(self, other)
+        out = fn(other, self)
+        node = out._node
+        if node is not None and node.op is not None and node is not self._node:
+            node.shown = [self._node]
+        return out
+    return _operator(reflected)
 
 
 def _rtruediv(self: Tensor, other: Any) -> Tensor:
@@ -300,7 +312,8 @@ def _rtruediv(self: Tensor, other: Any) -> Tensor:
 
 def _operator_forms(name: str, fn: Any) -> Table:
     """``x + y``, ``y + x`` and ``x += y`` for one binary function."""
-    return [(f"__{name}__", _operator(fn)), (f"__r{name}__", _reflected(fn)),
+    return [(f"__{name}__", _operator(fn)),
+            (f"__r{name}__", _reflected(fn, commutes=name in ("add", "mul"))),
             (f"__i{name}__", _operator(_inplace_method(fn)))]
 
 
@@ -318,7 +331,9 @@ def _operators() -> Table:
 
 
 def _math_methods() -> Table:
-    table: Table = [(name, getattr(_math, name)) for name in _math.FUNCTIONS]
+    # Tensor.polygamma(n) takes its order after self: added by _api_methods
+    table: Table = [(name, getattr(_math, name)) for name in _math.FUNCTIONS
+                    if name != "polygamma"]
     table += [(name + "_", _inplace_method(getattr(_math, name))) for name in _math.INPLACE]
     table += [("exp2_", _inplace_method(_composite.exp2)),
               ("cumsum_", _inplace_method(_composite.cumsum))]
@@ -363,7 +378,8 @@ def _api_methods() -> Table:
                   for name in module.INPLACE]
     polygamma = lambda self, n: _math.polygamma(n, self)  # noqa: E731
     polygamma.__name__ = "polygamma"
-    return table + [("polygamma_", _inplace_method(polygamma)), ("ger", _shape.ger)]
+    return table + [("polygamma", polygamma), ("polygamma_", _inplace_method(polygamma)),
+                    ("ger", _shape.ger)]
 
 
 def _declared() -> Table:

@@ -63,7 +63,7 @@ class Node:
 
     __slots__ = ("op", "attrs", "inputs", "in_versions", "value", "vc", "out_version", "owner",
                  "leaf", "name", "requires_grad", "retain", "freed", "fn", "seq", "shown",
-                 "__weakref__")
+                 "output_nr", "__weakref__")
 
     def __init__(self, op: str | None, attrs: dict[str, Any], inputs: tuple[Node, ...],
                  value: np.ndarray, vc: list[int], requires_grad: bool = True) -> None:
@@ -75,7 +75,9 @@ class Node:
         self.leaf = self.retain = self.name = self.fn = None
         self.freed = False
         # ``shown`` (set only by ``_shape.named``, read with getattr): the list of the nodes of
-        # a composite op's public tensor inputs, which its grad_fn.next_functions lists
+        # a composite op's public tensor inputs, which its grad_fn.next_functions lists;
+        # ``output_nr`` (set only for a multi-output op's later outputs, read with getattr):
+        # which output of PyTorch's one backward node this value is (svd's S is 1, Vh 2)
         self.seq = NODE_SEQ[0]  # creation order (in-place ops exempt their own nodes by it)
         NODE_SEQ[0] += 1
         if ANOMALY.enabled and op is not None:

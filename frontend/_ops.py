@@ -25,7 +25,8 @@ from ._tensor import Tensor
 VIEW_OPS = frozenset({"reshape", "permute", "expand", "slice"})
 
 
-# Per-signature cache: key (op, attrs, operand shapes and dtypes) -> (opdef, full attrs, run,
+# Per-signature cache: key (op, attrs, their types (1, 1.0 and True are equal and hash alike),
+# operand shapes and dtypes) -> (opdef, full attrs, run,
 # whether the result can carry a gradient, whether the result may be a view of operand 0).
 _CHECKED: dict[tuple, tuple[Any, dict[str, Any], Any, bool, bool]] = {}
 
@@ -80,14 +81,17 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
         if n == 1:
             d = inputs[0]._data
             datas: Any = (d,)
-            key = (op, *attrs.items(), d.shape, d.dtype) if attrs else (op, d.shape, d.dtype)
+            key = ((op, *attrs.items(), *map(type, attrs.values()), d.shape, d.dtype)
+                   if attrs else (op, d.shape, d.dtype))
         elif n == 2:
             d, e = inputs[0]._data, inputs[1]._data
             datas = (d, e)
-            key = (op, *attrs.items(), d.shape, d.dtype, e.shape, e.dtype)
+            key = (op, *attrs.items(), *map(type, attrs.values()), d.shape, d.dtype, e.shape,
+                   e.dtype)
         else:
             datas = [t._data for t in inputs]
-            key = (op, *attrs.items(), *[(d.shape, d.dtype) for d in datas])
+            key = (op, *attrs.items(), *map(type, attrs.values()),
+                   *[(d.shape, d.dtype) for d in datas])
         checked = _CHECKED.get(key)
     except TypeError:  # an unhashable attr value: check every time
         key, checked = None, None
@@ -329,9 +333,10 @@ def remainder(input: Any, other: Any) -> Tensor:
         with np.errstate(all="ignore"):  # the composite below, in its order and dtype
             return _eager_fast.result(xd - np.floor(xd / yd) * yd, fresh=True)
     out = sub(a, mul(floor_divide(a, b), b))
-    if out._node is not None:
+    if out._node is not None:  # PyTorch's one node on its tensor inputs (as _shape.named)
         out._node.name = "RemainderBackward1" if isinstance(other, Tensor) else \
             "RemainderBackward0"
+        out._node.shown = [t._node for t in (input, other) if isinstance(t, Tensor)]
     return out
 
 

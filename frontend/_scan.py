@@ -19,7 +19,7 @@ from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
 from . import _trace
-from ._composite import flip
+from ._composite import NUMPY_SCAN_ACCUMULATOR, SCAN_ACCUMULATOR, flip
 from ._dtype import as_dtype
 from ._math import isnan, logaddexp
 from ._ops import (
@@ -74,22 +74,26 @@ def _finish(y: Tensor, input: Tensor, name: str) -> Tensor:
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running products along ``dim`` (gradients exact even with zeros)."""
-    if dtype is None and fast.plain_float(input):
+    if dtype is None and input._data.dtype in NUMPY_SCAN_ACCUMULATOR and fast.plain(input):
         axis = norm_axis("cumprod", dim, max(input.ndim, 1))
         with np.errstate(all="ignore"):
-            out = np.cumprod(input._data.reshape(input.shape or (1,)), axis)
-        return fast.result(out.reshape(input.shape), fresh=True)
+            out = np.cumprod(input._data.reshape(input.shape or (1,)), axis,
+                             dtype=NUMPY_SCAN_ACCUMULATOR[input._data.dtype])
+        return fast.result(out.astype(input._data.dtype).reshape(input.shape), fresh=True)
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if dtype is None and not x.is_floating_point():
         x = cast(x, "int64")
+    wide = SCAN_ACCUMULATOR.get(x._ir_dtype)  # PyTorch's accumulation dtype
+    src = x if wide is None else cast(x, wide)
     axis = norm_axis("cumprod", dim, max(x.ndim, 1))
     n = x.shape[axis] if x.ndim else 0
     if n and x.is_floating_point() and x.numel() * n <= 65536:
-        square, last = _lower_square(x, axis, 1)
+        square, last = _lower_square(src, axis, 1)
         y = apply("prod", (square,), axes=(square.ndim - 1,), keepdim=False)
-        return named(y if axis == last else transpose(y, axis, -1), "CumprodBackward0", x)
-    _, y = _scan(x, dim, "cumprod", mul, 1)
-    return _finish(y, x, "CumprodBackward0")
+        y = y if axis == last else transpose(y, axis, -1)
+        return named(y if wide is None else cast(y, x._ir_dtype), "CumprodBackward0", x)
+    _, y = _scan(src, dim, "cumprod", mul, 1)
+    return _finish(y if wide is None else cast(y, x._ir_dtype), x, "CumprodBackward0")
 
 
 def _lower_square(x: Tensor, axis: int, fill: Any) -> tuple[Tensor, int]:
@@ -391,12 +395,14 @@ def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
         data = np.flip(input._data, [d1] if k == 1 else [d0] if k == 3 else [d0, d1]).copy()
         return Tensor._make(data if k == 2 else np.swapaxes(data, d0, d1))
     if k == 1:
-        return transpose(flip(input, [d1]), d0, d1)
-    if k == 2:
-        return flip(input, [d0, d1])
-    if k == 3:
-        return transpose(flip(input, [d0]), d0, d1)
-    return apply("cast", (input,), dtype=input._ir_dtype)
+        out = transpose(flip(input, [d1]), d0, d1)
+    elif k == 2:
+        out = flip(input, [d0, d1])
+    elif k == 3:
+        out = transpose(flip(input, [d0]), d0, d1)
+    else:
+        out = apply("cast", (input,), dtype=input._ir_dtype)
+    return named(out, "Rot90Backward0", input)
 
 
 def fliplr(input: Tensor) -> Tensor:

@@ -20,6 +20,7 @@ from . import _trace
 from ._node import GRAD_MODE
 from ._ops import apply, tensor_of, where
 from ._reduce import _return_type
+from ._select_ties import kth_positions
 from ._shape import gather, named, reshape, squeeze
 from ._tensor import Tensor
 
@@ -123,6 +124,8 @@ def _select(op: str, input: Tensor, position: Any, dim: int, keepdim: bool, name
     index = np.take(_order(data, axis, False), [position(data.shape[axis])], axis=axis)
     if op == "median":
         index = _first_nan(data, axis, index)
+    elif op == "kthvalue":  # which of tied entries: PyTorch's quickselect decides
+        index = kth_positions(data, axis, index, position(data.shape[axis]))
     return RETURN_TYPES[op](*_values(input, axis, index, name, not keepdim))
 
 

@@ -123,7 +123,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """Lower (or upper) Cholesky factor; reads the lower triangle, as PyTorch."""
     check_matrix("cholesky", A, square=True)
     L = apply("linalg_cholesky", (lower_symmetric(A),), name="LinalgCholeskyExBackward0")
-    return named(_mT(L), "LinalgCholeskyExBackward0", A) if upper else L
+    return named(_mT(L) if upper else L, "LinalgCholeskyExBackward0", A)
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> Any:
@@ -135,18 +135,24 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
                                         _reference("linalg_eigh_vectors", S))
     vectors = apply("linalg_eigh_vectors", (S,), name="LinalgEighBackward0")  # factors once:
     values = apply("linalg_eigh_values", (S,), name="LinalgEighBackward0")  # values reused
-    return return_types.linalg_eigh(values, vectors)
+    if vectors._node is not None:
+        vectors._node.output_nr = 1  # PyTorch's one LinalgEighBackward0: values, vectors
+    return return_types.linalg_eigh(named(values, "LinalgEighBackward0", A),
+                                    named(vectors, "LinalgEighBackward0", A))
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """Eigenvalues (ascending) of symmetric matrices."""
     check_matrix("eigvalsh", A, square=True)
-    return apply("linalg_eigh_values", (lower_symmetric(A, UPLO),), name="LinalgEighBackward0")
+    values = apply("linalg_eigh_values", (lower_symmetric(A, UPLO),))
+    return named(values, "LinalgEighBackward0", A)
 
 
 def _reduced_svd(A: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    return (apply("linalg_svd_u", (A,), name="LinalgSvdBackward0"), svdvals(A),
-            apply("linalg_svd_vh", (A,), name="LinalgSvdBackward0"))
+    vh = apply("linalg_svd_vh", (A,), name="LinalgSvdBackward0")
+    if vh._node is not None:
+        vh._node.output_nr = 2  # PyTorch's one LinalgSvdBackward0 node: U, S, Vh
+    return apply("linalg_svd_u", (A,), name="LinalgSvdBackward0"), svdvals(A), vh
 
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:

@@ -4,7 +4,7 @@ Importing this package registers every op. Nothing here imports the frontend, ll
 """
 
 from . import ops_elementwise, ops_movement, ops_reduce, ops_source  # noqa: F401  (register ops)
-from . import ops_linalg, ops_math, ops_nn  # noqa: F401
+from . import ops_linalg, ops_math, ops_nn, ops_polygamma  # noqa: F401
 from .dtypes import ALL_DTYPES
 from .errors import AutogradError, DTypeError, IndexOutOfRange, ShapeError, TenkaiError, VerifyError
 from .graph import Builder, Graph, Value

@@ -294,8 +294,8 @@ _unary("erfinv", _erfinv_ref, lambda b, g, out, x: (b.mul(
     g, b.mul(_c(b, math.sqrt(math.pi) / 2, x), b.exp(b.mul(out, out)))),))
 _unary("lgamma", _lgamma_ref, lambda b, g, out, x: (b.mul(g, b.digamma(x)),))
 _unary("digamma", _digamma_ref, lambda b, g, out, x: (b.mul(g, b.trigamma(x)),))
-# trigamma's own derivative (polygamma(2, x)) is not in the registry: it gives no gradient
-_unary("trigamma", _f64(_trigamma64), None)
+# trigamma is polygamma of order 1: its derivative is the order-2 op (ir/ops_polygamma.py)
+_unary("trigamma", _f64(_trigamma64), lambda b, g, out, x: (b.mul(g, b.polygamma(x, n=2)),))
 
 # ---------------------------------------------------------------- binary float ops
 

@@ -14,6 +14,7 @@ library that resolves what it builds on (``exp``, ``log``, ``tan``, ...).
 * ``erfinv``: Giles' approximation plus two Newton steps on ``erf``.
 * ``digamma``/``trigamma``: reflection, the recurrence up to ``x + SHIFT``, the asymptotic
   series: the same steps as the registry references (ir/ops_math.py).
+* ``polygamma`` (order n >= 1, an attribute): the steps of ir/ops_polygamma.py.
 * ``lgamma``: Stirling's series (through ``B_16``) at ``x + 10`` for ``x < 10``, minus
   ``log(x (x+1) ... (x+9))``; ``log(pi) - log|sin(pi x)| - lgamma(1 - x)`` for ``x < 0``;
   ``-log|x|`` for ``|x| < 2^-60``; ``+inf`` at the poles (0, -1, ...) and at +-inf. Near
@@ -35,6 +36,7 @@ from tenkai.ir.ops_math import (
     SHIFT,
     TRIGAMMA_SERIES,
 )
+from tenkai.ir.ops_polygamma import cot_derivative, pole_value, polygamma_shift, tail_coefficients
 
 _c = const
 # Chebyshev coefficients (fitted with mpmath, see the module docstring):
@@ -191,6 +193,59 @@ def _gamma_family(kind: str) -> Callable[[MathCalls, ir.IRBuilder, ir.Value], ir
 
 digamma = in_double(_gamma_family("digamma"))
 trigamma = in_double(_gamma_family("trigamma"))
+
+
+def _int_power(b: ir.IRBuilder, x: ir.Value, k: int) -> ir.Value:
+    """``x ** k`` for a positive int ``k`` by repeated squaring."""
+    out = None
+    while k:
+        if k & 1:
+            out = x if out is None else b.fmul(out, x)
+        k >>= 1
+        if k:
+            x = b.fmul(x, x)
+    return out
+
+
+def _polygamma_positive(b: ir.IRBuilder, x: ir.Value, n: int) -> ir.Value:
+    """``psi_n(x)`` for ``x > 0``: the direct sum, then the Euler-Maclaurin tail."""
+    one, s, shift = _c(x, 1.0), n + 1, polygamma_shift(n)
+    acc = _c(x, 0.0)
+    for k in range(shift):
+        acc = b.fadd(acc, b.fdiv(one, _int_power(b, b.fadd(x, _c(x, float(k))), s)))
+    z = b.fadd(x, _c(x, float(shift)))
+    w = b.fdiv(one, z)
+    w2 = b.fmul(w, w)
+    coeffs = tail_coefficients(n)
+    series = _c(x, coeffs[-1])
+    for c in reversed(coeffs[:-1]):
+        series = b.fadd(b.fmul(series, w2), _c(x, c))
+    inner = b.fadd(b.fadd(b.fdiv(z, _c(x, float(n))), _c(x, 0.5)), b.fmul(w, series))
+    total = b.fadd(acc, b.fmul(_int_power(b, w, s), inner))
+    return b.fmul(total, _c(x, (1.0 if n % 2 else -1.0) * math.factorial(n)))
+
+
+def polygamma(n: int) -> Callable[[MathCalls, ir.IRBuilder, ir.Value], ir.Value]:
+    """``psi_n`` (n >= 1) in double: the steps of the registry reference
+    (ir/ops_polygamma.py): the positive branch, reflection below 0, PyTorch's poles."""
+    def build(m: MathCalls, b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+        neg = b.fcmp_ordered("<", x, _c(x, 0.0))
+        positive = _polygamma_positive(b, b.select(neg, b.fsub(_c(x, 1.0), x), x), n)
+        near = b.fsub(x, m.call(b, "roundeven", [x]))  # exact: cot(pi x) has period 1
+        pix = b.fmul(near, _c(x, math.pi))
+        cot = b.fdiv(_c(x, 1.0), m.call(b, "tan", [pix], prefer="libm"))
+        q = _c(x, 0.0)
+        for c in reversed(cot_derivative(n)):
+            q = b.fadd(b.fmul(q, cot), _c(x, float(c)))
+        reflected = b.fsub(b.fmul(positive, _c(x, float((-1) ** n))),
+                           b.fmul(q, _c(x, math.pi ** (n + 1))))
+        out = b.select(neg, reflected, positive)
+        at_pole = b.and_(b.fcmp_ordered("<=", x, _c(x, 0.0)),
+                         b.fcmp_ordered("==", x, m.call(b, "floor", [x])))
+        out = b.select(at_pole, _c(x, pole_value(n)), out)
+        return b.select(b.fcmp_ordered("==", x, _c(x, math.inf)), _c(x, math.nan), out)
+    build.__name__ = f"polygamma{n}"
+    return in_double(build)
 
 
 def _lgamma_positive(m: MathCalls, b: ir.IRBuilder, z: ir.Value) -> ir.Value:

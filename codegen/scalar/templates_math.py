@@ -5,6 +5,7 @@
   ``log2``, ``log10``, ``erfinv``, ``digamma``, ``trigamma`` are math-library functions
   (:mod:`tenkai.codegen.scalar.library`): on the CPU C's libm (``runtime.cpu.jit.LIBM_SYMBOLS``
   must list every function it calls) or an LLVM intrinsic, elsewhere tenkai's own;
+* ``polygamma`` (order ``n`` >= 1): tenkai's own (codegen/scalar/special.py), in double;
 * ``fmod``: the library's on floats (``frem`` on the CPU), ``srem``/``urem`` on integers (a
   zero divisor, which the reference rejects, is replaced by 1 so the kernel never traps);
 * shifts follow PyTorch: by the bit width or more (or a negative amount) gives 0 to the left
@@ -18,6 +19,7 @@ from typing import Any
 
 from llvmlite import ir
 
+from tenkai.codegen.scalar import special
 from tenkai.codegen.scalar.library import MathLibrary
 from tenkai.codegen.scalar.types import UNSIGNED
 from tenkai.ir import dtypes
@@ -86,8 +88,16 @@ def _shift(left: bool) -> Template:
     return template
 
 
+def _polygamma(b: ir.IRBuilder, x: ir.Value, dtype: str, lib: MathLibrary, n: int,
+               **_: Any) -> ir.Value:
+    if not dtypes.is_float(dtype):
+        raise missing(lib, "polygamma", dtype)
+    return special.polygamma(n)(lib, b, x)
+
+
 TEMPLATES: dict[str, Template] = {
     **{name: float_math(name) for name in MATH_OPS},
+    "polygamma": _polygamma,
     "fmod": _fmod,
     "bitwise_and": _bitwise("and"), "bitwise_or": _bitwise("or"), "bitwise_xor": _bitwise("xor"),
     "bitwise_not": _bitwise_not,

@@ -508,4 +508,7 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
         raise NotImplementedError(f"Padding size {len(list(pad))} is not supported for "
                                   f"{input.ndim}D input tensor.")
     name = _PAD_NAMES[mode].format(dims)
-    return named(_index_pad(input, pairs, mode, name), name)
+    out = _index_pad(input, pairs, mode, name)
+    if mode == "circular":  # PyTorch's is a chain of CopySlices nodes
+        return named(out, name)
+    return named(out, name, input)

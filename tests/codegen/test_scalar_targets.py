@@ -50,7 +50,7 @@ def _cases(op: str) -> list[tuple[str, str, dict]]:
         return [("int64", "int64", {})]
     if op == "cast":
         return [(src, dst, {}) for src in DTYPES for dst in DTYPES]
-    attrs = {"min": 0, "max": 1} if op == "clamp" else {}
+    attrs = {"min": 0, "max": 1} if op == "clamp" else {"n": 3} if op == "polygamma" else {}
     if op in ("uniform", "normal", "bernoulli"):
         return [(dt, dt, attrs) for dt in ("float16", "float32", "float64")]
     if op == "randint":

@@ -47,6 +47,18 @@ def test_cache_key_tells_dtypes_and_attrs_apart() -> None:
         tenkai.tensor([True]) - tenkai.tensor([False])
 
 
+def test_cache_key_tells_attr_types_apart() -> None:
+    # 1 == 1.0 == True and they hash alike: the key holds the attribute types too, so a
+    # cache hit never hands one call another call's attribute values
+    ones = [_ops.apply("const", (), value=v) for v in (1, 1.0, True, 1, 1.0)]
+    assert [str(t.dtype) for t in ones] == ["torch.int64", "torch.float64", "torch.bool",
+                                           "torch.int64", "torch.float64"]
+    x = _vec(4, requires_grad=True)
+    a, b = tenkai.clamp(x, min=1), tenkai.clamp(x, min=1.0)
+    assert type(a.grad_fn._node.attrs["min"]) is int
+    assert type(b.grad_fn._node.attrs["min"]) is float
+
+
 def test_grad_fn_names_and_history_after_cache_hits() -> None:
     w = _vec(4, True)
     for _ in range(3):  # the same signatures each time: history is still recorded

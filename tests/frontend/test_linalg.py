@@ -222,3 +222,32 @@ def test_a_float32_determinant_past_its_range_is_inf_without_a_warning():
         warnings.simplefilter("error")
         det = tenkai.linalg.det(x)
     assert det.dtype == tenkai.float32 and det.item() == float("inf")
+
+
+def test_svd_v_structure_and_values_follow_pytorch() -> None:
+    def walk(fn):
+        return None if fn is None else (fn.name(), [(walk(f), k) for f, k in fn.next_functions])
+
+    a = np.random.default_rng(5).standard_normal((2, 5, 3))
+    outs = []
+    for lib in (torch, tenkai):
+        x = lib.tensor(a, requires_grad=True)
+        U, S, V = lib.svd(x * 2)
+        Uh, Sh, Vh = lib.linalg.svd(x, full_matrices=False)
+        outs.append((U, S, V))
+        assert walk(V.grad_fn)[0] == "TransposeBackward0"
+        # V is output 2 of PyTorch's one LinalgSvdBackward0 node, S output 1
+        got = [walk(t.exp().grad_fn) for t in (U, S, V, Uh, Sh, Vh, lib.linalg.svdvals(x))]
+        outs[-1] += (got,)
+        u0, s0, v0 = lib.svd(x, some=False, compute_uv=False)
+        assert tuple(u0.shape) == (2, 5, 5) and tuple(v0.shape) == (2, 3, 3)
+        assert not u0.detach().numpy().any() and not v0.detach().numpy().any()
+    (tu, ts, tv, twalks), (ku, ks, kv, kwalks) = outs
+    assert kwalks == twalks
+    # the values: S, and U/V up to one sign per singular pair (LAPACK's choice in PyTorch)
+    np.testing.assert_allclose(ks.detach().numpy(), ts.detach().numpy(), rtol=1e-12)
+    tu, tv, ku, kv = (t.detach().numpy() for t in (tu, tv, ku, kv))
+    flip = np.sign(np.sum(tu * ku, axis=-2, keepdims=True))
+    assert np.all(np.abs(flip) == 1)
+    np.testing.assert_allclose(ku * flip, tu, atol=1e-12)
+    np.testing.assert_allclose(kv * flip, tv, atol=1e-12)

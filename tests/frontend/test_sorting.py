@@ -124,3 +124,29 @@ def test_extreme_gradients_follow_pytorch(name, fn):
     got.sum().backward()
     want.sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_tied_entries_report_pytorchs_positions(dtype):
+    # equal values: which position kthvalue reports follows PyTorch's quickselect; median,
+    # nanmedian too (nan included); random lines with few distinct values, all k, dims
+    rng = np.random.default_rng(7)
+    for trial in range(120):
+        shape = tuple(int(s) for s in rng.integers(1, 40, int(rng.integers(1, 4))))
+        x = rng.integers(0, int(rng.integers(1, 5)), shape).astype(dtype)
+        if dtype != "int64" and trial % 4 == 0:
+            x[rng.random(shape) < 0.2] = np.nan
+        dim = int(rng.integers(-len(shape), len(shape)))
+        k, keep = int(rng.integers(1, shape[dim] + 1)), bool(trial % 2)
+        cases = [("kthvalue", (k, dim, keep)), ("median", (dim, keep)), ("nanmedian", (dim,))]
+        for name, args in cases:
+            want = getattr(torch, name)(torch.tensor(x), *args)
+            got = getattr(tenkai, name)(tenkai.tensor(x), *args)
+            np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy(),
+                                          err_msg=f"{name}{args} of {x.tolist()}")
+            np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+    x = tenkai.tensor([3.0, 1.0, 2.0, 1.0, 3.0, 1.0, 2.0], requires_grad=True)
+    kth = tenkai.kthvalue(x, 1)
+    assert kth.indices.item() == 3  # a stable order would say 1
+    kth.values.backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]

@@ -121,16 +121,51 @@ def test_digamma_at_its_poles_matches_pytorch(dtype: str, how: str) -> None:
     assert np.array_equal(np.signbit(got[:2]), np.signbit(want[:2]))
 
 
-def test_trigamma_of_an_input_that_requires_grad_fails_clearly_on_backward() -> None:
-    # its gradient would be polygamma(2, x), not implemented: a clear error, never a result
-    # that silently needs no grad (PyTorch's requires grad and differentiates)
-    x = torch.tensor([0.5, 2.0], requires_grad=True)
-    y = torch.polygamma(1, x)
-    want = pt.polygamma(1, pt.tensor([0.5, 2.0], requires_grad=True))
-    assert y.requires_grad == want.requires_grad and y.grad_fn.name() == want.grad_fn.name()
-    np.testing.assert_allclose(y.detach().numpy(), want.detach().numpy(), rtol=1e-6)
-    with pytest.raises(RuntimeError, match=r"polygamma\(2, x\), which tenkai does not"):
-        y.sum().backward()
-    with pytest.raises(NotImplementedError, match=r"polygamma\(2, x\)"):
-        torch.compile(lambda t: torch.polygamma(1, t).sum())(x)
-    assert not torch.polygamma(1, x.detach()).requires_grad
+POLYGAMMA_X = np.array([0.3, 1.0, 2.5, 7.0, 33.0, 1e-6, -0.7, -2.25, -5.5])
+POLYGAMMA_EDGES = np.array([0.0, -0.0, -1.0, -3.0, np.inf, -np.inf, np.nan, 1e30])
+
+
+@pytest.mark.parametrize("n", range(5))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_polygamma_matches_pytorch_eager_and_compiled(n: int, dtype: str) -> None:
+    x = np.concatenate([POLYGAMMA_X, POLYGAMMA_EDGES if n >= 2 else []]).astype(dtype)
+    want = pt.polygamma(n, pt.tensor(x)).numpy()
+    rtol = 1e-6 if dtype == "float32" else 1e-9
+    for fn in (lambda t: torch.polygamma(n, t),
+               torch.compile(lambda t: torch.special.polygamma(n, t) * 1)):
+        got = fn(torch.tensor(x)).numpy()
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=0, equal_nan=True)
+    # the gradient is polygamma(n + 1), eagerly and in a compiled training step
+    a = torch.tensor(POLYGAMMA_X, requires_grad=True)
+    y = torch.polygamma(n, a)
+    assert y.grad_fn.name() == "PolygammaBackward0"
+    y.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), pt.polygamma(n + 1, pt.tensor(POLYGAMMA_X)),
+                               rtol=1e-9)
+    w = torch.tensor(POLYGAMMA_X, requires_grad=True)
+    step = torch.compile(lambda: torch.polygamma(n, w).sum().backward())
+    step()
+    np.testing.assert_allclose(w.grad.numpy(), a.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", range(2, 5))
+def test_polygamma_gradient_matches_finite_differences(n: int) -> None:
+    x = POLYGAMMA_X[POLYGAMMA_X > 0.2]
+    a = torch.tensor(x, requires_grad=True)
+    torch.polygamma(n, a).sum().backward()
+    h = 1e-6 * np.maximum(1.0, np.abs(x))
+    up = torch.polygamma(n, torch.tensor(x + h)).numpy()
+    down = torch.polygamma(n, torch.tensor(x - h)).numpy()
+    np.testing.assert_allclose(a.grad.numpy(), (up - down) / (2 * h), rtol=1e-5)
+
+
+def test_polygamma_arguments_follow_pytorch() -> None:
+    x = torch.tensor([0.5, 2.0])
+    with pytest.raises(RuntimeError, match="does not support negative n"):
+        torch.polygamma(-1, x)
+    with pytest.raises(TypeError, match="must be int, not float"):
+        torch.polygamma(2.0, x)
+    assert torch.polygamma(2, torch.tensor([1, 2])).dtype == torch.float32
+    np.testing.assert_allclose(x.polygamma(3).numpy(), pt.tensor([0.5, 2.0]).polygamma(3),
+                               rtol=1e-6)

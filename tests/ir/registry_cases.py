@@ -426,6 +426,9 @@ _CASE_LIST: list[OpCase] = [
     _math_unary("lgamma", "gamma"), _math_unary("digamma", "gamma"),
     OpCase("trigamma", MATH_UNARY, lambda t, x: t.polygamma(1, x), domain="gamma",
            tol={"float64": (1e-9, 1e-12)}),
+    OpCase("polygamma", (S((2, 3), n=2), S((), n=3), S((0, 2), n=2), S((3,), n=4)),
+           lambda t, x, n: t.polygamma(n, x), domain="gamma",
+           tol={"float64": (1e-9, 1e-12)}),
     _math_unary("bitwise_not", dtypes=INT + ("bool",)),
     # binary elementwise
     _binary("add", FIB), _binary("sub", FI), _binary("mul", FIB),
