@@ -38,7 +38,6 @@ KNOWN = {
     "RNN": "PyTorch stacks the steps' outputs; tenkai stacks one cat",
     "LSTM": "PyTorch's fused MkldnnRnnLayer node",
     "GRU": "PyTorch stacks the steps' outputs; tenkai stacks one cat",
-    "scaled_dot_product_attention": "PyTorch's fused flash-attention node",
     "pad circular": "PyTorch's circular pad is a chain of CopySlices",
     "instance_norm": "PyTorch's instance_norm is batch_norm on a (1, N*C, ...) view",
     "normalize": "PyTorch expands the clamped norm before the division; tenkai broadcasts",
