@@ -10,7 +10,7 @@ import time
 import warnings
 from typing import Any
 
-from tenkai.runtime.cpu.memory import address_of
+from tenkai.runtime.host import address_of
 
 from . import config
 

@@ -20,7 +20,8 @@ from typing import Any
 
 from tenkai.runtime.cpu import jit
 from tenkai.runtime.cpu.executable import CPUExecutable, NativeFunction, object_code
-from tenkai.runtime.cpu.memory import ALIGN, Arena, CPUAllocator, pointer
+from tenkai.runtime.cpu.memory import ALIGN, Arena, CPUAllocator
+from tenkai.runtime.host import pointer
 from tenkai.runtime.device import Device
 
 

@@ -18,7 +18,7 @@ import llvmlite.binding as llvm
 import numpy as np
 
 from tenkai.runtime.cpu import jit
-from tenkai.runtime.cpu.memory import address_of
+from tenkai.runtime.host import address_of
 
 _I64 = ctypes.c_int64
 _PTR = ctypes.c_void_p

@@ -25,9 +25,9 @@ import numpy as np
 
 from tenkai.runtime.buffers import BufferSpec, check_array
 from tenkai.runtime.cpu import jit
-from tenkai.runtime.cpu.memory import Arena, CPUAllocator, address_of, pointer
+from tenkai.runtime.cpu.memory import Arena, CPUAllocator
 from tenkai.runtime.device import Executable, Program
-from tenkai.runtime.host import HostBuffers
+from tenkai.runtime.host import HostBuffers, address_of, pointer
 
 _STEP = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 

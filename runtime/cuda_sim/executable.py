@@ -23,10 +23,10 @@ import numpy as np
 from tenkai.runtime.buffers import BufferSpec, check_array
 from tenkai.runtime.cpu import jit
 from tenkai.runtime.cpu.executable import object_code
-from tenkai.runtime.cpu.memory import Arena, pointer
+from tenkai.runtime.cpu.memory import Arena
 from tenkai.runtime.cuda_sim.sim import run_launch
 from tenkai.runtime.device import Executable
-from tenkai.runtime.host import HostAllocator, HostBuffers
+from tenkai.runtime.host import HostAllocator, HostBuffers, pointer
 
 ALIGN = 256  # the NVPTX target's buffer alignment (Target.alignment)
 

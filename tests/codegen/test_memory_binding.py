@@ -12,7 +12,7 @@ import pytest
 import tenkai
 from tenkai.bench import WORKLOADS, optimizer_of
 from tenkai.codegen import lower_program
-from tenkai.runtime.cpu.memory import pointer
+from tenkai.runtime.host import pointer
 
 
 def _lowered(name: str):

@@ -11,7 +11,7 @@ import tenkai
 from tenkai import _autograd, _ops
 from tenkai import _native_kernels as nk
 from tenkai.ir import REGISTRY
-from tenkai.runtime.cpu.memory import address_of, pointer
+from tenkai.runtime.host import address_of, pointer
 
 
 def _last_plan():
