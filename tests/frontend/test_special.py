@@ -169,3 +169,39 @@ def test_polygamma_arguments_follow_pytorch() -> None:
     assert torch.polygamma(2, torch.tensor([1, 2])).dtype == torch.float32
     np.testing.assert_allclose(x.polygamma(3).numpy(), pt.tensor([0.5, 2.0]).polygamma(3),
                                rtol=1e-6)
+
+
+def _train_polygamma(compiled: bool) -> list[dict]:
+    """A model whose loss goes through polygamma of orders 1-3 (their gradients: orders 2-4),
+    trained with Adam; the records of compile_harness.snapshot after each step."""
+    import warnings
+
+    from tests.frontend.compile_harness import snapshot
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 4)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+
+    def step(x):
+        opt.zero_grad()
+        h = torch.nn.functional.softplus(model(x)) + 0.5  # positive: away from the poles
+        loss = sum(torch.polygamma(n, h).mean() * 0.1 ** n for n in (1, 2, 3))
+        loss.backward()
+        opt.step()
+        return loss
+
+    fn = torch.compile(step) if compiled else step
+    rng = np.random.default_rng(4)
+    records = []
+    for _ in range(4):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loss = fn(torch.tensor(rng.standard_normal((5, 3)).astype(np.float32)))
+        records.append(snapshot(loss, model, opt))
+    return records
+
+
+def test_compiled_training_through_polygamma_equals_eager() -> None:
+    from tests.frontend.compile_harness import assert_same
+
+    assert_same(_train_polygamma(True), _train_polygamma(False))
