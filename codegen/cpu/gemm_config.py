@@ -1,4 +1,5 @@
-"""The GEMM's register and cache blocking (:class:`GemmConfig`) and its defaults per host.
+"""The GEMM's register and cache blocking (:class:`GemmConfig`) and its defaults per host: the
+register tile from the vector width, the cache blocks from the cache sizes the OS reports.
 
 The design notes (blocking scheme, register budget, cache sizes) are in the docstring of
 :mod:`tenkai.codegen.cpu.gemm`.
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
-from tenkai.codegen.cpu.machine import host_vector_bits
+from tenkai.codegen.cpu.machine import CacheSizes, host_caches, host_vector_bits
 from tenkai.codegen.llvm.gemm_ref import GEMM_DTYPE
 from tenkai.codegen.scalar.templates import llvm_type
 from tenkai.ir import dtypes
@@ -67,22 +68,44 @@ def element_size(dtype: str) -> int:
     return dtypes.itemsize(GEMM_DTYPE[dtype])
 
 
-def default_config(dtype: str, vector_bits: int | None = None) -> GemmConfig:
-    """Blocking for ``dtype`` on a CPU with ``vector_bits``-wide registers (default: the host).
+def register_tile(vector_bits: int) -> tuple[int, int]:
+    """(MR, NR in vectors) of the micro-kernel for ``vector_bits``-wide registers.
 
-    512-bit (AVX-512, 32 registers): MR=8, NR=2 vectors (16 zmm accumulators). 256-bit (AVX2,
-    16 registers): MR=6, NR=2 vectors (12 ymm accumulators). Cache blocks target the Zen 5
-    sizes in the module docstring and are kept in bytes across dtypes.
+    MR = 8 rows with 32 registers (AVX-512), 6 with 16 (AVX2); NR takes as many vectors as
+    leave a register for each B vector and one for the broadcast A element:
+    ``(registers - 1) // (MR + 1)``, i.e. 8 x 3 vectors (24 zmm accumulators, 28 registers in
+    use) and 6 x 2 (12 ymm accumulators, 15 registers).
+    """
+    registers = 32 if vector_bits >= 512 else 16
+    mr = 8 if vector_bits >= 512 else 6
+    return mr, (registers - 1) // (mr + 1)
+
+
+def default_config(dtype: str, vector_bits: int | None = None,
+                   tile: tuple[int, int] | None = None, caches: CacheSizes | None = None
+                   ) -> GemmConfig:
+    """Blocking for ``dtype`` on a CPU with ``vector_bits``-wide registers and ``caches``
+    (default: the host's, read from the OS at run time).
+
+    ``tile`` (MR, NR vectors) defaults to :func:`register_tile`; ``(8, 2)`` is the tile the GEMM
+    used to be tuned with on Zen 4/5. The cache blocks follow from the sizes, in bytes, so f64
+    gets the same footprints: KC makes one B micro-panel (KC x NR) fill L1d (it streams
+    through L1 while the tile's A rows come from L2), at most 256 (where the GEMM was tuned;
+    196..384 measure the same) and a multiple of 16; MC makes the A block (MC x KC) take 3/16
+    of L2; NC makes the B panel (KC x NC) take a tenth of L3. On Zen 4 (L1d 32 KiB, L2 1 MiB)
+    the 8 x 2 tile gets the KC = 256, MC = 192 it was tuned with there.
     """
     if vector_bits is None:
         vector_bits = host_vector_bits()
     check_dtype(dtype)
+    caches = caches if caches is not None else host_caches()
     size = element_size(dtype)
     lanes = max(vector_bits // (8 * size), 1)
-    mr = 8 if vector_bits >= 512 else 6
-    nr = 2 * lanes
-    mc = (768 // size) // mr * mr  # A block: MC x KC = 192 KiB
-    nc = (12288 // size) // nr * nr  # B panel: KC x NC = 3 MiB
-    config = GemmConfig(dtype, lanes, mr, 2, kc=256, mc=max(mc, mr), nc=max(nc, nr))
+    mr, nr_vectors = tile if tile is not None else register_tile(vector_bits)
+    nr = nr_vectors * lanes
+    kc = min(max(caches.l1d // (nr * size) // 16 * 16, 64), 256)
+    mc = max(caches.l2 * 3 // 16 // (kc * size) // mr * mr, mr)
+    nc = max(caches.l3 // 10 // (kc * size) // nr * nr, nr)
+    config = GemmConfig(dtype, lanes, mr, nr_vectors, kc=kc, mc=mc, nc=nc)
     config.validate()
     return config

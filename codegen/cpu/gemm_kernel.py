@@ -2,10 +2,10 @@
 full and edge-tile stores) and the macro-kernel (the jr / ir loops over one packed A block and
 one packed B panel).
 
-An edge tile at most one vector wide (N = 100 with NR = 32 leaves a last tile of 4 columns)
-runs a narrow variant of the micro-kernel: the same packed panels (B keeps its NR stride),
-but only the first vector of each B row is loaded and multiplied, so the zero padding of the
-other vectors costs no FMAs (half the edge tile's work with NR = 2 vectors).
+An edge tile narrower than NR (N = 100 with NR = 48 leaves a last tile of 4 columns) runs the
+narrowest variant of the micro-kernel that covers it: the same packed panels (B keeps its NR
+stride), but only the first ``v`` vectors of each B row are loaded and multiplied, so the zero
+padding of the other vectors costs no FMAs.
 
 The design notes (ABI, blocking scheme, register budget) are in the docstring of
 :mod:`tenkai.codegen.cpu.gemm`.
@@ -216,11 +216,11 @@ def define_micro_kernel(module: ir.Module, cfg: GemmConfig, prefix: str,
 
 def define_macro_kernel(
     module: ir.Module, cfg: GemmConfig, prefix: str, ukernel: ir.Function,
-    narrow: ir.Function | None = None,
+    narrow: tuple[ir.Function, ...] = (),
 ) -> ir.Function:
     """``macro(mc, nc, kc, a_block, b_panel, c, ldc, accumulate)``: the jr / ir loops over
-    micro-tiles of one packed A block and one packed B panel; ``narrow`` (a one-vector
-    micro-kernel) computes the tiles at most one vector wide."""
+    micro-tiles of one packed A block and one packed B panel; ``narrow[v - 1]`` (a ``v``-vector
+    micro-kernel) computes the edge tiles at most ``v`` vectors wide."""
     params = [("mc", I64), ("nc", I64), ("kc", I64), ("a_block", PTR), ("b_panel", PTR),
               ("c", PTR), ("ldc", I64), ("accumulate", I1)]
     function, builder = new_function(module, f"{prefix}_macro", VOID, params)
@@ -234,16 +234,23 @@ def define_macro_kernel(
             rows = minimum(builder, builder.sub(mc, ir_), I64(cfg.mr), "rows")
             a_micro = element_ptr(builder, a_block, builder.mul(ir_, kc), element, "a_micro")
             c_tile = element_ptr(builder, c_col, builder.mul(ir_, ldc), element, "c_tile")
-            args = [kc, a_micro, b_micro, c_tile, ldc, accumulate, rows, cols]
-            if narrow is None:
-                builder.call(ukernel, args)
-            else:
-                one_vector = builder.icmp_signed("<=", cols, I64(cfg.vector_width),
-                                                 name="one_vector")
-                with builder.if_else(one_vector) as (then, otherwise):
-                    with then:
-                        builder.call(narrow, args)
-                    with otherwise:
-                        builder.call(ukernel, args)
+            _emit_tile_call(builder, cfg, (*narrow, ukernel), cols,
+                            [kc, a_micro, b_micro, c_tile, ldc, accumulate, rows, cols])
     builder.ret_void()
     return function
+
+
+def _emit_tile_call(builder: ir.IRBuilder, cfg: GemmConfig, kernels: tuple[ir.Function, ...],
+                    cols: ir.Value, args: list[ir.Value]) -> None:
+    """Call the narrowest of ``kernels`` (``kernels[v - 1]`` computes ``v`` vectors, the last
+    one all of NR) whose width covers ``cols``."""
+    if len(kernels) == 1:
+        builder.call(kernels[0], args)
+        return
+    fits = builder.icmp_signed("<=", cols, I64(cfg.vector_width * (len(kernels) - 1)),
+                               name=f"fits_{len(kernels) - 1}_vectors")
+    with builder.if_else(fits) as (narrower, widest):
+        with narrower:
+            _emit_tile_call(builder, cfg, kernels[:-1], cols, args)
+        with widest:
+            builder.call(kernels[-1], args)

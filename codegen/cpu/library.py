@@ -10,9 +10,9 @@ and one pool: no per-program recompilation of the GEMM and no thread pool per co
 loaded first). A program's :class:`Library` (``GeneratedModule.library``, every buffer table's
 ``"library"``) lists only the pieces it calls (:func:`library_for`): a float32 network never
 generates the float64 GEMM. A piece is known by a *static* :attr:`Piece.key` (the hash of the
-generator's sources, the host CPU, the LLVM version and the optimization recipe), so finding
-a cached piece costs no code generation; its IR and object code are made on first use, once
-per process (the disk cache keeps them across processes).
+generator's sources, the host CPU and its cache sizes, the LLVM version and the optimization
+recipe), so finding a cached piece costs no code generation; its IR and object code are made
+on first use, once per process (the disk cache keeps them across processes).
 
 **Recipe** (:data:`RECIPE`): the O3 pipeline without the loop and SLP vectorizers (every hot
 loop of the GEMM and the pool is vectorized by hand; the vectorizers only multiplied code size
@@ -31,7 +31,13 @@ import llvmlite.binding as llvm
 from llvmlite import ir
 
 from tenkai.codegen.cpu.gemm_config import TUNED_DTYPES
-from tenkai.codegen.cpu.machine import emit_object, host_cpu, optimize_ir, target_machine
+from tenkai.codegen.cpu.machine import (
+    emit_object,
+    host_caches,
+    host_cpu,
+    optimize_ir,
+    target_machine,
+)
 from tenkai.codegen.llvm.functions import declare_function
 from tenkai.codegen.llvm.gemm_ref import GEMM_TYPE
 
@@ -76,9 +82,10 @@ class Piece:
     @functools.cached_property
     def key(self) -> str:
         """Static: known without generating anything (see the module docstring)."""
-        cpu = host_cpu()
+        cpu, caches = host_cpu(), host_caches()  # the GEMM's blocking follows the caches
         text = json.dumps({"piece": self.name, "sources": generator_sources(),
-                           "cpu": [cpu.triple, cpu.name, cpu.features], "recipe": RECIPE,
+                           "cpu": [cpu.triple, cpu.name, cpu.features],
+                           "caches": [caches.l1d, caches.l2, caches.l3], "recipe": RECIPE,
                            "llvm": list(llvm.llvm_version_info)}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 

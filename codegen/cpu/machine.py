@@ -10,6 +10,7 @@ GEMM's vector width, object code for the runtime to load); nothing else calls
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +68,60 @@ def host_vector_bits() -> int:
     if cpu.has("avx2") and cpu.has("fma"):
         return 256
     return 128
+
+
+@dataclass(frozen=True)
+class CacheSizes:
+    """Data cache sizes in bytes: L1d and L2 of one core, L3 (shared) of the package."""
+
+    l1d: int
+    l2: int
+    l3: int
+
+
+# what a core without readable cache information is assumed to have (a Zen 4/5 or Ice Lake
+# class core's L1d and L2 are at least this large; L3 gets a conservative 16 MiB)
+DEFAULT_CACHES = CacheSizes(l1d=32 << 10, l2=1 << 20, l3=16 << 20)
+CACHE_SYSFS = "/sys/devices/system/cpu/cpu0/cache"
+
+
+def _parse_size(text: str) -> int:
+    """Linux's ``size`` file: ``48K``, ``1280K``, ``48M``."""
+    text = text.strip().upper()
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    return int(text.rstrip("KMG")) * scale
+
+
+def read_cache_sizes(root: str = CACHE_SYSFS) -> CacheSizes:
+    """The data caches of CPU 0 as Linux reports them (``<root>/index*/{level,type,size}``);
+    a level it does not report keeps :data:`DEFAULT_CACHES`' size."""
+    found: dict[int, int] = {}
+    try:
+        entries = sorted(os.listdir(root))
+    except OSError:
+        return DEFAULT_CACHES
+    for entry in entries:
+        if not entry.startswith("index"):
+            continue
+        try:
+            with open(os.path.join(root, entry, "level")) as f:
+                level = int(f.read())
+            with open(os.path.join(root, entry, "type")) as f:
+                kind = f.read().strip()
+            with open(os.path.join(root, entry, "size")) as f:
+                size = _parse_size(f.read())
+        except (OSError, ValueError):
+            continue
+        if kind in ("Data", "Unified") and size > 0:
+            found[level] = size
+    return CacheSizes(l1d=found.get(1, DEFAULT_CACHES.l1d), l2=found.get(2, DEFAULT_CACHES.l2),
+                      l3=found.get(3, DEFAULT_CACHES.l3))
+
+
+@functools.cache
+def host_caches() -> CacheSizes:
+    """The host's data cache sizes (:func:`read_cache_sizes`), read once per process."""
+    return read_cache_sizes()
 
 
 def emit_object(ir_text: str) -> bytes:

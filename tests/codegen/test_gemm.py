@@ -13,7 +13,12 @@ from jit_harness import JitModule, compile_module
 from llvmlite import ir
 
 from tenkai.codegen.cpu.gemm import add_gemm, default_config
-from tenkai.codegen.cpu.machine import host_vector_bits
+from tenkai.codegen.cpu.machine import (
+    DEFAULT_CACHES,
+    CacheSizes,
+    host_vector_bits,
+    read_cache_sizes,
+)
 from tenkai.codegen.llvm.types import I32, I64, PTR, VOID
 
 c_i64, c_ptr = ctypes.c_int64, ctypes.c_void_p
@@ -87,6 +92,7 @@ SHAPES = [
     (24, 64, 8), (11, 31, 3), (97, 89, 101), (1000, 3, 5), (3, 1000, 7), (5, 7, 1031),
     (2, 2, 2053), (397, 61, 263), (61, 397, 263), (64, 128, 784), (3, 3100, 5),
     (211, 223, 257), (64, 100, 1000), (1000, 100, 64),  # two_layer: a 4-column edge tile
+    (40, 80, 70), (33, 1024, 100),  # NR = 48: edge tiles of 2 vectors and of 1
 ]
 
 
@@ -214,16 +220,53 @@ def test_avx2_widths() -> None:
             _check(c, a, b)
 
 
+ZEN4 = CacheSizes(l1d=32 << 10, l2=1 << 20, l3=32 << 20)
+ICELAKE_SERVER = CacheSizes(l1d=48 << 10, l2=1280 << 10, l3=48 << 20)
+
+
 def test_default_blocking() -> None:
-    f32 = default_config("f32", vector_bits=512)
-    assert (f32.mr, f32.nr, f32.vector_width) == (8, 32, 16)
-    assert f32.mc % f32.mr == 0 and f32.nc % f32.nr == 0
+    f32 = default_config("f32", vector_bits=512, caches=ICELAKE_SERVER)
+    assert (f32.mr, f32.nr, f32.vector_width) == (8, 48, 16)  # 24 zmm accumulators
+    assert (f32.kc, f32.mc, f32.nc) == (256, 240, 4896)
     assert f32.kc * f32.nr * 4 <= 48 * 1024  # B micro-panel fits L1d
-    assert f32.mc * f32.kc * 4 <= 512 * 1024  # A block fits half of L2
-    f64 = default_config("f64", vector_bits=256)
+    assert f32.mc * f32.kc * 4 <= 1280 * 1024 // 4  # A block: under a quarter of L2
+    f64 = default_config("f64", vector_bits=512, caches=ICELAKE_SERVER)
+    assert (f64.mr, f64.nr, f64.kc, f64.mc) == (8, 24, 256, 120)  # the same bytes
+    f64 = default_config("f64", vector_bits=256, caches=ZEN4)
     assert (f64.mr, f64.nr, f64.vector_width) == (6, 8, 4)
     with pytest.raises(ValueError, match="unsupported dtype"):
         default_config("i32")
+
+
+def test_zen4_blocking_stays_reachable() -> None:
+    """The 8 x 2-vector tile the GEMM was tuned with on Zen 4 gets its tuned cache blocks
+    (KC = 256, MC = 192) back from Zen 4's cache sizes."""
+    zen = default_config("f32", vector_bits=512, tile=(8, 2), caches=ZEN4)
+    assert (zen.mr, zen.nr, zen.kc, zen.mc) == (8, 32, 256, 192)
+
+
+def test_cache_sizes_from_sysfs(tmp_path: Any) -> None:
+    for index, (level, kind, size) in enumerate([(1, "Data", "48K"), (1, "Instruction", "32K"),
+                                                 (2, "Unified", "1280K"), (3, "Unified", "48M")]):
+        folder = tmp_path / f"index{index}"
+        folder.mkdir()
+        for name, value in (("level", level), ("type", kind), ("size", size)):
+            (folder / name).write_text(f"{value}\n")
+    assert read_cache_sizes(str(tmp_path)) == ICELAKE_SERVER
+    (tmp_path / "index3" / "size").write_text("garbage\n")  # unreadable: the default L3
+    assert read_cache_sizes(str(tmp_path)).l3 == DEFAULT_CACHES.l3
+    assert read_cache_sizes(str(tmp_path / "missing")) == DEFAULT_CACHES
+
+
+@pytest.mark.parametrize("tile", [(8, 2), (8, 3), (4, 4)])
+def test_other_register_tiles(tile: tuple[int, int]) -> None:
+    """Any (MR, NR vectors) tile is a correct GEMM, edge tiles of every width included."""
+    gemm = _compile({"f32": default_config("f32", tile=tile)})
+    for m, n, k in [(1, 1, 1), (13, 17, 300), (100, 90, 80), (9, 70, 33), (17, 100, 5)]:
+        a, b = _operands(m, n, k, np.float32)
+        c = np.full((m, n), np.nan, np.float32)
+        gemm(a, b, c)
+        _check(c, a, b)
 
 
 def test_micro_kernel_is_zmm_fmas_without_spills(gemm: Gemm) -> None:
@@ -242,17 +285,21 @@ def test_micro_kernel_is_zmm_fmas_without_spills(gemm: Gemm) -> None:
     assert "(%rsp)" not in loop, "register tile spills in the micro-kernel"
 
 
-def test_narrow_edge_tiles_take_one_vector_kernel(gemm: Gemm) -> None:
-    """An edge tile at most one vector wide (N = 100: 3 x 32 + 4 columns) runs the one-vector
-    micro-kernel: MR FMAs per k step instead of MR x NR/W on zero padding."""
-    if host_vector_bits() < 512:
-        pytest.skip("host has no AVX-512")
+@pytest.mark.parametrize("vectors", [1, 2])
+def test_narrow_edge_tiles_take_narrow_kernels(gemm: Gemm, vectors: int) -> None:
+    """An edge tile at most ``v`` vectors wide (N = 100: 2 x 48 + 4 columns; N = 80: 48 + 32)
+    runs the ``v``-vector micro-kernel: MR x v FMAs per k step instead of MR x NR/W on zero
+    padding."""
     cfg = default_config("f32")
-    body = gemm.jit.assembly().split("tk_gemm_f32_ukernel_v1:", 1)[1].split(".Lfunc_end", 1)[0]
+    if host_vector_bits() < 512 or cfg.nr_vectors <= vectors:
+        pytest.skip("host has no AVX-512 with a 3-vector tile")
+    name = f"tk_gemm_f32_ukernel_v{vectors}:"
+    body = gemm.jit.assembly().split(name, 1)[1].split(".Lfunc_end", 1)[0]
     loops = [block for block in body.split("\n.LBB") if "vfmadd231ps" in block]
     hottest = max(loops, key=lambda block: block.count("vfmadd231ps"))
-    assert hottest.count("vfmadd231ps") == cfg.mr * 4  # one vector per row, 4x unrolled
-    a, b = _operands(64, 100, 1000, np.float32)
-    c = np.full((64, 100), np.nan, dtype=np.float32)
+    assert hottest.count("vfmadd231ps") == cfg.mr * vectors * 4  # 4x unrolled
+    n = cfg.nr * 2 + 4 if vectors == 1 else cfg.nr + 2 * cfg.vector_width
+    a, b = _operands(64, n, 1000, np.float32)
+    c = np.full((64, n), np.nan, dtype=np.float32)
     gemm(a, b, c)
     _check(c, a, b)
