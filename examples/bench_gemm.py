@@ -1,4 +1,4 @@
-"""GFLOP/s of tk_gemm_f32 (2 threads) vs torch.matmul (torch.set_num_threads(2)).
+"""GFLOP/s of tk_gemm_f32 (2 threads) vs torch.matmul (torch.set_num_threads(2)) and numpy.
 
 The GEMM measured is the one compiled steps call: the shared library of
 :mod:`tenkai.codegen.cpu.library`, whose object code the runtime loads.
@@ -6,7 +6,11 @@ The GEMM measured is the one compiled steps call: the shared library of
     python examples/bench_gemm.py [--repeats 15] [--rounds 3] [--threads 2] [--pause 0.3] [--asm]
 
 Shapes are M x K x N (C[M,N] = A[M,K] @ B[K,N]): a square 1024^3 product and the matmuls of an
-MLP training step (batch 64/256, 784 inputs, 128/1024 hidden units). Each round times a block
+MLP training step (batch 64/256, 784 inputs, 128/1024 hidden units), with the operand layouts
+the step uses: ``nt`` is the forward ``x @ W.T`` (B read with k contiguous), ``tn`` the weight
+gradient ``dy.T @ x`` (A read with m contiguous), ``nn`` the input gradient ``dy @ W``. The
+last column is tenkai's median as a share of the machine's measured FMA peak on the same
+threads (the kernel ``tenkai bench`` uses). Each round times a block
 of back-to-back tenkai calls (warm-up, then >= ``repeats`` calls and >= 0.1 s), pauses, then a
 block of torch calls, and pauses again: both libraries' idle threads spin for a while after a
 call, so interleaving single calls would make each one compete with the other's spinners.
@@ -31,13 +35,16 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from tenkai.bench import fma_peak
 from tenkai.codegen.cpu.gemm import default_config
 from tenkai.codegen.cpu.library import library
 from tenkai.codegen.cpu.machine import emit_assembly, host_vector_bits
 from tenkai.runtime.cpu.jit import load_library
 
-SHAPES = [(1024, 1024, 1024), (64, 784, 128), (256, 784, 128), (256, 784, 1024),
-          (256, 1024, 1024)]
+SHAPES = [(1024, 1024, 1024, "nn"), (64, 784, 128, "nt"), (256, 784, 128, "nt"),
+          (256, 784, 1024, "nt"), (256, 1024, 1024, "nt"), (256, 1024, 10, "nt"),
+          (1024, 256, 784, "tn"), (1024, 256, 1024, "tn"), (256, 1024, 1024, "nn"),
+          (256, 1024, 784, "nn"), (256, 10, 1024, "nn")]
 I64, PTR = ctypes.c_int64, ctypes.c_void_p
 
 
@@ -53,8 +60,9 @@ def build_gemm(threads: int) -> tuple[Callable[..., Callable[[], None]], str]:
                               ctypes.c_int32)(compiled.address("tk_gemm_f32"))
 
     def bind(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> Callable[[], None]:
-        (m, k), n = a.shape, b.shape[1]
-        args = (m, n, k, a.ctypes.data, k, 1, b.ctypes.data, n, 1, c.ctypes.data, n, 0)
+        (m, k), n, size = a.shape, b.shape[1], a.itemsize
+        args = (m, n, k, a.ctypes.data, a.strides[0] // size, a.strides[1] // size,
+                b.ctypes.data, b.strides[0] // size, b.strides[1] // size, c.ctypes.data, n, 0)
         return functools.partial(native, *args)
 
     return bind, emit_assembly(lib.ir_text)
@@ -121,6 +129,16 @@ class ForeignLoad:
         return self.busy_seconds / max(self.wall_seconds, 1e-9)
 
 
+def operands(rng: np.random.Generator, m: int, k: int, n: int, layout: str
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """A (m x k) and B (k x n) as views with the memory layout ``layout`` names."""
+    a = (rng.standard_normal((k, m), dtype=np.float32).T if layout[0] == "t"
+         else rng.standard_normal((m, k), dtype=np.float32))
+    b = (rng.standard_normal((n, k), dtype=np.float32).T if layout[1] == "t"
+         else rng.standard_normal((k, n), dtype=np.float32))
+    return a, b
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
@@ -138,13 +156,15 @@ def main() -> None:
         loop = micro_kernel_loop(assembly)
         print(loop)
         print(f"FMAs in the loop: {loop.count('vfmadd')}, stack accesses: {loop.count('rsp')}")
-    header = f"{'M x K x N':>18} | {'tenkai GF/s':>11} {'best':>7} | {'torch GF/s':>10} {'best':>7}"
-    print(header + " | ratio (median, best) | other load")
-    print("-" * (len(header) + 36))
+    peak = fma_peak(options.threads)
+    print(f"measured FMA peak on {options.threads} thread(s): {peak:.0f} GFLOP/s")
+    header = (f"{'M x K x N':>21} | {'tenkai GF/s':>11} {'best':>7} | {'torch GF/s':>10} "
+              f"{'best':>7} | {'numpy':>6}")
+    print(header + " | ratio (median, best) | other load | % peak")
+    print("-" * (len(header) + 46))
     rng = np.random.default_rng(0)
-    for m, k, n in SHAPES:
-        a = rng.standard_normal((m, k), dtype=np.float32)
-        b = rng.standard_normal((k, n), dtype=np.float32)
+    for m, k, n, layout in SHAPES:
+        a, b = operands(rng, m, k, n, layout)
         c = np.empty((m, n), dtype=np.float32)
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
         run_ours = gemm(a, b, c)
@@ -160,14 +180,16 @@ def main() -> None:
             time.sleep(options.pause)
             theirs.append(load.measure(time_block, run_theirs, flops, options.repeats))
             time.sleep(options.pause)
+        numpy_best = max(load.measure(time_block, functools.partial(np.matmul, a, b), flops,
+                                      options.repeats))
         median_ours = statistics.median(sum(ours, []))
         median_theirs = statistics.median(sum(theirs, []))
         best_ours = max(statistics.median(r) for r in ours)
         best_theirs = max(statistics.median(r) for r in theirs)
-        print(f"{f'{m} x {k} x {n}':>18} | {median_ours:11.1f} {best_ours:7.1f} | "
-              f"{median_theirs:10.1f} {best_theirs:7.1f} | "
+        print(f"{f'{m} x {k} x {n} {layout}':>21} | {median_ours:11.1f} {best_ours:7.1f} | "
+              f"{median_theirs:10.1f} {best_theirs:7.1f} | {numpy_best:6.1f} | "
               f"{f'{median_ours / median_theirs:.2f}, {best_ours / best_theirs:.2f}':>20} | "
-              f"{load.cpus:4.2f} CPUs")
+              f"{load.cpus:4.2f} CPUs  | {100 * median_ours / peak:5.0f}%")
 
 
 if __name__ == "__main__":

@@ -46,8 +46,8 @@ within a few percent of each other, so these are not knife-edge choices. The Zen
 tile=(8, 2))`` on those caches.
 
 Parallelism: ``tk_parallel_for`` over P = tk_get_num_threads() independent partitions of C
-(contiguous runs of NR-column panels, or of MR-row panels when N is too narrow or M much
-larger than N); each partition packs its own panels into its own buffers. Products with
+(contiguous runs of vector-wide column strips, or of MR-row panels when N is too narrow or M
+much larger than N); each partition packs its own panels into its own buffers. Products with
 M*N*K < GEMM_THREADS_MIN_WORK run on the calling thread.
 
 Packing buffers: one 64-byte aligned buffer of (MC*KC + KC*NC) elements per partition slot,
@@ -80,7 +80,7 @@ GEMM_THREADS_MIN_WORK = 64 * 64 * 64  # M*N*K multiply-adds below this run singl
 
 # Argument block passed as ``ctx`` to the partition body (one per tk_gemm call, on its stack).
 _ARG_FIELDS = ("M", "N", "K", "A", "rsA", "csA", "B", "rsB", "csB", "C", "ldc", "accumulate",
-               "parts_n", "m_tiles_per_part", "n_tiles_per_part", "buffers")
+               "parts_n", "m_tiles_per_part", "n_vectors_per_part", "buffers")
 _ARG_TYPES = {"A": PTR, "B": PTR, "C": PTR, "buffers": PTR, "accumulate": I1}
 ARGS_TYPE = ir.LiteralStructType([_ARG_TYPES.get(field, I64) for field in _ARG_FIELDS])
 
@@ -150,7 +150,8 @@ def _define_partition(
         part_n = builder.srem(part, f["parts_n"], name="part_n")
         m_begin, m_end = _emit_partition_range(builder, part_m, f["m_tiles_per_part"], cfg.mr,
                                                f["M"], "m")
-        n_begin, n_end = _emit_partition_range(builder, part_n, f["n_tiles_per_part"], cfg.nr,
+        n_begin, n_end = _emit_partition_range(builder, part_n, f["n_vectors_per_part"],
+                                               cfg.vector_width,
                                                f["N"], "n")
         buffer = _emit_slot_buffer(builder, cfg, f["buffers"], part)
         a_block = buffer
@@ -195,11 +196,13 @@ def _emit_zero_rows(builder: ir.IRBuilder, cfg: GemmConfig, c: ir.Value, rows: i
 
 def _emit_split(builder: ir.IRBuilder, cfg: GemmConfig, m: ir.Value, n: ir.Value,
                 parts: ir.Value) -> tuple[ir.Value, ir.Value, ir.Value, ir.Value]:
-    """Choose a 1-D split of C into ``parts``: along N (whole NR panels; each partition packs all
-    of A) when M <= N, else along M, whichever has enough tiles. Returns (parts, parts_n,
-    m_tiles_per_part, n_tiles_per_part)."""
+    """Choose a 1-D split of C into ``parts``: along N (each partition packs all of A) when
+    M <= N, else along M, whichever has at least one whole tile per part. N is split in
+    vectors, not in NR-wide tiles: N = 784 with NR = 48 on 2 threads runs 400 + 384 columns,
+    not 432 + 352. Returns (parts, parts_n, m_tiles_per_part, n_vectors_per_part)."""
     m_tiles = ceil_div(builder, m, I64(cfg.mr), "m_tiles")
     n_tiles = ceil_div(builder, n, I64(cfg.nr), "n_tiles")
+    n_vectors = ceil_div(builder, n, I64(cfg.vector_width), "n_vectors")
     n_fits = builder.icmp_signed(">=", n_tiles, parts, name="n_fits")
     m_fits = builder.icmp_signed(">=", m_tiles, parts, name="m_fits")
     prefer_n = builder.icmp_signed("<=", m, n, name="prefer_n")
@@ -209,7 +212,7 @@ def _emit_split(builder: ir.IRBuilder, cfg: GemmConfig, m: ir.Value, n: ir.Value
     parts_n = builder.select(split_n, parts, I64(1), name="parts_n")
     parts_m = builder.sdiv(parts, parts_n, name="parts_m")
     m_per_part = ceil_div(builder, m_tiles, parts_m, "m_tiles_per_part")
-    n_per_part = ceil_div(builder, n_tiles, parts_n, "n_tiles_per_part")
+    n_per_part = ceil_div(builder, n_vectors, parts_n, "n_vectors_per_part")
     return parts, parts_n, m_per_part, n_per_part
 
 
@@ -251,7 +254,7 @@ def _define_entry(module: ir.Module, cfg: GemmConfig, name: str, partition: ir.F
     _arg_field(builder, args, "accumulate", accumulate)
     _arg_field(builder, args, "parts_n", parts_n)
     _arg_field(builder, args, "m_tiles_per_part", m_per_part)
-    _arg_field(builder, args, "n_tiles_per_part", n_per_part)
+    _arg_field(builder, args, "n_vectors_per_part", n_per_part)
     buffers = builder.select(owns_slots, slot_table, private_slot, name="buffers")
     _arg_field(builder, args, "buffers", buffers)
     builder.call(runtime["tk_parallel_for"], [partition, args, parts, I64(1)])

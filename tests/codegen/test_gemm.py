@@ -147,11 +147,15 @@ def test_empty_dimensions(gemm: Gemm) -> None:
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_thread_counts_agree(gemm: Gemm, threads: int) -> None:
-    a, b = _operands(300, 260, 270, np.float32)
+@pytest.mark.parametrize("m,n,k", [(300, 260, 270), (256, 784, 100), (64, 40, 300),
+                                   (200, 17, 90), (97, 1031, 13)])
+def test_thread_counts_agree(gemm: Gemm, threads: int, m: int, n: int, k: int) -> None:
+    """Partitions of C (N split in vectors, so a part may end inside an NR tile) compute
+    the same bits as one thread."""
+    a, b = _operands(m, n, k, np.float32)
     try:
         gemm.set_threads(threads)
-        c = np.empty((300, 260), np.float32)
+        c = np.empty((m, n), np.float32)
         gemm(a, b, c)
     finally:
         gemm.set_threads(0)
