@@ -155,3 +155,16 @@ def test_scripts_import_the_submodules_under_the_torch_alias() -> None:
                            f"exec({script!r})"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["tenkai._api_amp", "autocast", "custom_fwd"]
+
+
+def test_accelerator_without_one_as_pytorch() -> None:
+    for lib in (torch, tenkai):
+        acc = lib.accelerator
+        assert (acc.is_available(), acc.current_accelerator(), acc.device_count()) == \
+            (False, None, 0)
+        device = acc.current_accelerator().type if acc.is_available() else "cpu"
+        assert lib.ones(2, device=device).device.type == "cpu"
+        for call in (acc.current_device_index, acc.synchronize,
+                     functools.partial(acc.set_device_index, 0)):
+            with pytest.raises(RuntimeError, match="Cannot access accelerator device when none"):
+                call()
