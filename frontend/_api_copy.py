@@ -248,8 +248,10 @@ def fill(input: Tensor, value: Any) -> Tensor:
 
 
 def rsub(input: Any, other: Any, alpha: Any = 1) -> Tensor:
-    """``other - alpha * input``."""
-    return _ops.sub(other, input, alpha=alpha)
+    """``other - alpha * input``: RsubBackward1 (the tensor's edge only) when ``other`` is a
+    Python number, as ``number - x``; RsubBackward0 (input, other) for two tensors."""
+    name = "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1"
+    return _shape.named(_ops.sub(other, input, alpha=alpha), name, input, other)
 
 
 def spmm(input: Tensor, mat2: Tensor) -> Tensor:

@@ -49,10 +49,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
         shape_u, shape_v = (*input.shape[:-2], m, m), (*input.shape[:-2], n, n)
         return return_types.svd(Tensor._make(np.zeros(shape_u, dt)), S,
                                 Tensor._make(np.zeros(shape_v, dt)))
-    if not some and m != n:
-        raise NotImplementedError(f"svd: some=False for non-square {m} by {n} matrices (the "
-                                  "extra orthonormal columns); pass some=True")
-    U, S, Vh = linalg.svd(input, full_matrices=False)
+    U, S, Vh = linalg.svd(input, full_matrices=not some)
     return return_types.svd(U, S, Vh.transpose(-2, -1))
 
 

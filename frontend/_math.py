@@ -40,6 +40,7 @@ from ._ops import (
     ne,
     pow,
     promote,
+    scalar_overload,
     sign,
     sin,
     sub,
@@ -124,7 +125,8 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
 def copysign(input: Any, other: Any) -> Tensor:
     """``|input|`` with the sign of ``other``: ``tenkai.copysign(x, -1)``."""
     name = "CopysignBackward0" if isinstance(other, Tensor) else "CopysignBackward1"
-    return apply("copysign", _float_pair(input, other), name=name)
+    a, b = _float_pair(input, other)
+    return scalar_overload(apply("copysign", (a, b), name=name), input, a, other, b)
 
 
 def fmod(input: Any, other: Any) -> Tensor:
@@ -135,7 +137,7 @@ def fmod(input: Any, other: Any) -> Tensor:
     if a._data.dtype.kind != "f" and not np.all(b._data):
         raise RuntimeError("ZeroDivisionError")
     name = "FmodBackward1" if isinstance(other, Tensor) else "FmodBackward0"
-    return apply("fmod", (a, b), name=name)
+    return scalar_overload(apply("fmod", (a, b), name=name), input, a, other, b)
 
 
 def _legacy(dt: str) -> str:
@@ -252,7 +254,7 @@ def float_power(input: Any, exponent: Any) -> Tensor:
     """``pow`` computed in float64 (PyTorch's float_power)."""
     a = cast(input, "float64") if isinstance(input, Tensor) else input
     b = cast(exponent, "float64") if isinstance(exponent, Tensor) else exponent
-    if not isinstance(a, Tensor):
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = tensor_of(a, "float64")
     return pow(a, b)
 

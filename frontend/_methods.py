@@ -21,6 +21,7 @@ from tenkai.ir import REGISTRY
 from tenkai.ir.errors import ShapeError
 
 from . import (
+    _api_copy,
     _api_tensor,
     _api_tensor_index,
     _api_tensor_math,
@@ -312,8 +313,10 @@ def _rtruediv(self: Tensor, other: Any) -> Tensor:
 
 def _operator_forms(name: str, fn: Any) -> Table:
     """``x + y``, ``y + x`` and ``x += y`` for one binary function."""
+    reflected = _operator(_api_copy.rsub) if name == "sub" else \
+        _reflected(fn, commutes=name in ("add", "mul"))
     return [(f"__{name}__", _operator(fn)),
-            (f"__r{name}__", _reflected(fn, commutes=name in ("add", "mul"))),
+            (f"__r{name}__", reflected),
             (f"__i{name}__", _operator(_inplace_method(fn)))]
 
 

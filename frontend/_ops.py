@@ -268,9 +268,18 @@ def logical_or(input: Tensor, other: Tensor) -> Tensor:
 
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     if alpha != 1:
-        other = mul(other, alpha)
+        return _alpha_edges(add(input, mul(other, alpha)), input, other)
     (a, b), _ = promote(input, other)
     return apply("add", (a, b), name="AddBackward0")
+
+
+def _alpha_edges(out: Tensor, input: Any, other: Any) -> Tensor:
+    """``add``/``sub`` with ``alpha``: PyTorch's one node has edges to ``input`` and ``other``
+    (not to the ``other * alpha`` tenkai records); a Python number's edge is None."""
+    node = out._node
+    if node is not None and node.op is not None:
+        node.shown = [t._node if isinstance(t, Tensor) else None for t in (input, other)]
+    return out
 
 
 def _is_bool(x: Any) -> bool:
@@ -286,10 +295,9 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
     if alpha != 1:
-        other = mul(other, alpha)
+        return _alpha_edges(sub(input, mul(other, alpha)), input, other)
     (a, b), dt = promote(input, other)
-    name = "SubBackward0" if isinstance(input, Tensor) else "RsubBackward1"
-    return apply("sub", (a, b), name=name)
+    return apply("sub", (a, b), name="SubBackward0")
 
 
 subtract = sub
@@ -350,7 +358,18 @@ def pow(input: Any, exponent: Any) -> Tensor:
         name = "PowBackward2"
     else:
         name = "PowBackward1" if isinstance(exponent, Tensor) else "PowBackward0"
-    return apply("pow", (a, b), name=name)
+    return scalar_overload(apply("pow", (a, b), name=name), input, a, exponent, b)
+
+
+def scalar_overload(out: Tensor, input: Any, a: Tensor, other: Any, b: Tensor) -> Tensor:
+    """PyTorch's ``Scalar`` overloads (``pow(x, 2)``, ``pow(2, x)``, ``fmod(x, 2)`` ...) have
+    no backward edge for the Python number: ``grad_fn.next_functions`` shows the tensor's only
+    (``a``/``b``: the operands as recorded, ``input``/``other``: as the user passed them)."""
+    node = out._node
+    if node is not None and node.op is not None and not (
+            isinstance(input, Tensor) and isinstance(other, Tensor)):
+        node.shown = [a._node if isinstance(input, Tensor) else b._node]
+    return out
 
 
 def square(input: Tensor) -> Tensor:

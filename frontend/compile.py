@@ -50,6 +50,7 @@ from ._side_effects import (
 from ._state import StateNames, fingerprint, live_state_ids, name_state, state_created
 from ._step import CompiledStep, count_fresh_grads, drop_aot, finish_trace, replay
 from ._tensor import Tensor
+from .nn import module as _nn_module
 from .nn.parameter import Parameter
 
 MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
@@ -342,3 +343,6 @@ def compile(model: Any = None, *, fullgraph: bool = False, dynamic: Any = None,
         return CompiledFunction(fn, backend, on_untraceable, fullgraph, resolved)
 
     return wrap if model is None else wrap(model)
+
+
+_nn_module.COMPILER[0] = compile  # Module.compile(*args, **kwargs)

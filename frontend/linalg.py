@@ -41,7 +41,7 @@ from ._linalg_ops import check_matrix, lower_symmetric, matrix_norm, svdvals
 from ._native_kernels import MIN_GEMM_FLOPS
 from ._ops import abs, apply, div, log, mul, pow, sign, where
 from ._reduce import amax, amin, sum
-from ._shape import matmul, named, permute, stack
+from ._shape import cat, matmul, named, permute, stack
 from ._tensor import Tensor
 
 __all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig",
@@ -155,14 +155,29 @@ def _reduced_svd(A: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return apply("linalg_svd_u", (A,), name="LinalgSvdBackward0"), svdvals(A), vh
 
 
+def _completed(part: Tensor, rest_op: str, A: Tensor, dim: int, name: str) -> Tensor:
+    """``part`` extended along ``dim`` by registry op ``rest_op``'s extra orthonormal vectors
+    (the full SVD's / complete QR's), one ``name`` node over ``A`` as PyTorch shows it."""
+    out = cat([part, apply(rest_op, (A,))], dim)
+    if part._node is not None and out._node is not None:
+        out._node.output_nr = getattr(part._node, "output_nr", 0)
+    return named(out, name, A)
+
+
 def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
-    """``U, S, Vh`` with ``A = U diag(S) Vh``, as ``torch.return_types.linalg_svd``."""
+    """``U, S, Vh`` with ``A = U diag(S) Vh``, as ``torch.return_types.linalg_svd``.
+
+    ``full_matrices=True`` (the default) completes ``U`` to (m, m) and ``Vh`` to (n, n) with
+    orthonormal bases of the complements; as in PyTorch, gradients flowing into those extra
+    vectors are ignored (they are arbitrary bases)."""
     check_matrix("svd", A)
-    if full_matrices and A.shape[-1] != A.shape[-2]:
-        raise NotImplementedError(
-            f"linalg.svd: full_matrices=True for non-square {A.shape[-2]} by {A.shape[-1]} "
-            "matrices (the extra orthonormal columns); pass full_matrices=False")
-    return return_types.linalg_svd(*_reduced_svd(A))
+    U, S, Vh = _reduced_svd(A)
+    m, n = A.shape[-2:]
+    if full_matrices and m > n:
+        U = _completed(U, "linalg_svd_u_rest", A, -1, "LinalgSvdBackward0")
+    elif full_matrices and n > m:
+        Vh = _completed(Vh, "linalg_svd_vh_rest", A, -2, "LinalgSvdBackward0")
+    return return_types.linalg_svd(U, S, Vh)
 
 
 def qr(A: Tensor, mode: str = "reduced") -> Any:
@@ -172,13 +187,17 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
     m, n = A.shape[-2:]
-    if mode == "complete" and m > n:
-        raise NotImplementedError(f"linalg.qr: mode='complete' for {m} by {n} matrices with "
-                                  "more rows than columns; use mode='reduced'")
     R = apply("linalg_qr_r", (A,), name="LinalgQrBackward0")
     if mode == "r":
         return return_types.linalg_qr(Tensor._make(np.zeros((0,), A._data.dtype)), R)
-    return return_types.linalg_qr(apply("linalg_qr_q", (A,), name="LinalgQrBackward0"), R)
+    Q = apply("linalg_qr_q", (A,), name="LinalgQrBackward0")
+    if mode == "complete" and m > n:  # Q (m, m), R (m, n): zero rows under the reduced R
+        Q = _completed(Q, "linalg_qr_q_rest", A, -1, "LinalgQrBackward0")
+        zeros = Tensor._make(np.zeros((*A.shape[:-2], m - n, n), A._data.dtype))
+        R = named(cat([R, zeros], -2), "LinalgQrBackward0", A)
+        if R._node is not None:
+            R._node.output_nr = 1
+    return return_types.linalg_qr(Q, R)
 
 
 def _rtol(A: Tensor, atol: Any, rtol: Any) -> tuple[float, float]:

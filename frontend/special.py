@@ -91,7 +91,9 @@ def xlog1py(input: Any, other: Any) -> Tensor:
     (x, y), _ = _ops.promote(input, other)
     x, y = _float(x), _float(y)
     out = _ops.where((x == 0) & ~y.isnan(), zeros_like(x * y), x * y.log1p())
-    return named(out, "SpecialXlog1PyBackward0", input, other)
+    name = "SpecialXlog1PyBackward0" if isinstance(input, Tensor) and isinstance(other, Tensor) \
+        else ("SpecialXlog1PyBackward2" if isinstance(input, Tensor) else "SpecialXlog1PyBackward1")
+    return named(out, name, input, other)
 
 
 @with_out

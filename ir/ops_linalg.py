@@ -310,6 +310,64 @@ register(OpDef("linalg_svd_vh", 1, LINALG,
                doc="Vh of the reduced SVD (rows: right singular vectors)"))
 
 
+# ---------------------------------------------------------------- full SVD, complete QR: the rest
+
+
+def _basis_rest(q: np.ndarray, k: int) -> np.ndarray:
+    """Columns ``k..`` of the square orthogonal ``q``, each signed as ``_column_signs``."""
+    rest = q[..., k:]
+    return rest * _column_signs(rest) if rest.size else rest
+
+
+def _svd_rest(x: np.ndarray, left: bool) -> np.ndarray:
+    """The singular vectors the full SVD adds to the reduced one: ``U[..., :, k:]`` (left) or
+    ``Vh[..., k:, :]``. An empty matrix's are the identity's columns, as PyTorch's."""
+    m, n = x.shape[-2:]
+    k, size = min(m, n), (m if left else n)
+    if k == 0 or x.size == 0:
+        eye = np.broadcast_to(np.eye(size, dtype=x.dtype), (*x.shape[:-2], size, size))
+        return np.array(eye[..., k:] if left else np.swapaxes(eye[..., k:], -1, -2))
+    u, _, vh = _factored("svd_full", lambda a: _lapack("svd", np.linalg.svd, a, True), x)
+    if left:
+        return _basis_rest(u, k).astype(x.dtype)
+    return np.swapaxes(_basis_rest(np.swapaxes(vh, -1, -2), k), -1, -2).astype(x.dtype)
+
+
+def _qr_rest(x: np.ndarray) -> np.ndarray:
+    """The columns ``Q[..., :, n:]`` that ``mode='complete'`` adds for ``m > n`` inputs."""
+    m, n = x.shape[-2:]
+    if n == 0 or x.size == 0:
+        eye = np.broadcast_to(np.eye(m, dtype=x.dtype), (*x.shape[:-2], m, m))
+        return np.array(eye[..., min(m, n):])
+    q, _ = _factored("qr_full", lambda a: np.linalg.qr(a, mode="complete"), x)
+    return q[..., min(m, n):].astype(x.dtype)  # LAPACK's Householder Q, as PyTorch's
+
+
+def _ignored_grad(b, g, out, x):
+    """PyTorch's svd_backward narrows U and Vh to their first ``k`` vectors: the extra ones
+    are arbitrary bases of the complements, their cotangents are ignored."""
+    return (b.full(shape=tuple(x.shape), value=0.0, dtype=x.dtype),)
+
+
+def _qr_complete_grad(b, g, out, x):
+    raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
+                       "nrows > ncols.")
+
+
+register(OpDef("linalg_svd_u_rest", 1, LINALG,
+               _shape_rule("svd", False, lambda s: (*s[:-1], s[-2] - _k(s))), _float_rule("svd"),
+               lambda x: _svd_rest(x, True), _ignored_grad,
+               doc="U's columns k..m of the full SVD (full_matrices=True); gradient ignored"))
+register(OpDef("linalg_svd_vh_rest", 1, LINALG,
+               _shape_rule("svd", False, lambda s: (*s[:-2], s[-1] - _k(s), s[-1])),
+               _float_rule("svd"), lambda x: _svd_rest(x, False), _ignored_grad,
+               doc="Vh's rows k..n of the full SVD (full_matrices=True); gradient ignored"))
+register(OpDef("linalg_qr_q_rest", 1, LINALG,
+               _shape_rule("qr", False, lambda s: (*s[:-1], s[-2] - _k(s))), _float_rule("qr"),
+               _qr_rest, _qr_complete_grad,
+               doc="Q's columns n..m of the complete QR (mode='complete'); not differentiable"))
+
+
 # ---------------------------------------------------------------- qr (reduced)
 
 
@@ -322,24 +380,45 @@ def _qr(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q.astype(x.dtype), r.astype(x.dtype)
 
 
-def _qr_vjp(b, x, g_q, g_r):
+def _qr_tall_vjp(b, q, r, g_q, g_r, n: int):
     """Reduced QR backward for m >= n: gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q."""
-    m, n = x.shape[-2:]
-    if m < n:
-        raise NotImplementedError("linalg.qr: the gradient is implemented for inputs with "
-                                  f"rows >= columns only; got {m} by {n} matrices")
-    q, r = b.linalg_qr_q(x), b.linalg_qr_r(x)
     m_full = b.matmul(r, _mT(b, g_r)) if g_r is not None else None
     if g_q is not None:
         qt_gq = b.matmul(_mT(b, g_q), q)
         m_full = b.neg(qt_gq) if m_full is None else b.sub(m_full, qt_gq)
-    strict = b.mul(m_full, _mask(b, n, "gt", x.dtype))
-    diag = b.mul(m_full, _mask(b, n, "eq", x.dtype))
+    strict = b.mul(m_full, _mask(b, n, "gt", q.dtype))
+    diag = b.mul(m_full, _mask(b, n, "eq", q.dtype))
     copyltu = b.add(b.add(strict, _mT(b, strict)), diag)
     left = b.matmul(q, copyltu)
     if g_q is not None:
         left = b.add(left, g_q)
     return b.matmul(left, _mT(b, b.linalg_inv(r)))
+
+
+def _columns(b, x, lo: int, hi: int):
+    """``x[..., lo:hi]``."""
+    nd = len(x.shape)
+    return b.slice(x, starts=(0,) * (nd - 1) + (lo,), stops=(*x.shape[:-1], hi),
+                   steps=(1,) * nd)
+
+
+def _qr_vjp(b, x, g_q, g_r):
+    """Reduced QR backward. Wide inputs (m < n) split ``A = [X | Y]``, ``R = [U | V]`` with
+    ``X = Q U`` square and ``Y = Q V``: ``gX`` is the square backward of ``(gQ + Y gV^T, gU)``
+    and ``gY = Q gV`` (PyTorch's linalg_qr_backward)."""
+    m, n = x.shape[-2:]
+    q, r = b.linalg_qr_q(x), b.linalg_qr_r(x)
+    if m >= n:
+        return _qr_tall_vjp(b, q, r, g_q, g_r, n)
+    g_u = g_v = None
+    if g_r is not None:
+        g_u, g_v = _columns(b, g_r, 0, m), _columns(b, g_r, m, n)
+        extra = b.matmul(_columns(b, x, m, n), _mT(b, g_v))
+        g_q = extra if g_q is None else b.add(g_q, extra)
+    g_x = _qr_tall_vjp(b, q, _columns(b, r, 0, m), g_q, g_u, m)
+    g_y = (b.matmul(q, g_v) if g_v is not None else
+           b.full(shape=(*x.shape[:-1], n - m), value=0.0, dtype=x.dtype))
+    return b.cat(g_x, g_y, axis=len(x.shape) - 1)
 
 
 register(OpDef("linalg_qr_q", 1, LINALG,
@@ -353,4 +432,5 @@ register(OpDef("linalg_qr_r", 1, LINALG,
 
 LINALG_OPS = ("linalg_inv", "linalg_det", "linalg_cholesky", "linalg_eigh_values",
               "linalg_eigh_vectors", "linalg_svd_u", "linalg_svdvals", "linalg_svd_vh",
-              "linalg_qr_q", "linalg_qr_r")
+              "linalg_qr_q", "linalg_qr_r", "linalg_svd_u_rest", "linalg_svd_vh_rest",
+              "linalg_qr_q_rest")

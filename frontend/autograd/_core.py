@@ -147,6 +147,11 @@ def _leaves(order: Sequence[Any]) -> list[Any]:
             if (n.op is None and n.requires_grad and n.leaf is not None) or n.retain is not None]
 
 
+# Whether the backward pass now running accumulates into every leaf's .grad (backward()
+# without inputs=), as reentrant checkpointing (torch.utils.checkpoint) requires
+ACCUMULATES_ALL = [True]
+
+
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
              create_graph: bool = False, inputs: Any = None) -> None:
     """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves they depend on."""
@@ -162,8 +167,12 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     retain = create_graph if retain_graph is None else retain_graph
     if create_graph and inputs is None:
         warnings.warn(_CREATE_GRAPH_WARNING, UserWarning, stacklevel=3)
-    targets, grads = run_backward([o._node for o in outputs], seeds, targets, retain,
-                                  create_graph)
+    prev, ACCUMULATES_ALL[0] = ACCUMULATES_ALL[0], inputs is None
+    try:
+        targets, grads = run_backward([o._node for o in outputs], seeds, targets, retain,
+                                      create_graph)
+    finally:
+        ACCUMULATES_ALL[0] = prev
     for node, g in zip(targets, grads, strict=True):
         if g is not None:
             owner = _accumulate(node, g, create_graph)
@@ -271,8 +280,12 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
             raise AutogradError(f"One of the differentiated Tensors (index {k}) does not require "
                                 "grad")
     retain = create_graph if retain_graph is None else retain_graph
-    _, grads = run_backward([o._node for o in outs], _seeds(outs, grad_outputs),
-                         [t._node for t in ins], retain, create_graph)
+    prev, ACCUMULATES_ALL[0] = ACCUMULATES_ALL[0], False
+    try:
+        _, grads = run_backward([o._node for o in outs], _seeds(outs, grad_outputs),
+                                [t._node for t in ins], retain, create_graph)
+    finally:
+        ACCUMULATES_ALL[0] = prev
     result = []
     for k, (t, g) in enumerate(zip(ins, grads, strict=True)):
         if g is None:

@@ -14,6 +14,10 @@ from .._tensor import Tensor
 from ..autograd import no_grad
 from .parameter import Buffer, Parameter
 
+# tenkai.compile's module registers itself here: (module, *args, **kwargs) -> a compiled
+# module (``Module.compile``; nn does not import the compiler)
+COMPILER: list[Any] = [None]
+
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
     def __repr__(self) -> str:
@@ -79,12 +83,27 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
+        compiled = self.__dict__.get("_compiled_call")  # Module.compile()
+        if compiled is not None and _trace.active() is None:
+            out = compiled.forward(*args, **kwargs)
+        else:
+            out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
                 out = result
         return out
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Compile this module's forward in place (``model.compile()``, as PyTorch's): later
+        calls run ``tenkai.compile(model, *args, **kwargs)``'s compiled forward, between this
+        module's forward hooks; parameters, buffers and state stay this module's."""
+        self.__dict__["_compiled_call"] = COMPILER[0](self, *args, **kwargs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_compiled_call", None)  # native code does not pickle: compile() again
+        return state
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:

@@ -1,5 +1,6 @@
-"""``tenkai.utils``: data loading utilities (``tenkai.utils.data``)."""
+"""``tenkai.utils``: data loading (``tenkai.utils.data``) and activation checkpointing
+(``tenkai.utils.checkpoint``)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]

@@ -16,7 +16,9 @@ neither an entry in ``CASES`` nor a reason in ``EXEMPT``. To cover a new op, add
 * ``domain``: where ``"x"`` values are drawn from (one name, or one per operand), see ``DOMAINS``.
 * ``grad``: ``None`` derives it from the op (``vjp is None`` -> ``"nondiff"``, else ``"fd"``);
   ``"zero"`` means the gradient must be exactly zero (floor, sign), ``"none"`` that the VJP
-  gives no gradient to any float input (random ops).
+  gives no gradient to any float input (random ops), ``"ignored"`` that the VJP is zero by
+  PyTorch's convention where finite differences are not (arbitrary bases), ``"raises"`` that
+  differentiating raises PyTorch's RuntimeError.
 * ``broadcast``: add ``TENKAI_TEST_CASES``-capped random broadcastable shape samples.
 * ``tol``: per-dtype ``(rtol, atol)`` overrides for the forward comparison.
 """
@@ -600,10 +602,20 @@ _CASE_LIST: list[OpCase] = [
            lambda t, x: t.linalg.svdvals(x), F, domain="distinct_sv", tol=LINALG_TOL),
     OpCase("linalg_svd_vh", (S((3, 3)), S((4, 2)), S((2, 2, 3))),
            None, F, domain="distinct_sv", note=SIGN_NOTE),
-    OpCase("linalg_qr_q", (S((3, 3)), S((4, 2)), S((2, 3, 3))),
+    OpCase("linalg_qr_q", (S((3, 3)), S((4, 2)), S((2, 3, 3)), S((2, 4)), S((2, 3, 5))),
            lambda t, x: t.linalg.qr(x)[0], F, domain="distinct_sv", tol=LINALG_TOL),
-    OpCase("linalg_qr_r", (S((3, 3)), S((4, 2)), S((2, 3, 3))),
+    OpCase("linalg_qr_r", (S((3, 3)), S((4, 2)), S((2, 3, 3)), S((2, 4)), S((2, 3, 5))),
            lambda t, x: t.linalg.qr(x)[1], F, domain="distinct_sv", tol=LINALG_TOL),
+    # the full SVD's / complete QR's extra vectors: PyTorch ignores the SVD's cotangents and
+    # refuses to differentiate the QR's; any orthonormal basis of the complement is valid
+    # (tests/frontend/test_linalg_full.py checks the properties)
+    OpCase("linalg_svd_u_rest", (S((4, 2)), S((2, 5, 3)), S((2, 3))),
+           None, F, domain="distinct_sv", grad="ignored", note=SIGN_NOTE),
+    OpCase("linalg_svd_vh_rest", (S((2, 4)), S((2, 3, 5)), S((3, 2))),
+           None, F, domain="distinct_sv", grad="ignored", note=SIGN_NOTE),
+    OpCase("linalg_qr_q_rest", (S((4, 2)), S((2, 5, 3)), S((2, 3))),
+           lambda t, x: t.linalg.qr(x, mode="complete")[0][..., min(x.shape[-2:]):], F,
+           domain="distinct_sv", grad="raises", tol=LINALG_TOL),
 ]
 
 CASES: dict[str, OpCase] = {}

@@ -29,7 +29,7 @@ from tenkai.ir.passes import autodiff
 
 N_RANDOM = int(os.environ.get("TENKAI_TEST_CASES", "3"))
 TOL = {"float16": (1e-3, 1e-3), "float32": (1e-5, 1e-6), "float64": (1e-10, 1e-12)}
-GRAD_MODES = ("fd", "zero", "none", "nondiff")
+GRAD_MODES = ("fd", "zero", "none", "nondiff", "ignored", "raises")
 EPS = 1e-6  # central-difference step in float64
 FD_RTOL, FD_ATOL = 1e-6, 1e-7
 JACOBIAN_MAX = 12  # full Jacobian check when inputs and output have at most this many elements
@@ -147,7 +147,7 @@ def test_case_is_consistent(op: str) -> None:
     for k, sample in enumerate(case.samples):
         if opdef.arity >= 0:
             assert len(sample.shapes) == opdef.arity, f"{op} sample {k}: arity {opdef.arity}"
-    if mode in ("fd", "zero") and any(case.kind_of(i) == "x" for i in
+    if mode in ("fd", "zero", "ignored", "raises") and any(case.kind_of(i) == "x" for i in
                                       range(len(case.samples[0].shapes))):
         assert grad_params((mode,)) and any(p.values[0] == op for p in grad_params((mode,))), (
             f"{op}: differentiable but no float64 sample reaches the gradient checks")
@@ -357,6 +357,28 @@ def test_gradient_is_absent(op: str, k: int) -> None:
     case, attrs, arrays = case_inputs(op, k, "float64")
     d = Differentiated(op, arrays, attrs)
     assert d.result.grads == [None] * len(d.wrt), f"{op}: expected no gradients"
+
+
+@pytest.mark.parametrize("op,k", grad_params(("ignored",)))
+def test_gradient_is_ignored(op: str, k: int) -> None:
+    """Arbitrary bases (the full SVD's extra singular vectors): PyTorch ignores their
+    cotangents, so the VJP is exactly zero (a finite difference would see the basis turn)."""
+    case, attrs, arrays = case_inputs(op, k, "float64")
+    d = Differentiated(op, arrays, attrs)
+    (y,) = d.f(d.primals)
+    grads = d.vjp_at(d.primals)([_rng("ct", op, k).standard_normal(y.shape)])
+    assert grads and all(g is not None and not np.any(g) for g in grads), (
+        f"{op}: the gradient should exist and be 0, got {grads}")
+
+
+@pytest.mark.parametrize("op,k", grad_params(("raises",)))
+def test_gradient_raises(op: str, k: int) -> None:
+    """Ops PyTorch refuses to differentiate at backward time (complete QR with m > n)."""
+    case, attrs, arrays = case_inputs(op, k, "float64")
+    g, ins, out = build(op, arrays, attrs)
+    wrt = [ins[i] for i, a in enumerate(arrays) if a.dtype.kind == "f"]
+    with pytest.raises(RuntimeError, match="not differentiable"):
+        autodiff(g, [out], wrt=wrt)
 
 
 @pytest.mark.parametrize("op,k", grad_params(("nondiff",)))

@@ -94,3 +94,17 @@ def test_device_arguments_make_cuda_tensors(fake_cuda: FakeDriver) -> None:
     finally:
         tenkai.set_default_device("cpu")
     assert tenkai.get_default_device().type == "cpu"
+
+
+def test_accelerator_answers_from_the_gpu_where_one_exists(fake_cuda: FakeDriver) -> None:
+    acc = tenkai.accelerator
+    assert acc.is_available() and acc.device_count() == 2
+    assert acc.current_accelerator() == tenkai.device("cuda")
+    assert acc.current_accelerator().type == "cuda"
+    assert acc.current_device_index() == 0
+    with acc.device_index(1):
+        assert acc.current_device_index() == 1
+    assert acc.current_device_index() == 0
+    x = tenkai.ones(256, device=acc.current_accelerator())
+    acc.synchronize()
+    assert x.device.type == "cuda" and acc.memory_allocated() >= 1024

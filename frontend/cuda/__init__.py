@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._device import CURRENT_CUDA, cuda_device_count, device, require_cuda
+from .._device import CURRENT_CUDA, cuda_device_count, device, require_cuda
 
 _CURRENT = CURRENT_CUDA
 
