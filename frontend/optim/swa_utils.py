@@ -26,7 +26,7 @@ from typing import Any
 from .. import _creation
 from .._tensor import Tensor
 from ..autograd import no_grad
-from ..nn.layers import _BatchNorm
+from ..nn import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
 from ..nn.module import Module
 from .lr_scheduler import LRScheduler
 from .optimizer import Optimizer
@@ -157,12 +157,16 @@ def _by_dtype(averaged: list[Tensor], current: list[Tensor]) -> list[tuple[list,
     return list(groups.values())
 
 
+# PyTorch's _BatchNorm subclasses (InstanceNorm is not one of them there)
+_BATCH_NORMS = (BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm)
+
+
 def update_bn(loader: Iterable[Any], model: Module, device: Any = None) -> None:
     """Recompute every BatchNorm's running statistics with one pass of ``loader`` (each item
     an input, or a list/tuple whose first entry is the input) through ``model``."""
     momenta = {}
     for module in model.modules():
-        if isinstance(module, _BatchNorm):
+        if isinstance(module, _BATCH_NORMS):
             module.reset_running_stats()
             momenta[module] = module.momentum
     if not momenta:
