@@ -4,7 +4,7 @@ Every update rule is written with registry ops on tenkai tensors, so ``tenkai.co
 trace ``optimizer.step()`` into the training graph.
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -13,4 +13,4 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop",
-           "lr_scheduler"]
+           "lr_scheduler", "swa_utils"]
