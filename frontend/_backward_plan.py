@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tenkai.ir import REGISTRY, Graph, Plan
+from tenkai.ir import REGISTRY, Graph, Plan, index_rules
 from tenkai.ir.dtypes import from_numpy
 from tenkai.ir.ops import RANDOM
 from tenkai.ir.passes import autodiff
@@ -243,9 +243,33 @@ def _expand(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(x, shape)
 
 
+def _scatter_add(x: np.ndarray, idx: np.ndarray, src: np.ndarray, axis: int, bounds: str
+                 ) -> np.ndarray:
+    """The ``scatter_add`` reference's result (a gather's gradient: ``cross_entropy``'s) when
+    ``idx`` picks one position per line along ``axis`` (``(N, 1)`` class indices): the
+    positions are then distinct, so one fancy-indexed add makes what ``np.add.at`` makes,
+    with the flat positions from the output's strides instead of ``np.indices``."""
+    if x.ndim == 0 or idx.ndim != x.ndim or idx.shape[axis] != 1 or idx.dtype.kind != "i":
+        return _SCATTER_ADD(x, idx, src, axis=axis, bounds=bounds)
+    checked = index_rules.check(idx, x.shape[axis], axis, bounds)
+    out = np.array(x, copy=True, order="C")
+    item, n = out.itemsize, idx.ndim
+    flat = checked * (out.strides[axis] // item)
+    for d, size in enumerate(idx.shape):
+        if d != axis and size > 1:
+            line = np.arange(size) * (out.strides[d] // item)
+            flat = flat + line.reshape((1,) * d + (size,) + (1,) * (n - d - 1))
+    part = src[tuple([slice(0, d) for d in idx.shape])]
+    view = out.reshape(-1)
+    view[flat.reshape(-1)] += part.reshape(-1)
+    return out
+
+
+_SCATTER_ADD = REGISTRY["scatter_add"].reference
+
 # backward plans run these in place of the registry's references (same values; tested
 # against them in tests/frontend/test_backward_floor.py)
-_QUICK = {"reshape": _reshape, "expand": _expand}
+_QUICK = {"reshape": _reshape, "expand": _expand, "scatter_add": _scatter_add}
 
 
 def ir_dtype(value: np.ndarray) -> str:

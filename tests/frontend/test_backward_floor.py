@@ -4,6 +4,8 @@ functions and the in-place accumulation into an existing ``.grad``."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -159,3 +161,52 @@ def test_autograd_grad_of_expand_is_writable_and_private():
         (g,) = tk.autograd.grad(x.sum(), x)
         g.add_(1)  # the user's gradient: writing it changes no later result
         np.testing.assert_array_equal(g.numpy(), np.full((2, 3), 2.0))
+
+
+@pytest.mark.parametrize("xs,ish,axis", [
+    ((8, 4), (8, 1), 1), ((5, 3, 4), (5, 1, 4), 1), ((6, 7), (1, 7), 0), ((2, 3, 4), (2, 3, 1), 2),
+    ((8, 4), (8, 2), 1), ((3,), (1,), 0), ((4, 5), (3, 1), 1), ((4, 5), (4, 1), 1),
+])
+def test_quick_scatter_add_is_the_reference(xs, ish, axis):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(xs).astype(np.float32)
+    idx = rng.integers(-xs[axis], xs[axis], ish)  # negatives wrap under "index"
+    src = rng.standard_normal([max(a, b) for a, b in zip(ish, xs, strict=True)]
+                              ).astype(np.float32)
+    for bounds in ("index", "gather"):
+        try:
+            want = REGISTRY["scatter_add"].reference(x, idx, src, axis=axis, bounds=bounds)
+        except Exception as err:  # noqa: BLE001  (the quick step raises the same error)
+            with pytest.raises(type(err), match=re.escape(str(err))):
+                _backward_plan._scatter_add(x, idx, src, axis, bounds)
+            continue
+        got = _backward_plan._scatter_add(x, idx, src, axis, bounds)
+        assert got.dtype == want.dtype and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, want)
+
+
+def test_cross_entropy_training_matches_torch():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((8, 4)).astype(np.float32)
+    y = rng.integers(0, 3, 8)
+    mods = []
+    for lib in (tk, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Linear(4, 3)
+        with lib.no_grad():
+            model.weight.copy_(lib.tensor(np.arange(12.0).reshape(3, 4) / 10, dtype=lib.float32))
+            model.bias.zero_()
+        mods.append((lib, model, lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)))
+    for _ in range(4):
+        out = []
+        for lib, model, opt in mods:
+            opt.zero_grad()
+            loss = lib.nn.functional.cross_entropy(model(lib.tensor(x)), lib.tensor(y))
+            loss.backward()
+            opt.step()
+            out.append((loss.item(), model.weight.grad.numpy().copy(),
+                        model.weight.detach().numpy().copy()))
+        (la, ga, wa), (lb, gb, wb) = out
+        assert la == pytest.approx(lb, rel=1e-5)
+        np.testing.assert_allclose(ga, gb, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
