@@ -77,7 +77,7 @@ def _structure_key(order: list[Node], roots: list[Node], wrt: list[Node]) -> tup
     for n in order:
         if n.op is None:
             v = n.value
-            append((v.shape, v.dtype.str))
+            append((v.shape, v.dtype))
         else:
             append((n.op, _attr_items(n.attrs), tuple([index[id(i)] for i in n.inputs])))
     return _key(parts, index, roots, wrt)
@@ -164,7 +164,7 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
         prev = GRAD_MODE.enabled
         GRAD_MODE.enabled = create_graph
         try:
-            if hasattr(roots[0].value, "tk_device"):  # values on a GPU
+            if _on_device(roots[0].value):  # values on a GPU
                 from ._cuda_steps import replay
 
                 found = replay(plan, order, seeds)
@@ -174,12 +174,13 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
             GRAD_MODE.enabled = prev
         if not create_graph and _trace.active() is None:
             found = [None if g is None else g._data for g in found]
-    elif hasattr(roots[0].value, "tk_device"):  # values on a GPU: replayed by device kernels
+    elif _on_device(roots[0].value):  # values on a GPU: replayed by device kernels
         from ._cuda_steps import backward
 
         found = backward(plan, order, seeds)
     else:
-        found = plan.run(order, [np.asarray(s._data if hasattr(s, "_data") else s)
+        found = plan.run(order, [s if type(s) is np.ndarray else
+                                 np.asarray(s._data if hasattr(s, "_data") else s)
                                  for s in seeds], mark)
     by_node = {id(w): g for w, g in zip(present, found, strict=True)}
     grads = [by_node.get(id(w)) for w in wrt]
@@ -188,6 +189,12 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
             if node.op is not None:
                 node.freed, node.value = True, None
     return wrt, grads
+
+
+def _on_device(value: Any) -> bool:
+    """Whether a forward value lives on a GPU (a numpy array is asked no attribute: a failed
+    ``hasattr`` costs an exception)."""
+    return type(value) is not np.ndarray and hasattr(value, "tk_device")
 
 
 # ---------------------------------------------------------------- autograd.Function boundaries

@@ -151,7 +151,7 @@ def walk(roots: list[Node], keyed: bool = True
             if op is None:
                 if keyed:
                     v = node.value
-                    part((v.shape, v.dtype.str))
+                    part((v.shape, v.dtype))
                 if node.fn is not None and is_function_output(node):
                     special = True
             else:

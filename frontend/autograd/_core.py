@@ -210,6 +210,8 @@ def queue_callback(callback: Any) -> None:
 
 
 def _run_final_callbacks() -> None:
+    if not _FINAL_CALLBACKS:
+        return
     callbacks = list(_FINAL_CALLBACKS)
     _FINAL_CALLBACKS.clear()
     for callback in callbacks:
