@@ -181,7 +181,7 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
     else:
         found = plan.run(order, [s if type(s) is np.ndarray else
                                  np.asarray(s._data if hasattr(s, "_data") else s)
-                                 for s in seeds], mark)
+                                 for s in seeds], mark and _first_grads(present))
     by_node = {id(w): g for w, g in zip(present, found, strict=True)}
     grads = [by_node.get(id(w)) for w in wrt]
     if not retain_graph:
@@ -189,6 +189,18 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
             if node.op is not None:
                 node.freed, node.value = True, None
     return wrt, grads
+
+
+def _first_grads(nodes: list[Node]) -> bool:
+    """Whether a gradient for ``nodes`` may become a ``.grad`` without being added into one
+    (a leaf or retained tensor whose ``.grad`` is None): only then is marking the gradients
+    nothing else holds (``owned``) of use; the rest are added into the ``.grad`` they find."""
+    for n in nodes:
+        ref = n.leaf if n.op is None and n.leaf is not None else n.retain
+        owner = ref() if ref is not None else None
+        if owner is not None and owner._grad is None:
+            return True
+    return False
 
 
 def _on_device(value: Any) -> bool:
