@@ -27,9 +27,11 @@ from ._node import (
     GRAD_MODE,
     NO_BACKWARD,
     Node,
+    _attr_items,
     collect,
     forward_value,
     is_function_output,
+    walk,
 )
 from ._replay import replay_backward
 
@@ -68,33 +70,21 @@ def _inplace_message(dep: Node, expected: int) -> str:
             "check_nan=False).")
 
 
-_ATTR_ITEMS: dict[int, tuple[dict, tuple]] = {}  # id(attrs) -> (attrs, its items)
-
-
-def _attr_items(attrs: dict[str, Any]) -> tuple:
-    """``tuple(attrs.items())``, cached per attrs object: eager ops share one normalized attrs
-    dict per signature (see ``_ops.apply``), so a step's nodes mostly hit."""
-    hit = _ATTR_ITEMS.get(id(attrs))
-    if hit is not None and hit[0] is attrs:
-        return hit[1]
-    items = tuple(attrs.items())
-    if len(_ATTR_ITEMS) > 4096:
-        _ATTR_ITEMS.clear()
-    _ATTR_ITEMS[id(attrs)] = (attrs, items)  # holds attrs: its id is not reused meanwhile
-    return items
-
-
 def _structure_key(order: list[Node], roots: list[Node], wrt: list[Node]) -> tuple:
     index = {id(n): k for k, n in enumerate(order)}
-    wrt_ids = {id(w) for w in wrt}
     parts: list[Any] = []
     append = parts.append
     for n in order:
         if n.op is None:
             v = n.value
-            append((v.shape, v.dtype.str, id(n) in wrt_ids))
+            append((v.shape, v.dtype))
         else:
             append((n.op, _attr_items(n.attrs), tuple([index[id(i)] for i in n.inputs])))
+    return _key(parts, index, roots, wrt)
+
+
+def _key(parts: list[Any], index: dict[int, int], roots: list[Node], wrt: list[Node]) -> tuple:
+    """The plan cache key: the tape's structure (one part per node), roots and wrt nodes."""
     return (tuple(parts), tuple([index[id(r)] for r in roots]),
             tuple([index[id(w)] for w in wrt]))
 
@@ -107,8 +97,11 @@ _CACHE_SIZE = 512
 STATS = {"backward_calls": 0, "plan_cache_hits": 0, "plan_cache_misses": 0}
 
 
-def plan_for(order: list[Node], roots: list[Node], wrt: list[Node]) -> BackwardPlan:
-    key = _structure_key(order, roots, wrt)
+def plan_for(order: list[Node], roots: list[Node], wrt: list[Node],
+             key: tuple | None = None) -> BackwardPlan:
+    """The cached plan of this structure (``key``: its :func:`_structure_key`, if known)."""
+    if key is None:
+        key = _structure_key(order, roots, wrt)
     plan = _CACHE.get(key)
     if plan is None:
         STATS["plan_cache_misses"] += 1
@@ -136,27 +129,34 @@ def run_backward(roots: list[Node], seeds: list[Any], wrt: list[Node], retain_gr
     backward methods (:func:`_run_with_functions`).
     """
     STATS["backward_calls"] += 1
-    order = collect(roots)
-    for n in order:
-        if n.op is None and n.fn is not None and is_function_output(n):
-            return _run_with_functions(roots, seeds, wrt, retain_graph, create_graph)
-    return run_segment(order, roots, seeds, wrt, retain_graph, create_graph, mark=True)
+    order, index, parts, special = walk(roots)
+    if special:
+        for n in order:
+            if n.op is None and n.fn is not None and is_function_output(n):
+                return _run_with_functions(roots, seeds, wrt, retain_graph, create_graph)
+    return run_segment(order, roots, seeds, wrt, retain_graph, create_graph, mark=True,
+                       walk=(index, parts, special))
 
 
 def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any,
-                retain_graph: bool, create_graph: bool, mark: bool = False
-                ) -> tuple[list[Node], list[Any]]:
+                retain_graph: bool, create_graph: bool, mark: bool = False,
+                walk: tuple | None = None) -> tuple[list[Node], list[Any]]:
     """One symbolic backward pass over the recorded subgraph ``order`` (see run_backward).
-    ``mark``: the plan run remembers the gradients nothing else holds (``owned``)."""
-    for node in order:
-        if node.op == NO_BACKWARD:
-            raise AutogradError(node.attrs["message"])
+    ``mark``: the plan run remembers the gradients nothing else holds (``owned``); ``walk``:
+    what :func:`walk` found besides ``order`` (index, key parts, special)."""
+    if walk is None or walk[2]:
+        for node in order:
+            if node.op == NO_BACKWARD:
+                raise AutogradError(node.attrs["message"])
     if callable(wrt):  # "every leaf of this subgraph": chosen from the same walk
         wrt = present = wrt(order)
     else:
-        reachable = {id(n) for n in order}
+        reachable = walk[0] if walk is not None else {id(n) for n in order}
         present = [w for w in wrt if id(w) in reachable]
-    plan = plan_for(order, roots, present)
+    if walk is None:
+        plan = plan_for(order, roots, present)
+    else:
+        plan = plan_for(order, roots, present, _key(walk[1], walk[0], roots, present))
     check_saved(order, plan.saved)
     if create_graph or _trace.active() is not None:
         # replaying through the eager ops records the gradients (create_graph) and/or
@@ -164,7 +164,7 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
         prev = GRAD_MODE.enabled
         GRAD_MODE.enabled = create_graph
         try:
-            if hasattr(roots[0].value, "tk_device"):  # values on a GPU
+            if _on_device(roots[0].value):  # values on a GPU
                 from ._cuda_steps import replay
 
                 found = replay(plan, order, seeds)
@@ -174,13 +174,14 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
             GRAD_MODE.enabled = prev
         if not create_graph and _trace.active() is None:
             found = [None if g is None else g._data for g in found]
-    elif hasattr(roots[0].value, "tk_device"):  # values on a GPU: replayed by device kernels
+    elif _on_device(roots[0].value):  # values on a GPU: replayed by device kernels
         from ._cuda_steps import backward
 
         found = backward(plan, order, seeds)
     else:
-        found = plan.run(order, [np.asarray(s._data if hasattr(s, "_data") else s)
-                                 for s in seeds], mark)
+        found = plan.run(order, [s if type(s) is np.ndarray else
+                                 np.asarray(s._data if hasattr(s, "_data") else s)
+                                 for s in seeds], mark and _first_grads(present))
     by_node = {id(w): g for w, g in zip(present, found, strict=True)}
     grads = [by_node.get(id(w)) for w in wrt]
     if not retain_graph:
@@ -188,6 +189,24 @@ def run_segment(order: list[Node], roots: list[Node], seeds: list[Any], wrt: Any
             if node.op is not None:
                 node.freed, node.value = True, None
     return wrt, grads
+
+
+def _first_grads(nodes: list[Node]) -> bool:
+    """Whether a gradient for ``nodes`` may become a ``.grad`` without being added into one
+    (a leaf or retained tensor whose ``.grad`` is None): only then is marking the gradients
+    nothing else holds (``owned``) of use; the rest are added into the ``.grad`` they find."""
+    for n in nodes:
+        ref = n.leaf if n.op is None and n.leaf is not None else n.retain
+        owner = ref() if ref is not None else None
+        if owner is not None and owner._grad is None:
+            return True
+    return False
+
+
+def _on_device(value: Any) -> bool:
+    """Whether a forward value lives on a GPU (a numpy array is asked no attribute: a failed
+    ``hasattr`` costs an exception)."""
+    return type(value) is not np.ndarray and hasattr(value, "tk_device")
 
 
 # ---------------------------------------------------------------- autograd.Function boundaries

@@ -45,8 +45,8 @@ from . import _native_eager_nn
 from . import _native_kernels as nk
 from ._native_kernels import APPROX_OPS, EXACT_OPS, STATS, enabled, exact_only
 
-__all__ = ["APPROX_OPS", "EXACT_OPS", "STATS", "enabled", "exact_only", "install", "provider",
-           "route_plan"]
+__all__ = ["APPROX_OPS", "EXACT_OPS", "STATS", "enabled", "exact_only", "freeze", "install",
+           "provider", "route_plan"]
 _PROVIDERS: list[Any] = []  # _ops.EAGER_PROVIDERS, given by install()
 
 
@@ -86,6 +86,15 @@ def route_plan(steps: list[tuple[int, Any, list[int], dict[str, Any]]], graph: A
             for n, ref, ins, attrs in steps]
 
 
+def freeze(steps: list[tuple[int, Any, list[int], dict[str, Any]]], env: dict[int, Any]
+           ) -> list[tuple[int, Any, list[int], dict[str, Any]]]:
+    """``steps`` (of :func:`route_plan`) with each routed function replaced by what it chose
+    for the operands in ``env`` (the values of a finished run): the steps of later runs on
+    operands of the same signatures, without asking per call."""
+    return [(n, ref.resolve([env[i] for i in ins]) if type(ref) is _Routed else ref, ins,
+             attrs) for n, ref, ins, attrs in steps]
+
+
 class _Routed:
     """A plan step's function: the reference, or what a provider answers for the operands'
     signature (asked once per signature)."""
@@ -100,6 +109,11 @@ class _Routed:
     def __call__(self, *datas: Any, **attrs: Any) -> Any:
         if not nk.enabled():  # switched off (now): the reference, and nothing is remembered
             return self.ref(*datas, **attrs)
+        return self.resolve(datas)(*datas, **attrs)
+
+    def resolve(self, datas: Any) -> Any:
+        """The function that computes this step on operands of ``datas``' signature (shapes
+        and dtypes): a provider's run, asked once per signature, else the reference."""
         try:  # the signature (the one- and two-operand steps without a generator)
             if len(datas) == 1:
                 d = datas[0]
@@ -110,14 +124,14 @@ class _Routed:
             else:
                 key = tuple([(d.shape, d.dtype) for d in datas])
         except AttributeError:
-            return self.ref(*datas, **attrs)
+            return self.ref
         run = self.chosen.get(key)
         if run is None:
             run = self._ask(list(datas)) or self.ref
             if self.flip:
                 run = getattr(run, "transposed", run)
             self.chosen[key] = run
-        return run(*datas, **attrs)
+        return run
 
     def _ask(self, datas: list[np.ndarray]) -> Any:
         from tenkai.ir import REGISTRY

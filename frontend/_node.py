@@ -113,28 +113,69 @@ def is_function_output(node: Node) -> bool:
     return node.op is None and getattr(node.fn, "runs_user_backward", False)
 
 
-def collect(roots: list[Node]) -> list[Node]:
-    """Nodes reachable from ``roots`` through recorded ops, inputs first (iterative DFS)."""
+_ATTR_ITEMS: dict[int, tuple[dict, tuple]] = {}  # id(attrs) -> (attrs, its items)
+
+
+def _attr_items(attrs: dict[str, Any]) -> tuple:
+    """``tuple(attrs.items())``, cached per attrs object: eager ops share one normalized attrs
+    dict per signature (see ``_ops.apply``), so a step's nodes mostly hit."""
+    hit = _ATTR_ITEMS.get(id(attrs))
+    if hit is not None and hit[0] is attrs:
+        return hit[1]
+    items = tuple(attrs.items())
+    if len(_ATTR_ITEMS) > 4096:
+        _ATTR_ITEMS.clear()
+    _ATTR_ITEMS[id(attrs)] = (attrs, items)  # holds attrs: its id is not reused meanwhile
+    return items
+
+
+def walk(roots: list[Node], keyed: bool = True
+         ) -> tuple[list[Node], dict[int, int], list[Any], bool]:
+    """The recorded subgraph behind ``roots`` in one walk: its nodes, inputs first; each
+    node's position by id; with ``keyed``, the parts of the plan cache key (one per node, see
+    ``_autograd._structure_key``); and whether the walk met a node the plain engine cannot
+    run alone (an ``autograd.Function`` output or a no-backward node)."""
     order: list[Node] = []
-    seen: set[int] = set()
+    parts: list[Any] = []
+    index: dict[int, int] = {}  # id -> position; -1 while its inputs are being walked
+    special = False
     stack: list[tuple[Node, bool]] = [(r, False) for r in reversed(roots)]
-    pop, push, mark, emit = stack.pop, stack.append, seen.add, order.append
+    pop, push, emit, part = stack.pop, stack.append, order.append, parts.append
     while stack:
         node, done = pop()
-        if done:
-            emit(node)
-            continue
         key = id(node)
-        if key in seen:
+        if done:
+            index[key] = len(order)
+            emit(node)
+            op = node.op
+            if op is None:
+                if keyed:
+                    v = node.value
+                    part((v.shape, v.dtype))
+                if node.fn is not None and is_function_output(node):
+                    special = True
+            else:
+                if keyed:
+                    part((op, _attr_items(node.attrs),
+                          tuple([index[id(i)] for i in node.inputs])))
+                if op == NO_BACKWARD:
+                    special = True
             continue
-        mark(key)
+        if key in index:
+            continue
+        index[key] = -1
         push((node, True))
         inputs = node.inputs
         for k in range(len(inputs) - 1, -1, -1):
             i = inputs[k]
-            if id(i) not in seen:
+            if id(i) not in index:
                 push((i, False))
-    return order
+    return order, index, parts, special
+
+
+def collect(roots: list[Node]) -> list[Node]:
+    """Nodes reachable from ``roots`` through recorded ops, inputs first (iterative DFS)."""
+    return walk(roots, keyed=False)[0]
 
 
 FREED_MESSAGE = (

@@ -86,8 +86,8 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
         elif n == 2:
             d, e = inputs[0]._data, inputs[1]._data
             datas = (d, e)
-            key = (op, *attrs.items(), *map(type, attrs.values()), d.shape, d.dtype, e.shape,
-                   e.dtype)
+            key = ((op, *attrs.items(), *map(type, attrs.values()), d.shape, d.dtype, e.shape,
+                    e.dtype) if attrs else (op, d.shape, d.dtype, e.shape, e.dtype))
         else:
             datas = [t._data for t in inputs]
             key = (op, *attrs.items(), *map(type, attrs.values()),
@@ -117,7 +117,8 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
         for t in inputs:
             src = t._node
             if src is not None and src.requires_grad:
-                node = Node(op, attrs, tuple([i._grad_node() for i in inputs]), out, [0])
+                node = Node(op, attrs, tuple([i._node if i._node is not None else
+                                              i._grad_node() for i in inputs]), out, [0])
                 if name is not None:
                     node.name = name
                 break

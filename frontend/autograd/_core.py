@@ -123,7 +123,7 @@ def _seeds(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None) -> lis
         if g is None:
             if out.numel() != 1:
                 raise AutogradError("grad can be implicitly created only for scalar outputs")
-            seeds.append(np.ones(tuple(out.shape), dtype=out._data.dtype))
+            seeds.append(_one(out._data))
         elif isinstance(g, Tensor):
             if tuple(g.shape) != tuple(out.shape):
                 raise AutogradError(f"Mismatch in shape: grad_output[{k}] has a shape of "
@@ -132,6 +132,18 @@ def _seeds(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None) -> lis
         else:
             seeds.append(np.full(tuple(out.shape), g, dtype=out._data.dtype))
     return seeds
+
+
+_ONES: dict[tuple, np.ndarray] = {}  # (shape, dtype) -> a one of them, copied for each seed
+
+
+def _one(data: np.ndarray) -> np.ndarray:
+    """A fresh one of ``data``'s shape (one element) and dtype: the implicit seed."""
+    key = (data.shape, data.dtype)
+    one = _ONES.get(key)
+    if one is None:
+        one = _ONES[key] = np.ones(data.shape, dtype=data.dtype)
+    return one.copy()
 
 
 def _check_outputs(outputs: Sequence[Tensor]) -> None:
@@ -207,6 +219,8 @@ def queue_callback(callback: Any) -> None:
 
 
 def _run_final_callbacks() -> None:
+    if not _FINAL_CALLBACKS:
+        return
     callbacks = list(_FINAL_CALLBACKS)
     _FINAL_CALLBACKS.clear()
     for callback in callbacks:
@@ -227,6 +241,8 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> Any:
         node.retain() if node.retain is not None else None)
     if owner is None:
         return None
+    if not create_graph and type(g) is np.ndarray and _add_in_place(owner, g):
+        return owner
     if type(g) is not np.ndarray and hasattr(g, "tk_device"):  # a GPU's gradient: copied
         g = Tensor._make(g.copy())
     elif not isinstance(g, Tensor):
@@ -264,6 +280,27 @@ def _accumulate(node: Any, g: Any, create_graph: bool) -> Any:
         owner._grad._data += g._data
         owner._grad._vc[0] += 1
     return owner
+
+
+def _add_in_place(owner: Tensor, g: np.ndarray) -> bool:
+    """The common accumulation of a training loop: ``g`` added straight into an existing,
+    unrecorded ``.grad`` of its dtype, when no hook, trace or recorded ``.grad`` asks for the
+    general path of :func:`_accumulate` (which would copy ``g`` into a tensor first)."""
+    acc = owner._grad
+    if acc is None or acc._node is not None or _trace.active() is not None:
+        return False
+    if not owner.is_leaf and not owner._retains_grad:
+        return False
+    extra = owner.__dict__
+    if extra and extra.get("_grad_hooks"):
+        return False
+    data = acc._data
+    if (type(data) is not np.ndarray or data.dtype != g.dtype or data.shape != g.shape
+            or owner._data.dtype != g.dtype):
+        return False
+    data += g
+    acc._vc[0] += 1
+    return True
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
