@@ -168,5 +168,5 @@ class Distribution:
         parts = []
         for name in shown:
             value = self.__dict__[name]
-            parts.append(f"{name}: {value.item() if value.numel() == 1 else value.size()}")
+            parts.append(f"{name}: {value if value.numel() == 1 else value.size()}")
         return f"{type(self).__name__}({', '.join(parts)})"

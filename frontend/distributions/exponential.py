@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import tenkai
 
 from . import constraints
 from .distribution import EMPTY_SHAPE, Distribution
-from .utils import broadcast_all
+from .utils import broadcast_all, params_batch_shape
 
 __all__ = ["Exponential"]
 
@@ -23,8 +22,8 @@ class Exponential(Distribution):
 
     def __init__(self, rate: Any, validate_args: bool | None = None):
         (self.rate,) = broadcast_all(rate)
-        batch_shape = tenkai.Size() if isinstance(rate, numbers.Number) else self.rate.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(params_batch_shape((rate,), self.rate),
+                         validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Exponential:
         return self._expand_params(Exponential, batch_shape, ("rate",), _instance)

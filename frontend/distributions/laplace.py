@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import tenkai
 
-from . import constraints
-from .distribution import EMPTY_SHAPE, Distribution
-from .utils import broadcast_all
+from ._loc_scale import LocScale
+from .distribution import EMPTY_SHAPE
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocScale):
     """Laplace distribution with location ``loc`` and scale ``scale``."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        both_numbers = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
-        batch_shape = tenkai.Size() if both_numbers else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape: Any, _instance: Any = None) -> Laplace:
-        return self._expand_params(Laplace, batch_shape, ("loc", "scale"), _instance)
-
-    @property
-    def mean(self) -> Any:
-        return self.loc
-
-    @property
-    def mode(self) -> Any:
-        return self.loc
+    expand_as_family = True  # expand() builds a Laplace
 
     @property
     def variance(self) -> Any:

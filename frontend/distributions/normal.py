@@ -8,9 +8,8 @@ from typing import Any
 
 import tenkai
 
-from . import constraints
-from .distribution import EMPTY_SHAPE, Distribution
-from .utils import broadcast_all
+from ._loc_scale import LocScale
+from .distribution import EMPTY_SHAPE
 
 __all__ = ["Normal"]
 
@@ -19,30 +18,11 @@ def _log(x: Any) -> Any:
     return math.log(x) if isinstance(x, numbers.Real) else x.log()
 
 
-class Normal(Distribution):
+class Normal(LocScale):
     """Normal (Gaussian) distribution with mean ``loc`` and standard deviation ``scale``."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
+    expand_as_family = True  # expand() builds a Normal
     _mean_carrier_measure = 0
-
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        both_numbers = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
-        batch_shape = tenkai.Size() if both_numbers else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape: Any, _instance: Any = None) -> Normal:
-        return self._expand_params(Normal, batch_shape, ("loc", "scale"), _instance)
-
-    @property
-    def mean(self) -> Any:
-        return self.loc
-
-    @property
-    def mode(self) -> Any:
-        return self.loc
 
     @property
     def stddev(self) -> Any:
@@ -51,10 +31,6 @@ class Normal(Distribution):
     @property
     def variance(self) -> Any:
         return self.stddev.pow(2)
-
-    def sample(self, sample_shape: Any = EMPTY_SHAPE) -> Any:
-        with tenkai.no_grad():
-            return self.rsample(sample_shape)
 
     def rsample(self, sample_shape: Any = EMPTY_SHAPE) -> Any:
         shape = self._extended_shape(sample_shape)

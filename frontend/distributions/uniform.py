@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import tenkai
 
 from . import constraints
 from .distribution import EMPTY_SHAPE, Distribution
-from .utils import broadcast_all
+from .utils import broadcast_all, params_batch_shape
 
 __all__ = ["Uniform"]
 
@@ -26,9 +25,8 @@ class Uniform(Distribution):
 
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None):
         self.low, self.high = broadcast_all(low, high)
-        both_numbers = isinstance(low, numbers.Number) and isinstance(high, numbers.Number)
-        batch_shape = tenkai.Size() if both_numbers else self.low.size()
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(params_batch_shape((low, high), self.low),
+                         validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Uniform:
         return self._expand_params(Uniform, batch_shape, ("low", "high"), _instance)

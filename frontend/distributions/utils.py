@@ -10,7 +10,7 @@ import tenkai
 import tenkai.nn.functional as F
 
 __all__ = ["broadcast_all", "clamp_probs", "lazy_property", "logits_to_probs",
-           "probs_to_logits", "sum_rightmost"]
+           "params_batch_shape", "probs_to_logits", "sum_rightmost"]
 
 
 def broadcast_all(*values: Any) -> tuple[Any, ...]:
@@ -26,6 +26,14 @@ def broadcast_all(*values: Any) -> tuple[Any, ...]:
     as_tensors = [v if isinstance(v, tenkai.Tensor) else tenkai.tensor(v, dtype=dtype)
                   for v in values]
     return tuple(tenkai.broadcast_tensors(*as_tensors))
+
+
+def params_batch_shape(given: tuple[Any, ...], broadcast: Any) -> Any:
+    """A distribution's batch shape: () when every parameter was given as a Python number,
+    else the broadcast parameters' shape."""
+    if all(isinstance(v, numbers.Number) for v in given):
+        return tenkai.Size()
+    return broadcast.size()
 
 
 def sum_rightmost(value: Any, dim: int) -> Any:
