@@ -73,6 +73,16 @@ class Distribution:
                 value = self.__dict__[name]
                 extra = tuple(value.shape[value.dim() - self._param_event_dims(name):])
                 setattr(new, name, value.expand(batch_shape + extra))
+        return self._finish_expand(new, batch_shape)
+
+    def _expand_inner(self, cls: type, inner: str, batch_shape: Any,
+                      _instance: Any = None) -> Any:
+        """``expand`` for a distribution that wraps another one in attribute ``inner``."""
+        new = self._get_checked_instance(cls, _instance)
+        setattr(new, inner, getattr(self, inner).expand(batch_shape))
+        return self._finish_expand(new, _size(batch_shape))
+
+    def _finish_expand(self, new: Any, batch_shape: Any) -> Any:
         Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new

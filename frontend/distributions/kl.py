@@ -12,6 +12,7 @@ import tenkai.nn.functional as F
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .exponential import Exponential
+from .gamma import Beta, Dirichlet, Gamma
 from .independent import Independent
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, batch_mahalanobis, half_log_det
@@ -147,3 +148,27 @@ def _kl_independent_independent(p: Any, q: Any) -> Any:
                                   "reinterpreted_batch_ndims is not implemented")
     return sum_rightmost(kl_divergence(p.base_dist, q.base_dist),
                          p.reinterpreted_batch_ndims)
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p: Any, q: Any) -> Any:
+    t1 = q.concentration * tenkai.log(p.rate / q.rate)
+    t2 = tenkai.lgamma(q.concentration) - tenkai.lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * tenkai.digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p: Any, q: Any) -> Any:
+    sum_p, sum_q = p.concentration.sum(-1), q.concentration.sum(-1)
+    t1 = tenkai.lgamma(sum_p) - tenkai.lgamma(sum_q)
+    t2 = (tenkai.lgamma(p.concentration) - tenkai.lgamma(q.concentration)).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = tenkai.digamma(p.concentration) - tenkai.digamma(sum_p).unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p: Any, q: Any) -> Any:
+    return _kl_dirichlet_dirichlet(p._dirichlet, q._dirichlet)

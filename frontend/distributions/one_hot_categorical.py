@@ -30,12 +30,7 @@ class OneHotCategorical(Distribution):
         super().__init__(param.size()[:-1], param.size()[-1:], validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> OneHotCategorical:
-        new = self._get_checked_instance(OneHotCategorical, _instance)
-        batch_shape = tenkai.Size(batch_shape)
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_inner(OneHotCategorical, "_categorical", batch_shape, _instance)
 
     @property
     def _param(self) -> Any:

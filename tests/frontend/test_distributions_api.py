@@ -26,6 +26,10 @@ BUILDERS = {
     "mvn": lambda lib, D: D.MultivariateNormal(lib.zeros(2, 3), lib.eye(3)),
     "mvn_batched_tril": lambda lib, D: D.MultivariateNormal(
         lib.zeros(3), scale_tril=lib.eye(3).expand(4, 3, 3)),
+    "gamma_scalar": lambda lib, D: D.Gamma(1.0, 2.0),
+    "gamma": lambda lib, D: D.Gamma(lib.ones(2, 3), 2.0),
+    "beta": lambda lib, D: D.Beta(lib.ones(2), lib.full((3, 1), 2.0)),
+    "dirichlet": lambda lib, D: D.Dirichlet(lib.ones(2, 4)),
     "independent": lambda lib, D: D.Independent(D.Normal(lib.zeros(2, 3), 1.0), 1),
     "independent_2": lambda lib, D: D.Independent(D.Normal(lib.zeros(2, 3, 4), 1.0), 2),
 }
@@ -57,7 +61,7 @@ def test_shapes_and_repr_match_torch(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["normal_scalar", "normal", "uniform", "bernoulli",
                                   "categorical", "one_hot", "mvn", "independent",
-                                  "exponential", "laplace"])
+                                  "exponential", "laplace", "gamma", "beta", "dirichlet"])
 def test_expand_matches_torch(name: str) -> None:
     ours, theirs = _both(name)
     new_batch = (4,) + tuple(theirs.batch_shape)
@@ -104,6 +108,9 @@ ERRORS = {
         lib.zeros(2), lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
     "mvn_bad_tril": lambda lib, D: D.MultivariateNormal(
         lib.zeros(2), scale_tril=lib.tensor([[1.0, 0.0], [0.5, -1.0]])),
+    "gamma_rate": lambda lib, D: D.Gamma(lib.ones(2), lib.tensor([1.0, 0.0])),
+    "dirichlet_scalar": lambda lib, D: D.Dirichlet(lib.tensor(1.0)),
+    "beta_value": lambda lib, D: D.Beta(2.0, 2.0).log_prob(lib.tensor(1.5)),
     "set_default_validate_args": lambda lib, D: D.Distribution.set_default_validate_args(3),
 }
 

@@ -33,7 +33,11 @@ def _close_in_mean(samples: np.ndarray, mean: np.ndarray, var: np.ndarray) -> No
     lambda lib, D: D.OneHotCategorical(lib.tensor([0.1, 0.6, 0.3])),
     lambda lib, D: D.MultivariateNormal(lib.tensor([1.0, -1.0]),
                                         lib.tensor([[1.0, 0.5], [0.5, 2.0]])),
-], ids=["normal", "uniform", "laplace", "exponential", "bernoulli", "one_hot", "mvn"])
+    lambda lib, D: D.Gamma(lib.tensor([0.3, 1.0, 4.5]), lib.tensor([1.0, 2.0, 0.5])),
+    lambda lib, D: D.Beta(lib.tensor([0.5, 2.0]), lib.tensor([0.5, 5.0])),
+    lambda lib, D: D.Dirichlet(lib.tensor([0.7, 2.0, 3.0])),
+], ids=["normal", "uniform", "laplace", "exponential", "bernoulli", "one_hot", "mvn", "gamma",
+        "beta", "dirichlet"])
 def test_sample_moments_match_torch_closed_forms(build: Any) -> None:
     tenkai.manual_seed(0)
     ours, theirs = build(tenkai, tenkai.distributions), build(torch, torch.distributions)
@@ -103,3 +107,24 @@ def test_rsample_gradients_match_torch_reparameterization(name: str) -> None:
     np.testing.assert_allclose(xs, y, rtol=1e-12, atol=1e-12)
     for g, w in zip(grads, torch_grads, strict=True):
         np.testing.assert_allclose(g, w.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_gamma_family_sampling_limits() -> None:
+    D = tenkai.distributions
+    concentration = tenkai.tensor([2.0, 3.0], requires_grad=True)
+    rate = tenkai.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(NotImplementedError, match="implicit reparameterization"):
+        D.Gamma(concentration, rate).rsample()
+    with pytest.raises(NotImplementedError, match="implicit reparameterization"):
+        D.Dirichlet(concentration).rsample()
+    x = D.Gamma(concentration.detach(), rate).rsample((3,))  # the rate's gradient is exact
+    x.sum().backward()
+    np.testing.assert_allclose(rate.grad.numpy(),
+                               -(x.detach().numpy() / rate.detach().numpy()).sum(0))
+    assert D.Gamma(concentration, rate).sample((2,)).shape == (2, 2)  # no gradient: fine
+
+    def step(c: Any) -> Any:
+        return D.Gamma(c, 1.0).sample()
+
+    with pytest.raises(NotImplementedError, match="inside tenkai.compile"):
+        tenkai.compile(step)(tenkai.tensor([2.0]))
