@@ -142,3 +142,29 @@ def test_make_tensor_options_and_errors() -> None:
         make(2, dtype=tenkai.int64, device="cpu", requires_grad=True)
     with pytest.raises(TypeError):
         make(2, dtype=tenkai.float32)  # device is required, as in PyTorch
+
+
+SCRIPT = """
+import torch
+from torch.autograd.gradcheck import GradcheckError
+from torch.distributions import Categorical, kl_divergence
+from torch.testing import make_tensor
+x = make_tensor(3, dtype=torch.float64, device="cpu", requires_grad=True)
+assert torch.autograd.gradcheck(torch.sin, (x,)) and issubclass(GradcheckError, RuntimeError)
+c = Categorical(logits=torch.zeros(3))
+print(torch.__name__, c.sample((2,)).shape, kl_divergence(c, c).item())
+"""
+
+
+def test_unchanged_pytorch_script_under_the_torch_alias(tmp_path: Any) -> None:
+    """``from torch.autograd.gradcheck import GradcheckError`` under ``tenkai.as_torch``
+    leaves ``torch.autograd.gradcheck`` the function (the import finds the loaded module)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT)
+    done = subprocess.run([sys.executable, "-m", "tenkai.as_torch", str(script)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "tenkai torch.Size([2]) 0.0"
