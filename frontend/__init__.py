@@ -110,11 +110,12 @@ globals().update(LEGACY_TYPES)
 
 
 def __getattr__(name: str) -> object:
-    # tenkai.onnx imports lazily: it needs the optional onnx package only when used
-    if name == "onnx":
+    # tenkai.onnx imports lazily: it needs the optional onnx package only when used;
+    # tenkai.distributions is built on the whole tenkai namespace, so it loads on first use
+    if name in ("onnx", "distributions"):
         import importlib
 
-        return importlib.import_module(".onnx", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'tenkai' has no attribute {name!r}")
 
 

@@ -46,8 +46,20 @@ class TorchFinder(importlib.abc.MetaPathFinder):
                 raise
             raise ModuleNotFoundError(f"No module named {fullname!r} (running on tenkai, "
                                       f"which has no {name!r})", name=fullname) from None
+        _alias_loaded(fullname, name)
         return importlib.machinery.ModuleSpec(fullname, _Alias(module),
                                               is_package=hasattr(module, "__path__"))
+
+
+def _alias_loaded(fullname: str, name: str) -> None:
+    """Register ``torch.<sub>`` for every ``tenkai.<sub>`` below ``name`` imported already, so
+    a later import of one finds it in ``sys.modules`` as in PyTorch, and does not set the
+    submodule as an attribute of its package: ``from torch.autograd.gradcheck import
+    GradcheckError`` leaves ``torch.autograd.gradcheck`` the function."""
+    prefix = name + "."
+    for key, module in list(sys.modules.items()):
+        if key.startswith(prefix):
+            sys.modules.setdefault(fullname + key[len(name):], module)
 
 
 def install() -> None:

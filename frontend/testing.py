@@ -8,6 +8,7 @@ messages::
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 from ._dtype import BY_NAME
 from ._tensor import Tensor
 
-__all__ = ["assert_close", "assert_allclose"]
+__all__ = ["assert_close", "assert_allclose", "make_tensor"]
 
 # dtype -> (rtol, atol), PyTorch's defaults
 DEFAULT_TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5),
@@ -165,3 +166,59 @@ def assert_allclose(actual: Any, expected: Any, rtol: float | None = None,
     """The deprecated spelling: no dtype check, NaNs equal by default."""
     assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=False,
                  msg=msg or None)
+
+
+def _make_range(low: Any, high: Any, default_low: float, default_high: float,
+                lowest: float, highest: float, floating: bool) -> tuple[float, float]:
+    """``make_tensor``'s ``[low, high)``: defaults, NaN and order checks, clamped to the
+    dtype's range (PyTorch's messages)."""
+    low = default_low if low is None else low
+    high = default_high if high is None else high
+    if any(isinstance(v, float) and math.isnan(v) for v in (low, high)):
+        raise ValueError(f"`low` and `high` cannot be NaN, but got low={low} and high={high}")
+    if low == high and floating:
+        warnings.warn("Passing `low==high` to `torch.testing.make_tensor` for floating or "
+                      "complex types is deprecated since 2.1 and will be removed in 2.3. Use "
+                      "`torch.full(...)` instead.", FutureWarning, stacklevel=3)
+    elif low >= high:
+        raise ValueError(f"`low` must be less than `high`, but got {low} >= {high}")
+    return max(low, lowest), min(high, highest)
+
+
+def make_tensor(*shape: Any, dtype: Any, device: Any, low: float | None = None,
+                high: float | None = None, requires_grad: bool = False,
+                noncontiguous: bool = False, exclude_zero: bool = False,
+                memory_format: Any = None) -> Tensor:
+    """A tensor of ``shape`` filled with random values from tenkai's global generator:
+    floats uniform in ``[low, high)`` (default ``[-9, 9)``), integers in ``[low, high)``
+    (default ``[-9, 10)``, ``[0, 10)`` unsigned), bools uniform; ``exclude_zero`` replaces
+    zeros with 1 (integers) or the dtype's smallest normal (floats)."""
+    from . import _creation  # late: tenkai.testing loads before the creation ops matter
+    if len(shape) == 1 and isinstance(shape[0], Sequence):
+        shape = tuple(shape[0])
+    if memory_format is not None and noncontiguous:
+        raise ValueError("make_tensor: memory_format and noncontiguous are mutually exclusive")
+    name = str(dtype).removeprefix("torch.")
+    if requires_grad and (name == "bool" or not dtype.is_floating_point):
+        raise ValueError("`requires_grad=True` is not supported for boolean and integral "
+                         f"dtypes, but got dtype={dtype}")
+    if name == "bool":
+        result = _creation.randint(0, 2, shape, dtype=dtype)
+    elif dtype.is_floating_point:
+        info = np.finfo(np.float32 if name == "bfloat16" else np.dtype(name))
+        lo, hi = _make_range(low, high, -9, 9, float(info.min), float(info.max), True)
+        result = (_creation.rand(shape, dtype=dtype) * (hi - lo) + lo).to(dtype)
+        if exclude_zero:
+            tiny = float(info.tiny)
+            result = result.masked_fill(result == 0, tiny)
+    else:
+        iinfo = np.iinfo(np.dtype(name))
+        lo, hi = _make_range(low, high, 0 if iinfo.min == 0 else -9, 10, iinfo.min,
+                             iinfo.max, False)
+        result = _creation.randint(math.ceil(lo), math.ceil(hi), shape, dtype=dtype)
+        if exclude_zero:
+            result = result.masked_fill(result == 0, 1)
+    if noncontiguous and result.numel() > 1:
+        result = result.repeat_interleave(2, dim=-1)[..., ::2]
+    result = result.to(device)
+    return result.requires_grad_(requires_grad) if requires_grad else result
