@@ -269,6 +269,8 @@ def _cast_state(param: Tensor, key: str, value: Any) -> Any:
         return _ops.clone(value)
     if isinstance(value, dict):
         return {k: _cast_state(param, k, v) for k, v in value.items()}
+    if isinstance(value, list):  # LBFGS's history: fresh lists, never shared with the dict
+        return [_cast_state(param, key, v) for v in value]
     return value
 
 
