@@ -279,3 +279,31 @@ def test_all_names_exported() -> None:
     assert all(isinstance(getattr(module, n), type) for n in names)
     assert issubclass(module.ReduceLROnPlateau, module.LRScheduler)
     assert nn is not None
+
+
+COMPILED = [("OneCycleLR", {"max_lr": 0.1, "total_steps": 6}, "sgd"),
+            ("OneCycleLR", {"max_lr": 0.05, "total_steps": 6, "three_phase": True}, "adam"),
+            ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 2}, "sgd"),
+            ("CyclicLR", {"base_lr": 0.001, "max_lr": 0.01, "step_size_up": 2,
+                          "mode": "exp_range", "gamma": 0.9}, "adam")]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "kind"), COMPILED,
+                         ids=[f"{n}-{k}" for n, _, k in COMPILED])
+def test_compiled_training_follows_cycled_lr_and_momentum(name: str, kwargs: dict[str, Any],
+                                                          kind: str) -> None:
+    """The lr and the momentum (SGD's ``momentum``, Adam's ``betas[0]``) these schedulers
+    rewrite every step reach a compiled step as runtime inputs: it trains as eager does."""
+    from compile_harness import check
+
+    schedulers: dict[int, Any] = {}
+
+    def between(k: int, model: Any, opt: Any) -> None:
+        if k == 0:
+            schedulers[id(opt)] = getattr(tenkai.optim.lr_scheduler, name)(opt, **kwargs)
+        else:
+            schedulers[id(opt)].step()
+
+    fn = check("tenkai", between, steps=6, opt_kind=kind)
+    assert fn.stats["eager_calls"] == 0 and fn.stats["replays"] >= 3, fn.stats
+    assert len(schedulers) == 2
