@@ -1,5 +1,5 @@
-"""NAdam, RAdam, Adamax, ASGD and Rprop vs PyTorch (trajectories and state, state dicts,
-errors, reprs), and compiled training with each equal to eager step by step."""
+"""NAdam, RAdam, Adamax, ASGD, Rprop and Adafactor vs PyTorch (trajectories and state, state
+dicts, errors, reprs), and compiled training with each equal to eager step by step."""
 
 from __future__ import annotations
 
@@ -33,6 +33,9 @@ CASES = [
     ("ASGD", {"lr": 0.05, "t0": 0, "maximize": True}),
     ("Rprop", {"lr": 0.01}),
     ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.08), "maximize": True}),
+    ("Adafactor", {}),
+    ("Adafactor", {"lr": 0.05, "beta2_decay": -0.5, "eps": (1e-20, 1e-2), "d": 1.5,
+                   "weight_decay": 0.1, "maximize": True}),
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for name, kw in CASES]
 
@@ -143,6 +146,10 @@ def _error_cases(lib: Any) -> dict[str, Any]:
         "rprop_etas": lambda: optim.Rprop([p], etas=(1.5, 1.2)),
         "rprop_lr": lambda: optim.Rprop([p], lr=-1),
         "empty": lambda: optim.RAdam([]),
+        "adafactor_lr": lambda: optim.Adafactor([p], lr=-1),
+        "adafactor_decay": lambda: optim.Adafactor([p], beta2_decay=0.5),
+        "adafactor_eps": lambda: optim.Adafactor([p], eps=(-1, 1e-3)),
+        "adafactor_d": lambda: optim.Adafactor([p], d=0.5),
     }
 
 
@@ -161,7 +168,7 @@ def test_differentiable_is_refused_clearly() -> None:
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("name", ["NAdam", "RAdam", "Adamax", "ASGD", "Rprop"])
+@pytest.mark.parametrize("name", ["NAdam", "RAdam", "Adamax", "ASGD", "Rprop", "Adafactor"])
 def test_repr_and_defaults_match_torch(name: str) -> None:
     torch = _torch()
     ours = Run(tenkai, name, {}, "float32").opt
