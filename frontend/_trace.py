@@ -122,6 +122,20 @@ class Captured:
     node: int
 
 
+def _scalar_op(op: str, a: float, b: float) -> float:
+    """``a <op> b`` in Python floats: only the op asked for (``a ** b`` may overflow where
+    ``a * b`` is fine, as RAdam's ``(rho_inf - 4) * (rho_inf - 2)`` with rho_inf = 1999)."""
+    if op == "add":
+        return a + b
+    if op == "sub":
+        return a - b
+    if op == "mul":
+        return a * b
+    if op == "div":
+        return a / b if b else float("inf")
+    return a**b
+
+
 class TracedScalar(float):
     """A Python float that also remembers how it was computed from named runtime scalars, so
     ``lr`` read from an optimizer's param_groups stays a runtime input of the traced graph."""
@@ -137,8 +151,7 @@ class TracedScalar(float):
         if not isinstance(other, (int, float)) or isinstance(other, bool):
             return NotImplemented
         a, b = (_raw(other), _raw(self)) if swap else (_raw(self), _raw(other))
-        value = {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b if b else float("inf"),
-                 "pow": a ** b}[op]
+        value = _scalar_op(op, a, b)
         mine, theirs = self.expr, _expr_of(other)
         return TracedScalar(value, (op, theirs, mine) if swap else (op, mine, theirs))
 

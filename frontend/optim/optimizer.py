@@ -16,6 +16,7 @@ from itertools import chain
 from typing import Any
 
 from .. import _ops, _trace
+from .._creation import zeros_like
 from .._dtype import float32, float64, get_default_dtype
 from .._state import register_optimizer
 from .._tensor import Tensor
@@ -268,6 +269,8 @@ def _cast_state(param: Tensor, key: str, value: Any) -> Any:
         return _ops.clone(value)
     if isinstance(value, dict):
         return {k: _cast_state(param, k, v) for k, v in value.items()}
+    if isinstance(value, list):  # LBFGS's history: fresh lists, never shared with the dict
+        return [_cast_state(param, key, v) for v in value]
     return value
 
 
@@ -322,3 +325,24 @@ def check_flags(differentiable: bool) -> None:
     if differentiable:
         raise NotImplementedError("tenkai optimizers do not support differentiable=True: the "
                                   "step runs under no_grad")
+
+
+def check_betas(betas: tuple[float, float]) -> None:
+    """PyTorch's ``ValueError`` for a beta outside ``[0, 1)``."""
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def scalar_state(value: float) -> Tensor:
+    """A 0-d state scalar (``mu_product``, ``eta``, ``mu``) in the ``step`` counters' dtype."""
+    return _ops.tensor_of(float(value), scalar_dtype())
+
+
+def fresh_state(param: Tensor, *zeros: str, **scalars: float) -> dict[str, Any]:
+    """A first step's state, in PyTorch's key order: ``step``, the 0-d ``scalars``, then a
+    zero tensor like ``param`` for each name in ``zeros``."""
+    state: dict[str, Any] = {"step": new_step()}
+    state.update({name: scalar_state(value) for name, value in scalars.items()})
+    state.update({name: zeros_like(param) for name in zeros})
+    return state

@@ -1,5 +1,5 @@
-"""Datasets: ``Dataset``, ``IterableDataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset`` and
-``random_split`` (``torch.utils.data.dataset``).
+"""Datasets: ``Dataset``, ``IterableDataset``, ``TensorDataset``, ``StackDataset``, ``Subset``,
+``ConcatDataset``, ``ChainDataset`` and ``random_split`` (``torch.utils.data.dataset``).
 
 A map-style dataset answers ``len(ds)`` and ``ds[i]``; an iterable one yields samples.
 """
@@ -49,8 +49,8 @@ class IterableDataset(Dataset[T_co]):
     def __iter__(self) -> Iterator[T_co]:
         raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
 
-    def __add__(self, other: Dataset[Any]) -> Any:
-        raise TypeError("IterableDataset does not support '+'; chain the iterators instead")
+    def __add__(self, other: Dataset[Any]) -> ChainDataset:
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset[tuple[Any, ...]]):
@@ -73,6 +73,87 @@ class TensorDataset(Dataset[tuple[Any, ...]]):
     def __len__(self) -> int:
         return int(self.tensors[0].shape[0]) if self.tensors else 0
 
+
+class StackDataset(Dataset[Any]):
+    """Datasets of one length zipped: ``ds[i]`` is a tuple (positional datasets) or a dict
+    (keyword datasets) of their ``i``-th samples.
+
+    >>> ds = StackDataset(images=tenkai.arange(3), labels=[0, 1, 0])
+    >>> ds[1]["labels"]
+    1
+    """
+
+    def __init__(self, *args: Dataset[Any], **kwargs: Dataset[Any]) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
+                             "``kwargs``) like input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        parts = list(args) or list(kwargs.values())
+        self._length = len(parts[0])  # type: ignore[arg-type]
+        if any(self._length != len(d) for d in parts):  # type: ignore[arg-type]
+            raise ValueError("Size mismatch between datasets")
+        self.datasets: tuple[Any, ...] | dict[str, Any] = args or kwargs
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(self.datasets, dict):
+            return {key: d[index] for key, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices: list[int]) -> list[Any]:
+        """One batch's samples, through each dataset's own ``__getitems__`` where it has one."""
+        named = isinstance(self.datasets, dict)
+        keys = list(self.datasets) if named else range(len(self.datasets))
+        columns = {key: _batch_of(self.datasets[key], indices) for key in keys}  # type: ignore[index]
+        if named:
+            return [{key: columns[key][i] for key in keys} for i in range(len(indices))]
+        return [tuple(columns[key][i] for key in keys) for i in range(len(indices))]
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def _batch_of(dataset: Any, indices: list[int]) -> list[Any]:
+    getitems = getattr(dataset, "__getitems__", None)
+    if not callable(getitems):
+        return [dataset[i] for i in indices]
+    items = getitems(indices)
+    if len(items) != len(indices):
+        raise ValueError(f"Nested dataset's output size mismatch. Expected {len(indices)}, got "
+                         f"{len(items)}")
+    return list(items)
+
+
+class ChainDataset(IterableDataset[Any]):
+    """Iterable datasets one after another (what ``a + b`` makes of iterable datasets).
+
+    >>> class Count(IterableDataset):
+    ...     def __init__(self, n): self.n = n
+    ...     def __iter__(self): return iter(range(self.n))
+    >>> list(ChainDataset([Count(2), Count(3)]))
+    [0, 1, 0, 1, 2]
+    """
+
+    def __init__(self, datasets: Iterable[Dataset[Any]]) -> None:
+        super().__init__()
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for dataset in self.datasets:
+            _check_iterable(dataset)
+            yield from dataset  # type: ignore[misc]
+
+    def __len__(self) -> int:
+        total = 0
+        for dataset in self.datasets:
+            _check_iterable(dataset)
+            total += len(dataset)  # type: ignore[arg-type]
+        return total
+
+
+def _check_iterable(dataset: Any) -> None:
+    if not isinstance(dataset, IterableDataset):
+        raise AssertionError("ChainDataset only supports IterableDataset")
 
 class Subset(Dataset[T_co]):
     """The items of ``dataset`` at ``indices`` (``Subset(ds, [0, 2])[1] == ds[2]``)."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence, Sized
 from typing import Any, Generic, TypeVar
 
-from ... import _creation
+from ... import _creation, _random_dists
+from ..._dtype import float64
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -97,6 +98,36 @@ class SubsetRandomSampler(Sampler[int]):
     def __len__(self) -> int:
         return len(self.indices)
 
+
+class WeightedRandomSampler(Sampler[int]):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights`` (with
+    replacement by default): ``multinomial(weights, num_samples, replacement)`` in float64.
+
+    >>> g = tenkai.Generator().manual_seed(0)
+    >>> list(WeightedRandomSampler([0.0, 1.0, 0.0], 3, generator=g))
+    [1, 1, 1]
+    """
+
+    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
+                 generator: Any = None) -> None:
+        _check_positive_int("num_samples", num_samples)
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        weights_tensor = _creation.as_tensor(weights, dtype=float64)
+        if len(weights_tensor.shape) != 1:
+            raise ValueError("weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(weights_tensor.shape)}")
+        self.weights = weights_tensor
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
+
+    def __iter__(self) -> Iterator[int]:
+        draws = _random_dists.multinomial(self.weights, self.num_samples, self.replacement,
+                                          generator=self.generator)
+        yield from iter(draws.tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
 
 class BatchSampler(Sampler[list[int]]):
     """Groups another sampler's indices into lists of ``batch_size``.
