@@ -20,7 +20,7 @@ from tenkai.ir import index_rules
 from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
-from . import _trace
+from . import _eager_fused, _trace
 from ._indexing import _flat_setitem
 from ._node import GRAD_MODE
 from ._ops import add, apply, cast, div, eq, gt, logical_and, logical_not, sub, tensor_of, where
@@ -437,6 +437,15 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     _flat_index(input, index, "take")
     if fast.plain(input):
         return fast.result(np.take(input._data.reshape(-1), index._data), fresh=True)
+    if _eager_fused.available(input):  # one step: the gradient counted back onto the input
+        n, idx = input.numel(), index._data
+        pos = np.where(idx < 0, idx + n, idx).reshape(-1)
+
+        def backward(g: np.ndarray) -> np.ndarray:
+            summed = np.bincount(pos, g.reshape(-1), n)
+            return summed.reshape(input._data.shape).astype(g.dtype, copy=False)
+        return _eager_fused.unary("TakeBackward0", input, np.take(input._data.reshape(-1), idx),
+                                  backward, lambda t: take(t, index))
     flat = reshape(input, (input.numel(),))
     return named(apply("take", (flat, index), axis=0, bounds="index"), "TakeBackward0", input)
 
@@ -478,6 +487,13 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     if xs == ix and fast.plain(input):  # the usual call: nothing to broadcast
         idx = index_rules.check(indices._data, input.shape[axis], axis, "gather")
         return fast.result(np.take_along_axis(input._data, idx, axis), fresh=True)
+    if xs == ix and _eager_fused.available(input):  # one step: the gradient added back
+        idx = index_rules.check(indices._data, input.shape[axis], axis, "gather")
+        data = input._data
+        return _eager_fused.unary(
+            "GatherBackward0", input, np.take_along_axis(data, idx, axis),
+            lambda g: _eager_fused.add_along(data.shape, axis, idx, g, data.dtype),
+            lambda t: take_along_dim(t, indices, dim))
     for d, (a, b) in enumerate(zip(xs, ix, strict=True)):
         if a != b and 1 not in (a, b):
             raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "

@@ -230,6 +230,9 @@ def flip(input: Tensor, dims: Any) -> Tensor:
         dims_arg("flip", dims, input.ndim)
     if fast.plain(input):
         return fast.result(np.flip(input._data, axes))
+    if _eager_fused.available(input):  # one step: the gradient flipped back
+        return _eager_fused.unary("FlipBackward0", input, np.flip(input._data, axes).copy(),
+                                  lambda g: np.flip(g, axes).copy(), lambda t: flip(t, dims))
     out = input
     for axis in axes:
         index = tensor_of(np.arange(input.shape[axis] - 1, -1, -1), "int64")

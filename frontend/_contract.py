@@ -16,6 +16,7 @@ import numpy as np
 from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
+from . import _eager_fused
 from ._dtype import as_dtype
 from ._ops import add, apply, as_tensor_arg, div, mul, promote, sub, tensor_of, where
 from ._reduce import sum
@@ -412,6 +413,11 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     if fast.plain(input):
         return fast.result(np.diagonal(input._data, offset, d1, d2))
+    if _eager_fused.available(input):  # one step: the gradient put back on the diagonal
+        return _eager_fused.unary(
+            "DiagonalBackward0", input, np.diagonal(input._data, offset, d1, d2).copy(),
+            lambda g: _on_diagonal(g, input._data.shape, offset, d1, d2),
+            lambda t: diagonal(t, offset, dim1, dim2))
     rest = [d for d in range(input.ndim) if d not in (d1, d2)]
     n, m = input.shape[d1], input.shape[d2]
     order = rest + [d1, d2]
@@ -424,6 +430,15 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
                  input)
 
 
+def _on_diagonal(g: np.ndarray, shape: tuple, offset: int, d1: int, d2: int) -> np.ndarray:
+    """Zeros of ``shape`` with ``g``'s last dim on the ``offset`` diagonal over ``d1``/``d2``
+    (the adjoint of ``np.diagonal``)."""
+    out = np.zeros(shape, g.dtype)
+    at = np.arange(g.shape[-1])
+    np.moveaxis(out, (d1, d2), (-2, -1))[..., at + max(0, -offset), at + max(0, offset)] = g
+    return out
+
+
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Matrices with the last dim of ``input`` on their ``offset`` diagonal."""
     if input.ndim == 0:
@@ -431,14 +446,20 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     n = input.shape[-1]
     size = n + abs(offset)
     nd = input.ndim + 1
-    if fast.plain(input) and ((dim1, dim2) == (-2, -1) or (
+    plain = fast.plain(input)
+    if (plain or _eager_fused.available(input)) and ((dim1, dim2) == (-2, -1) or (
             norm_axis("diag_embed", dim1, nd), norm_axis("diag_embed", dim2, nd)) == (nd - 2,
                                                                                   nd - 1)):
         # the diagonal is every (size + 1)-th element of each flattened matrix from its start
         out = np.zeros(tuple(input.shape[:-1]) + (size * size,), input._data.dtype)
         start = offset if offset >= 0 else -offset * size
         out[..., start:start + n * (size + 1):size + 1] = input._data
-        return Tensor._make(out.reshape(tuple(input.shape[:-1]) + (size, size)))
+        out = out.reshape(tuple(input.shape[:-1]) + (size, size))
+        if plain:
+            return Tensor._make(out)
+        return _eager_fused.unary("DiagEmbedBackward0", input, out,  # the gradient's diagonal
+                                  lambda g: np.diagonal(g, offset, -2, -1).copy(),
+                                  lambda t: diag_embed(t, offset, dim1, dim2))
     # the values on the diagonal of an (n, size) band (a where, not a product: inf and nan
     # stay on the diagonal), then the missing rows (offset >= 0) or columns padded with 0
     pads = [(0, 0)] * nd
@@ -479,11 +500,20 @@ def _triangle(input: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:
     if input.ndim < 2:
         raise RuntimeError(f"{name.removesuffix('Backward0').lower()}: input tensor must have "
                            "at least 2 dimensions")
-    if fast.plain(input):  # np.tril/np.triu's values with a cached mask (one masked copy)
-        data = input._data
-        out = np.zeros(data.shape, data.dtype)
-        np.copyto(out, data, where=_triangle_mask(*data.shape[-2:], diagonal, lower))
-        return Tensor._make(out)
+    plain = fast.plain(input)
+    if plain or _eager_fused.available(input):
+        # np.tril/np.triu's values with a cached mask (one masked copy); with grad one fused
+        # step whose gradient is the same triangle of the output's
+        mask = _triangle_mask(*input.shape[-2:], diagonal, lower)
+
+        def masked(data: np.ndarray) -> np.ndarray:
+            out = np.zeros(data.shape, data.dtype)
+            np.copyto(out, data, where=mask)
+            return out
+        if plain:
+            return Tensor._make(masked(input._data))
+        return _eager_fused.unary(name, input, masked(input._data), masked,
+                                  lambda t: _triangle(t, diagonal, lower, name))
     n, m = input.shape[-2:]
     mask = np.tril(np.ones((n, m), bool), diagonal) if lower else \
         np.triu(np.ones((n, m), bool), diagonal)
@@ -534,6 +564,14 @@ def trace(input: Tensor) -> Tensor:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     if fast.plain_float(input):
         return Tensor._make(np.asarray(np.trace(input._data)))
+    if _eager_fused.available(input):  # one step: the gradient on the main diagonal
+        def backward(g: np.ndarray) -> np.ndarray:
+            out = np.zeros(input._data.shape, g.dtype)
+            np.fill_diagonal(out, g)
+            return out
+        return _eager_fused.unary("TraceBackward0", input,
+                                  np.asarray(np.trace(input._data)).astype(input._data.dtype),
+                                  backward, trace)
     return named(sum(diagonal(input)), "TraceBackward0", input)
 
 

@@ -354,6 +354,12 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     if fast.plain(input):
         axes = tuple(norm_axis("roll", d, input.ndim) for d in dims)
         return fast.result(np.roll(input._data, shifts, axes), fresh=True)
+    if _eager_fused.available(input):  # one step: the gradient rolled back
+        axes = tuple(norm_axis("roll", d, input.ndim) for d in dims)
+        back = tuple(-s for s in shifts)
+        return _eager_fused.unary("RollBackward0", input, np.roll(input._data, shifts, axes),
+                                  lambda g: np.roll(g, back, axes),
+                                  lambda t: roll(t, shifts, dims))
     out = input
     for s, d in zip(shifts, dims, strict=True):
         axis = norm_axis("roll", d, input.ndim)
@@ -376,10 +382,16 @@ def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
     d0, d1 = dims
     k %= 4
     nd = input.ndim
-    if k and -nd <= d0 < nd and -nd <= d1 < nd and d0 % nd != d1 % nd and fast.plain(input):
+    if k and -nd <= d0 < nd and -nd <= d1 < nd and d0 % nd != d1 % nd and (
+            fast.plain(input) or _eager_fused.available(input)):
         # the flip's copy, transposed (a view of it, as the composite's permute gives)
         data = np.flip(input._data, [d1] if k == 1 else [d0] if k == 3 else [d0, d1]).copy()
-        return Tensor._make(data if k == 2 else np.swapaxes(data, d0, d1))
+        data = data if k == 2 else np.swapaxes(data, d0, d1)
+        if fast.plain(input):
+            return Tensor._make(data)
+        return _eager_fused.unary("Rot90Backward0", input, data,  # the gradient turned back
+                                  lambda g: np.rot90(g, -k, (d0, d1)).copy(),
+                                  lambda t: rot90(t, k, dims))
     if k == 1:
         out = transpose(flip(input, [d1]), d0, d1)
     elif k == 2:

@@ -78,21 +78,14 @@ def cumprod_value(data: np.ndarray, axis: int) -> np.ndarray:
     return _accumulated("prod", data, axis)
 
 
-def _fused(name: str, x: Tensor, value: np.ndarray,
-           backward: Callable[[np.ndarray], np.ndarray],
-           composite: Callable[[Tensor], Tensor]) -> Tensor:
-    def grads(seeds: list[np.ndarray]) -> list[np.ndarray]:
-        return [backward(seeds[0])]
-    return _eager_fused.record(name, [x], [value], grads, lambda t: [composite(t)])[0]
-
-
 def cumsum_fused(x: Tensor, axis: int, composite: Callable[[Tensor], Tensor]) -> Tensor:
     """``cumsum`` of ``x`` (float, requires grad) as one fused step: the gradient sums the
     cotangents from each position to the end."""
     def backward(g: np.ndarray) -> np.ndarray:
         return _accumulated("sum", g, axis, reverse=True)
 
-    return _fused("CumsumBackward0", x, cumsum_value(x._data, axis), backward, composite)
+    return _eager_fused.unary("CumsumBackward0", x, cumsum_value(x._data, axis), backward,
+                              composite)
 
 
 def cumprod_fused(x: Tensor, axis: int, composite: Callable[[Tensor], Tensor]) -> Tensor:
@@ -113,7 +106,7 @@ def cumprod_fused(x: Tensor, axis: int, composite: Callable[[Tensor], Tensor]) -
                               np.moveaxis(zero, axis, 0), np.moveaxis(g, axis, 0))
         return out.astype(data.dtype)
 
-    return _fused("CumprodBackward0", x, cumprod_value(data, axis), backward, composite)
+    return _eager_fused.unary("CumprodBackward0", x, cumprod_value(data, axis), backward, composite)
 
 
 def _first_zero_grads(out: np.ndarray, xw: np.ndarray, zero: np.ndarray,
@@ -154,14 +147,7 @@ def cum_extreme_fused(x: Tensor, axis: int, name: str, values: np.ndarray, index
                       composite: Callable[[Tensor], Tensor]) -> Tensor:
     """``cummax``/``cummin``'s ``values`` (positions ``index``) as one fused step: each
     cotangent goes to the position its value came from."""
-    shape = x._data.shape
-
     def backward(g: np.ndarray) -> np.ndarray:
-        outer, n = math.prod(shape[:axis]), shape[axis]
-        inner = math.prod(shape[axis + 1:])
-        lines = index.reshape(outer, n, inner) + (np.arange(outer) * n)[:, None, None]
-        flat = lines * inner + np.arange(inner)
-        summed = np.bincount(flat.ravel(), g.ravel(), g.size)
-        return summed.reshape(shape).astype(x._data.dtype)
+        return _eager_fused.add_along(x._data.shape, axis, index, g, x._data.dtype)
 
-    return _fused(name.capitalize() + "Backward0", x, values, backward, composite)
+    return _eager_fused.unary(name.capitalize() + "Backward0", x, values, backward, composite)

@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 
 import tenkai
-from tenkai import _eager_fused, _scan_fused
+from tenkai import _scan_fused
+from tests.frontend.fused_harness import (
+    assert_double_backward_matches,
+    assert_fused_equals_composite,
+)
 
 torch = pytest.importorskip("torch")
 
@@ -79,34 +83,13 @@ def test_scan_matches_pytorch(native, name, dtype, shape, dim):
 @pytest.mark.parametrize("name", ["cumsum", "cumprod", "cummax", "cummin"])
 def test_fused_step_equals_composite(name):
     x = _data(name, (6, 9), "float64", seed=2)
-    g = np.random.default_rng(3).standard_normal((6, 9))
-    grads = []
-    for off in (False, True):
-        leaf = tenkai.tensor(x, requires_grad=True)
-        prev, _eager_fused.SWITCH.off = _eager_fused.SWITCH.off, off
-        try:
-            out = _call(tenkai, name, leaf, 1)
-        finally:
-            _eager_fused.SWITCH.off = prev
-        assert (type(out.grad_fn).__name__ == "FusedBackward") != off
-        out.backward(tenkai.tensor(g))
-        grads.append((out.detach().numpy(), leaf.grad.numpy()))
-    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-12)
-    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-9, atol=1e-12)
+    assert_fused_equals_composite(lambda t: _call(tenkai, name, t, 1), x, rtol=1e-9)
 
 
 @pytest.mark.parametrize("name", ["cumsum", "cumprod", "cummax"])
 def test_double_backward_through_fused_scan(name):
-    x = _data(name, (3, 5), "float64", seed=4)
-    x = np.nan_to_num(x, nan=2.5)
-    grads = []
-    for lib in (tenkai, torch):
-        t = lib.tensor(x, requires_grad=True)
-        (g,) = lib.autograd.grad((_call(lib, name, t, 1) ** 2).sum(), t, create_graph=True)
-        (gg,) = lib.autograd.grad(g.sum(), t)
-        grads.append((g.detach().numpy(), gg.numpy()))
-    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-9, atol=1e-12)
+    x = np.nan_to_num(_data(name, (3, 5), "float64", seed=4), nan=2.5)
+    assert_double_backward_matches(lambda lib, t: _call(lib, name, t, 1), x, torch)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 
 import tenkai
-from tenkai import _eager_fused
+from tests.frontend.fused_harness import (
+    assert_double_backward_matches,
+    assert_fused_equals_composite,
+)
 
 torch = pytest.importorskip("torch")
 
@@ -65,32 +68,11 @@ def test_fused_selection_matches_pytorch(name, dtype, kind, dim, keep):
 @pytest.mark.parametrize("name", sorted(CALLS))
 def test_fused_selection_equals_recorded_gather(name):
     x = _data("distinct", (4, 7), "float64")
-    g = np.random.default_rng(2).standard_normal(tuple(CALLS[name](
-        torch, torch.tensor(x), 1, False).values.shape))
-    found = []
-    for off in (False, True):
-        leaf = tenkai.tensor(x, requires_grad=True)
-        prev, _eager_fused.SWITCH.off = _eager_fused.SWITCH.off, off
-        try:
-            out = CALLS[name](tenkai, leaf, 1, False).values
-        finally:
-            _eager_fused.SWITCH.off = prev
-        assert (type(out.grad_fn).__name__ == "FusedBackward") != off
-        out.backward(tenkai.tensor(g))
-        found.append((out.detach().numpy(), leaf.grad.numpy()))
-    np.testing.assert_array_equal(found[0][0], found[1][0])
-    np.testing.assert_array_equal(found[0][1], found[1][1])
+    assert_fused_equals_composite(lambda t: CALLS[name](tenkai, t, 1, False).values, x)
 
 
 @pytest.mark.parametrize("name", ["sort", "kthvalue", "median"])
 def test_double_backward_through_fused_selection(name):
     x = _data("distinct", (3, 5), "float64")
-    grads = []
-    for lib in (tenkai, torch):
-        t = lib.tensor(x, requires_grad=True)
-        y = CALLS[name](lib, t, 1, False).values
-        (g,) = lib.autograd.grad((y ** 3).sum(), t, create_graph=True)
-        (gg,) = lib.autograd.grad(g.sum(), t)
-        grads.append((g.detach().numpy(), gg.numpy()))
-    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-12)
-    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-12)
+    assert_double_backward_matches(lambda lib, t: CALLS[name](lib, t, 1, False).values, x,
+                                   torch)
