@@ -17,6 +17,7 @@ from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
 from . import _eager_fused
+from ._contract_data import cross_data, kron_data
 from ._dtype import as_dtype
 from ._ops import add, apply, as_tensor_arg, div, mul, promote, sub, tensor_of, where
 from ._reduce import sum
@@ -48,7 +49,10 @@ def _number(v: Any) -> bool:
 
 def _same_float(*ts: Any) -> bool:
     """All plain float tensors of one dtype, with nothing recording (the fast paths' case)."""
-    return fast.plain_float(*ts) and len({t._data.dtype for t in ts}) == 1
+    if not fast.plain_float(*ts):
+        return False
+    dtype = ts[0]._data.dtype
+    return all(t._data.dtype == dtype for t in ts)
 
 
 def _scaled_sum_plain(input: Any, product: Any, beta: Any, alpha: Any) -> Tensor | None:
@@ -58,11 +62,14 @@ def _scaled_sum_plain(input: Any, product: Any, beta: Any, alpha: Any) -> Tensor
     if not (isinstance(input, Tensor) and _number(beta) and _number(alpha)):
         return None
     p = product()
-    try:
-        if p is None or np.broadcast_shapes(input.shape, p.shape) != p.shape:
-            return None
-    except ValueError:
+    if p is None:
         return None
+    if input._data.shape != p.shape:  # (np.broadcast_shapes costs ~4 us: only when needed)
+        try:
+            if np.broadcast_shapes(input._data.shape, p.shape) != p.shape:
+                return None
+        except ValueError:
+            return None
     dt = p.dtype
     if alpha != 1:
         p = p * dt.type(alpha)
@@ -75,13 +82,15 @@ def _plain_product(fn: Any, input: Any, a: Any, b: Any, ranks: tuple[int, int]) 
     """``fn(a, b)`` on the data when ``input``, ``a``, ``b`` are plain floats of one dtype with
     the ranks ``ranks`` and matching inner sizes, else a function giving None."""
     def run() -> np.ndarray | None:
-        if not (isinstance(a, Tensor) and isinstance(b, Tensor) and _same_float(input, a, b)
-                and (a.ndim, b.ndim) == ranks):
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor) and _same_float(input, a, b)):
             return None
-        inner = b.shape[-2] if b.ndim > 1 else b.shape[0]
-        if a.shape[-1] != inner or (a.ndim == 3 and a.shape[0] != b.shape[0]):
+        x, y = a._data, b._data
+        if (x.ndim, y.ndim) != ranks:
             return None
-        return fn(a._data, b._data)
+        inner = y.shape[-2] if y.ndim > 1 else y.shape[0]
+        if x.shape[-1] != inner or (x.ndim == 3 and x.shape[0] != y.shape[0]):
+            return None
+        return fn(x, y)
     return run
 
 
@@ -341,16 +350,11 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     sb = (1,) * (n - other.ndim) + tuple(other.shape)
     if isinstance(input, Tensor) and isinstance(other, Tensor) and _same_float(input, other):
         # the composite below on arrays (np.kron does the same products, at ~15 numpy calls)
-        a = input._data.reshape([d for s in sa for d in (s, 1)])
-        b = other._data.reshape([d for s in sb for d in (1, s)])
-        return Tensor._make((a * b).reshape([x * y for x, y in zip(sa, sb, strict=True)]))
+        return Tensor._make(kron_data(input._data.reshape(sa), other._data.reshape(sb)))
     a = reshape(input, [d for s in sa for d in (s, 1)])
     b = reshape(other, [d for s in sb for d in (1, s)])
     return named(reshape(mul(a, b), [x * y for x, y in zip(sa, sb, strict=True)]),
                  "UnsafeViewBackward0")
-
-
-_CROSS_I, _CROSS_J = np.array([1, 2, 0]), np.array([2, 0, 1])
 
 
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
@@ -358,7 +362,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     (a, b), _ = promote(input, other)
-    shape = tuple(np.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
+    shape = a._data.shape if a._data.shape == b._data.shape else \
+        tuple(np.broadcast_shapes(a._data.shape, b._data.shape))
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
                       "Please either pass the dim explicitly or simply use torch.linalg.cross."
@@ -373,22 +378,19 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                            f"{a.shape[axis] if a.ndim == len(shape) else shape[axis]} and "
                            f"{b.shape[axis] if b.ndim == len(shape) else shape[axis]}")
     if _same_float(a, b):
-        # component k = x[i] * y[j] - x[j] * y[i] for (i, j) = (1, 2), (2, 0), (0, 1): the
-        # three at once from index-permuted operands (broadcasting does the expansion)
         x, y = a._data, b._data
         if x.ndim != len(shape):
             x = x.reshape((1,) * (len(shape) - x.ndim) + x.shape)
         if y.ndim != len(shape):
             y = y.reshape((1,) * (len(shape) - y.ndim) + y.shape)
-        if math.prod(shape) <= 3072:  # few numpy calls (gathers are slow on long arrays)
-            out = x.take(_CROSS_I, axis) * y.take(_CROSS_J, axis)
-            out -= x.take(_CROSS_J, axis) * y.take(_CROSS_I, axis)
-            return Tensor._make(out)
-        part = [(slice(None),) * axis + (slice(k, k + 1),) for k in range(3)]
-        out = np.empty(shape, x.dtype)
-        for k, (i, j) in enumerate(((1, 2), (2, 0), (0, 1))):
-            np.subtract(x[part[i]] * y[part[j]], x[part[j]] * y[part[i]], out=out[part[k]])
-        return Tensor._make(out)
+        return Tensor._make(cross_data(x, y, axis, shape))
+    if a._data.shape == b._data.shape and _eager_fused.available(a, b):
+        # one step: d(a x b) . g = a . (b x g) = b . (g x a)
+        x, y = a._data, b._data
+        return _eager_fused.record(
+            "LinalgCrossBackward0", [a, b], [cross_data(x, y, axis, shape)],
+            lambda gs: [cross_data(y, gs[0], axis, shape), cross_data(gs[0], x, axis, shape)],
+            lambda s, t: [cross(s, t, axis)])[0]
     a = apply("expand", (a,), shape=shape) if tuple(a.shape) != shape else a
     b = apply("expand", (b,), shape=shape) if tuple(b.shape) != shape else b
     i1, i2 = tensor_of([1, 2, 0], "int64"), tensor_of([2, 0, 1], "int64")

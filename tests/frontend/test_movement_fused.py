@@ -1,5 +1,6 @@
 """Fused eager steps of movement and index ops (``flip``, ``roll``, ``rot90``, ``tril``/
-``triu``, ``diagonal``, ``diag``, ``diag_embed``, ``trace``, ``take``, ``take_along_dim``):
+``triu``, ``diagonal``, ``diag``, ``diag_embed``, ``trace``, ``take``, ``take_along_dim``)
+and of ``linalg.cross``:
 one numpy forward and the closed-form numpy gradient, equal to PyTorch and to the recorded
 composites (values, gradients, grad_fn names and next_functions, double backward); compiled
 training through them equals eager training."""
@@ -77,6 +78,40 @@ def test_double_backward_through_fused_movement(name):
     assert_double_backward_matches(CASES[name], x, torch)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("shape", "dim"), [((16, 3), -1), ((5, 3, 4), 1), ((2000, 3), 1)])
+def test_fused_cross_matches_pytorch(shape, dim, dtype):
+    rng = np.random.default_rng(6)
+    x, y, g = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    found = []
+    for lib in (tenkai, torch):
+        a, b = lib.tensor(x, requires_grad=True), lib.tensor(y, requires_grad=True)
+        out = lib.linalg.cross(a, b, dim=dim)
+        out.backward(lib.tensor(g))
+        found.append((out, a.grad.numpy(), b.grad.numpy()))
+    (got, ga, gb), (want, ta, tb) = found
+    assert type(got.grad_fn).__name__ == "FusedBackward"
+    assert got.grad_fn.name() == want.grad_fn.name()
+    assert len(got.grad_fn.next_functions) == 2
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(ga, ta, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gb, tb, rtol=1e-5, atol=1e-6)
+    assert_fused_equals_composite(lambda t: tenkai.linalg.cross(t, tenkai.tensor(y), dim=dim),
+                                  x, rtol=1e-6)
+
+
+@pytest.mark.parametrize(("sa", "sb"), [
+    ((64, 64), (4, 4)), ((4, 4), (64, 64)), ((4, 4), (2, 2)), ((3, 5, 7), (2, 3, 4)),
+    ((100,), (50,)), ((70, 70), (9, 9))])
+def test_kron_values_equal_numpy(sa, sb):
+    rng = np.random.default_rng(7)
+    a, b = rng.standard_normal(sa).astype(np.float32), rng.standard_normal(sb).astype(np.float32)
+    got = tenkai.kron(tenkai.tensor(a), tenkai.tensor(b))
+    np.testing.assert_array_equal(got.numpy(), np.kron(a, b))
+    np.testing.assert_array_equal(got.numpy(), torch.kron(torch.tensor(a), torch.tensor(b)))
+
+
 def _train(compiled: bool) -> list[dict]:
     tenkai.manual_seed(0)
     model = nn.Linear(5, 5)
@@ -86,6 +121,7 @@ def _train(compiled: bool) -> list[dict]:
         opt.zero_grad()
         h = model(x)
         loss = sum(CASES[name](tenkai, h).pow(2).mean() for name in sorted(CASES))
+        loss = loss + tenkai.linalg.cross(h[:, :3], h[:, 2:], dim=1).pow(2).mean()
         loss.backward()
         opt.step()
         return loss
