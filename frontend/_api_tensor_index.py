@@ -119,6 +119,10 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice "
                                f"shapes. Destination slice shape: {a} at dimension {k} and "
                                f"source slice shape: {b} at dimension {k}.")
+    if fast.plain(input, source) and _in_range(index, 0, x.shape[axis]):
+        data = np.array(x._data, copy=True)
+        data[(slice(None),) * axis + (index._data.reshape(-1),)] = src._data
+        return fast.result(data.reshape(input.shape), fresh=True)
     if _trace.active() is None and index.numel():
         flat, size = np.asarray(index._data).reshape(-1), x.shape[axis]
         bad = flat[(flat < 0) | (flat >= size)]
@@ -133,6 +137,15 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     out = apply("index_put", (x, _as_vector(index), cast(src, x._ir_dtype)), axis=axis,
                 bounds="index_add")
     return named(_shaped_like(out, input), "IndexCopyBackward0", input, source)
+
+
+def _in_range(index: Tensor, low: int, size: int) -> bool:
+    """Whether ``index`` (an integer tensor on the CPU) lies in ``[low, size)``: two
+    reductions (the fast paths' check; out-of-range indices take the general path, which
+    raises PyTorch's error)."""
+    data = index._data
+    return type(data) is np.ndarray and (not data.size or (
+        int(data.min()) >= low and int(data.max()) < size))
 
 
 def _as_vector(index: Tensor) -> Tensor:
@@ -172,6 +185,11 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
                            f"tensor with {value.ndim} dimension(s).")
     axis = norm_axis("index_fill", dim, max(input.ndim, 1))
     x = reshape(input, (1,)) if input.ndim == 0 else input
+    if (type(value) in (int, float) and input._data.dtype.kind == "f" and fast.plain(input)
+            and _in_range(index, -x.shape[axis], x.shape[axis])):
+        data = np.array(x._data, copy=True)  # (numpy wraps the negative positions too)
+        data[(slice(None),) * axis + (index._data.reshape(-1),)] = value
+        return fast.result(data.reshape(input.shape), fresh=True)
     index = _wrap_negative(index, x.shape[axis], axis)
     v = cast(value, x._ir_dtype) if isinstance(value, Tensor) else tensor_of(value, x._ir_dtype)
     if fast.plain(input, v):
