@@ -18,6 +18,7 @@ from tenkai.ir.ops import norm_axis
 from . import _eager_fast as fast
 from . import _eager_fused
 from ._contract_data import cross_data, kron_data
+from ._contract_fused import scaled_product
 from ._dtype import as_dtype
 from ._ops import add, apply, as_tensor_arg, div, mul, promote, sub, tensor_of, where
 from ._reduce import sum
@@ -98,6 +99,9 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     """``beta * input + alpha * (mat1 @ mat2)``."""
     out = _scaled_sum_plain(input, _plain_product(np.matmul, input, mat1, mat2, (2, 2)), beta,
                             alpha)
+    if out is None and isinstance(input, Tensor) and _number(beta) and _number(alpha):
+        out = scaled_product("AddmmBackward0", input, mat1, mat2, beta, alpha,
+                             lambda c, a, b: addmm(c, a, b, beta=beta, alpha=alpha))
     if out is not None:
         return out
     return _scaled_sum(input, mm(mat1, mat2), beta, alpha, "AddmmBackward0", mat1, mat2)
@@ -107,6 +111,9 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
     """``beta * input + alpha * (mat @ vec)``."""
     out = _scaled_sum_plain(input, _plain_product(np.matmul, input, mat, vec, (2, 1)), beta,
                             alpha)
+    if out is None and isinstance(input, Tensor) and _number(beta) and _number(alpha):
+        out = scaled_product("AddmvBackward0", input, mat, vec, beta, alpha,
+                             lambda c, a, b: addmv(c, a, b, beta=beta, alpha=alpha))
     if out is not None:
         return out
     return _scaled_sum(input, mv(mat, vec), beta, alpha, "AddmvBackward0", mat, vec)

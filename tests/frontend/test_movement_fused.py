@@ -1,6 +1,6 @@
 """Fused eager steps of movement and index ops (``flip``, ``roll``, ``rot90``, ``tril``/
 ``triu``, ``diagonal``, ``diag``, ``diag_embed``, ``trace``, ``take``, ``take_along_dim``)
-and of ``linalg.cross``:
+and of ``linalg.cross``, ``addmm``, ``addmv``:
 one numpy forward and the closed-form numpy gradient, equal to PyTorch and to the recorded
 composites (values, gradients, grad_fn names and next_functions, double backward); compiled
 training through them equals eager training."""
@@ -112,6 +112,31 @@ def test_kron_values_equal_numpy(sa, sb):
     np.testing.assert_array_equal(got.numpy(), torch.kron(torch.tensor(a), torch.tensor(b)))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("op", "cshape", "bshape"), [
+    ("addmm", (3, 4), (5, 4)), ("addmm", (4,), (5, 4)), ("addmm", (3, 1), (5, 4)),
+    ("addmv", (3,), (5,)), ("addmv", (), (5,))])
+def test_fused_addmm_addmv_match_pytorch(op, cshape, bshape, dtype):
+    rng = np.random.default_rng(8)
+    c, a, b = (rng.standard_normal(s).astype(dtype) for s in (cshape, (3, 5), bshape))
+    found = []
+    for lib in (tenkai, torch):
+        ts = [lib.tensor(v, requires_grad=True) for v in (c, a, b)]
+        out = getattr(lib, op)(*ts, beta=0.5, alpha=2.0)
+        out.backward(lib.ones_like(out))
+        found.append((out, [t.grad.numpy() for t in ts]))
+    (got, grads), (want, wanted) = found
+    assert type(got.grad_fn).__name__ == "FusedBackward"
+    assert got.grad_fn.name() == want.grad_fn.name()
+    assert len(got.grad_fn.next_functions) == 3
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-5)
+    for g, w in zip(grads, wanted, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    assert_fused_equals_composite(
+        lambda t: getattr(tenkai, op)(tenkai.tensor(c), t, tenkai.tensor(b), beta=0.5,
+                                      alpha=2.0), a, rtol=1e-6)
+
+
 def _train(compiled: bool) -> list[dict]:
     tenkai.manual_seed(0)
     model = nn.Linear(5, 5)
@@ -122,6 +147,8 @@ def _train(compiled: bool) -> list[dict]:
         h = model(x)
         loss = sum(CASES[name](tenkai, h).pow(2).mean() for name in sorted(CASES))
         loss = loss + tenkai.linalg.cross(h[:, :3], h[:, 2:], dim=1).pow(2).mean()
+        loss = loss + tenkai.addmm(h[:, 1], h, h.T, alpha=0.5).mean() + tenkai.addmv(
+            h[:, 0], h, h[1], beta=2.0).mean()
         loss.backward()
         opt.step()
         return loss
