@@ -27,7 +27,8 @@ WIDE = {np.dtype(np.float32): np.float64, np.dtype(np.float64): np.float64,
         np.dtype(np.float16): np.float32}
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _SCANS: dict[tuple, Any] = {}
-# below this many elements numpy's accumulate is as fast as the kernel's call (~4 us)
+# below this many elements numpy's accumulate is as fast as the kernel's call (~4 us); the
+# max/min scans take the kernel at every size (numpy's position scan: ~10 calls, ~10 us)
 NATIVE_MIN = 1024
 
 
@@ -35,9 +36,10 @@ def native_scan(op: str, data: np.ndarray, axis: int,
                 reverse: bool = False) -> tuple[np.ndarray, np.ndarray | None] | None:
     """The scan kernel (:func:`tenkai.codegen.cpu.eager_scan.scan`) on a float32/float64
     array with elements: the scanned values (and for ``max``/``min`` the int64 positions),
-    or None where native kernels are off (or for fewer than :data:`NATIVE_MIN` elements)."""
-    if (data.dtype not in _FLOATS or data.size < NATIVE_MIN or not nk.enabled()
-            or not nk.ready()):
+    or None where native kernels are off (or sums and products of fewer than
+    :data:`NATIVE_MIN` elements)."""
+    least = NATIVE_MIN if op in ("sum", "prod") else 1
+    if data.dtype not in _FLOATS or data.size < least or not nk.enabled() or not nk.ready():
         return None
     key = (op, data.dtype, reverse)
     kernel = _SCANS.get(key)
