@@ -20,7 +20,7 @@ from tenkai.ir import index_rules
 from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
-from . import _trace
+from . import _eager_fused, _trace
 from ._indexing import _flat_setitem
 from ._node import GRAD_MODE
 from ._ops import add, apply, cast, div, eq, gt, logical_and, logical_not, sub, tensor_of, where
@@ -119,6 +119,10 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice "
                                f"shapes. Destination slice shape: {a} at dimension {k} and "
                                f"source slice shape: {b} at dimension {k}.")
+    if fast.plain(input, source) and _in_range(index, 0, x.shape[axis]):
+        data = np.array(x._data, copy=True)
+        data[(slice(None),) * axis + (index._data.reshape(-1),)] = src._data
+        return fast.result(data.reshape(input.shape), fresh=True)
     if _trace.active() is None and index.numel():
         flat, size = np.asarray(index._data).reshape(-1), x.shape[axis]
         bad = flat[(flat < 0) | (flat >= size)]
@@ -133,6 +137,15 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     out = apply("index_put", (x, _as_vector(index), cast(src, x._ir_dtype)), axis=axis,
                 bounds="index_add")
     return named(_shaped_like(out, input), "IndexCopyBackward0", input, source)
+
+
+def _in_range(index: Tensor, low: int, size: int) -> bool:
+    """Whether ``index`` (an integer tensor on the CPU) lies in ``[low, size)``: two
+    reductions (the fast paths' check; out-of-range indices take the general path, which
+    raises PyTorch's error)."""
+    data = index._data
+    return type(data) is np.ndarray and (not data.size or (
+        int(data.min()) >= low and int(data.max()) < size))
 
 
 def _as_vector(index: Tensor) -> Tensor:
@@ -172,6 +185,11 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
                            f"tensor with {value.ndim} dimension(s).")
     axis = norm_axis("index_fill", dim, max(input.ndim, 1))
     x = reshape(input, (1,)) if input.ndim == 0 else input
+    if (type(value) in (int, float) and input._data.dtype.kind == "f" and fast.plain(input)
+            and _in_range(index, -x.shape[axis], x.shape[axis])):
+        data = np.array(x._data, copy=True)  # (numpy wraps the negative positions too)
+        data[(slice(None),) * axis + (index._data.reshape(-1),)] = value
+        return fast.result(data.reshape(input.shape), fresh=True)
     index = _wrap_negative(index, x.shape[axis], axis)
     v = cast(value, x._ir_dtype) if isinstance(value, Tensor) else tensor_of(value, x._ir_dtype)
     if fast.plain(input, v):
@@ -437,6 +455,15 @@ def take(input: Tensor, index: Tensor) -> Tensor:
     _flat_index(input, index, "take")
     if fast.plain(input):
         return fast.result(np.take(input._data.reshape(-1), index._data), fresh=True)
+    if _eager_fused.available(input):  # one step: the gradient counted back onto the input
+        n, idx = input.numel(), index._data
+        pos = np.where(idx < 0, idx + n, idx).reshape(-1)
+
+        def backward(g: np.ndarray) -> np.ndarray:
+            summed = np.bincount(pos, g.reshape(-1), n)
+            return summed.reshape(input._data.shape).astype(g.dtype, copy=False)
+        return _eager_fused.unary("TakeBackward0", input, np.take(input._data.reshape(-1), idx),
+                                  backward, lambda t: take(t, index))
     flat = reshape(input, (input.numel(),))
     return named(apply("take", (flat, index), axis=0, bounds="index"), "TakeBackward0", input)
 
@@ -478,6 +505,13 @@ def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Te
     if xs == ix and fast.plain(input):  # the usual call: nothing to broadcast
         idx = index_rules.check(indices._data, input.shape[axis], axis, "gather")
         return fast.result(np.take_along_axis(input._data, idx, axis), fresh=True)
+    if xs == ix and _eager_fused.available(input):  # one step: the gradient added back
+        idx = index_rules.check(indices._data, input.shape[axis], axis, "gather")
+        data = input._data
+        return _eager_fused.unary(
+            "GatherBackward0", input, np.take_along_axis(data, idx, axis),
+            lambda g: _eager_fused.add_along(data.shape, axis, idx, g, data.dtype),
+            lambda t: take_along_dim(t, indices, dim))
     for d, (a, b) in enumerate(zip(xs, ix, strict=True)):
         if a != b and 1 not in (a, b):
             raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b "

@@ -9,7 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from tenkai.ir.ops import norm_axis
+
 from . import _eager_fast as fast
+from . import _eager_fused, _scan_fused
 from ._dtype import as_dtype
 from ._linalg_ops import matrix_norm
 from ._ops import (
@@ -195,12 +198,13 @@ NUMPY_SCAN_ACCUMULATOR = {np.dtype(np.float32): np.float64, np.dtype(np.float64)
 
 def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sums along ``dim`` (a matmul with a triangular matrix of ones)."""
-    (axis,) = dims_arg("cumsum", dim, max(input.ndim, 1))
-    if dtype is None and input._data.dtype in NUMPY_SCAN_ACCUMULATOR and fast.plain(input):
-        data = input._data.reshape(input.shape or (1,))
-        with np.errstate(all="ignore"):
-            wide = np.cumsum(data, axis, dtype=NUMPY_SCAN_ACCUMULATOR[data.dtype])
-        return fast.result(wide.astype(data.dtype).reshape(input.shape), fresh=True)
+    (axis,) = (norm_axis("cumsum", dim, max(input.ndim, 1)),) if type(dim) is int else \
+        dims_arg("cumsum", dim, max(input.ndim, 1))
+    if dtype is None and input._data.dtype in NUMPY_SCAN_ACCUMULATOR and input.ndim:
+        if fast.plain(input):
+            return fast.result(_scan_fused.cumsum_value(input._data, axis), fresh=True)
+        if _eager_fused.available(input):
+            return _scan_fused.cumsum_fused(input, axis, lambda t: cumsum(t, dim))
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if x._ir_dtype == "bool" or (dtype is None and not x.is_floating_point()):
         x = cast(x, "int64")
@@ -226,6 +230,9 @@ def flip(input: Tensor, dims: Any) -> Tensor:
         dims_arg("flip", dims, input.ndim)
     if fast.plain(input):
         return fast.result(np.flip(input._data, axes))
+    if _eager_fused.available(input):  # one step: the gradient flipped back
+        return _eager_fused.unary("FlipBackward0", input, np.flip(input._data, axes).copy(),
+                                  lambda g: np.flip(g, axes).copy(), lambda t: flip(t, dims))
     out = input
     for axis in axes:
         index = tensor_of(np.arange(input.shape[axis] - 1, -1, -1), "int64")

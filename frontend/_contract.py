@@ -16,6 +16,9 @@ import numpy as np
 from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
+from . import _eager_fused
+from ._contract_data import cross_data, kron_data
+from ._contract_fused import scaled_product
 from ._dtype import as_dtype
 from ._ops import add, apply, as_tensor_arg, div, mul, promote, sub, tensor_of, where
 from ._reduce import sum
@@ -47,7 +50,10 @@ def _number(v: Any) -> bool:
 
 def _same_float(*ts: Any) -> bool:
     """All plain float tensors of one dtype, with nothing recording (the fast paths' case)."""
-    return fast.plain_float(*ts) and len({t._data.dtype for t in ts}) == 1
+    if not fast.plain_float(*ts):
+        return False
+    dtype = ts[0]._data.dtype
+    return all(t._data.dtype == dtype for t in ts)
 
 
 def _scaled_sum_plain(input: Any, product: Any, beta: Any, alpha: Any) -> Tensor | None:
@@ -57,11 +63,14 @@ def _scaled_sum_plain(input: Any, product: Any, beta: Any, alpha: Any) -> Tensor
     if not (isinstance(input, Tensor) and _number(beta) and _number(alpha)):
         return None
     p = product()
-    try:
-        if p is None or np.broadcast_shapes(input.shape, p.shape) != p.shape:
-            return None
-    except ValueError:
+    if p is None:
         return None
+    if input._data.shape != p.shape:  # (np.broadcast_shapes costs ~4 us: only when needed)
+        try:
+            if np.broadcast_shapes(input._data.shape, p.shape) != p.shape:
+                return None
+        except ValueError:
+            return None
     dt = p.dtype
     if alpha != 1:
         p = p * dt.type(alpha)
@@ -74,13 +83,15 @@ def _plain_product(fn: Any, input: Any, a: Any, b: Any, ranks: tuple[int, int]) 
     """``fn(a, b)`` on the data when ``input``, ``a``, ``b`` are plain floats of one dtype with
     the ranks ``ranks`` and matching inner sizes, else a function giving None."""
     def run() -> np.ndarray | None:
-        if not (isinstance(a, Tensor) and isinstance(b, Tensor) and _same_float(input, a, b)
-                and (a.ndim, b.ndim) == ranks):
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor) and _same_float(input, a, b)):
             return None
-        inner = b.shape[-2] if b.ndim > 1 else b.shape[0]
-        if a.shape[-1] != inner or (a.ndim == 3 and a.shape[0] != b.shape[0]):
+        x, y = a._data, b._data
+        if (x.ndim, y.ndim) != ranks:
             return None
-        return fn(a._data, b._data)
+        inner = y.shape[-2] if y.ndim > 1 else y.shape[0]
+        if x.shape[-1] != inner or (x.ndim == 3 and x.shape[0] != y.shape[0]):
+            return None
+        return fn(x, y)
     return run
 
 
@@ -88,6 +99,9 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     """``beta * input + alpha * (mat1 @ mat2)``."""
     out = _scaled_sum_plain(input, _plain_product(np.matmul, input, mat1, mat2, (2, 2)), beta,
                             alpha)
+    if out is None and isinstance(input, Tensor) and _number(beta) and _number(alpha):
+        out = scaled_product("AddmmBackward0", input, mat1, mat2, beta, alpha,
+                             lambda c, a, b: addmm(c, a, b, beta=beta, alpha=alpha))
     if out is not None:
         return out
     return _scaled_sum(input, mm(mat1, mat2), beta, alpha, "AddmmBackward0", mat1, mat2)
@@ -97,6 +111,9 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
     """``beta * input + alpha * (mat @ vec)``."""
     out = _scaled_sum_plain(input, _plain_product(np.matmul, input, mat, vec, (2, 1)), beta,
                             alpha)
+    if out is None and isinstance(input, Tensor) and _number(beta) and _number(alpha):
+        out = scaled_product("AddmvBackward0", input, mat, vec, beta, alpha,
+                             lambda c, a, b: addmv(c, a, b, beta=beta, alpha=alpha))
     if out is not None:
         return out
     return _scaled_sum(input, mv(mat, vec), beta, alpha, "AddmvBackward0", mat, vec)
@@ -340,16 +357,11 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     sb = (1,) * (n - other.ndim) + tuple(other.shape)
     if isinstance(input, Tensor) and isinstance(other, Tensor) and _same_float(input, other):
         # the composite below on arrays (np.kron does the same products, at ~15 numpy calls)
-        a = input._data.reshape([d for s in sa for d in (s, 1)])
-        b = other._data.reshape([d for s in sb for d in (1, s)])
-        return Tensor._make((a * b).reshape([x * y for x, y in zip(sa, sb, strict=True)]))
+        return Tensor._make(kron_data(input._data.reshape(sa), other._data.reshape(sb)))
     a = reshape(input, [d for s in sa for d in (s, 1)])
     b = reshape(other, [d for s in sb for d in (1, s)])
     return named(reshape(mul(a, b), [x * y for x, y in zip(sa, sb, strict=True)]),
                  "UnsafeViewBackward0")
-
-
-_CROSS_I, _CROSS_J = np.array([1, 2, 0]), np.array([2, 0, 1])
 
 
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
@@ -357,7 +369,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     (a, b), _ = promote(input, other)
-    shape = tuple(np.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
+    shape = a._data.shape if a._data.shape == b._data.shape else \
+        tuple(np.broadcast_shapes(a._data.shape, b._data.shape))
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\n"
                       "Please either pass the dim explicitly or simply use torch.linalg.cross."
@@ -372,22 +385,19 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
                            f"{a.shape[axis] if a.ndim == len(shape) else shape[axis]} and "
                            f"{b.shape[axis] if b.ndim == len(shape) else shape[axis]}")
     if _same_float(a, b):
-        # component k = x[i] * y[j] - x[j] * y[i] for (i, j) = (1, 2), (2, 0), (0, 1): the
-        # three at once from index-permuted operands (broadcasting does the expansion)
         x, y = a._data, b._data
         if x.ndim != len(shape):
             x = x.reshape((1,) * (len(shape) - x.ndim) + x.shape)
         if y.ndim != len(shape):
             y = y.reshape((1,) * (len(shape) - y.ndim) + y.shape)
-        if math.prod(shape) <= 3072:  # few numpy calls (gathers are slow on long arrays)
-            out = x.take(_CROSS_I, axis) * y.take(_CROSS_J, axis)
-            out -= x.take(_CROSS_J, axis) * y.take(_CROSS_I, axis)
-            return Tensor._make(out)
-        part = [(slice(None),) * axis + (slice(k, k + 1),) for k in range(3)]
-        out = np.empty(shape, x.dtype)
-        for k, (i, j) in enumerate(((1, 2), (2, 0), (0, 1))):
-            np.subtract(x[part[i]] * y[part[j]], x[part[j]] * y[part[i]], out=out[part[k]])
-        return Tensor._make(out)
+        return Tensor._make(cross_data(x, y, axis, shape))
+    if a._data.shape == b._data.shape and _eager_fused.available(a, b):
+        # one step: d(a x b) . g = a . (b x g) = b . (g x a)
+        x, y = a._data, b._data
+        return _eager_fused.record(
+            "LinalgCrossBackward0", [a, b], [cross_data(x, y, axis, shape)],
+            lambda gs: [cross_data(y, gs[0], axis, shape), cross_data(gs[0], x, axis, shape)],
+            lambda s, t: [cross(s, t, axis)])[0]
     a = apply("expand", (a,), shape=shape) if tuple(a.shape) != shape else a
     b = apply("expand", (b,), shape=shape) if tuple(b.shape) != shape else b
     i1, i2 = tensor_of([1, 2, 0], "int64"), tensor_of([2, 0, 1], "int64")
@@ -412,6 +422,11 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     if fast.plain(input):
         return fast.result(np.diagonal(input._data, offset, d1, d2))
+    if _eager_fused.available(input):  # one step: the gradient put back on the diagonal
+        return _eager_fused.unary(
+            "DiagonalBackward0", input, np.diagonal(input._data, offset, d1, d2).copy(),
+            lambda g: _on_diagonal(g, input._data.shape, offset, d1, d2),
+            lambda t: diagonal(t, offset, dim1, dim2))
     rest = [d for d in range(input.ndim) if d not in (d1, d2)]
     n, m = input.shape[d1], input.shape[d2]
     order = rest + [d1, d2]
@@ -424,6 +439,15 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
                  input)
 
 
+def _on_diagonal(g: np.ndarray, shape: tuple, offset: int, d1: int, d2: int) -> np.ndarray:
+    """Zeros of ``shape`` with ``g``'s last dim on the ``offset`` diagonal over ``d1``/``d2``
+    (the adjoint of ``np.diagonal``)."""
+    out = np.zeros(shape, g.dtype)
+    at = np.arange(g.shape[-1])
+    np.moveaxis(out, (d1, d2), (-2, -1))[..., at + max(0, -offset), at + max(0, offset)] = g
+    return out
+
+
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Matrices with the last dim of ``input`` on their ``offset`` diagonal."""
     if input.ndim == 0:
@@ -431,14 +455,20 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     n = input.shape[-1]
     size = n + abs(offset)
     nd = input.ndim + 1
-    if fast.plain(input) and ((dim1, dim2) == (-2, -1) or (
+    plain = fast.plain(input)
+    if (plain or _eager_fused.available(input)) and ((dim1, dim2) == (-2, -1) or (
             norm_axis("diag_embed", dim1, nd), norm_axis("diag_embed", dim2, nd)) == (nd - 2,
                                                                                   nd - 1)):
         # the diagonal is every (size + 1)-th element of each flattened matrix from its start
         out = np.zeros(tuple(input.shape[:-1]) + (size * size,), input._data.dtype)
         start = offset if offset >= 0 else -offset * size
         out[..., start:start + n * (size + 1):size + 1] = input._data
-        return Tensor._make(out.reshape(tuple(input.shape[:-1]) + (size, size)))
+        out = out.reshape(tuple(input.shape[:-1]) + (size, size))
+        if plain:
+            return Tensor._make(out)
+        return _eager_fused.unary("DiagEmbedBackward0", input, out,  # the gradient's diagonal
+                                  lambda g: np.diagonal(g, offset, -2, -1).copy(),
+                                  lambda t: diag_embed(t, offset, dim1, dim2))
     # the values on the diagonal of an (n, size) band (a where, not a product: inf and nan
     # stay on the diagonal), then the missing rows (offset >= 0) or columns padded with 0
     pads = [(0, 0)] * nd
@@ -479,11 +509,20 @@ def _triangle(input: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:
     if input.ndim < 2:
         raise RuntimeError(f"{name.removesuffix('Backward0').lower()}: input tensor must have "
                            "at least 2 dimensions")
-    if fast.plain(input):  # np.tril/np.triu's values with a cached mask (one masked copy)
-        data = input._data
-        out = np.zeros(data.shape, data.dtype)
-        np.copyto(out, data, where=_triangle_mask(*data.shape[-2:], diagonal, lower))
-        return Tensor._make(out)
+    plain = fast.plain(input)
+    if plain or _eager_fused.available(input):
+        # np.tril/np.triu's values with a cached mask (one masked copy); with grad one fused
+        # step whose gradient is the same triangle of the output's
+        mask = _triangle_mask(*input.shape[-2:], diagonal, lower)
+
+        def masked(data: np.ndarray) -> np.ndarray:
+            out = np.zeros(data.shape, data.dtype)
+            np.copyto(out, data, where=mask)
+            return out
+        if plain:
+            return Tensor._make(masked(input._data))
+        return _eager_fused.unary(name, input, masked(input._data), masked,
+                                  lambda t: _triangle(t, diagonal, lower, name))
     n, m = input.shape[-2:]
     mask = np.tril(np.ones((n, m), bool), diagonal) if lower else \
         np.triu(np.ones((n, m), bool), diagonal)
@@ -534,6 +573,14 @@ def trace(input: Tensor) -> Tensor:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     if fast.plain_float(input):
         return Tensor._make(np.asarray(np.trace(input._data)))
+    if _eager_fused.available(input):  # one step: the gradient on the main diagonal
+        def backward(g: np.ndarray) -> np.ndarray:
+            out = np.zeros(input._data.shape, g.dtype)
+            np.fill_diagonal(out, g)
+            return out
+        return _eager_fused.unary("TraceBackward0", input,
+                                  np.asarray(np.trace(input._data)).astype(input._data.dtype),
+                                  backward, trace)
     return named(sum(diagonal(input)), "TraceBackward0", input)
 
 

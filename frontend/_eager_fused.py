@@ -151,3 +151,25 @@ def record(name: str, inputs: Sequence[Tensor | None], values: Sequence[np.ndarr
         t._node = node
         outs.append(t)
     return outs
+
+
+def unary(name: str, x: Tensor, value: np.ndarray, backward: Callable[[np.ndarray], np.ndarray],
+          composite: Callable[[Tensor], Tensor]) -> Tensor:
+    """:func:`record` of an op of one tensor input and one output: ``backward(g)`` maps the
+    output's gradient to the input's, ``composite(t)`` is the op recorded."""
+    return record(name, [x], [value], lambda seeds: [backward(seeds[0])],
+                  lambda t: [composite(t)])[0]
+
+
+def add_along(shape: tuple, axis: int, index: np.ndarray, g: np.ndarray,
+              dtype: Any) -> np.ndarray:
+    """Zeros of ``shape`` with each ``g`` added at its ``index`` along ``axis`` (``index``
+    and ``g`` of one shape, equal to ``shape`` off ``axis``): a gather's gradient, as one
+    ``bincount`` over flat positions (``np.add.at`` goes element by element)."""
+    outer, n = int(np.prod(shape[:axis])), shape[axis]
+    inner = int(np.prod(shape[axis + 1:]))
+    k = index.shape[axis] if index.ndim else 1
+    lines = index.reshape(outer, k, inner) + (np.arange(outer) * n)[:, None, None]
+    flat = lines * inner + np.arange(inner)
+    summed = np.bincount(flat.ravel(), g.ravel(), outer * n * inner)
+    return summed.reshape(shape).astype(dtype, copy=False)

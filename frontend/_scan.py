@@ -18,7 +18,7 @@ import numpy as np
 from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
-from . import _trace
+from . import _eager_fused, _scan_fused, _trace
 from ._composite import NUMPY_SCAN_ACCUMULATOR, SCAN_ACCUMULATOR, flip
 from ._dtype import as_dtype
 from ._math import isnan, logaddexp
@@ -74,12 +74,12 @@ def _finish(y: Tensor, input: Tensor, name: str) -> Tensor:
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running products along ``dim`` (gradients exact even with zeros)."""
-    if dtype is None and input._data.dtype in NUMPY_SCAN_ACCUMULATOR and fast.plain(input):
-        axis = norm_axis("cumprod", dim, max(input.ndim, 1))
-        with np.errstate(all="ignore"):
-            out = np.cumprod(input._data.reshape(input.shape or (1,)), axis,
-                             dtype=NUMPY_SCAN_ACCUMULATOR[input._data.dtype])
-        return fast.result(out.astype(input._data.dtype).reshape(input.shape), fresh=True)
+    if dtype is None and input._data.dtype in NUMPY_SCAN_ACCUMULATOR and input.ndim:
+        axis = norm_axis("cumprod", dim, input.ndim)
+        if fast.plain(input):
+            return fast.result(_scan_fused.cumprod_value(input._data, axis), fresh=True)
+        if _eager_fused.available(input):
+            return _scan_fused.cumprod_fused(input, axis, lambda t: cumprod(t, dim))
     x = input if dtype is None else cast(input, as_dtype(dtype).name)
     if dtype is None and not x.is_floating_point():
         x = cast(x, "int64")
@@ -148,13 +148,17 @@ def _cum_extreme(input: Tensor, dim: int, name: str) -> Any:
     values are gathered at the indices so the gradient goes to that position."""
     if type(input._data) is np.ndarray and _trace.active() is None:
         # eager on the CPU: the positions from numpy, the values gathered at them (recorded
-        # when the input requires grad: one gather node, the same gradient as the scan's)
+        # when the input requires grad: one fused step, or one gather node)
         axis = norm_axis(name, dim, max(input.ndim, 1))
-        values, index = _cum_extreme_data(input._data.reshape(input.shape or (1,)), axis,
-                                          name)
+        values, index = _scan_fused.cum_extreme_values(
+            input._data.reshape(input.shape or (1,)), axis, name)
         if fast.plain(input):
-            return CumResult[name](fast.result(values.reshape(input.shape)),
-                                   fast.result(index.reshape(input.shape)))
+            return CumResult[name](fast.result(values.reshape(input.shape), fresh=True),
+                                   fast.result(index.reshape(input.shape), fresh=True))
+        if input.ndim and _eager_fused.available(input):
+            return CumResult[name](_scan_fused.cum_extreme_fused(
+                input, axis, name, values, index,
+                lambda t: _cum_extreme(t, dim, name).values), Tensor._make(index))
         x = reshape(input, (1,)) if input.ndim == 0 else input
         out = gather(x, axis, Tensor._make(index))
         if input.ndim == 0:
@@ -189,24 +193,6 @@ def _cum_extreme(input: Tensor, dim: int, name: str) -> Any:
     if input.ndim == 0:
         values, index = reshape(values, ()), reshape(index, ())
     return CumResult[name](named(values, name.capitalize() + "Backward0", input), index)
-
-
-def _cum_extreme_data(x: np.ndarray, axis: int, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_cum_extreme` in numpy: the running extreme, and the latest position whose value
-    equals it there (or is nan: nan wins), found by a running max of positions."""
-    ufunc = np.maximum if name == "cummax" else np.minimum
-    with np.errstate(all="ignore"):
-        values = ufunc.accumulate(x, axis)
-    n = x.shape[axis]
-    shape = [1] * x.ndim
-    shape[axis] = n
-    # the positions in the narrowest integers that hold them (less memory for the scan)
-    narrow = np.int16 if n < 2**15 else np.int32 if n < 2**31 else np.int64
-    pos = np.arange(n, dtype=narrow).reshape(shape)
-    hit = x == values
-    if x.dtype.kind == "f":
-        hit |= np.isnan(x)
-    return values, np.maximum.accumulate(hit * pos, axis).astype(np.int64)
 
 
 def cummax(input: Tensor, dim: int) -> Any:
@@ -368,6 +354,12 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     if fast.plain(input):
         axes = tuple(norm_axis("roll", d, input.ndim) for d in dims)
         return fast.result(np.roll(input._data, shifts, axes), fresh=True)
+    if _eager_fused.available(input):  # one step: the gradient rolled back
+        axes = tuple(norm_axis("roll", d, input.ndim) for d in dims)
+        back = tuple(-s for s in shifts)
+        return _eager_fused.unary("RollBackward0", input, np.roll(input._data, shifts, axes),
+                                  lambda g: np.roll(g, back, axes),
+                                  lambda t: roll(t, shifts, dims))
     out = input
     for s, d in zip(shifts, dims, strict=True):
         axis = norm_axis("roll", d, input.ndim)
@@ -390,10 +382,16 @@ def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
     d0, d1 = dims
     k %= 4
     nd = input.ndim
-    if k and -nd <= d0 < nd and -nd <= d1 < nd and d0 % nd != d1 % nd and fast.plain(input):
+    if k and -nd <= d0 < nd and -nd <= d1 < nd and d0 % nd != d1 % nd and (
+            fast.plain(input) or _eager_fused.available(input)):
         # the flip's copy, transposed (a view of it, as the composite's permute gives)
         data = np.flip(input._data, [d1] if k == 1 else [d0] if k == 3 else [d0, d1]).copy()
-        return Tensor._make(data if k == 2 else np.swapaxes(data, d0, d1))
+        data = data if k == 2 else np.swapaxes(data, d0, d1)
+        if fast.plain(input):
+            return Tensor._make(data)
+        return _eager_fused.unary("Rot90Backward0", input, data,  # the gradient turned back
+                                  lambda g: np.rot90(g, -k, (d0, d1)).copy(),
+                                  lambda t: rot90(t, k, dims))
     if k == 1:
         out = transpose(flip(input, [d1]), d0, d1)
     elif k == 2:

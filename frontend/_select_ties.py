@@ -78,6 +78,15 @@ def kth_positions(data: np.ndarray, axis: int, index: np.ndarray, k: int) -> np.
     return np.moveaxis(picks, -1, axis)
 
 
+def kth_rows(rows: np.ndarray, pick: np.ndarray, k: int, tied: np.ndarray) -> np.ndarray:
+    """:func:`kth_positions` for float ``rows`` (R, n), their stable-sort positions ``pick``
+    (R,) of the k-th smallest entry and the rows whose k-th value is ``tied``."""
+    pick = pick.copy()
+    for at in np.flatnonzero(tied):
+        pick[at] = _quickselect_position(rows[at].tolist(), k)
+    return pick
+
+
 def all_nan_position(n: int) -> int:
     """The position ``nanmedian`` reports along a line of ``n`` nans, as PyTorch's: its
     selection (a median-of-three introselect for slot 0) compares no nan below another, so

@@ -9,6 +9,7 @@ clear NotImplementedError naming the op.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,11 +17,11 @@ import numpy as np
 from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
-from . import _trace
+from . import _eager_fused, _trace
 from ._node import GRAD_MODE
 from ._ops import apply, tensor_of, where
 from ._reduce import _return_type
-from ._select_ties import kth_positions
+from ._select_ties import kth_positions, kth_rows
 from ._shape import gather, named, reshape, squeeze
 from ._tensor import Tensor
 
@@ -54,11 +55,16 @@ def _take_along(data: np.ndarray, index: np.ndarray, axis: int) -> np.ndarray:
     return rows[np.arange(rows.shape[0])[:, None], picks].reshape(index.shape)
 
 
-def _values(input: Tensor, axis: int, index: np.ndarray, name: str,
-            drop: bool = False) -> tuple[Tensor, Tensor]:
+def _values(input: Tensor, axis: int, index: np.ndarray, name: str, drop: bool = False,
+            again: Callable[[Tensor], Tensor] | None = None) -> tuple[Tensor, Tensor]:
     """The entries of ``input`` at ``index`` along ``axis`` and the indices as int64 tensors
-    (``drop``: without ``axis``, which ``index`` has as size 1)."""
+    (``drop``: without ``axis``, which ``index`` has as size 1). ``again(t)``: the op's
+    values on ``t`` (the op's own call; given where ``index`` holds distinct positions along
+    each line): with it a float input that requires grad gets one fused step
+    (:mod:`tenkai._eager_fused`) instead of a recorded gather and its scatter-add backward."""
     drop = drop and input.ndim > 0
+    if again is not None and input.ndim and _eager_fused.available(input):
+        return _fused_values(input, axis, index.astype(np.int64), name, drop, again)
     if fast.plain(input):
         index = index.astype(np.int64)
         values = _take_along(np.atleast_1d(input._data), index, axis)
@@ -77,13 +83,34 @@ def _values(input: Tensor, axis: int, index: np.ndarray, name: str,
     return named(values, name, input), idx
 
 
+def _fused_values(input: Tensor, axis: int, index: np.ndarray, name: str, drop: bool,
+                  again: Callable[[Tensor], Tensor]) -> tuple[Tensor, Tensor]:
+    """:func:`_values` as a fused step: the gradient puts each cotangent back at its
+    position (the positions along a line are distinct: no two add up)."""
+    data = input._data
+    values = _take_along(data, index, axis)
+    if drop:
+        values, index = values.squeeze(axis), index.squeeze(axis)
+
+    def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
+        g = np.expand_dims(seeds[0], axis) if drop else seeds[0]
+        out = np.zeros(data.shape, data.dtype)
+        np.put_along_axis(out, np.expand_dims(index, axis) if drop else index, g, axis)
+        return [out]
+
+    values = values if values.flags.c_contiguous else values.copy()
+    (out,) = _eager_fused.record(name, [input], [values], backward, lambda t: [again(t)])
+    return out, fast.result(index, fresh=True)
+
+
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     """Values sorted along ``dim`` and their original positions."""
     _eager_only("sort")
     axis = norm_axis("sort", dim, max(input.ndim, 1))
     index = _order(np.atleast_1d(input._data), axis, descending)
     name = "SortBackward1" if stable else "SortBackward0"  # PyTorch's stable= overload
-    return RETURN_TYPES["sort"](*_values(input, axis, index, name))
+    return RETURN_TYPES["sort"](*_values(input, axis, index, name, again=lambda t: sort(
+        t, dim, descending, stable).values))
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
@@ -103,7 +130,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
         raise RuntimeError("selected index k out of range")
     index = _order(np.atleast_1d(input._data), axis, largest)[(slice(None),) * axis
                                                              + (slice(0, k),)]
-    return RETURN_TYPES["topk"](*_values(input, axis, index, "TopkBackward0"))
+    return RETURN_TYPES["topk"](*_values(input, axis, index, "TopkBackward0", again=lambda t: topk(
+        t, k, dim, largest, sorted).values))
 
 
 def _first_nan(data: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
@@ -118,15 +146,55 @@ def _first_nan(data: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
     return np.where(has, np.argmax(nans, axis=axis, keepdims=True), index)
 
 
-def _select(op: str, input: Tensor, position: Any, dim: int, keepdim: bool, name: str) -> Any:
+def _select(op: str, input: Tensor, position: Any, dim: int, keepdim: bool, name: str,
+            again: Callable[[Tensor], Tensor]) -> Any:
     axis = norm_axis(op, dim, max(input.ndim, 1))
     data = np.atleast_1d(input._data)
-    index = np.take(_order(data, axis, False), [position(data.shape[axis])], axis=axis)
+    n = data.shape[axis]
+    if n and data.dtype.kind == "f":  # one line per row: no take_along_axis, no moveaxis
+        last = axis == data.ndim - 1
+        lines = data if last else np.moveaxis(data, axis, -1)
+        rows = lines.reshape(-1, n)
+        pick, values = _select_rows(op, rows, position(n))
+        index = pick.reshape(lines.shape[:-1] + (1,))
+        if input.ndim and fast.plain(input):  # the values are taken already
+            keep = lines.shape[:-1] + (1,) if keepdim else lines.shape[:-1]
+            index, values = index.reshape(keep), values.reshape(keep)
+            if keepdim and not last:
+                index, values = np.moveaxis(index, -1, axis), np.moveaxis(values, -1, axis)
+            return RETURN_TYPES[op](fast.result(values, fresh=True),
+                                    fast.result(index, fresh=True))
+        index = index if last else np.moveaxis(index, -1, axis)
+        return RETURN_TYPES[op](*_values(input, axis, index, name, not keepdim, again))
+    index = np.take(_order(data, axis, False), [position(n)], axis=axis)
     if op == "median":
         index = _first_nan(data, axis, index)
     elif op == "kthvalue":  # which of tied entries: PyTorch's quickselect decides
-        index = kth_positions(data, axis, index, position(data.shape[axis]))
-    return RETURN_TYPES[op](*_values(input, axis, index, name, not keepdim))
+        index = kth_positions(data, axis, index, position(n))
+    return RETURN_TYPES[op](*_values(input, axis, index, name, not keepdim, again))
+
+
+def _select_rows(op: str, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The position (int64) and value of the k-th smallest entry of each float row (R, n):
+    a stable sort's, then for ``median`` the first nan, for ``kthvalue`` PyTorch's pick
+    among tied entries (tied: a sorted neighbour equals it, or it is nan)."""
+    order = np.argsort(rows, axis=1, kind="stable")
+    lo, hi = max(k - 1, 0), min(k + 2, rows.shape[1])
+    ar = np.arange(rows.shape[0])
+    near = rows[ar[:, None], order[:, lo:hi]]  # the k-th value and its sorted neighbours
+    pick, values = order[:, k], near[:, k - lo]
+    if op == "median":
+        nans = np.isnan(rows[ar, order[:, -1]])  # nan sorts last: the rows holding one
+        if nans.any():  # median propagates nan (the first one), as PyTorch's
+            pick = np.where(nans, np.argmax(np.isnan(rows), 1), pick)
+            values = rows[ar, pick]
+        return pick, values
+    tied = np.isnan(values)
+    tied |= (near[:, 1:] == near[:, :-1]).any(1)
+    if tied.any():
+        pick = kth_rows(rows, pick, k, tied)
+        values = rows[ar, pick]
+    return pick, values
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
@@ -135,7 +203,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     size = input.shape[dim] if input.ndim else 1
     if not 1 <= k <= size:
         raise IndexError(f"kthvalue(): selected number k out of range for dimension {dim}")
-    return _select("kthvalue", input, lambda n: k - 1, dim, keepdim, "KthvalueBackward0")
+    return _select("kthvalue", input, lambda n: k - 1, dim, keepdim, "KthvalueBackward0",
+                   lambda t: kthvalue(t, k, dim, keepdim).values)
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -156,7 +225,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
         hits = np.isnan(flat._data) if np.isnan(v) else flat._data == v
         only = where(tensor_of(hits, "bool"), flat, tensor_of(-np.inf, flat._ir_dtype))
         return named(apply("max", (only,), axes=(0,), keepdim=False), "MedianBackward0", input)
-    return _select("median", input, lambda n: (n - 1) // 2, dim, keepdim, "MedianBackward1")
+    return _select("median", input, lambda n: (n - 1) // 2, dim, keepdim, "MedianBackward1",
+                   lambda t: median(t, dim, keepdim).values)
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -200,7 +270,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     picks = _mode_positions(flat) if flat.size else np.zeros(flat.shape[0], np.int64)
     index = picks.reshape(data.shape[:-1] + (1,))
     index = index if last else np.moveaxis(index, -1, axis)
-    return RETURN_TYPES["mode"](*_values(input, axis, index, "ModeBackward0", not keepdim))
+    return RETURN_TYPES["mode"](*_values(input, axis, index, "ModeBackward0", not keepdim,
+                                         lambda t: mode(t, dim, keepdim).values))
 
 
 # ---------------------------------------------------------------- unique and counting

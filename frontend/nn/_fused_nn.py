@@ -19,12 +19,7 @@ def index_pad(x: Tensor, pairs: list[tuple[int, int]], mode: str, name: str,
     """``F.pad`` by source positions (``positions(mode, n, lo, hi)``) fused, or None."""
     if not _eager_fused.available(x):
         return None
-    data, shape = x._data, x._data.shape
-    for axis, (lo, hi) in enumerate(pairs):
-        if lo or hi:
-            data = data.take(positions(mode, shape[axis], lo, hi), axis)
-    if data is x._data:
-        data = data.copy()
+    data, shape = pad_data(x._data, pairs, mode, positions), x._data.shape
 
     def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
         g = seeds[0]
@@ -36,6 +31,37 @@ def index_pad(x: Tensor, pairs: list[tuple[int, int]], mode: str, name: str,
         return [g]
 
     return _eager_fused.record(name, [x], [data], backward, lambda t: [composite(t)])[0]
+
+
+PAD_SLICES_MIN = 16384
+
+
+def pad_data(data: np.ndarray, pairs: list[tuple[int, int]], mode: str,
+             positions: Callable[[str, int, int, int], np.ndarray]) -> np.ndarray:
+    """``data`` padded (a fresh array). From :data:`PAD_SLICES_MIN` elements the interior is
+    copied once, then each padded dim's border planes are copied from the planes they read
+    (``positions``), from the last dim to the first, each over the already padded later dims
+    (a ``take`` per dim gathers every element: 1.6x slower on (4, 16, 32, 32)); smaller
+    arrays take one ``take`` per padded dim (fewer numpy calls)."""
+    if data.size < PAD_SLICES_MIN:
+        out = data
+        for axis, (lo, hi) in enumerate(pairs):
+            if lo or hi:
+                out = out.take(positions(mode, data.shape[axis], lo, hi), axis)
+        return out.copy() if out is data else out
+    out = np.empty([d + lo + hi for d, (lo, hi) in zip(data.shape, pairs, strict=True)],
+                   data.dtype)
+    inner = [slice(lo, lo + d) for d, (lo, _) in zip(data.shape, pairs, strict=True)]
+    out[tuple(inner)] = data
+    for axis in range(data.ndim - 1, -1, -1):
+        lo, hi = pairs[axis]
+        if not (lo or hi):
+            continue
+        pos = positions(mode, data.shape[axis], lo, hi)
+        for k in (*range(lo), *range(lo + data.shape[axis], len(pos))):
+            dst = (*inner[:axis], k)
+            out[dst] = out[(*inner[:axis], lo + int(pos[k]))]
+    return out
 
 
 def _pad_grad(g: np.ndarray, axis: int, mode: str, n: int, lo: int,

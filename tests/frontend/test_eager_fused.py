@@ -167,7 +167,9 @@ def _check_three(results, **tol):
 
 
 PAD_CASES = [((1, 2, 4, 4), (1, 2, 2, 1)), ((2, 3, 5), (2, 3)),
-             ((1, 1, 3, 4, 5), (1, 2, 0, 1, 2, 1)), ((2, 6), (4, 0))]
+             ((1, 1, 3, 4, 5), (1, 2, 0, 1, 2, 1)), ((2, 6), (4, 0)),
+             # from _fused_nn.PAD_SLICES_MIN elements: the interior, then border planes
+             ((2, 8, 32, 40), (1, 2, 3, 1)), ((1, 2, 20, 24, 40), (1, 2, 0, 1, 2, 1))]
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
