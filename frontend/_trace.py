@@ -276,6 +276,12 @@ class Tracer:
     # the side-effect watcher's profile hook while it is installed (tenkai._side_effects);
     # code that runs no user code turns it off for its duration (:func:`without_profile_hook`)
     profile_hook: Any = None
+    # what the traced call changed in state that existed before it, to put back when the
+    # compile then refuses the function (:meth:`rollback`): tensors' values before their
+    # first in-place write, optimizers' state, generators' offsets
+    undo: dict[int, tuple[Any, Any, Any, int]] = field(default_factory=dict)
+    optimizer_state: dict[int, tuple[Any, dict, list]] = field(default_factory=dict)
+    rng_start: dict[int, tuple[Any, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.graph = Graph(self.name)
@@ -333,6 +339,7 @@ class Tracer:
         return self.graph.add("cast", [nid], dtype=dtype)
 
     def rng_operands(self, generator: Any, count: int, seed: Any, offset: Any) -> None:
+        self.rng_start.setdefault(id(generator), (generator, int(offset._data)))
         k = len(self.rng)
         s = self.graph.add("input", shape=(), dtype="int64", name=f"rng.seed{k}")
         o = self.graph.add("input", shape=(), dtype="int64", name=f"rng.offset{k}")
@@ -362,10 +369,16 @@ class Tracer:
         self.bind(out, nid)
 
     def before_inplace(self, target: Any) -> None:
-        """Remember where captured state is first written (for the untraceable report)."""
+        """Remember where captured state is first written (for the untraceable report) and
+        the value it had (for :meth:`rollback`)."""
         old = self.node_of.get(id(target._data))
         if old is not None and old in self.captured:
             self.writes_at.setdefault(old, user_frame())
+        if (old is None or old in self.captured or old in self.inputs) \
+                and id(target) not in self.undo:  # a tensor from before the call
+            data = target._data
+            saved = np.array(data, copy=True) if type(data) is np.ndarray else data.copy()
+            self.undo[id(target)] = (target, data, saved, target._vc[0])
 
     def record_inplace(self, target: Any, source: Any) -> None:
         """``target`` now holds ``source``'s value (an in-place update)."""
@@ -397,4 +410,35 @@ class Tracer:
                 if k != "training" and isinstance(v, (int, float, str, bool, type(None))))
 
     def saw_optimizer(self, optimizer: Any) -> None:
-        self.optimizers.setdefault(id(optimizer), optimizer)
+        if id(optimizer) not in self.optimizers:
+            self.optimizers[id(optimizer)] = optimizer
+            state = optimizer.state
+            self.optimizer_state[id(optimizer)] = (
+                optimizer, {key: (value, dict(value)) for key, value in state.items()},
+                [dict(group) for group in optimizer.param_groups])
+
+    def rollback(self) -> None:
+        """Put back the state the traced call changed: the call ran eagerly while tracing,
+        and the compile is refusing the function, so no step happened (a failed step leaves
+        state untouched). Tensors' values and version counters, ``.grad`` attributes,
+        optimizers' state and param groups, and random generators' offsets are restored."""
+        for tensor, data, saved, version in self.undo.values():
+            if type(data) is np.ndarray and data.flags.writeable:
+                np.copyto(data, saved)
+                tensor._data = data
+            else:
+                tensor._data = saved
+            tensor._vc[0] = version
+        for tensor, _, grad in self.grad_touch.values():
+            tensor._grad = grad
+        for optimizer, state, groups in self.optimizer_state.values():
+            optimizer.state.clear()
+            for key, (entry, content) in state.items():
+                entry.clear()
+                entry.update(content)
+                optimizer.state[key] = entry
+            for group, before in zip(optimizer.param_groups, groups, strict=False):
+                group.clear()
+                group.update(before)
+        for generator, offset in self.rng_start.values():
+            generator._offset = offset

@@ -162,11 +162,12 @@ class CompiledFunction:
         names = name_state(tracer)
         sites += names.untraceable
         if sites:
-            self._untraceable(sites)
+            self._untraceable(sites, tracer)
             return result
         if tracer.side_effects:  # a replay would skip them: run the function eagerly
             message = side_effects_message(self.fn, tracer.side_effects, self.fullgraph)
             if self.fullgraph:
+                tracer.rollback()
                 raise UntraceableError(message)
             warnings.warn(message, SideEffectWarning, stacklevel=3)
             self.eager_only = True
@@ -178,7 +179,7 @@ class CompiledFunction:
         self.steps.insert(0, step)
         return result
 
-    def _untraceable(self, sites: list[_trace.Site]) -> None:
+    def _untraceable(self, sites: list[_trace.Site], tracer: _trace.Tracer) -> None:
         report = "\n".join(f"  {k + 1}. {s}" for k, s in enumerate(sites))
         message = (f"tenkai.compile: {self.fn.__name__} cannot be traced ({len(sites)} "
                    f"problem(s)):\n{report}")
@@ -187,6 +188,7 @@ class CompiledFunction:
                           stacklevel=4)
             self.eager_only = True
             return
+        tracer.rollback()  # refused: the call that traced it leaves no step behind
         raise UntraceableError(message)
 
     def explain(self) -> str:
