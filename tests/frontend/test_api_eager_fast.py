@@ -242,3 +242,19 @@ def test_embedding_bag_equal_bags_add_in_order_like_torch(mode):
     got = _fn(tenkai, F).embedding_bag(tenkai.tensor(flat), tenkai.tensor(w),
                                        tenkai.tensor(offsets), mode=mode)
     np.testing.assert_array_equal(got.numpy(), want.numpy())
+    last = tenkai.tensor(np.r_[offsets, flat.size].astype(np.int32))
+    got = _fn(tenkai, F).embedding_bag(tenkai.tensor(flat), tenkai.tensor(w), last, mode=mode,
+                                       include_last_offset=True)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    wt = tenkai.tensor(w, requires_grad=True)  # the fused step's forward: the same bits
+    got = _fn(tenkai, F).embedding_bag(tenkai.tensor(flat), wt, tenkai.tensor(offsets), mode=mode)
+    np.testing.assert_array_equal(got.detach().numpy(), want.numpy())
+    uneven = np.r_[0, 5, offsets[2:]]  # bags of different sizes: the general path
+    got = _fn(tenkai, F).embedding_bag(tenkai.tensor(flat), tenkai.tensor(w),
+                                       tenkai.tensor(uneven), mode=mode)
+    want = _fn(torch, F).embedding_bag(torch.tensor(flat), torch.tensor(w),
+                                       torch.tensor(uneven), mode=mode)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-3)  # rows ~1e3
+    with pytest.raises(IndexError):  # an index out of range: the general path's error
+        _fn(tenkai, F).embedding_bag(tenkai.tensor(flat + 1), tenkai.tensor(w),
+                                     tenkai.tensor(offsets), mode=mode)
