@@ -258,3 +258,27 @@ def test_embedding_bag_equal_bags_add_in_order_like_torch(mode):
     with pytest.raises(IndexError):  # an index out of range: the general path's error
         _fn(tenkai, F).embedding_bag(tenkai.tensor(flat + 1), tenkai.tensor(w),
                                      tenkai.tensor(offsets), mode=mode)
+
+
+@pytest.mark.parametrize(("size", "k", "d", "p", "s"), [
+    ((4, 4), 3, 1, 0, 1), ((5, 6), (2, 3), (2, 1), 1, (1, 2)), ((6, 6), 2, 1, 0, 3),
+    ((5, 5), 1, 1, 1, 1)])
+def test_fold_gather_adds_like_the_strided_adds(size, k, d, p, s):
+    """Small folds gather each cell's contributions and sum them in kernel-position order:
+    the same bits as one strided add per kernel position, and PyTorch's values."""
+    from tenkai.nn import _functional_resample as R
+
+    g = R._geometry(size, k, d, p, s, "fold")
+    (kh, kw), blocks = g[0], g[6]
+    x = np.random.default_rng(7).standard_normal((2, 3 * kh * kw, blocks[0] * blocks[1]))
+    x = x.astype(np.float32)
+    got = R._fold_array(x, size, g)
+    strided = R._fold_data(x.reshape(2, 3, kh, kw, *blocks), g[5], g[1], g[3])
+    np.testing.assert_array_equal(got, strided[:, :, g[2][0]:g[2][0] + size[0],
+                                               g[2][1]:g[2][1] + size[1]])
+    want = torch.nn.functional.fold(torch.tensor(x), size, k, d, p, s).numpy()
+    np.testing.assert_allclose(_fn(tenkai, F).fold(tenkai.tensor(x), size, k, d, p, s).numpy(),
+                               want, rtol=1e-6, atol=1e-6)
+    cols = _fn(tenkai, F).unfold(tenkai.tensor(want), k, d, p, s).numpy()
+    np.testing.assert_array_equal(cols, torch.nn.functional.unfold(torch.tensor(want), k, d, p,
+                                                                   s).numpy())
