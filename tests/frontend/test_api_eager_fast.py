@@ -154,6 +154,10 @@ CASES = [
     ("pinv", lambda L, x: L.linalg.pinv(x, rtol=0.1), [_f(4, 3)]),
     ("group_norm affine", lambda L, x, w, b: _fn(L, F).group_norm(x, 2, w, b),
      [_f(2, 4, 3), _f(4), _f(4, seed=1)]),
+    ("conv_transpose2d", lambda L, x, w, b: _fn(L, F).conv_transpose2d(
+        x, w, b, stride=2, padding=1, output_padding=1), [_f(2, 3, 4, 5), _f(3, 2, 3, 3), _f(2)]),
+    ("conv_transpose2d 3-D dilated", lambda L, x, w: _fn(L, F).conv_transpose2d(
+        x, w, stride=(1, 2), dilation=2), [_f(3, 4, 5), _f(3, 2, 2, 3)]),
 ]
 
 
@@ -266,7 +270,7 @@ def test_embedding_bag_equal_bags_add_in_order_like_torch(mode):
 def test_fold_gather_adds_like_the_strided_adds(size, k, d, p, s):
     """Small folds gather each cell's contributions and sum them in kernel-position order:
     the same bits as one strided add per kernel position, and PyTorch's values."""
-    from tenkai.nn import _functional_resample as R
+    from tenkai.nn import _im2col as R
 
     g = R._geometry(size, k, d, p, s, "fold")
     (kh, kw), blocks = g[0], g[6]
