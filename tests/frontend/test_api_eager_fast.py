@@ -286,3 +286,23 @@ def test_fold_gather_adds_like_the_strided_adds(size, k, d, p, s):
     cols = _fn(tenkai, F).unfold(tenkai.tensor(want), k, d, p, s).numpy()
     np.testing.assert_array_equal(cols, torch.nn.functional.unfold(torch.tensor(want), k, d, p,
                                                                    s).numpy())
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (2, 3, 5), (3, 3)])
+def test_svd_fast_path_is_the_ops_values(shape):
+    """Eager svd without recording takes U, S, Vh from one factorization: the registry ops'
+    values bit for bit (the recorded call), S as PyTorch's, and U diag(S) Vh = A."""
+    a = _f(*shape)
+    plain = tenkai.linalg.svd(tenkai.tensor(a), full_matrices=False)
+    recorded = tenkai.linalg.svd(tenkai.tensor(a, requires_grad=True), full_matrices=False)
+    assert plain.U.grad_fn is None and recorded.U.grad_fn is not None
+    for p, r in zip(plain, recorded, strict=True):
+        np.testing.assert_array_equal(p.numpy(), r.detach().numpy())
+        assert p._data.flags.c_contiguous and p.dtype == tenkai.float32
+    want = torch.linalg.svdvals(torch.tensor(a)).numpy()
+    np.testing.assert_allclose(plain.S.numpy(), want, rtol=1e-5, atol=1e-6)
+    u, s, vh = (t.numpy() for t in plain)
+    np.testing.assert_allclose((u * s[..., None, :]) @ vh, a, rtol=1e-4, atol=1e-5)
+    pinv = tenkai.linalg.pinv(tenkai.tensor(a)).numpy()
+    np.testing.assert_allclose(pinv, torch.linalg.pinv(torch.tensor(a)).numpy(), rtol=1e-4,
+                               atol=1e-5)
