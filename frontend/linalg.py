@@ -21,7 +21,7 @@ import numpy as np
 
 from tenkai.ir.ops import REGISTRY
 from tenkai.ir.ops_linalg import LinAlgError
-from tenkai.ir.ops_linalg import _svd as _svd_ref
+from tenkai.ir.ops_linalg import reduced_svd as _svd_ref
 
 from . import _contract, _trace, return_types
 from . import _eager_fast as fast
