@@ -165,25 +165,64 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
     if np.any(rates < 0) or not np.all(np.isfinite(rates)):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     u = _uniform(tuple(input.shape), "float64", generator)._data.reshape(-1)
-    rates = rates.reshape(-1)
-    k = np.zeros(rates.shape)
+    k = _poisson_counts(rates.reshape(-1), u)
+    return Tensor._make(k.reshape(input.shape).astype(input._data.dtype))
+
+
+def _poisson_counts(rates: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The inverse CDF of Poisson(rates) at ``u`` (flat float64 arrays): the count ``k`` is the
+    first step ``s`` whose CDF reaches ``u`` (or whose term underflows to 0), with the terms
+    ``p_0 = exp(-r)``, ``p_s = p_{s-1} * r / s`` and the CDF added in that order. The steps run
+    in blocks: a block computes several steps for every value still counting (one array op
+    per step and quantity, no per-step checks or compaction), then the values that stopped
+    leave."""
     term = np.exp(-rates)
+    if rates.size <= _SCALAR_COUNTS:
+        return np.array(_counts_scalar(rates.tolist(), u.tolist(), term.tolist()), np.float64)
+    k = np.zeros(rates.shape)
     cdf = term.copy()
-    # inverse CDF; steps ~ rate + a few standard deviations. Step s adds term_s = term_{s-1} *
-    # rate / s to the CDF of the values still below their draw; those that stop get k = s and
-    # leave the arrays, so each step works on the values still counting only
     at = np.flatnonzero((u > cdf) & (rates > 0))
     r, left, term, cdf = rates[at], u[at], term[at], cdf[at]
-    step = 0
+    done = 0
     while at.size:
-        step += 1
-        term = term * r / step
-        cdf = cdf + term
-        going = (left > cdf) & (term > 0)
-        if not going.all():
-            k[at[~going]] = step
-            at, r, left, term, cdf = at[going], r[going], left[going], term[going], cdf[going]
-    return Tensor._make(k.reshape(input.shape).astype(input._data.dtype))
+        # few values: wide enough for nearly all to stop here (max rate + 3 sd); many: about
+        # the mean count, so that the block does little work past where values stop
+        top = float(r.max()) if at.size <= 4096 else float(r.mean())
+        width = int(top + (3.0 if at.size <= 4096 else 1.0) * math.sqrt(top)) + 3
+        terms = np.empty((width, at.size))
+        sums = np.empty((width, at.size))
+        for j in range(width):
+            term = np.divide(np.multiply(term, r, out=terms[j]), done + j + 1, out=terms[j])
+            cdf = np.add(cdf, term, out=sums[j])
+        # both conditions hold on a prefix of the block (the CDF grows, the terms stay > 0
+        # until they underflow): the number of steps that keep going is where a value stops
+        going = np.add.reduce(((left > sums) & (terms > 0)).view(np.uint8), axis=0,
+                              dtype=np.intp)
+        stop = going < width
+        k[at[stop]] = done + going[stop] + 1
+        keep = np.flatnonzero(~stop)
+        at, r, left, term, cdf = at[keep], r[keep], left[keep], terms[-1, keep], sums[-1, keep]
+        done += width
+    return k
+
+
+_SCALAR_COUNTS = 256  # up to this many values, the steps run on Python floats (IEEE doubles)
+
+
+def _counts_scalar(rates: list[float], u: list[float], first: list[float]) -> list[int]:
+    """:func:`_poisson_counts` on a few values: the same steps, one value at a time."""
+    out = []
+    for r, left, term in zip(rates, u, first, strict=True):
+        k, cdf = 0, term
+        if left > cdf and r > 0:
+            while True:
+                k += 1
+                term = term * r / k
+                cdf = cdf + term
+                if not (left > cdf and term > 0):
+                    break
+        out.append(k)
+    return out
 
 
 def _fill_with(self: Tensor, sample: Tensor) -> Tensor:

@@ -21,6 +21,7 @@ import numpy as np
 
 from tenkai.ir.ops import REGISTRY
 from tenkai.ir.ops_linalg import LinAlgError
+from tenkai.ir.ops_linalg import reduced_svd as _svd_ref
 
 from . import _contract, _trace, return_types
 from . import _eager_fast as fast
@@ -149,6 +150,9 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 
 
 def _reduced_svd(A: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    if fast.plain_float(A):  # eager, nothing records: the three ops' values from one _svd
+        u, s, vh = _svd_ref(A._data)
+        return tuple(fast.result(a, fresh=True) for a in (u, s, vh))
     vh = apply("linalg_svd_vh", (A,), name="LinalgSvdBackward0")
     if vh._node is not None:
         vh._node.output_nr = 2  # PyTorch's one LinalgSvdBackward0 node: U, S, Vh
@@ -213,8 +217,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
         raise NotImplementedError("linalg.pinv: tensor atol/rtol; pass Python floats")
     atol, rtol = _rtol(A, atol, rtol)
     if fast.plain_float(A) and min(A.shape[-2:]):  # the steps below on arrays
-        u, s, vh = (REGISTRY[op].reference(A._data)
-                    for op in ("linalg_svd_u", "linalg_svdvals", "linalg_svd_vh"))
+        u, s, vh = _svd_ref(A._data)  # the three ops' references, from one _svd
         cutoff = np.max(s, -1, keepdims=True) * rtol
         cutoff = np.where(cutoff > atol, cutoff, s.dtype.type(atol))
         keep = cutoff < s

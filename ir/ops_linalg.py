@@ -269,6 +269,12 @@ def _svd(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return u.astype(x.dtype), s.astype(x.dtype), vh.astype(x.dtype)
 
 
+def reduced_svd(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(U, S, Vh)`` as the ``linalg_svd_u``/``linalg_svdvals``/``linalg_svd_vh`` references
+    compute them, from one factorization (the frontend's eager fast path of ``svd``/``pinv``)."""
+    return _svd(x)
+
+
 def _svd_vjp(b, x, g_u, g_s, g_vh):
     """PyTorch's real svd_backward for one nonzero cotangent (the others None)."""
     u, s, vh = b.linalg_svd_u(x), b.linalg_svdvals(x), b.linalg_svd_vh(x)

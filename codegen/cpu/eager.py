@@ -40,7 +40,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -374,15 +373,7 @@ def _gen_random(module: ir.Module, name: str, op: str, dtype: str) -> None:
     with counted_loop(b, begin, end, "i", rotated=True) as i:
         counter = b.add(offset, i)
         if op == "normal":  # the template's Box-Muller, with mean/std at run time
-            x0, x1 = philox.philox(b, seed, counter)
-            scale = ir.Constant(F64, 2.0 ** -32)
-            u1 = b.fmul(b.fadd(b.uitofp(x0, F64), ir.Constant(F64, 1.0)), scale)
-            u2 = b.fmul(b.uitofp(x1, F64), scale)
-            log_u1 = lib.call(b, "log", [u1], prefer="native")
-            r = lib.call(b, "sqrt", [b.fmul(ir.Constant(F64, -2.0), log_u1)])
-            z = b.fmul(r, lib.call(b, "cos", [b.fmul(ir.Constant(F64, 2.0 * math.pi),
-                                                     u2)], prefer="native"))
-            v = b.fadd(first, b.fmul(second, z))
+            v = b.fadd(first, b.fmul(second, philox.box_muller(b, lib, seed, counter, dtype)))
         elif op == "uniform":
             u = philox.uniform01(b, seed, counter, dtype == "float64")
             v = b.fadd(first, b.fmul(second, u))

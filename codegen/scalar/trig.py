@@ -116,11 +116,17 @@ def _reduce_large(b: ir.IRBuilder, a: ir.Value, big: ir.Value) -> tuple[ir.Value
     return b.uitofp(q, a.type), r
 
 
-def _reduce(b: ir.IRBuilder, x: ir.Value) -> tuple[ir.Value, ir.Value]:
+def _reduce_small(b: ir.IRBuilder, x: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """``(k, r)``: ``x = k pi/2 + r`` for ``|x| < BIG`` (``k`` an integer-valued double)."""
     k = intrinsic(b, "llvm.roundeven", [b.fmul(x, const(x, 2 / math.pi))])
     r = x
     for part in PIO2:
         r = _fma(b, b.fneg(k), const(x, part), r)
+    return k, r
+
+
+def _reduce(b: ir.IRBuilder, x: ir.Value) -> tuple[ir.Value, ir.Value]:
+    k, r = _reduce_small(b, x)
     a = intrinsic(b, "llvm.fabs", [x])
     big = b.and_(b.fcmp_ordered(">=", a, const(x, BIG)), b.fcmp_ordered("<", a, const(x, math.inf)))
     q_big, r_big = _reduce_large(b, a, big)
@@ -157,6 +163,15 @@ def cos(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
     q, r = _reduce(b, x)
     s, c = _kernels(b, r)
     return _pick(b, x, q, s, c, cosine=True)
+
+
+def cos_bounded(b: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    """:func:`cos` for finite ``|x| < BIG`` only (the same values there): without the
+    large-argument reduction, whose 256-bit integer products keep a loop from vectorizing
+    (Box-Muller's ``cos(2 pi u)``, ``u`` in [0, 1))."""
+    k, r = _reduce_small(b, x)
+    s, c = _kernels(b, r)
+    return _pick(b, x, _quadrant(b, k), s, c, cosine=True)
 
 
 def tan(b: ir.IRBuilder, x: ir.Value) -> ir.Value:

@@ -21,6 +21,7 @@ from .._shape import cat, matmul, reshape, squeeze_dims, t, unsqueeze
 from .._tensor import Tensor
 from . import _fused_nn
 from ._functional_common import named, tuple_arg
+from ._im2col import GATHER_MAX, _fold_array, _geometry
 
 # ---------------------------------------------------------------- linear
 
@@ -201,6 +202,17 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                            f"channels, but got {x.shape[1]} channels instead")
     spatial = tuple(_transposed_size(x.shape[2 + i], weight.shape[2 + i], stride_[i], pad_[i],
                                      dil_[i], out_pad[i]) for i in range(2))
+    xs, ws = x._data.shape, weight._data.shape
+    if groups == 1 and min(spatial) > 0 and (bias is None or bias._data.shape == ws[1:2]) \
+            and xs[0] * ws[1] * ws[2] * ws[3] * xs[2] * xs[3] <= GATHER_MAX \
+            and fast.plain_float(x, weight, *(() if bias is None else (bias,))) \
+            and x._data.dtype == weight._data.dtype \
+            and (bias is None or bias._data.dtype == x._data.dtype):
+        out = _transposed_small(x._data, weight._data, spatial, stride_, pad_, dil_)
+        if out is not None:
+            if bias is not None:
+                out = out + bias._data.reshape(1, -1, 1, 1)
+            return fast.result(out[0] if input.ndim == 3 else out)
     out_shape = (x.shape[0], weight.shape[1] * groups, *spatial)
     out = ops.apply("conv2d_grad_input", (x, weight), name="ConvolutionBackward0",
                     input_shape=out_shape, stride=stride_, padding=pad_, dilation=dil_,
@@ -209,6 +221,18 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         out = out + reshape(bias, (1, -1, 1, 1))
     out = named(out, "ConvolutionBackward0", x, weight, bias)
     return squeeze_dims(out, [0]) if input.ndim == 3 else out
+
+
+def _transposed_small(x: np.ndarray, w: np.ndarray, spatial: tuple[int, ...], stride: tuple,
+                      padding: tuple, dilation: tuple) -> np.ndarray | None:
+    """conv_transpose2d (groups 1) of small arrays, eagerly: the columns ``W^T x`` (one
+    product) summed into the output plane by fold's gather (``conv2d_grad_input``'s col2im)."""
+    n, c_in, h, wd = x.shape
+    cols = np.matmul(w.reshape(c_in, -1).T, x.reshape(n, c_in, h * wd))  # (n, C_out*kh*kw, L)
+    geometry = _geometry(spatial, tuple(w.shape[2:]), dilation, padding, stride, "fold")
+    if tuple(geometry[6]) != (h, wd):  # not the blocks of this output size: the op's path
+        return None
+    return _fold_array(cols, spatial, geometry)
 
 
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,

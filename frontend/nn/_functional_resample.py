@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,7 @@ from ._functional_conv import (
     max_pool2d,
 )
 from ._functional_conv import pad as _pad
+from ._im2col import _fold_array, _geometry, _unfold_array
 
 _MODES = {"nearest": None, "nearest-exact": None, "area": None, "linear": 1, "bilinear": 2,
           "bicubic": 2, "trilinear": 3}
@@ -295,48 +295,6 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
 # ---------------------------------------------------------------- im2col / col2im
 
 
-def _window_index(size: Sequence[int], k: Sequence[int], d: Sequence[int], p: Sequence[int],
-                  s: Sequence[int], op: str) -> tuple[np.ndarray, list[int], list[int]]:
-    """Flat indices into the padded (H+2p, W+2p) plane, shape (kh*kw, L); computed once per
-    argument set (a read-only array)."""
-    flat, padded, blocks = _window_index_cached(*(tuple(int(v) for v in a)
-                                                  for a in (size, k, d, p, s)), op)
-    return flat, list(padded), list(blocks)
-
-
-@functools.lru_cache(maxsize=256)
-def _window_index_cached(size: tuple[int, ...], k: tuple[int, ...], d: tuple[int, ...],
-                         p: tuple[int, ...], s: tuple[int, ...],
-                         op: str) -> tuple[np.ndarray, list[int], list[int]]:
-    flat, padded, blocks = _compute_window_index(size, k, d, p, s, op)
-    flat.setflags(write=False)
-    return flat, padded, blocks
-
-
-def _compute_window_index(size: Sequence[int], k: Sequence[int], d: Sequence[int],
-                          p: Sequence[int], s: Sequence[int],
-                          op: str) -> tuple[np.ndarray, list[int], list[int]]:
-    padded = [size[i] + 2 * p[i] for i in range(2)]
-    blocks = [(padded[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
-    if min(blocks) <= 0:
-        raise RuntimeError(f"{op}: given input with spatial size {list(size)}, kernel_size="
-                           f"{list(k)}, dilation={list(d)}, padding={list(p)}, calculated shape "
-                           f"of the array of sliding blocks as {blocks}, but its components "
-                           f"must be at least one.")
-    ki = (np.arange(k[0]) * d[0])[:, None, None, None]
-    kj = (np.arange(k[1]) * d[1])[None, :, None, None]
-    bi = (np.arange(blocks[0]) * s[0])[None, None, :, None]
-    bj = (np.arange(blocks[1]) * s[1])[None, None, None, :]
-    flat = (ki + bi) * padded[1] + (kj + bj)
-    return flat.reshape(k[0] * k[1], blocks[0] * blocks[1]), padded, blocks
-
-
-def _fold_args(kernel_size: Any, dilation: Any, padding: Any, stride: Any, op: str) -> tuple:
-    return tuple(tuple_arg(v, 2, what, op) for v, what in (
-        (kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"),
-        (stride, "stride")))
-
-
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
            stride: Any = 1) -> Tensor:
     """Sliding blocks of (N, C, H, W) as columns (N, C*kh*kw, L): ``F.unfold(x, 2)``."""
@@ -344,9 +302,8 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
         raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got "
                                   f"{input.ndim}D)")
     unbatched = input.ndim == 3
-    k, d, p, s = _fold_args(kernel_size, dilation, padding, stride, "unfold")
-    geometry = (k, d, p, s, *_window_index(input.shape[-2:], k, d, p, s, "unfold"))
-    flat, padded, blocks = geometry[4:]
+    geometry = _geometry(input.shape[-2:], kernel_size, dilation, padding, stride, "unfold")
+    k, d, p, s, flat, padded, blocks = geometry
     plain = fast.plain(input)
     if plain or _eager_fused.available(input):
         data = input._data.reshape((1, *input.shape) if unbatched else input.shape)
@@ -370,40 +327,6 @@ def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
     return named(out, "Im2ColBackward0", input)
 
 
-def _unfold_array(data: np.ndarray, geometry: tuple) -> np.ndarray:
-    """:func:`unfold` of an (N, C, H, W) array; ``geometry``: (k, d, p, s, flat index,
-    padded size, blocks)."""
-    k, _, p, _, flat, padded, blocks = geometry
-    n, c = data.shape[:2]
-    if any(p):
-        data = np.pad(data, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
-    cols = np.take(data.reshape(n, c, padded[0] * padded[1]), flat.reshape(-1), axis=2)
-    return cols.reshape(n, c * k[0] * k[1], blocks[0] * blocks[1])
-
-
-def _fold_array(cols: np.ndarray, size: Sequence[int], geometry: tuple) -> np.ndarray:
-    """:func:`fold` of an (N, C*kh*kw, L) array into (N, C, *size) (a view of the padded
-    plane); ``geometry`` as for :func:`_unfold_array`."""
-    k, d, p, s, _, padded, blocks = geometry
-    n, ckk = cols.shape[:2]
-    c = ckk // (k[0] * k[1])
-    out = _fold_data(cols.reshape(n, c, k[0], k[1], blocks[0], blocks[1]), padded, d, s)
-    return out[:, :, p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
-
-
-def _fold_data(cols: np.ndarray, padded: list[int], d: Sequence[int],
-               s: Sequence[int]) -> np.ndarray:
-    """Sum (N, C, kh, kw, bh, bw) columns into the padded (N, C, H', W') plane: one strided
-    add per kernel position (kh * kw adds of whole block grids)."""
-    n, c, kh, kw, bh, bw = cols.shape
-    out = np.zeros((n, c, padded[0], padded[1]), cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            out[:, :, i * d[0]:i * d[0] + s[0] * (bh - 1) + 1:s[0],
-                j * d[1]:j * d[1] + s[1] * (bw - 1) + 1:s[1]] += cols[:, :, i, j]
-    return out
-
-
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
          stride: Any = 1) -> Tensor:
     """Sum columns (N, C*kh*kw, L) back into (N, C, H, W), adding overlaps: ``F.fold``."""
@@ -413,8 +336,8 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     unbatched = input.ndim == 2
     x = reshape(input, (1, *input.shape)) if unbatched else input
     size = tuple_arg(output_size, 2, "output_size", "fold")
-    k, d, p, s = _fold_args(kernel_size, dilation, padding, stride, "fold")
-    flat, padded, blocks = _window_index(size, k, d, p, s, "fold")
+    geometry = _geometry(size, kernel_size, dilation, padding, stride, "fold")
+    k, d, p, s, flat, padded, blocks = geometry
     n, ckk, length = x.shape
     if ckk % (k[0] * k[1]) or length != blocks[0] * blocks[1]:
         raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product "
@@ -426,7 +349,6 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
                            f"blocks {blocks[0]} * {blocks[1]} = {blocks[0] * blocks[1]}, but got "
                            f"input.size(2)={length}.")
     c = ckk // (k[0] * k[1])
-    geometry = (k, d, p, s, flat, padded, blocks)
     plain = fast.plain(input)
     if plain or _eager_fused.available(input):
         data = input._data.reshape(n, ckk, length)

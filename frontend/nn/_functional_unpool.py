@@ -150,6 +150,56 @@ def _bag_sums(rows: np.ndarray, bags: np.ndarray, count: int, mode: str) -> np.n
     return out
 
 
+def _equal_bags(w: np.ndarray, read: np.ndarray, count: int, mode: str) -> np.ndarray | None:
+    """The sums (or means) of ``count`` bags of equal size over consecutive runs of ``read``
+    (row indices of ``w``), or None unless they split ``read`` evenly. The rows are gathered
+    bag-position-major, (size, count, D), so the sum adds whole (count, D) slabs in order:
+    the additions ``_bag_sums`` makes, without its strided middle-axis reduction."""
+    size = read.size // count if count else 0
+    if not size or size * count != read.size:
+        return None
+    out = np.take(w, read.reshape(count, size).T, 0).sum(0)
+    if mode == "mean":
+        out /= w.dtype.type(size)
+    return out
+
+
+def _evenly_spaced(starts: np.ndarray, n: int) -> bool:
+    """Bag starts ``0, size, 2 size, ...`` splitting ``n`` positions into bags of one size."""
+    count = starts.size
+    return bool(count and n % count == 0 and starts[0] == 0
+                and not np.any(np.diff(starts) != n // count))
+
+
+def _plain_bags(input: Tensor, weight: Tensor, offsets: Tensor | None,
+                include_last_offset: bool, mode: str) -> Tensor | None:
+    """Eager sum/mean bags when nothing records and the bags are consecutive runs of one
+    size (a 2-D input, or evenly spaced offsets from 0): one gather and one sum in numpy.
+    None otherwise (the general path, with its checks and errors)."""
+    if not fast.plain_float(weight) or not fast.plain(input, offsets):
+        return None
+    idx, w = input._data, weight._data
+    if input.ndim == 2 and offsets is None:
+        count = idx.shape[0]
+    elif input.ndim == 1 and offsets is not None and offsets.ndim == 1 and \
+            offsets._data.dtype in (np.int64, np.int32):
+        off = offsets._data
+        if include_last_offset:
+            if off.size < 2 or off[-1] != idx.size:
+                return None
+            off = off[:-1]
+        count = off.size
+        if not _evenly_spaced(off, idx.size):
+            return None
+    else:
+        return None
+    read = idx.reshape(-1)
+    if read.size and (read.min() < 0 or read.max() >= w.shape[0]):
+        return None  # the general path raises the index error
+    out = _equal_bags(w, read.astype(np.intp, copy=False), count, mode)
+    return None if out is None else fast.result(out, fresh=True)
+
+
 def _bag_of_positions(flat: Tensor, starts: Tensor, ends: Tensor, num: int,
                       padding_idx: int | None) -> tuple[np.ndarray, np.ndarray] | None:
     """The bag of each position of ``flat`` and the mask of the positions summed (not
@@ -185,7 +235,10 @@ def _bags_fused(flat: Tensor, weight: Tensor, starts: Tensor, ends: Tensor, mode
     w = weight._data
     if read.size and (read.min() < 0 or read.max() >= w.shape[0]):
         return None  # the composite raises the index error
-    out = _bag_sums(np.take(w, read, 0), bags, count, mode)
+    even = keep.all() and _evenly_spaced(starts._data, read.size)
+    out = _equal_bags(w, read, count, mode) if even else None
+    if out is None:
+        out = _bag_sums(np.take(w, read, 0), bags, count, mode)
 
     def backward(seeds: list[np.ndarray]) -> list[np.ndarray | None]:
         g = seeds[0]
@@ -264,6 +317,10 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None,
             raise ValueError(f"embedding_bag: If per_sample_weights ({psw}) is not None, then "
                              f"it must have the same shape as the input "
                              f"({tuple(input.shape)})")
+    if mode != "max" and per_sample_weights is None and max_norm is None and padding_idx is None:
+        out = _plain_bags(input, weight, offsets, include_last_offset, mode)
+        if out is not None:
+            return out
     flat, starts, ends = _bag_bounds(ops.cast(input, "int64"), offsets, include_last_offset)
     if mode != "max" and per_sample_weights is None and max_norm is None:
         fused = _bags_fused(flat, weight, starts, ends, mode, padding_idx, lambda w, _: [

@@ -157,6 +157,10 @@ CASES = [
     ("pinv", lambda L, x: L.linalg.pinv(x, rtol=0.1), [_f(4, 3)]),
     ("group_norm affine", lambda L, x, w, b: _fn(L, F).group_norm(x, 2, w, b),
      [_f(2, 4, 3), _f(4), _f(4, seed=1)]),
+    ("conv_transpose2d", lambda L, x, w, b: _fn(L, F).conv_transpose2d(
+        x, w, b, stride=2, padding=1, output_padding=1), [_f(2, 3, 4, 5), _f(3, 2, 3, 3), _f(2)]),
+    ("conv_transpose2d 3-D dilated", lambda L, x, w: _fn(L, F).conv_transpose2d(
+        x, w, stride=(1, 2), dilation=2), [_f(3, 4, 5), _f(3, 2, 2, 3)]),
 ]
 
 
@@ -245,3 +249,63 @@ def test_embedding_bag_equal_bags_add_in_order_like_torch(mode):
     got = _fn(tenkai, F).embedding_bag(tenkai.tensor(flat), tenkai.tensor(w),
                                        tenkai.tensor(offsets), mode=mode)
     np.testing.assert_array_equal(got.numpy(), want.numpy())
+    last = tenkai.tensor(np.r_[offsets, flat.size].astype(np.int32))
+    got = _fn(tenkai, F).embedding_bag(tenkai.tensor(flat), tenkai.tensor(w), last, mode=mode,
+                                       include_last_offset=True)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    wt = tenkai.tensor(w, requires_grad=True)  # the fused step's forward: the same bits
+    got = _fn(tenkai, F).embedding_bag(tenkai.tensor(flat), wt, tenkai.tensor(offsets), mode=mode)
+    np.testing.assert_array_equal(got.detach().numpy(), want.numpy())
+    uneven = np.r_[0, 5, offsets[2:]]  # bags of different sizes: the general path
+    got = _fn(tenkai, F).embedding_bag(tenkai.tensor(flat), tenkai.tensor(w),
+                                       tenkai.tensor(uneven), mode=mode)
+    want = _fn(torch, F).embedding_bag(torch.tensor(flat), torch.tensor(w),
+                                       torch.tensor(uneven), mode=mode)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5, atol=1e-3)  # rows ~1e3
+    with pytest.raises(IndexError):  # an index out of range: the general path's error
+        _fn(tenkai, F).embedding_bag(tenkai.tensor(flat + 1), tenkai.tensor(w),
+                                     tenkai.tensor(offsets), mode=mode)
+
+
+@pytest.mark.parametrize(("size", "k", "d", "p", "s"), [
+    ((4, 4), 3, 1, 0, 1), ((5, 6), (2, 3), (2, 1), 1, (1, 2)), ((6, 6), 2, 1, 0, 3),
+    ((5, 5), 1, 1, 1, 1)])
+def test_fold_gather_adds_like_the_strided_adds(size, k, d, p, s):
+    """Small folds gather each cell's contributions and sum them in kernel-position order:
+    the same bits as one strided add per kernel position, and PyTorch's values."""
+    from tenkai.nn import _im2col as R
+
+    g = R._geometry(size, k, d, p, s, "fold")
+    (kh, kw), blocks = g[0], g[6]
+    x = np.random.default_rng(7).standard_normal((2, 3 * kh * kw, blocks[0] * blocks[1]))
+    x = x.astype(np.float32)
+    got = R._fold_array(x, size, g)
+    strided = R._fold_data(x.reshape(2, 3, kh, kw, *blocks), g[5], g[1], g[3])
+    np.testing.assert_array_equal(got, strided[:, :, g[2][0]:g[2][0] + size[0],
+                                               g[2][1]:g[2][1] + size[1]])
+    want = torch.nn.functional.fold(torch.tensor(x), size, k, d, p, s).numpy()
+    np.testing.assert_allclose(_fn(tenkai, F).fold(tenkai.tensor(x), size, k, d, p, s).numpy(),
+                               want, rtol=1e-6, atol=1e-6)
+    cols = _fn(tenkai, F).unfold(tenkai.tensor(want), k, d, p, s).numpy()
+    np.testing.assert_array_equal(cols, torch.nn.functional.unfold(torch.tensor(want), k, d, p,
+                                                                   s).numpy())
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (2, 3, 5), (3, 3)])
+def test_svd_fast_path_is_the_ops_values(shape):
+    """Eager svd without recording takes U, S, Vh from one factorization: the registry ops'
+    values bit for bit (the recorded call), S as PyTorch's, and U diag(S) Vh = A."""
+    a = _f(*shape)
+    plain = tenkai.linalg.svd(tenkai.tensor(a), full_matrices=False)
+    recorded = tenkai.linalg.svd(tenkai.tensor(a, requires_grad=True), full_matrices=False)
+    assert plain.U.grad_fn is None and recorded.U.grad_fn is not None
+    for p, r in zip(plain, recorded, strict=True):
+        np.testing.assert_array_equal(p.numpy(), r.detach().numpy())
+        assert p._data.flags.c_contiguous and p.dtype == tenkai.float32
+    want = torch.linalg.svdvals(torch.tensor(a)).numpy()
+    np.testing.assert_allclose(plain.S.numpy(), want, rtol=1e-5, atol=1e-6)
+    u, s, vh = (t.numpy() for t in plain)
+    np.testing.assert_allclose((u * s[..., None, :]) @ vh, a, rtol=1e-4, atol=1e-5)
+    pinv = tenkai.linalg.pinv(tenkai.tensor(a)).numpy()
+    np.testing.assert_allclose(pinv, torch.linalg.pinv(torch.tensor(a)).numpy(), rtol=1e-4,
+                               atol=1e-5)

@@ -64,6 +64,33 @@ def test_geometric_and_poisson_moments():
     np.testing.assert_allclose(p.var(0)[1:], [0.5, 3.0, 40.0], rtol=0.08)
 
 
+def _poisson_one_by_one(rates: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """The inverse CDF per value: the first step whose CDF reaches u (or whose term is 0)."""
+    out = []
+    for r, left, term in zip(rates.tolist(), u.tolist(), np.exp(-rates).tolist(), strict=True):
+        k, cdf = 0, term
+        while left > cdf and (r > 0 if k == 0 else term > 0):
+            k += 1
+            term = term * r / k
+            cdf += term
+        out.append(k)
+    return np.array(out, np.float64)
+
+
+@pytest.mark.parametrize("n", [7, 300, 5000])  # the per-value path and the blocked one
+def test_poisson_counts_are_the_inverse_cdf(n):
+    from tenkai._random_dists import _poisson_counts
+
+    rng = np.random.default_rng(n)
+    rates = rng.choice([0.0, 1e-300, 0.3, 4.0, 60.0, 400.0], n) * rng.uniform(0.5, 1.5, n)
+    u = rng.random(n)
+    np.testing.assert_array_equal(_poisson_counts(rates, u), _poisson_one_by_one(rates, u))
+    tenkai.manual_seed(3)
+    first = tenkai.poisson(tenkai.tensor(rates)).numpy()
+    tenkai.manual_seed(3)
+    np.testing.assert_array_equal(tenkai.poisson(tenkai.tensor(rates)).numpy(), first)
+
+
 @pytest.mark.parametrize("replacement", [True, False])
 def test_multinomial_frequencies(replacement):
     tenkai.manual_seed(0)
