@@ -17,7 +17,23 @@ from . import _eager_fast as fast
 from . import _trace
 from ._creation import _size
 from ._dtype import as_dtype, get_default_dtype
-from ._ops import add, apply, cast, ceil, cos, div, eq, exp, log, mul, sin, sub, tensor_of, where
+from ._ops import (
+    add,
+    apply,
+    cast,
+    ceil,
+    cos,
+    div,
+    eq,
+    exp,
+    log,
+    maximum,
+    mul,
+    sin,
+    sub,
+    tensor_of,
+    where,
+)
 from ._random import Generator, draw
 from ._reduce import argmax, sum
 from ._shape import named
@@ -104,7 +120,10 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     """Category indices drawn with probabilities proportional to the rows of ``input``.
 
     With replacement: inverse CDF (count of CDF entries below a uniform draw). Without:
-    Efraimidis-Spirakis keys ``log(u) / p``, the largest first (repeated argmax)."""
+    Efraimidis-Spirakis keys ``log(u) / p``, the largest first (repeated argmax); once the
+    positive weights are drawn, the zero-weight categories follow in index order (each index
+    once, as PyTorch: its keys are clamped above :data:`_ZERO_KEY`, the zero weights' key,
+    and a drawn category's key is -inf)."""
     _check_probs(input, int(num_samples), replacement)
     p = input.detach()
     rows = p if p.ndim == 2 else p.unsqueeze(0)
@@ -122,7 +141,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     else:
         u = _uniform(tuple(rows.shape), "float64", generator)
         safe_u = where(eq(u, 0.0), 1e-300, u)
-        keys = where(eq(rows, 0.0), -math.inf, div(log(safe_u), cast(rows, "float64")))
+        keys = where(eq(rows, 0.0), _ZERO_KEY,
+                     maximum(div(log(safe_u), cast(rows, "float64")), _LOWEST_KEY))
         cols, positions = [], Tensor._make(np.arange(n))
         for _ in range(k):
             best = argmax(keys, -1, keepdim=True)
@@ -133,6 +153,12 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     return _finish(idx, out, False)
 
 
+# keys of multinomial's draw without replacement: a positive weight's is at least
+# _LOWEST_KEY (log(u) / p overflows to -inf for subnormal p), a zero weight's is _ZERO_KEY
+# below it, a drawn category's -inf: so no category is drawn twice
+_LOWEST_KEY, _ZERO_KEY = -1.6e308, -1.7e308
+
+
 def _without_replacement(rows: Tensor, k: int, generator: Generator | None) -> Tensor:
     """:func:`multinomial`'s draw without replacement in numpy (eager, nothing records): the
     same keys (``log`` through the op, as the composite computes it) and the same repeated
@@ -140,7 +166,9 @@ def _without_replacement(rows: Tensor, k: int, generator: Generator | None) -> T
     u = _uniform(tuple(rows.shape), "float64", generator)._data
     logs = log(Tensor._make(np.where(u == 0.0, 1e-300, u)))._data
     p = rows._data
-    keys = np.where(p == 0.0, -math.inf, logs / p.astype(np.float64))
+    with np.errstate(over="ignore"):
+        keys = np.where(p == 0.0, _ZERO_KEY, np.maximum(logs / p.astype(np.float64),
+                                                        _LOWEST_KEY))
     picked = np.empty((p.shape[0], k), np.int64)
     every = np.arange(p.shape[0])
     for j in range(k):
