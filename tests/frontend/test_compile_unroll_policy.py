@@ -8,11 +8,10 @@ nest out hundreds of times only costs LLVM time: the policy bounds the copies.
 from __future__ import annotations
 
 import numpy as np
-from compile_harness import assert_same, snapshot
+from compile_harness import assert_same, cross_entropy_step, snapshot
 
 import tenkai
 import tenkai.nn as nn
-import tenkai.nn.functional as F
 from tenkai.codegen.kir.nodes import Const, Loop, Store, Var
 from tenkai.codegen.llvm.emit import (
     UNROLL_MAX_COPIES,
@@ -69,13 +68,7 @@ def _cnn(seed: int) -> tuple[nn.Module, tenkai.optim.Optimizer]:
 def _train(compiled: bool) -> tuple[list[dict], object]:
     model, opt = _cnn(0)
 
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = cross_entropy_step(model, opt)
     fn = tenkai.compile(step) if compiled else step
     rng = np.random.default_rng(3)
     records = []
