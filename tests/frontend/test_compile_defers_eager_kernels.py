@@ -19,6 +19,8 @@ def _empty_kernel_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("TENKAI_CACHE_DIR", str(tmp_path / "cache"))  # nothing on disk
     monkeypatch.setenv("TENKAI_EAGER_NATIVE", "1")
     monkeypatch.setattr(nk, "_KERNELS", {})  # nothing loaded in this process
+    assert nk.ready()  # the support library (from wherever it is)
+    monkeypatch.setitem(nk._STATE, "cache", None)  # and no eager kernel on disk
 
 
 def _counts() -> tuple[int, int]:
