@@ -21,7 +21,7 @@ from tenkai.ir.ops import RANDOM
 from tenkai.ir.passes import autodiff
 
 from . import _native_kernels as nk
-from . import _profiling
+from . import _profiling, _trace
 from ._gradfn import display_name
 from ._native_eager import freeze, route_plan
 from ._node import ANOMALY, Node, anomaly_trace, forward_value
@@ -126,8 +126,9 @@ class BackwardPlan:
         if self.frozen is not None and native and kinds == self.seed_types:
             self.frozen.run(env)
             return
+        deferred = _trace.DEFERRED_KERNELS[0]
         self.fast.run(env)
-        if native:
+        if native and not _trace.deferred_since(deferred):  # (a trace's deferral: ask again)
             self.frozen = copy.copy(self.fast)
             self.frozen.steps = freeze(self.fast.steps, env)
             self.seed_types = kinds

@@ -41,7 +41,7 @@ import numpy as np
 
 from tenkai.ir.dtypes import from_numpy
 
-from . import _native_eager_nn
+from . import _native_eager_nn, _trace
 from . import _native_kernels as nk
 from ._native_kernels import APPROX_OPS, EXACT_OPS, STATS, enabled, exact_only
 
@@ -127,10 +127,12 @@ class _Routed:
             return self.ref
         run = self.chosen.get(key)
         if run is None:
+            deferred = _trace.DEFERRED_KERNELS[0]
             run = self._ask(list(datas)) or self.ref
             if self.flip:
                 run = getattr(run, "transposed", run)
-            self.chosen[key] = run
+            if not _trace.deferred_since(deferred):  # a trace's choice: ask again later
+                self.chosen[key] = run
         return run
 
     def _ask(self, datas: list[np.ndarray]) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tenkai.runtime.host import address_of
 
-from . import config
+from . import _trace, config
 
 ENV = "TENKAI_EAGER_NATIVE"
 # below this many elements numpy's loop beats a native call (measured single-threaded: a call
@@ -71,7 +71,19 @@ if not _numpy_simd_tanh():
 FLOATS = ("float32", "float64")
 # kernels loaded, of them from the disk cache, seconds spent getting them (generating or
 # loading), seconds spent loading the support library (the pool and GEMM pieces)
-STATS = {"kernels": 0, "disk_hits": 0, "compile_s": 0.0, "library_s": 0.0}
+STATS = {"kernels": 0, "disk_hits": 0, "compile_s": 0.0, "library_s": 0.0, "deferred": 0}
+
+
+# the kernel families a compile's trace does not generate (see _trace.DEFERRED_KERNELS): their
+# numpy references are vectorized loops, a few times slower at most; the window (im2col,
+# col2im), pooling and random references are Python-level loops or slow generators (a CNN
+# step's trace on them: ~1 s instead of ~0.1 s), so those kernels are still generated
+DEFERRABLE = frozenset({"elementwise", "reduction"})
+
+
+class KernelDeferred(NotImplementedError):
+    """A kernel not generated now (a trace's op: see ``_trace.DEFERRED_KERNELS``); the
+    dispatch runs the op's reference, as for any kernel it cannot have."""
 _KERNELS: dict[str, Any] = {}
 _STATE: dict[str, Any] = {"ready": None}
 
@@ -205,6 +217,10 @@ def kernel_of(spec: Any) -> Any:
         loaded = Kernel(obj, spec.symbol) if obj is not None else None
     except (KeyError, ValueError):  # a damaged entry: rebuilt below
         loaded = None
+    if loaded is None and _trace.active() is not None and spec.family in DEFERRABLE:
+        _trace.DEFERRED_KERNELS[0] += 1
+        STATS["deferred"] += 1
+        raise KernelDeferred(f"eager kernels: {spec.symbol} is not generated while tracing")
     if loaded is None:
         obj = spec.object_code()
         loaded = Kernel(obj, spec.symbol)

@@ -96,8 +96,9 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
     except TypeError:  # an unhashable attr value: check every time
         key, checked = None, None
     if checked is None:
+        deferred = _trace.DEFERRED_KERNELS[0]
         checked = _check(op, list(datas), attrs)
-        if key is not None:
+        if key is not None and not _trace.deferred_since(deferred):  # else ask again later
             if len(_CHECKED) > 65536:
                 _CHECKED.clear()
             _CHECKED[key] = checked

@@ -306,6 +306,7 @@ def _prepare(op: str, attrs: dict[str, Any], key: tuple) -> tuple[dict[str, Any]
     returns the drawn array, or is None where no native kernel computes the draw."""
     full = _attrs(op, attrs)
     native = None
+    deferred = _trace.DEFERRED_KERNELS[0]
     if _native_on():
         try:
             native = _native_draw(op, full)
@@ -313,7 +314,8 @@ def _prepare(op: str, attrs: dict[str, Any], key: tuple) -> tuple[dict[str, Any]
             native = None
     if len(_PREPARED) > 4096:
         _PREPARED.clear()
-    _PREPARED[key] = (full, native)
+    if not _trace.deferred_since(deferred):  # a trace's choice: ask again later
+        _PREPARED[key] = (full, native)
     return full, native
 
 

@@ -49,6 +49,21 @@ def set_active(tracer: Tracer | None) -> None:
     """Start (a tracer) or stop (``None``) recording on the calling thread."""
     _LOCAL.tracer = tracer
 
+
+# Native eager kernels that a trace's eager ops would have had generated (none in this process
+# or on disk): a trace runs each op once or twice before the step runs compiled, so generating
+# a kernel (~0.1 s of LLVM each) there only delays the first compiled step; the op runs on its
+# numpy reference instead (the oracle), where that is cheap (``_native_kernels.DEFERRABLE``).
+# Counted so that the eager dispatch's caches (per signature) do not keep that choice for the
+# eager ops run after the trace.
+DEFERRED_KERNELS = [0]
+
+
+def deferred_since(count: int) -> bool:
+    """Whether a native eager kernel was deferred since :data:`DEFERRED_KERNELS` read
+    ``count`` (a dispatch that saw one must not cache its choice)."""
+    return DEFERRED_KERNELS[0] != count
+
 def without_profile_hook(tracer: Tracer, run: Any, *args: Any, **kwargs: Any) -> Any:
     """``run(*args, **kwargs)`` with the side-effect watcher's profile hook off: for tenkai's
     own work that calls no user code (an eager op's dispatch), whose every call and return

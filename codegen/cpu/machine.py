@@ -124,9 +124,12 @@ def host_caches() -> CacheSizes:
     return read_cache_sizes()
 
 
-def emit_object(ir_text: str) -> bytes:
-    """Host object code (ELF on Linux) for LLVM IR text, ready for the runtime's loader."""
-    return target_machine(3, jit=True).emit_object(llvm.parse_assembly(ir_text))
+def emit_object(ir: str | llvm.ModuleRef) -> bytes:
+    """Host object code (ELF on Linux) for LLVM IR text or a parsed module, ready for the
+    runtime's loader. Code generation rewrites a module passed in (its IR passes): print it
+    first if its text is wanted."""
+    module = llvm.parse_assembly(ir) if isinstance(ir, str) else ir
+    return target_machine(3, jit=True).emit_object(module)
 
 
 def emit_assembly(ir_text: str, opt_level: int = 3) -> str:

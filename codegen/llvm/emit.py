@@ -317,6 +317,15 @@ class KernelEmitter:
 # the loops around those, into one huge block (a 16 x 784 bias-add: 6,000 lines, seconds of
 # instruction selection, no faster than the loop).
 UNROLL_MAX_EXTENT = 64
+# Nor may full unrolling multiply a body more than UNROLL_MAX_COPIES times (a loop's extent
+# times the trips of the deepest nest inside it): a row loop of 14 around a column loop of 14
+# (an im2col tile) unrolled both ways, or a 64-row loop around a 10-wide reduction, is
+# hundreds of copies of the body, each compiled, for no speed (the CNN step's LLVM time fell
+# by a third, its kernels as fast). Window loops of at most UNROLL_WINDOW iterations (a 3x3
+# kernel's rows and columns) stay unrollable around anything: their constant offsets fold
+# into the nest inside (the first convolution's im2col: 0.23 -> 0.40 ms without).
+UNROLL_MAX_COPIES = 64
+UNROLL_WINDOW = 4
 
 
 def longest_loop(body: list[Stmt]) -> int:
@@ -324,11 +333,27 @@ def longest_loop(body: list[Stmt]) -> int:
     return max((s.extent for s in walk(body) if isinstance(s, Loop)), default=0)
 
 
+def nest_trips(body: list[Stmt]) -> int:
+    """How many times the deepest loop nest of ``body`` runs its innermost statements (1
+    without loops): the copies full unrolling of every loop in it would make."""
+    trips = 1
+    for s in body:
+        if isinstance(s, Loop):
+            trips = max(trips, s.extent * nest_trips(s.body))
+        elif isinstance(s, (If, Reduce)):
+            trips = max(trips, nest_trips(s.body))
+    return trips
+
+
 def unroll_allowed(extent: int, body: list[Stmt]) -> bool:
     """May LLVM unroll a loop of ``extent`` around ``body``? Not when it or a loop inside it
     runs longer than :data:`UNROLL_MAX_EXTENT`: such a loop keeps its vectorizer's
-    interleaving but is not copied out, nor are the loops around it."""
-    return max(extent, longest_loop(body)) <= UNROLL_MAX_EXTENT
+    interleaving but is not copied out, nor are the loops around it. Nor when unrolling it
+    would copy the innermost body more than :data:`UNROLL_MAX_COPIES` times, unless it is a
+    window loop of at most :data:`UNROLL_WINDOW` iterations."""
+    if max(extent, longest_loop(body)) > UNROLL_MAX_EXTENT:
+        return False
+    return extent <= UNROLL_WINDOW or extent * nest_trips(body) <= UNROLL_MAX_COPIES
 
 
 def emit_step(module: ir.Module, entry: str, kernels: list[ir.Function],

@@ -67,6 +67,18 @@ def mse_step(model: Any, opt: Any, zero_grad: bool = True) -> Callable[[Any, Any
     return step
 
 
+def cross_entropy_step(model: Any, opt: Any) -> Callable[[Any, Any], Any]:
+    """A classifier's training step of ``model`` and ``opt``: zero_grad, cross-entropy loss,
+    backward, step; returns the loss."""
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def train(backend: str | None, between: Between, steps: int = 5, zero_grad: bool = True,
           opt_kind: str = "sgd", **options: Any) -> tuple[list[dict[str, Any]], Any]:
     """Run ``steps`` steps; ``between(k, model, opt)`` runs before step ``k``."""

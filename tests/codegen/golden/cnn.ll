@@ -83,7 +83,7 @@ v33:
 v38:
   %v28 = add nuw nsw i64 %v27, 1
   %v39 = icmp slt i64 %v28, 32
-  br i1 %v39, label %v23, label %v22
+  br i1 %v39, label %v23, label %v22, !llvm.loop !1
 v40:
   %v41 = phi  i64 [0, %v30], [%v42, %v37]
   %v43 = add i64 %v14, %v34
@@ -136,7 +136,7 @@ v40:
 v87:
   %v35 = add nuw nsw i64 %v34, 1
   %v88 = icmp slt i64 %v35, 28
-  br i1 %v88, label %v30, label %v29
+  br i1 %v88, label %v30, label %v29, !llvm.loop !1
 }
 
 define internal void @g2(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -462,7 +462,7 @@ v19:
 v24:
   %v15 = add nuw nsw i64 %v14, 1
   %v25 = icmp slt i64 %v15, %v6
-  br i1 %v25, label %v11, label %v12
+  br i1 %v25, label %v11, label %v12, !llvm.loop !1
 v26:
   %v27 = phi  i64 [0, %v17], [%v28, %v29]
   br label %v30
@@ -483,7 +483,7 @@ v40:
 v45:
   %v35 = add nuw nsw i64 %v34, 1
   %v46 = icmp slt i64 %v35, 8
-  br i1 %v46, label %v30, label %v29
+  br i1 %v46, label %v30, label %v29, !llvm.loop !1
 v47:
   %v48 = phi  i64 [0, %v37], [%v49, %v44]
   %v50 = add i64 %v20, %v41
@@ -540,7 +540,7 @@ v47:
 v98:
   %v42 = add nuw nsw i64 %v41, 1
   %v99 = icmp slt i64 %v42, 14
-  br i1 %v99, label %v37, label %v36
+  br i1 %v99, label %v37, label %v36, !llvm.loop !1
 }
 
 define internal void @g12(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -578,7 +578,7 @@ v19:
 v24:
   %v15 = add nuw nsw i64 %v14, 1
   %v25 = icmp slt i64 %v15, %v6
-  br i1 %v25, label %v11, label %v12
+  br i1 %v25, label %v11, label %v12, !llvm.loop !1
 v26:
   %v27 = phi  i64 [0, %v17], [%v28, %v29]
   br label %v30
@@ -599,7 +599,7 @@ v40:
 v45:
   %v35 = add nuw nsw i64 %v34, 1
   %v46 = icmp slt i64 %v35, 8
-  br i1 %v46, label %v30, label %v29
+  br i1 %v46, label %v30, label %v29, !llvm.loop !1
 v47:
   %v48 = phi  i64 [0, %v37], [%v49, %v44]
   %v50 = add i64 %v41, %v20
@@ -657,7 +657,7 @@ v47:
 v99:
   %v42 = add nuw nsw i64 %v41, 1
   %v100 = icmp slt i64 %v42, 14
-  br i1 %v100, label %v37, label %v36
+  br i1 %v100, label %v37, label %v36, !llvm.loop !1
 }
 
 define internal void @g13(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -695,7 +695,7 @@ v19:
 v24:
   %v15 = add nuw nsw i64 %v14, 1
   %v25 = icmp slt i64 %v15, %v6
-  br i1 %v25, label %v11, label %v12
+  br i1 %v25, label %v11, label %v12, !llvm.loop !1
 v26:
   %v27 = phi  i64 [0, %v17], [%v28, %v29]
   br label %v30
@@ -716,7 +716,7 @@ v40:
 v45:
   %v35 = add nuw nsw i64 %v34, 1
   %v46 = icmp slt i64 %v35, 8
-  br i1 %v46, label %v30, label %v29
+  br i1 %v46, label %v30, label %v29, !llvm.loop !1
 v47:
   %v48 = phi  i64 [0, %v37], [%v49, %v44]
   %v50 = add i64 %v20, %v41
@@ -774,7 +774,7 @@ v47:
 v99:
   %v42 = add nuw nsw i64 %v41, 1
   %v100 = icmp slt i64 %v42, 14
-  br i1 %v100, label %v37, label %v36
+  br i1 %v100, label %v37, label %v36, !llvm.loop !1
 }
 
 define internal void @g14(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -812,7 +812,7 @@ v19:
 v24:
   %v15 = add nuw nsw i64 %v14, 1
   %v25 = icmp slt i64 %v15, %v6
-  br i1 %v25, label %v11, label %v12
+  br i1 %v25, label %v11, label %v12, !llvm.loop !1
 v26:
   %v27 = phi  i64 [0, %v17], [%v28, %v29]
   br label %v30
@@ -833,7 +833,7 @@ v40:
 v45:
   %v35 = add nuw nsw i64 %v34, 1
   %v46 = icmp slt i64 %v35, 8
-  br i1 %v46, label %v30, label %v29
+  br i1 %v46, label %v30, label %v29, !llvm.loop !1
 v47:
   %v48 = phi  i64 [0, %v37], [%v49, %v44]
   %v50 = add i64 %v20, %v41
@@ -891,7 +891,7 @@ v47:
 v99:
   %v42 = add nuw nsw i64 %v41, 1
   %v100 = icmp slt i64 %v42, 14
-  br i1 %v100, label %v37, label %v36
+  br i1 %v100, label %v37, label %v36, !llvm.loop !1
 }
 
 define internal void @g15(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -1136,7 +1136,7 @@ v17:
 v31:
   %v13 = add nuw nsw i64 %v12, 1
   %v32 = icmp slt i64 %v13, 32
-  br i1 %v32, label %v10, label %v33
+  br i1 %v32, label %v10, label %v33, !llvm.loop !1
 }
 
 define void @g28(ptr noalias %v0, ptr noalias %v1) noinline nounwind
@@ -1170,7 +1170,7 @@ v23:
   store float %v24, ptr %v25, align 4
   %v9 = add nuw nsw i64 %v8, 1
   %v26 = icmp slt i64 %v9, 32
-  br i1 %v26, label %v6, label %v27
+  br i1 %v26, label %v6, label %v27, !llvm.loop !1
 }
 
 define void @g29(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
@@ -1246,7 +1246,7 @@ v68:
   store float %v69, ptr %v70, align 4
   %v13 = add nuw nsw i64 %v12, 1
   %v71 = icmp slt i64 %v13, 32
-  br i1 %v71, label %v10, label %v72
+  br i1 %v71, label %v10, label %v72, !llvm.loop !1
 v73:
   %v74 = phi  i64 [0, %v72], [%v75, %v17]
   %v76 = getelementptr inbounds float, ptr %v4, i64 %v74
@@ -1334,7 +1334,7 @@ v13:
 v27:
   %v9 = add nuw nsw i64 %v8, 1
   %v28 = icmp slt i64 %v9, 32
-  br i1 %v28, label %v6, label %v29
+  br i1 %v28, label %v6, label %v29, !llvm.loop !1
 }
 
 define void @g33(ptr noalias %v0, ptr noalias %v1) noinline nounwind
@@ -1558,7 +1558,7 @@ v27:
   store float %v28, ptr %v29, align 4
   %v11 = add nuw nsw i64 %v10, 1
   %v30 = icmp slt i64 %v11, 32
-  br i1 %v30, label %v8, label %v31
+  br i1 %v30, label %v8, label %v31, !llvm.loop !1
 v32:
   %v33 = phi  i64 [0, %v31], [%v34, %v15]
   %v35 = getelementptr inbounds float, ptr %v1, i64 %v33
@@ -1624,7 +1624,7 @@ v26:
 v49:
   %v21 = add nuw nsw i64 %v20, 1
   %v50 = icmp slt i64 %v21, 32
-  br i1 %v50, label %v18, label %v51
+  br i1 %v50, label %v18, label %v51, !llvm.loop !1
 v52:
   %v53 = phi  i64 [0, %v51], [%v54, %v25]
   %v55 = getelementptr inbounds double, ptr %v5, i64 0
@@ -2132,14 +2132,14 @@ v18:
 v23:
   %v14 = add nuw nsw i64 %v13, 1
   %v24 = icmp slt i64 %v14, %v5
-  br i1 %v24, label %v10, label %v11
+  br i1 %v24, label %v10, label %v11, !llvm.loop !1
 v25:
   %v26 = phi  i64 [0, %v16], [%v27, %v28]
   br label %v29
 v30:
   %v20 = add nuw nsw i64 %v19, 1
   %v31 = icmp slt i64 %v20, 16
-  br i1 %v31, label %v16, label %v15
+  br i1 %v31, label %v16, label %v15, !llvm.loop !1
 v32:
   %v33 = phi  i64 [0, %v22], [%v34, %v35]
   br label %v36
@@ -2175,7 +2175,7 @@ v46:
 v66:
   %v41 = add nuw nsw i64 %v40, 1
   %v67 = icmp slt i64 %v41, 14
-  br i1 %v67, label %v36, label %v35
+  br i1 %v67, label %v36, label %v35, !llvm.loop !1
 v68:
   %v69 = mul i64 %v13, 3136
   %v70 = mul i64 %v19, 196
@@ -2244,14 +2244,14 @@ v18:
 v23:
   %v14 = add nuw nsw i64 %v13, 1
   %v24 = icmp slt i64 %v14, %v5
-  br i1 %v24, label %v10, label %v11
+  br i1 %v24, label %v10, label %v11, !llvm.loop !1
 v25:
   %v26 = phi  i64 [0, %v16], [%v27, %v28]
   br label %v29
 v30:
   %v20 = add nuw nsw i64 %v19, 1
   %v31 = icmp slt i64 %v20, 16
-  br i1 %v31, label %v16, label %v15
+  br i1 %v31, label %v16, label %v15, !llvm.loop !1
 v32:
   %v33 = phi  i64 [0, %v22], [%v34, %v35]
   br label %v36
@@ -2287,7 +2287,7 @@ v46:
 v66:
   %v41 = add nuw nsw i64 %v40, 1
   %v67 = icmp slt i64 %v41, 14
-  br i1 %v67, label %v36, label %v35
+  br i1 %v67, label %v36, label %v35, !llvm.loop !1
 v68:
   %v69 = mul i64 %v13, 3136
   %v70 = mul i64 %v19, 196
@@ -2356,14 +2356,14 @@ v18:
 v23:
   %v14 = add nuw nsw i64 %v13, 1
   %v24 = icmp slt i64 %v14, %v5
-  br i1 %v24, label %v10, label %v11
+  br i1 %v24, label %v10, label %v11, !llvm.loop !1
 v25:
   %v26 = phi  i64 [0, %v16], [%v27, %v28]
   br label %v29
 v30:
   %v20 = add nuw nsw i64 %v19, 1
   %v31 = icmp slt i64 %v20, 16
-  br i1 %v31, label %v16, label %v15
+  br i1 %v31, label %v16, label %v15, !llvm.loop !1
 v32:
   %v33 = phi  i64 [0, %v22], [%v34, %v35]
   br label %v36
@@ -2399,7 +2399,7 @@ v46:
 v66:
   %v41 = add nuw nsw i64 %v40, 1
   %v67 = icmp slt i64 %v41, 14
-  br i1 %v67, label %v36, label %v35
+  br i1 %v67, label %v36, label %v35, !llvm.loop !1
 v68:
   %v69 = mul i64 %v13, 3136
   %v70 = mul i64 %v19, 196
@@ -2468,14 +2468,14 @@ v18:
 v23:
   %v14 = add nuw nsw i64 %v13, 1
   %v24 = icmp slt i64 %v14, %v5
-  br i1 %v24, label %v10, label %v11
+  br i1 %v24, label %v10, label %v11, !llvm.loop !1
 v25:
   %v26 = phi  i64 [0, %v16], [%v27, %v28]
   br label %v29
 v30:
   %v20 = add nuw nsw i64 %v19, 1
   %v31 = icmp slt i64 %v20, 16
-  br i1 %v31, label %v16, label %v15
+  br i1 %v31, label %v16, label %v15, !llvm.loop !1
 v32:
   %v33 = phi  i64 [0, %v22], [%v34, %v35]
   br label %v36
@@ -2511,7 +2511,7 @@ v46:
 v66:
   %v41 = add nuw nsw i64 %v40, 1
   %v67 = icmp slt i64 %v41, 14
-  br i1 %v67, label %v36, label %v35
+  br i1 %v67, label %v36, label %v35, !llvm.loop !1
 v68:
   %v69 = mul i64 %v13, 3136
   %v70 = mul i64 %v19, 196
@@ -2740,7 +2740,7 @@ v20:
 v25:
   %v16 = add nuw nsw i64 %v15, 1
   %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
+  br i1 %v26, label %v12, label %v13, !llvm.loop !1
 v27:
   %v28 = phi  i64 [0, %v18], [%v29, %v30]
   br label %v31
@@ -2761,7 +2761,7 @@ v41:
 v46:
   %v36 = add nuw nsw i64 %v35, 1
   %v47 = icmp slt i64 %v36, 8
-  br i1 %v47, label %v31, label %v30
+  br i1 %v47, label %v31, label %v30, !llvm.loop !1
 v48:
   %v49 = phi  i64 [0, %v38], [%v50, %v45]
   %v51 = add i64 %v21, %v42
@@ -2818,7 +2818,7 @@ v48:
 v99:
   %v43 = add nuw nsw i64 %v42, 1
   %v100 = icmp slt i64 %v43, 14
-  br i1 %v100, label %v38, label %v37
+  br i1 %v100, label %v38, label %v37, !llvm.loop !1
 }
 
 define internal void @g61(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -2858,7 +2858,7 @@ v20:
 v25:
   %v16 = add nuw nsw i64 %v15, 1
   %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
+  br i1 %v26, label %v12, label %v13, !llvm.loop !1
 v27:
   %v28 = phi  i64 [0, %v18], [%v29, %v30]
   br label %v31
@@ -2879,7 +2879,7 @@ v41:
 v46:
   %v36 = add nuw nsw i64 %v35, 1
   %v47 = icmp slt i64 %v36, 8
-  br i1 %v47, label %v31, label %v30
+  br i1 %v47, label %v31, label %v30, !llvm.loop !1
 v48:
   %v49 = phi  i64 [0, %v38], [%v50, %v45]
   %v51 = add i64 %v21, %v42
@@ -2937,7 +2937,7 @@ v48:
 v100:
   %v43 = add nuw nsw i64 %v42, 1
   %v101 = icmp slt i64 %v43, 14
-  br i1 %v101, label %v38, label %v37
+  br i1 %v101, label %v38, label %v37, !llvm.loop !1
 }
 
 define internal void @g62(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -2977,7 +2977,7 @@ v20:
 v25:
   %v16 = add nuw nsw i64 %v15, 1
   %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
+  br i1 %v26, label %v12, label %v13, !llvm.loop !1
 v27:
   %v28 = phi  i64 [0, %v18], [%v29, %v30]
   br label %v31
@@ -2998,7 +2998,7 @@ v41:
 v46:
   %v36 = add nuw nsw i64 %v35, 1
   %v47 = icmp slt i64 %v36, 8
-  br i1 %v47, label %v31, label %v30
+  br i1 %v47, label %v31, label %v30, !llvm.loop !1
 v48:
   %v49 = phi  i64 [0, %v38], [%v50, %v45]
   %v51 = add i64 %v21, %v42
@@ -3056,7 +3056,7 @@ v48:
 v100:
   %v43 = add nuw nsw i64 %v42, 1
   %v101 = icmp slt i64 %v43, 14
-  br i1 %v101, label %v38, label %v37
+  br i1 %v101, label %v38, label %v37, !llvm.loop !1
 }
 
 define internal void @g63(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -3096,7 +3096,7 @@ v20:
 v25:
   %v16 = add nuw nsw i64 %v15, 1
   %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13
+  br i1 %v26, label %v12, label %v13, !llvm.loop !1
 v27:
   %v28 = phi  i64 [0, %v18], [%v29, %v30]
   br label %v31
@@ -3117,7 +3117,7 @@ v41:
 v46:
   %v36 = add nuw nsw i64 %v35, 1
   %v47 = icmp slt i64 %v36, 8
-  br i1 %v47, label %v31, label %v30
+  br i1 %v47, label %v31, label %v30, !llvm.loop !1
 v48:
   %v49 = phi  i64 [0, %v38], [%v50, %v45]
   %v51 = add i64 %v21, %v42
@@ -3175,7 +3175,7 @@ v48:
 v100:
   %v43 = add nuw nsw i64 %v42, 1
   %v101 = icmp slt i64 %v43, 14
-  br i1 %v101, label %v38, label %v37
+  br i1 %v101, label %v38, label %v37, !llvm.loop !1
 }
 
 define internal void @g64(ptr %v0, i64 %v1, i64 %v2) nounwind
@@ -3548,7 +3548,7 @@ v34:
 v39:
   %v29 = add nuw nsw i64 %v28, 1
   %v40 = icmp slt i64 %v29, 32
-  br i1 %v40, label %v24, label %v23
+  br i1 %v40, label %v24, label %v23, !llvm.loop !1
 v41:
   %v42 = phi  i64 [0, %v31], [%v43, %v38]
   %v44 = add i64 %v15, %v35
@@ -3601,7 +3601,7 @@ v41:
 v88:
   %v36 = add nuw nsw i64 %v35, 1
   %v89 = icmp slt i64 %v36, 28
-  br i1 %v89, label %v31, label %v30
+  br i1 %v89, label %v31, label %v30, !llvm.loop !1
 }
 
 define internal void @g76(ptr %v0, i64 %v1, i64 %v2) nounwind

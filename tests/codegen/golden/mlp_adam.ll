@@ -95,7 +95,7 @@ v18:
 v41:
   %v14 = add nuw nsw i64 %v13, 1
   %v42 = icmp slt i64 %v14, 64
-  br i1 %v42, label %v11, label %v43
+  br i1 %v42, label %v11, label %v43, !llvm.loop !1
 }
 
 define void @g3(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
@@ -132,7 +132,7 @@ v17:
 v31:
   %v13 = add nuw nsw i64 %v12, 1
   %v32 = icmp slt i64 %v13, 64
-  br i1 %v32, label %v10, label %v33
+  br i1 %v32, label %v10, label %v33, !llvm.loop !1
 }
 
 define void @g4(ptr noalias %v0, ptr noalias %v1) noinline nounwind
@@ -166,7 +166,7 @@ v23:
   store float %v24, ptr %v25, align 4
   %v9 = add nuw nsw i64 %v8, 1
   %v26 = icmp slt i64 %v9, 64
-  br i1 %v26, label %v6, label %v27
+  br i1 %v26, label %v6, label %v27, !llvm.loop !1
 }
 
 declare float @g5(float %v28, float %v29)
@@ -244,7 +244,7 @@ v68:
   store float %v69, ptr %v70, align 4
   %v13 = add nuw nsw i64 %v12, 1
   %v71 = icmp slt i64 %v13, 64
-  br i1 %v71, label %v10, label %v72
+  br i1 %v71, label %v10, label %v72, !llvm.loop !1
 v73:
   %v74 = phi  i64 [0, %v72], [%v75, %v17]
   %v76 = getelementptr inbounds float, ptr %v4, i64 %v74
@@ -332,7 +332,7 @@ v13:
 v27:
   %v9 = add nuw nsw i64 %v8, 1
   %v28 = icmp slt i64 %v9, 64
-  br i1 %v28, label %v6, label %v29
+  br i1 %v28, label %v6, label %v29, !llvm.loop !1
 }
 
 define void @g10(ptr noalias %v0, ptr noalias %v1) noinline nounwind
@@ -727,7 +727,7 @@ v27:
   store float %v28, ptr %v29, align 4
   %v11 = add nuw nsw i64 %v10, 1
   %v30 = icmp slt i64 %v11, 64
-  br i1 %v30, label %v8, label %v31
+  br i1 %v30, label %v8, label %v31, !llvm.loop !1
 v32:
   %v33 = phi  i64 [0, %v31], [%v34, %v15]
   %v35 = getelementptr inbounds float, ptr %v1, i64 %v33
@@ -793,7 +793,7 @@ v33:
 v56:
   %v28 = add nuw nsw i64 %v27, 1
   %v57 = icmp slt i64 %v28, 64
-  br i1 %v57, label %v25, label %v58
+  br i1 %v57, label %v25, label %v58, !llvm.loop !1
 v59:
   %v60 = phi  i64 [0, %v58], [%v61, %v32]
   %v62 = getelementptr inbounds float, ptr %v0, i64 %v60
@@ -915,7 +915,7 @@ v30:
 v42:
   %v25 = add nuw nsw i64 %v24, 1
   %v43 = icmp slt i64 %v25, 64
-  br i1 %v43, label %v22, label %v44
+  br i1 %v43, label %v22, label %v44, !llvm.loop !1
 v45:
   %v46 = phi  i64 [0, %v44], [%v47, %v29]
   %v48 = getelementptr inbounds float, ptr %v0, i64 %v46
