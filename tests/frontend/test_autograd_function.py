@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from compile_harness import cross_entropy_step
 
 import tenkai
 import tenkai.nn as nn
-import tenkai.nn.functional as F
 from tenkai.ir.errors import AutogradError
 
 torch = pytest.importorskip("torch")
@@ -262,12 +262,7 @@ def _trajectory(backend, steps=4):
     opt = tenkai.optim.Adam(model.parameters(), lr=0.05)
     x, y = tenkai.randn(6, 4), tenkai.tensor([0, 1, 2, 0, 1, 2])
 
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = cross_entropy_step(model, opt)
 
     fn = step if backend is None else tenkai.compile(step, backend=backend)
     record = []

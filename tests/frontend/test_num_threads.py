@@ -15,10 +15,10 @@ import llvmlite.binding as llvm
 import numpy as np
 import pytest
 import torch
+from compile_harness import cross_entropy_step
 
 import tenkai
 import tenkai.nn as nn
-import tenkai.nn.functional as F
 from tenkai import _threads
 from tenkai.codegen.cpu import pool
 from tenkai.runtime.cpu import jit
@@ -65,13 +65,7 @@ def _mlp_step(seed: int):
     model = nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 10))
     opt = tenkai.optim.Adam(model.parameters(), lr=1e-3)
 
-    @tenkai.compile
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = tenkai.compile(cross_entropy_step(model, opt))
 
     return model, step
 

@@ -13,6 +13,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from compile_harness import cross_entropy_step
 
 import tenkai
 import tenkai.nn as nn
@@ -228,12 +229,7 @@ def test_torch_optimizer_state_resumes_in_tenkai(tmp_path, kind) -> None:
 
 
 def _train(model, opt, backend, x, y, steps):
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = cross_entropy_step(model, opt)
     fn = step if backend is None else tenkai.compile(step, backend=backend)
     return [fn(x, y).item() for _ in range(steps)]
 
@@ -455,12 +451,7 @@ def _rewind(backend):
     opt = tenkai.optim.Adam(model.parameters(), lr=0.01)
     x, y = tenkai.randn(10, 6), tenkai.randint(0, 3, (10,))
 
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
+    step = cross_entropy_step(model, opt)
     fn = step if backend is None else tenkai.compile(step, backend=backend)
     for _ in range(2):
         fn(x, y)
