@@ -16,9 +16,9 @@ import tenkai
 __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval",
            "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
-           "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
-           "positive_integer", "real", "real_vector", "simplex", "square", "symmetric",
-           "unit_interval"]
+           "multinomial", "nonnegative", "nonnegative_integer", "one_hot", "positive",
+           "positive_definite", "positive_integer", "real", "real_vector", "simplex", "square",
+           "symmetric", "unit_interval"]
 
 
 def all_true(valid: Any) -> bool:
@@ -262,6 +262,19 @@ class _LowerCholesky(Constraint):
         return lower & positive_diagonal
 
 
+class _Multinomial(Constraint):
+    """Nonnegative counts whose sum over the last dim is at most ``upper_bound`` (PyTorch's
+    check, weaker than a sum equal to it)."""
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound: Any):
+        self.upper_bound = upper_bound
+
+    def check(self, value: Any) -> Any:
+        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
+
+
 class _PositiveDefinite(_Symmetric):
     def check(self, value: Any) -> Any:
         symmetric = super().check(value)
@@ -293,3 +306,4 @@ positive_definite = _PositiveDefinite()
 square = _Square()
 symmetric = _Symmetric()
 independent = _IndependentConstraint
+multinomial = _Multinomial

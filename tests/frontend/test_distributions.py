@@ -95,18 +95,22 @@ def _lib_tensors(lib: Any, params: dict[str, np.ndarray], grad: bool) -> dict[st
             for k, v in params.items()}
 
 
-def _evaluate(lib: Any, name: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _evaluate(lib: Any, name: str, cases: dict[str, Any] | None = None
+              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Every compared value and the gradients of their sum with respect to the parameters."""
-    build, params, value, extra = CASES[name]
+    build, params, value, extra = (CASES if cases is None else cases)[name]
     tensors = _lib_tensors(lib, params, True)
     dist = build(lib.distributions, tensors)
     x = lib.tensor(value)
-    outs = {"log_prob": dist.log_prob(x), "entropy": dist.entropy()}
-    for method in extra:
+    outs = {"log_prob": dist.log_prob(x)}
+    if "no_entropy" not in extra:
+        outs["entropy"] = dist.entropy()
+    for method in (m for m in extra if m != "no_entropy"):
         arg = x if method == "cdf" else lib.tensor(np.full(value.shape, 0.3))
         outs[method] = getattr(dist, method)(arg) if method in ("cdf", "icdf") \
             else getattr(dist, method)
-    total = sum(o.sum() for o in outs.values() if o.dtype.is_floating_point)
+    total = sum(lib.where(o.isfinite(), o, 0.0).sum() for o in outs.values()
+                if o.dtype.is_floating_point)
     total.backward()
     values = {k: o.detach().numpy() for k, o in outs.items()}
     grads = {k: t.grad.numpy() for k, t in tensors.items() if t.grad is not None}
