@@ -241,6 +241,12 @@ def getitem(x: Tensor, index: Any) -> Tensor:
             items = _fast_items(x, index)
             if items is not None:
                 return _view(x, x._data[items])
+    if isinstance(index, (bool, np.bool_)) or (type(index) is Tensor and index.ndim == 0
+                                               and index._data.dtype == np.bool_):
+        # x[True], x[mask] with a 0-d mask: PyTorch unsqueezes a leading dim and masks it
+        mask = index.reshape(1) if isinstance(index, Tensor) else Tensor._make(
+            np.array([bool(index)]))
+        return getitem(x.unsqueeze(0), mask)
     if x.ndim == 0 and isinstance(index, (int, np.integer, slice)) and not isinstance(index, bool):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
                          "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")

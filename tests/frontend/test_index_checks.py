@@ -293,3 +293,23 @@ def test_value_dependent_indexing_is_reported_not_baked() -> None:
                      (assign, "a tensor index in an assignment")):
         with pytest.raises(UntraceableError, match=what.replace("(", r"\(").replace(")", r"\)")):
             tenkai.compile(fn, backend="interp")(tenkai.tensor([0, 2]))
+
+
+@pytest.mark.parametrize("shape", [(), (2, 3)])
+@pytest.mark.parametrize("flag", [True, False])
+@pytest.mark.parametrize("kind", ["tensor", "python"])
+def test_a_scalar_bool_index_adds_a_masked_leading_dim(shape: tuple[int, ...], flag: bool,
+                                                       kind: str) -> None:
+    """``x[True]``, ``x[mask]`` with a 0-d mask: a new leading dim of size 1 or 0, recorded as
+    PyTorch records it (IndexBackward0 of UnsqueezeBackward0)."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tenkai, torch):
+        x = lib.ones(shape, requires_grad=True) * 2
+        index = lib.tensor(flag) if kind == "tensor" else flag
+        y = x[index]
+        y.sum().backward()
+        results.append((tuple(y.shape), y.grad_fn.name(),
+                        [f.name() for f, _ in y.grad_fn.next_functions],
+                        y.detach().numpy().tolist()))
+    assert results[0] == results[1]
