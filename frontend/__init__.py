@@ -86,7 +86,7 @@ globals().update({_name + "_": _methods.module_inplace(_name)
 from . import (_api_amp, _api_copy, _api_flags, _api_lowrank, _api_nn, _api_stats,  # noqa: E402
                _api_windows)
 from .autograd._core import is_inference_mode_enabled  # noqa: E402
-from . import accelerator, amp, random  # noqa: E402  (torch.accelerator, .amp, .random)
+from . import accelerator, amp, jit, random  # noqa: E402  (torch.accelerator, .amp, ...)
 from .cuda import amp as _cuda_amp  # noqa: E402, F401  (torch.cuda.amp)
 
 globals().update({_name: getattr(_m, _name) for _m in (_api_amp, _api_copy, _api_flags,
