@@ -470,6 +470,11 @@ def _loaded_names(code: Any) -> list[tuple[str, str]]:
 def build_facts(fn: Any, tracer: _trace.Tracer, names: Any, keep: list[Any]) -> list[Fact]:
     """Every fact the trace depended on (the call's own signature is checked separately)."""
     facts = [Fact("default dtype", get_default_dtype, get_default_dtype())]
+    if tracer.modules:  # a hook added or removed since changes what calling them means
+        facts.append(Fact("module hooks", functools.partial(operator.getitem,
+                                                            _trace.HOOKS_VERSION, 0),
+                          _trace.HOOKS_VERSION[0], text="unchanged", source="{v}[0]",
+                          env={"v": _trace.HOOKS_VERSION}))
     for root in roots(list(tracer.modules.values())):
         for _, sub in root.named_modules():
             _module_facts(names.module_name(sub), sub, facts)

@@ -31,6 +31,10 @@ import numpy as np
 from tenkai.ir import Graph
 from tenkai.ir.dtypes import from_numpy
 
+# bumped whenever a module forward/backward hook is added or removed: compiled steps that
+# called modules guard on it (the hooks' effect is traced into the step)
+HOOKS_VERSION = [0]
+
 
 class _Local(threading.local):
     tracer: Tracer | None = None  # the tracer recording on this thread right now, if any

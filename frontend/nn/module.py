@@ -3,41 +3,31 @@ hooks and PyTorch's ``repr``."""
 
 from __future__ import annotations
 
-import itertools
-from collections import OrderedDict, namedtuple
-from collections.abc import Callable, Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import _trace
+from .._creation import empty_like
 from .._node import GRAD_MODE
 from .._tensor import Tensor
-from ..autograd import no_grad
+from . import _module_hooks
+from ._module_hooks import GLOBAL, RemovableHandle, add_hook, registered
+from ._module_state import ModuleState, _IncompatibleKeys
 from .parameter import Buffer, Parameter
+
+__all__ = ["Module", "RemovableHandle", "_IncompatibleKeys"]
+
+# the hook tables every module has (PyTorch's names), and the flag tables beside them
+_HOOK_TABLES = ("_backward_pre_hooks", "_backward_hooks", "_forward_hooks",
+                "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_state_dict_hooks",
+                "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                "_load_state_dict_post_hooks")
 
 # tenkai.compile's module registers itself here: (module, *args, **kwargs) -> a compiled
 # module (``Module.compile``; nn does not import the compiler)
 COMPILER: list[Any] = [None]
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self) -> str:
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by ``register_*_hook``; ``remove()`` unregisters the hook."""
-
-    _ids = itertools.count()
-
-    def __init__(self, hooks: dict[int, Any]) -> None:
-        self.hooks, self.id = hooks, next(RemovableHandle._ids)
-
-    def remove(self) -> None:
-        self.hooks.pop(self.id, None)
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -47,7 +37,7 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-class Module:
+class Module(ModuleState):
     """Base class of all layers and models: subclass it and define ``forward``.
 
     >>> class Net(Module):
@@ -59,6 +49,8 @@ class Module:
     """
 
     training: bool
+    call_super_init: bool = False
+    dump_patches: bool = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
@@ -69,30 +61,27 @@ class Module:
         d["_buffers"] = OrderedDict()
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = OrderedDict()
-        d["_forward_hooks"] = OrderedDict()
-        d["_forward_pre_hooks"] = OrderedDict()
+        d["_is_full_backward_hook"] = None
+        for table in _HOOK_TABLES:
+            d[table] = OrderedDict()
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
                                   '"forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _trace.active() is not None:  # compiled steps guard on the modes of modules used
-            _trace.active().saw_module(self)
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        compiled = self.__dict__.get("_compiled_call")  # Module.compile()
-        if compiled is not None and _trace.active() is None:
-            out = compiled.forward(*args, **kwargs)
-        else:
-            out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
-        return out
+        tracer = _trace.active()
+        if tracer is not None:  # compiled steps guard on the modes of modules used
+            tracer.saw_module(self)
+        d = self.__dict__
+        compiled = d.get("_compiled_call")  # Module.compile()
+        forward = compiled.forward if compiled is not None and tracer is None else self.forward
+        if d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"] \
+                or d["_backward_pre_hooks"] or GLOBAL.any_call_hook():
+            return _module_hooks.call(self, forward, args, kwargs)
+        return forward(*args, **kwargs)
+
+    _call_impl = __call__
 
     def compile(self, *args: Any, **kwargs: Any) -> None:
         """Compile this module's forward in place (``model.compile()``, as PyTorch's): later
@@ -104,6 +93,14 @@ class Module:
         state = dict(self.__dict__)
         state.pop("_compiled_call", None)  # native code does not pickle: compile() again
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        d = self.__dict__  # (modules pickled before a table existed get it empty)
+        for table in _HOOK_TABLES:
+            d.setdefault(table, OrderedDict())
+        d.setdefault("_non_persistent_buffers_set", set())
+        d.setdefault("_is_full_backward_hook", None)
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -125,7 +122,7 @@ class Module:
             if d.get("_modules") is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             self._drop(name)
-            d["_modules"][name] = value
+            d["_modules"][name] = registered(GLOBAL.module_registration, self, name, value)
         elif name in d.get("_modules", ()):
             if value is not None:
                 raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
@@ -140,7 +137,7 @@ class Module:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
                                 "(torch.Tensor or None expected)")
-            d["_buffers"][name] = value
+            d["_buffers"][name] = registered(GLOBAL.buffer_registration, self, name, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -184,7 +181,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{_typename(param)}' object to parameter '{name}' "
                             "(torch.nn.Parameter or None required)")
-        self._parameters[name] = param
+        self._parameters[name] = registered(GLOBAL.parameter_registration, self, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add a tensor that is state but not a parameter (BatchNorm's running_mean)."""
@@ -192,7 +189,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                             "(torch Tensor or None required)")
-        self._buffers[name] = tensor
+        self._buffers[name] = registered(GLOBAL.buffer_registration, self, name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -209,15 +206,55 @@ class Module:
             raise KeyError(f'module name can\'t contain ".", got: {name}')
         if name == "":
             raise KeyError('module name can\'t be empty string ""')
-        self._modules[name] = module
+        self._modules[name] = registered(GLOBAL.module_registration, self, name, module)
 
     register_module = add_module
 
     def get_submodule(self, target: str) -> Module:
+        """The submodule at dotted path ``target`` (``'encoder.layers.0'``)."""
         mod = self
-        for part in target.split(".") if target else []:
-            mod = getattr(mod, part)
+        for item in target.split(".") if target else []:
+            if not hasattr(mod, item):
+                raise AttributeError(f"{mod._get_name()} has no attribute `{item}`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
         return mod
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Replace (or, unless ``strict``, add) the submodule at dotted path ``target``."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` (``'fc.weight'``)."""
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target`` (``'bn.running_mean'``)."""
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if not hasattr(mod, name):
+            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
+        if name not in mod._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(mod, name)
 
     # ------------------------------------------------------------ traversal
     def named_modules(self, memo: set | None = None, prefix: str = "",
@@ -275,105 +312,6 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    # ------------------------------------------------------------ state dict
-    # the version stored per module in ``state_dict()._metadata``, as PyTorch stores it
-    _version: int = 1
-
-    def state_dict(self, *args: Any, destination: Any = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict:
-        """Parameters and persistent buffers by dotted name (``'layer1.weight'``)."""
-        if destination is None:
-            destination = OrderedDict()
-            destination._metadata = OrderedDict()
-        if hasattr(destination, "_metadata"):
-            destination._metadata[prefix[:-1]] = {"version": self._version}
-        for name, value in self._local_state().items():
-            destination[prefix + name] = value if keep_vars else value.detach()
-        for name, child in self._modules.items():
-            if child is not None:
-                child.state_dict(destination=destination, prefix=f"{prefix}{name}.",
-                                 keep_vars=keep_vars)
-        return destination
-
-    def _local_state(self) -> OrderedDict:
-        """This module's own parameters and persistent buffers (no submodules)."""
-        local = OrderedDict((n, p) for n, p in self._parameters.items() if p is not None)
-        local.update((n, b) for n, b in self._buffers.items()
-                     if b is not None and n not in self._non_persistent_buffers_set)
-        return local
-
-    def _optional_state_keys(self, version: int | None) -> set[str]:
-        """Local names a checkpoint written by an older ``_version`` may lack."""
-        return set()
-
-    def _check_local_state(self, state_dict: Any, prefix: str, version: int | None,
-                           report: dict[str, list]) -> None:
-        """PyTorch's per-module load check: missing, unexpected, mistyped and mis-sized keys."""
-        local = self._local_state()
-        optional = self._optional_state_keys(version)
-        for name, target in local.items():
-            key = prefix + name
-            if key not in state_dict:
-                if name not in optional:
-                    report["missing"].append(key)
-                continue
-            src = state_dict[key]
-            if not isinstance(src, Tensor):
-                report["errors"].append(
-                    f'While copying the parameter named "{key}", expected torch.Tensor or '
-                    f"Tensor-like object from checkpoint but received {type(src)}")
-            elif tuple(src.shape) != tuple(target.shape):
-                report["errors"].append(
-                    f"size mismatch for {key}: copying a param with shape {src.shape} from "
-                    f"checkpoint, the shape in current model is {target.shape}.")
-            else:
-                report["copies"].append((target, src))
-        for key in state_dict:
-            if not key.startswith(prefix):
-                continue
-            head, *rest = key[len(prefix):].split(".", 1)
-            if (head not in self._modules) if rest else (head not in local):
-                report["unexpected"].append(key)
-
-    def load_state_dict(self, state_dict: Any, strict: bool = True,
-                        assign: bool = False) -> _IncompatibleKeys:
-        """Copy tensors from ``state_dict`` into this module's parameters and buffers.
-
-        Keys are checked module by module in PyTorch's order; nothing is copied unless the
-        whole state dict loads (PyTorch copies as it goes)."""
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        metadata = getattr(state_dict, "_metadata", None)
-        report: dict[str, list] = {"missing": [], "unexpected": [], "errors": [], "copies": []}
-
-        def check(module: Module, prefix: str) -> None:
-            version = None if metadata is None else \
-                metadata.get(prefix[:-1], {}).get("version")
-            module._check_local_state(state_dict, prefix, version, report)
-            for name, child in module._modules.items():
-                if child is not None:
-                    check(child, f"{prefix}{name}.")
-
-        check(self, "")
-        missing, unexpected, errors = report["missing"], report["unexpected"], report["errors"]
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ". ")
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(errors))
-        self._copy_in(report["copies"])
-        return _IncompatibleKeys(missing, unexpected)
-
-    def _copy_in(self, copies: list[tuple[Tensor, Tensor]]) -> None:
-        with no_grad():
-            for target, src in copies:
-                target.copy_(src)
-
     # ------------------------------------------------------------ modes and conversion
     def train(self, mode: bool = True) -> Module:
         if not isinstance(mode, bool):
@@ -403,57 +341,111 @@ class Module:
         fn(self)
         return self
 
-    def _convert(self, fn: Callable[[Tensor], Tensor]) -> Module:
-        """Apply ``fn`` to every parameter and buffer, keeping parameter identity."""
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
+        """Apply ``fn`` to every parameter (keeping its identity: ``p.data = fn(p)``), its
+        gradient and every buffer, in submodules first when ``recurse``."""
+        if recurse:
+            for child in self.children():
+                child._apply(fn)
         prev = GRAD_MODE.enabled
         GRAD_MODE.enabled = False
         try:
-            for m in self.modules():
-                for p in m._parameters.values():
-                    if p is not None:
-                        new = fn(p)
-                        if new is not p:
-                            p.data = new
-                        if p._grad is not None and p._grad.device != p.device:
-                            p._grad = fn(p._grad)  # (PyTorch moves gradients along)
-                for name, b in m._buffers.items():
-                    if b is not None:
-                        m._buffers[name] = fn(b)
+            for p in self._parameters.values():
+                if p is not None:
+                    new = fn(p)
+                    if new is not p:
+                        p.data = new
+                    if p._grad is not None and p._grad.device != p.device:
+                        p._grad = fn(p._grad)  # (PyTorch moves gradients along)
+            for name, b in self._buffers.items():
+                if b is not None:
+                    self._buffers[name] = fn(b)
         finally:
             GRAD_MODE.enabled = prev
         return self
 
+    _convert = _apply
+
+    def type(self, dst_type: Any) -> Module:
+        """Cast every parameter and buffer to ``dst_type`` (``torch.float64`` or a type name)."""
+        return self._apply(lambda t: t.type(dst_type))
+
+    def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
+        """Replace every parameter and buffer by an uninitialized one on ``device``."""
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
+    def share_memory(self) -> Module:
+        raise NotImplementedError(
+            "Module.share_memory: tenkai tensors cannot be moved to shared memory "
+            "(Tensor.share_memory_ is not implemented); pass state between processes with "
+            "state_dict() instead")
+
+    def bfloat16(self) -> Module:
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
+
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """``model.to('cpu')``, ``model.to(torch.float64)``; float dtypes convert float tensors."""
-        return self._convert(lambda t: t.to(*args, **kwargs) if t.is_floating_point()
+        return self._apply(lambda t: t.to(*args, **kwargs) if t.is_floating_point()
                              else t.to(*[a for a in args if not _is_dtype(a)],
                                        **{k: v for k, v in kwargs.items() if k != "dtype"}))
 
     def cuda(self, device: Any = None) -> Module:
-        return self._convert(lambda t: t.cuda(device))
+        return self._apply(lambda t: t.cuda(device))
 
     def cpu(self) -> Module:
-        return self._convert(lambda t: t.cpu())
+        return self._apply(lambda t: t.cpu())
 
     def float(self) -> Module:
-        return self._convert(lambda t: t.float() if t.is_floating_point() else t)
+        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
 
     def double(self) -> Module:
-        return self._convert(lambda t: t.double() if t.is_floating_point() else t)
+        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
 
     def half(self) -> Module:
-        return self._convert(lambda t: t.half() if t.is_floating_point() else t)
+        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
     # ------------------------------------------------------------ hooks
-    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` (or ``(module, args, kwargs)``) runs before ``forward``;
+        a returned value replaces the arguments."""
+        flags = (self._forward_pre_hooks_with_kwargs,) if with_kwargs else ()
+        return add_hook(self._forward_pre_hooks, hook, prepend, flags, call=True)
 
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
-        return handle
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` (or ``(module, args, kwargs, output)``) runs after
+        ``forward``; a returned value replaces the output. ``always_call`` runs it even when
+        ``forward`` raises."""
+        flags = ((self._forward_hooks_with_kwargs,) if with_kwargs else ()) + \
+            ((self._forward_hooks_always_called,) if always_call else ())
+        return add_hook(self._forward_hooks, hook, prepend, flags, call=True)
+
+    def _backward_kind(self, full: bool) -> None:
+        if self._is_full_backward_hook is (not full):
+            raise RuntimeError("Cannot use both regular backward hooks and full backward hooks "
+                               "on a single Module. Please use only one of them.")
+        self.__dict__["_is_full_backward_hook"] = full
+
+    def register_full_backward_pre_hook(self, hook: Callable[..., Any],
+                                        prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_output)`` runs when the gradients of the outputs are ready;
+        a returned tuple replaces ``grad_output``."""
+        return add_hook(self._backward_pre_hooks, hook, prepend, call=True)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any],
+                                    prepend: bool = False) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` runs when the gradients of the inputs
+        are ready; a returned tuple replaces ``grad_input``."""
+        self._backward_kind(True)
+        return add_hook(self._backward_hooks, hook, prepend, call=True)
+
+    def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """The deprecated non-full hook: supported where it means what the full one means
+        (one autograd node on the module's inputs); elsewhere NotImplementedError."""
+        self._backward_kind(False)
+        return add_hook(self._backward_hooks, hook, call=True)
 
     # ------------------------------------------------------------ printing
     def extra_repr(self) -> str:
