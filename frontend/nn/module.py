@@ -111,7 +111,7 @@ class Module(ModuleState):
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._drop(name)
+            self._drop(name, "_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -121,7 +121,7 @@ class Module(ModuleState):
         elif isinstance(value, Module):
             if d.get("_modules") is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._drop(name)
+            self._drop(name, "_modules")
             d["_modules"][name] = registered(GLOBAL.module_registration, self, name, value)
         elif name in d.get("_modules", ()):
             if value is not None:
@@ -131,7 +131,7 @@ class Module(ModuleState):
         elif isinstance(value, Buffer):
             if d.get("_buffers") is None:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
-            self._drop(name)
+            self._drop(name, "_buffers")
             self.register_buffer(name, value, value.persistent)
         elif name in d.get("_buffers", ()):
             if value is not None and not isinstance(value, Tensor):
@@ -141,11 +141,14 @@ class Module(ModuleState):
         else:
             object.__setattr__(self, name, value)
 
-    def _drop(self, name: str) -> None:
+    def _drop(self, name: str, keep: str = "") -> None:
+        """Forget ``name`` everywhere but in table ``keep`` (where it keeps its place)."""
         for table in ("_parameters", "_modules", "_buffers"):
-            self.__dict__[table].pop(name, None)
+            if table != keep:
+                self.__dict__[table].pop(name, None)
         self.__dict__.pop(name, None)
-        self._non_persistent_buffers_set.discard(name)
+        if keep != "_buffers":
+            self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
