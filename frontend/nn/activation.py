@@ -51,11 +51,6 @@ class SELU(_Inplace):
         return F.selu(input, self.inplace)
 
 
-class ReLU6(_Inplace):
-    def forward(self, input: Tensor) -> Tensor:
-        return F.relu6(input, inplace=self.inplace)
-
-
 class SiLU(_Inplace):
     """x * sigmoid(x) (``nn.SiLU()``)."""
 
@@ -98,36 +93,44 @@ class GLU(Module):
         return f"dim={self.dim}"
 
 
-class ELU(Module):
+class _Alpha(Module):
+    """ELU's and CELU's ``alpha`` and ``inplace`` (siblings in PyTorch, not subclasses)."""
+
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
-class CELU(ELU):
+class ELU(_Alpha):
+    def forward(self, input: Tensor) -> Tensor:
+        return F.elu(input, self.alpha, self.inplace)
+
+
+class CELU(_Alpha):
     def forward(self, input: Tensor) -> Tensor:
         return F.celu(input, self.alpha, self.inplace)
 
 
-class Hardshrink(Module):
+class _Lambd(Module):
+    """Hardshrink's and Softshrink's ``lambd`` (siblings in PyTorch)."""
+
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = lambd
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.hardshrink(input, self.lambd)
 
     def extra_repr(self) -> str:
         return f"{self.lambd}"
 
 
-class Softshrink(Hardshrink):
+class Hardshrink(_Lambd):
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardshrink(input, self.lambd)
+
+
+class Softshrink(_Lambd):
     def forward(self, input: Tensor) -> Tensor:
         return F.softshrink(input, self.lambd)
 
@@ -143,6 +146,19 @@ class Hardtanh(Module):
     def extra_repr(self) -> str:
         return (f"min_val={self.min_val}, max_val={self.max_val}"
                 + (", inplace=True" if self.inplace else ""))
+
+
+class ReLU6(Hardtanh):
+    """min(max(0, x), 6): Hardtanh(0, 6) (``nn.ReLU6()``)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.relu6(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):

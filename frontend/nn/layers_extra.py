@@ -12,6 +12,7 @@ from .. import _creation
 from .._tensor import Tensor
 from . import functional as F
 from . import init
+from .layers import _DropoutNd
 from .module import Module
 from .parameter import Parameter
 
@@ -66,22 +67,6 @@ class PairwiseDistance(Module):
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
-
-
-class _DropoutNd(Module):
-    fn = "dropout1d"
-
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        if p < 0 or p > 1:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
-
-    def forward(self, input: Tensor) -> Tensor:
-        return getattr(F, self.fn)(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout1d(_DropoutNd):
@@ -154,35 +139,50 @@ class _ConstantPadNd(_PadNd):
         return f"padding={self.padding}, value={self.value}"
 
 
-class _ZeroPadNd(_ConstantPadNd):
+class _ZeroPad:
+    """Makes a ConstantPadNd pad with zeros (ZeroPad2d subclasses ConstantPad2d, as in
+    PyTorch)."""
+
     def __init__(self, padding: int | Sequence[int]) -> None:
-        super().__init__(padding, 0.0)
+        super().__init__(padding, 0.0)  # type: ignore[call-arg]
 
     def extra_repr(self) -> str:
-        return f"{self.padding}"
+        return f"{self.padding}"  # type: ignore[attr-defined]
 
 
-def _pad_class(name: str, base: type, mode: str, dims: int) -> type:
+class _ReflectionPadNd(_PadNd):
+    mode = "reflect"
+
+
+class _ReplicationPadNd(_PadNd):
+    mode = "replicate"
+
+
+class _CircularPadNd(_PadNd):
+    mode = "circular"
+
+
+def _pad_class(name: str, bases: tuple[type, ...], dims: int) -> type:
+    mode = bases[-1].mode
     doc = f"{mode.capitalize()} padding of the last {dims} dim(s) (``nn.{name}(2)``)."
-    return type(name, (base,), {"mode": mode, "dims": dims, "__doc__": doc,
-                                "__module__": __name__})
+    return type(name, bases, {"dims": dims, "__doc__": doc, "__module__": __name__})
 
 
-ZeroPad1d = _pad_class("ZeroPad1d", _ZeroPadNd, "constant", 1)
-ZeroPad2d = _pad_class("ZeroPad2d", _ZeroPadNd, "constant", 2)
-ZeroPad3d = _pad_class("ZeroPad3d", _ZeroPadNd, "constant", 3)
-ConstantPad1d = _pad_class("ConstantPad1d", _ConstantPadNd, "constant", 1)
-ConstantPad2d = _pad_class("ConstantPad2d", _ConstantPadNd, "constant", 2)
-ConstantPad3d = _pad_class("ConstantPad3d", _ConstantPadNd, "constant", 3)
-ReflectionPad1d = _pad_class("ReflectionPad1d", _PadNd, "reflect", 1)
-ReflectionPad2d = _pad_class("ReflectionPad2d", _PadNd, "reflect", 2)
-ReflectionPad3d = _pad_class("ReflectionPad3d", _PadNd, "reflect", 3)
-ReplicationPad1d = _pad_class("ReplicationPad1d", _PadNd, "replicate", 1)
-ReplicationPad2d = _pad_class("ReplicationPad2d", _PadNd, "replicate", 2)
-ReplicationPad3d = _pad_class("ReplicationPad3d", _PadNd, "replicate", 3)
-CircularPad1d = _pad_class("CircularPad1d", _PadNd, "circular", 1)
-CircularPad2d = _pad_class("CircularPad2d", _PadNd, "circular", 2)
-CircularPad3d = _pad_class("CircularPad3d", _PadNd, "circular", 3)
+ConstantPad1d = _pad_class("ConstantPad1d", (_ConstantPadNd,), 1)
+ConstantPad2d = _pad_class("ConstantPad2d", (_ConstantPadNd,), 2)
+ConstantPad3d = _pad_class("ConstantPad3d", (_ConstantPadNd,), 3)
+ZeroPad1d = _pad_class("ZeroPad1d", (_ZeroPad, ConstantPad1d), 1)
+ZeroPad2d = _pad_class("ZeroPad2d", (_ZeroPad, ConstantPad2d), 2)
+ZeroPad3d = _pad_class("ZeroPad3d", (_ZeroPad, ConstantPad3d), 3)
+ReflectionPad1d = _pad_class("ReflectionPad1d", (_ReflectionPadNd,), 1)
+ReflectionPad2d = _pad_class("ReflectionPad2d", (_ReflectionPadNd,), 2)
+ReflectionPad3d = _pad_class("ReflectionPad3d", (_ReflectionPadNd,), 3)
+ReplicationPad1d = _pad_class("ReplicationPad1d", (_ReplicationPadNd,), 1)
+ReplicationPad2d = _pad_class("ReplicationPad2d", (_ReplicationPadNd,), 2)
+ReplicationPad3d = _pad_class("ReplicationPad3d", (_ReplicationPadNd,), 3)
+CircularPad1d = _pad_class("CircularPad1d", (_CircularPadNd,), 1)
+CircularPad2d = _pad_class("CircularPad2d", (_CircularPadNd,), 2)
+CircularPad3d = _pad_class("CircularPad3d", (_CircularPadNd,), 3)
 
 
 # ---------------------------------------------------------------- shuffles

@@ -17,7 +17,7 @@ from . import functional as F
 from . import init
 from .layers import Linear, _pair
 from .layers_resample import _ConvTransposeNd
-from .loss import _Loss
+from .loss import _Loss, _WeightedLoss
 from .module import Module
 from .parameter import Parameter
 
@@ -265,7 +265,7 @@ class FractionalMaxPool3d(_FractionalMaxPoolNd):
     dims = 3
 
 
-class LinearCrossEntropyLoss(_Loss):
+class LinearCrossEntropyLoss(_WeightedLoss):
     """Cross entropy of linearly projected inputs
     (``nn.LinearCrossEntropyLoss(in_features=512, num_classes=10)``); the projection is a
     ``Linear(in_features, num_classes * prod(out_features))`` child named ``linear``."""
@@ -281,8 +281,7 @@ class LinearCrossEntropyLoss(_Loss):
         if label_smoothing < 0 or label_smoothing > 1.0:
             raise RuntimeError(f"expected label_smoothing to be in range [0, 1], got "
                                f"{label_smoothing}")
-        super().__init__(reduction=reduction)
-        self.register_buffer("weight", weight)
+        super().__init__(weight, reduction=reduction)
         self.num_classes, self.out_features = num_classes, out_features
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
         self.linear = Linear(in_features, math.prod(out_features, start=num_classes),

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._dtype import as_dtype, get_default_dtype
 from .._tensor import Tensor
-from .layers import BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Linear, _pair
+from .layers import BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Linear, _NormBase, _pair
 from .layers_more import ConvTranspose3d
 from .layers_resample import Conv3d, ConvTranspose1d, ConvTranspose2d
 from .module import Module
@@ -125,7 +125,7 @@ class LazyLinear(LazyModuleMixin, Linear):
         self.reset_parameters()
 
 
-class _LazyConvNd(LazyModuleMixin):
+class _LazyConvXdMixin(LazyModuleMixin):
     transposed = False
 
     def __init__(self, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
@@ -167,7 +167,7 @@ class _LazyConvNd(LazyModuleMixin):
 
 def _lazy_conv(name: str, base: type, transposed: bool) -> type:
     doc = f"{base.__name__} with in_channels taken from the first input (``nn.{name}(16, 3)``)."
-    return type(name, (_LazyConvNd, base), {"cls_to_become": base, "transposed": transposed,
+    return type(name, (_LazyConvXdMixin, base), {"cls_to_become": base, "transposed": transposed,
                                             "__doc__": doc, "__module__": __name__})
 
 
@@ -179,7 +179,7 @@ LazyConvTranspose2d = _lazy_conv("LazyConvTranspose2d", ConvTranspose2d, True)
 LazyConvTranspose3d = _lazy_conv("LazyConvTranspose3d", ConvTranspose3d, True)
 
 
-class _LazyNormBase(LazyModuleMixin):
+class _LazyNormBase(LazyModuleMixin, _NormBase):
 
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device: Any = None,
@@ -206,8 +206,12 @@ class _LazyNormBase(LazyModuleMixin):
 
 def _lazy_norm(name: str, base: type) -> type:
     doc = f"{base.__name__} with num_features taken from the first input (``nn.{name}()``)."
-    return type(name, (_LazyNormBase, base), {"cls_to_become": base, "__doc__": doc,
-                                              "__module__": __name__})
+    # as PyTorch's: a sibling of ``base`` (LazyBatchNorm1d is a _BatchNorm, not a
+    # BatchNorm1d) with ``base``'s own methods (the input-dimension check)
+    own = {k: v for k, v in vars(base).items()
+           if k not in ("__dict__", "__weakref__", "__module__", "__doc__", "__qualname__")}
+    return type(name, (_LazyNormBase, base.__base__), {**own, "cls_to_become": base,
+                                                       "__doc__": doc, "__module__": __name__})
 
 
 LazyBatchNorm1d = _lazy_norm("LazyBatchNorm1d", BatchNorm1d)

@@ -13,7 +13,7 @@ from .._shape import squeeze_dims, unsqueeze
 from .._tensor import Tensor
 from . import functional as F
 from . import init
-from .layers import _BatchNorm
+from .layers import _BatchNorm, _NormBase
 from .module import Module
 from .parameter import Parameter
 
@@ -52,7 +52,7 @@ class GroupNorm(Module):
                 f"affine={self.affine}, bias={self.affine}")
 
 
-class _InstanceNorm(_BatchNorm):
+class _InstanceNorm(_NormBase):
     """Instance normalization; unlike BatchNorm, affine and running stats default to off."""
 
     _no_batch_dim = 2
@@ -167,7 +167,7 @@ class SyncBatchNorm(_BatchNorm):
     @classmethod
     def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
         """Replace every BatchNorm*d in ``module`` by a SyncBatchNorm holding the same state."""
-        if isinstance(module, _BatchNorm) and not isinstance(module, _InstanceNorm | cls):
+        if isinstance(module, _BatchNorm) and not isinstance(module, cls):
             out = cls(module.num_features, module.eps, module.momentum, module.affine,
                       module.track_running_stats, process_group)
             out.load_state_dict(module.state_dict())
