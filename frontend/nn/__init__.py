@@ -44,3 +44,5 @@ from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLay
                           TransformerEncoder, TransformerEncoderLayer)
 
 __all__ = [name for name in dir() if not name.startswith("_")]
+
+from . import modules  # noqa: E402  (PyTorch's module layout, built from the names above)

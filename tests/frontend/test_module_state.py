@@ -169,7 +169,7 @@ def test_conversions_type_to_empty_and_apply() -> None:
         m.to_empty(device="cpu")
         assert m.weight.shape == (2, 2)
         seen: list = []
-        lib.nn.Sequential(lib.nn.Linear(1, 1))._apply(lambda t: seen.append(t.shape) or t)
+        lib.nn.Sequential(lib.nn.Linear(1, 1))._apply(lambda t, s=seen: s.append(t.shape) or t)
         assert [tuple(s) for s in seen] == [(1, 1), (1,)]
     with pytest.raises(NotImplementedError, match="share_memory"):
         nn.Linear(1, 1).share_memory()
