@@ -12,7 +12,7 @@ from . import constraints
 from .categorical import Categorical
 from .distribution import EMPTY_SHAPE, Distribution
 
-__all__ = ["OneHotCategorical"]
+__all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
 class OneHotCategorical(Distribution):
@@ -80,3 +80,15 @@ class OneHotCategorical(Distribution):
         values = tenkai.eye(n, dtype=self._param.dtype)
         values = values.view((n,) + (1,) * len(self.batch_shape) + (n,))
         return values.expand((n,) + tuple(self.batch_shape) + (n,)) if expand else values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical whose ``rsample`` passes gradients straight through to ``probs``
+    (the one-hot sample plus ``probs - probs.detach()``)."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape: Any = EMPTY_SHAPE) -> Any:
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())
