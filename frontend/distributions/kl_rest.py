@@ -100,7 +100,8 @@ def _kl_expfamily_expfamily(p: Any, q: Any) -> Any:
         grads = tenkai.autograd.grad(log_norm.sum(), p_params, create_graph=True)
     result = q._log_normalizer(*q_params) - log_norm
     for pp, qp, g in zip(p_params, q_params, grads, strict=True):
-        result = result - sum_rightmost((qp - pp) * g, len(q.event_shape))
+        term = (qp - pp) * g  # summed over the parameter's own dims, not the batch's
+        result = result - sum_rightmost(term, max(term.dim() - result.dim(), 0))
     return result
 
 
