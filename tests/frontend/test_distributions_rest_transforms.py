@@ -192,7 +192,9 @@ def test_new_constraints_check_like_torch() -> None:
                         (psd, lambda C: C.positive_semidefinite),
                         (mixed, lambda C: C.cat([C.positive, C.interval(0.0, 1.0)], 1,
                                                 [2, 1])),
-                        (mixed, lambda C: C.stack([C.real, C.positive], 0))]:
+                        (mixed, lambda C: C.stack([C.real, C.positive], 0)),
+                        (mixed, lambda C: C.MixtureSameFamilyConstraint(C.positive)),
+                        (psd, lambda C: C.MixtureSameFamilyConstraint(C.real_vector))]:
         got = make(tenkai.distributions.constraints).check(_t(tenkai, value))
         want = make(torch.distributions.constraints).check(_t(torch, value))
         np.testing.assert_array_equal(_np(got), _np(want))
@@ -200,6 +202,18 @@ def test_new_constraints_check_like_torch() -> None:
             make(torch.distributions.constraints)
         assert (got_c.event_dim, got_c.is_discrete) == (want_c.event_dim, want_c.is_discrete)
         assert repr(got_c) == repr(want_c)
+
+
+def test_mixture_support_is_the_mixture_constraint() -> None:
+    reprs = []
+    for lib in (tenkai, torch):
+        D = lib.distributions
+        mix = D.MixtureSameFamily(D.Categorical(lib.ones(2, 3)),
+                                  D.Gamma(lib.ones(2, 3), lib.ones(2, 3)))
+        check = mix.support.check(lib.tensor([[1.0, -1.0], [0.5, 2.0]]))
+        assert check.tolist() == [[True, False], [True, True]]
+        reprs.append(repr(mix.support))
+    assert reprs[0] == reprs[1] == "MixtureSameFamilyConstraint(GreaterThanEq(lower_bound=0.0))"
 
 
 def _lowrank(D: Any, t: Any, shift: float) -> Any:
