@@ -9,7 +9,8 @@ import tenkai
 import tenkai.nn.functional as F
 
 from . import constraints
-from .distribution import EMPTY_SHAPE, Distribution
+from .distribution import EMPTY_SHAPE
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Bernoulli"]
@@ -20,8 +21,15 @@ def one_of(probs: Any, logits: Any) -> None:
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """Bernoulli distribution parameterized by ``probs`` or by ``logits`` (not both)."""
+
+    @property
+    def _natural_params(self) -> tuple[Any]:
+        return (tenkai.logit(self.probs),)
+
+    def _log_normalizer(self, x: Any) -> Any:
+        return tenkai.log1p(tenkai.exp(x))
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean

@@ -17,18 +17,25 @@ from . import constraints
 from .bernoulli import one_of
 from .categorical import Categorical
 from .distribution import EMPTY_SHAPE, Distribution
+from .exp_family import ExponentialFamily
 from .gamma import Gamma
 from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Binomial", "Geometric", "Multinomial", "NegativeBinomial", "Poisson"]
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """Poisson distribution with rate ``rate``: P(k) = rate^k e^-rate / k!."""
+
+    @property
+    def _natural_params(self) -> tuple[Any]:
+        return (tenkai.log(self.rate),)
+
+    def _log_normalizer(self, x: Any) -> Any:
+        return tenkai.exp(x)
 
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
-    _mean_carrier_measure = 0
 
     def __init__(self, rate: Any, validate_args: bool | None = None):
         (self.rate,) = broadcast_all(rate)

@@ -7,14 +7,24 @@ from typing import Any
 import tenkai
 
 from . import constraints
-from .distribution import EMPTY_SHAPE, Distribution
+from .distribution import EMPTY_SHAPE
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, params_batch_shape
 
 __all__ = ["Exponential"]
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exponential distribution with rate ``rate`` (mean ``1 / rate``)."""
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple[Any]:
+        return (-self.rate,)
+
+    def _log_normalizer(self, x: Any) -> Any:
+        return -tenkai.log(-x)
 
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative

@@ -16,7 +16,8 @@ import tenkai
 from tenkai import _trace
 
 from . import constraints
-from .distribution import EMPTY_SHAPE, Distribution
+from .distribution import EMPTY_SHAPE
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all, params_batch_shape
 
 __all__ = ["Beta", "Dirichlet", "Gamma", "standard_gamma"]
@@ -63,8 +64,15 @@ def _no_concentration_grad(concentration: Any, what: str) -> None:
             "reparameterization gradient of the gamma draw yet (rate/scale gradients work)")
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """Gamma distribution with shape ``concentration`` and inverse scale ``rate``."""
+
+    @property
+    def _natural_params(self) -> tuple[Any, Any]:
+        return self.concentration - 1, -self.rate
+
+    def _log_normalizer(self, x: Any, y: Any) -> Any:
+        return tenkai.lgamma(x + 1) + (x + 1) * tenkai.log(-y.reciprocal())
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
@@ -114,8 +122,15 @@ class Gamma(Distribution):
         return tenkai.special.gammainc(self.concentration, self.rate * value)
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dirichlet distribution over the simplex of ``concentration``'s last dim."""
+
+    @property
+    def _natural_params(self) -> tuple[Any]:
+        return (self.concentration,)
+
+    def _log_normalizer(self, x: Any) -> Any:
+        return x.lgamma().sum(-1) - tenkai.lgamma(x.sum(-1))
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
@@ -164,8 +179,15 @@ class Dirichlet(Distribution):
                 - ((c - 1.0) * tenkai.digamma(c)).sum(-1))
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Beta distribution on (0, 1): a Dirichlet over (x, 1 - x)."""
+
+    @property
+    def _natural_params(self) -> tuple[Any, Any]:
+        return self.concentration1, self.concentration0
+
+    def _log_normalizer(self, x: Any, y: Any) -> Any:
+        return tenkai.lgamma(x) + tenkai.lgamma(y) - tenkai.lgamma(x + y)
 
     arg_constraints = {"concentration1": constraints.positive,
                        "concentration0": constraints.positive}

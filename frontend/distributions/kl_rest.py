@@ -92,7 +92,8 @@ for _p_type, _attr in ((Exponential, "rate"), (Gamma, "concentration"), (Gumbel,
 def _kl_expfamily_expfamily(p: Any, q: Any) -> Any:
     if type(p) is not type(q):
         raise NotImplementedError("The cross KL-divergence between different exponential "
-                                  "families cannot be computed using Bregman divergences")
+                                  "families cannot be computed using Bregman divergences "
+                                  f"(p: {type(p).__name__}, q: {type(q).__name__})")
     p_params = [param.detach().requires_grad_() for param in p._natural_params]
     q_params = q._natural_params
     with tenkai.enable_grad():

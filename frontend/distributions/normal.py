@@ -10,6 +10,7 @@ import tenkai
 
 from ._loc_scale import LocScale
 from .distribution import EMPTY_SHAPE
+from .exp_family import ExponentialFamily
 
 __all__ = ["Normal"]
 
@@ -18,8 +19,15 @@ def _log(x: Any) -> Any:
     return math.log(x) if isinstance(x, numbers.Real) else x.log()
 
 
-class Normal(LocScale):
+class Normal(LocScale, ExponentialFamily):
     """Normal (Gaussian) distribution with mean ``loc`` and standard deviation ``scale``."""
+
+    @property
+    def _natural_params(self) -> tuple[Any, Any]:
+        return self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal()
+
+    def _log_normalizer(self, x: Any, y: Any) -> Any:
+        return -0.25 * x.pow(2) / y + 0.5 * tenkai.log(-math.pi / y)
 
     expand_as_family = True  # expand() builds a Normal
     _mean_carrier_measure = 0

@@ -241,6 +241,48 @@ def test_exponential_family_entropy_is_the_bregman_form() -> None:
     assert isinstance(cb, D.ExponentialFamily) and isinstance(wishart, D.ExponentialFamily)
 
 
+_EXP_FAMILIES = {
+    "Normal": lambda D, t: (D.Normal(t([0.3, -1.0]), t([0.7, 1.4])),
+                            D.Normal(t([0.0, 0.5]), t([1.1, 0.6]))),
+    "Bernoulli": lambda D, t: (D.Bernoulli(t([0.3, 0.8])), D.Bernoulli(t([0.6, 0.1]))),
+    "Exponential": lambda D, t: (D.Exponential(t([0.3, 2.0])), D.Exponential(t([1.5, 0.4]))),
+    "Gamma": lambda D, t: (D.Gamma(t([1.3, 4.0]), t([0.7, 2.0])),
+                           D.Gamma(t([2.0, 0.9]), t([1.2, 0.5]))),
+    "Beta": lambda D, t: (D.Beta(t([1.3, 4.0]), t([0.7, 2.0])),
+                          D.Beta(t([2.0, 0.9]), t([1.2, 0.5]))),
+    "Dirichlet": lambda D, t: (D.Dirichlet(t([[1.3, 4.0, 0.5]])),
+                               D.Dirichlet(t([[2.0, 0.9, 1.1]]))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_EXP_FAMILIES))
+def test_exponential_families_bregman_forms_match_their_closed_forms(name: str) -> None:
+    """The natural parameters and log normalizers (as torch's): the Bregman entropy and KL
+    equal the closed forms, and the classes are ExponentialFamily as in torch."""
+    D = tenkai.distributions
+    p, q = _EXP_FAMILIES[name](D, lambda v: tenkai.tensor(v, dtype=tenkai.float64))
+    assert isinstance(p, D.ExponentialFamily)
+    assert isinstance(_EXP_FAMILIES[name](torch.distributions, torch.tensor)[0],
+                      torch.distributions.ExponentialFamily)
+    if name in ("Beta", "Dirichlet"):  # no carrier measure given, in torch neither
+        for lib in (tenkai, torch):
+            dist = _EXP_FAMILIES[name](lib.distributions, lib.tensor)[0]
+            with pytest.raises(NotImplementedError):
+                lib.distributions.ExponentialFamily.entropy(dist)
+    else:
+        np.testing.assert_allclose(D.ExponentialFamily.entropy(p).detach().numpy(),
+                                   p.entropy().numpy(), rtol=1e-7)
+    bregman = D.kl_rest._kl_expfamily_expfamily(p, q)
+    np.testing.assert_allclose(bregman.detach().numpy(), D.kl_divergence(p, q).numpy(),
+                               rtol=1e-7)
+
+
+def test_poisson_entropy_is_not_implemented_as_in_torch() -> None:
+    for lib in (tenkai, torch):
+        with pytest.raises(NotImplementedError):
+            lib.distributions.Poisson(lib.tensor([1.5])).entropy()
+
+
 def _raises_alike(make: Any, error: type, match: str) -> None:
     for lib in (tenkai, torch):
         with pytest.raises(error, match=match):
