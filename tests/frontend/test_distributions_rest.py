@@ -351,3 +351,28 @@ def test_wishart_warns_for_low_df() -> None:
     for lib in (tenkai, torch):
         with pytest.warns(UserWarning, match="Low df values detected"):
             lib.distributions.Wishart(lib.tensor(2.5), covariance_matrix=lib.eye(3))
+
+
+def test_log_probs_compile_like_eager() -> None:
+    """log_prob/cdf of the new families trace under tenkai.compile; the low-rank normal's
+    Cholesky factor needs backend='interp' (docs/distributions.md), like MultivariateNormal."""
+    D = tenkai.distributions
+
+    def elementwise(p: Any, x: Any) -> Any:
+        return (D.ContinuousBernoulli(p).log_prob(x).sum()
+                + D.Kumaraswamy(p + 1, 2.0).log_prob(x).sum()
+                + D.VonMises(p, 2.0).log_prob(x).sum()
+                + D.GeneralizedPareto(0.0, p + 0.5, 0.2).cdf(x).sum())
+
+    def low_rank(loc: Any, x: Any) -> Any:
+        return D.LowRankMultivariateNormal(loc, tenkai.ones(3, 1), tenkai.ones(3)).log_prob(x)
+
+    tenkai.manual_seed(0)
+    p, x = tenkai.full((3,), 0.3), tenkai.rand(4, 3)
+    assert tenkai.compile(elementwise)(p, x).item() == pytest.approx(
+        elementwise(p, x).item(), rel=1e-5)
+    loc = tenkai.zeros(3)
+    with pytest.raises(NotImplementedError, match="backend='interp'"):
+        tenkai.compile(low_rank)(loc, x)
+    np.testing.assert_allclose(tenkai.compile(low_rank, backend="interp")(loc, x).numpy(),
+                               low_rank(loc, x).numpy(), rtol=1e-5)
