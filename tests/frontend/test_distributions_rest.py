@@ -6,6 +6,7 @@ gradients in float64, shapes, printing, expand, validation errors, and samples s
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -301,6 +302,8 @@ def test_validation_errors_match_torch() -> None:
          "support"),
         (lambda lib, D: D.InverseGamma(t(lib, [1.0]), t(lib, [0.0])), ValueError, "rate"),
         (lambda lib, D: D.GeneralizedPareto(0.0, t(lib, [-1.0]), 0.0), ValueError, "scale"),
+        (lambda lib, D: D.GeneralizedPareto(0.0, 1.0, t(lib, [-0.5])).log_prob(t(lib, [3.0])),
+         ValueError, "support"),
         (lambda lib, D: D.FisherSnedecor(t(lib, [0.0]), 1.0), ValueError,
          "to satisfy the constraint"),
         (lambda lib, D: D.VonMises(t(lib, [0.0]), t(lib, [-1.0])), ValueError,
@@ -347,10 +350,32 @@ def test_undefined_moments_are_nan_or_inf_as_in_torch() -> None:
                                        rtol=1e-9, equal_nan=True, err_msg=what)
 
 
-def test_wishart_warns_for_low_df() -> None:
+def test_wishart_warns_for_low_df_and_singular_samples() -> None:
     for lib in (tenkai, torch):
         with pytest.warns(UserWarning, match="Low df values detected"):
-            lib.distributions.Wishart(lib.tensor(2.5), covariance_matrix=lib.eye(3))
+            low = lib.distributions.Wishart(lib.tensor(2.5), covariance_matrix=lib.eye(3))
+        with warnings.catch_warnings():  # near-singular draws are likely at this df
+            warnings.simplefilter("ignore")
+            assert tuple(low.rsample((4,)).shape) == (4, 3, 3)
+    # singular draws are redrawn: a first draw with one zero matrix, then good ones
+    wishart = tenkai.distributions.Wishart(tenkai.tensor([4.0, 5.0]),
+                                           covariance_matrix=tenkai.eye(2).expand(2, 2, 2))
+    first = tenkai.stack([tenkai.eye(2), tenkai.zeros(2, 2)]).expand(3, 2, 2, 2)
+    draws = iter([first, 2 * tenkai.eye(2).expand(3, 2, 2, 2)])
+    wishart._bartlett_sampling = lambda shape: next(draws)
+    with pytest.warns(UserWarning, match="Singular sample detected"):
+        sample = wishart.rsample((3,))
+    np.testing.assert_array_equal(sample[:, 0].numpy(), np.broadcast_to(np.eye(2), (3, 2, 2)))
+    np.testing.assert_array_equal(sample[:, 1].numpy(), np.broadcast_to(2 * np.eye(2),
+                                                                         (3, 2, 2)))
+
+
+def test_inverse_gamma_cdf_matches_torch() -> None:
+    conc, rate, x = np.array([1.5, 3.0, 0.7]), np.array([0.5, 2.0, 1.0]), _pos(2, 3)
+    got = tenkai.distributions.InverseGamma(tenkai.tensor(conc), tenkai.tensor(rate))
+    want = torch.distributions.InverseGamma(torch.tensor(conc), torch.tensor(rate))
+    np.testing.assert_allclose(got.cdf(tenkai.tensor(x)).numpy(),
+                               want.cdf(torch.tensor(x)).numpy(), rtol=1e-9)
 
 
 def test_log_probs_compile_like_eager() -> None:
