@@ -403,3 +403,6 @@ def test_log_probs_compile_like_eager() -> None:
         tenkai.compile(low_rank)(loc, x)
     np.testing.assert_allclose(tenkai.compile(low_rank, backend="interp")(loc, x).numpy(),
                                low_rank(loc, x).numpy(), rtol=1e-5)
+    von_mises = D.VonMises(tenkai.zeros(2), tenkai.ones(2))
+    with pytest.raises(NotImplementedError, match="VonMises.sample inside tenkai.compile"):
+        tenkai.compile(lambda loc: von_mises.sample() + loc)(tenkai.zeros(2))
