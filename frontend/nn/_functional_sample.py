@@ -269,6 +269,38 @@ def _linear_data(flat: np.ndarray, coords: list[np.ndarray], sizes: tuple[int, .
     return out
 
 
+def _bilinear_2d(flat: np.ndarray, cy: np.ndarray, cx: np.ndarray, h: int, w: int
+                 ) -> np.ndarray | None:
+    """:func:`_linear_data` for 2-D images with fewer array passes, the same values: a zero
+    pixel appended to each plane is what an outside corner reads (its weight times +0.0 is
+    the reference's masked +0.0), so the corner values are weighted without a mask; the four
+    corners are added in the reference's order. None for non-finite coordinates (their
+    weights are nan: the reference masks those)."""
+    if not (np.isfinite(cy).all() and np.isfinite(cx).all()):
+        return None
+    n, c, s = flat.shape
+    points = cy.shape[1]
+    y0, x0 = np.floor(cy), np.floor(cx)
+    fy, fx = cy - y0, cx - x0
+    ys, xs = np.stack([y0, y0 + 1.0]), np.stack([x0, x0 + 1.0])  # (2, n, points)
+    wy, wx = np.stack([1.0 - fy, fy]), np.stack([1.0 - fx, fx])
+    valid = (((ys >= 0.0) & (ys <= h - 1.0))[:, None]
+             & ((xs >= 0.0) & (xs <= w - 1.0))[None])  # (2, 2, n, points): (y bit, x bit)
+    idx = (np.minimum(np.maximum(ys, 0.0), h - 1.0) * float(w))[:, None] \
+        + np.minimum(np.maximum(xs, 0.0), w - 1.0)[None]
+    idx = np.where(valid, idx.astype(np.int64), s).transpose(2, 0, 1, 3).reshape(n, 4 * points)
+    wt = (wy[:, None] * wx[None]).transpose(2, 0, 1, 3).reshape(n, 4, points)
+    dtype = np.result_type(flat.dtype, wt.dtype)
+    pixels = np.zeros((n, s + 1, c), flat.dtype)  # channels last: a corner reads c in a row
+    pixels[:, :s] = flat.transpose(0, 2, 1)
+    out = np.empty((n, c, points), dtype)
+    for b in range(n):
+        terms = np.multiply(np.take(pixels[b], idx[b], axis=0).reshape(4, points, c),
+                            wt[b][:, :, None], dtype=dtype)
+        out[b] = (terms[0] + terms[1] + terms[2] + terms[3]).T
+    return out
+
+
 def _sample_data(x: np.ndarray, grid: np.ndarray, nearest: bool, padding_mode: str,
                  align_corners: bool, keep: dict | None = None) -> np.ndarray:
     """:func:`grid_sample`'s bilinear/nearest composite on arrays, step for step (``keep``:
@@ -285,7 +317,9 @@ def _sample_data(x: np.ndarray, grid: np.ndarray, nearest: bool, padding_mode: s
         vals, valid = _gather_data(flat, [np.round(v) for v in coords], sizes)
         out = np.where(valid, vals, 0.0)
     else:
-        out = _linear_data(flat, coords, sizes, keep)
+        out = (_bilinear_2d(flat, coords[0], coords[1], *sizes) if nd == 2 and keep is None
+               else None)
+        out = _linear_data(flat, coords, sizes, keep) if out is None else out
     return np.asarray(out, dtype=x.dtype).reshape(n, c, *grid.shape[1:-1])
 
 
