@@ -259,6 +259,29 @@ def _mode_positions(rows: np.ndarray) -> np.ndarray:
     return n - 1 - np.argmax(hits[:, ::-1], axis=1)
 
 
+def _mode_counted(rows: np.ndarray) -> np.ndarray | None:
+    """:func:`_mode_positions` for few integer rows over a narrow range of values, by counting
+    (one ``bincount`` for all rows: the first largest count is the smallest most frequent
+    value); None where the counts would not be small (then the sorted runs are cheaper)."""
+    r, n = rows.shape
+    if rows.dtype.kind not in "iu" or r * n > _MODE_COUNTED_MAX:
+        return None
+    lo = int(rows.min())
+    span = int(rows.max()) - lo + 1
+    if span > 4 * n:
+        return None
+    shifted = rows.astype(np.int64) - lo
+    if r > 1:
+        shifted += np.arange(0, r * span, span)[:, None]
+    counts = np.bincount(shifted.reshape(-1), minlength=r * span).reshape(r, span)
+    hits = rows == (counts.argmax(1) + lo)[:, None]
+    return n - 1 - hits[:, ::-1].argmax(1)
+
+
+_MODE_COUNTED_MAX = 1 << 14  # elements up to which counting beats sorting (measured: 64: 11 vs
+# 29 us; 1024 rows of 64: 636 vs 570 us)
+
+
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along ``dim`` (the smallest on ties) and its last position."""
     _eager_only("mode")
@@ -267,7 +290,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     last = axis == data.ndim - 1
     data = data if last else np.moveaxis(data, axis, -1)
     flat = data.reshape(-1, data.shape[-1])
-    picks = _mode_positions(flat) if flat.size else np.zeros(flat.shape[0], np.int64)
+    picks = _mode_counted(flat) if flat.size else np.zeros(flat.shape[0], np.int64)
+    picks = _mode_positions(flat) if picks is None else picks
     index = picks.reshape(data.shape[:-1] + (1,))
     index = index if last else np.moveaxis(index, -1, axis)
     return RETURN_TYPES["mode"](*_values(input, axis, index, "ModeBackward0", not keepdim,

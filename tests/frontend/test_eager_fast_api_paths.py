@@ -42,3 +42,38 @@ def test_grid_sample_fast_path_equals_the_recorded_composite():
     xg = tenkai.tensor(x, requires_grad=True)
     recorded = F.grid_sample(xg, tenkai.tensor(grid), align_corners=False)
     np.testing.assert_array_equal(fast.numpy(), recorded.detach().numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int8, np.uint8])
+@pytest.mark.parametrize("shape,dim,keepdim", [((1, 64), 1, False), ((3, 9), -1, True),
+                                               ((5, 4, 3), 0, False), ((7,), 0, False)])
+def test_mode_counting_path_matches_torch(dtype, shape, dim, keepdim):
+    rng = np.random.default_rng(5)
+    lo = 0 if dtype == np.uint8 else -3
+    x = rng.integers(lo, lo + 5, shape).astype(dtype)  # a narrow range: ties are common
+    want = torch.mode(torch.tensor(x), dim, keepdim)
+    got = tenkai.mode(tenkai.tensor(x), dim, keepdim)
+    np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+    _check_mode_indices(x, dim, keepdim, got)
+
+
+def _check_mode_indices(x, dim, keepdim, got):
+    """PyTorch's index of a repeated mode depends on its unstable sort: the check is that the
+    index holds the value, and that it is what the sorted-runs path picks (the last one)."""
+    from tenkai._sorting import _mode_positions
+
+    index = got.indices.numpy() if keepdim else np.expand_dims(got.indices.numpy(), dim)
+    values = got.values.numpy() if keepdim else np.expand_dims(got.values.numpy(), dim)
+    np.testing.assert_array_equal(np.take_along_axis(x, index, dim), values)
+    rows = np.moveaxis(x, dim, -1).reshape(-1, x.shape[dim])
+    np.testing.assert_array_equal(np.moveaxis(index, dim, -1).reshape(-1),
+                                  _mode_positions(rows))
+
+
+@pytest.mark.parametrize("values", [[-100, 100, 100, -100, 5], [0, 120, -128, 127, 127]])
+def test_mode_wide_range_int8_matches_torch(values):
+    x = np.array([values, values[::-1]], np.int8)  # range wider than int8 holds: no wrap
+    want = torch.mode(torch.tensor(x), 1)
+    got = tenkai.mode(tenkai.tensor(x), 1)
+    np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+    _check_mode_indices(x, 1, False, got)
