@@ -77,3 +77,41 @@ def test_mode_wide_range_int8_matches_torch(values):
     got = tenkai.mode(tenkai.tensor(x), 1)
     np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
     _check_mode_indices(x, 1, False, got)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduce", ["sum", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("dim,grads", [(0, (0, 1)), (1, (0, 1)), (0, (1,)), (1, (0,))])
+def test_scatter_reduce_fused_gradient_matches_torch(dtype, reduce, include_self, dim, grads):
+    rng = np.random.default_rng(6)
+    x = rng.integers(-2, 3, (3, 5)).astype(dtype)  # small integers: ties between elements
+    index = rng.integers(0, x.shape[dim], (4, 5) if dim == 0 else (3, 4)).astype(np.int64)
+    src = rng.integers(-2, 3, index.shape).astype(dtype)  # (PyTorch's backward wants it so)
+    cot = rng.standard_normal(x.shape).astype(dtype)
+    outs = []
+    for lib in (torch, tenkai):
+        a = lib.tensor(x, requires_grad=0 in grads)
+        s = lib.tensor(src, requires_grad=1 in grads)
+        y = a.scatter_reduce(dim, lib.tensor(index), s, reduce, include_self=include_self)
+        (y * lib.tensor(cot)).sum().backward()
+        outs.append([y.detach().numpy()] + [t.grad.numpy() for t in (a, s) if t.requires_grad])
+    assert tenkai.tensor(x, requires_grad=True).scatter_reduce(
+        dim, tenkai.tensor(index), tenkai.tensor(src), reduce).grad_fn.name() == \
+        "ScatterReduceBackward0"
+    for want, got in zip(*outs, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_scatter_reduce_fused_double_backward_matches_torch():
+    rng = np.random.default_rng(7)
+    x, src = rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
+    index = rng.integers(0, 3, (5, 4))
+    grads = []
+    for lib in (torch, tenkai):
+        a, s = lib.tensor(x, requires_grad=True), lib.tensor(src, requires_grad=True)
+        y = a.scatter_reduce(0, lib.tensor(index), s, "sum")
+        (g,) = lib.autograd.grad((y * y).sum(), s, create_graph=True)
+        g.sum().backward()
+        grads.append(a.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-10)
