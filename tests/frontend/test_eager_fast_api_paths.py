@@ -142,3 +142,20 @@ def test_logaddexp_fused_double_backward_matches_torch():
         grads.append((a.grad.numpy(), b.grad.numpy()))
     np.testing.assert_allclose(grads[1][0], grads[0][0], rtol=1e-9)
     np.testing.assert_allclose(grads[1][1], grads[0][1], rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_fused_2d_gradients_match_torch(dtype, align_corners):
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((3, 2, 4, 5)).astype(dtype)
+    grid = rng.uniform(-1.5, 1.5, (3, 6, 3, 2)).astype(dtype)  # some corners outside
+    cot = rng.standard_normal((3, 2, 6, 3)).astype(dtype)
+    outs = []
+    for lib in (torch, tenkai):
+        a, g = lib.tensor(x, requires_grad=True), lib.tensor(grid, requires_grad=True)
+        y = lib.nn.functional.grid_sample(a, g, align_corners=align_corners)
+        (y * lib.tensor(cot)).sum().backward()
+        outs.append((y.detach().numpy(), a.grad.numpy(), g.grad.numpy()))
+    for got, want in zip(outs[1], outs[0], strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
