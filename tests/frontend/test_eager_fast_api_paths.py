@@ -159,3 +159,26 @@ def test_grid_sample_fused_2d_gradients_match_torch(dtype, align_corners):
         outs.append((y.detach().numpy(), a.grad.numpy(), g.grad.numpy()))
     for got, want in zip(outs[1], outs[0], strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("p", [2, 1, 0, 3.5, float("inf"), -float("inf")])
+@pytest.mark.parametrize("shapes", [((8, 4), (8, 4)), ((3, 1, 5), (4, 1)), ((), ())])
+def test_dist_fast_path_matches_torch_and_the_composite(dtype, p, shapes):
+    rng = np.random.default_rng(11)
+    a, b = (rng.standard_normal(s).astype(dtype) for s in shapes)
+    if a.ndim:
+        a.reshape(-1)[0] = b.reshape(-1)[0] if b.ndim == a.ndim else a.reshape(-1)[0]
+    want = torch.dist(torch.tensor(a), torch.tensor(b), p).numpy()
+    got = tenkai.dist(tenkai.tensor(a), tenkai.tensor(b), p)
+    recorded = tenkai.dist(tenkai.tensor(a, requires_grad=True), tenkai.tensor(b), p)
+    assert got.dtype == recorded.dtype and got.shape == recorded.shape == ()
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-5)
+    np.testing.assert_allclose(got.numpy(), recorded.detach().numpy(), rtol=1e-6)
+
+
+def test_dist_of_empty_tensors_keeps_the_composite():
+    empty = tenkai.zeros(0, 3)
+    assert tenkai.dist(empty, empty).item() == torch.dist(torch.zeros(0, 3), torch.zeros(0, 3))
+    with pytest.raises(RuntimeError, match="vector_norm cannot compute the inf norm"):
+        tenkai.dist(empty, empty, float("inf"))
