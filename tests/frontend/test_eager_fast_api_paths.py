@@ -182,3 +182,20 @@ def test_dist_of_empty_tensors_keeps_the_composite():
     assert tenkai.dist(empty, empty).item() == torch.dist(torch.zeros(0, 3), torch.zeros(0, 3))
     with pytest.raises(RuntimeError, match="vector_norm cannot compute the inf norm"):
         tenkai.dist(empty, empty, float("inf"))
+
+
+@pytest.mark.parametrize("mode,shape,kw", [
+    ("bilinear", (1, 2, 3, 4), dict(scale_factor=2)),
+    ("bilinear", (2, 1, 4, 4), dict(size=(3, 7), align_corners=True)),
+    ("nearest", (1, 2, 3, 4), dict(scale_factor=2)),
+    ("bicubic", (1, 1, 4, 5), dict(size=(6, 3))),
+    ("trilinear", (1, 1, 2, 3, 4), dict(scale_factor=1.5)),
+    ("linear", (2, 3, 5), dict(size=8))])
+def test_interpolate_cached_tap_weights_match_torch_in_each_dtype(mode, shape, kw):
+    rng = np.random.default_rng(12)
+    for dtype in (np.float32, np.float64, np.float32):  # one cache entry per dtype
+        x = rng.standard_normal(shape).astype(dtype)
+        want = torch.nn.functional.interpolate(torch.tensor(x), mode=mode, **kw).numpy()
+        got = F.interpolate(tenkai.tensor(x), mode=mode, **kw).numpy()
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
