@@ -13,6 +13,7 @@ coefficients, the padding mode applied to every tap. Gradients reach both the in
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from typing import Any
 
@@ -277,14 +278,16 @@ def _bilinear_2d(flat: np.ndarray, cy: np.ndarray, cx: np.ndarray, h: int, w: in
     corners are added in the reference's order. None for non-finite coordinates (their
     weights are nan: the reference masks those). ``keep`` receives what
     :func:`_backward_2d` reads."""
-    if not (np.isfinite(cy).all() and np.isfinite(cx).all()):
-        return None
+    if not math.isfinite(float(np.add.reduce(cy, None)) + float(np.add.reduce(cx, None))):
+        return None  # (a finite sum may overflow: then the reference runs, as for inf)
     n, c, s = flat.shape
     points = cy.shape[1]
-    y0, x0 = np.floor(cy), np.floor(cx)
-    fy, fx = cy - y0, cx - x0
-    ys, xs = np.stack([y0, y0 + 1.0]), np.stack([x0, x0 + 1.0])  # (2, n, points)
-    wy, wx = np.stack([1.0 - fy, fy]), np.stack([1.0 - fx, fx])
+    ys, xs, wy, wx = np.empty((4, 2) + cy.shape, cy.dtype)  # (2, n, points) each
+    for base, frac, v in ((ys, wy, cy), (xs, wx, cx)):  # the corners' coordinates, weights
+        np.floor(v, out=base[0])
+        np.add(base[0], 1.0, out=base[1])
+        np.subtract(v, base[0], out=frac[1])
+        np.subtract(1.0, frac[1], out=frac[0])
     valid = (((ys >= 0.0) & (ys <= h - 1.0))[:, None]
              & ((xs >= 0.0) & (xs <= w - 1.0))[None])  # (2, 2, n, points): (y bit, x bit)
     idx = (np.minimum(np.maximum(ys, 0.0), h - 1.0) * float(w))[:, None] \
