@@ -63,16 +63,16 @@ def _values(input: Tensor, axis: int, index: np.ndarray, name: str, drop: bool =
     each line): with it a float input that requires grad gets one fused step
     (:mod:`tenkai._eager_fused`) instead of a recorded gather and its scatter-add backward."""
     drop = drop and input.ndim > 0
-    if again is not None and input.ndim and _eager_fused.available(input):
-        return _fused_values(input, axis, index.astype(np.int64), name, drop, again)
-    if fast.plain(input):
-        index = index.astype(np.int64)
+    if fast.plain(input):  # (never with a fused step: that needs an input requiring grad)
+        index = index.astype(np.int64, copy=False)  # the caller's own array
         values = _take_along(np.atleast_1d(input._data), index, axis)
         if input.ndim == 0:
             values, index = values.reshape(()), index.reshape(())
         elif drop:
             values, index = values.squeeze(axis), index.squeeze(axis)
         return fast.result(values, fresh=True), fast.result(index, fresh=True)
+    if again is not None and input.ndim and _eager_fused.available(input):
+        return _fused_values(input, axis, index.astype(np.int64), name, drop, again)
     idx = tensor_of(index.astype(np.int64), "int64")
     x = reshape(input, (1,)) if input.ndim == 0 else input
     values = named(gather(x, axis, idx), name, input)
