@@ -184,8 +184,11 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     if plain or (_eager_fused.available(x, y) and x.shape == y.shape):
         xd, yd = x._data, y._data
         with np.errstate(all="ignore"):  # the composite's formula (np.logaddexp is not
-            out = np.maximum(xd, yd) + np.log1p(np.exp(-np.abs(xd - yd)))  # vectorized)
-            out = np.where((xd == yd) & (np.abs(xd) == math.inf), xd, out)
+            d = np.asarray(np.subtract(xd, yd))  # vectorized), step for step in place (a
+            np.log1p(np.exp(np.negative(np.abs(d, out=d), out=d), out=d), out=d)  # fresh d)
+            out = np.add(np.maximum(xd, yd), d, out=d)
+            if np.isnan(out).any():  # the same infinity twice (inf - inf) is that infinity
+                out = np.where((xd == yd) & (np.abs(xd) == math.inf), xd, out)
         if plain:
             return fast.result(out, fresh=True)
         return _eager_fused.record("LogaddexpBackward0", [x, y], [out], partial(

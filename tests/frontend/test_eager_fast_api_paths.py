@@ -199,3 +199,15 @@ def test_interpolate_cached_tap_weights_match_torch_in_each_dtype(mode, shape, k
         got = F.interpolate(tenkai.tensor(x), mode=mode, **kw).numpy()
         assert got.dtype == want.dtype
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("a,b", [
+    (np.float32(1.5), np.float32(-2.0)),  # 0-d: numpy's scalar result made an array
+    (np.array([np.inf, -np.inf, np.nan, 1.0, np.inf, -np.inf], np.float32),
+     np.array([np.inf, -np.inf, 1.0, np.nan, -np.inf, 3.0], np.float32)),
+    (np.ones((3, 1)), np.arange(4.0))])
+def test_logaddexp_in_place_fast_path_matches_torch(a, b):
+    want = torch.logaddexp(torch.tensor(a), torch.tensor(b)).numpy()
+    got = tenkai.logaddexp(tenkai.tensor(a), tenkai.tensor(b)).numpy()
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
