@@ -211,3 +211,21 @@ def test_logaddexp_in_place_fast_path_matches_torch(a, b):
     got = tenkai.logaddexp(tenkai.tensor(a), tenkai.tensor(b)).numpy()
     assert got.dtype == want.dtype and got.shape == want.shape
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,normalized", [((2, 3, 4), (4,)), ((2, 3, 4, 5), (4, 5)),
+                                              ((6,), (6,))])
+@pytest.mark.parametrize("affine", ["none", "weight", "both"])
+def test_layer_norm_fast_path_matches_torch(dtype, shape, normalized, affine):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal(shape).astype(dtype)
+    w = rng.standard_normal(normalized).astype(dtype) if affine != "none" else None
+    b = rng.standard_normal(normalized).astype(dtype) if affine == "both" else None
+
+    def run(lib):
+        w_t, b_t = (None if a is None else lib.tensor(a) for a in (w, b))
+        return lib.nn.functional.layer_norm(lib.tensor(x), normalized, w_t, b_t)
+    got, want = run(tenkai).numpy(), run(torch).numpy()
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
