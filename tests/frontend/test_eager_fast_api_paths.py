@@ -229,3 +229,13 @@ def test_layer_norm_fast_path_matches_torch(dtype, shape, normalized, affine):
     got, want = run(tenkai).numpy(), run(torch).numpy()
     assert got.dtype == want.dtype
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), -float("inf")])
+def test_poisson_rejects_bad_rates_like_torch(bad):
+    rates = np.array([1.0, bad, 2.0], np.float32)
+    with pytest.raises(RuntimeError, match="invalid Poisson rate"):
+        torch.poisson(torch.tensor(rates))
+    with pytest.raises(RuntimeError, match="invalid Poisson rate, expected rate to be "
+                                           "non-negative"):
+        tenkai.poisson(tenkai.tensor(rates))
