@@ -121,6 +121,24 @@ def msort(input: Tensor) -> Tensor:
     return sort(input, 0).values
 
 
+def _top_rows(rows: np.ndarray, k: int, largest: bool) -> np.ndarray | None:
+    """The first ``k`` positions of :func:`_order` on each row of a float (R, n) array with
+    ``0 < k < n``, from a partition instead of a full stable sort: the k entries before
+    slot k of the partition, ordered by a stable sort of them in position order. None where
+    a row holds a nan or where the k-th value is tied with the (k+1)-th (the full stable
+    sort picks which of those entries come first)."""
+    if rows.dtype.kind != "f" or np.isnan(rows).any():
+        return None
+    key = np.negative(rows) if largest else rows  # ascending in key: the order wanted
+    part = np.argpartition(key, k, axis=1)  # slot k: the (k+1)-th smallest; before: the k
+    r = np.arange(rows.shape[0])[:, None]  # smallest, unordered
+    cols = np.sort(part[:, :k], axis=1)  # the k chosen positions, in position order
+    chosen = key[r, cols]
+    if not (chosen.max(axis=1) < key[r[:, 0], part[:, k]]).all():
+        return None
+    return cols[r, np.argsort(chosen, axis=1, kind="stable")]
+
+
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
     """The ``k`` largest (or smallest) entries along ``dim``."""
     _eager_only("topk")
@@ -128,10 +146,19 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     size = input.shape[axis] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    index = _order(np.atleast_1d(input._data), axis, largest)[(slice(None),) * axis
-                                                             + (slice(0, k),)]
+    data = np.atleast_1d(input._data)
+    index = None
+    if axis == data.ndim - 1 and 0 < k < size and data.size >= _TOP_ROWS_MIN:
+        index = _top_rows(data.reshape(-1, size), k, largest)
+        index = None if index is None else index.reshape(data.shape[:-1] + (k,))
+    if index is None:
+        index = _order(data, axis, largest)[(slice(None),) * axis + (slice(0, k),)]
     return RETURN_TYPES["topk"](*_values(input, axis, index, "TopkBackward0", again=lambda t: topk(
         t, k, dim, largest, sorted).values))
+
+
+_TOP_ROWS_MIN = 4096  # elements from which partitioning beats the stable sort (measured:
+# (1024, 64) float32, k=5: 1411 us sorted, ~600 us partitioned; (1, 64): the sort's ~10 us)
 
 
 def _first_nan(data: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:

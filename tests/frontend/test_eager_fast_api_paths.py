@@ -239,3 +239,31 @@ def test_poisson_rejects_bad_rates_like_torch(bad):
     with pytest.raises(RuntimeError, match="invalid Poisson rate, expected rate to be "
                                            "non-negative"):
         tenkai.poisson(tenkai.tensor(rates))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("k", [1, 5, 63])
+def test_topk_partition_path_matches_torch(dtype, largest, k):
+    x = np.random.default_rng(14).standard_normal((128, 64)).astype(dtype)  # 8192 elements
+    want = torch.topk(torch.tensor(x), k, 1, largest)
+    got = tenkai.topk(tenkai.tensor(x), k, 1, largest)
+    np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+    np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_topk_partition_path_equals_the_stable_sort_with_ties(largest):
+    from tenkai._sorting import _order, _top_rows
+
+    rng = np.random.default_rng(15)
+    x = rng.integers(-3, 4, (128, 64)).astype(np.float32)  # ties at the k-th value: the sort
+    x[:64] = rng.standard_normal((64, 64))  # some rows without ties
+    x[100, 7] = np.nan  # a nan: the sort
+    got = tenkai.topk(tenkai.tensor(x), 6, 1, largest)
+    want = _order(x, 1, largest)[:, :6]
+    np.testing.assert_array_equal(got.indices.numpy(), want)
+    np.testing.assert_array_equal(got.values.numpy(), np.take_along_axis(x, want, 1))
+    y = x[:64]
+    np.testing.assert_array_equal(_top_rows(y, 6, largest), _order(y, 1, largest)[:, :6])
+    assert _top_rows(x, 6, largest) is None
