@@ -20,7 +20,7 @@ from tenkai.ir import index_rules
 from tenkai.ir.ops import norm_axis
 
 from . import _eager_fast as fast
-from . import _eager_fused, _trace
+from . import _eager_fused, _scatter_fused, _trace
 from ._indexing import _flat_setitem
 from ._node import GRAD_MODE
 from ._ops import add, apply, cast, div, eq, gt, logical_and, logical_not, sub, tensor_of, where
@@ -327,10 +327,15 @@ def _scatter_eager(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str
     tensors = (input, src) if isinstance(src, Tensor) else (input,)
     wanted = _eager_reduce(op, reduce, *tensors)
     axis = norm_axis(op, dim, max(input.ndim, 1))
-    data = np.array(np.atleast_1d(input._data), copy=True, order="C")
-    idx = np.atleast_1d(index._data).astype(np.int64)
-    values = _scatter_src(index, src, input._ir_dtype)._data
-    values = np.atleast_1d(values)[tuple(slice(0, d) for d in idx.shape)]
+    data = np.array(input._data, copy=True, order="C", ndmin=1)
+    idx = index._data
+    idx = idx.astype(np.int64) if idx.dtype != np.int64 or not idx.ndim else idx
+    values = src._data if isinstance(src, Tensor) and src._data.dtype == data.dtype else \
+        _scatter_src(index, src, input._ir_dtype)._data
+    if values.shape != idx.shape:
+        values = np.atleast_1d(values)[tuple(slice(0, d) for d in idx.shape)]
+    if idx.ndim == 0:
+        idx = idx.reshape(1)
     if idx.size and (idx.min() < 0 or idx.max() >= data.shape[axis]):
         bad = idx[(idx < 0) | (idx >= data.shape[axis])].reshape(-1)[0]
         raise RuntimeError(f"index {bad} is out of bounds for dimension {axis} with size "
@@ -351,6 +356,10 @@ def _scatter_eager(input: Tensor, dim: int, index: Tensor, src: Any, reduce: str
     if not include_self:
         line[flat] = _identity(reduce, data.dtype)
     _UFUNCS[reduce].at(line, flat, values.reshape(-1))
+    if wanted and op == "scatter_reduce" and _eager_fused.available(input, src):
+        return _scatter_fused.scatter_reduce(
+            input, src, data.reshape(input._data.shape), flat, values, reduce, include_self,
+            lambda i, s: scatter_reduce(i, dim, index, s, reduce, include_self=include_self))
     out = Tensor._make(data.reshape(input._data.shape))
     if not wanted:
         return out
@@ -373,7 +382,7 @@ def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: 
                            f"{reduce}")
     if reduce in ("prod", "amax", "amin") or (
             reduce == "sum" and isinstance(src, Tensor) and src._ir_dtype == input._ir_dtype
-            and fast.plain(input, src, index)):
+            and (fast.plain(input, src, index) or _eager_fused.available(input, src))):
         return _scatter_eager(input, dim, index, src, reduce, include_self, "scatter_reduce")
     s = cast(src, input._ir_dtype)
     hits = _scatter_hits(input, dim, index)

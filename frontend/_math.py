@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import collections
 import math
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from . import _eager_fast as fast
-from . import _trace
+from . import _eager_fused, _trace
 from ._dtype import get_default_dtype
 from ._ops import (
     _floating,
@@ -179,14 +180,30 @@ def bitwise_not(input: Tensor) -> Tensor:
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
     """``log(exp(x) + exp(y))`` computed stably: ``max + log1p(exp(-|x - y|))``."""
     x, y = _float_pair(input, other)
-    if fast.plain_float(x, y):  # the composite's formula (np.logaddexp is not vectorized)
+    plain = fast.plain_float(x, y)
+    if plain or (_eager_fused.available(x, y) and x.shape == y.shape):
         xd, yd = x._data, y._data
-        with np.errstate(all="ignore"):
-            out = np.maximum(xd, yd) + np.log1p(np.exp(-np.abs(xd - yd)))
-            return fast.result(np.where((xd == yd) & (np.abs(xd) == math.inf), xd, out), fresh=True)
+        with np.errstate(all="ignore"):  # the composite's formula (np.logaddexp is not
+            d = np.asarray(np.subtract(xd, yd))  # vectorized), step for step in place (a
+            np.log1p(np.exp(np.negative(np.abs(d, out=d), out=d), out=d), out=d)  # fresh d)
+            out = np.add(np.maximum(xd, yd), d, out=d)
+            if np.isnan(out).any():  # the same infinity twice (inf - inf) is that infinity
+                out = np.where((xd == yd) & (np.abs(xd) == math.inf), xd, out)
+        if plain:
+            return fast.result(out, fresh=True)
+        return _eager_fused.record("LogaddexpBackward0", [x, y], [out], partial(
+            _logaddexp_grads, xd, yd), lambda a, b: [logaddexp(a, b)])[0]
     d = abs(sub(x, y))
     out = add(maximum(x, y), log1p(exp(mul(d, -1.0))))
     return named(where(_same_inf(x, y), x, out), "LogaddexpBackward0", x, y)
+
+
+def _logaddexp_grads(x: np.ndarray, y: np.ndarray, seeds: list[np.ndarray]) -> list[np.ndarray]:
+    """The fused logaddexp's backward (same-shape operands): PyTorch's ``g / (1 + e^(y-x))``
+    for ``x`` and ``g / (1 + e^(x-y))`` for ``y``."""
+    g = seeds[0]
+    with np.errstate(all="ignore"):
+        return [g / (1.0 + np.exp(y - x)), g / (1.0 + np.exp(x - y))]
 
 
 def _same_inf(x: Tensor, y: Tensor) -> Tensor:

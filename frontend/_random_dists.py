@@ -190,7 +190,7 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:
         raise NotImplementedError("poisson inside tenkai.compile: the sampler loops on values; "
                                   "draw the counts outside the compiled step")
     rates = input._data.astype(np.float64)
-    if np.any(rates < 0) or not np.all(np.isfinite(rates)):
+    if not ((rates >= 0) & (rates < np.inf)).all():  # negative, nan or infinite
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     u = _uniform(tuple(input.shape), "float64", generator)._data.reshape(-1)
     k = _poisson_counts(rates.reshape(-1), u)

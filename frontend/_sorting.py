@@ -63,16 +63,16 @@ def _values(input: Tensor, axis: int, index: np.ndarray, name: str, drop: bool =
     each line): with it a float input that requires grad gets one fused step
     (:mod:`tenkai._eager_fused`) instead of a recorded gather and its scatter-add backward."""
     drop = drop and input.ndim > 0
-    if again is not None and input.ndim and _eager_fused.available(input):
-        return _fused_values(input, axis, index.astype(np.int64), name, drop, again)
-    if fast.plain(input):
-        index = index.astype(np.int64)
+    if fast.plain(input):  # (never with a fused step: that needs an input requiring grad)
+        index = index.astype(np.int64, copy=False)  # the caller's own array
         values = _take_along(np.atleast_1d(input._data), index, axis)
         if input.ndim == 0:
             values, index = values.reshape(()), index.reshape(())
         elif drop:
             values, index = values.squeeze(axis), index.squeeze(axis)
         return fast.result(values, fresh=True), fast.result(index, fresh=True)
+    if again is not None and input.ndim and _eager_fused.available(input):
+        return _fused_values(input, axis, index.astype(np.int64), name, drop, again)
     idx = tensor_of(index.astype(np.int64), "int64")
     x = reshape(input, (1,)) if input.ndim == 0 else input
     values = named(gather(x, axis, idx), name, input)
@@ -121,6 +121,24 @@ def msort(input: Tensor) -> Tensor:
     return sort(input, 0).values
 
 
+def _top_rows(rows: np.ndarray, k: int, largest: bool) -> np.ndarray | None:
+    """The first ``k`` positions of :func:`_order` on each row of a float (R, n) array with
+    ``0 < k < n``, from a partition instead of a full stable sort: the k entries before
+    slot k of the partition, ordered by a stable sort of them in position order. None where
+    a row holds a nan or where the k-th value is tied with the (k+1)-th (the full stable
+    sort picks which of those entries come first)."""
+    if rows.dtype.kind != "f" or np.isnan(rows).any():
+        return None
+    key = np.negative(rows) if largest else rows  # ascending in key: the order wanted
+    part = np.argpartition(key, k, axis=1)  # slot k: the (k+1)-th smallest; before: the k
+    r = np.arange(rows.shape[0])[:, None]  # smallest, unordered
+    cols = np.sort(part[:, :k], axis=1)  # the k chosen positions, in position order
+    chosen = key[r, cols]
+    if not (chosen.max(axis=1) < key[r[:, 0], part[:, k]]).all():
+        return None
+    return cols[r, np.argsort(chosen, axis=1, kind="stable")]
+
+
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:
     """The ``k`` largest (or smallest) entries along ``dim``."""
     _eager_only("topk")
@@ -128,10 +146,19 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     size = input.shape[axis] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    index = _order(np.atleast_1d(input._data), axis, largest)[(slice(None),) * axis
-                                                             + (slice(0, k),)]
+    data = np.atleast_1d(input._data)
+    index = None
+    if axis == data.ndim - 1 and 0 < k < size and data.size >= _TOP_ROWS_MIN:
+        index = _top_rows(data.reshape(-1, size), k, largest)
+        index = None if index is None else index.reshape(data.shape[:-1] + (k,))
+    if index is None:
+        index = _order(data, axis, largest)[(slice(None),) * axis + (slice(0, k),)]
     return RETURN_TYPES["topk"](*_values(input, axis, index, "TopkBackward0", again=lambda t: topk(
         t, k, dim, largest, sorted).values))
+
+
+_TOP_ROWS_MIN = 4096  # elements from which partitioning beats the stable sort (measured:
+# (1024, 64) float32, k=5: 1411 us sorted, ~600 us partitioned; (1, 64): the sort's ~10 us)
 
 
 def _first_nan(data: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
@@ -259,6 +286,29 @@ def _mode_positions(rows: np.ndarray) -> np.ndarray:
     return n - 1 - np.argmax(hits[:, ::-1], axis=1)
 
 
+def _mode_counted(rows: np.ndarray) -> np.ndarray | None:
+    """:func:`_mode_positions` for few integer rows over a narrow range of values, by counting
+    (one ``bincount`` for all rows: the first largest count is the smallest most frequent
+    value); None where the counts would not be small (then the sorted runs are cheaper)."""
+    r, n = rows.shape
+    if rows.dtype.kind not in "iu" or r * n > _MODE_COUNTED_MAX:
+        return None
+    lo = int(rows.min())
+    span = int(rows.max()) - lo + 1
+    if span > 4 * n:
+        return None
+    shifted = rows.astype(np.int64) - lo
+    if r > 1:
+        shifted += np.arange(0, r * span, span)[:, None]
+    counts = np.bincount(shifted.reshape(-1), minlength=r * span).reshape(r, span)
+    hits = rows == (counts.argmax(1) + lo)[:, None]
+    return n - 1 - hits[:, ::-1].argmax(1)
+
+
+_MODE_COUNTED_MAX = 1 << 14  # elements up to which counting beats sorting (measured: 64: 11 vs
+# 29 us; 1024 rows of 64: 636 vs 570 us)
+
+
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """The most frequent value along ``dim`` (the smallest on ties) and its last position."""
     _eager_only("mode")
@@ -267,7 +317,8 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     last = axis == data.ndim - 1
     data = data if last else np.moveaxis(data, axis, -1)
     flat = data.reshape(-1, data.shape[-1])
-    picks = _mode_positions(flat) if flat.size else np.zeros(flat.shape[0], np.int64)
+    picks = _mode_counted(flat) if flat.size else np.zeros(flat.shape[0], np.int64)
+    picks = _mode_positions(flat) if picks is None else picks
     index = picks.reshape(data.shape[:-1] + (1,))
     index = index if last else np.moveaxis(index, -1, axis)
     return RETURN_TYPES["mode"](*_values(input, axis, index, "ModeBackward0", not keepdim,

@@ -126,16 +126,30 @@ def _resize_dim(x: Tensor, axis: int, taps: list[tuple[np.ndarray, np.ndarray]])
 
 
 def _resize_dim_data(x: np.ndarray, axis: int,
-                     taps: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-    """:func:`_resize_dim` on an array, step for step."""
+                     taps: list[tuple[np.ndarray, np.ndarray | None]]) -> np.ndarray:
+    """:func:`_resize_dim` on an array, step for step (``taps``: :func:`_taps_data`'s)."""
     out = None
     shape = [1] * x.ndim
     for idx, w in taps:
-        picked = np.take(x, idx, axis)
-        if not np.all(w == 1.0):
+        picked = x.take(idx, axis)
+        if w is not None:
             shape[axis] = len(w)
-            picked = picked * w.astype(x.dtype).reshape(shape)
+            picked = picked * w.reshape(shape)
         out = picked if out is None else out + picked
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _taps_data(mode: str, in_size: int, out_size: int, scale: float | None,
+               align_corners: bool, dtype: str) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """:func:`_taps` with the weights cast to ``dtype`` once (read-only), None for weights
+    that are all 1 (the product is skipped, as in :func:`_resize_dim`)."""
+    out = []
+    for idx, w in _taps(mode, in_size, out_size, scale, align_corners):
+        cast = None if np.all(w == 1.0) else w.astype(dtype)
+        if cast is not None:
+            cast.setflags(write=False)
+        out.append((idx, cast))
     return out
 
 
@@ -162,8 +176,6 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     sizes, scales = _output_sizes(input, size, scale_factor, n, recompute_scale_factor)
     if mode == "area":
         return _area(input, sizes)
-    taps = [_taps(mode, input.shape[2 + k], sizes[k], scales[k], bool(align_corners))
-            for k in range(n)]
     names = {"nearest": "UpsampleNearest", "nearest-exact": "UpsampleNearestExact",
              "linear": "UpsampleLinear", "bilinear": "UpsampleBilinear",
              "bicubic": "UpsampleBicubic", "trilinear": "UpsampleTrilinear"}
@@ -172,9 +184,11 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     if plain or _eager_fused.available(input):
         data = input._data
         for k in range(n):
-            data = _resize_dim_data(data, 2 + k, taps[k])
+            data = _resize_dim_data(data, 2 + k, _taps_data(
+                mode, input.shape[2 + k], sizes[k], scales[k], bool(align_corners),
+                data.dtype.str))
         if plain:
-            return fast.result(data)
+            return fast.result(data, fresh=True)
 
         def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
             g = seeds[0]
@@ -187,7 +201,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
             t, size, scale_factor, mode, align_corners, recompute_scale_factor)])[0]
     out = input
     for k in range(n):
-        out = _resize_dim(out, 2 + k, taps[k])
+        out = _resize_dim(out, 2 + k, _taps(mode, input.shape[2 + k], sizes[k], scales[k],
+                                            bool(align_corners)))
     return named(out, name, input)
 
 

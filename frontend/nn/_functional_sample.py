@@ -13,6 +13,7 @@ coefficients, the padding mode applied to every tap. Gradients reach both the in
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from typing import Any
 
@@ -269,6 +270,75 @@ def _linear_data(flat: np.ndarray, coords: list[np.ndarray], sizes: tuple[int, .
     return out
 
 
+def _bilinear_2d(flat: np.ndarray, cy: np.ndarray, cx: np.ndarray, h: int, w: int,
+                 keep: dict | None = None) -> np.ndarray | None:
+    """:func:`_linear_data` for 2-D images with fewer array passes, the same values: a zero
+    pixel appended to each plane is what an outside corner reads (its weight times +0.0 is
+    the reference's masked +0.0), so the corner values are weighted without a mask; the four
+    corners are added in the reference's order. None for non-finite coordinates (their
+    weights are nan: the reference masks those). ``keep`` receives what
+    :func:`_backward_2d` reads."""
+    if not math.isfinite(float(np.add.reduce(cy, None)) + float(np.add.reduce(cx, None))):
+        return None  # (a finite sum may overflow: then the reference runs, as for inf)
+    n, c, s = flat.shape
+    points = cy.shape[1]
+    ys, xs, wy, wx = np.empty((4, 2) + cy.shape, cy.dtype)  # (2, n, points) each
+    for base, frac, v in ((ys, wy, cy), (xs, wx, cx)):  # the corners' coordinates, weights
+        np.floor(v, out=base[0])
+        np.add(base[0], 1.0, out=base[1])
+        np.subtract(v, base[0], out=frac[1])
+        np.subtract(1.0, frac[1], out=frac[0])
+    valid = (((ys >= 0.0) & (ys <= h - 1.0))[:, None]
+             & ((xs >= 0.0) & (xs <= w - 1.0))[None])  # (2, 2, n, points): (y bit, x bit)
+    idx = (np.minimum(np.maximum(ys, 0.0), h - 1.0) * float(w))[:, None] \
+        + np.minimum(np.maximum(xs, 0.0), w - 1.0)[None]
+    idx = np.where(valid, idx.astype(np.int64), s).transpose(2, 0, 1, 3).reshape(n, 4 * points)
+    wt = (wy[:, None] * wx[None]).transpose(2, 0, 1, 3).reshape(n, 4, points)
+    dtype = np.result_type(flat.dtype, wt.dtype)
+    pixels = np.zeros((n, s + 1, c), flat.dtype)  # channels last: a corner reads c in a row
+    pixels[:, :s] = flat.transpose(0, 2, 1)
+    out = np.empty((n, c, points), dtype)
+    kept = []
+    for b in range(n):
+        vals = np.take(pixels[b], idx[b], axis=0).reshape(4, points, c)
+        terms = np.multiply(vals, wt[b][:, :, None], dtype=dtype)
+        out[b] = (terms[0] + terms[1] + terms[2] + terms[3]).T
+        kept.append(vals)
+    if keep is not None:
+        keep.update(idx=idx, wt=wt, wy=wy, wx=wx, vals=kept)
+    return out
+
+
+def _backward_2d(keep: dict, g: np.ndarray, x_shape: tuple, align_corners: bool
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The input and grid gradients of :func:`_bilinear_2d` (zeros padding) for the output
+    gradient ``g`` (n, c, points): each corner's weighted gradient added onto the pixel it
+    read (one bincount per sample; outside corners land on the dropped zero pixel), and the
+    corner values times the derivatives of the corner weights for the grid."""
+    n, c, h, w = x_shape
+    s, points = h * w, g.shape[2]
+    idx, wt, wy, wx = keep["idx"], keep["wt"], keep["wy"], keep["wx"]
+    d_x = np.empty((n, c, s), g.dtype)
+    gyv = np.empty((n, 4, points), g.dtype)
+    lanes = np.arange(c)
+    for b in range(n):
+        gt = g[b].T  # (points, c)
+        spread = (wt[b][:, :, None] * gt).reshape(-1)  # (corners * points * c)
+        at = (idx[b][:, None] * c + lanes).reshape(-1)
+        d_x[b] = np.bincount(at, spread, (s + 1) * c).reshape(s + 1, c)[:s].T
+        gyv[b] = np.add.reduce(keep["vals"][b] * gt, axis=2)
+    gyv = gyv.reshape(n, 2, 2, points)
+    sy = (h - 1) / 2.0 if align_corners else h / 2.0
+    sx = (w - 1) / 2.0 if align_corners else w / 2.0
+    d_grid = np.empty((n, points, 2), g.dtype)
+    # d wt / d y: the x weight, signed by the y bit; d wt / d x likewise
+    d_grid[:, :, 1] = (np.add.reduce((gyv[:, 1] - gyv[:, 0]) * wx.transpose(1, 0, 2), axis=1)
+                       * sy)
+    d_grid[:, :, 0] = (np.add.reduce((gyv[:, :, 1] - gyv[:, :, 0]) * wy.transpose(1, 0, 2),
+                                     axis=1) * sx)
+    return d_x.reshape(x_shape), d_grid
+
+
 def _sample_data(x: np.ndarray, grid: np.ndarray, nearest: bool, padding_mode: str,
                  align_corners: bool, keep: dict | None = None) -> np.ndarray:
     """:func:`grid_sample`'s bilinear/nearest composite on arrays, step for step (``keep``:
@@ -285,7 +355,8 @@ def _sample_data(x: np.ndarray, grid: np.ndarray, nearest: bool, padding_mode: s
         vals, valid = _gather_data(flat, [np.round(v) for v in coords], sizes)
         out = np.where(valid, vals, 0.0)
     else:
-        out = _linear_data(flat, coords, sizes, keep)
+        out = _bilinear_2d(flat, coords[0], coords[1], *sizes, keep) if nd == 2 else None
+        out = _linear_data(flat, coords, sizes, keep) if out is None else out
     return np.asarray(out, dtype=x.dtype).reshape(n, c, *grid.shape[1:-1])
 
 
@@ -301,6 +372,10 @@ def _sample_fused(input: Tensor, grid: Tensor, align_corners: bool, name: str) -
     sizes = x.shape[2:]
 
     def backward(seeds: list[np.ndarray]) -> list[np.ndarray]:
+        if "idx" in keep:  # the 2-D path
+            d_x, d_grid = _backward_2d(keep, seeds[0].reshape(*x.shape[:2], -1), x.shape,
+                                       align_corners)
+            return [d_x, d_grid.reshape(grid.shape)]
         n, c = x.shape[:2]
         bits, valid, wt = keep["bits"], keep["valid"], keep["wt"]
         corners = len(bits)
