@@ -212,6 +212,8 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
     n_in = len(datas)
 
     flat = set(kinds) <= {"001", "000"}  # full operands and scalars: any common layout
+    small = total <= nk.GRAIN  # one chunk: run on this thread, the GIL held (no pool call)
+    addr = nk._addr
 
     def run(*arrays: np.ndarray, **kw: Any) -> np.ndarray:
         out = None
@@ -223,8 +225,14 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
                 break
         if out is None:
             out = np.empty(out_shape, np_out)
-        slots = [nk._addr(out)] + [nk._addr(a) for a in arrays[:n_in]] + [mid, inner]
-        k.run(slots, total, nk.GRAIN)
+        if n_in == 1:
+            slots = [addr(out), addr(arrays[0]), mid, inner]
+        else:
+            slots = [addr(out), *[addr(a) for a in arrays[:n_in]], mid, inner]
+        if small:
+            k.run_held(slots, total)
+        else:
+            k.run(slots, total, nk.GRAIN)
         return out
 
     return run
@@ -356,7 +364,7 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
 
     x = datas[0]
     dt = from_numpy(x.dtype)
-    if x.size < (nk.MIN_MAX_REDUCE if op == "max" else nk.MIN_ELEMENTS):
+    if x.size < (nk.MIN_MAX_REDUCE if op == "max" else min(nk.MIN_SUM_REDUCE, nk.MIN_ELEMENTS)):
         return None
     if dt not in nk.FLOATS or x.ndim == 0 or not attrs["axes"]:
         return None  # axes=(): nothing is reduced
@@ -389,11 +397,28 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     ref = opdef.reference
     scale = x.dtype.type(red)
 
+    small = x.size <= nk.GRAIN  # run on this thread, the GIL held (no pool call)
+    addr, dtype = nk._addr, x.dtype
+    if op == "sum" and chunks == 1:  # one value per output element, written in place
+        def run_sum(a: np.ndarray, **kw: Any) -> np.ndarray:
+            if not a.flags.c_contiguous:
+                return ref(a, **kw)
+            out = np.empty(out_shape, dtype)
+            if small:
+                k.run_held([addr(a), addr(out), red, inner, 1, chunk], tasks)
+            else:
+                k.run([addr(a), addr(out), red, inner, 1, chunk], tasks, grain)
+            return out
+        return run_sum
+
     def run(a: np.ndarray, **kw: Any) -> np.ndarray:
         if not a.flags.c_contiguous:
             return ref(a, **kw)
         out = np.empty(tasks if inner == 1 else outer * inner, a.dtype)
-        k.run([nk._addr(a), nk._addr(out), red, inner, chunks, chunk], tasks, grain)
+        if small:
+            k.run_held([addr(a), addr(out), red, inner, chunks, chunk], tasks)
+        else:
+            k.run([addr(a), addr(out), red, inner, chunks, chunk], tasks, grain)
         if inner == 1 and chunks > 1:
             parts = out.reshape(outer, chunks)
             out = parts.max(1) if kind == "max" else parts.sum(1)

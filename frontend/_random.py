@@ -103,7 +103,10 @@ def draw(op: str, shape: tuple[int, ...], generator: Generator | None, **attrs: 
             prep = _prepare(op, attrs, key)
         native = prep[1]
         if native is not None and count <= _NATIVE_MAX and _native_on():
-            return Tensor._make(native(shape, count, gen._seed, offset))
+            t = _new_tensor(Tensor)  # Tensor._make, inline
+            t._data, t._node, t._vc, t._base, t._grad, t._retains_grad = \
+                native(shape, count, gen._seed, offset), None, [0], None, None, False
+            return t
         return Tensor._make(_DIRECT[op](tuple(shape), gen._seed, offset, **prep[0]))
     seed_t, offset_t = gen.take(count)
     return apply(op, (seed_t, offset_t), shape=tuple(shape), **attrs)
@@ -121,6 +124,7 @@ _MASK32, _MASK64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
 _KEYS: dict[int, tuple[tuple[int, int], ...]] = {}
 _SMALL = 12  # up to this many counters, the rounds run on Python ints
 _DIRECT_MAX = 16384  # draws up to this size skip the op machinery (see draw)
+_new_tensor = object.__new__
 
 
 def _key_schedule(seed: int) -> tuple[tuple[int, int], ...]:
