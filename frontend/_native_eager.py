@@ -41,7 +41,7 @@ import numpy as np
 
 from tenkai.ir.dtypes import from_numpy
 
-from . import _native_eager_nn, _trace
+from . import _native_eager_nn, _threads, _trace
 from . import _native_kernels as nk
 from ._native_kernels import APPROX_OPS, EXACT_OPS, STATS, enabled, exact_only
 
@@ -296,8 +296,11 @@ def _matmul(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
         return None
     out_shape = (*a.shape[:-1], n)
     ref = opdef.reference
+    blas = _threads._BLAS if m * n * k < nk.MIN_GEMM_FLOPS_ONE_BLAS_THREAD else {}
 
     def run(x: np.ndarray, w: np.ndarray, **kw: Any) -> np.ndarray:
+        if blas.get("threads") == 1 and x.flags.c_contiguous and w.flags.c_contiguous:
+            return ref(x, w, **kw)  # numpy's one-thread OpenBLAS: faster at this size
         if x.ndim > 2:
             x = x.reshape(m, k)
         sa, sb = _elem_strides(x), _elem_strides(w)

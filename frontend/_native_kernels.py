@@ -44,6 +44,10 @@ CHEAP_OPS = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "eq", "
 # longer (measured on a 2-core machine: 64x128 @ (64x128)^T 22 ms with 2 OpenBLAS threads,
 # 0.07 ms with one; tenkai's GEMM 0.03 ms), and a transposed operand takes numpy's slow path
 MIN_GEMM_FLOPS = 1 << 18
+# ... except where set_num_threads(1) made numpy's OpenBLAS single-threaded (it cannot spin
+# then): below this m * n * k its matmul is the faster one (measured, one thread, C-contiguous
+# float32: 64^3 numpy 7.3 us, tenkai 14 us; 100^3 23 / 29 us; 128^3 61 / 54 us)
+MIN_GEMM_FLOPS_ONE_BLAS_THREAD = 1 << 21
 GRAIN = 1 << 14  # elements per chunk of a parallel elementwise loop
 # elementwise ops whose template computes exactly what the numpy reference does
 EXACT_OPS = frozenset({"add", "sub", "mul", "div", "neg", "abs", "relu", "maximum", "minimum",

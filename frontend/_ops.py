@@ -114,14 +114,15 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     node = None
-    if grad_able and GRAD_MODE.enabled and out.dtype.kind == "f":
+    if grad_able and GRAD_MODE.enabled:
         for t in inputs:
             src = t._node
             if src is not None and src.requires_grad:
-                node = Node(op, attrs, tuple([i._node if i._node is not None else
-                                              i._grad_node() for i in inputs]), out, [0])
-                if name is not None:
-                    node.name = name
+                if out.dtype.kind == "f":
+                    node = Node(op, attrs, tuple([i._node if i._node is not None else
+                                                  i._grad_node() for i in inputs]), out, [0])
+                    if name is not None:
+                        node.name = name
                 break
     t = _new_tensor(Tensor)
     t._data, t._node, t._vc, t._base, t._grad, t._retains_grad = out, node, [0], None, None, False
@@ -226,8 +227,10 @@ def as_tensor_arg(x: Any, op: str | None = None) -> Tensor:
 
 def _unary(op: str, float_only: bool):
     def fn(input: Tensor) -> Tensor:
-        x = as_tensor_arg(input, op)
-        return apply(op, (_floating(x) if float_only else x,))
+        x = input if type(input) is Tensor else as_tensor_arg(input, op)
+        if float_only and x._data.dtype.kind != "f":
+            x = cast(x, get_default_dtype().name)  # _floating
+        return apply(op, (x,))
     fn.__name__ = op
     fn.__doc__ = f"Elementwise {op} (``tenkai.{op}(x)``)."
     return fn

@@ -455,7 +455,8 @@ def _c_name(t: Tensor) -> str:
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
-    a, b = as_tensor_arg(input), as_tensor_arg(other)
+    a = input if type(input) is Tensor else as_tensor_arg(input)
+    b = other if type(other) is Tensor else as_tensor_arg(other)
     if a._data.dtype != b._data.dtype:  # PyTorch does not promote in matmul
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_c_name(a)} != {_c_name(b)}")
