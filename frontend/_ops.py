@@ -60,6 +60,10 @@ def _check(op: str, datas: list[np.ndarray], attrs: dict[str, Any]) -> tuple:
         if found is not None:
             run = found
             break
+    else:
+        if opdef.ufunc is not None and all(d.ndim for d in datas) and datas[0].dtype == \
+                datas[-1].dtype:  # (add, sub, mul) the reference's one ufunc call: an array
+            run = opdef.ufunc  # of the operands' dtype (the wrapper only converts scalars)
     return opdef, full, run, opdef.vjp is not None, op in VIEW_OPS
 
 
@@ -77,14 +81,18 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
         if on_device is not None:
             return on_device
     n = len(inputs)
+    history = True  # whether an input has an autograd node (when False: no node is made)
     try:
         if n == 1:
             d = inputs[0]._data
+            history = inputs[0]._node is not None
             datas: Any = (d,)
             key = ((op, *attrs.items(), *map(type, attrs.values()), d.shape, d.dtype)
                    if attrs else (op, d.shape, d.dtype))
         elif n == 2:
-            d, e = inputs[0]._data, inputs[1]._data
+            t0, t1 = inputs
+            d, e = t0._data, t1._data
+            history = t0._node is not None or t1._node is not None
             datas = (d, e)
             key = ((op, *attrs.items(), *map(type, attrs.values()), d.shape, d.dtype, e.shape,
                     e.dtype) if attrs else (op, d.shape, d.dtype, e.shape, e.dtype))
@@ -106,7 +114,7 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
     # numpy's floating-point warnings from the references are silenced by a filter scoped
     # to tenkai.ir (see tenkai/__init__.py): overflow gives inf like PyTorch, no warning
     if _PROFILER[0] is None:
-        out = run(*datas, **attrs)
+        out = run(*datas, **attrs) if attrs else run(*datas)
     else:
         event = _profiling.op_begin(op, datas)
         out = run(*datas, **attrs)
@@ -114,7 +122,7 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     node = None
-    if grad_able and GRAD_MODE.enabled:
+    if history and grad_able and GRAD_MODE.enabled:
         for t in inputs:
             src = t._node
             if src is not None and src.requires_grad:
@@ -288,14 +296,15 @@ def _alpha_edges(out: Tensor, input: Any, other: Any) -> Tensor:
 
 
 def _is_bool(x: Any) -> bool:
-    return isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x._ir_dtype == "bool")
+    return isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
-    if _is_bool(input) and _is_bool(other):
+    bool_input, bool_other = _is_bool(input), _is_bool(other)
+    if bool_input and bool_other:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
-    if _is_bool(input) or _is_bool(other):
+    if bool_input or bool_other:
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")
