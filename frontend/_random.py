@@ -89,14 +89,14 @@ def set_rng_state(state: Tensor) -> None:
 
 def draw(op: str, shape: tuple[int, ...], generator: Generator | None, **attrs: Any) -> Tensor:
     gen = generator or default_generator
-    count = math.prod(shape)
-    if count <= _DIRECT_MAX and op in _DIRECT and _trace._LOCAL.tracer is None and \
-            _profiling.ACTIVE[0] is None:
+    count = shape[0] if len(shape) == 1 else math.prod(shape)
+    if count <= _DIRECT_MAX and _trace._LOCAL.tracer is None and _profiling.ACTIVE[0] is None \
+            and op in _DIRECT:
         # eager, small: the values the op computes, without its machinery: the native eager
         # provider's Philox kernel (the op's kernel at every size), else the registry op's
         # reference computation with a faster exact Philox; larger draws run the op
         offset = gen._offset
-        gen._offset += count if count > 0 else 1
+        gen._offset = offset + (count if count > 0 else 1)
         key = (op, *attrs.items())
         prep = _PREPARED.get(key)
         if prep is None:

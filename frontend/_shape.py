@@ -464,9 +464,9 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if not sa or not sb:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{len(sa)}D and {len(sb)}D")
-    _check_inner("matmul", sa, sb)
-    if len(sa) == 2 and len(sb) == 2:  # the common case: one mm
+    if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:  # the common case: one mm
         return apply("matmul", (a, b), name="MmBackward0")
+    _check_inner("matmul", sa, sb)
     lift_a, lift_b = len(sa) == 1, len(sb) == 1
     if lift_a:
         a = unsqueeze(a, 0)
