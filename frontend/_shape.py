@@ -274,16 +274,9 @@ def _tensor_list(tensors: Sequence[Any]) -> list[Tensor]:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    datas = _plain_datas(tensors, any_shape=True)
-    if datas is not None and type(dim) is int and -datas[0].ndim <= dim < datas[0].ndim:
-        shape = datas[0].shape  # records nothing: the reference on the arrays, once the
-        axis = dim % len(shape)  # shapes pass what the shape rule checks
-        for d in datas:
-            if d.shape != shape and d.shape[:axis] + d.shape[axis + 1:] != \
-                    shape[:axis] + shape[axis + 1:]:
-                break
-        else:
-            return Tensor._make(np.concatenate(datas, axis=axis))
+    plain = fast.cat_arrays(tensors, dim)
+    if plain is not None:  # records nothing, shapes as the rule wants: the reference's call
+        return Tensor._make(np.concatenate(plain[0], axis=plain[1]))
     tensors = _tensor_list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -296,11 +289,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 concat = concatenate = cat
 
 
-def _plain_datas(tensors: Any, any_shape: bool = False) -> list[np.ndarray] | None:
+def _plain_datas(tensors: Any) -> list[np.ndarray] | None:
     """The arrays of ``tensors`` when stacking them records nothing and needs no promotion:
-    CPU tensors of one dtype and shape (``any_shape``: of one number of dimensions), none
-    with autograd history (or grad mode off), no tracer or profiler; else None (the general
-    path checks and records)."""
+    CPU tensors of one dtype and shape, none with autograd history (or grad mode off), no
+    tracer or profiler; else None (the general path checks and records)."""
     if type(tensors) not in (list, tuple) or not tensors or _trace._LOCAL.tracer is not None \
             or _profiling.ACTIVE[0] is not None:
         return None
@@ -317,8 +309,7 @@ def _plain_datas(tensors: Any, any_shape: bool = False) -> list[np.ndarray] | No
         if type(d) is not ndarray or (grad and x._node is not None):
             return None
         dt = d.dtype
-        if (dt is not dtype and dt != dtype) or (d.shape != shape and (
-                not any_shape or d.ndim != len(shape))):
+        if (dt is not dtype and dt != dtype) or d.shape != shape:
             return None
         datas.append(d)
     return datas
