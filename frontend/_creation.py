@@ -75,6 +75,8 @@ def _size(size: Sequence[Any]) -> tuple[int, ...]:
         if type(first) is int and first >= 0:  # randn(n): the common case, checked
             return (first,)
         if isinstance(first, (tuple, list)):
+            if len(first) == 1 and type(first[0]) is int and first[0] >= 0:  # randn((n,))
+                return (first[0],)
             size = tuple(first)
     out = tuple([int(s) for s in size])
     if out and min(out) < 0:
