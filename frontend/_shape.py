@@ -320,6 +320,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if datas is not None:  # one pass over the list (32 small tensors: ~15% faster than three)
         first = datas[0].shape
         d = norm_axis("stack", dim, len(first) + 1)
+        rows = fast.stack_rows(datas) if d == 0 else None
+        if rows is not None:
+            return Tensor._make(rows)
         if d < len(first):
             joined = np.concatenate(datas, axis=d)
             return Tensor._make(joined.reshape((*first[:d], len(tensors), *first[d:])))

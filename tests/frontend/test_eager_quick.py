@@ -156,3 +156,27 @@ def test_wide_math_kernels_are_the_same_bits():
     for kernel, out in zip((narrow, wide), outs, strict=True):
         kernel.run([nk.addr(out), nk.addr(x), 1, x.size], x.size, nk.GRAIN)
     np.testing.assert_array_equal(outs[0].view(np.int32), outs[1].view(np.int32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int8, np.bool_,
+                                   np.float16])
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (0,), (3, 0)])
+def test_stack_from_the_arrays_bytes(dtype, shape):
+    arrs = [np.asarray(_rng(k).standard_normal(shape) * 10).astype(dtype) for k in range(5)]
+    got = tenkai.stack([tenkai.tensor(a) for a in arrs])
+    want = torch.stack([torch.tensor(a) for a in arrs])
+    assert str(got.dtype) == str(want.dtype) and tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    out = got.numpy()
+    assert out.flags.c_contiguous and out.flags.writeable
+    assert not any(np.shares_memory(out, a) for a in arrs)
+
+
+def test_stack_of_strided_tensors_and_other_dims():
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    views = [tenkai.tensor(x).T, tenkai.tensor(x + 1).T]  # not C-contiguous: no byte buffer
+    want = np.stack([x.T, (x + 1).T])
+    np.testing.assert_array_equal(tenkai.stack(views).numpy(), want)
+    for dim in (1, 2, -1):
+        np.testing.assert_array_equal(tenkai.stack(views, dim=dim).numpy(),
+                                      np.stack([x.T, (x + 1).T], axis=dim))
