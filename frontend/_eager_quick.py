@@ -3,8 +3,8 @@
 :func:`tenkai._ops.apply` handles every case (tracers, the profiler, GPU tensors, autograd
 nodes, views) and keys its per-signature cache on the op's attributes, which costs a few
 microseconds per call. Where the caller already knows the attributes follow from the operand's
-shape (``x.sum()``: every axis), and :func:`quiet` says nothing records, :func:`run1` computes
-the same result with a key of ``(op, tag, shape, dtype)`` in the same cache (``_ops._CHECKED``):
+shape (``x.sum()``: every axis) and nothing records, :func:`run1` computes the same result
+with a key of ``(op, tag, shape, dtype)`` in the same cache (``_ops._CHECKED``):
 the same rules run on a miss (and raise the same errors), and the same function computes it
 (the native provider's kernel or the numpy reference), so values and dtypes are unchanged.
 """
@@ -25,20 +25,12 @@ _PROFILER = _profiling.ACTIVE
 _new_tensor = object.__new__
 
 
-def quiet(t: Tensor) -> bool:
-    """True when an eager op on tensor ``t`` records nothing: no tracer on this thread, no
-    profiler, ``t`` on the CPU, and grad mode off or ``t`` not requiring grad."""
-    if _TRACER.tracer is not None or _PROFILER[0] is not None or type(t._data) is not np.ndarray:
-        return False
-    node = t._node
-    return node is None or not node.requires_grad or not GRAD_MODE.enabled
-
-
 def run1(op: str, tag: str, t: Tensor, attrs_of: Callable[[np.ndarray], dict[str, Any]]
          ) -> Tensor | None:
-    """``apply(op, (t,), **attrs_of(t's data))`` when that records nothing (:func:`quiet`),
-    else None (the caller then applies it); ``tag`` names the attributes ``attrs_of`` gives
-    (they must follow from the data's shape and dtype: the cache key is
+    """``apply(op, (t,), **attrs_of(t's data))`` when that records nothing (no tracer on
+    this thread, no profiler, ``t`` on the CPU, and grad mode off or ``t`` not requiring
+    grad), else None (the caller then applies it). ``tag`` names the attributes that
+    ``attrs_of`` gives (they must follow from the data's shape and dtype: the cache key is
     ``(op, tag, shape, dtype)``)."""
     d = t._data
     if _TRACER.tracer is not None or _PROFILER[0] is not None or type(d) is not np.ndarray:
