@@ -90,7 +90,7 @@ def set_rng_state(state: Tensor) -> None:
 def draw(op: str, shape: tuple[int, ...], generator: Generator | None, **attrs: Any) -> Tensor:
     gen = generator or default_generator
     count = shape[0] if len(shape) == 1 else math.prod(shape)
-    if count <= _DIRECT_MAX and _trace._LOCAL.tracer is None and _profiling.ACTIVE[0] is None \
+    if count <= _DIRECT_MAX and _TRACER.tracer is None and _PROFILER[0] is None \
             and op in _DIRECT:
         # eager, small: the values the op computes, without its machinery: the native eager
         # provider's Philox kernel (the op's kernel at every size), else the registry op's
@@ -125,6 +125,7 @@ _KEYS: dict[int, tuple[tuple[int, int], ...]] = {}
 _SMALL = 12  # up to this many counters, the rounds run on Python ints
 _DIRECT_MAX = 16384  # draws up to this size skip the op machinery (see draw)
 _new_tensor = object.__new__
+_TRACER, _PROFILER = _trace._LOCAL, _profiling.ACTIVE  # read at every small draw
 
 
 def _key_schedule(seed: int) -> tuple[tuple[int, int], ...]:
