@@ -42,12 +42,12 @@ def run1(op: str, tag: str, t: Tensor, attrs_of: Callable[[np.ndarray], dict[str
     checked = _ops._CHECKED.get(key)
     if checked is None:
         deferred = _trace.DEFERRED_KERNELS[0]
-        checked = _ops._check(op, [d], attrs_of(d))
+        checked = _vector_reduce(op, d, _ops._check(op, [d], attrs_of(d)))
         if not _trace.deferred_since(deferred):
             if len(_ops._CHECKED) > 65536:
                 _ops._CHECKED.clear()
             _ops._CHECKED[key] = checked
-    out = checked[2](d, **checked[1])
+    out = checked[2](d, **checked[1]) if checked[1] else checked[2](d)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     r = _new_tensor(Tensor)
@@ -61,3 +61,21 @@ def run1(op: str, tag: str, t: Tensor, attrs_of: Callable[[np.ndarray], dict[str
 def all_axes(d: np.ndarray) -> dict[str, Any]:
     """A full reduction's attributes: every axis, not kept."""
     return {"axes": tuple(range(d.ndim)), "keepdim": False}
+
+
+# the full reductions whose reference, on a non-empty vector, is one ufunc reduce (x.sum() of
+# a float vector, x.max(), x.min()); where that reference was chosen, the cache holds the
+# call itself, without the reference's keyword arguments and checks (~0.3 us of ~2.5)
+_VECTOR_REDUCE = {"sum": np.add, "max": np.maximum, "min": np.minimum}
+
+
+def _vector_reduce(op: str, d: np.ndarray, checked: tuple) -> tuple:
+    ufunc = _VECTOR_REDUCE.get(op)
+    if ufunc is None or checked[2] is not checked[0].reference or d.ndim != 1 or not d.size \
+            or (op == "sum" and d.dtype.kind != "f"):
+        return checked
+    reduce = ufunc.reduce
+
+    def run(x: np.ndarray) -> np.ndarray:
+        return np.asarray(reduce(x))  # what the reference returns for a vector
+    return (checked[0], {}, run, *checked[3:])
