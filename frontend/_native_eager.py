@@ -41,7 +41,7 @@ import numpy as np
 
 from tenkai.ir.dtypes import from_numpy
 
-from . import _native_eager_nn, _trace
+from . import _native_eager_nn, _threads, _trace
 from . import _native_kernels as nk
 from ._native_kernels import APPROX_OPS, EXACT_OPS, STATS, enabled, exact_only
 
@@ -212,6 +212,8 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
     n_in = len(datas)
 
     flat = set(kinds) <= {"001", "000"}  # full operands and scalars: any common layout
+    small = total <= nk.GRAIN  # one chunk: run on this thread, the GIL held (no pool call)
+    addr = nk._addr
 
     def run(*arrays: np.ndarray, **kw: Any) -> np.ndarray:
         out = None
@@ -223,10 +225,27 @@ def _elementwise(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndar
                 break
         if out is None:
             out = np.empty(out_shape, np_out)
-        slots = [nk._addr(out)] + [nk._addr(a) for a in arrays[:n_in]] + [mid, inner]
-        k.run(slots, total, nk.GRAIN)
+        if n_in == 1:
+            slots = [addr(out), addr(arrays[0]), mid, inner]
+        else:
+            slots = [addr(out), *[addr(a) for a in arrays[:n_in]], mid, inner]
+        if small:
+            k.run_held(slots, total)
+        else:
+            k.run(slots, total, nk.GRAIN)
         return out
 
+    if small and n_in == 1:
+        held = k.run_held
+
+        def run_one(a: np.ndarray, **kw: Any) -> np.ndarray:
+            """``run`` of one C-contiguous operand (relu, exp ...), in fewer steps."""
+            if not a.flags.c_contiguous and a.size > 1:
+                return run(a, **kw)
+            out = np.empty(out_shape, np_out)
+            held([addr(out), addr(a), mid, inner], total)
+            return out
+        return run_one
     return run
 
 
@@ -288,8 +307,11 @@ def _matmul(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
         return None
     out_shape = (*a.shape[:-1], n)
     ref = opdef.reference
+    blas = _threads._BLAS if m * n * k < nk.MIN_GEMM_FLOPS_ONE_BLAS_THREAD else {}
 
     def run(x: np.ndarray, w: np.ndarray, **kw: Any) -> np.ndarray:
+        if blas.get("threads") == 1 and x.flags.c_contiguous and w.flags.c_contiguous:
+            return ref(x, w, **kw)  # numpy's one-thread OpenBLAS: faster at this size
         if x.ndim > 2:
             x = x.reshape(m, k)
         sa, sb = _elem_strides(x), _elem_strides(w)
@@ -356,7 +378,7 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
 
     x = datas[0]
     dt = from_numpy(x.dtype)
-    if x.size < (nk.MIN_MAX_REDUCE if op == "max" else nk.MIN_ELEMENTS):
+    if x.size < (nk.MIN_MAX_REDUCE if op == "max" else min(nk.MIN_SUM_REDUCE, nk.MIN_ELEMENTS)):
         return None
     if dt not in nk.FLOATS or x.ndim == 0 or not attrs["axes"]:
         return None  # axes=(): nothing is reduced
@@ -389,11 +411,28 @@ def _reduce(op: str, opdef: Any, attrs: dict[str, Any], datas: list[np.ndarray]
     ref = opdef.reference
     scale = x.dtype.type(red)
 
+    small = x.size <= nk.GRAIN  # run on this thread, the GIL held (no pool call)
+    addr, dtype = nk._addr, x.dtype
+    if op == "sum" and chunks == 1:  # one value per output element, written in place
+        def run_sum(a: np.ndarray, **kw: Any) -> np.ndarray:
+            if not a.flags.c_contiguous:
+                return ref(a, **kw)
+            out = np.empty(out_shape, dtype)
+            if small:
+                k.run_held([addr(a), addr(out), red, inner, 1, chunk], tasks)
+            else:
+                k.run([addr(a), addr(out), red, inner, 1, chunk], tasks, grain)
+            return out
+        return run_sum
+
     def run(a: np.ndarray, **kw: Any) -> np.ndarray:
         if not a.flags.c_contiguous:
             return ref(a, **kw)
         out = np.empty(tasks if inner == 1 else outer * inner, a.dtype)
-        k.run([nk._addr(a), nk._addr(out), red, inner, chunks, chunk], tasks, grain)
+        if small:
+            k.run_held([addr(a), addr(out), red, inner, chunks, chunk], tasks)
+        else:
+            k.run([addr(a), addr(out), red, inner, chunks, chunk], tasks, grain)
         if inner == 1 and chunks > 1:
             parts = out.reshape(outer, chunks)
             out = parts.max(1) if kind == "max" else parts.sum(1)

@@ -25,9 +25,13 @@ MIN_CHEAP = 1 << 18
 # ops whose numpy reference is slow from fewer elements (measured single-threaded, float32):
 # ``np.where`` with a 0-d operand (ReLU's backward) 57 us at 8192 elements, the kernel ~8 us;
 # the sigmoid reference makes several passes (4096: numpy 140 us, the kernel 50 us, loaded VM);
-# ``relu`` (np.maximum with a 0-d zero) from about 8192. The lower of this and MIN_ELEMENTS.
-MIN_BY_OP = {"where": 1 << 12, "sigmoid": 1 << 10, "relu": 1 << 13}
+# ``relu`` (np.maximum with a 0-d zero: 6.8 us at 10^4 float32, the kernel on the calling
+# thread 3 us) from 2048. The lower of this and MIN_ELEMENTS.
+MIN_BY_OP = {"where": 1 << 12, "sigmoid": 1 << 10, "relu": 1 << 11}
 MIN_MAX_REDUCE = 1 << 20
+# sums and means from 4096 elements: numpy's pairwise float32 sum costs ~0.35 ns an element
+# (10^4: 3.6 us), the row kernel on the calling thread ~2.2 us + 0.03 ns an element
+MIN_SUM_REDUCE = 1 << 12
 CHEAP_OPS = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "eq", "ne", "lt", "le",
                        "gt", "ge", "logical_and", "logical_or", "logical_not", "neg", "abs",
                        "cast"})  # not where: numpy's np.where with a 0-d operand is
@@ -40,6 +44,10 @@ CHEAP_OPS = frozenset({"add", "sub", "mul", "div", "maximum", "minimum", "eq", "
 # longer (measured on a 2-core machine: 64x128 @ (64x128)^T 22 ms with 2 OpenBLAS threads,
 # 0.07 ms with one; tenkai's GEMM 0.03 ms), and a transposed operand takes numpy's slow path
 MIN_GEMM_FLOPS = 1 << 18
+# ... except where set_num_threads(1) made numpy's OpenBLAS single-threaded (it cannot spin
+# then): below this m * n * k its matmul is the faster one (measured, one thread, C-contiguous
+# float32: 64^3 numpy 7.3 us, tenkai 14 us; 100^3 23 / 29 us; 128^3 61 / 54 us)
+MIN_GEMM_FLOPS_ONE_BLAS_THREAD = 1 << 21
 GRAIN = 1 << 14  # elements per chunk of a parallel elementwise loop
 # elementwise ops whose template computes exactly what the numpy reference does
 EXACT_OPS = frozenset({"add", "sub", "mul", "div", "neg", "abs", "relu", "maximum", "minimum",

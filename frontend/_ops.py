@@ -60,6 +60,10 @@ def _check(op: str, datas: list[np.ndarray], attrs: dict[str, Any]) -> tuple:
         if found is not None:
             run = found
             break
+    else:
+        if opdef.ufunc is not None and all(d.ndim for d in datas) and datas[0].dtype == \
+                datas[-1].dtype:  # (add, sub, mul) the reference's one ufunc call: an array
+            run = opdef.ufunc  # of the operands' dtype (the wrapper only converts scalars)
     return opdef, full, run, opdef.vjp is not None, op in VIEW_OPS
 
 
@@ -77,14 +81,18 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
         if on_device is not None:
             return on_device
     n = len(inputs)
+    history = True  # whether an input has an autograd node (when False: no node is made)
     try:
         if n == 1:
             d = inputs[0]._data
+            history = inputs[0]._node is not None
             datas: Any = (d,)
             key = ((op, *attrs.items(), *map(type, attrs.values()), d.shape, d.dtype)
                    if attrs else (op, d.shape, d.dtype))
         elif n == 2:
-            d, e = inputs[0]._data, inputs[1]._data
+            t0, t1 = inputs
+            d, e = t0._data, t1._data
+            history = t0._node is not None or t1._node is not None
             datas = (d, e)
             key = ((op, *attrs.items(), *map(type, attrs.values()), d.shape, d.dtype, e.shape,
                     e.dtype) if attrs else (op, d.shape, d.dtype, e.shape, e.dtype))
@@ -106,7 +114,7 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
     # numpy's floating-point warnings from the references are silenced by a filter scoped
     # to tenkai.ir (see tenkai/__init__.py): overflow gives inf like PyTorch, no warning
     if _PROFILER[0] is None:
-        out = run(*datas, **attrs)
+        out = run(*datas, **attrs) if attrs else run(*datas)
     else:
         event = _profiling.op_begin(op, datas)
         out = run(*datas, **attrs)
@@ -114,14 +122,15 @@ def apply(op: str, inputs: Sequence[Tensor], name: str | None = None, **attrs: A
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     node = None
-    if grad_able and GRAD_MODE.enabled and out.dtype.kind == "f":
+    if history and grad_able and GRAD_MODE.enabled:
         for t in inputs:
             src = t._node
             if src is not None and src.requires_grad:
-                node = Node(op, attrs, tuple([i._node if i._node is not None else
-                                              i._grad_node() for i in inputs]), out, [0])
-                if name is not None:
-                    node.name = name
+                if out.dtype.kind == "f":
+                    node = Node(op, attrs, tuple([i._node if i._node is not None else
+                                                  i._grad_node() for i in inputs]), out, [0])
+                    if name is not None:
+                        node.name = name
                 break
     t = _new_tensor(Tensor)
     t._data, t._node, t._vc, t._base, t._grad, t._retains_grad = out, node, [0], None, None, False
@@ -226,8 +235,10 @@ def as_tensor_arg(x: Any, op: str | None = None) -> Tensor:
 
 def _unary(op: str, float_only: bool):
     def fn(input: Tensor) -> Tensor:
-        x = as_tensor_arg(input, op)
-        return apply(op, (_floating(x) if float_only else x,))
+        x = input if type(input) is Tensor else as_tensor_arg(input, op)
+        if float_only and x._data.dtype.kind != "f":
+            x = cast(x, get_default_dtype().name)  # _floating
+        return apply(op, (x,))
     fn.__name__ = op
     fn.__doc__ = f"Elementwise {op} (``tenkai.{op}(x)``)."
     return fn
@@ -285,14 +296,15 @@ def _alpha_edges(out: Tensor, input: Any, other: Any) -> Tensor:
 
 
 def _is_bool(x: Any) -> bool:
-    return isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x._ir_dtype == "bool")
+    return isinstance(x, (bool, np.bool_)) or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
-    if _is_bool(input) and _is_bool(other):
+    bool_input, bool_other = _is_bool(input), _is_bool(other)
+    if bool_input and bool_other:
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                            "supported. Use the `^` or `logical_xor()` operator instead.")
-    if _is_bool(input) or _is_bool(other):
+    if bool_input or bool_other:
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` "
                            "operator instead.")

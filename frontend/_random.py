@@ -89,21 +89,24 @@ def set_rng_state(state: Tensor) -> None:
 
 def draw(op: str, shape: tuple[int, ...], generator: Generator | None, **attrs: Any) -> Tensor:
     gen = generator or default_generator
-    count = math.prod(shape)
-    if count <= _DIRECT_MAX and op in _DIRECT and _trace._LOCAL.tracer is None and \
-            _profiling.ACTIVE[0] is None:
+    count = shape[0] if len(shape) == 1 else math.prod(shape)
+    if count <= _DIRECT_MAX and _TRACER.tracer is None and _PROFILER[0] is None \
+            and op in _DIRECT:
         # eager, small: the values the op computes, without its machinery: the native eager
         # provider's Philox kernel (the op's kernel at every size), else the registry op's
         # reference computation with a faster exact Philox; larger draws run the op
         offset = gen._offset
-        gen._offset += count if count > 0 else 1
+        gen._offset = offset + (count if count > 0 else 1)
         key = (op, *attrs.items())
         prep = _PREPARED.get(key)
         if prep is None:
             prep = _prepare(op, attrs, key)
         native = prep[1]
         if native is not None and count <= _NATIVE_MAX and _native_on():
-            return Tensor._make(native(shape, count, gen._seed, offset))
+            t = _new_tensor(Tensor)  # Tensor._make, inline
+            t._data, t._node, t._vc, t._base, t._grad, t._retains_grad = \
+                native(shape, count, gen._seed, offset), None, [0], None, None, False
+            return t
         return Tensor._make(_DIRECT[op](tuple(shape), gen._seed, offset, **prep[0]))
     seed_t, offset_t = gen.take(count)
     return apply(op, (seed_t, offset_t), shape=tuple(shape), **attrs)
@@ -121,6 +124,8 @@ _MASK32, _MASK64 = 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF
 _KEYS: dict[int, tuple[tuple[int, int], ...]] = {}
 _SMALL = 12  # up to this many counters, the rounds run on Python ints
 _DIRECT_MAX = 16384  # draws up to this size skip the op machinery (see draw)
+_new_tensor = object.__new__
+_TRACER, _PROFILER = _trace._LOCAL, _profiling.ACTIVE  # read at every small draw
 
 
 def _key_schedule(seed: int) -> tuple[tuple[int, int], ...]:

@@ -12,6 +12,7 @@ from tenkai.ir.errors import DTypeError
 from tenkai.ir.ops import norm_axis
 
 from ._dtype import as_dtype
+from ._eager_quick import all_axes, run1
 from ._node import GRAD_MODE
 from ._ops import (
     _floating,
@@ -57,6 +58,10 @@ def _reduce(op: str, input: Tensor, dim: Any, keepdim: bool, dtype: Any, full: s
 
 
 def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    if dim is None and dtype is None and not keepdim and type(input) is Tensor:
+        out = run1("sum", "all", input, all_axes)  # x.sum(), when it records nothing
+        if out is not None:
+            return out
     return _reduce("sum", input, dim, keepdim, dtype, "SumBackward0", "SumBackward1")
 
 
@@ -174,10 +179,18 @@ def _extreme(op: str, arg: Any, input: Tensor, dim: Any, keepdim: bool, other_fn
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    if dim is None and type(input) is Tensor:
+        out = run1("max", "all", input, all_axes)  # x.max(), when it records nothing
+        if out is not None:
+            return out
     return _extreme("max", argmax, input, dim, keepdim, maximum)
 
 
 def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
+    if dim is None and type(input) is Tensor:
+        out = run1("min", "all", input, all_axes)  # x.min(), when it records nothing
+        if out is not None:
+            return out
     return _extreme("min", argmin, input, dim, keepdim, minimum)
 
 

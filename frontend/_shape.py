@@ -274,6 +274,9 @@ def _tensor_list(tensors: Sequence[Any]) -> list[Tensor]:
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    plain = fast.cat_arrays(tensors, dim)
+    if plain is not None:  # records nothing, shapes as the rule wants: the reference's call
+        return Tensor._make(np.concatenate(plain[0], axis=plain[1]))
     tensors = _tensor_list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -317,6 +320,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if datas is not None:  # one pass over the list (32 small tensors: ~15% faster than three)
         first = datas[0].shape
         d = norm_axis("stack", dim, len(first) + 1)
+        rows = fast.stack_rows(datas) if d == 0 else None
+        if rows is not None:
+            return Tensor._make(rows)
         if d < len(first):
             joined = np.concatenate(datas, axis=d)
             return Tensor._make(joined.reshape((*first[:d], len(tensors), *first[d:])))
@@ -443,7 +449,8 @@ def _c_name(t: Tensor) -> str:
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
-    a, b = as_tensor_arg(input), as_tensor_arg(other)
+    a = input if type(input) is Tensor else as_tensor_arg(input)
+    b = other if type(other) is Tensor else as_tensor_arg(other)
     if a._data.dtype != b._data.dtype:  # PyTorch does not promote in matmul
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
                            f"{_c_name(a)} != {_c_name(b)}")
@@ -451,9 +458,9 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     if not sa or not sb:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{len(sa)}D and {len(sb)}D")
-    _check_inner("matmul", sa, sb)
-    if len(sa) == 2 and len(sb) == 2:  # the common case: one mm
+    if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:  # the common case: one mm
         return apply("matmul", (a, b), name="MmBackward0")
+    _check_inner("matmul", sa, sb)
     lift_a, lift_b = len(sa) == 1, len(sb) == 1
     if lift_a:
         a = unsqueeze(a, 0)

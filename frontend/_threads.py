@@ -26,7 +26,8 @@ from tenkai.codegen.target import runtime_module
 
 _INT_MAX = 2**31 - 1  # PyTorch takes an int (C int): larger values overflow
 _INTEROP: dict[str, int] = {}  # "threads" once set_num_interop_threads was called
-_BLAS: dict[str, Any] = {}  # "blas": numpy's OpenBLAS thread setter (or None), once looked up
+# "blas": numpy's OpenBLAS thread setter (or None), once looked up; "threads": the count set
+_BLAS: dict[str, Any] = {}
 
 
 def _count(fn: str, n: Any) -> int:
@@ -81,6 +82,7 @@ def set_num_threads(n: int) -> None:
         _BLAS["blas"] = lib and next(getattr(lib, s) for s in _BLAS_SETTERS if hasattr(lib, s))
     if _BLAS["blas"] is not None:
         _BLAS["blas"](count)
+        _BLAS["threads"] = count  # read by the eager matmul (_native_eager._matmul)
 
 
 def get_num_threads() -> int:

@@ -109,7 +109,14 @@ def _zero_grad(b, g, out, x):
 _unary("neg", _typed(np.negative), lambda b, g, out, x: (b.neg(g),), False)
 _unary("abs", _typed(np.abs), lambda b, g, out, x: (b.mul(g, b.sign(x)),), False)
 _unary("sign", _typed(np.sign), _zero_grad, False)
-_unary("relu", _typed(lambda x: np.maximum(x, 0)),
+def _relu(x: np.ndarray) -> np.ndarray:
+    """``np.maximum(x, 0)``, a 0-d result kept an array of the input dtype (as ``_typed``)."""
+    out = np.maximum(x, 0)
+    return out if type(out) is np.ndarray and out.dtype == x.dtype else \
+        np.asarray(out, dtype=x.dtype)
+
+
+_unary("relu", _relu,
        # reads the output, not the input (as PyTorch's ReluBackward0 does), so in-place relu
        # keeps a valid backward and the input need not be saved
        lambda b, g, out, x: (b.where(b.gt(out, b.scalar(0, x.dtype)), g, b.scalar(0, g.dtype)),),

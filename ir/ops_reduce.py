@@ -73,6 +73,8 @@ def _register_reduce(name: str, ref, vjp, dtype_rule) -> None:
 
 
 def _sum_ref(x: np.ndarray, axes, keepdim):
+    if x.ndim == 1 and axes and not keepdim and x.dtype.kind == "f":  # a vector's sum
+        return np.asarray(np.add.reduce(x))  # the same call, without the keyword arguments
     out_dtype = x.dtype if x.dtype.kind == "f" else np.int64
     # np.add.reduce is what np.sum calls for an ndarray, without its Python-level wrapper
     return np.asarray(np.add.reduce(x, axis=_keep(x, axes), dtype=out_dtype, keepdims=keepdim))
@@ -124,6 +126,8 @@ def _mean_vjp(b, g, out, x, axes, keepdim):
 
 def _extreme_ref(fn, name):
     def ref(x: np.ndarray, axes, keepdim):
+        if x.ndim == 1 and axes and not keepdim and x.size:  # a vector's extreme (x.max())
+            return np.asarray(fn.reduce(x))  # the same call, without the keyword arguments
         _nonempty(name, x.shape, axes)
         # fn is np.maximum / np.minimum: their reduce is what np.max / np.min call
         return np.asarray(fn.reduce(x, axis=_keep(x, axes), keepdims=keepdim), dtype=x.dtype)

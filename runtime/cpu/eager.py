@@ -30,6 +30,9 @@ _PARALLEL_FOR = ctypes.CFUNCTYPE(None, _PTR, _PTR, _I64, _I64)
 _GEMM = ctypes.CFUNCTYPE(None, _I64, _I64, _I64, _PTR, _I64, _I64, _PTR, _I64, _I64, _PTR,
                          _I64, ctypes.c_int32)
 _FUNCTIONS: dict[str, object] = {}
+_CTX_SLOTS = 16  # slots of a reused context (the elementwise and reduction kernels use <= 8)
+_CONTEXT = _I64 * _CTX_SLOTS
+_FREE: list[ctypes.Array] = []  # the reused contexts not in use now (see Kernel.run_held)
 
 
 def _library_function(name: str, prototype: type) -> object:
@@ -63,6 +66,23 @@ class Kernel:
         else:
             pfor = _library_function("tk_parallel_for", _PARALLEL_FOR)
             pfor(self.address, ctx, n, grain)  # type: ignore[operator]
+
+    def run_held(self, slots: Sequence[int], n: int) -> None:
+        """Run the body on ``[0, n)`` on this thread with the GIL held, in a reused context
+        (no context array made per call: ~0.5 us less). For small work only: no other
+        Python thread runs until it returns. A context is popped from the shared free list
+        while in use (``list.pop`` is atomic), so no other call, another thread's or a
+        nested one (a signal handler, a finalizer), can write it meanwhile."""
+        if len(slots) > _CTX_SLOTS:
+            self.held((_I64 * len(slots))(*slots), 0, n)
+            return
+        try:
+            ctx = _FREE.pop()
+        except IndexError:
+            ctx = _CONTEXT()
+        ctx[:len(slots)] = slots
+        self.held(ctx, 0, n)
+        _FREE.append(ctx)
 
 
 # the address of an array's first element: one ctypes read where numpy's struct layout was

@@ -1,0 +1,182 @@
+"""The small-op dispatch shortcuts of issue #14 compute what the general path computes:
+full reductions through ``_eager_quick.run1``, ``cat`` of plain tensors, ufunc calls in
+``_ops.apply``, kernels run on the calling thread (``Kernel.run_held``) and the matmul left to
+numpy's one-thread OpenBLAS."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import tenkai
+from tenkai import _native_kernels as nk
+from tenkai import _ops
+
+torch = pytest.importorskip("torch")
+
+
+def _rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+@pytest.mark.parametrize("n", [1, 7, 100, 5000, 40_000])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int32, np.bool_])
+def test_full_reductions_match_the_recorded_path_and_pytorch(n, dtype):
+    data = (_rng(n).standard_normal(n) * 10).astype(dtype)
+    x, tx = tenkai.tensor(data), torch.tensor(data)
+    for name in ("sum", "max", "min"):
+        got = getattr(x, name)()
+        with tenkai.no_grad():  # the general path: _reduce / _extreme through apply
+            general = tenkai.amax(x) if name == "max" else tenkai.amin(x) if name == "min" \
+                else tenkai.sum(x, dim=0)
+        want = getattr(tx, name)()
+        assert got.shape == () and str(got.dtype) == str(want.dtype)
+        assert got.dtype == general.dtype
+        np.testing.assert_allclose(got.numpy(), general.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+
+
+def test_full_reductions_still_record_and_raise():
+    w = tenkai.tensor([1.0, 3.0, 2.0], requires_grad=True)
+    out = w.max()
+    assert out.grad_fn.name() == "MaxBackward1"
+    out.backward()
+    assert w.grad.tolist() == [0.0, 1.0, 0.0]
+    s = w.sum()
+    assert s.grad_fn.name() == "SumBackward0"
+    with tenkai.no_grad():
+        assert w.sum().grad_fn is None
+    with pytest.raises(Exception, match="non-zero size|empty"):
+        tenkai.zeros(0).max()
+    with pytest.raises(Exception) as theirs:
+        torch.zeros(0).max()
+    assert theirs.type is RuntimeError
+
+
+def test_cat_plain_tensors_and_its_errors():
+    a = tenkai.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    b = tenkai.tensor(np.arange(9, dtype=np.float32).reshape(3, 3))
+    ta, tb = torch.tensor(a.numpy()), torch.tensor(b.numpy())
+    np.testing.assert_array_equal(tenkai.cat([a, b]).numpy(), torch.cat([ta, tb]).numpy())
+    np.testing.assert_array_equal(tenkai.cat([a, a], dim=-1).numpy(),
+                                  torch.cat([ta, ta], dim=-1).numpy())
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match"):
+        tenkai.cat([a, b], dim=1)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        tenkai.cat([a, a], dim=2)
+    mixed = tenkai.cat([a, b.double()])
+    assert str(mixed.dtype) == str(torch.cat([ta, tb.double()]).dtype)
+    out = tenkai.cat([a, a])
+    assert not np.shares_memory(out.numpy(), a.numpy())
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul"])
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.uint8, np.int8])
+@pytest.mark.parametrize("shapes", [((5,), (5,)), ((2, 3), (3,)), ((), (4,)), ((), ())])
+def test_binary_ufunc_calls_keep_dtype_and_shape(op, dtype, shapes):
+    r = _rng(3)
+    xs = [(r.standard_normal(s) * 5).astype(dtype) for s in shapes]
+    got = getattr(tenkai, op)(tenkai.tensor(xs[0]), tenkai.tensor(xs[1]))
+    want = getattr(torch, op)(torch.tensor(xs[0]), torch.tensor(xs[1]))
+    assert type(got.numpy()) is np.ndarray and tuple(got.shape) == tuple(want.shape)
+    assert str(got.dtype) == str(want.dtype)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def _native_ready() -> bool:
+    return nk.enabled() and nk.ready()
+
+
+@pytest.mark.parametrize("n", [2048, 5000, 16384])
+def test_small_kernels_on_the_calling_thread_from_many_threads(n):
+    """relu (native from 2048) and sum (from 4096) kernels run with reused contexts: threads
+    calling them at once each get their own values."""
+    if not _native_ready():
+        pytest.skip("native eager kernels are off here")
+    datas = [_rng(k).standard_normal(n).astype(np.float32) for k in range(4)]
+    errors: list[str] = []
+
+    def work(k: int) -> None:
+        x = tenkai.tensor(datas[k])
+        for _ in range(200):
+            r = tenkai.relu(x).numpy()
+            if not np.array_equal(r, np.maximum(datas[k], 0)):
+                errors.append(f"relu {k}")
+                return
+            s = float(x.sum())
+            if abs(s - float(datas[k].astype(np.float64).sum())) > 1e-3 * n:
+                errors.append(f"sum {k}")
+                return
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    runs = [v[2] for k, v in _ops._CHECKED.items() if k[0] == "relu" and (n,) in k]
+    assert runs and all(run is not tenkai.ir.REGISTRY["relu"].reference for run in runs)
+
+
+@pytest.mark.parametrize("shape", [(100, 100, 100), (64, 130, 70)])
+def test_matmul_with_one_blas_thread(shape):
+    m, k, n = shape
+    r = _rng(5)
+    a = r.standard_normal((m, k)).astype(np.float32)
+    b = r.standard_normal((k, n)).astype(np.float32)
+    before = tenkai.get_num_threads()
+    try:
+        for threads in (1, 2):
+            tenkai.set_num_threads(threads)
+            got = (tenkai.tensor(a) @ tenkai.tensor(b)).numpy()
+            np.testing.assert_allclose(got, a @ b, rtol=1e-4, atol=1e-4)
+            got_t = (tenkai.tensor(a.T.copy()).T @ tenkai.tensor(b)).numpy()  # strided operand
+            np.testing.assert_allclose(got_t, a @ b, rtol=1e-4, atol=1e-4)
+    finally:
+        tenkai.set_num_threads(before)
+
+
+def test_wide_math_kernels_are_the_same_bits():
+    """The float math kernels asking for 512-bit vectors compute lane by lane what the
+    256-bit build computes (the same IR otherwise)."""
+    if not _native_ready():
+        pytest.skip("native eager kernels are off here")
+    from tenkai.codegen.cpu import eager as gen
+    from tenkai.codegen.cpu.machine import emit_object, optimize_ir
+    from tenkai.runtime.cpu.eager import Kernel
+
+    spec = gen.elementwise("exp", ("float32",), "float32", ("001",), {})
+    narrow = Kernel(emit_object(str(optimize_ir(str(spec.module()), 3))), spec.symbol)
+    wide = nk.kernel_of(spec)
+    x = (_rng(9).standard_normal(40_003) * 30).astype(np.float32)
+    x[:4] = [np.nan, np.inf, -np.inf, 0.0]
+    outs = [np.empty_like(x) for _ in range(2)]
+    for kernel, out in zip((narrow, wide), outs, strict=True):
+        kernel.run([nk.addr(out), nk.addr(x), 1, x.size], x.size, nk.GRAIN)
+    np.testing.assert_array_equal(outs[0].view(np.int32), outs[1].view(np.int32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.int8, np.bool_,
+                                   np.float16])
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (0,), (3, 0)])
+def test_stack_from_the_arrays_bytes(dtype, shape):
+    arrs = [np.asarray(_rng(k).standard_normal(shape) * 10).astype(dtype) for k in range(5)]
+    got = tenkai.stack([tenkai.tensor(a) for a in arrs])
+    want = torch.stack([torch.tensor(a) for a in arrs])
+    assert str(got.dtype) == str(want.dtype) and tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    out = got.numpy()
+    assert out.flags.c_contiguous and out.flags.writeable
+    assert not any(np.shares_memory(out, a) for a in arrs)
+
+
+def test_stack_of_strided_tensors_and_other_dims():
+    x = np.arange(12, dtype=np.float32).reshape(3, 4)
+    views = [tenkai.tensor(x).T, tenkai.tensor(x + 1).T]  # not C-contiguous: no byte buffer
+    want = np.stack([x.T, (x + 1).T])
+    np.testing.assert_array_equal(tenkai.stack(views).numpy(), want)
+    for dim in (1, 2, -1):
+        np.testing.assert_array_equal(tenkai.stack(views, dim=dim).numpy(),
+                                      np.stack([x.T, (x + 1).T], axis=dim))
