@@ -111,3 +111,31 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool 
     sums = sum(abs(moved), -2 if ord in (1, -1) else -1)
     out = (amax if ord > 0 else amin)(sums, -1)
     return _keep(out, A, dim, keepdim)
+
+
+def cholesky_failures(a: np.ndarray, upper: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """``linalg.cholesky_ex``'s result where some matrix of ``a`` is not positive-definite:
+    ``(L, info)`` as LAPACK's unblocked ``potrf`` leaves them (info: the order of the first
+    leading minor that is not positive-definite, 1-based; L: the columns factored before it,
+    the failed diagonal value, the rest of A's triangle as it was). None when all succeed."""
+    try:  # the common case: all factor (numpy reads the lower triangle)
+        if np.isfinite(np.linalg.cholesky(np.swapaxes(a, -1, -2) if upper else a)).all():
+            return None
+    except np.linalg.LinAlgError:
+        pass
+    batch = a.reshape(-1, *a.shape[-2:])
+    info = np.zeros(len(batch), np.int32)
+    out = np.empty_like(batch)
+    for k, m in enumerate(batch):
+        L = np.tril(m.T if upper else m).astype(m.dtype, copy=True)
+        for j in range(m.shape[-1]):
+            d = L[j, j] - L[j, :j] @ L[j, :j]
+            if not d > 0:  # (NaN too)
+                L[j, j], info[k] = d, j + 1
+                break
+            L[j, j] = np.sqrt(d)
+            L[j + 1:, j] = (L[j + 1:, j] - L[j + 1:, :j] @ L[j, :j]) / L[j, j]
+        out[k] = L.T if upper else L
+    if not info.any():
+        return None
+    return out.reshape(a.shape), info.reshape(a.shape[:-2])

@@ -38,7 +38,7 @@ from ._linalg_lu import (
     lu_factor,
     lu_factor_ex,
 )
-from ._linalg_ops import check_matrix, lower_symmetric, matrix_norm, svdvals
+from ._linalg_ops import check_matrix, cholesky_failures, lower_symmetric, matrix_norm, svdvals
 from ._native_kernels import MIN_GEMM_FLOPS
 from ._ops import abs, apply, div, log, mul, pow, sign, where
 from ._reduce import amax, amin, sum
@@ -370,8 +370,21 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
-    """``(L, info)``; tenkai raises on non-positive-definite input, so ``info`` is zeros."""
-    return return_types.linalg_cholesky_ex(cholesky(A, upper=upper), _info(A))
+    """``(L, info)``: ``info`` is nonzero (the order of the first leading minor that is not
+    positive-definite) where a matrix is not positive-definite; there ``L`` holds LAPACK's
+    partial factorization, as in PyTorch, and no gradient (``check_errors=True`` raises)."""
+    check_matrix("cholesky_ex", A, square=True)
+    failed = cholesky_failures(A._data, upper)
+    if failed is None:
+        return return_types.linalg_cholesky_ex(cholesky(A, upper=upper), _info(A))
+    L, info = failed
+    if check_errors:
+        k = int(np.flatnonzero(info.reshape(-1))[0])
+        where = f"(Batch element {k}): " if A.dim() > 2 else ""
+        raise LinAlgError(f"linalg.cholesky_ex: {where}The factorization could not be completed "
+                          "because the input is not positive-definite (the leading minor of "
+                          f"order {int(info.reshape(-1)[k])} is not positive-definite).")
+    return return_types.linalg_cholesky_ex(Tensor._make(L), Tensor._make(info))
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> Any:

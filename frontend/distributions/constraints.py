@@ -389,7 +389,7 @@ class _PositiveDefinite(_Symmetric):
         symmetric = super().check(value)
         if not all_true(symmetric):
             return symmetric
-        return tenkai.linalg.eigvalsh(value).min(-1)[0] > 0
+        return tenkai.linalg.cholesky_ex(value).info.eq(0)
 
 
 dependent = _Dependent()
