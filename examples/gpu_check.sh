@@ -3,11 +3,15 @@
 #   1. the tests marked `gpu` (the same differential tests the fake driver runs, on the GPU);
 #   2. tenkai bench --device cuda two_layer mlp mlp_large cnn: tenkai compiled for the cuda
 #      target vs PyTorch CUDA eager, in one run, loss trajectories compared;
-#   3. a float32 4096x4096x4096 GEMM, tenkai vs torch.matmul (goal: >= 50% of its throughput).
+#   3. a float32 4096x4096x4096 GEMM, tenkai vs torch.matmul (goal: >= 50% of its throughput);
+#   4. the kernel sweep (tests/codegen/test_nvptx_device.py): every registry op forward and
+#      backward, fused chains, reductions up to 10^7, GEMMs, convolutions, run on the GPU
+#      against the interpreter (pytest-xdist over the CPU cores: code generation is CPU work).
 # Usage: examples/gpu_check.sh [OUT_DIR]   (logs, bench JSON, summary.txt; default gpu-check;
 # through the device tool: `examples/gpu_check.sh $OUT` brings them back)
 # PYTHON picks the interpreter (default python3). Without a GPU it fails at once, saying why.
-# Each stage has a time limit (STAGE_TESTS_S, STAGE_BENCH_S, STAGE_GEMM_S: 240+150+60 s).
+# Each stage has a time limit (STAGE_TESTS_S, STAGE_BENCH_S, STAGE_GEMM_S, STAGE_SWEEP_S:
+# 150+110+50+170 s); SWEEP_WORKERS sets the sweep's pytest-xdist workers (default 12).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-gpu-check}
@@ -52,13 +56,18 @@ stage() {  # stage NAME SECONDS COMMAND...: run it with a limit, log it, record 
   tail -n 40 "$OUT/$name.log" | tee -a "$OUT/summary.txt"
 }
 
-stage gpu_tests "${STAGE_TESTS_S:-240}" "$PY" -m pytest -q -m gpu -p no:cacheprovider -rs \
-  tests/runtime/test_cuda_gpu.py tests/runtime/test_cuda_tensors.py \
+# a hung test is reported by name (pytest-timeout, where installed) instead of eating the stage
+PER_TEST=()
+"$PY" -c "import pytest_timeout" >/dev/null 2>&1 && PER_TEST=(-p timeout --timeout 90)
+stage gpu_tests "${STAGE_TESTS_S:-150}" "$PY" -m pytest -q -m gpu -p no:cacheprovider -rs \
+  "${PER_TEST[@]}" -n 4 tests/runtime/test_cuda_gpu.py tests/runtime/test_cuda_tensors.py \
   tests/frontend/test_bench_cuda.py
-stage bench "${STAGE_BENCH_S:-150}" "$PY" -m tenkai bench two_layer mlp mlp_large cnn \
+stage bench "${STAGE_BENCH_S:-110}" "$PY" -m tenkai bench two_layer mlp mlp_large cnn \
   --device cuda --mode compiled --mode torch --steps 20 --repeats 3 --trajectory 5 --quiet \
   --json "$OUT/bench.json"
-stage gemm "${STAGE_GEMM_S:-60}" "$PY" examples/bench_gemm_cuda.py --size 4096 --repeats 10
+stage gemm "${STAGE_GEMM_S:-50}" "$PY" examples/bench_gemm_cuda.py --size 4096 --repeats 10
+stage sweep "${STAGE_SWEEP_S:-170}" "$PY" -m pytest -q -m gpu -p no:cacheprovider -rs \
+  "${PER_TEST[@]}" -n "${SWEEP_WORKERS:-12}" --dist loadgroup tests/codegen/test_nvptx_device.py
 echo "gpu_check: $([ $status -eq 0 ] && echo all stages passed || echo FAILED); see $OUT/" \
   | tee -a "$OUT/summary.txt"
 exit $status
