@@ -108,11 +108,15 @@ def format_kernels(results: list[Any], top: int = 12) -> str:
         rows = sorted(r.kernel_table, key=lambda k: -k["us"])
         for k in rows[:top]:
             out.append(f"  {k['name'][:34]:<34} {k['us']:>9.1f} {100 * k['share']:>5.1f}% "
-                       f"{k['gflops']:>8.2f} {k['gbs']:>7.2f} {k['peak_pct']:>5.0f}%  "
+                       f"{k['gflops']:>8.2f} {k['gbs']:>7.2f} {_pct(k['peak_pct'])}  "
                        f"{','.join(k['ops'])[:40]}")
         if len(rows) > top:
             out.append(f"  ... {len(rows) - top} more kernels")
     return "\n".join(out)
+
+
+def _pct(value: float | None) -> str:
+    return "     -" if value is None else f"{value:>5.0f}%"
 
 
 def write_json(path: str, results: list[Any], skipped: list[str], checks: list[str],

@@ -268,8 +268,10 @@ def run_one(name: str, mode: str, plan: Plan, reference: list[np.ndarray] | None
     call = _step_call(module, fn, args, plan.device)
     with _bench_report.compile_progress(name, progress is not None and mode == "compiled"):
         result = _measure(name, mode, call, plan, progress)
-    if plan.device != "cpu":  # the kernel table and memory figures measure the CPU
+    if plan.device != "cpu":  # the memory figures measure the CPU; kernels timed by events
         result.retraces = fn.stats["retraces"] if mode == "compiled" else None
+        if mode == "compiled":
+            _compiled_facts(result, fn, on_cpu=False)
         return result
     if mode == "compiled":
         _compiled_facts(result, fn)
@@ -352,8 +354,9 @@ def _loss(value: Any) -> float:
     return float(value.item() if hasattr(value, "item") else value)
 
 
-def _compiled_facts(result: Result, fn: Any) -> None:
-    """Kernels, retraces, arena size, compile-stage times and the per-kernel table."""
+def _compiled_facts(result: Result, fn: Any, on_cpu: bool = True) -> None:
+    """Kernels, retraces, arena size, compile-stage times and the per-kernel table (on a GPU,
+    kernels timed by CUDA events and no share of a peak: the CPU's says nothing there)."""
     result.retraces = fn.stats["retraces"]
     if not fn.steps:
         return
@@ -366,14 +369,14 @@ def _compiled_facts(result: Result, fn: Any) -> None:
     times = dict(native.measure_kernels(3))
     total = sum(times.values()) or 1e-12
     result.step_gflop = sum(k["flops"] for k in native.kernels) / 1e9
-    peak_flops, peak_bw = machine_peak()
+    peak_flops, peak_bw = machine_peak() if on_cpu else (0.0, 0.0)
     for k in native.kernels:
         t = max(times.get(k["name"], 0.0), 1e-9)
         gflops, gbs = k["flops"] / t / 1e9, k["bytes"] / t / 1e9
         result.kernel_table.append({
             "name": k["name"], "ops": list(k["ops"]), "us": t * 1e6, "share": t / total,
             "gflops": gflops, "gbs": gbs,
-            "peak_pct": 100 * max(gflops / peak_flops, gbs / peak_bw)})
+            "peak_pct": 100 * max(gflops / peak_flops, gbs / peak_bw) if on_cpu else None})
 
 
 _PEAK: list[tuple[float, float]] = []

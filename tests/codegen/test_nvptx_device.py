@@ -141,7 +141,7 @@ def test_registry_op_backward_on_the_gpu(op: str, k: int, dtype: str) -> None:
 @pytest.mark.parametrize("fused", [False, True])
 def test_fused_chain_on_the_gpu(name: str, fused: bool) -> None:
     g = single_group(FUSED[name]()) if fused else FUSED[name]()
-    tol = (1e-4, 1e-5) if name in ("linear", "conv") else None
+    tol = {"linear": (1e-4, 1e-5), "conv": (1e-4, 1e-5), "large": (1e-4, 2e-5)}.get(name)
     _check(g, _feeds_for(g), f"{name} fused={fused}", tol)
 
 
@@ -170,7 +170,7 @@ def test_rows_and_columns_not_multiples_of_the_block() -> None:
     g.add_output(g.add("mean", [x], axes=(0, 1), keepdim=False))
     g.add_output(g.add("max", [z], axes=(1,), keepdim=False))
     g.add_output(g.add("sum", [z], axes=(0,), keepdim=False))
-    _check(g, random_feeds(g, seed=3), "rows/columns", (1e-5, 1e-5))
+    _check(g, random_feeds(g, seed=3), "rows/columns", (1e-4, 1e-4))  # 3000-term sums
 
 
 def test_softmax_rows_on_the_gpu() -> None:
