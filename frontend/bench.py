@@ -370,8 +370,9 @@ def _compiled_facts(result: Result, fn: Any, on_cpu: bool = True) -> None:
     total = sum(times.values()) or 1e-12
     result.step_gflop = sum(k["flops"] for k in native.kernels) / 1e9
     peak_flops, peak_bw = machine_peak() if on_cpu else (0.0, 0.0)
-    for k in native.kernels:
-        t = max(times.get(k["name"], 0.0), 1e-9)
+    for k in native.kernels:  # (a kernel of several launches: the launches' sum)
+        t = max(times.get(k["name"]) or sum(v for n, v in times.items()
+                                            if n.startswith(k["name"] + "__")), 1e-9)
         gflops, gbs = k["flops"] / t / 1e9, k["bytes"] / t / 1e9
         result.kernel_table.append({
             "name": k["name"], "ops": list(k["ops"]), "us": t * 1e6, "share": t / total,

@@ -8,7 +8,8 @@ matrix ``cols[(c, kh, kw), (n, oh, ow)]`` (zero where the window reads padding):
   summed over images (the output is zeroed first);
 * ``conv2d_grad_input``:  ``dcols[g, n] (K x P) = w[g]^T (K x Og) @ gy[n, g] (Og x P)``, then
   col2im adds every column entry back onto the input pixel it came from (parallel over
-  images and channels, whose planes are disjoint).
+  images and channels, whose planes are disjoint; on the GPU, ``implicit_gemm``, each input
+  pixel gathers its entries instead, parallel over every pixel).
 
 Each product is one ``Contraction`` batched over (group, image); the CPU target maps it onto
 its tuned ``tk_gemm_*``. Operands are read through strided views; one that cannot be seen as
@@ -37,7 +38,7 @@ import dataclasses
 
 from tenkai.codegen.kir.index import contiguous_strides
 from tenkai.codegen.kir.nodes import Const, Expr, Load, Store, WindowView, scalar
-from tenkai.codegen.lower.geometry import inside, window_inputs
+from tenkai.codegen.lower.geometry import conjunction, in_range, inside, window_inputs
 from tenkai.codegen.lower.kernel import KernelBuilder, View, reshape_strides
 from tenkai.codegen.lower.strategy import check_convolution, contraction
 from tenkai.ir.dtypes import itemsize
@@ -226,7 +227,39 @@ def _conv2d_grad_input(kb: KernelBuilder, n: int, buf: str) -> None:
                   (dcols, 0, (width, 1)), (geo.K, geo.P, geo.Og),
                   [(geo.G, geo.Og * so, geo.Og * sgo, geo.K * width), (count, 0, sn, geo.P)],
                   False, geo.dtype)
-        _col2im(kb, dcols, buf, geo, nb, b0)
+        (_col2im_gather if _implicit(kb) else _col2im)(kb, dcols, buf, geo, nb, b0)
+
+
+def _col2im_gather(kb: KernelBuilder, dcols: str, buf: str, geo: _Geometry, nb: int,
+                   b0: int) -> None:
+    """col2im for the GPU: every input pixel of the chunk's images adds the column entries
+    that read it, ``x[b0 + b, c, ih, iw] += dcols[(c, kh, kw), (b, oh, ow)]`` for the window
+    cells with ``oh * stride - pad + kh * dilation == ih`` (and so for ``w``): parallel over
+    every pixel (one thread per pixel: none writes another's), the cells in order."""
+    shape = (geo.N, geo.C, geo.H, geo.W)
+    width = nb * geo.P
+    strides = (geo.KH * geo.KW * width, geo.KW * width, width, geo.P, geo.OW, 1)
+    idx = kb.idx
+    with kb.loops([min(nb, geo.N - b0), geo.C, geo.H, geo.W], parallel=True) as (b, c, ih, iw), \
+            kb.loops([geo.KH, geo.KW]) as (kh, kw):
+        outs, conds = [], []
+        for pixel, cell, cells, size, s, pad, d in (
+                (ih, kh, geo.KH, geo.OH, geo.stride[0], geo.pad[0], geo.dil[0]),
+                (iw, kw, geo.KW, geo.OW, geo.stride[1], geo.pad[1], geo.dil[1])):
+            lift = -(-((cells - 1) * d) // s)  # u = (o + lift) * s >= 0 for every cell
+            u = idx.add(pixel, pad + s * lift, idx.mul(cell, -d))
+            if s > 1:
+                conds.append(scalar("eq", (idx.imod(u, s), Const(0, "int64")), "bool"))
+            out = idx.add(idx.idiv(u, s), -lift)
+            conds += in_range(out, size)
+            outs.append(out)
+        src = idx.dot((c, kh, kw, b, *outs), strides)
+        with kb.guard(conjunction(idx, conds)):
+            index = kb.let("at", idx.add(idx.flat((b, c, ih, iw), shape),
+                                         b0 * geo.C * geo.H * geo.W))
+            total = scalar("add", (Load(buf, index, geo.dtype), Load(dcols, src, geo.dtype)),
+                           geo.dtype)
+            kb.emit(Store(buf, index, total))
 
 
 def _col2im(kb: KernelBuilder, dcols: str, buf: str, geo: _Geometry, nb: int, b0: int) -> None:

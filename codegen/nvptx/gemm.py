@@ -26,6 +26,14 @@ The kernel is a shared-memory tiled GEMM (:class:`GemmConfig` says which tile):
   accumulation, :mod:`tenkai.codegen.nvptx.gemm_mma`); ``"tf32"``: float32 with
   ``float32_matmul_precision`` ``"high"`` or ``"medium"`` (the target option, so in the cache
   key), ``mma.sync.m16n8k8`` on TF32 operands (``cvt.rna.tf32.f32``), float32 accumulation;
+* split K: where the output has too few tiles to fill the GPU and the K loop (K steps times
+  the summed batch) is long (a convolution's weight gradient, a small Linear's forward),
+  :func:`splits_for` cuts the steps into ``splits`` contiguous ranges, one work item each
+  (``t = tile * splits + split``). A range's block stores its accumulators to scratch
+  ``<kernel>__<k>.part`` (in register order, coalesced), fences, and counts itself in
+  ``<kernel>__<k>.count[tile]`` with an atomic add; the block that counts last loads every
+  range's partials in range order (so the sum is the same bits whichever block finishes
+  last), resets the counter and runs the epilogue below. The scratch is zeroed per run;
 * epilogue: every element inside ``M x N`` is stored through ``out``'s strides (added to the
   old value when ``accumulate``; float16 results are rounded from the float32 accumulator),
   then, where the kernel's next nest was fused into the launch (a bias, an activation:
@@ -61,6 +69,10 @@ from tenkai.codegen.target import Target
 from tenkai.ir import dtypes
 
 ISSUE = "issue #10"
+SPLIT_TILES = 32  # split K only where the output has fewer tiles than this
+SPLIT_TARGET = 128  # ... into about this many work items (blocks) in all
+SPLIT_MIN_STEPS = 8  # each range at least this many K steps
+MAX_SPLITS = 64
 PRECISION = "float32_matmul_precision"  # the Target option tenkai.set_float32_matmul_precision sets
 DTYPES = ("float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64")
 
@@ -170,6 +182,7 @@ class GemmLaunch(Launch):
     epilogue: list[Stmt] = field(default_factory=list)
     epilogue_vars: dict[str, str] = field(default_factory=dict)
     store_product: bool = True  # False: only the epilogue reads the product (not stored)
+    splits: int = 1  # K-step ranges per tile (module docstring: split K)
 
     @property
     def stmt(self) -> Contraction:
@@ -193,6 +206,24 @@ def split_batch(stmt: Contraction) -> tuple[list[tuple[int, int, int, int]],
     return [d for d in dims if d[3] != 0], summed
 
 
+def k_steps(stmt: Contraction, cfg: GemmConfig) -> int:
+    """The steps of a tile's K loop: ``BK`` steps of K, for every summed batch index."""
+    steps = -(-stmt.k // cfg.bk)
+    for extent, *_ in split_batch(stmt)[1]:
+        steps *= extent
+    return steps
+
+
+def splits_for(tiles: int, steps: int) -> int:
+    """How many K-step ranges each tile's loop is cut into (1: not split); every range gets
+    at least :data:`SPLIT_MIN_STEPS` steps and none is empty."""
+    if tiles >= SPLIT_TILES or steps < 2 * SPLIT_MIN_STEPS:
+        return 1
+    wanted = min(-(-SPLIT_TARGET // tiles), steps // SPLIT_MIN_STEPS, MAX_SPLITS)
+    per = -(-steps // max(wanted, 1))
+    return -(-steps // per)
+
+
 def plan_gemm(kernel: Kernel, k: int, stmt: Contraction, params: list[str],
               target: Target) -> GemmLaunch:
     """The launch of ``stmt``, the ``k``-th of ``kernel``."""
@@ -201,9 +232,20 @@ def plan_gemm(kernel: Kernel, k: int, stmt: Contraction, params: list[str],
     tiles = -(-stmt.m // cfg.bm) * -(-stmt.n // cfg.bn)
     for extent, *_ in spread:
         tiles *= extent
-    return GemmLaunch(f"{kernel.name}__{k}", kernel.name, "gemm", [("tile", tiles)], [stmt],
-                      params, cfg.threads, min(tiles, MAX_GRID),
-                      static_shared=cfg.shared_bytes(stmt.dtype), config=cfg)
+    name = f"{kernel.name}__{k}"
+    splits = splits_for(tiles, k_steps(stmt, cfg))
+    scratch: dict[str, Buffer] = {}
+    if splits > 1:
+        acc_dt = "float32" if stmt.dtype == "float16" else stmt.dtype
+        accs = cfg.tm * cfg.tn if cfg.compute == "fma" else len(fragment_positions(cfg.wm,
+                                                                                   cfg.wn))
+        scratch = {f"{name}.part": Buffer(f"{name}.part", (tiles * splits * accs * cfg.threads,),
+                                          acc_dt, "scratch"),
+                   f"{name}.count": Buffer(f"{name}.count", (tiles,), "int32", "scratch")}
+    return GemmLaunch(name, kernel.name, "gemm", [("tile", tiles * splits)], [stmt],
+                      params + list(scratch), cfg.threads, min(tiles * splits, MAX_GRID),
+                      static_shared=cfg.shared_bytes(stmt.dtype), scratch=scratch, config=cfg,
+                      splits=splits)
 
 
 class GemmEmitter(LaunchEmitter):
@@ -222,9 +264,8 @@ class GemmEmitter(LaunchEmitter):
         self.spread, self.summed = split_batch(s)
         self.tiles_m, self.tiles_n = -(-s.m // self.cfg.bm), -(-s.n // self.cfg.bn)
         self.kt = -(-s.k // self.cfg.bk)
-        self.steps = self.kt
-        for extent, *_ in self.summed:
-            self.steps *= extent
+        self.steps = k_steps(s, self.cfg)
+        self.splits = launch.splits
 
     # ------------------------------------------------------------ layout
     def shared_array(self, which: str) -> tuple[ir.GlobalVariable, ir.ArrayType, int]:
@@ -257,6 +298,13 @@ class GemmEmitter(LaunchEmitter):
         self.As = self.shared_array("a")
         self.Bs = self.shared_array("b")
         self.make_accumulators()
+        if self.splits > 1:
+            arr = ir.ArrayType(I32, 1)  # the "last range" flag thread 0 shares
+            flag = ir.GlobalVariable(self.module, arr, self.new_symbol("last"), addrspace=SHARED)
+            flag.linkage, flag.initializer, flag.align = "internal", ir.Constant(arr,
+                                                                                ir.Undefined), 4
+            flag.type = ir.PointerType(addrspace=SHARED)
+            self.last_flag = (flag, arr)
         tiles = self.launch.extent
         with counted_loop(self.b, self.sreg("ctaid.x"), i64(tiles), "tile",
                           step=self.sreg("nctaid.x")) as t:
@@ -280,8 +328,17 @@ class GemmEmitter(LaunchEmitter):
         return offsets
 
     def tile(self, t: ir.Value) -> None:
-        """One output tile: zero, the pipelined K loop, the epilogue."""
+        """One work item: an output tile (and with split K, one range of its K steps): zero,
+        the pipelined K loop, the epilogue (split K: by the range that finishes last)."""
         s, cfg, b = self.contract, self.cfg, self.b
+        lo, hi = i64(0), i64(self.steps)
+        if self.splits > 1:
+            split = b.urem(t, i64(self.splits), name="split")
+            t = b.udiv(t, i64(self.splits), name="tile")
+            per = -(-self.steps // self.splits)
+            lo = b.mul(split, i64(per), name="step_lo")
+            hi = b.select(b.icmp_signed("<", b.add(lo, i64(per)), i64(self.steps)),
+                          b.add(lo, i64(per)), i64(self.steps), name="step_hi")
         tn = b.urem(t, i64(self.tiles_n), name="tile_n")
         rest = b.udiv(t, i64(self.tiles_n))
         tm = b.urem(rest, i64(self.tiles_m), name="tile_m")
@@ -295,18 +352,66 @@ class GemmEmitter(LaunchEmitter):
         zero = constant(0, self.acc_dt)
         for slot in self.acc:
             b.store(zero, slot)
-        self.issue(i64(0), i64(0))
+        self.issue(lo, b.and_(lo, i64(1)))
         self.commit()
-        with counted_loop(b, i64(0), i64(self.steps), "step") as step:
+        with counted_loop(b, lo, hi, "step") as step:
             nxt = self.b.add(step, i64(1))
-            with self.b.if_then(self.b.icmp_signed("<", nxt, i64(self.steps))):
+            with self.b.if_then(self.b.icmp_signed("<", nxt, hi)):
                 self.issue(nxt, self.b.and_(nxt, i64(1)))
             self.commit()
             self.wait(1)
             self.barrier()
             self.compute(self.b.and_(step, i64(1)))
             self.barrier()
-        self.epilogue()
+        if self.splits > 1:
+            with b.if_then(self.combine_ranges(t, split)):
+                self.epilogue()
+        else:
+            self.epilogue()
+
+    def combine_ranges(self, tile: ir.Value, split: ir.Value) -> ir.Value:
+        """Split K: store this range's accumulators, count the range in; returns whether it
+        was the last one of ``tile``, in which case the accumulators now hold the sum of
+        every range's partials, added in range order (module docstring)."""
+        b, n, threads = self.b, len(self.acc), self.cfg.threads
+        acc_ty = llvm_type(self.acc_dt)
+        part, count = (next(n for n in self.launch.scratch if n.endswith(end))
+                       for end in (".part", ".count"))
+
+        def slot(item: ir.Value, j: int) -> ir.Value:  # partial j of this thread in item
+            index = b.add(b.mul(b.add(b.mul(item, i64(n)), i64(j)), i64(threads)), self.tid)
+            return self.address(part, index, self.acc_dt)
+
+        mine = b.add(b.mul(tile, i64(self.splits)), split)
+        for j, acc in enumerate(self.acc):
+            b.store(b.load(acc, typ=acc_ty), slot(mine, j))
+        b.fence("release")
+        self.barrier()
+        flag = b.gep(self.last_flag[0], [i64(0), i64(0)], inbounds=True,
+                     source_etype=self.last_flag[1])
+        with b.if_then(b.icmp_unsigned("==", self.tid, i64(0))):
+            done = b.atomic_rmw("add", self.address(count, tile, "int32"), i32(1), "acq_rel")
+            b.store(b.zext(b.icmp_unsigned("==", done, i32(self.splits - 1)), I32), flag)
+        self.barrier()
+        last = b.icmp_unsigned("!=", b.load(flag, typ=I32), i32(0))
+        self.barrier()  # (every thread has read the flag before a later tile writes it)
+        with b.if_then(last):
+            b.fence("acquire")
+            zero = constant(0, self.acc_dt)
+            for acc in self.acc:
+                b.store(zero, acc)
+            first = b.mul(tile, i64(self.splits))
+            with counted_loop(b, i64(0), i64(self.splits), "range") as r:
+                item = b.add(first, r)
+                for j, acc in enumerate(self.acc):
+                    value = b.load_atomic(slot(item, j), "monotonic",
+                                          dtypes.itemsize(self.acc_dt), typ=acc_ty)
+                    old = b.load(acc, typ=acc_ty)
+                    b.store(b.fadd(old, value) if dtypes.is_float(self.acc_dt)
+                            else b.add(old, value), acc)
+            with b.if_then(b.icmp_unsigned("==", self.tid, i64(0))):
+                b.store(i32(0), self.address(count, tile, "int32"))  # (for the next step)
+        return last
 
     # ------------------------------------------------------------ global -> shared
     def commit(self) -> None:

@@ -248,6 +248,41 @@ def test_convolution_and_gradients_on_the_gpu(strategy: str) -> None:
         assert_matches(a, b, f"conv {strategy} output {k} (GPU)", (1e-4, 1e-5))
 
 
+def test_split_k_on_the_gpu_is_the_same_bits_every_run() -> None:
+    """A weight gradient's shape (the batch summed into one small output, K the pixels): the
+    K loop split over blocks, combined in range order by whichever block finishes last."""
+    g = ir.Graph("wgrad")
+    a = g.add("input", shape=(32, 16, 784), dtype="float32", name="a")
+    b = g.add("input", shape=(32, 784, 9), dtype="float32", name="b")
+    g.add_output(g.add("sum", [g.add("matmul", [a, b])], axes=(0,), keepdim=False))
+    feeds = gemm_feeds(g)
+    program = lower_program(g, target=CUDA)
+    runner = DeviceRunner(nvptx.generate(program, target=CUDA))
+    first = runner.run(program, feeds)[0]
+    for _ in range(3):
+        np.testing.assert_array_equal(runner.run(program, feeds)[0], first)
+    assert_matches(first, np.asarray(ir.run(g, feeds)[0]), "split K (GPU)", (1e-4, 1e-4))
+
+
+@pytest.mark.parametrize("strategy", ["implicit_gemm", "im2col"])
+def test_cnn_sized_convolution_and_gradients_on_the_gpu(strategy: str) -> None:
+    """The bench CNN's second convolution (32 images, 16 -> 32 channels, 14 x 14, padding 1):
+    forward, the weight gradient (split K) and the input gradient (col2im gathering)."""
+    g = ir.Graph("conv")
+    x = g.add("input", shape=(32, 16, 14, 14), dtype="float32", name="x")
+    w = g.add("param", shape=(32, 16, 3, 3), dtype="float32", name="w")
+    attrs = {"stride": (1, 1), "padding": (1, 1), "dilation": (1, 1), "groups": 1}
+    y = g.add("conv2d", [x, w], **attrs)
+    g.add_output(y)
+    gy = g.add("input", shape=g.shape(y), dtype="float32", name="gy")
+    g.add_output(g.add("conv2d_grad_weight", [x, gy], weight_shape=(32, 16, 3, 3), **attrs))
+    g.add_output(g.add("conv2d_grad_input", [gy, w], input_shape=(32, 16, 14, 14), **attrs))
+    target = dataclasses.replace(CUDA, convolution=strategy)
+    got, want, _ = _run(g, gemm_feeds(g, seed=7), target=target)
+    for k, (a, b) in enumerate(zip(got, want, strict=True)):
+        assert_matches(a, b, f"CNN conv {strategy} output {k} (GPU)", (1e-4, 1e-4))
+
+
 # ------------------------------------------------------------------ checks, RNG
 def test_failed_index_check_sets_the_status_word_on_the_gpu() -> None:
     g = ir.Graph("gather")

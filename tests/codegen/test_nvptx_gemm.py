@@ -40,7 +40,7 @@ from tenkai.codegen.kir.nodes import (
     TensorView,
 )
 from tenkai.codegen.lower.program import lower_program
-from tenkai.codegen.nvptx.gemm import config_for
+from tenkai.codegen.nvptx.gemm import config_for, splits_for
 
 CUDA = nvptx.describe()
 TF32 = nvptx.describe(float32_matmul_precision="high")
@@ -208,6 +208,37 @@ def test_fewer_blocks_than_tiles_stride_in_simulator() -> None:
     got, want, code = _simulate(g, max_grid=3)
     assert_matches(got[0], want[0], "8 tiles on 3 blocks", TOL["float32"])
     assert code.launches()[0]["extent"] == 2 * 2 * 2
+
+
+@pytest.mark.parametrize("case", ["long_k", "summed_batch"])
+def test_split_k_in_simulator_is_the_same_bits_on_any_grid(case: str) -> None:
+    """Few output tiles and a long K loop: the steps are cut into ranges (one block each),
+    whose partials the last block to finish adds in range order; so the bits do not depend
+    on which block finishes last (fewer blocks than ranges: they stride, in another order)."""
+    if case == "long_k":
+        g = _matmul_graph((9, 1500), (1500, 7), "float32")
+    else:  # a weight gradient: the batch summed into one output, K the pixels
+        g = ir.Graph("wgrad")
+        a = g.add("input", shape=(6, 5, 300), dtype="float32", name="a")
+        b = g.add("input", shape=(6, 300, 4), dtype="float32", name="b")
+        g.add_output(g.add("sum", [g.add("matmul", [a, b])], axes=(0,), keepdim=False))
+    got, want, code = _simulate(g)
+    (row,) = [r for r in code.launches() if r["mapping"] == "gemm"]
+    assert row["extent"] > 1 and any(n.endswith(".part") for n in row["scratch"]), row
+    assert_matches(got[0], want[0], f"split K {case}", (1e-4, 1e-5))
+    again, _, _ = _simulate(g, max_grid=3)
+    np.testing.assert_array_equal(again[0], got[0])
+    assert "atom.global.add" in code.ptx and "fence.acq_rel" in code.ptx
+
+
+def test_splits_follow_tiles_and_steps() -> None:
+    assert splits_for(1, 1568) == 63 and splits_for(1, 100) == 12  # 25 and 9 steps each
+    assert splits_for(40, 10**4) == 1  # enough tiles to fill the GPU
+    assert splits_for(1, 15) == 1  # too short to be worth a second pass
+    for tiles, steps in [(1, 1568), (3, 392), (7, 100), (31, 17)]:
+        n = splits_for(tiles, steps)
+        per = -(-steps // n)
+        assert (n - 1) * per < steps <= n * per  # no range is empty
 
 
 def test_missing_wait_or_barrier_is_caught() -> None:
