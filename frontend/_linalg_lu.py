@@ -365,3 +365,49 @@ def eigvals(A: Tensor) -> Tensor:
 
 __all__ = ["eig", "eigvals", "householder_product", "ldl_factor", "ldl_factor_ex", "ldl_solve",
            "lu", "lu_factor", "lu_factor_ex"]
+
+
+def singular_info(A: Tensor) -> np.ndarray:
+    """LAPACK getrf's ``info`` per matrix of ``A`` (0: nonsingular; k: ``U[k-1, k-1]`` is the
+    first zero pivot), as int32 of ``A``'s batch shape."""
+    a = np.asarray(A.detach()._data, np.float64).reshape(-1, *A.shape[-2:])
+    info = [_getrf_pivots(m)[1] for m in a]
+    return np.asarray(info, np.int32).reshape(A.shape[:-2])
+
+
+def getrs(A: Tensor, B: np.ndarray, trans: bool = False) -> np.ndarray:
+    """``A X = B`` (``trans``: ``A^T X = B``) through LAPACK's path on a factored ``A``
+    (getrf, then getrs: the pivots applied to ``B``, unit-lower then upper substitution;
+    transposed: ``U^T``, ``L^T``, then the pivots undone): on a singular matrix the division
+    by the zero pivot gives the infs and NaNs PyTorch's ``inv_ex`` / ``solve_ex`` return.
+    ``B``: ``(..., n, k)``."""
+    LU, piv, _ = lu_factor_ex(A.detach())
+    lu, p = np.asarray(LU._data), np.asarray(piv._data) - 1
+    x = np.array(np.broadcast_to(B, (*lu.shape[:-2], *B.shape[-2:])), dtype=lu.dtype)
+    n = lu.shape[-1]
+    with np.errstate(all="ignore"):
+        for idx in np.ndindex(*lu.shape[:-2]):
+            m, v = lu[idx], x[idx]
+            if trans:
+                _getrs_transposed(m, p[idx], v)
+                continue
+            for k in range(n):  # the row interchanges, in order
+                v[[k, p[idx][k]]] = v[[p[idx][k], k]]
+            for k in range(n):  # L (unit lower)
+                v[k + 1:] -= np.outer(m[k + 1:, k], v[k])
+            for k in range(n - 1, -1, -1):  # U
+                v[k] /= m[k, k]
+                v[:k] -= np.outer(m[:k, k], v[k])
+    return x
+
+
+def _getrs_transposed(m: np.ndarray, p: np.ndarray, v: np.ndarray) -> None:
+    """``A^T X = B`` in place in ``v`` from ``A``'s packed factors ``m`` and pivots ``p``."""
+    n = m.shape[-1]
+    for k in range(n):  # U^T (lower)
+        v[k] -= m[:k, k] @ v[:k]
+        v[k] /= m[k, k]
+    for k in range(n - 1, -1, -1):  # L^T (unit upper)
+        v[k] -= m[k + 1:, k] @ v[k + 1:]
+    for k in range(n - 1, -1, -1):  # the row interchanges, undone in reverse
+        v[[k, p[k]]] = v[[p[k], k]]

@@ -30,6 +30,7 @@ from ._linalg_lu import _permutation as _lu_permutation
 from ._linalg_lu import (
     eig,
     eigvals,
+    getrs,
     householder_product,
     ldl_factor,
     ldl_factor_ex,
@@ -37,6 +38,7 @@ from ._linalg_lu import (
     lu,
     lu_factor,
     lu_factor_ex,
+    singular_info,
 )
 from ._linalg_ops import check_matrix, cholesky_failures, lower_symmetric, matrix_norm, svdvals
 from ._native_kernels import MIN_GEMM_FLOPS
@@ -62,10 +64,27 @@ def _reference(op: str, x: Tensor) -> Tensor:
     return fast.result(REGISTRY[op].reference(x._data))
 
 
+def _singular(A: Tensor, op: str, info: np.ndarray | None = None) -> LinAlgError:
+    """PyTorch's error for a singular ``A`` in ``op`` (``linalg.inv``, ``linalg.inv_ex``:
+    the first zero pivot; the solvers: "the solver failed"), naming the batch element."""
+    info = singular_info(A) if info is None else info
+    flat = info.reshape(-1)
+    k = int(np.flatnonzero(flat)[0]) if flat.any() else 0
+    where = f"(Batch element {k}): " if A.ndim > 2 else ""
+    if "solve" in op:
+        return LinAlgError(f"{op}: {where}The solver failed because the input matrix is "
+                           "singular.")
+    return LinAlgError(f"{op}: {where}The diagonal element {max(int(flat[k]), 1)} is zero, the "
+                       "inversion could not be completed because the input matrix is singular.")
+
+
 def inv(A: Tensor) -> Tensor:
     """Inverse of each square matrix (``torch.linalg.inv(torch.eye(2) * 2)``)."""
     check_matrix("inv", A, square=True)
-    return apply("linalg_inv", (A,), name="LinalgInvExBackward0")
+    try:
+        return apply("linalg_inv", (A,), name="LinalgInvExBackward0")
+    except LinAlgError:
+        raise _singular(A, "linalg.inv") from None
 
 
 def det(A: Tensor) -> Tensor:
@@ -114,7 +133,10 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
         if got is not None:
             out = fast.result(got)
             return out.squeeze(-1) if vector else out
-    a_inv = inv(A)
+    try:
+        a_inv = inv(A)
+    except LinAlgError:
+        raise _singular(A, "torch.linalg.solve") from None
     out = matmul(a_inv, rhs) if left else matmul(rhs, a_inv)
     out = out.squeeze(-1) if vector else out
     return named(out, "LinalgSolveExBackward0", A, B)
@@ -365,8 +387,17 @@ def _info(A: Tensor) -> Tensor:
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
-    """``(inverse, info)``; tenkai raises on singular input, so ``info`` is all zeros."""
-    return return_types.linalg_inv_ex(inv(A), _info(A))
+    """``(inverse, info)``: ``info`` is LAPACK getrf's (the first zero pivot, 1-based) where
+    a matrix is singular; there the inverse is what getrs gives on the singular factors (infs
+    and NaNs, as PyTorch's) and has no gradient; ``check_errors=True`` raises instead."""
+    try:
+        return return_types.linalg_inv_ex(inv(A), _info(A))
+    except LinAlgError:
+        info = singular_info(A)
+        if check_errors:
+            raise _singular(A, "linalg.inv_ex", info) from None
+    eye = np.eye(A.shape[-1], dtype=A._data.dtype)
+    return return_types.linalg_inv_ex(Tensor._make(getrs(A, eye)), Tensor._make(info))
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
@@ -388,8 +419,22 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> Any:
-    """``(result, info)`` of :func:`solve`."""
-    return return_types.linalg_solve_ex(solve(A, B, left=left), _info(A))
+    """``(result, info)`` of :func:`solve`; a singular matrix gives getrf's ``info`` and the
+    result of getrs on its factors (infs and NaNs, no gradient), as :func:`inv_ex`."""
+    try:
+        return return_types.linalg_solve_ex(solve(A, B, left=left), _info(A))
+    except LinAlgError:
+        info = singular_info(A)
+        if check_errors:
+            raise _singular(A, "torch.linalg.solve_ex", info) from None
+    vector = left and _is_vector_rhs(A, B)
+    rhs = np.asarray(B.detach()._data)[..., None] if vector else np.asarray(B.detach()._data)
+    if left:
+        x = getrs(A, rhs)
+    else:  # X A = B: A^T X^T = B^T
+        x = np.swapaxes(getrs(A, np.swapaxes(rhs, -1, -2), trans=True), -1, -2)
+    return return_types.linalg_solve_ex(Tensor._make(x[..., 0] if vector else x),
+                                        Tensor._make(info))
 
 
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
