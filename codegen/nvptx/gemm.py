@@ -62,6 +62,7 @@ from tenkai.codegen.llvm.loops import counted_loop
 from tenkai.codegen.llvm.types import I32, VOID, i64
 from tenkai.codegen.nvptx.emit import SHARED, LaunchEmitter, i32
 from tenkai.codegen.nvptx.gemm_mma import fragment_positions, mma_compute, mma_origin
+from tenkai.codegen.nvptx.gemm_split import combine_ranges, shared_flag, split_scratch, splits_for
 from tenkai.codegen.nvptx.mapping import MAX_GRID, WARP, Launch
 from tenkai.codegen.scalar.templates import constant, llvm_type, storage_type
 from tenkai.codegen.scalar.types import intrinsic
@@ -69,10 +70,6 @@ from tenkai.codegen.target import Target
 from tenkai.ir import dtypes
 
 ISSUE = "issue #10"
-SPLIT_TILES = 32  # split K only where the output has fewer tiles than this
-SPLIT_TARGET = 128  # ... into about this many work items (blocks) in all
-SPLIT_MIN_STEPS = 8  # each range at least this many K steps
-MAX_SPLITS = 64
 PRECISION = "float32_matmul_precision"  # the Target option tenkai.set_float32_matmul_precision sets
 DTYPES = ("float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64")
 
@@ -214,16 +211,6 @@ def k_steps(stmt: Contraction, cfg: GemmConfig) -> int:
     return steps
 
 
-def splits_for(tiles: int, steps: int) -> int:
-    """How many K-step ranges each tile's loop is cut into (1: not split); every range gets
-    at least :data:`SPLIT_MIN_STEPS` steps and none is empty."""
-    if tiles >= SPLIT_TILES or steps < 2 * SPLIT_MIN_STEPS:
-        return 1
-    wanted = min(-(-SPLIT_TARGET // tiles), steps // SPLIT_MIN_STEPS, MAX_SPLITS)
-    per = -(-steps // max(wanted, 1))
-    return -(-steps // per)
-
-
 def plan_gemm(kernel: Kernel, k: int, stmt: Contraction, params: list[str],
               target: Target) -> GemmLaunch:
     """The launch of ``stmt``, the ``k``-th of ``kernel``."""
@@ -234,14 +221,8 @@ def plan_gemm(kernel: Kernel, k: int, stmt: Contraction, params: list[str],
         tiles *= extent
     name = f"{kernel.name}__{k}"
     splits = splits_for(tiles, k_steps(stmt, cfg))
-    scratch: dict[str, Buffer] = {}
-    if splits > 1:
-        acc_dt = "float32" if stmt.dtype == "float16" else stmt.dtype
-        accs = cfg.tm * cfg.tn if cfg.compute == "fma" else len(fragment_positions(cfg.wm,
-                                                                                   cfg.wn))
-        scratch = {f"{name}.part": Buffer(f"{name}.part", (tiles * splits * accs * cfg.threads,),
-                                          acc_dt, "scratch"),
-                   f"{name}.count": Buffer(f"{name}.count", (tiles,), "int32", "scratch")}
+    accs = cfg.tm * cfg.tn if cfg.compute == "fma" else len(fragment_positions(cfg.wm, cfg.wn))
+    scratch = split_scratch(name, tiles, splits, accs * cfg.threads, stmt.dtype)
     return GemmLaunch(name, kernel.name, "gemm", [("tile", tiles * splits)], [stmt],
                       params + list(scratch), cfg.threads, min(tiles * splits, MAX_GRID),
                       static_shared=cfg.shared_bytes(stmt.dtype), scratch=scratch, config=cfg,
@@ -299,12 +280,7 @@ class GemmEmitter(LaunchEmitter):
         self.Bs = self.shared_array("b")
         self.make_accumulators()
         if self.splits > 1:
-            arr = ir.ArrayType(I32, 1)  # the "last range" flag thread 0 shares
-            flag = ir.GlobalVariable(self.module, arr, self.new_symbol("last"), addrspace=SHARED)
-            flag.linkage, flag.initializer, flag.align = "internal", ir.Constant(arr,
-                                                                                ir.Undefined), 4
-            flag.type = ir.PointerType(addrspace=SHARED)
-            self.last_flag = (flag, arr)
+            self.last_flag = shared_flag(self)
         tiles = self.launch.extent
         with counted_loop(self.b, self.sreg("ctaid.x"), i64(tiles), "tile",
                           step=self.sreg("nctaid.x")) as t:
@@ -364,54 +340,10 @@ class GemmEmitter(LaunchEmitter):
             self.compute(self.b.and_(step, i64(1)))
             self.barrier()
         if self.splits > 1:
-            with b.if_then(self.combine_ranges(t, split)):
+            with b.if_then(combine_ranges(self, t, split)):
                 self.epilogue()
         else:
             self.epilogue()
-
-    def combine_ranges(self, tile: ir.Value, split: ir.Value) -> ir.Value:
-        """Split K: store this range's accumulators, count the range in; returns whether it
-        was the last one of ``tile``, in which case the accumulators now hold the sum of
-        every range's partials, added in range order (module docstring)."""
-        b, n, threads = self.b, len(self.acc), self.cfg.threads
-        acc_ty = llvm_type(self.acc_dt)
-        part, count = (next(n for n in self.launch.scratch if n.endswith(end))
-                       for end in (".part", ".count"))
-
-        def slot(item: ir.Value, j: int) -> ir.Value:  # partial j of this thread in item
-            index = b.add(b.mul(b.add(b.mul(item, i64(n)), i64(j)), i64(threads)), self.tid)
-            return self.address(part, index, self.acc_dt)
-
-        mine = b.add(b.mul(tile, i64(self.splits)), split)
-        for j, acc in enumerate(self.acc):
-            b.store(b.load(acc, typ=acc_ty), slot(mine, j))
-        b.fence("release")
-        self.barrier()
-        flag = b.gep(self.last_flag[0], [i64(0), i64(0)], inbounds=True,
-                     source_etype=self.last_flag[1])
-        with b.if_then(b.icmp_unsigned("==", self.tid, i64(0))):
-            done = b.atomic_rmw("add", self.address(count, tile, "int32"), i32(1), "acq_rel")
-            b.store(b.zext(b.icmp_unsigned("==", done, i32(self.splits - 1)), I32), flag)
-        self.barrier()
-        last = b.icmp_unsigned("!=", b.load(flag, typ=I32), i32(0))
-        self.barrier()  # (every thread has read the flag before a later tile writes it)
-        with b.if_then(last):
-            b.fence("acquire")
-            zero = constant(0, self.acc_dt)
-            for acc in self.acc:
-                b.store(zero, acc)
-            first = b.mul(tile, i64(self.splits))
-            with counted_loop(b, i64(0), i64(self.splits), "range") as r:
-                item = b.add(first, r)
-                for j, acc in enumerate(self.acc):
-                    value = b.load_atomic(slot(item, j), "monotonic",
-                                          dtypes.itemsize(self.acc_dt), typ=acc_ty)
-                    old = b.load(acc, typ=acc_ty)
-                    b.store(b.fadd(old, value) if dtypes.is_float(self.acc_dt)
-                            else b.add(old, value), acc)
-            with b.if_then(b.icmp_unsigned("==", self.tid, i64(0))):
-                b.store(i32(0), self.address(count, tile, "int32"))  # (for the next step)
-        return last
 
     # ------------------------------------------------------------ global -> shared
     def commit(self) -> None:
@@ -627,4 +559,4 @@ class GemmEmitter(LaunchEmitter):
 
 
 __all__ = ["DTYPES", "PRECISION", "GemmConfig", "GemmEmitter", "GemmLaunch", "config_for",
-           "plan_gemm", "precision", "split_batch"]
+           "k_steps", "plan_gemm", "precision", "split_batch", "splits_for"]
