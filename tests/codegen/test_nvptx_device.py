@@ -24,13 +24,13 @@ from cpu_harness import assert_matches, random_feeds, single_group
 from gpu_device import HAS_GPU, DeviceRunner
 from test_llvm_ops import CASES, EXACT_RANDOM, FUSED, PARAMS, _build, _feeds_for
 from test_nvptx_gemm import CASES as VIEW_CASES
-from test_nvptx_gemm import TF32, _conv_graph, _direct, _matmul_graph, _view
+from test_nvptx_gemm import TF32, _conv_graph, _matmul_graph, strided_case
 from test_nvptx_gemm import TOL as GEMM_TOL
 from test_nvptx_gemm import _feeds as gemm_feeds
+from test_nvptx_sim import checked_gather, full_reduction
 
 import tenkai.ir as ir
 from tenkai.codegen import nvptx
-from tenkai.codegen.kir.nodes import KernelProgram
 from tenkai.codegen.lower.program import lower_program
 from tenkai.ir import REGISTRY, dtypes
 
@@ -150,13 +150,7 @@ def test_fused_chain_on_the_gpu(name: str, fused: bool) -> None:
                                       ("prod", "int64"), ("var", "float64"),
                                       ("min", "int64"), ("max", "float16")])
 def test_full_reduction_on_the_gpu(n: int, op: str, dtype: str) -> None:
-    g = ir.Graph(f"{op}{n}")
-    x = g.add("input", shape=(n,), dtype=dtype, name="x")
-    g.add_output(g.add(op, [x], axes=(0,), keepdim=False))
-    feeds = random_feeds(g, seed=n)
-    if op == "prod":  # products of ones and minus ones: exact at any length
-        feeds["x"] = np.where(np.arange(n) % 7 == 3, -1, 1).astype(np.int64)
-    tol = (1e-4, 1e-4) if dtype == "float32" and n >= 10**6 else None  # summation order
+    g, feeds, tol = full_reduction(n, op, dtype)
     _check(g, feeds, f"{op} over {n}", tol)
 
 
@@ -202,21 +196,9 @@ def test_batched_transposed_broadcast_matmul_on_the_gpu() -> None:
 
 @pytest.mark.parametrize("case", sorted(VIEW_CASES))
 def test_strided_views_and_accumulate_on_the_gpu(case: str) -> None:
-    a, b, out, accumulate = VIEW_CASES[case]
-    dtype = "float16" if case.startswith("f16") else "float32"
-    sizes = {"a": 500, "b": 500, "c": 200}
-    program: KernelProgram = _direct(a, b, out, sizes, accumulate, dtype)
-    rng = np.random.default_rng(1)
-    feeds = {k: rng.standard_normal(v).astype(dtype) for k, v in sizes.items()}
+    program, feeds, want, dtype = strided_case(case)
     (got,) = DeviceRunner(nvptx.generate(program)).run(program, feeds)
-    want = feeds["c"].astype(np.float64)
-    prod = np.matmul(_view(feeds["a"], a).astype(np.float64),
-                     _view(feeds["b"], b).astype(np.float64))
-    if case == "summed":
-        prod = prod.sum(axis=0, keepdims=True)
-    target = _view(want, out)
-    target[...] = (target + prod) if accumulate else prod
-    assert_matches(got, want.astype(dtype), f"{case} (GPU)", GEMM_TOL[dtype])
+    assert_matches(got, want, f"{case} (GPU)", GEMM_TOL[dtype])
 
 
 @pytest.mark.parametrize("m,k,n", [(20, 40, 9), (33, 16, 70), (512, 256, 384)])
@@ -268,15 +250,8 @@ def test_split_k_on_the_gpu_is_the_same_bits_every_run() -> None:
 def test_cnn_sized_convolution_and_gradients_on_the_gpu(strategy: str) -> None:
     """The bench CNN's second convolution (32 images, 16 -> 32 channels, 14 x 14, padding 1):
     forward, the weight gradient (split K) and the input gradient (col2im gathering)."""
-    g = ir.Graph("conv")
-    x = g.add("input", shape=(32, 16, 14, 14), dtype="float32", name="x")
-    w = g.add("param", shape=(32, 16, 3, 3), dtype="float32", name="w")
-    attrs = {"stride": (1, 1), "padding": (1, 1), "dilation": (1, 1), "groups": 1}
-    y = g.add("conv2d", [x, w], **attrs)
-    g.add_output(y)
-    gy = g.add("input", shape=g.shape(y), dtype="float32", name="gy")
-    g.add_output(g.add("conv2d_grad_weight", [x, gy], weight_shape=(32, 16, 3, 3), **attrs))
-    g.add_output(g.add("conv2d_grad_input", [gy, w], input_shape=(32, 16, 14, 14), **attrs))
+    g = _conv_graph((32, 16, 14, 14), (32, 16, 3, 3), stride=(1, 1), padding=(1, 1),
+                    dilation=(1, 1), groups=1)
     target = dataclasses.replace(CUDA, convolution=strategy)
     got, want, _ = _run(g, gemm_feeds(g, seed=7), target=target)
     for k, (a, b) in enumerate(zip(got, want, strict=True)):
@@ -285,11 +260,7 @@ def test_cnn_sized_convolution_and_gradients_on_the_gpu(strategy: str) -> None:
 
 # ------------------------------------------------------------------ checks, RNG
 def test_failed_index_check_sets_the_status_word_on_the_gpu() -> None:
-    g = ir.Graph("gather")
-    x = g.add("input", shape=(50, 40), dtype="float32", name="x")
-    idx = g.add("input", shape=(50, 3), dtype="int64", name="idx")
-    g.add_output(g.add("gather", [x, idx], axis=1, bounds="index"))
-    program = lower_program(g, target=CUDA)
+    program = lower_program(checked_gather(), target=CUDA)
     runner = DeviceRunner(nvptx.generate(program))
     feeds = {"x": np.ones((50, 40), np.float32), "idx": np.zeros((50, 3), np.int64)}
     runner.run(program, feeds)

@@ -142,18 +142,14 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_strided_views_and_accumulate_in_simulator(case: str) -> None:
+def strided_case(case: str) -> tuple[KernelProgram, dict[str, np.ndarray], np.ndarray, str]:
+    """CASES[case] as (program, feeds, the expected ``c`` from numpy in float64, dtype)."""
     a, b, out, accumulate = CASES[case]
     dtype = "float16" if case.startswith("f16") else "float32"
     sizes = {"a": 500, "b": 500, "c": 200}
     program = _direct(a, b, out, sizes, accumulate, dtype)
-    cfg = config_for(program.kernels[0].body[0], CUDA)
-    assert (cfg.copy_a, cfg.copy_b) == (("pair", "pair") if dtype == "float16"
-                                        else ("async", "async"))
     rng = np.random.default_rng(1)
     feeds = {k: rng.standard_normal(v).astype(dtype) for k, v in sizes.items()}
-    (got,) = Simulator(nvptx.generate(program)).run(program, feeds)
     want = feeds["c"].astype(np.float64)
     prod = np.matmul(_view(feeds["a"], a).astype(np.float64),
                      _view(feeds["b"], b).astype(np.float64))
@@ -161,7 +157,17 @@ def test_strided_views_and_accumulate_in_simulator(case: str) -> None:
         prod = prod.sum(axis=0, keepdims=True)
     target = _view(want, out)
     target[...] = (target + prod) if accumulate else prod  # (through the stride-0 view)
-    assert_matches(got, want.astype(dtype), case, TOL[dtype])
+    return program, feeds, want.astype(dtype), dtype
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_strided_views_and_accumulate_in_simulator(case: str) -> None:
+    program, feeds, want, dtype = strided_case(case)
+    cfg = config_for(program.kernels[0].body[0], CUDA)
+    assert (cfg.copy_a, cfg.copy_b) == (("pair", "pair") if dtype == "float16"
+                                        else ("async", "async"))
+    (got,) = Simulator(nvptx.generate(program)).run(program, feeds)
+    assert_matches(got, want, case, TOL[dtype])
 
 
 @pytest.mark.parametrize("m,k,n", [(20, 40, 9), (33, 16, 70)])
@@ -365,17 +371,22 @@ def test_fused_chains_with_contractions_in_simulator(name: str, fused: bool) -> 
         assert_matches(a, np.asarray(b), f"{name} fused={fused} output {k}", (1e-4, 1e-5))
 
 
-def _conv_graph() -> ir.Graph:
-    """conv2d with groups, strides, padding and dilation, and both its gradients."""
+GROUPED_CONV = {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}
+
+
+def _conv_graph(x_shape: tuple[int, ...] = (2, 4, 5, 6), w_shape: tuple[int, ...] = (6, 2, 3, 2),
+                **attrs: object) -> ir.Graph:
+    """conv2d and both its gradients; by default with groups, strides, padding and
+    dilation (:data:`GROUPED_CONV`)."""
+    attrs = attrs or GROUPED_CONV
     g = ir.Graph("conv")
-    x = g.add("input", shape=(2, 4, 5, 6), dtype="float32", name="x")
-    w = g.add("param", shape=(6, 2, 3, 2), dtype="float32", name="w")
-    attrs = {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}
+    x = g.add("input", shape=x_shape, dtype="float32", name="x")
+    w = g.add("param", shape=w_shape, dtype="float32", name="w")
     y = g.add("conv2d", [x, w], **attrs)
     g.add_output(y)
     gy = g.add("input", shape=g.shape(y), dtype="float32", name="gy")
-    g.add_output(g.add("conv2d_grad_weight", [x, gy], weight_shape=(6, 2, 3, 2), **attrs))
-    g.add_output(g.add("conv2d_grad_input", [gy, w], input_shape=(2, 4, 5, 6), **attrs))
+    g.add_output(g.add("conv2d_grad_weight", [x, gy], weight_shape=w_shape, **attrs))
+    g.add_output(g.add("conv2d_grad_input", [gy, w], input_shape=x_shape, **attrs))
     return g
 
 

@@ -80,14 +80,21 @@ def test_full_reduction_in_simulator(n: int, op: str, dtype: str,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     if n == 10**6:  # two stages over 4 virtual blocks (not 245: 256 OS threads each), on 3
         monkeypatch.setattr(stages, "SPLIT_CHUNK", 2**18)
+    g, feeds, tol = full_reduction(n, op, dtype)
+    _check(g, feeds, f"{op} over {n}", tol, max_grid=3 if n == 10**6 else None)
+
+
+def full_reduction(n: int, op: str, dtype: str
+                   ) -> tuple[ir.Graph, dict[str, np.ndarray], tuple[float, float] | None]:
+    """``op`` over all ``n`` elements: (graph, feeds, tolerance: None is the dtype's)."""
     g = ir.Graph(f"{op}{n}")
     x = g.add("input", shape=(n,), dtype=dtype, name="x")
     g.add_output(g.add(op, [x], axes=(0,), keepdim=False))
     feeds = random_feeds(g, seed=n)
     if op == "prod":  # products of ones and minus ones: exact at any length
         feeds["x"] = np.where(np.arange(n) % 7 == 3, -1, 1).astype(np.int64)
-    tol = (1e-4, 1e-4) if (dtype, n) == ("float32", 10**6) else None  # summation order
-    _check(g, feeds, f"{op} over {n}", tol, max_grid=3 if n == 10**6 else None)
+    tol = (1e-4, 1e-4) if dtype == "float32" and n >= 10**6 else None  # summation order
+    return g, feeds, tol
 
 
 def test_rows_and_columns_not_multiples_of_the_block() -> None:
@@ -130,12 +137,17 @@ def test_missing_barrier_is_reported_as_a_race() -> None:
         Simulator(code).run(program, feeds)
 
 
-def test_failed_index_check_sets_the_status_word() -> None:
+def checked_gather() -> ir.Graph:
+    """A gather whose index is checked (the status word records a bad one)."""
     g = ir.Graph("gather")
     x = g.add("input", shape=(50, 40), dtype="float32", name="x")
     idx = g.add("input", shape=(50, 3), dtype="int64", name="idx")
     g.add_output(g.add("gather", [x, idx], axis=1, bounds="index"))
-    program = lower_program(g, target=CUDA)
+    return g
+
+
+def test_failed_index_check_sets_the_status_word() -> None:
+    program = lower_program(checked_gather(), target=CUDA)
     code = nvptx.generate(program)
     assert any(row["checks"] for row in code.launches())
     feeds = {"x": np.ones((50, 40), np.float32), "idx": np.zeros((50, 3), np.int64)}
