@@ -257,7 +257,7 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
         src.add(f"if x is not {b}[{j}] and not {rebind}({j}, x): "
                 f"return {slow}(args, {draws})")
     src.add(f"{src.name(program.stats)}['calls'] += 1")
-    src.add(f"outs = {e}.run_bound()")
+    _native_call(src, exe, e)
     for _, tensor in step.writes:  # updated in place by the native step (checked above)
         src.add(f"{src.name(tensor, 't')}._vc[0] += 1")
     for owner, attr, tensor in step.rebinds:
@@ -268,6 +268,23 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
             src.add(f"setattr({o}, {src.name(attr)}, {t})")
     src.add(f"return {_result(src, step.result_spec, step.result_grads)}")
     return True
+
+
+def _native_call(src: _Source, exe: Any, e: str) -> None:
+    """``outs = exe.run_bound()`` written out (:meth:`CPUExecutable.native_call`: every
+    binding is by pointer here, the epoch check above saw to it)."""
+    parts = exe.native_call() if hasattr(exe, "native_call") else None
+    if parts is None:
+        src.add(f"outs = {e}.run_bound()")
+        return
+    fn, address, status, stats = parts
+    if status is not None:
+        src.add(f"{src.name(status, 'W')}[0] = 0")
+    src.add(f"{src.name(fn, 'F')}({address})")
+    src.add(f"{src.name(stats)}['calls'] += 1")
+    if status is not None:
+        src.add(f"if {src.name(status, 'W')}[0]: {e}._raise_status()")
+    src.add(f"outs = {e}._outs or {e}._outputs()")
 
 
 def _fresh_grads(src: _Source, step: CompiledStep) -> None:

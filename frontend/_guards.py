@@ -259,7 +259,7 @@ def _module_facts(name: str, m: Any, out: list[Fact]) -> None:
     for kind in ("_parameters", "_buffers", "_modules"):
         for key, obj in d[kind].items():
             out.append(Fact(f"{name}.{key}", functools.partial(d[kind].get, key), obj, True,
-                            source="{d}.get({key})", env={"d": d[kind], "key": key}))
+                            source="{d}[{key}]", env={"d": d[kind], "key": key}))
     keys = [k for k, _ in plain_attrs(m)]
     if keys:
         get = _attrs_reader(keys)
@@ -322,11 +322,9 @@ def _optimizer_facts(tag: str, opt: Any, out: list[Fact], keep: list[Any]) -> No
         params = tuple(group["params"])
         out.append(Fact(f"{tag}.param_groups[{gi}] parameters",
                         functools.partial(_group_params, opt, gi), _group_params(opt, gi),
-                        text=f"{len(group['params'])} tensors",
-                        test=("len(_t := {o}.param_groups[{gi}]['params']) == {n} and "
-                              "all(map({is_}, _t, {params}))"),
+                        text=f"{len(group['params'])} tensors", test=_params_test(params),
                         env={"o": opt, "gi": gi, "n": len(params), "is_": operator.is_,
-                             "params": params}))
+                             "params": params, **{f"p{k}": p for k, p in enumerate(params)}}))
         options = _group_options(opt, gi)
         keys = [k for k, _ in options]
         read = functools.partial(_group_options, opt, gi, keys)
@@ -341,6 +339,14 @@ def _optimizer_facts(tag: str, opt: Any, out: list[Fact], keep: list[Any]) -> No
             out.append(Fact(f"{tag}.state of param_groups[{gi}] parameter {k} ({list(state)})",
                             functools.partial(_state_ids, opt, p), _state_ids(opt, p),
                             text="same tensors", covered_by=state_test))
+
+
+def _params_test(params: tuple) -> str:
+    """The fast test that a group holds ``params``: item by item when they are few."""
+    test = "len(_t := {o}.param_groups[{gi}]['params']) == {n} and "
+    if len(params) > 8:
+        return test + "all(map({is_}, _t, {params}))"
+    return test + " and ".join(f"_t[{k}] is {{p{k}}}" for k in range(len(params)))
 
 
 def _state_test(opt: Any) -> FastTest:
