@@ -353,11 +353,12 @@ def _params_test(params: tuple) -> str:
 
 
 def _options_test(options: tuple) -> str:
-    """The fast test of a group's non-numeric options: key by key (``is`` for True, False and
-    None, stricter than the full check's ``==``), or all at once when they are many."""
+    """The fast test of a group's non-numeric options: key by key where each is None, a bool
+    (``is``: stricter than the full check's ``==``) or a str (``==``), else all at once as the
+    full check compares them."""
     if not options:
         return "True"
-    if len(options) > 12:
+    if len(options) > 12 or not all(v is None or type(v) in (bool, str) for _, v in options):
         return "{get}({o}.param_groups[{gi}]) == {values}"
     tests = [f"_t[{{k{j}}}] is {v}" if v is None or v is True or v is False
              else f"_t[{{k{j}}}] == {{v{j}}}" for j, (_, v) in enumerate(options)]
