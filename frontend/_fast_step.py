@@ -21,6 +21,7 @@ executable was rebound by someone else (its ``_epoch`` moved), it runs the gener
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from sys import getrefcount
 from typing import Any
@@ -57,6 +58,12 @@ class _Source:
         self._names[id(obj)] = name
         return name
 
+    def literal(self, obj: Any) -> str:
+        """``obj`` written as a literal where it is a str, an int, a finite float or a tuple of
+        them (a constant of the code: cheaper than a global), else :meth:`name`. Only for
+        operands of ``==``, arithmetic, subscripts and calls: ``is`` takes :meth:`name`."""
+        return repr(obj) if _literal(obj) else self.name(obj)
+
     def add(self, line: str, indent: int = 1) -> None:
         self.lines.append("    " * indent + line)
 
@@ -70,6 +77,12 @@ class _Source:
         fast = namespace["fast"]
         fast.source = text  # for debugging: print(step.fast.source)
         return fast
+
+
+def _literal(obj: Any) -> bool:
+    kind = type(obj)
+    return (kind is str or kind is int or (kind is float and math.isfinite(obj))
+            or (kind is tuple and all(map(_literal, obj))))
 
 
 def build_fast(step: CompiledStep, args: tuple, signature: Callable[[tuple], tuple]) -> Any:
@@ -115,7 +128,7 @@ def _signature(src: _Source, guard: Guard, args: tuple,
             src.miss_unless(f"type({arg}) is {src.name(type(a), 'T')}")
             src.add(f"d{k} = {arg}._data", 2)
             src.miss_unless(f"type(d{k}) is {src.name(np.ndarray)} and d{k}.shape == "
-                            f"{src.name(shape)} and d{k}.dtype is {src.name(a._data.dtype)}")
+                            f"{src.literal(shape)} and d{k}.dtype is {src.name(a._data.dtype)}")
             # a leaf that requires grad may be optimizer state: the full check decides
             src.miss_unless(f"{arg}.requires_grad and not {arg}.is_leaf" if requires_grad
                             else f"{arg}._node is None or not {arg}.requires_grad")
@@ -143,10 +156,10 @@ def _guard(src: _Source, guard: Guard) -> None:
             test = fact.covered_by
             if id(test) not in covered:
                 covered.add(id(test))
-                src.miss_unless(test.test.format(**{k: src.name(v)
+                src.miss_unless(test.test.format(**{k: src.literal(v)
                                                     for k, v in test.env.items()}))
             continue
-        names = {key: src.name(value) for key, value in fact.env.items()}
+        names = {key: src.literal(value) for key, value in fact.env.items()}
         if fact.test is not None:
             src.miss_unless(fact.test.format(**names))
             continue
@@ -176,10 +189,10 @@ def _scalars(src: _Source, guard: Guard, step_scalars: list[str]) -> dict[str, s
             src.add(f"{group} = {src.name(ref, 'R')}().param_groups[{gi}]", 2)
         var = local[name] = f"s{len(local)}"
         item = "" if index is None else f"[{index}]"
-        src.add(f"{var} = float({group}[{src.name(key)}]{item})", 2)
-    for left, op, right, result in guard.predicates:
-        src.miss_unless(f"({_expr(src, left, local)} {op} {_expr(src, right, local)}) is "
-                        f"{bool(result)}")
+        src.add(f"{var} = float({group}[{src.literal(key)}]{item})", 2)
+    for left, op, right, result in guard.predicates:  # (floats compared: a bool)
+        test = f"{_expr(src, left, local)} {op} {_expr(src, right, local)}"
+        src.miss_unless(test if result else f"not ({test})")
     return local
 
 
@@ -196,7 +209,7 @@ def _expr(src: _Source, expr: tuple, local: dict[str, str]) -> str:
     if kind == "input":
         return local[expr[1]]
     if kind == "const":
-        return src.name(expr[1], "k")
+        return src.literal(expr[1])
     if kind == "neg":
         return f"(-{_expr(src, expr[1], local)})"
     if kind == "abs":
@@ -257,7 +270,7 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
         src.add(f"if x is not {b}[{j}] and not {rebind}({j}, x): "
                 f"return {slow}(args, {draws})")
     src.add(f"{src.name(program.stats)}['calls'] += 1")
-    src.add(f"outs = {e}.run_bound()")
+    _native_call(src, exe, e)
     for _, tensor in step.writes:  # updated in place by the native step (checked above)
         src.add(f"{src.name(tensor, 't')}._vc[0] += 1")
     for owner, attr, tensor in step.rebinds:
@@ -265,9 +278,26 @@ def _inline_replay(src: _Source, step: CompiledStep, scalars: dict[str, str]) ->
         if attr == "grad" and isinstance(owner, Tensor):
             src.add(f"if {o}._grad is not {t}: {o}.grad = {t}")
         else:
-            src.add(f"setattr({o}, {src.name(attr)}, {t})")
+            src.add(f"setattr({o}, {src.literal(attr)}, {t})")
     src.add(f"return {_result(src, step.result_spec, step.result_grads)}")
     return True
+
+
+def _native_call(src: _Source, exe: Any, e: str) -> None:
+    """``outs = exe.run_bound()`` written out (:meth:`CPUExecutable.native_call`: every
+    binding is by pointer here, the epoch check above saw to it)."""
+    parts = exe.native_call() if hasattr(exe, "native_call") else None
+    if parts is None:
+        src.add(f"outs = {e}.run_bound()")
+        return
+    fn, address, status, stats = parts
+    if status is not None:
+        src.add(f"{src.name(status, 'W')}[0] = 0")
+    src.add(f"{src.name(fn, 'F')}({address})")
+    src.add(f"{src.name(stats)}['calls'] += 1")
+    if status is not None:
+        src.add(f"if {src.name(status, 'W')}[0]: {e}._raise_status()")
+    src.add(f"outs = {e}._outs or {e}._outputs()")
 
 
 def _fresh_grads(src: _Source, step: CompiledStep) -> None:
@@ -302,7 +332,7 @@ def _result(src: _Source, spec: Any, grads: list[Any]) -> str:
             return "[" + ", ".join(items) + "]"
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
     if kind == "dict":
-        return "{" + ", ".join(f"{src.name(k)}: {_result(src, s, grads)}"
+        return "{" + ", ".join(f"{src.literal(k)}: {_result(src, s, grads)}"
                                for k, s in payload.items()) + "}"
     return src.name(payload)
 

@@ -71,8 +71,9 @@ class Fact:
     same: bool = False
     text: str | None = None  # the disk-cache key text, when ``expected`` holds object ids
     # ``read`` as a Python expression, for the generated check of a replay's fast path
-    # (frontend/_fast_step.py): ``{name}`` placeholders stand for the objects in ``env``; it
-    # must compute what ``read()`` returns. None: the check calls ``read``.
+    # (frontend/_fast_step.py): ``{name}`` placeholders stand for the objects in ``env`` (a
+    # str, int, float or tuple of them as a literal: so never an operand of ``is``); it must
+    # compute what ``read()`` returns. None: the check calls ``read``.
     source: str | None = None
     env: dict[str, Any] = field(default_factory=dict)
     # or a boolean expression (same placeholders) that is true only when the fact holds; it
@@ -259,7 +260,7 @@ def _module_facts(name: str, m: Any, out: list[Fact]) -> None:
     for kind in ("_parameters", "_buffers", "_modules"):
         for key, obj in d[kind].items():
             out.append(Fact(f"{name}.{key}", functools.partial(d[kind].get, key), obj, True,
-                            source="{d}.get({key})", env={"d": d[kind], "key": key}))
+                            source="{d}[{key}]", env={"d": d[kind], "key": key}))
     keys = [k for k, _ in plain_attrs(m)]
     if keys:
         get = _attrs_reader(keys)
@@ -322,25 +323,46 @@ def _optimizer_facts(tag: str, opt: Any, out: list[Fact], keep: list[Any]) -> No
         params = tuple(group["params"])
         out.append(Fact(f"{tag}.param_groups[{gi}] parameters",
                         functools.partial(_group_params, opt, gi), _group_params(opt, gi),
-                        text=f"{len(group['params'])} tensors",
-                        test=("len(_t := {o}.param_groups[{gi}]['params']) == {n} and "
-                              "all(map({is_}, _t, {params}))"),
+                        text=f"{len(group['params'])} tensors", test=_params_test(params),
                         env={"o": opt, "gi": gi, "n": len(params), "is_": operator.is_,
-                             "params": params}))
+                             "params": params, **{f"p{k}": p for k, p in enumerate(params)}}))
         options = _group_options(opt, gi)
         keys = [k for k, _ in options]
         read = functools.partial(_group_options, opt, gi, keys)
         get = _attrs_reader(keys) if keys else None
         out.append(Fact(f"{tag}.param_groups[{gi}] options", read, options,
-                        test="{get}({o}.param_groups[{gi}]) == {values}" if keys else "True",
+                        test=_options_test(options),
                         env={"o": opt, "gi": gi, "get": get,
-                             "values": tuple(v for _, v in options)}))
+                             "values": tuple(v for _, v in options),
+                             **{f"k{j}": k for j, (k, _) in enumerate(options)},
+                             **{f"v{j}": v for j, (_, v) in enumerate(options)}}))
         for k, p in enumerate(group["params"]):
             state = opt.state.get(p, {})
             keep += list(state.values())
             out.append(Fact(f"{tag}.state of param_groups[{gi}] parameter {k} ({list(state)})",
                             functools.partial(_state_ids, opt, p), _state_ids(opt, p),
                             text="same tensors", covered_by=state_test))
+
+
+def _params_test(params: tuple) -> str:
+    """The fast test that a group holds ``params``: item by item when they are few."""
+    test = "len(_t := {o}.param_groups[{gi}]['params']) == {n} and "
+    if len(params) > 8:
+        return test + "all(map({is_}, _t, {params}))"
+    return test + " and ".join(f"_t[{k}] is {{p{k}}}" for k in range(len(params)))
+
+
+def _options_test(options: tuple) -> str:
+    """The fast test of a group's non-numeric options: key by key where each is None, a bool
+    (``is``: stricter than the full check's ``==``) or a str (``==``), else all at once as the
+    full check compares them."""
+    if not options:
+        return "True"
+    if len(options) > 12 or not all(v is None or type(v) in (bool, str) for _, v in options):
+        return "{get}({o}.param_groups[{gi}]) == {values}"
+    tests = [f"_t[{{k{j}}}] is {v}" if v is None or v is True or v is False
+             else f"_t[{{k{j}}}] == {{v{j}}}" for j, (_, v) in enumerate(options)]
+    return " and ".join(tests).replace("_t", "(_t := {o}.param_groups[{gi}])", 1)
 
 
 def _state_test(opt: Any) -> FastTest:
@@ -490,8 +512,9 @@ def build_facts(fn: Any, tracer: _trace.Tracer, names: Any, keep: list[Any]) -> 
     for c in tracer.captured.values():
         name = names.names.get(id(c.tensor), "a captured tensor")
         shape, dtype, device = layout = _layout(c.tensor)
-        test = "{t}._data.shape == {shape} and {t}._data.dtype is {dtype} and " + (
-            "type({t}._data) is {kind}" if device is None else "{t}._data.tk_device == {dev}")
+        test = ("type(_t := {t}._data) is {kind}" if device is None
+                else "(_t := {t}._data).tk_device == {dev}") + (
+            " and _t.shape == {shape} and _t.dtype is {dtype}")
         facts.append(Fact(f"{name} shape/dtype/device", functools.partial(_layout, c.tensor),
                           layout, test=test,
                           env={"t": c.tensor, "shape": shape, "dtype": dtype, "dev": device,

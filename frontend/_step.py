@@ -403,13 +403,13 @@ def history_maker(name: str, message: str) -> Any:
     """``make(data)``: ``data`` as a non-leaf tensor that requires grad, whose grad_fn is
     named ``name`` and whose backward raises ``message``."""
     cls = type("ResultNode", (_ResultNode,), {"name": name, "attrs": {"message": message}})
-    new, tensor = object.__new__, Tensor._make
+    new = object.__new__
 
-    def make(data: Any) -> Tensor:
-        t = tensor(data)
-        node = new(cls)
-        node.value, node.vc = data, t._vc
-        t._node = node
+    def make(data: Any) -> Tensor:  # Tensor._make(data) with the node, written out (per call)
+        t, node, vc = new(Tensor), new(cls), [0]
+        node.value, node.vc = data, vc
+        t._data, t._node, t._vc, t._base = data, node, vc, None
+        t._grad, t._retains_grad = None, False
         return t
 
     make.history = (name, message)  # type: ignore[attr-defined]

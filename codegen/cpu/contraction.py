@@ -19,6 +19,7 @@ from llvmlite import ir
 
 from tenkai.codegen.kir.nodes import Contraction
 from tenkai.codegen.llvm.emit import KernelEmitter
+from tenkai.codegen.llvm.gemm_ref import add_reference_gemm
 from tenkai.codegen.llvm.types import I64, i64
 
 
@@ -59,6 +60,7 @@ def gemm_call(s: Contraction) -> GemmCall:
 
 
 GemmLookup = Callable[[ir.Module, str], ir.Function]
+SMALL_GEMM = 512  # M*N*K up to this: the plain loop nest inlined (no call, no packing)
 
 
 class GemmContractions:
@@ -72,7 +74,8 @@ class GemmContractions:
 
     def emit(self, emitter: KernelEmitter, stmt: Contraction) -> None:
         s = gemm_call(stmt)
-        fn = self.gemm(emitter.module, s.dtype)
+        fn = (add_reference_gemm(emitter.module, s.dtype, inline=True)
+              if s.m * s.n * s.k <= SMALL_GEMM else self.gemm(emitter.module, s.dtype))
         offsets = [i64(s.a_offset), i64(s.b_offset), i64(s.c_offset)]
         self._batch(emitter, s, fn, list(s.batch), offsets)
 

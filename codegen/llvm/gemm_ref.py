@@ -34,14 +34,19 @@ def gemm_name(dtype: str) -> str:
     return f"tk_gemm_{GEMM_SUFFIX[dtype]}"
 
 
-def add_reference_gemm(module: ir.Module, dtype: str) -> ir.Function:
-    """Define (once) ``tk_gemm_<dtype>`` in ``module`` as a plain loop nest."""
-    name = gemm_name(dtype)
+def add_reference_gemm(module: ir.Module, dtype: str, inline: bool = False) -> ir.Function:
+    """Define (once) ``tk_gemm_<dtype>`` in ``module`` as a plain loop nest; ``inline``: as
+    ``tk_gemm_<dtype>_inline``, internal and always inlined (each call site's constant sizes
+    and strides then unroll it: a small GEMM without the tuned one's call and packing)."""
+    name = gemm_name(dtype) + ("_inline" if inline else "")
     if name in module.globals:
         return module.globals[name]
     ty = llvm_type(dtype)
     fn = ir.Function(module, GEMM_TYPE, name=name)
     fn.attributes.add("nounwind")
+    if inline:
+        fn.linkage = "internal"
+        fn.attributes.add("alwaysinline")
     m, n, k, a, rsa, csa, bm, rsb, csb, c, ldc, acc = fn.args
     for arg, (label, _) in zip(fn.args, GEMM_PARAMS, strict=True):
         arg.name = label

@@ -319,6 +319,18 @@ class CPUExecutable(HostBuffers, Executable):
             self._raise_status()
         return self._outputs()
 
+    def native_call(self) -> tuple[Any, int, Any, dict[str, Any]] | None:
+        """:meth:`run_bound` as parts, for a caller that writes it out inline (the frontend's
+        generated replay) and knows that every binding is by pointer (:attr:`by_pointer`):
+        ``(fn, address, status, stats)``. Zero ``status[0]`` (when status is not None), call
+        ``fn(address)``, count ``stats["calls"]``, call :meth:`_raise_status` when
+        ``status[0]`` is set; the outputs are then ``_outs`` or, when that is None (after a
+        rebinding), :meth:`_outputs`. None when the step snapshots guarded writes around the
+        call (then run_bound)."""
+        if self.guarded:
+            return None
+        return self._fn, self._table_address, self._status_code, self.stats
+
     def bound(self, name: str) -> Any:
         """The object last bound to ``name`` (as fed, before any copy), or None."""
         return self._bound.get(name)

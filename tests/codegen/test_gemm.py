@@ -307,3 +307,27 @@ def test_narrow_edge_tiles_take_narrow_kernels(gemm: Gemm, vectors: int) -> None
     c = np.full((64, n), np.nan, dtype=np.float32)
     gemm(a, b, c)
     _check(c, a, b)
+
+
+@pytest.mark.parametrize("batch, inline", [(8, True), (64, False)])
+def test_small_contractions_inline_the_loop_nest(batch: int, inline: bool) -> None:
+    """A contraction of M*N*K <= SMALL_GEMM (8 x 8 x 8 here) is the plain loop nest inlined at
+    its call site, a larger one (64 x 8 x 8) calls the library's tk_gemm; both as numpy."""
+    import tenkai
+    from tenkai.codegen.cpu.contraction import SMALL_GEMM
+
+    assert 8 * 8 * 8 <= SMALL_GEMM < 64 * 8 * 8
+    tenkai.manual_seed(0)
+    lin = tenkai.nn.Linear(8, 8)
+    x = tenkai.randn(batch, 8)
+
+    def forward(x: Any) -> Any:
+        return lin(x)
+
+    text = tenkai.trace(forward, x).lower("cpu").as_text("llvm")
+    assert ('call void @"tk_gemm_f32_inline"(' in text) is inline
+    assert ('call void @"tk_gemm_f32"(' in text) is not inline
+    fn = tenkai.compile(forward)
+    want = x.numpy() @ lin.weight.detach().numpy().T + lin.bias.detach().numpy()
+    for _ in range(2):  # the trace, then a replay
+        np.testing.assert_allclose(fn(x).detach().numpy(), want, rtol=1e-5, atol=1e-5)

@@ -145,9 +145,21 @@ def _rebind_data_new_shape(k, model, opt):
         model.bias.data = tenkai.zeros(1)  # broadcasts: a new shape, same meaning in eager
 
 
+def _reorder_group(k, model, opt):
+    if k == 4:
+        opt.param_groups[0]["params"].reverse()  # the same tensors in another order
+
+
+def _option_none_to_false(k, model, opt):
+    if k == 4:
+        opt.param_groups[0]["foreach"] = False  # was None: the fast check has ``is None``
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("change", [_replace_param, _eval, _freeze, _rebind_data_new_shape],
-                         ids=["param replaced", "eval()", "requires_grad", "data new shape"])
+@pytest.mark.parametrize("change", [_replace_param, _eval, _freeze, _rebind_data_new_shape,
+                                    _reorder_group, _option_none_to_false],
+                         ids=["param replaced", "eval()", "requires_grad", "data new shape",
+                              "group reordered", "option None -> False"])
 def test_changes_that_retrace_follow_eager(backend: str, change, full_checks) -> None:
     fn = _same(backend, change)
     # (a replaced bias is not in the optimizer: its .grad accumulates and retraces once more)
@@ -195,6 +207,7 @@ def test_a_failed_step_on_the_fast_path_leaves_the_state_untouched() -> None:
     for _ in range(4):
         fn(x, y)
     assert callable(fn.steps[0].fast)
+    assert "run_bound" not in fn.steps[0].fast.source  # the native call written out
     before = [p.detach().numpy().copy() for p in model.parameters()]
     versions = [p._vc[0] for p in model.parameters()]
     bad = tenkai.tensor(np.array([0, 1, 2, 5, 0, 1, 2, 0]))
