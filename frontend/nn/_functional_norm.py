@@ -34,9 +34,13 @@ def _normalize_over(x: Tensor, axes: tuple[int, ...], eps: float) -> tuple[Tenso
         out, mean, var = _normalize_data(x._data, axes, eps)
         return (fast.result(out, fresh=True), fast.result(mean, fresh=True),
                 fast.result(var, fresh=True))
+    # the fast path's steps as ops: the variance is the mean of the centered squares in x's
+    # dtype, so its backward reads the centered values the output keeps anyway (var() would
+    # widen x to float64 and a training step would hold that double copy for backward)
     mean = _reduce.mean(x, axes, keepdim=True)
-    var = _reduce.var(x, axes, keepdim=True, correction=0)
-    return (x - mean) * ops.rsqrt(var + eps), mean, var
+    centered = x - mean
+    var = _reduce.mean(centered * centered, axes, keepdim=True)
+    return centered * ops.rsqrt(var + eps), mean, var
 
 
 def _normalize_data(d: np.ndarray, axes: tuple[int, ...],

@@ -84,7 +84,7 @@ def fold_scalar_groups(ctx: FusionContext, groups: dict[int, set[int]],
                 continue
             used_here = any(owner[u] == gid for u in ctx.users[v])
             op = g.op(v)
-            clones = _clone_into(ctx, groups, owner, v, readers, drop=not used_here)
+            clones = _clone_into(ctx, groups, owner, [v], readers, drop=not used_here)
             if clones is not None:
                 decisions[v] = {"op": op, "keep_cost": 0, "recompute_cost": 0,
                                 "readers": readers, "clones": clones,
@@ -112,22 +112,73 @@ def rematerialize(ctx: FusionContext, groups: dict[int, set[int]],
             if ctx.cls[v] != "elementwise" or v in graph_outputs:
                 continue
             readers = sorted({owner[u] for u in ctx.users[v]} - {gid}, key=where.__getitem__)
-            if not readers or any(p in decisions for p in ctx.operands[v]):
-                continue  # not a group output, or an operand is recomputed itself
+            if not readers:
+                continue  # not a group output
+            cone = _cone(ctx, groups[gid], owner, v, graph_outputs)
+            leaves = _leaves(ctx, cone)
+            if any(a in decisions for a in leaves) or not _leaves_ok(
+                    ctx, owner, gid, leaves, last, where[readers[-1]], v):
+                continue  # an operand is recomputed itself, or not stored where it could be
             used_here = any(owner[u] == gid for u in ctx.users[v])
-            if not all(g.op(a) in BOUNDARY or last.get(a, -1) >= where[r]
-                       for a in ctx.operands[v] for r in readers):
-                continue
             keep = _keep_cost(ctx, v, readers)
-            cost = _recompute_cost(ctx, groups, v, readers, used_here)
+            cost = _recompute_cost(ctx, groups, cone, readers, used_here)
             op = g.op(v)
             if cost <= keep:
-                clones = _clone_into(ctx, groups, owner, v, readers, drop=not used_here)
+                clones = _clone_into(ctx, groups, owner, cone, readers, drop=not used_here)
                 if clones is not None:
+                    for a in leaves:
+                        last[a] = max(last.get(a, -1), where[readers[-1]])
                     decisions[v] = {"op": op, "keep_cost": keep, "recompute_cost": cost,
                                     "readers": readers, "clones": clones,
                                     "dropped": not used_here}
     return decisions
+
+
+# at most this many nodes are recomputed for one value (its own op and its group's
+# intermediate values it is computed from)
+MAX_CONE = 8
+
+
+def _cone(ctx: FusionContext, members: set[int], owner: dict[int, int], v: int,
+          graph_outputs: set[int]) -> list[int]:
+    """``v`` and the elementwise values of its group that it is computed from and that no
+    other group reads (not stored: a clone of ``v`` must compute them again), in
+    topological order; ``[v]`` when there are more than :data:`MAX_CONE`."""
+    cone = {v}
+    todo = [v]
+    while todo:
+        for p in ctx.operands[todo.pop()]:
+            if (p in members and p not in cone and ctx.cls[p] == "elementwise"
+                    and p not in graph_outputs
+                    and all(owner.get(u) == owner[v] for u in ctx.users[p])):
+                cone.add(p)
+                todo.append(p)
+    if len(cone) > MAX_CONE:
+        return [v]
+    return sorted(cone, key=ctx.pos.__getitem__)
+
+
+def _leaves(ctx: FusionContext, cone: list[int]) -> set[int]:
+    """The operands of a cone's nodes outside the cone (what its clones read)."""
+    inside = set(cone)
+    return {p for n in cone for p in ctx.operands[n] if p not in inside}
+
+
+def _leaves_ok(ctx: FusionContext, owner: dict[int, int], gid: int, leaves: set[int],
+               last: dict[int, int], until: int, v: int) -> bool:
+    """Every leaf is a constant or a stored value (read outside group ``gid``), and those
+    the clones would keep alive longer than they live now are together no larger than ``v``,
+    whose buffer the move frees for at least that long (values under 1/64 of ``v`` are not
+    counted: a per-channel statistic read by a later reduction), so the peak never grows."""
+    longer = 0
+    for a in leaves:
+        if ctx.g.op(a) in BOUNDARY:
+            continue
+        if owner.get(a) == gid and all(owner.get(u) == gid for u in ctx.users[a]):
+            return False  # a value only its own kernel computes: never stored
+        if last.get(a, -1) < until and _nbytes(ctx, a) * 64 > _nbytes(ctx, v):
+            longer += _nbytes(ctx, a)
+    return longer <= _nbytes(ctx, v)
 
 
 def _nbytes(ctx: FusionContext, v: int) -> int:
@@ -139,64 +190,80 @@ def _keep_cost(ctx: FusionContext, v: int, readers: list[int]) -> int:
     return _nbytes(ctx, v) * (1 + len(readers))
 
 
-def _recompute_cost(ctx: FusionContext, groups: dict[int, set[int]], v: int,
+def _recompute_cost(ctx: FusionContext, groups: dict[int, set[int]], cone: list[int],
                     readers: list[int], used_here: bool) -> int:
     """Flops of the extra evaluations plus the bytes of operands a reader does not read yet."""
     extra = len(readers) - (0 if used_here else 1)
-    cost = ctx.sizes[v] * OP_COST.get(ctx.g.op(v), 1) * extra
+    cost = sum(ctx.sizes[n] * OP_COST.get(ctx.g.op(n), 1) for n in cone) * max(extra, 0)
+    leaves = _leaves(ctx, cone)
     for r in readers:
         members = groups[r]
         already = {p for n in members for p in ctx.operands[n] if p not in members}
-        cost += sum(_nbytes(ctx, a) for a in set(ctx.operands[v]) - already
+        cost += sum(_nbytes(ctx, a) for a in leaves - already
                     if ctx.g.op(a) not in ("const", "full"))
     return cost
 
 
-def _clone_into(ctx: FusionContext, groups: dict[int, set[int]], owner: dict[int, int], v: int,
-                readers: list[int], drop: bool) -> list[int] | None:
-    """Give each reader group its own copy of ``v`` (and drop ``v`` when ``drop``), if every
-    changed group stays legal; returns the clone ids, or None (nothing changed)."""
+_TABLES = ("pos", "cls", "sizes", "operands", "users")
+
+
+def _clone_into(ctx: FusionContext, groups: dict[int, set[int]], owner: dict[int, int],
+                cone: list[int], readers: list[int], drop: bool) -> list[int] | None:
+    """Give each reader group its own copy of ``cone`` (its last node ``v`` and the values of
+    its group it is computed from), reading the cone's leaves, and drop ``v`` when ``drop``
+    (with the cone values nothing else reads then), if every changed group stays legal;
+    returns the clone ids of ``v`` per reader, or None (nothing changed)."""
     g = ctx.g
-    ids = list(range(g._next_id, g._next_id + len(readers)))
-    saved_users = {p: list(ctx.users[p]) for p in {v, *ctx.operands[v]}}
-    saved_ops: dict[int, list[int]] = {}
-    for c, r in zip(ids, readers, strict=True):
-        uses = [u for u in ctx.users[v] if owner[u] == r]
+    v = cone[-1]
+    saved = {name: dict(getattr(ctx, name)) for name in _TABLES}
+    next_id = g._next_id
+    maps: list[dict[int, int]] = []
+    for r in readers:
+        clone: dict[int, int] = {}
+        for n in cone:
+            c = clone[n] = next_id
+            next_id += 1
+            ctx.pos[c], ctx.cls[c], ctx.sizes[c] = ctx.pos[n], ctx.cls[n], ctx.sizes[n]
+            ctx.operands[c] = [clone.get(p, p) for p in ctx.operands[n]]
+            ctx.users[c] = []
+            for p in set(ctx.operands[c]):
+                ctx.users[p] = ctx.users[p] + [c]
+        uses = [u for u in ctx.users[v] if owner.get(u) == r]
         for u in uses:
-            saved_ops[u] = ctx.operands[u]
-            ctx.operands[u] = [c if p == v else p for p in ctx.operands[u]]
+            ctx.operands[u] = [clone[v] if p == v else p for p in ctx.operands[u]]
         ctx.users[v] = [u for u in ctx.users[v] if u not in uses]
-        ctx.pos[c], ctx.cls[c], ctx.sizes[c] = ctx.pos[v], ctx.cls[v], ctx.sizes[v]
-        ctx.operands[c], ctx.users[c] = list(ctx.operands[v]), uses
-        for p in set(ctx.operands[v]):
-            ctx.users[p] = ctx.users[p] + [c]
+        ctx.users[clone[v]] = uses
+        maps.append(clone)
+    dead = []
     if drop:
-        for p in set(ctx.operands[v]):
-            ctx.users[p] = [u for u in ctx.users[p] if u != v]
-    home = groups[owner[v]] - {v} if drop else groups[owner[v]]
-    legal = all(classify(ctx, groups[r] | {c}) is not None
-                for c, r in zip(ids, readers, strict=True))
-    if not legal or (drop and home and classify(ctx, home) is None):
-        ctx.users.update(saved_users)
-        ctx.operands.update(saved_ops)
-        for c in ids:
-            for table in (ctx.pos, ctx.cls, ctx.sizes, ctx.operands, ctx.users):
-                del table[c]
+        for n in reversed(cone):
+            if n == v or not ctx.users[n]:
+                dead.append(n)
+                for p in set(ctx.operands[n]):
+                    ctx.users[p] = [u for u in ctx.users[p] if u != n]
+    home = groups[owner[v]] - set(dead)
+    legal = all(classify(ctx, groups[r] | set(clone.values())) is not None
+                for clone, r in zip(maps, readers, strict=True))
+    if not legal or (dead and home and classify(ctx, home) is None):
+        for name, table in saved.items():
+            setattr(ctx, name, table)
         return None
-    node = g.nx.nodes[v]
-    for c, r in zip(ids, readers, strict=True):
-        got = g.add(node["op"], ctx.operands[v], loc=node.get("loc"), **node["attrs"])
-        assert got == c, "rematerialize: clone ids out of step with the graph"
-        for u in ctx.users[c]:
+    for clone, r in zip(maps, readers, strict=True):
+        for n in cone:
+            node = g.nx.nodes[n]
+            got = g.add(node["op"], [clone.get(p, p) for p in g.operands(n)], loc=node.get("loc"),
+                        **node["attrs"])
+            assert got == clone[n], "rematerialize: clone ids out of step with the graph"
+            groups[r].add(got)
+            owner[got] = r
+        for u in ctx.users[clone[v]]:
             for src, _, key in [e for e in g.nx.in_edges(u, keys=True) if e[0] == v]:
                 g.nx.remove_edge(src, u, key=key)
-                g.nx.add_edge(c, u, key=key)
-        groups[r].add(c)
-        owner[c] = r
-    if drop:
-        groups[owner[v]].discard(v)
-        g.nx.remove_node(v)
-        for table in (ctx.pos, ctx.cls, ctx.sizes, ctx.operands, ctx.users):
-            del table[v]
-        del owner[v]
-    return ids
+                g.nx.add_edge(clone[v], u, key=key)
+    for n in dead:
+        groups[owner[n]].discard(n)
+        g.nx.remove_node(n)
+        for name in _TABLES:
+            del getattr(ctx, name)[n]
+        del owner[n]
+    return [clone[v] for clone in maps]

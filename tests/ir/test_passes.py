@@ -529,6 +529,32 @@ def test_recompute_moves_a_mask_only_the_backward_reads() -> None:
     assert all(s.node != mask.id for s in f.meta["memory"].slots)
 
 
+def test_recompute_clones_a_value_with_the_intermediates_of_its_group() -> None:
+    # o1 and o2 are products of p = r * s, which r's group computes and stores nowhere, and
+    # only a late reduction reads them (BatchNorm's backward after max_pool2d_grad): the
+    # late group computes p and the products itself, so none of the three is stored
+    g = ir.Graph("t")
+    b, x, w = ir.Builder(g), _input(g, "x", (32, 16)), _input(g, "w", (16, 16), op="param")
+    s = _input(g, "s", (1, 16))
+    r = b.matmul(x, w)
+    p = b.mul(r, s)
+    o1, o2 = b.mul(p, r), b.mul(p, s)
+    t = b.sum(b.exp(r), axes=(0, 1))
+    g.add_output(b.mul(b.sum(o1, axes=(0,)), t).id)
+    g.add_output(b.sum(o2, axes=(0,)).id)
+    g.add_output(b.mul(r, t).id)
+    f = check_everything(g)
+    for v in (o1, o2):
+        record = f.meta["recompute"][v.id]
+        assert record["dropped"] and record["recompute_cost"] <= record["keep_cost"]
+        (clone,) = record["clones"]
+        (inner, _) = f.operands(clone)
+        assert f.op(inner) == "mul" and inner != p.id  # its own clone of p, in the reader
+        assert f.nx.nodes[inner]["group"] == f.nx.nodes[clone]["group"] == record["readers"][0]
+    assert not {p.id, o1.id, o2.id} & set(f.nx)
+    assert not {p.id, o1.id, o2.id} & {s.node for s in f.meta["memory"].slots}
+
+
 def test_recompute_keeps_a_value_whose_operands_would_cost_more_to_read() -> None:
     # the late reader does not read r: recomputing the 1-byte mask would load 4-byte r instead
     g = ir.Graph("t")
@@ -582,7 +608,8 @@ def test_memory_reuses_dead_buffers_and_refuses_unsafe_inplace() -> None:
     b, x = ir.Builder(g), _input(g, "x", (16, 16))
     h, p = x, _input(g, "p", (16, 16), op="param")
     for _ in range(4):  # a chain of reductions: each buffer dies after the next group
-        h = b.add(h, b.sum(b.mul(h, h), axes=(1,), keepdim=True))
+        # (tanh: a value cheap enough to recompute would be, and never stored)
+        h = b.tanh(b.add(h, b.sum(b.mul(h, h), axes=(1,), keepdim=True)))
     transposed = b.add(b.permute(p, dims=(1, 0)), b.scalar(1.0, "float32"))  # reads p remapped
     later = b.mul(b.sum(p, axes=(0, 1)), b.sum(h, axes=(0, 1)))
     for out in (later, transposed):
