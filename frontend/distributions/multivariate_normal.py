@@ -10,7 +10,7 @@ import tenkai
 
 from . import constraints
 from .distribution import EMPTY_SHAPE, Distribution
-from .utils import lazy_property
+from .utils import scale_tril_matrices
 
 __all__ = ["MultivariateNormal"]
 
@@ -81,19 +81,7 @@ class MultivariateNormal(Distribution):
     def _matrix_shape(self) -> Any:
         return self._batch_shape + self._event_shape + self._event_shape
 
-    @lazy_property
-    def scale_tril(self) -> Any:
-        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
-
-    @lazy_property
-    def covariance_matrix(self) -> Any:
-        lower = self._unbroadcasted_scale_tril
-        return (lower @ lower.mT).expand(self._matrix_shape())
-
-    @lazy_property
-    def precision_matrix(self) -> Any:
-        inverse = tenkai.cholesky_inverse(self._unbroadcasted_scale_tril)
-        return inverse.expand(self._matrix_shape())
+    scale_tril, covariance_matrix, precision_matrix = scale_tril_matrices()
 
     @property
     def mean(self) -> Any:

@@ -74,3 +74,24 @@ class lazy_property:  # noqa: N801 - PyTorch's name
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+def scale_tril_matrices() -> tuple[lazy_property, lazy_property, lazy_property]:
+    """``scale_tril``, ``covariance_matrix`` and ``precision_matrix`` as lazy properties of a
+    distribution holding ``_unbroadcasted_scale_tril`` and a ``_matrix_shape()`` to expand to
+    (MultivariateNormal, Wishart): ``scale_tril, covariance_matrix, precision_matrix =
+    scale_tril_matrices()`` in the class body, the class hierarchy left as PyTorch's."""
+
+    def scale_tril(self: Any) -> Any:
+        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
+
+    def covariance_matrix(self: Any) -> Any:
+        lower = self._unbroadcasted_scale_tril
+        return (lower @ lower.mT).expand(self._matrix_shape())
+
+    def precision_matrix(self: Any) -> Any:
+        return tenkai.cholesky_inverse(self._unbroadcasted_scale_tril).expand(
+            self._matrix_shape())
+
+    return (lazy_property(scale_tril), lazy_property(covariance_matrix),
+            lazy_property(precision_matrix))

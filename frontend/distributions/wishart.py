@@ -17,7 +17,7 @@ from . import constraints
 from .distribution import EMPTY_SHAPE
 from .exp_family import ExponentialFamily
 from .studentt import Chi2
-from .utils import lazy_property
+from .utils import scale_tril_matrices
 
 __all__ = ["Wishart"]
 
@@ -105,19 +105,7 @@ class Wishart(ExponentialFamily):
     def _matrix_shape(self) -> Any:
         return self._batch_shape + self._event_shape
 
-    @lazy_property
-    def scale_tril(self) -> Any:
-        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
-
-    @lazy_property
-    def covariance_matrix(self) -> Any:
-        lower = self._unbroadcasted_scale_tril
-        return (lower @ lower.mT).expand(self._matrix_shape())
-
-    @lazy_property
-    def precision_matrix(self) -> Any:
-        return tenkai.cholesky_inverse(self._unbroadcasted_scale_tril).expand(
-            self._matrix_shape())
+    scale_tril, covariance_matrix, precision_matrix = scale_tril_matrices()
 
     def _df_matrix(self) -> Any:
         return self.df.reshape(tuple(self._batch_shape) + (1, 1))
