@@ -95,6 +95,24 @@ def _lib_tensors(lib: Any, params: dict[str, np.ndarray], grad: bool) -> dict[st
             for k, v in params.items()}
 
 
+def assert_values_and_grads_match(name: str, cases: dict, tol: dict[str, float],
+                                  tril_grads: bool = False) -> None:
+    """tenkai's values and parameter gradients of ``cases[name]`` against PyTorch's;
+    ``tril_grads``: a ``tril`` parameter's gradient compared on its lower triangle (the zeros
+    above a Cholesky factor's diagonal are not parameters)."""
+    got, got_grads = _evaluate(tenkai, name, cases)
+    want, want_grads = _evaluate(torch, name, cases)
+    assert got.keys() == want.keys()
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], **tol, err_msg=f"{name}.{key}")
+    assert got_grads.keys() == want_grads.keys()
+    for key in want_grads:
+        got_grad, want_grad = got_grads[key], want_grads[key]
+        if tril_grads and key == "tril":
+            got_grad, want_grad = np.tril(got_grad), np.tril(want_grad)
+        np.testing.assert_allclose(got_grad, want_grad, **tol, err_msg=f"{name}: d/d{key}")
+
+
 def _evaluate(lib: Any, name: str, cases: dict[str, Any] | None = None
               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Every compared value and the gradients of their sum with respect to the parameters."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_distributions import _evaluate, _lib_tensors
+from test_distributions import _lib_tensors, assert_values_and_grads_match
 
 import tenkai
 
@@ -107,15 +107,7 @@ def _tol(name: str) -> dict[str, float]:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_values_and_gradients_match_torch(name: str) -> None:
-    got, got_grads = _evaluate(tenkai, name, CASES)
-    want, want_grads = _evaluate(torch, name, CASES)
-    assert got.keys() == want.keys()
-    for key in want:
-        np.testing.assert_allclose(got[key], want[key], **_tol(name), err_msg=f"{name}.{key}")
-    assert got_grads.keys() == want_grads.keys()
-    for key in want_grads:
-        np.testing.assert_allclose(got_grads[key], want_grads[key], **_tol(name),
-                                   err_msg=f"{name}: d/d{key}")
+    assert_values_and_grads_match(name, CASES, _tol(name))
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

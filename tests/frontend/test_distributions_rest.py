@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_distributions import _evaluate, _lib_tensors
+from test_distributions import _lib_tensors, _tril, assert_values_and_grads_match
 
 import tenkai
 
@@ -22,13 +22,6 @@ RNG = np.random.default_rng(23)
 
 def _pos(*shape: int) -> np.ndarray:
     return RNG.random(shape) + 0.5
-
-
-def _tril(*batch: int, n: int = 3) -> np.ndarray:
-    lower = np.tril(RNG.standard_normal(batch + (n, n)) * 0.3)
-    idx = np.arange(n)
-    lower[..., idx, idx] = RNG.random(batch + (n,)) + 0.5
-    return lower
 
 
 def _corr_cholesky(*batch: int, n: int = 3) -> np.ndarray:
@@ -110,18 +103,7 @@ def _tol(name: str) -> dict[str, float]:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_values_and_gradients_match_torch(name: str) -> None:
-    got, got_grads = _evaluate(tenkai, name, CASES)
-    want, want_grads = _evaluate(torch, name, CASES)
-    assert got.keys() == want.keys()
-    for key in want:
-        np.testing.assert_allclose(got[key], want[key], **_tol(name), err_msg=f"{name}.{key}")
-    assert got_grads.keys() == want_grads.keys()
-    for key in want_grads:
-        got_grad, want_grad = got_grads[key], want_grads[key]
-        if key == "tril":  # the zeros above a Cholesky factor's diagonal are not parameters
-            got_grad, want_grad = np.tril(got_grad), np.tril(want_grad)
-        np.testing.assert_allclose(got_grad, want_grad, **_tol(name),
-                                   err_msg=f"{name}: d/d{key}")
+    assert_values_and_grads_match(name, CASES, _tol(name), tril_grads=True)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
