@@ -19,3 +19,16 @@ if os.environ.get("TENKAI_CACHE_DIR", os.environ.get(_CHOSEN)) == os.environ.get
     os.environ["TENKAI_CACHE_KEY_FILE"] = os.path.join(_CACHE_DIR + "-key", "cache.key")
 # else: the user's TENKAI_CACHE_DIR, signed with the user's key (TENKAI_CACHE_KEY_FILE or the
 # default), so that entries the tests write are valid for the user's scripts and the CLI too
+
+
+def pytest_configure(config) -> None:  # noqa: ANN001
+    """Under ``-n`` (xdist's default ``load`` scheduling) send each ``xdist_group`` to one
+    worker, as ``--dist loadgroup`` would: the modules that compile every registry sample
+    in one batch up front (test_llvm_ops.py, test_compiled_graphs.py) then pay that once,
+    not once per worker. The controller picks the scheduler; each worker names its grouped
+    tests ``nodeid@group`` for it."""
+    option = config.option
+    if getattr(option, "dist", "no") == "load" and getattr(option, "numprocesses", None):
+        option.dist = "loadgroup"
+    elif hasattr(config, "workerinput") and getattr(option, "loadgroup", None) is False:
+        option.loadgroup = True

@@ -54,6 +54,9 @@ from tenkai.ir.passes import autodiff, run_pipeline
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ir"))
 from registry_cases import CASES, OpCase, Sample, broadcast_samples, make_inputs  # noqa: E402
 
+# every sample is compiled in one batch up front: one worker pays it (tests/conftest.py)
+pytestmark = pytest.mark.xdist_group("compiled_graphs_batch")
+
 N_BROADCAST = int(os.environ.get("TENKAI_TEST_CASES", "3"))  # as test_llvm_ops / test_registry
 N_EXAMPLES = int(os.environ.get("TENKAI_TEST_CASES", "30"))
 EXAMPLES = settings(max_examples=N_EXAMPLES, deadline=None, derandomize=True, database=None,

@@ -33,6 +33,9 @@ from tenkai.ir import REGISTRY, dtypes
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "ir"))
 from registry_cases import CASES, OpCase, Sample, broadcast_samples, make_inputs  # noqa: E402
 
+# every sample is compiled in one batch up front: one worker pays it (tests/conftest.py)
+pytestmark = pytest.mark.xdist_group("llvm_ops_batch")
+
 N_RANDOM = int(os.environ.get("TENKAI_TEST_CASES", "3"))
 EXACT_RANDOM = {("uniform", "float32"), ("uniform", "float64"), ("bernoulli", "float32"),
                 ("bernoulli", "float64"), ("randint", "float32"), ("randint", "int64"),

@@ -149,7 +149,7 @@ def test_the_seed_two_layer_net_follows_eager() -> None:
 
     runs = []
     for compiled in (False, True):
-        fn, args = WORKLOADS["two_layer"](tenkai)
+        fn, args = WORKLOADS["two_layer"](tenkai, batch=16)
         opt = next(c.cell_contents for c in fn.__closure__
                    if isinstance(c.cell_contents, tenkai.optim.Optimizer))
         params = [p for group in opt.param_groups for p in group["params"]]
