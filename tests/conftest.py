@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import tempfile
 
+import pytest
+
 _CHOSEN = "TENKAI_TEST_CACHE_DIR"  # the cache dir this file chose (not the user)
 # no background library build (tenkai.compiler.prebuild) writing into the tests' caches at
 # times of its own; tests/runtime/test_cache_prebuild.py turns it on where it tests it
@@ -21,7 +23,7 @@ if os.environ.get("TENKAI_CACHE_DIR", os.environ.get(_CHOSEN)) == os.environ.get
 # default), so that entries the tests write are valid for the user's scripts and the CLI too
 
 
-def pytest_configure(config) -> None:  # noqa: ANN001
+def pytest_configure(config: pytest.Config) -> None:
     """Under ``-n`` (xdist's default ``load`` scheduling) send each ``xdist_group`` to one
     worker, as ``--dist loadgroup`` would: the modules that compile every registry sample
     in one batch up front (test_llvm_ops.py, test_compiled_graphs.py) then pay that once,
