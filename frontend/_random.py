@@ -306,6 +306,29 @@ _PREPARED: dict[tuple, tuple[dict[str, Any], Any]] = {}
 _native_on = _nk.enabled  # TENKAI_EAGER_NATIVE, read at every draw
 
 
+def quick(op: str, count: int, key: tuple, attrs: dict[str, Any]) -> Tensor | None:
+    """``draw(op, (count,), None, **attrs)`` (``key``: ``(op, *attrs.items())``) by the native
+    kernel, when that is how :func:`draw` computes it: eager (no tracer or profiler), the
+    default generator, 1 <= ``count`` <= the scratch length, native kernels on; else None
+    (nothing drawn: the caller takes the general path). For ``randn(n)`` and ``randint(lo,
+    hi, (n,))``, whose per-call cost is mostly dispatch (~1 us of ~3 less)."""
+    if _TRACER.tracer is not None or _PROFILER[0] is not None or not 0 < count <= _NATIVE_MAX:
+        return None
+    prep = _PREPARED.get(key)
+    if prep is None:
+        prep = _prepare(op, attrs, key)
+    native = prep[1]
+    if native is None or not _native_on():
+        return None
+    gen = default_generator
+    offset = gen._offset
+    gen._offset = offset + count
+    t = _new_tensor(Tensor)  # Tensor._make, inline
+    t._data, t._node, t._vc, t._base, t._grad, t._retains_grad = \
+        native((count,), count, gen._seed, offset), None, [0], None, None, False
+    return t
+
+
 def _prepare(op: str, attrs: dict[str, Any], key: tuple) -> tuple[dict[str, Any], Any]:
     """``(full attrs, native)`` of a draw signature; ``native(shape, count, seed, offset)``
     returns the drawn array, or is None where no native kernel computes the draw."""
