@@ -145,6 +145,12 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
+    if type(start) is int and type(step) is int and step == 1 and dtype is None \
+            and device is None and not requires_grad and DEFAULT[0] is None and (
+            (end is None and start >= 0) or (type(end) is int and end >= start)):
+        # arange(n), arange(a, b): an int64 range, as below (~1 us of ~2.5 less)
+        return Tensor._make(np.arange(start, dtype=np.int64) if end is None else
+                            np.arange(start, end, dtype=np.int64))
     if end is None:
         start, end = 0, start
     if step == 0:

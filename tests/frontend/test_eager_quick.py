@@ -91,19 +91,20 @@ def _native_ready() -> bool:
 
 @pytest.mark.parametrize("n", [2048, 5000, 16384])
 def test_small_kernels_on_the_calling_thread_from_many_threads(n):
-    """relu (native from 2048) and sum (from 4096) kernels run with reused contexts: threads
-    calling them at once each get their own values."""
+    """sigmoid (native from 1024) and sum (from 4096) kernels run with reused contexts:
+    threads calling them at once each get their own values."""
     if not _native_ready():
         pytest.skip("native eager kernels are off here")
     datas = [_rng(k).standard_normal(n).astype(np.float32) for k in range(4)]
+    wants = [tenkai.sigmoid(tenkai.tensor(d)).numpy() for d in datas]  # one thread at a time
     errors: list[str] = []
 
     def work(k: int) -> None:
         x = tenkai.tensor(datas[k])
         for _ in range(200):
-            r = tenkai.relu(x).numpy()
-            if not np.array_equal(r, np.maximum(datas[k], 0)):
-                errors.append(f"relu {k}")
+            r = tenkai.sigmoid(x).numpy()
+            if not np.array_equal(r, wants[k]):
+                errors.append(f"sigmoid {k}")
                 return
             s = float(x.sum())
             if abs(s - float(datas[k].astype(np.float64).sum())) > 1e-3 * n:
@@ -116,8 +117,25 @@ def test_small_kernels_on_the_calling_thread_from_many_threads(n):
     for t in threads:
         t.join()
     assert not errors
-    runs = [v[2] for k, v in _ops._CHECKED.items() if k[0] == "relu" and (n,) in k]
-    assert runs and all(run is not tenkai.ir.REGISTRY["relu"].reference for run in runs)
+    np.testing.assert_allclose(wants[0], 1 / (1 + np.exp(-datas[0].astype(np.float64))),
+                               rtol=1e-6, atol=1e-7)
+    runs = [v[2] for k, v in _ops._CHECKED.items() if k[0] == "sigmoid" and (n,) in k]
+    assert runs and all(run is not tenkai.ir.REGISTRY["sigmoid"].reference for run in runs)
+
+
+def test_relu_reference_matches_maximum_with_zero():
+    """relu's float reference (the maximum with an array of zeros, numpy's SIMD loop) gives
+    np.maximum(x, 0)'s values, signs of zeros and NaNs included, in every layout."""
+    ref = tenkai.ir.REGISTRY["relu"].reference
+    for dt in (np.float32, np.float64):
+        x = np.array([-0.0, 0.0, np.nan, -np.nan, -1.5, 2.5, np.inf, -np.inf], dt)
+        for a in (x, x.reshape(2, 4), x.reshape(2, 4).T, x[::2], x[:0], x[0, ...]):
+            got, want = ref(a), np.asarray(np.maximum(a, 0))
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+            np.testing.assert_array_equal(got, want)
+            assert got.strides == want.strides and got.flags.writeable
+            assert got.flags.c_contiguous == want.flags.c_contiguous
 
 
 @pytest.mark.parametrize("shape", [(100, 100, 100), (64, 130, 70)])
