@@ -12,7 +12,7 @@ import pytest
 
 import tenkai
 from tenkai import _native_kernels as nk
-from tenkai import _ops
+from tenkai import _ops, _random
 
 torch = pytest.importorskip("torch")
 
@@ -198,3 +198,37 @@ def test_stack_of_strided_tensors_and_other_dims():
     for dim in (1, 2, -1):
         np.testing.assert_array_equal(tenkai.stack(views, dim=dim).numpy(),
                                       np.stack([x.T, (x + 1).T], axis=dim))
+
+
+def _draws(quick: bool, sizes: list[int]) -> list[np.ndarray]:
+    """randn/randint draws of ``sizes`` (reseeding halfway), by the short dispatch (default
+    dtype, which reads ahead) or the general one (an explicit dtype)."""
+    out = []
+    tenkai.manual_seed(11)
+    for k, n in enumerate(sizes):
+        if k == len(sizes) // 2:
+            tenkai.manual_seed(12)
+        kw = {} if quick else {"dtype": tenkai.int64 if k % 5 == 0 else tenkai.float32}
+        t = tenkai.randint(0, 10, (n,), **kw) if k % 5 == 0 else tenkai.randn(n, **kw)
+        out.append(t.numpy())
+    return out
+
+
+def test_small_draws_read_ahead_give_the_general_paths_values():
+    """randn(n) and randint(lo, hi, (n,)) on the default generator, whose values may come from
+    an earlier kernel call's read-ahead, are the general draw's values bit for bit (runs of
+    small draws, jumps, an empty draw, a large one, a reseed), and each a fresh array."""
+    sizes = [1, 1, 3, 100, 1, 0, 7, 5000, 2, 1, 1, 1, 20_000, 1, 64, 1] * 12
+    quick = _draws(True, sizes)
+    if _native_ready():  # the read-ahead ran (the runs of small draws)
+        assert any(entry[4] for entry in _random._AHEAD.values())
+    general = _draws(False, sizes)
+    for k, (a, b) in enumerate(zip(quick, general, strict=True)):
+        assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8)), k
+    assert all(a.flags.owndata and a.flags.writeable for a in quick if a.size)
+    x = tenkai.randn(4)
+    x.add_(1.0)  # a draw's array is its own: the next draws are unchanged
+    tenkai.manual_seed(3)
+    first = tenkai.randn(8).numpy()
+    tenkai.manual_seed(3)
+    assert np.array_equal(tenkai.randn(8, dtype=tenkai.float32).numpy(), first)
