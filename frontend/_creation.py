@@ -15,6 +15,7 @@ from ._device import CPU, DEFAULT, check_device
 from ._dtype import BY_NAME, as_dtype, get_default_dtype, scalar_dtype
 from ._infer import check_array, infer_array
 from ._random import Generator, draw
+from ._random import quick as quick_draw
 from ._tensor import Tensor
 
 
@@ -144,6 +145,12 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
+    if type(start) is int and type(step) is int and step == 1 and dtype is None \
+            and device is None and not requires_grad and DEFAULT[0] is None and (
+            (end is None and start >= 0) or (type(end) is int and end >= start)):
+        # arange(n), arange(a, b): an int64 range, as below (~1 us of ~2.5 less)
+        return Tensor._make(np.arange(start, dtype=np.int64) if end is None else
+                            np.arange(start, end, dtype=np.int64))
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -250,6 +257,12 @@ def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, devi
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples (``tenkai.randn(2, 3)``)."""
+    if len(size) == 1 and type(size[0]) is int and generator is None and dtype is None \
+            and device is None and not requires_grad and DEFAULT[0] is None:
+        name = get_default_dtype().name  # randn(n): a small draw's dispatch, short
+        t = quick_draw("normal", size[0], ("normal", ("dtype", name)), {"dtype": name})
+        if t is not None:
+            return t
     return _random("normal", _size(size), dtype, generator, device, requires_grad)
 
 
@@ -263,6 +276,13 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
     if int(high) <= int(low):
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
+    if dtype is None and generator is None and device is None and not requires_grad \
+            and DEFAULT[0] is None and type(size) is tuple and len(size) == 1 \
+            and type(size[0]) is int and type(low) is int and type(high) is int:
+        attrs = {"dtype": "int64", "low": low, "high": high}  # randint(lo, hi, (n,)), short
+        t = quick_draw("randint", size[0], ("randint", *attrs.items()), attrs)
+        if t is not None:
+            return t
     dt = as_dtype(dtype) if dtype is not None else BY_NAME["int64"]
     t = draw("randint", _size((size,)), generator, dtype=dt.name, low=int(low), high=int(high))
     return _drawn(t, device, requires_grad)

@@ -24,10 +24,11 @@ MIN_ELEMENTS = int(os.environ.get("TENKAI_EAGER_NATIVE_MIN", 1 << 15))
 MIN_CHEAP = 1 << 18
 # ops whose numpy reference is slow from fewer elements (measured single-threaded, float32):
 # ``np.where`` with a 0-d operand (ReLU's backward) 57 us at 8192 elements, the kernel ~8 us;
-# the sigmoid reference makes several passes (4096: numpy 140 us, the kernel 50 us, loaded VM);
-# ``relu`` (np.maximum with a 0-d zero: 6.8 us at 10^4 float32, the kernel on the calling
-# thread 3 us) from 2048. The lower of this and MIN_ELEMENTS.
-MIN_BY_OP = {"where": 1 << 12, "sigmoid": 1 << 10, "relu": 1 << 11}
+# the sigmoid reference makes several passes (4096: numpy 140 us, the kernel 50 us, loaded VM).
+# The lower of this and MIN_ELEMENTS. (Not relu: its float reference takes the maximum with
+# an array of zeros, numpy's SIMD loop, as fast as the kernel's call below MIN_ELEMENTS:
+# measured, 10^4 float32 on one thread, 1.7 us against 2.5 us)
+MIN_BY_OP = {"where": 1 << 12, "sigmoid": 1 << 10}
 MIN_MAX_REDUCE = 1 << 20
 # sums and means from 4096 elements: numpy's pairwise float32 sum costs ~0.35 ns an element
 # (10^4: 3.6 us), the row kernel on the calling thread ~2.2 us + 0.03 ns an element

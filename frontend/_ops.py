@@ -64,6 +64,8 @@ def _check(op: str, datas: list[np.ndarray], attrs: dict[str, Any]) -> tuple:
         if opdef.ufunc is not None and all(d.ndim for d in datas) and datas[0].dtype == \
                 datas[-1].dtype:  # (add, sub, mul) the reference's one ufunc call: an array
             run = opdef.ufunc  # of the operands' dtype (the wrapper only converts scalars)
+        elif op == "matmul" and datas[0].ndim >= 2 and datas[1].ndim >= 2:
+            run = np.matmul  # the reference's call: of matrices, an array (no np.asarray)
     return opdef, full, run, opdef.vjp is not None, op in VIEW_OPS
 
 

@@ -109,8 +109,33 @@ def _zero_grad(b, g, out, x):
 _unary("neg", _typed(np.negative), lambda b, g, out, x: (b.neg(g),), False)
 _unary("abs", _typed(np.abs), lambda b, g, out, x: (b.mul(g, b.sign(x)),), False)
 _unary("sign", _typed(np.sign), _zero_grad, False)
+# read-only zeros per float dtype (float32, float64): numpy's maximum of two arrays runs its
+# SIMD loop, with a scalar operand a slower one (measured, 10^4 float32 on one Zen 4 thread:
+# 1.7 us against 4.4 us), with the same values (NaN propagates, max(-0.0, 0) is +0.0 either way)
+RELU_ZEROS = 1 << 15
+_ZEROS: dict[np.dtype, np.ndarray] = {}
+
+
+def _zeros_like_c(x: np.ndarray) -> np.ndarray | None:
+    """A read-only zero array of ``x``'s shape and float dtype, where ``x`` is a C-contiguous
+    float32/float64 array of 1 to ``RELU_ZEROS`` elements, not 0-d (else None)."""
+    zeros = _ZEROS.get(x.dtype)
+    if zeros is None:
+        if x.dtype not in (np.float32, np.float64):
+            return None
+        zeros = _ZEROS[x.dtype] = np.zeros(RELU_ZEROS, x.dtype)
+        zeros.flags.writeable = False
+    n = x.size
+    if not 0 < n <= RELU_ZEROS or not x.ndim or not x.flags.c_contiguous:
+        return None
+    return zeros[:n] if x.ndim == 1 else zeros[:n].reshape(x.shape)
+
+
 def _relu(x: np.ndarray) -> np.ndarray:
     """``np.maximum(x, 0)``, a 0-d result kept an array of the input dtype (as ``_typed``)."""
+    zeros = _zeros_like_c(x)
+    if zeros is not None:  # a fresh C-contiguous array of x's dtype, as below
+        return np.maximum(x, zeros)
     out = np.maximum(x, 0)
     return out if type(out) is np.ndarray and out.dtype == x.dtype else \
         np.asarray(out, dtype=x.dtype)

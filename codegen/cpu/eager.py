@@ -48,7 +48,7 @@ from llvmlite import ir
 
 from tenkai.codegen.cpu.library import generator_sources, new_module
 from tenkai.codegen.cpu.machine import emit_object, host_cpu, optimize_ir
-from tenkai.codegen.llvm.loops import counted_loop
+from tenkai.codegen.llvm.loops import counted_loop, loop_hints
 from tenkai.codegen.llvm.types import I1, I8, I64, PTR, VOID
 from tenkai.codegen.scalar.library import math_library
 from tenkai.codegen.scalar.templates import DATA_OPERAND, TEMPLATES, template_for
@@ -392,7 +392,11 @@ def _gen_random(module: ir.Module, name: str, op: str, dtype: str) -> None:
     seed, offset = _slot(b, ctx, 1), _slot(b, ctx, 2)
     first, second = (b.bitcast(_slot(b, ctx, k), F64) for k in (3, 4))
     lib = math_library(None)
-    with counted_loop(b, begin, end, "i", rotated=True) as i:
+    # normal: four vectors in flight per iteration (the Box-Muller math is long dependency
+    # chains; lanes are independent, so the same bits: measured, 2^20 float32 on one Zen 4
+    # thread, 5.4 ms with one, 4.5 ms with four)
+    hints = loop_hints(module, ("llvm.loop.interleave.count", 4)) if op == "normal" else None
+    with counted_loop(b, begin, end, "i", rotated=True, hints=hints) as i:
         counter = b.add(offset, i)
         if op == "normal":  # the template's Box-Muller, with mean/std at run time
             v = b.fadd(first, b.fmul(second, philox.box_muller(b, lib, seed, counter, dtype)))

@@ -25,10 +25,14 @@ from tenkai.codegen.llvm.types import I64
 NUW_NSW = ("nuw", "nsw")
 
 
-def loop_hints(module: ir.Module, *options: str) -> ir.MDValue:
+def loop_hints(module: ir.Module, *options: str | tuple[str, int]) -> ir.MDValue:
     """A loop ID (``!N = !{!N, !{!"llvm.loop.unroll.disable"}, ...}``) for ``options`` (loop
-    metadata names without operands), to put on a rotated loop's latch."""
-    nodes = [module.add_metadata([ir.MetaDataString(module, o)]) for o in options]
+    metadata names without operands, or ``(name, i32 operand)`` pairs such as
+    ``("llvm.loop.interleave.count", 4)``), to put on a rotated loop's latch."""
+    nodes = [module.add_metadata([ir.MetaDataString(module, o)]) if isinstance(o, str) else
+             module.add_metadata([ir.MetaDataString(module, o[0]), ir.Constant(ir.IntType(32),
+                                                                             o[1])])
+             for o in options]
     loop_id = ir.values.MDValue(module, [], name=str(len(module.metadata)))
     loop_id.operands = (loop_id, *nodes)  # the self-reference LLVM requires of a loop ID
     return loop_id

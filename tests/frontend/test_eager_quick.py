@@ -12,7 +12,7 @@ import pytest
 
 import tenkai
 from tenkai import _native_kernels as nk
-from tenkai import _ops
+from tenkai import _ops, _random
 
 torch = pytest.importorskip("torch")
 
@@ -91,19 +91,20 @@ def _native_ready() -> bool:
 
 @pytest.mark.parametrize("n", [2048, 5000, 16384])
 def test_small_kernels_on_the_calling_thread_from_many_threads(n):
-    """relu (native from 2048) and sum (from 4096) kernels run with reused contexts: threads
-    calling them at once each get their own values."""
+    """sigmoid (native from 1024) and sum (from 4096) kernels run with reused contexts:
+    threads calling them at once each get their own values."""
     if not _native_ready():
         pytest.skip("native eager kernels are off here")
     datas = [_rng(k).standard_normal(n).astype(np.float32) for k in range(4)]
+    wants = [tenkai.sigmoid(tenkai.tensor(d)).numpy() for d in datas]  # one thread at a time
     errors: list[str] = []
 
     def work(k: int) -> None:
         x = tenkai.tensor(datas[k])
         for _ in range(200):
-            r = tenkai.relu(x).numpy()
-            if not np.array_equal(r, np.maximum(datas[k], 0)):
-                errors.append(f"relu {k}")
+            r = tenkai.sigmoid(x).numpy()
+            if not np.array_equal(r, wants[k]):
+                errors.append(f"sigmoid {k}")
                 return
             s = float(x.sum())
             if abs(s - float(datas[k].astype(np.float64).sum())) > 1e-3 * n:
@@ -116,8 +117,25 @@ def test_small_kernels_on_the_calling_thread_from_many_threads(n):
     for t in threads:
         t.join()
     assert not errors
-    runs = [v[2] for k, v in _ops._CHECKED.items() if k[0] == "relu" and (n,) in k]
-    assert runs and all(run is not tenkai.ir.REGISTRY["relu"].reference for run in runs)
+    np.testing.assert_allclose(wants[0], 1 / (1 + np.exp(-datas[0].astype(np.float64))),
+                               rtol=1e-6, atol=1e-7)
+    runs = [v[2] for k, v in _ops._CHECKED.items() if k[0] == "sigmoid" and (n,) in k]
+    assert runs and all(run is not tenkai.ir.REGISTRY["sigmoid"].reference for run in runs)
+
+
+def test_relu_reference_matches_maximum_with_zero():
+    """relu's float reference (the maximum with an array of zeros, numpy's SIMD loop) gives
+    np.maximum(x, 0)'s values, signs of zeros and NaNs included, in every layout."""
+    ref = tenkai.ir.REGISTRY["relu"].reference
+    for dt in (np.float32, np.float64):
+        x = np.array([-0.0, 0.0, np.nan, -np.nan, -1.5, 2.5, np.inf, -np.inf], dt)
+        for a in (x, x.reshape(2, 4), x.reshape(2, 4).T, x[::2], x[:0], x[0, ...]):
+            got, want = ref(a), np.asarray(np.maximum(a, 0))
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+            np.testing.assert_array_equal(got, want)
+            assert got.strides == want.strides and got.flags.writeable
+            assert got.flags.c_contiguous == want.flags.c_contiguous
 
 
 @pytest.mark.parametrize("shape", [(100, 100, 100), (64, 130, 70)])
@@ -180,3 +198,37 @@ def test_stack_of_strided_tensors_and_other_dims():
     for dim in (1, 2, -1):
         np.testing.assert_array_equal(tenkai.stack(views, dim=dim).numpy(),
                                       np.stack([x.T, (x + 1).T], axis=dim))
+
+
+def _draws(quick: bool, sizes: list[int]) -> list[np.ndarray]:
+    """randn/randint draws of ``sizes`` (reseeding halfway), by the short dispatch (default
+    dtype, which reads ahead) or the general one (an explicit dtype)."""
+    out = []
+    tenkai.manual_seed(11)
+    for k, n in enumerate(sizes):
+        if k == len(sizes) // 2:
+            tenkai.manual_seed(12)
+        kw = {} if quick else {"dtype": tenkai.int64 if k % 5 == 0 else tenkai.float32}
+        t = tenkai.randint(0, 10, (n,), **kw) if k % 5 == 0 else tenkai.randn(n, **kw)
+        out.append(t.numpy())
+    return out
+
+
+def test_small_draws_read_ahead_give_the_general_paths_values():
+    """randn(n) and randint(lo, hi, (n,)) on the default generator, whose values may come from
+    an earlier kernel call's read-ahead, are the general draw's values bit for bit (runs of
+    small draws, jumps, an empty draw, a large one, a reseed), and each a fresh array."""
+    sizes = [1, 1, 3, 100, 1, 0, 7, 5000, 2, 1, 1, 1, 20_000, 1, 64, 1] * 12
+    quick = _draws(True, sizes)
+    if _native_ready():  # the read-ahead ran (the runs of small draws)
+        assert any(entry[4] for entry in _random._AHEAD.values())
+    general = _draws(False, sizes)
+    for k, (a, b) in enumerate(zip(quick, general, strict=True)):
+        assert a.dtype == b.dtype and np.array_equal(a.view(np.uint8), b.view(np.uint8)), k
+    assert all(a.flags.owndata and a.flags.writeable for a in quick if a.size)
+    x = tenkai.randn(4)
+    x.add_(1.0)  # a draw's array is its own: the next draws are unchanged
+    tenkai.manual_seed(3)
+    first = tenkai.randn(8).numpy()
+    tenkai.manual_seed(3)
+    assert np.array_equal(tenkai.randn(8, dtype=tenkai.float32).numpy(), first)
