@@ -10,9 +10,13 @@ A top-level ``Loop(parallel=True)`` of kernel ``K`` becomes::
     ; in K: ctx = [ptr x n] of K's buffers; tk_parallel_for(K.par<k>.task, ctx, extent, grain)
 
 The range function keeps ``noalias`` on its buffers, so its inner loops vectorize as in the
-serial kernel. ``grain`` gives every chunk at least :data:`CHUNK_MIN_WORK` innermost
-iterations; a loop smaller than two grains stays a plain serial loop (no pool round trip), as
-does a loop whose body reads values defined outside it.
+serial kernel. Loops of one kernel that differ only in constant offsets into their buffers (a
+convolution's chunks) share one range function, each passing its own shifted pointers in
+``ctx`` (:mod:`tenkai.codegen.kir.shift`): the code is generated and compiled once.
+
+``grain`` gives every chunk at least :data:`CHUNK_MIN_WORK` innermost iterations; a loop
+smaller than two grains stays a plain serial loop (no pool round trip), as does a loop whose
+body reads values defined outside it.
 """
 
 from __future__ import annotations
@@ -35,8 +39,11 @@ from tenkai.codegen.kir.nodes import (
     sub_exprs,
     walk,
 )
+from tenkai.codegen.kir.shift import shifted_form
 from tenkai.codegen.llvm.emit import KernelEmitter
 from tenkai.codegen.llvm.types import I64, PTR, VOID
+from tenkai.codegen.scalar.templates import storage_type
+from tenkai.ir.dtypes import itemsize
 
 CHUNK_MIN_WORK = 1 << 16  # innermost iterations per chunk: below this, threads cost more
 
@@ -83,6 +90,9 @@ class OutlinedLoops:
 
     def __init__(self, parallel_for: Callable[[ir.Module], ir.Function]) -> None:
         self.parallel_for = parallel_for
+        # (kernel, shifted body's key) -> its task function: a loop equal to an earlier one
+        # of its kernel up to buffer offsets calls the same code (kir/shift.py)
+        self.tasks: dict[tuple[str, str], ir.Function] = {}
 
     def emit(self, em: KernelEmitter, loop: Loop) -> bool:
         """Emit ``loop`` through ``tk_parallel_for``; False (nothing emitted) if it cannot be."""
@@ -90,6 +100,26 @@ class OutlinedLoops:
         if grain >= loop.extent or not self_contained(loop):
             return False  # one chunk: the plain serial loop is best
         params = list(em.kernel.params)
+        sizes = {p: itemsize(em.buffers[p].dtype) for p in params if p in em.buffers}
+        key, body, shifts = shifted_form(loop, sizes)
+        task = self.tasks.get((em.kernel.name, key))
+        if task is None:
+            task = self._task(em, body, params)
+            self.tasks[(em.kernel.name, key)] = task
+        ctx = em.entry_builder().alloca(PTR, size=max(len(params), 1), name="ctx")
+        b = em.builder
+        for k, p in enumerate(params):
+            arg = em.pointer(p)
+            if shifts.get(p):  # this loop's accesses start further on in the buffer
+                arg = b.gep(arg, [ir.Constant(I64, shifts[p])], inbounds=False,
+                            source_etype=storage_type(em.buffers[p].dtype), name=f"{p}.at")
+            b.store(arg, b.gep(ctx, [ir.Constant(I64, k)], inbounds=True, source_etype=PTR))
+        b.call(self.parallel_for(em.module),
+               [task, ctx, ir.Constant(I64, loop.extent), ir.Constant(I64, grain)])
+        return True
+
+    def _task(self, em: KernelEmitter, loop: Loop, params: list[str]) -> ir.Function:
+        """The range and task functions of ``loop`` (its shifted form), emitted now."""
         name = em.new_symbol("par")
         range_fn = ir.Function(em.module, ir.FunctionType(VOID, [PTR] * len(params)
                                                           + [I64, I64]), name=name)
@@ -98,15 +128,7 @@ class OutlinedLoops:
             begin, end = range_fn.args[-2], range_fn.args[-1]
             begin.name, end.name = "begin", "end"
             em.range_loop(loop.var, begin, end, loop.body, guard=True, extent=loop.extent)
-        args = [em.pointer(p) for p in params]
-        task = _task_function(em.module, name, range_fn, len(params))
-        ctx = em.entry_builder().alloca(PTR, size=max(len(params), 1), name="ctx")
-        b = em.builder
-        for k, arg in enumerate(args):
-            b.store(arg, b.gep(ctx, [ir.Constant(I64, k)], inbounds=True, source_etype=PTR))
-        b.call(self.parallel_for(em.module),
-               [task, ctx, ir.Constant(I64, loop.extent), ir.Constant(I64, grain)])
-        return True
+        return _task_function(em.module, name, range_fn, len(params))
 
 
 def _task_function(module: ir.Module, name: str, range_fn: ir.Function,

@@ -8,7 +8,9 @@ import pytest
 from cpu_harness import check_against_interpreter, compile_batch, random_feeds
 
 import tenkai.ir as ir
-from tenkai.codegen.kir.nodes import Contraction, walk
+from tenkai.codegen.cpu.codegen import build_module
+from tenkai.codegen.kir.nodes import Const, Contraction, Expr, Load, Loop, Store, Var, scalar, walk
+from tenkai.codegen.kir.shift import shifted_form, split_offset
 from tenkai.codegen.lower import conv
 from tenkai.codegen.lower.program import lower_program
 
@@ -104,3 +106,46 @@ def test_training_step_tiles_fit_in_the_planned_arena(monkeypatch, batch: int) -
     tiles = [b.nbytes for b in lowered.program.buffers if "cols" in b.name]
     assert len(tiles) == 5 and max(tiles) <= conv.COL_TILE_BYTES
     assert lowered.program.arena_size == plan.arena_bytes
+
+
+def test_chunk_nests_share_one_outlined_function(monkeypatch) -> None:
+    """The chunks' im2col nests differ only in where they read the input: the CPU target
+    compiles one range function per kernel for them (codegen/kir/shift.py), each chunk
+    passing its own shifted pointer, and the step still matches the interpreter."""
+    monkeypatch.setattr(conv, "COL_TILE_BYTES", 2 * _per_image(c=16, hw=(16, 16)))
+    g = _conv_graph(8, c=16, o=8, hw=(16, 16))
+    (item,) = compile_batch([g], tag="cc_shared_")
+    module_ir = str(build_module([item.program]))
+    kernels = {k.name: k for k in item.program.kernels}
+    forward = next(k for name, k in kernels.items() if "grad" not in name and "conv2d" in name)
+    nests = [s for s in forward.body if isinstance(s, Loop) and s.parallel]
+    assert len(nests) == 4  # one im2col nest per chunk
+    tasks = [line for line in module_ir.splitlines()
+             if line.startswith("define") and f"{forward.name}.par" in line
+             and ".task" in line]
+    assert len(tasks) == 1, tasks
+    check_against_interpreter(item, random_feeds(g, seed=6), "shared chunk nests",
+                              (1e-4, 1e-5))
+
+
+def test_shifted_form_keys_equal_nests_up_to_offsets_and_names() -> None:
+    def nest(var: str, offset: int, extent: int = 4) -> Loop:
+        at = Var(var)
+        index: Expr = scalar("mul", (at, Const(3, "int64")), "int64")
+        if offset:
+            index = scalar("add", (index, Const(offset, "int64")), "int64")
+        return Loop(var, extent, [Store("y", at, Load("x", index, "float32"))], parallel=True)
+
+    sizes = {"x": 4, "y": 4}
+    key0, body0, shifts0 = shifted_form(nest("i", 0), sizes)
+    key1, body1, shifts1 = shifted_form(nest("j.7", 12), sizes)
+    assert shifts0 == {} and shifts1 == {"x": 12}
+    assert key0 == key1  # x[3j + 12] from x + 12 is x[3i] from x: one body
+    assert body1.var == "j.7"  # the body keeps its own names
+    store = body1.body[0]
+    assert isinstance(store, Store) and isinstance(store.value, Load)
+    assert split_offset(store.value.index) == (scalar("mul", (Var("j.7"), Const(3, "int64")),
+                                                      "int64"), 0)
+    assert shifted_form(nest("i", 0, extent=5), sizes)[0] != key0  # another extent
+    assert shifted_form(nest("i", 0), {"x": 2, "y": 4})[0] == key0  # not shifted: same code
+    assert shifted_form(nest("i", 12), {"x": 2, "y": 4})[2] == {}  # float32 read of 2-byte x

@@ -348,103 +348,106 @@ v19:
 v33:
   %v34 = getelementptr inbounds ptr, ptr %v7, i64 0
   store ptr %v0, ptr %v34
-  %v35 = getelementptr inbounds ptr, ptr %v7, i64 1
-  store ptr %v1, ptr %v35
-  %v36 = getelementptr inbounds ptr, ptr %v7, i64 2
-  store ptr %v2, ptr %v36
-  %v37 = getelementptr inbounds ptr, ptr %v7, i64 3
-  store ptr %v3, ptr %v37
-  %v38 = getelementptr inbounds ptr, ptr %v7, i64 4
-  store ptr %v4, ptr %v38
-  call void @g1(void (ptr, i64, i64)* @g13, ptr %v7, i64 16, i64 5)
-  br label %v39
-v40:
-  %v41 = phi  i64 [0, %v32], [%v42, %v39]
-  %v43 = mul i64 %v41, 0
-  %v44 = add i64 0, %v43
-  %v45 = mul i64 %v41, 196
-  %v46 = add i64 0, %v45
-  %v47 = mul i64 %v41, 6272
-  %v48 = add i64 50176, %v47
-  %v49 = getelementptr inbounds float, ptr %v2, i64 %v44
-  %v50 = getelementptr inbounds float, ptr %v0, i64 %v46
-  %v51 = getelementptr inbounds float, ptr %v3, i64 %v48
-  call void @g3(i64 32, i64 196, i64 144, ptr %v49, i64 144, i64 1, ptr %v50, i64 1568, i64 1, ptr %v51, i64 196, i32 0)
-  %v42 = add nuw nsw i64 %v41, 1
-  %v52 = icmp slt i64 %v42, 8
-  br i1 %v52, label %v39, label %v53
-v54:
-  %v55 = getelementptr inbounds ptr, ptr %v8, i64 0
-  store ptr %v0, ptr %v55
-  %v56 = getelementptr inbounds ptr, ptr %v8, i64 1
-  store ptr %v1, ptr %v56
-  %v57 = getelementptr inbounds ptr, ptr %v8, i64 2
-  store ptr %v2, ptr %v57
-  %v58 = getelementptr inbounds ptr, ptr %v8, i64 3
-  store ptr %v3, ptr %v58
-  %v59 = getelementptr inbounds ptr, ptr %v8, i64 4
-  store ptr %v4, ptr %v59
-  call void @g1(void (ptr, i64, i64)* @g14, ptr %v8, i64 16, i64 5)
-  br label %v60
-v61:
-  %v62 = phi  i64 [0, %v53], [%v63, %v60]
-  %v64 = mul i64 %v62, 0
-  %v65 = add i64 0, %v64
-  %v66 = mul i64 %v62, 196
+  %v35 = getelementptr float, ptr %v1, i64 25088
+  %v36 = getelementptr inbounds ptr, ptr %v7, i64 1
+  store ptr %v35, ptr %v36
+  %v37 = getelementptr inbounds ptr, ptr %v7, i64 2
+  store ptr %v2, ptr %v37
+  %v38 = getelementptr inbounds ptr, ptr %v7, i64 3
+  store ptr %v3, ptr %v38
+  %v39 = getelementptr inbounds ptr, ptr %v7, i64 4
+  store ptr %v4, ptr %v39
+  call void @g1(void (ptr, i64, i64)* @g12, ptr %v7, i64 16, i64 5)
+  br label %v40
+v41:
+  %v42 = phi  i64 [0, %v32], [%v43, %v40]
+  %v44 = mul i64 %v42, 0
+  %v45 = add i64 0, %v44
+  %v46 = mul i64 %v42, 196
+  %v47 = add i64 0, %v46
+  %v48 = mul i64 %v42, 6272
+  %v49 = add i64 50176, %v48
+  %v50 = getelementptr inbounds float, ptr %v2, i64 %v45
+  %v51 = getelementptr inbounds float, ptr %v0, i64 %v47
+  %v52 = getelementptr inbounds float, ptr %v3, i64 %v49
+  call void @g3(i64 32, i64 196, i64 144, ptr %v50, i64 144, i64 1, ptr %v51, i64 1568, i64 1, ptr %v52, i64 196, i32 0)
+  %v43 = add nuw nsw i64 %v42, 1
+  %v53 = icmp slt i64 %v43, 8
+  br i1 %v53, label %v40, label %v54
+v55:
+  %v56 = getelementptr inbounds ptr, ptr %v8, i64 0
+  store ptr %v0, ptr %v56
+  %v57 = getelementptr float, ptr %v1, i64 50176
+  %v58 = getelementptr inbounds ptr, ptr %v8, i64 1
+  store ptr %v57, ptr %v58
+  %v59 = getelementptr inbounds ptr, ptr %v8, i64 2
+  store ptr %v2, ptr %v59
+  %v60 = getelementptr inbounds ptr, ptr %v8, i64 3
+  store ptr %v3, ptr %v60
+  %v61 = getelementptr inbounds ptr, ptr %v8, i64 4
+  store ptr %v4, ptr %v61
+  call void @g1(void (ptr, i64, i64)* @g12, ptr %v8, i64 16, i64 5)
+  br label %v62
+v63:
+  %v64 = phi  i64 [0, %v54], [%v65, %v62]
+  %v66 = mul i64 %v64, 0
   %v67 = add i64 0, %v66
-  %v68 = mul i64 %v62, 6272
-  %v69 = add i64 100352, %v68
-  %v70 = getelementptr inbounds float, ptr %v2, i64 %v65
-  %v71 = getelementptr inbounds float, ptr %v0, i64 %v67
-  %v72 = getelementptr inbounds float, ptr %v3, i64 %v69
-  call void @g3(i64 32, i64 196, i64 144, ptr %v70, i64 144, i64 1, ptr %v71, i64 1568, i64 1, ptr %v72, i64 196, i32 0)
-  %v63 = add nuw nsw i64 %v62, 1
-  %v73 = icmp slt i64 %v63, 8
-  br i1 %v73, label %v60, label %v74
-v75:
-  %v76 = getelementptr inbounds ptr, ptr %v9, i64 0
-  store ptr %v0, ptr %v76
-  %v77 = getelementptr inbounds ptr, ptr %v9, i64 1
-  store ptr %v1, ptr %v77
-  %v78 = getelementptr inbounds ptr, ptr %v9, i64 2
-  store ptr %v2, ptr %v78
-  %v79 = getelementptr inbounds ptr, ptr %v9, i64 3
-  store ptr %v3, ptr %v79
-  %v80 = getelementptr inbounds ptr, ptr %v9, i64 4
-  store ptr %v4, ptr %v80
-  call void @g1(void (ptr, i64, i64)* @g15, ptr %v9, i64 16, i64 5)
-  br label %v81
-v82:
-  %v83 = phi  i64 [0, %v74], [%v84, %v81]
-  %v85 = mul i64 %v83, 0
-  %v86 = add i64 0, %v85
-  %v87 = mul i64 %v83, 196
-  %v88 = add i64 0, %v87
-  %v89 = mul i64 %v83, 6272
-  %v90 = add i64 150528, %v89
-  %v91 = getelementptr inbounds float, ptr %v2, i64 %v86
-  %v92 = getelementptr inbounds float, ptr %v0, i64 %v88
-  %v93 = getelementptr inbounds float, ptr %v3, i64 %v90
-  call void @g3(i64 32, i64 196, i64 144, ptr %v91, i64 144, i64 1, ptr %v92, i64 1568, i64 1, ptr %v93, i64 196, i32 0)
-  %v84 = add nuw nsw i64 %v83, 1
-  %v94 = icmp slt i64 %v84, 8
-  br i1 %v94, label %v81, label %v95
-v96:
-  %v97 = getelementptr inbounds ptr, ptr %v10, i64 0
-  store ptr %v0, ptr %v97
-  %v98 = getelementptr inbounds ptr, ptr %v10, i64 1
-  store ptr %v1, ptr %v98
-  %v99 = getelementptr inbounds ptr, ptr %v10, i64 2
-  store ptr %v2, ptr %v99
-  %v100 = getelementptr inbounds ptr, ptr %v10, i64 3
-  store ptr %v3, ptr %v100
-  %v101 = getelementptr inbounds ptr, ptr %v10, i64 4
-  store ptr %v4, ptr %v101
-  call void @g1(void (ptr, i64, i64)* @g16, ptr %v10, i64 32, i64 4)
+  %v68 = mul i64 %v64, 196
+  %v69 = add i64 0, %v68
+  %v70 = mul i64 %v64, 6272
+  %v71 = add i64 100352, %v70
+  %v72 = getelementptr inbounds float, ptr %v2, i64 %v67
+  %v73 = getelementptr inbounds float, ptr %v0, i64 %v69
+  %v74 = getelementptr inbounds float, ptr %v3, i64 %v71
+  call void @g3(i64 32, i64 196, i64 144, ptr %v72, i64 144, i64 1, ptr %v73, i64 1568, i64 1, ptr %v74, i64 196, i32 0)
+  %v65 = add nuw nsw i64 %v64, 1
+  %v75 = icmp slt i64 %v65, 8
+  br i1 %v75, label %v62, label %v76
+v77:
+  %v78 = getelementptr inbounds ptr, ptr %v9, i64 0
+  store ptr %v0, ptr %v78
+  %v79 = getelementptr float, ptr %v1, i64 75264
+  %v80 = getelementptr inbounds ptr, ptr %v9, i64 1
+  store ptr %v79, ptr %v80
+  %v81 = getelementptr inbounds ptr, ptr %v9, i64 2
+  store ptr %v2, ptr %v81
+  %v82 = getelementptr inbounds ptr, ptr %v9, i64 3
+  store ptr %v3, ptr %v82
+  %v83 = getelementptr inbounds ptr, ptr %v9, i64 4
+  store ptr %v4, ptr %v83
+  call void @g1(void (ptr, i64, i64)* @g12, ptr %v9, i64 16, i64 5)
+  br label %v84
+v85:
+  %v86 = phi  i64 [0, %v76], [%v87, %v84]
+  %v88 = mul i64 %v86, 0
+  %v89 = add i64 0, %v88
+  %v90 = mul i64 %v86, 196
+  %v91 = add i64 0, %v90
+  %v92 = mul i64 %v86, 6272
+  %v93 = add i64 150528, %v92
+  %v94 = getelementptr inbounds float, ptr %v2, i64 %v89
+  %v95 = getelementptr inbounds float, ptr %v0, i64 %v91
+  %v96 = getelementptr inbounds float, ptr %v3, i64 %v93
+  call void @g3(i64 32, i64 196, i64 144, ptr %v94, i64 144, i64 1, ptr %v95, i64 1568, i64 1, ptr %v96, i64 196, i32 0)
+  %v87 = add nuw nsw i64 %v86, 1
+  %v97 = icmp slt i64 %v87, 8
+  br i1 %v97, label %v84, label %v98
+v99:
+  %v100 = getelementptr inbounds ptr, ptr %v10, i64 0
+  store ptr %v0, ptr %v100
+  %v101 = getelementptr inbounds ptr, ptr %v10, i64 1
+  store ptr %v1, ptr %v101
+  %v102 = getelementptr inbounds ptr, ptr %v10, i64 2
+  store ptr %v2, ptr %v102
+  %v103 = getelementptr inbounds ptr, ptr %v10, i64 3
+  store ptr %v3, ptr %v103
+  %v104 = getelementptr inbounds ptr, ptr %v10, i64 4
+  store ptr %v4, ptr %v104
+  call void @g1(void (ptr, i64, i64)* @g13, ptr %v10, i64 32, i64 4)
   ret void
 }
 
-define internal void @g17(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
+define internal void @g14(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
 {
 v7:
   br label %v8
@@ -556,362 +559,11 @@ v3:
   %v11 = load ptr, ptr %v10
   %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v13 = load ptr, ptr %v12
-  call void @g17(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
+  call void @g14(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g18(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
-{
-v7:
-  br label %v8
-v9:
-  %v10 = icmp slt i64 %v5, %v6
-  br i1 %v10, label %v11, label %v12
-v13:
-  %v14 = phi  i64 [%v5, %v8], [%v15, %v16]
-  br label %v17
-v18:
-  ret void
-v19:
-  %v20 = phi  i64 [0, %v11], [%v21, %v22]
-  br label %v23
-v24:
-  %v15 = add nuw nsw i64 %v14, 1
-  %v25 = icmp slt i64 %v15, %v6
-  br i1 %v25, label %v11, label %v12, !llvm.loop !1
-v26:
-  %v27 = phi  i64 [0, %v17], [%v28, %v29]
-  br label %v30
-v31:
-  %v21 = add nuw nsw i64 %v20, 1
-  %v32 = icmp slt i64 %v21, 3
-  br i1 %v32, label %v17, label %v16
-v33:
-  %v34 = phi  i64 [0, %v23], [%v35, %v36]
-  br label %v37
-v38:
-  %v28 = add nuw nsw i64 %v27, 1
-  %v39 = icmp slt i64 %v28, 3
-  br i1 %v39, label %v23, label %v22
-v40:
-  %v41 = phi  i64 [0, %v30], [%v42, %v43]
-  br label %v44
-v45:
-  %v35 = add nuw nsw i64 %v34, 1
-  %v46 = icmp slt i64 %v35, 8
-  br i1 %v46, label %v30, label %v29, !llvm.loop !1
-v47:
-  %v48 = phi  i64 [0, %v37], [%v49, %v44]
-  %v50 = add i64 %v41, %v20
-  %v51 = add i64 %v50, -1
-  %v52 = icmp sge i64 %v51, 0
-  %v53 = add i64 %v41, %v20
-  %v54 = add i64 %v53, -1
-  %v55 = icmp slt i64 %v54, 14
-  %v56 = and i1 %v52, %v55
-  %v57 = add i64 %v48, %v27
-  %v58 = add i64 %v57, -1
-  %v59 = icmp sge i64 %v58, 0
-  %v60 = and i1 %v56, %v59
-  %v61 = add i64 %v48, %v27
-  %v62 = add i64 %v61, -1
-  %v63 = icmp slt i64 %v62, 14
-  %v64 = and i1 %v60, %v63
-  %v65 = mul i64 %v14, 196
-  %v66 = mul i64 %v34, 3136
-  %v67 = add i64 %v65, %v66
-  %v68 = add i64 %v41, %v20
-  %v69 = add i64 %v68, -1
-  %v70 = icmp sgt i64 %v69, 0
-  %v71 = select  i1 %v70, i64 %v69, i64 0
-  %v72 = icmp slt i64 %v71, 13
-  %v73 = select  i1 %v72, i64 %v71, i64 13
-  %v74 = mul i64 %v73, 14
-  %v75 = add i64 %v67, %v74
-  %v76 = add i64 %v48, %v27
-  %v77 = add i64 %v76, -1
-  %v78 = icmp sgt i64 %v77, 0
-  %v79 = select  i1 %v78, i64 %v77, i64 0
-  %v80 = icmp slt i64 %v79, 13
-  %v81 = select  i1 %v80, i64 %v79, i64 13
-  %v82 = add i64 %v75, %v81
-  %v83 = add i64 %v82, 25088
-  %v84 = getelementptr inbounds float, ptr %v1, i64 %v83
-  %v85 = load float, ptr %v84, align 4
-  %v86 = select  i1 %v64, float %v85, float              0x0
-  %v87 = mul i64 %v41, 14
-  %v88 = add i64 %v87, %v48
-  %v89 = mul i64 %v14, 14112
-  %v90 = add i64 %v88, %v89
-  %v91 = mul i64 %v20, 4704
-  %v92 = add i64 %v90, %v91
-  %v93 = mul i64 %v27, 1568
-  %v94 = add i64 %v92, %v93
-  %v95 = mul i64 %v34, 196
-  %v96 = add i64 %v94, %v95
-  %v97 = getelementptr inbounds float, ptr %v0, i64 %v96
-  store float %v86, ptr %v97, align 4
-  %v49 = add nuw nsw i64 %v48, 1
-  %v98 = icmp slt i64 %v49, 14
-  br i1 %v98, label %v44, label %v43
-v99:
-  %v42 = add nuw nsw i64 %v41, 1
-  %v100 = icmp slt i64 %v42, 14
-  br i1 %v100, label %v37, label %v36, !llvm.loop !1
-}
-
-define internal void @g13(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
-  %v13 = load ptr, ptr %v12
-  call void @g18(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
-  ret void
-}
-
-define internal void @g19(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
-{
-v7:
-  br label %v8
-v9:
-  %v10 = icmp slt i64 %v5, %v6
-  br i1 %v10, label %v11, label %v12
-v13:
-  %v14 = phi  i64 [%v5, %v8], [%v15, %v16]
-  br label %v17
-v18:
-  ret void
-v19:
-  %v20 = phi  i64 [0, %v11], [%v21, %v22]
-  br label %v23
-v24:
-  %v15 = add nuw nsw i64 %v14, 1
-  %v25 = icmp slt i64 %v15, %v6
-  br i1 %v25, label %v11, label %v12, !llvm.loop !1
-v26:
-  %v27 = phi  i64 [0, %v17], [%v28, %v29]
-  br label %v30
-v31:
-  %v21 = add nuw nsw i64 %v20, 1
-  %v32 = icmp slt i64 %v21, 3
-  br i1 %v32, label %v17, label %v16
-v33:
-  %v34 = phi  i64 [0, %v23], [%v35, %v36]
-  br label %v37
-v38:
-  %v28 = add nuw nsw i64 %v27, 1
-  %v39 = icmp slt i64 %v28, 3
-  br i1 %v39, label %v23, label %v22
-v40:
-  %v41 = phi  i64 [0, %v30], [%v42, %v43]
-  br label %v44
-v45:
-  %v35 = add nuw nsw i64 %v34, 1
-  %v46 = icmp slt i64 %v35, 8
-  br i1 %v46, label %v30, label %v29, !llvm.loop !1
-v47:
-  %v48 = phi  i64 [0, %v37], [%v49, %v44]
-  %v50 = add i64 %v20, %v41
-  %v51 = add i64 %v50, -1
-  %v52 = icmp sge i64 %v51, 0
-  %v53 = add i64 %v20, %v41
-  %v54 = add i64 %v53, -1
-  %v55 = icmp slt i64 %v54, 14
-  %v56 = and i1 %v52, %v55
-  %v57 = add i64 %v27, %v48
-  %v58 = add i64 %v57, -1
-  %v59 = icmp sge i64 %v58, 0
-  %v60 = and i1 %v56, %v59
-  %v61 = add i64 %v27, %v48
-  %v62 = add i64 %v61, -1
-  %v63 = icmp slt i64 %v62, 14
-  %v64 = and i1 %v60, %v63
-  %v65 = mul i64 %v14, 196
-  %v66 = mul i64 %v34, 3136
-  %v67 = add i64 %v65, %v66
-  %v68 = add i64 %v20, %v41
-  %v69 = add i64 %v68, -1
-  %v70 = icmp sgt i64 %v69, 0
-  %v71 = select  i1 %v70, i64 %v69, i64 0
-  %v72 = icmp slt i64 %v71, 13
-  %v73 = select  i1 %v72, i64 %v71, i64 13
-  %v74 = mul i64 %v73, 14
-  %v75 = add i64 %v67, %v74
-  %v76 = add i64 %v27, %v48
-  %v77 = add i64 %v76, -1
-  %v78 = icmp sgt i64 %v77, 0
-  %v79 = select  i1 %v78, i64 %v77, i64 0
-  %v80 = icmp slt i64 %v79, 13
-  %v81 = select  i1 %v80, i64 %v79, i64 13
-  %v82 = add i64 %v75, %v81
-  %v83 = add i64 %v82, 50176
-  %v84 = getelementptr inbounds float, ptr %v1, i64 %v83
-  %v85 = load float, ptr %v84, align 4
-  %v86 = select  i1 %v64, float %v85, float              0x0
-  %v87 = mul i64 %v14, 14112
-  %v88 = mul i64 %v20, 4704
-  %v89 = add i64 %v87, %v88
-  %v90 = mul i64 %v27, 1568
-  %v91 = add i64 %v89, %v90
-  %v92 = mul i64 %v34, 196
-  %v93 = add i64 %v91, %v92
-  %v94 = mul i64 %v41, 14
-  %v95 = add i64 %v93, %v94
-  %v96 = add i64 %v95, %v48
-  %v97 = getelementptr inbounds float, ptr %v0, i64 %v96
-  store float %v86, ptr %v97, align 4
-  %v49 = add nuw nsw i64 %v48, 1
-  %v98 = icmp slt i64 %v49, 14
-  br i1 %v98, label %v44, label %v43
-v99:
-  %v42 = add nuw nsw i64 %v41, 1
-  %v100 = icmp slt i64 %v42, 14
-  br i1 %v100, label %v37, label %v36, !llvm.loop !1
-}
-
-define internal void @g14(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
-  %v13 = load ptr, ptr %v12
-  call void @g19(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
-  ret void
-}
-
-define internal void @g20(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
-{
-v7:
-  br label %v8
-v9:
-  %v10 = icmp slt i64 %v5, %v6
-  br i1 %v10, label %v11, label %v12
-v13:
-  %v14 = phi  i64 [%v5, %v8], [%v15, %v16]
-  br label %v17
-v18:
-  ret void
-v19:
-  %v20 = phi  i64 [0, %v11], [%v21, %v22]
-  br label %v23
-v24:
-  %v15 = add nuw nsw i64 %v14, 1
-  %v25 = icmp slt i64 %v15, %v6
-  br i1 %v25, label %v11, label %v12, !llvm.loop !1
-v26:
-  %v27 = phi  i64 [0, %v17], [%v28, %v29]
-  br label %v30
-v31:
-  %v21 = add nuw nsw i64 %v20, 1
-  %v32 = icmp slt i64 %v21, 3
-  br i1 %v32, label %v17, label %v16
-v33:
-  %v34 = phi  i64 [0, %v23], [%v35, %v36]
-  br label %v37
-v38:
-  %v28 = add nuw nsw i64 %v27, 1
-  %v39 = icmp slt i64 %v28, 3
-  br i1 %v39, label %v23, label %v22
-v40:
-  %v41 = phi  i64 [0, %v30], [%v42, %v43]
-  br label %v44
-v45:
-  %v35 = add nuw nsw i64 %v34, 1
-  %v46 = icmp slt i64 %v35, 8
-  br i1 %v46, label %v30, label %v29, !llvm.loop !1
-v47:
-  %v48 = phi  i64 [0, %v37], [%v49, %v44]
-  %v50 = add i64 %v20, %v41
-  %v51 = add i64 %v50, -1
-  %v52 = icmp sge i64 %v51, 0
-  %v53 = add i64 %v20, %v41
-  %v54 = add i64 %v53, -1
-  %v55 = icmp slt i64 %v54, 14
-  %v56 = and i1 %v52, %v55
-  %v57 = add i64 %v27, %v48
-  %v58 = add i64 %v57, -1
-  %v59 = icmp sge i64 %v58, 0
-  %v60 = and i1 %v56, %v59
-  %v61 = add i64 %v27, %v48
-  %v62 = add i64 %v61, -1
-  %v63 = icmp slt i64 %v62, 14
-  %v64 = and i1 %v60, %v63
-  %v65 = mul i64 %v14, 196
-  %v66 = mul i64 %v34, 3136
-  %v67 = add i64 %v65, %v66
-  %v68 = add i64 %v20, %v41
-  %v69 = add i64 %v68, -1
-  %v70 = icmp sgt i64 %v69, 0
-  %v71 = select  i1 %v70, i64 %v69, i64 0
-  %v72 = icmp slt i64 %v71, 13
-  %v73 = select  i1 %v72, i64 %v71, i64 13
-  %v74 = mul i64 %v73, 14
-  %v75 = add i64 %v67, %v74
-  %v76 = add i64 %v27, %v48
-  %v77 = add i64 %v76, -1
-  %v78 = icmp sgt i64 %v77, 0
-  %v79 = select  i1 %v78, i64 %v77, i64 0
-  %v80 = icmp slt i64 %v79, 13
-  %v81 = select  i1 %v80, i64 %v79, i64 13
-  %v82 = add i64 %v75, %v81
-  %v83 = add i64 %v82, 75264
-  %v84 = getelementptr inbounds float, ptr %v1, i64 %v83
-  %v85 = load float, ptr %v84, align 4
-  %v86 = select  i1 %v64, float %v85, float              0x0
-  %v87 = mul i64 %v14, 14112
-  %v88 = mul i64 %v20, 4704
-  %v89 = add i64 %v87, %v88
-  %v90 = mul i64 %v27, 1568
-  %v91 = add i64 %v89, %v90
-  %v92 = mul i64 %v34, 196
-  %v93 = add i64 %v91, %v92
-  %v94 = mul i64 %v41, 14
-  %v95 = add i64 %v93, %v94
-  %v96 = add i64 %v95, %v48
-  %v97 = getelementptr inbounds float, ptr %v0, i64 %v96
-  store float %v86, ptr %v97, align 4
-  %v49 = add nuw nsw i64 %v48, 1
-  %v98 = icmp slt i64 %v49, 14
-  br i1 %v98, label %v44, label %v43
-v99:
-  %v42 = add nuw nsw i64 %v41, 1
-  %v100 = icmp slt i64 %v42, 14
-  br i1 %v100, label %v37, label %v36, !llvm.loop !1
-}
-
-define internal void @g15(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
-  %v13 = load ptr, ptr %v12
-  call void @g20(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
-  ret void
-}
-
-define internal void @g21(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
+define internal void @g15(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
 {
 v7:
   br label %v8
@@ -960,7 +612,7 @@ v48:
   br i1 %v49, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g16(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g13(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -973,11 +625,11 @@ v3:
   %v11 = load ptr, ptr %v10
   %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v13 = load ptr, ptr %v12
-  call void @g21(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
+  call void @g15(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g22(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g16(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   %v4 = alloca ptr, i32 3
@@ -990,18 +642,18 @@ v7:
   store ptr %v1, ptr %v9
   %v10 = getelementptr inbounds ptr, ptr %v4, i64 2
   store ptr %v2, ptr %v10
-  call void @g1(void (ptr, i64, i64)* @g23, ptr %v4, i64 7168, i64 1561)
+  call void @g1(void (ptr, i64, i64)* @g17, ptr %v4, i64 7168, i64 1561)
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 0
   store ptr %v0, ptr %v11
   %v12 = getelementptr inbounds ptr, ptr %v5, i64 1
   store ptr %v1, ptr %v12
   %v13 = getelementptr inbounds ptr, ptr %v5, i64 2
   store ptr %v2, ptr %v13
-  call void @g1(void (ptr, i64, i64)* @g24, ptr %v5, i64 50176, i64 32768)
+  call void @g1(void (ptr, i64, i64)* @g18, ptr %v5, i64 50176, i64 32768)
   ret void
 }
 
-define internal void @g25(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+define internal void @g19(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
   %v6 = alloca float
@@ -1056,7 +708,7 @@ v50:
   br i1 %v51, label %v22, label %v21
 }
 
-define internal void @g23(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g17(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1065,11 +717,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  call void @g25(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
+  call void @g19(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g26(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+define internal void @g20(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
   br label %v6
@@ -1089,7 +741,7 @@ v18:
   ret void
 }
 
-define internal void @g24(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g18(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1098,11 +750,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  call void @g26(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
+  call void @g20(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g27(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g21(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   br label %v5
@@ -1139,7 +791,7 @@ v31:
   br i1 %v32, label %v10, label %v33, !llvm.loop !1
 }
 
-define void @g28(ptr noalias %v0, ptr noalias %v1) noinline nounwind
+define void @g22(ptr noalias %v0, ptr noalias %v1) noinline nounwind
 {
 v2:
   %v3 = alloca float
@@ -1173,7 +825,7 @@ v23:
   br i1 %v26, label %v6, label %v27, !llvm.loop !1
 }
 
-define void @g29(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g23(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca float
@@ -1200,18 +852,18 @@ v18:
   %v30 = fcmp ogt float %v29, 0x4056400000000000
   %v31 = select  i1 %v30, float 0x4056400000000000, float %v29
   %v32 = fmul float %v31, 0x3ff7154760000000
-  %v33 = call float @g30(float %v32)
+  %v33 = call float @g24(float %v32)
   %v34 = fneg float %v33
-  %v35 = call float @g31(float %v34, float 0x3fe62e4000000000, float %v31)
+  %v35 = call float @g25(float %v34, float 0x3fe62e4000000000, float %v31)
   %v36 = fneg float %v33
-  %v37 = call float @g31(float %v36, float 0x3eb7f7d1c0000000, float %v35)
-  %v38 = call float @g31(float 0x3f2a01a020000000, float %v37, float 0x3f56c16c20000000)
-  %v39 = call float @g31(float %v38, float %v37, float 0x3f81111120000000)
-  %v40 = call float @g31(float %v39, float %v37, float 0x3fa5555560000000)
-  %v41 = call float @g31(float %v40, float %v37, float 0x3fc5555560000000)
-  %v42 = call float @g31(float %v41, float %v37, float 0x3fe0000000000000)
+  %v37 = call float @g25(float %v36, float 0x3eb7f7d1c0000000, float %v35)
+  %v38 = call float @g25(float 0x3f2a01a020000000, float %v37, float 0x3f56c16c20000000)
+  %v39 = call float @g25(float %v38, float %v37, float 0x3f81111120000000)
+  %v40 = call float @g25(float %v39, float %v37, float 0x3fa5555560000000)
+  %v41 = call float @g25(float %v40, float %v37, float 0x3fc5555560000000)
+  %v42 = call float @g25(float %v41, float %v37, float 0x3fe0000000000000)
   %v43 = fmul float %v37, %v37
-  %v44 = call float @g31(float %v43, float %v42, float %v37)
+  %v44 = call float @g25(float %v43, float %v42, float %v37)
   %v45 = fptosi float %v33 to i32
   %v46 = fadd float %v44, 0x3ff0000000000000
   %v47 = ashr i32 %v45, 1
@@ -1273,18 +925,18 @@ v73:
   %v97 = fadd float %v94, 0x4000000000000000
   %v98 = fdiv float %v94, %v97
   %v99 = fmul float %v98, %v98
-  %v100 = call float @g31(float 0x3fc745d180000000, float %v99, float 0x3fcc71c720000000)
-  %v101 = call float @g31(float %v100, float %v99, float 0x3fd24924a0000000)
-  %v102 = call float @g31(float %v101, float %v99, float 0x3fd99999a0000000)
-  %v103 = call float @g31(float %v102, float %v99, float 0x3fe5555560000000)
+  %v100 = call float @g25(float 0x3fc745d180000000, float %v99, float 0x3fcc71c720000000)
+  %v101 = call float @g25(float %v100, float %v99, float 0x3fd24924a0000000)
+  %v102 = call float @g25(float %v101, float %v99, float 0x3fd99999a0000000)
+  %v103 = call float @g25(float %v102, float %v99, float 0x3fe5555560000000)
   %v104 = fmul float %v103, %v99
   %v105 = sitofp i32 %v93 to float
   %v106 = fadd float %v96, %v104
   %v107 = fmul float %v105, 0x3eb7f7d1c0000000
-  %v108 = call float @g31(float %v98, float %v106, float %v107)
+  %v108 = call float @g25(float %v98, float %v106, float %v107)
   %v109 = fsub float %v96, %v108
   %v110 = fsub float %v94, %v109
-  %v111 = call float @g31(float %v105, float 0x3fe62e4000000000, float %v110)
+  %v111 = call float @g25(float %v105, float 0x3fe62e4000000000, float %v110)
   %v112 = fcmp oeq float %v77, 0x7ff0000000000000
   %v113 = select  i1 %v112, float %v77, float %v111
   %v114 = fcmp oeq float %v77,              0x0
@@ -1300,11 +952,11 @@ v121:
   ret void
 }
 
-declare float @g30(float %v122)
+declare float @g24(float %v122)
 
-declare float @g31(float %v122, float %v123, float %v124)
+declare float @g25(float %v122, float %v123, float %v124)
 
-define void @g32(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g26(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   br label %v4
@@ -1337,7 +989,7 @@ v27:
   br i1 %v28, label %v6, label %v29, !llvm.loop !1
 }
 
-define void @g33(ptr noalias %v0, ptr noalias %v1) noinline nounwind
+define void @g27(ptr noalias %v0, ptr noalias %v1) noinline nounwind
 {
 v2:
   br label %v3
@@ -1360,7 +1012,7 @@ v18:
   ret void
 }
 
-define void @g34(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g28(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   br label %v5
@@ -1400,7 +1052,7 @@ v24:
   br i1 %v34, label %v7, label %v35
 }
 
-define void @g35(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6) noinline nounwind
+define void @g29(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6) noinline nounwind
 {
 v7:
   %v8 = alloca float
@@ -1462,7 +1114,7 @@ v42:
   ret void
 }
 
-define void @g36(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g30(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   br label %v4
@@ -1485,7 +1137,7 @@ v19:
   ret void
 }
 
-define void @g37(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g31(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   br label %v4
@@ -1526,7 +1178,7 @@ v36:
   ret void
 }
 
-define void @g38(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g32(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca float
@@ -1575,7 +1227,7 @@ v43:
   ret void
 }
 
-define void @g39(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6) noinline nounwind
+define void @g33(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, ptr noalias %v6) noinline nounwind
 {
 v7:
   br label %v8
@@ -1646,7 +1298,7 @@ v68:
   ret void
 }
 
-define void @g40(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g34(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1664,11 +1316,11 @@ v7:
   store ptr %v2, ptr %v13
   %v14 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v14
-  call void @g1(void (ptr, i64, i64)* @g41, ptr %v5, i64 50176, i64 32768)
+  call void @g1(void (ptr, i64, i64)* @g35, ptr %v5, i64 50176, i64 32768)
   ret void
 }
 
-define internal void @g42(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g36(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -1688,7 +1340,7 @@ v19:
   ret void
 }
 
-define internal void @g41(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g35(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1699,11 +1351,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g42(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g36(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g43(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g37(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   %v4 = alloca ptr, i32 3
@@ -1715,11 +1367,11 @@ v6:
   store ptr %v1, ptr %v8
   %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
   store ptr %v2, ptr %v9
-  call void @g1(void (ptr, i64, i64)* @g44, ptr %v4, i64 7168, i64 313)
+  call void @g1(void (ptr, i64, i64)* @g38, ptr %v4, i64 7168, i64 313)
   ret void
 }
 
-define internal void @g45(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+define internal void @g39(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
   br label %v6
@@ -1846,7 +1498,7 @@ v121:
   br i1 %v122, label %v9, label %v10, !llvm.loop !1
 }
 
-define internal void @g44(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g38(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1855,11 +1507,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  call void @g45(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
+  call void @g39(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g46(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g40(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1873,7 +1525,7 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g47, ptr %v5, i64 32, i64 11)
+  call void @g1(void (ptr, i64, i64)* @g41, ptr %v5, i64 32, i64 11)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
@@ -1896,7 +1548,7 @@ v29:
   ret void
 }
 
-define internal void @g48(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g42(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -1940,7 +1592,7 @@ v40:
   br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g47(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g41(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -1951,11 +1603,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g48(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g42(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g43(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -1973,7 +1625,7 @@ v11:
   store ptr %v2, ptr %v14
   %v15 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v15
-  call void @g1(void (ptr, i64, i64)* @g50, ptr %v5, i64 100352, i64 65536)
+  call void @g1(void (ptr, i64, i64)* @g44, ptr %v5, i64 100352, i64 65536)
   br label %v16
 v17:
   %v18 = phi  i64 [0, %v10], [%v19, %v16]
@@ -1999,7 +1651,7 @@ v31:
   store ptr %v2, ptr %v34
   %v35 = getelementptr inbounds ptr, ptr %v6, i64 3
   store ptr %v3, ptr %v35
-  call void @g1(void (ptr, i64, i64)* @g51, ptr %v6, i64 8, i64 2)
+  call void @g1(void (ptr, i64, i64)* @g45, ptr %v6, i64 8, i64 2)
   br label %v36
 v37:
   %v38 = phi  i64 [0, %v30], [%v39, %v36]
@@ -2017,71 +1669,74 @@ v37:
   %v49 = icmp slt i64 %v39, 8
   br i1 %v49, label %v36, label %v50
 v51:
-  %v52 = getelementptr inbounds ptr, ptr %v7, i64 0
-  store ptr %v0, ptr %v52
-  %v53 = getelementptr inbounds ptr, ptr %v7, i64 1
-  store ptr %v1, ptr %v53
-  %v54 = getelementptr inbounds ptr, ptr %v7, i64 2
-  store ptr %v2, ptr %v54
-  %v55 = getelementptr inbounds ptr, ptr %v7, i64 3
-  store ptr %v3, ptr %v55
-  call void @g1(void (ptr, i64, i64)* @g52, ptr %v7, i64 8, i64 2)
-  br label %v56
-v57:
-  %v58 = phi  i64 [0, %v50], [%v59, %v56]
-  %v60 = mul i64 %v58, 0
-  %v61 = add i64 0, %v60
-  %v62 = mul i64 %v58, 6272
-  %v63 = add i64 100352, %v62
-  %v64 = mul i64 %v58, 196
-  %v65 = add i64 0, %v64
-  %v66 = getelementptr inbounds float, ptr %v1, i64 %v61
-  %v67 = getelementptr inbounds float, ptr %v2, i64 %v63
-  %v68 = getelementptr inbounds float, ptr %v3, i64 %v65
-  call void @g3(i64 144, i64 196, i64 32, ptr %v66, i64 1, i64 144, ptr %v67, i64 196, i64 1, ptr %v68, i64 1568, i32 0)
-  %v59 = add nuw nsw i64 %v58, 1
-  %v69 = icmp slt i64 %v59, 8
-  br i1 %v69, label %v56, label %v70
-v71:
-  %v72 = getelementptr inbounds ptr, ptr %v8, i64 0
-  store ptr %v0, ptr %v72
-  %v73 = getelementptr inbounds ptr, ptr %v8, i64 1
-  store ptr %v1, ptr %v73
-  %v74 = getelementptr inbounds ptr, ptr %v8, i64 2
-  store ptr %v2, ptr %v74
-  %v75 = getelementptr inbounds ptr, ptr %v8, i64 3
-  store ptr %v3, ptr %v75
-  call void @g1(void (ptr, i64, i64)* @g53, ptr %v8, i64 8, i64 2)
-  br label %v76
-v77:
-  %v78 = phi  i64 [0, %v70], [%v79, %v76]
-  %v80 = mul i64 %v78, 0
-  %v81 = add i64 0, %v80
-  %v82 = mul i64 %v78, 6272
-  %v83 = add i64 150528, %v82
-  %v84 = mul i64 %v78, 196
-  %v85 = add i64 0, %v84
-  %v86 = getelementptr inbounds float, ptr %v1, i64 %v81
-  %v87 = getelementptr inbounds float, ptr %v2, i64 %v83
-  %v88 = getelementptr inbounds float, ptr %v3, i64 %v85
-  call void @g3(i64 144, i64 196, i64 32, ptr %v86, i64 1, i64 144, ptr %v87, i64 196, i64 1, ptr %v88, i64 1568, i32 0)
-  %v79 = add nuw nsw i64 %v78, 1
-  %v89 = icmp slt i64 %v79, 8
-  br i1 %v89, label %v76, label %v90
-v91:
-  %v92 = getelementptr inbounds ptr, ptr %v9, i64 0
-  store ptr %v0, ptr %v92
-  %v93 = getelementptr inbounds ptr, ptr %v9, i64 1
-  store ptr %v1, ptr %v93
-  %v94 = getelementptr inbounds ptr, ptr %v9, i64 2
-  store ptr %v2, ptr %v94
-  %v95 = getelementptr inbounds ptr, ptr %v9, i64 3
-  store ptr %v3, ptr %v95
-  call void @g1(void (ptr, i64, i64)* @g54, ptr %v9, i64 8, i64 2)
+  %v52 = getelementptr float, ptr %v0, i64 25073
+  %v53 = getelementptr inbounds ptr, ptr %v7, i64 0
+  store ptr %v52, ptr %v53
+  %v54 = getelementptr inbounds ptr, ptr %v7, i64 1
+  store ptr %v1, ptr %v54
+  %v55 = getelementptr inbounds ptr, ptr %v7, i64 2
+  store ptr %v2, ptr %v55
+  %v56 = getelementptr inbounds ptr, ptr %v7, i64 3
+  store ptr %v3, ptr %v56
+  call void @g1(void (ptr, i64, i64)* @g46, ptr %v7, i64 8, i64 2)
+  br label %v57
+v58:
+  %v59 = phi  i64 [0, %v50], [%v60, %v57]
+  %v61 = mul i64 %v59, 0
+  %v62 = add i64 0, %v61
+  %v63 = mul i64 %v59, 6272
+  %v64 = add i64 100352, %v63
+  %v65 = mul i64 %v59, 196
+  %v66 = add i64 0, %v65
+  %v67 = getelementptr inbounds float, ptr %v1, i64 %v62
+  %v68 = getelementptr inbounds float, ptr %v2, i64 %v64
+  %v69 = getelementptr inbounds float, ptr %v3, i64 %v66
+  call void @g3(i64 144, i64 196, i64 32, ptr %v67, i64 1, i64 144, ptr %v68, i64 196, i64 1, ptr %v69, i64 1568, i32 0)
+  %v60 = add nuw nsw i64 %v59, 1
+  %v70 = icmp slt i64 %v60, 8
+  br i1 %v70, label %v57, label %v71
+v72:
+  %v73 = getelementptr float, ptr %v0, i64 50161
+  %v74 = getelementptr inbounds ptr, ptr %v8, i64 0
+  store ptr %v73, ptr %v74
+  %v75 = getelementptr inbounds ptr, ptr %v8, i64 1
+  store ptr %v1, ptr %v75
+  %v76 = getelementptr inbounds ptr, ptr %v8, i64 2
+  store ptr %v2, ptr %v76
+  %v77 = getelementptr inbounds ptr, ptr %v8, i64 3
+  store ptr %v3, ptr %v77
+  call void @g1(void (ptr, i64, i64)* @g46, ptr %v8, i64 8, i64 2)
+  br label %v78
+v79:
+  %v80 = phi  i64 [0, %v71], [%v81, %v78]
+  %v82 = mul i64 %v80, 0
+  %v83 = add i64 0, %v82
+  %v84 = mul i64 %v80, 6272
+  %v85 = add i64 150528, %v84
+  %v86 = mul i64 %v80, 196
+  %v87 = add i64 0, %v86
+  %v88 = getelementptr inbounds float, ptr %v1, i64 %v83
+  %v89 = getelementptr inbounds float, ptr %v2, i64 %v85
+  %v90 = getelementptr inbounds float, ptr %v3, i64 %v87
+  call void @g3(i64 144, i64 196, i64 32, ptr %v88, i64 1, i64 144, ptr %v89, i64 196, i64 1, ptr %v90, i64 1568, i32 0)
+  %v81 = add nuw nsw i64 %v80, 1
+  %v91 = icmp slt i64 %v81, 8
+  br i1 %v91, label %v78, label %v92
+v93:
+  %v94 = getelementptr float, ptr %v0, i64 75249
+  %v95 = getelementptr inbounds ptr, ptr %v9, i64 0
+  store ptr %v94, ptr %v95
+  %v96 = getelementptr inbounds ptr, ptr %v9, i64 1
+  store ptr %v1, ptr %v96
+  %v97 = getelementptr inbounds ptr, ptr %v9, i64 2
+  store ptr %v2, ptr %v97
+  %v98 = getelementptr inbounds ptr, ptr %v9, i64 3
+  store ptr %v3, ptr %v98
+  call void @g1(void (ptr, i64, i64)* @g46, ptr %v9, i64 8, i64 2)
   ret void
 }
 
-define internal void @g55(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g47(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -2099,7 +1754,7 @@ v17:
   ret void
 }
 
-define internal void @g50(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g44(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2110,11 +1765,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g55(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g47(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g56(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g48(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -2211,7 +1866,7 @@ v95:
   br i1 %v96, label %v43, label %v42
 }
 
-define internal void @g51(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g45(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2222,11 +1877,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g56(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g48(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g57(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g49(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   br label %v7
@@ -2298,32 +1953,31 @@ v68:
   %v75 = mul i64 %v40, 14
   %v76 = add i64 %v74, %v75
   %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, 25073
-  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
-  %v80 = load float, ptr %v79, align 4
-  %v81 = mul i64 %v13, 196
-  %v82 = mul i64 %v19, 14112
-  %v83 = add i64 %v81, %v82
-  %v84 = mul i64 %v26, 4704
-  %v85 = add i64 %v83, %v84
-  %v86 = mul i64 %v33, 1568
-  %v87 = add i64 %v85, %v86
-  %v88 = mul i64 %v40, 14
-  %v89 = add i64 %v87, %v88
-  %v90 = add i64 %v89, %v47
-  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
-  %v92 = load float, ptr %v91, align 4
-  %v93 = fadd float %v80, %v92
-  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
-  store float %v93, ptr %v94, align 4
+  %v78 = getelementptr inbounds float, ptr %v0, i64 %v77
+  %v79 = load float, ptr %v78, align 4
+  %v80 = mul i64 %v13, 196
+  %v81 = mul i64 %v19, 14112
+  %v82 = add i64 %v80, %v81
+  %v83 = mul i64 %v26, 4704
+  %v84 = add i64 %v82, %v83
+  %v85 = mul i64 %v33, 1568
+  %v86 = add i64 %v84, %v85
+  %v87 = mul i64 %v40, 14
+  %v88 = add i64 %v86, %v87
+  %v89 = add i64 %v88, %v47
+  %v90 = getelementptr inbounds float, ptr %v3, i64 %v89
+  %v91 = load float, ptr %v90, align 4
+  %v92 = fadd float %v79, %v91
+  %v93 = getelementptr inbounds float, ptr %v0, i64 %v77
+  store float %v92, ptr %v93, align 4
   br label %v49
-v95:
+v94:
   %v48 = add nuw nsw i64 %v47, 1
-  %v96 = icmp slt i64 %v48, 14
-  br i1 %v96, label %v43, label %v42
+  %v95 = icmp slt i64 %v48, 14
+  br i1 %v95, label %v43, label %v42
 }
 
-define internal void @g52(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g46(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2334,235 +1988,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g57(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g49(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g58(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
-  br label %v16
-v17:
-  ret void
-v18:
-  %v19 = phi  i64 [0, %v10], [%v20, %v21]
-  br label %v22
-v23:
-  %v14 = add nuw nsw i64 %v13, 1
-  %v24 = icmp slt i64 %v14, %v5
-  br i1 %v24, label %v10, label %v11, !llvm.loop !1
-v25:
-  %v26 = phi  i64 [0, %v16], [%v27, %v28]
-  br label %v29
-v30:
-  %v20 = add nuw nsw i64 %v19, 1
-  %v31 = icmp slt i64 %v20, 16
-  br i1 %v31, label %v16, label %v15, !llvm.loop !1
-v32:
-  %v33 = phi  i64 [0, %v22], [%v34, %v35]
-  br label %v36
-v37:
-  %v27 = add nuw nsw i64 %v26, 1
-  %v38 = icmp slt i64 %v27, 3
-  br i1 %v38, label %v22, label %v21
-v39:
-  %v40 = phi  i64 [0, %v29], [%v41, %v42]
-  br label %v43
-v44:
-  %v34 = add nuw nsw i64 %v33, 1
-  %v45 = icmp slt i64 %v34, 3
-  br i1 %v45, label %v29, label %v28
-v46:
-  %v47 = phi  i64 [0, %v36], [%v48, %v49]
-  %v50 = add i64 %v26, %v40
-  %v51 = add i64 %v50, -1
-  %v52 = icmp sge i64 %v51, 0
-  %v53 = add i64 %v26, %v40
-  %v54 = add i64 %v53, -1
-  %v55 = icmp slt i64 %v54, 14
-  %v56 = and i1 %v52, %v55
-  %v57 = add i64 %v33, %v47
-  %v58 = add i64 %v57, -1
-  %v59 = icmp sge i64 %v58, 0
-  %v60 = and i1 %v56, %v59
-  %v61 = add i64 %v33, %v47
-  %v62 = add i64 %v61, -1
-  %v63 = icmp slt i64 %v62, 14
-  %v64 = and i1 %v60, %v63
-  br i1 %v64, label %v65, label %v49
-v66:
-  %v41 = add nuw nsw i64 %v40, 1
-  %v67 = icmp slt i64 %v41, 14
-  br i1 %v67, label %v36, label %v35, !llvm.loop !1
-v68:
-  %v69 = mul i64 %v13, 3136
-  %v70 = mul i64 %v19, 196
-  %v71 = add i64 %v69, %v70
-  %v72 = mul i64 %v26, 14
-  %v73 = add i64 %v71, %v72
-  %v74 = add i64 %v73, %v33
-  %v75 = mul i64 %v40, 14
-  %v76 = add i64 %v74, %v75
-  %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, 50161
-  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
-  %v80 = load float, ptr %v79, align 4
-  %v81 = mul i64 %v13, 196
-  %v82 = mul i64 %v19, 14112
-  %v83 = add i64 %v81, %v82
-  %v84 = mul i64 %v26, 4704
-  %v85 = add i64 %v83, %v84
-  %v86 = mul i64 %v33, 1568
-  %v87 = add i64 %v85, %v86
-  %v88 = mul i64 %v40, 14
-  %v89 = add i64 %v87, %v88
-  %v90 = add i64 %v89, %v47
-  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
-  %v92 = load float, ptr %v91, align 4
-  %v93 = fadd float %v80, %v92
-  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
-  store float %v93, ptr %v94, align 4
-  br label %v49
-v95:
-  %v48 = add nuw nsw i64 %v47, 1
-  %v96 = icmp slt i64 %v48, 14
-  br i1 %v96, label %v43, label %v42
-}
-
-define internal void @g53(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g58(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
-  ret void
-}
-
-define internal void @g59(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
-{
-v6:
-  br label %v7
-v8:
-  %v9 = icmp slt i64 %v4, %v5
-  br i1 %v9, label %v10, label %v11
-v12:
-  %v13 = phi  i64 [%v4, %v7], [%v14, %v15]
-  br label %v16
-v17:
-  ret void
-v18:
-  %v19 = phi  i64 [0, %v10], [%v20, %v21]
-  br label %v22
-v23:
-  %v14 = add nuw nsw i64 %v13, 1
-  %v24 = icmp slt i64 %v14, %v5
-  br i1 %v24, label %v10, label %v11, !llvm.loop !1
-v25:
-  %v26 = phi  i64 [0, %v16], [%v27, %v28]
-  br label %v29
-v30:
-  %v20 = add nuw nsw i64 %v19, 1
-  %v31 = icmp slt i64 %v20, 16
-  br i1 %v31, label %v16, label %v15, !llvm.loop !1
-v32:
-  %v33 = phi  i64 [0, %v22], [%v34, %v35]
-  br label %v36
-v37:
-  %v27 = add nuw nsw i64 %v26, 1
-  %v38 = icmp slt i64 %v27, 3
-  br i1 %v38, label %v22, label %v21
-v39:
-  %v40 = phi  i64 [0, %v29], [%v41, %v42]
-  br label %v43
-v44:
-  %v34 = add nuw nsw i64 %v33, 1
-  %v45 = icmp slt i64 %v34, 3
-  br i1 %v45, label %v29, label %v28
-v46:
-  %v47 = phi  i64 [0, %v36], [%v48, %v49]
-  %v50 = add i64 %v26, %v40
-  %v51 = add i64 %v50, -1
-  %v52 = icmp sge i64 %v51, 0
-  %v53 = add i64 %v26, %v40
-  %v54 = add i64 %v53, -1
-  %v55 = icmp slt i64 %v54, 14
-  %v56 = and i1 %v52, %v55
-  %v57 = add i64 %v33, %v47
-  %v58 = add i64 %v57, -1
-  %v59 = icmp sge i64 %v58, 0
-  %v60 = and i1 %v56, %v59
-  %v61 = add i64 %v33, %v47
-  %v62 = add i64 %v61, -1
-  %v63 = icmp slt i64 %v62, 14
-  %v64 = and i1 %v60, %v63
-  br i1 %v64, label %v65, label %v49
-v66:
-  %v41 = add nuw nsw i64 %v40, 1
-  %v67 = icmp slt i64 %v41, 14
-  br i1 %v67, label %v36, label %v35, !llvm.loop !1
-v68:
-  %v69 = mul i64 %v13, 3136
-  %v70 = mul i64 %v19, 196
-  %v71 = add i64 %v69, %v70
-  %v72 = mul i64 %v26, 14
-  %v73 = add i64 %v71, %v72
-  %v74 = add i64 %v73, %v33
-  %v75 = mul i64 %v40, 14
-  %v76 = add i64 %v74, %v75
-  %v77 = add i64 %v76, %v47
-  %v78 = add i64 %v77, 75249
-  %v79 = getelementptr inbounds float, ptr %v0, i64 %v78
-  %v80 = load float, ptr %v79, align 4
-  %v81 = mul i64 %v13, 196
-  %v82 = mul i64 %v19, 14112
-  %v83 = add i64 %v81, %v82
-  %v84 = mul i64 %v26, 4704
-  %v85 = add i64 %v83, %v84
-  %v86 = mul i64 %v33, 1568
-  %v87 = add i64 %v85, %v86
-  %v88 = mul i64 %v40, 14
-  %v89 = add i64 %v87, %v88
-  %v90 = add i64 %v89, %v47
-  %v91 = getelementptr inbounds float, ptr %v3, i64 %v90
-  %v92 = load float, ptr %v91, align 4
-  %v93 = fadd float %v80, %v92
-  %v94 = getelementptr inbounds float, ptr %v0, i64 %v78
-  store float %v93, ptr %v94, align 4
-  br label %v49
-v95:
-  %v48 = add nuw nsw i64 %v47, 1
-  %v96 = icmp slt i64 %v48, 14
-  br i1 %v96, label %v43, label %v42
-}
-
-define internal void @g54(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  call void @g59(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
-  ret void
-}
-
-define void @g60(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g50(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
@@ -2592,7 +2022,7 @@ v20:
   store ptr %v4, ptr %v25
   %v26 = getelementptr inbounds ptr, ptr %v7, i64 5
   store ptr %v5, ptr %v26
-  call void @g1(void (ptr, i64, i64)* @g61, ptr %v7, i64 16, i64 5)
+  call void @g1(void (ptr, i64, i64)* @g51, ptr %v7, i64 16, i64 5)
   br label %v27
 v28:
   %v29 = phi  i64 [0, %v19], [%v30, %v27]
@@ -2614,115 +2044,118 @@ v42:
   store ptr %v0, ptr %v43
   %v44 = getelementptr inbounds ptr, ptr %v8, i64 1
   store ptr %v1, ptr %v44
-  %v45 = getelementptr inbounds ptr, ptr %v8, i64 2
-  store ptr %v2, ptr %v45
-  %v46 = getelementptr inbounds ptr, ptr %v8, i64 3
-  store ptr %v3, ptr %v46
-  %v47 = getelementptr inbounds ptr, ptr %v8, i64 4
-  store ptr %v4, ptr %v47
-  %v48 = getelementptr inbounds ptr, ptr %v8, i64 5
-  store ptr %v5, ptr %v48
-  call void @g1(void (ptr, i64, i64)* @g62, ptr %v8, i64 16, i64 5)
-  br label %v49
-v50:
-  %v51 = phi  i64 [0, %v41], [%v52, %v49]
-  %v53 = mul i64 %v51, 6272
-  %v54 = add i64 50176, %v53
-  %v55 = mul i64 %v51, 196
-  %v56 = add i64 0, %v55
-  %v57 = mul i64 %v51, 0
-  %v58 = add i64 0, %v57
-  %v59 = getelementptr inbounds float, ptr %v3, i64 %v54
-  %v60 = getelementptr inbounds float, ptr %v1, i64 %v56
-  %v61 = getelementptr inbounds float, ptr %v0, i64 %v58
-  call void @g3(i64 32, i64 144, i64 196, ptr %v59, i64 196, i64 1, ptr %v60, i64 1, i64 1568, ptr %v61, i64 144, i32 1)
-  %v52 = add nuw nsw i64 %v51, 1
-  %v62 = icmp slt i64 %v52, 8
-  br i1 %v62, label %v49, label %v63
-v64:
-  %v65 = getelementptr inbounds ptr, ptr %v9, i64 0
-  store ptr %v0, ptr %v65
-  %v66 = getelementptr inbounds ptr, ptr %v9, i64 1
-  store ptr %v1, ptr %v66
-  %v67 = getelementptr inbounds ptr, ptr %v9, i64 2
-  store ptr %v2, ptr %v67
-  %v68 = getelementptr inbounds ptr, ptr %v9, i64 3
-  store ptr %v3, ptr %v68
-  %v69 = getelementptr inbounds ptr, ptr %v9, i64 4
-  store ptr %v4, ptr %v69
-  %v70 = getelementptr inbounds ptr, ptr %v9, i64 5
-  store ptr %v5, ptr %v70
-  call void @g1(void (ptr, i64, i64)* @g63, ptr %v9, i64 16, i64 5)
-  br label %v71
-v72:
-  %v73 = phi  i64 [0, %v63], [%v74, %v71]
-  %v75 = mul i64 %v73, 6272
-  %v76 = add i64 100352, %v75
-  %v77 = mul i64 %v73, 196
-  %v78 = add i64 0, %v77
-  %v79 = mul i64 %v73, 0
+  %v45 = getelementptr float, ptr %v2, i64 25088
+  %v46 = getelementptr inbounds ptr, ptr %v8, i64 2
+  store ptr %v45, ptr %v46
+  %v47 = getelementptr inbounds ptr, ptr %v8, i64 3
+  store ptr %v3, ptr %v47
+  %v48 = getelementptr inbounds ptr, ptr %v8, i64 4
+  store ptr %v4, ptr %v48
+  %v49 = getelementptr inbounds ptr, ptr %v8, i64 5
+  store ptr %v5, ptr %v49
+  call void @g1(void (ptr, i64, i64)* @g51, ptr %v8, i64 16, i64 5)
+  br label %v50
+v51:
+  %v52 = phi  i64 [0, %v41], [%v53, %v50]
+  %v54 = mul i64 %v52, 6272
+  %v55 = add i64 50176, %v54
+  %v56 = mul i64 %v52, 196
+  %v57 = add i64 0, %v56
+  %v58 = mul i64 %v52, 0
+  %v59 = add i64 0, %v58
+  %v60 = getelementptr inbounds float, ptr %v3, i64 %v55
+  %v61 = getelementptr inbounds float, ptr %v1, i64 %v57
+  %v62 = getelementptr inbounds float, ptr %v0, i64 %v59
+  call void @g3(i64 32, i64 144, i64 196, ptr %v60, i64 196, i64 1, ptr %v61, i64 1, i64 1568, ptr %v62, i64 144, i32 1)
+  %v53 = add nuw nsw i64 %v52, 1
+  %v63 = icmp slt i64 %v53, 8
+  br i1 %v63, label %v50, label %v64
+v65:
+  %v66 = getelementptr inbounds ptr, ptr %v9, i64 0
+  store ptr %v0, ptr %v66
+  %v67 = getelementptr inbounds ptr, ptr %v9, i64 1
+  store ptr %v1, ptr %v67
+  %v68 = getelementptr float, ptr %v2, i64 50176
+  %v69 = getelementptr inbounds ptr, ptr %v9, i64 2
+  store ptr %v68, ptr %v69
+  %v70 = getelementptr inbounds ptr, ptr %v9, i64 3
+  store ptr %v3, ptr %v70
+  %v71 = getelementptr inbounds ptr, ptr %v9, i64 4
+  store ptr %v4, ptr %v71
+  %v72 = getelementptr inbounds ptr, ptr %v9, i64 5
+  store ptr %v5, ptr %v72
+  call void @g1(void (ptr, i64, i64)* @g51, ptr %v9, i64 16, i64 5)
+  br label %v73
+v74:
+  %v75 = phi  i64 [0, %v64], [%v76, %v73]
+  %v77 = mul i64 %v75, 6272
+  %v78 = add i64 100352, %v77
+  %v79 = mul i64 %v75, 196
   %v80 = add i64 0, %v79
-  %v81 = getelementptr inbounds float, ptr %v3, i64 %v76
-  %v82 = getelementptr inbounds float, ptr %v1, i64 %v78
-  %v83 = getelementptr inbounds float, ptr %v0, i64 %v80
-  call void @g3(i64 32, i64 144, i64 196, ptr %v81, i64 196, i64 1, ptr %v82, i64 1, i64 1568, ptr %v83, i64 144, i32 1)
-  %v74 = add nuw nsw i64 %v73, 1
-  %v84 = icmp slt i64 %v74, 8
-  br i1 %v84, label %v71, label %v85
-v86:
-  %v87 = getelementptr inbounds ptr, ptr %v10, i64 0
-  store ptr %v0, ptr %v87
-  %v88 = getelementptr inbounds ptr, ptr %v10, i64 1
-  store ptr %v1, ptr %v88
-  %v89 = getelementptr inbounds ptr, ptr %v10, i64 2
-  store ptr %v2, ptr %v89
-  %v90 = getelementptr inbounds ptr, ptr %v10, i64 3
-  store ptr %v3, ptr %v90
-  %v91 = getelementptr inbounds ptr, ptr %v10, i64 4
-  store ptr %v4, ptr %v91
-  %v92 = getelementptr inbounds ptr, ptr %v10, i64 5
-  store ptr %v5, ptr %v92
-  call void @g1(void (ptr, i64, i64)* @g64, ptr %v10, i64 16, i64 5)
-  br label %v93
-v94:
-  %v95 = phi  i64 [0, %v85], [%v96, %v93]
-  %v97 = mul i64 %v95, 6272
-  %v98 = add i64 150528, %v97
-  %v99 = mul i64 %v95, 196
-  %v100 = add i64 0, %v99
-  %v101 = mul i64 %v95, 0
-  %v102 = add i64 0, %v101
-  %v103 = getelementptr inbounds float, ptr %v3, i64 %v98
-  %v104 = getelementptr inbounds float, ptr %v1, i64 %v100
-  %v105 = getelementptr inbounds float, ptr %v0, i64 %v102
-  call void @g3(i64 32, i64 144, i64 196, ptr %v103, i64 196, i64 1, ptr %v104, i64 1, i64 1568, ptr %v105, i64 144, i32 1)
-  %v96 = add nuw nsw i64 %v95, 1
-  %v106 = icmp slt i64 %v96, 8
-  br i1 %v106, label %v93, label %v107
-v108:
-  br label %v109
-v110:
-  %v111 = phi  i64 [0, %v107], [%v112, %v109]
-  %v113 = getelementptr inbounds double, ptr %v4, i64 0
-  %v114 = load double, ptr %v113, align 8
-  %v115 = fneg double %v114
-  %v116 = fptrunc double %v115 to float
-  %v117 = getelementptr inbounds float, ptr %v0, i64 %v111
-  %v118 = load float, ptr %v117, align 4
-  %v119 = fmul float %v118, %v116
-  %v120 = getelementptr inbounds float, ptr %v5, i64 %v111
+  %v81 = mul i64 %v75, 0
+  %v82 = add i64 0, %v81
+  %v83 = getelementptr inbounds float, ptr %v3, i64 %v78
+  %v84 = getelementptr inbounds float, ptr %v1, i64 %v80
+  %v85 = getelementptr inbounds float, ptr %v0, i64 %v82
+  call void @g3(i64 32, i64 144, i64 196, ptr %v83, i64 196, i64 1, ptr %v84, i64 1, i64 1568, ptr %v85, i64 144, i32 1)
+  %v76 = add nuw nsw i64 %v75, 1
+  %v86 = icmp slt i64 %v76, 8
+  br i1 %v86, label %v73, label %v87
+v88:
+  %v89 = getelementptr inbounds ptr, ptr %v10, i64 0
+  store ptr %v0, ptr %v89
+  %v90 = getelementptr inbounds ptr, ptr %v10, i64 1
+  store ptr %v1, ptr %v90
+  %v91 = getelementptr float, ptr %v2, i64 75264
+  %v92 = getelementptr inbounds ptr, ptr %v10, i64 2
+  store ptr %v91, ptr %v92
+  %v93 = getelementptr inbounds ptr, ptr %v10, i64 3
+  store ptr %v3, ptr %v93
+  %v94 = getelementptr inbounds ptr, ptr %v10, i64 4
+  store ptr %v4, ptr %v94
+  %v95 = getelementptr inbounds ptr, ptr %v10, i64 5
+  store ptr %v5, ptr %v95
+  call void @g1(void (ptr, i64, i64)* @g51, ptr %v10, i64 16, i64 5)
+  br label %v96
+v97:
+  %v98 = phi  i64 [0, %v87], [%v99, %v96]
+  %v100 = mul i64 %v98, 6272
+  %v101 = add i64 150528, %v100
+  %v102 = mul i64 %v98, 196
+  %v103 = add i64 0, %v102
+  %v104 = mul i64 %v98, 0
+  %v105 = add i64 0, %v104
+  %v106 = getelementptr inbounds float, ptr %v3, i64 %v101
+  %v107 = getelementptr inbounds float, ptr %v1, i64 %v103
+  %v108 = getelementptr inbounds float, ptr %v0, i64 %v105
+  call void @g3(i64 32, i64 144, i64 196, ptr %v106, i64 196, i64 1, ptr %v107, i64 1, i64 1568, ptr %v108, i64 144, i32 1)
+  %v99 = add nuw nsw i64 %v98, 1
+  %v109 = icmp slt i64 %v99, 8
+  br i1 %v109, label %v96, label %v110
+v111:
+  br label %v112
+v113:
+  %v114 = phi  i64 [0, %v110], [%v115, %v112]
+  %v116 = getelementptr inbounds double, ptr %v4, i64 0
+  %v117 = load double, ptr %v116, align 8
+  %v118 = fneg double %v117
+  %v119 = fptrunc double %v118 to float
+  %v120 = getelementptr inbounds float, ptr %v0, i64 %v114
   %v121 = load float, ptr %v120, align 4
-  %v122 = fadd float %v121, %v119
-  %v123 = getelementptr inbounds float, ptr %v5, i64 %v111
-  store float %v122, ptr %v123, align 4
-  %v112 = add nuw nsw i64 %v111, 1
-  %v124 = icmp slt i64 %v112, 4608
-  br i1 %v124, label %v109, label %v125, !llvm.loop !1
-v126:
+  %v122 = fmul float %v121, %v119
+  %v123 = getelementptr inbounds float, ptr %v5, i64 %v114
+  %v124 = load float, ptr %v123, align 4
+  %v125 = fadd float %v124, %v122
+  %v126 = getelementptr inbounds float, ptr %v5, i64 %v114
+  store float %v125, ptr %v126, align 4
+  %v115 = add nuw nsw i64 %v114, 1
+  %v127 = icmp slt i64 %v115, 4608
+  br i1 %v127, label %v112, label %v128, !llvm.loop !1
+v129:
   ret void
 }
 
-define internal void @g65(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g52(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -2821,7 +2254,7 @@ v99:
   br i1 %v100, label %v38, label %v37, !llvm.loop !1
 }
 
-define internal void @g61(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g51(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -2836,368 +2269,11 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g65(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g52(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define internal void @g66(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
-{
-v8:
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v6, %v7
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
-  br label %v18
-v19:
-  ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13, !llvm.loop !1
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v30]
-  br label %v31
-v32:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v33 = icmp slt i64 %v22, 3
-  br i1 %v33, label %v18, label %v17
-v34:
-  %v35 = phi  i64 [0, %v24], [%v36, %v37]
-  br label %v38
-v39:
-  %v29 = add nuw nsw i64 %v28, 1
-  %v40 = icmp slt i64 %v29, 3
-  br i1 %v40, label %v24, label %v23
-v41:
-  %v42 = phi  i64 [0, %v31], [%v43, %v44]
-  br label %v45
-v46:
-  %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 8
-  br i1 %v47, label %v31, label %v30, !llvm.loop !1
-v48:
-  %v49 = phi  i64 [0, %v38], [%v50, %v45]
-  %v51 = add i64 %v21, %v42
-  %v52 = add i64 %v51, -1
-  %v53 = icmp sge i64 %v52, 0
-  %v54 = add i64 %v21, %v42
-  %v55 = add i64 %v54, -1
-  %v56 = icmp slt i64 %v55, 14
-  %v57 = and i1 %v53, %v56
-  %v58 = add i64 %v28, %v49
-  %v59 = add i64 %v58, -1
-  %v60 = icmp sge i64 %v59, 0
-  %v61 = and i1 %v57, %v60
-  %v62 = add i64 %v28, %v49
-  %v63 = add i64 %v62, -1
-  %v64 = icmp slt i64 %v63, 14
-  %v65 = and i1 %v61, %v64
-  %v66 = mul i64 %v15, 196
-  %v67 = mul i64 %v35, 3136
-  %v68 = add i64 %v66, %v67
-  %v69 = add i64 %v21, %v42
-  %v70 = add i64 %v69, -1
-  %v71 = icmp sgt i64 %v70, 0
-  %v72 = select  i1 %v71, i64 %v70, i64 0
-  %v73 = icmp slt i64 %v72, 13
-  %v74 = select  i1 %v73, i64 %v72, i64 13
-  %v75 = mul i64 %v74, 14
-  %v76 = add i64 %v68, %v75
-  %v77 = add i64 %v28, %v49
-  %v78 = add i64 %v77, -1
-  %v79 = icmp sgt i64 %v78, 0
-  %v80 = select  i1 %v79, i64 %v78, i64 0
-  %v81 = icmp slt i64 %v80, 13
-  %v82 = select  i1 %v81, i64 %v80, i64 13
-  %v83 = add i64 %v76, %v82
-  %v84 = add i64 %v83, 25088
-  %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
-  %v86 = load float, ptr %v85, align 4
-  %v87 = select  i1 %v65, float %v86, float              0x0
-  %v88 = mul i64 %v15, 14112
-  %v89 = mul i64 %v21, 4704
-  %v90 = add i64 %v88, %v89
-  %v91 = mul i64 %v28, 1568
-  %v92 = add i64 %v90, %v91
-  %v93 = mul i64 %v35, 196
-  %v94 = add i64 %v92, %v93
-  %v95 = mul i64 %v42, 14
-  %v96 = add i64 %v94, %v95
-  %v97 = add i64 %v96, %v49
-  %v98 = getelementptr inbounds float, ptr %v1, i64 %v97
-  store float %v87, ptr %v98, align 4
-  %v50 = add nuw nsw i64 %v49, 1
-  %v99 = icmp slt i64 %v50, 14
-  br i1 %v99, label %v45, label %v44
-v100:
-  %v43 = add nuw nsw i64 %v42, 1
-  %v101 = icmp slt i64 %v43, 14
-  br i1 %v101, label %v38, label %v37, !llvm.loop !1
-}
-
-define internal void @g62(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
-  %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  call void @g66(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
-  ret void
-}
-
-define internal void @g67(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
-{
-v8:
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v6, %v7
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
-  br label %v18
-v19:
-  ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13, !llvm.loop !1
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v30]
-  br label %v31
-v32:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v33 = icmp slt i64 %v22, 3
-  br i1 %v33, label %v18, label %v17
-v34:
-  %v35 = phi  i64 [0, %v24], [%v36, %v37]
-  br label %v38
-v39:
-  %v29 = add nuw nsw i64 %v28, 1
-  %v40 = icmp slt i64 %v29, 3
-  br i1 %v40, label %v24, label %v23
-v41:
-  %v42 = phi  i64 [0, %v31], [%v43, %v44]
-  br label %v45
-v46:
-  %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 8
-  br i1 %v47, label %v31, label %v30, !llvm.loop !1
-v48:
-  %v49 = phi  i64 [0, %v38], [%v50, %v45]
-  %v51 = add i64 %v21, %v42
-  %v52 = add i64 %v51, -1
-  %v53 = icmp sge i64 %v52, 0
-  %v54 = add i64 %v21, %v42
-  %v55 = add i64 %v54, -1
-  %v56 = icmp slt i64 %v55, 14
-  %v57 = and i1 %v53, %v56
-  %v58 = add i64 %v28, %v49
-  %v59 = add i64 %v58, -1
-  %v60 = icmp sge i64 %v59, 0
-  %v61 = and i1 %v57, %v60
-  %v62 = add i64 %v28, %v49
-  %v63 = add i64 %v62, -1
-  %v64 = icmp slt i64 %v63, 14
-  %v65 = and i1 %v61, %v64
-  %v66 = mul i64 %v15, 196
-  %v67 = mul i64 %v35, 3136
-  %v68 = add i64 %v66, %v67
-  %v69 = add i64 %v21, %v42
-  %v70 = add i64 %v69, -1
-  %v71 = icmp sgt i64 %v70, 0
-  %v72 = select  i1 %v71, i64 %v70, i64 0
-  %v73 = icmp slt i64 %v72, 13
-  %v74 = select  i1 %v73, i64 %v72, i64 13
-  %v75 = mul i64 %v74, 14
-  %v76 = add i64 %v68, %v75
-  %v77 = add i64 %v28, %v49
-  %v78 = add i64 %v77, -1
-  %v79 = icmp sgt i64 %v78, 0
-  %v80 = select  i1 %v79, i64 %v78, i64 0
-  %v81 = icmp slt i64 %v80, 13
-  %v82 = select  i1 %v81, i64 %v80, i64 13
-  %v83 = add i64 %v76, %v82
-  %v84 = add i64 %v83, 50176
-  %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
-  %v86 = load float, ptr %v85, align 4
-  %v87 = select  i1 %v65, float %v86, float              0x0
-  %v88 = mul i64 %v15, 14112
-  %v89 = mul i64 %v21, 4704
-  %v90 = add i64 %v88, %v89
-  %v91 = mul i64 %v28, 1568
-  %v92 = add i64 %v90, %v91
-  %v93 = mul i64 %v35, 196
-  %v94 = add i64 %v92, %v93
-  %v95 = mul i64 %v42, 14
-  %v96 = add i64 %v94, %v95
-  %v97 = add i64 %v96, %v49
-  %v98 = getelementptr inbounds float, ptr %v1, i64 %v97
-  store float %v87, ptr %v98, align 4
-  %v50 = add nuw nsw i64 %v49, 1
-  %v99 = icmp slt i64 %v50, 14
-  br i1 %v99, label %v45, label %v44
-v100:
-  %v43 = add nuw nsw i64 %v42, 1
-  %v101 = icmp slt i64 %v43, 14
-  br i1 %v101, label %v38, label %v37, !llvm.loop !1
-}
-
-define internal void @g63(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
-  %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  call void @g67(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
-  ret void
-}
-
-define internal void @g68(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
-{
-v8:
-  br label %v9
-v10:
-  %v11 = icmp slt i64 %v6, %v7
-  br i1 %v11, label %v12, label %v13
-v14:
-  %v15 = phi  i64 [%v6, %v9], [%v16, %v17]
-  br label %v18
-v19:
-  ret void
-v20:
-  %v21 = phi  i64 [0, %v12], [%v22, %v23]
-  br label %v24
-v25:
-  %v16 = add nuw nsw i64 %v15, 1
-  %v26 = icmp slt i64 %v16, %v7
-  br i1 %v26, label %v12, label %v13, !llvm.loop !1
-v27:
-  %v28 = phi  i64 [0, %v18], [%v29, %v30]
-  br label %v31
-v32:
-  %v22 = add nuw nsw i64 %v21, 1
-  %v33 = icmp slt i64 %v22, 3
-  br i1 %v33, label %v18, label %v17
-v34:
-  %v35 = phi  i64 [0, %v24], [%v36, %v37]
-  br label %v38
-v39:
-  %v29 = add nuw nsw i64 %v28, 1
-  %v40 = icmp slt i64 %v29, 3
-  br i1 %v40, label %v24, label %v23
-v41:
-  %v42 = phi  i64 [0, %v31], [%v43, %v44]
-  br label %v45
-v46:
-  %v36 = add nuw nsw i64 %v35, 1
-  %v47 = icmp slt i64 %v36, 8
-  br i1 %v47, label %v31, label %v30, !llvm.loop !1
-v48:
-  %v49 = phi  i64 [0, %v38], [%v50, %v45]
-  %v51 = add i64 %v21, %v42
-  %v52 = add i64 %v51, -1
-  %v53 = icmp sge i64 %v52, 0
-  %v54 = add i64 %v21, %v42
-  %v55 = add i64 %v54, -1
-  %v56 = icmp slt i64 %v55, 14
-  %v57 = and i1 %v53, %v56
-  %v58 = add i64 %v28, %v49
-  %v59 = add i64 %v58, -1
-  %v60 = icmp sge i64 %v59, 0
-  %v61 = and i1 %v57, %v60
-  %v62 = add i64 %v28, %v49
-  %v63 = add i64 %v62, -1
-  %v64 = icmp slt i64 %v63, 14
-  %v65 = and i1 %v61, %v64
-  %v66 = mul i64 %v15, 196
-  %v67 = mul i64 %v35, 3136
-  %v68 = add i64 %v66, %v67
-  %v69 = add i64 %v21, %v42
-  %v70 = add i64 %v69, -1
-  %v71 = icmp sgt i64 %v70, 0
-  %v72 = select  i1 %v71, i64 %v70, i64 0
-  %v73 = icmp slt i64 %v72, 13
-  %v74 = select  i1 %v73, i64 %v72, i64 13
-  %v75 = mul i64 %v74, 14
-  %v76 = add i64 %v68, %v75
-  %v77 = add i64 %v28, %v49
-  %v78 = add i64 %v77, -1
-  %v79 = icmp sgt i64 %v78, 0
-  %v80 = select  i1 %v79, i64 %v78, i64 0
-  %v81 = icmp slt i64 %v80, 13
-  %v82 = select  i1 %v81, i64 %v80, i64 13
-  %v83 = add i64 %v76, %v82
-  %v84 = add i64 %v83, 75264
-  %v85 = getelementptr inbounds float, ptr %v2, i64 %v84
-  %v86 = load float, ptr %v85, align 4
-  %v87 = select  i1 %v65, float %v86, float              0x0
-  %v88 = mul i64 %v15, 14112
-  %v89 = mul i64 %v21, 4704
-  %v90 = add i64 %v88, %v89
-  %v91 = mul i64 %v28, 1568
-  %v92 = add i64 %v90, %v91
-  %v93 = mul i64 %v35, 196
-  %v94 = add i64 %v92, %v93
-  %v95 = mul i64 %v42, 14
-  %v96 = add i64 %v94, %v95
-  %v97 = add i64 %v96, %v49
-  %v98 = getelementptr inbounds float, ptr %v1, i64 %v97
-  store float %v87, ptr %v98, align 4
-  %v50 = add nuw nsw i64 %v49, 1
-  %v99 = icmp slt i64 %v50, 14
-  br i1 %v99, label %v45, label %v44
-v100:
-  %v43 = add nuw nsw i64 %v42, 1
-  %v101 = icmp slt i64 %v43, 14
-  br i1 %v101, label %v38, label %v37, !llvm.loop !1
-}
-
-define internal void @g64(ptr %v0, i64 %v1, i64 %v2) nounwind
-{
-v3:
-  %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
-  %v5 = load ptr, ptr %v4
-  %v6 = getelementptr inbounds ptr, ptr %v0, i64 1
-  %v7 = load ptr, ptr %v6
-  %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
-  %v9 = load ptr, ptr %v8
-  %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
-  %v11 = load ptr, ptr %v10
-  %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
-  %v13 = load ptr, ptr %v12
-  %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
-  %v15 = load ptr, ptr %v14
-  call void @g68(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
-  ret void
-}
-
-define void @g69(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
+define void @g53(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2) noinline nounwind
 {
 v3:
   %v4 = alloca ptr, i32 3
@@ -3209,11 +2285,11 @@ v6:
   store ptr %v1, ptr %v8
   %v9 = getelementptr inbounds ptr, ptr %v4, i64 2
   store ptr %v2, ptr %v9
-  call void @g1(void (ptr, i64, i64)* @g70, ptr %v4, i64 7168, i64 157)
+  call void @g1(void (ptr, i64, i64)* @g54, ptr %v4, i64 7168, i64 157)
   ret void
 }
 
-define internal void @g71(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
+define internal void @g55(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, i64 %v3, i64 %v4) nounwind
 {
 v5:
   br label %v6
@@ -3340,7 +2416,7 @@ v121:
   br i1 %v122, label %v9, label %v10, !llvm.loop !1
 }
 
-define internal void @g70(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g54(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -3349,11 +2425,11 @@ v3:
   %v7 = load ptr, ptr %v6
   %v8 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v9 = load ptr, ptr %v8
-  call void @g71(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
+  call void @g55(ptr %v5, ptr %v7, ptr %v9, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g72(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
+define void @g56(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3) noinline nounwind
 {
 v4:
   %v5 = alloca ptr, i32 4
@@ -3367,7 +2443,7 @@ v7:
   store ptr %v2, ptr %v10
   %v11 = getelementptr inbounds ptr, ptr %v5, i64 3
   store ptr %v3, ptr %v11
-  call void @g1(void (ptr, i64, i64)* @g73, ptr %v5, i64 16, i64 3)
+  call void @g1(void (ptr, i64, i64)* @g57, ptr %v5, i64 16, i64 3)
   br label %v12
 v13:
   %v14 = phi  i64 [0, %v6], [%v15, %v12]
@@ -3390,7 +2466,7 @@ v29:
   ret void
 }
 
-define internal void @g74(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
+define internal void @g58(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, i64 %v4, i64 %v5) nounwind
 {
 v6:
   %v7 = alloca float
@@ -3434,7 +2510,7 @@ v40:
   br i1 %v41, label %v17, label %v16, !llvm.loop !1
 }
 
-define internal void @g73(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g57(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -3445,11 +2521,11 @@ v3:
   %v9 = load ptr, ptr %v8
   %v10 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v11 = load ptr, ptr %v10
-  call void @g74(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
+  call void @g58(ptr %v5, ptr %v7, ptr %v9, ptr %v11, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g75(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
+define void @g59(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5) noinline nounwind
 {
 v6:
   %v7 = alloca ptr, i32 6
@@ -3476,7 +2552,7 @@ v17:
   store ptr %v4, ptr %v22
   %v23 = getelementptr inbounds ptr, ptr %v7, i64 5
   store ptr %v5, ptr %v23
-  call void @g1(void (ptr, i64, i64)* @g76, ptr %v7, i64 3, i64 1)
+  call void @g1(void (ptr, i64, i64)* @g60, ptr %v7, i64 3, i64 1)
   br label %v24
 v25:
   %v26 = phi  i64 [0, %v16], [%v27, %v24]
@@ -3516,7 +2592,7 @@ v57:
   ret void
 }
 
-define internal void @g77(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
+define internal void @g61(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, ptr noalias %v5, i64 %v6, i64 %v7) nounwind
 {
 v8:
   br label %v9
@@ -3604,7 +2680,7 @@ v88:
   br i1 %v89, label %v31, label %v30, !llvm.loop !1
 }
 
-define internal void @g76(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g60(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -3619,11 +2695,11 @@ v3:
   %v13 = load ptr, ptr %v12
   %v14 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v15 = load ptr, ptr %v14
-  call void @g77(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
+  call void @g61(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, ptr %v15, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g78(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
+define void @g62(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4) noinline nounwind
 {
 v5:
   %v6 = alloca ptr, i32 5
@@ -3643,11 +2719,11 @@ v8:
   store ptr %v3, ptr %v15
   %v16 = getelementptr inbounds ptr, ptr %v6, i64 4
   store ptr %v4, ptr %v16
-  call void @g1(void (ptr, i64, i64)* @g79, ptr %v6, i64 15680, i64 13108)
+  call void @g1(void (ptr, i64, i64)* @g63, ptr %v6, i64 15680, i64 13108)
   ret void
 }
 
-define internal void @g80(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
+define internal void @g64(ptr noalias %v0, ptr noalias %v1, ptr noalias %v2, ptr noalias %v3, ptr noalias %v4, i64 %v5, i64 %v6) nounwind
 {
 v7:
   br label %v8
@@ -3675,7 +2751,7 @@ v28:
   ret void
 }
 
-define internal void @g79(ptr %v0, i64 %v1, i64 %v2) nounwind
+define internal void @g63(ptr %v0, i64 %v1, i64 %v2) nounwind
 {
 v3:
   %v4 = getelementptr inbounds ptr, ptr %v0, i64 0
@@ -3688,11 +2764,11 @@ v3:
   %v11 = load ptr, ptr %v10
   %v12 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v13 = load ptr, ptr %v12
-  call void @g80(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
+  call void @g64(ptr %v5, ptr %v7, ptr %v9, ptr %v11, ptr %v13, i64 %v1, i64 %v2)
   ret void
 }
 
-define void @g81(ptr %v0) nounwind
+define void @g65(ptr %v0) nounwind
 {
 v1:
   %v2 = getelementptr inbounds ptr, ptr %v0, i64 16
@@ -3728,7 +2804,7 @@ v1:
   %v29 = load ptr, ptr %v28
   %v30 = getelementptr inbounds ptr, ptr %v0, i64 21
   %v31 = load ptr, ptr %v30
-  call void @g22(ptr %v27, ptr %v29, ptr %v31)
+  call void @g16(ptr %v27, ptr %v29, ptr %v31)
   %v32 = getelementptr inbounds ptr, ptr %v0, i64 21
   %v33 = load ptr, ptr %v32
   %v34 = getelementptr inbounds ptr, ptr %v0, i64 6
@@ -3737,12 +2813,12 @@ v1:
   %v37 = load ptr, ptr %v36
   %v38 = getelementptr inbounds ptr, ptr %v0, i64 7
   %v39 = load ptr, ptr %v38
-  call void @g27(ptr %v33, ptr %v35, ptr %v37, ptr %v39)
+  call void @g21(ptr %v33, ptr %v35, ptr %v37, ptr %v39)
   %v40 = getelementptr inbounds ptr, ptr %v0, i64 22
   %v41 = load ptr, ptr %v40
   %v42 = getelementptr inbounds ptr, ptr %v0, i64 23
   %v43 = load ptr, ptr %v42
-  call void @g28(ptr %v41, ptr %v43)
+  call void @g22(ptr %v41, ptr %v43)
   %v44 = getelementptr inbounds ptr, ptr %v0, i64 22
   %v45 = load ptr, ptr %v44
   %v46 = getelementptr inbounds ptr, ptr %v0, i64 23
@@ -3755,19 +2831,19 @@ v1:
   %v53 = load ptr, ptr %v52
   %v54 = getelementptr inbounds ptr, ptr %v0, i64 27
   %v55 = load ptr, ptr %v54
-  call void @g29(ptr %v45, ptr %v47, ptr %v49, ptr %v51, ptr %v53, ptr %v55)
+  call void @g23(ptr %v45, ptr %v47, ptr %v49, ptr %v51, ptr %v53, ptr %v55)
   %v56 = getelementptr inbounds ptr, ptr %v0, i64 24
   %v57 = load ptr, ptr %v56
   %v58 = getelementptr inbounds ptr, ptr %v0, i64 27
   %v59 = load ptr, ptr %v58
   %v60 = getelementptr inbounds ptr, ptr %v0, i64 28
   %v61 = load ptr, ptr %v60
-  call void @g32(ptr %v57, ptr %v59, ptr %v61)
+  call void @g26(ptr %v57, ptr %v59, ptr %v61)
   %v62 = getelementptr inbounds ptr, ptr %v0, i64 1
   %v63 = load ptr, ptr %v62
   %v64 = getelementptr inbounds ptr, ptr %v0, i64 29
   %v65 = load ptr, ptr %v64
-  call void @g33(ptr %v63, ptr %v65)
+  call void @g27(ptr %v63, ptr %v65)
   %v66 = getelementptr inbounds ptr, ptr %v0, i64 29
   %v67 = load ptr, ptr %v66
   %v68 = getelementptr inbounds ptr, ptr %v0, i64 49
@@ -3776,7 +2852,7 @@ v1:
   %v71 = load ptr, ptr %v70
   %v72 = getelementptr inbounds ptr, ptr %v0, i64 30
   %v73 = load ptr, ptr %v72
-  call void @g34(ptr %v67, ptr %v69, ptr %v71, ptr %v73)
+  call void @g28(ptr %v67, ptr %v69, ptr %v71, ptr %v73)
   %v74 = getelementptr inbounds ptr, ptr %v0, i64 49
   %v75 = load ptr, ptr %v74
   %v76 = load i64, ptr %v75
@@ -3799,21 +2875,21 @@ v81:
   %v93 = load ptr, ptr %v92
   %v94 = getelementptr inbounds ptr, ptr %v0, i64 35
   %v95 = load ptr, ptr %v94
-  call void @g35(ptr %v83, ptr %v85, ptr %v87, ptr %v89, ptr %v91, ptr %v93, ptr %v95)
+  call void @g29(ptr %v83, ptr %v85, ptr %v87, ptr %v89, ptr %v91, ptr %v93, ptr %v95)
   %v96 = getelementptr inbounds ptr, ptr %v0, i64 35
   %v97 = load ptr, ptr %v96
   %v98 = getelementptr inbounds ptr, ptr %v0, i64 31
   %v99 = load ptr, ptr %v98
   %v100 = getelementptr inbounds ptr, ptr %v0, i64 36
   %v101 = load ptr, ptr %v100
-  call void @g36(ptr %v97, ptr %v99, ptr %v101)
+  call void @g30(ptr %v97, ptr %v99, ptr %v101)
   %v102 = getelementptr inbounds ptr, ptr %v0, i64 37
   %v103 = load ptr, ptr %v102
   %v104 = getelementptr inbounds ptr, ptr %v0, i64 29
   %v105 = load ptr, ptr %v104
   %v106 = getelementptr inbounds ptr, ptr %v0, i64 36
   %v107 = load ptr, ptr %v106
-  call void @g37(ptr %v103, ptr %v105, ptr %v107)
+  call void @g31(ptr %v103, ptr %v105, ptr %v107)
   %v108 = getelementptr inbounds ptr, ptr %v0, i64 37
   %v109 = load ptr, ptr %v108
   %v110 = getelementptr inbounds ptr, ptr %v0, i64 38
@@ -3822,7 +2898,7 @@ v81:
   %v113 = load ptr, ptr %v112
   %v114 = getelementptr inbounds ptr, ptr %v0, i64 39
   %v115 = load ptr, ptr %v114
-  call void @g38(ptr %v109, ptr %v111, ptr %v113, ptr %v115)
+  call void @g32(ptr %v109, ptr %v111, ptr %v113, ptr %v115)
   %v116 = getelementptr inbounds ptr, ptr %v0, i64 14
   %v117 = load ptr, ptr %v116
   %v118 = getelementptr inbounds ptr, ptr %v0, i64 39
@@ -3837,7 +2913,7 @@ v81:
   %v127 = load ptr, ptr %v126
   %v128 = getelementptr inbounds ptr, ptr %v0, i64 7
   %v129 = load ptr, ptr %v128
-  call void @g39(ptr %v117, ptr %v119, ptr %v121, ptr %v123, ptr %v125, ptr %v127, ptr %v129)
+  call void @g33(ptr %v117, ptr %v119, ptr %v121, ptr %v123, ptr %v125, ptr %v127, ptr %v129)
   %v130 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v131 = load ptr, ptr %v130
   %v132 = getelementptr inbounds ptr, ptr %v0, i64 6
@@ -3846,14 +2922,14 @@ v81:
   %v135 = load ptr, ptr %v134
   %v136 = getelementptr inbounds ptr, ptr %v0, i64 42
   %v137 = load ptr, ptr %v136
-  call void @g40(ptr %v131, ptr %v133, ptr %v135, ptr %v137)
+  call void @g34(ptr %v131, ptr %v133, ptr %v135, ptr %v137)
   %v138 = getelementptr inbounds ptr, ptr %v0, i64 42
   %v139 = load ptr, ptr %v138
   %v140 = getelementptr inbounds ptr, ptr %v0, i64 18
   %v141 = load ptr, ptr %v140
   %v142 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v143 = load ptr, ptr %v142
-  call void @g43(ptr %v139, ptr %v141, ptr %v143)
+  call void @g37(ptr %v139, ptr %v141, ptr %v143)
   %v144 = getelementptr inbounds ptr, ptr %v0, i64 43
   %v145 = load ptr, ptr %v144
   %v146 = getelementptr inbounds ptr, ptr %v0, i64 12
@@ -3862,7 +2938,7 @@ v81:
   %v149 = load ptr, ptr %v148
   %v150 = getelementptr inbounds ptr, ptr %v0, i64 5
   %v151 = load ptr, ptr %v150
-  call void @g46(ptr %v145, ptr %v147, ptr %v149, ptr %v151)
+  call void @g40(ptr %v145, ptr %v147, ptr %v149, ptr %v151)
   %v152 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v153 = load ptr, ptr %v152
   %v154 = getelementptr inbounds ptr, ptr %v0, i64 4
@@ -3871,7 +2947,7 @@ v81:
   %v157 = load ptr, ptr %v156
   %v158 = getelementptr inbounds ptr, ptr %v0, i64 45
   %v159 = load ptr, ptr %v158
-  call void @g49(ptr %v153, ptr %v155, ptr %v157, ptr %v159)
+  call void @g43(ptr %v153, ptr %v155, ptr %v157, ptr %v159)
   %v160 = getelementptr inbounds ptr, ptr %v0, i64 11
   %v161 = load ptr, ptr %v160
   %v162 = getelementptr inbounds ptr, ptr %v0, i64 46
@@ -3884,14 +2960,14 @@ v81:
   %v169 = load ptr, ptr %v168
   %v170 = getelementptr inbounds ptr, ptr %v0, i64 4
   %v171 = load ptr, ptr %v170
-  call void @g60(ptr %v161, ptr %v163, ptr %v165, ptr %v167, ptr %v169, ptr %v171)
+  call void @g50(ptr %v161, ptr %v163, ptr %v165, ptr %v167, ptr %v169, ptr %v171)
   %v172 = getelementptr inbounds ptr, ptr %v0, i64 44
   %v173 = load ptr, ptr %v172
   %v174 = getelementptr inbounds ptr, ptr %v0, i64 15
   %v175 = load ptr, ptr %v174
   %v176 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v177 = load ptr, ptr %v176
-  call void @g69(ptr %v173, ptr %v175, ptr %v177)
+  call void @g53(ptr %v173, ptr %v175, ptr %v177)
   %v178 = getelementptr inbounds ptr, ptr %v0, i64 47
   %v179 = load ptr, ptr %v178
   %v180 = getelementptr inbounds ptr, ptr %v0, i64 10
@@ -3900,7 +2976,7 @@ v81:
   %v183 = load ptr, ptr %v182
   %v184 = getelementptr inbounds ptr, ptr %v0, i64 3
   %v185 = load ptr, ptr %v184
-  call void @g72(ptr %v179, ptr %v181, ptr %v183, ptr %v185)
+  call void @g56(ptr %v179, ptr %v181, ptr %v183, ptr %v185)
   %v186 = getelementptr inbounds ptr, ptr %v0, i64 9
   %v187 = load ptr, ptr %v186
   %v188 = getelementptr inbounds ptr, ptr %v0, i64 48
@@ -3913,7 +2989,7 @@ v81:
   %v195 = load ptr, ptr %v194
   %v196 = getelementptr inbounds ptr, ptr %v0, i64 2
   %v197 = load ptr, ptr %v196
-  call void @g75(ptr %v187, ptr %v189, ptr %v191, ptr %v193, ptr %v195, ptr %v197)
+  call void @g59(ptr %v187, ptr %v189, ptr %v191, ptr %v193, ptr %v195, ptr %v197)
   %v198 = getelementptr inbounds ptr, ptr %v0, i64 40
   %v199 = load ptr, ptr %v198
   %v200 = getelementptr inbounds ptr, ptr %v0, i64 21
@@ -3924,7 +3000,7 @@ v81:
   %v205 = load ptr, ptr %v204
   %v206 = getelementptr inbounds ptr, ptr %v0, i64 6
   %v207 = load ptr, ptr %v206
-  call void @g78(ptr %v199, ptr %v201, ptr %v203, ptr %v205, ptr %v207)
+  call void @g62(ptr %v199, ptr %v201, ptr %v203, ptr %v205, ptr %v207)
   ret void
 }
 
