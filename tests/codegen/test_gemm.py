@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -229,23 +230,28 @@ ICELAKE_SERVER = CacheSizes(l1d=48 << 10, l2=1280 << 10, l3=48 << 20)
 
 
 def test_default_blocking() -> None:
-    f32 = default_config("f32", vector_bits=512, caches=ICELAKE_SERVER)
+    f32 = default_config("f32", vector_bits=512, caches=ICELAKE_SERVER, cpu="icelake-server")
     assert (f32.mr, f32.nr, f32.vector_width) == (8, 48, 16)  # 24 zmm accumulators
     assert (f32.kc, f32.mc, f32.nc) == (256, 240, 4896)
     assert f32.kc * f32.nr * 4 <= 48 * 1024  # B micro-panel fits L1d
     assert f32.mc * f32.kc * 4 <= 1280 * 1024 // 4  # A block: under a quarter of L2
-    f64 = default_config("f64", vector_bits=512, caches=ICELAKE_SERVER)
+    f64 = default_config("f64", vector_bits=512, caches=ICELAKE_SERVER, cpu="icelake-server")
     assert (f64.mr, f64.nr, f64.kc, f64.mc) == (8, 24, 256, 120)  # the same bytes
-    f64 = default_config("f64", vector_bits=256, caches=ZEN4)
+    f64 = default_config("f64", vector_bits=256, caches=ZEN4, cpu="znver3")
     assert (f64.mr, f64.nr, f64.vector_width) == (6, 8, 4)
     with pytest.raises(ValueError, match="unsupported dtype"):
         default_config("i32")
 
 
-def test_zen4_blocking_stays_reachable() -> None:
-    """The 8 x 2-vector tile the GEMM was tuned with on Zen 4 gets its tuned cache blocks
-    (KC = 256, MC = 192) back from Zen 4's cache sizes."""
-    zen = default_config("f32", vector_bits=512, tile=(8, 2), caches=ZEN4)
+def test_zen4_blocking() -> None:
+    """Zen 4/5 with AVX-512 take the 8 x 2-vector tile the GEMM was tuned with there, and its
+    cache blocks (KC = 256, MC = 192) from Zen 4's cache sizes; the tile is also reachable
+    explicitly on any CPU."""
+    for cpu in ("znver4", "znver5"):
+        zen = default_config("f32", vector_bits=512, caches=ZEN4, cpu=cpu)
+        assert (zen.mr, zen.nr, zen.kc, zen.mc) == (8, 32, 256, 192)
+    assert default_config("f32", vector_bits=512, caches=ZEN4, cpu="icelake-server").nr == 48
+    zen = default_config("f32", vector_bits=512, tile=(8, 2), caches=ZEN4, cpu="icelake-server")
     assert (zen.mr, zen.nr, zen.kc, zen.mc) == (8, 32, 256, 192)
 
 
@@ -262,10 +268,16 @@ def test_cache_sizes_from_sysfs(tmp_path: Any) -> None:
     assert read_cache_sizes(str(tmp_path / "missing")) == DEFAULT_CACHES
 
 
+@functools.cache
+def _tile_gemm(tile: tuple[int, int]) -> Gemm:
+    """The f32 GEMM with register tile ``tile`` (compiled once per test session)."""
+    return _compile({"f32": default_config("f32", tile=tile)})
+
+
 @pytest.mark.parametrize("tile", [(8, 2), (8, 3), (4, 4)])
 def test_other_register_tiles(tile: tuple[int, int]) -> None:
     """Any (MR, NR vectors) tile is a correct GEMM, edge tiles of every width included."""
-    gemm = _compile({"f32": default_config("f32", tile=tile)})
+    gemm = _tile_gemm(tile)
     for m, n, k in [(1, 1, 1), (13, 17, 300), (100, 90, 80), (9, 70, 33), (17, 100, 5)]:
         a, b = _operands(m, n, k, np.float32)
         c = np.full((m, n), np.nan, np.float32)
@@ -290,13 +302,14 @@ def test_micro_kernel_is_zmm_fmas_without_spills(gemm: Gemm) -> None:
 
 
 @pytest.mark.parametrize("vectors", [1, 2])
-def test_narrow_edge_tiles_take_narrow_kernels(gemm: Gemm, vectors: int) -> None:
-    """An edge tile at most ``v`` vectors wide (N = 100: 2 x 48 + 4 columns; N = 80: 48 + 32)
-    runs the ``v``-vector micro-kernel: MR x v FMAs per k step instead of MR x NR/W on zero
-    padding."""
-    cfg = default_config("f32")
-    if host_vector_bits() < 512 or cfg.nr_vectors <= vectors:
-        pytest.skip("host has no AVX-512 with a 3-vector tile")
+def test_narrow_edge_tiles_take_narrow_kernels(vectors: int) -> None:
+    """With the 8 x 3-vector tile, an edge tile at most ``v`` vectors wide (N = 100: 2 x 48 + 4
+    columns; N = 80: 48 + 32) runs the ``v``-vector micro-kernel: MR x v FMAs per k step
+    instead of MR x NR/W on zero padding."""
+    if host_vector_bits() < 512:
+        pytest.skip("host has no AVX-512")
+    cfg = default_config("f32", tile=(8, 3))
+    gemm = _tile_gemm((8, 3))
     name = f"tk_gemm_f32_ukernel_v{vectors}:"
     body = gemm.jit.assembly().split(name, 1)[1].split(".Lfunc_end", 1)[0]
     loops = [block for block in body.split("\n.LBB") if "vfmadd231ps" in block]
