@@ -116,8 +116,15 @@ ERRORS = {
 
 
 def _error(lib: Any, name: str) -> tuple[type, str]:
-    with pytest.raises(Exception) as info:  # noqa: PT011 - the type is compared below
-        ERRORS[name](lib, lib.distributions)
+    # argument validation on, whatever another test of this worker left as the default
+    D = lib.distributions.Distribution
+    before = D._validate_args
+    D.set_default_validate_args(True)
+    try:
+        with pytest.raises(Exception) as info:  # noqa: PT011 - the type is compared below
+            ERRORS[name](lib, lib.distributions)
+    finally:
+        D.set_default_validate_args(before)
     return type(info.value), str(info.value)
 
 
