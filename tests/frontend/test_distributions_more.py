@@ -237,6 +237,8 @@ def test_cached_transform_inverts_exactly() -> None:
 def test_errors_match_torch() -> None:
     for lib in (tenkai, torch):
         D = lib.distributions
+        # validation on, whatever another test of this worker left as the default
+        D.Distribution.set_default_validate_args(True)
         with pytest.raises(ValueError, match="Either `probs` or `logits`"):
             D.Binomial(3)
         with pytest.raises(ValueError, match="to be positive but found invalid values"):
